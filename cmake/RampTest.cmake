@@ -1,0 +1,53 @@
+# ramp_test(NAME COMMAND cmd args... [RESOURCE_LOCK lock] [TIMEOUT s]
+#           [FIXTURES_REQUIRED f] [LABELS l])
+# Every test runs through tests/isolated: a fresh RAMP_HOME of its own, and
+# the test fails if any process started with that RAMP_HOME outlives it.
+function(ramp_test name)
+  cmake_parse_arguments(T "" "TIMEOUT;RESOURCE_LOCK;WORKING_DIRECTORY" "COMMAND;FIXTURES_REQUIRED;FIXTURES_SETUP;FIXTURES_CLEANUP;LABELS;ENVIRONMENT" ${ARGN})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 120)
+  endif()
+  if(NOT T_WORKING_DIRECTORY)
+    set(T_WORKING_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+  endif()
+  add_test(NAME ${name}
+           COMMAND ${PROJECT_SOURCE_DIR}/tests/isolated ${T_COMMAND}
+           WORKING_DIRECTORY ${T_WORKING_DIRECTORY})
+  set_tests_properties(${name} PROPERTIES TIMEOUT ${T_TIMEOUT})
+  set(env "RAMP_SOURCE_DIR=${PROJECT_SOURCE_DIR}" "RAMP_BINARY_DIR=${PROJECT_BINARY_DIR}"
+          "RAMP_BIN=$<TARGET_FILE:ramp>" ${T_ENVIRONMENT})
+  set_tests_properties(${name} PROPERTIES ENVIRONMENT "${env}")
+  if(T_RESOURCE_LOCK)
+    set_tests_properties(${name} PROPERTIES RESOURCE_LOCK ${T_RESOURCE_LOCK})
+  endif()
+  foreach(p FIXTURES_REQUIRED FIXTURES_SETUP FIXTURES_CLEANUP LABELS)
+    if(T_${p})
+      set_tests_properties(${name} PROPERTIES ${p} "${T_${p}}")
+    endif()
+  endforeach()
+endfunction()
+
+# ramp_gtest(NAME SOURCES... DEPS ...): one GoogleTest binary, registered as
+# one CTest test run in isolation.
+function(ramp_gtest name)
+  cmake_parse_arguments(G "" "TIMEOUT;RESOURCE_LOCK" "SOURCES;DEPS;FIXTURES_REQUIRED;LABELS;ENVIRONMENT" ${ARGN})
+  add_executable(${name} ${G_SOURCES})
+  target_link_libraries(${name} PRIVATE ${G_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  set(extra)
+  if(G_TIMEOUT)
+    list(APPEND extra TIMEOUT ${G_TIMEOUT})
+  endif()
+  if(G_RESOURCE_LOCK)
+    list(APPEND extra RESOURCE_LOCK ${G_RESOURCE_LOCK})
+  endif()
+  if(G_FIXTURES_REQUIRED)
+    list(APPEND extra FIXTURES_REQUIRED ${G_FIXTURES_REQUIRED})
+  endif()
+  if(G_LABELS)
+    list(APPEND extra LABELS ${G_LABELS})
+  endif()
+  if(G_ENVIRONMENT)
+    list(APPEND extra ENVIRONMENT ${G_ENVIRONMENT})
+  endif()
+  ramp_test(${name} COMMAND $<TARGET_FILE:${name}> ${extra})
+endfunction()

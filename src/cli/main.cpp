@@ -1,0 +1,37 @@
+// main.cpp — the `ramp` binary: CLI, controller (`ramp serve`) and router
+// (`ramp router`) in one executable, each run as its own process.
+#include <cstdlib>
+#include <iostream>
+
+#include "cli/CommandRegistry.h"
+
+int main(int argc, char** argv) {
+  ramp::cli::Cli cli;
+  auto& app = cli.app;
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.set_version_flag("--version", std::string("ramp ") + RAMP_VERSION);
+  app.add_option("--home", cli.global.home, "State directory of this ramp world (default $RAMP_HOME)")
+      ->envname("RAMP_HOME");
+  app.add_option("--server", cli.global.server, "Controller URL (default: the one recorded in the home)")
+      ->envname("RAMP_SERVER");
+  app.add_option("--token", cli.global.token, "API token (default $RAMP_TOKEN, then the home's admin token)")
+      ->envname("RAMP_TOKEN");
+  app.add_flag("--no-color", cli.global.noColor, "Never colour the output (also NO_COLOR)");
+  if (std::getenv("NO_COLOR")) cli.global.noColor = true;
+  ramp::cli::CommandRegistry::registerAll(cli);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "ramp: error: " << e.what() << "\n";
+    std::cerr << "Run 'ramp --help' for usage.\n";
+    return ramp::cli::kExitFailure;
+  }
+  return cli.exitCode;
+}

@@ -1,0 +1,171 @@
+// Provider.h — what ramp needs from a place that runs fleets and routes traffic.
+//
+// Three small interfaces, one concern each, so that an environment can mix
+// them (and tests can fake each alone):
+//
+//   FleetProvider    create a fleet of N instances of a release, read its
+//                    health, retire it, list what exists
+//   TrafficProvider  set weights over fleets behind an entry point, read back
+//                    what the data plane actually applied
+//   MetricsProvider  per-fleet request counters and latency histograms
+//
+// Mapping (docs/providers.md):
+//   local: fleet = N processes (own process groups) of the release;
+//          traffic = the ramp router's admin API; metrics = router counters.
+//   aws:   fleet = Auto Scaling group + launch template version;
+//          traffic = ALB listener forward action with weighted target groups;
+//          health = target health; metrics = CloudWatch (GetMetricData).
+//
+// Contract: every call is idempotent and safe to repeat after a crash.
+// createFleet of an id that already exists converges it to the spec (it
+// never makes a twin); retireFleet of an unknown or retired fleet is OK;
+// setTraffic of the split already applied changes nothing. Calls carry the
+// controller's lease epoch where the target can check it; a target that
+// sees a newer epoch refuses older ones with kConflict.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <tuple>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/Result.h"
+
+namespace ramp::providers {
+
+// Health check of one instance, from the service's config.
+struct HealthCheckSpec {
+  std::string path = "/healthz";
+  std::chrono::milliseconds interval{1000};
+  std::chrono::milliseconds timeout{500};
+  int healthyThreshold = 1;    // consecutive successes to become healthy
+  int unhealthyThreshold = 3;  // consecutive failures to become unhealthy
+};
+
+// How one instance runs. Values in `env` may hold references
+// (${env:NAME}, ${secret:NAME}); they are resolved only when an instance
+// starts and never written anywhere.
+struct RunSpec {
+  std::string command;                 // relative to the release root, or absolute
+  std::vector<std::string> args;
+  std::map<std::string, std::string> env;
+};
+
+struct FleetSpec {
+  std::string fleetId;      // deterministic, unique in the world
+  std::string service;
+  std::string env;
+  std::string region;
+  std::string releaseVersion;
+  std::string releaseDigest;  // "sha256:<hex>", verified before every start
+  std::string releasePath;    // local: the release's read-only directory
+  std::string instanceType;   // aws: EC2 type; local: informative
+  int instances = 1;
+  RunSpec run;
+  HealthCheckSpec health;
+  int64_t epoch = 0;          // the controller's lease epoch
+};
+
+struct InstanceStatus {
+  std::string id;
+  std::string address;        // host:port
+  int64_t pid = 0;            // local only
+  std::string state;          // starting|healthy|unhealthy|exited|replaced
+  int restarts = 0;
+  std::string lastError;      // last health check failure or exit status
+};
+
+struct FleetStatus {
+  std::string fleetId;
+  bool exists = false;
+  int desired = 0;
+  int running = 0;
+  int healthy = 0;
+  std::vector<InstanceStatus> instances;
+  std::string error;          // e.g. "release digest changed on disk; refused to start"
+};
+
+class FleetProvider {
+ public:
+  virtual ~FleetProvider() = default;
+  virtual Status createFleet(const FleetSpec& spec) = 0;
+  virtual Result<FleetStatus> fleetStatus(const std::string& fleetId) = 0;
+  // Stops routing-independent work, waits up to `drain` for in-flight work,
+  // then stops every instance. Leaves no process / resource behind.
+  virtual Status retireFleet(const std::string& fleetId, std::chrono::milliseconds drain) = 0;
+  // Fleets that exist for service/env (both optional), e.g. after a restart.
+  virtual Result<std::vector<std::string>> listFleets(const std::optional<std::string>& service,
+                                                      const std::optional<std::string>& env) = 0;
+};
+
+// Where users reach a service in one environment and region.
+struct EntrypointKey {
+  std::string service;
+  std::string env;
+  std::string region;
+  bool operator<(const EntrypointKey& o) const {
+    return std::tie(service, env, region) < std::tie(o.service, o.env, o.region);
+  }
+  bool operator==(const EntrypointKey& o) const = default;
+};
+
+struct FleetWeight {
+  std::string fleetId;
+  int weight = 0;                           // 0..100; weights of a split sum to 100
+  std::vector<std::string> backends;        // local: host:port of healthy instances
+  bool operator==(const FleetWeight& o) const = default;
+};
+
+// Optional pinning of chosen users to one fleet (the canary).
+struct Pinning {
+  std::string header;       // e.g. "X-Ramp-Canary"; a request carrying it (any value) goes to fleetId
+  std::string cookie;       // e.g. "ramp-canary"; likewise
+  std::string fleetId;
+  bool operator==(const Pinning& o) const = default;
+};
+
+struct TrafficSplit {
+  EntrypointKey key;
+  std::vector<FleetWeight> fleets;
+  std::optional<Pinning> pin;
+  int64_t epoch = 0;
+};
+
+class TrafficProvider {
+ public:
+  virtual ~TrafficProvider() = default;
+  // Makes sure the entry point exists and returns its URL (stable across restarts).
+  virtual Result<std::string> ensureEntrypoint(const EntrypointKey& key) = 0;
+  virtual Status setTraffic(const TrafficSplit& split) = 0;
+  // What the data plane applies right now (read back, not remembered).
+  virtual Result<TrafficSplit> appliedTraffic(const EntrypointKey& key) = 0;
+  // In-flight requests to a fleet (draining waits for 0).
+  virtual Result<int64_t> inflight(const EntrypointKey& key, const std::string& fleetId) = 0;
+};
+
+// Cumulative counters since the fleet first received traffic. Judges work on
+// the difference of two snapshots.
+struct FleetMetrics {
+  std::string fleetId;
+  int64_t at = 0;                 // Unix ms of the snapshot
+  uint64_t requests = 0;
+  uint64_t status2xx = 0;
+  uint64_t status3xx = 0;
+  uint64_t status4xx = 0;
+  uint64_t status5xx = 0;
+  uint64_t upstreamErrors = 0;    // connection failures, timeouts (answered 502/504)
+  uint64_t bytesOut = 0;
+  std::vector<double> latencyBoundsMs;  // histogram upper bounds (last is +inf)
+  std::vector<uint64_t> latencyCounts;  // same length as latencyBoundsMs
+};
+
+class MetricsProvider {
+ public:
+  virtual ~MetricsProvider() = default;
+  virtual Result<FleetMetrics> fleetMetrics(const EntrypointKey& key, const std::string& fleetId) = 0;
+};
+
+}  // namespace ramp::providers

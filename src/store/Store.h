@@ -1,0 +1,173 @@
+// Store.h — the durable state of a ramp world, behind one interface.
+//
+// Two implementations must behave identically and pass one conformance suite
+// (tests/store): SqliteStore (embedded default, one WAL file in the home) and
+// PostgresStore (shared, for highly available controllers). Both apply the
+// versioned migrations in store/Migrations.* on open.
+//
+// Contract for every implementation:
+//  - Every method is atomic: it either commits fully or changes nothing.
+//  - Writes that take a Fence are refused with kConflict (message naming the
+//    lease and both epochs) unless the named lease is currently held at
+//    exactly that epoch. This is how a deposed leader is stopped from acting.
+//  - Records carry a `revision`; updates name the revision they read and are
+//    refused with kConflict if someone else wrote in between.
+//  - Audit events form a hash chain: appendEvent assigns `seq` (1, 2, ...),
+//    `prevHash` (hash of seq-1, or 64 zeros) and `hash` =
+//    AuditChain::hashOf(event) inside the same transaction, so two concurrent
+//    appenders never fork the chain.
+//  - Thread-safe: one Store object may be used from many threads.
+//  - Times are Unix milliseconds (toUnixMillis).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/Result.h"
+
+namespace ramp::store {
+
+using Json = nlohmann::json;
+
+struct Fence {
+  std::string lease;  // lease name, e.g. "controller"
+  int64_t epoch = 0;
+};
+
+struct ReleaseRecord {
+  std::string service;
+  std::string version;
+  std::string digest;      // "sha256:<hex>"
+  std::string createdBy;
+  int64_t createdAt = 0;
+  Json doc = Json::object();  // where the bundle lives, size, file count, build info
+};
+
+struct DeploymentRecord {
+  std::string id;          // "dep-<...>"
+  std::string service;
+  std::string env;
+  std::string state;       // queued|running|paused|awaiting_approval|succeeded|failed|rolled_back|aborted
+  int64_t createdAt = 0;
+  int64_t updatedAt = 0;
+  int64_t revision = 0;    // set by the store: 1 on insert, +1 on every update
+  Json doc = Json::object();  // the full state machine (strategy, steps, fleets, timers, verdicts)
+};
+
+struct DeploymentFilter {
+  std::optional<std::string> service;
+  std::optional<std::string> env;
+  bool activeOnly = false;  // state in queued|running|paused|awaiting_approval
+  int limit = 100;          // newest first
+};
+
+struct FleetRecord {
+  std::string id;
+  std::string service;
+  std::string env;
+  std::string region;
+  std::string version;
+  std::string digest;
+  std::string state;       // creating|active|retiring|retired|failed
+  int64_t createdAt = 0;
+  int64_t updatedAt = 0;
+  int64_t revision = 0;
+  Json doc = Json::object();  // provider data (instances, pids, ports), role, weight
+};
+
+struct Lease {
+  std::string name;
+  std::string owner;
+  int64_t epoch = 0;       // strictly increases every time the holder changes
+  int64_t expiresAt = 0;   // Unix ms
+};
+
+struct AuditEventInput {
+  int64_t time = 0;
+  std::string actor;       // user name, or "ramp" for the controller itself
+  std::string kind;        // e.g. "deployment.step", "traffic.set", "verdict"
+  std::string service;     // may be empty
+  std::string env;         // may be empty
+  std::string deploymentId;  // may be empty
+  Json data = Json::object();
+};
+
+struct AuditEvent : AuditEventInput {
+  int64_t seq = 0;
+  std::string prevHash;
+  std::string hash;
+};
+
+struct AuditFilter {
+  std::optional<std::string> service;
+  std::optional<std::string> env;
+  std::optional<std::string> deploymentId;
+  std::optional<int64_t> sinceTime;
+  std::optional<int64_t> afterSeq;
+  int limit = 1000;        // oldest first
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Applies pending migrations; idempotent. Called by open().
+  virtual Status migrate() = 0;
+  virtual Result<int> schemaVersion() = 0;
+  virtual std::string kind() const = 0;  // "sqlite" | "postgresql"
+
+  // Releases are immutable: putRelease of an existing service+version is OK
+  // when the digest is the same (no change) and kConflict when it differs.
+  virtual Status putRelease(const ReleaseRecord& r) = 0;
+  virtual Result<ReleaseRecord> getRelease(const std::string& service, const std::string& version) = 0;
+  virtual Result<std::vector<ReleaseRecord>> listReleases(const std::optional<std::string>& service) = 0;
+
+  // Deployments. insert: kConflict if the id exists. The record's revision is
+  // updated in place on success.
+  virtual Status insertDeployment(DeploymentRecord& d, const std::optional<Fence>& fence) = 0;
+  virtual Status updateDeployment(DeploymentRecord& d, const std::optional<Fence>& fence) = 0;
+  virtual Result<DeploymentRecord> getDeployment(const std::string& id) = 0;
+  virtual Result<std::vector<DeploymentRecord>> listDeployments(const DeploymentFilter& f) = 0;
+
+  // Fleets: upsert by id with the same revision rule (revision 0 = insert).
+  virtual Status putFleet(FleetRecord& f, const std::optional<Fence>& fence) = 0;
+  virtual Result<FleetRecord> getFleet(const std::string& id) = 0;
+  virtual Result<std::vector<FleetRecord>> listFleets(const std::optional<std::string>& service,
+                                                      const std::optional<std::string>& env,
+                                                      bool includeRetired) = 0;
+
+  // Leases with expiry. acquire succeeds when the lease is free, expired at
+  // `now`, or already held by `owner` (then it is renewed, same epoch). A new
+  // holder gets epoch = previous + 1. Otherwise kConflict naming the holder
+  // and when it expires.
+  virtual Result<Lease> acquireLease(const std::string& name, const std::string& owner,
+                                     int64_t ttlMs, int64_t now) = 0;
+  // Extends a lease still held by owner at epoch; kConflict if lost.
+  virtual Result<Lease> renewLease(const std::string& name, const std::string& owner,
+                                   int64_t epoch, int64_t ttlMs, int64_t now) = 0;
+  // Frees it if owner holds it at epoch; otherwise no change, still OK.
+  virtual Status releaseLease(const std::string& name, const std::string& owner, int64_t epoch) = 0;
+  virtual Result<std::optional<Lease>> getLease(const std::string& name) = 0;
+
+  // Audit log (append-only hash chain).
+  virtual Result<AuditEvent> appendEvent(const AuditEventInput& e) = 0;
+  virtual Result<std::vector<AuditEvent>> listEvents(const AuditFilter& f) = 0;
+
+  // Small settings (entry-point ports, world ids).
+  virtual Result<std::optional<std::string>> getSetting(const std::string& key) = 0;
+  virtual Status putSetting(const std::string& key, const std::string& value) = 0;
+  // Sets it only if absent; returns the value now stored (the winner's).
+  virtual Result<std::string> putSettingIfAbsent(const std::string& key, const std::string& value) = 0;
+};
+
+// Opens a store from a URL: "sqlite:///abs/path.db", a plain path (SQLite),
+// or "postgresql://..." / "postgres://..." (libpq connection URI; a Unix
+// socket directory goes in ?host=/dir). Runs migrate().
+Result<std::unique_ptr<Store>> openStore(const std::string& url);
+
+}  // namespace ramp::store
