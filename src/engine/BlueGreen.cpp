@@ -1,0 +1,243 @@
+// BlueGreen.cpp — the phases of a blue/green (and all-at-once) deployment.
+//
+//   start            ensure the entry point; note the current stable fleet (blue)
+//   create_fleet     verify the release digest; create the green fleet
+//   wait_healthy     until every green instance is healthy, or the deadline
+//   smoke_test       optional command against green alone
+//   switch           desired weights: green 100, blue 0 (blue drains)
+//   verify_switch    until the data plane reports exactly that -> succeeded
+//   bake             blue stays warm (role previous) until bake_until
+//   drain_previous   until blue has no request in flight (bounded)
+//   retire_previous  blue's instances are stopped -> done
+//   fail_cleanup     green is retired, traffic never moved -> failed
+//
+// Each phase is committed before its side effect and its side effect is
+// idempotent (see Engine.h), so re-running a phase after a crash is safe.
+#include <fmt/format.h>
+
+#include "engine/Engine.h"
+
+namespace ramp::engine {
+
+using nlohmann::json;
+
+Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
+  const auto key = keyOf(d);
+  const int64_t now = toUnixMillis(clock_.now());
+
+  if (d.phase == "start") {
+    auto url = traffic_.ensureEntrypoint(key);
+    if (!url) return std::unexpected(url.error());
+    if (auto st = store_.putSetting("url:" + entrypointName(key), *url); !st) {
+      return std::unexpected(st.error());
+    }
+    if (auto st = rememberEntrypoint(key, plan.entrypointPort); !st) return std::unexpected(st.error());
+    auto stable = stableFleet(key);
+    if (!stable) return std::unexpected(stable.error());
+    if (*stable && **stable != d.newFleet) {
+      d.oldFleet = **stable;
+      if (auto fr = store_.getFleet(d.oldFleet)) d.oldVersion = fr->version;
+    }
+    d.state = kRunning;
+    d.step = 1;
+    if (auto st = enterPhase(d, "create_fleet", {{"entrypoint", *url}, {"previous_fleet", d.oldFleet}});
+        !st) {
+      return std::unexpected(st.error());
+    }
+    return true;
+  }
+
+  if (d.phase == "create_fleet") {
+    // The digest is checked again right before anything starts.
+    ReleaseRef ref{d.service, d.version, d.digest, d.releasePath, 0};
+    if (auto v = releases_.verify(ref); !v) {
+      d.reason = v.error().describe();
+      if (auto st = enterPhase(d, "fail_cleanup"); !st) return std::unexpected(st.error());
+      return true;
+    }
+    auto spec = fleetSpec(d, plan);
+    if (!spec) return std::unexpected(spec.error());
+    if (auto st = recordFleet(d, d.newFleet, "creating"); !st) return std::unexpected(st.error());
+    if (auto st = fleets_.createFleet(*spec); !st) {
+      d.reason = "could not create fleet " + d.newFleet + ": " + st.error().describe();
+      if (auto st2 = enterPhase(d, "fail_cleanup"); !st2) return std::unexpected(st2.error());
+      return true;
+    }
+    d.deadlineAt = now + plan.healthDeadline.count();
+    d.step = 2;
+    if (auto st = enterPhase(d, "wait_healthy",
+                             {{"fleet", d.newFleet}, {"instances", plan.instances},
+                              {"deadline_at", formatTime(fromUnixMillis(d.deadlineAt))}});
+        !st) {
+      return std::unexpected(st.error());
+    }
+    return true;
+  }
+
+  if (d.phase == "wait_healthy") {
+    auto st = fleets_.fleetStatus(d.newFleet);
+    if (!st) return std::unexpected(st.error());
+    if (st->healthy >= plan.instances) {
+      if (auto r = recordFleet(d, d.newFleet, "active"); !r) return std::unexpected(r.error());
+      d.step = 3;
+      if (auto r = enterPhase(d, plan.smokeTest.empty() ? "switch" : "smoke_test",
+                              {{"fleet", d.newFleet}, {"healthy", st->healthy}});
+          !r) {
+        return std::unexpected(r.error());
+      }
+      return true;
+    }
+    if (now >= d.deadlineAt) {
+      std::string lastError = st->error;
+      for (auto& i : st->instances) {
+        if (lastError.empty() && !i.lastError.empty()) lastError = i.lastError;
+      }
+      d.reason = fmt::format("fleet {} did not become healthy within {} ms: {}/{} healthy{}",
+                             d.newFleet, plan.healthDeadline.count(), st->healthy, plan.instances,
+                             lastError.empty() ? "" : "; last error: " + lastError);
+      if (auto r = enterPhase(d, "fail_cleanup"); !r) return std::unexpected(r.error());
+      return true;
+    }
+    return false;
+  }
+
+  if (d.phase == "smoke_test") {
+    auto st = fleets_.fleetStatus(d.newFleet);
+    if (!st) return std::unexpected(st.error());
+    std::string target;
+    for (auto& i : st->instances) {
+      if (i.state == "healthy") {
+        target = "http://" + i.address;
+        break;
+      }
+    }
+    int rc = options_.runCommand(plan.smokeTest,
+                                 {{"RAMP_TARGET_URL", target},
+                                  {"RAMP_FLEET_ID", d.newFleet},
+                                  {"RAMP_SERVICE", d.service},
+                                  {"RAMP_ENV", d.env},
+                                  {"RAMP_RELEASE_VERSION", d.version}},
+                                 std::chrono::milliseconds(60000));
+    if (rc != 0) {
+      d.reason = fmt::format("smoke test `{}` against {} exited {}", plan.smokeTest, target, rc);
+      if (auto r = enterPhase(d, "fail_cleanup"); !r) return std::unexpected(r.error());
+      return true;
+    }
+    d.step++;
+    if (auto r = enterPhase(d, "switch", {{"smoke_test", "passed"}}); !r) return std::unexpected(r.error());
+    return true;
+  }
+
+  if (d.phase == "switch") {
+    auto tp = loadPlan(key);
+    if (!tp) return std::unexpected(tp.error());
+    tp->sendAllTo(d.newFleet);
+    if (auto st = savePlan(key, *tp, options_.owner, d.id); !st) return std::unexpected(st.error());
+    if (auto st = reconcileTraffic(key); !st) return std::unexpected(st.error());
+    if (auto st = enterPhase(d, "verify_switch", {{"weights", tp->weights}}); !st) {
+      return std::unexpected(st.error());
+    }
+    return true;
+  }
+
+  if (d.phase == "verify_switch") {
+    auto v = trafficVerified(key);
+    if (!v) return std::unexpected(v.error());
+    if (!*v) {
+      if (auto st = reconcileTraffic(key); !st) return std::unexpected(st.error());
+      return false;
+    }
+    if (auto st = setStableFleet(key, d.newFleet, d.version); !st) return std::unexpected(st.error());
+    d.finishedAt = now;
+    if (d.kind == "rollback") {
+      d.state = kRolledBack;
+      d.reason = fmt::format("rolled back {} to {}: traffic verified on {}", d.rollsBack, d.version,
+                             d.newFleet);
+      // The deployment this one undoes ends rolled_back too.
+      if (auto orig = get(d.rollsBack); orig && orig->state == kSucceeded) {
+        orig->state = kRolledBack;
+        orig->reason = "rolled back by " + d.id + " (" + d.createdBy + ")";
+        if (auto st = commit(*orig, "deployment.finished"); !st) return std::unexpected(st.error());
+      }
+    } else {
+      d.state = kSucceeded;
+      d.reason = "traffic verified on " + d.newFleet;
+    }
+    d.step = d.steps - (d.oldFleet.empty() ? 0 : 1);
+    bool keepWarm = !d.oldFleet.empty() && d.strategy != "all-at-once";
+    d.bakeUntil = now + (keepWarm ? plan.bake.count() : 0);
+    d.phase = d.oldFleet.empty() ? "done" : "bake";
+    if (d.oldFleet.empty()) d.step = d.steps;
+    if (auto st = commit(d, "deployment.finished",
+                         {{"bake_until", formatTime(fromUnixMillis(d.bakeUntil))}});
+        !st) {
+      return std::unexpected(st.error());
+    }
+    return true;
+  }
+
+  if (d.phase == "bake") {
+    if (now < d.bakeUntil) return false;
+    if (auto st = enterPhase(d, "drain_previous", {{"fleet", d.oldFleet}}); !st) {
+      return std::unexpected(st.error());
+    }
+    return true;
+  }
+
+  if (d.phase == "drain_previous") {
+    auto inflight = traffic_.inflight(key, d.oldFleet);
+    bool drained = inflight && *inflight == 0;
+    if (!drained && now < d.bakeUntil + plan.drainTimeout.count()) return false;
+    auto tp = loadPlan(key);
+    if (!tp) return std::unexpected(tp.error());
+    if (tp->weights.contains(d.oldFleet) && tp->weights.at(d.oldFleet) == 0) {
+      tp->remove(d.oldFleet);
+      if (auto st = savePlan(key, *tp, options_.owner, d.id); !st) return std::unexpected(st.error());
+      if (auto st = reconcileTraffic(key); !st) return std::unexpected(st.error());
+    }
+    if (auto st = enterPhase(d, "retire_previous",
+                             {{"fleet", d.oldFleet}, {"drained", drained}});
+        !st) {
+      return std::unexpected(st.error());
+    }
+    return true;
+  }
+
+  if (d.phase == "retire_previous") {
+    // Never retire a fleet that carries traffic (a later deployment may have
+    // switched back to it).
+    auto tp = loadPlan(key);
+    if (!tp) return std::unexpected(tp.error());
+    if (!(tp->weights.contains(d.oldFleet) && tp->weights.at(d.oldFleet) > 0)) {
+      if (auto st = fleets_.retireFleet(d.oldFleet, plan.drainTimeout); !st) {
+        return std::unexpected(st.error());
+      }
+      if (auto st = markFleet(d.oldFleet, "retired"); !st) return std::unexpected(st.error());
+    }
+    d.step = d.steps;
+    if (auto st = enterPhase(d, "done", {{"retired", d.oldFleet}}); !st) return std::unexpected(st.error());
+    return false;
+  }
+
+  if (d.phase == "fail_cleanup") {
+    auto tp = loadPlan(key);
+    if (!tp) return std::unexpected(tp.error());
+    if (tp->weights.contains(d.newFleet)) {
+      tp->remove(d.newFleet);
+      if (auto st = savePlan(key, *tp, options_.owner, d.id); !st) return std::unexpected(st.error());
+      if (auto st = reconcileTraffic(key); !st) return std::unexpected(st.error());
+    }
+    if (auto st = fleets_.retireFleet(d.newFleet, plan.drainTimeout); !st) {
+      return std::unexpected(st.error());
+    }
+    if (auto st = markFleet(d.newFleet, "failed"); !st) return std::unexpected(st.error());
+    d.phase = "done";
+    if (auto st = finish(d, kFailed, d.reason); !st) return std::unexpected(st.error());
+    return false;
+  }
+
+  if (d.phase == "done") return false;
+  return internal("unknown phase '" + d.phase + "'", d.id);
+}
+
+}  // namespace ramp::engine

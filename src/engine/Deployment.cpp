@@ -1,0 +1,68 @@
+#include "engine/Deployment.h"
+
+namespace ramp::engine {
+
+bool isTerminalState(const std::string& s) {
+  return s == kSucceeded || s == kFailed || s == kRolledBack || s == kAborted;
+}
+
+Json Deployment::toDoc() const {
+  Json j{{"region", region},       {"kind", kind},
+         {"strategy", strategy},   {"phase", phase},
+         {"reason", reason},       {"step", step},
+         {"steps", steps},         {"step_names", stepNames},
+         {"version", version},     {"digest", digest},
+         {"release_path", releasePath},
+         {"config_digest", configDigest},
+         {"rendered", rendered},   {"new_fleet", newFleet},
+         {"old_fleet", oldFleet},  {"old_version", oldVersion},
+         {"rolls_back", rollsBack},
+         {"created_by", createdBy}, {"created_at", createdAt},
+         {"finished_at", finishedAt},
+         {"deadline_at", deadlineAt}, {"bake_until", bakeUntil}};
+  j["git_commit"] = gitCommit ? Json(*gitCommit) : Json(nullptr);
+  j["git_dirty"] = gitDirty ? Json(*gitDirty) : Json(nullptr);
+  return j;
+}
+
+Result<Deployment> Deployment::fromRecord(const std::string& id, const std::string& service,
+                                          const std::string& env, const std::string& state,
+                                          int64_t revision, const Json& doc) {
+  Deployment d;
+  d.id = id;
+  d.service = service;
+  d.env = env;
+  d.state = state;
+  d.revision = revision;
+  try {
+    d.region = doc.value("region", "");
+    d.kind = doc.value("kind", "deploy");
+    d.strategy = doc.value("strategy", "");
+    d.phase = doc.value("phase", "start");
+    d.reason = doc.value("reason", "");
+    d.step = doc.value("step", 0);
+    d.steps = doc.value("steps", 0);
+    d.stepNames = doc.value("step_names", std::vector<std::string>{});
+    d.version = doc.value("version", "");
+    d.digest = doc.value("digest", "");
+    d.releasePath = doc.value("release_path", "");
+    d.configDigest = doc.value("config_digest", "");
+    d.rendered = doc.value("rendered", Json::object());
+    d.newFleet = doc.value("new_fleet", "");
+    d.oldFleet = doc.value("old_fleet", "");
+    d.oldVersion = doc.value("old_version", "");
+    d.rollsBack = doc.value("rolls_back", "");
+    d.createdBy = doc.value("created_by", "");
+    d.createdAt = doc.value("created_at", int64_t{0});
+    d.finishedAt = doc.value("finished_at", int64_t{0});
+    d.deadlineAt = doc.value("deadline_at", int64_t{0});
+    d.bakeUntil = doc.value("bake_until", int64_t{0});
+    if (doc.contains("git_commit") && doc["git_commit"].is_string()) d.gitCommit = doc["git_commit"];
+    if (doc.contains("git_dirty") && doc["git_dirty"].is_boolean()) d.gitDirty = doc["git_dirty"];
+  } catch (const std::exception& e) {
+    return internal(std::string("corrupt deployment document: ") + e.what(), id);
+  }
+  return d;
+}
+
+}  // namespace ramp::engine

@@ -1,0 +1,81 @@
+// Deployment.h — one run of a strategy for a release in an environment, as a
+// persisted state machine.
+//
+// `state` is what people and scripts see (design.md): queued | running |
+// paused | awaiting_approval | succeeded | failed | rolled_back | aborted.
+// `phase` is where the strategy is inside that state. The engine commits a
+// phase before performing that phase's side effect, and every phase's side
+// effect is idempotent, so a controller killed anywhere resumes by simply
+// performing the current phase again.
+//
+// A deployment may be `succeeded` and still have work left (keeping the
+// previous fleet warm for the bake time, then retiring it): `phase` is
+// "done" only when nothing is left to do.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/Result.h"
+
+namespace ramp::engine {
+
+using Json = nlohmann::json;
+
+inline constexpr const char* kQueued = "queued";
+inline constexpr const char* kRunning = "running";
+inline constexpr const char* kPaused = "paused";
+inline constexpr const char* kAwaitingApproval = "awaiting_approval";
+inline constexpr const char* kSucceeded = "succeeded";
+inline constexpr const char* kFailed = "failed";
+inline constexpr const char* kRolledBack = "rolled_back";
+inline constexpr const char* kAborted = "aborted";
+
+bool isTerminalState(const std::string& state);
+
+struct Deployment {
+  std::string id;
+  std::string service;
+  std::string env;
+  std::string region;
+  std::string kind = "deploy";       // deploy | rollback
+  std::string strategy;              // bluegreen | canary | all-at-once
+  std::string state = kQueued;
+  std::string phase = "start";
+  std::string reason;
+  int step = 0;                      // 1-based index of the current step, 0 before the first
+  int steps = 0;
+  std::vector<std::string> stepNames;
+
+  std::string version;
+  std::string digest;
+  std::string releasePath;
+  std::string configDigest;
+  std::optional<std::string> gitCommit;
+  std::optional<bool> gitDirty;
+  Json rendered = Json::object();    // the effective service config it runs with
+
+  std::string newFleet;              // the fleet this deployment creates (green / canary)
+  std::string oldFleet;              // the fleet it replaces (blue / stable), may be empty
+  std::string oldVersion;
+  std::string rollsBack;             // kind=rollback: the deployment being rolled back
+  std::string createdBy;
+  int64_t createdAt = 0;
+  int64_t updatedAt = 0;
+  int64_t finishedAt = 0;
+  int64_t deadlineAt = 0;            // absolute (Unix ms): survives restarts
+  int64_t bakeUntil = 0;             // absolute (Unix ms)
+  int64_t revision = 0;              // store revision this copy was read at
+
+  Json toDoc() const;                // everything but id/service/env/state/revision
+  static Result<Deployment> fromRecord(const std::string& id, const std::string& service,
+                                       const std::string& env, const std::string& state,
+                                       int64_t revision, const Json& doc);
+  bool active() const { return !isTerminalState(state) || phase != "done"; }
+};
+
+}  // namespace ramp::engine

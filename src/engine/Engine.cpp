@@ -1,0 +1,595 @@
+#include "engine/Engine.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "core/Sha256.h"
+
+namespace ramp::engine {
+
+using nlohmann::json;
+
+namespace {
+
+int runShell(const std::string& command, const std::map<std::string, std::string>& env,
+             std::chrono::milliseconds timeout) {
+  pid_t pid = fork();
+  if (pid < 0) return 127;
+  if (pid == 0) {
+    setpgid(0, 0);
+    for (auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
+    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (true) {
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) break;
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(-pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      return 124;
+    }
+    usleep(20000);
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string sanitize(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.') {
+      out.push_back(c);
+    } else if (c >= 'A' && c <= 'Z') {
+      out.push_back(static_cast<char>(c - 'A' + 'a'));
+    } else {
+      out.push_back('-');
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Engine::Engine(store::Store& store, providers::FleetProvider& fleets,
+               providers::TrafficProvider& traffic, ReleaseCatalog& releases, Clock& clock,
+               EngineOptions options)
+    : store_(store),
+      fleets_(fleets),
+      traffic_(traffic),
+      releases_(releases),
+      clock_(clock),
+      options_(std::move(options)) {
+  if (!options_.runCommand) options_.runCommand = runShell;
+}
+
+std::string Engine::newDeploymentId() {
+  auto now = clock_.now();
+  std::string t = formatTime(now);  // 2026-11-26T08:17:37.123Z
+  std::string compact;
+  for (char c : t.substr(0, 19)) {
+    if (c >= '0' && c <= '9') compact.push_back(c);
+  }
+  return "d-" + compact + "-" + randomHex(3);
+}
+
+providers::EntrypointKey Engine::keyOf(const Deployment& d) const {
+  return providers::EntrypointKey{d.service, d.env, d.region};
+}
+
+Status Engine::audit(const std::string& kind, const Deployment& d, json data,
+                     const std::string& actor) {
+  store::AuditEventInput e;
+  e.time = toUnixMillis(clock_.now());
+  e.actor = actor.empty() ? options_.owner : actor;
+  e.kind = kind;
+  e.service = d.service;
+  e.env = d.env;
+  e.deploymentId = d.id;
+  if (data.is_null()) data = json::object();
+  data["version"] = d.version;
+  data["digest"] = d.digest;
+  data["config_digest"] = d.configDigest;
+  e.data = std::move(data);
+  auto r = store_.appendEvent(e);
+  if (!r) return std::unexpected(r.error());
+  return ok();
+}
+
+Status Engine::commit(Deployment& d, const std::string& eventKind, json data) {
+  d.updatedAt = toUnixMillis(clock_.now());
+  store::DeploymentRecord rec;
+  rec.id = d.id;
+  rec.service = d.service;
+  rec.env = d.env;
+  rec.state = d.state;
+  rec.createdAt = d.createdAt;
+  rec.updatedAt = d.updatedAt;
+  rec.revision = d.revision;
+  rec.doc = d.toDoc();
+  auto st = store_.updateDeployment(rec, options_.fence);
+  if (!st) return st;
+  d.revision = rec.revision;
+  if (!eventKind.empty()) {
+    if (data.is_null()) data = json::object();
+    data["state"] = d.state;
+    data["phase"] = d.phase;
+    data["step"] = d.step;
+    if (!d.reason.empty()) data["reason"] = d.reason;
+    return audit(eventKind, d, std::move(data));
+  }
+  return ok();
+}
+
+Status Engine::enterPhase(Deployment& d, const std::string& phase, json data) {
+  d.phase = phase;
+  return commit(d, "deployment.phase", std::move(data));
+}
+
+Status Engine::finish(Deployment& d, const std::string& state, const std::string& reason) {
+  d.state = state;
+  d.reason = reason;
+  d.finishedAt = toUnixMillis(clock_.now());
+  return commit(d, "deployment.finished");
+}
+
+Result<Deployment> Engine::submit(const DeployRequest& req) {
+  std::lock_guard lock(mu_);
+  if (req.service.empty()) return invalid("service is required", "service");
+  if (req.env.empty()) return invalid("env is required", "env");
+  if (req.version.empty()) return invalid("version is required", "version");
+  std::string region = req.region.empty() ? "local" : req.region;
+  auto plan = planFromRendered(req.rendered, req.env, region);
+  if (!plan) return std::unexpected(plan.error());
+  std::string strategy = req.strategy.value_or(plan->strategy);
+  if (strategy != "bluegreen" && strategy != "all-at-once" && strategy != "canary") {
+    return invalid("unknown strategy '" + strategy + "' (bluegreen, canary, all-at-once)",
+                   "strategy");
+  }
+  // The release must exist and be intact before anything is recorded.
+  auto release = releases_.find(req.service, req.version);
+  if (!release) return std::unexpected(release.error());
+  if (auto v = releases_.verify(*release); !v) return std::unexpected(v.error());
+
+  store::DeploymentFilter f;
+  f.service = req.service;
+  f.env = req.env;
+  f.activeOnly = true;
+  auto running = store_.listDeployments(f);
+  if (!running) return std::unexpected(running.error());
+  if (!running->empty()) {
+    const auto& r = running->front();
+    return conflict(fmt::format("{} in {} is already being deployed by {} ({} {}); wait for it, "
+                                "or abort it",
+                                req.service, req.env, r.id, r.doc.value("version", "?"), r.state),
+                    "service");
+  }
+
+  Deployment d;
+  d.id = newDeploymentId();
+  d.service = req.service;
+  d.env = req.env;
+  d.region = region;
+  d.strategy = strategy;
+  d.state = kQueued;
+  d.phase = "start";
+  d.version = release->version;
+  d.digest = release->digest;
+  d.releasePath = release->path;
+  d.configDigest = req.configDigest;
+  d.gitCommit = req.gitCommit;
+  d.gitDirty = req.gitDirty;
+  d.rendered = req.rendered;
+  d.createdBy = req.actor;
+  d.createdAt = toUnixMillis(clock_.now());
+  d.updatedAt = d.createdAt;
+  d.newFleet = sanitize(fmt::format("{}-{}-{}-{}", d.service, d.env, d.version,
+                                    d.id.substr(d.id.size() - 6)));
+  if (strategy == "canary") {
+    for (const auto& s : plan->steps) {
+      if (s.kind == StepPlan::Kind::kWeight) d.stepNames.push_back(fmt::format("weight {}", s.weight));
+      if (s.kind == StepPlan::Kind::kPause)
+        d.stepNames.push_back(s.pause ? "pause " + std::to_string(s.pause->count()) + "ms"
+                                      : std::string("pause until resumed"));
+      if (s.kind == StepPlan::Kind::kAnalysis) d.stepNames.push_back("analysis");
+    }
+  } else {
+    d.stepNames = {"start fleet", "wait healthy"};
+    if (!plan->smokeTest.empty()) d.stepNames.push_back("smoke test");
+    d.stepNames.push_back("switch traffic");
+    d.stepNames.push_back("retire previous");
+  }
+  d.steps = static_cast<int>(d.stepNames.size());
+
+  store::DeploymentRecord rec;
+  rec.id = d.id;
+  rec.service = d.service;
+  rec.env = d.env;
+  rec.state = d.state;
+  rec.createdAt = d.createdAt;
+  rec.updatedAt = d.updatedAt;
+  rec.doc = d.toDoc();
+  if (auto st = store_.insertDeployment(rec, options_.fence); !st) return std::unexpected(st.error());
+  d.revision = rec.revision;
+  if (auto st = audit("deployment.created", d,
+                      json{{"strategy", d.strategy}, {"region", d.region},
+                           {"git_commit", d.gitCommit ? json(*d.gitCommit) : json(nullptr)}},
+                      req.actor);
+      !st) {
+    return std::unexpected(st.error());
+  }
+  return d;
+}
+
+Result<Deployment> Engine::get(const std::string& id) {
+  auto rec = store_.getDeployment(id);
+  if (!rec) return std::unexpected(rec.error());
+  return Deployment::fromRecord(rec->id, rec->service, rec->env, rec->state, rec->revision, rec->doc);
+}
+
+Result<std::vector<Deployment>> Engine::list(const std::optional<std::string>& service,
+                                             const std::optional<std::string>& env, int limit) {
+  store::DeploymentFilter f;
+  f.service = service;
+  f.env = env;
+  f.limit = limit;
+  auto recs = store_.listDeployments(f);
+  if (!recs) return std::unexpected(recs.error());
+  std::vector<Deployment> out;
+  for (auto& r : *recs) {
+    auto d = Deployment::fromRecord(r.id, r.service, r.env, r.state, r.revision, r.doc);
+    if (!d) return std::unexpected(d.error());
+    out.push_back(std::move(*d));
+  }
+  return out;
+}
+
+Status Engine::tick() {
+  std::lock_guard lock(mu_);
+  // Deployments with work left: non-terminal ones, and finished ones still
+  // baking or retiring their previous fleet.
+  store::DeploymentFilter f;
+  f.limit = 500;
+  auto recs = store_.listDeployments(f);
+  if (!recs) return std::unexpected(recs.error());
+  Status firstError = ok();
+  std::set<std::string> touched;
+  // Oldest first, so that a newer deployment's traffic edits come last.
+  for (auto it = recs->rbegin(); it != recs->rend(); ++it) {
+    auto d = Deployment::fromRecord(it->id, it->service, it->env, it->state, it->revision, it->doc);
+    if (!d) {
+      if (firstError) firstError = std::unexpected(d.error());
+      continue;
+    }
+    if (!d->active()) continue;
+    if (auto st = advance(*d); !st && firstError) firstError = st;
+  }
+  for (const auto& key : entrypoints()) {
+    if (auto st = reconcileTraffic(key); !st && firstError) firstError = st;
+  }
+  return firstError;
+}
+
+Status Engine::advance(Deployment& d) {
+  auto plan = planFromRendered(d.rendered, d.env, d.region);
+  if (!plan) {
+    d.reason = "its configuration cannot be read: " + plan.error().describe();
+    return finish(d, kFailed, d.reason);
+  }
+  for (int guard = 0; guard < 32; ++guard) {
+    auto moved = d.phase.starts_with("rb_") ? runRollbackPhase(d, *plan) : runPhase(d, *plan);
+    if (!moved) return std::unexpected(moved.error());
+    if (!*moved) return ok();
+  }
+  return ok();
+}
+
+// ---- traffic ----
+
+std::vector<providers::EntrypointKey> Engine::entrypoints() {
+  std::vector<providers::EntrypointKey> out;
+  auto v = store_.getSetting("entrypoints");
+  if (!v || !*v) return out;
+  auto j = json::parse(**v, nullptr, false);
+  if (!j.is_array()) return out;
+  for (auto& e : j) {
+    if (!e.is_object()) continue;
+    out.push_back({e.value("service", ""), e.value("env", ""), e.value("region", "")});
+  }
+  return out;
+}
+
+Status Engine::rememberEntrypoint(const providers::EntrypointKey& key, std::optional<int> port) {
+  auto known = entrypoints();
+  if (std::find(known.begin(), known.end(), key) == known.end()) {
+    known.push_back(key);
+    json arr = json::array();
+    for (auto& k : known) arr.push_back({{"service", k.service}, {"env", k.env}, {"region", k.region}});
+    if (auto st = store_.putSetting("entrypoints", arr.dump()); !st) return st;
+  }
+  return ok();
+}
+
+Result<TrafficPlan> Engine::loadPlan(const providers::EntrypointKey& key) {
+  auto v = store_.getSetting("traffic:" + entrypointName(key));
+  if (!v) return std::unexpected(v.error());
+  if (!*v) return TrafficPlan{};
+  auto j = json::parse(**v, nullptr, false);
+  if (j.is_discarded()) return internal("corrupt traffic plan", entrypointName(key));
+  return TrafficPlan::fromJson(j);
+}
+
+Status Engine::savePlan(const providers::EntrypointKey& key, const TrafficPlan& plan,
+                        const std::string& actor, const std::string& deploymentId) {
+  auto before = loadPlan(key);
+  if (!before) return std::unexpected(before.error());
+  if (before->weights == plan.weights && before->pin == plan.pin) return ok();
+  if (auto st = store_.putSetting("traffic:" + entrypointName(key), plan.toJson().dump()); !st) {
+    return st;
+  }
+  store::AuditEventInput e;
+  e.time = toUnixMillis(clock_.now());
+  e.actor = actor.empty() ? options_.owner : actor;
+  e.kind = "traffic.set";
+  e.service = key.service;
+  e.env = key.env;
+  e.deploymentId = deploymentId;
+  e.data = {{"entrypoint", entrypointName(key)}, {"weights", plan.weights}};
+  auto r = store_.appendEvent(e);
+  if (!r) return std::unexpected(r.error());
+  return ok();
+}
+
+Status Engine::reconcileTraffic(const providers::EntrypointKey& key) {
+  auto plan = loadPlan(key);
+  if (!plan) return std::unexpected(plan.error());
+  providers::TrafficSplit want;
+  want.key = key;
+  want.pin = plan->pin;
+  want.epoch = options_.fence ? options_.fence->epoch : 0;
+  for (auto& [fleet, weight] : plan->weights) {
+    providers::FleetWeight fw;
+    fw.fleetId = fleet;
+    fw.weight = weight;
+    auto st = fleets_.fleetStatus(fleet);
+    if (st && st->exists) {
+      for (auto& inst : st->instances) {
+        if (inst.state == "healthy") fw.backends.push_back(inst.address);
+      }
+      std::sort(fw.backends.begin(), fw.backends.end());
+    }
+    want.fleets.push_back(std::move(fw));
+  }
+  auto applied = traffic_.appliedTraffic(key);
+  if (applied) {
+    auto norm = [](std::vector<providers::FleetWeight> v) {
+      for (auto& f : v) std::sort(f.backends.begin(), f.backends.end());
+      std::sort(v.begin(), v.end(),
+                [](const auto& a, const auto& b) { return a.fleetId < b.fleetId; });
+      return v;
+    };
+    if (norm(applied->fleets) == norm(want.fleets) && applied->pin == want.pin) return ok();
+  }
+  // A fleet whose instances are all replaced keeps its last backends rather
+  // than none: the router then retries on another instance.
+  if (applied) {
+    for (auto& fw : want.fleets) {
+      if (!fw.backends.empty() || fw.weight == 0) continue;
+      for (auto& old : applied->fleets) {
+        if (old.fleetId == fw.fleetId) fw.backends = old.backends;
+      }
+    }
+  }
+  return traffic_.setTraffic(want);
+}
+
+Result<bool> Engine::trafficVerified(const providers::EntrypointKey& key) {
+  auto plan = loadPlan(key);
+  if (!plan) return std::unexpected(plan.error());
+  auto applied = traffic_.appliedTraffic(key);
+  if (!applied) return std::unexpected(applied.error());
+  std::map<std::string, int> got;
+  for (auto& f : applied->fleets) {
+    if (f.weight > 0 && f.backends.empty()) return false;
+    got[f.fleetId] = f.weight;
+  }
+  for (auto& [fleet, w] : plan->weights) {
+    auto it = got.find(fleet);
+    int have = it == got.end() ? 0 : it->second;
+    if (have != w) return false;
+  }
+  for (auto& [fleet, w] : got) {
+    if (w > 0 && !plan->weights.contains(fleet)) return false;
+  }
+  return true;
+}
+
+Result<std::optional<std::string>> Engine::stableFleet(const providers::EntrypointKey& key) {
+  auto v = store_.getSetting("stable:" + entrypointName(key));
+  if (!v) return std::unexpected(v.error());
+  if (!*v || (*v)->empty()) return std::optional<std::string>{};
+  auto j = json::parse(**v, nullptr, false);
+  if (!j.is_object()) return std::optional<std::string>{};
+  return std::optional<std::string>(j.value("fleet", ""));
+}
+
+Status Engine::setStableFleet(const providers::EntrypointKey& key, const std::string& fleet,
+                              const std::string& version) {
+  return store_.putSetting("stable:" + entrypointName(key),
+                           json{{"fleet", fleet}, {"version", version}}.dump());
+}
+
+Status Engine::recordFleet(const Deployment& d, const std::string& fleetId, const std::string& state) {
+  auto existing = store_.getFleet(fleetId);
+  store::FleetRecord f;
+  if (existing) {
+    f = *existing;
+    if (f.state == state) return ok();
+  } else {
+    f.id = fleetId;
+    f.service = d.service;
+    f.env = d.env;
+    f.region = d.region;
+    f.version = d.version;
+    f.digest = d.digest;
+    f.createdAt = toUnixMillis(clock_.now());
+    f.doc = {{"deployment", d.id}};
+  }
+  f.state = state;
+  f.updatedAt = toUnixMillis(clock_.now());
+  return store_.putFleet(f, options_.fence);
+}
+
+Status Engine::markFleet(const std::string& fleetId, const std::string& state) {
+  auto existing = store_.getFleet(fleetId);
+  if (!existing) return ok();
+  auto f = *existing;
+  if (f.state == state) return ok();
+  f.state = state;
+  f.updatedAt = toUnixMillis(clock_.now());
+  return store_.putFleet(f, options_.fence);
+}
+
+Result<providers::FleetSpec> Engine::fleetSpec(const Deployment& d, const ServicePlan& plan) {
+  providers::FleetSpec spec;
+  spec.fleetId = d.newFleet;
+  spec.service = d.service;
+  spec.env = d.env;
+  spec.region = d.region;
+  spec.releaseVersion = d.version;
+  spec.releaseDigest = d.digest;
+  spec.releasePath = d.releasePath;
+  spec.instanceType = plan.instanceType;
+  spec.instances = plan.instances;
+  spec.run = plan.run;
+  spec.health = plan.health;
+  spec.epoch = options_.fence ? options_.fence->epoch : 0;
+  return spec;
+}
+
+// ---- status ----
+
+Result<json> Engine::status(const std::optional<std::string>& service,
+                            const std::optional<std::string>& env) {
+  json out = json::array();
+  std::set<std::pair<std::string, std::string>> seen;
+  store::DeploymentFilter f;
+  f.service = service;
+  f.env = env;
+  f.limit = 1000;
+  auto recs = store_.listDeployments(f);
+  if (!recs) return std::unexpected(recs.error());
+  auto fleetsRecs = store_.listFleets(service, env, false);
+  if (!fleetsRecs) return std::unexpected(fleetsRecs.error());
+  for (auto& rec : *recs) {  // newest first
+    if (!seen.insert({rec.service, rec.env}).second) continue;
+    auto d = Deployment::fromRecord(rec.id, rec.service, rec.env, rec.state, rec.revision, rec.doc);
+    if (!d) return std::unexpected(d.error());
+    auto key = keyOf(*d);
+    json s;
+    s["service"] = d->service;
+    s["env"] = d->env;
+    s["region"] = d->region;
+    auto url = store_.getSetting("url:" + entrypointName(key));
+    s["entrypoint"] = (url && *url) ? json(**url) : json(nullptr);
+    s["deployment"] = {{"id", d->id},
+                       {"state", d->state},
+                       {"phase", d->phase},
+                       {"strategy", d->strategy},
+                       {"kind", d->kind},
+                       {"step", d->step},
+                       {"steps", d->steps},
+                       {"step_names", d->stepNames},
+                       {"reason", d->reason},
+                       {"version", d->version},
+                       {"digest", d->digest},
+                       {"config_digest", d->configDigest},
+                       {"git_commit", d->gitCommit ? json(*d->gitCommit) : json(nullptr)},
+                       {"git_dirty", d->gitDirty ? json(*d->gitDirty) : json(nullptr)},
+                       {"created_by", d->createdBy},
+                       {"created_at", formatTime(fromUnixMillis(d->createdAt))},
+                       {"updated_at", formatTime(fromUnixMillis(d->updatedAt))}};
+    auto plan = loadPlan(key);
+    auto stable = stableFleet(key);
+    json fleets = json::array();
+    for (auto& fr : *fleetsRecs) {
+      if (fr.service != d->service || fr.env != d->env) continue;
+      json fj;
+      fj["id"] = fr.id;
+      fj["version"] = fr.version;
+      fj["digest"] = fr.digest;
+      fj["state"] = fr.state;
+      int weight = 0;
+      if (plan && plan->weights.contains(fr.id)) weight = plan->weights.at(fr.id);
+      fj["weight"] = weight;
+      auto st = fleets_.fleetStatus(fr.id);
+      fj["instances"] = st && st->exists ? st->desired : 0;
+      fj["healthy"] = st && st->exists ? st->healthy : 0;
+      std::string role = "previous";
+      if (stable && *stable && **stable == fr.id) {
+        role = "stable";
+      } else if (d->newFleet == fr.id && !isTerminalState(d->state)) {
+        role = d->strategy == "canary" ? "canary" : "green";
+        if (role == "green") role = "canary";
+      } else if (fr.state == "creating") {
+        role = "canary";
+      }
+      fj["role"] = role;
+      fleets.push_back(fj);
+    }
+    s["fleets"] = fleets;
+    out.push_back(s);
+  }
+  return out;
+}
+
+Status Engine::retireAll(const std::optional<std::string>& env, const std::string& actor) {
+  std::lock_guard lock(mu_);
+  store::DeploymentFilter f;
+  f.env = env;
+  f.limit = 1000;
+  auto recs = store_.listDeployments(f);
+  if (!recs) return std::unexpected(recs.error());
+  for (auto& r : *recs) {
+    auto d = Deployment::fromRecord(r.id, r.service, r.env, r.state, r.revision, r.doc);
+    if (!d || !d->active()) continue;
+    if (!isTerminalState(d->state)) {
+      d->state = kAborted;
+      d->reason = "aborted by `ramp down` (" + actor + ")";
+      d->finishedAt = toUnixMillis(clock_.now());
+    }
+    d->phase = "done";
+    if (auto st = commit(*d, "deployment.finished"); !st) return st;
+  }
+  auto fleetRecs = store_.listFleets(std::nullopt, env, false);
+  if (!fleetRecs) return std::unexpected(fleetRecs.error());
+  for (auto& fr : *fleetRecs) {
+    if (auto st = fleets_.retireFleet(fr.id, std::chrono::milliseconds(2000)); !st) return st;
+    if (auto st = markFleet(fr.id, "retired"); !st) return st;
+  }
+  // Fleets the provider runs that the store does not know (should not
+  // happen; retire them too so nothing is left behind).
+  auto running = fleets_.listFleets(std::nullopt, env);
+  if (running) {
+    for (auto& id : *running) {
+      if (auto st = fleets_.retireFleet(id, std::chrono::milliseconds(2000)); !st) return st;
+    }
+  }
+  for (auto& key : entrypoints()) {
+    if (env && key.env != *env) continue;
+    if (auto st = store_.putSetting("traffic:" + entrypointName(key), TrafficPlan{}.toJson().dump()); !st) {
+      return st;
+    }
+    (void)store_.putSetting("stable:" + entrypointName(key), "");
+  }
+  return ok();
+}
+
+}  // namespace ramp::engine

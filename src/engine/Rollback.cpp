@@ -1,0 +1,139 @@
+// Rollback.cpp — `ramp rollback SERVICE --env ENV`.
+//
+// Fast path: the newest deployment's previous fleet is still warm (its bake
+// has not ended, or it is still mid-flight): traffic goes back to it in one
+// data-plane update, verified, then the new fleet drains and is retired.
+//   rb_switch -> rb_verify -> rb_drain -> rb_retire -> done (rolled_back)
+// Slow path: the previous fleet is gone: a new deployment (kind rollback)
+// deploys the previous successful release as a fresh fleet with the
+// ordinary phases; when its traffic is verified both it and the deployment
+// it undoes end rolled_back.
+#include <fmt/format.h>
+
+#include "engine/Engine.h"
+
+namespace ramp::engine {
+
+using nlohmann::json;
+
+Result<Deployment> Engine::rollback(const std::string& service, const std::string& env,
+                                    const std::string& actor) {
+  std::lock_guard lock(mu_);
+  auto all = list(service, env, 200);
+  if (!all) return std::unexpected(all.error());
+  if (all->empty()) return notFound("no deployment of " + service + " in " + env, "service");
+  Deployment d = all->front();
+  if (d.state == kRolledBack || d.state == kFailed || d.state == kAborted) {
+    return failedPrecondition(fmt::format("the newest deployment of {} in {} ({}) already ended {}; "
+                                          "nothing to roll back",
+                                          service, env, d.id, d.state));
+  }
+  if (d.phase.starts_with("rb_")) {
+    return conflict("a rollback of " + d.id + " is already under way", "service");
+  }
+  bool previousWarm = !d.oldFleet.empty() && d.phase != "done" && d.phase != "retire_previous";
+  if (previousWarm) {
+    d.state = kRunning;
+    d.reason = "rollback requested by " + actor;
+    d.phase = "rb_switch";
+    if (auto st = commit(d, "deployment.rollback", {{"to_fleet", d.oldFleet}, {"by", actor}}); !st) {
+      return std::unexpected(st.error());
+    }
+    return d;
+  }
+  if (!isTerminalState(d.state)) {
+    return failedPrecondition(fmt::format(
+        "{} is still {} and has no previous fleet to switch back to; abort it instead", d.id, d.state));
+  }
+  // Slow path: redeploy the previous successful release.
+  const Deployment* prev = nullptr;
+  for (size_t i = 1; i < all->size(); ++i) {
+    const auto& p = (*all)[i];
+    if ((p.state == kSucceeded || (p.state == kRolledBack && p.kind == "rollback")) &&
+        p.version != d.version) {
+      prev = &p;
+      break;
+    }
+  }
+  if (!prev) {
+    return failedPrecondition("no earlier successful release of " + service + " in " + env +
+                              " to roll back to");
+  }
+  DeployRequest req;
+  req.service = service;
+  req.env = env;
+  req.region = prev->region;
+  req.version = prev->version;
+  req.strategy = "bluegreen";
+  req.rendered = prev->rendered;
+  req.configDigest = prev->configDigest;
+  req.gitCommit = prev->gitCommit;
+  req.gitDirty = prev->gitDirty;
+  req.actor = actor;
+  auto r = submit(req);
+  if (!r) return r;
+  r->kind = "rollback";
+  r->rollsBack = d.id;
+  if (auto st = commit(*r, "deployment.rollback", {{"rolls_back", d.id}, {"by", actor}}); !st) {
+    return std::unexpected(st.error());
+  }
+  return r;
+}
+
+Result<bool> Engine::runRollbackPhase(Deployment& d, const ServicePlan& plan) {
+  const auto key = keyOf(d);
+  const int64_t now = toUnixMillis(clock_.now());
+
+  if (d.phase == "rb_switch") {
+    auto tp = loadPlan(key);
+    if (!tp) return std::unexpected(tp.error());
+    tp->sendAllTo(d.oldFleet);
+    if (auto st = savePlan(key, *tp, options_.owner, d.id); !st) return std::unexpected(st.error());
+    if (auto st = reconcileTraffic(key); !st) return std::unexpected(st.error());
+    if (auto st = enterPhase(d, "rb_verify", {{"weights", tp->weights}}); !st) {
+      return std::unexpected(st.error());
+    }
+    return true;
+  }
+  if (d.phase == "rb_verify") {
+    auto v = trafficVerified(key);
+    if (!v) return std::unexpected(v.error());
+    if (!*v) {
+      if (auto st = reconcileTraffic(key); !st) return std::unexpected(st.error());
+      return false;
+    }
+    if (auto st = setStableFleet(key, d.oldFleet, d.oldVersion); !st) return std::unexpected(st.error());
+    d.state = kRolledBack;
+    d.finishedAt = now;
+    d.deadlineAt = now + plan.drainTimeout.count();
+    d.reason = fmt::format("{}; traffic verified back on {} ({})", d.reason, d.oldFleet, d.oldVersion);
+    d.phase = "rb_drain";
+    if (auto st = commit(d, "deployment.finished"); !st) return std::unexpected(st.error());
+    return true;
+  }
+  if (d.phase == "rb_drain") {
+    auto inflight = traffic_.inflight(key, d.newFleet);
+    bool drained = inflight && *inflight == 0;
+    if (!drained && now < d.deadlineAt) return false;
+    auto tp = loadPlan(key);
+    if (!tp) return std::unexpected(tp.error());
+    tp->remove(d.newFleet);
+    if (auto st = savePlan(key, *tp, options_.owner, d.id); !st) return std::unexpected(st.error());
+    if (auto st = reconcileTraffic(key); !st) return std::unexpected(st.error());
+    if (auto st = enterPhase(d, "rb_retire", {{"fleet", d.newFleet}, {"drained", drained}}); !st) {
+      return std::unexpected(st.error());
+    }
+    return true;
+  }
+  if (d.phase == "rb_retire") {
+    if (auto st = fleets_.retireFleet(d.newFleet, plan.drainTimeout); !st) {
+      return std::unexpected(st.error());
+    }
+    if (auto st = markFleet(d.newFleet, "retired"); !st) return std::unexpected(st.error());
+    if (auto st = enterPhase(d, "done", {{"retired", d.newFleet}}); !st) return std::unexpected(st.error());
+    return false;
+  }
+  return internal("unknown rollback phase '" + d.phase + "'", d.id);
+}
+
+}  // namespace ramp::engine

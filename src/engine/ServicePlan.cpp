@@ -1,0 +1,117 @@
+#include "engine/ServicePlan.h"
+
+#include "core/Duration.h"
+
+namespace ramp::engine {
+
+using nlohmann::json;
+
+namespace {
+
+// Durations arrive either as canonical strings ("1m30s") or as milliseconds.
+Result<std::chrono::milliseconds> duration(const json& j, const char* field,
+                                           std::chrono::milliseconds fallback) {
+  if (!j.is_object() || !j.contains(field) || j[field].is_null()) return fallback;
+  const auto& v = j[field];
+  if (v.is_number_integer()) return std::chrono::milliseconds(v.get<int64_t>());
+  if (v.is_string()) {
+    auto d = parseDuration(v.get<std::string>());
+    if (!d) return invalid(d.error().message, field);
+    return *d;
+  }
+  return invalid("expected a duration", field);
+}
+
+}  // namespace
+
+Result<ServicePlan> planFromRendered(const json& r, const std::string& env, const std::string& region) {
+  if (!r.is_object()) return invalid("rendered service config must be a JSON object", "rendered");
+  // `ramp render --json` wraps the service; accept the wrapper or the bare service.
+  const json* svc = &r;
+  if (r.contains("service") && r["service"].is_object()) svc = &r["service"];
+  ServicePlan p;
+  p.env = env;
+  p.region = region;
+  try {
+    p.service = svc->value("name", r.value("service_name", std::string()));
+    p.instances = svc->value("instances", 1);
+    if (p.instances < 1) return invalid("instances must be at least 1", "rendered.instances");
+    p.instanceType = svc->value("instance_type", std::string());
+    if (svc->contains("run") && (*svc)["run"].is_object()) {
+      const auto& run = (*svc)["run"];
+      p.run.command = run.value("command", std::string());
+      if (run.contains("args") && run["args"].is_array()) {
+        for (auto& a : run["args"]) p.run.args.push_back(a.is_string() ? a.get<std::string>() : a.dump());
+      }
+      if (run.contains("env") && run["env"].is_object()) {
+        for (auto& [k, v] : run["env"].items()) p.run.env[k] = v.is_string() ? v.get<std::string>() : v.dump();
+      }
+    }
+    if (p.run.command.empty()) return invalid("run.command is required", "rendered.run.command");
+    if (svc->contains("health") && (*svc)["health"].is_object()) {
+      const auto& h = (*svc)["health"];
+      p.health.path = h.value("path", std::string("/healthz"));
+      auto iv = duration(h, "interval", p.health.interval);
+      if (!iv) return std::unexpected(iv.error());
+      p.health.interval = *iv;
+      auto to = duration(h, "timeout", p.health.timeout);
+      if (!to) return std::unexpected(to.error());
+      p.health.timeout = *to;
+      p.health.healthyThreshold = h.value("healthy_threshold", p.health.healthyThreshold);
+      p.health.unhealthyThreshold = h.value("unhealthy_threshold", p.health.unhealthyThreshold);
+    }
+    if (svc->contains("strategy") && (*svc)["strategy"].is_object()) {
+      const auto& s = (*svc)["strategy"];
+      p.strategy = s.value("type", std::string("bluegreen"));
+      auto bake = duration(s, "bake", p.bake);
+      if (!bake) return std::unexpected(bake.error());
+      p.bake = *bake;
+      auto dl = duration(s, "deadline", p.healthDeadline);
+      if (!dl) return std::unexpected(dl.error());
+      p.healthDeadline = *dl;
+      auto dr = duration(s, "drain", p.drainTimeout);
+      if (!dr) return std::unexpected(dr.error());
+      p.drainTimeout = *dr;
+      if (s.contains("smoke_test") && s["smoke_test"].is_string()) p.smokeTest = s["smoke_test"];
+      if (s.contains("steps") && s["steps"].is_array()) {
+        for (const auto& st : s["steps"]) {
+          StepPlan step;
+          if (st.contains("weight")) {
+            step.kind = StepPlan::Kind::kWeight;
+            step.weight = st["weight"].get<int>();
+          } else if (st.contains("pause")) {
+            step.kind = StepPlan::Kind::kPause;
+            const auto& pv = st["pause"];
+            if (!(pv.is_string() && pv.get<std::string>() == "until_resumed") && !pv.is_null()) {
+              auto d = duration(st, "pause", std::chrono::milliseconds(0));
+              if (!d) return std::unexpected(d.error());
+              step.pause = *d;
+            }
+          } else if (st.contains("analysis")) {
+            step.kind = StepPlan::Kind::kAnalysis;
+            const auto& a = st["analysis"];
+            auto d = duration(a, "duration", std::chrono::milliseconds(10000));
+            if (!d) return std::unexpected(d.error());
+            step.analysisDuration = *d;
+            auto i = duration(a, "interval", std::chrono::milliseconds(1000));
+            if (!i) return std::unexpected(i.error());
+            step.analysisInterval = *i;
+          } else {
+            continue;
+          }
+          p.steps.push_back(step);
+        }
+      }
+    }
+    if (svc->contains("analysis") && (*svc)["analysis"].is_object()) p.analysis = (*svc)["analysis"];
+    if (r.contains("router") && r["router"].is_object() && r["router"].contains("port") &&
+        r["router"]["port"].is_number_integer()) {
+      p.entrypointPort = r["router"]["port"].get<int>();
+    }
+  } catch (const std::exception& e) {
+    return invalid(std::string("rendered service config: ") + e.what(), "rendered");
+  }
+  return p;
+}
+
+}  // namespace ramp::engine

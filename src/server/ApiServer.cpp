@@ -1,0 +1,332 @@
+#include "server/ApiServer.h"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <list>
+#include <mutex>
+
+#include "server/HttpError.h"
+
+namespace ramp::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using nlohmann::json;
+
+namespace {
+
+constexpr size_t kMaxBody = 1 << 20;
+
+struct Route {
+  std::string method;
+  std::vector<std::string> segments;
+  ApiServer::Handler handler;
+  ApiServer::StreamHandler streamHandler;
+};
+
+std::vector<std::string> splitPath(const std::string& path) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < path.size()) {
+    if (path[i] == '/') {
+      ++i;
+      continue;
+    }
+    size_t j = path.find('/', i);
+    if (j == std::string::npos) j = path.size();
+    out.push_back(path.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+std::string urlDecode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      auto hex = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+      };
+      int a = hex(s[i + 1]), b = hex(s[i + 2]);
+      if (a >= 0 && b >= 0) {
+        out.push_back(static_cast<char>(a * 16 + b));
+        i += 2;
+        continue;
+      }
+    }
+    out.push_back(s[i] == '+' ? ' ' : s[i]);
+  }
+  return out;
+}
+
+}  // namespace
+
+struct ApiServer::Impl {
+  Authenticator auth;
+  std::vector<Route> routes;
+  asio::io_context io;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  std::thread acceptThread;
+  std::atomic<bool> stopping{false};
+  std::mutex connMu;
+  std::list<std::thread> connThreads;
+  std::list<std::shared_ptr<tcp::socket>> sockets;
+
+  void serve(std::shared_ptr<tcp::socket> sock);
+  http::response<http::string_body> dispatch(http::request<http::string_body>& req,
+                                             tcp::socket& sock, bool& streamed);
+};
+
+ApiServer::ApiServer(Authenticator auth) : impl_(std::make_unique<Impl>()) {
+  impl_->auth = std::move(auth);
+}
+
+ApiServer::~ApiServer() { stop(); }
+
+void ApiServer::route(const std::string& method, const std::string& pattern, Handler h) {
+  impl_->routes.push_back(Route{method, splitPath(pattern), std::move(h), nullptr});
+}
+
+void ApiServer::stream(const std::string& pattern, StreamHandler h) {
+  impl_->routes.push_back(Route{"GET", splitPath(pattern), nullptr, std::move(h)});
+}
+
+Result<std::string> ApiServer::start(const std::string& host, int port) {
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(host, ec);
+  if (ec) return invalid("not an IP address: " + host, "--listen");
+  impl_->acceptor = std::make_unique<tcp::acceptor>(impl_->io);
+  tcp::endpoint ep(addr, static_cast<unsigned short>(port));
+  impl_->acceptor->open(ep.protocol(), ec);
+  if (!ec) impl_->acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl_->acceptor->bind(ep, ec);
+  if (!ec) impl_->acceptor->listen(128, ec);
+  if (ec) return unavailable("cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
+  auto local = impl_->acceptor->local_endpoint();
+  std::string address = local.address().to_string() + ":" + std::to_string(local.port());
+  if (local.address().is_v6()) address = "[" + local.address().to_string() + "]:" + std::to_string(local.port());
+  impl_->acceptThread = std::thread([impl = impl_.get()] {
+    while (!impl->stopping) {
+      auto sock = std::make_shared<tcp::socket>(impl->io);
+      boost::system::error_code aec;
+      impl->acceptor->accept(*sock, aec);
+      if (aec) {
+        if (impl->stopping) break;
+        continue;
+      }
+      std::lock_guard lock(impl->connMu);
+      // Reap finished connection threads lazily: join the ones whose socket closed.
+      impl->sockets.push_back(sock);
+      impl->connThreads.emplace_back([impl, sock] { impl->serve(sock); });
+    }
+  });
+  return address;
+}
+
+void ApiServer::stop() {
+  if (!impl_ || impl_->stopping.exchange(true)) return;
+  boost::system::error_code ec;
+  if (impl_->acceptor) {
+    impl_->acceptor->cancel(ec);
+    impl_->acceptor->close(ec);
+    // Unblock accept() by connecting to ourselves is unnecessary: close() does it on Linux
+    // only for async ops, so shut the socket down too.
+    ::shutdown(impl_->acceptor->native_handle(), SHUT_RDWR);
+  }
+  if (impl_->acceptThread.joinable()) impl_->acceptThread.join();
+  {
+    std::lock_guard lock(impl_->connMu);
+    for (auto& s : impl_->sockets) {
+      s->shutdown(tcp::socket::shutdown_both, ec);
+    }
+  }
+  for (auto& t : impl_->connThreads) {
+    if (t.joinable()) t.join();
+  }
+}
+
+void ApiServer::Impl::serve(std::shared_ptr<tcp::socket> sock) {
+  beast::flat_buffer buffer;
+  for (int requests = 0; requests < 100000 && !stopping; ++requests) {
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(kMaxBody);
+    parser.header_limit(16 * 1024);
+    boost::system::error_code ec;
+    http::read(*sock, buffer, parser, ec);
+    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset) break;
+    if (ec) {
+      http::response<http::string_body> res;
+      res.result(ec == http::error::body_limit ? http::status::payload_too_large : http::status::bad_request);
+      res.set(http::field::content_type, "application/json");
+      res.body() = errorBody(Error{ErrorCode::kInvalid,
+                                   ec == http::error::body_limit ? "request body larger than 1 MiB"
+                                                                 : "malformed HTTP request: " + ec.message(),
+                                   ""})
+                       .dump();
+      res.keep_alive(false);
+      res.prepare_payload();
+      http::write(*sock, res, ec);
+      break;
+    }
+    auto req = parser.release();
+    bool streamed = false;
+    auto res = dispatch(req, *sock, streamed);
+    if (streamed) break;
+    res.keep_alive(req.keep_alive());
+    res.prepare_payload();
+    http::write(*sock, res, ec);
+    if (ec || !req.keep_alive()) break;
+  }
+  boost::system::error_code ec;
+  sock->shutdown(tcp::socket::shutdown_both, ec);
+  sock->close(ec);
+}
+
+http::response<http::string_body> ApiServer::Impl::dispatch(http::request<http::string_body>& req,
+                                                            tcp::socket& sock, bool& streamed) {
+  http::response<http::string_body> res;
+  res.version(11);
+  res.set(http::field::content_type, "application/json");
+  res.set(http::field::cache_control, "no-store");
+  auto fail = [&](const Error& e) {
+    res.result(static_cast<http::status>(httpStatusFor(e.code)));
+    res.body() = errorBody(e).dump();
+    return res;
+  };
+
+  std::string target(req.target());
+  std::string path = target, queryString;
+  if (auto q = target.find('?'); q != std::string::npos) {
+    path = target.substr(0, q);
+    queryString = target.substr(q + 1);
+  }
+  ApiRequest ar;
+  ar.method = std::string(req.method_string());
+  ar.path = path;
+  size_t i = 0;
+  while (i < queryString.size()) {
+    size_t amp = queryString.find('&', i);
+    if (amp == std::string::npos) amp = queryString.size();
+    std::string kv = queryString.substr(i, amp - i);
+    auto eq = kv.find('=');
+    if (!kv.empty()) {
+      ar.query[urlDecode(kv.substr(0, eq))] = eq == std::string::npos ? "" : urlDecode(kv.substr(eq + 1));
+    }
+    i = amp + 1;
+  }
+
+  auto segs = splitPath(path);
+  const Route* match = nullptr;
+  bool pathMatched = false;
+  for (const auto& r : routes) {
+    if (r.segments.size() != segs.size()) continue;
+    std::vector<std::string> params;
+    bool okMatch = true;
+    for (size_t k = 0; k < segs.size(); ++k) {
+      const auto& want = r.segments[k];
+      if (want.size() > 2 && want.front() == '{' && want.back() == '}') {
+        params.push_back(urlDecode(segs[k]));
+      } else if (want != segs[k]) {
+        okMatch = false;
+        break;
+      }
+    }
+    if (!okMatch) continue;
+    pathMatched = true;
+    if (r.method != ar.method) continue;
+    match = &r;
+    ar.params = std::move(params);
+    break;
+  }
+  if (!match) {
+    if (pathMatched) {
+      res.result(http::status::method_not_allowed);
+      res.body() = errorBody(Error{ErrorCode::kInvalid, "method " + ar.method + " not allowed on " + path, ""}).dump();
+      return res;
+    }
+    return fail(Error{ErrorCode::kNotFound, "no such API endpoint: " + ar.method + " " + path, ""});
+  }
+
+  if (path != "/api/v1/health") {
+    std::string authz(req[http::field::authorization]);
+    if (authz.rfind("Bearer ", 0) != 0) {
+      return fail(Error{ErrorCode::kUnauthenticated, "missing bearer token (use --token or RAMP_TOKEN)", "Authorization"});
+    }
+    auto actor = auth(authz.substr(7));
+    if (!actor) return fail(actor.error());
+    ar.actor = *actor;
+  }
+
+  if (!req.body().empty()) {
+    ar.body = json::parse(req.body(), nullptr, false);
+    if (ar.body.is_discarded()) {
+      return fail(Error{ErrorCode::kInvalid, "request body is not valid JSON", "body"});
+    }
+    if (!ar.body.is_object()) return fail(Error{ErrorCode::kInvalid, "request body must be a JSON object", "body"});
+  } else {
+    ar.body = json::object();
+  }
+
+  if (match->streamHandler) {
+    streamed = true;
+    std::string head =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
+        "Connection: close\r\n\r\n";
+    boost::system::error_code ec;
+    asio::write(sock, asio::buffer(head), ec);
+    if (ec) return res;
+    StreamWriter writer = [&sock](const std::string& chunk) {
+      boost::system::error_code wec;
+      asio::write(sock, asio::buffer(chunk), wec);
+      return !wec;
+    };
+    match->streamHandler(ar, writer, stopping);
+    return res;
+  }
+
+  Result<ApiResponse> out = [&]() -> Result<ApiResponse> {
+    try {
+      return match->handler(ar);
+    } catch (const std::exception& e) {
+      return internal(std::string("unexpected failure: ") + e.what());
+    }
+  }();
+  if (!out) return fail(out.error());
+  res.result(static_cast<http::status>(out->status));
+  res.body() = out->body.dump();
+  return res;
+}
+
+Result<std::string> requireString(const json& body, const std::string& field) {
+  if (!body.contains(field)) return invalid("missing required field", field);
+  if (!body[field].is_string()) return invalid("must be a string", field);
+  auto s = body[field].get<std::string>();
+  if (s.empty()) return invalid("must not be empty", field);
+  return s;
+}
+
+Result<std::optional<std::string>> optionalString(const json& body, const std::string& field) {
+  if (!body.contains(field) || body[field].is_null()) return std::optional<std::string>{};
+  if (!body[field].is_string()) return invalid("must be a string", field);
+  return std::optional<std::string>(body[field].get<std::string>());
+}
+
+Status onlyFields(const json& body, const std::vector<std::string>& allowed) {
+  for (auto& [k, v] : body.items()) {
+    if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
+      std::string list;
+      for (auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+      return invalid("unknown field (expected one of: " + list + ")", k);
+    }
+  }
+  return ok();
+}
+
+}  // namespace ramp::server

@@ -1,0 +1,74 @@
+// ApiServer.h — the controller's versioned HTTP JSON API (/api/v1/...).
+//
+// Every CLI command goes through it. It listens on loopback by default
+// (port 0 = any free port; the chosen address is reported by start()).
+// Every request but /api/v1/health needs `Authorization: Bearer <token>`.
+// Bodies are JSON objects of at most 1 MiB; a malformed body, a wrong type
+// or an unknown field is a 400 naming the field, and changes nothing.
+// Connections are served one thread each (the API is for people and
+// scripts, not for the data plane); /api/v1/events/stream is a server-sent
+// event stream of the audit log.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/Result.h"
+
+namespace ramp::server {
+
+struct ApiRequest {
+  std::string method;
+  std::string path;                            // without the query string
+  std::map<std::string, std::string> query;
+  std::vector<std::string> params;             // captured {x} path segments
+  nlohmann::json body;                         // parsed JSON object, or null
+  std::string actor;                           // who the token belongs to
+};
+
+struct ApiResponse {
+  int status = 200;
+  nlohmann::json body = nlohmann::json::object();
+};
+
+// A stream handler writes chunks until it returns false or the client leaves.
+using StreamWriter = std::function<bool(const std::string& chunk)>;
+
+class ApiServer {
+ public:
+  using Handler = std::function<Result<ApiResponse>(const ApiRequest&)>;
+  using StreamHandler = std::function<void(const ApiRequest&, const StreamWriter&,
+                                           const std::atomic<bool>& stopping)>;
+  // Maps a bearer token to the actor it belongs to, or an error.
+  using Authenticator = std::function<Result<std::string>(const std::string& token)>;
+
+  explicit ApiServer(Authenticator auth);
+  ~ApiServer();
+
+  // Pattern segments in braces capture: "/api/v1/deployments/{id}".
+  void route(const std::string& method, const std::string& pattern, Handler h);
+  void stream(const std::string& pattern, StreamHandler h);
+
+  // Binds and starts serving; returns "host:port".
+  Result<std::string> start(const std::string& host, int port);
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Helpers for handlers: typed field access that names the field on error.
+Result<std::string> requireString(const nlohmann::json& body, const std::string& field);
+Result<std::optional<std::string>> optionalString(const nlohmann::json& body, const std::string& field);
+// Refuses any field not in `allowed`.
+Status onlyFields(const nlohmann::json& body, const std::vector<std::string>& allowed);
+
+}  // namespace ramp::server
