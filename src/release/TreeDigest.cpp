@@ -1,0 +1,178 @@
+// TreeDigest.cpp — see TreeDigest.h for the canonical encoding.
+#include "release/TreeDigest.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/Sha256.h"
+
+namespace ramp::release {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr size_t kBlock = 64 * 1024;
+// A tree deeper than this is almost certainly a loop or an attack.
+constexpr int kMaxDepth = 256;
+
+struct Entry {
+  std::string rel;   // '/'-joined relative path
+  char type;         // 'f' 'd' 'l'
+  uint32_t mode;
+  uint64_t size;     // files: from lstat, checked again while reading
+};
+
+void putU64(Sha256& h, uint64_t v) {
+  char b[8];
+  for (int i = 7; i >= 0; --i) {
+    b[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  h.update(std::string_view(b, 8));
+}
+
+void putU32(Sha256& h, uint32_t v) {
+  char b[4];
+  for (int i = 3; i >= 0; --i) {
+    b[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  h.update(std::string_view(b, 4));
+}
+
+std::string errnoText(int e) { return std::strerror(e); }
+
+Status collect(const fs::path& root, const fs::path& dir, const std::string& prefix,
+               int depth, std::vector<Entry>& out) {
+  if (depth > kMaxDepth) return invalid("directory tree deeper than 256 levels", dir.string());
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec);
+  if (ec) return invalid("cannot read directory: " + ec.message(), dir.string());
+  std::vector<std::string> names;
+  for (; it != fs::directory_iterator(); it.increment(ec)) {
+    if (ec) return invalid("cannot read directory: " + ec.message(), dir.string());
+    names.push_back(it->path().filename().string());
+  }
+  if (ec) return invalid("cannot read directory: " + ec.message(), dir.string());
+  for (const auto& name : names) {
+    fs::path p = dir / name;
+    struct stat st{};
+    if (::lstat(p.c_str(), &st) != 0) {
+      return invalid("cannot stat: " + errnoText(errno), p.string());
+    }
+    std::string rel = prefix.empty() ? name : prefix + "/" + name;
+    uint32_t mode = static_cast<uint32_t>(st.st_mode & 07777);
+    if (S_ISREG(st.st_mode)) {
+      out.push_back({rel, 'f', mode, static_cast<uint64_t>(st.st_size)});
+    } else if (S_ISDIR(st.st_mode)) {
+      out.push_back({rel, 'd', mode, 0});
+      if (auto s = collect(root, p, rel, depth + 1, out); !s) return s;
+    } else if (S_ISLNK(st.st_mode)) {
+      out.push_back({rel, 'l', 0, 0});
+    } else {
+      const char* kind = S_ISSOCK(st.st_mode)  ? "a socket"
+                         : S_ISFIFO(st.st_mode) ? "a FIFO"
+                         : S_ISCHR(st.st_mode)  ? "a character device"
+                         : S_ISBLK(st.st_mode)  ? "a block device"
+                                                : "a special file";
+      return invalid(std::string("cannot be part of a release: it is ") + kind, p.string());
+    }
+  }
+  return ok();
+}
+
+Status hashFile(Sha256& h, const fs::path& p, uint64_t expectedSize, uint64_t& bytes) {
+  int fd = ::open(p.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) return invalid("cannot open file: " + errnoText(errno), p.string());
+  struct stat st{};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+      static_cast<uint64_t>(st.st_size) != expectedSize) {
+    ::close(fd);
+    return invalid("file changed while it was being hashed", p.string());
+  }
+  putU64(h, expectedSize);
+  std::vector<char> buf(kBlock);
+  uint64_t total = 0;
+  for (;;) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      return invalid("cannot read file: " + errnoText(e), p.string());
+    }
+    if (n == 0) break;
+    total += static_cast<uint64_t>(n);
+    if (total > expectedSize) break;
+    h.update(std::string_view(buf.data(), static_cast<size_t>(n)));
+  }
+  ::close(fd);
+  if (total != expectedSize) {
+    return invalid("file changed while it was being hashed", p.string());
+  }
+  bytes += total;
+  return ok();
+}
+
+}  // namespace
+
+Result<TreeStats> treeStats(const fs::path& root) {
+  struct stat st{};
+  if (::stat(root.c_str(), &st) != 0) {
+    return notFound("no such directory: " + errnoText(errno), root.string());
+  }
+  if (!S_ISDIR(st.st_mode)) return invalid("not a directory", root.string());
+
+  std::vector<Entry> entries;
+  if (auto s = collect(root, root, "", 0, entries); !s) return std::unexpected(s.error());
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry& a, const Entry& b) { return a.rel < b.rel; });
+
+  Sha256 h;
+  static constexpr char kMagic[] = "ramp-tree-v1";
+  h.update(std::string_view(kMagic, sizeof(kMagic)));  // includes the NUL
+  TreeStats stats;
+  for (const auto& e : entries) {
+    char t = e.type;
+    h.update(std::string_view(&t, 1));
+    putU64(h, e.rel.size());
+    h.update(e.rel);
+    putU32(h, e.mode);
+    fs::path p = root / e.rel;
+    switch (e.type) {
+      case 'f':
+        if (auto s = hashFile(h, p, e.size, stats.bytes); !s) return std::unexpected(s.error());
+        ++stats.files;
+        break;
+      case 'l': {
+        std::error_code ec;
+        fs::path target = fs::read_symlink(p, ec);
+        if (ec) return invalid("cannot read symbolic link: " + ec.message(), p.string());
+        const std::string& ts = target.native();
+        putU64(h, ts.size());
+        h.update(ts);
+        ++stats.symlinks;
+        break;
+      }
+      case 'd':
+        ++stats.directories;
+        break;
+    }
+  }
+  stats.digest = "sha256:" + h.finishHex();
+  return stats;
+}
+
+Result<std::string> treeDigest(const fs::path& root) {
+  auto s = treeStats(root);
+  if (!s) return std::unexpected(s.error());
+  return s->digest;
+}
+
+}  // namespace ramp::release
