@@ -33,7 +33,7 @@ Result<ServicePlan> planFromRendered(const json& r, const std::string& env, cons
   p.env = env;
   p.region = region;
   try {
-    p.service = svc->value("name", r.value("service_name", std::string()));
+    if (r.contains("service") && r["service"].is_string()) p.service = r["service"].get<std::string>();
     p.instances = svc->value("instances", 1);
     if (p.instances < 1) return invalid("instances must be at least 1", "rendered.instances");
     p.instanceType = svc->value("instance_type", std::string());
@@ -104,9 +104,12 @@ Result<ServicePlan> planFromRendered(const json& r, const std::string& env, cons
       }
     }
     if (svc->contains("analysis") && (*svc)["analysis"].is_object()) p.analysis = (*svc)["analysis"];
-    if (r.contains("router") && r["router"].is_object() && r["router"].contains("port") &&
-        r["router"]["port"].is_number_integer()) {
-      p.entrypointPort = r["router"]["port"].get<int>();
+    if (r.contains("environment") && r["environment"].is_object()) {
+      const auto& e = r["environment"];
+      if (e.contains("router") && e["router"].is_object() && e["router"].contains("port") &&
+          e["router"]["port"].is_number_integer()) {
+        p.entrypointPort = e["router"]["port"].get<int>();
+      }
     }
   } catch (const std::exception& e) {
     return invalid(std::string("rendered service config: ") + e.what(), "rendered");

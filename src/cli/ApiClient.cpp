@@ -1,0 +1,237 @@
+#include "cli/ApiClient.h"
+
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+
+#include "core/Home.h"
+#include "server/HttpError.h"
+
+namespace ramp::cli {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+size_t collect(char* ptr, size_t size, size_t n, void* user) {
+  static_cast<std::string*>(user)->append(ptr, size * n);
+  return size * n;
+}
+
+struct CurlGlobal {
+  CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+};
+
+// GET base/api/v1/health with a short timeout.
+bool healthy(const std::string& base) {
+  static CurlGlobal g;
+  CURL* c = curl_easy_init();
+  std::string body;
+  std::string url = base + "/api/v1/health";
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 1000L);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  CURLcode rc = curl_easy_perform(c);
+  long status = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_cleanup(c);
+  return rc == CURLE_OK && status == 200;
+}
+
+}  // namespace
+
+fs::path selfBinary() {
+  std::error_code ec;
+  auto p = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::path("ramp") : p;
+}
+
+std::optional<std::string> runningController(const fs::path& home) {
+  auto data = readFile(home / "controller.json", 1 << 16);
+  if (!data) return std::nullopt;
+  auto j = json::parse(*data, nullptr, false);
+  if (!j.is_object() || !j.contains("address")) return std::nullopt;
+  std::string base = "http://" + j.value("address", "");
+  if (!healthy(base)) return std::nullopt;
+  return base;
+}
+
+Result<std::string> ensureController(const fs::path& home) {
+  if (auto r = runningController(home)) return *r;
+  if (auto st = ensureHome(home); !st) return std::unexpected(st.error());
+  // One starter at a time per home.
+  int lockFd = ::open((home / "controller.start.lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+  if (lockFd < 0) return unavailable("cannot open the controller start lock", home.string());
+  ::flock(lockFd, LOCK_EX);
+  struct Unlock {
+    int fd;
+    ~Unlock() {
+      ::flock(fd, LOCK_UN);
+      ::close(fd);
+    }
+  } unlock{lockFd};
+  if (auto r = runningController(home)) return *r;
+
+  auto bin = selfBinary();
+  pid_t pid = fork();
+  if (pid < 0) return unavailable("fork failed while starting the controller");
+  if (pid == 0) {
+    setsid();
+    pid_t again = fork();  // the controller is not our child: it outlives the CLI
+    if (again != 0) _exit(again < 0 ? 1 : 0);
+    int devnull = ::open("/dev/null", O_RDWR);
+    int log = ::open((home / "controller.log").c_str(), O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0600);
+    dup2(devnull, 0);
+    if (log >= 0) {
+      dup2(log, 1);
+      dup2(log, 2);
+    }
+    setenv("RAMP_HOME", home.c_str(), 1);
+    execl(bin.c_str(), "ramp", "serve", "--home", home.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (auto r = runningController(home)) return *r;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  auto log = readFile(home / "controller.log", 1 << 20);
+  std::string tail = log ? log->substr(log->size() > 600 ? log->size() - 600 : 0) : "";
+  return unavailable("the controller did not start within 20 s; its log says:\n" + tail,
+                     (home / "controller.log").string());
+}
+
+Result<ApiClient> ApiClient::connect(const GlobalOptions& global, bool autostart) {
+  ApiClient c;
+  c.home_ = resolveHome(global.home);
+  if (global.server && !global.server->empty()) {
+    c.base_ = *global.server;
+    if (c.base_.rfind("http", 0) != 0) c.base_ = "http://" + c.base_;
+  } else if (autostart) {
+    auto base = ensureController(c.home_);
+    if (!base) return std::unexpected(base.error());
+    c.base_ = *base;
+  } else {
+    auto base = runningController(c.home_);
+    if (!base) return unavailable("no controller is running for " + c.home_.string(), "--home");
+    c.base_ = *base;
+  }
+  if (global.token && !global.token->empty()) {
+    c.token_ = *global.token;
+  } else {
+    auto t = readFile(c.home_ / "admin.token", 4096);
+    if (!t) {
+      return fail(ErrorCode::kUnauthenticated,
+                  "no token: pass --token or set RAMP_TOKEN (no admin.token in " + c.home_.string() + ")",
+                  "--token");
+    }
+    c.token_ = *t;
+    while (!c.token_.empty() && (c.token_.back() == '\n' || c.token_.back() == '\r')) c.token_.pop_back();
+  }
+  return c;
+}
+
+Result<json> ApiClient::call(const std::string& method, const std::string& path, const std::string* body) {
+  static CurlGlobal g;
+  CURL* c = curl_easy_init();
+  std::string resp;
+  std::string url = base_ + path;
+  curl_slist* headers = nullptr;
+  std::string auth = "Authorization: Bearer " + token_;
+  headers = curl_slist_append(headers, auth.c_str());
+  headers = curl_slist_append(headers, "Content-Type: application/json");
+  headers = curl_slist_append(headers, "Accept: application/json");
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 120000L);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  if (body) {
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->c_str());
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body->size()));
+  }
+  CURLcode rc = curl_easy_perform(c);
+  long status = 0;
+  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(c);
+  if (rc != CURLE_OK) {
+    return unavailable(std::string("cannot reach the controller at ") + base_ + ": " + curl_easy_strerror(rc));
+  }
+  if (status < 200 || status >= 300) {
+    return std::unexpected(server::errorFromResponse(static_cast<int>(status), resp));
+  }
+  auto j = json::parse(resp, nullptr, false);
+  if (j.is_discarded()) return internal("the controller answered with invalid JSON", path);
+  return j;
+}
+
+Result<json> ApiClient::get(const std::string& path) { return call("GET", path, nullptr); }
+
+Result<json> ApiClient::post(const std::string& path, const json& body) {
+  std::string s = body.dump();
+  return call("POST", path, &s);
+}
+
+Status ApiClient::stream(const std::string& path, const std::function<bool(const std::string&)>& onEvent) {
+  static CurlGlobal g;
+  struct Ctx {
+    std::string buf;
+    const std::function<bool(const std::string&)>* cb;
+    bool stop = false;
+  } ctx{"", &onEvent};
+  auto write = [](char* ptr, size_t size, size_t n, void* user) -> size_t {
+    auto* c = static_cast<Ctx*>(user);
+    c->buf.append(ptr, size * n);
+    size_t pos;
+    while ((pos = c->buf.find("\n\n")) != std::string::npos) {
+      std::string ev = c->buf.substr(0, pos);
+      c->buf.erase(0, pos + 2);
+      std::string data;
+      size_t i = 0;
+      while (i < ev.size()) {
+        size_t e = ev.find('\n', i);
+        if (e == std::string::npos) e = ev.size();
+        std::string line = ev.substr(i, e - i);
+        if (line.rfind("data: ", 0) == 0) data += line.substr(6);
+        i = e + 1;
+      }
+      if (!data.empty() && !(*c->cb)(data)) {
+        c->stop = true;
+        return 0;
+      }
+    }
+    return size * n;
+  };
+  CURL* c = curl_easy_init();
+  std::string url = base_ + path;
+  curl_slist* headers = nullptr;
+  std::string auth = "Authorization: Bearer " + token_;
+  headers = curl_slist_append(headers, auth.c_str());
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, +write);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &ctx);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  CURLcode rc = curl_easy_perform(c);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(c);
+  if (rc != CURLE_OK && !ctx.stop) return unavailable(std::string("event stream ended: ") + curl_easy_strerror(rc));
+  return ok();
+}
+
+}  // namespace ramp::cli

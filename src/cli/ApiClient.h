@@ -1,0 +1,51 @@
+// ApiClient.h — the CLI's side of the controller API.
+//
+// Finds the controller (--server, $RAMP_SERVER, else the address recorded in
+// the home's controller.json, starting a local `ramp serve` for that home if
+// none answers) and the token (--token, $RAMP_TOKEN, else the home's
+// admin.token), then makes JSON calls. Failures come back as Errors carrying
+// the server's message and field.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/CommandRegistry.h"
+#include "core/Result.h"
+
+namespace ramp::cli {
+
+class ApiClient {
+ public:
+  // Connects to the world the global options name; starts its controller if
+  // `autostart` and none is running.
+  static Result<ApiClient> connect(const GlobalOptions& global, bool autostart = true);
+
+  Result<nlohmann::json> get(const std::string& path);
+  Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body);
+  // Streams server-sent events; calls onEvent(data) per event until it returns false.
+  Status stream(const std::string& path, const std::function<bool(const std::string&)>& onEvent);
+
+  const std::string& baseUrl() const { return base_; }
+  const std::filesystem::path& home() const { return home_; }
+
+ private:
+  Result<nlohmann::json> call(const std::string& method, const std::string& path,
+                              const std::string* body);
+  std::string base_;
+  std::string token_;
+  std::filesystem::path home_;
+};
+
+// Starts `ramp serve` for `home` in the background if it is not answering,
+// and waits until it does. Returns its base URL.
+Result<std::string> ensureController(const std::filesystem::path& home);
+// The running controller of `home`, if any answers.
+std::optional<std::string> runningController(const std::filesystem::path& home);
+// Path of this executable (used to start controllers, routers and shims).
+std::filesystem::path selfBinary();
+
+}  // namespace ramp::cli

@@ -1,0 +1,270 @@
+// `ramp demo [--no-wait] [--example DIR]` — the whole story, locally.
+//
+// Runs the real commands (as child processes of this binary, the way a
+// person would type them) in a copy of the example service, under load, and
+// checks every outcome: exit 0 only if each step ended as expected.
+#include <curl/curl.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/ApiClient.h"
+#include "cli/CommandRegistry.h"
+#include "core/Home.h"
+
+#ifndef RAMP_EXAMPLES_DIR
+#define RAMP_EXAMPLES_DIR ""
+#endif
+
+namespace ramp::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+struct DemoArgs {
+  bool noWait = false;
+  std::string example;
+};
+
+// Runs `ramp ARGS...` in `cwd`; output goes to our terminal unless captured.
+int runRamp(const std::vector<std::string>& args, const fs::path& cwd, const fs::path& home,
+            std::string* capture = nullptr) {
+  int pipefd[2] = {-1, -1};
+  if (capture && pipe(pipefd) != 0) return 127;
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (chdir(cwd.c_str()) != 0) _exit(127);
+    if (capture) {
+      dup2(pipefd[1], 1);
+      close(pipefd[0]);
+      close(pipefd[1]);
+    }
+    setenv("RAMP_HOME", home.c_str(), 1);
+    std::vector<char*> argv;
+    std::string self = selfBinary().string();
+    argv.push_back(const_cast<char*>("ramp"));
+    for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(self.c_str(), argv.data());
+    _exit(127);
+  }
+  if (capture) {
+    close(pipefd[1]);
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(pipefd[0], buf, sizeof buf)) > 0) capture->append(buf, static_cast<size_t>(n));
+    close(pipefd[0]);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// Steady traffic against an entry point: keep-alive GETs, fresh-connection
+// GETs and non-idempotent POSTs, counting failures and answering versions.
+class Load {
+ public:
+  explicit Load(std::string url) : url_(std::move(url)) {}
+  void start() {
+    for (int kind = 0; kind < 3; ++kind) {
+      threads_.emplace_back([this, kind] { run(kind); });
+    }
+  }
+  void stop() {
+    stop_ = true;
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+  uint64_t sent() const { return sent_; }
+  uint64_t failed() const { return failed_; }
+  std::map<std::string, uint64_t> versions() {
+    std::lock_guard l(mu_);
+    return versions_;
+  }
+  void resetVersions() {
+    std::lock_guard l(mu_);
+    versions_.clear();
+  }
+
+ private:
+  static size_t sink(char* p, size_t s, size_t n, void* u) {
+    static_cast<std::string*>(u)->append(p, s * n);
+    return s * n;
+  }
+  void run(int kind) {
+    CURL* c = curl_easy_init();
+    while (!stop_) {
+      std::string body;
+      std::string target = url_ + (kind == 2 ? "/echo" : "/version");
+      curl_easy_setopt(c, CURLOPT_URL, target.c_str());
+      curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
+      curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+      curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+      curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+      curl_easy_setopt(c, CURLOPT_FORBID_REUSE, kind == 1 ? 1L : 0L);
+      if (kind == 2) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "payload");
+      } else {
+        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
+      }
+      CURLcode rc = curl_easy_perform(c);
+      long status = 0;
+      curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+      ++sent_;
+      if (rc != CURLE_OK || status >= 500) {
+        ++failed_;
+      } else if (kind != 2) {
+        while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
+        std::lock_guard l(mu_);
+        ++versions_[body];
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    curl_easy_cleanup(c);
+  }
+  std::string url_;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint64_t> sent_{0}, failed_{0};
+  std::mutex mu_;
+  std::map<std::string, uint64_t> versions_;
+  std::vector<std::thread> threads_;
+};
+
+void heading(const std::string& s) { std::cout << "\n\033[1m== " << s << "\033[0m" << std::endl; }
+
+void pause(const DemoArgs& a) {
+  if (a.noWait || !isatty(0)) return;
+  std::cout << "(press Enter to continue)" << std::flush;
+  std::string line;
+  std::getline(std::cin, line);
+}
+
+int runDemo(Cli& cli, const DemoArgs& a) {
+  auto home = resolveHome(cli.global.home);
+  if (auto st = ensureHome(home); !st) return reportError(st.error().describe());
+  fs::path example = a.example.empty() ? fs::path(RAMP_EXAMPLES_DIR) / "crawler" : fs::path(a.example);
+  if (!fs::exists(example / "ramp.yaml")) {
+    return reportError("cannot find the example service at " + example.string() + " (use --example DIR)");
+  }
+  fs::path work = home / "demo" / "crawler";
+  std::error_code ec;
+  fs::create_directories(work, ec);
+  for (auto& e : fs::directory_iterator(example)) {
+    auto name = e.path().filename().string();
+    if (name == "dist" || name.starts_with(".build") || name == "build") continue;
+    fs::copy(e.path(), work / name, fs::copy_options::recursive | fs::copy_options::overwrite_existing, ec);
+    if (ec) return reportError("copying the example: " + ec.message());
+  }
+  std::vector<std::string> problems;
+  auto expect = [&](bool okCond, const std::string& what) {
+    std::cout << (okCond ? "  \033[32m✓\033[0m " : "  \033[31m✗\033[0m ") << what << std::endl;
+    if (!okCond) problems.push_back(what);
+    return okCond;
+  };
+  std::cout << "ramp demo — world " << home.string() << ", example copied to " << work.string() << std::endl;
+
+  heading("1. The service is described as code: validate and render it");
+  expect(runRamp({"validate"}, work, home) == 0, "ramp validate: the example configuration is valid");
+  for (std::string env : {"int", "uat", "prod"}) {
+    std::string out;
+    int rc = runRamp({"render", "--env", env, "--json"}, work, home, &out);
+    auto j = json::parse(out, nullptr, false);
+    bool good = rc == 0 && j.is_object();
+    expect(good, fmt::format("ramp render --env {}: {} instance(s), strategy {}, digest {}", env,
+                             good ? j.value("instances", 0) : 0,
+                             good && j["strategy"].is_object() ? j["strategy"].value("type", "") : "?",
+                             good ? j.value("config_digest", "").substr(0, 19) : "?"));
+  }
+  pause(a);
+
+  heading("2. Immutable releases: built once, content-addressed");
+  expect(runRamp({"release", "create", "crawler", "--version", "1.0.0"}, work, home) == 0,
+         "release 1.0.0 built from the example and stored read-only");
+  // 2.0.0: the same binary plus its own release notes, so its digest differs.
+  fs::path stage = home / "demo" / "stage-2.0.0";
+  fs::remove_all(stage, ec);
+  fs::copy(work / "dist", stage, fs::copy_options::recursive, ec);
+  {
+    std::ofstream notes(stage / "RELEASE_NOTES");
+    notes << "crawler 2.0.0\n";
+  }
+  expect(runRamp({"release", "create", "crawler", "--version", "2.0.0", "--from", stage.string()}, work, home) == 0,
+         "release 2.0.0 stored");
+  runRamp({"release", "list", "crawler"}, work, home);
+  pause(a);
+
+  heading("3. First deployment of 1.0.0 to int (blue/green)");
+  expect(runRamp({"deploy", "crawler", "--env", "int", "--version", "1.0.0"}, work, home) == 0,
+         "crawler 1.0.0 is live in int");
+  auto api = ApiClient::connect(cli.global);
+  if (!api) return reportError(api.error().describe());
+  auto st = api->get("/api/v1/status?service=crawler&env=int");
+  std::string url = st && !st->empty() && (*st)[0]["entrypoint"].is_string() ? (*st)[0]["entrypoint"].get<std::string>() : "";
+  expect(!url.empty(), "entry point: " + url);
+  if (url.empty()) return reportError("no entry point; stopping the demo");
+  pause(a);
+
+  heading("4. Blue/green to 2.0.0 under load: zero failed requests");
+  Load load(url);
+  load.start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  int rc = runRamp({"deploy", "crawler", "--env", "int", "--version", "2.0.0"}, work, home);
+  expect(rc == 0, "crawler 2.0.0 is live in int");
+  load.resetVersions();
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  auto v = load.versions();
+  expect(v.size() == 1 && v.begin()->first == "2.0.0",
+         fmt::format("every request after the switch is answered by 2.0.0 ({} answers)", v.empty() ? 0 : v.begin()->second));
+  runRamp({"status", "crawler", "--env", "int"}, work, home);
+  pause(a);
+
+  heading("5. Rollback while 1.0.0 is still warm: instant, verified");
+  rc = runRamp({"rollback", "crawler", "--env", "int"}, work, home);
+  expect(rc == 0, "rolled back to 1.0.0");
+  load.resetVersions();
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  v = load.versions();
+  expect(v.size() == 1 && v.begin()->first == "1.0.0", "every request after the rollback is answered by 1.0.0");
+  load.stop();
+  expect(load.failed() == 0, fmt::format("{} requests sent during the switches, {} failed", load.sent(), load.failed()));
+  pause(a);
+
+  heading("6. Clean up: ramp down leaves no process behind");
+  expect(runRamp({"down"}, work, home) == 0, "fleets, router and controller stopped");
+
+  std::cout << "\n";
+  if (!problems.empty()) {
+    std::cout << "demo: " << problems.size() << " step(s) did not end as expected" << std::endl;
+    return kExitFailure;
+  }
+  std::cout << "demo: every step ended as expected" << std::endl;
+  return kExitOk;
+}
+
+void addDemo(Cli& cli) {
+  auto args = std::make_shared<DemoArgs>();
+  auto* cmd = cli.app.add_subcommand("demo", "Run the whole story locally with the example crawler");
+  cmd->add_flag("--no-wait", args->noWait, "Never pause for a person");
+  cmd->add_option("--example", args->example, "Directory of the example service (default: the source tree's)");
+  cmd->callback([&cli, args] { cli.exitCode = runDemo(cli, *args); });
+}
+
+}  // namespace
+
+RAMP_COMMAND(95, addDemo)
+
+}  // namespace ramp::cli

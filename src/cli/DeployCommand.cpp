@@ -1,0 +1,94 @@
+// `ramp deploy SERVICE --env ENV --version V [--strategy S] [--region R]
+//              [-f CONFIG] [--detach] [--wait] [--json]`
+//
+// Renders the service for the environment from ramp.yaml (the effective
+// configuration and its digest, plus the git state of the config), submits
+// the deployment to the controller and follows it until it ends or waits on
+// a person. Exit codes: 0 succeeded, 1 failed, 3 rolled back, 4 waiting.
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "cli/ApiClient.h"
+#include "cli/CommandRegistry.h"
+#include "cli/Follow.h"
+#include "config/ConfigLoader.h"
+#include "config/EffectiveService.h"
+#include "config/GitState.h"
+
+namespace ramp::cli {
+
+namespace {
+
+struct DeployArgs {
+  std::string service;
+  std::string env;
+  std::string version;
+  std::string strategy;
+  std::string region;
+  std::optional<std::string> file;
+  bool detach = false;
+  bool wait = false;
+  bool json = false;
+};
+
+int runDeploy(Cli& cli, const DeployArgs& a) {
+  auto path = config::configPathFor(a.file);
+  auto cfg = config::loadConfig(path);
+  if (!cfg) {
+    std::cerr << cfg.error().message << "\n";
+    return kExitFailure;
+  }
+  auto eff = config::render(*cfg, a.service, a.env, a.region);
+  if (!eff) return reportError(eff.error().describe());
+  nlohmann::json rendered = eff->json;
+  config::stampGit(rendered, config::gitStateOf(cfg->baseDir));
+  nlohmann::json body{{"service", a.service},
+                      {"env", a.env},
+                      {"version", a.version},
+                      {"region", eff->region},
+                      {"rendered", rendered},
+                      {"config_digest", eff->digest},
+                      {"git_commit", rendered.value("git_commit", nlohmann::json(nullptr))},
+                      {"git_dirty", rendered.value("git_dirty", nlohmann::json(nullptr))}};
+  if (!a.strategy.empty()) body["strategy"] = a.strategy;
+  auto api = ApiClient::connect(cli.global);
+  if (!api) return reportError(api.error().describe());
+  auto d = api->post("/api/v1/deployments", body);
+  if (!d) return reportError(d.error().describe());
+  std::string id = d->value("id", "");
+  if (a.detach) {
+    std::cout << (a.json ? d->dump(2) : id) << std::endl;
+    return kExitOk;
+  }
+  if (!a.json) {
+    std::cout << fmt::format("deploying {} {} to {} ({}, {}) as {}", a.service, a.version, a.env,
+                             d->value("strategy", ""), eff->digest.substr(0, 19), id)
+              << std::endl;
+  }
+  return followDeployment(*api, id, FollowOptions{a.json, a.wait, false});
+}
+
+void addDeploy(Cli& cli) {
+  auto args = std::make_shared<DeployArgs>();
+  auto* cmd = cli.app.add_subcommand("deploy", "Deploy a release of a service to an environment");
+  cmd->add_option("service", args->service, "Service name")->required();
+  cmd->add_option("--env,-e", args->env, "Environment")->required();
+  cmd->add_option("--version,-v", args->version, "Release version (ramp release create first)")->required();
+  cmd->add_option("--strategy", args->strategy, "Override the strategy: bluegreen, canary, all-at-once");
+  cmd->add_option("--region", args->region, "Region (default: the environment's first)");
+  cmd->add_option("-f,--file", args->file, "Config file or directory (default ./ramp.yaml)");
+  cmd->add_flag("--detach", args->detach, "Return at once with the deployment id");
+  cmd->add_flag("--wait", args->wait, "Keep waiting through pauses and approvals");
+  cmd->add_flag("--json", args->json, "Print the final deployment as JSON");
+  cmd->footer("\nExamples:\n  ramp deploy crawler --env int --version 1.4.0\n"
+              "  ramp deploy crawler --env prod --version 1.4.1 --strategy canary\n"
+              "Exit codes: 0 succeeded, 1 failed, 3 rolled back, 4 waiting on a person.");
+  cmd->callback([&cli, args] { cli.exitCode = runDeploy(cli, *args); });
+}
+
+}  // namespace
+
+RAMP_COMMAND(30, addDeploy)
+
+}  // namespace ramp::cli

@@ -1,0 +1,62 @@
+// `ramp down [--env ENV]` — retire a local world cleanly: fleets, router and
+// controller, leaving no process behind.
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <iostream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/ApiClient.h"
+#include "cli/CommandRegistry.h"
+#include "core/Home.h"
+
+namespace ramp::cli {
+
+namespace {
+
+struct DownArgs {
+  std::string env;
+};
+
+int runDown(Cli& cli, const DownArgs& a) {
+  auto home = resolveHome(cli.global.home);
+  if (!runningController(home) && a.env.empty() && !std::filesystem::exists(home / "fleets") &&
+      !std::filesystem::exists(home / "router")) {
+    std::cout << "nothing is running in " << home.string() << std::endl;
+    return kExitOk;
+  }
+  auto api = ApiClient::connect(cli.global);
+  if (!api) return reportError(api.error().describe());
+  nlohmann::json body = nlohmann::json::object();
+  if (!a.env.empty()) body["env"] = a.env;
+  auto r = api->post("/api/v1/down", body);
+  if (!r) return reportError(r.error().describe());
+  if (a.env.empty()) {
+    // Wait for the controller to exit.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    int pid = r->value("pid", 0);
+    while (pid > 0 && ::kill(pid, 0) == 0 && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (pid > 0 && ::kill(pid, 0) == 0) return reportError("the controller did not exit within 20 s");
+  }
+  std::cout << "retired " << r->value("fleets", 0) << " fleet(s)"
+            << (a.env.empty() ? "; router and controller stopped" : " in " + a.env) << std::endl;
+  return kExitOk;
+}
+
+void addDown(Cli& cli) {
+  auto args = std::make_shared<DownArgs>();
+  auto* cmd = cli.app.add_subcommand("down", "Retire fleets (of one environment, or everything incl. router and controller)");
+  cmd->add_option("--env,-e", args->env, "Only this environment");
+  cmd->callback([&cli, args] { cli.exitCode = runDown(cli, *args); });
+}
+
+}  // namespace
+
+RAMP_COMMAND(90, addDown)
+
+}  // namespace ramp::cli

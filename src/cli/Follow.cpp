@@ -1,0 +1,63 @@
+#include "cli/Follow.h"
+
+#include <chrono>
+#include <iostream>
+#include <thread>
+
+#include <fmt/format.h>
+
+namespace ramp::cli {
+
+using nlohmann::json;
+
+int exitCodeForState(const std::string& state) {
+  if (state == "succeeded") return kExitOk;
+  if (state == "rolled_back") return kExitRolledBack;
+  if (state == "paused" || state == "awaiting_approval") return kExitWaiting;
+  return kExitFailure;
+}
+
+int followDeployment(ApiClient& api, const std::string& id, const FollowOptions& opts) {
+  auto start = std::chrono::steady_clock::now();
+  std::string lastPhase, lastState;
+  json last;
+  int transientErrors = 0;
+  while (true) {
+    auto d = api.get("/api/v1/deployments/" + id);
+    if (!d) {
+      if (d.error().code == ErrorCode::kUnavailable && ++transientErrors < 50) {
+        // The controller may be restarting: it resumes the deployment.
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        continue;
+      }
+      return reportError(d.error().describe());
+    }
+    transientErrors = 0;
+    last = *d;
+    std::string state = d->value("state", "");
+    std::string phase = d->value("phase", "");
+    if (!opts.json && !opts.quiet && (phase != lastPhase || state != lastState)) {
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::cout << fmt::format("[{:6.1f}s] {:<18} {:<12} step {}/{}", secs, phase, state,
+                               d->value("step", 0), d->value("steps", 0));
+      std::string reason = d->value("reason", "");
+      if (!reason.empty() && (state != lastState)) std::cout << "  " << reason;
+      std::cout << std::endl;
+      lastPhase = phase;
+      lastState = state;
+    }
+    bool terminal = state == "succeeded" || state == "failed" || state == "rolled_back" || state == "aborted";
+    bool waiting = state == "paused" || state == "awaiting_approval";
+    if (terminal || (waiting && !opts.waitOnPerson)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  }
+  std::string state = last.value("state", "");
+  if (opts.json) {
+    std::cout << last.dump(2) << std::endl;
+  } else if (!opts.quiet) {
+    std::cout << fmt::format("deployment {} {}: {}", id, state, last.value("reason", "")) << std::endl;
+  }
+  return exitCodeForState(state);
+}
+
+}  // namespace ramp::cli
