@@ -1,0 +1,30 @@
+#!/bin/sh
+# build.sh — builds the crawler standalone into dist/bin/crawler.
+#
+# Used as the service's release build (ramp.yaml: release: {build: "./build.sh",
+# output: dist}); works wherever this folder is copied. Release build with
+# CMake (Ninja if present, else Makefiles); reuses an existing build dir
+# (CRAWLER_BUILD_DIR, default ./build) for speed; uses ccache when present;
+# idempotent. Needs: cmake, a C++20 compiler, Boost headers.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+build=${CRAWLER_BUILD_DIR:-"$here/build"}
+dist="$here/dist"
+
+if [ ! -f "$build/CMakeCache.txt" ]; then
+  generator=""
+  if command -v ninja >/dev/null 2>&1; then generator="-G Ninja"; fi
+  # shellcheck disable=SC2086
+  cmake -S "$here" -B "$build" $generator -DCMAKE_BUILD_TYPE=Release >&2
+fi
+cmake --build "$build" --parallel "${CRAWLER_JOBS:-2}" >&2
+
+# Assemble dist/ afresh so a release holds exactly what it should.
+rm -rf "$dist"
+mkdir -p "$dist/bin"
+cp "$build/crawler" "$dist/bin/crawler"
+chmod 0755 "$dist/bin/crawler"
+if [ -n "${RAMP_RELEASE_VERSION:-}" ]; then
+  printf '%s\n' "$RAMP_RELEASE_VERSION" > "$dist/VERSION"
+fi
+echo "built $dist/bin/crawler${RAMP_RELEASE_VERSION:+ ($RAMP_RELEASE_VERSION)}" >&2
