@@ -1,0 +1,106 @@
+#include "store/Migrations.h"
+
+namespace ramp::store {
+
+const char* const kSqliteMigrationsTable = R"sql(
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version    INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL,
+  applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+)sql";
+
+const char* const kPostgresMigrationsTable = R"sql(
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version    INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL,
+  applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+);
+)sql";
+
+namespace {
+
+// Version 1: the core tables. JSON documents are kept as TEXT in both
+// dialects so that what is read back is byte-for-byte what was written (the
+// audit hash covers the canonical text of `data`).
+const char* const kV1 = R"sql(
+CREATE TABLE releases (
+  service    TEXT   NOT NULL,
+  version    TEXT   NOT NULL,
+  digest     TEXT   NOT NULL,
+  created_by TEXT   NOT NULL,
+  created_at BIGINT NOT NULL,
+  doc        TEXT   NOT NULL,
+  PRIMARY KEY (service, version)
+);
+
+CREATE TABLE deployments (
+  id         TEXT   PRIMARY KEY,
+  service    TEXT   NOT NULL,
+  env        TEXT   NOT NULL,
+  state      TEXT   NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  revision   BIGINT NOT NULL,
+  doc        TEXT   NOT NULL
+);
+CREATE INDEX deployments_by_service_env ON deployments (service, env, created_at);
+CREATE INDEX deployments_by_state ON deployments (state);
+CREATE INDEX deployments_by_created ON deployments (created_at);
+
+CREATE TABLE fleets (
+  id         TEXT   PRIMARY KEY,
+  service    TEXT   NOT NULL,
+  env        TEXT   NOT NULL,
+  region     TEXT   NOT NULL,
+  version    TEXT   NOT NULL,
+  digest     TEXT   NOT NULL,
+  state      TEXT   NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  revision   BIGINT NOT NULL,
+  doc        TEXT   NOT NULL
+);
+CREATE INDEX fleets_by_service_env ON fleets (service, env, state);
+
+CREATE TABLE leases (
+  name       TEXT   PRIMARY KEY,
+  owner      TEXT   NOT NULL,
+  epoch      BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+
+CREATE TABLE audit_events (
+  seq           BIGINT PRIMARY KEY,
+  time          BIGINT NOT NULL,
+  actor         TEXT   NOT NULL,
+  kind          TEXT   NOT NULL,
+  service       TEXT   NOT NULL,
+  env           TEXT   NOT NULL,
+  deployment_id TEXT   NOT NULL,
+  data          TEXT   NOT NULL,
+  prev_hash     TEXT   NOT NULL,
+  hash          TEXT   NOT NULL UNIQUE
+);
+CREATE INDEX audit_events_by_service_env ON audit_events (service, env, seq);
+CREATE INDEX audit_events_by_deployment ON audit_events (deployment_id, seq);
+CREATE INDEX audit_events_by_time ON audit_events (time);
+
+CREATE TABLE settings (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+)sql";
+
+}  // namespace
+
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> list = {
+      {1, "core tables: releases, deployments, fleets, leases, audit_events, settings", kV1, kV1},
+  };
+  return list;
+}
+
+int latestSchemaVersion() { return migrations().empty() ? 0 : migrations().back().version; }
+
+}  // namespace ramp::store

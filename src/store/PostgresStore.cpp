@@ -1,0 +1,665 @@
+#include "store/PostgresStore.h"
+
+#include <libpq-fe.h>
+
+#include <charconv>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "store/AuditChain.h"
+#include "store/JsonText.h"
+#include "store/LeaseRules.h"
+#include "store/Migrations.h"
+#include "store/StoreUrl.h"
+
+namespace ramp::store {
+
+namespace {
+
+constexpr const char* kReleaseCols = "service, version, digest, created_by, created_at, doc";
+constexpr const char* kDeploymentCols =
+    "id, service, env, state, created_at, updated_at, revision, doc";
+constexpr const char* kFleetCols =
+    "id, service, env, region, version, digest, state, created_at, updated_at, revision, doc";
+constexpr const char* kEventCols =
+    "seq, time, actor, kind, service, env, deployment_id, data, prev_hash, hash";
+
+std::string text(const PGresult* r, int row, int col) {
+  return std::string(PQgetvalue(r, row, col), static_cast<size_t>(PQgetlength(r, row, col)));
+}
+
+int64_t int64(const PGresult* r, int row, int col) {
+  const char* p = PQgetvalue(r, row, col);
+  int64_t v = 0;
+  std::from_chars(p, p + PQgetlength(r, row, col), v);
+  return v;
+}
+
+std::string num(int64_t v) { return std::to_string(v); }
+
+Result<ReleaseRecord> readRelease(const PGresult* r, int i) {
+  ReleaseRecord x;
+  x.service = text(r, i, 0);
+  x.version = text(r, i, 1);
+  x.digest = text(r, i, 2);
+  x.createdBy = text(r, i, 3);
+  x.createdAt = int64(r, i, 4);
+  auto doc = fromJsonText(text(r, i, 5), "release " + x.service + "@" + x.version);
+  if (!doc) return std::unexpected(doc.error());
+  x.doc = std::move(*doc);
+  return x;
+}
+
+Result<DeploymentRecord> readDeployment(const PGresult* r, int i) {
+  DeploymentRecord d;
+  d.id = text(r, i, 0);
+  d.service = text(r, i, 1);
+  d.env = text(r, i, 2);
+  d.state = text(r, i, 3);
+  d.createdAt = int64(r, i, 4);
+  d.updatedAt = int64(r, i, 5);
+  d.revision = int64(r, i, 6);
+  auto doc = fromJsonText(text(r, i, 7), "deployment " + d.id);
+  if (!doc) return std::unexpected(doc.error());
+  d.doc = std::move(*doc);
+  return d;
+}
+
+Result<FleetRecord> readFleet(const PGresult* r, int i) {
+  FleetRecord f;
+  f.id = text(r, i, 0);
+  f.service = text(r, i, 1);
+  f.env = text(r, i, 2);
+  f.region = text(r, i, 3);
+  f.version = text(r, i, 4);
+  f.digest = text(r, i, 5);
+  f.state = text(r, i, 6);
+  f.createdAt = int64(r, i, 7);
+  f.updatedAt = int64(r, i, 8);
+  f.revision = int64(r, i, 9);
+  auto doc = fromJsonText(text(r, i, 10), "fleet " + f.id);
+  if (!doc) return std::unexpected(doc.error());
+  f.doc = std::move(*doc);
+  return f;
+}
+
+Result<AuditEvent> readEvent(const PGresult* r, int i) {
+  AuditEvent e;
+  e.seq = int64(r, i, 0);
+  e.time = int64(r, i, 1);
+  e.actor = text(r, i, 2);
+  e.kind = text(r, i, 3);
+  e.service = text(r, i, 4);
+  e.env = text(r, i, 5);
+  e.deploymentId = text(r, i, 6);
+  auto data = fromJsonText(text(r, i, 7), fmt::format("audit event {}", e.seq));
+  if (!data) return std::unexpected(data.error());
+  e.data = std::move(*data);
+  e.prevHash = text(r, i, 8);
+  e.hash = text(r, i, 9);
+  return e;
+}
+
+void ignoreNotice(void*, const char*) {}
+
+std::string firstLine(const char* msg) {
+  std::string s = msg ? msg : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+void PostgresStore::ResultDeleter::operator()(pg_result* r) const { PQclear(r); }
+
+// ---------------------------------------------------------------- plumbing
+
+PostgresStore::PostgresStore(pg_conn* conn, std::string url)
+    : conn_(conn), url_(std::move(url)), shownUrl_(redactStoreUrl(url_)) {}
+
+PostgresStore::~PostgresStore() { PQfinish(conn_); }
+
+namespace {
+
+PGconn* connect(const std::string& url) {
+  // connect_timeout first: a value in the URL (expanded from dbname) wins.
+  const char* keys[] = {"connect_timeout", "dbname", "client_encoding", nullptr};
+  const char* values[] = {"10", url.c_str(), "UTF8", nullptr};
+  return PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+}
+
+std::string sessionSetup() {
+  return "SET lock_timeout = '10s'; SET statement_timeout = '60s'; "
+         "SET client_min_messages = warning; SET TIME ZONE 'UTC'";
+}
+
+}  // namespace
+
+Result<std::unique_ptr<PostgresStore>> PostgresStore::open(const std::string& url) {
+  std::string shown = redactStoreUrl(url);
+  PGconn* conn = connect(url);
+  if (!conn) return unavailable("cannot allocate a PostgreSQL connection", "store " + shown);
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string msg = firstLine(PQerrorMessage(conn));
+    PQfinish(conn);
+    return unavailable(fmt::format("cannot connect to PostgreSQL: {}", msg), "store " + shown);
+  }
+  PQsetNoticeProcessor(conn, ignoreNotice, nullptr);
+  std::unique_ptr<PostgresStore> store(new PostgresStore(conn, url));
+  std::lock_guard lock(store->mu_);
+  if (auto st = store->execScript(sessionSetup(), "setting up the session"); !st) {
+    return std::unexpected(st.error());
+  }
+  return store;
+}
+
+Status PostgresStore::ensureConnected() {
+  if (PQstatus(conn_) != CONNECTION_OK) {
+    PQreset(conn_);
+    if (PQstatus(conn_) != CONNECTION_OK) {
+      return unavailable(fmt::format("PostgreSQL unreachable: {}", firstLine(PQerrorMessage(conn_))),
+                         "store " + shownUrl_);
+    }
+    PQsetNoticeProcessor(conn_, ignoreNotice, nullptr);
+    if (auto st = execScript(sessionSetup(), "setting up the session"); !st) return st;
+  }
+  if (PQtransactionStatus(conn_) != PQTRANS_IDLE) {
+    PgResult r(PQexec(conn_, "ROLLBACK"));
+  }
+  return ok();
+}
+
+Error PostgresStore::pgError(const pg_result* res, const std::string& what) const {
+  std::string msg = firstLine(res ? PQresultErrorMessage(res) : PQerrorMessage(conn_));
+  if (msg.empty()) msg = firstLine(PQerrorMessage(conn_));
+  const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+  std::string sqlstate = state ? state : "";
+  ErrorCode code = ErrorCode::kInternal;
+  if (!res || PQstatus(conn_) != CONNECTION_OK || sqlstate.rfind("08", 0) == 0 ||
+      sqlstate.rfind("57P", 0) == 0) {
+    code = ErrorCode::kUnavailable;
+  } else if (sqlstate == "23505") {
+    code = ErrorCode::kConflict;
+  } else if (sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03" ||
+             sqlstate == "57014") {
+    code = ErrorCode::kUnavailable;  // serialization failure, deadlock, lock/statement timeout
+  } else if (sqlstate.rfind("22", 0) == 0) {
+    code = ErrorCode::kInvalid;  // data exception: e.g. a NUL byte in a text value
+  }
+  return Error{code, fmt::format("{}: {}", what, msg), "store " + shownUrl_};
+}
+
+Result<PostgresStore::PgResult> PostgresStore::exec(const std::string& sql,
+                                                    const std::vector<Param>& params) {
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  values.reserve(params.size());
+  for (const Param& p : params) {
+    values.push_back(p ? p->c_str() : nullptr);
+    lengths.push_back(p ? static_cast<int>(p->size()) : 0);
+  }
+  PgResult res(PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr,
+                            values.data(), lengths.data(), nullptr, 0));
+  ExecStatusType status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    return std::unexpected(pgError(res.get(), "query failed"));
+  }
+  return res;
+}
+
+Status PostgresStore::execScript(const std::string& sql, const std::string& what) {
+  PgResult res(PQexec(conn_, sql.c_str()));
+  ExecStatusType status = res ? PQresultStatus(res.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+    return std::unexpected(pgError(res.get(), what));
+  }
+  return ok();
+}
+
+// Runs body inside BEGIN ... COMMIT under the mutex; rolls back when body
+// returns an error or the commit fails.
+template <class Body>
+auto PostgresStore::inTransaction(Body&& body) -> decltype(body()) {
+  std::lock_guard lock(mu_);
+  if (auto st = ensureConnected(); !st) return std::unexpected(st.error());
+  if (auto st = execScript("BEGIN", "beginning a transaction"); !st) return std::unexpected(st.error());
+  auto result = body();
+  if (!result) {
+    execScript("ROLLBACK", "rolling back");
+    return result;
+  }
+  if (auto st = execScript("COMMIT", "committing"); !st) {
+    if (PQtransactionStatus(conn_) != PQTRANS_IDLE) execScript("ROLLBACK", "rolling back");
+    return std::unexpected(st.error());
+  }
+  return result;
+}
+
+#define RAMP_TRY_EXEC(var, ...)                     \
+  auto var = exec(__VA_ARGS__);                     \
+  if (!var) return std::unexpected(var.error())
+
+Status PostgresStore::checkFenceLocked(const std::optional<Fence>& fence) {
+  if (!fence) return ok();
+  RAMP_TRY_EXEC(r, "SELECT owner, epoch, expires_at FROM leases WHERE name = $1 FOR SHARE",
+                {fence->lease});
+  std::optional<LeaseRow> row;
+  if (PQntuples(r->get()) == 1) {
+    row = LeaseRow{text(r->get(), 0, 0), int64(r->get(), 0, 1), int64(r->get(), 0, 2)};
+  }
+  return checkFence(*fence, row);
+}
+
+// ---------------------------------------------------------------- migrations
+
+Status PostgresStore::migrate() {
+  for (const Migration& m : migrations()) {
+    auto st = inTransaction([&]() -> Status {
+      RAMP_TRY_EXEC(lk, "SELECT pg_advisory_xact_lock($1::bigint)", {num(kMigrationLockKey)});
+      if (auto t = execScript(kPostgresMigrationsTable, "creating schema_migrations"); !t) return t;
+      RAMP_TRY_EXEC(mx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+      int64_t current = int64(mx->get(), 0, 0);
+      if (current > latestSchemaVersion()) {
+        return failedPrecondition(fmt::format(
+            "database schema version {} is newer than this ramp knows ({}); upgrade ramp",
+            current, latestSchemaVersion()), "store " + shownUrl_);
+      }
+      RAMP_TRY_EXEC(has, "SELECT 1 FROM schema_migrations WHERE version = $1::integer",
+                    {num(m.version)});
+      if (PQntuples(has->get()) > 0) return ok();
+      if (auto t = execScript(m.postgres, fmt::format("migration {} ({})", m.version, m.name)); !t) {
+        return t;
+      }
+      RAMP_TRY_EXEC(ins, "INSERT INTO schema_migrations (version, name) VALUES ($1::integer, $2)",
+                    {num(m.version), m.name});
+      return ok();
+    });
+    if (!st) return st;
+  }
+  return ok();
+}
+
+Result<int> PostgresStore::schemaVersion() {
+  return inTransaction([&]() -> Result<int> {
+    RAMP_TRY_EXEC(t, "SELECT to_regclass('schema_migrations') IS NOT NULL");
+    if (text(t->get(), 0, 0) != "t") return 0;
+    RAMP_TRY_EXEC(mx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+    return static_cast<int>(int64(mx->get(), 0, 0));
+  });
+}
+
+// ---------------------------------------------------------------- releases
+
+Status PostgresStore::putRelease(const ReleaseRecord& r) {
+  if (r.service.empty()) return invalid("release service is empty", "service");
+  if (r.version.empty()) return invalid("release version is empty", "version");
+  if (r.digest.empty()) return invalid("release digest is empty", "digest");
+  auto doc = toJsonText(r.doc, "doc");
+  if (!doc) return std::unexpected(doc.error());
+  return inTransaction([&]() -> Status {
+    RAMP_TRY_EXEC(ins,
+                  fmt::format("INSERT INTO releases ({}) VALUES ($1, $2, $3, $4, $5::bigint, $6) "
+                              "ON CONFLICT (service, version) DO NOTHING",
+                              kReleaseCols),
+                  {r.service, r.version, r.digest, r.createdBy, num(r.createdAt), *doc});
+    if (std::strcmp(PQcmdTuples(ins->get()), "1") == 0) return ok();
+    RAMP_TRY_EXEC(sel, "SELECT digest FROM releases WHERE service = $1 AND version = $2",
+                  {r.service, r.version});
+    if (PQntuples(sel->get()) != 1) return internal("release vanished during putRelease");
+    std::string existing = text(sel->get(), 0, 0);
+    if (existing == r.digest) return ok();
+    return conflict(fmt::format("release {} {} already exists with digest {}; releases are "
+                                "immutable (refusing digest {})",
+                                r.service, r.version, existing, r.digest),
+                    "release " + r.service + "@" + r.version);
+  });
+}
+
+Result<ReleaseRecord> PostgresStore::getRelease(const std::string& service, const std::string& version) {
+  return inTransaction([&]() -> Result<ReleaseRecord> {
+    RAMP_TRY_EXEC(r, fmt::format("SELECT {} FROM releases WHERE service = $1 AND version = $2",
+                                 kReleaseCols),
+                  {service, version});
+    if (PQntuples(r->get()) == 0) {
+      return notFound(fmt::format("no release {} {}", service, version),
+                      "release " + service + "@" + version);
+    }
+    return readRelease(r->get(), 0);
+  });
+}
+
+Result<std::vector<ReleaseRecord>> PostgresStore::listReleases(const std::optional<std::string>& service) {
+  return inTransaction([&]() -> Result<std::vector<ReleaseRecord>> {
+    RAMP_TRY_EXEC(r, fmt::format("SELECT {} FROM releases WHERE ($1::text IS NULL OR service = $1) "
+                                 "ORDER BY service COLLATE \"C\", created_at, version COLLATE \"C\"",
+                                 kReleaseCols),
+                  {service});
+    std::vector<ReleaseRecord> out;
+    for (int i = 0; i < PQntuples(r->get()); ++i) {
+      auto x = readRelease(r->get(), i);
+      if (!x) return std::unexpected(x.error());
+      out.push_back(std::move(*x));
+    }
+    return out;
+  });
+}
+
+// ---------------------------------------------------------------- deployments
+
+Status PostgresStore::insertDeployment(DeploymentRecord& d, const std::optional<Fence>& fence) {
+  if (d.id.empty()) return invalid("deployment id is empty", "id");
+  auto doc = toJsonText(d.doc, "deployment " + d.id + ": doc");
+  if (!doc) return std::unexpected(doc.error());
+  return inTransaction([&]() -> Status {
+    if (auto f = checkFenceLocked(fence); !f) return f;
+    RAMP_TRY_EXEC(ins,
+                  fmt::format("INSERT INTO deployments ({}) VALUES ($1, $2, $3, $4, $5::bigint, "
+                              "$6::bigint, 1, $7) ON CONFLICT (id) DO NOTHING",
+                              kDeploymentCols),
+                  {d.id, d.service, d.env, d.state, num(d.createdAt), num(d.updatedAt), *doc});
+    if (std::strcmp(PQcmdTuples(ins->get()), "1") != 0) {
+      return conflict(fmt::format("deployment {} already exists", d.id), "deployment " + d.id);
+    }
+    d.revision = 1;
+    return ok();
+  });
+}
+
+Status PostgresStore::updateDeployment(DeploymentRecord& d, const std::optional<Fence>& fence) {
+  if (d.id.empty()) return invalid("deployment id is empty", "id");
+  auto doc = toJsonText(d.doc, "deployment " + d.id + ": doc");
+  if (!doc) return std::unexpected(doc.error());
+  return inTransaction([&]() -> Status {
+    if (auto f = checkFenceLocked(fence); !f) return f;
+    RAMP_TRY_EXEC(up,
+                  "UPDATE deployments SET service = $2, env = $3, state = $4, updated_at = $5::bigint, "
+                  "doc = $6, revision = revision + 1 WHERE id = $1 AND revision = $7::bigint",
+                  {d.id, d.service, d.env, d.state, num(d.updatedAt), *doc, num(d.revision)});
+    if (std::strcmp(PQcmdTuples(up->get()), "1") == 0) {
+      ++d.revision;
+      return ok();
+    }
+    RAMP_TRY_EXEC(sel, "SELECT revision FROM deployments WHERE id = $1", {d.id});
+    if (PQntuples(sel->get()) == 0) {
+      return notFound(fmt::format("no deployment {}", d.id), "deployment " + d.id);
+    }
+    return conflict(fmt::format("deployment {} was changed by someone else: it is at revision {}, "
+                                "this update was based on revision {}",
+                                d.id, int64(sel->get(), 0, 0), d.revision),
+                    "deployment " + d.id);
+  });
+}
+
+Result<DeploymentRecord> PostgresStore::getDeployment(const std::string& id) {
+  return inTransaction([&]() -> Result<DeploymentRecord> {
+    RAMP_TRY_EXEC(r, fmt::format("SELECT {} FROM deployments WHERE id = $1", kDeploymentCols), {id});
+    if (PQntuples(r->get()) == 0) return notFound(fmt::format("no deployment {}", id), "deployment " + id);
+    return readDeployment(r->get(), 0);
+  });
+}
+
+Result<std::vector<DeploymentRecord>> PostgresStore::listDeployments(const DeploymentFilter& f) {
+  if (f.limit <= 0) return invalid(fmt::format("limit must be positive, got {}", f.limit), "limit");
+  std::string sql = fmt::format("SELECT {} FROM deployments WHERE true", kDeploymentCols);
+  std::vector<Param> args;
+  if (f.service) {
+    args.emplace_back(*f.service);
+    sql += fmt::format(" AND service = ${}", args.size());
+  }
+  if (f.env) {
+    args.emplace_back(*f.env);
+    sql += fmt::format(" AND env = ${}", args.size());
+  }
+  if (f.activeOnly) sql += " AND state IN ('queued', 'running', 'paused', 'awaiting_approval')";
+  args.emplace_back(num(f.limit));
+  sql += fmt::format(" ORDER BY created_at DESC, id COLLATE \"C\" DESC LIMIT ${}::bigint", args.size());
+  return inTransaction([&]() -> Result<std::vector<DeploymentRecord>> {
+    RAMP_TRY_EXEC(r, sql, args);
+    std::vector<DeploymentRecord> out;
+    for (int i = 0; i < PQntuples(r->get()); ++i) {
+      auto d = readDeployment(r->get(), i);
+      if (!d) return std::unexpected(d.error());
+      out.push_back(std::move(*d));
+    }
+    return out;
+  });
+}
+
+// ---------------------------------------------------------------- fleets
+
+Status PostgresStore::putFleet(FleetRecord& f, const std::optional<Fence>& fence) {
+  if (f.id.empty()) return invalid("fleet id is empty", "id");
+  if (f.revision < 0) return invalid(fmt::format("fleet {}: negative revision {}", f.id, f.revision), "revision");
+  auto doc = toJsonText(f.doc, "fleet " + f.id + ": doc");
+  if (!doc) return std::unexpected(doc.error());
+  return inTransaction([&]() -> Status {
+    if (auto fc = checkFenceLocked(fence); !fc) return fc;
+    if (f.revision == 0) {
+      RAMP_TRY_EXEC(ins,
+                    fmt::format("INSERT INTO fleets ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bigint, "
+                                "$9::bigint, 1, $10) ON CONFLICT (id) DO NOTHING",
+                                kFleetCols),
+                    {f.id, f.service, f.env, f.region, f.version, f.digest, f.state, num(f.createdAt),
+                     num(f.updatedAt), *doc});
+      if (std::strcmp(PQcmdTuples(ins->get()), "1") != 0) {
+        return conflict(fmt::format("fleet {} already exists (insert with revision 0)", f.id),
+                        "fleet " + f.id);
+      }
+      f.revision = 1;
+      return ok();
+    }
+    RAMP_TRY_EXEC(up,
+                  "UPDATE fleets SET service = $2, env = $3, region = $4, version = $5, digest = $6, "
+                  "state = $7, updated_at = $8::bigint, doc = $9, revision = revision + 1 "
+                  "WHERE id = $1 AND revision = $10::bigint",
+                  {f.id, f.service, f.env, f.region, f.version, f.digest, f.state, num(f.updatedAt),
+                   *doc, num(f.revision)});
+    if (std::strcmp(PQcmdTuples(up->get()), "1") == 0) {
+      ++f.revision;
+      return ok();
+    }
+    RAMP_TRY_EXEC(sel, "SELECT revision FROM fleets WHERE id = $1", {f.id});
+    if (PQntuples(sel->get()) == 0) return notFound(fmt::format("no fleet {}", f.id), "fleet " + f.id);
+    return conflict(fmt::format("fleet {} was changed by someone else: it is at revision {}, this "
+                                "update was based on revision {}",
+                                f.id, int64(sel->get(), 0, 0), f.revision),
+                    "fleet " + f.id);
+  });
+}
+
+Result<FleetRecord> PostgresStore::getFleet(const std::string& id) {
+  return inTransaction([&]() -> Result<FleetRecord> {
+    RAMP_TRY_EXEC(r, fmt::format("SELECT {} FROM fleets WHERE id = $1", kFleetCols), {id});
+    if (PQntuples(r->get()) == 0) return notFound(fmt::format("no fleet {}", id), "fleet " + id);
+    return readFleet(r->get(), 0);
+  });
+}
+
+Result<std::vector<FleetRecord>> PostgresStore::listFleets(const std::optional<std::string>& service,
+                                                           const std::optional<std::string>& env,
+                                                           bool includeRetired) {
+  std::string sql = fmt::format("SELECT {} FROM fleets WHERE true", kFleetCols);
+  std::vector<Param> args;
+  if (service) {
+    args.emplace_back(*service);
+    sql += fmt::format(" AND service = ${}", args.size());
+  }
+  if (env) {
+    args.emplace_back(*env);
+    sql += fmt::format(" AND env = ${}", args.size());
+  }
+  if (!includeRetired) sql += " AND state <> 'retired'";
+  sql += " ORDER BY created_at, id COLLATE \"C\"";
+  return inTransaction([&]() -> Result<std::vector<FleetRecord>> {
+    RAMP_TRY_EXEC(r, sql, args);
+    std::vector<FleetRecord> out;
+    for (int i = 0; i < PQntuples(r->get()); ++i) {
+      auto f = readFleet(r->get(), i);
+      if (!f) return std::unexpected(f.error());
+      out.push_back(std::move(*f));
+    }
+    return out;
+  });
+}
+
+// ---------------------------------------------------------------- leases
+
+Result<Lease> PostgresStore::acquireLease(const std::string& name, const std::string& owner,
+                                          int64_t ttlMs, int64_t now) {
+  if (auto v = validateLeaseRequest(name, owner, ttlMs); !v) return std::unexpected(v.error());
+  return inTransaction([&]() -> Result<Lease> {
+    RAMP_TRY_EXEC(ins,
+                  "INSERT INTO leases (name, owner, epoch, expires_at) VALUES ($1, '', 0, 0) "
+                  "ON CONFLICT (name) DO NOTHING",
+                  {name});
+    RAMP_TRY_EXEC(sel, "SELECT owner, epoch, expires_at FROM leases WHERE name = $1 FOR UPDATE", {name});
+    if (PQntuples(sel->get()) != 1) return internal("lease row vanished during acquire");
+    LeaseRow row{text(sel->get(), 0, 0), int64(sel->get(), 0, 1), int64(sel->get(), 0, 2)};
+    auto next = decideAcquire(name, row, owner, ttlMs, now);
+    if (!next) return next;
+    RAMP_TRY_EXEC(up,
+                  "UPDATE leases SET owner = $2, epoch = $3::bigint, expires_at = $4::bigint "
+                  "WHERE name = $1",
+                  {name, next->owner, num(next->epoch), num(next->expiresAt)});
+    return next;
+  });
+}
+
+Result<Lease> PostgresStore::renewLease(const std::string& name, const std::string& owner,
+                                        int64_t epoch, int64_t ttlMs, int64_t now) {
+  if (auto v = validateLeaseRequest(name, owner, ttlMs); !v) return std::unexpected(v.error());
+  return inTransaction([&]() -> Result<Lease> {
+    RAMP_TRY_EXEC(sel, "SELECT owner, epoch, expires_at FROM leases WHERE name = $1 FOR UPDATE", {name});
+    std::optional<LeaseRow> row;
+    if (PQntuples(sel->get()) == 1) {
+      row = LeaseRow{text(sel->get(), 0, 0), int64(sel->get(), 0, 1), int64(sel->get(), 0, 2)};
+    }
+    auto next = decideRenew(name, row, owner, epoch, ttlMs, now);
+    if (!next) return next;
+    RAMP_TRY_EXEC(up, "UPDATE leases SET expires_at = $2::bigint WHERE name = $1",
+                  {name, num(next->expiresAt)});
+    return next;
+  });
+}
+
+Status PostgresStore::releaseLease(const std::string& name, const std::string& owner, int64_t epoch) {
+  return inTransaction([&]() -> Status {
+    RAMP_TRY_EXEC(up,
+                  "UPDATE leases SET owner = '', expires_at = 0 "
+                  "WHERE name = $1 AND owner = $2 AND epoch = $3::bigint AND owner <> ''",
+                  {name, owner, num(epoch)});
+    return ok();
+  });
+}
+
+Result<std::optional<Lease>> PostgresStore::getLease(const std::string& name) {
+  return inTransaction([&]() -> Result<std::optional<Lease>> {
+    RAMP_TRY_EXEC(sel, "SELECT owner, epoch, expires_at FROM leases WHERE name = $1", {name});
+    if (PQntuples(sel->get()) == 0 || text(sel->get(), 0, 0).empty()) return std::optional<Lease>();
+    return std::optional<Lease>(
+        Lease{name, text(sel->get(), 0, 0), int64(sel->get(), 0, 1), int64(sel->get(), 0, 2)});
+  });
+}
+
+// ---------------------------------------------------------------- audit
+
+Result<AuditEvent> PostgresStore::appendEvent(const AuditEventInput& in) {
+  if (in.kind.empty()) return invalid("audit event kind is empty", "kind");
+  if (in.actor.empty()) return invalid("audit event actor is empty", "actor");
+  auto data = toJsonText(in.data, "audit event " + in.kind + ": data");
+  if (!data) return std::unexpected(data.error());
+  AuditEvent e;
+  static_cast<AuditEventInput&>(e) = in;
+  auto reparsed = fromJsonText(*data, "audit event data");
+  if (!reparsed) return std::unexpected(reparsed.error());
+  e.data = std::move(*reparsed);  // exactly what readers will see and hash
+  return inTransaction([&]() -> Result<AuditEvent> {
+    // One appender at a time; readers are not blocked.
+    RAMP_TRY_EXEC(lk, "LOCK TABLE audit_events IN SHARE ROW EXCLUSIVE MODE");
+    RAMP_TRY_EXEC(head, "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1");
+    if (PQntuples(head->get()) == 1) {
+      e.seq = int64(head->get(), 0, 0) + 1;
+      e.prevHash = text(head->get(), 0, 1);
+    } else {
+      e.seq = 1;
+      e.prevHash = kGenesisHash;
+    }
+    e.hash = hashOf(e);
+    RAMP_TRY_EXEC(ins,
+                  fmt::format("INSERT INTO audit_events ({}) VALUES ($1::bigint, $2::bigint, $3, $4, "
+                              "$5, $6, $7, $8, $9, $10)",
+                              kEventCols),
+                  {num(e.seq), num(e.time), e.actor, e.kind, e.service, e.env, e.deploymentId, *data,
+                   e.prevHash, e.hash});
+    return e;
+  });
+}
+
+Result<std::vector<AuditEvent>> PostgresStore::listEvents(const AuditFilter& f) {
+  if (f.limit <= 0) return invalid(fmt::format("limit must be positive, got {}", f.limit), "limit");
+  std::string sql = fmt::format("SELECT {} FROM audit_events WHERE true", kEventCols);
+  std::vector<Param> args;
+  auto cond = [&](const char* col, const char* op, std::string v, const char* cast) {
+    args.emplace_back(std::move(v));
+    sql += fmt::format(" AND {} {} ${}{}", col, op, args.size(), cast);
+  };
+  if (f.service) cond("service", "=", *f.service, "");
+  if (f.env) cond("env", "=", *f.env, "");
+  if (f.deploymentId) cond("deployment_id", "=", *f.deploymentId, "");
+  if (f.sinceTime) cond("time", ">=", num(*f.sinceTime), "::bigint");
+  if (f.afterSeq) cond("seq", ">", num(*f.afterSeq), "::bigint");
+  args.emplace_back(num(f.limit));
+  sql += fmt::format(" ORDER BY seq LIMIT ${}::bigint", args.size());
+  return inTransaction([&]() -> Result<std::vector<AuditEvent>> {
+    RAMP_TRY_EXEC(r, sql, args);
+    std::vector<AuditEvent> out;
+    for (int i = 0; i < PQntuples(r->get()); ++i) {
+      auto e = readEvent(r->get(), i);
+      if (!e) return std::unexpected(e.error());
+      out.push_back(std::move(*e));
+    }
+    return out;
+  });
+}
+
+// ---------------------------------------------------------------- settings
+
+Result<std::optional<std::string>> PostgresStore::getSetting(const std::string& key) {
+  return inTransaction([&]() -> Result<std::optional<std::string>> {
+    RAMP_TRY_EXEC(r, "SELECT value FROM settings WHERE key = $1", {key});
+    if (PQntuples(r->get()) == 0) return std::optional<std::string>();
+    return std::optional<std::string>(text(r->get(), 0, 0));
+  });
+}
+
+Status PostgresStore::putSetting(const std::string& key, const std::string& value) {
+  if (key.empty()) return invalid("setting key is empty", "key");
+  return inTransaction([&]() -> Status {
+    RAMP_TRY_EXEC(r,
+                  "INSERT INTO settings (key, value) VALUES ($1, $2) "
+                  "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                  {key, value});
+    return ok();
+  });
+}
+
+Result<std::string> PostgresStore::putSettingIfAbsent(const std::string& key, const std::string& value) {
+  if (key.empty()) return invalid("setting key is empty", "key");
+  return inTransaction([&]() -> Result<std::string> {
+    RAMP_TRY_EXEC(ins, "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+                  {key, value});
+    RAMP_TRY_EXEC(sel, "SELECT value FROM settings WHERE key = $1", {key});
+    if (PQntuples(sel->get()) != 1) return internal("setting vanished during putSettingIfAbsent");
+    return text(sel->get(), 0, 0);
+  });
+}
+
+Status PostgresStore::truncateAllForTests() {
+  return inTransaction([&]() -> Status {
+    return execScript("TRUNCATE releases, deployments, fleets, leases, audit_events, settings",
+                      "truncating");
+  });
+}
+
+}  // namespace ramp::store

@@ -1,0 +1,32 @@
+// StoreFactory.cpp — openStore (declared in Store.h): URL → a migrated Store.
+#include <fmt/format.h>
+
+#include "store/PostgresStore.h"
+#include "store/SqliteStore.h"
+#include "store/Store.h"
+#include "store/StoreUrl.h"
+
+namespace ramp::store {
+
+Result<std::unique_ptr<Store>> openStore(const std::string& url) {
+  auto parsed = parseStoreUrl(url);
+  if (!parsed) return std::unexpected(parsed.error());
+  std::unique_ptr<Store> store;
+  if (parsed->kind == StoreUrl::Kind::kPostgres) {
+    auto pg = PostgresStore::open(parsed->target);
+    if (!pg) return std::unexpected(pg.error());
+    store = std::move(*pg);
+  } else {
+    auto lite = SqliteStore::open(parsed->target);
+    if (!lite) return std::unexpected(lite.error());
+    store = std::move(*lite);
+  }
+  if (auto st = store->migrate(); !st) {
+    Error e = st.error();
+    e.message = fmt::format("migrating store {}: {}", redactStoreUrl(url), e.message);
+    return std::unexpected(e);
+  }
+  return store;
+}
+
+}  // namespace ramp::store
