@@ -1,0 +1,164 @@
+#include "analysis/ErrorRateTest.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+namespace ramp::analysis {
+
+namespace {
+
+std::string pct(double rate) { return fmt::format("{:.2f}%", 100 * rate); }
+
+double logSumExpMean(const std::vector<double>& v) {
+  double mx = -INFINITY;
+  for (double x : v) mx = std::max(mx, x);
+  if (!std::isfinite(mx)) return mx;
+  double s = 0;
+  for (double x : v) s += std::exp(x - mx);
+  return mx + std::log(s / static_cast<double>(v.size()));
+}
+
+// A likelihood ratio for a sentence: "312", "4.1e+05", "0.021".
+std::string lr(double logLr) {
+  double v = std::exp(logLr);
+  if (v >= 1e5 || (v > 0 && v < 1e-3)) return fmt::format("{:.2g}", v);
+  if (v >= 100) return fmt::format("{:.0f}", v);
+  return fmt::format("{:.3g}", v);
+}
+
+}  // namespace
+
+double ErrorRateTest::intervalLogLr(double r0, double r1, const ErrorCounts& c, const ErrorCounts& b) {
+  if (c.requests == 0 || b.requests == 0 || c.errors + b.errors == 0) return 0;
+  double nc = static_cast<double>(c.requests), nb = static_cast<double>(b.requests);
+  double t0 = r0 * nc / (r0 * nc + nb), t1 = r1 * nc / (r1 * nc + nb);
+  return static_cast<double>(c.errors) * std::log(t1 / t0) +
+         static_cast<double>(b.errors) * std::log((1 - t1) / (1 - t0));
+}
+
+Result<ErrorRateTest::Outcome> ErrorRateTest::look(ErrorRateState st, const ErrorCounts& canary,
+                                                   const ErrorCounts& baseline,
+                                                   const ErrorRatePolicy& policy,
+                                                   const MetricSpec& spec) {
+  const std::string& name = spec.name;
+  for (auto [side, cnt] : {std::pair{"canary", canary}, std::pair{"baseline", baseline}}) {
+    if (cnt.errors > cnt.requests)
+      return invalid(fmt::format("{} errors out of {} requests", cnt.errors, cnt.requests),
+                     fmt::format("{}.{}.errors", side, name));
+  }
+  if (canary.requests < st.canarySeen.requests || canary.errors < st.canarySeen.errors)
+    return invalid(fmt::format("cumulative counts went backwards ({}/{} after {}/{})", canary.errors,
+                               canary.requests, st.canarySeen.errors, st.canarySeen.requests),
+                   fmt::format("canary.{}", name));
+  if (baseline.requests < st.baselineSeen.requests || baseline.errors < st.baselineSeen.errors)
+    return invalid(fmt::format("cumulative counts went backwards ({}/{} after {}/{})", baseline.errors,
+                               baseline.requests, st.baselineSeen.errors, st.baselineSeen.requests),
+                   fmt::format("baseline.{}", name));
+
+  const std::vector<double> grid = policy.grid();
+  if (st.logLrAlt.size() != grid.size()) st.logLrAlt.assign(grid.size(), 0.0);
+  ErrorCounts dc{canary.requests - st.canarySeen.requests, canary.errors - st.canarySeen.errors};
+  ErrorCounts db{baseline.requests - st.baselineSeen.requests, baseline.errors - st.baselineSeen.errors};
+  for (size_t k = 0; k < grid.size(); ++k) st.logLrAlt[k] += intervalLogLr(1.0, grid[k], dc, db);
+  st.logLrPass += intervalLogLr(policy.minIncrease, 1.0, dc, db);
+  if (policy.minErrorRate > 0 && dc.requests > 0) {
+    double d = policy.minErrorRate, q = d / 4;
+    st.logLrFloor += static_cast<double>(dc.errors) * std::log(q / d) +
+                     static_cast<double>(dc.requests - dc.errors) * std::log((1 - q) / (1 - d));
+  }
+  st.canarySeen = canary;
+  st.baselineSeen = baseline;
+  st.looks += 1;
+
+  const double logFail = logSumExpMean(st.logLrAlt);
+  const double failAt = std::log(1 / policy.alpha);
+  const double passAt = std::log(2 / policy.beta);
+  const double rc = canary.requests ? double(canary.errors) / double(canary.requests) : 0;
+  const double rb = baseline.requests ? double(baseline.errors) / double(baseline.requests) : 0;
+  const bool enoughTraffic = canary.requests >= policy.minRequests && baseline.requests >= policy.minRequests;
+  const bool relevant = rc >= policy.minErrorRate && rc > rb;
+
+  if (logFail >= failAt && relevant) st.decision = -1;
+  else if (st.decision == 0 && enoughTraffic && (st.logLrPass >= passAt || st.logLrFloor >= passAt))
+    st.decision = +1;
+
+  MetricResult res;
+  res.name = spec.name;
+  res.kind = MetricKind::kErrorRate;
+  res.group = spec.group.empty() ? spec.name : spec.group;
+  res.critical = spec.critical;
+  res.direction = Direction::kIncrease;
+  std::string counts = fmt::format("error rate {} ({}/{}) vs baseline {} ({}/{})", pct(rc), canary.errors,
+                                   canary.requests, pct(rb), baseline.errors, baseline.requests);
+  if (st.decision < 0) {
+    res.classification = Classification::kHigh;
+    res.reason = fmt::format("{}: likelihood ratio {} >= {} (alpha {}) — canary worse", counts, lr(logFail),
+                             lr(failAt), policy.alpha);
+  } else if (st.decision > 0) {
+    res.classification = Classification::kPass;
+    if (st.logLrPass >= passAt)
+      res.reason = fmt::format("{}: likelihood ratio against a x{} increase {} >= {} (beta {}) — canary not worse",
+                               counts, policy.minIncrease, lr(st.logLrPass), lr(passAt), policy.beta);
+    else
+      res.reason = fmt::format("{}: likelihood ratio against an error rate of {} {} >= {} (beta {}) — canary not worse",
+                               counts, pct(policy.minErrorRate), lr(st.logLrFloor), lr(passAt), policy.beta);
+  } else if (canary.requests == 0 || baseline.requests == 0) {
+    res.classification = Classification::kNoData;
+    res.reason = fmt::format("{}: no requests on the {} yet", counts, canary.requests == 0 ? "canary" : "baseline");
+  } else {
+    res.classification = Classification::kInconclusive;
+    std::string why = !enoughTraffic
+        ? fmt::format("low traffic (min {} requests per side)", policy.minRequests)
+        : std::string("not enough evidence yet");
+    res.reason = fmt::format("{}: likelihood ratio {} (fail at {}), against a x{} increase {} (pass at {}) — {}",
+                             counts, lr(logFail), lr(failAt), policy.minIncrease, lr(st.logLrPass), lr(passAt), why);
+  }
+  res.stats = {{"test", "mixture SPRT, binomial conditional on total errors"},
+               {"canary", {{"requests", canary.requests}, {"errors", canary.errors}, {"rate", rc}}},
+               {"baseline", {{"requests", baseline.requests}, {"errors", baseline.errors}, {"rate", rb}}},
+               {"ratio", rb > 0 ? nlohmann::json(rc / rb) : nlohmann::json(nullptr)},
+               {"likelihood_ratio_fail", std::exp(logFail)},
+               {"fail_threshold", 1 / policy.alpha},
+               {"likelihood_ratio_pass", std::exp(st.logLrPass)},
+               {"likelihood_ratio_floor", std::exp(st.logLrFloor)},
+               {"pass_threshold", 2 / policy.beta},
+               {"always_valid_p", std::min(1.0, std::exp(-logFail))},
+               {"alpha", policy.alpha},
+               {"beta", policy.beta},
+               {"min_increase", policy.minIncrease},
+               {"alternatives", grid},
+               {"min_error_rate", policy.minErrorRate},
+               {"min_requests", policy.minRequests},
+               {"looks", st.looks}};
+  return Outcome{std::move(st), std::move(res)};
+}
+
+nlohmann::json ErrorRateState::toJson() const {
+  return {{"log_lr_alt", logLrAlt},
+          {"log_lr_pass", logLrPass},
+          {"log_lr_floor", logLrFloor},
+          {"canary", {canarySeen.requests, canarySeen.errors}},
+          {"baseline", {baselineSeen.requests, baselineSeen.errors}},
+          {"decision", decision},
+          {"looks", looks}};
+}
+
+Result<ErrorRateState> ErrorRateState::fromJson(const nlohmann::json& j, const std::string& where) {
+  ErrorRateState s;
+  try {
+    s.logLrAlt = j.at("log_lr_alt").get<std::vector<double>>();
+    s.logLrPass = j.at("log_lr_pass").get<double>();
+    s.logLrFloor = j.at("log_lr_floor").get<double>();
+    s.canarySeen = {j.at("canary").at(0).get<uint64_t>(), j.at("canary").at(1).get<uint64_t>()};
+    s.baselineSeen = {j.at("baseline").at(0).get<uint64_t>(), j.at("baseline").at(1).get<uint64_t>()};
+    s.decision = j.at("decision").get<int>();
+    s.looks = j.at("looks").get<uint64_t>();
+  } catch (const nlohmann::json::exception& e) {
+    return invalid(fmt::format("bad error-rate test state: {}", e.what()), where);
+  }
+  return s;
+}
+
+}  // namespace ramp::analysis

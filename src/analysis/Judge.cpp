@@ -1,0 +1,101 @@
+#include "analysis/Judge.h"
+
+#include <fmt/format.h>
+
+#include "analysis/Scorecard.h"
+
+namespace ramp::analysis {
+
+namespace {
+
+Result<Judge::Step> run(JudgeState state, const Measurements& canary, const Measurements& baseline,
+                        const JudgeConfig& config, bool final, bool sequential) {
+  if (auto s = config.validate(); !s) return std::unexpected(s.error());
+  std::vector<MetricResult> results;
+  state.looks += 1;
+  for (const auto& spec : config.metrics) {
+    if (spec.kind == MetricKind::kErrorRate) {
+      auto ci = canary.errors.find(spec.name);
+      auto bi = baseline.errors.find(spec.name);
+      if (ci == canary.errors.end() || bi == baseline.errors.end()) {
+        MetricResult r{spec.name, spec.kind, spec.group.empty() ? spec.name : spec.group, spec.critical,
+                       Direction::kIncrease, Classification::kNoData,
+                       fmt::format("no error counts for the {}", ci == canary.errors.end() ? "canary" : "baseline"),
+                       nlohmann::json::object()};
+        results.push_back(std::move(r));
+        continue;
+      }
+      auto out = ErrorRateTest::look(state.errorRate[spec.name], ci->second, bi->second, config.errorRate, spec);
+      if (!out) return std::unexpected(out.error());
+      state.errorRate[spec.name] = std::move(out->state);
+      results.push_back(std::move(out->result));
+    } else {
+      auto ci = canary.latency.find(spec.name);
+      auto bi = baseline.latency.find(spec.name);
+      if (ci == canary.latency.end() || bi == baseline.latency.end()) {
+        MetricResult r{spec.name, spec.kind, spec.group.empty() ? spec.name : spec.group, spec.critical,
+                       spec.direction, Classification::kNoData,
+                       fmt::format("no latency data for the {}", ci == canary.latency.end() ? "canary" : "baseline"),
+                       nlohmann::json::object()};
+        results.push_back(std::move(r));
+        continue;
+      }
+      auto out = LatencyTest::look(state.latency[spec.name], ci->second, bi->second, config.latency, spec,
+                                   sequential);
+      if (!out) return std::unexpected(out.error());
+      state.latency[spec.name] = out->state;
+      results.push_back(std::move(out->result));
+    }
+  }
+  Verdict v = Scorecard::score(std::move(results), config, final);
+  v.details["look"] = state.looks;
+  v.details["mode"] = sequential ? "sequential" : "fixed";
+  return Judge::Step{std::move(v), std::move(state)};
+}
+
+}  // namespace
+
+Result<Verdict> Judge::judge(const Measurements& canary, const Measurements& baseline, const JudgeConfig& config) {
+  auto s = run(JudgeState{}, canary, baseline, config, /*final=*/true, /*sequential=*/false);
+  if (!s) return std::unexpected(s.error());
+  return std::move(s->verdict);
+}
+
+Result<Judge::Step> Judge::step(JudgeState state, const Measurements& canary, const Measurements& baseline,
+                                const JudgeConfig& config, bool final) {
+  return run(std::move(state), canary, baseline, config, final, /*sequential=*/true);
+}
+
+nlohmann::json JudgeState::toJson() const {
+  nlohmann::json j = {{"looks", looks}, {"error_rate", nlohmann::json::object()}, {"latency", nlohmann::json::object()}};
+  for (const auto& [k, v] : errorRate) j["error_rate"][k] = v.toJson();
+  for (const auto& [k, v] : latency) j["latency"][k] = v.toJson();
+  return j;
+}
+
+Result<JudgeState> JudgeState::fromJson(const nlohmann::json& j, const std::string& where) {
+  JudgeState s;
+  if (!j.is_object()) return invalid("judge state must be an object", where);
+  if (!j.contains("looks") || !j["looks"].is_number_integer() || j["looks"].get<int64_t>() < 0)
+    return invalid("needs an integer 'looks' >= 0", where + ".looks");
+  s.looks = j["looks"].get<uint64_t>();
+  if (j.contains("error_rate")) {
+    if (!j["error_rate"].is_object()) return invalid("must be an object", where + ".error_rate");
+    for (auto it = j["error_rate"].begin(); it != j["error_rate"].end(); ++it) {
+      auto e = ErrorRateState::fromJson(it.value(), where + ".error_rate." + it.key());
+      if (!e) return std::unexpected(e.error());
+      s.errorRate[it.key()] = *e;
+    }
+  }
+  if (j.contains("latency")) {
+    if (!j["latency"].is_object()) return invalid("must be an object", where + ".latency");
+    for (auto it = j["latency"].begin(); it != j["latency"].end(); ++it) {
+      auto l = LatencyState::fromJson(it.value(), where + ".latency." + it.key());
+      if (!l) return std::unexpected(l.error());
+      s.latency[it.key()] = *l;
+    }
+  }
+  return s;
+}
+
+}  // namespace ramp::analysis

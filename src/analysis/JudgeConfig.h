@@ -1,0 +1,75 @@
+// JudgeConfig.h — how the judge decides: error bounds, effect sizes, traffic
+// minimums, scoring thresholds and the list of metrics.
+//
+// Read from the service's `analysis:` block (rendered to JSON) by
+// JudgeConfig::fromJson, which rejects unknown keys and out-of-range values
+// with an Error whose `where` is the JSON path (e.g. "analysis.latency.tolerance").
+// Every field has a default (docs/analysis.md explains how they were chosen);
+// an empty block gives JudgeConfig::defaults(): a critical error-rate metric
+// "error_rate" and a latency metric "latency".
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/Result.h"
+
+namespace ramp::analysis {
+
+enum class MetricKind { kErrorRate, kLatency };
+// Which way is bad: a latency or error rate that goes up is an increase.
+enum class Direction { kIncrease, kDecrease, kEither };
+
+std::string_view metricKindName(MetricKind k);
+std::string_view directionName(Direction d);
+
+struct MetricSpec {
+  std::string name;
+  MetricKind kind = MetricKind::kErrorRate;
+  std::string group;               // scoring group; defaults to the name
+  bool critical = false;           // a failure fails the whole canary
+  Direction direction = Direction::kIncrease;  // latency only; error rate is always kIncrease
+};
+
+// Sequential test of the canary's error rate against the baseline's.
+struct ErrorRatePolicy {
+  double alpha = 0.005;            // bound on P(fail | canary no worse than baseline), any number of looks
+  double beta = 0.1;               // bound on P(pass | canary worse by >= minIncrease), any number of looks
+  double minIncrease = 1.5;        // smallest relevant ratio canary rate / baseline rate
+  std::vector<double> alternatives;  // ratios mixed in the fail test (empty: minIncrease * 2^k, k=0..3)
+  double minErrorRate = 0.001;     // canary error rates below this are never a regression
+  uint64_t minRequests = 100;      // per side, before anything can pass
+
+  // The effective mixture grid.
+  std::vector<double> grid() const;
+};
+
+// Mann–Whitney test of canary latency against baseline latency.
+struct LatencyPolicy {
+  double confidence = 0.99;        // overall, spent over the looks (alpha_k = (1-c)/(k(k+1)))
+  double tolerance = 0.10;         // relative: canary up to 10% slower is still a pass
+  uint64_t minSamples = 50;        // per side, else no data
+  double lookGrowth = 1.25;        // a new look once the canary sample grew by this factor
+  double outlierFactor = 0;        // Tukey fences on raw samples; 0 = keep everything
+};
+
+struct JudgeConfig {
+  ErrorRatePolicy errorRate;
+  LatencyPolicy latency;
+  double passScore = 95;
+  double marginalScore = 75;
+  std::map<std::string, double> groupWeights;  // groups without a weight share the rest
+  std::vector<MetricSpec> metrics;
+
+  static JudgeConfig defaults();
+  // `where` is the path of `j` itself, used as the prefix of error locations.
+  static Result<JudgeConfig> fromJson(const nlohmann::json& j, const std::string& where = "analysis");
+  nlohmann::json toJson() const;
+  Status validate(const std::string& where = "analysis") const;
+};
+
+}  // namespace ramp::analysis

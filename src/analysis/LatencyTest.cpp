@@ -1,0 +1,167 @@
+#include "analysis/LatencyTest.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "analysis/LatencySample.h"
+#include "analysis/MannWhitney.h"
+
+namespace ramp::analysis {
+
+namespace {
+
+Result<LatencySample> prepare(const LatencyData& d, const std::string& where, double outlierFactor) {
+  if (d.hasSamples()) return LatencySample::fromSamples(d.samplesMs, where, outlierFactor);
+  if (d.hasHistogram()) return LatencySample::fromHistogram(d.boundsMs, d.counts, where);
+  return LatencySample{};
+}
+
+std::string ms(double v) {
+  if (!std::isfinite(v)) return "n/a";
+  return v >= 100 ? fmt::format("{:.0f} ms", v) : fmt::format("{:.3g} ms", v);
+}
+
+std::string ratio(double logRatio) {
+  if (std::isinf(logRatio)) return logRatio > 0 ? "+inf" : "0";
+  return fmt::format("x{:.3f}", std::exp(logRatio));
+}
+
+nlohmann::json finiteOrNull(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
+
+}  // namespace
+
+uint32_t LatencyTest::lookIndex(double m, const LatencyPolicy& p) {
+  if (m < static_cast<double>(p.minSamples) || m <= 0) return 0;
+  double k = std::floor(std::log(m / static_cast<double>(p.minSamples)) / std::log(p.lookGrowth) + 1e-12);
+  return static_cast<uint32_t>(k) + 1;
+}
+
+double LatencyTest::lookConfidence(uint32_t k, const LatencyPolicy& p) {
+  double kk = static_cast<double>(k);
+  return 1 - (1 - p.confidence) / (kk * (kk + 1));
+}
+
+Result<LatencyState> LatencyState::fromJson(const nlohmann::json& j, const std::string& where) {
+  LatencyState s;
+  try {
+    s.lastLook = j.at("last_look").get<uint32_t>();
+    s.decision = j.at("decision").get<int>();
+    s.latched = j.at("latched").get<int>();
+    if (s.latched < 0 || s.latched > static_cast<int>(Classification::kInconclusive))
+      return invalid(fmt::format("bad latency test state: class {}", s.latched), where);
+  } catch (const nlohmann::json::exception& e) {
+    return invalid(fmt::format("bad latency test state: {}", e.what()), where);
+  }
+  return s;
+}
+
+Result<LatencyTest::Outcome> LatencyTest::look(LatencyState st, const LatencyData& canaryData,
+                                               const LatencyData& baselineData, const LatencyPolicy& policy,
+                                               const MetricSpec& spec, bool sequential) {
+  const std::string& name = spec.name;
+  if (canaryData.hasHistogram() && baselineData.hasHistogram() && !canaryData.hasSamples() &&
+      !baselineData.hasSamples() && canaryData.boundsMs != baselineData.boundsMs)
+    return invalid("canary and baseline histograms have different bucket bounds", "baseline." + name + ".bounds");
+  if ((canaryData.hasSamples() && !baselineData.hasSamples() && baselineData.hasHistogram()) ||
+      (baselineData.hasSamples() && !canaryData.hasSamples() && canaryData.hasHistogram()))
+    return invalid("one side has raw samples and the other a histogram; give both in the same form",
+                   "baseline." + name);
+  auto c = prepare(canaryData, "canary." + name, policy.outlierFactor);
+  if (!c) return std::unexpected(c.error());
+  auto b = prepare(baselineData, "baseline." + name, policy.outlierFactor);
+  if (!b) return std::unexpected(b.error());
+
+  MetricResult res;
+  res.name = spec.name;
+  res.kind = MetricKind::kLatency;
+  res.group = spec.group.empty() ? spec.name : spec.group;
+  res.critical = spec.critical;
+  res.direction = spec.direction;
+  const double m = c->count(), n = b->count();
+  const double tol = std::log1p(policy.tolerance);
+  res.stats = {{"test", "Mann-Whitney U, two-sided, tie and continuity corrected"},
+               {"form", c->isHistogram() ? "histogram" : "samples"},
+               {"canary", {{"n", m}, {"median_ms", finiteOrNull(c->medianMs())}, {"mean_ms", finiteOrNull(c->meanMs())},
+                           {"p99_ms", finiteOrNull(c->quantileMs(0.99))}, {"nan_removed", c->nanRemoved()},
+                           {"outliers_removed", c->outliersRemoved()}}},
+               {"baseline", {{"n", n}, {"median_ms", finiteOrNull(b->medianMs())}, {"mean_ms", finiteOrNull(b->meanMs())},
+                             {"p99_ms", finiteOrNull(b->quantileMs(0.99))}, {"nan_removed", b->nanRemoved()},
+                             {"outliers_removed", b->outliersRemoved()}}},
+               {"tolerance", policy.tolerance},
+               {"min_samples", policy.minSamples}};
+  std::string medians = fmt::format("latency median {} vs baseline {}", ms(c->medianMs()), ms(b->medianMs()));
+  if (m < static_cast<double>(policy.minSamples) || n < static_cast<double>(policy.minSamples)) {
+    res.classification = Classification::kNoData;
+    res.reason = fmt::format("{}: {:.0f} vs {:.0f} samples, fewer than {} on the {} — no data", medians, m, n,
+                             policy.minSamples, m < static_cast<double>(policy.minSamples) ? "canary" : "baseline");
+    return Outcome{st, std::move(res)};
+  }
+
+  // Which look is this? One-shot: a single look at the full confidence.
+  uint32_t k = sequential ? lookIndex(m, policy) : 1;
+  bool isLook = !sequential || k > st.lastLook;
+  double confidence = sequential ? lookConfidence(isLook ? k : std::max<uint32_t>(st.lastLook, 1), policy)
+                                 : policy.confidence;
+  if (isLook && sequential) st.lastLook = k;
+
+  auto mw = MannWhitney::test(*c, *b, confidence);
+  res.stats["u"] = mw.u;
+  res.stats["mean_u"] = mw.meanU;
+  res.stats["sigma_u"] = mw.sigma;
+  res.stats["z"] = mw.z;
+  res.stats["p_value"] = mw.p;
+  res.stats["cles"] = mw.cles;
+  res.stats["shift_ratio"] = finiteOrNull(std::exp(mw.shiftLog));
+  res.stats["shift_ms"] = finiteOrNull(b->medianMs() * (std::exp(mw.shiftLog) - 1));
+  res.stats["ci_ratio"] = {finiteOrNull(std::exp(mw.ciLowLog)), finiteOrNull(std::exp(mw.ciHighLog))};
+  res.stats["confidence"] = confidence;
+  res.stats["look"] = sequential ? nlohmann::json(k) : nlohmann::json(1);
+  res.stats["is_look"] = isLook;
+  res.stats["mean_ratio"] = finiteOrNull(b->meanMs() > 0 ? c->meanMs() / b->meanMs() : NAN);
+
+  bool identical = mw.sigma == 0;
+  Classification cls = Classification::kInconclusive;
+  if (identical) {
+    cls = Classification::kPass;
+  } else if (mw.ciLowLog > tol) {
+    cls = Classification::kHigh;
+  } else if (mw.ciHighLog < -tol) {
+    cls = Classification::kLow;
+  } else {
+    bool okUp = mw.ciHighLog < tol, okDown = mw.ciLowLog > -tol;
+    bool inside = spec.direction == Direction::kIncrease ? okUp
+                  : spec.direction == Direction::kDecrease ? okDown : (okUp && okDown);
+    if (inside) cls = Classification::kPass;
+  }
+  MetricResult probe = res;
+  probe.classification = cls;
+  if (isLook) {
+    if (probe.failure()) {
+      st.decision = -1;
+      st.latched = static_cast<int>(cls);
+    } else if (probe.success() && st.decision == 0) {
+      st.decision = +1;
+      st.latched = static_cast<int>(cls);
+    }
+  }
+  // A latched decision is what this metric says until a fail overturns a pass.
+  cls = st.decision != 0 ? static_cast<Classification>(st.latched) : Classification::kInconclusive;
+  res.classification = cls;
+
+  std::string stat = fmt::format("shift {} ({:.4g}% CI {}..{}), tolerance x{:.3f}; Mann-Whitney z {:.2f}, p {:.2g} (n {:.0f} vs {:.0f})",
+                                 ratio(mw.shiftLog), 100 * confidence, ratio(mw.ciLowLog), ratio(mw.ciHighLog),
+                                 1 + policy.tolerance, mw.z, mw.p, m, n);
+  switch (cls) {
+    case Classification::kHigh: res.reason = fmt::format("{}: {} — canary slower", medians, stat); break;
+    case Classification::kLow: res.reason = fmt::format("{}: {} — canary faster", medians, stat); break;
+    case Classification::kPass:
+      res.reason = identical ? fmt::format("{}: all values identical — pass", medians)
+                             : fmt::format("{}: {} — within tolerance", medians, stat);
+      break;
+    default: res.reason = fmt::format("{}: {} — not enough evidence yet", medians, stat); break;
+  }
+  return Outcome{st, std::move(res)};
+}
+
+}  // namespace ramp::analysis
