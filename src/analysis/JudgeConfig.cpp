@@ -23,7 +23,7 @@ std::string_view directionName(Direction d) {
 std::vector<double> ErrorRatePolicy::grid() const {
   if (!alternatives.empty()) return alternatives;
   std::vector<double> g;
-  for (int k = 0; k < 4; ++k) g.push_back(minIncrease * std::pow(2.0, k));
+  for (int k = 0; k < 7; ++k) g.push_back(minIncrease * std::pow(std::sqrt(2.0), k));
   return g;
 }
 

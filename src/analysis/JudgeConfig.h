@@ -40,7 +40,7 @@ struct ErrorRatePolicy {
   double alpha = 0.005;            // bound on P(fail | canary no worse than baseline), any number of looks
   double beta = 0.1;               // bound on P(pass | canary worse by >= minIncrease), any number of looks
   double minIncrease = 1.5;        // smallest relevant ratio canary rate / baseline rate
-  std::vector<double> alternatives;  // ratios mixed in the fail test (empty: minIncrease * 2^k, k=0..3)
+  std::vector<double> alternatives;  // ratios mixed in the fail test (empty: minIncrease * sqrt(2)^k, k=0..6)
   double minErrorRate = 0.001;     // canary error rates below this are never a regression
   uint64_t minRequests = 100;      // per side, before anything can pass
 

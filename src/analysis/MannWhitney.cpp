@@ -102,7 +102,7 @@ MannWhitneyResult MannWhitney::test(const LatencySample& canary, const LatencySa
     if (uShifted(canary, baseline, sLo) < target) return -INFINITY;
     if (uShifted(canary, baseline, sHi) > target) return INFINITY;
     double lo = sLo, hi = sHi;
-    for (int it = 0; it < 100 && hi - lo > 1e-12; ++it) {
+    for (int it = 0; it < 60 && hi - lo > 1e-7; ++it) {
       double mid = 0.5 * (lo + hi);
       double u = uShifted(canary, baseline, mid);
       bool goRight = sup ? (u >= target) : (u > target);

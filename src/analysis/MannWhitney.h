@@ -19,7 +19,7 @@
 // bucket when shifted, so the pair comparison becomes a probability
 // (difference of two uniforms, approximated as triangular for unequal
 // widths) — the interval is then resolved below the bucket width. Solved by
-// bisection (bounded: 100 halvings). Pure functions.
+// bisection (at most 60 halvings, to 1e-7 on the log scale). Pure functions.
 #pragma once
 
 #include "analysis/LatencySample.h"

@@ -2,7 +2,7 @@
 //
 // Expected likelihood ratios were computed by hand-written Python:
 // theta(r) = r*nc/(r*nc+nb), log LR = ec*log(theta1/theta0) + eb*log((1-theta1)/(1-theta0)),
-// fail LR = mean over the grid {1.5, 3, 6, 12} (min_increase 1.5 doubled).
+// fail LR = mean over the grid 1.5*sqrt(2)^k, k = 0..6 (1.5, 2.12, 3, 4.24, 6, 8.49, 12).
 #include <cmath>
 #include <random>
 
@@ -33,8 +33,9 @@ TEST(ErrorRateTest, BoundariesFollowAlphaAndBeta) {
   EXPECT_DOUBLE_EQ(o->result.stats["fail_threshold"].get<double>(), 100);  // 1/alpha
   EXPECT_DOUBLE_EQ(o->result.stats["pass_threshold"].get<double>(), 10);   // 2/beta (two pass routes)
   auto grid = p.grid();
-  ASSERT_EQ(grid.size(), 4u);
-  EXPECT_DOUBLE_EQ(grid[3], 12);
+  ASSERT_EQ(grid.size(), 7u);
+  EXPECT_NEAR(grid[2], 3, 1e-12);
+  EXPECT_NEAR(grid[6], 12, 1e-12);
 }
 
 struct ErrCase {
@@ -66,14 +67,14 @@ TEST_P(ErrorRateKnown, OneLook) {
 INSTANTIATE_TEST_SUITE_P(
     Table, ErrorRateKnown,
     ::testing::Values(
-        // x5: LR 652711 >= 200 → fail
-        ErrCase{"x5_fails", {1000, 50}, {1000, 10}, Classification::kHigh, 652710.723104816, NAN,
-                "error rate 5.00% (50/1000) vs baseline 1.00% (10/1000): likelihood ratio 6.5e+05 >= 200"},
-        // x2 on 1000 requests: LR 1.88 for fail, 0.243 for pass → not yet
-        ErrCase{"x2_small_undecided", {1000, 20}, {1000, 10}, Classification::kInconclusive, 1.8848836968107232,
+        // x5: LR 753480 >= 200 → fail
+        ErrCase{"x5_fails", {1000, 50}, {1000, 10}, Classification::kHigh, 753480.4136301202, NAN,
+                "error rate 5.00% (50/1000) vs baseline 1.00% (10/1000): likelihood ratio 7.5e+05 >= 200"},
+        // x2 on 1000 requests: LR 1.99 for fail, 0.243 for pass → not yet
+        ErrCase{"x2_small_undecided", {1000, 20}, {1000, 10}, Classification::kInconclusive, 1.9940763612090198,
                 0.24292667680037067, "not enough evidence"},
         // healthy, 5% canary share: pass LR 6896 >= 20 → pass
-        ErrCase{"healthy_passes", {10000, 100}, {190000, 1900}, Classification::kPass, 3.625226372430569e-05,
+        ErrCase{"healthy_passes", {10000, 100}, {190000, 1900}, Classification::kPass, 2.0715579271303086e-05,
                 6896.121078154543, "canary not worse"},
         // no errors at all: floor route, LR exp(5000*log(0.99975/0.999)) = 42.6 >= 20
         ErrCase{"no_errors_pass_by_floor", {5000, 0}, {95000, 0}, Classification::kPass, 1, 1,

@@ -1,0 +1,292 @@
+// judge_sim — how fast and how right the canary judge is, on simulated traffic.
+//
+// Setup (the canary issue's benchmark): 5% of T requests/s go to the canary,
+// 95% to the baseline (the stable fleet). Every simulated second each fleet
+// serves Poisson(rate) requests; each request fails with its fleet's error
+// rate and has a lognormal latency (median 50 ms, sigma 0.5), recorded in the
+// router's histogram (0.1 ms * 1.05^k .. 60 s, +inf). Cases: healthy, error
+// rate x2 and x5 over a 1% baseline, latency +20% and +50%. For every run:
+//  - the judge (Judge::step with default JudgeConfig) looks once per simulated
+//    second with cumulative counts until it passes or fails, or the horizon
+//    ends (inconclusive);
+//  - a fixed-window rule like Argo Rollouts'/Flagger's looks once at the end
+//    of the first 1-minute window: fail if the canary's error rate or p99
+//    latency is above its limit. The limits are the lowest whose false-
+//    rollback rate over this run's healthy canaries is no higher than the
+//    judge's;
+//  - Wald's SPRT expected sample size for the same error bounds (the floor).
+// Time is a counter of simulated seconds: nothing sleeps, nothing reads a clock.
+//
+// Usage: judge_sim [--runs N] [--seed S] [--horizon SECONDS] [--rates 100,20,5]
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "analysis/Judge.h"
+#include "analysis/LatencySample.h"
+
+using namespace ramp::analysis;
+
+namespace {
+
+constexpr double kBaseErr = 0.01;
+constexpr double kMedianMs = 50;
+constexpr double kSigma = 0.5;
+constexpr double kCanaryShare = 0.05;
+constexpr int kWindow = 60;
+
+std::vector<double> routerBounds() {
+  std::vector<double> b;
+  for (double v = 0.1; v < 60000; v *= 1.05) b.push_back(v);
+  b.push_back(60000);
+  b.push_back(INFINITY);
+  return b;
+}
+
+// Probability of each histogram bucket for a lognormal with this median.
+std::vector<double> bucketProbs(const std::vector<double>& bounds, double medianMs) {
+  std::vector<double> p(bounds.size());
+  double prev = 0;
+  for (size_t i = 0; i < bounds.size(); ++i) {
+    double cdf = std::isinf(bounds[i]) ? 1.0
+                                       : 0.5 * std::erfc(-(std::log(bounds[i]) - std::log(medianMs)) / (kSigma * std::sqrt(2.0)));
+    p[i] = cdf - prev;
+    prev = cdf;
+  }
+  return p;
+}
+
+struct Case {
+  const char* name;
+  double errMult;     // canary error rate = 1% * errMult
+  double latMult;     // canary median = 50 ms * latMult
+  bool degraded;
+};
+
+struct Fleet {
+  uint64_t requests = 0, errors = 0;
+  std::vector<uint64_t> counts;
+};
+
+// One simulated second of one fleet: per-bucket Poisson counts (Poisson
+// thinning: independent, and their sum is Poisson(rate)), errors binomial.
+void serve(std::mt19937_64& rng, Fleet& f, double rate, const std::vector<double>& probs, double errRate) {
+  uint64_t n = 0;
+  for (size_t i = 0; i < probs.size(); ++i) {
+    double lambda = rate * probs[i];
+    if (lambda < 1e-9) continue;
+    uint64_t k = std::poisson_distribution<uint64_t>(lambda)(rng);
+    f.counts[i] += k;
+    n += k;
+  }
+  f.requests += n;
+  f.errors += std::binomial_distribution<uint64_t>(n, errRate)(rng);
+}
+
+struct RunResult {
+  Outcome outcome = Outcome::kInconclusive;
+  int seconds = 0;            // simulated seconds to the decision
+  uint64_t canaryRequests = 0;
+  double windowErrRate = 0;   // fixed-window rule inputs at 60 s
+  double windowP99 = 0;
+};
+
+double quantile(std::vector<double> v, double q) {
+  if (v.empty()) return NAN;
+  std::sort(v.begin(), v.end());
+  size_t k = static_cast<size_t>(std::ceil(q * static_cast<double>(v.size()))) ;
+  return v[std::min(v.size() - 1, k == 0 ? 0 : k - 1)];
+}
+
+// Wald's SPRT: expected sample size under the alternative (accept H1) and
+// under the null (accept H0), per observation drift given.
+double waldH1(double alpha, double beta, double kl1) {
+  return ((1 - beta) * std::log((1 - beta) / alpha) + beta * std::log(beta / (1 - alpha))) / kl1;
+}
+double waldH0(double alpha, double beta, double kl0) {
+  return ((1 - alpha) * std::log((1 - alpha) / beta) + alpha * std::log(alpha / (1 - beta))) / kl0;
+}
+double klBernoulli(double a, double b) { return a * std::log(a / b) + (1 - a) * std::log((1 - a) / (1 - b)); }
+
+// The SPRT floor in canary requests for a case.
+double sprtFloorRequests(const Case& c, const JudgeConfig& cfg, double canaryRate) {
+  const double baseRate = canaryRate * (1 - kCanaryShare) / kCanaryShare;
+  const double a = cfg.errorRate.alpha, b = cfg.errorRate.beta;
+  auto theta = [&](double r) { return r * canaryRate / (r * canaryRate + baseRate); };
+  // errors per canary request (both fleets' errors are the observations)
+  auto errorsPerCanaryRequest = [&](double r) { return (r * kBaseErr * canaryRate + kBaseErr * baseRate) / canaryRate; };
+  // Latency: log-latency is normal(sigma); an oracle SPRT knowing sigma and
+  // the baseline, testing shift log(1+tol) against the true shift.
+  const double tol = std::log1p(cfg.latency.tolerance);
+  const double la = (1 - cfg.latency.confidence) / 2;
+  auto latFloor = [&](double d0, double d1, bool h1) {
+    double kl = (d1 - d0) * (d1 - d0) / (2 * kSigma * kSigma);
+    return h1 ? waldH1(la, b, kl) : waldH0(la, b, kl);
+  };
+  if (!c.degraded) {
+    double errFloor = waldH0(a, b, klBernoulli(theta(1), theta(cfg.errorRate.minIncrease))) / errorsPerCanaryRequest(1);
+    double latFl = latFloor(0, tol, false);
+    return std::max(errFloor, latFl);
+  }
+  if (c.errMult > 1) return waldH1(a, b, klBernoulli(theta(c.errMult), theta(1))) / errorsPerCanaryRequest(c.errMult);
+  return latFloor(tol, std::log(c.latMult), true);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int runs = 1000, horizon = 900;
+  uint64_t seed = 20260101;
+  std::vector<double> rates{100, 20, 5};
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "judge_sim: %s needs a value\n", a.c_str());
+        std::exit(1);
+      }
+      return argv[++i];
+    };
+    if (a == "--runs") runs = std::stoi(next());
+    else if (a == "--seed") seed = std::stoull(next());
+    else if (a == "--horizon") horizon = std::stoi(next());
+    else if (a == "--rates") {
+      rates.clear();
+      std::string s = next();
+      for (size_t p = 0; p < s.size();) {
+        size_t q = s.find(',', p);
+        rates.push_back(std::stod(s.substr(p, q - p)));
+        p = q == std::string::npos ? s.size() : q + 1;
+      }
+    } else {
+      std::fprintf(stderr, "judge_sim: unknown flag %s (use --runs, --seed, --horizon, --rates)\n", a.c_str());
+      return 1;
+    }
+  }
+  if (runs < 1 || horizon < kWindow) {
+    std::fprintf(stderr, "judge_sim: --runs must be >= 1 and --horizon >= %d\n", kWindow);
+    return 1;
+  }
+
+  const JudgeConfig cfg = JudgeConfig::defaults();
+  const auto bounds = routerBounds();
+  const std::vector<Case> cases{{"healthy", 1, 1, false},
+                                {"errors x2", 2, 1, true},
+                                {"errors x5", 5, 1, true},
+                                {"latency +20%", 1, 1.2, true},
+                                {"latency +50%", 1, 1.5, true}};
+  fmt::print("judge_sim: {} runs per case, seed {}, horizon {} s, canary share {:.0f}%, judge looks every 1 s\n", runs,
+             seed, horizon, 100 * kCanaryShare);
+  fmt::print("judge: alpha {} beta {} min_increase x{} alternatives x{}..x{}, latency confidence {} tolerance {:.0f}%\n\n",
+             cfg.errorRate.alpha, cfg.errorRate.beta, cfg.errorRate.minIncrease, cfg.errorRate.grid().front(),
+             cfg.errorRate.grid().back(), cfg.latency.confidence, 100 * cfg.latency.tolerance);
+
+  for (double canaryRate : rates) {
+    const double baseRate = canaryRate * (1 - kCanaryShare) / kCanaryShare;
+    const auto baseProbs = bucketProbs(bounds, kMedianMs);
+    std::vector<std::vector<RunResult>> all(cases.size());
+    for (size_t ci = 0; ci < cases.size(); ++ci) {
+      const Case& c = cases[ci];
+      const auto canProbs = bucketProbs(bounds, kMedianMs * c.latMult);
+      for (int run = 0; run < runs; ++run) {
+        std::mt19937_64 rng(seed * 1000003 + ci * 7919 + static_cast<uint64_t>(run) * 104729 +
+                            static_cast<uint64_t>(canaryRate));
+        Fleet can{0, 0, std::vector<uint64_t>(bounds.size())}, base{0, 0, std::vector<uint64_t>(bounds.size())};
+        JudgeState state;
+        RunResult r;
+        bool decided = false;
+        for (int t = 1; t <= horizon && !(decided && t > kWindow); ++t) {
+          serve(rng, can, canaryRate, canProbs, kBaseErr * c.errMult);
+          serve(rng, base, baseRate, baseProbs, kBaseErr);
+          if (t == kWindow) {
+            r.windowErrRate = can.requests ? double(can.errors) / double(can.requests) : 0;
+            auto s = LatencySample::fromHistogram(bounds, can.counts, "canary");
+            r.windowP99 = s && s->count() > 0 ? s->quantileMs(0.99) : 0;
+          }
+          if (decided) continue;
+          auto step = Judge::step(std::move(state),
+                                  Measurements::ofFleet(can.requests, can.errors, bounds, can.counts),
+                                  Measurements::ofFleet(base.requests, base.errors, bounds, base.counts), cfg,
+                                  t == horizon);
+          if (!step) {
+            std::fprintf(stderr, "judge_sim: %s\n", step.error().describe().c_str());
+            return 1;
+          }
+          state = std::move(step->state);
+          if (step->verdict.outcome != Outcome::kContinue) {
+            decided = true;
+            r.outcome = step->verdict.outcome;
+            r.seconds = t;
+            r.canaryRequests = can.requests;
+          }
+        }
+        all[ci].push_back(r);
+      }
+    }
+
+    // Fixed-window limits: lowest (same order statistic for both checks)
+    // whose false-rollback rate on the healthy runs is <= the judge's.
+    const auto& healthy = all[0];
+    size_t judgeFalse = std::count_if(healthy.begin(), healthy.end(), [](const RunResult& r) { return r.outcome == Outcome::kFail; });
+    std::vector<double> errs, p99s;
+    for (const auto& r : healthy) {
+      errs.push_back(r.windowErrRate);
+      p99s.push_back(r.windowP99);
+    }
+    std::sort(errs.rbegin(), errs.rend());
+    std::sort(p99s.rbegin(), p99s.rend());
+    double limErr = errs[0], limP99 = p99s[0];
+    for (size_t j = 0; j < errs.size(); ++j) {
+      size_t fr = std::count_if(healthy.begin(), healthy.end(),
+                                [&](const RunResult& r) { return r.windowErrRate > errs[j] || r.windowP99 > p99s[j]; });
+      if (fr > judgeFalse) break;
+      limErr = errs[j];
+      limP99 = p99s[j];
+    }
+
+    fmt::print("== canary {:.0f} req/s (baseline {:.0f} req/s) ==\n", canaryRate, baseRate);
+    fmt::print("fixed-window rule: fail if the canary's 1-minute error rate > {:.3f}% or p99 > {:.1f} ms (decides at 60 s)\n",
+               100 * limErr, limP99);
+    fmt::print("{:<13} | {:>6} {:>6} {:>6} | {:>7} {:>7} {:>8} {:>8} | {:>9} {:>5} | {:>6} {:>6} | {:>7}\n", "case",
+               "fail%", "pass%", "incon%", "med s", "p95 s", "med req", "mean req", "SPRT req", "x", "fw fail%",
+               "fw pass%", "speedup");
+    for (size_t ci = 0; ci < cases.size(); ++ci) {
+      const auto& rs = all[ci];
+      double n = static_cast<double>(rs.size());
+      size_t fails = 0, passes = 0, incon = 0, fwFail = 0;
+      std::vector<double> secs, reqs;
+      const Outcome correct = cases[ci].degraded ? Outcome::kFail : Outcome::kPass;
+      for (const auto& r : rs) {
+        fails += r.outcome == Outcome::kFail;
+        passes += r.outcome == Outcome::kPass;
+        incon += r.outcome == Outcome::kInconclusive;
+        fwFail += (r.windowErrRate > limErr || r.windowP99 > limP99);
+        if (r.outcome == correct) {
+          secs.push_back(r.seconds);
+          reqs.push_back(static_cast<double>(r.canaryRequests));
+        }
+      }
+      double meanReq = 0;
+      for (double v : reqs) meanReq += v;
+      meanReq = reqs.empty() ? NAN : meanReq / static_cast<double>(reqs.size());
+      double floorReq = sprtFloorRequests(cases[ci], cfg, canaryRate);
+      double med = quantile(secs, 0.5);
+      fmt::print("{:<13} | {:>6.1f} {:>6.1f} {:>6.1f} | {:>7.0f} {:>7.0f} {:>8.0f} {:>8.0f} | {:>9.0f} {:>5.2f} | {:>8.1f} {:>8.1f} | {:>7.1f}\n",
+                 cases[ci].name, 100 * fails / n, 100 * passes / n, 100 * incon / n, med, quantile(secs, 0.95),
+                 quantile(reqs, 0.5), meanReq, floorReq, meanReq / floorReq, 100 * fwFail / n, 100 * (n - fwFail) / n,
+                 kWindow / med);
+    }
+    fmt::print("\n");
+    std::fflush(stdout);
+  }
+  fmt::print("columns: fail/pass/incon% = judge outcomes; med/p95 s and med/mean req = simulated seconds and canary\n"
+             "requests to the correct decision; SPRT req = Wald's expected sample size for the same alpha/beta (floor);\n"
+             "x = mean req / SPRT req; fw = fixed-window rule; speedup = 60 s / judge median seconds.\n");
+  return 0;
+}
