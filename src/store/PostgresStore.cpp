@@ -236,6 +236,15 @@ auto PostgresStore::inTransaction(Body&& body) -> decltype(body()) {
   return result;
 }
 
+// Runs a single-statement read under the mutex, outside an explicit
+// transaction (one statement is atomic and sees one snapshot).
+template <class Body>
+auto PostgresStore::inSession(Body&& body) -> decltype(body()) {
+  std::lock_guard lock(mu_);
+  if (auto st = ensureConnected(); !st) return std::unexpected(st.error());
+  return body();
+}
+
 #define RAMP_TRY_EXEC(var, ...)                     \
   auto var = exec(__VA_ARGS__);                     \
   if (!var) return std::unexpected(var.error())
@@ -317,7 +326,7 @@ Status PostgresStore::putRelease(const ReleaseRecord& r) {
 }
 
 Result<ReleaseRecord> PostgresStore::getRelease(const std::string& service, const std::string& version) {
-  return inTransaction([&]() -> Result<ReleaseRecord> {
+  return inSession([&]() -> Result<ReleaseRecord> {
     RAMP_TRY_EXEC(r, fmt::format("SELECT {} FROM releases WHERE service = $1 AND version = $2",
                                  kReleaseCols),
                   {service, version});
@@ -330,7 +339,7 @@ Result<ReleaseRecord> PostgresStore::getRelease(const std::string& service, cons
 }
 
 Result<std::vector<ReleaseRecord>> PostgresStore::listReleases(const std::optional<std::string>& service) {
-  return inTransaction([&]() -> Result<std::vector<ReleaseRecord>> {
+  return inSession([&]() -> Result<std::vector<ReleaseRecord>> {
     RAMP_TRY_EXEC(r, fmt::format("SELECT {} FROM releases WHERE ($1::text IS NULL OR service = $1) "
                                  "ORDER BY service COLLATE \"C\", created_at, version COLLATE \"C\"",
                                  kReleaseCols),
@@ -392,7 +401,7 @@ Status PostgresStore::updateDeployment(DeploymentRecord& d, const std::optional<
 }
 
 Result<DeploymentRecord> PostgresStore::getDeployment(const std::string& id) {
-  return inTransaction([&]() -> Result<DeploymentRecord> {
+  return inSession([&]() -> Result<DeploymentRecord> {
     RAMP_TRY_EXEC(r, fmt::format("SELECT {} FROM deployments WHERE id = $1", kDeploymentCols), {id});
     if (PQntuples(r->get()) == 0) return notFound(fmt::format("no deployment {}", id), "deployment " + id);
     return readDeployment(r->get(), 0);
@@ -414,7 +423,7 @@ Result<std::vector<DeploymentRecord>> PostgresStore::listDeployments(const Deplo
   if (f.activeOnly) sql += " AND state IN ('queued', 'running', 'paused', 'awaiting_approval')";
   args.emplace_back(num(f.limit));
   sql += fmt::format(" ORDER BY created_at DESC, id COLLATE \"C\" DESC LIMIT ${}::bigint", args.size());
-  return inTransaction([&]() -> Result<std::vector<DeploymentRecord>> {
+  return inSession([&]() -> Result<std::vector<DeploymentRecord>> {
     RAMP_TRY_EXEC(r, sql, args);
     std::vector<DeploymentRecord> out;
     for (int i = 0; i < PQntuples(r->get()); ++i) {
@@ -469,7 +478,7 @@ Status PostgresStore::putFleet(FleetRecord& f, const std::optional<Fence>& fence
 }
 
 Result<FleetRecord> PostgresStore::getFleet(const std::string& id) {
-  return inTransaction([&]() -> Result<FleetRecord> {
+  return inSession([&]() -> Result<FleetRecord> {
     RAMP_TRY_EXEC(r, fmt::format("SELECT {} FROM fleets WHERE id = $1", kFleetCols), {id});
     if (PQntuples(r->get()) == 0) return notFound(fmt::format("no fleet {}", id), "fleet " + id);
     return readFleet(r->get(), 0);
@@ -491,7 +500,7 @@ Result<std::vector<FleetRecord>> PostgresStore::listFleets(const std::optional<s
   }
   if (!includeRetired) sql += " AND state <> 'retired'";
   sql += " ORDER BY created_at, id COLLATE \"C\"";
-  return inTransaction([&]() -> Result<std::vector<FleetRecord>> {
+  return inSession([&]() -> Result<std::vector<FleetRecord>> {
     RAMP_TRY_EXEC(r, sql, args);
     std::vector<FleetRecord> out;
     for (int i = 0; i < PQntuples(r->get()); ++i) {
@@ -554,7 +563,7 @@ Status PostgresStore::releaseLease(const std::string& name, const std::string& o
 }
 
 Result<std::optional<Lease>> PostgresStore::getLease(const std::string& name) {
-  return inTransaction([&]() -> Result<std::optional<Lease>> {
+  return inSession([&]() -> Result<std::optional<Lease>> {
     RAMP_TRY_EXEC(sel, "SELECT owner, epoch, expires_at FROM leases WHERE name = $1", {name});
     if (PQntuples(sel->get()) == 0 || text(sel->get(), 0, 0).empty()) return std::optional<Lease>();
     return std::optional<Lease>(
@@ -611,7 +620,7 @@ Result<std::vector<AuditEvent>> PostgresStore::listEvents(const AuditFilter& f) 
   if (f.afterSeq) cond("seq", ">", num(*f.afterSeq), "::bigint");
   args.emplace_back(num(f.limit));
   sql += fmt::format(" ORDER BY seq LIMIT ${}::bigint", args.size());
-  return inTransaction([&]() -> Result<std::vector<AuditEvent>> {
+  return inSession([&]() -> Result<std::vector<AuditEvent>> {
     RAMP_TRY_EXEC(r, sql, args);
     std::vector<AuditEvent> out;
     for (int i = 0; i < PQntuples(r->get()); ++i) {
@@ -626,7 +635,7 @@ Result<std::vector<AuditEvent>> PostgresStore::listEvents(const AuditFilter& f) 
 // ---------------------------------------------------------------- settings
 
 Result<std::optional<std::string>> PostgresStore::getSetting(const std::string& key) {
-  return inTransaction([&]() -> Result<std::optional<std::string>> {
+  return inSession([&]() -> Result<std::optional<std::string>> {
     RAMP_TRY_EXEC(r, "SELECT value FROM settings WHERE key = $1", {key});
     if (PQntuples(r->get()) == 0) return std::optional<std::string>();
     return std::optional<std::string>(text(r->get(), 0, 0));

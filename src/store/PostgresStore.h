@@ -92,6 +92,8 @@ class PostgresStore final : public Store {
   Status checkFenceLocked(const std::optional<Fence>& fence);
   template <class Body>
   auto inTransaction(Body&& body) -> decltype(body());
+  template <class Body>
+  auto inSession(Body&& body) -> decltype(body());
 
   pg_conn* conn_ = nullptr;
   std::string url_;       // as given (may hold a password: never shown)
