@@ -1,0 +1,44 @@
+// ConfigKeys.h — the keys each map of the configuration accepts.
+//
+// One list per kind of map, shared by the reader (unknown-key errors and
+// did-you-mean suggestions) and the JSON Schema (`ramp schema`), so the two
+// cannot drift apart (tests/config checks the schema against these lists).
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace ramp::config::keys {
+
+inline const std::vector<std::string> kTop{"version", "project", "environments", "pipeline", "services"};
+inline const std::vector<std::string> kEnvironment{"provider", "regions", "approval", "router", "soak",
+                                                   "auto_promote"};
+inline const std::vector<std::string> kApproval{"approvals", "roles", "window", "freeze", "expires"};
+inline const std::vector<std::string> kTimeWindow{"days", "hours", "timezone"};
+inline const std::vector<std::string> kRouter{"port"};
+inline const std::vector<std::string> kService{"release", "run", "health", "instances", "instance_type",
+                                               "strategy", "analysis", "alerts", "overrides"};
+inline const std::vector<std::string> kRelease{"from", "build", "output"};
+inline const std::vector<std::string> kRun{"command", "args", "env", "port_env"};
+inline const std::vector<std::string> kHealth{"path", "interval", "timeout", "healthy_threshold",
+                                              "unhealthy_threshold"};
+inline const std::vector<std::string> kStrategy{"type", "bake", "smoke_test", "deadline", "drain",
+                                                "steps", "baseline", "pin", "hotfix_steps"};
+inline const std::vector<std::string> kStep{"weight", "pause", "analysis"};
+inline const std::vector<std::string> kStepAnalysis{"duration", "interval"};
+inline const std::vector<std::string> kPin{"header", "cookie"};
+inline const std::vector<std::string> kAnalysis{"max_false_rollback", "min_requests", "latency_tolerance",
+                                                "pass_score", "marginal_score", "on_inconclusive",
+                                                "deadline", "metrics"};
+inline const std::vector<std::string> kMetric{"name", "kind", "critical", "weight"};
+inline const std::vector<std::string> kAlert{"webhook", "secret"};
+inline const std::vector<std::string> kOverrides{"env", "region"};
+
+inline const std::vector<std::string> kProviders{"local", "aws"};
+inline const std::vector<std::string> kStrategies{"bluegreen", "canary", "all-at-once"};
+inline const std::vector<std::string> kBaselines{"stable", "fresh"};
+inline const std::vector<std::string> kOnInconclusive{"pause", "rollback"};
+inline const std::vector<std::string> kMetricKinds{"error_rate", "latency"};
+inline const std::vector<std::string> kDays{"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+
+}  // namespace ramp::config::keys

@@ -1,0 +1,211 @@
+#include "config/ConfigLoader.h"
+
+#include <algorithm>
+#include <fstream>
+
+#include "config/Diagnostics.h"
+#include "config/ModelReader.h"
+#include "config/YamlReader.h"
+
+namespace ramp::config {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Merges the top-level tree of one more file into `into`; clashes reported.
+void mergeFile(ConfigNode& into, const ConfigNode& next, Diagnostics& diags, const std::string& path) {
+  if (into.isMap() && next.isMap()) {
+    for (const auto& e : next.entries) {
+      ConfigNode* b = into.find(e.key);
+      if (!b) {
+        into.entries.push_back(e);
+      } else if (b->isMap() && e.value.isMap()) {
+        mergeFile(*b, e.value, diags, path.empty() ? e.key : path + "." + e.key);
+      } else {
+        diags.error(e.keyPos, "'" + (path.empty() ? e.key : path + "." + e.key) + "' is also defined at " +
+                                  diags.where(b->pos) + "; each setting belongs in one file");
+      }
+    }
+    return;
+  }
+  if (into.isNull()) {
+    into = next;
+  } else if (!next.isNull()) {
+    diags.error(next.pos, "the configuration must be a map with project, environments, pipeline and services");
+  }
+}
+
+LoadResult finish(const ConfigNode& root, Diagnostics& diags, const fs::path& baseDir) {
+  Config cfg;
+  cfg.baseDir = baseDir;
+  cfg.files = diags.files();
+  ModelReader reader(diags);
+  reader.readConfig(root, cfg);
+  for (const auto& svc : cfg.services) {
+    if (cfg.environments.empty()) {
+      reader.readService(svc.name, effectiveTree(svc, "", ""), "");
+      continue;
+    }
+    for (const auto& env : cfg.environments) {
+      for (const auto& region : env.regions) {
+        reader.readService(svc.name, effectiveTree(svc, env.name, region),
+                           "environment " + env.name + ", region " + region);
+      }
+    }
+  }
+  LoadResult out;
+  out.diagnostics = diags.sorted();
+  if (out.diagnostics.empty()) out.config = std::move(cfg);
+  return out;
+}
+
+std::optional<std::string> readLimited(const fs::path& p, const std::string& name, uint32_t file,
+                                       Diagnostics& diags) {
+  std::error_code ec;
+  auto status = fs::status(p, ec);
+  if (ec || !fs::exists(status)) {
+    diags.error(file, 1, 1, "cannot read configuration: no such file");
+    return std::nullopt;
+  }
+  if (!fs::is_regular_file(status)) {
+    diags.error(file, 1, 1, "cannot read configuration: not a regular file");
+    return std::nullopt;
+  }
+  auto size = fs::file_size(p, ec);
+  if (ec) {
+    diags.error(file, 1, 1, "cannot read configuration: " + ec.message());
+    return std::nullopt;
+  }
+  if (size > kMaxFileBytes) {
+    diags.error(file, 1, 1, "file is " + std::to_string(size) + " bytes; configuration files are limited to " +
+                                std::to_string(kMaxFileBytes) + " bytes (4 MiB)");
+    return std::nullopt;
+  }
+  std::ifstream in(p, std::ios::binary);
+  if (!in) {
+    diags.error(file, 1, 1, "cannot open configuration file");
+    return std::nullopt;
+  }
+  std::string data;
+  data.resize(static_cast<size_t>(size));
+  in.read(data.data(), static_cast<std::streamsize>(size));
+  data.resize(static_cast<size_t>(in.gcount()));
+  // It may have grown meanwhile: never read more than the limit.
+  if (in.peek() != std::char_traits<char>::eof()) {
+    diags.error(file, 1, 1, "file changed while being read; configuration files are limited to 4 MiB");
+    return std::nullopt;
+  }
+  return data;
+}
+
+// Rejects what yaml-cpp would misread: NUL bytes and other control
+// characters (binary garbage), reported at their position.
+bool checkText(std::string_view text, uint32_t file, Diagnostics& diags) {
+  int line = 1, col = 1;
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') {
+      ++line;
+      col = 1;
+      continue;
+    }
+    if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "0x%02x", c);
+      diags.error(file, line, col, std::string("control character ") + buf +
+                                       " in the file; a configuration is UTF-8 text (is this a binary file?)");
+      return false;
+    }
+    ++col;
+  }
+  return true;
+}
+
+}  // namespace
+
+LoadResult loadConfigText(std::string_view text, const std::string& fileName, const fs::path& baseDir) {
+  Diagnostics diags;
+  uint32_t file = diags.addFile(fileName);
+  if (text.size() > kMaxFileBytes) {
+    diags.error(file, 1, 1, "file is " + std::to_string(text.size()) +
+                                " bytes; configuration files are limited to 4 MiB");
+    return LoadResult{std::nullopt, diags.sorted()};
+  }
+  if (!checkText(text, file, diags)) return LoadResult{std::nullopt, diags.sorted()};
+  auto root = YamlReader::read(text, file, diags);
+  if (!root) return LoadResult{std::nullopt, diags.sorted()};
+  return finish(*root, diags, baseDir);
+}
+
+LoadResult loadConfigPath(const fs::path& path) {
+  Diagnostics diags;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    std::vector<fs::path> files;
+    for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+      auto ext = it->path().extension().string();
+      if ((ext == ".yaml" || ext == ".yml") && it->is_regular_file()) files.push_back(it->path());
+      if (files.size() > kMaxFiles) break;
+    }
+    std::sort(files.begin(), files.end());
+    uint32_t dirFile = diags.addFile(path.string());
+    if (files.empty()) {
+      diags.error(dirFile, 1, 1, "no *.yaml or *.yml files in this directory");
+      return LoadResult{std::nullopt, diags.sorted()};
+    }
+    if (files.size() > kMaxFiles) {
+      diags.error(dirFile, 1, 1, "more than " + std::to_string(kMaxFiles) + " YAML files in this directory");
+      return LoadResult{std::nullopt, diags.sorted()};
+    }
+    ConfigNode root;
+    bool readable = true;
+    for (const auto& f : files) {
+      uint32_t idx = diags.addFile(f.string());
+      auto text = readLimited(f, f.string(), idx, diags);
+      if (!text || !checkText(*text, idx, diags)) {
+        readable = false;
+        continue;
+      }
+      auto tree = YamlReader::read(*text, idx, diags);
+      if (!tree) {
+        readable = false;
+        continue;
+      }
+      if (!tree->isMap() && !tree->isNull()) {
+        diags.error(tree->pos, "each configuration file must be a map (of project, environments, pipeline, services)");
+        readable = false;
+        continue;
+      }
+      mergeFile(root, *tree, diags, "");
+    }
+    if (!readable || !diags.empty()) return LoadResult{std::nullopt, diags.sorted()};
+    if (root.isNull()) root.pos = Position{dirFile, 1, 1};
+    return finish(root, diags, fs::absolute(path, ec).lexically_normal());
+  }
+  uint32_t idx = diags.addFile(path.string());
+  auto text = readLimited(path, path.string(), idx, diags);
+  if (!text || !checkText(*text, idx, diags)) return LoadResult{std::nullopt, diags.sorted()};
+  auto root = YamlReader::read(*text, idx, diags);
+  if (!root) return LoadResult{std::nullopt, diags.sorted()};
+  return finish(*root, diags, fs::absolute(path, ec).parent_path().lexically_normal());
+}
+
+Result<Config> loadConfig(const fs::path& path) {
+  auto r = loadConfigPath(path);
+  if (r.ok()) return std::move(*r.config);
+  std::string msg;
+  for (const auto& d : r.diagnostics) {
+    if (!msg.empty()) msg += "\n";
+    msg += d.format();
+  }
+  // Each line already carries its FILE:LINE:COL.
+  return invalid(msg);
+}
+
+fs::path configPathFor(const std::optional<std::string>& flag) {
+  if (flag && !flag->empty()) return fs::path(*flag);
+  return fs::path("ramp.yaml");
+}
+
+}  // namespace ramp::config

@@ -1,0 +1,165 @@
+#include "config/EffectiveService.h"
+
+#include <algorithm>
+
+#include "config/Diagnostics.h"
+#include "config/ModelReader.h"
+#include "config/NameSuggestion.h"
+#include "core/Duration.h"
+#include "core/Sha256.h"
+
+namespace ramp::config {
+
+using nlohmann::json;
+
+namespace {
+json orNull(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
+std::string dur(milliseconds d) { return formatDuration(d); }
+
+json windowJson(const TimeWindow& w) {
+  return json{{"days", w.days}, {"hours", orNull(w.hours)}, {"timezone", w.timezone}};
+}
+}  // namespace
+
+json toJson(const Step& step) {
+  switch (step.kind) {
+    case Step::Kind::kWeight: return json{{"weight", step.weight}};
+    case Step::Kind::kPause: return json{{"pause", step.pause ? dur(*step.pause) : std::string("until_resumed")}};
+    case Step::Kind::kAnalysis:
+      return json{{"analysis", {{"duration", dur(step.analysisDuration)}, {"interval", dur(step.analysisInterval)}}}};
+  }
+  return json(nullptr);
+}
+
+json toJson(const Environment& env) {
+  json freeze = json::array();
+  for (const auto& w : env.approval.freeze) freeze.push_back(windowJson(w));
+  return json{
+      {"provider", env.provider},
+      {"regions", env.regions},
+      {"approval",
+       {{"approvals", env.approval.approvals},
+        {"roles", env.approval.roles},
+        {"window", env.approval.window ? windowJson(*env.approval.window) : json(nullptr)},
+        {"freeze", freeze},
+        {"expires", env.approval.expires ? json(dur(*env.approval.expires)) : json(nullptr)}}},
+      {"router", {{"port", env.router.port ? json(*env.router.port) : json(nullptr)}}},
+      {"soak", dur(env.soak)},
+      {"auto_promote", env.autoPromote},
+  };
+}
+
+json toJson(const Service& s) {
+  json steps = json::array(), hotfix = json::array();
+  for (const auto& st : s.strategy.steps) steps.push_back(toJson(st));
+  for (const auto& st : s.strategy.hotfixSteps) hotfix.push_back(toJson(st));
+  json metrics = json::array();
+  for (const auto& m : s.analysis.metrics) {
+    metrics.push_back({{"name", m.name}, {"kind", m.kind}, {"critical", m.critical}, {"weight", m.weight}});
+  }
+  json alerts = json::array();
+  for (const auto& a : s.alerts) alerts.push_back({{"webhook", a.webhook}, {"secret", orNull(a.secret)}});
+  json health = nullptr;
+  if (s.health) {
+    health = {{"path", s.health->path},
+              {"interval", dur(s.health->interval)},
+              {"timeout", dur(s.health->timeout)},
+              {"healthy_threshold", s.health->healthyThreshold},
+              {"unhealthy_threshold", s.health->unhealthyThreshold}};
+  }
+  return json{
+      {"release", {{"from", orNull(s.release.from)}, {"build", orNull(s.release.build)}, {"output", orNull(s.release.output)}}},
+      {"run", {{"command", s.run.command}, {"args", s.run.args}, {"env", s.run.env}, {"port_env", s.run.portEnv}}},
+      {"health", health},
+      {"instances", s.instances},
+      {"instance_type", s.instanceType},
+      {"strategy",
+       {{"type", s.strategy.type},
+        {"bake", dur(s.strategy.bake)},
+        {"smoke_test", orNull(s.strategy.smokeTest)},
+        {"deadline", dur(s.strategy.deadline)},
+        {"drain", dur(s.strategy.drain)},
+        {"steps", steps},
+        {"baseline", s.strategy.baseline},
+        {"pin", s.strategy.pin ? json{{"header", orNull(s.strategy.pin->header)}, {"cookie", orNull(s.strategy.pin->cookie)}}
+                               : json(nullptr)},
+        {"hotfix_steps", hotfix}}},
+      {"analysis",
+       {{"max_false_rollback", s.analysis.maxFalseRollback},
+        {"min_requests", s.analysis.minRequests},
+        {"latency_tolerance", s.analysis.latencyTolerance},
+        {"pass_score", s.analysis.passScore},
+        {"marginal_score", s.analysis.marginalScore},
+        {"on_inconclusive", s.analysis.onInconclusive},
+        {"deadline", dur(s.analysis.deadline)},
+        {"metrics", metrics}}},
+      {"alerts", alerts},
+  };
+}
+
+std::string canonicalJson(const json& rendered) {
+  json copy = rendered;
+  if (copy.is_object()) {
+    for (auto key : kUndigestedKeys) copy.erase(std::string(key));
+  }
+  // nlohmann::json objects are std::map: keys sorted; dump() adds no spaces.
+  return copy.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string configDigest(const json& rendered) { return "sha256:" + sha256Hex(canonicalJson(rendered)); }
+
+void stampGit(json& rendered, const GitState& git) {
+  rendered["git_commit"] = git.commit ? json(*git.commit) : json(nullptr);
+  rendered["git_dirty"] = git.dirty ? json(*git.dirty) : json(nullptr);
+}
+
+Result<EffectiveService> render(const Config& config, std::string_view service, std::string_view env,
+                                std::string_view region) {
+  const Environment* e = config.environment(env);
+  if (!e) {
+    auto names = config.environmentNames();
+    return notFound("unknown environment '" + std::string(env) + "'" + didYouMean(env, names) +
+                        "; environments are " + quotedList(names),
+                    "--env");
+  }
+  const ServiceDefinition* def = config.service(service);
+  if (!def) {
+    auto names = config.serviceNames();
+    return notFound("unknown service '" + std::string(service) + "'" + didYouMean(service, names) +
+                        "; services are " + quotedList(names),
+                    "--service");
+  }
+  std::string reg = region.empty() ? e->regions.front() : std::string(region);
+  if (std::find(e->regions.begin(), e->regions.end(), reg) == e->regions.end()) {
+    return notFound("environment '" + e->name + "' has no region '" + reg + "'" + didYouMean(reg, e->regions) +
+                        "; its regions are " + quotedList(e->regions),
+                    "--region");
+  }
+  Diagnostics diags;
+  for (const auto& f : config.files) diags.addFile(f);
+  ModelReader reader(diags);
+  EffectiveService out;
+  out.service = reader.readService(def->name, effectiveTree(*def, e->name, reg), "environment " + e->name + ", region " + reg);
+  if (!diags.empty()) {
+    // A loaded Config has been checked for every env and region; this is
+    // reachable only with a Config built by hand.
+    return invalid(diags.sorted().front().format());
+  }
+  out.project = config.project;
+  out.env = e->name;
+  out.region = reg;
+  out.environment = *e;
+  json j = toJson(out.service);
+  j["project"] = config.project;
+  j["service"] = def->name;
+  j["env"] = e->name;
+  j["region"] = reg;
+  j["environment"] = toJson(*e);
+  out.digest = configDigest(j);
+  j["config_digest"] = out.digest;
+  j["config_dir"] = config.baseDir.string();
+  out.json = std::move(j);
+  return out;
+}
+
+}  // namespace ramp::config

@@ -1,0 +1,160 @@
+// Model.h — the typed configuration: what one ramp.yaml (or a directory of
+// YAML files, merged) describes. docs/config.md is the field reference.
+//
+// A Config is produced only by the loader (ConfigLoader.h), which has checked
+// every field; code holding a Config can rely on the invariants documented
+// here (names exist, durations parsed, weights 1..100 increasing, ...).
+// Services keep their raw tree (ServiceDefinition::node) because overrides
+// are applied to the tree, per environment and region, before the typed
+// Service is built (EffectiveService.h).
+//
+// Strings that may hold references (${env:NAME}, ${secret:NAME}) are kept
+// unresolved everywhere in the model; see Reference.h.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/ConfigNode.h"
+
+namespace ramp::config {
+
+using std::chrono::milliseconds;
+
+// A weekly time window: days (mon..sun), hours "HH:MM-HH:MM", an IANA zone.
+struct TimeWindow {
+  std::vector<std::string> days;  // empty = every day
+  std::string hours;              // empty = all day
+  std::string timezone = "UTC";
+};
+
+struct ApprovalPolicy {
+  int approvals = 0;                  // approvals needed to deploy into the environment
+  std::vector<std::string> roles;     // roles allowed to approve (empty = any approver)
+  std::optional<TimeWindow> window;   // deployments only inside this window
+  std::vector<TimeWindow> freeze;     // never inside these windows
+  std::optional<milliseconds> expires;  // a pending request expires after this
+};
+
+struct RouterSettings {
+  std::optional<int> port;  // fixed entry-point port (local provider); none = any free port
+};
+
+struct Environment {
+  std::string name;
+  std::string provider = "local";     // local | aws
+  std::vector<std::string> regions;   // never empty ("local" by default for local)
+  ApprovalPolicy approval;
+  RouterSettings router;
+  milliseconds soak{0};               // a release must run this long here before promotion
+  bool autoPromote = false;           // promote into the next stage by itself on success
+};
+
+struct ReleaseSource {
+  std::string from;    // a directory holding the release (relative to the config's directory)
+  std::string build;   // or: a shell command that builds it (run in the config's directory)...
+  std::string output;  // ...into this directory
+};
+
+struct RunSettings {
+  std::string command;                      // relative to the release root, or absolute
+  std::vector<std::string> args;
+  std::map<std::string, std::string> env;   // values may hold references
+  std::string portEnv = "PORT";             // the variable that carries the instance's port
+};
+
+struct HealthCheck {
+  std::string path = "/healthz";
+  milliseconds interval{1000};
+  milliseconds timeout{500};
+  int healthyThreshold = 1;
+  int unhealthyThreshold = 3;
+};
+
+struct Step {
+  enum class Kind { kWeight, kPause, kAnalysis };
+  Kind kind = Kind::kWeight;
+  int weight = 0;                          // kWeight: 1..100
+  std::optional<milliseconds> pause;       // kPause: nullopt = until resumed
+  milliseconds analysisDuration{0};        // kAnalysis
+  milliseconds analysisInterval{10000};    // kAnalysis
+};
+
+struct Pinning {
+  std::string header;
+  std::string cookie;
+};
+
+struct Strategy {
+  std::string type = "bluegreen";   // bluegreen | canary | all-at-once
+  milliseconds bake{0};             // keep the previous fleet ready this long after the switch
+  std::string smokeTest;            // shell command run against the new fleet; empty = none
+  milliseconds deadline{60000};     // the new fleet must be healthy within this
+  milliseconds drain{10000};        // in-flight requests get this long when a fleet retires
+  std::vector<Step> steps;          // canary only; non-empty for canary
+  std::string baseline = "stable";  // stable | fresh
+  std::optional<Pinning> pin;
+  std::vector<Step> hotfixSteps;    // canary steps used by hotfixes (empty = `steps`)
+};
+
+struct Metric {
+  std::string name;
+  std::string kind;        // error_rate | latency
+  bool critical = false;   // a failing critical metric fails the analysis outright
+  double weight = 1.0;
+};
+
+struct AnalysisSettings {
+  double maxFalseRollback = 0.01;
+  int minRequests = 100;
+  double latencyTolerance = 0.1;
+  double passScore = 90;
+  double marginalScore = 75;
+  std::string onInconclusive = "pause";  // pause | rollback
+  milliseconds deadline{600000};
+  std::vector<Metric> metrics;           // never empty after loading (defaults filled in)
+};
+
+struct Alert {
+  std::string webhook;  // URL; may hold references
+  std::string secret;   // a reference (HMAC key for the payload signature), or empty
+};
+
+// One service after overrides for one environment and region.
+struct Service {
+  std::string name;
+  ReleaseSource release;
+  RunSettings run;
+  std::optional<HealthCheck> health;
+  int instances = 1;
+  std::string instanceType;
+  Strategy strategy;
+  AnalysisSettings analysis;
+  std::vector<Alert> alerts;
+};
+
+// A service as written: its raw tree, with `overrides` inside.
+struct ServiceDefinition {
+  std::string name;
+  ConfigNode node;
+};
+
+struct Config {
+  std::string project;
+  std::filesystem::path baseDir;          // directory of the config (relative paths start here)
+  std::vector<std::string> files;         // the files read, in merge order
+  std::vector<Environment> environments;  // in declaration order
+  std::vector<std::string> pipeline;      // environment names, promotion order
+  std::vector<ServiceDefinition> services;
+
+  const Environment* environment(std::string_view name) const;
+  const ServiceDefinition* service(std::string_view name) const;
+  std::vector<std::string> environmentNames() const;
+  std::vector<std::string> serviceNames() const;
+};
+
+}  // namespace ramp::config

@@ -1,0 +1,782 @@
+#include "config/ModelReader.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <set>
+
+#include "config/ConfigKeys.h"
+#include "config/NameSuggestion.h"
+#include "config/Reference.h"
+#include "core/Duration.h"
+
+namespace ramp::config {
+
+namespace {
+
+bool validName(std::string_view n) {
+  if (n.empty() || n.size() > 63) return false;
+  if (!std::isalnum(static_cast<unsigned char>(n[0]))) return false;
+  return std::all_of(n.begin(), n.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+  });
+}
+
+std::string join(const std::string& path, const std::string& key) {
+  return path.empty() ? key : path + "." + key;
+}
+
+std::string clip(std::string_view s) {
+  std::string out(s.substr(0, 60));
+  if (s.size() > 60) out += "...";
+  return out;
+}
+
+// Field readers. A null node, or a missing one, means "not given".
+class Fields {
+ public:
+  Fields(Diagnostics& d, const ConfigNode& map, std::string path, const std::vector<std::string>& allowed)
+      : d_(d), map_(map), path_(std::move(path)) {
+    for (const auto& e : map.entries) {
+      if (std::find(allowed.begin(), allowed.end(), e.key) == allowed.end()) {
+        d_.error(e.keyPos, "unknown key '" + clip(e.key) + "'" + (path_.empty() ? "" : " in " + path_) +
+                               didYouMean(e.key, allowed));
+      }
+    }
+  }
+
+  const ConfigNode* get(const std::string& key) const {
+    const ConfigNode* n = map_.find(key);
+    return n && !n->isNull() ? n : nullptr;
+  }
+  std::string path(const std::string& key) const { return join(path_, key); }
+  const ConfigNode& map() const { return map_; }
+
+  void missing(const std::string& key, const std::string& hint = "") const {
+    d_.error(map_.pos, "missing required key '" + path(key) + "'" + hint);
+  }
+
+  std::optional<std::string> string(const std::string& key) const {
+    const ConfigNode* n = get(key);
+    if (!n) return std::nullopt;
+    if (!n->isScalar()) {
+      d_.error(n->pos, path(key) + ": expected a string, got " + n->describeKind());
+      return std::nullopt;
+    }
+    return n->scalar;
+  }
+
+  std::optional<int64_t> integer(const std::string& key, int64_t lo, int64_t hi) const {
+    const ConfigNode* n = get(key);
+    if (!n) return std::nullopt;
+    int64_t v = 0;
+    if (!n->isScalar() || n->quoted || n->scalar.empty() ||
+        std::from_chars(n->scalar.data(), n->scalar.data() + n->scalar.size(), v).ptr !=
+            n->scalar.data() + n->scalar.size()) {
+      d_.error(n->pos, path(key) + ": expected a whole number, got " + n->describeKind());
+      return std::nullopt;
+    }
+    if (v < lo || v > hi) {
+      d_.error(n->pos, path(key) + ": " + std::to_string(v) + " is out of range " + std::to_string(lo) +
+                           ".." + std::to_string(hi));
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  std::optional<double> number(const std::string& key, double lo, double hi) const {
+    const ConfigNode* n = get(key);
+    if (!n) return std::nullopt;
+    double v = 0;
+    if (!n->isScalar() || n->quoted || n->scalar.empty() ||
+        std::from_chars(n->scalar.data(), n->scalar.data() + n->scalar.size(), v).ptr !=
+            n->scalar.data() + n->scalar.size() ||
+        !std::isfinite(v)) {
+      d_.error(n->pos, path(key) + ": expected a number, got " + n->describeKind());
+      return std::nullopt;
+    }
+    if (v < lo || v > hi) {
+      d_.error(n->pos, path(key) + ": " + n->scalar + " is out of range " + fmtNum(lo) + ".." + fmtNum(hi));
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  std::optional<bool> boolean(const std::string& key) const {
+    const ConfigNode* n = get(key);
+    if (!n) return std::nullopt;
+    if (n->isScalar() && !n->quoted && (n->scalar == "true" || n->scalar == "false")) {
+      return n->scalar == "true";
+    }
+    d_.error(n->pos, path(key) + ": expected true or false, got " + n->describeKind());
+    return std::nullopt;
+  }
+
+  std::optional<milliseconds> duration(const std::string& key) const {
+    const ConfigNode* n = get(key);
+    if (!n) return std::nullopt;
+    return durationOf(*n, path(key));
+  }
+
+  std::optional<milliseconds> durationOf(const ConfigNode& n, const std::string& p) const {
+    if (!n.isScalar()) {
+      d_.error(n.pos, p + ": expected a duration such as 30s, 5m or 1h30m, got " + n.describeKind());
+      return std::nullopt;
+    }
+    auto r = parseDuration(n.scalar);
+    if (!r) {
+      d_.error(n.pos, p + ": " + r.error().message);
+      return std::nullopt;
+    }
+    return *r;
+  }
+
+  std::optional<std::string> choice(const std::string& key, const std::vector<std::string>& choices) const {
+    auto s = string(key);
+    if (!s) return std::nullopt;
+    if (std::find(choices.begin(), choices.end(), *s) == choices.end()) {
+      d_.error(get(key)->pos, path(key) + ": '" + clip(*s) + "' is not one of " + quotedList(choices) +
+                                  didYouMean(*s, choices));
+      return std::nullopt;
+    }
+    return s;
+  }
+
+  std::optional<std::vector<std::string>> strings(const std::string& key) const {
+    const ConfigNode* n = get(key);
+    if (!n) return std::nullopt;
+    if (!n->isSequence()) {
+      d_.error(n->pos, path(key) + ": expected a list, got " + n->describeKind());
+      return std::nullopt;
+    }
+    std::vector<std::string> out;
+    for (size_t i = 0; i < n->items.size(); ++i) {
+      const auto& it = n->items[i];
+      if (!it.isScalar()) {
+        d_.error(it.pos, path(key) + "[" + std::to_string(i) + "]: expected a string, got " + it.describeKind());
+        continue;
+      }
+      out.push_back(it.scalar);
+    }
+    return out;
+  }
+
+  // A nested map (nullptr when absent or, after an error, not a map).
+  const ConfigNode* submap(const std::string& key) const {
+    const ConfigNode* n = get(key);
+    if (!n) return nullptr;
+    if (!n->isMap()) {
+      d_.error(n->pos, path(key) + ": expected a map, got " + n->describeKind());
+      return nullptr;
+    }
+    return n;
+  }
+
+  void references(const std::string& key, const ConfigNode& n, const std::string& p) const {
+    if (!n.isScalar()) return;
+    for (const auto& prob : checkReferences(n.scalar)) d_.error(n.pos, p + ": " + prob.message);
+  }
+
+  Diagnostics& diags() const { return d_; }
+
+ private:
+  static std::string fmtNum(double v) {
+    char buf[32];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, r.ptr);
+  }
+  Diagnostics& d_;
+  const ConfigNode& map_;
+  std::string path_;
+};
+
+bool expectMap(Diagnostics& d, const ConfigNode& n, const std::string& path) {
+  if (n.isMap()) return true;
+  d.error(n.pos, path + ": expected a map, got " + n.describeKind());
+  return false;
+}
+
+std::optional<TimeWindow> readWindow(Diagnostics& d, const ConfigNode& n, const std::string& path) {
+  if (!expectMap(d, n, path)) return std::nullopt;
+  Fields f(d, n, path, keys::kTimeWindow);
+  TimeWindow w;
+  if (auto days = f.strings("days")) {
+    const ConfigNode* dn = f.get("days");
+    for (size_t i = 0; i < days->size(); ++i) {
+      const auto& day = (*days)[i];
+      if (std::find(keys::kDays.begin(), keys::kDays.end(), day) == keys::kDays.end()) {
+        d.error(i < dn->items.size() ? dn->items[i].pos : dn->pos,
+                f.path("days") + ": '" + clip(day) + "' is not a day (use " + quotedList(keys::kDays) + ")" +
+                    didYouMean(day, keys::kDays));
+      } else {
+        w.days.push_back(day);
+      }
+    }
+  }
+  if (auto h = f.string("hours")) {
+    // HH:MM-HH:MM, start before end, 00:00..24:00.
+    auto minutes = [](std::string_view s) -> int {
+      if (s.size() != 5 || s[2] != ':' || !std::isdigit((unsigned char)s[0]) || !std::isdigit((unsigned char)s[1]) ||
+          !std::isdigit((unsigned char)s[3]) || !std::isdigit((unsigned char)s[4]))
+        return -1;
+      int hh = (s[0] - '0') * 10 + (s[1] - '0'), mm = (s[3] - '0') * 10 + (s[4] - '0');
+      if (mm > 59 || hh > 24 || (hh == 24 && mm != 0)) return -1;
+      return hh * 60 + mm;
+    };
+    size_t dash = h->find('-');
+    int a = dash == std::string::npos ? -1 : minutes(std::string_view(*h).substr(0, dash));
+    int b = dash == std::string::npos ? -1 : minutes(std::string_view(*h).substr(dash + 1));
+    if (a < 0 || b < 0) {
+      d.error(f.get("hours")->pos, f.path("hours") + ": '" + clip(*h) + "' is not HH:MM-HH:MM (e.g. 09:00-17:00)");
+    } else if (a >= b) {
+      d.error(f.get("hours")->pos, f.path("hours") + ": '" + clip(*h) + "' ends before it starts");
+    } else {
+      w.hours = *h;
+    }
+  }
+  if (auto tz = f.string("timezone")) {
+    bool shape = !tz->empty() && tz->size() < 64 &&
+                 std::isalpha(static_cast<unsigned char>((*tz)[0])) &&
+                 std::all_of(tz->begin(), tz->end(), [](char c) {
+                   return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '_' || c == '-' || c == '+';
+                 }) &&
+                 tz->find("//") == std::string::npos && tz->back() != '/';
+    if (!shape) {
+      d.error(f.get("timezone")->pos, f.path("timezone") + ": '" + clip(*tz) +
+                                          "' is not a time zone name (e.g. UTC, Europe/Paris)");
+    } else {
+      w.timezone = *tz;
+    }
+  }
+  return w;
+}
+
+std::vector<Step> readSteps(Diagnostics& d, const ConfigNode& n, const std::string& path) {
+  std::vector<Step> out;
+  if (!n.isSequence()) {
+    d.error(n.pos, path + ": expected a list of steps, got " + n.describeKind());
+    return out;
+  }
+  int lastWeight = 0;
+  Position lastPos;
+  for (size_t i = 0; i < n.items.size(); ++i) {
+    const ConfigNode& s = n.items[i];
+    std::string p = path + "[" + std::to_string(i) + "]";
+    if (!s.isMap() || s.entries.size() != 1) {
+      d.error(s.pos, p + ": a step is one of {weight: N}, {pause: DURATION|until_resumed}, "
+                         "{analysis: {duration: D}}; got " +
+                         (s.isMap() ? std::to_string(s.entries.size()) + " keys" : s.describeKind()));
+      continue;
+    }
+    Fields f(d, s, p, keys::kStep);
+    const auto& key = s.entries[0].key;
+    Step step;
+    if (key == "weight") {
+      const ConfigNode& wn = s.entries[0].value;
+      auto w = f.integer("weight", 1, 100);
+      if (wn.isNull()) d.error(s.entries[0].keyPos, f.path("weight") + ": missing value (1..100)");
+      if (!w) continue;
+      if (*w <= lastWeight) {
+        d.error(wn.pos, f.path("weight") + ": weights must increase: " + std::to_string(*w) + " after " +
+                            std::to_string(lastWeight) + " (line " + std::to_string(lastPos.line) + ")");
+      }
+      lastWeight = static_cast<int>(*w);
+      lastPos = wn.pos;
+      step.kind = Step::Kind::kWeight;
+      step.weight = static_cast<int>(*w);
+    } else if (key == "pause") {
+      step.kind = Step::Kind::kPause;
+      const ConfigNode& pn = s.entries[0].value;
+      if (pn.isScalar() && pn.scalar == "until_resumed") {
+        step.pause = std::nullopt;
+      } else if (pn.isNull()) {
+        d.error(s.entries[0].keyPos, f.path("pause") + ": missing value (a duration or until_resumed)");
+        continue;
+      } else {
+        auto dur = f.durationOf(pn, f.path("pause"));
+        if (!dur) continue;
+        step.pause = *dur;
+      }
+    } else if (key == "analysis") {
+      step.kind = Step::Kind::kAnalysis;
+      const ConfigNode& an = s.entries[0].value;
+      if (!expectMap(d, an, f.path("analysis"))) continue;
+      Fields af(d, an, f.path("analysis"), keys::kStepAnalysis);
+      auto dur = af.duration("duration");
+      if (!af.get("duration")) af.missing("duration", " (how long the analysis runs, e.g. 2m)");
+      auto iv = af.duration("interval");
+      if (dur) step.analysisDuration = *dur;
+      if (iv) step.analysisInterval = *iv;
+      if (dur && *dur <= milliseconds(0)) d.error(af.get("duration")->pos, af.path("duration") + ": must be more than 0s");
+      if (iv && *iv <= milliseconds(0)) d.error(af.get("interval")->pos, af.path("interval") + ": must be more than 0s");
+      if (dur && iv && *iv > *dur) {
+        d.error(af.get("interval")->pos, af.path("interval") + ": longer than the analysis duration");
+      }
+    } else {
+      continue;  // reported as unknown key by Fields
+    }
+    out.push_back(step);
+  }
+  return out;
+}
+
+}  // namespace
+
+Environment ModelReader::readEnvironment(const std::string& name, const ConfigNode& node) {
+  Environment env;
+  env.name = name;
+  std::string path = "environments." + name;
+  if (node.isNull()) {
+    env.regions = {"local"};
+    return env;
+  }
+  if (!expectMap(d_, node, path)) return env;
+  Fields f(d_, node, path, keys::kEnvironment);
+  if (auto p = f.choice("provider", keys::kProviders)) env.provider = *p;
+  if (auto r = f.strings("regions")) {
+    const ConfigNode* rn = f.get("regions");
+    std::set<std::string> seen;
+    for (size_t i = 0; i < r->size(); ++i) {
+      const auto& region = (*r)[i];
+      Position p = i < rn->items.size() ? rn->items[i].pos : rn->pos;
+      if (!validName(region)) {
+        d_.error(p, f.path("regions") + ": '" + clip(region) + "' is not a valid region name (letters, digits, '-', '_')");
+      } else if (!seen.insert(region).second) {
+        d_.error(p, f.path("regions") + ": region '" + region + "' is listed twice");
+      } else {
+        env.regions.push_back(region);
+      }
+    }
+    if (r->empty()) d_.error(rn->pos, f.path("regions") + ": needs at least one region");
+  }
+  if (env.regions.empty() && !f.get("regions")) {
+    if (env.provider == "aws") {
+      f.missing("regions", " (an aws environment names its regions, e.g. [eu-west-1])");
+    } else {
+      env.regions = {"local"};
+    }
+  }
+  if (const ConfigNode* a = f.submap("approval")) {
+    Fields af(d_, *a, f.path("approval"), keys::kApproval);
+    if (auto n = af.integer("approvals", 0, 10)) env.approval.approvals = static_cast<int>(*n);
+    if (auto roles = af.strings("roles")) {
+      const ConfigNode* rn = af.get("roles");
+      for (size_t i = 0; i < roles->size(); ++i) {
+        if (!validName((*roles)[i])) {
+          d_.error(i < rn->items.size() ? rn->items[i].pos : rn->pos,
+                   af.path("roles") + ": '" + clip((*roles)[i]) + "' is not a valid role name");
+        } else {
+          env.approval.roles.push_back((*roles)[i]);
+        }
+      }
+    }
+    if (const ConfigNode* w = af.get("window")) env.approval.window = readWindow(d_, *w, af.path("window"));
+    if (const ConfigNode* fr = af.get("freeze")) {
+      if (fr->isSequence()) {
+        for (size_t i = 0; i < fr->items.size(); ++i) {
+          if (auto w = readWindow(d_, fr->items[i], af.path("freeze") + "[" + std::to_string(i) + "]"))
+            env.approval.freeze.push_back(*w);
+        }
+      } else if (auto w = readWindow(d_, *fr, af.path("freeze"))) {
+        env.approval.freeze.push_back(*w);
+      }
+    }
+    if (auto e = af.duration("expires")) {
+      if (*e <= milliseconds(0)) d_.error(af.get("expires")->pos, af.path("expires") + ": must be more than 0s");
+      env.approval.expires = *e;
+    }
+  }
+  if (const ConfigNode* r = f.submap("router")) {
+    Fields rf(d_, *r, f.path("router"), keys::kRouter);
+    if (auto p = rf.integer("port", 1, 65535)) env.router.port = static_cast<int>(*p);
+  }
+  if (auto s = f.duration("soak")) env.soak = *s;
+  if (auto a = f.boolean("auto_promote")) env.autoPromote = *a;
+  return env;
+}
+
+void ModelReader::readConfig(const ConfigNode& root, Config& out) {
+  if (!root.isMap()) {
+    d_.error(root.pos, std::string("the configuration must be a map with project, environments, pipeline and services; got ") +
+                           (root.isNull() ? "an empty document" : root.describeKind()));
+    return;
+  }
+  Fields f(d_, root, "", keys::kTop);
+  if (const ConfigNode* v = f.get("version")) {
+    if (!v->isScalar() || v->scalar != "1") d_.error(v->pos, "version: only version 1 is supported");
+  }
+  if (auto p = f.string("project")) {
+    if (!validName(*p)) {
+      d_.error(f.get("project")->pos, "project: '" + clip(*p) + "' is not a valid name (letters, digits, '-', '_')");
+    }
+    out.project = *p;
+  } else if (!f.get("project")) {
+    f.missing("project");
+  }
+
+  // Environments.
+  const ConfigNode* envs = f.get("environments");
+  if (!envs) {
+    f.missing("environments", " (e.g. environments: {int: {provider: local}})");
+  } else if (!envs->isMap()) {
+    d_.error(envs->pos, "environments: expected a map of environment names, got " + envs->describeKind());
+  } else {
+    if (envs->entries.empty()) d_.error(envs->pos, "environments: needs at least one environment");
+    for (const auto& e : envs->entries) {
+      if (!validName(e.key)) {
+        d_.error(e.keyPos, "environments: '" + clip(e.key) + "' is not a valid environment name (letters, digits, '-', '_')");
+        continue;
+      }
+      out.environments.push_back(readEnvironment(e.key, e.value));
+    }
+  }
+  std::vector<std::string> envNames = out.environmentNames();
+
+  // Pipeline.
+  if (const ConfigNode* p = f.get("pipeline")) {
+    if (!p->isSequence()) {
+      d_.error(p->pos, "pipeline: expected a list of environment names, got " + p->describeKind());
+    } else {
+      std::vector<std::pair<std::string, Position>> seen;
+      for (size_t i = 0; i < p->items.size(); ++i) {
+        const ConfigNode& it = p->items[i];
+        if (!it.isScalar()) {
+          d_.error(it.pos, "pipeline[" + std::to_string(i) + "]: expected an environment name, got " + it.describeKind());
+          continue;
+        }
+        auto prev = std::find_if(seen.begin(), seen.end(), [&](const auto& s) { return s.first == it.scalar; });
+        if (prev != seen.end()) {
+          d_.error(it.pos, "pipeline: environment '" + clip(it.scalar) + "' appears twice (first at line " +
+                               std::to_string(prev->second.line) + "); a pipeline cannot loop back");
+          continue;
+        }
+        seen.emplace_back(it.scalar, it.pos);
+        if (std::find(envNames.begin(), envNames.end(), it.scalar) == envNames.end()) {
+          d_.error(it.pos, "pipeline: unknown environment '" + clip(it.scalar) + "'" + didYouMean(it.scalar, envNames) +
+                               "; environments are " + quotedList(envNames));
+          continue;
+        }
+        out.pipeline.push_back(it.scalar);
+      }
+    }
+  } else {
+    out.pipeline = envNames;
+  }
+
+  // All regions, for override checks.
+  std::vector<std::string> regions;
+  for (const auto& e : out.environments) {
+    for (const auto& r : e.regions) {
+      if (std::find(regions.begin(), regions.end(), r) == regions.end()) regions.push_back(r);
+    }
+  }
+
+  // Services: names and override sections; the fields themselves are read
+  // per environment and region by the loader (readService).
+  const ConfigNode* svcs = f.get("services");
+  if (!svcs) {
+    f.missing("services", " (e.g. services: {web: {run: {command: bin/web}}})");
+  } else if (!svcs->isMap()) {
+    d_.error(svcs->pos, "services: expected a map of service names, got " + svcs->describeKind());
+  } else {
+    if (svcs->entries.empty()) d_.error(svcs->pos, "services: needs at least one service");
+    for (const auto& e : svcs->entries) {
+      if (!validName(e.key)) {
+        d_.error(e.keyPos, "services: '" + clip(e.key) + "' is not a valid service name (letters, digits, '-', '_')");
+        continue;
+      }
+      std::string path = "services." + e.key;
+      if (!e.value.isMap()) {
+        d_.error(e.value.isNull() ? e.keyPos : e.value.pos,
+                 path + ": expected a map with at least run.command, got " + e.value.describeKind());
+        continue;
+      }
+      if (const ConfigNode* ov = e.value.find("overrides"); ov && !ov->isNull()) {
+        if (expectMap(d_, *ov, path + ".overrides")) {
+          Fields of(d_, *ov, path + ".overrides", keys::kOverrides);
+          auto checkNames = [&](const char* kind, const std::vector<std::string>& valid, const char* what) {
+            const ConfigNode* m = of.submap(kind);
+            if (!m) return;
+            for (const auto& oe : m->entries) {
+              if (std::find(valid.begin(), valid.end(), oe.key) == valid.end()) {
+                d_.error(oe.keyPos, of.path(kind) + ": unknown " + what + " '" + clip(oe.key) + "'" +
+                                        didYouMean(oe.key, valid) + "; " + what + "s are " + quotedList(valid));
+              }
+              if (!oe.value.isMap() && !oe.value.isNull()) {
+                d_.error(oe.value.pos, of.path(kind) + "." + oe.key + ": expected a map of service fields, got " +
+                                           oe.value.describeKind());
+              }
+            }
+          };
+          checkNames("env", envNames, "environment");
+          checkNames("region", regions, "region");
+        }
+      }
+      out.services.push_back(ServiceDefinition{e.key, e.value});
+    }
+  }
+}
+
+Service ModelReader::readService(const std::string& name, const ConfigNode& node, const std::string& context) {
+  Service s;
+  s.name = name;
+  std::string path = "services." + name;
+  d_.setContext(context);
+  struct ClearContext {
+    Diagnostics& d;
+    ~ClearContext() { d.setContext(""); }
+  } clear{d_};
+  if (!expectMap(d_, node, path)) return s;
+  Fields f(d_, node, path, keys::kService);
+  if (const ConfigNode* o = node.find("overrides")) {
+    d_.error(o->pos, path + ".overrides: overrides cannot be nested inside an override");
+  }
+
+  if (const ConfigNode* r = f.submap("release")) {
+    Fields rf(d_, *r, f.path("release"), keys::kRelease);
+    auto from = rf.string("from");
+    auto build = rf.string("build");
+    auto output = rf.string("output");
+    if (from && build) {
+      d_.error(rf.get("build")->pos, rf.path("build") + ": give either release.from (a directory) or release.build (a command), not both");
+    } else if (!from && !build) {
+      d_.error(r->pos, f.path("release") + ": needs 'from: DIR' or 'build: COMMAND' with 'output: DIR'");
+    }
+    if (build && !output) rf.missing("output", " (the directory the build command produces)");
+    if (output && !build) d_.error(rf.get("output")->pos, rf.path("output") + ": only meaningful with release.build");
+    for (auto* v : {&from, &output}) {
+      if (*v && v->value().empty()) d_.error(r->pos, f.path("release") + ": empty directory name");
+    }
+    if (from) s.release.from = *from;
+    if (build) s.release.build = *build;
+    if (output) s.release.output = *output;
+  }
+
+  if (const ConfigNode* r = f.submap("run")) {
+    Fields rf(d_, *r, f.path("run"), keys::kRun);
+    if (auto c = rf.string("command")) {
+      if (c->empty()) d_.error(rf.get("command")->pos, rf.path("command") + ": must not be empty");
+      rf.references("command", *rf.get("command"), rf.path("command"));
+      s.run.command = *c;
+    } else if (!rf.get("command")) {
+      rf.missing("command", " (the program that runs an instance, e.g. bin/server)");
+    }
+    if (auto a = rf.strings("args")) {
+      s.run.args = *a;
+      const ConfigNode* an = rf.get("args");
+      for (size_t i = 0; i < an->items.size(); ++i) {
+        rf.references("args", an->items[i], rf.path("args") + "[" + std::to_string(i) + "]");
+      }
+    }
+    if (const ConfigNode* e = rf.submap("env")) {
+      for (const auto& entry : e->entries) {
+        std::string p = rf.path("env") + "." + entry.key;
+        bool nameOk = !entry.key.empty() && !std::isdigit(static_cast<unsigned char>(entry.key[0])) &&
+                      std::all_of(entry.key.begin(), entry.key.end(), [](char c) {
+                        return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                      });
+        if (!nameOk) {
+          d_.error(entry.keyPos, rf.path("env") + ": '" + clip(entry.key) + "' is not a valid variable name");
+          continue;
+        }
+        if (entry.value.isNull()) {
+          s.run.env[entry.key] = "";
+        } else if (!entry.value.isScalar()) {
+          d_.error(entry.value.pos, p + ": expected a string, got " + entry.value.describeKind());
+        } else {
+          rf.references("env", entry.value, p);
+          s.run.env[entry.key] = entry.value.scalar;
+        }
+      }
+    }
+    if (auto pe = rf.string("port_env")) s.run.portEnv = *pe;
+  } else if (!f.get("run")) {
+    f.missing("run", " (how an instance runs: run: {command: ...})");
+  }
+
+  if (const ConfigNode* h = f.submap("health")) {
+    HealthCheck hc;
+    Fields hf(d_, *h, f.path("health"), keys::kHealth);
+    if (auto p = hf.string("path")) {
+      if (p->empty() || (*p)[0] != '/') {
+        d_.error(hf.get("path")->pos, hf.path("path") + ": '" + clip(*p) + "' must start with '/'");
+      }
+      hc.path = *p;
+    }
+    if (auto v = hf.duration("interval")) {
+      if (*v <= milliseconds(0)) d_.error(hf.get("interval")->pos, hf.path("interval") + ": must be more than 0s");
+      hc.interval = *v;
+    }
+    if (auto v = hf.duration("timeout")) {
+      if (*v <= milliseconds(0)) d_.error(hf.get("timeout")->pos, hf.path("timeout") + ": must be more than 0s");
+      hc.timeout = *v;
+    }
+    if (hc.timeout > hc.interval && (hf.get("timeout") || hf.get("interval"))) {
+      const ConfigNode* at = hf.get("timeout") ? hf.get("timeout") : hf.get("interval");
+      d_.error(at->pos, hf.path("timeout") + ": " + formatDuration(hc.timeout) + " is longer than the interval " +
+                            formatDuration(hc.interval));
+    }
+    if (auto v = hf.integer("healthy_threshold", 1, 100)) hc.healthyThreshold = static_cast<int>(*v);
+    if (auto v = hf.integer("unhealthy_threshold", 1, 100)) hc.unhealthyThreshold = static_cast<int>(*v);
+    s.health = hc;
+  }
+
+  if (auto n = f.integer("instances", 1, 1000)) s.instances = static_cast<int>(*n);
+  if (auto t = f.string("instance_type")) s.instanceType = *t;
+
+  const ConfigNode* typeNode = nullptr;
+  if (const ConfigNode* st = f.submap("strategy")) {
+    Fields sf(d_, *st, f.path("strategy"), keys::kStrategy);
+    if (auto t = sf.choice("type", keys::kStrategies)) s.strategy.type = *t;
+    typeNode = sf.get("type") ? sf.get("type") : st;
+    if (auto v = sf.duration("bake")) s.strategy.bake = *v;
+    if (auto v = sf.string("smoke_test")) s.strategy.smokeTest = *v;
+    if (auto v = sf.duration("deadline")) {
+      if (*v <= milliseconds(0)) d_.error(sf.get("deadline")->pos, sf.path("deadline") + ": must be more than 0s");
+      s.strategy.deadline = *v;
+    }
+    if (auto v = sf.duration("drain")) s.strategy.drain = *v;
+    if (auto b = sf.choice("baseline", keys::kBaselines)) s.strategy.baseline = *b;
+    if (const ConfigNode* p = sf.submap("pin")) {
+      Fields pf(d_, *p, sf.path("pin"), keys::kPin);
+      Pinning pin;
+      if (auto h = pf.string("header")) pin.header = *h;
+      if (auto c = pf.string("cookie")) pin.cookie = *c;
+      if (pin.header.empty() && pin.cookie.empty()) {
+        d_.error(p->pos, sf.path("pin") + ": needs a header or a cookie name");
+      }
+      s.strategy.pin = pin;
+    }
+    bool canary = s.strategy.type == "canary";
+    for (const char* key : {"steps", "hotfix_steps"}) {
+      const ConfigNode* sn = sf.get(key);
+      if (!sn) continue;
+      if (!canary) {
+        d_.error(sn->pos, sf.path(key) + ": steps apply only to the canary strategy, not " + s.strategy.type);
+        continue;
+      }
+      auto steps = readSteps(d_, *sn, sf.path(key));
+      if (sn->isSequence() && sn->items.empty()) d_.error(sn->pos, sf.path(key) + ": needs at least one step");
+      else if (sn->isSequence() && std::none_of(steps.begin(), steps.end(), [](const Step& x) { return x.kind == Step::Kind::kWeight; }) &&
+               steps.size() == sn->items.size()) {
+        d_.error(sn->pos, sf.path(key) + ": needs at least one weight step");
+      }
+      (std::string(key) == "steps" ? s.strategy.steps : s.strategy.hotfixSteps) = std::move(steps);
+    }
+    if (canary && !sf.get("steps")) {
+      d_.error(typeNode->pos, sf.path("steps") + ": the canary strategy needs steps, e.g. [{weight: 10}, {weight: 100}]");
+    }
+  }
+  if (s.strategy.type == "canary" && !s.health) {
+    d_.error(typeNode ? typeNode->pos : node.pos,
+             path + ": the canary strategy needs a health check (add health: {path: /healthz})");
+  }
+
+  if (const ConfigNode* a = f.submap("analysis")) {
+    Fields af(d_, *a, f.path("analysis"), keys::kAnalysis);
+    auto& an = s.analysis;
+    if (auto v = af.number("max_false_rollback", 0.0001, 0.5)) an.maxFalseRollback = *v;
+    if (auto v = af.integer("min_requests", 1, 100'000'000)) an.minRequests = static_cast<int>(*v);
+    if (auto v = af.number("latency_tolerance", 0, 10)) an.latencyTolerance = *v;
+    if (auto v = af.number("pass_score", 0, 100)) an.passScore = *v;
+    if (auto v = af.number("marginal_score", 0, 100)) an.marginalScore = *v;
+    if (an.marginalScore > an.passScore) {
+      const ConfigNode* at = af.get("marginal_score") ? af.get("marginal_score") : af.get("pass_score");
+      if (at) d_.error(at->pos, af.path("marginal_score") + ": must not exceed pass_score");
+    }
+    if (auto v = af.choice("on_inconclusive", keys::kOnInconclusive)) an.onInconclusive = *v;
+    if (auto v = af.duration("deadline")) an.deadline = *v;
+    if (const ConfigNode* m = af.get("metrics")) {
+      if (!m->isSequence()) {
+        d_.error(m->pos, af.path("metrics") + ": expected a list, got " + m->describeKind());
+      } else {
+        for (size_t i = 0; i < m->items.size(); ++i) {
+          std::string p = af.path("metrics") + "[" + std::to_string(i) + "]";
+          if (!expectMap(d_, m->items[i], p)) continue;
+          Fields mf(d_, m->items[i], p, keys::kMetric);
+          Metric metric;
+          if (auto nm = mf.string("name")) metric.name = *nm;
+          else if (!mf.get("name")) mf.missing("name");
+          if (auto k = mf.choice("kind", keys::kMetricKinds)) metric.kind = *k;
+          else if (!mf.get("kind")) mf.missing("kind", " (error_rate or latency)");
+          if (auto c = mf.boolean("critical")) metric.critical = *c;
+          if (auto w = mf.number("weight", 0.000001, 1000)) metric.weight = *w;
+          for (const auto& prev : an.metrics) {
+            if (!metric.name.empty() && prev.name == metric.name) {
+              d_.error(mf.get("name")->pos, p + ".name: metric '" + metric.name + "' is listed twice");
+            }
+          }
+          an.metrics.push_back(metric);
+        }
+      }
+    }
+  }
+  if (s.analysis.metrics.empty()) {
+    s.analysis.metrics = {Metric{"error_rate", "error_rate", true, 1.0}, Metric{"latency", "latency", false, 1.0}};
+  }
+
+  if (const ConfigNode* al = f.get("alerts")) {
+    if (!al->isSequence()) {
+      d_.error(al->pos, f.path("alerts") + ": expected a list, got " + al->describeKind());
+    } else {
+      for (size_t i = 0; i < al->items.size(); ++i) {
+        std::string p = f.path("alerts") + "[" + std::to_string(i) + "]";
+        if (!expectMap(d_, al->items[i], p)) continue;
+        Fields af(d_, al->items[i], p, keys::kAlert);
+        Alert alert;
+        if (auto w = af.string("webhook")) {
+          af.references("webhook", *af.get("webhook"), af.path("webhook"));
+          bool http = w->rfind("http://", 0) == 0 || w->rfind("https://", 0) == 0 || w->rfind("${", 0) == 0;
+          if (!http) d_.error(af.get("webhook")->pos, af.path("webhook") + ": '" + clip(*w) + "' is not an http(s) URL");
+          alert.webhook = *w;
+        } else if (!af.get("webhook")) {
+          af.missing("webhook", " (an http(s) URL)");
+        }
+        if (auto sec = af.string("secret")) {
+          const ConfigNode* sn = af.get("secret");
+          auto probs = checkReferences(*sec);
+          auto refs = findReferences(*sec);
+          if (!probs.empty()) {
+            af.references("secret", *sn, af.path("secret"));
+          } else if (refs.size() != 1 || refs[0].offset != 0 ||
+                     *sec != "${" + refs[0].scheme + ":" + refs[0].name + "}") {
+            d_.error(sn->pos, af.path("secret") + ": must be a reference such as ${secret:NAME}, never the secret itself");
+          }
+          alert.secret = *sec;
+        }
+        s.alerts.push_back(alert);
+      }
+    }
+  }
+  return s;
+}
+
+void mergeInto(ConfigNode& base, const ConfigNode& over) {
+  if (base.isMap() && over.isMap()) {
+    for (const auto& e : over.entries) {
+      if (ConfigNode* b = base.find(e.key)) {
+        mergeInto(*b, e.value);
+      } else {
+        base.entries.push_back(e);
+      }
+    }
+    return;
+  }
+  base = over;
+}
+
+ConfigNode effectiveTree(const ServiceDefinition& def, const std::string& env, const std::string& region) {
+  ConfigNode out = def.node;
+  const ConfigNode* ov = def.node.find("overrides");
+  std::erase_if(out.entries, [](const ConfigEntry& e) { return e.key == "overrides"; });
+  if (!ov || !ov->isMap()) return out;
+  if (const ConfigNode* byEnv = ov->find("env"); byEnv && byEnv->isMap()) {
+    if (const ConfigNode* o = byEnv->find(env); o && o->isMap()) mergeInto(out, *o);
+  }
+  if (const ConfigNode* byRegion = ov->find("region"); byRegion && byRegion->isMap()) {
+    if (const ConfigNode* o = byRegion->find(region); o && o->isMap()) mergeInto(out, *o);
+  }
+  return out;
+}
+
+}  // namespace ramp::config

@@ -1,0 +1,21 @@
+// NameSuggestion.h — "did you mean ...?" for misspelt keys and names.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ramp::config {
+
+// The candidate closest to `word` by edit distance, if it is close enough
+// (at most a third of the word's length, at least 1, at most 3 edits).
+std::optional<std::string> closestName(std::string_view word, const std::vector<std::string>& candidates);
+
+// " (did you mean 'x'?)" or "".
+std::string didYouMean(std::string_view word, const std::vector<std::string>& candidates);
+
+// "'a', 'b', 'c'" — for "valid names are ..." messages.
+std::string quotedList(const std::vector<std::string>& names);
+
+}  // namespace ramp::config

@@ -1,0 +1,151 @@
+#include "config/Schema.h"
+
+#include "config/ConfigKeys.h"
+
+namespace ramp::config {
+
+using nlohmann::json;
+
+namespace {
+
+const char* kDurationPattern = "^(0|([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?)$";
+const char* kNamePattern = "^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$";
+
+json str(const std::string& desc) { return json{{"type", "string"}, {"description", desc}}; }
+json durationT(const std::string& desc) {
+  return json{{"type", "string"}, {"pattern", kDurationPattern}, {"description", desc + " (e.g. 250ms, 30s, 5m, 1h30m)"}};
+}
+json integer(int64_t lo, int64_t hi, const std::string& desc) {
+  return json{{"type", "integer"}, {"minimum", lo}, {"maximum", hi}, {"description", desc}};
+}
+json number(double lo, double hi, const std::string& desc) {
+  return json{{"type", "number"}, {"minimum", lo}, {"maximum", hi}, {"description", desc}};
+}
+json boolean(const std::string& desc) { return json{{"type", "boolean"}, {"description", desc}}; }
+json enumOf(const std::vector<std::string>& v, const std::string& desc) {
+  return json{{"type", "string"}, {"enum", v}, {"description", desc}};
+}
+json listOf(json item, const std::string& desc) {
+  return json{{"type", "array"}, {"items", std::move(item)}, {"description", desc}};
+}
+json object(json props, const std::string& desc, std::vector<std::string> required = {}) {
+  json o{{"type", "object"}, {"properties", std::move(props)}, {"additionalProperties", false}, {"description", desc}};
+  if (!required.empty()) o["required"] = required;
+  return o;
+}
+
+json timeWindow(const std::string& desc) {
+  return object({{"days", listOf(enumOf(keys::kDays, "day"), "days of the week (empty: every day)")},
+                 {"hours", json{{"type", "string"}, {"pattern", "^[0-2][0-9]:[0-5][0-9]-[0-2][0-9]:[0-5][0-9]$"},
+                                {"description", "HH:MM-HH:MM"}}},
+                 {"timezone", str("IANA time zone, default UTC")}},
+                desc);
+}
+
+json steps(const std::string& desc) {
+  json weight = object({{"weight", integer(1, 100, "percent of traffic on the canary; increasing")}}, "", {"weight"});
+  json pause = object({{"pause", json{{"anyOf", json::array({durationT("pause"), json{{"const", "until_resumed"}}})}}}},
+                      "", {"pause"});
+  json analysis = object(
+      {{"analysis", object({{"duration", durationT("how long")}, {"interval", durationT("how often, default 10s")}},
+                           "judge the canary", {"duration"})}},
+      "", {"analysis"});
+  return listOf(json{{"oneOf", json::array({weight, pause, analysis})}}, desc);
+}
+
+json serviceProps() {
+  return {
+      {"release", object({{"from", str("directory holding the release, relative to the config")},
+                          {"build", str("shell command that builds the release")},
+                          {"output", str("directory the build command produces")}},
+                         "how a release is made")},
+      {"run", object({{"command", str("program of an instance, relative to the release root")},
+                      {"args", listOf(json{{"type", "string"}}, "arguments; may hold ${env:X} / ${secret:X}")},
+                      {"env", json{{"type", "object"},
+                                   {"additionalProperties", json{{"type", json::array({"string", "number", "boolean", "null"})}}},
+                                   {"description", "environment variables; values may hold references"}}},
+                      {"port_env", str("variable carrying the instance's port, default PORT")}},
+                     "how an instance runs", {"command"})},
+      {"health", object({{"path", str("HTTP path, default /healthz")},
+                         {"interval", durationT("check interval, default 1s")},
+                         {"timeout", durationT("check timeout, default 500ms")},
+                         {"healthy_threshold", integer(1, 100, "successes to become healthy, default 1")},
+                         {"unhealthy_threshold", integer(1, 100, "failures to become unhealthy, default 3")}},
+                        "health check")},
+      {"instances", integer(1, 1000, "instances per fleet, default 1")},
+      {"instance_type", str("instance type (aws: EC2 type)")},
+      {"strategy", object({{"type", enumOf(keys::kStrategies, "default bluegreen")},
+                           {"bake", durationT("keep the previous fleet this long after the switch, default 0s")},
+                           {"smoke_test", str("shell command run against the new fleet")},
+                           {"deadline", durationT("the new fleet must be healthy within this, default 60s")},
+                           {"drain", durationT("in-flight requests get this long on retirement, default 10s")},
+                           {"steps", steps("canary steps")},
+                           {"baseline", enumOf(keys::kBaselines, "default stable")},
+                           {"pin", object({{"header", str("header name")}, {"cookie", str("cookie name")}},
+                                          "pin chosen users to the canary")},
+                           {"hotfix_steps", steps("canary steps for hotfixes")}},
+                          "deployment strategy")},
+      {"analysis",
+       object({{"max_false_rollback", number(0.0001, 0.5, "accepted false rollback rate, default 0.01")},
+               {"min_requests", integer(1, 100000000, "requests needed before judging, default 100")},
+               {"latency_tolerance", number(0, 10, "accepted relative latency increase, default 0.1")},
+               {"pass_score", number(0, 100, "score to pass, default 90")},
+               {"marginal_score", number(0, 100, "below: fail; between: inconclusive, default 75")},
+               {"on_inconclusive", enumOf(keys::kOnInconclusive, "default pause")},
+               {"deadline", durationT("give up judging after this, default 10m")},
+               {"metrics", listOf(object({{"name", str("metric name")},
+                                          {"kind", enumOf(keys::kMetricKinds, "metric kind")},
+                                          {"critical", boolean("failing it fails the analysis")},
+                                          {"weight", number(0.000001, 1000, "weight in the score, default 1")}},
+                                         "", {"name", "kind"}),
+                                  "metrics judged")}},
+              "canary analysis thresholds")},
+      {"alerts", listOf(object({{"webhook", str("http(s) URL")}, {"secret", str("${secret:NAME} signing key")}}, "",
+                               {"webhook"}),
+                        "alert destinations")},
+  };
+}
+
+}  // namespace
+
+json configSchema() {
+  json partial = object(serviceProps(), "service fields to override");
+  json service = object(serviceProps(), "a service", {"run"});
+  service["properties"]["overrides"] =
+      object({{"env", json{{"type", "object"}, {"additionalProperties", partial}, {"description", "per environment"}}},
+              {"region", json{{"type", "object"}, {"additionalProperties", partial}, {"description", "per region"}}}},
+             "per-environment and per-region overrides of any service field");
+  json environment = object(
+      {{"provider", enumOf(keys::kProviders, "default local")},
+       {"regions", listOf(json{{"type", "string"}, {"pattern", kNamePattern}}, "default [local] for local")},
+       {"approval", object({{"approvals", integer(0, 10, "approvals needed, default 0")},
+                            {"roles", listOf(json{{"type", "string"}}, "roles allowed to approve")},
+                            {"window", timeWindow("deployments only inside this window")},
+                            {"freeze", json{{"anyOf", json::array({timeWindow("freeze"), listOf(timeWindow("freeze"), "")})},
+                                            {"description", "no deployments inside these windows"}}},
+                            {"expires", durationT("pending approvals expire after this")}},
+                           "approval policy")},
+       {"router", object({{"port", integer(1, 65535, "fixed entry-point port")}}, "local router")},
+       {"soak", durationT("time a release must run here before promotion")},
+       {"auto_promote", boolean("promote to the next stage automatically")}},
+      "an environment");
+  json top = object(
+      {{"version", json{{"const", 1}}},
+       {"project", json{{"type", "string"}, {"pattern", kNamePattern}, {"description", "project name"}}},
+       {"environments", json{{"type", "object"},
+                             {"propertyNames", json{{"pattern", kNamePattern}}},
+                             {"additionalProperties", json{{"anyOf", json::array({environment, json{{"type", "null"}}})}}},
+                             {"description", "environments by name"}}},
+       {"pipeline", listOf(json{{"type", "string"}}, "promotion order of environments")},
+       {"services", json{{"type", "object"},
+                         {"propertyNames", json{{"pattern", kNamePattern}}},
+                         {"additionalProperties", service},
+                         {"description", "services by name"}}}},
+      "ramp configuration", {"project", "environments", "services"});
+  top["$schema"] = "http://json-schema.org/draft-07/schema#";
+  top["$id"] = "https://ramp.invalid/schema/ramp.yaml.json";
+  top["title"] = "ramp.yaml";
+  return top;
+}
+
+}  // namespace ramp::config

@@ -1,0 +1,375 @@
+// Unit tests of the config layer: model, overrides, digest, merge of a
+// directory, references, secret store, git state, schema.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "config/ConfigKeys.h"
+#include "config/ConfigLoader.h"
+#include "config/EffectiveService.h"
+#include "config/GitState.h"
+#include "config/Reference.h"
+#include "config/Schema.h"
+#include "config/SecretStore.h"
+
+namespace fs = std::filesystem;
+using namespace ramp::config;
+
+namespace {
+
+fs::path sourceDir() {
+  const char* s = std::getenv("RAMP_SOURCE_DIR");
+  return s ? fs::path(s) : fs::path(RAMP_TEST_SOURCE_DIR);
+}
+
+fs::path tempDir(const std::string& name) {
+  const char* home = std::getenv("RAMP_HOME");
+  fs::path d = fs::path(home ? home : "/tmp") / ("config-test-" + name);
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+void write(const fs::path& p, const std::string& text) {
+  std::ofstream(p) << text;
+}
+
+const char* kBase = R"(project: shop
+environments:
+  int: {}
+  prod: {regions: [eu-west-1, us-east-1]}
+services:
+  web:
+    run:
+      command: bin/web
+      env: {TOKEN: "${secret:web-token}", HOME_DIR: "${env:HOME}"}
+    health: {path: /healthz, interval: 90s}
+    instances: 1
+    overrides:
+      env:
+        prod: {instances: 4, instance_type: large}
+      region:
+        us-east-1: {instances: 6}
+)";
+
+Config load(const std::string& text) {
+  auto r = loadConfigText(text, "test.yaml");
+  std::string all;
+  for (const auto& d : r.diagnostics) all += d.format() + "\n";
+  EXPECT_TRUE(r.ok()) << all;
+  return r.ok() ? *r.config : Config{};
+}
+
+std::string digestOf(const std::string& text, const std::string& env = "prod", const std::string& region = "") {
+  auto c = loadConfigText(text, "t.yaml");
+  if (!c.ok()) return "invalid: " + c.diagnostics.front().format();
+  auto r = render(*c.config, "web", env, region);
+  return r ? r->digest : "error: " + r.error().describe();
+}
+
+}  // namespace
+
+TEST(ConfigLoader, ExampleCrawlerLoadsWithInstanceCountsPerEnvironment) {
+  auto r = loadConfigPath(sourceDir() / "examples/crawler/ramp.yaml");
+  ASSERT_TRUE(r.ok()) << (r.diagnostics.empty() ? "" : r.diagnostics.front().format());
+  const Config& c = *r.config;
+  EXPECT_EQ(c.project, "crawler");
+  EXPECT_EQ(c.pipeline, (std::vector<std::string>{"int", "uat", "prod"}));
+  int expected[] = {1, 2, 3};
+  int i = 0;
+  for (const char* env : {"int", "uat", "prod"}) {
+    auto e = render(c, "crawler", env);
+    ASSERT_TRUE(e) << e.error().describe();
+    EXPECT_EQ(e->service.instances, expected[i++]) << env;
+    EXPECT_EQ(e->region, "local");
+    EXPECT_EQ(e->service.release.build, "./build.sh");
+    EXPECT_EQ(e->service.release.output, "dist");
+    ASSERT_TRUE(e->service.health);
+    EXPECT_LT(e->service.health->interval.count(), 1000);
+  }
+  auto prod = render(c, "crawler", "prod");
+  EXPECT_EQ(prod->service.strategy.type, "canary");
+  EXPECT_EQ(prod->environment.approval.approvals, 1);
+  EXPECT_EQ(prod->environment.approval.roles, std::vector<std::string>{"approver"});
+  auto integ = render(c, "crawler", "int");
+  EXPECT_EQ(integ->service.strategy.type, "bluegreen");
+  EXPECT_EQ(integ->service.strategy.bake.count(), 0);
+}
+
+TEST(ConfigLoader, OverridesApplyPerEnvironmentThenRegion) {
+  Config c = load(kBase);
+  auto i = render(c, "web", "int");
+  auto eu = render(c, "web", "prod", "eu-west-1");
+  auto us = render(c, "web", "prod", "us-east-1");
+  ASSERT_TRUE(i && eu && us);
+  EXPECT_EQ(i->service.instances, 1);
+  EXPECT_EQ(i->service.instanceType, "");
+  EXPECT_EQ(eu->service.instances, 4);
+  EXPECT_EQ(eu->service.instanceType, "large");
+  EXPECT_EQ(us->service.instances, 6);
+  EXPECT_EQ(us->service.instanceType, "large");
+  // Maps merge key by key: the health path survives an override of interval.
+  Config c2 = load(std::string(kBase).replace(std::string(kBase).find("        prod: {instances"), 0,
+                                                  "        int: {health: {interval: 2m}}\n"));
+  auto i2 = render(c2, "web", "int");
+  ASSERT_TRUE(i2);
+  EXPECT_EQ(i2->service.health->interval.count(), 120000);
+  EXPECT_EQ(i2->service.health->path, "/healthz");
+}
+
+TEST(ConfigLoader, NullInOverrideResetsToDefault) {
+  std::string text = std::string(kBase);
+  text.replace(text.find("{instances: 4, instance_type: large}"), 36, "{instances: 4, health: null}");
+  Config c = load(text);
+  auto p = render(c, "web", "prod", "eu-west-1");
+  ASSERT_TRUE(p);
+  EXPECT_FALSE(p->service.health.has_value());
+  EXPECT_TRUE(render(c, "web", "int")->service.health.has_value());
+}
+
+TEST(ConfigLoader, ReportsEveryProblemNotJustTheFirst) {
+  auto r = loadConfigText(R"(project: shop
+environments:
+  int: {providr: local}
+pipeline: [int, nope]
+services:
+  web:
+    run: {command: x}
+    instances: many
+    health: {interval: 5 s}
+)",
+                          "many.yaml");
+  ASSERT_FALSE(r.ok());
+  ASSERT_EQ(r.diagnostics.size(), 4u);
+  EXPECT_EQ(r.diagnostics[0].format().rfind("many.yaml:3:9: error: unknown key 'providr'", 0), 0u)
+      << r.diagnostics[0].format();
+  EXPECT_EQ(r.diagnostics[1].line, 4);
+  EXPECT_EQ(r.diagnostics[1].col, 17);
+  EXPECT_EQ(r.diagnostics[2].line, 8);
+  EXPECT_EQ(r.diagnostics[3].line, 9);
+  EXPECT_NE(r.diagnostics[3].message.find("health.interval"), std::string::npos);
+}
+
+TEST(ConfigLoader, UnknownKeySuggestsTheClosestKey) {
+  auto r = loadConfigText("project: a\nenvironments: {int: {}}\nservices: {web: {run: {comand: x}}}\n", "s.yaml");
+  ASSERT_FALSE(r.ok());
+  bool found = false;
+  for (const auto& d : r.diagnostics) {
+    if (d.message.find("unknown key 'comand' in services.web.run (did you mean 'command'?)") != std::string::npos)
+      found = true;
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST(ConfigDigest, IgnoresKeyOrderCommentsWhitespaceAndDurationSpelling) {
+  std::string base = digestOf(kBase);
+  ASSERT_EQ(base.rfind("sha256:", 0), 0u) << base;
+  std::string reordered = R"(# a comment
+services:
+  web:
+    overrides:
+      region:
+        us-east-1: {instances: 6}   # comment
+      env:
+        prod: {instance_type: large, instances: 4}
+    instances:    1
+    health: {interval: 1m30s, path: "/healthz"}
+    run:
+      env: {HOME_DIR: "${env:HOME}", TOKEN: "${secret:web-token}"}
+      command: 'bin/web'
+
+environments:
+  prod: {regions: [eu-west-1, us-east-1]}
+  int: {}
+project: shop
+)";
+  EXPECT_EQ(digestOf(reordered), base);
+  // A change that does not touch prod leaves prod's digest alone.
+  std::string intOnly = kBase;
+  intOnly.replace(intOnly.find("        prod: {instances"), 0, "        int: {instances: 2}\n");
+  EXPECT_EQ(digestOf(intOnly), base);
+  EXPECT_NE(digestOf(intOnly, "int"), digestOf(kBase, "int"));
+  EXPECT_EQ(digestOf(kBase, "prod", "eu-west-1"), base);
+}
+
+TEST(ConfigDigest, ChangesOnEverySemanticChange) {
+  std::string base = digestOf(kBase);
+  auto changed = [&](const std::string& from, const std::string& to) {
+    std::string t = kBase;
+    size_t at = t.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    t.replace(at, from.size(), to);
+    return digestOf(t);
+  };
+  EXPECT_NE(changed("instances: 4", "instances: 5"), base);
+  EXPECT_NE(changed("interval: 90s", "interval: 91s"), base);
+  EXPECT_NE(changed("command: bin/web", "command: bin/web2"), base);
+  EXPECT_NE(changed("${secret:web-token}", "${secret:web-token2}"), base);
+  EXPECT_NE(changed("path: /healthz", "path: /health"), base);
+  EXPECT_NE(changed("project: shop", "project: shop2"), base);
+  EXPECT_NE(changed("prod: {regions", "prod: {approval: {approvals: 1}, regions"), base);
+  // Region and environment are part of what is digested.
+  EXPECT_NE(digestOf(kBase, "prod", "us-east-1"), base);
+}
+
+TEST(ConfigRender, RenderedJsonKeepsReferencesUnresolvedAndHasDigest) {
+  setenv("HOME", "/resolved/home", 1);
+  Config c = load(kBase);
+  auto r = render(c, "web", "prod");
+  ASSERT_TRUE(r);
+  std::string dump = r->json.dump();
+  EXPECT_NE(dump.find("${secret:web-token}"), std::string::npos);
+  EXPECT_NE(dump.find("${env:HOME}"), std::string::npos);
+  EXPECT_EQ(dump.find("/resolved/home"), std::string::npos);
+  EXPECT_EQ(r->json["config_digest"], r->digest);
+  EXPECT_EQ(r->json["health"]["interval"], "1m30s");
+  EXPECT_EQ(r->json["region"], "eu-west-1");
+  EXPECT_EQ(configDigest(r->json), r->digest);  // undigested keys are ignored
+}
+
+TEST(ConfigRender, UnknownNamesNameTheFlagAndTheValidNames) {
+  Config c = load(kBase);
+  auto e = render(c, "web", "prd");
+  ASSERT_FALSE(e);
+  EXPECT_EQ(e.error().where, "--env");
+  EXPECT_NE(e.error().message.find("did you mean 'prod'"), std::string::npos);
+  auto s = render(c, "wbe", "prod");
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().where, "--service");
+  EXPECT_NE(s.error().message.find("'web'"), std::string::npos);
+  auto g = render(c, "web", "prod", "mars-1");
+  ASSERT_FALSE(g);
+  EXPECT_EQ(g.error().where, "--region");
+}
+
+TEST(ConfigLoader, DirectoryOfFilesIsMergedAndClashesNameBothPlaces) {
+  fs::path d = tempDir("dir");
+  write(d / "10-project.yaml", "project: shop\nenvironments:\n  int: {}\n");
+  write(d / "20-services.yml", "services:\n  web: {run: {command: x}}\nenvironments:\n  prod: {}\n");
+  auto r = loadConfigPath(d);
+  ASSERT_TRUE(r.ok()) << r.diagnostics.front().format();
+  EXPECT_EQ(r.config->environmentNames(), (std::vector<std::string>{"int", "prod"}));
+  write(d / "30-clash.yaml", "project: other\n");
+  auto bad = loadConfigPath(d);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.diagnostics[0].file, (d / "30-clash.yaml").string());
+  EXPECT_NE(bad.diagnostics[0].message.find("10-project.yaml:1"), std::string::npos) << bad.diagnostics[0].message;
+}
+
+TEST(ConfigLoader, HostileBuffersEndWithPositionedErrors) {
+  std::string bomb = "a: &a [x,x,x,x,x,x,x,x,x,x]\n";
+  for (char c = 'b'; c <= 'j'; ++c) {
+    std::string p(1, static_cast<char>(c - 1));
+    bomb += std::string(1, c) + ": &" + c + " [*" + p + ",*" + p + ",*" + p + ",*" + p + ",*" + p + ",*" + p +
+            ",*" + p + ",*" + p + ",*" + p + ",*" + p + "]\n";
+  }
+  for (const std::string& text : {bomb, std::string(5000, '[') + std::string(5000, ']'), std::string(""),
+                                   std::string("\x01\x02\x03", 3), std::string(5u << 20, 'a')}) {
+    auto r = loadConfigText(text, "h.yaml");
+    ASSERT_FALSE(r.ok());
+    ASSERT_FALSE(r.diagnostics.empty());
+    EXPECT_EQ(r.diagnostics[0].file, "h.yaml");
+    EXPECT_GE(r.diagnostics[0].line, 1);
+  }
+}
+
+TEST(References, SyntaxProblemsAreFound) {
+  EXPECT_TRUE(checkReferences("a ${env:HOME} b ${secret:x.y-z} $HOME $$ $${literal}").empty());
+  EXPECT_EQ(checkReferences("${vault:x}").size(), 1u);
+  EXPECT_EQ(checkReferences("${secret:}").size(), 1u);
+  EXPECT_EQ(checkReferences("${env:HOME").size(), 1u);
+  EXPECT_EQ(checkReferences("${HOME}").size(), 1u);
+  EXPECT_EQ(checkReferences("${env:A-B}").size(), 1u);
+  auto refs = findReferences("x${env:A}y${secret:b}");
+  ASSERT_EQ(refs.size(), 2u);
+  EXPECT_EQ(refs[1].scheme, "secret");
+  EXPECT_EQ(refs[1].name, "b");
+}
+
+TEST(References, ExpandResolvesEnvAndSecretsAndNamesWhatIsMissing) {
+  fs::path home = tempDir("refs");
+  SecretStore store(home);
+  ASSERT_TRUE(store.set("db.password", "s3cret"));
+  setenv("RAMP_CONFIG_TEST_VAR", "value", 1);
+  auto r = expandReferences("u=${env:RAMP_CONFIG_TEST_VAR};p=${secret:db.password};l=$${x}", home);
+  ASSERT_TRUE(r) << r.error().describe();
+  EXPECT_EQ(*r, "u=value;p=s3cret;l=${x}");
+  auto missing = expandReferences("${secret:nope}", home);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().where, "${secret:nope}");
+  unsetenv("RAMP_CONFIG_TEST_UNSET");
+  auto missingEnv = expandReferences("${env:RAMP_CONFIG_TEST_UNSET}", home);
+  ASSERT_FALSE(missingEnv);
+  EXPECT_NE(missingEnv.error().message.find("RAMP_CONFIG_TEST_UNSET"), std::string::npos);
+}
+
+TEST(SecretStoreTest, OwnerOnlyFilesListRemoveAndNameChecks) {
+  fs::path home = tempDir("secrets");
+  SecretStore store(home);
+  ASSERT_TRUE(store.set("b", "2"));
+  ASSERT_TRUE(store.set("a", "1"));
+  struct stat st{};
+  ASSERT_EQ(::stat((home / "secrets").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  ASSERT_EQ(::stat((home / "secrets" / "a").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(*store.list(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(*store.get("a"), "1");
+  EXPECT_TRUE(store.remove("a"));
+  EXPECT_FALSE(store.remove("a"));
+  EXPECT_FALSE(store.get("a"));
+  EXPECT_FALSE(store.set("../escape", "x"));
+  EXPECT_FALSE(store.set("", "x"));
+  EXPECT_FALSE(fs::exists(home / "escape"));
+}
+
+TEST(GitStateTest, NotARepositoryGivesUnknownARepositoryGivesCommitAndDirty) {
+  fs::path d = tempDir("git");
+  GitState none = gitStateOf(d);
+  EXPECT_FALSE(none.commit);
+  EXPECT_FALSE(none.dirty);
+  std::string q = "'" + d.string() + "'";
+  if (std::system(("git -C " + q + " init -q 2>/dev/null").c_str()) != 0) GTEST_SKIP() << "no git";
+  write(d / "ramp.yaml", "project: x\n");
+  ASSERT_EQ(std::system(("git -C " + q + " add ramp.yaml && git -C " + q +
+                         " -c user.name=t -c user.email=t@t -c commit.gpgsign=false commit -qm init")
+                            .c_str()),
+            0);
+  GitState clean = gitStateOf(d);
+  ASSERT_TRUE(clean.commit);
+  EXPECT_EQ(clean.commit->size(), 40u);
+  ASSERT_TRUE(clean.dirty);
+  EXPECT_FALSE(*clean.dirty);
+  write(d / "ramp.yaml", "project: y\n");
+  GitState dirty = gitStateOf(d);
+  EXPECT_EQ(dirty.commit, clean.commit);
+  ASSERT_TRUE(dirty.dirty);
+  EXPECT_TRUE(*dirty.dirty);
+}
+
+TEST(SchemaTest, PropertiesMatchTheKeysTheLoaderAccepts) {
+  auto s = configSchema();
+  auto names = [](const nlohmann::json& props) {
+    std::vector<std::string> out;
+    for (auto it = props.begin(); it != props.end(); ++it) out.push_back(it.key());
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  EXPECT_EQ(names(s["properties"]), sorted(keys::kTop));
+  const auto& svc = s["properties"]["services"]["additionalProperties"]["properties"];
+  EXPECT_EQ(names(svc), sorted(keys::kService));
+  EXPECT_EQ(names(svc["run"]["properties"]), sorted(keys::kRun));
+  EXPECT_EQ(names(svc["health"]["properties"]), sorted(keys::kHealth));
+  EXPECT_EQ(names(svc["strategy"]["properties"]), sorted(keys::kStrategy));
+  EXPECT_EQ(names(svc["analysis"]["properties"]), sorted(keys::kAnalysis));
+  const auto& env = s["properties"]["environments"]["additionalProperties"]["anyOf"][0]["properties"];
+  EXPECT_EQ(names(env), sorted(keys::kEnvironment));
+  EXPECT_EQ(names(env["approval"]["properties"]), sorted(keys::kApproval));
+}
