@@ -39,7 +39,7 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
       if (auto fr = store_.getFleet(d.oldFleet)) d.oldVersion = fr->version;
     }
     d.state = kRunning;
-    d.step = 1;
+    d.step = d.strategy == "canary" ? 0 : 1;  // canary steps count from the first weight
     if (auto st = enterPhase(d, "create_fleet", {{"entrypoint", *url}, {"previous_fleet", d.oldFleet}});
         !st) {
       return std::unexpected(st.error());
@@ -64,7 +64,7 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
       return true;
     }
     d.deadlineAt = now + plan.healthDeadline.count();
-    d.step = 2;
+    if (d.strategy != "canary") d.step = 2;
     if (auto st = enterPhase(d, "wait_healthy",
                              {{"fleet", d.newFleet}, {"instances", plan.instances},
                               {"deadline_at", formatTime(fromUnixMillis(d.deadlineAt))}});
@@ -79,8 +79,9 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
     if (!st) return std::unexpected(st.error());
     if (st->healthy >= plan.instances) {
       if (auto r = recordFleet(d, d.newFleet, "active"); !r) return std::unexpected(r.error());
-      d.step = 3;
-      if (auto r = enterPhase(d, plan.smokeTest.empty() ? "switch" : "smoke_test",
+      bool canary = d.strategy == "canary";
+      d.step = canary ? 1 : 3;
+      if (auto r = enterPhase(d, !plan.smokeTest.empty() ? "smoke_test" : canary ? "canary_step" : "switch",
                               {{"fleet", d.newFleet}, {"healthy", st->healthy}});
           !r) {
         return std::unexpected(r.error());
@@ -123,8 +124,10 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
       if (auto r = enterPhase(d, "fail_cleanup"); !r) return std::unexpected(r.error());
       return true;
     }
-    d.step++;
-    if (auto r = enterPhase(d, "switch", {{"smoke_test", "passed"}}); !r) return std::unexpected(r.error());
+    if (d.strategy != "canary") d.step++;
+    if (auto r = enterPhase(d, d.strategy == "canary" ? "canary_step" : "switch", {{"smoke_test", "passed"}}); !r) {
+      return std::unexpected(r.error());
+    }
     return true;
   }
 
@@ -163,7 +166,7 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
       d.state = kSucceeded;
       d.reason = "traffic verified on " + d.newFleet;
     }
-    d.step = d.steps - (d.oldFleet.empty() ? 0 : 1);
+    d.step = d.strategy == "canary" ? d.steps : d.steps - (d.oldFleet.empty() ? 0 : 1);
     bool keepWarm = !d.oldFleet.empty() && d.strategy != "all-at-once";
     d.bakeUntil = now + (keepWarm ? plan.bake.count() : 0);
     d.phase = d.oldFleet.empty() ? "done" : "bake";
@@ -232,7 +235,9 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
     }
     if (auto st = markFleet(d.newFleet, "failed"); !st) return std::unexpected(st.error());
     d.phase = "done";
-    if (auto st = finish(d, kFailed, d.reason); !st) return std::unexpected(st.error());
+    if (auto st = finish(d, d.endState.empty() ? kFailed : d.endState, d.reason); !st) {
+      return std::unexpected(st.error());
+    }
     return false;
   }
 

@@ -19,7 +19,9 @@ Json Deployment::toDoc() const {
          {"rolls_back", rollsBack},
          {"created_by", createdBy}, {"created_at", createdAt},
          {"finished_at", finishedAt},
-         {"deadline_at", deadlineAt}, {"bake_until", bakeUntil}};
+         {"deadline_at", deadlineAt}, {"bake_until", bakeUntil},
+         {"analysis", analysis},   {"verdicts", verdicts},
+         {"end_state", endState}};
   j["git_commit"] = gitCommit ? Json(*gitCommit) : Json(nullptr);
   j["git_dirty"] = gitDirty ? Json(*gitDirty) : Json(nullptr);
   return j;
@@ -57,6 +59,9 @@ Result<Deployment> Deployment::fromRecord(const std::string& id, const std::stri
     d.finishedAt = doc.value("finished_at", int64_t{0});
     d.deadlineAt = doc.value("deadline_at", int64_t{0});
     d.bakeUntil = doc.value("bake_until", int64_t{0});
+    d.analysis = doc.value("analysis", Json::object());
+    d.verdicts = doc.value("verdicts", Json::array());
+    d.endState = doc.value("end_state", "");
     if (doc.contains("git_commit") && doc["git_commit"].is_string()) d.gitCommit = doc["git_commit"];
     if (doc.contains("git_dirty") && doc["git_dirty"].is_boolean()) d.gitDirty = doc["git_dirty"];
   } catch (const std::exception& e) {

@@ -71,6 +71,12 @@ struct Deployment {
   int64_t bakeUntil = 0;             // absolute (Unix ms)
   int64_t revision = 0;              // store revision this copy was read at
 
+  // Canary analysis: the judge's persisted state, the counters at the start
+  // of the current analysis step, its deadline and next look (absolute).
+  Json analysis = Json::object();
+  Json verdicts = Json::array();     // the most recent verdicts, newest last
+  std::string endState;              // state an abort/rollback ends in (default rolled_back)
+
   Json toDoc() const;                // everything but id/service/env/state/revision
   static Result<Deployment> fromRecord(const std::string& id, const std::string& service,
                                        const std::string& env, const std::string& state,

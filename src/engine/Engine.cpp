@@ -59,11 +59,12 @@ std::string sanitize(const std::string& s) {
 }  // namespace
 
 Engine::Engine(store::Store& store, providers::FleetProvider& fleets,
-               providers::TrafficProvider& traffic, ReleaseCatalog& releases, Clock& clock,
-               EngineOptions options)
+               providers::TrafficProvider& traffic, providers::MetricsProvider& metrics,
+               ReleaseCatalog& releases, Clock& clock, EngineOptions options)
     : store_(store),
       fleets_(fleets),
       traffic_(traffic),
+      metrics_(metrics),
       releases_(releases),
       clock_(clock),
       options_(std::move(options)) {
@@ -284,7 +285,10 @@ Status Engine::advance(Deployment& d) {
     return finish(d, kFailed, d.reason);
   }
   for (int guard = 0; guard < 32; ++guard) {
-    auto moved = d.phase.starts_with("rb_") ? runRollbackPhase(d, *plan) : runPhase(d, *plan);
+    if (d.state == kPaused) return ok();  // waits for `ramp resume`
+    auto moved = d.phase.starts_with("rb_")       ? runRollbackPhase(d, *plan)
+                 : d.phase.starts_with("canary_") ? runCanaryPhase(d, *plan)
+                                                  : runPhase(d, *plan);
     if (!moved) return std::unexpected(moved.error());
     if (!*moved) return ok();
   }
@@ -514,6 +518,7 @@ Result<json> Engine::status(const std::optional<std::string>& service,
                        {"git_commit", d->gitCommit ? json(*d->gitCommit) : json(nullptr)},
                        {"git_dirty", d->gitDirty ? json(*d->gitDirty) : json(nullptr)},
                        {"created_by", d->createdBy},
+                       {"verdict", d->verdicts.empty() ? json(nullptr) : d->verdicts.back()},
                        {"created_at", formatTime(fromUnixMillis(d->createdAt))},
                        {"updated_at", formatTime(fromUnixMillis(d->updatedAt))}};
     auto plan = loadPlan(key);

@@ -66,8 +66,8 @@ struct DeployRequest {
 class Engine {
  public:
   Engine(store::Store& store, providers::FleetProvider& fleets,
-         providers::TrafficProvider& traffic, ReleaseCatalog& releases, Clock& clock,
-         EngineOptions options);
+         providers::TrafficProvider& traffic, providers::MetricsProvider& metrics,
+         ReleaseCatalog& releases, Clock& clock, EngineOptions options);
 
   // Validates and records a new deployment (state queued); tick() runs it.
   Result<Deployment> submit(const DeployRequest& request);
@@ -76,6 +76,10 @@ class Engine {
   // successful release as a new fleet.
   Result<Deployment> rollback(const std::string& service, const std::string& env,
                               const std::string& actor);
+  // Manual controls on the active deployment of service/env, recorded with
+  // who did it: pause | resume | promote-now | abort.
+  Result<Deployment> control(const std::string& service, const std::string& env,
+                             const std::string& action, const std::string& actor);
   Result<Deployment> get(const std::string& id);
   Result<std::vector<Deployment>> list(const std::optional<std::string>& service,
                                        const std::optional<std::string>& env, int limit);
@@ -103,6 +107,10 @@ class Engine {
   // Rollback.cpp.
   Result<bool> runPhase(Deployment& d, const ServicePlan& plan);
   Result<bool> runRollbackPhase(Deployment& d, const ServicePlan& plan);
+  // Canary steps (Canary.cpp): weights, pauses, analyses judged by the
+  // statistical judge; a failing verdict hands over to the rollback phases.
+  Result<bool> runCanaryPhase(Deployment& d, const ServicePlan& plan);
+  Result<nlohmann::json> snapshotMetrics(const Deployment& d);
 
   Status commit(Deployment& d, const std::string& eventKind, nlohmann::json data = {});
   Status enterPhase(Deployment& d, const std::string& phase, nlohmann::json data = {});
@@ -131,6 +139,7 @@ class Engine {
   store::Store& store_;
   providers::FleetProvider& fleets_;
   providers::TrafficProvider& traffic_;
+  providers::MetricsProvider& metrics_;
   ReleaseCatalog& releases_;
   Clock& clock_;
   EngineOptions options_;

@@ -103,7 +103,7 @@ Result<bool> Engine::runRollbackPhase(Deployment& d, const ServicePlan& plan) {
       return false;
     }
     if (auto st = setStableFleet(key, d.oldFleet, d.oldVersion); !st) return std::unexpected(st.error());
-    d.state = kRolledBack;
+    d.state = d.endState.empty() ? kRolledBack : d.endState;
     d.finishedAt = now;
     d.deadlineAt = now + plan.drainTimeout.count();
     d.reason = fmt::format("{}; traffic verified back on {} ({})", d.reason, d.oldFleet, d.oldVersion);

@@ -1,0 +1,61 @@
+// `ramp serve` — run the controller of a ramp world in the foreground.
+#include <signal.h>
+
+#include <atomic>
+
+#include "cli/ApiClient.h"
+#include "cli/CommandRegistry.h"
+#include "core/Home.h"
+#include "server/Controller.h"
+
+namespace ramp::cli {
+
+namespace {
+
+std::atomic<bool> gStop{false};
+
+struct ServeArgs {
+  std::string store;
+  std::string listen = "127.0.0.1:0";
+};
+
+int runServe(Cli& cli, const ServeArgs& a) {
+  server::ControllerOptions o;
+  o.home = resolveHome(cli.global.home);
+  o.rampBinary = selfBinary();
+  o.storeUrl = a.store;
+  auto colon = a.listen.rfind(':');
+  if (colon == std::string::npos) return reportError("--listen: expected HOST:PORT, got '" + a.listen + "'");
+  o.listenHost = a.listen.substr(0, colon);
+  if (o.listenHost.size() > 2 && o.listenHost.front() == '[') o.listenHost = o.listenHost.substr(1, o.listenHost.size() - 2);
+  try {
+    o.listenPort = std::stoi(a.listen.substr(colon + 1));
+  } catch (...) {
+    return reportError("--listen: bad port in '" + a.listen + "'");
+  }
+  if (o.listenPort < 0 || o.listenPort > 65535) return reportError("--listen: port out of range");
+  if (o.listenHost != "127.0.0.1" && o.listenHost != "::1" && o.listenHost != "localhost") {
+    return reportError("--listen: only loopback addresses are allowed until TLS is configured");
+  }
+  if (o.listenHost == "localhost") o.listenHost = "127.0.0.1";
+  struct sigaction sa {};
+  sa.sa_handler = [](int) { gStop = true; };
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+  return server::runController(o, gStop);
+}
+
+void addServe(Cli& cli) {
+  auto args = std::make_shared<ServeArgs>();
+  auto* cmd = cli.app.add_subcommand("serve", "Run the controller (started automatically by other commands)");
+  cmd->add_option("--store", args->store, "Store URL: sqlite:///path.db or postgresql://... (default: SQLite in the home)");
+  cmd->add_option("--listen", args->listen, "API address (loopback only without TLS)");
+  cmd->callback([&cli, args] { cli.exitCode = runServe(cli, *args); });
+}
+
+}  // namespace
+
+RAMP_COMMAND(80, addServe)
+
+}  // namespace ramp::cli

@@ -1,0 +1,293 @@
+// Canary.cpp — the steps of a canary deployment, after the canary fleet is
+// healthy (the shared phases in BlueGreen.cpp create it):
+//
+//   canary_step      start step N: a weight (edit the traffic plan), a pause
+//                    (timed, or until a person resumes), or an analysis
+//                    (snapshot both fleets' counters, arm the deadline)
+//   canary_verify    until the data plane applies the step's weights
+//   canary_pause     until the pause ends (or `ramp resume`)
+//   canary_analysis  every interval: the judge compares canary with baseline
+//                    on the counters since the step began; pass -> next step,
+//                    fail -> rollback, inconclusive at the deadline ->
+//                    on_inconclusive (pause for a person by default)
+// After the last step the canary takes all traffic through the shared
+// switch / verify_switch / bake / retire phases. A failing verdict hands over
+// to the rollback phases (Rollback.cpp): traffic back to the stable fleet in
+// one data-plane update, verified, then the canary drains and is retired.
+//
+// The baseline is the stable fleet. Its counters include its traffic from
+// before the canary, so the judge sees only the differences from the
+// snapshot taken when the analysis step began.
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "analysis/Judge.h"
+#include "engine/Engine.h"
+
+namespace ramp::engine {
+
+using nlohmann::json;
+
+namespace {
+
+// JSON has no infinity: the last histogram bound (+Inf) is stored as "+Inf".
+json metricsJson(const providers::FleetMetrics& m) {
+  json bounds = json::array();
+  for (double b : m.latencyBoundsMs) bounds.push_back(std::isfinite(b) ? json(b) : json("+Inf"));
+  return {{"requests", m.requests},
+          {"errors", m.status5xx + m.upstreamErrors},
+          {"bounds", bounds},
+          {"counts", m.latencyCounts}};
+}
+
+std::vector<double> boundsFromJson(const json& j) {
+  std::vector<double> out;
+  for (const auto& b : j) out.push_back(b.is_number() ? b.get<double>() : std::numeric_limits<double>::infinity());
+  return out;
+}
+
+// Counters since `start`, as the judge's Measurements.
+Result<analysis::Measurements> since(const json& start, const json& now) {
+  try {
+    uint64_t req = now.at("requests").get<uint64_t>() - start.at("requests").get<uint64_t>();
+    uint64_t err = now.at("errors").get<uint64_t>() - start.at("errors").get<uint64_t>();
+    auto bounds = boundsFromJson(now.at("bounds"));
+    auto counts = now.at("counts").get<std::vector<uint64_t>>();
+    auto counts0 = start.at("counts").get<std::vector<uint64_t>>();
+    if (counts0.size() == counts.size()) {
+      for (size_t i = 0; i < counts.size(); ++i) counts[i] -= std::min(counts[i], counts0[i]);
+    }
+    return analysis::Measurements::ofFleet(req, err, std::move(bounds), std::move(counts));
+  } catch (const std::exception& e) {
+    return internal(std::string("bad metrics snapshot: ") + e.what());
+  }
+}
+
+// The service's `analysis` block (config layer names) as the judge's config.
+json judgeConfigJson(const json& a) {
+  json j = json::object();
+  if (!a.is_object()) return j;
+  json er = json::object();
+  if (a.contains("max_false_rollback") && a["max_false_rollback"].is_number()) er["alpha"] = a["max_false_rollback"];
+  if (a.contains("min_requests") && a["min_requests"].is_number()) er["min_requests"] = a["min_requests"];
+  if (!er.empty()) j["error_rate"] = er;
+  if (a.contains("latency_tolerance") && a["latency_tolerance"].is_number()) {
+    j["latency"] = {{"tolerance", a["latency_tolerance"]}};
+  }
+  for (const char* k : {"pass_score", "marginal_score"}) {
+    if (a.contains(k) && a[k].is_number()) j[k] = a[k];
+  }
+  if (a.contains("metrics") && a["metrics"].is_array() && !a["metrics"].empty()) {
+    json ms = json::array();
+    for (const auto& m : a["metrics"]) {
+      if (!m.is_object()) continue;
+      json out{{"name", m.value("name", "")}, {"kind", m.value("kind", "")}};
+      if (m.contains("critical") && m["critical"].is_boolean()) out["critical"] = m["critical"];
+      ms.push_back(out);
+    }
+    j["metrics"] = ms;
+  }
+  return j;
+}
+
+}  // namespace
+
+Result<json> Engine::snapshotMetrics(const Deployment& d) {
+  auto key = keyOf(d);
+  auto c = metrics_.fleetMetrics(key, d.newFleet);
+  if (!c) return std::unexpected(c.error());
+  auto b = metrics_.fleetMetrics(key, d.oldFleet);
+  if (!b) return std::unexpected(b.error());
+  return json{{"canary", metricsJson(*c)}, {"baseline", metricsJson(*b)}};
+}
+
+Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
+  const auto key = keyOf(d);
+  const int64_t now = toUnixMillis(clock_.now());
+
+  if (d.phase == "canary_step") {
+    if (d.step < 1) d.step = 1;
+    // Without a stable fleet there is nothing to compare with or to protect.
+    if (d.oldFleet.empty() || d.step > static_cast<int>(plan.steps.size())) {
+      if (auto st = enterPhase(d, "switch", {{"canary", "all steps done"}}); !st) return std::unexpected(st.error());
+      return true;
+    }
+    const StepPlan& s = plan.steps[static_cast<size_t>(d.step - 1)];
+    if (s.kind == StepPlan::Kind::kWeight) {
+      auto tp = loadPlan(key);
+      if (!tp) return std::unexpected(tp.error());
+      tp->split(d.oldFleet, d.newFleet, s.weight);
+      if (auto st = savePlan(key, *tp, options_.owner, d.id); !st) return std::unexpected(st.error());
+      if (auto st = reconcileTraffic(key); !st) return std::unexpected(st.error());
+      if (auto st = enterPhase(d, "canary_verify", {{"weight", s.weight}}); !st) return std::unexpected(st.error());
+      return true;
+    }
+    if (s.kind == StepPlan::Kind::kPause) {
+      d.deadlineAt = s.pause ? now + s.pause->count() : 0;
+      if (!s.pause) {
+        d.state = kPaused;
+        d.reason = fmt::format("paused at step {}/{} until a person resumes it (ramp resume {} --env {})",
+                               d.step, d.steps, d.service, d.env);
+      }
+      if (auto st = enterPhase(d, "canary_pause"); !st) return std::unexpected(st.error());
+      return true;
+    }
+    // Analysis.
+    auto snap = snapshotMetrics(d);
+    if (!snap) return std::unexpected(snap.error());
+    d.analysis = {{"start", *snap},
+                  {"state", analysis::JudgeState{}.toJson()},
+                  {"deadline_at", now + s.analysisDuration.count()},
+                  {"next_look_at", now + s.analysisInterval.count()}};
+    if (auto st = enterPhase(d, "canary_analysis",
+                             {{"duration_ms", s.analysisDuration.count()}, {"interval_ms", s.analysisInterval.count()}});
+        !st) {
+      return std::unexpected(st.error());
+    }
+    return true;
+  }
+
+  if (d.phase == "canary_verify") {
+    auto v = trafficVerified(key);
+    if (!v) return std::unexpected(v.error());
+    if (!*v) {
+      if (auto st = reconcileTraffic(key); !st) return std::unexpected(st.error());
+      return false;
+    }
+    d.step++;
+    if (auto st = enterPhase(d, "canary_step"); !st) return std::unexpected(st.error());
+    return true;
+  }
+
+  if (d.phase == "canary_pause") {
+    bool untilResumed = d.deadlineAt == 0;
+    if (!untilResumed && now < d.deadlineAt) return false;
+    // An until-resumed pause ends when the state is running again.
+    d.step++;
+    d.reason.clear();
+    if (auto st = enterPhase(d, "canary_step"); !st) return std::unexpected(st.error());
+    return true;
+  }
+
+  if (d.phase == "canary_analysis") {
+    int64_t deadline = d.analysis.value("deadline_at", int64_t{0});
+    int64_t nextLook = d.analysis.value("next_look_at", int64_t{0});
+    bool final = now >= deadline;
+    if (!final && now < nextLook) return false;
+    auto cfg = analysis::JudgeConfig::fromJson(judgeConfigJson(plan.analysis), "analysis");
+    if (!cfg) {
+      d.reason = "the analysis configuration is invalid: " + cfg.error().describe();
+      d.endState = kFailed;
+      if (auto st = enterPhase(d, "rb_switch"); !st) return std::unexpected(st.error());
+      return true;
+    }
+    auto snap = snapshotMetrics(d);
+    if (!snap) return std::unexpected(snap.error());
+    auto canary = since(d.analysis["start"]["canary"], (*snap)["canary"]);
+    auto baseline = since(d.analysis["start"]["baseline"], (*snap)["baseline"]);
+    if (!canary) return std::unexpected(canary.error());
+    if (!baseline) return std::unexpected(baseline.error());
+    auto state = analysis::JudgeState::fromJson(d.analysis.value("state", json::object()));
+    if (!state) return std::unexpected(state.error());
+    auto step = analysis::Judge::step(*state, *canary, *baseline, *cfg, final);
+    if (!step) return std::unexpected(step.error());
+    d.analysis["state"] = step->state.toJson();
+    d.analysis["next_look_at"] = now + plan.steps[static_cast<size_t>(d.step - 1)].analysisInterval.count();
+    const auto& verdict = step->verdict;
+    std::string outcome(analysis::outcomeName(verdict.outcome));
+    if (verdict.outcome == analysis::Outcome::kContinue) {
+      // Keep only the latest "continue" so the record stays small.
+      if (!d.verdicts.empty() && d.verdicts.back().value("verdict", "") == "continue") d.verdicts.erase(d.verdicts.size() - 1);
+      d.verdicts.push_back(verdict.toJson());
+      if (auto st = commit(d, ""); !st) return std::unexpected(st.error());
+      return false;
+    }
+    json vj = verdict.toJson();
+    vj["step"] = d.step;
+    if (!d.verdicts.empty() && d.verdicts.back().value("verdict", "") == "continue") d.verdicts.erase(d.verdicts.size() - 1);
+    d.verdicts.push_back(vj);
+    while (d.verdicts.size() > 20) d.verdicts.erase(0);
+    if (auto st = audit("verdict", d, vj); !st) return std::unexpected(st.error());
+    if (verdict.outcome == analysis::Outcome::kPass) {
+      d.step++;
+      if (auto st = enterPhase(d, "canary_step", {{"verdict", outcome}}); !st) return std::unexpected(st.error());
+      return true;
+    }
+    bool rollback = verdict.outcome == analysis::Outcome::kFail ||
+                    plan.analysis.value("on_inconclusive", std::string("pause")) == "rollback";
+    if (rollback) {
+      // The stable fleet still serves (100 - weight)% and was never scaled
+      // down, so it has the capacity to take everything back at once.
+      auto stable = fleets_.fleetStatus(d.oldFleet);
+      if (!stable) return std::unexpected(stable.error());
+      d.reason = fmt::format("canary {} at step {}/{}: {}{}", outcome == "fail" ? "failed analysis" : "inconclusive",
+                             d.step, d.steps, verdict.reason,
+                             stable->healthy < stable->desired
+                                 ? fmt::format(" (stable fleet {}/{} healthy)", stable->healthy, stable->desired)
+                                 : "");
+      d.endState = kRolledBack;
+      if (auto st = enterPhase(d, "rb_switch", {{"verdict", outcome}}); !st) return std::unexpected(st.error());
+      return true;
+    }
+    // Inconclusive: wait for a person (resume continues with the next step,
+    // rollback / abort undo the canary).
+    d.state = kPaused;
+    d.deadlineAt = 0;
+    d.reason = fmt::format("analysis inconclusive at step {}/{}: {} — resume to continue, or roll back", d.step,
+                           d.steps, verdict.reason);
+    if (auto st = enterPhase(d, "canary_pause", {{"verdict", outcome}}); !st) return std::unexpected(st.error());
+    return false;
+  }
+
+  return internal("unknown canary phase '" + d.phase + "'", d.id);
+}
+
+Result<Deployment> Engine::control(const std::string& service, const std::string& env,
+                                   const std::string& action, const std::string& actor) {
+  std::lock_guard lock(mu_);
+  auto all = list(service, env, 20);
+  if (!all) return std::unexpected(all.error());
+  Deployment* d = nullptr;
+  for (auto& x : *all) {
+    if (!isTerminalState(x.state)) {
+      d = &x;
+      break;
+    }
+  }
+  if (!d) return failedPrecondition("no deployment of " + service + " in " + env + " is in progress", "service");
+  if (d->phase.starts_with("rb_") || d->phase == "fail_cleanup") {
+    return conflict(d->id + " is already being undone (" + d->phase + ")");
+  }
+  json data{{"action", action}, {"by", actor}};
+  if (action == "pause") {
+    if (d->state == kPaused) return *d;
+    d->state = kPaused;
+    d->reason = "paused by " + actor;
+  } else if (action == "resume") {
+    if (d->state != kPaused) return failedPrecondition(d->id + " is " + d->state + ", not paused");
+    d->state = kRunning;
+    d->reason = "resumed by " + actor;
+  } else if (action == "promote-now") {
+    if (!d->phase.starts_with("canary_")) {
+      return failedPrecondition(d->id + " is in phase " + d->phase +
+                                "; promote-now skips the remaining canary steps once the canary is healthy");
+    }
+    d->state = kRunning;
+    d->reason = "promoted now by " + actor + ", skipping the remaining steps";
+    d->phase = "switch";
+  } else if (action == "abort") {
+    d->endState = kAborted;
+    d->reason = "aborted by " + actor;
+    d->state = kRunning;
+    bool trafficMayHaveMoved = d->phase.starts_with("canary_") || d->phase == "switch" || d->phase == "verify_switch";
+    d->phase = (trafficMayHaveMoved && !d->oldFleet.empty()) ? "rb_switch" : "fail_cleanup";
+  } else {
+    return invalid("unknown action '" + action + "' (pause, resume, promote-now, abort)", "action");
+  }
+  if (auto st = commit(*d, "deployment.control", data); !st) return std::unexpected(st.error());
+  return *d;
+}
+
+}  // namespace ramp::engine

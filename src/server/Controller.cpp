@@ -1,0 +1,369 @@
+#include "server/Controller.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/Clock.h"
+#include "core/Home.h"
+#include "core/Sha256.h"
+#include "engine/Engine.h"
+#include "providers/local/LocalFleetProvider.h"
+#include "providers/local/RouterTrafficProvider.h"
+#include "release/ReleaseStore.h"
+#include "router/RouterProcess.h"
+#include "server/ApiServer.h"
+#include "server/CatalogOverReleaseStore.h"
+#include "store/Store.h"
+
+namespace ramp::server {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+void logLine(const std::string& msg) {
+  std::cerr << formatTime(SystemClock::instance().now()) << " controller: " << msg << std::endl;
+}
+
+json deploymentJson(const engine::Deployment& d) {
+  auto iso = [](int64_t ms) { return ms ? json(formatTime(fromUnixMillis(ms))) : json(nullptr); };
+  return {{"id", d.id},
+          {"service", d.service},
+          {"env", d.env},
+          {"region", d.region},
+          {"state", d.state},
+          {"phase", d.phase},
+          {"strategy", d.strategy},
+          {"kind", d.kind},
+          {"step", d.step},
+          {"steps", d.steps},
+          {"step_names", d.stepNames},
+          {"reason", d.reason},
+          {"version", d.version},
+          {"digest", d.digest},
+          {"config_digest", d.configDigest},
+          {"git_commit", d.gitCommit ? json(*d.gitCommit) : json(nullptr)},
+          {"git_dirty", d.gitDirty ? json(*d.gitDirty) : json(nullptr)},
+          {"new_fleet", d.newFleet},
+          {"old_fleet", d.oldFleet},
+          {"rolls_back", d.rollsBack},
+          {"created_by", d.createdBy},
+          {"created_at", iso(d.createdAt)},
+          {"updated_at", iso(d.updatedAt)},
+          {"finished_at", iso(d.finishedAt)}};
+}
+
+json eventJson(const store::AuditEvent& e) {
+  return {{"seq", e.seq},         {"time", formatTime(fromUnixMillis(e.time))},
+          {"actor", e.actor},     {"kind", e.kind},
+          {"service", e.service}, {"env", e.env},
+          {"deployment", e.deploymentId}, {"data", e.data},
+          {"hash", e.hash}};
+}
+
+std::string osUser() {
+  const char* u = std::getenv("USER");
+  if (u && *u) return u;
+  return "uid" + std::to_string(getuid());
+}
+
+Result<std::string> ensureAdminToken(const fs::path& home, store::Store& st) {
+  auto path = home / "admin.token";
+  std::string token;
+  if (auto t = readFile(path, 4096)) {
+    token = *t;
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+  }
+  if (token.empty()) {
+    token = "ramp_" + randomHex(24);
+    if (auto w = writeFileAtomic(path, token + "\n"); !w) return std::unexpected(w.error());
+  }
+  if (auto p = st.putSetting("token_sha256:admin", json{{"sha256", sha256Hex(token)}, {"user", osUser()}}.dump()); !p) {
+    return std::unexpected(p.error());
+  }
+  return token;
+}
+
+}  // namespace
+
+int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
+  auto& clock = SystemClock::instance();
+  if (auto st = ensureHome(opt.home); !st) {
+    logLine(st.error().describe());
+    return 1;
+  }
+  std::string url = opt.storeUrl.empty() ? "sqlite://" + (opt.home / "ramp.db").string() : opt.storeUrl;
+  auto storeR = store::openStore(url);
+  if (!storeR) {
+    logLine("cannot open the store: " + storeR.error().describe());
+    return 1;
+  }
+  auto& st = **storeR;
+
+  std::string owner = fmt::format("{}/{}/{}", opt.home.string(), getpid(), randomHex(4));
+  auto lease = st.acquireLease("controller", owner, opt.leaseTtl.count(), toUnixMillis(clock.now()));
+  if (!lease) {
+    logLine("another controller holds this world: " + lease.error().describe());
+    return 1;
+  }
+  logLine(fmt::format("holding the controller lease at epoch {}", lease->epoch));
+
+  auto token = ensureAdminToken(opt.home, st);
+  if (!token) {
+    logLine(token.error().describe());
+    return 1;
+  }
+
+  auto router = router::ensureRouterRunning(opt.home, opt.rampBinary, std::chrono::milliseconds(10000));
+  if (!router) {
+    logLine("cannot start the router: " + router.error().describe());
+    return 1;
+  }
+  providers::LocalFleetProvider fleets(opt.home, opt.rampBinary, clock);
+  for (const auto& line : fleets.adoptionReport()) logLine(line);
+  fleets.start();
+  providers::RouterTrafficProvider traffic(opt.home, opt.rampBinary);
+  release::ReleaseStore releaseStore(opt.home, clock);
+  CatalogOverReleaseStore catalog(releaseStore);
+
+  engine::EngineOptions eo;
+  eo.owner = "ramp";
+  eo.fence = store::Fence{"controller", lease->epoch};
+  engine::Engine engine(st, fleets, traffic, traffic, catalog, clock, eo);
+
+  std::atomic<bool> downRequested{false};
+  ApiServer api([&st](const std::string& tok) -> Result<std::string> {
+    auto v = st.getSetting("token_sha256:admin");
+    if (!v || !*v) return fail(ErrorCode::kUnauthenticated, "no tokens are configured");
+    auto j = json::parse(**v, nullptr, false);
+    if (j.is_object() && j.value("sha256", "") == sha256Hex(tok)) return j.value("user", std::string("admin"));
+    return fail(ErrorCode::kUnauthenticated, "unknown or revoked token", "Authorization");
+  });
+
+  api.route("GET", "/api/v1/health", [](const ApiRequest&) -> Result<ApiResponse> {
+    return ApiResponse{200, {{"ok", true}, {"pid", getpid()}}};
+  });
+
+  api.route("POST", "/api/v1/deployments", [&](const ApiRequest& r) -> Result<ApiResponse> {
+    if (auto s = onlyFields(r.body, {"service", "env", "region", "version", "strategy", "rendered",
+                                     "config_digest", "git_commit", "git_dirty"});
+        !s) {
+      return std::unexpected(s.error());
+    }
+    engine::DeployRequest req;
+    auto service = requireString(r.body, "service");
+    if (!service) return std::unexpected(service.error());
+    auto env = requireString(r.body, "env");
+    if (!env) return std::unexpected(env.error());
+    auto version = requireString(r.body, "version");
+    if (!version) return std::unexpected(version.error());
+    auto region = optionalString(r.body, "region");
+    if (!region) return std::unexpected(region.error());
+    auto strategy = optionalString(r.body, "strategy");
+    if (!strategy) return std::unexpected(strategy.error());
+    auto digest = requireString(r.body, "config_digest");
+    if (!digest) return std::unexpected(digest.error());
+    auto commit = optionalString(r.body, "git_commit");
+    if (!commit) return std::unexpected(commit.error());
+    if (!r.body.contains("rendered") || !r.body["rendered"].is_object()) {
+      return invalid("must be the rendered service config (an object)", "rendered");
+    }
+    if (r.body.contains("git_dirty") && !r.body["git_dirty"].is_null() && !r.body["git_dirty"].is_boolean()) {
+      return invalid("must be a boolean", "git_dirty");
+    }
+    req.service = *service;
+    req.env = *env;
+    req.version = *version;
+    req.region = region->value_or("");
+    req.strategy = *strategy;
+    req.rendered = r.body["rendered"];
+    req.configDigest = *digest;
+    req.gitCommit = *commit;
+    if (r.body.contains("git_dirty") && r.body["git_dirty"].is_boolean()) req.gitDirty = r.body["git_dirty"].get<bool>();
+    req.actor = r.actor;
+    auto d = engine.submit(req);
+    if (!d) return std::unexpected(d.error());
+    logLine(fmt::format("deployment {} of {} {} to {} submitted by {}", d->id, d->service, d->version, d->env, r.actor));
+    return ApiResponse{201, deploymentJson(*d)};
+  });
+
+  api.route("GET", "/api/v1/deployments", [&](const ApiRequest& r) -> Result<ApiResponse> {
+    std::optional<std::string> service, env;
+    if (r.query.contains("service") && !r.query.at("service").empty()) service = r.query.at("service");
+    if (r.query.contains("env") && !r.query.at("env").empty()) env = r.query.at("env");
+    int limit = 50;
+    if (r.query.contains("limit")) {
+      try {
+        limit = std::stoi(r.query.at("limit"));
+      } catch (...) {
+        return invalid("must be a number", "limit");
+      }
+      if (limit < 1 || limit > 1000) return invalid("must be between 1 and 1000", "limit");
+    }
+    auto list = engine.list(service, env, limit);
+    if (!list) return std::unexpected(list.error());
+    json arr = json::array();
+    for (auto& d : *list) arr.push_back(deploymentJson(d));
+    return ApiResponse{200, arr};
+  });
+
+  api.route("GET", "/api/v1/deployments/{id}", [&](const ApiRequest& r) -> Result<ApiResponse> {
+    auto d = engine.get(r.params[0]);
+    if (!d) {
+      if (d.error().code == ErrorCode::kNotFound) return notFound("no deployment " + r.params[0], "id");
+      return std::unexpected(d.error());
+    }
+    return ApiResponse{200, deploymentJson(*d)};
+  });
+
+  api.route("GET", "/api/v1/status", [&](const ApiRequest& r) -> Result<ApiResponse> {
+    std::optional<std::string> service, env;
+    if (r.query.contains("service") && !r.query.at("service").empty()) service = r.query.at("service");
+    if (r.query.contains("env") && !r.query.at("env").empty()) env = r.query.at("env");
+    auto s = engine.status(service, env);
+    if (!s) return std::unexpected(s.error());
+    return ApiResponse{200, *s};
+  });
+
+  api.route("POST", "/api/v1/rollback", [&](const ApiRequest& r) -> Result<ApiResponse> {
+    if (auto s = onlyFields(r.body, {"service", "env"}); !s) return std::unexpected(s.error());
+    auto service = requireString(r.body, "service");
+    if (!service) return std::unexpected(service.error());
+    auto env = requireString(r.body, "env");
+    if (!env) return std::unexpected(env.error());
+    auto d = engine.rollback(*service, *env, r.actor);
+    if (!d) return std::unexpected(d.error());
+    logLine(fmt::format("rollback of {} in {} requested by {}: {}", *service, *env, r.actor, d->id));
+    return ApiResponse{202, deploymentJson(*d)};
+  });
+
+  api.route("GET", "/api/v1/releases", [&](const ApiRequest& r) -> Result<ApiResponse> {
+    std::optional<std::string> service;
+    if (r.query.contains("service") && !r.query.at("service").empty()) service = r.query.at("service");
+    auto list = releaseStore.list(service);
+    if (!list) return std::unexpected(list.error());
+    json arr = json::array();
+    for (auto& rel : *list) arr.push_back(rel.toApiJson());
+    return ApiResponse{200, arr};
+  });
+
+  api.route("GET", "/api/v1/events", [&](const ApiRequest& r) -> Result<ApiResponse> {
+    store::AuditFilter f;
+    if (r.query.contains("deployment")) f.deploymentId = r.query.at("deployment");
+    if (r.query.contains("service")) f.service = r.query.at("service");
+    if (r.query.contains("env")) f.env = r.query.at("env");
+    if (r.query.contains("after")) {
+      try {
+        f.afterSeq = std::stoll(r.query.at("after"));
+      } catch (...) {
+        return invalid("must be a number", "after");
+      }
+    }
+    auto evs = st.listEvents(f);
+    if (!evs) return std::unexpected(evs.error());
+    json arr = json::array();
+    for (auto& e : *evs) arr.push_back(eventJson(e));
+    return ApiResponse{200, arr};
+  });
+
+  api.stream("/api/v1/events/stream", [&](const ApiRequest& r, const StreamWriter& write,
+                                          const std::atomic<bool>& stopping) {
+    int64_t after = 0;
+    if (r.query.contains("after")) {
+      try {
+        after = std::stoll(r.query.at("after"));
+      } catch (...) {
+      }
+    }
+    for (int i = 0; i < 36000 && !stopping && !stop; ++i) {  // at most an hour per connection
+      store::AuditFilter f;
+      f.afterSeq = after;
+      if (r.query.contains("deployment")) f.deploymentId = r.query.at("deployment");
+      auto evs = st.listEvents(f);
+      if (evs) {
+        for (auto& e : *evs) {
+          after = std::max(after, e.seq);
+          if (!write(fmt::format("id: {}\nevent: {}\ndata: {}\n\n", e.seq, e.kind, eventJson(e).dump()))) return;
+        }
+      }
+      if (!write(": keep-alive\n\n")) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+
+  api.route("POST", "/api/v1/down", [&](const ApiRequest& r) -> Result<ApiResponse> {
+    if (auto s = onlyFields(r.body, {"env"}); !s) return std::unexpected(s.error());
+    auto env = optionalString(r.body, "env");
+    if (!env) return std::unexpected(env.error());
+    auto before = fleets.listFleets(std::nullopt, *env);
+    size_t count = before ? before->size() : 0;
+    if (auto s = engine.retireAll(*env, r.actor); !s) return std::unexpected(s.error());
+    if (!*env) {
+      if (auto s = router::stopRouter(opt.home, std::chrono::milliseconds(5000)); !s) {
+        return std::unexpected(s.error());
+      }
+      downRequested = true;
+    }
+    logLine(fmt::format("down{} by {}: {} fleet(s) retired", *env ? " " + **env : "", r.actor, count));
+    return ApiResponse{200, {{"fleets", count}, {"pid", getpid()}}};
+  });
+
+  auto address = api.start(opt.listenHost, opt.listenPort);
+  if (!address) {
+    logLine(address.error().describe());
+    return 1;
+  }
+  if (auto w = writeFileAtomic(opt.home / "controller.json",
+                               json{{"address", *address}, {"pid", getpid()},
+                                    {"started_at", formatTime(clock.now())}, {"store", st.kind()}}
+                                   .dump());
+      !w) {
+    logLine(w.error().describe());
+    return 1;
+  }
+  logLine("serving the API on http://" + *address);
+
+  int rc = 0;
+  auto lastRenew = clock.monotonic();
+  auto lastError = std::string();
+  while (!stop) {
+    if (downRequested) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let the response reach the client
+      break;
+    }
+    if (clock.monotonic() - lastRenew > opt.leaseTtl / 3) {
+      auto r = st.renewLease("controller", owner, lease->epoch, opt.leaseTtl.count(), toUnixMillis(clock.now()));
+      if (!r) {
+        logLine("lost the controller lease; stopping at once: " + r.error().describe());
+        rc = 1;
+        break;
+      }
+      lastRenew = clock.monotonic();
+    }
+    if (auto t = engine.tick(); !t) {
+      if (t.error().describe() != lastError) logLine("tick: " + t.error().describe());
+      lastError = t.error().describe();
+    } else {
+      lastError.clear();
+    }
+    std::this_thread::sleep_for(opt.tick);
+  }
+  api.stop();
+  fleets.stop();
+  std::error_code ec;
+  fs::remove(opt.home / "controller.json", ec);
+  (void)st.releaseLease("controller", owner, lease->epoch);
+  logLine("stopped");
+  return rc;
+}
+
+}  // namespace ramp::server

@@ -1,0 +1,134 @@
+// EngineFakes.h — one fake per interface the engine uses: fleets, traffic,
+// releases. Deterministic and in memory; the store is the real SQLite one.
+#pragma once
+
+#include <limits>
+#include <map>
+#include <set>
+#include <string>
+
+#include "engine/ReleaseCatalog.h"
+#include "providers/Provider.h"
+
+namespace ramp::fakes {
+
+class FakeFleets final : public providers::FleetProvider {
+ public:
+  bool healthyOnCreate = true;
+  std::map<std::string, providers::FleetSpec> fleets;
+  std::set<std::string> retired;
+  int creates = 0;
+
+  Status createFleet(const providers::FleetSpec& spec) override {
+    ++creates;
+    fleets[spec.fleetId] = spec;
+    if (!healthy.contains(spec.fleetId)) healthy[spec.fleetId] = healthyOnCreate;
+    return ok();
+  }
+  Result<providers::FleetStatus> fleetStatus(const std::string& id) override {
+    providers::FleetStatus st;
+    st.fleetId = id;
+    auto it = fleets.find(id);
+    if (it == fleets.end() || retired.contains(id)) return st;
+    st.exists = true;
+    st.desired = it->second.instances;
+    st.running = st.desired;
+    for (int i = 0; i < st.desired; ++i) {
+      providers::InstanceStatus inst;
+      inst.id = id + "-" + std::to_string(i);
+      inst.address = "127.0.0.1:" + std::to_string(10000 + i) + "/" + id;
+      inst.state = healthy[id] ? "healthy" : "starting";
+      if (!healthy[id]) inst.lastError = "connection refused";
+      st.instances.push_back(inst);
+    }
+    st.healthy = healthy[id] ? st.desired : 0;
+    return st;
+  }
+  Status retireFleet(const std::string& id, std::chrono::milliseconds) override {
+    retired.insert(id);
+    return ok();
+  }
+  Result<std::vector<std::string>> listFleets(const std::optional<std::string>&,
+                                              const std::optional<std::string>&) override {
+    std::vector<std::string> out;
+    for (auto& [id, s] : fleets) {
+      if (!retired.contains(id)) out.push_back(id);
+    }
+    return out;
+  }
+  bool alive(const std::string& id) const { return fleets.contains(id) && !retired.contains(id); }
+  std::map<std::string, bool> healthy;
+};
+
+class FakeTraffic final : public providers::TrafficProvider {
+ public:
+  std::map<providers::EntrypointKey, providers::TrafficSplit> applied;
+  int sets = 0;
+  bool dropWrites = false;  // simulates a data plane that does not apply a change
+
+  Result<std::string> ensureEntrypoint(const providers::EntrypointKey& key) override {
+    return "http://127.0.0.1:18080/" + key.service;
+  }
+  Status setTraffic(const providers::TrafficSplit& split) override {
+    ++sets;
+    if (!dropWrites) applied[split.key] = split;
+    return ok();
+  }
+  Result<providers::TrafficSplit> appliedTraffic(const providers::EntrypointKey& key) override {
+    auto it = applied.find(key);
+    if (it == applied.end()) return providers::TrafficSplit{key, {}, std::nullopt, 0};
+    return it->second;
+  }
+  Result<int64_t> inflight(const providers::EntrypointKey&, const std::string&) override { return 0; }
+
+  int weightOf(const std::string& service, const std::string& fleet) {
+    for (auto& [k, s] : applied) {
+      if (k.service != service) continue;
+      for (auto& f : s.fleets) {
+        if (f.fleetId == fleet) return f.weight;
+      }
+    }
+    return -1;
+  }
+};
+
+// Counters per fleet that a test moves forward by hand.
+class FakeMetrics final : public providers::MetricsProvider {
+ public:
+  std::map<std::string, providers::FleetMetrics> fleets;
+  Result<providers::FleetMetrics> fleetMetrics(const providers::EntrypointKey&, const std::string& id) override {
+    auto& m = fleets[id];
+    m.fleetId = id;
+    if (m.latencyBoundsMs.empty()) {
+      m.latencyBoundsMs = {10, 20, 50, 100, std::numeric_limits<double>::infinity()};
+      m.latencyCounts = {0, 0, 0, 0, 0};
+    }
+    return m;
+  }
+  // Adds `requests` requests of which `errors` failed, all in latency bucket `bucket`.
+  void serve(const std::string& id, uint64_t requests, uint64_t errors, size_t bucket = 1) {
+    (void)fleetMetrics({}, id);
+    auto& m = fleets[id];
+    m.requests += requests;
+    m.status5xx += errors;
+    m.status2xx += requests - errors;
+    m.latencyCounts[bucket] += requests;
+  }
+};
+
+class FakeReleases final : public engine::ReleaseCatalog {
+ public:
+  std::set<std::string> tampered;  // versions whose files "changed on disk"
+  Result<engine::ReleaseRef> find(const std::string& service, const std::string& version) override {
+    if (version == "missing") return notFound("no release " + service + " " + version, "version");
+    return engine::ReleaseRef{service, version, "sha256:" + std::string(64, version[0]), "/releases/" + version, 0};
+  }
+  Status verify(const engine::ReleaseRef& r) override {
+    if (tampered.contains(r.version)) {
+      return failedPrecondition("release " + r.service + " " + r.version + " changed on disk");
+    }
+    return ok();
+  }
+};
+
+}  // namespace ramp::fakes

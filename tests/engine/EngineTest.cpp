@@ -1,0 +1,347 @@
+// The deployment engine against fakes of its three provider interfaces and
+// the real SQLite store, on a manual clock: blue/green phases, deadlines,
+// locks, rollback, and resuming with a fresh engine (a restarted controller).
+#include "engine/Engine.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "EngineFakes.h"
+#include "core/Clock.h"
+#include "store/Store.h"
+
+using namespace ramp;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+json rendered(int instances = 2, const std::string& bake = "30s", const std::string& deadline = "10s") {
+  return {{"service", "crawler"},
+          {"env", "int"},
+          {"region", "local"},
+          {"run", {{"command", "bin/crawler"}, {"args", json::array()}, {"env", json::object()}}},
+          {"health", {{"path", "/healthz"}, {"interval", "100ms"}, {"timeout", "500ms"}}},
+          {"instances", instances},
+          {"strategy", {{"type", "bluegreen"}, {"bake", bake}, {"deadline", deadline}}}};
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* home = std::getenv("RAMP_HOME");
+    ASSERT_NE(home, nullptr);
+    dbPath = std::filesystem::path(home) / ("engine-" + std::to_string(counter++) + ".db");
+    auto s = store::openStore(dbPath.string());
+    ASSERT_TRUE(s.has_value()) << s.error().describe();
+    st = std::move(*s);
+    engine = makeEngine();
+  }
+  std::unique_ptr<engine::Engine> makeEngine() {
+    return std::make_unique<engine::Engine>(*st, fleets, traffic, metrics, releases, clock, engine::EngineOptions{});
+  }
+  engine::DeployRequest request(const std::string& version, json r = rendered()) {
+    engine::DeployRequest q;
+    q.service = "crawler";
+    q.env = "int";
+    q.version = version;
+    q.rendered = r;
+    q.configDigest = "sha256:test";
+    q.actor = "alice";
+    return q;
+  }
+  engine::Deployment run(const std::string& id, int ticks = 20) {
+    for (int i = 0; i < ticks; ++i) {
+      auto t = engine->tick();
+      EXPECT_TRUE(t.has_value()) << t.error().describe();
+      clock.advance(100ms);
+    }
+    auto d = engine->get(id);
+    EXPECT_TRUE(d.has_value());
+    return *d;
+  }
+
+  static inline int counter = 0;
+  std::filesystem::path dbPath;
+  std::unique_ptr<store::Store> st;
+  ManualClock clock;
+  fakes::FakeFleets fleets;
+  fakes::FakeTraffic traffic;
+  fakes::FakeMetrics metrics;
+  fakes::FakeReleases releases;
+  std::unique_ptr<engine::Engine> engine;
+};
+
+TEST_F(EngineTest, FirstDeploymentGoesLiveWithVerifiedTraffic) {
+  auto d = engine->submit(request("1.0.0"));
+  ASSERT_TRUE(d.has_value()) << d.error().describe();
+  EXPECT_EQ(d->state, "queued");
+  auto done = run(d->id);
+  EXPECT_EQ(done.state, "succeeded") << done.reason;
+  EXPECT_EQ(done.phase, "done");  // nothing to keep warm
+  EXPECT_EQ(traffic.weightOf("crawler", done.newFleet), 100);
+  EXPECT_TRUE(fleets.alive(done.newFleet));
+  EXPECT_EQ(fleets.fleets[done.newFleet].instances, 2);
+}
+
+TEST_F(EngineTest, BlueGreenKeepsBlueWarmForTheBakeThenRetiresIt) {
+  auto first = run(engine->submit(request("1.0.0"))->id);
+  auto second = engine->submit(request("2.0.0"));
+  ASSERT_TRUE(second.has_value()) << second.error().describe();
+  auto d = run(second->id);
+  EXPECT_EQ(d.state, "succeeded");
+  EXPECT_EQ(d.phase, "bake");
+  EXPECT_EQ(d.oldFleet, first.newFleet);
+  EXPECT_EQ(traffic.weightOf("crawler", d.newFleet), 100);
+  EXPECT_EQ(traffic.weightOf("crawler", first.newFleet), 0);  // listed at 0: drains
+  EXPECT_TRUE(fleets.alive(first.newFleet));                  // warm
+  clock.advance(31s);
+  d = run(second->id, 5);
+  EXPECT_EQ(d.phase, "done");
+  EXPECT_FALSE(fleets.alive(first.newFleet));
+  EXPECT_EQ(traffic.weightOf("crawler", first.newFleet), -1);  // gone from the split
+}
+
+TEST_F(EngineTest, GreenThatNeverGetsHealthyFailsAndTrafficNeverMoves) {
+  auto first = run(engine->submit(request("1.0.0"))->id);
+  fleets.healthyOnCreate = false;
+  auto d = run(engine->submit(request("2.0.0"))->id, 5);
+  EXPECT_EQ(d.phase, "wait_healthy");
+  clock.advance(11s);
+  d = run(d.id, 3);
+  EXPECT_EQ(d.state, "failed");
+  EXPECT_NE(d.reason.find("did not become healthy"), std::string::npos) << d.reason;
+  EXPECT_NE(d.reason.find("0/2 healthy"), std::string::npos) << d.reason;
+  EXPECT_NE(d.reason.find("connection refused"), std::string::npos) << d.reason;
+  EXPECT_FALSE(fleets.alive(d.newFleet));
+  EXPECT_EQ(traffic.weightOf("crawler", first.newFleet), 100);
+}
+
+TEST_F(EngineTest, SecondActiveDeploymentIsRefusedNamingTheFirst) {
+  fleets.healthyOnCreate = false;
+  auto a = engine->submit(request("1.0.0"));
+  ASSERT_TRUE(a.has_value());
+  run(a->id, 2);
+  auto b = engine->submit(request("2.0.0"));
+  ASSERT_FALSE(b.has_value());
+  EXPECT_EQ(b.error().code, ErrorCode::kConflict);
+  EXPECT_NE(b.error().message.find(a->id), std::string::npos) << b.error().message;
+}
+
+TEST_F(EngineTest, BadRequestsAreRefusedAndRecordNothing) {
+  auto missing = engine->submit(request("missing"));
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  releases.tampered.insert("3.0.0");
+  auto tampered = engine->submit(request("3.0.0"));
+  ASSERT_FALSE(tampered.has_value());
+  EXPECT_NE(tampered.error().message.find("changed on disk"), std::string::npos);
+  auto badStrategy = request("1.0.0");
+  badStrategy.strategy = "yolo";
+  auto bad = engine->submit(badStrategy);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().where, "strategy");
+  auto noCommand = rendered();
+  noCommand["run"].erase("command");
+  auto bad2 = engine->submit(request("1.0.0", noCommand));
+  ASSERT_FALSE(bad2.has_value());
+  EXPECT_EQ(bad2.error().where, "rendered.run.command");
+  auto list = engine->list(std::nullopt, std::nullopt, 10);
+  ASSERT_TRUE(list.has_value());
+  EXPECT_TRUE(list->empty());
+  EXPECT_EQ(fleets.creates, 0);
+}
+
+TEST_F(EngineTest, RollbackWhileBlueIsWarmSwitchesBackAndRetiresGreen) {
+  auto first = run(engine->submit(request("1.0.0"))->id);
+  auto second = run(engine->submit(request("2.0.0"))->id);
+  ASSERT_EQ(second.phase, "bake");
+  auto rb = engine->rollback("crawler", "int", "bob");
+  ASSERT_TRUE(rb.has_value()) << rb.error().describe();
+  auto d = run(second.id);
+  EXPECT_EQ(d.state, "rolled_back");
+  EXPECT_EQ(d.phase, "done");
+  EXPECT_NE(d.reason.find("bob"), std::string::npos);
+  EXPECT_EQ(traffic.weightOf("crawler", first.newFleet), 100);
+  EXPECT_FALSE(fleets.alive(second.newFleet));
+  EXPECT_TRUE(fleets.alive(first.newFleet));
+  // Nothing left to roll back.
+  auto again = engine->rollback("crawler", "int", "bob");
+  ASSERT_FALSE(again.has_value());
+}
+
+TEST_F(EngineTest, RollbackAfterTheBakeRedeploysThePreviousRelease) {
+  auto first = run(engine->submit(request("1.0.0"))->id);
+  auto second = run(engine->submit(request("2.0.0"))->id);
+  clock.advance(31s);
+  second = run(second.id, 3);
+  ASSERT_EQ(second.phase, "done");
+  ASSERT_FALSE(fleets.alive(first.newFleet));
+  auto rb = engine->rollback("crawler", "int", "carol");
+  ASSERT_TRUE(rb.has_value()) << rb.error().describe();
+  EXPECT_EQ(rb->version, "1.0.0");
+  auto r = run(rb->id);
+  EXPECT_EQ(r.state, "rolled_back") << r.reason;
+  EXPECT_EQ(traffic.weightOf("crawler", r.newFleet), 100);
+  auto orig = engine->get(second.id);
+  EXPECT_EQ(orig->state, "rolled_back");
+}
+
+TEST_F(EngineTest, AFreshEngineResumesFromTheCommittedPhase) {
+  auto first = run(engine->submit(request("1.0.0"))->id);
+  fleets.healthyOnCreate = false;
+  auto d = engine->submit(request("2.0.0"));
+  run(d->id, 3);  // stuck in wait_healthy
+  // The controller dies; a new one starts on the same store and providers.
+  engine = makeEngine();
+  fleets.healthy[engine->get(d->id)->newFleet] = true;
+  int createsBefore = fleets.creates;
+  auto done = run(d->id);
+  EXPECT_EQ(done.state, "succeeded") << done.reason;
+  EXPECT_EQ(fleets.creates, createsBefore);  // the fleet was not created twice
+  EXPECT_EQ(traffic.weightOf("crawler", done.newFleet), 100);
+}
+
+TEST_F(EngineTest, AStepCountsOnlyWhenTheDataPlaneAppliedIt) {
+  run(engine->submit(request("1.0.0"))->id);
+  traffic.dropWrites = true;
+  auto d = run(engine->submit(request("2.0.0"))->id, 10);
+  EXPECT_EQ(d.state, "running");
+  EXPECT_EQ(d.phase, "verify_switch");
+  traffic.dropWrites = false;
+  d = run(d.id, 3);
+  EXPECT_EQ(d.state, "succeeded");
+}
+
+TEST_F(EngineTest, EveryTransitionIsAnAuditEvent) {
+  auto d = run(engine->submit(request("1.0.0"))->id);
+  store::AuditFilter f;
+  f.deploymentId = d.id;
+  auto evs = st->listEvents(f);
+  ASSERT_TRUE(evs.has_value());
+  std::vector<std::string> kinds;
+  for (auto& e : *evs) kinds.push_back(e.kind);
+  ASSERT_GE(kinds.size(), 5u);
+  EXPECT_EQ(kinds.front(), "deployment.created");
+  EXPECT_NE(std::find(kinds.begin(), kinds.end(), "traffic.set"), kinds.end());
+  EXPECT_EQ(kinds.back(), "deployment.finished");
+  EXPECT_EQ((*evs)[0].actor, "alice");
+}
+
+}  // namespace
+
+namespace {
+
+json canaryRendered(const std::string& onInconclusive = "pause") {
+  json r = rendered(1, "0s");
+  r["strategy"] = {{"type", "canary"},
+                   {"bake", "0s"},
+                   {"deadline", "10s"},
+                   {"steps", json::array({{{"weight", 10}},
+                                          {{"analysis", {{"duration", "120s"}, {"interval", "1s"}}}},
+                                          {{"weight", 50}},
+                                          {{"pause", "5s"}}})}};
+  r["analysis"] = {{"max_false_rollback", 0.01}, {"min_requests", 100}, {"on_inconclusive", onInconclusive}};
+  return r;
+}
+
+class CanaryTest : public EngineTest {
+ protected:
+  // Runs ticks while serving traffic: per 100 ms the stable fleet gets
+  // `base` requests and the canary `can`, with the given error rates.
+  engine::Deployment serve(const std::string& id, const std::string& stable, const std::string& canary,
+                           int ticks, uint64_t base, uint64_t can, double baseErr, double canErr,
+                           size_t canBucket = 1) {
+    engine::Deployment d;
+    for (int i = 0; i < ticks; ++i) {
+      baseAcc += base * baseErr;
+      canAcc += can * canErr;
+      uint64_t be = static_cast<uint64_t>(baseAcc), ce = static_cast<uint64_t>(canAcc);
+      baseAcc -= be;
+      canAcc -= ce;
+      metrics.serve(stable, base, be);
+      metrics.serve(canary, can, ce, canBucket);
+      EXPECT_TRUE(engine->tick().has_value());
+      clock.advance(100ms);
+      d = *engine->get(id);
+      if (d.state != "running" && d.state != "queued") break;
+    }
+    return d;
+  }
+  double baseAcc = 0, canAcc = 0;
+};
+
+TEST_F(CanaryTest, AHealthyCanaryWalksEveryStepTo100Percent) {
+  auto stable = run(engine->submit(request("1.0.0"))->id);
+  auto d = engine->submit(request("2.0.0", canaryRendered()));
+  ASSERT_TRUE(d.has_value()) << d.error().describe();
+  auto r = serve(d->id, stable.newFleet, d->newFleet, 3000, 180, 20, 0.01, 0.01);
+  EXPECT_EQ(r.state, "succeeded") << r.reason;
+  EXPECT_EQ(traffic.weightOf("crawler", r.newFleet), 100);
+  ASSERT_FALSE(r.verdicts.empty());
+  EXPECT_EQ(r.verdicts.back().value("verdict", ""), "pass") << r.verdicts.back().dump();
+}
+
+TEST_F(CanaryTest, ACanaryWithTenPercentErrorsIsRolledBackWithItsNumbers) {
+  auto stable = run(engine->submit(request("1.0.0"))->id);
+  auto d = engine->submit(request("2.0.0", canaryRendered()));
+  auto r = serve(d->id, stable.newFleet, d->newFleet, 1200, 180, 20, 0.01, 0.10);
+  r = run(r.id, 5);
+  EXPECT_EQ(r.state, "rolled_back") << r.reason;
+  EXPECT_NE(r.reason.find("failed analysis"), std::string::npos) << r.reason;
+  EXPECT_NE(r.reason.find("%"), std::string::npos) << "the reason shows the measured rates: " << r.reason;
+  EXPECT_EQ(traffic.weightOf("crawler", stable.newFleet), 100);
+  EXPECT_FALSE(fleets.alive(r.newFleet));
+  ASSERT_FALSE(r.verdicts.empty());
+  EXPECT_EQ(r.verdicts.back().value("verdict", ""), "fail");
+}
+
+TEST_F(CanaryTest, NoTrafficIsInconclusiveAndPausesForAPersonNeverPromotes) {
+  auto stable = run(engine->submit(request("1.0.0"))->id);
+  auto d = engine->submit(request("2.0.0", canaryRendered()));
+  auto r = serve(d->id, stable.newFleet, d->newFleet, 1500, 0, 0, 0, 0);
+  EXPECT_EQ(r.state, "paused") << r.reason;
+  EXPECT_NE(r.reason.find("inconclusive"), std::string::npos) << r.reason;
+  EXPECT_EQ(traffic.weightOf("crawler", r.newFleet), 10) << "still at the step's weight; phase " << r.phase;
+  ASSERT_TRUE(engine->control("crawler", "int", "resume", "dave").has_value());
+  r = run(r.id, 80);
+  EXPECT_EQ(r.state, "succeeded") << r.reason;
+}
+
+TEST_F(CanaryTest, InconclusiveCanRollBackWhenConfigured) {
+  auto stable = run(engine->submit(request("1.0.0"))->id);
+  auto d = engine->submit(request("2.0.0", canaryRendered("rollback")));
+  auto r = serve(d->id, stable.newFleet, d->newFleet, 1500, 0, 0, 0, 0);
+  r = run(r.id, 5);
+  EXPECT_EQ(r.state, "rolled_back") << r.reason;
+}
+
+TEST_F(CanaryTest, ManualControlsArePausePromoteNowAndAbort) {
+  auto stable = run(engine->submit(request("1.0.0"))->id);
+  auto d = engine->submit(request("2.0.0", canaryRendered()));
+  run(d->id, 3);
+  auto p = engine->control("crawler", "int", "pause", "erin");
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->state, "paused");
+  auto r = run(d->id, 5);
+  EXPECT_EQ(r.state, "paused");
+  EXPECT_FALSE(engine->control("crawler", "int", "warp", "erin").has_value());
+  ASSERT_TRUE(engine->control("crawler", "int", "promote-now", "erin").has_value());
+  r = run(d->id, 10);
+  EXPECT_EQ(r.state, "succeeded") << r.reason;
+  EXPECT_EQ(traffic.weightOf("crawler", r.newFleet), 100);
+
+  auto e = engine->submit(request("3.0.0", canaryRendered()));
+  run(e->id, 3);
+  ASSERT_TRUE(engine->control("crawler", "int", "abort", "frank").has_value());
+  auto a = run(e->id, 10);
+  EXPECT_EQ(a.state, "aborted") << a.reason;
+  EXPECT_NE(a.reason.find("frank"), std::string::npos);
+  EXPECT_EQ(traffic.weightOf("crawler", r.newFleet), 100);
+  EXPECT_FALSE(fleets.alive(a.newFleet));
+  EXPECT_FALSE(engine->control("crawler", "int", "abort", "frank").has_value());  // nothing in progress
+}
+
+}  // namespace
