@@ -1,0 +1,222 @@
+// ReleaseCommand.cpp — `ramp release create|list|verify`.
+//
+//   ramp release create SERVICE --version V [--from DIR] [-f CONFIG] [--json]
+//       Stores an immutable release (release::ReleaseStore). Without --from,
+//       the service's `release` section of the config (./ramp.yaml or -f) is
+//       used: `release.from` (a directory) or `release.build` + `release.output`
+//       (a shell command run in the config's directory, then its output
+//       directory), all relative to the config's directory.
+//       Exit 0: created, or the identical release already existed (nothing
+//       changed). Exit 1, nothing changed: unknown service, missing directory,
+//       bad version, different content under an existing version, failed build.
+//   ramp release list [SERVICE] [--json]
+//       Every stored release (of SERVICE), oldest first per service.
+//   ramp release verify SERVICE --version V [--json]
+//       Recomputes the digest; exit 1 if the release changed on disk.
+//
+// --json prints the release object(s) of Release::toApiJson() (plus
+// "created" for create) on stdout; with --json a build command's stdout goes
+// to stderr so stdout stays parseable. The store logic lives in src/release;
+// this file only parses flags, reads the config and renders.
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/CommandRegistry.h"
+#include "config/ConfigLoader.h"
+#include "config/EffectiveService.h"
+#include "core/Clock.h"
+#include "core/Home.h"
+#include "release/ReleaseStore.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using ramp::release::Release;
+using ramp::release::ReleaseStore;
+
+struct CreateArgs {
+  std::string service;
+  std::string version;
+  std::optional<std::string> from;
+  std::optional<std::string> file;
+  bool json = false;
+};
+
+struct ListArgs {
+  std::optional<std::string> service;
+  bool json = false;
+};
+
+struct VerifyArgs {
+  std::string service;
+  std::string version;
+  bool json = false;
+};
+
+std::string humanBytes(uint64_t b) {
+  if (b < 1024) return fmt::format("{} B", b);
+  if (b < 1024ull * 1024) return fmt::format("{:.1f} KiB", b / 1024.0);
+  if (b < 1024ull * 1024 * 1024) return fmt::format("{:.1f} MiB", b / (1024.0 * 1024));
+  return fmt::format("{:.1f} GiB", b / (1024.0 * 1024 * 1024));
+}
+
+std::string shortDigest(const std::string& d) {
+  // "sha256:" + 12 hex characters is plenty for people; --json has it all.
+  return d.size() > 19 ? d.substr(0, 19) + "…" : d;
+}
+
+void printJson(const nlohmann::json& j) {
+  std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
+
+// Turns "where: message" errors of the store into flag-named ones.
+std::string describe(const ramp::Error& e) {
+  if (e.where == "version") return "--version: " + e.message;
+  if (e.where == "service") return "SERVICE: " + e.message;
+  return e.describe();
+}
+
+int runCreate(ramp::cli::Cli& cli, const CreateArgs& a) {
+  ReleaseStore store(ramp::resolveHome(cli.global.home), ramp::SystemClock::instance());
+  // Check the names before anything runs (a build can take minutes).
+  if (auto s = ReleaseStore::validateService(a.service); !s) return ramp::cli::reportError(describe(s.error()));
+  if (auto s = ReleaseStore::validateVersion(a.version); !s) return ramp::cli::reportError(describe(s.error()));
+
+  ramp::Result<ReleaseStore::Created> created;
+  if (a.from) {
+    if (a.file) return ramp::cli::reportError("give either --from DIR or -f CONFIG, not both");
+    created = store.create(a.service, a.version, *a.from);
+  } else {
+    fs::path configPath = ramp::config::configPathFor(a.file);
+    auto cfg = ramp::config::loadConfig(configPath);
+    if (!cfg) {
+      std::string msg = cfg.error().describe();
+      return ramp::cli::reportError("no --from given and the configuration cannot be used:\n" + msg);
+    }
+    if (!cfg->service(a.service)) {
+      std::string names;
+      for (const auto& n : cfg->serviceNames()) names += (names.empty() ? "" : ", ") + n;
+      return ramp::cli::reportError(fmt::format("unknown service \"{}\" in {} (services: {})", a.service,
+                                                configPath.string(), names.empty() ? "none" : names));
+    }
+    auto envs = cfg->pipeline.empty() ? cfg->environmentNames() : cfg->pipeline;
+    if (envs.empty()) return ramp::cli::reportError(configPath.string() + ": no environments defined");
+    // A release is the same in every environment: read it as the first stage sees it.
+    auto eff = ramp::config::render(*cfg, a.service, envs.front());
+    if (!eff) return ramp::cli::reportError(eff.error().describe());
+    const auto& src = eff->service.release;
+    fs::path base = cfg->baseDir.empty() ? configPath.parent_path() : cfg->baseDir;
+    if (base.empty()) base = ".";
+    if (!src.from.empty()) {
+      fs::path from = fs::path(src.from).is_absolute() ? fs::path(src.from) : base / src.from;
+      created = store.create(a.service, a.version, from.lexically_normal());
+    } else if (!src.build.empty()) {
+      if (src.output.empty()) {
+        return ramp::cli::reportError(fmt::format(
+            "{}: services.{}.release.build is set but release.output is not", configPath.string(), a.service));
+      }
+      ramp::release::BuildCommand::Options opts;
+      opts.stdoutToStderr = a.json;
+      if (!a.json) {
+        std::cout << fmt::format("building {} {}: {} (in {})\n", a.service, a.version, src.build, base.string());
+        std::cout.flush();
+      }
+      created = store.createFromBuild(a.service, a.version, base, src.build, src.output, opts);
+    } else {
+      return ramp::cli::reportError(fmt::format(
+          "{}: service {} has no release.from or release.build; give --from DIR", configPath.string(), a.service));
+    }
+  }
+  if (!created) return ramp::cli::reportError(describe(created.error()));
+  const Release& r = created->release;
+  if (a.json) {
+    auto j = r.toApiJson();
+    j["created"] = created->created;
+    printJson(j);
+  } else if (created->created) {
+    std::cout << fmt::format("created release {} {} {} ({} files, {})\n", r.service, r.version,
+                             shortDigest(r.digest), r.files, humanBytes(r.bytes));
+  } else {
+    std::cout << fmt::format("release {} {} already exists with the same content {}; nothing changed\n",
+                             r.service, r.version, shortDigest(r.digest));
+  }
+  return ramp::cli::kExitOk;
+}
+
+int runList(ramp::cli::Cli& cli, const ListArgs& a) {
+  ReleaseStore store(ramp::resolveHome(cli.global.home), ramp::SystemClock::instance());
+  auto all = store.list(a.service);
+  if (!all) return ramp::cli::reportError(describe(all.error()));
+  if (a.json) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& r : *all) arr.push_back(r.toApiJson());
+    printJson(arr);
+    return ramp::cli::kExitOk;
+  }
+  if (all->empty()) {
+    std::cout << (a.service ? "no releases of " + *a.service : std::string("no releases")) << "\n";
+    return ramp::cli::kExitOk;
+  }
+  std::cout << fmt::format("{:<16} {:<20} {:<20} {:<24} {:>6} {:>10}\n", "SERVICE", "VERSION", "DIGEST",
+                           "CREATED", "FILES", "SIZE");
+  for (const auto& r : *all) {
+    std::cout << fmt::format("{:<16} {:<20} {:<20} {:<24} {:>6} {:>10}\n", r.service, r.version,
+                             shortDigest(r.digest), ramp::formatTime(ramp::fromUnixMillis(r.createdAtMs)),
+                             r.files, humanBytes(r.bytes));
+  }
+  return ramp::cli::kExitOk;
+}
+
+int runVerify(ramp::cli::Cli& cli, const VerifyArgs& a) {
+  ReleaseStore store(ramp::resolveHome(cli.global.home), ramp::SystemClock::instance());
+  auto r = store.get(a.service, a.version);
+  if (!r) return ramp::cli::reportError(describe(r.error()));
+  auto v = store.verify(*r);
+  if (a.json) {
+    auto j = r->toApiJson();
+    j["verified"] = v.has_value();
+    if (!v) j["error"] = v.error().message;
+    printJson(j);
+    return v ? ramp::cli::kExitOk : ramp::cli::kExitFailure;
+  }
+  if (!v) return ramp::cli::reportError(v.error().message);
+  std::cout << fmt::format("release {} {} is intact: {}\n", r->service, r->version, r->digest);
+  return ramp::cli::kExitOk;
+}
+
+void addRelease(ramp::cli::Cli& cli) {
+  auto* rel = cli.app.add_subcommand("release", "Create, list and verify immutable releases");
+  rel->require_subcommand(1);
+
+  auto c = std::make_shared<CreateArgs>();
+  auto* create = rel->add_subcommand("create", "Store an immutable, content-addressed release of a service");
+  create->add_option("service", c->service, "Service name (as in ramp.yaml)")->required();
+  create->add_option("--version,-v", c->version, "Release version, e.g. 1.4.0")->required();
+  create->add_option("--from", c->from, "Directory holding the release (else the config's release section)");
+  create->add_option("-f,--file", c->file, "Configuration (default ./ramp.yaml)");
+  create->add_flag("--json", c->json, "Machine-readable output");
+  create->callback([&cli, c] { cli.exitCode = runCreate(cli, *c); });
+
+  auto l = std::make_shared<ListArgs>();
+  auto* list = rel->add_subcommand("list", "List stored releases");
+  list->add_option("service", l->service, "Only this service");
+  list->add_flag("--json", l->json, "Machine-readable output");
+  list->callback([&cli, l] { cli.exitCode = runList(cli, *l); });
+
+  auto v = std::make_shared<VerifyArgs>();
+  auto* verify = rel->add_subcommand("verify", "Recompute a release's digest; fail if it changed on disk");
+  verify->add_option("service", v->service, "Service name")->required();
+  verify->add_option("--version,-v", v->version, "Release version")->required();
+  verify->add_flag("--json", v->json, "Machine-readable output");
+  verify->callback([&cli, v] { cli.exitCode = runVerify(cli, *v); });
+}
+
+}  // namespace
+
+RAMP_COMMAND(20, addRelease)
