@@ -1,0 +1,51 @@
+// RouterCommand.cpp — `ramp router`: the data-plane process.
+//
+//   ramp router [--home DIR]                      managed: state in DIR/router/
+//   ramp router --listen ADDR --backend ADDR...   standalone (benchmarks)
+//               [--threads N]
+#include <string>
+#include <vector>
+
+#include "cli/CommandRegistry.h"
+#include "core/Home.h"
+#include "router/RouterDaemon.h"
+
+namespace {
+
+struct RouterArgs {
+  std::string listen;
+  std::vector<std::string> backends;
+  int threads = 1;
+};
+
+void addRouter(ramp::cli::Cli& cli) {
+  static RouterArgs args;
+  auto* cmd = cli.app.add_subcommand("router", "Run the data plane (HTTP router) of this ramp world");
+  cmd->add_option("--listen", args.listen, "Standalone mode: HOST:PORT to accept requests on");
+  cmd->add_option("--backend", args.backends, "Standalone mode: backend HOST:PORT (repeatable)");
+  cmd->add_option("--threads", args.threads, "Standalone mode: io threads (default 1)");
+  cmd->callback([&cli] {
+    if (!args.listen.empty() || !args.backends.empty()) {
+      if (args.listen.empty()) {
+        cli.exitCode = ramp::cli::reportError("--listen is required with --backend");
+        return;
+      }
+      if (args.backends.empty()) {
+        cli.exitCode = ramp::cli::reportError("--backend is required with --listen");
+        return;
+      }
+      cli.exitCode = ramp::router::RouterDaemon::runStandalone(args.listen, args.backends, args.threads);
+      return;
+    }
+    auto home = ramp::resolveHome(cli.global.home);
+    if (auto st = ramp::ensureHome(home); !st) {
+      cli.exitCode = ramp::cli::reportError(st.error().describe());
+      return;
+    }
+    cli.exitCode = ramp::router::RouterDaemon::runManaged(home);
+  });
+}
+
+}  // namespace
+
+RAMP_COMMAND(90, addRouter)

@@ -1,0 +1,58 @@
+// Backend.h — one backend instance address ("127.0.0.1:5001") and its pool
+// of idle keep-alive connections.
+//
+// Shared by every split that lists the address. takeIdle() hands out the
+// most recently used idle connection after checking (non-blocking peek) that
+// the backend has not closed it; connections idle longer than the pool's
+// limit are closed by the router itself, so the router never races a
+// backend's keep-alive timeout. A backend that refused a connection is
+// "down" for a short while and skipped when another instance is available.
+// io thread only.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "core/Clock.h"
+#include "router/UpstreamConnection.h"
+
+namespace ramp::router {
+
+class Backend {
+ public:
+  Backend(std::string address, boost::asio::ip::tcp::endpoint endpoint)
+      : address_(std::move(address)), endpoint_(endpoint) {}
+
+  const std::string& address() const { return address_; }
+  const boost::asio::ip::tcp::endpoint& endpoint() const { return endpoint_; }
+
+  // An idle connection known to be open, or null. maxIdle: only hand out
+  // connections used within this long (non-idempotent requests ask for
+  // recently proven ones).
+  std::unique_ptr<UpstreamConnection> takeIdle(MonoTime now, Millis maxIdle);
+  // Returns a connection to the pool (or closes it when the pool is full or
+  // the backend no longer takes traffic).
+  void putIdle(std::unique_ptr<UpstreamConnection> c, MonoTime now);
+  void closeIdle();
+  void closeIdleOlderThan(MonoTime now, Millis maxIdle);
+  size_t idleCount() const { return idle_.size(); }
+
+  bool isDown(MonoTime now) const { return now < downUntil_; }
+  void markDown(MonoTime now, Millis d) { downUntil_ = now + d; }
+  void markUp() { downUntil_ = MonoTime{}; }
+
+  // Whether any current split routes new requests here (maintained by DataPlane).
+  bool active = true;
+  size_t maxIdle = 256;
+
+ private:
+  std::string address_;
+  boost::asio::ip::tcp::endpoint endpoint_;
+  std::vector<std::unique_ptr<UpstreamConnection>> idle_;
+  MonoTime downUntil_{};
+};
+
+}  // namespace ramp::router

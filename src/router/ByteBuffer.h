@@ -1,0 +1,55 @@
+// ByteBuffer.h — a growable byte window for socket reads: bytes are
+// appended at the tail (prepare/commit) and consumed from the head. Memory is
+// reused across requests on a connection; it only grows up to what one
+// message needs.
+#pragma once
+
+#include <cstring>
+#include <string_view>
+#include <vector>
+
+namespace ramp::router {
+
+class ByteBuffer {
+ public:
+  explicit ByteBuffer(size_t initial = 16 * 1024) : data_(initial) {}
+  std::string_view view() const { return {data_.data() + begin_, end_ - begin_}; }
+  size_t size() const { return end_ - begin_; }
+  bool empty() const { return end_ == begin_; }
+  // Free space at the tail, at least `min` bytes (compacts or grows).
+  char* prepare(size_t min) {
+    if (data_.size() - end_ < min) {
+      if (begin_ > 0) {
+        std::memmove(data_.data(), data_.data() + begin_, end_ - begin_);
+        end_ -= begin_;
+        begin_ = 0;
+      }
+      if (data_.size() - end_ < min) data_.resize(std::max(data_.size() * 2, end_ + min));
+    }
+    return data_.data() + end_;
+  }
+  size_t writable() const { return data_.size() - end_; }
+  void commit(size_t n) { end_ += n; }
+  void consume(size_t n) {
+    begin_ += n;
+    if (begin_ >= end_) begin_ = end_ = 0;
+  }
+  void clear() { begin_ = end_ = 0; }
+  // Give back memory after an unusually large message.
+  void shrink(size_t keep = 16 * 1024) {
+    if (data_.size() > 4 * keep && size() <= keep) {
+      std::vector<char> d(keep);
+      std::memcpy(d.data(), data_.data() + begin_, size());
+      end_ = size();
+      begin_ = 0;
+      data_.swap(d);
+    }
+  }
+
+ private:
+  std::vector<char> data_;
+  size_t begin_ = 0;
+  size_t end_ = 0;
+};
+
+}  // namespace ramp::router

@@ -1,0 +1,222 @@
+#include "router/RouteState.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "core/Home.h"
+
+namespace ramp::router {
+
+using nlohmann::json;
+
+RouteState::RouteState(DataPlane& plane, std::filesystem::path routesFile)
+    : plane_(plane), file_(std::move(routesFile)), retry_(plane.io()), startedAt_(formatTime(plane.clock().now())) {}
+
+Status RouteState::persist(const RouteTable& t) {
+  if (file_.empty()) return ok();
+  return writeFileAtomic(file_, t.toJson().dump(2) + "\n");
+}
+
+Status RouteState::load() {
+  if (file_.empty() || !std::filesystem::exists(file_)) return ok();
+  auto text = readFile(file_);
+  if (!text) return std::unexpected(text.error());
+  auto t = RouteTable::fromJson(*text, file_.string());
+  if (!t) return std::unexpected(t.error());
+  table_ = std::move(*t);
+  bool anyFailed = false;
+  for (auto& [name, ep] : table_.entrypoints) {
+    auto port = plane_.listen(name, ep.port);
+    if (!port) {
+      listenErrors_[name] = port.error().describe();
+      spdlog::error("entry point {}: {}", name, port.error().describe());
+      anyFailed = true;
+    }
+    if (auto st = plane_.apply(name, ep.split, ep.generation); !st) return st;
+  }
+  if (anyFailed) retryBinds();
+  return ok();
+}
+
+void RouteState::retryBinds() {
+  retry_.expires_after(std::chrono::seconds(1));
+  retry_.async_wait([this](boost::system::error_code ec) {
+    if (ec || plane_.stopping()) return;
+    bool anyFailed = false;
+    for (auto& [name, ep] : table_.entrypoints) {
+      if (!listenErrors_.contains(name)) continue;
+      auto port = plane_.listen(name, ep.port);
+      if (port) {
+        listenErrors_.erase(name);
+        spdlog::info("entry point {}: listening on {}", name, *port);
+      } else {
+        listenErrors_[name] = port.error().describe();
+        anyFailed = true;
+      }
+    }
+    if (anyFailed) retryBinds();
+  });
+}
+
+Result<json> RouteState::ensureEntrypoint(const std::string& name, int port) {
+  if (auto st = RouteTable::validateName(name); !st) return std::unexpected(st.error());
+  if (port < 0 || port > 65535) return invalid("must be 0 (a free port) or 1..65535", "port");
+  auto it = table_.entrypoints.find(name);
+  if (it != table_.entrypoints.end()) {
+    if (port != 0 && port != it->second.port)
+      return conflict("entry point already listens on port " + std::to_string(it->second.port), "port");
+    return describe(name);
+  }
+  auto bound = plane_.listen(name, port);
+  if (!bound) {
+    plane_.remove(name);
+    return std::unexpected(bound.error());
+  }
+  RouteTable next = table_;
+  EntrypointRoute ep;
+  ep.name = name;
+  ep.port = *bound;
+  ep.fixedPort = port != 0;
+  next.entrypoints[name] = ep;
+  if (auto st = persist(next); !st) {
+    plane_.remove(name);
+    return std::unexpected(st.error());
+  }
+  table_ = std::move(next);
+  (void)plane_.apply(name, ep.split, ep.generation);
+  return describe(name);
+}
+
+Result<json> RouteState::setSplit(const std::string& name, const json& body) {
+  auto it = table_.entrypoints.find(name);
+  if (it == table_.entrypoints.end()) return notFound("no such entry point (PUT /admin/v1/entrypoints/" + name + " first)", name);
+  auto split = RouteTable::parseSplit(body);
+  if (!split) return std::unexpected(split.error());
+  if (split->epoch < table_.highestEpoch)
+    return conflict("epoch " + std::to_string(split->epoch) + " is older than " +
+                        std::to_string(table_.highestEpoch) + ", the highest this router has seen",
+                    "epoch");
+  if (it->second.split == *split) return describe(name);  // already applied: nothing changes
+  bool sameRouting = it->second.split.fleets == split->fleets && it->second.split.pin == split->pin;
+  RouteTable next = table_;
+  auto& ep = next.entrypoints[name];
+  ep.split = *split;
+  if (!sameRouting) ++ep.generation;
+  next.highestEpoch = std::max(next.highestEpoch, split->epoch);
+  if (auto st = persist(next); !st) return std::unexpected(st.error());
+  if (auto st = plane_.apply(name, ep.split, ep.generation); !st) {
+    (void)persist(table_);
+    return std::unexpected(st.error());
+  }
+  table_ = std::move(next);
+  return describe(name);
+}
+
+Result<json> RouteState::describe(const std::string& name) const {
+  auto it = table_.entrypoints.find(name);
+  if (it == table_.entrypoints.end()) return notFound("no such entry point", name);
+  json j = RouteTable::entrypointToJson(it->second);
+  auto ep = plane_.find(name);
+  j["listening"] = ep && ep->listening();
+  if (auto e = listenErrors_.find(name); e != listenErrors_.end()) j["listen_error"] = e->second;
+  for (auto& f : j["fleets"]) {
+    auto c = plane_.allCounters().find({name, f["id"].get<std::string>()});
+    f["inflight"] = c == plane_.allCounters().end() ? 0 : c->second->inflight;
+  }
+  return j;
+}
+
+json RouteState::list() const {
+  json a = json::array();
+  for (const auto& [name, ep] : table_.entrypoints) a.push_back(*describe(name));
+  return {{"entrypoints", a}};
+}
+
+Status RouteState::remove(const std::string& name) {
+  if (!table_.entrypoints.contains(name)) return ok();
+  RouteTable next = table_;
+  next.entrypoints.erase(name);
+  if (auto st = persist(next); !st) return st;
+  plane_.remove(name);
+  listenErrors_.erase(name);
+  table_ = std::move(next);
+  return ok();
+}
+
+json RouteState::stats(const std::optional<std::string>& entrypoint) const {
+  json fleets = json::array();
+  json bounds = json::array();
+  const auto& b = LatencyHistogram::bounds();
+  for (size_t i = 0; i + 1 < b.size(); ++i) bounds.push_back(std::round(b[i] * 10000.0) / 10000.0);
+  bounds.push_back("+Inf");
+  for (const auto& [key, c] : plane_.allCounters()) {
+    if (entrypoint && key.first != *entrypoint) continue;
+    fleets.push_back({{"entrypoint", key.first},
+                      {"fleet", key.second},
+                      {"weight", plane_.weightOf(key.first, key.second)},
+                      {"requests", c->requests},
+                      {"status_1xx", c->status1xx},
+                      {"status_2xx", c->status2xx},
+                      {"status_3xx", c->status3xx},
+                      {"status_4xx", c->status4xx},
+                      {"status_5xx", c->status5xx},
+                      {"upstream_errors", c->upstreamErrors},
+                      {"bytes_out", c->bytesOut},
+                      {"inflight", c->inflight},
+                      {"latency", {{"bounds_ms", bounds},
+                                   {"counts", c->latency.counts()},
+                                   {"count", c->latency.total()},
+                                   {"sum_ms", c->latency.sumMillis()}}}});
+  }
+  return {{"started_at", startedAt_}, {"at", formatTime(plane_.clock().now())}, {"fleets", fleets}};
+}
+
+std::string RouteState::prometheus() const {
+  std::string out;
+  auto labels = [](const std::string& ep, const std::string& fl) {
+    return fmt::format("entrypoint=\"{}\",fleet=\"{}\"", ep, fl);
+  };
+  out += "# HELP ramp_router_requests_total Requests answered, by status class.\n# TYPE ramp_router_requests_total counter\n";
+  for (const auto& [k, c] : plane_.allCounters()) {
+    std::string l = labels(k.first, k.second);
+    out += fmt::format("ramp_router_requests_total{{{},code_class=\"1xx\"}} {}\n", l, c->status1xx);
+    out += fmt::format("ramp_router_requests_total{{{},code_class=\"2xx\"}} {}\n", l, c->status2xx);
+    out += fmt::format("ramp_router_requests_total{{{},code_class=\"3xx\"}} {}\n", l, c->status3xx);
+    out += fmt::format("ramp_router_requests_total{{{},code_class=\"4xx\"}} {}\n", l, c->status4xx);
+    out += fmt::format("ramp_router_requests_total{{{},code_class=\"5xx\"}} {}\n", l, c->status5xx);
+  }
+  out += "# HELP ramp_router_upstream_errors_total 502/504 answered by the router.\n# TYPE ramp_router_upstream_errors_total counter\n";
+  for (const auto& [k, c] : plane_.allCounters())
+    out += fmt::format("ramp_router_upstream_errors_total{{{}}} {}\n", labels(k.first, k.second), c->upstreamErrors);
+  out += "# HELP ramp_router_response_bytes_total Response bytes sent to clients.\n# TYPE ramp_router_response_bytes_total counter\n";
+  for (const auto& [k, c] : plane_.allCounters())
+    out += fmt::format("ramp_router_response_bytes_total{{{}}} {}\n", labels(k.first, k.second), c->bytesOut);
+  out += "# HELP ramp_router_inflight Requests in flight.\n# TYPE ramp_router_inflight gauge\n";
+  for (const auto& [k, c] : plane_.allCounters())
+    out += fmt::format("ramp_router_inflight{{{}}} {}\n", labels(k.first, k.second), c->inflight);
+  out += "# HELP ramp_router_fleet_weight Weight applied to the fleet (0..100).\n# TYPE ramp_router_fleet_weight gauge\n";
+  for (const auto& [k, c] : plane_.allCounters())
+    out += fmt::format("ramp_router_fleet_weight{{{}}} {}\n", labels(k.first, k.second), plane_.weightOf(k.first, k.second));
+  out += "# HELP ramp_router_request_duration_seconds Time from request head to the end of the response.\n"
+         "# TYPE ramp_router_request_duration_seconds histogram\n";
+  const auto& b = LatencyHistogram::bounds();
+  for (const auto& [k, c] : plane_.allCounters()) {
+    std::string l = labels(k.first, k.second);
+    uint64_t cum = 0;
+    const auto& counts = c->latency.counts();
+    for (size_t i = 0; i + 1 < b.size(); ++i) {
+      cum += counts[i];
+      // Every 8th bucket (~48% apart) keeps the exposition small.
+      if (i % 8 == 0 || i + 2 == b.size())
+        out += fmt::format("ramp_router_request_duration_seconds_bucket{{{},le=\"{:.6g}\"}} {}\n", l, b[i] / 1000.0, cum);
+    }
+    out += fmt::format("ramp_router_request_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n", l, c->latency.total());
+    out += fmt::format("ramp_router_request_duration_seconds_sum{{{}}} {:.6f}\n", l, c->latency.sumMillis() / 1000.0);
+    out += fmt::format("ramp_router_request_duration_seconds_count{{{}}} {}\n", l, c->latency.total());
+  }
+  return out;
+}
+
+}  // namespace ramp::router
