@@ -258,6 +258,10 @@ int InstanceShim::run(int readyFd) {
         if (WIFEXITED(ws)) status.exitCode = WEXITSTATUS(ws);
         if (WIFSIGNALED(ws)) status.signal = WTERMSIG(ws);
         drainDeadline = SystemClock::instance().monotonic() + std::chrono::seconds(1);
+        // Recorded at once (the provider is waiting for it), again after draining.
+        status.state = "exited";
+        status.endedAtMs = nowMs();
+        (void)status.save(statusFile);
       }
     }
   }

@@ -261,6 +261,11 @@ bool LocalFleetProvider::refresh(Fleet& f) {
       continue;
     }
     auto s = ShimStatus::load(statusFile);
+    // The shim records the exit right after reaping; give it a moment.
+    for (int i = 0; i < 30 && s && s->state == "running" && inst.shim.alive(); ++i) {
+      pause10ms();
+      s = ShimStatus::load(statusFile);
+    }
     if (s && s->state == "exited" && s->child == inst.child) {
       markDead(inst, "instance exited: " + s->describeEnd());
     } else {
