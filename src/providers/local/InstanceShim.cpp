@@ -81,6 +81,12 @@ int InstanceShim::run(int readyFd) {
   ::sigprocmask(SIG_BLOCK, &mask, &oldMask);
   int sigFd = ::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 
+  std::error_code ec;
+  if (!fs::is_directory(dir_, ec)) {
+    say("not started: no instance directory " + dir_.string());
+    signalReady(readyFd, "error no instance directory " + dir_.string());
+    return 1;
+  }
   const fs::path statusFile = dir_ / "status.json";
   ShimStatus status;
   status.shim = ProcessIdentity::self();
