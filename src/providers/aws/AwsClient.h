@@ -1,0 +1,100 @@
+// AwsClient.h — signed, budgeted, retried calls to AWS APIs, by protocol.
+//
+//   query(service, action, params)   Query protocol (elasticloadbalancing,
+//                                    autoscaling, monitoring, sns, sts, iam)
+//                                    and the EC2 variant (ec2): form-encoded
+//                                    POST of Action/Version, XML answer
+//   restXml(service, method, path, query, body, action)   REST-XML (route53)
+//   json(service, targetPrefix, action, body)             JSON 1.0/1.1
+//                                    (ssm "AmazonSSM", secretsmanager, dynamodb)
+//
+// Every call: waits for the shared RateBudget (account + region + API
+// family), gets credentials from the provider, signs with SigV4 for the
+// endpoint's scope, sends over the HttpTransport, and retries per the
+// standard RetryPolicy (throttling, 5xx, timeouts, dropped connections;
+// backoff through the injected Sleeper). Failures come back as ramp Errors
+// (AwsError::toError: message "<Code>: <message> (HTTP n, request id r)",
+// where "aws:<service>:<Action>"; after retries throttling and 5xx are
+// kUnavailable). Credentials never appear in errors or logs.
+// Thread-safe; one client per (account, region) is the intended use.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/Clock.h"
+#include "core/Result.h"
+#include "providers/aws/CredentialsProvider.h"
+#include "providers/aws/HttpTransport.h"
+#include "providers/aws/RateBudget.h"
+#include "providers/aws/RetryPolicy.h"
+#include "providers/aws/Sleeper.h"
+#include "providers/aws/XmlDoc.h"
+
+namespace ramp::providers::aws {
+
+using QueryParams = std::vector<std::pair<std::string, std::string>>;
+
+struct AwsClientOptions {
+  std::string region = "us-east-1";
+  // "" = AWS_ENDPOINT_URL_<SERVICE> / AWS_ENDPOINT_URL if set, else AWS's endpoint.
+  std::string endpointOverride;
+  // Key of the rate budget (one set of buckets per account and region).
+  std::string account = "default";
+  RetryConfig retry = RetryPolicy::fromEnvironment();
+  Millis timeout{30'000};
+  Millis connectTimeout{5'000};
+};
+
+struct AwsClientStats {
+  std::atomic<long> calls{0};
+  std::atomic<long> attempts{0};
+  std::atomic<long> retries{0};
+  std::atomic<long> throttled{0};
+  std::atomic<long> budgetWaitMs{0};
+};
+
+class AwsClient {
+ public:
+  AwsClient(AwsClientOptions options, std::shared_ptr<CredentialsProvider> credentials,
+            HttpTransport& http, Clock& clock, Sleeper& sleeper, RateBudget& budget);
+  // Production wiring: libcurl, system clock, real sleeps, the shared budget.
+  AwsClient(AwsClientOptions options, std::shared_ptr<CredentialsProvider> credentials);
+
+  Result<XmlDoc> query(std::string_view service, std::string_view action, const QueryParams& params);
+  Result<XmlDoc> restXml(std::string_view service, std::string_view method, std::string_view path,
+                         const QueryParams& query, std::string body, std::string_view action);
+  Result<nlohmann::json> json(std::string_view service, std::string_view targetPrefix, std::string_view action,
+                              const nlohmann::json& body, std::string_view jsonVersion = "1.1");
+
+  // The API version the Query/EC2 protocol sends for a service.
+  static std::string apiVersion(std::string_view service);
+  static std::string formEncode(const QueryParams& params);
+
+  const AwsClientOptions& options() const { return options_; }
+  const AwsClientStats& stats() const { return stats_; }
+  RetryPolicy& retryPolicy() { return retry_; }
+
+ private:
+  Result<HttpResponse> call(std::string_view service, std::string_view action, std::string_view method,
+                            std::string path, std::string rawQuery,
+                            std::vector<std::pair<std::string, std::string>> headers, std::string body,
+                            bool unfilteredDescribe);
+
+  AwsClientOptions options_;
+  std::shared_ptr<CredentialsProvider> credentials_;
+  HttpTransport& http_;
+  Clock& clock_;
+  Sleeper& sleeper_;
+  RateBudget& budget_;
+  RetryPolicy retry_;
+  AwsClientStats stats_;
+};
+
+}  // namespace ramp::providers::aws
