@@ -1,5 +1,7 @@
 #include "providers/aws/ElbV2Api.h"
 
+#include "providers/aws/AwsError.h"
+
 namespace ramp::providers::aws {
 namespace {
 
@@ -117,6 +119,20 @@ Result<TargetGroup> ElbV2Api::createTargetGroup(const TargetGroupSpec& spec) {
                 {"TargetType", spec.targetType}, {"HealthCheckPath", spec.healthCheckPath}};
   if (!spec.vpcId.empty()) p.emplace_back("VpcId", spec.vpcId);
   auto doc = client_.query(kSvc, "CreateTargetGroup", p);
+  if (!doc && AwsError::codeOf(doc.error()) == "DuplicateTargetGroupName") {
+    // AWS answers a repeat with the same settings with the existing group;
+    // some emulators (moto) refuse it. Either way converge on the existing
+    // group if it is the same one, and refuse a different one.
+    auto existing = describeTargetGroups({spec.name});
+    if (!existing) return std::unexpected(existing.error());
+    for (auto& t : *existing) {
+      if (t.name == spec.name && t.port == spec.port && t.protocol == spec.protocol &&
+          (spec.vpcId.empty() || t.vpcId == spec.vpcId)) {
+        return t;
+      }
+    }
+    return conflict("target group '" + spec.name + "' exists with other settings", "aws:elasticloadbalancing:CreateTargetGroup");
+  }
   if (!doc) return std::unexpected(doc.error());
   auto m = doc->root().find("TargetGroups").child("member");
   if (!m.valid()) return internal("CreateTargetGroup answer has no target group", "aws:elasticloadbalancing:CreateTargetGroup");
