@@ -75,9 +75,27 @@ struct ApiServer::Impl {
   std::unique_ptr<tcp::acceptor> acceptor;
   std::thread acceptThread;
   std::atomic<bool> stopping{false};
+  struct Connection {
+    std::shared_ptr<tcp::socket> socket;
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
   std::mutex connMu;
-  std::list<std::thread> connThreads;
-  std::list<std::shared_ptr<tcp::socket>> sockets;
+  std::list<Connection> connections;
+
+  // Joins the threads of connections that have ended (so a long-running
+  // controller does not accumulate them).
+  void reap() {
+    std::lock_guard lock(connMu);
+    for (auto it = connections.begin(); it != connections.end();) {
+      if (it->done->load()) {
+        if (it->thread.joinable()) it->thread.join();
+        it = connections.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
 
   void serve(std::shared_ptr<tcp::socket> sock);
   http::response<http::string_body> dispatch(http::request<http::string_body>& req,
@@ -121,10 +139,14 @@ Result<std::string> ApiServer::start(const std::string& host, int port) {
         if (impl->stopping) break;
         continue;
       }
+      impl->reap();
       std::lock_guard lock(impl->connMu);
-      // Reap finished connection threads lazily: join the ones whose socket closed.
-      impl->sockets.push_back(sock);
-      impl->connThreads.emplace_back([impl, sock] { impl->serve(sock); });
+      auto done = std::make_shared<std::atomic<bool>>(false);
+      impl->connections.push_back(Impl::Connection{sock, std::thread([impl, sock, done] {
+                                                     impl->serve(sock);
+                                                     *done = true;
+                                                   }),
+                                                   done});
     }
   });
   return address;
@@ -134,21 +156,19 @@ void ApiServer::stop() {
   if (!impl_ || impl_->stopping.exchange(true)) return;
   boost::system::error_code ec;
   if (impl_->acceptor) {
-    impl_->acceptor->cancel(ec);
-    impl_->acceptor->close(ec);
-    // Unblock accept() by connecting to ourselves is unnecessary: close() does it on Linux
-    // only for async ops, so shut the socket down too.
+    // shutdown() wakes a thread blocked in accept(); close() alone does not.
     ::shutdown(impl_->acceptor->native_handle(), SHUT_RDWR);
   }
   if (impl_->acceptThread.joinable()) impl_->acceptThread.join();
+  if (impl_->acceptor) impl_->acceptor->close(ec);
+  std::list<Impl::Connection> conns;
   {
     std::lock_guard lock(impl_->connMu);
-    for (auto& s : impl_->sockets) {
-      s->shutdown(tcp::socket::shutdown_both, ec);
-    }
+    for (auto& c : impl_->connections) ::shutdown(c.socket->native_handle(), SHUT_RDWR);
+    conns.swap(impl_->connections);
   }
-  for (auto& t : impl_->connThreads) {
-    if (t.joinable()) t.join();
+  for (auto& c : conns) {
+    if (c.thread.joinable()) c.thread.join();
   }
 }
 

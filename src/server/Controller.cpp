@@ -1,11 +1,13 @@
 #include "server/Controller.h"
 
+#include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <mutex>
 #include <thread>
 
 #include <fmt/format.h>
@@ -71,6 +73,7 @@ json eventJson(const store::AuditEvent& e) {
 }
 
 std::string osUser() {
+  if (struct passwd* pw = getpwuid(getuid()); pw && pw->pw_name) return pw->pw_name;
   const char* u = std::getenv("USER");
   if (u && *u) return u;
   return "uid" + std::to_string(getuid());
@@ -141,6 +144,7 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
   engine::Engine engine(st, fleets, traffic, traffic, catalog, clock, eo);
 
   std::atomic<bool> downRequested{false};
+  std::mutex tickMu;  // held while the engine ticks
   ApiServer api([&st](const std::string& tok) -> Result<std::string> {
     auto v = st.getSetting("token_sha256:admin");
     if (!v || !*v) return fail(ErrorCode::kUnauthenticated, "no tokens are configured");
@@ -306,12 +310,16 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     if (!env) return std::unexpected(env.error());
     auto before = fleets.listFleets(std::nullopt, *env);
     size_t count = before ? before->size() : 0;
+    if (!*env) {
+      // Stop ticking first: a tick would otherwise restart the router we stop.
+      downRequested = true;
+      std::lock_guard tickLock(tickMu);
+    }
     if (auto s = engine.retireAll(*env, r.actor); !s) return std::unexpected(s.error());
     if (!*env) {
       if (auto s = router::stopRouter(opt.home, std::chrono::milliseconds(5000)); !s) {
         return std::unexpected(s.error());
       }
-      downRequested = true;
     }
     logLine(fmt::format("down{} by {}: {} fleet(s) retired", *env ? " " + **env : "", r.actor, count));
     return ApiResponse{200, {{"fleets", count}, {"pid", getpid()}}};
@@ -336,10 +344,6 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
   auto lastRenew = clock.monotonic();
   auto lastError = std::string();
   while (!stop) {
-    if (downRequested) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let the response reach the client
-      break;
-    }
     if (clock.monotonic() - lastRenew > opt.leaseTtl / 3) {
       auto r = st.renewLease("controller", owner, lease->epoch, opt.leaseTtl.count(), toUnixMillis(clock.now()));
       if (!r) {
@@ -349,7 +353,11 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
       }
       lastRenew = clock.monotonic();
     }
-    if (auto t = engine.tick(); !t) {
+    std::unique_lock tickLock(tickMu);
+    if (downRequested) break;
+    auto t = engine.tick();
+    tickLock.unlock();
+    if (!t) {
       if (t.error().describe() != lastError) logLine("tick: " + t.error().describe());
       lastError = t.error().describe();
     } else {
@@ -357,6 +365,7 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     }
     std::this_thread::sleep_for(opt.tick);
   }
+  if (downRequested) std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let the answer reach the client
   api.stop();
   fleets.stop();
   std::error_code ec;
