@@ -195,45 +195,62 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   expect(runRamp({"release", "create", "crawler", "--version", "1.0.0"}, work, home) == 0,
          "release 1.0.0 built from the example and stored read-only");
   // 2.0.0: the same binary plus its own release notes, so its digest differs.
-  fs::path stage = home / "demo" / "stage-2.0.0";
-  fs::remove_all(stage, ec);
-  fs::copy(work / "dist", stage, fs::copy_options::recursive, ec);
-  {
-    std::ofstream notes(stage / "RELEASE_NOTES");
-    notes << "crawler 2.0.0\n";
-  }
-  expect(runRamp({"release", "create", "crawler", "--version", "2.0.0", "--from", stage.string()}, work, home) == 0,
+  auto stage = [&](const std::string& version, bool broken) {
+    fs::path dir = home / "demo" / ("stage-" + version);
+    fs::remove_all(dir, ec);
+    fs::copy(work / "dist", dir, fs::copy_options::recursive, ec);
+    std::ofstream(dir / "RELEASE_NOTES") << "crawler " << version << "\n";
+    if (broken) {
+      // A bad build: one request in ten fails.
+      fs::rename(dir / "bin" / "crawler", dir / "bin" / "crawler-bin", ec);
+      std::ofstream(dir / "bin" / "crawler") << "#!/bin/sh\nexec \"$(dirname \"$0\")/crawler-bin\" --error-rate 0.1 \"$@\"\n";
+      fs::permissions(dir / "bin" / "crawler", fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                                   fs::perms::others_read | fs::perms::others_exec, ec);
+    }
+    return dir;
+  };
+  expect(runRamp({"release", "create", "crawler", "--version", "2.0.0", "--from", stage("2.0.0", false).string()},
+                 work, home) == 0,
          "release 2.0.0 stored");
+  expect(runRamp({"release", "create", "crawler", "--version", "3.0.0", "--from", stage("3.0.0", true).string()},
+                 work, home) == 0,
+         "release 3.0.0 stored (a bad build: 10% of its answers are errors)");
   runRamp({"release", "list", "crawler"}, work, home);
   pause(a);
 
-  heading("3. First deployment of 1.0.0 to int (blue/green)");
-  expect(runRamp({"deploy", "crawler", "--env", "int", "--version", "1.0.0"}, work, home) == 0,
-         "crawler 1.0.0 is live in int");
+  heading("3. 1.0.0 goes to int, uat and prod (the same digest everywhere)");
+  for (std::string env : {"int", "uat", "prod"}) {
+    expect(runRamp({"deploy", "crawler", "--env", env, "--version", "1.0.0"}, work, home) == 0,
+           "crawler 1.0.0 is live in " + env);
+  }
   auto api = ApiClient::connect(cli.global);
   if (!api) return reportError(api.error().describe());
-  auto st = api->get("/api/v1/status?service=crawler&env=int");
-  std::string url = st && !st->empty() && (*st)[0]["entrypoint"].is_string() ? (*st)[0]["entrypoint"].get<std::string>() : "";
-  expect(!url.empty(), "entry point: " + url);
-  if (url.empty()) return reportError("no entry point; stopping the demo");
+  auto entrypoint = [&](const std::string& env) {
+    auto st = api->get("/api/v1/status?service=crawler&env=" + env);
+    return st && !st->empty() && (*st)[0]["entrypoint"].is_string() ? (*st)[0]["entrypoint"].get<std::string>()
+                                                                      : std::string();
+  };
+  std::string uat = entrypoint("uat"), prod = entrypoint("prod");
+  expect(!uat.empty() && !prod.empty(), "entry points: uat " + uat + ", prod " + prod);
+  if (uat.empty() || prod.empty()) return reportError("no entry point; stopping the demo");
   pause(a);
 
-  heading("4. Blue/green to 2.0.0 under load: zero failed requests");
-  Load load(url);
+  heading("4. Blue/green of 2.0.0 in uat under load: zero failed requests");
+  Load load(uat);
   load.start();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  int rc = runRamp({"deploy", "crawler", "--env", "int", "--version", "2.0.0"}, work, home);
-  expect(rc == 0, "crawler 2.0.0 is live in int");
+  int rc = runRamp({"deploy", "crawler", "--env", "uat", "--version", "2.0.0"}, work, home);
+  expect(rc == 0, "crawler 2.0.0 is live in uat");
   load.resetVersions();
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
   auto v = load.versions();
   expect(v.size() == 1 && v.begin()->first == "2.0.0",
          fmt::format("every request after the switch is answered by 2.0.0 ({} answers)", v.empty() ? 0 : v.begin()->second));
-  runRamp({"status", "crawler", "--env", "int"}, work, home);
+  runRamp({"status", "crawler", "--env", "uat"}, work, home);
   pause(a);
 
-  heading("5. Rollback while 1.0.0 is still warm: instant, verified");
-  rc = runRamp({"rollback", "crawler", "--env", "int"}, work, home);
+  heading("5. Rollback in uat while 1.0.0 is still warm: one verified switch");
+  rc = runRamp({"rollback", "crawler", "--env", "uat"}, work, home);
   expect(rc == 0, "rolled back to 1.0.0");
   load.resetVersions();
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
@@ -243,7 +260,28 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   expect(load.failed() == 0, fmt::format("{} requests sent during the switches, {} failed", load.sent(), load.failed()));
   pause(a);
 
-  heading("6. Clean up: ramp down leaves no process behind");
+  heading("6. A bad canary (3.0.0) in prod: the judge rolls it back by itself");
+  Load prodLoad(prod);
+  prodLoad.start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  rc = runRamp({"deploy", "crawler", "--env", "prod", "--version", "3.0.0"}, work, home);
+  expect(rc == 3, fmt::format("ramp deploy exited {} (3 = rolled back)", rc));
+  prodLoad.resetVersions();
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  v = prodLoad.versions();
+  prodLoad.stop();
+  expect(v.size() == 1 && v.begin()->first == "1.0.0", "prod is back on 1.0.0");
+  expect(prodLoad.failed() < prodLoad.sent() / 10,
+         fmt::format("{} of {} requests failed while the canary ran (bounded by its weight)", prodLoad.failed(),
+                     prodLoad.sent()));
+  auto last = api->get("/api/v1/deployments?service=crawler&env=prod&limit=1");
+  if (last && !last->empty()) {
+    std::cout << "  why: " << (*last)[0].value("reason", "") << std::endl;
+  }
+  runRamp({"status"}, work, home);
+  pause(a);
+
+  heading("7. Clean up: ramp down leaves no process behind");
   expect(runRamp({"down"}, work, home) == 0, "fleets, router and controller stopped");
 
   std::cout << "\n";
