@@ -22,6 +22,8 @@ HttpRequestParser::State HttpRequestParser::fail(int status, std::string reason)
 }
 
 HttpRequestParser::State HttpRequestParser::parse(std::string_view data) {
+  if (head_.headBytes > 0 && status_ == 0) return State::kDone;  // already accepted; head() stands
+  if (status_ != 0) return State::kError;
   // Look for the end of the head (CRLF CRLF), checking line endings as we go:
   // a LF must follow a CR and a CR must be followed by LF.
   const void* firstLf = std::memchr(data.data(), '\n', std::min(data.size(), limits_.maxRequestLine + 2));

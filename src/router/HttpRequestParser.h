@@ -41,7 +41,8 @@ class HttpRequestParser {
   // Parses the head at the start of `data` (everything received so far).
   // kDone: head() is valid and head().headBytes were consumed.
   // kError: status() and error() say why; the connection must be closed
-  // after answering.
+  // after answering. Once kDone or kError, parse() answers the same until
+  // reset() (more body bytes arriving do not disturb the head).
   State parse(std::string_view data);
 
   const RequestHead& head() const { return head_; }

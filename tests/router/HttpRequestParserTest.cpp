@@ -49,6 +49,9 @@ TEST(HttpRequestParser, IncrementalByteByByte) {
   EXPECT_EQ(p.head().framing, BodyFraming::kLength);
   EXPECT_EQ(p.head().contentLength, 5u);
   EXPECT_FALSE(p.head().idempotent);
+  // Body bytes arriving later do not change the verdict (admin API reads bodies after the head).
+  ASSERT_EQ(p.parse(r + "\r\n\r\nGET"), HttpRequestParser::State::kDone);
+  EXPECT_EQ(p.head().headBytes, headLen);
 }
 
 TEST(HttpRequestParser, FramingAndConnectionSemantics) {
