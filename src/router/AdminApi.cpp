@@ -19,7 +19,10 @@ namespace {
 
 constexpr size_t kMaxAdminBody = 1 << 20;
 
-AdminResponse jsonResponse(int status, const json& j) { return {status, "application/json", j.dump() + "\n"}; }
+// Invalid UTF-8 (from a request path, say) is replaced, never thrown.
+AdminResponse jsonResponse(int status, const json& j) {
+  return {status, "application/json", j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n"};
+}
 
 AdminResponse errorResponse(const Error& e) {
   int status = 500;
@@ -61,9 +64,11 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
 
  private:
   void read() {
+    // The head's views point into in_, which reading may move: parse afresh.
+    parser_.reset();
     auto st = parser_.parse(in_.view());
     if (st == HttpRequestParser::State::kError) {
-      respond({400, "application/json", json{{"error", {{"code", "invalid"}, {"message", parser_.error()}, {"where", "request"}}}}.dump() + "\n"}, true);
+      respond(jsonResponse(400, {{"error", {{"code", "invalid"}, {"message", parser_.error()}, {"where", "request"}}}}), true);
       return;
     }
     if (st == HttpRequestParser::State::kDone) {

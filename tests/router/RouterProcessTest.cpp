@@ -310,3 +310,25 @@ TEST_F(RouterFixture, StatsAndMetrics) {
   HttpConn gone(port);
   EXPECT_FALSE(gone.connect());
 }
+
+TEST_F(RouterFixture, AdminBodyArrivingAfterTheHeadAndOddPaths) {
+  // Head and body in separate packets (what Python's http.client does).
+  auto addr = endpoint_.adminAddress;
+  int port = std::atoi(addr.substr(addr.rfind(':') + 1).c_str());
+  HttpConn c(port);
+  ASSERT_TRUE(c.connect());
+  std::string head = "PUT /admin/v1/entrypoints/svc.slow.local HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer " +
+                     endpoint_.token + "\r\nContent-Length: 11\r\n\r\n";
+  ASSERT_EQ(::send(c.fd(), head.data(), head.size(), 0), static_cast<ssize_t>(head.size()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(::send(c.fd(), "{\"port\": 0}", 11, 0), 11);
+  auto r = c.readResponse();
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("svc.slow.local"), std::string::npos);
+  // A path with invalid UTF-8 gets a clean error, and the router lives on.
+  auto bad = c.exchange("GET /admin/v1/\xff\xfe HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer " + endpoint_.token + "\r\n\r\n");
+  EXPECT_EQ(bad.status, 400);
+  auto odd = c.exchange("GET /admin/v1/entrypoints/a.b.c/\xff HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer " + endpoint_.token + "\r\n\r\n");
+  EXPECT_EQ(odd.status, 400);
+  EXPECT_TRUE(admin_->call("GET", "/admin/v1/ping").has_value());
+}
