@@ -1,15 +1,47 @@
 #include "config/YamlReader.h"
 
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <exception>
+#include <sstream>
 #include <string>
 #include <unordered_map>
 
 namespace ramp::config {
 
 namespace {
+
+// A first pass over the parser's events that stops at the start of a second
+// document. yaml-cpp 0.7 loops forever on some inputs (a stray ',' at block
+// level) emitting empty documents without consuming input, so LoadAll must
+// never be used; this pass finds multiple documents (or that loop) and the
+// tree is then built from the first document only (YAML::Load).
+struct SecondDocument {
+  YAML::Mark mark;
+  bool stuck = false;  // started where the previous one started: no progress
+};
+
+class DocumentCounter final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& m) override {
+    if (docs_++ > 0) throw SecondDocument{m, m.pos == first_.pos};
+    first_ = m;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+ private:
+  int docs_ = 0;
+  YAML::Mark first_;
+};
 
 struct Conversion {
   uint32_t file;
@@ -92,44 +124,44 @@ struct Conversion {
 }  // namespace
 
 std::optional<ConfigNode> YamlReader::read(std::string_view text, uint32_t file, Diagnostics& diags) {
-  std::vector<YAML::Node> docs;
+  auto at = [file](const YAML::Mark& m) {
+    if (m.is_null() || m.line < 0 || m.column < 0) return Position{file, 1, 1};
+    return Position{file, m.line + 1, m.column + 1};
+  };
+  YAML::Node doc;
   try {
-    docs = YAML::LoadAll(std::string(text));
-  } catch (const YAML::DeepRecursion& e) {
-    Position p{file, 1, 1};
-    if (!e.mark.is_null() && e.mark.line >= 0 && e.mark.column >= 0) {
-      p = Position{file, e.mark.line + 1, e.mark.column + 1};
+    {
+      std::istringstream in{std::string(text)};
+      YAML::Parser parser(in);
+      DocumentCounter counter;
+      try {
+        // Bounded: the counter throws at the second document start.
+        for (int i = 0; i < 2 && parser.HandleNextDocument(counter); ++i) {
+        }
+      } catch (const SecondDocument& second) {
+        diags.error(at(second.mark),
+                    second.stuck ? "YAML syntax: unexpected character here (a stray ',' outside [ ] or { }?)"
+                                 : "more than one YAML document in this file; put the whole configuration in one document");
+        return std::nullopt;
+      }
     }
-    diags.error(p, "YAML nesting too deep (more than " + std::to_string(e.depth()) + " levels); refusing it");
+    doc = YAML::Load(std::string(text));
+  } catch (const YAML::DeepRecursion& e) {
+    diags.error(at(e.mark), "YAML nesting too deep (more than " + std::to_string(e.depth()) + " levels); refusing it");
     return std::nullopt;
   } catch (const YAML::Exception& e) {
-    Position p{file, 1, 1};
-    if (!e.mark.is_null() && e.mark.line >= 0 && e.mark.column >= 0) {
-      p = Position{file, e.mark.line + 1, e.mark.column + 1};
-    }
-    std::string msg = e.msg.empty() ? std::string("invalid YAML") : e.msg;
-    diags.error(p, "YAML syntax: " + msg);
+    diags.error(at(e.mark), "YAML syntax: " + (e.msg.empty() ? std::string("invalid YAML") : e.msg));
     return std::nullopt;
   } catch (const std::exception& e) {
     diags.error(Position{file, 1, 1}, std::string("cannot parse YAML: ") + e.what());
     return std::nullopt;
   }
-  if (docs.empty()) {
-    ConfigNode empty;
-    empty.pos = Position{file, 1, 1};
-    return empty;
-  }
-  if (docs.size() > 1) {
-    Position p{file, 1, 1};
-    auto m = docs[1].Mark();
-    if (!m.is_null() && m.line >= 0) p = Position{file, m.line + 1, m.column + 1};
-    diags.error(p, "more than one YAML document in this file; put the whole configuration in one document");
-    return std::nullopt;
-  }
   try {
     Conversion c{file, diags};
     ConfigNode root;
-    if (!c.convert(docs[0], root, 0, Position{file, 1, 1})) return std::nullopt;
+    root.pos = Position{file, 1, 1};
+    if (!doc.IsDefined() || doc.IsNull()) return root;
+    if (!c.convert(doc, root, 0, Position{file, 1, 1})) return std::nullopt;
     return root;
   } catch (const std::exception& e) {
     diags.error(Position{file, 1, 1}, std::string("cannot read YAML: ") + e.what());
