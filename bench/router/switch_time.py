@@ -29,6 +29,7 @@ def split(epoch, fleet):
 call('PUT', '/admin/v1/entrypoints/bench.switch.local/split', split(1, 'blue'))
 
 log, lock, stop, errors = [], threading.Lock(), threading.Event(), [0]
+statuses = {}
 def client():
     c = http.client.HTTPConnection('127.0.0.1', port, timeout=5)
     deadline = time.monotonic() + 60
@@ -37,6 +38,7 @@ def client():
         try:
             c.request('GET', '/'); r = c.getresponse(); r.read()
             b = r.getheader('X-Backend')
+            statuses[r.status] = statuses.get(r.status, 0) + 1
             if r.status != 200: errors[0] += 1
         except Exception:
             errors[0] += 1; c = http.client.HTTPConnection('127.0.0.1', port, timeout=5); continue
@@ -56,4 +58,4 @@ for i in range(n):
 stop.set()
 for t in threads: t.join()
 print(json.dumps({'switches': n, 'median_ms': round(statistics.median(times), 2), 'max_ms': round(max(times), 2),
-                  'errors': errors[0], 'requests': len(log)}))
+                  'errors': errors[0], 'requests': len(log), 'statuses': statuses}))
