@@ -1,0 +1,30 @@
+#include "server/AuditRoutes.h"
+
+#include <memory>
+
+#include "core/Clock.h"
+#include "store/AuditQuery.h"
+#include "store/AuditSeal.h"
+
+namespace ramp::server {
+
+void addAuditRoutes(ApiServer& api, store::Store& store, const std::filesystem::path& home) {
+  api.route("GET", "/api/v1/audit", [&store](const ApiRequest& r) -> Result<ApiResponse> {
+    auto filter = store::AuditQuery::parse(r.query, SystemClock::instance());
+    if (!filter) return std::unexpected(filter.error());
+    auto events = store.listEvents(*filter);
+    if (!events) return std::unexpected(events.error());
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& e : *events) out.push_back(store::AuditQuery::eventToJson(e));
+    return ApiResponse{200, out};
+  });
+
+  auto seal = std::make_shared<store::AuditSeal>(home, SystemClock::instance());
+  api.route("GET", "/api/v1/audit/verify", [&store, seal](const ApiRequest&) -> Result<ApiResponse> {
+    auto v = seal->verify(store);
+    if (!v) return std::unexpected(v.error());
+    return ApiResponse{200, v->toJson()};
+  });
+}
+
+}  // namespace ramp::server
