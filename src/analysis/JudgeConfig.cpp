@@ -98,10 +98,11 @@ Result<JudgeConfig> JudgeConfig::fromJson(const json& j, const std::string& wher
   if (j.contains("latency")) {
     const auto& l = j["latency"];
     std::string w = where + ".latency";
-    if (auto s = onlyKeys(l, w, {"confidence", "tolerance", "min_samples", "look_growth", "outlier_factor"}); !s)
+    if (auto s = onlyKeys(l, w, {"confidence", "tolerance", "min_shift_ms", "min_samples", "look_growth", "outlier_factor"}); !s)
       return std::unexpected(s.error());
     for (auto s : {readNumber(l, "confidence", w, c.latency.confidence),
                    readNumber(l, "tolerance", w, c.latency.tolerance),
+                   readNumber(l, "min_shift_ms", w, c.latency.minShiftMs),
                    readCount(l, "min_samples", w, c.latency.minSamples),
                    readNumber(l, "look_growth", w, c.latency.lookGrowth),
                    readNumber(l, "outlier_factor", w, c.latency.outlierFactor)})
@@ -179,6 +180,8 @@ Status JudgeConfig::validate(const std::string& where) const {
     return invalid(fmt::format("confidence {} must be in (0.5, 1)", latency.confidence), wl + ".confidence");
   if (!(latency.tolerance >= 0 && latency.tolerance <= 10))
     return invalid(fmt::format("tolerance {} must be in [0, 10]", latency.tolerance), wl + ".tolerance");
+  if (!(latency.minShiftMs >= 0 && latency.minShiftMs <= 60000))
+    return invalid(fmt::format("min_shift_ms {} must be in [0, 60000]", latency.minShiftMs), wl + ".min_shift_ms");
   if (latency.minSamples < 2) return invalid("min_samples must be at least 2", wl + ".min_samples");
   if (!(latency.lookGrowth > 1 && latency.lookGrowth <= 10))
     return invalid(fmt::format("look_growth {} must be in (1, 10]", latency.lookGrowth), wl + ".look_growth");
@@ -211,6 +214,7 @@ nlohmann::json JudgeConfig::toJson() const {
                      {"alternatives", errorRate.grid()}, {"min_error_rate", errorRate.minErrorRate},
                      {"min_requests", errorRate.minRequests}};
   j["latency"] = {{"confidence", latency.confidence}, {"tolerance", latency.tolerance},
+                  {"min_shift_ms", latency.minShiftMs},
                   {"min_samples", latency.minSamples}, {"look_growth", latency.lookGrowth},
                   {"outlier_factor", latency.outlierFactor}};
   j["pass_score"] = passScore;

@@ -52,6 +52,10 @@ struct ErrorRatePolicy {
 struct LatencyPolicy {
   double confidence = 0.99;        // overall, spent over the looks (alpha_k = (1-c)/(k(k+1)))
   double tolerance = 0.10;         // relative: canary up to 10% slower is still a pass
+  // Absolute floor of the tolerance: a shift smaller than this many
+  // milliseconds is never a regression, however significant (a fresh
+  // process 0.03 ms slower at sub-millisecond latency is not worth a rollback).
+  double minShiftMs = 1.0;
   uint64_t minSamples = 50;        // per side, else no data
   double lookGrowth = 1.25;        // a new look once the canary sample grew by this factor
   double outlierFactor = 0;        // Tukey fences on raw samples; 0 = keep everything

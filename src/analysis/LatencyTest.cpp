@@ -79,7 +79,10 @@ Result<LatencyTest::Outcome> LatencyTest::look(LatencyState st, const LatencyDat
   res.critical = spec.critical;
   res.direction = spec.direction;
   const double m = c->count(), n = b->count();
-  const double tol = std::log1p(policy.tolerance);
+  // The tolerance in log space: relative, but never below the absolute floor.
+  const double baseMedian = b->medianMs();
+  const double tol = std::max(std::log1p(policy.tolerance),
+                              baseMedian > 0 && std::isfinite(baseMedian) ? std::log1p(policy.minShiftMs / baseMedian) : 0.0);
   res.stats = {{"test", "Mann-Whitney U, two-sided, tie and continuity corrected"},
                {"form", c->isHistogram() ? "histogram" : "samples"},
                {"canary", {{"n", m}, {"median_ms", finiteOrNull(c->medianMs())}, {"mean_ms", finiteOrNull(c->meanMs())},
@@ -89,6 +92,8 @@ Result<LatencyTest::Outcome> LatencyTest::look(LatencyState st, const LatencyDat
                              {"p99_ms", finiteOrNull(b->quantileMs(0.99))}, {"nan_removed", b->nanRemoved()},
                              {"outliers_removed", b->outliersRemoved()}}},
                {"tolerance", policy.tolerance},
+               {"min_shift_ms", policy.minShiftMs},
+               {"effective_tolerance", std::expm1(tol)},
                {"min_samples", policy.minSamples}};
   std::string medians = fmt::format("latency median {} vs baseline {}", ms(c->medianMs()), ms(b->medianMs()));
   if (m < static_cast<double>(policy.minSamples) || n < static_cast<double>(policy.minSamples)) {
@@ -151,7 +156,7 @@ Result<LatencyTest::Outcome> LatencyTest::look(LatencyState st, const LatencyDat
 
   std::string stat = fmt::format("shift {} ({:.4g}% CI {}..{}), tolerance x{:.3f}; Mann-Whitney z {:.2f}, p {:.2g} (n {:.0f} vs {:.0f})",
                                  ratio(mw.shiftLog), 100 * confidence, ratio(mw.ciLowLog), ratio(mw.ciHighLog),
-                                 1 + policy.tolerance, mw.z, mw.p, m, n);
+                                 std::exp(tol), mw.z, mw.p, m, n);
   switch (cls) {
     case Classification::kHigh: res.reason = fmt::format("{}: {} — canary slower", medians, stat); break;
     case Classification::kLow: res.reason = fmt::format("{}: {} — canary faster", medians, stat); break;

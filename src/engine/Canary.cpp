@@ -51,12 +51,16 @@ std::vector<double> boundsFromJson(const json& j) {
 // Counters since `start`, as the judge's Measurements.
 Result<analysis::Measurements> since(const json& start, const json& now) {
   try {
-    uint64_t req = now.at("requests").get<uint64_t>() - start.at("requests").get<uint64_t>();
-    uint64_t err = now.at("errors").get<uint64_t>() - start.at("errors").get<uint64_t>();
+    // Counters restart at 0 when the router restarts: then count from 0.
+    uint64_t req0 = start.at("requests").get<uint64_t>(), req1 = now.at("requests").get<uint64_t>();
+    bool reset = req1 < req0;
+    uint64_t req = reset ? req1 : req1 - req0;
+    uint64_t err1 = now.at("errors").get<uint64_t>(), err0 = start.at("errors").get<uint64_t>();
+    uint64_t err = reset || err1 < err0 ? err1 : err1 - err0;
     auto bounds = boundsFromJson(now.at("bounds"));
     auto counts = now.at("counts").get<std::vector<uint64_t>>();
     auto counts0 = start.at("counts").get<std::vector<uint64_t>>();
-    if (counts0.size() == counts.size()) {
+    if (!reset && counts0.size() == counts.size()) {
       for (size_t i = 0; i < counts.size(); ++i) counts[i] -= std::min(counts[i], counts0[i]);
     }
     return analysis::Measurements::ofFleet(req, err, std::move(bounds), std::move(counts));
@@ -119,6 +123,10 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
       auto tp = loadPlan(key);
       if (!tp) return std::unexpected(tp.error());
       tp->split(d.oldFleet, d.newFleet, s.weight);
+      if (!plan.pinHeader.empty() || !plan.pinCookie.empty()) {
+        // Chosen users (a header or cookie) see the canary whatever its weight.
+        tp->pin = providers::Pinning{plan.pinHeader, plan.pinCookie, d.newFleet};
+      }
       if (auto st = savePlan(key, *tp, options_.owner, d.id); !st) return std::unexpected(st.error());
       if (auto st = reconcileTraffic(key); !st) return std::unexpected(st.error());
       if (auto st = enterPhase(d, "canary_verify", {{"weight", s.weight}}); !st) return std::unexpected(st.error());

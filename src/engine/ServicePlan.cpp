@@ -22,6 +22,12 @@ Result<std::chrono::milliseconds> duration(const json& j, const char* field,
   return invalid("expected a duration", field);
 }
 
+// A string field that may be absent or null (rendered configs carry nulls).
+std::string str(const json& j, const char* field, const std::string& fallback = {}) {
+  if (!j.is_object() || !j.contains(field) || !j[field].is_string()) return fallback;
+  return j[field].get<std::string>();
+}
+
 }  // namespace
 
 Result<ServicePlan> planFromRendered(const json& r, const std::string& env, const std::string& region) {
@@ -36,10 +42,10 @@ Result<ServicePlan> planFromRendered(const json& r, const std::string& env, cons
     if (r.contains("service") && r["service"].is_string()) p.service = r["service"].get<std::string>();
     p.instances = svc->value("instances", 1);
     if (p.instances < 1) return invalid("instances must be at least 1", "rendered.instances");
-    p.instanceType = svc->value("instance_type", std::string());
+    p.instanceType = str(*svc, "instance_type");
     if (svc->contains("run") && (*svc)["run"].is_object()) {
       const auto& run = (*svc)["run"];
-      p.run.command = run.value("command", std::string());
+      p.run.command = str(run, "command");
       if (run.contains("args") && run["args"].is_array()) {
         for (auto& a : run["args"]) p.run.args.push_back(a.is_string() ? a.get<std::string>() : a.dump());
       }
@@ -50,7 +56,7 @@ Result<ServicePlan> planFromRendered(const json& r, const std::string& env, cons
     if (p.run.command.empty()) return invalid("run.command is required", "rendered.run.command");
     if (svc->contains("health") && (*svc)["health"].is_object()) {
       const auto& h = (*svc)["health"];
-      p.health.path = h.value("path", std::string("/healthz"));
+      p.health.path = str(h, "path", "/healthz");
       auto iv = duration(h, "interval", p.health.interval);
       if (!iv) return std::unexpected(iv.error());
       p.health.interval = *iv;
@@ -62,7 +68,7 @@ Result<ServicePlan> planFromRendered(const json& r, const std::string& env, cons
     }
     if (svc->contains("strategy") && (*svc)["strategy"].is_object()) {
       const auto& s = (*svc)["strategy"];
-      p.strategy = s.value("type", std::string("bluegreen"));
+      p.strategy = str(s, "type", "bluegreen");
       auto bake = duration(s, "bake", p.bake);
       if (!bake) return std::unexpected(bake.error());
       p.bake = *bake;
@@ -73,6 +79,10 @@ Result<ServicePlan> planFromRendered(const json& r, const std::string& env, cons
       if (!dr) return std::unexpected(dr.error());
       p.drainTimeout = *dr;
       if (s.contains("smoke_test") && s["smoke_test"].is_string()) p.smokeTest = s["smoke_test"];
+      if (s.contains("pin") && s["pin"].is_object()) {
+        p.pinHeader = str(s["pin"], "header");
+        p.pinCookie = str(s["pin"], "cookie");
+      }
       if (s.contains("steps") && s["steps"].is_array()) {
         for (const auto& st : s["steps"]) {
           StepPlan step;

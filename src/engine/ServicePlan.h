@@ -44,6 +44,8 @@ struct ServicePlan {
   std::chrono::milliseconds drainTimeout{10000};
   std::string smokeTest;                       // shell command, empty = none
   std::vector<StepPlan> steps;                 // canary steps
+  std::string pinHeader;                       // users sending this header go to the canary
+  std::string pinCookie;                       // likewise for this cookie
   std::optional<int> entrypointPort;           // fixed entry-point port, if configured
   nlohmann::json analysis = nlohmann::json::object();
 };

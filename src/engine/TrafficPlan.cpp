@@ -5,6 +5,7 @@ namespace ramp::engine {
 void TrafficPlan::sendAllTo(const std::string& fleet) {
   for (auto& [id, w] : weights) w = 0;
   weights[fleet] = 100;
+  pin.reset();  // everyone is on one fleet now
 }
 
 void TrafficPlan::split(const std::string& stable, const std::string& canary, int canaryWeight) {
@@ -13,7 +14,10 @@ void TrafficPlan::split(const std::string& stable, const std::string& canary, in
   weights[stable] = 100 - canaryWeight;
 }
 
-void TrafficPlan::remove(const std::string& fleet) { weights.erase(fleet); }
+void TrafficPlan::remove(const std::string& fleet) {
+  weights.erase(fleet);
+  if (pin && pin->fleetId == fleet) pin.reset();
+}
 
 nlohmann::json TrafficPlan::toJson() const {
   nlohmann::json j{{"weights", weights}};

@@ -1,0 +1,65 @@
+// `ramp pause | resume | promote-now | abort SERVICE --env ENV` — manual
+// controls on the deployment in progress, recorded with who used them.
+// resume and promote-now follow the deployment afterwards (like deploy);
+// abort follows it until the canary is gone.
+#include <iostream>
+
+#include "cli/ApiClient.h"
+#include "cli/CommandRegistry.h"
+#include "cli/Follow.h"
+
+namespace ramp::cli {
+
+namespace {
+
+struct ControlArgs {
+  std::string service;
+  std::string env;
+  bool detach = false;
+  bool json = false;
+};
+
+int runControl(Cli& cli, const std::string& action, const ControlArgs& a) {
+  auto api = ApiClient::connect(cli.global);
+  if (!api) return reportError(api.error().describe());
+  auto r = api->post("/api/v1/control", {{"service", a.service}, {"env", a.env}, {"action", action}});
+  if (!r) return reportError(r.error().describe());
+  std::string id = r->value("id", "");
+  if (action == "pause" || a.detach) {
+    if (a.json) {
+      std::cout << r->dump(2) << std::endl;
+    } else {
+      std::cout << id << " " << r->value("state", "") << ": " << r->value("reason", "") << std::endl;
+    }
+    return kExitOk;
+  }
+  int rc = followDeployment(*api, id, FollowOptions{a.json, false, false});
+  if (action == "abort") {
+    auto d = api->get("/api/v1/deployments/" + id);
+    return d && d->value("state", "") == "aborted" ? kExitOk : kExitFailure;
+  }
+  return rc;
+}
+
+void addOne(Cli& cli, const std::string& action, const std::string& help) {
+  auto args = std::make_shared<ControlArgs>();
+  auto* cmd = cli.app.add_subcommand(action, help);
+  cmd->add_option("service", args->service, "Service name")->required();
+  cmd->add_option("--env,-e", args->env, "Environment")->required();
+  cmd->add_flag("--detach", args->detach, "Return at once");
+  cmd->add_flag("--json", args->json, "Machine-readable output");
+  cmd->callback([&cli, action, args] { cli.exitCode = runControl(cli, action, *args); });
+}
+
+void addControls(Cli& cli) {
+  addOne(cli, "pause", "Hold a deployment at its current step and weight");
+  addOne(cli, "resume", "Continue a paused deployment (also ends a pause-until-resumed step)");
+  addOne(cli, "promote-now", "Skip the remaining canary steps and move all traffic to the canary");
+  addOne(cli, "abort", "Undo the deployment in progress: traffic back to stable, the new fleet retired");
+}
+
+}  // namespace
+
+RAMP_COMMAND(32, addControls)
+
+}  // namespace ramp::cli

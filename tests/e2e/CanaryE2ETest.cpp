@@ -1,0 +1,277 @@
+// Canary end to end with the example crawler: the real binary, controller,
+// router and instances, with traffic. A bad canary (10% errors, or +50%
+// latency on a 20 ms service time) is rolled back by the judge by itself
+// while the stable fleet serves without errors, and the failed requests stay
+// bounded by what the canary's weight lets through; no traffic at all is
+// inconclusive and waits for a person (never a silent promotion); pinned
+// users reach the canary.
+#include <curl/curl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+int ramp(const std::vector<std::string>& args, const fs::path& cwd, std::string* out = nullptr) {
+  int fds[2];
+  if (out && pipe(fds) != 0) return 127;
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (chdir(cwd.c_str()) != 0) _exit(127);
+    if (out) {
+      dup2(fds[1], 1);
+      close(fds[0]);
+      close(fds[1]);
+    }
+    std::vector<char*> argv{const_cast<char*>("ramp")};
+    for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    std::string bin = env("RAMP_BIN");
+    execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+  if (out) {
+    close(fds[1]);
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(fds[0], buf, sizeof buf)) > 0) out->append(buf, static_cast<size_t>(n));
+    close(fds[0]);
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+// Closed-loop GET traffic from `threads` clients; counts answers per version
+// and failures per version.
+class Traffic {
+ public:
+  Traffic(std::string url, int threads, std::vector<std::string> headers = {})
+      : url_(std::move(url)), threads_(threads), headers_(std::move(headers)) {}
+  void start() {
+    for (int i = 0; i < threads_; ++i) pool_.emplace_back([this] { run(); });
+  }
+  void stop() {
+    stop_ = true;
+    for (auto& t : pool_) t.join();
+    pool_.clear();
+  }
+  std::map<std::string, uint64_t> answers() {
+    std::lock_guard l(mu_);
+    return answers_;
+  }
+  std::map<std::string, uint64_t> failures() {
+    std::lock_guard l(mu_);
+    return failures_;
+  }
+
+ private:
+  static size_t sink(char*, size_t s, size_t n, void*) { return s * n; }
+  static size_t header(char* p, size_t s, size_t n, void* u) {
+    std::string line(p, s * n);
+    if (line.size() > 15 && strncasecmp(line.c_str(), "X-Ramp-Version:", 15) == 0) {
+      std::string v = line.substr(15);
+      while (!v.empty() && v.front() == ' ') v.erase(0, 1);
+      while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' ')) v.pop_back();
+      *static_cast<std::string*>(u) = v;
+    }
+    return s * n;
+  }
+  void run() {
+    CURL* c = curl_easy_init();
+    curl_slist* hs = nullptr;
+    for (auto& h : headers_) hs = curl_slist_append(hs, h.c_str());
+    auto deadline = Clock::now() + std::chrono::minutes(2);
+    while (!stop_ && Clock::now() < deadline) {
+      std::string version;
+      std::string target = url_ + "/";
+      curl_easy_setopt(c, CURLOPT_URL, target.c_str());
+      curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
+      curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header);
+      curl_easy_setopt(c, CURLOPT_HEADERDATA, &version);
+      curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
+      curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+      curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+      CURLcode rc = curl_easy_perform(c);
+      long status = 0;
+      curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+      std::lock_guard l(mu_);
+      if (rc != CURLE_OK || status >= 500) {
+        ++failures_[version.empty() ? "?" : version];
+      }
+      if (!version.empty()) ++answers_[version];
+    }
+    curl_slist_free_all(hs);
+    curl_easy_cleanup(c);
+  }
+  std::string url_;
+  int threads_;
+  std::vector<std::string> headers_;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::map<std::string, uint64_t> answers_, failures_;
+  std::vector<std::thread> pool_;
+};
+
+class CanaryE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    // One world per test binary (tests/isolated gives it one RAMP_HOME):
+    // each test brings it down at the end and uses versions of its own.
+    home = env("RAMP_HOME");
+    ASSERT_FALSE(home.empty());
+    suffix = "-t" + std::to_string(++counter);
+    work = home / ("work" + suffix);
+    fs::create_directories(work);
+    fs::copy_file(env("RAMP_E2E_DIR") + "/canary.yaml", work / "ramp.yaml", fs::copy_options::overwrite_existing);
+  }
+  void TearDown() override { ramp({"down"}, work); }
+
+  // This test's spelling of a version.
+  std::string v(const std::string& base) const { return base + suffix; }
+
+  // A release: the crawler binary behind a wrapper passing `flags`.
+  void release(const std::string& base, const std::string& flags) {
+    std::string version = v(base);
+    fs::path dir = home / ("src-" + version);
+    fs::create_directories(dir / "bin");
+    fs::copy_file(env("RAMP_CRAWLER_BIN"), dir / "bin" / "crawler-bin");
+    std::ofstream(dir / "bin" / "crawler") << "#!/bin/sh\nexec \"$(dirname \"$0\")/crawler-bin\" --quiet " << flags
+                                           << " \"$@\"\n";
+    fs::permissions(dir / "bin" / "crawler", fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
+    ASSERT_EQ(ramp({"release", "create", "crawler", "--version", version, "--from", dir.string()}, work), 0);
+  }
+  std::string entrypoint() {
+    std::string out;
+    EXPECT_EQ(ramp({"status", "crawler", "--env", "prod", "--json"}, work, &out), 0) << out;
+    return nlohmann::json::parse(out)["entrypoint"].get<std::string>();
+  }
+  nlohmann::json lastDeployment() {
+    std::string out;
+    EXPECT_EQ(ramp({"status", "crawler", "--env", "prod", "--json"}, work, &out), 0);
+    return nlohmann::json::parse(out)["deployment"];
+  }
+
+  fs::path home, work;
+  std::string suffix;
+  static inline int counter = 0;
+};
+
+TEST_F(CanaryE2E, AGoodCanaryWalksEveryStepTo100Percent) {
+  release("1.0.0", "");
+  release("2.0.0", "");
+  ASSERT_EQ(ramp({"deploy", "crawler", "--env", "prod", "--version", v("1.0.0")}, work), 0);
+  Traffic t(entrypoint(), 6);
+  t.start();
+  int rc = ramp({"deploy", "crawler", "--env", "prod", "--version", v("2.0.0")}, work);
+  t.stop();
+  auto d = lastDeployment();
+  EXPECT_EQ(rc, 0) << d.dump(2);
+  EXPECT_EQ(d["state"], "succeeded");
+  ASSERT_TRUE(d["verdict"].is_object()) << d.dump(2);
+  EXPECT_EQ(d["verdict"]["verdict"], "pass");
+  EXPECT_TRUE(t.failures().empty());
+}
+
+TEST_F(CanaryE2E, TenPercentErrorsAreRolledBackWithBoundedFailures) {
+  release("1.0.0", "");
+  release("3.0.0", "--error-rate 0.1");
+  ASSERT_EQ(ramp({"deploy", "crawler", "--env", "prod", "--version", v("1.0.0")}, work), 0);
+  Traffic t(entrypoint(), 4);
+  t.start();
+  int rc = ramp({"deploy", "crawler", "--env", "prod", "--version", v("3.0.0")}, work);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  t.stop();
+  EXPECT_EQ(rc, 3) << "3 = rolled back";
+  auto d = lastDeployment();
+  EXPECT_EQ(d["state"], "rolled_back");
+  std::string reason = d["reason"];
+  EXPECT_NE(reason.find("error rate"), std::string::npos) << reason;
+  auto answers = t.answers();
+  auto failures = t.failures();
+  uint64_t canaryRequests = answers[v("3.0.0")];
+  uint64_t failed = failures[v("3.0.0")];
+  std::cout << fmt::format("canary answered {} requests, {} failed; stable answered {}, failed {}\n", canaryRequests,
+                           failed, answers[v("1.0.0")], failures[v("1.0.0")]);
+  EXPECT_EQ(failures[v("1.0.0")], 0u) << "the stable fleet serves without errors";
+  EXPECT_EQ(failures["?"], 0u) << "no request failed outside the canary";
+  EXPECT_LE(static_cast<double>(failed), 1.5 * canaryRequests * 0.10 + 20);
+  EXPECT_GT(canaryRequests, 0u);
+}
+
+TEST_F(CanaryE2E, FiftyPercentMoreLatencyIsCaughtByTheLatencyMetric) {
+  release("1.0.0", "--latency-ms 20");
+  release("4.0.0", "--latency-ms 20 --latency-factor 1.5");
+  ASSERT_EQ(ramp({"deploy", "crawler", "--env", "prod", "--version", v("1.0.0")}, work), 0);
+  Traffic t(entrypoint(), 12);
+  t.start();
+  int rc = ramp({"deploy", "crawler", "--env", "prod", "--version", v("4.0.0")}, work);
+  t.stop();
+  auto d = lastDeployment();
+  EXPECT_EQ(rc, 3) << d.dump(2);
+  std::string reason = d["reason"];
+  EXPECT_NE(reason.find("latency"), std::string::npos) << reason;
+  EXPECT_TRUE(t.failures().empty());
+}
+
+TEST_F(CanaryE2E, NoTrafficIsInconclusiveAndWaitsForAPerson) {
+  release("1.0.0", "");
+  release("2.0.0", "");
+  ASSERT_EQ(ramp({"deploy", "crawler", "--env", "prod", "--version", v("1.0.0")}, work), 0);
+  int rc = ramp({"deploy", "crawler", "--env", "prod", "--version", v("2.0.0")}, work);
+  EXPECT_EQ(rc, 4) << "4 = waiting on a person";
+  auto d = lastDeployment();
+  EXPECT_EQ(d["state"], "paused");
+  EXPECT_NE(d["reason"].get<std::string>().find("inconclusive"), std::string::npos) << d.dump(2);
+  // Never promoted silently: the stable fleet still takes 80%.
+  std::string out;
+  ramp({"status", "crawler", "--env", "prod", "--json"}, work, &out);
+  for (auto& f : nlohmann::json::parse(out)["fleets"]) {
+    if (f["version"] == v("2.0.0")) EXPECT_EQ(f["weight"], 20);
+  }
+  EXPECT_EQ(ramp({"abort", "crawler", "--env", "prod"}, work), 0);
+  EXPECT_EQ(lastDeployment()["state"], "aborted");
+}
+
+TEST_F(CanaryE2E, PinnedUsersReachTheCanaryWhateverItsWeight) {
+  release("1.0.0", "");
+  release("2.0.0", "");
+  ASSERT_EQ(ramp({"deploy", "crawler", "--env", "prod", "--version", v("1.0.0")}, work), 0);
+  std::string id;
+  ASSERT_EQ(ramp({"deploy", "crawler", "--env", "prod", "--version", v("2.0.0"), "--detach"}, work, &id), 0);
+  // Wait for the first weight step.
+  for (int i = 0; i < 100 && lastDeployment()["phase"] != "canary_analysis"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  Traffic pinned(entrypoint(), 1, {"X-Ramp-Canary: yes"});
+  pinned.start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  pinned.stop();
+  auto a = pinned.answers();
+  EXPECT_GT(a[v("2.0.0")], 10u);
+  EXPECT_EQ(a[v("1.0.0")], 0u) << "a pinned user never sees the stable fleet";
+  EXPECT_EQ(ramp({"abort", "crawler", "--env", "prod"}, work), 0);
+}
+
+}  // namespace
