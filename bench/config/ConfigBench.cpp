@@ -1,6 +1,6 @@
 // ConfigBench.cpp — how long validation takes: the example, a large valid
 // configuration, and the hostile inputs of tests/config/run-hostile.sh.
-// Run: build-*/bench/config/config_bench  (figures in docs/bench-config.md)
+// Run: build-*/bench/config/config_bench  (figures in docs/benchmarks.md)
 #include <benchmark/benchmark.h>
 
 #include <fstream>

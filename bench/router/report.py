@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes docs/bench-router.md from bench/router/run's results."""
+"""Writes the router section of docs/benchmarks.md (to bench/results/router.md) from bench/router/run's results."""
 import json, platform, statistics, subprocess, sys, time
 from collections import defaultdict
 
