@@ -181,15 +181,28 @@ Status AuditSeal::update(Store& store) {
   std::optional<SealRecord> start = last_;
   bool fileMissing = false;
   if (!start) {
+    // Both copies: deleting one (say the file) must not let a truncated
+    // chain be sealed afresh while the other still remembers more.
     auto file = readSealFile();
     if (!file) return std::unexpected(file.error());
-    start = *file;
-    fileMissing = !start;
-    if (start && !sameMac(start->mac, macOf(*key, start->count, start->head))) {
-      return failedPrecondition(
-          "the existing seal does not match the audit key (forged, or the key changed); not "
-          "sealing over it: run `ramp audit verify`",
-          sealFile().string());
+    fileMissing = !*file;
+    std::vector<std::pair<std::string, SealRecord>> found;
+    if (*file) found.emplace_back(sealFile().string(), **file);
+    auto setting = store.getSetting(kSealSetting);
+    if (!setting) return std::unexpected(setting.error());
+    if (*setting) {
+      auto s = SealRecord::fromJson(json::parse(**setting, nullptr, false));
+      if (!s) return failedPrecondition("the store's copy of the seal is malformed: " + s.error().describe(), kSealSetting);
+      found.emplace_back(std::string("setting ") + kSealSetting, *s);
+    }
+    for (const auto& [where, s] : found) {
+      if (!sameMac(s.mac, macOf(*key, s.count, s.head))) {
+        return failedPrecondition(
+            "the existing seal does not match the audit key (forged, or the key changed); not "
+            "sealing over it: run `ramp audit verify`",
+            where);
+      }
+      if (!start || s.count > start->count) start = s;
     }
   } else {
     std::error_code ec;

@@ -17,8 +17,10 @@
 //
 // update() seals only a chain that verifies: the first seal verifies the
 // whole chain, later seals verify the new events against the sealed head
-// (incremental, so the controller can call it after every tick). It refuses,
-// and changes nothing, if the chain no longer extends the sealed one.
+// (incremental, so the controller can call it after every tick), starting
+// from the larger of the two copies (so deleting one copy does not let a cut
+// chain be sealed afresh). It refuses, and changes nothing, if the chain no
+// longer extends the sealed one or a copy's MAC does not match.
 //
 // verify() recomputes the whole chain (verifyStoredChain) and checks that the
 // sealed (count, head) is a prefix of it and that the MAC matches:

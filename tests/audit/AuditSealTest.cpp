@@ -242,6 +242,21 @@ TEST_F(AuditSealTest, DeletedSealIsDetected) {
   EXPECT_NE(v.problem.find("never been sealed"), std::string::npos) << v.problem;
 }
 
+TEST_F(AuditSealTest, DeletingTheSealFileDoesNotLetATruncationBeResealed) {
+  sealedTen();
+  std::filesystem::remove(w.home / "audit.seal");
+  ASSERT_EQ(w.sql("DELETE FROM audit_events WHERE seq > 6"), "");
+  w.reopen();
+  AuditSeal restarted(w.home, clock, w.home / "audit.key");  // a new controller process
+  auto u = restarted.update(*w.store);
+  ASSERT_FALSE(u);
+  EXPECT_NE(u.error().message.find("truncated"), std::string::npos) << u.error().describe();
+  auto v = verifyFresh();
+  EXPECT_FALSE(v.ok);
+  ASSERT_TRUE(v.firstBrokenSeq);
+  EXPECT_EQ(*v.firstBrokenSeq, 7);
+}
+
 TEST_F(AuditSealTest, EmptyWorldIsFineAndVerifyCreatesNothing) {
   AuditSeal s(w.home, clock, w.home / "audit.key");
   auto v = s.verify(*w.store);
