@@ -5,6 +5,7 @@
 
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
+#include "core/Duration.h"
 #include "core/Home.h"
 #include "server/Controller.h"
 
@@ -17,6 +18,7 @@ std::atomic<bool> gStop{false};
 struct ServeArgs {
   std::string store;
   std::string listen = "127.0.0.1:0";
+  std::string leaseTtl = "10s";
 };
 
 int runServe(Cli& cli, const ServeArgs& a) {
@@ -24,6 +26,11 @@ int runServe(Cli& cli, const ServeArgs& a) {
   o.home = resolveHome(cli.global.home);
   o.rampBinary = selfBinary();
   o.storeUrl = a.store;
+  auto ttl = parseDuration(a.leaseTtl);
+  if (!ttl || *ttl < std::chrono::milliseconds(500) || *ttl > std::chrono::minutes(10)) {
+    return reportError("--lease-ttl: expected a duration between 500ms and 10m (e.g. 3s), got '" + a.leaseTtl + "'");
+  }
+  o.leaseTtl = *ttl;
   auto colon = a.listen.rfind(':');
   if (colon == std::string::npos) return reportError("--listen: expected HOST:PORT, got '" + a.listen + "'");
   o.listenHost = a.listen.substr(0, colon);
@@ -51,6 +58,8 @@ void addServe(Cli& cli) {
   auto* cmd = cli.app.add_subcommand("serve", "Run the controller (started automatically by other commands)");
   cmd->add_option("--store", args->store, "Store URL: sqlite:///path.db or postgresql://... (default: SQLite in the home)");
   cmd->add_option("--listen", args->listen, "API address (loopback only without TLS)");
+  cmd->add_option("--lease-ttl", args->leaseTtl,
+                  "Controller lease time to live (default 10s); a follower takes over within it");
   cmd->callback([&cli, args] { cli.exitCode = runServe(cli, *args); });
 }
 

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "core/Sha256.h"
+#include "engine/Failpoint.h"
 
 namespace ramp::engine {
 
@@ -55,6 +56,11 @@ std::string sanitize(const std::string& s) {
   }
   return out;
 }
+
+// The phase advance() is running, for the PHASE:after failpoint (the engine
+// advances deployments from one thread at a time, under mu_).
+thread_local std::string tlRunningPhase;
+thread_local std::string tlRunningId;
 
 }  // namespace
 
@@ -105,6 +111,12 @@ Status Engine::audit(const std::string& kind, const Deployment& d, json data,
 }
 
 Status Engine::commit(Deployment& d, const std::string& eventKind, json data) {
+  // Leaving the phase being run: its side effect is done, the move is not
+  // yet written (RAMP_FAILPOINT=PHASE:after).
+  if (d.id == tlRunningId && !tlRunningPhase.empty() && d.phase != tlRunningPhase) {
+    failpoint(tlRunningPhase, "after");
+  }
+  failpointSideEffect("commit");
   d.updatedAt = toUnixMillis(clock_.now());
   store::DeploymentRecord rec;
   rec.id = d.id;
@@ -124,8 +136,11 @@ Status Engine::commit(Deployment& d, const std::string& eventKind, json data) {
     data["phase"] = d.phase;
     data["step"] = d.step;
     if (!d.reason.empty()) data["reason"] = d.reason;
-    return audit(eventKind, d, std::move(data));
+    auto a = audit(eventKind, d, std::move(data));
+    failpointSideEffect("committed");
+    return a;
   }
+  failpointSideEffect("committed");
   return ok();
 }
 
@@ -286,9 +301,16 @@ Status Engine::advance(Deployment& d) {
   }
   for (int guard = 0; guard < 32; ++guard) {
     if (d.state == kPaused) return ok();  // waits for `ramp resume`
+    // The phase is committed; its side effect is about to run
+    // (RAMP_FAILPOINT=PHASE:before).
+    failpoint(d.phase, "before");
+    tlRunningPhase = d.phase;
+    tlRunningId = d.id;
     auto moved = d.phase.starts_with("rb_")       ? runRollbackPhase(d, *plan)
                  : d.phase.starts_with("canary_") ? runCanaryPhase(d, *plan)
                                                   : runPhase(d, *plan);
+    tlRunningPhase.clear();
+    tlRunningId.clear();
     if (!moved) return std::unexpected(moved.error());
     if (!*moved) return ok();
   }
@@ -335,6 +357,7 @@ Status Engine::savePlan(const providers::EntrypointKey& key, const TrafficPlan& 
   auto before = loadPlan(key);
   if (!before) return std::unexpected(before.error());
   if (before->weights == plan.weights && before->pin == plan.pin) return ok();
+  failpointSideEffect("traffic plan");
   if (auto st = store_.putSetting("traffic:" + entrypointName(key), plan.toJson().dump()); !st) {
     return st;
   }
@@ -348,6 +371,7 @@ Status Engine::savePlan(const providers::EntrypointKey& key, const TrafficPlan& 
   e.data = {{"entrypoint", entrypointName(key)}, {"weights", plan.weights}};
   auto r = store_.appendEvent(e);
   if (!r) return std::unexpected(r.error());
+  failpointSideEffect("traffic plan saved");
   return ok();
 }
 
@@ -391,7 +415,10 @@ Status Engine::reconcileTraffic(const providers::EntrypointKey& key) {
       }
     }
   }
-  return traffic_.setTraffic(want);
+  failpointSideEffect("router split");
+  auto set = traffic_.setTraffic(want);
+  failpointSideEffect("router split set");
+  return set;
 }
 
 Result<bool> Engine::trafficVerified(const providers::EntrypointKey& key) {
@@ -448,6 +475,7 @@ Status Engine::recordFleet(const Deployment& d, const std::string& fleetId, cons
   }
   f.state = state;
   f.updatedAt = toUnixMillis(clock_.now());
+  failpointSideEffect("fleet record");
   return store_.putFleet(f, options_.fence);
 }
 

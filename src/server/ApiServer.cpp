@@ -4,6 +4,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <list>
 #include <mutex>
 
@@ -182,17 +185,31 @@ void ApiServer::Impl::serve(std::shared_ptr<tcp::socket> sock) {
     http::read(*sock, buffer, parser, ec);
     if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset) break;
     if (ec) {
+      bool tooLarge = ec == http::error::body_limit;
       http::response<http::string_body> res;
-      res.result(ec == http::error::body_limit ? http::status::payload_too_large : http::status::bad_request);
+      res.result(tooLarge ? http::status::payload_too_large : http::status::bad_request);
       res.set(http::field::content_type, "application/json");
       res.body() = errorBody(Error{ErrorCode::kInvalid,
-                                   ec == http::error::body_limit ? "request body larger than 1 MiB"
-                                                                 : "malformed HTTP request: " + ec.message(),
-                                   ""})
+                                   tooLarge ? "request body larger than 1 MiB"
+                                            : "malformed HTTP request: " + ec.message(),
+                                   tooLarge ? "body" : "request"})
                        .dump();
       res.keep_alive(false);
       res.prepare_payload();
       http::write(*sock, res, ec);
+      // Let the client read the answer: stop sending, then discard what it
+      // still sends (bounded: 16 MiB or 2 s), so that closing with unread
+      // data does not reset the connection under the answer.
+      sock->shutdown(tcp::socket::shutdown_send, ec);
+      timeval tv{0, 200000};
+      setsockopt(sock->native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      char sinkBuf[16384];
+      size_t drained = 0;
+      for (int i = 0; i < 1024 && drained < (16u << 20); ++i) {
+        ssize_t n = ::recv(sock->native_handle(), sinkBuf, sizeof sinkBuf, 0);
+        if (n <= 0) break;
+        drained += static_cast<size_t>(n);
+      }
       break;
     }
     auto req = parser.release();
@@ -230,6 +247,7 @@ http::response<http::string_body> ApiServer::Impl::dispatch(http::request<http::
   ApiRequest ar;
   ar.method = std::string(req.method_string());
   ar.path = path;
+  ar.target = target;
   size_t i = 0;
   while (i < queryString.size()) {
     size_t amp = queryString.find('&', i);
@@ -268,10 +286,24 @@ http::response<http::string_body> ApiServer::Impl::dispatch(http::request<http::
   if (!match) {
     if (pathMatched) {
       res.result(http::status::method_not_allowed);
-      res.body() = errorBody(Error{ErrorCode::kInvalid, "method " + ar.method + " not allowed on " + path, ""}).dump();
+      std::string allowed;
+      for (const auto& r : routes) {
+        if (r.segments.size() != segs.size()) continue;
+        bool same = true;
+        for (size_t k = 0; k < segs.size() && same; ++k) {
+          const auto& want = r.segments[k];
+          same = (want.size() > 2 && want.front() == '{' && want.back() == '}') || want == segs[k];
+        }
+        if (same) allowed += (allowed.empty() ? "" : ", ") + r.method;
+      }
+      res.set(http::field::allow, allowed);
+      res.body() = errorBody(Error{ErrorCode::kInvalid,
+                                   "method " + ar.method + " not allowed on " + path + " (allowed: " + allowed + ")",
+                                   "method"})
+                       .dump();
       return res;
     }
-    return fail(Error{ErrorCode::kNotFound, "no such API endpoint: " + ar.method + " " + path, ""});
+    return fail(Error{ErrorCode::kNotFound, "no such API endpoint: " + ar.method + " " + path, "path"});
   }
 
   if (path != "/api/v1/health") {
@@ -282,6 +314,7 @@ http::response<http::string_body> ApiServer::Impl::dispatch(http::request<http::
     auto actor = auth(authz.substr(7));
     if (!actor) return fail(actor.error());
     ar.actor = *actor;
+    ar.token = authz.substr(7);
   }
 
   if (!req.body().empty()) {

@@ -31,6 +31,8 @@ struct ApiRequest {
   std::vector<std::string> params;             // captured {x} path segments
   nlohmann::json body;                         // parsed JSON object, or null
   std::string actor;                           // who the token belongs to
+  std::string token;                           // the bearer token (to forward the request)
+  std::string target;                          // path and query as received
 };
 
 struct ApiResponse {

@@ -18,11 +18,14 @@
 #include "core/Sha256.h"
 #include "engine/Engine.h"
 #include "providers/local/LocalFleetProvider.h"
+#include "providers/local/ProcessIdentity.h"
 #include "providers/local/RouterTrafficProvider.h"
 #include "release/ReleaseStore.h"
 #include "router/RouterProcess.h"
 #include "server/ApiServer.h"
 #include "server/CatalogOverReleaseStore.h"
+#include "server/ForwardRequest.h"
+#include "server/ControlRoutes.h"
 #include "store/Store.h"
 
 namespace ramp::server {
@@ -96,6 +99,177 @@ Result<std::string> ensureAdminToken(const fs::path& home, store::Store& st) {
   return token;
 }
 
+std::string hostName() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
+  return buf;
+}
+
+// The lease owner names the process: "host|home|pid|starttime|nonce".
+std::string leaseOwner(const fs::path& home) {
+  auto self = providers::ProcessIdentity::self();
+  return fmt::format("{}|{}|{}|{}|{}", hostName(), home.string(), self.pid, self.startTime, randomHex(4));
+}
+
+// True when `owner` is a controller of this home on this host whose process
+// is gone (killed, crashed): its lease may be taken over at once instead of
+// waiting for it to expire. Pid reuse is ruled out by the start time.
+bool ownerIsDeadHere(const std::string& owner, const fs::path& home) {
+  std::vector<std::string> parts;
+  size_t i = 0;
+  while (i <= owner.size()) {
+    size_t bar = owner.find('|', i);
+    if (bar == std::string::npos) bar = owner.size();
+    parts.push_back(owner.substr(i, bar - i));
+    i = bar + 1;
+  }
+  if (parts.size() != 5 || parts[0] != hostName() || parts[1] != home.string()) return false;
+  providers::ProcessIdentity who;
+  try {
+    who.pid = std::stoll(parts[2]);
+    who.startTime = std::stoull(parts[3]);
+  } catch (...) {
+    return false;
+  }
+  return who.valid() && !who.alive();
+}
+
+Result<store::Lease> takeLease(store::Store& st, const fs::path& home, const std::string& owner,
+                               std::chrono::milliseconds ttl, Clock& clock) {
+  auto lease = st.acquireLease("controller", owner, ttl.count(), toUnixMillis(clock.now()));
+  if (lease) return lease;
+  auto held = st.getLease("controller");
+  if (!held || !*held || !ownerIsDeadHere((*held)->owner, home)) return lease;
+  // The holder was a controller of this home whose process is dead: free its
+  // lease (only if it still holds it at that epoch) and take it, epoch + 1.
+  if (auto r = st.releaseLease("controller", (*held)->owner, (*held)->epoch); !r) return std::unexpected(r.error());
+  logLine(fmt::format("took over the lease of dead controller {} (epoch {})", (*held)->owner, (*held)->epoch));
+  return st.acquireLease("controller", owner, ttl.count(), toUnixMillis(clock.now()));
+}
+
+
+ApiServer::Authenticator authenticator(store::Store& st) {
+  return [&st](const std::string& tok) -> Result<std::string> {
+    auto v = st.getSetting("token_sha256:admin");
+    if (!v || !*v) return fail(ErrorCode::kUnauthenticated, "no tokens are configured");
+    auto j = json::parse(**v, nullptr, false);
+    if (j.is_object() && j.value("sha256", "") == sha256Hex(tok)) return j.value("user", std::string("admin"));
+    return fail(ErrorCode::kUnauthenticated, "unknown or revoked token", "Authorization");
+  };
+}
+
+// The address of the current leader, from the "leader" setting, checked
+// against the live lease (a stale record of a dead leader is not used).
+Result<std::string> leaderAddress(store::Store& st, Clock& clock) {
+  auto lease = st.getLease("controller");
+  if (!lease) return std::unexpected(lease.error());
+  auto v = st.getSetting("leader");
+  if (!v) return std::unexpected(v.error());
+  if (!*lease || (*lease)->expiresAt <= toUnixMillis(clock.now()) || !*v) {
+    return unavailable("no controller leads at the moment (a takeover is under way); retry in a few seconds",
+                       "leader");
+  }
+  auto j = json::parse(**v, nullptr, false);
+  if (!j.is_object() || j.value("epoch", int64_t{-1}) != (*lease)->epoch) {
+    return unavailable("the leader at epoch " + std::to_string((*lease)->epoch) +
+                           " has not published its address yet; retry in a few seconds",
+                       "leader");
+  }
+  return j.value("address", std::string());
+}
+
+// Follower mode (controllers sharing a PostgreSQL store): serves reads from
+// the store, forwards writes (and reads that need the providers) to the
+// leader, and tries to take the lease every second. Returns the lease once
+// held, or nullopt when asked to stop.
+std::optional<store::Lease> follow(const ControllerOptions& opt, store::Store& st, const std::string& owner,
+                                   std::atomic<bool>& stop, Clock& clock) {
+  ApiServer api(authenticator(st));
+  api.route("GET", "/api/v1/health", [&](const ApiRequest&) -> Result<ApiResponse> {
+    auto leader = leaderAddress(st, clock);
+    return ApiResponse{200, {{"ok", true}, {"pid", getpid()}, {"role", "follower"},
+                             {"leader", leader ? json(*leader) : json(nullptr)}}};
+  });
+  auto forward = [&](const ApiRequest& r) -> Result<ApiResponse> {
+    auto leader = leaderAddress(st, clock);
+    if (!leader) return std::unexpected(leader.error());
+    return forwardRequest(*leader, r, std::chrono::milliseconds(15000));
+  };
+  for (const char* path : {"/api/v1/deployments", "/api/v1/rollback", "/api/v1/down"}) api.route("POST", path, forward);
+  for (const char* path : {"/api/v1/status", "/api/v1/releases"}) api.route("GET", path, forward);
+  api.route("GET", "/api/v1/deployments", [&](const ApiRequest& r) -> Result<ApiResponse> {
+    store::DeploymentFilter f;
+    if (r.query.contains("service") && !r.query.at("service").empty()) f.service = r.query.at("service");
+    if (r.query.contains("env") && !r.query.at("env").empty()) f.env = r.query.at("env");
+    f.limit = 50;
+    if (r.query.contains("limit")) {
+      try {
+        f.limit = std::stoi(r.query.at("limit"));
+      } catch (...) {
+        return invalid("must be a number", "limit");
+      }
+      if (f.limit < 1 || f.limit > 1000) return invalid("must be between 1 and 1000", "limit");
+    }
+    auto recs = st.listDeployments(f);
+    if (!recs) return std::unexpected(recs.error());
+    json arr = json::array();
+    for (auto& rec : *recs) {
+      auto d = engine::Deployment::fromRecord(rec.id, rec.service, rec.env, rec.state, rec.revision, rec.doc);
+      if (d) arr.push_back(deploymentJson(*d));
+    }
+    return ApiResponse{200, arr};
+  });
+  api.route("GET", "/api/v1/deployments/{id}", [&](const ApiRequest& r) -> Result<ApiResponse> {
+    auto rec = st.getDeployment(r.params[0]);
+    if (!rec) {
+      if (rec.error().code == ErrorCode::kNotFound) return notFound("no deployment " + r.params[0], "id");
+      return std::unexpected(rec.error());
+    }
+    auto d = engine::Deployment::fromRecord(rec->id, rec->service, rec->env, rec->state, rec->revision, rec->doc);
+    if (!d) return std::unexpected(d.error());
+    return ApiResponse{200, deploymentJson(*d)};
+  });
+  api.route("GET", "/api/v1/events", [&](const ApiRequest& r) -> Result<ApiResponse> {
+    store::AuditFilter f;
+    if (r.query.contains("deployment")) f.deploymentId = r.query.at("deployment");
+    if (r.query.contains("service")) f.service = r.query.at("service");
+    if (r.query.contains("env")) f.env = r.query.at("env");
+    if (r.query.contains("after")) {
+      try {
+        f.afterSeq = std::stoll(r.query.at("after"));
+      } catch (...) {
+        return invalid("must be a number", "after");
+      }
+    }
+    auto evs = st.listEvents(f);
+    if (!evs) return std::unexpected(evs.error());
+    json arr = json::array();
+    for (auto& e : *evs) arr.push_back(eventJson(e));
+    return ApiResponse{200, arr};
+  });
+  auto address = api.start(opt.listenHost, opt.listenPort);
+  if (!address) {
+    logLine(address.error().describe());
+    return std::nullopt;
+  }
+  (void)writeFileAtomic(opt.home / "controller.json",
+                        json{{"address", *address}, {"pid", getpid()}, {"role", "follower"},
+                             {"started_at", formatTime(clock.now())}, {"store", st.kind()}}
+                            .dump());
+  logLine("following; serving reads on http://" + *address + " and trying for the lease every second");
+  std::optional<store::Lease> held;
+  while (!stop) {
+    auto lease = takeLease(st, opt.home, owner, opt.leaseTtl, clock);
+    if (lease) {
+      held = *lease;
+      break;
+    }
+    for (int i = 0; i < 10 && !stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  api.stop();
+  return held;
+}
+
 }  // namespace
 
 int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
@@ -112,11 +286,21 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
   }
   auto& st = **storeR;
 
-  std::string owner = fmt::format("{}/{}/{}", opt.home.string(), getpid(), randomHex(4));
-  auto lease = st.acquireLease("controller", owner, opt.leaseTtl.count(), toUnixMillis(clock.now()));
+  std::string owner = leaseOwner(opt.home);
+  auto lease = takeLease(st, opt.home, owner, opt.leaseTtl, clock);
   if (!lease) {
-    logLine("another controller holds this world: " + lease.error().describe());
-    return 1;
+    if (st.kind() != "postgresql") {
+      logLine("another controller holds this world: " + lease.error().describe());
+      return 1;
+    }
+    // A shared store: follow until the leader goes away.
+    logLine("another controller leads: " + lease.error().describe());
+    auto held = follow(opt, st, owner, stop, clock);
+    if (!held) {
+      logLine("stopped");
+      return stop ? 0 : 1;
+    }
+    lease = *held;
   }
   logLine(fmt::format("holding the controller lease at epoch {}", lease->epoch));
 
@@ -145,16 +329,10 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
 
   std::atomic<bool> downRequested{false};
   std::mutex tickMu;  // held while the engine ticks
-  ApiServer api([&st](const std::string& tok) -> Result<std::string> {
-    auto v = st.getSetting("token_sha256:admin");
-    if (!v || !*v) return fail(ErrorCode::kUnauthenticated, "no tokens are configured");
-    auto j = json::parse(**v, nullptr, false);
-    if (j.is_object() && j.value("sha256", "") == sha256Hex(tok)) return j.value("user", std::string("admin"));
-    return fail(ErrorCode::kUnauthenticated, "unknown or revoked token", "Authorization");
-  });
+  ApiServer api(authenticator(st));
 
   api.route("GET", "/api/v1/health", [](const ApiRequest&) -> Result<ApiResponse> {
-    return ApiResponse{200, {{"ok", true}, {"pid", getpid()}}};
+    return ApiResponse{200, {{"ok", true}, {"pid", getpid()}, {"role", "leader"}}};
   });
 
   api.route("POST", "/api/v1/deployments", [&](const ApiRequest& r) -> Result<ApiResponse> {
@@ -250,6 +428,8 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     return ApiResponse{202, deploymentJson(*d)};
   });
 
+  addControlRoutes(api, engine);
+
   api.route("GET", "/api/v1/releases", [&](const ApiRequest& r) -> Result<ApiResponse> {
     std::optional<std::string> service;
     if (r.query.contains("service") && !r.query.at("service").empty()) service = r.query.at("service");
@@ -331,7 +511,7 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     return 1;
   }
   if (auto w = writeFileAtomic(opt.home / "controller.json",
-                               json{{"address", *address}, {"pid", getpid()},
+                               json{{"address", *address}, {"pid", getpid()}, {"role", "leader"},
                                     {"started_at", formatTime(clock.now())}, {"store", st.kind()}}
                                    .dump());
       !w) {
@@ -339,6 +519,13 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     return 1;
   }
   logLine("serving the API on http://" + *address);
+  // Followers forward writes here.
+  if (auto w = st.putSetting("leader", json{{"address", *address}, {"epoch", lease->epoch}, {"owner", owner},
+                                           {"pid", getpid()}}
+                                          .dump());
+      !w) {
+    logLine("cannot publish the leader address: " + w.error().describe());
+  }
 
   int rc = 0;
   auto lastRenew = clock.monotonic();
