@@ -48,6 +48,7 @@ TEST(Failover, FollowerTakesOverAndFinishesTheDeployment) {
 
   Load load(url);
   load.start();
+  out.clear();
   ASSERT_EQ(w.run({"deploy", "crawler", "--env", "int", "--version", "2.0.0", "--detach"}, &out), 0) << out;
   std::string id = out.substr(0, out.find('\n'));
   ASSERT_FALSE(id.empty());
@@ -61,7 +62,8 @@ TEST(Failover, FollowerTakesOverAndFinishesTheDeployment) {
     if (phase == "wait_healthy" || phase == "switch" || phase == "verify_switch" || phase == "bake") break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  ASSERT_TRUE(phase == "wait_healthy" || phase == "switch" || phase == "verify_switch" || phase == "bake") << phase;
+  ASSERT_TRUE(phase == "wait_healthy" || phase == "switch" || phase == "verify_switch" || phase == "bake")
+      << "deployment " << id << " in phase '" << phase << "'";
   ASSERT_EQ(kill(a, SIGKILL), 0);
   auto killedAt = SteadyClock::now();
   auto st = waitChild(a, std::chrono::seconds(5));
