@@ -271,10 +271,29 @@ Status Engine::tick() {
   std::lock_guard lock(mu_);
   // Deployments with work left: non-terminal ones, and finished ones still
   // baking or retiring their previous fleet.
+  // Every non-terminal deployment (however many), plus the newest ones,
+  // which include finished deployments still baking or retiring. (A newest-N
+  // window alone starves older running deployments once more than N run.)
   store::DeploymentFilter f;
-  f.limit = 500;
+  f.activeOnly = true;
+  f.limit = 100000;
   auto recs = store_.listDeployments(f);
   if (!recs) return std::unexpected(recs.error());
+  store::DeploymentFilter recent;
+  recent.limit = 500;
+  auto newest = store_.listDeployments(recent);
+  if (!newest) return std::unexpected(newest.error());
+  {
+    std::set<std::string> have;
+    for (auto& r : *recs) have.insert(r.id);
+    for (auto& r : *newest) {
+      if (!have.contains(r.id)) recs->push_back(std::move(r));
+    }
+    // Newest first, like one listing (ids start with the creation time).
+    std::sort(recs->begin(), recs->end(), [](const auto& a, const auto& b) {
+      return a.createdAt != b.createdAt ? a.createdAt > b.createdAt : a.id > b.id;
+    });
+  }
   Status firstError = ok();
   std::set<std::string> touched;
   // Oldest first, so that a newer deployment's traffic edits come last.
