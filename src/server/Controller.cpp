@@ -23,7 +23,12 @@
 #include "release/ReleaseStore.h"
 #include "router/RouterProcess.h"
 #include "server/ApiServer.h"
+#include "engine/AlertFeed.h"
+#include "engine/CurlWebhookSender.h"
+#include "engine/WebhookNotifier.h"
+#include "server/AuditRoutes.h"
 #include "server/CatalogOverReleaseStore.h"
+#include "store/AuditSeal.h"
 #include "server/ForwardRequest.h"
 #include "server/ControlRoutes.h"
 #include "store/Store.h"
@@ -326,6 +331,13 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
   eo.owner = "ramp";
   eo.fence = store::Fence{"controller", lease->epoch};
   engine::Engine engine(st, fleets, traffic, traffic, catalog, clock, eo);
+  // The audit chain's head is sealed with a key outside the store, and
+  // deployment events that alert go out as signed webhooks (never blocking).
+  store::AuditSeal seal(opt.home, clock);
+  engine::CurlWebhookSender webhookSender;
+  engine::WebhookNotifier notifier(st, webhookSender, clock, opt.home);
+  engine::AlertFeed alerts(st, notifier);
+  std::string lastAlertError, lastSealError;
 
   std::atomic<bool> downRequested{false};
   std::mutex tickMu;  // held while the engine ticks
@@ -429,6 +441,7 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
   });
 
   addControlRoutes(api, engine);
+  addAuditRoutes(api, st, opt.home);
 
   api.route("GET", "/api/v1/releases", [&](const ApiRequest& r) -> Result<ApiResponse> {
     std::optional<std::string> service;
@@ -544,6 +557,14 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     if (downRequested) break;
     auto t = engine.tick();
     tickLock.unlock();
+    if (auto a = alerts.poll(); !a) {
+      if (a.error().describe() != lastAlertError) logLine("alerts: " + a.error().describe());
+      lastAlertError = a.error().describe();
+    }
+    if (auto sealed = seal.update(st); !sealed) {
+      if (sealed.error().describe() != lastSealError) logLine("audit seal: " + sealed.error().describe());
+      lastSealError = sealed.error().describe();
+    }
     if (!t) {
       if (t.error().describe() != lastError) logLine("tick: " + t.error().describe());
       lastError = t.error().describe();
@@ -553,6 +574,7 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     std::this_thread::sleep_for(opt.tick);
   }
   if (downRequested) std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let the answer reach the client
+  notifier.stop();
   api.stop();
   fleets.stop();
   std::error_code ec;
