@@ -33,7 +33,8 @@ demo: deps
 
 bench:
 	@scripts/install-deps.sh --bench
-	@$(MAKE) --no-print-directory build
+	cmake -S . -B $(BUILD) -G Ninja -DRAMP_BUILD_BENCH=ON $(CMAKE_FLAGS)
+	cmake --build $(BUILD) -j $(JOBS)
 	bench/run-all
 
 # libFuzzer targets, built with clang in their own tree; `fuzz-smoke` runs
