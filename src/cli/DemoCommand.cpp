@@ -182,8 +182,13 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   for (std::string env : {"int", "uat", "prod"}) {
     std::string out;
     int rc = runRamp({"render", "--env", env, "--json"}, work, home, &out);
-    auto j = json::parse(out, nullptr, false);
-    bool good = rc == 0 && j.is_object();
+    auto all = json::parse(out, nullptr, false);
+    // `render --json` without --service lists every service: {"services": {name: rendered}}.
+    json j = all.is_object() && all.contains("services") && all["services"].is_object() &&
+                     all["services"].contains("crawler")
+                 ? all["services"]["crawler"]
+                 : json();
+    bool good = rc == 0 && j.is_object() && j.contains("config_digest");
     expect(good, fmt::format("ramp render --env {}: {} instance(s), strategy {}, digest {}", env,
                              good ? j.value("instances", 0) : 0,
                              good && j["strategy"].is_object() ? j["strategy"].value("type", "") : "?",
