@@ -21,45 +21,15 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "RampProcess.h"
+
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
-int ramp(const std::vector<std::string>& args, const fs::path& cwd, std::string* out = nullptr) {
-  int fds[2];
-  if (out && pipe(fds) != 0) return 127;
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (chdir(cwd.c_str()) != 0) _exit(127);
-    if (out) {
-      dup2(fds[1], 1);
-      close(fds[0]);
-      close(fds[1]);
-    }
-    std::vector<char*> argv{const_cast<char*>("ramp")};
-    for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    std::string bin = env("RAMP_BIN");
-    execv(bin.c_str(), argv.data());
-    _exit(127);
-  }
-  if (out) {
-    close(fds[1]);
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(fds[0], buf, sizeof buf)) > 0) out->append(buf, static_cast<size_t>(n));
-    close(fds[0]);
-  }
-  int st = 0;
-  waitpid(pid, &st, 0);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
+using ramp::e2e::env;
+using ramp::e2e::runRamp;
 
 struct Sample {
   Clock::time_point sent;
@@ -148,20 +118,20 @@ TEST(BlueGreen, ZeroDowntimeUnderLoadThroughSwitchRollbackAndSwitch) {
   fs::create_directories(work / "release" / "bin");
   fs::copy_file(env("RAMP_E2E_DIR") + "/ramp.yaml", work / "ramp.yaml");
   fs::copy_file(env("RAMP_CRAWLER_BIN"), work / "release" / "bin" / "crawler");
-  ASSERT_EQ(ramp({"release", "create", "crawler", "--version", "1.0.0"}, work), 0);
+  ASSERT_EQ(runRamp({"release", "create", "crawler", "--version", "1.0.0"}, work), 0);
   {
     std::ofstream(work / "release" / "NOTES") << "2.0.0\n";
   }
-  ASSERT_EQ(ramp({"release", "create", "crawler", "--version", "2.0.0"}, work), 0);
+  ASSERT_EQ(runRamp({"release", "create", "crawler", "--version", "2.0.0"}, work), 0);
 
   struct Down {
     fs::path work;
-    ~Down() { ramp({"down"}, work); }
+    ~Down() { runRamp({"down"}, work); }
   } down{work};
 
-  ASSERT_EQ(ramp({"deploy", "crawler", "--env", "int", "--version", "1.0.0"}, work), 0);
+  ASSERT_EQ(runRamp({"deploy", "crawler", "--env", "int", "--version", "1.0.0"}, work), 0);
   std::string out;
-  ASSERT_EQ(ramp({"status", "crawler", "--env", "int", "--json"}, work, &out), 0) << out;
+  ASSERT_EQ(runRamp({"status", "crawler", "--env", "int", "--json"}, work, &out), 0) << out;
   auto st = nlohmann::json::parse(out);
   std::string url = st["entrypoint"].get<std::string>();
   ASSERT_FALSE(url.empty());
@@ -178,15 +148,15 @@ TEST(BlueGreen, ZeroDowntimeUnderLoadThroughSwitchRollbackAndSwitch) {
   load.start();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   auto t0 = Clock::now();
-  ASSERT_EQ(ramp({"deploy", "crawler", "--env", "int", "--version", "2.0.0"}, work), 0);
+  ASSERT_EQ(runRamp({"deploy", "crawler", "--env", "int", "--version", "2.0.0"}, work), 0);
   switches.push_back({t0, Clock::now(), "2.0.0"});
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   t0 = Clock::now();
-  ASSERT_EQ(ramp({"rollback", "crawler", "--env", "int"}, work), 0);
+  ASSERT_EQ(runRamp({"rollback", "crawler", "--env", "int"}, work), 0);
   switches.push_back({t0, Clock::now(), "1.0.0"});
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   t0 = Clock::now();
-  ASSERT_EQ(ramp({"deploy", "crawler", "--env", "int", "--version", "2.0.0"}, work), 0);
+  ASSERT_EQ(runRamp({"deploy", "crawler", "--env", "int", "--version", "2.0.0"}, work), 0);
   switches.push_back({t0, Clock::now(), "2.0.0"});
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   load.stop();

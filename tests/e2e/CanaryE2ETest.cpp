@@ -23,45 +23,15 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "RampProcess.h"
+
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
-int ramp(const std::vector<std::string>& args, const fs::path& cwd, std::string* out = nullptr) {
-  int fds[2];
-  if (out && pipe(fds) != 0) return 127;
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (chdir(cwd.c_str()) != 0) _exit(127);
-    if (out) {
-      dup2(fds[1], 1);
-      close(fds[0]);
-      close(fds[1]);
-    }
-    std::vector<char*> argv{const_cast<char*>("ramp")};
-    for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    std::string bin = env("RAMP_BIN");
-    execv(bin.c_str(), argv.data());
-    _exit(127);
-  }
-  if (out) {
-    close(fds[1]);
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(fds[0], buf, sizeof buf)) > 0) out->append(buf, static_cast<size_t>(n));
-    close(fds[0]);
-  }
-  int st = 0;
-  waitpid(pid, &st, 0);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
+using ramp::e2e::env;
+using ramp::e2e::runRamp;
 
 // Closed-loop GET traffic from `threads` clients; counts answers per version
 // and failures per version.
@@ -146,7 +116,7 @@ class CanaryE2E : public ::testing::Test {
     fs::create_directories(work);
     fs::copy_file(env("RAMP_E2E_DIR") + "/canary.yaml", work / "ramp.yaml", fs::copy_options::overwrite_existing);
   }
-  void TearDown() override { ramp({"down"}, work); }
+  void TearDown() override { runRamp({"down"}, work); }
 
   // This test's spelling of a version.
   std::string v(const std::string& base) const { return base + suffix; }
@@ -160,16 +130,16 @@ class CanaryE2E : public ::testing::Test {
     std::ofstream(dir / "bin" / "crawler") << "#!/bin/sh\nexec \"$(dirname \"$0\")/crawler-bin\" --quiet " << flags
                                            << " \"$@\"\n";
     fs::permissions(dir / "bin" / "crawler", fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
-    ASSERT_EQ(ramp({"release", "create", "crawler", "--version", version, "--from", dir.string()}, work), 0);
+    ASSERT_EQ(runRamp({"release", "create", "crawler", "--version", version, "--from", dir.string()}, work), 0);
   }
   std::string entrypoint() {
     std::string out;
-    EXPECT_EQ(ramp({"status", "crawler", "--env", "prod", "--json"}, work, &out), 0) << out;
+    EXPECT_EQ(runRamp({"status", "crawler", "--env", "prod", "--json"}, work, &out), 0) << out;
     return nlohmann::json::parse(out)["entrypoint"].get<std::string>();
   }
   nlohmann::json lastDeployment() {
     std::string out;
-    EXPECT_EQ(ramp({"status", "crawler", "--env", "prod", "--json"}, work, &out), 0);
+    EXPECT_EQ(runRamp({"status", "crawler", "--env", "prod", "--json"}, work, &out), 0);
     return nlohmann::json::parse(out)["deployment"];
   }
 
@@ -181,10 +151,10 @@ class CanaryE2E : public ::testing::Test {
 TEST_F(CanaryE2E, AGoodCanaryWalksEveryStepTo100Percent) {
   release("1.0.0", "");
   release("2.0.0", "");
-  ASSERT_EQ(ramp({"deploy", "crawler", "--env", "prod", "--version", v("1.0.0")}, work), 0);
+  ASSERT_EQ(runRamp({"deploy", "crawler", "--env", "prod", "--version", v("1.0.0")}, work), 0);
   Traffic t(entrypoint(), 6);
   t.start();
-  int rc = ramp({"deploy", "crawler", "--env", "prod", "--version", v("2.0.0")}, work);
+  int rc = runRamp({"deploy", "crawler", "--env", "prod", "--version", v("2.0.0")}, work);
   t.stop();
   auto d = lastDeployment();
   EXPECT_EQ(rc, 0) << d.dump(2);
@@ -197,10 +167,10 @@ TEST_F(CanaryE2E, AGoodCanaryWalksEveryStepTo100Percent) {
 TEST_F(CanaryE2E, TenPercentErrorsAreRolledBackWithBoundedFailures) {
   release("1.0.0", "");
   release("3.0.0", "--error-rate 0.1");
-  ASSERT_EQ(ramp({"deploy", "crawler", "--env", "prod", "--version", v("1.0.0")}, work), 0);
+  ASSERT_EQ(runRamp({"deploy", "crawler", "--env", "prod", "--version", v("1.0.0")}, work), 0);
   Traffic t(entrypoint(), 4);
   t.start();
-  int rc = ramp({"deploy", "crawler", "--env", "prod", "--version", v("3.0.0")}, work);
+  int rc = runRamp({"deploy", "crawler", "--env", "prod", "--version", v("3.0.0")}, work);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   t.stop();
   EXPECT_EQ(rc, 3) << "3 = rolled back";
@@ -223,10 +193,10 @@ TEST_F(CanaryE2E, TenPercentErrorsAreRolledBackWithBoundedFailures) {
 TEST_F(CanaryE2E, FiftyPercentMoreLatencyIsCaughtByTheLatencyMetric) {
   release("1.0.0", "--latency-ms 20");
   release("4.0.0", "--latency-ms 20 --latency-factor 1.5");
-  ASSERT_EQ(ramp({"deploy", "crawler", "--env", "prod", "--version", v("1.0.0")}, work), 0);
+  ASSERT_EQ(runRamp({"deploy", "crawler", "--env", "prod", "--version", v("1.0.0")}, work), 0);
   Traffic t(entrypoint(), 12);
   t.start();
-  int rc = ramp({"deploy", "crawler", "--env", "prod", "--version", v("4.0.0")}, work);
+  int rc = runRamp({"deploy", "crawler", "--env", "prod", "--version", v("4.0.0")}, work);
   t.stop();
   auto d = lastDeployment();
   EXPECT_EQ(rc, 3) << d.dump(2);
@@ -238,28 +208,28 @@ TEST_F(CanaryE2E, FiftyPercentMoreLatencyIsCaughtByTheLatencyMetric) {
 TEST_F(CanaryE2E, NoTrafficIsInconclusiveAndWaitsForAPerson) {
   release("1.0.0", "");
   release("2.0.0", "");
-  ASSERT_EQ(ramp({"deploy", "crawler", "--env", "prod", "--version", v("1.0.0")}, work), 0);
-  int rc = ramp({"deploy", "crawler", "--env", "prod", "--version", v("2.0.0")}, work);
+  ASSERT_EQ(runRamp({"deploy", "crawler", "--env", "prod", "--version", v("1.0.0")}, work), 0);
+  int rc = runRamp({"deploy", "crawler", "--env", "prod", "--version", v("2.0.0")}, work);
   EXPECT_EQ(rc, 4) << "4 = waiting on a person";
   auto d = lastDeployment();
   EXPECT_EQ(d["state"], "paused");
   EXPECT_NE(d["reason"].get<std::string>().find("inconclusive"), std::string::npos) << d.dump(2);
   // Never promoted silently: the stable fleet still takes 80%.
   std::string out;
-  ramp({"status", "crawler", "--env", "prod", "--json"}, work, &out);
+  runRamp({"status", "crawler", "--env", "prod", "--json"}, work, &out);
   for (auto& f : nlohmann::json::parse(out)["fleets"]) {
     if (f["version"] == v("2.0.0")) EXPECT_EQ(f["weight"], 20);
   }
-  EXPECT_EQ(ramp({"abort", "crawler", "--env", "prod"}, work), 0);
+  EXPECT_EQ(runRamp({"abort", "crawler", "--env", "prod"}, work), 0);
   EXPECT_EQ(lastDeployment()["state"], "aborted");
 }
 
 TEST_F(CanaryE2E, PinnedUsersReachTheCanaryWhateverItsWeight) {
   release("1.0.0", "");
   release("2.0.0", "");
-  ASSERT_EQ(ramp({"deploy", "crawler", "--env", "prod", "--version", v("1.0.0")}, work), 0);
+  ASSERT_EQ(runRamp({"deploy", "crawler", "--env", "prod", "--version", v("1.0.0")}, work), 0);
   std::string id;
-  ASSERT_EQ(ramp({"deploy", "crawler", "--env", "prod", "--version", v("2.0.0"), "--detach"}, work, &id), 0);
+  ASSERT_EQ(runRamp({"deploy", "crawler", "--env", "prod", "--version", v("2.0.0"), "--detach"}, work, &id), 0);
   // Wait for the first weight step.
   for (int i = 0; i < 100 && lastDeployment()["phase"] != "canary_analysis"; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -271,7 +241,7 @@ TEST_F(CanaryE2E, PinnedUsersReachTheCanaryWhateverItsWeight) {
   auto a = pinned.answers();
   EXPECT_GT(a[v("2.0.0")], 10u);
   EXPECT_EQ(a[v("1.0.0")], 0u) << "a pinned user never sees the stable fleet";
-  EXPECT_EQ(ramp({"abort", "crawler", "--env", "prod"}, work), 0);
+  EXPECT_EQ(runRamp({"abort", "crawler", "--env", "prod"}, work), 0);
 }
 
 }  // namespace
