@@ -311,9 +311,10 @@ http::response<http::string_body> ApiServer::Impl::dispatch(http::request<http::
     if (authz.rfind("Bearer ", 0) != 0) {
       return fail(Error{ErrorCode::kUnauthenticated, "missing bearer token (use --token or RAMP_TOKEN)", "Authorization"});
     }
-    auto actor = auth(authz.substr(7));
-    if (!actor) return fail(actor.error());
-    ar.actor = *actor;
+    auto principal = auth(authz.substr(7));
+    if (!principal) return fail(principal.error());
+    ar.principal = *principal;
+    ar.actor = principal->user;
     ar.token = authz.substr(7);
   }
 

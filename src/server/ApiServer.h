@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/Result.h"
+#include "server/Principal.h"
 
 namespace ramp::server {
 
@@ -30,7 +31,8 @@ struct ApiRequest {
   std::map<std::string, std::string> query;
   std::vector<std::string> params;             // captured {x} path segments
   nlohmann::json body;                         // parsed JSON object, or null
-  std::string actor;                           // who the token belongs to
+  std::string actor;                           // who the token belongs to (= principal.user)
+  Principal principal;                         // the caller and their roles
   std::string token;                           // the bearer token (to forward the request)
   std::string target;                          // path and query as received
 };
@@ -48,8 +50,8 @@ class ApiServer {
   using Handler = std::function<Result<ApiResponse>(const ApiRequest&)>;
   using StreamHandler = std::function<void(const ApiRequest&, const StreamWriter&,
                                            const std::atomic<bool>& stopping)>;
-  // Maps a bearer token to the actor it belongs to, or an error.
-  using Authenticator = std::function<Result<std::string>(const std::string& token)>;
+  // Maps a bearer token to the principal it belongs to, or an error.
+  using Authenticator = std::function<Result<Principal>(const std::string& token)>;
 
   explicit ApiServer(Authenticator auth);
   ~ApiServer();

@@ -154,11 +154,13 @@ Result<store::Lease> takeLease(store::Store& st, const fs::path& home, const std
 
 
 ApiServer::Authenticator authenticator(store::Store& st) {
-  return [&st](const std::string& tok) -> Result<std::string> {
+  return [&st](const std::string& tok) -> Result<Principal> {
     auto v = st.getSetting("token_sha256:admin");
     if (!v || !*v) return fail(ErrorCode::kUnauthenticated, "no tokens are configured");
     auto j = json::parse(**v, nullptr, false);
-    if (j.is_object() && j.value("sha256", "") == sha256Hex(tok)) return j.value("user", std::string("admin"));
+    if (j.is_object() && j.value("sha256", "") == sha256Hex(tok)) {
+      return Principal{j.value("user", std::string("admin")), "admin", {{"*", {"admin"}}}};
+    }
     return fail(ErrorCode::kUnauthenticated, "unknown or revoked token", "Authorization");
   };
 }

@@ -110,8 +110,8 @@ TEST(AuditApiTest, SecretsNeverReachTheAuditAndAlertsAreRecorded) {
   ASSERT_TRUE(notifier.waitIdle(20s));
   ASSERT_TRUE(seal.update(*w.store));
 
-  server::ApiServer api([](const std::string& token) -> Result<std::string> {
-    if (token == "test-token") return std::string("auditor");
+  server::ApiServer api([](const std::string& token) -> Result<server::Principal> {
+    if (token == "test-token") return server::Principal{"auditor", "t1", {{"*", {"viewer"}}}};
     return fail(ErrorCode::kUnauthenticated, "bad token");
   });
   server::addAuditRoutes(api, *w.store, w.home);
