@@ -92,11 +92,37 @@ CREATE TABLE settings (
 );
 )sql";
 
+// Version 2: identity. Users with roles per environment (JSON text
+// {env|"*": [roles]}), and API tokens kept only as sha256 hashes.
+// Nullable times (expires_at, revoked_at, last_used_at) are NULL when unset.
+const char* const kV2 = R"sql(
+CREATE TABLE users (
+  name       TEXT   PRIMARY KEY,
+  roles      TEXT   NOT NULL,
+  created_at BIGINT NOT NULL,
+  created_by TEXT   NOT NULL,
+  disabled   BIGINT NOT NULL DEFAULT 0
+);
+
+CREATE TABLE tokens (
+  id           TEXT   PRIMARY KEY,
+  user_name    TEXT   NOT NULL,
+  name         TEXT   NOT NULL,
+  sha256       TEXT   NOT NULL UNIQUE,
+  created_at   BIGINT NOT NULL,
+  expires_at   BIGINT,
+  revoked_at   BIGINT,
+  last_used_at BIGINT
+);
+CREATE INDEX tokens_by_user ON tokens (user_name, created_at);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> list = {
       {1, "core tables: releases, deployments, fleets, leases, audit_events, settings", kV1, kV1},
+      {2, "identity: users, tokens", kV2, kV2},
   };
   return list;
 }

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "store/AuditChain.h"
+#include "store/IdentityRows.h"
 #include "store/JsonText.h"
 #include "store/LeaseRules.h"
 #include "store/Migrations.h"
@@ -22,6 +23,9 @@ constexpr const char* kDeploymentCols =
     "id, service, env, state, created_at, updated_at, revision, doc";
 constexpr const char* kFleetCols =
     "id, service, env, region, version, digest, state, created_at, updated_at, revision, doc";
+constexpr const char* kUserCols = "name, roles, created_at, created_by, disabled";
+constexpr const char* kTokenCols =
+    "id, user_name, name, sha256, created_at, expires_at, revoked_at, last_used_at";
 constexpr const char* kEventCols =
     "seq, time, actor, kind, service, env, deployment_id, data, prev_hash, hash";
 
@@ -82,6 +86,36 @@ Result<FleetRecord> readFleet(const PGresult* r, int i) {
   if (!doc) return std::unexpected(doc.error());
   f.doc = std::move(*doc);
   return f;
+}
+
+std::optional<int64_t> optInt64(const PGresult* r, int row, int col) {
+  if (PQgetisnull(r, row, col)) return std::nullopt;
+  return int64(r, row, col);
+}
+
+Result<UserRecord> readUser(const PGresult* r, int i) {
+  UserRecord u;
+  u.name = text(r, i, 0);
+  auto roles = fromJsonText(text(r, i, 1), "user " + u.name);
+  if (!roles) return std::unexpected(roles.error());
+  u.roles = std::move(*roles);
+  u.createdAt = int64(r, i, 2);
+  u.createdBy = text(r, i, 3);
+  u.disabled = int64(r, i, 4) != 0;
+  return u;
+}
+
+TokenRecord readToken(const PGresult* r, int i) {
+  TokenRecord t;
+  t.id = text(r, i, 0);
+  t.user = text(r, i, 1);
+  t.name = text(r, i, 2);
+  t.sha256 = text(r, i, 3);
+  t.createdAt = int64(r, i, 4);
+  t.expiresAt = optInt64(r, i, 5);
+  t.revokedAt = optInt64(r, i, 6);
+  t.lastUsedAt = optInt64(r, i, 7);
+  return t;
 }
 
 Result<AuditEvent> readEvent(const PGresult* r, int i) {
@@ -632,6 +666,102 @@ Result<std::vector<AuditEvent>> PostgresStore::listEvents(const AuditFilter& f) 
   });
 }
 
+// ---------------------------------------------------------------- users, tokens
+
+namespace {
+std::optional<std::string> optNum(const std::optional<int64_t>& v) {
+  return v ? std::optional<std::string>(std::to_string(*v)) : std::nullopt;
+}
+}  // namespace
+
+Status PostgresStore::putUser(const UserRecord& u) {
+  if (auto c = checkUserRecord(u); !c) return c;
+  auto roles = toJsonText(u.roles, "user " + u.name);
+  if (!roles) return std::unexpected(roles.error());
+  return inTransaction([&]() -> Status {
+    RAMP_TRY_EXEC(r,
+                  fmt::format("INSERT INTO users ({}) VALUES ($1, $2, $3::bigint, $4, $5::bigint) "
+                              "ON CONFLICT (name) DO UPDATE SET roles = excluded.roles, "
+                              "disabled = excluded.disabled",
+                              kUserCols),
+                  {u.name, *roles, num(u.createdAt), u.createdBy, num(u.disabled ? 1 : 0)});
+    return ok();
+  });
+}
+
+Result<UserRecord> PostgresStore::getUser(const std::string& name) {
+  return inSession([&]() -> Result<UserRecord> {
+    RAMP_TRY_EXEC(r, fmt::format("SELECT {} FROM users WHERE name = $1", kUserCols), {name});
+    if (PQntuples(r->get()) == 0) return notFound("no user " + name, "user");
+    return readUser(r->get(), 0);
+  });
+}
+
+Result<std::vector<UserRecord>> PostgresStore::listUsers() {
+  return inSession([&]() -> Result<std::vector<UserRecord>> {
+    RAMP_TRY_EXEC(r, fmt::format("SELECT {} FROM users ORDER BY name", kUserCols));
+    std::vector<UserRecord> out;
+    for (int i = 0; i < PQntuples(r->get()); ++i) {
+      auto u = readUser(r->get(), i);
+      if (!u) return std::unexpected(u.error());
+      out.push_back(std::move(*u));
+    }
+    return out;
+  });
+}
+
+Status PostgresStore::insertToken(const TokenRecord& t) {
+  if (auto c = checkTokenRecord(t); !c) return c;
+  return inTransaction([&]() -> Status {
+    auto r = exec(fmt::format("INSERT INTO tokens ({}) VALUES ($1, $2, $3, $4, $5::bigint, $6::bigint, "
+                              "$7::bigint, $8::bigint)",
+                              kTokenCols),
+                  {t.id, t.user, t.name, t.sha256, num(t.createdAt), optNum(t.expiresAt), optNum(t.revokedAt),
+                   optNum(t.lastUsedAt)});
+    if (!r) {
+      if (r.error().code == ErrorCode::kConflict) {
+        return conflict("a token with this id or this hash already exists", "token " + t.id);
+      }
+      return std::unexpected(r.error());
+    }
+    return ok();
+  });
+}
+
+Result<TokenRecord> PostgresStore::findTokenBySha256(const std::string& sha256) {
+  return inSession([&]() -> Result<TokenRecord> {
+    RAMP_TRY_EXEC(r, fmt::format("SELECT {} FROM tokens WHERE sha256 = $1", kTokenCols), {sha256});
+    if (PQntuples(r->get()) == 0) return notFound("unknown token", "token");
+    return readToken(r->get(), 0);
+  });
+}
+
+Result<std::vector<TokenRecord>> PostgresStore::listTokens(const std::optional<std::string>& user) {
+  return inSession([&]() -> Result<std::vector<TokenRecord>> {
+    std::string sql = fmt::format("SELECT {} FROM tokens", kTokenCols);
+    std::vector<Param> args;
+    if (user) {
+      sql += " WHERE user_name = $1";
+      args.emplace_back(*user);
+    }
+    sql += " ORDER BY created_at, id";
+    RAMP_TRY_EXEC(r, sql, args);
+    std::vector<TokenRecord> out;
+    for (int i = 0; i < PQntuples(r->get()); ++i) out.push_back(readToken(r->get(), i));
+    return out;
+  });
+}
+
+Result<TokenRecord> PostgresStore::revokeToken(const std::string& id, int64_t now) {
+  return inTransaction([&]() -> Result<TokenRecord> {
+    RAMP_TRY_EXEC(up, "UPDATE tokens SET revoked_at = $2::bigint WHERE id = $1 AND revoked_at IS NULL",
+                  {id, num(now)});
+    RAMP_TRY_EXEC(r, fmt::format("SELECT {} FROM tokens WHERE id = $1", kTokenCols), {id});
+    if (PQntuples(r->get()) == 0) return notFound("no token " + id, "id");
+    return readToken(r->get(), 0);
+  });
+}
+
 // ---------------------------------------------------------------- settings
 
 Result<std::optional<std::string>> PostgresStore::getSetting(const std::string& key) {
@@ -642,9 +772,11 @@ Result<std::optional<std::string>> PostgresStore::getSetting(const std::string& 
   });
 }
 
-Status PostgresStore::putSetting(const std::string& key, const std::string& value) {
+Status PostgresStore::putSetting(const std::string& key, const std::string& value,
+                                 const std::optional<Fence>& fence) {
   if (key.empty()) return invalid("setting key is empty", "key");
   return inTransaction([&]() -> Status {
+    if (auto f = checkFenceLocked(fence); !f) return f;
     RAMP_TRY_EXEC(r,
                   "INSERT INTO settings (key, value) VALUES ($1, $2) "
                   "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -666,7 +798,7 @@ Result<std::string> PostgresStore::putSettingIfAbsent(const std::string& key, co
 
 Status PostgresStore::truncateAllForTests() {
   return inTransaction([&]() -> Status {
-    return execScript("TRUNCATE releases, deployments, fleets, leases, audit_events, settings",
+    return execScript("TRUNCATE releases, deployments, fleets, leases, audit_events, settings, users, tokens",
                       "truncating");
   });
 }

@@ -69,8 +69,17 @@ class PostgresStore final : public Store {
   Result<AuditEvent> appendEvent(const AuditEventInput& e) override;
   Result<std::vector<AuditEvent>> listEvents(const AuditFilter& f) override;
 
+  Status putUser(const UserRecord& u) override;
+  Result<UserRecord> getUser(const std::string& name) override;
+  Result<std::vector<UserRecord>> listUsers() override;
+  Status insertToken(const TokenRecord& t) override;
+  Result<TokenRecord> findTokenBySha256(const std::string& sha256) override;
+  Result<std::vector<TokenRecord>> listTokens(const std::optional<std::string>& user) override;
+  Result<TokenRecord> revokeToken(const std::string& id, int64_t now) override;
+
   Result<std::optional<std::string>> getSetting(const std::string& key) override;
-  Status putSetting(const std::string& key, const std::string& value) override;
+  Status putSetting(const std::string& key, const std::string& value,
+                    const std::optional<Fence>& fence = std::nullopt) override;
   Result<std::string> putSettingIfAbsent(const std::string& key, const std::string& value) override;
 
   // Test-only: empties every table except schema_migrations.

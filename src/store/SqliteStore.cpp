@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "store/AuditChain.h"
+#include "store/IdentityRows.h"
 #include "store/JsonText.h"
 #include "store/LeaseRules.h"
 #include "store/Migrations.h"
@@ -55,6 +56,10 @@ class Stmt {
     return p ? std::string(p, static_cast<size_t>(n)) : std::string();
   }
   int64_t int64(int c) { return sqlite3_column_int64(s_, c); }
+  std::optional<int64_t> optInt64(int c) {
+    if (sqlite3_column_type(s_, c) == SQLITE_NULL) return std::nullopt;
+    return sqlite3_column_int64(s_, c);
+  }
 
  private:
   sqlite3_stmt* s_;
@@ -65,6 +70,9 @@ constexpr const char* kDeploymentCols =
     "id, service, env, state, created_at, updated_at, revision, doc";
 constexpr const char* kFleetCols =
     "id, service, env, region, version, digest, state, created_at, updated_at, revision, doc";
+constexpr const char* kUserCols = "name, roles, created_at, created_by, disabled";
+constexpr const char* kTokenCols =
+    "id, user_name, name, sha256, created_at, expires_at, revoked_at, last_used_at";
 constexpr const char* kEventCols =
     "seq, time, actor, kind, service, env, deployment_id, data, prev_hash, hash";
 
@@ -113,6 +121,33 @@ Result<FleetRecord> readFleet(Stmt& st) {
   f.doc = std::move(*doc);
   return f;
 }
+
+Result<UserRecord> readUser(Stmt& st) {
+  UserRecord u;
+  u.name = st.text(0);
+  auto roles = fromJsonText(st.text(1), "user " + u.name);
+  if (!roles) return std::unexpected(roles.error());
+  u.roles = std::move(*roles);
+  u.createdAt = st.int64(2);
+  u.createdBy = st.text(3);
+  u.disabled = st.int64(4) != 0;
+  return u;
+}
+
+TokenRecord readToken(Stmt& st) {
+  TokenRecord t;
+  t.id = st.text(0);
+  t.user = st.text(1);
+  t.name = st.text(2);
+  t.sha256 = st.text(3);
+  t.createdAt = st.int64(4);
+  t.expiresAt = st.optInt64(5);
+  t.revokedAt = st.optInt64(6);
+  t.lastUsedAt = st.optInt64(7);
+  return t;
+}
+
+Value opt(const std::optional<int64_t>& v) { return v ? Value(*v) : Value(); }
 
 Result<AuditEvent> readEvent(Stmt& st) {
   AuditEvent e;
@@ -692,6 +727,108 @@ Result<std::vector<AuditEvent>> SqliteStore::listEvents(const AuditFilter& f) {
   return out;
 }
 
+// ---------------------------------------------------------------- users, tokens
+
+Status SqliteStore::putUser(const UserRecord& u) {
+  if (auto c = checkUserRecord(u); !c) return c;
+  auto roles = toJsonText(u.roles, "user " + u.name);
+  if (!roles) return std::unexpected(roles.error());
+  return inWriteTransaction([&]() -> Status {
+    RAMP_TRY_STMT(st, fmt::format("INSERT INTO users ({}) VALUES (?1, ?2, ?3, ?4, ?5) "
+                                  "ON CONFLICT (name) DO UPDATE SET roles = excluded.roles, "
+                                  "disabled = excluded.disabled",
+                                  kUserCols));
+    st.bind(1, u.name).bind(2, *roles).bind(3, u.createdAt).bind(4, u.createdBy).bind(5, int64_t{u.disabled});
+    int rc = st.step();
+    if (rc != SQLITE_DONE) return std::unexpected(sqlError(rc, "writing user " + u.name));
+    return ok();
+  });
+}
+
+Result<UserRecord> SqliteStore::getUser(const std::string& name) {
+  std::lock_guard lock(mu_);
+  RAMP_TRY_STMT(st, fmt::format("SELECT {} FROM users WHERE name = ?1", kUserCols));
+  st.bind(1, name);
+  int rc = st.step();
+  if (rc == SQLITE_DONE) return notFound("no user " + name, "user");
+  if (rc != SQLITE_ROW) return std::unexpected(sqlError(rc, "reading user"));
+  return readUser(st);
+}
+
+Result<std::vector<UserRecord>> SqliteStore::listUsers() {
+  std::lock_guard lock(mu_);
+  RAMP_TRY_STMT(st, fmt::format("SELECT {} FROM users ORDER BY name", kUserCols));
+  std::vector<UserRecord> out;
+  for (int i = 0; i < 1'000'000; ++i) {
+    int rc = st.step();
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return std::unexpected(sqlError(rc, "listing users"));
+    auto u = readUser(st);
+    if (!u) return std::unexpected(u.error());
+    out.push_back(std::move(*u));
+  }
+  return out;
+}
+
+Status SqliteStore::insertToken(const TokenRecord& t) {
+  if (auto c = checkTokenRecord(t); !c) return c;
+  return inWriteTransaction([&]() -> Status {
+    RAMP_TRY_STMT(st, fmt::format("INSERT INTO tokens ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", kTokenCols));
+    st.bind(1, t.id).bind(2, t.user).bind(3, t.name).bind(4, t.sha256).bind(5, t.createdAt);
+    st.bind(6, opt(t.expiresAt)).bind(7, opt(t.revokedAt)).bind(8, opt(t.lastUsedAt));
+    int rc = st.step();
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+      return conflict("a token with this id or this hash already exists", "token " + t.id);
+    }
+    if (rc != SQLITE_DONE) return std::unexpected(sqlError(rc, "writing token " + t.id));
+    return ok();
+  });
+}
+
+Result<TokenRecord> SqliteStore::findTokenBySha256(const std::string& sha256) {
+  std::lock_guard lock(mu_);
+  RAMP_TRY_STMT(st, fmt::format("SELECT {} FROM tokens WHERE sha256 = ?1", kTokenCols));
+  st.bind(1, sha256);
+  int rc = st.step();
+  if (rc == SQLITE_DONE) return notFound("unknown token", "token");
+  if (rc != SQLITE_ROW) return std::unexpected(sqlError(rc, "reading token"));
+  return readToken(st);
+}
+
+Result<std::vector<TokenRecord>> SqliteStore::listTokens(const std::optional<std::string>& user) {
+  std::lock_guard lock(mu_);
+  std::string sql = fmt::format("SELECT {} FROM tokens", kTokenCols);
+  if (user) sql += " WHERE user_name = ?1";
+  sql += " ORDER BY created_at, id";
+  RAMP_TRY_STMT(st, sql);
+  if (user) st.bind(1, *user);
+  std::vector<TokenRecord> out;
+  for (int i = 0; i < 1'000'000; ++i) {
+    int rc = st.step();
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return std::unexpected(sqlError(rc, "listing tokens"));
+    out.push_back(readToken(st));
+  }
+  return out;
+}
+
+Result<TokenRecord> SqliteStore::revokeToken(const std::string& id, int64_t now) {
+  return inWriteTransaction([&]() -> Result<TokenRecord> {
+    {
+      RAMP_TRY_STMT(up, "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL");
+      up.bind(1, id).bind(2, now);
+      int rc = up.step();
+      if (rc != SQLITE_DONE) return std::unexpected(sqlError(rc, "revoking token " + id));
+    }
+    RAMP_TRY_STMT(st, fmt::format("SELECT {} FROM tokens WHERE id = ?1", kTokenCols));
+    st.bind(1, id);
+    int rc = st.step();
+    if (rc == SQLITE_DONE) return notFound("no token " + id, "id");
+    if (rc != SQLITE_ROW) return std::unexpected(sqlError(rc, "reading token"));
+    return readToken(st);
+  });
+}
+
 // ---------------------------------------------------------------- settings
 
 Result<std::optional<std::string>> SqliteStore::getSetting(const std::string& key) {
@@ -704,9 +841,11 @@ Result<std::optional<std::string>> SqliteStore::getSetting(const std::string& ke
   return std::optional<std::string>(st.text(0));
 }
 
-Status SqliteStore::putSetting(const std::string& key, const std::string& value) {
+Status SqliteStore::putSetting(const std::string& key, const std::string& value,
+                               const std::optional<Fence>& fence) {
   if (key.empty()) return invalid("setting key is empty", "key");
   return inWriteTransaction([&]() -> Status {
+    RAMP_CHECK_FENCE(fence);
     RAMP_TRY_STMT(st, "INSERT INTO settings (key, value) VALUES (?1, ?2) "
                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
     st.bind(1, key).bind(2, value);
@@ -734,7 +873,8 @@ Result<std::string> SqliteStore::putSettingIfAbsent(const std::string& key, cons
 Status SqliteStore::truncateAllForTests() {
   return inWriteTransaction([&]() -> Status {
     return execScript("DELETE FROM releases; DELETE FROM deployments; DELETE FROM fleets; "
-                      "DELETE FROM leases; DELETE FROM audit_events; DELETE FROM settings;",
+                      "DELETE FROM leases; DELETE FROM audit_events; DELETE FROM settings; "
+                      "DELETE FROM users; DELETE FROM tokens;",
                       "truncating");
   });
 }

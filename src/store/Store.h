@@ -103,6 +103,30 @@ struct AuditEvent : AuditEventInput {
   std::string hash;
 };
 
+// A person or a script that may call the API. `roles` maps an environment
+// name, or "*" for every environment, to role names
+// (viewer|deployer|approver|hotfix|admin), e.g. {"*": ["viewer"], "prod": ["approver"]}.
+struct UserRecord {
+  std::string name;
+  Json roles = Json::object();
+  int64_t createdAt = 0;
+  std::string createdBy;
+  bool disabled = false;
+};
+
+// An API token. Only its sha256 (hex of the plain token) is stored; the
+// plain token is shown once, when it is created.
+struct TokenRecord {
+  std::string id;          // "tok-<hex>"
+  std::string user;
+  std::string name;        // what it is for ("ci", "laptop"), may be empty
+  std::string sha256;      // lower-case hex of sha256(plain token), unique
+  int64_t createdAt = 0;
+  std::optional<int64_t> expiresAt;  // refused from then on
+  std::optional<int64_t> revokedAt;  // refused from then on
+  std::optional<int64_t> lastUsedAt; // not maintained by every caller
+};
+
 struct AuditFilter {
   std::optional<std::string> service;
   std::optional<std::string> env;
@@ -158,9 +182,33 @@ class Store {
   virtual Result<AuditEvent> appendEvent(const AuditEventInput& e) = 0;
   virtual Result<std::vector<AuditEvent>> listEvents(const AuditFilter& f) = 0;
 
+  // Users. putUser inserts or replaces by name (roles, disabled); the first
+  // insert's created_at/created_by are kept. kInvalid for an empty name or
+  // roles that are not an object of string arrays. getUser: kNotFound.
+  // listUsers: by name.
+  virtual Status putUser(const UserRecord& u) = 0;
+  virtual Result<UserRecord> getUser(const std::string& name) = 0;
+  virtual Result<std::vector<UserRecord>> listUsers() = 0;
+
+  // Tokens. insertToken: kConflict when the id or the sha256 exists,
+  // kInvalid for an empty id/user/sha256 (the user need not exist: callers
+  // check). findTokenBySha256: kNotFound when no token has that hash (revoked
+  // and expired ones are returned: the caller says which it is). listTokens:
+  // oldest first, all users or one. revokeToken: sets revoked_at = now and
+  // returns the record; a token already revoked keeps its first revoked_at
+  // (still OK); kNotFound for an unknown id.
+  virtual Status insertToken(const TokenRecord& t) = 0;
+  virtual Result<TokenRecord> findTokenBySha256(const std::string& sha256) = 0;
+  virtual Result<std::vector<TokenRecord>> listTokens(const std::optional<std::string>& user) = 0;
+  virtual Result<TokenRecord> revokeToken(const std::string& id, int64_t now) = 0;
+
   // Small settings (entry-point ports, world ids).
   virtual Result<std::optional<std::string>> getSetting(const std::string& key) = 0;
-  virtual Status putSetting(const std::string& key, const std::string& value) = 0;
+  // With a fence, refused (kConflict) unless that lease is held at that
+  // epoch: engine state kept in settings (traffic plans, stable fleets) is
+  // written only by the current leader.
+  virtual Status putSetting(const std::string& key, const std::string& value,
+                            const std::optional<Fence>& fence = std::nullopt) = 0;
   // Sets it only if absent; returns the value now stored (the winner's).
   virtual Result<std::string> putSettingIfAbsent(const std::string& key, const std::string& value) = 0;
 };

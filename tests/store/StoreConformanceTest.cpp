@@ -783,6 +783,125 @@ TEST_P(StoreConformance, InvalidUtf8InDocumentsIsRefused) {
   EXPECT_EQ(store_->getDeployment("dep-bad").error().code, ErrorCode::kNotFound);
 }
 
+// ------------------------------------------------------------ identity
+
+TEST_P(StoreConformance, UsersPutGetListAndReplaceKeepCreation) {
+  EXPECT_EQ(store_->getUser("alice").error().code, ErrorCode::kNotFound);
+  UserRecord a{"alice", Json{{"*", {"viewer"}}, {"prod", {"approver", "deployer"}}}, kT0, "root", false};
+  ASSERT_TRUE(store_->putUser(a));
+  UserRecord b{"bob", Json{{"int", {"deployer"}}}, kT0 + 1, "alice", false};
+  ASSERT_TRUE(store_->putUser(b));
+  auto got = store_->getUser("alice");
+  ASSERT_TRUE(got) << got.error().describe();
+  EXPECT_EQ(got->roles, a.roles);
+  EXPECT_EQ(got->createdAt, kT0);
+  EXPECT_EQ(got->createdBy, "root");
+  EXPECT_FALSE(got->disabled);
+
+  // Replace: roles and disabled change, creation stays the first one's.
+  UserRecord a2{"alice", Json{{"uat", {"hotfix"}}}, kT0 + 99, "mallory", true};
+  ASSERT_TRUE(store_->putUser(a2));
+  got = store_->getUser("alice");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->roles, a2.roles);
+  EXPECT_TRUE(got->disabled);
+  EXPECT_EQ(got->createdAt, kT0);
+  EXPECT_EQ(got->createdBy, "root");
+
+  auto all = store_->listUsers();
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].name, "alice");
+  EXPECT_EQ((*all)[1].name, "bob");
+
+  auto bad = store_->putUser(UserRecord{"", Json::object(), kT0, "x", false});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalid);
+  bad = store_->putUser(UserRecord{"carol", Json{{"prod", "admin"}}, kT0, "x", false});
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalid);
+  EXPECT_EQ(bad.error().where, "roles.prod");
+  EXPECT_EQ(store_->getUser("carol").error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformance, TokensInsertFindListRevoke) {
+  std::string h1 = sha256Hex("ramp_secret_1"), h2 = sha256Hex("ramp_secret_2"), h3 = sha256Hex("ramp_3");
+  TokenRecord t1{"tok-1", "alice", "laptop", h1, kT0, std::nullopt, std::nullopt, std::nullopt};
+  TokenRecord t2{"tok-2", "bob", "ci", h2, kT0 + 1, kT0 + 1000, std::nullopt, std::nullopt};
+  ASSERT_TRUE(store_->insertToken(t1));
+  ASSERT_TRUE(store_->insertToken(t2));
+
+  auto f = store_->findTokenBySha256(h2);
+  ASSERT_TRUE(f) << f.error().describe();
+  EXPECT_EQ(f->id, "tok-2");
+  EXPECT_EQ(f->user, "bob");
+  EXPECT_EQ(f->name, "ci");
+  EXPECT_EQ(f->createdAt, kT0 + 1);
+  ASSERT_TRUE(f->expiresAt.has_value());
+  EXPECT_EQ(*f->expiresAt, kT0 + 1000);
+  EXPECT_FALSE(f->revokedAt.has_value());
+  EXPECT_FALSE(store_->findTokenBySha256(h1)->expiresAt.has_value());
+  EXPECT_EQ(store_->findTokenBySha256(h3).error().code, ErrorCode::kNotFound);
+
+  // Same id or same hash: conflict, nothing written.
+  auto dupId = store_->insertToken(TokenRecord{"tok-1", "carol", "", h3, kT0, {}, {}, {}});
+  ASSERT_FALSE(dupId);
+  EXPECT_EQ(dupId.error().code, ErrorCode::kConflict);
+  auto dupHash = store_->insertToken(TokenRecord{"tok-3", "carol", "", h1, kT0, {}, {}, {}});
+  ASSERT_FALSE(dupHash);
+  EXPECT_EQ(dupHash.error().code, ErrorCode::kConflict);
+  EXPECT_EQ(store_->findTokenBySha256(h3).error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(store_->insertToken(TokenRecord{"", "x", "", h3, kT0, {}, {}, {}}).error().code, ErrorCode::kInvalid);
+
+  auto all = store_->listTokens(std::nullopt);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].id, "tok-1");
+  auto bobs = store_->listTokens(std::string("bob"));
+  ASSERT_TRUE(bobs);
+  ASSERT_EQ(bobs->size(), 1u);
+  EXPECT_EQ((*bobs)[0].id, "tok-2");
+
+  auto rv = store_->revokeToken("tok-1", kT0 + 50);
+  ASSERT_TRUE(rv) << rv.error().describe();
+  ASSERT_TRUE(rv->revokedAt.has_value());
+  EXPECT_EQ(*rv->revokedAt, kT0 + 50);
+  // Revocation is visible at once, also to another connection.
+  auto other = reopen();
+  ASSERT_TRUE(other);
+  auto seen = other->findTokenBySha256(h1);
+  ASSERT_TRUE(seen);
+  ASSERT_TRUE(seen->revokedAt.has_value());
+  // Revoking again keeps the first time.
+  auto again = store_->revokeToken("tok-1", kT0 + 900);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again->revokedAt, kT0 + 50);
+  EXPECT_EQ(store_->revokeToken("tok-nope", kT0).error().code, ErrorCode::kNotFound);
+  EXPECT_FALSE(store_->findTokenBySha256(h2)->revokedAt.has_value());
+}
+
+TEST_P(StoreConformance, ConcurrentTokenInsertsOfOneHashHaveOneWinner) {
+  constexpr int kThreads = 6;
+  std::vector<std::unique_ptr<Store>> stores;
+  for (int i = 0; i < kThreads; ++i) stores.push_back(reopen());
+  std::barrier start(kThreads);
+  std::atomic<int> wins{0}, conflicts{0};
+  std::vector<std::thread> threads;
+  std::string h = sha256Hex("shared");
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      start.arrive_and_wait();
+      auto r = stores[i]->insertToken(TokenRecord{"tok-c" + std::to_string(i), "admin", "", h, kT0, {}, {}, {}});
+      if (r) ++wins;
+      else if (r.error().code == ErrorCode::kConflict) ++conflicts;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wins.load(), 1);
+  EXPECT_EQ(conflicts.load(), kThreads - 1);
+  EXPECT_EQ(store_->listTokens(std::nullopt)->size(), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& info) { return info.param; });
 
