@@ -85,6 +85,17 @@ void ElbV2Api::forwardParams(QueryParams& p, const std::string& prefix, const st
   }
 }
 
+void ElbV2Api::defaultActionParams(QueryParams& p, const std::vector<WeightedTargetGroup>& forward) {
+  if (!forward.empty()) {
+    forwardParams(p, "DefaultActions.member.1", forward);
+    return;
+  }
+  p.emplace_back("DefaultActions.member.1.Type", "fixed-response");
+  p.emplace_back("DefaultActions.member.1.FixedResponseConfig.StatusCode", "503");
+  p.emplace_back("DefaultActions.member.1.FixedResponseConfig.ContentType", "text/plain");
+  p.emplace_back("DefaultActions.member.1.FixedResponseConfig.MessageBody", "no fleet receives traffic");
+}
+
 Result<LoadBalancer> ElbV2Api::createLoadBalancer(const LoadBalancerSpec& spec) {
   if (spec.name.empty()) return invalid("load balancer name is empty", "name");
   QueryParams p{{"Name", spec.name}, {"Scheme", spec.scheme}, {"Type", spec.type}};
@@ -165,18 +176,22 @@ Status ElbV2Api::deleteTargetGroup(const std::string& arn) {
 
 Result<Listener> ElbV2Api::createListener(const std::string& loadBalancerArn, const std::string& protocol, int port,
                                           const std::vector<WeightedTargetGroup>& forward) {
-  if (auto v = validateForward(forward); !v) return std::unexpected(v.error());
+  if (!forward.empty()) {
+    if (auto v = validateForward(forward); !v) return std::unexpected(v.error());
+  }
   QueryParams p{{"LoadBalancerArn", loadBalancerArn}, {"Protocol", protocol}, {"Port", std::to_string(port)}};
-  forwardParams(p, "DefaultActions.member.1", forward);
+  defaultActionParams(p, forward);
   auto doc = client_.query(kSvc, "CreateListener", p);
   if (!doc) return std::unexpected(doc.error());
   return readListener(doc->root().find("Listeners").child("member"));
 }
 
 Result<Listener> ElbV2Api::modifyListener(const std::string& listenerArn, const std::vector<WeightedTargetGroup>& forward) {
-  if (auto v = validateForward(forward); !v) return std::unexpected(v.error());
+  if (!forward.empty()) {
+    if (auto v = validateForward(forward); !v) return std::unexpected(v.error());
+  }
   QueryParams p{{"ListenerArn", listenerArn}};
-  forwardParams(p, "DefaultActions.member.1", forward);
+  defaultActionParams(p, forward);
   auto doc = client_.query(kSvc, "ModifyListener", p);
   if (!doc) return std::unexpected(doc.error());
   return readListener(doc->root().find("Listeners").child("member"));
@@ -222,6 +237,71 @@ Result<std::vector<TargetHealth>> ElbV2Api::describeTargetHealth(const std::stri
                    m.path("TargetHealth/Reason").text(), toInt(m.path("Target/Port").text())});
   }
   return out;
+}
+
+namespace {
+
+ListenerRule readRule(const XmlNode& m) {
+  ListenerRule r;
+  r.arn = m.get("RuleArn");
+  r.priority = m.get("Priority");
+  r.isDefault = m.get("IsDefault") == "true";
+  for (auto& c : m.child("Conditions").children("member")) {
+    if (c.get("Field") != "http-header") continue;
+    r.headerName = c.path("HttpHeaderConfig/HttpHeaderName").text();
+    for (auto& v : c.path("HttpHeaderConfig/Values").children("member")) r.headerValues.push_back(v.text());
+  }
+  for (auto& a : m.child("Actions").children("member")) {
+    if (a.get("Type") != "forward") continue;
+    auto groups = a.path("ForwardConfig/TargetGroups").children("member");
+    if (!groups.empty()) {
+      for (auto& g : groups) r.forward.push_back({g.get("TargetGroupArn"), toInt(g.get("Weight"))});
+    } else if (auto arn = a.get("TargetGroupArn"); !arn.empty()) {
+      r.forward.push_back({arn, 1});
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+Result<ListenerRule> ElbV2Api::createRule(const std::string& listenerArn, int priority, const std::string& headerName,
+                                          const std::vector<std::string>& headerValues,
+                                          const std::vector<WeightedTargetGroup>& forward) {
+  if (auto v = validateForward(forward); !v) return std::unexpected(v.error());
+  if (priority < 1 || priority > 50000) return invalid("rule priority must be 1..50000", "priority");
+  if (headerName.empty() || headerValues.empty()) return invalid("a header name and at least one value are needed", "headerName");
+  QueryParams p{{"ListenerArn", listenerArn}, {"Priority", std::to_string(priority)},
+                {"Conditions.member.1.Field", "http-header"},
+                {"Conditions.member.1.HttpHeaderConfig.HttpHeaderName", headerName}};
+  listParams(p, "Conditions.member.1.HttpHeaderConfig.Values", headerValues);
+  forwardParams(p, "Actions.member.1", forward);
+  auto doc = client_.query(kSvc, "CreateRule", p);
+  if (!doc) return std::unexpected(doc.error());
+  auto m = doc->root().find("Rules").child("member");
+  if (!m.valid()) return internal("CreateRule answer has no rule", "aws:elasticloadbalancing:CreateRule");
+  return readRule(m);
+}
+
+Result<std::vector<ListenerRule>> ElbV2Api::describeRules(const std::string& listenerArn) {
+  std::vector<ListenerRule> out;
+  std::string marker;
+  for (int page = 0; page < 100; ++page) {
+    QueryParams p{{"ListenerArn", listenerArn}};
+    if (!marker.empty()) p.emplace_back("Marker", marker);
+    auto doc = client_.query(kSvc, "DescribeRules", p);
+    if (!doc) return std::unexpected(doc.error());
+    for (auto& m : doc->root().find("Rules").children("member")) out.push_back(readRule(m));
+    marker = doc->root().find("NextMarker").text();
+    if (marker.empty()) break;
+  }
+  return out;
+}
+
+Status ElbV2Api::deleteRule(const std::string& ruleArn) {
+  auto doc = client_.query(kSvc, "DeleteRule", {{"RuleArn", ruleArn}});
+  if (!doc && doc.error().code != ErrorCode::kNotFound) return std::unexpected(doc.error());
+  return ok();
 }
 
 Status ElbV2Api::addTags(const std::vector<std::string>& arns, const std::map<std::string, std::string>& tags) {

@@ -1,7 +1,8 @@
 // ElbV2Api.h — typed Elastic Load Balancing v2 (ALB) calls over AwsClient.
 //
 // The operations the AWS traffic adapter needs: load balancers, target
-// groups, weighted forward listeners, targets, health, tags. Idempotency
+// groups, weighted forward listeners, header-matching listener rules
+// (canary pinning), targets, health, tags. Idempotency
 // as AWS defines it: CreateTargetGroup/CreateLoadBalancer with the name and
 // settings of an existing one return it (no twin); Register/Deregister are
 // idempotent. Errors: see AwsClient.
@@ -63,6 +64,18 @@ struct TargetHealth {
   int port = 0;
 };
 
+// A listener rule matching one HTTP header (name, values with * wildcards)
+// and forwarding to weighted target groups. Cookies are matched as the
+// "Cookie" header with a wildcard value ("*name=*").
+struct ListenerRule {
+  std::string arn;
+  std::string priority;   // "1".."50000", or "default"
+  bool isDefault = false;
+  std::string headerName;
+  std::vector<std::string> headerValues;
+  std::vector<WeightedTargetGroup> forward;
+};
+
 class ElbV2Api {
  public:
   explicit ElbV2Api(AwsClient& client) : client_(client) {}
@@ -74,6 +87,7 @@ class ElbV2Api {
   Result<std::vector<TargetGroup>> describeTargetGroups(const std::vector<std::string>& names = {},
                                                         const std::vector<std::string>& arns = {});
   Status deleteTargetGroup(const std::string& arn);
+  // An empty `forward` makes the default action a fixed 503 answer (no fleet).
   Result<Listener> createListener(const std::string& loadBalancerArn, const std::string& protocol, int port,
                                   const std::vector<WeightedTargetGroup>& forward);
   Result<Listener> modifyListener(const std::string& listenerArn, const std::vector<WeightedTargetGroup>& forward);
@@ -81,12 +95,18 @@ class ElbV2Api {
   Status registerTargets(const std::string& targetGroupArn, const std::vector<Target>& targets);
   Status deregisterTargets(const std::string& targetGroupArn, const std::vector<Target>& targets);
   Result<std::vector<TargetHealth>> describeTargetHealth(const std::string& targetGroupArn);
+  Result<ListenerRule> createRule(const std::string& listenerArn, int priority, const std::string& headerName,
+                                  const std::vector<std::string>& headerValues,
+                                  const std::vector<WeightedTargetGroup>& forward);
+  Result<std::vector<ListenerRule>> describeRules(const std::string& listenerArn);
+  Status deleteRule(const std::string& ruleArn);
   Status addTags(const std::vector<std::string>& arns, const std::map<std::string, std::string>& tags);
   // arn -> tags (at most 20 ARNs per call, as the API allows).
   Result<std::map<std::string, std::map<std::string, std::string>>> describeTags(const std::vector<std::string>& arns);
 
   // Request parameters of a weighted forward action (also used by tests).
   static void forwardParams(QueryParams& p, const std::string& prefix, const std::vector<WeightedTargetGroup>& fwd);
+  static void defaultActionParams(QueryParams& p, const std::vector<WeightedTargetGroup>& forward);
 
  private:
   AwsClient& client_;

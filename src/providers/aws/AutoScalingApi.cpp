@@ -1,0 +1,181 @@
+#include "providers/aws/AutoScalingApi.h"
+
+#include <algorithm>
+
+#include "providers/aws/AwsError.h"
+
+namespace ramp::providers::aws {
+namespace {
+
+constexpr const char* kSvc = "autoscaling";
+
+int toInt(const std::string& s) {
+  try {
+    return s.empty() ? 0 : std::stoi(s);
+  } catch (...) {
+    return 0;
+  }
+}
+
+void members(QueryParams& p, const std::string& prefix, const std::vector<std::string>& values) {
+  for (size_t i = 0; i < values.size(); ++i) p.emplace_back(prefix + ".member." + std::to_string(i + 1), values[i]);
+}
+
+std::string join(const std::vector<std::string>& v, char sep) {
+  std::string out;
+  for (const auto& s : v) {
+    if (!out.empty()) out += sep;
+    out += s;
+  }
+  return out;
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(sep, start);
+    if (end == std::string::npos) end = s.size();
+    if (end > start) out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+AutoScalingGroup readGroup(const XmlNode& m) {
+  AutoScalingGroup g;
+  g.name = m.get("AutoScalingGroupName");
+  g.arn = m.get("AutoScalingGroupARN");
+  g.status = m.get("Status");
+  g.minSize = toInt(m.get("MinSize"));
+  g.maxSize = toInt(m.get("MaxSize"));
+  g.desired = toInt(m.get("DesiredCapacity"));
+  g.launchTemplateId = m.path("LaunchTemplate/LaunchTemplateId").text();
+  g.launchTemplateVersion = m.path("LaunchTemplate/Version").text();
+  for (auto& a : m.child("AvailabilityZones").children("member")) g.availabilityZones.push_back(a.text());
+  g.subnets = split(m.get("VPCZoneIdentifier"), ',');
+  for (auto& t : m.child("TargetGroupARNs").children("member")) g.targetGroupArns.push_back(t.text());
+  for (auto& s : m.child("SuspendedProcesses").children("member")) g.suspendedProcesses.push_back(s.get("ProcessName"));
+  for (auto& i : m.child("Instances").children("member")) {
+    g.instances.push_back({i.get("InstanceId"), i.get("LifecycleState"), i.get("HealthStatus"), i.get("AvailabilityZone")});
+  }
+  for (auto& t : m.child("Tags").children("member")) g.tags[t.get("Key")] = t.get("Value");
+  return g;
+}
+
+}  // namespace
+
+Status AutoScalingApi::createAutoScalingGroup(const AutoScalingGroupSpec& spec) {
+  if (spec.name.empty() || spec.name.size() > 255) return invalid("group name must be 1..255 characters", "name");
+  if (spec.launchTemplateId.empty()) return invalid("a launch template is required", "launchTemplateId");
+  if (spec.subnets.empty()) return invalid("at least one subnet is required", "subnets");
+  if (spec.minSize > spec.desired || spec.desired > spec.maxSize) {
+    return invalid("needs min <= desired <= max", "desired");
+  }
+  QueryParams p{{"AutoScalingGroupName", spec.name},
+                {"LaunchTemplate.LaunchTemplateId", spec.launchTemplateId},
+                {"LaunchTemplate.Version", spec.launchTemplateVersion},
+                {"MinSize", std::to_string(spec.minSize)},
+                {"MaxSize", std::to_string(spec.maxSize)},
+                {"DesiredCapacity", std::to_string(spec.desired)},
+                {"VPCZoneIdentifier", join(spec.subnets, ',')},
+                {"HealthCheckType", spec.healthCheckType},
+                {"HealthCheckGracePeriod", std::to_string(spec.healthCheckGracePeriod)}};
+  members(p, "TargetGroupARNs", spec.targetGroupArns);
+  int i = 0;
+  for (const auto& [k, v] : spec.tags) {
+    std::string key = "Tags.member." + std::to_string(++i);
+    p.emplace_back(key + ".Key", k);
+    p.emplace_back(key + ".Value", v);
+    p.emplace_back(key + ".PropagateAtLaunch", "true");
+    p.emplace_back(key + ".ResourceId", spec.name);
+    p.emplace_back(key + ".ResourceType", "auto-scaling-group");
+  }
+  auto doc = client_.query(kSvc, "CreateAutoScalingGroup", p);
+  if (!doc) return std::unexpected(doc.error());
+  return ok();
+}
+
+Result<std::vector<AutoScalingGroup>> AutoScalingApi::describeAutoScalingGroups(const std::vector<std::string>& names) {
+  std::vector<AutoScalingGroup> out;
+  size_t batches = names.empty() ? 1 : (names.size() + kNamesPerCall - 1) / kNamesPerCall;
+  for (size_t b = 0; b < batches; ++b) {
+    std::vector<std::string> batch;
+    if (!names.empty()) {
+      batch.assign(names.begin() + static_cast<long>(b * kNamesPerCall),
+                   names.begin() + static_cast<long>(std::min(names.size(), (b + 1) * kNamesPerCall)));
+    }
+    std::string token;
+    for (int page = 0; page < 1000; ++page) {
+      QueryParams p{{"MaxRecords", "100"}};
+      members(p, "AutoScalingGroupNames", batch);
+      if (!token.empty()) p.emplace_back("NextToken", token);
+      auto doc = client_.query(kSvc, "DescribeAutoScalingGroups", p);
+      if (!doc) return std::unexpected(doc.error());
+      for (auto& m : doc->root().find("AutoScalingGroups").children("member")) out.push_back(readGroup(m));
+      token = doc->root().find("NextToken").text();
+      if (token.empty()) break;
+    }
+  }
+  return out;
+}
+
+Status AutoScalingApi::updateAutoScalingGroup(const std::string& name, int minSize, int maxSize, int desired) {
+  if (minSize > desired || desired > maxSize) return invalid("needs min <= desired <= max", "desired");
+  auto doc = client_.query(kSvc, "UpdateAutoScalingGroup",
+                           {{"AutoScalingGroupName", name},
+                            {"MinSize", std::to_string(minSize)},
+                            {"MaxSize", std::to_string(maxSize)},
+                            {"DesiredCapacity", std::to_string(desired)}});
+  if (!doc) return std::unexpected(doc.error());
+  return ok();
+}
+
+Status AutoScalingApi::deleteAutoScalingGroup(const std::string& name, bool forceDelete) {
+  auto doc = client_.query(kSvc, "DeleteAutoScalingGroup",
+                           {{"AutoScalingGroupName", name}, {"ForceDelete", forceDelete ? "true" : "false"}});
+  if (!doc) {
+    auto code = AwsError::codeOf(doc.error());
+    // A missing group is what we wanted (AWS: ValidationError "not found").
+    if (doc.error().code == ErrorCode::kNotFound ||
+        (code == "ValidationError" && doc.error().message.find("not found") != std::string::npos)) {
+      return ok();
+    }
+    return std::unexpected(doc.error());
+  }
+  return ok();
+}
+
+Status AutoScalingApi::suspendProcesses(const std::string& name, const std::vector<std::string>& processes) {
+  QueryParams p{{"AutoScalingGroupName", name}};
+  members(p, "ScalingProcesses", processes);
+  auto doc = client_.query(kSvc, "SuspendProcesses", p);
+  if (!doc) return std::unexpected(doc.error());
+  return ok();
+}
+
+Status AutoScalingApi::resumeProcesses(const std::string& name, const std::vector<std::string>& processes) {
+  QueryParams p{{"AutoScalingGroupName", name}};
+  members(p, "ScalingProcesses", processes);
+  auto doc = client_.query(kSvc, "ResumeProcesses", p);
+  if (!doc) return std::unexpected(doc.error());
+  return ok();
+}
+
+Status AutoScalingApi::putTargetTrackingPolicy(const std::string& group, const std::string& policyName,
+                                               const std::string& predefinedMetric, double targetValue,
+                                               const std::string& resourceLabel) {
+  QueryParams p{{"AutoScalingGroupName", group},
+                {"PolicyName", policyName},
+                {"PolicyType", "TargetTrackingScaling"},
+                {"TargetTrackingConfiguration.PredefinedMetricSpecification.PredefinedMetricType", predefinedMetric},
+                {"TargetTrackingConfiguration.TargetValue", std::to_string(targetValue)}};
+  if (!resourceLabel.empty()) {
+    p.emplace_back("TargetTrackingConfiguration.PredefinedMetricSpecification.ResourceLabel", resourceLabel);
+  }
+  auto doc = client_.query(kSvc, "PutScalingPolicy", p);
+  if (!doc) return std::unexpected(doc.error());
+  return ok();
+}
+
+}  // namespace ramp::providers::aws

@@ -1,0 +1,318 @@
+#include "providers/aws/AwsFleetProvider.h"
+
+#include <algorithm>
+#include <set>
+
+#include "core/Sha256.h"
+#include "providers/aws/AutoScalingApi.h"
+#include "providers/aws/AwsError.h"
+#include "providers/aws/Ec2Api.h"
+#include "providers/aws/ElbV2Api.h"
+#include "providers/aws/LaunchUserData.h"
+
+namespace ramp::providers::aws {
+namespace {
+
+std::string clean(const std::string& s, size_t max) {
+  std::string out;
+  for (char c : s) {
+    if (out.size() >= max) break;
+    bool okChar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    out += okChar ? c : '-';
+  }
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  return out;
+}
+
+std::map<std::string, std::string> tagsOf(const FleetSpec& spec, const AwsEnvironment& e, const std::string& region) {
+  return {{"ramp:project", e.project},          {"ramp:service", spec.service},
+          {"ramp:env", spec.env},               {"ramp:region", region},
+          {"ramp:release-digest", spec.releaseDigest}, {"ramp:release-version", spec.releaseVersion},
+          {"ramp:fleet", spec.fleetId}};
+}
+
+bool inService(const AsgInstance& i) { return i.lifecycleState == "InService"; }
+
+// Scaling processes held while ramp owns the group's size.
+const std::vector<std::string> kHeldProcesses{"AZRebalance", "AlarmNotification", "ScheduledActions",
+                                              "AddToLoadBalancer"};
+
+}  // namespace
+
+AwsFleetProvider::AwsFleetProvider(AwsRegionClients& clients, AwsEnvironmentSource& environments)
+    : clients_(clients), environments_(environments) {}
+
+std::string AwsFleetProvider::resourceName(const std::string& service, const std::string& env,
+                                           const std::string& fleetId) {
+  std::string e = clean(env, 6);
+  std::string s = clean(service, 32 - 5 - 1 - 1 - 8 - e.size());
+  return "ramp-" + s + "-" + e + "-" + sha256Hex(fleetId).substr(0, 8);
+}
+
+Status AwsFleetProvider::checkSubnets(AwsClient& client, const AwsEnvironment& e) {
+  std::string key = client.options().region;
+  for (auto& s : e.subnets) key += "," + s;
+  {
+    std::lock_guard lock(mu_);
+    if (subnetsChecked_.contains(key)) return ok();
+  }
+  std::set<std::string> ids(e.subnets.begin(), e.subnets.end());
+  auto subnets = Ec2Api(client).describeSubnets(std::vector<std::string>(ids.begin(), ids.end()));
+  if (!subnets) {
+    if (subnets.error().code == ErrorCode::kNotFound) {
+      return failedPrecondition(subnets.error().message, "environment.aws.subnets");
+    }
+    return std::unexpected(subnets.error());
+  }
+  std::set<std::string> zones;
+  for (auto& s : *subnets) zones.insert(s.availabilityZone);
+  if (zones.size() < 2) {
+    return failedPrecondition("subnets of environment '" + e.env + "' span " + std::to_string(zones.size()) +
+                                  " Availability Zone(s); a fleet needs at least 2",
+                              "environment.aws.subnets");
+  }
+  std::lock_guard lock(mu_);
+  subnetsChecked_[key] = true;
+  return ok();
+}
+
+Status AwsFleetProvider::createFleet(const FleetSpec& spec) {
+  if (spec.fleetId.empty()) return invalid("fleet id is empty", "spec.fleetId");
+  if (spec.instances < 1) return invalid("needs at least 1 instance", "spec.instances");
+  auto e = environments_.awsEnvironment(spec.service, spec.env);
+  if (!e) return std::unexpected(e.error());
+  std::string region = spec.region.empty() || spec.region == "local" ? e->regions.front() : spec.region;
+  AwsClient& client = clients_.forRegion(region);
+  if (auto s = checkSubnets(client, *e); !s) return s;
+  std::string name = resourceName(spec.service, spec.env, spec.fleetId);
+  auto tags = tagsOf(spec, *e, region);
+
+  // 1. Launch template (client token + deterministic name).
+  LaunchTemplateSpec lt;
+  lt.name = name;
+  lt.clientToken = "ramp-" + sha256Hex(spec.fleetId + "|" + spec.releaseDigest).substr(0, 40);
+  lt.imageId = e->image;
+  lt.instanceType = spec.instanceType.empty() ? e->instanceType : spec.instanceType;
+  lt.userData = LaunchUserData::script(spec, *e);
+  lt.securityGroupIds = e->securityGroups;
+  lt.tags = tags;
+  Ec2Api ec2(client);
+  auto tmpl = ec2.createLaunchTemplate(lt);
+  if (!tmpl) return std::unexpected(tmpl.error());
+  if (auto it = tmpl->tags.find("ramp:fleet"); it != tmpl->tags.end() && it->second != spec.fleetId) {
+    return conflict("launch template " + name + " belongs to fleet " + it->second, "spec.fleetId");
+  }
+  if (auto it = tmpl->tags.find("ramp:release-digest"); it != tmpl->tags.end() && it->second != spec.releaseDigest) {
+    return conflict("fleet " + spec.fleetId + " exists with release " + it->second + ", not " + spec.releaseDigest,
+                    "spec.releaseDigest");
+  }
+
+  // 2. Target group.
+  ElbV2Api elb(client);
+  TargetGroupSpec tgs;
+  tgs.name = name;
+  tgs.port = e->instancePort;
+  tgs.vpcId = e->vpcId;
+  tgs.healthCheckPath = spec.health.path.empty() ? "/healthz" : spec.health.path;
+  auto tg = elb.createTargetGroup(tgs);
+  if (!tg) return std::unexpected(tg.error());
+  if (auto t = elb.addTags({tg->arn}, tags); !t) return t;
+
+  // 3. Auto Scaling group (min = max = desired = N).
+  AutoScalingApi asg(client);
+  auto existing = asg.describeAutoScalingGroups({name});
+  if (!existing) return std::unexpected(existing.error());
+  if (!existing->empty()) {
+    const auto& g = existing->front();
+    if (auto it = g.tags.find("ramp:release-digest"); it != g.tags.end() && it->second != spec.releaseDigest) {
+      return conflict("fleet " + spec.fleetId + " exists with release " + it->second, "spec.releaseDigest");
+    }
+    if (g.minSize != spec.instances || g.maxSize != spec.instances || g.desired != spec.instances) {
+      if (auto u = asg.updateAutoScalingGroup(name, spec.instances, spec.instances, spec.instances); !u) return u;
+    }
+  } else {
+    AutoScalingGroupSpec gs;
+    gs.name = name;
+    gs.launchTemplateId = tmpl->id;
+    gs.launchTemplateVersion = "$Latest";
+    gs.minSize = gs.maxSize = gs.desired = spec.instances;
+    gs.subnets = e->subnets;
+    gs.targetGroupArns = {tg->arn};
+    gs.tags = tags;
+    gs.healthCheckGracePeriod = static_cast<int>(std::max<int64_t>(0, spec.health.interval.count() / 1000 * 3));
+    auto c = asg.createAutoScalingGroup(gs);
+    if (!c && AwsError::codeOf(c.error()) != "AlreadyExists") return c;
+  }
+  if (auto s = asg.suspendProcesses(name, kHeldProcesses); !s) return s;
+  std::lock_guard lock(mu_);
+  index_[spec.fleetId] = FleetRef{spec.fleetId, spec.service, spec.env, region, name};
+  return ok();
+}
+
+Result<std::optional<AwsFleetProvider::FleetRef>> AwsFleetProvider::locate(const std::string& fleetId) {
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = index_.find(fleetId); it != index_.end()) return std::optional<FleetRef>(it->second);
+  }
+  // Launch templates are created first and deleted last: every fleet with
+  // any resource left has one, tagged with its fleet id.
+  auto regions = environments_.awsRegions();
+  if (regions.empty()) regions.push_back(clients_.defaultRegion());
+  for (const auto& region : regions) {
+    auto found = Ec2Api(clients_.forRegion(region)).launchTemplatesTagged("ramp:fleet", fleetId);
+    if (!found) return std::unexpected(found.error());
+    for (auto& t : *found) {
+      if (t.tags["ramp:fleet"] != fleetId) continue;
+      FleetRef ref{fleetId, t.tags["ramp:service"], t.tags["ramp:env"], region, t.name};
+      std::lock_guard lock(mu_);
+      index_[fleetId] = ref;
+      return std::optional<FleetRef>(ref);
+    }
+  }
+  return std::optional<FleetRef>();
+}
+
+Result<FleetStatus> AwsFleetProvider::fleetStatus(const std::string& fleetId) {
+  FleetStatus st;
+  st.fleetId = fleetId;
+  auto ref = locate(fleetId);
+  if (!ref) return std::unexpected(ref.error());
+  if (!*ref) return st;
+  AwsClient& client = clients_.forRegion((*ref)->region);
+  auto groups = AutoScalingApi(client).describeAutoScalingGroups({(*ref)->name});
+  if (!groups) return std::unexpected(groups.error());
+  if (groups->empty() || !groups->front().status.empty()) return st;  // none, or being deleted
+  const auto& g = groups->front();
+  st.exists = true;
+  st.desired = g.desired;
+  std::set<std::string> healthyTargets;
+  ElbV2Api elb(client);
+  auto tgs = elb.describeTargetGroups({(*ref)->name});
+  if (!tgs && tgs.error().code != ErrorCode::kNotFound) return std::unexpected(tgs.error());
+  if (tgs && !tgs->empty()) {
+    auto health = elb.describeTargetHealth(tgs->front().arn);
+    if (!health) return std::unexpected(health.error());
+    for (auto& h : *health) {
+      if (h.state == "healthy") healthyTargets.insert(h.id);
+    }
+  } else {
+    st.error = "target group " + (*ref)->name + " is missing";
+  }
+  for (const auto& i : g.instances) {
+    InstanceStatus is;
+    is.id = i.id;
+    is.address = i.id;
+    bool up = inService(i);
+    if (up) ++st.running;
+    if (up && healthyTargets.contains(i.id)) {
+      is.state = "healthy";
+      ++st.healthy;
+    } else if (i.lifecycleState == "Pending" || i.lifecycleState.starts_with("Pending") ||
+               (up && !healthyTargets.contains(i.id) && i.healthStatus == "Healthy")) {
+      is.state = "starting";
+    } else if (i.lifecycleState.starts_with("Terminat")) {
+      is.state = "exited";
+    } else {
+      is.state = "unhealthy";
+    }
+    if (i.healthStatus == "Unhealthy") is.lastError = "Auto Scaling health status Unhealthy";
+    st.instances.push_back(is);
+  }
+  return st;
+}
+
+Status AwsFleetProvider::retireFleet(const std::string& fleetId, std::chrono::milliseconds) {
+  auto ref = locate(fleetId);
+  if (!ref) return std::unexpected(ref.error());
+  if (!*ref) return ok();
+  const auto& r = **ref;
+  AwsClient& client = clients_.forRegion(r.region);
+  // 1. The group and its instances.
+  if (auto d = AutoScalingApi(client).deleteAutoScalingGroup(r.name, true); !d) return d;
+  // 2. The target group, once no listener action sends it traffic.
+  ElbV2Api elb(client);
+  auto tgs = elb.describeTargetGroups({r.name});
+  if (!tgs && tgs.error().code != ErrorCode::kNotFound) return std::unexpected(tgs.error());
+  if (tgs && !tgs->empty()) {
+    const auto& tg = tgs->front();
+    for (const auto& lbArn : tg.loadBalancerArns) {
+      auto listeners = elb.describeListeners(lbArn);
+      if (!listeners) return std::unexpected(listeners.error());
+      for (const auto& l : *listeners) {
+        auto rules = elb.describeRules(l.arn);
+        if (!rules) return std::unexpected(rules.error());
+        for (const auto& rule : *rules) {
+          if (rule.isDefault) continue;
+          for (const auto& f : rule.forward) {
+            if (f.targetGroupArn == tg.arn) {
+              if (auto d = elb.deleteRule(rule.arn); !d) return d;
+              break;
+            }
+          }
+        }
+        std::vector<WeightedTargetGroup> keep;
+        bool found = false;
+        for (const auto& f : l.forward) {
+          if (f.targetGroupArn != tg.arn) {
+            keep.push_back(f);
+            continue;
+          }
+          found = true;
+          if (f.weight > 0) {
+            return failedPrecondition("fleet " + fleetId + " still has weight " + std::to_string(f.weight) +
+                                          " on listener " + l.arn + "; move traffic away before retiring it",
+                                      "fleetId");
+          }
+        }
+        if (found && !keep.empty()) {
+          if (auto m = elb.modifyListener(l.arn, keep); !m) return std::unexpected(m.error());
+        } else if (found) {
+          return failedPrecondition("fleet " + fleetId + " is the only target of listener " + l.arn, "fleetId");
+        }
+      }
+    }
+    auto d = elb.deleteTargetGroup(tg.arn);
+    if (!d && d.error().code != ErrorCode::kNotFound) return d;
+  }
+  // 3. The launch template last (it is how a half-retired fleet is found).
+  Ec2Api ec2(client);
+  auto templates = ec2.describeLaunchTemplates({r.name});
+  if (!templates) return std::unexpected(templates.error());
+  if (!templates->empty()) {
+    if (auto d = ec2.deleteLaunchTemplate(r.name); !d) return d;
+  }
+  std::lock_guard lock(mu_);
+  index_.erase(fleetId);
+  return ok();
+}
+
+Result<std::vector<std::string>> AwsFleetProvider::listFleets(const std::optional<std::string>& service,
+                                                              const std::optional<std::string>& env) {
+  std::set<std::string> out;
+  auto regions = environments_.awsRegions();
+  if (regions.empty()) regions.push_back(clients_.defaultRegion());
+  for (const auto& region : regions) {
+    AwsClient& client = clients_.forRegion(region);
+    auto groups = AutoScalingApi(client).describeAutoScalingGroups();
+    if (!groups) return std::unexpected(groups.error());
+    auto match = [&](std::map<std::string, std::string>& tags) {
+      if (!tags.contains("ramp:fleet")) return false;
+      if (service && tags["ramp:service"] != *service) return false;
+      if (env && tags["ramp:env"] != *env) return false;
+      return true;
+    };
+    for (auto& g : *groups) {
+      if (g.status.empty() && match(g.tags)) out.insert(g.tags["ramp:fleet"]);
+    }
+    // Half-created or half-retired fleets (a template but no group) too, so
+    // that they can be retired.
+    auto templates = Ec2Api(client).launchTemplatesTagged("ramp:service", service.value_or("*"));
+    if (!templates) return std::unexpected(templates.error());
+    for (auto& t : *templates) {
+      if (match(t.tags)) out.insert(t.tags["ramp:fleet"]);
+    }
+  }
+  return std::vector<std::string>(out.begin(), out.end());
+}
+
+}  // namespace ramp::providers::aws

@@ -1,0 +1,170 @@
+#include "providers/aws/Ec2Api.h"
+
+#include "providers/aws/AwsError.h"
+
+namespace ramp::providers::aws {
+namespace {
+
+constexpr const char* kSvc = "ec2";
+
+void indexed(QueryParams& p, const std::string& prefix, const std::vector<std::string>& values) {
+  for (size_t i = 0; i < values.size(); ++i) p.emplace_back(prefix + "." + std::to_string(i + 1), values[i]);
+}
+
+LaunchTemplate readTemplate(const XmlNode& n) {
+  LaunchTemplate t;
+  t.id = n.get("launchTemplateId");
+  t.name = n.get("launchTemplateName");
+  try {
+    t.latestVersion = std::stol(n.get("latestVersionNumber"));
+  } catch (...) {
+    t.latestVersion = 0;
+  }
+  for (auto& tag : n.child("tagSet").children("item")) t.tags[tag.get("key")] = tag.get("value");
+  return t;
+}
+
+}  // namespace
+
+std::string Ec2Api::base64(std::string_view data) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < data.size(); i += 3) {
+    uint32_t v = (uint8_t(data[i]) << 16) | (uint8_t(data[i + 1]) << 8) | uint8_t(data[i + 2]);
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += kAlphabet[(v >> 6) & 63];
+    out += kAlphabet[v & 63];
+  }
+  if (size_t rest = data.size() - i; rest > 0) {
+    uint32_t v = uint8_t(data[i]) << 16;
+    if (rest == 2) v |= uint8_t(data[i + 1]) << 8;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+Result<LaunchTemplate> Ec2Api::createLaunchTemplate(const LaunchTemplateSpec& spec) {
+  if (spec.name.size() < 3 || spec.name.size() > 128) return invalid("launch template name must be 3..128 characters", "name");
+  if (spec.clientToken.size() > 64) return invalid("client token must be at most 64 characters", "clientToken");
+  if (spec.imageId.empty()) return invalid("an image (AMI id) is required", "imageId");
+  QueryParams p{{"LaunchTemplateName", spec.name}, {"LaunchTemplateData.ImageId", spec.imageId}};
+  if (!spec.clientToken.empty()) p.emplace_back("ClientToken", spec.clientToken);
+  if (!spec.instanceType.empty()) p.emplace_back("LaunchTemplateData.InstanceType", spec.instanceType);
+  if (!spec.userData.empty()) p.emplace_back("LaunchTemplateData.UserData", base64(spec.userData));
+  indexed(p, "LaunchTemplateData.SecurityGroupId", spec.securityGroupIds);
+  int n = 0;
+  for (const char* type : {"launch-template"}) {
+    ++n;
+    std::string k = "TagSpecification." + std::to_string(n);
+    p.emplace_back(k + ".ResourceType", type);
+    int i = 0;
+    for (const auto& [key, value] : spec.tags) {
+      std::string t = k + ".Tag." + std::to_string(++i);
+      p.emplace_back(t + ".Key", key);
+      p.emplace_back(t + ".Value", value);
+    }
+  }
+  {
+    std::string k = "LaunchTemplateData.TagSpecification.1";
+    p.emplace_back(k + ".ResourceType", "instance");
+    int i = 0;
+    for (const auto& [key, value] : spec.tags) {
+      std::string t = k + ".Tag." + std::to_string(++i);
+      p.emplace_back(t + ".Key", key);
+      p.emplace_back(t + ".Value", value);
+    }
+  }
+  auto doc = client_.query(kSvc, "CreateLaunchTemplate", p);
+  if (!doc) {
+    auto code = AwsError::codeOf(doc.error());
+    if (code.find("AlreadyExists") != std::string::npos || doc.error().code == ErrorCode::kConflict) {
+      auto existing = describeLaunchTemplates({spec.name});
+      if (!existing) return std::unexpected(existing.error());
+      if (!existing->empty()) return existing->front();
+    }
+    return std::unexpected(doc.error());
+  }
+  auto t = doc->root().find("launchTemplate");
+  if (!t.valid()) return internal("CreateLaunchTemplate answer has no template", "aws:ec2:CreateLaunchTemplate");
+  return readTemplate(t);
+}
+
+Result<std::vector<LaunchTemplate>> Ec2Api::describeTemplates(const QueryParams& filter) {
+  std::vector<LaunchTemplate> out;
+  std::string token;
+  for (int page = 0; page < 1000; ++page) {
+    QueryParams p = filter;
+    p.emplace_back("MaxResults", "200");
+    if (!token.empty()) p.emplace_back("NextToken", token);
+    auto doc = client_.query(kSvc, "DescribeLaunchTemplates", p);
+    if (!doc) return std::unexpected(doc.error());
+    for (auto& item : doc->root().child("launchTemplates").children("item")) out.push_back(readTemplate(item));
+    token = doc->root().get("nextToken");
+    if (token.empty()) break;
+  }
+  return out;
+}
+
+Result<std::vector<LaunchTemplate>> Ec2Api::describeLaunchTemplates(const std::vector<std::string>& names) {
+  if (names.empty()) return describeTemplates({});
+  // By name via a filter: a name that does not exist is simply not listed
+  // (LaunchTemplateName.N would fail the whole call).
+  QueryParams p{{"Filter.1.Name", "launch-template-name"}};
+  indexed(p, "Filter.1.Value", names);
+  return describeTemplates(p);
+}
+
+Result<std::vector<LaunchTemplate>> Ec2Api::launchTemplatesTagged(const std::string& key, const std::string& value) {
+  return describeTemplates({{"Filter.1.Name", "tag:" + key}, {"Filter.1.Value.1", value}});
+}
+
+Status Ec2Api::deleteLaunchTemplate(const std::string& name) {
+  auto doc = client_.query(kSvc, "DeleteLaunchTemplate", {{"LaunchTemplateName", name}});
+  if (!doc) {
+    if (doc.error().code == ErrorCode::kNotFound || AwsError::codeOf(doc.error()).find("NotFound") != std::string::npos) {
+      return ok();
+    }
+    return std::unexpected(doc.error());
+  }
+  return ok();
+}
+
+Result<std::vector<Subnet>> Ec2Api::describeSubnets(const std::vector<std::string>& ids) {
+  QueryParams p;
+  indexed(p, "SubnetId", ids);
+  auto doc = client_.query(kSvc, "DescribeSubnets", p);
+  if (!doc) return std::unexpected(doc.error());
+  std::vector<Subnet> out;
+  for (auto& item : doc->root().child("subnetSet").children("item")) {
+    out.push_back({item.get("subnetId"), item.get("vpcId"), item.get("availabilityZone")});
+  }
+  return out;
+}
+
+Result<std::vector<Ec2Instance>> Ec2Api::describeInstances(const std::vector<std::string>& ids) {
+  std::vector<Ec2Instance> out;
+  if (ids.empty()) return out;
+  for (size_t start = 0; start < ids.size(); start += 100) {
+    QueryParams p;
+    std::vector<std::string> batch(ids.begin() + static_cast<long>(start),
+                                   ids.begin() + static_cast<long>(std::min(ids.size(), start + 100)));
+    indexed(p, "InstanceId", batch);
+    auto doc = client_.query(kSvc, "DescribeInstances", p);
+    if (!doc) return std::unexpected(doc.error());
+    for (auto& r : doc->root().child("reservationSet").children("item")) {
+      for (auto& i : r.child("instancesSet").children("item")) {
+        out.push_back({i.get("instanceId"), i.path("instanceState/name").text(), i.get("privateIpAddress"),
+                       i.path("placement/availabilityZone").text(), i.get("imageId"), i.get("instanceType")});
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace ramp::providers::aws

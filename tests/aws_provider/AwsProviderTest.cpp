@@ -1,0 +1,355 @@
+// The AWS providers against moto: fleets (idempotent create, status, retire
+// leaving nothing tagged), traffic (weights read back, pinning rules),
+// metrics fed with PutMetricData, alarms set with SetAlarmState, and the
+// errors bad settings get.
+#include <gtest/gtest.h>
+
+#include "MotoWorld.h"
+#include "providers/aws/AutoScalingApi.h"
+#include "providers/aws/CloudWatchApi.h"
+#include "providers/aws/Ec2Api.h"
+#include "providers/aws/ElbV2Api.h"
+#include "providers/aws/AwsFleetProvider.h"
+#include "providers/aws/AwsMetricsProvider.h"
+#include "providers/aws/AwsTrafficProvider.h"
+#include "providers/aws/LaunchUserData.h"
+#include "providers/aws/SnsApi.h"
+
+using namespace ramp;
+using namespace ramp::providers;
+using namespace ramp::providers::aws;
+using ramp::providers::aws::test::MotoWorld;
+
+namespace {
+
+FleetSpec spec(const std::string& id, const std::string& digest = "sha256:" + std::string(64, 'a'), int n = 2) {
+  FleetSpec s;
+  s.fleetId = id;
+  s.service = "web";
+  s.env = "prod";
+  s.region = "us-east-1";
+  s.releaseVersion = "1.0.0";
+  s.releaseDigest = digest;
+  s.instances = n;
+  s.run.command = "bin/web";
+  return s;
+}
+
+class AwsProviders : public MotoWorld {
+ protected:
+  AwsClient& client() { return clients->forRegion("us-east-1"); }
+  // Resources carrying ramp:fleet = id, by kind.
+  int taggedGroups(const std::string& id) {
+    auto g = AutoScalingApi(client()).describeAutoScalingGroups();
+    EXPECT_TRUE(g);
+    int n = 0;
+    for (auto& x : *g) n += x.tags["ramp:fleet"] == id;
+    return n;
+  }
+  int taggedTargetGroups(const std::string& id) {
+    ElbV2Api elb(client());
+    auto all = elb.describeTargetGroups();
+    EXPECT_TRUE(all);
+    std::vector<std::string> arns;
+    for (auto& t : *all) arns.push_back(t.arn);
+    if (arns.empty()) return 0;
+    auto tags = elb.describeTags(arns);
+    EXPECT_TRUE(tags);
+    int n = 0;
+    for (auto& [arn, t] : *tags) n += t["ramp:fleet"] == id;
+    return n;
+  }
+  int taggedTemplates(const std::string& id) {
+    auto all = Ec2Api(client()).describeLaunchTemplates();
+    EXPECT_TRUE(all);
+    int n = 0;
+    for (auto& t : *all) n += t.tags["ramp:fleet"] == id;
+    return n;
+  }
+};
+
+}  // namespace
+
+TEST_F(AwsProviders, CreateFleetTwiceMakesOneOfEachThenRetireLeavesNothing) {
+  AwsFleetProvider fleets(*clients, envs);
+  auto s = spec("web-prod-1.0.0-abc123");
+  ASSERT_TRUE(fleets.createFleet(s)) << "first create";
+  auto again = fleets.createFleet(s);
+  ASSERT_TRUE(again) << again.error().describe();
+  // A fresh provider (a restarted controller) converges too.
+  AwsFleetProvider restarted(*clients, envs);
+  auto third = restarted.createFleet(s);
+  ASSERT_TRUE(third) << third.error().describe();
+  EXPECT_EQ(taggedGroups(s.fleetId), 1);
+  EXPECT_EQ(taggedTargetGroups(s.fleetId), 1);
+  EXPECT_EQ(taggedTemplates(s.fleetId), 1);
+
+  // Group over 2 AZs, min=max=desired=2, attached to the target group.
+  std::string name = AwsFleetProvider::resourceName("web", "prod", s.fleetId);
+  EXPECT_LE(name.size(), 32u);
+  auto g = AutoScalingApi(client()).describeAutoScalingGroups({name});
+  ASSERT_TRUE(g && g->size() == 1);
+  EXPECT_EQ((*g)[0].minSize, 2);
+  EXPECT_EQ((*g)[0].maxSize, 2);
+  EXPECT_EQ((*g)[0].desired, 2);
+  EXPECT_EQ((*g)[0].subnets.size(), 2u);
+  EXPECT_EQ((*g)[0].targetGroupArns.size(), 1u);
+  EXPECT_EQ((*g)[0].tags["ramp:release-digest"], s.releaseDigest);
+  EXPECT_EQ((*g)[0].tags["ramp:project"], "shop");
+
+  auto st = restarted.fleetStatus(s.fleetId);
+  ASSERT_TRUE(st) << st.error().describe();
+  EXPECT_TRUE(st->exists);
+  EXPECT_EQ(st->desired, 2);
+  EXPECT_EQ(st->healthy, 2);
+  EXPECT_EQ(st->instances.size(), 2u);
+
+  auto list = restarted.listFleets(std::string("web"), std::string("prod"));
+  ASSERT_TRUE(list) << list.error().describe();
+  EXPECT_EQ(*list, std::vector<std::string>{s.fleetId});
+  auto otherEnv = restarted.listFleets(std::string("web"), std::string("int"));
+  ASSERT_TRUE(otherEnv);
+  EXPECT_TRUE(otherEnv->empty());
+
+  // The same fleet id with another release is a conflict, not a twin.
+  auto other = restarted.createFleet(spec(s.fleetId, "sha256:" + std::string(64, 'b')));
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().code, ErrorCode::kConflict) << other.error().describe();
+
+  ASSERT_TRUE(restarted.retireFleet(s.fleetId, std::chrono::milliseconds(0)));
+  EXPECT_EQ(taggedGroups(s.fleetId), 0);
+  EXPECT_EQ(taggedTargetGroups(s.fleetId), 0);
+  EXPECT_EQ(taggedTemplates(s.fleetId), 0);
+  auto gone = fleets.fleetStatus(s.fleetId);
+  ASSERT_TRUE(gone);
+  EXPECT_FALSE(gone->exists);
+  auto twice = fleets.retireFleet(s.fleetId, std::chrono::milliseconds(0));
+  EXPECT_TRUE(twice) << "retiring twice is OK: " << twice.error().describe();
+  EXPECT_TRUE(fleets.retireFleet("never-existed", std::chrono::milliseconds(0)));
+}
+
+TEST_F(AwsProviders, BadSettingsAreRefusedNamingTheField) {
+  AwsFleetProvider fleets(*clients, envs);
+  auto bad = spec("x");
+  bad.instances = 0;
+  auto r = fleets.createFleet(bad);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().where, "spec.instances");
+
+  // Both subnets in one AZ: refused before anything is created.
+  auto e = envs.byEnv["prod"];
+  auto subnets = Ec2Api(client()).describeSubnets(e.subnets);
+  ASSERT_TRUE(subnets);
+  e.subnets = {e.subnets[0], e.subnets[0]};
+  envs.byEnv["prod"] = e;
+  auto oneAz = fleets.createFleet(spec("web-prod-1.0.0-oneaz1"));
+  ASSERT_FALSE(oneAz);
+  EXPECT_EQ(oneAz.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(oneAz.error().where, "environment.aws.subnets") << oneAz.error().describe();
+  EXPECT_EQ(taggedTemplates("web-prod-1.0.0-oneaz1"), 0);
+
+  // Rendered configs missing what the provider needs.
+  nlohmann::json rendered = {{"project", "shop"}, {"service", "web"}, {"env", "prod"},
+                             {"environment", {{"provider", "aws"}, {"regions", {"us-east-1"}},
+                                              {"aws", {{"subnets", {"subnet-1"}}, {"image", "ami-1"}}}}}};
+  auto one = AwsEnvironment::fromRendered(rendered);
+  ASSERT_FALSE(one);
+  EXPECT_EQ(one.error().where, "environment.aws.subnets");
+  rendered["environment"]["aws"]["subnets"] = {"subnet-1", "subnet-2"};
+  rendered["environment"]["aws"]["listener_port"] = 70000;
+  auto port = AwsEnvironment::fromRendered(rendered);
+  ASSERT_FALSE(port);
+  EXPECT_EQ(port.error().where, "environment.aws.listener_port");
+  rendered["environment"]["aws"].erase("listener_port");
+  rendered["environment"]["aws"].erase("image");
+  auto noImage = AwsEnvironment::fromRendered(rendered);
+  ASSERT_FALSE(noImage);
+  EXPECT_EQ(noImage.error().where, "release.image");
+  rendered["release"] = {{"image", "ami-2"}};
+  auto fine = AwsEnvironment::fromRendered(rendered);
+  ASSERT_TRUE(fine) << fine.error().describe();
+  EXPECT_EQ(fine->image, "ami-2");
+  rendered["environment"]["provider"] = "local";
+  auto local = AwsEnvironment::fromRendered(rendered);
+  ASSERT_FALSE(local);
+  EXPECT_EQ(local.error().where, "environment.provider");
+}
+
+TEST_F(AwsProviders, WeightsReadBackNinetyTenFiftyFiftyZeroHundredAndPinning) {
+  AwsFleetProvider fleets(*clients, envs);
+  AwsTrafficProvider traffic(*clients, envs);
+  EntrypointKey key{"web", "prod", "us-east-1"};
+  auto url = traffic.ensureEntrypoint(key);
+  ASSERT_TRUE(url) << url.error().describe();
+  EXPECT_TRUE(url->starts_with("http://")) << *url;
+  EXPECT_TRUE(url->ends_with(":80")) << *url;
+  AwsTrafficProvider restarted(*clients, envs);
+  auto same = restarted.ensureEntrypoint(key);
+  ASSERT_TRUE(same);
+  EXPECT_EQ(*same, *url) << "stable across restarts";
+  auto lbs = ElbV2Api(client()).describeLoadBalancers();
+  ASSERT_TRUE(lbs);
+  EXPECT_EQ(lbs->size(), 1u);
+
+  auto empty = traffic.appliedTraffic(key);
+  ASSERT_TRUE(empty) << empty.error().describe();
+  EXPECT_TRUE(empty->fleets.empty());
+
+  std::string blue = "web-prod-1.0.0-blue01", green = "web-prod-2.0.0-green1";
+  ASSERT_TRUE(fleets.createFleet(spec(blue)));
+  ASSERT_TRUE(fleets.createFleet(spec(green, "sha256:" + std::string(64, 'c'), 1)));
+
+  for (auto [b, g] : std::vector<std::pair<int, int>>{{90, 10}, {50, 50}, {0, 100}}) {
+    TrafficSplit split{key, {{blue, b, {}}, {green, g, {}}}, std::nullopt, 1};
+    auto set = traffic.setTraffic(split);
+    ASSERT_TRUE(set) << set.error().describe();
+    auto back = restarted.appliedTraffic(key);
+    ASSERT_TRUE(back) << back.error().describe();
+    std::map<std::string, int> w;
+    std::map<std::string, size_t> backends;
+    for (auto& f : back->fleets) {
+      w[f.fleetId] = f.weight;
+      backends[f.fleetId] = f.backends.size();
+    }
+    EXPECT_EQ(w[blue], b);
+    EXPECT_EQ(w[green], g);
+    EXPECT_EQ(backends[blue], 2u);
+    EXPECT_EQ(backends[green], 1u);
+    EXPECT_FALSE(back->pin);
+  }
+  // Setting the applied split again changes nothing (no ModifyListener).
+  auto before = client().stats().calls.load();
+  TrafficSplit again{key, {{blue, 0, {}}, {green, 100, {}}}, std::nullopt, 1};
+  ASSERT_TRUE(traffic.setTraffic(again));
+  EXPECT_LE(client().stats().calls.load() - before, 5) << "describe calls only";
+
+  // Pinning: header and cookie rules forward to the pinned fleet.
+  TrafficSplit pinned{key, {{blue, 90, {}}, {green, 10, {}}}, Pinning{"X-Ramp-Canary", "ramp-canary", green}, 1};
+  auto p = traffic.setTraffic(pinned);
+  ASSERT_TRUE(p) << p.error().describe();
+  auto back = traffic.appliedTraffic(key);
+  ASSERT_TRUE(back);
+  ASSERT_TRUE(back->pin);
+  EXPECT_EQ(back->pin->fleetId, green);
+  EXPECT_EQ(back->pin->header, "X-Ramp-Canary");
+  EXPECT_EQ(back->pin->cookie, "ramp-canary");
+  ASSERT_TRUE(traffic.setTraffic(pinned));
+
+  // A fleet with weight cannot be retired; one at weight 0 is detached first.
+  auto refused = fleets.retireFleet(green, std::chrono::milliseconds(0));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kFailedPrecondition) << refused.error().describe();
+  TrafficSplit allBlue{key, {{blue, 100, {}}, {green, 0, {}}}, std::nullopt, 1};
+  ASSERT_TRUE(traffic.setTraffic(allBlue));
+  auto unpinned = traffic.appliedTraffic(key);
+  ASSERT_TRUE(unpinned);
+  EXPECT_FALSE(unpinned->pin) << "pin rules removed";
+  auto retired = fleets.retireFleet(green, std::chrono::milliseconds(0));
+  ASSERT_TRUE(retired) << retired.error().describe();
+  auto after = traffic.appliedTraffic(key);
+  ASSERT_TRUE(after);
+  ASSERT_EQ(after->fleets.size(), 1u);
+  EXPECT_EQ(after->fleets[0].fleetId, blue);
+  EXPECT_EQ(after->fleets[0].weight, 100);
+  auto inflight = traffic.inflight(key, blue);
+  ASSERT_TRUE(inflight);
+  EXPECT_EQ(*inflight, 0);
+}
+
+TEST_F(AwsProviders, MetricsFromCloudWatchAndAlarms) {
+  AwsFleetProvider fleets(*clients, envs);
+  AwsTrafficProvider traffic(*clients, envs);
+  AwsMetricsProvider metrics(*clients, envs, SystemClock::instance());
+  EntrypointKey key{"web", "prod", "us-east-1"};
+  std::string canary = "web-prod-2.0.0-canary";
+  ASSERT_TRUE(traffic.ensureEntrypoint(key));
+  ASSERT_TRUE(fleets.createFleet(spec(canary, "sha256:" + std::string(64, 'd'), 1)));
+  ASSERT_TRUE(traffic.setTraffic({key, {{canary, 100, {}}}, std::nullopt, 1}));
+
+  auto zero = metrics.fleetMetrics(key, canary);
+  ASSERT_TRUE(zero) << zero.error().describe();
+  EXPECT_EQ(zero->requests, 0u);
+
+  // Feed what an ALB would publish for the canary's target group.
+  auto tg = ElbV2Api(client()).describeTargetGroups({AwsFleetProvider::resourceName("web", "prod", canary)});
+  ASSERT_TRUE(tg && tg->size() == 1);
+  auto lb = ElbV2Api(client()).describeLoadBalancers({"ramp-web-prod"});
+  ASSERT_TRUE(lb && lb->size() == 1);
+  std::string tgDim = (*tg)[0].arn.substr((*tg)[0].arn.find(":targetgroup/") + 1);
+  std::string lbDim = (*lb)[0].arn.substr((*lb)[0].arn.find(":loadbalancer/") + 1);
+  std::vector<std::pair<std::string, std::string>> dims{{"LoadBalancer", lbDim}, {"TargetGroup", tgDim}};
+  auto now = SystemClock::instance().now();
+  CloudWatchApi cw(client());
+  auto put = cw.putMetricData("AWS/ApplicationELB",
+                              {{"RequestCount", dims, 200, "Count", now},
+                               {"HTTPCode_Target_5XX_Count", dims, 30, "Count", now},
+                               {"HTTPCode_Target_2XX_Count", dims, 170, "Count", now},
+                               {"TargetResponseTime", dims, 0.120, "Seconds", now}});
+  ASSERT_TRUE(put) << put.error().describe();
+  auto m = metrics.fleetMetrics(key, canary);
+  ASSERT_TRUE(m) << m.error().describe();
+  EXPECT_EQ(m->requests, 200u);
+  EXPECT_EQ(m->status5xx, 30u);
+  EXPECT_EQ(m->status2xx, 170u);
+  uint64_t inHistogram = 0;
+  size_t at = 0;
+  for (size_t i = 0; i < m->latencyCounts.size(); ++i) {
+    inHistogram += m->latencyCounts[i];
+    if (m->latencyCounts[i] > 0) at = i;
+  }
+  EXPECT_EQ(inHistogram, 200u);
+  EXPECT_GE(m->latencyBoundsMs[at], 120.0);
+  EXPECT_LT(m->latencyBoundsMs[at - 1], 120.0);
+  EXPECT_EQ(metrics.sampleSource(canary), "average") << "moto has no percentiles: say the fallback was used";
+
+  // More traffic: cumulative counters grow.
+  ASSERT_TRUE(cw.putMetricData("AWS/ApplicationELB", {{"RequestCount", dims, 50, "Count", now}}));
+  auto m2 = metrics.fleetMetrics(key, canary);
+  ASSERT_TRUE(m2);
+  EXPECT_EQ(m2->requests, 250u);
+
+  // Alarms: configured names, ALARM detected, an unknown name is an error.
+  ASSERT_TRUE(cw.putMetricAlarm("web-5xx", "AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", dims, 10));
+  ASSERT_TRUE(cw.putMetricAlarm("web-latency", "AWS/ApplicationELB", "TargetResponseTime", dims, 1));
+  auto e = envs.byEnv["prod"];
+  e.alarms = {"web-5xx", "web-latency"};
+  envs.byEnv["prod"] = e;
+  auto quiet = metrics.alarmsInAlarm(key, {});
+  ASSERT_TRUE(quiet) << quiet.error().describe();
+  EXPECT_TRUE(quiet->empty());
+  ASSERT_TRUE(cw.setAlarmState("web-5xx", "ALARM", "test"));
+  auto firing = metrics.alarmsInAlarm(key, {});
+  ASSERT_TRUE(firing);
+  EXPECT_EQ(*firing, std::vector<std::string>{"web-5xx"});
+  auto unknown = metrics.alarmsInAlarm(key, {"no-such-alarm"});
+  ASSERT_FALSE(unknown);
+  EXPECT_NE(unknown.error().message.find("no-such-alarm"), std::string::npos);
+
+  // SNS: alerts can go out through a topic.
+  SnsApi sns(client());
+  auto topic = sns.createTopic("ramp-alerts");
+  ASSERT_TRUE(topic) << topic.error().describe();
+  auto again = sns.createTopic("ramp-alerts");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, *topic);
+  auto msg = sns.publish(*topic, "deployment rolled back", "{\"service\":\"web\"}");
+  ASSERT_TRUE(msg) << msg.error().describe();
+  EXPECT_FALSE(msg->empty());
+}
+
+TEST(LaunchUserDataScript, FetchesContentAddressedBundleAndChecksDigest) {
+  FleetSpec s = spec("web-prod-1.0.0-abc123", "sha256:" + std::string(64, 'e'));
+  s.run.env["DB_PASSWORD"] = "${secret:db}";
+  AwsEnvironment e;
+  e.project = "shop";
+  e.bundleBucket = "releases-bucket";
+  e.instancePort = 8080;
+  auto script = LaunchUserData::script(s, e);
+  EXPECT_NE(script.find("s3://releases-bucket/releases/web/" + std::string(64, 'e') + ".tar.gz"), std::string::npos);
+  EXPECT_NE(script.find("sha256sum"), std::string::npos);
+  EXPECT_NE(script.find("refused to start"), std::string::npos);
+  EXPECT_NE(script.find("DB_PASSWORD=${secret:db}"), std::string::npos) << "references are not resolved";
+  EXPECT_EQ(Ec2Api::base64("ramp"), "cmFtcA==");
+  EXPECT_EQ(Ec2Api::base64("ra"), "cmE=");
+  EXPECT_EQ(Ec2Api::base64("ram"), "cmFt");
+}
