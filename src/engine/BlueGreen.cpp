@@ -28,7 +28,7 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
   if (d.phase == "start") {
     auto url = traffic_.ensureEntrypoint(key);
     if (!url) return std::unexpected(url.error());
-    if (auto st = store_.putSetting("url:" + entrypointName(key), *url); !st) {
+    if (auto st = store_.putSetting("url:" + entrypointName(key), *url, options_.fence); !st) {
       return std::unexpected(st.error());
     }
     if (auto st = rememberEntrypoint(key, plan.entrypointPort); !st) return std::unexpected(st.error());
@@ -39,6 +39,7 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
       if (auto fr = store_.getFleet(d.oldFleet)) d.oldVersion = fr->version;
     }
     d.state = kRunning;
+    d.started = true;
     d.step = d.strategy == "canary" ? 0 : 1;  // canary steps count from the first weight
     if (auto st = enterPhase(d, "create_fleet", {{"entrypoint", *url}, {"previous_fleet", d.oldFleet}});
         !st) {

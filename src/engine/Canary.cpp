@@ -257,18 +257,37 @@ Result<Deployment> Engine::control(const std::string& service, const std::string
   std::lock_guard lock(mu_);
   auto all = list(service, env, 20);
   if (!all) return std::unexpected(all.error());
+  // The deployment in progress: the newest one not waiting in the queue
+  // (a queued one waits behind it); else the newest queued one.
   Deployment* d = nullptr;
   for (auto& x : *all) {
-    if (!isTerminalState(x.state)) {
+    if (!isTerminalState(x.state) && x.phase != "queue" && x.phase != "window") {
       d = &x;
       break;
     }
+  }
+  for (auto& x : *all) {
+    if (!d && !isTerminalState(x.state)) d = &x;
   }
   if (!d) return failedPrecondition("no deployment of " + service + " in " + env + " is in progress", "service");
   if (d->phase.starts_with("rb_") || d->phase == "fail_cleanup") {
     return conflict(d->id + " is already being undone (" + d->phase + ")");
   }
   json data{{"action", action}, {"by", actor}};
+  if (isGatePhase(d->phase)) {
+    // Not started yet: only abort applies; nothing ran, nothing to undo.
+    if (action != "abort") {
+      return failedPrecondition(fmt::format("{} has not started ({} in phase {}); only abort applies", d->id,
+                                            d->state, d->phase));
+    }
+    d->state = kAborted;
+    d->reason = "aborted by " + actor + " before it started";
+    d->phase = "done";
+    d->finishedAt = toUnixMillis(clock_.now());
+    if (auto st = commit(*d, "deployment.control", data); !st) return std::unexpected(st.error());
+    if (auto st = commit(*d, "deployment.finished"); !st) return std::unexpected(st.error());
+    return *d;
+  }
   if (action == "pause") {
     if (d->state == kPaused) return *d;
     d->state = kPaused;

@@ -22,6 +22,15 @@ Json Deployment::toDoc() const {
          {"deadline_at", deadlineAt}, {"bake_until", bakeUntil},
          {"analysis", analysis},   {"verdicts", verdicts},
          {"end_state", endState}};
+  j["pipeline"] = pipeline;
+  j["later_stages"] = laterStages;
+  j["hotfix"] = hotfix;
+  j["hotfix_reason"] = hotfixReason;
+  j["promoted_from"] = promotedFrom;
+  j["promoted_from_id"] = promotedFromId;
+  j["auto_promoted_to"] = autoPromotedTo;
+  j["approval"] = approval;
+  j["started"] = started;
   j["git_commit"] = gitCommit ? Json(*gitCommit) : Json(nullptr);
   j["git_dirty"] = gitDirty ? Json(*gitDirty) : Json(nullptr);
   return j;
@@ -62,6 +71,15 @@ Result<Deployment> Deployment::fromRecord(const std::string& id, const std::stri
     d.analysis = doc.value("analysis", Json::object());
     d.verdicts = doc.value("verdicts", Json::array());
     d.endState = doc.value("end_state", "");
+    d.pipeline = doc.value("pipeline", std::vector<std::string>{});
+    d.laterStages = doc.value("later_stages", Json::object());
+    d.hotfix = doc.value("hotfix", false);
+    d.hotfixReason = doc.value("hotfix_reason", "");
+    d.promotedFrom = doc.value("promoted_from", "");
+    d.promotedFromId = doc.value("promoted_from_id", "");
+    d.autoPromotedTo = doc.value("auto_promoted_to", "");
+    d.approval = doc.value("approval", Json::object());
+    d.started = doc.value("started", true);
     if (doc.contains("git_commit") && doc["git_commit"].is_string()) d.gitCommit = doc["git_commit"];
     if (doc.contains("git_dirty") && doc["git_dirty"].is_boolean()) d.gitDirty = doc["git_dirty"];
   } catch (const std::exception& e) {

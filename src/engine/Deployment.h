@@ -3,6 +3,10 @@
 //
 // `state` is what people and scripts see (design.md): queued | running |
 // paused | awaiting_approval | succeeded | failed | rolled_back | aborted.
+// Before "start" a deployment may wait at gates (Gates.cpp): phase
+// "approval" (state awaiting_approval), "queue" (state queued, behind the
+// active deployment of its service+env), "window" (state queued, outside
+// its deployment window or inside a freeze).
 // `phase` is where the strategy is inside that state. The engine commits a
 // phase before performing that phase's side effect, and every phase's side
 // effect is idempotent, so a controller killed anywhere resumes by simply
@@ -76,6 +80,19 @@ struct Deployment {
   Json analysis = Json::object();
   Json verdicts = Json::array();     // the most recent verdicts, newest last
   std::string endState;              // state an abort/rollback ends in (default rolled_back)
+
+  // Pipeline (docs/pipeline.md). `pipeline` is the promotion order the
+  // deployment was submitted with (empty = no order rules); `laterStages`
+  // the rendered configs of the stages after `env` (for auto-promotion).
+  std::vector<std::string> pipeline;
+  Json laterStages = Json::object();
+  bool hotfix = false;
+  std::string hotfixReason;
+  std::string promotedFrom;          // env the release came from (promotions)
+  std::string promotedFromId;        // the deployment it succeeded in there
+  std::string autoPromotedTo;        // id of the auto-promotion this started ("" = none yet)
+  Json approval = Json::object();    // ApprovalRequest::toJson(), empty when none
+  bool started = true;               // false until it leaves phase "start" (gates: never started)
 
   Json toDoc() const;                // everything but id/service/env/state/revision
   static Result<Deployment> fromRecord(const std::string& id, const std::string& service,

@@ -10,7 +10,10 @@
 #include <fmt/format.h>
 
 #include "core/Sha256.h"
+#include "engine/ApprovalPolicyCheck.h"
+#include "engine/DeploymentWindow.h"
 #include "engine/Failpoint.h"
+#include "engine/PromotionCheck.h"
 
 namespace ramp::engine {
 
@@ -158,9 +161,18 @@ Status Engine::finish(Deployment& d, const std::string& state, const std::string
 
 Result<Deployment> Engine::submit(const DeployRequest& req) {
   std::lock_guard lock(mu_);
+  return submitLocked(req, "", "");
+}
+
+Result<Deployment> Engine::submitLocked(const DeployRequest& req, const std::string& promotedFrom,
+                                        const std::string& promotedFromId) {
   if (req.service.empty()) return invalid("service is required", "service");
   if (req.env.empty()) return invalid("env is required", "env");
   if (req.version.empty()) return invalid("version is required", "version");
+  bool blankReason = req.hotfixReason.find_first_not_of(" \t\r\n") == std::string::npos;
+  if (req.hotfix && blankReason) return invalid("a hotfix needs a reason (--reason \"...\")", "reason");
+  if (!req.hotfix && !req.hotfixReason.empty()) return invalid("a reason goes with --hotfix only", "reason");
+  if (!req.laterStages.is_object()) return invalid("must be an object of rendered configs by env", "later_stages");
   std::string region = req.region.empty() ? "local" : req.region;
   auto plan = planFromRendered(req.rendered, req.env, region);
   if (!plan) return std::unexpected(plan.error());
@@ -169,10 +181,26 @@ Result<Deployment> Engine::submit(const DeployRequest& req) {
     return invalid("unknown strategy '" + strategy + "' (bluegreen, canary, all-at-once)",
                    "strategy");
   }
+  auto policy = ApprovalPolicyCheck::policyOf(req.rendered);
+  if (!policy) return std::unexpected(policy.error());
+  auto window = DeploymentWindow::fromPolicy(*policy);
+  if (!window) return std::unexpected(window.error());
   // The release must exist and be intact before anything is recorded.
   auto release = releases_.find(req.service, req.version);
   if (!release) return std::unexpected(release.error());
   if (auto v = releases_.verify(*release); !v) return std::unexpected(v.error());
+  const int64_t now = toUnixMillis(clock_.now());
+
+  // Into a later pipeline stage only what succeeded in the stage before.
+  if (!req.hotfix && !req.undo && promotedFromId.empty() && !req.pipeline.empty()) {
+    auto at = std::find(req.pipeline.begin(), req.pipeline.end(), req.env);
+    if (at != req.pipeline.end() && at != req.pipeline.begin()) {
+      auto all = list(req.service, std::nullopt, 1000);
+      if (!all) return std::unexpected(all.error());
+      auto src = PromotionCheck::source(req.pipeline, req.service, req.env, *all, now, release->digest);
+      if (!src) return std::unexpected(src.error());
+    }
+  }
 
   store::DeploymentFilter f;
   f.service = req.service;
@@ -180,10 +208,10 @@ Result<Deployment> Engine::submit(const DeployRequest& req) {
   f.activeOnly = true;
   auto running = store_.listDeployments(f);
   if (!running) return std::unexpected(running.error());
-  if (!running->empty()) {
+  if (!running->empty() && !req.queue) {
     const auto& r = running->front();
     return conflict(fmt::format("{} in {} is already being deployed by {} ({} {}); wait for it, "
-                                "or abort it",
+                                "abort it, or add --queue to start after it",
                                 req.service, req.env, r.id, r.doc.value("version", "?"), r.state),
                     "service");
   }
@@ -204,8 +232,27 @@ Result<Deployment> Engine::submit(const DeployRequest& req) {
   d.gitDirty = req.gitDirty;
   d.rendered = req.rendered;
   d.createdBy = req.actor;
-  d.createdAt = toUnixMillis(clock_.now());
+  d.createdAt = now;
+  // Queue order is creation order: strictly after every active one.
+  for (const auto& r : *running) d.createdAt = std::max(d.createdAt, r.createdAt + 1);
   d.updatedAt = d.createdAt;
+  d.pipeline = req.pipeline;
+  d.laterStages = req.laterStages;
+  d.hotfix = req.hotfix;
+  d.hotfixReason = req.hotfixReason;
+  d.promotedFrom = promotedFrom;
+  d.promotedFromId = promotedFromId;
+  d.started = false;
+  // A hotfix runs the faster hotfix_steps of a canary when configured.
+  if (d.hotfix && d.rendered.contains("strategy") && d.rendered["strategy"].is_object()) {
+    auto& st = d.rendered["strategy"];
+    if (st.contains("hotfix_steps") && st["hotfix_steps"].is_array() && !st["hotfix_steps"].empty()) {
+      st["steps"] = st["hotfix_steps"];
+      auto hp = planFromRendered(d.rendered, req.env, region);
+      if (!hp) return std::unexpected(hp.error());
+      plan = std::move(hp);
+    }
+  }
   d.newFleet = sanitize(fmt::format("{}-{}-{}-{}", d.service, d.env, d.version,
                                     d.id.substr(d.id.size() - 6)));
   if (strategy == "canary") {
@@ -224,6 +271,26 @@ Result<Deployment> Engine::submit(const DeployRequest& req) {
   }
   d.steps = static_cast<int>(d.stepNames.size());
 
+  // Gates: approval first, then the queue, then the window.
+  auto approval = req.undo ? std::nullopt : ApprovalPolicyCheck::request(*policy, req.actor, now);
+  if (approval) {
+    d.approval = approval->toJson();
+    d.state = kAwaitingApproval;
+    d.phase = "approval";
+    d.reason = fmt::format("awaiting {} approval(s)", approval->required);
+  } else if (!running->empty()) {
+    d.phase = "queue";
+    d.reason = "queued behind " + running->front().id;
+  } else if (!req.undo) {
+    auto w = window->check(clock_.now());
+    if (!w.open) {
+      return failedPrecondition(
+          fmt::format("{} does not accept deployments now: {}{}", req.env, w.reason,
+                      w.opensAt ? "; it opens at " + formatTime(*w.opensAt) : std::string("; it does not open in the next 15 days")),
+          "env");
+    }
+  }
+
   store::DeploymentRecord rec;
   rec.id = d.id;
   rec.service = d.service;
@@ -234,12 +301,23 @@ Result<Deployment> Engine::submit(const DeployRequest& req) {
   rec.doc = d.toDoc();
   if (auto st = store_.insertDeployment(rec, options_.fence); !st) return std::unexpected(st.error());
   d.revision = rec.revision;
-  if (auto st = audit("deployment.created", d,
-                      json{{"strategy", d.strategy}, {"region", d.region},
-                           {"git_commit", d.gitCommit ? json(*d.gitCommit) : json(nullptr)}},
-                      req.actor);
-      !st) {
-    return std::unexpected(st.error());
+  json created{{"strategy", d.strategy}, {"region", d.region},
+               {"git_commit", d.gitCommit ? json(*d.gitCommit) : json(nullptr)}};
+  if (d.hotfix) {
+    created["hotfix"] = true;
+    created["hotfix_reason"] = d.hotfixReason;
+  }
+  if (!d.promotedFrom.empty()) {
+    created["promoted_from"] = d.promotedFrom;
+    created["promoted_from_deployment"] = d.promotedFromId;
+  }
+  if (d.phase == "queue") created["queued_behind"] = running->front().id;
+  if (auto st = audit("deployment.created", d, created, req.actor); !st) return std::unexpected(st.error());
+  if (approval) {
+    json a{{"requester", approval->requester}, {"required", approval->required}, {"roles", approval->roles},
+           {"state", d.state},
+           {"expires_at", approval->expiresAt ? json(formatTime(fromUnixMillis(approval->expiresAt))) : json(nullptr)}};
+    if (auto st = audit("approval.requested", d, a, req.actor); !st) return std::unexpected(st.error());
   }
   return d;
 }
@@ -306,9 +384,13 @@ Status Engine::tick() {
     if (!d->active()) continue;
     if (auto st = advance(*d); !st && firstError) firstError = st;
   }
+  if (options_.mayAct) {
+    if (auto may = options_.mayAct(); !may) return may;
+  }
   for (const auto& key : entrypoints()) {
     if (auto st = reconcileTraffic(key); !st && firstError) firstError = st;
   }
+  if (auto st = autoPromote(); !st && firstError) firstError = st;
   return firstError;
 }
 
@@ -320,12 +402,16 @@ Status Engine::advance(Deployment& d) {
   }
   for (int guard = 0; guard < 32; ++guard) {
     if (d.state == kPaused) return ok();  // waits for `ramp resume`
+    if (options_.mayAct) {
+      if (auto may = options_.mayAct(); !may) return may;
+    }
     // The phase is committed; its side effect is about to run
     // (RAMP_FAILPOINT=PHASE:before).
     failpoint(d.phase, "before");
     tlRunningPhase = d.phase;
     tlRunningId = d.id;
-    auto moved = d.phase.starts_with("rb_")       ? runRollbackPhase(d, *plan)
+    auto moved = isGatePhase(d.phase)             ? runGatePhase(d)
+                 : d.phase.starts_with("rb_")     ? runRollbackPhase(d, *plan)
                  : d.phase.starts_with("canary_") ? runCanaryPhase(d, *plan)
                                                   : runPhase(d, *plan);
     tlRunningPhase.clear();
@@ -357,7 +443,7 @@ Status Engine::rememberEntrypoint(const providers::EntrypointKey& key, std::opti
     known.push_back(key);
     json arr = json::array();
     for (auto& k : known) arr.push_back({{"service", k.service}, {"env", k.env}, {"region", k.region}});
-    if (auto st = store_.putSetting("entrypoints", arr.dump()); !st) return st;
+    if (auto st = store_.putSetting("entrypoints", arr.dump(), options_.fence); !st) return st;
   }
   return ok();
 }
@@ -377,7 +463,7 @@ Status Engine::savePlan(const providers::EntrypointKey& key, const TrafficPlan& 
   if (!before) return std::unexpected(before.error());
   if (before->weights == plan.weights && before->pin == plan.pin) return ok();
   failpointSideEffect("traffic plan");
-  if (auto st = store_.putSetting("traffic:" + entrypointName(key), plan.toJson().dump()); !st) {
+  if (auto st = store_.putSetting("traffic:" + entrypointName(key), plan.toJson().dump(), options_.fence); !st) {
     return st;
   }
   store::AuditEventInput e;
@@ -473,7 +559,7 @@ Result<std::optional<std::string>> Engine::stableFleet(const providers::Entrypoi
 Status Engine::setStableFleet(const providers::EntrypointKey& key, const std::string& fleet,
                               const std::string& version) {
   return store_.putSetting("stable:" + entrypointName(key),
-                           json{{"fleet", fleet}, {"version", version}}.dump());
+                           json{{"fleet", fleet}, {"version", version}}.dump(), options_.fence);
 }
 
 Status Engine::recordFleet(const Deployment& d, const std::string& fleetId, const std::string& state) {
@@ -527,6 +613,7 @@ Result<providers::FleetSpec> Engine::fleetSpec(const Deployment& d, const Servic
 
 // ---- status ----
 
+
 Result<json> Engine::status(const std::optional<std::string>& service,
                             const std::optional<std::string>& env) {
   json out = json::array();
@@ -539,10 +626,49 @@ Result<json> Engine::status(const std::optional<std::string>& service,
   if (!recs) return std::unexpected(recs.error());
   auto fleetsRecs = store_.listFleets(service, env, false);
   if (!fleetsRecs) return std::unexpected(fleetsRecs.error());
-  for (auto& rec : *recs) {  // newest first
-    if (!seen.insert({rec.service, rec.env}).second) continue;
+  // Per service+env (newest first): the deployment shown is the newest one
+  // not waiting in the queue; the queue (oldest first) is listed with it.
+  std::vector<std::pair<std::string, std::string>> order;
+  std::map<std::pair<std::string, std::string>, std::vector<Deployment>> groups;
+  std::vector<Deployment> everything;
+  for (auto& rec : *recs) {
     auto d = Deployment::fromRecord(rec.id, rec.service, rec.env, rec.state, rec.revision, rec.doc);
     if (!d) return std::unexpected(d.error());
+    auto k = std::pair{rec.service, rec.env};
+    if (seen.insert(k).second) order.push_back(k);
+    groups[k].push_back(*d);
+    everything.push_back(std::move(*d));
+  }
+  // Hotfix debt needs every env of the service, not only the one asked for.
+  std::vector<HotfixDebtEntry> debt;
+  if (env) {
+    auto all = list(service, std::nullopt, 1000);
+    if (!all) return std::unexpected(all.error());
+    debt = HotfixDebt::of(*all);
+  } else {
+    debt = HotfixDebt::of(everything);
+  }
+  for (const auto& k : order) {
+    const auto& group = groups[k];
+    const Deployment* shown = nullptr;
+    for (const auto& x : group) {
+      if (x.phase != "queue" && x.phase != "window") {
+        shown = &x;
+        break;
+      }
+    }
+    if (!shown) shown = &group.front();
+    json queue = json::array();
+    for (auto it = group.rbegin(); it != group.rend(); ++it) {
+      if (&*it == shown || isTerminalState(it->state) || !isGatePhase(it->phase) || it->phase == "approval") continue;
+      queue.push_back({{"id", it->id}, {"version", it->version}, {"state", it->state}, {"phase", it->phase},
+                       {"created_by", it->createdBy}, {"reason", it->reason}});
+    }
+    json debtJson = json::array();
+    for (const auto& e : debt) {
+      if (e.service == k.first && e.env == k.second) debtJson.push_back(e.toJson());
+    }
+    const Deployment* d = shown;
     auto key = keyOf(*d);
     json s;
     s["service"] = d->service;
@@ -567,7 +693,13 @@ Result<json> Engine::status(const std::optional<std::string>& service,
                        {"created_by", d->createdBy},
                        {"verdict", d->verdicts.empty() ? json(nullptr) : d->verdicts.back()},
                        {"created_at", formatTime(fromUnixMillis(d->createdAt))},
-                       {"updated_at", formatTime(fromUnixMillis(d->updatedAt))}};
+                       {"updated_at", formatTime(fromUnixMillis(d->updatedAt))},
+                       {"hotfix", d->hotfix},
+                       {"hotfix_reason", d->hotfixReason},
+                       {"promoted_from", d->promotedFrom.empty() ? json(nullptr) : json(d->promotedFrom)},
+                       {"approval", ApprovalRequest::fromJson(d->approval).toApiJson()}};
+    s["queue"] = queue;
+    s["hotfix_debt"] = debtJson;
     auto plan = loadPlan(key);
     auto stable = stableFleet(key);
     json fleets = json::array();
@@ -636,10 +768,10 @@ Status Engine::retireAll(const std::optional<std::string>& env, const std::strin
   }
   for (auto& key : entrypoints()) {
     if (env && key.env != *env) continue;
-    if (auto st = store_.putSetting("traffic:" + entrypointName(key), TrafficPlan{}.toJson().dump()); !st) {
+    if (auto st = store_.putSetting("traffic:" + entrypointName(key), TrafficPlan{}.toJson().dump(), options_.fence); !st) {
       return st;
     }
-    (void)store_.putSetting("stable:" + entrypointName(key), "");
+    (void)store_.putSetting("stable:" + entrypointName(key), "", options_.fence);
   }
   return ok();
 }

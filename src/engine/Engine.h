@@ -14,7 +14,11 @@
 //     phase of every active deployment and converges to the same end state;
 //   - deadlines are absolute wall-clock times in the record;
 //   - one active deployment per service + environment (others are refused
-//     naming the running one);
+//     naming the running one, or wait in phase "queue" when asked to);
+//   - a deployment passes its gates before it starts (Gates.cpp): approval
+//     (ApprovalPolicyCheck), queue (FIFO per service+env), window
+//     (DeploymentWindow); into a later pipeline stage only a release that
+//     succeeded in the stage before (PromotionCheck) unless it is a hotfix;
 //   - a release's digest is verified before its fleet is created;
 //   - every transition and traffic change is an audit event.
 #pragma once
@@ -24,6 +28,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,6 +37,7 @@
 #include "core/Clock.h"
 #include "core/Result.h"
 #include "engine/Deployment.h"
+#include "engine/HotfixDebt.h"
 #include "engine/ReleaseCatalog.h"
 #include "engine/ServicePlan.h"
 #include "engine/TrafficPlan.h"
@@ -43,6 +49,11 @@ namespace ramp::engine {
 struct EngineOptions {
   std::string owner = "ramp";                // who the controller is, in audit events
   std::optional<store::Fence> fence;         // the controller's lease, checked on writes
+  // Asked before every phase and every traffic reconciliation: an error
+  // means "this controller may no longer be the leader" (its lease is about
+  // to run out unrenewed), and the engine stops acting for this tick. This
+  // protects targets that cannot check the fence epoch (AWS). Empty = always.
+  std::function<Status()> mayAct;
   // Runs a smoke-test command; returns its exit code. Injected so tests can
   // fake it; the default runs `sh -c` with the extra environment.
   std::function<int(const std::string& command, const std::map<std::string, std::string>& env,
@@ -61,6 +72,13 @@ struct DeployRequest {
   std::optional<std::string> gitCommit;
   std::optional<bool> gitDirty;
   std::string actor;
+  // Pipeline (docs/pipeline.md).
+  std::vector<std::string> pipeline;         // promotion order; empty = no order rules
+  nlohmann::json laterStages = nlohmann::json::object();  // env -> rendered config of later stages
+  bool hotfix = false;                       // out of pipeline order; needs hotfixReason
+  std::string hotfixReason;
+  bool queue = false;                        // wait behind the active deployment instead of refusal
+  bool undo = false;                         // a rollback's redeploy: no approval/window/pipeline gates
 };
 
 class Engine {
@@ -80,6 +98,26 @@ class Engine {
   // who did it: pause | resume | promote-now | abort.
   Result<Deployment> control(const std::string& service, const std::string& env,
                              const std::string& action, const std::string& actor);
+  // `ramp promote`: deploys into req.env the release that last succeeded in
+  // the stage before it (req.version is ignored; PromotionCheck decides),
+  // with req.rendered (the target's effective config). Goes through the
+  // target's approval policy like any deployment.
+  Result<Deployment> promote(const DeployRequest& request);
+  // A person approves / rejects a deployment awaiting approval. `roles` are
+  // the roles the actor holds in the deployment's environment. Refusals:
+  // kPermissionDenied (own request, missing role), kFailedPrecondition (not
+  // awaiting approval, expired, already approved by them), kInvalid (reject
+  // without comment). Each is an audit event with the counts.
+  Result<Deployment> approve(const std::string& id, const std::string& actor, const std::set<std::string>& roles,
+                             const std::string& comment);
+  Result<Deployment> reject(const std::string& id, const std::string& actor, const std::set<std::string>& roles,
+                            const std::string& comment);
+  // Deployments awaiting approval, oldest first.
+  Result<std::vector<Deployment>> pendingApprovals(const std::optional<std::string>& service,
+                                                   const std::optional<std::string>& env);
+  // Hotfix debt (HotfixDebt.h) of a service, or of all.
+  Result<std::vector<HotfixDebtEntry>> hotfixDebt(const std::optional<std::string>& service);
+
   Result<Deployment> get(const std::string& id);
   Result<std::vector<Deployment>> list(const std::optional<std::string>& service,
                                        const std::optional<std::string>& env, int limit);
@@ -111,6 +149,20 @@ class Engine {
   // statistical judge; a failing verdict hands over to the rollback phases.
   Result<bool> runCanaryPhase(Deployment& d, const ServicePlan& plan);
   Result<nlohmann::json> snapshotMetrics(const Deployment& d);
+  // Gates before "start" (Gates.cpp): approval, queue, window.
+  Result<bool> runGatePhase(Deployment& d);
+  // The gate a deployment goes to after `from` ("approval" or "queue"):
+  // "queue" | "window" | "start". Sets d.state / d.reason accordingly.
+  Result<std::string> nextGate(Deployment& d, const std::string& from);
+  // True when an older active deployment of the same service+env exists.
+  Result<std::optional<std::string>> blockedBy(const Deployment& d);
+  Result<Deployment> submitLocked(const DeployRequest& request, const std::string& promotedFrom,
+                                  const std::string& promotedFromId);
+  // Starts due auto-promotions (rendered environment.auto_promote).
+  Status autoPromote();
+  static bool isGatePhase(const std::string& phase) {
+    return phase == "approval" || phase == "queue" || phase == "window";
+  }
 
   Status commit(Deployment& d, const std::string& eventKind, nlohmann::json data = {});
   Status enterPhase(Deployment& d, const std::string& phase, nlohmann::json data = {});

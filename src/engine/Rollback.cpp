@@ -8,6 +8,8 @@
 // deploys the previous successful release as a fresh fleet with the
 // ordinary phases; when its traffic is verified both it and the deployment
 // it undoes end rolled_back.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "engine/Engine.h"
@@ -22,7 +24,12 @@ Result<Deployment> Engine::rollback(const std::string& service, const std::strin
   auto all = list(service, env, 200);
   if (!all) return std::unexpected(all.error());
   if (all->empty()) return notFound("no deployment of " + service + " in " + env, "service");
-  Deployment d = all->front();
+  // The newest deployment that has started (queued ones are not rolled back).
+  auto started = std::find_if(all->begin(), all->end(), [](const Deployment& x) {
+    return x.started || !isTerminalState(x.state) ? !isGatePhase(x.phase) : false;
+  });
+  if (started == all->end()) return notFound("no started deployment of " + service + " in " + env, "service");
+  Deployment d = *started;
   if (d.state == kRolledBack || d.state == kFailed || d.state == kAborted) {
     return failedPrecondition(fmt::format("the newest deployment of {} in {} ({}) already ended {}; "
                                           "nothing to roll back",
@@ -70,6 +77,7 @@ Result<Deployment> Engine::rollback(const std::string& service, const std::strin
   req.gitCommit = prev->gitCommit;
   req.gitDirty = prev->gitDirty;
   req.actor = actor;
+  req.undo = true;  // undoing is never held at a gate
   auto r = submit(req);
   if (!r) return r;
   r->kind = "rollback";

@@ -1,0 +1,335 @@
+// Gates.cpp — what a deployment passes before it starts, and the pipeline.
+//
+//   approval  state awaiting_approval until enough distinct people (never the
+//             requester) with an allowed role approve; rejected or expired
+//             -> aborted with the reason (phase done)
+//   queue     state queued until no older active deployment of the same
+//             service+env is left (FIFO, persisted: survives restarts)
+//   window    state queued while outside the deployment window or inside a
+//             freeze (reason says which, and when it opens)
+//   -> start  (BlueGreen.cpp)
+//
+// Promotion (promote), approvals (approve/reject/pendingApprovals), hotfix
+// debt and auto-promotion (autoPromote, from tick) live here too.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "engine/ApprovalPolicyCheck.h"
+#include "engine/DeploymentWindow.h"
+#include "engine/Engine.h"
+#include "engine/PromotionCheck.h"
+
+namespace ramp::engine {
+
+using nlohmann::json;
+
+Result<std::optional<std::string>> Engine::blockedBy(const Deployment& d) {
+  store::DeploymentFilter f;
+  f.service = d.service;
+  f.env = d.env;
+  f.activeOnly = true;
+  f.limit = 1000;
+  auto recs = store_.listDeployments(f);
+  if (!recs) return std::unexpected(recs.error());
+  std::optional<std::string> ahead;
+  for (const auto& r : *recs) {  // newest first: the last older one is the head
+    if (r.id == d.id) continue;
+    if (r.createdAt < d.createdAt || (r.createdAt == d.createdAt && r.id < d.id)) ahead = r.id;
+  }
+  return ahead;
+}
+
+Result<std::string> Engine::nextGate(Deployment& d, const std::string& from) {
+  if (from == "approval") {
+    auto ahead = blockedBy(d);
+    if (!ahead) return std::unexpected(ahead.error());
+    if (*ahead) {
+      d.state = kQueued;
+      d.reason = "queued behind " + **ahead;
+      return std::string("queue");
+    }
+  }
+  auto policy = ApprovalPolicyCheck::policyOf(d.rendered);
+  if (!policy) return std::unexpected(policy.error());
+  auto window = DeploymentWindow::fromPolicy(*policy);
+  if (!window) return std::unexpected(window.error());
+  auto w = window->check(clock_.now());
+  d.state = kQueued;
+  if (!w.open) {
+    d.reason = fmt::format("waiting: {}{}", w.reason, w.opensAt ? "; opens at " + formatTime(*w.opensAt) : "");
+    return std::string("window");
+  }
+  return std::string("start");
+}
+
+Result<bool> Engine::runGatePhase(Deployment& d) {
+  const int64_t now = toUnixMillis(clock_.now());
+  if (d.phase == "approval") {
+    auto req = ApprovalRequest::fromJson(d.approval);
+    if (ApprovalPolicyCheck::expired(req, now)) {
+      d.state = kAborted;
+      d.reason = fmt::format("the approval request expired at {} with {} of {} approval(s)",
+                             formatTime(fromUnixMillis(req.expiresAt)), req.count(), req.required);
+      d.phase = "done";
+      d.finishedAt = now;
+      if (auto st = commit(d, ""); !st) return std::unexpected(st.error());
+      if (auto st = audit("approval.expired", d,
+                          {{"approvals", req.count()}, {"required", req.required}, {"state", d.state}});
+          !st) {
+        return std::unexpected(st.error());
+      }
+      if (auto st = audit("deployment.finished", d, {{"state", d.state}, {"phase", d.phase}, {"reason", d.reason}});
+          !st) {
+        return std::unexpected(st.error());
+      }
+      return false;
+    }
+    if (req.satisfied()) {  // approved (normally moved on by approve() already)
+      auto next = nextGate(d, "approval");
+      if (!next) return std::unexpected(next.error());
+      if (auto st = enterPhase(d, *next); !st) return std::unexpected(st.error());
+      return true;
+    }
+    return false;
+  }
+  if (d.phase == "queue") {
+    auto ahead = blockedBy(d);
+    if (!ahead) return std::unexpected(ahead.error());
+    if (*ahead) {
+      std::string reason = "queued behind " + **ahead;
+      if (reason != d.reason) {
+        d.reason = reason;
+        if (auto st = commit(d, ""); !st) return std::unexpected(st.error());
+      }
+      return false;
+    }
+    auto next = nextGate(d, "queue");
+    if (!next) return std::unexpected(next.error());
+    if (*next == "start") d.reason.clear();
+    if (auto st = enterPhase(d, *next); !st) return std::unexpected(st.error());
+    return true;
+  }
+  if (d.phase == "window") {
+    std::string before = d.reason;
+    auto next = nextGate(d, "window");
+    if (!next) return std::unexpected(next.error());
+    if (*next == "window") {
+      if (d.reason != before) {
+        if (auto st = commit(d, ""); !st) return std::unexpected(st.error());
+      }
+      return false;
+    }
+    d.reason.clear();
+    if (auto st = enterPhase(d, *next); !st) return std::unexpected(st.error());
+    return true;
+  }
+  return internal("unknown gate phase '" + d.phase + "'", d.id);
+}
+
+Result<Deployment> Engine::promote(const DeployRequest& request) {
+  std::lock_guard lock(mu_);
+  if (request.service.empty()) return invalid("service is required", "service");
+  if (request.env.empty()) return invalid("the target environment is required", "to");
+  if (request.pipeline.empty()) return invalid("the pipeline is required to promote", "pipeline");
+  auto all = list(request.service, std::nullopt, 1000);
+  if (!all) return std::unexpected(all.error());
+  auto src = PromotionCheck::source(request.pipeline, request.service, request.env, *all,
+                                    toUnixMillis(clock_.now()));
+  if (!src) return std::unexpected(src.error());
+  // The very release that succeeded there: same version, same digest.
+  auto release = releases_.find(request.service, src->version);
+  if (!release) return std::unexpected(release.error());
+  if (release->digest != src->digest) {
+    return failedPrecondition(fmt::format("release {} {} is now {} but {} succeeded in {}; refusing to promote a "
+                                          "different build",
+                                          request.service, src->version, release->digest, src->digest, src->fromEnv),
+                              "version");
+  }
+  DeployRequest req = request;
+  req.version = src->version;
+  req.hotfix = false;
+  req.hotfixReason.clear();
+  return submitLocked(req, src->fromEnv, src->deploymentId);
+}
+
+Result<Deployment> Engine::approve(const std::string& id, const std::string& actor,
+                                   const std::set<std::string>& roles, const std::string& comment) {
+  std::lock_guard lock(mu_);
+  auto d = get(id);
+  if (!d) {
+    if (d.error().code == ErrorCode::kNotFound) return notFound("no deployment " + id, "id");
+    return d;
+  }
+  if (d->phase != "approval") {
+    return failedPrecondition(fmt::format("{} is {} ({}), not awaiting approval", id, d->state, d->phase), "id");
+  }
+  const int64_t now = toUnixMillis(clock_.now());
+  auto req = ApprovalRequest::fromJson(d->approval);
+  auto v = ApprovalPolicyCheck::judgeApproval(req, actor, roles, now);
+  if (!v.accepted) {
+    bool forbidden = actor == req.requester || !ApprovalPolicyCheck::mayApprove(req, roles);
+    if (forbidden) return fail(ErrorCode::kPermissionDenied, v.reason, "id");
+    return failedPrecondition(v.reason, "id");
+  }
+  req.approvals.push_back({actor, now, comment});
+  d->approval = req.toJson();
+  json data{{"by", actor},
+            {"comment", comment},
+            {"approvals", v.countAfter},
+            {"required", req.required},
+            {"roles", req.roles},
+            {"approved_by", [&] {
+               json a = json::array();
+               for (auto& x : req.approvals) a.push_back(x.by);
+               return a;
+             }()}};
+  if (v.satisfied) {
+    auto next = nextGate(*d, "approval");
+    if (!next) return std::unexpected(next.error());
+    d->phase = *next;
+    if (*next == "start") d->reason = fmt::format("approved by {} ({} of {})", actor, v.countAfter, req.required);
+  } else {
+    d->reason = fmt::format("awaiting approval: {} of {}", v.countAfter, req.required);
+  }
+  if (auto st = commit(*d, ""); !st) return std::unexpected(st.error());
+  data["state"] = d->state;
+  data["phase"] = d->phase;
+  if (auto st = audit("approval.granted", *d, data, actor); !st) return std::unexpected(st.error());
+  return d;
+}
+
+Result<Deployment> Engine::reject(const std::string& id, const std::string& actor,
+                                  const std::set<std::string>& roles, const std::string& comment) {
+  std::lock_guard lock(mu_);
+  if (comment.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return invalid("a rejection needs a comment saying why", "comment");
+  }
+  auto d = get(id);
+  if (!d) {
+    if (d.error().code == ErrorCode::kNotFound) return notFound("no deployment " + id, "id");
+    return d;
+  }
+  if (d->phase != "approval") {
+    return failedPrecondition(fmt::format("{} is {} ({}), not awaiting approval", id, d->state, d->phase), "id");
+  }
+  const int64_t now = toUnixMillis(clock_.now());
+  auto req = ApprovalRequest::fromJson(d->approval);
+  auto v = ApprovalPolicyCheck::judgeRejection(req, actor, roles, comment, now);
+  if (!v.accepted) {
+    if (actor != req.requester && !ApprovalPolicyCheck::mayApprove(req, roles)) {
+      return fail(ErrorCode::kPermissionDenied, v.reason, "id");
+    }
+    return failedPrecondition(v.reason, "id");
+  }
+  req.rejectedBy = actor;
+  req.comment = comment;
+  d->approval = req.toJson();
+  d->state = kAborted;
+  d->phase = "done";
+  d->finishedAt = now;
+  d->reason = fmt::format("rejected by {}: {}", actor, comment);
+  if (auto st = commit(*d, ""); !st) return std::unexpected(st.error());
+  if (auto st = audit("approval.rejected", *d,
+                      {{"by", actor}, {"comment", comment}, {"approvals", req.count()}, {"required", req.required},
+                       {"state", d->state}},
+                      actor);
+      !st) {
+    return std::unexpected(st.error());
+  }
+  if (auto st = audit("deployment.finished", *d, {{"state", d->state}, {"phase", d->phase}, {"reason", d->reason}});
+      !st) {
+    return std::unexpected(st.error());
+  }
+  return d;
+}
+
+Result<std::vector<Deployment>> Engine::pendingApprovals(const std::optional<std::string>& service,
+                                                         const std::optional<std::string>& env) {
+  store::DeploymentFilter f;
+  f.service = service;
+  f.env = env;
+  f.activeOnly = true;
+  f.limit = 1000;
+  auto recs = store_.listDeployments(f);
+  if (!recs) return std::unexpected(recs.error());
+  std::vector<Deployment> out;
+  for (auto it = recs->rbegin(); it != recs->rend(); ++it) {
+    auto d = Deployment::fromRecord(it->id, it->service, it->env, it->state, it->revision, it->doc);
+    if (!d) return std::unexpected(d.error());
+    if (d->phase == "approval") out.push_back(std::move(*d));
+  }
+  return out;
+}
+
+Result<std::vector<HotfixDebtEntry>> Engine::hotfixDebt(const std::optional<std::string>& service) {
+  auto all = list(service, std::nullopt, 1000);
+  if (!all) return std::unexpected(all.error());
+  return HotfixDebt::of(*all);
+}
+
+Status Engine::autoPromote() {
+  store::DeploymentFilter recent;
+  recent.limit = 500;
+  auto recs = store_.listDeployments(recent);
+  if (!recs) return std::unexpected(recs.error());
+  std::set<std::pair<std::string, std::string>> seen;
+  const int64_t now = toUnixMillis(clock_.now());
+  for (const auto& r : *recs) {  // newest first: only the newest per service+env counts
+    if (!seen.insert({r.service, r.env}).second) continue;
+    if (r.state != kSucceeded) continue;
+    auto d = Deployment::fromRecord(r.id, r.service, r.env, r.state, r.revision, r.doc);
+    if (!d) continue;
+    if (!d->autoPromotedTo.empty()) continue;
+    const json& envj = d->rendered.contains("environment") ? d->rendered["environment"] : json::object();
+    if (!envj.is_object() || !envj.value("auto_promote", false)) continue;
+    auto at = std::find(d->pipeline.begin(), d->pipeline.end(), d->env);
+    if (at == d->pipeline.end() || at + 1 == d->pipeline.end()) continue;
+    const std::string next = *(at + 1);
+    if (!d->laterStages.contains(next) || !d->laterStages[next].is_object()) continue;
+    if (now < d->finishedAt + PromotionCheck::soakOf(*d).count()) continue;  // still soaking
+    auto fresh = get(d->id);  // the tick may have moved it on
+    if (!fresh) return std::unexpected(fresh.error());
+    // Idempotent: a promotion recorded before a crash is found, not repeated.
+    auto there = list(d->service, next, 200);
+    if (!there) return std::unexpected(there.error());
+    std::string existing;
+    bool busy = false;
+    for (auto& x : *there) {
+      if (x.promotedFromId == d->id) existing = x.id;
+      if (!isTerminalState(x.state)) busy = true;
+    }
+    json data{{"to", next}};
+    if (existing.empty()) {
+      if (busy) continue;  // the target is busy: try again on a later tick
+      DeployRequest req;
+      req.service = d->service;
+      req.env = next;
+      req.region = d->laterStages[next].value("region", "");
+      req.version = d->version;
+      req.rendered = d->laterStages[next];
+      req.configDigest = req.rendered.value("config_digest", "");
+      req.gitCommit = d->gitCommit;
+      req.gitDirty = d->gitDirty;
+      req.actor = options_.owner;
+      req.pipeline = d->pipeline;
+      for (auto it = d->laterStages.begin(); it != d->laterStages.end(); ++it) {
+        if (it.key() != next) req.laterStages[it.key()] = it.value();
+      }
+      auto p = submitLocked(req, d->env, d->id);
+      if (p) {
+        existing = p->id;
+      } else {
+        existing = "refused";
+        data["reason"] = p.error().describe();
+      }
+    }
+    fresh->autoPromotedTo = existing;
+    data["deployment"] = existing;
+    if (auto st = commit(*fresh, ""); !st) return st;
+    if (auto st = audit(existing == "refused" ? "promotion.refused" : "promotion.auto", *fresh, data); !st) return st;
+  }
+  return ok();
+}
+
+}  // namespace ramp::engine
