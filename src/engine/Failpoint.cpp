@@ -79,8 +79,17 @@ void failpoint(std::string_view phase, std::string_view when) {
   auto& c = config();
   if (c.points.empty()) return;
   std::string key = std::string(phase) + ":" + std::string(when);
-  for (const auto& p : c.points) {
+  for (auto& p : c.points) {
     if (p == key) die(key);
+    if (p == key + ":stop") {
+      // Freeze here once (SIGSTOP), as a long pause (GC, swap, a stalled VM)
+      // would: the test lets another controller take over, then SIGCONTs us.
+      p += ":done";
+      std::fprintf(stderr, "failpoint: %s: SIGSTOP (pid %d)\n", key.c_str(), static_cast<int>(getpid()));
+      std::fflush(stderr);
+      raise(SIGSTOP);
+      std::fprintf(stderr, "failpoint: %s: continued\n", key.c_str());
+    }
   }
 }
 

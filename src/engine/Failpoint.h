@@ -7,6 +7,9 @@
 //                   run PHASE: PHASE is committed, its side effect not done.
 //     PHASE:after   ... when PHASE's side effect is done and the engine is
 //                   about to commit the move out of PHASE (not yet written).
+//     PHASE:before:stop / PHASE:after:stop
+//                   the process SIGSTOPs itself there, once (a deposed
+//                   leader frozen mid-tick; the test SIGCONTs it).
 //   RAMP_FAILPOINT_RANDOM="SEED:N"
 //     a number K in [1, N] is drawn from SEED (std::mt19937_64); the process
 //     SIGKILLs itself at the K-th side-effect point it passes (store writes,
