@@ -65,21 +65,37 @@ std::vector<DeliveryFigures> computeDeliveryStats(const std::vector<store::Audit
   std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) {
     return a->time != b->time ? a->time < b->time : a->seq < b->seq;
   });
-  std::vector<Finish> finishes;
+  // One outcome per deployment: its last finished state, dated by the first
+  // finished event that had that state (the engine repeats the event when a
+  // finished deployment leaves its bake, and a later rollback turns a
+  // succeeded deployment into rolled_back).
+  std::map<std::string, Finish> byId;
+  std::vector<std::string> order;
   for (auto* e : sorted) {
-    Finish f;
+    std::string state = e->data.is_object() ? e->data.value("state", std::string()) : std::string();
+    auto [it, inserted] = byId.try_emplace(e->deploymentId);
+    Finish& f = it->second;
+    if (inserted) order.push_back(e->deploymentId);
+    if (!inserted && f.state == state) continue;
     f.id = e->deploymentId;
     f.service = e->service;
     f.env = e->env;
+    f.version = e->data.is_object() ? e->data.value("version", f.version) : f.version;
+    f.state = state;
     f.time = e->time;
     f.seq = e->seq;
-    if (e->data.is_object()) {
-      f.version = e->data.value("version", std::string());
-      f.state = e->data.value("state", std::string());
-    }
     f.rollback = rollbackIds.contains(f.id);
-    finishes.push_back(std::move(f));
   }
+  std::vector<Finish> finishes;
+  for (const auto& id : order) finishes.push_back(byId[id]);
+  std::sort(finishes.begin(), finishes.end(), [](const Finish& a, const Finish& b) {
+    return a.time != b.time ? a.time < b.time : a.seq < b.seq;
+  });
+  // A rollback deployment that ended (rolled_back = traffic verified back on
+  // the earlier release) restores service like a success does.
+  auto restores = [](const Finish& g) {
+    return g.state == "succeeded" || (g.rollback && g.state == "rolled_back");
+  };
   std::map<std::pair<std::string, std::string>, int64_t> releaseCreated;
   for (const auto& r : releases) releaseCreated[{r.service, r.version}] = r.createdAt;
 
@@ -119,7 +135,7 @@ std::vector<DeliveryFigures> computeDeliveryStats(const std::vector<store::Audit
     std::optional<int64_t> restoredAt;
     for (size_t j = i + 1; j < finishes.size(); ++j) {
       const auto& g = finishes[j];
-      if (g.service == f.service && g.env == f.env && g.state == "succeeded" && g.time <= q.until) {
+      if (g.service == f.service && g.env == f.env && restores(g) && g.time <= q.until) {
         restoredAt = g.time;
         break;
       }

@@ -4,9 +4,12 @@
 // Definitions (docs/observability.md has the long form):
 //  - A *change* is a deployment that is not a rollback deployment (one whose
 //    audit trail has a deployment.rollback event with data.rolls_back).
-//    Its outcome is the data.state of its deployment.finished event; the
-//    figures only consider changes that finished inside the window
-//    [since, until] (finish time, Unix ms).
+//    Its outcome is the data.state of its LAST deployment.finished event
+//    (the engine repeats the event when a deployment leaves its bake, and a
+//    later `ramp rollback` turns a succeeded deployment into rolled_back),
+//    dated by the first finished event with that state; the figures only
+//    consider changes whose outcome falls inside the window [since, until]
+//    (Unix ms).
 //  - Deployment frequency: changes that ended `succeeded` in the window,
 //    divided by the window's length in days (and weeks).
 //  - Lead time for changes in env E: for each release version that
@@ -20,9 +23,10 @@
 //    (aborted ones are a person's decision, not a failure; they count in
 //    neither).
 //  - Time to restore: for each failed or rolled-back change in the window,
-//    the time until the next deployment of any kind (a rollback deployment
-//    too) that ended `succeeded` in the same service and env, if any
-//    (until `until`); median. Failures not yet followed by a success are
+//    the time until the next deployment in the same service and env that
+//    ended `succeeded`, or a rollback deployment that ended (its
+//    rolled_back state means traffic is verified back on the earlier
+//    release), if any (until `until`); median. Failures not yet followed by a success are
 //    counted as `unrestored`.
 // Events need not be sorted; they are ordered by time, then seq.
 #pragma once

@@ -51,14 +51,32 @@ void MetricsFeed::apply(const store::AuditEvent& e) {
   if (e.kind == "deployment.created") {
     registry_.add(kStarted, {{"service", e.service}, {"env", e.env}});
     if (!e.deploymentId.empty()) createdAt_[e.deploymentId] = e.time;
+  } else if (e.kind == "deployment.rollback" && e.data.is_object() && e.data.contains("rolls_back")) {
+    rollbackDeployments_.insert(e.deploymentId);
   } else if (e.kind == "deployment.finished") {
     std::string result = e.data.is_object() ? e.data.value("state", std::string("unknown")) : "unknown";
-    MetricsRegistry::Labels l{{"service", e.service}, {"env", e.env}, {"result", result}};
-    registry_.add(kFinished, l);
-    if (result == "rolled_back") registry_.add(kRollbacks, {{"service", e.service}, {"env", e.env}});
-    if (auto it = createdAt_.find(e.deploymentId); it != createdAt_.end()) {
-      registry_.observe(kDuration, l, static_cast<double>(e.time - it->second) / 1000.0);
-      createdAt_.erase(it);
+    auto [it, first] = outcomes_.try_emplace(e.deploymentId);
+    Outcome& o = it->second;
+    if (first) {
+      // Counted once, at the deployment's first end, with the state it ended in.
+      o.isRollback = rollbackDeployments_.erase(e.deploymentId) > 0;
+      MetricsRegistry::Labels l{{"service", e.service}, {"env", e.env}, {"result", result}};
+      registry_.add(kFinished, l);
+      if (auto c = createdAt_.find(e.deploymentId); c != createdAt_.end()) {
+        registry_.observe(kDuration, l, static_cast<double>(e.time - c->second) / 1000.0);
+        createdAt_.erase(c);
+      }
+      outcomeOrder_.push_back(e.deploymentId);
+      if (outcomeOrder_.size() > kRememberedOutcomes) {
+        outcomes_.erase(outcomeOrder_.front());
+        outcomeOrder_.pop_front();
+      }
+    }
+    // A deployment rolled back (by the judge, or undone later by a person);
+    // not the rollback deployment itself, which also ends rolled_back.
+    if (result == "rolled_back" && !o.isRollback && !o.rollbackCounted) {
+      o.rollbackCounted = true;
+      registry_.add(kRollbacks, {{"service", e.service}, {"env", e.env}});
     }
   } else if (e.kind == "traffic.set" && e.data.is_object() && e.data.contains("weights") &&
              e.data["weights"].is_object()) {

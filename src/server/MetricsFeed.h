@@ -8,7 +8,12 @@
 //   deployment.created  -> ramp_deployments_started_total{service,env}
 //   deployment.finished -> ramp_deployments_finished_total{service,env,result}
 //                          ramp_deployment_duration_seconds{service,env,result}
-//                          ramp_rollbacks_total{service,env} (result rolled_back)
+//                          (both once per deployment, at its first end: the
+//                          engine repeats the event when a deployment leaves
+//                          its bake)
+//                          ramp_rollbacks_total{service,env}: a deployment
+//                          that ended rolled_back, or was undone later by
+//                          `ramp rollback` (not the rollback deployment)
 //   traffic.set         -> ramp_fleet_traffic_weight_ratio{service,env,fleet}
 //   every event         -> ramp_audit_events_total{kind}
 // Gauges of the current state come from the store at scrape time:
@@ -21,7 +26,9 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
+#include <set>
 #include <mutex>
 #include <string>
 
@@ -55,6 +62,14 @@ class MetricsFeed {
   std::mutex mu_;
   int64_t watermark_ = 0;
   std::map<std::string, int64_t> createdAt_;   // deployment id -> created (ms), until it finishes
+  struct Outcome {
+    bool isRollback = false;
+    bool rollbackCounted = false;
+  };
+  static constexpr size_t kRememberedOutcomes = 20000;  // ended deployments remembered (FIFO)
+  std::map<std::string, Outcome> outcomes_;
+  std::deque<std::string> outcomeOrder_;
+  std::set<std::string> rollbackDeployments_;  // rollback deployments not yet ended
   struct Split {
     std::string service, env;
     std::map<std::string, int> weights;

@@ -50,9 +50,10 @@ ReleaseRecord release(const std::string& v, int64_t createdAt) {
 History story() {
   History h;
   h.finished("d1", "1.0", "succeeded", 3 * kHour);           // lead 1.0: 3 h = 10800 s
+  h.finished("d1", "1.0", "succeeded", 3 * kHour + 5 * kMin); // the engine repeats it after the bake: same outcome
   h.finished("d2", "1.1", "rolled_back", kDay);              // failure
   h.rollbackOf("d3", "d2", kDay + kMin);
-  h.finished("d3", "1.0", "succeeded", kDay + 10 * kMin);    // a rollback deployment: restores d2 after 600 s, not a change
+  h.finished("d3", "1.0", "rolled_back", kDay + 10 * kMin);  // a rollback deployment (ends rolled_back): restores d2 after 600 s, not a change
   h.finished("d4", "1.1", "succeeded", 2 * kDay);            // lead 1.1: 2 d - 1 h = 169200 s
   h.finished("d5", "1.0", "succeeded", 3 * kDay);            // 1.0 again: no lead sample
   h.finished("d6", "1.2", "failed", 4 * kDay);               // failure
@@ -127,6 +128,21 @@ TEST(DeliveryStats, RestoreAfterTheWindowEndIsNotCounted) {
   EXPECT_EQ(stats[0].unrestored, 1);   // d8 is after `until`
   EXPECT_EQ(stats[0].changeFailureRate, 1.0);
   EXPECT_FALSE(stats[0].leadTimeMedianSeconds);
+}
+
+TEST(DeliveryStats, ASucceededDeploymentRolledBackLaterIsAFailure) {
+  History h;
+  h.finished("e1", "1.1", "succeeded", kHour);
+  h.rollbackOf("r1", "e1", 2 * kHour - kMin);
+  h.finished("e1", "1.1", "rolled_back", 2 * kHour);         // `ramp rollback` undid it
+  h.finished("r1", "1.0", "rolled_back", 2 * kHour + 1000);  // traffic verified back on 1.0
+  auto stats = computeDeliveryStats(h.events, releases(), {0, kDay, std::nullopt, std::nullopt});
+  ASSERT_EQ(stats.size(), 1u);
+  EXPECT_EQ(stats[0].succeeded, 0);
+  EXPECT_EQ(stats[0].failed, 1);
+  EXPECT_EQ(stats[0].leadTimeSamples, 0);
+  EXPECT_EQ(stats[0].restored, 1);
+  EXPECT_EQ(stats[0].timeToRestoreMedianSeconds, 1);
 }
 
 TEST(DeliveryStats, NothingFinishedGivesNoRows) {

@@ -89,6 +89,7 @@ TEST(MetricsFeed, CountsDeploymentsFromAuditEventsInAStore) {
   };
   append(event(0, 1'000, "deployment.created", "d1", {{"version", "1.0"}}));
   append(event(0, 61'000, "deployment.finished", "d1", {{"state", "succeeded"}}));
+  append(event(0, 70'000, "deployment.finished", "d1", {{"state", "succeeded"}}));  // repeated after the bake
   append(event(0, 100'000, "deployment.created", "d2", {{"version", "1.1"}}, "int"));
   append(event(0, 105'000, "traffic.set", "d2", {{"entrypoint", "crawler-int"}, {"weights", {{"f1", 90}, {"f2", 10}}}}, "int"));
   append(event(0, 125'000, "deployment.finished", "d2", {{"state", "rolled_back"}}, "int"));
@@ -118,5 +119,14 @@ TEST(MetricsFeed, CountsDeploymentsFromAuditEventsInAStore) {
   append(event(0, 200'000, "deployment.created", "d3", {{"version", "1.2"}}));
   ASSERT_TRUE(feed.scrape());
   EXPECT_EQ(reg.value("ramp_deployments_started_total", {{"service", "crawler"}, {"env", "prod"}}), 2);
+  // d1 undone by a person: a rollback deployment r1, d1 ends rolled_back.
+  append(event(0, 300'000, "deployment.created", "r1", {{"version", "1.0"}}));
+  append(event(0, 300'001, "deployment.rollback", "r1", {{"rolls_back", "d1"}}));
+  append(event(0, 310'000, "deployment.finished", "d1", {{"state", "rolled_back"}}));
+  append(event(0, 310'001, "deployment.finished", "r1", {{"state", "rolled_back"}}));
+  ASSERT_TRUE(feed.scrape());
+  EXPECT_EQ(reg.value("ramp_rollbacks_total", {{"service", "crawler"}, {"env", "prod"}}), 1);
+  EXPECT_EQ(reg.value("ramp_deployments_finished_total", {{"service", "crawler"}, {"env", "prod"}, {"result", "succeeded"}}), 1);
+  EXPECT_EQ(reg.value("ramp_deployments_finished_total", {{"service", "crawler"}, {"env", "prod"}, {"result", "rolled_back"}}), 1);
   std::filesystem::remove_all(home);
 }
