@@ -12,13 +12,15 @@ namespace ramp::config::keys {
 
 inline const std::vector<std::string> kTop{"version", "project", "environments", "pipeline", "services"};
 inline const std::vector<std::string> kEnvironment{"provider", "regions", "approval", "router", "soak",
-                                                   "auto_promote"};
+                                                   "auto_promote", "aws"};
+inline const std::vector<std::string> kAws{"vpc", "subnets", "security_groups", "load_balancer", "listener_port",
+                                           "instance_port", "image", "bundle_bucket", "alarms"};
 inline const std::vector<std::string> kApproval{"approvals", "roles", "window", "freeze", "expires"};
 inline const std::vector<std::string> kTimeWindow{"days", "hours", "timezone"};
 inline const std::vector<std::string> kRouter{"port"};
 inline const std::vector<std::string> kService{"release", "run", "health", "instances", "instance_type",
                                                "strategy", "analysis", "alerts", "overrides"};
-inline const std::vector<std::string> kRelease{"from", "build", "output"};
+inline const std::vector<std::string> kRelease{"from", "build", "output", "image"};
 inline const std::vector<std::string> kRun{"command", "args", "env", "port_env"};
 inline const std::vector<std::string> kHealth{"path", "interval", "timeout", "healthy_threshold",
                                               "unhealthy_threshold"};

@@ -34,7 +34,7 @@ json toJson(const Step& step) {
 json toJson(const Environment& env) {
   json freeze = json::array();
   for (const auto& w : env.approval.freeze) freeze.push_back(windowJson(w));
-  return json{
+  json out = json{
       {"provider", env.provider},
       {"regions", env.regions},
       {"approval",
@@ -47,6 +47,20 @@ json toJson(const Environment& env) {
       {"soak", dur(env.soak)},
       {"auto_promote", env.autoPromote},
   };
+  // Only aws environments carry the key, so other configs keep their digests.
+  if (env.aws) {
+    const auto& a = *env.aws;
+    out["aws"] = {{"vpc", orNull(a.vpc)},
+                  {"subnets", a.subnets},
+                  {"security_groups", a.securityGroups},
+                  {"load_balancer", orNull(a.loadBalancer)},
+                  {"listener_port", a.listenerPort},
+                  {"instance_port", a.instancePort},
+                  {"image", orNull(a.image)},
+                  {"bundle_bucket", orNull(a.bundleBucket)},
+                  {"alarms", a.alarms}};
+  }
+  return out;
 }
 
 json toJson(const Service& s) {
@@ -68,7 +82,10 @@ json toJson(const Service& s) {
               {"unhealthy_threshold", s.health->unhealthyThreshold}};
   }
   return json{
-      {"release", {{"from", orNull(s.release.from)}, {"build", orNull(s.release.build)}, {"output", orNull(s.release.output)}}},
+      {"release", s.release.image.empty()
+                      ? json{{"from", orNull(s.release.from)}, {"build", orNull(s.release.build)}, {"output", orNull(s.release.output)}}
+                      : json{{"from", orNull(s.release.from)}, {"build", orNull(s.release.build)}, {"output", orNull(s.release.output)},
+                             {"image", s.release.image}}},
       {"run", {{"command", s.run.command}, {"args", s.run.args}, {"env", s.run.env}, {"port_env", s.run.portEnv}}},
       {"health", health},
       {"instances", s.instances},

@@ -44,6 +44,19 @@ struct RouterSettings {
   std::optional<int> port;  // fixed entry-point port (local provider); none = any free port
 };
 
+// Settings of a `provider: aws` environment (providers/aws/AwsEnvironment.h).
+struct AwsSettings {
+  std::string vpc;                          // vpc-...
+  std::vector<std::string> subnets;         // subnet-..., at least 2 (two Availability Zones)
+  std::vector<std::string> securityGroups;  // sg-...
+  std::string loadBalancer;                 // ALB name; empty = ramp-<service>-<env>
+  int listenerPort = 80;
+  int instancePort = 8080;
+  std::string image;                        // default AMI (ami-...); a release may name its own
+  std::string bundleBucket;                 // S3 bucket of release bundles; empty = the AMI carries the release
+  std::vector<std::string> alarms;          // CloudWatch alarms that trigger a rollback
+};
+
 struct Environment {
   std::string name;
   std::string provider = "local";     // local | aws
@@ -52,12 +65,14 @@ struct Environment {
   RouterSettings router;
   milliseconds soak{0};               // a release must run this long here before promotion
   bool autoPromote = false;           // promote into the next stage by itself on success
+  std::optional<AwsSettings> aws;     // set (and required) when provider is aws
 };
 
 struct ReleaseSource {
   std::string from;    // a directory holding the release (relative to the config's directory)
   std::string build;   // or: a shell command that builds it (run in the config's directory)...
   std::string output;  // ...into this directory
+  std::string image;   // aws: the machine image (ami-...) of this release
 };
 
 struct RunSettings {

@@ -392,6 +392,57 @@ Environment ModelReader::readEnvironment(const std::string& name, const ConfigNo
   }
   if (auto s = f.duration("soak")) env.soak = *s;
   if (auto a = f.boolean("auto_promote")) env.autoPromote = *a;
+  if (const ConfigNode* a = f.get("aws"); a && env.provider != "aws") {
+    d_.error(a->pos, f.path("aws") + ": only meaningful with provider: aws");
+  } else if (const ConfigNode* an = f.submap("aws")) {
+    AwsSettings aws;
+    Fields af(d_, *an, f.path("aws"), keys::kAws);
+    // AWS ids: a prefix and a hyphen, then lower-case hex.
+    auto idOk = [](const std::string& v, const std::string& prefix) {
+      if (!v.starts_with(prefix + "-") || v.size() == prefix.size() + 1) return false;
+      return std::all_of(v.begin() + static_cast<long>(prefix.size()) + 1, v.end(),
+                         [](char ch) { return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'); });
+    };
+    auto ids = [&](const char* key, const std::string& prefix, std::vector<std::string>& out) {
+      auto v = af.strings(key);
+      if (!v) return;
+      const ConfigNode* n = af.get(key);
+      for (size_t i = 0; i < v->size(); ++i) {
+        Position p = i < n->items.size() ? n->items[i].pos : n->pos;
+        if (!idOk((*v)[i], prefix)) {
+          d_.error(p, af.path(key) + ": '" + clip((*v)[i]) + "' is not a " + prefix + "-... id");
+        } else {
+          out.push_back((*v)[i]);
+        }
+      }
+    };
+    auto id = [&](const char* key, const std::string& prefix, std::string& out) {
+      if (auto v = af.string(key)) {
+        if (!idOk(*v, prefix)) {
+          d_.error(af.get(key)->pos, af.path(key) + ": '" + clip(*v) + "' is not a " + prefix + "-... id");
+        } else {
+          out = *v;
+        }
+      }
+    };
+    id("vpc", "vpc", aws.vpc);
+    ids("subnets", "subnet", aws.subnets);
+    if (!af.get("subnets")) {
+      af.missing("subnets", " (at least 2, in 2 Availability Zones)");
+    } else if (const ConfigNode* sn = af.get("subnets"); sn->isSequence() && sn->items.size() < 2) {
+      d_.error(sn->pos, af.path("subnets") + ": needs at least 2 subnets (in 2 Availability Zones) for high availability");
+    }
+    ids("security_groups", "sg", aws.securityGroups);
+    if (auto lb = af.string("load_balancer")) aws.loadBalancer = *lb;
+    if (auto p = af.integer("listener_port", 1, 65535)) aws.listenerPort = static_cast<int>(*p);
+    if (auto p = af.integer("instance_port", 1, 65535)) aws.instancePort = static_cast<int>(*p);
+    id("image", "ami", aws.image);
+    if (auto b = af.string("bundle_bucket")) aws.bundleBucket = *b;
+    if (auto al = af.strings("alarms")) aws.alarms = *al;
+    env.aws = aws;
+  } else if (env.provider == "aws" && !f.get("aws")) {
+    f.missing("aws", " (an aws environment needs aws: {subnets: [...], ...})");
+  }
   return env;
 }
 
@@ -546,6 +597,12 @@ Service ModelReader::readService(const std::string& name, const ConfigNode& node
     if (output && !build) d_.error(rf.get("output")->pos, rf.path("output") + ": only meaningful with release.build");
     for (auto* v : {&from, &output}) {
       if (*v && v->value().empty()) d_.error(r->pos, f.path("release") + ": empty directory name");
+    }
+    if (auto image = rf.string("image")) {
+      if (!image->starts_with("ami-") || image->size() < 5) {
+        d_.error(rf.get("image")->pos, rf.path("image") + ": '" + clip(*image) + "' is not an AMI id (ami-...)");
+      }
+      s.release.image = *image;
     }
     if (from) s.release.from = *from;
     if (build) s.release.build = *build;

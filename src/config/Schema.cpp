@@ -57,7 +57,8 @@ json serviceProps() {
   return {
       {"release", object({{"from", str("directory holding the release, relative to the config")},
                           {"build", str("shell command that builds the release")},
-                          {"output", str("directory the build command produces")}},
+                          {"output", str("directory the build command produces")},
+                          {"image", str("aws: machine image (ami-...) of this release")}},
                          "how a release is made")},
       {"run", object({{"command", str("program of an instance, relative to the release root")},
                       {"args", listOf(json{{"type", "string"}}, "arguments; may hold ${env:X} / ${secret:X}")},
@@ -127,7 +128,17 @@ json configSchema() {
                            "approval policy")},
        {"router", object({{"port", integer(1, 65535, "fixed entry-point port")}}, "local router")},
        {"soak", durationT("time a release must run here before promotion")},
-       {"auto_promote", boolean("promote to the next stage automatically")}},
+       {"auto_promote", boolean("promote to the next stage automatically")},
+       {"aws", object({{"vpc", str("vpc-... id")},
+                       {"subnets", listOf(json{{"type", "string"}}, "subnet-... ids, at least 2 (two Availability Zones)")},
+                       {"security_groups", listOf(json{{"type", "string"}}, "sg-... ids")},
+                       {"load_balancer", str("ALB name (default ramp-<service>-<env>)")},
+                       {"listener_port", integer(1, 65535, "ALB listener port, default 80")},
+                       {"instance_port", integer(1, 65535, "port instances serve on, default 8080")},
+                       {"image", str("default machine image (ami-...)")},
+                       {"bundle_bucket", str("S3 bucket of content-addressed release bundles")},
+                       {"alarms", listOf(json{{"type", "string"}}, "CloudWatch alarms that trigger a rollback")}},
+                      "settings of a provider: aws environment", {"subnets"})}},
       "an environment");
   json top = object(
       {{"version", json{{"const", 1}}},
