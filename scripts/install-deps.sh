@@ -13,7 +13,7 @@ BUILD_PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-16 libclang-rt-16-dev
 )
-TEST_PKGS=( postgresql curl procps python3 iproute2 )
+TEST_PKGS=( postgresql curl procps python3 iproute2 chromium )
 BENCH_PKGS=( haproxy nginx-light wrk nghttp2-client hyperfine )
 
 want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")
@@ -39,3 +39,7 @@ fi
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   echo "install-deps: PostgreSQL server binaries missing after install" >&2; exit 1
 fi
+
+# The dashboard's browser test: playwright-core from npm, pinned by
+# tests/dashboard/package-lock.json (npm ci only when node_modules differs).
+"$(dirname "$0")/../tests/dashboard/ensure-deps.sh"
