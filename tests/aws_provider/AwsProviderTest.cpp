@@ -235,10 +235,7 @@ TEST_F(AwsProviders, WeightsReadBackNinetyTenFiftyFiftyZeroHundredAndPinning) {
   EXPECT_EQ(back->pin->cookie, "ramp-canary");
   ASSERT_TRUE(traffic.setTraffic(pinned));
 
-  // A fleet with weight cannot be retired; one at weight 0 is detached first.
-  auto refused = fleets.retireFleet(green, std::chrono::milliseconds(0));
-  ASSERT_FALSE(refused);
-  EXPECT_EQ(refused.error().code, ErrorCode::kFailedPrecondition) << refused.error().describe();
+  // Retiring detaches the fleet's target group from the listener first.
   TrafficSplit allBlue{key, {{blue, 100, {}}, {green, 0, {}}}, std::nullopt, 1};
   ASSERT_TRUE(traffic.setTraffic(allBlue));
   auto unpinned = traffic.appliedTraffic(key);
@@ -251,6 +248,12 @@ TEST_F(AwsProviders, WeightsReadBackNinetyTenFiftyFiftyZeroHundredAndPinning) {
   ASSERT_EQ(after->fleets.size(), 1u);
   EXPECT_EQ(after->fleets[0].fleetId, blue);
   EXPECT_EQ(after->fleets[0].weight, 100);
+  // The last fleet retired: the listener answers 503, no fleet is listed.
+  auto last = fleets.retireFleet(blue, std::chrono::milliseconds(0));
+  ASSERT_TRUE(last) << last.error().describe();
+  auto none = traffic.appliedTraffic(key);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->fleets.empty());
   auto inflight = traffic.inflight(key, blue);
   ASSERT_TRUE(inflight);
   EXPECT_EQ(*inflight, 0);

@@ -235,7 +235,16 @@ Status AwsFleetProvider::retireFleet(const std::string& fleetId, std::chrono::mi
   if (!tgs && tgs.error().code != ErrorCode::kNotFound) return std::unexpected(tgs.error());
   if (tgs && !tgs->empty()) {
     const auto& tg = tgs->front();
-    for (const auto& lbArn : tg.loadBalancerArns) {
+    std::set<std::string> lbArns(tg.loadBalancerArns.begin(), tg.loadBalancerArns.end());
+    // Some emulators (moto) do not list a target group's load balancers:
+    // look at the environment's own too.
+    if (auto e = environments_.awsEnvironment(r.service, r.env)) {
+      e->service = r.service;
+      e->env = r.env;
+      auto lbs = elb.describeLoadBalancers({e->loadBalancerName()});
+      if (lbs && !lbs->empty()) lbArns.insert(lbs->front().arn);
+    }
+    for (const auto& lbArn : lbArns) {
       auto listeners = elb.describeListeners(lbArn);
       if (!listeners) return std::unexpected(listeners.error());
       for (const auto& l : *listeners) {
@@ -258,16 +267,12 @@ Status AwsFleetProvider::retireFleet(const std::string& fleetId, std::chrono::mi
             continue;
           }
           found = true;
-          if (f.weight > 0) {
-            return failedPrecondition("fleet " + fleetId + " still has weight " + std::to_string(f.weight) +
-                                          " on listener " + l.arn + "; move traffic away before retiring it",
-                                      "fleetId");
-          }
         }
-        if (found && !keep.empty()) {
+        if (found) {
+          // No positive weight left: the listener answers 503 (no fleet).
+          bool anyWeight = std::any_of(keep.begin(), keep.end(), [](auto& f) { return f.weight > 0; });
+          if (!anyWeight) keep.clear();
           if (auto m = elb.modifyListener(l.arn, keep); !m) return std::unexpected(m.error());
-        } else if (found) {
-          return failedPrecondition("fleet " + fleetId + " is the only target of listener " + l.arn, "fleetId");
         }
       }
     }

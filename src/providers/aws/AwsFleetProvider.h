@@ -23,9 +23,9 @@
 // group count as healthy (InstanceStatus.address = the instance id: ALB
 // routes to registered instances, not to addresses ramp chooses).
 // retireFleet deletes the group (ForceDelete), detaches the target group from
-// listener actions where its weight is 0 (a weight > 0 is refused with
-// kFailedPrecondition: the engine moves traffic away first), deletes the
-// target group and then the launch template; unknown fleet = OK. Draining is
+// listener rules and forward actions (the engine moves traffic away first;
+// if no positive weight is left the listener answers a fixed 503), deletes
+// the target group and then the launch template; unknown fleet = OK. Draining is
 // the target group's deregistration delay (AWS-side). listFleets reads the
 // groups' tags. Scaling processes other than Launch/Terminate/HealthCheck/
 // ReplaceUnhealthy are suspended on every fleet group (min = max = desired,

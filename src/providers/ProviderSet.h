@@ -1,0 +1,102 @@
+// ProviderSet.h — the providers of every environment behind one set of
+// interfaces: routes each call to the local or the AWS provider by the
+// environment's `provider`.
+//
+// The controller hands the engine a ProviderSet instead of the local
+// providers, and calls learn(service, env, rendered) with the rendered
+// config of every deployment request before submitting it; the set records
+// each environment's provider (and, for aws, its settings, checked here: a
+// bad aws block is kInvalid naming the field, so the request is refused
+// before anything happens). What it learned is kept in
+// $RAMP_HOME/providers/environments.json and which provider made each fleet
+// in $RAMP_HOME/providers/fleets.json, so a restarted controller routes
+// resumed deployments the same way.
+//
+// Routing: createFleet by spec.service/spec.env; fleetStatus/retireFleet by
+// the provider that created the fleet (unknown fleets: local, then aws when
+// any aws environment is known); traffic and metrics by the entry point's
+// service/env; listFleets by env (both providers when env is not given).
+// Environments never learned are local. The AWS providers (and their
+// clients: standard credentials chain, AWS_ENDPOINT_URL honoured) are made
+// on construction but call AWS only when an aws environment is used.
+// Thread-safe.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "providers/AlarmSource.h"
+#include "providers/Provider.h"
+#include "providers/aws/AwsEnvironment.h"
+#include "providers/aws/AwsFleetProvider.h"
+#include "providers/aws/AwsMetricsProvider.h"
+#include "providers/aws/AwsRegionClients.h"
+#include "providers/aws/AwsTrafficProvider.h"
+
+namespace ramp::providers {
+
+class ProviderSet final : public FleetProvider,
+                          public TrafficProvider,
+                          public MetricsProvider,
+                          public AlarmSource,
+                          public aws::AwsEnvironmentSource {
+ public:
+  // `clients` = nullptr: production AWS clients (region from AWS_REGION /
+  // AWS_DEFAULT_REGION, else us-east-1).
+  ProviderSet(std::filesystem::path home, FleetProvider& localFleets, TrafficProvider& localTraffic,
+              MetricsProvider& localMetrics, Clock& clock = SystemClock::instance(),
+              std::unique_ptr<aws::AwsRegionClients> clients = nullptr);
+
+  // Records the provider of service/env from a rendered config (ramp render --json).
+  Status learn(const std::string& service, const std::string& env, const nlohmann::json& rendered);
+  // "local" or "aws".
+  std::string providerOf(const std::string& service, const std::string& env);
+
+  Status createFleet(const FleetSpec& spec) override;
+  Result<FleetStatus> fleetStatus(const std::string& fleetId) override;
+  Status retireFleet(const std::string& fleetId, std::chrono::milliseconds drain) override;
+  Result<std::vector<std::string>> listFleets(const std::optional<std::string>& service,
+                                              const std::optional<std::string>& env) override;
+
+  Result<std::string> ensureEntrypoint(const EntrypointKey& key) override;
+  Status setTraffic(const TrafficSplit& split) override;
+  Result<TrafficSplit> appliedTraffic(const EntrypointKey& key) override;
+  Result<int64_t> inflight(const EntrypointKey& key, const std::string& fleetId) override;
+
+  Result<FleetMetrics> fleetMetrics(const EntrypointKey& key, const std::string& fleetId) override;
+  // Local environments have no alarms: always empty.
+  Result<std::vector<std::string>> alarmsInAlarm(const EntrypointKey& key,
+                                                 const std::vector<std::string>& names) override;
+
+  Result<aws::AwsEnvironment> awsEnvironment(const std::string& service, const std::string& env) override;
+  std::vector<std::string> awsRegions() override;
+
+  aws::AwsMetricsProvider& awsMetrics() { return *awsMetrics_; }
+
+ private:
+  void load();
+  Status save();
+  bool anyAws();
+  Status recordFleet(const std::string& fleetId, const std::string& provider);
+
+  std::filesystem::path dir_;
+  FleetProvider& localFleets_;
+  TrafficProvider& localTraffic_;
+  MetricsProvider& localMetrics_;
+  std::unique_ptr<aws::AwsRegionClients> clients_;
+  std::unique_ptr<aws::AwsFleetProvider> awsFleets_;
+  std::unique_ptr<aws::AwsTrafficProvider> awsTraffic_;
+  std::unique_ptr<aws::AwsMetricsProvider> awsMetrics_;
+
+  std::mutex mu_;
+  nlohmann::json environments_ = nlohmann::json::object();  // "service/env" -> {provider, rendered}
+  std::map<std::string, std::string> envProvider_;           // env -> provider
+  std::map<std::string, std::string> fleets_;                // fleet id -> provider
+};
+
+}  // namespace ramp::providers

@@ -1,0 +1,129 @@
+// ProviderSet: routes by environment provider (local fake vs AWS on moto),
+// refuses a bad aws block naming the field, remembers across restarts.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "MotoWorld.h"
+#include "providers/ProviderSet.h"
+
+using namespace ramp;
+using namespace ramp::providers;
+using ramp::providers::aws::test::MotoWorld;
+
+namespace {
+
+struct FakeLocal : FleetProvider, TrafficProvider, MetricsProvider {
+  std::vector<std::string> calls;
+  Status createFleet(const FleetSpec& s) override {
+    calls.push_back("create " + s.fleetId);
+    return ok();
+  }
+  Result<FleetStatus> fleetStatus(const std::string& id) override {
+    calls.push_back("status " + id);
+    FleetStatus st;
+    st.fleetId = id;
+    return st;
+  }
+  Status retireFleet(const std::string& id, std::chrono::milliseconds) override {
+    calls.push_back("retire " + id);
+    return ok();
+  }
+  Result<std::vector<std::string>> listFleets(const std::optional<std::string>&,
+                                              const std::optional<std::string>&) override {
+    return std::vector<std::string>{};
+  }
+  Result<std::string> ensureEntrypoint(const EntrypointKey& k) override {
+    calls.push_back("entrypoint " + k.env);
+    return std::string("http://127.0.0.1:1");
+  }
+  Status setTraffic(const TrafficSplit&) override { return ok(); }
+  Result<TrafficSplit> appliedTraffic(const EntrypointKey& k) override { return TrafficSplit{k, {}, {}, 0}; }
+  Result<int64_t> inflight(const EntrypointKey&, const std::string&) override { return int64_t{0}; }
+  Result<FleetMetrics> fleetMetrics(const EntrypointKey&, const std::string& id) override {
+    FleetMetrics m;
+    m.fleetId = id;
+    return m;
+  }
+};
+
+class ProviderSetOnMoto : public MotoWorld {
+ protected:
+  std::unique_ptr<aws::AwsRegionClients> freshClients() {
+    aws::AwsClientOptions o;
+    o.region = "us-east-1";
+    o.endpointOverride = aws::test::motoUrl();
+    o.retry.base = Millis(5);
+    return std::make_unique<aws::AwsRegionClients>(o, aws::test::testCredentials(), aws::AwsHttpClient::shared(),
+                                                   SystemClock::instance(), aws::ThreadSleeper::instance(), budget);
+  }
+  nlohmann::json rendered(const std::string& provider) {
+    const auto& e = envs.byEnv["prod"];
+    nlohmann::json env = {{"provider", provider}, {"regions", provider == "aws" ? e.regions : std::vector<std::string>{"local"}}};
+    if (provider == "aws") env["aws"] = {{"vpc", e.vpcId}, {"subnets", e.subnets}, {"image", e.image}};
+    return {{"project", "shop"}, {"service", "web"}, {"env", provider == "aws" ? "prod" : "int"},
+            {"run", {{"command", "bin/web"}}}, {"environment", env}};
+  }
+  FleetSpec spec(const std::string& env, const std::string& id) {
+    FleetSpec s;
+    s.fleetId = id;
+    s.service = "web";
+    s.env = env;
+    s.releaseDigest = "sha256:" + std::string(64, 'a');
+    s.releaseVersion = "1.0.0";
+    s.instances = 1;
+    return s;
+  }
+};
+
+}  // namespace
+
+TEST_F(ProviderSetOnMoto, RoutesByEnvironmentAndRemembersAcrossRestarts) {
+  std::filesystem::path home = std::getenv("RAMP_HOME");
+  FakeLocal local;
+  {
+    ProviderSet set(home, local, local, local, SystemClock::instance(), freshClients());
+    ASSERT_TRUE(set.learn("web", "int", rendered("local")));
+    auto l = set.learn("web", "prod", rendered("aws"));
+    ASSERT_TRUE(l) << l.error().describe();
+    EXPECT_EQ(set.providerOf("web", "prod"), "aws");
+    EXPECT_EQ(set.providerOf("web", "int"), "local");
+    EXPECT_EQ(set.providerOf("other", "prod"), "aws") << "the environment decides";
+    EXPECT_EQ(set.providerOf("web", "never-seen"), "local");
+
+    ASSERT_TRUE(set.createFleet(spec("int", "web-int-1")));
+    auto c = set.createFleet(spec("prod", "web-prod-1"));
+    ASSERT_TRUE(c) << c.error().describe();
+    EXPECT_EQ(local.calls, std::vector<std::string>{"create web-int-1"});
+    auto url = set.ensureEntrypoint({"web", "prod", "us-east-1"});
+    ASSERT_TRUE(url) << url.error().describe();
+    EXPECT_EQ(url->find("127.0.0.1:1"), std::string::npos) << "an ALB, not the local router";
+
+    // A bad aws block is refused, naming the field.
+    auto bad = rendered("aws");
+    bad["environment"]["aws"]["subnets"] = {"subnet-1"};
+    auto r = set.learn("web", "prod", bad);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().where, "rendered.environment.aws.subnets");
+  }
+  // A restarted controller routes the same way without being told again.
+  local.calls.clear();
+  ProviderSet again(home, local, local, local, SystemClock::instance(), freshClients());
+  EXPECT_EQ(again.providerOf("web", "prod"), "aws");
+  auto st = again.fleetStatus("web-prod-1");
+  ASSERT_TRUE(st) << st.error().describe();
+  EXPECT_TRUE(st->exists);
+  EXPECT_EQ(st->desired, 1);
+  EXPECT_TRUE(local.calls.empty());
+  auto list = again.listFleets(std::string("web"), std::string("prod"));
+  ASSERT_TRUE(list);
+  EXPECT_EQ(*list, std::vector<std::string>{"web-prod-1"});
+  ASSERT_TRUE(again.retireFleet("web-prod-1", std::chrono::milliseconds(0)));
+  auto gone = again.fleetStatus("web-prod-1");
+  ASSERT_TRUE(gone);
+  EXPECT_FALSE(gone->exists);
+  auto firing = again.alarmsInAlarm({"web", "int", "local"}, {});
+  ASSERT_TRUE(firing);
+  EXPECT_TRUE(firing->empty());
+}

@@ -1,0 +1,121 @@
+"""Helpers of the AWS end-to-end test (boto3 against moto, AWS_ENDPOINT_URL).
+
+  moto_world.py settings            -> "VPC SUBNET1 SUBNET2 AMI" (two AZs)
+  moto_world.py listener            -> JSON {release-version: weight} of the ALB listener(s)
+  moto_world.py tagged              -> JSON counts of ramp-tagged ASGs/TGs/LTs (+ per fleet)
+  moto_world.py feed SECONDS BAD    -> publishes ALB metrics for every ramp target
+                                       group until SECONDS pass: version BAD answers
+                                       30% 5XX, the others none
+"""
+import json
+import os
+import sys
+import time
+import urllib.parse
+import urllib.request
+from datetime import datetime, timezone
+
+import boto3
+
+REGION = "us-east-1"
+
+
+def client(name):
+    return boto3.client(name, region_name=REGION, endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+
+
+def target_groups():
+    elb = client("elbv2")
+    groups = elb.describe_target_groups()["TargetGroups"]
+    out = []
+    for g in groups:
+        tags = elb.describe_tags(ResourceArns=[g["TargetGroupArn"]])["TagDescriptions"][0]["Tags"]
+        t = {x["Key"]: x["Value"] for x in tags}
+        if "ramp:fleet" in t:
+            out.append((g, t))
+    return out
+
+
+def settings():
+    ec2 = client("ec2")
+    subnets = ec2.describe_subnets()["Subnets"]
+    vpc = subnets[0]["VpcId"]
+    chosen, zones = [], set()
+    for s in subnets:
+        if s["VpcId"] == vpc and s["AvailabilityZone"] not in zones:
+            zones.add(s["AvailabilityZone"])
+            chosen.append(s["SubnetId"])
+    ami = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    print(vpc, chosen[0], chosen[1], ami)
+
+
+def listener():
+    elb = client("elbv2")
+    versions = {g["TargetGroupArn"]: t["ramp:release-version"] for g, t in target_groups()}
+    out = {}
+    for lb in elb.describe_load_balancers()["LoadBalancers"]:
+        for l in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]:
+            for a in l["DefaultActions"]:
+                for g in a.get("ForwardConfig", {}).get("TargetGroups", []):
+                    out[versions.get(g["TargetGroupArn"], g["TargetGroupArn"])] = g.get("Weight", 1)
+    print(json.dumps(out, sort_keys=True))
+
+
+def tagged():
+    asg = client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]
+    groups = [g for g in asg if any(t["Key"] == "ramp:fleet" for t in g.get("Tags", []))]
+    lts = client("ec2").describe_launch_templates()["LaunchTemplates"]
+    templates = [t for t in lts if any(x["Key"] == "ramp:fleet" for x in t.get("Tags", []))]
+    tgs = target_groups()
+    fleets = {}
+    for g in groups:
+        f = {t["Key"]: t["Value"] for t in g["Tags"]}["ramp:fleet"]
+        fleets[f] = fleets.get(f, 0) + 1
+    print(json.dumps({"asg": len(groups), "tg": len(tgs), "lt": len(templates),
+                      "max_groups_per_fleet": max(fleets.values()) if fleets else 0}))
+
+
+def put_query(dims, data):
+    """PutMetricData in the Query protocol, as ramp reads it (boto3 would use
+    CBOR, which moto stores differently). moto routes by the signing scope
+    and does not check the signature by default."""
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    form = {"Action": "PutMetricData", "Version": "2010-08-01", "Namespace": "AWS/ApplicationELB"}
+    for i, (name, value, unit) in enumerate(data, 1):
+        k = "MetricData.member.%d." % i
+        form[k + "MetricName"] = name
+        form[k + "Value"] = str(value)
+        form[k + "Unit"] = unit
+        form[k + "Timestamp"] = now
+        for j, d in enumerate(dims, 1):
+            form[k + "Dimensions.member.%d.Name" % j] = d["Name"]
+            form[k + "Dimensions.member.%d.Value" % j] = d["Value"]
+    req = urllib.request.Request(os.environ["AWS_ENDPOINT_URL"] + "/", data=urllib.parse.urlencode(form).encode(),
+                                 headers={"Content-Type": "application/x-www-form-urlencoded",
+                                          "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/"
+                                                           + REGION + "/monitoring/aws4_request, "
+                                                           "SignedHeaders=host, Signature=0"})
+    urllib.request.urlopen(req, timeout=10).read()
+
+
+def feed(seconds, bad):
+    elb = client("elbv2")
+    end = time.time() + float(seconds)
+    while time.time() < end:
+        lbs = elb.describe_load_balancers()["LoadBalancers"]
+        lb_dim = lbs[0]["LoadBalancerArn"].split(":loadbalancer/")[1] if lbs else None
+        for g, t in target_groups():
+            dims = [{"Name": "TargetGroup", "Value": g["TargetGroupArn"].split(":")[-1]}]
+            if lb_dim:
+                dims.insert(0, {"Name": "LoadBalancer", "Value": lb_dim})
+            n = 40
+            errors = 12 if t["ramp:release-version"] == bad else 0
+            put_query(dims, [("RequestCount", n, "Count"), ("HTTPCode_Target_5XX_Count", errors, "Count"),
+                             ("HTTPCode_Target_2XX_Count", n - errors, "Count"),
+                             ("TargetResponseTime", 0.05, "Seconds")])
+        time.sleep(0.3)
+
+
+if __name__ == "__main__":
+    {"settings": settings, "listener": listener, "tagged": tagged,
+     "feed": lambda: feed(sys.argv[2], sys.argv[3])}[sys.argv[1]]()
