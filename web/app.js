@@ -259,8 +259,9 @@ async function pageApprovals(view) {
     const ap = approvalOf(a);
     const id = a.id || (a.deployment && a.deployment.id) || a.deployment_id;
     const env = a.env || (a.deployment && a.deployment.env);
-    const allowed = may('approver', env) && ap.requester !== me;
-    const why = !may('approver', env) ? `needs the approver role in ${env}` : ap.requester === me ? 'you requested it' : '';
+    // The API says whether this caller may approve (roles, four-eyes); else guess from the roles.
+    const allowed = a.may_approve !== undefined ? !!a.may_approve : may('approver', env) && ap.requester !== me;
+    const why = allowed ? '' : ap.requester === me ? 'you requested it' : `needs one of the roles ${(ap.roles || ['approver']).join(', ')} in ${env}`;
     const given = (ap.approvals || []).map((x) => esc(x.by)).join(', ');
     return `<tr data-id="${esc(id)}"><td><a href="#/deployment/${encodeURIComponent(id)}">${esc(id)}</a></td><td>${esc(a.service)}</td><td>${esc(env)}</td><td>${esc(a.version)}</td>
       <td>${esc(ap.requester)}</td><td>${(ap.approvals || []).length}/${esc(ap.required)} ${given ? '(' + given + ')' : ''}</td>
