@@ -20,6 +20,7 @@
 #include "providers/local/LocalFleetProvider.h"
 #include "providers/local/ProcessIdentity.h"
 #include "providers/local/RouterTrafficProvider.h"
+#include "providers/ProviderSet.h"
 #include "release/ReleaseStore.h"
 #include "router/RouterProcess.h"
 #include "server/ApiServer.h"
@@ -326,13 +327,15 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
   for (const auto& line : fleets.adoptionReport()) logLine(line);
   fleets.start();
   providers::RouterTrafficProvider traffic(opt.home, opt.rampBinary);
+  // Routes each environment to its provider (local or aws) by its config.
+  providers::ProviderSet providerSet(opt.home, fleets, traffic, traffic, clock);
   release::ReleaseStore releaseStore(opt.home, clock);
   CatalogOverReleaseStore catalog(releaseStore);
 
   engine::EngineOptions eo;
   eo.owner = "ramp";
   eo.fence = store::Fence{"controller", lease->epoch};
-  engine::Engine engine(st, fleets, traffic, traffic, catalog, clock, eo);
+  engine::Engine engine(st, providerSet, providerSet, providerSet, catalog, clock, eo);
   // The audit chain's head is sealed with a key outside the store, and
   // deployment events that alert go out as signed webhooks (never blocking).
   store::AuditSeal seal(opt.home, clock);
@@ -386,6 +389,7 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     req.gitCommit = *commit;
     if (r.body.contains("git_dirty") && r.body["git_dirty"].is_boolean()) req.gitDirty = r.body["git_dirty"].get<bool>();
     req.actor = r.actor;
+    if (auto l = providerSet.learn(req.service, req.env, req.rendered); !l) return std::unexpected(l.error());
     auto d = engine.submit(req);
     if (!d) return std::unexpected(d.error());
     logLine(fmt::format("deployment {} of {} {} to {} submitted by {}", d->id, d->service, d->version, d->env, r.actor));
@@ -503,7 +507,7 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     if (auto s = onlyFields(r.body, {"env"}); !s) return std::unexpected(s.error());
     auto env = optionalString(r.body, "env");
     if (!env) return std::unexpected(env.error());
-    auto before = fleets.listFleets(std::nullopt, *env);
+    auto before = providerSet.listFleets(std::nullopt, *env);
     size_t count = before ? before->size() : 0;
     if (!*env) {
       // Stop ticking first: a tick would otherwise restart the router we stop.
