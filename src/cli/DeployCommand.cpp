@@ -1,5 +1,11 @@
 // `ramp deploy SERVICE --env ENV --version V [--strategy S] [--region R]
-//              [-f CONFIG] [--detach] [--wait] [--json]`
+//              [-f CONFIG] [--detach] [--wait] [--json] [--queue]
+//              [--hotfix --reason TEXT]`
+//
+// Into a later pipeline stage only a release that succeeded in the stage
+// before may be deployed (ramp promote does that for you); --hotfix skips the
+// pipeline order (needs the hotfix role and a reason). --queue waits behind a
+// deployment in progress instead of being refused (docs/pipeline.md).
 //
 // Renders the service for the environment from ramp.yaml (the effective
 // configuration and its digest, plus the git state of the config), submits
@@ -12,6 +18,7 @@
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
 #include "cli/Follow.h"
+#include "cli/PipelineBody.h"
 #include "config/ConfigLoader.h"
 #include "config/EffectiveService.h"
 #include "config/GitState.h"
@@ -30,9 +37,16 @@ struct DeployArgs {
   bool detach = false;
   bool wait = false;
   bool json = false;
+  bool hotfix = false;
+  std::string reason;
+  bool queue = false;
 };
 
 int runDeploy(Cli& cli, const DeployArgs& a) {
+  if (a.hotfix && a.reason.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return reportError("--hotfix needs --reason \"why this cannot wait for the pipeline\"");
+  }
+  if (!a.hotfix && !a.reason.empty()) return reportError("--reason goes with --hotfix");
   auto path = config::configPathFor(a.file);
   auto cfg = config::loadConfig(path);
   if (!cfg) {
@@ -52,6 +66,13 @@ int runDeploy(Cli& cli, const DeployArgs& a) {
                       {"git_commit", rendered.value("git_commit", nlohmann::json(nullptr))},
                       {"git_dirty", rendered.value("git_dirty", nlohmann::json(nullptr))}};
   if (!a.strategy.empty()) body["strategy"] = a.strategy;
+  auto git = config::gitStateOf(cfg->baseDir);
+  if (auto p = addPipelineFields(*cfg, a.service, a.env, git, body); !p) return reportError(p.error().describe());
+  if (a.hotfix) {
+    body["hotfix"] = true;
+    body["reason"] = a.reason;
+  }
+  if (a.queue) body["queue"] = true;
   auto api = ApiClient::connect(cli.global);
   if (!api) return reportError(api.error().describe());
   auto d = api->post("/api/v1/deployments", body);
@@ -62,9 +83,13 @@ int runDeploy(Cli& cli, const DeployArgs& a) {
     return kExitOk;
   }
   if (!a.json) {
-    std::cout << fmt::format("deploying {} {} to {} ({}, {}) as {}", a.service, a.version, a.env,
-                             d->value("strategy", ""), eff->digest.substr(0, 19), id)
+    std::cout << fmt::format("deploying {} {} to {} ({}, {}) as {}{}", a.service, a.version, a.env,
+                             d->value("strategy", ""), eff->digest.substr(0, 19), id,
+                             a.hotfix ? " [HOTFIX: " + a.reason + "]" : std::string())
               << std::endl;
+    if (d->value("state", "") == "awaiting_approval") {
+      std::cout << fmt::format("{} awaits approval: ramp approve {}", id, id) << std::endl;
+    }
   }
   return followDeployment(*api, id, FollowOptions{a.json, a.wait, false});
 }
@@ -81,8 +106,11 @@ void addDeploy(Cli& cli) {
   cmd->add_flag("--detach", args->detach, "Return at once with the deployment id");
   cmd->add_flag("--wait", args->wait, "Keep waiting through pauses and approvals");
   cmd->add_flag("--json", args->json, "Print the final deployment as JSON");
+  cmd->add_flag("--hotfix", args->hotfix, "Out of pipeline order (needs the hotfix role and --reason)");
+  cmd->add_option("--reason", args->reason, "Why this hotfix cannot wait (required with --hotfix)");
+  cmd->add_flag("--queue", args->queue, "Wait behind a deployment in progress instead of being refused");
   cmd->footer("\nExamples:\n  ramp deploy crawler --env int --version 1.4.0\n"
-              "  ramp deploy crawler --env prod --version 1.4.1 --strategy canary\n"
+              "  ramp deploy crawler --env prod --version 1.4.1 --hotfix --reason \"CVE-2026-1234\"\n"
               "Exit codes: 0 succeeded, 1 failed, 3 rolled back, 4 waiting on a person.");
   cmd->callback([&cli, args] { cli.exitCode = runDeploy(cli, *args); });
 }

@@ -1,4 +1,8 @@
 // `ramp status [SERVICE] [--env ENV] [--json] [--watch]`
+//
+// Per service/env: the deployment in progress (or the newest), with its
+// approval (who may approve, who did), the queue behind it, and hotfix
+// debt (releases shipped by hotfix not yet through the lower stages).
 #include <unistd.h>
 
 #include <chrono>
@@ -35,6 +39,29 @@ std::string render(const json& all) {
                        d.value("state", ""), d.value("phase", ""), d.value("strategy", ""),
                        d.value("step", 0), d.value("steps", 0), d.value("version", ""));
     if (!d.value("reason", "").empty()) out += "  reason: " + d.value("reason", "") + "\n";
+    if (d.value("hotfix", false)) out += "  HOTFIX: " + d.value("hotfix_reason", "") + "\n";
+    if (d.contains("promoted_from") && d["promoted_from"].is_string()) {
+      out += "  promoted from " + d["promoted_from"].get<std::string>() + "\n";
+    }
+    if (d.contains("approval") && d["approval"].is_object() && d.value("state", "") == "awaiting_approval") {
+      const auto& a = d["approval"];
+      std::string roles, by;
+      for (const auto& r : a.value("roles", json::array())) roles += (roles.empty() ? "" : ", ") + r.get<std::string>();
+      for (const auto& x : a.value("approvals", json::array())) by += (by.empty() ? "" : ", ") + x.value("by", "");
+      out += fmt::format("  awaiting approval: {}/{} (may approve: {}; not {}){}\n", a.value("approvals_count", 0),
+                         a.value("required", 0), roles, a.value("requester", ""),
+                         by.empty() ? "" : "; approved by " + by);
+    }
+    for (const auto& q : s.value("queue", json::array())) {
+      out += fmt::format("  queued: {} {} ({}) {}\n", q.value("id", ""), q.value("version", ""),
+                         q.value("phase", ""), q.value("reason", ""));
+    }
+    for (const auto& h : s.value("hotfix_debt", json::array())) {
+      std::string missing;
+      for (const auto& m : h.value("missing", json::array())) missing += (missing.empty() ? "" : ", ") + m.get<std::string>();
+      out += fmt::format("  hotfix debt: {} ({}) not yet through {} — promote it back\n", h.value("version", ""),
+                         h.value("digest", "").substr(0, 19), missing);
+    }
     if (!s["fleets"].empty()) {
       out += fmt::format("  {:<36} {:<10} {:<9} {:>6} {:>8}\n", "FLEET", "VERSION", "ROLE", "WEIGHT", "HEALTHY");
       for (const auto& f : s["fleets"]) {

@@ -32,6 +32,7 @@
 #include "store/AuditSeal.h"
 #include "server/ForwardRequest.h"
 #include "server/ControlRoutes.h"
+#include "server/PipelineRoutes.h"
 #include "store/Store.h"
 
 namespace ramp::server {
@@ -204,6 +205,7 @@ std::optional<store::Lease> follow(const ControllerOptions& opt, store::Store& s
     return forwardRequest(*leader, r, std::chrono::milliseconds(15000));
   };
   for (const char* path : {"/api/v1/deployments", "/api/v1/rollback", "/api/v1/down"}) api.route("POST", path, forward);
+  forwardPipelineRoutes(api, forward);
   for (const char* path : {"/api/v1/status", "/api/v1/releases"}) api.route("GET", path, forward);
   api.route("GET", "/api/v1/deployments", [&](const ApiRequest& r) -> Result<ApiResponse> {
     store::DeploymentFilter f;
@@ -354,7 +356,8 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
 
   api.route("POST", "/api/v1/deployments", [&](const ApiRequest& r) -> Result<ApiResponse> {
     if (auto s = onlyFields(r.body, {"service", "env", "region", "version", "strategy", "rendered",
-                                     "config_digest", "git_commit", "git_dirty"});
+                                     "config_digest", "git_commit", "git_dirty", "pipeline", "later_stages",
+                                     "hotfix", "reason", "queue"});
         !s) {
       return std::unexpected(s.error());
     }
@@ -389,6 +392,7 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     req.gitCommit = *commit;
     if (r.body.contains("git_dirty") && r.body["git_dirty"].is_boolean()) req.gitDirty = r.body["git_dirty"].get<bool>();
     req.actor = r.actor;
+    if (auto p = readPipelineFields(r, req); !p) return std::unexpected(p.error());  // PipelineRoutes.h
     if (auto l = providerSet.learn(req.service, req.env, req.rendered); !l) return std::unexpected(l.error());
     auto d = engine.submit(req);
     if (!d) return std::unexpected(d.error());
@@ -447,6 +451,7 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
   });
 
   addControlRoutes(api, engine);
+  addPipelineRoutes(api, engine);
   addAuditRoutes(api, st, opt.home);
 
   api.route("GET", "/api/v1/releases", [&](const ApiRequest& r) -> Result<ApiResponse> {

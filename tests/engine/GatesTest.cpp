@@ -10,6 +10,7 @@
 #include "EngineFakes.h"
 #include "core/Clock.h"
 #include "engine/Engine.h"
+#include "engine/Notifier.h"
 #include "store/Store.h"
 
 using namespace ramp;
@@ -318,6 +319,26 @@ TEST_F(GatesTest, AHotfixUsesTheHotfixStepsAndStillNeedsProdsApprovals) {
   ASSERT_TRUE(h.has_value()) << h.error().describe();
   EXPECT_EQ(h->stepNames, (std::vector<std::string>{"weight 50", "weight 100"}));
   EXPECT_EQ(h->state, "awaiting_approval");  // prod's policy still applies
+}
+
+TEST_F(GatesTest, AwaitingApprovalAndHotfixStartedAlertThroughTheNotifier) {
+  json r = rendered("prod", approvals(1));
+  r["alerts"] = json::array({{{"webhook", "http://127.0.0.1:9/hook"}, {"secret", nullptr}}});
+  auto hot = request("prod", "2.0.0", r);
+  hot.hotfix = true;
+  hot.hotfixReason = "CVE-2026-1234";
+  auto h = engine->submit(hot);
+  ASSERT_TRUE(h.has_value()) << h.error().describe();
+  store::AuditFilter f;
+  f.deploymentId = h->id;
+  auto events = st->listEvents(f);
+  ASSERT_TRUE(events.has_value());
+  std::set<std::string> alerts;
+  for (const auto& e : *events) {
+    if (auto a = engine::Notifier::alertFor(e, r)) alerts.insert(a->event);
+  }
+  EXPECT_TRUE(alerts.contains("approval.requested"));
+  EXPECT_TRUE(alerts.contains("hotfix.started"));
 }
 
 TEST_F(GatesTest, QueuedDeploymentsStartInOrderAndSurviveARestart) {

@@ -1,0 +1,122 @@
+// `ramp approve ID [--comment TEXT] [--json]`
+// `ramp reject ID --comment TEXT [--json]`
+// `ramp approvals [SERVICE] [--env ENV] [--json]`
+//
+// Deciding on deployments that await approval (docs/pipeline.md). The
+// controller applies the environment's policy: the requester never approves
+// their own request (four-eyes), each person counts once, only the policy's
+// roles may approve; a refusal prints the reason and exits 1. `approvals`
+// lists what waits, with who may approve and who already did.
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "cli/ApiClient.h"
+#include "cli/CommandRegistry.h"
+
+namespace ramp::cli {
+
+namespace {
+
+using nlohmann::json;
+
+struct DecideArgs {
+  std::string id;
+  std::string comment;
+  bool json = false;
+};
+
+struct ListArgs {
+  std::string service;
+  std::string env;
+  bool json = false;
+};
+
+std::string approvalLine(const json& a) {
+  if (!a.is_object()) return "";
+  std::string roles, by;
+  for (const auto& r : a.value("roles", json::array())) roles += (roles.empty() ? "" : ",") + r.get<std::string>();
+  for (const auto& x : a.value("approvals", json::array())) by += (by.empty() ? "" : ", ") + x.value("by", "");
+  return fmt::format("{}/{} approvals (roles: {}; requested by {}{}{})", a.value("approvals_count", 0),
+                     a.value("required", 0), roles, a.value("requester", ""),
+                     by.empty() ? "" : "; approved by " + by,
+                     a["expires_at"].is_string() ? "; expires " + a["expires_at"].get<std::string>() : "");
+}
+
+int runDecide(Cli& cli, const DecideArgs& a, bool approve) {
+  if (!approve && a.comment.find_first_not_of(" \t\r\n") == std::string::npos) {
+    return reportError("--comment: a rejection needs a comment saying why");
+  }
+  auto api = ApiClient::connect(cli.global);
+  if (!api) return reportError(api.error().describe());
+  json body = json::object();
+  if (!a.comment.empty()) body["comment"] = a.comment;
+  auto d = api->post("/api/v1/approvals/" + a.id + (approve ? "/approve" : "/reject"), body);
+  if (!d) return reportError(d.error().describe());
+  if (a.json) {
+    std::cout << d->dump(2) << std::endl;
+    return kExitOk;
+  }
+  std::cout << fmt::format("{} {} {} {} in {}: {} ({})", approve ? "approved" : "rejected", d->value("id", ""),
+                           d->value("service", ""), d->value("version", ""), d->value("env", ""),
+                           d->value("state", ""), d->value("reason", ""))
+            << std::endl;
+  if (d->contains("approval")) std::cout << "  " << approvalLine((*d)["approval"]) << std::endl;
+  return kExitOk;
+}
+
+int runList(Cli& cli, const ListArgs& a) {
+  auto api = ApiClient::connect(cli.global);
+  if (!api) return reportError(api.error().describe());
+  std::string path = "/api/v1/approvals?";
+  if (!a.service.empty()) path += "service=" + a.service + "&";
+  if (!a.env.empty()) path += "env=" + a.env;
+  auto list = api->get(path);
+  if (!list) return reportError(list.error().describe());
+  if (a.json) {
+    std::cout << list->dump(2) << std::endl;
+    return kExitOk;
+  }
+  if (list->empty()) {
+    std::cout << "nothing awaits approval" << std::endl;
+    return kExitOk;
+  }
+  for (const auto& d : *list) {
+    std::cout << fmt::format("{}  {} {} -> {}{}{}  {}", d.value("id", ""), d.value("service", ""),
+                             d.value("version", ""), d.value("env", ""),
+                             d["promoted_from"].is_string() ? " (from " + d["promoted_from"].get<std::string>() + ")" : "",
+                             d.value("hotfix", false) ? " HOTFIX: " + d.value("hotfix_reason", "") : "",
+                             d.value("may_approve", false) ? "[you may approve]" : "")
+              << "\n  " << approvalLine(d["approval"]) << std::endl;
+  }
+  return kExitOk;
+}
+
+void addApprovals(Cli& cli) {
+  auto approve = std::make_shared<DecideArgs>();
+  auto* a = cli.app.add_subcommand("approve", "Approve a deployment that awaits approval");
+  a->add_option("id", approve->id, "Deployment id (ramp approvals lists them)")->required();
+  a->add_option("--comment,-m", approve->comment, "Why (recorded in the audit)");
+  a->add_flag("--json", approve->json, "Print the deployment as JSON");
+  a->callback([&cli, approve] { cli.exitCode = runDecide(cli, *approve, true); });
+
+  auto reject = std::make_shared<DecideArgs>();
+  auto* r = cli.app.add_subcommand("reject", "Reject a deployment that awaits approval (it ends aborted)");
+  r->add_option("id", reject->id, "Deployment id")->required();
+  r->add_option("--comment,-m", reject->comment, "Why (required)")->required();
+  r->add_flag("--json", reject->json, "Print the deployment as JSON");
+  r->callback([&cli, reject] { cli.exitCode = runDecide(cli, *reject, false); });
+
+  auto list = std::make_shared<ListArgs>();
+  auto* l = cli.app.add_subcommand("approvals", "List deployments awaiting approval");
+  l->add_option("service", list->service, "Only this service");
+  l->add_option("--env,-e", list->env, "Only this environment");
+  l->add_flag("--json", list->json, "Machine-readable output");
+  l->callback([&cli, list] { cli.exitCode = runList(cli, *list); });
+}
+
+}  // namespace
+
+RAMP_COMMAND(33, addApprovals)
+
+}  // namespace ramp::cli

@@ -1,0 +1,104 @@
+// `ramp promote SERVICE --to ENV [--region R] [-f CONFIG] [--detach|--no-wait]
+//               [--wait] [--json] [--queue]`
+//
+// Deploys into ENV exactly the release (same version and digest) that last
+// succeeded in the stage before ENV in the pipeline. The CLI renders the
+// service for ENV (and the later stages, for auto-promotion) as deploy does;
+// the controller chooses the release and refuses, with the reason, when
+// nothing succeeded there, its soak has not passed (saying how long
+// remains), or ENV is the first stage / not in the pipeline. The promotion
+// goes through ENV's approval policy: waiting on a person exits 4.
+// Exit codes: 0 succeeded, 1 failed or refused, 3 rolled back, 4 waiting.
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "cli/ApiClient.h"
+#include "cli/CommandRegistry.h"
+#include "cli/Follow.h"
+#include "cli/PipelineBody.h"
+#include "config/ConfigLoader.h"
+#include "config/EffectiveService.h"
+#include "config/GitState.h"
+
+namespace ramp::cli {
+
+namespace {
+
+struct PromoteArgs {
+  std::string service;
+  std::string to;
+  std::string region;
+  std::optional<std::string> file;
+  bool detach = false;
+  bool wait = false;
+  bool json = false;
+  bool queue = false;
+};
+
+int runPromote(Cli& cli, const PromoteArgs& a) {
+  auto path = config::configPathFor(a.file);
+  auto cfg = config::loadConfig(path);
+  if (!cfg) {
+    std::cerr << cfg.error().message << "\n";
+    return kExitFailure;
+  }
+  auto eff = config::render(*cfg, a.service, a.to, a.region);
+  if (!eff) return reportError(eff.error().describe());
+  auto git = config::gitStateOf(cfg->baseDir);
+  nlohmann::json rendered = eff->json;
+  config::stampGit(rendered, git);
+  nlohmann::json body{{"service", a.service},
+                      {"to", a.to},
+                      {"region", eff->region},
+                      {"rendered", rendered},
+                      {"config_digest", eff->digest},
+                      {"git_commit", rendered.value("git_commit", nlohmann::json(nullptr))},
+                      {"git_dirty", rendered.value("git_dirty", nlohmann::json(nullptr))}};
+  if (auto p = addPipelineFields(*cfg, a.service, a.to, git, body); !p) return reportError(p.error().describe());
+  if (a.queue) body["queue"] = true;
+  auto api = ApiClient::connect(cli.global);
+  if (!api) return reportError(api.error().describe());
+  auto d = api->post("/api/v1/promotions", body);
+  if (!d) return reportError(d.error().describe());
+  std::string id = d->value("id", "");
+  if (a.detach) {
+    std::cout << (a.json ? d->dump(2) : id) << std::endl;
+    return kExitOk;
+  }
+  if (!a.json) {
+    std::cout << fmt::format("promoting {} {} ({}) from {} to {} as {}", a.service, d->value("version", ""),
+                             d->value("digest", "").substr(0, 19),
+                             d->contains("promoted_from") && (*d)["promoted_from"].is_string()
+                                 ? (*d)["promoted_from"].get<std::string>()
+                                 : std::string("?"),
+                             a.to, id)
+              << std::endl;
+    if (d->value("state", "") == "awaiting_approval") {
+      std::cout << fmt::format("{} awaits approval: ramp approve {}", id, id) << std::endl;
+    }
+  }
+  return followDeployment(*api, id, FollowOptions{a.json, a.wait, false});
+}
+
+void addPromote(Cli& cli) {
+  auto args = std::make_shared<PromoteArgs>();
+  auto* cmd = cli.app.add_subcommand("promote", "Promote the release that succeeded in the previous stage");
+  cmd->add_option("service", args->service, "Service name")->required();
+  cmd->add_option("--to,-t", args->to, "Target environment (a later stage of the pipeline)")->required();
+  cmd->add_option("--region", args->region, "Region (default: the environment's first)");
+  cmd->add_option("-f,--file", args->file, "Config file or directory (default ./ramp.yaml)");
+  cmd->add_flag("--detach,--no-wait", args->detach, "Return at once with the deployment id");
+  cmd->add_flag("--wait", args->wait, "Keep waiting through pauses and approvals");
+  cmd->add_flag("--json", args->json, "Print the final deployment as JSON");
+  cmd->add_flag("--queue", args->queue, "Wait behind a deployment in progress instead of being refused");
+  cmd->footer("\nExamples:\n  ramp promote crawler --to uat\n  ramp promote crawler --to prod --no-wait\n"
+              "Exit codes: 0 succeeded, 1 failed or refused, 3 rolled back, 4 waiting on a person.");
+  cmd->callback([&cli, args] { cli.exitCode = runPromote(cli, *args); });
+}
+
+}  // namespace
+
+RAMP_COMMAND(31, addPromote)
+
+}  // namespace ramp::cli
