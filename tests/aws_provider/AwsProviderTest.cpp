@@ -279,7 +279,8 @@ TEST_F(AwsProviders, MetricsFromCloudWatchAndAlarms) {
   auto lb = ElbV2Api(client()).describeLoadBalancers({"ramp-web-prod"});
   ASSERT_TRUE(lb && lb->size() == 1);
   std::string tgDim = (*tg)[0].arn.substr((*tg)[0].arn.find(":targetgroup/") + 1);
-  std::string lbDim = (*lb)[0].arn.substr((*lb)[0].arn.find(":loadbalancer/") + 1);
+  std::string lbDim = (*lb)[0].arn.substr((*lb)[0].arn.find(":loadbalancer/") + 14);  // "app/<name>/<id>"
+  ASSERT_TRUE(lbDim.starts_with("app/")) << lbDim;
   std::vector<std::pair<std::string, std::string>> dims{{"LoadBalancer", lbDim}, {"TargetGroup", tgDim}};
   auto now = SystemClock::instance().now();
   CloudWatchApi cw(client());

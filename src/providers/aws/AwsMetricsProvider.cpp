@@ -63,7 +63,10 @@ Result<FleetMetrics> AwsMetricsProvider::fleetMetrics(const EntrypointKey& key, 
     auto lbs = ElbV2Api(client).describeLoadBalancers({env.loadBalancerName()});
     if (lbs && !lbs->empty()) lbArn = lbs->front().arn;
   }
-  if (!lbArn.empty()) dims.insert(dims.begin(), {"LoadBalancer", suffixFrom(lbArn, ":loadbalancer/")});
+  // Dimension values: "app/<name>/<id>" (no "loadbalancer/"), "targetgroup/<name>/<id>".
+  if (auto pos = lbArn.find(":loadbalancer/"); pos != std::string::npos) {
+    dims.insert(dims.begin(), {"LoadBalancer", lbArn.substr(pos + std::string(":loadbalancer/").size())});
+  }
   WallTime now = clock_.now();
   WallTime since;
   {
