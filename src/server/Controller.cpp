@@ -32,6 +32,7 @@
 #include "store/AuditSeal.h"
 #include "server/ForwardRequest.h"
 #include "server/ControlRoutes.h"
+#include "server/StructuredLog.h"
 #include "server/PipelineRoutes.h"
 #include "store/Store.h"
 
@@ -42,9 +43,8 @@ using nlohmann::json;
 
 namespace {
 
-void logLine(const std::string& msg) {
-  std::cerr << formatTime(SystemClock::instance().now()) << " controller: " << msg << std::endl;
-}
+// JSON lines unless stderr is a terminal (server/StructuredLog.h).
+void logLine(const std::string& msg, const LogContext& ctx = {}) { StructuredLog::controller().info(msg, ctx); }
 
 json deploymentJson(const engine::Deployment& d) {
   auto iso = [](int64_t ms) { return ms ? json(formatTime(fromUnixMillis(ms))) : json(nullptr); };
@@ -396,7 +396,8 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     if (auto l = providerSet.learn(req.service, req.env, req.rendered); !l) return std::unexpected(l.error());
     auto d = engine.submit(req);
     if (!d) return std::unexpected(d.error());
-    logLine(fmt::format("deployment {} of {} {} to {} submitted by {}", d->id, d->service, d->version, d->env, r.actor));
+    logLine(fmt::format("deployment {} of {} {} to {} submitted by {}", d->id, d->service, d->version, d->env, r.actor),
+            {d->id, d->service, d->env});
     return ApiResponse{201, deploymentJson(*d)};
   });
 
@@ -446,7 +447,7 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     if (!env) return std::unexpected(env.error());
     auto d = engine.rollback(*service, *env, r.actor);
     if (!d) return std::unexpected(d.error());
-    logLine(fmt::format("rollback of {} in {} requested by {}: {}", *service, *env, r.actor, d->id));
+    logLine(fmt::format("rollback of {} in {} requested by {}: {}", *service, *env, r.actor, d->id), {d->id, *service, *env});
     return ApiResponse{202, deploymentJson(*d)};
   });
 
