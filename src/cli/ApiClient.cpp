@@ -41,11 +41,36 @@ bool healthy(const std::string& base) {
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  // An https:// controller recorded in the home: its CA from $RAMP_CA_CERT.
+  if (const char* ca = std::getenv("RAMP_CA_CERT"); ca && *ca) curl_easy_setopt(c, CURLOPT_CAINFO, ca);
   CURLcode rc = curl_easy_perform(c);
   long status = 0;
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   curl_easy_cleanup(c);
   return rc == CURLE_OK && status == 200;
+}
+
+// Certificate checks for https:// controllers; a readable message for TLS
+// failures (curl's error buffer has the detail).
+void useTls(CURL* c, const std::string& caCert, char* errorBuffer) {
+  errorBuffer[0] = '\0';
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errorBuffer);
+  if (!caCert.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, caCert.c_str());
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+}
+
+std::string transportError(CURLcode rc, const char* errorBuffer, const std::string& base, const std::string& caCert) {
+  std::string detail = errorBuffer && *errorBuffer ? errorBuffer : curl_easy_strerror(rc);
+  std::string msg = "cannot reach the controller at " + base + ": " + detail;
+  bool tlsFailure = rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CONNECT_ERROR ||
+                    rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CERTPROBLEM;
+  if (tlsFailure) {
+    msg = "TLS failure talking to " + base + ": " + detail +
+          (caCert.empty() ? " (pass --ca-cert FILE or set RAMP_CA_CERT to the CA that signed the controller's certificate)"
+                          : " (checked against the CA in " + caCert + ", from --ca-cert / RAMP_CA_CERT)");
+  }
+  return msg;
 }
 
 }  // namespace
@@ -61,7 +86,8 @@ std::optional<std::string> runningController(const fs::path& home) {
   if (!data) return std::nullopt;
   auto j = json::parse(*data, nullptr, false);
   if (!j.is_object() || !j.contains("address")) return std::nullopt;
-  std::string base = "http://" + j.value("address", "");
+  std::string base = j.contains("url") && j["url"].is_string() ? j["url"].get<std::string>()
+                                                                : "http://" + j.value("address", "");
   if (!healthy(base)) return std::nullopt;
   return base;
 }
@@ -128,6 +154,14 @@ Result<ApiClient> ApiClient::connect(const GlobalOptions& global, bool autostart
     if (!base) return unavailable("no controller is running for " + c.home_.string(), "--home");
     c.base_ = *base;
   }
+  // --ca-cert sets $RAMP_CA_CERT (main.cpp).
+  if (const char* ca = std::getenv("RAMP_CA_CERT"); ca && *ca) {
+    std::error_code ec;
+    if (!fs::is_regular_file(ca, ec)) {
+      return invalid(std::string("no such CA certificate file: ") + ca, "--ca-cert / RAMP_CA_CERT");
+    }
+    c.caCert_ = ca;
+  }
   if (global.token && !global.token->empty()) {
     c.token_ = *global.token;
   } else {
@@ -160,6 +194,8 @@ Result<json> ApiClient::call(const std::string& method, const std::string& path,
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 120000L);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  char errorBuffer[CURL_ERROR_SIZE];
+  useTls(c, caCert_, errorBuffer);
   if (body) {
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body->c_str());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(body->size()));
@@ -170,7 +206,7 @@ Result<json> ApiClient::call(const std::string& method, const std::string& path,
   curl_slist_free_all(headers);
   curl_easy_cleanup(c);
   if (rc != CURLE_OK) {
-    return unavailable(std::string("cannot reach the controller at ") + base_ + ": " + curl_easy_strerror(rc));
+    return unavailable(transportError(rc, errorBuffer, base_, caCert_));
   }
   if (status < 200 || status >= 300) {
     return std::unexpected(server::errorFromResponse(static_cast<int>(status), resp));
@@ -227,10 +263,14 @@ Status ApiClient::stream(const std::string& path, const std::function<bool(const
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, +write);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &ctx);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  char errorBuffer[CURL_ERROR_SIZE];
+  useTls(c, caCert_, errorBuffer);
   CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(headers);
   curl_easy_cleanup(c);
-  if (rc != CURLE_OK && !ctx.stop) return unavailable(std::string("event stream ended: ") + curl_easy_strerror(rc));
+  if (rc != CURLE_OK && !ctx.stop) {
+    return unavailable("event stream ended: " + transportError(rc, errorBuffer, base_, caCert_));
+  }
   return ok();
 }
 

@@ -4,7 +4,9 @@
 // the home's controller.json, starting a local `ramp serve` for that home if
 // none answers) and the token (--token, $RAMP_TOKEN, else the home's
 // admin.token), then makes JSON calls. Failures come back as Errors carrying
-// the server's message and field.
+// the server's message and field. An https:// controller's certificate is
+// checked against --ca-cert / $RAMP_CA_CERT (else the system's CAs); a TLS
+// failure is kUnavailable saying so and naming --ca-cert.
 #pragma once
 
 #include <filesystem>
@@ -37,6 +39,7 @@ class ApiClient {
                               const std::string* body);
   std::string base_;
   std::string token_;
+  std::string caCert_;
   std::filesystem::path home_;
 };
 

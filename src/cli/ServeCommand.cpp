@@ -2,6 +2,8 @@
 #include <signal.h>
 
 #include <atomic>
+#include <filesystem>
+#include <utility>
 
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
@@ -19,6 +21,8 @@ struct ServeArgs {
   std::string store;
   std::string listen = "127.0.0.1:0";
   std::string leaseTtl = "10s";
+  std::string tlsCert;
+  std::string tlsKey;
 };
 
 int runServe(Cli& cli, const ServeArgs& a) {
@@ -41,8 +45,23 @@ int runServe(Cli& cli, const ServeArgs& a) {
     return reportError("--listen: bad port in '" + a.listen + "'");
   }
   if (o.listenPort < 0 || o.listenPort > 65535) return reportError("--listen: port out of range");
-  if (o.listenHost != "127.0.0.1" && o.listenHost != "::1" && o.listenHost != "localhost") {
-    return reportError("--listen: only loopback addresses are allowed until TLS is configured");
+  if (a.tlsCert.empty() != a.tlsKey.empty()) {
+    return reportError(a.tlsCert.empty() ? "--tls-cert: HTTPS needs a certificate too (--tls-key was given)"
+                                         : "--tls-key: HTTPS needs a private key too (--tls-cert was given)");
+  }
+  for (const auto& [flag, file] : {std::pair{"--tls-cert", a.tlsCert}, std::pair{"--tls-key", a.tlsKey}}) {
+    std::error_code ec;
+    if (!file.empty() && !std::filesystem::is_regular_file(file, ec)) {
+      return reportError(std::string(flag) + ": no such file: " + file);
+    }
+  }
+  o.tlsCertFile = a.tlsCert.empty() ? "" : std::filesystem::absolute(a.tlsCert).string();
+  o.tlsKeyFile = a.tlsKey.empty() ? "" : std::filesystem::absolute(a.tlsKey).string();
+  bool loopback = o.listenHost == "127.0.0.1" || o.listenHost == "::1" || o.listenHost == "localhost";
+  if (!loopback && a.tlsCert.empty()) {
+    return reportError("--listen: " + o.listenHost +
+                       " is not a loopback address; serving the API beyond this machine requires TLS "
+                       "(--tls-cert FILE --tls-key FILE)");
   }
   if (o.listenHost == "localhost") o.listenHost = "127.0.0.1";
   struct sigaction sa {};
@@ -57,7 +76,9 @@ void addServe(Cli& cli) {
   auto args = std::make_shared<ServeArgs>();
   auto* cmd = cli.app.add_subcommand("serve", "Run the controller (started automatically by other commands)");
   cmd->add_option("--store", args->store, "Store URL: sqlite:///path.db or postgresql://... (default: SQLite in the home)");
-  cmd->add_option("--listen", args->listen, "API address (loopback only without TLS)");
+  cmd->add_option("--listen", args->listen, "API address HOST:PORT (loopback only without TLS)");
+  cmd->add_option("--tls-cert", args->tlsCert, "PEM certificate (chain) to serve the API over HTTPS");
+  cmd->add_option("--tls-key", args->tlsKey, "PEM private key of --tls-cert");
   cmd->add_option("--lease-ttl", args->leaseTtl,
                   "Controller lease time to live (default 10s); a follower takes over within it");
   cmd->callback([&cli, args] { cli.exitCode = runServe(cli, *args); });

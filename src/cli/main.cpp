@@ -17,6 +17,10 @@ int main(int argc, char** argv) {
       ->envname("RAMP_SERVER");
   app.add_option("--token", cli.global.token, "API token (default $RAMP_TOKEN, then the home's admin token)")
       ->envname("RAMP_TOKEN");
+  // Read by ApiClient from $RAMP_CA_CERT (the flag sets it for this process).
+  app.add_option_function<std::string>(
+      "--ca-cert", [](const std::string& file) { setenv("RAMP_CA_CERT", file.c_str(), 1); },
+      "PEM file of the CA that signed an https:// controller's certificate (default $RAMP_CA_CERT)");
   app.add_flag("--no-color", cli.global.noColor, "Never colour the output (also NO_COLOR)");
   if (std::getenv("NO_COLOR")) cli.global.noColor = true;
   ramp::cli::CommandRegistry::registerAll(cli);

@@ -3,12 +3,14 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/asio/ssl.hpp>
 
 #include <sys/socket.h>
 #include <sys/time.h>
 
 #include <list>
 #include <mutex>
+#include <optional>
 
 #include "server/HttpError.h"
 
@@ -17,6 +19,7 @@ namespace ramp::server {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using nlohmann::json;
 
@@ -29,6 +32,8 @@ struct Route {
   std::vector<std::string> segments;
   ApiServer::Handler handler;
   ApiServer::StreamHandler streamHandler;
+  Access access;
+  std::string pattern;
 };
 
 std::vector<std::string> splitPath(const std::string& path) {
@@ -69,11 +74,31 @@ std::string urlDecode(std::string_view s) {
   return out;
 }
 
+// A server TLS context (TLS 1.2 or newer) from PEM files, or why not.
+Result<std::unique_ptr<ssl::context>> makeTlsContext(const ApiServer::Tls& tls) {
+  if (tls.certFile.empty() != tls.keyFile.empty()) {
+    return invalid("HTTPS needs both a certificate and a key", tls.certFile.empty() ? "--tls-cert" : "--tls-key");
+  }
+  boost::system::error_code ec;
+  auto ctx = std::make_unique<ssl::context>(ssl::context::tls_server);
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  ctx->use_certificate_chain_file(tls.certFile, ec);
+  if (ec) return invalid("cannot load the TLS certificate " + tls.certFile + ": " + ec.message(), "--tls-cert");
+  ctx->use_private_key_file(tls.keyFile, ssl::context::pem, ec);
+  if (ec) return invalid("cannot load the TLS key " + tls.keyFile + ": " + ec.message(), "--tls-key");
+  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
+    return invalid("the TLS key " + tls.keyFile + " does not match the certificate " + tls.certFile, "--tls-key");
+  }
+  return ctx;
+}
+
 }  // namespace
 
 struct ApiServer::Impl {
   Authenticator auth;
   std::vector<Route> routes;
+  std::unique_ptr<ssl::context> tls;  // set when serving HTTPS
   asio::io_context io;
   std::unique_ptr<tcp::acceptor> acceptor;
   std::thread acceptThread;
@@ -101,8 +126,10 @@ struct ApiServer::Impl {
   }
 
   void serve(std::shared_ptr<tcp::socket> sock);
+  template <class Stream>
+  void serveOn(Stream& stream, tcp::socket& raw);
   http::response<http::string_body> dispatch(http::request<http::string_body>& req,
-                                             tcp::socket& sock, bool& streamed);
+                                             const StreamWriter& rawWrite, bool& streamed);
 };
 
 ApiServer::ApiServer(Authenticator auth) : impl_(std::make_unique<Impl>()) {
@@ -111,18 +138,40 @@ ApiServer::ApiServer(Authenticator auth) : impl_(std::make_unique<Impl>()) {
 
 ApiServer::~ApiServer() { stop(); }
 
-void ApiServer::route(const std::string& method, const std::string& pattern, Handler h) {
-  impl_->routes.push_back(Route{method, splitPath(pattern), std::move(h), nullptr});
+void ApiServer::route(const std::string& method, const std::string& pattern, Access access, Handler h) {
+  impl_->routes.push_back(Route{method, splitPath(pattern), std::move(h), nullptr, std::move(access), pattern});
 }
 
-void ApiServer::stream(const std::string& pattern, StreamHandler h) {
-  impl_->routes.push_back(Route{"GET", splitPath(pattern), nullptr, std::move(h)});
+void ApiServer::stream(const std::string& pattern, Access access, StreamHandler h) {
+  impl_->routes.push_back(Route{"GET", splitPath(pattern), nullptr, std::move(h), std::move(access), pattern});
 }
 
-Result<std::string> ApiServer::start(const std::string& host, int port) {
+void ApiServer::publicRoute(const std::string& method, const std::string& pattern, Handler h) {
+  route(method, pattern, Access::open(), std::move(h));
+}
+
+Status ApiServer::checkTls(const Tls& tls) {
+  if (tls.certFile.empty() && tls.keyFile.empty()) return ok();
+  auto ctx = makeTlsContext(tls);
+  if (!ctx) return std::unexpected(ctx.error());
+  return ok();
+}
+
+std::vector<std::array<std::string, 3>> ApiServer::routes() const {
+  std::vector<std::array<std::string, 3>> out;
+  for (const auto& r : impl_->routes) out.push_back({r.method, r.pattern, r.access.summary()});
+  return out;
+}
+
+Result<std::string> ApiServer::start(const std::string& host, int port, const Tls& tls) {
   boost::system::error_code ec;
   auto addr = asio::ip::make_address(host, ec);
   if (ec) return invalid("not an IP address: " + host, "--listen");
+  if (!tls.certFile.empty() || !tls.keyFile.empty()) {
+    auto ctx = makeTlsContext(tls);
+    if (!ctx) return std::unexpected(ctx.error());
+    impl_->tls = std::move(*ctx);
+  }
   impl_->acceptor = std::make_unique<tcp::acceptor>(impl_->io);
   tcp::endpoint ep(addr, static_cast<unsigned short>(port));
   impl_->acceptor->open(ep.protocol(), ec);
@@ -176,13 +225,41 @@ void ApiServer::stop() {
 }
 
 void ApiServer::Impl::serve(std::shared_ptr<tcp::socket> sock) {
+  boost::system::error_code ec;
+  if (tls) {
+    // A handshake that does not complete in 10 s (or a plain-HTTP client)
+    // ends the connection.
+    timeval tv{10, 0};
+    setsockopt(sock->native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ssl::stream<tcp::socket&> stream(*sock, *tls);
+    stream.handshake(ssl::stream_base::server, ec);
+    timeval none{0, 0};
+    setsockopt(sock->native_handle(), SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
+    if (!ec) {
+      serveOn(stream, *sock);
+      stream.shutdown(ec);
+    }
+  } else {
+    serveOn(*sock, *sock);
+  }
+  sock->shutdown(tcp::socket::shutdown_both, ec);
+  sock->close(ec);
+}
+
+template <class Stream>
+void ApiServer::Impl::serveOn(Stream& stream, tcp::socket& raw) {
+  StreamWriter rawWrite = [&stream](const std::string& chunk) {
+    boost::system::error_code wec;
+    asio::write(stream, asio::buffer(chunk), wec);
+    return !wec;
+  };
   beast::flat_buffer buffer;
   for (int requests = 0; requests < 100000 && !stopping; ++requests) {
     http::request_parser<http::string_body> parser;
     parser.body_limit(kMaxBody);
     parser.header_limit(16 * 1024);
     boost::system::error_code ec;
-    http::read(*sock, buffer, parser, ec);
+    http::read(stream, buffer, parser, ec);
     if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset) break;
     if (ec) {
       bool tooLarge = ec == http::error::body_limit;
@@ -196,17 +273,17 @@ void ApiServer::Impl::serve(std::shared_ptr<tcp::socket> sock) {
                        .dump();
       res.keep_alive(false);
       res.prepare_payload();
-      http::write(*sock, res, ec);
+      http::write(stream, res, ec);
       // Let the client read the answer: stop sending, then discard what it
       // still sends (bounded: 16 MiB or 2 s), so that closing with unread
       // data does not reset the connection under the answer.
-      sock->shutdown(tcp::socket::shutdown_send, ec);
+      raw.shutdown(tcp::socket::shutdown_send, ec);
       timeval tv{0, 200000};
-      setsockopt(sock->native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      setsockopt(raw.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
       char sinkBuf[16384];
       size_t drained = 0;
       for (int i = 0; i < 1024 && drained < (16u << 20); ++i) {
-        ssize_t n = ::recv(sock->native_handle(), sinkBuf, sizeof sinkBuf, 0);
+        ssize_t n = ::recv(raw.native_handle(), sinkBuf, sizeof sinkBuf, 0);
         if (n <= 0) break;
         drained += static_cast<size_t>(n);
       }
@@ -214,20 +291,17 @@ void ApiServer::Impl::serve(std::shared_ptr<tcp::socket> sock) {
     }
     auto req = parser.release();
     bool streamed = false;
-    auto res = dispatch(req, *sock, streamed);
+    auto res = dispatch(req, rawWrite, streamed);
     if (streamed) break;
     res.keep_alive(req.keep_alive());
     res.prepare_payload();
-    http::write(*sock, res, ec);
+    http::write(stream, res, ec);
     if (ec || !req.keep_alive()) break;
   }
-  boost::system::error_code ec;
-  sock->shutdown(tcp::socket::shutdown_both, ec);
-  sock->close(ec);
 }
 
 http::response<http::string_body> ApiServer::Impl::dispatch(http::request<http::string_body>& req,
-                                                            tcp::socket& sock, bool& streamed) {
+                                                            const StreamWriter& rawWrite, bool& streamed) {
   http::response<http::string_body> res;
   res.version(11);
   res.set(http::field::content_type, "application/json");
@@ -306,8 +380,11 @@ http::response<http::string_body> ApiServer::Impl::dispatch(http::request<http::
     return fail(Error{ErrorCode::kNotFound, "no such API endpoint: " + ar.method + " " + path, "path"});
   }
 
-  if (path != "/api/v1/health") {
+  if (!match->access.isOpen()) {
     std::string authz(req[http::field::authorization]);
+    if (authz.empty() && match->streamHandler && ar.query.contains("access_token")) {
+      authz = "Bearer " + ar.query.at("access_token");
+    }
     if (authz.rfind("Bearer ", 0) != 0) {
       return fail(Error{ErrorCode::kUnauthenticated, "missing bearer token (use --token or RAMP_TOKEN)", "Authorization"});
     }
@@ -328,20 +405,35 @@ http::response<http::string_body> ApiServer::Impl::dispatch(http::request<http::
     ar.body = json::object();
   }
 
+  // Authorization, before the handler: every grant the route needs.
+  if (!match->access.isOpen()) {
+    auto needs = match->access.needs(ar);
+    if (!needs) return fail(needs.error());
+    for (const auto& n : *needs) {
+      if (ar.principal.has(n.role, n.env)) continue;
+      std::string where = n.env == "*" ? "every environment (*)" : n.env.empty() ? "some environment" : "environment " + n.env;
+      std::string held;
+      for (const auto& [env, rs] : ar.principal.roles)
+        for (const auto& role : rs) held += (held.empty() ? "" : ", ") + role + "@" + env;
+      json body = errorBody(Error{ErrorCode::kPermissionDenied,
+                                  "user " + ar.principal.user + " needs role " + n.role + " in " + where + " for " +
+                                      ar.method + " " + ar.path + " (has: " + (held.empty() ? "no roles" : held) + ")",
+                                  "Authorization"});
+      body["error"]["role"] = n.role;
+      body["error"]["env"] = n.env;
+      res.result(http::status::forbidden);
+      res.body() = body.dump();
+      return res;
+    }
+  }
+
   if (match->streamHandler) {
     streamed = true;
     std::string head =
         "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
         "Connection: close\r\n\r\n";
-    boost::system::error_code ec;
-    asio::write(sock, asio::buffer(head), ec);
-    if (ec) return res;
-    StreamWriter writer = [&sock](const std::string& chunk) {
-      boost::system::error_code wec;
-      asio::write(sock, asio::buffer(chunk), wec);
-      return !wec;
-    };
-    match->streamHandler(ar, writer, stopping);
+    if (!rawWrite(head)) return res;
+    match->streamHandler(ar, rawWrite, stopping);
     return res;
   }
 
@@ -354,7 +446,12 @@ http::response<http::string_body> ApiServer::Impl::dispatch(http::request<http::
   }();
   if (!out) return fail(out.error());
   res.result(static_cast<http::status>(out->status));
-  res.body() = out->body.dump();
+  if (!out->contentType.empty()) {
+    res.set(http::field::content_type, out->contentType);
+    res.body() = std::move(out->text);
+  } else {
+    res.body() = out->body.dump();
+  }
   return res;
 }
 

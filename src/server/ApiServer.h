@@ -1,8 +1,15 @@
 // ApiServer.h — the controller's versioned HTTP JSON API (/api/v1/...).
 //
 // Every CLI command goes through it. It listens on loopback by default
-// (port 0 = any free port; the chosen address is reported by start()).
-// Every request but /api/v1/health needs `Authorization: Bearer <token>`.
+// (port 0 = any free port; the chosen address is reported by start()), and
+// serves HTTPS instead of HTTP when start() is given a certificate and key.
+// Every route is registered with an Access (server/Access.h) saying which
+// role it needs in which environment; ApiServer authenticates the caller
+// (`Authorization: Bearer <token>`; stream routes also accept
+// `?access_token=<token>`, as a browser's EventSource cannot send headers),
+// then checks the Access, and only then runs the handler: 401 for a missing
+// or refused token, 403 naming the role and environment for a denied call.
+// Only Access::open() routes (health, publicRoute()s) need no token.
 // Bodies are JSON objects of at most 1 MiB; a malformed body, a wrong type
 // or an unknown field is a 400 naming the field, and changes nothing.
 // Connections are served one thread each (the API is for people and
@@ -10,6 +17,7 @@
 // event stream of the audit log.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <map>
@@ -21,6 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/Result.h"
+#include "server/Access.h"
 #include "server/Principal.h"
 
 namespace ramp::server {
@@ -40,6 +49,10 @@ struct ApiRequest {
 struct ApiResponse {
   int status = 200;
   nlohmann::json body = nlohmann::json::object();
+  // When contentType is set, the answer is `text` with that Content-Type
+  // instead of `body` as JSON (Prometheus /metrics, dashboard assets).
+  std::string contentType{};
+  std::string text{};
 };
 
 // A stream handler writes chunks until it returns false or the client leaves.
@@ -57,11 +70,27 @@ class ApiServer {
   ~ApiServer();
 
   // Pattern segments in braces capture: "/api/v1/deployments/{id}".
-  void route(const std::string& method, const std::string& pattern, Handler h);
-  void stream(const std::string& pattern, StreamHandler h);
+  // `access` is checked before `h` runs (server/Access.h).
+  void route(const std::string& method, const std::string& pattern, Access access, Handler h);
+  void stream(const std::string& pattern, Access access, StreamHandler h);
+  // A route served without a token: only for content that reveals nothing
+  // (the dashboard's static assets). Same as route(..., Access::open(), h).
+  void publicRoute(const std::string& method, const std::string& pattern, Handler h);
+  // Every registered route: method, pattern, access summary (for docs/tests).
+  std::vector<std::array<std::string, 3>> routes() const;
 
-  // Binds and starts serving; returns "host:port".
-  Result<std::string> start(const std::string& host, int port);
+  // PEM files for HTTPS. Both empty = plain HTTP.
+  struct Tls {
+    std::string certFile;
+    std::string keyFile;
+  };
+  // Binds and starts serving; returns "host:port". With tls, every
+  // connection must complete a TLS handshake first (a plain-HTTP request is
+  // dropped); a certificate or key that cannot be loaded is kInvalid naming
+  // the file (--tls-cert / --tls-key).
+  Result<std::string> start(const std::string& host, int port, const Tls& tls = {});
+  // The checks start() makes on tls, without listening (to fail fast).
+  static Status checkTls(const Tls& tls);
   void stop();
 
  private:

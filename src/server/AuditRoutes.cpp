@@ -3,13 +3,15 @@
 #include <memory>
 
 #include "core/Clock.h"
+#include "server/DeploymentScope.h"
 #include "store/AuditQuery.h"
 #include "store/AuditSeal.h"
 
 namespace ramp::server {
 
-void addAuditRoutes(ApiServer& api, store::Store& store, const std::filesystem::path& home) {
-  api.route("GET", "/api/v1/audit", [&store](const ApiRequest& r) -> Result<ApiResponse> {
+void addAuditRoutes(ApiServer& api, store::Store& store, const std::filesystem::path& home,
+                    std::function<Status()> sealNow) {
+  api.route("GET", "/api/v1/audit", ofEventQuery(store, "viewer"), [&store](const ApiRequest& r) -> Result<ApiResponse> {
     auto filter = store::AuditQuery::parse(r.query, SystemClock::instance());
     if (!filter) return std::unexpected(filter.error());
     auto events = store.listEvents(*filter);
@@ -20,7 +22,16 @@ void addAuditRoutes(ApiServer& api, store::Store& store, const std::filesystem::
   });
 
   auto seal = std::make_shared<store::AuditSeal>(home, SystemClock::instance());
-  api.route("GET", "/api/v1/audit/verify", [&store, seal](const ApiRequest&) -> Result<ApiResponse> {
+  api.route("GET", "/api/v1/audit/verify", Access::global("viewer"), [&store, seal](const ApiRequest&) -> Result<ApiResponse> {
+    auto v = seal->verify(store);
+    if (!v) return std::unexpected(v.error());
+    return ApiResponse{200, v->toJson()};
+  });
+
+  api.route("POST", "/api/v1/audit/seal", Access::global("admin"),
+            [&store, seal, sealNow](const ApiRequest& r) -> Result<ApiResponse> {
+    if (auto s = onlyFields(r.body, {}); !s) return std::unexpected(s.error());
+    if (auto s = sealNow ? sealNow() : seal->update(store); !s) return std::unexpected(s.error());
     auto v = seal->verify(store);
     if (!v) return std::unexpected(v.error());
     return ApiResponse{200, v->toJson()};

@@ -9,19 +9,29 @@
 //           sealed_count, sealed_head, sealed_at, seal_ok}
 //          (store/AuditSeal.h). Always 200 when the store can be read: a
 //          broken chain is an answer, not an API failure.
+//   POST /api/v1/audit/seal
+//       -> seals the current head now (sealNow), then answers as
+//          verify does. A broken chain is not sealed (412/500 with why).
+// Access: audit needs viewer in ?env= (or the ?deployment='s env; "*" when
+// neither), verify needs viewer on "*", seal needs admin on "*".
 //
 // The controller registers them with one call; the seal's key file is
-// AuditSeal::defaultKeyFile(home). Reads only: sealing is the controller's
+// AuditSeal::defaultKeyFile(home). Sealing is otherwise the controller's
 // job (AuditSeal::update after each tick).
 #pragma once
 
 #include <filesystem>
+#include <functional>
 
 #include "server/ApiServer.h"
 #include "store/Store.h"
 
 namespace ramp::server {
 
-void addAuditRoutes(ApiServer& api, store::Store& store, const std::filesystem::path& home);
+// sealNow seals the current head (the controller passes its own AuditSeal,
+// serialised with the one its tick uses, so two writers never race on the
+// seal file). Without it, the routes' own AuditSeal seals.
+void addAuditRoutes(ApiServer& api, store::Store& store, const std::filesystem::path& home,
+                    std::function<Status()> sealNow = nullptr);
 
 }  // namespace ramp::server

@@ -3,7 +3,7 @@
 namespace ramp::server {
 
 void addControlRoutes(ApiServer& api, engine::Engine& engine) {
-  api.route("POST", "/api/v1/control", [&engine](const ApiRequest& r) -> Result<ApiResponse> {
+  api.route("POST", "/api/v1/control", Access::bodyEnv("deployer"), [&engine](const ApiRequest& r) -> Result<ApiResponse> {
     if (auto s = onlyFields(r.body, {"service", "env", "action"}); !s) return std::unexpected(s.error());
     auto service = requireString(r.body, "service");
     if (!service) return std::unexpected(service.error());

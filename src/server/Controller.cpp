@@ -20,7 +20,6 @@
 #include "providers/local/LocalFleetProvider.h"
 #include "providers/local/ProcessIdentity.h"
 #include "providers/local/RouterTrafficProvider.h"
-#include "providers/ProviderSet.h"
 #include "release/ReleaseStore.h"
 #include "router/RouterProcess.h"
 #include "server/ApiServer.h"
@@ -32,8 +31,9 @@
 #include "store/AuditSeal.h"
 #include "server/ForwardRequest.h"
 #include "server/ControlRoutes.h"
-#include "server/StructuredLog.h"
-#include "server/PipelineRoutes.h"
+#include "server/DeploymentScope.h"
+#include "server/Identity.h"
+#include "server/IdentityRoutes.h"
 #include "store/Store.h"
 
 namespace ramp::server {
@@ -43,8 +43,9 @@ using nlohmann::json;
 
 namespace {
 
-// JSON lines unless stderr is a terminal (server/StructuredLog.h).
-void logLine(const std::string& msg, const LogContext& ctx = {}) { StructuredLog::controller().info(msg, ctx); }
+void logLine(const std::string& msg) {
+  std::cerr << formatTime(SystemClock::instance().now()) << " controller: " << msg << std::endl;
+}
 
 json deploymentJson(const engine::Deployment& d) {
   auto iso = [](int64_t ms) { return ms ? json(formatTime(fromUnixMillis(ms))) : json(nullptr); };
@@ -87,23 +88,6 @@ std::string osUser() {
   const char* u = std::getenv("USER");
   if (u && *u) return u;
   return "uid" + std::to_string(getuid());
-}
-
-Result<std::string> ensureAdminToken(const fs::path& home, store::Store& st) {
-  auto path = home / "admin.token";
-  std::string token;
-  if (auto t = readFile(path, 4096)) {
-    token = *t;
-    while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
-  }
-  if (token.empty()) {
-    token = "ramp_" + randomHex(24);
-    if (auto w = writeFileAtomic(path, token + "\n"); !w) return std::unexpected(w.error());
-  }
-  if (auto p = st.putSetting("token_sha256:admin", json{{"sha256", sha256Hex(token)}, {"user", osUser()}}.dump()); !p) {
-    return std::unexpected(p.error());
-  }
-  return token;
 }
 
 std::string hostName() {
@@ -155,16 +139,30 @@ Result<store::Lease> takeLease(store::Store& st, const fs::path& home, const std
 }
 
 
-ApiServer::Authenticator authenticator(store::Store& st) {
-  return [&st](const std::string& tok) -> Result<Principal> {
-    auto v = st.getSetting("token_sha256:admin");
-    if (!v || !*v) return fail(ErrorCode::kUnauthenticated, "no tokens are configured");
-    auto j = json::parse(**v, nullptr, false);
-    if (j.is_object() && j.value("sha256", "") == sha256Hex(tok)) {
-      return Principal{j.value("user", std::string("admin")), "admin", {{"*", {"admin"}}}};
-    }
-    return fail(ErrorCode::kUnauthenticated, "unknown or revoked token", "Authorization");
-  };
+std::string baseUrl(const ControllerOptions& opt, const std::string& address) {
+  return (opt.tlsCertFile.empty() ? "http://" : "https://") + address;
+}
+
+// Bearer tokens are checked against the store on every request
+// (server/Identity.h): a revoked token is refused at once.
+ApiServer::Authenticator authenticator(store::Store& st, Clock& clock) {
+  auto identity = std::make_shared<Identity>(st, clock);
+  return [identity](const std::string& tok) -> Result<Principal> { return identity->authenticate(tok); };
+}
+
+// POST /api/v1/deployments needs deployer in the body's env, and hotfix
+// there too when the body says "hotfix": true.
+Access deployAccess() {
+  return Access::custom("deployer in the body's env (+ hotfix when \"hotfix\": true)",
+                        [](const ApiRequest& r) -> Result<std::vector<Need>> {
+                          auto base = Access::bodyEnv("deployer").needs(r);
+                          if (!base) return base;
+                          if (r.body.contains("hotfix") && r.body["hotfix"].is_boolean() &&
+                              r.body["hotfix"].get<bool>()) {
+                            base->push_back(Need{"hotfix", base->front().env});
+                          }
+                          return base;
+                        });
 }
 
 // The address of the current leader, from the "leader" setting, checked
@@ -193,8 +191,8 @@ Result<std::string> leaderAddress(store::Store& st, Clock& clock) {
 // held, or nullopt when asked to stop.
 std::optional<store::Lease> follow(const ControllerOptions& opt, store::Store& st, const std::string& owner,
                                    std::atomic<bool>& stop, Clock& clock) {
-  ApiServer api(authenticator(st));
-  api.route("GET", "/api/v1/health", [&](const ApiRequest&) -> Result<ApiResponse> {
+  ApiServer api(authenticator(st, clock));
+  api.route("GET", "/api/v1/health", Access::open(), [&](const ApiRequest&) -> Result<ApiResponse> {
     auto leader = leaderAddress(st, clock);
     return ApiResponse{200, {{"ok", true}, {"pid", getpid()}, {"role", "follower"},
                              {"leader", leader ? json(*leader) : json(nullptr)}}};
@@ -204,10 +202,29 @@ std::optional<store::Lease> follow(const ControllerOptions& opt, store::Store& s
     if (!leader) return std::unexpected(leader.error());
     return forwardRequest(*leader, r, std::chrono::milliseconds(15000));
   };
-  for (const char* path : {"/api/v1/deployments", "/api/v1/rollback", "/api/v1/down"}) api.route("POST", path, forward);
-  forwardPipelineRoutes(api, forward);
-  for (const char* path : {"/api/v1/status", "/api/v1/releases"}) api.route("GET", path, forward);
-  api.route("GET", "/api/v1/deployments", [&](const ApiRequest& r) -> Result<ApiResponse> {
+  // The same access as the leader's routes: checked here, and again by the
+  // leader when forwarded.
+  api.route("POST", "/api/v1/deployments", deployAccess(), forward);
+  api.route("POST", "/api/v1/rollback", Access::bodyEnv("deployer"), forward);
+  api.route("POST", "/api/v1/control", Access::bodyEnv("deployer"), forward);
+  api.route("POST", "/api/v1/down", Access::bodyEnv("admin"), forward);
+  api.route("POST", "/api/v1/audit/seal", Access::global("admin"), forward);
+  api.route("GET", "/api/v1/status", Access::queryEnv("viewer"), forward);
+  api.route("GET", "/api/v1/releases", Access::custom("viewer in some env", [](const ApiRequest&) {
+              return Result<std::vector<Need>>(std::vector<Need>{{"viewer", ""}});
+            }),
+            forward);
+  api.route("GET", "/api/v1/audit", ofEventQuery(st, "viewer"), forward);
+  api.route("GET", "/api/v1/audit/verify", Access::global("viewer"), forward);
+  for (const char* path : {"/api/v1/users", "/api/v1/tokens"}) {
+    api.route("GET", path, Access::global("admin"), forward);
+    api.route("POST", path, Access::global("admin"), forward);
+  }
+  for (const char* path : {"/api/v1/users/{name}/disable", "/api/v1/users/{name}/grant",
+                           "/api/v1/users/{name}/revoke-role", "/api/v1/tokens/{id}/revoke"}) {
+    api.route("POST", path, Access::global("admin"), forward);
+  }
+  api.route("GET", "/api/v1/deployments", Access::queryEnv("viewer"), [&](const ApiRequest& r) -> Result<ApiResponse> {
     store::DeploymentFilter f;
     if (r.query.contains("service") && !r.query.at("service").empty()) f.service = r.query.at("service");
     if (r.query.contains("env") && !r.query.at("env").empty()) f.env = r.query.at("env");
@@ -229,7 +246,7 @@ std::optional<store::Lease> follow(const ControllerOptions& opt, store::Store& s
     }
     return ApiResponse{200, arr};
   });
-  api.route("GET", "/api/v1/deployments/{id}", [&](const ApiRequest& r) -> Result<ApiResponse> {
+  api.route("GET", "/api/v1/deployments/{id}", ofDeploymentParam(st, "viewer"), [&](const ApiRequest& r) -> Result<ApiResponse> {
     auto rec = st.getDeployment(r.params[0]);
     if (!rec) {
       if (rec.error().code == ErrorCode::kNotFound) return notFound("no deployment " + r.params[0], "id");
@@ -239,7 +256,7 @@ std::optional<store::Lease> follow(const ControllerOptions& opt, store::Store& s
     if (!d) return std::unexpected(d.error());
     return ApiResponse{200, deploymentJson(*d)};
   });
-  api.route("GET", "/api/v1/events", [&](const ApiRequest& r) -> Result<ApiResponse> {
+  api.route("GET", "/api/v1/events", ofEventQuery(st, "viewer"), [&](const ApiRequest& r) -> Result<ApiResponse> {
     store::AuditFilter f;
     if (r.query.contains("deployment")) f.deploymentId = r.query.at("deployment");
     if (r.query.contains("service")) f.service = r.query.at("service");
@@ -257,16 +274,16 @@ std::optional<store::Lease> follow(const ControllerOptions& opt, store::Store& s
     for (auto& e : *evs) arr.push_back(eventJson(e));
     return ApiResponse{200, arr};
   });
-  auto address = api.start(opt.listenHost, opt.listenPort);
+  auto address = api.start(opt.listenHost, opt.listenPort, ApiServer::Tls{opt.tlsCertFile, opt.tlsKeyFile});
   if (!address) {
     logLine(address.error().describe());
     return std::nullopt;
   }
   (void)writeFileAtomic(opt.home / "controller.json",
-                        json{{"address", *address}, {"pid", getpid()}, {"role", "follower"},
+                        json{{"address", *address}, {"url", baseUrl(opt, *address)}, {"pid", getpid()}, {"role", "follower"},
                              {"started_at", formatTime(clock.now())}, {"store", st.kind()}}
                             .dump());
-  logLine("following; serving reads on http://" + *address + " and trying for the lease every second");
+  logLine("following; serving reads on " + baseUrl(opt, *address) + " and trying for the lease every second");
   std::optional<store::Lease> held;
   while (!stop) {
     auto lease = takeLease(st, opt.home, owner, opt.leaseTtl, clock);
@@ -286,6 +303,10 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
   auto& clock = SystemClock::instance();
   if (auto st = ensureHome(opt.home); !st) {
     logLine(st.error().describe());
+    return 1;
+  }
+  if (auto t = ApiServer::checkTls(ApiServer::Tls{opt.tlsCertFile, opt.tlsKeyFile}); !t) {
+    logLine(t.error().describe());
     return 1;
   }
   std::string url = opt.storeUrl.empty() ? "sqlite://" + (opt.home / "ramp.db").string() : opt.storeUrl;
@@ -314,9 +335,10 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
   }
   logLine(fmt::format("holding the controller lease at epoch {}", lease->epoch));
 
-  auto token = ensureAdminToken(opt.home, st);
+  Identity identity(st, clock);
+  auto token = identity.ensureAdmin(opt.home, osUser());
   if (!token) {
-    logLine(token.error().describe());
+    logLine("cannot set up the admin token: " + token.error().describe());
     return 1;
   }
 
@@ -329,15 +351,13 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
   for (const auto& line : fleets.adoptionReport()) logLine(line);
   fleets.start();
   providers::RouterTrafficProvider traffic(opt.home, opt.rampBinary);
-  // Routes each environment to its provider (local or aws) by its config.
-  providers::ProviderSet providerSet(opt.home, fleets, traffic, traffic, clock);
   release::ReleaseStore releaseStore(opt.home, clock);
   CatalogOverReleaseStore catalog(releaseStore);
 
   engine::EngineOptions eo;
   eo.owner = "ramp";
   eo.fence = store::Fence{"controller", lease->epoch};
-  engine::Engine engine(st, providerSet, providerSet, providerSet, catalog, clock, eo);
+  engine::Engine engine(st, fleets, traffic, traffic, catalog, clock, eo);
   // The audit chain's head is sealed with a key outside the store, and
   // deployment events that alert go out as signed webhooks (never blocking).
   store::AuditSeal seal(opt.home, clock);
@@ -348,16 +368,16 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
 
   std::atomic<bool> downRequested{false};
   std::mutex tickMu;  // held while the engine ticks
-  ApiServer api(authenticator(st));
+  std::mutex sealMu;  // one writer of the seal file at a time (tick, POST /audit/seal)
+  ApiServer api(authenticator(st, clock));
 
-  api.route("GET", "/api/v1/health", [](const ApiRequest&) -> Result<ApiResponse> {
+  api.route("GET", "/api/v1/health", Access::open(), [](const ApiRequest&) -> Result<ApiResponse> {
     return ApiResponse{200, {{"ok", true}, {"pid", getpid()}, {"role", "leader"}}};
   });
 
-  api.route("POST", "/api/v1/deployments", [&](const ApiRequest& r) -> Result<ApiResponse> {
+  api.route("POST", "/api/v1/deployments", deployAccess(), [&](const ApiRequest& r) -> Result<ApiResponse> {
     if (auto s = onlyFields(r.body, {"service", "env", "region", "version", "strategy", "rendered",
-                                     "config_digest", "git_commit", "git_dirty", "pipeline", "later_stages",
-                                     "hotfix", "reason", "queue"});
+                                     "config_digest", "git_commit", "git_dirty"});
         !s) {
       return std::unexpected(s.error());
     }
@@ -392,16 +412,13 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     req.gitCommit = *commit;
     if (r.body.contains("git_dirty") && r.body["git_dirty"].is_boolean()) req.gitDirty = r.body["git_dirty"].get<bool>();
     req.actor = r.actor;
-    if (auto p = readPipelineFields(r, req); !p) return std::unexpected(p.error());  // PipelineRoutes.h
-    if (auto l = providerSet.learn(req.service, req.env, req.rendered); !l) return std::unexpected(l.error());
     auto d = engine.submit(req);
     if (!d) return std::unexpected(d.error());
-    logLine(fmt::format("deployment {} of {} {} to {} submitted by {}", d->id, d->service, d->version, d->env, r.actor),
-            {d->id, d->service, d->env});
+    logLine(fmt::format("deployment {} of {} {} to {} submitted by {}", d->id, d->service, d->version, d->env, r.actor));
     return ApiResponse{201, deploymentJson(*d)};
   });
 
-  api.route("GET", "/api/v1/deployments", [&](const ApiRequest& r) -> Result<ApiResponse> {
+  api.route("GET", "/api/v1/deployments", Access::queryEnv("viewer"), [&](const ApiRequest& r) -> Result<ApiResponse> {
     std::optional<std::string> service, env;
     if (r.query.contains("service") && !r.query.at("service").empty()) service = r.query.at("service");
     if (r.query.contains("env") && !r.query.at("env").empty()) env = r.query.at("env");
@@ -421,7 +438,7 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     return ApiResponse{200, arr};
   });
 
-  api.route("GET", "/api/v1/deployments/{id}", [&](const ApiRequest& r) -> Result<ApiResponse> {
+  api.route("GET", "/api/v1/deployments/{id}", ofDeploymentParam(st, "viewer"), [&](const ApiRequest& r) -> Result<ApiResponse> {
     auto d = engine.get(r.params[0]);
     if (!d) {
       if (d.error().code == ErrorCode::kNotFound) return notFound("no deployment " + r.params[0], "id");
@@ -430,7 +447,7 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     return ApiResponse{200, deploymentJson(*d)};
   });
 
-  api.route("GET", "/api/v1/status", [&](const ApiRequest& r) -> Result<ApiResponse> {
+  api.route("GET", "/api/v1/status", Access::queryEnv("viewer"), [&](const ApiRequest& r) -> Result<ApiResponse> {
     std::optional<std::string> service, env;
     if (r.query.contains("service") && !r.query.at("service").empty()) service = r.query.at("service");
     if (r.query.contains("env") && !r.query.at("env").empty()) env = r.query.at("env");
@@ -439,7 +456,7 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     return ApiResponse{200, *s};
   });
 
-  api.route("POST", "/api/v1/rollback", [&](const ApiRequest& r) -> Result<ApiResponse> {
+  api.route("POST", "/api/v1/rollback", Access::bodyEnv("deployer"), [&](const ApiRequest& r) -> Result<ApiResponse> {
     if (auto s = onlyFields(r.body, {"service", "env"}); !s) return std::unexpected(s.error());
     auto service = requireString(r.body, "service");
     if (!service) return std::unexpected(service.error());
@@ -447,15 +464,21 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     if (!env) return std::unexpected(env.error());
     auto d = engine.rollback(*service, *env, r.actor);
     if (!d) return std::unexpected(d.error());
-    logLine(fmt::format("rollback of {} in {} requested by {}: {}", *service, *env, r.actor, d->id), {d->id, *service, *env});
+    logLine(fmt::format("rollback of {} in {} requested by {}: {}", *service, *env, r.actor, d->id));
     return ApiResponse{202, deploymentJson(*d)};
   });
 
   addControlRoutes(api, engine);
-  addPipelineRoutes(api, engine);
-  addAuditRoutes(api, st, opt.home);
+  addAuditRoutes(api, st, opt.home, [&]() -> Status {
+    std::lock_guard sealLock(sealMu);
+    return seal.update(st);
+  });
+  addIdentityRoutes(api, identity, st, clock);
 
-  api.route("GET", "/api/v1/releases", [&](const ApiRequest& r) -> Result<ApiResponse> {
+  api.route("GET", "/api/v1/releases", Access::custom("viewer in some env", [](const ApiRequest&) {
+              return Result<std::vector<Need>>(std::vector<Need>{{"viewer", ""}});
+            }),
+            [&](const ApiRequest& r) -> Result<ApiResponse> {
     std::optional<std::string> service;
     if (r.query.contains("service") && !r.query.at("service").empty()) service = r.query.at("service");
     auto list = releaseStore.list(service);
@@ -465,7 +488,7 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     return ApiResponse{200, arr};
   });
 
-  api.route("GET", "/api/v1/events", [&](const ApiRequest& r) -> Result<ApiResponse> {
+  api.route("GET", "/api/v1/events", ofEventQuery(st, "viewer"), [&](const ApiRequest& r) -> Result<ApiResponse> {
     store::AuditFilter f;
     if (r.query.contains("deployment")) f.deploymentId = r.query.at("deployment");
     if (r.query.contains("service")) f.service = r.query.at("service");
@@ -484,7 +507,7 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     return ApiResponse{200, arr};
   });
 
-  api.stream("/api/v1/events/stream", [&](const ApiRequest& r, const StreamWriter& write,
+  api.stream("/api/v1/events/stream", ofEventQuery(st, "viewer"), [&](const ApiRequest& r, const StreamWriter& write,
                                           const std::atomic<bool>& stopping) {
     int64_t after = 0;
     if (r.query.contains("after")) {
@@ -509,11 +532,11 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     }
   });
 
-  api.route("POST", "/api/v1/down", [&](const ApiRequest& r) -> Result<ApiResponse> {
+  api.route("POST", "/api/v1/down", Access::bodyEnv("admin"), [&](const ApiRequest& r) -> Result<ApiResponse> {
     if (auto s = onlyFields(r.body, {"env"}); !s) return std::unexpected(s.error());
     auto env = optionalString(r.body, "env");
     if (!env) return std::unexpected(env.error());
-    auto before = providerSet.listFleets(std::nullopt, *env);
+    auto before = fleets.listFleets(std::nullopt, *env);
     size_t count = before ? before->size() : 0;
     if (!*env) {
       // Stop ticking first: a tick would otherwise restart the router we stop.
@@ -530,20 +553,20 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     return ApiResponse{200, {{"fleets", count}, {"pid", getpid()}}};
   });
 
-  auto address = api.start(opt.listenHost, opt.listenPort);
+  auto address = api.start(opt.listenHost, opt.listenPort, ApiServer::Tls{opt.tlsCertFile, opt.tlsKeyFile});
   if (!address) {
     logLine(address.error().describe());
     return 1;
   }
   if (auto w = writeFileAtomic(opt.home / "controller.json",
-                               json{{"address", *address}, {"pid", getpid()}, {"role", "leader"},
+                               json{{"address", *address}, {"url", baseUrl(opt, *address)}, {"pid", getpid()}, {"role", "leader"},
                                     {"started_at", formatTime(clock.now())}, {"store", st.kind()}}
                                    .dump());
       !w) {
     logLine(w.error().describe());
     return 1;
   }
-  logLine("serving the API on http://" + *address);
+  logLine("serving the API on " + baseUrl(opt, *address));
   // Followers forward writes here.
   if (auto w = st.putSetting("leader", json{{"address", *address}, {"epoch", lease->epoch}, {"owner", owner},
                                            {"pid", getpid()}}
@@ -573,7 +596,12 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
       if (a.error().describe() != lastAlertError) logLine("alerts: " + a.error().describe());
       lastAlertError = a.error().describe();
     }
-    if (auto sealed = seal.update(st); !sealed) {
+    Status sealed;
+    {
+      std::lock_guard sealLock(sealMu);
+      sealed = seal.update(st);
+    }
+    if (!sealed) {
       if (sealed.error().describe() != lastSealError) logLine("audit seal: " + sealed.error().describe());
       lastSealError = sealed.error().describe();
     }

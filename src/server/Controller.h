@@ -4,11 +4,12 @@
 //   1. open the store (SQLite in the home by default) and apply migrations;
 //   2. take the "controller" lease (a second controller for the same store
 //      is refused while the lease is alive; a crashed one's lease expires);
-//   3. make sure the admin token exists (home/admin.token, 0600; only its
-//      sha256 is kept in the store);
+//   3. make sure the first admin and its token exist (Identity::ensureAdmin:
+//      home/admin.token, 0600; only its sha256 is kept in the store);
 //   4. make sure the router runs (it outlives the controller) and re-adopt
 //      the instances of every fleet on disk;
-//   5. serve the API and record the address in home/controller.json;
+//   5. serve the API (HTTPS when a certificate and key are given) and record
+//      the address in home/controller.json ({address, url, ...});
 //   6. tick the engine every 100 ms, renewing the lease; an engine that
 //      cannot renew stops acting at once (it may have been deposed).
 // SIGTERM/SIGINT or POST /api/v1/down end it; instances and router keep
@@ -30,6 +31,8 @@ struct ControllerOptions {
   std::string storeUrl;                 // empty = sqlite in the home
   std::string listenHost = "127.0.0.1";
   int listenPort = 0;
+  std::string tlsCertFile;              // both set = serve HTTPS (required off loopback)
+  std::string tlsKeyFile;
   std::chrono::milliseconds tick{100};
   std::chrono::milliseconds leaseTtl{10000};
 };

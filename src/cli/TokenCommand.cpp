@@ -1,0 +1,108 @@
+// `ramp token create --user NAME [--name N] [--expires 30d] [--json] |
+//  list [--user NAME] [--json] | revoke ID` — API tokens (admin only).
+// create prints the token once (it is stored only as a sha256 hash); list
+// never shows it; revoke takes effect at once.
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "cli/ApiClient.h"
+#include "cli/CommandRegistry.h"
+#include "core/Duration.h"
+
+namespace ramp::cli {
+
+namespace {
+
+using nlohmann::json;
+
+struct TokenArgs {
+  std::string user;
+  std::string name;
+  std::string expires;
+  std::string id;
+  bool json = false;
+};
+
+std::string str(const json& j, const char* k) { return j.contains(k) && j[k].is_string() ? j[k].get<std::string>() : "-"; }
+
+int runCreate(Cli& cli, const TokenArgs& a) {
+  if (!a.expires.empty()) {
+    auto d = parseDuration(a.expires);
+    if (!d) return reportError("--expires: " + d.error().message + " (e.g. 30d, 12h, 90s)");
+    if (d->count() <= 0) return reportError("--expires: must be a positive duration (a token that has already expired is useless)");
+  }
+  auto api = ApiClient::connect(cli.global);
+  if (!api) return reportError(api.error().describe());
+  json body{{"user", a.user}};
+  if (!a.name.empty()) body["name"] = a.name;
+  if (!a.expires.empty()) body["expires"] = a.expires;
+  auto r = api->post("/api/v1/tokens", body);
+  if (!r) return reportError(r.error().describe());
+  if (a.json) {
+    std::cout << r->dump(2) << std::endl;
+  } else {
+    std::cerr << fmt::format("token {} for {} (expires {}); it is shown only this once:\n", str(*r, "id"), a.user,
+                             str(*r, "expires_at"));
+    std::cout << str(*r, "token") << std::endl;
+  }
+  return kExitOk;
+}
+
+int runList(Cli& cli, const TokenArgs& a) {
+  auto api = ApiClient::connect(cli.global);
+  if (!api) return reportError(api.error().describe());
+  auto r = api->get("/api/v1/tokens" + (a.user.empty() ? std::string() : "?user=" + a.user));
+  if (!r) return reportError(r.error().describe());
+  if (a.json) {
+    std::cout << r->dump(2) << std::endl;
+    return kExitOk;
+  }
+  std::cout << fmt::format("{:<16} {:<16} {:<14} {:<8} {:<24} {}\n", "ID", "USER", "NAME", "STATE", "CREATED", "EXPIRES");
+  for (const auto& t : *r) {
+    std::cout << fmt::format("{:<16} {:<16} {:<14} {:<8} {:<24} {}\n", str(t, "id"), str(t, "user"), str(t, "name"),
+                             str(t, "state"), str(t, "created_at"), str(t, "expires_at"));
+  }
+  return kExitOk;
+}
+
+int runRevoke(Cli& cli, const TokenArgs& a) {
+  auto api = ApiClient::connect(cli.global);
+  if (!api) return reportError(api.error().describe());
+  auto r = api->post("/api/v1/tokens/" + a.id + "/revoke", json::object());
+  if (!r) return reportError(r.error().describe());
+  if (a.json) std::cout << r->dump(2) << std::endl;
+  else std::cout << fmt::format("token {} of {} revoked at {}\n", a.id, str(*r, "user"), str(*r, "revoked_at"));
+  return kExitOk;
+}
+
+void addToken(Cli& cli) {
+  auto* token = cli.app.add_subcommand("token", "Manage API tokens (admin)");
+  token->require_subcommand(1);
+
+  auto c = std::make_shared<TokenArgs>();
+  auto* create = token->add_subcommand("create", "Create a token for a user (printed once)");
+  create->add_option("--user", c->user, "Whose token")->required();
+  create->add_option("--name", c->name, "What it is for (e.g. ci)");
+  create->add_option("--expires", c->expires, "Lifetime, e.g. 30d or 12h (default: never)");
+  create->add_flag("--json", c->json, "Machine-readable output (includes the token)");
+  create->callback([&cli, c] { cli.exitCode = runCreate(cli, *c); });
+
+  auto l = std::make_shared<TokenArgs>();
+  auto* list = token->add_subcommand("list", "List tokens (never the tokens themselves)");
+  list->add_option("--user", l->user, "Only this user's");
+  list->add_flag("--json", l->json, "Machine-readable output");
+  list->callback([&cli, l] { cli.exitCode = runList(cli, *l); });
+
+  auto r = std::make_shared<TokenArgs>();
+  auto* revoke = token->add_subcommand("revoke", "Revoke a token (refused from the next request on)");
+  revoke->add_option("id", r->id, "Token id (tok-...)")->required();
+  revoke->add_flag("--json", r->json, "Machine-readable output");
+  revoke->callback([&cli, r] { cli.exitCode = runRevoke(cli, *r); });
+}
+
+}  // namespace
+
+RAMP_COMMAND(86, addToken)
+
+}  // namespace ramp::cli

@@ -1,0 +1,137 @@
+// `ramp user add NAME --role ROLE[@ENV]... | list [--json] | disable NAME |
+//  grant NAME --role ROLE[@ENV] | revoke-role NAME --role ROLE[@ENV]`
+// — the people and scripts of a world and their roles per environment
+// (viewer, deployer, approver, hotfix, admin; no @ENV = every environment).
+// Admin only (server/IdentityRoutes.h); every change is an audit event.
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "cli/ApiClient.h"
+#include "cli/CommandRegistry.h"
+#include "server/Identity.h"
+
+namespace ramp::cli {
+
+namespace {
+
+using nlohmann::json;
+
+struct UserArgs {
+  std::string name;
+  std::vector<std::string> roles;
+  bool json = false;
+};
+
+std::string rolesText(const json& roles) {
+  std::string out;
+  if (!roles.is_object()) return out;
+  for (const auto& [env, list] : roles.items())
+    for (const auto& r : list) out += (out.empty() ? "" : ",") + r.get<std::string>() + "@" + env;
+  return out.empty() ? "-" : out;
+}
+
+int runAdd(Cli& cli, const UserArgs& a) {
+  auto roles = server::Identity::rolesFromSpecs(a.roles, "--role");
+  if (!roles) return reportError(roles.error().describe());
+  auto api = ApiClient::connect(cli.global);
+  if (!api) return reportError(api.error().describe());
+  auto r = api->post("/api/v1/users", {{"name", a.name}, {"roles", *roles}});
+  if (!r) return reportError(r.error().describe());
+  if (a.json) std::cout << r->dump(2) << std::endl;
+  else std::cout << fmt::format("user {} added with roles {}\n", a.name, rolesText((*r)["roles"]));
+  return kExitOk;
+}
+
+int runList(Cli& cli, const UserArgs& a) {
+  auto api = ApiClient::connect(cli.global);
+  if (!api) return reportError(api.error().describe());
+  auto r = api->get("/api/v1/users");
+  if (!r) return reportError(r.error().describe());
+  if (a.json) {
+    std::cout << r->dump(2) << std::endl;
+    return kExitOk;
+  }
+  std::cout << fmt::format("{:<24} {:<9} {:<24} {}\n", "NAME", "STATE", "CREATED", "ROLES");
+  for (const auto& u : *r) {
+    std::cout << fmt::format("{:<24} {:<9} {:<24} {}\n", u.value("name", ""),
+                             u.value("disabled", false) ? "disabled" : "active",
+                             u["created_at"].is_string() ? u["created_at"].get<std::string>() : "-",
+                             rolesText(u["roles"]));
+  }
+  return kExitOk;
+}
+
+int runDisable(Cli& cli, const UserArgs& a) {
+  auto api = ApiClient::connect(cli.global);
+  if (!api) return reportError(api.error().describe());
+  auto r = api->post("/api/v1/users/" + a.name + "/disable", json::object());
+  if (!r) return reportError(r.error().describe());
+  if (a.json) std::cout << r->dump(2) << std::endl;
+  else std::cout << fmt::format("user {} disabled: its tokens no longer work\n", a.name);
+  return kExitOk;
+}
+
+int runRole(Cli& cli, const UserArgs& a, bool grant) {
+  if (a.roles.empty()) return reportError("--role: give at least one ROLE[@ENV]");
+  auto parsed = server::Identity::rolesFromSpecs(a.roles, "--role");
+  if (!parsed) return reportError(parsed.error().describe());
+  auto api = ApiClient::connect(cli.global);
+  if (!api) return reportError(api.error().describe());
+  json last;
+  for (const auto& [env, list] : parsed->items()) {
+    for (const auto& role : list) {
+      auto r = api->post("/api/v1/users/" + a.name + (grant ? "/grant" : "/revoke-role"),
+                         {{"role", role}, {"env", env}});
+      if (!r) return reportError(r.error().describe());
+      last = *r;
+    }
+  }
+  if (a.json) std::cout << last.dump(2) << std::endl;
+  else std::cout << fmt::format("user {} now has roles {}\n", a.name, rolesText(last["roles"]));
+  return kExitOk;
+}
+
+void addUser(Cli& cli) {
+  auto* user = cli.app.add_subcommand("user", "Manage users and their roles per environment (admin)");
+  user->require_subcommand(1);
+  const char* roleHelp = "ROLE[@ENV]: viewer|deployer|approver|hotfix|admin, @ENV limits it to one environment (repeatable)";
+
+  auto add = std::make_shared<UserArgs>();
+  auto* addCmd = user->add_subcommand("add", "Add a user");
+  addCmd->add_option("name", add->name, "User name")->required();
+  addCmd->add_option("--role", add->roles, roleHelp);
+  addCmd->add_flag("--json", add->json, "Machine-readable output");
+  addCmd->callback([&cli, add] { cli.exitCode = runAdd(cli, *add); });
+
+  auto list = std::make_shared<UserArgs>();
+  auto* listCmd = user->add_subcommand("list", "List users and their roles");
+  listCmd->add_flag("--json", list->json, "Machine-readable output");
+  listCmd->callback([&cli, list] { cli.exitCode = runList(cli, *list); });
+
+  auto dis = std::make_shared<UserArgs>();
+  auto* disCmd = user->add_subcommand("disable", "Disable a user (its tokens stop working at once)");
+  disCmd->add_option("name", dis->name, "User name")->required();
+  disCmd->add_flag("--json", dis->json, "Machine-readable output");
+  disCmd->callback([&cli, dis] { cli.exitCode = runDisable(cli, *dis); });
+
+  auto grant = std::make_shared<UserArgs>();
+  auto* grantCmd = user->add_subcommand("grant", "Give a user roles");
+  grantCmd->add_option("name", grant->name, "User name")->required();
+  grantCmd->add_option("--role", grant->roles, roleHelp)->required();
+  grantCmd->add_flag("--json", grant->json, "Machine-readable output");
+  grantCmd->callback([&cli, grant] { cli.exitCode = runRole(cli, *grant, true); });
+
+  auto revoke = std::make_shared<UserArgs>();
+  auto* revokeCmd = user->add_subcommand("revoke-role", "Take roles away from a user");
+  revokeCmd->add_option("name", revoke->name, "User name")->required();
+  revokeCmd->add_option("--role", revoke->roles, roleHelp)->required();
+  revokeCmd->add_flag("--json", revoke->json, "Machine-readable output");
+  revokeCmd->callback([&cli, revoke] { cli.exitCode = runRole(cli, *revoke, false); });
+}
+
+}  // namespace
+
+RAMP_COMMAND(85, addUser)
+
+}  // namespace ramp::cli

@@ -1,0 +1,22 @@
+// DeploymentScope.h — Access rules whose environment comes from a stored
+// deployment (server/Access.h).
+//
+//   ofDeploymentParam(store, role): the route's {id} names a deployment;
+//     needs `role` in its environment. An unknown id needs `role` in some
+//     environment (the handler then answers 404).
+//   ofEventQuery(store, role): ?env= if given; else ?deployment= (its
+//     environment, as above); else `role` on "*" (a read across all
+//     environments needs a "*" grant).
+#pragma once
+
+#include <string>
+
+#include "server/Access.h"
+#include "store/Store.h"
+
+namespace ramp::server {
+
+Access ofDeploymentParam(store::Store& store, const std::string& role);
+Access ofEventQuery(store::Store& store, const std::string& role);
+
+}  // namespace ramp::server
