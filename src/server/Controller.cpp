@@ -20,6 +20,7 @@
 #include "providers/local/LocalFleetProvider.h"
 #include "providers/local/ProcessIdentity.h"
 #include "providers/local/RouterTrafficProvider.h"
+#include "providers/ProviderSet.h"
 #include "release/ReleaseStore.h"
 #include "router/RouterProcess.h"
 #include "server/ApiServer.h"
@@ -31,6 +32,8 @@
 #include "store/AuditSeal.h"
 #include "server/ForwardRequest.h"
 #include "server/ControlRoutes.h"
+#include "server/PipelineRoutes.h"
+#include "server/StructuredLog.h"
 #include "server/DeploymentScope.h"
 #include "server/Identity.h"
 #include "server/IdentityRoutes.h"
@@ -43,9 +46,8 @@ using nlohmann::json;
 
 namespace {
 
-void logLine(const std::string& msg) {
-  std::cerr << formatTime(SystemClock::instance().now()) << " controller: " << msg << std::endl;
-}
+// JSON lines unless stderr is a terminal (server/StructuredLog.h).
+void logLine(const std::string& msg, const LogContext& ctx = {}) { StructuredLog::controller().info(msg, ctx); }
 
 json deploymentJson(const engine::Deployment& d) {
   auto iso = [](int64_t ms) { return ms ? json(formatTime(fromUnixMillis(ms))) : json(nullptr); };
@@ -205,6 +207,7 @@ std::optional<store::Lease> follow(const ControllerOptions& opt, store::Store& s
   // The same access as the leader's routes: checked here, and again by the
   // leader when forwarded.
   api.route("POST", "/api/v1/deployments", deployAccess(), forward);
+  forwardPipelineRoutes(api, forward);
   api.route("POST", "/api/v1/rollback", Access::bodyEnv("deployer"), forward);
   api.route("POST", "/api/v1/control", Access::bodyEnv("deployer"), forward);
   api.route("POST", "/api/v1/down", Access::bodyEnv("admin"), forward);
@@ -351,13 +354,28 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
   for (const auto& line : fleets.adoptionReport()) logLine(line);
   fleets.start();
   providers::RouterTrafficProvider traffic(opt.home, opt.rampBinary);
+  // Routes each environment to its provider (local or aws) by its config.
+  providers::ProviderSet providerSet(opt.home, fleets, traffic, traffic, clock);
   release::ReleaseStore releaseStore(opt.home, clock);
   CatalogOverReleaseStore catalog(releaseStore);
 
   engine::EngineOptions eo;
   eo.owner = "ramp";
   eo.fence = store::Fence{"controller", lease->epoch};
-  engine::Engine engine(st, fleets, traffic, traffic, catalog, clock, eo);
+  // The lease is renewed every TTL/3; act only while the last renewal is
+  // younger than 2/3 of the TTL, so a controller frozen (or cut off from the
+  // store) stops acting well before another can take the lease over.
+  std::atomic<int64_t> lastRenewNs{clock.monotonic().time_since_epoch().count()};
+  eo.mayAct = [&]() -> Status {
+    auto since = clock.monotonic().time_since_epoch().count() - lastRenewNs.load();
+    auto limit = std::chrono::duration_cast<std::chrono::nanoseconds>(opt.leaseTtl * 2 / 3).count();
+    if (since <= limit) return ok();
+    return conflict(fmt::format("the controller lease was last renewed {} ms ago (limit {} ms): not acting until "
+                                "it is renewed",
+                                since / 1000000, limit / 1000000),
+                    "lease");
+  };
+  engine::Engine engine(st, providerSet, providerSet, providerSet, catalog, clock, eo);
   // The audit chain's head is sealed with a key outside the store, and
   // deployment events that alert go out as signed webhooks (never blocking).
   store::AuditSeal seal(opt.home, clock);
@@ -367,6 +385,7 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
   std::string lastAlertError, lastSealError;
 
   std::atomic<bool> downRequested{false};
+  std::atomic<bool> downAnswered{false};  // the `down` handler has finished (answer on its way)
   std::mutex tickMu;  // held while the engine ticks
   std::mutex sealMu;  // one writer of the seal file at a time (tick, POST /audit/seal)
   ApiServer api(authenticator(st, clock));
@@ -377,7 +396,8 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
 
   api.route("POST", "/api/v1/deployments", deployAccess(), [&](const ApiRequest& r) -> Result<ApiResponse> {
     if (auto s = onlyFields(r.body, {"service", "env", "region", "version", "strategy", "rendered",
-                                     "config_digest", "git_commit", "git_dirty"});
+                                     "config_digest", "git_commit", "git_dirty", "pipeline", "later_stages",
+                                     "hotfix", "reason", "queue"});
         !s) {
       return std::unexpected(s.error());
     }
@@ -412,9 +432,12 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     req.gitCommit = *commit;
     if (r.body.contains("git_dirty") && r.body["git_dirty"].is_boolean()) req.gitDirty = r.body["git_dirty"].get<bool>();
     req.actor = r.actor;
+    if (auto p = readPipelineFields(r, req); !p) return std::unexpected(p.error());  // PipelineRoutes.h
+    if (auto l = providerSet.learn(req.service, req.env, req.rendered); !l) return std::unexpected(l.error());
     auto d = engine.submit(req);
     if (!d) return std::unexpected(d.error());
-    logLine(fmt::format("deployment {} of {} {} to {} submitted by {}", d->id, d->service, d->version, d->env, r.actor));
+    logLine(fmt::format("deployment {} of {} {} to {} submitted by {}", d->id, d->service, d->version, d->env, r.actor),
+            {d->id, d->service, d->env});
     return ApiResponse{201, deploymentJson(*d)};
   });
 
@@ -464,11 +487,12 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     if (!env) return std::unexpected(env.error());
     auto d = engine.rollback(*service, *env, r.actor);
     if (!d) return std::unexpected(d.error());
-    logLine(fmt::format("rollback of {} in {} requested by {}: {}", *service, *env, r.actor, d->id));
+    logLine(fmt::format("rollback of {} in {} requested by {}: {}", *service, *env, r.actor, d->id), {d->id, *service, *env});
     return ApiResponse{202, deploymentJson(*d)};
   });
 
   addControlRoutes(api, engine);
+  addPipelineRoutes(api, engine);
   addAuditRoutes(api, st, opt.home, [&]() -> Status {
     std::lock_guard sealLock(sealMu);
     return seal.update(st);
@@ -536,12 +560,21 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     if (auto s = onlyFields(r.body, {"env"}); !s) return std::unexpected(s.error());
     auto env = optionalString(r.body, "env");
     if (!env) return std::unexpected(env.error());
-    auto before = fleets.listFleets(std::nullopt, *env);
+    auto before = providerSet.listFleets(std::nullopt, *env);
     size_t count = before ? before->size() : 0;
+    // The main loop stops serving only once this handler is done (retiring
+    // cloud fleets can take a while), so the answer always reaches the client.
+    struct Answered {
+      std::atomic<bool>& flag;
+      bool whole;
+      ~Answered() {
+        if (whole) flag = true;
+      }
+    } answered{downAnswered, !*env};
     if (!*env) {
       // Stop ticking first: a tick would otherwise restart the router we stop.
       downRequested = true;
-      std::lock_guard tickLock(tickMu);
+      std::lock_guard tickLock(tickMu);  // waits for a tick in progress to end
     }
     if (auto s = engine.retireAll(*env, r.actor); !s) return std::unexpected(s.error());
     if (!*env) {
@@ -576,17 +609,37 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
   }
 
   int rc = 0;
-  auto lastRenew = clock.monotonic();
   auto lastError = std::string();
-  while (!stop) {
-    if (clock.monotonic() - lastRenew > opt.leaseTtl / 3) {
+  // The lease is renewed by its own thread, every TTL/3, whatever the engine
+  // is doing (a long smoke test or a slow provider call inside a tick must
+  // not let the lease lapse). Losing it (kConflict: someone else holds it)
+  // stops this controller; a store that does not answer is retried, and
+  // mayAct() stops the engine from acting once the last renewal is too old.
+  std::atomic<bool> leaseLost{false}, keeperStop{false};
+  std::thread leaseKeeper([&] {
+    auto lastRenew = clock.monotonic();
+    while (!stop && !keeperStop && !leaseLost) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (clock.monotonic() - lastRenew <= opt.leaseTtl / 3) continue;
       auto r = st.renewLease("controller", owner, lease->epoch, opt.leaseTtl.count(), toUnixMillis(clock.now()));
       if (!r) {
-        logLine("lost the controller lease; stopping at once: " + r.error().describe());
-        rc = 1;
-        break;
+        if (r.error().code == ErrorCode::kConflict) {
+          logLine("lost the controller lease; stopping at once: " + r.error().describe());
+          leaseLost = true;
+          break;
+        }
+        logLine("renewing the controller lease: " + r.error().describe() + " (retrying)");
+        lastRenew += std::chrono::milliseconds(200) - opt.leaseTtl / 3;  // retry in ~200 ms
+        continue;
       }
       lastRenew = clock.monotonic();
+      lastRenewNs = lastRenew.time_since_epoch().count();
+    }
+  });
+  while (!stop) {
+    if (leaseLost) {
+      rc = 1;
+      break;
     }
     std::unique_lock tickLock(tickMu);
     if (downRequested) break;
@@ -613,12 +666,23 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     }
     std::this_thread::sleep_for(opt.tick);
   }
-  if (downRequested) std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let the answer reach the client
+  if (downRequested) {
+    for (int i = 0; i < 1200 && !downAnswered; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let the answer reach the client
+  }
+  keeperStop = true;
+  leaseKeeper.join();
   notifier.stop();
   api.stop();
   fleets.stop();
-  std::error_code ec;
-  fs::remove(opt.home / "controller.json", ec);
+  // A deposed leader must not remove the new leader's address file.
+  if (auto cur = readFile(opt.home / "controller.json", 1 << 16)) {
+    auto j = json::parse(*cur, nullptr, false);
+    if (j.is_object() && j.value("pid", 0) == getpid()) {
+      std::error_code ec;
+      fs::remove(opt.home / "controller.json", ec);
+    }
+  }
   (void)st.releaseLease("controller", owner, lease->epoch);
   logLine("stopped");
   return rc;
