@@ -37,6 +37,11 @@
 #include "server/DeploymentScope.h"
 #include "server/Identity.h"
 #include "server/IdentityRoutes.h"
+#include "server/DashboardRoutes.h"
+#include "server/MetricsFeed.h"
+#include "server/MetricsRegistry.h"
+#include "server/MetricsRoutes.h"
+#include "server/StatsRoutes.h"
 #include "store/Store.h"
 
 namespace ramp::server {
@@ -498,6 +503,11 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     return seal.update(st);
   });
   addIdentityRoutes(api, identity, st, clock);
+  MetricsRegistry metricsRegistry;
+  MetricsFeed metrics(st, metricsRegistry);
+  addMetricsRoutes(api, metrics);
+  addStatsRoutes(api, st, releaseStore, clock);
+  addDashboardRoutes(api);
 
   api.route("GET", "/api/v1/releases", Access::custom("viewer in some env", [](const ApiRequest&) {
               return Result<std::vector<Need>>(std::vector<Need>{{"viewer", ""}});
@@ -643,7 +653,9 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     }
     std::unique_lock tickLock(tickMu);
     if (downRequested) break;
+    auto tickStart = clock.monotonic();
     auto t = engine.tick();
+    metrics.observeTick(std::chrono::duration<double>(clock.monotonic() - tickStart).count());
     tickLock.unlock();
     if (auto a = alerts.poll(); !a) {
       if (a.error().describe() != lastAlertError) logLine("alerts: " + a.error().describe());
