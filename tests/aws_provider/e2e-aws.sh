@@ -1,6 +1,4 @@
 #!/usr/bin/env bash
-# NOT YET REGISTERED with CTest (see CMakeLists.txt): `ramp down` at the end
-# gets an empty reply from the controller.
 # End to end on the aws provider against moto: `ramp deploy` (which starts
 # `ramp serve`) with AWS_ENDPOINT_URL pointing at moto and fake credentials.
 #   1. blue/green 1.0.0 then 2.0.0: succeed; the listener sends 100 to 2.0.0
