@@ -220,16 +220,80 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   expect(runRamp({"release", "create", "crawler", "--version", "3.0.0", "--from", stage("3.0.0", true).string()},
                  work, home) == 0,
          "release 3.0.0 stored (a bad build: 10% of its answers are errors)");
+  expect(runRamp({"release", "create", "crawler", "--version", "3.0.1", "--from", stage("3.0.1", false).string()},
+                 work, home) == 0,
+         "release 3.0.1 stored (the fix)");
   runRamp({"release", "list", "crawler"}, work, home);
   pause(a);
 
-  heading("3. 1.0.0 goes to int, uat and prod (the same digest everywhere)");
-  for (std::string env : {"int", "uat", "prod"}) {
-    expect(runRamp({"deploy", "crawler", "--env", env, "--version", "1.0.0"}, work, home) == 0,
-           "crawler 1.0.0 is live in " + env);
+  // A stage with a weekend freeze would stop the demo on Saturdays: the
+  // demo's copy of ramp.yaml keeps prod's approval policy but drops the
+  // freeze (tests/pipeline and tests/engine prove freezes are enforced).
+  {
+    std::ifstream in(work / "ramp.yaml");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto at = text.find("      freeze:\n");
+    if (at != std::string::npos) {
+      auto endFreeze = text.find("\n\n", at);
+      text.erase(at, endFreeze == std::string::npos ? std::string::npos : endFreeze + 1 - at);
+      std::ofstream(work / "ramp.yaml") << text;
+    }
   }
+  auto capture = [&](const std::vector<std::string>& args, std::string* out) { return runRamp(args, work, home, out); };
+  auto firstLine = [](const std::string& s) { return s.substr(0, s.find('\n')); };
+
+  heading("3. People: a release manager who may approve prod");
+  std::string out;
+  expect(capture({"user", "add", "release-manager", "--role", "approver@prod", "--role", "viewer"}, &out) == 0,
+         "ramp user add release-manager --role approver@prod --role viewer");
+  out.clear();
+  int rc = capture({"token", "create", "--user", "release-manager", "--name", "demo", "--json"}, &out);
+  auto tok = json::parse(out, nullptr, false);
+  std::string rmToken = tok.is_object() ? tok.value("token", "") : "";
+  expect(rc == 0 && !rmToken.empty(), "ramp token create --user release-manager (only its sha256 is stored)");
   auto api = ApiClient::connect(cli.global);
   if (!api) return reportError(api.error().describe());
+  // Follows a deployment by id until it ends, printing each phase it enters.
+  auto follow = [&](const std::string& id, int seconds) {
+    json d;
+    std::string last;
+    for (int i = 0; i < seconds * 10; ++i) {
+      auto r = api->get("/api/v1/deployments/" + id);
+      if (r && r->is_object()) {
+        d = *r;
+        std::string now = d.value("state", "") + "/" + d.value("phase", "");
+        if (now != last) std::cout << "    " << id << ": " << now << std::endl;
+        last = now;
+        std::string state = d.value("state", "");
+        if (state == "succeeded" || state == "failed" || state == "rolled_back" || state == "aborted") break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return d;
+  };
+  pause(a);
+
+  heading("4. 1.0.0 goes int → uat → prod: the same digest, prod behind an approval");
+  expect(runRamp({"deploy", "crawler", "--env", "int", "--version", "1.0.0"}, work, home) == 0,
+         "ramp deploy crawler --env int --version 1.0.0 (the first stage is free)");
+  expect(runRamp({"promote", "crawler", "--to", "uat"}, work, home) == 0,
+         "ramp promote crawler --to uat: 1.0.0, which succeeded in int");
+  auto promoteToProd = [&](const std::string& version) {
+    std::string o;
+    int prc = capture({"promote", "crawler", "--to", "prod", "--detach"}, &o);
+    std::string id = firstLine(o);
+    expect(prc == 0 && id.starts_with("d-"), "ramp promote crawler --to prod: " + version + " awaits approval (" + id + ")");
+    runRamp({"approvals"}, work, home);
+    return id;
+  };
+  std::string id = promoteToProd("1.0.0");
+  out.clear();
+  rc = capture({"approve", id}, &out);
+  expect(rc != 0, "the requester's own approval is refused (four-eyes)");
+  rc = runRamp({"--token", rmToken, "approve", id, "--comment", "looks good in uat"}, work, home);
+  expect(rc == 0, "release-manager approves");
+  auto d = follow(id, 180);
+  expect(d.value("state", "") == "succeeded", "crawler 1.0.0 is live in prod");
   auto entrypoint = [&](const std::string& env) {
     auto st = api->get("/api/v1/status?service=crawler&env=" + env);
     return st && !st->empty() && (*st)[0]["entrypoint"].is_string() ? (*st)[0]["entrypoint"].get<std::string>()
@@ -240,11 +304,13 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   if (uat.empty() || prod.empty()) return reportError("no entry point; stopping the demo");
   pause(a);
 
-  heading("4. Blue/green of 2.0.0 in uat under load: zero failed requests");
+  heading("5. Blue/green of 2.0.0 into uat under load: zero failed requests");
+  expect(runRamp({"deploy", "crawler", "--env", "int", "--version", "2.0.0"}, work, home) == 0,
+         "crawler 2.0.0 is live in int");
   Load load(uat);
   load.start();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  int rc = runRamp({"deploy", "crawler", "--env", "uat", "--version", "2.0.0"}, work, home);
+  rc = runRamp({"promote", "crawler", "--to", "uat"}, work, home);
   expect(rc == 0, "crawler 2.0.0 is live in uat");
   load.resetVersions();
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
@@ -254,7 +320,7 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   runRamp({"status", "crawler", "--env", "uat"}, work, home);
   pause(a);
 
-  heading("5. Rollback in uat while 1.0.0 is still warm: one verified switch");
+  heading("6. Rollback in uat while 1.0.0 is still warm: one verified switch");
   rc = runRamp({"rollback", "crawler", "--env", "uat"}, work, home);
   expect(rc == 0, "rolled back to 1.0.0");
   load.resetVersions();
@@ -265,28 +331,75 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   expect(load.failed() == 0, fmt::format("{} requests sent during the switches, {} failed", load.sent(), load.failed()));
   pause(a);
 
-  heading("6. A bad canary (3.0.0) in prod: the judge rolls it back by itself");
+  heading("7. A bad build (3.0.0) reaches prod as a canary: the judge rolls it back by itself");
+  expect(runRamp({"deploy", "crawler", "--env", "int", "--version", "3.0.0"}, work, home) == 0,
+         "3.0.0 passes int (blue/green: nothing judges it there)");
+  expect(runRamp({"promote", "crawler", "--to", "uat"}, work, home) == 0, "3.0.0 passes uat");
   Load prodLoad(prod);
   prodLoad.start();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  rc = runRamp({"deploy", "crawler", "--env", "prod", "--version", "3.0.0"}, work, home);
-  expect(rc == 3, fmt::format("ramp deploy exited {} (3 = rolled back)", rc));
+  id = promoteToProd("3.0.0");
+  expect(runRamp({"--token", rmToken, "approve", id}, work, home) == 0, "release-manager approves");
+  d = follow(id, 240);
+  expect(d.value("state", "") == "rolled_back", "the canary of 3.0.0 ended " + d.value("state", std::string("?")));
+  std::cout << "  why: " << d.value("reason", "") << std::endl;
   prodLoad.resetVersions();
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
   v = prodLoad.versions();
-  prodLoad.stop();
   expect(v.size() == 1 && v.begin()->first == "1.0.0", "prod is back on 1.0.0");
   expect(prodLoad.failed() < prodLoad.sent() / 10,
          fmt::format("{} of {} requests failed while the canary ran (bounded by its weight)", prodLoad.failed(),
                      prodLoad.sent()));
-  auto last = api->get("/api/v1/deployments?service=crawler&env=prod&limit=1");
-  if (last && !last->empty()) {
-    std::cout << "  why: " << (*last)[0].value("reason", "") << std::endl;
-  }
+  pause(a);
+
+  heading("8. A security hotfix (3.0.1) straight to prod, with its reason");
+  out.clear();
+  rc = capture({"deploy", "crawler", "--env", "prod", "--version", "3.0.1", "--hotfix", "--reason",
+                "CVE-2026-0420: header parsing", "--detach"},
+               &out);
+  id = firstLine(out);
+  expect(rc == 0 && id.starts_with("d-"), "ramp deploy --hotfix --reason: " + id + " (still needs prod's approval)");
+  expect(runRamp({"--token", rmToken, "approve", id, "--comment", "hotfix"}, work, home) == 0,
+         "release-manager approves the hotfix");
+  d = follow(id, 240);
+  prodLoad.stop();
+  expect(d.value("state", "") == "succeeded", "3.0.1 is live in prod (hotfix steps: 50% → analysis → 100%)");
+  auto debt = [&]() {
+    auto st = api->get("/api/v1/status?service=crawler&env=prod");
+    std::string missing;
+    if (st && !st->empty() && (*st)[0].contains("hotfix_debt") && (*st)[0]["hotfix_debt"].is_array()) {
+      for (auto& h : (*st)[0]["hotfix_debt"]) {
+        for (auto& m : h.value("missing", json::array())) missing += (missing.empty() ? "" : ",") + m.get<std::string>();
+      }
+    }
+    return missing;
+  };
+  std::string owed = debt();
+  expect(!owed.empty(), "ramp status shows the hotfix debt: 3.0.1 has not been through " + owed);
+  expect(runRamp({"deploy", "crawler", "--env", "int", "--version", "3.0.1"}, work, home) == 0,
+         "back-promotion: 3.0.1 into int");
+  expect(runRamp({"promote", "crawler", "--to", "uat"}, work, home) == 0, "back-promotion: 3.0.1 into uat");
+  owed = debt();
+  expect(owed.empty(), "the hotfix debt is cleared");
   runRamp({"status"}, work, home);
   pause(a);
 
-  heading("7. Clean up: ramp down leaves no process behind");
+  heading("9. Delivery figures (DORA), the audit trail, the dashboard");
+  runRamp({"stats"}, work, home);
+  expect(runRamp({"audit", "verify"}, work, home) == 0, "ramp audit verify: the hash chain and its signed head are intact");
+  {
+    std::ifstream in(home / "controller.json");
+    auto cj = json::parse(in, nullptr, false);
+    std::string addr = cj.is_object() ? cj.value("address", "") : "";
+    std::cout << "  dashboard: http://" << addr << "/  (log in with the token in " << (home / "admin.token").string()
+              << ")" << std::endl;
+  }
+  if (!a.noWait && isatty(0)) {
+    std::cout << "  the dashboard stays up until you press Enter" << std::endl;
+    pause(a);
+  }
+
+  heading("10. Clean up: ramp down leaves no process behind");
   expect(runRamp({"down"}, work, home) == 0, "fleets, router and controller stopped");
 
   std::cout << "\n";
