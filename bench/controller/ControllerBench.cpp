@@ -32,6 +32,7 @@
 #include "core/Clock.h"
 #include "core/Sha256.h"
 #include "engine/Engine.h"
+#include "server/Access.h"
 #include "server/ApiServer.h"
 #include "store/Store.h"
 
@@ -110,19 +111,20 @@ int main(int argc, char** argv) {
   BenchReleases releases;
   engine::Engine eng(store, providers, providers, providers, releases, SystemClock::instance(), {});
 
-  server::ApiServer api([&](const std::string& tok) -> Result<std::string> {
+  // Like the controller: one store lookup per request (no token cache).
+  server::ApiServer api([&](const std::string& tok) -> Result<server::Principal> {
     auto v = store.getSetting("token_sha256:admin");
     if (!v || !*v) return fail(ErrorCode::kUnauthenticated, "no tokens");
     auto j = json::parse(**v, nullptr, false);
-    if (j.is_object() && j.value("sha256", "") == sha256Hex(tok)) return std::string("bench");
+    if (j.is_object() && j.value("sha256", "") == sha256Hex(tok)) return server::Principal{"bench", "tok-bench", {{"*", {"viewer"}}}};
     return fail(ErrorCode::kUnauthenticated, "bad token", "Authorization");
   });
-  api.route("GET", "/api/v1/deployments/{id}", [&](const server::ApiRequest& r) -> Result<server::ApiResponse> {
+  api.route("GET", "/api/v1/deployments/{id}", server::Access::global("viewer"), [&](const server::ApiRequest& r) -> Result<server::ApiResponse> {
     auto d = eng.get(r.params[0]);
     if (!d) return std::unexpected(d.error());
     return server::ApiResponse{200, d->toDoc()};
   });
-  api.route("GET", "/api/v1/status", [&](const server::ApiRequest& r) -> Result<server::ApiResponse> {
+  api.route("GET", "/api/v1/status", server::Access::queryEnv("viewer"), [&](const server::ApiRequest& r) -> Result<server::ApiResponse> {
     auto s = eng.status(r.query.at("service"), r.query.at("env"));
     if (!s) return std::unexpected(s.error());
     return server::ApiResponse{200, *s};
