@@ -246,7 +246,8 @@ Status ApiClient::stream(const std::string& path, const std::function<bool(const
         if (line.rfind("data: ", 0) == 0) data += line.substr(6);
         i = e + 1;
       }
-      if (!data.empty() && !(*c->cb)(data)) {
+      bool keepAlive = data.empty() && ev.rfind(":", 0) == 0;
+      if ((!data.empty() || keepAlive) && !(*c->cb)(data)) {
         c->stop = true;
         return 0;
       }

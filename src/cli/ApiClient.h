@@ -28,7 +28,9 @@ class ApiClient {
 
   Result<nlohmann::json> get(const std::string& path);
   Result<nlohmann::json> post(const std::string& path, const nlohmann::json& body);
-  // Streams server-sent events; calls onEvent(data) per event until it returns false.
+  // Streams server-sent events; calls onEvent(data) per event, and
+  // onEvent("") per keep-alive comment (so a caller can pace other work),
+  // until it returns false.
   Status stream(const std::string& path, const std::function<bool(const std::string&)>& onEvent);
 
   const std::string& baseUrl() const { return base_; }

@@ -1,5 +1,11 @@
 // `ramp status [SERVICE] [--env ENV] [--json] [--watch]`
 //
+// --watch follows the controller's event stream (/api/v1/events/stream,
+// server-sent events) and redraws when an event of the watched service/env
+// arrives, and at least every 2 s for health (keep-alives pace it); it
+// reconnects (bounded) when the controller restarts or a new leader takes
+// over.
+//
 // Per service/env: the deployment in progress (or the newest), with its
 // approval (who may approve, who did), the queue behind it, and hotfix
 // debt (releases shipped by hotfix not yet through the lower stages).
@@ -74,6 +80,72 @@ std::string render(const json& all) {
   return out;
 }
 
+// The newest audit sequence number: the watch stream starts after it.
+int64_t newestEventSeq(ApiClient& api, const std::string& scope) {
+  int64_t after = 0;
+  for (int page = 0; page < 10000; ++page) {  // 1,000 events a page
+    auto evs = api.get("/api/v1/events?after=" + std::to_string(after) + scope);
+    if (!evs || !evs->is_array() || evs->empty()) break;
+    after = evs->back().value("seq", after);
+    if (evs->size() < 1000) break;
+  }
+  return after;
+}
+
+int watchStatus(Cli& cli, const StatusArgs& a, const std::string& path) {
+  std::string previous;
+  bool tty = isatty(1) && !a.json;
+  int64_t after = -1;
+  for (int attempt = 0; attempt < 600; ++attempt) {  // reconnects: ~10 minutes of controller absence
+    auto api = ApiClient::connect(cli.global);
+    if (!api) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      continue;
+    }
+    auto draw = [&]() -> bool {
+      auto st = api->get(path);
+      if (!st) return false;
+      std::string text = a.json ? ((!a.service.empty() && !a.env.empty() && st->size() == 1 ? (*st)[0] : *st).dump() + "\n")
+                                : render(*st);
+      if (text != previous) {
+        if (tty) std::cout << "\033[H\033[2J";
+        std::cout << text << std::flush;
+        previous = text;
+      }
+      return true;
+    };
+    if (!draw()) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      continue;
+    }
+    std::string scope;
+    if (!a.service.empty()) scope += "&service=" + a.service;
+    if (!a.env.empty()) scope += "&env=" + a.env;
+    if (after < 0) after = newestEventSeq(*api, scope);
+    auto lastDraw = std::chrono::steady_clock::now();
+    auto s = api->stream("/api/v1/events/stream?after=" + std::to_string(after) + scope, [&](const std::string& data) {
+      bool relevant = false;
+      if (!data.empty()) {
+        auto e = json::parse(data, nullptr, false);
+        if (e.is_object()) {
+          after = std::max(after, e.value("seq", after));
+          relevant = (a.service.empty() || e.value("service", "") == a.service) &&
+                     (a.env.empty() || e.value("env", "") == a.env);
+        }
+      }
+      auto now = std::chrono::steady_clock::now();
+      if (relevant || now - lastDraw > std::chrono::seconds(2)) {
+        if (!draw()) return false;
+        lastDraw = now;
+      }
+      return true;
+    });
+    if (!tty && !s) std::cerr << "ramp: " << s.error().describe() << "; reconnecting" << std::endl;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  return reportError("the controller stayed unreachable; stopped watching");
+}
+
 int runStatus(Cli& cli, const StatusArgs& a) {
   auto api = ApiClient::connect(cli.global);
   if (!api) return reportError(api.error().describe());
@@ -81,6 +153,7 @@ int runStatus(Cli& cli, const StatusArgs& a) {
   if (!a.service.empty()) path += "service=" + a.service + "&";
   if (!a.env.empty()) path += "env=" + a.env;
   std::string previous;
+  if (a.watch) return watchStatus(cli, a, path);
   for (int round = 0;; ++round) {
     auto st = api->get(path);
     if (!st) return reportError(st.error().describe());

@@ -554,6 +554,9 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
       store::AuditFilter f;
       f.afterSeq = after;
       if (r.query.contains("deployment")) f.deploymentId = r.query.at("deployment");
+      // The access rule granted ?env= (or the deployment's env): stream only that.
+      if (r.query.contains("env") && !r.query.at("env").empty()) f.env = r.query.at("env");
+      if (r.query.contains("service") && !r.query.at("service").empty()) f.service = r.query.at("service");
       auto evs = st.listEvents(f);
       if (evs) {
         for (auto& e : *evs) {
