@@ -10,7 +10,21 @@
 // that proves the call got past authorization without moving anything.
 // Users, tokens and the audit seal are exercised for real.
 //
-// Not covered yet: approve / reject (their routes do not exist yet).
+// Approvals are exercised for real too: the world's int and prod need one
+// approval (`approval: {approvals: 1}`) and are frozen all the time, so an
+// approved deployment waits in its window gate and nothing ever starts.
+// Before each caller's turn the world's admin submits fresh requests into
+// int and prod (for that caller to approve, and to reject), and a caller
+// who may deploy there submits its own (which it may never approve:
+// four-eyes; which it may withdraw). The expected answers come from the
+// rules of docs/pipeline.md written out here: approver or admin in the
+// deployment's env may approve or reject, never the requester's own
+// approval; the requester may reject (withdraw) their own request; a
+// rejection needs a comment; viewer in an env lists its pending requests.
+// Promotions (deployer in `to`) are sent with a body the handler refuses.
+#include <fstream>
+#include <functional>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -20,6 +34,7 @@
 
 namespace {
 
+namespace fs = std::filesystem;
 using idt::json;
 using idt::World;
 
@@ -55,13 +70,160 @@ bool expectedAllowed(const Caller& c, const std::vector<Need>& needs) {
   return true;
 }
 
+// Holds `role` (or admin) in `env` (through a grant on env or on "*").
+bool holds(const Caller& c, const std::string& role, const std::string& env) {
+  for (const auto& g : c.grants) {
+    if ((g.role == role || g.role == "admin") && (g.scope == "*" || g.scope == env)) return true;
+  }
+  return false;
+}
+
+// Every role implies viewer in its environment.
+bool views(const Caller& c, const std::string& env) {
+  for (const auto& g : c.grants) {
+    if (g.scope == "*" || g.scope == env) return true;
+  }
+  return false;
+}
+// docs/pipeline.md, written out on its own: approver (or admin) in the
+// deployment's env decides; never on their own request, except to withdraw it.
+bool mayApproveOthers(const Caller& c, const std::string& env) { return holds(c, "approver", env); }
+bool mayReject(const Caller& c, const std::string& env, bool ownRequest) {
+  return ownRequest || holds(c, "approver", env);
+}
+
+// Requests awaiting approval, made for one caller's turn.
+struct Pending {
+  std::map<std::string, std::string> toApprove;  // env -> id (requested by the world's admin)
+  std::map<std::string, std::string> toReject;   // env -> id (requested by the world's admin)
+  std::map<std::string, std::string> own;        // env -> id (requested by the caller itself)
+};
+
 struct Op {
+  Op(std::string n, std::string m, std::string p, std::optional<json> b, std::vector<Need> nd)
+      : name(std::move(n)), method(std::move(m)), path(std::move(p)), body(std::move(b)), needs(std::move(nd)) {}
   std::string name;
   std::string method;
   std::string path;
   std::optional<json> body;
-  std::vector<Need> needs;
+  std::vector<Need> needs;  // what the route's access layer asks for
+  // Set for routes whose answer goes beyond the access layer (approvals):
+  std::optional<bool> allowed;              // expected outcome (else: needs decide)
+  std::optional<int> allowedStatus;         // exact status when allowed
+  std::string deniedStatusField;            // denied past the access layer as a 400 naming this field
+  std::string policyDenial;                 // denied past the access layer: 403 whose message says this
+  std::string target;                       // deployment that must not change when denied
+  std::function<void(const json&, const std::string&)> check;  // on the allowed answer
 };
+
+bool hasId(const json& arr, const std::string& id) {
+  if (!arr.is_array()) return false;
+  for (const auto& d : arr) {
+    if (d.value("id", "") == id) return true;
+  }
+  return false;
+}
+
+std::vector<Op> approvalOperations(const Caller& c, const Pending& p) {
+  std::vector<Op> ops;
+  for (std::string t : {"int", "prod"}) {
+    const std::string other = p.toApprove.at(t);
+    const std::string own = p.own.contains(t) ? p.own.at(t) : "";
+    Op list{"list approvals in " + t, "GET", "/api/v1/approvals?env=" + t, {}, {{"viewer", t}}};
+    list.allowedStatus = 200;
+    list.check = [&c, t, other, own](const json& j, const std::string& what) {
+      ASSERT_TRUE(j.is_array()) << what;
+      for (const auto& d : j) EXPECT_EQ(d.value("env", ""), t) << what;
+      EXPECT_TRUE(hasId(j, other)) << "the pending request " << other << " is not listed: " << what;
+      for (const auto& d : j) {
+        if (d.value("id", "") == other) {
+          EXPECT_EQ(d.value("may_approve", !mayApproveOthers(c, t)), mayApproveOthers(c, t)) << what;
+        }
+        if (!own.empty() && d.value("id", "") == own) {
+          EXPECT_EQ(d.value("may_approve", true), false) << "four-eyes: " << what;
+        }
+      }
+    };
+    ops.push_back(list);
+
+    Op promote{"promote into " + t, "POST", "/api/v1/promotions",
+               json{{"service", "crawler"}, {"to", t}, {"not_a_field", 1}}, {{"deployer", t}}};
+    promote.allowedStatus = 400;
+    ops.push_back(promote);
+
+    Op approve{"approve a request in " + t, "POST", "/api/v1/approvals/" + other + "/approve",
+               json{{"comment", "ok by " + c.name}}, {{"viewer", t}}};
+    approve.allowed = mayApproveOthers(c, t);
+    approve.allowedStatus = 200;
+    approve.policyDenial = "lacks the role to approve it";
+    approve.target = other;
+    approve.check = [&c](const json& j, const std::string& what) {
+      EXPECT_NE(j.value("state", ""), "awaiting_approval") << what;
+      EXPECT_NE(j.value("phase", ""), "approval") << what;
+      ASSERT_TRUE(j["approval"]["approvals"].is_array()) << what;
+      ASSERT_EQ(j["approval"]["approvals"].size(), 1u) << what;
+      EXPECT_EQ(j["approval"]["approvals"][0].value("by", ""), c.name) << what;
+    };
+    ops.push_back(approve);
+
+    const std::string rej = p.toReject.at(t);
+    Op bare{"reject without a comment in " + t, "POST", "/api/v1/approvals/" + rej + "/reject", json::object(),
+            {{"viewer", t}}};
+    bare.allowed = false;
+    bare.deniedStatusField = "comment";
+    bare.target = rej;
+    ops.push_back(bare);
+
+    Op reject{"reject a request in " + t, "POST", "/api/v1/approvals/" + rej + "/reject",
+              json{{"comment", "not now, says " + c.name}}, {{"viewer", t}}};
+    reject.allowed = mayReject(c, t, false);
+    reject.allowedStatus = 200;
+    reject.policyDenial = "lacks the role to reject it";
+    reject.target = rej;
+    reject.check = [&c](const json& j, const std::string& what) {
+      EXPECT_EQ(j.value("state", ""), "aborted") << what;
+      EXPECT_EQ(j["approval"].value("rejected_by", ""), c.name) << what;
+    };
+    ops.push_back(reject);
+
+    if (!own.empty()) {
+      Op self{"approve own request in " + t, "POST", "/api/v1/approvals/" + own + "/approve",
+              json{{"comment", "trust me"}}, {{"viewer", t}}};
+      self.allowed = false;  // four-eyes, whatever the roles (admin too)
+      self.policyDenial = "four-eyes";
+      self.target = own;
+      ops.push_back(self);
+      Op withdraw{"withdraw own request in " + t, "POST", "/api/v1/approvals/" + own + "/reject",
+                  json{{"comment", "withdrawn by " + c.name}}, {{"viewer", t}}};
+      withdraw.allowed = mayReject(c, t, true);
+      withdraw.allowedStatus = 200;
+      withdraw.target = own;
+      withdraw.check = [&c](const json& j, const std::string& what) {
+        EXPECT_EQ(j.value("state", ""), "aborted") << what;
+        EXPECT_EQ(j["approval"].value("rejected_by", ""), c.name) << what;
+      };
+      ops.push_back(withdraw);
+    }
+  }
+  Op listAll{"list approvals everywhere", "GET", "/api/v1/approvals", {}, {{"viewer", ""}}};
+  listAll.allowedStatus = 200;
+  // Pending requests of every environment the caller may view, and only those.
+  listAll.check = [&c, p](const json& j, const std::string& what) {
+    ASSERT_TRUE(j.is_array()) << what;
+    for (const auto& d : j) {
+      EXPECT_TRUE(views(c, d.value("env", "?"))) << "lists " << d.value("id", "") << " in " << d.value("env", "")
+                                                 << ": " << what;
+    }
+    for (const auto& [t, id] : p.toApprove) EXPECT_EQ(hasId(j, id), views(c, t)) << id << " in " << t << ": " << what;
+  };
+  // Listed first, while every request is still pending.
+  ops.insert(ops.begin(), listAll);
+  Op unknown{"approve an unknown request", "POST", "/api/v1/approvals/dep-none/approve", json::object(),
+             {{"viewer", ""}}};
+  unknown.allowedStatus = 404;
+  ops.push_back(unknown);
+  return ops;
+}
 
 std::vector<Op> operations(const std::string& victimToken, const std::string& caller) {
   std::vector<Op> ops;
@@ -104,8 +266,71 @@ std::vector<Op> operations(const std::string& victimToken, const std::string& ca
   return ops;
 }
 
+// int and prod need one approval and are frozen at every hour, so an
+// approved deployment waits for a window that never opens: nothing starts.
+constexpr const char* kRampYaml = R"(project: rbac
+environments:
+  int:
+    provider: local
+    approval:
+      approvals: 1
+      expires: 24h
+      freeze: {timezone: UTC}
+  prod:
+    provider: local
+    approval:
+      approvals: 1
+      expires: 24h
+      freeze: {timezone: UTC}
+pipeline: []    # no promotion order: a deploy into prod needs only its approval
+services:
+  crawler:
+    release:
+      from: release
+    run:
+      command: bin/crawler
+    health:
+      path: /healthz
+      interval: 100ms
+      timeout: 80ms
+      healthy_threshold: 1
+      unhealthy_threshold: 2
+    instances: 1
+    strategy:
+      type: bluegreen
+      bake: 0s
+      deadline: 20s
+      drain: 1s
+)";
+
+// `ramp deploy crawler --env ENV` with `token` ("" = the world's admin):
+// the new deployment's id, which must await approval.
+std::string submitPending(const World& w, const std::string& env, const std::string& token,
+                          std::set<std::string>& submitted) {
+  std::map<std::string, std::string> e;
+  if (!token.empty()) e["RAMP_TOKEN"] = token;
+  std::string out;
+  int rc = w.cli({"deploy", "crawler", "--env", env, "--version", "1.0.0", "--queue", "--detach", "--json"}, &out, e);
+  EXPECT_EQ(rc, 0) << out;
+  auto at = out.find('{');
+  auto j = at == std::string::npos ? json() : json::parse(out.substr(at), nullptr, false);
+  EXPECT_TRUE(j.is_object()) << out;
+  if (!j.is_object()) return "";
+  EXPECT_EQ(j.value("state", ""), "awaiting_approval") << out;
+  std::string id = j.value("id", "");
+  submitted.insert(id);
+  return id;
+}
+
 TEST(RbacMatrix, EveryRoleInEveryEnvironmentCanDoExactlyWhatItShould) {
   World w("rbac");
+  {
+    std::ofstream(w.home() / "ramp.yaml") << kRampYaml;
+    fs::create_directories(w.home() / "release" / "bin");
+    std::ofstream(w.home() / "release" / "bin" / "crawler") << "#!/bin/sh\nexit 1\n";
+    std::string out;
+    ASSERT_EQ(w.cli({"release", "create", "crawler", "--version", "1.0.0"}, &out), 0) << out;
+  }
   ASSERT_TRUE(w.start()) << ctl::slurp(w.home() / "serve.log");
   const std::string admin = w.adminToken();
 
@@ -142,6 +367,7 @@ TEST(RbacMatrix, EveryRoleInEveryEnvironmentCanDoExactlyWhatItShould) {
   }
 
   int checked = 0, allowedCount = 0, deniedCount = 0;
+  std::set<std::string> submitted;  // every deployment this test asked for
   for (const auto& c : callers) {
     // A token for this caller to try to revoke (made by the admin).
     auto victim = w.post("/api/v1/tokens", admin, {{"user", "grantee"}, {"name", "victim-of-" + c.name}});
@@ -149,9 +375,23 @@ TEST(RbacMatrix, EveryRoleInEveryEnvironmentCanDoExactlyWhatItShould) {
     std::string victimId = victim.parsed().value("id", "");
     std::string victimToken = victim.parsed().value("token", "");
 
-    for (const auto& op : operations(victimId, c.name)) {
-      bool expect = expectedAllowed(c, op.needs);
+    // Fresh requests for this caller's turn: two by the world's admin per
+    // environment, and the caller's own where it may deploy.
+    Pending pending;
+    for (std::string t : {"int", "prod"}) {
+      pending.toApprove[t] = submitPending(w, t, "", submitted);
+      pending.toReject[t] = submitPending(w, t, "", submitted);
+      if (holds(c, "deployer", t)) pending.own[t] = submitPending(w, t, c.token, submitted);
+    }
+    ASSERT_FALSE(::testing::Test::HasFatalFailure());
+
+    auto ops = operations(victimId, c.name);
+    for (auto& op : approvalOperations(c, pending)) ops.push_back(std::move(op));
+    for (const auto& op : ops) {
+      bool passesAccess = expectedAllowed(c, op.needs);
+      bool expect = op.allowed ? passesAccess && *op.allowed : passesAccess;
       size_t auditBefore = expect ? 0 : w.auditCount();
+      std::string targetBefore = op.target.empty() ? "" : w.get("/api/v1/deployments/" + op.target, admin).body;
       auto r = w.call(op.method, op.path, c.token, op.body ? std::optional<std::string>(op.body->dump()) : std::nullopt);
       ASSERT_TRUE(r.ok) << op.name;
       std::string what = fmt::format("{} by {} ({} {}) -> {} {}", op.name, c.name, op.method, op.path, r.status, r.body);
@@ -161,9 +401,34 @@ TEST(RbacMatrix, EveryRoleInEveryEnvironmentCanDoExactlyWhatItShould) {
         EXPECT_NE(r.status, 403) << "should be allowed: " << what;
         EXPECT_NE(r.status, 401) << "should be allowed: " << what;
         EXPECT_LT(r.status, 500) << what;
+        if (op.allowedStatus) {
+          EXPECT_EQ(r.status, *op.allowedStatus) << what;
+        }
+        if (op.check && r.status < 300) op.check(r.parsed(), what);
+      } else if (passesAccess) {
+        // Past the access layer, refused by the route itself (approval policy, bad input).
+        ++deniedCount;
+        auto err = r.parsed()["error"];
+        if (!op.deniedStatusField.empty()) {
+          EXPECT_EQ(r.status, 400) << "should be refused: " << what;
+          EXPECT_EQ(err.value("field", ""), op.deniedStatusField) << what;
+        } else {
+          EXPECT_EQ(r.status, 403) << "should be denied: " << what;
+          EXPECT_EQ(err.value("code", ""), "permission_denied") << what;
+          EXPECT_NE(err.value("message", "").find(op.policyDenial), std::string::npos) << what;
+        }
+        EXPECT_EQ(w.auditCount(), auditBefore) << "a refused call changed the audit log: " << what;
+        if (!op.target.empty()) {
+          EXPECT_EQ(w.get("/api/v1/deployments/" + op.target, admin).body, targetBefore)
+              << "a refused call changed " << op.target << ": " << what;
+        }
       } else {
         ++deniedCount;
         ASSERT_EQ(r.status, 403) << "should be denied: " << what;
+        if (!op.target.empty()) {
+          EXPECT_EQ(w.get("/api/v1/deployments/" + op.target, admin).body, targetBefore)
+              << "a denied call changed " << op.target << ": " << what;
+        }
         auto err = r.parsed()["error"];
         // The answer names a role and environment the caller lacks.
         Need named{err.value("role", "?"), err.value("env", "?")};
@@ -195,10 +460,20 @@ TEST(RbacMatrix, EveryRoleInEveryEnvironmentCanDoExactlyWhatItShould) {
   std::cout << fmt::format("RBAC matrix: {} calls checked ({} allowed, {} denied) for {} callers\n", checked,
                            allowedCount, deniedCount, callers.size());
 
-  // Nothing was deployed by anyone.
-  auto deps = w.get("/api/v1/deployments", admin).parsed();
+  // Nothing was deployed by anyone: the only deployments are the requests
+  // made above, and none of them started (approved ones wait for a window).
+  auto deps = w.get("/api/v1/deployments?limit=1000", admin).parsed();
   ASSERT_TRUE(deps.is_array());
-  EXPECT_TRUE(deps.empty()) << deps.dump();
+  EXPECT_EQ(deps.size(), submitted.size()) << deps.dump();
+  std::set<std::string> states;
+  for (auto& d : deps) {
+    EXPECT_TRUE(submitted.contains(d.value("id", ""))) << d.dump();
+    std::string state = d.value("state", "");
+    states.insert(state);
+    EXPECT_TRUE(state == "awaiting_approval" || state == "queued" || state == "aborted") << d.dump();
+    EXPECT_EQ(d.value("step", -1), 0) << d.dump();
+  }
+  EXPECT_EQ(states, (std::set<std::string>{"awaiting_approval", "queued", "aborted"}));
   // "grantee" got viewer@int from the admins' "grant role" calls; "nobody"
   // (a caller) still has no role at all.
   auto all = w.get("/api/v1/users", admin).parsed();
