@@ -92,6 +92,18 @@ TEST(DeposedLeader, FrozenLeaderNeverActsAfterTakeover) {
   out.clear();
   ASSERT_EQ(w.run({"deploy", "crawler", "--env", "int", "--version", "2.0.0"}, &out), 0)
       << out << slurp(w.home() / "serve-b.log");
+  // `deploy` returns at success; wait until B has also baked and retired
+  // v1's fleet (phase done), so that B writes nothing more from here on.
+  out.clear();
+  ASSERT_EQ(w.run({"status", "crawler", "--env", "int", "--json"}, &out), 0) << out;
+  std::string second = json::parse(out, nullptr, false)["deployment"].value("id", "");
+  ASSERT_TRUE(waitFor(
+      [&] {
+        d = w.api("GET", "/api/v1/deployments/" + second).parsed();
+        return d.is_object() && d.value("phase", "") == "done";
+      },
+      std::chrono::seconds(60)))
+      << d.dump();
   out.clear();
   ASSERT_EQ(w.run({"status", "crawler", "--env", "int", "--json"}, &out), 0) << out;
   auto statusBefore = json::parse(out, nullptr, false);
