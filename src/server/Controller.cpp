@@ -357,7 +357,6 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
   }
   providers::LocalFleetProvider fleets(opt.home, opt.rampBinary, clock);
   for (const auto& line : fleets.adoptionReport()) logLine(line);
-  fleets.start();
   providers::RouterTrafficProvider traffic(opt.home, opt.rampBinary);
   // Routes each environment to its provider (local or aws) by its config.
   providers::ProviderSet providerSet(opt.home, fleets, traffic, traffic, clock);
@@ -370,16 +369,20 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
   // The lease is renewed every TTL/3; act only while the last renewal is
   // younger than 2/3 of the TTL, so a controller frozen (or cut off from the
   // store) stops acting well before another can take the lease over.
-  std::atomic<int64_t> lastRenewNs{clock.monotonic().time_since_epoch().count()};
-  eo.mayAct = [&]() -> Status {
-    auto since = clock.monotonic().time_since_epoch().count() - lastRenewNs.load();
-    auto limit = std::chrono::duration_cast<std::chrono::nanoseconds>(opt.leaseTtl * 2 / 3).count();
+  // Shared, not a local: the fleet supervision thread holds the gate.
+  auto lastRenewNs = std::make_shared<std::atomic<int64_t>>(clock.monotonic().time_since_epoch().count());
+  eo.mayAct = [lastRenewNs, &clock, ttl = opt.leaseTtl]() -> Status {
+    auto since = clock.monotonic().time_since_epoch().count() - lastRenewNs->load();
+    auto limit = std::chrono::duration_cast<std::chrono::nanoseconds>(ttl * 2 / 3).count();
     if (since <= limit) return ok();
     return conflict(fmt::format("the controller lease was last renewed {} ms ago (limit {} ms): not acting until "
                                 "it is renewed",
                                 since / 1000000, limit / 1000000),
                     "lease");
   };
+  // Instance supervision (replacing dead instances) is acting too.
+  fleets.setActGate(eo.mayAct);
+  fleets.start();
   engine::Engine engine(st, providerSet, providerSet, providerSet, catalog, clock, eo);
   // The audit chain's head is sealed with a key outside the store, and
   // deployment events that alert go out as signed webhooks (never blocking).
@@ -646,7 +649,7 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
         continue;
       }
       lastRenew = clock.monotonic();
-      lastRenewNs = lastRenew.time_since_epoch().count();
+      *lastRenewNs = lastRenew.time_since_epoch().count();
     }
   });
   while (!stop) {

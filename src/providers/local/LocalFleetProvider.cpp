@@ -693,7 +693,7 @@ void LocalFleetProvider::runLoop() {
   // Runs until stop(); each round is bounded (health checks have timeouts).
   while (!loopStop_) {
     lock.unlock();
-    (void)tick();
+    if (!actGate_ || actGate_()) (void)tick();
     milliseconds interval(1000);
     {
       std::lock_guard g(mu_);

@@ -45,6 +45,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -87,6 +88,10 @@ class LocalFleetProvider final : public FleetProvider {
   // of the fleets', at least 50 ms; 1 s with no fleets). Idempotent.
   void start();
   void stop();
+  // Asked before every background supervision round: an error skips the
+  // round, so a controller that may no longer lead (its lease lapsing)
+  // never starts or replaces instances. Set before start(). Empty = always.
+  void setActGate(std::function<Status()> gate) { actGate_ = std::move(gate); }
 
   // What re-adoption found at construction, one line per instance
   // ("fleet/instance: adopted pid N" or "...: not adopted: ..."). For logs.
@@ -133,6 +138,7 @@ class LocalFleetProvider final : public FleetProvider {
   std::condition_variable loopCv_;
   bool loopStop_ = false;
   std::thread loop_;
+  std::function<Status()> actGate_;
 };
 
 }  // namespace ramp::providers
