@@ -116,6 +116,9 @@ async function main() {
   await page.waitForFunction(() => (document.querySelector('#dep-state') || {}).textContent === 'paused', null, { timeout: 30000 });
   const current = await page.textContent('#steps .current');
   check(current.includes('pause'), `the current step is the pause: ${current}`);
+  // The page updates live: the chart may get its second line a moment after the state.
+  await page.waitForFunction(() => document.querySelectorAll('#chart-weights path').length >= 2, null, { timeout: 10000 })
+    .catch(() => {});
   check(await page.locator('#chart-weights path').count() >= 2, 'the weights chart has a line per fleet');
   await page.screenshot({ path: path.join(SHOTS, '03-canary-paused.png'), fullPage: true });
 
