@@ -416,30 +416,13 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     if (!env) return std::unexpected(env.error());
     auto version = requireString(r.body, "version");
     if (!version) return std::unexpected(version.error());
-    auto region = optionalString(r.body, "region");
-    if (!region) return std::unexpected(region.error());
     auto strategy = optionalString(r.body, "strategy");
     if (!strategy) return std::unexpected(strategy.error());
-    auto digest = requireString(r.body, "config_digest");
-    if (!digest) return std::unexpected(digest.error());
-    auto commit = optionalString(r.body, "git_commit");
-    if (!commit) return std::unexpected(commit.error());
-    if (!r.body.contains("rendered") || !r.body["rendered"].is_object()) {
-      return invalid("must be the rendered service config (an object)", "rendered");
-    }
-    if (r.body.contains("git_dirty") && !r.body["git_dirty"].is_null() && !r.body["git_dirty"].is_boolean()) {
-      return invalid("must be a boolean", "git_dirty");
-    }
+    if (auto f = readRenderedFields(r, req, "the rendered service config"); !f) return std::unexpected(f.error());
     req.service = *service;
     req.env = *env;
     req.version = *version;
-    req.region = region->value_or("");
     req.strategy = *strategy;
-    req.rendered = r.body["rendered"];
-    req.configDigest = *digest;
-    req.gitCommit = *commit;
-    if (r.body.contains("git_dirty") && r.body["git_dirty"].is_boolean()) req.gitDirty = r.body["git_dirty"].get<bool>();
-    req.actor = r.actor;
     if (auto p = readPipelineFields(r, req); !p) return std::unexpected(p.error());  // PipelineRoutes.h
     if (auto l = providerSet.learn(req.service, req.env, req.rendered); !l) return std::unexpected(l.error());
     auto d = engine.submit(req);

@@ -131,6 +131,28 @@ Status readPipelineFields(const ApiRequest& r, engine::DeployRequest& req) {
   return ok();
 }
 
+Status readRenderedFields(const ApiRequest& r, engine::DeployRequest& req, const std::string& renderedWhat) {
+  auto region = optionalString(r.body, "region");
+  if (!region) return std::unexpected(region.error());
+  auto digest = requireString(r.body, "config_digest");
+  if (!digest) return std::unexpected(digest.error());
+  auto commit = optionalString(r.body, "git_commit");
+  if (!commit) return std::unexpected(commit.error());
+  if (!r.body.contains("rendered") || !r.body["rendered"].is_object()) {
+    return invalid("must be " + renderedWhat + " (an object)", "rendered");
+  }
+  if (r.body.contains("git_dirty") && !r.body["git_dirty"].is_null() && !r.body["git_dirty"].is_boolean()) {
+    return invalid("must be a boolean", "git_dirty");
+  }
+  req.region = region->value_or("");
+  req.rendered = r.body["rendered"];
+  req.configDigest = *digest;
+  req.gitCommit = *commit;
+  if (r.body.contains("git_dirty") && r.body["git_dirty"].is_boolean()) req.gitDirty = r.body["git_dirty"].get<bool>();
+  req.actor = r.actor;
+  return ok();
+}
+
 void addPipelineRoutes(ApiServer& api, engine::Engine& engine) {
   addRoute(api, "POST", "/api/v1/promotions", deployerIn("to"),
             [&engine](const ApiRequest& r) -> Result<ApiResponse> {
@@ -144,17 +166,8 @@ void addPipelineRoutes(ApiServer& api, engine::Engine& engine) {
     if (!service) return std::unexpected(service.error());
     auto to = requireString(r.body, "to");
     if (!to) return std::unexpected(to.error());
-    auto region = optionalString(r.body, "region");
-    if (!region) return std::unexpected(region.error());
-    auto digest = requireString(r.body, "config_digest");
-    if (!digest) return std::unexpected(digest.error());
-    auto commit = optionalString(r.body, "git_commit");
-    if (!commit) return std::unexpected(commit.error());
-    if (!r.body.contains("rendered") || !r.body["rendered"].is_object()) {
-      return invalid("must be the rendered service config of the target environment (an object)", "rendered");
-    }
-    if (r.body.contains("git_dirty") && !r.body["git_dirty"].is_null() && !r.body["git_dirty"].is_boolean()) {
-      return invalid("must be a boolean", "git_dirty");
+    if (auto f = readRenderedFields(r, req, "the rendered service config of the target environment"); !f) {
+      return std::unexpected(f.error());
     }
     if (!r.body.contains("pipeline")) return invalid("is required (the promotion order)", "pipeline");
     req.service = *service;
@@ -164,12 +177,6 @@ void addPipelineRoutes(ApiServer& api, engine::Engine& engine) {
                   "to");
     }
     if (auto s = readPipelineFields(r, req); !s) return std::unexpected(s.error());
-    req.region = region->value_or("");
-    req.rendered = r.body["rendered"];
-    req.configDigest = *digest;
-    req.gitCommit = *commit;
-    if (r.body.contains("git_dirty") && r.body["git_dirty"].is_boolean()) req.gitDirty = r.body["git_dirty"].get<bool>();
-    req.actor = r.actor;
     auto d = engine.promote(req);
     if (!d) return std::unexpected(d.error());
     return ApiResponse{201, pipelineDeploymentJson(*d)};

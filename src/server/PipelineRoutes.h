@@ -35,6 +35,10 @@ void forwardPipelineRoutes(ApiServer& api, const ApiServer::Handler& forward);
 // The body fields of a deployment request this layer owns.
 inline const std::vector<std::string> kPipelineFields{"pipeline", "later_stages", "hotfix", "reason", "queue"};
 Status readPipelineFields(const ApiRequest& r, engine::DeployRequest& req);
+// The fields both deployments and promotions carry from the CLI's render:
+// region, rendered (an object; `renderedWhat` says what it must be),
+// config_digest, git_commit, git_dirty; and the actor. 400 naming the field.
+Status readRenderedFields(const ApiRequest& r, engine::DeployRequest& req, const std::string& renderedWhat);
 // The roles the caller holds in `env` among the standard ones and `extra`.
 std::set<std::string> rolesIn(const Principal& p, const std::string& env, const std::vector<std::string>& extra = {});
 nlohmann::json pipelineDeploymentJson(const engine::Deployment& d);
