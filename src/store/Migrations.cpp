@@ -117,12 +117,76 @@ CREATE TABLE tokens (
 CREATE INDEX tokens_by_user ON tokens (user_name, created_at);
 )sql";
 
+// Version 3: infrastructure as code. One state row per project × env ×
+// region ("" = global) with a lineage fixed on first write and a serial that
+// grows by one per write (writes are compare-and-swap on serial); and the
+// apply journal: every intended change is recorded (status "intent") before
+// its API call and marked "done"/"failed" after it.
+const char* const kV3Sqlite = R"sql(
+CREATE TABLE infra_state (
+  project        TEXT   NOT NULL,
+  env            TEXT   NOT NULL,
+  region         TEXT   NOT NULL,
+  lineage        TEXT   NOT NULL,
+  serial         BIGINT NOT NULL,
+  resources_json TEXT   NOT NULL,
+  updated_at     BIGINT NOT NULL,
+  PRIMARY KEY (project, env, region)
+);
+
+CREATE TABLE infra_journal (
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
+  apply_id     TEXT   NOT NULL,
+  project      TEXT   NOT NULL,
+  env          TEXT   NOT NULL,
+  region       TEXT   NOT NULL,
+  address      TEXT   NOT NULL,
+  action       TEXT   NOT NULL,
+  client_token TEXT   NOT NULL,
+  status       TEXT   NOT NULL,
+  detail_json  TEXT   NOT NULL,
+  at           BIGINT NOT NULL
+);
+CREATE INDEX infra_journal_open ON infra_journal (project, env, status, id);
+CREATE INDEX infra_journal_by_apply ON infra_journal (apply_id, id);
+)sql";
+
+const char* const kV3Postgres = R"sql(
+CREATE TABLE infra_state (
+  project        TEXT   NOT NULL,
+  env            TEXT   NOT NULL,
+  region         TEXT   NOT NULL,
+  lineage        TEXT   NOT NULL,
+  serial         BIGINT NOT NULL,
+  resources_json TEXT   NOT NULL,
+  updated_at     BIGINT NOT NULL,
+  PRIMARY KEY (project, env, region)
+);
+
+CREATE TABLE infra_journal (
+  id           BIGSERIAL PRIMARY KEY,
+  apply_id     TEXT   NOT NULL,
+  project      TEXT   NOT NULL,
+  env          TEXT   NOT NULL,
+  region       TEXT   NOT NULL,
+  address      TEXT   NOT NULL,
+  action       TEXT   NOT NULL,
+  client_token TEXT   NOT NULL,
+  status       TEXT   NOT NULL,
+  detail_json  TEXT   NOT NULL,
+  at           BIGINT NOT NULL
+);
+CREATE INDEX infra_journal_open ON infra_journal (project, env, status, id);
+CREATE INDEX infra_journal_by_apply ON infra_journal (apply_id, id);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> list = {
       {1, "core tables: releases, deployments, fleets, leases, audit_events, settings", kV1, kV1},
       {2, "identity: users, tokens", kV2, kV2},
+      {3, "infrastructure as code: infra_state, infra_journal", kV3Sqlite, kV3Postgres},
   };
   return list;
 }

@@ -9,6 +9,7 @@
 
 #include "store/AuditChain.h"
 #include "store/IdentityRows.h"
+#include "store/InfraRows.h"
 #include "store/JsonText.h"
 #include "store/LeaseRules.h"
 #include "store/Migrations.h"
@@ -762,6 +763,169 @@ Result<TokenRecord> PostgresStore::revokeToken(const std::string& id, int64_t no
   });
 }
 
+// ---------------------------------------------------------------- infrastructure
+
+namespace {
+
+constexpr const char* kInfraStateCols = "project, env, region, lineage, serial, resources_json, updated_at";
+constexpr const char* kInfraJournalCols =
+    "id, apply_id, project, env, region, address, action, client_token, status, detail_json, at";
+
+Result<InfraStateRecord> readInfraState(const PGresult* r, int i) {
+  InfraStateRecord x;
+  x.project = text(r, i, 0);
+  x.env = text(r, i, 1);
+  x.region = text(r, i, 2);
+  x.lineage = text(r, i, 3);
+  x.serial = int64(r, i, 4);
+  auto doc = fromJsonText(text(r, i, 5), "infra state " + x.project + "/" + x.env + "/" + x.region);
+  if (!doc) return std::unexpected(doc.error());
+  x.resources = std::move(*doc);
+  x.updatedAt = int64(r, i, 6);
+  return x;
+}
+
+Result<InfraJournalRecord> readInfraJournal(const PGresult* r, int i) {
+  InfraJournalRecord e;
+  e.id = int64(r, i, 0);
+  e.applyId = text(r, i, 1);
+  e.project = text(r, i, 2);
+  e.env = text(r, i, 3);
+  e.region = text(r, i, 4);
+  e.address = text(r, i, 5);
+  e.action = text(r, i, 6);
+  e.clientToken = text(r, i, 7);
+  e.status = text(r, i, 8);
+  auto doc = fromJsonText(text(r, i, 9), fmt::format("infra journal entry {}", e.id));
+  if (!doc) return std::unexpected(doc.error());
+  e.detail = std::move(*doc);
+  e.at = int64(r, i, 10);
+  return e;
+}
+
+}  // namespace
+
+Result<std::optional<InfraStateRecord>> PostgresStore::getInfraState(const std::string& project,
+                                                                     const std::string& env,
+                                                                     const std::string& region) {
+  return inSession([&]() -> Result<std::optional<InfraStateRecord>> {
+    RAMP_TRY_EXEC(r, fmt::format("SELECT {} FROM infra_state WHERE project = $1 AND env = $2 AND region = $3",
+                                 kInfraStateCols),
+                  {project, env, region});
+    if (PQntuples(r->get()) == 0) return std::optional<InfraStateRecord>();
+    auto x = readInfraState(r->get(), 0);
+    if (!x) return std::unexpected(x.error());
+    return std::optional<InfraStateRecord>(std::move(*x));
+  });
+}
+
+Status PostgresStore::putInfraState(InfraStateRecord& rec, int64_t expectedSerial) {
+  if (auto c = checkInfraStateWrite(rec, expectedSerial); !c) return c;
+  auto doc = toJsonText(rec.resources,
+                        "infra state " + rec.project + "/" + rec.env + "/" + rec.region + ": resources");
+  if (!doc) return std::unexpected(doc.error());
+  return inTransaction([&]() -> Status {
+    RAMP_TRY_EXEC(sel,
+                  "SELECT lineage, serial FROM infra_state WHERE project = $1 AND env = $2 AND region = $3 "
+                  "FOR UPDATE",
+                  {rec.project, rec.env, rec.region});
+    std::optional<std::pair<std::string, int64_t>> current;
+    if (PQntuples(sel->get()) == 1) current = std::make_pair(text(sel->get(), 0, 0), int64(sel->get(), 0, 1));
+    if (auto c = decideInfraStateWrite(rec, expectedSerial, current); !c) return c;
+    const std::string next = num(expectedSerial + 1);
+    if (!current) {
+      RAMP_TRY_EXEC(ins,
+                    fmt::format("INSERT INTO infra_state ({}) VALUES ($1, $2, $3, $4, $5::bigint, $6, "
+                                "$7::bigint) ON CONFLICT (project, env, region) DO NOTHING",
+                                kInfraStateCols),
+                    {rec.project, rec.env, rec.region, rec.lineage, next, *doc, num(rec.updatedAt)});
+      if (std::strcmp(PQcmdTuples(ins->get()), "1") != 0) {
+        return conflict("state was written by someone else at the same time (expected no state yet)",
+                        fmt::format("infra state {}/{}/{}", rec.project, rec.env,
+                                    rec.region.empty() ? "global" : rec.region));
+      }
+    } else {
+      RAMP_TRY_EXEC(up,
+                    "UPDATE infra_state SET serial = $4::bigint, resources_json = $5, updated_at = $6::bigint "
+                    "WHERE project = $1 AND env = $2 AND region = $3",
+                    {rec.project, rec.env, rec.region, next, *doc, num(rec.updatedAt)});
+    }
+    rec.serial = expectedSerial + 1;
+    return ok();
+  });
+}
+
+Result<std::vector<InfraStateRecord>> PostgresStore::listInfraStates(const std::string& project,
+                                                                     const std::string& env) {
+  return inSession([&]() -> Result<std::vector<InfraStateRecord>> {
+    RAMP_TRY_EXEC(r, fmt::format("SELECT {} FROM infra_state WHERE project = $1 AND env = $2 "
+                                 "ORDER BY region COLLATE \"C\"",
+                                 kInfraStateCols),
+                  {project, env});
+    std::vector<InfraStateRecord> out;
+    for (int i = 0; i < PQntuples(r->get()); ++i) {
+      auto x = readInfraState(r->get(), i);
+      if (!x) return std::unexpected(x.error());
+      out.push_back(std::move(*x));
+    }
+    return out;
+  });
+}
+
+Result<int64_t> PostgresStore::appendInfraJournal(const InfraJournalRecord& e) {
+  if (auto c = checkInfraJournalEntry(e); !c) return std::unexpected(c.error());
+  auto doc = toJsonText(e.detail, "infra journal " + e.address + ": detail");
+  if (!doc) return std::unexpected(doc.error());
+  return inTransaction([&]() -> Result<int64_t> {
+    RAMP_TRY_EXEC(ins,
+                  "INSERT INTO infra_journal (apply_id, project, env, region, address, action, client_token, "
+                  "status, detail_json, at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::bigint) "
+                  "RETURNING id",
+                  {e.applyId, e.project, e.env, e.region, e.address, e.action, e.clientToken, e.status, *doc,
+                   num(e.at)});
+    if (PQntuples(ins->get()) != 1) return internal("infra journal insert returned no id");
+    return int64(ins->get(), 0, 0);
+  });
+}
+
+Status PostgresStore::updateInfraJournal(int64_t id, const std::string& status, const Json& detail,
+                                         int64_t at) {
+  if (status.empty()) return invalid("infra journal status is empty", "status");
+  auto doc = toJsonText(detail, fmt::format("infra journal entry {}: detail", id));
+  if (!doc) return std::unexpected(doc.error());
+  return inTransaction([&]() -> Status {
+    RAMP_TRY_EXEC(up, "UPDATE infra_journal SET status = $2, detail_json = $3, at = $4::bigint WHERE id = $1::bigint",
+                  {num(id), status, *doc, num(at)});
+    if (std::strcmp(PQcmdTuples(up->get()), "1") != 0) {
+      return notFound(fmt::format("no infra journal entry {}", id), fmt::format("infra journal {}", id));
+    }
+    return ok();
+  });
+}
+
+Result<std::vector<InfraJournalRecord>> PostgresStore::listInfraJournal(
+    const std::string& project, const std::string& env, bool openOnly,
+    const std::optional<std::string>& applyId) {
+  return inSession([&]() -> Result<std::vector<InfraJournalRecord>> {
+    std::string sql = fmt::format("SELECT {} FROM infra_journal WHERE project = $1 AND env = $2", kInfraJournalCols);
+    std::vector<Param> args{project, env};
+    if (openOnly) sql += " AND status = 'intent'";
+    if (applyId) {
+      sql += " AND apply_id = $3";
+      args.emplace_back(*applyId);
+    }
+    sql += " ORDER BY id";
+    RAMP_TRY_EXEC(r, sql, args);
+    std::vector<InfraJournalRecord> out;
+    for (int i = 0; i < PQntuples(r->get()); ++i) {
+      auto x = readInfraJournal(r->get(), i);
+      if (!x) return std::unexpected(x.error());
+      out.push_back(std::move(*x));
+    }
+    return out;
+  });
+}
+
 // ---------------------------------------------------------------- settings
 
 Result<std::optional<std::string>> PostgresStore::getSetting(const std::string& key) {
@@ -798,7 +962,8 @@ Result<std::string> PostgresStore::putSettingIfAbsent(const std::string& key, co
 
 Status PostgresStore::truncateAllForTests() {
   return inTransaction([&]() -> Status {
-    return execScript("TRUNCATE releases, deployments, fleets, leases, audit_events, settings, users, tokens",
+    return execScript("TRUNCATE releases, deployments, fleets, leases, audit_events, settings, users, tokens, "
+                      "infra_state, infra_journal",
                       "truncating");
   });
 }

@@ -14,6 +14,7 @@
 
 #include "store/AuditChain.h"
 #include "store/IdentityRows.h"
+#include "store/InfraRows.h"
 #include "store/JsonText.h"
 #include "store/LeaseRules.h"
 #include "store/Migrations.h"
@@ -829,6 +830,164 @@ Result<TokenRecord> SqliteStore::revokeToken(const std::string& id, int64_t now)
   });
 }
 
+// ---------------------------------------------------------------- infrastructure
+
+namespace {
+
+constexpr const char* kInfraStateCols = "project, env, region, lineage, serial, resources_json, updated_at";
+constexpr const char* kInfraJournalCols =
+    "id, apply_id, project, env, region, address, action, client_token, status, detail_json, at";
+
+Result<InfraStateRecord> readInfraState(Stmt& st) {
+  InfraStateRecord r;
+  r.project = st.text(0);
+  r.env = st.text(1);
+  r.region = st.text(2);
+  r.lineage = st.text(3);
+  r.serial = st.int64(4);
+  auto doc = fromJsonText(st.text(5), "infra state " + r.project + "/" + r.env + "/" + r.region);
+  if (!doc) return std::unexpected(doc.error());
+  r.resources = std::move(*doc);
+  r.updatedAt = st.int64(6);
+  return r;
+}
+
+Result<InfraJournalRecord> readInfraJournal(Stmt& st) {
+  InfraJournalRecord e;
+  e.id = st.int64(0);
+  e.applyId = st.text(1);
+  e.project = st.text(2);
+  e.env = st.text(3);
+  e.region = st.text(4);
+  e.address = st.text(5);
+  e.action = st.text(6);
+  e.clientToken = st.text(7);
+  e.status = st.text(8);
+  auto doc = fromJsonText(st.text(9), fmt::format("infra journal entry {}", e.id));
+  if (!doc) return std::unexpected(doc.error());
+  e.detail = std::move(*doc);
+  e.at = st.int64(10);
+  return e;
+}
+
+}  // namespace
+
+Result<std::optional<InfraStateRecord>> SqliteStore::getInfraState(const std::string& project,
+                                                                   const std::string& env,
+                                                                   const std::string& region) {
+  std::lock_guard lock(mu_);
+  RAMP_TRY_STMT(st, fmt::format("SELECT {} FROM infra_state WHERE project = ?1 AND env = ?2 AND region = ?3",
+                                kInfraStateCols));
+  st.bind(1, project).bind(2, env).bind(3, region);
+  int rc = st.step();
+  if (rc == SQLITE_DONE) return std::optional<InfraStateRecord>();
+  if (rc != SQLITE_ROW) return std::unexpected(sqlError(rc, "reading infra state"));
+  auto r = readInfraState(st);
+  if (!r) return std::unexpected(r.error());
+  return std::optional<InfraStateRecord>(std::move(*r));
+}
+
+Status SqliteStore::putInfraState(InfraStateRecord& r, int64_t expectedSerial) {
+  if (auto c = checkInfraStateWrite(r, expectedSerial); !c) return c;
+  auto doc = toJsonText(r.resources, "infra state " + r.project + "/" + r.env + "/" + r.region + ": resources");
+  if (!doc) return std::unexpected(doc.error());
+  return inWriteTransaction([&]() -> Status {
+    std::optional<std::pair<std::string, int64_t>> current;
+    {
+      RAMP_TRY_STMT(sel, "SELECT lineage, serial FROM infra_state WHERE project = ?1 AND env = ?2 AND region = ?3");
+      sel.bind(1, r.project).bind(2, r.env).bind(3, r.region);
+      int rc = sel.step();
+      if (rc == SQLITE_ROW) current = std::make_pair(sel.text(0), sel.int64(1));
+      else if (rc != SQLITE_DONE) return std::unexpected(sqlError(rc, "reading infra state"));
+    }
+    if (auto c = decideInfraStateWrite(r, expectedSerial, current); !c) return c;
+    RAMP_TRY_STMT(up, fmt::format("INSERT INTO infra_state ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+                                  "ON CONFLICT (project, env, region) DO UPDATE SET "
+                                  "lineage = excluded.lineage, serial = excluded.serial, "
+                                  "resources_json = excluded.resources_json, updated_at = excluded.updated_at",
+                                  kInfraStateCols));
+    up.bind(1, r.project).bind(2, r.env).bind(3, r.region).bind(4, r.lineage)
+        .bind(5, expectedSerial + 1).bind(6, *doc).bind(7, r.updatedAt);
+    int rc = up.step();
+    if (rc != SQLITE_DONE) return std::unexpected(sqlError(rc, "writing infra state"));
+    r.serial = expectedSerial + 1;
+    return ok();
+  });
+}
+
+Result<std::vector<InfraStateRecord>> SqliteStore::listInfraStates(const std::string& project,
+                                                                   const std::string& env) {
+  std::lock_guard lock(mu_);
+  RAMP_TRY_STMT(st, fmt::format("SELECT {} FROM infra_state WHERE project = ?1 AND env = ?2 ORDER BY region",
+                                kInfraStateCols));
+  st.bind(1, project).bind(2, env);
+  std::vector<InfraStateRecord> out;
+  for (int i = 0; i < 1'000'000; ++i) {
+    int rc = st.step();
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return std::unexpected(sqlError(rc, "listing infra state"));
+    auto r = readInfraState(st);
+    if (!r) return std::unexpected(r.error());
+    out.push_back(std::move(*r));
+  }
+  return out;
+}
+
+Result<int64_t> SqliteStore::appendInfraJournal(const InfraJournalRecord& e) {
+  if (auto c = checkInfraJournalEntry(e); !c) return std::unexpected(c.error());
+  auto doc = toJsonText(e.detail, "infra journal " + e.address + ": detail");
+  if (!doc) return std::unexpected(doc.error());
+  return inWriteTransaction([&]() -> Result<int64_t> {
+    RAMP_TRY_STMT(ins, "INSERT INTO infra_journal (apply_id, project, env, region, address, action, "
+                       "client_token, status, detail_json, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    ins.bind(1, e.applyId).bind(2, e.project).bind(3, e.env).bind(4, e.region).bind(5, e.address)
+        .bind(6, e.action).bind(7, e.clientToken).bind(8, e.status).bind(9, *doc).bind(10, e.at);
+    int rc = ins.step();
+    if (rc != SQLITE_DONE) return std::unexpected(sqlError(rc, "appending infra journal entry"));
+    return static_cast<int64_t>(sqlite3_last_insert_rowid(db_));
+  });
+}
+
+Status SqliteStore::updateInfraJournal(int64_t id, const std::string& status, const Json& detail,
+                                       int64_t at) {
+  if (status.empty()) return invalid("infra journal status is empty", "status");
+  auto doc = toJsonText(detail, fmt::format("infra journal entry {}: detail", id));
+  if (!doc) return std::unexpected(doc.error());
+  return inWriteTransaction([&]() -> Status {
+    RAMP_TRY_STMT(up, "UPDATE infra_journal SET status = ?2, detail_json = ?3, at = ?4 WHERE id = ?1");
+    up.bind(1, id).bind(2, status).bind(3, *doc).bind(4, at);
+    int rc = up.step();
+    if (rc != SQLITE_DONE) return std::unexpected(sqlError(rc, "updating infra journal entry"));
+    if (sqlite3_changes(db_) != 1) {
+      return notFound(fmt::format("no infra journal entry {}", id), fmt::format("infra journal {}", id));
+    }
+    return ok();
+  });
+}
+
+Result<std::vector<InfraJournalRecord>> SqliteStore::listInfraJournal(
+    const std::string& project, const std::string& env, bool openOnly,
+    const std::optional<std::string>& applyId) {
+  std::string sql = fmt::format("SELECT {} FROM infra_journal WHERE project = ?1 AND env = ?2", kInfraJournalCols);
+  if (openOnly) sql += " AND status = 'intent'";
+  if (applyId) sql += " AND apply_id = ?3";
+  sql += " ORDER BY id";
+  std::lock_guard lock(mu_);
+  RAMP_TRY_STMT(st, sql);
+  st.bind(1, project).bind(2, env);
+  if (applyId) st.bind(3, *applyId);
+  std::vector<InfraJournalRecord> out;
+  for (int i = 0; i < 10'000'000; ++i) {
+    int rc = st.step();
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return std::unexpected(sqlError(rc, "listing infra journal"));
+    auto e = readInfraJournal(st);
+    if (!e) return std::unexpected(e.error());
+    out.push_back(std::move(*e));
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------- settings
 
 Result<std::optional<std::string>> SqliteStore::getSetting(const std::string& key) {
@@ -874,7 +1033,7 @@ Status SqliteStore::truncateAllForTests() {
   return inWriteTransaction([&]() -> Status {
     return execScript("DELETE FROM releases; DELETE FROM deployments; DELETE FROM fleets; "
                       "DELETE FROM leases; DELETE FROM audit_events; DELETE FROM settings; "
-                      "DELETE FROM users; DELETE FROM tokens;",
+                      "DELETE FROM users; DELETE FROM tokens; DELETE FROM infra_state; DELETE FROM infra_journal;",
                       "truncating");
   });
 }

@@ -70,6 +70,19 @@ class SqliteStore final : public Store {
   Result<std::vector<TokenRecord>> listTokens(const std::optional<std::string>& user) override;
   Result<TokenRecord> revokeToken(const std::string& id, int64_t now) override;
 
+  Result<std::optional<InfraStateRecord>> getInfraState(const std::string& project,
+                                                        const std::string& env,
+                                                        const std::string& region) override;
+  Status putInfraState(InfraStateRecord& r, int64_t expectedSerial) override;
+  Result<std::vector<InfraStateRecord>> listInfraStates(const std::string& project,
+                                                        const std::string& env) override;
+  Result<int64_t> appendInfraJournal(const InfraJournalRecord& e) override;
+  Status updateInfraJournal(int64_t id, const std::string& status, const Json& detail,
+                            int64_t at) override;
+  Result<std::vector<InfraJournalRecord>> listInfraJournal(
+      const std::string& project, const std::string& env, bool openOnly,
+      const std::optional<std::string>& applyId = std::nullopt) override;
+
   Result<std::optional<std::string>> getSetting(const std::string& key) override;
   Status putSetting(const std::string& key, const std::string& value,
                     const std::optional<Fence>& fence = std::nullopt) override;

@@ -902,6 +902,161 @@ TEST_P(StoreConformance, ConcurrentTokenInsertsOfOneHashHaveOneWinner) {
   EXPECT_EQ(store_->listTokens(std::nullopt)->size(), 1u);
 }
 
+// ------------------------------------------------------------ infrastructure (issue 9)
+
+TEST_P(StoreConformance, InfraStateCompareAndSwapOnSerial) {
+  auto none = store_->getInfraState("shop", "prod", "us-east-1");
+  ASSERT_TRUE(none) << none.error().describe();
+  EXPECT_FALSE(none->has_value());
+
+  InfraStateRecord r;
+  r.project = "shop";
+  r.env = "prod";
+  r.region = "us-east-1";
+  r.lineage = "lin-1";
+  r.resources = Json{{"aws_lb.web[us-east-1]", Json{{"id", "arn:1"}}}};
+  r.updatedAt = kT0;
+  // First write must name serial 0.
+  InfraStateRecord wrongFirst = r;
+  auto early = store_->putInfraState(wrongFirst, 3);
+  ASSERT_FALSE(early);
+  EXPECT_EQ(early.error().code, ErrorCode::kConflict);
+  ASSERT_TRUE(store_->putInfraState(r, 0));
+  EXPECT_EQ(r.serial, 1);
+
+  // A second writer that read serial 0 is refused, naming both serials and the region.
+  InfraStateRecord stale = r;
+  stale.resources = Json::object();
+  auto refused = store_->putInfraState(stale, 0);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
+  EXPECT_TRUE(contains(refused.error().describe(), "us-east-1")) << refused.error().describe();
+  EXPECT_TRUE(contains(refused.error().message, "serial 1")) << refused.error().message;
+
+  // Same serial, other lineage: refused (cross-environment overwrite guard).
+  InfraStateRecord other = r;
+  other.lineage = "lin-2";
+  auto lin = store_->putInfraState(other, 1);
+  ASSERT_FALSE(lin);
+  EXPECT_EQ(lin.error().code, ErrorCode::kConflict);
+  EXPECT_TRUE(contains(lin.error().message, "lineage")) << lin.error().message;
+
+  // The right serial wins and bumps it.
+  r.resources["aws_sns_topic.alerts[us-east-1]"] = Json{{"id", "arn:2"}};
+  ASSERT_TRUE(store_->putInfraState(r, 1));
+  EXPECT_EQ(r.serial, 2);
+  auto got = store_->getInfraState("shop", "prod", "us-east-1");
+  ASSERT_TRUE(got && got->has_value());
+  EXPECT_EQ((*got)->serial, 2);
+  EXPECT_EQ((*got)->lineage, "lin-1");
+  EXPECT_EQ((*got)->resources, r.resources);
+
+  // Global state ("") and other regions are separate rows; listing by region.
+  InfraStateRecord global = r;
+  global.region = "";
+  global.resources = Json::object();
+  ASSERT_TRUE(store_->putInfraState(global, 0));
+  InfraStateRecord west = r;
+  west.region = "eu-west-1";
+  ASSERT_TRUE(store_->putInfraState(west, 0));
+  InfraStateRecord otherEnv = r;
+  otherEnv.env = "int";
+  ASSERT_TRUE(store_->putInfraState(otherEnv, 0));
+  auto all = store_->listInfraStates("shop", "prod");
+  ASSERT_TRUE(all) << all.error().describe();
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].region, "");
+  EXPECT_EQ((*all)[1].region, "eu-west-1");
+  EXPECT_EQ((*all)[2].region, "us-east-1");
+
+  InfraStateRecord bad = r;
+  bad.lineage = "";
+  auto inv = store_->putInfraState(bad, 2);
+  ASSERT_FALSE(inv);
+  EXPECT_EQ(inv.error().code, ErrorCode::kInvalid);
+  EXPECT_EQ(inv.error().where, "lineage");
+}
+
+TEST_P(StoreConformance, InfraStateConcurrentWritersOfOneSerialHaveOneWinner) {
+  InfraStateRecord r;
+  r.project = "shop";
+  r.env = "prod";
+  r.region = "us-east-1";
+  r.lineage = "lin";
+  ASSERT_TRUE(store_->putInfraState(r, 0));
+  constexpr int kThreads = 6;
+  std::atomic<int> wins{0}, conflicts{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      auto s = reopen();
+      if (!s) return;
+      InfraStateRecord mine = r;
+      mine.resources = Json{{"writer", i}};
+      auto st = s->putInfraState(mine, 1);
+      if (st) ++wins;
+      else if (st.error().code == ErrorCode::kConflict) ++conflicts;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wins.load(), 1);
+  EXPECT_EQ(conflicts.load(), kThreads - 1);
+  EXPECT_EQ((*store_->getInfraState("shop", "prod", "us-east-1"))->serial, 2);
+}
+
+TEST_P(StoreConformance, InfraJournalListsOpenIntents) {
+  auto entry = [](const std::string& apply, const std::string& env, const std::string& address) {
+    InfraJournalRecord e;
+    e.applyId = apply;
+    e.project = "shop";
+    e.env = env;
+    e.region = "us-east-1";
+    e.address = address;
+    e.action = "create";
+    e.clientToken = "tok-" + address;
+    e.status = "intent";
+    e.detail = Json{{"desired", Json{{"name", address}}}};
+    e.at = kT0;
+    return e;
+  };
+  auto a = store_->appendInfraJournal(entry("ap-1", "prod", "aws_lb.a"));
+  auto b = store_->appendInfraJournal(entry("ap-1", "prod", "aws_lb.b"));
+  auto c = store_->appendInfraJournal(entry("ap-2", "prod", "aws_lb.c"));
+  auto d = store_->appendInfraJournal(entry("ap-3", "int", "aws_lb.d"));
+  ASSERT_TRUE(a && b && c && d);
+  EXPECT_LT(*a, *b);
+  EXPECT_LT(*b, *c);
+  ASSERT_TRUE(store_->updateInfraJournal(*a, "done", Json{{"id", "arn:a"}}, kT0 + 5));
+  ASSERT_TRUE(store_->updateInfraJournal(*c, "failed", Json{{"error", "boom"}}, kT0 + 6));
+
+  auto open = store_->listInfraJournal("shop", "prod", true);
+  ASSERT_TRUE(open) << open.error().describe();
+  ASSERT_EQ(open->size(), 1u);
+  EXPECT_EQ((*open)[0].address, "aws_lb.b");
+  EXPECT_EQ((*open)[0].clientToken, "tok-aws_lb.b");
+  EXPECT_EQ((*open)[0].detail["desired"]["name"], "aws_lb.b");
+
+  auto all = store_->listInfraJournal("shop", "prod", false);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].status, "done");
+  EXPECT_EQ((*all)[0].detail["id"], "arn:a");
+  EXPECT_EQ((*all)[0].at, kT0 + 5);
+  EXPECT_EQ((*all)[2].status, "failed");
+
+  auto one = store_->listInfraJournal("shop", "prod", false, std::string("ap-2"));
+  ASSERT_TRUE(one);
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0].address, "aws_lb.c");
+
+  auto missing = store_->updateInfraJournal(*d + 1000, "done", Json::object(), kT0);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  auto bad = store_->appendInfraJournal(entry("", "prod", "x"));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().where, "apply_id");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& info) { return info.param; });
 
