@@ -196,9 +196,13 @@ std::string RouteState::prometheus() const {
   out += "# HELP ramp_router_inflight Requests in flight.\n# TYPE ramp_router_inflight gauge\n";
   for (const auto& [k, c] : plane_.allCounters())
     out += fmt::format("ramp_router_inflight{{{}}} {}\n", labels(k.first, k.second), c->inflight);
-  out += "# HELP ramp_router_fleet_weight Weight applied to the fleet (0..100).\n# TYPE ramp_router_fleet_weight gauge\n";
+  // A ratio (0..1) by Prometheus convention, like the controller's
+  // ramp_fleet_traffic_weight_ratio; weights are kept internally in percent.
+  out += "# HELP ramp_router_fleet_traffic_weight_ratio Share of the entry point's traffic sent to the fleet (0..1).\n"
+         "# TYPE ramp_router_fleet_traffic_weight_ratio gauge\n";
   for (const auto& [k, c] : plane_.allCounters())
-    out += fmt::format("ramp_router_fleet_weight{{{}}} {}\n", labels(k.first, k.second), plane_.weightOf(k.first, k.second));
+    out += fmt::format("ramp_router_fleet_traffic_weight_ratio{{{}}} {:.6g}\n", labels(k.first, k.second),
+                       plane_.weightOf(k.first, k.second) / 100.0);
   out += "# HELP ramp_router_request_duration_seconds Time from request head to the end of the response.\n"
          "# TYPE ramp_router_request_duration_seconds histogram\n";
   const auto& b = LatencyHistogram::bounds();

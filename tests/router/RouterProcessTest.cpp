@@ -304,7 +304,7 @@ TEST_F(RouterFixture, StatsAndMetrics) {
             std::string::npos) << m->body.substr(0, 500);
   EXPECT_NE(m->body.find("ramp_router_request_duration_seconds_count{entrypoint=\"svc.m.local\",fleet=\"blue\"} 25"),
             std::string::npos);
-  EXPECT_NE(m->body.find("ramp_router_fleet_weight{entrypoint=\"svc.m.local\",fleet=\"blue\"} 100"), std::string::npos);
+  EXPECT_NE(m->body.find("ramp_router_fleet_traffic_weight_ratio{entrypoint=\"svc.m.local\",fleet=\"blue\"} 1\n"), std::string::npos);
   // Delete: the port stops answering.
   call("DELETE", "/admin/v1/entrypoints/svc.m.local");
   HttpConn gone(port);
