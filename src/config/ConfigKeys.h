@@ -14,7 +14,13 @@ inline const std::vector<std::string> kTop{"version", "project", "environments",
 inline const std::vector<std::string> kEnvironment{"provider", "regions", "approval", "router", "soak",
                                                    "auto_promote", "aws"};
 inline const std::vector<std::string> kAws{"vpc", "subnets", "security_groups", "load_balancer", "listener_port",
-                                           "instance_port", "image", "bundle_bucket", "alarms"};
+                                           "instance_port", "image", "bundle_bucket", "alarms",
+                                           "region_settings", "certificate", "dns", "alarm_definitions",
+                                           "notify_topic", "instance_profile"};
+inline const std::vector<std::string> kAwsRegion{"vpc", "subnets", "security_groups", "certificate"};
+inline const std::vector<std::string> kAwsDns{"zone", "name", "routing", "ttl"};
+inline const std::vector<std::string> kAwsAlarmDefinition{"name", "metric", "threshold", "period",
+                                                          "evaluation_periods"};
 inline const std::vector<std::string> kApproval{"approvals", "roles", "window", "freeze", "expires"};
 inline const std::vector<std::string> kTimeWindow{"days", "hours", "timezone"};
 inline const std::vector<std::string> kRouter{"port"};
@@ -41,6 +47,9 @@ inline const std::vector<std::string> kStrategies{"bluegreen", "canary", "all-at
 inline const std::vector<std::string> kBaselines{"stable", "fresh"};
 inline const std::vector<std::string> kOnInconclusive{"pause", "rollback"};
 inline const std::vector<std::string> kMetricKinds{"error_rate", "latency"};
+inline const std::vector<std::string> kDnsRouting{"latency", "weighted"};
+inline const std::vector<std::string> kAlarmMetrics{"target_5xx_rate", "elb_5xx_count", "latency_p99",
+                                                    "unhealthy_hosts"};
 inline const std::vector<std::string> kDays{"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
 
 }  // namespace ramp::config::keys

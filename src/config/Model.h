@@ -44,6 +44,34 @@ struct RouterSettings {
   std::optional<int> port;  // fixed entry-point port (local provider); none = any free port
 };
 
+// Per-region network and certificate of an aws environment
+// (aws.region_settings.<region>); empty fields fall back to the
+// environment's top-level aws values.
+struct AwsRegionSettings {
+  std::string vpc;
+  std::vector<std::string> subnets;
+  std::vector<std::string> securityGroups;
+  std::string certificate;  // ACM ARN
+};
+
+// Route 53 records of an aws environment (aws.dns): one record per service,
+// `<service>.<name>`, with one record set per region.
+struct AwsDns {
+  std::string zone;                 // hosted zone name, e.g. example.com
+  std::string name;                 // record suffix; empty = <env>.<zone>
+  std::string routing = "latency";  // latency | weighted (equal weights)
+  std::optional<int> ttl;           // set = CNAME records with this TTL; none = alias A records
+};
+
+// A CloudWatch alarm made by infrastructure as code (aws.alarm_definitions[]).
+struct AwsAlarmDefinition {
+  std::string name;
+  std::string metric;               // target_5xx_rate | elb_5xx_count | latency_p99 | unhealthy_hosts
+  double threshold = 0;
+  milliseconds period{60000};
+  int evaluationPeriods = 3;
+};
+
 // Settings of a `provider: aws` environment (providers/aws/AwsEnvironment.h).
 struct AwsSettings {
   std::string vpc;                          // vpc-...
@@ -55,6 +83,13 @@ struct AwsSettings {
   std::string image;                        // default AMI (ami-...); a release may name its own
   std::string bundleBucket;                 // S3 bucket of release bundles; empty = the AMI carries the release
   std::vector<std::string> alarms;          // CloudWatch alarms that trigger a rollback
+  // Infrastructure as code (docs/infra.md).
+  std::map<std::string, AwsRegionSettings> regionSettings;  // by region (each one of the env's regions)
+  std::string certificate;                  // ACM ARN for every region; set = HTTPS on 443 + HTTP redirect
+  std::optional<AwsDns> dns;                // none = no Route 53 records
+  std::vector<AwsAlarmDefinition> alarmDefinitions;
+  std::string notifyTopic;                  // SNS topic name; empty = ramp-<project>-<env>-alerts
+  std::string instanceProfile;              // IAM instance profile; empty = ramp-<project>-<env>
 };
 
 struct Environment {

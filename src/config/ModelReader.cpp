@@ -403,42 +403,206 @@ Environment ModelReader::readEnvironment(const std::string& name, const ConfigNo
       return std::all_of(v.begin() + static_cast<long>(prefix.size()) + 1, v.end(),
                          [](char ch) { return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'); });
     };
-    auto ids = [&](const char* key, const std::string& prefix, std::vector<std::string>& out) {
-      auto v = af.strings(key);
+    auto ids = [&](const Fields& fs, const char* key, const std::string& prefix, std::vector<std::string>& out) {
+      auto v = fs.strings(key);
       if (!v) return;
-      const ConfigNode* n = af.get(key);
+      const ConfigNode* n = fs.get(key);
       for (size_t i = 0; i < v->size(); ++i) {
         Position p = i < n->items.size() ? n->items[i].pos : n->pos;
         if (!idOk((*v)[i], prefix)) {
-          d_.error(p, af.path(key) + ": '" + clip((*v)[i]) + "' is not a " + prefix + "-... id");
+          d_.error(p, fs.path(key) + ": '" + clip((*v)[i]) + "' is not a " + prefix + "-... id");
         } else {
           out.push_back((*v)[i]);
         }
       }
     };
-    auto id = [&](const char* key, const std::string& prefix, std::string& out) {
-      if (auto v = af.string(key)) {
+    auto id = [&](const Fields& fs, const char* key, const std::string& prefix, std::string& out) {
+      if (auto v = fs.string(key)) {
         if (!idOk(*v, prefix)) {
-          d_.error(af.get(key)->pos, af.path(key) + ": '" + clip(*v) + "' is not a " + prefix + "-... id");
+          d_.error(fs.get(key)->pos, fs.path(key) + ": '" + clip(*v) + "' is not a " + prefix + "-... id");
         } else {
           out = *v;
         }
       }
     };
-    id("vpc", "vpc", aws.vpc);
-    ids("subnets", "subnet", aws.subnets);
+    auto twoSubnets = [&](const Fields& fs) {
+      if (const ConfigNode* sn = fs.get("subnets"); sn && sn->isSequence() && sn->items.size() < 2) {
+        d_.error(sn->pos, fs.path("subnets") + ": needs at least 2 subnets (in 2 Availability Zones) for high availability");
+      }
+    };
+    // ACM certificate ARN: arn:aws:acm:<region>:<account>:certificate/<id>; returns its region.
+    auto certificate = [&](const Fields& fs, std::string& out) -> std::string {
+      auto v = fs.string("certificate");
+      if (!v) return "";
+      std::vector<std::string> parts;
+      size_t start = 0;
+      for (int i = 0; i < 5; ++i) {
+        size_t c = v->find(':', start);
+        if (c == std::string::npos) break;
+        parts.push_back(v->substr(start, c - start));
+        start = c + 1;
+      }
+      std::string rest = start <= v->size() ? v->substr(start) : "";
+      bool ok = parts.size() == 5 && parts[0] == "arn" && parts[1].starts_with("aws") && parts[2] == "acm" &&
+                !parts[3].empty() && parts[4].size() == 12 &&
+                std::all_of(parts[4].begin(), parts[4].end(), [](char ch) { return ch >= '0' && ch <= '9'; }) &&
+                rest.starts_with("certificate/") && rest.size() > 12;
+      if (!ok) {
+        d_.error(fs.get("certificate")->pos, fs.path("certificate") + ": '" + clip(*v) +
+                                                 "' is not an ACM certificate ARN (arn:aws:acm:REGION:ACCOUNT:certificate/ID)");
+        return "";
+      }
+      out = *v;
+      return parts[3];
+    };
+    id(af, "vpc", "vpc", aws.vpc);
+    ids(af, "subnets", "subnet", aws.subnets);
     if (!af.get("subnets")) {
       af.missing("subnets", " (at least 2, in 2 Availability Zones)");
-    } else if (const ConfigNode* sn = af.get("subnets"); sn->isSequence() && sn->items.size() < 2) {
-      d_.error(sn->pos, af.path("subnets") + ": needs at least 2 subnets (in 2 Availability Zones) for high availability");
+    } else {
+      twoSubnets(af);
     }
-    ids("security_groups", "sg", aws.securityGroups);
+    ids(af, "security_groups", "sg", aws.securityGroups);
     if (auto lb = af.string("load_balancer")) aws.loadBalancer = *lb;
     if (auto p = af.integer("listener_port", 1, 65535)) aws.listenerPort = static_cast<int>(*p);
     if (auto p = af.integer("instance_port", 1, 65535)) aws.instancePort = static_cast<int>(*p);
-    id("image", "ami", aws.image);
+    id(af, "image", "ami", aws.image);
     if (auto b = af.string("bundle_bucket")) aws.bundleBucket = *b;
     if (auto al = af.strings("alarms")) aws.alarms = *al;
+
+    // Infrastructure as code.
+    std::string certRegion = certificate(af, aws.certificate);
+    if (const ConfigNode* rs = af.submap("region_settings")) {
+      for (const auto& e : rs->entries) {
+        std::string p = af.path("region_settings") + "." + e.key;
+        if (std::find(env.regions.begin(), env.regions.end(), e.key) == env.regions.end()) {
+          d_.error(e.keyPos, af.path("region_settings") + ": '" + clip(e.key) + "' is not one of this environment's regions " +
+                                 quotedList(env.regions) + didYouMean(e.key, env.regions));
+          continue;
+        }
+        if (!expectMap(d_, e.value, p)) continue;
+        Fields rf(d_, e.value, p, keys::kAwsRegion);
+        AwsRegionSettings r;
+        id(rf, "vpc", "vpc", r.vpc);
+        ids(rf, "subnets", "subnet", r.subnets);
+        twoSubnets(rf);
+        ids(rf, "security_groups", "sg", r.securityGroups);
+        std::string cr = certificate(rf, r.certificate);
+        if (!cr.empty() && cr != e.key) {
+          d_.error(rf.get("certificate")->pos, rf.path("certificate") + ": the certificate is in " + cr +
+                                                   ", not in " + e.key + " (ACM certificates are regional)");
+        }
+        aws.regionSettings[e.key] = r;
+      }
+    }
+    if (!certRegion.empty()) {
+      for (const auto& region : env.regions) {
+        auto it = aws.regionSettings.find(region);
+        if (region != certRegion && (it == aws.regionSettings.end() || it->second.certificate.empty())) {
+          d_.error(af.get("certificate")->pos,
+                   af.path("certificate") + ": the certificate is in " + certRegion + " and cannot serve region " +
+                       region + " (ACM certificates are regional); give " + af.path("region_settings") + "." +
+                       region + ".certificate");
+          break;
+        }
+      }
+    }
+    if (const ConfigNode* dn = af.submap("dns")) {
+      Fields df(d_, *dn, af.path("dns"), keys::kAwsDns);
+      AwsDns dns;
+      auto domainOk = [](std::string v) {
+        if (!v.empty() && v.back() == '.') v.pop_back();
+        if (v.empty() || v.size() > 253 || v.front() == '.' || v.find("..") != std::string::npos) return false;
+        return std::all_of(v.begin(), v.end(), [](char ch) {
+          return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' || ch == '.';
+        });
+      };
+      auto trim = [](std::string v) {
+        if (!v.empty() && v.back() == '.') v.pop_back();
+        return v;
+      };
+      if (auto z = df.string("zone")) {
+        if (!domainOk(*z)) {
+          d_.error(df.get("zone")->pos, df.path("zone") + ": '" + clip(*z) + "' is not a domain name (lower-case, e.g. example.com)");
+        } else {
+          dns.zone = trim(*z);
+        }
+      } else if (!df.get("zone")) {
+        df.missing("zone", " (the Route 53 hosted zone, e.g. example.com)");
+      }
+      if (auto n = df.string("name")) {
+        if (!domainOk(*n)) {
+          d_.error(df.get("name")->pos, df.path("name") + ": '" + clip(*n) + "' is not a domain name (lower-case, e.g. shop.example.com)");
+        } else if (!dns.zone.empty() && trim(*n) != dns.zone && !trim(*n).ends_with("." + dns.zone)) {
+          d_.error(df.get("name")->pos, df.path("name") + ": '" + clip(*n) + "' is not inside the zone " + dns.zone);
+        } else {
+          dns.name = trim(*n);
+        }
+      }
+      if (auto r = df.choice("routing", keys::kDnsRouting)) dns.routing = *r;
+      if (auto t = df.integer("ttl", 0, 172800)) dns.ttl = static_cast<int>(*t);
+      aws.dns = dns;
+    }
+    if (const ConfigNode* al = af.get("alarm_definitions")) {
+      if (!al->isSequence()) {
+        d_.error(al->pos, af.path("alarm_definitions") + ": expected a list, got " + al->describeKind());
+      } else {
+        for (size_t i = 0; i < al->items.size(); ++i) {
+          std::string p = af.path("alarm_definitions") + "[" + std::to_string(i) + "]";
+          if (!expectMap(d_, al->items[i], p)) continue;
+          Fields xf(d_, al->items[i], p, keys::kAwsAlarmDefinition);
+          AwsAlarmDefinition a;
+          if (auto n = xf.string("name")) {
+            if (!validName(*n)) {
+              d_.error(xf.get("name")->pos, xf.path("name") + ": '" + clip(*n) + "' is not a valid name (letters, digits, '-', '_')");
+            }
+            for (const auto& prev : aws.alarmDefinitions) {
+              if (prev.name == *n) d_.error(xf.get("name")->pos, xf.path("name") + ": alarm '" + clip(*n) + "' is defined twice");
+            }
+            a.name = *n;
+          } else if (!xf.get("name")) {
+            xf.missing("name");
+          }
+          if (auto m = xf.choice("metric", keys::kAlarmMetrics)) a.metric = *m;
+          else if (!xf.get("metric")) xf.missing("metric", " (one of " + quotedList(keys::kAlarmMetrics) + ")");
+          if (auto t = xf.number("threshold", 0, 1e12)) a.threshold = *t;
+          else if (!xf.get("threshold")) xf.missing("threshold", " (the alarm fires above it)");
+          if (auto pd = xf.duration("period")) {
+            auto sec = pd->count() / 1000;
+            if (pd->count() % 1000 != 0 || !(sec == 10 || sec == 30 || (sec >= 60 && sec % 60 == 0))) {
+              d_.error(xf.get("period")->pos, xf.path("period") + ": " + formatDuration(*pd) +
+                                                  " is not a CloudWatch period (10s, 30s or a multiple of 60s)");
+            } else {
+              a.period = *pd;
+            }
+          }
+          if (auto ep = xf.integer("evaluation_periods", 1, 100)) a.evaluationPeriods = static_cast<int>(*ep);
+          aws.alarmDefinitions.push_back(a);
+        }
+      }
+    }
+    if (auto t = af.string("notify_topic")) {
+      bool ok = !t->empty() && t->size() <= 256 && std::all_of(t->begin(), t->end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_';
+      });
+      if (!ok) {
+        d_.error(af.get("notify_topic")->pos, af.path("notify_topic") + ": '" + clip(*t) +
+                                                  "' is not an SNS topic name (1..256 letters, digits, '-', '_')");
+      } else {
+        aws.notifyTopic = *t;
+      }
+    }
+    if (auto ip = af.string("instance_profile")) {
+      bool ok = !ip->empty() && ip->size() <= 128 && std::all_of(ip->begin(), ip->end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) || std::string_view("+=,.@_-").find(ch) != std::string_view::npos;
+      });
+      if (!ok) {
+        d_.error(af.get("instance_profile")->pos, af.path("instance_profile") + ": '" + clip(*ip) +
+                                                      "' is not an IAM instance profile name (1..128 of letters, digits, +=,.@_-)");
+      } else {
+        aws.instanceProfile = *ip;
+      }
+    }
     env.aws = aws;
   } else if (env.provider == "aws" && !f.get("aws")) {
     f.missing("aws", " (an aws environment needs aws: {subnets: [...], ...})");

@@ -372,4 +372,10 @@ TEST(SchemaTest, PropertiesMatchTheKeysTheLoaderAccepts) {
   const auto& env = s["properties"]["environments"]["additionalProperties"]["anyOf"][0]["properties"];
   EXPECT_EQ(names(env), sorted(keys::kEnvironment));
   EXPECT_EQ(names(env["approval"]["properties"]), sorted(keys::kApproval));
+  EXPECT_EQ(names(env["aws"]["properties"]), sorted(keys::kAws));
+  EXPECT_EQ(names(env["aws"]["properties"]["region_settings"]["additionalProperties"]["properties"]),
+            sorted(keys::kAwsRegion));
+  EXPECT_EQ(names(env["aws"]["properties"]["dns"]["properties"]), sorted(keys::kAwsDns));
+  EXPECT_EQ(names(env["aws"]["properties"]["alarm_definitions"]["items"]["properties"]),
+            sorted(keys::kAwsAlarmDefinition));
 }
