@@ -1,0 +1,296 @@
+#include "infra/DesiredGraph.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "core/Sha256.h"
+
+namespace ramp::infra {
+
+using nlohmann::json;
+
+namespace {
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Rule priorities: stable per service name (adding a service does not move
+// the others), 100..49099 (ramp's traffic provider uses 10 and 11 for pinning).
+uint32_t fnv1a(const std::string& s) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 16777619u;
+  }
+  return h;
+}
+
+json tagsFor(const config::Config& cfg, const std::string& env, const std::string& region,
+             const std::string& address) {
+  return json{{"ramp:project", cfg.project},
+              {"ramp:env", env},
+              {"ramp:region", region.empty() ? "global" : region},
+              {"ramp:address", address},
+              {"ramp:managed-by", "infra"}};
+}
+
+Resource make(const config::Config& cfg, const std::string& env, const std::string& type,
+              const std::string& localName, const std::string& region, std::string providerName, json attributes,
+              std::vector<std::string> dependsOn = {}, std::vector<std::string> forceNew = {}) {
+  Resource r;
+  r.address = addressOf(type, localName, region);
+  r.type = type;
+  r.name = std::move(providerName);
+  r.region = region;
+  r.attributes = std::move(attributes);
+  std::sort(dependsOn.begin(), dependsOn.end());
+  r.dependsOn = std::move(dependsOn);
+  std::sort(forceNew.begin(), forceNew.end());
+  r.forceNew = std::move(forceNew);
+  r.tags = tagsFor(cfg, env, region, r.address);
+  return r;
+}
+
+struct Metric {
+  const char* name;
+  const char* statistic;  // or extended statistic (p99)
+  const char* divideBy;   // "" = none
+};
+
+Metric metricOf(const std::string& kind) {
+  if (kind == "target_5xx_rate") return {"HTTPCode_Target_5XX_Count", "Sum", "RequestCount"};
+  if (kind == "elb_5xx_count") return {"HTTPCode_ELB_5XX_Count", "Sum", ""};
+  if (kind == "latency_p99") return {"TargetResponseTime", "p99", ""};
+  return {"UnHealthyHostCount", "Maximum", ""};  // unhealthy_hosts
+}
+
+std::map<std::string, int> rulePriorities(const std::vector<std::string>& services) {
+  std::vector<std::string> sorted = services;
+  std::sort(sorted.begin(), sorted.end());
+  std::map<std::string, int> out;
+  std::set<int> taken;
+  for (const auto& s : sorted) {
+    int p = 100 + static_cast<int>(fnv1a(s) % 49000u);
+    for (int i = 0; i < 49000 && taken.count(p); ++i) p = p + 1 > 49099 ? 100 : p + 1;
+    taken.insert(p);
+    out[s] = p;
+  }
+  return out;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+}  // namespace
+
+std::string addressOf(const std::string& type, const std::string& name, const std::string& region) {
+  return region.empty() ? type + "." + name : type + "." + name + "[" + region + "]";
+}
+
+std::string regionShort(const std::string& region) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (true) {
+    size_t d = region.find('-', start);
+    parts.push_back(region.substr(start, d == std::string::npos ? std::string::npos : d - start));
+    if (d == std::string::npos) break;
+    start = d + 1;
+  }
+  if (parts.size() != 3 || parts[0].empty() || parts[2].empty() ||
+      !std::all_of(parts[2].begin(), parts[2].end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
+    return region;
+  }
+  static const std::vector<std::pair<std::string, std::string>> kWords{
+      {"northeast", "ne"}, {"northwest", "nw"}, {"southeast", "se"}, {"southwest", "sw"}, {"north", "n"},
+      {"south", "s"},      {"east", "e"},       {"west", "w"},       {"central", "c"}};
+  std::string mid = parts[1];
+  for (const auto& [word, abbrev] : kWords) {
+    if (parts[1] == word) {
+      mid = abbrev;
+      break;
+    }
+  }
+  return parts[0] + mid + parts[2];
+}
+
+std::string lbName(const std::string& project, const std::string& env, const std::string& region) {
+  std::string name = lower("ramp-" + project + "-" + env + "-" + regionShort(region));
+  for (auto& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '-';
+  }
+  if (name.size() <= 32) return name;
+  std::string hash = sha256Hex(name).substr(0, 6);
+  std::string cut = name.substr(0, 32 - 7);
+  while (!cut.empty() && cut.back() == '-') cut.pop_back();
+  return cut + "-" + hash;
+}
+
+Result<std::vector<Resource>> desiredResources(const config::Config& cfg, const std::string& envName,
+                                               const std::vector<std::string>& regionsIn) {
+  const config::Environment* env = cfg.environment(envName);
+  if (!env) {
+    return invalid("unknown environment '" + envName + "'; environments are " + join(cfg.environmentNames()),
+                   "--env");
+  }
+  std::vector<std::string> regions = regionsIn.empty() ? env->regions : regionsIn;
+  for (const auto& r : regions) {
+    if (std::find(env->regions.begin(), env->regions.end(), r) == env->regions.end()) {
+      return invalid("region '" + r + "' is not one of environment " + envName + "'s regions (" +
+                         join(env->regions) + ")",
+                     "--region");
+    }
+  }
+  std::vector<std::string> services = cfg.serviceNames();
+  std::vector<Resource> out;
+
+  if (env->provider != "aws") {
+    for (const auto& region : regions) {
+      for (const auto& svc : services) {
+        json attrs{{"service", svc},
+                   {"protocol", "http"},
+                   {"port", env->router.port ? json(*env->router.port) : json(nullptr)}};
+        out.push_back(make(cfg, envName, "local_listener", svc, region, svc + "-" + envName, std::move(attrs), {},
+                           {"port", "protocol"}));
+      }
+    }
+  } else {
+    if (!env->aws) return invalid("an aws environment needs an aws block", "environments." + envName + ".aws");
+    const config::AwsSettings& aws = *env->aws;
+    auto priorities = rulePriorities(services);
+    std::string topicName =
+        aws.notifyTopic.empty() ? "ramp-" + cfg.project + "-" + envName + "-alerts" : aws.notifyTopic;
+    std::string recordSuffix;
+    if (aws.dns) recordSuffix = aws.dns->name.empty() ? envName + "." + aws.dns->zone : aws.dns->name;
+
+    for (const auto& region : regions) {
+      const config::AwsRegionSettings* rs = nullptr;
+      if (auto it = aws.regionSettings.find(region); it != aws.regionSettings.end()) rs = &it->second;
+      auto subnets = rs && !rs->subnets.empty() ? rs->subnets : aws.subnets;
+      auto groups = rs && !rs->securityGroups.empty() ? rs->securityGroups : aws.securityGroups;
+      std::string vpc = rs && !rs->vpc.empty() ? rs->vpc : aws.vpc;
+      std::string cert = rs && !rs->certificate.empty() ? rs->certificate : aws.certificate;
+      std::string lbAddr = addressOf("aws_lb", "main", region);
+      std::string name = aws.loadBalancer.empty() ? lbName(cfg.project, envName, region) : aws.loadBalancer;
+
+      out.push_back(make(cfg, envName, "aws_lb", "main", region, name,
+                         json{{"name", name},
+                              {"type", "application"},
+                              {"scheme", "internet-facing"},
+                              {"ip_address_type", "ipv4"},
+                              {"subnets", subnets},
+                              {"security_groups", groups},
+                              {"vpc", vpc.empty() ? json(nullptr) : json(vpc)}},
+                         {}, {"name", "scheme", "type", "vpc"}));
+
+      std::string ruleListener;
+      if (!cert.empty()) {
+        std::string https = addressOf("aws_lb_listener", "https", region);
+        out.push_back(make(cfg, envName, "aws_lb_listener", "https", region, name + ":443",
+                           json{{"load_balancer", lbAddr},
+                                {"port", 443},
+                                {"protocol", "HTTPS"},
+                                {"certificate_arn", cert},
+                                {"ssl_policy", "ELBSecurityPolicy-TLS13-1-2-2021-06"},
+                                {"default_action", "fixed-response:404"}},
+                           {lbAddr}, {"load_balancer", "port", "protocol"}));
+        out.push_back(make(cfg, envName, "aws_lb_listener", "http", region,
+                           name + ":" + std::to_string(aws.listenerPort),
+                           json{{"load_balancer", lbAddr},
+                                {"port", aws.listenerPort},
+                                {"protocol", "HTTP"},
+                                {"default_action", "redirect:HTTPS:443"}},
+                           {lbAddr}, {"load_balancer", "port", "protocol"}));
+        ruleListener = https;
+      } else {
+        ruleListener = addressOf("aws_lb_listener", "http", region);
+        out.push_back(make(cfg, envName, "aws_lb_listener", "http", region,
+                           name + ":" + std::to_string(aws.listenerPort),
+                           json{{"load_balancer", lbAddr},
+                                {"port", aws.listenerPort},
+                                {"protocol", "HTTP"},
+                                {"default_action", "fixed-response:404"}},
+                           {lbAddr}, {"load_balancer", "port", "protocol"}));
+      }
+
+      for (const auto& svc : services) {
+        json condition = recordSuffix.empty()
+                             ? json{{"path_pattern", json::array({"/" + svc, "/" + svc + "/*"})}}
+                             : json{{"host_header", json::array({svc + "." + recordSuffix})}};
+        out.push_back(make(cfg, envName, "aws_lb_listener_rule", svc, region, name + "/" + svc,
+                           json{{"listener", ruleListener},
+                                {"priority", priorities[svc]},
+                                {"condition", condition},
+                                {"service", svc}},
+                           {ruleListener}, {"listener"}));
+      }
+
+      std::string topicAddr = addressOf("aws_sns_topic", "alerts", region);
+      out.push_back(make(cfg, envName, "aws_sns_topic", "alerts", region, topicName, json{{"name", topicName}}, {},
+                         {"name"}));
+
+      for (const auto& def : aws.alarmDefinitions) {
+        Metric m = metricOf(def.metric);
+        std::string alarmName = "ramp-" + cfg.project + "-" + envName + "-" + def.name;
+        bool extended = std::string(m.statistic).starts_with("p");
+        out.push_back(make(cfg, envName, "aws_cloudwatch_alarm", def.name, region, alarmName,
+                           json{{"name", alarmName},
+                                {"metric", def.metric},
+                                {"namespace", "AWS/ApplicationELB"},
+                                {"metric_name", m.name},
+                                {"statistic", extended ? json(nullptr) : json(m.statistic)},
+                                {"extended_statistic", extended ? json(m.statistic) : json(nullptr)},
+                                {"divide_by", *m.divideBy ? json(m.divideBy) : json(nullptr)},
+                                {"comparison", "GreaterThanThreshold"},
+                                {"threshold", def.threshold},
+                                {"period", def.period.count() / 1000},
+                                {"evaluation_periods", def.evaluationPeriods},
+                                {"load_balancer", lbAddr},
+                                {"alarm_actions", json::array({topicAddr})}},
+                           {lbAddr, topicAddr}, {"name"}));
+      }
+    }
+
+    std::string profile = aws.instanceProfile.empty() ? "ramp-" + cfg.project + "-" + envName : aws.instanceProfile;
+    out.push_back(make(cfg, envName, "aws_iam_instance_profile", "main", "", profile,
+                       json{{"name", profile}, {"path", "/"}}, {}, {"name", "path"}));
+
+    if (aws.dns) {
+      // The record sets span every region of the environment (a plan for one
+      // region still keeps the others' sets), sorted by region.
+      std::vector<std::string> all = env->regions;
+      std::sort(all.begin(), all.end());
+      std::vector<std::string> lbs;
+      for (const auto& r : all) lbs.push_back(addressOf("aws_lb", "main", r));
+      for (const auto& svc : services) {
+        json sets = json::array();
+        for (const auto& r : all) {
+          json set{{"set_identifier", r}, {"target", addressOf("aws_lb", "main", r)}};
+          if (aws.dns->routing == "weighted") set["weight"] = 1;
+          else set["region"] = r;
+          sets.push_back(std::move(set));
+        }
+        std::string recordName = svc + "." + recordSuffix;
+        bool alias = !aws.dns->ttl.has_value();
+        out.push_back(make(cfg, envName, "aws_route53_record", svc, "", recordName,
+                           json{{"zone", aws.dns->zone},
+                                {"name", recordName},
+                                {"type", alias ? "A" : "CNAME"},
+                                {"alias", alias},
+                                {"ttl", alias ? json(nullptr) : json(*aws.dns->ttl)},
+                                {"routing", aws.dns->routing},
+                                {"sets", std::move(sets)}},
+                           lbs, {"name", "type", "zone"}));
+      }
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const Resource& a, const Resource& b) { return a.address < b.address; });
+  return out;
+}
+
+}  // namespace ramp::infra

@@ -1,0 +1,43 @@
+// PlanJson.h — the machine-readable form of a Plan (`ramp plan --json`,
+// `ramp plan -o FILE`, read back by `ramp apply FILE`).
+//
+// {"format_version": 1, "project", "env", "regions": [...], "refreshed",
+//  "no_op": bool, "summary": {"add", "change", "replace", "destroy"},
+//  "changes": [{"action": "create"|"update"|"replace"|"delete", "address",
+//               "type", "region", "reason", "desired": RESOURCE|null,
+//               "current": STATE|null,
+//               "attributes": [{"name", "before", "after", "forces_replacement"}]}],
+//  "managed_by_deployments": [...], "basis": {REGION: {"lineage", "serial"}},
+//  "digest": "<sha256 hex>"}
+// RESOURCE = {"address", "type", "name", "region", "attributes",
+//             "depends_on", "force_new", "tags"};
+// STATE = {"address", "type", "name", "region", "id", "attributes"}
+// (the same forms as infra/ResourceJson.h, kept private here so that this
+// file stands alone).
+//
+// planFromJson(planJson(p)) == p (round trip). planFromJson checks every
+// field and answers kInvalid naming the JSON path ("changes[2].action"),
+// and refuses a plan whose digest does not match its content (edited).
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/Result.h"
+#include "infra/Plan.h"
+
+namespace ramp::infra {
+
+nlohmann::json planJson(const Plan& plan);
+Result<Plan> planFromJson(const nlohmann::json& j);
+
+// The text the digest is computed over: planJson without "digest", dumped
+// compactly (keys sorted).
+std::string planCanonicalText(const Plan& plan);
+std::string planDigest(const Plan& plan);
+
+std::string actionName(Action a);  // create | update | replace | delete
+
+
+}  // namespace ramp::infra
