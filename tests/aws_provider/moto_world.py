@@ -3,6 +3,10 @@
   moto_world.py settings            -> "VPC SUBNET1 SUBNET2 AMI" (two AZs)
   moto_world.py listener            -> JSON {release-version: weight} of the ALB listener(s)
   moto_world.py tagged              -> JSON counts of ramp-tagged ASGs/TGs/LTs (+ per fleet)
+  moto_world.py inventory           -> JSON of every ramp-tagged resource by release version:
+                                       {"fleets": {VERSION: {"asg": n, "tg": n, "lt": n,
+                                       "instances": n}}, "rules": n (listener rules besides
+                                       the default ones), "deployments": [ramp:deployment tags]}
   moto_world.py feed SECONDS BAD    -> publishes ALB metrics for every ramp target
                                        group until SECONDS pass: version BAD answers
                                        30% 5XX, the others none
@@ -75,6 +79,41 @@ def tagged():
                       "max_groups_per_fleet": max(fleets.values()) if fleets else 0}))
 
 
+def inventory():
+    """Everything ramp tagged, grouped by release version, so that a test can
+    compare it with exactly the expected set (no twin, no orphan)."""
+    fleets, deployments = {}, set()
+
+    def add(tags, kind):
+        v = tags.get("ramp:release-version", "?")
+        f = fleets.setdefault(v, {"asg": 0, "tg": 0, "lt": 0, "instances": 0})
+        f[kind] += 1
+        if "ramp:deployment" in tags:
+            deployments.add(tags["ramp:deployment"])
+
+    for g in client("autoscaling").describe_auto_scaling_groups()["AutoScalingGroups"]:
+        t = {x["Key"]: x["Value"] for x in g.get("Tags", [])}
+        if "ramp:fleet" in t and not g.get("Status"):
+            add(t, "asg")
+    for lt in client("ec2").describe_launch_templates()["LaunchTemplates"]:
+        t = {x["Key"]: x["Value"] for x in lt.get("Tags", [])}
+        if "ramp:fleet" in t:
+            add(t, "lt")
+    for _, t in target_groups():
+        add(t, "tg")
+    ec2 = client("ec2")
+    for r in ec2.describe_instances(Filters=[{"Name": "instance-state-name", "Values": ["pending", "running"]},
+                                            {"Name": "tag-key", "Values": ["ramp:fleet"]}])["Reservations"]:
+        for i in r["Instances"]:
+            add({x["Key"]: x["Value"] for x in i.get("Tags", [])}, "instances")
+    elb = client("elbv2")
+    rules = 0
+    for lb in elb.describe_load_balancers()["LoadBalancers"]:
+        for l in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]:
+            rules += sum(1 for r in elb.describe_rules(ListenerArn=l["ListenerArn"])["Rules"] if not r["IsDefault"])
+    print(json.dumps({"fleets": fleets, "rules": rules, "deployments": sorted(deployments)}, sort_keys=True))
+
+
 def put_query(dims, data):
     """PutMetricData in the Query protocol, as ramp reads it (boto3 would use
     CBOR, which moto stores differently). moto routes by the signing scope
@@ -117,5 +156,5 @@ def feed(seconds, bad):
 
 
 if __name__ == "__main__":
-    {"settings": settings, "listener": listener, "tagged": tagged,
+    {"settings": settings, "listener": listener, "tagged": tagged, "inventory": inventory,
      "feed": lambda: feed(sys.argv[2], sys.argv[3])}[sys.argv[1]]()
