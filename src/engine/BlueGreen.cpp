@@ -6,7 +6,8 @@
 //   smoke_test       optional command against green alone
 //   switch           desired weights: green 100, blue 0 (blue drains)
 //   verify_switch    until the data plane reports exactly that -> succeeded
-//   bake             blue stays warm (role previous) until bake_until
+//   bake             blue stays warm (role previous) until bake_until; the
+//                    judge and the alarms watch green meanwhile (Bake.cpp)
 //   drain_previous   until blue has no request in flight (bounded)
 //   retire_previous  blue's instances are stopped -> done
 //   fail_cleanup     green is retired, traffic never moved -> failed
@@ -133,6 +134,8 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
   }
 
   if (d.phase == "switch") {
+    // The judge's baseline for the bake: blue's counters up to now.
+    if (auto st = fixBakeWindow(d, plan); !st) return std::unexpected(st.error());
     auto tp = loadPlan(key);
     if (!tp) return std::unexpected(tp.error());
     tp->sendAllTo(d.newFleet);
@@ -181,7 +184,12 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
   }
 
   if (d.phase == "bake") {
+    auto moved = watchBake(d, plan);
+    if (!moved) return std::unexpected(moved.error());
+    if (*moved) return true;
     if (now < d.bakeUntil) return false;
+    // Resumed after a pause at the end of the bake: the switch succeeded.
+    if (d.state == kRunning && d.kind == "deploy") d.state = kSucceeded;
     if (auto st = enterPhase(d, "drain_previous", {{"fleet", d.oldFleet}}); !st) {
       return std::unexpected(st.error());
     }

@@ -24,79 +24,13 @@
 #include <fmt/format.h>
 
 #include "analysis/Judge.h"
+#include "engine/CounterSnapshot.h"
 #include "engine/Engine.h"
 
 namespace ramp::engine {
 
 using nlohmann::json;
 
-namespace {
-
-// JSON has no infinity: the last histogram bound (+Inf) is stored as "+Inf".
-json metricsJson(const providers::FleetMetrics& m) {
-  json bounds = json::array();
-  for (double b : m.latencyBoundsMs) bounds.push_back(std::isfinite(b) ? json(b) : json("+Inf"));
-  return {{"requests", m.requests},
-          {"errors", m.status5xx + m.upstreamErrors},
-          {"bounds", bounds},
-          {"counts", m.latencyCounts}};
-}
-
-std::vector<double> boundsFromJson(const json& j) {
-  std::vector<double> out;
-  for (const auto& b : j) out.push_back(b.is_number() ? b.get<double>() : std::numeric_limits<double>::infinity());
-  return out;
-}
-
-// Counters since `start`, as the judge's Measurements.
-Result<analysis::Measurements> since(const json& start, const json& now) {
-  try {
-    // Counters restart at 0 when the router restarts: then count from 0.
-    uint64_t req0 = start.at("requests").get<uint64_t>(), req1 = now.at("requests").get<uint64_t>();
-    bool reset = req1 < req0;
-    uint64_t req = reset ? req1 : req1 - req0;
-    uint64_t err1 = now.at("errors").get<uint64_t>(), err0 = start.at("errors").get<uint64_t>();
-    uint64_t err = reset || err1 < err0 ? err1 : err1 - err0;
-    auto bounds = boundsFromJson(now.at("bounds"));
-    auto counts = now.at("counts").get<std::vector<uint64_t>>();
-    auto counts0 = start.at("counts").get<std::vector<uint64_t>>();
-    if (!reset && counts0.size() == counts.size()) {
-      for (size_t i = 0; i < counts.size(); ++i) counts[i] -= std::min(counts[i], counts0[i]);
-    }
-    return analysis::Measurements::ofFleet(req, err, std::move(bounds), std::move(counts));
-  } catch (const std::exception& e) {
-    return internal(std::string("bad metrics snapshot: ") + e.what());
-  }
-}
-
-// The service's `analysis` block (config layer names) as the judge's config.
-json judgeConfigJson(const json& a) {
-  json j = json::object();
-  if (!a.is_object()) return j;
-  json er = json::object();
-  if (a.contains("max_false_rollback") && a["max_false_rollback"].is_number()) er["alpha"] = a["max_false_rollback"];
-  if (a.contains("min_requests") && a["min_requests"].is_number()) er["min_requests"] = a["min_requests"];
-  if (!er.empty()) j["error_rate"] = er;
-  if (a.contains("latency_tolerance") && a["latency_tolerance"].is_number()) {
-    j["latency"] = {{"tolerance", a["latency_tolerance"]}};
-  }
-  for (const char* k : {"pass_score", "marginal_score"}) {
-    if (a.contains(k) && a[k].is_number()) j[k] = a[k];
-  }
-  if (a.contains("metrics") && a["metrics"].is_array() && !a["metrics"].empty()) {
-    json ms = json::array();
-    for (const auto& m : a["metrics"]) {
-      if (!m.is_object()) continue;
-      json out{{"name", m.value("name", "")}, {"kind", m.value("kind", "")}};
-      if (m.contains("critical") && m["critical"].is_boolean()) out["critical"] = m["critical"];
-      ms.push_back(out);
-    }
-    j["metrics"] = ms;
-  }
-  return j;
-}
-
-}  // namespace
 
 Result<json> Engine::snapshotMetrics(const Deployment& d) {
   auto key = keyOf(d);
@@ -104,7 +38,11 @@ Result<json> Engine::snapshotMetrics(const Deployment& d) {
   if (!c) return std::unexpected(c.error());
   auto b = metrics_.fleetMetrics(key, d.oldFleet);
   if (!b) return std::unexpected(b.error());
-  return json{{"canary", metricsJson(*c)}, {"baseline", metricsJson(*b)}};
+  json snap{{"canary", CounterSnapshot::of(*c)}, {"baseline", CounterSnapshot::of(*b)}};
+  // Where latency came from when not a measured histogram (aws: CloudWatch
+  // percentiles, or Average when none were returned), for honest verdicts.
+  if (!c->latencySource.empty()) snap["latency_source"] = c->latencySource;
+  return snap;
 }
 
 Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
@@ -170,6 +108,16 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
   }
 
   if (d.phase == "canary_pause") {
+    bool unknown = false;
+    if (auto alarm = firingAlarm(d, plan, false, unknown)) {
+      if (auto st = startRollback(d, fmt::format("alarm {} is in ALARM (canary paused at step {}/{})", *alarm, d.step,
+                                                 d.steps),
+                                  {{"alarm", *alarm}});
+          !st) {
+        return std::unexpected(st.error());
+      }
+      return true;
+    }
     bool untilResumed = d.deadlineAt == 0;
     if (!untilResumed && now < d.deadlineAt) return false;
     // An until-resumed pause ends when the state is running again.
@@ -184,7 +132,17 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
     int64_t nextLook = d.analysis.value("next_look_at", int64_t{0});
     bool final = now >= deadline;
     if (!final && now < nextLook) return false;
-    auto cfg = analysis::JudgeConfig::fromJson(judgeConfigJson(plan.analysis), "analysis");
+    bool alarmsUnknown = false;
+    if (auto alarm = firingAlarm(d, plan, true, alarmsUnknown)) {
+      if (auto st = startRollback(d, fmt::format("alarm {} is in ALARM (canary analysis at step {}/{})", *alarm,
+                                                 d.step, d.steps),
+                                  {{"alarm", *alarm}});
+          !st) {
+        return std::unexpected(st.error());
+      }
+      return true;
+    }
+    auto cfg = CounterSnapshot::judgeConfig(plan.analysis);
     if (!cfg) {
       d.reason = "the analysis configuration is invalid: " + cfg.error().describe();
       d.endState = kFailed;
@@ -193,8 +151,8 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
     }
     auto snap = snapshotMetrics(d);
     if (!snap) return std::unexpected(snap.error());
-    auto canary = since(d.analysis["start"]["canary"], (*snap)["canary"]);
-    auto baseline = since(d.analysis["start"]["baseline"], (*snap)["baseline"]);
+    auto canary = CounterSnapshot::between(d.analysis["start"]["canary"], (*snap)["canary"]);
+    auto baseline = CounterSnapshot::between(d.analysis["start"]["baseline"], (*snap)["baseline"]);
     if (!canary) return std::unexpected(canary.error());
     if (!baseline) return std::unexpected(baseline.error());
     auto state = analysis::JudgeState::fromJson(d.analysis.value("state", json::object()));
@@ -203,7 +161,13 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
     if (!step) return std::unexpected(step.error());
     d.analysis["state"] = step->state.toJson();
     d.analysis["next_look_at"] = now + plan.steps[static_cast<size_t>(d.step - 1)].analysisInterval.count();
-    const auto& verdict = step->verdict;
+    auto& verdict = step->verdict;
+    if (alarmsUnknown && verdict.outcome == analysis::Outcome::kPass) {
+      // A pass needs the alarms known to be quiet: keep looking until the
+      // deadline, then it is inconclusive.
+      verdict.outcome = final ? analysis::Outcome::kInconclusive : analysis::Outcome::kContinue;
+      verdict.reason = "the metrics pass but the alarm state is unknown (" + lastAlarmError_[d.id] + ")";
+    }
     std::string outcome(analysis::outcomeName(verdict.outcome));
     if (verdict.outcome == analysis::Outcome::kContinue) {
       // Keep only the latest "continue" so the record stays small.
@@ -214,6 +178,7 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
     }
     json vj = verdict.toJson();
     vj["step"] = d.step;
+    if (snap->contains("latency_source")) vj["latency_source"] = (*snap)["latency_source"];
     if (!d.verdicts.empty() && d.verdicts.back().value("verdict", "") == "continue") d.verdicts.erase(d.verdicts.size() - 1);
     d.verdicts.push_back(vj);
     while (d.verdicts.size() > 20) d.verdicts.erase(0);
@@ -227,16 +192,11 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
                     plan.analysis.value("on_inconclusive", std::string("pause")) == "rollback";
     if (rollback) {
       // The stable fleet still serves (100 - weight)% and was never scaled
-      // down, so it has the capacity to take everything back at once.
-      auto stable = fleets_.fleetStatus(d.oldFleet);
-      if (!stable) return std::unexpected(stable.error());
-      d.reason = fmt::format("canary {} at step {}/{}: {}{}", outcome == "fail" ? "failed analysis" : "inconclusive",
-                             d.step, d.steps, verdict.reason,
-                             stable->healthy < stable->desired
-                                 ? fmt::format(" (stable fleet {}/{} healthy)", stable->healthy, stable->desired)
-                                 : "");
-      d.endState = kRolledBack;
-      if (auto st = enterPhase(d, "rb_switch", {{"verdict", outcome}}); !st) return std::unexpected(st.error());
+      // down; rb_capacity checks it is healthy before it takes everything.
+      std::string why = fmt::format("canary {} at step {}/{}: {}",
+                                    outcome == "fail" ? "failed analysis" : "inconclusive", d.step, d.steps,
+                                    verdict.reason);
+      if (auto st = startRollback(d, why, {{"verdict", outcome}}); !st) return std::unexpected(st.error());
       return true;
     }
     // Inconclusive: wait for a person (resume continues with the next step,

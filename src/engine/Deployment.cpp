@@ -21,7 +21,8 @@ Json Deployment::toDoc() const {
          {"finished_at", finishedAt},
          {"deadline_at", deadlineAt}, {"bake_until", bakeUntil},
          {"analysis", analysis},   {"verdicts", verdicts},
-         {"end_state", endState}};
+         {"end_state", endState},  {"bake", bake},
+         {"baseline_fleet", baselineFleet}};
   j["pipeline"] = pipeline;
   j["later_stages"] = laterStages;
   j["hotfix"] = hotfix;
@@ -71,6 +72,8 @@ Result<Deployment> Deployment::fromRecord(const std::string& id, const std::stri
     d.analysis = doc.value("analysis", Json::object());
     d.verdicts = doc.value("verdicts", Json::array());
     d.endState = doc.value("end_state", "");
+    d.bake = doc.value("bake", Json::object());
+    d.baselineFleet = doc.value("baseline_fleet", "");
     d.pipeline = doc.value("pipeline", std::vector<std::string>{});
     d.laterStages = doc.value("later_stages", Json::object());
     d.hotfix = doc.value("hotfix", false);

@@ -80,6 +80,13 @@ struct Deployment {
   Json analysis = Json::object();
   Json verdicts = Json::array();     // the most recent verdicts, newest last
   std::string endState;              // state an abort/rollback ends in (default rolled_back)
+  // Watching the bake (Bake.cpp): samples of the previous fleet's counters
+  // before the switch, the window the judge compares green with, the
+  // judge's state, the next look (absolute).
+  Json bake = Json::object();
+  // strategy.baseline: fresh — a fleet of the stable release at the
+  // canary's size that the canary is judged against; "" = none.
+  std::string baselineFleet;
 
   // Pipeline (docs/pipeline.md). `pipeline` is the promotion order the
   // deployment was submitted with (empty = no order rules); `laterStages`

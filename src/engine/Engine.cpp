@@ -408,6 +408,10 @@ Status Engine::advance(Deployment& d) {
     // The phase is committed; its side effect is about to run
     // (RAMP_FAILPOINT=PHASE:before).
     failpoint(d.phase, "before");
+    if (d.phase == "create_fleet" || d.phase == "wait_healthy" || d.phase == "smoke_test" ||
+        d.phase.starts_with("canary_")) {
+      if (auto st = sampleBeforeSwitch(d, *plan); !st) return st;
+    }
     tlRunningPhase = d.phase;
     tlRunningId = d.id;
     auto moved = isGatePhase(d.phase)             ? runGatePhase(d)
@@ -420,6 +424,37 @@ Status Engine::advance(Deployment& d) {
     if (!*moved) return ok();
   }
   return ok();
+}
+
+// ---- alarms ----
+
+std::optional<std::string> Engine::firingAlarm(const Deployment& d, const ServicePlan& plan, bool force,
+                                               bool& unknown) {
+  unknown = false;
+  if (!options_.alarms || plan.alarms.empty()) return std::nullopt;
+  auto mono = clock_.monotonic();
+  if (!force) {
+    auto it = nextAlarmLook_.find(d.id);
+    if (it != nextAlarmLook_.end() && mono < it->second) {
+      // Between looks the last answer stands: unknown stays unknown.
+      unknown = lastAlarmError_.contains(d.id);
+      return std::nullopt;
+    }
+  }
+  nextAlarmLook_[d.id] = mono + std::chrono::seconds(1);
+  auto firing = options_.alarms->alarmsInAlarm(keyOf(d), plan.alarms);
+  if (!firing) {
+    unknown = true;
+    std::string message = "alarm state unknown: " + firing.error().describe();
+    if (lastAlarmError_[d.id] != message) {
+      lastAlarmError_[d.id] = message;
+      (void)audit("alarm.unknown", d, {{"reason", message}, {"alarms", plan.alarms}, {"phase", d.phase}});
+    }
+    return std::nullopt;
+  }
+  lastAlarmError_.erase(d.id);
+  if (firing->empty()) return std::nullopt;
+  return firing->front();
 }
 
 // ---- traffic ----
@@ -597,6 +632,7 @@ Status Engine::markFleet(const std::string& fleetId, const std::string& state) {
 Result<providers::FleetSpec> Engine::fleetSpec(const Deployment& d, const ServicePlan& plan) {
   providers::FleetSpec spec;
   spec.fleetId = d.newFleet;
+  spec.deploymentId = d.id;
   spec.service = d.service;
   spec.env = d.env;
   spec.region = d.region;

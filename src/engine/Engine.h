@@ -41,6 +41,7 @@
 #include "engine/ReleaseCatalog.h"
 #include "engine/ServicePlan.h"
 #include "engine/TrafficPlan.h"
+#include "providers/AlarmSource.h"
 #include "providers/Provider.h"
 #include "store/Store.h"
 
@@ -59,6 +60,12 @@ struct EngineOptions {
   std::function<int(const std::string& command, const std::map<std::string, std::string>& env,
                      std::chrono::milliseconds timeout)>
       runCommand;
+  // External alarms (environment.aws.alarms) consulted during canary
+  // analyses and pauses and during a blue/green bake: a firing alarm rolls
+  // the deployment back ("alarm NAME is in ALARM"); an error is recorded
+  // ("alarm state unknown: ...") and retried, never taken as fine.
+  // nullptr = no alarm source.
+  providers::AlarmSource* alarms = nullptr;
 };
 
 struct DeployRequest {
@@ -149,6 +156,22 @@ class Engine {
   // statistical judge; a failing verdict hands over to the rollback phases.
   Result<bool> runCanaryPhase(Deployment& d, const ServicePlan& plan);
   Result<nlohmann::json> snapshotMetrics(const Deployment& d);
+  // Alarms (options.alarms, plan.alarms). At most one look per second per
+  // deployment unless `force`. The first firing alarm's name, or none;
+  // `unknown` is set (and an alarm.unknown event recorded when the error
+  // changes) when the source could not say.
+  std::optional<std::string> firingAlarm(const Deployment& d, const ServicePlan& plan, bool force,
+                                         bool& unknown);
+  // Hands a deployment to the rollback phases (rb_capacity first): traffic
+  // back to the previous fleet once it has the capacity, then retire.
+  Status startRollback(Deployment& d, const std::string& reason, nlohmann::json data);
+  // Bake (Bake.cpp): samples the previous fleet's counters before the
+  // switch; at the switch fixes the judge's window; during the bake judges
+  // green against it and watches alarms. true = the deployment moved on
+  // (rolled back, or paused for a person).
+  Status sampleBeforeSwitch(Deployment& d, const ServicePlan& plan);
+  Status fixBakeWindow(Deployment& d, const ServicePlan& plan);
+  Result<bool> watchBake(Deployment& d, const ServicePlan& plan);
   // Gates before "start" (Gates.cpp): approval, queue, window.
   Result<bool> runGatePhase(Deployment& d);
   // The gate a deployment goes to after `from` ("approval" or "queue"):
@@ -196,6 +219,10 @@ class Engine {
   Clock& clock_;
   EngineOptions options_;
   std::recursive_mutex mu_;
+  // Alarm look throttling and the last error recorded, per deployment (in
+  // memory: a restart only costs one extra look and one repeated event).
+  std::map<std::string, MonoTime> nextAlarmLook_;
+  std::map<std::string, std::string> lastAlarmError_;
 };
 
 }  // namespace ramp::engine

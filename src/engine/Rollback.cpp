@@ -88,9 +88,45 @@ Result<Deployment> Engine::rollback(const std::string& service, const std::strin
   return r;
 }
 
+Status Engine::startRollback(Deployment& d, const std::string& reason, json data) {
+  d.reason = reason;
+  d.endState = kRolledBack;
+  d.state = kRunning;
+  d.deadlineAt = 0;
+  if (data.is_null()) data = json::object();
+  data["rollback"] = reason;
+  return enterPhase(d, "rb_capacity", std::move(data));
+}
+
 Result<bool> Engine::runRollbackPhase(Deployment& d, const ServicePlan& plan) {
   const auto key = keyOf(d);
   const int64_t now = toUnixMillis(clock_.now());
+
+  if (d.phase == "rb_capacity") {
+    // The stable fleet is about to take all traffic: it must be there and
+    // healthy (a cold or shrunken stable fleet overloads on abort). Nothing
+    // scales it here: the provider replaces failed instances by itself; the
+    // engine waits for that, bounded by the health deadline, and records it.
+    auto st = fleets_.fleetStatus(d.oldFleet);
+    if (!st) return std::unexpected(st.error());
+    bool ready = st->exists && st->desired > 0 && st->healthy >= st->desired;
+    json data{{"fleet", d.oldFleet}, {"healthy", st->healthy}, {"desired", st->desired}};
+    if (!ready && d.deadlineAt == 0) {
+      d.deadlineAt = now + plan.healthDeadline.count();
+      data["waiting_until"] = formatTime(fromUnixMillis(d.deadlineAt));
+      if (auto c = commit(d, "rollback.capacity", data); !c) return std::unexpected(c.error());
+      return false;
+    }
+    if (!ready && now < d.deadlineAt) return false;
+    if (!ready) {
+      d.reason += fmt::format(" (stable fleet {} only {}/{} healthy after {} ms)", d.oldFleet, st->healthy,
+                              st->desired, plan.healthDeadline.count());
+    }
+    d.deadlineAt = 0;
+    data["ready"] = ready;
+    if (auto c = enterPhase(d, "rb_switch", data); !c) return std::unexpected(c.error());
+    return true;
+  }
 
   if (d.phase == "rb_switch") {
     auto tp = loadPlan(key);

@@ -78,6 +78,10 @@ Result<ServicePlan> planFromRendered(const json& r, const std::string& env, cons
       auto dr = duration(s, "drain", p.drainTimeout);
       if (!dr) return std::unexpected(dr.error());
       p.drainTimeout = *dr;
+      p.baseline = str(s, "baseline", "stable");
+      if (p.baseline != "stable" && p.baseline != "fresh") {
+        return invalid("baseline must be stable or fresh, got '" + p.baseline + "'", "rendered.strategy.baseline");
+      }
       if (s.contains("smoke_test") && s["smoke_test"].is_string()) p.smokeTest = s["smoke_test"];
       if (s.contains("pin") && s["pin"].is_object()) {
         p.pinHeader = str(s["pin"], "header");
@@ -120,11 +124,21 @@ Result<ServicePlan> planFromRendered(const json& r, const std::string& env, cons
           e["router"]["port"].is_number_integer()) {
         p.entrypointPort = e["router"]["port"].get<int>();
       }
+      if (e.contains("aws") && e["aws"].is_object() && e["aws"].contains("alarms") && e["aws"]["alarms"].is_array()) {
+        for (const auto& a : e["aws"]["alarms"]) {
+          if (a.is_string() && !a.get<std::string>().empty()) p.alarms.push_back(a.get<std::string>());
+        }
+      }
     }
   } catch (const std::exception& e) {
     return invalid(std::string("rendered service config: ") + e.what(), "rendered");
   }
   return p;
+}
+
+bool ServicePlan::hasMetrics() const {
+  return analysis.is_object() && analysis.contains("metrics") && analysis["metrics"].is_array() &&
+         !analysis["metrics"].empty();
 }
 
 }  // namespace ramp::engine

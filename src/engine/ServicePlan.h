@@ -48,6 +48,11 @@ struct ServicePlan {
   std::string pinCookie;                       // likewise for this cookie
   std::optional<int> entrypointPort;           // fixed entry-point port, if configured
   nlohmann::json analysis = nlohmann::json::object();
+  std::string baseline = "stable";             // canary baseline: stable | fresh (a new fleet of the stable release)
+  std::vector<std::string> alarms;             // environment.aws.alarms: rollback triggers (AlarmSource)
+
+  // The analysis block names at least one metric (the judge has work to do).
+  bool hasMetrics() const;
 };
 
 // Reads the rendered service JSON (as produced by `ramp render --json`).

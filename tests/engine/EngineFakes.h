@@ -2,12 +2,16 @@
 // releases. Deterministic and in memory; the store is the real SQLite one.
 #pragma once
 
+#include <algorithm>
 #include <limits>
+#include <optional>
+#include <vector>
 #include <map>
 #include <set>
 #include <string>
 
 #include "engine/ReleaseCatalog.h"
+#include "providers/AlarmSource.h"
 #include "providers/Provider.h"
 
 namespace ramp::fakes {
@@ -113,6 +117,26 @@ class FakeMetrics final : public providers::MetricsProvider {
     m.status5xx += errors;
     m.status2xx += requests - errors;
     m.latencyCounts[bucket] += requests;
+  }
+};
+
+// Alarms a test sets firing (or failing) by hand.
+class FakeAlarms final : public providers::AlarmSource {
+ public:
+  std::vector<std::string> firing;
+  std::optional<Error> error;  // set: every look fails with it
+  std::vector<std::string> lastNames;
+  int looks = 0;
+  Result<std::vector<std::string>> alarmsInAlarm(const providers::EntrypointKey&,
+                                                 const std::vector<std::string>& names) override {
+    ++looks;
+    lastNames = names;
+    if (error) return std::unexpected(*error);
+    std::vector<std::string> out;
+    for (auto& n : names) {
+      if (std::find(firing.begin(), firing.end(), n) != firing.end()) out.push_back(n);
+    }
+    return out;
   }
 };
 

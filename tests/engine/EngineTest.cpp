@@ -40,7 +40,7 @@ class EngineTest : public ::testing::Test {
     engine = makeEngine();
   }
   std::unique_ptr<engine::Engine> makeEngine() {
-    return std::make_unique<engine::Engine>(*st, fleets, traffic, metrics, releases, clock, engine::EngineOptions{});
+    return std::make_unique<engine::Engine>(*st, fleets, traffic, metrics, releases, clock, options);
   }
   engine::DeployRequest request(const std::string& version, json r = rendered()) {
     engine::DeployRequest q;
@@ -71,6 +71,8 @@ class EngineTest : public ::testing::Test {
   fakes::FakeTraffic traffic;
   fakes::FakeMetrics metrics;
   fakes::FakeReleases releases;
+  fakes::FakeAlarms alarms;
+  engine::EngineOptions options;
   std::unique_ptr<engine::Engine> engine;
 };
 
@@ -344,4 +346,267 @@ TEST_F(CanaryTest, ManualControlsArePausePromoteNowAndAbort) {
   EXPECT_FALSE(engine->control("crawler", "int", "abort", "frank").has_value());  // nothing in progress
 }
 
+
+// ---- alarms as rollback triggers ----
+
+json withAlarms(json r, std::vector<std::string> names = {"crawler-5xx"}) {
+  r["environment"] = {{"aws", {{"alarms", names}}}};
+  return r;
+}
+
+std::vector<store::AuditEvent> eventsOf(store::Store& st, const std::string& id, const std::string& kind) {
+  store::AuditFilter f;
+  f.deploymentId = id;
+  auto evs = st.listEvents(f);
+  EXPECT_TRUE(evs.has_value());
+  std::vector<store::AuditEvent> out;
+  for (auto& e : *evs) {
+    if (e.kind == kind) out.push_back(e);
+  }
+  return out;
+}
+
+class AlarmTest : public CanaryTest {
+ protected:
+  void SetUp() override {
+    CanaryTest::SetUp();
+    options.alarms = &alarms;
+    engine = makeEngine();
+  }
+};
+
+TEST_F(AlarmTest, AnAlarmFiringDuringTheCanaryAnalysisRollsBackNamingIt) {
+  auto stable = run(engine->submit(request("1.0.0"))->id);
+  auto d = engine->submit(request("2.0.0", withAlarms(canaryRendered())));
+  ASSERT_TRUE(d.has_value()) << d.error().describe();
+  // Healthy traffic until the analysis (step 2) runs, then the alarm fires.
+  auto r = serve(d->id, stable.newFleet, d->newFleet, 15, 180, 20, 0.0, 0.0);
+  ASSERT_EQ(r.phase, "canary_analysis");
+  ASSERT_EQ(r.step, 2);
+  EXPECT_EQ(alarms.lastNames, std::vector<std::string>{"crawler-5xx"});
+  alarms.firing = {"crawler-5xx"};
+  r = serve(d->id, stable.newFleet, d->newFleet, 30, 180, 20, 0.0, 0.0);
+  r = run(r.id, 5);
+  EXPECT_EQ(r.state, "rolled_back") << r.reason;
+  EXPECT_NE(r.reason.find("alarm crawler-5xx is in ALARM"), std::string::npos) << r.reason;
+  EXPECT_EQ(traffic.weightOf("crawler", stable.newFleet), 100);
+  EXPECT_FALSE(fleets.alive(r.newFleet));
+  auto phases = eventsOf(*st, r.id, "deployment.phase");
+  bool recorded = false;
+  for (auto& e : phases) {
+    if (e.data.value("alarm", "") == "crawler-5xx") recorded = true;
+  }
+  EXPECT_TRUE(recorded) << "the alarm is named in the deployment's events";
+}
+
+TEST_F(AlarmTest, AnAlarmFiringDuringACanaryPauseRollsBack) {
+  auto stable = run(engine->submit(request("1.0.0"))->id);
+  json r0 = withAlarms(canaryRendered());
+  r0["strategy"]["steps"] = json::array({{{"weight", 10}}, {{"pause", "60s"}}, {{"weight", 50}}});
+  auto d = engine->submit(request("2.0.0", r0));
+  auto r = run(d->id, 3);
+  ASSERT_EQ(r.phase, "canary_pause");
+  EXPECT_EQ(r.state, "running");
+  alarms.firing = {"crawler-5xx"};
+  r = run(d->id, 20);
+  EXPECT_EQ(r.state, "rolled_back") << r.reason;
+  EXPECT_NE(r.reason.find("alarm crawler-5xx is in ALARM"), std::string::npos) << r.reason;
+  EXPECT_EQ(traffic.weightOf("crawler", stable.newFleet), 100);
+}
+
+TEST_F(AlarmTest, AnAlarmSourceErrorIsRecordedRetriedAndNeverTakenAsFine) {
+  auto stable = run(engine->submit(request("1.0.0"))->id);
+  auto d = engine->submit(request("2.0.0", withAlarms(canaryRendered())));
+  alarms.error = Error{ErrorCode::kUnavailable, "Rate exceeded", "cloudwatch"};
+  // Metrics that pass easily: without the error the canary would go on.
+  auto r = serve(d->id, stable.newFleet, d->newFleet, 200, 180, 60, 0.0, 0.0);
+  EXPECT_NE(r.state, "rolled_back") << r.reason;
+  EXPECT_EQ(r.step, 2) << "a pass needs the alarms known to be quiet; phase " << r.phase;
+  EXPECT_GT(alarms.looks, 10) << "retried at every look";
+  auto unknown = eventsOf(*st, r.id, "alarm.unknown");
+  ASSERT_EQ(unknown.size(), 1u) << "recorded once per distinct error, not at every look";
+  EXPECT_NE(unknown[0].data.value("reason", "").find("alarm state unknown: cloudwatch: Rate exceeded"),
+            std::string::npos)
+      << unknown[0].data.dump();
+  // At the analysis deadline: on_inconclusive (pause for a person).
+  r = serve(d->id, stable.newFleet, d->newFleet, 1200, 180, 60, 0.0, 0.0);
+  EXPECT_EQ(r.state, "paused") << r.reason;
+  EXPECT_NE(r.reason.find("alarm state is unknown"), std::string::npos) << r.reason;
+  // The source recovers, a person resumes: the canary goes on.
+  alarms.error.reset();
+  ASSERT_TRUE(engine->control("crawler", "int", "resume", "dave").has_value());
+  r = run(r.id, 80);
+  EXPECT_EQ(r.state, "succeeded") << r.reason;
+}
+
+TEST_F(AlarmTest, WithoutConfiguredAlarmsTheSourceIsNotAsked) {
+  auto stable = run(engine->submit(request("1.0.0"))->id);
+  auto d = engine->submit(request("2.0.0", canaryRendered()));
+  alarms.firing = {"crawler-5xx"};
+  auto r = serve(d->id, stable.newFleet, d->newFleet, 3000, 180, 20, 0.01, 0.01);
+  EXPECT_EQ(r.state, "succeeded") << r.reason;
+  EXPECT_EQ(alarms.looks, 0);
+}
+
+
+// ---- the judge and the alarms during a blue/green bake ----
+
+json bakeRendered(const std::string& bake = "30s") {
+  json r = rendered(2, bake);
+  r["analysis"] = {{"max_false_rollback", 0.01},
+                   {"min_requests", 100},
+                   {"on_inconclusive", "pause"},
+                   {"metrics", json::array({{{"name", "error_rate"}, {"kind", "error_rate"}, {"critical", true}},
+                                            {{"name", "latency"}, {"kind", "latency"}}})}};
+  return r;
+}
+
+class BakeTest : public AlarmTest {
+ protected:
+  // Deploys 1.0.0, then 2.0.0 whose fleet takes 3 s to get healthy while
+  // blue serves `base` requests per 100 ms at `baseErr`: blue's window
+  // before the switch. Returns the deployment of 2.0.0 in its bake.
+  engine::Deployment toBake(json r, uint64_t base = 200, double baseErr = 0.01) {
+    blue = run(engine->submit(request("1.0.0", r))->id).newFleet;
+    fleets.healthyOnCreate = false;
+    auto d = engine->submit(request("2.0.0", r));
+    EXPECT_TRUE(d.has_value()) << d.error().describe();
+    green = d->newFleet;
+    serve(d->id, blue, green, 30, base, 0, baseErr, 0);
+    fleets.healthy[green] = true;
+    auto b = run(d->id, 2);
+    EXPECT_EQ(b.phase, "bake");
+    EXPECT_EQ(b.state, "succeeded");
+    return b;
+  }
+  // Ticks while green serves `can` requests per 100 ms at `canErr`, until
+  // the bake ends one way or another.
+  engine::Deployment bake(const std::string& id, int ticks, uint64_t can, double canErr) {
+    engine::Deployment d;
+    for (int i = 0; i < ticks; ++i) {
+      canAcc += can * canErr;
+      uint64_t ce = static_cast<uint64_t>(canAcc);
+      canAcc -= ce;
+      metrics.serve(green, can, ce);
+      EXPECT_TRUE(engine->tick().has_value());
+      clock.advance(100ms);
+      d = *engine->get(id);
+      if (d.phase != "bake" || d.state != "succeeded") break;
+    }
+    return d;
+  }
+  std::string blue, green;
+};
+
+TEST_F(BakeTest, GreenFailingTheJudgeDuringTheBakeGoesBackToBlue) {
+  auto b = toBake(bakeRendered());
+  auto windows = eventsOf(*st, b.id, "bake.window");
+  ASSERT_EQ(windows.size(), 1u);
+  EXPECT_GE(windows[0].data.value("window_ms", 0), 2500) << windows[0].data.dump();
+  EXPECT_GE(windows[0].data.value("baseline_requests", 0), 5000) << windows[0].data.dump();
+  // Green takes all traffic, with 10% errors; blue gets none.
+  auto r = bake(b.id, 200, 200, 0.10);
+  r = run(r.id, 5);
+  EXPECT_EQ(r.state, "rolled_back") << r.reason;
+  EXPECT_NE(r.reason.find("failed analysis during the bake"), std::string::npos) << r.reason;
+  EXPECT_NE(r.reason.find("%"), std::string::npos) << "with its numbers: " << r.reason;
+  EXPECT_EQ(traffic.weightOf("crawler", blue), 100);
+  EXPECT_EQ(traffic.weightOf("crawler", green), -1);
+  EXPECT_FALSE(fleets.alive(green));
+  EXPECT_TRUE(fleets.alive(blue));
+  ASSERT_FALSE(r.verdicts.empty());
+  EXPECT_EQ(r.verdicts.back().value("verdict", ""), "fail");
+  EXPECT_EQ(r.verdicts.back().value("during", ""), "bake");
+  auto list = engine->status("crawler", "int");
+  ASSERT_TRUE(list.has_value());
+  for (auto& f : (*list)[0]["fleets"]) {
+    if (f["id"] == blue) EXPECT_EQ(f["role"], "stable");
+  }
+}
+
+TEST_F(BakeTest, AHealthyGreenPassesAndBlueIsRetiredAfterTheBake) {
+  auto b = toBake(bakeRendered(), 1000, 0.0);
+  auto r = bake(b.id, 250, 200, 0.0);
+  EXPECT_EQ(r.phase, "bake");
+  ASSERT_FALSE(r.verdicts.empty());
+  EXPECT_EQ(r.verdicts.back().value("verdict", ""), "pass") << r.verdicts.back().dump();
+  clock.advance(31s);
+  r = run(b.id, 5);
+  EXPECT_EQ(r.state, "succeeded") << r.reason;
+  EXPECT_EQ(r.phase, "done");
+  EXPECT_FALSE(fleets.alive(blue));
+  EXPECT_EQ(traffic.weightOf("crawler", green), 100);
+}
+
+TEST_F(BakeTest, NoTrafficDuringTheBakeIsRecordedInconclusiveAndBlueRetiresAsPlanned) {
+  auto b = toBake(bakeRendered());
+  clock.advance(31s);
+  auto r = run(b.id, 5);
+  EXPECT_EQ(r.state, "succeeded") << r.reason;
+  EXPECT_EQ(r.phase, "done");
+  auto verdicts = eventsOf(*st, b.id, "verdict");
+  ASSERT_EQ(verdicts.size(), 1u);
+  EXPECT_EQ(verdicts[0].data.value("verdict", ""), "inconclusive");
+}
+
+TEST_F(BakeTest, AnAlarmDuringTheBakeRollsBackNamingIt) {
+  auto b = toBake(withAlarms(bakeRendered(), {"crawler-5xx", "crawler-latency"}));
+  auto r = bake(b.id, 20, 200, 0.01);
+  EXPECT_EQ(r.phase, "bake");
+  alarms.firing = {"crawler-latency"};
+  r = bake(b.id, 20, 200, 0.01);
+  r = run(r.id, 5);
+  EXPECT_EQ(r.state, "rolled_back") << r.reason;
+  EXPECT_NE(r.reason.find("alarm crawler-latency is in ALARM"), std::string::npos) << r.reason;
+  EXPECT_EQ(traffic.weightOf("crawler", blue), 100);
+  EXPECT_FALSE(fleets.alive(green));
+}
+
+TEST_F(BakeTest, AlarmsStillUnknownAtTheEndOfTheBakePauseWithBlueKeptReady) {
+  auto b = toBake(withAlarms(bakeRendered()));
+  alarms.error = Error{ErrorCode::kUnavailable, "connection reset", "cloudwatch"};
+  auto r = run(b.id, 10);
+  EXPECT_EQ(r.state, "succeeded");
+  clock.advance(31s);
+  r = run(b.id, 5);
+  EXPECT_EQ(r.state, "paused") << r.reason;
+  EXPECT_NE(r.reason.find("alarm state unknown"), std::string::npos) << r.reason;
+  EXPECT_TRUE(fleets.alive(blue));
+  alarms.error.reset();
+  ASSERT_TRUE(engine->control("crawler", "int", "resume", "dave").has_value());
+  r = run(b.id, 5);
+  EXPECT_EQ(r.state, "succeeded") << r.reason;
+  EXPECT_EQ(r.phase, "done");
+  EXPECT_FALSE(fleets.alive(blue));
+}
+
+TEST_F(BakeTest, AnUnhealthyBlueGetsTimeToRecoverBeforeTrafficMovesBack) {
+  auto b = toBake(withAlarms(bakeRendered()));
+  fleets.healthy[blue] = false;
+  alarms.firing = {"crawler-5xx"};
+  auto r = run(b.id, 20);
+  EXPECT_EQ(r.phase, "rb_capacity") << r.reason;
+  EXPECT_EQ(traffic.weightOf("crawler", green), 100) << "traffic stays on green while blue is not ready";
+  auto waits = eventsOf(*st, b.id, "rollback.capacity");
+  ASSERT_EQ(waits.size(), 1u);
+  EXPECT_EQ(waits[0].data.value("healthy", -1), 0);
+  EXPECT_EQ(waits[0].data.value("desired", -1), 2);
+  fleets.healthy[blue] = true;
+  r = run(b.id, 5);
+  EXPECT_EQ(r.state, "rolled_back") << r.reason;
+  EXPECT_EQ(traffic.weightOf("crawler", blue), 100);
+  EXPECT_EQ(r.reason.find("only"), std::string::npos) << r.reason;
+}
+
+TEST_F(BakeTest, ABlueThatNeverRecoversIsWaitedForBoundedAndRecorded) {
+  auto b = toBake(withAlarms(bakeRendered()));
+  fleets.healthy[blue] = false;
+  alarms.firing = {"crawler-5xx"};
+  auto w = run(b.id, 15);
+  EXPECT_EQ(w.phase, "rb_capacity");
+  clock.advance(11s);
+  auto r = run(b.id, 5);
+  EXPECT_EQ(r.phase, "rb_verify") << r.reason;  // no healthy backend: the data plane keeps the old ones
+  EXPECT_NE(r.reason.find("only 0/2 healthy"), std::string::npos) << r.reason;
+}
 }  // namespace
