@@ -17,7 +17,15 @@
 //  - Wald's SPRT expected sample size for the same error bounds (the floor).
 // Time is a counter of simulated seconds: nothing sleeps, nothing reads a clock.
 //
+// The look interval is a knob (--look-ms, default 1000: the engine's default
+// analysis interval; the local router's counters are live, so 250 ms works
+// too): traffic is simulated in ticks of that length and the judge looks at
+// the end of every tick.
+//
 // Usage: judge_sim [--runs N] [--seed S] [--horizon SECONDS] [--rates 100,20,5]
+//                  [--look-ms 1000] [--error-method plugin|mixture]
+//                  [--latency-boundary mixture|spending] [--cases h25lL]
+//                  [--alternatives 1.5,2,3 (the error-rate grid)]
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -28,6 +36,7 @@
 
 #include <fmt/format.h>
 
+#include "analysis/ErrorRateTest.h"
 #include "analysis/Judge.h"
 #include "analysis/LatencySample.h"
 
@@ -91,10 +100,11 @@ void serve(std::mt19937_64& rng, Fleet& f, double rate, const std::vector<double
 
 struct RunResult {
   Outcome outcome = Outcome::kInconclusive;
-  int seconds = 0;            // simulated seconds to the decision
+  double seconds = 0;         // simulated seconds to the decision
   uint64_t canaryRequests = 0;
   double windowErrRate = 0;   // fixed-window rule inputs at 60 s
   double windowP99 = 0;
+  double oracleRequests = NAN;  // canary requests when the oracle SPRT stopped (errors cases, healthy)
 };
 
 double quantile(std::vector<double> v, double q) {
@@ -141,7 +151,9 @@ double sprtFloorRequests(const Case& c, const JudgeConfig& cfg, double canaryRat
 }  // namespace
 
 int main(int argc, char** argv) {
-  int runs = 1000, horizon = 900;
+  int runs = 1000, horizon = 900, lookMs = 1000;
+  std::string errorMethod, latencyBoundary, caseFilter;
+  std::vector<double> alternatives;
   uint64_t seed = 20260101;
   std::vector<double> rates{100, 20, 5};
   for (int i = 1; i < argc; ++i) {
@@ -156,6 +168,18 @@ int main(int argc, char** argv) {
     if (a == "--runs") runs = std::stoi(next());
     else if (a == "--seed") seed = std::stoull(next());
     else if (a == "--horizon") horizon = std::stoi(next());
+    else if (a == "--look-ms") lookMs = std::stoi(next());
+    else if (a == "--error-method") errorMethod = next();
+    else if (a == "--latency-boundary") latencyBoundary = next();
+    else if (a == "--cases") caseFilter = next();
+    else if (a == "--alternatives") {
+      std::string v = next();
+      for (size_t p = 0; p < v.size();) {
+        size_t q = v.find(',', p);
+        alternatives.push_back(std::stod(v.substr(p, q - p)));
+        p = q == std::string::npos ? v.size() : q + 1;
+      }
+    }
     else if (a == "--rates") {
       rates.clear();
       std::string s = next();
@@ -165,27 +189,49 @@ int main(int argc, char** argv) {
         p = q == std::string::npos ? s.size() : q + 1;
       }
     } else {
-      std::fprintf(stderr, "judge_sim: unknown flag %s (use --runs, --seed, --horizon, --rates)\n", a.c_str());
+      std::fprintf(stderr,
+                   "judge_sim: unknown flag %s (use --runs, --seed, --horizon, --rates, --look-ms, --error-method, "
+                   "--latency-boundary, --cases, --alternatives)\n",
+                   a.c_str());
       return 1;
     }
   }
-  if (runs < 1 || horizon < kWindow) {
-    std::fprintf(stderr, "judge_sim: --runs must be >= 1 and --horizon >= %d\n", kWindow);
+  if (runs < 1 || horizon < kWindow || lookMs < 1 || (kWindow * 1000) % lookMs != 0) {
+    std::fprintf(stderr, "judge_sim: --runs must be >= 1, --horizon >= %d and --look-ms divide 60000\n", kWindow);
     return 1;
   }
 
-  const JudgeConfig cfg = JudgeConfig::defaults();
+  nlohmann::json over = nlohmann::json::object();
+  if (!errorMethod.empty()) over["error_rate"]["method"] = errorMethod;
+  if (!latencyBoundary.empty()) over["latency"]["boundary"] = latencyBoundary;
+  if (!alternatives.empty()) over["error_rate"]["alternatives"] = alternatives;
+  auto parsed = JudgeConfig::fromJson(over, "judge_sim");
+  if (!parsed) {
+    std::fprintf(stderr, "judge_sim: %s\n", parsed.error().describe().c_str());
+    return 1;
+  }
+  const JudgeConfig cfg = *parsed;
+  const double tick = lookMs / 1000.0;                 // seconds per look
+  const int ticks = horizon * 1000 / lookMs, windowTick = kWindow * 1000 / lookMs;
   const auto bounds = routerBounds();
-  const std::vector<Case> cases{{"healthy", 1, 1, false},
-                                {"errors x2", 2, 1, true},
-                                {"errors x5", 5, 1, true},
-                                {"latency +20%", 1, 1.2, true},
-                                {"latency +50%", 1, 1.5, true}};
-  fmt::print("judge_sim: {} runs per case, seed {}, horizon {} s, canary share {:.0f}%, judge looks every 1 s\n", runs,
-             seed, horizon, 100 * kCanaryShare);
-  fmt::print("judge: alpha {} beta {} min_increase x{} alternatives x{}..x{}, latency confidence {} tolerance {:.0f}%\n\n",
-             cfg.errorRate.alpha, cfg.errorRate.beta, cfg.errorRate.minIncrease, cfg.errorRate.grid().front(),
-             cfg.errorRate.grid().back(), cfg.latency.confidence, 100 * cfg.latency.tolerance);
+  const std::vector<Case> allCases{{"healthy", 1, 1, false},
+                                   {"errors x2", 2, 1, true},
+                                   {"errors x5", 5, 1, true},
+                                   {"latency +20%", 1, 1.2, true},
+                                   {"latency +50%", 1, 1.5, true}};
+  // --cases picks by index letters: h (healthy), 2, 5 (errors), l, L (latency +20%, +50%);
+  // healthy always runs (the fixed-window limits come from it).
+  std::vector<Case> cases;
+  for (size_t i = 0; i < allCases.size(); ++i)
+    if (i == 0 || caseFilter.empty() || caseFilter.find("h25lL"[i]) != std::string::npos) cases.push_back(allCases[i]);
+  fmt::print("judge_sim: {} runs per case, seed {}, horizon {} s, canary share {:.0f}%, judge looks every {} ms\n", runs,
+             seed, horizon, 100 * kCanaryShare, lookMs);
+  fmt::print("judge: error rate {} (alpha {} beta {} min_increase x{} alternatives x{:.3g}..x{:.3g}), latency {} boundary "
+             "(confidence {} tolerance {:.0f}%)\n\n",
+             cfg.errorRate.method == ErrorRateMethod::kPlugIn ? "plug-in SPRT" : "mixture SPRT", cfg.errorRate.alpha,
+             cfg.errorRate.beta, cfg.errorRate.minIncrease, cfg.errorRate.grid().front(), cfg.errorRate.grid().back(),
+             cfg.latency.boundary == LatencyBoundary::kMixture ? "normal-mixture" : "alpha-spending",
+             cfg.latency.confidence, 100 * cfg.latency.tolerance);
 
   for (double canaryRate : rates) {
     const double baseRate = canaryRate * (1 - kCanaryShare) / kCanaryShare;
@@ -195,16 +241,39 @@ int main(int argc, char** argv) {
       const Case& c = cases[ci];
       const auto canProbs = bucketProbs(bounds, kMedianMs * c.latMult);
       for (int run = 0; run < runs; ++run) {
-        std::mt19937_64 rng(seed * 1000003 + ci * 7919 + static_cast<uint64_t>(run) * 104729 +
+        const uint64_t caseId = static_cast<uint64_t>(
+            std::find_if(allCases.begin(), allCases.end(), [&](const Case& a) { return a.name == c.name; }) - allCases.begin());
+        std::mt19937_64 rng(seed * 1000003 + caseId * 7919 + static_cast<uint64_t>(run) * 104729 +
                             static_cast<uint64_t>(canaryRate));
         Fleet can{0, 0, std::vector<uint64_t>(bounds.size())}, base{0, 0, std::vector<uint64_t>(bounds.size())};
         JudgeState state;
         RunResult r;
         bool decided = false;
-        for (int t = 1; t <= horizon && !(decided && t > kWindow); ++t) {
-          serve(rng, can, canaryRate, canProbs, kBaseErr * c.errMult);
-          serve(rng, base, baseRate, baseProbs, kBaseErr);
-          if (t == kWindow) {
+        // The oracle: Wald's SPRT on the same counts at the same looks, knowing
+        // the true ratio (healthy: 1 against min_increase), boundaries
+        // log((1-beta)/alpha) and log(beta/(1-alpha)).
+        const bool oracleCase = c.latMult == 1;
+        const double r1 = c.degraded ? c.errMult : cfg.errorRate.minIncrease;
+        const double r0 = 1;
+        double oracleLogLr = 0;
+        bool oracleDone = !oracleCase;
+        Fleet prevCan = can, prevBase = base;
+        const double upper = std::log((1 - cfg.errorRate.beta) / cfg.errorRate.alpha);
+        const double lower = std::log(cfg.errorRate.beta / (1 - cfg.errorRate.alpha));
+        for (int t = 1; t <= ticks && !(decided && t > windowTick && oracleDone); ++t) {
+          serve(rng, can, canaryRate * tick, canProbs, kBaseErr * c.errMult);
+          serve(rng, base, baseRate * tick, baseProbs, kBaseErr);
+          if (!oracleDone) {
+            oracleLogLr += ErrorRateTest::intervalLogLr(r0, r1, {can.requests - prevCan.requests, can.errors - prevCan.errors},
+                                                        {base.requests - prevBase.requests, base.errors - prevBase.errors});
+            prevCan = can;
+            prevBase = base;
+            if (oracleLogLr >= upper || oracleLogLr <= lower || t == ticks) {
+              oracleDone = true;
+              r.oracleRequests = static_cast<double>(can.requests);
+            }
+          }
+          if (t == windowTick) {
             r.windowErrRate = can.requests ? double(can.errors) / double(can.requests) : 0;
             auto s = LatencySample::fromHistogram(bounds, can.counts, "canary");
             r.windowP99 = s && s->count() > 0 ? s->quantileMs(0.99) : 0;
@@ -213,7 +282,7 @@ int main(int argc, char** argv) {
           auto step = Judge::step(std::move(state),
                                   Measurements::ofFleet(can.requests, can.errors, bounds, can.counts),
                                   Measurements::ofFleet(base.requests, base.errors, bounds, base.counts), cfg,
-                                  t == horizon);
+                                  t == ticks);
           if (!step) {
             std::fprintf(stderr, "judge_sim: %s\n", step.error().describe().c_str());
             return 1;
@@ -222,7 +291,7 @@ int main(int argc, char** argv) {
           if (step->verdict.outcome != Outcome::kContinue) {
             decided = true;
             r.outcome = step->verdict.outcome;
-            r.seconds = t;
+            r.seconds = t * tick;
             r.canaryRequests = can.requests;
           }
         }
@@ -253,14 +322,17 @@ int main(int argc, char** argv) {
     fmt::print("== canary {:.0f} req/s (baseline {:.0f} req/s) ==\n", canaryRate, baseRate);
     fmt::print("fixed-window rule: fail if the canary's 1-minute error rate > {:.3f}% or p99 > {:.1f} ms (decides at 60 s)\n",
                100 * limErr, limP99);
-    fmt::print("{:<13} | {:>6} {:>6} {:>6} | {:>7} {:>7} {:>8} {:>8} | {:>9} {:>5} | {:>6} {:>6} | {:>7}\n", "case",
-               "fail%", "pass%", "incon%", "med s", "p95 s", "med req", "mean req", "SPRT req", "x", "fw fail%",
-               "fw pass%", "speedup");
+    fmt::print("{:<13} | {:>6} {:>6} {:>6} | {:>7} {:>7} {:>8} {:>8} | {:>9} {:>5} {:>8} {:>5} | {:>6} {:>6} | {:>7}\n",
+               "case", "fail%", "pass%", "incon%", "med s", "p95 s", "med req", "mean req", "SPRT req", "x", "orac req",
+               "x orc", "fw fail%", "fw pass%", "speedup");
     for (size_t ci = 0; ci < cases.size(); ++ci) {
       const auto& rs = all[ci];
       double n = static_cast<double>(rs.size());
       size_t fails = 0, passes = 0, incon = 0, fwFail = 0;
       std::vector<double> secs, reqs;
+      double oracleSum = 0;
+      for (const auto& r : rs) oracleSum += r.oracleRequests;
+      const double oracleMean = oracleSum / static_cast<double>(rs.size());
       const Outcome correct = cases[ci].degraded ? Outcome::kFail : Outcome::kPass;
       for (const auto& r : rs) {
         fails += r.outcome == Outcome::kFail;
@@ -277,16 +349,18 @@ int main(int argc, char** argv) {
       meanReq = reqs.empty() ? NAN : meanReq / static_cast<double>(reqs.size());
       double floorReq = sprtFloorRequests(cases[ci], cfg, canaryRate);
       double med = quantile(secs, 0.5);
-      fmt::print("{:<13} | {:>6.1f} {:>6.1f} {:>6.1f} | {:>7.0f} {:>7.0f} {:>8.0f} {:>8.0f} | {:>9.0f} {:>5.2f} | {:>8.1f} {:>8.1f} | {:>7.1f}\n",
+      fmt::print("{:<13} | {:>6.1f} {:>6.1f} {:>6.1f} | {:>7.2f} {:>7.2f} {:>8.0f} {:>8.0f} | {:>9.0f} {:>5.2f} {:>8.0f} {:>5.2f} | {:>8.1f} {:>8.1f} | {:>7.1f}\n",
                  cases[ci].name, 100 * fails / n, 100 * passes / n, 100 * incon / n, med, quantile(secs, 0.95),
-                 quantile(reqs, 0.5), meanReq, floorReq, meanReq / floorReq, 100 * fwFail / n, 100 * (n - fwFail) / n,
-                 kWindow / med);
+                 quantile(reqs, 0.5), meanReq, floorReq, meanReq / floorReq, oracleMean, meanReq / oracleMean,
+                 100 * fwFail / n, 100 * (n - fwFail) / n, kWindow / med);
     }
     fmt::print("\n");
     std::fflush(stdout);
   }
   fmt::print("columns: fail/pass/incon% = judge outcomes; med/p95 s and med/mean req = simulated seconds and canary\n"
              "requests to the correct decision; SPRT req = Wald's expected sample size for the same alpha/beta (floor);\n"
-             "x = mean req / SPRT req; fw = fixed-window rule; speedup = 60 s / judge median seconds.\n");
+             "x = mean req / SPRT req; orac req = mean canary requests of Wald's SPRT knowing the true ratio, run on the\n"
+             "same counts at the same looks (error cases and healthy; its overshoot and look granularity included);\n"
+             "x orc = mean req / orac req; fw = fixed-window rule; speedup = 60 s / judge median seconds.\n");
   return 0;
 }

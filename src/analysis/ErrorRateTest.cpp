@@ -30,6 +30,22 @@ std::string lr(double logLr) {
 
 }  // namespace
 
+double ErrorRateTest::plugInRatio(const ErrorCounts& canary, const ErrorCounts& baseline, const ErrorRatePolicy& p) {
+  const std::vector<double> grid = p.grid();
+  const double hi = std::max(p.minIncrease, grid.empty() ? p.minIncrease : *std::max_element(grid.begin(), grid.end()));
+  if (canary.requests == 0 || baseline.requests == 0) return std::min(hi, 2 * p.minIncrease);
+  double r = ((static_cast<double>(canary.errors) + 0.5) / static_cast<double>(canary.requests)) /
+             ((static_cast<double>(baseline.errors) + 0.5) / static_cast<double>(baseline.requests));
+  return std::clamp(r, p.minIncrease, hi);
+}
+
+double ErrorRateTest::floorRate(const ErrorCounts& canary, const ErrorRatePolicy& p) {
+  const double d = p.minErrorRate;
+  if (canary.requests == 0) return d / 4;
+  double q = (static_cast<double>(canary.errors) + 0.5) / (static_cast<double>(canary.requests) + 1);
+  return std::clamp(q, d / 1000, d / 2);
+}
+
 double ErrorRateTest::intervalLogLr(double r0, double r1, const ErrorCounts& c, const ErrorCounts& b) {
   if (c.requests == 0 || b.requests == 0 || c.errors + b.errors == 0) return 0;
   double nc = static_cast<double>(c.requests), nb = static_cast<double>(b.requests);
@@ -61,27 +77,35 @@ Result<ErrorRateTest::Outcome> ErrorRateTest::look(ErrorRateState st, const Erro
   if (st.logLrAlt.size() != grid.size()) st.logLrAlt.assign(grid.size(), 0.0);
   ErrorCounts dc{canary.requests - st.canarySeen.requests, canary.errors - st.canarySeen.errors};
   ErrorCounts db{baseline.requests - st.baselineSeen.requests, baseline.errors - st.baselineSeen.errors};
+  // The plug-in alternative comes from the data before this look only.
+  const double rPlugIn = plugInRatio(st.canarySeen, st.baselineSeen, policy);
+  const double qFloor = floorRate(st.canarySeen, policy);
   for (size_t k = 0; k < grid.size(); ++k) st.logLrAlt[k] += intervalLogLr(1.0, grid[k], dc, db);
+  st.logLrPlugIn += intervalLogLr(1.0, rPlugIn, dc, db);
   st.logLrPass += intervalLogLr(policy.minIncrease, 1.0, dc, db);
   if (policy.minErrorRate > 0 && dc.requests > 0) {
-    double d = policy.minErrorRate, q = d / 4;
-    st.logLrFloor += static_cast<double>(dc.errors) * std::log(q / d) +
-                     static_cast<double>(dc.requests - dc.errors) * std::log((1 - q) / (1 - d));
+    double d = policy.minErrorRate;
+    st.logLrFloor += static_cast<double>(dc.errors) * std::log(qFloor / d) +
+                     static_cast<double>(dc.requests - dc.errors) * std::log((1 - qFloor) / (1 - d));
   }
   st.canarySeen = canary;
   st.baselineSeen = baseline;
   st.looks += 1;
 
-  const double logFail = logSumExpMean(st.logLrAlt);
+  const bool plugIn = policy.method == ErrorRateMethod::kPlugIn;
+  const double logMixture = logSumExpMean(st.logLrAlt);
+  const double logFail = plugIn ? st.logLrPlugIn : logMixture;
   const double failAt = std::log(1 / policy.alpha);
-  const double passAt = std::log(2 / policy.beta);
+  // The two pass routes combined as one e-value: w LR_pass + (1-w) LR_floor.
+  const double logPassE = std::log(kPassWeight * std::exp(st.logLrPass) + (1 - kPassWeight) * std::exp(st.logLrFloor));
+  const double passAt = std::log(1 / policy.beta);
   const double rc = canary.requests ? double(canary.errors) / double(canary.requests) : 0;
   const double rb = baseline.requests ? double(baseline.errors) / double(baseline.requests) : 0;
   const bool enoughTraffic = canary.requests >= policy.minRequests && baseline.requests >= policy.minRequests;
   const bool relevant = rc >= policy.minErrorRate && rc > rb;
 
   if (logFail >= failAt && relevant) st.decision = -1;
-  else if (st.decision == 0 && enoughTraffic && (st.logLrPass >= passAt || st.logLrFloor >= passAt))
+  else if (st.decision == 0 && enoughTraffic && logPassE >= passAt)
     st.decision = +1;
 
   MetricResult res;
@@ -98,12 +122,12 @@ Result<ErrorRateTest::Outcome> ErrorRateTest::look(ErrorRateState st, const Erro
                              lr(failAt), policy.alpha);
   } else if (st.decision > 0) {
     res.classification = Classification::kPass;
-    if (st.logLrPass >= passAt)
-      res.reason = fmt::format("{}: likelihood ratio against a x{} increase {} >= {} (beta {}) — canary not worse",
-                               counts, policy.minIncrease, lr(st.logLrPass), lr(passAt), policy.beta);
+    if (st.logLrPass >= st.logLrFloor)
+      res.reason = fmt::format("{}: likelihood ratio against a x{} increase {} (evidence {} >= {}, beta {}) — canary not worse",
+                               counts, policy.minIncrease, lr(st.logLrPass), lr(logPassE), lr(passAt), policy.beta);
     else
-      res.reason = fmt::format("{}: likelihood ratio against an error rate of {} {} >= {} (beta {}) — canary not worse",
-                               counts, pct(policy.minErrorRate), lr(st.logLrFloor), lr(passAt), policy.beta);
+      res.reason = fmt::format("{}: likelihood ratio against an error rate of {} {} (evidence {} >= {}, beta {}) — canary not worse",
+                               counts, pct(policy.minErrorRate), lr(st.logLrFloor), lr(logPassE), lr(passAt), policy.beta);
   } else if (canary.requests == 0 || baseline.requests == 0) {
     res.classification = Classification::kNoData;
     res.reason = fmt::format("{}: no requests on the {} yet", counts, canary.requests == 0 ? "canary" : "baseline");
@@ -112,18 +136,25 @@ Result<ErrorRateTest::Outcome> ErrorRateTest::look(ErrorRateState st, const Erro
     std::string why = !enoughTraffic
         ? fmt::format("low traffic (min {} requests per side)", policy.minRequests)
         : std::string("not enough evidence yet");
-    res.reason = fmt::format("{}: likelihood ratio {} (fail at {}), against a x{} increase {} (pass at {}) — {}",
-                             counts, lr(logFail), lr(failAt), policy.minIncrease, lr(st.logLrPass), lr(passAt), why);
+    res.reason = fmt::format("{}: likelihood ratio {} (fail at {}), pass evidence {} (pass at {}) — {}",
+                             counts, lr(logFail), lr(failAt), lr(logPassE), lr(passAt), why);
   }
-  res.stats = {{"test", "mixture SPRT, binomial conditional on total errors"},
+  res.stats = {{"test", plugIn ? "plug-in SPRT, binomial conditional on total errors"
+                              : "mixture SPRT, binomial conditional on total errors"},
+               {"method", plugIn ? "plugin" : "mixture"},
                {"canary", {{"requests", canary.requests}, {"errors", canary.errors}, {"rate", rc}}},
                {"baseline", {{"requests", baseline.requests}, {"errors", baseline.errors}, {"rate", rb}}},
                {"ratio", rb > 0 ? nlohmann::json(rc / rb) : nlohmann::json(nullptr)},
                {"likelihood_ratio_fail", std::exp(logFail)},
                {"fail_threshold", 1 / policy.alpha},
+               {"likelihood_ratio_mixture", std::exp(logMixture)},
+               {"likelihood_ratio_plugin", std::exp(st.logLrPlugIn)},
+               {"plugin_ratio", rPlugIn},
                {"likelihood_ratio_pass", std::exp(st.logLrPass)},
                {"likelihood_ratio_floor", std::exp(st.logLrFloor)},
-               {"pass_threshold", 2 / policy.beta},
+               {"pass_evidence", std::exp(logPassE)},
+               {"pass_weight", kPassWeight},
+               {"pass_threshold", 1 / policy.beta},
                {"always_valid_p", std::min(1.0, std::exp(-logFail))},
                {"alpha", policy.alpha},
                {"beta", policy.beta},
@@ -137,6 +168,7 @@ Result<ErrorRateTest::Outcome> ErrorRateTest::look(ErrorRateState st, const Erro
 
 nlohmann::json ErrorRateState::toJson() const {
   return {{"log_lr_alt", logLrAlt},
+          {"log_lr_plugin", logLrPlugIn},
           {"log_lr_pass", logLrPass},
           {"log_lr_floor", logLrFloor},
           {"canary", {canarySeen.requests, canarySeen.errors}},
@@ -149,6 +181,7 @@ Result<ErrorRateState> ErrorRateState::fromJson(const nlohmann::json& j, const s
   ErrorRateState s;
   try {
     s.logLrAlt = j.at("log_lr_alt").get<std::vector<double>>();
+    s.logLrPlugIn = j.value("log_lr_plugin", 0.0);  // absent in states written before the plug-in test
     s.logLrPass = j.at("log_lr_pass").get<double>();
     s.logLrFloor = j.at("log_lr_floor").get<double>();
     s.canarySeen = {j.at("canary").at(0).get<uint64_t>(), j.at("canary").at(1).get<uint64_t>()};

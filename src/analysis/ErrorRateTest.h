@@ -9,16 +9,38 @@
 // so every likelihood ratio below stays a supermartingale under H0 and the
 // bounds hold). nc, nb are the interval's requests.
 //
-// Three likelihood ratios, each a product over intervals (Wald 1945; Ville's
-// inequality makes P(ever >= 1/a) <= a under its null):
-//   fail:   mixture over the ratios r_k of the grid, weights 1/K,
-//           LR_fail = mean_k prod theta(r_k)^ec (1-theta(r_k))^eb / (theta(1)^ec (1-theta(1))^eb)
-//           fail when LR_fail >= 1/alpha  (and the canary's rate >= min_error_rate,
-//           a relevance gate that only makes failing harder)
-//   pass:   LR_pass = theta(1) vs theta(minIncrease): pass when >= 2/beta
-//   floor:  canary alone, Bernoulli rate q = min_error_rate/4 against
-//           min_error_rate: pass when >= 2/beta (so a service with no errors
-//           at all can pass; the two pass routes share beta)
+// Likelihood ratios, each a product over looks of per-interval factors whose
+// alternative is fixed *before* the interval's data is seen (predictable), so
+// each product is a nonnegative supermartingale under its null and Ville's
+// inequality gives P(ever >= 1/a) <= a however many looks are taken:
+//   fail (method plugin): adaptive plug-in SPRT (Robbins &
+//           Siegmund 1974). At each look the alternative is
+//             r_hat = ((ec + 1/2)/nc) / ((eb + 1/2)/nb)   (cumulative counts
+//           of the previous looks; 2*min_increase before any data), clipped
+//           to [min_increase, largest alternative]. Under H0 (r <= 1) each
+//           factor has conditional expectation <= 1 because r_hat >= 1 is
+//           fixed before the interval (the factor's mean
+//           (theta t1/t0 + (1-theta)(1-t1)/(1-t0))^E increases with theta and
+//           equals 1 at theta = t0).
+//   fail (method mixture, the default): mean over the ratios r_k of the grid, weights 1/K,
+//           of prod theta(r_k)^ec (1-theta(r_k))^eb / (theta(1)^ec (1-theta(1))^eb)
+//   Either way: fail when LR_fail >= 1/alpha (and the canary's rate >=
+//           min_error_rate and above the baseline's, relevance gates that
+//           only make failing harder). Both are always computed and reported.
+//   pass:   LR_pass = theta(1) vs theta(minIncrease) (a supermartingale
+//           whenever r >= minIncrease)
+//   floor:  canary alone, Bernoulli rate q against min_error_rate, q the
+//           plug-in (e + 1/2)/(n + 1) of the previous looks clipped to
+//           [min_error_rate/1000, min_error_rate/2] (d/4 before any data): a
+//           supermartingale whenever the canary's rate is >= min_error_rate,
+//           so a service with no errors at all can pass
+//   The pass routes are combined into one e-value
+//           E_pass = w LR_pass + (1 - w) LR_floor,  w = kPassWeight = 0.8,
+//           a supermartingale on the pass's null (canary worse by >=
+//           minIncrease AND its rate >= min_error_rate); pass when
+//           E_pass >= 1/beta. (Before: either route >= 2/beta, a union bound
+//           that E_pass dominates only when w = 1/2; 0.8 favours the ratio
+//           route, the one any service with errors uses.)
 // A pass needs >= min_requests on each side. A fail is final; a pass can
 // still be overturned by a later fail (the fail bound covers all looks).
 //
@@ -41,6 +63,7 @@ namespace ramp::analysis {
 
 struct ErrorRateState {
   std::vector<double> logLrAlt;    // per grid ratio, log LR against r = 1
+  double logLrPlugIn = 0;          // log LR of the plug-in SPRT against r = 1
   double logLrPass = 0;            // log LR of r = 1 against r = minIncrease
   double logLrFloor = 0;           // log LR of rate q against min_error_rate (canary alone)
   ErrorCounts canarySeen;          // cumulative counts at the last look
@@ -63,7 +86,15 @@ class ErrorRateTest {
   static Result<Outcome> look(ErrorRateState state, const ErrorCounts& canary,
                               const ErrorCounts& baseline, const ErrorRatePolicy& policy,
                               const MetricSpec& spec);
-  // The per-interval log-likelihood ratio of ratio r against 1 (exposed for tests).
+  // Weight of the ratio route in the pass e-value (the floor route gets 1 - w).
+  static constexpr double kPassWeight = 0.8;
+  // The plug-in alternative for the next interval, from the cumulative counts
+  // of the looks before it.
+  static double plugInRatio(const ErrorCounts& canarySeen, const ErrorCounts& baselineSeen,
+                            const ErrorRatePolicy& policy);
+  // The floor route's alternative rate for the next interval.
+  static double floorRate(const ErrorCounts& canarySeen, const ErrorRatePolicy& policy);
+  // The per-interval log-likelihood ratio of ratio r1 against r0 (exposed for tests).
   static double intervalLogLr(double r0, double r1, const ErrorCounts& canaryDelta,
                               const ErrorCounts& baselineDelta);
 };

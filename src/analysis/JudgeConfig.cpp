@@ -23,7 +23,7 @@ std::string_view directionName(Direction d) {
 std::vector<double> ErrorRatePolicy::grid() const {
   if (!alternatives.empty()) return alternatives;
   std::vector<double> g;
-  for (int k = 0; k < 7; ++k) g.push_back(minIncrease * std::pow(std::sqrt(2.0), k));
+  for (int k = 0; k <= 8; ++k) g.push_back(minIncrease * std::pow(4.0, k / 8.0));
   return g;
 }
 
@@ -79,8 +79,14 @@ Result<JudgeConfig> JudgeConfig::fromJson(const json& j, const std::string& wher
   if (j.contains("error_rate")) {
     const auto& e = j["error_rate"];
     std::string w = where + ".error_rate";
-    if (auto s = onlyKeys(e, w, {"alpha", "beta", "min_increase", "alternatives", "min_error_rate", "min_requests"}); !s)
+    if (auto s = onlyKeys(e, w, {"alpha", "beta", "min_increase", "method", "alternatives", "min_error_rate", "min_requests"}); !s)
       return std::unexpected(s.error());
+    if (e.contains("method")) {
+      std::string m = e["method"].is_string() ? e["method"].get<std::string>() : "";
+      if (m == "plugin") c.errorRate.method = ErrorRateMethod::kPlugIn;
+      else if (m == "mixture") c.errorRate.method = ErrorRateMethod::kMixture;
+      else return invalid("must be plugin or mixture", w + ".method");
+    }
     for (auto s : {readNumber(e, "alpha", w, c.errorRate.alpha), readNumber(e, "beta", w, c.errorRate.beta),
                    readNumber(e, "min_increase", w, c.errorRate.minIncrease),
                    readNumber(e, "min_error_rate", w, c.errorRate.minErrorRate),
@@ -98,13 +104,21 @@ Result<JudgeConfig> JudgeConfig::fromJson(const json& j, const std::string& wher
   if (j.contains("latency")) {
     const auto& l = j["latency"];
     std::string w = where + ".latency";
-    if (auto s = onlyKeys(l, w, {"confidence", "tolerance", "min_shift_ms", "min_samples", "look_growth", "outlier_factor"}); !s)
+    if (auto s = onlyKeys(l, w, {"confidence", "tolerance", "min_shift_ms", "min_samples", "boundary", "mixture_samples",
+                                 "look_growth", "outlier_factor"}); !s)
       return std::unexpected(s.error());
+    if (l.contains("boundary")) {
+      std::string b = l["boundary"].is_string() ? l["boundary"].get<std::string>() : "";
+      if (b == "mixture") c.latency.boundary = LatencyBoundary::kMixture;
+      else if (b == "spending") c.latency.boundary = LatencyBoundary::kSpending;
+      else return invalid("must be mixture or spending", w + ".boundary");
+    }
     for (auto s : {readNumber(l, "confidence", w, c.latency.confidence),
                    readNumber(l, "tolerance", w, c.latency.tolerance),
                    readNumber(l, "min_shift_ms", w, c.latency.minShiftMs),
                    readCount(l, "min_samples", w, c.latency.minSamples),
                    readNumber(l, "look_growth", w, c.latency.lookGrowth),
+                   readNumber(l, "mixture_samples", w, c.latency.mixtureSamples),
                    readNumber(l, "outlier_factor", w, c.latency.outlierFactor)})
       if (!s) return std::unexpected(s.error());
   }
@@ -185,6 +199,8 @@ Status JudgeConfig::validate(const std::string& where) const {
   if (latency.minSamples < 2) return invalid("min_samples must be at least 2", wl + ".min_samples");
   if (!(latency.lookGrowth > 1 && latency.lookGrowth <= 10))
     return invalid(fmt::format("look_growth {} must be in (1, 10]", latency.lookGrowth), wl + ".look_growth");
+  if (!(latency.mixtureSamples >= 1 && latency.mixtureSamples <= 1e9))
+    return invalid(fmt::format("mixture_samples {} must be in [1, 1e9]", latency.mixtureSamples), wl + ".mixture_samples");
   if (!(latency.outlierFactor >= 0)) return invalid("outlier_factor must be >= 0", wl + ".outlier_factor");
   if (!(passScore >= 0 && passScore <= 100)) return invalid("pass_score must be in [0, 100]", where + ".pass_score");
   if (!(marginalScore >= 0 && marginalScore <= passScore))
@@ -211,11 +227,14 @@ Status JudgeConfig::validate(const std::string& where) const {
 nlohmann::json JudgeConfig::toJson() const {
   json j;
   j["error_rate"] = {{"alpha", errorRate.alpha}, {"beta", errorRate.beta}, {"min_increase", errorRate.minIncrease},
+                     {"method", errorRate.method == ErrorRateMethod::kPlugIn ? "plugin" : "mixture"},
                      {"alternatives", errorRate.grid()}, {"min_error_rate", errorRate.minErrorRate},
                      {"min_requests", errorRate.minRequests}};
   j["latency"] = {{"confidence", latency.confidence}, {"tolerance", latency.tolerance},
                   {"min_shift_ms", latency.minShiftMs},
-                  {"min_samples", latency.minSamples}, {"look_growth", latency.lookGrowth},
+                  {"min_samples", latency.minSamples},
+                  {"boundary", latency.boundary == LatencyBoundary::kMixture ? "mixture" : "spending"},
+                  {"mixture_samples", latency.mixtureSamples}, {"look_growth", latency.lookGrowth},
                   {"outlier_factor", latency.outlierFactor}};
   j["pass_score"] = passScore;
   j["marginal_score"] = marginalScore;

@@ -6,6 +6,7 @@
 
 #include "analysis/LatencySample.h"
 #include "analysis/MannWhitney.h"
+#include "analysis/Normal.h"
 
 namespace ramp::analysis {
 
@@ -40,6 +41,28 @@ uint32_t LatencyTest::lookIndex(double m, const LatencyPolicy& p) {
 double LatencyTest::lookConfidence(uint32_t k, const LatencyPolicy& p) {
   double kk = static_cast<double>(k);
   return 1 - (1 - p.confidence) / (kk * (kk + 1));
+}
+
+double LatencyTest::mixtureRho(const LatencyPolicy& p) {
+  // Ternary search on log rho for the rho that makes the boundary tightest at
+  // m* = mixture_samples (the boundary is unimodal in log rho). 100 rounds.
+  const double a = 1 - p.confidence, mStar = p.mixtureSamples;
+  auto z = [&](double logRho) {
+    double rho = std::exp(logRho);
+    return (1 + rho / mStar) * (std::log1p(mStar / rho) + 2 * std::log(1 / a));
+  };
+  double lo = std::log(mStar) - 12, hi = std::log(mStar) + 12;
+  for (int i = 0; i < 100; ++i) {
+    double m1 = lo + (hi - lo) / 3, m2 = hi - (hi - lo) / 3;
+    if (z(m1) < z(m2)) hi = m2;
+    else lo = m1;
+  }
+  return std::exp((lo + hi) / 2);
+}
+
+double LatencyTest::mixtureZ(double m, const LatencyPolicy& p) {
+  const double rho = mixtureRho(p), a = 1 - p.confidence;
+  return std::sqrt((1 + rho / m) * (std::log1p(m / rho) + 2 * std::log(1 / a)));
 }
 
 Result<LatencyState> LatencyState::fromJson(const nlohmann::json& j, const std::string& where) {
@@ -103,12 +126,26 @@ Result<LatencyTest::Outcome> LatencyTest::look(LatencyState st, const LatencyDat
     return Outcome{st, std::move(res)};
   }
 
-  // Which look is this? One-shot: a single look at the full confidence.
-  uint32_t k = sequential ? lookIndex(m, policy) : 1;
-  bool isLook = !sequential || k > st.lastLook;
-  double confidence = sequential ? lookConfidence(isLook ? k : std::max<uint32_t>(st.lastLook, 1), policy)
-                                 : policy.confidence;
-  if (isLook && sequential) st.lastLook = k;
+  // Which look is this, at which confidence? One-shot: a single look at the
+  // full confidence. Mixture boundary: every call is a look, at the
+  // confidence of the boundary's z for this canary sample size. Spending: a
+  // look only when the sample grew by look_growth, at alpha_k.
+  const bool mixture = policy.boundary == LatencyBoundary::kMixture;
+  uint32_t k = 1;
+  bool isLook = true;
+  double confidence = policy.confidence;
+  double boundaryZ = NAN;
+  if (sequential && mixture) {
+    k = st.lastLook + 1;
+    st.lastLook = k;
+    boundaryZ = mixtureZ(m, policy);
+    confidence = 1 - 2 * Normal::upperTail(boundaryZ);
+  } else if (sequential) {
+    k = lookIndex(m, policy);
+    isLook = k > st.lastLook;
+    confidence = lookConfidence(isLook ? k : std::max<uint32_t>(st.lastLook, 1), policy);
+    if (isLook) st.lastLook = k;
+  }
 
   auto mw = MannWhitney::test(*c, *b, confidence);
   res.stats["u"] = mw.u;
@@ -121,7 +158,9 @@ Result<LatencyTest::Outcome> LatencyTest::look(LatencyState st, const LatencyDat
   res.stats["shift_ms"] = finiteOrNull(b->medianMs() * (std::exp(mw.shiftLog) - 1));
   res.stats["ci_ratio"] = {finiteOrNull(std::exp(mw.ciLowLog)), finiteOrNull(std::exp(mw.ciHighLog))};
   res.stats["confidence"] = confidence;
-  res.stats["look"] = sequential ? nlohmann::json(k) : nlohmann::json(1);
+  res.stats["look"] = k;
+  res.stats["boundary"] = !sequential ? "one look" : mixture ? "normal mixture" : "alpha spending";
+  if (std::isfinite(boundaryZ)) res.stats["boundary_z"] = boundaryZ;
   res.stats["is_look"] = isLook;
   res.stats["mean_ratio"] = finiteOrNull(b->meanMs() > 0 ? c->meanMs() / b->meanMs() : NAN);
 

@@ -2,7 +2,9 @@
 //
 // Expected likelihood ratios were computed by hand-written Python:
 // theta(r) = r*nc/(r*nc+nb), log LR = ec*log(theta1/theta0) + eb*log((1-theta1)/(1-theta0)),
-// fail LR = mean over the grid 1.5*sqrt(2)^k, k = 0..6 (1.5, 2.12, 3, 4.24, 6, 8.49, 12).
+// fail LR (mixture) = mean over the grid 1.5*4^(k/8), k = 0..8 (1.5, 1.78, 2.12, 2.52, 3, 3.57, 4.24, 5.05, 6);
+// pass evidence = 0.8 LR_pass + 0.2 LR_floor, pass at 1/beta; the plug-in
+// sequence and the floor's plug-in rate likewise (each step is in the test).
 #include <cmath>
 #include <random>
 
@@ -31,11 +33,12 @@ TEST(ErrorRateTest, BoundariesFollowAlphaAndBeta) {
   auto o = ErrorRateTest::look({}, {1000, 10}, {1000, 10}, p, spec());
   ASSERT_TRUE(o);
   EXPECT_DOUBLE_EQ(o->result.stats["fail_threshold"].get<double>(), 100);  // 1/alpha
-  EXPECT_DOUBLE_EQ(o->result.stats["pass_threshold"].get<double>(), 10);   // 2/beta (two pass routes)
+  EXPECT_DOUBLE_EQ(o->result.stats["pass_threshold"].get<double>(), 5);    // 1/beta on the combined e-value
+  EXPECT_DOUBLE_EQ(o->result.stats["pass_weight"].get<double>(), 0.8);
   auto grid = p.grid();
-  ASSERT_EQ(grid.size(), 7u);
-  EXPECT_NEAR(grid[2], 3, 1e-12);
-  EXPECT_NEAR(grid[6], 12, 1e-12);
+  ASSERT_EQ(grid.size(), 9u);
+  EXPECT_NEAR(grid[4], 3, 1e-12);
+  EXPECT_NEAR(grid[8], 6, 1e-12);
 }
 
 struct ErrCase {
@@ -51,7 +54,7 @@ class ErrorRateKnown : public ::testing::TestWithParam<ErrCase> {};
 
 TEST_P(ErrorRateKnown, OneLook) {
   const auto& c = GetParam();
-  ErrorRatePolicy p;  // alpha 0.005 (fail at 200), beta 0.1 (pass at 20), min_increase 1.5
+  ErrorRatePolicy p;  // alpha 0.005 (fail at 200), beta 0.1 (pass at 10), min_increase 1.5, mixture
   auto o = ErrorRateTest::look({}, c.canary, c.baseline, p, spec());
   ASSERT_TRUE(o);
   EXPECT_EQ(o->result.classification, c.expected) << o->result.reason;
@@ -67,18 +70,25 @@ TEST_P(ErrorRateKnown, OneLook) {
 INSTANTIATE_TEST_SUITE_P(
     Table, ErrorRateKnown,
     ::testing::Values(
-        // x5: LR 753480 >= 200 → fail
-        ErrCase{"x5_fails", {1000, 50}, {1000, 10}, Classification::kHigh, 753480.4136301202, NAN,
-                "error rate 5.00% (50/1000) vs baseline 1.00% (10/1000): likelihood ratio 7.5e+05 >= 200"},
-        // x2 on 1000 requests: LR 1.99 for fail, 0.243 for pass → not yet
-        ErrCase{"x2_small_undecided", {1000, 20}, {1000, 10}, Classification::kInconclusive, 1.9940763612090198,
+        // x5: LR 884119 >= 200 → fail
+        ErrCase{"x5_fails", {1000, 50}, {1000, 10}, Classification::kHigh, 884119.1185854827, NAN,
+                "error rate 5.00% (50/1000) vs baseline 1.00% (10/1000): likelihood ratio 8.8e+05 >= 200"},
+        // x2 on 1000 requests: LR 2.90 for fail, 0.243 for pass → not yet
+        ErrCase{"x2_small_undecided", {1000, 20}, {1000, 10}, Classification::kInconclusive, 2.9048295905036587,
                 0.24292667680037067, "not enough evidence"},
-        // healthy, 5% canary share: pass LR 6896 >= 20 → pass
-        ErrCase{"healthy_passes", {10000, 100}, {190000, 1900}, Classification::kPass, 2.0715579271303086e-05,
+        // healthy, 5% canary share: pass LR 6896, evidence 0.8 * 6896 >= 10 → pass
+        ErrCase{"healthy_passes", {10000, 100}, {190000, 1900}, Classification::kPass, 1.611273418865087e-05,
                 6896.121078154543, "canary not worse"},
-        // no errors at all: floor route, LR exp(5000*log(0.99975/0.999)) = 42.6 >= 20
-        ErrCase{"no_errors_pass_by_floor", {5000, 0}, {95000, 0}, Classification::kPass, 1, 1,
+        // pass LR 13.98: under the old union bound (>= 2/beta = 20) not a pass;
+        // the combined evidence 0.8 * 13.98 + 0.2 * ~0 = 11.2 >= 10 is
+        ErrCase{"pass_by_combined_evidence", {6000, 67}, {114000, 1140}, Classification::kPass, NAN,
+                13.982704224540845, "evidence 11.2 >= 10"},
+        // no errors at all: floor route, LR exp(6000*log(0.99975/0.999)) = 90.3, evidence 0.8 + 0.2*90.3 = 18.9 >= 10
+        ErrCase{"no_errors_pass_by_floor", {6000, 0}, {114000, 0}, Classification::kPass, 1, 1,
                 "against an error rate of 0.10%"},
+        // no errors, 5000 requests: floor LR 42.6, evidence 9.32 < 10 (passed under the old 2/beta = 20)
+        ErrCase{"no_errors_5000_not_yet", {5000, 0}, {95000, 0}, Classification::kInconclusive, 1, 1,
+                "not enough evidence"},
         // no errors, fewer requests: floor LR 4.49 < 20
         ErrCase{"no_errors_too_few", {2000, 0}, {38000, 0}, Classification::kInconclusive, 1, 1, "not enough evidence"},
         // under min_requests (100) per side: never a pass
@@ -155,6 +165,87 @@ TEST(ErrorRateTest, FalseFailRateUnderContinuousMonitoringIsBounded) {
   int falseFails = 0, caught = 0;
   for (int i = 0; i < 400; ++i) falseFails += run(0.01);
   for (int i = 0; i < 100; ++i) caught += run(0.05);
+  EXPECT_LE(falseFails, 6);
+  EXPECT_GE(caught, 99);
+}
+
+TEST(ErrorRateTest, PlugInSprtCrossesOnAHandComputedSequence) {
+  // Deltas per look: canary 100 requests with 4, 5, 6 errors; baseline 1900
+  // with 19, 20, 18. Alternatives: look 1 has no past → 2 * min_increase = 3;
+  // look 2: ((4+.5)/100)/((19+.5)/1900) = 4.3846; look 3: ((9+.5)/200)/((39+.5)/3800) = 4.5696.
+  // log LR after each look (Python, from the formula in ErrorRateTest.h):
+  // 2.20232 (LR 9.05 < 200), 5.68417 (LR 294 >= 200 → fail at look 2).
+  ErrorRatePolicy p;
+  p.method = ErrorRateMethod::kPlugIn;
+  const std::vector<std::pair<ErrorCounts, ErrorCounts>> deltas{{{100, 4}, {1900, 19}}, {{100, 5}, {1900, 20}},
+                                                                {{100, 6}, {1900, 18}}};
+  const double ratios[] = {3.0, 4.384615384615384, 4.5696202531645564};
+  const double logLr[] = {2.2023150191729686, 5.6841728112706855, 10.859321482881844};
+  ErrorRateState st;
+  ErrorCounts c{}, b{};
+  for (size_t i = 0; i < deltas.size(); ++i) {
+    EXPECT_NEAR(ErrorRateTest::plugInRatio(c, b, p), ratios[i], 1e-12) << "look " << i + 1;
+    c = {c.requests + deltas[i].first.requests, c.errors + deltas[i].first.errors};
+    b = {b.requests + deltas[i].second.requests, b.errors + deltas[i].second.errors};
+    auto o = ErrorRateTest::look(st, c, b, p, spec());
+    ASSERT_TRUE(o);
+    st = o->state;
+    EXPECT_NEAR(st.logLrPlugIn, logLr[i], 1e-9) << "look " << i + 1;
+    EXPECT_NEAR(o->result.stats["plugin_ratio"].get<double>(), ratios[i], 1e-12);
+    EXPECT_EQ(o->result.classification, i == 0 ? Classification::kInconclusive : Classification::kHigh)
+        << "look " << i + 1 << ": " << o->result.reason;
+  }
+  // Clipping: an estimate below min_increase uses min_increase; above the grid, its largest ratio.
+  EXPECT_DOUBLE_EQ(ErrorRateTest::plugInRatio({1000, 1}, {1000, 10}, p), 1.5);
+  EXPECT_NEAR(ErrorRateTest::plugInRatio({1000, 500}, {1000, 1}, p), 6, 1e-12);
+  // The state survives a round trip, and an old state without the plug-in field still loads.
+  auto back = ErrorRateState::fromJson(st.toJson(), "s");
+  ASSERT_TRUE(back);
+  EXPECT_DOUBLE_EQ(back->logLrPlugIn, st.logLrPlugIn);
+  auto old = st.toJson();
+  old.erase("log_lr_plugin");
+  ASSERT_TRUE(ErrorRateState::fromJson(old, "s"));
+}
+
+TEST(ErrorRateTest, FloorRouteUsesThePlugInRateOfPreviousLooks) {
+  // Zero errors. Look 1 (4000 canary requests): q = d/4, floor LR 20.12,
+  // evidence 0.8 + 0.2 * 20.12 = 4.82 < 10. Look 2 (+4000): q = 0.5/4001 =
+  // 1.2497e-4, floor LR 667.79 (a fixed q = d/4 would give 404.9) → pass.
+  ErrorRatePolicy p;
+  auto o = ErrorRateTest::look({}, {4000, 0}, {76000, 0}, p, spec());
+  ASSERT_TRUE(o);
+  EXPECT_NEAR(o->result.stats["likelihood_ratio_floor"].get<double>(), 20.123259065420815, 1e-9);
+  EXPECT_NEAR(o->result.stats["pass_evidence"].get<double>(), 4.824651813084163, 1e-9);
+  EXPECT_EQ(o->result.classification, Classification::kInconclusive);
+  EXPECT_NEAR(ErrorRateTest::floorRate({4000, 0}, p), 0.00012496875781054737, 1e-15);
+  o = ErrorRateTest::look(o->state, {8000, 0}, {152000, 0}, p, spec());
+  ASSERT_TRUE(o);
+  EXPECT_NEAR(o->result.stats["likelihood_ratio_floor"].get<double>() / 667.7884151698566, 1, 1e-9);
+  EXPECT_EQ(o->result.classification, Classification::kPass) << o->result.reason;
+}
+
+TEST(ErrorRateTest, PlugInFalseFailRateUnderContinuousMonitoringIsBounded) {
+  // As below, for the plug-in method: 400 healthy canaries looked at every
+  // second for 300 s; Ville bounds false fails by alpha (2 expected), allow 6.
+  ErrorRatePolicy p;
+  p.method = ErrorRateMethod::kPlugIn;
+  std::mt19937_64 rng(17);
+  auto run = [&](double canaryRate) {
+    ErrorRateState st;
+    ErrorCounts c{}, b{};
+    for (int t = 0; t < 300; ++t) {
+      std::binomial_distribution<uint64_t> ec(100, canaryRate), eb(1900, 0.01);
+      c = {c.requests + 100, c.errors + ec(rng)};
+      b = {b.requests + 1900, b.errors + eb(rng)};
+      auto o = ErrorRateTest::look(st, c, b, p, spec());
+      st = o->state;
+      if (st.decision < 0) return true;
+    }
+    return false;
+  };
+  int falseFails = 0, caught = 0;
+  for (int i = 0; i < 400; ++i) falseFails += run(0.01);
+  for (int i = 0; i < 100; ++i) caught += run(0.03);
   EXPECT_LE(falseFails, 6);
   EXPECT_GE(caught, 99);
 }

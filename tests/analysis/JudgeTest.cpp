@@ -209,13 +209,17 @@ INSTANTIATE_TEST_SUITE_P(
         ConfigCase{"weights", R"({"metrics": [{"name": "e", "kind": "error_rate", "group": "g"}], "groups": {"g": 120}})",
                    "analysis.groups", "sum to 120"},
         ConfigCase{"min_requests", R"({"error_rate": {"min_requests": -5}})", "analysis.error_rate.min_requests",
-                   "integer"}),
+                   "integer"},
+        ConfigCase{"method", R"({"error_rate": {"method": "bayes"}})", "analysis.error_rate.method", "plugin or mixture"},
+        ConfigCase{"boundary", R"({"latency": {"boundary": 3}})", "analysis.latency.boundary", "mixture or spending"},
+        ConfigCase{"mixture_samples", R"({"latency": {"mixture_samples": 0}})", "analysis.latency.mixture_samples",
+                   "[1, 1e9]"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(JudgeConfig, ParsesAndRoundTrips) {
   auto r = JudgeConfig::fromJson(nlohmann::json::parse(R"({
-    "error_rate": {"alpha": 0.01, "beta": 0.05, "min_increase": 2, "min_requests": 500},
-    "latency": {"confidence": 0.98, "tolerance": 0.25},
+    "error_rate": {"alpha": 0.01, "beta": 0.05, "min_increase": 2, "min_requests": 500, "method": "plugin"},
+    "latency": {"confidence": 0.98, "tolerance": 0.25, "boundary": "spending", "mixture_samples": 400},
     "pass_score": 90, "marginal_score": 60,
     "metrics": [{"name": "errors", "kind": "error_rate", "critical": true},
                 {"name": "p", "kind": "latency", "direction": "either", "group": "speed"}],
@@ -223,8 +227,13 @@ TEST(JudgeConfig, ParsesAndRoundTrips) {
   ASSERT_TRUE(r) << r.error().describe();
   EXPECT_DOUBLE_EQ(r->errorRate.alpha, 0.01);
   EXPECT_EQ(r->errorRate.minRequests, 500u);
-  ASSERT_EQ(r->errorRate.grid().size(), 7u);
-  EXPECT_NEAR(r->errorRate.grid()[6], 16, 1e-9);
+  EXPECT_EQ(r->errorRate.method, ErrorRateMethod::kPlugIn);
+  EXPECT_EQ(r->latency.boundary, LatencyBoundary::kSpending);
+  EXPECT_DOUBLE_EQ(r->latency.mixtureSamples, 400);
+  // Default grid: 9 ratios log-evenly from min_increase to 4 * min_increase.
+  ASSERT_EQ(r->errorRate.grid().size(), 9u);
+  EXPECT_NEAR(r->errorRate.grid()[4], 4, 1e-9);
+  EXPECT_NEAR(r->errorRate.grid()[8], 8, 1e-9);
   EXPECT_EQ(r->metrics[1].direction, Direction::kEither);
   auto again = JudgeConfig::fromJson(r->toJson());
   ASSERT_TRUE(again) << again.error().describe();

@@ -1,5 +1,7 @@
 // Latency classification with a tolerance, no-data, and sequential looks.
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <random>
 
 #include <gtest/gtest.h>
@@ -117,6 +119,7 @@ TEST(LatencyTest, SequentialLatchesAndOnlyLooksOnGrowth) {
   auto base = lognormal(rng, 50, 20000);
   auto can = lognormal(rng, 75, 2000);
   LatencyPolicy p;
+  p.boundary = LatencyBoundary::kSpending;
   LatencyState st;
   int looks = 0;
   int decidedAt = -1;
@@ -140,4 +143,96 @@ TEST(LatencyTest, SequentialLatchesAndOnlyLooksOnGrowth) {
   ASSERT_TRUE(back);
   EXPECT_EQ(back->lastLook, st.lastLook);
   EXPECT_EQ(back->latched, st.latched);
+}
+
+TEST(LatencyTest, MixtureBoundaryKnownValues) {
+  // z_b(m) = sqrt((1 + rho/m)(log(1 + m/rho) + 2 log(1/a))), a = 0.01, rho
+  // minimising z_b(200) (Python ternary search): rho 17.0121,
+  // z_b(50) 3.76583, z_b(200) 3.57161, z_b(1000) 3.67795.
+  LatencyPolicy p;  // confidence 0.99, mixture_samples 200
+  EXPECT_NEAR(LatencyTest::mixtureRho(p), 17.012052108595178, 1e-3);  // flat optimum: rho to ~1e-4
+  EXPECT_NEAR(LatencyTest::mixtureZ(50, p), 3.7658306164859137, 1e-6);
+  EXPECT_NEAR(LatencyTest::mixtureZ(200, p), 3.571606252443769, 1e-6);
+  EXPECT_NEAR(LatencyTest::mixtureZ(1000, p), 3.6779505988531835, 1e-6);
+  // Tightest at mixture_samples.
+  EXPECT_LT(LatencyTest::mixtureZ(200, p), LatencyTest::mixtureZ(150, p));
+  EXPECT_LT(LatencyTest::mixtureZ(200, p), LatencyTest::mixtureZ(260, p));
+}
+
+namespace {
+
+// Router-like histogram: bounds 0.1 ms * 1.05^k .. 60 s, +inf.
+std::vector<double> routerBounds() {
+  std::vector<double> b;
+  for (double v = 0.1; v < 60000; v *= 1.05) b.push_back(v);
+  b.push_back(INFINITY);
+  return b;
+}
+
+void addLognormal(std::mt19937_64& rng, const std::vector<double>& bounds, std::vector<uint64_t>& counts,
+                  double medianMs, int n) {
+  std::lognormal_distribution<double> d(std::log(medianMs), 0.5);
+  for (int i = 0; i < n; ++i) {
+    double v = d(rng);
+    counts[static_cast<size_t>(std::lower_bound(bounds.begin(), bounds.end(), v) - bounds.begin())] += 1;
+  }
+}
+
+// Looks at every step (25 canary, 475 baseline samples more each) until the
+// metric fails or `steps` pass; true when it ever failed.
+bool everHigh(std::mt19937_64& rng, double canaryMedian, int steps, const LatencyPolicy& p) {
+  const auto bounds = routerBounds();
+  LatencyData c{bounds, std::vector<uint64_t>(bounds.size()), {}}, b{bounds, std::vector<uint64_t>(bounds.size()), {}};
+  LatencyState st;
+  for (int i = 0; i < steps; ++i) {
+    addLognormal(rng, bounds, c.counts, canaryMedian, 25);
+    addLognormal(rng, bounds, b.counts, 50, 475);
+    auto o = LatencyTest::look(st, c, b, p, MetricSpec{"latency", MetricKind::kLatency, "latency", false,
+                                                       Direction::kIncrease}, true);
+    if (!o) return false;
+    st = o->state;
+    if (st.decision < 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST(LatencyTest, MixtureBoundaryHoldsUnderLookingAtEveryStep) {
+  // A canary exactly 10% slower (the tolerance: the null's worst case),
+  // looked at every step for 40 steps (25 → 1000 canary samples). The
+  // confidence sequence bounds "ever high" by 1 - confidence = 1% (one side:
+  // about 0.5%); 150 canaries → under 1 expected, allow 5. Comparison: the
+  // same canaries judged by a fixed 99% interval at every look (one-shot
+  // looks, nothing paid for repetition) go wrong more often; and a +50%
+  // canary must be caught every time (power).
+  const MetricSpec up{"latency", MetricKind::kLatency, "latency", false, Direction::kIncrease};
+  const auto bounds = routerBounds();
+  LatencyPolicy p;
+  std::mt19937_64 rng(23);
+  int high = 0, naiveHigh = 0, caught = 0;
+  for (int i = 0; i < 150; ++i) {
+    LatencyData c{bounds, std::vector<uint64_t>(bounds.size()), {}}, b{bounds, std::vector<uint64_t>(bounds.size()), {}};
+    LatencyState st;
+    bool seqHigh = false, oneShotHigh = false;
+    for (int k = 0; k < 40 && !(seqHigh && oneShotHigh); ++k) {
+      addLognormal(rng, bounds, c.counts, 55, 25);
+      addLognormal(rng, bounds, b.counts, 50, 475);
+      auto o = LatencyTest::look(st, c, b, p, up, true);
+      ASSERT_TRUE(o);
+      st = o->state;
+      seqHigh = seqHigh || st.decision < 0;
+      auto one = LatencyTest::look({}, c, b, p, up, false);
+      ASSERT_TRUE(one);
+      oneShotHigh = oneShotHigh || one->result.classification == Classification::kHigh;
+    }
+    high += seqHigh;
+    naiveHigh += oneShotHigh;
+  }
+  for (int i = 0; i < 50; ++i) caught += everHigh(rng, 75, 40, p);
+  EXPECT_LE(high, 5);
+  EXPECT_GT(naiveHigh, high);
+  EXPECT_EQ(caught, 50);
+  std::printf("ever high: mixture boundary %d/150, fixed 99%% per look %d/150; +50%% caught %d/50\n", high, naiveHigh,
+              caught);
 }
