@@ -56,6 +56,7 @@ struct RunSpec {
 
 struct FleetSpec {
   std::string fleetId;      // deterministic, unique in the world
+  std::string deploymentId; // the deployment that creates it (aws: tag ramp:deployment); may be empty
   std::string service;
   std::string env;
   std::string region;
@@ -160,6 +161,11 @@ struct FleetMetrics {
   uint64_t bytesOut = 0;
   std::vector<double> latencyBoundsMs;  // histogram upper bounds (last is +inf)
   std::vector<uint64_t> latencyCounts;  // same length as latencyBoundsMs
+  // Where the latency histogram came from, so a verdict can say it honestly:
+  // "" = measured as a histogram (the local router); aws: "percentiles"
+  // (CloudWatch p50/p90/p99), "average-fallback" (some period had no
+  // percentiles, its requests sit at CloudWatch's Average) or "none".
+  std::string latencySource;
 };
 
 class MetricsProvider {

@@ -25,10 +25,15 @@ std::string clean(const std::string& s, size_t max) {
 }
 
 std::map<std::string, std::string> tagsOf(const FleetSpec& spec, const AwsEnvironment& e, const std::string& region) {
-  return {{"ramp:project", e.project},          {"ramp:service", spec.service},
-          {"ramp:env", spec.env},               {"ramp:region", region},
-          {"ramp:release-digest", spec.releaseDigest}, {"ramp:release-version", spec.releaseVersion},
-          {"ramp:fleet", spec.fleetId}};
+  std::map<std::string, std::string> tags{{"ramp:project", e.project},
+                                          {"ramp:service", spec.service},
+                                          {"ramp:env", spec.env},
+                                          {"ramp:region", region},
+                                          {"ramp:release-digest", spec.releaseDigest},
+                                          {"ramp:release-version", spec.releaseVersion},
+                                          {"ramp:fleet", spec.fleetId}};
+  if (!spec.deploymentId.empty()) tags["ramp:deployment"] = spec.deploymentId;
+  return tags;
 }
 
 bool inService(const AsgInstance& i) { return i.lifecycleState == "InService"; }

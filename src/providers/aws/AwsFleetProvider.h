@@ -14,7 +14,8 @@
 // restarted controller computes the same names and finds what exists; the
 // launch template also carries a ClientToken. Tags on every resource:
 // ramp:project, ramp:service, ramp:env, ramp:region, ramp:release-digest,
-// ramp:release-version, ramp:fleet.
+// ramp:release-version, ramp:fleet, and ramp:deployment (the id of the
+// deployment that created the fleet, when the spec names one).
 //
 // Contract (Provider.h): createFleet converges (creates what is missing,
 // resizes the group to N) and returns once the group exists, not once it is

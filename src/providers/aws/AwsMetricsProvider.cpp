@@ -156,8 +156,9 @@ Result<FleetMetrics> AwsMetricsProvider::fleetMetrics(const EntrypointKey& key, 
       usedAverage = true;
     }
   }
+  m.latencySource = usedAverage ? "average-fallback" : usedPercentiles ? "percentiles" : "none";
   std::lock_guard lock(mu_);
-  source_[fleetId] = usedAverage ? "average" : usedPercentiles ? "percentiles" : "none";
+  source_[fleetId] = m.latencySource;
   return m;
 }
 

@@ -17,8 +17,9 @@
 // (router/LatencyHistogram bounds) at its percentiles — 50% at p50, 40% at
 // p90, 9% at p99, 1% above p99. When CloudWatch returns no percentile for a
 // period (moto never does; real ALBs always do) that period's requests all
-// go to its Average instead, and sampleSource(fleet) says so:
-// "percentiles", "average" (fallback used for some period) or "none".
+// go to its Average instead, and FleetMetrics.latencySource (and
+// sampleSource(fleet)) says so: "percentiles", "average-fallback" (used for
+// some period) or "none".
 //
 // alarmsInAlarm: the named CloudWatch alarms (or the environment's
 // configured ones) whose state is ALARM; an unknown name is an error naming it.
