@@ -33,8 +33,11 @@ nlohmann::json planJson(const Plan& plan);
 Result<Plan> planFromJson(const nlohmann::json& j);
 
 // The text the digest is computed over: planJson without "digest", dumped
-// compactly (keys sorted).
+// compactly (keys sorted) — written directly, without building a JSON tree.
 std::string planCanonicalText(const Plan& plan);
+// planJson(plan).dump() (compact), written the same fast way: what `ramp
+// plan --json` / `-o FILE` should print for large plans.
+std::string planJsonText(const Plan& plan);
 std::string planDigest(const Plan& plan);
 
 std::string actionName(Action a);  // create | update | replace | delete

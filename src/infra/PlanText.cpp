@@ -12,7 +12,9 @@ const char* kRed = "\033[31m";
 const char* kBold = "\033[1m";
 const char* kReset = "\033[0m";
 
-std::string value(const nlohmann::json& v) { return v.is_null() ? "(none)" : v.dump(); }
+std::string value(const nlohmann::json& v) {
+  return v.is_null() ? "(none)" : v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 }  // namespace
 
@@ -56,15 +58,18 @@ std::string planText(const Plan& plan, bool colour) {
     if (!c.reason.empty()) out += "  # " + c.reason;
     out += "\n";
     size_t width = 0;
+    if (c.action == Action::kCreate && c.desired) {
+      const auto& attrs = c.desired->attributes;
+      for (auto it = attrs.begin(); it != attrs.end(); ++it) width = std::max(width, it.key().size());
+      for (auto it = attrs.begin(); it != attrs.end(); ++it) {
+        out += "        " + fmt::format("{:<{}} = {}", it.key(), width, value(it.value())) + "\n";
+      }
+    }
     for (const auto& a : c.attributes) width = std::max(width, a.name.size());
     for (const auto& a : c.attributes) {
-      std::string line;
-      if (c.action == Action::kCreate) {
-        line = fmt::format("{:<{}} = {}", a.name, width, value(a.after));
-      } else {
-        line = fmt::format("{:<{}} : {} -> {}", a.name, width, value(a.before), value(a.after));
-        if (a.forcesReplace) line += paint(kRed, "  # forces replacement");
-      }
+      if (c.action == Action::kCreate) continue;
+      std::string line = fmt::format("{:<{}} : {} -> {}", a.name, width, value(a.before), value(a.after));
+      if (a.forcesReplace) line += paint(kRed, "  # forces replacement");
       out += "        " + line + "\n";
     }
     if (c.action == Action::kDelete && c.current && !c.current->id.empty()) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <functional>
 #include <set>
+#include <string_view>
+#include <unordered_map>
 
 #include "infra/PlanJson.h"
 
@@ -32,119 +34,142 @@ Plan Planner::plan(const std::string& project, const std::string& env, const std
   plan.refreshed = refreshed.has_value();
   for (const auto& [region, st] : state) plan.basis[region] = StateBasis{st.lineage, st.serial};
 
-  std::map<std::string, const ResourceState*> recorded;
+  // Hash lookups (addresses share long prefixes: tree lookups would spend
+  // their time comparing them).
+  std::unordered_map<std::string_view, const ResourceState*> recorded;
   for (const auto& [region, st] : state) {
     for (const auto& [addr, rs] : st.resources) recorded[addr] = &rs;
   }
-  std::map<std::string, const Resource*> wanted;
-  std::set<std::string> desiredRegions;
-  for (const auto& r : desired) {
-    wanted[r.address] = &r;
-    desiredRegions.insert(r.region);
+  std::unordered_map<std::string_view, const ResourceState*> fresh;
+  if (refreshed) {
+    fresh.reserve(refreshed->size());
+    for (const auto& [addr, rs] : *refreshed) fresh[addr] = &rs;
   }
+  std::unordered_map<std::string_view, size_t> wanted;
+  wanted.reserve(desired.size());
+  std::set<std::string> desiredRegions;
+  for (size_t i = 0; i < desired.size(); ++i) {
+    wanted[desired[i].address] = i;
+    desiredRegions.insert(desired[i].region);
+  }
+  auto currentOf = [&](const std::string& addr) -> const ResourceState* {
+    const auto& from = refreshed ? fresh : recorded;
+    auto it = from.find(addr);
+    return it == from.end() ? nullptr : it->second;
+  };
 
-  // Changes to desired resources, by address.
-  std::map<std::string, Change> changes;
-  for (const auto& d : desired) {
-    const ResourceState* cur = nullptr;
-    if (refreshed) {
-      auto it = refreshed->find(d.address);
-      if (it != refreshed->end()) cur = &it->second;
-    } else if (auto it = recorded.find(d.address); it != recorded.end()) {
-      cur = it->second;
+  // Changes to desired resources, indexed by desired position.
+  std::vector<std::optional<Change>> changes(desired.size());
+  bool anyReplace = false;
+  for (size_t i = 0; i < desired.size(); ++i) {
+    const Resource& d = desired[i];
+    const ResourceState* cur = currentOf(d.address);
+    if (!cur) {
+      Change c;
+      c.action = Action::kCreate;
+      c.address = d.address;
+      c.type = d.type;
+      c.region = d.region;
+      c.desired = d;
+      if (refreshed && recorded.count(d.address)) c.reason = "deleted outside ramp";
+      changes[i] = std::move(c);
+      continue;
     }
+    std::vector<AttributeChange> diffs;
+    bool replace = false;
+    for (auto it = d.attributes.begin(); it != d.attributes.end(); ++it) {
+      const nlohmann::json* before = nullptr;
+      if (cur->attributes.is_object()) {
+        auto b = cur->attributes.find(it.key());
+        if (b != cur->attributes.end()) before = &*b;
+      }
+      if (before ? *before == it.value() : it.value().is_null()) continue;
+      bool forces = std::find(d.forceNew.begin(), d.forceNew.end(), it.key()) != d.forceNew.end();
+      replace = replace || forces;
+      diffs.push_back(AttributeChange{it.key(), before ? *before : nlohmann::json(nullptr), it.value(), forces});
+    }
+    if (diffs.empty()) continue;
     Change c;
+    c.action = replace ? Action::kReplace : Action::kUpdate;
     c.address = d.address;
     c.type = d.type;
     c.region = d.region;
     c.desired = d;
-    if (!cur) {
-      c.action = Action::kCreate;
-      if (refreshed && recorded.count(d.address)) c.reason = "deleted outside ramp";
-      for (auto it = d.attributes.begin(); it != d.attributes.end(); ++it) {
-        c.attributes.push_back(AttributeChange{it.key(), nullptr, it.value(), false});
-      }
-      changes[d.address] = std::move(c);
-      continue;
-    }
-    bool replace = false;
-    for (auto it = d.attributes.begin(); it != d.attributes.end(); ++it) {
-      nlohmann::json before = cur->attributes.is_object() && cur->attributes.contains(it.key())
-                                  ? cur->attributes.at(it.key())
-                                  : nlohmann::json(nullptr);
-      if (before == it.value()) continue;
-      bool forces = std::find(d.forceNew.begin(), d.forceNew.end(), it.key()) != d.forceNew.end();
-      replace = replace || forces;
-      c.attributes.push_back(AttributeChange{it.key(), before, it.value(), forces});
-    }
-    if (c.attributes.empty()) continue;
-    c.action = replace ? Action::kReplace : Action::kUpdate;
     c.current = *cur;
+    c.attributes = std::move(diffs);
     if (refreshed) {
       if (auto rec = recorded.find(d.address); rec != recorded.end() && rec->second->attributes != cur->attributes) {
         c.reason = "changed outside ramp";
       }
     }
-    changes[d.address] = std::move(c);
+    anyReplace = anyReplace || replace;
+    changes[i] = std::move(c);
   }
 
   // Replacements carry their dependants along.
-  std::map<std::string, std::vector<std::string>> dependants;
-  for (const auto& d : desired) {
-    for (const auto& dep : d.dependsOn) dependants[dep].push_back(d.address);
-  }
-  std::vector<std::string> queue;
-  for (const auto& [addr, c] : changes) {
-    if (c.action == Action::kReplace) queue.push_back(addr);
-  }
-  for (size_t qi = 0; qi < queue.size() && qi < desired.size() + 1; ++qi) {
-    std::string parent = queue[qi];
-    for (const auto& child : dependants[parent]) {
-      const Resource& d = *wanted.at(child);
-      auto it = changes.find(child);
-      if (it != changes.end() && (it->second.action == Action::kCreate || it->second.action == Action::kReplace)) continue;
-      const ResourceState* cur = nullptr;
-      if (refreshed) {
-        if (auto r = refreshed->find(child); r != refreshed->end()) cur = &r->second;
-      } else if (auto r = recorded.find(child); r != recorded.end()) {
-        cur = r->second;
+  if (anyReplace) {
+    std::unordered_map<std::string_view, std::vector<size_t>> dependants;
+    for (size_t i = 0; i < desired.size(); ++i) {
+      for (const auto& dep : desired[i].dependsOn) dependants[dep].push_back(i);
+    }
+    std::vector<size_t> queue;
+    for (size_t i = 0; i < desired.size(); ++i) {
+      if (changes[i] && changes[i]->action == Action::kReplace) queue.push_back(i);
+    }
+    for (size_t qi = 0; qi < queue.size() && qi <= desired.size(); ++qi) {
+      const std::string& parent = desired[queue[qi]].address;
+      auto deps = dependants.find(parent);
+      if (deps == dependants.end()) continue;
+      for (size_t child : deps->second) {
+        const Resource& d = desired[child];
+        auto& existing = changes[child];
+        if (existing && (existing->action == Action::kCreate || existing->action == Action::kReplace)) continue;
+        const ResourceState* cur = currentOf(d.address);
+        if (!cur) continue;
+        Change c = existing ? *existing : Change{};
+        c.address = d.address;
+        c.type = d.type;
+        c.region = d.region;
+        c.desired = d;
+        c.current = *cur;
+        c.reason = "depends on " + parent + ", which is replaced";
+        if (!d.region.empty() && diesWithParent(d.type)) {
+          c.action = Action::kReplace;
+          queue.push_back(child);
+        } else {
+          c.action = Action::kUpdate;
+        }
+        existing = std::move(c);
       }
-      if (!cur) continue;
-      Change c = it != changes.end() ? it->second : Change{};
-      c.address = d.address;
-      c.type = d.type;
-      c.region = d.region;
-      c.desired = d;
-      c.current = *cur;
-      c.reason = "depends on " + parent + ", which is replaced";
-      if (!d.region.empty() && diesWithParent(d.type)) {
-        c.action = Action::kReplace;
-        queue.push_back(child);
-      } else {
-        c.action = Action::kUpdate;
-      }
-      changes[child] = std::move(c);
     }
   }
 
   // Dependency depth of each desired resource (longest chain below it).
-  std::map<std::string, int> depth;
-  std::function<int(const std::string&, int)> depthOf = [&](const std::string& addr, int guard) -> int {
-    if (auto it = depth.find(addr); it != depth.end()) return it->second;
-    auto w = wanted.find(addr);
-    if (w == wanted.end() || guard > 64) return -1;
+  std::vector<int> depth(desired.size(), -1);
+  std::function<int(size_t, int)> depthOf = [&](size_t i, int guard) -> int {
+    if (depth[i] >= 0) return depth[i];
+    if (guard > 64) return 0;
     int dd = 0;
-    for (const auto& dep : w->second->dependsOn) dd = std::max(dd, depthOf(dep, guard + 1) + 1);
-    depth[addr] = dd;
+    for (const auto& dep : desired[i].dependsOn) {
+      auto w = wanted.find(dep);
+      if (w != wanted.end()) dd = std::max(dd, depthOf(w->second, guard + 1) + 1);
+    }
+    depth[i] = dd;
     return dd;
   };
-  std::vector<Change> ordered;
-  for (auto& [addr, c] : changes) ordered.push_back(std::move(c));
-  for (const auto& c : ordered) depthOf(c.address, 0);
-  std::stable_sort(ordered.begin(), ordered.end(), [&](const Change& a, const Change& b) {
-    int da = depth[a.address], db = depth[b.address];
-    return da != db ? da < db : a.address < b.address;
+  std::vector<size_t> order;
+  for (size_t i = 0; i < desired.size(); ++i) {
+    if (changes[i]) {
+      depthOf(i, 0);
+      order.push_back(i);
+    }
+  }
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return depth[a] != depth[b] ? depth[a] < depth[b] : desired[a].address < desired[b].address;
   });
+  std::vector<Change> ordered;
+  ordered.reserve(order.size());
+  for (size_t i : order) ordered.push_back(std::move(*changes[i]));
 
   // Deletes.
   std::vector<Change> deletes;
@@ -176,16 +201,18 @@ Plan Planner::plan(const std::string& project, const std::string& env, const std
     if (std::find(plan.regions.begin(), plan.regions.end(), r) == plan.regions.end()) plan.regions.push_back(r);
   }
 
-  std::set<std::string> managed;
+  std::vector<std::string> managed;
   for (const auto& d : desired) {
     if (d.type != "aws_lb_listener_rule" && d.type != "local_listener") continue;
     std::string svc = d.attributes.value("service", d.name);
-    managed.insert(d.type == "local_listener"
-                       ? "fleets and traffic weights of " + svc + " in " + env + "/" + d.region
-                       : "fleets (Auto Scaling groups, launch templates, target groups) and traffic weights of " +
-                             svc + " in " + env + "/" + d.region);
+    managed.push_back(d.type == "local_listener"
+                          ? "fleets and traffic weights of " + svc + " in " + env + "/" + d.region
+                          : "fleets (Auto Scaling groups, launch templates, target groups) and traffic weights of " +
+                                svc + " in " + env + "/" + d.region);
   }
-  plan.managedByDeployments.assign(managed.begin(), managed.end());
+  std::sort(managed.begin(), managed.end());
+  managed.erase(std::unique(managed.begin(), managed.end()), managed.end());
+  plan.managedByDeployments = std::move(managed);
   plan.digest = planDigest(plan);
   return plan;
 }

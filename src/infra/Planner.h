@@ -6,7 +6,8 @@
 // - The current form of a resource is the refreshed one when a refresh was
 //   made (refreshed != nullopt), else the recorded one (state).
 // - Desired, no current form → create; reason "deleted outside ramp" when
-//   the state records it but the refresh did not find it.
+//   the state records it but the refresh did not find it. A create's
+//   `attributes` list is empty: its desired resource carries them all.
 // - Desired and current differ on an attribute named in desired.attributes
 //   (only those: providers may report more) → update in place, or replace
 //   when any differing attribute is in desired.forceNew.

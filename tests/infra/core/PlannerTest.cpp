@@ -51,6 +51,25 @@ TEST(PlanJson, RoundTrips) {
   ASSERT_EQ(back->changes.size(), p.changes.size());
   EXPECT_EQ(back->changes[0].desired->dependsOn, p.changes[0].desired->dependsOn);
   EXPECT_EQ(planText(*back, false), planText(p, false));
+  // The fast writer produces exactly what the JSON tree dumps.
+  EXPECT_EQ(planJsonText(p), j.dump());
+  EXPECT_EQ(planCanonicalText(p) + "", [&] {
+    auto k = j;
+    k.erase("digest");
+    return k.dump();
+  }());
+}
+
+TEST(PlanJson, FastWriterEscapesLikeTheJsonLibrary) {
+  Plan p = addRegionPlan();
+  p.changes[0].reason = "quote \" backslash \\ newline \n tab \t bell \x07 unicode \u00e9\u2603";
+  p.changes[0].desired->attributes["odd"] = "\x01\x1f";
+  p.basis[""] = StateBasis{"l\"x", 7};
+  p.digest = planDigest(p);
+  EXPECT_EQ(planJsonText(p), planJson(p).dump());
+  auto back = planFromJson(nlohmann::json::parse(planJsonText(p)));
+  ASSERT_TRUE(back) << back.error().describe();
+  EXPECT_EQ(back->changes[0].reason, p.changes[0].reason);
 }
 
 TEST(PlanJson, NoOpPlanCarriesTheFlag) {
