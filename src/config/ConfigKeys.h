@@ -37,7 +37,7 @@ inline const std::vector<std::string> kStepAnalysis{"duration", "interval"};
 inline const std::vector<std::string> kPin{"header", "cookie"};
 inline const std::vector<std::string> kAnalysis{"max_false_rollback", "min_requests", "latency_tolerance",
                                                 "pass_score", "marginal_score", "on_inconclusive",
-                                                "deadline", "metrics"};
+                                                "deadline", "metrics", "min_error_rate"};
 inline const std::vector<std::string> kMetric{"name", "kind", "critical", "weight"};
 inline const std::vector<std::string> kAlert{"webhook", "secret"};
 inline const std::vector<std::string> kOverrides{"env", "region"};

@@ -81,7 +81,7 @@ json toJson(const Service& s) {
               {"healthy_threshold", s.health->healthyThreshold},
               {"unhealthy_threshold", s.health->unhealthyThreshold}};
   }
-  return json{
+  json out = json{
       {"release", s.release.image.empty()
                       ? json{{"from", orNull(s.release.from)}, {"build", orNull(s.release.build)}, {"output", orNull(s.release.output)}}
                       : json{{"from", orNull(s.release.from)}, {"build", orNull(s.release.build)}, {"output", orNull(s.release.output)},
@@ -112,6 +112,9 @@ json toJson(const Service& s) {
         {"metrics", metrics}}},
       {"alerts", alerts},
   };
+  // Only when set, so that other configs keep their digests.
+  if (s.analysis.minErrorRate) out["analysis"]["min_error_rate"] = *s.analysis.minErrorRate;
+  return out;
 }
 
 std::string canonicalJson(const json& rendered) {

@@ -161,6 +161,9 @@ struct Metric {
 struct AnalysisSettings {
   double maxFalseRollback = 0.01;
   int minRequests = 100;
+  // Canary error rates below this are never a regression; unset = the
+  // judge's default (0.001). Lower it for services that make almost no errors.
+  std::optional<double> minErrorRate;
   double latencyTolerance = 0.1;
   double passScore = 90;
   double marginalScore = 75;

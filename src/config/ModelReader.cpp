@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <cmath>
 #include <set>
 
@@ -882,6 +883,22 @@ Service ModelReader::readService(const std::string& name, const ConfigNode& node
                steps.size() == sn->items.size()) {
         d_.error(sn->pos, sf.path(key) + ": needs at least one weight step");
       }
+      // A fresh baseline gets the canary's weight too: stable keeps 100 - 2w.
+      if (s.strategy.baseline == "fresh" && sn->isSequence()) {
+        for (size_t i = 0; i < sn->items.size(); ++i) {
+          const ConfigNode& it = sn->items[i];
+          if (!it.isMap() || it.entries.size() != 1 || it.entries[0].key != "weight") continue;
+          const ConfigNode& wn = it.entries[0].value;
+          char* end = nullptr;
+          long w = wn.isScalar() ? std::strtol(wn.scalar.c_str(), &end, 10) : 0;
+          if (w > 50 && end && *end == '\0') {
+            d_.error(wn.pos, sf.path(key) + "[" + std::to_string(i) + "].weight: " + std::to_string(w) +
+                                 " is more than 50: with baseline: fresh the baseline fleet gets the canary's weight "
+                                 "too and the stable fleet 100 - 2 x weight (the canary takes all traffic after the "
+                                 "last step anyway)");
+          }
+        }
+      }
       (std::string(key) == "steps" ? s.strategy.steps : s.strategy.hotfixSteps) = std::move(steps);
     }
     if (canary && !sf.get("steps")) {
@@ -898,6 +915,10 @@ Service ModelReader::readService(const std::string& name, const ConfigNode& node
     auto& an = s.analysis;
     if (auto v = af.number("max_false_rollback", 0.0001, 0.5)) an.maxFalseRollback = *v;
     if (auto v = af.integer("min_requests", 1, 100'000'000)) an.minRequests = static_cast<int>(*v);
+    if (auto v = af.number("min_error_rate", 0, 1)) {
+      if (*v >= 1) d_.error(af.get("min_error_rate")->pos, af.path("min_error_rate") + ": must be less than 1 (a rate, e.g. 0.0001)");
+      an.minErrorRate = *v;
+    }
     if (auto v = af.number("latency_tolerance", 0, 10)) an.latencyTolerance = *v;
     if (auto v = af.number("pass_score", 0, 100)) an.passScore = *v;
     if (auto v = af.number("marginal_score", 0, 100)) an.marginalScore = *v;

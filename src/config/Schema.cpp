@@ -89,6 +89,7 @@ json serviceProps() {
       {"analysis",
        object({{"max_false_rollback", number(0.0001, 0.5, "accepted false rollback rate, default 0.01")},
                {"min_requests", integer(1, 100000000, "requests needed before judging, default 100")},
+               {"min_error_rate", number(0, 1, "canary error rates below this are never a regression (< 1), default 0.001")},
                {"latency_tolerance", number(0, 10, "accepted relative latency increase, default 0.1")},
                {"pass_score", number(0, 100, "score to pass, default 90")},
                {"marginal_score", number(0, 100, "below: fail; between: inconclusive, default 75")},
