@@ -39,6 +39,10 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
       d.oldFleet = **stable;
       if (auto fr = store_.getFleet(d.oldFleet)) d.oldVersion = fr->version;
     }
+    if (d.strategy == "canary" && plan.baseline == "fresh" && !d.oldFleet.empty() && d.baselineFleet.empty()) {
+      // FreshBaseline.cpp: a fleet of the stable release at the canary's size.
+      d.baselineFleet = d.newFleet + "-baseline";
+    }
     d.state = kRunning;
     d.started = true;
     d.step = d.strategy == "canary" ? 0 : 1;  // canary steps count from the first weight
@@ -65,6 +69,11 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
       if (auto st2 = enterPhase(d, "fail_cleanup"); !st2) return std::unexpected(st2.error());
       return true;
     }
+    if (auto b = createBaselineFleet(d, plan); !b || !*b) {
+      if (!b) return std::unexpected(b.error());
+      if (auto st2 = enterPhase(d, "fail_cleanup"); !st2) return std::unexpected(st2.error());
+      return true;
+    }
     d.deadlineAt = now + plan.healthDeadline.count();
     if (d.strategy != "canary") d.step = 2;
     if (auto st = enterPhase(d, "wait_healthy",
@@ -79,7 +88,16 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
   if (d.phase == "wait_healthy") {
     auto st = fleets_.fleetStatus(d.newFleet);
     if (!st) return std::unexpected(st.error());
-    if (st->healthy >= plan.instances) {
+    int baselineHealthy = plan.instances;
+    if (!d.baselineFleet.empty()) {
+      auto b = fleets_.fleetStatus(d.baselineFleet);
+      if (!b) return std::unexpected(b.error());
+      baselineHealthy = b->healthy;
+    }
+    if (st->healthy >= plan.instances && baselineHealthy >= plan.instances) {
+      if (!d.baselineFleet.empty()) {
+        if (auto r = markFleet(d.baselineFleet, "active"); !r) return std::unexpected(r.error());
+      }
       if (auto r = recordFleet(d, d.newFleet, "active"); !r) return std::unexpected(r.error());
       bool canary = d.strategy == "canary";
       d.step = canary ? 1 : 3;
@@ -98,6 +116,10 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
       d.reason = fmt::format("fleet {} did not become healthy within {} ms: {}/{} healthy{}",
                              d.newFleet, plan.healthDeadline.count(), st->healthy, plan.instances,
                              lastError.empty() ? "" : "; last error: " + lastError);
+      if (baselineHealthy < plan.instances) {
+        d.reason += fmt::format("; baseline fleet {}: {}/{} healthy", d.baselineFleet, baselineHealthy,
+                                plan.instances);
+      }
       if (auto r = enterPhase(d, "fail_cleanup"); !r) return std::unexpected(r.error());
       return true;
     }
@@ -155,6 +177,7 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
       return false;
     }
     if (auto st = setStableFleet(key, d.newFleet, d.version); !st) return std::unexpected(st.error());
+    if (auto st = retireBaselineFleet(d, plan); !st) return std::unexpected(st.error());
     d.finishedAt = now;
     if (d.kind == "rollback") {
       d.state = kRolledBack;
@@ -243,6 +266,7 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
       return std::unexpected(st.error());
     }
     if (auto st = markFleet(d.newFleet, "failed"); !st) return std::unexpected(st.error());
+    if (auto st = retireBaselineFleet(d, plan); !st) return std::unexpected(st.error());
     d.phase = "done";
     if (auto st = finish(d, d.endState.empty() ? kFailed : d.endState, d.reason); !st) {
       return std::unexpected(st.error());

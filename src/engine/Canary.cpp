@@ -15,9 +15,10 @@
 // to the rollback phases (Rollback.cpp): traffic back to the stable fleet in
 // one data-plane update, verified, then the canary drains and is retired.
 //
-// The baseline is the stable fleet. Its counters include its traffic from
-// before the canary, so the judge sees only the differences from the
-// snapshot taken when the analysis step began.
+// The baseline is the stable fleet, or with `strategy.baseline: fresh` a
+// new fleet of the stable release at the canary's size and weight
+// (FreshBaseline.cpp). Counters are cumulative, so the judge sees only the
+// differences from the snapshot taken when the analysis step began.
 #include <cmath>
 #include <limits>
 
@@ -36,7 +37,9 @@ Result<json> Engine::snapshotMetrics(const Deployment& d) {
   auto key = keyOf(d);
   auto c = metrics_.fleetMetrics(key, d.newFleet);
   if (!c) return std::unexpected(c.error());
-  auto b = metrics_.fleetMetrics(key, d.oldFleet);
+  // The baseline: a fresh fleet of the stable release when configured,
+  // else the stable fleet itself.
+  auto b = metrics_.fleetMetrics(key, d.baselineFleet.empty() ? d.oldFleet : d.baselineFleet);
   if (!b) return std::unexpected(b.error());
   json snap{{"canary", CounterSnapshot::of(*c)}, {"baseline", CounterSnapshot::of(*b)}};
   // Where latency came from when not a measured histogram (aws: CloudWatch
@@ -60,7 +63,11 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
     if (s.kind == StepPlan::Kind::kWeight) {
       auto tp = loadPlan(key);
       if (!tp) return std::unexpected(tp.error());
-      tp->split(d.oldFleet, d.newFleet, s.weight);
+      if (d.baselineFleet.empty()) {
+        tp->split(d.oldFleet, d.newFleet, s.weight);
+      } else {
+        tp->split(d.oldFleet, d.baselineFleet, d.newFleet, s.weight);
+      }
       if (!plan.pinHeader.empty() || !plan.pinCookie.empty()) {
         // Chosen users (a header or cookie) see the canary whatever its weight.
         tp->pin = providers::Pinning{plan.pinHeader, plan.pinCookie, d.newFleet};

@@ -181,6 +181,17 @@ Result<Deployment> Engine::submitLocked(const DeployRequest& req, const std::str
     return invalid("unknown strategy '" + strategy + "' (bluegreen, canary, all-at-once)",
                    "strategy");
   }
+  if (strategy == "canary" && plan->baseline == "fresh") {
+    for (size_t i = 0; i < plan->steps.size(); ++i) {
+      const auto& s = plan->steps[i];
+      if (s.kind == StepPlan::Kind::kWeight && 2 * s.weight > 100) {
+        return invalid(fmt::format("{} is more than 50: with baseline: fresh the baseline fleet gets the canary's "
+                                   "weight too and the stable fleet 100 - 2 x weight",
+                                   s.weight),
+                       fmt::format("strategy.steps[{}].weight", i));
+      }
+    }
+  }
   auto policy = ApprovalPolicyCheck::policyOf(req.rendered);
   if (!policy) return std::unexpected(policy.error());
   auto window = DeploymentWindow::fromPolicy(*policy);
@@ -597,7 +608,8 @@ Status Engine::setStableFleet(const providers::EntrypointKey& key, const std::st
                            json{{"fleet", fleet}, {"version", version}}.dump(), options_.fence);
 }
 
-Status Engine::recordFleet(const Deployment& d, const std::string& fleetId, const std::string& state) {
+Status Engine::recordFleet(const Deployment& d, const std::string& fleetId, const std::string& state,
+                           const ReleaseRef* release) {
   auto existing = store_.getFleet(fleetId);
   store::FleetRecord f;
   if (existing) {
@@ -608,10 +620,11 @@ Status Engine::recordFleet(const Deployment& d, const std::string& fleetId, cons
     f.service = d.service;
     f.env = d.env;
     f.region = d.region;
-    f.version = d.version;
-    f.digest = d.digest;
+    f.version = release ? release->version : d.version;
+    f.digest = release ? release->digest : d.digest;
     f.createdAt = toUnixMillis(clock_.now());
     f.doc = {{"deployment", d.id}};
+    if (release) f.doc["role"] = "baseline";
   }
   f.state = state;
   f.updatedAt = toUnixMillis(clock_.now());
@@ -755,6 +768,8 @@ Result<json> Engine::status(const std::optional<std::string>& service,
       std::string role = "previous";
       if (stable && *stable && **stable == fr.id) {
         role = "stable";
+      } else if (!d->baselineFleet.empty() && d->baselineFleet == fr.id) {
+        role = "baseline";
       } else if (d->newFleet == fr.id && !isTerminalState(d->state)) {
         role = d->strategy == "canary" ? "canary" : "green";
         if (role == "green") role = "canary";

@@ -204,7 +204,14 @@ class Engine {
   Status setStableFleet(const providers::EntrypointKey& key, const std::string& fleet,
                         const std::string& version);
   Result<providers::FleetSpec> fleetSpec(const Deployment& d, const ServicePlan& plan);
-  Status recordFleet(const Deployment& d, const std::string& fleetId, const std::string& state);
+  // `release` = the fleet's release when it is not the deployment's own
+  // (a fresh baseline fleet runs the stable release).
+  Status recordFleet(const Deployment& d, const std::string& fleetId, const std::string& state,
+                     const ReleaseRef* release = nullptr);
+  // strategy.baseline: fresh — creates the baseline fleet (stable release,
+  // canary's size; idempotent by fleet id), and retires it (idempotent).
+  Result<bool> createBaselineFleet(Deployment& d, const ServicePlan& plan);
+  Status retireBaselineFleet(const Deployment& d, const ServicePlan& plan);
   Status markFleet(const std::string& fleetId, const std::string& state);
   Status audit(const std::string& kind, const Deployment& d, nlohmann::json data,
                const std::string& actor = {});

@@ -162,6 +162,7 @@ Result<bool> Engine::runRollbackPhase(Deployment& d, const ServicePlan& plan) {
     auto tp = loadPlan(key);
     if (!tp) return std::unexpected(tp.error());
     tp->remove(d.newFleet);
+    if (!d.baselineFleet.empty()) tp->remove(d.baselineFleet);
     if (auto st = savePlan(key, *tp, options_.owner, d.id); !st) return std::unexpected(st.error());
     if (auto st = reconcileTraffic(key); !st) return std::unexpected(st.error());
     if (auto st = enterPhase(d, "rb_retire", {{"fleet", d.newFleet}, {"drained", drained}}); !st) {
@@ -174,6 +175,7 @@ Result<bool> Engine::runRollbackPhase(Deployment& d, const ServicePlan& plan) {
       return std::unexpected(st.error());
     }
     if (auto st = markFleet(d.newFleet, "retired"); !st) return std::unexpected(st.error());
+    if (auto st = retireBaselineFleet(d, plan); !st) return std::unexpected(st.error());
     if (auto st = enterPhase(d, "done", {{"retired", d.newFleet}}); !st) return std::unexpected(st.error());
     return false;
   }

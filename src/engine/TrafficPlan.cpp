@@ -14,6 +14,14 @@ void TrafficPlan::split(const std::string& stable, const std::string& canary, in
   weights[stable] = 100 - canaryWeight;
 }
 
+void TrafficPlan::split(const std::string& stable, const std::string& baseline, const std::string& canary,
+                        int canaryWeight) {
+  for (auto& [id, w] : weights) w = 0;
+  weights[canary] = canaryWeight;
+  weights[baseline] = canaryWeight;
+  weights[stable] = 100 - 2 * canaryWeight;
+}
+
 void TrafficPlan::remove(const std::string& fleet) {
   weights.erase(fleet);
   if (pin && pin->fleetId == fleet) pin.reset();

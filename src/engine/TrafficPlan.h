@@ -26,6 +26,9 @@ struct TrafficPlan {
   void sendAllTo(const std::string& fleet);
   // Sets `fleet` to `weight` and gives the rest to `stable` (canary steps).
   void split(const std::string& stable, const std::string& canary, int canaryWeight);
+  // A canary step with a fresh baseline fleet: canary and baseline get the
+  // same weight, stable the rest (100 - 2 x weight; weights are <= 50).
+  void split(const std::string& stable, const std::string& baseline, const std::string& canary, int canaryWeight);
   // Drops a fleet from the plan (after it has drained).
   void remove(const std::string& fleet);
   bool empty() const { return weights.empty(); }

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "EngineFakes.h"
@@ -608,5 +609,161 @@ TEST_F(BakeTest, ABlueThatNeverRecoversIsWaitedForBoundedAndRecorded) {
   auto r = run(b.id, 5);
   EXPECT_EQ(r.phase, "rb_verify") << r.reason;  // no healthy backend: the data plane keeps the old ones
   EXPECT_NE(r.reason.find("only 0/2 healthy"), std::string::npos) << r.reason;
+}
+
+// ---- strategy.baseline: fresh ----
+
+json freshRendered(const std::string& onInconclusive = "pause") {
+  json r = canaryRendered(onInconclusive);
+  r["instances"] = 3;
+  r["strategy"]["baseline"] = "fresh";
+  r["strategy"]["steps"] = json::array({{{"weight", 10}},
+                                        {{"analysis", {{"duration", "120s"}, {"interval", "1s"}}}},
+                                        {{"weight", 40}},
+                                        {{"pause", "2s"}}});
+  return r;
+}
+
+class FreshBaselineTest : public CanaryTest {
+ protected:
+  // Per 100 ms: stable gets 160 requests without errors, baseline and
+  // canary 20 each at their own error rates.
+  engine::Deployment serve3(const std::string& id, int ticks, double baseErr, double canErr) {
+    engine::Deployment d;
+    for (int i = 0; i < ticks; ++i) {
+      d = *engine->get(id);
+      baseAcc += 20 * baseErr;
+      canAcc += 20 * canErr;
+      uint64_t be = static_cast<uint64_t>(baseAcc), ce = static_cast<uint64_t>(canAcc);
+      baseAcc -= be;
+      canAcc -= ce;
+      metrics.serve(stable, 160, 0);
+      if (!d.baselineFleet.empty()) metrics.serve(d.baselineFleet, 20, be);
+      metrics.serve(d.newFleet, 20, ce);
+      EXPECT_TRUE(engine->tick().has_value());
+      clock.advance(100ms);
+      d = *engine->get(id);
+      record(d);
+      if (d.state != "running" && d.state != "queued") break;
+    }
+    return d;
+  }
+  // The applied weights (stable/baseline/canary) each time they change.
+  void record(const engine::Deployment& d) {
+    std::string w = fmt::format("{}/{}/{}", traffic.weightOf("crawler", stable),
+                                d.baselineFleet.empty() ? -1 : traffic.weightOf("crawler", d.baselineFleet),
+                                traffic.weightOf("crawler", d.newFleet));
+    if (weights.empty() || weights.back() != w) weights.push_back(w);
+  }
+  std::string stable;
+  std::vector<std::string> weights;
+};
+
+TEST_F(FreshBaselineTest, TheCanaryIsJudgedAgainstAFreshBaselineWithTheSameWeightWhichIsRetiredAtTheEnd) {
+  stable = run(engine->submit(request("1.0.0", freshRendered()))->id).newFleet;
+  auto d = engine->submit(request("2.0.0", freshRendered()));
+  ASSERT_TRUE(d.has_value()) << d.error().describe();
+  // The stable fleet makes no errors, baseline and canary 1% each: judged
+  // against the stable fleet this canary would fail; against its fair
+  // baseline it passes.
+  auto r = serve3(d->id, 3000, 0.01, 0.01);
+  EXPECT_EQ(r.state, "succeeded") << r.reason;
+  ASSERT_FALSE(r.baselineFleet.empty());
+  ASSERT_TRUE(fleets.fleets.contains(r.baselineFleet));
+  EXPECT_EQ(fleets.fleets[r.baselineFleet].releaseVersion, "1.0.0");
+  EXPECT_EQ(fleets.fleets[r.baselineFleet].instances, 3) << "the canary's size";
+  EXPECT_EQ(fleets.fleets[r.newFleet].instances, 3);
+  // stable/baseline/canary as applied (-1: not in the split).
+  ASSERT_GE(weights.size(), 3u) << ::testing::PrintToString(weights);
+  EXPECT_EQ(weights[0], "80/10/10") << ::testing::PrintToString(weights);
+  EXPECT_EQ(weights[1], "20/40/40") << ::testing::PrintToString(weights);
+  EXPECT_EQ(weights.back(), "-1/-1/100") << ::testing::PrintToString(weights);
+  ASSERT_FALSE(r.verdicts.empty());
+  EXPECT_EQ(r.verdicts.back().value("verdict", ""), "pass") << r.verdicts.back().dump();
+  EXPECT_FALSE(fleets.alive(r.baselineFleet)) << "retired at the end";
+  auto fr = st->getFleet(r.baselineFleet);
+  ASSERT_TRUE(fr.has_value());
+  EXPECT_EQ(fr->state, "retired");
+  EXPECT_EQ(fr->version, "1.0.0");
+}
+
+TEST_F(FreshBaselineTest, ARolledBackCanaryRetiresItsBaselineToo) {
+  stable = run(engine->submit(request("1.0.0", freshRendered()))->id).newFleet;
+  auto d = engine->submit(request("2.0.0", freshRendered()));
+  auto r = serve3(d->id, 1500, 0.01, 0.10);
+  r = run(r.id, 5);
+  EXPECT_EQ(r.state, "rolled_back") << r.reason;
+  EXPECT_NE(r.reason.find("failed analysis"), std::string::npos) << r.reason;
+  EXPECT_EQ(traffic.weightOf("crawler", stable), 100);
+  EXPECT_EQ(traffic.weightOf("crawler", r.baselineFleet), -1);
+  EXPECT_FALSE(fleets.alive(r.newFleet));
+  EXPECT_FALSE(fleets.alive(r.baselineFleet));
+  EXPECT_TRUE(fleets.alive(stable));
+}
+
+TEST_F(FreshBaselineTest, AnAbortedCanaryRetiresItsBaselineToo) {
+  stable = run(engine->submit(request("1.0.0", freshRendered()))->id).newFleet;
+  auto d = engine->submit(request("2.0.0", freshRendered()));
+  auto r = run(d->id, 3);
+  ASSERT_TRUE(fleets.alive(r.baselineFleet));
+  EXPECT_EQ(traffic.weightOf("crawler", r.baselineFleet), 10);
+  ASSERT_TRUE(engine->control("crawler", "int", "abort", "frank").has_value());
+  r = run(d->id, 10);
+  EXPECT_EQ(r.state, "aborted") << r.reason;
+  EXPECT_FALSE(fleets.alive(r.baselineFleet));
+  EXPECT_FALSE(fleets.alive(r.newFleet));
+  EXPECT_EQ(traffic.weightOf("crawler", stable), 100);
+}
+
+TEST_F(FreshBaselineTest, ABaselineThatNeverGetsHealthyFailsTheDeploymentAndIsRetired) {
+  stable = run(engine->submit(request("1.0.0", freshRendered()))->id).newFleet;
+  auto d = engine->submit(request("2.0.0", freshRendered()));
+  fleets.healthy[d->newFleet + "-baseline"] = false;
+  auto r = run(d->id, 5);
+  EXPECT_EQ(r.phase, "wait_healthy");
+  clock.advance(11s);
+  r = run(d->id, 3);
+  EXPECT_EQ(r.state, "failed");
+  EXPECT_NE(r.reason.find("baseline fleet " + r.baselineFleet + ": 0/3 healthy"), std::string::npos) << r.reason;
+  EXPECT_FALSE(fleets.alive(r.baselineFleet));
+  EXPECT_FALSE(fleets.alive(r.newFleet));
+  EXPECT_EQ(traffic.weightOf("crawler", stable), 100);
+}
+
+TEST_F(FreshBaselineTest, ARestartedEngineFindsTheBaselineFleetAgain) {
+  stable = run(engine->submit(request("1.0.0", freshRendered()))->id).newFleet;
+  auto d = engine->submit(request("2.0.0", freshRendered()));
+  auto r = serve3(d->id, 20, 0.01, 0.01);
+  ASSERT_EQ(r.phase, "canary_analysis");
+  int creates = fleets.creates;
+  engine = makeEngine();  // a restarted controller
+  auto status = engine->status("crawler", "int");
+  ASSERT_TRUE(status.has_value());
+  bool listed = false;
+  for (auto& f : (*status)[0]["fleets"]) {
+    if (f["id"] == r.baselineFleet) {
+      listed = true;
+      EXPECT_EQ(f["role"], "baseline");
+      EXPECT_EQ(f["version"], "1.0.0");
+      EXPECT_EQ(f["weight"], 10);
+      EXPECT_EQ(f["healthy"], 3);
+    }
+  }
+  EXPECT_TRUE(listed) << (*status)[0]["fleets"].dump();
+  r = serve3(d->id, 3000, 0.01, 0.01);
+  EXPECT_EQ(r.state, "succeeded") << r.reason;
+  EXPECT_EQ(fleets.creates, creates) << "no second baseline fleet";
+  EXPECT_FALSE(fleets.alive(r.baselineFleet));
+}
+
+TEST_F(FreshBaselineTest, WeightsOver50AreRefusedNamingTheStep) {
+  run(engine->submit(request("1.0.0", freshRendered()))->id);
+  json r = freshRendered();
+  r["strategy"]["steps"][2]["weight"] = 60;
+  auto d = engine->submit(request("2.0.0", r));
+  ASSERT_FALSE(d.has_value());
+  EXPECT_EQ(d.error().code, ErrorCode::kInvalid);
+  EXPECT_EQ(d.error().where, "strategy.steps[2].weight");
+  EXPECT_NE(d.error().message.find("60 is more than 50"), std::string::npos) << d.error().message;
 }
 }  // namespace
