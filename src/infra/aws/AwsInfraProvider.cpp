@@ -249,7 +249,7 @@ Result<std::string> AwsInfraProvider::zoneId(const std::string& zone) {
 Result<std::map<std::string, std::string>> AwsInfraProvider::arnsOf(const std::string& region,
                                                                     const std::vector<std::string>& addresses,
                                                                     const std::vector<std::string>& resourceTypes,
-                                                                    const Deps& dependencies) {
+                                                                    const Deps& dependencies, const Resource* scope) {
   std::map<std::string, std::string> out;
   std::vector<std::string> missing;
   for (const auto& a : sorted(addresses)) {
@@ -261,7 +261,12 @@ Result<std::map<std::string, std::string>> AwsInfraProvider::arnsOf(const std::s
     }
   }
   if (missing.empty()) return out;
-  auto found = TaggingApi(client(region)).getResources({{"ramp:address", missing}}, resourceTypes);
+  std::map<std::string, std::vector<std::string>> filters{{"ramp:address", missing}};
+  if (scope && !tagOf(*scope, "ramp:project").empty() && !tagOf(*scope, "ramp:env").empty()) {
+    filters["ramp:project"] = {tagOf(*scope, "ramp:project")};
+    filters["ramp:env"] = {tagOf(*scope, "ramp:env")};
+  }
+  auto found = TaggingApi(client(region)).getResources(filters, resourceTypes);
   if (!found) return std::unexpected(found.error());
   for (const auto& r : *found) {
     auto it = r.tags.find("ramp:address");
@@ -273,8 +278,9 @@ Result<std::map<std::string, std::string>> AwsInfraProvider::arnsOf(const std::s
 }
 
 Result<std::map<std::string, std::string>> AwsInfraProvider::listenerArns(const std::string& region,
-                                                                          const std::string& project,
-                                                                          const std::string& env, const Deps& dependencies,
+                                                                          const Resource& scope,
+                                                                          const std::vector<std::string>& lbNames,
+                                                                          const Deps& dependencies,
                                                                           const std::vector<std::string>& addresses) {
   std::map<std::string, std::string> out;
   bool all = true;
@@ -287,16 +293,26 @@ Result<std::map<std::string, std::string>> AwsInfraProvider::listenerArns(const 
     }
   }
   if (all) return out;
-  // The environment's load balancers in this region, their listeners, their tags.
-  auto lbs = TaggingApi(client(region)).getResources(
-      {{"ramp:project", {project}}, {"ramp:env", {env}}, {"ramp:region", {region}}, {"ramp:managed-by", {"infra"}}},
-      {kLbType});
-  if (!lbs) return std::unexpected(lbs.error());
   LoadBalancerApi elb(client(region));
+  std::vector<std::string> lbArns;
+  std::string project = tagOf(scope, "ramp:project"), env = tagOf(scope, "ramp:env");
+  if (!project.empty() && !env.empty()) {
+    // The environment's load balancers in this region.
+    auto lbs = TaggingApi(client(region)).getResources(
+        {{"ramp:project", {project}}, {"ramp:env", {env}}, {"ramp:region", {region}}, {"ramp:managed-by", {"infra"}}},
+        {kLbType});
+    if (!lbs) return std::unexpected(lbs.error());
+    for (const auto& lb : *lbs) {
+      if (typeOfArn(lb.arn) == "aws_lb") lbArns.push_back(lb.arn);
+    }
+  } else {
+    auto lbs = elb.describeLoadBalancersByName(sorted(lbNames));
+    if (!lbs) return std::unexpected(lbs.error());
+    for (const auto& lb : *lbs) lbArns.push_back(lb.arn);
+  }
   std::vector<std::string> arns;
-  for (const auto& lb : *lbs) {
-    if (typeOfArn(lb.arn) != "aws_lb") continue;
-    auto listeners = elb.describeListeners(lb.arn);
+  for (const auto& lbArn : lbArns) {
+    auto listeners = elb.describeListeners(lbArn);
     if (!listeners) return std::unexpected(listeners.error());
     for (const auto& l : *listeners) arns.push_back(l.arn);
   }
@@ -371,28 +387,51 @@ Result<std::map<std::string, ResourceState>> AwsInfraProvider::readLoadBalancers
 
 Result<std::map<std::string, ResourceState>> AwsInfraProvider::readListeners(const std::string& region,
                                                                             const std::vector<Resource>& wanted) {
-  std::vector<std::string> lbAddresses;
-  for (const auto& r : wanted) lbAddresses.push_back(str(r.attributes, "load_balancer"));
-  auto lbArns = arnsOf(region, lbAddresses, {kLbType}, {});
-  if (!lbArns) return std::unexpected(lbArns.error());
+  // Each listener's load balancer: by its address tag when the resources
+  // carry ramp's tags (desired), else by the listener's name
+  // "<load balancer>:<port>" (resources read back from state).
+  std::map<std::string, std::string> lbArnOf;  // listener address -> load balancer ARN
+  if (!tagOf(wanted.front(), "ramp:project").empty()) {
+    std::vector<std::string> lbAddresses;
+    for (const auto& r : wanted) lbAddresses.push_back(str(r.attributes, "load_balancer"));
+    auto arns = arnsOf(region, lbAddresses, {kLbType}, {}, &wanted.front());
+    if (!arns) return std::unexpected(arns.error());
+    for (const auto& r : wanted) {
+      if (auto it = arns->find(str(r.attributes, "load_balancer")); it != arns->end()) lbArnOf[r.address] = it->second;
+    }
+  } else {
+    std::vector<std::string> names;
+    for (const auto& r : wanted) names.push_back(r.name.substr(0, r.name.rfind(':')));
+    auto lbs = LoadBalancerApi(client(region)).describeLoadBalancersByName(sorted(names));
+    if (!lbs) return std::unexpected(lbs.error());
+    for (const auto& r : wanted) {
+      for (const auto& lb : *lbs) {
+        if (lb.name == r.name.substr(0, r.name.rfind(':'))) lbArnOf[r.address] = lb.arn;
+      }
+    }
+  }
   LoadBalancerApi elb(client(region));
-  std::map<std::string, ResourceState> out;
-  for (const auto& [lbAddress, lbArn] : *lbArns) {
+  std::map<std::string, std::vector<AlbListener>> listenersOf;  // by load balancer ARN
+  for (const auto& [address, lbArn] : lbArnOf) {
+    if (listenersOf.contains(lbArn)) continue;
     auto listeners = elb.describeListeners(lbArn);
     if (!listeners) return std::unexpected(listeners.error());
-    for (const auto& r : wanted) {
-      if (str(r.attributes, "load_balancer") != lbAddress) continue;
-      for (const auto& l : *listeners) {
-        if (l.port != integer(r.attributes, "port", 80)) continue;
-        json real = {{"load_balancer", lbAddress}, {"protocol", l.protocol}, {"port", l.port},
-                     {"certificate_arn", l.certificate}, {"ssl_policy", l.sslPolicy},
-                     {"default_action", l.defaultAction}};
-        // A forward action is a deployment's (its weights): not IaC's to change.
-        if (l.defaultAction == "forward" && r.attributes.contains("default_action")) {
-          real["default_action"] = r.attributes["default_action"];
-        }
-        out[r.address] = stateOf(r, l.arn, real);
+    listenersOf[lbArn] = std::move(*listeners);
+  }
+  std::map<std::string, ResourceState> out;
+  for (const auto& r : wanted) {
+    auto lb = lbArnOf.find(r.address);
+    if (lb == lbArnOf.end()) continue;
+    for (const auto& l : listenersOf[lb->second]) {
+      if (l.port != integer(r.attributes, "port", 80)) continue;
+      json real = {{"load_balancer", str(r.attributes, "load_balancer")}, {"protocol", l.protocol}, {"port", l.port},
+                   {"certificate_arn", l.certificate}, {"ssl_policy", l.sslPolicy},
+                   {"default_action", l.defaultAction}};
+      // A forward action is a deployment's (its weights): not IaC's to change.
+      if (l.defaultAction == "forward" && r.attributes.contains("default_action")) {
+        real["default_action"] = r.attributes["default_action"];
       }
+      out[r.address] = stateOf(r, l.arn, real);
     }
   }
   return out;
@@ -403,8 +442,13 @@ Result<std::map<std::string, ResourceState>> AwsInfraProvider::readRules(const s
   std::vector<std::string> listenerAddresses;
   for (const auto& r : wanted) listenerAddresses.push_back(str(r.attributes, "listener"));
   listenerAddresses = sorted(listenerAddresses);
-  const Resource& first = wanted.front();
-  auto listeners = listenerArns(region, tagOf(first, "ramp:project"), tagOf(first, "ramp:env"), {}, listenerAddresses);
+  // Rule names are "<load balancer>/<service>" (infra/DesiredGraph).
+  std::vector<std::string> lbNames;
+  for (const auto& r : wanted) {
+    auto slash = r.name.rfind('/');
+    if (slash != std::string::npos) lbNames.push_back(r.name.substr(0, slash));
+  }
+  auto listeners = listenerArns(region, wanted.front(), lbNames, {}, listenerAddresses);
   if (!listeners) return std::unexpected(listeners.error());
   LoadBalancerApi elb(client(region));
   struct Found {
@@ -461,7 +505,7 @@ Result<std::map<std::string, ResourceState>> AwsInfraProvider::readAlarms(const 
   }
   std::map<std::string, std::string> addressOfArn;
   if (!referenced.empty() && !alarms->empty()) {
-    auto arns = arnsOf(region, referenced, {kLbType, "sns"}, {});
+    auto arns = arnsOf(region, referenced, {kLbType, "sns"}, {}, &wanted.front());
     if (!arns) return std::unexpected(arns.error());
     for (const auto& [address, arn] : *arns) addressOfArn[arn] = address;
   }
@@ -564,7 +608,7 @@ Result<std::map<std::string, ResourceState>> AwsInfraProvider::readRecords(const
   }
   std::map<std::string, std::string> addressOfDns;
   for (const auto& [region, addresses] : lbsByRegion) {
-    auto arns = arnsOf(region, addresses, {kLbType}, {});
+    auto arns = arnsOf(region, addresses, {kLbType}, {}, &wanted.front());
     if (!arns) return std::unexpected(arns.error());
     std::vector<std::string> list;
     std::map<std::string, std::string> addressOfArn;
@@ -698,7 +742,7 @@ Status AwsInfraProvider::putAlarm(const Resource& r, const Deps& dependencies, c
   std::vector<std::string> refs = strings(a, "alarm_actions");
   auto lb = str(a, "load_balancer");
   if (!lb.empty()) refs.push_back(lb);
-  auto arns = arnsOf(r.region, refs, {kLbType, "sns"}, dependencies);
+  auto arns = arnsOf(r.region, refs, {kLbType, "sns"}, dependencies, &r);
   if (!arns) return std::unexpected(arns.error());
   if (!lb.empty()) {
     auto it = arns->find(lb);
@@ -743,7 +787,7 @@ Status AwsInfraProvider::writeRecord(const Resource& r, const Deps& dependencies
   }
   std::map<std::string, AlbLoadBalancer> lbByAddress;
   for (const auto& [region, addresses] : byRegion) {
-    auto arns = arnsOf(region, addresses, {kLbType}, dependencies);
+    auto arns = arnsOf(region, addresses, {kLbType}, dependencies, &r);
     if (!arns) return std::unexpected(arns.error());
     std::vector<std::string> list;
     for (const auto& [address, arn] : *arns) list.push_back(arn);
@@ -819,7 +863,7 @@ Result<ResourceState> AwsInfraProvider::create(const Resource& desired, const st
     if (!lb) return std::unexpected(at(lb.error(), r.address));
   } else if (r.type == "aws_lb_listener") {
     auto lbAddress = str(r.attributes, "load_balancer");
-    auto arns = arnsOf(r.region, {lbAddress}, {kLbType}, dependencies);
+    auto arns = arnsOf(r.region, {lbAddress}, {kLbType}, dependencies, &r);
     if (!arns) return std::unexpected(arns.error());
     if (!arns->contains(lbAddress)) {
       return failedPrecondition("load balancer " + lbAddress + " does not exist", r.address + ".load_balancer");
@@ -844,7 +888,10 @@ Result<ResourceState> AwsInfraProvider::create(const Resource& desired, const st
     if (!l) return std::unexpected(at(l.error(), r.address));
   } else if (r.type == "aws_lb_listener_rule") {
     auto listenerAddress = str(r.attributes, "listener");
-    auto listeners = listenerArns(r.region, tagOf(r, "ramp:project"), tagOf(r, "ramp:env"), dependencies, {listenerAddress});
+    auto slash = r.name.rfind('/');
+    std::vector<std::string> lbNames;
+    if (slash != std::string::npos) lbNames.push_back(r.name.substr(0, slash));
+    auto listeners = listenerArns(r.region, r, lbNames, dependencies, {listenerAddress});
     if (!listeners) return std::unexpected(listeners.error());
     if (!listeners->contains(listenerAddress)) {
       return failedPrecondition("listener " + listenerAddress + " does not exist", r.address + ".listener");

@@ -104,13 +104,18 @@ class AwsInfraProvider : public InfraProvider {
   Result<std::map<std::string, ResourceState>> readProfiles(const std::vector<Resource>& wanted);
   Result<std::map<std::string, ResourceState>> readRecords(const std::vector<Resource>& wanted);
 
-  // address -> ARN of ramp-tagged resources (dependencies first, then GetResources).
+  // address -> ARN of ramp-tagged resources (dependencies first, then
+  // GetResources; narrowed to the project/env when the caller knows them).
   Result<std::map<std::string, std::string>> arnsOf(const std::string& region, const std::vector<std::string>& addresses,
                                                     const std::vector<std::string>& resourceTypes,
-                                                    const std::map<std::string, ResourceState>& dependencies);
-  // listener address -> listener ARN, for the listeners of the environment's load balancers.
-  Result<std::map<std::string, std::string>> listenerArns(const std::string& region, const std::string& project,
-                                                          const std::string& env,
+                                                    const std::map<std::string, ResourceState>& dependencies,
+                                                    const Resource* scope = nullptr);
+  // listener address -> listener ARN, for the listeners of the
+  // environment's load balancers (by the ramp:project/env tags of `scope`),
+  // or, for resources read back from state without tags, of the load
+  // balancers named by the rules' names ("<load balancer>/<service>").
+  Result<std::map<std::string, std::string>> listenerArns(const std::string& region, const Resource& scope,
+                                                          const std::vector<std::string>& lbNames,
                                                           const std::map<std::string, ResourceState>& dependencies,
                                                           const std::vector<std::string>& addresses);
   Status writeRecord(const Resource& desired, const std::map<std::string, ResourceState>& dependencies);
