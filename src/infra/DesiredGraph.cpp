@@ -152,9 +152,10 @@ Result<std::vector<Resource>> desiredResources(const config::Config& cfg, const 
   if (env->provider != "aws") {
     for (const auto& region : regions) {
       for (const auto& svc : services) {
-        json attrs{{"service", svc},
-                   {"protocol", "http"},
-                   {"port", env->router.port ? json(*env->router.port) : json(nullptr)}};
+        // No router.port: any free port, chosen when the router starts; not
+        // a managed attribute (a refresh would otherwise see a change).
+        json attrs{{"service", svc}, {"protocol", "http"}};
+        if (env->router.port) attrs["port"] = *env->router.port;
         out.push_back(make(cfg, envName, "local_listener", svc, region, svc + "-" + envName, std::move(attrs), {},
                            {"port", "protocol"}));
       }
@@ -178,15 +179,17 @@ Result<std::vector<Resource>> desiredResources(const config::Config& cfg, const 
       std::string lbAddr = addressOf("aws_lb", "main", region);
       std::string name = aws.loadBalancer.empty() ? lbName(cfg.project, envName, region) : aws.loadBalancer;
 
-      out.push_back(make(cfg, envName, "aws_lb", "main", region, name,
-                         json{{"name", name},
-                              {"type", "application"},
-                              {"scheme", "internet-facing"},
-                              {"ip_address_type", "ipv4"},
-                              {"subnets", subnets},
-                              {"security_groups", groups},
-                              {"vpc", vpc.empty() ? json(nullptr) : json(vpc)}},
-                         {}, {"name", "scheme", "type", "vpc"}));
+      // The VPC is implied by the subnets; it is managed (and compared) only
+      // when the config names it.
+      json lbAttrs{{"name", name},
+                   {"type", "application"},
+                   {"scheme", "internet-facing"},
+                   {"ip_address_type", "ipv4"},
+                   {"subnets", subnets},
+                   {"security_groups", groups}};
+      if (!vpc.empty()) lbAttrs["vpc"] = vpc;
+      out.push_back(make(cfg, envName, "aws_lb", "main", region, name, std::move(lbAttrs), {},
+                         {"name", "scheme", "type", "vpc"}));
 
       std::string ruleListener;
       if (!cert.empty()) {

@@ -24,6 +24,9 @@
 // local environment: local_listener.<svc>[R] (the router's entry point; port
 // from router.port, null = any free port).
 //
+// An attribute the config leaves open (no vpc, no router.port) is left out,
+// not null: only attributes present in the desired form are compared, so a
+// refresh never sees a change in something ramp does not manage.
 // Attributes whose value names another resource (e.g. "load_balancer":
 // "aws_lb.main[us-east-1]") are addresses: the provider resolves them from
 // the `dependencies` it is given. Tags on every resource: ramp:project,

@@ -145,6 +145,18 @@ services:
   EXPECT_EQ(rule->attributes["condition"]["path_pattern"], (nlohmann::json{"/web", "/web/*"}));
   EXPECT_FALSE(find(rs, "aws_route53_record.web"));
   EXPECT_EQ(find(rs, "aws_sns_topic.alerts[us-east-1]")->name, "ramp-shop-prod-alerts");
+  // No vpc in the config: not a managed attribute (a refresh must not see a change in it).
+  EXPECT_FALSE(find(rs, "aws_lb.main[us-east-1]")->attributes.contains("vpc"));
+}
+
+TEST(DesiredGraph, LocalListenerWithoutFixedPortDoesNotManageThePort) {
+  auto r = config::loadConfigText("project: shop\nenvironments: {int: {}}\nservices: {web: {run: {command: x}}}\n",
+                                  "ramp.yaml");
+  ASSERT_TRUE(r.ok());
+  auto rs = desiredOf(*r.config, "int");
+  ASSERT_EQ(rs.size(), 1u);
+  EXPECT_FALSE(rs[0].attributes.contains("port"));
+  EXPECT_EQ(rs[0].region, "local");
 }
 
 TEST(DesiredGraph, DeterministicAndNamesWithinAwsLimits) {
