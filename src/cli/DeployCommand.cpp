@@ -20,8 +20,6 @@
 #include "cli/Follow.h"
 #include "cli/PipelineBody.h"
 #include "config/ConfigLoader.h"
-#include "config/EffectiveService.h"
-#include "config/GitState.h"
 
 namespace ramp::cli {
 
@@ -53,21 +51,13 @@ int runDeploy(Cli& cli, const DeployArgs& a) {
     std::cerr << cfg.error().message << "\n";
     return kExitFailure;
   }
-  auto eff = config::render(*cfg, a.service, a.env, a.region);
-  if (!eff) return reportError(eff.error().describe());
-  nlohmann::json rendered = eff->json;
-  config::stampGit(rendered, config::gitStateOf(cfg->baseDir));
-  nlohmann::json body{{"service", a.service},
-                      {"env", a.env},
-                      {"version", a.version},
-                      {"region", eff->region},
-                      {"rendered", rendered},
-                      {"config_digest", eff->digest},
-                      {"git_commit", rendered.value("git_commit", nlohmann::json(nullptr))},
-                      {"git_dirty", rendered.value("git_dirty", nlohmann::json(nullptr))}};
+  auto req = renderedRequest(*cfg, a.service, a.env, a.region);
+  if (!req) return reportError(req.error().describe());
+  nlohmann::json body = std::move(req->body);
+  body["service"] = a.service;
+  body["env"] = a.env;
+  body["version"] = a.version;
   if (!a.strategy.empty()) body["strategy"] = a.strategy;
-  auto git = config::gitStateOf(cfg->baseDir);
-  if (auto p = addPipelineFields(*cfg, a.service, a.env, git, body); !p) return reportError(p.error().describe());
   if (a.hotfix) {
     body["hotfix"] = true;
     body["reason"] = a.reason;
@@ -77,21 +67,10 @@ int runDeploy(Cli& cli, const DeployArgs& a) {
   if (!api) return reportError(api.error().describe());
   auto d = api->post("/api/v1/deployments", body);
   if (!d) return reportError(d.error().describe());
-  std::string id = d->value("id", "");
-  if (a.detach) {
-    std::cout << (a.json ? d->dump(2) : id) << std::endl;
-    return kExitOk;
-  }
-  if (!a.json) {
-    std::cout << fmt::format("deploying {} {} to {} ({}, {}) as {}{}", a.service, a.version, a.env,
-                             d->value("strategy", ""), eff->digest.substr(0, 19), id,
-                             a.hotfix ? " [HOTFIX: " + a.reason + "]" : std::string())
-              << std::endl;
-    if (d->value("state", "") == "awaiting_approval") {
-      std::cout << fmt::format("{} awaits approval: ramp approve {}", id, id) << std::endl;
-    }
-  }
-  return followDeployment(*api, id, FollowOptions{a.json, a.wait, false});
+  auto headline = fmt::format("deploying {} {} to {} ({}, {}) as {}{}", a.service, a.version, a.env,
+                               d->value("strategy", ""), req->digest.substr(0, 19), d->value("id", ""),
+                               a.hotfix ? " [HOTFIX: " + a.reason + "]" : std::string());
+  return followSubmitted(*api, *d, headline, FollowOptions{a.json, a.wait, false}, a.detach);
 }
 
 void addDeploy(Cli& cli) {

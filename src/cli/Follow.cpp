@@ -60,4 +60,20 @@ int followDeployment(ApiClient& api, const std::string& id, const FollowOptions&
   return exitCodeForState(state);
 }
 
+int followSubmitted(ApiClient& api, const json& submitted, const std::string& headline, const FollowOptions& opts,
+                    bool detach) {
+  std::string id = submitted.value("id", "");
+  if (detach) {
+    std::cout << (opts.json ? submitted.dump(2) : id) << std::endl;
+    return kExitOk;
+  }
+  if (!opts.json) {
+    std::cout << headline << std::endl;
+    if (submitted.value("state", "") == "awaiting_approval") {
+      std::cout << fmt::format("{} awaits approval: ramp approve {}", id, id) << std::endl;
+    }
+  }
+  return followDeployment(api, id, opts);
+}
+
 }  // namespace ramp::cli

@@ -20,4 +20,11 @@ struct FollowOptions {
 int exitCodeForState(const std::string& state);
 int followDeployment(ApiClient& api, const std::string& id, const FollowOptions& opts);
 
+// After a deploy or promote request was accepted (`submitted` is the
+// controller's answer): with `detach`, prints the id (or the answer as JSON)
+// and returns 0; otherwise prints `headline` (unless JSON) and, when the
+// deployment awaits approval, how to approve it, then follows it.
+int followSubmitted(ApiClient& api, const nlohmann::json& submitted, const std::string& headline,
+                    const FollowOptions& opts, bool detach);
+
 }  // namespace ramp::cli

@@ -3,26 +3,39 @@
 #include <algorithm>
 
 #include "config/EffectiveService.h"
+#include "config/GitState.h"
 
 namespace ramp::cli {
 
-Status addPipelineFields(const config::Config& cfg, const std::string& service, const std::string& env,
-                         const config::GitState& git, nlohmann::json& body) {
-  body["pipeline"] = cfg.pipeline;
+Result<RenderedRequest> renderedRequest(const config::Config& cfg, const std::string& service,
+                                        const std::string& env, const std::string& region) {
+  auto eff = config::render(cfg, service, env, region);
+  if (!eff) return std::unexpected(eff.error());
+  auto git = config::gitStateOf(cfg.baseDir);
+  nlohmann::json rendered = eff->json;
+  config::stampGit(rendered, git);
+  nlohmann::json body{{"region", eff->region},
+                      {"config_digest", eff->digest},
+                      {"git_commit", rendered.value("git_commit", nlohmann::json(nullptr))},
+                      {"git_dirty", rendered.value("git_dirty", nlohmann::json(nullptr))},
+                      {"rendered", std::move(rendered)},
+                      {"pipeline", cfg.pipeline}};
   nlohmann::json later = nlohmann::json::object();
   auto at = std::find(cfg.pipeline.begin(), cfg.pipeline.end(), env);
   if (at != cfg.pipeline.end()) {
     for (auto it = at + 1; it != cfg.pipeline.end(); ++it) {
-      auto eff = config::render(cfg, service, *it);
-      if (!eff) return invalid("cannot render " + service + " for pipeline stage " + *it + ": " + eff.error().describe(),
-                               "pipeline");
-      nlohmann::json rendered = eff->json;
-      config::stampGit(rendered, git);
-      later[*it] = rendered;
+      auto stage = config::render(cfg, service, *it);
+      if (!stage) {
+        return invalid("cannot render " + service + " for pipeline stage " + *it + ": " + stage.error().describe(),
+                       "pipeline");
+      }
+      nlohmann::json stageRendered = stage->json;
+      config::stampGit(stageRendered, git);
+      later[*it] = std::move(stageRendered);
     }
   }
-  body["later_stages"] = later;
-  return ok();
+  body["later_stages"] = std::move(later);
+  return RenderedRequest{std::move(body), eff->digest};
 }
 
 }  // namespace ramp::cli

@@ -18,8 +18,6 @@
 #include "cli/Follow.h"
 #include "cli/PipelineBody.h"
 #include "config/ConfigLoader.h"
-#include "config/EffectiveService.h"
-#include "config/GitState.h"
 
 namespace ramp::cli {
 
@@ -43,42 +41,22 @@ int runPromote(Cli& cli, const PromoteArgs& a) {
     std::cerr << cfg.error().message << "\n";
     return kExitFailure;
   }
-  auto eff = config::render(*cfg, a.service, a.to, a.region);
-  if (!eff) return reportError(eff.error().describe());
-  auto git = config::gitStateOf(cfg->baseDir);
-  nlohmann::json rendered = eff->json;
-  config::stampGit(rendered, git);
-  nlohmann::json body{{"service", a.service},
-                      {"to", a.to},
-                      {"region", eff->region},
-                      {"rendered", rendered},
-                      {"config_digest", eff->digest},
-                      {"git_commit", rendered.value("git_commit", nlohmann::json(nullptr))},
-                      {"git_dirty", rendered.value("git_dirty", nlohmann::json(nullptr))}};
-  if (auto p = addPipelineFields(*cfg, a.service, a.to, git, body); !p) return reportError(p.error().describe());
+  auto req = renderedRequest(*cfg, a.service, a.to, a.region);
+  if (!req) return reportError(req.error().describe());
+  nlohmann::json body = std::move(req->body);
+  body["service"] = a.service;
+  body["to"] = a.to;
   if (a.queue) body["queue"] = true;
   auto api = ApiClient::connect(cli.global);
   if (!api) return reportError(api.error().describe());
   auto d = api->post("/api/v1/promotions", body);
   if (!d) return reportError(d.error().describe());
-  std::string id = d->value("id", "");
-  if (a.detach) {
-    std::cout << (a.json ? d->dump(2) : id) << std::endl;
-    return kExitOk;
-  }
-  if (!a.json) {
-    std::cout << fmt::format("promoting {} {} ({}) from {} to {} as {}", a.service, d->value("version", ""),
-                             d->value("digest", "").substr(0, 19),
-                             d->contains("promoted_from") && (*d)["promoted_from"].is_string()
-                                 ? (*d)["promoted_from"].get<std::string>()
-                                 : std::string("?"),
-                             a.to, id)
-              << std::endl;
-    if (d->value("state", "") == "awaiting_approval") {
-      std::cout << fmt::format("{} awaits approval: ramp approve {}", id, id) << std::endl;
-    }
-  }
-  return followDeployment(*api, id, FollowOptions{a.json, a.wait, false});
+  auto from = d->contains("promoted_from") && (*d)["promoted_from"].is_string()
+                  ? (*d)["promoted_from"].get<std::string>()
+                  : std::string("?");
+  auto headline = fmt::format("promoting {} {} ({}) from {} to {} as {}", a.service, d->value("version", ""),
+                              d->value("digest", "").substr(0, 19), from, a.to, d->value("id", ""));
+  return followSubmitted(*api, *d, headline, FollowOptions{a.json, a.wait, false}, a.detach);
 }
 
 void addPromote(Cli& cli) {
