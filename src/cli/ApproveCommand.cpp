@@ -95,6 +95,7 @@ int runList(Cli& cli, const ListArgs& a) {
 void addApprovals(Cli& cli) {
   auto approve = std::make_shared<DecideArgs>();
   auto* a = cli.app.add_subcommand("approve", "Approve a deployment that awaits approval");
+  a->footer("Examples:\n  ramp approvals\n  ramp approve dep-42 --comment \"release notes checked\"");
   a->add_option("id", approve->id, "Deployment id (ramp approvals lists them)")->required();
   a->add_option("--comment,-m", approve->comment, "Why (recorded in the audit)");
   a->add_flag("--json", approve->json, "Print the deployment as JSON");
@@ -102,6 +103,7 @@ void addApprovals(Cli& cli) {
 
   auto reject = std::make_shared<DecideArgs>();
   auto* r = cli.app.add_subcommand("reject", "Reject a deployment that awaits approval (it ends aborted)");
+  r->footer("Examples:\n  ramp reject dep-42 --comment \"not during the sale\"");
   r->add_option("id", reject->id, "Deployment id")->required();
   r->add_option("--comment,-m", reject->comment, "Why (required)")->required();
   r->add_flag("--json", reject->json, "Print the deployment as JSON");
@@ -109,6 +111,7 @@ void addApprovals(Cli& cli) {
 
   auto list = std::make_shared<ListArgs>();
   auto* l = cli.app.add_subcommand("approvals", "List deployments awaiting approval");
+  l->footer("Examples:\n  ramp approvals\n  ramp approvals crawler --env prod --json");
   l->add_option("service", list->service, "Only this service");
   l->add_option("--env,-e", list->env, "Only this environment");
   l->add_flag("--json", list->json, "Machine-readable output");

@@ -1,5 +1,7 @@
 #include "cli/CommandRegistry.h"
 
+#include "cli/Terminal.h"
+
 #include <algorithm>
 #include <iostream>
 #include <utility>
@@ -26,7 +28,7 @@ void CommandRegistry::registerAll(Cli& cli) {
 }
 
 int reportError(const std::string& message) {
-  std::cerr << "ramp: error: " << message << "\n";
+  std::cerr << "ramp: " << Terminal::paint(2, Terminal::Style::kRed, "error") << ": " << message << "\n";
   return kExitFailure;
 }
 

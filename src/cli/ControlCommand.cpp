@@ -44,6 +44,7 @@ int runControl(Cli& cli, const std::string& action, const ControlArgs& a) {
 void addOne(Cli& cli, const std::string& action, const std::string& help) {
   auto args = std::make_shared<ControlArgs>();
   auto* cmd = cli.app.add_subcommand(action, help);
+  cmd->footer("Examples:\n  ramp " + action + " crawler --env prod\n  ramp " + action + " crawler --env prod --detach --json");
   cmd->add_option("service", args->service, "Service name")->required();
   cmd->add_option("--env,-e", args->env, "Environment")->required();
   cmd->add_flag("--detach", args->detach, "Return at once");

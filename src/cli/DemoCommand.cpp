@@ -22,6 +22,7 @@
 
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
+#include "cli/Terminal.h"
 #include "core/Home.h"
 
 #ifndef RAMP_EXAMPLES_DIR
@@ -144,7 +145,9 @@ class Load {
   std::vector<std::thread> threads_;
 };
 
-void heading(const std::string& s) { std::cout << "\n\033[1m== " << s << "\033[0m" << std::endl; }
+void heading(const std::string& s) {
+  std::cout << "\n" << Terminal::paint(1, Terminal::Style::kBold, "== " + s) << std::endl;
+}
 
 void pause(const DemoArgs& a) {
   if (a.noWait || !isatty(0)) return;
@@ -171,7 +174,8 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   }
   std::vector<std::string> problems;
   auto expect = [&](bool okCond, const std::string& what) {
-    std::cout << (okCond ? "  \033[32m✓\033[0m " : "  \033[31m✗\033[0m ") << what << std::endl;
+    std::cout << "  " << (okCond ? Terminal::paint(1, Terminal::Style::kGreen, "✓") : Terminal::paint(1, Terminal::Style::kRed, "✗"))
+              << " " << what << std::endl;
     if (!okCond) problems.push_back(what);
     return okCond;
   };

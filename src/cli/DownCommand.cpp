@@ -51,6 +51,7 @@ int runDown(Cli& cli, const DownArgs& a) {
 void addDown(Cli& cli) {
   auto args = std::make_shared<DownArgs>();
   auto* cmd = cli.app.add_subcommand("down", "Retire fleets (of one environment, or everything incl. router and controller)");
+  cmd->footer("Examples:\n  ramp down --env int\n  ramp down");
   cmd->add_option("--env,-e", args->env, "Only this environment");
   cmd->callback([&cli, args] { cli.exitCode = runDown(cli, *args); });
 }

@@ -10,6 +10,7 @@ namespace {
 
 void addInstanceShim(ramp::cli::Cli& cli) {
   auto* cmd = cli.app.add_subcommand("instance-shim", "Supervise one fleet instance (internal)");
+  cmd->footer("Examples:\n  ramp instance-shim --dir $RAMP_HOME/instances/i-1   (started by the local provider, not by people)");
   cmd->group("");
   static std::string dir;
   static int readyFd = -1;

@@ -192,10 +192,12 @@ int runVerify(ramp::cli::Cli& cli, const VerifyArgs& a) {
 
 void addRelease(ramp::cli::Cli& cli) {
   auto* rel = cli.app.add_subcommand("release", "Create, list and verify immutable releases");
+  rel->footer("Examples:\n  ramp release create crawler --version 1.4.0 --from ./build\n  ramp release list crawler --json");
   rel->require_subcommand(1);
 
   auto c = std::make_shared<CreateArgs>();
   auto* create = rel->add_subcommand("create", "Store an immutable, content-addressed release of a service");
+  create->footer("Examples:\n  ramp release create crawler --version 1.4.0 --from ./build\n  ramp release create crawler --version 1.4.0 --json");
   create->add_option("service", c->service, "Service name (as in ramp.yaml)")->required();
   create->add_option("--version,-v", c->version, "Release version, e.g. 1.4.0")->required();
   create->add_option("--from", c->from, "Directory holding the release (else the config's release section)");
@@ -205,12 +207,14 @@ void addRelease(ramp::cli::Cli& cli) {
 
   auto l = std::make_shared<ListArgs>();
   auto* list = rel->add_subcommand("list", "List stored releases");
+  list->footer("Examples:\n  ramp release list\n  ramp release list crawler --json");
   list->add_option("service", l->service, "Only this service");
   list->add_flag("--json", l->json, "Machine-readable output");
   list->callback([&cli, l] { cli.exitCode = runList(cli, *l); });
 
   auto v = std::make_shared<VerifyArgs>();
   auto* verify = rel->add_subcommand("verify", "Recompute a release's digest; fail if it changed on disk");
+  verify->footer("Examples:\n  ramp release verify crawler --version 1.4.0\n  ramp release verify crawler --version 1.4.0 --json");
   verify->add_option("service", v->service, "Service name")->required();
   verify->add_option("--version,-v", v->version, "Release version")->required();
   verify->add_flag("--json", v->json, "Machine-readable output");

@@ -113,6 +113,7 @@ int runRender(const RenderOptions& o) {
 void addRender(ramp::cli::Cli& cli) {
   auto opts = std::make_shared<RenderOptions>();
   auto* cmd = cli.app.add_subcommand("render", "Show the effective configuration of an environment, with its digest");
+  cmd->footer("Examples:\n  ramp render --env prod\n  ramp render --env prod --region eu-west-1 --service crawler --json");
   cmd->add_option("-f,--file", opts->file, "ramp.yaml, or a directory of YAML files (default ./ramp.yaml)");
   cmd->add_option("--env", opts->env, "environment")->required();
   cmd->add_option("--region", opts->region, "region (default: the environment's first)");

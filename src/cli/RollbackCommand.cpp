@@ -35,6 +35,7 @@ void addRollback(Cli& cli) {
   auto args = std::make_shared<RollbackArgs>();
   auto* cmd = cli.app.add_subcommand("rollback",
                                      "Switch back to the previous release (at once if its fleet is still warm)");
+  cmd->footer("Examples:\n  ramp rollback crawler --env prod\n  ramp rollback crawler --env prod --detach --json");
   cmd->add_option("service", args->service, "Service name")->required();
   cmd->add_option("--env,-e", args->env, "Environment")->required();
   cmd->add_flag("--detach", args->detach, "Return at once with the deployment id");

@@ -21,6 +21,7 @@ struct RouterArgs {
 void addRouter(ramp::cli::Cli& cli) {
   static RouterArgs args;
   auto* cmd = cli.app.add_subcommand("router", "Run the data plane (HTTP router) of this ramp world");
+  cmd->footer("Examples:\n  ramp router\n  ramp router --listen 127.0.0.1:8080 --backend 127.0.0.1:9001 --backend 127.0.0.1:9002");
   cmd->add_option("--listen", args.listen, "Standalone mode: HOST:PORT to accept requests on");
   cmd->add_option("--backend", args.backends, "Standalone mode: backend HOST:PORT (repeatable)");
   cmd->add_option("--threads", args.threads, "Standalone mode: io threads (default 1)");

@@ -75,6 +75,7 @@ int runServe(Cli& cli, const ServeArgs& a) {
 void addServe(Cli& cli) {
   auto args = std::make_shared<ServeArgs>();
   auto* cmd = cli.app.add_subcommand("serve", "Run the controller (started automatically by other commands)");
+  cmd->footer("Examples:\n  ramp serve\n  ramp serve --store postgresql://ramp@db/ramp --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem");
   cmd->add_option("--store", args->store, "Store URL: sqlite:///path.db or postgresql://... (default: SQLite in the home)");
   cmd->add_option("--listen", args->listen, "API address HOST:PORT (loopback only without TLS)");
   cmd->add_option("--tls-cert", args->tlsCert, "PEM certificate (chain) to serve the API over HTTPS");

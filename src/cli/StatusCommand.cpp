@@ -19,6 +19,7 @@
 
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
+#include "cli/Terminal.h"
 
 namespace ramp::cli {
 
@@ -42,7 +43,7 @@ std::string render(const json& all) {
                        s.value("region", ""),
                        s["entrypoint"].is_string() ? s["entrypoint"].get<std::string>() : "-");
     out += fmt::format("  deployment {}  {}  {}  {} step {}/{}  version {}\n", d.value("id", ""),
-                       d.value("state", ""), d.value("phase", ""), d.value("strategy", ""),
+                       Terminal::paintState(1, d.value("state", "")), d.value("phase", ""), d.value("strategy", ""),
                        d.value("step", 0), d.value("steps", 0), d.value("version", ""));
     if (!d.value("reason", "").empty()) out += "  reason: " + d.value("reason", "") + "\n";
     if (d.value("hotfix", false)) out += "  HOTFIX: " + d.value("hotfix_reason", "") + "\n";
@@ -94,7 +95,7 @@ int64_t newestEventSeq(ApiClient& api, const std::string& scope) {
 
 int watchStatus(Cli& cli, const StatusArgs& a, const std::string& path) {
   std::string previous;
-  bool tty = isatty(1) && !a.json;
+  bool tty = Terminal::redrawOn(1) && !a.json;
   int64_t after = -1;
   for (int attempt = 0; attempt < 600; ++attempt) {  // reconnects: ~10 minutes of controller absence
     auto api = ApiClient::connect(cli.global);
@@ -172,7 +173,7 @@ int runStatus(Cli& cli, const StatusArgs& a) {
       return kExitOk;
     }
     if (text != previous) {
-      if (isatty(1) && !a.json) std::cout << "\033[H\033[2J";
+      if (Terminal::redrawOn(1) && !a.json) std::cout << "\033[H\033[2J";
       std::cout << text << std::flush;
       previous = text;
     }
@@ -183,6 +184,7 @@ int runStatus(Cli& cli, const StatusArgs& a) {
 void addStatus(Cli& cli) {
   auto args = std::make_shared<StatusArgs>();
   auto* cmd = cli.app.add_subcommand("status", "Show deployments, fleets and traffic of services");
+  cmd->footer("Examples:\n  ramp status\n  ramp status crawler --env prod --watch\n  ramp status crawler --env prod --json");
   cmd->add_option("service", args->service, "Service name (default: all)");
   cmd->add_option("--env,-e", args->env, "Environment (default: all)");
   cmd->add_flag("--json", args->json, "Machine-readable output");

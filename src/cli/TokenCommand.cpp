@@ -78,10 +78,12 @@ int runRevoke(Cli& cli, const TokenArgs& a) {
 
 void addToken(Cli& cli) {
   auto* token = cli.app.add_subcommand("token", "Manage API tokens (admin)");
+  token->footer("Examples:\n  ramp token create --user ci --name pipeline --expires 30d\n  ramp token list --json");
   token->require_subcommand(1);
 
   auto c = std::make_shared<TokenArgs>();
   auto* create = token->add_subcommand("create", "Create a token for a user (printed once)");
+  create->footer("Examples:\n  ramp token create --user ci --name pipeline --expires 30d\n  ramp token create --user ci --json");
   create->add_option("--user", c->user, "Whose token")->required();
   create->add_option("--name", c->name, "What it is for (e.g. ci)");
   create->add_option("--expires", c->expires, "Lifetime, e.g. 30d or 12h (default: never)");
@@ -90,12 +92,14 @@ void addToken(Cli& cli) {
 
   auto l = std::make_shared<TokenArgs>();
   auto* list = token->add_subcommand("list", "List tokens (never the tokens themselves)");
+  list->footer("Examples:\n  ramp token list\n  ramp token list --user ci --json");
   list->add_option("--user", l->user, "Only this user's");
   list->add_flag("--json", l->json, "Machine-readable output");
   list->callback([&cli, l] { cli.exitCode = runList(cli, *l); });
 
   auto r = std::make_shared<TokenArgs>();
   auto* revoke = token->add_subcommand("revoke", "Revoke a token (refused from the next request on)");
+  revoke->footer("Examples:\n  ramp token revoke tok-1a2b3c");
   revoke->add_option("id", r->id, "Token id (tok-...)")->required();
   revoke->add_flag("--json", r->json, "Machine-readable output");
   revoke->callback([&cli, r] { cli.exitCode = runRevoke(cli, *r); });

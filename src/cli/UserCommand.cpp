@@ -94,11 +94,13 @@ int runRole(Cli& cli, const UserArgs& a, bool grant) {
 
 void addUser(Cli& cli) {
   auto* user = cli.app.add_subcommand("user", "Manage users and their roles per environment (admin)");
+  user->footer("Examples:\n  ramp user add rita --role approver@prod --role deployer@int\n  ramp user list --json");
   user->require_subcommand(1);
   const char* roleHelp = "ROLE[@ENV]: viewer|deployer|approver|hotfix|admin, @ENV limits it to one environment (repeatable)";
 
   auto add = std::make_shared<UserArgs>();
   auto* addCmd = user->add_subcommand("add", "Add a user");
+  addCmd->footer("Examples:\n  ramp user add rita --role approver@prod --role deployer@int");
   addCmd->add_option("name", add->name, "User name")->required();
   addCmd->add_option("--role", add->roles, roleHelp);
   addCmd->add_flag("--json", add->json, "Machine-readable output");
@@ -106,17 +108,20 @@ void addUser(Cli& cli) {
 
   auto list = std::make_shared<UserArgs>();
   auto* listCmd = user->add_subcommand("list", "List users and their roles");
+  listCmd->footer("Examples:\n  ramp user list\n  ramp user list --json");
   listCmd->add_flag("--json", list->json, "Machine-readable output");
   listCmd->callback([&cli, list] { cli.exitCode = runList(cli, *list); });
 
   auto dis = std::make_shared<UserArgs>();
   auto* disCmd = user->add_subcommand("disable", "Disable a user (its tokens stop working at once)");
+  disCmd->footer("Examples:\n  ramp user disable rita");
   disCmd->add_option("name", dis->name, "User name")->required();
   disCmd->add_flag("--json", dis->json, "Machine-readable output");
   disCmd->callback([&cli, dis] { cli.exitCode = runDisable(cli, *dis); });
 
   auto grant = std::make_shared<UserArgs>();
   auto* grantCmd = user->add_subcommand("grant", "Give a user roles");
+  grantCmd->footer("Examples:\n  ramp user grant rita --role hotfix@prod");
   grantCmd->add_option("name", grant->name, "User name")->required();
   grantCmd->add_option("--role", grant->roles, roleHelp)->required();
   grantCmd->add_flag("--json", grant->json, "Machine-readable output");
@@ -124,6 +129,7 @@ void addUser(Cli& cli) {
 
   auto revoke = std::make_shared<UserArgs>();
   auto* revokeCmd = user->add_subcommand("revoke-role", "Take roles away from a user");
+  revokeCmd->footer("Examples:\n  ramp user revoke-role rita --role hotfix@prod");
   revokeCmd->add_option("name", revoke->name, "User name")->required();
   revokeCmd->add_option("--role", revoke->roles, roleHelp)->required();
   revokeCmd->add_flag("--json", revoke->json, "Machine-readable output");

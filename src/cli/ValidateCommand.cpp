@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/CommandRegistry.h"
+#include "cli/Terminal.h"
 #include "config/ConfigLoader.h"
 
 namespace {
@@ -40,12 +41,22 @@ int runValidate(const ValidateOptions& o) {
     return r.ok() ? ramp::cli::kExitOk : ramp::cli::kExitFailure;
   }
   if (!r.ok()) {
-    for (const auto& d : r.diagnostics) std::cerr << d.format() << "\n";
+    using ramp::cli::Terminal;
+    for (const auto& d : r.diagnostics) {
+      // "FILE:LINE:COL: error: MESSAGE", the word "error" in red on a terminal.
+      std::string line = d.format();
+      auto at = line.find(": error: ");
+      if (at != std::string::npos && Terminal::colourOn(2)) {
+        line = line.substr(0, at + 2) + Terminal::paint(2, Terminal::Style::kRed, "error") + line.substr(at + 7);
+      }
+      std::cerr << line << "\n";
+    }
     std::cerr << r.diagnostics.size() << (r.diagnostics.size() == 1 ? " error" : " errors") << "\n";
     return ramp::cli::kExitFailure;
   }
   const auto& c = *r.config;
-  std::cout << path.string() << ": ok: project " << c.project << ", " << c.environments.size()
+  std::cout << path.string() << ": " << ramp::cli::Terminal::paint(1, ramp::cli::Terminal::Style::kGreen, "ok")
+            << ": project " << c.project << ", " << c.environments.size()
             << " environment(s), " << c.services.size() << " service(s)\n";
   return ramp::cli::kExitOk;
 }
@@ -53,6 +64,7 @@ int runValidate(const ValidateOptions& o) {
 void addValidate(ramp::cli::Cli& cli) {
   auto opts = std::make_shared<ValidateOptions>();
   auto* cmd = cli.app.add_subcommand("validate", "Check a configuration: every problem as FILE:LINE:COL");
+  cmd->footer("Examples:\n  ramp validate\n  ramp validate -f config/ --json");
   cmd->add_option("-f,--file", opts->file, "ramp.yaml, or a directory of YAML files (default ./ramp.yaml)");
   cmd->add_option("path", opts->positional, "the same as -f");
   cmd->add_flag("--json", opts->json, "machine-readable result");

@@ -4,6 +4,8 @@
 #include <iostream>
 
 #include "cli/CommandRegistry.h"
+#include "cli/HelpLayout.h"
+#include "cli/Terminal.h"
 
 int main(int argc, char** argv) {
   ramp::cli::Cli cli;
@@ -21,9 +23,23 @@ int main(int argc, char** argv) {
   app.add_option_function<std::string>(
       "--ca-cert", [](const std::string& file) { setenv("RAMP_CA_CERT", file.c_str(), 1); },
       "PEM file of the CA that signed an https:// controller's certificate (default $RAMP_CA_CERT)");
-  app.add_flag("--no-color", cli.global.noColor, "Never colour the output (also NO_COLOR)");
-  if (std::getenv("NO_COLOR")) cli.global.noColor = true;
+  // Colour: one decision for every command (Terminal.h). The callbacks run
+  // while parsing, before the chosen command's callback.
+  using ramp::cli::Terminal;
+  app.add_option_function<std::string>(
+         "--color",
+         [](const std::string& m) { Terminal::setMode(Terminal::parseMode(m).value_or(Terminal::Mode::kAuto)); },
+         "auto (default: only on a terminal, not with NO_COLOR or TERM=dumb), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+  app.add_flag_callback(
+      "--no-color",
+      [&cli] {
+        cli.global.noColor = true;
+        Terminal::setMode(Terminal::Mode::kNever);
+      },
+      "The same as --color=never");
   ramp::cli::CommandRegistry::registerAll(cli);
+  ramp::cli::HelpLayout::apply(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
