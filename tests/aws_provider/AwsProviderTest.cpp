@@ -128,6 +128,32 @@ TEST_F(AwsProviders, CreateFleetTwiceMakesOneOfEachThenRetireLeavesNothing) {
   EXPECT_TRUE(fleets.retireFleet("never-existed", std::chrono::milliseconds(0)));
 }
 
+TEST_F(AwsProviders, EveryFleetResourceCarriesTheDeploymentTag) {
+  AwsFleetProvider fleets(*clients, envs);
+  auto s = spec("web-prod-1.0.0-dep001");
+  s.deploymentId = "d-20261126150121-dep001";
+  ASSERT_TRUE(fleets.createFleet(s));
+  std::string name = AwsFleetProvider::resourceName("web", "prod", s.fleetId);
+  auto g = AutoScalingApi(client()).describeAutoScalingGroups({name});
+  ASSERT_TRUE(g && g->size() == 1);
+  EXPECT_EQ((*g)[0].tags["ramp:deployment"], s.deploymentId);
+  auto lts = Ec2Api(client()).describeLaunchTemplates({name});
+  ASSERT_TRUE(lts && lts->size() == 1);
+  EXPECT_EQ((*lts)[0].tags["ramp:deployment"], s.deploymentId);
+  ElbV2Api elb(client());
+  auto tgs = elb.describeTargetGroups({name});
+  ASSERT_TRUE(tgs && tgs->size() == 1);
+  auto tags = elb.describeTags({(*tgs)[0].arn});
+  ASSERT_TRUE(tags);
+  EXPECT_EQ((*tags)[(*tgs)[0].arn]["ramp:deployment"], s.deploymentId);
+  // Without a deployment id there is no empty tag.
+  auto bare = spec("web-prod-1.0.0-nodep1");
+  ASSERT_TRUE(fleets.createFleet(bare));
+  auto g2 = AutoScalingApi(client()).describeAutoScalingGroups({AwsFleetProvider::resourceName("web", "prod", bare.fleetId)});
+  ASSERT_TRUE(g2 && g2->size() == 1);
+  EXPECT_FALSE((*g2)[0].tags.contains("ramp:deployment"));
+}
+
 TEST_F(AwsProviders, BadSettingsAreRefusedNamingTheField) {
   AwsFleetProvider fleets(*clients, envs);
   auto bad = spec("x");
@@ -272,6 +298,7 @@ TEST_F(AwsProviders, MetricsFromCloudWatchAndAlarms) {
   auto zero = metrics.fleetMetrics(key, canary);
   ASSERT_TRUE(zero) << zero.error().describe();
   EXPECT_EQ(zero->requests, 0u);
+  EXPECT_EQ(zero->latencySource, "none");
 
   // Feed what an ALB would publish for the canary's target group.
   auto tg = ElbV2Api(client()).describeTargetGroups({AwsFleetProvider::resourceName("web", "prod", canary)});
@@ -304,7 +331,8 @@ TEST_F(AwsProviders, MetricsFromCloudWatchAndAlarms) {
   EXPECT_EQ(inHistogram, 200u);
   EXPECT_GE(m->latencyBoundsMs[at], 120.0);
   EXPECT_LT(m->latencyBoundsMs[at - 1], 120.0);
-  EXPECT_EQ(metrics.sampleSource(canary), "average") << "moto has no percentiles: say the fallback was used";
+  EXPECT_EQ(metrics.sampleSource(canary), "average-fallback") << "moto has no percentiles: say the fallback was used";
+  EXPECT_EQ(m->latencySource, "average-fallback") << "the metrics themselves say where latency came from";
 
   // More traffic: cumulative counters grow.
   ASSERT_TRUE(cw.putMetricData("AWS/ApplicationELB", {{"RequestCount", dims, 50, "Count", now}}));

@@ -7,6 +7,8 @@
                                        {"fleets": {VERSION: {"asg": n, "tg": n, "lt": n,
                                        "instances": n}}, "rules": n (listener rules besides
                                        the default ones), "deployments": [ramp:deployment tags]}
+  moto_world.py alarm NAME STATE     -> creates CloudWatch alarm NAME (if missing) and sets its
+                                       state (OK | ALARM) with SetAlarmState
   moto_world.py feed SECONDS BAD    -> publishes ALB metrics for every ramp target
                                        group until SECONDS pass: version BAD answers
                                        30% 5XX, the others none
@@ -114,6 +116,26 @@ def inventory():
     print(json.dumps({"fleets": fleets, "rules": rules, "deployments": sorted(deployments)}, sort_keys=True))
 
 
+def query(service, form):
+    """One Query-protocol call as ramp makes it (moto routes by the signing
+    scope and does not check the signature by default)."""
+    req = urllib.request.Request(os.environ["AWS_ENDPOINT_URL"] + "/", data=urllib.parse.urlencode(form).encode(),
+                                 headers={"Content-Type": "application/x-www-form-urlencoded",
+                                          "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/"
+                                                           + REGION + "/" + service + "/aws4_request, "
+                                                           "SignedHeaders=host, Signature=0"})
+    return urllib.request.urlopen(req, timeout=10).read()
+
+
+def alarm(name, state):
+    base = {"Version": "2010-08-01", "AlarmName": name}
+    query("monitoring", dict(base, Action="PutMetricAlarm", Namespace="AWS/ApplicationELB",
+                             MetricName="HTTPCode_Target_5XX_Count", Statistic="Sum", Period="60",
+                             EvaluationPeriods="1", Threshold="10", ComparisonOperator="GreaterThanThreshold"))
+    query("monitoring", dict(base, Action="SetAlarmState", StateValue=state, StateReason="set by the test"))
+    print(name, state)
+
+
 def put_query(dims, data):
     """PutMetricData in the Query protocol, as ramp reads it (boto3 would use
     CBOR, which moto stores differently). moto routes by the signing scope
@@ -157,4 +179,5 @@ def feed(seconds, bad):
 
 if __name__ == "__main__":
     {"settings": settings, "listener": listener, "tagged": tagged, "inventory": inventory,
-     "feed": lambda: feed(sys.argv[2], sys.argv[3])}[sys.argv[1]]()
+     "feed": lambda: feed(sys.argv[2], sys.argv[3]),
+     "alarm": lambda: alarm(sys.argv[2], sys.argv[3])}[sys.argv[1]]()

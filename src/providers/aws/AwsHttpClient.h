@@ -2,7 +2,8 @@
 //
 // One CURL easy handle per thread (thread_local), reused across requests so
 // that connections stay alive (HTTP keep-alive, TLS session reuse) when the
-// server allows it. TLS peer and host verification stay on. No signals
+// server allows it. TLS peer and host verification stay on; AWS_CA_BUNDLE
+// (a PEM file, read at every request) replaces the system CAs. No signals
 // (CURLOPT_NOSIGNAL), bounded connect and total timeouts per request, no
 // "Expect: 100-continue". Thread-safe: threads never share a handle.
 #pragma once

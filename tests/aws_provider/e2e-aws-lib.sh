@@ -1,0 +1,83 @@
+# Shared by the AWS end-to-end scripts (sourced, not run): moto from the
+# suite's fixture, fake credentials, helpers to read moto with boto3, a work
+# directory with a release, and the ramp.yaml of an aws environment.
+#   py CMD ...          moto_world.py against moto itself (never the proxy)
+#   fail MSG            prints FAIL, stops ramp/feeder/proxy, exits 1
+#   expect JSON         waits (bounded, 30 s) until ramp's tagged resources
+#                       ({"fleets": ..., "rules": n}) are exactly JSON
+#   fleet VERSION       the JSON of one whole fleet (1 of each, 2 instances)
+#   config STRATEGY     writes ramp.yaml with STRATEGY's YAML lines
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+port=$(cat "$RAMP_MOTO_STATE/moto.port" 2>/dev/null) || { echo "FAIL: moto fixture not running"; exit 1; }
+moto="http://127.0.0.1:$port"
+export AWS_ENDPOINT_URL="$moto" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+unset RAMP_FAILPOINT RAMP_FAILPOINT_RANDOM
+curl -s -X POST "$moto/moto-api/reset" >/dev/null || { echo "FAIL: moto reset"; exit 1; }
+py() { AWS_ENDPOINT_URL="$moto" python3 "$here/moto_world.py" "$@"; }
+proxy= feeder=
+stop_proxy() { [[ -n "$proxy" ]] && { kill "$proxy" 2>/dev/null; wait "$proxy" 2>/dev/null; }; proxy=; }
+stop_feeder() { [[ -n "$feeder" ]] && { kill "$feeder" 2>/dev/null; wait "$feeder" 2>/dev/null; }; feeder=; }
+fail() {
+  echo "FAIL: $*"
+  "$RAMP_BIN" down >/dev/null 2>&1
+  stop_feeder; stop_proxy
+  declare -F on_fail >/dev/null && on_fail
+  exit 1
+}
+expect() {
+  local want=$1 got=
+  for _ in $(seq 1 60); do
+    got=$(py inventory) || fail "inventory"
+    python3 -c "import json,sys; g=json.loads(sys.argv[1]); w=json.loads(sys.argv[2]); sys.exit(0 if {'fleets': g['fleets'], 'rules': g['rules']} == w else 1)" "$got" "$want" && { echo "inventory: $got"; return 0; }
+    sleep 0.5
+  done
+  fail "resources are not exactly the expected set: want $want, got $got"
+}
+fleet() { echo "{\"$1\": {\"asg\": 1, \"tg\": 1, \"lt\": 1, \"instances\": 2}}"; }
+
+work="$RAMP_HOME/work"
+mkdir -p "$work/release/bin" && cd "$work" || exit 1
+printf '#!/bin/sh\nexec sleep 1000\n' >release/bin/web && chmod +x release/bin/web
+read -r vpc s1 s2 ami < <(py settings) || fail "moto settings"
+[[ "$ami" == ami-* ]] || fail "no AMI from moto"
+
+config() {  # $1 = strategy block
+  cat >ramp.yaml <<YAML
+project: shop
+environments:
+  prod:
+    provider: aws
+    regions: [us-east-1]
+    aws:
+      vpc: $vpc
+      subnets: [$s1, $s2]
+      image: $ami
+      alarms: ${ALARMS:-[]}
+pipeline: [prod]
+services:
+  web:
+    release: {from: release}
+    run: {command: bin/web}
+    instances: 2
+    instance_type: t3.micro
+    health: {path: /healthz, interval: 200ms, timeout: 100ms}
+$1
+    analysis:
+      min_requests: 50
+      on_inconclusive: rollback
+      metrics:
+        - {name: error_rate, kind: error_rate, critical: true}
+YAML
+}
+BLUEGREEN="    strategy: {type: bluegreen, bake: 0s, deadline: 20s, drain: 0s}"
+CANARY="    strategy:
+      type: canary
+      bake: 0s
+      deadline: 20s
+      drain: 0s
+      pin: {header: X-Ramp-Canary}
+      steps:
+        - weight: 20
+        - analysis: {duration: 6s, interval: 500ms}
+        - weight: 100"
