@@ -179,15 +179,15 @@ Result<std::vector<Resource>> desiredResources(const config::Config& cfg, const 
       std::string lbAddr = addressOf("aws_lb", "main", region);
       std::string name = aws.loadBalancer.empty() ? lbName(cfg.project, envName, region) : aws.loadBalancer;
 
-      // The VPC is implied by the subnets; it is managed (and compared) only
-      // when the config names it.
+      // The VPC is implied by the subnets, security groups default to the
+      // VPC's: each is managed (and compared) only when the config names it.
       json lbAttrs{{"name", name},
                    {"type", "application"},
                    {"scheme", "internet-facing"},
                    {"ip_address_type", "ipv4"},
-                   {"subnets", subnets},
-                   {"security_groups", groups}};
+                   {"subnets", subnets}};
       if (!vpc.empty()) lbAttrs["vpc"] = vpc;
+      if (!groups.empty()) lbAttrs["security_groups"] = groups;  // none: AWS assigns the VPC's default
       out.push_back(make(cfg, envName, "aws_lb", "main", region, name, std::move(lbAttrs), {},
                          {"name", "scheme", "type", "vpc"}));
 

@@ -147,6 +147,7 @@ services:
   EXPECT_EQ(find(rs, "aws_sns_topic.alerts[us-east-1]")->name, "ramp-shop-prod-alerts");
   // No vpc in the config: not a managed attribute (a refresh must not see a change in it).
   EXPECT_FALSE(find(rs, "aws_lb.main[us-east-1]")->attributes.contains("vpc"));
+  EXPECT_FALSE(find(rs, "aws_lb.main[us-east-1]")->attributes.contains("security_groups"));
 }
 
 TEST(DesiredGraph, LocalListenerWithoutFixedPortDoesNotManageThePort) {
