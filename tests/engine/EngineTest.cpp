@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "EngineFakes.h"
+#include "engine/CounterSnapshot.h"
 #include "core/Clock.h"
 #include "store/Store.h"
 
@@ -521,7 +522,9 @@ TEST_F(BakeTest, GreenFailingTheJudgeDuringTheBakeGoesBackToBlue) {
   auto list = engine->status("crawler", "int");
   ASSERT_TRUE(list.has_value());
   for (auto& f : (*list)[0]["fleets"]) {
-    if (f["id"] == blue) EXPECT_EQ(f["role"], "stable");
+    if (f["id"] == blue) {
+      EXPECT_EQ(f["role"], "stable");
+    }
   }
 }
 
@@ -765,5 +768,49 @@ TEST_F(FreshBaselineTest, WeightsOver50AreRefusedNamingTheStep) {
   EXPECT_EQ(d.error().code, ErrorCode::kInvalid);
   EXPECT_EQ(d.error().where, "strategy.steps[2].weight");
   EXPECT_NE(d.error().message.find("60 is more than 50"), std::string::npos) << d.error().message;
+}
+
+// ---- analysis.min_error_rate ----
+
+TEST(CounterSnapshotTest, TheAnalysisBlockReachesTheJudgeConfig) {
+  auto c = engine::CounterSnapshot::judgeConfig({{"min_error_rate", 0.0001}, {"max_false_rollback", 0.02}});
+  ASSERT_TRUE(c.has_value()) << c.error().describe();
+  EXPECT_DOUBLE_EQ(c->errorRate.minErrorRate, 0.0001);
+  EXPECT_DOUBLE_EQ(c->errorRate.alpha, 0.02);
+  auto d = engine::CounterSnapshot::judgeConfig(json::object());
+  ASSERT_TRUE(d.has_value());
+  EXPECT_DOUBLE_EQ(d->errorRate.minErrorRate, 0.001) << "the judge's default";
+  auto bad = engine::CounterSnapshot::judgeConfig({{"min_error_rate", 1.5}});
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().describe().find("min_error_rate"), std::string::npos) << bad.error().describe();
+}
+
+TEST_F(CanaryTest, AHigherMinErrorRatePassesAZeroErrorCanaryOnFewerRequests) {
+  auto looksToPass = [&](std::optional<double> minErrorRate, const std::string& version) {
+    json r = canaryRendered();
+    if (minErrorRate) r["analysis"]["min_error_rate"] = *minErrorRate;
+    auto d = engine->submit(request(version, r));
+    EXPECT_TRUE(d.has_value()) << d.error().describe();
+    std::string stableFleet;
+    for (int i = 0; i < 3000; ++i) {
+      auto cur = *engine->get(d->id);
+      if (stableFleet.empty()) stableFleet = cur.oldFleet;
+      metrics.serve(cur.oldFleet, 180, 0);
+      metrics.serve(cur.newFleet, 20, 0);
+      EXPECT_TRUE(engine->tick().has_value());
+      clock.advance(100ms);
+      cur = *engine->get(d->id);
+      if (cur.step > 2 || engine::isTerminalState(cur.state) || cur.state == "paused") return std::pair{i, cur};
+    }
+    return std::pair{3000, *engine->get(d->id)};
+  };
+  run(engine->submit(request("1.0.0"))->id);
+  auto [defaultTicks, a] = looksToPass(std::nullopt, "2.0.0");
+  run(a.id, 100);
+  auto [tunedTicks, b] = looksToPass(0.01, "3.0.0");
+  ASSERT_FALSE(a.verdicts.empty());
+  ASSERT_FALSE(b.verdicts.empty());
+  EXPECT_EQ(b.verdicts.back().value("verdict", ""), "pass") << b.verdicts.back().dump();
+  EXPECT_LT(tunedTicks * 2, defaultTicks) << "default " << defaultTicks << " ticks, min_error_rate 0.01 " << tunedTicks;
 }
 }  // namespace
