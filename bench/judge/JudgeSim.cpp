@@ -25,7 +25,7 @@
 // Usage: judge_sim [--runs N] [--seed S] [--horizon SECONDS] [--rates 100,20,5]
 //                  [--look-ms 1000] [--error-method plugin|mixture]
 //                  [--latency-boundary mixture|spending] [--cases h25lL]
-//                  [--alternatives 1.5,2,3 (the error-rate grid)]
+//                  [--alternatives 1.5,2,3 (the error-rate grid)] [--min-increase R] [--beta B]
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -154,6 +154,7 @@ int main(int argc, char** argv) {
   int runs = 1000, horizon = 900, lookMs = 1000;
   std::string errorMethod, latencyBoundary, caseFilter;
   std::vector<double> alternatives;
+  double minIncrease = 0, beta = 0;  // 0: the default config's
   uint64_t seed = 20260101;
   std::vector<double> rates{100, 20, 5};
   for (int i = 1; i < argc; ++i) {
@@ -172,6 +173,8 @@ int main(int argc, char** argv) {
     else if (a == "--error-method") errorMethod = next();
     else if (a == "--latency-boundary") latencyBoundary = next();
     else if (a == "--cases") caseFilter = next();
+    else if (a == "--min-increase") minIncrease = std::stod(next());
+    else if (a == "--beta") beta = std::stod(next());
     else if (a == "--alternatives") {
       std::string v = next();
       for (size_t p = 0; p < v.size();) {
@@ -191,7 +194,7 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "judge_sim: unknown flag %s (use --runs, --seed, --horizon, --rates, --look-ms, --error-method, "
-                   "--latency-boundary, --cases, --alternatives)\n",
+                   "--latency-boundary, --cases, --alternatives, --min-increase, --beta)\n",
                    a.c_str());
       return 1;
     }
@@ -205,6 +208,8 @@ int main(int argc, char** argv) {
   if (!errorMethod.empty()) over["error_rate"]["method"] = errorMethod;
   if (!latencyBoundary.empty()) over["latency"]["boundary"] = latencyBoundary;
   if (!alternatives.empty()) over["error_rate"]["alternatives"] = alternatives;
+  if (minIncrease > 0) over["error_rate"]["min_increase"] = minIncrease;
+  if (beta > 0) over["error_rate"]["beta"] = beta;
   auto parsed = JudgeConfig::fromJson(over, "judge_sim");
   if (!parsed) {
     std::fprintf(stderr, "judge_sim: %s\n", parsed.error().describe().c_str());
@@ -218,12 +223,15 @@ int main(int argc, char** argv) {
                                    {"errors x2", 2, 1, true},
                                    {"errors x5", 5, 1, true},
                                    {"latency +20%", 1, 1.2, true},
-                                   {"latency +50%", 1, 1.5, true}};
-  // --cases picks by index letters: h (healthy), 2, 5 (errors), l, L (latency +20%, +50%);
-  // healthy always runs (the fixed-window limits come from it).
+                                   {"latency +50%", 1, 1.5, true},
+                                   {"errors x1.5", 1.5, 1, true}};
+  // --cases picks by letters: h (healthy), 2, 5, m (errors x2, x5, x1.5), l, L (latency +20%, +50%);
+  // healthy always runs (the fixed-window limits come from it); x1.5 only when asked
+  // (it shows what a larger --min-increase lets through).
   std::vector<Case> cases;
   for (size_t i = 0; i < allCases.size(); ++i)
-    if (i == 0 || caseFilter.empty() || caseFilter.find("h25lL"[i]) != std::string::npos) cases.push_back(allCases[i]);
+    if (i == 0 || (caseFilter.empty() && i != 5) || caseFilter.find("h25lLm"[i]) != std::string::npos)
+      cases.push_back(allCases[i]);
   fmt::print("judge_sim: {} runs per case, seed {}, horizon {} s, canary share {:.0f}%, judge looks every {} ms\n", runs,
              seed, horizon, 100 * kCanaryShare, lookMs);
   fmt::print("judge: error rate {} (alpha {} beta {} min_increase x{} alternatives x{:.3g}..x{:.3g}), latency {} boundary "

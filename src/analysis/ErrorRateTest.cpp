@@ -43,7 +43,7 @@ double ErrorRateTest::floorRate(const ErrorCounts& canary, const ErrorRatePolicy
   const double d = p.minErrorRate;
   if (canary.requests == 0) return d / 4;
   double q = (static_cast<double>(canary.errors) + 0.5) / (static_cast<double>(canary.requests) + 1);
-  return std::clamp(q, d / 1000, d / 2);
+  return std::clamp(q, d / 1000, d / 4);
 }
 
 double ErrorRateTest::intervalLogLr(double r0, double r1, const ErrorCounts& c, const ErrorCounts& b) {

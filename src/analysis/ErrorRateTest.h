@@ -31,7 +31,7 @@
 //           whenever r >= minIncrease)
 //   floor:  canary alone, Bernoulli rate q against min_error_rate, q the
 //           plug-in (e + 1/2)/(n + 1) of the previous looks clipped to
-//           [min_error_rate/1000, min_error_rate/2] (d/4 before any data): a
+//           [min_error_rate/1000, min_error_rate/4] (d/4 before any data): a
 //           supermartingale whenever the canary's rate is >= min_error_rate,
 //           so a service with no errors at all can pass
 //   The pass routes are combined into one e-value

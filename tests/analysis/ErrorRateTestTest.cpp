@@ -218,6 +218,9 @@ TEST(ErrorRateTest, FloorRouteUsesThePlugInRateOfPreviousLooks) {
   EXPECT_NEAR(o->result.stats["pass_evidence"].get<double>(), 4.824651813084163, 1e-9);
   EXPECT_EQ(o->result.classification, Classification::kInconclusive);
   EXPECT_NEAR(ErrorRateTest::floorRate({4000, 0}, p), 0.00012496875781054737, 1e-15);
+  // Clipped to [d/1000, d/4]: 0.5/101 is above d/4; 0.5/1e7 below d/1000.
+  EXPECT_DOUBLE_EQ(ErrorRateTest::floorRate({100, 0}, p), 0.001 / 4);
+  EXPECT_DOUBLE_EQ(ErrorRateTest::floorRate({10000000, 0}, p), 0.001 / 1000);
   o = ErrorRateTest::look(o->state, {8000, 0}, {152000, 0}, p, spec());
   ASSERT_TRUE(o);
   EXPECT_NEAR(o->result.stats["likelihood_ratio_floor"].get<double>() / 667.7884151698566, 1, 1e-9);
