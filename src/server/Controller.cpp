@@ -32,6 +32,7 @@
 #include "store/AuditSeal.h"
 #include "server/ForwardRequest.h"
 #include "server/ControlRoutes.h"
+#include "server/InfraRoutes.h"
 #include "server/PipelineRoutes.h"
 #include "server/StructuredLog.h"
 #include "server/DeploymentScope.h"
@@ -213,6 +214,7 @@ std::optional<store::Lease> follow(const ControllerOptions& opt, store::Store& s
   // leader when forwarded.
   api.route("POST", "/api/v1/deployments", deployAccess(), forward);
   forwardPipelineRoutes(api, forward);
+  forwardInfraRoutes(api, forward);
   api.route("POST", "/api/v1/rollback", Access::bodyEnv("deployer"), forward);
   api.route("POST", "/api/v1/control", Access::bodyEnv("deployer"), forward);
   api.route("POST", "/api/v1/down", Access::bodyEnv("admin"), forward);
@@ -486,6 +488,7 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
 
   addControlRoutes(api, engine);
   addPipelineRoutes(api, engine);
+  addInfraRoutes(api, st, opt.home, opt.rampBinary, clock);
   addAuditRoutes(api, st, opt.home, [&]() -> Status {
     std::lock_guard sealLock(sealMu);
     return seal.update(st);

@@ -1,0 +1,74 @@
+// `ramp plan --env ENV [--region R]... [-o FILE] [--json] [--detailed-exitcode] [--no-refresh] [-f CONFIG]`
+//
+// Asks the controller for the plan of ENV's infrastructure (POST
+// /api/v1/infra/plan) and prints it (`+`, `~`, `-/+`, `-` and a summary),
+// or its JSON (with "no_op"). -o FILE saves the plan for `ramp apply FILE`.
+// Exit codes: 0 success; with --detailed-exitcode 0 no changes, 2 changes;
+// 1 error.
+#include <fstream>
+#include <iostream>
+
+#include "cli/ApiClient.h"
+#include "cli/CommandRegistry.h"
+#include "cli/InfraRequestBody.h"
+
+namespace ramp::cli {
+
+namespace {
+
+struct PlanArgs {
+  std::string env;
+  std::vector<std::string> regions;
+  std::optional<std::string> file;
+  std::string out;
+  bool json = false;
+  bool detailed = false;
+  bool noRefresh = false;
+};
+
+int runPlan(Cli& cli, const PlanArgs& a) {
+  auto body = infraRequestBody(a.file, a.env, a.regions);
+  if (!body) return reportError(body.error().describe());
+  if (a.noRefresh) (*body)["refresh"] = false;
+  auto api = ApiClient::connect(cli.global);
+  if (!api) return reportError(api.error().describe());
+  auto r = api->post("/api/v1/infra/plan", *body);
+  if (!r) return reportError(r.error().describe());
+  if (!a.out.empty()) {
+    std::ofstream f(a.out, std::ios::trunc);
+    f << (*r)["plan"].dump(2) << "\n";
+    if (!f) return reportError("cannot write the plan to " + a.out + " (-o)");
+  }
+  if (a.json) {
+    nlohmann::json out = (*r)["plan"];
+    out["no_op"] = r->value("no_op", false);
+    std::cout << out.dump(2) << std::endl;
+  } else {
+    std::cout << r->value("text", "");
+    if (!a.out.empty()) std::cout << "Saved the plan to " << a.out << "; apply exactly it with: ramp apply " << a.out << "\n";
+  }
+  if (a.detailed && !r->value("no_op", false)) return kExitChanges;
+  return kExitOk;
+}
+
+void addPlan(Cli& cli) {
+  auto args = std::make_shared<PlanArgs>();
+  auto* cmd = cli.app.add_subcommand("plan", "Show what apply would change in an environment's infrastructure");
+  cmd->footer(
+      "Examples:\n  ramp plan --env prod\n  ramp plan --env prod --region eu-west-1 -o prod.plan\n"
+      "  ramp plan --env prod --detailed-exitcode   # 0 no changes, 2 changes, 1 error");
+  cmd->add_option("--env,-e", args->env, "Environment")->required();
+  cmd->add_option("--region", args->regions, "Only this region (repeatable; default all of the env's)");
+  cmd->add_option("-f,--file", args->file, "Config file (default ./ramp.yaml)");
+  cmd->add_option("-o,--out", args->out, "Save the plan to FILE for `ramp apply FILE`");
+  cmd->add_flag("--json", args->json, "Machine-readable output (with no_op)");
+  cmd->add_flag("--detailed-exitcode", args->detailed, "Exit 2 when there are changes, 0 when none");
+  cmd->add_flag("--no-refresh", args->noRefresh, "Do not read the real state (plan from the recorded state only)");
+  cmd->callback([&cli, args] { cli.exitCode = runPlan(cli, *args); });
+}
+
+}  // namespace
+
+RAMP_COMMAND(60, addPlan)
+
+}  // namespace ramp::cli
