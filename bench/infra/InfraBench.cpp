@@ -111,7 +111,7 @@ std::map<std::string, InfraState> appliedState(const std::vector<Resource>& desi
   for (const auto& d : desired) {
     InfraState& st = state[d.region];
     st.region = d.region;
-    st.lineage = "l";
+    st.lineage.assign(1, 'l');
     st.serial = 1;
     st.resources.emplace(d.address, ResourceState{d.address, d.type, d.name, d.region, "id:" + d.address, d.attributes});
   }
