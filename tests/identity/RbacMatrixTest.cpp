@@ -244,6 +244,13 @@ std::vector<Op> operations(const std::string& victimToken, const std::string& ca
     ops.push_back({"rollback in " + t, "POST", "/api/v1/rollback",
                    json{{"service", "crawler"}, {"env", t}, {"not_a_field", 1}}, {{"deployer", t}}});
     ops.push_back({"down " + t, "POST", "/api/v1/down", json{{"env", t}, {"not_a_field", 1}}, {{"admin", t}}});
+    // Infrastructure (server/InfraRoutes.h): plan and drift read, apply writes.
+    ops.push_back({"plan infra in " + t, "POST", "/api/v1/infra/plan", json{{"env", t}, {"not_a_field", 1}},
+                   {{"viewer", t}}});
+    ops.push_back({"apply infra in " + t, "POST", "/api/v1/infra/apply", json{{"env", t}, {"not_a_field", 1}},
+                   {{"deployer", t}}});
+    ops.push_back({"drift infra in " + t, "POST", "/api/v1/infra/drift", json{{"env", t}, {"not_a_field", 1}},
+                   {{"viewer", t}}});
   }
   ops.push_back({"list deployments everywhere", "GET", "/api/v1/deployments", {}, {{"viewer", "*"}}});
   ops.push_back({"read status everywhere", "GET", "/api/v1/status", {}, {{"viewer", "*"}}});
