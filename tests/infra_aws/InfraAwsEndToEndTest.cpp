@@ -16,9 +16,11 @@
 #include "infra/Drift.h"
 #include "infra/Planner.h"
 #include "infra/Refresher.h"
+#include "infra/ResourceJson.h"
 #include "infra/StoreInfraStore.h"
 #include "infra/aws/AlarmApi.h"
 #include "infra/aws/AwsInfraProvider.h"
+#include "infra/aws/LoadBalancerApi.h"
 #include "infra/aws/Route53Api.h"
 #include "infra/aws/TopicApi.h"
 #include "store/Store.h"
@@ -244,6 +246,61 @@ TEST_F(InfraAwsEndToEnd, PlanApplyNoChangesRegionAdditionLeftoversAndDrift) {
   EXPECT_TRUE(repaired.contains("aws_sns_topic.alerts[us-east-1]")) << describe(repair);
   EXPECT_TRUE(repaired.contains("aws_cloudwatch_alarm.errors[us-east-1]")) << describe(repair);
   for (const auto& ch : repair.changes) EXPECT_NE(ch.region, "eu-west-1") << ch.address;
+}
+
+// kill -9 after the provider calls, before anything was recorded: the next
+// apply resumes the journal's intents with their client tokens, adopts what
+// the killed one made (no twin), and nothing is left over.
+TEST_F(InfraAwsEndToEnd, AnApplyKilledAfterItsCallsResumesWithoutTwinsOrLeftovers) {
+  auto cfg = configWith(false);
+  auto desired = desiredResources(cfg, "prod", {});
+  ASSERT_TRUE(desired) << desired.error().describe();
+  std::vector<Resource> reached;
+  for (const auto& r : *desired) {
+    if (r.type == "aws_lb" || r.type == "aws_sns_topic") reached.push_back(r);
+  }
+  ASSERT_EQ(reached.size(), 2u);
+  for (const auto& r : reached) {
+    JournalEntry e;
+    e.applyId = "apply-killed";
+    e.project = "shop";
+    e.env = "prod";
+    e.region = r.region;
+    e.address = r.address;
+    e.action = "create";
+    e.clientToken = "tok-" + r.address;
+    e.status = "intent";
+    e.detail = {{"desired", resourceJson(r)}};
+    ASSERT_TRUE(infraStore->appendJournal(e));
+    ASSERT_TRUE(provider->create(r, e.clientToken, {}));  // reached AWS, then kill -9
+  }
+  auto plan = planFor(cfg);
+  auto report = applyPlan(plan);
+  EXPECT_EQ(report.resumed, 2) << report.toJson().dump();
+  ASSERT_TRUE(report.ok()) << report.toJson().dump();
+
+  auto& c = clients->forRegion("us-east-1");
+  auto lbs = LoadBalancerApi(c).describeLoadBalancersByName({reached[0].type == "aws_lb" ? reached[0].name : reached[1].name});
+  ASSERT_TRUE(lbs);
+  EXPECT_EQ(lbs->size(), 1u);
+  auto topics = TopicApi(c).listTopics();
+  ASSERT_TRUE(topics);
+  EXPECT_EQ(topics->size(), 1u);
+  auto again = planFor(cfg);
+  EXPECT_TRUE(again.noOp()) << describe(again);
+  auto drift = Drift::detect("shop", "prod", {"us-east-1"}, *provider, *infraStore);
+  ASSERT_TRUE(drift) << drift.error().describe();
+  EXPECT_TRUE(drift->clean()) << drift->text();
+  std::set<std::string> tagged, expected;
+  for (const auto& region : {"us-east-1", ""}) {
+    auto listed = provider->listTagged("shop", "prod", region);
+    ASSERT_TRUE(listed) << listed.error().describe();
+    for (const auto& s : *listed) tagged.insert(s.address);
+  }
+  for (const auto& r : *desired) {
+    if (r.type != "aws_route53_record") expected.insert(r.address);
+  }
+  EXPECT_EQ(tagged, expected);
 }
 
 }  // namespace
