@@ -170,7 +170,7 @@ const char* kWalk = R"SH(  local w i skip=0
     fi
     case "$w" in
       --*=*) ;;
-      =) skip=1 ;;
+      "=") skip=1 ;;
       -*) [[ " ${_ramp_takes[$_ramp_cmd]} " == *" $w "* ]] && skip=1 ;;
       *) if [[ " ${_ramp_subs[$_ramp_cmd]} " == *" $w "* ]]; then
            _ramp_cmd="$_ramp_cmd $w"; _ramp_npos=0
@@ -202,7 +202,7 @@ _ramp_dynamic() {
   for (( i = 1; i < ${#_ramp_words[@]}; i++ )); do
     case "${_ramp_words[i]}" in -f|--file) file="${_ramp_words[i+1]}" ;; esac
   done
-  command "$bin" completion --list "$1" ${file:+--file "$file"} 2>/dev/null
+  command "$bin" completion --list "$1" ${file:+--file} ${file:+"$file"} 2>/dev/null
 }
 
 _ramp_walk() {
@@ -254,7 +254,7 @@ _ramp_dynamic() {
   for (( i = 2; i <= ${#_ramp_words}; i++ )); do
     case "${_ramp_words[i]}" in -f|--file) file="${_ramp_words[i+1]}" ;; esac
   done
-  command "$bin" completion --list "$1" ${file:+--file "$file"} 2>/dev/null
+  command "$bin" completion --list "$1" ${file:+--file} ${file:+"$file"} 2>/dev/null
 }
 
 _ramp_walk() {

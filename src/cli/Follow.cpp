@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "cli/Terminal.h"
+
 namespace ramp::cli {
 
 using nlohmann::json;
@@ -38,7 +40,9 @@ int followDeployment(ApiClient& api, const std::string& id, const FollowOptions&
     std::string phase = d->value("phase", "");
     if (!opts.json && !opts.quiet && (phase != lastPhase || state != lastState)) {
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      std::cout << fmt::format("[{:6.1f}s] {:<18} {:<12} step {}/{}", secs, phase, state,
+      // Padded before it is painted: escapes would count towards the width.
+      std::string pad(state.size() < 12 ? 12 - state.size() : 0, ' ');
+      std::cout << fmt::format("[{:6.1f}s] {:<18} {}{} step {}/{}", secs, phase, Terminal::paintState(1, state), pad,
                                d->value("step", 0), d->value("steps", 0));
       std::string reason = d->value("reason", "");
       if (!reason.empty() && (state != lastState)) std::cout << "  " << reason;
@@ -55,7 +59,8 @@ int followDeployment(ApiClient& api, const std::string& id, const FollowOptions&
   if (opts.json) {
     std::cout << last.dump(2) << std::endl;
   } else if (!opts.quiet) {
-    std::cout << fmt::format("deployment {} {}: {}", id, state, last.value("reason", "")) << std::endl;
+    std::cout << fmt::format("deployment {} {}: {}", id, Terminal::paintState(1, state), last.value("reason", ""))
+              << std::endl;
   }
   return exitCodeForState(state);
 }

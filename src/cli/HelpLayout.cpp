@@ -50,8 +50,8 @@ const char* HelpLayout::exitCodes() {
   return "Exit codes:\n"
          "  0  success\n"
          "  1  failure, or invalid input (a bad flag, argument or configuration)\n"
-         "  2  changes present (ramp plan --detailed-exitcode)\n"
-         "  3  the deployment ended rolled back\n"
+         "  2  changes present (ramp plan --detailed-exitcode; ramp drift found drift)\n"
+         "  3  the deployment followed ended rolled back (deploy, promote, resume, promote-now)\n"
          "  4  waiting on a person (an approval, or a pause until resumed)";
 }
 
