@@ -42,6 +42,7 @@ int runPlan(Cli& cli, const PlanArgs& a) {
   if (a.json) {
     nlohmann::json out = (*r)["plan"];
     out["no_op"] = r->value("no_op", false);
+    out["open_intents"] = r->value("open_intents", 0);  // an interrupted apply the next apply resumes
     std::cout << out.dump(2) << std::endl;
   } else {
     std::cout << r->value("text", "");

@@ -28,6 +28,15 @@ write_config() {
 }
 write_config web api
 
+# 0. Bad input is refused with the place named, before any call.
+"$RAMP_BIN" plan --env nope >bad.out 2>&1 && fail "plan of an unknown env succeeded"
+grep -q -- "--env: no environment 'nope'" bad.out || fail "unknown env: $(cat bad.out)"
+"$RAMP_BIN" apply --env int --region mars --yes >bad.out 2>&1 && fail "apply to an unknown region succeeded"
+grep -q -- "--region: region 'mars'" bad.out || fail "unknown region: $(cat bad.out)"
+echo '{"not": "a plan"' > broken.plan
+"$RAMP_BIN" apply broken.plan >bad.out 2>&1 && fail "a broken saved plan was applied"
+grep -q 'broken.plan: not a saved plan' bad.out || fail "broken saved plan: $(cat bad.out)"
+
 # 1. Plan: two creates, exit 2 with --detailed-exitcode; saved for later.
 "$RAMP_BIN" plan --env int --detailed-exitcode >plan1.out 2>plan1.err
 rc=$?
