@@ -18,7 +18,10 @@ write_config() {
     echo "environments:"
     echo "  int:"
     echo "    provider: local"
-    echo "pipeline: [int]"
+    echo "  prod:"
+    echo "    provider: local"
+    echo "    approval: {approvals: 1}"
+    echo "pipeline: [int, prod]"
     echo "services:"
     for s in "$@"; do
       echo "  $s:"
@@ -36,6 +39,10 @@ grep -q -- "--region: region 'mars'" bad.out || fail "unknown region: $(cat bad.
 echo '{"not": "a plan"' > broken.plan
 "$RAMP_BIN" apply broken.plan >bad.out 2>&1 && fail "a broken saved plan was applied"
 grep -q 'broken.plan: not a saved plan' bad.out || fail "broken saved plan: $(cat bad.out)"
+
+# PROD needs an approval: its infrastructure apply is refused naming the policy.
+"$RAMP_BIN" apply --env prod --yes >prod.out 2>&1 && fail "an apply to an approval-gated env went through"
+grep -q 'environments.prod.approval.approvals' prod.out || fail "approval refusal: $(cat prod.out)"
 
 # 1. Plan: two creates, exit 2 with --detailed-exitcode; saved for later.
 "$RAMP_BIN" plan --env int --detailed-exitcode >plan1.out 2>plan1.err
