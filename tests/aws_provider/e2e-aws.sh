@@ -4,7 +4,12 @@
 #   1. blue/green 1.0.0 then 2.0.0: succeed; the listener sends 100 to 2.0.0
 #   2. canary 3.0.0 whose target group CloudWatch shows 30% 5XX: rolled back
 #      (exit 3); the listener sends 100 to 2.0.0 again
-#   3. after each deployment, every ramp-tagged resource (groups, launch
+#   3. canary 4.0.0 with healthy numbers but its configured CloudWatch alarm
+#      set to ALARM (SetAlarmState): rolled back naming the alarm
+#   4. the 2.0.0 fleet is tagged ramp:deployment=<its deployment id>; the
+#      canary verdict records latency_source "average-fallback" (moto has
+#      no percentiles)
+#   5. after each deployment, every ramp-tagged resource (groups, launch
 #      templates, target groups, instances, listener rules) is exactly the
 #      live fleet's: no twin, no orphan; `ramp down` leaves nothing tagged
 #
@@ -14,21 +19,8 @@
 # 11th after moto performed it. The test also checks that each kind of fault
 # did happen during the run (proxy stats).
 set -u
-here=$(cd "$(dirname "$0")" && pwd)
 faults=0; [[ "${1:-}" == --faults ]] && faults=1
-port=$(cat "$RAMP_MOTO_STATE/moto.port" 2>/dev/null) || { echo "FAIL: moto fixture not running"; exit 1; }
-moto="http://127.0.0.1:$port"
-export AWS_ENDPOINT_URL="$moto" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
-export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
-curl -s -X POST "$moto/moto-api/reset" >/dev/null || { echo "FAIL: moto reset"; exit 1; }
-py() { AWS_ENDPOINT_URL="$moto" python3 "$here/moto_world.py" "$@"; }
-proxy=
-stop_proxy() { [[ -n "$proxy" ]] && { kill "$proxy" 2>/dev/null; wait "$proxy" 2>/dev/null; }; proxy=; }
-fail() {
-  echo "FAIL: $*"; "$RAMP_BIN" down >/dev/null 2>&1
-  [[ -n "${feeder:-}" ]] && kill "$feeder" 2>/dev/null
-  stop_proxy; exit 1
-}
+source "$(cd "$(dirname "$0")" && pwd)/e2e-aws-lib.sh"
 limit=90
 if [[ $faults == 1 ]]; then
   pstate="$RAMP_HOME/proxy"
@@ -40,53 +32,7 @@ if [[ $faults == 1 ]]; then
   echo "ramp talks to moto through the fault proxy at $AWS_ENDPOINT_URL"
   limit=240
 fi
-# expect JSON: waits (bounded, 30 s) until the inventory's fleets/rules equal JSON.
-expect() {
-  local want=$1 got=
-  for _ in $(seq 1 60); do
-    got=$(py inventory) || fail "inventory"
-    python3 -c "import json,sys; g=json.loads(sys.argv[1]); w=json.loads(sys.argv[2]); sys.exit(0 if {'fleets': g['fleets'], 'rules': g['rules']} == w else 1)" "$got" "$want" && { echo "inventory: $got"; return 0; }
-    sleep 0.5
-  done
-  fail "resources are not exactly the expected set: want $want, got $got"
-}
-fleet() { echo "{\"$1\": {\"asg\": 1, \"tg\": 1, \"lt\": 1, \"instances\": 2}}"; }
-
-work="$RAMP_HOME/work"
-mkdir -p "$work/release/bin" && cd "$work" || exit 1
-printf '#!/bin/sh\nexec sleep 1000\n' >release/bin/web && chmod +x release/bin/web
-read -r vpc s1 s2 ami < <(py settings) || fail "moto settings"
-[[ "$ami" == ami-* ]] || fail "no AMI from moto"
-
-config() {  # $1 = strategy block
-  cat >ramp.yaml <<YAML
-project: shop
-environments:
-  prod:
-    provider: aws
-    regions: [us-east-1]
-    aws:
-      vpc: $vpc
-      subnets: [$s1, $s2]
-      image: $ami
-      alarms: []
-pipeline: [prod]
-services:
-  web:
-    release: {from: release}
-    run: {command: bin/web}
-    instances: 2
-    instance_type: t3.micro
-    health: {path: /healthz, interval: 200ms, timeout: 100ms}
-$1
-    analysis:
-      min_requests: 50
-      on_inconclusive: rollback
-      metrics:
-        - {name: error_rate, kind: error_rate, critical: true}
-YAML
-}
-config "    strategy: {type: bluegreen, bake: 0s, deadline: 20s, drain: 0s}"
+config "$BLUEGREEN"
 "$RAMP_BIN" validate || fail "validate"
 for v in 1.0.0 2.0.0 3.0.0; do
   "$RAMP_BIN" release create web --version $v --from release >/dev/null || fail "release $v"
@@ -95,32 +41,46 @@ done
 timeout $limit "$RAMP_BIN" deploy web --env prod --version 1.0.0; rc=$?
 [[ $rc -eq 0 ]] || fail "deploy 1.0.0 exited $rc"
 expect "{\"fleets\": $(fleet 1.0.0), \"rules\": 0}"
-timeout $limit "$RAMP_BIN" deploy web --env prod --version 2.0.0; rc=$?
+timeout $limit "$RAMP_BIN" deploy web --env prod --version 2.0.0 | tee "$RAMP_HOME/deploy-2.log"; rc=${PIPESTATUS[0]}
 [[ $rc -eq 0 ]] || fail "deploy 2.0.0 exited $rc"
 expect "{\"fleets\": $(fleet 2.0.0), \"rules\": 0}"
+id2=$(sed -n 's/.* as \(d-[0-9a-z-]*\).*/\1/p' "$RAMP_HOME/deploy-2.log" | head -1)
+got=$(py inventory)
+[[ -n "$id2" && $(python3 -c "import json,sys; print(json.loads(sys.argv[1])['deployments'])" "$got") == "['$id2']" ]] \
+  || fail "the 2.0.0 fleet's resources are not tagged ramp:deployment=$id2: $got"
 got=$(py listener)
 echo "listener after blue/green: $got"
 [[ $(python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(d.get('2.0.0'))" "$got") == 100 ]] || fail "2.0.0 does not get 100: $got"
 tags=$(py tagged); echo "tagged: $tags"
 [[ $(python3 -c "import json,sys; print(json.loads(sys.argv[1])['max_groups_per_fleet'])" "$tags") -le 1 ]] || fail "twin groups: $tags"
 
-config "    strategy:
-      type: canary
-      bake: 0s
-      deadline: 20s
-      drain: 0s
-      pin: {header: X-Ramp-Canary}
-      steps:
-        - weight: 20
-        - analysis: {duration: 6s, interval: 500ms}
-        - weight: 100"
+config "$CANARY"
 AWS_ENDPOINT_URL="$moto" python3 "$here/moto_world.py" feed $((limit - 10)) 3.0.0 & feeder=$!
 timeout $limit "$RAMP_BIN" deploy web --env prod --version 3.0.0; rc=$?
-kill "$feeder" 2>/dev/null; wait "$feeder" 2>/dev/null; feeder=
+stop_feeder
 [[ $rc -eq 3 ]] || { "$RAMP_BIN" status web --env prod --json; fail "canary 3.0.0 exited $rc, expected 3 (rolled back)"; }
 got=$(py listener)
 echo "listener after the rollback: $got"
 [[ $(python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(d.get('2.0.0'), d.get('3.0.0', 0))" "$got") == "100 0" ]] || fail "after rollback: $got"
+expect "{\"fleets\": $(fleet 2.0.0), \"rules\": 0}"
+# The verdict says where latency came from: moto has no percentiles.
+"$RAMP_BIN" audit --json >"$RAMP_HOME/audit.json" || fail "ramp audit --json"
+python3 -c "
+import json,sys
+t=open(sys.argv[1]).read()
+sys.exit(0 if '\"latency_source\": \"average-fallback\"' in t or '\"latency_source\":\"average-fallback\"' in t else 1)" "$RAMP_HOME/audit.json" \
+  || fail "no verdict says latency_source average-fallback: $(grep -o '.\{80\}verdict.\{200\}' "$RAMP_HOME/audit.json" | head -3)"
+
+# A canary whose configured CloudWatch alarm is in ALARM is rolled back
+# naming it, even though its numbers are fine.
+py alarm web-prod-5xx ALARM >/dev/null || fail "alarm"
+ALARMS="[web-prod-5xx]" config "$CANARY"
+"$RAMP_BIN" release create web --version 4.0.0 --from release >/dev/null || fail "release 4.0.0"
+AWS_ENDPOINT_URL="$moto" python3 "$here/moto_world.py" feed $((limit - 10)) none & feeder=$!
+timeout $limit "$RAMP_BIN" deploy web --env prod --version 4.0.0 | tee "$RAMP_HOME/deploy-4.log"; rc=${PIPESTATUS[0]}
+stop_feeder
+[[ $rc -eq 3 ]] || fail "canary 4.0.0 with its alarm firing exited $rc, expected 3 (rolled back)"
+grep -q "alarm web-prod-5xx is in ALARM" "$RAMP_HOME/deploy-4.log" || fail "the rollback reason does not name the alarm"
 expect "{\"fleets\": $(fleet 2.0.0), \"rules\": 0}"
 
 "$RAMP_BIN" down >/dev/null || fail "ramp down"
