@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
 #include <memory>
 
 #include <fmt/format.h>
@@ -11,6 +12,7 @@
 #include "infra/Applier.h"
 #include "infra/DesiredGraph.h"
 #include "infra/Drift.h"
+#include "infra/aws/AwsInfraProvider.h"
 #include "infra/LocalInfraProvider.h"
 #include "infra/PlanJson.h"
 #include "infra/PlanText.h"
@@ -69,8 +71,20 @@ Result<std::unique_ptr<infra::InfraProvider>> providerFor(const InfraRequest& q,
   if (q.envCfg->provider == "local") {
     return std::unique_ptr<infra::InfraProvider>(new infra::LocalInfraProvider(home, rampBinary));
   }
-  return failedPrecondition(fmt::format("environment {} uses provider '{}', whose infrastructure provider is not "
-                                        "wired into this controller yet (only local is)",
+  if (q.envCfg->provider == "aws") {
+    // The standard credentials chain, AWS_ENDPOINT_URL(_<SERVICE>) honoured;
+    // each resource names its own region.
+    providers::aws::AwsClientOptions o;
+    for (const char* var : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
+      if (const char* r = std::getenv(var); r && *r) {
+        o.region = r;
+        break;
+      }
+    }
+    return std::unique_ptr<infra::InfraProvider>(new infra::aws::AwsInfraProvider(o));
+  }
+  return failedPrecondition(fmt::format("environment {} uses provider '{}', which has no infrastructure provider "
+                                        "(local and aws do)",
                                         q.env, q.envCfg->provider),
                             "environments." + q.env + ".provider");
 }

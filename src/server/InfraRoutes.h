@@ -19,7 +19,8 @@
 // "config" is the text of ramp.yaml (the CLI sends the file it read); the
 // controller parses it (errors: 400 naming FILE:LINE:COL). The provider is
 // the environment's: local → LocalInfraProvider (the world's router);
-// aws → 412 until the aws InfraProvider is wired in.
+// aws → infra::aws::AwsInfraProvider (credentials chain, AWS_ENDPOINT_URL
+// honoured).
 #pragma once
 
 #include <filesystem>
