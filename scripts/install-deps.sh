@@ -13,7 +13,7 @@ BUILD_PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-16 libclang-rt-16-dev
 )
-TEST_PKGS=( postgresql curl procps python3 iproute2 chromium )
+TEST_PKGS=( postgresql curl procps python3 iproute2 chromium zsh bsdutils )
 BENCH_PKGS=( haproxy nginx-light wrk nghttp2-client hyperfine )
 
 want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # `ramp completion bash|zsh`: the bash script completes commands,
 # subcommands, flags, choices, and environment and service names read from
-# ./ramp.yaml through ramp itself. zsh is checked with `zsh -n` when it is
-# installed, else for the structure compinit expects.
+# ./ramp.yaml through ramp itself. The zsh script is checked for the
+# structure compinit expects, with `zsh -n`, and by loading it after compinit
+# (zsh is a test dependency: scripts/install-deps.sh installs it).
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 cd "$RAMP_HOME" || exit 1
@@ -61,11 +62,13 @@ mkdir -p empty && out=$(cd empty && bash -c 'source ../ramp.bash; COMP_WORDS=("$
 head -1 ramp.zsh | grep -qx '#compdef ramp' || fail "the zsh script does not start with #compdef ramp"
 grep -q 'compdef _ramp ramp' ramp.zsh || fail "the zsh script does not register _ramp"
 grep -q '"ramp" "validate' ramp.zsh || fail "the zsh script has no command table"
-if command -v zsh >/dev/null; then
-  zsh -n ramp.zsh || fail "zsh -n rejected the script"
-else
-  echo "note: zsh is not installed; its script was checked for structure only"
-fi
+command -v zsh >/dev/null || fail "zsh is not installed (scripts/install-deps.sh installs it)"
+zsh -n ramp.zsh || fail "zsh -n rejected the script"
+# Loaded after compinit, the script defines _ramp and registers it for ramp.
+zout=$(zsh -fc 'autoload -Uz compinit && compinit -u -d "$PWD/zcompdump" && source ./ramp.zsh && whence -w _ramp && print -r -- "${_comps[ramp]}"' 2>&1) ||
+  fail "zsh could not load the script: $zout"
+grep -q '_ramp: function' <<<"$zout" || fail "zsh: _ramp is not a function after loading: $zout"
+grep -qx '_ramp' <<<"$(tail -1 <<<"$zout")" || fail "zsh: ramp is not bound to _ramp: $zout"
 "$RAMP_BIN" completion fish >/dev/null 2>err.txt && fail "completion fish accepted"
 grep -q 'fish' err.txt || fail "the error does not name the bad shell: $(cat err.txt)"
 echo ok
