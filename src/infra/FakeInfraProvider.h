@@ -14,7 +14,7 @@
 // keeps within its budget); kThrottle fails the call with kUnavailable
 // "ThrottlingException: Rate exceeded" (counted in throttled()).
 //
-// Families (defaults, from AWS's published figures; see docs/bench-infra.md):
+// Families (defaults, from AWS's published figures; see docs/benchmarks.md, "Infrastructure as code"):
 //   type                   family            bucket/refill per s   batch per Describe
 //   aws_lb                 elbv2             40 / 10               20 names (DescribeLoadBalancers)
 //   aws_lb_listener        elbv2             40 / 10               20 ARNs  (DescribeListeners)
