@@ -38,6 +38,7 @@ struct DeployArgs {
   bool hotfix = false;
   std::string reason;
   bool queue = false;
+  bool throughBake = false;
 };
 
 int runDeploy(Cli& cli, const DeployArgs& a) {
@@ -70,7 +71,7 @@ int runDeploy(Cli& cli, const DeployArgs& a) {
   auto headline = fmt::format("deploying {} {} to {} ({}, {}) as {}{}", a.service, a.version, a.env,
                                d->value("strategy", ""), req->digest.substr(0, 19), d->value("id", ""),
                                a.hotfix ? " [HOTFIX: " + a.reason + "]" : std::string());
-  return followSubmitted(*api, *d, headline, FollowOptions{a.json, a.wait, false}, a.detach);
+  return followSubmitted(*api, *d, headline, FollowOptions{a.json, a.wait, false, a.throughBake}, a.detach);
 }
 
 void addDeploy(Cli& cli) {
@@ -88,6 +89,8 @@ void addDeploy(Cli& cli) {
   cmd->add_flag("--hotfix", args->hotfix, "Out of pipeline order (needs the hotfix role and --reason)");
   cmd->add_option("--reason", args->reason, "Why this hotfix cannot wait (required with --hotfix)");
   cmd->add_flag("--queue", args->queue, "Wait behind a deployment in progress instead of being refused");
+  cmd->add_flag("--through-bake", args->throughBake,
+                "Follow a blue/green through its bake: exit 3 if the bake's judge or an alarm rolls it back");
   cmd->footer("\nExamples:\n  ramp deploy crawler --env int --version 1.4.0\n"
               "  ramp deploy crawler --env prod --version 1.4.1 --hotfix --reason \"CVE-2026-1234\"\n"
               "Exit codes: 0 succeeded, 1 failed, 3 rolled back, 4 waiting on a person.");

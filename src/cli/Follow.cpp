@@ -52,7 +52,8 @@ int followDeployment(ApiClient& api, const std::string& id, const FollowOptions&
     }
     bool terminal = state == "succeeded" || state == "failed" || state == "rolled_back" || state == "aborted";
     bool waiting = state == "paused" || state == "awaiting_approval";
-    if (terminal || (waiting && !opts.waitOnPerson)) break;
+    bool baking = opts.throughBake && state == "succeeded" && phase == "bake";
+    if ((terminal && !baking) || (waiting && !opts.waitOnPerson)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(150));
   }
   std::string state = last.value("state", "");

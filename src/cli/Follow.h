@@ -1,6 +1,8 @@
 // Follow.h — following a deployment from the CLI until it ends or waits on
 // a person, printing each phase change as a line, and mapping its outcome to
 // ramp's exit codes (0 succeeded, 1 failed/aborted, 3 rolled back, 4 waiting).
+// With throughBake, a deployment that switched keeps being followed until its
+// bake is over.
 #pragma once
 
 #include <string>
@@ -15,6 +17,10 @@ struct FollowOptions {
   bool json = false;       // print the final deployment as JSON instead of lines
   bool waitOnPerson = false;  // keep waiting through pauses and approvals
   bool quiet = false;
+  // Keep following a blue/green deployment through its bake (state
+  // succeeded, phase bake): the bake's judge or an alarm may still roll it
+  // back, which then exits 3 instead of the 0 of the switch.
+  bool throughBake = false;
 };
 
 int exitCodeForState(const std::string& state);

@@ -32,6 +32,7 @@ struct PromoteArgs {
   bool wait = false;
   bool json = false;
   bool queue = false;
+  bool throughBake = false;
 };
 
 int runPromote(Cli& cli, const PromoteArgs& a) {
@@ -56,7 +57,7 @@ int runPromote(Cli& cli, const PromoteArgs& a) {
                   : std::string("?");
   auto headline = fmt::format("promoting {} {} ({}) from {} to {} as {}", a.service, d->value("version", ""),
                               d->value("digest", "").substr(0, 19), from, a.to, d->value("id", ""));
-  return followSubmitted(*api, *d, headline, FollowOptions{a.json, a.wait, false}, a.detach);
+  return followSubmitted(*api, *d, headline, FollowOptions{a.json, a.wait, false, a.throughBake}, a.detach);
 }
 
 void addPromote(Cli& cli) {
@@ -70,6 +71,8 @@ void addPromote(Cli& cli) {
   cmd->add_flag("--wait", args->wait, "Keep waiting through pauses and approvals");
   cmd->add_flag("--json", args->json, "Print the final deployment as JSON");
   cmd->add_flag("--queue", args->queue, "Wait behind a deployment in progress instead of being refused");
+  cmd->add_flag("--through-bake", args->throughBake,
+                "Follow a blue/green through its bake: exit 3 if the bake's judge or an alarm rolls it back");
   cmd->footer("\nExamples:\n  ramp promote crawler --to uat\n  ramp promote crawler --to prod --no-wait\n"
               "Exit codes: 0 succeeded, 1 failed or refused, 3 rolled back, 4 waiting on a person.");
   cmd->callback([&cli, args] { cli.exitCode = runPromote(cli, *args); });

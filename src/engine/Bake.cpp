@@ -79,7 +79,11 @@ Status Engine::fixBakeWindow(Deployment& d, const ServicePlan& plan) {
   auto green = metrics_.fleetMetrics(key, d.newFleet);
   std::string unavailable;
   if (!blue) unavailable = "the previous fleet's metrics: " + blue.error().describe();
-  if (!green) unavailable = "the new fleet's metrics: " + green.error().describe();
+  // Before the switch the new fleet has had no traffic through the entry
+  // point (the local router does not even know it yet: it was never in a
+  // split), so its counters start from zero.
+  providers::FleetMetrics greenStart;
+  if (green) greenStart = *green;
   if (unavailable.empty() && samples.empty()) unavailable = "no measurement of the previous fleet before the switch";
   if (!unavailable.empty()) {
     d.bake = {{"judged", true}, {"skipped", unavailable}};
@@ -93,7 +97,7 @@ Status Engine::fixBakeWindow(Deployment& d, const ServicePlan& plan) {
   int64_t windowMs = now - from.value("t", now);
   d.bake = {{"blue_from", from["blue"]},
             {"blue_to", CounterSnapshot::of(*blue)},
-            {"green_from", CounterSnapshot::of(*green)},
+            {"green_from", CounterSnapshot::of(greenStart)},
             {"window_ms", windowMs},
             {"state", analysis::JudgeState{}.toJson()},
             {"next_look_at", now + kLookMs}};

@@ -244,4 +244,57 @@ TEST_F(CanaryE2E, PinnedUsersReachTheCanaryWhateverItsWeight) {
   EXPECT_EQ(runRamp({"abort", "crawler", "--env", "prod"}, work), 0);
 }
 
+TEST_F(CanaryE2E, ABlueGreenThatFailsDuringItsBakeIsRolledBackAndTheFollowingCliExits3) {
+  // Blue/green with a bake: green takes all traffic at the switch, then the
+  // judge compares it with blue's window before the switch while blue is
+  // kept ready. 10% errors on green must send traffic back to blue by
+  // itself; `--through-bake` keeps the CLI following, so it exits 3.
+  std::string yaml;
+  {
+    std::ifstream in(work / "ramp.yaml");
+    yaml.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  auto replace = [&](const std::string& from, const std::string& to) {
+    auto at = yaml.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    yaml.replace(at, from.size(), to);
+  };
+  replace("type: canary", "type: bluegreen");
+  replace("bake: 0s", "bake: 30s");
+  replace("      pin:\n        header: X-Ramp-Canary\n      steps:\n        - weight: 20\n"
+          "        - analysis: {duration: 8s, interval: 500ms}\n        - weight: 100\n",
+          "");
+  std::ofstream(work / "ramp.yaml") << yaml;
+  release("1.0.0", "");
+  release("3.0.0", "--error-rate 0.1");
+  ASSERT_EQ(runRamp({"deploy", "crawler", "--env", "prod", "--version", v("1.0.0")}, work), 0);
+  Traffic t(entrypoint(), 4);
+  t.start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // blue's window before the switch
+  auto started = Clock::now();
+  int rc = runRamp({"deploy", "crawler", "--env", "prod", "--version", v("3.0.0"), "--through-bake"}, work);
+  auto took = std::chrono::duration<double>(Clock::now() - started).count();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  t.stop();
+  auto d = lastDeployment();
+  EXPECT_EQ(rc, 3) << "3 = rolled back\n" << d.dump(2);
+  EXPECT_EQ(d["state"], "rolled_back") << d.dump(2);
+  std::string reason = d.value("reason", "");
+  EXPECT_NE(reason.find("during the bake"), std::string::npos) << reason;
+  EXPECT_LT(took, 30.0) << "rolled back before the 30 s bake ended";
+  auto failures = t.failures();
+  EXPECT_EQ(failures[v("1.0.0")], 0u) << "blue serves without errors";
+  EXPECT_EQ(failures["?"], 0u) << "no request failed outside green";
+  EXPECT_GT(t.answers()[v("1.0.0")], 0u);
+  // All traffic is back on blue.
+  std::string out;
+  ASSERT_EQ(runRamp({"status", "crawler", "--env", "prod", "--json"}, work, &out), 0);
+  for (auto& f : nlohmann::json::parse(out)["fleets"]) {
+    if (f["version"] == v("1.0.0")) {
+      EXPECT_EQ(f["weight"], 100) << out;
+    }
+  }
+}
+
 }  // namespace
+
