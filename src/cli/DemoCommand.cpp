@@ -277,7 +277,24 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   };
   pause(a);
 
-  heading("4. 1.0.0 goes int → uat → prod: the same digest, prod behind an approval");
+  heading("4. Infrastructure as code: plan, apply, plan again, drift");
+  {
+    std::string o;
+    int prc = capture({"plan", "--env", "int", "--detailed-exitcode"}, &o);
+    std::cout << o;
+    expect(prc == 2, "ramp plan --env int --detailed-exitcode: exit 2, changes (the router's entry point)");
+    expect(runRamp({"apply", "--env", "int", "--yes"}, work, home) == 0,
+           "ramp apply --env int --yes: journaled, applied, recorded in the store");
+    o.clear();
+    prc = capture({"plan", "--env", "int", "--detailed-exitcode"}, &o);
+    expect(prc == 0, "ramp plan --env int --detailed-exitcode: exit 0, " + firstLine(o.substr(o.rfind("\n", o.size() - 2) + 1)));
+    o.clear();
+    prc = capture({"drift", "--env", "int"}, &o);
+    expect(prc == 0, "ramp drift --env int: " + firstLine(o));
+  }
+  pause(a);
+
+  heading("5. 1.0.0 goes int → uat → prod: the same digest, prod behind an approval");
   expect(runRamp({"deploy", "crawler", "--env", "int", "--version", "1.0.0"}, work, home) == 0,
          "ramp deploy crawler --env int --version 1.0.0 (the first stage is free)");
   expect(runRamp({"promote", "crawler", "--to", "uat"}, work, home) == 0,
@@ -308,7 +325,7 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   if (uat.empty() || prod.empty()) return reportError("no entry point; stopping the demo");
   pause(a);
 
-  heading("5. Blue/green of 2.0.0 into uat under load: zero failed requests");
+  heading("6. Blue/green of 2.0.0 into uat under load: zero failed requests");
   expect(runRamp({"deploy", "crawler", "--env", "int", "--version", "2.0.0"}, work, home) == 0,
          "crawler 2.0.0 is live in int");
   Load load(uat);
@@ -324,7 +341,7 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   runRamp({"status", "crawler", "--env", "uat"}, work, home);
   pause(a);
 
-  heading("6. Rollback in uat while 1.0.0 is still warm: one verified switch");
+  heading("7. Rollback in uat while 1.0.0 is still warm: one verified switch");
   rc = runRamp({"rollback", "crawler", "--env", "uat"}, work, home);
   expect(rc == 0, "rolled back to 1.0.0");
   load.resetVersions();
@@ -335,7 +352,7 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   expect(load.failed() == 0, fmt::format("{} requests sent during the switches, {} failed", load.sent(), load.failed()));
   pause(a);
 
-  heading("7. A bad build (3.0.0) reaches prod as a canary: the judge rolls it back by itself");
+  heading("8. A bad build (3.0.0) reaches prod as a canary: the judge rolls it back by itself");
   expect(runRamp({"deploy", "crawler", "--env", "int", "--version", "3.0.0"}, work, home) == 0,
          "3.0.0 passes int (blue/green: nothing judges it there)");
   expect(runRamp({"promote", "crawler", "--to", "uat"}, work, home) == 0, "3.0.0 passes uat");
@@ -356,7 +373,7 @@ int runDemo(Cli& cli, const DemoArgs& a) {
                      prodLoad.sent()));
   pause(a);
 
-  heading("8. A security hotfix (3.0.1) straight to prod, with its reason");
+  heading("9. A security hotfix (3.0.1) straight to prod, with its reason");
   out.clear();
   rc = capture({"deploy", "crawler", "--env", "prod", "--version", "3.0.1", "--hotfix", "--reason",
                 "CVE-2026-0420: header parsing", "--detach"},
@@ -388,7 +405,7 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   runRamp({"status"}, work, home);
   pause(a);
 
-  heading("9. Delivery figures (DORA), the audit trail, the dashboard");
+  heading("10. Delivery figures (DORA), the audit trail, the dashboard");
   runRamp({"stats"}, work, home);
   expect(runRamp({"audit", "verify"}, work, home) == 0, "ramp audit verify: the hash chain and its signed head are intact");
   {
@@ -403,7 +420,7 @@ int runDemo(Cli& cli, const DemoArgs& a) {
     pause(a);
   }
 
-  heading("10. Clean up: ramp down leaves no process behind");
+  heading("11. Clean up: ramp down leaves no process behind");
   expect(runRamp({"down"}, work, home) == 0, "fleets, router and controller stopped");
 
   std::cout << "\n";
