@@ -25,7 +25,8 @@ inline const std::vector<std::string> kApproval{"approvals", "roles", "window", 
 inline const std::vector<std::string> kTimeWindow{"days", "hours", "timezone"};
 inline const std::vector<std::string> kRouter{"port"};
 inline const std::vector<std::string> kService{"release", "run", "health", "instances", "instance_type",
-                                               "strategy", "analysis", "alerts", "overrides"};
+                                               "strategy", "analysis", "alerts", "overrides", "scaling"};
+inline const std::vector<std::string> kScaling{"min", "max", "target_requests_per_instance", "target_cpu"};
 inline const std::vector<std::string> kRelease{"from", "build", "output", "image"};
 inline const std::vector<std::string> kRun{"command", "args", "env", "port_env"};
 inline const std::vector<std::string> kHealth{"path", "interval", "timeout", "healthy_threshold",

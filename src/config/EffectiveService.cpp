@@ -114,6 +114,12 @@ json toJson(const Service& s) {
   };
   // Only when set, so that other configs keep their digests.
   if (s.analysis.minErrorRate) out["analysis"]["min_error_rate"] = *s.analysis.minErrorRate;
+  if (s.scaling) {
+    json sc{{"min", s.scaling->min}, {"max", s.scaling->max}};
+    if (s.scaling->targetRequestsPerInstance) sc["target_requests_per_instance"] = *s.scaling->targetRequestsPerInstance;
+    if (s.scaling->targetCpu) sc["target_cpu"] = *s.scaling->targetCpu;
+    out["scaling"] = sc;
+  }
   return out;
 }
 

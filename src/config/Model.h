@@ -177,6 +177,16 @@ struct Alert {
   std::string secret;   // a reference (HMAC key for the payload signature), or empty
 };
 
+// Target-tracking autoscaling of a fleet (aws: an Auto Scaling policy).
+// min <= instances <= max (instances is the size of a first fleet; a later
+// fleet starts at the current fleet's capacity). Exactly one target is set.
+struct Scaling {
+  int min = 1;
+  int max = 1;
+  std::optional<double> targetRequestsPerInstance;  // ALBRequestCountPerTarget
+  std::optional<double> targetCpu;                  // ASGAverageCPUUtilization, percent
+};
+
 // One service after overrides for one environment and region.
 struct Service {
   std::string name;
@@ -184,6 +194,7 @@ struct Service {
   RunSettings run;
   std::optional<HealthCheck> health;
   int instances = 1;
+  std::optional<Scaling> scaling;  // absent: fixed size (min = max = instances)
   std::string instanceType;
   Strategy strategy;
   AnalysisSettings analysis;

@@ -844,6 +844,39 @@ Service ModelReader::readService(const std::string& name, const ConfigNode& node
   }
 
   if (auto n = f.integer("instances", 1, 1000)) s.instances = static_cast<int>(*n);
+  if (const ConfigNode* sc = f.submap("scaling")) {
+    // min <= instances <= max; exactly one target, more than 0.
+    Fields cf(d_, *sc, f.path("scaling"), keys::kScaling);
+    Scaling sg;
+    auto mn = cf.integer("min", 1, 1000);
+    auto mx = cf.integer("max", 1, 1000);
+    if (!cf.get("min")) cf.missing("min", " (fewest instances)");
+    if (!cf.get("max")) cf.missing("max", " (most instances)");
+    if (mn) sg.min = static_cast<int>(*mn);
+    if (mx) sg.max = static_cast<int>(*mx);
+    if (mn && mx && *mn > *mx) {
+      d_.error(cf.get("max")->pos, cf.path("max") + ": " + std::to_string(*mx) + " is less than min " +
+                                       std::to_string(*mn));
+    } else if (mn && mx && (s.instances < sg.min || s.instances > sg.max)) {
+      const ConfigNode* at = f.get("instances") ? f.get("instances") : sc;
+      d_.error(at->pos, f.path("instances") + ": " + std::to_string(s.instances) + " is outside scaling " +
+                            std::to_string(sg.min) + ".." + std::to_string(sg.max) +
+                            " (instances is the size of a first fleet)");
+    }
+    sg.targetRequestsPerInstance = cf.number("target_requests_per_instance", 0, 1e9);
+    sg.targetCpu = cf.number("target_cpu", 0, 100);
+    for (const char* key : {"target_requests_per_instance", "target_cpu"}) {
+      std::optional<double> v = std::string(key) == "target_cpu" ? sg.targetCpu : sg.targetRequestsPerInstance;
+      if (v && *v <= 0) d_.error(cf.get(key)->pos, cf.path(key) + ": must be more than 0");
+    }
+    if (cf.get("target_requests_per_instance") && cf.get("target_cpu")) {
+      d_.error(cf.get("target_cpu")->pos, cf.path("target_cpu") +
+                                              ": set either target_requests_per_instance or target_cpu, not both");
+    } else if (!cf.get("target_requests_per_instance") && !cf.get("target_cpu")) {
+      d_.error(sc->pos, f.path("scaling") + ": needs a target: target_requests_per_instance or target_cpu");
+    }
+    s.scaling = sg;
+  }
   if (auto t = f.string("instance_type")) s.instanceType = *t;
 
   const ConfigNode* typeNode = nullptr;
