@@ -88,13 +88,16 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
   if (d.phase == "wait_healthy") {
     auto st = fleets_.fleetStatus(d.newFleet);
     if (!st) return std::unexpected(st.error());
-    int baselineHealthy = plan.instances;
+    // An autoscaled fleet is ready when all of its desired instances are
+    // (it started at the current fleet's capacity, not at plan.instances).
+    int want = plan.scaling && st->desired > 0 ? st->desired : plan.instances;
+    int baselineHealthy = want;
     if (!d.baselineFleet.empty()) {
       auto b = fleets_.fleetStatus(d.baselineFleet);
       if (!b) return std::unexpected(b.error());
       baselineHealthy = b->healthy;
     }
-    if (st->healthy >= plan.instances && baselineHealthy >= plan.instances) {
+    if (st->healthy >= want && baselineHealthy >= want) {
       if (!d.baselineFleet.empty()) {
         if (auto r = markFleet(d.baselineFleet, "active"); !r) return std::unexpected(r.error());
       }
@@ -114,11 +117,11 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
         if (lastError.empty() && !i.lastError.empty()) lastError = i.lastError;
       }
       d.reason = fmt::format("fleet {} did not become healthy within {} ms: {}/{} healthy{}",
-                             d.newFleet, plan.healthDeadline.count(), st->healthy, plan.instances,
+                             d.newFleet, plan.healthDeadline.count(), st->healthy, want,
                              lastError.empty() ? "" : "; last error: " + lastError);
-      if (baselineHealthy < plan.instances) {
+      if (baselineHealthy < want) {
         d.reason += fmt::format("; baseline fleet {}: {}/{} healthy", d.baselineFleet, baselineHealthy,
-                                plan.instances);
+                                want);
       }
       if (auto r = enterPhase(d, "fail_cleanup"); !r) return std::unexpected(r.error());
       return true;
@@ -156,6 +159,8 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
   }
 
   if (d.phase == "switch") {
+    // Scaling of both fleets held before traffic moves (released in verify_switch).
+    if (auto st = holdScaling(d, plan, true); !st) return std::unexpected(st.error());
     // The judge's baseline for the bake: blue's counters up to now.
     if (auto st = fixBakeWindow(d, plan); !st) return std::unexpected(st.error());
     auto tp = loadPlan(key);
@@ -177,6 +182,8 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
       return false;
     }
     if (auto st = setStableFleet(key, d.newFleet, d.version); !st) return std::unexpected(st.error());
+    // Switch verified: scaling of both fleets released (held since switch/canary_step).
+    if (auto st = holdScaling(d, plan, false); !st) return std::unexpected(st.error());
     if (auto st = retireBaselineFleet(d, plan); !st) return std::unexpected(st.error());
     d.finishedAt = now;
     if (d.kind == "rollback") {
@@ -255,6 +262,8 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
   }
 
   if (d.phase == "fail_cleanup") {
+    // Holds taken by this deployment are released whatever failed.
+    if (auto st = holdScaling(d, plan, false); !st) return std::unexpected(st.error());
     auto tp = loadPlan(key);
     if (!tp) return std::unexpected(tp.error());
     if (tp->weights.contains(d.newFleet)) {

@@ -61,6 +61,9 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
     }
     const StepPlan& s = plan.steps[static_cast<size_t>(d.step - 1)];
     if (s.kind == StepPlan::Kind::kWeight) {
+      // Scaling held from the first weight step until the final switch (or
+      // rollback) is verified: BlueGreen.cpp verify_switch, Rollback.cpp rb_verify.
+      if (auto st = holdScaling(d, plan, true); !st) return std::unexpected(st.error());
       auto tp = loadPlan(key);
       if (!tp) return std::unexpected(tp.error());
       if (d.baselineFleet.empty()) {

@@ -654,6 +654,18 @@ Result<providers::FleetSpec> Engine::fleetSpec(const Deployment& d, const Servic
   spec.releasePath = d.releasePath;
   spec.instanceType = plan.instanceType;
   spec.instances = plan.instances;
+  if (plan.scaling) {
+    // An autoscaled fleet starts at the capacity the current fleet has now
+    // (clamped to min..max), not at the configured first size.
+    spec.scaling = plan.scaling;
+    if (!d.oldFleet.empty()) {
+      auto cur = fleets_.fleetStatus(d.oldFleet);
+      if (!cur) return std::unexpected(cur.error());
+      if (cur->exists && cur->desired > 0) {
+        spec.instances = std::clamp(cur->desired, plan.scaling->min, plan.scaling->max);
+      }
+    }
+  }
   spec.run = plan.run;
   spec.health = plan.health;
   spec.epoch = options_.fence ? options_.fence->epoch : 0;

@@ -204,6 +204,10 @@ class Engine {
   Status setStableFleet(const providers::EntrypointKey& key, const std::string& fleet,
                         const std::string& version);
   Result<providers::FleetSpec> fleetSpec(const Deployment& d, const ServicePlan& plan);
+  // ScalingHold.cpp: with plan.scaling, holds (true) or releases (false) the
+  // scaling of every fleet of the deployment (new, previous, baseline) while
+  // traffic moves between them. Idempotent; no-op without scaling.
+  Status holdScaling(const Deployment& d, const ServicePlan& plan, bool hold);
   // `release` = the fleet's release when it is not the deployment's own
   // (a fresh baseline fleet runs the stable release).
   Status recordFleet(const Deployment& d, const std::string& fleetId, const std::string& state,

@@ -129,6 +129,8 @@ Result<bool> Engine::runRollbackPhase(Deployment& d, const ServicePlan& plan) {
   }
 
   if (d.phase == "rb_switch") {
+    // Scaling held while traffic moves back (released in rb_verify).
+    if (auto st = holdScaling(d, plan, true); !st) return std::unexpected(st.error());
     auto tp = loadPlan(key);
     if (!tp) return std::unexpected(tp.error());
     tp->sendAllTo(d.oldFleet);
@@ -147,6 +149,7 @@ Result<bool> Engine::runRollbackPhase(Deployment& d, const ServicePlan& plan) {
       return false;
     }
     if (auto st = setStableFleet(key, d.oldFleet, d.oldVersion); !st) return std::unexpected(st.error());
+    if (auto st = holdScaling(d, plan, false); !st) return std::unexpected(st.error());
     d.state = d.endState.empty() ? kRolledBack : d.endState;
     d.finishedAt = now;
     d.deadlineAt = now + plan.drainTimeout.count();

@@ -43,6 +43,23 @@ Result<ServicePlan> planFromRendered(const json& r, const std::string& env, cons
     p.instances = svc->value("instances", 1);
     if (p.instances < 1) return invalid("instances must be at least 1", "rendered.instances");
     p.instanceType = str(*svc, "instance_type");
+    if (svc->contains("scaling") && (*svc)["scaling"].is_object()) {
+      const auto& sc = (*svc)["scaling"];
+      providers::ScalingSpec s;
+      s.min = sc.value("min", 1);
+      s.max = sc.value("max", 1);
+      if (sc.contains("target_cpu")) {
+        s.metric = "cpu";
+        s.target = sc["target_cpu"].get<double>();
+      } else {
+        s.metric = "requests";
+        s.target = sc.value("target_requests_per_instance", 0.0);
+      }
+      if (s.min < 1 || s.min > s.max || s.target <= 0) {
+        return invalid("scaling needs 1 <= min <= max and a target > 0", "rendered.scaling");
+      }
+      p.scaling = s;
+    }
     if (svc->contains("run") && (*svc)["run"].is_object()) {
       const auto& run = (*svc)["run"];
       p.run.command = str(run, "command");

@@ -35,6 +35,7 @@ struct ServicePlan {
   std::string env;
   std::string region;
   int instances = 1;
+  std::optional<providers::ScalingSpec> scaling;  // rendered `scaling`, when configured
   std::string instanceType;
   providers::RunSpec run;
   providers::HealthCheckSpec health;

@@ -54,6 +54,17 @@ struct RunSpec {
   std::map<std::string, std::string> env;
 };
 
+// Target-tracking autoscaling of a fleet (config: service.scaling). The
+// fleet's size moves between min and max; `instances` of the spec is where
+// it starts.
+struct ScalingSpec {
+  int min = 1;
+  int max = 1;
+  std::string metric;   // "requests" (per instance, aws: ALBRequestCountPerTarget) | "cpu" (percent)
+  double target = 0;    // > 0
+  bool operator==(const ScalingSpec& o) const = default;
+};
+
 struct FleetSpec {
   std::string fleetId;      // deterministic, unique in the world
   std::string deploymentId; // the deployment that creates it (aws: tag ramp:deployment); may be empty
@@ -64,7 +75,8 @@ struct FleetSpec {
   std::string releaseDigest;  // "sha256:<hex>", verified before every start
   std::string releasePath;    // local: the release's read-only directory
   std::string instanceType;   // aws: EC2 type; local: informative
-  int instances = 1;
+  int instances = 1;         // with scaling: the starting (desired) capacity
+  std::optional<ScalingSpec> scaling;  // absent: fixed size
   RunSpec run;
   HealthCheckSpec health;
   int64_t epoch = 0;          // the controller's lease epoch
@@ -100,6 +112,15 @@ class FleetProvider {
   // Fleets that exist for service/env (both optional), e.g. after a restart.
   virtual Result<std::vector<std::string>> listFleets(const std::optional<std::string>& service,
                                                       const std::optional<std::string>& env) = 0;
+  // hold = true: the fleet's size stays where it is (no scale-out, scale-in,
+  // rebalancing) until released with hold = false. Idempotent; an unknown or
+  // retired fleet is OK. The engine holds both fleets while traffic moves.
+  // Default: nothing to hold (fixed-size fleets, the local provider).
+  virtual Status holdScaling(const std::string& fleetId, bool hold) {
+    (void)fleetId;
+    (void)hold;
+    return ok();
+  }
 };
 
 // Where users reach a service in one environment and region.

@@ -22,6 +22,12 @@ class FakeFleets final : public providers::FleetProvider {
   std::map<std::string, providers::FleetSpec> fleets;
   std::set<std::string> retired;
   int creates = 0;
+  // Scaling: a fleet's current desired capacity when its policy moved it
+  // (else spec.instances), which fleets are held, and a shared journal of
+  // hold/release calls (FakeTraffic writes its setTraffic calls to it too).
+  std::map<std::string, int> scaledTo;
+  std::set<std::string> held;
+  std::vector<std::string>* journal = nullptr;
 
   Status createFleet(const providers::FleetSpec& spec) override {
     ++creates;
@@ -35,7 +41,7 @@ class FakeFleets final : public providers::FleetProvider {
     auto it = fleets.find(id);
     if (it == fleets.end() || retired.contains(id)) return st;
     st.exists = true;
-    st.desired = it->second.instances;
+    st.desired = scaledTo.contains(id) ? scaledTo[id] : it->second.instances;
     st.running = st.desired;
     for (int i = 0; i < st.desired; ++i) {
       providers::InstanceStatus inst;
@@ -60,6 +66,12 @@ class FakeFleets final : public providers::FleetProvider {
     }
     return out;
   }
+  Status holdScaling(const std::string& id, bool hold) override {
+    if (journal) journal->push_back((hold ? "hold:" : "release:") + id);
+    if (hold) held.insert(id);
+    else held.erase(id);
+    return ok();
+  }
   bool alive(const std::string& id) const { return fleets.contains(id) && !retired.contains(id); }
   std::map<std::string, bool> healthy;
 };
@@ -69,12 +81,18 @@ class FakeTraffic final : public providers::TrafficProvider {
   std::map<providers::EntrypointKey, providers::TrafficSplit> applied;
   int sets = 0;
   bool dropWrites = false;  // simulates a data plane that does not apply a change
+  std::vector<std::string>* journal = nullptr;  // "traffic:<fleet>=<weight>,..." per setTraffic
 
   Result<std::string> ensureEntrypoint(const providers::EntrypointKey& key) override {
     return "http://127.0.0.1:18080/" + key.service;
   }
   Status setTraffic(const providers::TrafficSplit& split) override {
     ++sets;
+    if (journal) {
+      std::string e = "traffic:";
+      for (auto& f : split.fleets) e += f.fleetId + "=" + std::to_string(f.weight) + ",";
+      journal->push_back(e);
+    }
     if (!dropWrites) applied[split.key] = split;
     return ok();
   }

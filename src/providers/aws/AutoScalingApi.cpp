@@ -178,4 +178,25 @@ Status AutoScalingApi::putTargetTrackingPolicy(const std::string& group, const s
   return ok();
 }
 
+Result<std::vector<ScalingPolicy>> AutoScalingApi::describePolicies(const std::string& group) {
+  auto doc = client_.query(kSvc, "DescribePolicies", {{"AutoScalingGroupName", group}, {"MaxRecords", "100"}});
+  if (!doc) return std::unexpected(doc.error());
+  std::vector<ScalingPolicy> out;
+  for (auto& m : doc->root().find("ScalingPolicies").children("member")) {
+    ScalingPolicy sp;
+    sp.name = m.get("PolicyName");
+    sp.type = m.get("PolicyType");
+    sp.predefinedMetric = m.path("TargetTrackingConfiguration/PredefinedMetricSpecification/PredefinedMetricType").text();
+    sp.resourceLabel = m.path("TargetTrackingConfiguration/PredefinedMetricSpecification/ResourceLabel").text();
+    std::string t = m.path("TargetTrackingConfiguration/TargetValue").text();
+    try {
+      sp.targetValue = t.empty() ? 0 : std::stod(t);
+    } catch (...) {
+      sp.targetValue = 0;
+    }
+    out.push_back(sp);
+  }
+  return out;
+}
+
 }  // namespace ramp::providers::aws

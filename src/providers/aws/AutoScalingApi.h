@@ -44,6 +44,11 @@ struct AutoScalingGroup {
   std::map<std::string, std::string> tags;
 };
 
+struct ScalingPolicy {
+  std::string name, type, predefinedMetric, resourceLabel;
+  double targetValue = 0;
+};
+
 class AutoScalingApi {
  public:
   explicit AutoScalingApi(AwsClient& client) : client_(client) {}
@@ -61,6 +66,9 @@ class AutoScalingApi {
   Status putTargetTrackingPolicy(const std::string& group, const std::string& policyName,
                                  const std::string& predefinedMetric, double targetValue,
                                  const std::string& resourceLabel = {});
+
+  // The group's scaling policies (one page of up to 100: ramp puts one).
+  Result<std::vector<ScalingPolicy>> describePolicies(const std::string& group);
 
   static constexpr int kNamesPerCall = 50;
 

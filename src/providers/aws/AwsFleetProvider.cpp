@@ -33,6 +33,7 @@ std::map<std::string, std::string> tagsOf(const FleetSpec& spec, const AwsEnviro
                                           {"ramp:release-version", spec.releaseVersion},
                                           {"ramp:fleet", spec.fleetId}};
   if (!spec.deploymentId.empty()) tags["ramp:deployment"] = spec.deploymentId;
+  if (spec.scaling) tags["ramp:scaling"] = spec.scaling->metric;
   return tags;
 }
 
@@ -41,6 +42,21 @@ bool inService(const AsgInstance& i) { return i.lifecycleState == "InService"; }
 // Scaling processes held while ramp owns the group's size.
 const std::vector<std::string> kHeldProcesses{"AZRebalance", "AlarmNotification", "ScheduledActions",
                                               "AddToLoadBalancer"};
+// An autoscaled group keeps only scheduled actions suspended: its policy
+// works through CloudWatch alarms (AlarmNotification), and instances it
+// launches must join the target group (AddToLoadBalancer).
+const std::vector<std::string> kHeldProcessesAutoscaled{"ScheduledActions"};
+// Held while traffic moves (holdScaling): nothing launches, terminates,
+// reacts to an alarm or rebalances.
+const std::vector<std::string> kSwitchHeldProcesses{"Launch", "Terminate", "AlarmNotification", "AZRebalance"};
+
+// "app/<lb>/<id>/targetgroup/<tg>/<id>" from the two ARNs (empty when either is not an ARN).
+std::string resourceLabel(const std::string& lbArn, const std::string& tgArn) {
+  auto lb = lbArn.find(":loadbalancer/");
+  auto tg = tgArn.find(":targetgroup/");
+  if (lb == std::string::npos || tg == std::string::npos) return "";
+  return lbArn.substr(lb + 14) + "/" + tgArn.substr(tg + 1);
+}
 
 }  // namespace
 
@@ -84,6 +100,16 @@ Status AwsFleetProvider::checkSubnets(AwsClient& client, const AwsEnvironment& e
 Status AwsFleetProvider::createFleet(const FleetSpec& spec) {
   if (spec.fleetId.empty()) return invalid("fleet id is empty", "spec.fleetId");
   if (spec.instances < 1) return invalid("needs at least 1 instance", "spec.instances");
+  if (spec.scaling && (spec.scaling->min < 1 || spec.scaling->min > spec.instances ||
+                       spec.instances > spec.scaling->max)) {
+    return invalid("scaling needs 1 <= min <= instances <= max", "spec.scaling");
+  }
+  if (spec.scaling && spec.scaling->metric != "requests" && spec.scaling->metric != "cpu") {
+    return invalid("scaling metric '" + spec.scaling->metric + "' is not requests or cpu", "spec.scaling.metric");
+  }
+  if (spec.scaling && !(spec.scaling->target > 0)) return invalid("scaling target must be > 0", "spec.scaling.target");
+  const int minSize = spec.scaling ? spec.scaling->min : spec.instances;
+  const int maxSize = spec.scaling ? spec.scaling->max : spec.instances;
   auto e = environments_.awsEnvironment(spec.service, spec.env);
   if (!e) return std::unexpected(e.error());
   std::string region = spec.region.empty() || spec.region == "local" ? e->regions.front() : spec.region;
@@ -123,7 +149,8 @@ Status AwsFleetProvider::createFleet(const FleetSpec& spec) {
   if (!tg) return std::unexpected(tg.error());
   if (auto t = elb.addTags({tg->arn}, tags); !t) return t;
 
-  // 3. Auto Scaling group (min = max = desired = N).
+  // 3. Auto Scaling group: min = max = desired = N, or with scaling
+  //    min/max from config and desired = N (the starting capacity).
   AutoScalingApi asg(client);
   auto existing = asg.describeAutoScalingGroups({name});
   if (!existing) return std::unexpected(existing.error());
@@ -132,15 +159,19 @@ Status AwsFleetProvider::createFleet(const FleetSpec& spec) {
     if (auto it = g.tags.find("ramp:release-digest"); it != g.tags.end() && it->second != spec.releaseDigest) {
       return conflict("fleet " + spec.fleetId + " exists with release " + it->second, "spec.releaseDigest");
     }
-    if (g.minSize != spec.instances || g.maxSize != spec.instances || g.desired != spec.instances) {
-      if (auto u = asg.updateAutoScalingGroup(name, spec.instances, spec.instances, spec.instances); !u) return u;
+    // An autoscaled group keeps the capacity its policy chose (within min..max).
+    int desired = spec.scaling ? std::clamp(g.desired, minSize, maxSize) : spec.instances;
+    if (g.minSize != minSize || g.maxSize != maxSize || g.desired != desired) {
+      if (auto u = asg.updateAutoScalingGroup(name, minSize, maxSize, desired); !u) return u;
     }
   } else {
     AutoScalingGroupSpec gs;
     gs.name = name;
     gs.launchTemplateId = tmpl->id;
     gs.launchTemplateVersion = "$Latest";
-    gs.minSize = gs.maxSize = gs.desired = spec.instances;
+    gs.minSize = minSize;
+    gs.maxSize = maxSize;
+    gs.desired = spec.instances;
     gs.subnets = e->subnets;
     gs.targetGroupArns = {tg->arn};
     gs.tags = tags;
@@ -148,10 +179,55 @@ Status AwsFleetProvider::createFleet(const FleetSpec& spec) {
     auto c = asg.createAutoScalingGroup(gs);
     if (!c && AwsError::codeOf(c.error()) != "AlreadyExists") return c;
   }
-  if (auto s = asg.suspendProcesses(name, kHeldProcesses); !s) return s;
+  if (auto s = asg.suspendProcesses(name, spec.scaling ? kHeldProcessesAutoscaled : kHeldProcesses); !s) return s;
+
+  // 4. Target tracking (PutScalingPolicy overwrites a policy of the same
+  //    name: a retry converges).
+  if (spec.scaling) {
+    std::string metric = "ASGAverageCPUUtilization";
+    std::string label;
+    if (spec.scaling->metric == "requests") {
+      metric = "ALBRequestCountPerTarget";
+      AwsEnvironment env = *e;
+      env.service = spec.service;
+      env.env = spec.env;
+      auto lbs = elb.describeLoadBalancers({env.loadBalancerName()});
+      if (!lbs && lbs.error().code != ErrorCode::kNotFound) return std::unexpected(lbs.error());
+      if (!lbs || lbs->empty()) {
+        return failedPrecondition("scaling on requests per instance needs the load balancer " +
+                                      env.loadBalancerName() + " (the entry point) to exist first",
+                                  "service.scaling.target_requests_per_instance");
+      }
+      label = resourceLabel(lbs->front().arn, tg->arn);
+      if (label.empty()) {
+        return internal("cannot form the ALB resource label from " + lbs->front().arn + " and " + tg->arn,
+                        "service.scaling");
+      }
+    }
+    if (auto p = asg.putTargetTrackingPolicy(name, policyName(name), metric, spec.scaling->target, label); !p) {
+      return p;
+    }
+  }
   std::lock_guard lock(mu_);
   index_[spec.fleetId] = FleetRef{spec.fleetId, spec.service, spec.env, region, name};
   return ok();
+}
+
+std::string AwsFleetProvider::policyName(const std::string& groupName) { return groupName + "-target-tracking"; }
+
+Status AwsFleetProvider::holdScaling(const std::string& fleetId, bool hold) {
+  auto ref = locate(fleetId);
+  if (!ref) return std::unexpected(ref.error());
+  if (!*ref) return ok();
+  AutoScalingApi asg(clients_.forRegion((*ref)->region));
+  auto groups = asg.describeAutoScalingGroups({(*ref)->name});
+  if (!groups) return std::unexpected(groups.error());
+  if (groups->empty() || !groups->front().status.empty()) return ok();  // none, or being deleted
+  const auto& g = groups->front();
+  if (hold) return asg.suspendProcesses(g.name, kSwitchHeldProcesses);
+  // A fixed-size group keeps AlarmNotification and AZRebalance suspended.
+  if (!g.tags.contains("ramp:scaling")) return asg.resumeProcesses(g.name, {"Launch", "Terminate"});
+  return asg.resumeProcesses(g.name, kSwitchHeldProcesses);
 }
 
 Result<std::optional<AwsFleetProvider::FleetRef>> AwsFleetProvider::locate(const std::string& fleetId) {

@@ -28,10 +28,19 @@
 // if no positive weight is left the listener answers a fixed 503), deletes
 // the target group and then the launch template; unknown fleet = OK. Draining is
 // the target group's deregistration delay (AWS-side). listFleets reads the
-// groups' tags. Scaling processes other than Launch/Terminate/HealthCheck/
-// ReplaceUnhealthy are suspended on every fleet group (min = max = desired,
-// so nothing may scale mid-switch). Settings per environment come from the
-// AwsEnvironmentSource. Thread-safe.
+// groups' tags. A fixed-size fleet (no spec.scaling) has min = max = desired
+// and AZRebalance, AlarmNotification, ScheduledActions and AddToLoadBalancer
+// suspended. An autoscaled fleet (spec.scaling) has MinSize/MaxSize from
+// config, DesiredCapacity = spec.instances when created (a converging retry
+// keeps the capacity its policy chose), the tag ramp:scaling = requests|cpu,
+// only ScheduledActions suspended, and one target-tracking policy named
+// <group>-target-tracking (ALBRequestCountPerTarget with the resource label
+// of the environment's load balancer and the fleet's target group, which
+// must exist first, or ASGAverageCPUUtilization). holdScaling(true) suspends
+// Launch, Terminate, AlarmNotification and AZRebalance; holdScaling(false)
+// resumes them (a fixed-size group: Launch and Terminate only); an unknown
+// fleet is OK. Settings per environment come from the AwsEnvironmentSource.
+// Thread-safe.
 #pragma once
 
 #include <map>
@@ -54,6 +63,10 @@ class AwsFleetProvider final : public FleetProvider {
   Status retireFleet(const std::string& fleetId, std::chrono::milliseconds drain) override;
   Result<std::vector<std::string>> listFleets(const std::optional<std::string>& service,
                                               const std::optional<std::string>& env) override;
+  Status holdScaling(const std::string& fleetId, bool hold) override;
+
+  // Name of the fleet group's target-tracking policy: <group>-target-tracking.
+  static std::string policyName(const std::string& groupName);
 
   // ramp-<service>-<env>-<hash8>, at most 32 characters of [A-Za-z0-9-].
   static std::string resourceName(const std::string& service, const std::string& env, const std::string& fleetId);
