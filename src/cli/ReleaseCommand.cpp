@@ -1,4 +1,4 @@
-// ReleaseCommand.cpp — `ramp release create|list|verify`.
+// ReleaseCommand.cpp — `ramp release create|list|verify|push`.
 //
 //   ramp release create SERVICE --version V [--from DIR] [-f CONFIG] [--json]
 //       Stores an immutable release (release::ReleaseStore). Without --from,
@@ -13,6 +13,19 @@
 //       Every stored release (of SERVICE), oldest first per service.
 //   ramp release verify SERVICE --version V [--json]
 //       Recomputes the digest; exit 1 if the release changed on disk.
+//
+//   ramp release push SERVICE --version V --env ENV [-f CONFIG] [--json]
+//       Uploads the release's bundle (release::ReleaseBundle: a deterministic
+//       tar of its tree) to the aws environment's bundle bucket
+//       (environments.ENV.aws.bundle_bucket) under the content-addressed key
+//       bundles/SERVICE/<bundle sha256>.tar, in the environment's first
+//       region. HeadObject first: if the key is there with the same size,
+//       nothing is uploaded ("already there"); else one PutObject. The
+//       release is verified first. Exit 1, nothing uploaded: unknown release
+//       or service or environment, an environment that is not aws, no
+//       bundle_bucket, a release changed on disk, an object of another size
+//       at the key, any S3 error. The fleet provider derives the same key
+//       from the release tree when it writes user data (LaunchUserData.h).
 //
 // --json prints the release object(s) of Release::toApiJson() (plus
 // "created" for create) on stdout; with --json a build command's stdout goes
@@ -32,6 +45,10 @@
 #include "config/EffectiveService.h"
 #include "core/Clock.h"
 #include "core/Home.h"
+#include "providers/aws/AwsEnvironment.h"
+#include "providers/aws/AwsRegionClients.h"
+#include "providers/aws/S3Api.h"
+#include "release/ReleaseBundle.h"
 #include "release/ReleaseStore.h"
 
 namespace {
@@ -56,6 +73,14 @@ struct ListArgs {
 struct VerifyArgs {
   std::string service;
   std::string version;
+  bool json = false;
+};
+
+struct PushArgs {
+  std::string service;
+  std::string version;
+  std::string env;
+  std::optional<std::string> file;
   bool json = false;
 };
 
@@ -190,8 +215,76 @@ int runVerify(ramp::cli::Cli& cli, const VerifyArgs& a) {
   return ramp::cli::kExitOk;
 }
 
+int runPush(ramp::cli::Cli& cli, const PushArgs& a) {
+  namespace aws = ramp::providers::aws;
+  ReleaseStore store(ramp::resolveHome(cli.global.home), ramp::SystemClock::instance());
+  if (auto s = ReleaseStore::validateService(a.service); !s) return ramp::cli::reportError(describe(s.error()));
+  if (auto s = ReleaseStore::validateVersion(a.version); !s) return ramp::cli::reportError(describe(s.error()));
+  auto r = store.get(a.service, a.version);
+  if (!r) return ramp::cli::reportError(describe(r.error()));
+
+  fs::path configPath = ramp::config::configPathFor(a.file);
+  auto cfg = ramp::config::loadConfig(configPath);
+  if (!cfg) return ramp::cli::reportError(cfg.error().describe());
+  auto eff = ramp::config::render(*cfg, a.service, a.env);
+  if (!eff) return ramp::cli::reportError(eff.error().describe());
+  auto env = aws::AwsEnvironment::fromRendered(eff->json);
+  if (!env) {
+    return ramp::cli::reportError(fmt::format("--env {}: {} ({})", a.env, env.error().message,
+                                              configPath.string()));
+  }
+  if (env->bundleBucket.empty()) {
+    return ramp::cli::reportError(fmt::format(
+        "--env {}: environments.{}.aws.bundle_bucket is not set in {}; nothing to push to", a.env, a.env,
+        configPath.string()));
+  }
+  if (auto s = aws::S3Api::validateBucket(env->bundleBucket); !s) {
+    return ramp::cli::reportError(
+        fmt::format("{}: environments.{}.aws.bundle_bucket: {}", configPath.string(), a.env, s.error().message));
+  }
+  if (auto v = store.verify(*r); !v) return ramp::cli::reportError(v.error().message);
+
+  ramp::release::BundleInfo info;
+  auto bytes = ramp::release::ReleaseBundle::bytes(r->tree(), &info);
+  if (!bytes) return ramp::cli::reportError("cannot bundle release: " + bytes.error().describe());
+  std::string key = ramp::release::ReleaseBundle::key(r->service, info.sha256);
+  std::string region = env->regions.front();
+
+  aws::AwsClientOptions options;
+  options.region = region;
+  aws::AwsRegionClients clients(options);
+  aws::S3Api s3(clients.forRegion(region));
+  auto head = s3.headObject(env->bundleBucket, key);
+  if (!head) return ramp::cli::reportError("s3://" + env->bundleBucket + "/" + key + ": " + head.error().describe());
+  bool uploaded = false;
+  if (head->exists) {
+    if (head->size != info.bytes) {
+      return ramp::cli::reportError(fmt::format(
+          "s3://{}/{} holds {} bytes, not the bundle's {}: the content-addressed key was overwritten; remove it "
+          "and push again",
+          env->bundleBucket, key, head->size, info.bytes));
+    }
+  } else {
+    auto put = s3.putObject(env->bundleBucket, key, std::move(*bytes), "application/x-tar");
+    if (!put) return ramp::cli::reportError("s3://" + env->bundleBucket + "/" + key + ": " + put.error().describe());
+    uploaded = true;
+  }
+  if (a.json) {
+    printJson({{"service", r->service}, {"version", r->version}, {"env", a.env}, {"digest", r->digest},
+               {"bucket", env->bundleBucket}, {"key", key}, {"region", region}, {"sha256", info.sha256},
+               {"bytes", info.bytes}, {"uploaded", uploaded}});
+  } else if (uploaded) {
+    std::cout << fmt::format("pushed {} {} to s3://{}/{} (sha256 {}, {})\n", r->service, r->version,
+                             env->bundleBucket, key, info.sha256, humanBytes(info.bytes));
+  } else {
+    std::cout << fmt::format("{} {} is already there: s3://{}/{} (sha256 {}); nothing uploaded\n", r->service,
+                             r->version, env->bundleBucket, key, info.sha256);
+  }
+  return ramp::cli::kExitOk;
+}
+
 void addRelease(ramp::cli::Cli& cli) {
-  auto* rel = cli.app.add_subcommand("release", "Create, list and verify immutable releases");
+  auto* rel = cli.app.add_subcommand("release", "Create, list, verify and push immutable releases");
   rel->footer("Examples:\n  ramp release create crawler --version 1.4.0 --from ./build\n  ramp release list crawler --json");
   rel->require_subcommand(1);
 
@@ -219,6 +312,16 @@ void addRelease(ramp::cli::Cli& cli) {
   verify->add_option("--version,-v", v->version, "Release version")->required();
   verify->add_flag("--json", v->json, "Machine-readable output");
   verify->callback([&cli, v] { cli.exitCode = runVerify(cli, *v); });
+
+  auto p = std::make_shared<PushArgs>();
+  auto* push = rel->add_subcommand("push", "Upload a release's bundle to an aws environment's bundle bucket");
+  push->footer("Examples:\n  ramp release push crawler --version 1.4.0 --env prod\n  ramp release push crawler --version 1.4.0 --env prod --json");
+  push->add_option("service", p->service, "Service name")->required();
+  push->add_option("--version,-v", p->version, "Release version")->required();
+  push->add_option("--env,-e", p->env, "Environment (provider aws, with aws.bundle_bucket)")->required();
+  push->add_option("-f,--file", p->file, "Configuration (default ./ramp.yaml)");
+  push->add_flag("--json", p->json, "Machine-readable output");
+  push->callback([&cli, p] { cli.exitCode = runPush(cli, *p); });
 }
 
 }  // namespace

@@ -376,8 +376,8 @@ TEST(LaunchUserDataScript, FetchesContentAddressedBundleAndChecksDigest) {
   e.project = "shop";
   e.bundleBucket = "releases-bucket";
   e.instancePort = 8080;
-  auto script = LaunchUserData::script(s, e);
-  EXPECT_NE(script.find("s3://releases-bucket/releases/web/" + std::string(64, 'e') + ".tar.gz"), std::string::npos);
+  auto script = LaunchUserData::script(s, e, std::string(64, 'e'));
+  EXPECT_NE(script.find("s3://releases-bucket/bundles/web/" + std::string(64, 'e') + ".tar"), std::string::npos);
   EXPECT_NE(script.find("sha256sum"), std::string::npos);
   EXPECT_NE(script.find("refused to start"), std::string::npos);
   EXPECT_NE(script.find("DB_PASSWORD=${secret:db}"), std::string::npos) << "references are not resolved";

@@ -45,13 +45,22 @@ std::string AwsClient::formEncode(const QueryParams& params) {
 Result<HttpResponse> AwsClient::call(std::string_view service, std::string_view action, std::string_view method,
                                      std::string path, std::string rawQuery,
                                      std::vector<std::pair<std::string, std::string>> headers, std::string body,
-                                     bool unfilteredDescribe) {
+                                     bool unfilteredDescribe, std::string_view hostPrefix) {
   std::string where = "aws:" + std::string(service) + ":" + std::string(action);
   std::string override = options_.endpointOverride.empty() ? AwsEndpoint::overrideFromEnvironment(service)
                                                             : options_.endpointOverride;
   auto ep = AwsEndpoint::resolve(service, options_.region, override);
   if (!ep) return std::unexpected(ep.error());
-  SigV4Signer signer(ep->signingRegion, ep->signingService);
+  if (!hostPrefix.empty() && override.empty()) {
+    ep->host = std::string(hostPrefix) + "." + ep->host;
+    ep->url = "https://" + ep->host;
+  }
+  SigV4Options sigOptions;
+  if (service == "s3") {
+    sigOptions.normalizePath = false;
+    sigOptions.contentSha256Header = true;
+  }
+  SigV4Signer signer(ep->signingRegion, ep->signingService, sigOptions);
   std::string url = ep->url + SigV4Signer::uriEncode(path, true) + (rawQuery.empty() ? "" : "?" + rawQuery);
   ++stats_.calls;
   int tokensHeld = 0;
@@ -138,6 +147,17 @@ Result<nlohmann::json> AwsClient::json(std::string_view service, std::string_vie
     return internal("answer is not JSON", "aws:" + std::string(service) + ":" + std::string(action));
   }
   return j;
+}
+
+bool AwsClient::overridden(std::string_view service) const {
+  return !options_.endpointOverride.empty() || !AwsEndpoint::overrideFromEnvironment(service).empty();
+}
+
+Result<HttpResponse> AwsClient::rest(std::string_view service, std::string_view method, std::string_view path,
+                                     const QueryParams& query, std::vector<std::pair<std::string, std::string>> headers,
+                                     std::string body, std::string_view action, std::string_view hostPrefix) {
+  return call(service, action, method, std::string(path), formEncode(query), std::move(headers), std::move(body),
+              false, hostPrefix);
 }
 
 }  // namespace ramp::providers::aws

@@ -7,6 +7,14 @@
 //   restXml(service, method, path, query, body, action)   REST-XML (route53)
 //   json(service, targetPrefix, action, body)             JSON 1.0/1.1
 //                                    (ssm "AmazonSSM", secretsmanager, dynamodb)
+//   rest(service, method, path, query, headers, body, action, hostPrefix)
+//                                    raw REST (s3): the 2xx HttpResponse as is.
+//                                    For s3 the path is not normalized and
+//                                    X-Amz-Content-Sha256 is signed; a
+//                                    hostPrefix ("<bucket>") makes the host
+//                                    "<bucket>.<endpoint host>" unless an
+//                                    endpoint override is in use (then the
+//                                    caller addresses path-style).
 //
 // Every call: waits for the shared RateBudget (account + region + API
 // family), gets credentials from the provider, signs with SigV4 for the
@@ -72,6 +80,11 @@ class AwsClient {
                          const QueryParams& query, std::string body, std::string_view action);
   Result<nlohmann::json> json(std::string_view service, std::string_view targetPrefix, std::string_view action,
                               const nlohmann::json& body, std::string_view jsonVersion = "1.1");
+  Result<HttpResponse> rest(std::string_view service, std::string_view method, std::string_view path,
+                            const QueryParams& query, std::vector<std::pair<std::string, std::string>> headers,
+                            std::string body, std::string_view action, std::string_view hostPrefix = {});
+  // True when calls to `service` go to an endpoint override (emulators).
+  bool overridden(std::string_view service) const;
 
   // The API version the Query/EC2 protocol sends for a service.
   static std::string apiVersion(std::string_view service);
@@ -85,7 +98,7 @@ class AwsClient {
   Result<HttpResponse> call(std::string_view service, std::string_view action, std::string_view method,
                             std::string path, std::string rawQuery,
                             std::vector<std::pair<std::string, std::string>> headers, std::string body,
-                            bool unfilteredDescribe);
+                            bool unfilteredDescribe, std::string_view hostPrefix = {});
 
   AwsClientOptions options_;
   std::shared_ptr<CredentialsProvider> credentials_;
