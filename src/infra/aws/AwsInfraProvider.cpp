@@ -1,6 +1,7 @@
 #include "infra/aws/AwsInfraProvider.h"
 
 #include <algorithm>
+#include <set>
 
 #include "infra/aws/AlarmApi.h"
 #include "infra/aws/IamApi.h"
@@ -639,6 +640,36 @@ Result<std::map<std::string, ResourceState>> AwsInfraProvider::readRecords(const
         if (!got) return std::unexpected(got.error());
         sets.insert(sets.end(), got->begin(), got->end());
       }
+    }
+    // A set in a region the records no longer want (a region being removed)
+    // points at that region's load balancer: read the environment's load
+    // balancers there too, so the set reads as its address, not as a change.
+    std::set<std::string> otherRegions;
+    for (const auto& s : sets) {
+      std::string region = !s.region.empty() ? s.region : s.setIdentifier;
+      std::string dns = Route53Api::normalize(s.aliasDnsName);
+      if (!dns.empty() && !addressOfDns.contains(dns) && !region.empty() && !lbsByRegion.contains(region)) {
+        otherRegions.insert(region);
+      }
+    }
+    std::string project = tagOf(wanted.front(), "ramp:project"), env = tagOf(wanted.front(), "ramp:env");
+    for (const auto& region : otherRegions) {
+      if (project.empty() || env.empty()) break;
+      lbsByRegion[region] = {};
+      auto found = TaggingApi(client(region)).getResources({{"ramp:project", {project}}, {"ramp:env", {env}}}, {kLbType});
+      if (!found) return std::unexpected(found.error());
+      std::vector<std::string> list;
+      std::map<std::string, std::string> addressOfArn;
+      for (const auto& t : *found) {
+        auto it = t.tags.find("ramp:address");
+        if (it == t.tags.end()) continue;
+        list.push_back(t.arn);
+        addressOfArn[t.arn] = it->second;
+      }
+      if (list.empty()) continue;
+      auto lbs = LoadBalancerApi(client(region)).describeLoadBalancersByArn(list);
+      if (!lbs) return std::unexpected(lbs.error());
+      for (const auto& lb : *lbs) addressOfDns[Route53Api::normalize(lb.dnsName)] = addressOfArn[lb.arn];
     }
     for (const auto* r : records) {
       std::string name = Route53Api::normalize(r->name), type = str(r->attributes, "type", "A");
