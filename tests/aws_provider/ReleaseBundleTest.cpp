@@ -4,6 +4,7 @@
 // refused before anything is unpacked.
 #include <gtest/gtest.h>
 
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -149,6 +150,55 @@ TEST(ReleaseBundle, LongPathsUseTheUstarPrefix) {
   writeFile(out / "b.tar", *bytes, fs::perms(0644));
   ASSERT_EQ(run("tar -xf '" + (out / "b.tar").string() + "' -C '" + out.string() + "'"), 0);
   EXPECT_EQ(readFile(out / dir / std::string(60, 'f')), "deep\n");
+}
+
+// Records requests instead of sending them; answers 200.
+class RecordingTransport : public HttpTransport {
+ public:
+  std::vector<HttpRequest> sent;
+  Result<HttpResponse> send(const HttpRequest& r) override {
+    sent.push_back(r);
+    HttpResponse resp;
+    resp.status = 200;
+    resp.headers["etag"] = "\"e\"";
+    return resp;
+  }
+};
+
+std::string headerOf(const HttpRequest& r, const std::string& name) {
+  for (const auto& [k, v] : r.headers) {
+    if (strcasecmp(k.c_str(), name.c_str()) == 0) return v;
+  }
+  return {};
+}
+
+TEST(S3Addressing, VirtualHostOnAwsPathStyleOnOverridesAndSignedContentHash) {
+  ::unsetenv("AWS_ENDPOINT_URL");
+  ::unsetenv("AWS_ENDPOINT_URL_S3");
+  RecordingTransport http;
+  RateBudget budget{SystemClock::instance(), ThreadSleeper::instance()};
+  AwsClientOptions o;
+  o.region = "eu-west-1";
+  AwsClient aws(o, testCredentials(), http, SystemClock::instance(), ThreadSleeper::instance(), budget);
+  S3Api s3(aws);
+  ASSERT_TRUE(s3.putObject("ramp-bundles", "bundles/web/abc.tar", "payload"));
+  ASSERT_EQ(http.sent.size(), 1u);
+  EXPECT_EQ(http.sent[0].method, "PUT");
+  EXPECT_EQ(http.sent[0].url, "https://ramp-bundles.s3.eu-west-1.amazonaws.com/bundles/web/abc.tar");
+  EXPECT_EQ(headerOf(http.sent[0], "Host"), "ramp-bundles.s3.eu-west-1.amazonaws.com");
+  EXPECT_EQ(headerOf(http.sent[0], "X-Amz-Content-Sha256"), sha256Hex("payload"));
+  auto auth = headerOf(http.sent[0], "Authorization");
+  EXPECT_NE(auth.find("x-amz-content-sha256"), std::string::npos) << auth;
+  EXPECT_NE(auth.find("/eu-west-1/s3/aws4_request"), std::string::npos) << auth;
+
+  o.endpointOverride = "http://127.0.0.1:9";
+  AwsClient emu(o, testCredentials(), http, SystemClock::instance(), ThreadSleeper::instance(), budget);
+  S3Api s3emu(emu);
+  ASSERT_TRUE(s3emu.headObject("ramp-bundles", "bundles/web/abc.tar"));
+  ASSERT_EQ(http.sent.size(), 2u);
+  EXPECT_EQ(http.sent[1].method, "HEAD");
+  EXPECT_EQ(http.sent[1].url, "http://127.0.0.1:9/ramp-bundles/bundles/web/abc.tar");
+  EXPECT_EQ(headerOf(http.sent[1], "X-Amz-Content-Sha256"), sha256Hex(""));
 }
 
 class S3OnMoto : public MotoWorld {
