@@ -131,7 +131,7 @@ struct Step {
   int weight = 0;                          // kWeight: 1..100
   std::optional<milliseconds> pause;       // kPause: nullopt = until resumed
   milliseconds analysisDuration{0};        // kAnalysis
-  milliseconds analysisInterval{10000};    // kAnalysis
+  milliseconds analysisInterval{1000};     // kAnalysis: the judge looks this often (its tests are valid at every look)
 };
 
 struct Pinning {

@@ -47,7 +47,7 @@ json steps(const std::string& desc) {
   json pause = object({{"pause", json{{"anyOf", json::array({durationT("pause"), json{{"const", "until_resumed"}}})}}}},
                       "", {"pause"});
   json analysis = object(
-      {{"analysis", object({{"duration", durationT("how long")}, {"interval", durationT("how often, default 10s")}},
+      {{"analysis", object({{"duration", durationT("how long")}, {"interval", durationT("how often the judge looks, default 1s")}},
                            "judge the canary", {"duration"})}},
       "", {"analysis"});
   return listOf(json{{"oneOf", json::array({weight, pause, analysis})}}, desc);
