@@ -40,7 +40,7 @@ inline const std::vector<std::string> kAnalysis{"max_false_rollback", "min_reque
                                                 "pass_score", "marginal_score", "on_inconclusive",
                                                 "deadline", "metrics", "min_error_rate"};
 inline const std::vector<std::string> kMetric{"name", "kind", "critical", "weight"};
-inline const std::vector<std::string> kAlert{"webhook", "secret"};
+inline const std::vector<std::string> kAlert{"webhook", "secret", "sns"};
 inline const std::vector<std::string> kOverrides{"env", "region"};
 
 inline const std::vector<std::string> kProviders{"local", "aws"};

@@ -72,7 +72,10 @@ json toJson(const Service& s) {
     metrics.push_back({{"name", m.name}, {"kind", m.kind}, {"critical", m.critical}, {"weight", m.weight}});
   }
   json alerts = json::array();
-  for (const auto& a : s.alerts) alerts.push_back({{"webhook", a.webhook}, {"secret", orNull(a.secret)}});
+  for (const auto& a : s.alerts) {
+    if (!a.sns.empty()) alerts.push_back({{"sns", a.sns}});
+    else alerts.push_back({{"webhook", a.webhook}, {"secret", orNull(a.secret)}});
+  }
   json health = nullptr;
   if (s.health) {
     health = {{"path", s.health->path},

@@ -172,9 +172,12 @@ struct AnalysisSettings {
   std::vector<Metric> metrics;           // never empty after loading (defaults filled in)
 };
 
+// Exactly one destination: a webhook URL (+ optional signing secret) or an
+// SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME).
 struct Alert {
   std::string webhook;  // URL; may hold references
   std::string secret;   // a reference (HMAC key for the payload signature), or empty
+  std::string sns;      // SNS topic ARN, or empty
 };
 
 // Target-tracking autoscaling of a fleet (aws: an Auto Scaling policy).

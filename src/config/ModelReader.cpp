@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <cctype>
 #include <cmath>
 #include <set>
 
@@ -31,6 +32,31 @@ std::string clip(std::string_view s) {
   std::string out(s.substr(0, 60));
   if (s.size() > 60) out += "...";
   return out;
+}
+
+// arn:PARTITION:sns:REGION:ACCOUNT:NAME — partition aws[-cn|-us-gov...],
+// region like us-east-1, a 12-digit account, a topic name of 1..256
+// letters, digits, '-' and '_' (a FIFO topic ends in ".fifo").
+bool snsTopicArn(std::string_view arn) {
+  std::vector<std::string_view> parts;
+  size_t start = 0;
+  for (int i = 0; i < 6; ++i) {
+    size_t colon = i == 5 ? std::string_view::npos : arn.find(':', start);
+    if (i < 5 && colon == std::string_view::npos) return false;
+    parts.push_back(arn.substr(start, colon == std::string_view::npos ? std::string_view::npos : colon - start));
+    start = colon + 1;
+  }
+  auto all = [](std::string_view v, auto ok) {
+    for (char c : v) if (!ok(static_cast<unsigned char>(c))) return false;
+    return !v.empty();
+  };
+  std::string_view name = parts[5];
+  if (name.size() > 5 && name.substr(name.size() - 5) == ".fifo") name.remove_suffix(5);
+  return parts[0] == "arn" && parts[1].rfind("aws", 0) == 0 && parts[2] == "sns" &&
+         all(parts[3], [](unsigned char c) { return std::islower(c) || std::isdigit(c) || c == '-'; }) &&
+         parts[4].size() == 12 && all(parts[4], [](unsigned char c) { return std::isdigit(c) != 0; }) &&
+         name.size() <= 256 &&
+         all(name, [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; });
 }
 
 // Field readers. A null node, or a missing one, means "not given".
@@ -999,13 +1025,31 @@ Service ModelReader::readService(const std::string& name, const ConfigNode& node
         if (!expectMap(d_, al->items[i], p)) continue;
         Fields af(d_, al->items[i], p, keys::kAlert);
         Alert alert;
+        const ConfigNode* wn = af.get("webhook");
+        const ConfigNode* sn = af.get("sns");
+        if (wn && sn) {
+          d_.error(sn->pos, af.path("sns") + ": an alert has either webhook or sns, not both");
+        } else if (sn) {
+          if (auto arn = af.string("sns")) {
+            if (!snsTopicArn(*arn)) {
+              d_.error(sn->pos, af.path("sns") + ": '" + clip(*arn) +
+                                    "' is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)");
+            }
+            alert.sns = *arn;
+          }
+          if (const ConfigNode* secn = af.get("secret")) {
+            d_.error(secn->pos, af.path("secret") + ": only a webhook alert is signed; an sns alert has no secret");
+          }
+          s.alerts.push_back(alert);
+          continue;
+        }
         if (auto w = af.string("webhook")) {
           af.references("webhook", *af.get("webhook"), af.path("webhook"));
           bool http = w->rfind("http://", 0) == 0 || w->rfind("https://", 0) == 0 || w->rfind("${", 0) == 0;
           if (!http) d_.error(af.get("webhook")->pos, af.path("webhook") + ": '" + clip(*w) + "' is not an http(s) URL");
           alert.webhook = *w;
         } else if (!af.get("webhook")) {
-          af.missing("webhook", " (an http(s) URL)");
+          af.missing("webhook", " (an http(s) URL, or sns: a topic ARN)");
         }
         if (auto sec = af.string("secret")) {
           const ConfigNode* sn = af.get("secret");

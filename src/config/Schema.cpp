@@ -108,8 +108,10 @@ json serviceProps() {
                                          "", {"name", "kind"}),
                                   "metrics judged")}},
               "canary analysis thresholds")},
-      {"alerts", listOf(object({{"webhook", str("http(s) URL")}, {"secret", str("${secret:NAME} signing key")}}, "",
-                               {"webhook"}),
+      {"alerts", listOf(object({{"webhook", str("http(s) URL (or sns)")},
+                                {"secret", str("${secret:NAME} signing key (webhook only)")},
+                                {"sns", str("SNS topic ARN arn:aws:sns:REGION:ACCOUNT:NAME (or webhook)")}},
+                               "", {}),
                         "alert destinations")},
   };
 }
