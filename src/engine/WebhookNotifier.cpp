@@ -55,8 +55,8 @@ bool retryable(int status) { return status == 0 || status == 408 || status == 42
 }  // namespace
 
 WebhookNotifier::WebhookNotifier(store::Store& store, WebhookSender& sender, Clock& clock,
-                                 std::filesystem::path home, WebhookOptions options)
-    : store_(store), sender_(sender), clock_(clock), home_(std::move(home)), options_(options) {
+                                 std::filesystem::path home, WebhookOptions options, AlertPublisher* publisher)
+    : store_(store), sender_(sender), publisher_(publisher), clock_(clock), home_(std::move(home)), options_(options) {
   options_.maxAttempts = std::clamp(options_.maxAttempts, 1, 20);
   options_.queueLimit = std::max<size_t>(1, options_.queueLimit);
   worker_ = std::thread([this] { run(); });
@@ -99,6 +99,20 @@ json WebhookNotifier::body(const DeploymentEvent& e, int64_t timestamp) {
               {"timestamp", timestamp}};
 }
 
+std::string WebhookNotifier::subject(const DeploymentEvent& e) {
+  Look look = lookOf(e.event);
+  std::string text = "ramp: " + e.service;
+  if (!e.version.empty()) text += " " + e.version;
+  text += " in " + e.env + ": " + look.title;
+  std::string out;
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (out.size() == 100) break;
+    out += (u >= 0x20 && u < 0x7f) ? c : '?';
+  }
+  return out;
+}
+
 void WebhookNotifier::notify(const DeploymentEvent& event) {
   if (event.alerts.empty()) return;
   {
@@ -111,12 +125,14 @@ void WebhookNotifier::notify(const DeploymentEvent& event) {
   }
   for (size_t i = 0; i < event.alerts.size(); ++i) {
     const json& a = event.alerts[i];
-    std::string configured = a.is_object() && a.contains("webhook") && a["webhook"].is_string()
+    bool sns = a.is_object() && a.contains("sns") && a["sns"].is_string();
+    std::string configured = sns ? a["sns"].get<std::string>()
+                             : a.is_object() && a.contains("webhook") && a["webhook"].is_string()
                                  ? a["webhook"].get<std::string>()
                                  : std::string();
     record(event, false,
            {{"event", event.event},
-            {"webhook", shownUrl(configured)},
+            {sns ? "sns" : "webhook", sns ? configured : shownUrl(configured)},
             {"attempts", 0},
             {"status", nullptr},
             {"error", "not sent: the notification queue is full or ramp is stopping"},
@@ -162,9 +178,52 @@ void WebhookNotifier::run() {
   idleCv_.notify_all();
 }
 
+bool WebhookNotifier::backoff(int attempt) {
+  auto wait = options_.baseBackoff * (int64_t{1} << std::min(attempt - 1, 20));
+  wait = std::min(wait, options_.maxBackoff);
+  std::unique_lock lock(mu_);
+  return !cv_.wait_for(lock, wait, [&] { return stopping_; });
+}
+
+void WebhookNotifier::publishTo(const DeploymentEvent& event, const std::string& arn) {
+  json data{{"event", event.event}, {"sns", arn}, {"trigger_seq", event.seq}};
+  if (!publisher_) {
+    data["attempts"] = 0;
+    data["error"] = "no SNS publisher: this ramp cannot publish to SNS topics";
+    record(event, false, data);
+    return;
+  }
+  std::string message = WebhookNotifier::body(event, toUnixMillis(clock_.now()) / 1000).dump();
+  std::string subj = subject(event);
+  PublishOutcome last;
+  int attempts = 0;
+  bool stopped = false;
+  for (int attempt = 1; attempt <= options_.maxAttempts; ++attempt) {
+    attempts = attempt;
+    last = publisher_->publish(arn, subj, message, options_.timeout);
+    if (last.delivered || !last.retryable || attempt == options_.maxAttempts) break;
+    if (!backoff(attempt)) {
+      stopped = true;
+      break;
+    }
+  }
+  data["attempts"] = attempts;
+  if (last.delivered) {
+    data["message_id"] = last.messageId;
+    record(event, true, data);
+    return;
+  }
+  data["error"] = last.error + (stopped ? " (ramp stopped before the next attempt)" : "");
+  record(event, false, data);
+}
+
 void WebhookNotifier::deliver(const DeploymentEvent& event) {
   for (size_t i = 0; i < event.alerts.size(); ++i) {
     const json& a = event.alerts[i];
+    if (a.is_object() && a.contains("sns") && a["sns"].is_string()) {
+      publishTo(event, a["sns"].get<std::string>());
+      continue;
+    }
     std::string configured = a.is_object() && a.contains("webhook") && a["webhook"].is_string()
                                  ? a["webhook"].get<std::string>()
                                  : std::string();
@@ -209,10 +268,7 @@ void WebhookNotifier::deliver(const DeploymentEvent& event) {
       last = sender_.post(*url, headers, body, options_.timeout);
       if (last.status >= 200 && last.status < 300) break;
       if (!retryable(last.status) || attempt == options_.maxAttempts) break;
-      auto wait = options_.baseBackoff * (int64_t{1} << std::min(attempt - 1, 20));
-      wait = std::min(wait, options_.maxBackoff);
-      std::unique_lock lock(mu_);
-      if (cv_.wait_for(lock, wait, [&] { return stopping_; })) {
+      if (!backoff(attempt)) {
         stopped = true;
         break;
       }

@@ -22,6 +22,14 @@
 //   notification.failed {event, webhook, attempts, status, error, trigger_seq}
 // `webhook` is the URL as configured (references unresolved) without its
 // query string; no resolved secret or URL ever reaches the audit or an error.
+//
+// A destination {"sns": "<topic ARN>"} is published through the
+// AlertPublisher instead (same queue, same retry/backoff, same audit events
+// with `sns: <arn>` in place of `webhook`, `message_id` when sent, no
+// `status`): the message is the same JSON body, the subject a short ASCII
+// line (subject(), <= 100 characters). An attempt that fails with
+// retryable=false ends at once. Without a publisher (nullptr) every sns
+// destination is recorded as notification.failed "no SNS publisher".
 // Nothing here can fail or block a deployment: notify() never waits and
 // recording problems are only logged to stderr.
 #pragma once
@@ -37,6 +45,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/Clock.h"
+#include "engine/AlertPublisher.h"
 #include "engine/Notifier.h"
 #include "engine/WebhookSender.h"
 #include "store/Store.h"
@@ -54,7 +63,7 @@ struct WebhookOptions {
 class WebhookNotifier final : public Notifier {
  public:
   WebhookNotifier(store::Store& store, WebhookSender& sender, Clock& clock, std::filesystem::path home,
-                  WebhookOptions options = {});
+                  WebhookOptions options = {}, AlertPublisher* publisher = nullptr);
   ~WebhookNotifier() override;  // stop()
   WebhookNotifier(const WebhookNotifier&) = delete;
   WebhookNotifier& operator=(const WebhookNotifier&) = delete;
@@ -70,14 +79,20 @@ class WebhookNotifier final : public Notifier {
 
   // The JSON body for one event (`timestamp` in Unix seconds).
   static nlohmann::json body(const DeploymentEvent& event, int64_t timestamp);
+  // The SNS subject for one event: printable ASCII, at most 100 characters.
+  static std::string subject(const DeploymentEvent& event);
 
  private:
   void run();
   void deliver(const DeploymentEvent& event);
+  void publishTo(const DeploymentEvent& event, const std::string& arn);
+  // Waits the backoff after `attempt`; false when stopping ended the wait.
+  bool backoff(int attempt);
   void record(const DeploymentEvent& event, bool sent, const nlohmann::json& data);
 
   store::Store& store_;
   WebhookSender& sender_;
+  AlertPublisher* publisher_;
   Clock& clock_;
   std::filesystem::path home_;
   WebhookOptions options_;

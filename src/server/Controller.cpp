@@ -26,6 +26,7 @@
 #include "server/ApiServer.h"
 #include "engine/AlertFeed.h"
 #include "engine/CurlWebhookSender.h"
+#include "engine/SnsAlertPublisher.h"
 #include "engine/WebhookNotifier.h"
 #include "server/AuditRoutes.h"
 #include "server/CatalogOverReleaseStore.h"
@@ -392,7 +393,8 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
   // deployment events that alert go out as signed webhooks (never blocking).
   store::AuditSeal seal(opt.home, clock);
   engine::CurlWebhookSender webhookSender;
-  engine::WebhookNotifier notifier(st, webhookSender, clock, opt.home);
+  engine::SnsAlertPublisher snsPublisher;  // no AWS call until an sns alert is sent
+  engine::WebhookNotifier notifier(st, webhookSender, clock, opt.home, {}, &snsPublisher);
   engine::AlertFeed alerts(st, notifier);
   std::string lastAlertError, lastSealError;
 
