@@ -1,0 +1,49 @@
+"""SNS -> SQS helper of aws_sns_alert_test (boto3 against moto).
+
+  sns_sqs.py ENDPOINT REGION topic NAME   -> "TOPIC_ARN QUEUE_URL": an SNS topic and an
+                                             SQS queue subscribed to it
+  sns_sqs.py ENDPOINT REGION receive URL  -> JSON list of the SNS envelopes
+                                             ({"Subject", "Message", ...}) waiting in
+                                             the queue (long polls, at most ~5 s)
+"""
+import json
+import sys
+import time
+
+import boto3
+
+
+def client(name, endpoint, region):
+    return boto3.client(name, region_name=region, endpoint_url=endpoint,
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def main():
+    endpoint, region, cmd, arg = sys.argv[1:5]
+    sns = client("sns", endpoint, region)
+    sqs = client("sqs", endpoint, region)
+    if cmd == "topic":
+        topic = sns.create_topic(Name=arg)["TopicArn"]
+        url = sqs.create_queue(QueueName=arg + "-inbox")["QueueUrl"]
+        qarn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=qarn)
+        print(topic, url)
+        return 0
+    if cmd == "receive":
+        out = []
+        deadline = time.time() + 5
+        while time.time() < deadline:  # bounded: ~5 s
+            r = sqs.receive_message(QueueUrl=arg, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+            for m in r.get("Messages", []):
+                out.append(json.loads(m["Body"]))
+                sqs.delete_message(QueueUrl=arg, ReceiptHandle=m["ReceiptHandle"])
+            if out:
+                break
+        print(json.dumps(out))
+        return 0
+    print("unknown command " + cmd, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
