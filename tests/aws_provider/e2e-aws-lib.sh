@@ -6,7 +6,8 @@
 #   expect JSON         waits (bounded, 30 s) until ramp's tagged resources
 #                       ({"fleets": ..., "rules": n}) are exactly JSON
 #   fleet VERSION       the JSON of one whole fleet (1 of each, 2 instances)
-#   config STRATEGY     writes ramp.yaml with STRATEGY's YAML lines
+#   config STRATEGY     writes ramp.yaml with STRATEGY's YAML lines ($ALARMS:
+#                       the environment's alarms, $ALERTS: the service's alerts)
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 port=$(cat "$RAMP_MOTO_STATE/moto.port" 2>/dev/null) || { echo "FAIL: moto fixture not running"; exit 1; }
 moto="http://127.0.0.1:$port"
@@ -62,6 +63,7 @@ services:
     instances: 2
     instance_type: t3.micro
     health: {path: /healthz, interval: 200ms, timeout: 100ms}
+    alerts: ${ALERTS:-[]}
 $1
     analysis:
       min_requests: 50

@@ -4,6 +4,7 @@
 #   1. blue/green 1.0.0 then 2.0.0: succeed; the listener sends 100 to 2.0.0
 #   2. canary 3.0.0 whose target group CloudWatch shows 30% 5XX: rolled back
 #      (exit 3); the listener sends 100 to 2.0.0 again
+#      and its rollback alerted on an SNS topic (received through SQS)
 #   3. canary 4.0.0 with healthy numbers but its configured CloudWatch alarm
 #      set to ALARM (SetAlarmState): rolled back naming the alarm
 #   4. the 2.0.0 fleet is tagged ramp:deployment=<its deployment id>; the
@@ -54,7 +55,11 @@ echo "listener after blue/green: $got"
 tags=$(py tagged); echo "tagged: $tags"
 [[ $(python3 -c "import json,sys; print(json.loads(sys.argv[1])['max_groups_per_fleet'])" "$tags") -le 1 ]] || fail "twin groups: $tags"
 
-config "$CANARY"
+# Its rollback is alerted on an SNS topic (an SQS queue subscribed to it
+# receives the event JSON).
+read -r topic inbox < <(python3 "$here/sns_sqs.py" "$moto" us-east-1 topic ramp-alerts) || fail "sns topic"
+[[ "$topic" == arn:aws:sns:us-east-1:* ]] || fail "no topic ARN: $topic"
+ALERTS="[{sns: $topic}]" config "$CANARY"
 AWS_ENDPOINT_URL="$moto" python3 "$here/moto_world.py" feed $((limit - 10)) 3.0.0 & feeder=$!
 timeout $limit "$RAMP_BIN" deploy web --env prod --version 3.0.0; rc=$?
 stop_feeder
@@ -63,6 +68,14 @@ got=$(py listener)
 echo "listener after the rollback: $got"
 [[ $(python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(d.get('2.0.0'), d.get('3.0.0', 0))" "$got") == "100 0" ]] || fail "after rollback: $got"
 expect "{\"fleets\": $(fleet 2.0.0), \"rules\": 0}"
+got=$(python3 "$here/sns_sqs.py" "$moto" us-east-1 receive "$inbox" 30)
+python3 -c "
+import json,sys
+m=[json.loads(e['Message']) for e in json.loads(sys.argv[1])]
+sys.exit(0 if any(b['event']=='deployment.rolled_back' and b['version']=='3.0.0' and b['service']=='web' for b in m) else 1)" "$got" \
+  || fail "no deployment.rolled_back alert for 3.0.0 on SNS: $got"
+"$RAMP_BIN" audit --json | grep -q '"sns"' || fail "no notification event names the sns topic"
+echo "SNS alert received: $(python3 -c "import json,sys; print(json.loads(sys.argv[1])[0]['Subject'])" "$got")"
 # The verdict says where latency came from: moto has no percentiles.
 "$RAMP_BIN" audit --json >"$RAMP_HOME/audit.json" || fail "ramp audit --json"
 python3 -c "

@@ -2,9 +2,11 @@
 
   sns_sqs.py ENDPOINT REGION topic NAME   -> "TOPIC_ARN QUEUE_URL": an SNS topic and an
                                              SQS queue subscribed to it
-  sns_sqs.py ENDPOINT REGION receive URL  -> JSON list of the SNS envelopes
+  sns_sqs.py ENDPOINT REGION receive URL [SECONDS]
+                                          -> JSON list of the SNS envelopes
                                              ({"Subject", "Message", ...}) waiting in
-                                             the queue (long polls, at most ~5 s)
+                                             the queue (long polls until one arrives,
+                                             at most SECONDS, default 5)
 """
 import json
 import sys
@@ -20,6 +22,7 @@ def client(name, endpoint, region):
 
 def main():
     endpoint, region, cmd, arg = sys.argv[1:5]
+    seconds = float(sys.argv[5]) if len(sys.argv) > 5 else 5
     sns = client("sns", endpoint, region)
     sqs = client("sqs", endpoint, region)
     if cmd == "topic":
@@ -31,8 +34,8 @@ def main():
         return 0
     if cmd == "receive":
         out = []
-        deadline = time.time() + 5
-        while time.time() < deadline:  # bounded: ~5 s
+        deadline = time.time() + seconds
+        while time.time() < deadline:  # bounded: SECONDS
             r = sqs.receive_message(QueueUrl=arg, MaxNumberOfMessages=10, WaitTimeSeconds=1)
             for m in r.get("Messages", []):
                 out.append(json.loads(m["Body"]))
