@@ -11,6 +11,8 @@
 
 #include "AuditTestWorld.h"
 #include "LoopbackReceiver.h"
+#include "config/ConfigLoader.h"
+#include "config/EffectiveService.h"
 #include "config/SecretStore.h"
 #include "core/Clock.h"
 #include "engine/AlertPublisher.h"
@@ -223,6 +225,40 @@ TEST(SnsAlertPublisherTest, RegionComesFromTheArnAndBadArnsAreRefusedWithoutAnAw
   EXPECT_FALSE(out.delivered);
   EXPECT_FALSE(out.retryable);
   EXPECT_NE(out.error.find("not an SNS topic ARN"), std::string::npos);
+}
+
+TEST(SnsAlertConfigTest, AnSnsDestinationIsReadRenderedAndAlertedOn) {
+  const char* text = R"(project: shop
+environments:
+  prod: {}
+services:
+  web:
+    run: {command: bin/web}
+    health: {path: /healthz}
+    alerts:
+      - sns: arn:aws:sns:eu-west-1:123456789012:ops-alerts
+      - webhook: https://hooks.example.com/x
+)";
+  auto c = config::loadConfigText(text, "t.yaml");
+  ASSERT_TRUE(c.ok()) << (c.diagnostics.empty() ? "" : c.diagnostics.front().format());
+  auto r = config::render(*c.config, "web", "prod", "");
+  ASSERT_TRUE(r) << r.error().describe();
+  auto alerts = r->json.contains("alerts") ? r->json["alerts"] : r->json["service"]["alerts"];
+  ASSERT_EQ(alerts.size(), 2u) << r->json.dump();
+  EXPECT_EQ(alerts[0], json({{"sns", kArn}}));
+  EXPECT_EQ(alerts[1]["webhook"], "https://hooks.example.com/x");
+  // The rendered config is what Notifier::alertFor hands to the notifier.
+  store::AuditEvent ev;
+  ev.kind = "deployment.finished";
+  ev.service = "web";
+  ev.env = "prod";
+  ev.deploymentId = "d-1";
+  ev.data = {{"state", "rolled_back"}};
+  auto de = Notifier::alertFor(ev, r->json);
+  ASSERT_TRUE(de);
+  EXPECT_EQ(de->event, "deployment.rolled_back");
+  ASSERT_EQ(de->alerts.size(), 2u);
+  EXPECT_EQ(de->alerts[0]["sns"], kArn);
 }
 
 }  // namespace
