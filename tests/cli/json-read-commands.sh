@@ -22,6 +22,7 @@ release         | group    |                            |
 release create  | write    |                            |
 release list    | read     |                            | array
 release verify  | read     | crawler --version 1.0.0    | object:service,version,digest
+release push    | write    |                            |
 deploy          | write    |                            |
 promote         | write    |                            |
 rollback        | write    |                            |
