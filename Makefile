@@ -22,9 +22,11 @@ configure: $(BUILD)/build.ninja
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: deps
+test:
+	@scripts/install-deps.sh --test
 	@$(MAKE) --no-print-directory build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 600
+	cd $(BUILD) && PATH="$${RAMP_MOTO_VENV:-$$HOME/.cache/ramp/moto-venv}/bin:$$PATH" \
+	  ctest --output-on-failure -j $(JOBS) --timeout 600
 	@$(MAKE) --no-print-directory fuzz-smoke
 
 demo: deps

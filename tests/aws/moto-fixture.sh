@@ -9,7 +9,7 @@ cmd=$1 dir=$2
 mkdir -p "$dir"
 case "$cmd" in
 start)
-  command -v moto_server >/dev/null || { echo "moto_server not found: install moto (pip install 'moto[server]')" >&2; exit 1; }
+  command -v moto_server >/dev/null || { echo "moto_server not found on PATH: scripts/install-deps.sh --test installs it (or pip install 'moto[server]==5.2.1')" >&2; exit 1; }
   if [[ -f "$dir/moto.pid" ]]; then kill "$(cat "$dir/moto.pid")" 2>/dev/null; fi
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   env -u RAMP_HOME setsid moto_server -H 127.0.0.1 -p "$port" >"$dir/moto.log" 2>&1 </dev/null &
