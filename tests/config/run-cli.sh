@@ -64,5 +64,9 @@ out=$(printf 'x' | "$RAMP_BIN" secret set '../evil' 2>&1); rc=$?
 "$RAMP_BIN" secret rm db-pass 2>/dev/null && fail "secret rm twice must fail"
 [[ -z "$("$RAMP_BIN" secret list)" ]] || fail "secret list after rm"
 
+# docs/ramp.schema.json is what editors load: it must be the binary's schema.
+"$RAMP_BIN" schema | diff -q - "$RAMP_SOURCE_DIR/docs/ramp.schema.json" >/dev/null ||
+  fail "docs/ramp.schema.json differs from ramp schema: regenerate it (ramp schema > docs/ramp.schema.json)"
+
 [[ $failed -eq 0 ]] && echo "ok: config CLI"
 exit $failed
