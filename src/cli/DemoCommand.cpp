@@ -354,7 +354,7 @@ int runDemo(Cli& cli, const DemoArgs& a) {
 
   heading("8. A bad build (3.0.0) reaches prod as a canary: the judge rolls it back by itself");
   expect(runRamp({"deploy", "crawler", "--env", "int", "--version", "3.0.0"}, work, home) == 0,
-         "3.0.0 passes int (blue/green: nothing judges it there)");
+         "3.0.0 passes int (no traffic there: its bake's judge has nothing to judge)");
   expect(runRamp({"promote", "crawler", "--to", "uat"}, work, home) == 0, "3.0.0 passes uat");
   Load prodLoad(prod);
   prodLoad.start();
