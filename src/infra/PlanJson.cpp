@@ -1,6 +1,7 @@
 #include "infra/PlanJson.h"
 
 #include "core/Sha256.h"
+#include "infra/ResourceJson.h"
 
 namespace ramp::infra {
 
@@ -54,9 +55,7 @@ class Reader {
   std::string where_;
 };
 
-json planResourceJson(const Resource& r);
 Result<Resource> planResourceFromJson(const json& j, const std::string& where);
-json planStateJson(const ResourceState& s);
 Result<ResourceState> planStateFromJson(const json& j, const std::string& where);
 
 #define RAMP_TRY(var, expr)               \
@@ -74,8 +73,8 @@ json changeJson(const Change& c) {
               {"type", c.type},
               {"region", c.region},
               {"reason", c.reason},
-              {"desired", c.desired ? planResourceJson(*c.desired) : json(nullptr)},
-              {"current", c.current ? planStateJson(*c.current) : json(nullptr)},
+              {"desired", c.desired ? resourceJson(*c.desired) : json(nullptr)},
+              {"current", c.current ? resourceStateJson(*c.current) : json(nullptr)},
               {"attributes", attrs}};
 }
 
@@ -280,13 +279,6 @@ std::string actionName(Action a) {
 
 namespace {
 
-json planResourceJson(const Resource& r) {
-  return json{{"address", r.address},       {"type", r.type},
-              {"name", r.name},             {"region", r.region},
-              {"attributes", r.attributes}, {"depends_on", strings(r.dependsOn)},
-              {"force_new", strings(r.forceNew)}, {"tags", r.tags}};
-}
-
 Result<Resource> planResourceFromJson(const json& j, const std::string& where) {
   if (!j.is_object()) return invalid("expected an object", where);
   Reader rd(j, where);
@@ -309,11 +301,6 @@ Result<Resource> planResourceFromJson(const json& j, const std::string& where) {
   r.forceNew = forceNew;
   r.tags = tags;
   return r;
-}
-
-json planStateJson(const ResourceState& s) {
-  return json{{"address", s.address}, {"type", s.type}, {"name", s.name},
-              {"region", s.region},   {"id", s.id},     {"attributes", s.attributes}};
 }
 
 Result<ResourceState> planStateFromJson(const json& j, const std::string& where) {
