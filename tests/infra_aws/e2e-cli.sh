@@ -7,7 +7,9 @@
 #   3. an alarm's threshold changed and the SNS topic deleted behind ramp's
 #      back: drift exit 2 naming both; apply repairs; drift clean
 #   4. eu-west-1 added: the plan creates exactly eu-west-1's resources and
-#      updates the Route 53 records, nothing else; apply; the ramp-tagged
+#      updates the Route 53 records, nothing else; apply, killed (kill -9 of
+#      the controller) after its 4th AWS call, then applied again: resumed
+#      with the journal's client tokens; the ramp-tagged
 #      resources in moto are exactly the desired set of both regions
 #   5. eu-west-1 removed: the plan deletes; apply without --allow-destroy is
 #      refused and deletes nothing; with it, applied and gone from moto
@@ -201,7 +203,23 @@ jcheck plan4.json 'sorted(c["address"] for c in p["changes"] if c["action"] == "
 neu=$(python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); print(sum(c["action"] == "create" for c in p["changes"]))' plan4.json)
 nus=$(python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); print(sum(c["region"] == "us-east-1" for c in p["changes"]))' plan1.json)
 [[ $neu == "$nus" ]] || fail "eu-west-1 gets $neu creates, us-east-1 had $nus: $(cat plan4.json)"
-"$RAMP_BIN" apply --env prod --yes >apply4.out 2>&1 || fail "apply with eu-west-1: $(cat apply4.out)"
+# The first apply of eu-west-1 is killed (SIGKILL of the controller) after
+# its 4th AWS call, before recording it; the next apply (once the dead
+# controller's lease has expired, no force-unlock) resumes the journal's
+# intents with their client tokens: no twin, no orphan (checked below by
+# listing every ramp-tagged resource in moto).
+"$RAMP_BIN" down >/dev/null 2>&1 || fail "down before the killed apply"  # a controller with the failpoint
+RAMP_FAILPOINT=infra-apply:after-call:4 "$RAMP_BIN" apply --env prod --yes >killed.out 2>&1 \
+  && fail "the apply with a kill failpoint succeeded: $(cat killed.out)"
+"$RAMP_BIN" down >/dev/null 2>&1   # forgets the dead controller
+ok=
+for i in $(seq 1 30); do
+  if "$RAMP_BIN" apply --env prod --yes >apply4.out 2>&1; then ok=1; break; fi
+  grep -q 'holds the lock' apply4.out || fail "apply with eu-west-1 after the kill: $(cat apply4.out)"
+  sleep 1
+done
+[[ -n "$ok" ]] || fail "the dead controller's lock never expired: $(cat apply4.out)"
+grep -q 'resumed from an interrupted apply' apply4.out || fail "nothing resumed after the kill: $(cat apply4.out)"
 "$RAMP_BIN" plan --env prod --detailed-exitcode >plan5.out 2>&1 || fail "plan after adding eu-west-1: $(cat plan5.out)"
 want='["aws_cloudwatch_alarm.errors[eu-west-1]", "aws_cloudwatch_alarm.errors[us-east-1]", "aws_cloudwatch_alarm.slow[eu-west-1]", "aws_cloudwatch_alarm.slow[us-east-1]", "aws_iam_instance_profile.main", "aws_lb.main[eu-west-1]", "aws_lb.main[us-east-1]", "aws_lb_listener.http[eu-west-1]", "aws_lb_listener.http[us-east-1]", "aws_lb_listener.https[eu-west-1]", "aws_lb_listener.https[us-east-1]", "aws_lb_listener_rule.api[eu-west-1]", "aws_lb_listener_rule.api[us-east-1]", "aws_lb_listener_rule.web[eu-west-1]", "aws_lb_listener_rule.web[us-east-1]", "aws_sns_topic.alerts[eu-west-1]", "aws_sns_topic.alerts[us-east-1]"]'
 got=$(w tagged) || fail "listing tagged resources: $got"
