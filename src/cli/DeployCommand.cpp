@@ -2,6 +2,10 @@
 //              [-f CONFIG] [--detach] [--wait] [--json] [--queue]
 //              [--hotfix --reason TEXT]`
 //
+// Without --region, an environment with several regions is deployed across
+// all of them in waves, one region after the other (docs/pipeline.md
+// "Regions in waves"); --region deploys that region alone.
+//
 // Into a later pipeline stage only a release that succeeded in the stage
 // before may be deployed (ramp promote does that for you); --hotfix skips the
 // pipeline order (needs the hotfix role and a reason). --queue waits behind a
@@ -71,6 +75,7 @@ int runDeploy(Cli& cli, const DeployArgs& a) {
   auto headline = fmt::format("deploying {} {} to {} ({}, {}) as {}{}", a.service, a.version, a.env,
                                d->value("strategy", ""), req->digest.substr(0, 19), d->value("id", ""),
                                a.hotfix ? " [HOTFIX: " + a.reason + "]" : std::string());
+  if (!req->waves.empty()) headline += "\n  regions in waves: " + wavesLine(req->waves);
   return followSubmitted(*api, *d, headline, FollowOptions{a.json, a.wait, false, a.throughBake}, a.detach);
 }
 
@@ -81,7 +86,8 @@ void addDeploy(Cli& cli) {
   cmd->add_option("--env,-e", args->env, "Environment")->required();
   cmd->add_option("--version,-v", args->version, "Release version (ramp release create first)")->required();
   cmd->add_option("--strategy", args->strategy, "Override the strategy: bluegreen, canary, all-at-once");
-  cmd->add_option("--region", args->region, "Region (default: the environment's first)");
+  cmd->add_option("--region", args->region,
+                  "Deploy this region alone (default: every region of the environment, one wave per region)");
   cmd->add_option("-f,--file", args->file, "Config file or directory (default ./ramp.yaml)");
   cmd->add_flag("--detach", args->detach, "Return at once with the deployment id");
   cmd->add_flag("--wait", args->wait, "Keep waiting through pauses and approvals");

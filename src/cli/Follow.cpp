@@ -3,6 +3,7 @@
 #include <chrono>
 #include <iostream>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -22,6 +23,7 @@ int exitCodeForState(const std::string& state) {
 int followDeployment(ApiClient& api, const std::string& id, const FollowOptions& opts) {
   auto start = std::chrono::steady_clock::now();
   std::string lastPhase, lastState;
+  std::vector<std::string> lastWaves;  // state of each region in waves, as last printed
   json last;
   int transientErrors = 0;
   while (true) {
@@ -38,6 +40,31 @@ int followDeployment(ApiClient& api, const std::string& id, const FollowOptions&
     last = *d;
     std::string state = d->value("state", "");
     std::string phase = d->value("phase", "");
+    if (!opts.json && !opts.quiet && d->contains("waves") && (*d)["waves"].is_array()) {
+      // Regions in waves: a line whenever a region's state changes.
+      const auto& waves = (*d)["waves"];
+      lastWaves.resize(waves.size());
+      for (size_t i = 0; i < waves.size(); ++i) {
+        std::string ws = waves[i].value("state", "");
+        if (ws == lastWaves[i] || ws == "pending") continue;
+        lastWaves[i] = ws;
+        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::string detail;
+        if (ws == "running") {
+          std::string from = waves[i].value("old_version", "");
+          detail = from.empty() ? "" : fmt::format("  ({} -> {})", from, waves[i].value("version", ""));
+        } else if (ws == "succeeded") {
+          detail = "  runs " + waves[i].value("version", "");
+        } else if (ws == "not_started") {
+          detail = "  never touched";
+        } else if (!waves[i].value("old_version", "").empty()) {
+          detail = "  back on " + waves[i].value("old_version", "");
+        }
+        std::cout << fmt::format("[{:6.1f}s] == wave {}/{} {} {}{}", secs, i + 1, waves.size(),
+                                 waves[i].value("region", ""), Terminal::paintState(1, ws), detail)
+                  << std::endl;
+      }
+    }
     if (!opts.json && !opts.quiet && (phase != lastPhase || state != lastState)) {
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       // Padded before it is painted: escapes would count towards the width.

@@ -2,7 +2,8 @@
 // a person, printing each phase change as a line, and mapping its outcome to
 // ramp's exit codes (0 succeeded, 1 failed/aborted, 3 rolled back, 4 waiting).
 // With throughBake, a deployment that switched keeps being followed until its
-// bake is over.
+// bake is over. A deployment across regions (waves) prints a "== wave i/n
+// REGION STATE" line whenever a region's state changes.
 #pragma once
 
 #include <string>

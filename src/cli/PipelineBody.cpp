@@ -7,6 +7,12 @@
 
 namespace ramp::cli {
 
+std::string wavesLine(const std::vector<std::string>& regions) {
+  std::string out;
+  for (size_t i = 0; i < regions.size(); ++i) out += (i ? " -> " : "") + regions[i];
+  return out;
+}
+
 Result<RenderedRequest> renderedRequest(const config::Config& cfg, const std::string& service,
                                         const std::string& env, const std::string& region) {
   auto eff = config::render(cfg, service, env, region);
@@ -35,7 +41,23 @@ Result<RenderedRequest> renderedRequest(const config::Config& cfg, const std::st
     }
   }
   body["later_stages"] = std::move(later);
-  return RenderedRequest{std::move(body), eff->digest};
+  // Regions in waves: no --region and several regions -> one deployment
+  // across all of them, each rendered for its own region, in config order.
+  const config::Environment* e = cfg.environment(env);
+  std::vector<std::string> regions;
+  if (region.empty() && e && e->regions.size() > 1) {
+    nlohmann::json waves = nlohmann::json::array();
+    for (const auto& r : e->regions) {
+      auto w = config::render(cfg, service, env, r);
+      if (!w) return invalid("cannot render " + service + " for region " + r + ": " + w.error().describe(), "--region");
+      nlohmann::json wr = w->json;
+      config::stampGit(wr, git);
+      waves.push_back({{"region", r}, {"rendered", std::move(wr)}, {"config_digest", w->digest}});
+      regions.push_back(r);
+    }
+    body["waves"] = std::move(waves);
+  }
+  return RenderedRequest{std::move(body), eff->digest, std::move(regions)};
 }
 
 }  // namespace ramp::cli

@@ -10,9 +10,16 @@
 // so that an environment with `auto_promote` can promote into the next
 // stage by itself (docs/pipeline.md). A stage the service cannot be
 // rendered for is a clear error naming it.
+//
+// With no REGION and an environment of several regions, the body also
+// carries "waves": [{region, rendered, config_digest}] for every region in
+// the order of environments.ENV.regions: one deployment rolls out region by
+// region (src/engine/Waves.cpp); "region", "rendered" and "config_digest"
+// are then the first region's.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -24,7 +31,11 @@ namespace ramp::cli {
 struct RenderedRequest {
   nlohmann::json body;   // the fields above; the caller adds its own
   std::string digest;    // the rendered config's digest ("sha256:...")
+  std::vector<std::string> waves;  // the regions in waves, in order; empty = one region
 };
+
+// "us-east-1 -> eu-west-1 -> ap-southeast-1" (for headlines).
+std::string wavesLine(const std::vector<std::string>& regions);
 
 Result<RenderedRequest> renderedRequest(const config::Config& cfg, const std::string& service,
                                         const std::string& env, const std::string& region);

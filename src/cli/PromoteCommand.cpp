@@ -57,6 +57,7 @@ int runPromote(Cli& cli, const PromoteArgs& a) {
                   : std::string("?");
   auto headline = fmt::format("promoting {} {} ({}) from {} to {} as {}", a.service, d->value("version", ""),
                               d->value("digest", "").substr(0, 19), from, a.to, d->value("id", ""));
+  if (!req->waves.empty()) headline += "\n  regions in waves: " + wavesLine(req->waves);
   return followSubmitted(*api, *d, headline, FollowOptions{a.json, a.wait, false, a.throughBake}, a.detach);
 }
 
@@ -65,7 +66,8 @@ void addPromote(Cli& cli) {
   auto* cmd = cli.app.add_subcommand("promote", "Promote the release that succeeded in the previous stage");
   cmd->add_option("service", args->service, "Service name")->required();
   cmd->add_option("--to,-t", args->to, "Target environment (a later stage of the pipeline)")->required();
-  cmd->add_option("--region", args->region, "Region (default: the environment's first)");
+  cmd->add_option("--region", args->region,
+                  "Promote into this region alone (default: every region of the environment, one wave per region)");
   cmd->add_option("-f,--file", args->file, "Config file or directory (default ./ramp.yaml)");
   cmd->add_flag("--detach,--no-wait", args->detach, "Return at once with the deployment id");
   cmd->add_flag("--wait", args->wait, "Keep waiting through pauses and approvals");

@@ -46,6 +46,22 @@ std::string render(const json& all) {
                        Terminal::paintState(1, d.value("state", "")), d.value("phase", ""), d.value("strategy", ""),
                        d.value("step", 0), d.value("steps", 0), d.value("version", ""));
     if (!d.value("reason", "").empty()) out += "  reason: " + d.value("reason", "") + "\n";
+    if (d.contains("waves") && d["waves"].is_array() && !d["waves"].empty()) {
+      // Regions in waves: one line per region, the current one marked.
+      out += "  waves:";
+      int n = 0;
+      for (const auto& w : d["waves"]) {
+        ++n;
+        std::string st = w.value("state", "");
+        std::string version = st == "not_started" || st == "pending" ? "" : " " + w.value("version", "");
+        if (st == "rolled_back" || st == "failed" || st == "aborted") {
+          version = w.value("old_version", "").empty() ? "" : " back on " + w.value("old_version", "");
+        }
+        bool current = d.value("wave", 0) == n && st == "running";
+        out += fmt::format("  {}{} {}{}", current ? "*" : "", w.value("region", ""), Terminal::paintState(1, st), version);
+      }
+      out += "\n";
+    }
     if (d.value("hotfix", false)) out += "  HOTFIX: " + d.value("hotfix_reason", "") + "\n";
     if (d.contains("promoted_from") && d["promoted_from"].is_string()) {
       out += "  promoted from " + d["promoted_from"].get<std::string>() + "\n";
@@ -70,8 +86,20 @@ std::string render(const json& all) {
                          h.value("digest", "").substr(0, 19), missing);
     }
     if (!s["fleets"].empty()) {
-      out += fmt::format("  {:<36} {:<10} {:<9} {:>6} {:>8}\n", "FLEET", "VERSION", "ROLE", "WEIGHT", "HEALTHY");
+      bool regions = d.contains("waves") && d["waves"].is_array() && !d["waves"].empty();
+      if (regions) {
+        out += fmt::format("  {:<48} {:<16} {:<10} {:<9} {:>6} {:>8}\n", "FLEET", "REGION", "VERSION", "ROLE", "WEIGHT",
+                           "HEALTHY");
+      } else {
+        out += fmt::format("  {:<36} {:<10} {:<9} {:>6} {:>8}\n", "FLEET", "VERSION", "ROLE", "WEIGHT", "HEALTHY");
+      }
       for (const auto& f : s["fleets"]) {
+        if (regions) {
+          out += fmt::format("  {:<48} {:<16} {:<10} {:<9} {:>6} {:>5}/{:<2}\n", f.value("id", ""),
+                             f.value("region", ""), f.value("version", ""), f.value("role", ""), f.value("weight", 0),
+                             f.value("healthy", 0), f.value("instances", 0));
+          continue;
+        }
         out += fmt::format("  {:<36} {:<10} {:<9} {:>6} {:>5}/{:<2}\n", f.value("id", ""),
                            f.value("version", ""), f.value("role", ""), f.value("weight", 0),
                            f.value("healthy", 0), f.value("instances", 0));

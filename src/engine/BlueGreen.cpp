@@ -12,6 +12,10 @@
 //   retire_previous  blue's instances are stopped -> done
 //   fail_cleanup     green is retired, traffic never moved -> failed
 //
+// Across regions (Waves.cpp) a region that is not the last one does not
+// end the deployment at verify_switch: it bakes, retires its previous fleet
+// and goes to wave_done, which starts the next region at "start".
+//
 // Each phase is committed before its side effect and its side effect is
 // idempotent (see Engine.h), so re-running a phase after a crash is safe.
 #include <fmt/format.h>
@@ -46,6 +50,8 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
     d.state = kRunning;
     d.started = true;
     d.step = d.strategy == "canary" ? 0 : 1;  // canary steps count from the first weight
+    noteWave(d, {{"state", kRunning}, {"new_fleet", d.newFleet}, {"old_fleet", d.oldFleet},
+                 {"old_version", d.oldVersion}, {"started_at", now}});
     if (auto st = enterPhase(d, "create_fleet", {{"entrypoint", *url}, {"previous_fleet", d.oldFleet}});
         !st) {
       return std::unexpected(st.error());
@@ -185,6 +191,25 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
     // Switch verified: scaling of both fleets released (held since switch/canary_step).
     if (auto st = holdScaling(d, plan, false); !st) return std::unexpected(st.error());
     if (auto st = retireBaselineFleet(d, plan); !st) return std::unexpected(st.error());
+    if (!d.lastWave()) {
+      // Waves (Waves.cpp): this region switched; it bakes and retires its
+      // previous fleet before the next region starts. Not the end of the
+      // deployment: nothing terminal, no deployment.finished.
+      d.reason = fmt::format("traffic verified on {} in {}", d.newFleet, d.region);
+      d.step = d.strategy == "canary" ? d.steps : d.steps - (d.oldFleet.empty() ? 0 : 1);
+      bool keepWarm = !d.oldFleet.empty() && d.strategy != "all-at-once";
+      d.bakeUntil = now + (keepWarm ? plan.bake.count() : 0);
+      if (d.oldFleet.empty()) {
+        if (auto st = completeWave(d); !st) return std::unexpected(st.error());
+        return true;
+      }
+      if (auto st = enterPhase(d, "bake", {{"bake_until", formatTime(fromUnixMillis(d.bakeUntil))},
+                                           {"region", d.region}});
+          !st) {
+        return std::unexpected(st.error());
+      }
+      return true;
+    }
     d.finishedAt = now;
     if (d.kind == "rollback") {
       d.state = kRolledBack;
@@ -199,7 +224,9 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
     } else {
       d.state = kSucceeded;
       d.reason = "traffic verified on " + d.newFleet;
+      if (d.hasWaves()) d.reason += fmt::format(" in {}; every region ({}) runs {}", d.region, d.waves.size(), d.version);
     }
+    noteWave(d, {{"state", d.state}, {"finished_at", now}, {"reason", d.reason}});
     d.step = d.strategy == "canary" ? d.steps : d.steps - (d.oldFleet.empty() ? 0 : 1);
     bool keepWarm = !d.oldFleet.empty() && d.strategy != "all-at-once";
     d.bakeUntil = now + (keepWarm ? plan.bake.count() : 0);
@@ -219,7 +246,7 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
     if (*moved) return true;
     if (now < d.bakeUntil) return false;
     // Resumed after a pause at the end of the bake: the switch succeeded.
-    if (d.state == kRunning && d.kind == "deploy") d.state = kSucceeded;
+    if (d.state == kRunning && d.kind == "deploy" && d.lastWave()) d.state = kSucceeded;
     if (auto st = enterPhase(d, "drain_previous", {{"fleet", d.oldFleet}}); !st) {
       return std::unexpected(st.error());
     }
@@ -257,6 +284,10 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
       if (auto st = markFleet(d.oldFleet, "retired"); !st) return std::unexpected(st.error());
     }
     d.step = d.steps;
+    if (!d.lastWave()) {
+      if (auto st = completeWave(d); !st) return std::unexpected(st.error());
+      return true;
+    }
     if (auto st = enterPhase(d, "done", {{"retired", d.oldFleet}}); !st) return std::unexpected(st.error());
     return false;
   }
@@ -277,6 +308,7 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
     if (auto st = markFleet(d.newFleet, "failed"); !st) return std::unexpected(st.error());
     if (auto st = retireBaselineFleet(d, plan); !st) return std::unexpected(st.error());
     d.phase = "done";
+    stopWaves(d, d.endState.empty() ? kFailed : d.endState, false);
     if (auto st = finish(d, d.endState.empty() ? kFailed : d.endState, d.reason); !st) {
       return std::unexpected(st.error());
     }

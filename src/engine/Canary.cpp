@@ -274,11 +274,21 @@ Result<Deployment> Engine::control(const std::string& service, const std::string
     d->state = kRunning;
     d->reason = "promoted now by " + actor + ", skipping the remaining steps";
     d->phase = "switch";
+  } else if (action == "abort" && d->hasWaves() &&
+             (d->phase == "drain_previous" || d->phase == "retire_previous" || d->phase == "wave_done")) {
+    // Waves: this region has committed to the new release (its previous
+    // fleet is being retired); the waves stop once it is done (Waves.cpp).
+    d->endState = kAborted;
+    d->reason = fmt::format("aborted by {} (the waves stop once {} has retired its previous fleet)", actor,
+                            d->region);
   } else if (action == "abort") {
     d->endState = kAborted;
     d->reason = "aborted by " + actor;
     d->state = kRunning;
-    bool trafficMayHaveMoved = d->phase.starts_with("canary_") || d->phase == "switch" || d->phase == "verify_switch";
+    // A paused bake (alarms unknown) and the bake of a region that is not
+    // the last one still have the previous fleet warm: back to it.
+    bool trafficMayHaveMoved = d->phase.starts_with("canary_") || d->phase == "switch" ||
+                               d->phase == "verify_switch" || d->phase == "bake";
     d->phase = (trafficMayHaveMoved && !d->oldFleet.empty()) ? "rb_switch" : "fail_cleanup";
   } else {
     return invalid("unknown action '" + action + "' (pause, resume, promote-now, abort)", "action");

@@ -32,9 +32,23 @@ Json Deployment::toDoc() const {
   j["auto_promoted_to"] = autoPromotedTo;
   j["approval"] = approval;
   j["started"] = started;
+  j["waves"] = waves;
+  j["wave"] = wave;
   j["git_commit"] = gitCommit ? Json(*gitCommit) : Json(nullptr);
   j["git_dirty"] = gitDirty ? Json(*gitDirty) : Json(nullptr);
   return j;
+}
+
+Json Deployment::wavesView() const {
+  Json out = Json::array();
+  if (!hasWaves()) return out;
+  for (const auto& w : waves) {
+    Json v = w;
+    v.erase("rendered");
+    if (isTerminalState(state) && v.value("state", "") == "pending") v["state"] = "not_started";
+    out.push_back(std::move(v));
+  }
+  return out;
 }
 
 Result<Deployment> Deployment::fromRecord(const std::string& id, const std::string& service,
@@ -83,6 +97,9 @@ Result<Deployment> Deployment::fromRecord(const std::string& id, const std::stri
     d.autoPromotedTo = doc.value("auto_promoted_to", "");
     d.approval = doc.value("approval", Json::object());
     d.started = doc.value("started", true);
+    d.waves = doc.value("waves", Json::array());
+    if (!d.waves.is_array()) d.waves = Json::array();
+    d.wave = doc.value("wave", 0);
     if (doc.contains("git_commit") && doc["git_commit"].is_string()) d.gitCommit = doc["git_commit"];
     if (doc.contains("git_dirty") && doc["git_dirty"].is_boolean()) d.gitDirty = doc["git_dirty"];
   } catch (const std::exception& e) {

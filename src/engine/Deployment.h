@@ -12,6 +12,18 @@
 // effect is idempotent, so a controller killed anywhere resumes by simply
 // performing the current phase again.
 //
+// Regions in waves (Waves.cpp, docs/decisions.md "Deployments across
+// regions"): with `waves` non-empty the deployment covers several regions of
+// its environment, one per wave, in order. `region`, `rendered`,
+// `configDigest`, the fleets, step, analysis, verdicts, bake and deadlines
+// are always those of the CURRENT wave (`wave`, 0-based). Each entry of
+// `waves` is {region, state (pending | running | succeeded | rolled_back |
+// failed | aborted | not_started), version, old_version, new_fleet,
+// old_fleet, reason, started_at, finished_at, verdict, rendered,
+// config_digest}. Only the last wave's success makes the deployment
+// `succeeded`; a rollback or failure in any wave ends the deployment and
+// the later waves are `not_started`. Empty `waves` = one region, as ever.
+//
 // A deployment may be `succeeded` and still have work left (keeping the
 // previous fleet warm for the bake time, then retiring it): `phase` is
 // "done" only when nothing is left to do.
@@ -100,12 +112,20 @@ struct Deployment {
   std::string autoPromotedTo;        // id of the auto-promotion this started ("" = none yet)
   Json approval = Json::object();    // ApprovalRequest::toJson(), empty when none
   bool started = true;               // false until it leaves phase "start" (gates: never started)
+  Json waves = Json::array();        // regions in waves (see above); empty = one region
+  int wave = 0;                      // index of the current wave in `waves`
 
   Json toDoc() const;                // everything but id/service/env/state/revision
   static Result<Deployment> fromRecord(const std::string& id, const std::string& service,
                                        const std::string& env, const std::string& state,
                                        int64_t revision, const Json& doc);
   bool active() const { return !isTerminalState(state) || phase != "done"; }
+  bool hasWaves() const { return waves.is_array() && !waves.empty(); }
+  bool lastWave() const { return !hasWaves() || wave + 1 >= static_cast<int>(waves.size()); }
+  // The waves as people and scripts see them: every entry without its
+  // rendered config; in a finished deployment a wave still "pending" shows
+  // as "not_started". [] without waves.
+  Json wavesView() const;
 };
 
 }  // namespace ramp::engine

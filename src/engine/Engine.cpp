@@ -159,6 +159,44 @@ Status Engine::finish(Deployment& d, const std::string& state, const std::string
   return commit(d, "deployment.finished");
 }
 
+std::string Engine::fleetNameFor(const Deployment& d) {
+  // Fleet names are global on the local provider: a deployment across
+  // regions names the region in each of its fleets.
+  if (d.hasWaves()) {
+    return sanitize(fmt::format("{}-{}-{}-{}-{}", d.service, d.env, d.region, d.version, d.id.substr(d.id.size() - 6)));
+  }
+  return sanitize(fmt::format("{}-{}-{}-{}", d.service, d.env, d.version, d.id.substr(d.id.size() - 6)));
+}
+
+std::vector<std::string> Engine::stepNamesOf(const std::string& strategy, const ServicePlan& plan) {
+  std::vector<std::string> names;
+  if (strategy == "canary") {
+    for (const auto& s : plan.steps) {
+      if (s.kind == StepPlan::Kind::kWeight) names.push_back(fmt::format("weight {}", s.weight));
+      if (s.kind == StepPlan::Kind::kPause)
+        names.push_back(s.pause ? "pause " + std::to_string(s.pause->count()) + "ms"
+                                : std::string("pause until resumed"));
+      if (s.kind == StepPlan::Kind::kAnalysis) names.push_back("analysis");
+    }
+  } else {
+    names = {"start fleet", "wait healthy"};
+    if (!plan.smokeTest.empty()) names.push_back("smoke test");
+    names.push_back("switch traffic");
+    names.push_back("retire previous");
+  }
+  return names;
+}
+
+json Engine::withHotfixSteps(json rendered) {
+  if (rendered.contains("strategy") && rendered["strategy"].is_object()) {
+    auto& st = rendered["strategy"];
+    if (st.contains("hotfix_steps") && st["hotfix_steps"].is_array() && !st["hotfix_steps"].empty()) {
+      st["steps"] = st["hotfix_steps"];
+    }
+  }
+  return rendered;
+}
+
 Result<Deployment> Engine::submit(const DeployRequest& req) {
   std::lock_guard lock(mu_);
   return submitLocked(req, "", "");
@@ -173,8 +211,11 @@ Result<Deployment> Engine::submitLocked(const DeployRequest& req, const std::str
   if (req.hotfix && blankReason) return invalid("a hotfix needs a reason (--reason \"...\")", "reason");
   if (!req.hotfix && !req.hotfixReason.empty()) return invalid("a reason goes with --hotfix only", "reason");
   if (!req.laterStages.is_object()) return invalid("must be an object of rendered configs by env", "later_stages");
-  std::string region = req.region.empty() ? "local" : req.region;
-  auto plan = planFromRendered(req.rendered, req.env, region);
+  if (auto w = validateWaves(req); !w) return std::unexpected(w.error());
+  // With waves, the first wave's region and config are the deployment's to begin with.
+  const json& firstRendered = req.waves.empty() ? req.rendered : req.waves.front().rendered;
+  std::string region = !req.waves.empty() ? req.waves.front().region : req.region.empty() ? "local" : req.region;
+  auto plan = planFromRendered(firstRendered, req.env, region);
   if (!plan) return std::unexpected(plan.error());
   std::string strategy = req.strategy.value_or(plan->strategy);
   if (strategy != "bluegreen" && strategy != "all-at-once" && strategy != "canary") {
@@ -192,7 +233,7 @@ Result<Deployment> Engine::submitLocked(const DeployRequest& req, const std::str
       }
     }
   }
-  auto policy = ApprovalPolicyCheck::policyOf(req.rendered);
+  auto policy = ApprovalPolicyCheck::policyOf(firstRendered);
   if (!policy) return std::unexpected(policy.error());
   auto window = DeploymentWindow::fromPolicy(*policy);
   if (!window) return std::unexpected(window.error());
@@ -238,10 +279,10 @@ Result<Deployment> Engine::submitLocked(const DeployRequest& req, const std::str
   d.version = release->version;
   d.digest = release->digest;
   d.releasePath = release->path;
-  d.configDigest = req.configDigest;
+  d.configDigest = req.waves.empty() ? req.configDigest : req.waves.front().configDigest;
   d.gitCommit = req.gitCommit;
   d.gitDirty = req.gitDirty;
-  d.rendered = req.rendered;
+  d.rendered = firstRendered;
   d.createdBy = req.actor;
   d.createdAt = now;
   // Queue order is creation order: strictly after every active one.
@@ -255,32 +296,28 @@ Result<Deployment> Engine::submitLocked(const DeployRequest& req, const std::str
   d.promotedFromId = promotedFromId;
   d.started = false;
   // A hotfix runs the faster hotfix_steps of a canary when configured.
-  if (d.hotfix && d.rendered.contains("strategy") && d.rendered["strategy"].is_object()) {
-    auto& st = d.rendered["strategy"];
-    if (st.contains("hotfix_steps") && st["hotfix_steps"].is_array() && !st["hotfix_steps"].empty()) {
-      st["steps"] = st["hotfix_steps"];
-      auto hp = planFromRendered(d.rendered, req.env, region);
-      if (!hp) return std::unexpected(hp.error());
-      plan = std::move(hp);
-    }
+  if (d.hotfix) {
+    d.rendered = withHotfixSteps(std::move(d.rendered));
+    auto hp = planFromRendered(d.rendered, req.env, region);
+    if (!hp) return std::unexpected(hp.error());
+    plan = std::move(hp);
   }
-  d.newFleet = sanitize(fmt::format("{}-{}-{}-{}", d.service, d.env, d.version,
-                                    d.id.substr(d.id.size() - 6)));
-  if (strategy == "canary") {
-    for (const auto& s : plan->steps) {
-      if (s.kind == StepPlan::Kind::kWeight) d.stepNames.push_back(fmt::format("weight {}", s.weight));
-      if (s.kind == StepPlan::Kind::kPause)
-        d.stepNames.push_back(s.pause ? "pause " + std::to_string(s.pause->count()) + "ms"
-                                      : std::string("pause until resumed"));
-      if (s.kind == StepPlan::Kind::kAnalysis) d.stepNames.push_back("analysis");
+  if (!req.waves.empty()) {
+    // Regions in waves (Waves.cpp): every region's config is kept; the
+    // first is loaded now, the others when their wave starts.
+    for (const auto& w : req.waves) {
+      d.waves.push_back({{"region", w.region},
+                         {"state", "pending"},
+                         {"version", release->version},
+                         {"config_digest", w.configDigest},
+                         {"rendered", w.rendered}});
     }
+    if (auto st = loadWave(d, 0); !st) return std::unexpected(st.error());
   } else {
-    d.stepNames = {"start fleet", "wait healthy"};
-    if (!plan->smokeTest.empty()) d.stepNames.push_back("smoke test");
-    d.stepNames.push_back("switch traffic");
-    d.stepNames.push_back("retire previous");
+    d.newFleet = fleetNameFor(d);
+    d.stepNames = stepNamesOf(strategy, *plan);
+    d.steps = static_cast<int>(d.stepNames.size());
   }
-  d.steps = static_cast<int>(d.stepNames.size());
 
   // Gates: approval first, then the queue, then the window.
   auto approval = req.undo ? std::nullopt : ApprovalPolicyCheck::request(*policy, req.actor, now);
@@ -409,10 +446,22 @@ Status Engine::advance(Deployment& d) {
   auto plan = planFromRendered(d.rendered, d.env, d.region);
   if (!plan) {
     d.reason = "its configuration cannot be read: " + plan.error().describe();
+    stopWaves(d, kFailed, false);
     return finish(d, kFailed, d.reason);
   }
+  int planWave = d.wave;
   for (int guard = 0; guard < 32; ++guard) {
     if (d.state == kPaused) return ok();  // waits for `ramp resume`
+    if (d.wave != planWave) {
+      // The next region's wave started: its own configuration from now on.
+      plan = planFromRendered(d.rendered, d.env, d.region);
+      if (!plan) {
+        d.reason = "its configuration cannot be read: " + plan.error().describe();
+        stopWaves(d, kFailed, false);
+        return finish(d, kFailed, d.reason);
+      }
+      planWave = d.wave;
+    }
     if (options_.mayAct) {
       if (auto may = options_.mayAct(); !may) return may;
     }
@@ -428,6 +477,7 @@ Status Engine::advance(Deployment& d) {
     auto moved = isGatePhase(d.phase)             ? runGatePhase(d)
                  : d.phase.starts_with("rb_")     ? runRollbackPhase(d, *plan)
                  : d.phase.starts_with("canary_") ? runCanaryPhase(d, *plan)
+                 : d.phase.starts_with("wave_")   ? runWavePhase(d)
                                                   : runPhase(d, *plan);
     tlRunningPhase.clear();
     tlRunningId.clear();
@@ -758,16 +808,29 @@ Result<json> Engine::status(const std::optional<std::string>& service,
                        {"hotfix", d->hotfix},
                        {"hotfix_reason", d->hotfixReason},
                        {"promoted_from", d->promotedFrom.empty() ? json(nullptr) : json(d->promotedFrom)},
-                       {"approval", ApprovalRequest::fromJson(d->approval).toApiJson()}};
+                       {"approval", ApprovalRequest::fromJson(d->approval).toApiJson()},
+                       {"waves", d->wavesView()},
+                       {"wave", d->hasWaves() ? json(d->wave + 1) : json(nullptr)}};
     s["queue"] = queue;
     s["hotfix_debt"] = debtJson;
-    auto plan = loadPlan(key);
-    auto stable = stableFleet(key);
+    // Weights and the stable fleet are per entry point, i.e. per region.
+    std::map<std::string, std::pair<Result<TrafficPlan>, Result<std::optional<std::string>>>> byRegion;
+    auto regionOf = [&](const store::FleetRecord& fr) -> auto& {
+      std::string r = fr.region.empty() ? d->region : fr.region;
+      auto it = byRegion.find(r);
+      if (it == byRegion.end()) {
+        providers::EntrypointKey k{d->service, d->env, r};
+        it = byRegion.emplace(r, std::pair{loadPlan(k), stableFleet(k)}).first;
+      }
+      return it->second;
+    };
     json fleets = json::array();
     for (auto& fr : *fleetsRecs) {
       if (fr.service != d->service || fr.env != d->env) continue;
+      auto& [plan, stable] = regionOf(fr);
       json fj;
       fj["id"] = fr.id;
+      fj["region"] = fr.region;
       fj["version"] = fr.version;
       fj["digest"] = fr.digest;
       fj["state"] = fr.state;
@@ -811,6 +874,7 @@ Status Engine::retireAll(const std::optional<std::string>& env, const std::strin
       d->state = kAborted;
       d->reason = "aborted by `ramp down` (" + actor + ")";
       d->finishedAt = toUnixMillis(clock_.now());
+      stopWaves(*d, kAborted, false);
     }
     d->phase = "done";
     if (auto st = commit(*d, "deployment.finished"); !st) return st;

@@ -68,6 +68,13 @@ struct EngineOptions {
   providers::AlarmSource* alarms = nullptr;
 };
 
+// One region of a deployment across regions: the service rendered for it.
+struct RegionTarget {
+  std::string region;
+  nlohmann::json rendered;                   // effective service config for this region
+  std::string configDigest;
+};
+
 struct DeployRequest {
   std::string service;
   std::string env;
@@ -86,6 +93,11 @@ struct DeployRequest {
   std::string hotfixReason;
   bool queue = false;                        // wait behind the active deployment instead of refusal
   bool undo = false;                         // a rollback's redeploy: no approval/window/pipeline gates
+  // Regions in waves (Waves.cpp): one entry per region, deployed one after
+  // the other in this order with the same strategy; the first wave's
+  // region/rendered/configDigest replace the fields above (`region`, when
+  // given, must be the first wave's). Empty = one region (`region`).
+  std::vector<RegionTarget> waves;
 };
 
 class Engine {
@@ -152,6 +164,28 @@ class Engine {
   // Rollback.cpp.
   Result<bool> runPhase(Deployment& d, const ServicePlan& plan);
   Result<bool> runRollbackPhase(Deployment& d, const ServicePlan& plan);
+  // Waves (Waves.cpp). wave_done: the current region completed (or the
+  // deployment was aborted meanwhile): start the next region at "start".
+  Result<bool> runWavePhase(Deployment& d);
+  // Checks req.waves (kInvalid naming waves[i].FIELD); ok without waves.
+  static Status validateWaves(const DeployRequest& req);
+  // Makes wave `index` the current one: its region, rendered config (with
+  // hotfix steps for a hotfix), digest, step names and fleet name; resets
+  // every per-region field. Does not commit.
+  Status loadWave(Deployment& d, int index);
+  // Merges `fields` into the current wave's entry (no-op without waves).
+  void noteWave(Deployment& d, const nlohmann::json& fields);
+  // The current region's work is done (switched, baked, previous retired)
+  // and it is not the last: records the wave succeeded and commits phase
+  // wave_done with the event deployment.wave_succeeded.
+  Status completeWave(Deployment& d);
+  // The deployment ends `endState` in the current wave: that wave takes the
+  // state (unless `currentCompleted`), later ones are not_started, and
+  // d.reason names the region and what every other region runs.
+  void stopWaves(Deployment& d, const std::string& endState, bool currentCompleted);
+  static std::vector<std::string> stepNamesOf(const std::string& strategy, const ServicePlan& plan);
+  static std::string fleetNameFor(const Deployment& d);
+  static nlohmann::json withHotfixSteps(nlohmann::json rendered);
   // Canary steps (Canary.cpp): weights, pauses, analyses judged by the
   // statistical judge; a failing verdict hands over to the rollback phases.
   Result<bool> runCanaryPhase(Deployment& d, const ServicePlan& plan);

@@ -38,7 +38,8 @@ Result<Deployment> Engine::rollback(const std::string& service, const std::strin
   if (d.phase.starts_with("rb_")) {
     return conflict("a rollback of " + d.id + " is already under way", "service");
   }
-  bool previousWarm = !d.oldFleet.empty() && d.phase != "done" && d.phase != "retire_previous";
+  bool previousWarm = !d.oldFleet.empty() && d.phase != "done" && d.phase != "retire_previous" &&
+                      d.phase != "wave_done";
   if (previousWarm) {
     d.state = kRunning;
     d.reason = "rollback requested by " + actor;
@@ -77,6 +78,11 @@ Result<Deployment> Engine::rollback(const std::string& service, const std::strin
   req.gitCommit = prev->gitCommit;
   req.gitDirty = prev->gitDirty;
   req.actor = actor;
+  // A release deployed across regions is redeployed across the same regions.
+  for (const auto& w : prev->waves) {
+    req.waves.push_back({w.value("region", ""), w.value("rendered", json::object()), w.value("config_digest", "")});
+  }
+  if (!req.waves.empty()) req.region.clear();
   req.undo = true;  // undoing is never held at a gate
   auto r = submit(req);
   if (!r) return r;
@@ -154,6 +160,7 @@ Result<bool> Engine::runRollbackPhase(Deployment& d, const ServicePlan& plan) {
     d.finishedAt = now;
     d.deadlineAt = now + plan.drainTimeout.count();
     d.reason = fmt::format("{}; traffic verified back on {} ({})", d.reason, d.oldFleet, d.oldVersion);
+    stopWaves(d, d.state, false);
     d.phase = "rb_drain";
     if (auto st = commit(d, "deployment.finished"); !st) return std::unexpected(st.error());
     return true;

@@ -35,6 +35,7 @@
 #include "server/ControlRoutes.h"
 #include "server/InfraRoutes.h"
 #include "server/PipelineRoutes.h"
+#include "server/WaveFields.h"
 #include "server/StructuredLog.h"
 #include "server/DeploymentScope.h"
 #include "server/Identity.h"
@@ -81,7 +82,9 @@ json deploymentJson(const engine::Deployment& d) {
           {"created_by", d.createdBy},
           {"created_at", iso(d.createdAt)},
           {"updated_at", iso(d.updatedAt)},
-          {"finished_at", iso(d.finishedAt)}};
+          {"finished_at", iso(d.finishedAt)},
+          {"waves", d.wavesView()},
+          {"wave", d.hasWaves() ? json(d.wave + 1) : json(nullptr)}};
 }
 
 json eventJson(const store::AuditEvent& e) {
@@ -411,7 +414,7 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
   api.route("POST", "/api/v1/deployments", deployAccess(), [&](const ApiRequest& r) -> Result<ApiResponse> {
     if (auto s = onlyFields(r.body, {"service", "env", "region", "version", "strategy", "rendered",
                                      "config_digest", "git_commit", "git_dirty", "pipeline", "later_stages",
-                                     "hotfix", "reason", "queue"});
+                                     "hotfix", "reason", "queue", "waves"});
         !s) {
       return std::unexpected(s.error());
     }
@@ -430,6 +433,7 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     req.version = *version;
     req.strategy = *strategy;
     if (auto p = readPipelineFields(r, req); !p) return std::unexpected(p.error());  // PipelineRoutes.h
+    if (auto w = readWaveFields(r.body, req); !w) return std::unexpected(w.error());  // WaveFields.h
     if (auto l = providerSet.learn(req.service, req.env, req.rendered); !l) return std::unexpected(l.error());
     auto d = engine.submit(req);
     if (!d) return std::unexpected(d.error());

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "engine/ApprovalPolicyCheck.h"
+#include "server/WaveFields.h"
 
 namespace ramp::server {
 
@@ -157,7 +158,7 @@ void addPipelineRoutes(ApiServer& api, engine::Engine& engine) {
   addRoute(api, "POST", "/api/v1/promotions", deployerIn("to"),
             [&engine](const ApiRequest& r) -> Result<ApiResponse> {
     if (auto s = onlyFields(r.body, {"service", "to", "region", "rendered", "config_digest", "git_commit", "git_dirty",
-                                     "pipeline", "later_stages", "queue"});
+                                     "pipeline", "later_stages", "queue", "waves"});
         !s) {
       return std::unexpected(s.error());
     }
@@ -177,6 +178,7 @@ void addPipelineRoutes(ApiServer& api, engine::Engine& engine) {
                   "to");
     }
     if (auto s = readPipelineFields(r, req); !s) return std::unexpected(s.error());
+    if (auto w = readWaveFields(r.body, req); !w) return std::unexpected(w.error());  // WaveFields.h
     auto d = engine.promote(req);
     if (!d) return std::unexpected(d.error());
     return ApiResponse{201, pipelineDeploymentJson(*d)};

@@ -1,0 +1,489 @@
+// Regions in waves (src/engine/Waves.cpp) against the engine's fakes, the
+// real SQLite store and a manual clock: one deployment goes region by
+// region with the same strategy; a rollback in one region stops the waves,
+// later regions are never touched; a restarted engine resumes between and
+// inside waves; bad wave lists are refused naming the field, recording
+// nothing.
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <set>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "EngineFakes.h"
+#include "core/Clock.h"
+#include "engine/Engine.h"
+#include "store/Store.h"
+
+using namespace ramp;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+const std::vector<std::string> kRegions{"us-east-1", "eu-west-1", "ap-southeast-1"};
+
+json renderedFor(const std::string& region, int regions = 3, const std::string& bake = "2s") {
+  json all = json::array();
+  for (int i = 0; i < regions; ++i) all.push_back(kRegions[static_cast<size_t>(i)]);
+  return {{"service", "crawler"},
+          {"env", "prod"},
+          {"region", region},
+          {"environment", {{"provider", "local"}, {"regions", all}}},
+          {"run", {{"command", "bin/crawler"}, {"args", json::array()}, {"env", json::object()}}},
+          {"health", {{"path", "/healthz"}, {"interval", "100ms"}, {"timeout", "500ms"}}},
+          {"instances", 2},
+          {"strategy", {{"type", "bluegreen"}, {"bake", bake}, {"deadline", "10s"}}}};
+}
+
+json canaryFor(const std::string& region, int regions = 3) {
+  json r = renderedFor(region, regions, "0s");
+  r["instances"] = 1;
+  r["strategy"] = {{"type", "canary"},
+                   {"bake", "0s"},
+                   {"deadline", "10s"},
+                   {"steps", json::array({{{"weight", 10}},
+                                          {{"analysis", {{"duration", "120s"}, {"interval", "1s"}}}},
+                                          {{"weight", 50}}})}};
+  r["analysis"] = {{"max_false_rollback", 0.01}, {"min_requests", 100}, {"on_inconclusive", "pause"}};
+  return r;
+}
+
+class WavesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* home = std::getenv("RAMP_HOME");
+    ASSERT_NE(home, nullptr);
+    dbPath = std::filesystem::path(home) / ("waves-" + std::to_string(counter++) + ".db");
+    auto s = store::openStore(dbPath.string());
+    ASSERT_TRUE(s.has_value()) << s.error().describe();
+    st = std::move(*s);
+    engine = makeEngine();
+  }
+  std::unique_ptr<engine::Engine> makeEngine() {
+    return std::make_unique<engine::Engine>(*st, fleets, traffic, metrics, releases, clock, options);
+  }
+  engine::DeployRequest request(const std::string& version, int regions = 3, bool canary = false) {
+    engine::DeployRequest q;
+    q.service = "crawler";
+    q.env = "prod";
+    q.version = version;
+    q.configDigest = "sha256:first";
+    q.actor = "alice";
+    for (int i = 0; i < regions; ++i) {
+      const auto& r = kRegions[static_cast<size_t>(i)];
+      q.waves.push_back({r, canary ? canaryFor(r, regions) : renderedFor(r, regions), "sha256:" + r});
+    }
+    q.rendered = q.waves.front().rendered;
+    return q;
+  }
+  engine::Deployment run(const std::string& id, int ticks = 200) {
+    engine::Deployment d;
+    for (int i = 0; i < ticks; ++i) {
+      auto t = engine->tick();
+      EXPECT_TRUE(t.has_value()) << t.error().describe();
+      clock.advance(100ms);
+      d = *engine->get(id);
+      if (d.phase == "done") break;
+    }
+    return d;
+  }
+  // Weight of `fleet` at the entry point of `region` (-1: not in its split).
+  int weightIn(const std::string& region, const std::string& fleet) {
+    auto it = traffic.applied.find(providers::EntrypointKey{"crawler", "prod", region});
+    if (it == traffic.applied.end()) return -1;
+    for (auto& f : it->second.fleets) {
+      if (f.fleetId == fleet) return f.weight;
+    }
+    return -1;
+  }
+  std::vector<std::string> kindsOf(const std::string& id) {
+    store::AuditFilter f;
+    f.deploymentId = id;
+    auto evs = st->listEvents(f);
+    EXPECT_TRUE(evs.has_value());
+    std::vector<std::string> out;
+    for (auto& e : *evs) out.push_back(e.kind);
+    return out;
+  }
+  std::vector<store::AuditEvent> eventsOf(const std::string& id, const std::string& kind) {
+    store::AuditFilter f;
+    f.deploymentId = id;
+    auto evs = st->listEvents(f);
+    EXPECT_TRUE(evs.has_value());
+    std::vector<store::AuditEvent> out;
+    for (auto& e : *evs) {
+      if (e.kind == kind) out.push_back(e);
+    }
+    return out;
+  }
+  // Fleets ever created in `region`.
+  std::vector<std::string> fleetsIn(const std::string& region) {
+    std::vector<std::string> out;
+    for (auto& [id, spec] : fleets.fleets) {
+      if (spec.region == region) out.push_back(id);
+    }
+    return out;
+  }
+
+  static inline int counter = 0;
+  std::filesystem::path dbPath;
+  std::unique_ptr<store::Store> st;
+  ManualClock clock;
+  fakes::FakeFleets fleets;
+  fakes::FakeTraffic traffic;
+  fakes::FakeMetrics metrics;
+  fakes::FakeReleases releases;
+  engine::EngineOptions options;
+  std::unique_ptr<engine::Engine> engine;
+};
+
+TEST_F(WavesTest, TwoRegionBlueGreenGoesRegionByRegionAndSucceedsOnce) {
+  auto first = run(engine->submit(request("1.0.0", 2))->id);
+  ASSERT_EQ(first.state, "succeeded") << first.reason;
+  ASSERT_EQ(first.waves.size(), 2u);
+  std::string blueUs = first.waves[0].value("new_fleet", "");
+  std::string blueEu = first.waves[1].value("new_fleet", "");
+  EXPECT_NE(blueUs, blueEu);
+  EXPECT_NE(blueUs.find("us-east-1"), std::string::npos) << "fleet names carry the region: " << blueUs;
+  EXPECT_EQ(weightIn("us-east-1", blueUs), 100);
+  EXPECT_EQ(weightIn("eu-west-1", blueEu), 100);
+
+  auto sub = engine->submit(request("2.0.0", 2));
+  ASSERT_TRUE(sub.has_value()) << sub.error().describe();
+  EXPECT_EQ(sub->region, "us-east-1");
+  // Region 1 switches, then bakes: the deployment is still running and
+  // region 2 has not been touched.
+  engine::Deployment d;
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(engine->tick().has_value());
+    clock.advance(100ms);
+    d = *engine->get(sub->id);
+  }
+  EXPECT_EQ(d.phase, "bake");
+  EXPECT_EQ(d.state, "running") << "a region that is not the last never makes the deployment succeeded";
+  EXPECT_EQ(d.region, "us-east-1");
+  EXPECT_EQ(weightIn("us-east-1", d.newFleet), 100);
+  EXPECT_EQ(weightIn("eu-west-1", blueEu), 100);
+  EXPECT_EQ(fleetsIn("eu-west-1").size(), 1u) << "no 2.0.0 fleet in eu-west-1 yet";
+  EXPECT_TRUE(eventsOf(sub->id, "deployment.finished").empty());
+
+  auto r = run(sub->id, 300);
+  EXPECT_EQ(r.state, "succeeded") << r.reason;
+  EXPECT_EQ(r.phase, "done");
+  EXPECT_EQ(r.region, "eu-west-1");
+  ASSERT_EQ(r.waves.size(), 2u);
+  EXPECT_EQ(r.waves[0].value("state", ""), "succeeded");
+  EXPECT_EQ(r.waves[1].value("state", ""), "succeeded");
+  std::string greenUs = r.waves[0].value("new_fleet", "");
+  std::string greenEu = r.waves[1].value("new_fleet", "");
+  EXPECT_EQ(weightIn("us-east-1", greenUs), 100);
+  EXPECT_EQ(weightIn("eu-west-1", greenEu), 100);
+  EXPECT_FALSE(fleets.alive(blueUs));
+  EXPECT_FALSE(fleets.alive(blueEu));
+  EXPECT_EQ(r.waves[1].value("old_version", ""), "1.0.0");
+
+  // One deployment.finished (succeeded), after the wave events in order.
+  auto kinds = kindsOf(r.id);
+  std::vector<std::string> milestones;
+  for (auto& k : kinds) {
+    if (k == "deployment.wave_succeeded" || k == "deployment.wave_started" || k == "deployment.finished") {
+      milestones.push_back(k);
+    }
+  }
+  EXPECT_EQ(milestones, (std::vector<std::string>{"deployment.wave_succeeded", "deployment.wave_started",
+                                                  "deployment.finished"}));
+  auto ws = eventsOf(r.id, "deployment.wave_succeeded");
+  ASSERT_EQ(ws.size(), 1u);
+  EXPECT_EQ(ws[0].data.value("region", ""), "us-east-1");
+  auto started = eventsOf(r.id, "deployment.wave_started");
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_EQ(started[0].data.value("region", ""), "eu-west-1");
+  auto fin = eventsOf(r.id, "deployment.finished");
+  ASSERT_EQ(fin.size(), 1u);
+  EXPECT_EQ(fin[0].data.value("state", ""), "succeeded");
+
+  // Status shows the waves and each region's weights.
+  auto status = engine->status("crawler", "prod");
+  ASSERT_TRUE(status.has_value());
+  const auto& s = (*status)[0];
+  ASSERT_EQ(s["deployment"]["waves"].size(), 2u);
+  EXPECT_EQ(s["deployment"]["waves"][0]["state"], "succeeded");
+  EXPECT_FALSE(s["deployment"]["waves"][0].contains("rendered"));
+  for (auto& f : s["fleets"]) {
+    if (f["id"] == greenUs || f["id"] == greenEu) {
+      EXPECT_EQ(f["weight"], 100) << f.dump();
+      EXPECT_EQ(f["role"], "stable") << f.dump();
+    }
+  }
+}
+
+class WavesCanaryTest : public WavesTest {
+ protected:
+  // Ticks while the current region serves: per 100 ms its stable fleet
+  // gets 180 requests at 1% errors and its canary 20 at errRate(region).
+  engine::Deployment serve(const std::string& id, int ticks, const std::function<double(const std::string&)>& errRate) {
+    engine::Deployment d = *engine->get(id);
+    double acc = 0, baseAcc = 0;
+    for (int i = 0; i < ticks; ++i) {
+      if (!d.oldFleet.empty()) {
+        baseAcc += 180 * 0.01;
+        auto be = static_cast<uint64_t>(baseAcc);
+        baseAcc -= be;
+        metrics.serve(d.oldFleet, 180, be);
+      }
+      acc += 20 * errRate(d.region);
+      auto ce = static_cast<uint64_t>(acc);
+      acc -= ce;
+      metrics.serve(d.newFleet, 20, ce);
+      EXPECT_TRUE(engine->tick().has_value());
+      clock.advance(100ms);
+      d = *engine->get(id);
+      if (d.phase == "done" || d.state == "paused") break;
+    }
+    return d;
+  }
+};
+
+TEST_F(WavesCanaryTest, AFailingJudgeInRegionTwoRollsBackThereAndStopsTheWaves) {
+  auto first = run(engine->submit(request("1.0.0", 3))->id);
+  ASSERT_EQ(first.state, "succeeded") << first.reason;
+  std::string stableEu = first.waves[1].value("new_fleet", "");
+  std::string stableAp = first.waves[2].value("new_fleet", "");
+  size_t apFleets = fleetsIn("ap-southeast-1").size();
+
+  auto sub = engine->submit(request("2.0.0", 3, /*canary=*/true));
+  ASSERT_TRUE(sub.has_value()) << sub.error().describe();
+  EXPECT_EQ(sub->strategy, "canary");
+  auto r = serve(sub->id, 6000, [](const std::string& region) { return region == "eu-west-1" ? 0.10 : 0.01; });
+  r = run(r.id, 20);
+  EXPECT_EQ(r.state, "rolled_back") << r.reason;
+  EXPECT_EQ(r.region, "eu-west-1");
+  EXPECT_NE(r.reason.find("rolled back in eu-west-1: canary failed analysis"), std::string::npos) << r.reason;
+  EXPECT_NE(r.reason.find("waves stopped: ap-southeast-1 not started"), std::string::npos) << r.reason;
+  EXPECT_NE(r.reason.find("us-east-1 keeps 2.0.0"), std::string::npos) << r.reason;
+  ASSERT_EQ(r.waves.size(), 3u);
+  EXPECT_EQ(r.waves[0].value("state", ""), "succeeded");
+  EXPECT_EQ(r.waves[1].value("state", ""), "rolled_back");
+  EXPECT_EQ(r.waves[2].value("state", ""), "not_started");
+  // Region 1 keeps the new release; region 2 is back on its stable fleet;
+  // region 3 was never touched.
+  std::string canaryUs = r.waves[0].value("new_fleet", "");
+  EXPECT_EQ(weightIn("us-east-1", canaryUs), 100);
+  EXPECT_TRUE(fleets.alive(canaryUs));
+  EXPECT_EQ(weightIn("eu-west-1", stableEu), 100);
+  EXPECT_FALSE(fleets.alive(r.newFleet));
+  EXPECT_EQ(fleetsIn("ap-southeast-1").size(), apFleets) << "no fleet was created in ap-southeast-1";
+  EXPECT_EQ(weightIn("ap-southeast-1", stableAp), 100);
+  EXPECT_TRUE(fleets.alive(stableAp));
+  auto fin = eventsOf(r.id, "deployment.finished");
+  ASSERT_EQ(fin.size(), 1u);
+  EXPECT_EQ(fin[0].data.value("state", ""), "rolled_back");
+  EXPECT_EQ(eventsOf(r.id, "deployment.wave_started").size(), 1u);
+}
+
+TEST_F(WavesTest, AFreshEngineEveryTickResumesBetweenAndInsideWaves) {
+  ASSERT_EQ(run(engine->submit(request("1.0.0", 3))->id).state, "succeeded");
+  auto sub = engine->submit(request("2.0.0", 3));
+  ASSERT_TRUE(sub.has_value()) << sub.error().describe();
+  engine::Deployment d;
+  std::set<std::string> seenPhases;
+  for (int i = 0; i < 600; ++i) {
+    engine = makeEngine();  // a restarted controller: nothing kept in memory
+    ASSERT_TRUE(engine->tick().has_value());
+    clock.advance(100ms);
+    d = *engine->get(sub->id);
+    seenPhases.insert(d.region + ":" + d.phase);
+    if (d.phase == "done") break;
+  }
+  EXPECT_EQ(d.state, "succeeded") << d.reason;
+  EXPECT_TRUE(seenPhases.contains("us-east-1:bake")) << "restarted during a region's bake";
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(d.waves[i].value("state", ""), "succeeded") << i;
+    EXPECT_EQ(weightIn(kRegions[i], d.waves[i].value("new_fleet", "")), 100) << kRegions[i];
+  }
+  EXPECT_EQ(eventsOf(d.id, "deployment.wave_succeeded").size(), 2u);
+  EXPECT_EQ(eventsOf(d.id, "deployment.wave_started").size(), 2u);
+  EXPECT_EQ(eventsOf(d.id, "deployment.finished").size(), 1u);
+  // Exactly one new fleet per region: no wave was started twice.
+  for (const auto& region : kRegions) EXPECT_EQ(fleetsIn(region).size(), 2u) << region;
+}
+
+TEST_F(WavesTest, AControllerStoppedAtWaveDoneStartsTheNextRegionOnceAfterRestart) {
+  ASSERT_EQ(run(engine->submit(request("1.0.0", 2))->id).state, "succeeded");
+  auto sub = engine->submit(request("2.0.0", 2));
+  ASSERT_TRUE(sub.has_value());
+  // This controller stops acting the moment wave_done is committed (as if
+  // it died right after that commit).
+  std::string id = sub->id;
+  options.mayAct = [&]() -> Status {
+    auto rec = st->getDeployment(id);
+    if (rec && rec->doc.value("phase", "") == "wave_done") return conflict("stopped at wave_done", "test");
+    return ok();
+  };
+  engine = makeEngine();
+  engine::Deployment d;
+  for (int i = 0; i < 200; ++i) {
+    (void)engine->tick();
+    clock.advance(100ms);
+    d = *engine->get(id);
+    if (d.phase == "wave_done") break;
+  }
+  ASSERT_EQ(d.phase, "wave_done");
+  EXPECT_EQ(d.region, "us-east-1");
+  EXPECT_EQ(d.state, "running");
+  EXPECT_EQ(d.waves[0].value("state", ""), "succeeded");
+  EXPECT_EQ(d.waves[1].value("state", ""), "pending");
+  EXPECT_EQ(fleetsIn("eu-west-1").size(), 1u);
+  options.mayAct = nullptr;
+  engine = makeEngine();
+  auto r = run(id, 300);
+  EXPECT_EQ(r.state, "succeeded") << r.reason;
+  EXPECT_EQ(eventsOf(id, "deployment.wave_succeeded").size(), 1u);
+  EXPECT_EQ(eventsOf(id, "deployment.wave_started").size(), 1u);
+  EXPECT_EQ(fleetsIn("eu-west-1").size(), 2u);
+}
+
+TEST_F(WavesTest, AnUnhealthyFleetInRegionTwoFailsThereAndTheFirstKeepsTheRelease) {
+  ASSERT_EQ(run(engine->submit(request("1.0.0", 3))->id).state, "succeeded");
+  auto sub = engine->submit(request("2.0.0", 3));
+  ASSERT_TRUE(sub.has_value());
+  engine::Deployment d;
+  for (int i = 0; i < 400; ++i) {
+    ASSERT_TRUE(engine->tick().has_value());
+    clock.advance(100ms);
+    d = *engine->get(sub->id);
+    // Region 1's fleet is healthy; every fleet created after it (region 2's) never gets healthy.
+    if (d.phase == "bake") fleets.healthyOnCreate = false;
+    if (d.phase == "done") break;
+  }
+  EXPECT_EQ(d.state, "failed") << d.reason;
+  EXPECT_NE(d.reason.find("failed in eu-west-1: fleet"), std::string::npos) << d.reason;
+  EXPECT_NE(d.reason.find("ap-southeast-1 not started"), std::string::npos) << d.reason;
+  EXPECT_EQ(d.waves[0].value("state", ""), "succeeded");
+  EXPECT_EQ(d.waves[1].value("state", ""), "failed");
+  EXPECT_EQ(d.waves[2].value("state", ""), "not_started");
+  EXPECT_EQ(fleetsIn("ap-southeast-1").size(), 1u);
+}
+
+TEST_F(WavesTest, AbortInRegionTwoSwitchesItBackAndStopsTheWaves) {
+  ASSERT_EQ(run(engine->submit(request("1.0.0", 3))->id).state, "succeeded");
+  auto sub = engine->submit(request("2.0.0", 3));
+  ASSERT_TRUE(sub.has_value());
+  engine::Deployment d;
+  for (int i = 0; i < 400; ++i) {
+    ASSERT_TRUE(engine->tick().has_value());
+    clock.advance(100ms);
+    d = *engine->get(sub->id);
+    if (d.region == "eu-west-1" && d.phase == "bake") break;
+  }
+  ASSERT_EQ(d.phase, "bake");
+  ASSERT_EQ(d.state, "running");
+  std::string blueEu = d.oldFleet;
+  auto a = engine->control("crawler", "prod", "abort", "bob");
+  ASSERT_TRUE(a.has_value()) << a.error().describe();
+  auto r = run(d.id, 100);
+  EXPECT_EQ(r.state, "aborted") << r.reason;
+  EXPECT_NE(r.reason.find("aborted in eu-west-1: aborted by bob"), std::string::npos) << r.reason;
+  EXPECT_EQ(weightIn("eu-west-1", blueEu), 100) << "the aborted region is back on its previous fleet";
+  EXPECT_EQ(weightIn("us-east-1", r.waves[0].value("new_fleet", "")), 100);
+  EXPECT_EQ(r.waves[1].value("state", ""), "aborted");
+  EXPECT_EQ(r.waves[2].value("state", ""), "not_started");
+}
+
+TEST_F(WavesTest, PauseAndResumeActOnTheCurrentRegion) {
+  ASSERT_EQ(run(engine->submit(request("1.0.0", 2))->id).state, "succeeded");
+  auto sub = engine->submit(request("2.0.0", 2));
+  ASSERT_TRUE(sub.has_value());
+  ASSERT_TRUE(engine->tick().has_value());
+  ASSERT_TRUE(engine->control("crawler", "prod", "pause", "bob").has_value());
+  auto paused = run(sub->id, 100);
+  EXPECT_EQ(paused.state, "paused");
+  EXPECT_EQ(paused.region, "us-east-1");
+  EXPECT_EQ(fleetsIn("eu-west-1").size(), 1u);
+  ASSERT_TRUE(engine->control("crawler", "prod", "resume", "bob").has_value());
+  auto r = run(sub->id, 300);
+  EXPECT_EQ(r.state, "succeeded") << r.reason;
+}
+
+TEST_F(WavesTest, BadWaveListsAreRefusedNamingTheFieldAndRecordNothing) {
+  auto expectInvalid = [&](engine::DeployRequest q, const std::string& where, const std::string& words) {
+    auto r = engine->submit(q);
+    ASSERT_FALSE(r.has_value()) << where;
+    EXPECT_EQ(r.error().code, ErrorCode::kInvalid) << r.error().describe();
+    EXPECT_EQ(r.error().where, where) << r.error().describe();
+    EXPECT_NE(r.error().message.find(words), std::string::npos) << r.error().describe();
+  };
+  auto q = request("2.0.0", 2);
+  q.waves[1].region = "mars-1";
+  q.waves[1].rendered["region"] = "mars-1";
+  expectInvalid(q, "waves[1].region", "has no region 'mars-1'");
+
+  q = request("2.0.0", 2);
+  q.waves[1] = q.waves[0];
+  expectInvalid(q, "waves[1].region", "listed twice");
+
+  q = request("2.0.0", 2);
+  q.waves[0].region = "";
+  expectInvalid(q, "waves[0].region", "must name a region");
+
+  q = request("2.0.0", 2);
+  q.waves[1].rendered = renderedFor("us-east-1", 2);
+  expectInvalid(q, "waves[1].rendered.region", "rendered for region us-east-1, not eu-west-1");
+
+  q = request("2.0.0", 2);
+  q.waves[1].rendered.erase("run");
+  expectInvalid(q, "waves[1].rendered.run.command", "run.command is required");
+
+  q = request("2.0.0", 2);
+  q.region = "eu-west-1";
+  expectInvalid(q, "region", "first wave is us-east-1");
+
+  q = request("2.0.0", 2);
+  q.waves[0].configDigest.clear();
+  expectInvalid(q, "waves[0].config_digest", "is required");
+
+  auto all = engine->list("crawler", std::nullopt, 100);
+  ASSERT_TRUE(all.has_value());
+  EXPECT_TRUE(all->empty()) << "nothing recorded";
+  EXPECT_TRUE(fleets.fleets.empty());
+}
+
+TEST_F(WavesTest, ARecordWithoutWavesStillLoadsAsOneRegion) {
+  json doc = {{"region", "local"}, {"phase", "done"}, {"version", "1.0.0"}};
+  auto d = engine::Deployment::fromRecord("d-old", "crawler", "int", "succeeded", 1, doc);
+  ASSERT_TRUE(d.has_value()) << d.error().describe();
+  EXPECT_FALSE(d->hasWaves());
+  EXPECT_TRUE(d->lastWave());
+  EXPECT_TRUE(d->wavesView().empty());
+  // And a record with waves round-trips.
+  auto q = request("2.0.0", 2);
+  auto sub = engine->submit(q);
+  ASSERT_TRUE(sub.has_value());
+  auto back = engine->get(sub->id);
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->waves.size(), 2u);
+  EXPECT_EQ(back->wave, 0);
+  EXPECT_EQ(back->waves[1].value("config_digest", ""), "sha256:eu-west-1");
+  EXPECT_EQ(back->configDigest, "sha256:us-east-1");
+}
+
+TEST_F(WavesTest, ManualRollbackAfterEveryRegionSucceededRedeploysThePreviousReleaseEverywhere) {
+  ASSERT_EQ(run(engine->submit(request("1.0.0", 2))->id).state, "succeeded");
+  auto second = run(engine->submit(request("2.0.0", 2))->id, 400);
+  ASSERT_EQ(second.state, "succeeded") << second.reason;
+  auto rb = engine->rollback("crawler", "prod", "carol");
+  ASSERT_TRUE(rb.has_value()) << rb.error().describe();
+  EXPECT_EQ(rb->kind, "rollback");
+  EXPECT_EQ(rb->waves.size(), 2u);
+  auto r = run(rb->id, 400);
+  EXPECT_EQ(r.state, "rolled_back") << r.reason;
+  EXPECT_EQ(weightIn("us-east-1", r.waves[0].value("new_fleet", "")), 100);
+  EXPECT_EQ(weightIn("eu-west-1", r.waves[1].value("new_fleet", "")), 100);
+  auto orig = engine->get(second.id);
+  EXPECT_EQ(orig->state, "rolled_back");
+}
+
+}  // namespace
