@@ -787,6 +787,16 @@ Result<json> Engine::status(const std::optional<std::string>& service,
     s["region"] = d->region;
     auto url = store_.getSetting("url:" + entrypointName(key));
     s["entrypoint"] = (url && *url) ? json(**url) : json(nullptr);
+    // Every region's entry point (regions in waves: each region has its own).
+    json eps = json::object();
+    eps[d->region] = s["entrypoint"];
+    for (const auto& w : d->waves) {
+      std::string r = w.value("region", "");
+      if (r.empty() || eps.contains(r)) continue;
+      auto u = store_.getSetting("url:" + entrypointName({d->service, d->env, r}));
+      eps[r] = (u && *u) ? json(**u) : json(nullptr);
+    }
+    s["entrypoints"] = eps;
     s["deployment"] = {{"id", d->id},
                        {"state", d->state},
                        {"phase", d->phase},

@@ -1,0 +1,216 @@
+// Regions in waves end to end: the real `ramp` binary, controller, router
+// and crawler instances in a local environment with two regions (east,
+// west), each behind its own router entry point. `ramp deploy` without
+// --region goes region by region; a bad release (30% errors) is rolled
+// back by the canary's judge in the first region and the second region is
+// never started: no fleet, no traffic change there, it keeps serving the
+// previous release without a single failure.
+#include <curl/curl.h>
+#include <strings.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "RampProcess.h"
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+namespace {
+
+using ramp::e2e::env;
+using ramp::e2e::runRamp;
+
+// Closed-loop GETs against one entry point; answers and failures per version.
+class Load {
+ public:
+  Load(std::string url, int threads) : url_(std::move(url)), threads_(threads) {}
+  ~Load() { stop(); }
+  void start() {
+    for (int i = 0; i < threads_; ++i) pool_.emplace_back([this] { run(); });
+  }
+  void stop() {
+    stop_ = true;
+    for (auto& t : pool_) t.join();
+    pool_.clear();
+  }
+  std::map<std::string, uint64_t> answers() {
+    std::lock_guard l(mu_);
+    return answers_;
+  }
+  std::map<std::string, uint64_t> failures() {
+    std::lock_guard l(mu_);
+    return failures_;
+  }
+
+ private:
+  static size_t sink(char*, size_t s, size_t n, void*) { return s * n; }
+  static size_t header(char* p, size_t s, size_t n, void* u) {
+    std::string line(p, s * n);
+    if (line.size() > 15 && strncasecmp(line.c_str(), "X-Ramp-Version:", 15) == 0) {
+      std::string v = line.substr(15);
+      while (!v.empty() && v.front() == ' ') v.erase(0, 1);
+      while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' ')) v.pop_back();
+      *static_cast<std::string*>(u) = v;
+    }
+    return s * n;
+  }
+  void run() {
+    CURL* c = curl_easy_init();
+    auto deadline = Clock::now() + std::chrono::minutes(2);
+    while (!stop_ && Clock::now() < deadline) {
+      std::string version;
+      std::string target = url_ + "/";
+      curl_easy_setopt(c, CURLOPT_URL, target.c_str());
+      curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
+      curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header);
+      curl_easy_setopt(c, CURLOPT_HEADERDATA, &version);
+      curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+      curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+      CURLcode rc = curl_easy_perform(c);
+      long status = 0;
+      curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+      std::lock_guard l(mu_);
+      if (rc != CURLE_OK || status >= 500) ++failures_[version.empty() ? "?" : version];
+      if (!version.empty()) ++answers_[version];
+    }
+    curl_easy_cleanup(c);
+  }
+  std::string url_;
+  int threads_;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::map<std::string, uint64_t> answers_, failures_;
+  std::vector<std::thread> pool_;
+};
+
+class WavesE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    home = env("RAMP_HOME");
+    ASSERT_FALSE(home.empty());
+    work = home / "work";
+    fs::create_directories(work);
+    fs::copy_file(env("RAMP_E2E_DIR") + "/waves.yaml", work / "ramp.yaml", fs::copy_options::overwrite_existing);
+  }
+  void TearDown() override { runRamp({"down"}, work); }
+
+  // A release: the crawler binary behind a wrapper passing `flags`.
+  void release(const std::string& version, const std::string& flags) {
+    fs::path dir = home / ("src-" + version);
+    fs::create_directories(dir / "bin");
+    fs::copy_file(env("RAMP_CRAWLER_BIN"), dir / "bin" / "crawler-bin");
+    std::ofstream(dir / "bin" / "crawler") << "#!/bin/sh\nexec \"$(dirname \"$0\")/crawler-bin\" --quiet " << flags
+                                           << " \"$@\"\n";
+    fs::permissions(dir / "bin" / "crawler", fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
+    ASSERT_EQ(runRamp({"release", "create", "crawler", "--version", version, "--from", dir.string()}, work), 0);
+  }
+  json status() {
+    std::string out;
+    EXPECT_EQ(runRamp({"status", "crawler", "--env", "prod", "--json"}, work, &out), 0) << out;
+    auto j = json::parse(out, nullptr, false);
+    EXPECT_TRUE(j.is_object()) << out;
+    return j.is_object() ? j : json::object();
+  }
+  json eventsOf(const std::string& id) {
+    std::string out;
+    EXPECT_EQ(runRamp({"audit", "--deployment", id, "--json"}, work, &out), 0) << out;
+    auto j = json::parse(out, nullptr, false);
+    EXPECT_TRUE(j.is_array()) << out;
+    return j.is_array() ? j : json::array();
+  }
+
+  fs::path home, work;
+};
+
+TEST_F(WavesE2E, DeployGoesRegionByRegionAndARollbackInTheFirstNeverStartsTheSecond) {
+  release("1.0.0", "");
+  release("3.0.0", "--error-rate 0.3");
+
+  // 1.0.0 across both regions, one after the other.
+  std::string out;
+  ASSERT_EQ(runRamp({"deploy", "crawler", "--env", "prod", "--version", "1.0.0"}, work, &out), 0) << out;
+  std::cout << out;
+  EXPECT_NE(out.find("regions in waves: east -> west"), std::string::npos) << out;
+  EXPECT_NE(out.find("== wave 1/2 east"), std::string::npos) << out;
+  EXPECT_NE(out.find("== wave 2/2 west"), std::string::npos) << out;
+  auto s = status();
+  auto d = s["deployment"];
+  EXPECT_EQ(d["state"], "succeeded") << d.dump(2);
+  ASSERT_EQ(d["waves"].size(), 2u) << d.dump(2);
+  EXPECT_EQ(d["waves"][0]["region"], "east");
+  EXPECT_EQ(d["waves"][0]["state"], "succeeded");
+  EXPECT_EQ(d["waves"][1]["region"], "west");
+  EXPECT_EQ(d["waves"][1]["state"], "succeeded");
+  EXPECT_LE(d["waves"][0].value("finished_at", int64_t{0}), d["waves"][1].value("started_at", int64_t{1}))
+      << "west started after east finished: " << d.dump(2);
+  ASSERT_TRUE(s["entrypoints"]["east"].is_string()) << s.dump(2);
+  ASSERT_TRUE(s["entrypoints"]["west"].is_string()) << s.dump(2);
+  std::string east = s["entrypoints"]["east"], west = s["entrypoints"]["west"];
+  EXPECT_NE(east, west) << "each region has its own entry point";
+  std::string firstId = d["id"];
+
+  // 3.0.0 fails its canary analysis in east: east goes back to 1.0.0, the
+  // waves stop, west is never touched.
+  Load eastLoad(east, 4), westLoad(west, 2);
+  eastLoad.start();
+  westLoad.start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  out.clear();
+  int rc = runRamp({"deploy", "crawler", "--env", "prod", "--version", "3.0.0"}, work, &out);
+  std::cout << out;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  eastLoad.stop();
+  westLoad.stop();
+  EXPECT_EQ(rc, 3) << "3 = rolled back\n" << out;
+  EXPECT_NE(out.find("== wave 1/2 east rolled_back"), std::string::npos) << out;
+  EXPECT_NE(out.find("== wave 2/2 west not_started"), std::string::npos) << out;
+  s = status();
+  d = s["deployment"];
+  EXPECT_EQ(d["state"], "rolled_back") << d.dump(2);
+  std::string reason = d.value("reason", "");
+  EXPECT_NE(reason.find("rolled back in east: canary failed analysis"), std::string::npos) << reason;
+  EXPECT_NE(reason.find("waves stopped: west not started"), std::string::npos) << reason;
+  ASSERT_EQ(d["waves"].size(), 2u);
+  EXPECT_EQ(d["waves"][0]["state"], "rolled_back");
+  EXPECT_EQ(d["waves"][1]["state"], "not_started");
+  for (auto& f : s["fleets"]) {
+    if (f["version"] == "1.0.0") {
+      EXPECT_EQ(f["weight"], 100) << "both regions serve 1.0.0 again: " << s.dump(2);
+    }
+    EXPECT_FALSE(f["version"] == "3.0.0" && f["region"] == "west") << "no 3.0.0 fleet in west: " << s.dump(2);
+  }
+  // Nothing of this deployment touched west's entry point.
+  int eastTraffic = 0;
+  for (auto& e : eventsOf(d["id"])) {
+    EXPECT_NE(e.value("kind", ""), "deployment.wave_started") << e.dump();
+    if (e.value("kind", "") == "traffic.set") {
+      std::string ep = e["data"].value("entrypoint", "");
+      EXPECT_EQ(ep.find("west"), std::string::npos) << e.dump();
+      if (ep.find("east") != std::string::npos) ++eastTraffic;
+    }
+  }
+  EXPECT_GE(eastTraffic, 2) << "east's split changed (canary weight, then back)";
+  auto westAnswers = westLoad.answers();
+  EXPECT_GT(westAnswers["1.0.0"], 0u);
+  EXPECT_EQ(westAnswers.count("3.0.0"), 0u) << "west never saw 3.0.0";
+  EXPECT_TRUE(westLoad.failures().empty()) << "west served without a failure";
+  auto eastAnswers = eastLoad.answers();
+  EXPECT_GT(eastAnswers["3.0.0"], 0u) << "east's canary took traffic";
+  EXPECT_EQ(eastLoad.failures()["1.0.0"], 0u) << "east's stable fleet served without errors";
+  EXPECT_NE(d["id"], firstId);
+}
+
+}  // namespace
