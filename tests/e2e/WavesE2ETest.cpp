@@ -96,6 +96,38 @@ class Load {
   std::vector<std::thread> pool_;
 };
 
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+size_t sinkInto(char* p, size_t s, size_t n, void* u) {
+  static_cast<std::string*>(u)->append(p, s * n);
+  return s * n;
+}
+
+// One request to the controller: {status, body}.
+std::pair<long, std::string> http(const std::string& method, const std::string& url, const std::string& token,
+                                  const std::string& body) {
+  CURL* c = curl_easy_init();
+  std::string out;
+  curl_slist* hs = curl_slist_append(nullptr, ("Authorization: Bearer " + token).c_str());
+  hs = curl_slist_append(hs, "Content-Type: application/json");
+  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method.c_str());
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
+  if (method != "GET") curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.c_str());
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sinkInto);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  long status = 0;
+  if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(hs);
+  curl_easy_cleanup(c);
+  return {status, out};
+}
+
 class WavesE2E : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -138,6 +170,11 @@ class WavesE2E : public ::testing::Test {
 TEST_F(WavesE2E, DeployGoesRegionByRegionAndARollbackInTheFirstNeverStartsTheSecond) {
   release("1.0.0", "");
   release("3.0.0", "--error-rate 0.3");
+  {
+    std::string r;
+    ASSERT_EQ(runRamp({"render", "--env", "prod", "--region", "east", "--service", "crawler", "--json"}, work, &r), 0) << r;
+    std::ofstream(home / "rendered-east.json") << r;
+  }
 
   // 1.0.0 across both regions, one after the other.
   std::string out;
@@ -211,6 +248,56 @@ TEST_F(WavesE2E, DeployGoesRegionByRegionAndARollbackInTheFirstNeverStartsTheSec
   EXPECT_GT(eastAnswers["3.0.0"], 0u) << "east's canary took traffic";
   EXPECT_EQ(eastLoad.failures()["1.0.0"], 0u) << "east's stable fleet served without errors";
   EXPECT_NE(d["id"], firstId);
+
+  // Bad wave lists on the API: 400 naming the field, nothing recorded.
+  auto controller = json::parse(slurp(home / "controller.json"), nullptr, false);
+  ASSERT_TRUE(controller.is_object());
+  std::string base = "http://" + controller.value("address", "");
+  std::string token = slurp(home / "admin.token");
+  while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+  json rendered = json::parse(slurp(home / "rendered-east.json"), nullptr, false);
+  ASSERT_TRUE(rendered.is_object());
+  json renderedWest = rendered;
+  renderedWest["region"] = "west";
+  auto body = [&](json waves) {
+    return json{{"service", "crawler"}, {"env", "prod"}, {"version", "1.0.0"}, {"rendered", rendered},
+                {"config_digest", "sha256:00"}, {"waves", std::move(waves)}};
+  };
+  json waveEast{{"region", "east"}, {"rendered", rendered}, {"config_digest", "sha256:e"}};
+  json waveWest{{"region", "west"}, {"rendered", renderedWest}, {"config_digest", "sha256:w"}};
+  struct Case {
+    std::string name;
+    json body;
+    std::string field;
+  };
+  std::vector<Case> cases{
+      {"not a list", body("east"), "waves"},
+      {"empty", body(json::array()), "waves"},
+      {"region not a string", body({json{{"region", 1}, {"rendered", rendered}, {"config_digest", "x"}}}),
+       "waves[0].region"},
+      {"unknown field", body({waveEast, json{{"region", "west"}, {"rendered", renderedWest}, {"config_digest", "x"},
+                                         {"weight", 3}}}),
+       "waves[1].weight"},
+      {"unknown region", body({waveEast, json{{"region", "north"}, {"rendered", renderedWest}, {"config_digest", "x"}}}),
+       "waves[1].region"},
+      {"duplicate region", body({waveEast, waveEast}), "waves[1].region"},
+      {"config of another region", body({waveEast, json{{"region", "west"}, {"rendered", rendered}, {"config_digest", "x"}}}),
+       "waves[1].rendered.region"},
+  };
+  auto before = http("GET", base + "/api/v1/deployments?limit=1000", token, "");
+  for (const auto& c : cases) {
+    auto r = http("POST", base + "/api/v1/deployments", token, c.body.dump());
+    EXPECT_EQ(r.first, 400) << c.name << ": " << r.second;
+    auto j = json::parse(r.second, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << c.name << ": " << r.second;
+    EXPECT_EQ(j["error"].value("field", ""), c.field) << c.name << ": " << r.second;
+  }
+  auto after = http("GET", base + "/api/v1/deployments?limit=1000", token, "");
+  EXPECT_EQ(before.second, after.second) << "bad requests recorded nothing";
+  // A good one is accepted (and then aborted, so that `down` finds nothing running).
+  auto good = http("POST", base + "/api/v1/deployments", token, body({waveEast, waveWest}).dump());
+  EXPECT_EQ(good.first, 201) << good.second;
+  EXPECT_EQ(runRamp({"abort", "crawler", "--env", "prod"}, work), 0);
 }
 
 }  // namespace
