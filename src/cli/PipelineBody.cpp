@@ -37,6 +37,24 @@ Result<RenderedRequest> renderedRequest(const config::Config& cfg, const std::st
       }
       nlohmann::json stageRendered = stage->json;
       config::stampGit(stageRendered, git);
+      // A stage with several regions: every region's render, for an
+      // auto-promotion that goes region by region (engine autoPromote).
+      const config::Environment* se = cfg.environment(*it);
+      if (se && se->regions.size() > 1) {
+        nlohmann::json waves = nlohmann::json::array();
+        for (const auto& r : se->regions) {
+          auto w = config::render(cfg, service, *it, r);
+          if (!w) {
+            return invalid("cannot render " + service + " for pipeline stage " + *it + " region " + r + ": " +
+                               w.error().describe(),
+                           "pipeline");
+          }
+          nlohmann::json wr = w->json;
+          config::stampGit(wr, git);
+          waves.push_back({{"region", r}, {"rendered", std::move(wr)}, {"config_digest", w->digest}});
+        }
+        stageRendered["waves"] = std::move(waves);
+      }
       later[*it] = std::move(stageRendered);
     }
   }

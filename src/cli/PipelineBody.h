@@ -15,7 +15,9 @@
 // carries "waves": [{region, rendered, config_digest}] for every region in
 // the order of environments.ENV.regions: one deployment rolls out region by
 // region (src/engine/Waves.cpp); "region", "rendered" and "config_digest"
-// are then the first region's.
+// are then the first region's. Likewise a later stage with several regions
+// carries every region's render under its "waves" key (same shape), so that
+// its auto-promotion goes region by region too.
 #pragma once
 
 #include <string>

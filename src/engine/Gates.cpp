@@ -309,6 +309,16 @@ Status Engine::autoPromote() {
       req.version = d->version;
       req.rendered = d->laterStages[next];
       req.configDigest = req.rendered.value("config_digest", "");
+      // A stage with several regions carries every region's render under
+      // "waves" (cli/PipelineBody.h): the promotion goes region by region.
+      if (req.rendered.contains("waves") && req.rendered["waves"].is_array()) {
+        for (const auto& w : req.rendered["waves"]) {
+          if (!w.is_object()) continue;
+          req.waves.push_back({w.value("region", ""), w.value("rendered", json::object()), w.value("config_digest", "")});
+        }
+        req.rendered.erase("waves");
+        if (!req.waves.empty()) req.region.clear();
+      }
       req.gitCommit = d->gitCommit;
       req.gitDirty = d->gitDirty;
       req.actor = options_.owner;

@@ -486,4 +486,45 @@ TEST_F(WavesTest, ManualRollbackAfterEveryRegionSucceededRedeploysThePreviousRel
   EXPECT_EQ(orig->state, "rolled_back");
 }
 
+TEST_F(WavesTest, AnAutoPromotionIntoAStageWithSeveralRegionsGoesRegionByRegion) {
+  // int (one region, auto_promote) -> prod (two regions, carried under "waves").
+  json intRendered = renderedFor("local", 0);
+  intRendered["env"] = "int";
+  intRendered["environment"] = {{"provider", "local"}, {"regions", {"local"}}, {"auto_promote", true}, {"soak", "0s"}};
+  json prodStage = renderedFor("us-east-1", 2);
+  prodStage["config_digest"] = "sha256:prod-us";
+  prodStage["waves"] = json::array({{{"region", "us-east-1"}, {"rendered", renderedFor("us-east-1", 2)},
+                                     {"config_digest", "sha256:prod-us"}},
+                                    {{"region", "eu-west-1"}, {"rendered", renderedFor("eu-west-1", 2)},
+                                     {"config_digest", "sha256:prod-eu"}}});
+  engine::DeployRequest q;
+  q.service = "crawler";
+  q.env = "int";
+  q.version = "1.0.0";
+  q.rendered = intRendered;
+  q.configDigest = "sha256:int";
+  q.actor = "alice";
+  q.pipeline = {"int", "prod"};
+  q.laterStages = {{"prod", prodStage}};
+  auto d = engine->submit(q);
+  ASSERT_TRUE(d.has_value()) << d.error().describe();
+  ASSERT_EQ(run(d->id).state, "succeeded");
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(engine->tick().has_value());
+    clock.advance(100ms);
+  }
+  auto prod = engine->list("crawler", "prod", 10);
+  ASSERT_TRUE(prod.has_value());
+  ASSERT_EQ(prod->size(), 1u);
+  auto p = (*prod)[0];
+  EXPECT_EQ(p.promotedFrom, "int");
+  ASSERT_EQ(p.waves.size(), 2u);
+  EXPECT_FALSE(p.rendered.contains("waves"));
+  auto r = run(p.id, 300);
+  EXPECT_EQ(r.state, "succeeded") << r.reason;
+  EXPECT_EQ(r.waves[0].value("state", ""), "succeeded");
+  EXPECT_EQ(r.waves[1].value("state", ""), "succeeded");
+  EXPECT_EQ(weightIn("eu-west-1", r.waves[1].value("new_fleet", "")), 100);
+}
+
 }  // namespace
