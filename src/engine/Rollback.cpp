@@ -8,6 +8,9 @@
 // deploys the previous successful release as a fresh fleet with the
 // ordinary phases; when its traffic is verified both it and the deployment
 // it undoes end rolled_back.
+// Waves: a deployment that ended (rolled back, failed, aborted) in a later
+// region while earlier regions kept its release: rollback redeploys the
+// previous release to exactly those regions, in waves.
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -30,6 +33,76 @@ Result<Deployment> Engine::rollback(const std::string& service, const std::strin
   });
   if (started == all->end()) return notFound("no started deployment of " + service + " in " + env, "service");
   Deployment d = *started;
+  // Waves: a deployment that ended in a later region left the earlier ones
+  // on its release; rolling it back redeploys the previous release there.
+  if ((d.state == kRolledBack || d.state == kFailed || d.state == kAborted) && d.hasWaves() && d.kind == "deploy") {
+    std::vector<const json*> kept;
+    for (const auto& w : d.waves) {
+      if (w.value("state", "") == kSucceeded) kept.push_back(&w);
+    }
+    if (!kept.empty()) {
+      if (d.phase != "done") {
+        return conflict(fmt::format("{} is still finishing in {} ({}); try again in a moment", d.id, d.region,
+                                    d.phase),
+                        "service");
+      }
+      const Deployment* prev = nullptr;
+      for (auto it = started + 1; it != all->end(); ++it) {
+        if ((it->state == kSucceeded || (it->state == kRolledBack && it->kind == "rollback")) &&
+            it->version != d.version) {
+          prev = &*it;
+          break;
+        }
+      }
+      if (!prev) {
+        return failedPrecondition("no earlier successful release of " + service + " in " + env +
+                                  " to roll the regions that kept " + d.version + " back to");
+      }
+      DeployRequest req;
+      req.service = service;
+      req.env = env;
+      req.version = prev->version;
+      req.strategy = "bluegreen";
+      req.gitCommit = prev->gitCommit;
+      req.gitDirty = prev->gitDirty;
+      req.actor = actor;
+      req.undo = true;
+      for (const json* w : kept) {
+        const std::string region = w->value("region", "");
+        if (w->value("old_version", "") != prev->version) {
+          return failedPrecondition(fmt::format("{} ran {} before {}, not {}; deploy the release it should run with "
+                                                "--region {}",
+                                                region, w->value("old_version", "nothing"), d.id, prev->version,
+                                                region),
+                                    "service");
+        }
+        std::optional<RegionTarget> target;
+        for (const auto& pw : prev->waves) {
+          if (pw.value("region", "") == region) {
+            target = RegionTarget{region, pw.value("rendered", json::object()), pw.value("config_digest", "")};
+          }
+        }
+        if (!target && prev->region == region) target = RegionTarget{region, prev->rendered, prev->configDigest};
+        if (!target) {
+          return failedPrecondition(fmt::format("{} {} was never deployed to {} by {}; deploy it there with --region {}",
+                                                service, prev->version, region, prev->id, region),
+                                    "service");
+        }
+        req.waves.push_back(std::move(*target));
+      }
+      auto r = submit(req);
+      if (!r) return r;
+      r->kind = "rollback";
+      r->rollsBack = d.id;
+      json regions = json::array();
+      for (const auto& w : req.waves) regions.push_back(w.region);
+      if (auto st = commit(*r, "deployment.rollback", {{"rolls_back", d.id}, {"by", actor}, {"regions", regions}});
+          !st) {
+        return std::unexpected(st.error());
+      }
+      return r;
+    }
+  }
   if (d.state == kRolledBack || d.state == kFailed || d.state == kAborted) {
     return failedPrecondition(fmt::format("the newest deployment of {} in {} ({}) already ended {}; "
                                           "nothing to roll back",

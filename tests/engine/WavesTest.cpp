@@ -282,6 +282,24 @@ TEST_F(WavesCanaryTest, AFailingJudgeInRegionTwoRollsBackThereAndStopsTheWaves) 
   ASSERT_EQ(fin.size(), 1u);
   EXPECT_EQ(fin[0].data.value("state", ""), "rolled_back");
   EXPECT_EQ(eventsOf(r.id, "deployment.wave_started").size(), 1u);
+
+  // `ramp rollback` then takes back the region that kept 2.0.0, and only it.
+  size_t euFleets = fleetsIn("eu-west-1").size();
+  auto rb = engine->rollback("crawler", "prod", "carol");
+  ASSERT_TRUE(rb.has_value()) << rb.error().describe();
+  EXPECT_EQ(rb->kind, "rollback");
+  EXPECT_EQ(rb->version, "1.0.0");
+  ASSERT_EQ(rb->waves.size(), 1u);
+  EXPECT_EQ(rb->waves[0].value("region", ""), "us-east-1");
+  auto back = run(rb->id, 300);
+  EXPECT_EQ(back.state, "rolled_back") << back.reason;
+  EXPECT_EQ(weightIn("us-east-1", back.newFleet), 100);
+  EXPECT_EQ(weightIn("us-east-1", canaryUs), -1);
+  EXPECT_FALSE(fleets.alive(canaryUs));
+  EXPECT_EQ(fleetsIn("eu-west-1").size(), euFleets) << "eu-west-1 was back on 1.0.0 already";
+  EXPECT_EQ(weightIn("eu-west-1", stableEu), 100);
+  auto again = engine->rollback("crawler", "prod", "carol");
+  EXPECT_FALSE(again.has_value()) << "nothing left to roll back";
 }
 
 TEST_F(WavesTest, AFreshEngineEveryTickResumesBetweenAndInsideWaves) {
