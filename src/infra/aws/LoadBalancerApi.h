@@ -1,18 +1,20 @@
 // LoadBalancerApi.h — the Elastic Load Balancing v2 calls infrastructure as
-// code needs (typed, over AwsClient, Query protocol "elasticloadbalancing").
+// code needs, in IaC's terms: a view over providers/aws/ElbV2Api (the one
+// ELBv2 client; it builds the requests, parses the answers, pages).
 //
-// Unlike providers/aws/ElbV2Api (the deployment engine's view: weights,
-// targets), this reads and writes the attributes IaC manages: a load
-// balancer's subnets and security groups, listeners with protocol, port,
-// certificate and a fixed-503 or HTTP→HTTPS redirect default action, and
-// listener rules matching hosts and paths. Everything is created with its
-// tags in the same call.
+// It reads and writes the attributes IaC manages: a load balancer's subnets
+// and security groups, listeners with protocol, port, certificate and a
+// fixed-response or HTTP→HTTPS redirect default action (spelled
+// "fixed-response:<code>" / "redirect:<protocol>:<port>", as in resource
+// attributes), and listener rules matching hosts and paths. Everything is
+// created with its tags in the same call.
 //
 // Batching: describeLoadBalancers takes up to 20 names per call (AWS's
 // limit); a batch naming a load balancer that does not exist fails on AWS
 // with LoadBalancerNotFound, so describeLoadBalancersByName falls back to
 // listing every load balancer (400 per page) and filtering, instead of one
-// call per name. describeTags takes 20 ARNs per call.
+// call per name. describeTags takes 20 ARNs per call. Listeners and rules
+// of a load balancer or listener that is gone read as none.
 // Deletes of something already gone succeed. Errors: see AwsClient.
 #pragma once
 
@@ -22,6 +24,7 @@
 #include <vector>
 
 #include "providers/aws/AwsClient.h"
+#include "providers/aws/ElbV2Api.h"
 
 namespace ramp::infra::aws {
 
@@ -58,7 +61,7 @@ struct AlbRule {
 
 class LoadBalancerApi {
  public:
-  explicit LoadBalancerApi(AwsClient& client) : client_(client) {}
+  explicit LoadBalancerApi(AwsClient& client) : elb_(client) {}
 
   Result<AlbLoadBalancer> createLoadBalancer(const std::string& name, const std::string& scheme,
                                              const std::vector<std::string>& subnets,
@@ -90,12 +93,11 @@ class LoadBalancerApi {
   Status addTags(const std::vector<std::string>& arns, const Tags& tags);
   Result<std::map<std::string, Tags>> describeTags(const std::vector<std::string>& arns);
 
-  static constexpr size_t kNamesPerDescribe = 20;
-  static constexpr size_t kArnsPerDescribeTags = 20;
+  static constexpr size_t kNamesPerDescribe = providers::aws::ElbV2Api::kPerDescribe;
+  static constexpr size_t kArnsPerDescribeTags = providers::aws::ElbV2Api::kPerDescribe;
 
  private:
-  Result<std::vector<AlbLoadBalancer>> describePages(const providers::aws::QueryParams& base);
-  AwsClient& client_;
+  providers::aws::ElbV2Api elb_;
 };
 
 }  // namespace ramp::infra::aws
