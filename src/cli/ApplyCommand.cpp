@@ -8,7 +8,17 @@
 // the plan: refused if the state changed in between). With FILE (from
 // `ramp plan -o FILE`): applies exactly the saved plan, refused when stale
 // (the message names the region whose state changed).
-// Exit codes: 0 applied (or nothing to do), 1 error or any change failed.
+// On an environment whose approval policy asks for approvals (PROD), the
+// controller records the plan as a pending infrastructure change instead:
+// apply prints its id and the `ramp approve ID` someone else must run, and
+// exits 4 (waiting on a person) — or, with --wait, follows the change
+// (bounded by --wait-timeout) until it is applied (0) or ends failed,
+// rejected or expired (1); still waiting at the timeout: 4.
+// Exit codes: 0 applied (or nothing to do), 1 error or any change failed,
+// 4 awaiting approval.
+#include <chrono>
+#include <thread>
+
 #include <unistd.h>
 
 #include <fstream>
@@ -34,6 +44,8 @@ struct ApplyArgs {
   int parallelRegions = 1;
   bool continueOnRegionFailure = false;
   bool json = false;
+  bool wait = false;
+  int waitTimeout = 3600;  // seconds
 };
 
 int printReport(const nlohmann::json& r, bool json) {
@@ -57,6 +69,60 @@ int printReport(const nlohmann::json& r, bool json) {
     }
   }
   return report.value("ok", false) ? kExitOk : kExitFailure;
+}
+
+std::string approvalSummary(const nlohmann::json& c) {
+  const nlohmann::json& ap = c.contains("approval") && c["approval"].is_object() ? c["approval"] : nlohmann::json::object();
+  std::string roles;
+  for (const auto& x : ap.value("roles", nlohmann::json::array())) {
+    roles += (roles.empty() ? "" : " or ") + x.get<std::string>();
+  }
+  return fmt::format("{} of {} approval(s), by someone with the role {} in {} other than {}{}", ap.value("approvals_count", 0),
+                     ap.value("required", 0), roles, c.value("env", ""), ap.value("requester", ""),
+                     ap.contains("expires_at") && ap["expires_at"].is_string()
+                         ? "; expires " + ap["expires_at"].get<std::string>()
+                         : "");
+}
+
+// The change was recorded pending: say what is needed, then wait (--wait) or exit 4.
+int awaitApproval(ApiClient& api, nlohmann::json change, const ApplyArgs& a) {
+  const std::string id = change.value("id", "");
+  if (!a.json) {
+    std::cout << fmt::format("{} awaits approval: {}.\nNothing is applied until then. To approve (applies exactly "
+                             "this plan, digest {}):\n  ramp approve {}\nTo reject:\n  ramp reject {} --comment "
+                             "\"why\"\n",
+                             id, approvalSummary(change), change.value("plan_digest", "").substr(0, 12), id, id);
+  }
+  if (a.wait) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(a.waitTimeout);
+    std::string lastReason = change.value("reason", "");
+    for (int i = 0; i < 1'000'000 && std::chrono::steady_clock::now() < deadline; ++i) {
+      std::string state = change.value("state", "");
+      if (state == "applied" || state == "failed" || state == "rejected" || state == "expired") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      auto c = api.get("/api/v1/infra/changes/" + id);
+      if (!c) return reportError(c.error().describe());
+      change = *c;
+      if (!a.json && change.value("reason", "") != lastReason) {
+        lastReason = change.value("reason", "");
+        std::cout << id << ": " << lastReason << std::endl;
+      }
+    }
+  }
+  const std::string state = change.value("state", "");
+  if (a.json) std::cout << change.dump(2) << std::endl;
+  if (state == "applied" || state == "failed") {
+    if (!a.json && change.contains("report") && change["report"].is_object()) {
+      printReport(nlohmann::json{{"report", change["report"]}}, false);
+    }
+    if (!a.json && state == "failed") std::cout << id << " failed: " << change.value("reason", "") << std::endl;
+    return state == "applied" ? kExitOk : kExitFailure;
+  }
+  if (state == "rejected" || state == "expired") {
+    if (!a.json) std::cout << id << " " << state << ": " << change.value("reason", "") << std::endl;
+    return kExitFailure;
+  }
+  return kExitWaiting;
 }
 
 int runApply(Cli& cli, ApplyArgs a) {
@@ -116,6 +182,7 @@ int runApply(Cli& cli, ApplyArgs a) {
   if (a.continueOnRegionFailure) (*body)["continue_on_region_failure"] = true;
   auto r = api->post("/api/v1/infra/apply", *body);
   if (!r) return reportError(r.error().describe());
+  if (r->contains("change")) return awaitApproval(*api, (*r)["change"], a);
   return printReport(*r, a.json);
 }
 
@@ -124,7 +191,9 @@ void addApply(Cli& cli) {
   auto* cmd = cli.app.add_subcommand("apply", "Change an environment's infrastructure to match the config");
   cmd->footer(
       "Examples:\n  ramp apply --env int --yes\n  ramp plan --env prod -o prod.plan && ramp apply prod.plan\n"
-      "  ramp apply --env prod --allow-destroy --yes   # after removing a region");
+      "  ramp apply --env prod --allow-destroy --yes   # after removing a region\n"
+      "  ramp apply --env prod --yes --wait            # PROD: waits for `ramp approve infra-...`\n"
+      "Exit codes: 0 applied (or nothing to do), 1 error or a change failed, 4 awaiting approval.");
   cmd->add_option("plan", args->planFile, "A plan saved with `ramp plan -o FILE` (applied exactly, refused if stale)");
   cmd->add_option("--env,-e", args->env, "Environment (optional with a saved plan)");
   cmd->add_option("--region", args->regions, "Only this region (repeatable)");
@@ -136,6 +205,11 @@ void addApply(Cli& cli) {
   cmd->add_flag("--continue-on-region-failure", args->continueOnRegionFailure,
                 "Go on with the next regions when one fails (default: stop)");
   cmd->add_flag("--json", args->json, "Machine-readable output");
+  cmd->add_flag("--wait", args->wait,
+                "On an environment that needs approval: wait until the change is approved and applied "
+                "(default: exit 4 at once with its id)");
+  cmd->add_option("--wait-timeout", args->waitTimeout, "Seconds --wait waits at most (default 3600)")
+      ->check(CLI::Range(1, 7 * 24 * 3600));
   cmd->callback([&cli, args] { cli.exitCode = runApply(cli, *args); });
 }
 

@@ -2,11 +2,17 @@
 // `ramp reject ID --comment TEXT [--json]`
 // `ramp approvals [SERVICE] [--env ENV] [--json]`
 //
-// Deciding on deployments that await approval (docs/pipeline.md). The
+// Deciding on deployments that await approval (docs/pipeline.md) and on
+// infrastructure changes that await approval (ids "infra-...", from `ramp
+// apply` on an environment with an approval policy; docs/infra.md). The
 // controller applies the environment's policy: the requester never approves
 // their own request (four-eyes), each person counts once, only the policy's
-// roles may approve; a refusal prints the reason and exits 1. `approvals`
-// lists what waits, with who may approve and who already did.
+// roles may approve; a refusal prints the reason and exits 1. The last
+// approval of an infrastructure change applies its plan before answering:
+// exit 0 when it ends applied (or still waits for more approvals), 1 when
+// it ends failed (e.g. stale: the state changed since the plan). `approvals`
+// lists what waits (deployments, then infrastructure changes), with who may
+// approve and who already did.
 #include <iostream>
 
 #include <fmt/format.h>
@@ -43,6 +49,8 @@ std::string approvalLine(const json& a) {
                      a["expires_at"].is_string() ? "; expires " + a["expires_at"].get<std::string>() : "");
 }
 
+bool isInfraChange(const std::string& id) { return id.rfind("infra-", 0) == 0; }
+
 int runDecide(Cli& cli, const DecideArgs& a, bool approve) {
   if (!approve && a.comment.find_first_not_of(" \t\r\n") == std::string::npos) {
     return reportError("--comment: a rejection needs a comment saying why");
@@ -51,6 +59,19 @@ int runDecide(Cli& cli, const DecideArgs& a, bool approve) {
   if (!api) return reportError(api.error().describe());
   json body = json::object();
   if (!a.comment.empty()) body["comment"] = a.comment;
+  if (isInfraChange(a.id)) {
+    auto c = api->post("/api/v1/infra/changes/" + a.id + (approve ? "/approve" : "/reject"), body);
+    if (!c) return reportError(c.error().describe());
+    if (a.json) {
+      std::cout << c->dump(2) << std::endl;
+    } else {
+      std::cout << fmt::format("{} {} (infrastructure of {}): {} ({})", approve ? "approved" : "rejected",
+                               c->value("id", ""), c->value("env", ""), c->value("state", ""), c->value("reason", ""))
+                << std::endl;
+      if (c->contains("approval")) std::cout << "  " << approvalLine((*c)["approval"]) << std::endl;
+    }
+    return c->value("state", "") == "failed" ? kExitFailure : kExitOk;
+  }
   auto d = api->post("/api/v1/approvals/" + a.id + (approve ? "/approve" : "/reject"), body);
   if (!d) return reportError(d.error().describe());
   if (a.json) {
@@ -73,6 +94,16 @@ int runList(Cli& cli, const ListArgs& a) {
   if (!a.env.empty()) path += "env=" + a.env;
   auto list = api->get(path);
   if (!list) return reportError(list.error().describe());
+  // Infrastructure changes awaiting approval (not of a service).
+  json changes = json::array();
+  if (a.service.empty()) {
+    auto c = api->get("/api/v1/infra/changes" + (a.env.empty() ? std::string() : "?env=" + a.env));
+    if (!c) return reportError(c.error().describe());
+    for (const auto& x : *c) {
+      if (x.value("state", "") == "pending") changes.push_back(x);
+    }
+  }
+  for (const auto& x : changes) list->push_back(x);
   if (a.json) {
     std::cout << list->dump(2) << std::endl;
     return kExitOk;
@@ -82,6 +113,17 @@ int runList(Cli& cli, const ListArgs& a) {
     return kExitOk;
   }
   for (const auto& d : *list) {
+    if (d.value("kind", "") == "infra_change") {
+      const json& sum = d.contains("summary") && d["summary"].is_object() ? d["summary"] : json::object();
+      std::cout << fmt::format("{}  infrastructure of {} ({} to add, {} to change, {} to replace, {} to destroy; plan "
+                               "{})  {}",
+                               d.value("id", ""), d.value("env", ""), sum.value("add", 0), sum.value("change", 0),
+                               sum.value("replace", 0), sum.value("destroy", 0),
+                               d.value("plan_digest", "").substr(0, 12),
+                               d.value("may_approve", false) ? "[you may approve]" : "")
+                << "\n  " << approvalLine(d["approval"]) << std::endl;
+      continue;
+    }
     std::cout << fmt::format("{}  {} {} -> {}{}{}  {}", d.value("id", ""), d.value("service", ""),
                              d.value("version", ""), d.value("env", ""),
                              d["promoted_from"].is_string() ? " (from " + d["promoted_from"].get<std::string>() + ")" : "",
@@ -94,23 +136,26 @@ int runList(Cli& cli, const ListArgs& a) {
 
 void addApprovals(Cli& cli) {
   auto approve = std::make_shared<DecideArgs>();
-  auto* a = cli.app.add_subcommand("approve", "Approve a deployment that awaits approval");
-  a->footer("Examples:\n  ramp approvals\n  ramp approve dep-42 --comment \"release notes checked\"");
-  a->add_option("id", approve->id, "Deployment id (ramp approvals lists them)")->required();
+  auto* a = cli.app.add_subcommand("approve", "Approve a deployment or infrastructure change that awaits approval");
+  a->footer("Examples:\n  ramp approvals\n  ramp approve dep-42 --comment \"release notes checked\"\n"
+            "  ramp approve infra-3f2a9c81d0e4   # applies the recorded plan of a PROD apply");
+  a->add_option("id", approve->id, "Deployment id or infrastructure change id (ramp approvals lists them)")->required();
   a->add_option("--comment,-m", approve->comment, "Why (recorded in the audit)");
   a->add_flag("--json", approve->json, "Print the deployment as JSON");
   a->callback([&cli, approve] { cli.exitCode = runDecide(cli, *approve, true); });
 
   auto reject = std::make_shared<DecideArgs>();
-  auto* r = cli.app.add_subcommand("reject", "Reject a deployment that awaits approval (it ends aborted)");
-  r->footer("Examples:\n  ramp reject dep-42 --comment \"not during the sale\"");
-  r->add_option("id", reject->id, "Deployment id")->required();
+  auto* r = cli.app.add_subcommand("reject", "Reject a deployment (it ends aborted) or an infrastructure change "
+                                              "(nothing applied) that awaits approval");
+  r->footer("Examples:\n  ramp reject dep-42 --comment \"not during the sale\"\n"
+            "  ramp reject infra-3f2a9c81d0e4 --comment \"wrong region\"");
+  r->add_option("id", reject->id, "Deployment id or infrastructure change id")->required();
   r->add_option("--comment,-m", reject->comment, "Why (required)")->required();
   r->add_flag("--json", reject->json, "Print the deployment as JSON");
   r->callback([&cli, reject] { cli.exitCode = runDecide(cli, *reject, false); });
 
   auto list = std::make_shared<ListArgs>();
-  auto* l = cli.app.add_subcommand("approvals", "List deployments awaiting approval");
+  auto* l = cli.app.add_subcommand("approvals", "List deployments and infrastructure changes awaiting approval");
   l->footer("Examples:\n  ramp approvals\n  ramp approvals crawler --env prod --json");
   l->add_option("service", list->service, "Only this service");
   l->add_option("--env,-e", list->env, "Only this environment");

@@ -2,16 +2,21 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 
 #include <fmt/format.h>
 
 #include "config/ConfigLoader.h"
 #include "core/Sha256.h"
+#include "engine/ApprovalPolicyCheck.h"
 #include "infra/Applier.h"
 #include "infra/DesiredGraph.h"
 #include "infra/Drift.h"
+#include "infra/InfraChange.h"
+#include "infra/InfraChangeStore.h"
 #include "infra/aws/AwsInfraProvider.h"
 #include "infra/LocalInfraProvider.h"
 #include "infra/PlanJson.h"
@@ -19,6 +24,7 @@
 #include "infra/Planner.h"
 #include "infra/Refresher.h"
 #include "infra/StoreInfraStore.h"
+#include "server/PipelineRoutes.h"
 
 namespace ramp::server {
 
@@ -126,6 +132,321 @@ Result<bool> optionalBool(const json& body, const std::string& field, bool dflt)
   return body[field].get<bool>();
 }
 
+// ---- Applies that need approval (infra/InfraChange.h, docs/infra.md) ----
+
+std::mutex& runMutex() {  // one apply of an approved change at a time in this controller
+  static std::mutex mu;
+  return mu;
+}
+std::mutex& decideMutex() {  // approvals, rejections and expiry one at a time
+  static std::mutex mu;
+  return mu;
+}
+
+// ApprovalPolicyCheck words its reasons for deployments.
+std::string forChange(std::string reason) {
+  const std::string from = "this deployment";
+  for (auto pos = reason.find(from); pos != std::string::npos; pos = reason.find(from)) {
+    reason.replace(pos, from.size(), "this infrastructure change");
+  }
+  return reason;
+}
+
+json approversList(const engine::ApprovalRequest& req) {
+  json a = json::array();
+  for (const auto& x : req.approvals) a.push_back(x.by);
+  return a;
+}
+
+std::string approversText(const engine::ApprovalRequest& req) {
+  std::string s;
+  for (const auto& x : req.approvals) s += (s.empty() ? "" : ", ") + x.by;
+  return s;
+}
+
+json changeApiJson(const infra::InfraChange& c) {
+  auto iso = [](int64_t ms) { return ms ? json(formatTime(fromUnixMillis(ms))) : json(nullptr); };
+  size_t n = c.plan.contains("changes") && c.plan["changes"].is_array() ? c.plan["changes"].size() : 0;
+  return {{"id", c.id},
+          {"kind", "infra_change"},
+          {"project", c.project},
+          {"env", c.env},
+          {"state", c.state},
+          {"reason", c.reason},
+          {"requester", c.requester},
+          {"created_at", iso(c.createdAt)},
+          {"updated_at", iso(c.updatedAt)},
+          {"plan_digest", c.planDigest},
+          {"changes", n},
+          {"summary", c.plan.value("summary", json::object())},
+          {"regions", c.regions},
+          {"approval", engine::ApprovalRequest::fromJson(c.approval).toApiJson()},
+          {"apply_id", c.applyId.empty() ? json(nullptr) : json(c.applyId)},
+          {"report", c.report},
+          {"approve_command", "ramp approve " + c.id}};
+}
+
+// A saved plan must still match the state it was computed against (the
+// same words as the Applier's own check, which runs again at apply time).
+Status checkPlanBasis(const infra::Plan& plan, infra::InfraStore& is) {
+  for (const auto& [region, basis] : plan.basis) {
+    auto s = is.load(plan.project, plan.env, region);
+    if (!s) return std::unexpected(s.error());
+    const std::string name = region.empty() ? "global" : region;
+    if (s->lineage != basis.lineage || s->serial != basis.serial) {
+      return failedPrecondition(fmt::format("stale plan: the state of region {} is at serial {} (lineage '{}') but "
+                                            "the plan was made against serial {} (lineage '{}'); run plan again",
+                                            name, s->serial, s->lineage, basis.serial, basis.lineage),
+                                "region " + name);
+    }
+  }
+  return ok();
+}
+
+Status auditChange(infra::InfraStore& is, const std::string& kind, const std::string& actor,
+                   const infra::InfraChange& c, json data) {
+  data["id"] = c.id;
+  data["project"] = c.project;
+  data["plan_digest"] = c.planDigest;
+  data["state"] = c.state;
+  return is.recordEvent(kind, actor.empty() ? "ramp" : actor, c.env, data);
+}
+
+// A pending change past its expiry becomes "expired" (audited). Call under decideMutex.
+Result<bool> expireIfDue(infra::InfraChangeStore& cs, infra::InfraStore& is, infra::InfraChange& c, int64_t now) {
+  if (c.state != "pending") return false;
+  auto req = engine::ApprovalRequest::fromJson(c.approval);
+  if (!engine::ApprovalPolicyCheck::expired(req, now)) return false;
+  c.state = "expired";
+  c.reason = fmt::format("the approval request expired with {} of {} approval(s); nothing was applied", req.count(),
+                         req.required);
+  c.updatedAt = now;
+  if (auto s = cs.update(c); !s) return std::unexpected(s.error());
+  if (auto s = auditChange(is, "infra.apply_expired", "ramp", c, {{"approvals", req.count()}, {"required", req.required}});
+      !s) {
+    return std::unexpected(s.error());
+  }
+  return true;
+}
+
+// Applies an approved change (state approved, or applying when a killed
+// controller left it): exactly its recorded plan, through the Applier. With
+// blocking=false it returns at once when another thread is applying one.
+// The env's apply lock held by someone else (e.g. a dead controller until
+// its lease expires) leaves the change "applying" for the next tick.
+Status runApproved(store::Store& st, const std::filesystem::path& home, const std::filesystem::path& rampBinary,
+                   Clock& clock, const std::string& id, bool blocking) {
+  std::unique_lock run(runMutex(), std::defer_lock);
+  if (blocking) {
+    run.lock();
+  } else if (!run.try_lock()) {
+    return ok();
+  }
+  infra::InfraChangeStore cs(st);
+  infra::StoreInfraStore is(st, clock);
+  auto c = cs.get(id);
+  if (!c) return std::unexpected(c.error());
+  if (c->state != "approved" && c->state != "applying") return ok();
+  const auto req = engine::ApprovalRequest::fromJson(c->approval);
+  auto finish = [&](const std::string& state, const std::string& reason, const json& report) -> Status {
+    c->state = state;
+    c->reason = reason;
+    c->report = report;
+    c->updatedAt = toUnixMillis(clock.now());
+    if (auto s = cs.update(*c); !s) return s;
+    if (state == "failed" && report.is_null()) {
+      return auditChange(is, "infra.apply_failed", "ramp", *c, {{"reason", reason}, {"approved_by", approversList(req)}});
+    }
+    return ok();
+  };
+  auto loaded = config::loadConfigText(c->configText, c->configName);
+  if (!loaded.ok() || !loaded.config) return finish("failed", "the config the plan was made from no longer loads", nullptr);
+  InfraRequest q;
+  q.cfg = std::move(*loaded.config);
+  q.env = c->env;
+  q.regions = c->regions;
+  q.envCfg = q.cfg.environment(q.env);
+  if (!q.envCfg) return finish("failed", "the config the plan was made from has no environment " + q.env, nullptr);
+  auto provider = providerFor(q, home, rampBinary);
+  if (!provider) return finish("failed", provider.error().describe(), nullptr);
+  auto plan = infra::planFromJson(c->plan);
+  if (!plan) return finish("failed", "the recorded plan does not read: " + plan.error().describe(), nullptr);
+
+  const bool resume = c->state == "applying";
+  if (!resume) {
+    c->state = "applying";
+    c->applyId = "apply-" + randomHex(8);
+    c->reason = "applying (approved by " + approversText(req) + ")";
+    c->updatedAt = toUnixMillis(clock.now());
+    if (auto s = cs.update(*c); !s) return s;
+  }
+  infra::ApplyOptions o;
+  o.actor = c->requester.empty() ? "ramp" : c->requester;
+  o.approvedBy = approversText(req);
+  o.applyId = c->applyId;
+  o.leaseOwner = fmt::format("controller-{}:{}", ::getpid(), c->applyId);
+  o.allowDestroy = c->allowDestroy;
+  o.continueOnRegionFailure = c->continueOnRegionFailure;
+  o.parallelRegions = c->parallelRegions;
+  o.clock = &clock;
+  o.leaseTtlMs = 10'000;
+  infra::Plan toApply = *plan;
+  if (resume) {
+    // A controller killed during this apply: the changes it journaled are
+    // done, failed or open intents (which the Applier resumes itself); the
+    // rest of the approved plan follows. Its own writes moved the state's
+    // serial, so the basis is not checked again.
+    auto journal = is.journalOf(c->project, c->env, c->applyId);
+    if (!journal) return std::unexpected(journal.error());
+    if (!journal->empty()) {
+      toApply = infra::remainingPlan(*plan, *journal);
+      o.checkBasis = false;
+    }
+  }
+  auto report = infra::apply(toApply, **provider, is, o);
+  if (!report) {
+    if (report.error().code == ErrorCode::kConflict) return ok();  // the lock is held: retried by the next tick
+    std::string msg = report.error().describe();
+    if (msg.find("stale plan") != std::string::npos) {
+      return finish("failed", "stale: state changed since the plan, plan again (" + msg + ")", nullptr);
+    }
+    return finish("failed", "the apply was refused: " + msg, nullptr);
+  }
+  if (report->ok()) {
+    return finish("applied",
+                  fmt::format("applied: {} done ({} resumed); approved by {}", report->done, report->resumed,
+                              approversText(req)),
+                  report->toJson());
+  }
+  return finish("failed",
+                fmt::format("the apply ran with {} failed and {} skipped change(s); fix them and apply again",
+                            report->failed, report->skipped),
+                report->toJson());
+}
+
+// POST /api/v1/infra/apply on an env whose policy asks for approvals: the
+// change is recorded pending (202) instead of applied.
+Result<ApiResponse> requestApproval(const ApiRequest& r, const InfraRequest& q, const infra::Plan& plan,
+                                    infra::InfraStore& is, store::Store& st, Clock& clock, bool allowDestroy,
+                                    bool continueOnRegionFailure, int parallelRegions) {
+  if (auto s = checkPlanBasis(plan, is); !s) return std::unexpected(s.error());
+  const int64_t now = toUnixMillis(clock.now());
+  const std::string actor = r.actor.empty() ? "ramp" : r.actor;
+  auto req = engine::ApprovalPolicyCheck::request(q.envCfg->approval, actor, now);
+  if (!req) return internal("the approval policy of " + q.env + " asks for no approval", "env");
+  infra::InfraChange c;
+  c.id = "infra-" + randomHex(6);  // 12 hex digits
+  c.project = q.cfg.project;
+  c.env = q.env;
+  c.state = "pending";
+  c.requester = actor;
+  c.createdAt = now;
+  c.updatedAt = now;
+  c.plan = infra::planJson(plan);
+  c.planDigest = plan.digest;
+  c.noOp = plan.noOp();
+  c.configText = r.body.value("config", "");
+  c.configName = r.body.value("config_name", "ramp.yaml");
+  c.regions = q.regions;
+  c.allowDestroy = allowDestroy;
+  c.continueOnRegionFailure = continueOnRegionFailure;
+  c.parallelRegions = parallelRegions;
+  c.approval = req->toJson();
+  c.reason = fmt::format("awaiting approval: 0 of {}", req->required);
+  infra::InfraChangeStore cs(st);
+  if (auto s = cs.insert(c); !s) return std::unexpected(s.error());
+  if (auto s = auditChange(is, "infra.apply_requested", actor, c,
+                           {{"required", req->required},
+                            {"roles", req->roles.empty() ? json::array({"approver"}) : json(req->roles)},
+                            {"expires_at", req->expiresAt},
+                            {"changes", plan.changes.size()},
+                            {"regions", plan.regions}});
+      !s) {
+    return std::unexpected(s.error());
+  }
+  return ApiResponse{202, {{"change", changeApiJson(c)}, {"plan", c.plan}, {"text", infra::planText(plan, false)}}};
+}
+
+Access changeEnvAccess(store::Store& st, const std::string& summary) {
+  return Access::custom(summary, [&st](const ApiRequest& r) -> Result<std::vector<Need>> {
+    if (r.params.empty()) return std::vector<Need>{{"viewer", ""}};
+    infra::InfraChangeStore cs(st);
+    auto c = cs.get(r.params[0]);
+    // Unknown id: viewer somewhere, then the handler answers 404.
+    return std::vector<Need>{{"viewer", c ? c->env : std::string()}};
+  });
+}
+
+Result<std::string> commentOf(const json& body) {
+  if (body.is_null()) return std::string();
+  if (!body.is_object()) return invalid("the body must be a JSON object", "body");
+  if (auto s = onlyFields(body, {"comment"}); !s) return std::unexpected(s.error());
+  auto c = optionalString(body, "comment");
+  if (!c) return std::unexpected(c.error());
+  return c->value_or("");
+}
+
+Result<ApiResponse> decideChange(const ApiRequest& r, bool approve, store::Store& st,
+                                 const std::filesystem::path& home, const std::filesystem::path& rampBinary,
+                                 Clock& clock) {
+  auto comment = commentOf(r.body);
+  if (!comment) return std::unexpected(comment.error());
+  if (!approve && comment->find_first_not_of(" \t\r\n") == std::string::npos) {
+    return invalid("a rejection needs a comment saying why", "comment");
+  }
+  infra::InfraChangeStore cs(st);
+  infra::StoreInfraStore is(st, clock);
+  bool satisfied = false;
+  std::string id = r.params[0];
+  {
+    std::lock_guard decide(decideMutex());
+    auto c = cs.get(id);
+    if (!c) return std::unexpected(c.error());
+    const int64_t now = toUnixMillis(clock.now());
+    auto expired = expireIfDue(cs, is, *c, now);
+    if (!expired) return std::unexpected(expired.error());
+    if (*expired) return failedPrecondition(c->id + " has expired: its approval request ran out; apply again", "id");
+    if (auto s = infra::refuseDecision(*c); !s) return std::unexpected(s.error());
+    auto req = engine::ApprovalRequest::fromJson(c->approval);
+    auto roles = rolesIn(r.principal, c->env, req.roles);
+    auto v = approve ? engine::ApprovalPolicyCheck::judgeApproval(req, r.actor, roles, now)
+                     : engine::ApprovalPolicyCheck::judgeRejection(req, r.actor, roles, *comment, now);
+    if (!v.accepted) {
+      bool forbidden = approve ? (r.actor == req.requester || !engine::ApprovalPolicyCheck::mayApprove(req, roles))
+                               : (r.actor != req.requester && !engine::ApprovalPolicyCheck::mayApprove(req, roles));
+      if (forbidden) return fail(ErrorCode::kPermissionDenied, forChange(v.reason), "id");
+      return failedPrecondition(forChange(v.reason), "id");
+    }
+    if (approve) {
+      req.approvals.push_back({r.actor, now, *comment});
+      c->approval = req.toJson();
+      satisfied = v.satisfied;
+      c->state = satisfied ? "approved" : "pending";
+      c->reason = satisfied ? fmt::format("approved by {} ({} of {})", approversText(req), v.countAfter, req.required)
+                            : fmt::format("awaiting approval: {} of {}", v.countAfter, req.required);
+    } else {
+      req.rejectedBy = r.actor;
+      req.comment = *comment;
+      c->approval = req.toJson();
+      c->state = "rejected";
+      c->reason = fmt::format("rejected by {}: {}; nothing was applied", r.actor, *comment);
+    }
+    c->updatedAt = now;
+    if (auto s = cs.update(*c); !s) return std::unexpected(s.error());
+    json data{{"by", r.actor}, {"comment", *comment}, {"approvals", req.count()}, {"required", req.required}};
+    if (approve) data["approved_by"] = approversList(req);
+    if (auto s = auditChange(is, approve ? "infra.apply_approved" : "infra.apply_rejected", r.actor, *c, data); !s) {
+      return std::unexpected(s.error());
+    }
+  }
+  if (satisfied) {
+    if (auto s = runApproved(st, home, rampBinary, clock, id, true); !s) return std::unexpected(s.error());
+  }
+  auto after = cs.get(id);
+  if (!after) return std::unexpected(after.error());
+  return ApiResponse{200, changeApiJson(*after)};
+}
+
 }  // namespace
 
 void addInfraRoutes(ApiServer& api, store::Store& st, const std::filesystem::path& home,
@@ -165,13 +486,6 @@ void addInfraRoutes(ApiServer& api, store::Store& st, const std::filesystem::pat
     }
     auto q = readInfraRequest(r);
     if (!q) return std::unexpected(q.error());
-    if (q->envCfg->approval.approvals > 0) {
-      return fail(ErrorCode::kPermissionDenied,
-                  fmt::format("environment {} requires {} approval(s) (its approval policy); applying its "
-                              "infrastructure through an approved request is not supported yet",
-                              q->env, q->envCfg->approval.approvals),
-                  "environments." + q->env + ".approval.approvals");
-    }
     auto refresh = optionalBool(r.body, "refresh", true);
     if (!refresh) return std::unexpected(refresh.error());
     auto allowDestroy = optionalBool(r.body, "allow_destroy", false);
@@ -206,6 +520,16 @@ void addInfraRoutes(ApiServer& api, store::Store& st, const std::filesystem::pat
       if (!fresh) return std::unexpected(fresh.error());
       plan = std::move(*fresh);
     }
+    // An environment whose approval policy asks for approvals: recorded
+    // pending, applied when approved (nothing to change and nothing to
+    // resume needs no approval).
+    if (q->envCfg->approval.approvals > 0) {
+      auto open = is.openJournal(q->cfg.project, q->env);
+      if (!open) return std::unexpected(open.error());
+      if (!plan.noOp() || !open->empty()) {
+        return requestApproval(r, *q, plan, is, st, clock, *allowDestroy, *cont, parallelRegions);
+      }
+    }
     infra::ApplyOptions o;
     o.actor = r.actor.empty() ? "ramp" : r.actor;
     o.applyId = "apply-" + randomHex(8);
@@ -219,6 +543,65 @@ void addInfraRoutes(ApiServer& api, store::Store& st, const std::filesystem::pat
     if (!report) return std::unexpected(report.error());
     return ApiResponse{200, {{"report", report->toJson()}, {"plan", infra::planJson(plan)},
                              {"text", infra::planText(plan, false)}}};
+  });
+
+  api.route("GET", "/api/v1/infra/changes",
+            Access::custom("viewer in ?env (or in any environment)",
+                           [](const ApiRequest& r) -> Result<std::vector<Need>> {
+                             std::string env = r.query.contains("env") ? r.query.at("env") : "";
+                             return std::vector<Need>{{"viewer", env}};
+                           }),
+            [&st, &clock](const ApiRequest& r) -> Result<ApiResponse> {
+    std::optional<std::string> env;
+    if (r.query.contains("env") && !r.query.at("env").empty()) env = r.query.at("env");
+    bool all = false;
+    if (r.query.contains("all")) {
+      const auto& a = r.query.at("all");
+      if (a != "true" && a != "false" && a != "1" && a != "0") return invalid("must be true or false", "all");
+      all = a == "true" || a == "1";
+    }
+    infra::InfraChangeStore cs(st);
+    infra::StoreInfraStore is(st, clock);
+    {
+      std::lock_guard decide(decideMutex());
+      auto open = cs.listOpen(env);
+      if (!open) return std::unexpected(open.error());
+      for (auto& c : *open) {
+        if (auto e = expireIfDue(cs, is, c, toUnixMillis(clock.now())); !e) return std::unexpected(e.error());
+      }
+    }
+    auto list = all ? cs.listRecent(100) : cs.listOpen(env);
+    if (!list) return std::unexpected(list.error());
+    json arr = json::array();
+    for (const auto& c : *list) {
+      if (env && c.env != *env) continue;
+      if (!r.principal.has("viewer", c.env)) continue;
+      auto req = engine::ApprovalRequest::fromJson(c.approval);
+      json j = changeApiJson(c);
+      j["may_approve"] = c.state == "pending" && r.actor != req.requester &&
+                         engine::ApprovalPolicyCheck::mayApprove(req, rolesIn(r.principal, c.env, req.roles));
+      arr.push_back(std::move(j));
+    }
+    return ApiResponse{200, arr};
+  });
+
+  api.route("GET", "/api/v1/infra/changes/{id}", changeEnvAccess(st, "viewer in the change's env"),
+            [&st](const ApiRequest& r) -> Result<ApiResponse> {
+    infra::InfraChangeStore cs(st);
+    auto c = cs.get(r.params[0]);
+    if (!c) return std::unexpected(c.error());
+    return ApiResponse{200, changeApiJson(*c)};
+  });
+
+  api.route("POST", "/api/v1/infra/changes/{id}/approve",
+            changeEnvAccess(st, "viewer in the change's env; the approval policy's roles decide"),
+            [&st, home, rampBinary, &clock](const ApiRequest& r) -> Result<ApiResponse> {
+    return decideChange(r, true, st, home, rampBinary, clock);
+  });
+  api.route("POST", "/api/v1/infra/changes/{id}/reject",
+            changeEnvAccess(st, "viewer in the change's env; the approval policy's roles decide"),
+            [&st, home, rampBinary, &clock](const ApiRequest& r) -> Result<ApiResponse> {
+    return decideChange(r, false, st, home, rampBinary, clock);
   });
 
   api.route("POST", "/api/v1/infra/drift", Access::bodyEnv("viewer"), [&st, home, rampBinary, &clock](const ApiRequest& r) -> Result<ApiResponse> {
@@ -238,6 +621,46 @@ void forwardInfraRoutes(ApiServer& api, const ApiServer::Handler& forward) {
   api.route("POST", "/api/v1/infra/plan", Access::bodyEnv("viewer"), forward);
   api.route("POST", "/api/v1/infra/apply", Access::bodyEnv("deployer"), forward);
   api.route("POST", "/api/v1/infra/drift", Access::bodyEnv("viewer"), forward);
+  // The leader checks the change's env again.
+  auto anyEnvViewer = [] {
+    return Access::custom("viewer in some env (the leader checks the change's)",
+                          [](const ApiRequest&) -> Result<std::vector<Need>> { return std::vector<Need>{{"viewer", ""}}; });
+  };
+  api.route("GET", "/api/v1/infra/changes", anyEnvViewer(), forward);
+  api.route("GET", "/api/v1/infra/changes/{id}", anyEnvViewer(), forward);
+  api.route("POST", "/api/v1/infra/changes/{id}/approve", anyEnvViewer(), forward);
+  api.route("POST", "/api/v1/infra/changes/{id}/reject", anyEnvViewer(), forward);
+}
+
+Status tickInfraChanges(store::Store& st, const std::filesystem::path& home, const std::filesystem::path& rampBinary,
+                        Clock& clock) {
+  static std::mutex lastMu;
+  static std::optional<MonoTime> last;
+  {
+    std::lock_guard l(lastMu);
+    auto now = clock.monotonic();
+    if (last && now - *last < std::chrono::seconds(1)) return ok();
+    last = now;
+  }
+  infra::InfraChangeStore cs(st);
+  infra::StoreInfraStore is(st, clock);
+  std::vector<std::string> toRun;
+  {
+    std::lock_guard decide(decideMutex());
+    auto open = cs.listOpen();
+    if (!open) return std::unexpected(open.error());
+    for (auto& c : *open) {
+      if (c.state == "pending") {
+        if (auto e = expireIfDue(cs, is, c, toUnixMillis(clock.now())); !e) return std::unexpected(e.error());
+      } else if (c.state == "approved" || c.state == "applying") {
+        toRun.push_back(c.id);
+      }
+    }
+  }
+  for (const auto& id : toRun) {
+    if (auto s = runApproved(st, home, rampBinary, clock, id, false); !s) return s;
+  }
+  return ok();
 }
 
 }  // namespace ramp::server

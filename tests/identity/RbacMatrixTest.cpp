@@ -22,6 +22,14 @@
 // approval; the requester may reject (withdraw) their own request; a
 // rejection needs a comment; viewer in an env lists its pending requests.
 // Promotions (deployer in `to`) are sent with a body the handler refuses.
+//
+// Infrastructure changes awaiting approval (POST /api/v1/infra/apply on an
+// env with an approval policy; server/InfraRoutes.h) follow the same rules:
+// each turn the admin requests two applies per env (to approve, to reject),
+// each creating a listener for a service named after the turn, so every
+// approval really applies; a caller who may deploy requests its own. The
+// approval routes need viewer in the change's env; the policy decides.
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -97,6 +105,10 @@ struct Pending {
   std::map<std::string, std::string> toApprove;  // env -> id (requested by the world's admin)
   std::map<std::string, std::string> toReject;   // env -> id (requested by the world's admin)
   std::map<std::string, std::string> own;        // env -> id (requested by the caller itself)
+  // Infrastructure changes (ids "infra-..."), the same three kinds.
+  std::map<std::string, std::string> infraToApprove;
+  std::map<std::string, std::string> infraToReject;
+  std::map<std::string, std::string> infraOwn;
 };
 
 struct Op {
@@ -222,6 +234,91 @@ std::vector<Op> approvalOperations(const Caller& c, const Pending& p) {
              {{"viewer", ""}}};
   unknown.allowedStatus = 404;
   ops.push_back(unknown);
+
+  // Infrastructure changes awaiting approval (server/InfraRoutes.h).
+  for (std::string t : {"int", "prod"}) {
+    const std::string other = p.infraToApprove.at(t);
+    const std::string own = p.infraOwn.contains(t) ? p.infraOwn.at(t) : "";
+    Op list{"list infra changes in " + t, "GET", "/api/v1/infra/changes?env=" + t, {}, {{"viewer", t}}};
+    list.allowedStatus = 200;
+    list.check = [&c, t, other, own](const json& j, const std::string& what) {
+      ASSERT_TRUE(j.is_array()) << what;
+      for (const auto& d : j) EXPECT_EQ(d.value("env", ""), t) << what;
+      EXPECT_TRUE(hasId(j, other)) << "the pending change " << other << " is not listed: " << what;
+      for (const auto& d : j) {
+        if (d.value("id", "") == other) {
+          EXPECT_EQ(d.value("may_approve", !mayApproveOthers(c, t)), mayApproveOthers(c, t)) << what;
+        }
+        if (!own.empty() && d.value("id", "") == own) EXPECT_EQ(d.value("may_approve", true), false) << what;
+      }
+    };
+    ops.push_back(list);
+    Op read{"read an infra change in " + t, "GET", "/api/v1/infra/changes/" + other, {}, {{"viewer", t}}};
+    read.allowedStatus = 200;
+    ops.push_back(read);
+
+    Op approve{"approve an infra change in " + t, "POST", "/api/v1/infra/changes/" + other + "/approve",
+               json{{"comment", "ok by " + c.name}}, {{"viewer", t}}};
+    approve.allowed = mayApproveOthers(c, t);
+    approve.allowedStatus = 200;
+    approve.policyDenial = "lacks the role to approve it";
+    approve.check = [&c](const json& j, const std::string& what) {
+      EXPECT_EQ(j.value("state", ""), "applied") << what;
+      ASSERT_TRUE(j["approval"]["approvals"].is_array()) << what;
+      ASSERT_EQ(j["approval"]["approvals"].size(), 1u) << what;
+      EXPECT_EQ(j["approval"]["approvals"][0].value("by", ""), c.name) << what;
+    };
+    ops.push_back(approve);
+
+    const std::string rej = p.infraToReject.at(t);
+    Op bare{"reject an infra change without a comment in " + t, "POST", "/api/v1/infra/changes/" + rej + "/reject",
+            json::object(), {{"viewer", t}}};
+    bare.allowed = false;
+    bare.deniedStatusField = "comment";
+    ops.push_back(bare);
+    Op reject{"reject an infra change in " + t, "POST", "/api/v1/infra/changes/" + rej + "/reject",
+              json{{"comment", "not now, says " + c.name}}, {{"viewer", t}}};
+    reject.allowed = mayReject(c, t, false);
+    reject.allowedStatus = 200;
+    reject.policyDenial = "lacks the role to reject it";
+    reject.check = [&c](const json& j, const std::string& what) {
+      EXPECT_EQ(j.value("state", ""), "rejected") << what;
+      EXPECT_EQ(j["approval"].value("rejected_by", ""), c.name) << what;
+    };
+    ops.push_back(reject);
+
+    if (!own.empty()) {
+      Op self{"approve own infra change in " + t, "POST", "/api/v1/infra/changes/" + own + "/approve",
+              json{{"comment", "trust me"}}, {{"viewer", t}}};
+      self.allowed = false;  // four-eyes, whatever the roles (admin too)
+      self.policyDenial = "four-eyes";
+      ops.push_back(self);
+      Op withdraw{"withdraw own infra change in " + t, "POST", "/api/v1/infra/changes/" + own + "/reject",
+                  json{{"comment", "withdrawn by " + c.name}}, {{"viewer", t}}};
+      withdraw.allowed = mayReject(c, t, true);
+      withdraw.allowedStatus = 200;
+      withdraw.check = [&c](const json& j, const std::string& what) {
+        EXPECT_EQ(j.value("state", ""), "rejected") << what;
+        EXPECT_EQ(j["approval"].value("rejected_by", ""), c.name) << what;
+      };
+      ops.push_back(withdraw);
+    }
+  }
+  Op listInfra{"list infra changes everywhere", "GET", "/api/v1/infra/changes", {}, {{"viewer", ""}}};
+  listInfra.allowedStatus = 200;
+  listInfra.check = [&c, p](const json& j, const std::string& what) {
+    ASSERT_TRUE(j.is_array()) << what;
+    for (const auto& d : j) EXPECT_TRUE(views(c, d.value("env", "?"))) << d.value("id", "") << ": " << what;
+    for (const auto& [t, id] : p.infraToApprove) EXPECT_EQ(hasId(j, id), views(c, t)) << id << ": " << what;
+  };
+  ops.insert(ops.begin(), listInfra);  // while every change is still pending
+  Op unknownInfra{"approve an unknown infra change", "POST", "/api/v1/infra/changes/infra-none/approve",
+                  json::object(), {{"viewer", ""}}};
+  unknownInfra.allowedStatus = 404;
+  ops.push_back(unknownInfra);
+  Op readUnknownInfra{"read an unknown infra change", "GET", "/api/v1/infra/changes/infra-none", {}, {{"viewer", ""}}};
+  readUnknownInfra.allowedStatus = 404;
+  ops.push_back(readUnknownInfra);
   return ops;
 }
 
@@ -329,6 +426,21 @@ std::string submitPending(const World& w, const std::string& env, const std::str
   return id;
 }
 
+// POST /api/v1/infra/apply into ENV with `token` ("" = the world's admin),
+// with a config that adds the service `extra` (a listener to create): the
+// new infrastructure change's id, which must await approval (202).
+std::string submitInfraPending(const World& w, const std::string& env, const std::string& token,
+                               const std::string& extra) {
+  std::string yaml = std::string(kRampYaml) + "  " + extra + ":\n    run:\n      command: bin/crawler\n";
+  auto r = w.post("/api/v1/infra/apply", token.empty() ? w.adminToken() : token,
+                  json{{"env", env}, {"config", yaml}, {"config_name", "ramp.yaml"}});
+  EXPECT_EQ(r.status, 202) << r.body;
+  auto j = r.parsed();
+  if (!j.is_object() || !j.contains("change")) return "";
+  EXPECT_EQ(j["change"].value("state", ""), "pending") << r.body;
+  return j["change"].value("id", "");
+}
+
 TEST(RbacMatrix, EveryRoleInEveryEnvironmentCanDoExactlyWhatItShould) {
   World w("rbac");
   {
@@ -389,6 +501,12 @@ TEST(RbacMatrix, EveryRoleInEveryEnvironmentCanDoExactlyWhatItShould) {
       pending.toApprove[t] = submitPending(w, t, "", submitted);
       pending.toReject[t] = submitPending(w, t, "", submitted);
       if (holds(c, "deployer", t)) pending.own[t] = submitPending(w, t, c.token, submitted);
+      // A service per turn: its listener is what the approved change creates.
+      std::string svc = "svc-" + c.name;
+      std::replace(svc.begin(), svc.end(), '_', '-');
+      pending.infraToApprove[t] = submitInfraPending(w, t, "", svc);
+      pending.infraToReject[t] = submitInfraPending(w, t, "", svc);
+      if (holds(c, "deployer", t)) pending.infraOwn[t] = submitInfraPending(w, t, c.token, svc);
     }
     ASSERT_FALSE(::testing::Test::HasFatalFailure());
 

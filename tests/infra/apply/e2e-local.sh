@@ -40,9 +40,14 @@ echo '{"not": "a plan"' > broken.plan
 "$RAMP_BIN" apply broken.plan >bad.out 2>&1 && fail "a broken saved plan was applied"
 grep -q 'broken.plan: not a saved plan' bad.out || fail "broken saved plan: $(cat bad.out)"
 
-# PROD needs an approval: its infrastructure apply is refused naming the policy.
-"$RAMP_BIN" apply --env prod --yes >prod.out 2>&1 && fail "an apply to an approval-gated env went through"
-grep -q 'environments.prod.approval.approvals' prod.out || fail "approval refusal: $(cat prod.out)"
+# PROD needs an approval: its infrastructure apply waits for one (exit 4),
+# nothing applied (tests/infra/approval covers the approvals themselves).
+"$RAMP_BIN" apply --env prod --yes >prod.out 2>&1
+rc=$?
+[[ $rc == 4 ]] || fail "an apply to an approval-gated env: exit $rc (want 4): $(cat prod.out)"
+grep -q 'awaits approval' prod.out || fail "approval wait: $(cat prod.out)"
+"$RAMP_BIN" plan --env prod --detailed-exitcode >/dev/null 2>&1
+[[ $? == 2 ]] || fail "the pending prod change applied something"
 
 # 1. Plan: two creates, exit 2 with --detailed-exitcode; saved for later.
 "$RAMP_BIN" plan --env int --detailed-exitcode >plan1.out 2>plan1.err
