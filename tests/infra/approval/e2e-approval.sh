@@ -12,7 +12,8 @@
 #  4. two changes made from the same state: the first approved applies, the
 #     second, approved after, ends failed "stale: state changed since the
 #     plan, plan again", nothing more applied.
-#  5. a rejection with a comment: nothing applied, audited.
+#  5. a rejection with a comment: nothing applied, audited; `apply --wait`
+#     follows a change until it is approved and applied (exit 0).
 #  6. an approval request past its expiry (uat: expires 1s) is refused.
 #  7. a saved plan applied to prod waits for approval too; the controller is
 #     killed (-9, failpoint) during the apply that the approval started; the
@@ -150,6 +151,26 @@ grep -q "rejected $id4 (infrastructure of prod): rejected" rej.out || fail "reje
 RAMP_TOKEN=$alice "$RAMP_BIN" approve "$id4" >late.out 2>&1 && fail "a rejected change was approved"
 grep -q "$id4 is rejected" late.out || fail "approving a rejected change: $(cat late.out)"
 
+# 5b. --wait: apply follows the change until someone approves it (exit 0).
+RAMP_TOKEN=$dana "$RAMP_BIN" apply --env prod --yes --wait --wait-timeout 30 >wait.out 2>&1 &
+waiter=$!
+idw=
+for i in $(seq 1 40); do
+  api GET "/api/v1/infra/changes?env=prod" > open.json
+  idw=$(python3 -c 'import json; l=[c["id"] for c in json.load(open("open.json")) if c["state"]=="pending"]; print(l[0] if l else "")')
+  [[ -n "$idw" ]] && break
+  sleep 0.25
+done
+[[ -n "$idw" ]] || { kill $waiter; wait $waiter; fail "apply --wait recorded no pending change: $(cat wait.out)"; }
+kill -0 $waiter 2>/dev/null || fail "apply --wait returned before the approval: $(cat wait.out)"
+RAMP_TOKEN=$alice "$RAMP_BIN" approve "$idw" >okw.out 2>&1 || { kill $waiter; wait $waiter; fail "approving $idw: $(cat okw.out)"; }
+wait $waiter
+rc=$?
+[[ $rc == 0 ]] || fail "apply --wait exit $rc after the approval (want 0): $(cat wait.out)"
+grep -q "$idw awaits approval" wait.out && grep -q 'Apply complete: 1 done' wait.out || fail "apply --wait output: $(cat wait.out)"
+"$RAMP_BIN" plan --env prod --detailed-exitcode >/dev/null 2>&1
+[[ $? == 0 ]] || fail "after apply --wait, prod still has changes"
+
 # 6. Expiry (uat: the request expires after 1 s).
 RAMP_TOKEN=$dana "$RAMP_BIN" apply --env uat --yes --json >req5.json 2>&1
 [[ $? == 4 ]] || fail "uat request: $(cat req5.json)"
@@ -161,6 +182,7 @@ grep -Eq "$id5 (has expired|is expired)" exp.out || fail "expired request: $(cat
 [[ $? == 2 ]] || fail "an expired change applied something"
 
 # 7. A saved plan waits for approval too; kill -9 during the approved apply.
+write_config web api search cart shop
 "$RAMP_BIN" plan --env prod -o prod.plan >/dev/null || fail "plan -o"
 RAMP_TOKEN=$dana "$RAMP_BIN" apply prod.plan --json >req6.json 2>&1
 [[ $? == 4 ]] || fail "saved-plan request: $(cat req6.json)"
