@@ -3,8 +3,10 @@
 //              [--hotfix --reason TEXT]`
 //
 // Without --region, an environment with several regions is deployed across
-// all of them in waves, one region after the other (docs/pipeline.md
-// "Regions in waves"); --region deploys that region alone.
+// all of them in waves, one region after the other (docs/deployments.md);
+// --region deploys that region alone.
+// --rollback-all-regions: a rollback in one region also rolls back the
+// regions that already took the release (docs/deployments.md).
 //
 // Into a later pipeline stage only a release that succeeded in the stage
 // before may be deployed (ramp promote does that for you); --hotfix skips the
@@ -43,6 +45,7 @@ struct DeployArgs {
   std::string reason;
   bool queue = false;
   bool throughBake = false;
+  bool rollbackAllRegions = false;
 };
 
 int runDeploy(Cli& cli, const DeployArgs& a) {
@@ -68,6 +71,13 @@ int runDeploy(Cli& cli, const DeployArgs& a) {
     body["reason"] = a.reason;
   }
   if (a.queue) body["queue"] = true;
+  if (a.rollbackAllRegions) {
+    if (req->waves.empty()) {
+      return reportError("--rollback-all-regions goes with a deployment across several regions (an environment with "
+                         "more than one region, no --region)");
+    }
+    body["rollback_all_regions"] = true;
+  }
   auto api = ApiClient::connect(cli.global);
   if (!api) return reportError(api.error().describe());
   auto d = api->post("/api/v1/deployments", body);
@@ -95,6 +105,9 @@ void addDeploy(Cli& cli) {
   cmd->add_flag("--hotfix", args->hotfix, "Out of pipeline order (needs the hotfix role and --reason)");
   cmd->add_option("--reason", args->reason, "Why this hotfix cannot wait (required with --hotfix)");
   cmd->add_flag("--queue", args->queue, "Wait behind a deployment in progress instead of being refused");
+  cmd->add_flag("--rollback-all-regions", args->rollbackAllRegions,
+                "Regions in waves: a rollback in one region rolls back the regions before it too "
+                "(default: they keep the release)");
   cmd->add_flag("--through-bake", args->throughBake,
                 "Follow a blue/green through its bake: exit 3 if the bake's judge or an alarm rolls it back");
   cmd->footer("\nExamples:\n  ramp deploy crawler --env int --version 1.4.0\n"

@@ -307,12 +307,14 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
     }
     if (auto st = markFleet(d.newFleet, "failed"); !st) return std::unexpected(st.error());
     if (auto st = retireBaselineFleet(d, plan); !st) return std::unexpected(st.error());
-    d.phase = "done";
+    // rollback_all_regions: the regions that took the release go back too.
+    bool undoRegions = d.rollbackAllRegions && !keptRegions(d).empty();
+    d.phase = undoRegions ? "rb_regions" : "done";
     stopWaves(d, d.endState.empty() ? kFailed : d.endState, false);
     if (auto st = finish(d, d.endState.empty() ? kFailed : d.endState, d.reason); !st) {
       return std::unexpected(st.error());
     }
-    return false;
+    return undoRegions;
   }
 
   if (d.phase == "done") return false;

@@ -34,6 +34,7 @@ Json Deployment::toDoc() const {
   j["started"] = started;
   j["waves"] = waves;
   j["wave"] = wave;
+  j["rollback_all_regions"] = rollbackAllRegions;
   j["git_commit"] = gitCommit ? Json(*gitCommit) : Json(nullptr);
   j["git_dirty"] = gitDirty ? Json(*gitDirty) : Json(nullptr);
   return j;
@@ -100,6 +101,7 @@ Result<Deployment> Deployment::fromRecord(const std::string& id, const std::stri
     d.waves = doc.value("waves", Json::array());
     if (!d.waves.is_array()) d.waves = Json::array();
     d.wave = doc.value("wave", 0);
+    d.rollbackAllRegions = doc.value("rollback_all_regions", false);
     if (doc.contains("git_commit") && doc["git_commit"].is_string()) d.gitCommit = doc["git_commit"];
     if (doc.contains("git_dirty") && doc["git_dirty"].is_boolean()) d.gitDirty = doc["git_dirty"];
   } catch (const std::exception& e) {

@@ -114,6 +114,7 @@ struct Deployment {
   bool started = true;               // false until it leaves phase "start" (gates: never started)
   Json waves = Json::array();        // regions in waves (see above); empty = one region
   int wave = 0;                      // index of the current wave in `waves`
+  bool rollbackAllRegions = false;   // a stop in a region rolls back the earlier regions too (rb_regions)
 
   Json toDoc() const;                // everything but id/service/env/state/revision
   static Result<Deployment> fromRecord(const std::string& id, const std::string& service,

@@ -295,6 +295,10 @@ Result<Deployment> Engine::submitLocked(const DeployRequest& req, const std::str
   d.promotedFrom = promotedFrom;
   d.promotedFromId = promotedFromId;
   d.started = false;
+  if (req.rollbackAllRegions && req.waves.empty()) {
+    return invalid("goes with a deployment across several regions (waves) only", "rollback_all_regions");
+  }
+  d.rollbackAllRegions = req.rollbackAllRegions;
   // A hotfix runs the faster hotfix_steps of a canary when configured.
   if (d.hotfix) {
     d.rendered = withHotfixSteps(std::move(d.rendered));

@@ -98,6 +98,10 @@ struct DeployRequest {
   // region/rendered/configDigest replace the fields above (`region`, when
   // given, must be the first wave's). Empty = one region (`region`).
   std::vector<RegionTarget> waves;
+  // With waves: a rollback/failure/abort in a region also rolls back the
+  // regions that already took the release (a rollback deployment of the
+  // previous release to them, started by itself). Default: they keep it.
+  bool rollbackAllRegions = false;
 };
 
 class Engine {
@@ -183,6 +187,11 @@ class Engine {
   // state (unless `currentCompleted`), later ones are not_started, and
   // d.reason names the region and what every other region runs.
   void stopWaves(Deployment& d, const std::string& endState, bool currentCompleted);
+  // Regions of a deployment that ended (not succeeded) that kept its
+  // release; and the rollback deployment of the previous release to them
+  // (`queue`: behind `d` while it finishes).
+  static std::vector<std::string> keptRegions(const Deployment& d);
+  Result<Deployment> rollbackKeptRegions(const Deployment& d, const std::string& actor, bool queue);
   static std::vector<std::string> stepNamesOf(const std::string& strategy, const ServicePlan& plan);
   static std::string fleetNameFor(const Deployment& d);
   static nlohmann::json withHotfixSteps(nlohmann::json rendered);

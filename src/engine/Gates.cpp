@@ -50,6 +50,12 @@ Result<std::string> Engine::nextGate(Deployment& d, const std::string& from) {
       return std::string("queue");
     }
   }
+  // A rollback's redeploy is never held by a window (it was queued behind
+  // the deployment it undoes: rollback_all_regions).
+  if (d.kind == "rollback") {
+    d.state = kQueued;
+    return std::string("start");
+  }
   auto policy = ApprovalPolicyCheck::policyOf(d.rendered);
   if (!policy) return std::unexpected(policy.error());
   auto window = DeploymentWindow::fromPolicy(*policy);

@@ -35,73 +35,12 @@ Result<Deployment> Engine::rollback(const std::string& service, const std::strin
   Deployment d = *started;
   // Waves: a deployment that ended in a later region left the earlier ones
   // on its release; rolling it back redeploys the previous release there.
-  if ((d.state == kRolledBack || d.state == kFailed || d.state == kAborted) && d.hasWaves() && d.kind == "deploy") {
-    std::vector<const json*> kept;
-    for (const auto& w : d.waves) {
-      if (w.value("state", "") == kSucceeded) kept.push_back(&w);
+  if ((d.state == kRolledBack || d.state == kFailed || d.state == kAborted) && !keptRegions(d).empty()) {
+    if (d.phase != "done") {
+      return conflict(fmt::format("{} is still finishing in {} ({}); try again in a moment", d.id, d.region, d.phase),
+                      "service");
     }
-    if (!kept.empty()) {
-      if (d.phase != "done") {
-        return conflict(fmt::format("{} is still finishing in {} ({}); try again in a moment", d.id, d.region,
-                                    d.phase),
-                        "service");
-      }
-      const Deployment* prev = nullptr;
-      for (auto it = started + 1; it != all->end(); ++it) {
-        if ((it->state == kSucceeded || (it->state == kRolledBack && it->kind == "rollback")) &&
-            it->version != d.version) {
-          prev = &*it;
-          break;
-        }
-      }
-      if (!prev) {
-        return failedPrecondition("no earlier successful release of " + service + " in " + env +
-                                  " to roll the regions that kept " + d.version + " back to");
-      }
-      DeployRequest req;
-      req.service = service;
-      req.env = env;
-      req.version = prev->version;
-      req.strategy = "bluegreen";
-      req.gitCommit = prev->gitCommit;
-      req.gitDirty = prev->gitDirty;
-      req.actor = actor;
-      req.undo = true;
-      for (const json* w : kept) {
-        const std::string region = w->value("region", "");
-        if (w->value("old_version", "") != prev->version) {
-          return failedPrecondition(fmt::format("{} ran {} before {}, not {}; deploy the release it should run with "
-                                                "--region {}",
-                                                region, w->value("old_version", "nothing"), d.id, prev->version,
-                                                region),
-                                    "service");
-        }
-        std::optional<RegionTarget> target;
-        for (const auto& pw : prev->waves) {
-          if (pw.value("region", "") == region) {
-            target = RegionTarget{region, pw.value("rendered", json::object()), pw.value("config_digest", "")};
-          }
-        }
-        if (!target && prev->region == region) target = RegionTarget{region, prev->rendered, prev->configDigest};
-        if (!target) {
-          return failedPrecondition(fmt::format("{} {} was never deployed to {} by {}; deploy it there with --region {}",
-                                                service, prev->version, region, prev->id, region),
-                                    "service");
-        }
-        req.waves.push_back(std::move(*target));
-      }
-      auto r = submit(req);
-      if (!r) return r;
-      r->kind = "rollback";
-      r->rollsBack = d.id;
-      json regions = json::array();
-      for (const auto& w : req.waves) regions.push_back(w.region);
-      if (auto st = commit(*r, "deployment.rollback", {{"rolls_back", d.id}, {"by", actor}, {"regions", regions}});
-          !st) {
-        return std::unexpected(st.error());
-      }
-      return r;
-    }
+    return rollbackKeptRegions(d, actor, false);
   }
   if (d.state == kRolledBack || d.state == kFailed || d.state == kAborted) {
     return failedPrecondition(fmt::format("the newest deployment of {} in {} ({}) already ended {}; "
@@ -162,6 +101,75 @@ Result<Deployment> Engine::rollback(const std::string& service, const std::strin
   r->kind = "rollback";
   r->rollsBack = d.id;
   if (auto st = commit(*r, "deployment.rollback", {{"rolls_back", d.id}, {"by", actor}}); !st) {
+    return std::unexpected(st.error());
+  }
+  return r;
+}
+
+std::vector<std::string> Engine::keptRegions(const Deployment& d) {
+  std::vector<std::string> out;
+  if (!d.hasWaves() || d.kind != "deploy" || d.state == kSucceeded) return out;
+  for (const auto& w : d.waves) {
+    if (w.value("state", "") == kSucceeded) out.push_back(w.value("region", ""));
+  }
+  return out;
+}
+
+Result<Deployment> Engine::rollbackKeptRegions(const Deployment& d, const std::string& actor, bool queue) {
+  auto kept = keptRegions(d);
+  if (kept.empty()) return failedPrecondition("no region of " + d.id + " kept " + d.version, "service");
+  auto all = list(d.service, d.env, 200);
+  if (!all) return std::unexpected(all.error());
+  auto self = std::find_if(all->begin(), all->end(), [&](const Deployment& x) { return x.id == d.id; });
+  const Deployment* prev = nullptr;
+  for (auto it = self == all->end() ? all->end() : self + 1; it != all->end(); ++it) {
+    if ((it->state == kSucceeded || (it->state == kRolledBack && it->kind == "rollback")) && it->version != d.version) {
+      prev = &*it;
+      break;
+    }
+  }
+  if (!prev) {
+    return failedPrecondition("no earlier successful release of " + d.service + " in " + d.env +
+                              " to roll the regions that kept " + d.version + " back to");
+  }
+  DeployRequest req;
+  req.service = d.service;
+  req.env = d.env;
+  req.version = prev->version;
+  req.strategy = "bluegreen";
+  req.gitCommit = prev->gitCommit;
+  req.gitDirty = prev->gitDirty;
+  req.actor = actor;
+  req.undo = true;
+  req.queue = queue;
+  for (const auto& w : d.waves) {
+    const std::string region = w.value("region", "");
+    if (std::find(kept.begin(), kept.end(), region) == kept.end()) continue;
+    if (w.value("old_version", "") != prev->version) {
+      return failedPrecondition(fmt::format("{} ran {} before {}, not {}; deploy the release it should run with "
+                                            "--region {}",
+                                            region, w.value("old_version", "nothing"), d.id, prev->version, region),
+                                "service");
+    }
+    std::optional<RegionTarget> target;
+    for (const auto& pw : prev->waves) {
+      if (pw.value("region", "") == region) {
+        target = RegionTarget{region, pw.value("rendered", json::object()), pw.value("config_digest", "")};
+      }
+    }
+    if (!target && prev->region == region) target = RegionTarget{region, prev->rendered, prev->configDigest};
+    if (!target) {
+      return failedPrecondition(fmt::format("{} {} was never deployed to {} by {}; deploy it there with --region {}",
+                                            d.service, prev->version, region, prev->id, region),
+                                "service");
+    }
+    req.waves.push_back(std::move(*target));
+  }
+  auto r = submitLocked(req, "", "");
+  if (!r) return r;
+  r->kind = "rollback";
+  r->rollsBack = d.id;
+  if (auto st = commit(*r, "deployment.rollback", {{"rolls_back", d.id}, {"by", actor}, {"regions", kept}}); !st) {
     return std::unexpected(st.error());
   }
   return r;
@@ -259,7 +267,36 @@ Result<bool> Engine::runRollbackPhase(Deployment& d, const ServicePlan& plan) {
     }
     if (auto st = markFleet(d.newFleet, "retired"); !st) return std::unexpected(st.error());
     if (auto st = retireBaselineFleet(d, plan); !st) return std::unexpected(st.error());
+    if (d.rollbackAllRegions && !keptRegions(d).empty()) {
+      if (auto st = enterPhase(d, "rb_regions", {{"retired", d.newFleet}}); !st) return std::unexpected(st.error());
+      return true;
+    }
     if (auto st = enterPhase(d, "done", {{"retired", d.newFleet}}); !st) return std::unexpected(st.error());
+    return false;
+  }
+  if (d.phase == "rb_regions") {
+    // rollback_all_regions: the regions that kept the release are rolled
+    // back too, by a rollback deployment queued behind this one (found, not
+    // repeated, after a restart).
+    auto kept = keptRegions(d);
+    auto all = list(d.service, d.env, 200);
+    if (!all) return std::unexpected(all.error());
+    std::string id;
+    for (const auto& x : *all) {
+      if (x.kind == "rollback" && x.rollsBack == d.id) id = x.id;
+    }
+    std::string regions;
+    for (const auto& r : kept) regions += (regions.empty() ? "" : ", ") + r;
+    if (id.empty()) {
+      auto r = rollbackKeptRegions(d, options_.owner + " (rollback_all_regions)", true);
+      if (r) {
+        id = r->id;
+      } else {
+        d.reason += fmt::format("; could not roll back {} too: {}", regions, r.error().describe());
+      }
+    }
+    if (!id.empty()) d.reason += fmt::format("; rolling back {} too ({})", regions, id);
+    if (auto st = enterPhase(d, "done", {{"rollback_all_regions", id}}); !st) return std::unexpected(st.error());
     return false;
   }
   return internal("unknown rollback phase '" + d.phase + "'", d.id);

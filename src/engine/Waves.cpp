@@ -159,9 +159,11 @@ Result<bool> Engine::runWavePhase(Deployment& d) {
     // Aborted while the region finished (control(): abort in drain/retire).
     std::string end = d.endState;
     stopWaves(d, end, true);
-    d.phase = "done";
+    d.state = end;
+    bool undoRegions = d.rollbackAllRegions && !keptRegions(d).empty();
+    d.phase = undoRegions ? "rb_regions" : "done";
     if (auto st = finish(d, end, d.reason); !st) return std::unexpected(st.error());
-    return false;
+    return undoRegions;
   }
   const std::string done = d.region;
   const int index = d.wave + 1;

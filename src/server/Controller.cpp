@@ -414,7 +414,7 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
   api.route("POST", "/api/v1/deployments", deployAccess(), [&](const ApiRequest& r) -> Result<ApiResponse> {
     if (auto s = onlyFields(r.body, {"service", "env", "region", "version", "strategy", "rendered",
                                      "config_digest", "git_commit", "git_dirty", "pipeline", "later_stages",
-                                     "hotfix", "reason", "queue", "waves"});
+                                     "hotfix", "reason", "queue", "waves", "rollback_all_regions"});
         !s) {
       return std::unexpected(s.error());
     }
@@ -657,8 +657,6 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     auto t = engine.tick();
     metrics.observeTick(std::chrono::duration<double>(clock.monotonic() - tickStart).count());
     tickLock.unlock();
-    // Approved infrastructure changes left by a killed controller; expiry.
-    if (auto ic = tickInfraChanges(st, opt.home, opt.rampBinary, clock); !ic) logLine("infra changes: " + ic.error().describe());
     if (auto a = alerts.poll(); !a) {
       if (a.error().describe() != lastAlertError) logLine("alerts: " + a.error().describe());
       lastAlertError = a.error().describe();

@@ -158,7 +158,8 @@ void addPipelineRoutes(ApiServer& api, engine::Engine& engine) {
   addRoute(api, "POST", "/api/v1/promotions", deployerIn("to"),
             [&engine](const ApiRequest& r) -> Result<ApiResponse> {
     if (auto s = onlyFields(r.body, {"service", "to", "region", "rendered", "config_digest", "git_commit", "git_dirty",
-                                     "pipeline", "later_stages", "queue", "waves"});
+                                     "pipeline", "later_stages", "queue", "waves",
+                                     "rollback_all_regions"});
         !s) {
       return std::unexpected(s.error());
     }

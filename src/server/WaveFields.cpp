@@ -5,7 +5,12 @@
 namespace ramp::server {
 
 Status readWaveFields(const nlohmann::json& body, engine::DeployRequest& req) {
-  if (!body.is_object() || !body.contains("waves") || body["waves"].is_null()) return ok();
+  if (!body.is_object()) return ok();
+  if (body.contains("rollback_all_regions") && !body["rollback_all_regions"].is_null()) {
+    if (!body["rollback_all_regions"].is_boolean()) return invalid("must be a boolean", "rollback_all_regions");
+    req.rollbackAllRegions = body["rollback_all_regions"].get<bool>();
+  }
+  if (!body.contains("waves") || body["waves"].is_null()) return ok();
   const auto& waves = body["waves"];
   if (!waves.is_array()) return invalid("must be a list of {region, rendered, config_digest}", "waves");
   if (waves.empty()) return invalid("must not be empty (leave it out to deploy one region)", "waves");

@@ -9,6 +9,9 @@
 // naming the field (waves[1].rendered). The engine then checks the regions
 // themselves (unknown region, duplicates, config rendered for another
 // region) with the same field names.
+//
+// "rollback_all_regions": true (a boolean, default false) goes with waves:
+// a rollback in a region rolls back the regions before it too.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -302,6 +302,57 @@ TEST_F(WavesCanaryTest, AFailingJudgeInRegionTwoRollsBackThereAndStopsTheWaves) 
   EXPECT_FALSE(again.has_value()) << "nothing left to roll back";
 }
 
+TEST_F(WavesCanaryTest, WithRollbackAllRegionsTheRegionsBeforeAreRolledBackByThemselves) {
+  auto first = run(engine->submit(request("1.0.0", 3))->id);
+  ASSERT_EQ(first.state, "succeeded") << first.reason;
+  std::string stableEu = first.waves[1].value("new_fleet", "");
+  size_t apFleets = fleetsIn("ap-southeast-1").size();
+  auto q = request("2.0.0", 3, /*canary=*/true);
+  q.rollbackAllRegions = true;
+  auto sub = engine->submit(q);
+  ASSERT_TRUE(sub.has_value()) << sub.error().describe();
+  auto r = serve(sub->id, 6000, [](const std::string& region) { return region == "eu-west-1" ? 0.10 : 0.01; });
+  r = run(r.id, 20);
+  EXPECT_EQ(r.state, "rolled_back") << r.reason;
+  EXPECT_NE(r.reason.find("rolled back in eu-west-1"), std::string::npos) << r.reason;
+  EXPECT_NE(r.reason.find("rolling back us-east-1 too (d-"), std::string::npos) << r.reason;
+  std::string canaryUs = r.waves[0].value("new_fleet", "");
+  // The rollback of us-east-1: a deployment of 1.0.0 there alone, by itself.
+  auto all = engine->list("crawler", "prod", 10);
+  ASSERT_TRUE(all.has_value());
+  const engine::Deployment* rb = nullptr;
+  for (auto& x : *all) {
+    if (x.kind == "rollback" && x.rollsBack == r.id) rb = &x;
+  }
+  ASSERT_NE(rb, nullptr) << "a rollback deployment was started";
+  EXPECT_EQ(rb->createdBy, "ramp (rollback_all_regions)");
+  ASSERT_EQ(rb->waves.size(), 1u);
+  EXPECT_EQ(rb->waves[0].value("region", ""), "us-east-1");
+  auto back = run(rb->id, 300);
+  EXPECT_EQ(back.state, "rolled_back") << back.reason;
+  EXPECT_EQ(back.version, "1.0.0");
+  EXPECT_EQ(weightIn("us-east-1", back.newFleet), 100);
+  EXPECT_FALSE(fleets.alive(canaryUs));
+  EXPECT_EQ(weightIn("eu-west-1", stableEu), 100);
+  EXPECT_EQ(fleetsIn("ap-southeast-1").size(), apFleets) << "ap-southeast-1 never touched";
+  // Found, not repeated: one rollback deployment however many ticks.
+  run(rb->id, 20);
+  int rollbacks = 0;
+  auto later = engine->list("crawler", "prod", 20);
+  ASSERT_TRUE(later.has_value());
+  for (auto& x : *later) rollbacks += x.kind == "rollback" ? 1 : 0;
+  EXPECT_EQ(rollbacks, 1);
+}
+
+TEST_F(WavesTest, RollbackAllRegionsNeedsWaves) {
+  auto q = request("2.0.0", 2);
+  q.rollbackAllRegions = true;
+  q.waves.clear();
+  auto r = engine->submit(q);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().where, "rollback_all_regions");
+}
+
 TEST_F(WavesTest, AFreshEngineEveryTickResumesBetweenAndInsideWaves) {
   ASSERT_EQ(run(engine->submit(request("1.0.0", 3))->id).state, "succeeded");
   auto sub = engine->submit(request("2.0.0", 3));
