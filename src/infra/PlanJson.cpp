@@ -1,6 +1,7 @@
 #include "infra/PlanJson.h"
 
 #include "core/Sha256.h"
+#include "infra/FieldReader.h"
 #include "infra/ResourceJson.h"
 
 namespace ramp::infra {
@@ -12,56 +13,6 @@ namespace {
 constexpr int kFormatVersion = 1;
 
 json strings(const std::vector<std::string>& v) { return json(v); }
-
-// Field readers naming the JSON path on error.
-class Reader {
- public:
-  Reader(const json& j, std::string where) : j_(j), where_(std::move(where)) {}
-  std::string at(const std::string& key) const { return where_.empty() ? key : where_ + "." + key; }
-
-  Result<std::string> str(const std::string& key, bool required = true) const {
-    if (!j_.contains(key) || j_.at(key).is_null()) {
-      if (!required) return std::string();
-      return invalid("missing (a string)", at(key));
-    }
-    if (!j_.at(key).is_string()) return invalid("expected a string, got " + std::string(j_.at(key).type_name()), at(key));
-    return j_.at(key).get<std::string>();
-  }
-  Result<int64_t> integer(const std::string& key) const {
-    if (!j_.contains(key) || !j_.at(key).is_number_integer()) return invalid("expected a whole number", at(key));
-    return j_.at(key).get<int64_t>();
-  }
-  Result<bool> boolean(const std::string& key) const {
-    if (!j_.contains(key) || !j_.at(key).is_boolean()) return invalid("expected true or false", at(key));
-    return j_.at(key).get<bool>();
-  }
-  Result<std::vector<std::string>> list(const std::string& key) const {
-    if (!j_.contains(key) || !j_.at(key).is_array()) return invalid("expected a list of strings", at(key));
-    std::vector<std::string> out;
-    const auto& a = j_.at(key);
-    for (size_t i = 0; i < a.size(); ++i) {
-      if (!a[i].is_string()) return invalid("expected a string", at(key) + "[" + std::to_string(i) + "]");
-      out.push_back(a[i].get<std::string>());
-    }
-    return out;
-  }
-  Result<json> object(const std::string& key) const {
-    if (!j_.contains(key) || !j_.at(key).is_object()) return invalid("expected an object", at(key));
-    return j_.at(key);
-  }
-
- private:
-  const json& j_;
-  std::string where_;
-};
-
-Result<Resource> planResourceFromJson(const json& j, const std::string& where);
-Result<ResourceState> planStateFromJson(const json& j, const std::string& where);
-
-#define RAMP_TRY(var, expr)               \
-  auto var##_r = (expr);                  \
-  if (!var##_r) return std::unexpected(var##_r.error()); \
-  auto var = std::move(*var##_r)
 
 json changeJson(const Change& c) {
   json attrs = json::array();
@@ -277,54 +228,6 @@ std::string actionName(Action a) {
   return "create";
 }
 
-namespace {
-
-Result<Resource> planResourceFromJson(const json& j, const std::string& where) {
-  if (!j.is_object()) return invalid("expected an object", where);
-  Reader rd(j, where);
-  Resource r;
-  RAMP_TRY(address, rd.str("address"));
-  RAMP_TRY(type, rd.str("type"));
-  RAMP_TRY(name, rd.str("name", false));
-  RAMP_TRY(region, rd.str("region", false));
-  RAMP_TRY(attributes, rd.object("attributes"));
-  RAMP_TRY(dependsOn, rd.list("depends_on"));
-  RAMP_TRY(forceNew, rd.list("force_new"));
-  RAMP_TRY(tags, rd.object("tags"));
-  if (address.empty()) return invalid("must not be empty", rd.at("address"));
-  r.address = address;
-  r.type = type;
-  r.name = name;
-  r.region = region;
-  r.attributes = attributes;
-  r.dependsOn = dependsOn;
-  r.forceNew = forceNew;
-  r.tags = tags;
-  return r;
-}
-
-Result<ResourceState> planStateFromJson(const json& j, const std::string& where) {
-  if (!j.is_object()) return invalid("expected an object", where);
-  Reader rd(j, where);
-  ResourceState s;
-  RAMP_TRY(address, rd.str("address"));
-  RAMP_TRY(type, rd.str("type"));
-  RAMP_TRY(name, rd.str("name", false));
-  RAMP_TRY(region, rd.str("region", false));
-  RAMP_TRY(id, rd.str("id", false));
-  RAMP_TRY(attributes, rd.object("attributes"));
-  if (address.empty()) return invalid("must not be empty", rd.at("address"));
-  s.address = address;
-  s.type = type;
-  s.name = name;
-  s.region = region;
-  s.id = id;
-  s.attributes = attributes;
-  return s;
-}
-
-}  // namespace
-
 std::string planCanonicalText(const Plan& plan) {
   std::string out;
   out.reserve(1024 + plan.changes.size() * 1024);
@@ -347,79 +250,79 @@ json planJson(const Plan& plan) {
   return j;
 }
 
+namespace {
+
+Result<Change> changeFromJson(const json& j, const std::string& where) {
+  FieldReader cr(j, where);
+  Change c;
+  std::string action = cr.str("action");
+  if (!cr.ok()) return std::unexpected(cr.error());
+  auto a = actionFrom(action, cr.at("action"));
+  if (!a) return std::unexpected(a.error());
+  c.action = *a;
+  c.address = cr.str("address");
+  c.type = cr.str("type");
+  c.region = cr.optionalStr("region");
+  c.reason = cr.optionalStr("reason");
+  if (!cr.ok()) return std::unexpected(cr.error());
+  if (j.contains("desired") && !j.at("desired").is_null()) {
+    auto d = resourceFromJson(j.at("desired"), cr.at("desired"));
+    if (!d) return std::unexpected(d.error());
+    c.desired = std::move(*d);
+  }
+  if (j.contains("current") && !j.at("current").is_null()) {
+    auto cur = resourceStateFromJson(j.at("current"), cr.at("current"));
+    if (!cur) return std::unexpected(cur.error());
+    c.current = std::move(*cur);
+  }
+  if (c.action != Action::kDelete && !c.desired) return invalid("a " + action + " needs the desired resource", cr.at("desired"));
+  if (c.action != Action::kCreate && !c.current) return invalid("a " + action + " needs the current state", cr.at("current"));
+  if (!j.contains("attributes") || !j.at("attributes").is_array()) return invalid("expected a list", cr.at("attributes"));
+  const auto& as = j.at("attributes");
+  for (size_t k = 0; k < as.size(); ++k) {
+    FieldReader ar(as[k], cr.at("attributes") + "[" + std::to_string(k) + "]");
+    std::string name = ar.str("name");
+    bool forces = ar.boolean("forces_replacement");
+    if (!ar.ok()) return std::unexpected(ar.error());
+    c.attributes.push_back(AttributeChange{name, as[k].value("before", json(nullptr)), as[k].value("after", json(nullptr)), forces});
+  }
+  return c;
+}
+
+}  // namespace
+
 Result<Plan> planFromJson(const json& j) {
   if (!j.is_object()) return invalid("a plan is a JSON object", "");
-  Reader rd(j, "");
-  RAMP_TRY(version, rd.integer("format_version"));
+  FieldReader rd(j, "");
+  int64_t version = rd.integer("format_version");
+  if (!rd.ok()) return std::unexpected(rd.error());
   if (version != kFormatVersion) {
     return invalid("unsupported plan format " + std::to_string(version) + " (this ramp reads " +
                        std::to_string(kFormatVersion) + ")",
                    "format_version");
   }
   Plan p;
-  RAMP_TRY(project, rd.str("project"));
-  RAMP_TRY(env, rd.str("env"));
-  RAMP_TRY(regions, rd.list("regions"));
-  RAMP_TRY(refreshed, rd.boolean("refreshed"));
-  RAMP_TRY(managed, rd.list("managed_by_deployments"));
-  RAMP_TRY(digest, rd.str("digest"));
-  RAMP_TRY(basis, rd.object("basis"));
-  p.project = project;
-  p.env = env;
-  p.regions = regions;
-  p.refreshed = refreshed;
-  p.managedByDeployments = managed;
-  p.digest = digest;
+  p.project = rd.str("project");
+  p.env = rd.str("env");
+  p.regions = rd.strings("regions");
+  p.refreshed = rd.boolean("refreshed");
+  p.managedByDeployments = rd.strings("managed_by_deployments");
+  p.digest = rd.str("digest");
+  json basis = rd.object("basis");
+  if (!rd.ok()) return std::unexpected(rd.error());
   for (auto it = basis.begin(); it != basis.end(); ++it) {
-    std::string where = "basis." + (it.key().empty() ? std::string("\"\"") : it.key());
-    if (!it.value().is_object()) return invalid("expected an object", where);
-    Reader br(it.value(), where);
-    RAMP_TRY(lineage, br.str("lineage", false));
-    RAMP_TRY(serial, br.integer("serial"));
+    FieldReader br(it.value(), "basis." + (it.key().empty() ? std::string("\"\"") : it.key()));
+    std::string lineage = br.optionalStr("lineage");
+    int64_t serial = br.integer("serial");
+    if (!br.ok()) return std::unexpected(br.error());
     p.basis[it.key()] = StateBasis{lineage, serial};
   }
   if (!j.contains("changes") || !j.at("changes").is_array()) return invalid("expected a list", "changes");
   const auto& cs = j.at("changes");
   for (size_t i = 0; i < cs.size(); ++i) {
-    std::string where = "changes[" + std::to_string(i) + "]";
-    if (!cs[i].is_object()) return invalid("expected an object", where);
-    Reader cr(cs[i], where);
-    Change c;
-    RAMP_TRY(action, cr.str("action"));
-    RAMP_TRY(a, actionFrom(action, cr.at("action")));
-    RAMP_TRY(address, cr.str("address"));
-    RAMP_TRY(type, cr.str("type"));
-    RAMP_TRY(region, cr.str("region", false));
-    RAMP_TRY(reason, cr.str("reason", false));
-    c.action = a;
-    c.address = address;
-    c.type = type;
-    c.region = region;
-    c.reason = reason;
-    if (cs[i].contains("desired") && !cs[i].at("desired").is_null()) {
-      RAMP_TRY(d, planResourceFromJson(cs[i].at("desired"), cr.at("desired")));
-      c.desired = d;
-    }
-    if (cs[i].contains("current") && !cs[i].at("current").is_null()) {
-      RAMP_TRY(cur, planStateFromJson(cs[i].at("current"), cr.at("current")));
-      c.current = cur;
-    }
-    if (a != Action::kDelete && !c.desired) return invalid("a " + action + " needs the desired resource", cr.at("desired"));
-    if (a != Action::kCreate && !c.current) return invalid("a " + action + " needs the current state", cr.at("current"));
-    if (!cs[i].contains("attributes") || !cs[i].at("attributes").is_array()) {
-      return invalid("expected a list", cr.at("attributes"));
-    }
-    const auto& as = cs[i].at("attributes");
-    for (size_t k = 0; k < as.size(); ++k) {
-      std::string aw = cr.at("attributes") + "[" + std::to_string(k) + "]";
-      if (!as[k].is_object()) return invalid("expected an object", aw);
-      Reader ar(as[k], aw);
-      RAMP_TRY(name, ar.str("name"));
-      RAMP_TRY(forces, ar.boolean("forces_replacement"));
-      c.attributes.push_back(AttributeChange{name, as[k].value("before", json(nullptr)),
-                                             as[k].value("after", json(nullptr)), forces});
-    }
-    p.changes.push_back(std::move(c));
+    auto c = changeFromJson(cs[i], "changes[" + std::to_string(i) + "]");
+    if (!c) return std::unexpected(c.error());
+    p.changes.push_back(std::move(*c));
   }
   if (j.contains("no_op") && j.at("no_op") != json(p.noOp())) {
     return invalid("says " + j.at("no_op").dump() + " but the plan has " + std::to_string(p.changes.size()) + " changes",

@@ -12,8 +12,7 @@
 // RESOURCE = {"address", "type", "name", "region", "attributes",
 //             "depends_on", "force_new", "tags"};
 // STATE = {"address", "type", "name", "region", "id", "attributes"}
-// (the same forms as infra/ResourceJson.h, kept private here so that this
-// file stands alone).
+// (infra/ResourceJson.h writes and reads them, as for the journal and the state).
 //
 // planFromJson(planJson(p)) == p (round trip). planFromJson checks every
 // field and answers kInvalid naming the JSON path ("changes[2].action"),

@@ -1,34 +1,8 @@
 #include "infra/ResourceJson.h"
 
+#include "infra/FieldReader.h"
+
 namespace ramp::infra {
-
-namespace {
-
-Status needString(const nlohmann::json& j, const char* key, const std::string& where, std::string& out,
-                  bool required = true) {
-  auto it = j.find(key);
-  if (it == j.end()) {
-    if (!required) return ok();
-    return invalid(std::string("missing field ") + key, where + "." + key);
-  }
-  if (!it->is_string()) return invalid(std::string("must be a string"), where + "." + key);
-  out = it->get<std::string>();
-  return ok();
-}
-
-Status needStrings(const nlohmann::json& j, const char* key, const std::string& where,
-                   std::vector<std::string>& out) {
-  auto it = j.find(key);
-  if (it == j.end()) return ok();
-  if (!it->is_array()) return invalid("must be an array of strings", where + "." + key);
-  for (const auto& v : *it) {
-    if (!v.is_string()) return invalid("must be an array of strings", where + "." + key);
-    out.push_back(v.get<std::string>());
-  }
-  return ok();
-}
-
-}  // namespace
 
 nlohmann::json resourceStateJson(const ResourceState& s) {
   return nlohmann::json{{"address", s.address}, {"type", s.type},   {"name", s.name},
@@ -36,18 +10,16 @@ nlohmann::json resourceStateJson(const ResourceState& s) {
 }
 
 Result<ResourceState> resourceStateFromJson(const nlohmann::json& j, const std::string& where) {
-  if (!j.is_object()) return invalid("must be an object", where);
+  FieldReader rd(j, where);
   ResourceState s;
-  for (auto [key, out] : {std::pair{"address", &s.address}, std::pair{"type", &s.type}}) {
-    if (auto st = needString(j, key, where, *out); !st) return std::unexpected(st.error());
-  }
-  for (auto [key, out] : {std::pair{"name", &s.name}, std::pair{"region", &s.region}, std::pair{"id", &s.id}}) {
-    if (auto st = needString(j, key, where, *out, false); !st) return std::unexpected(st.error());
-  }
-  if (auto it = j.find("attributes"); it != j.end()) {
-    if (!it->is_object()) return invalid("must be an object", where + ".attributes");
-    s.attributes = *it;
-  }
+  s.address = rd.str("address");
+  s.type = rd.str("type");
+  s.name = rd.optionalStr("name");
+  s.region = rd.optionalStr("region");
+  s.id = rd.optionalStr("id");
+  s.attributes = rd.object("attributes");
+  if (rd.ok() && s.address.empty()) rd.fail("must not be empty", "address");
+  if (!rd.ok()) return std::unexpected(rd.error());
   return s;
 }
 
@@ -58,24 +30,18 @@ nlohmann::json resourceJson(const Resource& r) {
 }
 
 Result<Resource> resourceFromJson(const nlohmann::json& j, const std::string& where) {
-  if (!j.is_object()) return invalid("must be an object", where);
+  FieldReader rd(j, where);
   Resource r;
-  for (auto [key, out] : {std::pair{"address", &r.address}, std::pair{"type", &r.type}}) {
-    if (auto st = needString(j, key, where, *out); !st) return std::unexpected(st.error());
-  }
-  for (auto [key, out] : {std::pair{"name", &r.name}, std::pair{"region", &r.region}}) {
-    if (auto st = needString(j, key, where, *out, false); !st) return std::unexpected(st.error());
-  }
-  if (auto it = j.find("attributes"); it != j.end()) {
-    if (!it->is_object()) return invalid("must be an object", where + ".attributes");
-    r.attributes = *it;
-  }
-  if (auto it = j.find("tags"); it != j.end()) {
-    if (!it->is_object()) return invalid("must be an object", where + ".tags");
-    r.tags = *it;
-  }
-  if (auto st = needStrings(j, "depends_on", where, r.dependsOn); !st) return std::unexpected(st.error());
-  if (auto st = needStrings(j, "force_new", where, r.forceNew); !st) return std::unexpected(st.error());
+  r.address = rd.str("address");
+  r.type = rd.str("type");
+  r.name = rd.optionalStr("name");
+  r.region = rd.optionalStr("region");
+  r.attributes = rd.object("attributes");
+  r.dependsOn = rd.strings("depends_on");
+  r.forceNew = rd.strings("force_new");
+  r.tags = rd.object("tags");
+  if (rd.ok() && r.address.empty()) rd.fail("must not be empty", "address");
+  if (!rd.ok()) return std::unexpected(rd.error());
   return r;
 }
 
