@@ -133,7 +133,7 @@ class WavesE2E : public ::testing::Test {
   void SetUp() override {
     home = env("RAMP_HOME");
     ASSERT_FALSE(home.empty());
-    work = home / "work";
+    work = home / ("work-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::create_directories(work);
     fs::copy_file(env("RAMP_E2E_DIR") + "/waves.yaml", work / "ramp.yaml", fs::copy_options::overwrite_existing);
   }
@@ -298,6 +298,58 @@ TEST_F(WavesE2E, DeployGoesRegionByRegionAndARollbackInTheFirstNeverStartsTheSec
   auto good = http("POST", base + "/api/v1/deployments", token, body({waveEast, waveWest}).dump());
   EXPECT_EQ(good.first, 201) << good.second;
   EXPECT_EQ(runRamp({"abort", "crawler", "--env", "prod"}, work), 0);
+}
+
+TEST_F(WavesE2E, WithRollbackAllRegionsAFailureInTheSecondRegionTakesTheFirstBackToo) {
+  release("1.1.0", "");
+  release("2.1.0", "");
+  ASSERT_EQ(runRamp({"deploy", "crawler", "--env", "prod", "--version", "1.1.0"}, work), 0);
+  auto s = status();
+  ASSERT_TRUE(s["entrypoints"]["east"].is_string() && s["entrypoints"]["west"].is_string()) << s.dump(2);
+  std::string east = s["entrypoints"]["east"], west = s["entrypoints"]["west"];
+  // From now on west's instances answer 30% errors (a region override), east's none.
+  {
+    std::ofstream(work / "ramp.yaml", std::ios::app) << "    overrides:\n      region:\n        west:\n"
+                                                         "          run:\n            env: {CRAWLER_ERROR_RATE: \"0.3\"}\n";
+  }
+  std::string out;
+  ASSERT_EQ(runRamp({"validate"}, work, &out), 0) << out;
+  Load eastLoad(east, 3), westLoad(west, 3);
+  eastLoad.start();
+  westLoad.start();
+  out.clear();
+  int rc = runRamp({"deploy", "crawler", "--env", "prod", "--version", "2.1.0", "--rollback-all-regions"}, work, &out);
+  std::cout << out;
+  EXPECT_EQ(rc, 3) << out;
+  EXPECT_NE(out.find("== wave 1/2 east succeeded"), std::string::npos) << out;
+  EXPECT_NE(out.find("== wave 2/2 west rolled_back"), std::string::npos) << out;
+  // The rollback of east starts by itself; wait (bounded) for it to end.
+  json d;
+  auto deadline = Clock::now() + std::chrono::seconds(60);
+  while (Clock::now() < deadline) {
+    d = status()["deployment"];
+    if (d.value("kind", "") == "rollback" && d.value("state", "") == "rolled_back" && d.value("phase", "") == "done") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  eastLoad.stop();
+  westLoad.stop();
+  EXPECT_EQ(d.value("kind", ""), "rollback") << d.dump(2);
+  EXPECT_EQ(d.value("state", ""), "rolled_back") << d.dump(2);
+  EXPECT_EQ(d.value("version", ""), "1.1.0") << d.dump(2);
+  EXPECT_EQ(d.value("created_by", ""), "ramp (rollback_all_regions)") << d.dump(2);
+  ASSERT_EQ(d["waves"].size(), 1u) << d.dump(2);
+  EXPECT_EQ(d["waves"][0]["region"], "east");
+  s = status();
+  for (auto& f : s["fleets"]) {
+    if (f["state"] == "retired") continue;
+    if (f["weight"] == 100) {
+      EXPECT_EQ(f["version"], "1.1.0") << "every region serves 1.1.0 again: " << s.dump(2);
+    }
+  }
+  EXPECT_GT(eastLoad.answers()["2.1.0"], 0u) << "east ran 2.1.0 before it was taken back";
+  EXPECT_EQ(eastLoad.failures()["2.1.0"], 0u);
+  EXPECT_EQ(eastLoad.failures()["1.1.0"], 0u);
+  EXPECT_EQ(westLoad.failures()["1.1.0"], 0u) << "west's stable fleet kept its clean config";
 }
 
 }  // namespace
