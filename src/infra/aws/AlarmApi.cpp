@@ -4,8 +4,12 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "providers/aws/QueryProtocol.h"
+
 namespace ramp::infra::aws {
 namespace {
+
+using providers::aws::tagParams;  // queryDone/queryDoneOrGone are found by their argument
 
 using providers::aws::QueryParams;
 
@@ -20,15 +24,6 @@ std::string number(double v) {
 bool isExtended(const std::string& stat) {
   return !stat.empty() && (stat[0] == 'p' || stat.starts_with("tm") || stat.starts_with("tc") || stat.starts_with("ts") ||
                            stat.starts_with("wm") || stat.starts_with("IQM"));
-}
-
-void tagParams(QueryParams& p, const Tags& tags) {
-  int i = 0;
-  for (const auto& [k, v] : tags) {
-    std::string key = "Tags.member." + std::to_string(++i);
-    p.emplace_back(key + ".Key", k);
-    p.emplace_back(key + ".Value", v);
-  }
 }
 
 }  // namespace
@@ -82,9 +77,7 @@ Status AlarmApi::putMetricAlarm(const MetricAlarmSpec& s, const Tags& tags) {
   }
   if (!s.treatMissingData.empty()) p.emplace_back("TreatMissingData", s.treatMissingData);
   tagParams(p, tags);
-  auto doc = client_.query(kSvc, "PutMetricAlarm", p);
-  if (!doc) return std::unexpected(doc.error());
-  return ok();
+  return queryDone(client_.query(kSvc, "PutMetricAlarm", p));
 }
 
 Result<std::vector<MetricAlarm>> AlarmApi::describeAlarms(const std::vector<std::string>& names) {
@@ -154,9 +147,7 @@ Status AlarmApi::tagResource(const std::string& arn, const Tags& tags) {
   if (tags.empty()) return ok();
   QueryParams p{{"ResourceARN", arn}};
   tagParams(p, tags);
-  auto doc = client_.query(kSvc, "TagResource", p);
-  if (!doc) return std::unexpected(doc.error());
-  return ok();
+  return queryDone(client_.query(kSvc, "TagResource", p));
 }
 
 }  // namespace ramp::infra::aws

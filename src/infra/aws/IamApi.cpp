@@ -1,19 +1,14 @@
 #include "infra/aws/IamApi.h"
 
+#include "providers/aws/QueryProtocol.h"
+
 namespace ramp::infra::aws {
 namespace {
 
+using providers::aws::tagParams;  // queryDone/queryDoneOrGone are found by their argument
+
 using providers::aws::QueryParams;
 using providers::aws::XmlNode;
-
-void tagParams(QueryParams& p, const Tags& tags) {
-  int i = 0;
-  for (const auto& [k, v] : tags) {
-    std::string key = "Tags.member." + std::to_string(++i);
-    p.emplace_back(key + ".Key", k);
-    p.emplace_back(key + ".Value", v);
-  }
-}
 
 InstanceProfile readProfile(const XmlNode& m) {
   InstanceProfile p;
@@ -68,25 +63,20 @@ Result<std::vector<InstanceProfile>> IamApi::listInstanceProfiles(const std::str
 }
 
 Status IamApi::addRole(const std::string& profile, const std::string& role) {
-  auto doc = client_.query("iam", "AddRoleToInstanceProfile", {{"InstanceProfileName", profile}, {"RoleName", role}});
-  if (!doc) return std::unexpected(doc.error());
-  return ok();
+  return queryDone(
+      client_.query("iam", "AddRoleToInstanceProfile", {{"InstanceProfileName", profile}, {"RoleName", role}}));
 }
 
 Status IamApi::removeRole(const std::string& profile, const std::string& role) {
-  auto doc =
-      client_.query("iam", "RemoveRoleFromInstanceProfile", {{"InstanceProfileName", profile}, {"RoleName", role}});
-  if (!doc && doc.error().code != ErrorCode::kNotFound) return std::unexpected(doc.error());
-  return ok();
+  return queryDoneOrGone(
+      client_.query("iam", "RemoveRoleFromInstanceProfile", {{"InstanceProfileName", profile}, {"RoleName", role}}));
 }
 
 Status IamApi::tagInstanceProfile(const std::string& name, const Tags& tags) {
   if (tags.empty()) return ok();
   QueryParams p{{"InstanceProfileName", name}};
   tagParams(p, tags);
-  auto doc = client_.query("iam", "TagInstanceProfile", p);
-  if (!doc) return std::unexpected(doc.error());
-  return ok();
+  return queryDone(client_.query("iam", "TagInstanceProfile", p));
 }
 
 Status IamApi::deleteInstanceProfile(const std::string& name) {
@@ -96,9 +86,7 @@ Status IamApi::deleteInstanceProfile(const std::string& name) {
   for (const auto& role : (*current)->roles) {
     if (auto s = removeRole(name, role); !s) return s;
   }
-  auto doc = client_.query("iam", "DeleteInstanceProfile", {{"InstanceProfileName", name}});
-  if (!doc && doc.error().code != ErrorCode::kNotFound) return std::unexpected(doc.error());
-  return ok();
+  return queryDoneOrGone(client_.query("iam", "DeleteInstanceProfile", {{"InstanceProfileName", name}}));
 }
 
 }  // namespace ramp::infra::aws

@@ -1,18 +1,12 @@
 #include "infra/aws/TopicApi.h"
 
+#include "providers/aws/QueryProtocol.h"
+
 namespace ramp::infra::aws {
 namespace {
 
+using providers::aws::tagParams;  // queryDone/queryDoneOrGone are found by their argument
 using providers::aws::QueryParams;
-
-void tagParams(QueryParams& p, const Tags& tags) {
-  int i = 0;
-  for (const auto& [k, v] : tags) {
-    std::string key = "Tags.member." + std::to_string(++i);
-    p.emplace_back(key + ".Key", k);
-    p.emplace_back(key + ".Value", v);
-  }
-}
 
 }  // namespace
 
@@ -48,18 +42,14 @@ Result<std::vector<std::string>> TopicApi::listTopics() {
 }
 
 Status TopicApi::deleteTopic(const std::string& arn) {
-  auto doc = client_.query("sns", "DeleteTopic", {{"TopicArn", arn}});
-  if (!doc && doc.error().code != ErrorCode::kNotFound) return std::unexpected(doc.error());
-  return ok();
+  return queryDoneOrGone(client_.query("sns", "DeleteTopic", {{"TopicArn", arn}}));
 }
 
 Status TopicApi::tagResource(const std::string& arn, const Tags& tags) {
   if (tags.empty()) return ok();
   QueryParams p{{"ResourceArn", arn}};
   tagParams(p, tags);
-  auto doc = client_.query("sns", "TagResource", p);
-  if (!doc) return std::unexpected(doc.error());
-  return ok();
+  return queryDone(client_.query("sns", "TagResource", p));
 }
 
 Result<Tags> TopicApi::listTags(const std::string& arn) {

@@ -3,23 +3,12 @@
 #include <algorithm>
 
 #include "providers/aws/AwsError.h"
+#include "providers/aws/QueryProtocol.h"
 
 namespace ramp::providers::aws {
 namespace {
 
 constexpr const char* kSvc = "autoscaling";
-
-int toInt(const std::string& s) {
-  try {
-    return s.empty() ? 0 : std::stoi(s);
-  } catch (...) {
-    return 0;
-  }
-}
-
-void members(QueryParams& p, const std::string& prefix, const std::vector<std::string>& values) {
-  for (size_t i = 0; i < values.size(); ++i) p.emplace_back(prefix + ".member." + std::to_string(i + 1), values[i]);
-}
 
 std::string join(const std::vector<std::string>& v, char sep) {
   std::string out;
@@ -47,9 +36,9 @@ AutoScalingGroup readGroup(const XmlNode& m) {
   g.name = m.get("AutoScalingGroupName");
   g.arn = m.get("AutoScalingGroupARN");
   g.status = m.get("Status");
-  g.minSize = toInt(m.get("MinSize"));
-  g.maxSize = toInt(m.get("MaxSize"));
-  g.desired = toInt(m.get("DesiredCapacity"));
+  g.minSize = queryInt(m.get("MinSize"));
+  g.maxSize = queryInt(m.get("MaxSize"));
+  g.desired = queryInt(m.get("DesiredCapacity"));
   g.launchTemplateId = m.path("LaunchTemplate/LaunchTemplateId").text();
   g.launchTemplateVersion = m.path("LaunchTemplate/Version").text();
   for (auto& a : m.child("AvailabilityZones").children("member")) g.availabilityZones.push_back(a.text());
@@ -81,7 +70,7 @@ Status AutoScalingApi::createAutoScalingGroup(const AutoScalingGroupSpec& spec) 
                 {"VPCZoneIdentifier", join(spec.subnets, ',')},
                 {"HealthCheckType", spec.healthCheckType},
                 {"HealthCheckGracePeriod", std::to_string(spec.healthCheckGracePeriod)}};
-  members(p, "TargetGroupARNs", spec.targetGroupArns);
+  memberParams(p, "TargetGroupARNs", spec.targetGroupArns);
   int i = 0;
   for (const auto& [k, v] : spec.tags) {
     std::string key = "Tags.member." + std::to_string(++i);
@@ -91,9 +80,7 @@ Status AutoScalingApi::createAutoScalingGroup(const AutoScalingGroupSpec& spec) 
     p.emplace_back(key + ".ResourceId", spec.name);
     p.emplace_back(key + ".ResourceType", "auto-scaling-group");
   }
-  auto doc = client_.query(kSvc, "CreateAutoScalingGroup", p);
-  if (!doc) return std::unexpected(doc.error());
-  return ok();
+  return queryDone(client_.query(kSvc, "CreateAutoScalingGroup", p));
 }
 
 Result<std::vector<AutoScalingGroup>> AutoScalingApi::describeAutoScalingGroups(const std::vector<std::string>& names) {
@@ -108,7 +95,7 @@ Result<std::vector<AutoScalingGroup>> AutoScalingApi::describeAutoScalingGroups(
     std::string token;
     for (int page = 0; page < 1000; ++page) {
       QueryParams p{{"MaxRecords", "100"}};
-      members(p, "AutoScalingGroupNames", batch);
+      memberParams(p, "AutoScalingGroupNames", batch);
       if (!token.empty()) p.emplace_back("NextToken", token);
       auto doc = client_.query(kSvc, "DescribeAutoScalingGroups", p);
       if (!doc) return std::unexpected(doc.error());
@@ -122,13 +109,11 @@ Result<std::vector<AutoScalingGroup>> AutoScalingApi::describeAutoScalingGroups(
 
 Status AutoScalingApi::updateAutoScalingGroup(const std::string& name, int minSize, int maxSize, int desired) {
   if (minSize > desired || desired > maxSize) return invalid("needs min <= desired <= max", "desired");
-  auto doc = client_.query(kSvc, "UpdateAutoScalingGroup",
+  return queryDone(client_.query(kSvc, "UpdateAutoScalingGroup",
                            {{"AutoScalingGroupName", name},
                             {"MinSize", std::to_string(minSize)},
                             {"MaxSize", std::to_string(maxSize)},
-                            {"DesiredCapacity", std::to_string(desired)}});
-  if (!doc) return std::unexpected(doc.error());
-  return ok();
+                            {"DesiredCapacity", std::to_string(desired)}}));
 }
 
 Status AutoScalingApi::deleteAutoScalingGroup(const std::string& name, bool forceDelete) {
@@ -148,18 +133,14 @@ Status AutoScalingApi::deleteAutoScalingGroup(const std::string& name, bool forc
 
 Status AutoScalingApi::suspendProcesses(const std::string& name, const std::vector<std::string>& processes) {
   QueryParams p{{"AutoScalingGroupName", name}};
-  members(p, "ScalingProcesses", processes);
-  auto doc = client_.query(kSvc, "SuspendProcesses", p);
-  if (!doc) return std::unexpected(doc.error());
-  return ok();
+  memberParams(p, "ScalingProcesses", processes);
+  return queryDone(client_.query(kSvc, "SuspendProcesses", p));
 }
 
 Status AutoScalingApi::resumeProcesses(const std::string& name, const std::vector<std::string>& processes) {
   QueryParams p{{"AutoScalingGroupName", name}};
-  members(p, "ScalingProcesses", processes);
-  auto doc = client_.query(kSvc, "ResumeProcesses", p);
-  if (!doc) return std::unexpected(doc.error());
-  return ok();
+  memberParams(p, "ScalingProcesses", processes);
+  return queryDone(client_.query(kSvc, "ResumeProcesses", p));
 }
 
 Status AutoScalingApi::putTargetTrackingPolicy(const std::string& group, const std::string& policyName,
@@ -173,9 +154,7 @@ Status AutoScalingApi::putTargetTrackingPolicy(const std::string& group, const s
   if (!resourceLabel.empty()) {
     p.emplace_back("TargetTrackingConfiguration.PredefinedMetricSpecification.ResourceLabel", resourceLabel);
   }
-  auto doc = client_.query(kSvc, "PutScalingPolicy", p);
-  if (!doc) return std::unexpected(doc.error());
-  return ok();
+  return queryDone(client_.query(kSvc, "PutScalingPolicy", p));
 }
 
 Result<std::vector<ScalingPolicy>> AutoScalingApi::describePolicies(const std::string& group) {

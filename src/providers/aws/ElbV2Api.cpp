@@ -3,20 +3,13 @@
 #include <algorithm>
 
 #include "providers/aws/AwsError.h"
+#include "providers/aws/QueryProtocol.h"
 
 namespace ramp::providers::aws {
 namespace {
 
 constexpr const char* kSvc = "elasticloadbalancing";
 constexpr int kMaxPages = 1000;
-
-int toInt(const std::string& s) {
-  try {
-    return s.empty() ? 0 : std::stoi(s);
-  } catch (...) {
-    return 0;
-  }
-}
 
 std::vector<std::string> sortedUnique(std::vector<std::string> v) {
   std::sort(v.begin(), v.end());
@@ -31,7 +24,7 @@ TargetGroup readTargetGroup(const XmlNode& m) {
   t.arn = m.get("TargetGroupArn");
   t.name = m.get("TargetGroupName");
   t.protocol = m.get("Protocol");
-  t.port = toInt(m.get("Port"));
+  t.port = queryInt(m.get("Port"));
   t.vpcId = m.get("VpcId");
   t.targetType = m.get("TargetType");
   t.healthCheckPath = m.get("HealthCheckPath");
@@ -66,7 +59,7 @@ std::vector<WeightedTargetGroup> readForward(const XmlNode& actions) {
     if (a.get("Type") != "forward") continue;
     auto groups = a.path("ForwardConfig/TargetGroups").children("member");
     if (!groups.empty()) {
-      for (auto& g : groups) out.push_back({g.get("TargetGroupArn"), toInt(g.get("Weight"))});
+      for (auto& g : groups) out.push_back({g.get("TargetGroupArn"), queryInt(g.get("Weight"))});
     } else if (auto arn = a.get("TargetGroupArn"); !arn.empty()) {
       out.push_back({arn, 1});
     }
@@ -95,7 +88,7 @@ Listener readListener(const XmlNode& m) {
   l.arn = m.get("ListenerArn");
   l.loadBalancerArn = m.get("LoadBalancerArn");
   l.protocol = m.get("Protocol");
-  l.port = toInt(m.get("Port"));
+  l.port = queryInt(m.get("Port"));
   l.forward = readForward(m.child("DefaultActions"));
   l.certificate = m.child("Certificates").child("member").get("CertificateArn");
   l.sslPolicy = m.get("SslPolicy");
@@ -167,19 +160,6 @@ Result<std::vector<T>> describePages(AwsClient& client, const char* action, cons
 
 // --- requests ------------------------------------------------------------
 
-void listParams(QueryParams& p, const std::string& prefix, const std::vector<std::string>& values) {
-  for (size_t i = 0; i < values.size(); ++i) p.emplace_back(prefix + ".member." + std::to_string(i + 1), values[i]);
-}
-
-void tagParams(QueryParams& p, const ElbTags& tags) {
-  int i = 0;
-  for (const auto& [k, v] : tags) {
-    std::string key = "Tags.member." + std::to_string(++i);
-    p.emplace_back(key + ".Key", k);
-    p.emplace_back(key + ".Value", v);
-  }
-}
-
 void targetParams(QueryParams& p, const std::vector<Target>& targets) {
   for (size_t i = 0; i < targets.size(); ++i) {
     std::string k = "Targets.member." + std::to_string(i + 1);
@@ -207,18 +187,18 @@ Status conditionParams(QueryParams& p, const RuleConditions& when) {
   if (!when.hosts.empty()) {
     std::string k = next();
     p.emplace_back(k + ".Field", "host-header");
-    listParams(p, k + ".HostHeaderConfig.Values", when.hosts);
+    memberParams(p, k + ".HostHeaderConfig.Values", when.hosts);
   }
   if (!when.paths.empty()) {
     std::string k = next();
     p.emplace_back(k + ".Field", "path-pattern");
-    listParams(p, k + ".PathPatternConfig.Values", when.paths);
+    memberParams(p, k + ".PathPatternConfig.Values", when.paths);
   }
   if (!when.headerName.empty()) {
     std::string k = next();
     p.emplace_back(k + ".Field", "http-header");
     p.emplace_back(k + ".HttpHeaderConfig.HttpHeaderName", when.headerName);
-    listParams(p, k + ".HttpHeaderConfig.Values", when.headerValues);
+    memberParams(p, k + ".HttpHeaderConfig.Values", when.headerValues);
   }
   return ok();
 }
@@ -231,16 +211,6 @@ Status validateForward(const std::vector<WeightedTargetGroup>& fwd) {
     }
     if (fwd[i].targetGroupArn.empty()) return invalid("empty target group ARN", "forward[" + std::to_string(i) + "]");
   }
-  return ok();
-}
-
-Status done(const Result<XmlDoc>& doc) {
-  if (!doc) return std::unexpected(doc.error());
-  return ok();
-}
-
-Status doneOrGone(const Result<XmlDoc>& doc) {
-  if (!doc && doc.error().code != ErrorCode::kNotFound) return std::unexpected(doc.error());
   return ok();
 }
 
@@ -310,8 +280,8 @@ Result<LoadBalancer> ElbV2Api::createLoadBalancer(const LoadBalancerSpec& spec, 
   if (spec.name.empty() || spec.name.size() > 32) return invalid("load balancer name must be 1..32 characters", "name");
   QueryParams p{{"Name", spec.name}, {"Scheme", spec.scheme.empty() ? "internet-facing" : spec.scheme},
                 {"Type", spec.type}};
-  listParams(p, "Subnets", spec.subnets);
-  listParams(p, "SecurityGroups", spec.securityGroups);
+  memberParams(p, "Subnets", spec.subnets);
+  memberParams(p, "SecurityGroups", spec.securityGroups);
   tagParams(p, tags);
   auto doc = client_.query(kSvc, "CreateLoadBalancer", p);
   if (!doc) return std::unexpected(doc.error());
@@ -321,25 +291,25 @@ Result<LoadBalancer> ElbV2Api::createLoadBalancer(const LoadBalancerSpec& spec, 
 Result<std::vector<LoadBalancer>> ElbV2Api::describeLoadBalancers(const std::vector<std::string>& names,
                                                                   const std::vector<std::string>& arns) {
   QueryParams p;
-  listParams(p, "Names", names);
-  listParams(p, "LoadBalancerArns", arns);
+  memberParams(p, "Names", names);
+  memberParams(p, "LoadBalancerArns", arns);
   return describePages<LoadBalancer>(client_, "DescribeLoadBalancers", p, "LoadBalancers", readLoadBalancer);
 }
 
 Status ElbV2Api::setSubnets(const std::string& loadBalancerArn, const std::vector<std::string>& subnets) {
   QueryParams p{{"LoadBalancerArn", loadBalancerArn}};
-  listParams(p, "Subnets", subnets);
-  return done(client_.query(kSvc, "SetSubnets", p));
+  memberParams(p, "Subnets", subnets);
+  return queryDone(client_.query(kSvc, "SetSubnets", p));
 }
 
 Status ElbV2Api::setSecurityGroups(const std::string& loadBalancerArn, const std::vector<std::string>& groups) {
   QueryParams p{{"LoadBalancerArn", loadBalancerArn}};
-  listParams(p, "SecurityGroups", groups);
-  return done(client_.query(kSvc, "SetSecurityGroups", p));
+  memberParams(p, "SecurityGroups", groups);
+  return queryDone(client_.query(kSvc, "SetSecurityGroups", p));
 }
 
 Status ElbV2Api::deleteLoadBalancer(const std::string& arn) {
-  return doneOrGone(client_.query(kSvc, "DeleteLoadBalancer", {{"LoadBalancerArn", arn}}));
+  return queryDoneOrGone(client_.query(kSvc, "DeleteLoadBalancer", {{"LoadBalancerArn", arn}}));
 }
 
 Result<TargetGroup> ElbV2Api::createTargetGroup(const TargetGroupSpec& spec) {
@@ -369,13 +339,13 @@ Result<TargetGroup> ElbV2Api::createTargetGroup(const TargetGroupSpec& spec) {
 Result<std::vector<TargetGroup>> ElbV2Api::describeTargetGroups(const std::vector<std::string>& names,
                                                                 const std::vector<std::string>& arns) {
   QueryParams p;
-  listParams(p, "Names", names);
-  listParams(p, "TargetGroupArns", arns);
+  memberParams(p, "Names", names);
+  memberParams(p, "TargetGroupArns", arns);
   return describePages<TargetGroup>(client_, "DescribeTargetGroups", p, "TargetGroups", readTargetGroup);
 }
 
 Status ElbV2Api::deleteTargetGroup(const std::string& arn) {
-  return done(client_.query(kSvc, "DeleteTargetGroup", {{"TargetGroupArn", arn}}));
+  return queryDone(client_.query(kSvc, "DeleteTargetGroup", {{"TargetGroupArn", arn}}));
 }
 
 Result<Listener> ElbV2Api::createListener(const std::string& loadBalancerArn, const ListenerSpec& spec) {
@@ -427,19 +397,19 @@ Result<std::vector<Listener>> ElbV2Api::describeListeners(const std::string& loa
 }
 
 Status ElbV2Api::deleteListener(const std::string& arn) {
-  return doneOrGone(client_.query(kSvc, "DeleteListener", {{"ListenerArn", arn}}));
+  return queryDoneOrGone(client_.query(kSvc, "DeleteListener", {{"ListenerArn", arn}}));
 }
 
 Status ElbV2Api::registerTargets(const std::string& targetGroupArn, const std::vector<Target>& targets) {
   QueryParams p{{"TargetGroupArn", targetGroupArn}};
   targetParams(p, targets);
-  return done(client_.query(kSvc, "RegisterTargets", p));
+  return queryDone(client_.query(kSvc, "RegisterTargets", p));
 }
 
 Status ElbV2Api::deregisterTargets(const std::string& targetGroupArn, const std::vector<Target>& targets) {
   QueryParams p{{"TargetGroupArn", targetGroupArn}};
   targetParams(p, targets);
-  return done(client_.query(kSvc, "DeregisterTargets", p));
+  return queryDone(client_.query(kSvc, "DeregisterTargets", p));
 }
 
 Result<std::vector<TargetHealth>> ElbV2Api::describeTargetHealth(const std::string& targetGroupArn) {
@@ -448,7 +418,7 @@ Result<std::vector<TargetHealth>> ElbV2Api::describeTargetHealth(const std::stri
   std::vector<TargetHealth> out;
   for (auto& m : doc->root().find("TargetHealthDescriptions").children("member")) {
     out.push_back({m.path("Target/Id").text(), m.path("TargetHealth/State").text(),
-                   m.path("TargetHealth/Reason").text(), toInt(m.path("Target/Port").text())});
+                   m.path("TargetHealth/Reason").text(), queryInt(m.path("Target/Port").text())});
   }
   return out;
 }
@@ -478,14 +448,14 @@ Result<ListenerRule> ElbV2Api::createRule(const std::string& listenerArn, int pr
 Status ElbV2Api::modifyRuleConditions(const std::string& ruleArn, const RuleConditions& when) {
   QueryParams p{{"RuleArn", ruleArn}};
   if (auto s = conditionParams(p, when); !s) return s;
-  return done(client_.query(kSvc, "ModifyRule", p));
+  return queryDone(client_.query(kSvc, "ModifyRule", p));
 }
 
 Status ElbV2Api::setRulePriority(const std::string& ruleArn, int priority) {
   if (priority < 1 || priority > 50000) return invalid("rule priority must be 1..50000", "priority");
   QueryParams p{{"RulePriorities.member.1.RuleArn", ruleArn},
                 {"RulePriorities.member.1.Priority", std::to_string(priority)}};
-  return done(client_.query(kSvc, "SetRulePriorities", p));
+  return queryDone(client_.query(kSvc, "SetRulePriorities", p));
 }
 
 Result<std::vector<ListenerRule>> ElbV2Api::describeRules(const std::string& listenerArn) {
@@ -493,15 +463,15 @@ Result<std::vector<ListenerRule>> ElbV2Api::describeRules(const std::string& lis
 }
 
 Status ElbV2Api::deleteRule(const std::string& ruleArn) {
-  return doneOrGone(client_.query(kSvc, "DeleteRule", {{"RuleArn", ruleArn}}));
+  return queryDoneOrGone(client_.query(kSvc, "DeleteRule", {{"RuleArn", ruleArn}}));
 }
 
 Status ElbV2Api::addTags(const std::vector<std::string>& arns, const std::map<std::string, std::string>& tags) {
   if (arns.empty() || tags.empty()) return ok();
   QueryParams p;
-  listParams(p, "ResourceArns", arns);
+  memberParams(p, "ResourceArns", arns);
   tagParams(p, tags);
-  return done(client_.query(kSvc, "AddTags", p));
+  return queryDone(client_.query(kSvc, "AddTags", p));
 }
 
 Result<std::map<std::string, std::map<std::string, std::string>>> ElbV2Api::describeTags(
@@ -509,7 +479,7 @@ Result<std::map<std::string, std::map<std::string, std::string>>> ElbV2Api::desc
   std::map<std::string, std::map<std::string, std::string>> out;
   for (size_t start = 0; start < arns.size(); start += kPerDescribe) {
     QueryParams p;
-    listParams(p, "ResourceArns",
+    memberParams(p, "ResourceArns",
                std::vector<std::string>(arns.begin() + start, arns.begin() + std::min(arns.size(), start + kPerDescribe)));
     auto doc = client_.query(kSvc, "DescribeTags", p);
     if (!doc) return std::unexpected(doc.error());
