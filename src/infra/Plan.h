@@ -60,6 +60,12 @@ struct Plan {
   std::string digest;                             // sha256 over the canonical JSON of the above
 
   bool noOp() const { return changes.empty(); }
+  // How many changes are `a` (the add / change / replace / destroy summary).
+  int count(Action a) const {
+    int n = 0;
+    for (const auto& c : changes) n += c.action == a ? 1 : 0;
+    return n;
+  }
 };
 
 }  // namespace ramp::infra

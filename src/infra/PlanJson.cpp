@@ -30,17 +30,8 @@ json changeJson(const Change& c) {
 }
 
 json withoutDigest(const Plan& p) {
-  int add = 0, change = 0, replace = 0, destroy = 0;
   json changes = json::array();
-  for (const auto& c : p.changes) {
-    switch (c.action) {
-      case Action::kCreate: ++add; break;
-      case Action::kUpdate: ++change; break;
-      case Action::kReplace: ++replace; break;
-      case Action::kDelete: ++destroy; break;
-    }
-    changes.push_back(changeJson(c));
-  }
+  for (const auto& c : p.changes) changes.push_back(changeJson(c));
   json basis = json::object();
   for (const auto& [region, b] : p.basis) basis[region] = json{{"lineage", b.lineage}, {"serial", b.serial}};
   return json{{"format_version", kFormatVersion},
@@ -49,7 +40,10 @@ json withoutDigest(const Plan& p) {
               {"regions", strings(p.regions)},
               {"refreshed", p.refreshed},
               {"no_op", p.noOp()},
-              {"summary", json{{"add", add}, {"change", change}, {"replace", replace}, {"destroy", destroy}}},
+              {"summary", json{{"add", p.count(Action::kCreate)},
+                               {"change", p.count(Action::kUpdate)},
+                               {"replace", p.count(Action::kReplace)},
+                               {"destroy", p.count(Action::kDelete)}}},
               {"changes", std::move(changes)},
               {"managed_by_deployments", strings(p.managedByDeployments)},
               {"basis", std::move(basis)}};
@@ -160,15 +154,6 @@ class CanonicalWriter {
     o_ += '}';
   }
   void plan(const Plan& p, bool withDigest) {
-    int add = 0, change = 0, replace = 0, destroy = 0;
-    for (const auto& c : p.changes) {
-      switch (c.action) {
-        case Action::kCreate: ++add; break;
-        case Action::kUpdate: ++change; break;
-        case Action::kReplace: ++replace; break;
-        case Action::kDelete: ++destroy; break;
-      }
-    }
     o_ += '{';
     key("basis", true), o_ += '{';
     bool first = true;
@@ -197,10 +182,10 @@ class CanonicalWriter {
     key("refreshed"), raw(p.refreshed ? "true" : "false");
     key("regions"), strings(p.regions);
     key("summary"), o_ += '{';
-    key("add", true), num(add);
-    key("change"), num(change);
-    key("destroy"), num(destroy);
-    key("replace"), num(replace);
+    key("add", true), num(p.count(Action::kCreate));
+    key("change"), num(p.count(Action::kUpdate));
+    key("destroy"), num(p.count(Action::kDelete));
+    key("replace"), num(p.count(Action::kReplace));
     o_ += "}}";
   }
 

@@ -20,16 +20,8 @@ std::string value(const nlohmann::json& v) {
 
 std::string planSummary(const Plan& plan) {
   if (plan.noOp()) return "No changes. Infrastructure matches the configuration.";
-  int add = 0, change = 0, replace = 0, destroy = 0;
-  for (const auto& c : plan.changes) {
-    switch (c.action) {
-      case Action::kCreate: ++add; break;
-      case Action::kUpdate: ++change; break;
-      case Action::kReplace: ++replace; break;
-      case Action::kDelete: ++destroy; break;
-    }
-  }
-  return fmt::format("Plan: {} to add, {} to change, {} to replace, {} to destroy.", add, change, replace, destroy);
+  return fmt::format("Plan: {} to add, {} to change, {} to replace, {} to destroy.", plan.count(Action::kCreate),
+                     plan.count(Action::kUpdate), plan.count(Action::kReplace), plan.count(Action::kDelete));
 }
 
 std::string planText(const Plan& plan, bool colour) {
