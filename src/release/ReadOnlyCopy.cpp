@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "release/TreeEntries.h"
+
 namespace ramp::release {
 namespace fs = std::filesystem;
 
@@ -84,16 +86,9 @@ Status copyDir(const fs::path& from, const fs::path& to, int depth) {
   if (::mkdir(to.c_str(), 0700) != 0) {
     return internal("cannot create directory: " + errnoText(errno), to.string());
   }
-  std::error_code ec;
-  fs::directory_iterator it(from, ec);
-  if (ec) return invalid("cannot read directory: " + ec.message(), from.string());
-  std::vector<std::string> names;
-  for (; it != fs::directory_iterator(); it.increment(ec)) {
-    if (ec) return invalid("cannot read directory: " + ec.message(), from.string());
-    names.push_back(it->path().filename().string());
-  }
-  if (ec) return invalid("cannot read directory: " + ec.message(), from.string());
-  for (const auto& name : names) {
+  auto names = directoryEntries(from);
+  if (!names) return std::unexpected(names.error());
+  for (const auto& name : *names) {
     fs::path src = from / name;
     fs::path dst = to / name;
     struct stat st{};
@@ -104,6 +99,7 @@ Status copyDir(const fs::path& from, const fs::path& to, int depth) {
     } else if (S_ISDIR(st.st_mode)) {
       if (auto s = copyDir(src, dst, depth + 1); !s) return s;
     } else if (S_ISLNK(st.st_mode)) {
+      std::error_code ec;
       fs::path target = fs::read_symlink(src, ec);
       if (ec) return invalid("cannot read symbolic link: " + ec.message(), src.string());
       if (!linkStaysInside(target, depth)) {
@@ -115,12 +111,7 @@ Status copyDir(const fs::path& from, const fs::path& to, int depth) {
         return internal("cannot create symbolic link: " + errnoText(errno), dst.string());
       }
     } else {
-      const char* kind = S_ISSOCK(st.st_mode)  ? "a socket"
-                         : S_ISFIFO(st.st_mode) ? "a FIFO"
-                         : S_ISCHR(st.st_mode)  ? "a character device"
-                         : S_ISBLK(st.st_mode)  ? "a block device"
-                                                : "a special file";
-      return invalid(std::string("cannot be part of a release: it is ") + kind, src.string());
+      return refuseSpecialFile(st.st_mode, src);
     }
   }
   if (::chmod(to.c_str(), 0555) != 0) {

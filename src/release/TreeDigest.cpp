@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/Sha256.h"
+#include "release/TreeEntries.h"
 
 namespace ramp::release {
 namespace fs = std::filesystem;
@@ -51,16 +52,9 @@ std::string errnoText(int e) { return std::strerror(e); }
 Status collect(const fs::path& root, const fs::path& dir, const std::string& prefix,
                int depth, std::vector<Entry>& out) {
   if (depth > kMaxDepth) return invalid("directory tree deeper than 256 levels", dir.string());
-  std::error_code ec;
-  fs::directory_iterator it(dir, ec);
-  if (ec) return invalid("cannot read directory: " + ec.message(), dir.string());
-  std::vector<std::string> names;
-  for (; it != fs::directory_iterator(); it.increment(ec)) {
-    if (ec) return invalid("cannot read directory: " + ec.message(), dir.string());
-    names.push_back(it->path().filename().string());
-  }
-  if (ec) return invalid("cannot read directory: " + ec.message(), dir.string());
-  for (const auto& name : names) {
+  auto names = directoryEntries(dir);
+  if (!names) return std::unexpected(names.error());
+  for (const auto& name : *names) {
     fs::path p = dir / name;
     struct stat st{};
     if (::lstat(p.c_str(), &st) != 0) {
@@ -76,12 +70,7 @@ Status collect(const fs::path& root, const fs::path& dir, const std::string& pre
     } else if (S_ISLNK(st.st_mode)) {
       out.push_back({rel, 'l', 0, 0});
     } else {
-      const char* kind = S_ISSOCK(st.st_mode)  ? "a socket"
-                         : S_ISFIFO(st.st_mode) ? "a FIFO"
-                         : S_ISCHR(st.st_mode)  ? "a character device"
-                         : S_ISBLK(st.st_mode)  ? "a block device"
-                                                : "a special file";
-      return invalid(std::string("cannot be part of a release: it is ") + kind, p.string());
+      return refuseSpecialFile(st.st_mode, p);
     }
   }
   return ok();
