@@ -657,6 +657,8 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     auto t = engine.tick();
     metrics.observeTick(std::chrono::duration<double>(clock.monotonic() - tickStart).count());
     tickLock.unlock();
+    // Approved infrastructure changes left by a killed controller; expiry.
+    if (auto ic = tickInfraChanges(st, opt.home, opt.rampBinary, clock); !ic) logLine("infra changes: " + ic.error().describe());
     if (auto a = alerts.poll(); !a) {
       if (a.error().describe() != lastAlertError) logLine("alerts: " + a.error().describe());
       lastAlertError = a.error().describe();
