@@ -33,6 +33,7 @@ struct PromoteArgs {
   bool json = false;
   bool queue = false;
   bool throughBake = false;
+  bool rollbackAllRegions = false;
 };
 
 int runPromote(Cli& cli, const PromoteArgs& a) {
@@ -48,6 +49,13 @@ int runPromote(Cli& cli, const PromoteArgs& a) {
   body["service"] = a.service;
   body["to"] = a.to;
   if (a.queue) body["queue"] = true;
+  if (a.rollbackAllRegions) {
+    if (req->waves.empty()) {
+      return reportError("--rollback-all-regions goes with a promotion across several regions (an environment with "
+                         "more than one region, no --region)");
+    }
+    body["rollback_all_regions"] = true;
+  }
   auto api = ApiClient::connect(cli.global);
   if (!api) return reportError(api.error().describe());
   auto d = api->post("/api/v1/promotions", body);
@@ -68,6 +76,9 @@ void addPromote(Cli& cli) {
   cmd->add_option("--to,-t", args->to, "Target environment (a later stage of the pipeline)")->required();
   cmd->add_option("--region", args->region,
                   "Promote into this region alone (default: every region of the environment, one wave per region)");
+  cmd->add_flag("--rollback-all-regions", args->rollbackAllRegions,
+                "Regions in waves: a rollback in one region rolls back the regions before it too "
+                "(default: they keep the release)");
   cmd->add_option("-f,--file", args->file, "Config file or directory (default ./ramp.yaml)");
   cmd->add_flag("--detach,--no-wait", args->detach, "Return at once with the deployment id");
   cmd->add_flag("--wait", args->wait, "Keep waiting through pauses and approvals");

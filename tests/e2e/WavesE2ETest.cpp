@@ -249,6 +249,16 @@ TEST_F(WavesE2E, DeployGoesRegionByRegionAndARollbackInTheFirstNeverStartsTheSec
   EXPECT_EQ(eastLoad.failures()["1.0.0"], 0u) << "east's stable fleet served without errors";
   EXPECT_NE(d["id"], firstId);
 
+  // --rollback-all-regions needs waves: refused naming the flag, nothing sent.
+  {
+    std::string err;
+    int bad = runRamp({"deploy", "crawler", "--env", "prod", "--version", "1.0.0", "--region", "east",
+                       "--rollback-all-regions"},
+                      work, &err);
+    EXPECT_EQ(bad, 1);
+    EXPECT_EQ(status()["deployment"]["id"], d["id"]) << "nothing was submitted";
+  }
+
   // Bad wave lists on the API: 400 naming the field, nothing recorded.
   auto controller = json::parse(slurp(home / "controller.json"), nullptr, false);
   ASSERT_TRUE(controller.is_object());
