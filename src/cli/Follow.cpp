@@ -24,6 +24,7 @@ int followDeployment(ApiClient& api, const std::string& id, const FollowOptions&
   auto start = std::chrono::steady_clock::now();
   std::string lastPhase, lastState;
   std::vector<std::string> lastWaves;  // state of each region in waves, as last printed
+  int regionPolls = 0;                 // polls spent waiting out phase rb_regions (bounded)
   json last;
   int transientErrors = 0;
   while (true) {
@@ -80,7 +81,9 @@ int followDeployment(ApiClient& api, const std::string& id, const FollowOptions&
     bool terminal = state == "succeeded" || state == "failed" || state == "rolled_back" || state == "aborted";
     bool waiting = state == "paused" || state == "awaiting_approval";
     bool baking = opts.throughBake && state == "succeeded" && phase == "bake";
-    if ((terminal && !baking) || (waiting && !opts.waitOnPerson)) break;
+    // rollback_all_regions: one more tick names the rollback of the earlier regions.
+    bool undoingRegions = phase == "rb_regions" && ++regionPolls < 100;
+    if ((terminal && !baking && !undoingRegions) || (waiting && !opts.waitOnPerson)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(150));
   }
   std::string state = last.value("state", "");

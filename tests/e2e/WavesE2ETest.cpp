@@ -333,6 +333,7 @@ TEST_F(WavesE2E, WithRollbackAllRegionsAFailureInTheSecondRegionTakesTheFirstBac
   EXPECT_EQ(rc, 3) << out;
   EXPECT_NE(out.find("== wave 1/2 east succeeded"), std::string::npos) << out;
   EXPECT_NE(out.find("== wave 2/2 west rolled_back"), std::string::npos) << out;
+  EXPECT_NE(out.find("rolling back east too (d-"), std::string::npos) << "the CLI names the rollback of east\n" << out;
   // The rollback of east starts by itself; wait (bounded) for it to end.
   json d;
   auto deadline = Clock::now() + std::chrono::seconds(60);
