@@ -58,10 +58,13 @@ int runList(Cli& cli, const TokenArgs& a) {
     std::cout << r->dump(2) << std::endl;
     return kExitOk;
   }
-  std::cout << fmt::format("{:<16} {:<16} {:<14} {:<8} {:<24} {}\n", "ID", "USER", "NAME", "STATE", "CREATED", "EXPIRES");
+  std::cout << fmt::format("{:<16} {:<16} {:<14} {:<8} {:<24} {:<24} {}\n", "ID", "USER", "NAME", "STATE", "CREATED",
+                           "LAST USED", "EXPIRES");
   for (const auto& t : *r) {
-    std::cout << fmt::format("{:<16} {:<16} {:<14} {:<8} {:<24} {}\n", str(t, "id"), str(t, "user"), str(t, "name"),
-                             str(t, "state"), str(t, "created_at"), str(t, "expires_at"));
+    std::string lastUsed = str(t, "last_used_at");
+    std::cout << fmt::format("{:<16} {:<16} {:<14} {:<8} {:<24} {:<24} {}\n", str(t, "id"), str(t, "user"),
+                             str(t, "name"), str(t, "state"), str(t, "created_at"), lastUsed == "-" ? "never" : lastUsed,
+                             str(t, "expires_at"));
   }
   return kExitOk;
 }

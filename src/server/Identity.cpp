@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "core/Home.h"
 #include "core/Sha256.h"
@@ -137,6 +138,15 @@ Result<Principal> Identity::authenticate(const std::string& token) const {
   }
   if (user->disabled) {
     return fail(ErrorCode::kUnauthenticated, fmt::format("user {} is disabled", user->name), "Authorization");
+  }
+  // When the token was last used, to the minute: `ramp token list` shows it
+  // so unused tokens can be found and revoked. At most one write per token
+  // per minute, not one per request. A failure to record it does not refuse
+  // the request (the token is valid); it is logged.
+  if (!rec->lastUsedAt || now - *rec->lastUsedAt >= kTokenUseResolutionMs) {
+    if (auto t = store_.touchToken(rec->id, now); !t) {
+      spdlog::warn("could not record the use of token {}: {}", rec->id, t.error().describe());
+    }
   }
   return principalOf(*user, rec->id);
 }

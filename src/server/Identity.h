@@ -51,7 +51,11 @@ class Identity {
   static Result<store::Json> rolesFromSpecs(const std::vector<std::string>& specs, const std::string& where);
   static Principal principalOf(const store::UserRecord& user, const std::string& tokenId);
 
+  // A valid token's user as a Principal; kUnauthenticated naming the token
+  // (unknown, revoked, expired, user gone or disabled). Records the token's
+  // last use (store touchToken) at most once per kTokenUseResolutionMs.
   Result<Principal> authenticate(const std::string& token) const;
+  static constexpr int64_t kTokenUseResolutionMs = 60'000;
 
   // A new token for an existing, enabled user. expiresAt (Unix ms) must be
   // in the future (kInvalid naming "expires" otherwise).

@@ -33,6 +33,7 @@ json tokenJson(const store::TokenRecord& t, int64_t now) {
           {"created_at", iso(t.createdAt)},
           {"expires_at", iso(t.expiresAt)},
           {"revoked_at", iso(t.revokedAt)},
+          {"last_used_at", iso(t.lastUsedAt)},
           {"state", state}};
 }
 

@@ -763,6 +763,20 @@ Result<TokenRecord> PostgresStore::revokeToken(const std::string& id, int64_t no
   });
 }
 
+Status PostgresStore::touchToken(const std::string& id, int64_t at) {
+  auto r = inTransaction([&]() -> Result<bool> {
+    RAMP_TRY_EXEC(up,
+                  "UPDATE tokens SET last_used_at = $2::bigint WHERE id = $1 AND "
+                  "(last_used_at IS NULL OR last_used_at < $2::bigint)",
+                  {id, num(at)});
+    RAMP_TRY_EXEC(q, "SELECT 1 FROM tokens WHERE id = $1", {id});
+    if (PQntuples(q->get()) == 0) return notFound("no token " + id, "id");
+    return true;
+  });
+  if (!r) return std::unexpected(r.error());
+  return ok();
+}
+
 // ---------------------------------------------------------------- infrastructure
 
 namespace {

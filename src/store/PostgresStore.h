@@ -76,6 +76,7 @@ class PostgresStore final : public Store {
   Result<TokenRecord> findTokenBySha256(const std::string& sha256) override;
   Result<std::vector<TokenRecord>> listTokens(const std::optional<std::string>& user) override;
   Result<TokenRecord> revokeToken(const std::string& id, int64_t now) override;
+  Status touchToken(const std::string& id, int64_t at) override;
 
   Result<std::optional<InfraStateRecord>> getInfraState(const std::string& project,
                                                         const std::string& env,

@@ -830,6 +830,25 @@ Result<TokenRecord> SqliteStore::revokeToken(const std::string& id, int64_t now)
   });
 }
 
+Status SqliteStore::touchToken(const std::string& id, int64_t at) {
+  auto r = inWriteTransaction([&]() -> Result<bool> {
+    {
+      RAMP_TRY_STMT(up, "UPDATE tokens SET last_used_at = ?2 WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at < ?2)");
+      up.bind(1, id).bind(2, at);
+      int rc = up.step();
+      if (rc != SQLITE_DONE) return std::unexpected(sqlError(rc, "recording the use of token " + id));
+    }
+    RAMP_TRY_STMT(st, "SELECT 1 FROM tokens WHERE id = ?1");
+    st.bind(1, id);
+    int rc = st.step();
+    if (rc == SQLITE_DONE) return notFound("no token " + id, "id");
+    if (rc != SQLITE_ROW) return std::unexpected(sqlError(rc, "reading token"));
+    return true;
+  });
+  if (!r) return std::unexpected(r.error());
+  return ok();
+}
+
 // ---------------------------------------------------------------- infrastructure
 
 namespace {

@@ -124,7 +124,7 @@ struct TokenRecord {
   int64_t createdAt = 0;
   std::optional<int64_t> expiresAt;  // refused from then on
   std::optional<int64_t> revokedAt;  // refused from then on
-  std::optional<int64_t> lastUsedAt; // not maintained by every caller
+  std::optional<int64_t> lastUsedAt; // the last authenticated request, to the minute (Identity)
 };
 
 struct AuditFilter {
@@ -226,11 +226,14 @@ class Store {
   // and expired ones are returned: the caller says which it is). listTokens:
   // oldest first, all users or one. revokeToken: sets revoked_at = now and
   // returns the record; a token already revoked keeps its first revoked_at
-  // (still OK); kNotFound for an unknown id.
+  // (still OK); kNotFound for an unknown id. touchToken: sets last_used_at
+  // = at unless it already holds a later time (concurrent controllers never
+  // move it backwards); kNotFound for an unknown id.
   virtual Status insertToken(const TokenRecord& t) = 0;
   virtual Result<TokenRecord> findTokenBySha256(const std::string& sha256) = 0;
   virtual Result<std::vector<TokenRecord>> listTokens(const std::optional<std::string>& user) = 0;
   virtual Result<TokenRecord> revokeToken(const std::string& id, int64_t now) = 0;
+  virtual Status touchToken(const std::string& id, int64_t at) = 0;
 
   // Infrastructure state (issue 9). getInfraState: nullopt when the
   // project/env/region was never written. putInfraState is a compare-and-

@@ -56,6 +56,31 @@ class IdentityTest : public ::testing::Test {
   ManualClock clock_{fromUnixMillis(kT0)};
 };
 
+// `ramp token list` shows when a token was last used: recorded on
+// authentication, to the minute (one write per token per minute at most).
+TEST_F(IdentityTest, RecordsWhenATokenWasLastUsedToTheMinute) {
+  addUser("ci", {{"*", {"viewer"}}});
+  Identity id(*store_, clock_);
+  auto t = id.issueToken("ci", "pipeline", std::nullopt);
+  ASSERT_TRUE(t) << t.error().describe();
+  auto lastUsed = [&]() { return store_->findTokenBySha256(t->record.sha256)->lastUsedAt; };
+  EXPECT_FALSE(lastUsed().has_value()) << "a token never used has no last use";
+  ASSERT_TRUE(id.authenticate(t->token));
+  ASSERT_TRUE(lastUsed().has_value());
+  EXPECT_EQ(*lastUsed(), kT0);
+  clock_.advance(std::chrono::seconds(30));
+  ASSERT_TRUE(id.authenticate(t->token));
+  EXPECT_EQ(*lastUsed(), kT0) << "within the minute: not written again";
+  clock_.advance(std::chrono::seconds(31));
+  ASSERT_TRUE(id.authenticate(t->token));
+  EXPECT_EQ(*lastUsed(), kT0 + 61'000);
+  // A refused token is not "used".
+  ASSERT_TRUE(store_->revokeToken(t->record.id, kT0 + 62'000));
+  clock_.advance(std::chrono::minutes(5));
+  EXPECT_FALSE(id.authenticate(t->token));
+  EXPECT_EQ(*lastUsed(), kT0 + 61'000);
+}
+
 TEST_F(IdentityTest, AuthenticatesAndNamesEveryRefusal) {
   addUser("dev", {{"int", {"deployer"}}, {"*", {"viewer"}}});
   Identity id(*store_, clock_);

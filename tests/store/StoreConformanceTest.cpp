@@ -878,6 +878,17 @@ TEST_P(StoreConformance, TokensInsertFindListRevoke) {
   EXPECT_EQ(*again->revokedAt, kT0 + 50);
   EXPECT_EQ(store_->revokeToken("tok-nope", kT0).error().code, ErrorCode::kNotFound);
   EXPECT_FALSE(store_->findTokenBySha256(h2)->revokedAt.has_value());
+
+  // touchToken: last_used_at only moves forward; unknown id kNotFound.
+  EXPECT_FALSE(store_->findTokenBySha256(h2)->lastUsedAt.has_value());
+  ASSERT_TRUE(store_->touchToken("tok-2", kT0 + 100));
+  EXPECT_EQ(store_->findTokenBySha256(h2)->lastUsedAt, std::optional<int64_t>(kT0 + 100));
+  ASSERT_TRUE(store_->touchToken("tok-2", kT0 + 60)) << "an older time is fine and changes nothing";
+  EXPECT_EQ(store_->findTokenBySha256(h2)->lastUsedAt, std::optional<int64_t>(kT0 + 100));
+  ASSERT_TRUE(store_->touchToken("tok-2", kT0 + 200));
+  EXPECT_EQ(reopen()->findTokenBySha256(h2)->lastUsedAt, std::optional<int64_t>(kT0 + 200));
+  EXPECT_FALSE(store_->findTokenBySha256(h1)->lastUsedAt.has_value()) << "only the token touched";
+  EXPECT_EQ(store_->touchToken("tok-nope", kT0).error().code, ErrorCode::kNotFound);
 }
 
 TEST_P(StoreConformance, ConcurrentTokenInsertsOfOneHashHaveOneWinner) {
