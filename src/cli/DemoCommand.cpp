@@ -227,6 +227,9 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   expect(runRamp({"release", "create", "crawler", "--version", "3.0.1", "--from", stage("3.0.1", false).string()},
                  work, home) == 0,
          "release 3.0.1 stored (the fix)");
+  expect(runRamp({"release", "create", "crawler", "--version", "3.1.0", "--from", stage("3.1.0", false).string()},
+                 work, home) == 0,
+         "release 3.1.0 stored (for the new region)");
   runRamp({"release", "list", "crawler"}, work, home);
   pause(a);
 
@@ -277,7 +280,7 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   };
   pause(a);
 
-  heading("4. Infrastructure as code: plan, apply, plan again, drift");
+  heading("4. Infrastructure as code: plan, apply, plan again, drift; prod's apply needs an approval");
   {
     std::string o;
     int prc = capture({"plan", "--env", "int", "--detailed-exitcode"}, &o);
@@ -291,6 +294,25 @@ int runDemo(Cli& cli, const DemoArgs& a) {
     o.clear();
     prc = capture({"drift", "--env", "int"}, &o);
     expect(prc == 0, "ramp drift --env int: " + firstLine(o));
+    o.clear();
+    expect(capture({"apply", "--env", "uat", "--yes"}, &o) == 0, "ramp apply --env uat --yes");
+    // prod follows prod's approval policy: the apply is recorded, not made.
+    o.clear();
+    prc = capture({"apply", "--env", "prod", "--yes"}, &o);
+    std::string change;
+    if (auto at = o.find("infra-"); at != std::string::npos) {
+      auto end = o.find_first_not_of("0123456789abcdef", at + 6);
+      change = o.substr(at, end == std::string::npos ? std::string::npos : end - at);
+    }
+    expect(prc == 4 && !change.empty(), "ramp apply --env prod: exit 4, " + change + " awaits approval, nothing applied");
+    o.clear();
+    expect(capture({"approve", change}, &o) != 0, "the requester's own approval of " + change + " is refused");
+    o.clear();
+    prc = runRamp({"--token", rmToken, "approve", change, "--comment", "listener reviewed"}, work, home);
+    expect(prc == 0, "release-manager approves " + change + ": exactly the approved plan is applied");
+    o.clear();
+    prc = capture({"plan", "--env", "prod", "--detailed-exitcode"}, &o);
+    expect(prc == 0, "ramp plan --env prod --detailed-exitcode: exit 0 after the approved apply");
   }
   pause(a);
 
@@ -405,7 +427,81 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   runRamp({"status"}, work, home);
   pause(a);
 
-  heading("10. Delivery figures (DORA), the audit trail, the dashboard");
+  heading("10. A new region for uat: one line of config, its infrastructure replicated, releases in waves");
+  {
+    std::ifstream in(work / "ramp.yaml");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const std::string uatBlock = "  uat:\n    provider: local\n";
+    auto at = text.find(uatBlock);
+    if (at != std::string::npos) text.insert(at + uatBlock.size(), "    regions: [local, west]\n");
+    std::ofstream(work / "ramp.yaml") << text;
+    expect(at != std::string::npos && runRamp({"validate"}, work, home) == 0,
+           "ramp.yaml: uat's regions are now [local, west]");
+  }
+  {
+    std::string o;
+    int prc = capture({"plan", "--env", "uat", "--json"}, &o);
+    auto p = json::parse(o, nullptr, false);
+    bool onlyWest = prc == 0 && p.is_object() && p.contains("changes") && p["changes"].is_array() &&
+                    !p["changes"].empty();
+    std::string what;
+    if (onlyWest) {
+      for (const auto& c : p["changes"]) {
+        onlyWest = onlyWest && c.value("action", "") == "create" && c.value("region", "") == "west";
+        what += (what.empty() ? "" : ", ") + c.value("action", "") + " " + c.value("address", "");
+      }
+    }
+    expect(onlyWest, "ramp plan --env uat: exactly the new region's copy (" + what + ")");
+    expect(runRamp({"apply", "--env", "uat", "--yes"}, work, home) == 0, "ramp apply --env uat --yes");
+  }
+  expect(runRamp({"deploy", "crawler", "--env", "int", "--version", "3.1.0"}, work, home) == 0,
+         "crawler 3.1.0 is live in int");
+  {
+    Load uatLoad(uat);
+    uatLoad.start();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    std::string o;
+    int prc = capture({"promote", "crawler", "--to", "uat", "--detach"}, &o);
+    std::string wid = firstLine(o);
+    expect(prc == 0 && wid.starts_with("d-"), "ramp promote crawler --to uat: one deployment, regions in waves (" + wid + ")");
+    auto wd = follow(wid, 180);
+    uatLoad.stop();
+    std::string waves;
+    bool all = wd.contains("waves") && wd["waves"].is_array() && wd["waves"].size() == 2;
+    if (all) {
+      for (const auto& w : wd["waves"]) {
+        waves += (waves.empty() ? "" : " → ") + w.value("region", "") + " " + w.value("state", "");
+        all = all && w.value("state", "") == "succeeded";
+      }
+    }
+    expect(wd.value("state", "") == "succeeded" && all, "3.1.0 went region by region: " + waves);
+    expect(uatLoad.failed() == 0,
+           fmt::format("{} requests to uat/local during the waves, {} failed", uatLoad.sent(), uatLoad.failed()));
+    auto st = api->get("/api/v1/status?service=crawler&env=uat");
+    std::string west;
+    if (st && !st->empty() && (*st)[0].contains("entrypoints") && (*st)[0]["entrypoints"].is_object())
+      west = (*st)[0]["entrypoints"].value("west", "");
+    std::string answer;
+    if (!west.empty()) {
+      CURL* c = curl_easy_init();
+      std::string url = west + "/version";
+      curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+      curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, +[](char* p, size_t sz, size_t n, void* u) {
+        static_cast<std::string*>(u)->append(p, sz * n);
+        return sz * n;
+      });
+      curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
+      curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 3000L);
+      curl_easy_perform(c);
+      curl_easy_cleanup(c);
+    }
+    expect(answer.find("3.1.0") != std::string::npos, "the west entry point " + west + " answers " +
+                                                          (answer.empty() ? std::string("nothing") : firstLine(answer)));
+  }
+  runRamp({"status", "crawler", "--env", "uat"}, work, home);
+  pause(a);
+
+  heading("11. Delivery figures (DORA), the audit trail, the dashboard");
   runRamp({"stats"}, work, home);
   expect(runRamp({"audit", "verify"}, work, home) == 0, "ramp audit verify: the hash chain and its signed head are intact");
   {
@@ -420,7 +516,7 @@ int runDemo(Cli& cli, const DemoArgs& a) {
     pause(a);
   }
 
-  heading("11. Clean up: ramp down leaves no process behind");
+  heading("12. Clean up: ramp down leaves no process behind");
   expect(runRamp({"down"}, work, home) == 0, "fleets, router and controller stopped");
 
   std::cout << "\n";
