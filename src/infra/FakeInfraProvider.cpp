@@ -43,8 +43,8 @@ ApiFamily FakeInfraProvider::writeFamily(const ApiFamily& read) const {
   return w;
 }
 
-Status FakeInfraProvider::call(const std::string& family, const std::string& region, const ApiFamily& limits,
-                               const std::string& type) {
+Status FakeInfraProvider::call(std::unique_lock<std::mutex>& lock, const std::string& family,
+                               const std::string& region, const ApiFamily& limits, const std::string& type) {
   if (auto f = failNext_.find(type); f != failNext_.end()) {
     Error e = f->second;
     failNext_.erase(f);
@@ -60,8 +60,9 @@ Status FakeInfraProvider::call(const std::string& family, const std::string& reg
     b.primed = true;
   }
   double elapsed = std::chrono::duration<double>(now - b.at).count();
-  b.tokens = std::min(limits.burst, b.tokens + elapsed * limits.refillPerSec);
-  b.at = now;
+  if (elapsed > 0) b.tokens = std::min(limits.burst, b.tokens + elapsed * limits.refillPerSec);
+  b.at = std::max(b.at, now);
+  std::chrono::nanoseconds need{0};
   if (b.tokens < 1.0) {
     if (options_.onEmpty == OnEmptyBucket::kThrottle || limits.refillPerSec <= 0) {
       ++throttled_;
@@ -69,33 +70,42 @@ Status FakeInfraProvider::call(const std::string& family, const std::string& reg
       ++calls_[family];
       return unavailable("ThrottlingException: Rate exceeded (" + family + " in " + region + ")", type);
     }
-    auto need = std::chrono::duration_cast<std::chrono::nanoseconds>(
+    // Reserve the next token: the bucket goes into debt, the caller waits
+    // until it is paid back (so concurrent callers queue up behind it).
+    need = std::chrono::duration_cast<std::chrono::nanoseconds>(
         std::chrono::duration<double>((1.0 - b.tokens) / limits.refillPerSec));
-    wait_(need);
-    spent_ += need;
-    b.tokens = 1.0;
-    b.at = clock_.monotonic();
   }
   b.tokens -= 1.0;
   ++total_;
   ++calls_[family];
   auto lat = std::chrono::duration_cast<std::chrono::nanoseconds>(options_.latency);
-  if (lat.count() > 0) {
-    wait_(lat);
-    spent_ += lat;
+  // The call is in flight while its time is spent, without the lock: calls
+  // of other regions (or families) overlap when `wait_` really waits.
+  size_t& inFlight = inFlight_[region];
+  if (inFlight++ == 0) {
+    size_t regions = 0;
+    for (const auto& [r, n] : inFlight_) regions += n > 0 ? 1 : 0;
+    maxRegionsInFlight_ = std::max(maxRegionsInFlight_, regions);
   }
+  lock.unlock();
+  if (need.count() > 0) wait_(need);
+  if (lat.count() > 0) wait_(lat);
+  lock.lock();
+  --inFlight_[region];
+  spent_ += need + lat;
+  spentByRegion_[region] += need + lat;
   return ok();
 }
 
 Result<std::map<std::string, ResourceState>> FakeInfraProvider::readMany(const std::string& type,
                                                                          const std::string& region,
                                                                          const std::vector<Resource>& wanted) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   ApiFamily fam = familyOf(type);
   std::map<std::string, ResourceState> out;
   size_t batch = std::max<size_t>(1, fam.maxBatch);
   for (size_t start = 0; start < wanted.size(); start += batch) {
-    if (auto s = call(fam.name, region, fam, type); !s) return std::unexpected(s.error());
+    if (auto s = call(lock, fam.name, region, fam, type); !s) return std::unexpected(s.error());
     for (size_t i = start; i < std::min(wanted.size(), start + batch); ++i) {
       const Resource& w = wanted[i];
       if (w.type != type || w.region != region) {
@@ -109,9 +119,9 @@ Result<std::map<std::string, ResourceState>> FakeInfraProvider::readMany(const s
 
 Result<ResourceState> FakeInfraProvider::create(const Resource& desired, const std::string& clientToken,
                                                 const std::map<std::string, ResourceState>& dependencies) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   ApiFamily fam = writeFamily(familyOf(desired.type));
-  if (auto s = call(fam.name, desired.region, fam, desired.type); !s) return std::unexpected(s.error());
+  if (auto s = call(lock, fam.name, desired.region, fam, desired.type); !s) return std::unexpected(s.error());
   if (auto t = byToken_.find(clientToken); !clientToken.empty() && t != byToken_.end()) {
     if (auto it = resources_.find(t->second); it != resources_.end()) return it->second.state;
   }
@@ -139,9 +149,9 @@ Result<ResourceState> FakeInfraProvider::create(const Resource& desired, const s
 
 Result<ResourceState> FakeInfraProvider::update(const Resource& desired, const ResourceState& current,
                                                 const std::map<std::string, ResourceState>& dependencies) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   ApiFamily fam = writeFamily(familyOf(desired.type));
-  if (auto s = call(fam.name, desired.region, fam, desired.type); !s) return std::unexpected(s.error());
+  if (auto s = call(lock, fam.name, desired.region, fam, desired.type); !s) return std::unexpected(s.error());
   auto it = resources_.find(current.address);
   if (it == resources_.end()) return notFound("does not exist", current.address);
   for (const auto& dep : desired.dependsOn) {
@@ -161,28 +171,30 @@ Result<ResourceState> FakeInfraProvider::update(const Resource& desired, const R
 }
 
 Status FakeInfraProvider::remove(const ResourceState& current) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   ApiFamily fam = writeFamily(familyOf(current.type));
-  if (auto s = call(fam.name, current.region, fam, current.type); !s) return s;
+  if (auto s = call(lock, fam.name, current.region, fam, current.type); !s) return s;
   resources_.erase(current.address);
   return ok();
 }
 
 Result<std::vector<ResourceState>> FakeInfraProvider::listTagged(const std::string& project, const std::string& env,
                                                                  const std::string& region) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   ApiFamily tagging{"tagging", 10, 10, 100};  // resourcegroupstaggingapi GetResources, 100 per page
   std::vector<ResourceState> out;
+  // Region "" or "global": the global resources only (as on AWS).
+  const std::string wantedRegion = region == "global" ? "" : region;
   for (const auto& [addr, e] : resources_) {
-    std::string r = e.state.region.empty() ? "global" : e.state.region;
-    if (e.tags.value("ramp:project", "") == project && e.tags.value("ramp:env", "") == env &&
-        (region.empty() || r == region || e.state.region == region)) {
-      out.push_back(e.state);
-    }
+    if (e.state.region != wantedRegion) continue;
+    if (e.tags.value("ramp:project", "") != project || e.tags.value("ramp:env", "") != env) continue;
+    // Deployments' resources (fleets) are never listed.
+    if (e.tags.contains("ramp:fleet") || e.tags.value("ramp:managed-by", "infra") != "infra") continue;
+    out.push_back(e.state);
   }
   size_t pages = std::max<size_t>(1, (out.size() + tagging.maxBatch - 1) / tagging.maxBatch);
   for (size_t i = 0; i < pages; ++i) {
-    if (auto s = call(tagging.name, region, tagging, "tagging"); !s) return std::unexpected(s.error());
+    if (auto s = call(lock, tagging.name, region, tagging, "tagging"); !s) return std::unexpected(s.error());
   }
   return out;
 }
@@ -205,6 +217,16 @@ uint64_t FakeInfraProvider::throttled() const {
 std::chrono::nanoseconds FakeInfraProvider::timeSpent() const {
   std::lock_guard lock(mu_);
   return spent_;
+}
+
+std::map<std::string, std::chrono::nanoseconds> FakeInfraProvider::timeSpentByRegion() const {
+  std::lock_guard lock(mu_);
+  return spentByRegion_;
+}
+
+size_t FakeInfraProvider::maxRegionsInFlight() const {
+  std::lock_guard lock(mu_);
+  return maxRegionsInFlight_;
 }
 
 size_t FakeInfraProvider::size() const {

@@ -7,9 +7,15 @@
 // Time: every call costs `latency` and, when its bucket is empty, the time
 // until a token is back; both are spent through the injected `wait`
 // function (with a ManualClock: clock.advance, i.e. simulated time — the
-// benchmark's "simulated wall time"). Calls hold the provider's lock while
-// they wait, so simulated time is the SUM of call times (a serial client),
-// an upper bound for a parallel one.
+// benchmark's "simulated wall time"). A call takes its token (or reserves
+// the next one: the bucket goes into debt and the caller waits until it is
+// repaid) under the provider's lock and spends its time WITHOUT the lock, so
+// with a `wait` that really sleeps, calls of different threads overlap like
+// a parallel client's; with ManualClock::advance every call adds to the one
+// clock, so simulated time is the SUM of call times (a serial client).
+// timeSpentByRegion() is that sum per region (what one worker per region
+// would spend), maxRegionsInFlight() the most regions that had a call in
+// flight at the same moment (how a parallel refresh is observed).
 // Empty bucket: kWait spends the time until a token is back (a client that
 // keeps within its budget); kThrottle fails the call with kUnavailable
 // "ThrottlingException: Rate exceeded" (counted in throttled()).
@@ -31,7 +37,9 @@
 // same token returns what the first made) and checks that every dependsOn
 // is given in `dependencies` and exists; update refuses a change to a
 // forceNew attribute; remove of something gone is success; listTagged
-// matches the ramp:project / ramp:env / ramp:region tags. Thread-safe.
+// matches the ramp:project / ramp:env tags and the resource's region (""
+// or "global": the global resources only), never a deployment's resource
+// (tagged ramp:fleet, or ramp:managed-by other than infra). Thread-safe.
 // Test hooks change the world behind ramp's back (deleteOutOfBand,
 // setAttributeOutOfBand, addOutOfBand) and inject failures (failNext).
 #pragma once
@@ -93,6 +101,8 @@ class FakeInfraProvider final : public InfraProvider {
   std::map<std::string, uint64_t> callsByFamily() const;  // "elbv2", "elbv2-write", ...
   uint64_t throttled() const;
   std::chrono::nanoseconds timeSpent() const;             // latency + waits, summed
+  std::map<std::string, std::chrono::nanoseconds> timeSpentByRegion() const;  // the same per region ("" = global)
+  size_t maxRegionsInFlight() const;                      // most regions with a call in flight at once
   size_t size() const;                                    // resources that exist
   std::optional<ResourceState> find(const std::string& address) const;
 
@@ -113,8 +123,10 @@ class FakeInfraProvider final : public InfraProvider {
     ResourceState state;
     nlohmann::json tags;
   };
-  // One API call: waits for a token and spends the latency. Lock held.
-  Status call(const std::string& family, const std::string& region, const ApiFamily& limits, const std::string& type);
+  // One API call: takes (or reserves) a token, then spends the wait and the
+  // latency with `lock` released; returns with it held again.
+  Status call(std::unique_lock<std::mutex>& lock, const std::string& family, const std::string& region,
+              const ApiFamily& limits, const std::string& type);
   ApiFamily writeFamily(const ApiFamily& read) const;
 
   Clock& clock_;
@@ -130,6 +142,9 @@ class FakeInfraProvider final : public InfraProvider {
   uint64_t throttled_ = 0;
   uint64_t nextId_ = 1;
   std::chrono::nanoseconds spent_{0};
+  std::map<std::string, std::chrono::nanoseconds> spentByRegion_;
+  std::map<std::string, size_t> inFlight_;             // calls in flight by region
+  size_t maxRegionsInFlight_ = 0;
 };
 
 }  // namespace ramp::infra

@@ -56,9 +56,13 @@ Result<std::map<std::string, ResourceState>> LocalInfraProvider::readMany(const 
     const std::string name = providers::RouterTrafficProvider::entrypointName(*key);
     auto it = byName.find(name);
     if (it == byName.end()) continue;
-    json port = w.attributes.contains("port") && !w.attributes["port"].is_null() ? it->second["port"] : json();
-    out.emplace(w.address, ResourceState{w.address, type, w.name, region, name,
-                                         json{{"port", port}, {"protocol", "http"}, {"service", key->service}}});
+    json attrs{{"protocol", "http"}, {"service", key->service}};
+    // The keys the desired resource names: a port it leaves open (absent or
+    // null) is not compared.
+    if (w.attributes.contains("port")) {
+      attrs["port"] = w.attributes["port"].is_null() ? json() : it->second.value("port", json());
+    }
+    out.emplace(w.address, ResourceState{w.address, type, w.name, region, name, std::move(attrs)});
   }
   return out;
 }
@@ -70,8 +74,9 @@ Result<ResourceState> LocalInfraProvider::ensure(const Resource& desired) {
   json port = desired.attributes.value("port", json());
   auto r = call("PUT", "/admin/v1/entrypoints/" + name, json{{"port", port.is_number_integer() ? port : json(0)}});
   if (!r) return std::unexpected(r.error());
-  return ResourceState{desired.address, desired.type, desired.name, desired.region, name,
-                       json{{"port", port}, {"protocol", "http"}, {"service", key->service}}};
+  json attrs{{"protocol", "http"}, {"service", key->service}};
+  if (desired.attributes.contains("port")) attrs["port"] = port;
+  return ResourceState{desired.address, desired.type, desired.name, desired.region, name, std::move(attrs)};
 }
 
 Result<ResourceState> LocalInfraProvider::create(const Resource& desired, const std::string&,
