@@ -13,7 +13,11 @@
 //      call and AWS-like token buckets on a ManualClock: simulated time) and
 //      the plan on the refreshed state: API calls made vs the minimum
 //      Σ ceil(n / batch) over type × region, simulated and real wall time,
-//   4. peak RSS (getrusage).
+//   4. peak RSS (getrusage),
+//   5. refresh with REAL waiting (SystemClock, each call sleeps
+//      --real-latency-ms, default 10) reading 1, 4 and all regions at once
+//      (RefreshOptions::maxParallelRegions): wall time, calls, the most
+//      regions the fake saw in flight at once.
 // Exits 1 if a target is missed: plan w/o refresh < 1 s, refresh calls
 // within 10% of the minimum, peak RSS < 200 MB.
 #include <sys/resource.h>
@@ -26,6 +30,7 @@
 #include <cstring>
 #include <functional>
 #include <optional>
+#include <thread>
 #include <string>
 
 #include <fmt/format.h>
@@ -250,6 +255,41 @@ int main(int argc, char** argv) {
     fmt::print("  unbatched                     {} calls, {:.1f} s simulated ({})\n", one.callsMade(), simUnbatched,
                unbatched ? "ok" : unbatched.error().describe());
     return unbatched ? 0 : 1;
+  });
+  int realLatencyMs = argInt(argc, argv, "--real-latency-ms", 10);
+  failures += inChild("refresh with real waiting", [&] {
+    auto w = makeWorld(regions, services, alarms);
+    if (!w) return 1;
+    auto state = appliedState(w->desired);
+    fmt::print("== refresh with real waiting ({} ms sleep per call, SystemClock buckets)\n", realLatencyMs);
+    std::string serialText;
+    int rc = 0;
+    for (size_t parallel : {size_t(1), size_t(4), size_t(regions + 1)}) {
+      FakeInfraProvider::Options opts;
+      opts.latency = std::chrono::milliseconds(realLatencyMs);
+      FakeInfraProvider fake(SystemClock::instance(),
+                             [](std::chrono::nanoseconds d) { std::this_thread::sleep_for(d); }, opts);
+      for (const auto& d : w->desired) {
+        fake.addOutOfBand(ResourceState{d.address, d.type, d.name, d.region, "id:" + d.address, d.attributes}, d.tags);
+      }
+      auto t0 = std::chrono::steady_clock::now();
+      auto got = refresh(fake, w->desired, state, RefreshOptions{parallel});
+      double ms = msSince(t0);
+      if (!got) {
+        std::fprintf(stderr, "refresh: %s\n", got.error().describe().c_str());
+        return 1;
+      }
+      std::string text;
+      for (const auto& [addr, st] : *got) text += addr + st.id + st.attributes.dump() + "\n";
+      if (parallel == 1) serialText = text;
+      bool same = text == serialText;
+      if (!same) rc = 1;
+      fmt::print("  {:>2} region(s) at once        {:8.0f} ms  {} calls, max regions in flight {}, throttled {}, "
+                 "result {}\n",
+                 parallel, ms, fake.callsMade(), fake.maxRegionsInFlight(), fake.throttled(),
+                 same ? "identical to serial" : "DIFFERS from serial");
+    }
+    return rc;
   });
   return failures == 0 ? 0 : 1;
 }
