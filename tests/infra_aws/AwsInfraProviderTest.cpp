@@ -288,17 +288,8 @@ TEST_F(AwsInfraProviderTest, UpdateChangesAttributesInPlace) {
   EXPECT_EQ(ls->attributes, l.attributes);
 }
 
-TEST_F(AwsInfraProviderTest, RemoveTwiceSucceeds) {
-  makeAll();
-  auto order = all();
-  std::reverse(order.begin(), order.end());  // dependants first
-  for (const auto& r : order) {
-    ASSERT_TRUE(provider->remove(made[r.address])) << r.address;
-    auto again = provider->remove(made[r.address]);
-    EXPECT_TRUE(again) << r.address << ": " << (again ? "" : again.error().describe());
-    EXPECT_FALSE(exists(r)) << r.address;
-  }
-}
+// Remove, remove again, read absent: the conformance suite's
+// RemoveThenReadIsAbsentAndRemovingAgainSucceeds (tests/infra_conformance).
 
 TEST_F(AwsInfraProviderTest, ListTaggedFindsLeftoversButNotFleets) {
   makeAll();
