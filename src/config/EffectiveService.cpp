@@ -184,6 +184,18 @@ Result<EffectiveService> render(const Config& config, std::string_view service, 
   j["env"] = e->name;
   j["region"] = reg;
   j["environment"] = toJson(*e);
+  // The region's own network (aws.region_settings.<region>): fleets and the
+  // load balancer of this region are placed in it. VPCs, subnets and
+  // security groups are regional, so another region's ids would not exist.
+  if (e->aws && j["environment"].contains("aws")) {
+    auto rs = e->aws->regionSettings.find(reg);
+    if (rs != e->aws->regionSettings.end()) {
+      json& aws = j["environment"]["aws"];
+      if (!rs->second.vpc.empty()) aws["vpc"] = rs->second.vpc;
+      if (!rs->second.subnets.empty()) aws["subnets"] = rs->second.subnets;
+      if (!rs->second.securityGroups.empty()) aws["security_groups"] = rs->second.securityGroups;
+    }
+  }
   out.digest = configDigest(j);
   j["config_digest"] = out.digest;
   j["config_dir"] = config.baseDir.string();

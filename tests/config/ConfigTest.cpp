@@ -120,6 +120,47 @@ TEST(ConfigLoader, OverridesApplyPerEnvironmentThenRegion) {
   EXPECT_EQ(i2->service.health->path, "/healthz");
 }
 
+// A region's deployment places its fleets and load balancer in that
+// region's own network: rendering for a region takes
+// aws.region_settings.<region>'s vpc / subnets / security groups (the
+// providers read them from the rendered config); other regions keep the
+// environment's.
+TEST(ConfigRender, AwsRegionTakesItsOwnNetworkFromRegionSettings) {
+  auto c = load(R"(project: shop
+environments:
+  prod:
+    provider: aws
+    regions: [us-east-1, eu-west-1]
+    aws:
+      vpc: vpc-0a1
+      subnets: [subnet-0a1, subnet-0a2]
+      security_groups: [sg-0a1]
+      image: ami-0abc
+      region_settings:
+        eu-west-1:
+          vpc: vpc-0e1
+          subnets: [subnet-0e1, subnet-0e2]
+          security_groups: [sg-0e1]
+pipeline: [prod]
+services:
+  web:
+    run: {command: bin/web}
+)");
+  auto us = render(c, "web", "prod", "us-east-1");
+  auto eu = render(c, "web", "prod", "eu-west-1");
+  ASSERT_TRUE(us && eu);
+  const auto& ua = us->json["environment"]["aws"];
+  const auto& ea = eu->json["environment"]["aws"];
+  EXPECT_EQ(ua["vpc"], "vpc-0a1");
+  EXPECT_EQ(ua["subnets"], nlohmann::json::array({"subnet-0a1", "subnet-0a2"}));
+  EXPECT_EQ(ua["security_groups"], nlohmann::json::array({"sg-0a1"}));
+  EXPECT_EQ(ea["vpc"], "vpc-0e1");
+  EXPECT_EQ(ea["subnets"], nlohmann::json::array({"subnet-0e1", "subnet-0e2"}));
+  EXPECT_EQ(ea["security_groups"], nlohmann::json::array({"sg-0e1"}));
+  EXPECT_EQ(ea["image"], "ami-0abc");
+  EXPECT_NE(us->digest, eu->digest);
+}
+
 TEST(ConfigLoader, NullInOverrideResetsToDefault) {
   std::string text = std::string(kBase);
   text.replace(text.find("{instances: 4, instance_type: large}"), 36, "{instances: 4, health: null}");
