@@ -24,7 +24,7 @@ int followDeployment(ApiClient& api, const std::string& id, const FollowOptions&
   auto start = std::chrono::steady_clock::now();
   std::string lastPhase, lastState;
   std::vector<std::string> lastWaves;  // state of each region in waves, as last printed
-  int regionPolls = 0;                 // polls spent waiting out phase rb_regions (bounded)
+  int regionPolls = 0;                 // polls spent waiting for a rollback_all_regions end (bounded)
   json last;
   int transientErrors = 0;
   while (true) {
@@ -81,8 +81,11 @@ int followDeployment(ApiClient& api, const std::string& id, const FollowOptions&
     bool terminal = state == "succeeded" || state == "failed" || state == "rolled_back" || state == "aborted";
     bool waiting = state == "paused" || state == "awaiting_approval";
     bool baking = opts.throughBake && state == "succeeded" && phase == "bake";
-    // rollback_all_regions: one more tick names the rollback of the earlier regions.
-    bool undoingRegions = phase == "rb_regions" && ++regionPolls < 100;
+    // rollback_all_regions: the state turns terminal in rb_drain, before
+    // rb_retire and rb_regions name the rollback of the earlier regions:
+    // follow on until phase "done" (bounded).
+    bool undoingRegions = terminal && phase != "done" && d->value("rollback_all_regions", false) &&
+                          state != "succeeded" && ++regionPolls < 200;
     if ((terminal && !baking && !undoingRegions) || (waiting && !opts.waitOnPerson)) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(150));
   }

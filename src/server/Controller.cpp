@@ -84,6 +84,7 @@ json deploymentJson(const engine::Deployment& d) {
           {"updated_at", iso(d.updatedAt)},
           {"finished_at", iso(d.finishedAt)},
           {"waves", d.wavesView()},
+          {"rollback_all_regions", d.rollbackAllRegions},
           {"wave", d.hasWaves() ? json(d.wave + 1) : json(nullptr)}};
 }
 
@@ -435,6 +436,9 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     if (auto p = readPipelineFields(r, req); !p) return std::unexpected(p.error());  // PipelineRoutes.h
     if (auto w = readWaveFields(r.body, req); !w) return std::unexpected(w.error());  // WaveFields.h
     if (auto l = providerSet.learn(req.service, req.env, req.rendered); !l) return std::unexpected(l.error());
+    for (const auto& w : req.waves) {  // every region's own network (aws)
+      if (auto l = providerSet.learn(req.service, req.env, w.rendered); !l) return std::unexpected(l.error());
+    }
     auto d = engine.submit(req);
     if (!d) return std::unexpected(d.error());
     logLine(fmt::format("deployment {} of {} {} to {} submitted by {}", d->id, d->service, d->version, d->env, r.actor),
