@@ -106,6 +106,19 @@ Status ProviderSet::learn(const std::string& service, const std::string& env, co
     entry["rendered"] = rendered;
   }
   std::lock_guard lock(mu_);
+  if (provider == "aws") {
+    // Every region's network, as each region's rendered config is learned
+    // (a deployment across regions learns each of them).
+    json networks = environments_.value(keyOf(service, env), json::object()).value("networks", json::object());
+    const json& aws = rendered["environment"].value("aws", json::object());
+    std::string region = rendered.value("region", "");
+    if (!region.empty()) {
+      networks[region] = {{"vpc", aws.value("vpc", json(nullptr))},
+                          {"subnets", aws.value("subnets", json::array())},
+                          {"security_groups", aws.value("security_groups", json::array())}};
+    }
+    entry["networks"] = networks;
+  }
   if (environments_.value(keyOf(service, env), json()) == entry) return ok();
   environments_[keyOf(service, env)] = entry;
   envProvider_[env] = provider;
@@ -137,9 +150,11 @@ Status ProviderSet::recordFleet(const std::string& fleetId, const std::string& p
 
 Result<aws::AwsEnvironment> ProviderSet::awsEnvironment(const std::string& service, const std::string& env) {
   json rendered;
+  json networks = json::object();
   {
     std::lock_guard lock(mu_);
     auto k = keyOf(service, env);
+    if (environments_.contains(k)) networks = environments_[k].value("networks", json::object());
     if (!environments_.contains(k) || !environments_[k].contains("rendered")) {
       // Another service of the same aws environment shares its settings.
       for (auto& [key, v] : environments_.items()) {
@@ -156,6 +171,16 @@ Result<aws::AwsEnvironment> ProviderSet::awsEnvironment(const std::string& servi
   if (!e) return std::unexpected(e.error());
   e->service = service;
   e->env = env;
+  for (auto& [region, n] : networks.items()) {
+    if (!n.is_object()) continue;
+    aws::AwsEnvironment::Network net;
+    if (n.contains("vpc") && n["vpc"].is_string()) net.vpcId = n["vpc"].get<std::string>();
+    for (const auto& s : n.value("subnets", json::array()))
+      if (s.is_string()) net.subnets.push_back(s.get<std::string>());
+    for (const auto& s : n.value("security_groups", json::array()))
+      if (s.is_string()) net.securityGroups.push_back(s.get<std::string>());
+    e->networks[region] = std::move(net);
+  }
   return e;
 }
 

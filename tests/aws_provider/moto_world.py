@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 
 import boto3
 
-REGION = "us-east-1"
+REGION = os.environ.get("MOTO_WORLD_REGION", "us-east-1")  # the region every command reads
 
 
 def client(name):

@@ -89,7 +89,18 @@ Result<AwsEnvironment> AwsEnvironment::fromRendered(const json& r) {
   if (e.image.empty()) {
     return invalid("an aws environment needs a machine image: release.image or environment.aws.image", "release.image");
   }
+  if (auto region = str(r, "region"); !region.empty()) e.networks[region] = Network{e.vpcId, e.subnets, e.securityGroups};
   return e;
+}
+
+AwsEnvironment AwsEnvironment::inRegion(const std::string& region) const {
+  AwsEnvironment out = *this;
+  if (auto it = networks.find(region); it != networks.end()) {
+    out.vpcId = it->second.vpcId;
+    out.subnets = it->second.subnets;
+    out.securityGroups = it->second.securityGroups;
+  }
+  return out;
 }
 
 }  // namespace ramp::providers::aws

@@ -22,6 +22,7 @@
 // file positions; this is the engine-side guard for hand-made requests.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -47,7 +48,21 @@ struct AwsEnvironment {
   std::string bundleBucket;          // "" = the AMI carries the release
   std::vector<std::string> alarms;
 
+  // Each region's own network (VPCs, subnets and security groups are
+  // regional): learned from that region's rendered config (which carries
+  // aws.region_settings.<region>); a region not in here uses the fields above.
+  struct Network {
+    std::string vpcId;
+    std::vector<std::string> subnets;
+    std::vector<std::string> securityGroups;
+  };
+  std::map<std::string, Network> networks;  // by region
+
+  // The rendered config's own region (its "region" key) is entered in
+  // `networks` with the config's vpc / subnets / security groups.
   static Result<AwsEnvironment> fromRendered(const nlohmann::json& rendered);
+  // A copy whose vpcId / subnets / securityGroups are `region`'s network.
+  AwsEnvironment inRegion(const std::string& region) const;
   // loadBalancer, or ramp-<service>-<env> (<= 32 characters of [A-Za-z0-9-]).
   std::string loadBalancerName() const;
 };

@@ -113,6 +113,7 @@ Status AwsFleetProvider::createFleet(const FleetSpec& spec) {
   auto e = environments_.awsEnvironment(spec.service, spec.env);
   if (!e) return std::unexpected(e.error());
   std::string region = spec.region.empty() || spec.region == "local" ? e->regions.front() : spec.region;
+  *e = e->inRegion(region);
   AwsClient& client = clients_.forRegion(region);
   if (auto s = checkSubnets(client, *e); !s) return s;
   std::string name = resourceName(spec.service, spec.env, spec.fleetId);

@@ -24,6 +24,7 @@ Result<AwsTrafficProvider::Entry> AwsTrafficProvider::entry(const EntrypointKey&
   if (!e) return std::unexpected(e.error());
   Entry out;
   out.region = key.region.empty() || key.region == "local" ? e->regions.front() : key.region;
+  *e = e->inRegion(out.region);
   ElbV2Api elb(clients_.forRegion(out.region));
   auto env = *e;
   env.service = key.service;
