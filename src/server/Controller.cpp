@@ -407,6 +407,17 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
   std::mutex tickMu;  // held while the engine ticks
   std::mutex sealMu;  // one writer of the seal file at a time (tick, POST /audit/seal)
   ApiServer api(authenticator(st, clock));
+  // What the providers must know before a deployment or promotion is
+  // submitted: the environment's provider and, on aws, every region's
+  // settings (each wave's rendered config carries its region's network).
+  std::function<Status(const engine::DeployRequest&)> learnProviders =
+      [&providerSet](const engine::DeployRequest& req) -> Status {
+    if (auto l = providerSet.learn(req.service, req.env, req.rendered); !l) return l;
+    for (const auto& w : req.waves) {
+      if (auto l = providerSet.learn(req.service, req.env, w.rendered); !l) return l;
+    }
+    return ok();
+  };
 
   api.route("GET", "/api/v1/health", Access::open(), [](const ApiRequest&) -> Result<ApiResponse> {
     return ApiResponse{200, {{"ok", true}, {"pid", getpid()}, {"role", "leader"}}};
@@ -435,10 +446,7 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     req.strategy = *strategy;
     if (auto p = readPipelineFields(r, req); !p) return std::unexpected(p.error());  // PipelineRoutes.h
     if (auto w = readWaveFields(r.body, req); !w) return std::unexpected(w.error());  // WaveFields.h
-    if (auto l = providerSet.learn(req.service, req.env, req.rendered); !l) return std::unexpected(l.error());
-    for (const auto& w : req.waves) {  // every region's own network (aws)
-      if (auto l = providerSet.learn(req.service, req.env, w.rendered); !l) return std::unexpected(l.error());
-    }
+    if (auto l = learnProviders(req); !l) return std::unexpected(l.error());
     auto d = engine.submit(req);
     if (!d) return std::unexpected(d.error());
     logLine(fmt::format("deployment {} of {} {} to {} submitted by {}", d->id, d->service, d->version, d->env, r.actor),
@@ -497,7 +505,7 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
   });
 
   addControlRoutes(api, engine);
-  addPipelineRoutes(api, engine);
+  addPipelineRoutes(api, engine, learnProviders);
   addInfraRoutes(api, st, opt.home, opt.rampBinary, clock);
   addAuditRoutes(api, st, opt.home, [&]() -> Status {
     std::lock_guard sealLock(sealMu);

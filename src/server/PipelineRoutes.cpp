@@ -154,9 +154,10 @@ Status readRenderedFields(const ApiRequest& r, engine::DeployRequest& req, const
   return ok();
 }
 
-void addPipelineRoutes(ApiServer& api, engine::Engine& engine) {
+void addPipelineRoutes(ApiServer& api, engine::Engine& engine,
+                       std::function<Status(const engine::DeployRequest&)> learn) {
   addRoute(api, "POST", "/api/v1/promotions", deployerIn("to"),
-            [&engine](const ApiRequest& r) -> Result<ApiResponse> {
+            [&engine, learn](const ApiRequest& r) -> Result<ApiResponse> {
     if (auto s = onlyFields(r.body, {"service", "to", "region", "rendered", "config_digest", "git_commit", "git_dirty",
                                      "pipeline", "later_stages", "queue", "waves",
                                      "rollback_all_regions"});
@@ -180,6 +181,9 @@ void addPipelineRoutes(ApiServer& api, engine::Engine& engine) {
     }
     if (auto s = readPipelineFields(r, req); !s) return std::unexpected(s.error());
     if (auto w = readWaveFields(r.body, req); !w) return std::unexpected(w.error());  // WaveFields.h
+    if (learn) {
+      if (auto l = learn(req); !l) return std::unexpected(l.error());
+    }
     auto d = engine.promote(req);
     if (!d) return std::unexpected(d.error());
     return ApiResponse{201, pipelineDeploymentJson(*d)};

@@ -21,6 +21,8 @@
 // hotfix role in the environment (403 otherwise) and a non-empty reason.
 #pragma once
 
+#include <functional>
+
 #include <set>
 #include <string>
 
@@ -29,7 +31,12 @@
 
 namespace ramp::server {
 
-void addPipelineRoutes(ApiServer& api, engine::Engine& engine);
+// `learn` (optional) is shown every promotion's rendered configs (the
+// target's, and each wave's) before it is submitted: the controller's
+// providers learn the target environment's settings from it, as they do
+// from a deployment.
+void addPipelineRoutes(ApiServer& api, engine::Engine& engine,
+                       std::function<Status(const engine::DeployRequest&)> learn = {});
 // Followers: every pipeline route forwarded to the leader.
 void forwardPipelineRoutes(ApiServer& api, const ApiServer::Handler& forward);
 // The body fields of a deployment request this layer owns.

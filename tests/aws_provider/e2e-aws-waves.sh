@@ -8,7 +8,9 @@
 #   2. canary 2.0.0 whose us-east-1 target group shows 30% 5XX: rolled back
 #      in us-east-1 (exit 3), the waves stop: eu-west-1 never gets a 2.0.0
 #      resource and keeps 1.0.0 at 100; the deployment names the region
-#   3. ramp down: nothing ramp-tagged left in either region
+#   3. promotion of 1.0.0 into a second two-region environment (live) the
+#      controller never deployed to: learned from the promotion, in waves
+#   4. ramp down: nothing ramp-tagged left in either region
 set -u
 source "$(cd "$(dirname "$0")" && pwd)/e2e-aws-lib.sh"
 limit=150
@@ -88,7 +90,28 @@ for region in us-east-1 eu-west-1; do
   [[ "$got" == '{"1.0.0": 100}' ]] || fail "$region's listener after the stopped waves: $got"
 done
 
-# 3. Down: nothing left in either region.
+# 3. A promotion into a two-region environment the controller has never
+#    deployed to (live, after prod): the providers learn it, and every
+#    region's network, from the promotion itself; 1.0.0 (prod's last
+#    success) goes us-east-1 then eu-west-1.
+waves_config "$BLUEGREEN"
+python3 - <<'PY' || fail "writing the live environment"
+t = open("ramp.yaml").read()
+start, end = t.index("  prod:\n"), t.index("pipeline: [prod]")
+live = t[start:end].replace("  prod:\n", "  live:\n", 1).replace("    aws:\n", "    aws:\n      load_balancer: ramp-web-live\n", 1)
+t = t[:end] + live + t[end:]
+t = t.replace("pipeline: [prod]", "pipeline: [prod, live]", 1)
+open("ramp.yaml", "w").write(t)
+PY
+"$RAMP_BIN" validate >validate-live.out 2>&1 || fail "validate with live: $(cat validate-live.out)"
+timeout $limit "$RAMP_BIN" promote web --to live | tee promote-live.log; rc=${PIPESTATUS[0]}
+[[ $rc -eq 0 ]] || fail "promote 1.0.0 to live exited $rc"
+grep -q "regions in waves: us-east-1 -> eu-west-1" promote-live.log || fail "the promotion did not go in waves: $(head -3 promote-live.log)"
+two='{"fleets": {"1.0.0": {"asg": 2, "tg": 2, "lt": 2, "instances": 4}}, "rules": 0}'
+expect_in us-east-1 "$two"
+expect_in eu-west-1 "$two"
+
+# 4. Down: nothing left in either region.
 "$RAMP_BIN" down >/dev/null || fail "ramp down"
 expect_in us-east-1 '{"fleets": {}, "rules": 0}'
 expect_in eu-west-1 '{"fleets": {}, "rules": 0}'
