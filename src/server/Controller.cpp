@@ -178,6 +178,40 @@ Access deployAccess() {
                         });
 }
 
+// GET /api/v1/events/stream: the audit events as server-sent events, read
+// from the store every 100 ms (?after=SEQ, ?env=, ?service=, ?deployment=).
+// Leader and followers share the store, so both serve it themselves (a
+// follower does not forward a stream that may last an hour).
+void addEventStream(ApiServer& api, store::Store& st, const std::atomic<bool>& stop) {
+  api.stream("/api/v1/events/stream", ofEventQuery(st, "viewer"), [&st, &stop](const ApiRequest& r, const StreamWriter& write,
+                                          const std::atomic<bool>& stopping) {
+    int64_t after = 0;
+    if (r.query.contains("after")) {
+      try {
+        after = std::stoll(r.query.at("after"));
+      } catch (...) {
+      }
+    }
+    for (int i = 0; i < 36000 && !stopping && !stop; ++i) {  // at most an hour per connection
+      store::AuditFilter f;
+      f.afterSeq = after;
+      if (r.query.contains("deployment")) f.deploymentId = r.query.at("deployment");
+      // The access rule granted ?env= (or the deployment's env): stream only that.
+      if (r.query.contains("env") && !r.query.at("env").empty()) f.env = r.query.at("env");
+      if (r.query.contains("service") && !r.query.at("service").empty()) f.service = r.query.at("service");
+      auto evs = st.listEvents(f);
+      if (evs) {
+        for (auto& e : *evs) {
+          after = std::max(after, e.seq);
+          if (!write(fmt::format("id: {}\nevent: {}\ndata: {}\n\n", e.seq, e.kind, eventJson(e).dump()))) return;
+        }
+      }
+      if (!write(": keep-alive\n\n")) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+}
+
 // The address of the current leader, from the "leader" setting, checked
 // against the live lease (a stale record of a dead leader is not used).
 Result<std::string> leaderAddress(store::Store& st, Clock& clock) {
@@ -230,6 +264,7 @@ std::optional<store::Lease> follow(const ControllerOptions& opt, store::Store& s
             }),
             forward);
   api.route("GET", "/api/v1/audit", ofEventQuery(st, "viewer"), forward);
+  addEventStream(api, st, stop);
   api.route("GET", "/api/v1/audit/verify", Access::global("viewer"), forward);
   for (const char* path : {"/api/v1/users", "/api/v1/tokens"}) {
     api.route("GET", path, Access::global("admin"), forward);
@@ -550,33 +585,7 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     return ApiResponse{200, arr};
   });
 
-  api.stream("/api/v1/events/stream", ofEventQuery(st, "viewer"), [&](const ApiRequest& r, const StreamWriter& write,
-                                          const std::atomic<bool>& stopping) {
-    int64_t after = 0;
-    if (r.query.contains("after")) {
-      try {
-        after = std::stoll(r.query.at("after"));
-      } catch (...) {
-      }
-    }
-    for (int i = 0; i < 36000 && !stopping && !stop; ++i) {  // at most an hour per connection
-      store::AuditFilter f;
-      f.afterSeq = after;
-      if (r.query.contains("deployment")) f.deploymentId = r.query.at("deployment");
-      // The access rule granted ?env= (or the deployment's env): stream only that.
-      if (r.query.contains("env") && !r.query.at("env").empty()) f.env = r.query.at("env");
-      if (r.query.contains("service") && !r.query.at("service").empty()) f.service = r.query.at("service");
-      auto evs = st.listEvents(f);
-      if (evs) {
-        for (auto& e : *evs) {
-          after = std::max(after, e.seq);
-          if (!write(fmt::format("id: {}\nevent: {}\ndata: {}\n\n", e.seq, e.kind, eventJson(e).dump()))) return;
-        }
-      }
-      if (!write(": keep-alive\n\n")) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  });
+  addEventStream(api, st, stop);
 
   api.route("POST", "/api/v1/down", Access::bodyEnv("admin"), [&](const ApiRequest& r) -> Result<ApiResponse> {
     if (auto s = onlyFields(r.body, {"env"}); !s) return std::unexpected(s.error());

@@ -45,6 +45,12 @@ TEST(Failover, FollowerTakesOverAndFinishesTheDeployment) {
   ASSERT_EQ(w.run({"status", "crawler", "--env", "int", "--json"}, &out), 0) << out;
   std::string url = json::parse(out, nullptr, false).value("entrypoint", "");
   ASSERT_FALSE(url.empty()) << out;
+  // The follower serves the audit event stream itself, from the shared store.
+  auto stream = http("GET", w.apiBase() + "/api/v1/events/stream?env=int&access_token=" + w.token(), "",
+                     std::nullopt, 700);
+  EXPECT_EQ(stream.status, 200) << stream.body.substr(0, 300);
+  EXPECT_NE(stream.body.find("event: deployment.created"), std::string::npos) << stream.body.substr(0, 300);
+  EXPECT_EQ(http("GET", w.apiBase() + "/api/v1/events/stream?access_token=wrong", "", std::nullopt, 700).status, 401);
 
   Load load(url);
   load.start();
