@@ -130,6 +130,14 @@ Status Ec2Api::deleteLaunchTemplate(const std::string& name) {
     if (doc.error().code == ErrorCode::kNotFound || AwsError::codeOf(doc.error()).find("NotFound") != std::string::npos) {
       return ok();
     }
+    // A retried delete whose first attempt went through (the answer was
+    // lost) finds no template; AWS says InvalidLaunchTemplateName.NotFound,
+    // moto says MissingParameter. Either way, gone is the goal: when the
+    // name is not listed any more, the delete is done.
+    if (!name.empty() && AwsError::codeOf(doc.error()) == "MissingParameter") {
+      auto left = describeLaunchTemplates({name});
+      if (left && left->empty()) return ok();
+    }
     return std::unexpected(doc.error());
   }
   return ok();
