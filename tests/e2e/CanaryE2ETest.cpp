@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "RampProcess.h"
+#include "VersionTraffic.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -33,76 +34,7 @@ namespace {
 using ramp::e2e::env;
 using ramp::e2e::runRamp;
 
-// Closed-loop GET traffic from `threads` clients; counts answers per version
-// and failures per version.
-class Traffic {
- public:
-  Traffic(std::string url, int threads, std::vector<std::string> headers = {})
-      : url_(std::move(url)), threads_(threads), headers_(std::move(headers)) {}
-  void start() {
-    for (int i = 0; i < threads_; ++i) pool_.emplace_back([this] { run(); });
-  }
-  void stop() {
-    stop_ = true;
-    for (auto& t : pool_) t.join();
-    pool_.clear();
-  }
-  std::map<std::string, uint64_t> answers() {
-    std::lock_guard l(mu_);
-    return answers_;
-  }
-  std::map<std::string, uint64_t> failures() {
-    std::lock_guard l(mu_);
-    return failures_;
-  }
-
- private:
-  static size_t sink(char*, size_t s, size_t n, void*) { return s * n; }
-  static size_t header(char* p, size_t s, size_t n, void* u) {
-    std::string line(p, s * n);
-    if (line.size() > 15 && strncasecmp(line.c_str(), "X-Ramp-Version:", 15) == 0) {
-      std::string v = line.substr(15);
-      while (!v.empty() && v.front() == ' ') v.erase(0, 1);
-      while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' ')) v.pop_back();
-      *static_cast<std::string*>(u) = v;
-    }
-    return s * n;
-  }
-  void run() {
-    CURL* c = curl_easy_init();
-    curl_slist* hs = nullptr;
-    for (auto& h : headers_) hs = curl_slist_append(hs, h.c_str());
-    auto deadline = Clock::now() + std::chrono::minutes(2);
-    while (!stop_ && Clock::now() < deadline) {
-      std::string version;
-      std::string target = url_ + "/";
-      curl_easy_setopt(c, CURLOPT_URL, target.c_str());
-      curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
-      curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header);
-      curl_easy_setopt(c, CURLOPT_HEADERDATA, &version);
-      curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
-      curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
-      curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-      CURLcode rc = curl_easy_perform(c);
-      long status = 0;
-      curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-      std::lock_guard l(mu_);
-      if (rc != CURLE_OK || status >= 500) {
-        ++failures_[version.empty() ? "?" : version];
-      }
-      if (!version.empty()) ++answers_[version];
-    }
-    curl_slist_free_all(hs);
-    curl_easy_cleanup(c);
-  }
-  std::string url_;
-  int threads_;
-  std::vector<std::string> headers_;
-  std::atomic<bool> stop_{false};
-  std::mutex mu_;
-  std::map<std::string, uint64_t> answers_, failures_;
-  std::vector<std::thread> pool_;
-};
+using Traffic = ramp::e2e::VersionTraffic;
 
 class CanaryE2E : public ::testing::Test {
  protected:
