@@ -14,7 +14,7 @@ BUILD_PKGS=(
   libsqlite3-dev libpq-dev libssl-dev libboost-dev libcurl4-openssl-dev
   libtinyxml2-dev libhowardhinnant-date-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  clang-16 libclang-rt-16-dev
+  clang-16 libclang-rt-16-dev lld
 )
 TEST_PKGS=( postgresql curl procps python3 iproute2 chromium zsh bsdutils )
 BENCH_PKGS=( haproxy nginx-light wrk nghttp2-client hyperfine )
