@@ -1,14 +1,21 @@
-// ControllerBench — one controller's engine, store (SQLite) and API under
-// 10,000 services and 500 concurrent deployments, with instant in-memory
-// providers. Reports:
+// ControllerBench — one controller's engine, store (SQLite or PostgreSQL) and
+// API under many services and concurrent deployments, with instant in-memory
+// providers, while ONE deployment sits in a slow smoke test (issue #20: one
+// slow phase must not delay any other deployment nor the API). Reports:
+//   - phase latency of every other deployment: for each phase change, the
+//     time from when the phase could move (the deployment was created, the
+//     previous phase was committed, the bake ended) to when its move was
+//     committed (audit event times);
 //   - API latency p50/p99/max at a fixed request rate (GET status of a
 //     service, GET a deployment), measured from each request's scheduled send
-//     time (no coordinated omission);
-//   - engine tick time p50/p99;
-//   - resident memory every few seconds while deployments complete (must not
-//     grow with completed deployments).
+//     time (no coordinated omission), and of the write calls (POST
+//     /api/v1/deployments that keep the deployments coming);
+//   - engine tick time p50/p99 (the controller calls tick() every 100 ms);
+//   - resident memory every few seconds.
 // Usage: controller_bench [--services N] [--concurrent N] [--rate R]
-//                         [--seconds S] [--dir DIR]
+//                         [--seconds S] [--stuck-seconds S] [--store URL]
+//   --store: sqlite:// (default, in a temporary directory) or postgresql://...
+//   --stuck-seconds 0: no stuck deployment.
 #include <curl/curl.h>
 #include <unistd.h>
 
@@ -20,6 +27,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -42,6 +50,9 @@ using Steady = std::chrono::steady_clock;
 
 namespace {
 
+const char* kStuckService = "svc-stuck";
+const char* kStuckCommand = "bench: stuck smoke test";
+
 class BenchReleases final : public engine::ReleaseCatalog {
  public:
   Result<engine::ReleaseRef> find(const std::string& service, const std::string& version) override {
@@ -51,13 +62,15 @@ class BenchReleases final : public engine::ReleaseCatalog {
 };
 
 json rendered(const std::string& service) {
+  json strategy{{"type", "bluegreen"}, {"bake", "1s"}, {"deadline", "10s"}};
+  if (service == kStuckService) strategy["smoke_test"] = kStuckCommand;
   return {{"service", service},
           {"env", "prod"},
           {"region", "local"},
           {"run", {{"command", "bin/svc"}, {"args", json::array()}, {"env", json::object()}}},
           {"health", {{"path", "/healthz"}, {"interval", "100ms"}, {"timeout", "500ms"}}},
           {"instances", 2},
-          {"strategy", {{"type", "bluegreen"}, {"bake", "1s"}, {"deadline", "10s"}}}};
+          {"strategy", strategy}};
 }
 
 long rssKb() {
@@ -69,7 +82,10 @@ long rssKb() {
   return -1;
 }
 
-size_t sink(char*, size_t s, size_t n, void*) { return s * n; }
+size_t collect(char* p, size_t s, size_t n, void* out) {
+  static_cast<std::string*>(out)->append(p, s * n);
+  return s * n;
+}
 
 double pct(std::vector<double> v, double p) {
   if (v.empty()) return 0;
@@ -77,17 +93,58 @@ double pct(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, static_cast<size_t>(p * (v.size() - 1) + 0.5))];
 }
 
+std::string summary(const std::vector<double>& v) {
+  return fmt::format("n {}, p50 {:.1f} ms, p99 {:.1f} ms, max {:.1f} ms", v.size(), pct(v, 0.5), pct(v, 0.99),
+                     pct(v, 1.0));
+}
+
+// One HTTP call; returns the status (0 = transport error) and the body.
+struct Http {
+  CURL* h = curl_easy_init();
+  curl_slist* hdr = nullptr;
+  explicit Http(const std::string& token) {
+    hdr = curl_slist_append(hdr, ("Authorization: Bearer " + token).c_str());
+    hdr = curl_slist_append(hdr, "Content-Type: application/json");
+  }
+  ~Http() {
+    curl_slist_free_all(hdr);
+    curl_easy_cleanup(h);
+  }
+  long call(const std::string& method, const std::string& url, const std::string& body, std::string* out) {
+    out->clear();
+    curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 120000L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    if (method == "POST") {
+      curl_easy_setopt(h, CURLOPT_POST, 1L);
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.c_str());
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+    } else {
+      curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    }
+    CURLcode rc = curl_easy_perform(h);
+    long status = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    return rc == CURLE_OK ? status : 0;
+  }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  int services = 10000, concurrent = 500, rate = 500, seconds = 60;
-  std::string dir;
+  int services = 10000, concurrent = 1000, rate = 500, seconds = 60, stuckSeconds = 60;
+  std::string storeUrl, dir;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--services") services = std::atoi(argv[i + 1]);
     else if (a == "--concurrent") concurrent = std::atoi(argv[i + 1]);
     else if (a == "--rate") rate = std::atoi(argv[i + 1]);
     else if (a == "--seconds") seconds = std::atoi(argv[i + 1]);
+    else if (a == "--stuck-seconds") stuckSeconds = std::atoi(argv[i + 1]);
+    else if (a == "--store") storeUrl = argv[i + 1];
     else if (a == "--dir") dir = argv[i + 1];
     else {
       std::fprintf(stderr, "unknown argument %s\n", argv[i]);
@@ -98,46 +155,77 @@ int main(int argc, char** argv) {
     char tmpl[] = "/tmp/ramp-ctl-bench.XXXXXX";
     dir = mkdtemp(tmpl);
   }
-  auto st = store::openStore("sqlite://" + dir + "/ramp.db");
+  if (storeUrl.empty()) storeUrl = "sqlite://" + dir + "/ramp.db";
+  auto st = store::openStore(storeUrl);
   if (!st) {
     std::fprintf(stderr, "%s\n", st.error().describe().c_str());
     return 1;
   }
   auto& store = **st;
-  std::string token = "bench-token";
+  std::string token = "bench-token-" + randomHex(4);
   (void)store.putSetting("token_sha256:admin", json{{"sha256", sha256Hex(token)}, {"user", "bench"}}.dump());
 
   bench::InMemoryProviders providers;
   BenchReleases releases;
-  engine::Engine eng(store, providers, providers, providers, releases, SystemClock::instance(), {});
+  engine::EngineOptions options;
+  // The stuck deployment's smoke test takes --stuck-seconds; every other
+  // command passes at once.
+  options.runCommand = [stuckSeconds](const std::string& command, const std::map<std::string, std::string>&,
+                                      std::chrono::milliseconds) {
+    if (command == kStuckCommand) std::this_thread::sleep_for(std::chrono::seconds(stuckSeconds));
+    return 0;
+  };
+  engine::Engine eng(store, providers, providers, providers, releases, SystemClock::instance(), options);
 
   // Like the controller: one store lookup per request (no token cache).
   server::ApiServer api([&](const std::string& tok) -> Result<server::Principal> {
     auto v = store.getSetting("token_sha256:admin");
     if (!v || !*v) return fail(ErrorCode::kUnauthenticated, "no tokens");
     auto j = json::parse(**v, nullptr, false);
-    if (j.is_object() && j.value("sha256", "") == sha256Hex(tok)) return server::Principal{"bench", "tok-bench", {{"*", {"viewer"}}}};
+    if (j.is_object() && j.value("sha256", "") == sha256Hex(tok)) {
+      return server::Principal{"bench", "tok-bench", {{"*", {"viewer", "deployer"}}}};
+    }
     return fail(ErrorCode::kUnauthenticated, "bad token", "Authorization");
   });
-  api.route("GET", "/api/v1/deployments/{id}", server::Access::global("viewer"), [&](const server::ApiRequest& r) -> Result<server::ApiResponse> {
-    auto d = eng.get(r.params[0]);
-    if (!d) return std::unexpected(d.error());
-    return server::ApiResponse{200, d->toDoc()};
-  });
-  api.route("GET", "/api/v1/status", server::Access::queryEnv("viewer"), [&](const server::ApiRequest& r) -> Result<server::ApiResponse> {
-    auto s = eng.status(r.query.at("service"), r.query.at("env"));
-    if (!s) return std::unexpected(s.error());
-    return server::ApiResponse{200, *s};
-  });
+  api.route("GET", "/api/v1/deployments/{id}", server::Access::global("viewer"),
+            [&](const server::ApiRequest& r) -> Result<server::ApiResponse> {
+              auto d = eng.get(r.params[0]);
+              if (!d) return std::unexpected(d.error());
+              return server::ApiResponse{200, d->toDoc()};
+            });
+  api.route("GET", "/api/v1/status", server::Access::queryEnv("viewer"),
+            [&](const server::ApiRequest& r) -> Result<server::ApiResponse> {
+              auto s = eng.status(r.query.at("service"), r.query.at("env"));
+              if (!s) return std::unexpected(s.error());
+              return server::ApiResponse{200, *s};
+            });
+  api.route("POST", "/api/v1/deployments", server::Access::global("deployer"),
+            [&](const server::ApiRequest& r) -> Result<server::ApiResponse> {
+              engine::DeployRequest q;
+              q.service = r.body.value("service", "");
+              q.env = "prod";
+              q.version = r.body.value("version", "");
+              q.rendered = rendered(q.service);
+              q.configDigest = "sha256:bench";
+              q.actor = "bench";
+              auto d = eng.submit(q);
+              if (!d) return std::unexpected(d.error());
+              return server::ApiResponse{201, {{"id", d->id}}};
+            });
   auto address = api.start("127.0.0.1", 0);
-  if (!address) return 1;
+  if (!address) {
+    std::fprintf(stderr, "%s\n", address.error().describe().c_str());
+    return 1;
+  }
+  const std::string base = "http://" + *address;
 
   std::atomic<bool> stop{false};
   std::mutex idsMu;
   std::deque<std::string> recentIds;
   std::atomic<long> completed{0}, submitted{0};
-  std::vector<double> tickMs;
-  std::mutex tickMu;
+  std::vector<double> tickMs, writeMs;
+  std::mutex tickMu, writeMu;
+  std::string stuckId;
 
   std::thread ticker([&] {
     while (!stop) {
@@ -152,15 +240,25 @@ int main(int argc, char** argv) {
     }
   });
 
-  // Keeps `concurrent` deployments active over `services` services.
+  // The stuck one first, then keep `concurrent` deployments active over
+  // `services` services through the API (each POST is a write call timed).
   std::thread deployer([&] {
+    Http http(token);
+    std::string out;
+    if (stuckSeconds > 0) {
+      long code = http.call("POST", base + "/api/v1/deployments",
+                            json{{"service", kStuckService}, {"version", "1.0.0"}}.dump(), &out);
+      auto j = json::parse(out, nullptr, false);
+      if (code == 201 && j.is_object()) stuckId = j.value("id", "");
+      std::fprintf(stderr, "stuck deployment: %s (%ld)\n", stuckId.c_str(), code);
+    }
     long next = 0;
     std::vector<std::string> active;
     while (!stop) {
       std::vector<std::string> still;
       for (auto& id : active) {
         auto d = eng.get(id);
-        if (d && d->phase == "done") {
+        if (d && !d->active()) {
           ++completed;
         } else {
           still.push_back(id);
@@ -170,19 +268,22 @@ int main(int argc, char** argv) {
       while (static_cast<int>(active.size()) < concurrent && !stop) {
         long n = next++;
         std::string service = fmt::format("svc{:05d}", n % services);
-        engine::DeployRequest q;
-        q.service = service;
-        q.env = "prod";
-        q.version = fmt::format("1.{}.0", n / services);
-        q.rendered = rendered(service);
-        q.configDigest = "sha256:bench";
-        q.actor = "bench";
-        auto d = eng.submit(q);
-        if (!d) continue;  // that service is still deploying: take the next one
+        std::string version = fmt::format("1.{}.0", n / services);
+        auto t0 = Steady::now();
+        long code = http.call("POST", base + "/api/v1/deployments",
+                              json{{"service", service}, {"version", version}}.dump(), &out);
+        double ms = std::chrono::duration<double, std::milli>(Steady::now() - t0).count();
+        {
+          std::lock_guard l(writeMu);
+          writeMs.push_back(ms);
+        }
+        if (code != 201) continue;  // that service is still deploying: take the next one
+        auto j = json::parse(out, nullptr, false);
+        if (!j.is_object()) continue;
         ++submitted;
-        active.push_back(d->id);
+        active.push_back(j.value("id", ""));
         std::lock_guard l(idsMu);
-        recentIds.push_back(d->id);
+        recentIds.push_back(active.back());
         if (recentIds.size() > 2000) recentIds.pop_front();
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -192,6 +293,7 @@ int main(int argc, char** argv) {
   // Warm up: let the first wave start.
   std::this_thread::sleep_for(std::chrono::seconds(3));
   std::fprintf(stderr, "warm: %ld submitted, %ld completed, rss %ld kB\n", submitted.load(), completed.load(), rssKb());
+  const int64_t measureFrom = toUnixMillis(SystemClock::instance().now());
 
   std::vector<double> latMs;
   std::mutex latMu;
@@ -202,37 +304,27 @@ int main(int argc, char** argv) {
   auto end = start + std::chrono::seconds(seconds);
   for (int c = 0; c < clients; ++c) {
     load.emplace_back([&, c] {
-      CURL* h = curl_easy_init();
-      std::string authz = "Authorization: Bearer " + token;
-      curl_slist* hdr = curl_slist_append(nullptr, authz.c_str());
+      Http http(token);
+      std::string out;
       auto period = std::chrono::nanoseconds(1000000000LL * clients / rate);
       auto when = start + period * c / clients;
       for (long i = 0; when < end; ++i, when += period) {
         std::this_thread::sleep_until(when);
         std::string url;
         if (i % 2 == 0) {
-          url = fmt::format("http://{}/api/v1/status?service=svc{:05d}&env=prod", *address, (i * 7919 + c) % services);
+          url = fmt::format("{}/api/v1/status?service=svc{:05d}&env=prod", base, (i * 7919 + c) % services);
         } else {
           std::lock_guard l(idsMu);
-          url = recentIds.empty() ? "" : fmt::format("http://{}/api/v1/deployments/{}", *address,
+          url = recentIds.empty() ? "" : fmt::format("{}/api/v1/deployments/{}", base,
                                                       recentIds[(i * 31 + c) % recentIds.size()]);
         }
         if (url.empty()) continue;
-        curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink);
-        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 5000L);
-        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-        CURLcode rc = curl_easy_perform(h);
-        long status = 0;
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        long status = http.call("GET", url, "", &out);
         double ms = std::chrono::duration<double, std::milli>(Steady::now() - when).count();
-        if (rc != CURLE_OK || status != 200) ++errors;
+        if (status != 200) ++errors;
         std::lock_guard l(latMu);
         latMs.push_back(ms);
       }
-      curl_slist_free_all(hdr);
-      curl_easy_cleanup(h);
     });
   }
   std::vector<std::pair<int, long>> rss;
@@ -249,18 +341,72 @@ int main(int argc, char** argv) {
   deployer.join();
   ticker.join();
   api.stop();
+  const int64_t measureTo = toUnixMillis(SystemClock::instance().now());
 
-  std::vector<double> ticks;
+  // Phase latency from the audit log: for each deployment but the stuck one,
+  // each phase change's commit time minus when the phase could move: the
+  // creation (first change), the bake's end (the move out of bake), else the
+  // previous change.
+  std::vector<double> phaseMs;
+  {
+    std::vector<store::AuditEvent> all;
+    for (int64_t after = 0;;) {
+      store::AuditFilter f;
+      f.afterSeq = after;
+      f.limit = 20000;
+      auto page = store.listEvents(f);
+      if (!page) {
+        std::fprintf(stderr, "events: %s\n", page.error().describe().c_str());
+        return 1;
+      }
+      if (page->empty()) break;
+      after = page->back().seq;
+      all.insert(all.end(), page->begin(), page->end());
+    }
+    std::map<std::string, int64_t> last;   // deployment -> time of its last change
+    std::map<std::string, int64_t> bakeEnd;  // deployment -> bake_until (Unix ms)
+    for (const auto& e : all) {
+      if (e.deploymentId.empty() || e.deploymentId == stuckId) continue;
+      if (e.kind == "deployment.created") {
+        last[e.deploymentId] = e.time;
+        continue;
+      }
+      if (e.kind != "deployment.phase" && e.kind != "deployment.finished") continue;
+      auto it = last.find(e.deploymentId);
+      if (it == last.end()) continue;
+      int64_t ready = it->second;
+      std::string phase = e.data.value("phase", "");
+      if (phase == "drain_previous" && bakeEnd.contains(e.deploymentId)) ready = bakeEnd[e.deploymentId];
+      if (e.time >= measureFrom && e.time <= measureTo) phaseMs.push_back(static_cast<double>(e.time - ready));
+      it->second = e.time;
+      if (e.kind == "deployment.finished" && phase == "bake") {
+        auto d = eng.get(e.deploymentId);
+        if (d) bakeEnd[e.deploymentId] = d->bakeUntil;
+      }
+    }
+  }
+
+  std::vector<double> ticks, writes;
   {
     std::lock_guard l(tickMu);
     ticks = tickMs;
   }
-  std::printf("services %d, concurrent deployments %d, %ld submitted, %ld completed in %d s\n", services, concurrent,
-              submitted.load(), completed.load(), seconds);
-  std::printf("API at %d req/s: %zu requests, %ld errors, p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", rate, latMs.size(),
-              errors.load(), pct(latMs, 0.5), pct(latMs, 0.99), pct(latMs, 1.0));
-  std::printf("engine tick: %zu ticks, p50 %.1f ms, p99 %.1f ms, max %.1f ms\n", ticks.size(), pct(ticks, 0.5),
-              pct(ticks, 0.99), pct(ticks, 1.0));
+  {
+    std::lock_guard l(writeMu);
+    writes = writeMs;
+  }
+  auto stuck = stuckId.empty() ? Result<engine::Deployment>(std::unexpected(Error{})) : eng.get(stuckId);
+  std::printf("store %s; services %d, concurrent deployments %d, %ld submitted, %ld completed in %d s\n",
+              store.kind().c_str(), services, concurrent, submitted.load(), completed.load(), seconds);
+  if (stuckSeconds > 0) {
+    std::printf("stuck deployment (smoke test of %d s): %s, now %s\n", stuckSeconds, stuckId.c_str(),
+                stuck ? (stuck->state + "/" + json(stuck->phase).get<std::string>()).c_str() : "?");
+  }
+  std::printf("phase latency of the other deployments: %s\n", summary(phaseMs).c_str());
+  std::printf("API reads at %d req/s: %zu requests, %ld errors, p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", rate,
+              latMs.size(), errors.load(), pct(latMs, 0.5), pct(latMs, 0.99), pct(latMs, 1.0));
+  std::printf("API writes (POST /api/v1/deployments): %s\n", summary(writes).c_str());
+  std::printf("engine tick: %s\n", summary(ticks).c_str());
   std::printf("rss kB:");
   for (auto& [s, kb] : rss) std::printf(" t%d=%ld", s, kb);
   std::printf("\n");

@@ -30,7 +30,7 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
   const auto key = keyOf(d);
   const int64_t now = toUnixMillis(clock_.now());
 
-  if (d.phase == "start") {
+  if (d.phase == Phase::kStart) {
     auto url = traffic_.ensureEntrypoint(key);
     if (!url) return std::unexpected(url.error());
     if (auto st = store_.putSetting("url:" + entrypointName(key), *url, options_.fence); !st) {
@@ -52,19 +52,19 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
     d.step = d.strategy == "canary" ? 0 : 1;  // canary steps count from the first weight
     noteWave(d, {{"state", kRunning}, {"new_fleet", d.newFleet}, {"old_fleet", d.oldFleet},
                  {"old_version", d.oldVersion}, {"started_at", now}});
-    if (auto st = enterPhase(d, "create_fleet", {{"entrypoint", *url}, {"previous_fleet", d.oldFleet}});
+    if (auto st = enterPhase(d, Phase::kCreateFleet, {{"entrypoint", *url}, {"previous_fleet", d.oldFleet}});
         !st) {
       return std::unexpected(st.error());
     }
     return true;
   }
 
-  if (d.phase == "create_fleet") {
+  if (d.phase == Phase::kCreateFleet) {
     // The digest is checked again right before anything starts.
     ReleaseRef ref{d.service, d.version, d.digest, d.releasePath, 0};
     if (auto v = releases_.verify(ref); !v) {
       d.reason = v.error().describe();
-      if (auto st = enterPhase(d, "fail_cleanup"); !st) return std::unexpected(st.error());
+      if (auto st = enterPhase(d, Phase::kFailCleanup); !st) return std::unexpected(st.error());
       return true;
     }
     auto spec = fleetSpec(d, plan);
@@ -72,17 +72,17 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
     if (auto st = recordFleet(d, d.newFleet, "creating"); !st) return std::unexpected(st.error());
     if (auto st = fleets_.createFleet(*spec); !st) {
       d.reason = "could not create fleet " + d.newFleet + ": " + st.error().describe();
-      if (auto st2 = enterPhase(d, "fail_cleanup"); !st2) return std::unexpected(st2.error());
+      if (auto st2 = enterPhase(d, Phase::kFailCleanup); !st2) return std::unexpected(st2.error());
       return true;
     }
     if (auto b = createBaselineFleet(d, plan); !b || !*b) {
       if (!b) return std::unexpected(b.error());
-      if (auto st2 = enterPhase(d, "fail_cleanup"); !st2) return std::unexpected(st2.error());
+      if (auto st2 = enterPhase(d, Phase::kFailCleanup); !st2) return std::unexpected(st2.error());
       return true;
     }
     d.deadlineAt = now + plan.healthDeadline.count();
     if (d.strategy != "canary") d.step = 2;
-    if (auto st = enterPhase(d, "wait_healthy",
+    if (auto st = enterPhase(d, Phase::kWaitHealthy,
                              {{"fleet", d.newFleet}, {"instances", plan.instances},
                               {"deadline_at", formatTime(fromUnixMillis(d.deadlineAt))}});
         !st) {
@@ -91,7 +91,7 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
     return true;
   }
 
-  if (d.phase == "wait_healthy") {
+  if (d.phase == Phase::kWaitHealthy) {
     auto st = fleets_.fleetStatus(d.newFleet);
     if (!st) return std::unexpected(st.error());
     // An autoscaled fleet is ready when all of its desired instances are
@@ -110,7 +110,7 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
       if (auto r = recordFleet(d, d.newFleet, "active"); !r) return std::unexpected(r.error());
       bool canary = d.strategy == "canary";
       d.step = canary ? 1 : 3;
-      if (auto r = enterPhase(d, !plan.smokeTest.empty() ? "smoke_test" : canary ? "canary_step" : "switch",
+      if (auto r = enterPhase(d, !plan.smokeTest.empty() ? Phase::kSmokeTest : canary ? Phase::kCanaryStep : Phase::kSwitch,
                               {{"fleet", d.newFleet}, {"healthy", st->healthy}});
           !r) {
         return std::unexpected(r.error());
@@ -129,13 +129,13 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
         d.reason += fmt::format("; baseline fleet {}: {}/{} healthy", d.baselineFleet, baselineHealthy,
                                 want);
       }
-      if (auto r = enterPhase(d, "fail_cleanup"); !r) return std::unexpected(r.error());
+      if (auto r = enterPhase(d, Phase::kFailCleanup); !r) return std::unexpected(r.error());
       return true;
     }
     return false;
   }
 
-  if (d.phase == "smoke_test") {
+  if (d.phase == Phase::kSmokeTest) {
     auto st = fleets_.fleetStatus(d.newFleet);
     if (!st) return std::unexpected(st.error());
     std::string target;
@@ -154,17 +154,17 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
                                  std::chrono::milliseconds(60000));
     if (rc != 0) {
       d.reason = fmt::format("smoke test `{}` against {} exited {}", plan.smokeTest, target, rc);
-      if (auto r = enterPhase(d, "fail_cleanup"); !r) return std::unexpected(r.error());
+      if (auto r = enterPhase(d, Phase::kFailCleanup); !r) return std::unexpected(r.error());
       return true;
     }
     if (d.strategy != "canary") d.step++;
-    if (auto r = enterPhase(d, d.strategy == "canary" ? "canary_step" : "switch", {{"smoke_test", "passed"}}); !r) {
+    if (auto r = enterPhase(d, d.strategy == "canary" ? Phase::kCanaryStep : Phase::kSwitch, {{"smoke_test", "passed"}}); !r) {
       return std::unexpected(r.error());
     }
     return true;
   }
 
-  if (d.phase == "switch") {
+  if (d.phase == Phase::kSwitch) {
     // Scaling of both fleets held before traffic moves (released in verify_switch).
     if (auto st = holdScaling(d, plan, true); !st) return std::unexpected(st.error());
     // The judge's baseline for the bake: blue's counters up to now.
@@ -174,13 +174,13 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
     tp->sendAllTo(d.newFleet);
     if (auto st = savePlan(key, *tp, options_.owner, d.id); !st) return std::unexpected(st.error());
     if (auto st = reconcileTraffic(key); !st) return std::unexpected(st.error());
-    if (auto st = enterPhase(d, "verify_switch", {{"weights", tp->weights}}); !st) {
+    if (auto st = enterPhase(d, Phase::kVerifySwitch, {{"weights", tp->weights}}); !st) {
       return std::unexpected(st.error());
     }
     return true;
   }
 
-  if (d.phase == "verify_switch") {
+  if (d.phase == Phase::kVerifySwitch) {
     auto v = trafficVerified(key);
     if (!v) return std::unexpected(v.error());
     if (!*v) {
@@ -203,7 +203,7 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
         if (auto st = completeWave(d); !st) return std::unexpected(st.error());
         return true;
       }
-      if (auto st = enterPhase(d, "bake", {{"bake_until", formatTime(fromUnixMillis(d.bakeUntil))},
+      if (auto st = enterPhase(d, Phase::kBake, {{"bake_until", formatTime(fromUnixMillis(d.bakeUntil))},
                                            {"region", d.region}});
           !st) {
         return std::unexpected(st.error());
@@ -230,7 +230,7 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
     d.step = d.strategy == "canary" ? d.steps : d.steps - (d.oldFleet.empty() ? 0 : 1);
     bool keepWarm = !d.oldFleet.empty() && d.strategy != "all-at-once";
     d.bakeUntil = now + (keepWarm ? plan.bake.count() : 0);
-    d.phase = d.oldFleet.empty() ? "done" : "bake";
+    d.phase = d.oldFleet.empty() ? Phase::kDone : Phase::kBake;
     if (d.oldFleet.empty()) d.step = d.steps;
     if (auto st = commit(d, "deployment.finished",
                          {{"bake_until", formatTime(fromUnixMillis(d.bakeUntil))}});
@@ -240,20 +240,20 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
     return true;
   }
 
-  if (d.phase == "bake") {
+  if (d.phase == Phase::kBake) {
     auto moved = watchBake(d, plan);
     if (!moved) return std::unexpected(moved.error());
     if (*moved) return true;
     if (now < d.bakeUntil) return false;
     // Resumed after a pause at the end of the bake: the switch succeeded.
     if (d.state == kRunning && d.kind == "deploy" && d.lastWave()) d.state = kSucceeded;
-    if (auto st = enterPhase(d, "drain_previous", {{"fleet", d.oldFleet}}); !st) {
+    if (auto st = enterPhase(d, Phase::kDrainPrevious, {{"fleet", d.oldFleet}}); !st) {
       return std::unexpected(st.error());
     }
     return true;
   }
 
-  if (d.phase == "drain_previous") {
+  if (d.phase == Phase::kDrainPrevious) {
     auto inflight = traffic_.inflight(key, d.oldFleet);
     bool drained = inflight && *inflight == 0;
     if (!drained && now < d.bakeUntil + plan.drainTimeout.count()) return false;
@@ -264,7 +264,7 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
       if (auto st = savePlan(key, *tp, options_.owner, d.id); !st) return std::unexpected(st.error());
       if (auto st = reconcileTraffic(key); !st) return std::unexpected(st.error());
     }
-    if (auto st = enterPhase(d, "retire_previous",
+    if (auto st = enterPhase(d, Phase::kRetirePrevious,
                              {{"fleet", d.oldFleet}, {"drained", drained}});
         !st) {
       return std::unexpected(st.error());
@@ -272,7 +272,7 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
     return true;
   }
 
-  if (d.phase == "retire_previous") {
+  if (d.phase == Phase::kRetirePrevious) {
     // Never retire a fleet that carries traffic (a later deployment may have
     // switched back to it).
     auto tp = loadPlan(key);
@@ -288,11 +288,11 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
       if (auto st = completeWave(d); !st) return std::unexpected(st.error());
       return true;
     }
-    if (auto st = enterPhase(d, "done", {{"retired", d.oldFleet}}); !st) return std::unexpected(st.error());
+    if (auto st = enterPhase(d, Phase::kDone, {{"retired", d.oldFleet}}); !st) return std::unexpected(st.error());
     return false;
   }
 
-  if (d.phase == "fail_cleanup") {
+  if (d.phase == Phase::kFailCleanup) {
     // Holds taken by this deployment are released whatever failed.
     if (auto st = holdScaling(d, plan, false); !st) return std::unexpected(st.error());
     auto tp = loadPlan(key);
@@ -309,7 +309,7 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
     if (auto st = retireBaselineFleet(d, plan); !st) return std::unexpected(st.error());
     // rollback_all_regions: the regions that took the release go back too.
     bool undoRegions = d.rollbackAllRegions && !keptRegions(d).empty();
-    d.phase = undoRegions ? "rb_regions" : "done";
+    d.phase = undoRegions ? Phase::kRbRegions : Phase::kDone;
     stopWaves(d, d.endState.empty() ? kFailed : d.endState, false);
     if (auto st = finish(d, d.endState.empty() ? kFailed : d.endState, d.reason); !st) {
       return std::unexpected(st.error());
@@ -317,8 +317,8 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
     return undoRegions;
   }
 
-  if (d.phase == "done") return false;
-  return internal("unknown phase '" + d.phase + "'", d.id);
+  if (d.phase == Phase::kDone) return false;
+  return internal(fmt::format("phase {} is not one of the fleet phases", phaseName(d.phase)), d.id);
 }
 
 }  // namespace ramp::engine

@@ -52,11 +52,11 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
   const auto key = keyOf(d);
   const int64_t now = toUnixMillis(clock_.now());
 
-  if (d.phase == "canary_step") {
+  if (d.phase == Phase::kCanaryStep) {
     if (d.step < 1) d.step = 1;
     // Without a stable fleet there is nothing to compare with or to protect.
     if (d.oldFleet.empty() || d.step > static_cast<int>(plan.steps.size())) {
-      if (auto st = enterPhase(d, "switch", {{"canary", "all steps done"}}); !st) return std::unexpected(st.error());
+      if (auto st = enterPhase(d, Phase::kSwitch, {{"canary", "all steps done"}}); !st) return std::unexpected(st.error());
       return true;
     }
     const StepPlan& s = plan.steps[static_cast<size_t>(d.step - 1)];
@@ -77,7 +77,7 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
       }
       if (auto st = savePlan(key, *tp, options_.owner, d.id); !st) return std::unexpected(st.error());
       if (auto st = reconcileTraffic(key); !st) return std::unexpected(st.error());
-      if (auto st = enterPhase(d, "canary_verify", {{"weight", s.weight}}); !st) return std::unexpected(st.error());
+      if (auto st = enterPhase(d, Phase::kCanaryVerify, {{"weight", s.weight}}); !st) return std::unexpected(st.error());
       return true;
     }
     if (s.kind == StepPlan::Kind::kPause) {
@@ -87,7 +87,7 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
         d.reason = fmt::format("paused at step {}/{} until a person resumes it (ramp resume {} --env {})",
                                d.step, d.steps, d.service, d.env);
       }
-      if (auto st = enterPhase(d, "canary_pause"); !st) return std::unexpected(st.error());
+      if (auto st = enterPhase(d, Phase::kCanaryPause); !st) return std::unexpected(st.error());
       return true;
     }
     // Analysis.
@@ -97,7 +97,7 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
                   {"state", analysis::JudgeState{}.toJson()},
                   {"deadline_at", now + s.analysisDuration.count()},
                   {"next_look_at", now + s.analysisInterval.count()}};
-    if (auto st = enterPhase(d, "canary_analysis",
+    if (auto st = enterPhase(d, Phase::kCanaryAnalysis,
                              {{"duration_ms", s.analysisDuration.count()}, {"interval_ms", s.analysisInterval.count()}});
         !st) {
       return std::unexpected(st.error());
@@ -105,7 +105,7 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
     return true;
   }
 
-  if (d.phase == "canary_verify") {
+  if (d.phase == Phase::kCanaryVerify) {
     auto v = trafficVerified(key);
     if (!v) return std::unexpected(v.error());
     if (!*v) {
@@ -113,11 +113,11 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
       return false;
     }
     d.step++;
-    if (auto st = enterPhase(d, "canary_step"); !st) return std::unexpected(st.error());
+    if (auto st = enterPhase(d, Phase::kCanaryStep); !st) return std::unexpected(st.error());
     return true;
   }
 
-  if (d.phase == "canary_pause") {
+  if (d.phase == Phase::kCanaryPause) {
     bool unknown = false;
     if (auto alarm = firingAlarm(d, plan, false, unknown)) {
       if (auto st = startRollback(d, fmt::format("alarm {} is in ALARM (canary paused at step {}/{})", *alarm, d.step,
@@ -133,11 +133,11 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
     // An until-resumed pause ends when the state is running again.
     d.step++;
     d.reason.clear();
-    if (auto st = enterPhase(d, "canary_step"); !st) return std::unexpected(st.error());
+    if (auto st = enterPhase(d, Phase::kCanaryStep); !st) return std::unexpected(st.error());
     return true;
   }
 
-  if (d.phase == "canary_analysis") {
+  if (d.phase == Phase::kCanaryAnalysis) {
     int64_t deadline = d.analysis.value("deadline_at", int64_t{0});
     int64_t nextLook = d.analysis.value("next_look_at", int64_t{0});
     bool final = now >= deadline;
@@ -156,7 +156,7 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
     if (!cfg) {
       d.reason = "the analysis configuration is invalid: " + cfg.error().describe();
       d.endState = kFailed;
-      if (auto st = enterPhase(d, "rb_switch"); !st) return std::unexpected(st.error());
+      if (auto st = enterPhase(d, Phase::kRbSwitch); !st) return std::unexpected(st.error());
       return true;
     }
     auto snap = snapshotMetrics(d);
@@ -195,7 +195,7 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
     if (auto st = audit("verdict", d, vj); !st) return std::unexpected(st.error());
     if (verdict.outcome == analysis::Outcome::kPass) {
       d.step++;
-      if (auto st = enterPhase(d, "canary_step", {{"verdict", outcome}}); !st) return std::unexpected(st.error());
+      if (auto st = enterPhase(d, Phase::kCanaryStep, {{"verdict", outcome}}); !st) return std::unexpected(st.error());
       return true;
     }
     bool rollback = verdict.outcome == analysis::Outcome::kFail ||
@@ -215,11 +215,11 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
     d.deadlineAt = 0;
     d.reason = fmt::format("analysis inconclusive at step {}/{}: {} — resume to continue, or roll back", d.step,
                            d.steps, verdict.reason);
-    if (auto st = enterPhase(d, "canary_pause", {{"verdict", outcome}}); !st) return std::unexpected(st.error());
+    if (auto st = enterPhase(d, Phase::kCanaryPause, {{"verdict", outcome}}); !st) return std::unexpected(st.error());
     return false;
   }
 
-  return internal("unknown canary phase '" + d.phase + "'", d.id);
+  return internal(fmt::format("phase {} is not a canary phase", phaseName(d.phase)), d.id);
 }
 
 Result<Deployment> Engine::control(const std::string& service, const std::string& env,
@@ -231,7 +231,7 @@ Result<Deployment> Engine::control(const std::string& service, const std::string
   // (a queued one waits behind it); else the newest queued one.
   Deployment* d = nullptr;
   for (auto& x : *all) {
-    if (!isTerminalState(x.state) && x.phase != "queue" && x.phase != "window") {
+    if (!isTerminalState(x.state) && x.phase != Phase::kQueue && x.phase != Phase::kWindow) {
       d = &x;
       break;
     }
@@ -240,19 +240,21 @@ Result<Deployment> Engine::control(const std::string& service, const std::string
     if (!d && !isTerminalState(x.state)) d = &x;
   }
   if (!d) return failedPrecondition("no deployment of " + service + " in " + env + " is in progress", "service");
-  if (d->phase.starts_with("rb_") || d->phase == "fail_cleanup") {
-    return conflict(d->id + " is already being undone (" + d->phase + ")");
+  if (isUndoing(d->phase)) {
+    return conflict(fmt::format("{} is already being undone ({})", d->id, phaseName(d->phase)));
   }
   json data{{"action", action}, {"by", actor}};
-  if (isGatePhase(d->phase)) {
+  const uint32_t facts = factsOf(*d);
+  if (isGate(d->phase)) {
     // Not started yet: only abort applies; nothing ran, nothing to undo.
-    if (action != "abort") {
+    auto to = action == "abort" ? PhaseTable::target(d->phase, Trigger::kAbort, facts) : std::nullopt;
+    if (!to) {
       return failedPrecondition(fmt::format("{} has not started ({} in phase {}); only abort applies", d->id,
-                                            d->state, d->phase));
+                                            d->state, phaseName(d->phase)));
     }
     d->state = kAborted;
     d->reason = "aborted by " + actor + " before it started";
-    d->phase = "done";
+    d->phase = *to;
     d->finishedAt = toUnixMillis(clock_.now());
     if (auto st = commit(*d, "deployment.control", data); !st) return std::unexpected(st.error());
     if (auto st = commit(*d, "deployment.finished"); !st) return std::unexpected(st.error());
@@ -267,29 +269,32 @@ Result<Deployment> Engine::control(const std::string& service, const std::string
     d->state = kRunning;
     d->reason = "resumed by " + actor;
   } else if (action == "promote-now") {
-    if (!d->phase.starts_with("canary_")) {
-      return failedPrecondition(d->id + " is in phase " + d->phase +
-                                "; promote-now skips the remaining canary steps once the canary is healthy");
+    auto to = PhaseTable::target(d->phase, Trigger::kPromoteNow, facts);
+    if (!to) {
+      return failedPrecondition(fmt::format("{} is in phase {}; promote-now skips the remaining canary steps once the "
+                                            "canary is healthy",
+                                            d->id, phaseName(d->phase)));
     }
     d->state = kRunning;
     d->reason = "promoted now by " + actor + ", skipping the remaining steps";
-    d->phase = "switch";
-  } else if (action == "abort" && d->hasWaves() &&
-             (d->phase == "drain_previous" || d->phase == "retire_previous" || d->phase == "wave_done")) {
-    // Waves: this region has committed to the new release (its previous
-    // fleet is being retired); the waves stop once it is done (Waves.cpp).
-    d->endState = kAborted;
-    d->reason = fmt::format("aborted by {} (the waves stop once {} has retired its previous fleet)", actor,
-                            d->region);
+    d->phase = *to;
   } else if (action == "abort") {
+    auto to = PhaseTable::target(d->phase, Trigger::kAbort, facts);
+    if (!to) return failedPrecondition(fmt::format("{} is in phase {}; abort does not apply", d->id, phaseName(d->phase)));
     d->endState = kAborted;
-    d->reason = "aborted by " + actor;
-    d->state = kRunning;
-    // A paused bake (alarms unknown) and the bake of a region that is not
-    // the last one still have the previous fleet warm: back to it.
-    bool trafficMayHaveMoved = d->phase.starts_with("canary_") || d->phase == "switch" ||
-                               d->phase == "verify_switch" || d->phase == "bake";
-    d->phase = (trafficMayHaveMoved && !d->oldFleet.empty()) ? "rb_switch" : "fail_cleanup";
+    if (*to == d->phase) {
+      // Waves: this region has committed to the new release (its previous
+      // fleet is being retired); the waves stop once it is done (Waves.cpp).
+      d->reason = fmt::format("aborted by {} (the waves stop once {} has retired its previous fleet)", actor,
+                              d->region);
+    } else {
+      // Where traffic may have moved and the previous fleet is warm (a
+      // paused bake, the bake of a region that is not the last): back to it;
+      // else the new fleet is cleaned up.
+      d->reason = "aborted by " + actor;
+      d->state = kRunning;
+      d->phase = *to;
+    }
   } else {
     return invalid("unknown action '" + action + "' (pause, resume, promote-now, abort)", "action");
   }

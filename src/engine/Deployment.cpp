@@ -65,7 +65,9 @@ Result<Deployment> Deployment::fromRecord(const std::string& id, const std::stri
     d.region = doc.value("region", "");
     d.kind = doc.value("kind", "deploy");
     d.strategy = doc.value("strategy", "");
-    d.phase = doc.value("phase", "start");
+    auto phase = parsePhase(doc.value("phase", "start"), id);
+    if (!phase) return internal("its record names an " + phase.error().message, id);
+    d.phase = d.recordedPhase = *phase;
     d.reason = doc.value("reason", "");
     d.step = doc.value("step", 0);
     d.steps = doc.value("steps", 0);

@@ -7,7 +7,8 @@
 // "approval" (state awaiting_approval), "queue" (state queued, behind the
 // active deployment of its service+env), "window" (state queued, outside
 // its deployment window or inside a freeze).
-// `phase` is where the strategy is inside that state. The engine commits a
+// `phase` is where the strategy is inside that state (Phase.h; which phase
+// may follow which: PhaseTable.h). The engine commits a
 // phase before performing that phase's side effect, and every phase's side
 // effect is idempotent, so a controller killed anywhere resumes by simply
 // performing the current phase again.
@@ -37,6 +38,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/Result.h"
+#include "engine/Phase.h"
 
 namespace ramp::engine {
 
@@ -61,7 +63,10 @@ struct Deployment {
   std::string kind = "deploy";       // deploy | rollback
   std::string strategy;              // bluegreen | canary | all-at-once
   std::string state = kQueued;
-  std::string phase = "start";
+  Phase phase = Phase::kStart;
+  // The phase as last read from or written to the store (fromRecord,
+  // Engine::commit): a commit checks that phase follows it in PhaseTable.h.
+  Phase recordedPhase = Phase::kStart;
   std::string reason;
   int step = 0;                      // 1-based index of the current step, 0 before the first
   int steps = 0;
@@ -117,10 +122,12 @@ struct Deployment {
   bool rollbackAllRegions = false;   // a stop in a region rolls back the earlier regions too (rb_regions)
 
   Json toDoc() const;                // everything but id/service/env/state/revision
+  // kInternal naming the id when the document cannot be read (a field of the
+  // wrong type, an unknown phase: the message lists the known ones).
   static Result<Deployment> fromRecord(const std::string& id, const std::string& service,
                                        const std::string& env, const std::string& state,
                                        int64_t revision, const Json& doc);
-  bool active() const { return !isTerminalState(state) || phase != "done"; }
+  bool active() const { return !isTerminalState(state) || phase != Phase::kDone; }
   bool hasWaves() const { return waves.is_array() && !waves.empty(); }
   bool lastWave() const { return !hasWaves() || wave + 1 >= static_cast<int>(waves.size()); }
   // The waves as people and scripts see them: every entry without its

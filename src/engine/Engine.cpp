@@ -60,9 +60,8 @@ std::string sanitize(const std::string& s) {
   return out;
 }
 
-// The phase advance() is running, for the PHASE:after failpoint (the engine
-// advances deployments from one thread at a time, under mu_).
-thread_local std::string tlRunningPhase;
+// The deployment advance() is running on this thread, for the PHASE:after
+// failpoint.
 thread_local std::string tlRunningId;
 
 }  // namespace
@@ -90,6 +89,14 @@ std::string Engine::newDeploymentId() {
   return "d-" + compact + "-" + randomHex(3);
 }
 
+uint32_t Engine::factsOf(const Deployment& d) {
+  uint32_t f = d.strategy == "canary" ? fact::kCanary : fact::kNotCanary;
+  f |= d.oldFleet.empty() ? fact::kNoPrevious : fact::kPrevious;
+  f |= d.lastWave() ? fact::kLastWave : fact::kMoreWaves;
+  if (d.hasWaves()) f |= fact::kWaves;
+  return f;
+}
+
 providers::EntrypointKey Engine::keyOf(const Deployment& d) const {
   return providers::EntrypointKey{d.service, d.env, d.region};
 }
@@ -114,10 +121,11 @@ Status Engine::audit(const std::string& kind, const Deployment& d, json data,
 }
 
 Status Engine::commit(Deployment& d, const std::string& eventKind, json data) {
-  // Leaving the phase being run: its side effect is done, the move is not
-  // yet written (RAMP_FAILPOINT=PHASE:after).
-  if (d.id == tlRunningId && !tlRunningPhase.empty() && d.phase != tlRunningPhase) {
-    failpoint(tlRunningPhase, "after");
+  if (d.phase != d.recordedPhase) {
+    if (auto ok = PhaseTable::check(d.recordedPhase, d.phase, d.id); !ok) return ok;
+    // Leaving the phase being run: its side effect is done, the move is not
+    // yet written (RAMP_FAILPOINT=PHASE:after).
+    if (d.id == tlRunningId) failpoint(phaseName(d.recordedPhase), "after");
   }
   failpointSideEffect("commit");
   d.updatedAt = toUnixMillis(clock_.now());
@@ -133,6 +141,7 @@ Status Engine::commit(Deployment& d, const std::string& eventKind, json data) {
   auto st = store_.updateDeployment(rec, options_.fence);
   if (!st) return st;
   d.revision = rec.revision;
+  d.recordedPhase = d.phase;
   if (!eventKind.empty()) {
     if (data.is_null()) data = json::object();
     data["state"] = d.state;
@@ -147,7 +156,7 @@ Status Engine::commit(Deployment& d, const std::string& eventKind, json data) {
   return ok();
 }
 
-Status Engine::enterPhase(Deployment& d, const std::string& phase, json data) {
+Status Engine::enterPhase(Deployment& d, Phase phase, json data) {
   d.phase = phase;
   return commit(d, "deployment.phase", std::move(data));
 }
@@ -157,6 +166,31 @@ Status Engine::finish(Deployment& d, const std::string& state, const std::string
   d.reason = reason;
   d.finishedAt = toUnixMillis(clock_.now());
   return commit(d, "deployment.finished");
+}
+
+Status Engine::failUnreadable(const store::DeploymentRecord& rec, const Error& why) {
+  store::DeploymentRecord r = rec;
+  if (!r.doc.is_object()) r.doc = json::object();
+  const int64_t now = toUnixMillis(clock_.now());
+  if (!isTerminalState(r.state)) r.state = kFailed;
+  std::string reason = "the engine cannot read this deployment's record (" + why.message +
+                       "); it was stopped where it was, its fleets and traffic left as they are";
+  std::string before = r.doc.value("reason", json()).is_string() ? r.doc["reason"].get<std::string>() : "";
+  r.doc["reason"] = before.empty() ? reason : before + "; " + reason;
+  r.doc["phase"] = phaseName(Phase::kDone);
+  r.doc["finished_at"] = now;
+  r.updatedAt = now;
+  if (auto st = store_.updateDeployment(r, options_.fence); !st) return st;
+  store::AuditEventInput e;
+  e.time = now;
+  e.actor = options_.owner;
+  e.kind = "deployment.finished";
+  e.service = r.service;
+  e.env = r.env;
+  e.deploymentId = r.id;
+  e.data = {{"state", r.state}, {"phase", phaseName(Phase::kDone)}, {"reason", r.doc["reason"]}};
+  if (auto a = store_.appendEvent(e); !a) return std::unexpected(a.error());
+  return ok();
 }
 
 std::string Engine::fleetNameFor(const Deployment& d) {
@@ -275,7 +309,7 @@ Result<Deployment> Engine::submitLocked(const DeployRequest& req, const std::str
   d.region = region;
   d.strategy = strategy;
   d.state = kQueued;
-  d.phase = "start";
+  d.phase = Phase::kStart;
   d.version = release->version;
   d.digest = release->digest;
   d.releasePath = release->path;
@@ -328,10 +362,10 @@ Result<Deployment> Engine::submitLocked(const DeployRequest& req, const std::str
   if (approval) {
     d.approval = approval->toJson();
     d.state = kAwaitingApproval;
-    d.phase = "approval";
+    d.phase = Phase::kApproval;
     d.reason = fmt::format("awaiting {} approval(s)", approval->required);
   } else if (!running->empty()) {
-    d.phase = "queue";
+    d.phase = Phase::kQueue;
     d.reason = "queued behind " + running->front().id;
   } else if (!req.undo) {
     auto w = window->check(clock_.now());
@@ -351,8 +385,12 @@ Result<Deployment> Engine::submitLocked(const DeployRequest& req, const std::str
   rec.createdAt = d.createdAt;
   rec.updatedAt = d.updatedAt;
   rec.doc = d.toDoc();
+  if (std::ranges::find(PhaseTable::initialPhases(), d.phase) == PhaseTable::initialPhases().end()) {
+    return internal(fmt::format("a deployment cannot begin in phase {}", phaseName(d.phase)), d.id);
+  }
   if (auto st = store_.insertDeployment(rec, options_.fence); !st) return std::unexpected(st.error());
   d.revision = rec.revision;
+  d.recordedPhase = d.phase;
   json created{{"strategy", d.strategy}, {"region", d.region},
                {"git_commit", d.gitCommit ? json(*d.gitCommit) : json(nullptr)}};
   if (d.hotfix) {
@@ -363,7 +401,7 @@ Result<Deployment> Engine::submitLocked(const DeployRequest& req, const std::str
     created["promoted_from"] = d.promotedFrom;
     created["promoted_from_deployment"] = d.promotedFromId;
   }
-  if (d.phase == "queue") created["queued_behind"] = running->front().id;
+  if (d.phase == Phase::kQueue) created["queued_behind"] = running->front().id;
   if (auto st = audit("deployment.created", d, created, req.actor); !st) return std::unexpected(st.error());
   if (approval) {
     json a{{"requester", approval->requester}, {"required", approval->required}, {"roles", approval->roles},
@@ -430,7 +468,11 @@ Status Engine::tick() {
   for (auto it = recs->rbegin(); it != recs->rend(); ++it) {
     auto d = Deployment::fromRecord(it->id, it->service, it->env, it->state, it->revision, it->doc);
     if (!d) {
-      if (firstError) firstError = std::unexpected(d.error());
+      if (isTerminalState(it->state) && it->doc.is_object() && it->doc.value("phase", json()) == json("done")) {
+        continue;  // ended; nothing left to do with it
+      }
+      auto st = failUnreadable(*it, d.error());
+      if (firstError) firstError = st ? Status(std::unexpected(d.error())) : st;
       continue;
     }
     if (!d->active()) continue;
@@ -471,19 +513,20 @@ Status Engine::advance(Deployment& d) {
     }
     // The phase is committed; its side effect is about to run
     // (RAMP_FAILPOINT=PHASE:before).
-    failpoint(d.phase, "before");
-    if (d.phase == "create_fleet" || d.phase == "wait_healthy" || d.phase == "smoke_test" ||
-        d.phase.starts_with("canary_")) {
+    failpoint(phaseName(d.phase), "before");
+    if (samplesBeforeSwitch(d.phase)) {
       if (auto st = sampleBeforeSwitch(d, *plan); !st) return st;
     }
-    tlRunningPhase = d.phase;
     tlRunningId = d.id;
-    auto moved = isGatePhase(d.phase)             ? runGatePhase(d)
-                 : d.phase.starts_with("rb_")     ? runRollbackPhase(d, *plan)
-                 : d.phase.starts_with("canary_") ? runCanaryPhase(d, *plan)
-                 : d.phase.starts_with("wave_")   ? runWavePhase(d)
-                                                  : runPhase(d, *plan);
-    tlRunningPhase.clear();
+    Result<bool> moved = false;
+    switch (machineOf(d.phase)) {
+      case Machine::kGates: moved = runGatePhase(d); break;
+      case Machine::kRollback: moved = runRollbackPhase(d, *plan); break;
+      case Machine::kCanary: moved = runCanaryPhase(d, *plan); break;
+      case Machine::kWaves: moved = runWavePhase(d); break;
+      case Machine::kFleet:
+      case Machine::kBake: moved = runPhase(d, *plan); break;
+    }
     tlRunningId.clear();
     if (!moved) return std::unexpected(moved.error());
     if (!*moved) return ok();
@@ -767,7 +810,7 @@ Result<json> Engine::status(const std::optional<std::string>& service,
     const auto& group = groups[k];
     const Deployment* shown = nullptr;
     for (const auto& x : group) {
-      if (x.phase != "queue" && x.phase != "window") {
+      if (x.phase != Phase::kQueue && x.phase != Phase::kWindow) {
         shown = &x;
         break;
       }
@@ -775,7 +818,7 @@ Result<json> Engine::status(const std::optional<std::string>& service,
     if (!shown) shown = &group.front();
     json queue = json::array();
     for (auto it = group.rbegin(); it != group.rend(); ++it) {
-      if (&*it == shown || isTerminalState(it->state) || !isGatePhase(it->phase) || it->phase == "approval") continue;
+      if (&*it == shown || isTerminalState(it->state) || !isGate(it->phase) || it->phase == Phase::kApproval) continue;
       queue.push_back({{"id", it->id}, {"version", it->version}, {"state", it->state}, {"phase", it->phase},
                        {"created_by", it->createdBy}, {"reason", it->reason}});
     }
@@ -890,7 +933,7 @@ Status Engine::retireAll(const std::optional<std::string>& env, const std::strin
       d->finishedAt = toUnixMillis(clock_.now());
       stopWaves(*d, kAborted, false);
     }
-    d->phase = "done";
+    d->phase = Phase::kDone;
     if (auto st = commit(*d, "deployment.finished"); !st) return st;
   }
   auto fleetRecs = store_.listFleets(std::nullopt, env, false);

@@ -38,6 +38,7 @@
 #include "core/Result.h"
 #include "engine/Deployment.h"
 #include "engine/HotfixDebt.h"
+#include "engine/PhaseTable.h"
 #include "engine/ReleaseCatalog.h"
 #include "engine/ServicePlan.h"
 #include "engine/TrafficPlan.h"
@@ -217,21 +218,24 @@ class Engine {
   Result<bool> watchBake(Deployment& d, const ServicePlan& plan);
   // Gates before "start" (Gates.cpp): approval, queue, window.
   Result<bool> runGatePhase(Deployment& d);
-  // The gate a deployment goes to after `from` ("approval" or "queue"):
-  // "queue" | "window" | "start". Sets d.state / d.reason accordingly.
-  Result<std::string> nextGate(Deployment& d, const std::string& from);
+  // The gate a deployment goes to after `from` (approval, queue or window):
+  // queue | window | start. Sets d.state / d.reason accordingly.
+  Result<Phase> nextGate(Deployment& d, Phase from);
   // True when an older active deployment of the same service+env exists.
   Result<std::optional<std::string>> blockedBy(const Deployment& d);
   Result<Deployment> submitLocked(const DeployRequest& request, const std::string& promotedFrom,
                                   const std::string& promotedFromId);
   // Starts due auto-promotions (rendered environment.auto_promote).
   Status autoPromote();
-  static bool isGatePhase(const std::string& phase) {
-    return phase == "approval" || phase == "queue" || phase == "window";
-  }
-
+  // Writes the record (and, with an event kind, its audit event). A phase
+  // change since the record was read must be a row of PhaseTable: any other
+  // is a bug, refused with kInternal and not written.
   Status commit(Deployment& d, const std::string& eventKind, nlohmann::json data = {});
-  Status enterPhase(Deployment& d, const std::string& phase, nlohmann::json data = {});
+  Status enterPhase(Deployment& d, Phase phase, nlohmann::json data = {});
+  // A record the engine cannot read (an unknown phase, a field of the wrong
+  // type) ends `failed`, phase done, with the reading error as its reason,
+  // rather than staying active and failing every tick.
+  Status failUnreadable(const store::DeploymentRecord& rec, const Error& why);
   Status finish(Deployment& d, const std::string& state, const std::string& reason);
 
   providers::EntrypointKey keyOf(const Deployment& d) const;
@@ -264,6 +268,9 @@ class Engine {
                const std::string& actor = {});
 
   std::string newDeploymentId();
+  // The facts PhaseTable's rows ask about (fact::k...), as far as the record
+  // tells (strategy, previous fleet, waves; not the plan's smoke test).
+  static uint32_t factsOf(const Deployment& d);
 
   store::Store& store_;
   providers::FleetProvider& fleets_;

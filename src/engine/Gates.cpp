@@ -40,21 +40,21 @@ Result<std::optional<std::string>> Engine::blockedBy(const Deployment& d) {
   return ahead;
 }
 
-Result<std::string> Engine::nextGate(Deployment& d, const std::string& from) {
-  if (from == "approval") {
+Result<Phase> Engine::nextGate(Deployment& d, Phase from) {
+  if (from == Phase::kApproval) {
     auto ahead = blockedBy(d);
     if (!ahead) return std::unexpected(ahead.error());
     if (*ahead) {
       d.state = kQueued;
       d.reason = "queued behind " + **ahead;
-      return std::string("queue");
+      return Phase::kQueue;
     }
   }
   // A rollback's redeploy is never held by a window (it was queued behind
   // the deployment it undoes: rollback_all_regions).
   if (d.kind == "rollback") {
     d.state = kQueued;
-    return std::string("start");
+    return Phase::kStart;
   }
   auto policy = ApprovalPolicyCheck::policyOf(d.rendered);
   if (!policy) return std::unexpected(policy.error());
@@ -64,20 +64,20 @@ Result<std::string> Engine::nextGate(Deployment& d, const std::string& from) {
   d.state = kQueued;
   if (!w.open) {
     d.reason = fmt::format("waiting: {}{}", w.reason, w.opensAt ? "; opens at " + formatTime(*w.opensAt) : "");
-    return std::string("window");
+    return Phase::kWindow;
   }
-  return std::string("start");
+  return Phase::kStart;
 }
 
 Result<bool> Engine::runGatePhase(Deployment& d) {
   const int64_t now = toUnixMillis(clock_.now());
-  if (d.phase == "approval") {
+  if (d.phase == Phase::kApproval) {
     auto req = ApprovalRequest::fromJson(d.approval);
     if (ApprovalPolicyCheck::expired(req, now)) {
       d.state = kAborted;
       d.reason = fmt::format("the approval request expired at {} with {} of {} approval(s)",
                              formatTime(fromUnixMillis(req.expiresAt)), req.count(), req.required);
-      d.phase = "done";
+      d.phase = Phase::kDone;
       d.finishedAt = now;
       if (auto st = commit(d, ""); !st) return std::unexpected(st.error());
       if (auto st = audit("approval.expired", d,
@@ -92,14 +92,14 @@ Result<bool> Engine::runGatePhase(Deployment& d) {
       return false;
     }
     if (req.satisfied()) {  // approved (normally moved on by approve() already)
-      auto next = nextGate(d, "approval");
+      auto next = nextGate(d, Phase::kApproval);
       if (!next) return std::unexpected(next.error());
       if (auto st = enterPhase(d, *next); !st) return std::unexpected(st.error());
       return true;
     }
     return false;
   }
-  if (d.phase == "queue") {
+  if (d.phase == Phase::kQueue) {
     auto ahead = blockedBy(d);
     if (!ahead) return std::unexpected(ahead.error());
     if (*ahead) {
@@ -110,17 +110,17 @@ Result<bool> Engine::runGatePhase(Deployment& d) {
       }
       return false;
     }
-    auto next = nextGate(d, "queue");
+    auto next = nextGate(d, Phase::kQueue);
     if (!next) return std::unexpected(next.error());
-    if (*next == "start") d.reason.clear();
+    if (*next == Phase::kStart) d.reason.clear();
     if (auto st = enterPhase(d, *next); !st) return std::unexpected(st.error());
     return true;
   }
-  if (d.phase == "window") {
+  if (d.phase == Phase::kWindow) {
     std::string before = d.reason;
-    auto next = nextGate(d, "window");
+    auto next = nextGate(d, Phase::kWindow);
     if (!next) return std::unexpected(next.error());
-    if (*next == "window") {
+    if (*next == Phase::kWindow) {
       if (d.reason != before) {
         if (auto st = commit(d, ""); !st) return std::unexpected(st.error());
       }
@@ -130,7 +130,7 @@ Result<bool> Engine::runGatePhase(Deployment& d) {
     if (auto st = enterPhase(d, *next); !st) return std::unexpected(st.error());
     return true;
   }
-  return internal("unknown gate phase '" + d.phase + "'", d.id);
+  return internal(fmt::format("phase {} is not a gate", phaseName(d.phase)), d.id);
 }
 
 Result<Deployment> Engine::promote(const DeployRequest& request) {
@@ -167,8 +167,8 @@ Result<Deployment> Engine::approve(const std::string& id, const std::string& act
     if (d.error().code == ErrorCode::kNotFound) return notFound("no deployment " + id, "id");
     return d;
   }
-  if (d->phase != "approval") {
-    return failedPrecondition(fmt::format("{} is {} ({}), not awaiting approval", id, d->state, d->phase), "id");
+  if (d->phase != Phase::kApproval) {
+    return failedPrecondition(fmt::format("{} is {} ({}), not awaiting approval", id, d->state, phaseName(d->phase)), "id");
   }
   const int64_t now = toUnixMillis(clock_.now());
   auto req = ApprovalRequest::fromJson(d->approval);
@@ -191,10 +191,10 @@ Result<Deployment> Engine::approve(const std::string& id, const std::string& act
                return a;
              }()}};
   if (v.satisfied) {
-    auto next = nextGate(*d, "approval");
+    auto next = nextGate(*d, Phase::kApproval);
     if (!next) return std::unexpected(next.error());
     d->phase = *next;
-    if (*next == "start") d->reason = fmt::format("approved by {} ({} of {})", actor, v.countAfter, req.required);
+    if (*next == Phase::kStart) d->reason = fmt::format("approved by {} ({} of {})", actor, v.countAfter, req.required);
   } else {
     d->reason = fmt::format("awaiting approval: {} of {}", v.countAfter, req.required);
   }
@@ -216,8 +216,8 @@ Result<Deployment> Engine::reject(const std::string& id, const std::string& acto
     if (d.error().code == ErrorCode::kNotFound) return notFound("no deployment " + id, "id");
     return d;
   }
-  if (d->phase != "approval") {
-    return failedPrecondition(fmt::format("{} is {} ({}), not awaiting approval", id, d->state, d->phase), "id");
+  if (d->phase != Phase::kApproval) {
+    return failedPrecondition(fmt::format("{} is {} ({}), not awaiting approval", id, d->state, phaseName(d->phase)), "id");
   }
   const int64_t now = toUnixMillis(clock_.now());
   auto req = ApprovalRequest::fromJson(d->approval);
@@ -232,7 +232,7 @@ Result<Deployment> Engine::reject(const std::string& id, const std::string& acto
   req.comment = comment;
   d->approval = req.toJson();
   d->state = kAborted;
-  d->phase = "done";
+  d->phase = Phase::kDone;
   d->finishedAt = now;
   d->reason = fmt::format("rejected by {}: {}", actor, comment);
   if (auto st = commit(*d, ""); !st) return std::unexpected(st.error());
@@ -263,7 +263,7 @@ Result<std::vector<Deployment>> Engine::pendingApprovals(const std::optional<std
   for (auto it = recs->rbegin(); it != recs->rend(); ++it) {
     auto d = Deployment::fromRecord(it->id, it->service, it->env, it->state, it->revision, it->doc);
     if (!d) return std::unexpected(d.error());
-    if (d->phase == "approval") out.push_back(std::move(*d));
+    if (d->phase == Phase::kApproval) out.push_back(std::move(*d));
   }
   return out;
 }

@@ -29,15 +29,15 @@ Result<Deployment> Engine::rollback(const std::string& service, const std::strin
   if (all->empty()) return notFound("no deployment of " + service + " in " + env, "service");
   // The newest deployment that has started (queued ones are not rolled back).
   auto started = std::find_if(all->begin(), all->end(), [](const Deployment& x) {
-    return x.started || !isTerminalState(x.state) ? !isGatePhase(x.phase) : false;
+    return x.started || !isTerminalState(x.state) ? !isGate(x.phase) : false;
   });
   if (started == all->end()) return notFound("no started deployment of " + service + " in " + env, "service");
   Deployment d = *started;
   // Waves: a deployment that ended in a later region left the earlier ones
   // on its release; rolling it back redeploys the previous release there.
   if ((d.state == kRolledBack || d.state == kFailed || d.state == kAborted) && !keptRegions(d).empty()) {
-    if (d.phase != "done") {
-      return conflict(fmt::format("{} is still finishing in {} ({}); try again in a moment", d.id, d.region, d.phase),
+    if (d.phase != Phase::kDone) {
+      return conflict(fmt::format("{} is still finishing in {} ({}); try again in a moment", d.id, d.region, phaseName(d.phase)),
                       "service");
     }
     return rollbackKeptRegions(d, actor, false);
@@ -47,15 +47,14 @@ Result<Deployment> Engine::rollback(const std::string& service, const std::strin
                                           "nothing to roll back",
                                           service, env, d.id, d.state));
   }
-  if (d.phase.starts_with("rb_")) {
+  if (machineOf(d.phase) == Machine::kRollback) {
     return conflict("a rollback of " + d.id + " is already under way", "service");
   }
-  bool previousWarm = !d.oldFleet.empty() && d.phase != "done" && d.phase != "retire_previous" &&
-                      d.phase != "wave_done";
-  if (previousWarm) {
+  // Fast path: the previous fleet is still warm (PhaseTable: rollback rows).
+  if (auto to = PhaseTable::target(d.phase, Trigger::kRollback, factsOf(d))) {
     d.state = kRunning;
     d.reason = "rollback requested by " + actor;
-    d.phase = "rb_switch";
+    d.phase = *to;
     if (auto st = commit(d, "deployment.rollback", {{"to_fleet", d.oldFleet}, {"by", actor}}); !st) {
       return std::unexpected(st.error());
     }
@@ -182,14 +181,14 @@ Status Engine::startRollback(Deployment& d, const std::string& reason, json data
   d.deadlineAt = 0;
   if (data.is_null()) data = json::object();
   data["rollback"] = reason;
-  return enterPhase(d, "rb_capacity", std::move(data));
+  return enterPhase(d, Phase::kRbCapacity, std::move(data));
 }
 
 Result<bool> Engine::runRollbackPhase(Deployment& d, const ServicePlan& plan) {
   const auto key = keyOf(d);
   const int64_t now = toUnixMillis(clock_.now());
 
-  if (d.phase == "rb_capacity") {
+  if (d.phase == Phase::kRbCapacity) {
     // The stable fleet is about to take all traffic: it must be there and
     // healthy (a cold or shrunken stable fleet overloads on abort). Nothing
     // scales it here: the provider replaces failed instances by itself; the
@@ -211,11 +210,11 @@ Result<bool> Engine::runRollbackPhase(Deployment& d, const ServicePlan& plan) {
     }
     d.deadlineAt = 0;
     data["ready"] = ready;
-    if (auto c = enterPhase(d, "rb_switch", data); !c) return std::unexpected(c.error());
+    if (auto c = enterPhase(d, Phase::kRbSwitch, data); !c) return std::unexpected(c.error());
     return true;
   }
 
-  if (d.phase == "rb_switch") {
+  if (d.phase == Phase::kRbSwitch) {
     // Scaling held while traffic moves back (released in rb_verify).
     if (auto st = holdScaling(d, plan, true); !st) return std::unexpected(st.error());
     auto tp = loadPlan(key);
@@ -223,12 +222,12 @@ Result<bool> Engine::runRollbackPhase(Deployment& d, const ServicePlan& plan) {
     tp->sendAllTo(d.oldFleet);
     if (auto st = savePlan(key, *tp, options_.owner, d.id); !st) return std::unexpected(st.error());
     if (auto st = reconcileTraffic(key); !st) return std::unexpected(st.error());
-    if (auto st = enterPhase(d, "rb_verify", {{"weights", tp->weights}}); !st) {
+    if (auto st = enterPhase(d, Phase::kRbVerify, {{"weights", tp->weights}}); !st) {
       return std::unexpected(st.error());
     }
     return true;
   }
-  if (d.phase == "rb_verify") {
+  if (d.phase == Phase::kRbVerify) {
     auto v = trafficVerified(key);
     if (!v) return std::unexpected(v.error());
     if (!*v) {
@@ -242,11 +241,11 @@ Result<bool> Engine::runRollbackPhase(Deployment& d, const ServicePlan& plan) {
     d.deadlineAt = now + plan.drainTimeout.count();
     d.reason = fmt::format("{}; traffic verified back on {} ({})", d.reason, d.oldFleet, d.oldVersion);
     stopWaves(d, d.state, false);
-    d.phase = "rb_drain";
+    d.phase = Phase::kRbDrain;
     if (auto st = commit(d, "deployment.finished"); !st) return std::unexpected(st.error());
     return true;
   }
-  if (d.phase == "rb_drain") {
+  if (d.phase == Phase::kRbDrain) {
     auto inflight = traffic_.inflight(key, d.newFleet);
     bool drained = inflight && *inflight == 0;
     if (!drained && now < d.deadlineAt) return false;
@@ -256,25 +255,25 @@ Result<bool> Engine::runRollbackPhase(Deployment& d, const ServicePlan& plan) {
     if (!d.baselineFleet.empty()) tp->remove(d.baselineFleet);
     if (auto st = savePlan(key, *tp, options_.owner, d.id); !st) return std::unexpected(st.error());
     if (auto st = reconcileTraffic(key); !st) return std::unexpected(st.error());
-    if (auto st = enterPhase(d, "rb_retire", {{"fleet", d.newFleet}, {"drained", drained}}); !st) {
+    if (auto st = enterPhase(d, Phase::kRbRetire, {{"fleet", d.newFleet}, {"drained", drained}}); !st) {
       return std::unexpected(st.error());
     }
     return true;
   }
-  if (d.phase == "rb_retire") {
+  if (d.phase == Phase::kRbRetire) {
     if (auto st = fleets_.retireFleet(d.newFleet, plan.drainTimeout); !st) {
       return std::unexpected(st.error());
     }
     if (auto st = markFleet(d.newFleet, "retired"); !st) return std::unexpected(st.error());
     if (auto st = retireBaselineFleet(d, plan); !st) return std::unexpected(st.error());
     if (d.rollbackAllRegions && !keptRegions(d).empty()) {
-      if (auto st = enterPhase(d, "rb_regions", {{"retired", d.newFleet}}); !st) return std::unexpected(st.error());
+      if (auto st = enterPhase(d, Phase::kRbRegions, {{"retired", d.newFleet}}); !st) return std::unexpected(st.error());
       return true;
     }
-    if (auto st = enterPhase(d, "done", {{"retired", d.newFleet}}); !st) return std::unexpected(st.error());
+    if (auto st = enterPhase(d, Phase::kDone, {{"retired", d.newFleet}}); !st) return std::unexpected(st.error());
     return false;
   }
-  if (d.phase == "rb_regions") {
+  if (d.phase == Phase::kRbRegions) {
     // rollback_all_regions: the regions that kept the release are rolled
     // back too, by a rollback deployment queued behind this one (found, not
     // repeated, after a restart).
@@ -296,10 +295,10 @@ Result<bool> Engine::runRollbackPhase(Deployment& d, const ServicePlan& plan) {
       }
     }
     if (!id.empty()) d.reason += fmt::format("; rolling back {} too ({})", regions, id);
-    if (auto st = enterPhase(d, "done", {{"rollback_all_regions", id}}); !st) return std::unexpected(st.error());
+    if (auto st = enterPhase(d, Phase::kDone, {{"rollback_all_regions", id}}); !st) return std::unexpected(st.error());
     return false;
   }
-  return internal("unknown rollback phase '" + d.phase + "'", d.id);
+  return internal(fmt::format("phase {} is not a rollback phase", phaseName(d.phase)), d.id);
 }
 
 }  // namespace ramp::engine

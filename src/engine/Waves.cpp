@@ -142,7 +142,7 @@ Status Engine::completeWave(Deployment& d) {
                {"reason", fmt::format("traffic verified on {}; previous fleet retired", d.newFleet)},
                {"verdict", verdict}});
   const std::string next = d.waves[static_cast<size_t>(d.wave + 1)].value("region", "");
-  d.phase = "wave_done";
+  d.phase = Phase::kWaveDone;
   d.step = d.steps;
   // An abort asked for meanwhile keeps its reason (wave_done ends the deployment).
   if (d.endState.empty()) d.reason = fmt::format("{} done ({}/{}); next: {}", d.region, d.wave + 1, d.waves.size(), next);
@@ -152,7 +152,7 @@ Status Engine::completeWave(Deployment& d) {
 }
 
 Result<bool> Engine::runWavePhase(Deployment& d) {
-  if (d.phase != "wave_done") return internal("unknown wave phase '" + d.phase + "'", d.id);
+  if (d.phase != Phase::kWaveDone) return internal(fmt::format("phase {} is not a wave phase", phaseName(d.phase)), d.id);
   const int64_t now = toUnixMillis(clock_.now());
   if (d.lastWave()) return internal("wave_done in the last wave", d.id);  // a bug: the last wave ends at done
   if (!d.endState.empty()) {
@@ -161,7 +161,7 @@ Result<bool> Engine::runWavePhase(Deployment& d) {
     stopWaves(d, end, true);
     d.state = end;
     bool undoRegions = d.rollbackAllRegions && !keptRegions(d).empty();
-    d.phase = undoRegions ? "rb_regions" : "done";
+    d.phase = undoRegions ? Phase::kRbRegions : Phase::kDone;
     if (auto st = finish(d, end, d.reason); !st) return std::unexpected(st.error());
     return undoRegions;
   }
@@ -170,12 +170,12 @@ Result<bool> Engine::runWavePhase(Deployment& d) {
   if (auto st = loadWave(d, index); !st) {
     d.reason = "the next region's configuration cannot be read: " + st.error().describe();
     stopWaves(d, kFailed, true);
-    d.phase = "done";
+    d.phase = Phase::kDone;
     if (auto f = finish(d, kFailed, d.reason); !f) return std::unexpected(f.error());
     return false;
   }
   d.state = kRunning;
-  d.phase = "start";
+  d.phase = Phase::kStart;
   d.reason = fmt::format("wave {}/{}: {} (after {})", index + 1, d.waves.size(), d.region, done);
   noteWave(d, {{"state", kRunning}, {"started_at", now}});
   if (auto st = commit(d, "deployment.wave_started",

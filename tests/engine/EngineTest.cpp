@@ -17,6 +17,7 @@
 using namespace ramp;
 using namespace std::chrono_literals;
 using nlohmann::json;
+using ramp::engine::Phase;
 
 namespace {
 
@@ -84,7 +85,7 @@ TEST_F(EngineTest, FirstDeploymentGoesLiveWithVerifiedTraffic) {
   EXPECT_EQ(d->state, "queued");
   auto done = run(d->id);
   EXPECT_EQ(done.state, "succeeded") << done.reason;
-  EXPECT_EQ(done.phase, "done");  // nothing to keep warm
+  EXPECT_EQ(done.phase, Phase::kDone);  // nothing to keep warm
   EXPECT_EQ(traffic.weightOf("crawler", done.newFleet), 100);
   EXPECT_TRUE(fleets.alive(done.newFleet));
   EXPECT_EQ(fleets.fleets[done.newFleet].instances, 2);
@@ -96,14 +97,14 @@ TEST_F(EngineTest, BlueGreenKeepsBlueWarmForTheBakeThenRetiresIt) {
   ASSERT_TRUE(second.has_value()) << second.error().describe();
   auto d = run(second->id);
   EXPECT_EQ(d.state, "succeeded");
-  EXPECT_EQ(d.phase, "bake");
+  EXPECT_EQ(d.phase, Phase::kBake);
   EXPECT_EQ(d.oldFleet, first.newFleet);
   EXPECT_EQ(traffic.weightOf("crawler", d.newFleet), 100);
   EXPECT_EQ(traffic.weightOf("crawler", first.newFleet), 0);  // listed at 0: drains
   EXPECT_TRUE(fleets.alive(first.newFleet));                  // warm
   clock.advance(31s);
   d = run(second->id, 5);
-  EXPECT_EQ(d.phase, "done");
+  EXPECT_EQ(d.phase, Phase::kDone);
   EXPECT_FALSE(fleets.alive(first.newFleet));
   EXPECT_EQ(traffic.weightOf("crawler", first.newFleet), -1);  // gone from the split
 }
@@ -112,7 +113,7 @@ TEST_F(EngineTest, GreenThatNeverGetsHealthyFailsAndTrafficNeverMoves) {
   auto first = run(engine->submit(request("1.0.0"))->id);
   fleets.healthyOnCreate = false;
   auto d = run(engine->submit(request("2.0.0"))->id, 5);
-  EXPECT_EQ(d.phase, "wait_healthy");
+  EXPECT_EQ(d.phase, Phase::kWaitHealthy);
   clock.advance(11s);
   d = run(d.id, 3);
   EXPECT_EQ(d.state, "failed");
@@ -161,12 +162,12 @@ TEST_F(EngineTest, BadRequestsAreRefusedAndRecordNothing) {
 TEST_F(EngineTest, RollbackWhileBlueIsWarmSwitchesBackAndRetiresGreen) {
   auto first = run(engine->submit(request("1.0.0"))->id);
   auto second = run(engine->submit(request("2.0.0"))->id);
-  ASSERT_EQ(second.phase, "bake");
+  ASSERT_EQ(second.phase, Phase::kBake);
   auto rb = engine->rollback("crawler", "int", "bob");
   ASSERT_TRUE(rb.has_value()) << rb.error().describe();
   auto d = run(second.id);
   EXPECT_EQ(d.state, "rolled_back");
-  EXPECT_EQ(d.phase, "done");
+  EXPECT_EQ(d.phase, Phase::kDone);
   EXPECT_NE(d.reason.find("bob"), std::string::npos);
   EXPECT_EQ(traffic.weightOf("crawler", first.newFleet), 100);
   EXPECT_FALSE(fleets.alive(second.newFleet));
@@ -181,7 +182,7 @@ TEST_F(EngineTest, RollbackAfterTheBakeRedeploysThePreviousRelease) {
   auto second = run(engine->submit(request("2.0.0"))->id);
   clock.advance(31s);
   second = run(second.id, 3);
-  ASSERT_EQ(second.phase, "done");
+  ASSERT_EQ(second.phase, Phase::kDone);
   ASSERT_FALSE(fleets.alive(first.newFleet));
   auto rb = engine->rollback("crawler", "int", "carol");
   ASSERT_TRUE(rb.has_value()) << rb.error().describe();
@@ -213,7 +214,7 @@ TEST_F(EngineTest, AStepCountsOnlyWhenTheDataPlaneAppliedIt) {
   traffic.dropWrites = true;
   auto d = run(engine->submit(request("2.0.0"))->id, 10);
   EXPECT_EQ(d.state, "running");
-  EXPECT_EQ(d.phase, "verify_switch");
+  EXPECT_EQ(d.phase, Phase::kVerifySwitch);
   traffic.dropWrites = false;
   d = run(d.id, 3);
   EXPECT_EQ(d.state, "succeeded");
@@ -383,7 +384,7 @@ TEST_F(AlarmTest, AnAlarmFiringDuringTheCanaryAnalysisRollsBackNamingIt) {
   ASSERT_TRUE(d.has_value()) << d.error().describe();
   // Healthy traffic until the analysis (step 2) runs, then the alarm fires.
   auto r = serve(d->id, stable.newFleet, d->newFleet, 15, 180, 20, 0.0, 0.0);
-  ASSERT_EQ(r.phase, "canary_analysis");
+  ASSERT_EQ(r.phase, Phase::kCanaryAnalysis);
   ASSERT_EQ(r.step, 2);
   EXPECT_EQ(alarms.lastNames, std::vector<std::string>{"crawler-5xx"});
   alarms.firing = {"crawler-5xx"};
@@ -407,7 +408,7 @@ TEST_F(AlarmTest, AnAlarmFiringDuringACanaryPauseRollsBack) {
   r0["strategy"]["steps"] = json::array({{{"weight", 10}}, {{"pause", "60s"}}, {{"weight", 50}}});
   auto d = engine->submit(request("2.0.0", r0));
   auto r = run(d->id, 3);
-  ASSERT_EQ(r.phase, "canary_pause");
+  ASSERT_EQ(r.phase, Phase::kCanaryPause);
   EXPECT_EQ(r.state, "running");
   alarms.firing = {"crawler-5xx"};
   r = run(d->id, 20);
@@ -477,7 +478,7 @@ class BakeTest : public AlarmTest {
     serve(d->id, blue, green, 30, base, 0, baseErr, 0);
     fleets.healthy[green] = true;
     auto b = run(d->id, 2);
-    EXPECT_EQ(b.phase, "bake");
+    EXPECT_EQ(b.phase, Phase::kBake);
     EXPECT_EQ(b.state, "succeeded");
     return b;
   }
@@ -493,7 +494,7 @@ class BakeTest : public AlarmTest {
       EXPECT_TRUE(engine->tick().has_value());
       clock.advance(100ms);
       d = *engine->get(id);
-      if (d.phase != "bake" || d.state != "succeeded") break;
+      if (d.phase != Phase::kBake || d.state != "succeeded") break;
     }
     return d;
   }
@@ -531,13 +532,13 @@ TEST_F(BakeTest, GreenFailingTheJudgeDuringTheBakeGoesBackToBlue) {
 TEST_F(BakeTest, AHealthyGreenPassesAndBlueIsRetiredAfterTheBake) {
   auto b = toBake(bakeRendered(), 1000, 0.0);
   auto r = bake(b.id, 250, 200, 0.0);
-  EXPECT_EQ(r.phase, "bake");
+  EXPECT_EQ(r.phase, Phase::kBake);
   ASSERT_FALSE(r.verdicts.empty());
   EXPECT_EQ(r.verdicts.back().value("verdict", ""), "pass") << r.verdicts.back().dump();
   clock.advance(31s);
   r = run(b.id, 5);
   EXPECT_EQ(r.state, "succeeded") << r.reason;
-  EXPECT_EQ(r.phase, "done");
+  EXPECT_EQ(r.phase, Phase::kDone);
   EXPECT_FALSE(fleets.alive(blue));
   EXPECT_EQ(traffic.weightOf("crawler", green), 100);
 }
@@ -547,7 +548,7 @@ TEST_F(BakeTest, NoTrafficDuringTheBakeIsRecordedInconclusiveAndBlueRetiresAsPla
   clock.advance(31s);
   auto r = run(b.id, 5);
   EXPECT_EQ(r.state, "succeeded") << r.reason;
-  EXPECT_EQ(r.phase, "done");
+  EXPECT_EQ(r.phase, Phase::kDone);
   auto verdicts = eventsOf(*st, b.id, "verdict");
   ASSERT_EQ(verdicts.size(), 1u);
   EXPECT_EQ(verdicts[0].data.value("verdict", ""), "inconclusive");
@@ -556,7 +557,7 @@ TEST_F(BakeTest, NoTrafficDuringTheBakeIsRecordedInconclusiveAndBlueRetiresAsPla
 TEST_F(BakeTest, AnAlarmDuringTheBakeRollsBackNamingIt) {
   auto b = toBake(withAlarms(bakeRendered(), {"crawler-5xx", "crawler-latency"}));
   auto r = bake(b.id, 20, 200, 0.01);
-  EXPECT_EQ(r.phase, "bake");
+  EXPECT_EQ(r.phase, Phase::kBake);
   alarms.firing = {"crawler-latency"};
   r = bake(b.id, 20, 200, 0.01);
   r = run(r.id, 5);
@@ -580,7 +581,7 @@ TEST_F(BakeTest, AlarmsStillUnknownAtTheEndOfTheBakePauseWithBlueKeptReady) {
   ASSERT_TRUE(engine->control("crawler", "int", "resume", "dave").has_value());
   r = run(b.id, 5);
   EXPECT_EQ(r.state, "succeeded") << r.reason;
-  EXPECT_EQ(r.phase, "done");
+  EXPECT_EQ(r.phase, Phase::kDone);
   EXPECT_FALSE(fleets.alive(blue));
 }
 
@@ -589,7 +590,7 @@ TEST_F(BakeTest, AnUnhealthyBlueGetsTimeToRecoverBeforeTrafficMovesBack) {
   fleets.healthy[blue] = false;
   alarms.firing = {"crawler-5xx"};
   auto r = run(b.id, 20);
-  EXPECT_EQ(r.phase, "rb_capacity") << r.reason;
+  EXPECT_EQ(r.phase, Phase::kRbCapacity) << r.reason;
   EXPECT_EQ(traffic.weightOf("crawler", green), 100) << "traffic stays on green while blue is not ready";
   auto waits = eventsOf(*st, b.id, "rollback.capacity");
   ASSERT_EQ(waits.size(), 1u);
@@ -607,10 +608,10 @@ TEST_F(BakeTest, ABlueThatNeverRecoversIsWaitedForBoundedAndRecorded) {
   fleets.healthy[blue] = false;
   alarms.firing = {"crawler-5xx"};
   auto w = run(b.id, 15);
-  EXPECT_EQ(w.phase, "rb_capacity");
+  EXPECT_EQ(w.phase, Phase::kRbCapacity);
   clock.advance(11s);
   auto r = run(b.id, 5);
-  EXPECT_EQ(r.phase, "rb_verify") << r.reason;  // no healthy backend: the data plane keeps the old ones
+  EXPECT_EQ(r.phase, Phase::kRbVerify) << r.reason;  // no healthy backend: the data plane keeps the old ones
   EXPECT_NE(r.reason.find("only 0/2 healthy"), std::string::npos) << r.reason;
 }
 
@@ -723,7 +724,7 @@ TEST_F(FreshBaselineTest, ABaselineThatNeverGetsHealthyFailsTheDeploymentAndIsRe
   auto d = engine->submit(request("2.0.0", freshRendered()));
   fleets.healthy[d->newFleet + "-baseline"] = false;
   auto r = run(d->id, 5);
-  EXPECT_EQ(r.phase, "wait_healthy");
+  EXPECT_EQ(r.phase, Phase::kWaitHealthy);
   clock.advance(11s);
   r = run(d->id, 3);
   EXPECT_EQ(r.state, "failed");
@@ -737,7 +738,7 @@ TEST_F(FreshBaselineTest, ARestartedEngineFindsTheBaselineFleetAgain) {
   stable = run(engine->submit(request("1.0.0", freshRendered()))->id).newFleet;
   auto d = engine->submit(request("2.0.0", freshRendered()));
   auto r = serve3(d->id, 20, 0.01, 0.01);
-  ASSERT_EQ(r.phase, "canary_analysis");
+  ASSERT_EQ(r.phase, Phase::kCanaryAnalysis);
   int creates = fleets.creates;
   engine = makeEngine();  // a restarted controller
   auto status = engine->status("crawler", "int");

@@ -16,6 +16,7 @@
 using namespace ramp;
 using namespace std::chrono_literals;
 using nlohmann::json;
+using ramp::engine::Phase;
 
 namespace {
 
@@ -142,7 +143,7 @@ TEST_F(GatesTest, ADeploymentNeedingApprovalWaitsAndStartsOnlyWhenApprovedByAnot
 
   auto ok = engine->approve(d->id, "bob", kApprover, "looks good");
   ASSERT_TRUE(ok.has_value()) << ok.error().describe();
-  EXPECT_EQ(ok->phase, "start");
+  EXPECT_EQ(ok->phase, Phase::kStart);
   ticks();
   EXPECT_EQ(get(d->id).state, "succeeded");
   auto kinds = eventKinds(d->id);
@@ -171,7 +172,7 @@ TEST_F(GatesTest, TwoApprovalsFromTwoDistinctPeople) {
   EXPECT_EQ(a["approvals"][0]["by"], "bob");
   auto second = engine->approve(d->id, "carol", kApprover, "");
   ASSERT_TRUE(second.has_value());
-  EXPECT_EQ(second->phase, "start");
+  EXPECT_EQ(second->phase, Phase::kStart);
 }
 
 TEST_F(GatesTest, RejectNeedsACommentAndEndsItAborted) {
@@ -221,7 +222,7 @@ TEST_F(GatesTest, AFreezeRefusesAtSubmitAndAnApprovedDeploymentWaitsForTheWindow
   ASSERT_TRUE(d.has_value()) << d.error().describe();
   auto ok = engine->approve(d->id, "bob", kApprover, "");
   ASSERT_TRUE(ok.has_value());
-  EXPECT_EQ(ok->phase, "window");
+  EXPECT_EQ(ok->phase, Phase::kWindow);
   EXPECT_EQ(ok->state, "queued");
   ticks();
   EXPECT_EQ(fleets.creates, 0);
@@ -352,7 +353,7 @@ TEST_F(GatesTest, QueuedDeploymentsStartInOrderAndSurviveARestart) {
   auto b = engine->submit(qb);
   ASSERT_TRUE(b.has_value()) << b.error().describe();
   EXPECT_EQ(b->state, "queued");
-  EXPECT_EQ(b->phase, "queue");
+  EXPECT_EQ(b->phase, Phase::kQueue);
   auto qc = request("int", "3.0.0", rendered("int"));
   qc.queue = true;
   auto c = engine->submit(qc);

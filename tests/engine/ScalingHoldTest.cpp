@@ -18,6 +18,7 @@
 using namespace ramp;
 using namespace std::chrono_literals;
 using nlohmann::json;
+using ramp::engine::Phase;
 
 namespace {
 
@@ -155,7 +156,7 @@ TEST_F(ScalingHoldTest, ACanaryHoldsBeforeItsFirstStepAndAnAbortReleasesAfterTra
   auto d = engine->submit(request("2.0.0", rendered(true, "canary")));
   ASSERT_TRUE(d.has_value()) << d.error().describe();
   auto r = run(d->id, 10);
-  EXPECT_EQ(r.phase, "canary_pause") << r.reason;
+  EXPECT_EQ(r.phase, Phase::kCanaryPause) << r.reason;
   long holdNew = at("hold:" + r.newFleet), holdOld = at("hold:" + stable.newFleet);
   long step = trafficAt(r.newFleet, 10);
   ASSERT_GE(step, 0) << dump();

@@ -20,6 +20,7 @@
 using namespace ramp;
 using namespace std::chrono_literals;
 using nlohmann::json;
+using ramp::engine::Phase;
 
 namespace {
 
@@ -86,7 +87,7 @@ class WavesTest : public ::testing::Test {
       EXPECT_TRUE(t.has_value()) << t.error().describe();
       clock.advance(100ms);
       d = *engine->get(id);
-      if (d.phase == "done") break;
+      if (d.phase == Phase::kDone) break;
     }
     return d;
   }
@@ -162,7 +163,7 @@ TEST_F(WavesTest, TwoRegionBlueGreenGoesRegionByRegionAndSucceedsOnce) {
     clock.advance(100ms);
     d = *engine->get(sub->id);
   }
-  EXPECT_EQ(d.phase, "bake");
+  EXPECT_EQ(d.phase, Phase::kBake);
   EXPECT_EQ(d.state, "running") << "a region that is not the last never makes the deployment succeeded";
   EXPECT_EQ(d.region, "us-east-1");
   EXPECT_EQ(weightIn("us-east-1", d.newFleet), 100);
@@ -172,7 +173,7 @@ TEST_F(WavesTest, TwoRegionBlueGreenGoesRegionByRegionAndSucceedsOnce) {
 
   auto r = run(sub->id, 300);
   EXPECT_EQ(r.state, "succeeded") << r.reason;
-  EXPECT_EQ(r.phase, "done");
+  EXPECT_EQ(r.phase, Phase::kDone);
   EXPECT_EQ(r.region, "eu-west-1");
   ASSERT_EQ(r.waves.size(), 2u);
   EXPECT_EQ(r.waves[0].value("state", ""), "succeeded");
@@ -241,7 +242,7 @@ class WavesCanaryTest : public WavesTest {
       EXPECT_TRUE(engine->tick().has_value());
       clock.advance(100ms);
       d = *engine->get(id);
-      if (d.phase == "done" || d.state == "paused") break;
+      if (d.phase == Phase::kDone || d.state == "paused") break;
     }
     return d;
   }
@@ -364,8 +365,8 @@ TEST_F(WavesTest, AFreshEngineEveryTickResumesBetweenAndInsideWaves) {
     ASSERT_TRUE(engine->tick().has_value());
     clock.advance(100ms);
     d = *engine->get(sub->id);
-    seenPhases.insert(d.region + ":" + d.phase);
-    if (d.phase == "done") break;
+    seenPhases.insert(d.region + ":" + std::string(engine::phaseName(d.phase)));
+    if (d.phase == Phase::kDone) break;
   }
   EXPECT_EQ(d.state, "succeeded") << d.reason;
   EXPECT_TRUE(seenPhases.contains("us-east-1:bake")) << "restarted during a region's bake";
@@ -398,9 +399,9 @@ TEST_F(WavesTest, AControllerStoppedAtWaveDoneStartsTheNextRegionOnceAfterRestar
     (void)engine->tick();
     clock.advance(100ms);
     d = *engine->get(id);
-    if (d.phase == "wave_done") break;
+    if (d.phase == Phase::kWaveDone) break;
   }
-  ASSERT_EQ(d.phase, "wave_done");
+  ASSERT_EQ(d.phase, Phase::kWaveDone);
   EXPECT_EQ(d.region, "us-east-1");
   EXPECT_EQ(d.state, "running");
   EXPECT_EQ(d.waves[0].value("state", ""), "succeeded");
@@ -425,8 +426,8 @@ TEST_F(WavesTest, AnUnhealthyFleetInRegionTwoFailsThereAndTheFirstKeepsTheReleas
     clock.advance(100ms);
     d = *engine->get(sub->id);
     // Region 1's fleet is healthy; every fleet created after it (region 2's) never gets healthy.
-    if (d.phase == "bake") fleets.healthyOnCreate = false;
-    if (d.phase == "done") break;
+    if (d.phase == Phase::kBake) fleets.healthyOnCreate = false;
+    if (d.phase == Phase::kDone) break;
   }
   EXPECT_EQ(d.state, "failed") << d.reason;
   EXPECT_NE(d.reason.find("failed in eu-west-1: fleet"), std::string::npos) << d.reason;
@@ -446,9 +447,9 @@ TEST_F(WavesTest, AbortInRegionTwoSwitchesItBackAndStopsTheWaves) {
     ASSERT_TRUE(engine->tick().has_value());
     clock.advance(100ms);
     d = *engine->get(sub->id);
-    if (d.region == "eu-west-1" && d.phase == "bake") break;
+    if (d.region == "eu-west-1" && d.phase == Phase::kBake) break;
   }
-  ASSERT_EQ(d.phase, "bake");
+  ASSERT_EQ(d.phase, Phase::kBake);
   ASSERT_EQ(d.state, "running");
   std::string blueEu = d.oldFleet;
   auto a = engine->control("crawler", "prod", "abort", "bob");
