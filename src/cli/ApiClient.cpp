@@ -1,16 +1,13 @@
 #include "cli/ApiClient.h"
 
 #include <curl/curl.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/file.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <thread>
 
+#include "core/ControllerLife.h"
 #include "core/Home.h"
 #include "server/HttpError.h"
 
@@ -94,40 +91,13 @@ std::optional<std::string> runningController(const fs::path& home) {
 
 Result<std::string> ensureController(const fs::path& home) {
   if (auto r = runningController(home)) return *r;
-  if (auto st = ensureHome(home); !st) return std::unexpected(st.error());
-  // One starter at a time per home.
-  int lockFd = ::open((home / "controller.start.lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
-  if (lockFd < 0) return unavailable("cannot open the controller start lock", home.string());
-  ::flock(lockFd, LOCK_EX);
-  struct Unlock {
-    int fd;
-    ~Unlock() {
-      ::flock(fd, LOCK_UN);
-      ::close(fd);
-    }
-  } unlock{lockFd};
-  if (auto r = runningController(home)) return *r;
-
-  auto bin = selfBinary();
-  pid_t pid = fork();
-  if (pid < 0) return unavailable("fork failed while starting the controller");
-  if (pid == 0) {
-    setsid();
-    pid_t again = fork();  // the controller is not our child: it outlives the CLI
-    if (again != 0) _exit(again < 0 ? 1 : 0);
-    int devnull = ::open("/dev/null", O_RDWR);
-    int log = ::open((home / "controller.log").c_str(), O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0600);
-    dup2(devnull, 0);
-    if (log >= 0) {
-      dup2(log, 1);
-      dup2(log, 2);
-    }
-    setenv("RAMP_HOME", home.c_str(), 1);
-    execl(bin.c_str(), "ramp", "serve", "--home", home.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
+  // Started supervised: from now on the router brings it back when it dies
+  // (core/ControllerLife.h). The start lock makes sure that a CLI and the
+  // router starting it at the same moment make one controller, not two.
+  auto started = ControllerLife::start(home, {selfBinary().string(), "serve", "--home", home.string(), "--supervised"},
+                                       std::chrono::seconds(20));
+  if (!started) return std::unexpected(started.error());
+  // Alive; wait until it answers (it opens the store and the router first).
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {
     if (auto r = runningController(home)) return *r;
@@ -135,7 +105,7 @@ Result<std::string> ensureController(const fs::path& home) {
   }
   auto log = readFile(home / "controller.log", 1 << 20);
   std::string tail = log ? log->substr(log->size() > 600 ? log->size() - 600 : 0) : "";
-  return unavailable("the controller did not start within 20 s; its log says:\n" + tail,
+  return unavailable("the controller did not answer within 20 s; its log says:\n" + tail,
                      (home / "controller.log").string());
 }
 
@@ -149,6 +119,7 @@ Result<ApiClient> ApiClient::connect(const GlobalOptions& global, bool autostart
     auto base = ensureController(c.home_);
     if (!base) return std::unexpected(base.error());
     c.base_ = *base;
+    c.restartable_ = true;
   } else {
     auto base = runningController(c.home_);
     if (!base) return unavailable("no controller is running for " + c.home_.string(), "--home");
@@ -177,7 +148,8 @@ Result<ApiClient> ApiClient::connect(const GlobalOptions& global, bool autostart
   return c;
 }
 
-Result<json> ApiClient::call(const std::string& method, const std::string& path, const std::string* body) {
+Result<json> ApiClient::call(const std::string& method, const std::string& path, const std::string* body,
+                             bool retried) {
   static CurlGlobal g;
   CURL* c = curl_easy_init();
   std::string resp;
@@ -206,6 +178,15 @@ Result<json> ApiClient::call(const std::string& method, const std::string& path,
   curl_slist_free_all(headers);
   curl_easy_cleanup(c);
   if (rc != CURLE_OK) {
+    // The home's controller died: start it again and repeat the call once,
+    // when that is safe — nothing was sent (no connection), or a read.
+    bool nothingSent = rc == CURLE_COULDNT_CONNECT;
+    if (restartable_ && !retried && (nothingSent || method == "GET")) {
+      if (auto base = ensureController(home_)) {
+        base_ = *base;
+        return call(method, path, body, true);
+      }
+    }
     return unavailable(transportError(rc, errorBuffer, base_, caCert_));
   }
   if (status < 200 || status >= 300) {

@@ -1,12 +1,15 @@
 // ApiClient.h — the CLI's side of the controller API.
 //
 // Finds the controller (--server, $RAMP_SERVER, else the address recorded in
-// the home's controller.json, starting a local `ramp serve` for that home if
-// none answers) and the token (--token, $RAMP_TOKEN, else the home's
+// the home's controller.json, starting a local `ramp serve --supervised` for
+// that home if none answers) and the token (--token, $RAMP_TOKEN, else the home's
 // admin.token), then makes JSON calls. Failures come back as Errors carrying
 // the server's message and field. An https:// controller's certificate is
 // checked against --ca-cert / $RAMP_CA_CERT (else the system's CAs); a TLS
-// failure is kUnavailable saying so and naming --ca-cert.
+// failure is kUnavailable saying so and naming --ca-cert. A call that finds
+// the home's own controller dead (connection refused, or a read that lost
+// its answer) starts it again and is repeated once; a write whose answer was
+// lost is not repeated (it may have been done) and fails as kUnavailable.
 #pragma once
 
 #include <filesystem>
@@ -37,12 +40,14 @@ class ApiClient {
   const std::filesystem::path& home() const { return home_; }
 
  private:
+  // `retried`: this is the one repetition after starting the controller again.
   Result<nlohmann::json> call(const std::string& method, const std::string& path,
-                              const std::string* body);
+                              const std::string* body, bool retried = false);
   std::string base_;
   std::string token_;
   std::string caCert_;
   std::filesystem::path home_;
+  bool restartable_ = false;  // the home's own controller: started again when found dead
 };
 
 // Starts `ramp serve` for `home` in the background if it is not answering,

@@ -23,6 +23,7 @@ struct ServeArgs {
   std::string leaseTtl = "10s";
   std::string tlsCert;
   std::string tlsKey;
+  bool supervised = false;
 };
 
 int runServe(Cli& cli, const ServeArgs& a) {
@@ -64,6 +65,15 @@ int runServe(Cli& cli, const ServeArgs& a) {
                        "(--tls-cert FILE --tls-key FILE)");
   }
   if (o.listenHost == "localhost") o.listenHost = "127.0.0.1";
+  if (a.supervised) {
+    // The command that brings this controller back (core/ControllerLife.h).
+    o.supervisedArgv = {o.rampBinary.string(), "serve", "--home", o.home.string(), "--listen", a.listen,
+                        "--lease-ttl", a.leaseTtl, "--supervised"};
+    if (!a.store.empty()) o.supervisedArgv.insert(o.supervisedArgv.end(), {"--store", a.store});
+    if (!a.tlsCert.empty()) {
+      o.supervisedArgv.insert(o.supervisedArgv.end(), {"--tls-cert", o.tlsCertFile, "--tls-key", o.tlsKeyFile});
+    }
+  }
   struct sigaction sa {};
   sa.sa_handler = [](int) { gStop = true; };
   sigaction(SIGTERM, &sa, nullptr);
@@ -82,6 +92,8 @@ void addServe(Cli& cli) {
   cmd->add_option("--tls-key", args->tlsKey, "PEM private key of --tls-cert");
   cmd->add_option("--lease-ttl", args->leaseTtl,
                   "Controller lease time to live (default 10s); a follower takes over within it");
+  cmd->add_flag("--supervised", args->supervised,
+                "Restarted within a second when it dies (by the home's router; how other commands start it)");
   cmd->callback([&cli, args] { cli.exitCode = runServe(cli, *args); });
 }
 

@@ -14,6 +14,7 @@
 #include "core/Home.h"
 #include "core/Sha256.h"
 #include "router/AdminApi.h"
+#include "router/ControllerWatch.h"
 #include "router/DataPlane.h"
 #include "router/RouteState.h"
 
@@ -88,10 +89,14 @@ int RouterDaemon::runManaged(const fs::path& home) {
   }
   spdlog::info("ramp router: admin on 127.0.0.1:{}, pid {}, {} entry point(s)", *port, ::getpid(),
                state.table().entrypoints.size());
+  // The controller of this home, when supervised, is brought back by us.
+  ControllerWatch controllerWatch(home);
+  controllerWatch.start();
   asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](boost::system::error_code e, int sig) {
     if (e) return;
     spdlog::info("ramp router: signal {}, draining", sig);
+    controllerWatch.stop();
     admin.close();
     plane.beginShutdown([&] { io.stop(); });
   });

@@ -4,7 +4,8 @@
 // applied configuration, reloaded and re-bound on start), admin.token (0600,
 // created if absent), admin.json ({"address":"127.0.0.1:P","pid":N},
 // written once listening, removed on clean exit). The admin port is reused
-// from the previous admin.json when free.
+// from the previous admin.json when free. It also watches the home's
+// supervised controller and starts it again when it dies (ControllerWatch).
 // Standalone mode (runStandalone): one entry point on --listen, one fleet
 // "default" over --backend addresses, no admin API, no state; `threads` > 1
 // runs that many independent io threads sharing the port (SO_REUSEPORT).

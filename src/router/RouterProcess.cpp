@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/DetachedProcess.h"
 #include "core/Home.h"
 #include "router/AdminClient.h"
 
@@ -99,31 +99,9 @@ Result<RouterEndpoint> probe(const fs::path& dir, Millis timeout) {
 }
 
 Status spawn(const fs::path& home, const fs::path& dir, const fs::path& rampBinary) {
-  std::string bin = rampBinary.string();
-  std::string homeStr = home.string();
-  std::string log = (dir / "router.log").string();
-  pid_t child = ::fork();
-  if (child < 0) return unavailable(std::string("fork: ") + std::strerror(errno));
-  if (child == 0) {
-    ::setsid();
-    pid_t grandchild = ::fork();
-    if (grandchild != 0) ::_exit(grandchild < 0 ? 1 : 0);
-    int in = ::open("/dev/null", O_RDONLY);
-    int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    if (in >= 0) ::dup2(in, 0);
-    if (out >= 0) {
-      ::dup2(out, 1);
-      ::dup2(out, 2);
-    }
-    for (int fd = 3; fd < 1024; ++fd) ::close(fd);
-    const char* argv[] = {bin.c_str(), "router", "--home", homeStr.c_str(), nullptr};
-    ::execv(bin.c_str(), const_cast<char* const*>(argv));
-    ::_exit(127);
+  if (auto st = startDetached({rampBinary.string(), "router", "--home", home.string()}, dir / "router.log"); !st) {
+    return unavailable("could not start the router process: " + st.error().describe());
   }
-  int status = 0;
-  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return unavailable("could not start the router process");
   return ok();
 }
 

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/Clock.h"
+#include "core/ControllerLife.h"
 #include "core/Home.h"
 #include "core/Sha256.h"
 #include "engine/Engine.h"
@@ -359,6 +360,16 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     logLine(t.error().describe());
     return 1;
   }
+  // Alive from here on, for whoever checks (the CLI, the router's watch);
+  // the kernel ends it with the process, however it ends.
+  auto life = ControllerLife::hold(opt.home);
+  if (!life) {
+    logLine(life.error().describe());
+    return 1;
+  }
+  if (!opt.supervisedArgv.empty()) {
+    if (auto s = life->supervise(opt.supervisedArgv); !s) logLine("cannot record supervision: " + s.error().describe());
+  }
   std::string url = opt.storeUrl.empty() ? "sqlite://" + (opt.home / "ramp.db").string() : opt.storeUrl;
   auto storeR = store::openStore(url);
   if (!storeR) {
@@ -378,6 +389,7 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     logLine("another controller leads: " + lease.error().describe());
     auto held = follow(opt, st, owner, stop, clock);
     if (!held) {
+      if (stop) life->unsupervise();
       logLine("stopped");
       return stop ? 0 : 1;
     }
@@ -603,6 +615,8 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
       }
     } answered{downAnswered, !*env};
     if (!*env) {
+      // Stopped on purpose: the router must not bring this controller back.
+      life->unsupervise();
       // Stop ticking first: a tick would otherwise restart the router we stop.
       downRequested = true;
       std::lock_guard tickLock(tickMu);  // waits for a tick in progress to end
@@ -667,6 +681,8 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
       *lastRenewNs = lastRenew.time_since_epoch().count();
     }
   });
+  auto nextRouterLook = clock.monotonic();
+  int64_t routerPid = router->pid;
   while (!stop) {
     if (leaseLost) {
       rc = 1;
@@ -674,6 +690,18 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     }
     std::unique_lock tickLock(tickMu);
     if (downRequested) break;
+    if (clock.monotonic() >= nextRouterLook) {
+      // The router is brought back within a second, traffic to reconcile or
+      // not: it watches this controller in turn (router/ControllerWatch.h).
+      nextRouterLook = clock.monotonic() + std::chrono::seconds(1);
+      auto r = router::ensureRouterRunning(opt.home, opt.rampBinary, std::chrono::milliseconds(5000));
+      if (!r) {
+        logLine("the router is not running and could not be started: " + r.error().describe());
+      } else if (r->pid != routerPid) {
+        logLine(fmt::format("the router was not running; started it again (pid {} -> {})", routerPid, r->pid));
+        routerPid = r->pid;
+      }
+    }
     auto tickStart = clock.monotonic();
     auto t = engine.tick();
     metrics.observeTick(std::chrono::duration<double>(clock.monotonic() - tickStart).count());
@@ -705,6 +733,9 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     for (int i = 0; i < 1200 && !downAnswered; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let the answer reach the client
   }
+  // Stopped on purpose (SIGTERM, down): not brought back. A controller that
+  // lost its lease is: the one started again takes the lease over or follows.
+  if (stop || downRequested) life->unsupervise();
   keeperStop = true;
   leaseKeeper.join();
   notifier.stop();

@@ -14,12 +14,16 @@
 //      cannot renew stops acting at once (it may have been deposed).
 // SIGTERM/SIGINT or POST /api/v1/down end it; instances and router keep
 // running on SIGTERM (they are independent processes), `down` retires them.
+// While it runs it holds the home's controller life (core/ControllerLife.h)
+// and, every second, makes sure the router runs: the router watches a
+// supervised controller in turn (router/ControllerWatch.h).
 #pragma once
 
 #include <atomic>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/Result.h"
 
@@ -35,6 +39,10 @@ struct ControllerOptions {
   std::string tlsKeyFile;
   std::chrono::milliseconds tick{100};
   std::chrono::milliseconds leaseTtl{10000};
+  // Non-empty: this controller is supervised (core/ControllerLife.h): the
+  // home's router starts this command again when the controller dies. Left
+  // unsupervised when it stops on purpose (SIGTERM, down).
+  std::vector<std::string> supervisedArgv;
 };
 
 // Runs until stopped; returns the process exit code.
