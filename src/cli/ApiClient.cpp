@@ -93,9 +93,13 @@ Result<std::string> ensureController(const fs::path& home) {
   if (auto r = runningController(home)) return *r;
   // Started supervised: from now on the router brings it back when it dies
   // (core/ControllerLife.h). The start lock makes sure that a CLI and the
-  // router starting it at the same moment make one controller, not two.
-  auto started = ControllerLife::start(home, {selfBinary().string(), "serve", "--home", home.string(), "--supervised"},
-                                       std::chrono::seconds(20));
+  // router starting it at the same moment make one controller, not two. A
+  // home whose supervised controller was started with other flags (its
+  // store, its address) gets that same command back.
+  auto argv = ControllerLife::supervisedCommand(home)
+                  .value_or(std::vector<std::string>{selfBinary().string(), "serve", "--home", home.string(),
+                                                     "--supervised"});
+  auto started = ControllerLife::start(home, argv, std::chrono::seconds(20));
   if (!started) return std::unexpected(started.error());
   // Alive; wait until it answers (it opens the store and the router first).
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);

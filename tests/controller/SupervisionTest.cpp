@@ -181,6 +181,29 @@ TEST(Supervision, AnyCommandStartsADeadControllerAndOnlyOne) {
   EXPECT_EQ(w.run({"down"}), 0);
 }
 
+TEST(Supervision, AControllerComesBackWithTheCommandItWasStartedWith) {
+  World w("argv");
+  ASSERT_TRUE(w.createReleases());
+  pid_t serve = startServe({"serve", "--home", w.home().string(), "--supervised", "--lease-ttl", "7s"},
+                           w.home() / "serve.log");
+  ASSERT_TRUE(w.waitController(serve, std::chrono::seconds(20))) << slurp(w.home() / "serve.log");
+  ASSERT_EQ(w.run({"deploy", "crawler", "--env", "int", "--version", "1.0.0"}), 0);
+  pid_t router = routerPid(w);
+  ASSERT_GT(router, 0);
+  kill(router, SIGKILL);
+  kill(serve, SIGKILL);
+  ASSERT_TRUE(waitChild(serve, std::chrono::seconds(10)));
+  for (int i = 0; i < 100 && processAlive(router); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // Nobody is left to restart it: the CLI does, with the recorded command.
+  EXPECT_EQ(w.run({"status", "crawler", "--env", "int", "--json"}, nullptr), 0);
+  auto pids = processesOf(w.home(), "serve");
+  ASSERT_EQ(pids.size(), 1u);
+  std::string cmd = slurp(fs::path("/proc") / std::to_string(pids[0]) / "cmdline");
+  for (auto& c : cmd) c = c == '\0' ? ' ' : c;
+  EXPECT_NE(cmd.find("--lease-ttl 7s --supervised"), std::string::npos) << cmd;
+  EXPECT_EQ(w.run({"down"}), 0);
+}
+
 TEST(Supervision, StopsOnPurposeStayStopped) {
   World w("stop");
   ASSERT_TRUE(w.createReleases());
