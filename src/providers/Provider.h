@@ -149,11 +149,33 @@ struct Pinning {
   bool operator==(const Pinning& o) const = default;
 };
 
+// The state of a split's lease, as the data plane reports it (local router;
+// docs/router.md "Lease"). "held": the weights stand until expiresAtMs
+// unless renewed; "expired": the lease ran out at expiredAtMs, the data
+// plane moved all traffic to the stable fleet and `before` is what it held.
+struct TrafficLease {
+  std::string state;              // "held" | "expired"
+  int64_t leaseMs = 0;
+  int64_t expiresAtMs = 0;        // held
+  int64_t remainingMs = 0;        // held
+  int64_t expiredAtMs = 0;        // expired
+  std::vector<FleetWeight> before;  // expired: the split that was held
+  std::optional<Pinning> beforePin;
+};
+
 struct TrafficSplit {
   EntrypointKey key;
   std::vector<FleetWeight> fleets;
   std::optional<Pinning> pin;
   int64_t epoch = 0;
+  // Where traffic goes when the chosen fleet takes no connection (fallback)
+  // and when the lease runs out; "" = nowhere (502 as before, no lease).
+  std::string stable;
+  // Hold these weights only this long unless renewed (renewLease, or the
+  // same split set again); 0 = no lease. Needs `stable`.
+  int64_t leaseMs = 0;
+  // Read back only (appliedTraffic): the lease's state, if the split has one.
+  std::optional<TrafficLease> lease;
 };
 
 class TrafficProvider {
@@ -166,6 +188,14 @@ class TrafficProvider {
   virtual Result<TrafficSplit> appliedTraffic(const EntrypointKey& key) = 0;
   // In-flight requests to a fleet (draining waits for 0).
   virtual Result<int64_t> inflight(const EntrypointKey& key, const std::string& fleetId) = 0;
+  // Renews the lease of the applied split (leaseMs from now). kConflict
+  // when it has none or it already ran out (then set the split again to
+  // resume it), or when `epoch` is stale. Providers without leases: ok.
+  virtual Status renewLease(const EntrypointKey& key, int64_t epoch) {
+    (void)key;
+    (void)epoch;
+    return ok();
+  }
 };
 
 // Cumulative counters since the fleet first received traffic. Judges work on
@@ -178,7 +208,7 @@ struct FleetMetrics {
   uint64_t status3xx = 0;
   uint64_t status4xx = 0;
   uint64_t status5xx = 0;
-  uint64_t upstreamErrors = 0;    // connection failures, timeouts (answered 502/504)
+  uint64_t upstreamErrors = 0;    // failed by the data plane itself (502/503/504, or fallback); never also in status5xx
   uint64_t bytesOut = 0;
   std::vector<double> latencyBoundsMs;  // histogram upper bounds (last is +inf)
   std::vector<uint64_t> latencyCounts;  // same length as latencyBoundsMs
@@ -187,6 +217,12 @@ struct FleetMetrics {
   // (CloudWatch p50/p90/p99), "average-fallback" (some period had no
   // percentiles, its requests sit at CloudWatch's Average) or "none".
   std::string latencySource;
+  // Names the run of these counters: while it stays the same they only
+  // grow; a different value means they started again from zero (a router
+  // restart), so the delta since the last snapshot is the new values
+  // themselves. "" = the source has no such id (CloudWatch).
+  std::string countersEpoch;
+  uint64_t fallbacks = 0;         // of upstreamErrors: served by the stable fleet instead
 };
 
 class MetricsProvider {

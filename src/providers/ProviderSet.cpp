@@ -265,6 +265,11 @@ Result<int64_t> ProviderSet::inflight(const EntrypointKey& key, const std::strin
   return localTraffic_.inflight(key, fleetId);
 }
 
+Status ProviderSet::renewLease(const EntrypointKey& key, int64_t epoch) {
+  if (providerOf(key.service, key.env) == "aws") return awsTraffic_->renewLease(key, epoch);
+  return localTraffic_.renewLease(key, epoch);
+}
+
 Result<FleetMetrics> ProviderSet::fleetMetrics(const EntrypointKey& key, const std::string& fleetId) {
   if (providerOf(key.service, key.env) == "aws") return awsMetrics_->fleetMetrics(key, fleetId);
   return localMetrics_.fleetMetrics(key, fleetId);

@@ -67,6 +67,7 @@ class ProviderSet final : public FleetProvider,
   Status setTraffic(const TrafficSplit& split) override;
   Result<TrafficSplit> appliedTraffic(const EntrypointKey& key) override;
   Result<int64_t> inflight(const EntrypointKey& key, const std::string& fleetId) override;
+  Status renewLease(const EntrypointKey& key, int64_t epoch) override;
 
   Result<FleetMetrics> fleetMetrics(const EntrypointKey& key, const std::string& fleetId) override;
   // Local environments have no alarms: always empty.

@@ -4,10 +4,11 @@
 // fleet from whatever split is current when its head has been read, and a
 // request already dispatched finishes where it went.
 //
-// Fleet choice: smooth weighted round robin (nginx's algorithm): exact
-// proportions over every window of 100 requests, deterministic, no random
-// numbers. Instance choice inside a fleet: round robin, skipping instances
-// marked down while another is up.
+// Fleet choice: a shuffled deck of 100 cards per split (WeightedDeck.h):
+// each request goes to a fleet with probability exactly its weight,
+// independent of request order, method or connection, and proportions are
+// exact over every 100 requests. Instance choice inside a fleet: round
+// robin, skipping instances marked down while another is up.
 #pragma once
 
 #include <memory>
@@ -18,6 +19,7 @@
 #include "router/Backend.h"
 #include "router/FleetCounters.h"
 #include "router/RouteTable.h"
+#include "router/WeightedDeck.h"
 
 namespace ramp::router {
 
@@ -27,28 +29,24 @@ struct ActiveFleet {
   std::vector<std::shared_ptr<Backend>> backends;
   std::shared_ptr<FleetCounters> counters;
   size_t nextBackend = 0;  // round-robin cursor
-  int current = 0;         // smooth WRR state
 };
 
 struct ActiveSplit {
   std::vector<ActiveFleet> fleets;
   std::optional<PinRoute> pin;
-  int pinFleet = -1;  // index into fleets, -1 = no pinning
+  int pinFleet = -1;     // index into fleets, -1 = no pinning
+  int stableFleet = -1;  // index of the split's stable fleet (fallback), -1 = none
   uint64_t generation = 0;
+  WeightedDeck deck;     // fleets with weight > 0 and backends
 
-  // Index of the fleet for the next unpinned request, -1 when none takes traffic.
-  int pickWeighted() {
-    int total = 0, best = -1;
-    for (size_t i = 0; i < fleets.size(); ++i) {
-      auto& f = fleets[i];
-      if (f.weight <= 0 || f.backends.empty()) continue;
-      f.current += f.weight;
-      total += f.weight;
-      if (best < 0 || f.current > fleets[best].current) best = static_cast<int>(i);
-    }
-    if (best >= 0) fleets[best].current -= total;
-    return best;
+  // Call once the fleets are set.
+  void dealWeights() {
+    std::vector<int> w;
+    for (const auto& f : fleets) w.push_back(f.backends.empty() ? 0 : f.weight);
+    deck.reset(w);
   }
+  // Index of the fleet for the next unpinned request, -1 when none takes traffic.
+  int pickWeighted() { return deck.next(); }
 };
 
 }  // namespace ramp::router

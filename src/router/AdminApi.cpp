@@ -231,6 +231,13 @@ AdminResponse AdminApi::handle(std::string_view method, std::string_view target,
       auto r = state_.setSplit(name, j);
       return r ? jsonResponse(200, *r) : errorResponse(r.error());
     }
+    if (sub == "lease") {
+      if (method != "POST") return methodNotAllowed();
+      json j;
+      if (auto st = parseBody(j); !st) return errorResponse(st.error());
+      auto r = state_.renewLease(name, j);
+      return r ? jsonResponse(200, *r) : errorResponse(r.error());
+    }
     if (sub == "stats") {
       if (method != "GET") return methodNotAllowed();
       if (!state_.table().entrypoints.contains(name)) return errorResponse({ErrorCode::kNotFound, "no such entry point", name});

@@ -10,11 +10,39 @@
 //   PUT    /admin/v1/entrypoints/{name}          {"port":0|N}
 //   GET    /admin/v1/entrypoints/{name}
 //   DELETE /admin/v1/entrypoints/{name}
-//   PUT    /admin/v1/entrypoints/{name}/split    {"epoch":E,"fleets":[...],"pin":{...}|null}
+//   PUT    /admin/v1/entrypoints/{name}/split    {"epoch":E,"fleets":[...],"pin":{...}|null,
+//                                                 "stable":"fleet"|null,"lease_ms":N|null}
+//   POST   /admin/v1/entrypoints/{name}/lease    {"epoch":E}   renew the split's lease
 //   GET    /admin/v1/entrypoints/{name}/stats
 //   GET    /admin/v1/stats
 // Errors: {"error":{"code":"invalid","message":..,"where":"fleets[0].weight"}}
-// with 400 (bad body), 404, 409 (stale epoch, port clash), 503 (disk).
+// with 400 (bad body), 404, 409 (stale epoch, port clash, lease gone), 503 (disk).
+//
+// The contract the controller relies on (issue #16; details in docs/router.md):
+//
+// * Counter epochs. Stats carry "counters_epoch" (a random id chosen when
+//   the router starts) and, per fleet, "counters_epoch" = "<id>-<n>" and
+//   "counters_since". Counters of one fleet only grow while its
+//   counters_epoch is unchanged; when it changes they started again from
+//   zero (router restart, entry point made again), so a reader takes the
+//   new values as the whole delta since its previous snapshot.
+// * Failures count once. "requests" = answered classes + "upstream_errors"
+//   (+ requests the client abandoned or that were malformed). The router's
+//   own 502/503/504 are "upstream_errors" only, never "status_5xx", so
+//   status_5xx + upstream_errors is the fleet's error count.
+// * Fallback. With "stable" set, a request whose chosen fleet has no
+//   instance accepting a connection (nothing was sent) is served by the
+//   stable fleet; the chosen fleet counts it in requests, upstream_errors
+//   and "fallbacks"; the stable fleet counts it as its own request.
+// * Lease. With "lease_ms" (needs "stable"), the split holds for lease_ms
+//   after the PUT, after the same split is PUT again, or after POST
+//   .../lease; GET .../entrypoints/{name} shows "lease":{"state":"held",
+//   "expires_at_ms","remaining_ms",..}. Without renewal the router applies
+//   stable=100, others 0, no pin, and shows {"state":"expired",
+//   "expired_at_ms","before":<the held split>} until the next PUT of a
+//   different split; /metrics has ramp_router_lease_expired{entrypoint} 1;
+//   the log says so. Renewing an expired lease is 409 (where "lease"): the
+//   controller decides (PUT the held split again to resume, or roll back).
 #pragma once
 
 #include <memory>

@@ -172,6 +172,7 @@ void ClientSession::onHead() {
   reqHead_.append("\r\n");
 
   fleet_ = -1;
+  fellBack_ = false;
   if (pinned && !split_->fleets[split_->pinFleet].backends.empty()) {
     fleet_ = split_->pinFleet;
   } else {
@@ -242,6 +243,7 @@ void ClientSession::dispatch() {
   attempts_ = 0;
   tried_.clear();
   if (!pickBackend()) {
+    if (fallBackToStable()) return;
     reply(503, "Service Unavailable", "fleet " + split_->fleets[fleet_].id + " has no instance", !clientKeepAlive_);
     return;
   }
@@ -318,6 +320,9 @@ void ClientSession::connectFresh() {
         }
         return;
       }
+      // No instance of the chosen fleet took the connection and nothing was
+      // sent: the stable fleet serves the request instead (any method).
+      if (self->fallBackToStable()) return;
       bool timeout = self->timedOut_;
       self->upstreamFailed("cannot connect to " + self->backend_->address() + ": " +
                                (timeout ? std::string("timed out") : ec.message()),
@@ -542,12 +547,41 @@ void ClientSession::releaseUpstream(bool reusable) {
   }
 }
 
+bool ClientSession::fallBackToStable() {
+  int stable = split_ ? split_->stableFleet : -1;
+  if (stable < 0 || stable == fleet_ || fellBack_ || split_->fleets[stable].backends.empty()) return false;
+  // The chosen fleet failed this request: counted once, as its error (no
+  // latency: it never answered), and never shown to the user.
+  if (inflightHeld_ && counters_) {
+    auto& c = *counters_;
+    ++c.requests;
+    ++c.upstreamErrors;
+    ++c.fallbacks;
+    --c.inflight;
+    inflightHeld_ = false;
+  }
+  fellBack_ = true;
+  fleet_ = stable;
+  counters_ = split_->fleets[stable].counters;
+  ++counters_->inflight;
+  inflightHeld_ = true;
+  started_ = plane_.clock().monotonic();
+  conn_.reset();
+  dispatch();
+  return true;
+}
+
 void ClientSession::account(int status, bool upstreamError) {
   if (!inflightHeld_ || !counters_) return;
   auto& c = *counters_;
   ++c.requests;
-  if (status > 0) c.recordStatus(status);
-  if (upstreamError) ++c.upstreamErrors;
+  // A failed request counts once: the router's own 502/503/504 are upstream
+  // errors, not a status class.
+  if (upstreamError) {
+    ++c.upstreamErrors;
+  } else if (status > 0) {
+    c.recordStatus(status);
+  }
   c.bytesOut += bytesOut_;
   auto elapsed = plane_.clock().monotonic() - started_;
   c.latency.record(std::chrono::duration<double, std::milli>(elapsed).count());
@@ -579,7 +613,7 @@ void ClientSession::finishExchange(bool upstreamReusable) {
 
 void ClientSession::reply(int status, const std::string& reason, const std::string& detail, bool close) {
   if (!clientKeepAlive_) close = true;
-  bool upstreamError = status == 502 || status == 504;
+  bool upstreamError = status == 502 || status == 503 || status == 504;
   replyText_ = "HTTP/1.1 " + std::to_string(status) + " " + reason +
                "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " + std::to_string(detail.size() + 1) +
                (close ? "\r\nConnection: close" : "") + "\r\n\r\n" + detail + "\n";

@@ -8,9 +8,12 @@
 // hop-by-hop headers removed over a pooled keep-alive connection, and relay
 // the response as it arrives. A backend that cannot be connected to is
 // retried on another instance of the fleet for any method (nothing was
-// sent); a connection that fails before the first response byte is retried
-// (fresh connection, next instance) for idempotent methods only. At most
-// kMaxAttempts tries, then 502; no response within the deadline: 504.
+// sent); when no instance of the chosen fleet takes the connection, the
+// split's stable fleet serves the request instead (fallback; counted as the
+// chosen fleet's upstream error, once). A connection that fails before the
+// first response byte is retried (fresh connection, next instance) for
+// idempotent methods only. At most kMaxAttempts tries per fleet, then 502;
+// no response within the deadline: 504.
 #pragma once
 
 #include <memory>
@@ -62,6 +65,11 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   void account(int status, bool upstreamError);
   void closeClient();
   bool pickBackend();
+  // Every instance of the chosen fleet refused the connection (nothing was
+  // sent): count the request as that fleet's error and dispatch it to the
+  // split's stable fleet instead. False when there is no other stable fleet
+  // or the request already fell back once.
+  bool fallBackToStable();
 
   DataPlane& plane_;
   std::shared_ptr<Entrypoint> ep_;
@@ -86,6 +94,7 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
 
   std::shared_ptr<ActiveSplit> split_;
   int fleet_ = -1;
+  bool fellBack_ = false;
   std::shared_ptr<FleetCounters> counters_;
   bool inflightHeld_ = false;
   std::shared_ptr<Backend> backend_;

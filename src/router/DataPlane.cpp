@@ -62,6 +62,8 @@ std::shared_ptr<FleetCounters> DataPlane::counters(const std::string& entrypoint
     c = std::make_shared<FleetCounters>();
     c->entrypoint = entrypoint;
     c->fleetId = fleet;
+    c->resetSerial = ++countersSerial_;
+    c->since = clock_.now();
   }
   return c;
 }
@@ -88,6 +90,10 @@ Status DataPlane::apply(const std::string& name, const SplitRoute& split, uint64
     for (size_t i = 0; i < next->fleets.size(); ++i)
       if (next->fleets[i].id == split.pin->fleet) next->pinFleet = static_cast<int>(i);
   }
+  if (!split.stable.empty())
+    for (size_t i = 0; i < next->fleets.size(); ++i)
+      if (next->fleets[i].id == split.stable) next->stableFleet = static_cast<int>(i);
+  next->dealWeights();
   ep->split = std::move(next);
   refreshActiveBackends();
   return ok();
@@ -100,6 +106,8 @@ void DataPlane::remove(const std::string& name) {
   it->second->removed = true;
   it->second->split = std::make_shared<ActiveSplit>();
   entrypoints_.erase(it);
+  // Its counters go too: made again, the entry point counts from zero (a new reset serial).
+  std::erase_if(counters_, [&](const auto& kv) { return kv.first.first == name; });
   refreshActiveBackends();
 }
 

@@ -90,6 +90,7 @@ class DataPlane {
   std::unordered_map<std::string, std::shared_ptr<Backend>> backends_;
   std::map<std::pair<std::string, std::string>, std::shared_ptr<FleetCounters>> counters_;
   std::unordered_set<ClientSession*> sessions_;
+  uint64_t countersSerial_ = 0;
   boost::asio::steady_timer ticker_;
   bool stopping_ = false;
   std::function<void()> onDrained_;

@@ -1,18 +1,25 @@
 #include "router/RouteState.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "core/Home.h"
+#include "core/Sha256.h"
 
 namespace ramp::router {
 
 using nlohmann::json;
 
 RouteState::RouteState(DataPlane& plane, std::filesystem::path routesFile)
-    : plane_(plane), file_(std::move(routesFile)), retry_(plane.io()), startedAt_(formatTime(plane.clock().now())) {}
+    : plane_(plane),
+      file_(std::move(routesFile)),
+      retry_(plane.io()),
+      leaseTimer_(plane.io()),
+      startedAt_(formatTime(plane.clock().now())),
+      countersEpoch_(randomHex(8)) {}
 
 Status RouteState::persist(const RouteTable& t) {
   if (file_.empty()) return ok();
@@ -37,7 +44,74 @@ Status RouteState::load() {
     if (auto st = plane_.apply(name, ep.split, ep.generation); !st) return st;
   }
   if (anyFailed) retryBinds();
+  // Leases keep running while the router is down: what is left of each.
+  std::vector<std::string> ranOut;
+  for (auto& [name, ep] : table_.entrypoints) {
+    if (!ep.lease || ep.lease->state != "held") continue;
+    if (ep.lease->expiresAtMs <= toUnixMillis(plane_.clock().now())) {
+      ranOut.push_back(name);
+    } else {
+      armLease(name, *ep.lease);
+    }
+  }
+  for (const auto& name : ranOut) expireLease(name);
+  scheduleLeaseTimer();
   return ok();
+}
+
+void RouteState::armLease(const std::string& name, const LeaseRecord& lease) {
+  int64_t left = lease.expiresAtMs - toUnixMillis(plane_.clock().now());
+  left = std::clamp<int64_t>(left, 0, lease.leaseMs);  // a wall-clock jump never lengthens a lease
+  leaseDeadlines_[name] = plane_.clock().monotonic() + Millis(left);
+}
+
+void RouteState::scheduleLeaseTimer() {
+  leaseTimer_.cancel();
+  if (leaseDeadlines_.empty()) return;
+  MonoTime first = MonoTime::max();
+  for (auto& [n, d] : leaseDeadlines_) first = std::min(first, d);
+  auto wait = std::max(std::chrono::nanoseconds(0), first - plane_.clock().monotonic());
+  leaseTimer_.expires_after(wait);
+  leaseTimer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    MonoTime now = plane_.clock().monotonic();
+    std::vector<std::string> due;
+    for (auto& [n, d] : leaseDeadlines_)
+      if (d <= now) due.push_back(n);
+    for (const auto& n : due) expireLease(n);
+    scheduleLeaseTimer();
+  });
+}
+
+void RouteState::expireLease(const std::string& name) {
+  leaseDeadlines_.erase(name);
+  auto it = table_.entrypoints.find(name);
+  if (it == table_.entrypoints.end() || !it->second.lease || it->second.lease->state != "held") return;
+  RouteTable next = table_;
+  auto& ep = next.entrypoints[name];
+  const SplitRoute held = ep.split;
+  LeaseRecord lease = *ep.lease;
+  lease.state = "expired";
+  lease.expiredAtMs = toUnixMillis(plane_.clock().now());
+  lease.before = held;
+  ep.lease = lease;
+  ep.split = RouteTable::fallbackSplit(held);
+  if (!ep.split.sameRouting(held)) ++ep.generation;
+  std::string was;
+  for (const auto& f : held.fleets) was += (was.empty() ? "" : " ") + f.id + "=" + std::to_string(f.weight);
+  if (held.pin) was += " pin=" + held.pin->fleet;
+  // The data plane falls back first; a disk error must not keep the canary.
+  if (auto st = plane_.apply(name, ep.split, ep.generation); !st)
+    spdlog::error("entry point {}: lease ran out but the fallback split could not be applied: {}", name,
+                  st.error().describe());
+  if (auto st = persist(next); !st)
+    spdlog::error("entry point {}: lease expiry applied but not persisted (retried at the next change or start): {}",
+                  name, st.error().describe());
+  table_ = std::move(next);
+  ++leaseExpirations_[name];
+  spdlog::warn("entry point {}: lease of {} ms ran out without renewal (epoch {}); all traffic back to stable fleet {} "
+               "(was: {})",
+               name, lease.leaseMs, held.epoch, held.stable, was);
 }
 
 void RouteState::retryBinds() {
@@ -98,26 +172,86 @@ Result<json> RouteState::setSplit(const std::string& name, const json& body) {
     return conflict("epoch " + std::to_string(split->epoch) + " is older than " +
                         std::to_string(table_.highestEpoch) + ", the highest this router has seen",
                     "epoch");
-  if (it->second.split == *split) return describe(name);  // already applied: nothing changes
-  bool sameRouting = it->second.split.fleets == split->fleets && it->second.split.pin == split->pin;
+  const bool same = it->second.split == *split;
+  // The same split again changes nothing, except that it renews a held lease.
+  if (same && !(split->leaseMs > 0 && it->second.lease && it->second.lease->state == "held")) return describe(name);
   RouteTable next = table_;
   auto& ep = next.entrypoints[name];
+  if (!ep.split.sameRouting(*split)) ++ep.generation;
   ep.split = *split;
-  if (!sameRouting) ++ep.generation;
   next.highestEpoch = std::max(next.highestEpoch, split->epoch);
+  if (split->leaseMs > 0) {
+    int64_t now = toUnixMillis(plane_.clock().now());
+    ep.lease = LeaseRecord{.state = "held", .leaseMs = split->leaseMs, .expiresAtMs = now + split->leaseMs,
+                           .renewedAtMs = now, .expiredAtMs = 0, .before = std::nullopt};
+  } else {
+    ep.lease.reset();
+  }
   if (auto st = persist(next); !st) return std::unexpected(st.error());
-  if (auto st = plane_.apply(name, ep.split, ep.generation); !st) {
-    (void)persist(table_);
-    return std::unexpected(st.error());
+  if (!same) {
+    if (auto st = plane_.apply(name, ep.split, ep.generation); !st) {
+      (void)persist(table_);
+      return std::unexpected(st.error());
+    }
+  }
+  if (ep.lease) {
+    armLease(name, *ep.lease);
+  } else {
+    leaseDeadlines_.erase(name);
   }
   table_ = std::move(next);
+  scheduleLeaseTimer();
   return describe(name);
+}
+
+Result<json> RouteState::renewLease(const std::string& name, const json& body) {
+  auto it = table_.entrypoints.find(name);
+  if (it == table_.entrypoints.end()) return notFound("no such entry point", name);
+  if (!body.is_object()) return invalid("body must be a JSON object", "body");
+  for (auto& [k, v] : body.items())
+    if (k != "epoch") return invalid("unknown field", k);
+  auto e = body.find("epoch");
+  if (e == body.end() || !e->is_number_integer() || e->get<int64_t>() < 0)
+    return invalid("is required (a non-negative integer)", "epoch");
+  int64_t epoch = e->get<int64_t>();
+  if (epoch < table_.highestEpoch)
+    return conflict("epoch " + std::to_string(epoch) + " is older than " + std::to_string(table_.highestEpoch) +
+                        ", the highest this router has seen",
+                    "epoch");
+  const auto& lease = it->second.lease;
+  if (!lease) return conflict("the split of " + name + " has no lease (PUT the split with lease_ms)", "lease");
+  if (lease->state != "held")
+    return conflict("the lease ran out at " + formatTime(fromUnixMillis(lease->expiredAtMs)) +
+                        " and traffic went back to fleet " + it->second.split.stable +
+                        "; PUT the split again to resume it",
+                    "lease");
+  RouteTable next = table_;
+  auto& ep = next.entrypoints[name];
+  int64_t now = toUnixMillis(plane_.clock().now());
+  ep.lease->expiresAtMs = now + ep.lease->leaseMs;
+  ep.lease->renewedAtMs = now;
+  next.highestEpoch = std::max(next.highestEpoch, epoch);
+  if (auto st = persist(next); !st) return std::unexpected(st.error());
+  armLease(name, *ep.lease);
+  table_ = std::move(next);
+  scheduleLeaseTimer();
+  return describe(name);
+}
+
+json RouteState::leaseJson(const std::string& name, const LeaseRecord& lease) const {
+  json j = RouteTable::leaseToJson(lease);
+  if (auto d = leaseDeadlines_.find(name); d != leaseDeadlines_.end()) {
+    auto left = std::chrono::duration_cast<Millis>(d->second - plane_.clock().monotonic()).count();
+    j["remaining_ms"] = std::max<int64_t>(0, left);
+  }
+  return j;
 }
 
 Result<json> RouteState::describe(const std::string& name) const {
   auto it = table_.entrypoints.find(name);
   if (it == table_.entrypoints.end()) return notFound("no such entry point", name);
   json j = RouteTable::entrypointToJson(it->second);
+  if (it->second.lease) j["lease"] = leaseJson(name, *it->second.lease);
   auto ep = plane_.find(name);
   j["listening"] = ep && ep->listening();
   if (auto e = listenErrors_.find(name); e != listenErrors_.end()) j["listen_error"] = e->second;
@@ -141,6 +275,8 @@ Status RouteState::remove(const std::string& name) {
   if (auto st = persist(next); !st) return st;
   plane_.remove(name);
   listenErrors_.erase(name);
+  leaseDeadlines_.erase(name);
+  leaseExpirations_.erase(name);
   table_ = std::move(next);
   return ok();
 }
@@ -163,6 +299,9 @@ json RouteState::stats(const std::optional<std::string>& entrypoint) const {
                       {"status_4xx", c->status4xx},
                       {"status_5xx", c->status5xx},
                       {"upstream_errors", c->upstreamErrors},
+                      {"fallbacks", c->fallbacks},
+                      {"counters_epoch", countersEpoch_ + "-" + std::to_string(c->resetSerial)},
+                      {"counters_since", formatTime(c->since)},
                       {"bytes_out", c->bytesOut},
                       {"inflight", c->inflight},
                       {"latency", {{"bounds_ms", bounds},
@@ -170,7 +309,10 @@ json RouteState::stats(const std::optional<std::string>& entrypoint) const {
                                    {"count", c->latency.total()},
                                    {"sum_ms", c->latency.sumMillis()}}}});
   }
-  return {{"started_at", startedAt_}, {"at", formatTime(plane_.clock().now())}, {"fleets", fleets}};
+  return {{"started_at", startedAt_},
+          {"counters_epoch", countersEpoch_},
+          {"at", formatTime(plane_.clock().now())},
+          {"fleets", fleets}};
 }
 
 std::string RouteState::prometheus() const {
@@ -187,9 +329,12 @@ std::string RouteState::prometheus() const {
     out += fmt::format("ramp_router_requests_total{{{},code_class=\"4xx\"}} {}\n", l, c->status4xx);
     out += fmt::format("ramp_router_requests_total{{{},code_class=\"5xx\"}} {}\n", l, c->status5xx);
   }
-  out += "# HELP ramp_router_upstream_errors_total 502/504 answered by the router.\n# TYPE ramp_router_upstream_errors_total counter\n";
+  out += "# HELP ramp_router_upstream_errors_total Requests the fleet failed: answered 502/503/504 by the router, or served by the stable fleet instead (fallback).\n# TYPE ramp_router_upstream_errors_total counter\n";
   for (const auto& [k, c] : plane_.allCounters())
     out += fmt::format("ramp_router_upstream_errors_total{{{}}} {}\n", labels(k.first, k.second), c->upstreamErrors);
+  out += "# HELP ramp_router_fallbacks_total Requests the fleet could not take (no instance accepted a connection) that the stable fleet served.\n# TYPE ramp_router_fallbacks_total counter\n";
+  for (const auto& [k, c] : plane_.allCounters())
+    out += fmt::format("ramp_router_fallbacks_total{{{}}} {}\n", labels(k.first, k.second), c->fallbacks);
   out += "# HELP ramp_router_response_bytes_total Response bytes sent to clients.\n# TYPE ramp_router_response_bytes_total counter\n";
   for (const auto& [k, c] : plane_.allCounters())
     out += fmt::format("ramp_router_response_bytes_total{{{}}} {}\n", labels(k.first, k.second), c->bytesOut);
@@ -220,6 +365,27 @@ std::string RouteState::prometheus() const {
     out += fmt::format("ramp_router_request_duration_seconds_sum{{{}}} {:.6f}\n", l, c->latency.sumMillis() / 1000.0);
     out += fmt::format("ramp_router_request_duration_seconds_count{{{}}} {}\n", l, c->latency.total());
   }
+  out += "# HELP ramp_router_lease_expired Whether the entry point's weight lease ran out and the router moved its traffic to the stable fleet (1) or not (0).\n"
+         "# TYPE ramp_router_lease_expired gauge\n";
+  for (const auto& [name, ep] : table_.entrypoints)
+    out += fmt::format("ramp_router_lease_expired{{entrypoint=\"{}\"}} {}\n", name,
+                       ep.lease && ep.lease->state == "expired" ? 1 : 0);
+  out += "# HELP ramp_router_lease_expirations_total Leases that ran out without renewal since the router started.\n"
+         "# TYPE ramp_router_lease_expirations_total counter\n";
+  for (const auto& [name, ep] : table_.entrypoints) {
+    auto e = leaseExpirations_.find(name);
+    out += fmt::format("ramp_router_lease_expirations_total{{entrypoint=\"{}\"}} {}\n", name,
+                       e == leaseExpirations_.end() ? 0 : e->second);
+  }
+  out += "# HELP ramp_router_lease_remaining_seconds Time left on the entry point's held weight lease.\n"
+         "# TYPE ramp_router_lease_remaining_seconds gauge\n";
+  for (const auto& [name, d] : leaseDeadlines_) {
+    double left = std::chrono::duration<double>(d - plane_.clock().monotonic()).count();
+    out += fmt::format("ramp_router_lease_remaining_seconds{{entrypoint=\"{}\"}} {:.3f}\n", name, std::max(0.0, left));
+  }
+  out += fmt::format("# HELP ramp_router_counters_epoch_info The id of this router's counters (changes when they restart from zero).\n"
+                     "# TYPE ramp_router_counters_epoch_info gauge\nramp_router_counters_epoch_info{{epoch=\"{}\"}} 1\n",
+                     countersEpoch_);
   return out;
 }
 

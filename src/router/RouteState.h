@@ -11,6 +11,24 @@
 // Epochs: the router remembers the highest controller epoch it has seen
 // (across entry points, persisted); a split with a lower epoch is refused
 // (kConflict → 409), so a stale controller cannot undo a newer one.
+//
+// Leases (RouteTable.h): a split with lease_ms is held for that long after
+// it was applied, re-sent unchanged, or renewed (renewLease). When it runs
+// out the router, on its own, applies RouteTable::fallbackSplit (stable at
+// 100, the others at 0, no pin), records the lease as "expired" with the
+// split it held, persists that, logs a warning and counts it
+// (ramp_router_lease_expirations_total). Deadlines run on the monotonic
+// clock; the wall-clock expiry is persisted so a restarted router keeps the
+// remaining time (never more than lease_ms) and expires a lease that ran
+// out while it was down as soon as it has loaded. A failed write never
+// stops an expiry: the data plane falls back first, the file follows.
+//
+// Counter epochs: `countersEpoch()` is a random id chosen when the router
+// starts; every fleet's counters carry "<router id>-<n>", a new n each
+// time its counters start from zero (router start, entry point deleted and
+// made again). Readers compare it between snapshots: a changed id means a
+// reset (count from the new values), an unchanged id with smaller numbers
+// would be a bug.
 #pragma once
 
 #include <filesystem>
@@ -35,6 +53,10 @@ class RouteState {
   Status load();
   Result<nlohmann::json> ensureEntrypoint(const std::string& name, int port);
   Result<nlohmann::json> setSplit(const std::string& name, const nlohmann::json& body);
+  // POST .../lease {"epoch":E}: the held lease runs lease_ms from now.
+  // kConflict when the epoch is stale (where "epoch"), when the split has no
+  // lease or it has already run out (where "lease": re-send the split).
+  Result<nlohmann::json> renewLease(const std::string& name, const nlohmann::json& body);
   Result<nlohmann::json> describe(const std::string& name) const;
   nlohmann::json list() const;
   Status remove(const std::string& name);
@@ -44,17 +66,27 @@ class RouteState {
   std::string prometheus() const;
 
   const RouteTable& table() const { return table_; }
+  const std::string& countersEpoch() const { return countersEpoch_; }
 
  private:
   Status persist(const RouteTable& t);
   void retryBinds();
+  // Arms the lease deadline of `name` from its record (held leases only).
+  void armLease(const std::string& name, const LeaseRecord& lease);
+  void scheduleLeaseTimer();
+  void expireLease(const std::string& name);
+  nlohmann::json leaseJson(const std::string& name, const LeaseRecord& lease) const;
 
   DataPlane& plane_;
   std::filesystem::path file_;
   RouteTable table_;
   std::map<std::string, std::string> listenErrors_;
   boost::asio::steady_timer retry_;
+  boost::asio::steady_timer leaseTimer_;
+  std::map<std::string, MonoTime> leaseDeadlines_;  // held leases
+  std::map<std::string, uint64_t> leaseExpirations_;
   std::string startedAt_;
+  std::string countersEpoch_;
 };
 
 }  // namespace ramp::router

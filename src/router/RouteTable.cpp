@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "core/Clock.h"
 #include "router/HttpSyntax.h"
 
 namespace ramp::router {
@@ -56,7 +57,7 @@ Status RouteTable::validateName(const std::string& name) {
 Result<SplitRoute> RouteTable::parseSplit(const json& body) {
   if (!body.is_object()) return invalid("body must be a JSON object", "body");
   for (auto& [k, v] : body.items())
-    if (k != "epoch" && k != "fleets" && k != "pin") return invalid("unknown field", k);
+    if (k != "epoch" && k != "fleets" && k != "pin" && k != "stable" && k != "lease_ms") return invalid("unknown field", k);
   SplitRoute split;
   auto epoch = intField(body, "epoch", "epoch", true);
   if (!epoch) return std::unexpected(epoch.error());
@@ -118,7 +119,54 @@ Result<SplitRoute> RouteTable::parseSplit(const json& body) {
     if (!ids.contains(pin.fleet)) return invalid("must name one of the listed fleets", "pin.fleet");
     split.pin = pin;
   }
+  auto sit = body.find("stable");
+  if (sit != body.end() && !sit->is_null()) {
+    if (!sit->is_string()) return invalid("must be a fleet id or null", "stable");
+    split.stable = sit->get<std::string>();
+    int i = split.indexOf(split.stable);
+    if (i < 0) return invalid("must name one of the listed fleets", "stable");
+    if (split.fleets[static_cast<size_t>(i)].backends.empty())
+      return invalid("the stable fleet needs at least one backend (traffic falls back to it)", "stable");
+  }
+  auto lit = body.find("lease_ms");
+  if (lit != body.end() && !lit->is_null()) {
+    if (!lit->is_number_integer()) return invalid("must be an integer (milliseconds) or null", "lease_ms");
+    int64_t ms = lit->get<int64_t>();
+    if (ms < kMinLeaseMs || ms > kMaxLeaseMs)
+      return invalid("must be between " + std::to_string(kMinLeaseMs) + " and " + std::to_string(kMaxLeaseMs) + " ms",
+                     "lease_ms");
+    if (split.stable.empty()) return invalid("a lease needs \"stable\": the fleet traffic returns to", "lease_ms");
+    split.leaseMs = ms;
+  }
   return split;
+}
+
+int SplitRoute::indexOf(const std::string& fleet) const {
+  for (size_t i = 0; i < fleets.size(); ++i)
+    if (fleets[i].id == fleet) return static_cast<int>(i);
+  return -1;
+}
+
+SplitRoute RouteTable::fallbackSplit(const SplitRoute& held) {
+  SplitRoute s = held;
+  for (auto& f : s.fleets) f.weight = f.id == held.stable ? 100 : 0;
+  s.pin.reset();
+  s.leaseMs = 0;
+  return s;
+}
+
+json RouteTable::leaseToJson(const LeaseRecord& l) {
+  json j{{"state", l.state}, {"lease_ms", l.leaseMs}};
+  if (l.state == "held") {
+    j["expires_at_ms"] = l.expiresAtMs;
+    j["expires_at"] = formatTime(fromUnixMillis(l.expiresAtMs));
+    j["renewed_at_ms"] = l.renewedAtMs;
+  } else {
+    j["expired_at_ms"] = l.expiredAtMs;
+    j["expired_at"] = formatTime(fromUnixMillis(l.expiredAtMs));
+    j["before"] = l.before ? splitToJson(*l.before) : json();
+  }
+  return j;
 }
 
 json RouteTable::splitToJson(const SplitRoute& s) {
@@ -126,7 +174,11 @@ json RouteTable::splitToJson(const SplitRoute& s) {
   for (const auto& f : s.fleets) fleets.push_back({{"id", f.id}, {"weight", f.weight}, {"backends", f.backends}});
   json pin = nullptr;
   if (s.pin) pin = {{"header", s.pin->header}, {"cookie", s.pin->cookie}, {"fleet", s.pin->fleet}};
-  return {{"epoch", s.epoch}, {"fleets", fleets}, {"pin", pin}};
+  return {{"epoch", s.epoch},
+          {"fleets", fleets},
+          {"pin", pin},
+          {"stable", s.stable.empty() ? json() : json(s.stable)},
+          {"lease_ms", s.leaseMs > 0 ? json(s.leaseMs) : json()}};
 }
 
 json RouteTable::entrypointToJson(const EntrypointRoute& ep) {
@@ -136,6 +188,7 @@ json RouteTable::entrypointToJson(const EntrypointRoute& ep) {
   j["fixed_port"] = ep.fixedPort;
   j["generation"] = ep.generation;
   j["url"] = "http://127.0.0.1:" + std::to_string(ep.port);
+  j["lease"] = ep.lease ? leaseToJson(*ep.lease) : json();
   return j;
 }
 
@@ -167,10 +220,29 @@ Result<RouteTable> RouteTable::fromJson(const std::string& text, const std::stri
       if (ep.port <= 0 || ep.port > 65535) return invalid("port out of range", w + ".port");
       ep.fixedPort = e.value("fixed_port", false);
       ep.generation = e.value("generation", uint64_t{0});
-      json body = {{"epoch", e.value("epoch", int64_t{0})}, {"fleets", e.at("fleets")}, {"pin", e.value("pin", json())}};
+      json body = {{"epoch", e.value("epoch", int64_t{0})}, {"fleets", e.at("fleets")}, {"pin", e.value("pin", json())},
+                   {"stable", e.value("stable", json())}, {"lease_ms", e.value("lease_ms", json())}};
       auto split = parseSplit(body);
       if (!split) return invalid(split.error().message, w + "." + split.error().where);
       ep.split = std::move(*split);
+      if (auto l = e.find("lease"); l != e.end() && !l->is_null()) {
+        LeaseRecord lease;
+        lease.state = l->at("state").get<std::string>();
+        if (lease.state != "held" && lease.state != "expired") return invalid("unknown lease state", w + ".lease.state");
+        lease.leaseMs = l->at("lease_ms").get<int64_t>();
+        if (lease.state == "held") {
+          lease.expiresAtMs = l->at("expires_at_ms").get<int64_t>();
+          lease.renewedAtMs = l->value("renewed_at_ms", int64_t{0});
+        } else {
+          lease.expiredAtMs = l->at("expired_at_ms").get<int64_t>();
+          if (auto b = l->find("before"); b != l->end() && !b->is_null()) {
+            auto before = parseSplit(*b);
+            if (!before) return invalid(before.error().message, w + ".lease.before." + before.error().where);
+            lease.before = std::move(*before);
+          }
+        }
+        ep.lease = std::move(lease);
+      }
       t.entrypoints[ep.name] = std::move(ep);
     }
   } catch (const std::exception& e) {

@@ -250,7 +250,10 @@ TEST_F(AwsProviders, WeightsReadBackNinetyTenFiftyFiftyZeroHundredAndPinning) {
   ASSERT_TRUE(fleets.createFleet(spec(green, "sha256:" + std::string(64, 'c'), 1)));
 
   for (auto [b, g] : std::vector<std::pair<int, int>>{{90, 10}, {50, 50}, {0, 100}}) {
-    TrafficSplit split{key, {{blue, b, {}}, {green, g, {}}}, std::nullopt, 1};
+    TrafficSplit split;
+    split.key = key;
+    split.fleets = {{blue, b, {}}, {green, g, {}}};
+    split.epoch = 1;
     auto set = traffic.setTraffic(split);
     ASSERT_TRUE(set) << set.error().describe();
     auto back = restarted.appliedTraffic(key);
@@ -269,12 +272,19 @@ TEST_F(AwsProviders, WeightsReadBackNinetyTenFiftyFiftyZeroHundredAndPinning) {
   }
   // Setting the applied split again changes nothing (no ModifyListener).
   auto before = client().stats().calls.load();
-  TrafficSplit again{key, {{blue, 0, {}}, {green, 100, {}}}, std::nullopt, 1};
+  TrafficSplit again;
+  again.key = key;
+  again.fleets = {{blue, 0, {}}, {green, 100, {}}};
+  again.epoch = 1;
   ASSERT_TRUE(traffic.setTraffic(again));
   EXPECT_LE(client().stats().calls.load() - before, 5) << "describe calls only";
 
   // Pinning: header and cookie rules forward to the pinned fleet.
-  TrafficSplit pinned{key, {{blue, 90, {}}, {green, 10, {}}}, Pinning{"X-Ramp-Canary", "ramp-canary", green}, 1};
+  TrafficSplit pinned;
+  pinned.key = key;
+  pinned.fleets = {{blue, 90, {}}, {green, 10, {}}};
+  pinned.pin = Pinning{"X-Ramp-Canary", "ramp-canary", green};
+  pinned.epoch = 1;
   auto p = traffic.setTraffic(pinned);
   ASSERT_TRUE(p) << p.error().describe();
   auto back = traffic.appliedTraffic(key);
@@ -286,7 +296,10 @@ TEST_F(AwsProviders, WeightsReadBackNinetyTenFiftyFiftyZeroHundredAndPinning) {
   ASSERT_TRUE(traffic.setTraffic(pinned));
 
   // Retiring detaches the fleet's target group from the listener first.
-  TrafficSplit allBlue{key, {{blue, 100, {}}, {green, 0, {}}}, std::nullopt, 1};
+  TrafficSplit allBlue;
+  allBlue.key = key;
+  allBlue.fleets = {{blue, 100, {}}, {green, 0, {}}};
+  allBlue.epoch = 1;
   ASSERT_TRUE(traffic.setTraffic(allBlue));
   auto unpinned = traffic.appliedTraffic(key);
   ASSERT_TRUE(unpinned);
@@ -317,7 +330,11 @@ TEST_F(AwsProviders, MetricsFromCloudWatchAndAlarms) {
   std::string canary = "web-prod-2.0.0-canary";
   ASSERT_TRUE(traffic.ensureEntrypoint(key));
   ASSERT_TRUE(fleets.createFleet(spec(canary, "sha256:" + std::string(64, 'd'), 1)));
-  ASSERT_TRUE(traffic.setTraffic({key, {{canary, 100, {}}}, std::nullopt, 1}));
+  TrafficSplit allCanary;
+  allCanary.key = key;
+  allCanary.fleets = {{canary, 100, {}}};
+  allCanary.epoch = 1;
+  ASSERT_TRUE(traffic.setTraffic(allCanary));
 
   auto zero = metrics.fleetMetrics(key, canary);
   ASSERT_TRUE(zero) << zero.error().describe();

@@ -39,7 +39,11 @@ struct FakeLocal : FleetProvider, TrafficProvider, MetricsProvider {
     return std::string("http://127.0.0.1:1");
   }
   Status setTraffic(const TrafficSplit&) override { return ok(); }
-  Result<TrafficSplit> appliedTraffic(const EntrypointKey& k) override { return TrafficSplit{k, {}, {}, 0}; }
+  Result<TrafficSplit> appliedTraffic(const EntrypointKey& k) override {
+    TrafficSplit none;
+    none.key = k;
+    return none;
+  }
   Result<int64_t> inflight(const EntrypointKey&, const std::string&) override { return int64_t{0}; }
   Result<FleetMetrics> fleetMetrics(const EntrypointKey&, const std::string& id) override {
     FleetMetrics m;

@@ -98,7 +98,11 @@ class FakeTraffic final : public providers::TrafficProvider {
   }
   Result<providers::TrafficSplit> appliedTraffic(const providers::EntrypointKey& key) override {
     auto it = applied.find(key);
-    if (it == applied.end()) return providers::TrafficSplit{key, {}, std::nullopt, 0};
+    if (it == applied.end()) {
+      providers::TrafficSplit none;
+      none.key = key;
+      return none;
+    }
     return it->second;
   }
   Result<int64_t> inflight(const providers::EntrypointKey&, const std::string&) override { return 0; }

@@ -34,6 +34,19 @@ TEST(RouteTable, SplitErrorsNameTheField) {
             {"pin", {{"header", "X C"}, {"fleet", "a"}}}}, "pin.header"},
       {json{{"epoch", 1}, {"fleets", {{{"id", "a"}, {"weight", 100}, {"backends", {"127.0.0.1:1"}}}}},
             {"pin", {{"fleet", "a"}}}}, "pin"},
+      {json{{"epoch", 1}, {"fleets", {{{"id", "a"}, {"weight", 100}, {"backends", {"127.0.0.1:1"}}}}},
+            {"stable", "zzz"}}, "stable"},
+      {json{{"epoch", 1}, {"fleets", {{{"id", "a"}, {"weight", 100}, {"backends", {"127.0.0.1:1"}}}}},
+            {"stable", 3}}, "stable"},
+      {json{{"epoch", 1}, {"fleets", {{{"id", "a"}, {"weight", 100}, {"backends", {"127.0.0.1:1"}}},
+                                      {{"id", "b"}, {"weight", 0}}}},
+            {"stable", "b"}}, "stable"},
+      {json{{"epoch", 1}, {"fleets", {{{"id", "a"}, {"weight", 100}, {"backends", {"127.0.0.1:1"}}}}},
+            {"lease_ms", 5000}}, "lease_ms"},
+      {json{{"epoch", 1}, {"fleets", {{{"id", "a"}, {"weight", 100}, {"backends", {"127.0.0.1:1"}}}}},
+            {"stable", "a"}, {"lease_ms", 5}}, "lease_ms"},
+      {json{{"epoch", 1}, {"fleets", {{{"id", "a"}, {"weight", 100}, {"backends", {"127.0.0.1:1"}}}}},
+            {"stable", "a"}, {"lease_ms", "10s"}}, "lease_ms"},
   };
   for (const auto& c : cases) {
     auto r = RouteTable::parseSplit(c.body);
@@ -52,7 +65,7 @@ TEST(RouteTable, AcceptsValidSplitAndRoundTrips) {
   ASSERT_TRUE(s.has_value()) << s.error().describe();
   RouteTable t;
   t.highestEpoch = 7;
-  t.entrypoints["crawler.prod.local"] = EntrypointRoute{"crawler.prod.local", 41000, false, 3, *s};
+  t.entrypoints["crawler.prod.local"] = EntrypointRoute{"crawler.prod.local", 41000, false, 3, *s, std::nullopt};
   auto back = RouteTable::fromJson(t.toJson().dump(), "routes.json");
   ASSERT_TRUE(back.has_value()) << back.error().describe();
   EXPECT_EQ(back->highestEpoch, 7);
@@ -76,4 +89,41 @@ TEST(RouteTable, EntrypointNames) {
   EXPECT_FALSE(RouteTable::validateName("").has_value());
   EXPECT_FALSE(RouteTable::validateName("a/b").has_value());
   EXPECT_FALSE(RouteTable::validateName("a..b").has_value());
+}
+
+TEST(RouteTable, LeaseAndStableRoundTripAndFallback) {
+  json body = {{"epoch", 4},
+               {"fleets", {{{"id", "blue"}, {"weight", 90}, {"backends", {"127.0.0.1:5001"}}},
+                           {{"id", "green"}, {"weight", 10}, {"backends", {"127.0.0.1:6001"}}}}},
+               {"pin", {{"header", "X-Ramp-Canary"}, {"fleet", "green"}}},
+               {"stable", "blue"},
+               {"lease_ms", 10000}};
+  auto s = RouteTable::parseSplit(body);
+  ASSERT_TRUE(s.has_value()) << s.error().describe();
+  EXPECT_EQ(s->stable, "blue");
+  EXPECT_EQ(s->leaseMs, 10000);
+  auto fb = RouteTable::fallbackSplit(*s);
+  EXPECT_EQ(fb.fleets[0].weight, 100);
+  EXPECT_EQ(fb.fleets[1].weight, 0);
+  EXPECT_EQ(fb.fleets[1].backends, s->fleets[1].backends);  // still listed: it drains
+  EXPECT_FALSE(fb.pin.has_value());
+  EXPECT_EQ(fb.leaseMs, 0);
+  EXPECT_EQ(fb.stable, "blue");
+  EXPECT_EQ(fb.epoch, 4);
+
+  RouteTable t;
+  EntrypointRoute held{"a.b.c", 41000, false, 2, *s, std::nullopt};
+  held.lease = LeaseRecord{.state = "held", .leaseMs = 10000, .expiresAtMs = 1'700'000'010'000,
+                           .renewedAtMs = 1'700'000'000'000, .expiredAtMs = 0, .before = std::nullopt};
+  EntrypointRoute gone{"d.e.f", 41001, true, 3, fb, std::nullopt};
+  gone.lease = LeaseRecord{.state = "expired", .leaseMs = 10000, .expiresAtMs = 0, .renewedAtMs = 0,
+                           .expiredAtMs = 1'700'000'020'000, .before = *s};
+  t.entrypoints["a.b.c"] = held;
+  t.entrypoints["d.e.f"] = gone;
+  auto back = RouteTable::fromJson(t.toJson().dump(), "routes.json");
+  ASSERT_TRUE(back.has_value()) << back.error().describe();
+  EXPECT_EQ(back->entrypoints.at("a.b.c").split, *s);
+  EXPECT_EQ(back->entrypoints.at("a.b.c").lease, held.lease);
+  EXPECT_EQ(back->entrypoints.at("d.e.f").split, fb);
+  EXPECT_EQ(back->entrypoints.at("d.e.f").lease, gone.lease);
 }

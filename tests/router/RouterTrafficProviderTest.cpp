@@ -19,8 +19,11 @@ TEST_F(RouterFixture, ProviderSetsReadsBackAndMeasures) {
   auto again = p.ensureEntrypoint(key);
   EXPECT_EQ(*again, *url);
 
-  TrafficSplit split{key, {{"fleet-a", 80, {a.address()}}, {"fleet-b", 20, {b.address()}}},
-                     Pinning{"X-Ramp-Canary", "ramp-canary", "fleet-b"}, 3};
+  TrafficSplit split;
+  split.key = key;
+  split.fleets = {{"fleet-a", 80, {a.address()}}, {"fleet-b", 20, {b.address()}}};
+  split.pin = Pinning{"X-Ramp-Canary", "ramp-canary", "fleet-b"};
+  split.epoch = 3;
   auto st = p.setTraffic(split);
   ASSERT_TRUE(st.has_value()) << st.error().describe();
   auto applied = p.appliedTraffic(key);
@@ -31,11 +34,12 @@ TEST_F(RouterFixture, ProviderSetsReadsBackAndMeasures) {
 
   int port = std::atoi(url->substr(url->rfind(':') + 1).c_str());
   HttpConn c(port);
-  for (int i = 0; i < 50; ++i) ASSERT_EQ(c.get("/").status, 200);
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(c.get("/").status, 200);
   auto m = p.fleetMetrics(key, "fleet-a");
   ASSERT_TRUE(m.has_value()) << m.error().describe();
-  EXPECT_EQ(m->requests, 40u);
-  EXPECT_EQ(m->status2xx, 40u);
+  EXPECT_EQ(m->requests, 80u);  // exact over a whole deck of 100
+  EXPECT_EQ(m->status2xx, 80u);
+  EXPECT_EQ(m->countersEpoch.size(), 16u + 2u) << m->countersEpoch;  // "<router id>-1"
   ASSERT_EQ(m->latencyBoundsMs.size(), m->latencyCounts.size());
   EXPECT_TRUE(std::isinf(m->latencyBoundsMs.back()));
   EXPECT_EQ(p.inflight(key, "fleet-a").value(), 0);
@@ -56,4 +60,21 @@ TEST_F(RouterFixture, ProviderSetsReadsBackAndMeasures) {
   EXPECT_EQ(back->fleets, split.fleets);
   EXPECT_EQ(*p.ensureEntrypoint(key), *url);
   EXPECT_FALSE(p.fleetMetrics(key, "never-there").has_value());
+
+  // Stable fleet and lease go through and come back.
+  TrafficSplit leased = split;
+  leased.stable = "fleet-a";
+  leased.leaseMs = 60000;
+  ASSERT_TRUE(p.setTraffic(leased).has_value());
+  auto l = p.appliedTraffic(key);
+  ASSERT_TRUE(l.has_value());
+  EXPECT_EQ(l->stable, "fleet-a");
+  EXPECT_EQ(l->leaseMs, 60000);
+  ASSERT_TRUE(l->lease.has_value());
+  EXPECT_EQ(l->lease->state, "held");
+  EXPECT_GT(l->lease->remainingMs, 0);
+  EXPECT_TRUE(p.renewLease(key, 3).has_value());
+  auto stale2 = p.renewLease(key, 1);
+  ASSERT_FALSE(stale2.has_value());
+  EXPECT_EQ(stale2.error().code, ErrorCode::kConflict);
 }

@@ -55,11 +55,36 @@ Status RouterTrafficProvider::setTraffic(const TrafficSplit& split) {
   for (const auto& f : split.fleets) fleets.push_back({{"id", f.fleetId}, {"weight", f.weight}, {"backends", f.backends}});
   json pin = nullptr;
   if (split.pin) pin = {{"header", split.pin->header}, {"cookie", split.pin->cookie}, {"fleet", split.pin->fleetId}};
-  auto r = call("PUT", "/admin/v1/entrypoints/" + entrypointName(split.key) + "/split",
-                json{{"epoch", split.epoch}, {"fleets", fleets}, {"pin", pin}});
+  json body{{"epoch", split.epoch}, {"fleets", fleets}, {"pin", pin}};
+  if (!split.stable.empty()) body["stable"] = split.stable;
+  if (split.leaseMs > 0) body["lease_ms"] = split.leaseMs;
+  auto r = call("PUT", "/admin/v1/entrypoints/" + entrypointName(split.key) + "/split", body);
   if (!r) return std::unexpected(r.error());
   return ok();
 }
+
+Status RouterTrafficProvider::renewLease(const EntrypointKey& key, int64_t epoch) {
+  auto r = call("POST", "/admin/v1/entrypoints/" + entrypointName(key) + "/lease", json{{"epoch", epoch}});
+  if (!r) return std::unexpected(r.error());
+  return ok();
+}
+
+namespace {
+
+std::optional<Pinning> pinOf(const json& pin) {
+  if (pin.is_null()) return std::nullopt;
+  return Pinning{pin.value("header", ""), pin.value("cookie", ""), pin.value("fleet", "")};
+}
+
+std::vector<FleetWeight> fleetsOf(const json& fleets) {
+  std::vector<FleetWeight> out;
+  for (const auto& f : fleets)
+    out.push_back({f.at("id").get<std::string>(), f.at("weight").get<int>(),
+                   f.at("backends").get<std::vector<std::string>>()});
+  return out;
+}
+
+}  // namespace
 
 Result<TrafficSplit> RouterTrafficProvider::appliedTraffic(const EntrypointKey& key) {
   auto r = call("GET", "/admin/v1/entrypoints/" + entrypointName(key));
@@ -68,12 +93,23 @@ Result<TrafficSplit> RouterTrafficProvider::appliedTraffic(const EntrypointKey& 
   s.key = key;
   try {
     s.epoch = r->value("epoch", int64_t{0});
-    for (const auto& f : r->at("fleets"))
-      s.fleets.push_back({f.at("id").get<std::string>(), f.at("weight").get<int>(),
-                          f.at("backends").get<std::vector<std::string>>()});
-    const auto& pin = r->at("pin");
-    if (!pin.is_null())
-      s.pin = Pinning{pin.value("header", ""), pin.value("cookie", ""), pin.value("fleet", "")};
+    s.fleets = fleetsOf(r->at("fleets"));
+    s.pin = pinOf(r->at("pin"));
+    if (auto st = r->find("stable"); st != r->end() && st->is_string()) s.stable = st->get<std::string>();
+    if (auto lm = r->find("lease_ms"); lm != r->end() && lm->is_number_integer()) s.leaseMs = lm->get<int64_t>();
+    if (auto l = r->find("lease"); l != r->end() && l->is_object()) {
+      TrafficLease lease;
+      lease.state = l->at("state").get<std::string>();
+      lease.leaseMs = l->value("lease_ms", int64_t{0});
+      lease.expiresAtMs = l->value("expires_at_ms", int64_t{0});
+      lease.remainingMs = l->value("remaining_ms", int64_t{0});
+      lease.expiredAtMs = l->value("expired_at_ms", int64_t{0});
+      if (auto b = l->find("before"); b != l->end() && b->is_object()) {
+        lease.before = fleetsOf(b->at("fleets"));
+        lease.beforePin = pinOf(b->value("pin", json()));
+      }
+      s.lease = std::move(lease);
+    }
   } catch (const std::exception& e) {
     return unavailable(std::string("unexpected answer from the router: ") + e.what(), entrypointName(key));
   }
@@ -102,6 +138,8 @@ Result<FleetMetrics> RouterTrafficProvider::fleetMetrics(const EntrypointKey& ke
     m.status4xx = f.value("status_4xx", uint64_t{0});
     m.status5xx = f.value("status_5xx", uint64_t{0});
     m.upstreamErrors = f.value("upstream_errors", uint64_t{0});
+    m.fallbacks = f.value("fallbacks", uint64_t{0});
+    m.countersEpoch = f.value("counters_epoch", std::string());
     m.bytesOut = f.value("bytes_out", uint64_t{0});
     for (const auto& b : f["latency"]["bounds_ms"])
       m.latencyBoundsMs.push_back(b.is_number() ? b.get<double>() : std::numeric_limits<double>::infinity());

@@ -8,7 +8,9 @@
 // the entry point named "service.env.region". appliedTraffic() and
 // inflight() read back from the router, never from memory. Fixed ports for
 // entry points come from the constructor map (else a free port, chosen once
-// and kept by the router).
+// and kept by the router). setTraffic sends the split's `stable` and
+// `lease_ms`; appliedTraffic reads the lease state back; fleetMetrics
+// carries the router's per-fleet counters epoch.
 //
 // Requires ramp_providers to link ramp_router (see docs/router.md).
 #pragma once
@@ -40,6 +42,7 @@ class RouterTrafficProvider final : public TrafficProvider, public MetricsProvid
   Status setTraffic(const TrafficSplit& split) override;
   Result<TrafficSplit> appliedTraffic(const EntrypointKey& key) override;
   Result<int64_t> inflight(const EntrypointKey& key, const std::string& fleetId) override;
+  Status renewLease(const EntrypointKey& key, int64_t epoch) override;
   Result<FleetMetrics> fleetMetrics(const EntrypointKey& key, const std::string& fleetId) override;
 
  private:
