@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include <fmt/format.h>
 
@@ -40,7 +41,7 @@ double ErrorRateTest::plugInRatio(const ErrorCounts& canary, const ErrorCounts& 
 }
 
 double ErrorRateTest::floorRate(const ErrorCounts& canary, const ErrorRatePolicy& p) {
-  const double d = p.minErrorRate;
+  const double d = p.objective;
   if (canary.requests == 0) return d / 4;
   double q = (static_cast<double>(canary.errors) + 0.5) / (static_cast<double>(canary.requests) + 1);
   return std::clamp(q, d / 1000, d / 4);
@@ -52,6 +53,67 @@ double ErrorRateTest::intervalLogLr(double r0, double r1, const ErrorCounts& c, 
   double t0 = r0 * nc / (r0 * nc + nb), t1 = r1 * nc / (r1 * nc + nb);
   return static_cast<double>(c.errors) * std::log(t1 / t0) +
          static_cast<double>(b.errors) * std::log((1 - t1) / (1 - t0));
+}
+
+double ErrorRateTest::passWeight(const ErrorRatePolicy& p) { return p.objective > 0 ? kPassWeight : 1.0; }
+
+double ErrorRateTest::logPassEvidence(double logLrPass, double logLrFloor, double w) {
+  if (w >= 1) return logLrPass;
+  const double a = std::log(w) + logLrPass, b = std::log1p(-w) + logLrFloor;
+  const double mx = std::max(a, b);
+  return mx + std::log(std::exp(a - mx) + std::exp(b - mx));
+}
+
+MetricForecast ErrorRateTest::forecast(const ErrorRateState& st, const ErrorRatePolicy& p) {
+  MetricForecast f;
+  const ErrorCounts& c = st.canarySeen;
+  const ErrorCounts& b = st.baselineSeen;
+  if (st.decision > 0) f.passRequests = 0;
+  if (st.decision < 0) f.failRequests = 0;
+  if (c.requests == 0 || b.requests == 0 || st.decision < 0) return f;
+  const double nc = static_cast<double>(c.requests), nb = static_cast<double>(b.requests);
+  // The rates to extrapolate ("at the current rate": the observed ones) and
+  // the traffic split seen so far.
+  const double pc = static_cast<double>(c.errors) / nc, pb = static_cast<double>(b.errors) / nb;
+  auto theta = [&](double r) { return r * nc / (r * nc + nb); };
+  // Expected log-likelihood ratio of r1 against r0 per canary request.
+  auto drift = [&](double r1, double r0) {
+    const double t1 = theta(r1), t0 = theta(r0);
+    return pc * std::log(t1 / t0) + pb * (nb / nc) * std::log((1 - t1) / (1 - t0));
+  };
+  // Traffic still missing before a pass is allowed (the baseline grows nb/nc per canary request).
+  const double minReq = static_cast<double>(p.minRequests);
+  const double traffic = std::max({0.0, minReq - nc, (minReq - nb) * nc / nb});
+  if (st.decision == 0) {
+    const double w = passWeight(p);
+    const double dPass = drift(1.0, p.minIncrease);
+    double dFloor = 0;
+    if (p.objective > 0) {
+      const double q = floorRate(c, p), d = p.objective;
+      dFloor = pc * std::log(q / d) + (1 - pc) * std::log((1 - q) / (1 - d));
+    }
+    auto evidence = [&](double k) { return logPassEvidence(st.logLrPass + k * dPass, st.logLrFloor + k * dFloor, w); };
+    if (auto k = MetricForecast::firstCrossing(evidence, std::log(1 / p.beta))) f.passRequests = std::max(*k, traffic);
+  }
+  // A fail needs the canary's rate above min_error_rate and above the baseline's.
+  if (pc >= p.minErrorRate && pc > pb) {
+    std::function<double(double)> evidence;
+    if (p.method == ErrorRateMethod::kPlugIn) {
+      const double r = plugInRatio(c, b, p), d = drift(r, 1.0);
+      evidence = [&st, d](double k) { return st.logLrPlugIn + k * d; };
+    } else {
+      const std::vector<double> grid = p.grid();
+      std::vector<double> d;
+      for (double r : grid) d.push_back(drift(r, 1.0));
+      evidence = [&st, d](double k) {
+        std::vector<double> v(d.size());
+        for (size_t j = 0; j < d.size(); ++j) v[j] = (j < st.logLrAlt.size() ? st.logLrAlt[j] : 0.0) + k * d[j];
+        return logSumExpMean(v);
+      };
+    }
+    f.failRequests = MetricForecast::firstCrossing(evidence, std::log(1 / p.alpha));
+  }
+  return f;
 }
 
 Result<ErrorRateTest::Outcome> ErrorRateTest::look(ErrorRateState st, const ErrorCounts& canary,
@@ -83,8 +145,8 @@ Result<ErrorRateTest::Outcome> ErrorRateTest::look(ErrorRateState st, const Erro
   for (size_t k = 0; k < grid.size(); ++k) st.logLrAlt[k] += intervalLogLr(1.0, grid[k], dc, db);
   st.logLrPlugIn += intervalLogLr(1.0, rPlugIn, dc, db);
   st.logLrPass += intervalLogLr(policy.minIncrease, 1.0, dc, db);
-  if (policy.minErrorRate > 0 && dc.requests > 0) {
-    double d = policy.minErrorRate;
+  if (policy.objective > 0 && dc.requests > 0) {
+    double d = policy.objective;
     st.logLrFloor += static_cast<double>(dc.errors) * std::log(qFloor / d) +
                      static_cast<double>(dc.requests - dc.errors) * std::log((1 - qFloor) / (1 - d));
   }
@@ -97,7 +159,8 @@ Result<ErrorRateTest::Outcome> ErrorRateTest::look(ErrorRateState st, const Erro
   const double logFail = plugIn ? st.logLrPlugIn : logMixture;
   const double failAt = std::log(1 / policy.alpha);
   // The two pass routes combined as one e-value: w LR_pass + (1-w) LR_floor.
-  const double logPassE = std::log(kPassWeight * std::exp(st.logLrPass) + (1 - kPassWeight) * std::exp(st.logLrFloor));
+  const double w = passWeight(policy);
+  const double logPassE = logPassEvidence(st.logLrPass, st.logLrFloor, w);
   const double passAt = std::log(1 / policy.beta);
   const double rc = canary.requests ? double(canary.errors) / double(canary.requests) : 0;
   const double rb = baseline.requests ? double(baseline.errors) / double(baseline.requests) : 0;
@@ -113,6 +176,7 @@ Result<ErrorRateTest::Outcome> ErrorRateTest::look(ErrorRateState st, const Erro
   res.kind = MetricKind::kErrorRate;
   res.group = spec.group.empty() ? spec.name : spec.group;
   res.critical = spec.critical;
+  res.weight = spec.weight;
   res.direction = Direction::kIncrease;
   std::string counts = fmt::format("error rate {} ({}/{}) vs baseline {} ({}/{})", pct(rc), canary.errors,
                                    canary.requests, pct(rb), baseline.errors, baseline.requests);
@@ -126,8 +190,8 @@ Result<ErrorRateTest::Outcome> ErrorRateTest::look(ErrorRateState st, const Erro
       res.reason = fmt::format("{}: likelihood ratio against a x{} increase {} (evidence {} >= {}, beta {}) — canary not worse",
                                counts, policy.minIncrease, lr(st.logLrPass), lr(logPassE), lr(passAt), policy.beta);
     else
-      res.reason = fmt::format("{}: likelihood ratio against an error rate of {} {} (evidence {} >= {}, beta {}) — canary not worse",
-                               counts, pct(policy.minErrorRate), lr(st.logLrFloor), lr(logPassE), lr(passAt), policy.beta);
+      res.reason = fmt::format("{}: likelihood ratio against the objective of {} {} (evidence {} >= {}, beta {}) — canary within the objective",
+                               counts, pct(policy.objective), lr(st.logLrFloor), lr(logPassE), lr(passAt), policy.beta);
   } else if (canary.requests == 0 || baseline.requests == 0) {
     res.classification = Classification::kNoData;
     res.reason = fmt::format("{}: no requests on the {} yet", counts, canary.requests == 0 ? "canary" : "baseline");
@@ -136,9 +200,10 @@ Result<ErrorRateTest::Outcome> ErrorRateTest::look(ErrorRateState st, const Erro
     std::string why = !enoughTraffic
         ? fmt::format("low traffic (min {} requests per side)", policy.minRequests)
         : std::string("not enough evidence yet");
-    res.reason = fmt::format("{}: likelihood ratio {} (fail at {}), pass evidence {} (pass at {}) — {}",
+    res.reason = fmt::format("{}: evidence of harm {} (fail at {}), pass evidence {} (pass at {}) — {}",
                              counts, lr(logFail), lr(failAt), lr(logPassE), lr(passAt), why);
   }
+  const MetricForecast fc = forecast(st, policy);
   res.stats = {{"test", plugIn ? "plug-in SPRT, binomial conditional on total errors"
                               : "mixture SPRT, binomial conditional on total errors"},
                {"method", plugIn ? "plugin" : "mixture"},
@@ -153,7 +218,7 @@ Result<ErrorRateTest::Outcome> ErrorRateTest::look(ErrorRateState st, const Erro
                {"likelihood_ratio_pass", std::exp(st.logLrPass)},
                {"likelihood_ratio_floor", std::exp(st.logLrFloor)},
                {"pass_evidence", std::exp(logPassE)},
-               {"pass_weight", kPassWeight},
+               {"pass_weight", w},
                {"pass_threshold", 1 / policy.beta},
                {"always_valid_p", std::min(1.0, std::exp(-logFail))},
                {"alpha", policy.alpha},
@@ -161,6 +226,8 @@ Result<ErrorRateTest::Outcome> ErrorRateTest::look(ErrorRateState st, const Erro
                {"min_increase", policy.minIncrease},
                {"alternatives", grid},
                {"min_error_rate", policy.minErrorRate},
+               {"objective", policy.objective},
+               {"forecast", fc.toJson()},
                {"min_requests", policy.minRequests},
                {"looks", st.looks}};
   return Outcome{std::move(st), std::move(res)};

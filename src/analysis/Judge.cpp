@@ -22,6 +22,7 @@ Result<Judge::Step> run(JudgeState state, const Measurements& canary, const Meas
                        Direction::kIncrease, Classification::kNoData,
                        fmt::format("no error counts for the {}", ci == canary.errors.end() ? "canary" : "baseline"),
                        nlohmann::json::object()};
+        r.weight = spec.weight;
         results.push_back(std::move(r));
         continue;
       }
@@ -37,6 +38,7 @@ Result<Judge::Step> run(JudgeState state, const Measurements& canary, const Meas
                        spec.direction, Classification::kNoData,
                        fmt::format("no latency data for the {}", ci == canary.latency.end() ? "canary" : "baseline"),
                        nlohmann::json::object()};
+        r.weight = spec.weight;
         results.push_back(std::move(r));
         continue;
       }

@@ -79,7 +79,8 @@ Result<JudgeConfig> JudgeConfig::fromJson(const json& j, const std::string& wher
   if (j.contains("error_rate")) {
     const auto& e = j["error_rate"];
     std::string w = where + ".error_rate";
-    if (auto s = onlyKeys(e, w, {"alpha", "beta", "min_increase", "method", "alternatives", "min_error_rate", "min_requests"}); !s)
+    if (auto s = onlyKeys(e, w, {"alpha", "beta", "min_increase", "method", "alternatives", "min_error_rate", "objective",
+                                 "min_requests"}); !s)
       return std::unexpected(s.error());
     if (e.contains("method")) {
       std::string m = e["method"].is_string() ? e["method"].get<std::string>() : "";
@@ -90,6 +91,7 @@ Result<JudgeConfig> JudgeConfig::fromJson(const json& j, const std::string& wher
     for (auto s : {readNumber(e, "alpha", w, c.errorRate.alpha), readNumber(e, "beta", w, c.errorRate.beta),
                    readNumber(e, "min_increase", w, c.errorRate.minIncrease),
                    readNumber(e, "min_error_rate", w, c.errorRate.minErrorRate),
+                   readNumber(e, "objective", w, c.errorRate.objective),
                    readCount(e, "min_requests", w, c.errorRate.minRequests)})
       if (!s) return std::unexpected(s.error());
     if (e.contains("alternatives")) {
@@ -140,7 +142,7 @@ Result<JudgeConfig> JudgeConfig::fromJson(const json& j, const std::string& wher
     for (size_t i = 0; i < ms.size(); ++i) {
       std::string w = fmt::format("{}.metrics[{}]", where, i);
       const auto& m = ms[i];
-      if (auto s = onlyKeys(m, w, {"name", "kind", "group", "critical", "direction"}); !s)
+      if (auto s = onlyKeys(m, w, {"name", "kind", "group", "critical", "direction", "weight"}); !s)
         return std::unexpected(s.error());
       MetricSpec spec;
       if (!m.contains("name") || !m["name"].is_string() || m["name"].get<std::string>().empty())
@@ -160,6 +162,10 @@ Result<JudgeConfig> JudgeConfig::fromJson(const json& j, const std::string& wher
       if (m.contains("critical")) {
         if (!m["critical"].is_boolean()) return invalid("must be true or false", w + ".critical");
         spec.critical = m["critical"].get<bool>();
+      }
+      if (m.contains("weight")) {
+        if (!m["weight"].is_number()) return invalid("must be a number", w + ".weight");
+        spec.weight = m["weight"].get<double>();
       }
       if (m.contains("direction")) {
         std::string d = m["direction"].is_string() ? m["direction"].get<std::string>() : "";
@@ -189,6 +195,8 @@ Status JudgeConfig::validate(const std::string& where) const {
       return invalid(fmt::format("ratio {} must be in (1, 1000]", e.alternatives[i]), fmt::format("{}.alternatives[{}]", we, i));
   if (!(e.minErrorRate >= 0 && e.minErrorRate < 1))
     return invalid(fmt::format("min_error_rate {} must be in [0, 1)", e.minErrorRate), we + ".min_error_rate");
+  if (!(e.objective >= 0 && e.objective < 1))
+    return invalid(fmt::format("objective {} must be an error rate in [0, 1)", e.objective), we + ".objective");
   std::string wl = where + ".latency";
   if (!(latency.confidence > 0.5 && latency.confidence < 1))
     return invalid(fmt::format("confidence {} must be in (0.5, 1)", latency.confidence), wl + ".confidence");
@@ -215,6 +223,9 @@ Status JudgeConfig::validate(const std::string& where) const {
   if (metrics.empty()) return invalid("at least one metric is needed", where + ".metrics");
   std::set<std::string> names, groups;
   for (size_t i = 0; i < metrics.size(); ++i) {
+    if (!(metrics[i].weight > 0 && metrics[i].weight <= 1000))
+      return invalid(fmt::format("weight {} must be in (0, 1000]", metrics[i].weight),
+                     fmt::format("{}.metrics[{}].weight", where, i));
     if (!names.insert(metrics[i].name).second)
       return invalid(fmt::format("metric '{}' appears twice", metrics[i].name), fmt::format("{}.metrics[{}].name", where, i));
     groups.insert(metrics[i].group.empty() ? metrics[i].name : metrics[i].group);
@@ -229,6 +240,7 @@ nlohmann::json JudgeConfig::toJson() const {
   j["error_rate"] = {{"alpha", errorRate.alpha}, {"beta", errorRate.beta}, {"min_increase", errorRate.minIncrease},
                      {"method", errorRate.method == ErrorRateMethod::kPlugIn ? "plugin" : "mixture"},
                      {"alternatives", errorRate.grid()}, {"min_error_rate", errorRate.minErrorRate},
+                     {"objective", errorRate.objective},
                      {"min_requests", errorRate.minRequests}};
   j["latency"] = {{"confidence", latency.confidence}, {"tolerance", latency.tolerance},
                   {"min_shift_ms", latency.minShiftMs},
@@ -242,7 +254,7 @@ nlohmann::json JudgeConfig::toJson() const {
   j["metrics"] = json::array();
   for (const auto& m : metrics)
     j["metrics"].push_back({{"name", m.name}, {"kind", metricKindName(m.kind)}, {"group", m.group.empty() ? m.name : m.group},
-                            {"critical", m.critical}, {"direction", directionName(m.direction)}});
+                            {"critical", m.critical}, {"direction", directionName(m.direction)}, {"weight", m.weight}});
   return j;
 }
 

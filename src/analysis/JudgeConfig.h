@@ -33,6 +33,7 @@ struct MetricSpec {
   std::string group;               // scoring group; defaults to the name
   bool critical = false;           // a failure fails the whole canary
   Direction direction = Direction::kIncrease;  // latency only; error rate is always kIncrease
+  double weight = 1;               // within its group: the group's score is the weighted share of successes
 };
 
 // How the fail direction of the error-rate test picks its alternative.
@@ -60,6 +61,11 @@ struct ErrorRatePolicy {
   // The plug-in clips its estimate to the largest of them.
   std::vector<double> alternatives;
   double minErrorRate = 0.001;     // canary error rates below this are never a regression
+  // The error-rate objective: a canary shown to err less often than this
+  // (with confidence 1 - beta) passes, whatever the baseline does (the
+  // absolute route, for services with (almost) no errors, whose ratio to the
+  // baseline cannot be measured). 0 = no absolute route.
+  double objective = 0.005;
   uint64_t minRequests = 100;      // per side, before anything can pass
 
   // The effective mixture grid.

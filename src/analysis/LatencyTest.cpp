@@ -1,5 +1,6 @@
 #include "analysis/LatencyTest.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <fmt/format.h>
@@ -65,6 +66,35 @@ double LatencyTest::mixtureZ(double m, const LatencyPolicy& p) {
   return std::sqrt((1 + rho / m) * (std::log1p(m / rho) + 2 * std::log(1 / a)));
 }
 
+MetricForecast LatencyTest::forecast(double shift, double ciLow, double ciHigh, double tol, double m,
+                                     Direction direction) {
+  // The interval's half-widths shrink as 1/sqrt(samples) (both fleets grow
+  // in proportion); k is the factor by which the samples must grow before a
+  // bound crosses the tolerance at the current shift.
+  MetricForecast f;
+  if (!(std::isfinite(shift) && std::isfinite(ciLow) && std::isfinite(ciHigh)) || m <= 0) return f;
+  const double up = std::max(0.0, ciHigh - shift), down = std::max(0.0, shift - ciLow);
+  auto more = [&](double halfWidth, double room) -> std::optional<double> {
+    if (room <= 0) return std::nullopt;  // the estimate itself is on the wrong side
+    double k = (halfWidth / room) * (halfWidth / room);
+    return m * std::max(0.0, k - 1);
+  };
+  // Regressions (fail) and the region that passes, by direction.
+  auto passUp = more(up, tol - shift), passDown = more(down, shift + tol);
+  auto failUp = more(down, shift - tol), failDown = more(up, -tol - shift);
+  if (direction == Direction::kIncrease) {
+    f.passRequests = passUp;
+    f.failRequests = failUp;
+  } else if (direction == Direction::kDecrease) {
+    f.passRequests = passDown;
+    f.failRequests = failDown;
+  } else {
+    if (passUp && passDown) f.passRequests = std::max(*passUp, *passDown);
+    if (failUp || failDown) f.failRequests = std::min(failUp.value_or(INFINITY), failDown.value_or(INFINITY));
+  }
+  return f;
+}
+
 Result<LatencyState> LatencyState::fromJson(const nlohmann::json& j, const std::string& where) {
   LatencyState s;
   try {
@@ -100,6 +130,7 @@ Result<LatencyTest::Outcome> LatencyTest::look(LatencyState st, const LatencyDat
   res.kind = MetricKind::kLatency;
   res.group = spec.group.empty() ? spec.name : spec.group;
   res.critical = spec.critical;
+  res.weight = spec.weight;
   res.direction = spec.direction;
   const double m = c->count(), n = b->count();
   // The tolerance in log space: relative, but never below the absolute floor.
@@ -123,6 +154,13 @@ Result<LatencyTest::Outcome> LatencyTest::look(LatencyState st, const LatencyDat
     res.classification = Classification::kNoData;
     res.reason = fmt::format("{}: {:.0f} vs {:.0f} samples, fewer than {} on the {} — no data", medians, m, n,
                              policy.minSamples, m < static_cast<double>(policy.minSamples) ? "canary" : "baseline");
+    // Until min_samples nothing can be said; the forecast is the traffic
+    // that gets there (a lower bound on the time to a decision).
+    const double need = static_cast<double>(policy.minSamples);
+    MetricForecast fc;
+    if (m > 0 && n > 0) fc.passRequests = std::max({0.0, need - m, (need - n) * m / n});
+    else if (n > 0) fc.passRequests = need;
+    res.stats["forecast"] = fc.toJson();
     return Outcome{st, std::move(res)};
   }
 
@@ -192,6 +230,10 @@ Result<LatencyTest::Outcome> LatencyTest::look(LatencyState st, const LatencyDat
   // A latched decision is what this metric says until a fail overturns a pass.
   cls = st.decision != 0 ? static_cast<Classification>(st.latched) : Classification::kInconclusive;
   res.classification = cls;
+  MetricForecast fc = identical ? MetricForecast{0.0, std::nullopt} : forecast(mw.shiftLog, mw.ciLowLog, mw.ciHighLog, tol, m, spec.direction);
+  if (res.failure()) fc = MetricForecast{std::nullopt, 0.0};
+  else if (res.success()) fc.passRequests = 0.0;
+  res.stats["forecast"] = fc.toJson();
 
   std::string stat = fmt::format("shift {} ({:.4g}% CI {}..{}), tolerance x{:.3f}; Mann-Whitney z {:.2f}, p {:.2g} (n {:.0f} vs {:.0f})",
                                  ratio(mw.shiftLog), 100 * confidence, ratio(mw.ciLowLog), ratio(mw.ciHighLog),

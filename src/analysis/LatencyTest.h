@@ -41,6 +41,7 @@
 
 #include "analysis/JudgeConfig.h"
 #include "analysis/Measurements.h"
+#include "analysis/MetricForecast.h"
 #include "analysis/MetricResult.h"
 #include "core/Result.h"
 
@@ -71,6 +72,10 @@ class LatencyTest {
   static double mixtureZ(double m, const LatencyPolicy& policy);
   // Confidence of look k: 1 - (1 - confidence) / (k (k + 1)).
   static double lookConfidence(uint32_t k, const LatencyPolicy& policy);
+  // More canary samples until the interval [ciLow, ciHigh] around the
+  // log-shift would clear the tolerance t (log scale) one way or the other,
+  // its half-widths shrinking as 1/sqrt(samples) (MetricForecast.h).
+  static MetricForecast forecast(double shift, double ciLow, double ciHigh, double t, double m, Direction direction);
 };
 
 }  // namespace ramp::analysis

@@ -19,6 +19,7 @@ nlohmann::json MetricResult::toJson() const {
           {"group", group},
           {"critical", critical},
           {"direction", directionName(direction)},
+          {"weight", weight},
           {"classification", classificationName(classification)},
           {"reason", reason},
           {"stats", stats}};

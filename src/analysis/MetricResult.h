@@ -31,6 +31,7 @@ struct MetricResult {
   Classification classification = Classification::kNoData;
   std::string reason;                          // one sentence, with the numbers
   nlohmann::json stats = nlohmann::json::object();
+  double weight = 1;                           // the metric's weight within its group (MetricSpec)
 
   // High (or Low) in a direction that counts as a regression.
   bool failure() const {

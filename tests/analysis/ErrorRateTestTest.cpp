@@ -3,8 +3,9 @@
 // Expected likelihood ratios were computed by hand-written Python:
 // theta(r) = r*nc/(r*nc+nb), log LR = ec*log(theta1/theta0) + eb*log((1-theta1)/(1-theta0)),
 // fail LR (mixture) = mean over the grid 1.5*4^(k/8), k = 0..8 (1.5, 1.78, 2.12, 2.52, 3, 3.57, 4.24, 5.05, 6);
-// pass evidence = 0.8 LR_pass + 0.2 LR_floor, pass at 1/beta; the plug-in
-// sequence and the floor's plug-in rate likewise (each step is in the test).
+// pass evidence = 0.5 LR_pass + 0.5 LR_floor (the floor route against the
+// objective, default 0.5%), pass at 1/beta; the plug-in sequence, the floor's
+// plug-in rate and the forecasts likewise (each step is in the test).
 #include <cmath>
 #include <random>
 
@@ -34,7 +35,7 @@ TEST(ErrorRateTest, BoundariesFollowAlphaAndBeta) {
   ASSERT_TRUE(o);
   EXPECT_DOUBLE_EQ(o->result.stats["fail_threshold"].get<double>(), 100);  // 1/alpha
   EXPECT_DOUBLE_EQ(o->result.stats["pass_threshold"].get<double>(), 5);    // 1/beta on the combined e-value
-  EXPECT_DOUBLE_EQ(o->result.stats["pass_weight"].get<double>(), 0.8);
+  EXPECT_DOUBLE_EQ(o->result.stats["pass_weight"].get<double>(), 0.5);
   auto grid = p.grid();
   ASSERT_EQ(grid.size(), 9u);
   EXPECT_NEAR(grid[4], 3, 1e-12);
@@ -79,18 +80,18 @@ INSTANTIATE_TEST_SUITE_P(
         // healthy, 5% canary share: pass LR 6896, evidence 0.8 * 6896 >= 10 → pass
         ErrCase{"healthy_passes", {10000, 100}, {190000, 1900}, Classification::kPass, 1.611273418865087e-05,
                 6896.121078154543, "canary not worse"},
-        // pass LR 13.98: under the old union bound (>= 2/beta = 20) not a pass;
-        // the combined evidence 0.8 * 13.98 + 0.2 * ~0 = 11.2 >= 10 is
-        ErrCase{"pass_by_combined_evidence", {6000, 67}, {114000, 1140}, Classification::kPass, NAN,
-                13.982704224540845, "evidence 11.2 >= 10"},
-        // no errors at all: floor route, LR exp(6000*log(0.99975/0.999)) = 90.3, evidence 0.8 + 0.2*90.3 = 18.9 >= 10
-        ErrCase{"no_errors_pass_by_floor", {6000, 0}, {114000, 0}, Classification::kPass, 1, 1,
-                "against an error rate of 0.10%"},
-        // no errors, 5000 requests: floor LR 42.6, evidence 9.32 < 10 (passed under the old 2/beta = 20)
-        ErrCase{"no_errors_5000_not_yet", {5000, 0}, {95000, 0}, Classification::kInconclusive, 1, 1,
-                "not enough evidence"},
-        // no errors, fewer requests: floor LR 4.49 < 20
-        ErrCase{"no_errors_too_few", {2000, 0}, {38000, 0}, Classification::kInconclusive, 1, 1, "not enough evidence"},
+        // 0.10% vs 0.07%: the ratio says nothing yet (LR 0.91), but the canary
+        // is below the 0.5% objective: floor LR 1230 (3 ln(1/4) + 2997
+        // ln(0.99875/0.995)), evidence 0.5*0.91 + 0.5*1230 = 616 >= 10
+        ErrCase{"pass_by_objective", {3000, 3}, {27000, 20}, Classification::kPass, NAN, 0.9100811128645372,
+                "against the objective of 0.50% 1230 (evidence 616 >= 10"},
+        // no errors at all: floor LR exp(783 ln(0.99875/0.995)) = 19.02, evidence 0.5 + 0.5*19.02 = 10.01 >= 10
+        ErrCase{"no_errors_783_pass_by_objective", {783, 0}, {14877, 0}, Classification::kPass, 1, 1,
+                "against the objective of 0.50%"},
+        // 782 requests: floor LR 18.95, evidence 9.97 < 10
+        ErrCase{"no_errors_782_not_yet", {782, 0}, {14858, 0}, Classification::kInconclusive, 1, 1,
+                "pass evidence 9.97 (pass at 10)"},
+        ErrCase{"no_errors_too_few", {300, 0}, {5700, 0}, Classification::kInconclusive, 1, 1, "not enough evidence"},
         // under min_requests (100) per side: never a pass
         ErrCase{"low_traffic", {99, 0}, {5000, 50}, Classification::kInconclusive, NAN, NAN, "low traffic (min 100"},
         ErrCase{"no_traffic", {0, 0}, {5000, 50}, Classification::kNoData, NAN, NAN, "no requests on the canary"}),
@@ -208,23 +209,104 @@ TEST(ErrorRateTest, PlugInSprtCrossesOnAHandComputedSequence) {
 }
 
 TEST(ErrorRateTest, FloorRouteUsesThePlugInRateOfPreviousLooks) {
-  // Zero errors. Look 1 (4000 canary requests): q = d/4, floor LR 20.12,
-  // evidence 0.8 + 0.2 * 20.12 = 4.82 < 10. Look 2 (+4000): q = 0.5/4001 =
-  // 1.2497e-4, floor LR 667.79 (a fixed q = d/4 would give 404.9) → pass.
+  // Zero errors, objective 0.1%. Look 1 (3000 canary requests): q = d/4,
+  // floor LR 9.501, evidence 0.5 + 0.5 * 9.501 = 5.25 < 10. Look 2 (+3000):
+  // q = 0.5/3001 = 1.6661e-4, floor LR 115.94 (a fixed q = d/4 would give
+  // 90.27) → pass.
   ErrorRatePolicy p;
-  auto o = ErrorRateTest::look({}, {4000, 0}, {76000, 0}, p, spec());
+  p.objective = 0.001;
+  auto o = ErrorRateTest::look({}, {3000, 0}, {57000, 0}, p, spec());
   ASSERT_TRUE(o);
-  EXPECT_NEAR(o->result.stats["likelihood_ratio_floor"].get<double>(), 20.123259065420815, 1e-9);
-  EXPECT_NEAR(o->result.stats["pass_evidence"].get<double>(), 4.824651813084163, 1e-9);
+  EXPECT_NEAR(o->result.stats["likelihood_ratio_floor"].get<double>(), 9.501096710201377, 1e-9);
+  EXPECT_NEAR(o->result.stats["pass_evidence"].get<double>(), 5.250548355100688, 1e-9);
   EXPECT_EQ(o->result.classification, Classification::kInconclusive);
-  EXPECT_NEAR(ErrorRateTest::floorRate({4000, 0}, p), 0.00012496875781054737, 1e-15);
+  EXPECT_NEAR(ErrorRateTest::floorRate({3000, 0}, p), 0.00016661112962345885, 1e-15);
   // Clipped to [d/1000, d/4]: 0.5/101 is above d/4; 0.5/1e7 below d/1000.
   EXPECT_DOUBLE_EQ(ErrorRateTest::floorRate({100, 0}, p), 0.001 / 4);
   EXPECT_DOUBLE_EQ(ErrorRateTest::floorRate({10000000, 0}, p), 0.001 / 1000);
-  o = ErrorRateTest::look(o->state, {8000, 0}, {152000, 0}, p, spec());
+  o = ErrorRateTest::look(o->state, {6000, 0}, {114000, 0}, p, spec());
   ASSERT_TRUE(o);
-  EXPECT_NEAR(o->result.stats["likelihood_ratio_floor"].get<double>() / 667.7884151698566, 1, 1e-9);
+  EXPECT_NEAR(o->result.stats["likelihood_ratio_floor"].get<double>() / 115.93540742496437, 1, 1e-9);
   EXPECT_EQ(o->result.classification, Classification::kPass) << o->result.reason;
+}
+
+TEST(ErrorRateTest, ObjectiveRouteKnownAnswer) {
+  // Objective 1%, beta 0.1, zero errors, one look: floor LR
+  // exp(n ln(0.9975/0.99)); n = 390 gives 18.98 (evidence 9.990), n = 391
+  // gives 19.12 (evidence 10.06 >= 10): the first zero-error pass.
+  ErrorRatePolicy p;
+  p.objective = 0.01;
+  auto before = ErrorRateTest::look({}, {390, 0}, {3510, 0}, p, spec());
+  auto at = ErrorRateTest::look({}, {391, 0}, {3519, 0}, p, spec());
+  ASSERT_TRUE(before && at);
+  EXPECT_NEAR(before->result.stats["pass_evidence"].get<double>(), 9.990231602646633, 1e-9);
+  EXPECT_EQ(before->result.classification, Classification::kInconclusive);
+  EXPECT_NEAR(at->result.stats["pass_evidence"].get<double>(), 10.062127296606073, 1e-9);
+  EXPECT_EQ(at->result.classification, Classification::kPass) << at->result.reason;
+  EXPECT_NE(at->result.reason.find("within the objective"), std::string::npos) << at->result.reason;
+  // Objective 0: no absolute route; the ratio route alone (weight 1) never
+  // passes a service without errors.
+  p.objective = 0;
+  auto off = ErrorRateTest::look({}, {1000000, 0}, {9000000, 0}, p, spec());
+  ASSERT_TRUE(off);
+  EXPECT_EQ(off->result.classification, Classification::kInconclusive);
+  EXPECT_DOUBLE_EQ(off->result.stats["pass_weight"].get<double>(), 1);
+  EXPECT_DOUBLE_EQ(off->result.stats["pass_evidence"].get<double>(), 1);
+}
+
+TEST(ErrorRateTest, ObjectiveRouteWrongPassRateIsBounded) {
+  // The pass's null at its edge: the canary errs exactly at the objective
+  // (1%) and 1.5x the baseline. 400 such canaries looked at every 100
+  // requests up to 20,000: Ville bounds the passes by beta (0.1 → 40
+  // expected at most); allow 52 (+2 sd) before calling it broken. A canary at
+  // a fifth of the objective must pass nearly always (power).
+  ErrorRatePolicy p;
+  p.objective = 0.01;
+  std::mt19937_64 rng(23);
+  auto run = [&](double canaryRate, double baselineRate) {
+    ErrorRateState st;
+    ErrorCounts c{}, b{};
+    for (int t = 0; t < 200; ++t) {
+      std::binomial_distribution<uint64_t> ec(100, canaryRate), eb(900, baselineRate);
+      c = {c.requests + 100, c.errors + ec(rng)};
+      b = {b.requests + 900, b.errors + eb(rng)};
+      auto o = ErrorRateTest::look(st, c, b, p, spec());
+      st = o->state;
+      if (st.decision > 0) return true;
+    }
+    return false;
+  };
+  int wrongPasses = 0, passes = 0;
+  for (int i = 0; i < 400; ++i) wrongPasses += run(0.01, 0.01 / 1.5);
+  for (int i = 0; i < 100; ++i) passes += run(0.002, 0.002);
+  EXPECT_LE(wrongPasses, 52);
+  EXPECT_GE(passes, 99);
+}
+
+TEST(ErrorRateTest, ForecastAtTheCurrentRates) {
+  // 200 canary requests without errors, objective 1%: floor LR
+  // exp(200 ln(0.9975/0.99)) = 4.524 (log 1.50944); at the current rate
+  // (0 errors) every request adds ln((1-q)/(1-d)) with q = 0.5/201 =
+  // 0.0024876: 0.00755967. The pass needs log LR_floor >= ln 19 (evidence
+  // 0.5 + 0.5 LR_floor >= 10): (2.94444 - 1.50944)/0.00755967 = 189.82 → 190
+  // more. No errors anywhere: no fail is in sight.
+  ErrorRatePolicy p;
+  p.objective = 0.01;
+  auto o = ErrorRateTest::look({}, {200, 0}, {1800, 0}, p, spec());
+  ASSERT_TRUE(o);
+  const auto& f = o->result.stats["forecast"];
+  EXPECT_EQ(f["pass_requests"], 190) << f;
+  EXPECT_TRUE(f["fail_requests"].is_null()) << f;
+  // A x5 canary: the fail is forecast, the pass is not.
+  auto bad = ErrorRateTest::look({}, {1000, 50}, {9000, 90}, ErrorRatePolicy{}, spec());
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->result.classification, Classification::kHigh);
+  EXPECT_EQ(bad->result.stats["forecast"]["fail_requests"], 0);
+  auto early = ErrorRateTest::look({}, {100, 3}, {900, 5}, ErrorRatePolicy{}, spec());
+  ASSERT_TRUE(early);
+  ASSERT_EQ(early->result.classification, Classification::kInconclusive) << early->result.reason;
+  EXPECT_GT(early->result.stats["forecast"]["fail_requests"].get<double>(), 0) << early->result.stats["forecast"];
+  EXPECT_TRUE(early->result.stats["forecast"]["pass_requests"].is_null()) << early->result.stats["forecast"];
 }
 
 TEST(ErrorRateTest, PlugInFalseFailRateUnderContinuousMonitoringIsBounded) {

@@ -236,3 +236,28 @@ TEST(LatencyTest, MixtureBoundaryHoldsUnderLookingAtEveryStep) {
   std::printf("ever high: mixture boundary %d/150, fixed 99%% per look %d/150; +50%% caught %d/50\n", high, naiveHigh,
               caught);
 }
+
+TEST(LatencyTest, ForecastFromTheIntervalWidth) {
+  // t = ln 1.1. Shift 0.02 with the interval [-0.08, 0.12] on 100 canary
+  // samples: the upper half-width 0.1 must shrink to t - 0.02 = 0.07531, a
+  // factor (0.1/0.07531)^2 = 1.7632 more samples: 76.32 more. No fail in
+  // sight (the shift is inside the tolerance).
+  const double t = std::log(1.1);
+  auto f = LatencyTest::forecast(0.02, -0.08, 0.12, t, 100, Direction::kIncrease);
+  ASSERT_TRUE(f.passRequests);
+  EXPECT_NEAR(*f.passRequests, 76.31636797478507, 1e-9);
+  EXPECT_FALSE(f.failRequests);
+  // Shift 0.2 in [0.05, 0.35]: the lower half-width 0.15 must shrink to
+  // 0.2 - t: 105.29 more samples to a fail; no pass in sight.
+  f = LatencyTest::forecast(0.2, 0.05, 0.35, t, 100, Direction::kIncrease);
+  EXPECT_FALSE(f.passRequests);
+  ASSERT_TRUE(f.failRequests);
+  EXPECT_NEAR(*f.failRequests, 105.2927490309663, 1e-9);
+  // A faster canary never fails an increase-only metric; with direction
+  // either the same numbers mirrored are a fail.
+  f = LatencyTest::forecast(-0.2, -0.35, -0.05, t, 100, Direction::kIncrease);
+  EXPECT_FALSE(f.failRequests);
+  f = LatencyTest::forecast(-0.2, -0.35, -0.05, t, 100, Direction::kEither);
+  ASSERT_TRUE(f.failRequests);
+  EXPECT_NEAR(*f.failRequests, 105.2927490309663, 1e-9);
+}

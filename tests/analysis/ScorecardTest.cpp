@@ -84,3 +84,63 @@ TEST(Scorecard, GroupWeights) {
   EXPECT_EQ(v.outcome, Outcome::kFail);
   EXPECT_DOUBLE_EQ(v.details["groups"]["g2"]["weight"].get<double>(), 20);
 }
+
+TEST(Scorecard, MetricWeightsWithinAGroup) {
+  // One group: a (weight 3) passes, b (weight 1) fails → 3/4 = 75: marginal,
+  // not a fail. With equal weights the same results score 50: a fail.
+  JudgeConfig cfg = JudgeConfig::defaults();
+  auto a = m("a", P, false, "g"), b = m("b", H, false, "g");
+  a.weight = 3;
+  Verdict v = Scorecard::score({a, b}, cfg, true);
+  EXPECT_DOUBLE_EQ(v.score, 75) << v.reason;
+  EXPECT_EQ(v.outcome, Outcome::kInconclusive) << v.reason;
+  a.weight = 1;
+  v = Scorecard::score({a, b}, cfg, true);
+  EXPECT_DOUBLE_EQ(v.score, 50) << v.reason;
+  EXPECT_EQ(v.outcome, Outcome::kFail) << v.reason;
+}
+
+TEST(Scorecard, ReasonNamesEveryMetric) {
+  // The low-traffic pause of the issue: latency has no data, the error rate
+  // is undecided but has evidence; the reason must carry both.
+  JudgeConfig cfg = JudgeConfig::defaults();
+  auto er = m("error_rate", I, true, "errors");
+  er.reason = "error rate 20.00% (3/15) vs baseline 0.00% (0/285): evidence of harm 13.6 (fail at 200)";
+  auto lat = m("latency", N, false, "latency");
+  lat.reason = "15 vs 285 samples, fewer than 50 on the canary — no data";
+  for (bool final : {false, true}) {
+    Verdict v = Scorecard::score({er, lat}, cfg, final);
+    EXPECT_NE(v.reason.find("error_rate: error rate 20.00% (3/15)"), std::string::npos) << v.reason;
+    EXPECT_NE(v.reason.find("evidence of harm 13.6"), std::string::npos) << v.reason;
+    EXPECT_NE(v.reason.find("latency: 15 vs 285 samples"), std::string::npos) << v.reason;
+  }
+  // A critical failure still leads with its own sentence, then the others.
+  auto bad = m("a", H, true);
+  Verdict f = Scorecard::score({bad, m("b", P)}, cfg, false);
+  EXPECT_EQ(f.reason, "critical metric a failed: reason of a; b: reason of b");
+}
+
+TEST(Scorecard, ForecastOfTheVerdict) {
+  // a needs 300 more requests to pass, b 500; a fail of the critical metric
+  // c is forecast at 800: the verdict passes after 500 (both must pass), and
+  // fails after 800 if c's trend continues instead.
+  JudgeConfig cfg = JudgeConfig::defaults();
+  auto a = m("a", I), b = m("b", I), c = m("c", I, true);
+  a.stats["forecast"] = {{"pass_requests", 300}, {"fail_requests", nullptr}};
+  b.stats["forecast"] = {{"pass_requests", 500}, {"fail_requests", nullptr}};
+  c.stats["forecast"] = {{"pass_requests", 100}, {"fail_requests", 800}};
+  Verdict v = Scorecard::score({a, b, c}, cfg, false);
+  const auto& f = v.details["forecast"];
+  EXPECT_EQ(f["pass_requests"], 500) << f;
+  EXPECT_EQ(f["fail_requests"], 800) << f;
+  EXPECT_EQ(f["requests"], 500) << f;
+  EXPECT_EQ(f["decision"], "pass") << f;
+  // b's pass not in sight: no pass forecast; the fail is the prediction.
+  b.stats["forecast"]["pass_requests"] = nullptr;
+  v = Scorecard::score({a, b, c}, cfg, false);
+  EXPECT_TRUE(v.details["forecast"]["pass_requests"].is_null()) << v.details["forecast"];
+  EXPECT_EQ(v.details["forecast"]["decision"], "fail") << v.details["forecast"];
+  // Decided verdicts forecast 0.
+  v = Scorecard::score({m("x", P), m("y", P)}, cfg, false);
+  EXPECT_EQ(v.details["forecast"]["pass_requests"], 0) << v.details["forecast"];
+}
