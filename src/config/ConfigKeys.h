@@ -36,17 +36,22 @@ inline const std::vector<std::string> kStrategy{"type", "bake", "smoke_test", "d
 inline const std::vector<std::string> kStep{"weight", "pause", "analysis"};
 inline const std::vector<std::string> kStepAnalysis{"duration", "interval"};
 inline const std::vector<std::string> kPin{"header", "cookie"};
-inline const std::vector<std::string> kAnalysis{"max_false_rollback", "min_requests", "latency_tolerance",
-                                                "pass_score", "marginal_score", "on_inconclusive",
-                                                "deadline", "metrics", "min_error_rate"};
-inline const std::vector<std::string> kMetric{"name", "kind", "critical", "weight"};
+inline const std::vector<std::string> kAnalysis{"max_false_rollback", "max_false_pass", "min_requests",
+                                                "latency_tolerance", "pass_score", "marginal_score",
+                                                "on_inconclusive", "deadline", "metrics", "min_error_rate",
+                                                "error_rate_objective", "groups", "prometheus"};
+inline const std::vector<std::string> kMetric{"name", "kind", "critical", "weight", "group", "direction",
+                                              "prometheus"};
+inline const std::vector<std::string> kPrometheus{"url", "timeout"};
+inline const std::vector<std::string> kMetricQueries{"total", "successes", "errors", "histogram"};
+inline const std::vector<std::string> kDirections{"increase", "decrease", "either"};
 inline const std::vector<std::string> kAlert{"webhook", "secret", "sns"};
 inline const std::vector<std::string> kOverrides{"env", "region"};
 
 inline const std::vector<std::string> kProviders{"local", "aws"};
 inline const std::vector<std::string> kStrategies{"bluegreen", "canary", "all-at-once"};
 inline const std::vector<std::string> kBaselines{"stable", "fresh"};
-inline const std::vector<std::string> kOnInconclusive{"pause", "rollback"};
+inline const std::vector<std::string> kOnInconclusive{"pause", "pause_at_zero", "rollback"};
 inline const std::vector<std::string> kMetricKinds{"error_rate", "latency"};
 inline const std::vector<std::string> kDnsRouting{"latency", "weighted"};
 inline const std::vector<std::string> kAlarmMetrics{"target_5xx_rate", "elb_5xx_count", "latency_p99",

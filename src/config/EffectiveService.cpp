@@ -69,7 +69,18 @@ json toJson(const Service& s) {
   for (const auto& st : s.strategy.hotfixSteps) hotfix.push_back(toJson(st));
   json metrics = json::array();
   for (const auto& m : s.analysis.metrics) {
-    metrics.push_back({{"name", m.name}, {"kind", m.kind}, {"critical", m.critical}, {"weight", m.weight}});
+    json mj{{"name", m.name}, {"kind", m.kind}, {"critical", m.critical}, {"weight", m.weight}};
+    // Only when set, so that other configs keep their digests.
+    if (!m.group.empty()) mj["group"] = m.group;
+    if (!m.direction.empty()) mj["direction"] = m.direction;
+    if (m.prometheus) {
+      json q = json::object();
+      for (auto [k, v] : {std::pair{"total", &m.prometheus->total}, std::pair{"successes", &m.prometheus->successes},
+                          std::pair{"errors", &m.prometheus->errors}, std::pair{"histogram", &m.prometheus->histogram}})
+        if (!v->empty()) q[k] = *v;
+      mj["prometheus"] = q;
+    }
+    metrics.push_back(mj);
   }
   json alerts = json::array();
   for (const auto& a : s.alerts) {
@@ -117,6 +128,11 @@ json toJson(const Service& s) {
   };
   // Only when set, so that other configs keep their digests.
   if (s.analysis.minErrorRate) out["analysis"]["min_error_rate"] = *s.analysis.minErrorRate;
+  if (s.analysis.maxFalsePass) out["analysis"]["max_false_pass"] = *s.analysis.maxFalsePass;
+  if (s.analysis.errorRateObjective) out["analysis"]["error_rate_objective"] = *s.analysis.errorRateObjective;
+  if (!s.analysis.groups.empty()) out["analysis"]["groups"] = s.analysis.groups;
+  if (s.analysis.prometheus)
+    out["analysis"]["prometheus"] = {{"url", s.analysis.prometheus->url}, {"timeout", dur(s.analysis.prometheus->timeout)}};
   if (s.scaling) {
     json sc{{"min", s.scaling->min}, {"max", s.scaling->max}};
     if (s.scaling->targetRequestsPerInstance) sc["target_requests_per_instance"] = *s.scaling->targetRequestsPerInstance;

@@ -13,10 +13,15 @@
 //   instances, instance_type,
 //   strategy {type, bake, smoke_test, deadline, drain, steps, baseline, pin,
 //             hotfix_steps}   (steps: [{weight: N} | {pause: D|"until_resumed"}
-//                              | {analysis: {duration, interval}}])
+//                              | {analysis: {duration, interval}}];
+//                              an analysis step's duration is its deadline,
+//                              analysis.deadline when ramp.yaml gives none)
 //   analysis {max_false_rollback, min_requests, latency_tolerance, pass_score,
 //             marginal_score, on_inconclusive, deadline, metrics [{name, kind,
-//             critical, weight}]},
+//             critical, weight, group?, direction?, prometheus? {total?,
+//             successes?, errors?, histogram?}}], and only when set:
+//             min_error_rate, max_false_pass, error_rate_objective, groups
+//             {NAME: weight}, prometheus {url, timeout}},
 //   alerts [{webhook, secret}],
 //   config_digest   "sha256:<hex>" (see configDigest)
 //   config_dir      absolute directory of the config (not in the digest)

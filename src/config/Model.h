@@ -130,7 +130,7 @@ struct Step {
   Kind kind = Kind::kWeight;
   int weight = 0;                          // kWeight: 1..100
   std::optional<milliseconds> pause;       // kPause: nullopt = until resumed
-  milliseconds analysisDuration{0};        // kAnalysis
+  milliseconds analysisDuration{0};        // kAnalysis: the step's deadline (unset in ramp.yaml: analysis.deadline)
   milliseconds analysisInterval{1000};     // kAnalysis: the judge looks this often (its tests are valid at every look)
 };
 
@@ -151,15 +151,38 @@ struct Strategy {
   std::vector<Step> hotfixSteps;    // canary steps used by hotfixes (empty = `steps`)
 };
 
+// PromQL queries of a metric read from Prometheus ({{fleet}} stands for the
+// fleet being measured: the canary's, then the baseline's). error_rate:
+// `errors` and one of `total` / `successes`, each a counter (cumulative);
+// latency: `histogram`, the cumulative `le` buckets of a histogram in seconds.
+struct MetricQueries {
+  std::string total;
+  std::string successes;
+  std::string errors;
+  std::string histogram;
+};
+
 struct Metric {
   std::string name;
   std::string kind;        // error_rate | latency
   bool critical = false;   // a failing critical metric fails the analysis outright
-  double weight = 1.0;
+  double weight = 1.0;     // within its group
+  std::string group;       // scoring group; empty = the metric's name
+  std::string direction;   // latency: increase | decrease | either; empty = increase
+  std::optional<MetricQueries> prometheus;  // absent: the router's counters
+};
+
+struct PrometheusSource {
+  std::string url;                  // http(s)://host:port of the Prometheus server
+  milliseconds timeout{2000};       // per query
 };
 
 struct AnalysisSettings {
-  double maxFalseRollback = 0.01;
+  double maxFalseRollback = 0.01;   // over the whole deployment: every metric, step and look
+  std::optional<double> maxFalsePass;        // unset = the judge's 0.1
+  std::optional<double> errorRateObjective;  // unset = the judge's 0.005
+  std::map<std::string, double> groups;      // scoring group weights
+  std::optional<PrometheusSource> prometheus;
   int minRequests = 100;
   // Canary error rates below this are never a regression; unset = the
   // judge's default (0.001). Lower it for services that make almost no errors.
@@ -167,7 +190,7 @@ struct AnalysisSettings {
   double latencyTolerance = 0.1;
   double passScore = 90;
   double marginalScore = 75;
-  std::string onInconclusive = "pause";  // pause | rollback
+  std::string onInconclusive = "pause";  // pause | pause_at_zero | rollback
   milliseconds deadline{600000};
   std::vector<Metric> metrics;           // never empty after loading (defaults filled in)
 };

@@ -9,6 +9,7 @@
 
 #include "config/ConfigKeys.h"
 #include "config/NameSuggestion.h"
+#include "config/QueryTemplate.h"
 #include "config/Reference.h"
 #include "core/Duration.h"
 
@@ -329,8 +330,9 @@ std::vector<Step> readSteps(Diagnostics& d, const ConfigNode& n, const std::stri
       const ConfigNode& an = s.entries[0].value;
       if (!expectMap(d, an, f.path("analysis"))) continue;
       Fields af(d, an, f.path("analysis"), keys::kStepAnalysis);
+      // Without a duration the step's deadline is analysis.deadline (filled
+      // in once the analysis block is read, readService).
       auto dur = af.duration("duration");
-      if (!af.get("duration")) af.missing("duration", " (how long the analysis runs, e.g. 2m)");
       auto iv = af.duration("interval");
       if (dur) step.analysisDuration = *dur;
       if (iv) step.analysisInterval = *iv;
@@ -985,8 +987,58 @@ Service ModelReader::readService(const std::string& name, const ConfigNode& node
       const ConfigNode* at = af.get("marginal_score") ? af.get("marginal_score") : af.get("pass_score");
       if (at) d_.error(at->pos, af.path("marginal_score") + ": must not exceed pass_score");
     }
+    if (auto v = af.number("max_false_pass", 0.0001, 0.5)) an.maxFalsePass = *v;
+    if (auto v = af.number("error_rate_objective", 0, 1)) {
+      if (*v >= 1) d_.error(af.get("error_rate_objective")->pos, af.path("error_rate_objective") + ": must be less than 1 (a rate, e.g. 0.005)");
+      an.errorRateObjective = *v;
+    }
     if (auto v = af.choice("on_inconclusive", keys::kOnInconclusive)) an.onInconclusive = *v;
-    if (auto v = af.duration("deadline")) an.deadline = *v;
+    if (auto v = af.duration("deadline")) {
+      if (*v <= milliseconds(0)) d_.error(af.get("deadline")->pos, af.path("deadline") + ": must be more than 0s");
+      an.deadline = *v;
+    }
+    if (const ConfigNode* g = af.submap("groups")) {
+      for (const auto& e : g->entries) {
+        std::string p = af.path("groups") + "." + e.key;
+        double w = 0;
+        const ConfigNode& v = e.value;
+        if (!v.isScalar() || v.quoted || v.scalar.empty() ||
+            std::from_chars(v.scalar.data(), v.scalar.data() + v.scalar.size(), w).ptr != v.scalar.data() + v.scalar.size() ||
+            !std::isfinite(w)) {
+          d_.error(v.pos, p + ": expected a weight (a number 0..100), got " + v.describeKind());
+          continue;
+        }
+        if (w < 0 || w > 100) {
+          d_.error(v.pos, p + ": " + v.scalar + " is out of range 0..100");
+          continue;
+        }
+        an.groups[e.key] = w;
+      }
+      double sum = 0;
+      for (const auto& [k, w] : an.groups) sum += w;
+      if (sum > 100 + 1e-9) {
+        char buf[32];
+        auto r = std::to_chars(buf, buf + sizeof buf, sum);
+        d_.error(g->pos, af.path("groups") + ": the weights sum to " + std::string(buf, r.ptr) + ", more than 100");
+      }
+    }
+    if (const ConfigNode* pn = af.submap("prometheus")) {
+      Fields pf(d_, *pn, af.path("prometheus"), keys::kPrometheus);
+      PrometheusSource src;
+      if (auto u = pf.string("url")) {
+        if (u->rfind("http://", 0) != 0 && u->rfind("https://", 0) != 0)
+          d_.error(pf.get("url")->pos, pf.path("url") + ": '" + clip(*u) + "' is not an http(s) URL");
+        src.url = *u;
+      } else if (!pf.get("url")) {
+        pf.missing("url", " (the Prometheus server, e.g. http://127.0.0.1:9090)");
+      }
+      if (auto t = pf.duration("timeout")) {
+        if (*t <= milliseconds(0) || *t > milliseconds(60000))
+          d_.error(pf.get("timeout")->pos, pf.path("timeout") + ": must be more than 0s and at most 1m");
+        src.timeout = *t;
+      }
+      an.prometheus = src;
+    }
     if (const ConfigNode* m = af.get("metrics")) {
       if (!m->isSequence()) {
         d_.error(m->pos, af.path("metrics") + ": expected a list, got " + m->describeKind());
@@ -1002,6 +1054,61 @@ Service ModelReader::readService(const std::string& name, const ConfigNode& node
           else if (!mf.get("kind")) mf.missing("kind", " (error_rate or latency)");
           if (auto c = mf.boolean("critical")) metric.critical = *c;
           if (auto w = mf.number("weight", 0.000001, 1000)) metric.weight = *w;
+          if (auto g = mf.string("group")) {
+            if (g->empty()) d_.error(mf.get("group")->pos, mf.path("group") + ": must not be empty");
+            metric.group = *g;
+          }
+          if (auto dir = mf.choice("direction", keys::kDirections)) {
+            if (metric.kind == "error_rate" && *dir != "increase")
+              d_.error(mf.get("direction")->pos, mf.path("direction") +
+                                                     ": an error rate can only regress by increasing (direction: increase)");
+            metric.direction = *dir;
+          }
+          if (const ConfigNode* qn = mf.submap("prometheus")) {
+            Fields qf(d_, *qn, mf.path("prometheus"), keys::kMetricQueries);
+            MetricQueries q;
+            for (auto [key, out] : {std::pair{"total", &q.total}, std::pair{"successes", &q.successes},
+                                    std::pair{"errors", &q.errors}, std::pair{"histogram", &q.histogram}}) {
+              if (auto v = qf.string(key)) {
+                auto names = QueryTemplate::placeholders(*v);
+                if (v->find_first_not_of(" \t") == std::string::npos) {
+                  d_.error(qf.get(key)->pos, qf.path(key) + ": an empty query");
+                } else if (!names) {
+                  d_.error(qf.get(key)->pos, qf.path(key) + ": " + names.error().message);
+                } else if (std::none_of(names->begin(), names->end(),
+                                        [](const std::string& n) { return n == "fleet" || n == "release"; })) {
+                  d_.error(qf.get(key)->pos, qf.path(key) +
+                                                 ": the query names no fleet: without {{fleet}} (or {{release}}) it "
+                                                 "measures the same series for the canary and the baseline");
+                }
+                *out = *v;
+              }
+            }
+            if (metric.kind == "error_rate") {
+              if (!qf.get("errors")) qf.missing("errors", " (a PromQL query counting the failures)");
+              if (qf.get("total") && qf.get("successes"))
+                d_.error(qf.get("successes")->pos, qf.path("successes") + ": give total or successes, not both");
+              else if (!qf.get("total") && !qf.get("successes"))
+                qf.missing("total", " (or successes: a PromQL query counting the requests)");
+              if (qf.get("histogram"))
+                d_.error(qf.get("histogram")->pos, qf.path("histogram") + ": only a latency metric has a histogram");
+            } else if (metric.kind == "latency") {
+              if (!qf.get("histogram")) qf.missing("histogram", " (a PromQL query of the histogram's le buckets)");
+              for (const char* k : {"total", "successes", "errors"})
+                if (qf.get(k)) d_.error(qf.get(k)->pos, qf.path(k) + ": a latency metric has only a histogram");
+            }
+            if (!an.prometheus)
+              d_.error(qn->pos, mf.path("prometheus") + ": needs analysis.prometheus.url (the server to ask)");
+            metric.prometheus = q;
+          } else if (!metric.name.empty()) {
+            // The router measures one error rate and one latency per fleet:
+            // two metrics of one kind would judge the same numbers twice.
+            for (const auto& prev : an.metrics)
+              if (!prev.prometheus && prev.kind == metric.kind && !metric.kind.empty())
+                d_.error(m->items[i].pos, p + ": metric '" + metric.name + "' and '" + prev.name +
+                                              "' would both read the router's " + metric.kind +
+                                              " (give one of them prometheus: queries)");
+          }
           for (const auto& prev : an.metrics) {
             if (!metric.name.empty() && prev.name == metric.name) {
               d_.error(mf.get("name")->pos, p + ".name: metric '" + metric.name + "' is listed twice");
@@ -1013,7 +1120,34 @@ Service ModelReader::readService(const std::string& name, const ConfigNode& node
     }
   }
   if (s.analysis.metrics.empty()) {
-    s.analysis.metrics = {Metric{"error_rate", "error_rate", true, 1.0}, Metric{"latency", "latency", false, 1.0}};
+    s.analysis.metrics = {Metric{"error_rate", "error_rate", true, 1.0, {}, {}, {}},
+                          Metric{"latency", "latency", false, 1.0, {}, {}, {}}};
+  }
+  if (const ConfigNode* a = f.get("analysis"); a && a->isMap() && !s.analysis.groups.empty()) {
+    const ConfigNode* g = a->find("groups");
+    for (const auto& [name, w] : s.analysis.groups) {
+      bool used = std::any_of(s.analysis.metrics.begin(), s.analysis.metrics.end(), [&](const Metric& m) {
+        return (m.group.empty() ? m.name : m.group) == name;
+      });
+      if (!used && g) {
+        const ConfigNode* gn = g->find(name);
+        d_.error(gn ? gn->pos : g->pos, f.path("analysis") + ".groups." + name + ": no metric is in group '" + name + "'");
+      }
+    }
+  }
+  // An analysis step without its own duration collects until analysis.deadline.
+  for (auto [list, steps] : {std::pair{"steps", &s.strategy.steps}, std::pair{"hotfix_steps", &s.strategy.hotfixSteps}}) {
+    for (size_t i = 0; i < steps->size(); ++i) {
+      auto& st = (*steps)[i];
+      if (st.kind != Step::Kind::kAnalysis || st.analysisDuration > milliseconds(0)) continue;
+      st.analysisDuration = s.analysis.deadline;
+      if (st.analysisInterval > st.analysisDuration) {
+        const ConfigNode* at = typeNode ? typeNode : &node;
+        d_.error(at->pos, path + ".strategy." + list + "[" + std::to_string(i) + "].analysis.interval: " +
+                              formatDuration(st.analysisInterval) + " is longer than the step's deadline, analysis.deadline (" +
+                              formatDuration(st.analysisDuration) + ")");
+      }
+    }
   }
 
   if (const ConfigNode* al = f.get("alerts")) {

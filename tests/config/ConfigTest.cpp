@@ -410,6 +410,10 @@ TEST(SchemaTest, PropertiesMatchTheKeysTheLoaderAccepts) {
   EXPECT_EQ(names(svc["health"]["properties"]), sorted(keys::kHealth));
   EXPECT_EQ(names(svc["strategy"]["properties"]), sorted(keys::kStrategy));
   EXPECT_EQ(names(svc["analysis"]["properties"]), sorted(keys::kAnalysis));
+  EXPECT_EQ(names(svc["analysis"]["properties"]["metrics"]["items"]["properties"]), sorted(keys::kMetric));
+  EXPECT_EQ(names(svc["analysis"]["properties"]["metrics"]["items"]["properties"]["prometheus"]["properties"]),
+            sorted(keys::kMetricQueries));
+  EXPECT_EQ(names(svc["analysis"]["properties"]["prometheus"]["properties"]), sorted(keys::kPrometheus));
   const auto& env = s["properties"]["environments"]["additionalProperties"]["anyOf"][0]["properties"];
   EXPECT_EQ(names(env), sorted(keys::kEnvironment));
   EXPECT_EQ(names(env["approval"]["properties"]), sorted(keys::kApproval));
@@ -419,4 +423,85 @@ TEST(SchemaTest, PropertiesMatchTheKeysTheLoaderAccepts) {
   EXPECT_EQ(names(env["aws"]["properties"]["dns"]["properties"]), sorted(keys::kAwsDns));
   EXPECT_EQ(names(env["aws"]["properties"]["alarm_definitions"]["items"]["properties"]),
             sorted(keys::kAwsAlarmDefinition));
+}
+
+TEST(ConfigAnalysis, EveryKeyOfTheAnalysisBlockIsReadAndRendered) {
+  const char* text = R"(project: shop
+environments:
+  prod: {}
+services:
+  web:
+    run: {command: bin/web}
+    health: {path: /healthz}
+    strategy:
+      type: canary
+      steps:
+        - weight: 10
+        - analysis: {interval: 2s}
+        - weight: 50
+        - analysis: {duration: 45s}
+    analysis:
+      max_false_rollback: 0.02
+      max_false_pass: 0.05
+      error_rate_objective: 0.01
+      min_error_rate: 0.002
+      min_requests: 60
+      latency_tolerance: 0.2
+      pass_score: 80
+      marginal_score: 50
+      on_inconclusive: pause_at_zero
+      deadline: 2m
+      groups: {errors: 60}
+      prometheus: {url: "http://127.0.0.1:9090", timeout: 500ms}
+      metrics:
+        - {name: error_rate, kind: error_rate, critical: true, group: errors}
+        - {name: latency, kind: latency, direction: either, weight: 2}
+        - name: pages
+          kind: error_rate
+          group: errors
+          prometheus:
+            successes: 'sum(pages_ok_total{ramp_fleet="{{ fleet }}"})'
+            errors: 'sum(page_failures_total{ramp_fleet="{{fleet}}"})'
+        - name: fetch
+          kind: latency
+          prometheus: {histogram: 'sum by (le) (fetch_seconds_bucket{ramp_release="{{release}}"})'}
+)";
+  Config c = load(text);
+  auto r = render(c, "web", "prod");
+  ASSERT_TRUE(r) << r.error().describe();
+  const auto& a = r->json["analysis"];
+  EXPECT_DOUBLE_EQ(a["max_false_rollback"].get<double>(), 0.02);
+  EXPECT_DOUBLE_EQ(a["max_false_pass"].get<double>(), 0.05);
+  EXPECT_DOUBLE_EQ(a["error_rate_objective"].get<double>(), 0.01);
+  EXPECT_DOUBLE_EQ(a["min_error_rate"].get<double>(), 0.002);
+  EXPECT_EQ(a["min_requests"], 60);
+  EXPECT_EQ(a["on_inconclusive"], "pause_at_zero");
+  EXPECT_EQ(a["deadline"], "2m");
+  EXPECT_DOUBLE_EQ(a["groups"]["errors"].get<double>(), 60);
+  EXPECT_EQ(a["prometheus"]["url"], "http://127.0.0.1:9090");
+  EXPECT_EQ(a["prometheus"]["timeout"], "500ms");
+  ASSERT_EQ(a["metrics"].size(), 4u);
+  EXPECT_EQ(a["metrics"][0]["group"], "errors");
+  EXPECT_EQ(a["metrics"][1]["direction"], "either");
+  EXPECT_DOUBLE_EQ(a["metrics"][1]["weight"].get<double>(), 2);
+  EXPECT_EQ(a["metrics"][2]["prometheus"]["successes"], "sum(pages_ok_total{ramp_fleet=\"{{ fleet }}\"})");
+  EXPECT_FALSE(a["metrics"][2]["prometheus"].contains("total"));
+  EXPECT_EQ(a["metrics"][3]["prometheus"]["histogram"], "sum by (le) (fetch_seconds_bucket{ramp_release=\"{{release}}\"})");
+  // The step without a duration collects until analysis.deadline; the other keeps its own.
+  const auto& steps = r->json["strategy"]["steps"];
+  EXPECT_EQ(steps[1]["analysis"]["duration"], "2m");
+  EXPECT_EQ(steps[1]["analysis"]["interval"], "2s");
+  EXPECT_EQ(steps[3]["analysis"]["duration"], "45s");
+  // Changing the deadline changes what runs, so the digest.
+  std::string other = text;
+  other.replace(other.find("deadline: 2m"), 12, "deadline: 3m");
+  EXPECT_NE(digestOf(text), digestOf(other));
+
+  // Without the new keys the rendered block is as before (digests of
+  // existing configurations do not move).
+  auto plain = render(load(kBase), "web", "prod");
+  ASSERT_TRUE(plain);
+  for (const char* k : {"max_false_pass", "error_rate_objective", "groups", "prometheus"})
+    EXPECT_FALSE(plain->json["analysis"].contains(k)) << k;
+  EXPECT_FALSE(plain->json["analysis"]["metrics"][0].contains("group"));
 }
