@@ -11,11 +11,19 @@
 //                        other host; 400 for a bad URL; 502 if the fetch fails
 //   POST /crawl          same, the URL is the body ("url=<percent-encoded>" or raw)
 //   POST /echo           200, echoes the body (for non-idempotent request tests)
+//   GET  /metrics        Prometheus text: the crawler's own (business) metrics,
+//                        crawler_pages_total, crawler_parse_failures_total,
+//                        crawler_fetch_duration_seconds (histogram); never
+//                        slowed, never failed
+// /crawl "parses" each page it fetched (counts its links): the answer
+// carries "links" and "parsed"; a page it fails to parse is still a 200
+// ("parsed": false) — only crawler_parse_failures_total shows it.
 //
 // Knobs (flag, or environment variable; flags win):
 //   --error-rate F       CRAWLER_ERROR_RATE      fraction [0,1] of requests (not /healthz) answered 500
 //   --latency-ms N       CRAWLER_LATENCY_MS      service time added to each request (not /healthz)
 //   --latency-factor F   CRAWLER_LATENCY_FACTOR  multiplies the service time (1.5 = +50%)
+//   --parse-failure-rate F CRAWLER_PARSE_FAILURE_RATE fraction [0,1] of fetched pages whose parse fails
 //   --fail-health        CRAWLER_FAIL_HEALTH=1   /healthz answers 503
 //   --crash-after S      CRAWLER_CRASH_AFTER     exit(1) S seconds after start
 //   --seed N             CRAWLER_SEED            seed of the error-rate draw (default: random)
@@ -60,6 +68,7 @@ struct Knobs {
   std::string host = "127.0.0.1";
   unsigned port = 0;
   double errorRate = 0.0;
+  double parseFailureRate = 0.0;
   double latencyMs = 0.0;
   double latencyFactor = 1.0;
   bool failHealth = false;
@@ -73,7 +82,8 @@ struct Knobs {
 
 [[noreturn]] void usageError(const std::string& msg) {
   std::cerr << "crawler: " << msg << "\n"
-            << "usage: crawler [--listen HOST[:PORT]] [--port N] [--error-rate F] [--latency-ms N]\n"
+            << "usage: crawler [--listen HOST[:PORT]] [--port N] [--error-rate F] [--parse-failure-rate F]\n"
+            << "               [--latency-ms N]\n"
             << "               [--latency-factor F] [--fail-health] [--crash-after S] [--seed N]\n"
             << "               [--quiet] [--drain-ms N]\n";
   std::exit(2);
@@ -131,6 +141,8 @@ Knobs parseKnobs(int argc, char** argv) {
   if (auto v = env("PORT"); v && !v->empty()) k.port = static_cast<unsigned>(parseNumber("$PORT", *v, 0, 65535));
   if (auto v = env("CRAWLER_LISTEN"); v && !v->empty()) parseListen("$CRAWLER_LISTEN", *v, k);
   if (auto v = env("CRAWLER_ERROR_RATE")) k.errorRate = parseNumber("$CRAWLER_ERROR_RATE", *v, 0, 1);
+  if (auto v = env("CRAWLER_PARSE_FAILURE_RATE"))
+    k.parseFailureRate = parseNumber("$CRAWLER_PARSE_FAILURE_RATE", *v, 0, 1);
   if (auto v = env("CRAWLER_LATENCY_MS")) k.latencyMs = parseNumber("$CRAWLER_LATENCY_MS", *v, 0, 600000);
   if (auto v = env("CRAWLER_LATENCY_FACTOR")) k.latencyFactor = parseNumber("$CRAWLER_LATENCY_FACTOR", *v, 0, 1000);
   if (auto v = env("CRAWLER_FAIL_HEALTH")) k.failHealth = parseBool("$CRAWLER_FAIL_HEALTH", *v);
@@ -156,6 +168,7 @@ Knobs parseKnobs(int argc, char** argv) {
     if (a == "--listen") parseListen(a, next(), k);
     else if (a == "--port") k.port = static_cast<unsigned>(parseNumber(a, next(), 0, 65535));
     else if (a == "--error-rate") k.errorRate = parseNumber(a, next(), 0, 1);
+    else if (a == "--parse-failure-rate") k.parseFailureRate = parseNumber(a, next(), 0, 1);
     else if (a == "--latency-ms") k.latencyMs = parseNumber(a, next(), 0, 600000);
     else if (a == "--latency-factor") k.latencyFactor = parseNumber(a, next(), 0, 1000);
     else if (a == "--fail-health") k.failHealth = inlineValue ? parseBool(a, value) : true;
@@ -333,9 +346,49 @@ struct App {
   bool draining = false;
   uint64_t served = 0;
 
+  // The crawler's own metrics (GET /metrics).
+  static constexpr double kFetchBuckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+  uint64_t pages = 0, parseFailures = 0;
+  uint64_t fetchCounts[std::size(kFetchBuckets) + 1] = {};  // per bucket, +Inf last
+  double fetchSeconds = 0;
+
   bool injectError() {
     if (knobs.errorRate <= 0) return false;
     return std::uniform_real_distribution<double>(0.0, 1.0)(rng) < knobs.errorRate;
+  }
+  bool parseFails() {
+    if (knobs.parseFailureRate <= 0) return false;
+    return std::uniform_real_distribution<double>(0.0, 1.0)(rng) < knobs.parseFailureRate;
+  }
+  void recordFetch(double seconds) {
+    size_t i = 0;
+    while (i < std::size(kFetchBuckets) && seconds > kFetchBuckets[i]) ++i;
+    ++fetchCounts[i];
+    fetchSeconds += seconds;
+  }
+  std::string metricsText() const {
+    std::string out =
+        "# HELP crawler_pages_total Pages fetched and parsed by /crawl.\n"
+        "# TYPE crawler_pages_total counter\n"
+        "crawler_pages_total " + std::to_string(pages) + "\n"
+        "# HELP crawler_parse_failures_total Fetched pages the crawler could not parse (answered 200 all the same).\n"
+        "# TYPE crawler_parse_failures_total counter\n"
+        "crawler_parse_failures_total " + std::to_string(parseFailures) + "\n"
+        "# HELP crawler_fetch_duration_seconds Time to fetch a page for /crawl.\n"
+        "# TYPE crawler_fetch_duration_seconds histogram\n";
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i <= std::size(kFetchBuckets); ++i) {
+      cumulative += fetchCounts[i];
+      char le[32];
+      if (i < std::size(kFetchBuckets)) std::snprintf(le, sizeof le, "%g", kFetchBuckets[i]);
+      else std::snprintf(le, sizeof le, "+Inf");
+      out += "crawler_fetch_duration_seconds_bucket{le=\"" + std::string(le) + "\"} " + std::to_string(cumulative) + "\n";
+    }
+    char sum[64];
+    std::snprintf(sum, sizeof sum, "%.6f", fetchSeconds);
+    out += "crawler_fetch_duration_seconds_sum " + std::string(sum) + "\n";
+    out += "crawler_fetch_duration_seconds_count " + std::to_string(cumulative) + "\n";
+    return out;
   }
   std::chrono::microseconds serviceTime() const {
     return std::chrono::microseconds(
@@ -414,6 +467,10 @@ class Session : public std::enable_shared_from_this<Session> {
       if (app_.knobs.failHealth) return send(text(http::status::service_unavailable, "failing (--fail-health)\n"));
       return send(text(http::status::ok, "ok\n"));
     }
+    if (path == "/metrics") {
+      if (method != http::verb::get && method != http::verb::head) return send(methodNotAllowed());
+      return send(text(http::status::ok, app_.metricsText(), "text/plain; version=0.0.4"));
+    }
     // Everything else pays the service time and may be an injected error.
     if (app_.injectError()) {
       return later(json(http::status::internal_server_error, "{\"error\":\"injected error (--error-rate)\"}"));
@@ -488,24 +545,37 @@ class Session : public std::enable_shared_from_this<Session> {
     beast::error_code ec;
     auto addr = asio::ip::make_address(u.host, ec);
     auto self = shared_from_this();
+    const auto fetchStarted = Clock::now();
     auto fail = [self, url](beast::error_code e) {
       self->later(self->json(http::status::bad_gateway,
                              "{\"url\":" + jsonString(url) + ",\"error\":" + jsonString(e.message()) + "}"));
     };
     f->stream.expires_after(std::chrono::seconds(5));
-    f->stream.async_connect(tcp::endpoint(addr, u.port), [f, fail, self, url](beast::error_code e) {
+    f->stream.async_connect(tcp::endpoint(addr, u.port), [f, fail, self, url, fetchStarted](beast::error_code e) {
       if (e) return fail(e);
-      http::async_write(f->stream, f->req, [f, fail, self, url](beast::error_code e, size_t) {
+      http::async_write(f->stream, f->req, [f, fail, self, url, fetchStarted](beast::error_code e, size_t) {
         if (e) return fail(e);
-        http::async_read(f->stream, f->buffer, f->parser, [f, fail, self, url](beast::error_code e, size_t) {
+        http::async_read(f->stream, f->buffer, f->parser, [f, fail, self, url, fetchStarted](beast::error_code e, size_t) {
           if (e) return fail(e);
           beast::error_code ignored;
           f->stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
           const auto& res = f->parser.get();
+          App& app = self->app_;
+          app.recordFetch(std::chrono::duration<double>(Clock::now() - fetchStarted).count());
+          ++app.pages;
+          // "Parsing": count the links. A bad build may fail here without
+          // failing the request: only the business metric shows it.
+          const bool parsed = !app.parseFails();
+          if (!parsed) ++app.parseFailures;
+          size_t links = 0;
+          for (size_t at = res.body().find("<a "); parsed && at != std::string::npos; at = res.body().find("<a ", at + 3))
+            ++links;
           self->later(self->json(http::status::ok,
                                  "{\"url\":" + jsonString(url) +
                                      ",\"status\":" + std::to_string(res.result_int()) +
-                                     ",\"bytes\":" + std::to_string(res.body().size()) + "}"));
+                                     ",\"bytes\":" + std::to_string(res.body().size()) +
+                                     ",\"parsed\":" + (parsed ? "true" : "false") +
+                                     ",\"links\":" + std::to_string(links) + "}"));
         });
       });
     });

@@ -77,7 +77,7 @@ TEST(Crawler, CrawlFetchesLoopbackOnly) {
   std::string url = "http://127.0.0.1:" + std::to_string(target.port()) + "/version";
   auto r = h.get("/crawl?url=" + url);
   EXPECT_EQ(r.status, 200) << r.error << r.body;
-  EXPECT_EQ(r.body, "{\"url\":\"" + url + "\",\"status\":200,\"bytes\":6}\n");
+  EXPECT_EQ(r.body, "{\"url\":\"" + url + "\",\"status\":200,\"bytes\":6,\"parsed\":true,\"links\":0}\n");
 
   // localhost and percent-encoding work too; a 404 upstream is reported as such.
   auto r2 = h.get("/crawl?url=http%3A%2F%2Flocalhost%3A" + std::to_string(target.port()) + "%2Fmissing");
@@ -106,6 +106,38 @@ TEST(Crawler, CrawlFetchesLoopbackOnly) {
   gone.waitExit(5s);
   auto d = h.get("/crawl?url=http://127.0.0.1:" + std::to_string(deadPort) + "/");
   EXPECT_EQ(d.status, 502) << d.body;
+}
+
+TEST(Crawler, ParseFailuresShowOnlyInItsOwnMetrics) {
+  // A build that breaks parsing answers 200 all the same ("parsed": false);
+  // only /metrics (crawler_parse_failures_total) shows it. The fetch
+  // histogram counts every page, cumulative buckets ending with +Inf.
+  CrawlerProcess c({"--quiet", "--seed", "5", "--parse-failure-rate", "0.4"});
+  ASSERT_NE(c.port(), 0);
+  HttpClient h(c.port());
+  std::string url = "http://127.0.0.1:" + std::to_string(c.port()) + "/";
+  int notParsed = 0;
+  for (int i = 0; i < 100; ++i) {
+    auto r = h.get("/crawl?url=" + url);
+    ASSERT_EQ(r.status, 200) << r.body;
+    notParsed += r.body.find("\"parsed\":false") != std::string::npos;
+  }
+  EXPECT_GT(notParsed, 20);
+  EXPECT_LT(notParsed, 60);
+  auto m = h.get("/metrics");
+  ASSERT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("# TYPE crawler_pages_total counter\ncrawler_pages_total 100\n"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("\ncrawler_parse_failures_total " + std::to_string(notParsed) + "\n"), std::string::npos)
+      << m.body;
+  EXPECT_NE(m.body.find("crawler_fetch_duration_seconds_bucket{le=\"+Inf\"} 100\n"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("crawler_fetch_duration_seconds_count 100\n"), std::string::npos) << m.body;
+  // /metrics is never failed nor slowed by the knobs.
+  CrawlerProcess failing({"--quiet", "--error-rate", "1", "--latency-ms", "500"});
+  HttpClient f(failing.port());
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(f.get("/metrics").status, 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 400ms);
+  EXPECT_EQ(f.get("/version").status, 500);
 }
 
 TEST(Crawler, ErrorRateIsRoughlyRight) {
@@ -249,6 +281,8 @@ TEST(Crawler, BadKnobsAreRefusedNamingThem) {
       {{"--bogus"}, {}, "--bogus"},
       {{}, {{"CRAWLER_LATENCY_FACTOR", "x"}}, "$CRAWLER_LATENCY_FACTOR"},
       {{}, {{"CRAWLER_FAIL_HEALTH", "maybe"}}, "$CRAWLER_FAIL_HEALTH"},
+      {{"--parse-failure-rate", "1.5"}, {}, "--parse-failure-rate"},
+      {{}, {{"CRAWLER_PARSE_FAILURE_RATE", "-1"}}, "$CRAWLER_PARSE_FAILURE_RATE"},
   };
   for (const auto& k : cases) {
     int err[2];

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <map>
@@ -223,9 +224,24 @@ TEST_F(LocalFleetProviderTest, CreatesHealthyInstancesWithTheirEnvironment) {
   EXPECT_NE(rec->find("${secret:API_TOKEN}"), std::string::npos);
   EXPECT_EQ(rec->find("s3cr3t"), std::string::npos);
   EXPECT_EQ(fleetProcesses(home_, s.fleetId).size(), 4u) << "two shims and two instances";
+  // Prometheus' file_sd view of the fleet (PrometheusTargets): its live
+  // instances, labelled with the fleet.
+  auto targets = readFile(home_ / "prometheus" / "targets" / (s.fleetId + ".json"));
+  ASSERT_TRUE(targets);
+  auto tj = nlohmann::json::parse(*targets);
+  ASSERT_EQ(tj.size(), 1u) << *targets;
+  std::vector<std::string> addrs{st.instances[0].address, st.instances[1].address};
+  auto listed = tj[0]["targets"].get<std::vector<std::string>>();
+  std::sort(addrs.begin(), addrs.end());
+  std::sort(listed.begin(), listed.end());
+  EXPECT_EQ(listed, addrs) << *targets;
+  EXPECT_EQ(tj[0]["labels"]["ramp_fleet"], "svc-int-a");
+  EXPECT_EQ(tj[0]["labels"]["ramp_release"], "1.0.0");
+  EXPECT_EQ(tj[0]["labels"]["ramp_env"], "int");
 
   ASSERT_TRUE(p.retireFleet(s.fleetId, 200ms));
   EXPECT_TRUE(fleetProcesses(home_, s.fleetId).empty());
+  EXPECT_FALSE(fs::exists(home_ / "prometheus" / "targets" / (s.fleetId + ".json"))) << "a retired fleet is no target";
 }
 
 TEST_F(LocalFleetProviderTest, CreateIsIdempotent) {

@@ -1,5 +1,7 @@
 #include "providers/local/LocalFleetProvider.h"
 
+#include "providers/local/PrometheusTargets.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -167,7 +169,10 @@ LocalFleetProvider::~LocalFleetProvider() { stop(); }
 fs::path LocalFleetProvider::fleetDir(const std::string& id) const { return home_ / "fleets" / id; }
 
 Status LocalFleetProvider::save(const Fleet& f) {
-  return f.rec.save(fleetDir(f.rec.spec.fleetId) / "fleet.json");
+  auto s = f.rec.save(fleetDir(f.rec.spec.fleetId) / "fleet.json");
+  // Prometheus' view of the fleet follows its record (best effort).
+  (void)PrometheusTargets::write(home_, f.rec);
+  return s;
 }
 
 void LocalFleetProvider::adoptAll() {
@@ -665,6 +670,7 @@ Status LocalFleetProvider::retireFleet(const std::string& fleetId, milliseconds 
   fs::create_directories(retired, ec);
   fs::path dest = retired / (fleetId + "." + std::to_string(toUnixMillis(clock_.now())));
   fs::remove(fleetDir(fleetId) / "fleet.json", ec);
+  PrometheusTargets::remove(home_, fleetId);
   fs::rename(fleetDir(fleetId), dest, ec);
   if (ec) fs::remove_all(fleetDir(fleetId), ec);
   // Keep the newest retirements' logs only.
