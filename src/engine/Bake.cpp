@@ -126,7 +126,7 @@ Result<bool> Engine::watchBake(Deployment& d, const ServicePlan& plan) {
 
   bool judging = plan.hasMetrics() && d.bake.contains("blue_from") && !d.bake.value("judged", false);
   if (judging && (final || now >= d.bake.value("next_look_at", int64_t{0}))) {
-    auto cfg = CounterSnapshot::judgeConfig(plan.analysis);
+    auto cfg = CounterSnapshot::judgeConfig(plan.analysis, plan.analyses * std::max(1, static_cast<int>(d.waves.size())));
     auto greenNow = metrics_.fleetMetrics(keyOf(d), d.newFleet);
     if (!cfg || !greenNow) {
       std::string why = !cfg ? cfg.error().describe() : greenNow.error().describe();

@@ -19,6 +19,7 @@
 // new fleet of the stable release at the canary's size and weight
 // (FreshBaseline.cpp). Counters are cumulative, so the judge sees only the
 // differences from the snapshot taken when the analysis step began.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -152,7 +153,7 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
       }
       return true;
     }
-    auto cfg = CounterSnapshot::judgeConfig(plan.analysis);
+    auto cfg = CounterSnapshot::judgeConfig(plan.analysis, plan.analyses * std::max(1, static_cast<int>(d.waves.size())));
     if (!cfg) {
       d.reason = "the analysis configuration is invalid: " + cfg.error().describe();
       d.endState = kFailed;

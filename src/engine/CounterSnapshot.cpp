@@ -1,5 +1,7 @@
 #include "engine/CounterSnapshot.h"
 
+#include "analysis/AnalysisBlock.h"
+
 #include <cmath>
 #include <limits>
 
@@ -46,32 +48,8 @@ Result<analysis::Measurements> CounterSnapshot::between(const json& start, const
   }
 }
 
-Result<analysis::JudgeConfig> CounterSnapshot::judgeConfig(const json& a) {
-  json j = json::object();
-  if (a.is_object()) {
-    json er = json::object();
-    if (a.contains("max_false_rollback") && a["max_false_rollback"].is_number()) er["alpha"] = a["max_false_rollback"];
-    if (a.contains("min_requests") && a["min_requests"].is_number()) er["min_requests"] = a["min_requests"];
-    if (a.contains("min_error_rate") && a["min_error_rate"].is_number()) er["min_error_rate"] = a["min_error_rate"];
-    if (!er.empty()) j["error_rate"] = er;
-    if (a.contains("latency_tolerance") && a["latency_tolerance"].is_number()) {
-      j["latency"] = {{"tolerance", a["latency_tolerance"]}};
-    }
-    for (const char* k : {"pass_score", "marginal_score"}) {
-      if (a.contains(k) && a[k].is_number()) j[k] = a[k];
-    }
-    if (a.contains("metrics") && a["metrics"].is_array() && !a["metrics"].empty()) {
-      json ms = json::array();
-      for (const auto& m : a["metrics"]) {
-        if (!m.is_object()) continue;
-        json out{{"name", m.value("name", "")}, {"kind", m.value("kind", "")}};
-        if (m.contains("critical") && m["critical"].is_boolean()) out["critical"] = m["critical"];
-        ms.push_back(out);
-      }
-      j["metrics"] = ms;
-    }
-  }
-  return analysis::JudgeConfig::fromJson(j, "analysis");
+Result<analysis::JudgeConfig> CounterSnapshot::judgeConfig(const json& a, int analyses) {
+  return analysis::AnalysisBlock::judgeConfig(a, analyses);
 }
 
 }  // namespace ramp::engine

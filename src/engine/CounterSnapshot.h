@@ -22,9 +22,10 @@ struct CounterSnapshot {
   static nlohmann::json of(const providers::FleetMetrics& m);
   // Measurements from `start` to `end` (both made by of()).
   static Result<analysis::Measurements> between(const nlohmann::json& start, const nlohmann::json& end);
-  // The rendered `analysis` block -> JudgeConfig (max_false_rollback,
-  // min_requests, min_error_rate, latency_tolerance, scores, metrics).
-  static Result<analysis::JudgeConfig> judgeConfig(const nlohmann::json& analysisBlock);
+  // The rendered `analysis` block -> JudgeConfig for one of the
+  // deployment's `analyses` (analysis::AnalysisBlock: the false-rollback
+  // budget split over metrics × analyses).
+  static Result<analysis::JudgeConfig> judgeConfig(const nlohmann::json& analysisBlock, int analyses);
 };
 
 }  // namespace ramp::engine

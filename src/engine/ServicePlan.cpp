@@ -1,5 +1,7 @@
 #include "engine/ServicePlan.h"
 
+#include "analysis/AnalysisBlock.h"
+
 #include "core/Duration.h"
 
 namespace ramp::engine {
@@ -135,6 +137,8 @@ Result<ServicePlan> planFromRendered(const json& r, const std::string& env, cons
       }
     }
     if (svc->contains("analysis") && (*svc)["analysis"].is_object()) p.analysis = (*svc)["analysis"];
+    // The steps here are already the hotfix's when it is one (Engine::submit).
+    p.analyses = analysis::AnalysisBlock::analysesOf(*svc, false);
     if (r.contains("environment") && r["environment"].is_object()) {
       const auto& e = r["environment"];
       if (e.contains("router") && e["router"].is_object() && e["router"].contains("port") &&

@@ -49,6 +49,10 @@ struct ServicePlan {
   std::string pinCookie;                       // likewise for this cookie
   std::optional<int> entrypointPort;           // fixed entry-point port, if configured
   nlohmann::json analysis = nlohmann::json::object();
+  // Analyses of one region's deployment (analysis steps + the watched bake,
+  // analysis::AnalysisBlock::analysesOf): the false-rollback budget is split
+  // over them (and over the regions of the waves).
+  int analyses = 1;
   std::string baseline = "stable";             // canary baseline: stable | fresh (a new fleet of the stable release)
   std::vector<std::string> alarms;             // environment.aws.alarms: rollback triggers (AlarmSource)
 

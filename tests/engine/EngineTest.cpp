@@ -771,25 +771,27 @@ TEST_F(FreshBaselineTest, WeightsOver50AreRefusedNamingTheStep) {
   EXPECT_NE(d.error().message.find("60 is more than 50"), std::string::npos) << d.error().message;
 }
 
-// ---- analysis.min_error_rate ----
+// ---- the analysis block: budget, error_rate_objective ----
 
 TEST(CounterSnapshotTest, TheAnalysisBlockReachesTheJudgeConfig) {
-  auto c = engine::CounterSnapshot::judgeConfig({{"min_error_rate", 0.0001}, {"max_false_rollback", 0.02}});
+  // The budget 0.02 split over the 2 default metrics and 2 analyses.
+  auto c = engine::CounterSnapshot::judgeConfig({{"min_error_rate", 0.0001}, {"max_false_rollback", 0.02}}, 2);
   ASSERT_TRUE(c.has_value()) << c.error().describe();
   EXPECT_DOUBLE_EQ(c->errorRate.minErrorRate, 0.0001);
-  EXPECT_DOUBLE_EQ(c->errorRate.alpha, 0.02);
-  auto d = engine::CounterSnapshot::judgeConfig(json::object());
+  EXPECT_DOUBLE_EQ(c->errorRate.alpha, 0.005);
+  EXPECT_DOUBLE_EQ(c->latency.confidence, 0.995);
+  auto d = engine::CounterSnapshot::judgeConfig(json::object(), 1);
   ASSERT_TRUE(d.has_value());
   EXPECT_DOUBLE_EQ(d->errorRate.minErrorRate, 0.001) << "the judge's default";
-  auto bad = engine::CounterSnapshot::judgeConfig({{"min_error_rate", 1.5}});
+  auto bad = engine::CounterSnapshot::judgeConfig({{"min_error_rate", 1.5}}, 1);
   ASSERT_FALSE(bad.has_value());
   EXPECT_NE(bad.error().describe().find("min_error_rate"), std::string::npos) << bad.error().describe();
 }
 
-TEST_F(CanaryTest, AHigherMinErrorRatePassesAZeroErrorCanaryOnFewerRequests) {
-  auto looksToPass = [&](std::optional<double> minErrorRate, const std::string& version) {
+TEST_F(CanaryTest, AHigherObjectivePassesAZeroErrorCanaryOnFewerRequests) {
+  auto looksToPass = [&](std::optional<double> objective, const std::string& version) {
     json r = canaryRendered();
-    if (minErrorRate) r["analysis"]["min_error_rate"] = *minErrorRate;
+    if (objective) r["analysis"]["error_rate_objective"] = *objective;
     auto d = engine->submit(request(version, r));
     EXPECT_TRUE(d.has_value()) << d.error().describe();
     std::string stableFleet;
@@ -808,10 +810,10 @@ TEST_F(CanaryTest, AHigherMinErrorRatePassesAZeroErrorCanaryOnFewerRequests) {
   run(engine->submit(request("1.0.0"))->id);
   auto [defaultTicks, a] = looksToPass(std::nullopt, "2.0.0");
   run(a.id, 100);
-  auto [tunedTicks, b] = looksToPass(0.01, "3.0.0");
+  auto [tunedTicks, b] = looksToPass(0.02, "3.0.0");
   ASSERT_FALSE(a.verdicts.empty());
   ASSERT_FALSE(b.verdicts.empty());
   EXPECT_EQ(b.verdicts.back().value("verdict", ""), "pass") << b.verdicts.back().dump();
-  EXPECT_LT(tunedTicks * 2, defaultTicks) << "default " << defaultTicks << " ticks, min_error_rate 0.01 " << tunedTicks;
+  EXPECT_LT(tunedTicks * 2, defaultTicks) << "default " << defaultTicks << " ticks, error_rate_objective 0.02 " << tunedTicks;
 }
 }  // namespace
