@@ -39,8 +39,12 @@
 #include "analysis/ErrorRateTest.h"
 #include "analysis/Judge.h"
 #include "analysis/LatencySample.h"
+#include "ExampleReport.h"
+#include "SimFleet.h"
 
 using namespace ramp::analysis;
+using ramp::bench::ServiceProfile;
+using ramp::bench::SimFleet;
 
 namespace {
 
@@ -50,53 +54,12 @@ constexpr double kSigma = 0.5;
 constexpr double kCanaryShare = 0.05;
 constexpr int kWindow = 60;
 
-std::vector<double> routerBounds() {
-  std::vector<double> b;
-  for (double v = 0.1; v < 60000; v *= 1.05) b.push_back(v);
-  b.push_back(60000);
-  b.push_back(INFINITY);
-  return b;
-}
-
-// Probability of each histogram bucket for a lognormal with this median.
-std::vector<double> bucketProbs(const std::vector<double>& bounds, double medianMs) {
-  std::vector<double> p(bounds.size());
-  double prev = 0;
-  for (size_t i = 0; i < bounds.size(); ++i) {
-    double cdf = std::isinf(bounds[i]) ? 1.0
-                                       : 0.5 * std::erfc(-(std::log(bounds[i]) - std::log(medianMs)) / (kSigma * std::sqrt(2.0)));
-    p[i] = cdf - prev;
-    prev = cdf;
-  }
-  return p;
-}
-
 struct Case {
   const char* name;
   double errMult;     // canary error rate = 1% * errMult
   double latMult;     // canary median = 50 ms * latMult
   bool degraded;
 };
-
-struct Fleet {
-  uint64_t requests = 0, errors = 0;
-  std::vector<uint64_t> counts;
-};
-
-// One simulated second of one fleet: per-bucket Poisson counts (Poisson
-// thinning: independent, and their sum is Poisson(rate)), errors binomial.
-void serve(std::mt19937_64& rng, Fleet& f, double rate, const std::vector<double>& probs, double errRate) {
-  uint64_t n = 0;
-  for (size_t i = 0; i < probs.size(); ++i) {
-    double lambda = rate * probs[i];
-    if (lambda < 1e-9) continue;
-    uint64_t k = std::poisson_distribution<uint64_t>(lambda)(rng);
-    f.counts[i] += k;
-    n += k;
-  }
-  f.requests += n;
-  f.errors += std::binomial_distribution<uint64_t>(n, errRate)(rng);
-}
 
 struct RunResult {
   Outcome outcome = Outcome::kInconclusive;
@@ -157,6 +120,17 @@ int main(int argc, char** argv) {
   double minIncrease = 0, beta = 0;  // 0: the default config's
   uint64_t seed = 20260101;
   std::vector<double> rates{100, 20, 5};
+  ramp::bench::ExampleOptions example;
+  bool exampleMode = false, runsGiven = false;
+  auto list = [](const std::string& v) {
+    std::vector<double> out;
+    for (size_t p = 0; p < v.size();) {
+      size_t q = v.find(',', p);
+      out.push_back(std::stod(v.substr(p, q - p)));
+      p = q == std::string::npos ? v.size() : q + 1;
+    }
+    return out;
+  };
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -166,7 +140,13 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--runs") runs = std::stoi(next());
+    if (a == "--runs") runs = std::stoi(next()), runsGiven = true;
+    else if (a == "--example") example.configPath = next(), exampleMode = true;
+    else if (a == "--service") example.service = next();
+    else if (a == "--env") example.env = next();
+    else if (a == "--totals") example.totals = list(next());
+    else if (a == "--service-errors") example.errorRates = list(next());
+    else if (a == "--person-delay") example.personDelayS = std::stod(next());
     else if (a == "--seed") seed = std::stoull(next());
     else if (a == "--horizon") horizon = std::stoi(next());
     else if (a == "--look-ms") lookMs = std::stoi(next());
@@ -194,10 +174,16 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "judge_sim: unknown flag %s (use --runs, --seed, --horizon, --rates, --look-ms, --error-method, "
-                   "--latency-boundary, --cases, --alternatives, --min-increase, --beta)\n",
+                   "--latency-boundary, --cases, --alternatives, --min-increase, --beta; --example PATH with --service, "
+                   "--env, --totals, --service-errors, --person-delay)\n",
                    a.c_str());
       return 1;
     }
+  }
+  if (exampleMode) {
+    example.seed = seed;
+    if (runsGiven) example.runs = runs;
+    return ramp::bench::runExampleReport(example);
   }
   if (runs < 1 || horizon < kWindow || lookMs < 1 || (kWindow * 1000) % lookMs != 0) {
     std::fprintf(stderr, "judge_sim: --runs must be >= 1, --horizon >= %d and --look-ms divide 60000\n", kWindow);
@@ -218,7 +204,7 @@ int main(int argc, char** argv) {
   const JudgeConfig cfg = *parsed;
   const double tick = lookMs / 1000.0;                 // seconds per look
   const int ticks = horizon * 1000 / lookMs, windowTick = kWindow * 1000 / lookMs;
-  const auto bounds = routerBounds();
+  const auto& bounds = SimFleet::bounds();
   const std::vector<Case> allCases{{"healthy", 1, 1, false},
                                    {"errors x2", 2, 1, true},
                                    {"errors x5", 5, 1, true},
@@ -243,17 +229,17 @@ int main(int argc, char** argv) {
 
   for (double canaryRate : rates) {
     const double baseRate = canaryRate * (1 - kCanaryShare) / kCanaryShare;
-    const auto baseProbs = bucketProbs(bounds, kMedianMs);
+    const auto baseProbs = SimFleet::bucketProbs(ServiceProfile{kBaseErr, kMedianMs, kSigma});
     std::vector<std::vector<RunResult>> all(cases.size());
     for (size_t ci = 0; ci < cases.size(); ++ci) {
       const Case& c = cases[ci];
-      const auto canProbs = bucketProbs(bounds, kMedianMs * c.latMult);
+      const auto canProbs = SimFleet::bucketProbs(ServiceProfile{kBaseErr * c.errMult, kMedianMs * c.latMult, kSigma});
       for (int run = 0; run < runs; ++run) {
         const uint64_t caseId = static_cast<uint64_t>(
             std::find_if(allCases.begin(), allCases.end(), [&](const Case& a) { return a.name == c.name; }) - allCases.begin());
         std::mt19937_64 rng(seed * 1000003 + caseId * 7919 + static_cast<uint64_t>(run) * 104729 +
                             static_cast<uint64_t>(canaryRate));
-        Fleet can{0, 0, std::vector<uint64_t>(bounds.size())}, base{0, 0, std::vector<uint64_t>(bounds.size())};
+        SimFleet can, base;
         JudgeState state;
         RunResult r;
         bool decided = false;
@@ -265,12 +251,12 @@ int main(int argc, char** argv) {
         const double r0 = 1;
         double oracleLogLr = 0;
         bool oracleDone = !oracleCase;
-        Fleet prevCan = can, prevBase = base;
+        SimFleet prevCan = can, prevBase = base;
         const double upper = std::log((1 - cfg.errorRate.beta) / cfg.errorRate.alpha);
         const double lower = std::log(cfg.errorRate.beta / (1 - cfg.errorRate.alpha));
         for (int t = 1; t <= ticks && !(decided && t > windowTick && oracleDone); ++t) {
-          serve(rng, can, canaryRate * tick, canProbs, kBaseErr * c.errMult);
-          serve(rng, base, baseRate * tick, baseProbs, kBaseErr);
+          can.serve(rng, canaryRate * tick, canProbs, kBaseErr * c.errMult);
+          base.serve(rng, baseRate * tick, baseProbs, kBaseErr);
           if (!oracleDone) {
             oracleLogLr += ErrorRateTest::intervalLogLr(r0, r1, {can.requests - prevCan.requests, can.errors - prevCan.errors},
                                                         {base.requests - prevBase.requests, base.errors - prevBase.errors});
@@ -288,8 +274,7 @@ int main(int argc, char** argv) {
           }
           if (decided) continue;
           auto step = Judge::step(std::move(state),
-                                  Measurements::ofFleet(can.requests, can.errors, bounds, can.counts),
-                                  Measurements::ofFleet(base.requests, base.errors, bounds, base.counts), cfg,
+                                  can.measurements(), base.measurements(), cfg,
                                   t == ticks);
           if (!step) {
             std::fprintf(stderr, "judge_sim: %s\n", step.error().describe().c_str());
