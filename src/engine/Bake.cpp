@@ -124,7 +124,15 @@ Result<bool> Engine::watchBake(Deployment& d, const ServicePlan& plan) {
     return true;
   }
 
-  bool judging = plan.hasMetrics() && d.bake.contains("blue_from") && !d.bake.value("judged", false);
+  // The bake judges the router's metrics: the window before the switch is
+  // the router's counters. Metrics read from Prometheus are judged in the
+  // canary's analysis steps only (their budget share stays unused).
+  const json configured = plan.analysis.value("metrics", json::array());
+  json routerMetrics = json::array();
+  for (const auto& m : configured)
+    if (!CounterSnapshot::isQueryMetric(m)) routerMetrics.push_back(m);
+  const bool onlyQueries = configured.is_array() && !configured.empty() && routerMetrics.empty();
+  bool judging = plan.hasMetrics() && !onlyQueries && d.bake.contains("blue_from") && !d.bake.value("judged", false);
   if (judging && (final || now >= d.bake.value("next_look_at", int64_t{0}))) {
     auto cfg = CounterSnapshot::judgeConfig(plan.analysis, plan.analyses * std::max(1, static_cast<int>(d.waves.size())));
     auto greenNow = metrics_.fleetMetrics(keyOf(d), d.newFleet);
@@ -137,8 +145,13 @@ Result<bool> Engine::watchBake(Deployment& d, const ServicePlan& plan) {
       }
       if (auto st = commit(d, ""); !st) return std::unexpected(st.error());
     } else {
-      auto green = CounterSnapshot::between(d.bake["green_from"], CounterSnapshot::of(*greenNow));
-      auto blue = CounterSnapshot::between(d.bake["blue_from"], d.bake["blue_to"]);
+      std::erase_if(cfg->metrics, [&](const analysis::MetricSpec& m) {
+        for (const auto& r : routerMetrics)
+          if (r.value("name", "") == m.name) return false;
+        return !routerMetrics.empty();
+      });
+      auto green = CounterSnapshot::between(d.bake["green_from"], CounterSnapshot::of(*greenNow), routerMetrics);
+      auto blue = CounterSnapshot::between(d.bake["blue_from"], d.bake["blue_to"], routerMetrics);
       auto state = analysis::JudgeState::fromJson(d.bake.value("state", json::object()));
       Result<analysis::Judge::Step> step = std::unexpected(Error{});
       if (green && blue && state) step = analysis::Judge::step(*state, *green, *blue, *cfg, final);

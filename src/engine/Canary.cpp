@@ -9,7 +9,13 @@
 //   canary_analysis  every interval: the judge compares canary with baseline
 //                    on the counters since the step began; pass -> next step,
 //                    fail -> rollback, inconclusive at the deadline ->
-//                    on_inconclusive (pause for a person by default)
+//                    on_inconclusive: pause for a person (the default),
+//                    pause_at_zero (the canary's weight goes to 0 until a
+//                    person resumes, which restores it), or rollback
+// While a deployment waits for a person during or after an analysis (an
+// inconclusive step, or `ramp pause` in canary_analysis), the judge keeps
+// looking at the same analysis (watchPausedCanary): evidence of harm still
+// rolls back by itself; a pass only shows in the verdict (a person decides).
 // After the last step the canary takes all traffic through the shared
 // switch / verify_switch / bake / retire phases. A failing verdict hands over
 // to the rollback phases (Rollback.cpp): traffic back to the stable fleet in
@@ -18,10 +24,14 @@
 // The baseline is the stable fleet, or with `strategy.baseline: fresh` a
 // new fleet of the stable release at the canary's size and weight
 // (FreshBaseline.cpp). Counters are cumulative, so the judge sees only the
-// differences from the snapshot taken when the analysis step began.
+// differences from the snapshot taken when the analysis step began; metrics
+// read from Prometheus (analysis.metrics[].prometheus) are snapshotted the
+// same way, each fleet's queries filled with its fleet id and release.
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -34,19 +44,136 @@ namespace ramp::engine {
 using nlohmann::json;
 
 
-Result<json> Engine::snapshotMetrics(const Deployment& d) {
+Result<json> Engine::snapshotMetrics(const Deployment& d, const ServicePlan& plan) {
   auto key = keyOf(d);
   auto c = metrics_.fleetMetrics(key, d.newFleet);
   if (!c) return std::unexpected(c.error());
   // The baseline: a fresh fleet of the stable release when configured,
   // else the stable fleet itself.
-  auto b = metrics_.fleetMetrics(key, d.baselineFleet.empty() ? d.oldFleet : d.baselineFleet);
+  const std::string baselineFleet = d.baselineFleet.empty() ? d.oldFleet : d.baselineFleet;
+  auto b = metrics_.fleetMetrics(key, baselineFleet);
   if (!b) return std::unexpected(b.error());
   json snap{{"canary", CounterSnapshot::of(*c)}, {"baseline", CounterSnapshot::of(*b)}};
   // Where latency came from when not a measured histogram (aws: CloudWatch
   // percentiles, or Average when none were returned), for honest verdicts.
   if (!c->latencySource.empty()) snap["latency_source"] = c->latencySource;
+  // Metrics read from a query server: each side's cumulative value. One
+  // that cannot be read is left out (its error in "query_errors"): that
+  // look has no new data for it, the step's deadline still stands.
+  const json metrics = plan.analysis.value("metrics", json::array());
+  const json server = plan.analysis.value("prometheus", json::object());
+  for (size_t i = 0; metrics.is_array() && i < metrics.size(); ++i) {
+    if (!CounterSnapshot::isQueryMetric(metrics[i])) continue;
+    const std::string name = metrics[i].value("name", "");
+    for (const auto& [side, fleet, version] : {std::tuple{"canary", d.newFleet, d.version},
+                                               std::tuple{"baseline", baselineFleet, d.oldVersion}}) {
+      std::map<std::string, std::string> values{
+          {"fleet", fleet}, {"release", version}, {"service", d.service}, {"env", d.env}, {"region", d.region}};
+      auto v = metricQueries_->read(server, metrics[i], i, values);
+      if (v) {
+        snap[side]["metrics"][name] = *v;
+      } else {
+        snap["query_errors"].push_back(std::string(side) + ": " + v.error().describe());
+      }
+    }
+  }
   return snap;
+}
+
+Result<analysis::Judge::Step> Engine::lookAtCanary(Deployment& d, const ServicePlan& plan,
+                                                   const analysis::JudgeConfig& cfg, bool final, json& snapOut) {
+  auto snap = snapshotMetrics(d, plan);
+  if (!snap) return std::unexpected(snap.error());
+  // A query metric first read after the step began starts from its first
+  // reading (a server down at the start must not lose the whole step).
+  for (const char* side : {"canary", "baseline"}) {
+    if (!(*snap)[side].contains("metrics")) continue;
+    for (auto it = (*snap)[side]["metrics"].begin(); it != (*snap)[side]["metrics"].end(); ++it) {
+      json& start = d.analysis["start"][side];
+      if (!start.contains("metrics") || !start["metrics"].contains(it.key())) start["metrics"][it.key()] = it.value();
+    }
+  }
+  const json metrics = plan.analysis.value("metrics", json::array());
+  auto canary = CounterSnapshot::between(d.analysis["start"]["canary"], (*snap)["canary"], metrics);
+  auto baseline = CounterSnapshot::between(d.analysis["start"]["baseline"], (*snap)["baseline"], metrics);
+  if (!canary) return std::unexpected(canary.error());
+  if (!baseline) return std::unexpected(baseline.error());
+  auto state = analysis::JudgeState::fromJson(d.analysis.value("state", json::object()));
+  if (!state) return std::unexpected(state.error());
+  auto step = analysis::Judge::step(*state, *canary, *baseline, cfg, final);
+  if (!step) return std::unexpected(step.error());
+  d.analysis["state"] = step->state.toJson();
+  snapOut = std::move(*snap);
+  return step;
+}
+
+int Engine::canaryWeightBefore(const ServicePlan& plan, int step) {
+  int weight = 0;
+  for (int i = 0; i + 1 < step && i < static_cast<int>(plan.steps.size()); ++i) {
+    if (plan.steps[static_cast<size_t>(i)].kind == StepPlan::Kind::kWeight) weight = plan.steps[static_cast<size_t>(i)].weight;
+  }
+  return weight;
+}
+
+Status Engine::setCanaryWeight(const Deployment& d, const ServicePlan& plan, int weight) {
+  const auto key = keyOf(d);
+  auto tp = loadPlan(key);
+  if (!tp) return std::unexpected(tp.error());
+  if (d.baselineFleet.empty()) {
+    tp->split(d.oldFleet, d.newFleet, weight);
+  } else {
+    tp->split(d.oldFleet, d.baselineFleet, d.newFleet, weight);
+  }
+  if (!plan.pinHeader.empty() || !plan.pinCookie.empty()) {
+    // Chosen users (a header or cookie) see the canary whatever its weight.
+    tp->pin = providers::Pinning{plan.pinHeader, plan.pinCookie, d.newFleet};
+  }
+  if (auto st = savePlan(key, *tp, options_.owner, d.id); !st) return st;
+  return reconcileTraffic(key);
+}
+
+Result<bool> Engine::watchPausedCanary(Deployment& d, const ServicePlan& plan) {
+  const bool watching = d.phase == Phase::kCanaryAnalysis ||
+                        (d.phase == Phase::kCanaryPause && d.analysis.value("watch", false));
+  if (!watching || !d.analysis.contains("start")) return false;
+  const int64_t now = toUnixMillis(clock_.now());
+  if (now < d.analysis.value("next_look_at", int64_t{0})) return false;
+  auto cfg = CounterSnapshot::judgeConfig(plan.analysis, plan.analyses * std::max(1, static_cast<int>(d.waves.size())));
+  if (!cfg) return false;  // the deployment waits for a person anyway
+  const int64_t interval = d.step >= 1 && d.step <= static_cast<int>(plan.steps.size())
+                               ? plan.steps[static_cast<size_t>(d.step - 1)].analysisInterval.count()
+                               : 1000;
+  d.analysis["next_look_at"] = now + std::max<int64_t>(interval, 100);
+  json snap;
+  auto step = lookAtCanary(d, plan, *cfg, /*final=*/false, snap);
+  if (!step) {
+    // Not this time (a metric source down): the next look is at the next
+    // interval, not at the next tick.
+    (void)commit(d, "");
+    return std::unexpected(step.error());
+  }
+  const auto& verdict = step->verdict;
+  json vj = verdict.toJson();
+  vj["step"] = d.step;
+  vj["while"] = "paused";
+  if (snap.contains("query_errors")) vj["query_errors"] = snap["query_errors"];
+  if (verdict.outcome != analysis::Outcome::kFail) {
+    // Evidence for a pass only informs the person deciding; the latest
+    // look is kept (as "continue") so status shows it.
+    vj["verdict"] = "continue";
+    if (!d.verdicts.empty() && d.verdicts.back().value("verdict", "") == "continue") d.verdicts.erase(d.verdicts.size() - 1);
+    d.verdicts.push_back(vj);
+    if (auto st = commit(d, ""); !st) return std::unexpected(st.error());
+    return false;
+  }
+  if (!d.verdicts.empty() && d.verdicts.back().value("verdict", "") == "continue") d.verdicts.erase(d.verdicts.size() - 1);
+  d.verdicts.push_back(vj);
+  while (d.verdicts.size() > 20) d.verdicts.erase(0);
+  if (auto st = audit("verdict", d, vj); !st) return std::unexpected(st.error());
+  std::string why = fmt::format("canary failed analysis at step {}/{} while paused for a person: {}", d.step, d.steps,
+                                verdict.reason);
+  if (auto st = startRollback(d, why, {{"verdict", "fail"}, {"while", "paused"}}); !st) return std::unexpected(st.error());
+  return true;
 }
 
 Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
@@ -65,19 +192,7 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
       // Scaling held from the first weight step until the final switch (or
       // rollback) is verified: BlueGreen.cpp verify_switch, Rollback.cpp rb_verify.
       if (auto st = holdScaling(d, plan, true); !st) return std::unexpected(st.error());
-      auto tp = loadPlan(key);
-      if (!tp) return std::unexpected(tp.error());
-      if (d.baselineFleet.empty()) {
-        tp->split(d.oldFleet, d.newFleet, s.weight);
-      } else {
-        tp->split(d.oldFleet, d.baselineFleet, d.newFleet, s.weight);
-      }
-      if (!plan.pinHeader.empty() || !plan.pinCookie.empty()) {
-        // Chosen users (a header or cookie) see the canary whatever its weight.
-        tp->pin = providers::Pinning{plan.pinHeader, plan.pinCookie, d.newFleet};
-      }
-      if (auto st = savePlan(key, *tp, options_.owner, d.id); !st) return std::unexpected(st.error());
-      if (auto st = reconcileTraffic(key); !st) return std::unexpected(st.error());
+      if (auto st = setCanaryWeight(d, plan, s.weight); !st) return std::unexpected(st.error());
       if (auto st = enterPhase(d, Phase::kCanaryVerify, {{"weight", s.weight}}); !st) return std::unexpected(st.error());
       return true;
     }
@@ -92,7 +207,7 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
       return true;
     }
     // Analysis.
-    auto snap = snapshotMetrics(d);
+    auto snap = snapshotMetrics(d, plan);
     if (!snap) return std::unexpected(snap.error());
     d.analysis = {{"start", *snap},
                   {"state", analysis::JudgeState{}.toJson()},
@@ -132,6 +247,13 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
     bool untilResumed = d.deadlineAt == 0;
     if (!untilResumed && now < d.deadlineAt) return false;
     // An until-resumed pause ends when the state is running again.
+    if (d.analysis.contains("zeroed_weight")) {
+      // on_inconclusive: pause_at_zero — the person resumed: the canary
+      // gets its weight back before the next step.
+      if (auto st = setCanaryWeight(d, plan, d.analysis.value("zeroed_weight", 0)); !st) return std::unexpected(st.error());
+      d.analysis.erase("zeroed_weight");
+    }
+    d.analysis["watch"] = false;
     d.step++;
     d.reason.clear();
     if (auto st = enterPhase(d, Phase::kCanaryStep); !st) return std::unexpected(st.error());
@@ -160,17 +282,10 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
       if (auto st = enterPhase(d, Phase::kRbSwitch); !st) return std::unexpected(st.error());
       return true;
     }
-    auto snap = snapshotMetrics(d);
-    if (!snap) return std::unexpected(snap.error());
-    auto canary = CounterSnapshot::between(d.analysis["start"]["canary"], (*snap)["canary"]);
-    auto baseline = CounterSnapshot::between(d.analysis["start"]["baseline"], (*snap)["baseline"]);
-    if (!canary) return std::unexpected(canary.error());
-    if (!baseline) return std::unexpected(baseline.error());
-    auto state = analysis::JudgeState::fromJson(d.analysis.value("state", json::object()));
-    if (!state) return std::unexpected(state.error());
-    auto step = analysis::Judge::step(*state, *canary, *baseline, *cfg, final);
+    json snapValue;
+    auto step = lookAtCanary(d, plan, *cfg, final, snapValue);
     if (!step) return std::unexpected(step.error());
-    d.analysis["state"] = step->state.toJson();
+    const json* snap = &snapValue;
     d.analysis["next_look_at"] = now + plan.steps[static_cast<size_t>(d.step - 1)].analysisInterval.count();
     auto& verdict = step->verdict;
     if (alarmsUnknown && verdict.outcome == analysis::Outcome::kPass) {
@@ -183,12 +298,15 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
     if (verdict.outcome == analysis::Outcome::kContinue) {
       // Keep only the latest "continue" so the record stays small.
       if (!d.verdicts.empty() && d.verdicts.back().value("verdict", "") == "continue") d.verdicts.erase(d.verdicts.size() - 1);
-      d.verdicts.push_back(verdict.toJson());
+      json cj = verdict.toJson();
+      if (snap->contains("query_errors")) cj["query_errors"] = (*snap)["query_errors"];
+      d.verdicts.push_back(cj);
       if (auto st = commit(d, ""); !st) return std::unexpected(st.error());
       return false;
     }
     json vj = verdict.toJson();
     vj["step"] = d.step;
+    if (snap->contains("query_errors")) vj["query_errors"] = (*snap)["query_errors"];
     if (snap->contains("latency_source")) vj["latency_source"] = (*snap)["latency_source"];
     if (!d.verdicts.empty() && d.verdicts.back().value("verdict", "") == "continue") d.verdicts.erase(d.verdicts.size() - 1);
     d.verdicts.push_back(vj);
@@ -199,8 +317,8 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
       if (auto st = enterPhase(d, Phase::kCanaryStep, {{"verdict", outcome}}); !st) return std::unexpected(st.error());
       return true;
     }
-    bool rollback = verdict.outcome == analysis::Outcome::kFail ||
-                    plan.analysis.value("on_inconclusive", std::string("pause")) == "rollback";
+    const std::string policy = plan.analysis.value("on_inconclusive", std::string("pause"));
+    bool rollback = verdict.outcome == analysis::Outcome::kFail || policy == "rollback";
     if (rollback) {
       // The stable fleet still serves (100 - weight)% and was never scaled
       // down; rb_capacity checks it is healthy before it takes everything.
@@ -211,12 +329,23 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
       return true;
     }
     // Inconclusive: wait for a person (resume continues with the next step,
-    // rollback / abort undo the canary).
+    // rollback / abort undo the canary) while the judge keeps looking.
     d.state = kPaused;
     d.deadlineAt = 0;
-    d.reason = fmt::format("analysis inconclusive at step {}/{}: {} — resume to continue, or roll back", d.step,
-                           d.steps, verdict.reason);
-    if (auto st = enterPhase(d, Phase::kCanaryPause, {{"verdict", outcome}}); !st) return std::unexpected(st.error());
+    d.analysis["watch"] = true;
+    std::string meanwhile = "the judge keeps looking and rolls back on evidence of harm";
+    json data{{"verdict", outcome}};
+    if (policy == "pause_at_zero") {
+      const int weight = canaryWeightBefore(plan, d.step);
+      if (auto st = setCanaryWeight(d, plan, 0); !st) return std::unexpected(st.error());
+      d.analysis["zeroed_weight"] = weight;
+      data["weight"] = 0;
+      meanwhile = fmt::format("the canary's weight is 0 (pinned users still reach it), resume gives it back its {}%; {}",
+                              weight, meanwhile);
+    }
+    d.reason = fmt::format("analysis inconclusive at step {}/{}: {} — resume to continue, or roll back ({})", d.step,
+                           d.steps, verdict.reason, meanwhile);
+    if (auto st = enterPhase(d, Phase::kCanaryPause, data); !st) return std::unexpected(st.error());
     return false;
   }
 

@@ -2,8 +2,10 @@
 
 #include "analysis/AnalysisBlock.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 namespace ramp::engine {
 
@@ -17,7 +19,34 @@ std::vector<double> boundsFromJson(const json& j) {
   return out;
 }
 
+// One query metric's difference between two cumulative values; nullopt when
+// the shapes do not match (then no data at this look).
+std::optional<json> queryDelta(const json& start, const json& now) {
+  if (now.contains("requests")) {
+    if (!start.contains("requests")) return std::nullopt;
+    uint64_t r0 = start.value("requests", uint64_t{0}), r1 = now.value("requests", uint64_t{0});
+    uint64_t e0 = start.value("errors", uint64_t{0}), e1 = now.value("errors", uint64_t{0});
+    if (r1 < r0 || e1 < e0) return json{{"requests", r1}, {"errors", std::min(e1, r1)}};  // restarted
+    return json{{"requests", r1 - r0}, {"errors", std::min(e1 - e0, r1 - r0)}};
+  }
+  if (!now.contains("counts") || !start.contains("counts")) return std::nullopt;
+  auto c1 = now["counts"].get<std::vector<uint64_t>>();
+  auto c0 = start["counts"].get<std::vector<uint64_t>>();
+  if (c0.size() != c1.size() || start.value("bounds", json()) != now.value("bounds", json())) {
+    // No series at the start (an empty histogram): everything since counts.
+    if (c0.empty()) return now;
+    return std::nullopt;
+  }
+  uint64_t t0 = 0, t1 = 0;
+  for (size_t i = 0; i < c1.size(); ++i) t0 += c0[i], t1 += c1[i];
+  if (t1 < t0) return now;  // restarted
+  for (size_t i = 0; i < c1.size(); ++i) c1[i] -= std::min(c1[i], c0[i]);
+  return json{{"bounds", now["bounds"]}, {"counts", c1}};
+}
+
 }  // namespace
+
+bool CounterSnapshot::isQueryMetric(const json& m) { return m.is_object() && m.contains("prometheus"); }
 
 json CounterSnapshot::of(const providers::FleetMetrics& m) {
   json bounds = json::array();
@@ -46,6 +75,38 @@ Result<analysis::Measurements> CounterSnapshot::between(const json& start, const
   } catch (const std::exception& e) {
     return internal(std::string("bad metrics snapshot: ") + e.what());
   }
+}
+
+Result<analysis::Measurements> CounterSnapshot::between(const json& start, const json& now, const json& metrics) {
+  auto router = between(start, now);
+  if (!router) return router;
+  if (!metrics.is_array() || metrics.empty()) return router;
+  analysis::Measurements out;
+  try {
+    for (const auto& m : metrics) {
+      if (!m.is_object()) continue;
+      const std::string name = m.value("name", ""), kind = m.value("kind", "");
+      if (!isQueryMetric(m)) {
+        if (kind == "latency") out.latency[name] = router->latency["latency"];
+        else out.errors[name] = router->errors["error_rate"];
+        continue;
+      }
+      const json s = start.contains("metrics") ? start["metrics"].value(name, json()) : json();
+      const json e = now.contains("metrics") ? now["metrics"].value(name, json()) : json();
+      if (!s.is_object() || !e.is_object()) continue;
+      auto d = queryDelta(s, e);
+      if (!d) continue;
+      if (kind == "latency") {
+        out.latency[name] = analysis::LatencyData{boundsFromJson((*d)["bounds"]),
+                                                  (*d)["counts"].get<std::vector<uint64_t>>(), {}};
+      } else {
+        out.errors[name] = analysis::ErrorCounts{(*d)["requests"].get<uint64_t>(), (*d)["errors"].get<uint64_t>()};
+      }
+    }
+  } catch (const std::exception& e) {
+    return internal(std::string("bad metrics snapshot: ") + e.what());
+  }
+  return out;
 }
 
 Result<analysis::JudgeConfig> CounterSnapshot::judgeConfig(const json& a, int analyses) {

@@ -6,6 +6,16 @@
 // errors, latency histogram bounds and counts; the +Inf bound as "+Inf") and
 // judges the differences. A counter that went backwards means the router
 // restarted: the later snapshot then counts from zero.
+//
+// A snapshot may also carry "metrics": {NAME: value} — the cumulative values
+// of the analysis metrics read from a query server (Prometheus,
+// providers/prometheus/MetricQuerySource.h): {requests, errors} or {bounds,
+// counts}. between(start, end, metrics) gives the judge one entry per
+// configured metric (analysis.metrics, rendered): the router's error rate
+// and latency under the name of each metric of that kind without queries,
+// and each query metric's own difference — absent (no data at this look)
+// when it was not read at both ends; a value that went down (the instance
+// restarted) counts from zero like the router's.
 // Also: the service's `analysis` block (config names) as the judge's config.
 #pragma once
 
@@ -21,7 +31,14 @@ namespace ramp::engine {
 struct CounterSnapshot {
   static nlohmann::json of(const providers::FleetMetrics& m);
   // Measurements from `start` to `end` (both made by of()).
+  // The router's metrics under the default names "error_rate" and "latency".
   static Result<analysis::Measurements> between(const nlohmann::json& start, const nlohmann::json& end);
+  // Every metric of `metrics` (the rendered analysis.metrics; empty = the
+  // default two, as above).
+  static Result<analysis::Measurements> between(const nlohmann::json& start, const nlohmann::json& end,
+                                                const nlohmann::json& metrics);
+  // The metric is read from a query server (it has `prometheus` queries).
+  static bool isQueryMetric(const nlohmann::json& metric);
   // The rendered `analysis` block -> JudgeConfig for one of the
   // deployment's `analyses` (analysis::AnalysisBlock: the false-rollback
   // budget split over metrics × analyses).

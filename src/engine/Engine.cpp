@@ -14,6 +14,7 @@
 #include "engine/DeploymentWindow.h"
 #include "engine/Failpoint.h"
 #include "engine/PromotionCheck.h"
+#include "providers/prometheus/PrometheusQuerySource.h"
 
 namespace ramp::engine {
 
@@ -77,6 +78,8 @@ Engine::Engine(store::Store& store, providers::FleetProvider& fleets,
       clock_(clock),
       options_(std::move(options)) {
   if (!options_.runCommand) options_.runCommand = runShell;
+  if (!options_.metricQueries) ownQueries_ = std::make_unique<providers::PrometheusQuerySource>();
+  metricQueries_ = options_.metricQueries ? options_.metricQueries : ownQueries_.get();
 }
 
 std::string Engine::newDeploymentId() {
@@ -497,7 +500,15 @@ Status Engine::advance(Deployment& d) {
   }
   int planWave = d.wave;
   for (int guard = 0; guard < 32; ++guard) {
-    if (d.state == kPaused) return ok();  // waits for `ramp resume`
+    if (d.state == kPaused) {
+      // Waits for `ramp resume`; meanwhile a canary's judge keeps looking
+      // and rolls back on evidence of harm (Canary.cpp watchPausedCanary).
+      // A look that fails is tried again at the next interval (the
+      // deployment waits for a person anyway).
+      auto rolledBack = watchPausedCanary(d, *plan);
+      if (!rolledBack || !*rolledBack) return ok();
+      continue;
+    }
     if (d.wave != planWave) {
       // The next region's wave started: its own configuration from now on.
       plan = planFromRendered(d.rendered, d.env, d.region);

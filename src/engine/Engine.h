@@ -34,6 +34,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "analysis/Judge.h"
 #include "core/Clock.h"
 #include "core/Result.h"
 #include "engine/Deployment.h"
@@ -44,6 +45,7 @@
 #include "engine/TrafficPlan.h"
 #include "providers/AlarmSource.h"
 #include "providers/Provider.h"
+#include "providers/prometheus/MetricQuerySource.h"
 #include "store/Store.h"
 
 namespace ramp::engine {
@@ -67,6 +69,10 @@ struct EngineOptions {
   // ("alarm state unknown: ...") and retried, never taken as fine.
   // nullptr = no alarm source.
   providers::AlarmSource* alarms = nullptr;
+  // Where metrics defined as queries (analysis.metrics[].prometheus) are
+  // read. nullptr = the Prometheus server the analysis block names
+  // (providers::PrometheusQuerySource).
+  providers::MetricQuerySource* metricQueries = nullptr;
 };
 
 // One region of a deployment across regions: the service rendered for it.
@@ -199,7 +205,24 @@ class Engine {
   // Canary steps (Canary.cpp): weights, pauses, analyses judged by the
   // statistical judge; a failing verdict hands over to the rollback phases.
   Result<bool> runCanaryPhase(Deployment& d, const ServicePlan& plan);
-  Result<nlohmann::json> snapshotMetrics(const Deployment& d);
+  // Both fleets' cumulative counters (CounterSnapshot) and the values of
+  // the metrics read from a query server (options.metricQueries).
+  Result<nlohmann::json> snapshotMetrics(const Deployment& d, const ServicePlan& plan);
+  // One look of the canary's judge at the armed analysis (d.analysis):
+  // snapshot, differences since the step began, Judge::step; the judge's
+  // state is updated in d.analysis (not committed). `snap` gets the snapshot.
+  Result<analysis::Judge::Step> lookAtCanary(Deployment& d, const ServicePlan& plan, const analysis::JudgeConfig& cfg,
+                                             bool final, nlohmann::json& snap);
+  // While a person decides (state paused in canary_analysis, or in the
+  // canary_pause of an inconclusive step): the judge keeps looking every
+  // step interval; evidence of harm rolls back (true), anything else only
+  // updates the latest verdict.
+  Result<bool> watchPausedCanary(Deployment& d, const ServicePlan& plan);
+  // The canary's weight in effect before step `step` (its last weight step).
+  static int canaryWeightBefore(const ServicePlan& plan, int step);
+  // Sets the canary's weight (and the pin) in the traffic plan and
+  // reconciles the data plane.
+  Status setCanaryWeight(const Deployment& d, const ServicePlan& plan, int weight);
   // Alarms (options.alarms, plan.alarms). At most one look per second per
   // deployment unless `force`. The first firing alarm's name, or none;
   // `unknown` is set (and an alarm.unknown event recorded when the error
@@ -284,6 +307,8 @@ class Engine {
   // memory: a restart only costs one extra look and one repeated event).
   std::map<std::string, MonoTime> nextAlarmLook_;
   std::map<std::string, std::string> lastAlarmError_;
+  std::unique_ptr<providers::MetricQuerySource> ownQueries_;  // when options_.metricQueries is null
+  providers::MetricQuerySource* metricQueries_ = nullptr;
 };
 
 }  // namespace ramp::engine

@@ -271,10 +271,19 @@ class CanaryTest : public EngineTest {
       EXPECT_TRUE(engine->tick().has_value());
       clock.advance(100ms);
       d = *engine->get(id);
-      if (d.state != "running" && d.state != "queued") break;
+      if (d.state != (whilePaused ? "paused" : "running") && d.state != "queued") break;
     }
     return d;
   }
+  // serve() for a deployment that waits for a person: ticks while it stays paused.
+  engine::Deployment servePaused(const std::string& id, const std::string& stable, const std::string& canary,
+                                 int ticks, uint64_t base, uint64_t can, double baseErr, double canErr) {
+    whilePaused = true;
+    auto d = serve(id, stable, canary, ticks, base, can, baseErr, canErr);
+    whilePaused = false;
+    return d;
+  }
+  bool whilePaused = false;
   double baseAcc = 0, canAcc = 0;
 };
 
@@ -815,5 +824,159 @@ TEST_F(CanaryTest, AHigherObjectivePassesAZeroErrorCanaryOnFewerRequests) {
   ASSERT_FALSE(b.verdicts.empty());
   EXPECT_EQ(b.verdicts.back().value("verdict", ""), "pass") << b.verdicts.back().dump();
   EXPECT_LT(tunedTicks * 2, defaultTicks) << "default " << defaultTicks << " ticks, error_rate_objective 0.02 " << tunedTicks;
+}
+// ---- the judge while a person decides; metrics from a query server ----
+
+TEST_F(CanaryTest, WhileAPersonDecidesTheJudgeKeepsLookingAndRollsBackOnEvidenceOfHarm) {
+  // 20% errors at 5 req/s: too little to decide within a short step, so the
+  // step is inconclusive and waits for a person; the judge keeps looking
+  // and rolls back by itself once the evidence is there.
+  auto stable = run(engine->submit(request("1.0.0"))->id);
+  json r = canaryRendered();
+  r["strategy"]["steps"][1]["analysis"]["duration"] = "5s";
+  auto d = engine->submit(request("2.0.0", r));
+  auto p = serve(d->id, stable.newFleet, d->newFleet, 600, 0, 0, 0, 0);
+  ASSERT_EQ(p.state, "paused") << p.reason;
+  EXPECT_NE(p.reason.find("the judge keeps looking"), std::string::npos) << p.reason;
+  auto rb = servePaused(d->id, stable.newFleet, d->newFleet, 3000, 5, 1, 0.0, 0.2);
+  rb = run(rb.id, 10);
+  EXPECT_EQ(rb.state, "rolled_back") << rb.reason;
+  EXPECT_NE(rb.reason.find("while paused for a person"), std::string::npos) << rb.reason;
+  EXPECT_EQ(traffic.weightOf("crawler", stable.newFleet), 100);
+  EXPECT_EQ(eventsOf(*st, rb.id, "deployment.control").size(), 0u) << "nobody acted";
+}
+
+TEST_F(CanaryTest, WhileAPersonDecidesAHealthyCanaryIsNotPromotedByTheJudge) {
+  auto stable = run(engine->submit(request("1.0.0"))->id);
+  json r = canaryRendered();
+  r["strategy"]["steps"][1]["analysis"]["duration"] = "5s";
+  auto d = engine->submit(request("2.0.0", r));
+  auto p = serve(d->id, stable.newFleet, d->newFleet, 600, 0, 0, 0, 0);
+  ASSERT_EQ(p.state, "paused") << p.reason;
+  auto q = servePaused(d->id, stable.newFleet, d->newFleet, 600, 180, 20, 0.0, 0.0);
+  EXPECT_EQ(q.state, "paused") << "a person decides: " << q.reason;
+  EXPECT_EQ(q.phase, Phase::kCanaryPause);
+  ASSERT_FALSE(q.verdicts.empty());
+  EXPECT_EQ(q.verdicts.back().value("while", ""), "paused") << q.verdicts.back().dump();
+}
+
+TEST_F(CanaryTest, PauseAtZeroTakesTheCanarysWeightToZeroUntilAPersonResumes) {
+  auto stable = run(engine->submit(request("1.0.0"))->id);
+  json r = canaryRendered("pause_at_zero");
+  r["strategy"]["steps"][1]["analysis"]["duration"] = "5s";
+  auto d = engine->submit(request("2.0.0", r));
+  auto p = serve(d->id, stable.newFleet, d->newFleet, 600, 0, 0, 0, 0);
+  ASSERT_EQ(p.state, "paused") << p.reason;
+  EXPECT_EQ(traffic.weightOf("crawler", p.newFleet), 0) << p.reason;
+  EXPECT_EQ(traffic.weightOf("crawler", stable.newFleet), 100);
+  EXPECT_NE(p.reason.find("resume gives it back its 10%"), std::string::npos) << p.reason;
+  ASSERT_TRUE(engine->control("crawler", "int", "resume", "dave").has_value());
+  auto back = run(p.id, 3);
+  EXPECT_GE(traffic.weightOf("crawler", back.newFleet), 10) << "phase " << phaseName(back.phase);
+  back = run(p.id, 100);
+  EXPECT_EQ(back.state, "succeeded") << back.reason;
+}
+
+// Query metrics by hand: per fleet id, cumulative {requests, errors}.
+class FakeQueries final : public providers::MetricQuerySource {
+ public:
+  std::map<std::string, std::pair<uint64_t, uint64_t>> counts;
+  std::vector<std::map<std::string, std::string>> asked;
+  std::optional<Error> error;
+  Result<json> read(const json& server, const json& metric, size_t index,
+                    const std::map<std::string, std::string>& values) override {
+    asked.push_back(values);
+    if (error) return std::unexpected(*error);
+    EXPECT_EQ(server.value("url", ""), "http://prometheus.test:9090");
+    EXPECT_EQ(metric.value("name", ""), "parse_failures");
+    EXPECT_EQ(index, 1u);
+    auto [n, e] = counts[values.at("fleet")];
+    return json{{"requests", n}, {"errors", e}};
+  }
+};
+
+json withParseFailures(json r) {
+  r["analysis"]["prometheus"] = {{"url", "http://prometheus.test:9090"}, {"timeout", "2s"}};
+  r["analysis"]["metrics"] = json::array(
+      {{{"name", "error_rate"}, {"kind", "error_rate"}, {"critical", true}},
+       {{"name", "parse_failures"},
+        {"kind", "error_rate"},
+        {"critical", true},
+        {"prometheus",
+         {{"total", "sum(crawler_pages_total{ramp_fleet=\"{{fleet}}\"})"},
+          {"errors", "sum(crawler_parse_failures_total{ramp_fleet=\"{{fleet}}\"})"}}}}});
+  return r;
+}
+
+TEST_F(CanaryTest, AMetricOnlyTheServiceExportsRollsBackACanaryTheRouterSeesAsHealthy) {
+  FakeQueries queries;
+  options.metricQueries = &queries;
+  engine = makeEngine();
+  auto stable = run(engine->submit(request("1.0.0"))->id);
+  auto d = engine->submit(request("2.0.0", withParseFailures(canaryRendered())));
+  ASSERT_TRUE(d.has_value()) << d.error().describe();
+  engine::Deployment r;
+  for (int i = 0; i < 1500; ++i) {
+    // Every request is a 200 at the router; 20% of the canary's pages fail to parse.
+    metrics.serve(stable.newFleet, 18, 0);
+    metrics.serve(d->newFleet, 2, 0);
+    queries.counts[stable.newFleet].first += 18;
+    queries.counts[d->newFleet].first += 2;
+    if (i % 5 == 0) queries.counts[d->newFleet].second += 2;
+    ASSERT_TRUE(engine->tick().has_value());
+    clock.advance(100ms);
+    r = *engine->get(d->id);
+    if (r.state != "running") break;
+  }
+  r = run(r.id, 10);
+  EXPECT_EQ(r.state, "rolled_back") << r.reason;
+  EXPECT_NE(r.reason.find("parse_failures"), std::string::npos) << r.reason;
+  bool sawCanary = false, sawBaseline = false;
+  for (const auto& v : queries.asked) {
+    if (v.at("fleet") == r.newFleet && v.at("release") == "2.0.0") sawCanary = true;
+    if (v.at("fleet") == stable.newFleet && v.at("release") == "1.0.0") sawBaseline = true;
+    EXPECT_EQ(v.at("service"), "crawler");
+    EXPECT_EQ(v.at("env"), "int");
+  }
+  EXPECT_TRUE(sawCanary && sawBaseline) << "each side's queries are filled with its own fleet and release";
+}
+
+TEST_F(CanaryTest, AQueryServerThatCannotAnswerNeverPassesTheCanary) {
+  FakeQueries queries;
+  queries.error = Error{ErrorCode::kUnavailable, "Prometheus at http://prometheus.test:9090 timed out after 2000 ms",
+                        "analysis.metrics[1].prometheus.errors"};
+  options.metricQueries = &queries;
+  engine = makeEngine();
+  auto stable = run(engine->submit(request("1.0.0"))->id);
+  auto d = engine->submit(request("2.0.0", withParseFailures(canaryRendered())));
+  auto r = serve(d->id, stable.newFleet, d->newFleet, 1500, 180, 20, 0.0, 0.0);
+  EXPECT_EQ(r.state, "paused") << r.reason;
+  EXPECT_NE(r.reason.find("parse_failures"), std::string::npos) << r.reason;
+  ASSERT_FALSE(r.verdicts.empty());
+  EXPECT_NE(r.verdicts.back().dump().find("timed out after 2000 ms"), std::string::npos) << r.verdicts.back().dump();
+}
+
+TEST(CounterSnapshotTest, QueryMetricsAreJudgedOnTheirDifferencesAndARestartCountsFromZero) {
+  json metrics = json::array({{{"name", "errors"}, {"kind", "error_rate"}},
+                              {{"name", "pf"}, {"kind", "error_rate"}, {"prometheus", {{"total", "x"}}}},
+                              {{"name", "slow"}, {"kind", "latency"}, {"prometheus", {{"histogram", "y"}}}}});
+  json start{{"requests", 100}, {"errors", 1}, {"bounds", {10, "+Inf"}}, {"counts", {90, 10}},
+             {"metrics", {{"pf", {{"requests", 50}, {"errors", 5}}}, {"slow", {{"bounds", json::array()}, {"counts", json::array()}}}}}};
+  json end{{"requests", 300}, {"errors", 3}, {"bounds", {10, "+Inf"}}, {"counts", {280, 20}},
+           {"metrics", {{"pf", {{"requests", 80}, {"errors", 9}}}, {"slow", {{"bounds", {100, "+Inf"}}, {"counts", {7, 1}}}}}}};
+  auto m = engine::CounterSnapshot::between(start, end, metrics);
+  ASSERT_TRUE(m.has_value()) << m.error().describe();
+  EXPECT_EQ(m->errors["errors"].requests, 200u) << "a router metric under its own name";
+  EXPECT_EQ(m->errors["errors"].errors, 2u);
+  EXPECT_EQ(m->errors["pf"].requests, 30u);
+  EXPECT_EQ(m->errors["pf"].errors, 4u);
+  EXPECT_EQ(m->latency["slow"].counts, (std::vector<uint64_t>{7, 1})) << "no series at the start: all of it counts";
+  end["metrics"]["pf"] = {{"requests", 10}, {"errors", 1}};  // the instance restarted
+  m = engine::CounterSnapshot::between(start, end, metrics);
+  EXPECT_EQ(m->errors["pf"].requests, 10u);
+  EXPECT_EQ(m->errors["pf"].errors, 1u);
+  end["metrics"].erase("pf");  // not read at this look: no data, not zero
+  m = engine::CounterSnapshot::between(start, end, metrics);
+  EXPECT_FALSE(m->errors.contains("pf"));
 }
 }  // namespace
