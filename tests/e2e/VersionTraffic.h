@@ -1,6 +1,6 @@
 // VersionTraffic.h — closed-loop GET traffic for the end-to-end tests:
 // `threads` clients against one entry point (optionally with extra request
-// headers), counting answers and failures (connection errors, 5xx) per
+// headers, and a path other than "/"), counting answers and failures (connection errors, 5xx) per
 // release version (the X-Ramp-Version answer header; "?" when absent). Each
 // client stops after two minutes at the latest.
 #pragma once
@@ -21,8 +21,8 @@ namespace ramp::e2e {
 
 class VersionTraffic {
  public:
-  VersionTraffic(std::string url, int threads, std::vector<std::string> headers = {})
-      : url_(std::move(url)), threads_(threads), headers_(std::move(headers)) {}
+  VersionTraffic(std::string url, int threads, std::vector<std::string> headers = {}, std::string path = "/")
+      : url_(std::move(url)), threads_(threads), headers_(std::move(headers)), path_(std::move(path)) {}
   ~VersionTraffic() { stop(); }
   void start() {
     for (int i = 0; i < threads_; ++i) pool_.emplace_back([this] { run(); });
@@ -60,7 +60,7 @@ class VersionTraffic {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
     while (!stop_ && std::chrono::steady_clock::now() < deadline) {
       std::string version;
-      std::string target = url_ + "/";
+      std::string target = url_ + path_;
       curl_easy_setopt(c, CURLOPT_URL, target.c_str());
       curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
       curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header);
@@ -83,6 +83,7 @@ class VersionTraffic {
   std::string url_;
   int threads_;
   std::vector<std::string> headers_;
+  std::string path_;
   std::atomic<bool> stop_{false};
   std::mutex mu_;
   std::map<std::string, uint64_t> answers_, failures_;
