@@ -91,7 +91,11 @@ class CanaryE2E : public ::testing::Test {
     ASSERT_NE(at, std::string::npos) << from;
     yaml.replace(at, from.size(), to);
     std::ofstream(work / "ramp.yaml") << yaml;
+    pushConfig("edited: " + to);
   }
+  // Makes ramp.yaml the config of record (#15) once `ramp config push`
+  // exists; until then the command is refused and deployments read ramp.yaml.
+  void pushConfig(const std::string& why) { (void)runRamp({"config", "push", "-m", why}, work); }
   nlohmann::json lastDeployment() {
     std::string out;
     EXPECT_EQ(runRamp({"status", "crawler", "--env", "prod", "--json"}, work, &out), 0);
