@@ -35,6 +35,7 @@
 
 #include <fmt/format.h>
 
+#include "analysis/DecisionForecast.h"
 #include "analysis/Judge.h"
 #include "engine/CounterSnapshot.h"
 #include "engine/Engine.h"
@@ -103,8 +104,38 @@ Result<analysis::Judge::Step> Engine::lookAtCanary(Deployment& d, const ServiceP
   auto step = analysis::Judge::step(*state, *canary, *baseline, cfg, final);
   if (!step) return std::unexpected(step.error());
   d.analysis["state"] = step->state.toJson();
+  (*snap)["progress"] = progressOf(d, plan, *snap, step->verdict);
   snapOut = std::move(*snap);
   return step;
+}
+
+json Engine::progressOf(const Deployment& d, const ServicePlan& plan, const json& snap,
+                        const analysis::Verdict& verdict) const {
+  const int64_t now = toUnixMillis(clock_.now());
+  const int64_t deadline = d.analysis.value("deadline_at", int64_t{0});
+  const int64_t duration = d.step >= 1 && d.step <= static_cast<int>(plan.steps.size())
+                               ? plan.steps[static_cast<size_t>(d.step - 1)].analysisDuration.count()
+                               : 0;
+  const int64_t started = d.analysis.value("started_at", deadline - duration);
+  const double elapsed = std::max<int64_t>(0, now - started) / 1000.0;
+  const double left = std::max<int64_t>(0, deadline - now) / 1000.0;
+  // The router's counts of both fleets since the step began (what users saw).
+  auto canary = CounterSnapshot::between(d.analysis["start"]["canary"], snap["canary"]);
+  auto baseline = CounterSnapshot::between(d.analysis["start"]["baseline"], snap["baseline"]);
+  const auto counts = [](const Result<analysis::Measurements>& m) {
+    return m ? m->errors.at("error_rate") : analysis::ErrorCounts{};
+  };
+  const auto c = counts(canary), b = counts(baseline);
+  const double perSecond = elapsed > 0 ? c.requests / elapsed : 0;
+  const int weight = d.analysis.contains("zeroed_weight") ? 0 : canaryWeightBefore(plan, d.step);
+  const json forecast = verdict.details.is_object() ? verdict.details.value("forecast", json()) : json();
+  return {{"step", d.step},
+          {"weight", weight},
+          {"elapsed_s", std::round(elapsed * 10) / 10},
+          {"deadline_in_s", std::round(left * 10) / 10},
+          {"canary", {{"requests", c.requests}, {"errors", c.errors}, {"per_second", std::round(perSecond * 10) / 10}}},
+          {"baseline", {{"requests", b.requests}, {"errors", b.errors}}},
+          {"forecast", analysis::DecisionForecast::of(forecast, perSecond, left, weight).toJson()}};
 }
 
 int Engine::canaryWeightBefore(const ServicePlan& plan, int step) {
@@ -157,6 +188,7 @@ Result<bool> Engine::watchPausedCanary(Deployment& d, const ServicePlan& plan) {
   vj["step"] = d.step;
   vj["while"] = "paused";
   if (snap.contains("query_errors")) vj["query_errors"] = snap["query_errors"];
+  if (snap.contains("progress")) vj["progress"] = snap["progress"];
   if (verdict.outcome != analysis::Outcome::kFail) {
     // Evidence for a pass only informs the person deciding; the latest
     // look is kept (as "continue") so status shows it.
@@ -210,6 +242,7 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
     auto snap = snapshotMetrics(d, plan);
     if (!snap) return std::unexpected(snap.error());
     d.analysis = {{"start", *snap},
+                  {"started_at", now},
                   {"state", analysis::JudgeState{}.toJson()},
                   {"deadline_at", now + s.analysisDuration.count()},
                   {"next_look_at", now + s.analysisInterval.count()}};
@@ -300,6 +333,7 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
       if (!d.verdicts.empty() && d.verdicts.back().value("verdict", "") == "continue") d.verdicts.erase(d.verdicts.size() - 1);
       json cj = verdict.toJson();
       if (snap->contains("query_errors")) cj["query_errors"] = (*snap)["query_errors"];
+      if (snap->contains("progress")) cj["progress"] = (*snap)["progress"];
       d.verdicts.push_back(cj);
       if (auto st = commit(d, ""); !st) return std::unexpected(st.error());
       return false;
@@ -307,6 +341,7 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
     json vj = verdict.toJson();
     vj["step"] = d.step;
     if (snap->contains("query_errors")) vj["query_errors"] = (*snap)["query_errors"];
+    if (snap->contains("progress")) vj["progress"] = (*snap)["progress"];
     if (snap->contains("latency_source")) vj["latency_source"] = (*snap)["latency_source"];
     if (!d.verdicts.empty() && d.verdicts.back().value("verdict", "") == "continue") d.verdicts.erase(d.verdicts.size() - 1);
     d.verdicts.push_back(vj);

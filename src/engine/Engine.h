@@ -218,6 +218,12 @@ class Engine {
   // step interval; evidence of harm rolls back (true), anything else only
   // updates the latest verdict.
   Result<bool> watchPausedCanary(Deployment& d, const ServicePlan& plan);
+  // The verdict's `progress` (docs/analysis.md "While it runs"): step, the
+  // canary's weight, seconds elapsed and to the deadline, both fleets'
+  // requests and errors since the step began, the canary's rate, and the
+  // forecast of a decision in time and weight (analysis::DecisionForecast).
+  nlohmann::json progressOf(const Deployment& d, const ServicePlan& plan, const nlohmann::json& snap,
+                            const analysis::Verdict& verdict) const;
   // The canary's weight in effect before step `step` (its last weight step).
   static int canaryWeightBefore(const ServicePlan& plan, int step);
   // Sets the canary's weight (and the pin) in the traffic plan and

@@ -979,4 +979,31 @@ TEST(CounterSnapshotTest, QueryMetricsAreJudgedOnTheirDifferencesAndARestartCoun
   m = engine::CounterSnapshot::between(start, end, metrics);
   EXPECT_FALSE(m->errors.contains("pf"));
 }
+TEST_F(CanaryTest, EveryLookShowsItsProgressAndWhenTheJudgeWillDecide) {
+  auto stable = run(engine->submit(request("1.0.0"))->id);
+  auto d = engine->submit(request("2.0.0", canaryRendered()));
+  // 200 canary req/s, 1,800 baseline req/s, 1% errors on both: undecided for a while.
+  engine::Deployment r;
+  for (int i = 0; i < 400; ++i) {
+    r = serve(d->id, stable.newFleet, d->newFleet, 1, 180, 20, 0.01, 0.01);
+    if (r.phase == Phase::kCanaryAnalysis && !r.verdicts.empty() && r.verdicts.back().contains("progress") &&
+        r.verdicts.back()["progress"].value("elapsed_s", 0.0) >= 5)
+      break;
+  }
+  ASSERT_EQ(r.phase, Phase::kCanaryAnalysis) << r.reason;
+  ASSERT_FALSE(r.verdicts.empty());
+  const json p = r.verdicts.back()["progress"];
+  ASSERT_TRUE(p.is_object()) << r.verdicts.back().dump();
+  EXPECT_EQ(p.value("step", 0), 2);
+  EXPECT_EQ(p.value("weight", 0), 10);
+  EXPECT_GE(p.value("elapsed_s", 0.0), 5.0);
+  EXPECT_NEAR(p.value("deadline_in_s", 0.0), 120.0 - p.value("elapsed_s", 0.0), 0.5);
+  EXPECT_NEAR(p["canary"].value("per_second", 0.0), 200.0, 20.0) << p.dump();
+  EXPECT_GT(p["baseline"].value("requests", 0), 8 * p["canary"].value("requests", 0)) << p.dump();
+  EXPECT_GT(p["canary"].value("errors", 0), 0) << p.dump();
+  ASSERT_TRUE(p["forecast"].is_object()) << p.dump();
+  if (p["forecast"]["requests"].is_number()) {
+    EXPECT_NEAR(p["forecast"].value("seconds", 0.0), p["forecast"].value("requests", 0) / 200.0, 2.0) << p.dump();
+  }
+}
 }  // namespace
