@@ -1,8 +1,8 @@
 // RouterCommand.cpp — `ramp router`: the data-plane process.
 //
-//   ramp router [--home DIR]                      managed: state in DIR/router/
-//   ramp router --listen ADDR --backend ADDR...   standalone (benchmarks)
-//               [--threads N]
+//   ramp router [--home DIR] [--threads N] [--accept reuseport|single]   managed: state in DIR/router/
+//   ramp router --listen ADDR --backend ADDR... [--threads N] [--accept M]
+//               [--tls-cert FILE --tls-key FILE]                          standalone (benchmarks)
 #include <string>
 #include <vector>
 
@@ -15,7 +15,7 @@ namespace {
 struct RouterArgs {
   std::string listen;
   std::vector<std::string> backends;
-  int threads = 1;
+  ramp::router::RouterRunOptions run;
 };
 
 void addRouter(ramp::cli::Cli& cli) {
@@ -24,7 +24,11 @@ void addRouter(ramp::cli::Cli& cli) {
   cmd->footer("Examples:\n  ramp router\n  ramp router --listen 127.0.0.1:8080 --backend 127.0.0.1:9001 --backend 127.0.0.1:9002");
   cmd->add_option("--listen", args.listen, "Standalone mode: HOST:PORT to accept requests on");
   cmd->add_option("--backend", args.backends, "Standalone mode: backend HOST:PORT (repeatable)");
-  cmd->add_option("--threads", args.threads, "Standalone mode: io threads (default 1)");
+  cmd->add_option("--threads", args.run.threads, "io threads serving traffic (default: the machine's cores)");
+  cmd->add_option("--accept", args.run.accept,
+                  "reuseport: a listening socket per io thread (default); single: one, handing connections round robin");
+  cmd->add_option("--tls-cert", args.run.tlsCert, "Standalone mode: PEM certificate chain (HTTPS)");
+  cmd->add_option("--tls-key", args.run.tlsKey, "Standalone mode: PEM private key (HTTPS)");
   cmd->callback([&cli] {
     if (!args.listen.empty() || !args.backends.empty()) {
       if (args.listen.empty()) {
@@ -35,7 +39,7 @@ void addRouter(ramp::cli::Cli& cli) {
         cli.exitCode = ramp::cli::reportError("--backend is required with --listen");
         return;
       }
-      cli.exitCode = ramp::router::RouterDaemon::runStandalone(args.listen, args.backends, args.threads);
+      cli.exitCode = ramp::router::RouterDaemon::runStandalone(args.listen, args.backends, args.run);
       return;
     }
     auto home = ramp::resolveHome(cli.global.home);
@@ -43,7 +47,7 @@ void addRouter(ramp::cli::Cli& cli) {
       cli.exitCode = ramp::cli::reportError(st.error().describe());
       return;
     }
-    cli.exitCode = ramp::router::RouterDaemon::runManaged(home);
+    cli.exitCode = ramp::router::RouterDaemon::runManaged(home, args.run);
   });
 }
 

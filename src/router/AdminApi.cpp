@@ -207,7 +207,7 @@ AdminResponse AdminApi::handle(std::string_view method, std::string_view target,
         if (auto st = parseBody(j); !st) return errorResponse(st.error());
         if (!j.is_object()) return errorResponse({ErrorCode::kInvalid, "body must be a JSON object", "body"});
         for (auto& [k, v] : j.items())
-          if (k != "port") return errorResponse({ErrorCode::kInvalid, "unknown field", k});
+          if (k != "port" && k != "limits" && k != "tls") return errorResponse({ErrorCode::kInvalid, "unknown field", k});
         int port = 0;
         if (j.contains("port")) {
           if (!j["port"].is_number_integer()) return errorResponse({ErrorCode::kInvalid, "must be an integer", "port"});
@@ -215,7 +215,19 @@ AdminResponse AdminApi::handle(std::string_view method, std::string_view target,
           if (p < 0 || p > 65535) return errorResponse({ErrorCode::kInvalid, "must be 0 (a free port) or 1..65535", "port"});
           port = static_cast<int>(p);
         }
-        auto r = state_.ensureEntrypoint(name, port);
+        std::optional<EntrypointLimits> limits;
+        if (j.contains("limits")) {
+          auto l = EntrypointSettings::parseLimits(j["limits"], "limits");
+          if (!l) return errorResponse(l.error());
+          limits = *l;
+        }
+        std::optional<std::optional<TlsSettings>> tls;
+        if (j.contains("tls")) {
+          auto t = EntrypointSettings::parseTls(j["tls"], "tls");
+          if (!t) return errorResponse(t.error());
+          tls = *t;
+        }
+        auto r = state_.ensureEntrypoint(name, port, limits, tls);
         return r ? jsonResponse(200, *r) : errorResponse(r.error());
       }
       if (method == "DELETE") {

@@ -7,7 +7,8 @@
 // reference in docs/router.md):
 //   GET    /admin/v1/ping                        {"pid":N,"started_at":..}
 //   GET    /admin/v1/entrypoints                 {"entrypoints":[...]}
-//   PUT    /admin/v1/entrypoints/{name}          {"port":0|N}
+//   PUT    /admin/v1/entrypoints/{name}          {"port":0|N,"limits":{..},"tls":{..}|null}
+//                                                 (limits/tls absent: kept; EntrypointSettings.h)
 //   GET    /admin/v1/entrypoints/{name}
 //   DELETE /admin/v1/entrypoints/{name}
 //   PUT    /admin/v1/entrypoints/{name}/split    {"epoch":E,"fleets":[...],"pin":{...}|null,

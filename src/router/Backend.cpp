@@ -3,6 +3,9 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstdlib>
+
+#include <boost/asio/ip/address.hpp>
 
 namespace ramp::router {
 
@@ -20,6 +23,19 @@ void closeQuietly(UpstreamConnection& c) {
   c.socket.close(ec);
 }
 }  // namespace
+
+Result<boost::asio::ip::tcp::endpoint> Backend::parseAddress(const std::string& address) {
+  size_t colon = address.rfind(':');
+  if (colon == std::string::npos) return invalid("backend must be host:port", address);
+  std::string host = address.substr(0, colon);
+  if (host == "localhost") host = "127.0.0.1";
+  boost::system::error_code ec;
+  auto ip = boost::asio::ip::make_address(host, ec);
+  if (ec) return invalid("backend host must be an IP address or localhost", address);
+  int port = std::atoi(address.c_str() + colon + 1);
+  if (port <= 0 || port > 65535) return invalid("backend port out of range", address);
+  return boost::asio::ip::tcp::endpoint(ip, static_cast<unsigned short>(port));
+}
 
 std::unique_ptr<UpstreamConnection> Backend::takeIdle(MonoTime now, Millis maxIdle) {
   while (!idle_.empty()) {

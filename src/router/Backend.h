@@ -17,6 +17,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "core/Clock.h"
+#include "core/Result.h"
 #include "router/UpstreamConnection.h"
 
 namespace ramp::router {
@@ -25,6 +26,9 @@ class Backend {
  public:
   Backend(std::string address, boost::asio::ip::tcp::endpoint endpoint)
       : address_(std::move(address)), endpoint_(endpoint) {}
+
+  // "127.0.0.1:5001" / "localhost:5001" → endpoint (RouteTable validated the form).
+  static Result<boost::asio::ip::tcp::endpoint> parseAddress(const std::string& address);
 
   const std::string& address() const { return address_; }
   const boost::asio::ip::tcp::endpoint& endpoint() const { return endpoint_; }

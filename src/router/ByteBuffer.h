@@ -1,9 +1,11 @@
 // ByteBuffer.h — a growable byte window for socket reads: bytes are
-// appended at the tail (prepare/commit) and consumed from the head. Memory is
-// reused across requests on a connection; it only grows up to what one
-// message needs.
+// appended at the tail (prepare/commit) and consumed from the head. Memory
+// is allocated on first use, reused across requests on a connection, grows
+// only up to what one message needs, and can be given back (release) while
+// a connection is idle.
 #pragma once
 
+#include <algorithm>
 #include <cstring>
 #include <string_view>
 #include <vector>
@@ -12,10 +14,11 @@ namespace ramp::router {
 
 class ByteBuffer {
  public:
-  explicit ByteBuffer(size_t initial = 16 * 1024) : data_(initial) {}
+  explicit ByteBuffer(size_t initial = 0) : data_(initial) {}
   std::string_view view() const { return {data_.data() + begin_, end_ - begin_}; }
   size_t size() const { return end_ - begin_; }
   bool empty() const { return end_ == begin_; }
+  size_t capacity() const { return data_.size(); }
   // Free space at the tail, at least `min` bytes (compacts or grows).
   char* prepare(size_t min) {
     if (data_.size() - end_ < min) {
@@ -44,6 +47,12 @@ class ByteBuffer {
       begin_ = 0;
       data_.swap(d);
     }
+  }
+  // Give back all memory (only when empty).
+  void release() {
+    if (!empty()) return;
+    std::vector<char>().swap(data_);
+    begin_ = end_ = 0;
   }
 
  private:

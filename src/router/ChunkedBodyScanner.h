@@ -27,6 +27,7 @@ class ChunkedBodyScanner {
   const std::string& error() const { return error_; }
   uint64_t dataBytes() const { return dataBytes_; }
   void reset();
+  void setMaxBody(uint64_t maxBodyBytes) { maxBody_ = maxBodyBytes; }
 
  private:
   enum class Step { kSize, kExt, kSizeLf, kData, kDataCr, kDataLf, kTrailerStart, kTrailer, kTrailerLf,

@@ -1,258 +1,289 @@
 #include "router/ClientSession.h"
 
+#include <algorithm>
 #include <array>
 
 #include <boost/asio/write.hpp>
 
 #include "router/DataPlane.h"
+#include "router/ForwardedHeads.h"
 #include "router/HttpSyntax.h"
+#include "router/Worker.h"
 
 namespace ramp::router {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-using http::iequals;
+using error_code = boost::system::error_code;
 
 namespace {
 
-bool isHopByHop(std::string_view name) {
-  return iequals(name, "connection") || iequals(name, "keep-alive") || iequals(name, "proxy-connection") ||
-         iequals(name, "te") || iequals(name, "upgrade");
-}
+std::string millisText(Millis m) { return std::to_string(m.count()) + " ms"; }
 
-// Names listed in Connection headers (they are hop-by-hop too).
-template <class Headers>
-void connectionTokens(const Headers& headers, std::vector<std::string_view>& out) {
-  out.clear();
-  for (const auto& [n, v] : headers)
-    if (iequals(n, "connection")) http::forEachListElement(v, [&](std::string_view t) { out.push_back(t); });
-}
-
-bool listed(const std::vector<std::string_view>& tokens, std::string_view name) {
-  for (auto t : tokens)
-    if (iequals(t, name)) return true;
-  return false;
-}
-
-bool hasCookie(std::string_view cookieHeader, std::string_view name) {
-  bool found = false;
-  while (!cookieHeader.empty() && !found) {
-    size_t semi = cookieHeader.find(';');
-    std::string_view pair = http::trimOws(cookieHeader.substr(0, semi));
-    size_t eq = pair.find('=');
-    if (eq != std::string_view::npos && pair.substr(0, eq) == name) found = true;
-    if (semi == std::string_view::npos) break;
-    cookieHeader.remove_prefix(semi + 1);
-  }
-  return found;
-}
-
-thread_local std::vector<std::string_view> tokensScratch;
+const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+constexpr size_t kHeadRead = 4096;
 
 }  // namespace
 
-ClientSession::ClientSession(DataPlane& plane, std::shared_ptr<Entrypoint> ep, tcp::socket socket)
-    : plane_(plane), ep_(std::move(ep)), client_(std::move(socket)), up_(16 * 1024) {
-  plane_.attach(this);
+ClientSession::ClientSession(Worker& worker, std::shared_ptr<Entrypoint> ep, tcp::socket socket,
+                             std::shared_ptr<const EntrypointConfig> config)
+    : worker_(worker), ep_(std::move(ep)), config_(std::move(config)), stream_(std::move(socket)) {
+  if (config_->tls) {
+    if (SSL* ssl = config_->tls->newConnection()) {
+      stream_.useTls(ssl);
+    } else {
+      stream_.close();
+    }
+  }
+  worker_.attach(this);
 }
 
 ClientSession::~ClientSession() {
-  if (inflightHeld_ && counters_) --counters_->inflight;
-  plane_.detach(this);
+  if (x_ && x_->inflightHeld && x_->shard) CounterShard::add(x_->shard->inflight, -1);
+  if (x_ && x_->tunnel && x_->shard) CounterShard::add(x_->shard->tunnels, -1);
+  ep_->shared().connections.fetch_sub(1, std::memory_order_relaxed);
+  worker_.detach(this);
 }
 
-void ClientSession::start() { readRequest(); }
+void ClientSession::start() {
+  if (!stream_.isOpen()) {
+    closeClient();
+    return;
+  }
+  if (stream_.tls()) {
+    phase_ = Phase::kHandshake;
+    clientDeadline_ = worker_.clock().monotonic() + limits().headTimeout;
+    stream_.handshake([self = shared_from_this()](error_code ec) {
+      if (self->phase_ != Phase::kHandshake) return;
+      if (ec) {
+        self->closeClient();
+        return;
+      }
+      self->awaitRequest();
+    });
+    return;
+  }
+  awaitRequest();
+}
 
 void ClientSession::closeIfIdle() {
-  if (phase_ == Phase::kIdle) closeClient();
+  if (phase_ == Phase::kIdle || phase_ == Phase::kHandshake) closeClient();
 }
 
-void ClientSession::onTick(MonoTime now) {
-  if (phase_ == Phase::kClosed || deadline_ == MonoTime{} || now < deadline_) return;
-  timedOut_ = true;
-  deadline_ = MonoTime{};
-  switch (phase_) {
-    case Phase::kUpstream:
-    case Phase::kResponse:
-      if (conn_) {
-        boost::system::error_code ec;
-        conn_->socket.cancel(ec);
-        conn_->socket.close(ec);
-      }
-      break;
-    default:
-      closeClient();
-      break;
+// ---- between requests -------------------------------------------------------
+
+void ClientSession::awaitRequest() {
+  phase_ = Phase::kIdle;
+  MonoTime now = worker_.clock().monotonic();
+  idleSince_ = now;
+  clientDeadline_ = now + limits().idleTimeout;
+  upstreamDeadline_ = requestDeadline_ = MonoTime{};
+  clientTimedOut_ = upstreamTimedOut_ = requestTimedOut_ = false;
+  if (worker_.stopping()) {
+    closeClient();
+    return;
   }
-}
-
-void ClientSession::readRequest() {
-  timedOut_ = false;
-  MonoTime now = plane_.clock().monotonic();
-  if (in_.empty()) {
-    phase_ = Phase::kIdle;
-    deadline_ = now + plane_.options().clientIdle;
-    if (plane_.stopping()) {
-      closeClient();
+  if (!in_.empty()) {
+    beginRequest();
+    return;
+  }
+  // No buffer while waiting: an idle connection holds none.
+  stream_.waitReadable([self = shared_from_this()](error_code ec) {
+    if (self->phase_ != Phase::kIdle) return;
+    if (ec) {
+      self->closeClient();
       return;
     }
-  } else if (phase_ != Phase::kHead) {
-    phase_ = Phase::kHead;
-    deadline_ = now + plane_.options().clientHead;
+    self->beginRequest();
+  });
+}
+
+void ClientSession::beginRequest() {
+  phase_ = Phase::kHead;
+  MonoTime now = worker_.clock().monotonic();
+  clientDeadline_ = now + limits().headTimeout;
+  requestDeadline_ = limits().requestTimeout.count() > 0 ? now + limits().requestTimeout : MonoTime{};
+  if (!x_) {
+    x_ = std::make_unique<ClientExchange>();
+  } else {
+    x_->reset();
   }
-  switch (parser_.parse(in_.view())) {
+  readHead();
+}
+
+void ClientSession::readHead() {
+  switch (x_->parser.parse(in_.view())) {
     case HttpRequestParser::State::kError:
-      reply(parser_.status(), "Bad Request", parser_.error(), true);
+      reply(x_->parser.status(), "Bad Request", x_->parser.error(), true);
       return;
     case HttpRequestParser::State::kDone:
       onHead();
       return;
     case HttpRequestParser::State::kNeedMore:
-      readMore(phase_);
+      readClient(kHeadRead, [this] { readHead(); });
       return;
   }
 }
 
-void ClientSession::readMore(Phase phase) {
-  char* p = in_.prepare(4096);
-  client_.async_read_some(asio::buffer(p, in_.writable()),
-                          [self = shared_from_this(), phase](boost::system::error_code ec, size_t n) {
-                            if (self->phase_ == Phase::kClosed) return;
-                            if (ec) {
-                              self->closeClient();
-                              return;
-                            }
-                            self->in_.commit(n);
-                            if (phase == Phase::kBody) {
-                              self->onBodyComplete();
-                            } else {
-                              if (self->phase_ == Phase::kIdle) {
-                                self->phase_ = Phase::kHead;
-                                self->deadline_ = self->plane_.clock().monotonic() + self->plane_.options().clientHead;
-                              }
-                              self->readRequest();
-                            }
-                          });
+void ClientSession::readClient(size_t atLeast, std::function<void()> then) {
+  if (requestDeadline_ != MonoTime{} && worker_.clock().monotonic() >= requestDeadline_) {
+    requestTimedOut_ = true;
+    clientReadFailed(asio::error::timed_out);
+    return;
+  }
+  char* p = in_.prepare(atLeast);
+  size_t n = std::min(in_.writable(), std::max(atLeast, worker_.options().upstreamBuffer));
+  clientReading_ = true;
+  stream_.readSome(p, n, [self = shared_from_this(), then = std::move(then)](error_code ec, size_t got) {
+    self->clientReading_ = false;
+    if (self->phase_ != Phase::kHead && self->phase_ != Phase::kExchange) return;
+    if (ec) {
+      self->clientReadFailed(ec);
+      return;
+    }
+    self->in_.commit(got);
+    if (self->requestDeadline_ != MonoTime{} && self->worker_.clock().monotonic() >= self->requestDeadline_) {
+      self->requestTimedOut_ = true;
+      self->clientReadFailed(asio::error::timed_out);
+      return;
+    }
+    then();
+  });
 }
+
+void ClientSession::clientReadFailed(const error_code&) {
+  bool late = clientTimedOut_ || requestTimedOut_;
+  if (!late) {
+    // The client went away (or reset) in the middle of a request.
+    closeUpstream();
+    closeClient();
+    return;
+  }
+  if (x_ && x_->responseStarted) {
+    closeUpstream();
+    closeClient();
+    return;
+  }
+  closeUpstream();
+  if (x_) x_->uploadStopped = true;
+  std::string why = phase_ == Phase::kHead
+                        ? "request head not received within " + millisText(requestTimedOut_ && !clientTimedOut_
+                                                                                 ? limits().requestTimeout
+                                                                                 : limits().headTimeout)
+                        : (requestTimedOut_ ? "request not received within " + millisText(limits().requestTimeout)
+                                            : "request body stalled for " + millisText(limits().clientTimeout));
+  reply(408, "Request Timeout", why, true);
+}
+
+// ---- the request head -------------------------------------------------------
 
 void ClientSession::onHead() {
-  const RequestHead& h = parser_.head();
-  headBytes_ = h.headBytes;
-  clientHttp10_ = h.versionMinor == 0;
-  clientKeepAlive_ = h.keepAlive && !plane_.stopping();
-  idempotent_ = h.idempotent;
-  isHead_ = h.isHead;
-  expectContinue_ = h.expectContinue && h.framing != BodyFraming::kNone;
-  continueSent_ = false;
-  requestBytes_ = 0;
-  if (h.framing == BodyFraming::kLength && h.contentLength > plane_.options().maxRequestBody) {
-    requestBytes_ = 0;
-    reply(413, "Content Too Large",
-          "request body larger than " + std::to_string(plane_.options().maxRequestBody) + " bytes", true);
+  auto& x = *x_;
+  const RequestHead& h = x.parser.head();
+  x.clientHttp10 = h.versionMinor == 0;
+  x.clientKeepAlive = h.keepAlive && !worker_.stopping();
+  x.idempotent = h.idempotent;
+  x.isHead = h.isHead;
+  x.framing = h.framing;
+  x.expectContinue = h.expectContinue && h.framing != BodyFraming::kNone;
+  const uint64_t maxBody = limits().maxRequestBody;
+  if (maxBody > 0 && h.framing == BodyFraming::kLength && h.contentLength > maxBody) {
+    reply(413, "Content Too Large", "request body larger than " + std::to_string(maxBody) + " bytes", true);
     return;
   }
 
-  // The head as it goes upstream: same request line and fields, minus
-  // hop-by-hop ones (and Expect, which the router answers itself).
-  connectionTokens(h.headers, tokensScratch);
-  reqHead_.clear();
-  reqHead_.append(h.method).append(" ").append(h.target).append(clientHttp10_ ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
-  bool pinned = false;
-  split_ = ep_->split;
-  const auto& pin = split_->pin;
-  for (const auto& [n, v] : h.headers) {
-    if (pin && split_->pinFleet >= 0) {
-      if (!pin->header.empty() && iequals(n, pin->header)) pinned = true;
-      if (!pin->cookie.empty() && iequals(n, "cookie") && hasCookie(v, pin->cookie)) pinned = true;
-    }
-    if (isHopByHop(n) || iequals(n, "expect") || listed(tokensScratch, n)) continue;
-    reqHead_.append(n).append(": ").append(v).append("\r\n");
-  }
-  if (clientHttp10_) reqHead_.append("Connection: keep-alive\r\n");
-  reqHead_.append("\r\n");
+  // The head as it goes upstream (ForwardedHeads.h).
+  x.split = ep_->split;
+  auto fwd = buildUpstreamHead(h, x.split->pinFleet() >= 0 ? x.split->pin() : std::nullopt, x.reqHead);
+  x.upgrade = fwd.upgrade;
+  const bool pinned = fwd.pinned;
 
-  fleet_ = -1;
-  fellBack_ = false;
-  if (pinned && !split_->fleets[split_->pinFleet].backends.empty()) {
-    fleet_ = split_->pinFleet;
+  // Body framing: how much of it is here already (the head's views are not
+  // used after this point: reading may move the buffer).
+  x.bodyStart = h.headBytes;
+  x.bodyRemaining = h.framing == BodyFraming::kLength ? h.contentLength : 0;
+  x.chunks.reset();
+  x.chunks.setMaxBody(maxBody > 0 ? maxBody : UINT64_MAX);
+  phase_ = Phase::kExchange;
+  clientDeadline_ = MonoTime{};
+  auto f = frameBody();
+  if (f == Framing::kError) {
+    bool tooLarge = x.chunks.error().find("limit") != std::string::npos;
+    reply(tooLarge ? 413 : 400, tooLarge ? "Content Too Large" : "Bad Request", "chunked body: " + x.chunks.error(),
+          true);
+    return;
+  }
+  x.whole = f == Framing::kDone;
+  x.requestBytes = x.bodyStart + x.framed;
+  if (x.whole) requestDeadline_ = MonoTime{};
+
+  x.fleet = -1;
+  x.fellBack = false;
+  if (pinned && !x.split->fleets[x.split->pinFleet()].backends.empty()) {
+    x.fleet = x.split->pinFleet();
   } else {
-    fleet_ = split_->pickWeighted();
+    x.fleet = x.split->pickWeighted();
   }
-  bool bodyPending = h.framing != BodyFraming::kNone;
-  if (fleet_ < 0) {
-    requestBytes_ = headBytes_;
-    reply(503, "Service Unavailable", "no fleet takes traffic on entry point " + ep_->name(), bodyPending);
+  if (x.fleet < 0) {
+    reply(503, "Service Unavailable", "no fleet takes traffic on entry point " + ep_->name(), !x.whole);
     return;
   }
-  counters_ = split_->fleets[fleet_].counters;
-  ++counters_->inflight;
-  inflightHeld_ = true;
-  started_ = plane_.clock().monotonic();
-  bodyScanned_ = 0;
-  chunks_ = ChunkedBodyScanner(plane_.options().maxRequestBody);
-  if (expectContinue_ && in_.size() == headBytes_) {
-    continueSent_ = true;
-    static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-    phase_ = Phase::kBody;
-    asio::async_write(client_, asio::buffer(kContinue), [self = shared_from_this()](boost::system::error_code ec, size_t) {
-      if (self->phase_ == Phase::kClosed) return;
-      if (ec) {
-        self->closeClient();
-        return;
-      }
-      self->onBodyComplete();
-    });
-    return;
-  }
-  onBodyComplete();
-}
-
-// Called whenever body bytes may have arrived; dispatches once the whole
-// request is buffered.
-void ClientSession::onBodyComplete() {
-  phase_ = Phase::kBody;
-  const RequestHead& h = parser_.head();
-  if (h.framing == BodyFraming::kNone) {
-    requestBytes_ = headBytes_;
-  } else if (h.framing == BodyFraming::kLength) {
-    if (in_.size() < headBytes_ + h.contentLength) {
-      readMore(Phase::kBody);
-      return;
-    }
-    requestBytes_ = headBytes_ + h.contentLength;
-  } else {
-    size_t consumed = 0;
-    auto st = chunks_.feed(in_.view().substr(headBytes_ + bodyScanned_), &consumed);
-    bodyScanned_ += consumed;
-    if (st == ChunkedBodyScanner::State::kError) {
-      bool tooLarge = chunks_.error().find("limit") != std::string::npos;
-      reply(tooLarge ? 413 : 400, tooLarge ? "Content Too Large" : "Bad Request",
-            "chunked body: " + chunks_.error(), true);
-      return;
-    }
-    if (st == ChunkedBodyScanner::State::kNeedMore) {
-      readMore(Phase::kBody);
-      return;
-    }
-    requestBytes_ = headBytes_ + bodyScanned_;
-  }
+  x.shard = x.split->fleets[x.fleet].shard;
+  CounterShard::add(x.shard->inflight, 1);
+  x.inflightHeld = true;
+  x.started = worker_.clock().monotonic();
   dispatch();
 }
 
+ClientSession::Framing ClientSession::frameBody() {
+  auto& x = *x_;
+  switch (x.framing) {
+    case BodyFraming::kNone:
+      x.bodyComplete = true;
+      return Framing::kDone;
+    case BodyFraming::kLength: {
+      size_t avail = in_.size() - x.bodyStart;
+      x.framed = static_cast<size_t>(std::min<uint64_t>(avail, x.bodyRemaining));
+      if (x.framed == x.bodyRemaining) {
+        x.bodyComplete = true;
+        return Framing::kDone;
+      }
+      return Framing::kNeedMore;
+    }
+    case BodyFraming::kChunked: {
+      size_t used = 0;
+      auto st = x.chunks.feed(in_.view().substr(x.bodyStart + x.framed), &used);
+      x.framed += used;
+      if (st == ChunkedBodyScanner::State::kError) return Framing::kError;
+      if (st == ChunkedBodyScanner::State::kDone) {
+        x.bodyComplete = true;
+        return Framing::kDone;
+      }
+      return Framing::kNeedMore;
+    }
+  }
+  return Framing::kError;
+}
+
+// ---- upstream ---------------------------------------------------------------
+
 void ClientSession::dispatch() {
-  attempts_ = 0;
-  tried_.clear();
+  auto& x = *x_;
+  x.attempts = 0;
+  x.tried.clear();
   if (!pickBackend()) {
     if (fallBackToStable()) return;
-    reply(503, "Service Unavailable", "fleet " + split_->fleets[fleet_].id + " has no instance", !clientKeepAlive_);
+    reply(503, "Service Unavailable", "fleet " + x.split->fleets[x.fleet].id() + " has no instance", !x.whole);
     return;
   }
-  // Try the pool first, then a fresh connection.
-  ++attempts_;
-  MonoTime now = plane_.clock().monotonic();
-  conn_ = backend_->takeIdle(now, idempotent_ ? plane_.options().poolIdle : plane_.options().freshForUnsafe);
-  if (conn_) {
-    reused_ = true;
+  // Try the pool first, then a fresh connection. Only a request that could
+  // be retried (idempotent, body buffered) may use a connection idle long.
+  ++x.attempts;
+  MonoTime now = worker_.clock().monotonic();
+  const auto& o = worker_.options();
+  x.conn = x.backend->takeIdle(now, x.idempotent && x.whole ? o.poolIdle : o.freshForUnsafe);
+  if (x.conn) {
+    x.connSerial = ++serials_;
     sendRequest();
   } else {
     connectFresh();
@@ -260,17 +291,14 @@ void ClientSession::dispatch() {
 }
 
 bool ClientSession::pickBackend() {
-  auto& f = split_->fleets[fleet_];
+  auto& x = *x_;
+  auto& f = x.split->fleets[x.fleet];
   size_t n = f.backends.size();
   if (n == 0) return false;
-  MonoTime now = plane_.clock().monotonic();
-  auto wasTried = [&](Backend* b) {
-    for (auto* t : tried_)
-      if (t == b) return true;
-    return false;
-  };
+  MonoTime now = worker_.clock().monotonic();
+  auto wasTried = [&](Backend* b) { return std::find(x.tried.begin(), x.tried.end(), b) != x.tried.end(); };
   // Pass 0: untried and up; pass 1: untried; pass 2 (only after a stale pooled
-  // connection, i.e. tried_ non-empty and retrying is allowed): anything.
+  // connection, i.e. tried non-empty and retrying is allowed): anything.
   for (int pass = 0; pass < 3; ++pass) {
     for (size_t k = 0; k < n; ++k) {
       size_t idx = (f.nextBackend + k) % n;
@@ -279,41 +307,67 @@ bool ClientSession::pickBackend() {
       if (pass == 0 && b->isDown(now)) continue;
       if (pass == 2 && b->isDown(now) && n > 1) continue;
       f.nextBackend = idx + 1;
-      backend_ = f.backends[idx];
+      x.backend = f.backends[idx];
       return true;
     }
-    if (pass == 1 && tried_.empty()) break;
+    if (pass == 1 && x.tried.empty()) break;
   }
   return false;
 }
 
+bool ClientSession::fallBackToStable() {
+  auto& x = *x_;
+  int stable = x.split ? x.split->stableFleet() : -1;
+  if (stable < 0 || stable == x.fleet || x.fellBack || x.split->fleets[stable].backends.empty()) return false;
+  // The chosen fleet failed this request: counted once, as its error (no
+  // latency: it never answered), and never shown to the user.
+  if (x.inflightHeld && x.shard) {
+    auto& c = *x.shard;
+    CounterShard::add(c.requests);
+    CounterShard::add(c.upstreamErrors);
+    CounterShard::add(c.fallbacks);
+    CounterShard::add(c.inflight, -1);
+    x.inflightHeld = false;
+  }
+  x.fellBack = true;
+  x.fleet = stable;
+  x.shard = x.split->fleets[stable].shard;
+  CounterShard::add(x.shard->inflight, 1);
+  x.inflightHeld = true;
+  x.started = worker_.clock().monotonic();
+  x.conn.reset();
+  dispatch();
+  return true;
+}
+
 void ClientSession::connectFresh() {
-  reused_ = false;
-  phase_ = Phase::kUpstream;
-  timedOut_ = false;
-  deadline_ = plane_.clock().monotonic() + plane_.options().connectTimeout;
-  conn_ = std::make_unique<UpstreamConnection>(client_.get_executor());
-  conn_->socket.async_connect(backend_->endpoint(), [self = shared_from_this()](boost::system::error_code ec) {
-    if (self->phase_ == Phase::kClosed) return;
+  auto& x = *x_;
+  x.conn = std::make_unique<UpstreamConnection>(stream_.socket().get_executor());
+  uint64_t serial = x.connSerial = ++serials_;
+  upstreamTimedOut_ = false;
+  upstreamDeadline_ = worker_.clock().monotonic() + limits().connectTimeout;
+  x.conn->socket.async_connect(x.backend->endpoint(), [self = shared_from_this(), serial](error_code ec) {
+    if (self->phase_ == Phase::kClosed || self->stale(serial)) return;
+    auto& x = *self->x_;
+    self->upstreamDeadline_ = MonoTime{};
     if (ec) {
       // Nothing was sent: any method may go to another instance.
-      MonoTime now = self->plane_.clock().monotonic();
-      self->backend_->markDown(now, self->plane_.options().backendDownFor);
-      self->tried_.push_back(self->backend_.get());
-      self->conn_.reset();
+      bool timeout = self->upstreamTimedOut_;
+      self->upstreamTimedOut_ = false;
+      MonoTime now = self->worker_.clock().monotonic();
+      x.backend->markDown(now, self->worker_.options().backendDownFor);
+      x.tried.push_back(x.backend.get());
+      x.conn.reset();
       bool untried = false;
-      if (self->attempts_ < kMaxAttempts) {
-        auto& f = self->split_->fleets[self->fleet_];
-        for (auto& b : f.backends)
-          if (std::find(self->tried_.begin(), self->tried_.end(), b.get()) == self->tried_.end()) untried = true;
-      }
+      if (x.attempts < kMaxAttempts)
+        for (auto& b : x.split->fleets[x.fleet].backends)
+          if (std::find(x.tried.begin(), x.tried.end(), b.get()) == x.tried.end()) untried = true;
       if (untried && self->pickBackend()) {
-        ++self->attempts_;
-        MonoTime t = self->plane_.clock().monotonic();
-        self->conn_ = self->backend_->takeIdle(t, self->idempotent_ ? self->plane_.options().poolIdle
-                                                                  : self->plane_.options().freshForUnsafe);
-        if (self->conn_) {
-          self->reused_ = true;
+        ++x.attempts;
+        const auto& o = self->worker_.options();
+        x.conn = x.backend->takeIdle(now, x.idempotent && x.whole ? o.poolIdle : o.freshForUnsafe);
+        if (x.conn) {
+          x.connSerial = ++self->serials_;
           self->sendRequest();
         } else {
           self->connectFresh();
@@ -323,70 +377,178 @@ void ClientSession::connectFresh() {
       // No instance of the chosen fleet took the connection and nothing was
       // sent: the stable fleet serves the request instead (any method).
       if (self->fallBackToStable()) return;
-      bool timeout = self->timedOut_;
-      self->upstreamFailed("cannot connect to " + self->backend_->address() + ": " +
-                               (timeout ? std::string("timed out") : ec.message()),
+      self->upstreamFailed("cannot connect to " + x.backend->address() + ": " +
+                               (timeout ? "timed out after " + millisText(self->limits().connectTimeout) : ec.message()),
                            false, timeout);
       return;
     }
-    self->backend_->markUp();
-    boost::system::error_code ignored;
-    self->conn_->socket.set_option(tcp::no_delay(true), ignored);
+    x.backend->markUp();
+    error_code ignored;
+    x.conn->socket.set_option(tcp::no_delay(true), ignored);
     self->sendRequest();
   });
 }
 
 void ClientSession::sendRequest() {
-  phase_ = Phase::kUpstream;
-  timedOut_ = false;
-  deadline_ = plane_.clock().monotonic() + plane_.options().responseTimeout;
+  auto& x = *x_;
+  uint64_t serial = x.connSerial;
+  upstreamTimedOut_ = false;
+  upstreamDeadline_ = worker_.clock().monotonic() + limits().responseTimeout;
   std::string_view all = in_.view();
-  std::array<asio::const_buffer, 2> bufs{asio::buffer(reqHead_),
-                                         asio::buffer(all.data() + headBytes_, requestBytes_ - headBytes_)};
-  asio::async_write(conn_->socket, bufs, [self = shared_from_this()](boost::system::error_code ec, size_t) {
-    if (self->phase_ == Phase::kClosed) return;
+  size_t bodyPart = x.framed;
+  std::array<asio::const_buffer, 2> bufs{asio::buffer(x.reqHead), asio::buffer(all.data() + x.bodyStart, bodyPart)};
+  asio::async_write(x.conn->socket, bufs, [self = shared_from_this(), serial, bodyPart](error_code ec, size_t) {
+    if (self->phase_ == Phase::kClosed || self->stale(serial)) return;
+    auto& x = *self->x_;
     if (ec) {
-      self->upstreamFailed("write to " + self->backend_->address() + " failed: " + ec.message(), true,
-                           self->timedOut_);
+      self->upstreamFailed("write to " + x.backend->address() + " failed: " + ec.message(), true,
+                           self->upstreamTimedOut_);
       return;
     }
-    self->up_.clear();
-    self->respParser_.reset();
-    self->readResponse();
+    x.up.clear();
+    x.respParser.reset();
+    if (x.whole) {
+      x.uploadDone = true;
+      self->readResponse();
+      return;
+    }
+    // Streaming: what went upstream leaves the buffer (no retry from now on
+    // once a body byte has gone).
+    self->in_.consume(x.bodyStart + bodyPart);
+    if (x.framing == BodyFraming::kLength) x.bodyRemaining -= bodyPart;
+    if (bodyPart > 0) x.bodySent = true;
+    x.bodyStart = 0;
+    x.framed = 0;
+    self->upstreamDeadline_ = MonoTime{};  // the backend may stay silent while the body streams
+    self->sendContinueThenPump();
   });
 }
 
-void ClientSession::readResponse() {
-  phase_ = Phase::kResponse;
-  char* p = up_.prepare(4096);
-  conn_->socket.async_read_some(asio::buffer(p, up_.writable()), [self = shared_from_this()](
-                                                                      boost::system::error_code ec, size_t n) {
-    if (self->phase_ == Phase::kClosed) return;
-    if (ec) {
-      self->upstreamFailed("reading the response from " + self->backend_->address() + ": " + ec.message(), true,
-                           self->timedOut_);
+void ClientSession::sendContinueThenPump() {
+  auto& x = *x_;
+  if (x.expectContinue && !x.continueSent) {
+    x.continueSent = true;
+    clientDeadline_ = worker_.clock().monotonic() + limits().clientTimeout;
+    stream_.write({asio::buffer(kContinue), asio::const_buffer()}, [self = shared_from_this()](error_code ec, size_t) {
+      if (self->phase_ != Phase::kExchange) return;
+      self->clientDeadline_ = MonoTime{};
+      if (ec) {
+        self->closeUpstream();
+        self->closeClient();
+        return;
+      }
+      self->sendContinueThenPump();
+    });
+    return;
+  }
+  // An early answer (413, 401, ...) is relayed while the body streams.
+  readResponse();
+  pumpBody();
+}
+
+void ClientSession::pumpBody() {
+  auto& x = *x_;
+  if (x.uploadStopped || phase_ != Phase::kExchange) return;
+  if (x.framed == 0) {
+    if (x.bodyComplete) {
+      uploadFinished();
       return;
     }
-    self->up_.commit(n);
+    auto f = frameBody();
+    if (f == Framing::kError) {
+      closeUpstream();
+      x.uploadStopped = true;
+      if (x.responseStarted) {
+        closeClient();
+        return;
+      }
+      bool tooLarge = x.chunks.error().find("limit") != std::string::npos;
+      reply(tooLarge ? 413 : 400, tooLarge ? "Content Too Large" : "Bad Request",
+            "chunked body: " + x.chunks.error(), true);
+      return;
+    }
+    if (x.framed == 0 && f != Framing::kDone) {
+      clientDeadline_ = worker_.clock().monotonic() + limits().clientTimeout;
+      readClient(worker_.options().upstreamBuffer, [this] {
+        clientDeadline_ = MonoTime{};
+        pumpBody();
+      });
+      return;
+    }
+    if (x.framed == 0) {  // the body ended with no more data (a last chunk alone)
+      uploadFinished();
+      return;
+    }
+  }
+  size_t n = x.framed;
+  uint64_t serial = x.connSerial;
+  upstreamTimedOut_ = false;
+  upstreamDeadline_ = worker_.clock().monotonic() + limits().responseTimeout;
+  asio::async_write(x.conn->socket, asio::buffer(in_.view().data() + x.bodyStart, n),
+                    [self = shared_from_this(), serial, n](error_code ec, size_t) {
+                      if (self->phase_ != Phase::kExchange || self->stale(serial)) return;
+                      auto& x = *self->x_;
+                      self->upstreamDeadline_ = MonoTime{};
+                      if (x.uploadStopped) return;
+                      if (ec) {
+                        self->upstreamFailed("write to " + x.backend->address() + " failed: " + ec.message(), true,
+                                             self->upstreamTimedOut_);
+                        return;
+                      }
+                      x.bodySent = true;
+                      self->in_.consume(x.bodyStart + n);
+                      if (x.framing == BodyFraming::kLength) x.bodyRemaining -= n;
+                      x.bodyStart = 0;
+                      x.framed = 0;
+                      self->pumpBody();
+                    });
+}
+
+void ClientSession::uploadFinished() {
+  auto& x = *x_;
+  x.uploadDone = true;
+  requestDeadline_ = MonoTime{};
+  // The response read is pending since the head went: from now on the
+  // backend has response_timeout to answer.
+  if (!x.responseStarted) upstreamDeadline_ = worker_.clock().monotonic() + limits().responseTimeout;
+}
+
+void ClientSession::readResponse() {
+  auto& x = *x_;
+  uint64_t serial = x.connSerial;
+  char* p = x.up.prepare(kHeadRead);
+  size_t n = std::min(x.up.writable(), worker_.options().upstreamBuffer);
+  x.conn->socket.async_read_some(asio::buffer(p, n), [self = shared_from_this(), serial](error_code ec, size_t got) {
+    if (self->phase_ != Phase::kExchange || self->stale(serial)) return;
+    auto& x = *self->x_;
+    if (ec) {
+      self->upstreamFailed("reading the response from " + x.backend->address() + ": " + ec.message(), true,
+                           self->upstreamTimedOut_);
+      return;
+    }
+    x.gotResponseBytes = true;
+    x.up.commit(got);
+    if (x.uploadDone) self->upstreamDeadline_ = self->worker_.clock().monotonic() + self->limits().responseTimeout;
     while (true) {
-      auto st = self->respParser_.parse(self->up_.view(), self->isHead_);
+      auto st = x.respParser.parse(x.up.view(), x.isHead);
       if (st == HttpResponseParser::State::kNeedMore) {
         self->readResponse();
         return;
       }
       if (st == HttpResponseParser::State::kError) {
         self->releaseUpstream(false);
-        self->reply(502, "Bad Gateway", "invalid response from " + self->backend_->address() + ": " +
-                                            self->respParser_.error(), !self->clientKeepAlive_);
+        x.uploadStopped = true;
+        self->reply(502, "Bad Gateway",
+                    "invalid response from " + x.backend->address() + ": " + x.respParser.error(),
+                    !x.clientKeepAlive || !x.uploadDone);
         return;
       }
-      int s = self->respParser_.head().status;
+      int s = x.respParser.head().status;
       if (s >= 100 && s < 200 && s != 101) {
         // Interim responses (100 Continue was answered by the router) are dropped.
-        self->up_.consume(self->respParser_.head().headBytes);
-        self->respParser_.reset();
-        self->status_ = -1;  // bytes were received: no retry any more
-        if (self->up_.empty()) {
+        x.up.consume(x.respParser.head().headBytes);
+        x.respParser.reset();
+        if (x.up.empty()) {
           self->readResponse();
           return;
         }
@@ -399,78 +561,85 @@ void ClientSession::readResponse() {
 }
 
 void ClientSession::upstreamFailed(const std::string& why, bool afterSend, bool timeout) {
+  auto& x = *x_;
   releaseUpstream(false);
-  bool noResponseByte = up_.empty() && status_ != -1;
-  if (!timeout && afterSend && noResponseByte && idempotent_ && attempts_ < kMaxAttempts) {
-    tried_.push_back(backend_.get());
+  upstreamDeadline_ = MonoTime{};
+  bool retriable = !timeout && afterSend && !x.gotResponseBytes && x.idempotent && x.whole && !x.bodySent &&
+                   x.attempts < kMaxAttempts;
+  if (retriable) {
+    x.tried.push_back(x.backend.get());
     if (pickBackend()) {
-      ++attempts_;
+      ++x.attempts;
       connectFresh();
       return;
     }
   }
-  status_ = 0;
-  if (responseStarted_) {
+  x.uploadStopped = true;
+  x.status = 0;
+  if (x.responseStarted) {
     closeClient();
     return;
   }
-  reply(timeout ? 504 : 502, timeout ? "Gateway Timeout" : "Bad Gateway", why, !clientKeepAlive_);
+  reply(timeout ? 504 : 502, timeout ? "Gateway Timeout" : "Bad Gateway", why, !x.clientKeepAlive || !x.whole);
 }
 
 void ClientSession::onResponseHead() {
-  const ResponseHead& h = respParser_.head();
-  status_ = h.status;
-  if (status_ == 101) {
+  auto& x = *x_;
+  const ResponseHead& h = x.respParser.head();
+  x.status = h.status;
+  bool switching = h.status == 101;
+  if (switching && !(x.upgrade && x.whole)) {
     releaseUpstream(false);
-    reply(502, "Bad Gateway", "backend switched protocols; upgrades are not supported", true);
+    x.uploadStopped = true;
+    reply(502, "Bad Gateway", "backend switched protocols without an upgrade request", true);
     return;
   }
-  respFraming_ = h.framing;
-  respRemaining_ = h.contentLength;
-  upstreamKeepAlive_ = h.keepAlive;
-  if (h.framing == ResponseHead::Framing::kUntilClose) clientKeepAlive_ = false;
-  if (clientHttp10_ && h.framing == ResponseHead::Framing::kChunked) clientKeepAlive_ = false;
-  if (plane_.stopping()) clientKeepAlive_ = false;
+  if (!x.uploadDone) {
+    // The answer came before the whole body went: relay it, send no more
+    // of the body, and close the connection afterwards.
+    x.uploadStopped = true;
+    x.clientKeepAlive = false;
+    upstreamDeadline_ = worker_.clock().monotonic() + limits().responseTimeout;
+  }
+  x.respFraming = h.framing;
+  x.respRemaining = h.contentLength;
+  x.upstreamKeepAlive = h.keepAlive && x.uploadDone;
+  if (h.framing == ResponseHead::Framing::kUntilClose) x.clientKeepAlive = false;
+  if (x.clientHttp10 && h.framing == ResponseHead::Framing::kChunked) x.clientKeepAlive = false;
+  if (worker_.stopping()) x.clientKeepAlive = false;
 
-  std::string_view all = up_.view();
-  respHead_.clear();
-  respHead_.append(all.substr(0, all.find("\r\n") + 2));
-  connectionTokens(h.headers, tokensScratch);
-  for (const auto& [n, v] : h.headers) {
-    if (isHopByHop(n) || listed(tokensScratch, n)) continue;
-    respHead_.append(n).append(": ").append(v).append("\r\n");
+  std::string_view all = x.up.view();
+  buildClientResponseHead(h, all.substr(0, all.find("\r\n") + 2), x.clientKeepAlive, x.clientHttp10, x.respHead);
+  x.up.consume(h.headBytes);
+  if (switching) {
+    startTunnel();
+    return;
   }
-  if (!clientKeepAlive_) {
-    respHead_.append("Connection: close\r\n");
-  } else if (clientHttp10_) {
-    respHead_.append("Connection: keep-alive\r\n");
-  }
-  respHead_.append("\r\n");
-  up_.consume(h.headBytes);
-  respChunks_.reset();
-  responseStarted_ = false;
-  relay(0);
+  x.respChunks.reset();
+  x.responseStarted = false;
+  relay();
 }
 
-// Sends the body bytes now in up_ (after the head, on the first call).
-void ClientSession::relay(size_t) {
+// Sends the body bytes now in the response buffer (after the head, on the first call).
+void ClientSession::relay() {
+  auto& x = *x_;
   size_t n = 0;
   bool done = false;
-  switch (respFraming_) {
+  switch (x.respFraming) {
     case ResponseHead::Framing::kNone:
       done = true;
       break;
     case ResponseHead::Framing::kLength:
-      n = static_cast<size_t>(std::min<uint64_t>(up_.size(), respRemaining_));
-      respRemaining_ -= n;
-      done = respRemaining_ == 0;
+      n = static_cast<size_t>(std::min<uint64_t>(x.up.size(), x.respRemaining));
+      x.respRemaining -= n;
+      done = x.respRemaining == 0;
       break;
     case ResponseHead::Framing::kChunked: {
-      auto st = respChunks_.feed(up_.view(), &n);
+      auto st = x.respChunks.feed(x.up.view(), &n);
       if (st == ChunkedBodyScanner::State::kError) {
         releaseUpstream(false);
-        if (!responseStarted_) {
-          reply(502, "Bad Gateway", "invalid chunked response from " + backend_->address(), true);
+        if (!x.responseStarted) {
+          reply(502, "Bad Gateway", "invalid chunked response from " + x.backend->address(), true);
         } else {
           closeClient();
         }
@@ -480,192 +649,371 @@ void ClientSession::relay(size_t) {
       break;
     }
     case ResponseHead::Framing::kUntilClose:
-      n = up_.size();
+      n = x.up.size();
       break;
   }
   writeToClient(n, done);
 }
 
 void ClientSession::writeToClient(size_t n, bool done) {
-  auto readMoreUpstream = [this] {
-    phase_ = Phase::kResponse;
-    deadline_ = plane_.clock().monotonic() + plane_.options().responseTimeout;
-    char* p = up_.prepare(16 * 1024);
-    conn_->socket.async_read_some(asio::buffer(p, up_.writable()), [self = shared_from_this()](
-                                                                        boost::system::error_code ec, size_t m) {
-      if (self->phase_ == Phase::kClosed) return;
-      if (ec) {
-        if (ec == asio::error::eof && self->respFraming_ == ResponseHead::Framing::kUntilClose) {
-          self->finishExchange(false);
-        } else {
-          self->releaseUpstream(false);
-          self->closeClient();
-        }
-        return;
-      }
-      self->up_.commit(m);
-      self->relay(0);
-    });
-  };
-  if (n == 0 && !done && responseStarted_) {
+  auto& x = *x_;
+  if (n == 0 && !done && x.responseStarted) {
     readMoreUpstream();
     return;
   }
-  phase_ = Phase::kRelay;
-  deadline_ = plane_.clock().monotonic() + plane_.options().clientWrite;
-  std::array<asio::const_buffer, 2> bufs{
-      responseStarted_ ? asio::const_buffer() : asio::buffer(respHead_),
-      asio::buffer(up_.view().data(), n)};
-  asio::async_write(client_, bufs, [self = shared_from_this(), n, done, readMoreUpstream](
-                                       boost::system::error_code ec, size_t written) {
-    if (self->phase_ == Phase::kClosed) return;
+  clientDeadline_ = worker_.clock().monotonic() + limits().clientTimeout;
+  std::array<asio::const_buffer, 2> bufs{x.responseStarted ? asio::const_buffer() : asio::buffer(x.respHead),
+                                         asio::buffer(x.up.view().data(), n)};
+  stream_.write(bufs, [self = shared_from_this(), n, done](error_code ec, size_t written) {
+    if (self->phase_ != Phase::kExchange) return;
+    auto& x = *self->x_;
+    self->clientDeadline_ = MonoTime{};
     if (ec) {
-      self->releaseUpstream(false);
+      self->closeUpstream();
       self->closeClient();
       return;
     }
-    self->responseStarted_ = true;
-    self->bytesOut_ += written;
-    self->up_.consume(n);
+    x.responseStarted = true;
+    x.bytesOut += written;
+    x.up.consume(n);
     if (done) {
-      self->finishExchange(self->upstreamKeepAlive_ && self->up_.empty());
+      self->finishExchange(x.upstreamKeepAlive && x.up.empty());
     } else {
-      readMoreUpstream();
+      self->readMoreUpstream();
     }
   });
+}
+
+void ClientSession::readMoreUpstream() {
+  auto& x = *x_;
+  uint64_t serial = x.connSerial;
+  upstreamTimedOut_ = false;
+  upstreamDeadline_ = worker_.clock().monotonic() + limits().responseTimeout;
+  size_t chunk = worker_.options().upstreamBuffer;
+  char* p = x.up.prepare(chunk);
+  x.conn->socket.async_read_some(asio::buffer(p, std::min(x.up.writable(), chunk)),
+                                 [self = shared_from_this(), serial](error_code ec, size_t m) {
+                                   if (self->phase_ != Phase::kExchange || self->stale(serial)) return;
+                                   auto& x = *self->x_;
+                                   self->upstreamDeadline_ = MonoTime{};
+                                   if (ec) {
+                                     if (ec == asio::error::eof &&
+                                         x.respFraming == ResponseHead::Framing::kUntilClose) {
+                                       self->finishExchange(false);
+                                     } else {
+                                       self->closeUpstream();
+                                       self->closeClient();
+                                     }
+                                     return;
+                                   }
+                                   x.up.commit(m);
+                                   self->relay();
+                                 });
 }
 
 void ClientSession::releaseUpstream(bool reusable) {
-  if (!conn_) return;
-  if (reusable && backend_) {
-    ++conn_->requestsServed;
-    backend_->putIdle(std::move(conn_), plane_.clock().monotonic());
+  if (!x_ || !x_->conn) return;
+  auto& x = *x_;
+  if (reusable && x.backend) {
+    ++x.conn->requestsServed;
+    x.backend->putIdle(std::move(x.conn), worker_.clock().monotonic());
   } else {
-    boost::system::error_code ec;
-    conn_->socket.close(ec);
-    conn_.reset();
+    closeUpstream();
   }
 }
 
-bool ClientSession::fallBackToStable() {
-  int stable = split_ ? split_->stableFleet : -1;
-  if (stable < 0 || stable == fleet_ || fellBack_ || split_->fleets[stable].backends.empty()) return false;
-  // The chosen fleet failed this request: counted once, as its error (no
-  // latency: it never answered), and never shown to the user.
-  if (inflightHeld_ && counters_) {
-    auto& c = *counters_;
-    ++c.requests;
-    ++c.upstreamErrors;
-    ++c.fallbacks;
-    --c.inflight;
-    inflightHeld_ = false;
-  }
-  fellBack_ = true;
-  fleet_ = stable;
-  counters_ = split_->fleets[stable].counters;
-  ++counters_->inflight;
-  inflightHeld_ = true;
-  started_ = plane_.clock().monotonic();
-  conn_.reset();
-  dispatch();
-  return true;
+void ClientSession::closeUpstream() {
+  if (!x_ || !x_->conn) return;
+  error_code ec;
+  x_->conn->socket.close(ec);
+  x_->conn.reset();
+  x_->connSerial = ++serials_;  // handlers still pending on it are stale now
 }
 
-void ClientSession::account(int status, bool upstreamError) {
-  if (!inflightHeld_ || !counters_) return;
-  auto& c = *counters_;
-  ++c.requests;
-  // A failed request counts once: the router's own 502/503/504 are upstream
-  // errors, not a status class.
-  if (upstreamError) {
-    ++c.upstreamErrors;
-  } else if (status > 0) {
-    c.recordStatus(status);
-  }
-  c.bytesOut += bytesOut_;
-  auto elapsed = plane_.clock().monotonic() - started_;
-  c.latency.record(std::chrono::duration<double, std::milli>(elapsed).count());
-  --c.inflight;
-  inflightHeld_ = false;
+// ---- after a 101 -------------------------------------------------------------
+
+void ClientSession::startTunnel() {
+  auto& x = *x_;
+  phase_ = Phase::kTunnel;
+  MonoTime now = worker_.clock().monotonic();
+  upstreamDeadline_ = requestDeadline_ = MonoTime{};
+  clientDeadline_ = limits().tunnelIdleTimeout.count() > 0 ? now + limits().tunnelIdleTimeout : MonoTime{};
+  in_.consume(x.requestBytes);  // bytes after the request are the client's first tunnel bytes
+  x.whole = false;
+  x.bytesOut = x.respHead.size();
+  account(101, false);  // the request is answered; the tunnel is counted apart
+  x.bytesOut = 0;
+  x.tunnel = true;
+  CounterShard::add(x.shard->tunnels, 1);
+  CounterShard::add(x.shard->upgrades);
+  stream_.write({asio::buffer(x.respHead), asio::buffer(x.up.view())},
+                [self = shared_from_this()](error_code ec, size_t written) {
+                  if (self->phase_ != Phase::kTunnel) return;
+                  if (ec) {
+                    self->closeClient();
+                    return;
+                  }
+                  auto& x = *self->x_;
+                  x.up.consume(x.up.size());
+                  (void)written;
+                  self->tunnelUpstreamToClient();
+                });
+  tunnelClientToUpstream();
 }
 
-void ClientSession::finishExchange(bool upstreamReusable) {
-  releaseUpstream(upstreamReusable);
-  account(status_, false);
-  counters_.reset();
-  backend_.reset();
-  split_.reset();
-  in_.consume(requestBytes_);
-  in_.shrink();
-  up_.clear();
-  up_.shrink();
-  parser_.reset();
-  status_ = 0;
-  bytesOut_ = 0;
-  responseStarted_ = false;
-  deadline_ = MonoTime{};
-  if (!clientKeepAlive_ || plane_.stopping()) {
-    closeClient();
+void ClientSession::tunnelClientToUpstream() {
+  auto& x = *x_;
+  auto self = shared_from_this();
+  if (!in_.empty()) {
+    asio::async_write(x.conn->socket, asio::buffer(in_.view()), [self](error_code ec, size_t n) {
+      if (self->phase_ != Phase::kTunnel) return;
+      if (ec) {
+        self->closeClient();
+        return;
+      }
+      self->in_.consume(n);
+      self->tunnelClientToUpstream();
+    });
     return;
   }
-  readRequest();
+  size_t chunk = worker_.options().upstreamBuffer;
+  char* p = in_.prepare(chunk);
+  stream_.readSome(p, std::min(in_.writable(), chunk), [self](error_code ec, size_t n) {
+    if (self->phase_ != Phase::kTunnel) return;
+    auto& x = *self->x_;
+    if (ec) {
+      if (ec != asio::error::eof) {
+        self->closeClient();
+        return;
+      }
+      // The client is done sending: pass the half-close on.
+      x.clientDone = true;
+      error_code ignored;
+      x.conn->socket.shutdown(tcp::socket::shutdown_send, ignored);
+      self->tunnelSideDone();
+      return;
+    }
+    self->in_.commit(n);
+    if (self->limits().tunnelIdleTimeout.count() > 0)
+      self->clientDeadline_ = self->worker_.clock().monotonic() + self->limits().tunnelIdleTimeout;
+    self->tunnelClientToUpstream();
+  });
+}
+
+void ClientSession::tunnelUpstreamToClient() {
+  auto& x = *x_;
+  auto self = shared_from_this();
+  size_t chunk = worker_.options().upstreamBuffer;
+  char* p = x.up.prepare(chunk);
+  x.conn->socket.async_read_some(asio::buffer(p, std::min(x.up.writable(), chunk)), [self](error_code ec, size_t n) {
+    if (self->phase_ != Phase::kTunnel) return;
+    auto& x = *self->x_;
+    if (ec) {
+      if (ec != asio::error::eof) {
+        self->closeClient();
+        return;
+      }
+      x.upstreamDone = true;
+      self->stream_.shutdownSend();
+      self->tunnelSideDone();
+      return;
+    }
+    x.up.commit(n);
+    if (self->limits().tunnelIdleTimeout.count() > 0)
+      self->clientDeadline_ = self->worker_.clock().monotonic() + self->limits().tunnelIdleTimeout;
+    self->stream_.write({asio::buffer(x.up.view()), asio::const_buffer()}, [self](error_code ec2, size_t written) {
+      if (self->phase_ != Phase::kTunnel) return;
+      if (ec2) {
+        self->closeClient();
+        return;
+      }
+      auto& x = *self->x_;
+      x.bytesOut += written;
+      x.up.consume(written);
+      self->tunnelUpstreamToClient();
+    });
+  });
+}
+
+void ClientSession::tunnelSideDone() {
+  if (x_->clientDone && x_->upstreamDone) closeClient();
+}
+
+void ClientSession::checkTunnelDrain(MonoTime now) {
+  auto& x = *x_;
+  const ActiveSplit& current = *ep_->split;
+  int i = current.indexOf(x.split->fleets[x.fleet].id());
+  bool active = !ep_->removed && i >= 0 && current.takesTraffic(static_cast<size_t>(i));
+  if (active) {
+    x.drainingSince = MonoTime{};
+    return;
+  }
+  if (x.drainingSince == MonoTime{}) x.drainingSince = now;
+  auto bound = limits().upgradeDrainTimeout;
+  if (bound.count() > 0 && now - x.drainingSince >= bound) closeClient();
+}
+
+// ---- endings -----------------------------------------------------------------
+
+void ClientSession::finishExchange(bool upstreamReusable) {
+  auto& x = *x_;
+  bool complete = x.uploadDone && !x.uploadStopped;
+  releaseUpstream(upstreamReusable && complete);
+  account(x.status, false);
+  if (x.whole) in_.consume(x.requestBytes);
+  bool keep = x.clientKeepAlive && complete && !worker_.stopping();
+  x.reset();  // drop the split, backend and connection references now
+  if (!keep) {
+    lingerClose();
+    return;
+  }
+  awaitRequest();
 }
 
 void ClientSession::reply(int status, const std::string& reason, const std::string& detail, bool close) {
-  if (!clientKeepAlive_) close = true;
+  auto& x = *x_;
+  if (!x.clientKeepAlive) close = true;
+  if (phase_ == Phase::kHead) phase_ = Phase::kExchange;
   bool upstreamError = status == 502 || status == 503 || status == 504;
-  replyText_ = "HTTP/1.1 " + std::to_string(status) + " " + reason +
-               "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " + std::to_string(detail.size() + 1) +
-               (close ? "\r\nConnection: close" : "") + "\r\n\r\n" + detail + "\n";
-  status_ = status;
-  phase_ = Phase::kReply;
-  deadline_ = plane_.clock().monotonic() + plane_.options().clientWrite;
-  asio::async_write(client_, asio::buffer(replyText_), [self = shared_from_this(), close, upstreamError, status](
-                                                           boost::system::error_code ec, size_t written) {
-    if (self->phase_ == Phase::kClosed) return;
-    self->bytesOut_ += written;
-    self->account(status, upstreamError);
-    if (ec || close) {
-      // Lingering close: stop sending, let the client read the answer.
-      boost::system::error_code ignored;
-      self->client_.shutdown(tcp::socket::shutdown_send, ignored);
-      self->phase_ = Phase::kHead;
-      self->deadline_ = self->plane_.clock().monotonic() + std::chrono::milliseconds(1000);
-      self->in_.clear();
-      auto drain = std::make_shared<std::function<void()>>();
-      *drain = [self, drain] {
-        char* p = self->in_.prepare(4096);
-        self->client_.async_read_some(asio::buffer(p, self->in_.writable()),
-                                      [self, drain](boost::system::error_code e, size_t) {
-                                        if (self->phase_ == Phase::kClosed) {
-                                          *drain = nullptr;
-                                          return;
-                                        }
-                                        self->in_.clear();
-                                        if (e) {
-                                          self->closeClient();
-                                          *drain = nullptr;
-                                          return;
-                                        }
-                                        (*drain)();
-                                      });
-      };
+  x.replyText = "HTTP/1.1 " + std::to_string(status) + " " + reason +
+                "\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: " + std::to_string(detail.size() + 1) +
+                (close ? "\r\nConnection: close" : "") + "\r\n\r\n" + detail + "\n";
+  x.status = status;
+  clientDeadline_ = worker_.clock().monotonic() + limits().clientTimeout;
+  upstreamDeadline_ = requestDeadline_ = MonoTime{};
+  stream_.write({asio::buffer(x.replyText), asio::const_buffer()},
+                [self = shared_from_this(), close, upstreamError, status](error_code ec, size_t written) {
+                  if (self->phase_ != Phase::kExchange) return;
+                  auto& x = *self->x_;
+                  self->clientDeadline_ = MonoTime{};
+                  x.bytesOut += written;
+                  self->account(status, upstreamError);
+                  if (ec) {
+                    self->closeClient();
+                    return;
+                  }
+                  if (close) {
+                    self->closeUpstream();
+                    x.reset();
+                    self->lingerClose();
+                    return;
+                  }
+                  x.uploadDone = true;  // a request fully received, answered by the router
+                  x.uploadStopped = false;
+                  x.clientKeepAlive = true;
+                  self->finishExchange(false);
+                });
+}
+
+// Stop sending and read (and drop) what the client still sends for a
+// moment, so that it reads the answer instead of a reset.
+void ClientSession::lingerClose() {
+  if (phase_ == Phase::kClosed || phase_ == Phase::kLinger) return;
+  closeUpstream();
+  phase_ = Phase::kLinger;
+  stream_.shutdownSend();
+  clientDeadline_ = worker_.clock().monotonic() + std::chrono::milliseconds(1000);
+  // A read may still be pending into the input buffer: drop bytes into a
+  // scratch buffer of the thread instead (their content is never looked at).
+  thread_local char discard[16 * 1024];
+  auto self = shared_from_this();
+  auto drain = std::make_shared<std::function<void()>>();
+  *drain = [self, drain] {
+    self->stream_.readSome(discard, sizeof discard, [self, drain](error_code e, size_t) {
+      if (self->phase_ != Phase::kLinger) {
+        *drain = nullptr;
+        return;
+      }
+      if (e) {
+        self->closeClient();
+        *drain = nullptr;
+        return;
+      }
       (*drain)();
-      return;
-    }
-    self->status_ = 0;
-    self->clientKeepAlive_ = true;
-    self->finishExchange(false);
-  });
+    });
+  };
+  (*drain)();
+}
+
+void ClientSession::account(int status, bool upstreamError) {
+  if (!x_ || !x_->inflightHeld || !x_->shard) return;
+  auto& x = *x_;
+  auto& c = *x.shard;
+  CounterShard::add(c.requests);
+  // A failed request counts once: the router's own 502/503/504 are upstream
+  // errors, not a status class.
+  if (upstreamError) {
+    CounterShard::add(c.upstreamErrors);
+  } else if (status > 0) {
+    c.recordStatus(status);
+  }
+  CounterShard::add(c.bytesOut, x.bytesOut);
+  auto elapsed = worker_.clock().monotonic() - x.started;
+  c.latency.record(std::chrono::duration<double, std::milli>(elapsed).count());
+  CounterShard::add(c.inflight, -1);
+  x.inflightHeld = false;
 }
 
 void ClientSession::closeClient() {
   if (phase_ == Phase::kClosed) return;
   phase_ = Phase::kClosed;
-  releaseUpstream(false);
-  account(status_ > 0 ? status_ : 0, false);
-  boost::system::error_code ec;
-  client_.close(ec);
+  closeUpstream();
+  if (x_) {
+    account(x_->status > 0 ? x_->status : 0, false);
+    if (x_->tunnel && x_->shard) {
+      CounterShard::add(x_->shard->bytesOut, x_->bytesOut);
+      CounterShard::add(x_->shard->tunnels, -1);
+      x_->tunnel = false;
+    }
+  }
+  stream_.close();
+}
+
+void ClientSession::onTick(MonoTime now) {
+  auto passed = [now](MonoTime d) { return d != MonoTime{} && now >= d; };
+  switch (phase_) {
+    case Phase::kClosed:
+      return;
+    case Phase::kIdle:
+      if (passed(clientDeadline_)) {
+        closeClient();
+      } else if (now - idleSince_ >= worker_.options().idleRelease && (x_ || in_.capacity() > 0)) {
+        // Idle for a while: give the exchange state and buffers back.
+        x_.reset();
+        in_.release();
+      }
+      return;
+    case Phase::kHandshake:
+    case Phase::kLinger:
+      if (passed(clientDeadline_)) closeClient();
+      return;
+    case Phase::kTunnel:
+      if (passed(clientDeadline_)) {
+        closeClient();
+        return;
+      }
+      checkTunnelDrain(now);
+      return;
+    case Phase::kHead:
+    case Phase::kExchange: {
+      error_code ec;
+      bool clientLate = passed(clientDeadline_);
+      bool requestLate = passed(requestDeadline_) && clientReading_;
+      if (clientLate || requestLate) {
+        clientDeadline_ = MonoTime{};
+        if (requestLate) requestDeadline_ = MonoTime{};
+        clientTimedOut_ = clientTimedOut_ || clientLate;
+        requestTimedOut_ = requestTimedOut_ || requestLate;
+        stream_.socket().cancel(ec);  // the pending client operation ends with an error
+      }
+      if (passed(upstreamDeadline_) && x_ && x_->conn) {
+        upstreamDeadline_ = MonoTime{};
+        upstreamTimedOut_ = true;
+        x_->conn->socket.close(ec);  // the pending upstream operation ends with an error
+      }
+      return;
+    }
+  }
 }
 
 }  // namespace ramp::router

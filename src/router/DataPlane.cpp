@@ -1,190 +1,211 @@
 #include "router/DataPlane.h"
 
-#include <set>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <mutex>
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 
-#include "router/ClientSession.h"
+#include "router/Worker.h"
 
 namespace ramp::router {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-DataPlane::DataPlane(asio::io_context& io, Clock& clock, DataPlaneOptions options)
-    : io_(io), clock_(clock), options_(options), ticker_(io) {
-  tick();
+size_t defaultThreads() {
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : std::min<size_t>(n, 64);
 }
 
-DataPlane::~DataPlane() {
-  for (auto& [n, ep] : entrypoints_) ep->close();
-  for (auto& [a, b] : backends_) b->closeIdle();
+DataPlane::DataPlane(asio::io_context& control, Clock& clock, DataPlaneOptions options)
+    : control_(control), clock_(clock), options_(options) {
+  if (options_.threads < 1) options_.threads = 1;
+  for (size_t k = 0; k < options_.threads; ++k) workers_.push_back(std::make_unique<Worker>(*this, k));
 }
 
-Result<int> DataPlane::listen(const std::string& name, int port, const std::string& bindAddress, bool reusePort) {
-  auto& ep = entrypoints_[name];
-  if (!ep) ep = std::make_shared<Entrypoint>(*this, name);
-  if (ep->listening()) return ep->port();
-  ep->reusePort = reusePort;
+DataPlane::~DataPlane() { stop(); }
+
+void DataPlane::start() {
+  if (!threads_.empty()) return;
+  for (auto& w : workers_) threads_.emplace_back([io = &w->io()] { io->run(); });
+}
+
+void DataPlane::stop() {
+  for (auto& w : workers_) w->io().stop();
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+}
+
+void DataPlane::everyWorker(const std::function<void(Worker&)>& fn) {
+  if (threads_.empty()) {
+    for (auto& w : workers_) fn(*w);
+    return;
+  }
+  struct Wait {
+    std::mutex m;
+    std::condition_variable cv;
+    size_t left = 0;
+  };
+  auto wait = std::make_shared<Wait>();
+  wait->left = workers_.size();
+  for (auto& w : workers_) {
+    asio::post(w->io(), [wait, fn, worker = w.get()] {
+      fn(*worker);
+      std::lock_guard lock(wait->m);
+      if (--wait->left == 0) wait->cv.notify_all();
+    });
+  }
+  std::unique_lock lock(wait->m);
+  wait->cv.wait_for(lock, std::chrono::seconds(10), [&] { return wait->left == 0; });
+}
+
+DataPlane::EntrypointEntry& DataPlane::entry(const std::string& name) {
+  auto& e = entrypoints_[name];
+  if (!e.shared) {
+    e.shared = std::make_shared<EntrypointShared>(name);
+    auto shared = e.shared;
+    everyWorker([shared](Worker& w) { w.configure(shared, std::make_shared<EntrypointConfig>()); });
+  }
+  return e;
+}
+
+Result<int> DataPlane::listen(const std::string& name, int port, const std::string& bindAddress) {
+  auto& e = entry(name);
+  if (e.listening) return e.port;
   boost::system::error_code ec;
   auto addr = asio::ip::make_address(bindAddress, ec);
   if (ec) return invalid("not an IP address: " + bindAddress, "listen");
-  if (auto st = ep->listen(tcp::endpoint(addr, static_cast<unsigned short>(port))); !st)
-    return std::unexpected(st.error());
-  return ep->port();
+  // One socket per worker (SO_REUSEPORT), or one for all.
+  size_t sockets = options_.accept == AcceptMode::kReusePort ? workers_.size() : 1;
+  std::vector<int> fds;
+  int bound = port;
+  auto fail = [&](const std::string& what) -> Result<int> {
+    for (int fd : fds) ::close(fd);
+    return unavailable("cannot listen on " + bindAddress + ":" + std::to_string(port) + ": " + what, name);
+  };
+  for (size_t k = 0; k < sockets; ++k) {
+    tcp::acceptor a(control_);
+    tcp::endpoint at(addr, static_cast<unsigned short>(bound));
+    a.open(at.protocol(), ec);
+    if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec && sockets > 1) {
+      int one = 1;
+      if (::setsockopt(a.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+        ec = boost::system::error_code(errno, boost::system::system_category());
+    }
+    if (!ec) a.bind(at, ec);
+    if (!ec) a.listen(4096, ec);
+    if (!ec && bound == 0) bound = a.local_endpoint(ec).port();
+    if (ec) return fail(ec.message());
+    int fd = a.release(ec);
+    if (ec) return fail(ec.message());
+    fds.push_back(fd);
+  }
+  e.listening = true;
+  e.port = bound;
+  auto shared = e.shared;
+  bool distribute = sockets == 1 && workers_.size() > 1;
+  everyWorker([shared, fds, distribute](Worker& w) {
+    if (w.index() < fds.size()) w.listenOn(shared, fds[w.index()], distribute);
+  });
+  return bound;
 }
 
-std::shared_ptr<Entrypoint> DataPlane::find(const std::string& name) const {
+bool DataPlane::listening(const std::string& name) const {
   auto it = entrypoints_.find(name);
-  return it == entrypoints_.end() ? nullptr : it->second;
+  return it != entrypoints_.end() && it->second.listening;
 }
 
-Result<std::shared_ptr<Backend>> DataPlane::backend(const std::string& address) {
-  auto it = backends_.find(address);
-  if (it != backends_.end()) return it->second;
-  size_t colon = address.rfind(':');
-  if (colon == std::string::npos) return invalid("backend must be host:port", address);
-  std::string host = address.substr(0, colon);
-  if (host == "localhost") host = "127.0.0.1";
-  boost::system::error_code ec;
-  auto ip = asio::ip::make_address(host, ec);
-  if (ec) return invalid("backend host must be an IP address or localhost", address);
-  int port = std::atoi(address.c_str() + colon + 1);
-  if (port <= 0 || port > 65535) return invalid("backend port out of range", address);
-  auto b = std::make_shared<Backend>(address, tcp::endpoint(ip, static_cast<unsigned short>(port)));
-  backends_[address] = b;
-  return b;
+int64_t DataPlane::connections(const std::string& name) const {
+  auto it = entrypoints_.find(name);
+  return it == entrypoints_.end() ? 0 : it->second.shared->connections.load(std::memory_order_relaxed);
+}
+
+Status DataPlane::configure(const std::string& name, const EntrypointLimits& limits,
+                            std::shared_ptr<TlsCertificates> tls) {
+  auto cfg = std::make_shared<EntrypointConfig>();
+  cfg->limits = limits;
+  cfg->tls = std::move(tls);
+  auto shared = entry(name).shared;
+  std::shared_ptr<const EntrypointConfig> c = cfg;
+  everyWorker([shared, c](Worker& w) { w.configure(shared, c); });
+  return ok();
 }
 
 std::shared_ptr<FleetCounters> DataPlane::counters(const std::string& entrypoint, const std::string& fleet) {
   auto& c = counters_[{entrypoint, fleet}];
-  if (!c) {
-    c = std::make_shared<FleetCounters>();
-    c->entrypoint = entrypoint;
-    c->fleetId = fleet;
-    c->resetSerial = ++countersSerial_;
-    c->since = clock_.now();
-  }
+  if (!c) c = std::make_shared<FleetCounters>(entrypoint, fleet, workers_.size(), ++countersSerial_, clock_.now());
   return c;
 }
 
 Status DataPlane::apply(const std::string& name, const SplitRoute& split, uint64_t generation) {
-  auto ep = find(name);
-  if (!ep) return notFound("no such entry point", name);
-  auto next = std::make_shared<ActiveSplit>();
-  next->generation = generation;
+  auto it = entrypoints_.find(name);
+  if (it == entrypoints_.end()) return notFound("no such entry point", name);
+  auto plan = std::make_shared<SplitPlan>();
+  plan->generation = generation;
+  std::vector<int> weights;
   for (const auto& f : split.fleets) {
-    ActiveFleet af;
-    af.id = f.id;
-    af.weight = f.weight;
-    af.counters = counters(name, f.id);
-    for (const auto& a : f.backends) {
-      auto b = backend(a);
-      if (!b) return std::unexpected(b.error());
-      af.backends.push_back(*b);
-    }
-    next->fleets.push_back(std::move(af));
+    for (const auto& a : f.backends)
+      if (auto ep = Backend::parseAddress(a); !ep) return std::unexpected(ep.error());
+    plan->fleets.push_back(SplitPlan::Fleet{f.id, f.weight, f.backends, counters(name, f.id)});
+    weights.push_back(f.backends.empty() ? 0 : f.weight);
   }
+  plan->deck = std::make_shared<WeightedDeck>(weights, WeightedDeck::randomSeed());
   if (split.pin) {
-    next->pin = split.pin;
-    for (size_t i = 0; i < next->fleets.size(); ++i)
-      if (next->fleets[i].id == split.pin->fleet) next->pinFleet = static_cast<int>(i);
+    plan->pin = split.pin;
+    plan->pinFleet = split.indexOf(split.pin->fleet);
   }
-  if (!split.stable.empty())
-    for (size_t i = 0; i < next->fleets.size(); ++i)
-      if (next->fleets[i].id == split.stable) next->stableFleet = static_cast<int>(i);
-  next->dealWeights();
-  ep->split = std::move(next);
-  refreshActiveBackends();
+  if (!split.stable.empty()) plan->stableFleet = split.indexOf(split.stable);
+  it->second.split = split;
+  std::shared_ptr<const SplitPlan> p = plan;
+  everyWorker([name, p](Worker& w) { w.apply(name, p); });
   return ok();
 }
 
 void DataPlane::remove(const std::string& name) {
   auto it = entrypoints_.find(name);
   if (it == entrypoints_.end()) return;
-  it->second->close();
-  it->second->removed = true;
-  it->second->split = std::make_shared<ActiveSplit>();
   entrypoints_.erase(it);
+  everyWorker([name](Worker& w) { w.remove(name); });
   // Its counters go too: made again, the entry point counts from zero (a new reset serial).
   std::erase_if(counters_, [&](const auto& kv) { return kv.first.first == name; });
-  refreshActiveBackends();
 }
 
 int DataPlane::weightOf(const std::string& entrypoint, const std::string& fleet) const {
-  auto ep = find(entrypoint);
-  if (!ep) return 0;
-  for (const auto& f : ep->split->fleets)
-    if (f.id == fleet) return f.weight;
-  return 0;
+  auto it = entrypoints_.find(entrypoint);
+  if (it == entrypoints_.end() || !it->second.split) return 0;
+  int i = it->second.split->indexOf(fleet);
+  return i < 0 ? 0 : it->second.split->fleets[static_cast<size_t>(i)].weight;
 }
 
-// A backend stays active while some split sends it new requests (a weight
-// above 0, or the pinned fleet). Inactive backends lose their idle
-// connections now, and get no pooled connections back: draining.
-void DataPlane::refreshActiveBackends() {
-  std::set<Backend*> active;
-  for (auto& [n, ep] : entrypoints_) {
-    const auto& s = *ep->split;
-    for (size_t i = 0; i < s.fleets.size(); ++i) {
-      if (s.fleets[i].weight > 0 || static_cast<int>(i) == s.pinFleet)
-        for (auto& b : s.fleets[i].backends) active.insert(b.get());
-    }
-  }
-  for (auto it = backends_.begin(); it != backends_.end();) {
-    Backend* b = it->second.get();
-    b->active = active.contains(b);
-    if (!b->active) b->closeIdle();
-    // Forget backends nobody references any more (sessions hold their own reference).
-    if (!b->active && it->second.use_count() == 1) {
-      it = backends_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+uint64_t DataPlane::refused() const {
+  uint64_t total = 0;
+  for (const auto& w : workers_) total += w->refused();
+  return total;
 }
 
-void DataPlane::detach(ClientSession* s) {
-  sessions_.erase(s);
-  if (stopping_ && sessions_.empty() && onDrained_) {
-    auto done = std::move(onDrained_);
-    onDrained_ = nullptr;
-    asio::post(io_, done);
-  }
+size_t DataPlane::openSessions() const {
+  size_t total = 0;
+  for (const auto& w : workers_) total += w->sessionCount();
+  return total;
 }
 
 void DataPlane::beginShutdown(std::function<void()> done) {
   stopping_ = true;
-  onDrained_ = std::move(done);
-  shutdownDeadline_ = clock_.monotonic() + options_.shutdownGrace;
-  for (auto& [n, ep] : entrypoints_) ep->close();
-  for (auto& [a, b] : backends_) b->closeIdle();
-  std::vector<ClientSession*> all(sessions_.begin(), sessions_.end());
-  for (auto* s : all) s->closeIfIdle();
-  if (sessions_.empty() && onDrained_) {
-    auto d = std::move(onDrained_);
-    onDrained_ = nullptr;
-    asio::post(io_, d);
+  auto left = std::make_shared<std::atomic<size_t>>(workers_.size());
+  auto finish = std::make_shared<std::function<void()>>(std::move(done));
+  for (auto& w : workers_) {
+    asio::post(w->io(), [this, left, finish, worker = w.get()] {
+      worker->beginShutdown([this, left, finish] {
+        if (left->fetch_sub(1) == 1) asio::post(control_, [finish] { (*finish)(); });
+      });
+    });
   }
-}
-
-void DataPlane::tick() {
-  ticker_.expires_after(std::chrono::milliseconds(250));
-  ticker_.async_wait([this](boost::system::error_code ec) {
-    if (ec) return;
-    MonoTime now = clock_.monotonic();
-    std::vector<ClientSession*> all(sessions_.begin(), sessions_.end());
-    for (auto* s : all)
-      if (sessions_.contains(s)) s->onTick(now);
-    for (auto& [a, b] : backends_) b->closeIdleOlderThan(now, options_.poolIdle);
-    if (stopping_ && now >= shutdownDeadline_ && onDrained_) {
-      auto d = std::move(onDrained_);
-      onDrained_ = nullptr;
-      d();
-      return;
-    }
-    tick();
-  });
 }
 
 }  // namespace ramp::router

@@ -158,10 +158,17 @@ HttpRequestParser::State HttpRequestParser::parseComplete(std::string_view head)
       });
       if (!any || bad) return fail(400, "header 'Transfer-Encoding': invalid value");
     } else if (iequals(name, "connection")) {
+      bool namesFraming = false;
       forEachListElement(value, [&](std::string_view opt) {
         if (iequals(opt, "close")) connClose = true;
         if (iequals(opt, "keep-alive")) connKeepAlive = true;
+        // A hop-by-hop Content-Length/Transfer-Encoding/Host would be
+        // stripped on the way up while the body still follows: smuggling.
+        if (iequals(opt, "content-length") || iequals(opt, "transfer-encoding") || iequals(opt, "host"))
+          namesFraming = true;
       });
+      if (namesFraming)
+        return fail(400, "header 'Connection': may not name Content-Length, Transfer-Encoding or Host");
     } else if (iequals(name, "expect")) {
       if (!iequals(value, "100-continue")) return fail(400, "header 'Expect': only 100-continue is supported");
       if (head_.versionMinor == 1) head_.expectContinue = true;

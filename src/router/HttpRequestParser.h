@@ -15,7 +15,9 @@
 // a missing or repeated Host (HTTP/1.1), more than one Content-Length (even
 // equal ones) or a malformed one, Transfer-Encoding together with
 // Content-Length, Transfer-Encoding whose last coding is not `chunked` (or
-// `chunked` twice) or in an HTTP/1.0 request, Expect other than 100-continue.
+// `chunked` twice) or in an HTTP/1.0 request, Expect other than 100-continue,
+// a Connection option naming Content-Length, Transfer-Encoding or Host (a
+// proxy drops the fields Connection names: the body would lose its framing).
 #pragma once
 
 #include <cstddef>

@@ -28,7 +28,17 @@ const std::vector<double>& LatencyHistogram::bounds() {
   return b;
 }
 
-LatencyHistogram::LatencyHistogram() : counts_(bounds().size(), 0) {}
+LatencyHistogram::LatencyHistogram() : counts_(new std::atomic<uint64_t>[bounds().size()]) {
+  for (size_t i = 0; i < bounds().size(); ++i) counts_[i].store(0, std::memory_order_relaxed);
+}
+
+void LatencyHistogram::addTo(std::vector<uint64_t>& counts, uint64_t& total, double& sumMillis) const {
+  const size_t n = bounds().size();
+  counts.resize(n, 0);
+  for (size_t i = 0; i < n; ++i) counts[i] += counts_[i].load(std::memory_order_relaxed);
+  total += total_.load(std::memory_order_relaxed);
+  sumMillis += sum_.load(std::memory_order_relaxed);
+}
 
 void LatencyHistogram::record(double millis) {
   const auto& b = bounds();
@@ -45,9 +55,11 @@ void LatencyHistogram::record(double millis) {
     while (idx > 0 && b[idx - 1] >= millis) --idx;
     while (idx < b.size() - 1 && b[idx] < millis) ++idx;
   }
-  ++counts_[idx];
-  ++total_;
-  sum_ += millis;
+  // Single writer: plain read-modify-write without a locked instruction.
+  auto bump = [](std::atomic<uint64_t>& c) { c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed); };
+  bump(counts_[idx]);
+  bump(total_);
+  sum_.store(sum_.load(std::memory_order_relaxed) + millis, std::memory_order_relaxed);
 }
 
 }  // namespace ramp::router

@@ -18,6 +18,7 @@ RouteState::RouteState(DataPlane& plane, std::filesystem::path routesFile)
       file_(std::move(routesFile)),
       retry_(plane.io()),
       leaseTimer_(plane.io()),
+      tlsTimer_(plane.io()),
       startedAt_(formatTime(plane.clock().now())),
       countersEpoch_(randomHex(8)) {}
 
@@ -35,15 +36,15 @@ Status RouteState::load() {
   table_ = std::move(*t);
   bool anyFailed = false;
   for (auto& [name, ep] : table_.entrypoints) {
-    auto port = plane_.listen(name, ep.port);
-    if (!port) {
-      listenErrors_[name] = port.error().describe();
-      spdlog::error("entry point {}: {}", name, port.error().describe());
+    if (auto st = bringUp(name, ep); !st) {
+      listenErrors_[name] = st.error().describe();
+      spdlog::error("entry point {}: {}", name, st.error().describe());
       anyFailed = true;
     }
     if (auto st = plane_.apply(name, ep.split, ep.generation); !st) return st;
   }
   if (anyFailed) retryBinds();
+  pollTls();
   // Leases keep running while the router is down: what is left of each.
   std::vector<std::string> ranOut;
   for (auto& [name, ep] : table_.entrypoints) {
@@ -114,6 +115,25 @@ void RouteState::expireLease(const std::string& name) {
                name, lease.leaseMs, held.epoch, held.stable, was);
 }
 
+Status RouteState::bringUp(const std::string& name, const EntrypointRoute& ep) {
+  std::shared_ptr<TlsCertificates> certs;
+  if (ep.settings.tls) {
+    auto loaded = TlsCertificates::load(*ep.settings.tls, "tls");
+    if (!loaded) return std::unexpected(loaded.error());
+    certs = *loaded;
+  }
+  // Settings first: the first connection accepted already gets them.
+  if (auto st = plane_.configure(name, ep.settings.limits, certs); !st) return st;
+  if (certs) {
+    tls_[name] = certs;
+  } else {
+    tls_.erase(name);
+  }
+  auto port = plane_.listen(name, ep.port);
+  if (!port) return std::unexpected(port.error());
+  return ok();
+}
+
 void RouteState::retryBinds() {
   retry_.expires_after(std::chrono::seconds(1));
   retry_.async_wait([this](boost::system::error_code ec) {
@@ -121,12 +141,11 @@ void RouteState::retryBinds() {
     bool anyFailed = false;
     for (auto& [name, ep] : table_.entrypoints) {
       if (!listenErrors_.contains(name)) continue;
-      auto port = plane_.listen(name, ep.port);
-      if (port) {
+      if (auto st = bringUp(name, ep); st) {
         listenErrors_.erase(name);
-        spdlog::info("entry point {}: listening on {}", name, *port);
+        spdlog::info("entry point {}: listening on {}", name, ep.port);
       } else {
-        listenErrors_[name] = port.error().describe();
+        listenErrors_[name] = st.error().describe();
         anyFailed = true;
       }
     }
@@ -134,15 +153,67 @@ void RouteState::retryBinds() {
   });
 }
 
-Result<json> RouteState::ensureEntrypoint(const std::string& name, int port) {
+void RouteState::pollTls() {
+  tlsTimer_.expires_after(std::chrono::seconds(2));
+  tlsTimer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || plane_.stopping()) return;
+    reloadTls(true);
+    pollTls();
+  });
+}
+
+void RouteState::reloadTls(bool onlyChanged) {
+  for (auto& [name, certs] : tls_) {
+    if (onlyChanged && !certs->changed()) continue;
+    auto it = table_.entrypoints.find(name);
+    if (it == table_.entrypoints.end() || !it->second.settings.tls) continue;
+    auto loaded = TlsCertificates::load(*it->second.settings.tls, "tls");
+    if (!loaded) {
+      std::string msg = loaded.error().describe();
+      if (tlsErrors_[name] != msg) spdlog::error("entry point {}: TLS reload failed, keeping the previous certificates: {}", name, msg);
+      tlsErrors_[name] = msg;
+      continue;
+    }
+    if (auto st = plane_.configure(name, it->second.settings.limits, *loaded); !st) continue;
+    certs = *loaded;
+    tlsErrors_.erase(name);
+    spdlog::info("entry point {}: TLS certificates reloaded", name);
+  }
+}
+
+Result<json> RouteState::ensureEntrypoint(const std::string& name, int port,
+                                          const std::optional<EntrypointLimits>& limits,
+                                          const std::optional<std::optional<TlsSettings>>& tls) {
   if (auto st = RouteTable::validateName(name); !st) return std::unexpected(st.error());
   if (port < 0 || port > 65535) return invalid("must be 0 (a free port) or 1..65535", "port");
   auto it = table_.entrypoints.find(name);
+  EntrypointSettings settings = it == table_.entrypoints.end() ? EntrypointSettings{} : it->second.settings;
+  if (limits) settings.limits = *limits;
+  if (tls) settings.tls = *tls;
+  std::shared_ptr<TlsCertificates> certs;
+  if (settings.tls) {
+    auto loaded = TlsCertificates::load(*settings.tls, "tls");
+    if (!loaded) return std::unexpected(loaded.error());
+    certs = *loaded;
+  }
   if (it != table_.entrypoints.end()) {
     if (port != 0 && port != it->second.port)
       return conflict("entry point already listens on port " + std::to_string(it->second.port), "port");
+    if (settings == it->second.settings) return describe(name);
+    RouteTable next = table_;
+    next.entrypoints[name].settings = settings;
+    if (auto st = persist(next); !st) return std::unexpected(st.error());
+    if (auto st = plane_.configure(name, settings.limits, certs); !st) return std::unexpected(st.error());
+    table_ = std::move(next);
+    if (certs) {
+      tls_[name] = certs;
+    } else {
+      tls_.erase(name);
+    }
+    tlsErrors_.erase(name);
     return describe(name);
   }
+  if (auto st = plane_.configure(name, settings.limits, certs); !st) return std::unexpected(st.error());
   auto bound = plane_.listen(name, port);
   if (!bound) {
     plane_.remove(name);
@@ -153,12 +224,14 @@ Result<json> RouteState::ensureEntrypoint(const std::string& name, int port) {
   ep.name = name;
   ep.port = *bound;
   ep.fixedPort = port != 0;
+  ep.settings = settings;
   next.entrypoints[name] = ep;
   if (auto st = persist(next); !st) {
     plane_.remove(name);
     return std::unexpected(st.error());
   }
   table_ = std::move(next);
+  if (certs) tls_[name] = certs;
   (void)plane_.apply(name, ep.split, ep.generation);
   return describe(name);
 }
@@ -252,12 +325,17 @@ Result<json> RouteState::describe(const std::string& name) const {
   if (it == table_.entrypoints.end()) return notFound("no such entry point", name);
   json j = RouteTable::entrypointToJson(it->second);
   if (it->second.lease) j["lease"] = leaseJson(name, *it->second.lease);
-  auto ep = plane_.find(name);
-  j["listening"] = ep && ep->listening();
+  j["listening"] = plane_.listening(name);
+  j["connections"] = plane_.connections(name);
   if (auto e = listenErrors_.find(name); e != listenErrors_.end()) j["listen_error"] = e->second;
+  if (auto t = tls_.find(name); t != tls_.end()) j["tls_names"] = t->second->names();
+  if (auto e = tlsErrors_.find(name); e != tlsErrors_.end()) j["tls_error"] = e->second;
   for (auto& f : j["fleets"]) {
     auto c = plane_.allCounters().find({name, f["id"].get<std::string>()});
-    f["inflight"] = c == plane_.allCounters().end() ? 0 : c->second->inflight;
+    FleetTotals t;
+    if (c != plane_.allCounters().end()) t = c->second->total();
+    f["inflight"] = t.inflight;
+    f["tunnels"] = t.tunnels;
   }
   return j;
 }
@@ -275,6 +353,8 @@ Status RouteState::remove(const std::string& name) {
   if (auto st = persist(next); !st) return st;
   plane_.remove(name);
   listenErrors_.erase(name);
+  tls_.erase(name);
+  tlsErrors_.erase(name);
   leaseDeadlines_.erase(name);
   leaseExpirations_.erase(name);
   table_ = std::move(next);
@@ -289,25 +369,28 @@ json RouteState::stats(const std::optional<std::string>& entrypoint) const {
   bounds.push_back("+Inf");
   for (const auto& [key, c] : plane_.allCounters()) {
     if (entrypoint && key.first != *entrypoint) continue;
+    FleetTotals t = c->total();
     fleets.push_back({{"entrypoint", key.first},
                       {"fleet", key.second},
                       {"weight", plane_.weightOf(key.first, key.second)},
-                      {"requests", c->requests},
-                      {"status_1xx", c->status1xx},
-                      {"status_2xx", c->status2xx},
-                      {"status_3xx", c->status3xx},
-                      {"status_4xx", c->status4xx},
-                      {"status_5xx", c->status5xx},
-                      {"upstream_errors", c->upstreamErrors},
-                      {"fallbacks", c->fallbacks},
+                      {"requests", t.requests},
+                      {"status_1xx", t.status[0]},
+                      {"status_2xx", t.status[1]},
+                      {"status_3xx", t.status[2]},
+                      {"status_4xx", t.status[3]},
+                      {"status_5xx", t.status[4]},
+                      {"upstream_errors", t.upstreamErrors},
+                      {"fallbacks", t.fallbacks},
                       {"counters_epoch", countersEpoch_ + "-" + std::to_string(c->resetSerial)},
                       {"counters_since", formatTime(c->since)},
-                      {"bytes_out", c->bytesOut},
-                      {"inflight", c->inflight},
+                      {"bytes_out", t.bytesOut},
+                      {"inflight", t.inflight},
+                      {"upgrades", t.upgrades},
+                      {"tunnels", t.tunnels},
                       {"latency", {{"bounds_ms", bounds},
-                                   {"counts", c->latency.counts()},
-                                   {"count", c->latency.total()},
-                                   {"sum_ms", c->latency.sumMillis()}}}});
+                                   {"counts", t.latencyCounts},
+                                   {"count", t.latencyCount},
+                                   {"sum_ms", t.latencySumMs}}}});
   }
   return {{"started_at", startedAt_},
           {"counters_epoch", countersEpoch_},
@@ -320,51 +403,60 @@ std::string RouteState::prometheus() const {
   auto labels = [](const std::string& ep, const std::string& fl) {
     return fmt::format("entrypoint=\"{}\",fleet=\"{}\"", ep, fl);
   };
-  out += "# HELP ramp_router_requests_total Requests answered, by status class.\n# TYPE ramp_router_requests_total counter\n";
+  // One sum over the io threads' shards per fleet, then every family.
+  std::vector<std::pair<std::string, FleetTotals>> rows;
+  std::vector<double> weights;
   for (const auto& [k, c] : plane_.allCounters()) {
-    std::string l = labels(k.first, k.second);
-    out += fmt::format("ramp_router_requests_total{{{},code_class=\"1xx\"}} {}\n", l, c->status1xx);
-    out += fmt::format("ramp_router_requests_total{{{},code_class=\"2xx\"}} {}\n", l, c->status2xx);
-    out += fmt::format("ramp_router_requests_total{{{},code_class=\"3xx\"}} {}\n", l, c->status3xx);
-    out += fmt::format("ramp_router_requests_total{{{},code_class=\"4xx\"}} {}\n", l, c->status4xx);
-    out += fmt::format("ramp_router_requests_total{{{},code_class=\"5xx\"}} {}\n", l, c->status5xx);
+    rows.emplace_back(labels(k.first, k.second), c->total());
+    weights.push_back(plane_.weightOf(k.first, k.second) / 100.0);
   }
-  out += "# HELP ramp_router_upstream_errors_total Requests the fleet failed: answered 502/503/504 by the router, or served by the stable fleet instead (fallback).\n# TYPE ramp_router_upstream_errors_total counter\n";
-  for (const auto& [k, c] : plane_.allCounters())
-    out += fmt::format("ramp_router_upstream_errors_total{{{}}} {}\n", labels(k.first, k.second), c->upstreamErrors);
-  out += "# HELP ramp_router_fallbacks_total Requests the fleet could not take (no instance accepted a connection) that the stable fleet served.\n# TYPE ramp_router_fallbacks_total counter\n";
-  for (const auto& [k, c] : plane_.allCounters())
-    out += fmt::format("ramp_router_fallbacks_total{{{}}} {}\n", labels(k.first, k.second), c->fallbacks);
-  out += "# HELP ramp_router_response_bytes_total Response bytes sent to clients.\n# TYPE ramp_router_response_bytes_total counter\n";
-  for (const auto& [k, c] : plane_.allCounters())
-    out += fmt::format("ramp_router_response_bytes_total{{{}}} {}\n", labels(k.first, k.second), c->bytesOut);
-  out += "# HELP ramp_router_inflight Requests in flight.\n# TYPE ramp_router_inflight gauge\n";
-  for (const auto& [k, c] : plane_.allCounters())
-    out += fmt::format("ramp_router_inflight{{{}}} {}\n", labels(k.first, k.second), c->inflight);
+  auto family = [&](const char* name, const char* type, const char* help, auto value) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+    for (size_t i = 0; i < rows.size(); ++i) out += fmt::format("{}{{{}}} {}\n", name, rows[i].first, value(i));
+  };
+  out += "# HELP ramp_router_requests_total Requests the fleet answered, by status class (the router's own 502/503/504 are in ramp_router_upstream_errors_total).\n"
+         "# TYPE ramp_router_requests_total counter\n";
+  for (const auto& [l, t] : rows)
+    for (int k = 0; k < 5; ++k)
+      out += fmt::format("ramp_router_requests_total{{{},code_class=\"{}xx\"}} {}\n", l, k + 1, t.status[k]);
+  family("ramp_router_upstream_errors_total", "counter",
+         "Requests the fleet failed: answered 502/503/504 by the router, or served by the stable fleet instead (fallback).",
+         [&](size_t i) { return rows[i].second.upstreamErrors; });
+  family("ramp_router_fallbacks_total", "counter",
+         "Requests the fleet could not take (no instance accepted a connection) that the stable fleet served.",
+         [&](size_t i) { return rows[i].second.fallbacks; });
+  family("ramp_router_response_bytes_total", "counter", "Response bytes sent to clients (tunnels: server to client).",
+         [&](size_t i) { return rows[i].second.bytesOut; });
+  family("ramp_router_inflight", "gauge", "Requests in flight.", [&](size_t i) { return rows[i].second.inflight; });
+  family("ramp_router_upgrades_total", "counter", "Connections upgraded (101) to a tunnel, e.g. WebSocket.",
+         [&](size_t i) { return rows[i].second.upgrades; });
+  family("ramp_router_tunnels", "gauge", "Upgraded connections open now.",
+         [&](size_t i) { return rows[i].second.tunnels; });
   // A ratio (0..1) by Prometheus convention, like the controller's
   // ramp_fleet_traffic_weight_ratio; weights are kept internally in percent.
-  out += "# HELP ramp_router_fleet_traffic_weight_ratio Share of the entry point's traffic sent to the fleet (0..1).\n"
-         "# TYPE ramp_router_fleet_traffic_weight_ratio gauge\n";
-  for (const auto& [k, c] : plane_.allCounters())
-    out += fmt::format("ramp_router_fleet_traffic_weight_ratio{{{}}} {:.6g}\n", labels(k.first, k.second),
-                       plane_.weightOf(k.first, k.second) / 100.0);
+  family("ramp_router_fleet_traffic_weight_ratio", "gauge", "Share of the entry point's traffic sent to the fleet (0..1).",
+         [&](size_t i) { return fmt::format("{:.6g}", weights[i]); });
   out += "# HELP ramp_router_request_duration_seconds Time from request head to the end of the response.\n"
          "# TYPE ramp_router_request_duration_seconds histogram\n";
   const auto& b = LatencyHistogram::bounds();
-  for (const auto& [k, c] : plane_.allCounters()) {
-    std::string l = labels(k.first, k.second);
+  for (const auto& [l, t] : rows) {
     uint64_t cum = 0;
-    const auto& counts = c->latency.counts();
     for (size_t i = 0; i + 1 < b.size(); ++i) {
-      cum += counts[i];
+      cum += t.latencyCounts[i];
       // Every 8th bucket (~48% apart) keeps the exposition small.
       if (i % 8 == 0 || i + 2 == b.size())
         out += fmt::format("ramp_router_request_duration_seconds_bucket{{{},le=\"{:.6g}\"}} {}\n", l, b[i] / 1000.0, cum);
     }
-    out += fmt::format("ramp_router_request_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n", l, c->latency.total());
-    out += fmt::format("ramp_router_request_duration_seconds_sum{{{}}} {:.6f}\n", l, c->latency.sumMillis() / 1000.0);
-    out += fmt::format("ramp_router_request_duration_seconds_count{{{}}} {}\n", l, c->latency.total());
+    out += fmt::format("ramp_router_request_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n", l, t.latencyCount);
+    out += fmt::format("ramp_router_request_duration_seconds_sum{{{}}} {:.6f}\n", l, t.latencySumMs / 1000.0);
+    out += fmt::format("ramp_router_request_duration_seconds_count{{{}}} {}\n", l, t.latencyCount);
   }
+  out += "# HELP ramp_router_connections Open client connections of the entry point.\n# TYPE ramp_router_connections gauge\n";
+  for (const auto& [name, ep] : table_.entrypoints)
+    out += fmt::format("ramp_router_connections{{entrypoint=\"{}\"}} {}\n", name, plane_.connections(name));
+  out += fmt::format("# HELP ramp_router_refused_connections_total Connections refused over an entry point's max_connections.\n"
+                     "# TYPE ramp_router_refused_connections_total counter\nramp_router_refused_connections_total {}\n",
+                     plane_.refused());
   out += "# HELP ramp_router_lease_expired Whether the entry point's weight lease ran out and the router moved its traffic to the stable fleet (1) or not (0).\n"
          "# TYPE ramp_router_lease_expired gauge\n";
   for (const auto& [name, ep] : table_.entrypoints)

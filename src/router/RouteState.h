@@ -29,6 +29,13 @@
 // made again). Readers compare it between snapshots: a changed id means a
 // reset (count from the new values), an unchanged id with smaller numbers
 // would be a bug.
+//
+// TLS: an entry point with certificates serves HTTPS only. Certificate
+// files are checked every 2 s (size, mtime) and reloaded when they change;
+// a reload that fails keeps the previous certificates and is reported in
+// GET .../entrypoints/{name} as tls_error. A router that starts with
+// unloadable certificates does not listen on that entry point (listen_error)
+// and retries every second.
 #pragma once
 
 #include <filesystem>
@@ -42,6 +49,7 @@
 #include "core/Result.h"
 #include "router/DataPlane.h"
 #include "router/RouteTable.h"
+#include "router/TlsCertificates.h"
 
 namespace ramp::router {
 
@@ -51,7 +59,16 @@ class RouteState {
   RouteState(DataPlane& plane, std::filesystem::path routesFile);
 
   Status load();
-  Result<nlohmann::json> ensureEntrypoint(const std::string& name, int port);
+  // PUT .../entrypoints/{name}: made (listening) if new; `limits` / `tls`
+  // given replace the current ones (absent: kept). TLS files are loaded and
+  // checked before anything changes (kInvalid naming the field).
+  Result<nlohmann::json> ensureEntrypoint(const std::string& name, int port,
+                                          const std::optional<EntrypointLimits>& limits = std::nullopt,
+                                          const std::optional<std::optional<TlsSettings>>& tls = std::nullopt);
+  // Reloads every entry point's certificates now (SIGHUP); new handshakes
+  // use them, open connections keep theirs. Files that fail to load leave
+  // the previous certificates in place (reported as tls_error).
+  void reloadTls(bool onlyChanged = false);
   Result<nlohmann::json> setSplit(const std::string& name, const nlohmann::json& body);
   // POST .../lease {"epoch":E}: the held lease runs lease_ms from now.
   // kConflict when the epoch is stale (where "epoch"), when the split has no
@@ -71,6 +88,9 @@ class RouteState {
  private:
   Status persist(const RouteTable& t);
   void retryBinds();
+  // TLS certificates + listener for one entry point of table_ (load, retry).
+  Status bringUp(const std::string& name, const EntrypointRoute& ep);
+  void pollTls();
   // Arms the lease deadline of `name` from its record (held leases only).
   void armLease(const std::string& name, const LeaseRecord& lease);
   void scheduleLeaseTimer();
@@ -83,6 +103,9 @@ class RouteState {
   std::map<std::string, std::string> listenErrors_;
   boost::asio::steady_timer retry_;
   boost::asio::steady_timer leaseTimer_;
+  boost::asio::steady_timer tlsTimer_;
+  std::map<std::string, std::shared_ptr<TlsCertificates>> tls_;
+  std::map<std::string, std::string> tlsErrors_;
   std::map<std::string, MonoTime> leaseDeadlines_;  // held leases
   std::map<std::string, uint64_t> leaseExpirations_;
   std::string startedAt_;

@@ -187,8 +187,10 @@ json RouteTable::entrypointToJson(const EntrypointRoute& ep) {
   j["port"] = ep.port;
   j["fixed_port"] = ep.fixedPort;
   j["generation"] = ep.generation;
-  j["url"] = "http://127.0.0.1:" + std::to_string(ep.port);
+  j["url"] = std::string(ep.settings.tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(ep.port);
   j["lease"] = ep.lease ? leaseToJson(*ep.lease) : json();
+  j["limits"] = EntrypointSettings::limitsToJson(ep.settings.limits);
+  j["tls"] = EntrypointSettings::tlsToJson(ep.settings.tls);
   return j;
 }
 
@@ -225,6 +227,12 @@ Result<RouteTable> RouteTable::fromJson(const std::string& text, const std::stri
       auto split = parseSplit(body);
       if (!split) return invalid(split.error().message, w + "." + split.error().where);
       ep.split = std::move(*split);
+      auto limits = EntrypointSettings::parseLimits(e.value("limits", json()), w + ".limits");
+      if (!limits) return std::unexpected(limits.error());
+      ep.settings.limits = *limits;
+      auto tls = EntrypointSettings::parseTls(e.value("tls", json()), w + ".tls");
+      if (!tls) return std::unexpected(tls.error());
+      ep.settings.tls = *tls;
       if (auto l = e.find("lease"); l != e.end() && !l->is_null()) {
         LeaseRecord lease;
         lease.state = l->at("state").get<std::string>();

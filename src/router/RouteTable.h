@@ -5,6 +5,7 @@
 // JSON form (routes.json, version 1):
 //   {"version":1,"highest_epoch":E,"entrypoints":[{"name":"crawler.prod.local",
 //    "port":P,"fixed_port":false,"epoch":E,"generation":G,
+//    "limits":{...},"tls":{...}|null,               (EntrypointSettings.h)
 //    "fleets":[{"id":"fleet-a","weight":90,"backends":["127.0.0.1:5001"]}],
 //    "pin":{"header":"X-Ramp-Canary","cookie":"ramp-canary","fleet":"fleet-b"}|null,
 //    "stable":"fleet-a"|null,"lease_ms":10000|null,
@@ -34,6 +35,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/Result.h"
+#include "router/EntrypointSettings.h"
 
 namespace ramp::router {
 
@@ -85,6 +87,7 @@ struct EntrypointRoute {
   uint64_t generation = 0;
   SplitRoute split;
   std::optional<LeaseRecord> lease;
+  EntrypointSettings settings;  // timeouts, limits, TLS
 };
 
 inline constexpr int64_t kMinLeaseMs = 100;

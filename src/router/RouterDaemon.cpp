@@ -1,9 +1,11 @@
 #include "router/RouterDaemon.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <iostream>
+#include <functional>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
@@ -17,6 +19,7 @@
 #include "router/ControllerWatch.h"
 #include "router/DataPlane.h"
 #include "router/RouteState.h"
+#include "router/TlsCertificates.h"
 
 namespace ramp::router {
 
@@ -51,10 +54,39 @@ int previousAdminPort(const fs::path& adminJson) {
   }
 }
 
+// Many idle connections need many descriptors: use what the hard limit allows.
+void raiseOpenFilesLimit() {
+  rlimit r{};
+  if (::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    (void)::setrlimit(RLIMIT_NOFILE, &r);
+  }
+}
+
+Result<DataPlaneOptions> planeOptions(const RouterRunOptions& o) {
+  DataPlaneOptions p;
+  if (o.threads < 0 || o.threads > 64) return invalid("must be 1..64 (0: the machine's cores)", "--threads");
+  p.threads = o.threads == 0 ? defaultThreads() : static_cast<size_t>(o.threads);
+  if (o.accept == "reuseport") {
+    p.accept = AcceptMode::kReusePort;
+  } else if (o.accept == "single") {
+    p.accept = AcceptMode::kSingle;
+  } else {
+    return invalid("must be reuseport or single", "--accept");
+  }
+  return p;
+}
+
 }  // namespace
 
-int RouterDaemon::runManaged(const fs::path& home) {
+int RouterDaemon::runManaged(const fs::path& home, const RouterRunOptions& options) {
   ::signal(SIGPIPE, SIG_IGN);
+  raiseOpenFilesLimit();
+  auto popts = planeOptions(options);
+  if (!popts) {
+    std::cerr << "ramp router: " << popts.error().where << ": " << popts.error().message << "\n";
+    return 1;
+  }
   fs::path dir = home / "router";
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -68,7 +100,7 @@ int RouterDaemon::runManaged(const fs::path& home) {
     return 1;
   }
   asio::io_context io(1);
-  DataPlane plane(io, SystemClock::instance());
+  DataPlane plane(io, SystemClock::instance(), *popts);
   RouteState state(plane, dir / "routes.json");
   if (auto st = state.load(); !st) {
     std::cerr << "ramp router: cannot load routes: " << st.error().describe() << "\n";
@@ -87,8 +119,9 @@ int RouterDaemon::runManaged(const fs::path& home) {
     std::cerr << "ramp router: " << st.error().describe() << "\n";
     return 1;
   }
-  spdlog::info("ramp router: admin on 127.0.0.1:{}, pid {}, {} entry point(s)", *port, ::getpid(),
-               state.table().entrypoints.size());
+  plane.start();
+  spdlog::info("ramp router: admin on 127.0.0.1:{}, pid {}, {} entry point(s), {} io thread(s)", *port, ::getpid(),
+               state.table().entrypoints.size(), plane.workerCount());
   // The controller of this home, when supervised, is brought back by us.
   ControllerWatch controllerWatch(home);
   controllerWatch.start();
@@ -100,7 +133,18 @@ int RouterDaemon::runManaged(const fs::path& home) {
     admin.close();
     plane.beginShutdown([&] { io.stop(); });
   });
+  asio::signal_set hup(io, SIGHUP);
+  std::function<void()> onHup = [&] {
+    hup.async_wait([&](boost::system::error_code e, int) {
+      if (e) return;
+      spdlog::info("ramp router: SIGHUP, reloading TLS certificates");
+      state.reloadTls(false);
+      onHup();
+    });
+  };
+  onHup();
   io.run();
+  plane.stop();
   // Remove admin.json only if it is still ours.
   auto text = readFile(dir / "admin.json", 4096);
   if (text && text->find("\"pid\":" + std::to_string(::getpid())) != std::string::npos) fs::remove(dir / "admin.json", ec);
@@ -108,8 +152,10 @@ int RouterDaemon::runManaged(const fs::path& home) {
   return 0;
 }
 
-int RouterDaemon::runStandalone(const std::string& listen, const std::vector<std::string>& backends, int threads) {
+int RouterDaemon::runStandalone(const std::string& listen, const std::vector<std::string>& backends,
+                                const RouterRunOptions& options) {
   ::signal(SIGPIPE, SIG_IGN);
+  raiseOpenFilesLimit();
   size_t colon = listen.rfind(':');
   if (colon == std::string::npos) {
     std::cerr << "ramp router: --listen: expected HOST:PORT, got '" << listen << "'\n";
@@ -135,38 +181,39 @@ int RouterDaemon::runStandalone(const std::string& listen, const std::vector<std
     std::cerr << "ramp router: " << where << ": " << split.error().message << "\n";
     return 1;
   }
-  if (threads < 1 || threads > 64) {
-    std::cerr << "ramp router: --threads: must be 1..64\n";
+  auto popts = planeOptions(options);
+  if (!popts) {
+    std::cerr << "ramp router: " << popts.error().where << ": " << popts.error().message << "\n";
     return 1;
   }
-  std::vector<std::unique_ptr<asio::io_context>> ios;
-  std::vector<std::unique_ptr<DataPlane>> planes;
-  int bound = port;
-  for (int t = 0; t < threads; ++t) {
-    ios.push_back(std::make_unique<asio::io_context>(1));
-    planes.push_back(std::make_unique<DataPlane>(*ios.back(), SystemClock::instance()));
-    auto p = planes.back()->listen("standalone", bound, host, threads > 1);
-    if (!p) {
-      std::cerr << "ramp router: --listen: " << p.error().message << "\n";
+  std::shared_ptr<TlsCertificates> certs;
+  if (!options.tlsCert.empty() || !options.tlsKey.empty()) {
+    auto loaded = TlsCertificates::load(TlsSettings{{TlsCertificateFiles{options.tlsCert, options.tlsKey}}}, "--tls");
+    if (!loaded) {
+      std::cerr << "ramp router: " << loaded.error().describe() << "\n";
       return 1;
     }
-    bound = *p;
-    (void)planes.back()->apply("standalone", *split, 1);
+    certs = *loaded;
   }
-  std::cout << "ramp router: listening on " << host << ":" << bound << " (" << threads << " thread(s))" << std::endl;
-  asio::signal_set signals(*ios[0], SIGTERM, SIGINT);
+  asio::io_context io(1);
+  DataPlane plane(io, SystemClock::instance(), *popts);
+  (void)plane.configure("standalone", EntrypointLimits{}, certs);
+  auto bound = plane.listen("standalone", port, host);
+  if (!bound) {
+    std::cerr << "ramp router: --listen: " << bound.error().message << "\n";
+    return 1;
+  }
+  (void)plane.apply("standalone", *split, 1);
+  plane.start();
+  std::cout << "ramp router: listening on " << host << ":" << *bound << " (" << plane.workerCount()
+            << " thread(s), " << options.accept << (certs ? ", TLS" : "") << ")" << std::endl;
+  asio::signal_set signals(io, SIGTERM, SIGINT);
   signals.async_wait([&](boost::system::error_code e, int) {
     if (e) return;
-    for (size_t i = 0; i < planes.size(); ++i) {
-      asio::io_context* io = ios[i].get();
-      DataPlane* plane = planes[i].get();
-      asio::post(*io, [io, plane] { plane->beginShutdown([io] { io->stop(); }); });
-    }
+    plane.beginShutdown([&] { io.stop(); });
   });
-  std::vector<std::thread> workers;
-  for (int t = 1; t < threads; ++t) workers.emplace_back([&, t] { ios[t]->run(); });
-  ios[0]->run();
-  for (auto& w : workers) w.join();
+  io.run();
+  plane.stop();
   return 0;
 }
 

@@ -7,11 +7,14 @@
 // from the previous admin.json when free. It also watches the home's
 // supervised controller and starts it again when it dies (ControllerWatch).
 // Standalone mode (runStandalone): one entry point on --listen, one fleet
-// "default" over --backend addresses, no admin API, no state; `threads` > 1
-// runs that many independent io threads sharing the port (SO_REUSEPORT).
-// Both: single io thread by default; SIGTERM/SIGINT stop accepting, let
-// in-flight requests finish (bounded by DataPlaneOptions::shutdownGrace),
-// and return 0.
+// "default" over --backend addresses, optional TLS (--tls-cert/--tls-key),
+// no admin API, no state (benchmarks).
+// Both: `threads` io threads serving traffic (default: the machine's cores)
+// plus the main thread for the admin API and configuration; the soft
+// open-files limit is raised to the hard one; SIGTERM/SIGINT stop
+// accepting, let in-flight requests finish (bounded by
+// DataPlaneOptions::shutdownGrace), and return 0; SIGHUP reloads TLS
+// certificates.
 #pragma once
 
 #include <filesystem>
@@ -20,10 +23,18 @@
 
 namespace ramp::router {
 
+struct RouterRunOptions {
+  int threads = 0;                 // 0: the machine's cores
+  std::string accept = "reuseport";  // "reuseport" | "single" (DataPlane.h)
+  std::string tlsCert;             // standalone only
+  std::string tlsKey;
+};
+
 class RouterDaemon {
  public:
-  static int runManaged(const std::filesystem::path& home);
-  static int runStandalone(const std::string& listen, const std::vector<std::string>& backends, int threads);
+  static int runManaged(const std::filesystem::path& home, const RouterRunOptions& options = {});
+  static int runStandalone(const std::string& listen, const std::vector<std::string>& backends,
+                           const RouterRunOptions& options = {});
 };
 
 }  // namespace ramp::router

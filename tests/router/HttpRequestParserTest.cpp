@@ -7,6 +7,7 @@
 #include <string>
 
 #include "router/ChunkedBodyScanner.h"
+#include "router/ForwardedHeads.h"
 #include "router/HttpRequestParser.h"
 #include "router/HttpResponseParser.h"
 #include "router/LatencyHistogram.h"
@@ -117,6 +118,12 @@ TEST(HttpRequestParser, RejectsMalformedAndSmugglingRequests) {
       {"lowercase method ok but bad char", "G(T / HTTP/1.1\r\nHost: x\r\n\r\n", "invalid method"},
       {"empty method", " / HTTP/1.1\r\nHost: x\r\n\r\n", "invalid method"},
       {"CONNECT", "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n", "CONNECT"},
+      {"Connection names Transfer-Encoding (stripped upstream: smuggling)",
+       "POST / HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Transfer-Encoding\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+       "Connection"},
+      {"Connection names Content-Length", "POST / HTTP/1.1\r\nHost: a\r\nConnection: content-length\r\nContent-Length: 3\r\n\r\nabc",
+       "Connection"},
+      {"Connection names Host", "GET / HTTP/1.1\r\nHost: a\r\nConnection: Host\r\n\r\n", "Connection"},
       {"two spaces", "GET  / HTTP/1.1\r\nHost: x\r\n\r\n", "expected"},
       {"trailing space", "GET / HTTP/1.1 \r\nHost: x\r\n\r\n", "expected"},
       {"missing version", "GET /\r\nHost: x\r\n\r\n", "expected"},
@@ -223,21 +230,64 @@ TEST(LatencyHistogram, BucketsAreFineAndCorrect) {
   EXPECT_DOUBLE_EQ(b.front(), 0.1);
   EXPECT_TRUE(std::isinf(b.back()));
   for (size_t i = 1; i + 1 < b.size(); ++i) EXPECT_LE(b[i] / b[i - 1], 1.0501) << i;
+  auto countsOf = [](const LatencyHistogram& h, uint64_t* total = nullptr) {
+    std::vector<uint64_t> counts;
+    uint64_t n = 0;
+    double sum = 0;
+    h.addTo(counts, n, sum);
+    if (total) *total = n;
+    return counts;
+  };
   LatencyHistogram h;
   for (double v : {0.05, 0.1, 0.1001, 1.0, 12.5, 999.0, 60000.0, 1e9}) h.record(v);
-  EXPECT_EQ(h.total(), 8u);
-  const auto& c = h.counts();
+  uint64_t total = 0;
+  const auto c = countsOf(h, &total);
+  EXPECT_EQ(total, 8u);
+  ASSERT_EQ(c.size(), b.size());
   EXPECT_EQ(c[0], 2u);  // 0.05 and 0.1
   EXPECT_EQ(c.back(), 1u);  // 1e9 → +Inf
   // Every value lands in the first bucket whose bound is >= it.
   for (double v : {0.1001, 1.0, 12.5, 999.0, 60000.0}) {
     LatencyHistogram one;
     one.record(v);
+    const auto oc = countsOf(one);
     size_t idx = 0;
-    while (one.counts()[idx] == 0) ++idx;
+    while (oc[idx] == 0) ++idx;
     EXPECT_GE(b[idx], v);
     if (idx > 0) {
       EXPECT_LT(b[idx - 1], v);
     }
   }
+}
+
+TEST(ForwardedHeads, UpstreamHeadDropsHopByHopAndKeepsUpgrades) {
+  HttpRequestParser p;
+  std::string r = "GET /chat HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, X-Secret\r\nX-Secret: 1\r\n"
+                  "Upgrade: websocket\r\nKeep-Alive: 5\r\nTE: trailers\r\nCookie: ramp-canary=1\r\n\r\n";
+  ASSERT_EQ(p.parse(r), HttpRequestParser::State::kDone) << p.error();
+  std::string out;
+  auto f = buildUpstreamHead(p.head(), PinRoute{"", "ramp-canary", "b"}, out);
+  EXPECT_TRUE(f.upgrade);
+  EXPECT_TRUE(f.pinned);
+  EXPECT_EQ(out, "GET /chat HTTP/1.1\r\nHost: a\r\nCookie: ramp-canary=1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+  // No "upgrade" option in Connection: not an upgrade, and Upgrade is dropped.
+  HttpRequestParser q;
+  ASSERT_EQ(q.parse("GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n"), HttpRequestParser::State::kDone);
+  f = buildUpstreamHead(q.head(), std::nullopt, out);
+  EXPECT_FALSE(f.upgrade);
+  EXPECT_EQ(out, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+}
+
+TEST(ForwardedHeads, ClientResponseHeadKeepsFramingWhateverConnectionSays) {
+  HttpResponseParser p;
+  std::string r = "HTTP/1.1 200 OK\r\nConnection: content-length, x-hop\r\nX-Hop: 1\r\nContent-Length: 2\r\n\r\nok";
+  ASSERT_EQ(p.parse(r, false), HttpResponseParser::State::kDone);
+  std::string out;
+  buildClientResponseHead(p.head(), "HTTP/1.1 200 OK\r\n", true, false, out);
+  EXPECT_EQ(out, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n");
+  HttpResponseParser s;
+  ASSERT_EQ(s.parse("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\nSec-WebSocket-Accept: x\r\n\r\n", false),
+            HttpResponseParser::State::kDone);
+  buildClientResponseHead(s.head(), "HTTP/1.1 101 Switching Protocols\r\n", true, false, out);
+  EXPECT_EQ(out, "HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-Accept: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
 }

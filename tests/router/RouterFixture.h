@@ -13,11 +13,14 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <nlohmann/json.hpp>
 
 #include "router/AdminClient.h"
@@ -33,16 +36,61 @@ struct HttpResult {
   bool closed = false;  // the server closed the connection afterwards
 };
 
-// One client connection; reconnects when needed.
+// One client connection (plain, or TLS after startTls); reconnects when
+// needed (plain only).
 class HttpConn {
  public:
   explicit HttpConn(int port) : port_(port) {}
   ~HttpConn() { close(); }
+  HttpConn(const HttpConn&) = delete;
+  HttpConn& operator=(const HttpConn&) = delete;
   void close() {
+    if (ssl_) SSL_free(ssl_);
+    ssl_ = nullptr;
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
     buf_.clear();
   }
+  // TLS handshake on the connected socket, verifying the certificate
+  // against ctx's trust store and `host` (also sent as SNI).
+  bool startTls(SSL_CTX* ctx, const std::string& host) {
+    if (fd_ < 0 && !connect()) return false;
+    ssl_ = SSL_new(ctx);
+    SSL_set_fd(ssl_, fd_);
+    SSL_set_tlsext_host_name(ssl_, host.c_str());
+    SSL_set1_host(ssl_, host.c_str());
+    return SSL_connect(ssl_) == 1;
+  }
+  // Serial number of the server's certificate (TLS), -1 without.
+  long peerSerial() const {
+    X509* c = ssl_ ? SSL_get0_peer_certificate(ssl_) : nullptr;
+    return c ? ASN1_INTEGER_get(X509_get0_serialNumber(c)) : -1;
+  }
+  bool tls() const { return ssl_ != nullptr; }
+  ssize_t sendAll(const char* p, size_t n) {
+    size_t done = 0;
+    while (done < n) {
+      ssize_t w;
+      if (ssl_) {
+        size_t wrote = 0;
+        w = SSL_write_ex(ssl_, p + done, n - done, &wrote) == 1 ? static_cast<ssize_t>(wrote) : -1;
+      } else {
+        w = ::send(fd_, p + done, n - done, MSG_NOSIGNAL);
+      }
+      if (w <= 0) return -1;
+      done += static_cast<size_t>(w);
+    }
+    return static_cast<ssize_t>(done);
+  }
+  ssize_t recvSome(char* p, size_t n) {
+    if (ssl_) {
+      size_t got = 0;
+      return SSL_read_ex(ssl_, p, n, &got) == 1 ? static_cast<ssize_t>(got) : 0;
+    }
+    return ::recv(fd_, p, n, 0);
+  }
+  // Bytes already received but not consumed by readResponse.
+  std::string& pending() { return buf_; }
   bool connect() {
     close();
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -65,7 +113,7 @@ class HttpConn {
   HttpResult exchange(const std::string& raw, bool isHead = false) {
     HttpResult r;
     if (fd_ < 0 && !connect()) return r;
-    if (::send(fd_, raw.data(), raw.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(raw.size())) {
+    if (sendAll(raw.data(), raw.size()) != static_cast<ssize_t>(raw.size())) {
       close();
       return r;
     }
@@ -80,7 +128,7 @@ class HttpConn {
       if (st == HttpResponseParser::State::kError) break;
       if (st == HttpResponseParser::State::kDone) {
         const auto& h = p.head();
-        if (h.status >= 100 && h.status < 200) {
+        if (h.status >= 100 && h.status < 200 && h.status != 101) {
           buf_.erase(0, h.headBytes);
           p.reset();
           continue;
@@ -102,7 +150,7 @@ class HttpConn {
           return r;
         }
       }
-      ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
+      ssize_t n = recvSome(tmp, sizeof tmp);
       if (n <= 0) break;
       buf_.append(tmp, static_cast<size_t>(n));
     }
@@ -117,6 +165,7 @@ class HttpConn {
  private:
   int port_;
   int fd_ = -1;
+  SSL* ssl_ = nullptr;
   std::string buf_;
 };
 
@@ -176,6 +225,14 @@ class RouterFixture : public ::testing::Test {
     for (auto& x : backends_)
       if (x.pid == b.pid) x.pid = 0;
     b.pid = 0;
+  }
+  // Resident memory of a process in KiB (VmRSS), -1 if unknown.
+  static long rssKiB(int64_t pid) {
+    std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(f, line))
+      if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+    return -1;
   }
   nlohmann::json call(const std::string& method, const std::string& path,
                       const std::optional<nlohmann::json>& body = std::nullopt) {

@@ -1,0 +1,186 @@
+#include "router/Worker.h"
+
+#include <unistd.h>
+
+#include <set>
+
+#include <boost/asio/post.hpp>
+
+#include "router/ClientSession.h"
+#include "router/DataPlane.h"
+
+namespace ramp::router {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+Worker::Worker(DataPlane& plane, size_t index) : plane_(plane), index_(index), io_(1), ticker_(io_) { tick(); }
+
+Worker::~Worker() {
+  // Sessions die with the io_context's pending handlers, after this body:
+  // they must not touch this worker any more.
+  dying_ = true;
+  for (auto& [n, ep] : entrypoints_) ep->close();
+  for (auto& [a, b] : backends_) b->closeIdle();
+  entrypoints_.clear();
+  backends_.clear();
+  ticker_.cancel();
+}
+
+Clock& Worker::clock() { return plane_.clock(); }
+const DataPlaneOptions& Worker::options() const { return plane_.options(); }
+
+std::shared_ptr<Entrypoint> Worker::find(const std::string& name) const {
+  auto it = entrypoints_.find(name);
+  return it == entrypoints_.end() ? nullptr : it->second;
+}
+
+std::shared_ptr<Entrypoint> Worker::ensure(const std::shared_ptr<EntrypointShared>& shared) {
+  auto& ep = entrypoints_[shared->name];
+  if (!ep) ep = std::make_shared<Entrypoint>(*this, shared);
+  return ep;
+}
+
+void Worker::listenOn(const std::shared_ptr<EntrypointShared>& shared, int fd, bool distribute) {
+  auto ep = ensure(shared);
+  if (stopping_) {
+    ::close(fd);
+    return;
+  }
+  ep->listenOn(fd, distribute);
+}
+
+void Worker::configure(const std::shared_ptr<EntrypointShared>& shared, std::shared_ptr<const EntrypointConfig> config) {
+  ensure(shared)->config = std::move(config);
+}
+
+void Worker::apply(const std::string& name, const std::shared_ptr<const SplitPlan>& plan) {
+  auto ep = find(name);
+  if (!ep) return;
+  auto next = std::make_shared<ActiveSplit>();
+  next->plan = plan;
+  for (const auto& f : plan->fleets) {
+    ActiveFleet af;
+    af.plan = &f;
+    for (const auto& a : f.backends) af.backends.push_back(backend(a));
+    af.shard = &f.counters->shard(index_);
+    next->fleets.push_back(std::move(af));
+  }
+  ep->split = std::move(next);
+  refreshActiveBackends();
+}
+
+void Worker::remove(const std::string& name) {
+  auto it = entrypoints_.find(name);
+  if (it == entrypoints_.end()) return;
+  it->second->close();
+  it->second->removed = true;
+  it->second->split = std::make_shared<ActiveSplit>();
+  entrypoints_.erase(it);
+  refreshActiveBackends();
+}
+
+void Worker::adopt(const std::string& name, int fd) {
+  asio::post(io_, [this, name, fd] {
+    auto ep = find(name);
+    if (!ep || stopping_) {
+      ::close(fd);
+      return;
+    }
+    boost::system::error_code ec;
+    tcp::socket s(io_);
+    s.assign(tcp::v4(), fd, ec);
+    if (ec) {
+      ::close(fd);
+      return;
+    }
+    ep->serve(std::move(s));
+  });
+}
+
+std::shared_ptr<Backend> Worker::backend(const std::string& address) {
+  auto& b = backends_[address];
+  if (!b) b = std::make_shared<Backend>(address, *Backend::parseAddress(address));
+  return b;
+}
+
+// A backend stays active while some split sends it new requests (a weight
+// above 0, or the pinned fleet). Inactive backends lose their idle
+// connections now, and get no pooled connections back: draining.
+void Worker::refreshActiveBackends() {
+  std::set<Backend*> active;
+  for (auto& [n, ep] : entrypoints_) {
+    const auto& s = *ep->split;
+    for (size_t i = 0; i < s.fleets.size(); ++i)
+      if (s.takesTraffic(i))
+        for (auto& b : s.fleets[i].backends) active.insert(b.get());
+  }
+  for (auto it = backends_.begin(); it != backends_.end();) {
+    Backend* b = it->second.get();
+    b->active = active.contains(b);
+    if (!b->active) b->closeIdle();
+    // Forget backends nobody references any more (sessions hold their own reference).
+    if (!b->active && it->second.use_count() == 1) {
+      it = backends_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void Worker::attach(ClientSession* s) {
+  s->nextSession = first_;
+  s->prevSession = nullptr;
+  if (first_) first_->prevSession = s;
+  first_ = s;
+  ++sessionCount_;
+}
+
+void Worker::detach(ClientSession* s) {
+  if (dying_) return;
+  if (s->prevSession) s->prevSession->nextSession = s->nextSession;
+  if (s->nextSession) s->nextSession->prevSession = s->prevSession;
+  if (first_ == s) first_ = s->nextSession;
+  s->prevSession = s->nextSession = nullptr;
+  --sessionCount_;
+  if (stopping_ && sessionCount_ == 0) finishShutdown();
+}
+
+void Worker::beginShutdown(std::function<void()> drained) {
+  stopping_ = true;
+  onDrained_ = std::move(drained);
+  shutdownDeadline_ = clock().monotonic() + plane_.options().shutdownGrace;
+  for (auto& [n, ep] : entrypoints_) ep->close();
+  for (auto& [a, b] : backends_) b->closeIdle();
+  for (ClientSession* s = first_; s;) {
+    ClientSession* next = s->nextSession;
+    s->closeIfIdle();
+    s = next;
+  }
+  if (sessionCount_ == 0) finishShutdown();
+}
+
+void Worker::finishShutdown() {
+  if (!onDrained_) return;
+  auto done = std::move(onDrained_);
+  onDrained_ = nullptr;
+  asio::post(io_, done);
+}
+
+void Worker::tick() {
+  ticker_.expires_after(std::chrono::milliseconds(250));
+  ticker_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    MonoTime now = clock().monotonic();
+    for (ClientSession* s = first_; s;) {
+      ClientSession* next = s->nextSession;
+      s->onTick(now);
+      s = next;
+    }
+    for (auto& [a, b] : backends_) b->closeIdleOlderThan(now, plane_.options().poolIdle);
+    if (stopping_ && now >= shutdownDeadline_) finishShutdown();
+    tick();
+  });
+}
+
+}  // namespace ramp::router

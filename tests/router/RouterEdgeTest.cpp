@@ -1,0 +1,527 @@
+// The router as a production edge (issue #18), through the real `ramp
+// router` process (several io threads: the machine's cores): clients
+// closed at their timeouts, max_connections refusing cleanly, 10,000 idle
+// connections beside a normal request with small memory, a GiB each way
+// with bounded memory, early answers and server-sent events streamed,
+// WebSocket tunnels across a blue/green switch and drained at their bound,
+// HTTPS with a throwaway CA (SNI, reload without dropping connections),
+// and the hostile table on TLS and on streamed bodies.
+#include <fcntl.h>
+#include <poll.h>
+
+#include <atomic>
+#include <thread>
+
+#include "RouterFixture.h"
+#include "TestPki.h"
+#include "core/Home.h"
+
+using namespace ramp;
+using namespace ramp::router;
+using namespace ramp::router::test;
+using nlohmann::json;
+using Clock_ = std::chrono::steady_clock;
+
+namespace {
+
+int backendCount(const Backend& b) {
+  HttpConn c(b.port);
+  auto r = c.get("/count");
+  return r.status == 200 ? std::atoi(r.body.c_str()) : -1;
+}
+
+long msSince(Clock_::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock_::now() - t).count();
+}
+
+// Reads until the peer closes (or resets); returns what was read, or
+// nullopt if still open after maxMs.
+std::optional<std::string> readUntilClosed(HttpConn& c, int maxMs) {
+  std::string got;
+  auto start = Clock_::now();
+  char buf[4096];
+  while (msSince(start) < maxMs) {
+    pollfd p{c.fd(), POLLIN, 0};
+    if (!c.tls() && ::poll(&p, 1, 50) <= 0) continue;
+    ssize_t n = c.recvSome(buf, sizeof buf);
+    if (n <= 0) {
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) continue;
+      return got;
+    }
+    got.append(buf, static_cast<size_t>(n));
+  }
+  return std::nullopt;
+}
+
+// A WebSocket client frame (masked, as clients must).
+std::string wsClientFrame(unsigned char opcode, const std::string& payload) {
+  std::string f;
+  f.push_back(static_cast<char>(0x80 | opcode));
+  f.push_back(static_cast<char>(0x80 | payload.size()));
+  const char mask[4] = {0x11, 0x22, 0x33, 0x44};
+  f.append(mask, 4);
+  for (size_t i = 0; i < payload.size(); ++i) f.push_back(static_cast<char>(payload[i] ^ mask[i % 4]));
+  return f;
+}
+
+// Opens a WebSocket through the router; returns the 101's X-Backend (empty on failure).
+std::string wsOpen(HttpConn& c) {
+  auto r = c.exchange(
+      "GET /ws HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  if (r.status != 101) return "";
+  if (r.headers["sec-websocket-accept"] != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") return "";
+  return r.headers["x-backend"];
+}
+
+// Sends a text frame and returns the text of the frame that comes back ("" on failure).
+std::string wsEcho(HttpConn& c, const std::string& text) {
+  std::string f = wsClientFrame(1, text);
+  if (c.sendAll(f.data(), f.size()) < 0) return "";
+  std::string& buf = c.pending();
+  char tmp[4096];
+  for (int i = 0; i < 200; ++i) {
+    if (buf.size() >= 2) {
+      size_t len = static_cast<unsigned char>(buf[1]) & 0x7f;
+      if (buf.size() >= 2 + len) {
+        std::string payload = buf.substr(2, len);
+        buf.erase(0, 2 + len);
+        return payload;
+      }
+    }
+    ssize_t n = c.recvSome(tmp, sizeof tmp);
+    if (n <= 0) return "";
+    buf.append(tmp, static_cast<size_t>(n));
+  }
+  return "";
+}
+
+json limits(std::initializer_list<std::pair<const std::string, json>> l) { return json(l); }
+
+}  // namespace
+
+TEST_F(RouterFixture, ClientsAreClosedAtTheirTimeouts) {
+  Backend a = startBackend("blue");
+  int port = makeEntrypoint("svc.to.local");
+  auto ep = call("PUT", "/admin/v1/entrypoints/svc.to.local",
+                 json{{"limits", {{"idle_timeout_ms", 500}, {"head_timeout_ms", 500}, {"client_timeout_ms", 500},
+                                  {"request_timeout_ms", 1500}}}});
+  EXPECT_EQ(ep["limits"]["idle_timeout_ms"], 500);
+  EXPECT_EQ(ep["limits"]["response_timeout_ms"], 60000);  // the others keep their defaults
+  setSplit("svc.to.local", 1, json::array({fleet("blue", 100, {a})}));
+
+  // Idle: a connection that sends nothing is closed after idle_timeout, silently.
+  HttpConn idle(port);
+  ASSERT_TRUE(idle.connect());
+  auto t0 = Clock_::now();
+  auto got = readUntilClosed(idle, 5000);
+  ASSERT_TRUE(got.has_value()) << "an idle connection was never closed";
+  EXPECT_EQ(*got, "");
+  EXPECT_GE(msSince(t0), 450);
+  // Also after a request (keep-alive idle).
+  HttpConn ka(port);
+  ASSERT_EQ(ka.get("/").status, 200);
+  t0 = Clock_::now();
+  ASSERT_TRUE(readUntilClosed(ka, 5000).has_value());
+  EXPECT_GE(msSince(t0), 450);
+
+  // Slow head: half a head, then nothing: 408 and closed.
+  HttpConn slow(port);
+  ASSERT_TRUE(slow.connect());
+  std::string half = "GET / HTTP/1.1\r\nHost: t\r\n";
+  ASSERT_GT(slow.sendAll(half.data(), half.size()), 0);
+  t0 = Clock_::now();
+  got = readUntilClosed(slow, 5000);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->rfind("HTTP/1.1 408 ", 0), 0u) << *got;
+  EXPECT_GE(msSince(t0), 450);
+
+  // Slow body: the head and part of the body, then a stall: 408 and closed.
+  HttpConn body(port);
+  ASSERT_TRUE(body.connect());
+  std::string part = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n0123456789";
+  ASSERT_GT(body.sendAll(part.data(), part.size()), 0);
+  got = readUntilClosed(body, 5000);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->rfind("HTTP/1.1 408 ", 0), 0u) << *got;
+
+  // A body trickling faster than client_timeout but slower than request_timeout: 408.
+  HttpConn drip(port);
+  ASSERT_TRUE(drip.connect());
+  std::string head = "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n";
+  ASSERT_GT(drip.sendAll(head.data(), head.size()), 0);
+  t0 = Clock_::now();
+  std::string answer;
+  for (int i = 0; i < 60; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (drip.sendAll("x", 1) < 0) break;
+    pollfd p{drip.fd(), POLLIN, 0};
+    if (::poll(&p, 1, 0) > 0) break;
+  }
+  got = readUntilClosed(drip, 5000);
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->rfind("HTTP/1.1 408 ", 0), 0u) << *got;
+  EXPECT_GE(msSince(t0), 1400);
+  EXPECT_LT(msSince(t0), 6000);
+
+  // A normal request is unaffected; the 408s counted as the fleet's 4xx.
+  HttpConn ok(port);
+  EXPECT_EQ(ok.get("/").status, 200);
+  auto s = call("GET", "/admin/v1/entrypoints/svc.to.local/stats")["fleets"][0];
+  EXPECT_EQ(s["status_4xx"], 2);  // the two body timeouts (the head timeout picked no fleet)
+  EXPECT_EQ(s["upstream_errors"], 0);
+  // Limits are checked: a bad one is 400 naming the field, nothing changes.
+  auto bad = admin_->request("PUT", "/admin/v1/entrypoints/svc.to.local", R"({"limits":{"idle_timeout_ms":0}})");
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("limits.idle_timeout_ms"), std::string::npos) << bad->body;
+  EXPECT_EQ(call("GET", "/admin/v1/entrypoints/svc.to.local")["limits"]["idle_timeout_ms"], 500);
+}
+
+TEST_F(RouterFixture, MaxConnectionsRefusesNewOnesCleanly) {
+  Backend a = startBackend("blue");
+  int port = makeEntrypoint("svc.max.local");
+  call("PUT", "/admin/v1/entrypoints/svc.max.local", json{{"limits", {{"max_connections", 3}}}});
+  setSplit("svc.max.local", 1, json::array({fleet("blue", 100, {a})}));
+  std::vector<std::unique_ptr<HttpConn>> open;
+  for (int i = 0; i < 3; ++i) {
+    open.push_back(std::make_unique<HttpConn>(port));
+    ASSERT_EQ(open.back()->get("/").status, 200);
+  }
+  HttpConn extra(port);
+  auto r = extra.get("/");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_TRUE(r.closed);
+  EXPECT_NE(r.body.find("too many connections"), std::string::npos);
+  for (auto& c : open) EXPECT_EQ(c->get("/").status, 200) << "accepted connections keep being served";
+  open.pop_back();
+  int status = 0;
+  for (int i = 0; i < 100 && status != 200; ++i) {  // the router notices the close asynchronously
+    HttpConn again(port);
+    status = again.get("/").status;
+    if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(status, 200);
+  AdminClient metrics(endpoint_.adminAddress, "", Millis(3000));
+  EXPECT_NE(metrics.request("GET", "/metrics")->body.find("ramp_router_refused_connections_total 1"), std::string::npos);
+}
+
+TEST_F(RouterFixture, TenThousandIdleConnectionsDoNotStopARequest) {
+  Backend a = startBackend("blue");
+  int port = makeEntrypoint("svc.idle.local");
+  setSplit("svc.idle.local", 1, json::array({fleet("blue", 100, {a})}));
+  {
+    HttpConn warm(port);  // pools, buffers and threads warmed before measuring
+    for (int i = 0; i < 20; ++i) ASSERT_EQ(warm.get("/").status, 200);
+  }
+  long before = rssKiB(endpoint_.pid);
+  const int n = 10000;
+  std::vector<int> fds;
+  fds.reserve(n);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<uint16_t>(port));
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  for (int i = 0; i < n; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(fd, 0) << "socket " << i << ": " << std::strerror(errno);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0) << i << ": " << std::strerror(errno);
+    fds.push_back(fd);
+  }
+  int64_t seen = 0;
+  for (int i = 0; i < 500 && seen < n; ++i) {
+    seen = call("GET", "/admin/v1/entrypoints/svc.idle.local")["connections"].get<int64_t>();
+    if (seen < n) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(seen, n);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1600));  // idle long enough to give buffers back
+  long during = rssKiB(endpoint_.pid);
+  HttpConn c(port);
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(c.get("/").status, 200) << "a request beside 10,000 idle connections";
+  double perConnection = (during - before) * 1024.0 / n;
+  RecordProperty("router_rss_bytes_per_idle_connection", static_cast<int>(perConnection));
+  std::cout << "router RSS " << before << " KiB -> " << during << " KiB with " << n << " idle connections: "
+            << perConnection << " bytes each\n";
+  // 50,000 idle connections must fit well under 200 MB: at most 2 KiB each.
+  EXPECT_LT(perConnection, 2048.0);
+  for (int fd : fds) ::close(fd);
+}
+
+TEST_F(RouterFixture, AGibibyteEachWayStreamsWithBoundedMemory) {
+  Backend a = startBackend("blue");
+  int port = makeEntrypoint("svc.big.local");
+  setSplit("svc.big.local", 1, json::array({fleet("blue", 100, {a})}));
+  const uint64_t size = 1ull << 30;
+  std::atomic<bool> done{false};
+  std::atomic<long> peak{0};
+  long base = rssKiB(endpoint_.pid);
+  std::thread sampler([&] {
+    while (!done) {
+      long r = rssKiB(endpoint_.pid);
+      if (r > peak) peak = r;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  // Upload: 1 GiB with Content-Length to /sink, which reads as it streams.
+  HttpConn up(port);
+  ASSERT_TRUE(up.connect());
+  std::string head = "POST /sink HTTP/1.1\r\nHost: t\r\nContent-Length: " + std::to_string(size) + "\r\n\r\n";
+  ASSERT_GT(up.sendAll(head.data(), head.size()), 0);
+  std::string block(1 << 20, '\0');
+  uint32_t sum = 0;
+  for (size_t i = 0; i < block.size(); ++i) block[i] = static_cast<char>(i % 253);
+  for (size_t i = 0; i < block.size(); ++i) sum += static_cast<unsigned char>(block[i]);
+  sum *= static_cast<uint32_t>(size / block.size());
+  for (uint64_t sent = 0; sent < size; sent += block.size())
+    ASSERT_EQ(up.sendAll(block.data(), block.size()), static_cast<ssize_t>(block.size())) << "at " << sent;
+  auto r = up.readResponse();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "bytes=" + std::to_string(size) + " sum=" + std::to_string(sum) + "\n");
+  // Download: 1 GiB streamed back.
+  HttpConn down(port);
+  ASSERT_TRUE(down.connect());
+  std::string get = "GET /bytes?n=" + std::to_string(size) + " HTTP/1.1\r\nHost: t\r\n\r\n";
+  ASSERT_GT(down.sendAll(get.data(), get.size()), 0);
+  std::string buf(1 << 20, '\0');
+  std::string headText;
+  uint64_t bodyBytes = 0;
+  bool inBody = false, ordered = true;
+  while (bodyBytes < size) {
+    ssize_t n = down.recvSome(buf.data(), buf.size());
+    ASSERT_GT(n, 0) << "download stopped at " << bodyBytes;
+    size_t off = 0;
+    if (!inBody) {
+      headText.append(buf.data(), static_cast<size_t>(n));
+      size_t end = headText.find("\r\n\r\n");
+      if (end == std::string::npos) continue;
+      ASSERT_EQ(headText.rfind("HTTP/1.1 200", 0), 0u) << headText.substr(0, 100);
+      inBody = true;
+      std::string rest = headText.substr(end + 4);
+      for (size_t i = 0; i < rest.size(); ++i)
+        ordered = ordered && static_cast<unsigned char>(rest[i]) == (bodyBytes + i) % 251;
+      bodyBytes += rest.size();
+      continue;
+    }
+    for (size_t i = off; i < static_cast<size_t>(n); i += 4093)  // spot checks keep the client fast
+      ordered = ordered && static_cast<unsigned char>(buf[i]) == (bodyBytes + i) % 251;
+    bodyBytes += static_cast<uint64_t>(n);
+  }
+  EXPECT_EQ(bodyBytes, size);
+  EXPECT_TRUE(ordered) << "bytes arrived changed or out of order";
+  done = true;
+  sampler.join();
+  std::cout << "router RSS " << base << " KiB, peak " << peak << " KiB over 2 GiB streamed\n";
+  EXPECT_LT(peak - base, 64 * 1024) << "the router buffered the bodies";
+  auto s = call("GET", "/admin/v1/entrypoints/svc.big.local/stats")["fleets"][0];
+  EXPECT_GT(s["bytes_out"].get<uint64_t>(), size);
+}
+
+TEST_F(RouterFixture, EarlyAnswersAndEventStreamsAreNotHeldBack) {
+  Backend a = startBackend("blue");
+  int port = makeEntrypoint("svc.sse.local");
+  setSplit("svc.sse.local", 1, json::array({fleet("blue", 100, {a})}));
+  // The backend answers 413 before the body: relayed, upload stopped, closed.
+  HttpConn early(port);
+  ASSERT_TRUE(early.connect());
+  std::string head = "POST /early HTTP/1.1\r\nHost: t\r\nContent-Length: 100000000\r\n\r\n" + std::string(1000, 'x');
+  ASSERT_GT(early.sendAll(head.data(), head.size()), 0);
+  auto r = early.readResponse();
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(r.headers["connection"], "close");
+  // Server-sent events: the first event arrives while the backend still
+  // holds the others back (1 s apart): nothing waits for the end.
+  HttpConn sse(port);
+  ASSERT_TRUE(sse.connect());
+  std::string get = "GET /sse?n=3&ms=1000 HTTP/1.1\r\nHost: t\r\n\r\n";
+  ASSERT_GT(sse.sendAll(get.data(), get.size()), 0);
+  std::string got;
+  char buf[4096];
+  auto t0 = Clock_::now();
+  while (got.find("data: event 0") == std::string::npos && msSince(t0) < 5000) {
+    ssize_t n = sse.recvSome(buf, sizeof buf);
+    ASSERT_GT(n, 0);
+    got.append(buf, static_cast<size_t>(n));
+  }
+  EXPECT_NE(got.find("text/event-stream"), std::string::npos);
+  EXPECT_NE(got.find("data: event 0"), std::string::npos);
+  EXPECT_EQ(got.find("data: event 1"), std::string::npos) << "events were buffered";
+  EXPECT_EQ(got.find("\r\n0\r\n\r\n"), std::string::npos);
+  while (got.find("\r\n0\r\n\r\n") == std::string::npos && msSince(t0) < 8000) {
+    ssize_t n = sse.recvSome(buf, sizeof buf);
+    ASSERT_GT(n, 0);
+    got.append(buf, static_cast<size_t>(n));
+  }
+  EXPECT_NE(got.find("data: event 2"), std::string::npos);
+  // Chunked uploads stream too (64 MiB in 1 MiB chunks).
+  HttpConn ch(port);
+  ASSERT_TRUE(ch.connect());
+  std::string h2 = "POST /sink HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+  ASSERT_GT(ch.sendAll(h2.data(), h2.size()), 0);
+  std::string chunk = "100000\r\n" + std::string(1 << 20, 'y') + "\r\n";
+  for (int i = 0; i < 64; ++i) ASSERT_GT(ch.sendAll(chunk.data(), chunk.size()), 0);
+  ASSERT_GT(ch.sendAll("0\r\n\r\n", 5), 0);
+  r = ch.readResponse();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body.rfind("bytes=67108864", 0), 0u) << r.body;
+}
+
+TEST_F(RouterFixture, WebSocketsStayOnTheirFleetAcrossABlueGreenSwitch) {
+  Backend blue = startBackend("blue"), green = startBackend("green");
+  int port = makeEntrypoint("svc.ws.local");
+  setSplit("svc.ws.local", 1, json::array({fleet("blue", 100, {blue}), fleet("green", 0, {green})}));
+  HttpConn ws1(port);
+  ASSERT_EQ(wsOpen(ws1), "blue");
+  EXPECT_EQ(wsEcho(ws1, "hello"), "blue:hello");
+  // The switch: new connections go to green, the open one stays on blue.
+  setSplit("svc.ws.local", 2, json::array({fleet("blue", 0, {blue}), fleet("green", 100, {green})}));
+  HttpConn ws2(port);
+  ASSERT_EQ(wsOpen(ws2), "green");
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(wsEcho(ws1, "m" + std::to_string(i)), "blue:m" + std::to_string(i));
+    EXPECT_EQ(wsEcho(ws2, "m" + std::to_string(i)), "green:m" + std::to_string(i));
+  }
+  auto ep = call("GET", "/admin/v1/entrypoints/svc.ws.local");
+  EXPECT_EQ(ep["fleets"][0]["tunnels"], 1);
+  EXPECT_EQ(ep["fleets"][0]["inflight"], 0) << "an open tunnel does not hold a drain";
+  EXPECT_EQ(ep["fleets"][1]["tunnels"], 1);
+  // The client closes: the tunnel ends, counted.
+  std::string bye = wsClientFrame(8, "");
+  ASSERT_GT(ws1.sendAll(bye.data(), bye.size()), 0);
+  ASSERT_TRUE(readUntilClosed(ws1, 5000).has_value());
+  for (int i = 0; i < 100 && call("GET", "/admin/v1/entrypoints/svc.ws.local")["fleets"][0]["tunnels"] != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto st = call("GET", "/admin/v1/entrypoints/svc.ws.local/stats");
+  EXPECT_EQ(st["fleets"][0]["tunnels"], 0);
+  EXPECT_EQ(st["fleets"][0]["upgrades"], 1);
+  EXPECT_EQ(st["fleets"][0]["status_1xx"], 1);
+  // Draining has a bound: green's tunnel is closed by the router once green
+  // has taken no traffic for upgrade_drain_timeout.
+  call("PUT", "/admin/v1/entrypoints/svc.ws.local", json{{"limits", {{"upgrade_drain_timeout_ms", 600}}}});
+  setSplit("svc.ws.local", 3, json::array({fleet("blue", 100, {blue}), fleet("green", 0, {green})}));
+  HttpConn ws3(port);
+  ASSERT_EQ(wsOpen(ws3), "blue");
+  auto t0 = Clock_::now();
+  ASSERT_TRUE(readUntilClosed(ws2, 5000).has_value()) << "the drained fleet's tunnel stayed open";
+  EXPECT_GE(msSince(t0), 400);
+  EXPECT_EQ(wsEcho(ws3, "still"), "blue:still");
+  // A 101 nobody asked for is refused.
+  HttpConn rogue(port);
+  EXPECT_EQ(rogue.get("/rogue101").status, 502);
+}
+
+TEST_F(RouterFixture, HttpsWithAThrowawayCaSniReloadAndTheHostileTable) {
+  Backend a = startBackend("blue");
+  TestPki pki;
+  auto dir = home_ / "tls";
+  std::filesystem::create_directories(dir);
+  pki.issue(dir, "main", {"localhost", "svc.example.test"});
+  pki.issue(dir, "other", {"other.example.test"});
+  int port = makeEntrypoint("svc.tls.local");
+  // Bad files: 400 naming the field, nothing changes.
+  auto bad = admin_->request("PUT", "/admin/v1/entrypoints/svc.tls.local",
+                             json{{"tls", {{"certificates", {{{"cert_file", (dir / "main.crt").string()},
+                                                             {"key_file", (dir / "other.key").string()}}}}}}}
+                                 .dump());
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("tls.certificates[0].key_file"), std::string::npos) << bad->body;
+  auto ep = call("PUT", "/admin/v1/entrypoints/svc.tls.local",
+                 json{{"tls", {{"certificates", {{{"cert_file", (dir / "main.crt").string()},
+                                                  {"key_file", (dir / "main.key").string()}},
+                                                 {{"cert_file", (dir / "other.crt").string()},
+                                                  {"key_file", (dir / "other.key").string()}}}}}}});
+  EXPECT_EQ(ep["url"], "https://127.0.0.1:" + std::to_string(port));
+  EXPECT_EQ(ep["port"], port);
+  setSplit("svc.tls.local", 1, json::array({fleet("blue", 100, {a})}));
+  SSL_CTX* ctx = pki.clientContext();
+
+  HttpConn c(port);
+  ASSERT_TRUE(c.startTls(ctx, "localhost")) << "handshake or verification failed";
+  long serial = c.peerSerial();
+  for (int i = 0; i < 5; ++i) {
+    auto r = c.get("/");
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.headers["x-backend"], "blue");
+  }
+  auto echo = c.exchange("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello");
+  EXPECT_EQ(echo.body, "hello");
+  // SNI picks the certificate that names the host.
+  HttpConn other(port);
+  ASSERT_TRUE(other.startTls(ctx, "other.example.test"));
+  EXPECT_EQ(other.get("/").status, 200);
+  // Plain HTTP on the TLS port gets nothing served.
+  HttpConn plain(port);
+  EXPECT_EQ(plain.get("/").status, 0);
+  // WebSocket over TLS.
+  Backend ws = a;
+  HttpConn wss(port);
+  ASSERT_TRUE(wss.startTls(ctx, "localhost"));
+  ASSERT_EQ(wsOpen(wss), "blue");
+  EXPECT_EQ(wsEcho(wss, "secure"), "blue:secure");
+
+  // The hostile table over TLS: 400, closed, nothing forwarded.
+  int before = backendCount(a);
+  const std::string hostile[] = {
+      "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde",
+      "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: t\r\nX: a\r\n folded\r\n\r\n",
+      "GET / HTTP/1.1\nHost: t\n\n",
+      "GET / HTTP/1.1\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: t\r\nHost: u\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: t\r\nGET / HTTP/1.1\r\n\r\n",
+      "GET /\x01 HTTP/1.1\r\nHost: t\r\n\r\n",
+      "CONNECT t:443 HTTP/1.1\r\nHost: t\r\n\r\n",
+  };
+  for (const auto& req : hostile) {
+    HttpConn h(port);
+    ASSERT_TRUE(h.startTls(ctx, "localhost"));
+    auto r = h.exchange(req);
+    EXPECT_EQ(r.status, 400) << req.substr(0, 60);
+    EXPECT_TRUE(r.closed) << req.substr(0, 60);
+  }
+  EXPECT_EQ(backendCount(a), before) << "a hostile request reached the backend over TLS";
+
+  // Reload without dropping connections: new files, new handshakes see the
+  // new certificate, the open connection keeps working.
+  pki.issue(dir, "main", {"localhost", "svc.example.test"});
+  long fresh = serial;
+  for (int i = 0; i < 100 && fresh == serial; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    HttpConn n(port);
+    if (n.startTls(ctx, "localhost")) fresh = n.peerSerial();
+  }
+  EXPECT_NE(fresh, serial) << "the new certificate was never served";
+  EXPECT_EQ(c.get("/").status, 200) << "the reload dropped an open connection";
+  SSL_CTX_free(ctx);
+}
+
+TEST_F(RouterFixture, StreamedBodiesKeepTheParsersGuarantees) {
+  Backend a = startBackend("blue");
+  int port = makeEntrypoint("svc.sb.local");
+  setSplit("svc.sb.local", 1, json::array({fleet("blue", 100, {a})}));
+  // A chunked body that goes bad after its first chunk has streamed
+  // upstream: 400 to the client, and the backend never gets a whole request.
+  HttpConn c(port);
+  ASSERT_TRUE(c.connect());
+  std::string head = "POST /sink HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n";
+  ASSERT_GT(c.sendAll(head.data(), head.size()), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::string bad = "zz\r\nsmuggled\r\n0\r\n\r\nGET /count HTTP/1.1\r\nHost: t\r\n\r\n";
+  ASSERT_GT(c.sendAll(bad.data(), bad.size()), 0);
+  auto r = c.readResponse();
+  EXPECT_EQ(r.status, 400);
+  EXPECT_TRUE(r.closed);
+  // An upgrade the backend declines stays HTTP: what follows is parsed strictly.
+  HttpConn u(port);
+  auto declined = u.exchange("GET / HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
+  EXPECT_EQ(declined.status, 200);
+  auto junk = u.exchange(wsClientFrame(1, "not http"));
+  EXPECT_EQ(junk.status, 400);
+  // Upgrade on HTTP/1.0 is not an upgrade.
+  HttpConn old(port);
+  EXPECT_EQ(old.exchange("GET /ws HTTP/1.0\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+                .status,
+            400);  // the backend sees no Upgrade field
+}
