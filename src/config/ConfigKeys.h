@@ -23,7 +23,11 @@ inline const std::vector<std::string> kAwsAlarmDefinition{"name", "metric", "thr
                                                           "evaluation_periods"};
 inline const std::vector<std::string> kApproval{"approvals", "roles", "window", "freeze", "expires"};
 inline const std::vector<std::string> kTimeWindow{"days", "hours", "timezone"};
-inline const std::vector<std::string> kRouter{"port"};
+inline const std::vector<std::string> kRouter{"port", "timeouts", "max_connections", "max_request_body", "tls"};
+inline const std::vector<std::string> kRouterTimeouts{"head", "idle", "client", "request", "response",
+                                                      "connect", "tunnel_idle", "upgrade_drain"};
+inline const std::vector<std::string> kRouterTls{"certificates"};
+inline const std::vector<std::string> kRouterCertificate{"cert", "key"};
 inline const std::vector<std::string> kService{"release", "run", "health", "instances", "instance_type",
                                                "strategy", "analysis", "alerts", "overrides", "scaling"};
 inline const std::vector<std::string> kScaling{"min", "max", "target_requests_per_instance", "target_cpu"};

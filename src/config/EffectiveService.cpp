@@ -31,6 +31,25 @@ json toJson(const Step& step) {
   return json(nullptr);
 }
 
+// Only the keys a config sets (besides port), so configs that set none
+// keep their digests.
+json routerJson(const RouterSettings& r) {
+  json out{{"port", r.port ? json(*r.port) : json(nullptr)}};
+  if (!r.timeouts.empty()) {
+    json t = json::object();
+    for (const auto& [k, v] : r.timeouts) t[k] = dur(v);
+    out["timeouts"] = t;
+  }
+  if (r.maxConnections) out["max_connections"] = *r.maxConnections;
+  if (r.maxRequestBody) out["max_request_body"] = *r.maxRequestBody;
+  if (!r.certificates.empty()) {
+    json certs = json::array();
+    for (const auto& c : r.certificates) certs.push_back({{"cert", c.cert}, {"key", c.key}});
+    out["tls"] = {{"certificates", certs}};
+  }
+  return out;
+}
+
 json toJson(const Environment& env) {
   json freeze = json::array();
   for (const auto& w : env.approval.freeze) freeze.push_back(windowJson(w));
@@ -43,7 +62,7 @@ json toJson(const Environment& env) {
         {"window", env.approval.window ? windowJson(*env.approval.window) : json(nullptr)},
         {"freeze", freeze},
         {"expires", env.approval.expires ? json(dur(*env.approval.expires)) : json(nullptr)}}},
-      {"router", {{"port", env.router.port ? json(*env.router.port) : json(nullptr)}}},
+      {"router", routerJson(env.router)},
       {"soak", dur(env.soak)},
       {"auto_promote", env.autoPromote},
   };

@@ -40,8 +40,21 @@ struct ApprovalPolicy {
   std::optional<milliseconds> expires;  // a pending request expires after this
 };
 
+// One TLS certificate of an entry point: each file an absolute path or
+// ${secret:NAME} (ramp's secret store).
+struct RouterCertificate {
+  std::string cert;  // PEM chain
+  std::string key;   // PEM private key
+};
+
+// The local router's entry point of an environment (docs/router.md
+// "Timeouts and limits", "TLS"). Unset keys keep the router's defaults.
 struct RouterSettings {
   std::optional<int> port;  // fixed entry-point port (local provider); none = any free port
+  std::map<std::string, milliseconds> timeouts;  // keys::kRouterTimeouts; request/tunnel_idle/upgrade_drain may be 0 (none)
+  std::optional<int64_t> maxConnections;
+  std::optional<int64_t> maxRequestBody;         // bytes, 0 = no cap
+  std::vector<RouterCertificate> certificates;   // empty: plain HTTP
 };
 
 // Per-region network and certificate of an aws environment

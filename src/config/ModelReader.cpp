@@ -418,6 +418,56 @@ Environment ModelReader::readEnvironment(const std::string& name, const ConfigNo
   if (const ConfigNode* r = f.submap("router")) {
     Fields rf(d_, *r, f.path("router"), keys::kRouter);
     if (auto p = rf.integer("port", 1, 65535)) env.router.port = static_cast<int>(*p);
+    if (const ConfigNode* t = rf.submap("timeouts")) {
+      Fields tf(d_, *t, rf.path("timeouts"), keys::kRouterTimeouts);
+      for (const auto& k : keys::kRouterTimeouts) {
+        auto v = tf.duration(k);
+        if (!v) continue;
+        bool noneAllowed = k == "request" || k == "tunnel_idle" || k == "upgrade_drain";
+        if (*v < milliseconds(noneAllowed ? 0 : 1) || *v > std::chrono::hours(24 * 7)) {
+          d_.error(tf.get(k)->pos, tf.path(k) + ": must be " + (noneAllowed ? "0s (none)" : "more than 0s") +
+                                       " up to 168h");
+          continue;
+        }
+        env.router.timeouts[k] = *v;
+      }
+    }
+    if (auto m = rf.integer("max_connections", 1, 10'000'000)) env.router.maxConnections = *m;
+    if (auto m = rf.integer("max_request_body", 0, int64_t{1} << 50)) env.router.maxRequestBody = *m;
+    if (const ConfigNode* t = rf.submap("tls")) {
+      Fields tf(d_, *t, rf.path("tls"), keys::kRouterTls);
+      const ConfigNode* certs = tf.get("certificates");
+      if (!certs) {
+        tf.missing("certificates", " (a list of {cert, key})");
+      } else if (!certs->isSequence() || certs->items.empty()) {
+        d_.error(certs->pos, tf.path("certificates") + ": expected a non-empty list of {cert, key}");
+      } else {
+        for (size_t i = 0; i < certs->items.size(); ++i) {
+          std::string cp = tf.path("certificates") + "[" + std::to_string(i) + "]";
+          if (!expectMap(d_, certs->items[i], cp)) continue;
+          Fields cf(d_, certs->items[i], cp, keys::kRouterCertificate);
+          RouterCertificate c;
+          for (const char* key : {"cert", "key"}) {
+            auto v = cf.string(key);
+            if (!v) {
+              if (!cf.get(key)) cf.missing(key, " (an absolute path or ${secret:NAME})");
+              continue;
+            }
+            auto refs = findReferences(*v);
+            bool secret = refs.size() == 1 && refs[0].scheme == "secret" && refs[0].offset == 0 &&
+                          *v == "${secret:" + refs[0].name + "}";
+            for (const auto& prob : checkReferences(*v)) d_.error(cf.get(key)->pos, cf.path(key) + ": " + prob.message);
+            if (!secret && (v->empty() || v->front() != '/' || !refs.empty())) {
+              d_.error(cf.get(key)->pos, cf.path(key) + ": must be an absolute path or ${secret:NAME}, got '" +
+                                             clip(*v) + "'");
+              continue;
+            }
+            (std::string_view(key) == "cert" ? c.cert : c.key) = *v;
+          }
+          env.router.certificates.push_back(std::move(c));
+        }
+      }
+    }
   }
   if (auto s = f.duration("soak")) env.soak = *s;
   if (auto a = f.boolean("auto_promote")) env.autoPromote = *a;

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/Sha256.h"
+#include "router/EntrypointSettings.h"
 
 namespace ramp::infra {
 
@@ -131,6 +132,29 @@ std::string lbName(const std::string& project, const std::string& env, const std
   return cut + "-" + hash;
 }
 
+namespace {
+
+// The router's whole limits object for an environment's router settings.
+json routerLimits(const config::RouterSettings& rs) {
+  router::EntrypointLimits l;
+  auto set = [&](const char* key, Millis router::EntrypointLimits::*field) {
+    if (auto it = rs.timeouts.find(key); it != rs.timeouts.end()) l.*field = Millis(it->second.count());
+  };
+  set("head", &router::EntrypointLimits::headTimeout);
+  set("idle", &router::EntrypointLimits::idleTimeout);
+  set("client", &router::EntrypointLimits::clientTimeout);
+  set("request", &router::EntrypointLimits::requestTimeout);
+  set("response", &router::EntrypointLimits::responseTimeout);
+  set("connect", &router::EntrypointLimits::connectTimeout);
+  set("tunnel_idle", &router::EntrypointLimits::tunnelIdleTimeout);
+  set("upgrade_drain", &router::EntrypointLimits::upgradeDrainTimeout);
+  if (rs.maxConnections) l.maxConnections = static_cast<uint64_t>(*rs.maxConnections);
+  if (rs.maxRequestBody) l.maxRequestBody = static_cast<uint64_t>(*rs.maxRequestBody);
+  return router::EntrypointSettings::limitsToJson(l);
+}
+
+}  // namespace
+
 Result<std::vector<Resource>> desiredResources(const config::Config& cfg, const std::string& envName,
                                                const std::vector<std::string>& regionsIn) {
   const config::Environment* env = cfg.environment(envName);
@@ -154,10 +178,20 @@ Result<std::vector<Resource>> desiredResources(const config::Config& cfg, const 
       for (const auto& svc : services) {
         // No router.port: any free port, chosen when the router starts; not
         // a managed attribute (a refresh would otherwise see a change).
-        json attrs{{"service", svc}, {"protocol", "http"}};
+        json attrs{{"service", svc}, {"protocol", env->router.certificates.empty() ? "http" : "https"}};
         if (env->router.port) attrs["port"] = *env->router.port;
+        // Timeouts, limits and TLS are managed only when the config sets
+        // them (then the whole limits object, defaults filled in, as the
+        // router reports it); TLS files stay unresolved (${secret:NAME}).
+        const auto& rs = env->router;
+        if (!rs.timeouts.empty() || rs.maxConnections || rs.maxRequestBody) attrs["limits"] = routerLimits(rs);
+        if (!rs.certificates.empty()) {
+          json certs = json::array();
+          for (const auto& c : rs.certificates) certs.push_back({{"cert_file", c.cert}, {"key_file", c.key}});
+          attrs["tls"] = {{"certificates", certs}};
+        }
         out.push_back(make(cfg, envName, "local_listener", svc, region, svc + "-" + envName, std::move(attrs), {},
-                           {"port", "protocol"}));
+                           {"port"}));
       }
     }
   } else {

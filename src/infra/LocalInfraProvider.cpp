@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "config/SecretStore.h"
 #include "providers/local/RouterTrafficProvider.h"
 #include "router/AdminClient.h"
 #include "router/RouterProcess.h"
@@ -31,6 +32,36 @@ std::string addressFor(const std::string& service, const std::string& region) {
 
 }  // namespace
 
+// ${secret:NAME} in the config ↔ HOME/secrets/NAME for the router, which
+// reads the files itself (the secret never leaves the home).
+Result<json> LocalInfraProvider::tlsForRouter(const json& tls, const std::string& address) const {
+  json out = tls;
+  for (size_t i = 0; i < out["certificates"].size(); ++i) {
+    for (const char* k : {"cert_file", "key_file"}) {
+      std::string v = out["certificates"][i].value(k, "");
+      if (v.rfind("${secret:", 0) == 0 && v.back() == '}') {
+        std::string secretName = v.substr(9, v.size() - 10);
+        if (!config::SecretStore::validName(secretName))
+          return invalid("not a valid secret name: '" + secretName + "'", address);
+        out["certificates"][i][k] = (config::SecretStore(home_).directory() / secretName).string();
+      }
+    }
+  }
+  return out;
+}
+
+json LocalInfraProvider::tlsAsConfigured(const json& tls) const {
+  if (!tls.is_object() || !tls.contains("certificates")) return tls;
+  json out = tls;
+  std::string dir = config::SecretStore(home_).directory().string() + "/";
+  for (auto& c : out["certificates"])
+    for (const char* k : {"cert_file", "key_file"}) {
+      std::string v = c.value(k, "");
+      if (v.rfind(dir, 0) == 0) c[k] = "${secret:" + v.substr(dir.size()) + "}";
+    }
+  return out;
+}
+
 Result<json> LocalInfraProvider::call(std::string_view method, const std::string& path,
                                       const std::optional<json>& body) {
   auto ep = router::ensureRouterRunning(home_, rampBinary_, timeout_);
@@ -56,12 +87,15 @@ Result<std::map<std::string, ResourceState>> LocalInfraProvider::readMany(const 
     const std::string name = providers::RouterTrafficProvider::entrypointName(*key);
     auto it = byName.find(name);
     if (it == byName.end()) continue;
-    json attrs{{"protocol", "http"}, {"service", key->service}};
+    const json& e = it->second;
+    json attrs{{"protocol", e.value("tls", json()).is_null() ? "http" : "https"}, {"service", key->service}};
     // The keys the desired resource names: a port it leaves open (absent or
     // null) is not compared.
     if (w.attributes.contains("port")) {
-      attrs["port"] = w.attributes["port"].is_null() ? json() : it->second.value("port", json());
+      attrs["port"] = w.attributes["port"].is_null() ? json() : e.value("port", json());
     }
+    if (w.attributes.contains("limits")) attrs["limits"] = e.value("limits", json());
+    if (w.attributes.contains("tls")) attrs["tls"] = tlsAsConfigured(e.value("tls", json()));
     out.emplace(w.address, ResourceState{w.address, type, w.name, region, name, std::move(attrs)});
   }
   return out;
@@ -72,10 +106,19 @@ Result<ResourceState> LocalInfraProvider::ensure(const Resource& desired) {
   if (!key) return std::unexpected(key.error());
   const std::string name = providers::RouterTrafficProvider::entrypointName(*key);
   json port = desired.attributes.value("port", json());
-  auto r = call("PUT", "/admin/v1/entrypoints/" + name, json{{"port", port.is_number_integer() ? port : json(0)}});
+  json body{{"port", port.is_number_integer() ? port : json(0)}};
+  if (desired.attributes.contains("limits")) body["limits"] = desired.attributes["limits"];
+  if (desired.attributes.contains("tls")) {
+    auto tls = tlsForRouter(desired.attributes["tls"], desired.address);
+    if (!tls) return std::unexpected(tls.error());
+    body["tls"] = *tls;
+  }
+  auto r = call("PUT", "/admin/v1/entrypoints/" + name, body);
   if (!r) return std::unexpected(r.error());
-  json attrs{{"protocol", "http"}, {"service", key->service}};
+  json attrs{{"protocol", desired.attributes.value("protocol", "http")}, {"service", key->service}};
   if (desired.attributes.contains("port")) attrs["port"] = port;
+  if (desired.attributes.contains("limits")) attrs["limits"] = desired.attributes["limits"];
+  if (desired.attributes.contains("tls")) attrs["tls"] = desired.attributes["tls"];
   return ResourceState{desired.address, desired.type, desired.name, desired.region, name, std::move(attrs)};
 }
 

@@ -5,8 +5,12 @@
 // A local_listener for service S in environment E and region R is the
 // router entry point "S.E.R" — the same one deployments send traffic
 // through (RouterTrafficProvider::entrypointName). Its managed attributes
-// are {service, protocol: "http", port}; port null means "any free port"
-// (then the real port is not compared). The environment is read from the
+// are {service, protocol: "http"|"https", port} and, when the environment's
+// router block sets them, limits (the router's whole limits object) and tls
+// ({certificates:[{cert_file,key_file}]}, ${secret:NAME} standing for
+// HOME/secrets/NAME, which the router reads itself); port null means "any
+// free port" (then the real port is not compared). Changing them is an
+// in-place update (PUT), only the port forces a new entry point. The environment is read from the
 // resource name "S-E" (DesiredGraph's naming) so a Resource rebuilt from
 // state needs no tags.
 // - readMany: one GET /admin/v1/entrypoints for the whole group.
@@ -45,6 +49,8 @@ class LocalInfraProvider final : public InfraProvider {
   Result<nlohmann::json> call(std::string_view method, const std::string& path,
                               const std::optional<nlohmann::json>& body = std::nullopt);
   Result<ResourceState> ensure(const Resource& desired);
+  Result<nlohmann::json> tlsForRouter(const nlohmann::json& tls, const std::string& address) const;
+  nlohmann::json tlsAsConfigured(const nlohmann::json& tls) const;
 
   std::filesystem::path home_;
   std::filesystem::path rampBinary_;
