@@ -1,41 +1,66 @@
 #!/usr/bin/env python3
-"""Writes the router section of docs/benchmarks.md (to bench/results/router.md) from bench/router/run's results."""
-import json, platform, statistics, subprocess, sys, time
+"""Writes the router section of docs/benchmarks.md (to bench/results/router.md) from bench/router/run's results.
+
+report.py RESULTS SWITCH_JSON OUT ROUNDS DURATION CORES UPTIME_START UPTIME_END
+"""
+import json, statistics, subprocess, sys, time
 from collections import defaultdict
 
-res, switch, out, rounds, duration, conns = sys.argv[1:7]
-rows = defaultdict(lambda: defaultdict(dict))
+res, switch, out, rounds, duration, cores, up0, up1 = sys.argv[1:9]
+rows = defaultdict(dict)   # (test, threads, proxy) -> {round: value}
+idle = {}
 for line in open(res):
-    r, p, k, v = line.split('\t')
-    rows[k][p][int(r)] = float(v or 0)
+    r, p, th, k, v = line.rstrip('\n').split('\t')
+    if k == 'idle_kib':
+        idle[p] = v.split()
+    else:
+        rows[(k, th, p)][int(r)] = float(v or 0)
 cpu = subprocess.run("lscpu | grep 'Model name' | sed 's/.*: *//'", shell=True, capture_output=True, text=True).stdout.strip()
-load = open('/proc/loadavg').read().split()[:3]
-def ratio_line(kind, label):
-    lines = []
-    for p in ('ramp', 'nginx'):
-        ratios = [rows[kind][p][r] / rows[kind]['haproxy'][r] for r in rows[kind][p] if rows[kind]['haproxy'].get(r)]
-        if ratios:
-            lines.append(f"| {label} | {p} / haproxy | {statistics.median(ratios):.2f} | {min(ratios):.2f} – {max(ratios):.2f} |")
-    return lines
-md = [f"# Benchmark: ramp router vs HAProxy vs nginx", "",
-      f"Run {time.strftime('%Y-%m-%d %H:%M')} by `bench/router/run`: {rounds} interleaved rounds, wrk 1 thread × {conns} connections × {duration} s,",
-      f"h2load `--h1 --rps` open loop (20 clients, 4 s) at half of the round's keep-alive saturation. Every proxy single-threaded;",
-      f"backend nginx (1 worker, 100-byte body) on the same machine; loopback.", "",
-      f"Machine: 2 cores, {cpu}; load average at the end {' '.join(load)} (shared with other engineers' builds — absolute numbers are noisy, the interleaved ratios less so).", "",
-      "## Requests/s (median of rounds)", "", "| proxy | keep-alive | Connection: close |", "| --- | --- | --- |"]
+tests = [('ka', 'keep-alive req/s'), ('close', 'Connection: close req/s'),
+         ('tls_hs', 'TLS new handshakes/s (https, Connection: close)'), ('tls_ka', 'TLS keep-alive req/s')]
+
+def med(k, th, p):
+    v = list(rows[(k, th, p)].values())
+    return statistics.median(v) if v else 0
+
+def ratio(k, th, p):
+    a, b = rows[(k, th, p)], rows[(k, th, 'haproxy')]
+    rs = [a[r] / b[r] for r in a if b.get(r)]
+    return (statistics.median(rs), min(rs), max(rs)) if rs else None
+
+md = ["# Benchmark: ramp router vs HAProxy vs nginx", "",
+      f"Run {time.strftime('%Y-%m-%d %H:%M')} by `bench/router/run`: {rounds} rounds (proxies interleaved inside each round),",
+      f"wrk {duration} s per line (1 thread × 50 connections for the 1-thread proxies, {cores} × {50 * int(cores)} for all cores).",
+      "Every proxy configured alike: timeouts head 10 s, keep-alive 60 s, client/server 60 s, connect 3 s, tunnel 1 h;",
+      "the same EC P-256 certificate; backend nginx (100-byte body) on the same machine; loopback.", "",
+      f"Machine: {cores} cores, {cpu}. Load: before `{up0.strip()}`, after `{up1.strip()}` (shared with other engineers'",
+      "builds and tests: absolute numbers are noisy, the per-round ratios less so).", "",
+      "## Requests/s (median of rounds) and ratio to HAProxy (median of per-round ratios, min – max)", "",
+      "| line | threads | ramp | HAProxy | nginx | ramp / HAProxy | nginx / HAProxy |", "| --- | --- | --- | --- | --- | --- | --- |"]
+for k, label in tests:
+    for th in ('1', cores):
+        rr = ratio(k, th, 'ramp'); nr = ratio(k, th, 'nginx')
+        fmt = lambda x: f"{x[0]:.2f} ({x[1]:.2f} – {x[2]:.2f})" if x else "n/a"
+        md.append(f"| {label} | {th} | {med(k, th, 'ramp'):.0f} | {med(k, th, 'haproxy'):.0f} | {med(k, th, 'nginx'):.0f} | {fmt(rr)} | {fmt(nr)} |")
+md += ["", "## Added p99 latency at half load, 1 thread (p99 through proxy − p99 direct, ms)", "",
+       "| proxy | median | min – max |", "| --- | --- | --- |"]
 for p in ('ramp', 'haproxy', 'nginx'):
-    ka = statistics.median(rows['ka'][p].values()); cl = statistics.median(rows['close'][p].values())
-    md.append(f"| {p} | {ka:.0f} | {cl:.0f} |")
-md += ["", "## Ratios to HAProxy (median, min – max over rounds)", "", "| test | ratio | median | spread |", "| --- | --- | --- | --- |"]
-md += ratio_line('ka', 'keep-alive req/s') + ratio_line('close', 'close req/s')
-md += ["", "## Added p99 latency at half load (p99 through proxy − p99 direct, ms)", "", "| proxy | median | min – max |", "| --- | --- | --- |"]
+    v = list(rows[('p99add', '1', p)].values())
+    if v:
+        md.append(f"| {p} | {statistics.median(v):.3f} | {min(v):.3f} – {max(v):.3f} |")
+md += ["", f"## Idle keep-alive connections ({cores} threads each)", "",
+       "| proxy | connections | RSS before (KiB) | RSS with them (KiB) | bytes per connection | projected for 50,000 | a request beside them (status, s) |",
+       "| --- | --- | --- | --- | --- | --- | --- |"]
 for p in ('ramp', 'haproxy', 'nginx'):
-    v = list(rows['p99add'][p].values())
-    md.append(f"| {p} | {statistics.median(v):.3f} | {min(v):.3f} – {max(v):.3f} |")
+    if p in idle:
+        before, after, n = int(idle[p][0]), int(idle[p][1]), int(idle[p][2])
+        per = (after - before) * 1024 / max(n, 1)
+        md.append(f"| {p} | {n} | {before} | {after} | {per:.0f} | {(before * 1024 + per * 50000) / 1e6:.0f} MB | {' '.join(idle[p][3:])} |")
 s = json.loads(switch)
 md += ["", "## Weight switch (ramp router, managed mode)", "",
        f"{s['switches']} switches 100% blue ↔ green under 4 keep-alive clients: time from the admin PUT to the first request",
        f"after which every answer came from the new fleet: median {s['median_ms']} ms, max {s['max_ms']} ms;",
        f"errors {s['errors']} over {s['requests']} requests.", "",
-       "Targets: throughput ≥ HAProxy's; added p99 < 1 ms at half load; switch ≤ 50 ms; zero errors across switches.", ""]
+       "Goals (issue #18): at or above HAProxy on every line; memory per idle connection at or below HAProxy's;",
+       "50,000 idle connections well under 200 MB.", ""]
 open(out, 'w').write("\n".join(md))
