@@ -560,8 +560,12 @@ void ClientSession::readResponse() {
   });
 }
 
-void ClientSession::upstreamFailed(const std::string& why, bool afterSend, bool timeout) {
+void ClientSession::upstreamFailed(const std::string& whyIn, bool afterSend, bool timeout) {
   auto& x = *x_;
+  // A stall cut by the tick shows as a cancelled operation: say what it was.
+  const std::string why = timeout && afterSend ? x.backend->address() + " timed out: silent for " +
+                                                     millisText(limits().responseTimeout) + " (response_timeout)"
+                                               : whyIn;
   releaseUpstream(false);
   upstreamDeadline_ = MonoTime{};
   bool retriable = !timeout && afterSend && !x.gotResponseBytes && x.idempotent && x.whole && !x.bodySent &&

@@ -74,7 +74,9 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
  private:
   enum class Phase : uint8_t { kHandshake, kIdle, kHead, kExchange, kTunnel, kLinger, kClosed };
 
-  const EntrypointLimits& limits() const { return config_->limits; }
+  // The entry point's current limits: a change applies to open connections
+  // from their next step (an open tunnel gets a new upgrade_drain_timeout).
+  const EntrypointLimits& limits() const { return ep_->config->limits; }
   // Between requests.
   void awaitRequest();
   void beginRequest();
@@ -118,7 +120,7 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
 
   Worker& worker_;
   std::shared_ptr<Entrypoint> ep_;
-  std::shared_ptr<const EntrypointConfig> config_;
+  std::shared_ptr<const EntrypointConfig> config_;  // as accepted: its TLS certificates stay for the connection's life
   ClientStream stream_;
   ByteBuffer in_;                        // bytes from the client not yet consumed
   std::unique_ptr<ClientExchange> x_;    // the exchange in progress (kept while busy)

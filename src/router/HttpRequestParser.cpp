@@ -24,6 +24,13 @@ HttpRequestParser::State HttpRequestParser::fail(int status, std::string reason)
 HttpRequestParser::State HttpRequestParser::parse(std::string_view data) {
   if (head_.headBytes > 0 && status_ == 0) return State::kDone;  // already accepted; head() stands
   if (status_ != 0) return State::kError;
+  // The method is checked as its bytes arrive: a stream that cannot be HTTP
+  // (a WebSocket frame after a declined upgrade, a TLS hello on a plain
+  // port) is refused at once rather than at the head timeout.
+  for (size_t k = 0, n = std::min(data.size(), limits_.maxRequestLine); k < n && data[k] != ' '; ++k) {
+    if (k == 0 && data[k] == '\r') break;  // an empty request line, reported below
+    if (!isTokenChar(static_cast<unsigned char>(data[k]))) return fail(400, "request line: invalid method");
+  }
   // Look for the end of the head (CRLF CRLF), checking line endings as we go:
   // a LF must follow a CR and a CR must be followed by LF.
   const void* firstLf = std::memchr(data.data(), '\n', std::min(data.size(), limits_.maxRequestLine + 2));

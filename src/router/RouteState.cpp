@@ -28,6 +28,9 @@ Status RouteState::persist(const RouteTable& t) {
 }
 
 Status RouteState::load() {
+  // Certificate files are watched whether or not there was a routes.json:
+  // entry points made later through the admin API may have TLS too.
+  pollTls();
   if (file_.empty() || !std::filesystem::exists(file_)) return ok();
   auto text = readFile(file_);
   if (!text) return std::unexpected(text.error());
@@ -44,7 +47,6 @@ Status RouteState::load() {
     if (auto st = plane_.apply(name, ep.split, ep.generation); !st) return st;
   }
   if (anyFailed) retryBinds();
-  pollTls();
   // Leases keep running while the router is down: what is left of each.
   std::vector<std::string> ranOut;
   for (auto& [name, ep] : table_.entrypoints) {

@@ -157,6 +157,25 @@ TEST(HttpRequestParser, TooManyHeaders) {
   EXPECT_NE(p.error().find("header fields"), std::string::npos);
 }
 
+// Bytes that cannot start a request are refused as they arrive, not when a
+// head end (that may never come) is found: the router answers 400 at once.
+TEST(HttpRequestParser, RefusesANonHttpStreamAtItsFirstBytes) {
+  const std::string notHttp[] = {
+      std::string("\x81\x88\x11\x22", 4),              // a WebSocket frame after a declined upgrade
+      std::string("\x16\x03\x01\x02\x00\x01", 6),    // a TLS ClientHello on a plain port
+      "GET\t/",                                         // a tab where the space goes
+  };
+  for (const auto& bytes : notHttp) {
+    HttpRequestParser p;
+    EXPECT_EQ(p.parse(bytes), HttpRequestParser::State::kError);
+    EXPECT_EQ(p.status(), 400);
+    EXPECT_NE(p.error().find("invalid method"), std::string::npos) << p.error();
+  }
+  HttpRequestParser partial;
+  EXPECT_EQ(partial.parse("PO"), HttpRequestParser::State::kNeedMore);
+  EXPECT_EQ(partial.parse("POST /a HT"), HttpRequestParser::State::kNeedMore);
+}
+
 TEST(ChunkedBodyScanner, AcceptsSplitsAndTrailers) {
   std::string body = "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nX-T: 1\r\n\r\nNEXT";
   for (size_t split = 1; split < body.size() - 4; ++split) {

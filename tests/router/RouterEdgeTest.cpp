@@ -177,6 +177,103 @@ TEST_F(RouterFixture, ClientsAreClosedAtTheirTimeouts) {
   EXPECT_EQ(call("GET", "/admin/v1/entrypoints/svc.to.local")["limits"]["idle_timeout_ms"], 500);
 }
 
+// The attacks the limits exist for, each through the real process: a
+// slowloris head (bytes keep coming, each well inside every other timeout),
+// a head that never ends, and a backend that stops answering, before its
+// response head and in the middle of its body.
+TEST_F(RouterFixture, SlowlorisEndlessHeadsAndAStuckBackendMeetTheirLimits) {
+  Backend a = startBackend("blue");
+  int port = makeEntrypoint("svc.atk.local");
+  call("PUT", "/admin/v1/entrypoints/svc.atk.local",
+       json{{"limits", {{"head_timeout_ms", 800}, {"response_timeout_ms", 800}}}});  // idle and client: 60 s
+  setSplit("svc.atk.local", 1, json::array({fleet("blue", 100, {a})}));
+  int before = backendCount(a);
+
+  // Slowloris: a header byte every 50 ms, for at most 6 s. The head timeout
+  // runs from the first byte, whatever arrives after it: 408 and closed.
+  {
+    HttpConn c(port);
+    ASSERT_TRUE(c.connect());
+    std::string start = "GET / HTTP/1.1\r\nHost: t\r\nX-Slow: ";
+    ASSERT_GT(c.sendAll(start.data(), start.size()), 0);
+    auto t0 = Clock_::now();
+    bool answered = false;
+    while (!answered && msSince(t0) < 6000) {
+      pollfd p{c.fd(), POLLIN, 0};
+      answered = ::poll(&p, 1, 50) > 0;
+      if (!answered && c.sendAll("a", 1) < 0) break;
+    }
+    long took = msSince(t0);
+    auto got = readUntilClosed(c, 3000);
+    ASSERT_TRUE(got.has_value()) << "the slowloris connection was still open after " << took << " ms";
+    EXPECT_EQ(got->rfind("HTTP/1.1 408 ", 0), 0u) << *got;
+    EXPECT_NE(got->find("request head not received within 800 ms"), std::string::npos) << *got;
+    EXPECT_GE(took, 700);
+    EXPECT_LT(took, 5000);
+  }
+
+  // A head that never ends (header lines, 8 MiB at most): 400 once it is
+  // past 64 KiB, closed; the router did not keep what it was sent.
+  {
+    HttpConn c(port);
+    ASSERT_TRUE(c.connect());
+    std::string start = "GET / HTTP/1.1\r\nHost: t\r\n";
+    ASSERT_GT(c.sendAll(start.data(), start.size()), 0);
+    std::string line = "X-Pad: " + std::string(100, 'p') + "\r\n";
+    size_t sent = 0;
+    bool answered = false;
+    while (!answered && sent < (8u << 20)) {
+      pollfd p{c.fd(), POLLIN, 0};
+      answered = ::poll(&p, 1, 0) > 0;
+      if (!answered) {
+        if (c.sendAll(line.data(), line.size()) < 0) break;  // reset: the router closed
+        sent += line.size();
+      }
+    }
+    auto got = readUntilClosed(c, 5000);
+    ASSERT_TRUE(got.has_value()) << "still open after " << sent << " bytes of head";
+    EXPECT_EQ(got->rfind("HTTP/1.1 400 ", 0), 0u) << got->substr(0, 200);
+    EXPECT_NE(got->find("request head larger than 65536 bytes"), std::string::npos) << got->substr(0, 200);
+    EXPECT_LT(sent, 8u << 20) << "the router read 8 MiB of head without answering";
+  }
+  EXPECT_EQ(backendCount(a), before) << "an unfinished head reached the backend";
+
+  // A backend silent before its response head: 504 at response_timeout,
+  // counted as the fleet's upstream error, not retried.
+  {
+    HttpConn c(port);
+    auto t0 = Clock_::now();
+    auto r = c.get("/slow?ms=5000");
+    long took = msSince(t0);
+    EXPECT_EQ(r.status, 504);
+    EXPECT_NE(r.body.find("timed out"), std::string::npos) << r.body;
+    EXPECT_GE(took, 700);
+    EXPECT_LT(took, 4500) << "the router waited for the stuck backend";
+    auto st = call("GET", "/admin/v1/entrypoints/svc.atk.local/stats")["fleets"][0];
+    EXPECT_EQ(st["upstream_errors"], 1);
+    EXPECT_EQ(st["inflight"], 0);
+  }
+
+  // A backend that stalls in the middle of its body (one event, then 5 s of
+  // nothing): the client connection is closed at response_timeout.
+  {
+    HttpConn c(port);
+    ASSERT_TRUE(c.connect());
+    std::string get = "GET /sse?n=2&ms=5000 HTTP/1.1\r\nHost: t\r\n\r\n";
+    ASSERT_GT(c.sendAll(get.data(), get.size()), 0);
+    auto t0 = Clock_::now();
+    auto got = readUntilClosed(c, 4500);
+    long took = msSince(t0);
+    ASSERT_TRUE(got.has_value()) << "the stalled response was still open after 4.5 s";
+    EXPECT_NE(got->find("data: event 0"), std::string::npos) << *got;
+    EXPECT_EQ(got->find("data: event 1"), std::string::npos) << *got;
+    EXPECT_GE(took, 700);
+  }
+  // The router itself is fine.
+  HttpConn ok(port);
+  EXPECT_EQ(ok.get("/").status, 200);
+}
+
 TEST_F(RouterFixture, MaxConnectionsRefusesNewOnesCleanly) {
   Backend a = startBackend("blue");
   int port = makeEntrypoint("svc.max.local");
@@ -194,15 +291,20 @@ TEST_F(RouterFixture, MaxConnectionsRefusesNewOnesCleanly) {
   EXPECT_NE(r.body.find("too many connections"), std::string::npos);
   for (auto& c : open) EXPECT_EQ(c->get("/").status, 200) << "accepted connections keep being served";
   open.pop_back();
-  int status = 0;
-  for (int i = 0; i < 100 && status != 200; ++i) {  // the router notices the close asynchronously
+  // The router notices the close when it reads the EOF: until then a new
+  // connection is still one too many (refused, and counted).
+  int status = 0, refused = 1;
+  for (auto t0 = Clock_::now(); status != 200 && msSince(t0) < 5000;) {
     HttpConn again(port);
     status = again.get("/").status;
+    if (status == 503) ++refused;
     if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  EXPECT_EQ(status, 200);
+  EXPECT_EQ(status, 200) << "a closed connection's place was never given back";
   AdminClient metrics(endpoint_.adminAddress, "", Millis(3000));
-  EXPECT_NE(metrics.request("GET", "/metrics")->body.find("ramp_router_refused_connections_total 1"), std::string::npos);
+  EXPECT_NE(metrics.request("GET", "/metrics")->body.find("ramp_router_refused_connections_total " +
+                                                          std::to_string(refused) + "\n"),
+            std::string::npos);
 }
 
 TEST_F(RouterFixture, TenThousandIdleConnectionsDoNotStopARequest) {
@@ -383,10 +485,13 @@ TEST_F(RouterFixture, WebSocketsStayOnTheirFleetAcrossABlueGreenSwitch) {
   EXPECT_EQ(ep["fleets"][0]["tunnels"], 1);
   EXPECT_EQ(ep["fleets"][0]["inflight"], 0) << "an open tunnel does not hold a drain";
   EXPECT_EQ(ep["fleets"][1]["tunnels"], 1);
-  // The client closes: the tunnel ends, counted.
+  // The close handshake: the backend echoes the close frame and ends its
+  // side (passed on as a half-close), then the client closes: the tunnel
+  // ends, counted.
   std::string bye = wsClientFrame(8, "");
   ASSERT_GT(ws1.sendAll(bye.data(), bye.size()), 0);
   ASSERT_TRUE(readUntilClosed(ws1, 5000).has_value());
+  ws1.close();
   for (int i = 0; i < 100 && call("GET", "/admin/v1/entrypoints/svc.ws.local")["fleets"][0]["tunnels"] != 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   auto st = call("GET", "/admin/v1/entrypoints/svc.ws.local/stats");
