@@ -16,7 +16,7 @@ BUILD_PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-16 libclang-rt-16-dev lld
 )
-TEST_PKGS=( postgresql curl procps python3 iproute2 chromium zsh bsdutils prometheus )
+TEST_PKGS=( postgresql curl procps python3 iproute2 chromium zsh bsdutils prometheus openssl )
 BENCH_PKGS=( haproxy nginx-light wrk nghttp2-client hyperfine )
 
 want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")

@@ -106,8 +106,11 @@ Result<ResourceState> LocalInfraProvider::ensure(const Resource& desired) {
   if (!key) return std::unexpected(key.error());
   const std::string name = providers::RouterTrafficProvider::entrypointName(*key);
   json port = desired.attributes.value("port", json());
-  json body{{"port", port.is_number_integer() ? port : json(0)}};
-  if (desired.attributes.contains("limits")) body["limits"] = desired.attributes["limits"];
+  // The config is the truth: limits it leaves out are the router's
+  // defaults (an empty object), no tls block is plain HTTP (null).
+  json body{{"port", port.is_number_integer() ? port : json(0)},
+            {"limits", desired.attributes.value("limits", json::object())},
+            {"tls", nullptr}};
   if (desired.attributes.contains("tls")) {
     auto tls = tlsForRouter(desired.attributes["tls"], desired.address);
     if (!tls) return std::unexpected(tls.error());

@@ -14,8 +14,10 @@
 // resource name "S-E" (DesiredGraph's naming) so a Resource rebuilt from
 // state needs no tags.
 // - readMany: one GET /admin/v1/entrypoints for the whole group.
-// - create/update: PUT /admin/v1/entrypoints/{name} {"port"} (idempotent:
-//   the router keeps an existing entry point, so a resumed create finds it).
+// - create/update: PUT /admin/v1/entrypoints/{name} {"port","limits","tls"}
+//   (idempotent: the router keeps an existing entry point, so a resumed
+//   create finds it); limits the config leaves out are sent as the
+//   defaults ({}), no tls block as null (plain HTTP): the config is the truth.
 // - remove: DELETE; an entry point already gone is success.
 // - listTagged: the entry points of E/R (local entry points carry no tags:
 //   every one of them is ramp's).

@@ -256,6 +256,51 @@ TEST(ConfigDigest, ChangesOnEverySemanticChange) {
   EXPECT_NE(digestOf(kBase, "prod", "us-east-1"), base);
 }
 
+// The router block (issue #18): timeouts, limits and TLS certificates are
+// read into the model, digested only when set (configs without them keep
+// their digests: the golden renders are unchanged), and spelled durations
+// digest alike.
+TEST(ConfigRouter, TimeoutsLimitsAndTlsAreReadAndDigestedOnlyWhenSet) {
+  auto withRouter = [](const std::string& block) {
+    std::string t = kBase;
+    t.replace(t.find("prod: {regions"), std::string("prod: {").size(), "prod: {router: " + block + ", ");
+    return t;
+  };
+  Config c = load(withRouter(
+      "{port: 8443, timeouts: {head: 5s, idle: 30s, request: 0s, upgrade_drain: 10m}, max_connections: 2000, "
+      "max_request_body: 1048576, tls: {certificates: [{cert: /etc/ramp/www.crt, key: \"${secret:www-key}\"}, "
+      "{cert: /etc/ramp/api.crt, key: /etc/ramp/api.key}]}}"));
+  const Environment* prod = c.environment("prod");
+  ASSERT_NE(prod, nullptr);
+  const RouterSettings& r = prod->router;
+  EXPECT_EQ(r.port, 8443);
+  EXPECT_EQ(r.timeouts.size(), 4u);
+  EXPECT_EQ(r.timeouts.at("head").count(), 5000);
+  EXPECT_EQ(r.timeouts.at("idle").count(), 30000);
+  EXPECT_EQ(r.timeouts.at("request").count(), 0);  // 0s = none, allowed for request
+  EXPECT_EQ(r.timeouts.at("upgrade_drain").count(), 600000);
+  EXPECT_EQ(r.maxConnections, 2000);
+  EXPECT_EQ(r.maxRequestBody, 1048576);
+  ASSERT_EQ(r.certificates.size(), 2u);
+  EXPECT_EQ(r.certificates[0].key, "${secret:www-key}");  // unresolved: the router reads the secret's file
+  EXPECT_EQ(r.certificates[1].cert, "/etc/ramp/api.crt");
+  EXPECT_FALSE(c.environment("int")->router.port);
+  EXPECT_TRUE(c.environment("int")->router.timeouts.empty());
+
+  // Only the keys set are digested: the port alone digests as before (the
+  // golden renders hold the old form); each new key changes the digest;
+  // the same duration spelled differently does not.
+  std::string portOnly = digestOf(withRouter("{port: 8443}"));
+  auto rendered = render(load(withRouter("{port: 8443}")), "web", "prod");
+  ASSERT_TRUE(rendered);
+  EXPECT_EQ(rendered->json["environment"]["router"], nlohmann::json({{"port", 8443}}));
+  EXPECT_NE(digestOf(withRouter("{port: 8443, timeouts: {head: 5s}}")), portOnly);
+  EXPECT_EQ(digestOf(withRouter("{port: 8443, timeouts: {head: 5s}}")),
+            digestOf(withRouter("{port: 8443, timeouts: {head: 5000ms}}")));
+  EXPECT_NE(digestOf(withRouter("{port: 8443, max_connections: 10}")), portOnly);
+  EXPECT_NE(digestOf(withRouter("{port: 8443, tls: {certificates: [{cert: /a.crt, key: /a.key}]}}")), portOnly);
+}
+
 TEST(ConfigRender, RenderedJsonKeepsReferencesUnresolvedAndHasDigest) {
   setenv("HOME", "/resolved/home", 1);
   Config c = load(kBase);

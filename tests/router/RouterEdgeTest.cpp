@@ -134,6 +134,7 @@ TEST_F(RouterFixture, ClientsAreClosedAtTheirTimeouts) {
   got = readUntilClosed(slow, 5000);
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(got->rfind("HTTP/1.1 408 ", 0), 0u) << *got;
+  EXPECT_NE(got->find("request head not received within 500 ms"), std::string::npos) << *got;
   EXPECT_GE(msSince(t0), 450);
 
   // Slow body: the head and part of the body, then a stall: 408 and closed.
