@@ -668,6 +668,12 @@ void ClientSession::writeToClient(size_t n, bool done) {
   clientDeadline_ = worker_.clock().monotonic() + limits().clientTimeout;
   std::array<asio::const_buffer, 2> bufs{x.responseStarted ? asio::const_buffer() : asio::buffer(x.respHead),
                                          asio::buffer(x.up.view().data(), n)};
+  if (done) {
+    // Counted before the last bytes leave: a client that has its whole
+    // answer finds it in the counters (the admin API runs on another thread).
+    x.bytesOut += bufs[0].size() + bufs[1].size();
+    account(x.status, false);
+  }
   stream_.write(bufs, [self = shared_from_this(), n, done](error_code ec, size_t written) {
     if (self->phase_ != Phase::kExchange) return;
     auto& x = *self->x_;
@@ -678,7 +684,7 @@ void ClientSession::writeToClient(size_t n, bool done) {
       return;
     }
     x.responseStarted = true;
-    x.bytesOut += written;
+    if (!done) x.bytesOut += written;
     x.up.consume(n);
     if (done) {
       self->finishExchange(x.upstreamKeepAlive && x.up.empty());
@@ -885,13 +891,14 @@ void ClientSession::reply(int status, const std::string& reason, const std::stri
   x.status = status;
   clientDeadline_ = worker_.clock().monotonic() + limits().clientTimeout;
   upstreamDeadline_ = requestDeadline_ = MonoTime{};
+  // Counted before the answer leaves (see writeToClient).
+  x.bytesOut += x.replyText.size();
+  account(status, upstreamError);
   stream_.write({asio::buffer(x.replyText), asio::const_buffer()},
-                [self = shared_from_this(), close, upstreamError, status](error_code ec, size_t written) {
+                [self = shared_from_this(), close](error_code ec, size_t) {
                   if (self->phase_ != Phase::kExchange) return;
                   auto& x = *self->x_;
                   self->clientDeadline_ = MonoTime{};
-                  x.bytesOut += written;
-                  self->account(status, upstreamError);
                   if (ec) {
                     self->closeClient();
                     return;
