@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <openssl/crypto.h>
 
@@ -56,13 +57,32 @@ std::string reasonFor(int s) {
   }
 }
 
+}  // namespace
+
 // One admin connection: strict parse, Content-Length bodies only, keep-alive.
 class AdminSession : public std::enable_shared_from_this<AdminSession> {
  public:
-  AdminSession(AdminApi& api, tcp::socket s) : api_(api), socket_(std::move(s)) {}
-  void start() { read(); }
+  AdminSession(AdminApi& api, tcp::socket s) : api_(api), socket_(std::move(s)), deadline_(socket_.get_executor()) {
+    ++api_.sessions_;
+  }
+  ~AdminSession() { --api_.sessions_; }
+  void start() {
+    arm();
+    read();
+  }
 
  private:
+  // The next request (from the end of the previous answer) must arrive
+  // whole within kAdminRequestTimeout, else the connection is closed.
+  void arm() {
+    deadline_.expires_after(kAdminRequestTimeout);
+    deadline_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec) return;  // cancelled: a request arrived, or re-armed
+      boost::system::error_code ignored;
+      self->socket_.close(ignored);
+    });
+  }
+
   void read() {
     // The head's views point into in_, which reading may move: parse afresh.
     parser_.reset();
@@ -102,6 +122,7 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
   }
 
   void respond(AdminResponse r, bool close) {
+    deadline_.cancel();
     out_ = "HTTP/1.1 " + std::to_string(r.status) + " " + reasonFor(r.status) + "\r\nContent-Type: " + r.contentType +
            "\r\nContent-Length: " + std::to_string(r.body.size()) + (close ? "\r\nConnection: close" : "") +
            "\r\n\r\n" + r.body;
@@ -114,6 +135,7 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
       }
       self->in_.consume(self->consumed_);
       self->parser_.reset();
+      self->arm();
       self->read();
     });
   }
@@ -125,9 +147,8 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
   std::string out_;
   bool keepAlive_ = true;
   size_t consumed_ = 0;
+  asio::steady_timer deadline_;
 };
-
-}  // namespace
 
 AdminApi::AdminApi(asio::io_context& io, RouteState& state, std::string token)
     : io_(io), state_(state), token_(std::move(token)), acceptor_(io) {}
@@ -156,7 +177,12 @@ void AdminApi::close() {
 void AdminApi::accept() {
   acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket s) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-    if (!ec) std::make_shared<AdminSession>(*this, std::move(s))->start();
+    if (!ec && sessions_ >= kMaxAdminConnections) {
+      boost::system::error_code ignored;
+      s.close(ignored);  // over the bound: refused at once
+    } else if (!ec) {
+      std::make_shared<AdminSession>(*this, std::move(s))->start();
+    }
     accept();
   });
 }

@@ -16,6 +16,11 @@
 //   POST   /admin/v1/entrypoints/{name}/lease    {"epoch":E}   renew the split's lease
 //   GET    /admin/v1/entrypoints/{name}/stats
 //   GET    /admin/v1/stats
+// Connections are bounded like the data plane's: each wait for a request
+// (idle keep-alive, then its head and body) ends after kAdminRequestTimeout
+// (10 s; the connection is closed), and at most kMaxAdminConnections are
+// open (more are closed at once).
+//
 // Errors: {"error":{"code":"invalid","message":..,"where":"fleets[0].weight"}}
 // with 400 (bad body), 404, 409 (stale epoch, port clash, lease gone), 503 (disk).
 //
@@ -46,6 +51,7 @@
 //   controller decides (PUT the held split again to resume, or roll back).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -62,6 +68,9 @@ struct AdminResponse {
   std::string body;
 };
 
+inline constexpr auto kAdminRequestTimeout = std::chrono::seconds(10);
+inline constexpr size_t kMaxAdminConnections = 256;
+
 class AdminApi {
  public:
   AdminApi(boost::asio::io_context& io, RouteState& state, std::string token);
@@ -74,7 +83,9 @@ class AdminApi {
 
  private:
   void accept();
+  friend class AdminSession;
   boost::asio::io_context& io_;
+  size_t sessions_ = 0;  // open admin connections
   RouteState& state_;
   std::string token_;
   boost::asio::ip::tcp::acceptor acceptor_;

@@ -10,6 +10,8 @@
 #include <poll.h>
 
 #include <atomic>
+#include <filesystem>
+#include <map>
 #include <thread>
 
 #include "RouterFixture.h"
@@ -273,6 +275,85 @@ TEST_F(RouterFixture, SlowlorisEndlessHeadsAndAStuckBackendMeetTheirLimits) {
   // The router itself is fine.
   HttpConn ok(port);
   EXPECT_EQ(ok.get("/").status, 200);
+}
+
+// All cores: the managed router runs an io thread per core (plus the admin
+// thread), connections land on different threads (SO_REUSEPORT), and the
+// weights stay exact over every 100 requests of the split across them,
+// with the per-thread counters merged.
+TEST_F(RouterFixture, WeightsAreExactAcrossIoThreads) {
+  Backend a = startBackend("blue"), b = startBackend("green");
+  int port = makeEntrypoint("svc.mt.local");
+  setSplit("svc.mt.local", 1, json::array({fleet("blue", 70, {a}), fleet("green", 30, {b})}));
+  size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  size_t tasks = 0;
+  for ([[maybe_unused]] auto& t : std::filesystem::directory_iterator("/proc/" + std::to_string(endpoint_.pid) + "/task"))
+    ++tasks;
+  EXPECT_GE(tasks, std::min<size_t>(cores, 64) + 1) << "io threads: one per core, plus the admin thread";
+  // 8 clients at once, 50 requests each on their own connection: 400 requests, 4 whole rounds.
+  std::atomic<int> blue{0}, green{0}, failed{0};
+  std::vector<std::thread> clients;
+  for (int k = 0; k < 8; ++k)
+    clients.emplace_back([&] {
+      HttpConn c(port);
+      for (int i = 0; i < 50; ++i) {
+        auto r = c.get("/");
+        if (r.status != 200) ++failed;
+        (r.headers["x-backend"] == "blue" ? blue : green)++;
+      }
+    });
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(blue, 280);
+  EXPECT_EQ(green, 120);
+  auto st = call("GET", "/admin/v1/entrypoints/svc.mt.local/stats")["fleets"];
+  std::map<std::string, int64_t> counted;
+  for (const auto& f : st) counted[f["fleet"].get<std::string>()] = f["requests"].get<int64_t>();
+  EXPECT_EQ(counted["blue"], 280);
+  EXPECT_EQ(counted["green"], 120);
+}
+
+// The admin API's connections are bounded too: a request must arrive whole
+// within 10 s of the wait's start (idle or trickled: closed), and at most
+// 256 are open (more are closed at once); the API keeps answering.
+TEST_F(RouterFixture, AdminConnectionsHaveATimeoutAndALimit) {
+  int adminPort = std::stoi(endpoint_.adminAddress.substr(endpoint_.adminAddress.rfind(':') + 1));
+  std::vector<std::unique_ptr<HttpConn>> idle;
+  for (size_t i = 0; i < 255; ++i) {
+    idle.push_back(std::make_unique<HttpConn>(adminPort));
+    ASSERT_TRUE(idle.back()->connect()) << i;
+  }
+  auto t0 = Clock_::now();
+  HttpConn slow(adminPort);  // the 256th
+  ASSERT_TRUE(slow.connect());
+  auto s0 = Clock_::now();
+  // The 257th is closed at once (it may be accepted before the others are counted: allow a moment).
+  bool refused = false;
+  for (int i = 0; i < 20 && !refused; ++i) {
+    HttpConn extra(adminPort);
+    ASSERT_TRUE(extra.connect());
+    auto got = readUntilClosed(extra, 1000);
+    refused = got.has_value() && got->empty();
+  }
+  EXPECT_TRUE(refused) << "a 257th admin connection was kept open";
+  // A trickled request (a byte every 200 ms) and the idle ones: closed at 10 s.
+  std::string req = "GET /admin/v1/ping HTTP/1.1\r\nHost: t\r\nX-Pad: " + std::string(200, 'a');
+  bool closed = false;
+  for (size_t i = 0; i < req.size() && !closed && msSince(s0) < 20000; ++i) {
+    pollfd p{slow.fd(), POLLIN, 0};
+    closed = ::poll(&p, 1, 200) > 0;
+    if (!closed && slow.sendAll(&req[i], 1) < 0) closed = true;
+  }
+  long took = msSince(s0);
+  EXPECT_TRUE(closed) << "the trickled admin request was never cut";
+  EXPECT_GE(took, 9500);
+  EXPECT_LT(took, 20000);
+  // All idle ones closed by 15 s after they opened (one shared wait).
+  int open = 0;
+  for (auto& c : idle) open += !readUntilClosed(*c, static_cast<int>(std::max(100L, 15000 - msSince(t0)))).has_value();
+  EXPECT_EQ(open, 0) << "idle admin connections stayed open";
+  EXPECT_GE(msSince(t0), 9500);
+  EXPECT_EQ(call("GET", "/admin/v1/ping")["pid"], endpoint_.pid);
 }
 
 TEST_F(RouterFixture, MaxConnectionsRefusesNewOnesCleanly) {

@@ -60,10 +60,12 @@ TEST_F(RouterFixture, RoutesByWeightExactlyAndPins) {
     EXPECT_EQ(c.get("/", "X-Ramp-Canary: yes\r\n").headers["x-backend"], "green");
     EXPECT_EQ(c.get("/", "Cookie: a=1; ramp-canary=1\r\n").headers["x-backend"], "green");
   }
-  // A cookie whose name merely contains the pin name does not pin.
+  // A cookie whose name merely contains the pin name does not pin: of 20
+  // unpinned requests (inside one round of 100 cards, 10 of them green) at
+  // most 10 are green, whatever the shuffle; pinned, all 20 would be.
   int green = 0;
-  for (int i = 0; i < 10; ++i) green += c.get("/", "Cookie: xramp-canary=1\r\n").headers["x-backend"] == "green";
-  EXPECT_LE(green, 2);
+  for (int i = 0; i < 20; ++i) green += c.get("/", "Cookie: xramp-canary=1\r\n").headers["x-backend"] == "green";
+  EXPECT_LE(green, 10);
   // Fresh connections draw from the same deck: any 200 requests in a row
   // hold 170..190 blue (two whole decks' worth, exact up to the partial ends).
   seen.clear();
