@@ -98,8 +98,6 @@ std::string wsEcho(HttpConn& c, const std::string& text) {
   return "";
 }
 
-json limits(std::initializer_list<std::pair<const std::string, json>> l) { return json(l); }
-
 }  // namespace
 
 TEST_F(RouterFixture, ClientsAreClosedAtTheirTimeouts) {
@@ -354,6 +352,90 @@ TEST_F(RouterFixture, AdminConnectionsHaveATimeoutAndALimit) {
   EXPECT_EQ(open, 0) << "idle admin connections stayed open";
   EXPECT_GE(msSince(t0), 9500);
   EXPECT_EQ(call("GET", "/admin/v1/ping")["pid"], endpoint_.pid);
+}
+
+// The remaining limits, each observed: max_request_body (413 by
+// Content-Length at once, by chunked size when crossed, nothing past the
+// cap forwarded), connect_timeout (an instance that never completes the
+// handshake: 504 at the bound, not at the kernel's minutes), and
+// tunnel_idle_timeout (an upgraded connection silent both ways: closed).
+TEST_F(RouterFixture, BodyCapConnectTimeoutAndIdleTunnelsMeetTheirLimits) {
+  Backend a = startBackend("blue");
+  int port = makeEntrypoint("svc.lim.local");
+  call("PUT", "/admin/v1/entrypoints/svc.lim.local",
+       json{{"limits", {{"max_request_body", 1000}, {"connect_timeout_ms", 500}, {"tunnel_idle_timeout_ms", 600}}}});
+  setSplit("svc.lim.local", 1, json::array({fleet("blue", 100, {a})}));
+  int before = backendCount(a);
+  {
+    HttpConn c(port);
+    auto r = c.exchange("POST /sink HTTP/1.1\r\nHost: t\r\nContent-Length: 1001\r\n\r\n");
+    EXPECT_EQ(r.status, 413);
+    EXPECT_NE(r.body.find("larger than 1000 bytes"), std::string::npos) << r.body;
+    EXPECT_TRUE(r.closed);
+  }
+  {
+    HttpConn c(port);
+    ASSERT_TRUE(c.connect());
+    std::string head = "POST /sink HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+    std::string chunk = "190\r\n" + std::string(400, 'z') + "\r\n";  // 400 bytes each: the third crosses 1000
+    ASSERT_GT(c.sendAll(head.data(), head.size()), 0);
+    for (int i = 0; i < 3; ++i) (void)c.sendAll(chunk.data(), chunk.size());
+    auto r = c.readResponse();
+    EXPECT_EQ(r.status, 413) << r.body;
+    EXPECT_TRUE(r.closed);
+  }
+  // What reached the backend is at most the part under the cap, never a whole request.
+  EXPECT_LE(backendCount(a) - before, 1);
+  HttpConn small(port);
+  EXPECT_EQ(small.exchange("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n" + std::string(1000, 'o'))
+                .status,
+            200);
+
+  // A "backend" whose accept queue is full: the kernel drops further SYNs,
+  // so a connect to it neither succeeds nor fails for minutes.
+  int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  ASSERT_EQ(::listen(lfd, 0), 0);
+  socklen_t len = sizeof sa;
+  ::getsockname(lfd, reinterpret_cast<sockaddr*>(&sa), &len);
+  int blackholePort = ntohs(sa.sin_port);
+  std::vector<int> fillers;
+  for (int i = 0; i < 3; ++i) {  // fill the queue (backlog 0 holds one or two)
+    int f = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    (void)::connect(f, reinterpret_cast<sockaddr*>(&sa), sizeof sa);
+    fillers.push_back(f);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  Backend hole;
+  hole.port = blackholePort;
+  setSplit("svc.lim.local", 2, json::array({fleet("hole", 100, {hole})}));
+  {
+    HttpConn c(port);
+    auto t0 = Clock_::now();
+    auto r = c.get("/");
+    long took = msSince(t0);
+    EXPECT_EQ(r.status, 504) << r.body;
+    EXPECT_NE(r.body.find("timed out after 500 ms"), std::string::npos) << r.body;
+    EXPECT_GE(took, 450);
+    EXPECT_LT(took, 4000);
+  }
+  for (int f : fillers) ::close(f);
+  ::close(lfd);
+
+  // An idle tunnel is closed at tunnel_idle_timeout; a busy one is not.
+  setSplit("svc.lim.local", 3, json::array({fleet("blue", 100, {a})}));
+  HttpConn ws(port);
+  ASSERT_EQ(wsOpen(ws), "blue");
+  for (int i = 0; i < 4; ++i) {  // 4 x 300 ms of traffic: past the bound, kept
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ASSERT_EQ(wsEcho(ws, "beat"), "blue:beat") << i;
+  }
+  auto t0 = Clock_::now();
+  ASSERT_TRUE(readUntilClosed(ws, 5000).has_value()) << "an idle tunnel was never closed";
+  EXPECT_GE(msSince(t0), 450);
 }
 
 TEST_F(RouterFixture, MaxConnectionsRefusesNewOnesCleanly) {
