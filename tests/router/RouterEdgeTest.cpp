@@ -728,21 +728,7 @@ TEST_F(RouterFixture, HttpsWithAThrowawayCaSniReloadAndTheHostileTable) {
 
   // The hostile table over TLS: 400, closed, nothing forwarded.
   int before = backendCount(a);
-  const std::string hostile[] = {
-      "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-      "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde",
-      "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n",
-      "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n",
-      "GET / HTTP/1.1\r\nHost: t\r\nX: a\r\n folded\r\n\r\n",
-      "GET / HTTP/1.1\nHost: t\n\n",
-      "GET / HTTP/1.1\r\n\r\n",
-      "GET / HTTP/1.1\r\nHost: t\r\nHost: u\r\n\r\n",
-      "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
-      "GET / HTTP/1.1\r\nHost: t\r\nGET / HTTP/1.1\r\n\r\n",
-      "GET /\x01 HTTP/1.1\r\nHost: t\r\n\r\n",
-      "CONNECT t:443 HTTP/1.1\r\nHost: t\r\n\r\n",
-  };
-  for (const auto& req : hostile) {
+  for (const auto& req : hostileRequests()) {
     HttpConn h(port);
     ASSERT_TRUE(h.startTls(ctx, "localhost"));
     auto r = h.exchange(req);

@@ -169,6 +169,26 @@ class HttpConn {
   std::string buf_;
 };
 
+// The hostile-request table: each must get 400 and a closed connection,
+// and reach no backend (plain and TLS; docs/router.md "Request parser rules").
+inline std::vector<std::string> hostileRequests() {
+  return {
+      "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde",
+      "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: t\r\nX: a\r\n folded\r\n\r\n",
+      "GET / HTTP/1.1\nHost: t\n\n",
+      "GET / HTTP/1.1\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(70000, 'x') + "\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: t\r\nGET / HTTP/1.1\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: t\r\nHost: u\r\n\r\n",
+      "GET /\x01 HTTP/1.1\r\nHost: t\r\n\r\n",
+      "CONNECT t:443 HTTP/1.1\r\nHost: t\r\n\r\n",
+  };
+}
+
 struct Backend {
   pid_t pid = 0;
   int port = 0;

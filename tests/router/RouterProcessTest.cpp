@@ -118,19 +118,7 @@ TEST_F(RouterFixture, MalformedRequestsGet400AndAreNotForwarded) {
   Backend a = startBackend("blue");
   int port = makeEntrypoint("svc.uat.local");
   setSplit("svc.uat.local", 1, json::array({fleet("blue", 100, {a})}));
-  const std::string bad[] = {
-      "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
-      "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde",
-      "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n",
-      "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n",
-      "GET / HTTP/1.1\r\nHost: t\r\nX: a\r\n folded\r\n\r\n",
-      "GET / HTTP/1.1\nHost: t\n\n",
-      "GET / HTTP/1.1\r\n\r\n",
-      "GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + std::string(70000, 'x') + "\r\n\r\n",
-      "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
-      "GET / HTTP/1.1\r\nHost: t\r\nGET / HTTP/1.1\r\n\r\n",
-  };
-  for (const auto& req : bad) {
+  for (const auto& req : hostileRequests()) {
     HttpConn c(port);
     auto r = c.exchange(req);
     EXPECT_EQ(r.status, 400) << req.substr(0, 80);
