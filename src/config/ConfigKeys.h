@@ -36,7 +36,8 @@ inline const std::vector<std::string> kRun{"command", "args", "env", "port_env"}
 inline const std::vector<std::string> kHealth{"path", "interval", "timeout", "healthy_threshold",
                                               "unhealthy_threshold"};
 inline const std::vector<std::string> kStrategy{"type", "bake", "smoke_test", "deadline", "drain",
-                                                "steps", "baseline", "pin", "hotfix_steps"};
+                                                "steps", "baseline", "pin", "hotfix_steps",
+                                                "weight_lease", "on_lease_expiry"};
 inline const std::vector<std::string> kStep{"weight", "pause", "analysis"};
 inline const std::vector<std::string> kStepAnalysis{"duration", "interval"};
 inline const std::vector<std::string> kPin{"header", "cookie"};
@@ -56,6 +57,7 @@ inline const std::vector<std::string> kProviders{"local", "aws"};
 inline const std::vector<std::string> kStrategies{"bluegreen", "canary", "all-at-once"};
 inline const std::vector<std::string> kBaselines{"stable", "fresh"};
 inline const std::vector<std::string> kOnInconclusive{"pause", "pause_at_zero", "rollback"};
+inline const std::vector<std::string> kOnLeaseExpiry{"rollback", "resume"};
 inline const std::vector<std::string> kMetricKinds{"error_rate", "latency"};
 inline const std::vector<std::string> kDnsRouting{"latency", "weighted"};
 inline const std::vector<std::string> kAlarmMetrics{"target_5xx_rate", "elb_5xx_count", "latency_p99",

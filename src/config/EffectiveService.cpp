@@ -152,6 +152,8 @@ json toJson(const Service& s) {
   if (!s.analysis.groups.empty()) out["analysis"]["groups"] = s.analysis.groups;
   if (s.analysis.prometheus)
     out["analysis"]["prometheus"] = {{"url", s.analysis.prometheus->url}, {"timeout", dur(s.analysis.prometheus->timeout)}};
+  if (s.strategy.weightLease) out["strategy"]["weight_lease"] = dur(*s.strategy.weightLease);
+  if (s.strategy.onLeaseExpiry) out["strategy"]["on_lease_expiry"] = *s.strategy.onLeaseExpiry;
   if (s.scaling) {
     json sc{{"min", s.scaling->min}, {"max", s.scaling->max}};
     if (s.scaling->targetRequestsPerInstance) sc["target_requests_per_instance"] = *s.scaling->targetRequestsPerInstance;

@@ -162,6 +162,11 @@ struct Strategy {
   std::string baseline = "stable";  // stable | fresh
   std::optional<Pinning> pin;
   std::vector<Step> hotfixSteps;    // canary steps used by hotfixes (empty = `steps`)
+  // Canary: the router holds the canary's weight only this long unless the
+  // controller renews it (0 = no lease); unset = 10s. What the controller
+  // does when it finds the lease ran out: rollback (unset) | resume.
+  std::optional<milliseconds> weightLease;
+  std::optional<std::string> onLeaseExpiry;
 };
 
 // PromQL queries of a metric read from Prometheus ({{fleet}} stands for the

@@ -981,6 +981,19 @@ Service ModelReader::readService(const std::string& name, const ConfigNode& node
       s.strategy.pin = pin;
     }
     bool canary = s.strategy.type == "canary";
+    if (auto v = sf.duration("weight_lease")) {
+      if (*v != milliseconds(0) && (*v < milliseconds(1000) || *v > milliseconds(3600000))) {
+        d_.error(sf.get("weight_lease")->pos, sf.path("weight_lease") + ": must be 0 (no lease) or between 1s and 1h");
+      }
+      s.strategy.weightLease = *v;
+    }
+    if (auto v = sf.choice("on_lease_expiry", keys::kOnLeaseExpiry)) s.strategy.onLeaseExpiry = *v;
+    for (const char* key : {"weight_lease", "on_lease_expiry"}) {
+      if (sf.get(key) && !canary) {
+        d_.error(sf.get(key)->pos, sf.path(key) + ": the weight lease applies only to the canary strategy, not " +
+                                       s.strategy.type);
+      }
+    }
     for (const char* key : {"steps", "hotfix_steps"}) {
       const ConfigNode* sn = sf.get(key);
       if (!sn) continue;

@@ -90,7 +90,12 @@ json serviceProps() {
                            {"baseline", enumOf(keys::kBaselines, "default stable")},
                            {"pin", object({{"header", str("header name")}, {"cookie", str("cookie name")}},
                                           "pin chosen users to the canary")},
-                           {"hotfix_steps", steps("canary steps for hotfixes")}},
+                           {"hotfix_steps", steps("canary steps for hotfixes")},
+                           {"weight_lease", durationT("canary: the router holds the canary's weight this long unless "
+                                                      "the controller renews it; 0 = no lease, else 1s..1h, default 10s")},
+                           {"on_lease_expiry", enumOf(keys::kOnLeaseExpiry,
+                                                      "canary: what the controller does when it finds the lease ran "
+                                                      "out, default rollback")}},
                           "deployment strategy")},
       {"analysis",
        object({{"max_false_rollback", number(0.0001, 0.5, "bound on the chance that a healthy canary is rolled back by any metric at any step or look of a deployment, default 0.01")},

@@ -97,6 +97,14 @@ Result<ServicePlan> planFromRendered(const json& r, const std::string& env, cons
       auto dr = duration(s, "drain", p.drainTimeout);
       if (!dr) return std::unexpected(dr.error());
       p.drainTimeout = *dr;
+      auto lease = duration(s, "weight_lease", p.weightLease);
+      if (!lease) return std::unexpected(lease.error());
+      p.weightLease = *lease;
+      p.onLeaseExpiry = str(s, "on_lease_expiry", "rollback");
+      if (p.onLeaseExpiry != "rollback" && p.onLeaseExpiry != "resume") {
+        return invalid("on_lease_expiry must be rollback or resume, got '" + p.onLeaseExpiry + "'",
+                       "rendered.strategy.on_lease_expiry");
+      }
       p.baseline = str(s, "baseline", "stable");
       if (p.baseline != "stable" && p.baseline != "fresh") {
         return invalid("baseline must be stable or fresh, got '" + p.baseline + "'", "rendered.strategy.baseline");

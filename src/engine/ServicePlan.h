@@ -54,6 +54,11 @@ struct ServicePlan {
   // over them (and over the regions of the waves).
   int analyses = 1;
   std::string baseline = "stable";             // canary baseline: stable | fresh (a new fleet of the stable release)
+  // Canary: how long the data plane holds the canary's weight without a
+  // renewal (0 = no lease), and what to do when the lease ran out while the
+  // controller was away: "rollback" | "resume" (docs/decisions.md).
+  std::chrono::milliseconds weightLease{10000};
+  std::string onLeaseExpiry = "rollback";
   std::vector<std::string> alarms;             // environment.aws.alarms: rollback triggers (AlarmSource)
 
   // The analysis block names at least one metric (the judge has work to do).
