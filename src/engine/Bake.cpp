@@ -25,6 +25,7 @@
 
 #include "analysis/Judge.h"
 #include "engine/CounterSnapshot.h"
+#include "engine/CounterWindow.h"
 #include "engine/Engine.h"
 
 namespace ramp::engine {
@@ -150,7 +151,20 @@ Result<bool> Engine::watchBake(Deployment& d, const ServicePlan& plan) {
           if (r.value("name", "") == m.name) return false;
         return !routerMetrics.empty();
       });
-      auto green = CounterSnapshot::between(d.bake["green_from"], CounterSnapshot::of(*greenNow), routerMetrics);
+      // Green's counters through a window that survives a router restart.
+      auto window = CounterWindow::fromJson(d.bake.contains("green_window") ? d.bake["green_window"]
+                                                                            : d.bake["green_from"]);
+      Result<analysis::Measurements> green = std::unexpected(Error{});
+      if (!window) {
+        green = std::unexpected(window.error());
+      } else if (auto look = window->look(CounterSnapshot::of(*greenNow)); !look) {
+        green = std::unexpected(look.error());
+      } else {
+        green = CounterSnapshot::named(look->measurements, d.bake["green_from"], CounterSnapshot::of(*greenNow),
+                                       routerMetrics);
+        d.bake["green_window"] = window->toJson();
+        if (look->restarted) (void)audit("analysis.restart", d, {{"during", "bake"}, {"green", look->restart}});
+      }
       auto blue = CounterSnapshot::between(d.bake["blue_from"], d.bake["blue_to"], routerMetrics);
       auto state = analysis::JudgeState::fromJson(d.bake.value("state", json::object()));
       Result<analysis::Judge::Step> step = std::unexpected(Error{});

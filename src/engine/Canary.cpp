@@ -24,7 +24,11 @@
 // The baseline is the stable fleet, or with `strategy.baseline: fresh` a
 // new fleet of the stable release at the canary's size and weight
 // (FreshBaseline.cpp). Counters are cumulative, so the judge sees only the
-// differences from the snapshot taken when the analysis step began; metrics
+// differences from the snapshot taken when the analysis step began, the
+// router's through a CounterWindow per fleet that re-bases when they restart
+// (a router restart); no error path skips the step's deadline. Canary
+// splits name the stable fleet and are held under the weight lease
+// (WeightLease.h; Engine::leaseRanOut decides when it ran out). Metrics
 // read from Prometheus (analysis.metrics[].prometheus) are snapshotted the
 // same way, each fleet's queries filled with its fleet id and release.
 #include <algorithm>
@@ -38,6 +42,7 @@
 #include "analysis/DecisionForecast.h"
 #include "analysis/Judge.h"
 #include "engine/CounterSnapshot.h"
+#include "engine/CounterWindow.h"
 #include "engine/Engine.h"
 
 namespace ramp::engine {
@@ -95,22 +100,44 @@ Result<analysis::Judge::Step> Engine::lookAtCanary(Deployment& d, const ServiceP
     }
   }
   const json metrics = plan.analysis.value("metrics", json::array());
-  auto canary = CounterSnapshot::between(d.analysis["start"]["canary"], (*snap)["canary"], metrics);
-  auto baseline = CounterSnapshot::between(d.analysis["start"]["baseline"], (*snap)["baseline"], metrics);
+  // The router's counters through a window per fleet that survives their
+  // restart (CounterWindow.h; an older record's start snapshot is one).
+  json restart = json::object();
+  std::map<std::string, analysis::ErrorCounts> routerCounts;  // what users saw, per side
+  auto measure = [&](const char* side) -> Result<analysis::Measurements> {
+    const std::string key = std::string(side) + "_window";
+    auto window = CounterWindow::fromJson(d.analysis.contains(key) ? d.analysis[key] : d.analysis["start"][side]);
+    if (!window) return std::unexpected(window.error());
+    auto look = window->look((*snap)[side]);
+    if (!look) return std::unexpected(look.error());
+    d.analysis[key] = window->toJson();
+    if (look->restarted) restart[side] = look->restart;
+    if (auto e = look->measurements.errors.find("error_rate"); e != look->measurements.errors.end()) {
+      routerCounts[side] = e->second;
+    }
+    return CounterSnapshot::named(look->measurements, d.analysis["start"][side], (*snap)[side], metrics);
+  };
+  auto canary = measure("canary");
+  auto baseline = measure("baseline");
   if (!canary) return std::unexpected(canary.error());
   if (!baseline) return std::unexpected(baseline.error());
+  if (!restart.empty()) {
+    // The data plane's counters started again: measured through it.
+    restart["step"] = d.step;
+    if (auto st = audit("analysis.restart", d, restart); !st) return std::unexpected(st.error());
+  }
   auto state = analysis::JudgeState::fromJson(d.analysis.value("state", json::object()));
   if (!state) return std::unexpected(state.error());
   auto step = analysis::Judge::step(*state, *canary, *baseline, cfg, final);
   if (!step) return std::unexpected(step.error());
   d.analysis["state"] = step->state.toJson();
-  (*snap)["progress"] = progressOf(d, plan, *snap, step->verdict);
+  (*snap)["progress"] = progressOf(d, plan, routerCounts["canary"], routerCounts["baseline"], step->verdict);
   snapOut = std::move(*snap);
   return step;
 }
 
-json Engine::progressOf(const Deployment& d, const ServicePlan& plan, const json& snap,
-                        const analysis::Verdict& verdict) const {
+json Engine::progressOf(const Deployment& d, const ServicePlan& plan, const analysis::ErrorCounts& c,
+                        const analysis::ErrorCounts& b, const analysis::Verdict& verdict) const {
   const int64_t now = toUnixMillis(clock_.now());
   const int64_t deadline = d.analysis.value("deadline_at", int64_t{0});
   const int64_t duration = d.step >= 1 && d.step <= static_cast<int>(plan.steps.size())
@@ -119,13 +146,8 @@ json Engine::progressOf(const Deployment& d, const ServicePlan& plan, const json
   const int64_t started = d.analysis.value("started_at", deadline - duration);
   const double elapsed = std::max<int64_t>(0, now - started) / 1000.0;
   const double left = std::max<int64_t>(0, deadline - now) / 1000.0;
-  // The router's counts of both fleets since the step began (what users saw).
-  auto canary = CounterSnapshot::between(d.analysis["start"]["canary"], snap["canary"]);
-  auto baseline = CounterSnapshot::between(d.analysis["start"]["baseline"], snap["baseline"]);
-  const auto counts = [](const Result<analysis::Measurements>& m) {
-    return m ? m->errors.at("error_rate") : analysis::ErrorCounts{};
-  };
-  const auto c = counts(canary), b = counts(baseline);
+  // `c`, `b`: the router's counts of both fleets since the step began (what
+  // users saw), through the counter windows.
   const double perSecond = elapsed > 0 ? c.requests / elapsed : 0;
   const int weight = d.analysis.contains("zeroed_weight") ? 0 : canaryWeightBefore(plan, d.step);
   const json forecast = verdict.details.is_object() ? verdict.details.value("forecast", json()) : json();
@@ -150,15 +172,21 @@ Status Engine::setCanaryWeight(const Deployment& d, const ServicePlan& plan, int
   const auto key = keyOf(d);
   auto tp = loadPlan(key);
   if (!tp) return std::unexpected(tp.error());
+  // Held under the weight lease: should this controller stop renewing it,
+  // the data plane sends everything back to the stable fleet.
+  const int64_t lease = plan.weightLease.count();
   if (d.baselineFleet.empty()) {
-    tp->split(d.oldFleet, d.newFleet, weight);
+    tp->split(d.oldFleet, d.newFleet, weight, lease);
   } else {
-    tp->split(d.oldFleet, d.baselineFleet, d.newFleet, weight);
+    tp->split(d.oldFleet, d.baselineFleet, d.newFleet, weight, lease);
   }
   if (!plan.pinHeader.empty() || !plan.pinCookie.empty()) {
     // Chosen users (a header or cookie) see the canary whatever its weight.
     tp->pin = providers::Pinning{plan.pinHeader, plan.pinCookie, d.newFleet};
   }
+  // A canary that no user reaches (pause_at_zero without a pin) risks
+  // nothing: no lease to run out.
+  if (weight == 0 && !tp->pin) tp->leaseMs = 0;
   if (auto st = savePlan(key, *tp, options_.owner, d.id); !st) return st;
   return reconcileTraffic(key);
 }
@@ -241,8 +269,14 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
     // Analysis.
     auto snap = snapshotMetrics(d, plan);
     if (!snap) return std::unexpected(snap.error());
+    auto canaryWindow = CounterWindow::startAt((*snap)["canary"]);
+    auto baselineWindow = CounterWindow::startAt((*snap)["baseline"]);
+    if (!canaryWindow) return std::unexpected(canaryWindow.error());
+    if (!baselineWindow) return std::unexpected(baselineWindow.error());
     d.analysis = {{"start", *snap},
                   {"started_at", now},
+                  {"canary_window", canaryWindow->toJson()},
+                  {"baseline_window", baselineWindow->toJson()},
                   {"state", analysis::JudgeState{}.toJson()},
                   {"deadline_at", now + s.analysisDuration.count()},
                   {"next_look_at", now + s.analysisInterval.count()}};
@@ -315,11 +349,35 @@ Result<bool> Engine::runCanaryPhase(Deployment& d, const ServicePlan& plan) {
       if (auto st = enterPhase(d, Phase::kRbSwitch); !st) return std::unexpected(st.error());
       return true;
     }
+    const int64_t interval = plan.steps[static_cast<size_t>(d.step - 1)].analysisInterval.count();
     json snapValue;
     auto step = lookAtCanary(d, plan, *cfg, final, snapValue);
-    if (!step) return std::unexpected(step.error());
+    d.analysis["next_look_at"] = now + interval;
+    if (!step && !final) {
+      // No error path skips the deadline: a look that cannot be made waits
+      // for the next one, saying why (recorded once per reason).
+      std::string blind = step.error().describe();
+      std::string why = fmt::format("the judge cannot look at step {}/{} ({}); looking again every {} ms until the "
+                                    "step's deadline at {}",
+                                    d.step, d.steps, blind, interval, formatTime(fromUnixMillis(deadline)));
+      bool changed = d.reason != why;
+      d.reason = why;
+      if (auto st = commit(d, changed ? "analysis.blind" : "", changed ? json{{"reason", blind}} : json()); !st) {
+        return std::unexpected(st.error());
+      }
+      return false;
+    }
+    if (!step) {
+      // At the deadline the step ends on what the judge has: inconclusive,
+      // the error as its reason.
+      analysis::Verdict v;
+      v.outcome = analysis::Outcome::kInconclusive;
+      v.reason = "no verdict by the step's deadline: " + step.error().describe();
+      step = analysis::Judge::Step{std::move(v), analysis::JudgeState{}};
+    } else if (d.reason.starts_with("the judge cannot look")) {
+      d.reason.clear();
+    }
     const json* snap = &snapValue;
-    d.analysis["next_look_at"] = now + plan.steps[static_cast<size_t>(d.step - 1)].analysisInterval.count();
     auto& verdict = step->verdict;
     if (alarmsUnknown && verdict.outcome == analysis::Outcome::kPass) {
       // A pass needs the alarms known to be quiet: keep looking until the

@@ -51,10 +51,12 @@ bool CounterSnapshot::isQueryMetric(const json& m) { return m.is_object() && m.c
 json CounterSnapshot::of(const providers::FleetMetrics& m) {
   json bounds = json::array();
   for (double b : m.latencyBoundsMs) bounds.push_back(std::isfinite(b) ? json(b) : json("+Inf"));
-  return {{"requests", m.requests},
-          {"errors", m.status5xx + m.upstreamErrors},
-          {"bounds", bounds},
-          {"counts", m.latencyCounts}};
+  json j{{"requests", m.requests},
+         {"errors", m.status5xx + m.upstreamErrors},
+         {"bounds", bounds},
+         {"counts", m.latencyCounts}};
+  if (!m.countersEpoch.empty()) j["epoch"] = m.countersEpoch;
+  return j;
 }
 
 Result<analysis::Measurements> CounterSnapshot::between(const json& start, const json& now) {
@@ -80,15 +82,24 @@ Result<analysis::Measurements> CounterSnapshot::between(const json& start, const
 Result<analysis::Measurements> CounterSnapshot::between(const json& start, const json& now, const json& metrics) {
   auto router = between(start, now);
   if (!router) return router;
-  if (!metrics.is_array() || metrics.empty()) return router;
+  return named(*router, start, now, metrics);
+}
+
+Result<analysis::Measurements> CounterSnapshot::named(const analysis::Measurements& measured, const json& start,
+                                                      const json& now, const json& metrics) {
+  if (!metrics.is_array() || metrics.empty()) return measured;
+  auto router = &measured;
   analysis::Measurements out;
   try {
     for (const auto& m : metrics) {
       if (!m.is_object()) continue;
       const std::string name = m.value("name", ""), kind = m.value("kind", "");
       if (!isQueryMetric(m)) {
-        if (kind == "latency") out.latency[name] = router->latency["latency"];
-        else out.errors[name] = router->errors["error_rate"];
+        if (kind == "latency") {
+          if (auto l = router->latency.find("latency"); l != router->latency.end()) out.latency[name] = l->second;
+        } else if (auto e = router->errors.find("error_rate"); e != router->errors.end()) {
+          out.errors[name] = e->second;
+        }
         continue;
       }
       const json s = start.contains("metrics") ? start["metrics"].value(name, json()) : json();

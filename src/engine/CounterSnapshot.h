@@ -3,9 +3,12 @@
 //
 // The router (and CloudWatch, through the AWS provider) reports counters
 // cumulative since it started; the engine stores snapshots (JSON: requests,
-// errors, latency histogram bounds and counts; the +Inf bound as "+Inf") and
-// judges the differences. A counter that went backwards means the router
-// restarted: the later snapshot then counts from zero.
+// errors, latency histogram bounds and counts; the +Inf bound as "+Inf";
+// "epoch": the counters' run, FleetMetrics::countersEpoch, when the source
+// has one) and judges the differences. Across a restart of the counters the
+// judges measure through a CounterWindow (engine/CounterWindow.h); between()
+// is for two snapshots of one run (a counter that went backwards: the later
+// snapshot counts from zero).
 //
 // A snapshot may also carry "metrics": {NAME: value} — the cumulative values
 // of the analysis metrics read from a query server (Prometheus,
@@ -15,7 +18,8 @@
 // and latency under the name of each metric of that kind without queries,
 // and each query metric's own difference — absent (no data at this look)
 // when it was not read at both ends; a value that went down (the instance
-// restarted) counts from zero like the router's.
+// restarted) counts from zero like the router's. named() does the same from
+// router measurements made elsewhere (a CounterWindow's).
 // Also: the service's `analysis` block (config names) as the judge's config.
 #pragma once
 
@@ -37,6 +41,11 @@ struct CounterSnapshot {
   // default two, as above).
   static Result<analysis::Measurements> between(const nlohmann::json& start, const nlohmann::json& end,
                                                 const nlohmann::json& metrics);
+  // The same from the router's measurements made elsewhere (`router`, under
+  // the default names: a CounterWindow's look); `start`/`end` give the query
+  // metrics' values.
+  static Result<analysis::Measurements> named(const analysis::Measurements& router, const nlohmann::json& start,
+                                              const nlohmann::json& end, const nlohmann::json& metrics);
   // The metric is read from a query server (it has `prometheus` queries).
   static bool isQueryMetric(const nlohmann::json& metric);
   // The rendered `analysis` block -> JudgeConfig for one of the

@@ -15,6 +15,7 @@
 #include "engine/Failpoint.h"
 #include "engine/PromotionCheck.h"
 #include "providers/prometheus/PrometheusQuerySource.h"
+#include "engine/WeightLease.h"
 
 namespace ramp::engine {
 
@@ -499,6 +500,15 @@ Status Engine::advance(Deployment& d) {
     return finish(d, kFailed, d.reason);
   }
   int planWave = d.wave;
+  // Before anything else (a paused canary too): the data plane may have
+  // taken the canary's weight away while the controller was gone.
+  if (machineOf(d.phase) == Machine::kCanary) {
+    if (options_.mayAct) {
+      if (auto may = options_.mayAct(); !may) return may;
+    }
+    auto ran = leaseRanOut(d, *plan);
+    if (!ran) return std::unexpected(ran.error());
+  }
   for (int guard = 0; guard < 32; ++guard) {
     if (d.state == kPaused) {
       // Waits for `ramp resume`; meanwhile a canary's judge keeps looking
@@ -615,7 +625,10 @@ Status Engine::savePlan(const providers::EntrypointKey& key, const TrafficPlan& 
                         const std::string& actor, const std::string& deploymentId) {
   auto before = loadPlan(key);
   if (!before) return std::unexpected(before.error());
-  if (before->weights == plan.weights && before->pin == plan.pin) return ok();
+  if (before->weights == plan.weights && before->pin == plan.pin && before->stable == plan.stable &&
+      before->leaseMs == plan.leaseMs) {
+    return ok();
+  }
   failpointSideEffect("traffic plan");
   if (auto st = store_.putSetting("traffic:" + entrypointName(key), plan.toJson().dump(), options_.fence); !st) {
     return st;
@@ -628,19 +641,22 @@ Status Engine::savePlan(const providers::EntrypointKey& key, const TrafficPlan& 
   e.env = key.env;
   e.deploymentId = deploymentId;
   e.data = {{"entrypoint", entrypointName(key)}, {"weights", plan.weights}};
+  if (!plan.stable.empty()) e.data["stable"] = plan.stable;
+  if (plan.leaseMs > 0) e.data["lease_ms"] = plan.leaseMs;
   auto r = store_.appendEvent(e);
   if (!r) return std::unexpected(r.error());
   failpointSideEffect("traffic plan saved");
   return ok();
 }
 
-Status Engine::reconcileTraffic(const providers::EntrypointKey& key) {
+Status Engine::reconcileTraffic(const providers::EntrypointKey& key, bool resumeRanOut) {
   auto plan = loadPlan(key);
   if (!plan) return std::unexpected(plan.error());
   providers::TrafficSplit want;
   want.key = key;
   want.pin = plan->pin;
   want.epoch = options_.fence ? options_.fence->epoch : 0;
+  bool stableServes = false;
   for (auto& [fleet, weight] : plan->weights) {
     providers::FleetWeight fw;
     fw.fleetId = fleet;
@@ -652,7 +668,14 @@ Status Engine::reconcileTraffic(const providers::EntrypointKey& key) {
       }
       std::sort(fw.backends.begin(), fw.backends.end());
     }
+    if (fleet == plan->stable && !fw.backends.empty()) stableServes = true;
     want.fleets.push_back(std::move(fw));
+  }
+  // The stable fleet is the fallback and the lease's target: only while it
+  // has an instance to send to (the data plane refuses it otherwise).
+  if (stableServes) {
+    want.stable = plan->stable;
+    want.leaseMs = plan->leaseMs;
   }
   auto applied = traffic_.appliedTraffic(key);
   if (applied) {
@@ -662,7 +685,27 @@ Status Engine::reconcileTraffic(const providers::EntrypointKey& key) {
                 [](const auto& a, const auto& b) { return a.fleetId < b.fleetId; });
       return v;
     };
-    if (norm(applied->fleets) == norm(want.fleets) && applied->pin == want.pin) return ok();
+    bool same = norm(applied->fleets) == norm(want.fleets) && applied->pin == want.pin;
+    switch (WeightLease::next(*plan, *applied, same)) {
+      case WeightLease::Action::kNone: return ok();
+      case WeightLease::Action::kRanOut:
+        // The data plane took the canary's weight away: the deployment
+        // decides (leaseRanOut), never this reconcile.
+        if (!resumeRanOut) return ok();
+        break;
+      case WeightLease::Action::kRenew: {
+        auto renewed = traffic_.renewLease(key, want.epoch);
+        if (renewed) return ok();
+        if (renewed.error().code != ErrorCode::kConflict || renewed.error().where != "lease") return renewed;
+        // No lease held (set it with the split), or it ran out in between
+        // (leave it to the deployment).
+        auto again = traffic_.appliedTraffic(key);
+        if (!again) return std::unexpected(again.error());
+        if (WeightLease::ranOut(*plan, *again) && !resumeRanOut) return ok();
+        break;
+      }
+      case WeightLease::Action::kApply: break;
+    }
   }
   // A fleet whose instances are all replaced keeps its last backends rather
   // than none: the router then retries on another instance.
@@ -678,6 +721,66 @@ Status Engine::reconcileTraffic(const providers::EntrypointKey& key) {
   auto set = traffic_.setTraffic(want);
   failpointSideEffect("router split set");
   return set;
+}
+
+Status Engine::renewLeases() {
+  // A controller that may no longer act must not hold canaries either.
+  if (options_.mayAct && !options_.mayAct()) return ok();
+  const int64_t epoch = options_.fence ? options_.fence->epoch : 0;
+  Status first = ok();
+  for (const auto& key : entrypoints()) {
+    auto plan = loadPlan(key);
+    if (!plan) {
+      if (first) first = std::unexpected(plan.error());
+      continue;
+    }
+    if (plan->leaseMs <= 0 || plan->stable.empty()) continue;
+    {
+      std::lock_guard lock(leaseMu_);
+      auto now = clock_.monotonic();
+      auto& last = leaseRenewedAt_[entrypointName(key)];
+      if (now - last < std::chrono::milliseconds(plan->leaseMs / 3)) continue;
+      last = now;
+    }
+    auto renewed = traffic_.renewLease(key, epoch);
+    // No lease held (the split is not set yet) or it ran out: tick() sets
+    // the split, or the deployment decides.
+    if (!renewed && !(renewed.error().code == ErrorCode::kConflict && renewed.error().where == "lease") && first) {
+      first = renewed;
+    }
+  }
+  return first;
+}
+
+Result<bool> Engine::leaseRanOut(Deployment& d, const ServicePlan& plan) {
+  const auto key = keyOf(d);
+  auto tp = loadPlan(key);
+  if (!tp) return std::unexpected(tp.error());
+  // Only the lease of this deployment's own canary split.
+  if (tp->leaseMs <= 0 || !tp->weights.contains(d.newFleet)) return false;
+  auto applied = traffic_.appliedTraffic(key);
+  if (!applied) return std::unexpected(applied.error());
+  if (!WeightLease::ranOut(*tp, *applied)) return false;
+  const auto& lease = *applied->lease;
+  std::string why = WeightLease::describe(lease, tp->stable, d.step, d.steps, plan.onLeaseExpiry);
+  json data{{"lease", WeightLease::toJson(lease)}, {"on_lease_expiry", plan.onLeaseExpiry}};
+  if (plan.onLeaseExpiry == "resume") {
+    // The held split again, and the current step from its beginning (an
+    // analysis re-arms: new window, new deadline).
+    if (auto st = audit("traffic.lease_resumed", d, data); !st) return std::unexpected(st.error());
+    if (auto st = reconcileTraffic(key, true); !st) return std::unexpected(st.error());
+    d.reason = why + "; the canary's weight is back and step " + std::to_string(d.step) + " starts again";
+    if (d.phase == Phase::kCanaryAnalysis) {
+      if (auto st = enterPhase(d, Phase::kCanaryStep, data); !st) return std::unexpected(st.error());
+    } else if (auto st = commit(d, ""); !st) {
+      return std::unexpected(st.error());
+    }
+    return true;
+  }
+  // Roll back: the data plane already sends everything to the stable
+  // fleet, which is what the rollback applies (and verifies) next.
+  if (auto st = startRollback(d, why, data); !st) return std::unexpected(st.error());
+  return true;
 }
 
 Result<bool> Engine::trafficVerified(const providers::EntrypointKey& key) {

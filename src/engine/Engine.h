@@ -154,6 +154,13 @@ class Engine {
 
   // One round of work; never waits on a person or a timer.
   Status tick();
+  // Renews the weight lease of every entry point whose plan holds one, at
+  // most once per third of the lease (engine/WeightLease.h). Thread-safe and
+  // independent of tick(): the controller calls it from a thread of its own
+  // so that a tick busy with another service (a smoke test runs up to 60 s)
+  // never lets a canary's lease run out while the controller is alive. A
+  // lease not held (not set yet, or already run out) is left to tick().
+  Status renewLeases();
 
   // `ramp status` objects (design.md) for every service/env with deployments.
   Result<nlohmann::json> status(const std::optional<std::string>& service,
@@ -222,8 +229,8 @@ class Engine {
   // canary's weight, seconds elapsed and to the deadline, both fleets'
   // requests and errors since the step began, the canary's rate, and the
   // forecast of a decision in time and weight (analysis::DecisionForecast).
-  nlohmann::json progressOf(const Deployment& d, const ServicePlan& plan, const nlohmann::json& snap,
-                            const analysis::Verdict& verdict) const;
+  nlohmann::json progressOf(const Deployment& d, const ServicePlan& plan, const analysis::ErrorCounts& canary,
+                            const analysis::ErrorCounts& baseline, const analysis::Verdict& verdict) const;
   // The canary's weight in effect before step `step` (its last weight step).
   static int canaryWeightBefore(const ServicePlan& plan, int step);
   // Sets the canary's weight (and the pin) in the traffic plan and
@@ -271,7 +278,14 @@ class Engine {
   Result<TrafficPlan> loadPlan(const providers::EntrypointKey& key);
   Status savePlan(const providers::EntrypointKey& key, const TrafficPlan& plan,
                   const std::string& actor, const std::string& deploymentId);
-  Status reconcileTraffic(const providers::EntrypointKey& key);
+  // Makes the data plane apply the plan (engine/WeightLease.h): sets the
+  // split when it differs, renews a held lease when due, and leaves a split
+  // whose lease ran out alone — unless `resumeRanOut` (the deployment chose
+  // on_lease_expiry: resume), which puts the plan's split back.
+  Status reconcileTraffic(const providers::EntrypointKey& key, bool resumeRanOut = false);
+  // A deployment in a canary phase whose weight lease ran out acts by
+  // strategy.on_lease_expiry (rollback, or resume the step). true = it did.
+  Result<bool> leaseRanOut(Deployment& d, const ServicePlan& plan);
   // true when the data plane applies exactly the desired weights.
   Result<bool> trafficVerified(const providers::EntrypointKey& key);
   Status rememberEntrypoint(const providers::EntrypointKey& key, std::optional<int> port);
@@ -315,6 +329,9 @@ class Engine {
   std::map<std::string, std::string> lastAlarmError_;
   std::unique_ptr<providers::MetricQuerySource> ownQueries_;  // when options_.metricQueries is null
   providers::MetricQuerySource* metricQueries_ = nullptr;
+  // renewLeases(): when each entry point's lease was last renewed.
+  std::mutex leaseMu_;
+  std::map<std::string, MonoTime> leaseRenewedAt_;
 };
 
 }  // namespace ramp::engine

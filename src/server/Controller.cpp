@@ -681,6 +681,19 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
       *lastRenewNs = lastRenew.time_since_epoch().count();
     }
   });
+  // Canary weight leases (engine/WeightLease.h) are renewed by a thread of
+  // their own too: a tick busy with another service must not let them run
+  // out while this controller is alive and leads.
+  std::thread weightLeaseKeeper([&] {
+    std::string lastLeaseError;
+    while (!stop && !keeperStop && !leaseLost) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      auto r = engine.renewLeases();
+      std::string e = r ? std::string() : r.error().describe();
+      if (!e.empty() && e != lastLeaseError) logLine("renewing weight leases: " + e);
+      lastLeaseError = e;
+    }
+  });
   auto nextRouterLook = clock.monotonic();
   int64_t routerPid = router->pid;
   while (!stop) {
@@ -738,6 +751,7 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
   if (stop || downRequested) life->unsupervise();
   keeperStop = true;
   leaseKeeper.join();
+  weightLeaseKeeper.join();
   notifier.stop();
   api.stop();
   fleets.stop();

@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 
+#include "core/Clock.h"
 #include "engine/ReleaseCatalog.h"
 #include "providers/AlarmSource.h"
 #include "providers/Provider.h"
@@ -86,6 +87,15 @@ class FakeTraffic final : public providers::TrafficProvider {
   Result<std::string> ensureEntrypoint(const providers::EntrypointKey& key) override {
     return "http://127.0.0.1:18080/" + key.service;
   }
+  // Weight leases as the local router keeps them (docs/router.md "Failing
+  // safe"), on `clock` when set: a split with leaseMs is held until
+  // expiresAt unless renewed; at expiry (seen on the next call) the split
+  // becomes stable 100 / others 0 / no pin and the lease "expired". Without
+  // a clock a lease never runs out by itself (expireLease does it).
+  Clock* clock = nullptr;
+  int renewals = 0;
+  int expirations = 0;
+
   Status setTraffic(const providers::TrafficSplit& split) override {
     ++sets;
     if (journal) {
@@ -93,7 +103,17 @@ class FakeTraffic final : public providers::TrafficProvider {
       for (auto& f : split.fleets) e += f.fleetId + "=" + std::to_string(f.weight) + ",";
       journal->push_back(e);
     }
-    if (!dropWrites) applied[split.key] = split;
+    if (dropWrites) return ok();
+    auto s = split;
+    s.lease.reset();
+    if (split.leaseMs > 0) {
+      providers::TrafficLease l;
+      l.state = "held";
+      l.leaseMs = split.leaseMs;
+      l.expiresAtMs = nowMs() + split.leaseMs;
+      s.lease = l;
+    }
+    applied[split.key] = s;
     return ok();
   }
   Result<providers::TrafficSplit> appliedTraffic(const providers::EntrypointKey& key) override {
@@ -103,9 +123,46 @@ class FakeTraffic final : public providers::TrafficProvider {
       none.key = key;
       return none;
     }
+    runDown(key);
     return it->second;
   }
+  Status renewLease(const providers::EntrypointKey& key, int64_t) override {
+    runDown(key);
+    auto it = applied.find(key);
+    if (it == applied.end() || !it->second.lease) return conflict("the split has no lease", "lease");
+    if (it->second.lease->state != "held") return conflict("the lease ran out", "lease");
+    ++renewals;
+    it->second.lease->expiresAtMs = nowMs() + it->second.lease->leaseMs;
+    it->second.lease->remainingMs = it->second.lease->leaseMs;
+    return ok();
+  }
+  // The lease of `key` runs out now: the data plane's fallback split.
+  void expireLease(const providers::EntrypointKey& key) {
+    auto& s = applied[key];
+    if (!s.lease || s.lease->state != "held") return;
+    ++expirations;
+    s.lease->state = "expired";
+    s.lease->expiredAtMs = nowMs();
+    s.lease->before = s.fleets;
+    s.lease->beforePin = s.pin;
+    for (auto& f : s.fleets) f.weight = f.fleetId == s.stable ? 100 : 0;
+    s.pin.reset();
+    s.leaseMs = 0;
+    if (journal) journal->push_back("lease expired");
+  }
   Result<int64_t> inflight(const providers::EntrypointKey&, const std::string&) override { return 0; }
+
+  int64_t nowMs() const { return clock ? toUnixMillis(clock->now()) : 0; }
+  void runDown(const providers::EntrypointKey& key) {
+    auto it = applied.find(key);
+    if (it == applied.end() || !it->second.lease || it->second.lease->state != "held") return;
+    if (!clock) {
+      it->second.lease->remainingMs = it->second.lease->leaseMs;
+      return;
+    }
+    it->second.lease->remainingMs = it->second.lease->expiresAtMs - nowMs();
+    if (it->second.lease->remainingMs <= 0) expireLease(key);
+  }
 
   int weightOf(const std::string& service, const std::string& fleet) {
     for (auto& [k, s] : applied) {
@@ -122,7 +179,9 @@ class FakeTraffic final : public providers::TrafficProvider {
 class FakeMetrics final : public providers::MetricsProvider {
  public:
   std::map<std::string, providers::FleetMetrics> fleets;
+  std::optional<Error> error;  // every read fails with it while set
   Result<providers::FleetMetrics> fleetMetrics(const providers::EntrypointKey&, const std::string& id) override {
+    if (error) return std::unexpected(*error);
     auto& m = fleets[id];
     m.fleetId = id;
     if (m.latencyBoundsMs.empty()) {
@@ -139,6 +198,17 @@ class FakeMetrics final : public providers::MetricsProvider {
     m.status5xx += errors;
     m.status2xx += requests - errors;
     m.latencyCounts[bucket] += requests;
+  }
+  // The data plane restarted: every fleet's counters from zero, in `epoch`.
+  void restart(const std::string& epoch) {
+    for (auto& [id, m] : fleets) {
+      auto bounds = m.latencyBoundsMs;
+      m = providers::FleetMetrics{};
+      m.fleetId = id;
+      m.latencyBoundsMs = bounds;
+      m.latencyCounts.assign(bounds.size(), 0);
+      m.countersEpoch = epoch + "-" + id;
+    }
   }
 };
 
