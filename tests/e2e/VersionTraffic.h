@@ -1,7 +1,8 @@
 // VersionTraffic.h — closed-loop GET traffic for the end-to-end tests:
 // `threads` clients against one entry point (optionally with extra request
-// headers, and a path other than "/"), counting answers and failures (connection errors, 5xx) per
-// release version (the X-Ramp-Version answer header; "?" when absent). Each
+// headers, and a path other than "/"), counting answers and failures
+// (connection errors, 5xx) per release version (the X-Ramp-Version answer
+// header; "?" when absent), and when each version last answered. Each
 // client stops after two minutes at the latest.
 #pragma once
 
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,6 +41,13 @@ class VersionTraffic {
   std::map<std::string, uint64_t> failures() {
     std::lock_guard l(mu_);
     return failures_;
+  }
+  // When `version` last answered (steady clock); nullopt if it never did.
+  std::optional<std::chrono::steady_clock::time_point> lastAnswer(const std::string& version) {
+    std::lock_guard l(mu_);
+    auto it = last_.find(version);
+    if (it == last_.end()) return std::nullopt;
+    return it->second;
   }
 
  private:
@@ -75,7 +84,10 @@ class VersionTraffic {
       if (rc != CURLE_OK || status >= 500) {
         ++failures_[version.empty() ? "?" : version];
       }
-      if (!version.empty()) ++answers_[version];
+      if (!version.empty()) {
+        ++answers_[version];
+        last_[version] = std::chrono::steady_clock::now();
+      }
     }
     curl_slist_free_all(hs);
     curl_easy_cleanup(c);
@@ -87,6 +99,7 @@ class VersionTraffic {
   std::atomic<bool> stop_{false};
   std::mutex mu_;
   std::map<std::string, uint64_t> answers_, failures_;
+  std::map<std::string, std::chrono::steady_clock::time_point> last_;
   std::vector<std::thread> pool_;
 };
 
