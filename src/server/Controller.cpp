@@ -25,10 +25,10 @@
 #include "release/ReleaseStore.h"
 #include "router/RouterProcess.h"
 #include "server/ApiServer.h"
-#include "engine/AlertFeed.h"
-#include "engine/CurlWebhookSender.h"
-#include "engine/SnsAlertPublisher.h"
-#include "engine/WebhookNotifier.h"
+#include "alerts/AlertFeed.h"
+#include "alerts/CurlWebhookSender.h"
+#include "alerts/SnsAlertPublisher.h"
+#include "alerts/WebhookNotifier.h"
 #include "server/AuditRoutes.h"
 #include "server/CatalogOverReleaseStore.h"
 #include "store/AuditSeal.h"
@@ -443,10 +443,10 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
   // The audit chain's head is sealed with a key outside the store, and
   // deployment events that alert go out as signed webhooks (never blocking).
   store::AuditSeal seal(opt.home, clock);
-  engine::CurlWebhookSender webhookSender;
-  engine::SnsAlertPublisher snsPublisher;  // no AWS call until an sns alert is sent
-  engine::WebhookNotifier notifier(st, webhookSender, clock, opt.home, {}, &snsPublisher);
-  engine::AlertFeed alerts(st, notifier);
+  alerts::CurlWebhookSender webhookSender;
+  alerts::SnsAlertPublisher snsPublisher;  // no AWS call until an sns alert is sent
+  alerts::WebhookNotifier notifier(st, webhookSender, clock, opt.home, {}, &snsPublisher);
+  alerts::AlertFeed alerts(st, notifier);
   std::string lastAlertError, lastSealError;
 
   std::atomic<bool> downRequested{false};

@@ -15,10 +15,10 @@
 #include "LoopbackReceiver.h"
 #include "config/SecretStore.h"
 #include "core/Clock.h"
-#include "engine/AlertFeed.h"
-#include "engine/CurlWebhookSender.h"
+#include "alerts/AlertFeed.h"
+#include "alerts/CurlWebhookSender.h"
 #include "engine/Engine.h"
-#include "engine/WebhookNotifier.h"
+#include "alerts/WebhookNotifier.h"
 #include "server/ApiServer.h"
 #include "server/AuditRoutes.h"
 #include "store/AuditSeal.h"
@@ -69,11 +69,11 @@ TEST(AuditApiTest, SecretsNeverReachTheAuditAndAlertsAreRecorded) {
   fakes::FakeReleases releases;
   engine::Engine eng(*w.store, fleets, traffic, metrics, releases, clock, engine::EngineOptions{});
 
-  engine::CurlWebhookSender sender;
-  engine::WebhookOptions wo;
+  alerts::CurlWebhookSender sender;
+  alerts::WebhookOptions wo;
   wo.baseBackoff = 20ms;
-  engine::WebhookNotifier notifier(*w.store, sender, clock, w.home, wo);
-  engine::AlertFeed feed(*w.store, notifier);
+  alerts::WebhookNotifier notifier(*w.store, sender, clock, w.home, wo);
+  alerts::AlertFeed feed(*w.store, notifier);
   ASSERT_TRUE(feed.poll());  // starts at the (empty) end
   store::AuditSeal seal(w.home, clock);
 

@@ -14,11 +14,11 @@
 #include "config/SecretStore.h"
 #include "core/Clock.h"
 #include "core/Sha256.h"
-#include "engine/AlertFeed.h"
-#include "engine/CurlWebhookSender.h"
-#include "engine/WebhookNotifier.h"
+#include "alerts/AlertFeed.h"
+#include "alerts/CurlWebhookSender.h"
+#include "alerts/WebhookNotifier.h"
 
-namespace ramp::engine {
+namespace ramp::alerts {
 namespace {
 
 using nlohmann::json;
@@ -342,4 +342,4 @@ TEST_F(NotifierTest, AlertFeedReadsNewEventsWithTheirDeploymentConfig) {
 }
 
 }  // namespace
-}  // namespace ramp::engine
+}  // namespace ramp::alerts

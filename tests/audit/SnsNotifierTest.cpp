@@ -15,12 +15,12 @@
 #include "config/EffectiveService.h"
 #include "config/SecretStore.h"
 #include "core/Clock.h"
-#include "engine/AlertPublisher.h"
-#include "engine/CurlWebhookSender.h"
-#include "engine/SnsAlertPublisher.h"
-#include "engine/WebhookNotifier.h"
+#include "alerts/AlertPublisher.h"
+#include "alerts/CurlWebhookSender.h"
+#include "alerts/SnsAlertPublisher.h"
+#include "alerts/WebhookNotifier.h"
 
-namespace ramp::engine {
+namespace ramp::alerts {
 namespace {
 
 using nlohmann::json;
@@ -262,4 +262,4 @@ services:
 }
 
 }  // namespace
-}  // namespace ramp::engine
+}  // namespace ramp::alerts

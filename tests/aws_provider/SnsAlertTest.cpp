@@ -11,9 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include "MotoWorld.h"
-#include "engine/CurlWebhookSender.h"
-#include "engine/SnsAlertPublisher.h"
-#include "engine/WebhookNotifier.h"
+#include "alerts/CurlWebhookSender.h"
+#include "alerts/SnsAlertPublisher.h"
+#include "alerts/WebhookNotifier.h"
 #include "store/SqliteStore.h"
 
 namespace ramp::providers::aws::test {
@@ -57,7 +57,7 @@ class SnsAlertTest : public MotoWorld {
 };
 
 TEST_F(SnsAlertTest, PublishedMessageArrivesThroughTheSubscribedQueue) {
-  engine::SnsAlertPublisher pub(*clients);
+  alerts::SnsAlertPublisher pub(*clients);
   json body{{"event", "deployment.rolled_back"}, {"service", "web"}, {"deployment", "d-1"}};
   auto out = pub.publish(topic, "ramp: web 2.0 in prod: deployment rolled back", body.dump(), 5s);
   ASSERT_TRUE(out.delivered) << out.error;
@@ -70,7 +70,7 @@ TEST_F(SnsAlertTest, PublishedMessageArrivesThroughTheSubscribedQueue) {
 }
 
 TEST_F(SnsAlertTest, MissingTopicFailsWithoutRetryAndWithoutSecrets) {
-  engine::SnsAlertPublisher pub(*clients);
+  alerts::SnsAlertPublisher pub(*clients);
   std::string missing = topic.substr(0, topic.rfind(':') + 1) + "no-such-topic";
   auto out = pub.publish(missing, "s", "{}", 5s);
   EXPECT_FALSE(out.delivered);
@@ -86,13 +86,13 @@ TEST_F(SnsAlertTest, NotifierDeliversADeploymentEventToTheTopic) {
   auto st = store::SqliteStore::open((home / "ramp.db").string());
   ASSERT_TRUE(st) << st.error().describe();
   ASSERT_TRUE((*st)->migrate());
-  engine::CurlWebhookSender sender;
-  engine::SnsAlertPublisher pub(*clients);
-  engine::WebhookOptions o;
+  alerts::CurlWebhookSender sender;
+  alerts::SnsAlertPublisher pub(*clients);
+  alerts::WebhookOptions o;
   o.baseBackoff = 10ms;
   o.maxAttempts = 3;
-  engine::WebhookNotifier n(**st, sender, SystemClock::instance(), home, o, &pub);
-  engine::DeploymentEvent e;
+  alerts::WebhookNotifier n(**st, sender, SystemClock::instance(), home, o, &pub);
+  alerts::DeploymentEvent e;
   e.event = "deployment.rolled_back";
   e.service = "web";
   e.env = "prod";

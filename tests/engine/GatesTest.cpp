@@ -10,7 +10,7 @@
 #include "EngineFakes.h"
 #include "core/Clock.h"
 #include "engine/Engine.h"
-#include "engine/Notifier.h"
+#include "alerts/Notifier.h"
 #include "store/Store.h"
 
 using namespace ramp;
@@ -336,7 +336,7 @@ TEST_F(GatesTest, AwaitingApprovalAndHotfixStartedAlertThroughTheNotifier) {
   ASSERT_TRUE(events.has_value());
   std::set<std::string> alerts;
   for (const auto& e : *events) {
-    if (auto a = engine::Notifier::alertFor(e, r)) alerts.insert(a->event);
+    if (auto a = alerts::Notifier::alertFor(e, r)) alerts.insert(a->event);
   }
   EXPECT_TRUE(alerts.contains("approval.requested"));
   EXPECT_TRUE(alerts.contains("hotfix.started"));

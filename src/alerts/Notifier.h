@@ -26,10 +26,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/DeploymentEvent.h"
+#include "alerts/DeploymentEvent.h"
 #include "store/Store.h"
 
-namespace ramp::engine {
+namespace ramp::alerts {
 
 class Notifier {
  public:
@@ -51,4 +51,4 @@ class Notifier {
   std::deque<std::string> order_;  // bounds seen_
 };
 
-}  // namespace ramp::engine
+}  // namespace ramp::alerts

@@ -1,11 +1,11 @@
-#include "engine/CurlWebhookSender.h"
+#include "alerts/CurlWebhookSender.h"
 
 #include <curl/curl.h>
 
 #include <algorithm>
 #include <mutex>
 
-namespace ramp::engine {
+namespace ramp::alerts {
 
 namespace {
 
@@ -64,4 +64,4 @@ WebhookResponse CurlWebhookSender::post(const std::string& url,
   return out;
 }
 
-}  // namespace ramp::engine
+}  // namespace ramp::alerts

@@ -1,4 +1,4 @@
-#include "engine/WebhookNotifier.h"
+#include "alerts/WebhookNotifier.h"
 
 #include <algorithm>
 #include <iostream>
@@ -8,7 +8,7 @@
 #include "config/Reference.h"
 #include "core/Sha256.h"
 
-namespace ramp::engine {
+namespace ramp::alerts {
 
 using nlohmann::json;
 
@@ -300,4 +300,4 @@ void WebhookNotifier::record(const DeploymentEvent& event, bool sent, const json
   }
 }
 
-}  // namespace ramp::engine
+}  // namespace ramp::alerts

@@ -1,6 +1,6 @@
-#include "engine/Notifier.h"
+#include "alerts/Notifier.h"
 
-namespace ramp::engine {
+namespace ramp::alerts {
 
 namespace {
 
@@ -73,4 +73,4 @@ bool Notifier::onAudit(const store::AuditEvent& e, const nlohmann::json& rendere
   return true;
 }
 
-}  // namespace ramp::engine
+}  // namespace ramp::alerts

@@ -13,10 +13,10 @@
 #pragma once
 
 #include "core/Result.h"
-#include "engine/Notifier.h"
+#include "alerts/Notifier.h"
 #include "store/Store.h"
 
-namespace ramp::engine {
+namespace ramp::alerts {
 
 class AlertFeed {
  public:
@@ -30,4 +30,4 @@ class AlertFeed {
   std::optional<int64_t> lastSeq_;
 };
 
-}  // namespace ramp::engine
+}  // namespace ramp::alerts

@@ -45,12 +45,12 @@
 #include <nlohmann/json.hpp>
 
 #include "core/Clock.h"
-#include "engine/AlertPublisher.h"
-#include "engine/Notifier.h"
-#include "engine/WebhookSender.h"
+#include "alerts/AlertPublisher.h"
+#include "alerts/Notifier.h"
+#include "alerts/WebhookSender.h"
 #include "store/Store.h"
 
-namespace ramp::engine {
+namespace ramp::alerts {
 
 struct WebhookOptions {
   int maxAttempts = 5;
@@ -106,4 +106,4 @@ class WebhookNotifier final : public Notifier {
   std::thread worker_;
 };
 
-}  // namespace ramp::engine
+}  // namespace ramp::alerts

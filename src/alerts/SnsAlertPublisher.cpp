@@ -1,8 +1,8 @@
-#include "engine/SnsAlertPublisher.h"
+#include "alerts/SnsAlertPublisher.h"
 
 #include "providers/aws/SnsApi.h"
 
-namespace ramp::engine {
+namespace ramp::alerts {
 
 using providers::aws::AwsClientOptions;
 using providers::aws::AwsRegionClients;
@@ -58,4 +58,4 @@ PublishOutcome SnsAlertPublisher::publish(const std::string& topicArn, const std
   return out;
 }
 
-}  // namespace ramp::engine
+}  // namespace ramp::alerts

@@ -14,10 +14,10 @@
 #include <memory>
 #include <mutex>
 
-#include "engine/AlertPublisher.h"
+#include "alerts/AlertPublisher.h"
 #include "providers/aws/AwsRegionClients.h"
 
-namespace ramp::engine {
+namespace ramp::alerts {
 
 class SnsAlertPublisher final : public AlertPublisher {
  public:
@@ -40,4 +40,4 @@ class SnsAlertPublisher final : public AlertPublisher {
   providers::aws::AwsRegionClients* clients_ = nullptr;
 };
 
-}  // namespace ramp::engine
+}  // namespace ramp::alerts

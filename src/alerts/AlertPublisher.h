@@ -12,7 +12,7 @@
 #include <chrono>
 #include <string>
 
-namespace ramp::engine {
+namespace ramp::alerts {
 
 struct PublishOutcome {
   bool delivered = false;
@@ -29,4 +29,4 @@ class AlertPublisher {
                                  std::chrono::milliseconds timeout) = 0;
 };
 
-}  // namespace ramp::engine
+}  // namespace ramp::alerts

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace ramp::engine {
+namespace ramp::alerts {
 
 struct DeploymentEvent {
   // deployment.failed | deployment.rolled_back | approval.requested | hotfix.started
@@ -28,4 +28,4 @@ struct DeploymentEvent {
   nlohmann::json alerts = nlohmann::json::array();
 };
 
-}  // namespace ramp::engine
+}  // namespace ramp::alerts

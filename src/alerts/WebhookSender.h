@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-namespace ramp::engine {
+namespace ramp::alerts {
 
 struct WebhookResponse {
   int status = 0;        // HTTP status; 0 = no HTTP answer
@@ -26,4 +26,4 @@ class WebhookSender {
                                const std::string& body, std::chrono::milliseconds timeout) = 0;
 };
 
-}  // namespace ramp::engine
+}  // namespace ramp::alerts

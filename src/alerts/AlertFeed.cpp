@@ -1,8 +1,8 @@
-#include "engine/AlertFeed.h"
+#include "alerts/AlertFeed.h"
 
 #include <string>
 
-namespace ramp::engine {
+namespace ramp::alerts {
 
 namespace {
 const char* kProgress = "alerts:last_seq";
@@ -58,4 +58,4 @@ Result<int> AlertFeed::poll(int maxEvents) {
   return notified;
 }
 
-}  // namespace ramp::engine
+}  // namespace ramp::alerts

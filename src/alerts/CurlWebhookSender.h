@@ -5,9 +5,9 @@
 // descriptions, never the URL. Thread-safe (one easy handle per call).
 #pragma once
 
-#include "engine/WebhookSender.h"
+#include "alerts/WebhookSender.h"
 
-namespace ramp::engine {
+namespace ramp::alerts {
 
 class CurlWebhookSender final : public WebhookSender {
  public:
@@ -16,4 +16,4 @@ class CurlWebhookSender final : public WebhookSender {
                        const std::string& body, std::chrono::milliseconds timeout) override;
 };
 
-}  // namespace ramp::engine
+}  // namespace ramp::alerts
