@@ -17,9 +17,11 @@ BUILD_PKGS=(
   clang-16 libclang-rt-16-dev lld
 )
 TEST_PKGS=( postgresql curl procps python3 iproute2 chromium zsh bsdutils prometheus openssl )
+# Local instances and smoke tests run sandboxed (docs/providers.md).
+RUN_PKGS=( bubblewrap util-linux )
 BENCH_PKGS=( haproxy nginx-light wrk nghttp2-client hyperfine )
 
-want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")
+want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" "${RUN_PKGS[@]}")
 if [[ "${1:-}" == "--bench" ]]; then want+=("${BENCH_PKGS[@]}"); fi
 if [[ "${1:-}" == "--test" ]]; then want+=(python3-venv); fi
 
@@ -36,6 +38,13 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
   echo "install-deps: all ${#want[@]} packages present"
+fi
+
+# A controller run as root runs local instances as this unprivileged user
+# (ramp serve --instance-user; docs/providers.md "Isolation").
+if [[ $(id -u) -eq 0 ]] && ! getent passwd ramp-instance >/dev/null; then
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin ramp-instance
+  echo "install-deps: created the system user ramp-instance"
 fi
 
 # The PostgreSQL server binaries live in a versioned directory; tests find

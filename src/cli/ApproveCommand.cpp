@@ -2,7 +2,9 @@
 // `ramp reject ID --comment TEXT [--json]`
 // `ramp approvals [SERVICE] [--env ENV] [--json]`
 //
-// Deciding on deployments that await approval (docs/pipeline.md) and on
+// Deciding on deployments that await approval (docs/pipeline.md), on pushes
+// of the config of record that change a protected environment's policy (ids
+// "cfg-N", from `ramp config push`; docs/access.md), and on
 // infrastructure changes that await approval (ids "infra-...", from `ramp
 // apply` on an environment with an approval policy; docs/infra.md). The
 // controller applies the environment's policy: the requester never approves
@@ -74,6 +76,17 @@ int runDecide(Cli& cli, const DecideArgs& a, bool approve) {
   }
   auto d = api->post("/api/v1/approvals/" + a.id + (approve ? "/approve" : "/reject"), body);
   if (!d) return reportError(d.error().describe());
+  if (!a.json && d->value("kind", "") == "config_change") {
+    std::cout << fmt::format("{} {} (config version {} by {}): {}", approve ? "approved" : "rejected",
+                             d->value("id", ""), d->value("version", 0), d->value("pushed_by", ""),
+                             d->value("state", ""))
+              << std::endl;
+    const json& approvals = d->contains("approvals") && (*d)["approvals"].is_object() ? (*d)["approvals"] : json::object();
+    for (auto it = approvals.begin(); it != approvals.end(); ++it) {
+      std::cout << "  " << it.key() << ": " << approvalLine(it.value()) << std::endl;
+    }
+    return kExitOk;
+  }
   if (a.json) {
     std::cout << d->dump(2) << std::endl;
     return kExitOk;
@@ -113,6 +126,19 @@ int runList(Cli& cli, const ListArgs& a) {
     return kExitOk;
   }
   for (const auto& d : *list) {
+    if (d.value("kind", "") == "config_change") {
+      std::cout << fmt::format("{}  config version {} by {}{}  {}", d.value("id", ""), d.value("version", 0),
+                               d.value("pushed_by", ""),
+                               d.value("message", "").empty() ? "" : " (\"" + d.value("message", "") + "\")",
+                               d.value("may_approve", false) ? "[you may approve]" : "")
+                << std::endl;
+      for (const auto& line : d.value("summary", json::array())) std::cout << "  " << line.get<std::string>() << "\n";
+      const json& approvals = d.contains("approvals") && d["approvals"].is_object() ? d["approvals"] : json::object();
+      for (auto it = approvals.begin(); it != approvals.end(); ++it) {
+        std::cout << "  " << it.key() << ": " << approvalLine(it.value()) << std::endl;
+      }
+      continue;
+    }
     if (d.value("kind", "") == "infra_change") {
       const json& sum = d.contains("summary") && d["summary"].is_object() ? d["summary"] : json::object();
       std::cout << fmt::format("{}  infrastructure of {} ({} to add, {} to change, {} to replace, {} to destroy; plan "

@@ -13,10 +13,15 @@
 // pipeline order (needs the hotfix role and a reason). --queue waits behind a
 // deployment in progress instead of being refused (docs/pipeline.md).
 //
-// Renders the service for the environment from ramp.yaml (the effective
-// configuration and its digest, plus the git state of the config), submits
-// the deployment to the controller and follows it until it ends or waits on
-// a person. Exit codes: 0 succeeded, 1 failed, 3 rolled back, 4 waiting.
+// The request names service, environment, version, region and options;
+// the controller renders the service from its config of record (the
+// version in force, `ramp config push`), never from the local ramp.yaml.
+// When the local ramp.yaml (or -f) differs from the version in force the
+// user is told, and the deployment runs with the version in force
+// (cli/ConfigInForce.h). --strategy is accepted only where the
+// environment's policy asks for no approvals. Follows the deployment until
+// it ends or waits on a person. Exit codes: 0 succeeded, 1 failed or
+// refused, 3 rolled back, 4 waiting.
 #include <iostream>
 
 #include <fmt/format.h>
@@ -24,8 +29,7 @@
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
 #include "cli/Follow.h"
-#include "cli/PipelineBody.h"
-#include "config/ConfigLoader.h"
+#include "cli/ConfigInForce.h"
 
 namespace ramp::cli {
 
@@ -53,39 +57,27 @@ int runDeploy(Cli& cli, const DeployArgs& a) {
     return reportError("--hotfix needs --reason \"why this cannot wait for the pipeline\"");
   }
   if (!a.hotfix && !a.reason.empty()) return reportError("--reason goes with --hotfix");
-  auto path = config::configPathFor(a.file);
-  auto cfg = config::loadConfig(path);
-  if (!cfg) {
-    std::cerr << cfg.error().message << "\n";
-    return kExitFailure;
-  }
-  auto req = renderedRequest(*cfg, a.service, a.env, a.region);
-  if (!req) return reportError(req.error().describe());
-  nlohmann::json body = std::move(req->body);
-  body["service"] = a.service;
-  body["env"] = a.env;
-  body["version"] = a.version;
+  nlohmann::json body{{"service", a.service}, {"env", a.env}, {"version", a.version}};
+  if (!a.region.empty()) body["region"] = a.region;
   if (!a.strategy.empty()) body["strategy"] = a.strategy;
   if (a.hotfix) {
     body["hotfix"] = true;
     body["reason"] = a.reason;
   }
   if (a.queue) body["queue"] = true;
-  if (a.rollbackAllRegions) {
-    if (req->waves.empty()) {
-      return reportError("--rollback-all-regions goes with a deployment across several regions (an environment with "
-                         "more than one region, no --region)");
-    }
-    body["rollback_all_regions"] = true;
-  }
+  if (a.rollbackAllRegions) body["rollback_all_regions"] = true;
   auto api = ApiClient::connect(cli.global);
   if (!api) return reportError(api.error().describe());
+  auto note = noteLocalConfig(*api, a.file);
+  if (!note) return reportError(note.error().describe());
+  if (*note) std::cerr << **note << "\n";
   auto d = api->post("/api/v1/deployments", body);
   if (!d) return reportError(d.error().describe());
-  auto headline = fmt::format("deploying {} {} to {} ({}, {}) as {}{}", a.service, a.version, a.env,
-                               d->value("strategy", ""), req->digest.substr(0, 19), d->value("id", ""),
-                               a.hotfix ? " [HOTFIX: " + a.reason + "]" : std::string());
-  if (!req->waves.empty()) headline += "\n  regions in waves: " + wavesLine(req->waves);
+  auto headline = fmt::format("deploying {} {} to {} ({}, {}, config version {}) as {}{}", a.service, a.version,
+                              a.env, d->value("strategy", ""), d->value("config_digest", "").substr(0, 19),
+                              d->value("config_version", nlohmann::json(0)).dump(), d->value("id", ""),
+                              a.hotfix ? " [HOTFIX: " + a.reason + "]" : std::string());
+  if (auto regions = regionsOf(*d); !regions.empty()) headline += "\n  regions in waves: " + wavesLine(regions);
   return followSubmitted(*api, *d, headline, FollowOptions{a.json, a.wait, false, a.throughBake}, a.detach);
 }
 
@@ -98,7 +90,9 @@ void addDeploy(Cli& cli) {
   cmd->add_option("--strategy", args->strategy, "Override the strategy: bluegreen, canary, all-at-once");
   cmd->add_option("--region", args->region,
                   "Deploy this region alone (default: every region of the environment, one wave per region)");
-  cmd->add_option("-f,--file", args->file, "Config file or directory (default ./ramp.yaml)");
+  cmd->add_option("-f,--file", args->file,
+                  "Local config to compare with the config of record in force (default ./ramp.yaml); the "
+                  "deployment always runs with the version in force");
   cmd->add_flag("--detach", args->detach, "Return at once with the deployment id");
   cmd->add_flag("--wait", args->wait, "Keep waiting through pauses and approvals");
   cmd->add_flag("--json", args->json, "Print the final deployment as JSON");

@@ -2,9 +2,9 @@
 //               [--wait] [--json] [--queue]`
 //
 // Deploys into ENV exactly the release (same version and digest) that last
-// succeeded in the stage before ENV in the pipeline. The CLI renders the
-// service for ENV (and the later stages, for auto-promotion) as deploy does;
-// the controller chooses the release and refuses, with the reason, when
+// succeeded in the stage before ENV in the pipeline. The controller renders
+// the service for ENV from its config of record (the CLI only says when the
+// local ramp.yaml differs from the version in force), chooses the release and refuses, with the reason, when
 // nothing succeeded there, its soak has not passed (saying how long
 // remains), or ENV is the first stage / not in the pipeline. The promotion
 // goes through ENV's approval policy: waiting on a person exits 4.
@@ -16,8 +16,7 @@
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
 #include "cli/Follow.h"
-#include "cli/PipelineBody.h"
-#include "config/ConfigLoader.h"
+#include "cli/ConfigInForce.h"
 
 namespace ramp::cli {
 
@@ -37,35 +36,24 @@ struct PromoteArgs {
 };
 
 int runPromote(Cli& cli, const PromoteArgs& a) {
-  auto path = config::configPathFor(a.file);
-  auto cfg = config::loadConfig(path);
-  if (!cfg) {
-    std::cerr << cfg.error().message << "\n";
-    return kExitFailure;
-  }
-  auto req = renderedRequest(*cfg, a.service, a.to, a.region);
-  if (!req) return reportError(req.error().describe());
-  nlohmann::json body = std::move(req->body);
-  body["service"] = a.service;
-  body["to"] = a.to;
+  nlohmann::json body{{"service", a.service}, {"to", a.to}};
+  if (!a.region.empty()) body["region"] = a.region;
   if (a.queue) body["queue"] = true;
-  if (a.rollbackAllRegions) {
-    if (req->waves.empty()) {
-      return reportError("--rollback-all-regions goes with a promotion across several regions (an environment with "
-                         "more than one region, no --region)");
-    }
-    body["rollback_all_regions"] = true;
-  }
+  if (a.rollbackAllRegions) body["rollback_all_regions"] = true;
   auto api = ApiClient::connect(cli.global);
   if (!api) return reportError(api.error().describe());
+  auto note = noteLocalConfig(*api, a.file);
+  if (!note) return reportError(note.error().describe());
+  if (*note) std::cerr << **note << "\n";
   auto d = api->post("/api/v1/promotions", body);
   if (!d) return reportError(d.error().describe());
   auto from = d->contains("promoted_from") && (*d)["promoted_from"].is_string()
                   ? (*d)["promoted_from"].get<std::string>()
                   : std::string("?");
-  auto headline = fmt::format("promoting {} {} ({}) from {} to {} as {}", a.service, d->value("version", ""),
-                              d->value("digest", "").substr(0, 19), from, a.to, d->value("id", ""));
-  if (!req->waves.empty()) headline += "\n  regions in waves: " + wavesLine(req->waves);
+  auto headline = fmt::format("promoting {} {} ({}) from {} to {} as {} (config version {})", a.service,
+                              d->value("version", ""), d->value("digest", "").substr(0, 19), from, a.to,
+                              d->value("id", ""), d->value("config_version", nlohmann::json(0)).dump());
+  if (auto regions = regionsOf(*d); !regions.empty()) headline += "\n  regions in waves: " + wavesLine(regions);
   return followSubmitted(*api, *d, headline, FollowOptions{a.json, a.wait, false, a.throughBake}, a.detach);
 }
 
@@ -79,7 +67,8 @@ void addPromote(Cli& cli) {
   cmd->add_flag("--rollback-all-regions", args->rollbackAllRegions,
                 "Regions in waves: a rollback in one region rolls back the regions before it too "
                 "(default: they keep the release)");
-  cmd->add_option("-f,--file", args->file, "Config file or directory (default ./ramp.yaml)");
+  cmd->add_option("-f,--file", args->file,
+                  "Local config to compare with the config of record in force (default ./ramp.yaml)");
   cmd->add_flag("--detach,--no-wait", args->detach, "Return at once with the deployment id");
   cmd->add_flag("--wait", args->wait, "Keep waiting through pauses and approvals");
   cmd->add_flag("--json", args->json, "Print the final deployment as JSON");

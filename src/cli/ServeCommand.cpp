@@ -24,6 +24,7 @@ struct ServeArgs {
   std::string tlsCert;
   std::string tlsKey;
   bool supervised = false;
+  std::string instanceUser = "ramp-instance";
 };
 
 int runServe(Cli& cli, const ServeArgs& a) {
@@ -31,6 +32,8 @@ int runServe(Cli& cli, const ServeArgs& a) {
   o.home = resolveHome(cli.global.home);
   o.rampBinary = selfBinary();
   o.storeUrl = a.store;
+  if (a.instanceUser.empty()) return reportError("--instance-user: must name a user");
+  o.instanceUser = a.instanceUser;
   auto ttl = parseDuration(a.leaseTtl);
   if (!ttl || *ttl < std::chrono::milliseconds(500) || *ttl > std::chrono::minutes(10)) {
     return reportError("--lease-ttl: expected a duration between 500ms and 10m (e.g. 3s), got '" + a.leaseTtl + "'");
@@ -70,6 +73,7 @@ int runServe(Cli& cli, const ServeArgs& a) {
     o.supervisedArgv = {o.rampBinary.string(), "serve", "--home", o.home.string(), "--listen", a.listen,
                         "--lease-ttl", a.leaseTtl, "--supervised"};
     if (!a.store.empty()) o.supervisedArgv.insert(o.supervisedArgv.end(), {"--store", a.store});
+    o.supervisedArgv.insert(o.supervisedArgv.end(), {"--instance-user", a.instanceUser});
     if (!a.tlsCert.empty()) {
       o.supervisedArgv.insert(o.supervisedArgv.end(), {"--tls-cert", o.tlsCertFile, "--tls-key", o.tlsKeyFile});
     }
@@ -90,6 +94,9 @@ void addServe(Cli& cli) {
   cmd->add_option("--listen", args->listen, "API address HOST:PORT (loopback only without TLS)");
   cmd->add_option("--tls-cert", args->tlsCert, "PEM certificate (chain) to serve the API over HTTPS");
   cmd->add_option("--tls-key", args->tlsKey, "PEM private key of --tls-cert");
+  cmd->add_option("--instance-user", args->instanceUser,
+                  "When run as root: the unprivileged user local instances and smoke tests run as (default "
+                  "ramp-instance; they always run sandboxed, docs/providers.md)");
   cmd->add_option("--lease-ttl", args->leaseTtl,
                   "Controller lease time to live (default 10s); a follower takes over within it");
   cmd->add_flag("--supervised", args->supervised,

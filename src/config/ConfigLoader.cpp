@@ -138,10 +138,60 @@ LoadResult loadConfigText(std::string_view text, const std::string& fileName, co
   return finish(*root, diags, baseDir);
 }
 
-LoadResult loadConfigPath(const fs::path& path) {
+LoadResult loadConfigFiles(const std::vector<ConfigFile>& files, const fs::path& baseDir) {
+  Diagnostics diags;
+  if (files.empty()) {
+    uint32_t none = diags.addFile("(no files)");
+    diags.error(none, 1, 1, "no configuration files");
+    return LoadResult{std::nullopt, diags.sorted()};
+  }
+  if (files.size() > kMaxFiles) {
+    uint32_t first = diags.addFile(files.front().name);
+    diags.error(first, 1, 1, "more than " + std::to_string(kMaxFiles) + " configuration files");
+    return LoadResult{std::nullopt, diags.sorted()};
+  }
+  if (files.size() == 1) return loadConfigText(files.front().text, files.front().name, baseDir);
+  ConfigNode root;
+  bool readable = true;
+  uint32_t firstIdx = 0;
+  for (size_t i = 0; i < files.size(); ++i) {
+    const auto& f = files[i];
+    uint32_t idx = diags.addFile(f.name);
+    if (i == 0) firstIdx = idx;
+    if (f.text.size() > kMaxFileBytes) {
+      diags.error(idx, 1, 1, "file is " + std::to_string(f.text.size()) +
+                                 " bytes; configuration files are limited to " + std::to_string(kMaxFileBytes) +
+                                 " bytes (4 MiB)");
+      readable = false;
+      continue;
+    }
+    if (!checkText(f.text, idx, diags)) {
+      readable = false;
+      continue;
+    }
+    auto tree = YamlReader::read(f.text, idx, diags);
+    if (!tree) {
+      readable = false;
+      continue;
+    }
+    if (!tree->isMap() && !tree->isNull()) {
+      diags.error(tree->pos, "each configuration file must be a map (of project, environments, pipeline, services)");
+      readable = false;
+      continue;
+    }
+    mergeFile(root, *tree, diags, "");
+  }
+  if (!readable || !diags.empty()) return LoadResult{std::nullopt, diags.sorted()};
+  if (root.isNull()) root.pos = Position{firstIdx, 1, 1};
+  return finish(root, diags, baseDir);
+}
+
+ReadFiles readConfigFiles(const fs::path& path) {
+  ReadFiles out;
   Diagnostics diags;
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
+    out.baseDir = fs::absolute(path, ec).lexically_normal();
     std::vector<fs::path> files;
     for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
       auto ext = it->path().extension().string();
@@ -150,45 +200,29 @@ LoadResult loadConfigPath(const fs::path& path) {
     }
     std::sort(files.begin(), files.end());
     uint32_t dirFile = diags.addFile(path.string());
-    if (files.empty()) {
-      diags.error(dirFile, 1, 1, "no *.yaml or *.yml files in this directory");
-      return LoadResult{std::nullopt, diags.sorted()};
-    }
+    if (files.empty()) diags.error(dirFile, 1, 1, "no *.yaml or *.yml files in this directory");
     if (files.size() > kMaxFiles) {
       diags.error(dirFile, 1, 1, "more than " + std::to_string(kMaxFiles) + " YAML files in this directory");
-      return LoadResult{std::nullopt, diags.sorted()};
     }
-    ConfigNode root;
-    bool readable = true;
-    for (const auto& f : files) {
-      uint32_t idx = diags.addFile(f.string());
-      auto text = readLimited(f, f.string(), idx, diags);
-      if (!text || !checkText(*text, idx, diags)) {
-        readable = false;
-        continue;
+    if (diags.empty()) {
+      for (const auto& f : files) {
+        uint32_t idx = diags.addFile(f.string());
+        if (auto text = readLimited(f, f.string(), idx, diags)) out.files.push_back({f.string(), std::move(*text)});
       }
-      auto tree = YamlReader::read(*text, idx, diags);
-      if (!tree) {
-        readable = false;
-        continue;
-      }
-      if (!tree->isMap() && !tree->isNull()) {
-        diags.error(tree->pos, "each configuration file must be a map (of project, environments, pipeline, services)");
-        readable = false;
-        continue;
-      }
-      mergeFile(root, *tree, diags, "");
     }
-    if (!readable || !diags.empty()) return LoadResult{std::nullopt, diags.sorted()};
-    if (root.isNull()) root.pos = Position{dirFile, 1, 1};
-    return finish(root, diags, fs::absolute(path, ec).lexically_normal());
+  } else {
+    out.baseDir = fs::absolute(path, ec).parent_path().lexically_normal();
+    uint32_t idx = diags.addFile(path.string());
+    if (auto text = readLimited(path, path.string(), idx, diags)) out.files.push_back({path.string(), std::move(*text)});
   }
-  uint32_t idx = diags.addFile(path.string());
-  auto text = readLimited(path, path.string(), idx, diags);
-  if (!text || !checkText(*text, idx, diags)) return LoadResult{std::nullopt, diags.sorted()};
-  auto root = YamlReader::read(*text, idx, diags);
-  if (!root) return LoadResult{std::nullopt, diags.sorted()};
-  return finish(*root, diags, fs::absolute(path, ec).parent_path().lexically_normal());
+  out.diagnostics = diags.sorted();
+  return out;
+}
+
+LoadResult loadConfigPath(const fs::path& path) {
+  auto read = readConfigFiles(path);
+  if (!read.diagnostics.empty()) return LoadResult{std::nullopt, std::move(read.diagnostics)};
+  return loadConfigFiles(read.files, read.baseDir);
 }
 
 Result<Config> loadConfig(const fs::path& path) {

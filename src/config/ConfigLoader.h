@@ -4,6 +4,12 @@
 //   loadConfigPath(PATH)      a file, or a directory whose *.yaml / *.yml files
 //                             (sorted by name) are merged into one document
 //   loadConfigText(TEXT, NAME) the same from a buffer (tests, fuzzing)
+//   loadConfigFiles(FILES)    several files given as (name, text), merged
+//                             like a directory (the controller loads the
+//                             config of record with it: record/ConfigBundle.h)
+//   readConfigFiles(PATH)     the (name, text) pairs loadConfigPath reads:
+//                             the file, or the directory's *.yaml / *.yml
+//                             files sorted by name (names as given in PATH)
 //   loadConfig(PATH)          the Result<Config> form for code that only
 //                             needs "valid or not"
 // A LoadResult holds either a Config, every invariant of Model.h checked,
@@ -42,6 +48,25 @@ LoadResult loadConfigPath(const std::filesystem::path& path);
 // `fileName` is used in diagnostics; `baseDir` becomes Config::baseDir.
 LoadResult loadConfigText(std::string_view text, const std::string& fileName,
                           const std::filesystem::path& baseDir = {});
+
+struct ConfigFile {
+  std::string name;  // as shown in diagnostics (FILE:LINE:COL)
+  std::string text;
+};
+
+// Files merged in the order given (a directory's are sorted by name);
+// `baseDir` becomes Config::baseDir. At most kMaxFiles files of at most
+// kMaxFileBytes each.
+LoadResult loadConfigFiles(const std::vector<ConfigFile>& files, const std::filesystem::path& baseDir = {});
+
+// Reads what loadConfigPath would load, without loading it. Problems
+// (missing file, too large, no YAML files in a directory) are diagnostics.
+struct ReadFiles {
+  std::vector<ConfigFile> files;
+  std::vector<Diagnostic> diagnostics;
+  std::filesystem::path baseDir;  // absolute directory of the config
+};
+ReadFiles readConfigFiles(const std::filesystem::path& path);
 
 // kInvalid with every diagnostic formatted (FILE:LINE:COL: error: ...), one
 // per line, in the message (`where` stays empty: each line has its place).

@@ -14,6 +14,7 @@ Json Deployment::toDoc() const {
          {"version", version},     {"digest", digest},
          {"release_path", releasePath},
          {"config_digest", configDigest},
+         {"config_version", configVersion},
          {"rendered", rendered},   {"new_fleet", newFleet},
          {"old_fleet", oldFleet},  {"old_version", oldVersion},
          {"rolls_back", rollsBack},
@@ -76,6 +77,7 @@ Result<Deployment> Deployment::fromRecord(const std::string& id, const std::stri
     d.digest = doc.value("digest", "");
     d.releasePath = doc.value("release_path", "");
     d.configDigest = doc.value("config_digest", "");
+    d.configVersion = doc.value("config_version", int64_t{0});
     d.rendered = doc.value("rendered", Json::object());
     d.newFleet = doc.value("new_fleet", "");
     d.oldFleet = doc.value("old_fleet", "");

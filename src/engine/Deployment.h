@@ -76,6 +76,7 @@ struct Deployment {
   std::string digest;
   std::string releasePath;
   std::string configDigest;
+  int64_t configVersion = 0;         // config of record version it was rendered from (0 = none)
   std::optional<std::string> gitCommit;
   std::optional<bool> gitDirty;
   Json rendered = Json::object();    // the effective service config it runs with

@@ -318,6 +318,7 @@ Result<Deployment> Engine::submitLocked(const DeployRequest& req, const std::str
   d.digest = release->digest;
   d.releasePath = release->path;
   d.configDigest = req.waves.empty() ? req.configDigest : req.waves.front().configDigest;
+  d.configVersion = req.configVersion;
   d.gitCommit = req.gitCommit;
   d.gitDirty = req.gitDirty;
   d.rendered = firstRendered;
@@ -397,6 +398,7 @@ Result<Deployment> Engine::submitLocked(const DeployRequest& req, const std::str
   d.recordedPhase = d.phase;
   json created{{"strategy", d.strategy}, {"region", d.region},
                {"git_commit", d.gitCommit ? json(*d.gitCommit) : json(nullptr)}};
+  if (d.configVersion) created["config_version"] = d.configVersion;
   if (d.hotfix) {
     created["hotfix"] = true;
     created["hotfix_reason"] = d.hotfixReason;
@@ -970,6 +972,7 @@ Result<json> Engine::status(const std::optional<std::string>& service,
                        {"version", d->version},
                        {"digest", d->digest},
                        {"config_digest", d->configDigest},
+                       {"config_version", d->configVersion ? json(d->configVersion) : json(nullptr)},
                        {"git_commit", d->gitCommit ? json(*d->gitCommit) : json(nullptr)},
                        {"git_dirty", d->gitDirty ? json(*d->gitDirty) : json(nullptr)},
                        {"created_by", d->createdBy},

@@ -73,6 +73,12 @@ struct EngineOptions {
   // read. nullptr = the Prometheus server the analysis block names
   // (providers::PrometheusQuerySource).
   providers::MetricQuerySource* metricQueries = nullptr;
+  // Fills an auto-promotion's rendered config, digest, git state, pipeline,
+  // later stages, waves and config version for request.service/env from the
+  // configuration the controller enforces now (its config of record,
+  // record/ConfigOfRecord.h), so that the target stage is judged by its
+  // policy in force. Empty = the later stages stored with the deployment.
+  std::function<Status(struct DeployRequest&)> renderStage;
 };
 
 // One region of a deployment across regions: the service rendered for it.
@@ -92,6 +98,7 @@ struct DeployRequest {
   std::string configDigest;
   std::optional<std::string> gitCommit;
   std::optional<bool> gitDirty;
+  int64_t configVersion = 0;                 // the config of record version it was rendered from (0 = none)
   std::string actor;
   // Pipeline (docs/pipeline.md).
   std::vector<std::string> pipeline;         // promotion order; empty = no order rules

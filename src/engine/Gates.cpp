@@ -311,33 +311,47 @@ Status Engine::autoPromote() {
       DeployRequest req;
       req.service = d->service;
       req.env = next;
-      req.region = d->laterStages[next].value("region", "");
-      req.version = d->version;
-      req.rendered = d->laterStages[next];
-      req.configDigest = req.rendered.value("config_digest", "");
-      // A stage with several regions carries every region's render under
-      // "waves" (cli/PipelineBody.h): the promotion goes region by region.
-      if (req.rendered.contains("waves") && req.rendered["waves"].is_array()) {
-        for (const auto& w : req.rendered["waves"]) {
-          if (!w.is_object()) continue;
-          req.waves.push_back({w.value("region", ""), w.value("rendered", json::object()), w.value("config_digest", "")});
+      if (options_.renderStage) {
+        // The target stage as the configuration in force says now.
+        req.version = d->version;
+        req.actor = options_.owner;
+        Status filled = options_.renderStage(req);
+        auto p = filled ? submitLocked(req, d->env, d->id) : Result<Deployment>(std::unexpected(filled.error()));
+        if (p) {
+          existing = p->id;
+        } else {
+          existing = "refused";
+          data["reason"] = p.error().describe();
         }
-        req.rendered.erase("waves");
-        if (!req.waves.empty()) req.region.clear();
-      }
-      req.gitCommit = d->gitCommit;
-      req.gitDirty = d->gitDirty;
-      req.actor = options_.owner;
-      req.pipeline = d->pipeline;
-      for (auto it = d->laterStages.begin(); it != d->laterStages.end(); ++it) {
-        if (it.key() != next) req.laterStages[it.key()] = it.value();
-      }
-      auto p = submitLocked(req, d->env, d->id);
-      if (p) {
-        existing = p->id;
       } else {
-        existing = "refused";
-        data["reason"] = p.error().describe();
+        req.region = d->laterStages[next].value("region", "");
+        req.version = d->version;
+        req.rendered = d->laterStages[next];
+        req.configDigest = req.rendered.value("config_digest", "");
+        // A stage with several regions carries every region's render under
+        // "waves" (record/StageRender.h): the promotion goes region by region.
+        if (req.rendered.contains("waves") && req.rendered["waves"].is_array()) {
+          for (const auto& w : req.rendered["waves"]) {
+            if (!w.is_object()) continue;
+            req.waves.push_back({w.value("region", ""), w.value("rendered", json::object()), w.value("config_digest", "")});
+          }
+          req.rendered.erase("waves");
+          if (!req.waves.empty()) req.region.clear();
+        }
+        req.gitCommit = d->gitCommit;
+        req.gitDirty = d->gitDirty;
+        req.actor = options_.owner;
+        req.pipeline = d->pipeline;
+        for (auto it = d->laterStages.begin(); it != d->laterStages.end(); ++it) {
+          if (it.key() != next) req.laterStages[it.key()] = it.value();
+        }
+        auto p = submitLocked(req, d->env, d->id);
+        if (p) {
+          existing = p->id;
+        } else {
+          existing = "refused";
+          data["reason"] = p.error().describe();
+        }
       }
     }
     fresh->autoPromotedTo = existing;

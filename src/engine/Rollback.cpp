@@ -86,6 +86,7 @@ Result<Deployment> Engine::rollback(const std::string& service, const std::strin
   req.strategy = "bluegreen";
   req.rendered = prev->rendered;
   req.configDigest = prev->configDigest;
+  req.configVersion = prev->configVersion;
   req.gitCommit = prev->gitCommit;
   req.gitDirty = prev->gitDirty;
   req.actor = actor;
@@ -136,6 +137,7 @@ Result<Deployment> Engine::rollbackKeptRegions(const Deployment& d, const std::s
   req.env = d.env;
   req.version = prev->version;
   req.strategy = "bluegreen";
+  req.configVersion = prev->configVersion;
   req.gitCommit = prev->gitCommit;
   req.gitDirty = prev->gitDirty;
   req.actor = actor;

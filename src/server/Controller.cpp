@@ -21,6 +21,7 @@
 #include "providers/local/LocalFleetProvider.h"
 #include "providers/local/ProcessIdentity.h"
 #include "providers/local/RouterTrafficProvider.h"
+#include "providers/local/SandboxedCommand.h"
 #include "providers/ProviderSet.h"
 #include "release/ReleaseStore.h"
 #include "router/RouterProcess.h"
@@ -36,7 +37,9 @@
 #include "server/ControlRoutes.h"
 #include "server/InfraRoutes.h"
 #include "server/PipelineRoutes.h"
-#include "server/WaveFields.h"
+#include "server/ConfigRoutes.h"
+#include "server/DeployRequestFields.h"
+#include "record/ConfigOfRecord.h"
 #include "server/StructuredLog.h"
 #include "server/DeploymentScope.h"
 #include "server/Identity.h"
@@ -75,6 +78,7 @@ json deploymentJson(const engine::Deployment& d) {
           {"version", d.version},
           {"digest", d.digest},
           {"config_digest", d.configDigest},
+          {"config_version", d.configVersion ? json(d.configVersion) : json(nullptr)},
           {"git_commit", d.gitCommit ? json(*d.gitCommit) : json(nullptr)},
           {"git_dirty", d.gitDirty ? json(*d.gitDirty) : json(nullptr)},
           {"new_fleet", d.newFleet},
@@ -254,6 +258,8 @@ std::optional<store::Lease> follow(const ControllerOptions& opt, store::Store& s
   // leader when forwarded.
   api.route("POST", "/api/v1/deployments", deployAccess(), forward);
   forwardPipelineRoutes(api, forward);
+  record::ConfigOfRecord configRecord(st, clock);
+  forwardConfigRoutes(api, configRecord, forward);
   forwardInfraRoutes(api, forward);
   api.route("POST", "/api/v1/rollback", Access::bodyEnv("deployer"), forward);
   api.route("POST", "/api/v1/control", Access::bodyEnv("deployer"), forward);
@@ -409,7 +415,9 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     logLine("cannot start the router: " + router.error().describe());
     return 1;
   }
-  providers::LocalFleetProvider fleets(opt.home, opt.rampBinary, clock);
+  providers::LocalFleetOptions localOptions;
+  localOptions.instanceUser = opt.instanceUser;
+  providers::LocalFleetProvider fleets(opt.home, opt.rampBinary, clock, localOptions);
   for (const auto& line : fleets.adoptionReport()) logLine(line);
   providers::RouterTrafficProvider traffic(opt.home, opt.rampBinary);
   // Routes each environment to its provider (local or aws) by its config.
@@ -437,6 +445,14 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
   // Instance supervision (replacing dead instances) is acting too.
   // CloudWatch alarms named in environment.aws.alarms are rollback triggers.
   eo.alarms = &providerSet;
+  // Smoke tests are code from the configuration: sandboxed like instances.
+  providers::SandboxedCommand smokeTests(opt.home, opt.instanceUser);
+  eo.runCommand = [&smokeTests](const std::string& command, const std::map<std::string, std::string>& env,
+                                std::chrono::milliseconds timeout) { return smokeTests.run(command, env, timeout); };
+  // The config of record: every deployment, promotion and auto-promotion is
+  // rendered from the version in force (record/ConfigOfRecord.h).
+  record::ConfigOfRecord configRecord(st, clock);
+  eo.renderStage = [&configRecord](engine::DeployRequest& req) { return configRecord.fill(req); };
   fleets.setActGate(eo.mayAct);
   fleets.start();
   engine::Engine engine(st, providerSet, providerSet, providerSet, catalog, clock, eo);
@@ -471,9 +487,10 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
   });
 
   api.route("POST", "/api/v1/deployments", deployAccess(), [&](const ApiRequest& r) -> Result<ApiResponse> {
-    if (auto s = onlyFields(r.body, {"service", "env", "region", "version", "strategy", "rendered",
-                                     "config_digest", "git_commit", "git_dirty", "pipeline", "later_stages",
-                                     "hotfix", "reason", "queue", "waves", "rollback_all_regions"});
+    // A request names what to deploy; the rules it is judged by come from
+    // the config of record (server/DeployRequestFields.h).
+    if (auto s = refuseComputedFields(r.body, {"service", "env", "region", "version", "strategy", "hotfix", "reason",
+                                               "queue", "rollback_all_regions"});
         !s) {
       return std::unexpected(s.error());
     }
@@ -486,17 +503,18 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     if (!version) return std::unexpected(version.error());
     auto strategy = optionalString(r.body, "strategy");
     if (!strategy) return std::unexpected(strategy.error());
-    if (auto f = readRenderedFields(r, req, "the rendered service config"); !f) return std::unexpected(f.error());
     req.service = *service;
     req.env = *env;
     req.version = *version;
     req.strategy = *strategy;
-    if (auto p = readPipelineFields(r, req); !p) return std::unexpected(p.error());  // PipelineRoutes.h
-    if (auto w = readWaveFields(r.body, req); !w) return std::unexpected(w.error());  // WaveFields.h
+    if (auto o = readDeployOptions(r, req); !o) return std::unexpected(o.error());
+    if (auto f = configRecord.fill(req); !f) return std::unexpected(f.error());
+    if (auto c = checkStrategyOverride(req); !c) return std::unexpected(c.error());
     if (auto l = learnProviders(req); !l) return std::unexpected(l.error());
     auto d = engine.submit(req);
     if (!d) return std::unexpected(d.error());
-    logLine(fmt::format("deployment {} of {} {} to {} submitted by {}", d->id, d->service, d->version, d->env, r.actor),
+    logLine(fmt::format("deployment {} of {} {} to {} submitted by {} (config version {})", d->id, d->service,
+                        d->version, d->env, r.actor, d->configVersion),
             {d->id, d->service, d->env});
     return ApiResponse{201, deploymentJson(*d)};
   });
@@ -552,7 +570,8 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
   });
 
   addControlRoutes(api, engine);
-  addPipelineRoutes(api, engine, learnProviders);
+  addPipelineRoutes(api, engine, configRecord, learnProviders);
+  addConfigRoutes(api, configRecord);
   addInfraRoutes(api, st, opt.home, opt.rampBinary, clock);
   addAuditRoutes(api, st, opt.home, [&]() -> Status {
     std::lock_guard sealLock(sealMu);
@@ -719,6 +738,7 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     auto t = engine.tick();
     metrics.observeTick(std::chrono::duration<double>(clock.monotonic() - tickStart).count());
     tickLock.unlock();
+    if (auto ce = configRecord.expirePending(); !ce) logLine("config changes: " + ce.error().describe());
     // Approved infrastructure changes left by a killed controller; expiry.
     if (auto ic = tickInfraChanges(st, opt.home, opt.rampBinary, clock); !ic) logLine("infra changes: " + ic.error().describe());
     if (auto a = alerts.poll(); !a) {

@@ -43,6 +43,9 @@ struct ControllerOptions {
   // home's router starts this command again when the controller dies. Left
   // unsupervised when it stops on purpose (SIGTERM, down).
   std::vector<std::string> supervisedArgv;
+  // Local instances and smoke tests run sandboxed (providers/local/Sandbox.h);
+  // as this unprivileged user when the controller runs as root.
+  std::string instanceUser = "ramp-instance";
 };
 
 // Runs until stopped; returns the process exit code.

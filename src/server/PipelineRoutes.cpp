@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "engine/ApprovalPolicyCheck.h"
-#include "server/WaveFields.h"
+#include "server/DeployRequestFields.h"
 
 namespace ramp::server {
 
@@ -30,26 +30,6 @@ void addRoute(ApiServer& api, const char* method, const char* path, NoAccess, Ap
   api.route(method, path, std::move(h));
 }
 #endif
-
-Result<std::vector<std::string>> stringList(const json& body, const std::string& field) {
-  std::vector<std::string> out;
-  if (!body.contains(field) || body[field].is_null()) return out;
-  if (!body[field].is_array()) return invalid("must be a list of environment names", field);
-  for (size_t i = 0; i < body[field].size(); ++i) {
-    const auto& v = body[field][i];
-    if (!v.is_string() || v.get<std::string>().empty()) {
-      return invalid("must be a non-empty string", fmt::format("{}[{}]", field, i));
-    }
-    out.push_back(v);
-  }
-  return out;
-}
-
-Result<bool> optionalBool(const json& body, const std::string& field) {
-  if (!body.contains(field) || body[field].is_null()) return false;
-  if (!body[field].is_boolean()) return invalid("must be a boolean", field);
-  return body[field].get<bool>();
-}
 
 Result<std::string> commentOf(const json& body) {
   if (!body.is_null() && !body.is_object()) return invalid("the body must be a JSON object", "body");
@@ -89,6 +69,8 @@ json pipelineDeploymentJson(const engine::Deployment& d) {
           {"version", d.version},
           {"digest", d.digest},
           {"config_digest", d.configDigest},
+          {"config_version", d.configVersion ? json(d.configVersion) : json(nullptr)},
+          {"waves", d.wavesView()},
           {"hotfix", d.hotfix},
           {"hotfix_reason", d.hotfixReason},
           {"promoted_from", d.promotedFrom.empty() ? json(nullptr) : json(d.promotedFrom)},
@@ -99,69 +81,11 @@ json pipelineDeploymentJson(const engine::Deployment& d) {
           {"finished_at", iso(d.finishedAt)}};
 }
 
-Status readPipelineFields(const ApiRequest& r, engine::DeployRequest& req) {
-  auto pipeline = stringList(r.body, "pipeline");
-  if (!pipeline) return std::unexpected(pipeline.error());
-  req.pipeline = *pipeline;
-  if (r.body.contains("later_stages") && !r.body["later_stages"].is_null()) {
-    const auto& ls = r.body["later_stages"];
-    if (!ls.is_object()) return invalid("must be an object: environment -> rendered config", "later_stages");
-    for (auto it = ls.begin(); it != ls.end(); ++it) {
-      if (!it.value().is_object()) return invalid("must be a rendered service config (an object)", "later_stages." + it.key());
-    }
-    req.laterStages = ls;
-  }
-  auto hotfix = optionalBool(r.body, "hotfix");
-  if (!hotfix) return std::unexpected(hotfix.error());
-  auto reason = optionalString(r.body, "reason");
-  if (!reason) return std::unexpected(reason.error());
-  auto queue = optionalBool(r.body, "queue");
-  if (!queue) return std::unexpected(queue.error());
-  req.hotfix = *hotfix;
-  req.hotfixReason = reason->value_or("");
-  req.queue = *queue;
-  if (req.hotfix && req.hotfixReason.find_first_not_of(" \t\r\n") == std::string::npos) {
-    return invalid("a hotfix needs a non-empty reason", "reason");
-  }
-  if (!req.hotfix && reason->has_value()) return invalid("a reason goes with \"hotfix\": true only", "reason");
-  if (req.hotfix && !r.principal.has("hotfix", req.env)) {
-    return fail(ErrorCode::kPermissionDenied,
-                fmt::format("{} lacks the hotfix role in {}; a hotfix ships out of pipeline order", r.actor, req.env),
-                "hotfix");
-  }
-  return ok();
-}
-
-Status readRenderedFields(const ApiRequest& r, engine::DeployRequest& req, const std::string& renderedWhat) {
-  auto region = optionalString(r.body, "region");
-  if (!region) return std::unexpected(region.error());
-  auto digest = requireString(r.body, "config_digest");
-  if (!digest) return std::unexpected(digest.error());
-  auto commit = optionalString(r.body, "git_commit");
-  if (!commit) return std::unexpected(commit.error());
-  if (!r.body.contains("rendered") || !r.body["rendered"].is_object()) {
-    return invalid("must be " + renderedWhat + " (an object)", "rendered");
-  }
-  if (r.body.contains("git_dirty") && !r.body["git_dirty"].is_null() && !r.body["git_dirty"].is_boolean()) {
-    return invalid("must be a boolean", "git_dirty");
-  }
-  req.region = region->value_or("");
-  req.rendered = r.body["rendered"];
-  req.configDigest = *digest;
-  req.gitCommit = *commit;
-  if (r.body.contains("git_dirty") && r.body["git_dirty"].is_boolean()) req.gitDirty = r.body["git_dirty"].get<bool>();
-  req.actor = r.actor;
-  return ok();
-}
-
-void addPipelineRoutes(ApiServer& api, engine::Engine& engine,
+void addPipelineRoutes(ApiServer& api, engine::Engine& engine, record::ConfigOfRecord& config,
                        std::function<Status(const engine::DeployRequest&)> learn) {
   addRoute(api, "POST", "/api/v1/promotions", deployerIn("to"),
-            [&engine, learn](const ApiRequest& r) -> Result<ApiResponse> {
-    if (auto s = onlyFields(r.body, {"service", "to", "region", "rendered", "config_digest", "git_commit", "git_dirty",
-                                     "pipeline", "later_stages", "queue", "waves",
-                                     "rollback_all_regions"});
-        !s) {
+            [&engine, &config, learn](const ApiRequest& r) -> Result<ApiResponse> {
+    if (auto s = refuseComputedFields(r.body, {"service", "to", "region", "queue", "rollback_all_regions"}); !s) {
       return std::unexpected(s.error());
     }
     engine::DeployRequest req;
@@ -169,18 +93,15 @@ void addPipelineRoutes(ApiServer& api, engine::Engine& engine,
     if (!service) return std::unexpected(service.error());
     auto to = requireString(r.body, "to");
     if (!to) return std::unexpected(to.error());
-    if (auto f = readRenderedFields(r, req, "the rendered service config of the target environment"); !f) {
-      return std::unexpected(f.error());
-    }
-    if (!r.body.contains("pipeline")) return invalid("is required (the promotion order)", "pipeline");
     req.service = *service;
     req.env = *to;
-    if (!r.principal.has("deployer", req.env)) {
-      return fail(ErrorCode::kPermissionDenied, fmt::format("{} lacks the deployer role in {}", r.actor, req.env),
-                  "to");
+    if (auto s = readDeployOptions(r, req); !s) return std::unexpected(s.error());
+    // The target stage, its pipeline and policy: the config of record's.
+    if (auto f = config.fill(req); !f) {
+      Error e = f.error();
+      if (e.where == "env") e.where = "to";
+      return std::unexpected(e);
     }
-    if (auto s = readPipelineFields(r, req); !s) return std::unexpected(s.error());
-    if (auto w = readWaveFields(r.body, req); !w) return std::unexpected(w.error());  // WaveFields.h
     if (learn) {
       if (auto l = learn(req); !l) return std::unexpected(l.error());
     }
@@ -195,7 +116,7 @@ void addPipelineRoutes(ApiServer& api, engine::Engine& engine,
                              std::string env = r.query.contains("env") ? r.query.at("env") : "";
                              return std::vector<Need>{{"viewer", env}};
                            }),
-            [&engine](const ApiRequest& r) -> Result<ApiResponse> {
+            [&engine, &config](const ApiRequest& r) -> Result<ApiResponse> {
     std::optional<std::string> service, env;
     if (r.query.contains("service") && !r.query.at("service").empty()) service = r.query.at("service");
     if (r.query.contains("env") && !r.query.at("env").empty()) env = r.query.at("env");
@@ -210,14 +131,48 @@ void addPipelineRoutes(ApiServer& api, engine::Engine& engine,
                          engine::ApprovalPolicyCheck::mayApprove(req, rolesIn(r.principal, d.env, req.roles));
       arr.push_back(j);
     }
+    // Pushes of the config of record waiting for a protected environment's
+    // approvers (record/ConfigOfRecord.h): listed for viewers of one of
+    // those environments.
+    auto pending = config.pending();
+    if (!pending) return std::unexpected(pending.error());
+    for (auto it = pending->rbegin(); it != pending->rend(); ++it) {
+      const json approvals = it->doc.value("approvals", json::object());
+      bool visible = false, mayApprove = false;
+      for (auto a = approvals.begin(); a != approvals.end(); ++a) {
+        if (env && a.key() != *env) continue;
+        if (!r.principal.has("viewer", a.key())) continue;
+        visible = true;
+        auto req = engine::ApprovalRequest::fromJson(a.value());
+        if (!req.satisfied() && r.actor != req.requester &&
+            engine::ApprovalPolicyCheck::mayApprove(req, rolesIn(r.principal, a.key(), req.roles))) {
+          mayApprove = true;
+        }
+      }
+      if (!visible || service) continue;
+      json j = record::ConfigOfRecord::toApiJson(*it, false);
+      j["may_approve"] = mayApprove;
+      arr.push_back(j);
+    }
     return ApiResponse{200, arr};
   });
 
-  auto decide = [&engine](const ApiRequest& r, bool approve) -> Result<ApiResponse> {
+  auto decide = [&engine, &config](const ApiRequest& r, bool approve) -> Result<ApiResponse> {
     auto comment = commentOf(r.body);
     if (!comment) return std::unexpected(comment.error());
     if (!approve && comment->find_first_not_of(" \t\r\n") == std::string::npos) {
       return invalid("a rejection needs a comment saying why", "comment");
+    }
+    if (record::ConfigOfRecord::versionOf(r.params[0])) {
+      // A pending push of the config of record: each environment's approval
+      // policy in force decides, as for a deployment there.
+      auto roles = [&r](const std::string& env, const std::vector<std::string>& extra) {
+        return rolesIn(r.principal, env, extra);
+      };
+      auto out = approve ? config.approve(r.params[0], r.actor, roles, *comment)
+                         : config.reject(r.params[0], r.actor, roles, *comment);
+      if (!out) return std::unexpected(out.error());
+      return ApiResponse{200, record::ConfigOfRecord::toApiJson(*out, false)};
     }
     auto d = engine.get(r.params[0]);
     if (!d) {

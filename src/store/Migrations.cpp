@@ -180,6 +180,26 @@ CREATE INDEX infra_journal_open ON infra_journal (project, env, status, id);
 CREATE INDEX infra_journal_by_apply ON infra_journal (apply_id, id);
 )sql";
 
+// Version 4: the config of record (store/ConfigVersionStore.h). Every pushed
+// version of the project's configuration; the fields the store decides on
+// are columns, the rest (files, git state, message, approvals) one JSON
+// document. At most one row is in force (the unique partial index).
+const char* const kV4 = R"sql(
+CREATE TABLE config_versions (
+  version      BIGINT PRIMARY KEY,
+  state        TEXT   NOT NULL,
+  base_version BIGINT NOT NULL,
+  digest       TEXT   NOT NULL,
+  pushed_by    TEXT   NOT NULL,
+  pushed_at    BIGINT NOT NULL,
+  revision     BIGINT NOT NULL,
+  updated_at   BIGINT NOT NULL,
+  doc          TEXT   NOT NULL
+);
+CREATE UNIQUE INDEX config_versions_one_in_force ON config_versions (state) WHERE state = 'in_force';
+CREATE INDEX config_versions_by_state ON config_versions (state, version);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -187,6 +207,7 @@ const std::vector<Migration>& migrations() {
       {1, "core tables: releases, deployments, fleets, leases, audit_events, settings", kV1, kV1},
       {2, "identity: users, tokens", kV2, kV2},
       {3, "infrastructure as code: infra_state, infra_journal", kV3Sqlite, kV3Postgres},
+      {4, "config of record: config_versions", kV4, kV4},
   };
   return list;
 }

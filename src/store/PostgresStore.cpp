@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -12,6 +13,7 @@
 #include "store/InfraRows.h"
 #include "store/JsonText.h"
 #include "store/LeaseRules.h"
+#include "store/ConfigVersionRows.h"
 #include "store/Migrations.h"
 #include "store/StoreUrl.h"
 
@@ -979,6 +981,129 @@ Status PostgresStore::truncateAllForTests() {
     return execScript("TRUNCATE releases, deployments, fleets, leases, audit_events, settings, users, tokens, "
                       "infra_state, infra_journal",
                       "truncating");
+  });
+}
+
+// ------------------------------------------------------ config of record
+
+namespace {
+
+Result<ConfigVersionRecord> readConfigVersion(const PGresult* r, int i) {
+  ConfigVersionRecord x;
+  x.version = int64(r, i, 0);
+  x.state = text(r, i, 1);
+  x.baseVersion = int64(r, i, 2);
+  x.digest = text(r, i, 3);
+  x.pushedBy = text(r, i, 4);
+  x.pushedAt = int64(r, i, 5);
+  x.revision = int64(r, i, 6);
+  x.updatedAt = int64(r, i, 7);
+  auto doc = fromJsonText(text(r, i, 8), fmt::format("config version {}", x.version));
+  if (!doc) return std::unexpected(doc.error());
+  if (auto a = applyDoc(x, *doc); !a) return std::unexpected(a.error());
+  return x;
+}
+
+}  // namespace
+
+// Writers take the table lock first (one writer at a time, readers not
+// blocked): numbering (MAX + 1) and "which version is in force" are then
+// decided on what no one else is changing.
+Status PostgresStore::appendConfigVersion(ConfigVersionRecord& r) {
+  if (auto c = checkConfigVersion(r); !c) return c;
+  auto doc = toJsonText(docOf(r), "config version");
+  if (!doc) return std::unexpected(doc.error());
+  return inTransaction([&]() -> Status {
+    RAMP_TRY_EXEC(lk, "LOCK TABLE config_versions IN SHARE ROW EXCLUSIVE MODE");
+    RAMP_TRY_EXEC(cur, "SELECT version FROM config_versions WHERE state = 'in_force'");
+    int64_t inForce = PQntuples(cur->get()) == 1 ? int64(cur->get(), 0, 0) : 0;
+    RAMP_TRY_EXEC(mx, "SELECT COALESCE(MAX(version), 0) + 1 FROM config_versions");
+    int64_t next = int64(mx->get(), 0, 0);
+    if (auto d = decideAppend(r, inForce); !d) return d;
+    if (r.state == "in_force" && inForce != 0) {
+      RAMP_TRY_EXEC(up, "UPDATE config_versions SET state = 'superseded', updated_at = $2::bigint WHERE version = $1::bigint",
+                    {num(inForce), num(r.updatedAt)});
+    }
+    RAMP_TRY_EXEC(ins,
+                  fmt::format("INSERT INTO config_versions ({}) VALUES ($1::bigint, $2, $3::bigint, $4, $5, "
+                              "$6::bigint, 1, $7::bigint, $8)",
+                              kConfigVersionCols),
+                  {num(next), r.state, num(r.baseVersion), r.digest, r.pushedBy, num(r.pushedAt), num(r.updatedAt),
+                   *doc});
+    r.version = next;
+    r.revision = 1;
+    return ok();
+  });
+}
+
+Status PostgresStore::updateConfigVersion(ConfigVersionRecord& r) {
+  if (auto c = checkConfigVersion(r); !c) return c;
+  auto doc = toJsonText(docOf(r), fmt::format("config version {}", r.version));
+  if (!doc) return std::unexpected(doc.error());
+  return inTransaction([&]() -> Status {
+    RAMP_TRY_EXEC(lk, "LOCK TABLE config_versions IN SHARE ROW EXCLUSIVE MODE");
+    RAMP_TRY_EXEC(sel, "SELECT state, revision FROM config_versions WHERE version = $1::bigint", {num(r.version)});
+    if (PQntuples(sel->get()) == 0) return notFound(fmt::format("no config version {}", r.version), "version");
+    std::string state = text(sel->get(), 0, 0);
+    int64_t revision = int64(sel->get(), 0, 1);
+    RAMP_TRY_EXEC(cur, "SELECT version FROM config_versions WHERE state = 'in_force'");
+    int64_t inForce = PQntuples(cur->get()) == 1 ? int64(cur->get(), 0, 0) : 0;
+    if (auto d = decideUpdate(r, state, revision, inForce); !d) return d;
+    if (r.state == "in_force" && inForce != 0) {
+      RAMP_TRY_EXEC(up, "UPDATE config_versions SET state = 'superseded', updated_at = $2::bigint WHERE version = $1::bigint",
+                    {num(inForce), num(r.updatedAt)});
+    }
+    RAMP_TRY_EXEC(up2,
+                  "UPDATE config_versions SET state = $2, revision = revision + 1, updated_at = $3::bigint, doc = $4 "
+                  "WHERE version = $1::bigint",
+                  {num(r.version), r.state, num(r.updatedAt), *doc});
+    r.revision = revision + 1;
+    return ok();
+  });
+}
+
+Result<ConfigVersionRecord> PostgresStore::getConfigVersion(int64_t version) {
+  return inSession([&]() -> Result<ConfigVersionRecord> {
+    RAMP_TRY_EXEC(r, fmt::format("SELECT {} FROM config_versions WHERE version = $1::bigint", kConfigVersionCols),
+                  {num(version)});
+    if (PQntuples(r->get()) == 0) return notFound(fmt::format("no config version {}", version), "version");
+    return readConfigVersion(r->get(), 0);
+  });
+}
+
+Result<std::optional<ConfigVersionRecord>> PostgresStore::configVersionInForce() {
+  return inSession([&]() -> Result<std::optional<ConfigVersionRecord>> {
+    RAMP_TRY_EXEC(r, fmt::format("SELECT {} FROM config_versions WHERE state = 'in_force'", kConfigVersionCols));
+    if (PQntuples(r->get()) == 0) return std::optional<ConfigVersionRecord>();
+    auto x = readConfigVersion(r->get(), 0);
+    if (!x) return std::unexpected(x.error());
+    return std::optional<ConfigVersionRecord>(std::move(*x));
+  });
+}
+
+Result<std::vector<ConfigVersionRecord>> PostgresStore::listConfigVersions(const std::vector<std::string>& states,
+                                                                           int limit) {
+  return inSession([&]() -> Result<std::vector<ConfigVersionRecord>> {
+    std::string sql = fmt::format("SELECT {} FROM config_versions", kConfigVersionCols);
+    std::vector<Param> args;
+    if (!states.empty()) {
+      std::string in;
+      for (const auto& s : states) {
+        args.emplace_back(s);
+        in += (in.empty() ? "$" : ", $") + std::to_string(args.size());
+      }
+      sql += " WHERE state IN (" + in + ")";
+    }
+    args.emplace_back(num(std::max(limit, 0)));
+    sql += " ORDER BY version DESC LIMIT $" + std::to_string(args.size()) + "::bigint";
+    RAMP_TRY_EXEC(r, sql, args);
+    std::vector<ConfigVersionRecord> out;
+    for (int i = 0; i < PQntuples(r->get()); ++i) {
+      auto x = readConfigVersion(r->get(), i);
+      if (!x) return std::unexpected(x.error());
+      out.push_back(std::move(*x));
+    }
+    return out;
   });
 }
 

@@ -91,6 +91,13 @@ class PostgresStore final : public Store {
       const std::string& project, const std::string& env, bool openOnly,
       const std::optional<std::string>& applyId = std::nullopt) override;
 
+  Status appendConfigVersion(ConfigVersionRecord& r) override;
+  Status updateConfigVersion(ConfigVersionRecord& r) override;
+  Result<ConfigVersionRecord> getConfigVersion(int64_t version) override;
+  Result<std::optional<ConfigVersionRecord>> configVersionInForce() override;
+  Result<std::vector<ConfigVersionRecord>> listConfigVersions(const std::vector<std::string>& states,
+                                                              int limit) override;
+
   Result<std::optional<std::string>> getSetting(const std::string& key) override;
   Status putSetting(const std::string& key, const std::string& value,
                     const std::optional<Fence>& fence = std::nullopt) override;

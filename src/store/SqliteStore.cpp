@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -17,6 +18,7 @@
 #include "store/InfraRows.h"
 #include "store/JsonText.h"
 #include "store/LeaseRules.h"
+#include "store/ConfigVersionRows.h"
 #include "store/Migrations.h"
 
 namespace ramp::store {
@@ -1055,6 +1057,137 @@ Status SqliteStore::truncateAllForTests() {
                       "DELETE FROM users; DELETE FROM tokens; DELETE FROM infra_state; DELETE FROM infra_journal;",
                       "truncating");
   });
+}
+
+// ------------------------------------------------------ config of record
+
+namespace {
+
+Result<ConfigVersionRecord> readConfigVersion(Stmt& st) {
+  ConfigVersionRecord r;
+  r.version = st.int64(0);
+  r.state = st.text(1);
+  r.baseVersion = st.int64(2);
+  r.digest = st.text(3);
+  r.pushedBy = st.text(4);
+  r.pushedAt = st.int64(5);
+  r.revision = st.int64(6);
+  r.updatedAt = st.int64(7);
+  auto doc = fromJsonText(st.text(8), fmt::format("config version {}", r.version));
+  if (!doc) return std::unexpected(doc.error());
+  if (auto a = applyDoc(r, *doc); !a) return std::unexpected(a.error());
+  return r;
+}
+
+}  // namespace
+
+Status SqliteStore::appendConfigVersion(ConfigVersionRecord& r) {
+  if (auto c = checkConfigVersion(r); !c) return c;
+  auto doc = toJsonText(docOf(r), "config version");
+  if (!doc) return std::unexpected(doc.error());
+  return inWriteTransaction([&]() -> Status {
+    int64_t inForce = 0, next = 1;
+    {
+      RAMP_TRY_STMT(cur, "SELECT version FROM config_versions WHERE state = 'in_force'");
+      int rc = cur.step();
+      if (rc == SQLITE_ROW) inForce = cur.int64(0);
+      else if (rc != SQLITE_DONE) return std::unexpected(sqlError(rc, "reading the config version in force"));
+    }
+    {
+      RAMP_TRY_STMT(mx, "SELECT COALESCE(MAX(version), 0) + 1 FROM config_versions");
+      if (int rc = mx.step(); rc != SQLITE_ROW) return std::unexpected(sqlError(rc, "numbering config versions"));
+      next = mx.int64(0);
+    }
+    if (auto d = decideAppend(r, inForce); !d) return d;
+    if (r.state == "in_force" && inForce != 0) {
+      RAMP_TRY_STMT(up, "UPDATE config_versions SET state = 'superseded', updated_at = ?2 WHERE version = ?1");
+      up.bind(1, inForce).bind(2, r.updatedAt);
+      if (int rc = up.step(); rc != SQLITE_DONE) return std::unexpected(sqlError(rc, "superseding config version"));
+    }
+    RAMP_TRY_STMT(ins, fmt::format("INSERT INTO config_versions ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8)",
+                                   kConfigVersionCols));
+    ins.bind(1, next).bind(2, r.state).bind(3, r.baseVersion).bind(4, r.digest).bind(5, r.pushedBy)
+        .bind(6, r.pushedAt).bind(7, r.updatedAt).bind(8, *doc);
+    if (int rc = ins.step(); rc != SQLITE_DONE) return std::unexpected(sqlError(rc, "writing config version"));
+    r.version = next;
+    r.revision = 1;
+    return ok();
+  });
+}
+
+Status SqliteStore::updateConfigVersion(ConfigVersionRecord& r) {
+  if (auto c = checkConfigVersion(r); !c) return c;
+  auto doc = toJsonText(docOf(r), fmt::format("config version {}", r.version));
+  if (!doc) return std::unexpected(doc.error());
+  return inWriteTransaction([&]() -> Status {
+    std::string state;
+    int64_t revision = 0, inForce = 0;
+    {
+      RAMP_TRY_STMT(sel, "SELECT state, revision FROM config_versions WHERE version = ?1");
+      sel.bind(1, r.version);
+      int rc = sel.step();
+      if (rc == SQLITE_DONE) return notFound(fmt::format("no config version {}", r.version), "version");
+      if (rc != SQLITE_ROW) return std::unexpected(sqlError(rc, "reading config version"));
+      state = sel.text(0);
+      revision = sel.int64(1);
+    }
+    {
+      RAMP_TRY_STMT(cur, "SELECT version FROM config_versions WHERE state = 'in_force'");
+      int rc = cur.step();
+      if (rc == SQLITE_ROW) inForce = cur.int64(0);
+      else if (rc != SQLITE_DONE) return std::unexpected(sqlError(rc, "reading the config version in force"));
+    }
+    if (auto d = decideUpdate(r, state, revision, inForce); !d) return d;
+    if (r.state == "in_force" && inForce != 0) {
+      RAMP_TRY_STMT(up, "UPDATE config_versions SET state = 'superseded', updated_at = ?2 WHERE version = ?1");
+      up.bind(1, inForce).bind(2, r.updatedAt);
+      if (int rc = up.step(); rc != SQLITE_DONE) return std::unexpected(sqlError(rc, "superseding config version"));
+    }
+    RAMP_TRY_STMT(up, "UPDATE config_versions SET state = ?2, revision = revision + 1, updated_at = ?3, doc = ?4 "
+                      "WHERE version = ?1");
+    up.bind(1, r.version).bind(2, r.state).bind(3, r.updatedAt).bind(4, *doc);
+    if (int rc = up.step(); rc != SQLITE_DONE) return std::unexpected(sqlError(rc, "updating config version"));
+    r.revision = revision + 1;
+    return ok();
+  });
+}
+
+Result<ConfigVersionRecord> SqliteStore::getConfigVersion(int64_t version) {
+  std::lock_guard lock(mu_);
+  RAMP_TRY_STMT(st, fmt::format("SELECT {} FROM config_versions WHERE version = ?1", kConfigVersionCols));
+  st.bind(1, version);
+  int rc = st.step();
+  if (rc == SQLITE_DONE) return notFound(fmt::format("no config version {}", version), "version");
+  if (rc != SQLITE_ROW) return std::unexpected(sqlError(rc, "reading config version"));
+  return readConfigVersion(st);
+}
+
+Result<std::optional<ConfigVersionRecord>> SqliteStore::configVersionInForce() {
+  std::lock_guard lock(mu_);
+  RAMP_TRY_STMT(st, fmt::format("SELECT {} FROM config_versions WHERE state = 'in_force'", kConfigVersionCols));
+  int rc = st.step();
+  if (rc == SQLITE_DONE) return std::optional<ConfigVersionRecord>();
+  if (rc != SQLITE_ROW) return std::unexpected(sqlError(rc, "reading the config version in force"));
+  auto r = readConfigVersion(st);
+  if (!r) return std::unexpected(r.error());
+  return std::optional<ConfigVersionRecord>(std::move(*r));
+}
+
+Result<std::vector<ConfigVersionRecord>> SqliteStore::listConfigVersions(const std::vector<std::string>& states,
+                                                                         int limit) {
+  std::lock_guard lock(mu_);
+  RAMP_TRY_STMT(st, fmt::format("SELECT {} FROM config_versions ORDER BY version DESC", kConfigVersionCols));
+  std::vector<ConfigVersionRecord> out;
+  for (int i = 0; i < 10'000'000 && static_cast<int>(out.size()) < limit; ++i) {
+    int rc = st.step();
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) return std::unexpected(sqlError(rc, "listing config versions"));
+    if (!states.empty() && std::find(states.begin(), states.end(), st.text(1)) == states.end()) continue;
+    auto r = readConfigVersion(st);
+    if (!r) return std::unexpected(r.error());
+    out.push_back(std::move(*r));
+  }
+  return out;
 }
 
 }  // namespace ramp::store

@@ -29,6 +29,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/Result.h"
+#include "store/ConfigVersionStore.h"
 
 namespace ramp::store {
 
@@ -166,7 +167,9 @@ struct InfraJournalRecord {
   int64_t at = 0;
 };
 
-class Store {
+// Roles the store plays beyond this interface (each with its own contract
+// in its header): ConfigVersionStore (the config of record).
+class Store : public ConfigVersionStore {
  public:
   virtual ~Store() = default;
 

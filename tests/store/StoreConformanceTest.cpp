@@ -1068,6 +1068,172 @@ TEST_P(StoreConformance, InfraJournalListsOpenIntents) {
   EXPECT_EQ(bad.error().where, "apply_id");
 }
 
+// ------------------------------------------------------ config of record
+
+namespace {
+
+ConfigVersionRecord configVersion(const std::string& state, int64_t base, const std::string& text) {
+  ConfigVersionRecord r;
+  r.state = state;
+  r.baseVersion = base;
+  r.digest = "sha256:" + sha256Hex(text);
+  r.pushedBy = "alice";
+  r.pushedAt = kT0 + base;
+  r.updatedAt = r.pushedAt;
+  r.gitCommit = std::string(40, 'c');
+  r.gitDirty = true;
+  r.message = "push " + text;
+  r.files = Json::array({Json{{"name", "ramp.yaml"}, {"text", text}}});
+  r.doc = Json{{"summary", "s-" + text}};
+  return r;
+}
+
+}  // namespace
+
+TEST_P(StoreConformance, ConfigVersionsAppendInForceAndSupersede) {
+  auto none = store_->configVersionInForce();
+  ASSERT_TRUE(none) << none.error().describe();
+  EXPECT_FALSE(none->has_value());
+
+  auto first = configVersion("in_force", 0, "one");
+  ASSERT_TRUE(store_->appendConfigVersion(first)) << "first push";
+  EXPECT_EQ(first.version, 1);
+  EXPECT_EQ(first.revision, 1);
+
+  // Pushed on top of a version that is not in force: refused, nothing written.
+  auto stale = configVersion("in_force", 0, "two");
+  auto refused = store_->appendConfigVersion(stale);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
+  EXPECT_TRUE(contains(refused.error().message, "config version 1 is in force")) << refused.error().message;
+
+  auto second = configVersion("in_force", 1, "two");
+  ASSERT_TRUE(store_->appendConfigVersion(second));
+  EXPECT_EQ(second.version, 2);
+
+  auto inForce = store_->configVersionInForce();
+  ASSERT_TRUE(inForce && inForce->has_value());
+  const auto& v = **inForce;
+  EXPECT_EQ(v.version, 2);
+  EXPECT_EQ(v.state, "in_force");
+  EXPECT_EQ(v.baseVersion, 1);
+  EXPECT_EQ(v.digest, second.digest);
+  EXPECT_EQ(v.pushedBy, "alice");
+  EXPECT_EQ(v.pushedAt, second.pushedAt);
+  EXPECT_EQ(v.gitCommit.value_or(""), std::string(40, 'c'));
+  EXPECT_EQ(v.gitDirty.value_or(false), true);
+  EXPECT_EQ(v.message, "push two");
+  EXPECT_EQ(v.files[0]["text"], "two");
+  EXPECT_EQ(v.doc["summary"], "s-two");
+
+  auto one = store_->getConfigVersion(1);
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->state, "superseded");
+  auto missing = store_->getConfigVersion(99);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(missing.error().where, "version");
+
+  auto list = store_->listConfigVersions({}, 10);
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].version, 2);
+  EXPECT_EQ((*list)[1].version, 1);
+  auto superseded = store_->listConfigVersions({"superseded"}, 10);
+  ASSERT_TRUE(superseded);
+  ASSERT_EQ(superseded->size(), 1u);
+  EXPECT_EQ((*superseded)[0].version, 1);
+  auto limited = store_->listConfigVersions({}, 1);
+  ASSERT_TRUE(limited);
+  EXPECT_EQ(limited->size(), 1u);
+
+  auto bad = configVersion("in_force", 2, "three");
+  bad.digest.clear();
+  auto refusedBad = store_->appendConfigVersion(bad);
+  ASSERT_FALSE(refusedBad);
+  EXPECT_EQ(refusedBad.error().where, "digest");
+  auto badState = configVersion("superseded", 2, "three");
+  ASSERT_FALSE(store_->appendConfigVersion(badState));
+  EXPECT_EQ(store_->listConfigVersions({}, 10)->size(), 2u);
+}
+
+TEST_P(StoreConformance, ConfigVersionsPendingUntilDecided) {
+  auto first = configVersion("in_force", 0, "one");
+  ASSERT_TRUE(store_->appendConfigVersion(first));
+  auto pending = configVersion("pending", 1, "two");
+  ASSERT_TRUE(store_->appendConfigVersion(pending));
+  EXPECT_EQ(pending.version, 2);
+  EXPECT_EQ((*store_->configVersionInForce())->version, 1) << "a pending version takes no effect";
+
+  // An approval recorded: still pending, revision moves on.
+  auto read = *store_->getConfigVersion(2);
+  read.doc["approvals"] = Json::array({"bob"});
+  ASSERT_TRUE(store_->updateConfigVersion(read));
+  EXPECT_EQ(read.revision, 2);
+  // A writer that read revision 1 loses.
+  auto old = pending;
+  old.doc["approvals"] = Json::array({"carol"});
+  auto lost = store_->updateConfigVersion(old);
+  ASSERT_FALSE(lost);
+  EXPECT_EQ(lost.error().code, ErrorCode::kConflict);
+
+  // In force once approved: the base is superseded in the same step.
+  read.state = "in_force";
+  ASSERT_TRUE(store_->updateConfigVersion(read)) << "approved";
+  EXPECT_EQ((*store_->configVersionInForce())->version, 2);
+  EXPECT_EQ(store_->getConfigVersion(1)->state, "superseded");
+  EXPECT_EQ(store_->getConfigVersion(2)->doc["approvals"][0], "bob");
+
+  // No longer pending: no more decisions.
+  read.state = "rejected";
+  auto done = store_->updateConfigVersion(read);
+  ASSERT_FALSE(done);
+  EXPECT_EQ(done.error().code, ErrorCode::kFailedPrecondition);
+
+  // A pending version whose base was replaced meanwhile cannot take effect.
+  auto onOne = configVersion("pending", 2, "three");
+  ASSERT_TRUE(store_->appendConfigVersion(onOne));
+  auto newer = configVersion("in_force", 2, "four");
+  ASSERT_TRUE(store_->appendConfigVersion(newer));
+  auto late = *store_->getConfigVersion(onOne.version);
+  late.state = "in_force";
+  auto refused = store_->updateConfigVersion(late);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
+  EXPECT_EQ((*store_->configVersionInForce())->version, newer.version);
+  late.state = "stale";
+  ASSERT_TRUE(store_->updateConfigVersion(late));
+  EXPECT_EQ(store_->getConfigVersion(onOne.version)->state, "stale");
+  auto unknown = late;
+  unknown.version = 77;
+  ASSERT_EQ(store_->updateConfigVersion(unknown).error().code, ErrorCode::kNotFound);
+}
+
+TEST_P(StoreConformance, ConfigVersionsConcurrentPushesOfOneBaseHaveOneWinner) {
+  auto first = configVersion("in_force", 0, "one");
+  ASSERT_TRUE(store_->appendConfigVersion(first));
+  constexpr int kThreads = 6;
+  std::atomic<int> wins{0}, conflicts{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      auto s = reopen();
+      if (!s) return;
+      auto mine = configVersion("in_force", 1, "writer-" + std::to_string(i));
+      auto st = s->appendConfigVersion(mine);
+      if (st) ++wins;
+      else if (st.error().code == ErrorCode::kConflict) ++conflicts;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(wins.load(), 1);
+  EXPECT_EQ(conflicts.load(), kThreads - 1);
+  auto all = store_->listConfigVersions({}, 100);
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 2u);
+  EXPECT_EQ(store_->listConfigVersions({"in_force"}, 100)->size(), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, ::testing::Values("sqlite", "postgresql"),
                          [](const auto& info) { return info.param; });
 

@@ -16,6 +16,7 @@ nlohmann::json InstanceLaunch::toJson() const {
           {"releasePath", releasePath},
           {"port", port},
           {"run", {{"command", run.command}, {"args", run.args}, {"env", run.env}}},
+          {"sandboxUser", sandboxUser},
           {"logMaxBytes", logMaxBytes},
           {"logKeep", logKeep}};
 }
@@ -37,6 +38,7 @@ Result<InstanceLaunch> InstanceLaunch::fromJson(const nlohmann::json& j, const s
     l.run.command = r.at("command").get<std::string>();
     l.run.args = r.at("args").get<std::vector<std::string>>();
     l.run.env = r.at("env").get<std::map<std::string, std::string>>();
+    l.sandboxUser = j.value("sandboxUser", l.sandboxUser);
     l.logMaxBytes = j.value("logMaxBytes", l.logMaxBytes);
     l.logKeep = j.value("logKeep", l.logKeep);
     return l;

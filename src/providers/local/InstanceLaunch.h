@@ -30,6 +30,7 @@ struct InstanceLaunch {
   std::string releasePath;     // the instance's working directory
   int port = 0;
   RunSpec run;
+  std::string sandboxUser = "ramp-instance";  // who the instance runs as when the shim is root (Sandbox.h)
   uint64_t logMaxBytes = 10u << 20;
   int logKeep = 3;
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -15,10 +16,13 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "config/Reference.h"
 #include "core/Clock.h"
 #include "providers/local/InstanceLaunch.h"
 #include "providers/local/RotatingLog.h"
+#include "providers/local/Sandbox.h"
 #include "providers/local/ShimStatus.h"
 #include "release/TreeDigest.h"
 
@@ -69,6 +73,9 @@ InstanceShim::InstanceShim(fs::path instanceDir) : dir_(std::move(instanceDir)) 
 
 int InstanceShim::run(int readyFd) {
   ::signal(SIGPIPE, SIG_IGN);
+  // The sandbox's outer process may die before the instance (SIGTERM):
+  // the instance is then re-parented here and supervised to its end.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   ::signal(SIGHUP, SIG_IGN);
   // The ready fd must not leak into the instance (its reader waits for EOF).
   if (readyFd >= 0) ::fcntl(readyFd, F_SETFD, FD_CLOEXEC);
@@ -120,12 +127,22 @@ int InstanceShim::run(int readyFd) {
                      "; refused to start");
   }
 
-  // The environment: a clean base, the service's (resolved now), then ramp's.
+  // The environment: a clean base, the service's (resolved now), then
+  // ramp's. Nothing else of the controller's (no RAMP_TOKEN, no credentials).
   std::map<std::string, std::string> env;
-  for (const char* name : {"PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER", "LOGNAME"}) {
+  for (const char* name : {"PATH", "LANG", "LC_ALL", "TZ"}) {
     if (const char* v = std::getenv(name)) env[name] = v;
   }
   if (!env.count("PATH")) env["PATH"] = "/usr/local/bin:/usr/bin:/bin";
+  env["HOME"] = "/tmp";
+  env["TMPDIR"] = "/tmp";
+  if (::geteuid() == 0) {
+    env["USER"] = env["LOGNAME"] = l.sandboxUser;
+  } else {
+    for (const char* name : {"USER", "LOGNAME"}) {
+      if (const char* v = std::getenv(name)) env[name] = v;
+    }
+  }
   for (const auto& [name, value] : l.run.env) {
     auto resolved = config::expandReferences(value, l.home);
     if (!resolved) return failStart("run.env." + name + ": " + resolved.error().describe());
@@ -140,6 +157,7 @@ int InstanceShim::run(int readyFd) {
   env["RAMP_RELEASE_DIGEST"] = l.releaseDigest;
   env["RAMP_FLEET_ID"] = l.fleetId;
   env["RAMP_INSTANCE_ID"] = l.instanceId;
+  env.erase("RAMP_TOKEN");
 
   auto exe = resolveCommand(l, env["PATH"]);
   if (!exe) return failStart(exe.error().describe());
@@ -156,15 +174,27 @@ int InstanceShim::run(int readyFd) {
   for (auto& s : envStrings) envp.push_back(s.data());
   envp.push_back(nullptr);
   std::string exeStr = exe->string();
-  std::vector<std::string> argStrings{exeStr};
-  for (const auto& a : l.run.args) argStrings.push_back(a);
+  std::vector<std::string> command{exeStr};
+  for (const auto& a : l.run.args) command.push_back(a);
+  // The instance runs sandboxed (Sandbox.h); fd 3 carries bwrap's report of
+  // the sandbox's init pid (the instance's lifetime).
+  SandboxSpec sandbox;
+  sandbox.hidden = Sandbox::worldSecrets(l.home);
+  sandbox.visible = {fs::path(l.releasePath)};
+  sandbox.workdir = l.releasePath;
+  sandbox.user = l.sandboxUser;
+  sandbox.infoFd = 3;
+  auto wrapped = Sandbox::wrap(sandbox, command);
+  if (!wrapped) return failStart(wrapped.error().describe());
+  std::vector<std::string> argStrings = std::move(*wrapped);
+  const std::string launcher = argStrings.front();
   std::vector<char*> argv;
   for (auto& s : argStrings) argv.push_back(s.data());
   argv.push_back(nullptr);
 
-  int outPipe[2], errPipe[2], execPipe[2];
+  int outPipe[2], errPipe[2], execPipe[2], infoPipe[2];
   if (::pipe2(outPipe, O_CLOEXEC) != 0 || ::pipe2(errPipe, O_CLOEXEC) != 0 ||
-      ::pipe2(execPipe, O_CLOEXEC) != 0) {
+      ::pipe2(execPipe, O_CLOEXEC) != 0 || ::pipe2(infoPipe, O_CLOEXEC) != 0) {
     return failStart(std::string("pipe: ") + std::strerror(errno));
   }
   int devNull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -183,20 +213,25 @@ int InstanceShim::run(int readyFd) {
     if (devNull >= 0) ::dup2(devNull, 0);
     ::dup2(outPipe[1], 1);
     ::dup2(errPipe[1], 2);
+    // fd 3 = the info pipe (dup2 clears close-on-exec); above 3 the pipes
+    // stay close-on-exec. execPipe[1] may itself be 3: move it first.
+    int execFd = execPipe[1] == 3 ? ::fcntl(execPipe[1], F_DUPFD_CLOEXEC, 10) : execPipe[1];
+    ::dup2(infoPipe[1], 3);
     int e = 0;
     if (::chdir(l.releasePath.c_str()) != 0) {
       e = errno;
     } else {
-      ::execve(exeStr.c_str(), argv.data(), envp.data());
+      ::execve(launcher.c_str(), argv.data(), envp.data());
       e = errno;
     }
-    [[maybe_unused]] auto n = ::write(execPipe[1], &e, sizeof e);
+    [[maybe_unused]] auto w = ::write(execFd, &e, sizeof e);
     ::_exit(127);
   }
   ::setpgid(pid, pid);  // also from this side: no race with signals below
   ::close(outPipe[1]);
   ::close(errPipe[1]);
   ::close(execPipe[1]);
+  ::close(infoPipe[1]);
   if (devNull >= 0) ::close(devNull);
   int execErr = 0;
   ssize_t got;
@@ -209,19 +244,57 @@ int InstanceShim::run(int readyFd) {
     ::waitpid(pid, &ws, 0);
     ::close(outPipe[0]);
     ::close(errPipe[0]);
-    return failStart("cannot execute " + exeStr + " in " + l.releasePath + ": " + std::strerror(execErr));
+    ::close(infoPipe[0]);
+    return failStart("cannot execute " + launcher + " in " + l.releasePath + ": " + std::strerror(execErr));
+  }
+  // The sandbox reports its init's pid once it is set up (bounded: 10 s);
+  // nothing = it could not be set up: its own message is on stderr.
+  std::string info;
+  {
+    auto infoDeadline = SystemClock::instance().monotonic() + std::chrono::seconds(10);
+    char ib[4096];
+    while (SystemClock::instance().monotonic() < infoDeadline && info.size() < 65536) {
+      pollfd p{infoPipe[0], POLLIN, 0};
+      int n = ::poll(&p, 1, 100);
+      if (n < 0 && errno != EINTR) break;
+      if (n <= 0) continue;
+      ssize_t r = ::read(infoPipe[0], ib, sizeof ib);
+      if (r <= 0) break;
+      info.append(ib, static_cast<size_t>(r));
+      if (info.find('}') != std::string::npos) break;
+    }
+    ::close(infoPipe[0]);
+  }
+  int64_t instancePid = 0;
+  {
+    auto j = nlohmann::json::parse(info, nullptr, false);
+    if (j.is_object() && j.contains("child-pid") && j["child-pid"].is_number_integer()) instancePid = j["child-pid"];
+  }
+  if (instancePid <= 0) {
+    ::kill(-pid, SIGKILL);
+    int ws = 0;
+    ::waitpid(pid, &ws, 0);
+    std::string why;
+    char eb[4096];
+    ::fcntl(errPipe[0], F_SETFL, O_NONBLOCK);
+    ssize_t r = ::read(errPipe[0], eb, sizeof eb);
+    if (r > 0) why.assign(eb, static_cast<size_t>(r));
+    while (!why.empty() && (why.back() == '\n' || why.back() == '\r')) why.pop_back();
+    ::close(outPipe[0]);
+    ::close(errPipe[0]);
+    return failStart("the sandbox could not be set up (bubblewrap): " + (why.empty() ? std::string("no report") : why));
   }
 
-  auto childId = ProcessIdentity::of(pid);
-  status.child = childId ? *childId : ProcessIdentity{pid, 0};
+  auto childId = ProcessIdentity::of(static_cast<pid_t>(instancePid));
+  status.child = childId ? *childId : ProcessIdentity{instancePid, 0};
   status.state = "running";
   (void)status.save(statusFile);
-  say("started " + l.fleetId + "/" + l.instanceId + " pid " + std::to_string(pid) + " port " +
+  say("started " + l.fleetId + "/" + l.instanceId + " pid " + std::to_string(instancePid) + " (sandboxed) port " +
       std::to_string(l.port));
-  signalReady(readyFd, "ok " + std::to_string(pid));
+  signalReady(readyFd, "ok " + std::to_string(instancePid));
 
   int fdOut = outPipe[0], fdErr = errPipe[0];
-  bool exited = false;
+  bool exited = false, monitorDone = false;
   MonoTime drainDeadline{};
   char buf[65536];
   // Runs for the life of the instance; after it has exited, at most ~1 s more
@@ -251,16 +324,29 @@ int InstanceShim::run(int readyFd) {
         }
       }
     }
-    if (!exited) {
-      siginfo_t info{};
-      // WNOWAIT: the child stays a zombie, so its pid (= the group id) cannot
-      // be reused while what is left of the group is killed.
-      if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
-          info.si_pid == pid) {
+    if (!exited && !monitorDone) {
+      siginfo_t si{};
+      // WNOWAIT: the sandbox's outer process stays a zombie, so its pid (=
+      // the group id) cannot be reused while what is left of the group is
+      // killed.
+      if (::waitid(P_PID, static_cast<id_t>(pid), &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid) {
+        monitorDone = true;
+      }
+    }
+    if (!exited && monitorDone) {
+      // The instance (the sandbox's init) ended with it, or was adopted
+      // here when the outer process died first (SIGTERM): wait for it.
+      int iws = 0;
+      pid_t got = ::waitpid(static_cast<pid_t>(instancePid), &iws, WNOHANG);
+      bool instanceGone = got == static_cast<pid_t>(instancePid) || (got < 0 && errno == ECHILD);
+      if (instanceGone) {
         ::kill(-pid, SIGKILL);
         int ws = 0;
         ::waitpid(pid, &ws, 0);
+        while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+        }
         exited = true;
+        if (got == static_cast<pid_t>(instancePid)) ws = iws;
         if (WIFEXITED(ws)) status.exitCode = WEXITSTATUS(ws);
         if (WIFSIGNALED(ws)) status.signal = WTERMSIG(ws);
         drainDeadline = SystemClock::instance().monotonic() + std::chrono::seconds(1);

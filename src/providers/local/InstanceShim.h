@@ -9,18 +9,29 @@
 //      both digests;
 //   3. resolves run.env references (config::expandReferences) in memory —
 //      a missing secret is refused, naming the variable;
-//   4. starts the instance as its child in a new process group, with cwd =
-//      the release directory, stdin /dev/null, a clean environment (PATH,
-//      HOME, LANG, LC_ALL, TZ, TMPDIR, USER, LOGNAME from its own, then
-//      run.env, then PORT, RAMP_HOME, RAMP_SERVICE, RAMP_ENV, RAMP_REGION,
-//      RAMP_RELEASE_VERSION, RAMP_RELEASE_DIGEST, RAMP_FLEET_ID,
-//      RAMP_INSTANCE_ID), stdout/stderr piped into stdout.log / stderr.log
-//      (RotatingLog, size-based);
-//   5. records everything in status.json (ShimStatus): its own and the
-//      child's pid + start time, then the exit code / signal, or the failure;
-//   6. forwards SIGTERM / SIGINT to the child's process group, and when the
-//      child has exited kills what is left of that group, reaps the child,
-//      drains the pipes (bounded) and exits.
+//   4. starts the instance in the sandbox (Sandbox.h: bubblewrap, $RAMP_HOME
+//      and the controller user's $HOME hidden, the release tree read-only,
+//      its own /tmp, PID and IPC namespaces; as the unprivileged
+//      launch.sandboxUser when the shim runs as root) in a new process
+//      group, with cwd = the release directory, stdin /dev/null, a clean
+//      environment (PATH, LANG, LC_ALL, TZ from its own; HOME and TMPDIR
+//      /tmp; USER/LOGNAME the instance's user; then run.env, then PORT,
+//      RAMP_HOME, RAMP_SERVICE, RAMP_ENV, RAMP_REGION, RAMP_RELEASE_VERSION,
+//      RAMP_RELEASE_DIGEST, RAMP_FLEET_ID, RAMP_INSTANCE_ID — never
+//      RAMP_TOKEN or anything else of the controller's), stdout/stderr piped
+//      into stdout.log / stderr.log (RotatingLog, size-based). No sandbox
+//      (bwrap missing, or the user missing as root) = not started, saying
+//      why (fail closed);
+//   5. records everything in status.json (ShimStatus): its own pid + start
+//      time and the instance's (the sandbox's PID-namespace init, which
+//      lives exactly as long as the instance), then the exit code / signal,
+//      or the failure;
+//   6. forwards SIGTERM / SIGINT to the instance's process group (the
+//      sandbox's outer process dies at once; the instance gets the signal
+//      and may finish gracefully: the shim is a child subreaper, adopts the
+//      instance and waits for it), and when the instance has exited kills
+//      what is left of that group, reaps it, drains the pipes (bounded) and
+//      exits.
 // Start-up outcome is also signalled on `readyFd` (if >= 0): one line
 // "ok" or "error MESSAGE", then the fd is closed.
 #pragma once

@@ -46,13 +46,28 @@ bool validEnvName(const std::string& n) {
   });
 }
 
+// The names the run spec references with ${env:NAME}.
+std::set<std::string> referencedEnv(const RunSpec& run) {
+  std::set<std::string> out;
+  for (const auto& [name, value] : run.env) {
+    for (const auto& r : config::findReferences(value)) {
+      if (r.scheme == "env") out.insert(r.name);
+    }
+  }
+  return out;
+}
+
 // Real time for waits on real processes (bounded by count as well).
 void pause10ms() { ::usleep(10'000); }
 
 // Spawns `ramp instance-shim --dir DIR --ready-fd 3` detached: fork, setsid,
 // fork again (so the shim is nobody's child here and outlives us), exec.
 // Returns the read end of the ready pipe.
-Result<int> spawnShim(const fs::path& rampBin, const fs::path& instDir, const fs::path& home) {
+// The shim gets a clean environment: the basics, RAMP_HOME, and the
+// variables the service references with ${env:NAME} (never RAMP_TOKEN or
+// anything else of the controller's).
+Result<int> spawnShim(const fs::path& rampBin, const fs::path& instDir, const fs::path& home,
+                      const std::set<std::string>& envNames) {
   int ready[2];
   if (::pipe2(ready, O_CLOEXEC) != 0) return unavailable(std::string("pipe: ") + std::strerror(errno));
   fs::path logPath = instDir / "shim.log";
@@ -72,7 +87,10 @@ Result<int> spawnShim(const fs::path& rampBin, const fs::path& instDir, const fs
   argv.push_back(nullptr);
   std::vector<std::string> envs;
   for (char** e = environ; e && *e; ++e) {
-    if (std::strncmp(*e, "RAMP_HOME=", 10) != 0) envs.emplace_back(*e);
+    std::string kv(*e);
+    std::string name = kv.substr(0, kv.find('='));
+    static const std::set<std::string> kBasics{"PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER", "LOGNAME"};
+    if (kBasics.contains(name) || envNames.contains(name)) envs.push_back(std::move(kv));
   }
   envs.push_back("RAMP_HOME=" + home.string());
   std::vector<char*> envp;
@@ -357,6 +375,7 @@ Status LocalFleetProvider::converge(Fleet& f, bool respectBackoff) {
     launch.releasePath = spec.releasePath;
     launch.port = inst.port;
     launch.run = spec.run;
+    launch.sandboxUser = options_.instanceUser;
     launch.logMaxBytes = options_.logMaxBytes;
     launch.logKeep = options_.logKeep;
     if (auto s = writeFileAtomic(dir / "launch.json", launch.toJson().dump(2)); !s) {
@@ -373,7 +392,7 @@ Status LocalFleetProvider::converge(Fleet& f, bool respectBackoff) {
   std::vector<std::pair<size_t, int>> pending;
   for (size_t idx : started) {
     auto& inst = f.rec.instances[idx];
-    auto fd = spawnShim(rampBinary_, fleetDir(spec.fleetId) / inst.id, home_);
+    auto fd = spawnShim(rampBinary_, fleetDir(spec.fleetId) / inst.id, home_, referencedEnv(spec.run));
     if (!fd) {
       inst.state = "exited";
       inst.lastError = fd.error().describe();
@@ -445,6 +464,12 @@ Status LocalFleetProvider::createFleet(const FleetSpec& spec) {
   if (spec.run.command.empty()) return bad("run.command", "is empty");
   for (const auto& [name, value] : spec.run.env) {
     if (!validEnvName(name)) return bad("run.env", "'" + name + "' is not a valid environment variable name");
+    for (const auto& r : config::findReferences(value)) {
+      if (r.scheme == "env" && r.name.rfind("RAMP_", 0) == 0) {
+        return bad("run.env." + name, "references ${env:" + r.name +
+                                          "}: the controller's own RAMP_ variables are never passed to instances");
+      }
+    }
   }
   if (spec.health.interval.count() <= 0) return bad("health.interval", "must be positive");
   if (spec.health.timeout.count() <= 0) return bad("health.timeout", "must be positive");

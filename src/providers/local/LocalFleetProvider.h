@@ -62,6 +62,7 @@ struct LocalFleetOptions {
   std::chrono::milliseconds stopGrace{2000};        // after SIGTERM (+ drain) before SIGKILL
   std::chrono::milliseconds startupGrace{30000};    // a never-healthy instance is replaced after this
   int keepReplaced = 10;                            // replaced instance records kept per fleet
+  std::string instanceUser = "ramp-instance";       // instances run as this user when the controller is root (Sandbox.h)
 };
 
 class LocalFleetProvider final : public FleetProvider {

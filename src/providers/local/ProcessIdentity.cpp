@@ -65,7 +65,11 @@ bool ProcessIdentity::signal(int sig) const {
 
 bool ProcessIdentity::signalGroup(int sig) const {
   if (!alive()) return false;
-  return ::kill(-static_cast<pid_t>(pid), sig) == 0;
+  // The process's own group: a sandboxed instance (providers/local/Sandbox.h)
+  // is in the group of the sandbox's outer process, not a group leader.
+  pid_t group = ::getpgid(static_cast<pid_t>(pid));
+  if (group <= 0) group = static_cast<pid_t>(pid);
+  return ::kill(-group, sig) == 0;
 }
 
 }  // namespace ramp::providers

@@ -32,8 +32,9 @@ struct ProcessIdentity {
   bool alive() const;
   // Sends `sig` to the process if alive(); returns whether it was sent.
   bool signal(int sig) const;
-  // Sends `sig` to the process group led by this process (pgid == pid), if
-  // the leader is alive(); returns whether it was sent.
+  // Sends `sig` to this process's process group (its own when it leads one;
+  // a sandboxed instance's is the sandbox's), if it is alive(); returns
+  // whether it was sent.
   bool signalGroup(int sig) const;
 
   bool operator==(const ProcessIdentity&) const = default;
