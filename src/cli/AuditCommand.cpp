@@ -10,7 +10,10 @@
 //
 // verify exits 0 when the chain and its seal are intact, 1 otherwise, naming
 // the first broken event. seal signs the current head (what the controller
-// does after every tick) and refuses a chain that does not verify.
+// does after every tick) and refuses a chain that does not verify; it goes
+// through the controller (POST /api/v1/audit/seal: admin on "*", a viewer's
+// token is refused and the command exits 1, nothing sealed) unless the
+// operator names --store or --key-file (offline, holding the key).
 #include <cstdlib>
 #include <iostream>
 
@@ -203,6 +206,19 @@ int runVerify(Cli& cli, const AuditArgs& a) {
 }
 
 int runSeal(Cli& cli, const AuditArgs& a) {
+  // Through the controller, which seals only for an admin on "*" (a viewer's
+  // token is refused 403 there and here). Only an operator who names the
+  // store and the key file (--store / --key-file: they hold the key) seals
+  // offline.
+  if (a.store.empty() && a.keyFile.empty()) {
+    auto api = ApiClient::connect(cli.global);
+    if (!api) return reportError(api.error().describe());
+    auto r = api->post("/api/v1/audit/seal", json::object());
+    if (!r) return reportError(r.error().describe());
+    std::cout << fmt::format("sealed: {} events, head {}\n", r->value("sealed_count", r->value("count", 0)),
+                             r->value("head", ""));
+    return kExitOk;
+  }
   auto st = openLocalStore(cli, a);
   if (!st) return reportError(st.error().describe());
   store::AuditSeal seal(resolveHome(cli.global.home), SystemClock::instance(),

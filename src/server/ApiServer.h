@@ -10,11 +10,18 @@
 // then checks the Access, and only then runs the handler: 401 for a missing
 // or refused token, 403 naming the role and environment for a denied call.
 // Only Access::open() routes (health, publicRoute()s) need no token.
-// Bodies are JSON objects of at most 1 MiB; a malformed body, a wrong type
-// or an unknown field is a 400 naming the field, and changes nothing.
-// Connections are served one thread each (the API is for people and
-// scripts, not for the data plane); /api/v1/events/stream is a server-sent
-// event stream of the audit log.
+// Bodies are JSON objects of at most 1 MiB nested at most 64 deep (checked
+// before parsing); a malformed body, a wrong type or an unknown field is a
+// 400 naming the field, and changes nothing. An HTTP/1.1 request without
+// Host is a 400 ("Host").
+// Connections are served asynchronously (Boost.Beast) by 2 I/O threads,
+// each request with a deadline (10 s to arrive, 10 s to be written; an idle
+// keep-alive connection is closed after 10 s), at most 10,000 connections
+// (more: 503 and closed); handlers run on a pool of 16 threads, so a slow
+// or hostile client holds a socket, never a thread. /api/v1/events/stream
+// (server-sent events of the audit log) runs on a thread of its own, at most
+// 64 at once (more: 503). docs/controller.md "Limits and timeouts" lists
+// every limit.
 #pragma once
 
 #include <array>
@@ -103,5 +110,8 @@ Result<std::string> requireString(const nlohmann::json& body, const std::string&
 Result<std::optional<std::string>> optionalString(const nlohmann::json& body, const std::string& field);
 // Refuses any field not in `allowed`.
 Status onlyFields(const nlohmann::json& body, const std::vector<std::string>& allowed);
+// A query parameter that must be a whole decimal number in [lo, hi]
+// ("5abc", "", "1e3" are 400 naming it); `fallback` when absent.
+Result<int64_t> queryNumber(const ApiRequest& r, const std::string& name, int64_t lo, int64_t hi, int64_t fallback);
 
 }  // namespace ramp::server

@@ -1,7 +1,5 @@
 #include "server/ConfigRoutes.h"
 
-#include <charconv>
-
 #include <fmt/format.h>
 
 namespace ramp::server {
@@ -16,23 +14,12 @@ Access someEnv(const std::string& role, const std::string& summary) {
   });
 }
 
-// A whole decimal number in [lo, hi], else 400 naming `field`.
-Result<int64_t> numberParam(const std::string& text, const std::string& field, int64_t lo, int64_t hi) {
-  int64_t v = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
-    return invalid("must be a whole number", field);
-  }
-  if (v < lo || v > hi) return invalid(fmt::format("must be between {} and {}", lo, hi), field);
-  return v;
-}
-
 void addReads(ApiServer& api, record::ConfigOfRecord& config) {
   api.route("GET", "/api/v1/config", someEnv("viewer", "viewer in some env"),
             [&config](const ApiRequest& r) -> Result<ApiResponse> {
               if (auto s = onlyFields(json(r.query), {"version"}); !s) return std::unexpected(s.error());
               if (r.query.contains("version")) {
-                auto n = numberParam(r.query.at("version"), "version", 1, INT64_MAX);
+                auto n = queryNumber(r, "version", 1, INT64_MAX, 0);
                 if (!n) return std::unexpected(n.error());
                 auto rec = config.load(*n);
                 if (!rec) return std::unexpected(rec.error());
@@ -50,13 +37,9 @@ void addReads(ApiServer& api, record::ConfigOfRecord& config) {
   api.route("GET", "/api/v1/config/versions", someEnv("viewer", "viewer in some env"),
             [&config](const ApiRequest& r) -> Result<ApiResponse> {
               if (auto s = onlyFields(json(r.query), {"limit"}); !s) return std::unexpected(s.error());
-              int64_t limit = 100;
-              if (r.query.contains("limit")) {
-                auto n = numberParam(r.query.at("limit"), "limit", 1, 1000);
-                if (!n) return std::unexpected(n.error());
-                limit = *n;
-              }
-              auto list = config.history(static_cast<int>(limit));
+              auto limit = queryNumber(r, "limit", 1, 1000, 100);
+              if (!limit) return std::unexpected(limit.error());
+              auto list = config.history(static_cast<int>(*limit));
               if (!list) return std::unexpected(list.error());
               json arr = json::array();
               for (const auto& v : *list) arr.push_back(record::ConfigOfRecord::toApiJson(v, false));

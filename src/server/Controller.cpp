@@ -285,15 +285,9 @@ std::optional<store::Lease> follow(const ControllerOptions& opt, store::Store& s
     store::DeploymentFilter f;
     if (r.query.contains("service") && !r.query.at("service").empty()) f.service = r.query.at("service");
     if (r.query.contains("env") && !r.query.at("env").empty()) f.env = r.query.at("env");
-    f.limit = 50;
-    if (r.query.contains("limit")) {
-      try {
-        f.limit = std::stoi(r.query.at("limit"));
-      } catch (...) {
-        return invalid("must be a number", "limit");
-      }
-      if (f.limit < 1 || f.limit > 1000) return invalid("must be between 1 and 1000", "limit");
-    }
+    auto limit = queryNumber(r, "limit", 1, 1000, 50);
+    if (!limit) return std::unexpected(limit.error());
+    f.limit = static_cast<int>(*limit);
     auto recs = st.listDeployments(f);
     if (!recs) return std::unexpected(recs.error());
     json arr = json::array();
@@ -319,11 +313,9 @@ std::optional<store::Lease> follow(const ControllerOptions& opt, store::Store& s
     if (r.query.contains("service")) f.service = r.query.at("service");
     if (r.query.contains("env")) f.env = r.query.at("env");
     if (r.query.contains("after")) {
-      try {
-        f.afterSeq = std::stoll(r.query.at("after"));
-      } catch (...) {
-        return invalid("must be a number", "after");
-      }
+      auto after = queryNumber(r, "after", 0, INT64_MAX, 0);
+      if (!after) return std::unexpected(after.error());
+      f.afterSeq = *after;
     }
     auto evs = st.listEvents(f);
     if (!evs) return std::unexpected(evs.error());
@@ -523,16 +515,9 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     std::optional<std::string> service, env;
     if (r.query.contains("service") && !r.query.at("service").empty()) service = r.query.at("service");
     if (r.query.contains("env") && !r.query.at("env").empty()) env = r.query.at("env");
-    int limit = 50;
-    if (r.query.contains("limit")) {
-      try {
-        limit = std::stoi(r.query.at("limit"));
-      } catch (...) {
-        return invalid("must be a number", "limit");
-      }
-      if (limit < 1 || limit > 1000) return invalid("must be between 1 and 1000", "limit");
-    }
-    auto list = engine.list(service, env, limit);
+    auto limit = queryNumber(r, "limit", 1, 1000, 50);
+    if (!limit) return std::unexpected(limit.error());
+    auto list = engine.list(service, env, static_cast<int>(*limit));
     if (!list) return std::unexpected(list.error());
     json arr = json::array();
     for (auto& d : *list) arr.push_back(deploymentJson(d));
@@ -603,11 +588,9 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     if (r.query.contains("service")) f.service = r.query.at("service");
     if (r.query.contains("env")) f.env = r.query.at("env");
     if (r.query.contains("after")) {
-      try {
-        f.afterSeq = std::stoll(r.query.at("after"));
-      } catch (...) {
-        return invalid("must be a number", "after");
-      }
+      auto after = queryNumber(r, "after", 0, INT64_MAX, 0);
+      if (!after) return std::unexpected(after.error());
+      f.afterSeq = *after;
     }
     auto evs = st.listEvents(f);
     if (!evs) return std::unexpected(evs.error());
