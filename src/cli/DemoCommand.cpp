@@ -280,7 +280,56 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   };
   pause(a);
 
-  heading("4. Infrastructure as code: plan, apply, plan again, drift; prod's apply needs an approval");
+  heading("4. The controller's config of record: pushed, versioned, authorised by its effect");
+  {
+    std::string o;
+    int prc = capture({"config", "push", "-m", "crawler: int, uat, prod"}, &o);
+    std::cout << o;
+    expect(prc == 0 && o.find("in force") != std::string::npos,
+           "ramp config push: ramp.yaml is config version 1, in force (deployments are rendered from it, "
+           "never from a request)");
+    // Someone tries to drop prod's approval: a policy change to a protected
+    // environment waits for prod's approvers; nothing of it takes effect.
+    std::ifstream in(work / "ramp.yaml");
+    std::string original((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string relaxed = original;
+    auto at = relaxed.find("      approvals: 1\n");
+    if (at != std::string::npos) relaxed.replace(at, std::string("      approvals: 1\n").size(), "      approvals: 0\n");
+    std::ofstream(work / "ramp.yaml") << relaxed;
+    o.clear();
+    prc = capture({"config", "push", "--dry-run"}, &o);
+    std::cout << o;
+    expect(prc == 0 && o.find("admin@prod") != std::string::npos && o.find("waits for 1 approval(s) in prod") != std::string::npos,
+           "ramp config push --dry-run: dropping prod's approval needs admin@prod and prod's approver");
+    o.clear();
+    prc = capture({"config", "push", "-m", "no more approvals in prod"}, &o);
+    std::cout << o;
+    std::string cfg;
+    if (auto c = o.find("cfg-"); c != std::string::npos) cfg = o.substr(c, o.find_first_not_of("0123456789", c + 4) - c);
+    expect(prc == 4 && !cfg.empty(), "the push is " + cfg + ", PENDING: a policy change to prod waits for a second person");
+    runRamp({"approvals"}, work, home);
+    o.clear();
+    expect(capture({"approve", cfg}, &o) != 0, "the pusher's own approval of " + cfg + " is refused (four-eyes)");
+    expect(runRamp({"--token", rmToken, "reject", cfg, "--comment", "prod keeps its approval"}, work, home) == 0,
+           "release-manager rejects " + cfg + ": prod's policy in force is unchanged");
+    std::ofstream(work / "ramp.yaml") << original;
+    // A request that brings its own policy is refused, naming the field.
+    json forged{{"service", "crawler"},
+                {"env", "prod"},
+                {"version", "1.0.0"},
+                {"rendered", {{"environment", {{"approval", {{"approvals", 0}}}}}, {"run", {{"command", "/bin/sh"}}}}}};
+    auto refused = api->post("/api/v1/deployments", forged);
+    expect(!refused && refused.error().where == "rendered",
+           "a deployment that brings its own policy is refused: " +
+               (refused ? std::string("accepted!") : refused.error().describe()));
+    json autoPromote{{"service", "crawler"}, {"env", "int"}, {"version", "1.0.0"}, {"pipeline", json::array()}};
+    refused = api->post("/api/v1/deployments", autoPromote);
+    expect(!refused && refused.error().where == "pipeline",
+           "so is one that brings its own pipeline: " + (refused ? std::string("accepted!") : refused.error().describe()));
+  }
+  pause(a);
+
+  heading("5. Infrastructure as code: plan, apply, plan again, drift; prod's apply needs an approval");
   {
     std::string o;
     int prc = capture({"plan", "--env", "int", "--detailed-exitcode"}, &o);
@@ -316,7 +365,7 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   }
   pause(a);
 
-  heading("5. 1.0.0 goes int → uat → prod: the same digest, prod behind an approval");
+  heading("6. 1.0.0 goes int → uat → prod: the same digest, prod behind an approval");
   expect(runRamp({"deploy", "crawler", "--env", "int", "--version", "1.0.0"}, work, home) == 0,
          "ramp deploy crawler --env int --version 1.0.0 (the first stage is free)");
   expect(runRamp({"promote", "crawler", "--to", "uat"}, work, home) == 0,
@@ -347,7 +396,7 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   if (uat.empty() || prod.empty()) return reportError("no entry point; stopping the demo");
   pause(a);
 
-  heading("6. Blue/green of 2.0.0 into uat under load: zero failed requests");
+  heading("7. Blue/green of 2.0.0 into uat under load: zero failed requests");
   expect(runRamp({"deploy", "crawler", "--env", "int", "--version", "2.0.0"}, work, home) == 0,
          "crawler 2.0.0 is live in int");
   Load load(uat);
@@ -363,7 +412,7 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   runRamp({"status", "crawler", "--env", "uat"}, work, home);
   pause(a);
 
-  heading("7. Rollback in uat while 1.0.0 is still warm: one verified switch");
+  heading("8. Rollback in uat while 1.0.0 is still warm: one verified switch");
   rc = runRamp({"rollback", "crawler", "--env", "uat"}, work, home);
   expect(rc == 0, "rolled back to 1.0.0");
   load.resetVersions();
@@ -374,7 +423,7 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   expect(load.failed() == 0, fmt::format("{} requests sent during the switches, {} failed", load.sent(), load.failed()));
   pause(a);
 
-  heading("8. A bad build (3.0.0) reaches prod as a canary: the judge rolls it back by itself");
+  heading("9. A bad build (3.0.0) reaches prod as a canary: the judge rolls it back by itself");
   expect(runRamp({"deploy", "crawler", "--env", "int", "--version", "3.0.0"}, work, home) == 0,
          "3.0.0 passes int (no traffic there: its bake's judge has nothing to judge)");
   expect(runRamp({"promote", "crawler", "--to", "uat"}, work, home) == 0, "3.0.0 passes uat");
@@ -395,7 +444,7 @@ int runDemo(Cli& cli, const DemoArgs& a) {
                      prodLoad.sent()));
   pause(a);
 
-  heading("9. A security hotfix (3.0.1) straight to prod, with its reason");
+  heading("10. A security hotfix (3.0.1) straight to prod, with its reason");
   out.clear();
   rc = capture({"deploy", "crawler", "--env", "prod", "--version", "3.0.1", "--hotfix", "--reason",
                 "CVE-2026-0420: header parsing", "--detach"},
@@ -427,7 +476,7 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   runRamp({"status"}, work, home);
   pause(a);
 
-  heading("10. A new region for uat: one line of config, its infrastructure replicated, releases in waves");
+  heading("11. A new region for uat: one line of config, its infrastructure replicated, releases in waves");
   {
     std::ifstream in(work / "ramp.yaml");
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -437,6 +486,8 @@ int runDemo(Cli& cli, const DemoArgs& a) {
     std::ofstream(work / "ramp.yaml") << text;
     expect(at != std::string::npos && runRamp({"validate"}, work, home) == 0,
            "ramp.yaml: uat's regions are now [local, west]");
+    expect(runRamp({"config", "push", "-m", "uat: a second region"}, work, home) == 0,
+           "ramp config push: a change of uat's services (deployer@uat), in force at once");
   }
   {
     std::string o;
@@ -501,7 +552,7 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   runRamp({"status", "crawler", "--env", "uat"}, work, home);
   pause(a);
 
-  heading("11. Delivery figures (DORA), the audit trail, the dashboard");
+  heading("12. Delivery figures (DORA), the audit trail, the dashboard");
   runRamp({"stats"}, work, home);
   expect(runRamp({"audit", "verify"}, work, home) == 0, "ramp audit verify: the hash chain and its signed head are intact");
   {
@@ -516,7 +567,7 @@ int runDemo(Cli& cli, const DemoArgs& a) {
     pause(a);
   }
 
-  heading("12. Clean up: ramp down leaves no process behind");
+  heading("13. Clean up: ramp down leaves no process behind");
   expect(runRamp({"down"}, work, home) == 0, "fleets, router and controller stopped");
 
   std::cout << "\n";
