@@ -60,7 +60,15 @@ inline int ramp(const std::vector<std::string>& args, const fs::path& cwd, std::
       close(fds[0]);
       close(fds[1]);
     }
-    for (auto& [k, v] : extraEnv) setenv(k.c_str(), v.c_str(), 1);
+    for (auto& [k, v] : extraEnv) {
+      // RAMP_TEST_STDERR=FILE: the command's stderr goes to FILE.
+      if (k == "RAMP_TEST_STDERR") {
+        int fd = ::open(v.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0600);
+        if (fd >= 0) dup2(fd, 2);
+        continue;
+      }
+      setenv(k.c_str(), v.c_str(), 1);
+    }
     std::vector<char*> argv{const_cast<char*>("ramp")};
     for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
@@ -178,6 +186,12 @@ class World {
           const std::map<std::string, std::string>& extraEnv = {}) const {
     args.insert(args.begin(), {"--home", home_.string()});
     return ramp(args, work_, out, extraEnv);
+  }
+  // Pushes the world's ramp.yaml as the controller's config of record
+  // (deployments are rendered from it, never from the request).
+  bool pushConfig() const {
+    std::string out;
+    return run({"config", "push", "-m", "test world"}, &out) == 0;
   }
   const fs::path& home() const { return home_; }
   const fs::path& work() const { return work_; }

@@ -59,6 +59,7 @@ TEST(DeposedLeader, FrozenLeaderNeverActsAfterTakeover) {
     }
   } cleanup{w, a, b};
 
+  ASSERT_TRUE(w.pushConfig());
   // v1: A commits `switch` and freezes before pointing traffic at the fleet.
   std::string out;
   ASSERT_EQ(w.run({"deploy", "crawler", "--env", "int", "--version", "1.0.0", "--detach"}, &out), 0) << out;

@@ -38,7 +38,8 @@ TEST(Failover, FollowerTakesOverAndFinishesTheDeployment) {
     }
   } cleanup{w, a, b};
 
-  // Through the follower: the write is forwarded to the leader.
+  // Through the follower: the writes are forwarded to the leader.
+  ASSERT_TRUE(w.pushConfig());
   ASSERT_EQ(w.run({"deploy", "crawler", "--env", "int", "--version", "1.0.0"}), 0)
       << slurp(w.home() / "serve-a.log") << slurp(w.home() / "serve-b.log");
   std::string out;

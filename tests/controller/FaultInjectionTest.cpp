@@ -94,6 +94,7 @@ Outcome runScenario(const std::string& name, const std::map<std::string, std::st
   Outcome o;
   World w(name);
   EXPECT_TRUE(w.createReleases()) << name;
+  EXPECT_TRUE(w.pushConfig()) << name;
   EXPECT_EQ(w.run({"deploy", "crawler", "--env", "int", "--version", "1.0.0"}), 0) << name;
   std::string out;
   EXPECT_EQ(w.run({"status", "crawler", "--env", "int", "--json"}, &out), 0) << out;

@@ -34,6 +34,7 @@ TEST(ObserveServe, MetricsStatsDashboardAndJsonLogs) {
   ASSERT_TRUE(w.waitController(pid, std::chrono::seconds(20))) << slurp(log);
 
   std::string out;
+  ASSERT_TRUE(w.pushConfig());
   ASSERT_EQ(w.run({"deploy", "crawler", "--env", "int", "--version", "1.0.0"}, &out), 0) << out;
   ASSERT_EQ(w.run({"deploy", "crawler", "--env", "int", "--version", "2.0.0"}, &out), 0) << out;
 
