@@ -129,6 +129,7 @@ TEST(BlueGreen, ZeroDowntimeUnderLoadThroughSwitchRollbackAndSwitch) {
     ~Down() { runRamp({"down"}, work); }
   } down{work};
 
+  ASSERT_EQ(runRamp({"config", "push", "-m", "test world"}, work), 0);
   ASSERT_EQ(runRamp({"deploy", "crawler", "--env", "int", "--version", "1.0.0"}, work), 0);
   std::string out;
   ASSERT_EQ(runRamp({"status", "crawler", "--env", "int", "--json"}, work, &out), 0) << out;

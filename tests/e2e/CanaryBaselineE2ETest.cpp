@@ -77,6 +77,8 @@ class CanaryBaselineE2E : public ::testing::Test {
     work = home / "work";
     fs::create_directories(work);
     fs::copy_file(env("RAMP_E2E_DIR") + "/canary-fresh.yaml", work / "ramp.yaml", fs::copy_options::overwrite_existing);
+    // Deployments are rendered from the controller's config of record.
+    ASSERT_EQ(runRamp({"config", "push", "-m", "test world"}, work), 0);
   }
   void TearDown() override { runRamp({"down"}, work); }
 

@@ -54,6 +54,8 @@ class CanaryE2E : public ::testing::Test {
     work = home / ("work" + suffix);
     fs::create_directories(work);
     fs::copy_file(env("RAMP_E2E_DIR") + "/canary.yaml", work / "ramp.yaml", fs::copy_options::overwrite_existing);
+    // Deployments are rendered from the controller's config of record.
+    ASSERT_EQ(runRamp({"config", "push", "-m", "test world"}, work), 0);
   }
   void TearDown() override { runRamp({"down"}, work); }
 
@@ -282,6 +284,7 @@ TEST_F(CanaryE2E, ABlueGreenThatFailsDuringItsBakeIsRolledBackAndTheFollowingCli
           "        - analysis: {interval: 500ms}\n        - weight: 100\n",
           "");
   std::ofstream(work / "ramp.yaml") << yaml;
+  ASSERT_EQ(runRamp({"config", "push", "-m", "blue/green with a bake"}, work), 0);
   release("1.0.0", "");
   release("3.0.0", "--error-rate 0.1");
   ASSERT_EQ(runRamp({"deploy", "crawler", "--env", "prod", "--version", v("1.0.0")}, work), 0);
