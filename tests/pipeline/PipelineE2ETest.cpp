@@ -4,8 +4,14 @@
 // user (an approver created through the users API) approves; a hotfix goes
 // straight to PROD with its reason (refused without one, or for a user
 // without the hotfix role), leaves hotfix debt in `ramp status`, and
-// back-promotion through INT and UAT clears it. Finally `--queue`: a second
+// back-promotion through INT and UAT clears it. `--queue`: a second
 // deployment waits behind the first and starts when it ends.
+// And the escapes of issue 15, each refused with nothing changed: a
+// deployer@int who pushes a change of prod's policy, or sends its own
+// pipeline / later stages / auto-promotion / approval roles; a deployer@prod
+// whose edited local ramp.yaml drops prod's approval (the deployment still
+// waits for prod's approver); a policy change to prod that waits for a
+// second person (never the pusher, never a viewer) before it takes effect.
 #include <curl/curl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -120,6 +126,9 @@ class PipelineE2E : public ::testing::Test {
     ASSERT_EQ(ramp({"release", "create", "crawler", "--version", "1.0.0"}, work).rc, 0);
     std::ofstream(work / "release" / "NOTES") << "1.0.1: the CVE fix\n";
     ASSERT_EQ(ramp({"release", "create", "crawler", "--version", "1.0.1"}, work).rc, 0);
+    // The controller deploys its config of record, never a request's.
+    auto pushed = ramp({"config", "push", "-m", "the pipeline world"}, work);
+    ASSERT_EQ(pushed.rc, 0) << pushed.out;
   }
   void TearDown() override { ramp({"down"}, work); }
 
@@ -246,6 +255,8 @@ TEST_F(PipelineE2E, AQueuedDeploymentStartsWhenTheOneBeforeItEnds) {
     ASSERT_NE(at, std::string::npos);
     yaml.replace(at, std::string("healthy_threshold: 1").size(), "healthy_threshold: 40");
     std::ofstream(work / "ramp.yaml") << yaml << "\n";
+    auto pushed = ramp({"config", "push", "-m", "slow health checks"}, work);
+    ASSERT_EQ(pushed.rc, 0) << pushed.out;
   }
   auto a = ramp({"deploy", "crawler", "--env", "int", "--version", "1.0.0", "--detach"}, work);
   ASSERT_EQ(a.rc, 0) << a.out;
@@ -261,6 +272,97 @@ TEST_F(PipelineE2E, AQueuedDeploymentStartsWhenTheOneBeforeItEnds) {
   // It waited in the queue behind the first (the follow output shows the phase).
   std::string firstId = a.out.substr(0, a.out.find('\n'));
   EXPECT_NE(b.out.find("queued behind " + firstId), std::string::npos) << b.out;
+}
+
+TEST_F(PipelineE2E, PolicyComesFromTheConfigOfRecordAndChangesOnlyWithTheRightPeople) {
+  std::string base = "http://" + json::parse(slurp(home / "controller.json")).value("address", "");
+  std::string admin = slurp(home / "admin.token");
+  auto token = [&](const std::string& name, const json& roles) {
+    auto [us, u] = post(base, "/api/v1/users", admin, {{"name", name}, {"roles", roles}});
+    EXPECT_EQ(us, 201) << u.dump();
+    auto [ts, t] = post(base, "/api/v1/tokens", admin, {{"user", name}});
+    EXPECT_EQ(ts, 201) << t.dump();
+    return t.value("token", "");
+  };
+  std::string alice = token("alice", {{"int", {"deployer"}}});
+  std::string carol = token("carol", {{"prod", {"deployer"}}});
+  std::string bob = token("bob", {{"prod", {"approver"}}});
+  std::string vic = token("vic", {{"*", {"viewer"}}});
+  auto history = [&]() { return ramp({"config", "history", "--json"}, work).out; };
+  auto deployments = [&]() { return ramp({"audit", "--json"}, work).out; };
+  const std::string original = slurp(work / "ramp.yaml") + "\n";
+  std::string noApproval = original;
+  noApproval.replace(noApproval.find("      approvals: 1\n"), std::string("      approvals: 1\n").size(),
+                     "      approvals: 0\n");
+
+  // A deployer@int may not change prod's policy: 403 naming the role, nothing recorded.
+  const std::string h0 = history(), a0 = deployments();
+  std::ofstream(work / "ramp.yaml") << noApproval;
+  auto alicePush = ramp({"config", "push"}, work, {{"RAMP_TOKEN", alice}});
+  EXPECT_EQ(alicePush.rc, 1) << alicePush.out;
+  EXPECT_NE(alicePush.out.find("needs role admin in environment prod"), std::string::npos) << alicePush.out;
+  EXPECT_EQ(history(), h0);
+
+  // Nor bring its own policy in a request: 400 naming the field, nothing recorded.
+  for (const auto& [field, value] : std::vector<std::pair<std::string, json>>{
+           {"pipeline", json::array({"int", "prod"})},
+           {"later_stages", {{"prod", {{"environment", {{"approval", {{"approvals", 0}}}}}}}}},
+           {"auto_promote", true},
+           {"approval", {{"roles", {"viewer"}}}},
+           {"rendered", {{"run", {{"command", "/bin/sh"}}}}},
+           {"config_digest", "sha256:forged"}}) {
+    json body{{"service", "crawler"}, {"env", "int"}, {"version", "1.0.0"}};
+    body[field] = value;
+    auto [st, r] = post(base, "/api/v1/deployments", alice, body);
+    EXPECT_EQ(st, 400) << field << ": " << r.dump();
+    EXPECT_EQ(r["error"].value("field", ""), field) << r.dump();
+  }
+  EXPECT_EQ(deployments(), a0) << "refused requests changed nothing";
+
+  // A deployer@prod whose local ramp.yaml has no approval for prod: told so,
+  // and prod's policy in force still wants its approver.
+  ASSERT_EQ(ramp({"deploy", "crawler", "--env", "int", "--version", "1.0.0"}, work).rc, 0);
+  ASSERT_EQ(ramp({"promote", "crawler", "--to", "uat"}, work).rc, 0);
+  auto carols = ramp({"promote", "crawler", "--to", "prod", "--json"}, work, {{"RAMP_TOKEN", carol}});
+  EXPECT_EQ(carols.rc, 4) << carols.out;
+  EXPECT_NE(carols.out.find("differs from config version 1 in force"), std::string::npos) << carols.out;
+  json pending = parseLastJson(carols.out);
+  EXPECT_EQ(pending.value("state", ""), "awaiting_approval") << carols.out;
+  // A hotfix without the hotfix role, or an empty pipeline, do not skip it either.
+  auto [hs, hr] = post(base, "/api/v1/deployments", carol,
+                       {{"service", "crawler"}, {"env", "prod"}, {"version", "1.0.1"}, {"hotfix", true}, {"reason", "x"}});
+  EXPECT_EQ(hs, 403) << hr.dump();
+  auto [ps, pr] = post(base, "/api/v1/deployments", carol,
+                       {{"service", "crawler"}, {"env", "prod"}, {"version", "1.0.1"}, {"pipeline", json::array()}});
+  EXPECT_EQ(ps, 400) << pr.dump();
+  // A viewer cannot approve it (the roles are prod's policy in force).
+  auto [vs, vr] = post(base, "/api/v1/approvals/" + pending.value("id", "") + "/approve", vic, json::object());
+  EXPECT_EQ(vs, 403) << vr.dump();
+  ASSERT_EQ(ramp({"reject", pending.value("id", ""), "--comment", "not now"}, work, {{"RAMP_TOKEN", carol}}).rc, 0);
+
+  // The admin's change of prod's policy waits for prod's approver.
+  auto adminPush = ramp({"config", "push", "-m", "prod: no approvals"}, work);
+  EXPECT_EQ(adminPush.rc, 4) << adminPush.out;
+  EXPECT_NE(adminPush.out.find("PENDING approval as cfg-2"), std::string::npos) << adminPush.out;
+  auto shown = json::parse(ramp({"config", "show", "--json"}, work).out, nullptr, false);
+  EXPECT_EQ(shown.value("version", 0), 1) << "nothing of a pending push takes effect";
+  auto own = ramp({"approve", "cfg-2"}, work);
+  EXPECT_EQ(own.rc, 1) << own.out;
+  EXPECT_NE(own.out.find("four-eyes"), std::string::npos) << own.out;
+  auto [v2s, v2r] = post(base, "/api/v1/approvals/cfg-2/approve", vic, json::object());
+  EXPECT_EQ(v2s, 403) << v2r.dump();
+  auto listed = ramp({"approvals"}, work, {{"RAMP_TOKEN", bob}});
+  EXPECT_NE(listed.out.find("cfg-2"), std::string::npos) << listed.out;
+  auto bobs = ramp({"approve", "cfg-2", "--comment", "agreed"}, work, {{"RAMP_TOKEN", bob}});
+  EXPECT_EQ(bobs.rc, 0) << bobs.out;
+  shown = json::parse(ramp({"config", "show", "--json"}, work).out, nullptr, false);
+  EXPECT_EQ(shown.value("version", 0), 2) << shown.dump();
+  EXPECT_EQ(shown.value("pushed_by", ""), slurp(home / "admin.token").empty() ? "" : shown.value("pushed_by", ""));
+  auto audit = ramp({"audit", "--json"}, work).out;
+  EXPECT_NE(audit.find("config.push_requested"), std::string::npos);
+  EXPECT_NE(audit.find("config.approval_granted"), std::string::npos);
+  EXPECT_NE(audit.find("config.pushed"), std::string::npos);
+  std::ofstream(work / "ramp.yaml") << original;
 }
 
 }  // namespace
