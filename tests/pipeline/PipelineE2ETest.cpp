@@ -357,7 +357,7 @@ TEST_F(PipelineE2E, PolicyComesFromTheConfigOfRecordAndChangesOnlyWithTheRightPe
   EXPECT_EQ(bobs.rc, 0) << bobs.out;
   shown = json::parse(ramp({"config", "show", "--json"}, work).out, nullptr, false);
   EXPECT_EQ(shown.value("version", 0), 2) << shown.dump();
-  EXPECT_EQ(shown.value("pushed_by", ""), slurp(home / "admin.token").empty() ? "" : shown.value("pushed_by", ""));
+  EXPECT_FALSE(shown.value("pushed_by", "").empty()) << shown.dump();
   auto audit = ramp({"audit", "--json"}, work).out;
   EXPECT_NE(audit.find("config.push_requested"), std::string::npos);
   EXPECT_NE(audit.find("config.approval_granted"), std::string::npos);
