@@ -10,6 +10,7 @@ namespace {
 const std::map<std::string, std::string>& groups() {
   static const std::map<std::string, std::string> g{
       {"validate", "Configuration"},   {"render", "Configuration"},      {"schema", "Configuration"},
+      {"config", "Configuration"},
       {"secret", "Configuration"},     {"release", "Releases"},          {"deploy", "Deploying"},
       {"promote", "Deploying"},        {"rollback", "Deploying"},        {"pause", "Deploying"},
       {"resume", "Deploying"},         {"promote-now", "Deploying"},     {"abort", "Deploying"},

@@ -23,6 +23,14 @@
 // rejection needs a comment; viewer in an env lists its pending requests.
 // Promotions (deployer in `to`) are sent with a body the handler refuses.
 //
+// The config of record (issue 15): every caller reads it and its history;
+// a dry-run push that changes a service in int / prod needs deployer there,
+// one that changes int's / prod's policy needs admin there (403 naming the
+// role past the access layer); each turn the admin pushes two changes of
+// int's and prod's policy, which wait for approvers (both protected), and
+// the caller may approve the one and reject the other exactly when it is an
+// approver (or admin) in int or prod; the pusher's own approval is refused.
+//
 // Infrastructure changes awaiting approval (POST /api/v1/infra/apply on an
 // env with an approval policy; server/InfraRoutes.h) follow the same rules:
 // each turn the admin requests two applies per env (to approve, to reject),
@@ -109,6 +117,9 @@ struct Pending {
   std::map<std::string, std::string> infraToApprove;
   std::map<std::string, std::string> infraToReject;
   std::map<std::string, std::string> infraOwn;
+  // Pending pushes of the config of record ("cfg-N"), changing int's and prod's policy.
+  std::string configToApprove;
+  std::string configToReject;
 };
 
 struct Op {
@@ -145,7 +156,10 @@ std::vector<Op> approvalOperations(const Caller& c, const Pending& p) {
     list.allowedStatus = 200;
     list.check = [&c, t, other, own](const json& j, const std::string& what) {
       ASSERT_TRUE(j.is_array()) << what;
-      for (const auto& d : j) EXPECT_EQ(d.value("env", ""), t) << what;
+      for (const auto& d : j) {
+        if (d.value("kind", "") == "config_change") EXPECT_TRUE(d["approvals"].contains(t)) << what;
+        else EXPECT_EQ(d.value("env", ""), t) << what;
+      }
       EXPECT_TRUE(hasId(j, other)) << "the pending request " << other << " is not listed: " << what;
       for (const auto& d : j) {
         if (d.value("id", "") == other) {
@@ -223,9 +237,14 @@ std::vector<Op> approvalOperations(const Caller& c, const Pending& p) {
   listAll.check = [&c, p](const json& j, const std::string& what) {
     ASSERT_TRUE(j.is_array()) << what;
     for (const auto& d : j) {
+      if (d.value("kind", "") == "config_change") {
+        EXPECT_TRUE(views(c, "int") || views(c, "prod")) << "lists " << d.value("id", "") << ": " << what;
+        continue;
+      }
       EXPECT_TRUE(views(c, d.value("env", "?"))) << "lists " << d.value("id", "") << " in " << d.value("env", "")
                                                  << ": " << what;
     }
+    EXPECT_EQ(hasId(j, p.configToApprove), views(c, "int") || views(c, "prod")) << p.configToApprove << ": " << what;
     for (const auto& [t, id] : p.toApprove) EXPECT_EQ(hasId(j, id), views(c, t)) << id << " in " << t << ": " << what;
   };
   // Listed first, while every request is still pending.
@@ -319,6 +338,80 @@ std::vector<Op> approvalOperations(const Caller& c, const Pending& p) {
   Op readUnknownInfra{"read an unknown infra change", "GET", "/api/v1/infra/changes/infra-none", {}, {{"viewer", ""}}};
   readUnknownInfra.allowedStatus = 404;
   ops.push_back(readUnknownInfra);
+
+  // Pending pushes of the config of record: each protected environment's
+  // approvers decide (int and prod both ask for one approval).
+  const bool approverSomewhere = mayApproveOthers(c, "int") || mayApproveOthers(c, "prod");
+  Op approveConfig{"approve a config change", "POST", "/api/v1/approvals/" + p.configToApprove + "/approve",
+                   json{{"comment", "ok by " + c.name}}, {{"viewer", ""}}};
+  approveConfig.allowed = approverSomewhere;
+  approveConfig.allowedStatus = 200;
+  approveConfig.policyDenial = "lacks the role to approve it";
+  approveConfig.check = [&c](const json& j, const std::string& what) {
+    bool both = mayApproveOthers(c, "int") && mayApproveOthers(c, "prod");
+    EXPECT_EQ(j.value("state", ""), both ? "in_force" : "pending") << what;
+  };
+  ops.push_back(approveConfig);
+  Op rejectConfig{"reject a config change", "POST", "/api/v1/approvals/" + p.configToReject + "/reject",
+                  json{{"comment", "not now, says " + c.name}}, {{"viewer", ""}}};
+  rejectConfig.allowed = approverSomewhere;
+  rejectConfig.allowedStatus = 200;
+  rejectConfig.policyDenial = "lacks the role to reject it";
+  rejectConfig.check = [](const json& j, const std::string& what) { EXPECT_EQ(j.value("state", ""), "rejected") << what; };
+  ops.push_back(rejectConfig);
+  Op unknownConfig{"approve an unknown config change", "POST", "/api/v1/approvals/cfg-999999/approve", json::object(),
+                   {{"viewer", ""}}};
+  unknownConfig.allowedStatus = 404;
+  ops.push_back(unknownConfig);
+  return ops;
+}
+
+// The config of record, the test's world with `edit` applied.
+std::string withEdit(const std::string& yaml, const std::string& from, const std::string& to) {
+  std::string out = yaml;
+  auto at = out.find(from);
+  if (at != std::string::npos) out.replace(at, from.size(), to);
+  return out;
+}
+
+json configFiles(const std::string& yaml) { return json::array({{{"name", "ramp.yaml"}, {"text", yaml}}}); }
+
+// Reads and dry-run pushes of the config of record (nothing recorded).
+std::vector<Op> configOperations(const Caller& c, const std::string& yaml) {
+  std::vector<Op> ops;
+  Op read{"read the config of record", "GET", "/api/v1/config", {}, {{"viewer", ""}}};
+  read.allowedStatus = 200;
+  ops.push_back(read);
+  Op history{"list config versions", "GET", "/api/v1/config/versions", {}, {{"viewer", ""}}};
+  history.allowedStatus = 200;
+  ops.push_back(history);
+  Op same{"push the config in force", "POST", "/api/v1/config", json{{"files", configFiles(yaml)}}, {{"deployer", ""}}};
+  same.allowedStatus = 200;
+  same.check = [](const json& j, const std::string& what) { EXPECT_EQ(j.value("state", ""), "unchanged") << what; };
+  ops.push_back(same);
+  for (std::string t : {"int", "prod"}) {
+    // A service change in t only (an override), and a policy change in t only.
+    std::string service = yaml + "    overrides:\n      " + t + ":\n        instances: 2\n";
+    Op svc{"push a service change in " + t + " (dry run)", "POST", "/api/v1/config",
+           json{{"files", configFiles(service)}, {"dry_run", true}}, {{"deployer", ""}}};
+    svc.allowed = holds(c, "deployer", t);
+    svc.allowedStatus = 200;
+    svc.policyDenial = "needs role deployer in environment " + t;
+    svc.check = [](const json& j, const std::string& what) { EXPECT_EQ(j.value("state", ""), "dry_run") << what; };
+    ops.push_back(svc);
+    std::string block = "  " + t + ":\n    provider: local\n    approval:\n      approvals: 1\n      expires: 24h\n";
+    std::string policy = withEdit(yaml, block, "  " + t + ":\n    provider: local\n    approval:\n      approvals: 2\n      expires: 24h\n");
+    Op pol{"push a policy change in " + t + " (dry run)", "POST", "/api/v1/config",
+           json{{"files", configFiles(policy)}, {"dry_run", true}}, {{"deployer", ""}}};
+    pol.allowed = holds(c, "admin", t);
+    pol.allowedStatus = 200;
+    pol.policyDenial = "needs role admin in environment " + t;
+    pol.check = [t](const json& j, const std::string& what) {
+      EXPECT_EQ(j.value("state", ""), "dry_run") << what;
+      EXPECT_TRUE(j["approvals"].contains(t)) << "a protected environment's policy change waits: " << what;
+    };
+    ops.push_back(pol);
+  }
   return ops;
 }
 
@@ -452,6 +545,10 @@ TEST(RbacMatrix, EveryRoleInEveryEnvironmentCanDoExactlyWhatItShould) {
   }
   ASSERT_TRUE(w.start()) << ctl::slurp(w.home() / "serve.log");
   const std::string admin = w.adminToken();
+  {
+    std::string out;
+    ASSERT_EQ(w.cli({"config", "push", "-m", "the rbac world"}, &out), 0) << out;
+  }
 
   // Callers: each role on int, on prod and on every environment, an
   // on-call engineer (deployer + hotfix on prod) and a user with no roles.
@@ -508,9 +605,29 @@ TEST(RbacMatrix, EveryRoleInEveryEnvironmentCanDoExactlyWhatItShould) {
       pending.infraToReject[t] = submitInfraPending(w, t, "", svc);
       if (holds(c, "deployer", t)) pending.infraOwn[t] = submitInfraPending(w, t, c.token, svc);
     }
+    // Two changes of int's and prod's policy (both protected) by the admin,
+    // on top of the version in force: one to approve, one to reject.
+    auto inForce = w.get("/api/v1/config", admin).parsed();
+    ASSERT_TRUE(inForce.is_object() && inForce["files"].is_array()) << inForce.dump();
+    const std::string current = inForce["files"][0].value("text", "");
+    for (std::string* id : {&pending.configToApprove, &pending.configToReject}) {
+      std::string changed = current;
+      for (std::string t : {"int", "prod"}) {
+        auto at = changed.find("  " + t + ":\n    provider: local\n    approval:\n      approvals: 1\n      expires: ");
+        ASSERT_NE(at, std::string::npos) << changed;
+        auto from = changed.find("expires: ", at) + 9;
+        auto end = changed.find('\n', from);
+        changed.replace(from, end - from, std::to_string(100 + submitted.size() + (id == &pending.configToReject)) + "h");
+      }
+      auto r = w.post("/api/v1/config", admin, {{"files", configFiles(changed)}, {"message", "turn of " + c.name}});
+      ASSERT_EQ(r.status, 202) << r.body;
+      *id = r.parsed().value("id", "");
+      ASSERT_TRUE(id->starts_with("cfg-")) << r.body;
+    }
     ASSERT_FALSE(::testing::Test::HasFatalFailure());
 
     auto ops = operations(victimId, c.name);
+    for (auto& op : configOperations(c, current)) ops.push_back(std::move(op));
     for (auto& op : approvalOperations(c, pending)) ops.push_back(std::move(op));
     for (const auto& op : ops) {
       bool passesAccess = expectedAllowed(c, op.needs);
