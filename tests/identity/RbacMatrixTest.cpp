@@ -391,7 +391,7 @@ std::vector<Op> configOperations(const Caller& c, const std::string& yaml) {
   ops.push_back(same);
   for (std::string t : {"int", "prod"}) {
     // A service change in t only (an override), and a policy change in t only.
-    std::string service = yaml + "    overrides:\n      " + t + ":\n        instances: 2\n";
+    std::string service = yaml + "    overrides:\n      env:\n        " + t + ": {instances: 2}\n";
     Op svc{"push a service change in " + t + " (dry run)", "POST", "/api/v1/config",
            json{{"files", configFiles(service)}, {"dry_run", true}}, {{"deployer", ""}}};
     svc.allowed = holds(c, "deployer", t);
@@ -399,8 +399,9 @@ std::vector<Op> configOperations(const Caller& c, const std::string& yaml) {
     svc.policyDenial = "needs role deployer in environment " + t;
     svc.check = [](const json& j, const std::string& what) { EXPECT_EQ(j.value("state", ""), "dry_run") << what; };
     ops.push_back(svc);
-    std::string block = "  " + t + ":\n    provider: local\n    approval:\n      approvals: 1\n      expires: 24h\n";
-    std::string policy = withEdit(yaml, block, "  " + t + ":\n    provider: local\n    approval:\n      approvals: 2\n      expires: 24h\n");
+    const std::string block = "  " + t + ":\n    provider: local\n    approval:\n      approvals: 1\n";
+    std::string policy = withEdit(yaml, block, "  " + t + ":\n    provider: local\n    approval:\n      approvals: 2\n");
+    EXPECT_NE(policy, yaml) << "the world's " << t << " asks for one approval";
     Op pol{"push a policy change in " + t + " (dry run)", "POST", "/api/v1/config",
            json{{"files", configFiles(policy)}, {"dry_run", true}}, {{"deployer", ""}}};
     pol.allowed = holds(c, "admin", t);
