@@ -176,7 +176,15 @@ int main(int argc, char** argv) {
     std::cout << fmt::format("{:<34} {:>9.2f} {:>9.2f} {:>9.2f} {:>9} {:>9} {:>8} {:>12}\n", name, pct(s.ms, 0.5),
                              pct(s.ms, 0.99), s.ms.empty() ? 0.0 : s.ms.back(), s.ms.size(), s.failures, t, r);
   }
-  kill(serve, SIGTERM);
+  // `ramp down` stops the controller and the router it started.
+  pid_t down = fork();
+  if (down == 0) {
+    int fd = ::open("/dev/null", O_WRONLY);
+    dup2(fd, 1);
+    execl(bin.c_str(), "ramp", "--home", home.c_str(), "down", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  waitpid(down, nullptr, 0);
   int st = 0;
   for (int i = 0; i < 100 && waitpid(serve, &st, WNOHANG) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   kill(serve, SIGKILL);

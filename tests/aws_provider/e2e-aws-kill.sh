@@ -75,6 +75,7 @@ config "$BLUEGREEN"
 for v in 1.0.0 2.0.0 3.0.0; do
   "$RAMP_BIN" release create web --version $v --from release >/dev/null || fail "release $v"
 done
+push_config
 timeout 120 "$RAMP_BIN" deploy web --env prod --version 1.0.0 >/dev/null; rc=$?
 [[ $rc -eq 0 ]] || fail "deploy 1.0.0 exited $rc"
 expect "{\"fleets\": $(fleet 1.0.0), \"rules\": 0}"
@@ -82,6 +83,7 @@ expect "{\"fleets\": $(fleet 1.0.0), \"rules\": 0}"
 # 1. Blue/green killed right after the new fleet was created.
 stop_controller
 start_serve 1 RAMP_FAILPOINT=create_fleet:after
+push_config
 out=$("$RAMP_BIN" deploy web --env prod --version 2.0.0 --detach 2>&1) || fail "deploy 2.0.0 --detach: $out"
 id=$(echo "$out" | deploy_id); [[ -n "$id" ]] || fail "no deployment id in: $out"
 wait_killed "$serve" create_fleet:after
@@ -97,6 +99,7 @@ config "$CANARY"
 AWS_ENDPOINT_URL="$moto" python3 "$here/moto_world.py" feed 200 3.0.0 & feeder=$!
 stop_controller
 start_serve 3 RAMP_FAILPOINT=canary_analysis:before
+push_config
 out=$("$RAMP_BIN" deploy web --env prod --version 3.0.0 --detach 2>&1) || fail "deploy 3.0.0 --detach: $out"
 id=$(echo "$out" | deploy_id); [[ -n "$id" ]] || fail "no deployment id in: $out"
 wait_killed "$serve" canary_analysis:before

@@ -43,6 +43,12 @@ printf '#!/bin/sh\nexec sleep 1000\n' >release/bin/web && chmod +x release/bin/w
 read -r vpc s1 s2 ami < <(py settings) || fail "moto settings"
 [[ "$ami" == ami-* ]] || fail "no AMI from moto"
 
+# Deployments run with the controller's config of record: push ramp.yaml
+# (unchanged = nothing recorded) before each deployment or promotion.
+push_config() {
+  "$RAMP_BIN" config push >config-push.out 2>&1 || fail "config push: $(cat config-push.out)"
+}
+
 config() {  # $1 = strategy block
   cat >ramp.yaml <<YAML
 project: shop

@@ -47,6 +47,7 @@ for v in 1.0.0 2.0.0; do
 done
 
 # 1. Blue/green 1.0.0 across both regions, one after the other.
+push_config
 timeout $limit "$RAMP_BIN" deploy web --env prod --version 1.0.0 | tee deploy-1.log; rc=${PIPESTATUS[0]}
 [[ $rc -eq 0 ]] || fail "deploy 1.0.0 across regions exited $rc"
 expect_in us-east-1 "{\"fleets\": $(fleet 1.0.0), \"rules\": 0}"
@@ -78,6 +79,7 @@ PY
 # 2. A canary of 2.0.0 that fails the judge in us-east-1 stops the waves.
 waves_config "$CANARY"
 AWS_ENDPOINT_URL="$moto" python3 "$here/moto_world.py" feed $((limit - 10)) 2.0.0 & feeder=$!
+push_config
 timeout $limit "$RAMP_BIN" deploy web --env prod --version 2.0.0 | tee deploy-2.log; rc=${PIPESTATUS[0]}
 stop_feeder
 [[ $rc -eq 3 ]] || fail "canary 2.0.0 exited $rc, expected 3 (rolled back in us-east-1)"
@@ -104,6 +106,7 @@ t = t.replace("pipeline: [prod]", "pipeline: [prod, live]", 1)
 open("ramp.yaml", "w").write(t)
 PY
 "$RAMP_BIN" validate >validate-live.out 2>&1 || fail "validate with live: $(cat validate-live.out)"
+push_config
 timeout $limit "$RAMP_BIN" promote web --to live | tee promote-live.log; rc=${PIPESTATUS[0]}
 [[ $rc -eq 0 ]] || fail "promote 1.0.0 to live exited $rc"
 grep -q "regions in waves: us-east-1 -> eu-west-1" promote-live.log || fail "the promotion did not go in waves: $(head -3 promote-live.log)"

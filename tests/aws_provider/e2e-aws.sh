@@ -39,9 +39,11 @@ for v in 1.0.0 2.0.0 3.0.0; do
   "$RAMP_BIN" release create web --version $v --from release >/dev/null || fail "release $v"
 done
 
+push_config
 timeout $limit "$RAMP_BIN" deploy web --env prod --version 1.0.0; rc=$?
 [[ $rc -eq 0 ]] || fail "deploy 1.0.0 exited $rc"
 expect "{\"fleets\": $(fleet 1.0.0), \"rules\": 0}"
+push_config
 timeout $limit "$RAMP_BIN" deploy web --env prod --version 2.0.0 | tee "$RAMP_HOME/deploy-2.log"; rc=${PIPESTATUS[0]}
 [[ $rc -eq 0 ]] || fail "deploy 2.0.0 exited $rc"
 expect "{\"fleets\": $(fleet 2.0.0), \"rules\": 0}"
@@ -61,6 +63,7 @@ read -r topic inbox < <(python3 "$here/sns_sqs.py" "$moto" us-east-1 topic ramp-
 [[ "$topic" == arn:aws:sns:us-east-1:* ]] || fail "no topic ARN: $topic"
 ALERTS="[{sns: $topic}]" config "$CANARY"
 AWS_ENDPOINT_URL="$moto" python3 "$here/moto_world.py" feed $((limit - 10)) 3.0.0 & feeder=$!
+push_config
 timeout $limit "$RAMP_BIN" deploy web --env prod --version 3.0.0; rc=$?
 stop_feeder
 [[ $rc -eq 3 ]] || { "$RAMP_BIN" status web --env prod --json; fail "canary 3.0.0 exited $rc, expected 3 (rolled back)"; }
@@ -90,6 +93,7 @@ py alarm web-prod-5xx ALARM >/dev/null || fail "alarm"
 ALARMS="[web-prod-5xx]" config "$CANARY"
 "$RAMP_BIN" release create web --version 4.0.0 --from release >/dev/null || fail "release 4.0.0"
 AWS_ENDPOINT_URL="$moto" python3 "$here/moto_world.py" feed $((limit - 10)) none & feeder=$!
+push_config
 timeout $limit "$RAMP_BIN" deploy web --env prod --version 4.0.0 | tee "$RAMP_HOME/deploy-4.log"; rc=${PIPESTATUS[0]}
 stop_feeder
 [[ $rc -eq 3 ]] || fail "canary 4.0.0 with its alarm firing exited $rc, expected 3 (rolled back)"

@@ -14,6 +14,11 @@ table='
 validate        | read     | -f ramp.yaml               | object:valid,path,errors,project,environments,services
 render          | read     | --env int                  | object:project,env,region,services
 schema          | read     |                            | object:$schema,type,properties
+config          | group    |                            |
+config push     | write    |                            |
+config show     | read     |                            | object:version,state,digest,pushed_by,files
+config history  | read     |                            | array
+config diff     | read     |                            | object:from,to,same,diff
 secret          | group    |                            |
 secret set      | write    |                            |
 secret list     | read     |                            | object:secrets
@@ -83,6 +88,7 @@ mkdir -p "$work/release/bin" && cd "$work" || exit 1
 cp "$RAMP_SOURCE_DIR/tests/controller/ramp.yaml" ramp.yaml
 cp "$RAMP_CRAWLER_BIN" release/bin/crawler
 "$RAMP_BIN" release create crawler --version 1.0.0 >/dev/null || fail "release create"
+"$RAMP_BIN" config push >/dev/null || fail "config push"
 "$RAMP_BIN" deploy crawler --env int --version 1.0.0 >/dev/null || fail "deploy"
 "$RAMP_BIN" user add rita --role viewer@int >/dev/null || fail "user add"
 "$RAMP_BIN" token create --user rita --name json-test >/dev/null 2>&1 || fail "token create"

@@ -84,6 +84,7 @@ async function main() {
   const token = fs.readFileSync(path.join(HOME, 'admin.token'), 'utf8').trim();
   const api = async (p) => (await fetch(base + p, { headers: { Authorization: 'Bearer ' + token } })).json();
   log(`controller at ${base}`);
+  ramp(['config', 'push', '-m', 'the dashboard world']);  // deployments run with the config of record
   ramp(['deploy', 'crawler', '--env', 'prod', '--version', '1.0.0', '--strategy', 'bluegreen']);
   const entry = (await api('/api/v1/status')).find((s) => s.env === 'prod').entrypoint;
   check(entry, 'no entry point in the status');

@@ -12,6 +12,7 @@ cp "$RAMP_CRAWLER_BIN" release/bin/crawler
 "$RAMP_BIN" release create crawler --version 1.0.0 >/dev/null || fail "release 1.0.0"
 echo 2.0.0 > release/NOTES
 "$RAMP_BIN" release create crawler --version 2.0.0 >/dev/null || fail "release 2.0.0"
+"$RAMP_BIN" config push >/dev/null || fail "config push"
 "$RAMP_BIN" deploy crawler --env int --version 1.0.0 >/dev/null || fail "deploy 1.0.0"
 
 "$RAMP_BIN" status crawler --env int --watch --json >watch.out 2>watch.err &

@@ -94,6 +94,7 @@ print(dep.get('state','') if dep.get('id')==sys.argv[1] else '')" "$1")
 }
 
 start_serve 0 wait
+"$RAMP_BIN" config push >/dev/null || fail "config push"
 timeout 60 "$RAMP_BIN" deploy crawler --env prod --version 1.0.0 >deploy-1.out 2>&1 || fail "deploy 1.0.0: $(cat deploy-1.out)"
 
 # 2. Killed between the waves, then in the middle of west's wave.
