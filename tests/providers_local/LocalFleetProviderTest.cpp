@@ -189,6 +189,7 @@ class LocalFleetProviderTest : public ::testing::Test {
 TEST_F(LocalFleetProviderTest, CreatesHealthyInstancesWithTheirEnvironment) {
   ASSERT_TRUE(config::SecretStore(home_).set("API_TOKEN", "s3cr3t"));
   ::setenv("FLEET_TEST_FROM_ENV", "from-env", 1);
+  ::setenv("RAMP_TOKEN", "the-controllers-token", 1);  // never reaches an instance
   LocalFleetProvider p(home_, bin_, clock_, fastOptions());
   auto s = spec("svc-int-a", 2);
   s.run.env["TOKEN"] = "${secret:API_TOKEN}";
@@ -216,14 +217,18 @@ TEST_F(LocalFleetProviderTest, CreatesHealthyInstancesWithTheirEnvironment) {
     EXPECT_EQ(env["TOKEN"], "s3cr3t");
     EXPECT_EQ(env["FROM_ENV"], "from-env");
     EXPECT_EQ(fs::path(env["CWD"]), release_);
-    EXPECT_EQ(env["PGID"], std::to_string(inst.pid)) << "the instance leads its own process group";
+    // Sandboxed (providers/local/Sandbox.h): its own /tmp as HOME, nothing
+    // of the controller's environment.
+    EXPECT_EQ(env["HOME"], "/tmp");
+    EXPECT_EQ(env.count("RAMP_TOKEN"), 0u);
   }
   // Secrets are never written: the fleet record keeps the reference.
   auto rec = readFile(home_ / "fleets" / s.fleetId / "fleet.json");
   ASSERT_TRUE(rec);
   EXPECT_NE(rec->find("${secret:API_TOKEN}"), std::string::npos);
   EXPECT_EQ(rec->find("s3cr3t"), std::string::npos);
-  EXPECT_EQ(fleetProcesses(home_, s.fleetId).size(), 4u) << "two shims and two instances";
+  // Two shims, and per instance the sandbox's two bubblewrap processes and the instance itself.
+  EXPECT_EQ(fleetProcesses(home_, s.fleetId).size(), 8u) << "two shims and two sandboxed instances";
   // Prometheus' file_sd view of the fleet (PrometheusTargets): its live
   // instances, labelled with the fleet.
   auto targets = readFile(home_ / "prometheus" / "targets" / (s.fleetId + ".json"));
