@@ -50,6 +50,8 @@
 
 namespace ramp::engine {
 
+struct DeployRequest;
+
 struct EngineOptions {
   std::string owner = "ramp";                // who the controller is, in audit events
   std::optional<store::Fence> fence;         // the controller's lease, checked on writes
@@ -78,7 +80,7 @@ struct EngineOptions {
   // configuration the controller enforces now (its config of record,
   // record/ConfigOfRecord.h), so that the target stage is judged by its
   // policy in force. Empty = the later stages stored with the deployment.
-  std::function<Status(struct DeployRequest&)> renderStage;
+  std::function<Status(DeployRequest&)> renderStage;
 };
 
 // One region of a deployment across regions: the service rendered for it.

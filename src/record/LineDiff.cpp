@@ -1,6 +1,7 @@
 #include "record/LineDiff.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <vector>
 

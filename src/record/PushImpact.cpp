@@ -1,6 +1,7 @@
 #include "record/PushImpact.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>

@@ -216,7 +216,11 @@ int InstanceShim::run(int readyFd) {
     // fd 3 = the info pipe (dup2 clears close-on-exec); above 3 the pipes
     // stay close-on-exec. execPipe[1] may itself be 3: move it first.
     int execFd = execPipe[1] == 3 ? ::fcntl(execPipe[1], F_DUPFD_CLOEXEC, 10) : execPipe[1];
-    ::dup2(infoPipe[1], 3);
+    if (infoPipe[1] == 3) {
+      ::fcntl(3, F_SETFD, 0);
+    } else {
+      ::dup2(infoPipe[1], 3);
+    }
     int e = 0;
     if (::chdir(l.releasePath.c_str()) != 0) {
       e = errno;
