@@ -172,6 +172,10 @@ struct ApiServer::Impl {
     ApiRequest request;
   };
 
+  // One connection (defined below).
+  template <class Stream>
+  class Session;
+
   void accept();
   http::response<http::string_body> dispatch(http::request<http::string_body>& req, PendingStream& stream);
   // Runs `body` on a thread of its own if fewer than kMaxStreams run.
@@ -194,11 +198,13 @@ http::response<http::string_body> errorResponse(http::status status, const Error
   return res;
 }
 
+}  // namespace
+
 // One connection: reads requests asynchronously (on the I/O threads, with a
 // deadline for each), runs each on the handler pool, writes the answer
 // asynchronously. No thread is held while a client is slow.
 template <class Stream>
-class Session : public std::enable_shared_from_this<Session<Stream>> {
+class ApiServer::Impl::Session : public std::enable_shared_from_this<ApiServer::Impl::Session<Stream>> {
  public:
   Session(ApiServer::Impl& impl, Stream stream) : impl_(impl), stream_(std::move(stream)) {}
   ~Session() { --impl_.connections; }
@@ -321,8 +327,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   void drain() {
+    if (!sink_) sink_ = std::make_unique<std::array<char, 16384>>();
     beast::get_lowest_layer(stream_).async_read_some(
-        asio::buffer(sink_), [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+        asio::buffer(*sink_), [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
           self->drained_ += n;
           if (ec || self->drained_ >= kMaxDrain) return self->close();
           self->drain();
@@ -341,11 +348,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   int requests_ = 0;
-  std::array<char, 16384> sink_{};
+  std::unique_ptr<std::array<char, 16384>> sink_;  // only while draining a refused client
   size_t drained_ = 0;
 };
-
-}  // namespace
 
 bool ApiServer::Impl::startStream(std::function<void()> body) {
   reapStreams();
@@ -384,7 +389,7 @@ void ApiServer::Impl::accept() {
         // Over the limit: a short answer, written at once, and closed.
         static const std::string kBusy =
             "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
-            "Content-Length: 98\r\n\r\n"
+            "Content-Length: 96\r\n\r\n"
             "{\"error\":{\"code\":\"unavailable\",\"field\":\"request\",\"message\":\"too many connections; retry later\"}}";
         boost::system::error_code wec;
         socket.non_blocking(true, wec);
