@@ -557,7 +557,7 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
   addControlRoutes(api, engine);
   addPipelineRoutes(api, engine, configRecord, learnProviders);
   addConfigRoutes(api, configRecord);
-  addInfraRoutes(api, st, opt.home, opt.rampBinary, clock);
+  addInfraRoutes(api, st, opt.home, opt.rampBinary, clock, &configRecord);
   addAuditRoutes(api, st, opt.home, [&]() -> Status {
     std::lock_guard sealLock(sealMu);
     return seal.update(st);

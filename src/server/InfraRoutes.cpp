@@ -37,6 +37,9 @@ struct InfraRequest {
   std::string env;
   std::vector<std::string> regions;  // as asked (empty = all of the env's)
   const config::Environment* envCfg = nullptr;
+  // The approval policy the apply is judged by: the config of record's in
+  // force for the environment (issue 15), never the request's.
+  config::ApprovalPolicy policy;
 };
 
 Result<InfraRequest> readInfraRequest(const ApiRequest& r) {
@@ -332,7 +335,7 @@ Result<ApiResponse> requestApproval(const ApiRequest& r, const InfraRequest& q, 
   if (auto s = checkPlanBasis(plan, is); !s) return std::unexpected(s.error());
   const int64_t now = toUnixMillis(clock.now());
   const std::string actor = r.actor.empty() ? "ramp" : r.actor;
-  auto req = engine::ApprovalPolicyCheck::request(q.envCfg->approval, actor, now);
+  auto req = engine::ApprovalPolicyCheck::request(q.policy, actor, now);
   if (!req) return internal("the approval policy of " + q.env + " asks for no approval", "env");
   infra::InfraChange c;
   c.id = "infra-" + randomHex(6);  // 12 hex digits
@@ -450,7 +453,7 @@ Result<ApiResponse> decideChange(const ApiRequest& r, bool approve, store::Store
 }  // namespace
 
 void addInfraRoutes(ApiServer& api, store::Store& st, const std::filesystem::path& home,
-                    const std::filesystem::path& rampBinary, Clock& clock) {
+                    const std::filesystem::path& rampBinary, Clock& clock, record::ConfigOfRecord* config) {
   api.route("POST", "/api/v1/infra/plan", Access::bodyEnv("viewer"), [&st, home, rampBinary, &clock](const ApiRequest& r) -> Result<ApiResponse> {
     if (auto s = onlyFields(r.body, {"env", "config", "config_name", "regions", "refresh"}); !s) {
       return std::unexpected(s.error());
@@ -478,7 +481,7 @@ void addInfraRoutes(ApiServer& api, store::Store& st, const std::filesystem::pat
                              {"open_intents", open->size()}}};
   });
 
-  api.route("POST", "/api/v1/infra/apply", Access::bodyEnv("deployer"), [&st, home, rampBinary, &clock](const ApiRequest& r) -> Result<ApiResponse> {
+  api.route("POST", "/api/v1/infra/apply", Access::bodyEnv("deployer"), [&st, home, rampBinary, &clock, config](const ApiRequest& r) -> Result<ApiResponse> {
     if (auto s = onlyFields(r.body, {"env", "config", "config_name", "regions", "refresh", "plan", "allow_destroy",
                                      "parallel_regions", "continue_on_region_failure"});
         !s) {
@@ -520,10 +523,29 @@ void addInfraRoutes(ApiServer& api, store::Store& st, const std::filesystem::pat
       if (!fresh) return std::unexpected(fresh.error());
       plan = std::move(*fresh);
     }
+    // The approval policy in force decides, never the one in the request's
+    // config: the config of record's for the environment once one was
+    // pushed (an environment it does not have is refused).
+    q->policy = q->envCfg->approval;
+    if (config) {
+      auto inForce = config->inForce();
+      if (inForce) {
+        const config::Environment* e = (*inForce)->config.environment(q->env);
+        if (!e) {
+          return invalid(fmt::format("no environment '{}' in the config of record in force (version {}); push it "
+                                     "first with `ramp config push`",
+                                     q->env, (*inForce)->record.version),
+                         "env");
+        }
+        q->policy = e->approval;
+      } else if (inForce.error().code != ErrorCode::kFailedPrecondition) {
+        return std::unexpected(inForce.error());
+      }
+    }
     // An environment whose approval policy asks for approvals: recorded
     // pending, applied when approved (nothing to change and nothing to
     // resume needs no approval).
-    if (q->envCfg->approval.approvals > 0) {
+    if (q->policy.approvals > 0) {
       auto open = is.openJournal(q->cfg.project, q->env);
       if (!open) return std::unexpected(open.error());
       if (!plan.noOp() || !open->empty()) {

@@ -53,13 +53,16 @@
 #include <filesystem>
 
 #include "core/Clock.h"
+#include "record/ConfigOfRecord.h"
 #include "server/ApiServer.h"
 #include "store/Store.h"
 
 namespace ramp::server {
 
+// `config` (optional): the config of record, whose approval policy in force
+// decides whether an apply waits for approval (never the request's config).
 void addInfraRoutes(ApiServer& api, store::Store& st, const std::filesystem::path& home,
-                    const std::filesystem::path& rampBinary, Clock& clock);
+                    const std::filesystem::path& rampBinary, Clock& clock, record::ConfigOfRecord* config = nullptr);
 // Followers: the same routes, forwarded to the leader.
 void forwardInfraRoutes(ApiServer& api, const ApiServer::Handler& forward);
 // The leader's loop calls this every tick (it acts at most once a second):

@@ -335,6 +335,10 @@ TEST_F(PipelineE2E, PolicyComesFromTheConfigOfRecordAndChangesOnlyWithTheRightPe
   auto [ps, pr] = post(base, "/api/v1/deployments", carol,
                        {{"service", "crawler"}, {"env", "prod"}, {"version", "1.0.1"}, {"pipeline", json::array()}});
   EXPECT_EQ(ps, 400) << pr.dump();
+  // Nor does an infrastructure apply whose config drops prod's approval: it waits too.
+  auto [is, ir] = post(base, "/api/v1/infra/apply", carol,
+                       {{"env", "prod"}, {"config", noApproval}, {"config_name", "ramp.yaml"}});
+  EXPECT_EQ(is, 202) << "an apply to prod waits for prod's approver: " << ir.dump();
   // A viewer cannot approve it (the roles are prod's policy in force).
   auto [vs, vr] = post(base, "/api/v1/approvals/" + pending.value("id", "") + "/approve", vic, json::object());
   EXPECT_EQ(vs, 403) << vr.dump();
