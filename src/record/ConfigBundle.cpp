@@ -45,10 +45,10 @@ Result<ConfigBundle> ConfigBundle::fromJson(const nlohmann::json& j, const std::
     if (!f.contains("name") || !f["name"].is_string()) return invalid("must be a string", at + ".name");
     if (!f.contains("text") || !f["text"].is_string()) return invalid("must be a string", at + ".text");
     std::string name = f["name"];
-    std::string ext = fs::path(name).extension().string();
-    if (name.empty() || name.find('/') != std::string::npos || name.find('\\') != std::string::npos ||
-        name.front() == '.' || (ext != ".yaml" && ext != ".yml")) {
-      return invalid("'" + name + "' is not a configuration file name (a plain name ending .yaml or .yml)",
+    if (name.empty() || name.size() > 255 || name.find('/') != std::string::npos ||
+        name.find('\\') != std::string::npos || name.front() == '.' ||
+        name.find_first_of(std::string("\0\n\r", 3)) != std::string::npos) {
+      return invalid("'" + name + "' is not a configuration file name (a plain file name, no directories)",
                      at + ".name");
     }
     if (!names.insert(name).second) return invalid("'" + name + "' appears twice", at + ".name");

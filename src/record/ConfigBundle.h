@@ -8,9 +8,10 @@
 // content-addressed and verified separately).
 //
 //   fromJson(files)   checks the API form [{"name", "text"}]: at most
-//                     config::kMaxFiles files, names unique, plain file names
-//                     ending .yaml/.yml, text at most 4 MiB each (kInvalid
-//                     naming files[i].FIELD)
+//                     config::kMaxFiles files, names unique, text at most
+//                     4 MiB each (kInvalid
+//                     naming files[i].FIELD); a name is a plain file name
+//                     (no directory, not hidden)
 //   digest()          "sha256:<hex>" over the names and texts (length-
 //                     prefixed, in name order): the version's identity
 //   load()            config::loadConfigFiles: the same checks and the same
