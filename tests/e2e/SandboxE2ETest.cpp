@@ -42,7 +42,7 @@ std::string slurp(const fs::path& p) {
 }
 
 // `ramp ARGS` in `cwd` with extra environment; stdout (and stderr) in *out.
-int ramp(const std::vector<std::string>& args, const fs::path& cwd, const std::map<std::string, std::string>& extra,
+int rampAs(const std::vector<std::string>& args, const fs::path& cwd, const std::map<std::string, std::string>& extra,
          std::string* out = nullptr) {
   int fds[2];
   if (pipe(fds) != 0) return 127;
@@ -97,7 +97,7 @@ TEST(SandboxE2E, AReleaseCannotReadTheControllersSecrets) {
     fs::path work;
     pid_t serve;
     ~Down() {
-      ramp({"down"}, work, {});
+      rampAs({"down"}, work, {});
       for (int i = 0; i < 100 && waitpid(serve, nullptr, WNOHANG) == 0; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
@@ -140,10 +140,10 @@ TEST(SandboxE2E, AReleaseCannotReadTheControllersSecrets) {
 
   const std::map<std::string, std::string> asAdmin{{"RAMP_TOKEN", token}};
   std::string out;
-  ASSERT_EQ(ramp({"--home", home.string(), "release", "create", "crawler", "--version", "1.0.0"}, work, asAdmin, &out), 0)
+  ASSERT_EQ(rampAs({"--home", home.string(), "release", "create", "crawler", "--version", "1.0.0"}, work, asAdmin, &out), 0)
       << out;
-  ASSERT_EQ(ramp({"--home", home.string(), "config", "push"}, work, asAdmin, &out), 0) << out;
-  int rc = ramp({"--home", home.string(), "deploy", "crawler", "--env", "int", "--version", "1.0.0"}, work, asAdmin, &out);
+  ASSERT_EQ(rampAs({"--home", home.string(), "config", "push"}, work, asAdmin, &out), 0) << out;
+  int rc = rampAs({"--home", home.string(), "deploy", "crawler", "--env", "int", "--version", "1.0.0"}, work, asAdmin, &out);
   ASSERT_EQ(rc, 0) << out << slurp(home / "serve.log");
 
   // The instance's own log: every attempt failed.

@@ -23,6 +23,7 @@
 #include <sstream>
 #include <thread>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -284,12 +285,19 @@ TEST_F(PipelineE2E, PolicyComesFromTheConfigOfRecordAndChangesOnlyWithTheRightPe
     EXPECT_EQ(ts, 201) << t.dump();
     return t.value("token", "");
   };
+  // (The tests share one world: names and versions of their own.)
   std::string alice = token("alice", {{"int", {"deployer"}}});
   std::string carol = token("carol", {{"prod", {"deployer"}}});
-  std::string bob = token("bob", {{"prod", {"approver"}}});
+  std::string bob = token("barbara", {{"prod", {"approver"}}});
   std::string vic = token("vic", {{"*", {"viewer"}}});
   auto history = [&]() { return ramp({"config", "history", "--json"}, work).out; };
   auto deployments = [&]() { return ramp({"audit", "--json"}, work).out; };
+  auto inForce = [&]() {
+    auto j = json::parse(ramp({"config", "show", "--json"}, work).out, nullptr, false);
+    return j.is_object() ? j.value("version", int64_t{0}) : int64_t{0};
+  };
+  const int64_t v0 = inForce();
+  ASSERT_GT(v0, 0);
   const std::string original = slurp(work / "ramp.yaml") + "\n";
   std::string noApproval = original;
   noApproval.replace(noApproval.find("      approvals: 1\n"), std::string("      approvals: 1\n").size(),
@@ -325,7 +333,8 @@ TEST_F(PipelineE2E, PolicyComesFromTheConfigOfRecordAndChangesOnlyWithTheRightPe
   ASSERT_EQ(ramp({"promote", "crawler", "--to", "uat"}, work).rc, 0);
   auto carols = ramp({"promote", "crawler", "--to", "prod", "--json"}, work, {{"RAMP_TOKEN", carol}});
   EXPECT_EQ(carols.rc, 4) << carols.out;
-  EXPECT_NE(carols.out.find("differs from config version 1 in force"), std::string::npos) << carols.out;
+  EXPECT_NE(carols.out.find(fmt::format("differs from config version {} in force", v0)), std::string::npos)
+      << carols.out;
   json pending = parseLastJson(carols.out);
   EXPECT_EQ(pending.value("state", ""), "awaiting_approval") << carols.out;
   // A hotfix without the hotfix role, or an empty pipeline, do not skip it either.
@@ -336,8 +345,10 @@ TEST_F(PipelineE2E, PolicyComesFromTheConfigOfRecordAndChangesOnlyWithTheRightPe
                        {{"service", "crawler"}, {"env", "prod"}, {"version", "1.0.1"}, {"pipeline", json::array()}});
   EXPECT_EQ(ps, 400) << pr.dump();
   // Nor does an infrastructure apply whose config drops prod's approval: it waits too.
+  // (A service of its own, so that the apply has something to create.)
+  const std::string withListener = noApproval + "  extra:\n    run:\n      command: bin/crawler\n";
   auto [is, ir] = post(base, "/api/v1/infra/apply", carol,
-                       {{"env", "prod"}, {"config", noApproval}, {"config_name", "ramp.yaml"}});
+                       {{"env", "prod"}, {"config", withListener}, {"config_name", "ramp.yaml"}});
   EXPECT_EQ(is, 202) << "an apply to prod waits for prod's approver: " << ir.dump();
   // A viewer cannot approve it (the roles are prod's policy in force).
   auto [vs, vr] = post(base, "/api/v1/approvals/" + pending.value("id", "") + "/approve", vic, json::object());
@@ -347,20 +358,20 @@ TEST_F(PipelineE2E, PolicyComesFromTheConfigOfRecordAndChangesOnlyWithTheRightPe
   // The admin's change of prod's policy waits for prod's approver.
   auto adminPush = ramp({"config", "push", "-m", "prod: no approvals"}, work);
   EXPECT_EQ(adminPush.rc, 4) << adminPush.out;
-  EXPECT_NE(adminPush.out.find("PENDING approval as cfg-2"), std::string::npos) << adminPush.out;
-  auto shown = json::parse(ramp({"config", "show", "--json"}, work).out, nullptr, false);
-  EXPECT_EQ(shown.value("version", 0), 1) << "nothing of a pending push takes effect";
-  auto own = ramp({"approve", "cfg-2"}, work);
+  const std::string cfg = fmt::format("cfg-{}", v0 + 1);
+  EXPECT_NE(adminPush.out.find("PENDING approval as " + cfg), std::string::npos) << adminPush.out;
+  EXPECT_EQ(inForce(), v0) << "nothing of a pending push takes effect";
+  auto own = ramp({"approve", cfg}, work);
   EXPECT_EQ(own.rc, 1) << own.out;
   EXPECT_NE(own.out.find("four-eyes"), std::string::npos) << own.out;
-  auto [v2s, v2r] = post(base, "/api/v1/approvals/cfg-2/approve", vic, json::object());
+  auto [v2s, v2r] = post(base, "/api/v1/approvals/" + cfg + "/approve", vic, json::object());
   EXPECT_EQ(v2s, 403) << v2r.dump();
   auto listed = ramp({"approvals"}, work, {{"RAMP_TOKEN", bob}});
-  EXPECT_NE(listed.out.find("cfg-2"), std::string::npos) << listed.out;
-  auto bobs = ramp({"approve", "cfg-2", "--comment", "agreed"}, work, {{"RAMP_TOKEN", bob}});
+  EXPECT_NE(listed.out.find(cfg), std::string::npos) << listed.out;
+  auto bobs = ramp({"approve", cfg, "--comment", "agreed"}, work, {{"RAMP_TOKEN", bob}});
   EXPECT_EQ(bobs.rc, 0) << bobs.out;
-  shown = json::parse(ramp({"config", "show", "--json"}, work).out, nullptr, false);
-  EXPECT_EQ(shown.value("version", 0), 2) << shown.dump();
+  auto shown = json::parse(ramp({"config", "show", "--json"}, work).out, nullptr, false);
+  EXPECT_EQ(shown.value("version", int64_t{0}), v0 + 1) << shown.dump();
   EXPECT_FALSE(shown.value("pushed_by", "").empty()) << shown.dump();
   auto audit = ramp({"audit", "--json"}, work).out;
   EXPECT_NE(audit.find("config.push_requested"), std::string::npos);

@@ -78,7 +78,9 @@ std::map<std::string, std::string> parseEnv(const std::string& body) {
 
 // Pids of live processes whose environment has RAMP_FLEET_ID=fleetId and
 // RAMP_HOME=home (instances), or `instance-shim` processes of the home
-// whose command line names the fleet's directory.
+// whose command line names the fleet's directory. The sandbox's own
+// bubblewrap processes (providers/local/Sandbox.h) are not counted: they
+// live and die with the instance (tests/isolated would name a leftover).
 std::set<int64_t> fleetProcesses(const fs::path& home, const std::string& fleetId) {
   std::set<int64_t> out;
   std::error_code ec;
@@ -93,6 +95,10 @@ std::set<int64_t> fleetProcesses(const fs::path& home, const std::string& fleetI
     std::string cmd((std::istreambuf_iterator<char>(cmdf)), {});
     bool ourHome = env.find(std::string("RAMP_HOME=") + home.string() + '\0') != std::string::npos;
     if (!ourHome) continue;
+    std::ifstream commf(e.path() / "comm");
+    std::string comm;
+    std::getline(commf, comm);
+    if (comm == "bwrap") continue;
     if (env.find(std::string("RAMP_FLEET_ID=") + fleetId + '\0') != std::string::npos ||
         cmd.find((home / "fleets" / fleetId).string() + "/") != std::string::npos) {
       out.insert(pid);
@@ -227,8 +233,7 @@ TEST_F(LocalFleetProviderTest, CreatesHealthyInstancesWithTheirEnvironment) {
   ASSERT_TRUE(rec);
   EXPECT_NE(rec->find("${secret:API_TOKEN}"), std::string::npos);
   EXPECT_EQ(rec->find("s3cr3t"), std::string::npos);
-  // Two shims, and per instance the sandbox's two bubblewrap processes and the instance itself.
-  EXPECT_EQ(fleetProcesses(home_, s.fleetId).size(), 8u) << "two shims and two sandboxed instances";
+  EXPECT_EQ(fleetProcesses(home_, s.fleetId).size(), 4u) << "two shims and two instances";
   // Prometheus' file_sd view of the fleet (PrometheusTargets): its live
   // instances, labelled with the fleet.
   auto targets = readFile(home_ / "prometheus" / "targets" / (s.fleetId + ".json"));

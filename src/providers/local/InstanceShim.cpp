@@ -351,8 +351,17 @@ int InstanceShim::run(int readyFd) {
         }
         exited = true;
         if (got == static_cast<pid_t>(instancePid)) ws = iws;
-        if (WIFEXITED(ws)) status.exitCode = WEXITSTATUS(ws);
         if (WIFSIGNALED(ws)) status.signal = WTERMSIG(ws);
+        if (WIFEXITED(ws)) {
+          // Bubblewrap reports an instance killed by signal N as exit code
+          // 128 + N (as a shell does): shown as the signal.
+          int code = WEXITSTATUS(ws);
+          if (got != static_cast<pid_t>(instancePid) && code > 128 && code <= 128 + 64) {
+            status.signal = code - 128;
+          } else {
+            status.exitCode = code;
+          }
+        }
         drainDeadline = SystemClock::instance().monotonic() + std::chrono::seconds(1);
         // Recorded at once (the provider is waiting for it), again after draining.
         status.state = "exited";
