@@ -213,6 +213,8 @@ int runDiff(Cli& cli, const DiffArgs& a) {
 void addConfig(Cli& cli) {
   auto* cfg = cli.app.add_subcommand("config", "The controller's config of record: push, show, history, diff");
   cfg->require_subcommand(1);
+  cfg->footer("Examples:\n  ramp config push -m \"first version\"\n  ramp config show\n  ramp config history\n"
+              "  ramp config diff");
 
   auto push = std::make_shared<PushArgs>();
   auto* p = cfg->add_subcommand("push", "Push ramp.yaml to the controller (validated, authorised by its effect)");
@@ -228,11 +230,13 @@ void addConfig(Cli& cli) {
   auto* s = cfg->add_subcommand("show", "Print a version of the config of record (default: the one in force)");
   s->add_option("--version", show->version, "Version number (ramp config history)");
   s->add_flag("--json", show->json, "Machine-readable output");
+  s->footer("Examples:\n  ramp config show\n  ramp config show --version 3 --json");
   s->callback([&cli, show] { cli.exitCode = runShow(cli, *show); });
 
   auto historyJson = std::make_shared<bool>(false);
   auto* h = cfg->add_subcommand("history", "List every version: state, pusher, time, git commit, message");
   h->add_flag("--json", *historyJson, "Machine-readable output");
+  h->footer("Examples:\n  ramp config history\n  ramp config history --json");
   h->callback([&cli, historyJson] { cli.exitCode = runHistory(cli, *historyJson); });
 
   auto diff = std::make_shared<DiffArgs>();
@@ -240,6 +244,8 @@ void addConfig(Cli& cli) {
   d->add_option("versions", diff->versions, "A [B]: version numbers");
   d->add_option("-f,--file", diff->file, "Local config file or directory (default ./ramp.yaml)");
   d->add_flag("--json", diff->json, "Machine-readable output");
+  d->footer("Examples:\n  ramp config diff            # ./ramp.yaml against the version in force\n"
+            "  ramp config diff 2 3        # two recorded versions");
   d->callback([&cli, diff] { cli.exitCode = runDiff(cli, *diff); });
 }
 

@@ -1,6 +1,7 @@
 // `ramp audit`, `ramp audit seal` and `ramp audit verify` through $RAMP_BIN on
 // a world with no controller (the local path: the home's store read
-// directly): exit 0 on an intact log, 1 naming the first broken event after
+// directly; `audit seal` names --store, the operator's offline path — without
+// it the seal goes through the controller, tests/controller/ApiInputTest): exit 0 on an intact log, 1 naming the first broken event after
 // tampering with the SQLite file; bad flags named.
 #include <gtest/gtest.h>
 
@@ -43,7 +44,7 @@ Run ramp(const AuditTestWorld& w, const std::string& args) {
 TEST(AuditCliTest, VerifyPassesThenNamesTheTamperedEvent) {
   AuditTestWorld w("cli");
   w.append(8);
-  auto seal = ramp(w, "audit seal");
+  auto seal = ramp(w, "audit seal --store sqlite://" + w.db.string());
   ASSERT_EQ(seal.code, 0) << seal.out;
   auto good = ramp(w, "audit verify");
   EXPECT_EQ(good.code, 0) << good.out;
@@ -65,7 +66,7 @@ TEST(AuditCliTest, VerifyPassesThenNamesTheTamperedEvent) {
 TEST(AuditCliTest, VerifyCatchesTruncationThroughTheSeal) {
   AuditTestWorld w("cli-trunc");
   w.append(6);
-  ASSERT_EQ(ramp(w, "audit seal").code, 0);
+  ASSERT_EQ(ramp(w, "audit seal --store sqlite://" + w.db.string()).code, 0);
   ASSERT_EQ(w.sql("DELETE FROM audit_events WHERE seq >= 5"), "");
   auto bad = ramp(w, "audit verify --json");
   EXPECT_EQ(bad.code, 1) << bad.out;

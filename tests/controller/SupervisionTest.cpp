@@ -87,6 +87,7 @@ std::string stateOf(const World& w, const std::string& id) {
 TEST(Supervision, EitherDeathHealsWithoutACommand) {
   World w("heal");
   ASSERT_TRUE(w.createReleases());
+  ASSERT_TRUE(w.pushConfig());
   ASSERT_EQ(w.run({"deploy", "crawler", "--env", "int", "--version", "1.0.0"}), 0);
   ASSERT_TRUE(fs::exists(w.home() / "controller.supervised")) << "the CLI starts a supervised controller";
 
@@ -142,6 +143,7 @@ TEST(Supervision, EitherDeathHealsWithoutACommand) {
 TEST(Supervision, AnyCommandStartsADeadControllerAndOnlyOne) {
   World w("start");
   ASSERT_TRUE(w.createReleases());
+  ASSERT_TRUE(w.pushConfig());
   ASSERT_EQ(w.run({"deploy", "crawler", "--env", "int", "--version", "1.0.0"}), 0);
   // Both dead at once: nobody is left to bring the other back.
   pid_t controller = w.controllerJson().value("pid", 0), router = routerPid(w);
@@ -187,6 +189,7 @@ TEST(Supervision, AControllerComesBackWithTheCommandItWasStartedWith) {
   pid_t serve = startServe({"serve", "--home", w.home().string(), "--supervised", "--lease-ttl", "7s"},
                            w.home() / "serve.log");
   ASSERT_TRUE(w.waitController(serve, std::chrono::seconds(20))) << slurp(w.home() / "serve.log");
+  ASSERT_TRUE(w.pushConfig());
   ASSERT_EQ(w.run({"deploy", "crawler", "--env", "int", "--version", "1.0.0"}), 0);
   pid_t router = routerPid(w);
   ASSERT_GT(router, 0);
@@ -207,6 +210,7 @@ TEST(Supervision, AControllerComesBackWithTheCommandItWasStartedWith) {
 TEST(Supervision, StopsOnPurposeStayStopped) {
   World w("stop");
   ASSERT_TRUE(w.createReleases());
+  ASSERT_TRUE(w.pushConfig());
   ASSERT_EQ(w.run({"deploy", "crawler", "--env", "int", "--version", "1.0.0"}), 0);
   // SIGTERM is a stop, not a death: the router leaves it stopped.
   pid_t controller = w.controllerJson().value("pid", 0);
