@@ -52,9 +52,8 @@ class PrometheusCanaryE2E : public ::testing::Test {
     const std::string url = "PROMETHEUS_URL";
     yaml.replace(yaml.rfind(url), url.size(), prom->url());  // the value, not the comment
     std::ofstream(work / "ramp.yaml") << yaml;
-    // The config of record (#15) once `ramp config push` exists; until then
-    // the command is refused and deployments read ramp.yaml.
-    (void)runRamp({"config", "push", "-m", "prometheus-judged canary"}, work);
+    // The controller deploys only its config of record (#15).
+    ASSERT_EQ(runRamp({"config", "push", "-m", "prometheus-judged canary"}, work), 0);
   }
   void TearDown() override { runRamp({"down"}, work); }
 
