@@ -54,7 +54,7 @@ release() {  # VERSION [CRAWLER FLAGS]
 release 1.0.0
 release 2.0.0
 release 3.0.0 "--error-rate $bad"
-"$ramp" config push -m "example-e2e" >/dev/null 2>&1  # the config of record, where it exists (#15)
+"$ramp" config push -m "example-e2e" >/dev/null || { echo "config push failed"; exit 1; }  # the config of record (#15)
 "$ramp" deploy crawler --env prod --version 1.0.0 >/dev/null || { echo "first deploy failed"; exit 1; }
 entry=$("$ramp" status crawler --env prod --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["entrypoint"])')
 

@@ -95,9 +95,9 @@ class CanaryE2E : public ::testing::Test {
     std::ofstream(work / "ramp.yaml") << yaml;
     pushConfig("edited: " + to);
   }
-  // Makes ramp.yaml the config of record (#15) once `ramp config push`
-  // exists; until then the command is refused and deployments read ramp.yaml.
-  void pushConfig(const std::string& why) { (void)runRamp({"config", "push", "-m", why}, work); }
+  // Makes the edited ramp.yaml the config of record (#15): the controller
+  // deploys only that.
+  void pushConfig(const std::string& why) { ASSERT_EQ(runRamp({"config", "push", "-m", why}, work), 0); }
   nlohmann::json lastDeployment() {
     std::string out;
     EXPECT_EQ(runRamp({"status", "crawler", "--env", "prod", "--json"}, work, &out), 0);
