@@ -109,9 +109,8 @@ class FailsafeE2E : public ::testing::Test {
     work = home / ("work-" + std::to_string(++counter));
     fs::create_directories(work);
     fs::copy_file(env("RAMP_E2E_DIR") + "/failsafe.yaml", work / "ramp.yaml", fs::copy_options::overwrite_existing);
-    // The config of record (#15) once `ramp config push` exists; until then
-    // the command is refused and deployments read ramp.yaml.
-    (void)runRamp({"config", "push", "-m", "failsafe world"}, work);
+    // The controller deploys only its config of record (#15).
+    ASSERT_EQ(runRamp({"config", "push", "-m", "failsafe world"}, work), 0);
   }
   void TearDown() override {
     if (traffic) traffic->stop();
