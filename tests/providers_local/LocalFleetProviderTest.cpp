@@ -107,6 +107,19 @@ std::set<int64_t> fleetProcesses(const fs::path& home, const std::string& fleetI
   return out;
 }
 
+// The fleet's processes once its instances have got past the sandbox's
+// set-up: bwrap (skipped above) execs setpriv, which execs the instance, so
+// right after createFleet an instance may not be countable yet. Polls
+// (bounded: 5 s) until there are `expected`; returns what it last saw.
+std::set<int64_t> settledFleetProcesses(const fs::path& home, const std::string& fleetId, size_t expected) {
+  auto seen = fleetProcesses(home, fleetId);
+  for (int i = 0; i < 100 && seen.size() != expected; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    seen = fleetProcesses(home, fleetId);
+  }
+  return seen;
+}
+
 class LocalFleetProviderTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -233,7 +246,7 @@ TEST_F(LocalFleetProviderTest, CreatesHealthyInstancesWithTheirEnvironment) {
   ASSERT_TRUE(rec);
   EXPECT_NE(rec->find("${secret:API_TOKEN}"), std::string::npos);
   EXPECT_EQ(rec->find("s3cr3t"), std::string::npos);
-  EXPECT_EQ(fleetProcesses(home_, s.fleetId).size(), 4u) << "two shims and two instances";
+  EXPECT_EQ(settledFleetProcesses(home_, s.fleetId, 4).size(), 4u) << "two shims and two instances";
   // Prometheus' file_sd view of the fleet (PrometheusTargets): its live
   // instances, labelled with the fleet.
   auto targets = readFile(home_ / "prometheus" / "targets" / (s.fleetId + ".json"));
@@ -269,7 +282,7 @@ TEST_F(LocalFleetProviderTest, CreateIsIdempotent) {
     EXPECT_EQ(again->instances[i].id, first->instances[i].id);
     EXPECT_EQ(again->instances[i].pid, first->instances[i].pid);
   }
-  EXPECT_EQ(fleetProcesses(home_, s.fleetId).size(), 4u);
+  EXPECT_EQ(settledFleetProcesses(home_, s.fleetId, 4).size(), 4u);
   auto listed = p.listFleets(std::string("svc"), std::string("int"));
   ASSERT_TRUE(listed);
   EXPECT_EQ(*listed, std::vector<std::string>{"svc-int-idem"});
@@ -462,7 +475,12 @@ TEST_F(LocalFleetProviderTest, RetireStopsEverythingEvenAnInstanceIgnoringSigter
   ASSERT_TRUE(p.createFleet(s));
   auto graceful = spec("svc-int-retire-graceful", 1);
   ASSERT_TRUE(p.createFleet(graceful));
-  ASSERT_EQ(fleetProcesses(home_, s.fleetId).size(), 4u);
+  ASSERT_EQ(settledFleetProcesses(home_, s.fleetId, 4).size(), 4u);
+  // A graceful stop is owed to an instance that is up (has installed its
+  // SIGTERM handler); one still starting (under the sandbox: bwrap, then
+  // setpriv, then exec) dies of the signal's default action like any
+  // process. So wait until it answers its health check.
+  ASSERT_EQ(tickUntil(p, graceful.fleetId, [](const FleetStatus& f) { return f.healthy == 1; }).healthy, 1);
   ASSERT_TRUE(p.retireFleet(graceful.fleetId, 2000ms));
   EXPECT_TRUE(fleetProcesses(home_, graceful.fleetId).empty());
   // Its log says it stopped on SIGTERM (graceful), not killed.
@@ -519,7 +537,7 @@ TEST_F(LocalFleetProviderTest, ARestartedProviderReadoptsRunningInstances) {
     EXPECT_EQ(st->instances[i].pid, pids[i]);
     EXPECT_EQ(st->instances[i].id, ids[i]);
   }
-  EXPECT_EQ(fleetProcesses(home_, s.fleetId).size(), 4u);
+  EXPECT_EQ(settledFleetProcesses(home_, s.fleetId, 4).size(), 4u);
   ASSERT_TRUE(second.retireFleet(s.fleetId, 0ms));
   EXPECT_TRUE(fleetProcesses(home_, s.fleetId).empty());
 }
