@@ -524,23 +524,22 @@ void addInfraRoutes(ApiServer& api, store::Store& st, const std::filesystem::pat
       plan = std::move(*fresh);
     }
     // The approval policy in force decides, never the one in the request's
-    // config: the config of record's for the environment once one was
-    // pushed (an environment it does not have is refused).
+    // config: the config of record's for the environment. Before the first
+    // push there is none, and the apply is refused (a request's own policy
+    // would let any caller waive the approvals of a protected environment);
+    // an environment the config of record does not have is refused too.
     q->policy = q->envCfg->approval;
     if (config) {
       auto inForce = config->inForce();
-      if (inForce) {
-        const config::Environment* e = (*inForce)->config.environment(q->env);
-        if (!e) {
-          return invalid(fmt::format("no environment '{}' in the config of record in force (version {}); push it "
-                                     "first with `ramp config push`",
-                                     q->env, (*inForce)->record.version),
-                         "env");
-        }
-        q->policy = e->approval;
-      } else if (inForce.error().code != ErrorCode::kFailedPrecondition) {
-        return std::unexpected(inForce.error());
+      if (!inForce) return std::unexpected(inForce.error());
+      const config::Environment* e = (*inForce)->config.environment(q->env);
+      if (!e) {
+        return invalid(fmt::format("no environment '{}' in the config of record in force (version {}); push it "
+                                   "first with `ramp config push`",
+                                   q->env, (*inForce)->record.version),
+                       "env");
       }
+      q->policy = e->approval;
     }
     // An environment whose approval policy asks for approvals: recorded
     // pending, applied when approved (nothing to change and nothing to

@@ -145,6 +145,8 @@ write_config() {
 jcheck() { python3 -c "import json,sys; p=json.load(open(sys.argv[1])); sys.exit(0 if ($2) else 1)" "$1"; }
 write_config us-east-1
 "$RAMP_BIN" validate >validate.out 2>&1 || fail "validate: $(cat validate.out)"
+# The approval policy an apply is judged by is the config of record's (issue 15).
+"$RAMP_BIN" config push -m "aws e2e" >push.out 2>&1 || fail "config push: $(cat push.out)"
 
 # 1. Plan of one region: creates of every kind, exit 2.
 "$RAMP_BIN" plan --env prod --detailed-exitcode >plan1.out 2>&1

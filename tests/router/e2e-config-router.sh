@@ -50,6 +50,7 @@ field() { python3 -c "import json,sys; e=json.load(sys.stdin); print($1)"; }
 # 1. Apply: the entry point has the limits and serves HTTPS (no fleet yet: 503 from the router).
 write_config 2s 3s "$work/www.crt"
 "$RAMP_BIN" validate -f ramp.yaml >/dev/null || fail "validate: $("$RAMP_BIN" validate -f ramp.yaml 2>&1)"
+"$RAMP_BIN" config push -m "router e2e" >push.out 2>&1 || fail "config push: $(cat push.out)"
 "$RAMP_BIN" apply --env int --yes >apply1.out 2>&1 || fail "apply: $(cat apply1.out)"
 ep=$(entrypoint) || fail "no entry point web.int.local after apply"
 [[ $(field 'e["limits"]["head_timeout_ms"]' <<<"$ep") == 2000 ]] || fail "head timeout: $ep"

@@ -40,6 +40,15 @@ echo '{"not": "a plan"' > broken.plan
 "$RAMP_BIN" apply broken.plan >bad.out 2>&1 && fail "a broken saved plan was applied"
 grep -q 'broken.plan: not a saved plan' bad.out || fail "broken saved plan: $(cat bad.out)"
 
+# Before the first `ramp config push` there is no approval policy of record:
+# the apply is refused naming the push (the request's own config must not
+# decide whether approvals are needed), and nothing is applied.
+"$RAMP_BIN" apply --env int --yes >nopush.out 2>&1 && fail "an apply before any config push succeeded"
+grep -q 'ramp config push' nopush.out || fail "the refusal does not name ramp config push: $(cat nopush.out)"
+"$RAMP_BIN" plan --env int --detailed-exitcode >/dev/null 2>&1
+[[ $? == 2 ]] || fail "the refused apply changed something"
+"$RAMP_BIN" config push -m "apply e2e" >push.out 2>&1 || fail "config push: $(cat push.out)"
+
 # PROD needs an approval: its infrastructure apply waits for one (exit 4),
 # nothing applied (tests/infra/approval covers the approvals themselves).
 "$RAMP_BIN" apply --env prod --yes >prod.out 2>&1

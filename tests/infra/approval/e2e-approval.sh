@@ -51,6 +51,8 @@ json_get() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(
 dana=$("$RAMP_BIN" token create --user dana) || fail "token dana"
 alice=$("$RAMP_BIN" token create --user alice) || fail "token alice"
 victor=$("$RAMP_BIN" token create --user victor) || fail "token victor"
+# The approval policy an apply is judged by is the config of record's (issue 15).
+"$RAMP_BIN" config push -m "approval e2e" >push.out 2>&1 || fail "config push: $(cat push.out)"
 admin_tok=$(cat "$RAMP_HOME/admin.token")
 api() {  # api METHOD PATH [BODY] -> body on stdout, HTTP code in $code
   local out
