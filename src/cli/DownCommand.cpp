@@ -12,6 +12,7 @@
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
 #include "core/Home.h"
+#include "providers/local/ProcessIdentity.h"
 
 namespace ramp::cli {
 
@@ -35,13 +36,20 @@ int runDown(Cli& cli, const DownArgs& a) {
   auto r = api->post("/api/v1/down", body);
   if (!r) return reportError(r.error().describe());
   if (a.env.empty()) {
-    // Wait for the controller to exit.
+    // Wait for the controller to exit (bounded: 20 s). A process that has
+    // exited but is not yet reaped by its parent (a zombie: a supervisor or
+    // a benchmark that started it) has exited; and a pid reused since by
+    // another process is not the controller (ProcessIdentity: pid + start
+    // time).
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    int pid = r->value("pid", 0);
-    while (pid > 0 && ::kill(pid, 0) == 0 && std::chrono::steady_clock::now() < deadline) {
+    int64_t pid = r->value("pid", int64_t{0});
+    auto controller = pid > 0 ? providers::ProcessIdentity::of(pid) : std::nullopt;
+    while (controller && controller->alive() && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    if (pid > 0 && ::kill(pid, 0) == 0) return reportError("the controller did not exit within 20 s");
+    if (controller && controller->alive()) {
+      return reportError("the controller (pid " + std::to_string(pid) + ") did not exit within 20 s");
+    }
   }
   std::cout << "retired " << r->value("fleets", 0) << " fleet(s)"
             << (a.env.empty() ? "; router and controller stopped" : " in " + a.env) << std::endl;
