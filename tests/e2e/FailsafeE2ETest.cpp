@@ -10,7 +10,13 @@
 //  - the router killed (kill -9) mid-analysis, no traffic afterwards: the
 //    judge measures through the counters' restart (what it had measured is
 //    carried, `analysis.restart` in the audit) and the step still ends at
-//    its deadline (inconclusive: paused for a person), never left open.
+//    its deadline (inconclusive: paused for a person), never left open;
+//  - every canary instance and its shim killed (kill -9) mid-analysis, the
+//    provider's replacements never healthy (the canary cannot come back):
+//    the router serves the canary's share from the stable fleet (no request
+//    fails), counts each such request once as the canary's error (upstream
+//    error + fallback, never also a 5xx), the judge sees exactly those
+//    errors and fails the canary, and the deployment ends rolled back.
 // Only the API is read while the controller is down (controller.json +
 // admin.token), never the CLI: a CLI call would start a dead controller.
 #include <curl/curl.h>
@@ -23,8 +29,10 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -119,11 +127,15 @@ class FailsafeE2E : public ::testing::Test {
   }
 
   void release(const std::string& service, const std::string& version, const std::string& flags) {
+    releaseWith(service, version, "exec \"$(dirname \"$0\")/crawler-bin\" --quiet " + flags + " \"$@\"\n");
+  }
+  // A release whose bin/crawler is the shell `script` (the crawler binary
+  // beside it as bin/crawler-bin).
+  void releaseWith(const std::string& service, const std::string& version, const std::string& script) {
     fs::path dir = home / ("src-" + service + "-" + version);
     fs::create_directories(dir / "bin");
     fs::copy_file(env("RAMP_CRAWLER_BIN"), dir / "bin" / "crawler-bin", fs::copy_options::overwrite_existing);
-    std::ofstream(dir / "bin" / "crawler") << "#!/bin/sh\nexec \"$(dirname \"$0\")/crawler-bin\" --quiet " << flags
-                                           << " \"$@\"\n";
+    std::ofstream(dir / "bin" / "crawler") << "#!/bin/sh\n" << script;
     fs::permissions(dir / "bin" / "crawler", fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
     ASSERT_EQ(runRamp({"release", "create", service, "--version", version, "--from", dir.string()}, work), 0);
   }
@@ -184,6 +196,14 @@ class FailsafeE2E : public ::testing::Test {
     if (!j.is_object()) return json();
     return getJson("http://" + j.value("address", "") + path, slurp(home / "router" / "admin.token"));
   }
+  // One fleet's counters on the router's entry point (null if it has none).
+  json fleetStats(const std::string& entrypoint, const std::string& fleet) {
+    auto st = router("/admin/v1/entrypoints/" + entrypoint + "/stats");
+    for (auto& f : st.is_object() && st["fleets"].is_array() ? st["fleets"] : json::array()) {
+      if (f.value("fleet", "") == fleet) return f;
+    }
+    return json();
+  }
   // A deployment's first "lease" state on the router's entry point.
   std::string leaseState(const std::string& service) {
     auto ep = router("/admin/v1/entrypoints/" + service + ".prod.local");
@@ -196,13 +216,13 @@ class FailsafeE2E : public ::testing::Test {
     if (!st.is_array() || st.empty()) return json();
     return st[0]["deployment"].value("verdict", json());
   }
-  // The canary's requests in a verdict's error-rate metric; -1 if none.
-  static int canaryRequests(const json& verdict) {
+  // The canary's requests (or errors) in a verdict's error-rate metric; -1 if none.
+  static int canaryRequests(const json& verdict, const char* what = "requests") {
     if (!verdict.is_object() || !verdict.contains("metrics") || !verdict["metrics"].is_array()) return -1;
     for (const auto& m : verdict["metrics"]) {
       if (m.value("name", "") != "error_rate") continue;
       const auto& c = m.value("stats", json::object()).value("canary", json::object());
-      return c.is_object() ? c.value("requests", -1) : -1;
+      return c.is_object() ? c.value(what, -1) : -1;
     }
     return -1;
   }
@@ -338,6 +358,116 @@ TEST_F(FailsafeE2E, ARouterKilledMidAnalysisIsMeasuredThroughAndTheStepStillEnds
                            "{:.1f} s after it began; deadline 5 s\n",
                            canary, took);
   EXPECT_EQ(runRamp({"abort", "judged", "--env", "prod"}, work), 0);
+}
+
+TEST_F(FailsafeE2E, AllCanaryInstancesDeadMidAnalysisFallBackToStableCountedOnceAndTheCanaryIsRolledBack) {
+  release("fallen", "1.0.0", "");
+  // The canary's own two instances (i0-0, i1-1) serve; the replacements the
+  // provider starts after they die fail their health check, so no canary
+  // instance is healthy again while the test runs (what is under test is
+  // "all canary instances dead", not "the canary back in a second").
+  releaseWith("fallen", "2.0.0",
+              "case \"$RAMP_INSTANCE_ID\" in\n"
+              "  i0-0|i1-1) exec \"$(dirname \"$0\")/crawler-bin\" --quiet \"$@\" ;;\n"
+              "esac\n"
+              "exec \"$(dirname \"$0\")/crawler-bin\" --quiet --fail-health \"$@\"\n");
+  ASSERT_EQ(runRamp({"deploy", "fallen", "--env", "prod", "--version", "1.0.0"}, work), 0);
+  const std::string url = entrypoint("fallen"), ep = "fallen.prod.local";
+  std::string id = deployDetached("fallen", "2.0.0");
+  auto d = waitFor(id, inPhase("canary_analysis"), 60s);
+  ASSERT_EQ(d.value("phase", ""), "canary_analysis") << d.dump(2);
+  const std::string canaryFleet = d.value("new_fleet", ""), stableFleet = d.value("old_fleet", "");
+  ASSERT_FALSE(canaryFleet.empty()) << d.dump(2);
+
+  // 100 requests one after the other while the canary is alive: its 20%
+  // answer (all well: the analysis window holds 20 good canary requests).
+  std::map<std::string, int> before;
+  for (int i = 0; i < 100; ++i) {
+    auto a = request("GET", url + "/");
+    ASSERT_EQ(a.status, 200) << i;
+    ++before[a.version];
+  }
+  const int served = before["2.0.0"];
+  EXPECT_EQ(served, 20);
+
+  // kill -9 every canary instance (its process group) and its shim.
+  auto rec = json::parse(slurp(home / "fleets" / canaryFleet / "fleet.json"), nullptr, false);
+  ASSERT_TRUE(rec.is_object()) << canaryFleet;
+  std::vector<int> ports;
+  for (const auto& inst : rec["instances"]) {
+    if (inst.value("state", "") != "healthy") continue;
+    pid_t shim = inst.value("shimPid", 0), child = inst.value("childPid", 0);
+    ASSERT_GT(shim, 0);
+    ASSERT_GT(child, 0);
+    ASSERT_EQ(kill(shim, SIGKILL), 0);
+    kill(-child, SIGKILL);
+    kill(child, SIGKILL);
+    ports.push_back(inst.value("port", 0));
+  }
+  ASSERT_EQ(ports.size(), 2u) << rec.dump(2);
+  // Dead means refusing connections (bounded: a killed process is gone in
+  // well under 10 s even on a loaded machine).
+  auto refused = [&] {
+    for (int port : ports) {
+      if (request("GET", fmt::format("http://127.0.0.1:{}/healthz", port)).status != 0) return false;
+    }
+    return true;
+  };
+  for (auto until = SteadyClock::now() + 10s; SteadyClock::now() < until && !refused();)
+    std::this_thread::sleep_for(20ms);
+  ASSERT_TRUE(refused()) << "the killed canary instances still answer";
+  auto canary0 = fleetStats(ep, canaryFleet), stable0 = fleetStats(ep, stableFleet);
+  ASSERT_TRUE(canary0.is_object() && stable0.is_object()) << router("/admin/v1/entrypoints/" + ep + "/stats").dump();
+  ASSERT_EQ(deployment(id).value("phase", ""), "canary_analysis") << "the canary was judged before it died";
+
+  // 100 more requests: none fails, the stable fleet answers every one.
+  std::map<std::string, int> after;
+  int userFailures = 0;
+  for (int i = 0; i < 100; ++i) {
+    auto a = request("GET", url + "/");
+    if (a.status != 200) ++userFailures;
+    ++after[a.status == 200 ? a.version : std::to_string(a.status)];
+  }
+  auto canary1 = fleetStats(ep, canaryFleet), stable1 = fleetStats(ep, stableFleet);
+  EXPECT_EQ(userFailures, 0) << "a user saw the dead canary (502/503) although the stable fleet is healthy";
+  EXPECT_EQ(after["1.0.0"], 100);
+  auto delta = [](const json& a, const json& b, const char* k) { return b.value(k, 0) - a.value(k, 0); };
+  auto counts = [](const json& f) {
+    return fmt::format("{} requests: {} 2xx, {} 5xx, {} upstream errors, {} fallbacks", f.value("requests", 0),
+                       f.value("status_2xx", 0), f.value("status_5xx", 0), f.value("upstream_errors", 0),
+                       f.value("fallbacks", 0));
+  };
+  const int chosen = delta(canary0, canary1, "requests");
+  // The router chose the canary for its share, could not connect to any of
+  // its instances, and served the request from the stable fleet: counted
+  // once, as the canary's upstream error and fallback, never as a 5xx too.
+  EXPECT_GT(chosen, 0) << counts(canary1);
+  EXPECT_EQ(delta(canary0, canary1, "fallbacks"), chosen) << counts(canary1);
+  EXPECT_EQ(delta(canary0, canary1, "upstream_errors"), chosen) << counts(canary1);
+  EXPECT_EQ(delta(canary0, canary1, "status_5xx"), 0) << "counted twice: " << counts(canary1);
+  EXPECT_EQ(delta(canary0, canary1, "status_2xx"), 0) << counts(canary1);
+  EXPECT_EQ(delta(stable0, stable1, "requests"), 100) << "the stable fleet counts the fallbacks as its own requests: " << counts(stable1);
+  EXPECT_EQ(delta(stable0, stable1, "status_2xx"), 100) << counts(stable1);
+
+  // The judge sees exactly those errors: its window holds the `served`
+  // good requests and then only fallbacks, each one error.
+  auto analysisBegan = SteadyClock::now();
+  d = waitFor(id, ended, 60s);
+  double rolledBackIn = std::chrono::duration<double>(SteadyClock::now() - analysisBegan).count();
+  EXPECT_EQ(d.value("state", ""), "rolled_back") << d.dump(2);
+  auto verdicts = events(id, "verdict");
+  ASSERT_FALSE(verdicts.empty()) << "no verdict";
+  auto verdict = verdicts.back()["data"];
+  EXPECT_EQ(verdict.value("verdict", ""), "fail") << verdict.dump();
+  const int judged = canaryRequests(verdict), errors = canaryRequests(verdict, "errors");
+  EXPECT_GT(errors, 0) << verdict.dump();
+  EXPECT_LE(errors, chosen) << verdict.dump();
+  EXPECT_EQ(errors, judged - served) << "each fallback counted once as the canary's error: " << verdict.dump();
+  std::cout << fmt::format("all canary instances killed: {} of 100 requests failed, {} chosen for the canary "
+                           "({} served by the stable fleet instead); judged {} errors of {} canary requests ({} "
+                           "good before the kill); rolled back {:.1f} s after the second burst\n",
+                           userFailures, chosen, delta(canary0, canary1, "fallbacks"), errors, judged, served,
+                           rolledBackIn);
 }
 
 }  // namespace
