@@ -1,6 +1,7 @@
 // StoreBench — cost of the store operations the engine does on every step:
 // an audit append (hash chain, one transaction), a fenced deployment update
-// (revision + fence check), a lease renewal, and a point read.
+// (revision + fence check), a phase commit with its audit event (one
+// transaction, and the two it used to be), a lease renewal, and a point read.
 //
 // Backends: SQLite in a temporary directory always; PostgreSQL when
 // RAMP_BENCH_PG_URL names a database (bench/store/run starts one).
@@ -84,6 +85,37 @@ void FencedUpdate(benchmark::State& state, std::string backend) {
   }
 }
 
+// A phase commit as the engine makes it: the fenced update and its
+// deployment.phase event. `together`: one transaction (updateDeployment with
+// the event, what the engine does); else two (update, then appendEvent: how
+// it was before).
+void PhaseCommit(benchmark::State& state, std::string backend, bool together) {
+  auto store = openFor(backend);
+  if (!store) return state.SkipWithError("backend unavailable");
+  auto lease = store->acquireLease("bench-" + randomHex(4), "node", 60'000, 1'700'000'000'000);
+  if (!lease) return state.SkipWithError(lease.error().describe().c_str());
+  Fence fence{lease->name, lease->epoch};
+  DeploymentRecord d;
+  d.id = "dep-" + randomHex(6);
+  d.service = "crawler";
+  d.env = "prod";
+  d.state = "running";
+  d.doc = Json{{"strategy", "canary"}, {"steps", Json::array({10, 25, 50, 100})}, {"step", 0}};
+  if (auto st = store->insertDeployment(d, fence); !st) return state.SkipWithError("insert");
+  int64_t i = 0;
+  for (auto _ : state) {
+    d.doc["step"] = d.revision;
+    AuditEventInput e{1'700'000'000'000 + i++, "ramp", "deployment.phase", "crawler", "prod", d.id,
+                      Json{{"phase", "canary_analysis"}, {"step", d.revision}}};
+    if (together) {
+      if (auto st = store->updateDeployment(d, fence, {e}); !st) return state.SkipWithError(st.error().describe().c_str());
+    } else {
+      if (auto st = store->updateDeployment(d, fence); !st) return state.SkipWithError(st.error().describe().c_str());
+      if (auto r = store->appendEvent(e); !r) return state.SkipWithError(r.error().describe().c_str());
+    }
+  }
+}
+
 void RenewLease(benchmark::State& state, std::string backend) {
   auto store = openFor(backend);
   if (!store) return state.SkipWithError("backend unavailable");
@@ -118,10 +150,14 @@ void GetDeployment(benchmark::State& state, std::string backend) {
 
 BENCHMARK_CAPTURE(AppendEvent, sqlite, "sqlite")->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK_CAPTURE(FencedUpdate, sqlite, "sqlite")->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK_CAPTURE(PhaseCommit, sqlite_one_transaction, "sqlite", true)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK_CAPTURE(PhaseCommit, sqlite_two_transactions, "sqlite", false)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK_CAPTURE(RenewLease, sqlite, "sqlite")->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK_CAPTURE(GetDeployment, sqlite, "sqlite")->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK_CAPTURE(AppendEvent, postgresql, "postgresql")->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK_CAPTURE(FencedUpdate, postgresql, "postgresql")->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK_CAPTURE(PhaseCommit, postgresql_one_transaction, "postgresql", true)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK_CAPTURE(PhaseCommit, postgresql_two_transactions, "postgresql", false)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK_CAPTURE(RenewLease, postgresql, "postgresql")->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK_CAPTURE(GetDeployment, postgresql, "postgresql")->Unit(benchmark::kMicrosecond)->UseRealTime();
 

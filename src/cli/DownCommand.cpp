@@ -53,6 +53,10 @@ int runDown(Cli& cli, const DownArgs& a) {
   }
   std::cout << "retired " << r->value("fleets", 0) << " fleet(s)"
             << (a.env.empty() ? "; router and controller stopped" : " in " + a.env) << std::endl;
+  // Another host's local environments are never touched from here.
+  for (const auto& why : r->value("skipped", nlohmann::json::array())) {
+    if (why.is_string()) std::cout << "left running: " << why.get<std::string>() << std::endl;
+  }
   return kExitOk;
 }
 

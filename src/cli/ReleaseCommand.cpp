@@ -1,7 +1,9 @@
 // ReleaseCommand.cpp — `ramp release create|list|verify|push`.
 //
 //   ramp release create SERVICE --version V [--from DIR] [-f CONFIG] [--json]
-//       Stores an immutable release (release::ReleaseStore). Without --from,
+//       Stores an immutable release (release::ReleaseStore: recorded with its
+//       bundle in the world's store, cli/HomeStore.h, and copied into the
+//       home). Without --from,
 //       the service's `release` section of the config (./ramp.yaml or -f) is
 //       used: `release.from` (a directory) or `release.build` + `release.output`
 //       (a shell command run in the config's directory, then its output
@@ -10,7 +12,8 @@
 //       changed). Exit 1, nothing changed: unknown service, missing directory,
 //       bad version, different content under an existing version, failed build.
 //   ramp release list [SERVICE] [--json]
-//       Every stored release (of SERVICE), oldest first per service.
+//       Every release the world's store knows (of SERVICE), oldest first per
+//       service — made in this home or any other sharing the store.
 //   ramp release verify SERVICE --version V [--json]
 //       Recomputes the digest; exit 1 if the release changed on disk.
 //
@@ -41,6 +44,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/CommandRegistry.h"
+#include "cli/HomeStore.h"
 #include "config/ConfigLoader.h"
 #include "config/EffectiveService.h"
 #include "core/Clock.h"
@@ -107,8 +111,26 @@ std::string describe(const ramp::Error& e) {
   return e.describe();
 }
 
+// The home's release cache over the world's store (store/StoreLocation.h).
+struct Releases {
+  std::unique_ptr<ramp::store::Store> records;
+  std::unique_ptr<ReleaseStore> store;
+};
+
+ramp::Result<Releases> openReleases(const ramp::cli::Cli& cli) {
+  auto home = ramp::resolveHome(cli.global.home);
+  auto records = ramp::cli::openHomeStore(home);
+  if (!records) return std::unexpected(records.error());
+  Releases r;
+  r.records = std::move(*records);
+  r.store = std::make_unique<ReleaseStore>(home, *r.records, ramp::SystemClock::instance());
+  return r;
+}
+
 int runCreate(ramp::cli::Cli& cli, const CreateArgs& a) {
-  ReleaseStore store(ramp::resolveHome(cli.global.home), ramp::SystemClock::instance());
+  auto opened = openReleases(cli);
+  if (!opened) return ramp::cli::reportError(opened.error().describe());
+  ReleaseStore& store = *opened->store;
   // Check the names before anything runs (a build can take minutes).
   if (auto s = ReleaseStore::validateService(a.service); !s) return ramp::cli::reportError(describe(s.error()));
   if (auto s = ReleaseStore::validateVersion(a.version); !s) return ramp::cli::reportError(describe(s.error()));
@@ -175,7 +197,9 @@ int runCreate(ramp::cli::Cli& cli, const CreateArgs& a) {
 }
 
 int runList(ramp::cli::Cli& cli, const ListArgs& a) {
-  ReleaseStore store(ramp::resolveHome(cli.global.home), ramp::SystemClock::instance());
+  auto opened = openReleases(cli);
+  if (!opened) return ramp::cli::reportError(opened.error().describe());
+  ReleaseStore& store = *opened->store;
   auto all = store.list(a.service);
   if (!all) return ramp::cli::reportError(describe(all.error()));
   if (a.json) {
@@ -199,7 +223,9 @@ int runList(ramp::cli::Cli& cli, const ListArgs& a) {
 }
 
 int runVerify(ramp::cli::Cli& cli, const VerifyArgs& a) {
-  ReleaseStore store(ramp::resolveHome(cli.global.home), ramp::SystemClock::instance());
+  auto opened = openReleases(cli);
+  if (!opened) return ramp::cli::reportError(opened.error().describe());
+  ReleaseStore& store = *opened->store;
   auto r = store.get(a.service, a.version);
   if (!r) return ramp::cli::reportError(describe(r.error()));
   auto v = store.verify(*r);
@@ -217,7 +243,9 @@ int runVerify(ramp::cli::Cli& cli, const VerifyArgs& a) {
 
 int runPush(ramp::cli::Cli& cli, const PushArgs& a) {
   namespace aws = ramp::providers::aws;
-  ReleaseStore store(ramp::resolveHome(cli.global.home), ramp::SystemClock::instance());
+  auto opened = openReleases(cli);
+  if (!opened) return ramp::cli::reportError(opened.error().describe());
+  ReleaseStore& store = *opened->store;
   if (auto s = ReleaseStore::validateService(a.service); !s) return ramp::cli::reportError(describe(s.error()));
   if (auto s = ReleaseStore::validateVersion(a.version); !s) return ramp::cli::reportError(describe(s.error()));
   auto r = store.get(a.service, a.version);

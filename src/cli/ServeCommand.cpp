@@ -20,11 +20,12 @@ std::atomic<bool> gStop{false};
 struct ServeArgs {
   std::string store;
   std::string listen = "127.0.0.1:0";
-  std::string leaseTtl = "10s";
+  std::string leaseTtl;  // empty = server::defaultLeaseTtl of the store
   std::string tlsCert;
   std::string tlsKey;
   bool supervised = false;
   std::string instanceUser = "ramp-instance";
+  std::string auditKeyFile;
 };
 
 int runServe(Cli& cli, const ServeArgs& a) {
@@ -34,11 +35,21 @@ int runServe(Cli& cli, const ServeArgs& a) {
   o.storeUrl = a.store;
   if (a.instanceUser.empty()) return reportError("--instance-user: must name a user");
   o.instanceUser = a.instanceUser;
-  auto ttl = parseDuration(a.leaseTtl);
-  if (!ttl || *ttl < std::chrono::milliseconds(500) || *ttl > std::chrono::minutes(10)) {
-    return reportError("--lease-ttl: expected a duration between 500ms and 10m (e.g. 3s), got '" + a.leaseTtl + "'");
+  if (!a.auditKeyFile.empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(a.auditKeyFile, ec)) {
+      return reportError("--audit-key-file: no such file: " + a.auditKeyFile +
+                         " (give every controller of the world the same key file: 64 hex characters, mode 0600)");
+    }
+    o.auditKeyFile = std::filesystem::absolute(a.auditKeyFile);
   }
-  o.leaseTtl = *ttl;
+  if (!a.leaseTtl.empty()) {
+    auto ttl = parseDuration(a.leaseTtl);
+    if (!ttl || *ttl < std::chrono::milliseconds(500) || *ttl > std::chrono::minutes(10)) {
+      return reportError("--lease-ttl: expected a duration between 500ms and 10m (e.g. 3s), got '" + a.leaseTtl + "'");
+    }
+    o.leaseTtl = *ttl;
+  }
   auto colon = a.listen.rfind(':');
   if (colon == std::string::npos) return reportError("--listen: expected HOST:PORT, got '" + a.listen + "'");
   o.listenHost = a.listen.substr(0, colon);
@@ -70,8 +81,12 @@ int runServe(Cli& cli, const ServeArgs& a) {
   if (o.listenHost == "localhost") o.listenHost = "127.0.0.1";
   if (a.supervised) {
     // The command that brings this controller back (core/ControllerLife.h).
-    o.supervisedArgv = {o.rampBinary.string(), "serve", "--home", o.home.string(), "--listen", a.listen,
-                        "--lease-ttl", a.leaseTtl, "--supervised"};
+    o.supervisedArgv = {o.rampBinary.string(), "serve", "--home", o.home.string(), "--listen", a.listen};
+    if (!a.leaseTtl.empty()) o.supervisedArgv.insert(o.supervisedArgv.end(), {"--lease-ttl", a.leaseTtl});
+    o.supervisedArgv.push_back("--supervised");
+    if (!o.auditKeyFile.empty()) {
+      o.supervisedArgv.insert(o.supervisedArgv.end(), {"--audit-key-file", o.auditKeyFile.string()});
+    }
     if (!a.store.empty()) o.supervisedArgv.insert(o.supervisedArgv.end(), {"--store", a.store});
     o.supervisedArgv.insert(o.supervisedArgv.end(), {"--instance-user", a.instanceUser});
     if (!a.tlsCert.empty()) {
@@ -90,15 +105,18 @@ void addServe(Cli& cli) {
   auto args = std::make_shared<ServeArgs>();
   auto* cmd = cli.app.add_subcommand("serve", "Run the controller (started automatically by other commands)");
   cmd->footer("Examples:\n  ramp serve\n  ramp serve --store postgresql://ramp@db/ramp --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem");
-  cmd->add_option("--store", args->store, "Store URL: sqlite:///path.db or postgresql://... (default: SQLite in the home)");
+  cmd->add_option("--store", args->store, "Store URL: sqlite:///path.db or postgresql://..., recorded in the home for every command (default: $RAMP_STORE, the home's recorded store, else SQLite in the home)");
   cmd->add_option("--listen", args->listen, "API address HOST:PORT (loopback only without TLS)");
   cmd->add_option("--tls-cert", args->tlsCert, "PEM certificate (chain) to serve the API over HTTPS");
   cmd->add_option("--tls-key", args->tlsKey, "PEM private key of --tls-cert");
   cmd->add_option("--instance-user", args->instanceUser,
                   "When run as root: the unprivileged user local instances and smoke tests run as (default "
                   "ramp-instance; they always run sandboxed, docs/providers.md)");
+  cmd->add_option("--audit-key-file", args->auditKeyFile,
+                  "The world's audit seal key, the same on every controller (default $RAMP_AUDIT_KEY_FILE, else "
+                  "HOME/audit.key)");
   cmd->add_option("--lease-ttl", args->leaseTtl,
-                  "Controller lease time to live (default 10s); a follower takes over within it");
+                  "Controller lease time to live (default 4s on PostgreSQL, 10s on SQLite); a follower takes over when it runs out");
   cmd->add_flag("--supervised", args->supervised,
                 "Restarted within a second when it dies (by the home's router; how other commands start it)");
   cmd->callback([&cli, args] { cli.exitCode = runServe(cli, *args); });

@@ -16,6 +16,7 @@
 
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
+#include "cli/HomeStore.h"
 #include "core/Clock.h"
 #include "core/Home.h"
 #include "release/ReleaseStore.h"
@@ -95,12 +96,9 @@ int runStats(Cli& cli, const StatsArgs& a) {
     report = *r;
   } else {
     fs::path home = resolveHome(cli.global.home);
-    fs::path db = home / "ramp.db";
-    std::error_code ec;
-    if (!fs::exists(db, ec)) return reportError("--home: no audit log: " + db.string() + " does not exist");
-    auto st = store::openStore("sqlite://" + db.string());
+    auto st = openHomeStore(home, {}, /*mustExist=*/true);
     if (!st) return reportError(st.error().describe());
-    release::ReleaseStore releases(home, SystemClock::instance());
+    release::ReleaseStore releases(home, **st, SystemClock::instance());
     auto opt = [](const std::string& s) { return s.empty() ? std::nullopt : std::optional<std::string>(s); };
     auto r = server::deliveryStatsReport(**st, releases, SystemClock::instance(), a.since, opt(a.service), opt(a.env),
                                          "--since");

@@ -60,13 +60,22 @@ Result<bool> Engine::runPhase(Deployment& d, const ServicePlan& plan) {
   }
 
   if (d.phase == Phase::kCreateFleet) {
-    // The digest is checked again right before anything starts.
-    ReleaseRef ref{d.service, d.version, d.digest, d.releasePath, 0};
-    if (auto v = releases_.verify(ref); !v) {
-      d.reason = v.error().describe();
+    // This controller's copy of the release (another controller, on another
+    // host, may have accepted the deployment: the catalog rebuilds the copy
+    // from the store), its digest checked again right before anything starts.
+    auto here = releases_.find(d.service, d.version);
+    if (!here && here.error().code == ErrorCode::kUnavailable) return std::unexpected(here.error());
+    Status checked = !here ? Status(std::unexpected(here.error()))
+                     : here->digest != d.digest
+                         ? Status(failedPrecondition("release " + d.service + " " + d.version + " is recorded as " +
+                                                     here->digest + " but the deployment expects " + d.digest))
+                         : releases_.verify(*here);
+    if (!checked) {
+      d.reason = checked.error().describe();
       if (auto st = enterPhase(d, Phase::kFailCleanup); !st) return std::unexpected(st.error());
       return true;
     }
+    d.releasePath = here->path;
     auto spec = fleetSpec(d, plan);
     if (!spec) return std::unexpected(spec.error());
     if (auto st = recordFleet(d, d.newFleet, "creating"); !st) return std::unexpected(st.error());

@@ -488,13 +488,28 @@ Status Engine::tick() {
     if (auto may = options_.mayAct(); !may) return may;
   }
   for (const auto& key : entrypoints()) {
+    if (options_.mayActOn && !options_.mayActOn(key.service, key.env)) continue;  // another site's
     if (auto st = reconcileTraffic(key); !st && firstError) firstError = st;
   }
   if (auto st = autoPromote(); !st && firstError) firstError = st;
   return firstError;
 }
 
+namespace {
+constexpr std::string_view kWaitingForSite = "waiting for the controller that runs its environment: ";
+}  // namespace
+
 Status Engine::advance(Deployment& d) {
+  if (options_.mayActOn) {
+    if (auto m = options_.mayActOn(d.service, d.env); !m) {
+      // Another site's local environment: nothing here acts on it.
+      std::string why = std::string(kWaitingForSite) + m.error().message;
+      if (d.reason == why) return ok();
+      d.reason = why;
+      return commit(d, "");
+    }
+    if (d.reason.starts_with(kWaitingForSite)) d.reason.clear();
+  }
   auto plan = planFromRendered(d.rendered, d.env, d.region);
   if (!plan) {
     d.reason = "its configuration cannot be read: " + plan.error().describe();
@@ -1014,6 +1029,8 @@ Result<json> Engine::status(const std::optional<std::string>& service,
       auto st = fleets_.fleetStatus(fr.id);
       fj["instances"] = st && st->exists ? st->desired : 0;
       fj["healthy"] = st && st->exists ? st->healthy : 0;
+      // Unknown is not zero: say why (another host's fleet, a provider that did not answer).
+      if (!st) fj["status_error"] = st.error().message;
       std::string role = "previous";
       if (stable && *stable && **stable == fr.id) {
         role = "stable";
@@ -1034,8 +1051,17 @@ Result<json> Engine::status(const std::optional<std::string>& service,
   return out;
 }
 
-Status Engine::retireAll(const std::optional<std::string>& env, const std::string& actor) {
+Status Engine::retireAll(const std::optional<std::string>& env, const std::string& actor,
+                         std::vector<std::string>* skipped) {
   std::lock_guard lock(mu_);
+  std::set<std::string> refused;  // "service/env" left alone, said once each
+  auto mayAct = [&](const std::string& service, const std::string& environment) {
+    if (!options_.mayActOn) return true;
+    auto m = options_.mayActOn(service, environment);
+    if (m) return true;
+    if (refused.insert(service + "/" + environment).second && skipped) skipped->push_back(m.error().message);
+    return false;
+  };
   store::DeploymentFilter f;
   f.env = env;
   f.limit = 1000;
@@ -1044,6 +1070,7 @@ Status Engine::retireAll(const std::optional<std::string>& env, const std::strin
   for (auto& r : *recs) {
     auto d = Deployment::fromRecord(r.id, r.service, r.env, r.state, r.revision, r.doc);
     if (!d || !d->active()) continue;
+    if (!mayAct(d->service, d->env)) continue;
     if (!isTerminalState(d->state)) {
       d->state = kAborted;
       d->reason = "aborted by `ramp down` (" + actor + ")";
@@ -1056,6 +1083,7 @@ Status Engine::retireAll(const std::optional<std::string>& env, const std::strin
   auto fleetRecs = store_.listFleets(std::nullopt, env, false);
   if (!fleetRecs) return std::unexpected(fleetRecs.error());
   for (auto& fr : *fleetRecs) {
+    if (!mayAct(fr.service, fr.env)) continue;  // never marked retired while another site runs it
     if (auto st = fleets_.retireFleet(fr.id, std::chrono::milliseconds(2000)); !st) return st;
     if (auto st = markFleet(fr.id, "retired"); !st) return st;
   }
@@ -1069,6 +1097,7 @@ Status Engine::retireAll(const std::optional<std::string>& env, const std::strin
   }
   for (auto& key : entrypoints()) {
     if (env && key.env != *env) continue;
+    if (!mayAct(key.service, key.env)) continue;
     if (auto st = store_.putSetting("traffic:" + entrypointName(key), TrafficPlan{}.toJson().dump(), options_.fence); !st) {
       return st;
     }

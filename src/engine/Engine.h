@@ -71,6 +71,12 @@ struct EngineOptions {
   // ("alarm state unknown: ...") and retried, never taken as fine.
   // nullptr = no alarm source.
   providers::AlarmSource* alarms = nullptr;
+  // Whether this controller may act on a service/env at all (a `local`
+  // environment of another host's controller: providers/ProviderSet.h
+  // canAct). When refused, the engine leaves that environment's
+  // deployments, fleets and traffic exactly as they are — its deployments
+  // wait, their reason saying why, and `ramp down` skips them. Empty = yes.
+  std::function<Status(const std::string& service, const std::string& env)> mayActOn;
   // Where metrics defined as queries (analysis.metrics[].prometheus) are
   // read. nullptr = the Prometheus server the analysis block names
   // (providers::PrometheusQuerySource).
@@ -176,8 +182,11 @@ class Engine {
                                 const std::optional<std::string>& env);
 
   // `ramp down`: retires every fleet (of `env`, or all) and forgets their
-  // entry points' weights. Active deployments are aborted first.
-  Status retireAll(const std::optional<std::string>& env, const std::string& actor);
+  // entry points' weights. Active deployments are aborted first. What
+  // options.mayActOn refuses is left as it is, and `skipped` (if given)
+  // receives why, once per environment.
+  Status retireAll(const std::optional<std::string>& env, const std::string& actor,
+                   std::vector<std::string>* skipped = nullptr);
 
   // Entry points the engine has created (names service.env.region).
   std::vector<providers::EntrypointKey> entrypoints();

@@ -7,10 +7,23 @@
 // config of every deployment request before submitting it; the set records
 // each environment's provider (and, for aws, its settings, checked here: a
 // bad aws block is kInvalid naming the field, so the request is refused
-// before anything happens). What it learned is kept in
-// $RAMP_HOME/providers/environments.json and which provider made each fleet
-// in $RAMP_HOME/providers/fleets.json, so a restarted controller routes
-// resumed deployments the same way.
+// before anything happens). What it learned, and which provider made each
+// fleet, is kept in the world's store (store/ProviderStore.h), so a
+// restarted controller — or the controller of another host sharing the
+// store — routes resumed deployments the same way. A home's
+// providers/environments.json and fleets.json from before are imported into
+// the store once (then renamed *.imported).
+//
+// Local environments across hosts: a `local` environment's fleets and
+// router are processes of one site (core/Site.h: the host and home of the
+// controller that first deployed it). canAct(service, env) says whether this
+// controller may act on it: OK for aws environments and this site's local
+// ones; for another site's local environment kFailedPrecondition naming
+// both sites ("... runs at HOST:HOME; this controller (HOST2:HOME2) does not
+// act on it"). Every call routed to the local providers for another site's
+// environment or fleet returns that error instead of acting (a fleet is
+// never reported absent, so it is never marked retired while it runs), and
+// learn() refuses to bind a local environment that runs elsewhere.
 //
 // Routing: createFleet by spec.service/spec.env; fleetStatus/retireFleet by
 // the provider that created the fleet (unknown fleets: local, then aws when
@@ -30,6 +43,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/Site.h"
 #include "providers/AlarmSource.h"
 #include "providers/Provider.h"
 #include "providers/aws/AwsEnvironment.h"
@@ -37,6 +51,7 @@
 #include "providers/aws/AwsMetricsProvider.h"
 #include "providers/aws/AwsRegionClients.h"
 #include "providers/aws/AwsTrafficProvider.h"
+#include "store/ProviderStore.h"
 
 namespace ramp::providers {
 
@@ -48,14 +63,20 @@ class ProviderSet final : public FleetProvider,
  public:
   // `clients` = nullptr: production AWS clients (region from AWS_REGION /
   // AWS_DEFAULT_REGION, else us-east-1).
-  ProviderSet(std::filesystem::path home, FleetProvider& localFleets, TrafficProvider& localTraffic,
-              MetricsProvider& localMetrics, Clock& clock = SystemClock::instance(),
+  // `routing`: the world's store (outlives this object). `site`: this
+  // controller's. `home`: where an older ramp kept providers/*.json.
+  ProviderSet(store::ProviderStore& routing, Site site, std::filesystem::path home, FleetProvider& localFleets,
+              TrafficProvider& localTraffic, MetricsProvider& localMetrics, Clock& clock = SystemClock::instance(),
               std::unique_ptr<aws::AwsRegionClients> clients = nullptr);
 
   // Records the provider of service/env from a rendered config (ramp render --json).
   Status learn(const std::string& service, const std::string& env, const nlohmann::json& rendered);
   // "local" or "aws".
   std::string providerOf(const std::string& service, const std::string& env);
+  // Whether this controller may act on service/env (see above).
+  Status canAct(const std::string& service, const std::string& env);
+  // True when some local environment runs at this site.
+  bool hasLocalEnvironmentsHere();
 
   Status createFleet(const FleetSpec& spec) override;
   Result<FleetStatus> fleetStatus(const std::string& fleetId) override;
@@ -81,10 +102,16 @@ class ProviderSet final : public FleetProvider,
 
  private:
   void load();
-  Status save();
+  void importLegacyFiles();
   bool anyAws();
   Status recordFleet(const std::string& fleetId, const std::string& provider);
+  // kFailedPrecondition when the fleet is another site's local fleet.
+  Status canActOnFleet(const std::string& fleetId);
+  Status refusal(const std::string& what, const std::string& site, const std::string& label) const;
 
+  store::ProviderStore& routing_;
+  Site site_;
+  Clock& clock_;
   std::filesystem::path dir_;
   FleetProvider& localFleets_;
   TrafficProvider& localTraffic_;
@@ -95,9 +122,9 @@ class ProviderSet final : public FleetProvider,
   std::unique_ptr<aws::AwsMetricsProvider> awsMetrics_;
 
   std::mutex mu_;
-  nlohmann::json environments_ = nlohmann::json::object();  // "service/env" -> {provider, rendered}
-  std::map<std::string, std::string> envProvider_;           // env -> provider
-  std::map<std::string, std::string> fleets_;                // fleet id -> provider
+  std::map<std::string, store::ProviderEnvironmentRecord> environments_;  // "service/env" ->
+  std::map<std::string, std::string> envProvider_;                         // env -> provider
+  std::map<std::string, store::FleetPlacementRecord> fleets_;             // fleet id ->
 };
 
 }  // namespace ramp::providers

@@ -14,7 +14,9 @@
 
 #include "core/Home.h"
 #include "core/Sha256.h"
+#include "release/BundleReader.h"
 #include "release/ReadOnlyCopy.h"
+#include "release/ReleaseBundle.h"
 #include "release/TreeDigest.h"
 
 namespace ramp::release {
@@ -44,8 +46,8 @@ bool isAlnum(char c) {
 
 }  // namespace
 
-ReleaseStore::ReleaseStore(fs::path home, Clock& clock)
-    : root_(std::move(home) / "releases"), clock_(clock) {}
+ReleaseStore::ReleaseStore(fs::path home, store::ReleaseStore& records, Clock& clock)
+    : root_(std::move(home) / "releases"), records_(records), clock_(clock) {}
 
 Status ReleaseStore::validateService(const std::string& s) {
   if (s.empty()) return invalid("service name is empty", "service");
@@ -92,6 +94,91 @@ void ReleaseStore::removeStaleStaging() const {
   for (const auto& p : stale) removeReadOnlyTree(p);
 }
 
+Result<fs::path> ReleaseStore::newStage() const {
+  if (auto s = ensureHome(root_.parent_path()); !s) return std::unexpected(s.error());
+  std::error_code ec;
+  fs::path staging = root_ / ".staging";
+  fs::create_directories(staging, ec);
+  if (ec) return unavailable("cannot create staging directory: " + ec.message(), staging.string());
+  removeStaleStaging();
+  fs::path stage = staging / (std::to_string(::getpid()) + "-" + randomHex(8));
+  if (::mkdir(stage.c_str(), 0700) != 0) {
+    return unavailable(std::string("cannot create staging directory: ") + std::strerror(errno), stage.string());
+  }
+  return stage;
+}
+
+namespace {
+
+// Removes a staging directory unless it was moved into place.
+struct StageGuard {
+  fs::path p;
+  bool keep = false;
+  ~StageGuard() {
+    if (!keep && !p.empty()) removeReadOnlyTree(p);
+  }
+};
+
+store::ReleaseRecord recordOf(const Release& r, const BundleInfo& bundle) {
+  store::ReleaseRecord rec;
+  rec.service = r.service;
+  rec.version = r.version;
+  rec.digest = r.digest;
+  rec.createdBy = r.createdBy;
+  rec.createdAt = r.createdAtMs;
+  rec.doc = r.toJson();
+  rec.doc["bundle"] = {{"sha256", bundle.sha256}, {"bytes", bundle.bytes}};
+  return rec;
+}
+
+std::string immutableConflict(const std::string& service, const std::string& version, const std::string& existing,
+                              const std::string& fresh) {
+  return "release " + service + " " + version + " already exists with " + existing + "; the new content has " +
+         fresh + ". Releases are immutable: give the new content a new version";
+}
+
+}  // namespace
+
+Status ReleaseStore::publish(const Release& r, const fs::path& tree) const {
+  BundleInfo info;
+  auto bytes = ReleaseBundle::bytes(tree, &info);
+  if (!bytes) return std::unexpected(bytes.error());
+  if (auto p = records_.putRelease(recordOf(r, info)); !p) {
+    if (p.error().code == ErrorCode::kConflict) {
+      auto other = records_.getRelease(r.service, r.version);
+      return conflict(immutableConflict(r.service, r.version, other ? other->digest : "another digest", r.digest),
+                      "version");
+    }
+    return p;
+  }
+  return records_.putReleaseContent(r.service, r.version, info.sha256, *bytes);
+}
+
+Status ReleaseStore::install(const Release& r, const fs::path& stage) const {
+  if (auto s = writeFileAtomic(stage / "release.json", r.toJson().dump(2) + "\n", fs::perms(0444)); !s) {
+    return s;
+  }
+  ::chmod(stage.c_str(), 0555);
+  syncDir(stage);
+  fs::path target = releaseDir(r.service, r.version);
+  std::error_code ec;
+  fs::create_directories(target.parent_path(), ec);
+  if (ec) return unavailable("cannot create directory: " + ec.message(), target.parent_path().string());
+  if (::rename(stage.c_str(), target.c_str()) != 0) {
+    int e = errno;
+    if (e == EEXIST || e == ENOTEMPTY) {  // someone else put a copy there meanwhile
+      auto there = readLocal(r.service, r.version);
+      if (there && there->digest == r.digest) return ok();
+      return conflict(immutableConflict(r.service, r.version, there ? there->digest : "unreadable metadata",
+                                        r.digest),
+                      "version");
+    }
+    return unavailable(std::string("cannot move release into place: ") + std::strerror(e), target.string());
+  }
+  syncDir(target.parent_path());
+  return ok();
+}
+
 Result<ReleaseStore::Created> ReleaseStore::create(const std::string& service,
                                                    const std::string& version,
                                                    const fs::path& from,
@@ -104,27 +191,12 @@ Result<ReleaseStore::Created> ReleaseStore::create(const std::string& service,
   if (!fs::is_directory(absFrom, ec)) {
     return notFound("release source directory does not exist", absFrom.string());
   }
-  if (auto s = ensureHome(root_.parent_path()); !s) return std::unexpected(s.error());
-  fs::path staging = root_ / ".staging";
-  fs::create_directories(staging, ec);
-  if (ec) return unavailable("cannot create staging directory: " + ec.message(), staging.string());
-  removeStaleStaging();
+  auto stage = newStage();
+  if (!stage) return std::unexpected(stage.error());
+  StageGuard guard{*stage};
 
-  fs::path stage = staging / (std::to_string(::getpid()) + "-" + randomHex(8));
-  if (::mkdir(stage.c_str(), 0700) != 0) {
-    return unavailable(std::string("cannot create staging directory: ") + std::strerror(errno),
-                       stage.string());
-  }
-  struct StageGuard {
-    fs::path p;
-    bool keep = false;
-    ~StageGuard() {
-      if (!keep) removeReadOnlyTree(p);
-    }
-  } guard{stage};
-
-  if (auto s = copyReadOnly(absFrom, stage / "tree"); !s) return std::unexpected(s.error());
-  auto stats = treeStats(stage / "tree");
+  if (auto s = copyReadOnly(absFrom, *stage / "tree"); !s) return std::unexpected(s.error());
+  auto stats = treeStats(*stage / "tree");
   if (!stats) return std::unexpected(stats.error());
 
   Release r;
@@ -137,38 +209,25 @@ Result<ReleaseStore::Created> ReleaseStore::create(const std::string& service,
   r.files = stats->files;
   r.bytes = stats->bytes;
 
-  fs::path target = releaseDir(service, version);
-  auto compareExisting = [&]() -> Result<Created> {
-    auto existing = get(service, version);
-    if (!existing) return std::unexpected(existing.error());
-    if (existing->digest == r.digest) return Created{*existing, false};
-    return conflict("release " + service + " " + version + " already exists with " +
-                        existing->digest + "; the new content has " + r.digest +
-                        ". Releases are immutable: give the new content a new version",
-                    "version");
-  };
-  if (fs::exists(target, ec)) return compareExisting();
-
-  if (auto s = writeFileAtomic(stage / "release.json", r.toJson().dump(2) + "\n",
-                               fs::perms(0444));
-      !s) {
-    return std::unexpected(s.error());
+  auto existing = recorded(service, version);
+  if (!existing) return std::unexpected(existing.error());
+  if (*existing) {
+    if ((*existing)->digest != r.digest) {
+      return conflict(immutableConflict(service, version, (*existing)->digest, r.digest), "version");
+    }
+    // The same release: complete what an interrupted create left out (its
+    // contents in the store, the home's copy).
+    if (auto p = publish(**existing, *stage / "tree"); !p) return std::unexpected(p.error());
+    if (!fs::exists(releaseDir(service, version), ec)) {
+      if (auto i = install(**existing, *stage); !i) return std::unexpected(i.error());
+      guard.keep = true;
+    }
+    return Created{**existing, false};
   }
-  ::chmod(stage.c_str(), 0555);
-  syncDir(stage);
-  fs::create_directories(target.parent_path(), ec);
-  if (ec) {
-    return unavailable("cannot create directory: " + ec.message(), target.parent_path().string());
-  }
-  if (::rename(stage.c_str(), target.c_str()) != 0) {
-    int e = errno;
-    if (e == EEXIST || e == ENOTEMPTY) return compareExisting();  // lost a race
-    return unavailable(std::string("cannot move release into place: ") + std::strerror(e),
-                       target.string());
-  }
+  if (auto p = publish(r, *stage / "tree"); !p) return std::unexpected(p.error());
+  if (auto i = install(r, *stage); !i) return std::unexpected(i.error());
   guard.keep = true;
-  syncDir(target.parent_path());
-  r.dir = target;
+  r.dir = releaseDir(service, version);
   return Created{r, true};
 }
 
@@ -194,9 +253,7 @@ Result<ReleaseStore::Created> ReleaseStore::createFromBuild(
   return create(service, version, out, "build:" + buildCommand + " -> " + out.string());
 }
 
-Result<Release> ReleaseStore::get(const std::string& service, const std::string& version) const {
-  if (auto s = validateService(service); !s) return std::unexpected(s.error());
-  if (auto s = validateVersion(version); !s) return std::unexpected(s.error());
+Result<Release> ReleaseStore::readLocal(const std::string& service, const std::string& version) const {
   fs::path dir = releaseDir(service, version);
   fs::path meta = dir / "release.json";
   std::error_code ec;
@@ -218,36 +275,114 @@ Result<Release> ReleaseStore::get(const std::string& service, const std::string&
   return r;
 }
 
+Result<std::optional<Release>> ReleaseStore::recorded(const std::string& service, const std::string& version) const {
+  auto rec = records_.getRelease(service, version);
+  if (rec) {
+    auto r = Release::fromJson(rec->doc, "store: release " + service + " " + version);
+    if (!r) return std::unexpected(r.error());
+    if (r->digest != rec->digest) {
+      return internal("the store's record of release " + service + " " + version + " disagrees with itself");
+    }
+    r->dir = releaseDir(service, version);
+    return std::optional<Release>(std::move(*r));
+  }
+  if (rec.error().code != ErrorCode::kNotFound) return std::unexpected(rec.error());
+  // Made before releases lived in the store: record what the home holds.
+  auto local = readLocal(service, version);
+  if (!local) {
+    if (local.error().code == ErrorCode::kNotFound) return std::optional<Release>();
+    return std::unexpected(local.error());
+  }
+  if (auto v = verify(*local); !v) return std::unexpected(v.error());
+  if (auto p = publish(*local, local->tree()); !p) return std::unexpected(p.error());
+  return std::optional<Release>(std::move(*local));
+}
+
+Status ReleaseStore::rebuild(const Release& r) const {
+  const std::string who = "release " + r.service + " " + r.version;
+  auto content = records_.getReleaseContent(r.service, r.version);
+  if (!content) return std::unexpected(content.error());
+  if (!*content) {
+    return failedPrecondition(who + " is recorded but its contents are not in the store (its creation was "
+                                  "interrupted, or it was made by an older ramp on another host): run `ramp "
+                                  "release create " + r.service + " --version " + r.version +
+                                  "` where its files are",
+                              "version");
+  }
+  auto stage = newStage();
+  if (!stage) return std::unexpected(stage.error());
+  StageGuard guard{*stage};
+  if (auto x = BundleReader::extract((*content)->bytes, *stage / "tree"); !x) {
+    return failedPrecondition(who + ": its bundle in the store cannot be unpacked: " + x.error().describe());
+  }
+  auto found = treeDigest(*stage / "tree");
+  if (!found) return std::unexpected(found.error());
+  if (*found != r.digest) {
+    return failedPrecondition(who + ": the tree rebuilt from the store has " + *found + ", not the recorded " +
+                                  r.digest + "; not used",
+                              "version");
+  }
+  if (auto i = install(r, *stage); !i) return i;
+  guard.keep = true;
+  return ok();
+}
+
+Result<Release> ReleaseStore::get(const std::string& service, const std::string& version) const {
+  if (auto s = validateService(service); !s) return std::unexpected(s.error());
+  if (auto s = validateVersion(version); !s) return std::unexpected(s.error());
+  auto r = recorded(service, version);
+  if (!r) return std::unexpected(r.error());
+  if (!*r) return notFound("no release " + service + " " + version, "release " + service + " " + version);
+  auto local = readLocal(service, version);
+  if (!local) {
+    if (local.error().code != ErrorCode::kNotFound) return std::unexpected(local.error());
+    if (auto b = rebuild(**r); !b) return std::unexpected(b.error());
+    return **r;
+  }
+  if (local->digest != (*r)->digest) {
+    return failedPrecondition("release " + service + " " + version + ": this home's copy has " + local->digest +
+                                  " but the store records " + (*r)->digest + "; remove " + local->dir.string() +
+                                  " to have it rebuilt from the store",
+                              local->dir.string());
+  }
+  return **r;
+}
+
 Result<std::vector<Release>> ReleaseStore::list(const std::optional<std::string>& service) const {
-  std::vector<Release> out;
+  if (service) {
+    if (auto s = validateService(*service); !s) return std::unexpected(s.error());
+  }
+  // Releases only this home holds are recorded first.
   std::error_code ec;
   std::vector<std::string> services;
   if (service) {
-    if (auto s = validateService(*service); !s) return std::unexpected(s.error());
     services.push_back(*service);
   } else {
-    for (auto it = fs::directory_iterator(root_, ec); !ec && it != fs::directory_iterator();
-         it.increment(ec)) {
+    for (auto it = fs::directory_iterator(root_, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
       std::string name = it->path().filename().string();
       if (!name.empty() && name[0] != '.' && it->is_directory()) services.push_back(name);
     }
   }
   for (const auto& svc : services) {
     ec.clear();
-    for (auto it = fs::directory_iterator(root_ / svc, ec); !ec && it != fs::directory_iterator();
-         it.increment(ec)) {
+    for (auto it = fs::directory_iterator(root_ / svc, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
       std::string version = it->path().filename().string();
       if (version.empty() || version[0] == '.' || !it->is_directory()) continue;
-      auto r = get(svc, version);
+      if (!validateService(svc) || !validateVersion(version)) continue;
+      auto r = recorded(svc, version);
       if (!r) return std::unexpected(r.error());
-      out.push_back(std::move(*r));
     }
   }
-  std::sort(out.begin(), out.end(), [](const Release& a, const Release& b) {
-    if (a.service != b.service) return a.service < b.service;
-    if (a.createdAtMs != b.createdAtMs) return a.createdAtMs < b.createdAtMs;
-    return a.version < b.version;
-  });
+  auto recs = records_.listReleases(service);
+  if (!recs) return std::unexpected(recs.error());
+  std::vector<Release> out;
+  out.reserve(recs->size());
+  for (const auto& rec : *recs) {
+    auto r = Release::fromJson(rec.doc, "store: release " + rec.service + " " + rec.version);
+    if (!r) return std::unexpected(r.error());
+    r->dir = releaseDir(rec.service, rec.version);
+    out.push_back(std::move(*r));
+  }
   return out;
 }
 

@@ -1,7 +1,5 @@
 #include "server/AuditRoutes.h"
 
-#include <memory>
-
 #include "core/Clock.h"
 #include "server/DeploymentScope.h"
 #include "store/AuditQuery.h"
@@ -9,7 +7,7 @@
 
 namespace ramp::server {
 
-void addAuditRoutes(ApiServer& api, store::Store& store, const std::filesystem::path& home,
+void addAuditRoutes(ApiServer& api, store::Store& store, store::AuditSeal& seal,
                     std::function<Status()> sealNow) {
   api.route("GET", "/api/v1/audit", ofEventQuery(store, "viewer"), [&store](const ApiRequest& r) -> Result<ApiResponse> {
     auto filter = store::AuditQuery::parse(r.query, SystemClock::instance());
@@ -21,18 +19,17 @@ void addAuditRoutes(ApiServer& api, store::Store& store, const std::filesystem::
     return ApiResponse{200, out};
   });
 
-  auto seal = std::make_shared<store::AuditSeal>(home, SystemClock::instance());
-  api.route("GET", "/api/v1/audit/verify", Access::global("viewer"), [&store, seal](const ApiRequest&) -> Result<ApiResponse> {
-    auto v = seal->verify(store);
+  api.route("GET", "/api/v1/audit/verify", Access::global("viewer"), [&store, &seal](const ApiRequest&) -> Result<ApiResponse> {
+    auto v = seal.verify(store);
     if (!v) return std::unexpected(v.error());
     return ApiResponse{200, v->toJson()};
   });
 
   api.route("POST", "/api/v1/audit/seal", Access::global("admin"),
-            [&store, seal, sealNow](const ApiRequest& r) -> Result<ApiResponse> {
+            [&store, &seal, sealNow](const ApiRequest& r) -> Result<ApiResponse> {
     if (auto s = onlyFields(r.body, {}); !s) return std::unexpected(s.error());
-    if (auto s = sealNow ? sealNow() : seal->update(store); !s) return std::unexpected(s.error());
-    auto v = seal->verify(store);
+    if (auto s = sealNow ? sealNow() : seal.update(store); !s) return std::unexpected(s.error());
+    auto v = seal.verify(store);
     if (!v) return std::unexpected(v.error());
     return ApiResponse{200, v->toJson()};
   });

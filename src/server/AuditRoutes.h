@@ -15,23 +15,24 @@
 // Access: audit needs viewer in ?env= (or the ?deployment='s env; "*" when
 // neither), verify needs viewer on "*", seal needs admin on "*".
 //
-// The controller registers them with one call; the seal's key file is
-// AuditSeal::defaultKeyFile(home). Sealing is otherwise the controller's
-// job (AuditSeal::update after each tick).
+// The controller registers them with one call, with its own AuditSeal (the
+// world's key it was given). Sealing is otherwise the controller's job
+// (AuditSeal::update after each tick).
 #pragma once
 
 #include <filesystem>
 #include <functional>
 
 #include "server/ApiServer.h"
+#include "store/AuditSeal.h"
 #include "store/Store.h"
 
 namespace ramp::server {
 
-// sealNow seals the current head (the controller passes its own AuditSeal,
-// serialised with the one its tick uses, so two writers never race on the
-// seal file). Without it, the routes' own AuditSeal seals.
-void addAuditRoutes(ApiServer& api, store::Store& store, const std::filesystem::path& home,
+// `seal` verifies (and seals when sealNow is empty); sealNow seals the
+// current head serialised with the controller's tick, so two writers never
+// race on the witness file. `seal` must outlive the routes.
+void addAuditRoutes(ApiServer& api, store::Store& store, store::AuditSeal& seal,
                     std::function<Status()> sealNow = nullptr);
 
 }  // namespace ramp::server

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
@@ -17,6 +18,7 @@
 #include "core/ControllerLife.h"
 #include "core/Home.h"
 #include "core/Sha256.h"
+#include "core/Site.h"
 #include "engine/Engine.h"
 #include "providers/local/LocalFleetProvider.h"
 #include "providers/local/ProcessIdentity.h"
@@ -50,6 +52,7 @@
 #include "server/MetricsRoutes.h"
 #include "server/StatsRoutes.h"
 #include "store/Store.h"
+#include "store/StoreLocation.h"
 
 namespace ramp::server {
 
@@ -332,7 +335,8 @@ std::optional<store::Lease> follow(const ControllerOptions& opt, store::Store& s
                         json{{"address", *address}, {"url", baseUrl(opt, *address)}, {"pid", getpid()}, {"role", "follower"},
                              {"started_at", formatTime(clock.now())}, {"store", st.kind()}}
                             .dump());
-  logLine("following; serving reads on " + baseUrl(opt, *address) + " and trying for the lease every second");
+  logLine("following; serving reads on " + baseUrl(opt, *address) +
+          " and taking the lease as soon as the leader's runs out");
   std::optional<store::Lease> held;
   while (!stop) {
     auto lease = takeLease(st, opt.home, owner, opt.leaseTtl, clock);
@@ -340,7 +344,14 @@ std::optional<store::Lease> follow(const ControllerOptions& opt, store::Store& s
       held = *lease;
       break;
     }
-    for (int i = 0; i < 10 && !stop; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // Try again once the holder's lease runs out (a leader on another host
+    // is replaced as soon as its lease expires), else in a second.
+    int64_t waitMs = 1000;
+    if (auto cur = st.getLease("controller"); cur && *cur) {
+      waitMs = std::clamp<int64_t>((*cur)->expiresAt - toUnixMillis(clock.now()) + 20, 20, 1000);
+    }
+    auto until = clock.monotonic() + std::chrono::milliseconds(waitMs);
+    while (!stop && clock.monotonic() < until) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   api.stop();
   return held;
@@ -348,8 +359,9 @@ std::optional<store::Lease> follow(const ControllerOptions& opt, store::Store& s
 
 }  // namespace
 
-int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
+int runController(const ControllerOptions& options, std::atomic<bool>& stop) {
   auto& clock = SystemClock::instance();
+  ControllerOptions opt = options;
   if (auto st = ensureHome(opt.home); !st) {
     logLine(st.error().describe());
     return 1;
@@ -368,13 +380,31 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
   if (!opt.supervisedArgv.empty()) {
     if (auto s = life->supervise(opt.supervisedArgv); !s) logLine("cannot record supervision: " + s.error().describe());
   }
-  std::string url = opt.storeUrl.empty() ? "sqlite://" + (opt.home / "ramp.db").string() : opt.storeUrl;
-  auto storeR = store::openStore(url);
+  auto url = store::storeUrlOf(opt.home, opt.storeUrl);
+  if (!url) {
+    logLine("cannot tell which store to open: " + url.error().describe());
+    return 1;
+  }
+  auto storeR = store::openStore(*url);
   if (!storeR) {
     logLine("cannot open the store: " + storeR.error().describe());
     return 1;
   }
+  // Every command run in this home opens the same store from now on.
+  if (!opt.storeUrl.empty()) {
+    if (auto r = store::recordStoreUrl(opt.home, opt.storeUrl); !r) logLine("cannot record the store URL: " + r.error().describe());
+  }
   auto& st = **storeR;
+  if (opt.leaseTtl.count() == 0) opt.leaseTtl = defaultLeaseTtl(st.kind());
+
+  // The audit chain's head is sealed with the world's key, never in the
+  // store: a controller given another key (or none, on a sealed world)
+  // must not lead — it could neither seal nor tell a forged seal.
+  store::AuditSeal seal(opt.home, clock, opt.auditKeyFile);
+  if (auto k = seal.checkKey(st); !k) {
+    logLine("not leading: " + k.error().describe());
+    return 1;
+  }
 
   std::string owner = leaseOwner(opt.home);
   auto lease = takeLease(st, opt.home, owner, opt.leaseTtl, clock);
@@ -392,6 +422,12 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
       return stop ? 0 : 1;
     }
     lease = *held;
+    // The key may have been checked before the log was ever sealed.
+    if (auto k = seal.checkKey(st); !k) {
+      logLine("not leading: " + k.error().describe());
+      (void)st.releaseLease("controller", owner, lease->epoch);
+      return 1;
+    }
   }
   logLine(fmt::format("holding the controller lease at epoch {}", lease->epoch));
 
@@ -401,10 +437,15 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     logLine("cannot set up the admin token: " + token.error().describe());
     return 1;
   }
+  if (!*token) {
+    logLine("this home has no admin.token and the world's first admin was set up by another controller: no second "
+            "admin token is made; give this home's CLI a token (`ramp token create` where one works, then --token, "
+            "$RAMP_TOKEN or " + (opt.home / "admin.token").string() + ")");
+  }
 
-  auto router = router::ensureRouterRunning(opt.home, opt.rampBinary, std::chrono::milliseconds(10000));
-  if (!router) {
-    logLine("cannot start the router: " + router.error().describe());
+  auto site = Site::of(opt.home);
+  if (!site) {
+    logLine("cannot read this home's site: " + site.error().describe());
     return 1;
   }
   providers::LocalFleetOptions localOptions;
@@ -412,9 +453,25 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
   providers::LocalFleetProvider fleets(opt.home, opt.rampBinary, clock, localOptions);
   for (const auto& line : fleets.adoptionReport()) logLine(line);
   providers::RouterTrafficProvider traffic(opt.home, opt.rampBinary);
-  // Routes each environment to its provider (local or aws) by its config.
-  providers::ProviderSet providerSet(opt.home, fleets, traffic, traffic, clock);
-  release::ReleaseStore releaseStore(opt.home, clock);
+  // Routes each environment to its provider (local or aws) by its config,
+  // as recorded in the store; local environments of another site are left
+  // to that site's controller.
+  providers::ProviderSet providerSet(st, *site, opt.home, fleets, traffic, traffic, clock);
+  // This home's router serves this site's local environments: started now
+  // when there are any (or in a one-home world), else on first use — a
+  // controller of another host never starts a router for environments that
+  // are not its own (their entry points stay where they are).
+  auto runsRouter = [&] { return st.kind() == "sqlite" || providerSet.hasLocalEnvironmentsHere(); };
+  int64_t routerPid = 0;
+  if (runsRouter()) {
+    auto router = router::ensureRouterRunning(opt.home, opt.rampBinary, std::chrono::milliseconds(10000));
+    if (!router) {
+      logLine("cannot start the router: " + router.error().describe());
+      return 1;
+    }
+    routerPid = router->pid;
+  }
+  release::ReleaseStore releaseStore(opt.home, st, clock);
   CatalogOverReleaseStore catalog(releaseStore);
 
   engine::EngineOptions eo;
@@ -434,6 +491,9 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
                                 since / 1000000, limit / 1000000),
                     "lease");
   };
+  eo.mayActOn = [&providerSet](const std::string& service, const std::string& env) {
+    return providerSet.canAct(service, env);
+  };
   // Instance supervision (replacing dead instances) is acting too.
   // CloudWatch alarms named in environment.aws.alarms are rollback triggers.
   eo.alarms = &providerSet;
@@ -448,9 +508,7 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
   fleets.setActGate(eo.mayAct);
   fleets.start();
   engine::Engine engine(st, providerSet, providerSet, providerSet, catalog, clock, eo);
-  // The audit chain's head is sealed with a key outside the store, and
-  // deployment events that alert go out as signed webhooks (never blocking).
-  store::AuditSeal seal(opt.home, clock);
+  // Deployment events that alert go out as signed webhooks (never blocking).
   alerts::CurlWebhookSender webhookSender;
   alerts::SnsAlertPublisher snsPublisher;  // no AWS call until an sns alert is sent
   alerts::WebhookNotifier notifier(st, webhookSender, clock, opt.home, {}, &snsPublisher);
@@ -558,7 +616,7 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
   addPipelineRoutes(api, engine, configRecord, learnProviders);
   addConfigRoutes(api, configRecord);
   addInfraRoutes(api, st, opt.home, opt.rampBinary, clock, &configRecord);
-  addAuditRoutes(api, st, opt.home, [&]() -> Status {
+  addAuditRoutes(api, st, seal, [&]() -> Status {
     std::lock_guard sealLock(sealMu);
     return seal.update(st);
   });
@@ -623,14 +681,16 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
       downRequested = true;
       std::lock_guard tickLock(tickMu);  // waits for a tick in progress to end
     }
-    if (auto s = engine.retireAll(*env, r.actor); !s) return std::unexpected(s.error());
+    std::vector<std::string> skipped;
+    if (auto s = engine.retireAll(*env, r.actor, &skipped); !s) return std::unexpected(s.error());
+    for (const auto& why : skipped) logLine("down by " + r.actor + ": left alone: " + why);
     if (!*env) {
       if (auto s = router::stopRouter(opt.home, std::chrono::milliseconds(5000)); !s) {
         return std::unexpected(s.error());
       }
     }
     logLine(fmt::format("down{} by {}: {} fleet(s) retired", *env ? " " + **env : "", r.actor, count));
-    return ApiResponse{200, {{"fleets", count}, {"pid", getpid()}}};
+    return ApiResponse{200, {{"fleets", count}, {"pid", getpid()}, {"skipped", skipped}}};
   });
 
   auto address = api.start(opt.listenHost, opt.listenPort, ApiServer::Tls{opt.tlsCertFile, opt.tlsKeyFile});
@@ -697,7 +757,6 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     }
   });
   auto nextRouterLook = clock.monotonic();
-  int64_t routerPid = router->pid;
   while (!stop) {
     if (leaseLost) {
       rc = 1;
@@ -705,9 +764,11 @@ int runController(const ControllerOptions& opt, std::atomic<bool>& stop) {
     }
     std::unique_lock tickLock(tickMu);
     if (downRequested) break;
-    if (clock.monotonic() >= nextRouterLook) {
+    if (clock.monotonic() >= nextRouterLook && runsRouter()) {
       // The router is brought back within a second, traffic to reconcile or
       // not: it watches this controller in turn (router/ControllerWatch.h).
+      // Only this site's: a controller of another host runs no router for
+      // environments that are not its own.
       nextRouterLook = clock.monotonic() + std::chrono::seconds(1);
       auto r = router::ensureRouterRunning(opt.home, opt.rampBinary, std::chrono::milliseconds(5000));
       if (!r) {

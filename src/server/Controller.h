@@ -2,8 +2,11 @@
 //
 // Start-up, in order:
 //   1. open the store (SQLite in the home by default) and apply migrations;
-//   2. take the "controller" lease (a second controller for the same store
-//      is refused while the lease is alive; a crashed one's lease expires);
+//   2. check the audit key: a controller whose key did not make the log's
+//      seal refuses to lead, saying why (store/AuditSeal.h checkKey);
+//      then take the "controller" lease (a second controller for the same
+//      store is refused while the lease is alive; a crashed one's lease
+//      expires);
 //   3. make sure the first admin and its token exist (Identity::ensureAdmin:
 //      home/admin.token, 0600; only its sha256 is kept in the store);
 //   4. make sure the router runs (it outlives the controller) and re-adopt
@@ -32,13 +35,13 @@ namespace ramp::server {
 struct ControllerOptions {
   std::filesystem::path home;
   std::filesystem::path rampBinary;
-  std::string storeUrl;                 // empty = sqlite in the home
+  std::string storeUrl;                 // empty = the home's store (store/StoreLocation.h)
   std::string listenHost = "127.0.0.1";
   int listenPort = 0;
   std::string tlsCertFile;              // both set = serve HTTPS (required off loopback)
   std::string tlsKeyFile;
   std::chrono::milliseconds tick{100};
-  std::chrono::milliseconds leaseTtl{10000};
+  std::chrono::milliseconds leaseTtl{0};     // 0 = defaultLeaseTtl(the store's kind)
   // Non-empty: this controller is supervised (core/ControllerLife.h): the
   // home's router starts this command again when the controller dies. Left
   // unsupervised when it stops on purpose (SIGTERM, down).
@@ -46,7 +49,19 @@ struct ControllerOptions {
   // Local instances and smoke tests run sandboxed (providers/local/Sandbox.h);
   // as this unprivileged user when the controller runs as root.
   std::string instanceUser = "ramp-instance";
+  // The world's audit key (the same file content on every controller of a
+  // shared store); empty = $RAMP_AUDIT_KEY_FILE, else home/audit.key.
+  std::filesystem::path auditKeyFile;
 };
+
+// The lease's time to live when none is given: 4 s on PostgreSQL (the
+// store controllers on several hosts share: a follower takes over as soon
+// as a dead leader's lease runs out, within ~5/6 of it on average), 10 s on
+// SQLite (one home: a dead controller's lease is freed at once by its pid,
+// and a long store stall should not depose the only controller).
+inline std::chrono::milliseconds defaultLeaseTtl(const std::string& storeKind) {
+  return std::chrono::milliseconds(storeKind == "postgresql" ? 4000 : 10000);
+}
 
 // Runs until stopped; returns the process exit code.
 int runController(const ControllerOptions& options, std::atomic<bool>& stop);

@@ -170,11 +170,18 @@ Result<IssuedToken> Identity::issueToken(const std::string& user, const std::str
   return out;
 }
 
-Result<std::string> Identity::ensureAdmin(const fs::path& home, const std::string& user) const {
+Result<std::optional<std::string>> Identity::ensureAdmin(const fs::path& home, const std::string& user) const {
   fs::path path = home / "admin.token";
   std::string token;
   for (int attempt = 0; attempt < 5 && token.empty(); ++attempt) {
     std::error_code ec;
+    if (!fs::exists(path, ec)) {
+      // One world, one first admin: a home joining a world that is set up
+      // (users exist) mints no second admin token.
+      auto users = store_.listUsers();
+      if (!users) return std::unexpected(users.error());
+      if (!users->empty()) return std::optional<std::string>();
+    }
     if (fs::exists(path, ec)) {
       auto t = readFile(path, 4096);
       if (!t) return std::unexpected(t.error());
@@ -195,7 +202,7 @@ Result<std::string> Identity::ensureAdmin(const fs::path& home, const std::strin
   if (token.empty()) return unavailable("could not create or read " + path.string());
 
   auto existing = store_.findTokenBySha256(sha256Hex(token));
-  if (existing) return token;
+  if (existing) return std::optional<std::string>(token);
   if (existing.error().code != ErrorCode::kNotFound) return std::unexpected(existing.error());
 
   int64_t now = toUnixMillis(clock_.now());
@@ -214,7 +221,7 @@ Result<std::string> Identity::ensureAdmin(const fs::path& home, const std::strin
     (void)store_.appendEvent(store::AuditEventInput{
         now, "ramp", "token.create", "", "", "", Json{{"user", user}, {"token_id", rec.id}, {"name", rec.name}}});
   }
-  return token;
+  return std::optional<std::string>(token);
 }
 
 }  // namespace ramp::server

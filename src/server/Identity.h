@@ -19,6 +19,10 @@
 //    in the file is reused and (re)registered if the store does not know it
 //    yet (a new store, or two controllers sharing a PostgreSQL: the first
 //    registers it, the other finds it). An existing user is never changed.
+//    A home without admin.token in a world that already has users (another
+//    home, on another host, set the world up) gets no token: nullopt — one
+//    world, one first admin; that home's CLI uses a token issued for it
+//    (`ramp token create`, then --token / $RAMP_TOKEN / its admin.token).
 #pragma once
 
 #include <cstdint>
@@ -62,8 +66,9 @@ class Identity {
   Result<IssuedToken> issueToken(const std::string& user, const std::string& name,
                                  std::optional<int64_t> expiresAt) const;
 
-  // Returns the admin token (see the contract above).
-  Result<std::string> ensureAdmin(const std::filesystem::path& home, const std::string& user) const;
+  // Returns the admin token, or nullopt when this home has none and the
+  // world's first admin was made elsewhere (see the contract above).
+  Result<std::optional<std::string>> ensureAdmin(const std::filesystem::path& home, const std::string& user) const;
 
  private:
   store::Store& store_;

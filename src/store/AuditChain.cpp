@@ -81,7 +81,7 @@ ChainCheck verifyChain(const std::vector<AuditEvent>& events, int64_t startSeq,
   return check;
 }
 
-Result<ChainCheck> verifyStoredChain(Store& store, int pageSize) {
+Result<ChainCheck> verifyStoredChain(AuditStore& store, int pageSize) {
   if (pageSize <= 0) return invalid("page size must be positive", "pageSize");
   ChainCheck total;
   total.headHash = kGenesisHash;

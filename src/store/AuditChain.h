@@ -68,6 +68,6 @@ ChainCheck verifyChain(const std::vector<AuditEvent>& events, int64_t startSeq,
 
 // Reads every event of a store (oldest first, pageSize at a time) and
 // verifies the whole chain. Errors only when the store cannot be read.
-Result<ChainCheck> verifyStoredChain(Store& store, int pageSize = 1000);
+Result<ChainCheck> verifyStoredChain(AuditStore& store, int pageSize = 1000);
 
 }  // namespace ramp::store

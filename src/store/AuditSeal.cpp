@@ -21,7 +21,6 @@ using nlohmann::json;
 
 namespace {
 
-const char* kSealSetting = "audit_seal";
 constexpr int kPage = 1000;
 
 std::optional<std::string> fromHex(std::string_view hex) {
@@ -51,7 +50,7 @@ bool sameMac(const std::string& a, const std::string& b) {
 }
 
 // The stored event with this seq, if any.
-Result<std::optional<AuditEvent>> eventAt(Store& store, int64_t seq) {
+Result<std::optional<AuditEvent>> eventAt(AuditStore& store, int64_t seq) {
   AuditFilter f;
   f.afterSeq = seq - 1;
   f.limit = 1;
@@ -63,13 +62,13 @@ Result<std::optional<AuditEvent>> eventAt(Store& store, int64_t seq) {
 
 }  // namespace
 
-json SealRecord::toJson() const {
-  return json{{"count", count}, {"head", head}, {"mac", mac}, {"time", time}};
+json sealToJson(const AuditSealRecord& s) {
+  return json{{"count", s.count}, {"head", s.head}, {"mac", s.mac}, {"key_id", s.keyId}, {"time", s.time}};
 }
 
-Result<SealRecord> SealRecord::fromJson(const json& j) {
+Result<AuditSealRecord> sealFromJson(const json& j) {
   if (!j.is_object()) return invalid("a seal must be a JSON object", "seal");
-  SealRecord s;
+  AuditSealRecord s;
   if (!j.contains("count") || !j["count"].is_number_integer()) return invalid("must be an integer", "count");
   s.count = j["count"].get<int64_t>();
   if (s.count < 0) return invalid("must not be negative", "count");
@@ -77,6 +76,7 @@ Result<SealRecord> SealRecord::fromJson(const json& j) {
   s.head = j["head"].get<std::string>();
   if (!j.contains("mac") || !j["mac"].is_string()) return invalid("must be a string", "mac");
   s.mac = j["mac"].get<std::string>();
+  if (j.contains("key_id") && j["key_id"].is_string()) s.keyId = j["key_id"].get<std::string>();
   if (j.contains("time") && j["time"].is_number_integer()) s.time = j["time"].get<int64_t>();
   return s;
 }
@@ -91,7 +91,8 @@ json AuditVerification::toJson() const {
               {"sealed_count", sealedCount},
               {"sealed_head", sealedHead},
               {"sealed_at", sealedAt ? json(formatTime(fromUnixMillis(*sealedAt))) : json(nullptr)},
-              {"seal_ok", sealOk}};
+              {"seal_ok", sealOk},
+              {"seal_checked", sealChecked}};
 }
 
 AuditSeal::AuditSeal(fs::path home, Clock& clock, fs::path keyFile)
@@ -107,6 +108,8 @@ fs::path AuditSeal::defaultKeyFile(const fs::path& home) {
 std::string AuditSeal::macOf(std::string_view key, int64_t count, const std::string& head) {
   return hmacSha256Hex(key, fmt::format("{}|{}", count, head));
 }
+
+std::string AuditSeal::keyIdOf(std::string_view key) { return hmacSha256Hex(key, "ramp-audit-key-id").substr(0, 16); }
 
 Result<std::string> AuditSeal::loadKey(bool create) {
   const std::string where = keyFile_.string();
@@ -148,65 +151,101 @@ Result<std::string> AuditSeal::loadKey(bool create) {
   return *key;
 }
 
-Result<std::optional<SealRecord>> AuditSeal::readSealFile() {
+Result<std::optional<AuditSealRecord>> AuditSeal::readSealFile() {
   std::error_code ec;
-  if (!fs::exists(sealFile(), ec)) return std::optional<SealRecord>();
+  if (!fs::exists(sealFile(), ec)) return std::optional<AuditSealRecord>();
   auto text = readFile(sealFile(), 1 << 16);
   if (!text) return std::unexpected(text.error());
   auto j = json::parse(*text, nullptr, false);
-  auto s = SealRecord::fromJson(j);
+  auto s = sealFromJson(j);
   if (!s) return invalid(s.error().describe(), sealFile().string());
-  return std::optional<SealRecord>(*s);
+  return std::optional<AuditSealRecord>(*s);
 }
 
-Status AuditSeal::writeSeal(Store& store, const std::string& key, int64_t count, const std::string& head) {
-  SealRecord s;
+std::string AuditSeal::distrust(const AuditSealRecord& s, const std::string& key, const std::string& where) const {
+  std::string mine = keyIdOf(key);
+  if (!s.keyId.empty() && s.keyId != mine) {
+    return fmt::format("{} was made with audit key {}, but this controller's key ({}) is {}: give every "
+                       "controller the world's audit key (ramp serve --audit-key-file, or $RAMP_AUDIT_KEY_FILE)",
+                       where, s.keyId, keyFile_.string(), mine);
+  }
+  if (!sameMac(s.mac, macOf(key, s.count, s.head))) {
+    return fmt::format("{}: the MAC does not match (count {}, head {}): forged seal, or the key changed", where,
+                       s.count, s.head);
+  }
+  return {};
+}
+
+Status AuditSeal::checkKey(AuditStore& store) {
+  std::lock_guard lock(mu_);
+  auto stored = store.getAuditSeal();
+  if (!stored) return std::unexpected(stored.error());
+  if (!*stored) return ok();  // never sealed: the first seal makes the key if there is none
+  auto key = loadKey(false);
+  if (!key) {
+    if (key.error().code == ErrorCode::kNotFound) {
+      return failedPrecondition(
+          fmt::format("the audit log is sealed with key {}, and this controller has no audit key ({} does not "
+                      "exist): give it the world's key (ramp serve --audit-key-file, or $RAMP_AUDIT_KEY_FILE)",
+                      (*stored)->keyId.empty() ? "(unnamed)" : (*stored)->keyId, keyFile_.string()),
+          "audit key");
+    }
+    return std::unexpected(key.error());
+  }
+  if (auto why = distrust(**stored, *key, "the store's seal"); !why.empty()) return failedPrecondition(why, "audit key");
+  return ok();
+}
+
+Status AuditSeal::writeSeal(AuditStore& store, const std::string& key, int64_t count, const std::string& head) {
+  AuditSealRecord s;
   s.count = count;
   s.head = head;
   s.mac = macOf(key, count, head);
+  s.keyId = keyIdOf(key);
   s.time = toUnixMillis(clock_.now());
-  std::string text = s.toJson().dump();
-  if (auto w = writeFileAtomic(sealFile(), text + "\n"); !w) return w;
-  if (auto p = store.putSetting(kSealSetting, text); !p) return p;
+  // The shared seal first, then this home's witness of it.
+  if (auto p = store.putAuditSeal(s); !p) return p;
+  if (auto w = writeFileAtomic(sealFile(), sealToJson(s).dump() + "\n"); !w) return w;
   last_ = s;
   return ok();
 }
 
-Status AuditSeal::update(Store& store) {
+Status AuditSeal::update(AuditStore& store) {
   std::lock_guard lock(mu_);
-  auto key = loadKey(true);
-  if (!key) return std::unexpected(key.error());
+  auto stored = store.getAuditSeal();
+  if (!stored) return std::unexpected(stored.error());
+  // A key is made only for a world whose log was never sealed.
+  auto key = loadKey(!*stored);
+  if (!key) {
+    if (key.error().code == ErrorCode::kNotFound) {
+      return failedPrecondition("the audit log is sealed by another controller and this one has no audit key (" +
+                                    keyFile_.string() +
+                                    " does not exist); not sealing: give it the world's key (ramp serve "
+                                    "--audit-key-file, or $RAMP_AUDIT_KEY_FILE)",
+                                "audit key");
+    }
+    return std::unexpected(key.error());
+  }
 
-  // Where to start: what we sealed last, else the seal on disk (if genuine).
-  std::optional<SealRecord> start = last_;
-  bool fileMissing = false;
-  if (!start) {
-    // Both copies: deleting one (say the file) must not let a truncated
-    // chain be sealed afresh while the other still remembers more.
-    auto file = readSealFile();
-    if (!file) return std::unexpected(file.error());
-    fileMissing = !*file;
-    std::vector<std::pair<std::string, SealRecord>> found;
-    if (*file) found.emplace_back(sealFile().string(), **file);
-    auto setting = store.getSetting(kSealSetting);
-    if (!setting) return std::unexpected(setting.error());
-    if (*setting) {
-      auto s = SealRecord::fromJson(json::parse(**setting, nullptr, false));
-      if (!s) return failedPrecondition("the store's copy of the seal is malformed: " + s.error().describe(), kSealSetting);
-      found.emplace_back(std::string("setting ") + kSealSetting, *s);
+  // Where to start: the longest of what we sealed last, the store's seal and
+  // this home's witness — each only if genuine.
+  std::optional<AuditSealRecord> start = last_;
+  bool witnessBehind = false;
+  {
+    std::vector<std::pair<std::string, AuditSealRecord>> found;
+    if (*stored) found.emplace_back("the store's seal", **stored);
+    if (!last_) {  // after our first seal the witness is what we wrote
+      auto file = readSealFile();
+      if (!file) return std::unexpected(file.error());
+      if (*file) found.emplace_back("the witness " + sealFile().string(), **file);
+      witnessBehind = !*file || (*stored && (*file)->count < (*stored)->count);
     }
     for (const auto& [where, s] : found) {
-      if (!sameMac(s.mac, macOf(*key, s.count, s.head))) {
-        return failedPrecondition(
-            "the existing seal does not match the audit key (forged, or the key changed); not "
-            "sealing over it: run `ramp audit verify`",
-            where);
+      if (auto why = distrust(s, *key, where); !why.empty()) {
+        return failedPrecondition(why + "; not sealing over it: run `ramp audit verify`", "audit");
       }
       if (!start || s.count > start->count) start = s;
     }
-  } else {
-    std::error_code ec;
-    fileMissing = !fs::exists(sealFile(), ec);
   }
 
   int64_t count = 0;
@@ -251,11 +290,12 @@ Status AuditSeal::update(Store& store) {
     head = part.headHash;
     if (static_cast<int>(page->size()) < kPage) break;
   }
-  if (start && count == before && !fileMissing && last_) return ok();  // nothing new
+  bool storeCurrent = *stored && (*stored)->count == count;
+  if (count == before && storeCurrent && !witnessBehind) return ok();  // nothing new
   return writeSeal(store, *key, count, head);
 }
 
-Result<AuditVerification> AuditSeal::verify(Store& store) {
+Result<AuditVerification> AuditSeal::verify(AuditStore& store) {
   std::lock_guard lock(mu_);
   AuditVerification v;
   auto chain = verifyStoredChain(store);
@@ -269,32 +309,29 @@ Result<AuditVerification> AuditSeal::verify(Store& store) {
     problems.push_back(chain->problem);
   }
 
-  // The two copies of the seal.
-  std::vector<std::pair<std::string, SealRecord>> seals;
+  // The store's seal and this home's witness.
+  std::vector<std::pair<std::string, AuditSealRecord>> seals;
+  auto stored = store.getAuditSeal();
+  if (!stored) return std::unexpected(stored.error());
+  if (*stored) seals.emplace_back("the store's seal", **stored);
   auto file = readSealFile();
   if (!file) {
-    problems.push_back("the seal file is unreadable: " + file.error().describe());
+    problems.push_back("the witness file is unreadable: " + file.error().describe());
   } else if (*file) {
-    seals.emplace_back(sealFile().string(), **file);
-  }
-  auto setting = store.getSetting(kSealSetting);
-  if (!setting) return std::unexpected(setting.error());
-  if (*setting) {
-    auto s = SealRecord::fromJson(json::parse(**setting, nullptr, false));
-    if (!s) {
-      problems.push_back("the store's copy of the seal is malformed: " + s.error().describe());
-    } else {
-      seals.emplace_back("the store's copy of the seal", *s);
+    seals.emplace_back("the witness " + sealFile().string(), **file);
+    if (!*stored) {
+      problems.push_back(fmt::format("the store's seal is missing (deleted?) while this home witnessed a seal "
+                                     "of {} events",
+                                     (*file)->count));
+    } else if ((*file)->count > (*stored)->count) {
+      problems.push_back(fmt::format("the store's seal covers {} events but this home sealed {}: the store's "
+                                     "seal was moved back",
+                                     (*stored)->count, (*file)->count));
     }
   }
-  if (file && !*file && *setting) {
-    problems.push_back(fmt::format("the seal file {} is missing (deleted?) while the store holds a seal",
-                                   sealFile().string()));
-  }
-  if (file && *file && !*setting) problems.push_back("the store's copy of the seal is missing (deleted?)");
 
-  bool allSealsGood = !seals.empty();
-  if (seals.empty()) {
+  bool allSealsGood = !seals.empty() && *stored;
+  if (!*stored && (!file || !*file)) {
     if (v.count > 0) {
       problems.push_back(fmt::format("the log has {} events but has never been sealed: its newest events "
                                      "cannot be proven complete",
@@ -304,7 +341,8 @@ Result<AuditVerification> AuditSeal::verify(Store& store) {
     auto key = loadKey(false);
     if (!key) {
       allSealsGood = false;
-      problems.push_back("cannot check the seal: " + key.error().describe());
+      v.sealChecked = false;
+      problems.push_back("cannot check the seal here: " + key.error().describe());
     } else {
       for (const auto& [name, s] : seals) {
         if (s.count > v.sealedCount || v.sealedHead.empty()) {
@@ -312,11 +350,15 @@ Result<AuditVerification> AuditSeal::verify(Store& store) {
           v.sealedHead = s.head;
           v.sealedAt = s.time;
         }
-        if (!sameMac(s.mac, macOf(*key, s.count, s.head))) {
+        if (!s.keyId.empty() && s.keyId != keyIdOf(*key)) {
           allSealsGood = false;
-          problems.push_back(fmt::format("{}: the MAC does not match (count {}, head {}): forged seal, or "
-                                         "the key changed",
-                                         name, s.count, s.head));
+          v.sealChecked = false;
+          problems.push_back("cannot check the seal here: " + distrust(s, *key, name));
+          continue;
+        }
+        if (auto why = distrust(s, *key, name); !why.empty()) {
+          allSealsGood = false;
+          problems.push_back(why);
           continue;
         }
         // The sealed (count, head) must be a prefix of the chain.

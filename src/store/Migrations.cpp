@@ -1,5 +1,8 @@
 #include "store/Migrations.h"
 
+#include <nlohmann/json.hpp>
+
+
 namespace ramp::store {
 
 const char* const kSqliteMigrationsTable = R"sql(
@@ -200,6 +203,111 @@ CREATE UNIQUE INDEX config_versions_one_in_force ON config_versions (state) WHER
 CREATE INDEX config_versions_by_state ON config_versions (state, version);
 )sql";
 
+// Version 5: the alert outbox (OutboxStore.h). One row per destination of an
+// alert, written with the audit event that causes it; the idempotency key
+// a receiver deduplicates on is "<event_seq>-<destination_idx>"; alert_key
+// ("<deployment>|<alert name>") keeps one alert of a kind per deployment.
+const char* const kV5 = R"sql(
+CREATE TABLE alert_outbox (
+  id              {autoid},
+  event_seq       BIGINT NOT NULL,
+  destination_idx BIGINT NOT NULL,
+  alert_key       TEXT   NOT NULL,
+  name            TEXT   NOT NULL,
+  destination     TEXT   NOT NULL,
+  status          TEXT   NOT NULL,
+  attempts        BIGINT NOT NULL,
+  next_attempt_at BIGINT NOT NULL,
+  claim_epoch     BIGINT,
+  last_error      TEXT   NOT NULL,
+  created_at      BIGINT NOT NULL,
+  settled_at      BIGINT,
+  UNIQUE (event_seq, destination_idx),
+  UNIQUE (alert_key, destination_idx)
+);
+CREATE INDEX alert_outbox_due ON alert_outbox (status, next_attempt_at, id);
+)sql";
+
+// Version 6: release contents in the store (ReleaseStore.h), so a
+// controller on another host can rebuild any release: the bundle's digest
+// and size, and its bytes in chunks.
+const char* const kV6 = R"sql(
+CREATE TABLE release_contents (
+  service TEXT   NOT NULL,
+  version TEXT   NOT NULL,
+  sha256  TEXT   NOT NULL,
+  bytes   BIGINT NOT NULL,
+  chunks  BIGINT NOT NULL,
+  PRIMARY KEY (service, version)
+);
+
+CREATE TABLE release_chunks (
+  service TEXT   NOT NULL,
+  version TEXT   NOT NULL,
+  seq     BIGINT NOT NULL,
+  data    {blob} NOT NULL,
+  PRIMARY KEY (service, version, seq)
+);
+)sql";
+
+// Version 7: the audit seal in its own row (AuditStore.h), with the id of
+// the key that made it, moved out of the setting "audit_seal".
+const char* const kV7 = R"sql(
+CREATE TABLE audit_seal (
+  id        BIGINT PRIMARY KEY CHECK (id = 1),
+  events    BIGINT NOT NULL,
+  head      TEXT   NOT NULL,
+  mac       TEXT   NOT NULL,
+  key_id    TEXT   NOT NULL,
+  sealed_at BIGINT NOT NULL
+);
+)sql";
+
+// Moves the setting "audit_seal" ({count, head, mac, time}) into the row; a
+// setting that does not parse is left where it is (verify then reports the
+// log as never sealed, which is what it can prove).
+Status moveAuditSeal(SqlConnection& c) {
+  auto r = c.run("SELECT value FROM settings WHERE key = 'audit_seal'", {});
+  if (!r) return std::unexpected(r.error());
+  if (r->empty()) return ok();
+  auto j = nlohmann::json::parse(r->front().text(0), nullptr, false);
+  if (!j.is_object() || !j.contains("count") || !j["count"].is_number_integer() || !j.contains("head") ||
+      !j["head"].is_string() || !j.contains("mac") || !j["mac"].is_string()) {
+    return ok();
+  }
+  auto ins = c.run("INSERT INTO audit_seal (id, events, head, mac, key_id, sealed_at) VALUES (1, ?1, ?2, ?3, '', ?4)",
+                   {j["count"].get<int64_t>(), j["head"].get<std::string>(), j["mac"].get<std::string>(),
+                    j.value("time", int64_t{0})});
+  if (!ins) return std::unexpected(ins.error());
+  auto del = c.run("DELETE FROM settings WHERE key = 'audit_seal'", {});
+  if (!del) return std::unexpected(del.error());
+  return ok();
+}
+
+// Version 8: provider routing in the store (ProviderStore.h), so that every
+// controller of a shared store routes an environment to the same provider,
+// and knows which site runs a local environment. Rows come from the homes'
+// providers/*.json as each controller first starts (ProviderSet imports).
+const char* const kV8 = R"sql(
+CREATE TABLE provider_environments (
+  service    TEXT   NOT NULL,
+  env        TEXT   NOT NULL,
+  provider   TEXT   NOT NULL,
+  site       TEXT   NOT NULL,
+  site_label TEXT   NOT NULL,
+  settings   TEXT   NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (service, env)
+);
+
+CREATE TABLE fleet_placements (
+  fleet_id   TEXT   PRIMARY KEY,
+  provider   TEXT   NOT NULL,
+  site       TEXT   NOT NULL,
+  created_at BIGINT NOT NULL
+);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -208,6 +316,10 @@ const std::vector<Migration>& migrations() {
       {2, "identity: users, tokens", kV2, kV2},
       {3, "infrastructure as code: infra_state, infra_journal", kV3Sqlite, kV3Postgres},
       {4, "config of record: config_versions", kV4, kV4},
+      {5, "alert outbox: alert_outbox", kV5, kV5},
+      {6, "release contents: release_contents, release_chunks", kV6, kV6},
+      {7, "audit seal in its own table, with its key id (moved from settings)", kV7, kV7, moveAuditSeal},
+      {8, "provider routing: provider_environments, fleet_placements", kV8, kV8},
   };
   return list;
 }

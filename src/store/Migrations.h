@@ -2,7 +2,9 @@
 //
 // Migrations are numbered 1, 2, ... and never edited once released: a schema
 // change is a new migration appended to the list. Each carries its SQL for
-// SQLite and for PostgreSQL (the same text where the dialects agree). The
+// SQLite and for PostgreSQL (the same text where the dialects agree; from
+// version 4 on one text with SqlDialect.h markers), and optionally a data
+// step that moves existing rows into the new tables. The
 // stores apply them on open (Store::migrate), each pending migration in its
 // own transaction together with its row in `schema_migrations`, under a lock
 // that makes concurrent openers take turns (SQLite: BEGIN IMMEDIATE;
@@ -16,13 +18,18 @@
 #include <string>
 #include <vector>
 
+#include "core/Result.h"
+#include "store/SqlConnection.h"
+
 namespace ramp::store {
 
 struct Migration {
   int version = 0;
   std::string name;
-  std::string sqlite;    // one or more statements
-  std::string postgres;  // one or more statements
+  std::string sqlite;    // one or more statements (SqlDialect markers allowed)
+  std::string postgres;  // one or more statements (the same text where the dialects agree)
+  // Moves existing rows after the DDL, in the same transaction (nullptr = none).
+  Status (*data)(SqlConnection& connection) = nullptr;
 };
 
 // All migrations, in version order.

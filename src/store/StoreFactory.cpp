@@ -1,8 +1,9 @@
 // StoreFactory.cpp — openStore (declared in Store.h): URL → a migrated Store.
 #include <fmt/format.h>
 
-#include "store/PostgresStore.h"
-#include "store/SqliteStore.h"
+#include "store/PostgresConnection.h"
+#include "store/SqlStore.h"
+#include "store/SqliteConnection.h"
 #include "store/Store.h"
 #include "store/StoreUrl.h"
 
@@ -11,16 +12,17 @@ namespace ramp::store {
 Result<std::unique_ptr<Store>> openStore(const std::string& url) {
   auto parsed = parseStoreUrl(url);
   if (!parsed) return std::unexpected(parsed.error());
-  std::unique_ptr<Store> store;
+  std::unique_ptr<SqlConnection> conn;
   if (parsed->kind == StoreUrl::Kind::kPostgres) {
-    auto pg = PostgresStore::open(parsed->target);
+    auto pg = PostgresConnection::open(parsed->target);
     if (!pg) return std::unexpected(pg.error());
-    store = std::move(*pg);
+    conn = std::move(*pg);
   } else {
-    auto lite = SqliteStore::open(parsed->target);
+    auto lite = SqliteConnection::open(parsed->target);
     if (!lite) return std::unexpected(lite.error());
-    store = std::move(*lite);
+    conn = std::move(*lite);
   }
+  auto store = std::make_unique<SqlStore>(std::move(conn));
   if (auto st = store->migrate(); !st) {
     Error e = st.error();
     e.message = fmt::format("migrating store {}: {}", redactStoreUrl(url), e.message);

@@ -114,7 +114,7 @@ TEST(AuditApiTest, SecretsNeverReachTheAuditAndAlertsAreRecorded) {
     if (token == "test-token") return server::Principal{"auditor", "t1", {{"*", {"viewer"}}}};
     return fail(ErrorCode::kUnauthenticated, "bad token");
   });
-  server::addAuditRoutes(api, *w.store, w.home);
+  server::addAuditRoutes(api, *w.store, seal);
   auto addr = api.start("127.0.0.1", 0);
   ASSERT_TRUE(addr) << addr.error().describe();
   std::string base = "http://" + *addr;

@@ -206,6 +206,7 @@ TEST_F(AuditSealTest, RewrittenChainIsCaughtByTheSeal) {
 
 TEST_F(AuditSealTest, ForgedSealIsDetected) {
   sealedTen();
+  std::string keyId = AuditSeal::keyIdOf(*readFile(w.home / "audit.key"));
   // Truncate and forge a matching seal without the key (in both copies).
   ASSERT_EQ(w.sql("DELETE FROM audit_events WHERE seq > 7"), "");
   w.reopen();
@@ -214,12 +215,19 @@ TEST_F(AuditSealTest, ForgedSealIsDetected) {
   f.limit = 1;
   auto seven = w.store->listEvents(f);
   ASSERT_TRUE(seven && seven->size() == 1);
-  json forged{{"count", 7}, {"head", seven->front().hash}, {"mac", std::string(64, 'a')}, {"time", 1}};
+  std::string mac(64, 'a');
+  json forged{{"count", 7}, {"head", seven->front().hash}, {"mac", mac}, {"time", 1}};
   ASSERT_TRUE(writeFileAtomic(w.home / "audit.seal", forged.dump()));
-  ASSERT_TRUE(w.store->putSetting("audit_seal", forged.dump()));
+  ASSERT_EQ(w.sql("UPDATE audit_seal SET events = 7, head = '" + seven->front().hash + "', mac = '" + mac + "'"), "");
   auto v = verifyFresh();
   EXPECT_TRUE(v.chainOk);
   EXPECT_FALSE(v.ok);
+  EXPECT_FALSE(v.sealOk);
+  EXPECT_TRUE(v.sealChecked);
+  EXPECT_NE(v.problem.find("MAC does not match"), std::string::npos) << v.problem;
+  // Claiming this key's id does not help a forger.
+  ASSERT_EQ(w.sql("UPDATE audit_seal SET key_id = '" + keyId + "'"), "");
+  v = verifyFresh();
   EXPECT_FALSE(v.sealOk);
   EXPECT_NE(v.problem.find("MAC does not match"), std::string::npos) << v.problem;
   // A seal made with another key is just as wrong.
@@ -229,17 +237,87 @@ TEST_F(AuditSealTest, ForgedSealIsDetected) {
   EXPECT_FALSE(verifyFresh().sealOk);
 }
 
-TEST_F(AuditSealTest, DeletedSealIsDetected) {
+TEST_F(AuditSealTest, AHomeWithoutAWitnessIsFineAndADeletedStoreSealIsDetected) {
   sealedTen();
+  // A home that never sealed (another host sharing the store) has no
+  // witness: nothing is wrong with the log.
   std::filesystem::remove(w.home / "audit.seal");
   auto v = verifyFresh();
+  EXPECT_TRUE(v.ok) << v.problem;
+  // This home witnesses a seal again; then the store's seal is deleted.
+  AuditSeal again(w.home, clock, w.home / "audit.key");
+  ASSERT_TRUE(again.update(*w.store));
+  ASSERT_TRUE(std::filesystem::exists(w.home / "audit.seal"));
+  ASSERT_EQ(w.sql("DELETE FROM audit_seal"), "");
+  v = verifyFresh();
   EXPECT_FALSE(v.ok);
   EXPECT_NE(v.problem.find("missing"), std::string::npos) << v.problem;
-  // Both copies gone: an unsealed log with events is not proven complete.
-  ASSERT_EQ(w.sql("DELETE FROM settings WHERE key = 'audit_seal'"), "");
+  // Both gone: an unsealed log with events is not proven complete.
+  std::filesystem::remove(w.home / "audit.seal");
   v = verifyFresh();
   EXPECT_FALSE(v.ok);
   EXPECT_NE(v.problem.find("never been sealed"), std::string::npos) << v.problem;
+}
+
+TEST_F(AuditSealTest, AStoreSealMovedBackIsCaughtByTheWitness) {
+  sealedTen();
+  auto early = w.store->getAuditSeal();
+  ASSERT_TRUE(early && *early);
+  w.append(5);
+  ASSERT_TRUE(seal.update(*w.store));
+  // Someone with the database (not the key) cuts the log and puts the old,
+  // genuine seal back.
+  ASSERT_EQ(w.sql("DELETE FROM audit_events WHERE seq > 10"), "");
+  ASSERT_EQ(w.sql("UPDATE audit_seal SET events = 10, head = '" + (*early)->head + "', mac = '" + (*early)->mac + "'"),
+            "");
+  auto v = verifyFresh();
+  EXPECT_FALSE(v.ok);
+  EXPECT_NE(v.problem.find("moved back"), std::string::npos) << v.problem;
+  EXPECT_NE(v.problem.find("truncated"), std::string::npos) << v.problem;
+}
+
+TEST_F(AuditSealTest, AnotherKeyIsNeverCalledForgedAndMayNotSeal) {
+  sealedTen();
+  auto otherHome = w.home / "other-host";
+  std::filesystem::create_directories(otherHome);
+  // The same key on another host: intact.
+  std::filesystem::copy_file(w.home / "audit.key", otherHome / "same.key");
+  AuditSeal same(otherHome, clock, otherHome / "same.key");
+  ASSERT_TRUE(same.checkKey(*w.store));
+  auto ok = same.verify(*w.store);
+  ASSERT_TRUE(ok);
+  EXPECT_TRUE(ok->ok) << ok->problem;
+
+  // Another key: not checked, not broken; it may not lead or seal.
+  std::ofstream(otherHome / "other.key") << std::string(64, 'b') << "\n";
+  std::filesystem::permissions(otherHome / "other.key", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  AuditSeal other(otherHome, clock, otherHome / "other.key");
+  auto v = other.verify(*w.store);
+  ASSERT_TRUE(v);
+  EXPECT_TRUE(v->chainOk);
+  EXPECT_FALSE(v->ok);
+  EXPECT_FALSE(v->sealChecked);
+  EXPECT_EQ(v->problem.find("forged"), std::string::npos) << v->problem;
+  EXPECT_NE(v->problem.find(AuditSeal::keyIdOf(std::string(32, '\xbb'))), std::string::npos) << v->problem;
+  auto k = other.checkKey(*w.store);
+  ASSERT_FALSE(k);
+  EXPECT_EQ(k.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_NE(k.error().message.find("audit-key-file"), std::string::npos) << k.error().message;
+  w.append(1);
+  EXPECT_FALSE(other.update(*w.store));
+  EXPECT_EQ(verifyFresh().sealedCount, 10) << "nothing sealed with the wrong key";
+
+  // No key at all on a sealed world: said so, and no key is made.
+  AuditSeal none(otherHome, clock, otherHome / "absent.key");
+  auto n = none.checkKey(*w.store);
+  ASSERT_FALSE(n);
+  EXPECT_NE(n.error().message.find("no audit key"), std::string::npos) << n.error().message;
+  EXPECT_FALSE(none.update(*w.store));
+  EXPECT_FALSE(std::filesystem::exists(otherHome / "absent.key"));
+  auto nv = none.verify(*w.store);
+  ASSERT_TRUE(nv);
+  EXPECT_FALSE(nv->sealChecked);
+  EXPECT_TRUE(nv->chainOk);
 }
 
 TEST_F(AuditSealTest, DeletingTheSealFileDoesNotLetATruncationBeResealed) {

@@ -6,7 +6,9 @@
 #include <filesystem>
 
 #include "MotoWorld.h"
+#include "core/Site.h"
 #include "providers/ProviderSet.h"
+#include "store/Store.h"
 
 using namespace ramp;
 using namespace ramp::providers;
@@ -85,9 +87,13 @@ class ProviderSetOnMoto : public MotoWorld {
 
 TEST_F(ProviderSetOnMoto, RoutesByEnvironmentAndRemembersAcrossRestarts) {
   std::filesystem::path home = std::getenv("RAMP_HOME");
+  auto routing = store::openStore((home / "routing.db").string());
+  ASSERT_TRUE(routing) << routing.error().describe();
+  auto site = Site::of(home);
+  ASSERT_TRUE(site) << site.error().describe();
   FakeLocal local;
   {
-    ProviderSet set(home, local, local, local, SystemClock::instance(), freshClients());
+    ProviderSet set(**routing, *site, home, local, local, local, SystemClock::instance(), freshClients());
     ASSERT_TRUE(set.learn("web", "int", rendered("local")));
     auto l = set.learn("web", "prod", rendered("aws"));
     ASSERT_TRUE(l) << l.error().describe();
@@ -113,7 +119,7 @@ TEST_F(ProviderSetOnMoto, RoutesByEnvironmentAndRemembersAcrossRestarts) {
   }
   // A restarted controller routes the same way without being told again.
   local.calls.clear();
-  ProviderSet again(home, local, local, local, SystemClock::instance(), freshClients());
+  ProviderSet again(**routing, *site, home, local, local, local, SystemClock::instance(), freshClients());
   EXPECT_EQ(again.providerOf("web", "prod"), "aws");
   auto st = again.fleetStatus("web-prod-1");
   ASSERT_TRUE(st) << st.error().describe();
@@ -130,4 +136,49 @@ TEST_F(ProviderSetOnMoto, RoutesByEnvironmentAndRemembersAcrossRestarts) {
   auto firing = again.alarmsInAlarm({"web", "int", "local"}, {});
   ASSERT_TRUE(firing);
   EXPECT_TRUE(firing->empty());
+}
+
+// A controller of another site (another host sharing the store) routes aws
+// environments like any, and never acts on this site's local environment:
+// every call says where it runs, and nothing is reported absent.
+TEST_F(ProviderSetOnMoto, AnotherSiteNeverActsOnALocalEnvironment) {
+  std::filesystem::path home = std::getenv("RAMP_HOME");
+  auto routing = store::openStore((home / "sites.db").string());
+  ASSERT_TRUE(routing) << routing.error().describe();
+  auto here = Site::of(home / "site-a");
+  ASSERT_TRUE(here);
+  FakeLocal localA, localB;
+  ProviderSet a(**routing, *here, home / "site-a", localA, localA, localA, SystemClock::instance(), freshClients());
+  ASSERT_TRUE(a.learn("web", "int", rendered("local")));
+  ASSERT_TRUE(a.learn("web", "prod", rendered("aws")));
+  ASSERT_TRUE(a.createFleet(spec("int", "web-int-1")));
+  ASSERT_TRUE(a.canAct("web", "int"));
+  EXPECT_TRUE(a.hasLocalEnvironmentsHere());
+
+  auto there = Site::of(home / "site-b");
+  ASSERT_TRUE(there);
+  ASSERT_NE(there->id, here->id);
+  ProviderSet b(**routing, *there, home / "site-b", localB, localB, localB, SystemClock::instance(), freshClients());
+  EXPECT_FALSE(b.hasLocalEnvironmentsHere());
+  EXPECT_EQ(b.providerOf("web", "int"), "local");
+  auto no = b.canAct("web", "int");
+  ASSERT_FALSE(no);
+  EXPECT_EQ(no.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_NE(no.error().message.find(here->label()), std::string::npos) << no.error().message;
+  EXPECT_NE(no.error().message.find(there->label()), std::string::npos) << no.error().message;
+  EXPECT_FALSE(b.fleetStatus("web-int-1")) << "an error, never 'absent'";
+  EXPECT_FALSE(b.retireFleet("web-int-1", std::chrono::milliseconds(0)));
+  EXPECT_FALSE(b.createFleet(spec("int", "web-int-2")));
+  EXPECT_FALSE(b.ensureEntrypoint({"web", "int", "local"}));
+  EXPECT_FALSE(b.setTraffic(TrafficSplit{{"web", "int", "local"}, {}, {}, 1}));
+  EXPECT_FALSE(b.appliedTraffic({"web", "int", "local"}));
+  auto relearn = b.learn("web", "int", rendered("local"));
+  ASSERT_FALSE(relearn);
+  EXPECT_EQ(relearn.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_TRUE(localB.calls.empty()) << "nothing reached site B's local providers";
+  // aws is driven by whichever controller leads.
+  ASSERT_TRUE(b.canAct("web", "prod"));
+  EXPECT_EQ(b.providerOf("web", "prod"), "aws");
+  // The owner still acts, after all that.
+  EXPECT_TRUE(a.canAct("web", "int"));
 }

@@ -14,7 +14,7 @@
 #include "alerts/CurlWebhookSender.h"
 #include "alerts/SnsAlertPublisher.h"
 #include "alerts/WebhookNotifier.h"
-#include "store/SqliteStore.h"
+#include "store/Store.h"
 
 namespace ramp::providers::aws::test {
 namespace {
@@ -83,7 +83,7 @@ TEST_F(SnsAlertTest, MissingTopicFailsWithoutRetryAndWithoutSecrets) {
 TEST_F(SnsAlertTest, NotifierDeliversADeploymentEventToTheTopic) {
   auto home = std::filesystem::path(std::getenv("RAMP_HOME") ? std::getenv("RAMP_HOME") : "/tmp") / "sns-alert";
   std::filesystem::create_directories(home);
-  auto st = store::SqliteStore::open((home / "ramp.db").string());
+  auto st = store::openStore((home / "ramp.db").string());
   ASSERT_TRUE(st) << st.error().describe();
   ASSERT_TRUE((*st)->migrate());
   alerts::CurlWebhookSender sender;

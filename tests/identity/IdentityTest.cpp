@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "core/Clock.h"
+#include "core/Home.h"
 #include "core/Sha256.h"
 #include "server/Access.h"
 #include "server/ApiServer.h"
@@ -174,8 +175,10 @@ TEST_F(IdentityTest, RoleSpecsAndRoleChecksNameTheProblem) {
 
 TEST_F(IdentityTest, FirstAdminIsMadeOnceAndReused) {
   Identity id(*store_, clock_);
-  auto first = id.ensureAdmin(home_, "alice");
-  ASSERT_TRUE(first) << first.error().describe();
+  auto made = id.ensureAdmin(home_, "alice");
+  ASSERT_TRUE(made) << made.error().describe();
+  ASSERT_TRUE(*made);
+  auto first = *made;
   struct stat sb {};
   ASSERT_EQ(::stat((home_ / "admin.token").c_str(), &sb), 0);
   EXPECT_EQ(sb.st_mode & 0777, 0600u);
@@ -187,7 +190,7 @@ TEST_F(IdentityTest, FirstAdminIsMadeOnceAndReused) {
   // A restart reuses the file's token: same token, no second user or token.
   auto again = id.ensureAdmin(home_, "alice");
   ASSERT_TRUE(again);
-  EXPECT_EQ(*again, *first);
+  EXPECT_EQ(*again, first);
   EXPECT_EQ(store_->listUsers()->size(), 1u);
   EXPECT_EQ(store_->listTokens(std::nullopt)->size(), 1u);
 
@@ -200,8 +203,29 @@ TEST_F(IdentityTest, FirstAdminIsMadeOnceAndReused) {
   Identity id2(*store_, clock_);
   auto kept = id2.ensureAdmin(home_, "alice");
   ASSERT_TRUE(kept);
-  EXPECT_EQ(*kept, *first);
+  EXPECT_EQ(*kept, first);
   EXPECT_TRUE(id2.authenticate(*first));
+}
+
+TEST_F(IdentityTest, ASecondHomeOfASetUpWorldMintsNoSecondAdminToken) {
+  Identity id(*store_, clock_);
+  auto made = id.ensureAdmin(home_, "alice");
+  ASSERT_TRUE(made && *made);
+  // Another home (another host) sharing the store, without an admin.token.
+  fs::path other = home_ / "host-b";
+  fs::create_directories(other);
+  auto none = id.ensureAdmin(other, "bob");
+  ASSERT_TRUE(none) << none.error().describe();
+  EXPECT_FALSE(*none);
+  EXPECT_FALSE(fs::exists(other / "admin.token"));
+  EXPECT_EQ(store_->listTokens(std::nullopt)->size(), 1u);
+  EXPECT_EQ(store_->listUsers()->size(), 1u);
+  // Given a token of the world (copied by a person), that home uses it.
+  ASSERT_TRUE(writeFileAtomic(other / "admin.token", **made + "\n"));
+  auto given = id.ensureAdmin(other, "bob");
+  ASSERT_TRUE(given && *given);
+  EXPECT_EQ(**given, **made);
+  EXPECT_EQ(store_->listTokens(std::nullopt)->size(), 1u);
 }
 
 TEST_F(IdentityTest, TwoControllersStartingTogetherAgreeOnOneAdminToken) {
@@ -220,7 +244,7 @@ TEST_F(IdentityTest, TwoControllersStartingTogetherAgreeOnOneAdminToken) {
       Identity id(*stores[i], clock_);
       start.arrive_and_wait();
       auto t = id.ensureAdmin(home_, "alice");
-      tokens[i] = t ? *t : "error: " + t.error().describe();
+      tokens[i] = t ? t->value_or("none") : "error: " + t.error().describe();
     });
   }
   for (auto& t : threads) t.join();

@@ -10,6 +10,7 @@
 #include "core/Home.h"
 #include "release/ReadOnlyCopy.h"
 #include "release/TreeDigest.h"
+#include "store/Store.h"
 
 namespace fs = std::filesystem;
 using ramp::ErrorCode;
@@ -17,28 +18,24 @@ using ramp::ManualClock;
 using ramp::release::Release;
 using ramp::release::ReleaseStore;
 using ramp::release::testing::TempDir;
+using ramp::release::testing::makeApp;
+using ramp::release::testing::modeOf;
 using ramp::release::testing::writeFile;
 
 namespace {
 
-mode_t modeOf(const fs::path& p) {
-  struct stat st{};
-  EXPECT_EQ(::lstat(p.c_str(), &st), 0) << p;
-  return st.st_mode & 07777;
-}
-
-void makeApp(const fs::path& dir, const std::string& body = "hello\n") {
-  writeFile(dir / "bin/app", "#!/bin/sh\necho app\n");
-  fs::permissions(dir / "bin/app", fs::perms(0755));
-  writeFile(dir / "share/data.txt", body);
-  fs::permissions(dir / "share/data.txt", fs::perms(0644));
-  fs::create_symlink("bin/app", dir / "run");
+// The world's store (where releases are recorded) in the scratch home.
+std::unique_ptr<ramp::store::Store> openRecords(const fs::path& home) {
+  auto s = ramp::store::openStore((home / "ramp.db").string());
+  EXPECT_TRUE(s) << s.error().describe();
+  return s ? std::move(*s) : nullptr;
 }
 
 struct Fixture : ::testing::Test {
   TempDir home, src;
   ManualClock clock;
-  ReleaseStore store{home.path(), clock};
+  std::unique_ptr<ramp::store::Store> records = openRecords(home.path());
+  ReleaseStore store{home.path(), *records, clock};
 };
 
 }  // namespace
@@ -287,7 +284,7 @@ TEST_F(ReleaseStoreTest, CreateFromBuildRunsCommandWithVersion) {
             "#!/bin/sh\nset -e\nmkdir -p out\necho \"$RAMP_RELEASE_VERSION\" > out/VERSION\n");
   fs::permissions(src.path() / "build.sh", fs::perms(0755));
   ramp::SystemClock& sys = ramp::SystemClock::instance();
-  ReleaseStore s(home.path(), sys);
+  ReleaseStore s(home.path(), *records, sys);
   auto c = s.createFromBuild("crawler", "3.1.4", src.path(), "./build.sh", "out");
   ASSERT_TRUE(c.has_value()) << c.error().describe();
   auto text = ramp::readFile(c->release.tree() / "VERSION");
@@ -298,7 +295,7 @@ TEST_F(ReleaseStoreTest, CreateFromBuildRunsCommandWithVersion) {
 
 TEST_F(ReleaseStoreTest, FailingBuildReportsExitCodeAndChangesNothing) {
   ramp::SystemClock& sys = ramp::SystemClock::instance();
-  ReleaseStore s(home.path(), sys);
+  ReleaseStore s(home.path(), *records, sys);
   auto c = s.createFromBuild("crawler", "1.0.0", src.path(), "mkdir -p out; exit 7", "out");
   ASSERT_FALSE(c.has_value());
   EXPECT_NE(c.error().message.find("exit code 7"), std::string::npos) << c.error().describe();
@@ -307,7 +304,7 @@ TEST_F(ReleaseStoreTest, FailingBuildReportsExitCodeAndChangesNothing) {
 
 TEST_F(ReleaseStoreTest, BuildWithoutOutputDirIsNamed) {
   ramp::SystemClock& sys = ramp::SystemClock::instance();
-  ReleaseStore s(home.path(), sys);
+  ReleaseStore s(home.path(), *records, sys);
   auto c = s.createFromBuild("crawler", "1.0.0", src.path(), "true", "dist");
   ASSERT_FALSE(c.has_value());
   EXPECT_NE(c.error().describe().find("dist"), std::string::npos) << c.error().describe();
@@ -315,7 +312,7 @@ TEST_F(ReleaseStoreTest, BuildWithoutOutputDirIsNamed) {
 
 TEST_F(ReleaseStoreTest, BuildTimeoutStopsTheCommand) {
   ramp::SystemClock& sys = ramp::SystemClock::instance();
-  ReleaseStore s(home.path(), sys);
+  ReleaseStore s(home.path(), *records, sys);
   ramp::release::BuildCommand::Options o;
   o.timeout = std::chrono::milliseconds(200);
   auto c = s.createFromBuild("crawler", "1.0.0", src.path(), "sleep 30", "out", o);

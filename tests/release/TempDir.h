@@ -8,6 +8,7 @@
 #include <string>
 
 #include <stdlib.h>
+#include <sys/stat.h>
 
 namespace ramp::release::testing {
 
@@ -47,6 +48,23 @@ inline void writeFile(const std::filesystem::path& p, const std::string& content
   std::filesystem::create_directories(p.parent_path());
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
   out << content;
+}
+
+// The permission bits of p (not following a link); 0 when it cannot be read.
+inline mode_t modeOf(const std::filesystem::path& p) {
+  struct stat st {};
+  if (::lstat(p.c_str(), &st) != 0) return 0;
+  return st.st_mode & 07777;
+}
+
+// A small release source: bin/app (0755), share/data.txt (0644, `body`)
+// and the link run -> bin/app.
+inline void makeApp(const std::filesystem::path& dir, const std::string& body = "hello\n") {
+  writeFile(dir / "bin/app", "#!/bin/sh\necho app\n");
+  std::filesystem::permissions(dir / "bin/app", std::filesystem::perms(0755));
+  writeFile(dir / "share/data.txt", body);
+  std::filesystem::permissions(dir / "share/data.txt", std::filesystem::perms(0644));
+  std::filesystem::create_symlink("bin/app", dir / "run");
 }
 
 }  // namespace ramp::release::testing

@@ -1,0 +1,64 @@
+// ProviderStore.h — the store's role for provider routing: which provider
+// runs each environment (and, for aws, the settings it learned), and which
+// provider made each fleet — what providers/ProviderSet.h kept in
+// $RAMP_HOME/providers/*.json, now shared by every controller of the world.
+//
+// Tables: provider_environments (one row per service × env: provider, the
+// site that runs a local environment, settings JSON) and fleet_placements
+// (one row per fleet: provider, site).
+//
+// Contract:
+//  - putProviderEnvironment upserts by service+env. A local environment is
+//    bound to the site it was first recorded at (core/Site.h): a write
+//    naming another site is kConflict naming both sites, and nothing
+//    changes (its fleets and router are processes on that host). kInvalid
+//    for an empty service/env, a provider other than local|aws, or a local
+//    environment without a site.
+//  - putFleetPlacement records a fleet's provider and site; the same again
+//    is no change; another provider or site for the same fleet is
+//    kConflict (a fleet never moves). getFleetPlacement: nullopt when
+//    unknown.
+//  - lists: by service, env / by fleet id (byte order).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/Result.h"
+
+namespace ramp::store {
+
+using Json = nlohmann::json;
+
+struct ProviderEnvironmentRecord {
+  std::string service;
+  std::string env;
+  std::string provider;            // local | aws
+  std::string site;                // local: the site id running it; "" for aws
+  std::string siteLabel;           // "HOST:HOME" of that site, for messages
+  Json settings = Json::object();  // aws: {"rendered": ..., "networks": {region: {...}}}
+  int64_t updatedAt = 0;
+};
+
+struct FleetPlacementRecord {
+  std::string fleetId;
+  std::string provider;            // local | aws
+  std::string site;                // local: the site id running it; "" for aws
+  int64_t createdAt = 0;
+};
+
+class ProviderStore {
+ public:
+  virtual ~ProviderStore() = default;
+  virtual Status putProviderEnvironment(const ProviderEnvironmentRecord& r) = 0;
+  virtual Result<std::vector<ProviderEnvironmentRecord>> listProviderEnvironments() = 0;
+  virtual Status putFleetPlacement(const FleetPlacementRecord& r) = 0;
+  virtual Result<std::optional<FleetPlacementRecord>> getFleetPlacement(const std::string& fleetId) = 0;
+  virtual Result<std::vector<FleetPlacementRecord>> listFleetPlacements() = 0;
+};
+
+}  // namespace ramp::store

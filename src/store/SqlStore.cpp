@@ -1,0 +1,1266 @@
+#include "store/SqlStore.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "core/Sha256.h"
+#include "store/AuditChain.h"
+#include "store/ConfigVersionRows.h"
+#include "store/IdentityRows.h"
+#include "store/InfraRows.h"
+#include "store/JsonText.h"
+#include "store/LeaseRules.h"
+#include "store/Migrations.h"
+
+namespace ramp::store {
+
+namespace {
+
+constexpr const char* kReleaseCols = "service, version, digest, created_by, created_at, doc";
+constexpr const char* kDeploymentCols = "id, service, env, state, created_at, updated_at, revision, doc";
+constexpr const char* kFleetCols =
+    "id, service, env, region, version, digest, state, created_at, updated_at, revision, doc";
+constexpr const char* kUserCols = "name, roles, created_at, created_by, disabled";
+constexpr const char* kTokenCols = "id, user_name, name, sha256, created_at, expires_at, revoked_at, last_used_at";
+constexpr const char* kEventCols = "seq, time, actor, kind, service, env, deployment_id, data, prev_hash, hash";
+constexpr const char* kInfraStateCols = "project, env, region, lineage, serial, resources_json, updated_at";
+constexpr const char* kInfraJournalCols =
+    "id, apply_id, project, env, region, address, action, client_token, status, detail_json, at";
+
+Result<ReleaseRecord> readRelease(const SqlRow& row) {
+  ReleaseRecord r;
+  r.service = row.text(0);
+  r.version = row.text(1);
+  r.digest = row.text(2);
+  r.createdBy = row.text(3);
+  r.createdAt = row.int64(4);
+  auto doc = fromJsonText(row.text(5), "release " + r.service + "@" + r.version);
+  if (!doc) return std::unexpected(doc.error());
+  r.doc = std::move(*doc);
+  return r;
+}
+
+Result<DeploymentRecord> readDeployment(const SqlRow& row) {
+  DeploymentRecord d;
+  d.id = row.text(0);
+  d.service = row.text(1);
+  d.env = row.text(2);
+  d.state = row.text(3);
+  d.createdAt = row.int64(4);
+  d.updatedAt = row.int64(5);
+  d.revision = row.int64(6);
+  auto doc = fromJsonText(row.text(7), "deployment " + d.id);
+  if (!doc) return std::unexpected(doc.error());
+  d.doc = std::move(*doc);
+  return d;
+}
+
+Result<FleetRecord> readFleet(const SqlRow& row) {
+  FleetRecord f;
+  f.id = row.text(0);
+  f.service = row.text(1);
+  f.env = row.text(2);
+  f.region = row.text(3);
+  f.version = row.text(4);
+  f.digest = row.text(5);
+  f.state = row.text(6);
+  f.createdAt = row.int64(7);
+  f.updatedAt = row.int64(8);
+  f.revision = row.int64(9);
+  auto doc = fromJsonText(row.text(10), "fleet " + f.id);
+  if (!doc) return std::unexpected(doc.error());
+  f.doc = std::move(*doc);
+  return f;
+}
+
+Result<UserRecord> readUser(const SqlRow& row) {
+  UserRecord u;
+  u.name = row.text(0);
+  auto roles = fromJsonText(row.text(1), "user " + u.name);
+  if (!roles) return std::unexpected(roles.error());
+  u.roles = std::move(*roles);
+  u.createdAt = row.int64(2);
+  u.createdBy = row.text(3);
+  u.disabled = row.int64(4) != 0;
+  return u;
+}
+
+Result<TokenRecord> readToken(const SqlRow& row) {
+  TokenRecord t;
+  t.id = row.text(0);
+  t.user = row.text(1);
+  t.name = row.text(2);
+  t.sha256 = row.text(3);
+  t.createdAt = row.int64(4);
+  t.expiresAt = row.optInt64(5);
+  t.revokedAt = row.optInt64(6);
+  t.lastUsedAt = row.optInt64(7);
+  return t;
+}
+
+Result<AuditEvent> readEvent(const SqlRow& row) {
+  AuditEvent e;
+  e.seq = row.int64(0);
+  e.time = row.int64(1);
+  e.actor = row.text(2);
+  e.kind = row.text(3);
+  e.service = row.text(4);
+  e.env = row.text(5);
+  e.deploymentId = row.text(6);
+  auto data = fromJsonText(row.text(7), fmt::format("audit event {}", e.seq));
+  if (!data) return std::unexpected(data.error());
+  e.data = std::move(*data);
+  e.prevHash = row.text(8);
+  e.hash = row.text(9);
+  return e;
+}
+
+Result<InfraStateRecord> readInfraState(const SqlRow& row) {
+  InfraStateRecord r;
+  r.project = row.text(0);
+  r.env = row.text(1);
+  r.region = row.text(2);
+  r.lineage = row.text(3);
+  r.serial = row.int64(4);
+  auto doc = fromJsonText(row.text(5), "infra state " + r.project + "/" + r.env + "/" + r.region);
+  if (!doc) return std::unexpected(doc.error());
+  r.resources = std::move(*doc);
+  r.updatedAt = row.int64(6);
+  return r;
+}
+
+Result<InfraJournalRecord> readInfraJournal(const SqlRow& row) {
+  InfraJournalRecord e;
+  e.id = row.int64(0);
+  e.applyId = row.text(1);
+  e.project = row.text(2);
+  e.env = row.text(3);
+  e.region = row.text(4);
+  e.address = row.text(5);
+  e.action = row.text(6);
+  e.clientToken = row.text(7);
+  e.status = row.text(8);
+  auto doc = fromJsonText(row.text(9), fmt::format("infra journal entry {}", e.id));
+  if (!doc) return std::unexpected(doc.error());
+  e.detail = std::move(*doc);
+  e.at = row.int64(10);
+  return e;
+}
+
+// Every row of a result through `read`, or the first error.
+template <class T>
+Result<std::vector<T>> readAll(const SqlResult& r, Result<T> (*read)(const SqlRow&)) {
+  std::vector<T> out;
+  out.reserve(r.rows.size());
+  for (const auto& row : r.rows) {
+    auto x = read(row);
+    if (!x) return std::unexpected(x.error());
+    out.push_back(std::move(*x));
+  }
+  return out;
+}
+
+LeaseRow leaseRow(const SqlRow& row) { return LeaseRow{row.text(0), row.int64(1), row.int64(2)}; }
+
+// An audit event that may be appended: kind and actor set, data encodable.
+// Returns the data's text (what is stored and hashed).
+Result<std::string> checkedEvent(const AuditEventInput& in) {
+  if (in.kind.empty()) return invalid("audit event kind is empty", "kind");
+  if (in.actor.empty()) return invalid("audit event actor is empty", "actor");
+  if (in.alert) {
+    if (in.alert->name.empty()) return invalid("the alert of a " + in.kind + " event has no name", "alert.name");
+    if (!in.alert->destinations.is_array()) return invalid("must be an array", "alert.destinations");
+    for (const auto& d : in.alert->destinations) {
+      if (!d.is_object()) return invalid("every destination must be an object", "alert.destinations");
+    }
+    if (auto t = toJsonText(in.alert->destinations, "alert.destinations"); !t) return std::unexpected(t.error());
+  }
+  return toJsonText(in.data, "audit event " + in.kind + ": data");
+}
+
+std::string alertKeyOf(const AuditEvent& e, const std::string& name) {
+  return (e.deploymentId.empty() ? "seq:" + std::to_string(e.seq) : e.deploymentId) + "|" + name;
+}
+
+constexpr const char* kOutboxCols =
+    "id, event_seq, destination_idx, name, destination, status, attempts, next_attempt_at, last_error, created_at, "
+    "settled_at, claim_epoch";
+
+Result<OutboxAlert> readOutboxAlert(const SqlRow& row) {
+  OutboxAlert a;
+  a.id = row.int64(0);
+  a.eventSeq = row.int64(1);
+  a.index = static_cast<int>(row.int64(2));
+  a.name = row.text(3);
+  auto d = fromJsonText(row.text(4), fmt::format("alert outbox row {}", a.id));
+  if (!d) return std::unexpected(d.error());
+  a.destination = std::move(*d);
+  a.status = row.text(5);
+  a.attempts = static_cast<int>(row.int64(6));
+  a.nextAttemptAt = row.int64(7);
+  a.lastError = row.text(8);
+  a.createdAt = row.int64(9);
+  a.settledAt = row.optInt64(10);
+  a.claimEpoch = row.optInt64(11);
+  return a;
+}
+
+Result<std::vector<std::string>> checkedEvents(const std::vector<AuditEventInput>& events) {
+  std::vector<std::string> texts;
+  texts.reserve(events.size());
+  for (const auto& e : events) {
+    auto t = checkedEvent(e);
+    if (!t) return std::unexpected(t.error());
+    texts.push_back(std::move(*t));
+  }
+  return texts;
+}
+
+}  // namespace
+
+#define RAMP_SQL(var, ...)  \
+  auto var = sql(__VA_ARGS__); \
+  if (!var) return std::unexpected(var.error())
+
+// ---------------------------------------------------------------- plumbing
+
+SqlStore::SqlStore(std::unique_ptr<SqlConnection> connection)
+    : conn_(std::move(connection)), dialect_(conn_->dialect()) {}
+
+Result<SqlResult> SqlStore::sql(std::string_view text, const std::vector<SqlValue>& params) {
+  return conn_->run(dialect_.expand(text), params);
+}
+
+// Runs body inside the dialect's BEGIN ... COMMIT under the mutex; rolls
+// back when body returns an error or the commit fails.
+template <class Body>
+auto SqlStore::write(Body&& body) -> decltype(body()) {
+  std::lock_guard lock(mu_);
+  if (auto st = conn_->ready(); !st) return std::unexpected(st.error());
+  if (auto st = conn_->script(dialect_.beginWrite, "beginning a write transaction"); !st) {
+    return std::unexpected(st.error());
+  }
+  auto result = body();
+  if (!result) {
+    (void)conn_->script("ROLLBACK", "rolling back");
+    return result;
+  }
+  if (auto st = conn_->script("COMMIT", "committing"); !st) {
+    (void)conn_->ready();  // rolls back whatever is left open
+    return std::unexpected(st.error());
+  }
+  return result;
+}
+
+// Runs reads under the mutex, outside an explicit transaction.
+template <class Body>
+auto SqlStore::read(Body&& body) -> decltype(body()) {
+  std::lock_guard lock(mu_);
+  if (auto st = conn_->ready(); !st) return std::unexpected(st.error());
+  return body();
+}
+
+Status SqlStore::checkFence(const std::optional<Fence>& fence) {
+  if (!fence) return ok();
+  RAMP_SQL(r, "SELECT owner, epoch, expires_at FROM leases WHERE name = ?1{for_share}", {fence->lease});
+  std::optional<LeaseRow> row;
+  if (!r->empty()) row = leaseRow(r->front());
+  return store::checkFence(*fence, row);
+}
+
+// ---------------------------------------------------------------- migrations
+
+Status SqlStore::migrate() {
+  const std::string table = dialect_.name == "sqlite" ? kSqliteMigrationsTable : kPostgresMigrationsTable;
+  for (const Migration& m : migrations()) {
+    auto st = write([&]() -> Status {
+      if (!dialect_.lockMigrations.empty()) {
+        if (auto t = conn_->script(dialect_.lockMigrations, "taking the migration lock"); !t) return t;
+      }
+      if (auto t = conn_->script(table, "creating schema_migrations"); !t) return t;
+      RAMP_SQL(mx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+      int64_t current = mx->front().int64(0);
+      if (current > latestSchemaVersion()) {
+        return failedPrecondition(fmt::format("database schema version {} is newer than this ramp knows ({}); "
+                                              "upgrade ramp",
+                                              current, latestSchemaVersion()),
+                                  conn_->where());
+      }
+      RAMP_SQL(has, "SELECT 1 FROM schema_migrations WHERE version = ?1", {int64_t{m.version}});
+      if (!has->empty()) return ok();
+      const std::string& text = dialect_.name == "sqlite" ? m.sqlite : m.postgres;
+      if (auto t = conn_->script(dialect_.expand(text), fmt::format("migration {} ({})", m.version, m.name)); !t) {
+        return t;
+      }
+      if (m.data) {
+        if (auto d = m.data(*conn_); !d) {
+          Error e = d.error();
+          e.message = fmt::format("migration {} ({}): {}", m.version, m.name, e.message);
+          return std::unexpected(e);
+        }
+      }
+      RAMP_SQL(ins, "INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)", {int64_t{m.version}, m.name});
+      return ok();
+    });
+    if (!st) return st;
+  }
+  return ok();
+}
+
+Result<int> SqlStore::schemaVersion() {
+  return read([&]() -> Result<int> {
+    const char* exists = dialect_.name == "sqlite"
+                             ? "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+                             : "SELECT 1 WHERE to_regclass('schema_migrations') IS NOT NULL";
+    RAMP_SQL(t, exists);
+    if (t->empty()) return 0;
+    RAMP_SQL(mx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+    return static_cast<int>(mx->front().int64(0));
+  });
+}
+
+// ---------------------------------------------------------------- releases
+
+Status SqlStore::putRelease(const ReleaseRecord& r) {
+  if (r.service.empty()) return invalid("release service is empty", "service");
+  if (r.version.empty()) return invalid("release version is empty", "version");
+  if (r.digest.empty()) return invalid("release digest is empty", "digest");
+  auto doc = toJsonText(r.doc, "doc");
+  if (!doc) return std::unexpected(doc.error());
+  return write([&]() -> Status {
+    RAMP_SQL(ins,
+             fmt::format("INSERT INTO releases ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                         "ON CONFLICT (service, version) DO NOTHING",
+                         kReleaseCols),
+             {r.service, r.version, r.digest, r.createdBy, r.createdAt, *doc});
+    if (ins->changes == 1) return ok();
+    RAMP_SQL(sel, "SELECT digest FROM releases WHERE service = ?1 AND version = ?2", {r.service, r.version});
+    if (sel->empty()) return internal("release vanished during putRelease");
+    std::string existing = sel->front().text(0);
+    if (existing == r.digest) return ok();
+    return conflict(fmt::format("release {} {} already exists with digest {}; releases are "
+                                "immutable (refusing digest {})",
+                                r.service, r.version, existing, r.digest),
+                    "release " + r.service + "@" + r.version);
+  });
+}
+
+Result<ReleaseRecord> SqlStore::getRelease(const std::string& service, const std::string& version) {
+  return read([&]() -> Result<ReleaseRecord> {
+    RAMP_SQL(r, fmt::format("SELECT {} FROM releases WHERE service = ?1 AND version = ?2", kReleaseCols),
+             {service, version});
+    if (r->empty()) {
+      return notFound(fmt::format("no release {} {}", service, version), "release " + service + "@" + version);
+    }
+    return readRelease(r->front());
+  });
+}
+
+Result<std::vector<ReleaseRecord>> SqlStore::listReleases(const std::optional<std::string>& service) {
+  std::string text = fmt::format("SELECT {} FROM releases", kReleaseCols);
+  std::vector<SqlValue> args;
+  if (service) {
+    text += " WHERE service = ?1";
+    args.emplace_back(*service);
+  }
+  text += " ORDER BY service{c}, created_at, version{c}";
+  return read([&]() -> Result<std::vector<ReleaseRecord>> {
+    RAMP_SQL(r, text, args);
+    return readAll(*r, readRelease);
+  });
+}
+
+Status SqlStore::putReleaseContent(const std::string& service, const std::string& version,
+                                   const std::string& sha256, std::string_view bytes) {
+  const std::string where = "release " + service + "@" + version;
+  if (sha256.size() != 64) return invalid("the content digest must be 64 hex characters", "sha256");
+  if (std::string actual = sha256Hex(bytes); actual != sha256) {
+    return invalid(fmt::format("the content's sha256 is {}, not the {} given", actual, sha256), where);
+  }
+  return write([&]() -> Status {
+    RAMP_SQL(rel, "SELECT 1 FROM releases WHERE service = ?1 AND version = ?2", {service, version});
+    if (rel->empty()) return notFound(fmt::format("no release {} {}", service, version), where);
+    RAMP_SQL(have, "SELECT sha256 FROM release_contents WHERE service = ?1 AND version = ?2", {service, version});
+    if (!have->empty()) {
+      std::string existing = have->front().text(0);
+      if (existing == sha256) return ok();
+      return conflict(fmt::format("release {} {} already has content sha256 {}; contents are immutable "
+                                  "(refusing sha256 {})",
+                                  service, version, existing, sha256),
+                      where);
+    }
+    int64_t chunks = 0;
+    size_t at = 0;
+    do {  // an empty bundle is one empty chunk
+      std::string_view part = bytes.substr(at, kReleaseChunkBytes);
+      RAMP_SQL(chunk, "INSERT INTO release_chunks (service, version, seq, data) VALUES (?1, ?2, ?3, ?4)",
+               {service, version, chunks, SqlBlob{std::string(part)}});
+      ++chunks;
+      at += part.size();
+    } while (at < bytes.size());
+    RAMP_SQL(ins, "INSERT INTO release_contents (service, version, sha256, bytes, chunks) VALUES (?1, ?2, ?3, ?4, ?5)",
+             {service, version, sha256, static_cast<int64_t>(bytes.size()), chunks});
+    return ok();
+  });
+}
+
+Result<std::optional<ReleaseContent>> SqlStore::getReleaseContent(const std::string& service,
+                                                                   const std::string& version) {
+  const std::string where = "release " + service + "@" + version;
+  // Contents are written whole in one transaction and never change: the
+  // two reads agree.
+  return read([&]() -> Result<std::optional<ReleaseContent>> {
+    RAMP_SQL(head, "SELECT sha256, bytes, chunks FROM release_contents WHERE service = ?1 AND version = ?2",
+             {service, version});
+    if (head->empty()) return std::optional<ReleaseContent>();
+    ReleaseContent c;
+    c.sha256 = head->front().text(0);
+    const int64_t size = head->front().int64(1);
+    const int64_t chunks = head->front().int64(2);
+    RAMP_SQL(parts, "SELECT seq, data FROM release_chunks WHERE service = ?1 AND version = ?2 ORDER BY seq",
+             {service, version});
+    c.bytes.reserve(static_cast<size_t>(std::max<int64_t>(size, 0)));
+    int64_t expect = 0;
+    for (const auto& row : parts->rows) {
+      if (row.int64(0) != expect++) break;
+      c.bytes += row.text(1);
+    }
+    std::string actual = sha256Hex(c.bytes);
+    if (expect != chunks || static_cast<int64_t>(c.bytes.size()) != size || actual != c.sha256) {
+      return failedPrecondition(fmt::format("the release content in the store is damaged: recorded sha256 {} "
+                                            "({} bytes in {} chunks), found sha256 {} ({} bytes in {} chunks)",
+                                            c.sha256, size, chunks, actual, c.bytes.size(), parts->rows.size()),
+                                where);
+    }
+    return std::optional<ReleaseContent>(std::move(c));
+  });
+}
+
+// ---------------------------------------------------------------- deployments
+
+Status SqlStore::insertDeployment(DeploymentRecord& d, const std::optional<Fence>& fence,
+                                  const std::vector<AuditEventInput>& events) {
+  if (d.id.empty()) return invalid("deployment id is empty", "id");
+  auto doc = toJsonText(d.doc, "deployment " + d.id + ": doc");
+  if (!doc) return std::unexpected(doc.error());
+  auto texts = checkedEvents(events);
+  if (!texts) return std::unexpected(texts.error());
+  return write([&]() -> Status {
+    if (auto f = checkFence(fence); !f) return f;
+    RAMP_SQL(ins,
+             fmt::format("INSERT INTO deployments ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7) "
+                         "ON CONFLICT (id) DO NOTHING",
+                         kDeploymentCols),
+             {d.id, d.service, d.env, d.state, d.createdAt, d.updatedAt, *doc});
+    if (ins->changes != 1) return conflict(fmt::format("deployment {} already exists", d.id), "deployment " + d.id);
+    if (auto a = appendEventsIn(events, *texts); !a) return a;
+    d.revision = 1;
+    return ok();
+  });
+}
+
+Status SqlStore::updateDeployment(DeploymentRecord& d, const std::optional<Fence>& fence,
+                                  const std::vector<AuditEventInput>& events) {
+  if (d.id.empty()) return invalid("deployment id is empty", "id");
+  auto doc = toJsonText(d.doc, "deployment " + d.id + ": doc");
+  if (!doc) return std::unexpected(doc.error());
+  auto texts = checkedEvents(events);
+  if (!texts) return std::unexpected(texts.error());
+  return write([&]() -> Status {
+    if (auto f = checkFence(fence); !f) return f;
+    RAMP_SQL(up,
+             "UPDATE deployments SET service = ?2, env = ?3, state = ?4, updated_at = ?5, "
+             "doc = ?6, revision = revision + 1 WHERE id = ?1 AND revision = ?7",
+             {d.id, d.service, d.env, d.state, d.updatedAt, *doc, d.revision});
+    if (up->changes == 1) {
+      if (auto a = appendEventsIn(events, *texts); !a) return a;
+      ++d.revision;
+      return ok();
+    }
+    RAMP_SQL(sel, "SELECT revision FROM deployments WHERE id = ?1", {d.id});
+    if (sel->empty()) return notFound(fmt::format("no deployment {}", d.id), "deployment " + d.id);
+    return conflict(fmt::format("deployment {} was changed by someone else: it is at revision {}, "
+                                "this update was based on revision {}",
+                                d.id, sel->front().int64(0), d.revision),
+                    "deployment " + d.id);
+  });
+}
+
+Result<DeploymentRecord> SqlStore::getDeployment(const std::string& id) {
+  return read([&]() -> Result<DeploymentRecord> {
+    RAMP_SQL(r, fmt::format("SELECT {} FROM deployments WHERE id = ?1", kDeploymentCols), {id});
+    if (r->empty()) return notFound(fmt::format("no deployment {}", id), "deployment " + id);
+    return readDeployment(r->front());
+  });
+}
+
+Result<std::vector<DeploymentRecord>> SqlStore::listDeployments(const DeploymentFilter& f) {
+  if (f.limit <= 0) return invalid(fmt::format("limit must be positive, got {}", f.limit), "limit");
+  std::string text = fmt::format("SELECT {} FROM deployments WHERE 1 = 1", kDeploymentCols);
+  std::vector<SqlValue> args;
+  if (f.service) {
+    args.emplace_back(*f.service);
+    text += fmt::format(" AND service = ?{}", args.size());
+  }
+  if (f.env) {
+    args.emplace_back(*f.env);
+    text += fmt::format(" AND env = ?{}", args.size());
+  }
+  if (f.activeOnly) text += " AND state IN ('queued', 'running', 'paused', 'awaiting_approval')";
+  args.emplace_back(int64_t{f.limit});
+  text += fmt::format(" ORDER BY created_at DESC, id{{c}} DESC LIMIT ?{}", args.size());
+  return read([&]() -> Result<std::vector<DeploymentRecord>> {
+    RAMP_SQL(r, text, args);
+    return readAll(*r, readDeployment);
+  });
+}
+
+// ---------------------------------------------------------------- fleets
+
+Status SqlStore::putFleet(FleetRecord& f, const std::optional<Fence>& fence) {
+  if (f.id.empty()) return invalid("fleet id is empty", "id");
+  if (f.revision < 0) return invalid(fmt::format("fleet {}: negative revision {}", f.id, f.revision), "revision");
+  auto doc = toJsonText(f.doc, "fleet " + f.id + ": doc");
+  if (!doc) return std::unexpected(doc.error());
+  return write([&]() -> Status {
+    if (auto fc = checkFence(fence); !fc) return fc;
+    if (f.revision == 0) {
+      RAMP_SQL(ins,
+               fmt::format("INSERT INTO fleets ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10) "
+                           "ON CONFLICT (id) DO NOTHING",
+                           kFleetCols),
+               {f.id, f.service, f.env, f.region, f.version, f.digest, f.state, f.createdAt, f.updatedAt, *doc});
+      if (ins->changes != 1) {
+        return conflict(fmt::format("fleet {} already exists (insert with revision 0)", f.id), "fleet " + f.id);
+      }
+      f.revision = 1;
+      return ok();
+    }
+    RAMP_SQL(up,
+             "UPDATE fleets SET service = ?2, env = ?3, region = ?4, version = ?5, digest = ?6, "
+             "state = ?7, updated_at = ?8, doc = ?9, revision = revision + 1 "
+             "WHERE id = ?1 AND revision = ?10",
+             {f.id, f.service, f.env, f.region, f.version, f.digest, f.state, f.updatedAt, *doc, f.revision});
+    if (up->changes == 1) {
+      ++f.revision;
+      return ok();
+    }
+    RAMP_SQL(sel, "SELECT revision FROM fleets WHERE id = ?1", {f.id});
+    if (sel->empty()) return notFound(fmt::format("no fleet {}", f.id), "fleet " + f.id);
+    return conflict(fmt::format("fleet {} was changed by someone else: it is at revision {}, this "
+                                "update was based on revision {}",
+                                f.id, sel->front().int64(0), f.revision),
+                    "fleet " + f.id);
+  });
+}
+
+Result<FleetRecord> SqlStore::getFleet(const std::string& id) {
+  return read([&]() -> Result<FleetRecord> {
+    RAMP_SQL(r, fmt::format("SELECT {} FROM fleets WHERE id = ?1", kFleetCols), {id});
+    if (r->empty()) return notFound(fmt::format("no fleet {}", id), "fleet " + id);
+    return readFleet(r->front());
+  });
+}
+
+Result<std::vector<FleetRecord>> SqlStore::listFleets(const std::optional<std::string>& service,
+                                                      const std::optional<std::string>& env, bool includeRetired) {
+  std::string text = fmt::format("SELECT {} FROM fleets WHERE 1 = 1", kFleetCols);
+  std::vector<SqlValue> args;
+  if (service) {
+    args.emplace_back(*service);
+    text += fmt::format(" AND service = ?{}", args.size());
+  }
+  if (env) {
+    args.emplace_back(*env);
+    text += fmt::format(" AND env = ?{}", args.size());
+  }
+  if (!includeRetired) text += " AND state <> 'retired'";
+  text += " ORDER BY created_at, id{c}";
+  return read([&]() -> Result<std::vector<FleetRecord>> {
+    RAMP_SQL(r, text, args);
+    return readAll(*r, readFleet);
+  });
+}
+
+// ---------------------------------------------------------------- leases
+
+Result<Lease> SqlStore::acquireLease(const std::string& name, const std::string& owner, int64_t ttlMs,
+                                     int64_t now) {
+  if (auto v = validateLeaseRequest(name, owner, ttlMs); !v) return std::unexpected(v.error());
+  return write([&]() -> Result<Lease> {
+    // A fresh lease gets a free row first, so that there is a row to lock.
+    RAMP_SQL(ins, "INSERT INTO leases (name, owner, epoch, expires_at) VALUES (?1, '', 0, 0) "
+                  "ON CONFLICT (name) DO NOTHING",
+             {name});
+    RAMP_SQL(sel, "SELECT owner, epoch, expires_at FROM leases WHERE name = ?1{for_update}", {name});
+    if (sel->empty()) return internal("lease row vanished during acquire");
+    auto next = decideAcquire(name, leaseRow(sel->front()), owner, ttlMs, now);
+    if (!next) return next;
+    RAMP_SQL(up, "UPDATE leases SET owner = ?2, epoch = ?3, expires_at = ?4 WHERE name = ?1",
+             {name, next->owner, next->epoch, next->expiresAt});
+    return next;
+  });
+}
+
+Result<Lease> SqlStore::renewLease(const std::string& name, const std::string& owner, int64_t epoch, int64_t ttlMs,
+                                   int64_t now) {
+  if (auto v = validateLeaseRequest(name, owner, ttlMs); !v) return std::unexpected(v.error());
+  return write([&]() -> Result<Lease> {
+    RAMP_SQL(sel, "SELECT owner, epoch, expires_at FROM leases WHERE name = ?1{for_update}", {name});
+    std::optional<LeaseRow> row;
+    if (!sel->empty()) row = leaseRow(sel->front());
+    auto next = decideRenew(name, row, owner, epoch, ttlMs, now);
+    if (!next) return next;
+    RAMP_SQL(up, "UPDATE leases SET expires_at = ?2 WHERE name = ?1", {name, next->expiresAt});
+    return next;
+  });
+}
+
+Status SqlStore::releaseLease(const std::string& name, const std::string& owner, int64_t epoch) {
+  return write([&]() -> Status {
+    RAMP_SQL(up,
+             "UPDATE leases SET owner = '', expires_at = 0 "
+             "WHERE name = ?1 AND owner = ?2 AND epoch = ?3 AND owner <> ''",
+             {name, owner, epoch});
+    return ok();
+  });
+}
+
+Result<std::optional<Lease>> SqlStore::getLease(const std::string& name) {
+  return read([&]() -> Result<std::optional<Lease>> {
+    RAMP_SQL(sel, "SELECT owner, epoch, expires_at FROM leases WHERE name = ?1", {name});
+    if (sel->empty() || sel->front().text(0).empty()) return std::optional<Lease>();
+    LeaseRow row = leaseRow(sel->front());
+    return std::optional<Lease>(Lease{name, row.owner, row.epoch, row.expiresAt});
+  });
+}
+
+// ---------------------------------------------------------------- audit
+
+Result<AuditEvent> SqlStore::appendEventIn(const AuditEventInput& in, const std::string& dataText) {
+  AuditEvent e;
+  static_cast<AuditEventInput&>(e) = in;
+  auto reparsed = fromJsonText(dataText, "audit event data");
+  if (!reparsed) return std::unexpected(reparsed.error());
+  e.data = std::move(*reparsed);  // exactly what readers will see and hash
+  if (!dialect_.lockAuditAppend.empty()) {
+    if (auto l = conn_->script(dialect_.lockAuditAppend, "locking the audit chain"); !l) {
+      return std::unexpected(l.error());
+    }
+  }
+  RAMP_SQL(head, "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1");
+  if (!head->empty()) {
+    e.seq = head->front().int64(0) + 1;
+    e.prevHash = head->front().text(1);
+  } else {
+    e.seq = 1;
+    e.prevHash = kGenesisHash;
+  }
+  e.hash = hashOf(e);
+  RAMP_SQL(ins, fmt::format("INSERT INTO audit_events ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", kEventCols),
+           {e.seq, e.time, e.actor, e.kind, e.service, e.env, e.deploymentId, dataText, e.prevHash, e.hash});
+  // The alert it causes, in the same transaction (OutboxStore.h).
+  if (in.alert) {
+    for (size_t i = 0; i < in.alert->destinations.size(); ++i) {
+      auto dest = toJsonText(in.alert->destinations[i], "alert.destinations");
+      if (!dest) return std::unexpected(dest.error());
+      // One alert of a kind per deployment (its first event that causes it).
+      RAMP_SQL(out,
+               "INSERT INTO alert_outbox (event_seq, destination_idx, alert_key, name, destination, status, attempts, "
+               "next_attempt_at, last_error, created_at) VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6, '', ?6) "
+               "ON CONFLICT (alert_key, destination_idx) DO NOTHING",
+               {e.seq, static_cast<int64_t>(i), alertKeyOf(e, in.alert->name), in.alert->name, *dest, e.time});
+    }
+  }
+  e.alert.reset();
+  return e;
+}
+
+Status SqlStore::appendEventsIn(const std::vector<AuditEventInput>& events, const std::vector<std::string>& texts) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    auto e = appendEventIn(events[i], texts[i]);
+    if (!e) return std::unexpected(e.error());
+  }
+  return ok();
+}
+
+Result<AuditEvent> SqlStore::appendEvent(const AuditEventInput& in) {
+  auto data = checkedEvent(in);
+  if (!data) return std::unexpected(data.error());
+  return write([&]() -> Result<AuditEvent> { return appendEventIn(in, *data); });
+}
+
+Result<std::vector<AuditEvent>> SqlStore::listEvents(const AuditFilter& f) {
+  if (f.limit <= 0) return invalid(fmt::format("limit must be positive, got {}", f.limit), "limit");
+  std::string text = fmt::format("SELECT {} FROM audit_events WHERE 1 = 1", kEventCols);
+  std::vector<SqlValue> args;
+  auto cond = [&](const char* col, const char* op, SqlValue v) {
+    args.push_back(std::move(v));
+    text += fmt::format(" AND {} {} ?{}", col, op, args.size());
+  };
+  if (f.service) cond("service", "=", *f.service);
+  if (f.env) cond("env", "=", *f.env);
+  if (f.deploymentId) cond("deployment_id", "=", *f.deploymentId);
+  if (f.sinceTime) cond("time", ">=", *f.sinceTime);
+  if (f.afterSeq) cond("seq", ">", *f.afterSeq);
+  args.emplace_back(int64_t{f.limit});
+  text += fmt::format(" ORDER BY seq LIMIT ?{}", args.size());
+  return read([&]() -> Result<std::vector<AuditEvent>> {
+    RAMP_SQL(r, text, args);
+    return readAll(*r, readEvent);
+  });
+}
+
+Result<std::optional<AuditSealRecord>> SqlStore::getAuditSeal() {
+  return read([&]() -> Result<std::optional<AuditSealRecord>> {
+    RAMP_SQL(r, "SELECT events, head, mac, key_id, sealed_at FROM audit_seal WHERE id = 1");
+    if (r->empty()) return std::optional<AuditSealRecord>();
+    const auto& row = r->front();
+    return std::optional<AuditSealRecord>(
+        AuditSealRecord{row.int64(0), row.text(1), row.text(2), row.text(3), row.int64(4)});
+  });
+}
+
+Status SqlStore::putAuditSeal(const AuditSealRecord& s) {
+  if (s.count < 0) return invalid(fmt::format("seal count must be >= 0, got {}", s.count), "count");
+  if (s.head.empty()) return invalid("seal head is empty", "head");
+  if (s.mac.empty()) return invalid("seal mac is empty", "mac");
+  return write([&]() -> Status {
+    RAMP_SQL(cur, "SELECT events, head FROM audit_seal WHERE id = 1{for_update}");
+    if (!cur->empty()) {
+      int64_t count = cur->front().int64(0);
+      if (count > s.count || (count == s.count && cur->front().text(1) != s.head)) {
+        return conflict(fmt::format("the stored seal covers {} events; a seal of {} events {} it", count, s.count,
+                                    count > s.count ? "would move back over" : "with another head would replace"),
+                        "audit seal");
+      }
+    }
+    RAMP_SQL(up,
+             "INSERT INTO audit_seal (id, events, head, mac, key_id, sealed_at) VALUES (1, ?1, ?2, ?3, ?4, ?5) "
+             "ON CONFLICT (id) DO UPDATE SET events = excluded.events, head = excluded.head, mac = excluded.mac, "
+             "key_id = excluded.key_id, sealed_at = excluded.sealed_at",
+             {s.count, s.head, s.mac, s.keyId, s.time});
+    return ok();
+  });
+}
+
+// ---------------------------------------------------------------- alert outbox
+
+Result<std::vector<OutboxAlert>> SqlStore::claimDueAlerts(int64_t now, int64_t claimUntil, int64_t claimer,
+                                                          int limit) {
+  if (limit <= 0) return invalid(fmt::format("limit must be positive, got {}", limit), "limit");
+  if (claimUntil < now) return invalid("the claim must not end before now", "claimUntil");
+  return write([&]() -> Result<std::vector<OutboxAlert>> {
+    RAMP_SQL(due,
+             fmt::format("SELECT {} FROM alert_outbox WHERE status = 'pending' AND (next_attempt_at <= ?1 OR "
+                         "(claim_epoch IS NOT NULL AND claim_epoch < ?2)) ORDER BY id LIMIT ?3{{for_update}}",
+                         kOutboxCols),
+             {now, claimer, int64_t{limit}});
+    auto alerts = readAll(*due, readOutboxAlert);
+    if (!alerts) return alerts;
+    for (auto& a : *alerts) {
+      RAMP_SQL(claim, "UPDATE alert_outbox SET next_attempt_at = ?2, claim_epoch = ?3 WHERE id = ?1",
+               {a.id, claimUntil, claimer});
+      a.nextAttemptAt = claimUntil;
+      a.claimEpoch = claimer;
+    }
+    return alerts;
+  });
+}
+
+Result<bool> SqlStore::settleAlert(int64_t id, const AlertAttempt& attempt, const std::optional<AuditEventInput>& event) {
+  std::optional<std::string> data;
+  if (event) {
+    auto d = checkedEvent(*event);
+    if (!d) return std::unexpected(d.error());
+    data = std::move(*d);
+  }
+  return write([&]() -> Result<bool> {
+    Result<SqlResult> up = std::unexpected(Error{});
+    switch (attempt.outcome) {
+      case AlertAttempt::Outcome::kSent:
+      case AlertAttempt::Outcome::kFailed:
+        up = sql("UPDATE alert_outbox SET status = ?2, attempts = attempts + 1, last_error = ?3, settled_at = ?4, "
+                 "claim_epoch = NULL WHERE id = ?1 AND status = 'pending'",
+                 {id, std::string(attempt.outcome == AlertAttempt::Outcome::kSent ? "sent" : "failed"), attempt.error,
+                  attempt.at});
+        break;
+      case AlertAttempt::Outcome::kRetry:
+        up = sql("UPDATE alert_outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3, "
+                 "claim_epoch = NULL WHERE id = ?1 AND status = 'pending'",
+                 {id, attempt.error, attempt.retryAt});
+        break;
+    }
+    if (!up) return std::unexpected(up.error());
+    if (up->changes == 0) {
+      RAMP_SQL(has, "SELECT 1 FROM alert_outbox WHERE id = ?1", {id});
+      if (has->empty()) return notFound(fmt::format("no alert {} in the outbox", id), "alert");
+      return false;
+    }
+    if (event) {
+      auto e = appendEventIn(*event, *data);
+      if (!e) return std::unexpected(e.error());
+    }
+    return true;
+  });
+}
+
+Result<std::vector<OutboxAlert>> SqlStore::listAlerts(const std::optional<int64_t>& eventSeq, int limit) {
+  if (limit <= 0) return invalid(fmt::format("limit must be positive, got {}", limit), "limit");
+  std::string text = fmt::format("SELECT {} FROM alert_outbox", kOutboxCols);
+  std::vector<SqlValue> args;
+  if (eventSeq) {
+    text += " WHERE event_seq = ?1";
+    args.emplace_back(*eventSeq);
+  }
+  args.emplace_back(int64_t{limit});
+  text += fmt::format(" ORDER BY id DESC LIMIT ?{}", args.size());
+  return read([&]() -> Result<std::vector<OutboxAlert>> {
+    RAMP_SQL(r, text, args);
+    return readAll(*r, readOutboxAlert);
+  });
+}
+
+// ---------------------------------------------------------------- users, tokens
+
+Status SqlStore::putUser(const UserRecord& u) {
+  if (auto c = checkUserRecord(u); !c) return c;
+  auto roles = toJsonText(u.roles, "user " + u.name);
+  if (!roles) return std::unexpected(roles.error());
+  return write([&]() -> Status {
+    RAMP_SQL(r,
+             fmt::format("INSERT INTO users ({}) VALUES (?1, ?2, ?3, ?4, ?5) "
+                         "ON CONFLICT (name) DO UPDATE SET roles = excluded.roles, disabled = excluded.disabled",
+                         kUserCols),
+             {u.name, *roles, u.createdAt, u.createdBy, int64_t{u.disabled ? 1 : 0}});
+    return ok();
+  });
+}
+
+Result<UserRecord> SqlStore::getUser(const std::string& name) {
+  return read([&]() -> Result<UserRecord> {
+    RAMP_SQL(r, fmt::format("SELECT {} FROM users WHERE name = ?1", kUserCols), {name});
+    if (r->empty()) return notFound("no user " + name, "user");
+    return readUser(r->front());
+  });
+}
+
+Result<std::vector<UserRecord>> SqlStore::listUsers() {
+  return read([&]() -> Result<std::vector<UserRecord>> {
+    RAMP_SQL(r, fmt::format("SELECT {} FROM users ORDER BY name{{c}}", kUserCols));
+    return readAll(*r, readUser);
+  });
+}
+
+Status SqlStore::insertToken(const TokenRecord& t) {
+  if (auto c = checkTokenRecord(t); !c) return c;
+  return write([&]() -> Status {
+    auto r = sql(fmt::format("INSERT INTO tokens ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", kTokenCols),
+                 {t.id, t.user, t.name, t.sha256, t.createdAt, sqlOpt(t.expiresAt), sqlOpt(t.revokedAt),
+                  sqlOpt(t.lastUsedAt)});
+    if (!r) {
+      if (r.error().code == ErrorCode::kConflict) {
+        return conflict("a token with this id or this hash already exists", "token " + t.id);
+      }
+      return std::unexpected(r.error());
+    }
+    return ok();
+  });
+}
+
+Result<TokenRecord> SqlStore::findTokenBySha256(const std::string& sha256) {
+  return read([&]() -> Result<TokenRecord> {
+    RAMP_SQL(r, fmt::format("SELECT {} FROM tokens WHERE sha256 = ?1", kTokenCols), {sha256});
+    if (r->empty()) return notFound("unknown token", "token");
+    return readToken(r->front());
+  });
+}
+
+Result<std::vector<TokenRecord>> SqlStore::listTokens(const std::optional<std::string>& user) {
+  std::string text = fmt::format("SELECT {} FROM tokens", kTokenCols);
+  std::vector<SqlValue> args;
+  if (user) {
+    text += " WHERE user_name = ?1";
+    args.emplace_back(*user);
+  }
+  text += " ORDER BY created_at, id{c}";
+  return read([&]() -> Result<std::vector<TokenRecord>> {
+    RAMP_SQL(r, text, args);
+    return readAll(*r, readToken);
+  });
+}
+
+Result<TokenRecord> SqlStore::revokeToken(const std::string& id, int64_t now) {
+  return write([&]() -> Result<TokenRecord> {
+    RAMP_SQL(up, "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", {id, now});
+    RAMP_SQL(r, fmt::format("SELECT {} FROM tokens WHERE id = ?1", kTokenCols), {id});
+    if (r->empty()) return notFound("no token " + id, "id");
+    return readToken(r->front());
+  });
+}
+
+Status SqlStore::touchToken(const std::string& id, int64_t at) {
+  return write([&]() -> Status {
+    RAMP_SQL(up,
+             "UPDATE tokens SET last_used_at = ?2 WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at < ?2)",
+             {id, at});
+    RAMP_SQL(q, "SELECT 1 FROM tokens WHERE id = ?1", {id});
+    if (q->empty()) return notFound("no token " + id, "id");
+    return ok();
+  });
+}
+
+// ---------------------------------------------------------------- infrastructure
+
+Result<std::optional<InfraStateRecord>> SqlStore::getInfraState(const std::string& project, const std::string& env,
+                                                                const std::string& region) {
+  return read([&]() -> Result<std::optional<InfraStateRecord>> {
+    RAMP_SQL(r, fmt::format("SELECT {} FROM infra_state WHERE project = ?1 AND env = ?2 AND region = ?3",
+                            kInfraStateCols),
+             {project, env, region});
+    if (r->empty()) return std::optional<InfraStateRecord>();
+    auto x = readInfraState(r->front());
+    if (!x) return std::unexpected(x.error());
+    return std::optional<InfraStateRecord>(std::move(*x));
+  });
+}
+
+Status SqlStore::putInfraState(InfraStateRecord& rec, int64_t expectedSerial) {
+  if (auto c = checkInfraStateWrite(rec, expectedSerial); !c) return c;
+  auto doc = toJsonText(rec.resources, "infra state " + rec.project + "/" + rec.env + "/" + rec.region + ": resources");
+  if (!doc) return std::unexpected(doc.error());
+  return write([&]() -> Status {
+    RAMP_SQL(sel,
+             "SELECT lineage, serial FROM infra_state WHERE project = ?1 AND env = ?2 AND region = ?3{for_update}",
+             {rec.project, rec.env, rec.region});
+    std::optional<std::pair<std::string, int64_t>> current;
+    if (!sel->empty()) current = std::make_pair(sel->front().text(0), sel->front().int64(1));
+    if (auto c = decideInfraStateWrite(rec, expectedSerial, current); !c) return c;
+    const int64_t next = expectedSerial + 1;
+    if (!current) {
+      RAMP_SQL(ins,
+               fmt::format("INSERT INTO infra_state ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+                           "ON CONFLICT (project, env, region) DO NOTHING",
+                           kInfraStateCols),
+               {rec.project, rec.env, rec.region, rec.lineage, next, *doc, rec.updatedAt});
+      if (ins->changes != 1) {
+        return conflict("state was written by someone else at the same time (expected no state yet)",
+                        fmt::format("infra state {}/{}/{}", rec.project, rec.env,
+                                    rec.region.empty() ? "global" : rec.region));
+      }
+    } else {
+      RAMP_SQL(up,
+               "UPDATE infra_state SET serial = ?4, resources_json = ?5, updated_at = ?6 "
+               "WHERE project = ?1 AND env = ?2 AND region = ?3",
+               {rec.project, rec.env, rec.region, next, *doc, rec.updatedAt});
+    }
+    rec.serial = next;
+    return ok();
+  });
+}
+
+Result<std::vector<InfraStateRecord>> SqlStore::listInfraStates(const std::string& project, const std::string& env) {
+  return read([&]() -> Result<std::vector<InfraStateRecord>> {
+    RAMP_SQL(r, fmt::format("SELECT {} FROM infra_state WHERE project = ?1 AND env = ?2 ORDER BY region{{c}}",
+                            kInfraStateCols),
+             {project, env});
+    return readAll(*r, readInfraState);
+  });
+}
+
+Result<int64_t> SqlStore::appendInfraJournal(const InfraJournalRecord& e) {
+  if (auto c = checkInfraJournalEntry(e); !c) return std::unexpected(c.error());
+  auto doc = toJsonText(e.detail, "infra journal " + e.address + ": detail");
+  if (!doc) return std::unexpected(doc.error());
+  return write([&]() -> Result<int64_t> {
+    RAMP_SQL(ins,
+             "INSERT INTO infra_journal (apply_id, project, env, region, address, action, client_token, "
+             "status, detail_json, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
+             {e.applyId, e.project, e.env, e.region, e.address, e.action, e.clientToken, e.status, *doc, e.at});
+    if (ins->empty()) return internal("infra journal insert returned no id");
+    return ins->front().int64(0);
+  });
+}
+
+Status SqlStore::updateInfraJournal(int64_t id, const std::string& status, const Json& detail, int64_t at) {
+  if (status.empty()) return invalid("infra journal status is empty", "status");
+  auto doc = toJsonText(detail, fmt::format("infra journal entry {}: detail", id));
+  if (!doc) return std::unexpected(doc.error());
+  return write([&]() -> Status {
+    RAMP_SQL(up, "UPDATE infra_journal SET status = ?2, detail_json = ?3, at = ?4 WHERE id = ?1",
+             {id, status, *doc, at});
+    if (up->changes != 1) {
+      return notFound(fmt::format("no infra journal entry {}", id), fmt::format("infra journal {}", id));
+    }
+    return ok();
+  });
+}
+
+Result<std::vector<InfraJournalRecord>> SqlStore::listInfraJournal(const std::string& project,
+                                                                   const std::string& env, bool openOnly,
+                                                                   const std::optional<std::string>& applyId) {
+  std::string text = fmt::format("SELECT {} FROM infra_journal WHERE project = ?1 AND env = ?2", kInfraJournalCols);
+  std::vector<SqlValue> args{project, env};
+  if (openOnly) text += " AND status = 'intent'";
+  if (applyId) {
+    text += " AND apply_id = ?3";
+    args.emplace_back(*applyId);
+  }
+  text += " ORDER BY id";
+  return read([&]() -> Result<std::vector<InfraJournalRecord>> {
+    RAMP_SQL(r, text, args);
+    return readAll(*r, readInfraJournal);
+  });
+}
+
+// ---------------------------------------------------------------- provider routing
+
+namespace {
+
+Status checkProvider(const std::string& provider, const std::string& site) {
+  if (provider != "local" && provider != "aws") {
+    return invalid("provider must be local or aws, got '" + provider + "'", "provider");
+  }
+  if (provider == "local" && site.empty()) return invalid("a local environment needs its site", "site");
+  return ok();
+}
+
+Result<ProviderEnvironmentRecord> readProviderEnvironment(const SqlRow& row) {
+  ProviderEnvironmentRecord r;
+  r.service = row.text(0);
+  r.env = row.text(1);
+  r.provider = row.text(2);
+  r.site = row.text(3);
+  r.siteLabel = row.text(4);
+  auto settings = fromJsonText(row.text(5), "provider environment " + r.service + "/" + r.env);
+  if (!settings) return std::unexpected(settings.error());
+  r.settings = std::move(*settings);
+  r.updatedAt = row.int64(6);
+  return r;
+}
+
+Result<FleetPlacementRecord> readFleetPlacement(const SqlRow& row) {
+  return FleetPlacementRecord{row.text(0), row.text(1), row.text(2), row.int64(3)};
+}
+
+}  // namespace
+
+Status SqlStore::putProviderEnvironment(const ProviderEnvironmentRecord& r) {
+  if (r.service.empty()) return invalid("provider environment service is empty", "service");
+  if (r.env.empty()) return invalid("provider environment env is empty", "env");
+  if (auto c = checkProvider(r.provider, r.site); !c) return c;
+  auto settings = toJsonText(r.settings, "provider environment " + r.service + "/" + r.env + ": settings");
+  if (!settings) return std::unexpected(settings.error());
+  return write([&]() -> Status {
+    RAMP_SQL(cur, "SELECT provider, site, site_label FROM provider_environments WHERE service = ?1 AND env = ?2{for_update}",
+             {r.service, r.env});
+    if (!cur->empty() && cur->front().text(0) == "local" && r.provider == "local" && cur->front().text(1) != r.site) {
+      return conflict(fmt::format("local environment {} of {} runs at {} (site {}), not at {} (site {}): its fleets and "
+                                  "router are processes there",
+                                  r.env, r.service, cur->front().text(2), cur->front().text(1), r.siteLabel, r.site),
+                      "env");
+    }
+    RAMP_SQL(up,
+             "INSERT INTO provider_environments (service, env, provider, site, site_label, settings, updated_at) "
+             "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (service, env) DO UPDATE SET provider = excluded.provider, "
+             "site = excluded.site, site_label = excluded.site_label, settings = excluded.settings, "
+             "updated_at = excluded.updated_at",
+             {r.service, r.env, r.provider, r.site, r.siteLabel, *settings, r.updatedAt});
+    return ok();
+  });
+}
+
+Result<std::vector<ProviderEnvironmentRecord>> SqlStore::listProviderEnvironments() {
+  return read([&]() -> Result<std::vector<ProviderEnvironmentRecord>> {
+    RAMP_SQL(r, "SELECT service, env, provider, site, site_label, settings, updated_at FROM provider_environments "
+                "ORDER BY service{c}, env{c}");
+    return readAll(*r, readProviderEnvironment);
+  });
+}
+
+Status SqlStore::putFleetPlacement(const FleetPlacementRecord& r) {
+  if (r.fleetId.empty()) return invalid("fleet id is empty", "fleet");
+  if (auto c = checkProvider(r.provider, r.site); !c) return c;
+  return write([&]() -> Status {
+    RAMP_SQL(ins,
+             "INSERT INTO fleet_placements (fleet_id, provider, site, created_at) VALUES (?1, ?2, ?3, ?4) "
+             "ON CONFLICT (fleet_id) DO NOTHING",
+             {r.fleetId, r.provider, r.site, r.createdAt});
+    if (ins->changes == 1) return ok();
+    RAMP_SQL(cur, "SELECT provider, site FROM fleet_placements WHERE fleet_id = ?1", {r.fleetId});
+    if (cur->empty()) return internal("fleet placement vanished");
+    if (cur->front().text(0) == r.provider && cur->front().text(1) == r.site) return ok();
+    return conflict(fmt::format("fleet {} was made by {} at site '{}', not {} at site '{}': a fleet never moves",
+                                r.fleetId, cur->front().text(0), cur->front().text(1), r.provider, r.site),
+                    "fleet " + r.fleetId);
+  });
+}
+
+Result<std::optional<FleetPlacementRecord>> SqlStore::getFleetPlacement(const std::string& fleetId) {
+  return read([&]() -> Result<std::optional<FleetPlacementRecord>> {
+    RAMP_SQL(r, "SELECT fleet_id, provider, site, created_at FROM fleet_placements WHERE fleet_id = ?1", {fleetId});
+    if (r->empty()) return std::optional<FleetPlacementRecord>();
+    return std::optional<FleetPlacementRecord>(*readFleetPlacement(r->front()));
+  });
+}
+
+Result<std::vector<FleetPlacementRecord>> SqlStore::listFleetPlacements() {
+  return read([&]() -> Result<std::vector<FleetPlacementRecord>> {
+    RAMP_SQL(r, "SELECT fleet_id, provider, site, created_at FROM fleet_placements ORDER BY fleet_id{c}");
+    return readAll(*r, readFleetPlacement);
+  });
+}
+
+// ---------------------------------------------------------------- settings
+
+Result<std::optional<std::string>> SqlStore::getSetting(const std::string& key) {
+  return read([&]() -> Result<std::optional<std::string>> {
+    RAMP_SQL(r, "SELECT value FROM settings WHERE key = ?1", {key});
+    if (r->empty()) return std::optional<std::string>();
+    return std::optional<std::string>(r->front().text(0));
+  });
+}
+
+Status SqlStore::putSetting(const std::string& key, const std::string& value, const std::optional<Fence>& fence) {
+  if (key.empty()) return invalid("setting key is empty", "key");
+  return write([&]() -> Status {
+    if (auto f = checkFence(fence); !f) return f;
+    RAMP_SQL(r,
+             "INSERT INTO settings (key, value) VALUES (?1, ?2) "
+             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+             {key, value});
+    return ok();
+  });
+}
+
+Result<std::string> SqlStore::putSettingIfAbsent(const std::string& key, const std::string& value) {
+  if (key.empty()) return invalid("setting key is empty", "key");
+  return write([&]() -> Result<std::string> {
+    RAMP_SQL(ins, "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING", {key, value});
+    RAMP_SQL(sel, "SELECT value FROM settings WHERE key = ?1", {key});
+    if (sel->empty()) return internal("setting vanished during putSettingIfAbsent");
+    return sel->front().text(0);
+  });
+}
+
+// ---------------------------------------------------------------- config of record
+
+namespace {
+
+Result<ConfigVersionRecord> readConfigVersion(const SqlRow& row) {
+  ConfigVersionRecord r;
+  r.version = row.int64(0);
+  r.state = row.text(1);
+  r.baseVersion = row.int64(2);
+  r.digest = row.text(3);
+  r.pushedBy = row.text(4);
+  r.pushedAt = row.int64(5);
+  r.revision = row.int64(6);
+  r.updatedAt = row.int64(7);
+  auto doc = fromJsonText(row.text(8), fmt::format("config version {}", r.version));
+  if (!doc) return std::unexpected(doc.error());
+  if (auto a = applyDoc(r, *doc); !a) return std::unexpected(a.error());
+  return r;
+}
+
+}  // namespace
+
+Result<int64_t> SqlStore::lockedConfigVersionInForce() {
+  if (!dialect_.lockConfigVersions.empty()) {
+    if (auto l = conn_->script(dialect_.lockConfigVersions, "locking config_versions"); !l) {
+      return std::unexpected(l.error());
+    }
+  }
+  RAMP_SQL(cur, "SELECT version FROM config_versions WHERE state = 'in_force'");
+  return cur->empty() ? int64_t{0} : cur->front().int64(0);
+}
+
+Status SqlStore::supersedeFor(const ConfigVersionRecord& r, int64_t inForce) {
+  if (r.state != "in_force" || inForce == 0) return ok();
+  RAMP_SQL(up, "UPDATE config_versions SET state = 'superseded', updated_at = ?2 WHERE version = ?1",
+           {inForce, r.updatedAt});
+  return ok();
+}
+
+Status SqlStore::appendConfigVersion(ConfigVersionRecord& r) {
+  if (auto c = checkConfigVersion(r); !c) return c;
+  auto doc = toJsonText(docOf(r), "config version");
+  if (!doc) return std::unexpected(doc.error());
+  return write([&]() -> Status {
+    auto inForce = lockedConfigVersionInForce();
+    if (!inForce) return std::unexpected(inForce.error());
+    RAMP_SQL(mx, "SELECT COALESCE(MAX(version), 0) + 1 FROM config_versions");
+    int64_t next = mx->front().int64(0);
+    if (auto d = decideAppend(r, *inForce); !d) return d;
+    if (auto s = supersedeFor(r, *inForce); !s) return s;
+    RAMP_SQL(ins,
+             fmt::format("INSERT INTO config_versions ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8)",
+                         kConfigVersionCols),
+             {next, r.state, r.baseVersion, r.digest, r.pushedBy, r.pushedAt, r.updatedAt, *doc});
+    r.version = next;
+    r.revision = 1;
+    return ok();
+  });
+}
+
+Status SqlStore::updateConfigVersion(ConfigVersionRecord& r) {
+  if (auto c = checkConfigVersion(r); !c) return c;
+  auto doc = toJsonText(docOf(r), fmt::format("config version {}", r.version));
+  if (!doc) return std::unexpected(doc.error());
+  return write([&]() -> Status {
+    auto inForce = lockedConfigVersionInForce();
+    if (!inForce) return std::unexpected(inForce.error());
+    RAMP_SQL(sel, "SELECT state, revision FROM config_versions WHERE version = ?1", {r.version});
+    if (sel->empty()) return notFound(fmt::format("no config version {}", r.version), "version");
+    int64_t revision = sel->front().int64(1);
+    if (auto d = decideUpdate(r, sel->front().text(0), revision, *inForce); !d) return d;
+    if (auto s = supersedeFor(r, *inForce); !s) return s;
+    RAMP_SQL(up,
+             "UPDATE config_versions SET state = ?2, revision = revision + 1, updated_at = ?3, doc = ?4 "
+             "WHERE version = ?1",
+             {r.version, r.state, r.updatedAt, *doc});
+    r.revision = revision + 1;
+    return ok();
+  });
+}
+
+Result<ConfigVersionRecord> SqlStore::getConfigVersion(int64_t version) {
+  return read([&]() -> Result<ConfigVersionRecord> {
+    RAMP_SQL(r, fmt::format("SELECT {} FROM config_versions WHERE version = ?1", kConfigVersionCols), {version});
+    if (r->empty()) return notFound(fmt::format("no config version {}", version), "version");
+    return readConfigVersion(r->front());
+  });
+}
+
+Result<std::optional<ConfigVersionRecord>> SqlStore::configVersionInForce() {
+  return read([&]() -> Result<std::optional<ConfigVersionRecord>> {
+    RAMP_SQL(r, fmt::format("SELECT {} FROM config_versions WHERE state = 'in_force'", kConfigVersionCols));
+    if (r->empty()) return std::optional<ConfigVersionRecord>();
+    auto x = readConfigVersion(r->front());
+    if (!x) return std::unexpected(x.error());
+    return std::optional<ConfigVersionRecord>(std::move(*x));
+  });
+}
+
+Result<std::vector<ConfigVersionRecord>> SqlStore::listConfigVersions(const std::vector<std::string>& states,
+                                                                      int limit) {
+  std::string text = fmt::format("SELECT {} FROM config_versions", kConfigVersionCols);
+  std::vector<SqlValue> args;
+  if (!states.empty()) {
+    std::string in;
+    for (const auto& s : states) {
+      args.emplace_back(s);
+      in += fmt::format("{}?{}", in.empty() ? "" : ", ", args.size());
+    }
+    text += " WHERE state IN (" + in + ")";
+  }
+  args.emplace_back(int64_t{std::max(limit, 0)});
+  text += fmt::format(" ORDER BY version DESC LIMIT ?{}", args.size());
+  return read([&]() -> Result<std::vector<ConfigVersionRecord>> {
+    RAMP_SQL(r, text, args);
+    return readAll(*r, readConfigVersion);
+  });
+}
+
+}  // namespace ramp::store

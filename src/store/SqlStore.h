@@ -1,0 +1,151 @@
+// SqlStore.h — the one implementation of Store, over a SqlConnection.
+//
+// Every method's validation, error messages and SQL live here once; what
+// differs between SQLite and PostgreSQL is the connection (SqliteConnection,
+// PostgresConnection) and the few dialect markers of SqlDialect.h. openStore()
+// (StoreFactory.cpp) picks the connection from the URL.
+//
+// Transactions (contract: Store.h, "every method is atomic"):
+//  - A write is one transaction: the dialect's BEGIN (SQLite: BEGIN
+//    IMMEDIATE, the database write lock from the first statement; PostgreSQL:
+//    BEGIN at READ COMMITTED) ... COMMIT, rolled back when any step fails.
+//    Read-check-write sequences lock what they read: lease rows FOR UPDATE
+//    (acquire/renew), FOR SHARE for fence checks (a takeover waits for
+//    in-flight fenced writes), infra state rows FOR UPDATE, and audit appends
+//    take the dialect's append lock (PostgreSQL: LOCK TABLE audit_events IN
+//    SHARE ROW EXCLUSIVE MODE: one appender at a time, readers not blocked).
+//  - A read is one statement outside an explicit transaction (one statement
+//    sees one snapshot).
+//  - One connection per store, calls serialised by a mutex (thread-safe).
+//  - Migrations: each pending one in its own write transaction with its
+//    schema_migrations row, after the dialect's migration lock (PostgreSQL:
+//    pg_advisory_xact_lock(kMigrationLockKey)).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "store/SqlConnection.h"
+#include "store/Store.h"
+
+namespace ramp::store {
+
+class SqlStore final : public Store {
+ public:
+  // Does not migrate: openStore() does, or call migrate().
+  explicit SqlStore(std::unique_ptr<SqlConnection> connection);
+  SqlStore(const SqlStore&) = delete;
+  SqlStore& operator=(const SqlStore&) = delete;
+
+  Status migrate() override;
+  Result<int> schemaVersion() override;
+  std::string kind() const override { return dialect_.name; }
+
+  Status putRelease(const ReleaseRecord& r) override;
+  Result<ReleaseRecord> getRelease(const std::string& service, const std::string& version) override;
+  Result<std::vector<ReleaseRecord>> listReleases(const std::optional<std::string>& service) override;
+  Status putReleaseContent(const std::string& service, const std::string& version, const std::string& sha256,
+                           std::string_view bytes) override;
+  Result<std::optional<ReleaseContent>> getReleaseContent(const std::string& service,
+                                                          const std::string& version) override;
+
+  Status insertDeployment(DeploymentRecord& d, const std::optional<Fence>& fence,
+                          const std::vector<AuditEventInput>& events = {}) override;
+  Status updateDeployment(DeploymentRecord& d, const std::optional<Fence>& fence,
+                          const std::vector<AuditEventInput>& events = {}) override;
+  Result<DeploymentRecord> getDeployment(const std::string& id) override;
+  Result<std::vector<DeploymentRecord>> listDeployments(const DeploymentFilter& f) override;
+
+  Status putFleet(FleetRecord& f, const std::optional<Fence>& fence) override;
+  Result<FleetRecord> getFleet(const std::string& id) override;
+  Result<std::vector<FleetRecord>> listFleets(const std::optional<std::string>& service,
+                                              const std::optional<std::string>& env,
+                                              bool includeRetired) override;
+
+  Result<Lease> acquireLease(const std::string& name, const std::string& owner, int64_t ttlMs,
+                             int64_t now) override;
+  Result<Lease> renewLease(const std::string& name, const std::string& owner, int64_t epoch,
+                           int64_t ttlMs, int64_t now) override;
+  Status releaseLease(const std::string& name, const std::string& owner, int64_t epoch) override;
+  Result<std::optional<Lease>> getLease(const std::string& name) override;
+
+  Result<AuditEvent> appendEvent(const AuditEventInput& e) override;
+  Result<std::vector<AuditEvent>> listEvents(const AuditFilter& f) override;
+  Result<std::optional<AuditSealRecord>> getAuditSeal() override;
+  Status putAuditSeal(const AuditSealRecord& s) override;
+
+  Result<std::vector<OutboxAlert>> claimDueAlerts(int64_t now, int64_t claimUntil, int64_t claimer,
+                                                  int limit) override;
+  Result<bool> settleAlert(int64_t id, const AlertAttempt& attempt,
+                           const std::optional<AuditEventInput>& event) override;
+  Result<std::vector<OutboxAlert>> listAlerts(const std::optional<int64_t>& eventSeq, int limit) override;
+
+  Status putUser(const UserRecord& u) override;
+  Result<UserRecord> getUser(const std::string& name) override;
+  Result<std::vector<UserRecord>> listUsers() override;
+  Status insertToken(const TokenRecord& t) override;
+  Result<TokenRecord> findTokenBySha256(const std::string& sha256) override;
+  Result<std::vector<TokenRecord>> listTokens(const std::optional<std::string>& user) override;
+  Result<TokenRecord> revokeToken(const std::string& id, int64_t now) override;
+  Status touchToken(const std::string& id, int64_t at) override;
+
+  Result<std::optional<InfraStateRecord>> getInfraState(const std::string& project,
+                                                        const std::string& env,
+                                                        const std::string& region) override;
+  Status putInfraState(InfraStateRecord& r, int64_t expectedSerial) override;
+  Result<std::vector<InfraStateRecord>> listInfraStates(const std::string& project,
+                                                        const std::string& env) override;
+  Result<int64_t> appendInfraJournal(const InfraJournalRecord& e) override;
+  Status updateInfraJournal(int64_t id, const std::string& status, const Json& detail,
+                            int64_t at) override;
+  Result<std::vector<InfraJournalRecord>> listInfraJournal(
+      const std::string& project, const std::string& env, bool openOnly,
+      const std::optional<std::string>& applyId = std::nullopt) override;
+
+  Status putProviderEnvironment(const ProviderEnvironmentRecord& r) override;
+  Result<std::vector<ProviderEnvironmentRecord>> listProviderEnvironments() override;
+  Status putFleetPlacement(const FleetPlacementRecord& r) override;
+  Result<std::optional<FleetPlacementRecord>> getFleetPlacement(const std::string& fleetId) override;
+  Result<std::vector<FleetPlacementRecord>> listFleetPlacements() override;
+
+  Status appendConfigVersion(ConfigVersionRecord& r) override;
+  Status updateConfigVersion(ConfigVersionRecord& r) override;
+  Result<ConfigVersionRecord> getConfigVersion(int64_t version) override;
+  Result<std::optional<ConfigVersionRecord>> configVersionInForce() override;
+  Result<std::vector<ConfigVersionRecord>> listConfigVersions(const std::vector<std::string>& states,
+                                                              int limit) override;
+
+  Result<std::optional<std::string>> getSetting(const std::string& key) override;
+  Status putSetting(const std::string& key, const std::string& value,
+                    const std::optional<Fence>& fence = std::nullopt) override;
+  Result<std::string> putSettingIfAbsent(const std::string& key, const std::string& value) override;
+
+ private:
+  // One statement with the dialect's markers expanded.
+  Result<SqlResult> sql(std::string_view text, const std::vector<SqlValue>& params = {});
+  template <class Body>
+  auto write(Body&& body) -> decltype(body());
+  template <class Body>
+  auto read(Body&& body) -> decltype(body());
+
+  // Inside a write: kConflict unless `fence`'s lease is held at its epoch.
+  Status checkFence(const std::optional<Fence>& fence);
+  // Inside a write: appends one event to the chain (assigns seq and hashes);
+  // `dataText` is checkedEvent()'s encoding of its data.
+  Result<AuditEvent> appendEventIn(const AuditEventInput& in, const std::string& dataText);
+  // Inside a write: appends events (texts from checkedEvents) in order.
+  Status appendEventsIn(const std::vector<AuditEventInput>& events, const std::vector<std::string>& texts);
+  // Inside a write: the config version in force (0 = none), after the
+  // dialect's config version lock.
+  Result<int64_t> lockedConfigVersionInForce();
+  // Inside a write: the version in force (if any, and if `r` goes in force)
+  // becomes superseded.
+  Status supersedeFor(const ConfigVersionRecord& r, int64_t inForce);
+
+  std::unique_ptr<SqlConnection> conn_;
+  const SqlDialect& dialect_;
+  std::mutex mu_;
+};
+
+}  // namespace ramp::store
