@@ -96,8 +96,37 @@ Status Engine::fixBakeWindow(Deployment& d, const ServicePlan& plan) {
     if (s.value("t", int64_t{0}) <= now - plan.bake.count()) from = s;
   }
   int64_t windowMs = now - from.value("t", now);
+  // The previous fleet's counts over the window, carried across router
+  // restarts: every sample from `from` on is looked at through a
+  // CounterWindow (issue 16), so a restart inside the window does not leave
+  // the judge with only what was counted since it (a blind baseline, judged
+  // "low traffic" and rolled back by on_inconclusive: rollback).
+  const json blueTo = CounterSnapshot::of(*blue);
+  auto blueWindow = CounterWindow::startAt(from["blue"]);
+  uint64_t baselineRequests = 0;
+  if (blueWindow) {
+    const int64_t fromT = from.value("t", now);
+    for (const auto& s : samples) {
+      if (s.value("t", int64_t{0}) <= fromT || !blueWindow) continue;
+      if (auto l = blueWindow->look(s["blue"]); !l) blueWindow = std::unexpected(l.error());
+    }
+  }
+  if (blueWindow) {
+    if (auto l = blueWindow->look(blueTo); !l) {
+      blueWindow = std::unexpected(l.error());
+    } else if (auto it = l->measurements.errors.find("error_rate"); it != l->measurements.errors.end()) {
+      baselineRequests = it->second.requests;
+    }
+  }
+  if (!blueWindow) {
+    d.bake = {{"judged", true}, {"skipped", blueWindow.error().describe()}};
+    return audit("bake.analysis_unavailable",
+                 d, {{"reason", "the bake is watched by alarms only: the previous fleet's counters: " +
+                                    blueWindow.error().describe()}});
+  }
   d.bake = {{"blue_from", from["blue"]},
-            {"blue_to", CounterSnapshot::of(*blue)},
+            {"blue_to", blueTo},
+            {"blue_window", blueWindow->toJson()},
             {"green_from", CounterSnapshot::of(greenStart)},
             {"window_ms", windowMs},
             {"state", analysis::JudgeState{}.toJson()},
@@ -105,8 +134,8 @@ Status Engine::fixBakeWindow(Deployment& d, const ServicePlan& plan) {
   return audit("bake.window", d,
                {{"baseline_fleet", d.oldFleet},
                 {"window_ms", windowMs},
-                {"baseline_requests", blue->requests - std::min(blue->requests,
-                                                                from["blue"].value("requests", uint64_t{0}))}});
+                {"baseline_requests", baselineRequests},
+                {"baseline_restarts", blueWindow->restarts()}});
 }
 
 Result<bool> Engine::watchBake(Deployment& d, const ServicePlan& plan) {
@@ -165,7 +194,21 @@ Result<bool> Engine::watchBake(Deployment& d, const ServicePlan& plan) {
         d.bake["green_window"] = window->toJson();
         if (look->restarted) (void)audit("analysis.restart", d, {{"during", "bake"}, {"green", look->restart}});
       }
-      auto blue = CounterSnapshot::between(d.bake["blue_from"], d.bake["blue_to"], routerMetrics);
+      // The previous fleet over the window before the switch, across
+      // restarts (fixBakeWindow); a record without it (older) as before.
+      Result<analysis::Measurements> blue = std::unexpected(Error{});
+      if (d.bake.contains("blue_window")) {
+        auto bw = CounterWindow::fromJson(d.bake["blue_window"]);
+        if (!bw) {
+          blue = std::unexpected(bw.error());
+        } else if (auto bl = bw->look(d.bake["blue_to"]); !bl) {
+          blue = std::unexpected(bl.error());
+        } else {
+          blue = CounterSnapshot::named(bl->measurements, d.bake["blue_from"], d.bake["blue_to"], routerMetrics);
+        }
+      } else {
+        blue = CounterSnapshot::between(d.bake["blue_from"], d.bake["blue_to"], routerMetrics);
+      }
       auto state = analysis::JudgeState::fromJson(d.bake.value("state", json::object()));
       Result<analysis::Judge::Step> step = std::unexpected(Error{});
       if (green && blue && state) step = analysis::Judge::step(*state, *green, *blue, *cfg, final);

@@ -321,3 +321,55 @@ TEST(CounterWindow, ChangedHistogramBoundsDropTheLatencyBeforeButKeepTheErrors) 
 }
 
 }  // namespace
+
+// A blue/green bake's baseline (the previous fleet over a bake before the
+// switch) is measured through a router restart inside that window: the
+// samples taken before the switch are looked at through a CounterWindow, so
+// the judge is not left with only what was counted since the restart (a
+// "low traffic" baseline; found by the chaos soak, where a healthy release
+// was rolled back on "0/459 vs baseline 0/9").
+TEST_F(FailsafeTest, ABakeBaselineIsMeasuredThroughARouterRestartBeforeTheSwitch) {
+  json bg = canaryRendered();
+  bg["strategy"] = {{"type", "bluegreen"}, {"bake", "8s"}, {"deadline", "60s"}};
+  bg["analysis"] = {{"max_false_rollback", 0.01},
+                    {"min_requests", 10},
+                    {"error_rate_objective", 0.05},
+                    {"on_inconclusive", "rollback"},
+                    {"metrics", json::array({{{"name", "error_rate"}, {"kind", "error_rate"}, {"critical", true}}})}};
+  auto first = engine->submit(request("1.0.0", bg));
+  ASSERT_TRUE(first.has_value()) << first.error().describe();
+  stable = tickUntil(first->id, [](auto& d) { return d.state == "succeeded"; }).newFleet;
+  ASSERT_FALSE(stable.empty());
+  fleets.healthyOnCreate = false;  // the new fleet waits in wait_healthy while blue is sampled
+  auto d = engine->submit(request("2.0.0", bg));
+  ASSERT_TRUE(d.has_value()) << d.error().describe();
+  auto w = tickUntil(d->id, [](auto& x) { return x.phase == Phase::kWaitHealthy; });
+  ASSERT_EQ(w.phase, Phase::kWaitHealthy) << w.reason;
+  metrics.serve(stable, 0, 0);
+  for (auto& [id, m] : metrics.fleets) m.countersEpoch = "router1-" + id;
+  // Blue serves 300 requests over 3 s, sampled by the ticks...
+  for (int i = 0; i < 30; ++i) {
+    metrics.serve(stable, 10, 0);
+    ASSERT_TRUE(engine->tick().has_value());
+    clock.advance(100ms);
+  }
+  // ...then the router restarts (counters from zero, a new epoch) and blue
+  // serves 10 more, sampled after the restart.
+  metrics.restart("router2");
+  for (int i = 0; i < 2; ++i) {
+    metrics.serve(stable, 5, 0);
+    ASSERT_TRUE(engine->tick().has_value());
+    clock.advance(1100ms);
+  }
+  fleets.healthy[w.newFleet] = true;
+  auto b = tickUntil(d->id, [](auto& x) { return x.phase == Phase::kBake || x.phase == Phase::kDone; });
+  ASSERT_EQ(b.phase, Phase::kBake) << b.reason;
+  auto window = events(d->id, "bake.window");
+  ASSERT_EQ(window.size(), 1u);
+  // What blue served in the window is measured across the restart: the 300
+  // before it, less what came between the last sample and the restart (at
+  // most one sampling interval, 1 s = 100 requests: CounterWindow.h), plus
+  // the 10 after it. Without the window it was the 10 since the restart.
+  EXPECT_GE(window[0].data.value("baseline_requests", uint64_t{0}), 210u) << window[0].data.dump();
+  EXPECT_EQ(window[0].data.value("baseline_restarts", 0), 1) << window[0].data.dump();
+}
