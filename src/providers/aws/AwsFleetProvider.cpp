@@ -311,6 +311,19 @@ Status AwsFleetProvider::retireFleet(const std::string& fleetId, std::chrono::mi
   AwsClient& client = clients_.forRegion(r.region);
   // 1. The group and its instances.
   if (auto d = AutoScalingApi(client).deleteAutoScalingGroup(r.name, true); !d) return d;
+  // ForceDelete ends the group's instances, but an instance the group no
+  // longer counted (a launch whose answer was lost, a retried delete) would
+  // outlive the fleet: end whatever still carries the fleet's tag.
+  {
+    Ec2Api ec2(client);
+    auto left = ec2.instancesTagged("ramp:fleet", fleetId);
+    if (!left) return std::unexpected(left.error());
+    std::vector<std::string> ids;
+    for (const auto& i : *left) ids.push_back(i.id);
+    if (!ids.empty()) {
+      if (auto t = ec2.terminateInstances(ids); !t) return t;
+    }
+  }
   // 2. The target group, once no listener action sends it traffic.
   ElbV2Api elb(client);
   auto tgs = elb.describeTargetGroups({r.name});

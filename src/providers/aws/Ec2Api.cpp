@@ -175,4 +175,43 @@ Result<std::vector<Ec2Instance>> Ec2Api::describeInstances(const std::vector<std
   return out;
 }
 
+Result<std::vector<Ec2Instance>> Ec2Api::instancesTagged(const std::string& key, const std::string& value) {
+  std::vector<Ec2Instance> out;
+  std::string token;
+  for (int page = 0; page < 50; ++page) {  // bounded: 50 pages of up to 1,000
+    QueryParams p{{"Filter.1.Name", "tag:" + key},
+                  {"Filter.1.Value.1", value},
+                  {"Filter.2.Name", "instance-state-name"},
+                  {"Filter.2.Value.1", "pending"},
+                  {"Filter.2.Value.2", "running"}};
+    if (!token.empty()) p.push_back({"NextToken", token});
+    auto doc = client_.query(kSvc, "DescribeInstances", p);
+    if (!doc) return std::unexpected(doc.error());
+    for (auto& r : doc->root().child("reservationSet").children("item")) {
+      for (auto& i : r.child("instancesSet").children("item")) {
+        out.push_back({i.get("instanceId"), i.path("instanceState/name").text(), i.get("privateIpAddress"),
+                       i.path("placement/availabilityZone").text(), i.get("imageId"), i.get("instanceType")});
+      }
+    }
+    token = doc->root().get("nextToken");
+    if (token.empty()) break;
+  }
+  return out;
+}
+
+Status Ec2Api::terminateInstances(const std::vector<std::string>& ids) {
+  for (size_t start = 0; start < ids.size(); start += 1000) {
+    QueryParams p;
+    std::vector<std::string> batch(ids.begin() + static_cast<long>(start),
+                                   ids.begin() + static_cast<long>(std::min(ids.size(), start + 1000)));
+    indexed(p, "InstanceId", batch);
+    auto doc = client_.query(kSvc, "TerminateInstances", p);
+    if (!doc && doc.error().code != ErrorCode::kNotFound &&
+        AwsError::codeOf(doc.error()).find("NotFound") == std::string::npos) {
+      return std::unexpected(doc.error());
+    }
+  }
+  return ok();
+}
+
 }  // namespace ramp::providers::aws

@@ -53,6 +53,10 @@ class Ec2Api {
   Status deleteLaunchTemplate(const std::string& name);
   Result<std::vector<Subnet>> describeSubnets(const std::vector<std::string>& ids = {});
   Result<std::vector<Ec2Instance>> describeInstances(const std::vector<std::string>& ids);
+  // The pending or running instances tagged key=value (every page).
+  Result<std::vector<Ec2Instance>> instancesTagged(const std::string& key, const std::string& value);
+  // Terminates the instances; one already terminated or gone is not an error.
+  Status terminateInstances(const std::vector<std::string>& ids);
 
   static std::string base64(std::string_view data);
 
