@@ -14,8 +14,12 @@
 //   - resident memory every few seconds.
 // Usage: controller_bench [--services N] [--concurrent N] [--rate R]
 //                         [--seconds S] [--stuck-seconds S] [--store URL]
+//                         [--workers N] [--sweep-ms MS]
 //   --store: sqlite:// (default, in a temporary directory) or postgresql://...
 //   --stuck-seconds 0: no stuck deployment.
+//   --workers: EngineOptions::workers (default 8, as `ramp serve`; 0 = the
+//     old single ticking thread); --sweep-ms: EngineOptions::sweepEvery
+//     (default 2000, as `ramp serve`; 0 = every entry point on every tick).
 #include <curl/curl.h>
 #include <unistd.h>
 
@@ -42,6 +46,7 @@
 #include "engine/Engine.h"
 #include "server/Access.h"
 #include "server/ApiServer.h"
+#include "server/StatusJson.h"
 #include "store/Store.h"
 
 using namespace ramp;
@@ -51,6 +56,7 @@ using Steady = std::chrono::steady_clock;
 namespace {
 
 const char* kStuckService = "svc-stuck";
+std::atomic<bool> gStopping{false};  // the run is over: the stuck smoke test ends
 const char* kStuckCommand = "bench: stuck smoke test";
 
 class BenchReleases final : public engine::ReleaseCatalog {
@@ -135,7 +141,7 @@ struct Http {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int services = 10000, concurrent = 1000, rate = 500, seconds = 60, stuckSeconds = 60;
+  int services = 10000, concurrent = 1000, rate = 500, seconds = 60, stuckSeconds = 60, workers = 8, sweepMs = 2000;
   std::string storeUrl, dir;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
@@ -146,6 +152,8 @@ int main(int argc, char** argv) {
     else if (a == "--stuck-seconds") stuckSeconds = std::atoi(argv[i + 1]);
     else if (a == "--store") storeUrl = argv[i + 1];
     else if (a == "--dir") dir = argv[i + 1];
+    else if (a == "--workers") workers = std::atoi(argv[i + 1]);
+    else if (a == "--sweep-ms") sweepMs = std::atoi(argv[i + 1]);
     else {
       std::fprintf(stderr, "unknown argument %s\n", argv[i]);
       return 1;
@@ -168,11 +176,16 @@ int main(int argc, char** argv) {
   bench::InMemoryProviders providers;
   BenchReleases releases;
   engine::EngineOptions options;
+  options.workers = static_cast<size_t>(std::max(0, workers));
+  options.sweepEvery = std::chrono::milliseconds(std::max(0, sweepMs));
   // The stuck deployment's smoke test takes --stuck-seconds; every other
   // command passes at once.
   options.runCommand = [stuckSeconds](const std::string& command, const std::map<std::string, std::string>&,
-                                      std::chrono::milliseconds) {
-    if (command == kStuckCommand) std::this_thread::sleep_for(std::chrono::seconds(stuckSeconds));
+                                      std::chrono::milliseconds) -> Result<int> {
+    if (command == kStuckCommand) {
+      auto end = Steady::now() + std::chrono::seconds(stuckSeconds);
+      while (Steady::now() < end && !gStopping) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
     return 0;
   };
   engine::Engine eng(store, providers, providers, providers, releases, SystemClock::instance(), options);
@@ -197,7 +210,7 @@ int main(int argc, char** argv) {
             [&](const server::ApiRequest& r) -> Result<server::ApiResponse> {
               auto s = eng.status(r.query.at("service"), r.query.at("env"));
               if (!s) return std::unexpected(s.error());
-              return server::ApiResponse{200, *s};
+              return server::ApiResponse{200, server::statusJson(*s)};
             });
   api.route("POST", "/api/v1/deployments", server::Access::global("deployer"),
             [&](const server::ApiRequest& r) -> Result<server::ApiResponse> {
@@ -338,8 +351,10 @@ int main(int argc, char** argv) {
   }
   for (auto& t : load) t.join();
   stop = true;
+  gStopping = true;
   deployer.join();
   ticker.join();
+  eng.stop();  // the workers' phases in progress end; queued ones are dropped
   api.stop();
   const int64_t measureTo = toUnixMillis(SystemClock::instance().now());
 
@@ -396,8 +411,9 @@ int main(int argc, char** argv) {
     writes = writeMs;
   }
   auto stuck = stuckId.empty() ? Result<engine::Deployment>(std::unexpected(Error{})) : eng.get(stuckId);
-  std::printf("store %s; services %d, concurrent deployments %d, %ld submitted, %ld completed in %d s\n",
-              store.kind().c_str(), services, concurrent, submitted.load(), completed.load(), seconds);
+  std::printf("store %s; workers %d, sweep %d ms; services %d, concurrent deployments %d, %ld submitted, %ld "
+              "completed in %d s\n",
+              store.kind().c_str(), workers, sweepMs, services, concurrent, submitted.load(), completed.load(), seconds);
   if (stuckSeconds > 0) {
     std::printf("stuck deployment (smoke test of %d s): %s, now %s\n", stuckSeconds, stuckId.c_str(),
                 stuck ? (stuck->state + "/" + json(stuck->phase).get<std::string>()).c_str() : "?");

@@ -33,6 +33,11 @@ struct Error {
   ErrorCode code = ErrorCode::kInternal;
   std::string message;
   std::string where;
+  // Trying again cannot change the answer (a provider's permanent refusal:
+  // AWS access denied, an invalid parameter). The engine ends the phase at
+  // once with it as the reason instead of retrying on every tick
+  // (engine/PhaseTable.h, trigger "error"). Default: may be retried.
+  bool permanent = false;
 
   // "where: message", or just the message when there is no place.
   std::string describe() const {
@@ -65,6 +70,11 @@ inline std::unexpected<Error> conflict(std::string message, std::string where = 
 }
 inline std::unexpected<Error> failedPrecondition(std::string message, std::string where = {}) {
   return fail(ErrorCode::kFailedPrecondition, std::move(message), std::move(where));
+}
+
+// A permanent failure (see Error::permanent).
+inline std::unexpected<Error> permanentFailure(ErrorCode code, std::string message, std::string where = {}) {
+  return std::unexpected<Error>(Error{code, std::move(message), std::move(where), true});
 }
 
 inline Status ok() { return {}; }

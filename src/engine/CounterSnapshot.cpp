@@ -1,11 +1,11 @@
 #include "engine/CounterSnapshot.h"
 
-#include "analysis/AnalysisBlock.h"
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
+
+#include "analysis/AnalysisBlock.h"
 
 namespace ramp::engine {
 
@@ -48,47 +48,65 @@ std::optional<json> queryDelta(const json& start, const json& now) {
 
 bool CounterSnapshot::isQueryMetric(const json& m) { return m.is_object() && m.contains("prometheus"); }
 
-json CounterSnapshot::of(const providers::FleetMetrics& m) {
+CounterSnapshot CounterSnapshot::of(const providers::FleetMetrics& m) {
+  CounterSnapshot s;
+  s.requests = m.requests;
+  s.errors = m.status5xx + m.upstreamErrors;
+  s.boundsMs = m.latencyBoundsMs;
+  s.counts = m.latencyCounts;
+  s.epoch = m.countersEpoch;
+  return s;
+}
+
+json CounterSnapshot::toJson() const {
   json bounds = json::array();
-  for (double b : m.latencyBoundsMs) bounds.push_back(std::isfinite(b) ? json(b) : json("+Inf"));
-  json j{{"requests", m.requests},
-         {"errors", m.status5xx + m.upstreamErrors},
-         {"bounds", bounds},
-         {"counts", m.latencyCounts}};
-  if (!m.countersEpoch.empty()) j["epoch"] = m.countersEpoch;
+  for (double b : boundsMs) bounds.push_back(std::isfinite(b) ? json(b) : json("+Inf"));
+  json j{{"requests", requests}, {"errors", errors}, {"bounds", bounds}, {"counts", counts}};
+  if (metrics.is_object() && !metrics.empty()) j["metrics"] = metrics;
+  if (!epoch.empty()) j["epoch"] = epoch;
   return j;
 }
 
-Result<analysis::Measurements> CounterSnapshot::between(const json& start, const json& now) {
+Result<CounterSnapshot> CounterSnapshot::fromJson(const json& j, const std::string& where) {
   try {
-    // Counters restart at 0 when the router restarts: then count from 0.
-    uint64_t req0 = start.at("requests").get<uint64_t>(), req1 = now.at("requests").get<uint64_t>();
-    bool reset = req1 < req0;
-    uint64_t req = reset ? req1 : req1 - req0;
-    uint64_t err1 = now.at("errors").get<uint64_t>(), err0 = start.at("errors").get<uint64_t>();
-    uint64_t err = reset || err1 < err0 ? err1 : err1 - err0;
-    auto bounds = boundsFromJson(now.at("bounds"));
-    auto counts = now.at("counts").get<std::vector<uint64_t>>();
-    auto counts0 = start.at("counts").get<std::vector<uint64_t>>();
-    if (!reset && counts0.size() == counts.size()) {
-      for (size_t i = 0; i < counts.size(); ++i) counts[i] -= std::min(counts[i], counts0[i]);
+    CounterSnapshot s;
+    s.requests = j.at("requests").get<uint64_t>();
+    s.errors = j.at("errors").get<uint64_t>();
+    for (const auto& b : j.at("bounds")) {
+      s.boundsMs.push_back(b.is_number() ? b.get<double>() : std::numeric_limits<double>::infinity());
     }
-    return analysis::Measurements::ofFleet(req, err, std::move(bounds), std::move(counts));
+    s.counts = j.at("counts").get<std::vector<uint64_t>>();
+    if (j.contains("metrics") && j["metrics"].is_object()) s.metrics = j["metrics"];
+    if (j.contains("epoch") && j["epoch"].is_string()) s.epoch = j["epoch"].get<std::string>();
+    return s;
   } catch (const std::exception& e) {
-    return internal(std::string("bad metrics snapshot: ") + e.what());
+    return internal(std::string("bad metrics snapshot: ") + e.what(), where);
   }
 }
 
-Result<analysis::Measurements> CounterSnapshot::between(const json& start, const json& now, const json& metrics) {
+Result<analysis::Measurements> CounterSnapshot::between(const CounterSnapshot& start, const CounterSnapshot& now) {
+  // Counters restart at 0 when the router restarts: then count from 0.
+  bool reset = now.requests < start.requests;
+  uint64_t req = reset ? now.requests : now.requests - start.requests;
+  uint64_t err = reset || now.errors < start.errors ? now.errors : now.errors - start.errors;
+  auto counts = now.counts;
+  if (!reset && start.counts.size() == counts.size()) {
+    for (size_t i = 0; i < counts.size(); ++i) counts[i] -= std::min(counts[i], start.counts[i]);
+  }
+  return analysis::Measurements::ofFleet(req, err, now.boundsMs, std::move(counts));
+}
+
+Result<analysis::Measurements> CounterSnapshot::between(const CounterSnapshot& start, const CounterSnapshot& now,
+                                                        const json& metrics) {
   auto router = between(start, now);
   if (!router) return router;
   return named(*router, start, now, metrics);
 }
 
-Result<analysis::Measurements> CounterSnapshot::named(const analysis::Measurements& measured, const json& start,
-                                                      const json& now, const json& metrics) {
-  if (!metrics.is_array() || metrics.empty()) return measured;
-  auto router = &measured;
+Result<analysis::Measurements> CounterSnapshot::named(const analysis::Measurements& router,
+                                                      const CounterSnapshot& start, const CounterSnapshot& now,
+                                                      const json& metrics) {
+  if (!metrics.is_array() || metrics.empty()) return router;
   analysis::Measurements out;
   try {
     for (const auto& m : metrics) {
@@ -96,14 +114,14 @@ Result<analysis::Measurements> CounterSnapshot::named(const analysis::Measuremen
       const std::string name = m.value("name", ""), kind = m.value("kind", "");
       if (!isQueryMetric(m)) {
         if (kind == "latency") {
-          if (auto l = router->latency.find("latency"); l != router->latency.end()) out.latency[name] = l->second;
-        } else if (auto e = router->errors.find("error_rate"); e != router->errors.end()) {
+          if (auto l = router.latency.find("latency"); l != router.latency.end()) out.latency[name] = l->second;
+        } else if (auto e = router.errors.find("error_rate"); e != router.errors.end()) {
           out.errors[name] = e->second;
         }
         continue;
       }
-      const json s = start.contains("metrics") ? start["metrics"].value(name, json()) : json();
-      const json e = now.contains("metrics") ? now["metrics"].value(name, json()) : json();
+      const json s = start.metrics.is_object() ? start.metrics.value(name, json()) : json();
+      const json e = now.metrics.is_object() ? now.metrics.value(name, json()) : json();
       if (!s.is_object() || !e.is_object()) continue;
       auto d = queryDelta(s, e);
       if (!d) continue;

@@ -10,7 +10,7 @@
 // is for two snapshots of one run (a counter that went backwards: the later
 // snapshot counts from zero).
 //
-// A snapshot may also carry "metrics": {NAME: value} — the cumulative values
+// A snapshot may also carry `metrics`: {NAME: value} — the cumulative values
 // of the analysis metrics read from a query server (Prometheus,
 // providers/prometheus/MetricQuerySource.h): {requests, errors} or {bounds,
 // counts}. between(start, end, metrics) gives the judge one entry per
@@ -23,6 +23,10 @@
 // Also: the service's `analysis` block (config names) as the judge's config.
 #pragma once
 
+#include <cstdint>
+#include <string>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "analysis/JudgeConfig.h"
@@ -33,19 +37,30 @@
 namespace ramp::engine {
 
 struct CounterSnapshot {
-  static nlohmann::json of(const providers::FleetMetrics& m);
-  // Measurements from `start` to `end` (both made by of()).
+  uint64_t requests = 0;
+  uint64_t errors = 0;                 // 5xx answers and upstream failures
+  std::vector<double> boundsMs;        // latency histogram upper bounds, +inf last
+  std::vector<uint64_t> counts;        // same length as boundsMs
+  nlohmann::json metrics = nlohmann::json::object();  // query metrics' cumulative values by name
+  std::string epoch;                   // the counters' run (FleetMetrics::countersEpoch); "" = the source has none
+
+  static CounterSnapshot of(const providers::FleetMetrics& m);
+  // {"requests", "errors", "bounds" (+inf as "+Inf"), "counts", "metrics"
+  // (when any), "epoch" (when known)}, as stored.
+  nlohmann::json toJson() const;
+  static Result<CounterSnapshot> fromJson(const nlohmann::json& j, const std::string& where);
+  // Measurements from `start` to `end`.
   // The router's metrics under the default names "error_rate" and "latency".
-  static Result<analysis::Measurements> between(const nlohmann::json& start, const nlohmann::json& end);
+  static Result<analysis::Measurements> between(const CounterSnapshot& start, const CounterSnapshot& end);
   // Every metric of `metrics` (the rendered analysis.metrics; empty = the
   // default two, as above).
-  static Result<analysis::Measurements> between(const nlohmann::json& start, const nlohmann::json& end,
+  static Result<analysis::Measurements> between(const CounterSnapshot& start, const CounterSnapshot& end,
                                                 const nlohmann::json& metrics);
   // The same from the router's measurements made elsewhere (`router`, under
   // the default names: a CounterWindow's look); `start`/`end` give the query
   // metrics' values.
-  static Result<analysis::Measurements> named(const analysis::Measurements& router, const nlohmann::json& start,
-                                              const nlohmann::json& end, const nlohmann::json& metrics);
+  static Result<analysis::Measurements> named(const analysis::Measurements& router, const CounterSnapshot& start,
+                                              const CounterSnapshot& end, const nlohmann::json& metrics);
   // The metric is read from a query server (it has `prometheus` queries).
   static bool isQueryMetric(const nlohmann::json& metric);
   // The rendered `analysis` block -> JudgeConfig for one of the

@@ -1,10 +1,155 @@
 #include "engine/Deployment.h"
 
+#include <fmt/format.h>
+
 namespace ramp::engine {
 
 bool isTerminalState(const std::string& s) {
   return s == kSucceeded || s == kFailed || s == kRolledBack || s == kAborted;
 }
+
+namespace {
+
+// ---- the typed parts, as the engine always wrote them ----
+
+Json analysisDoc(const CanaryAnalysis& a) {
+  if (!a.armed) return Json::object();
+  Json j{{"start", {{"canary", a.canaryStart.toJson()}, {"baseline", a.baselineStart.toJson()}}},
+         {"state", a.state.toJson()},
+         {"deadline_at", a.deadlineAt},
+         {"next_look_at", a.nextLookAt}};
+  if (a.startedAt) j["started_at"] = a.startedAt;
+  if (a.canaryWindow) j["canary_window"] = a.canaryWindow->toJson();
+  if (a.baselineWindow) j["baseline_window"] = a.baselineWindow->toJson();
+  if (a.watch) j["watch"] = true;
+  if (a.zeroedWeight) j["zeroed_weight"] = *a.zeroedWeight;
+  return j;
+}
+
+Result<CanaryAnalysis> analysisOf(const Json& j, const std::string& id) {
+  CanaryAnalysis a;
+  if (!j.is_object() || !j.contains("start")) return a;
+  a.armed = true;
+  auto c = CounterSnapshot::fromJson(j["start"].value("canary", Json::object()), id + ": analysis.start.canary");
+  if (!c) return std::unexpected(c.error());
+  auto b = CounterSnapshot::fromJson(j["start"].value("baseline", Json::object()), id + ": analysis.start.baseline");
+  if (!b) return std::unexpected(b.error());
+  auto st = analysis::JudgeState::fromJson(j.value("state", Json::object()), id + ": analysis.state");
+  if (!st) return std::unexpected(st.error());
+  a.canaryStart = *c;
+  a.baselineStart = *b;
+  a.state = *st;
+  a.deadlineAt = j.value("deadline_at", int64_t{0});
+  a.nextLookAt = j.value("next_look_at", int64_t{0});
+  a.startedAt = j.value("started_at", int64_t{0});
+  a.watch = j.value("watch", false);
+  using Window = std::pair<const char*, std::optional<CounterWindow>*>;
+  for (const Window& w : {Window{"canary_window", &a.canaryWindow}, Window{"baseline_window", &a.baselineWindow}}) {
+    if (!j.contains(w.first)) continue;
+    auto window = CounterWindow::fromJson(j[w.first]);
+    if (!window) return std::unexpected(Error{window.error().code, window.error().message, id + ": analysis." + w.first});
+    *w.second = std::move(*window);
+  }
+  if (j.contains("zeroed_weight") && j["zeroed_weight"].is_number_integer()) a.zeroedWeight = j["zeroed_weight"].get<int>();
+  return a;
+}
+
+Json bakeDoc(const BakeWatch& b) {
+  Json j = Json::object();
+  if (!b.samples.empty()) {
+    Json samples = Json::array();
+    for (const auto& s : b.samples) samples.push_back({{"t", s.at}, {"blue", s.blue.toJson()}});
+    j["samples"] = samples;
+  }
+  if (b.blueFrom) j["blue_from"] = b.blueFrom->toJson();
+  if (b.blueTo) j["blue_to"] = b.blueTo->toJson();
+  if (b.greenFrom) j["green_from"] = b.greenFrom->toJson();
+  if (b.greenWindow) j["green_window"] = b.greenWindow->toJson();
+  if (b.blueWindow) j["blue_window"] = b.blueWindow->toJson();
+  if (b.blueFrom) {
+    j["window_ms"] = b.windowMs;
+    j["state"] = b.state.toJson();
+    j["next_look_at"] = b.nextLookAt;
+  }
+  if (b.judged) j["judged"] = true;
+  if (!b.skipped.empty()) j["skipped"] = b.skipped;
+  if (b.resolved) j["resolved"] = true;
+  return j;
+}
+
+Result<BakeWatch> bakeOf(const Json& j, const std::string& id) {
+  BakeWatch b;
+  if (!j.is_object()) return b;
+  for (const auto& s : j.value("samples", Json::array())) {
+    auto blue = CounterSnapshot::fromJson(s.value("blue", Json::object()), id + ": bake.samples");
+    if (!blue) return std::unexpected(blue.error());
+    b.samples.push_back({s.value("t", int64_t{0}), *blue});
+  }
+  using Field = std::pair<const char*, std::optional<CounterSnapshot>*>;
+  for (const Field& f : {Field{"blue_from", &b.blueFrom}, Field{"blue_to", &b.blueTo}, Field{"green_from", &b.greenFrom}}) {
+    if (!j.contains(f.first)) continue;
+    auto snap = CounterSnapshot::fromJson(j[f.first], id + ": bake." + f.first);
+    if (!snap) return std::unexpected(snap.error());
+    *f.second = *snap;
+  }
+  if (j.contains("green_window")) {
+    auto window = CounterWindow::fromJson(j["green_window"]);
+    if (!window) return std::unexpected(Error{window.error().code, window.error().message, id + ": bake.green_window"});
+    b.greenWindow = std::move(*window);
+  }
+  if (j.contains("blue_window")) {
+    auto window = CounterWindow::fromJson(j["blue_window"]);
+    if (!window) return std::unexpected(Error{window.error().code, window.error().message, id + ": bake.blue_window"});
+    b.blueWindow = std::move(*window);
+  }
+  if (j.contains("state")) {
+    auto st = analysis::JudgeState::fromJson(j["state"], id + ": bake.state");
+    if (!st) return std::unexpected(st.error());
+    b.state = *st;
+  }
+  b.windowMs = j.value("window_ms", int64_t{0});
+  b.nextLookAt = j.value("next_look_at", int64_t{0});
+  b.judged = j.value("judged", false);
+  b.skipped = j.value("skipped", "");
+  b.resolved = j.value("resolved", false);
+  return b;
+}
+
+Json waveDoc(const Wave& w, bool withRendered) {
+  Json j{{"region", w.region}, {"state", w.state}, {"version", w.version}, {"config_digest", w.configDigest}};
+  if (withRendered) j["rendered"] = w.rendered;
+  if (w.startedAt) {
+    j["new_fleet"] = w.newFleet;
+    j["old_fleet"] = w.oldFleet;
+    j["old_version"] = w.oldVersion;
+    j["started_at"] = w.startedAt;
+  }
+  if (w.finishedAt) {
+    j["finished_at"] = w.finishedAt;
+    j["verdict"] = w.verdict;
+  }
+  if (!w.reason.empty()) j["reason"] = w.reason;
+  return j;
+}
+
+Wave waveOf(const Json& j) {
+  Wave w;
+  w.region = j.value("region", "");
+  w.state = j.value("state", "pending");
+  w.version = j.value("version", "");
+  w.oldVersion = j.value("old_version", "");
+  w.newFleet = j.value("new_fleet", "");
+  w.oldFleet = j.value("old_fleet", "");
+  w.reason = j.value("reason", "");
+  w.startedAt = j.value("started_at", int64_t{0});
+  w.finishedAt = j.value("finished_at", int64_t{0});
+  w.verdict = j.value("verdict", Json(nullptr));
+  w.rendered = j.value("rendered", Json::object());
+  w.configDigest = j.value("config_digest", "");
+  return w;
+}
+
+}  // namespace
 
 Json Deployment::toDoc() const {
   Json j{{"region", region},       {"kind", kind},
@@ -21,8 +166,8 @@ Json Deployment::toDoc() const {
          {"created_by", createdBy}, {"created_at", createdAt},
          {"finished_at", finishedAt},
          {"deadline_at", deadlineAt}, {"bake_until", bakeUntil},
-         {"analysis", analysis},   {"verdicts", verdicts},
-         {"end_state", endState},  {"bake", bake},
+         {"analysis", analysisDoc(analysis)}, {"verdicts", verdicts},
+         {"end_state", endState},  {"bake", bakeDoc(bake)},
          {"baseline_fleet", baselineFleet}};
   j["pipeline"] = pipeline;
   j["later_stages"] = laterStages;
@@ -31,9 +176,11 @@ Json Deployment::toDoc() const {
   j["promoted_from"] = promotedFrom;
   j["promoted_from_id"] = promotedFromId;
   j["auto_promoted_to"] = autoPromotedTo;
-  j["approval"] = approval;
+  j["approval"] = approval.empty() ? Json::object() : approval.toJson();
   j["started"] = started;
-  j["waves"] = waves;
+  Json ws = Json::array();
+  for (const auto& w : waves) ws.push_back(waveDoc(w, true));
+  j["waves"] = ws;
   j["wave"] = wave;
   j["rollback_all_regions"] = rollbackAllRegions;
   j["git_commit"] = gitCommit ? Json(*gitCommit) : Json(nullptr);
@@ -41,13 +188,36 @@ Json Deployment::toDoc() const {
   return j;
 }
 
+namespace {
+
+std::string sanitize(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.') {
+      out.push_back(c);
+    } else if (c >= 'A' && c <= 'Z') {
+      out.push_back(static_cast<char>(c - 'A' + 'a'));
+    } else {
+      out.push_back('-');
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string fleetNameFor(const Deployment& d) {
+  if (d.hasWaves()) {
+    return sanitize(fmt::format("{}-{}-{}-{}-{}", d.service, d.env, d.region, d.version, d.id.substr(d.id.size() - 6)));
+  }
+  return sanitize(fmt::format("{}-{}-{}-{}", d.service, d.env, d.version, d.id.substr(d.id.size() - 6)));
+}
+
 Json Deployment::wavesView() const {
   Json out = Json::array();
-  if (!hasWaves()) return out;
   for (const auto& w : waves) {
-    Json v = w;
-    v.erase("rendered");
-    if (isTerminalState(state) && v.value("state", "") == "pending") v["state"] = "not_started";
+    Json v = waveDoc(w, false);
+    if (isTerminalState(state) && w.state == "pending") v["state"] = "not_started";
     out.push_back(std::move(v));
   }
   return out;
@@ -88,10 +258,14 @@ Result<Deployment> Deployment::fromRecord(const std::string& id, const std::stri
     d.finishedAt = doc.value("finished_at", int64_t{0});
     d.deadlineAt = doc.value("deadline_at", int64_t{0});
     d.bakeUntil = doc.value("bake_until", int64_t{0});
-    d.analysis = doc.value("analysis", Json::object());
-    d.verdicts = doc.value("verdicts", Json::array());
+    auto analysis = analysisOf(doc.value("analysis", Json::object()), id);
+    if (!analysis) return std::unexpected(analysis.error());
+    d.analysis = std::move(*analysis);
+    for (const auto& v : doc.value("verdicts", Json::array())) d.verdicts.push_back(v);
     d.endState = doc.value("end_state", "");
-    d.bake = doc.value("bake", Json::object());
+    auto bake = bakeOf(doc.value("bake", Json::object()), id);
+    if (!bake) return std::unexpected(bake.error());
+    d.bake = std::move(*bake);
     d.baselineFleet = doc.value("baseline_fleet", "");
     d.pipeline = doc.value("pipeline", std::vector<std::string>{});
     d.laterStages = doc.value("later_stages", Json::object());
@@ -100,10 +274,13 @@ Result<Deployment> Deployment::fromRecord(const std::string& id, const std::stri
     d.promotedFrom = doc.value("promoted_from", "");
     d.promotedFromId = doc.value("promoted_from_id", "");
     d.autoPromotedTo = doc.value("auto_promoted_to", "");
-    d.approval = doc.value("approval", Json::object());
+    d.approval = ApprovalRequest::fromJson(doc.value("approval", Json::object()));
     d.started = doc.value("started", true);
-    d.waves = doc.value("waves", Json::array());
-    if (!d.waves.is_array()) d.waves = Json::array();
+    if (doc.contains("waves") && doc["waves"].is_array()) {
+      for (const auto& w : doc["waves"]) {
+        if (w.is_object()) d.waves.push_back(waveOf(w));
+      }
+    }
     d.wave = doc.value("wave", 0);
     d.rollbackAllRegions = doc.value("rollback_all_regions", false);
     if (doc.contains("git_commit") && doc["git_commit"].is_string()) d.gitCommit = doc["git_commit"];

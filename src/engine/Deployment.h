@@ -3,7 +3,7 @@
 //
 // `state` is what people and scripts see (design.md): queued | running |
 // paused | awaiting_approval | succeeded | failed | rolled_back | aborted.
-// Before "start" a deployment may wait at gates (Gates.cpp): phase
+// Before "start" a deployment may wait at gates (GatePhases.cpp): phase
 // "approval" (state awaiting_approval), "queue" (state queued, behind the
 // active deployment of its service+env), "window" (state queued, outside
 // its deployment window or inside a freeze).
@@ -13,15 +13,12 @@
 // effect is idempotent, so a controller killed anywhere resumes by simply
 // performing the current phase again.
 //
-// Regions in waves (Waves.cpp, docs/decisions.md "Deployments across
+// Regions in waves (WavePhases.cpp, docs/decisions.md "Deployments across
 // regions"): with `waves` non-empty the deployment covers several regions of
 // its environment, one per wave, in order. `region`, `rendered`,
 // `configDigest`, the fleets, step, analysis, verdicts, bake and deadlines
 // are always those of the CURRENT wave (`wave`, 0-based). Each entry of
-// `waves` is {region, state (pending | running | succeeded | rolled_back |
-// failed | aborted | not_started), version, old_version, new_fleet,
-// old_fleet, reason, started_at, finished_at, verdict, rendered,
-// config_digest}. Only the last wave's success makes the deployment
+// `waves` is a Wave (below). Only the last wave's success makes the deployment
 // `succeeded`; a rollback or failure in any wave ends the deployment and
 // the later waves are `not_started`. Empty `waves` = one region, as ever.
 //
@@ -37,7 +34,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "analysis/Judge.h"
 #include "core/Result.h"
+#include "engine/ApprovalRequest.h"
+#include "engine/CounterSnapshot.h"
+#include "engine/CounterWindow.h"
 #include "engine/Phase.h"
 
 namespace ramp::engine {
@@ -55,6 +56,80 @@ inline constexpr const char* kAborted = "aborted";
 
 bool isTerminalState(const std::string& state);
 
+// The canary's current analysis step (doc key "analysis"; {} before the
+// first): the counters of both fleets when the step began, the router's
+// counters of each fleet through a window that survives their restart
+// (CounterWindow.h), the judge's persisted state, the step's deadline and
+// next look (absolute Unix ms).
+struct CanaryAnalysis {
+  bool armed = false;  // an analysis step has begun in this region
+  CounterSnapshot canaryStart;
+  CounterSnapshot baselineStart;
+  // "canary_window" / "baseline_window"; absent in records older than them
+  // (the window then starts at canaryStart / baselineStart).
+  std::optional<CounterWindow> canaryWindow;
+  std::optional<CounterWindow> baselineWindow;
+  analysis::JudgeState state;
+  int64_t deadlineAt = 0;
+  int64_t nextLookAt = 0;
+  int64_t startedAt = 0;  // Unix ms the step began (0 in older records: deadline - duration)
+  // Inconclusive, waiting for a person in canary_pause: the judge keeps
+  // looking at this analysis (CanaryPhases::watchPaused).
+  bool watch = false;
+  // on_inconclusive: pause_at_zero — the canary's weight before it was set
+  // to 0; resume gives it back.
+  std::optional<int> zeroedWeight;
+};
+
+// One sample of the previous (blue) fleet's counters before the switch.
+struct BakeSample {
+  int64_t at = 0;  // Unix ms
+  CounterSnapshot blue;
+};
+
+// Watching the bake (BakePhases.cpp; doc key "bake"): before the switch, samples
+// of blue's counters; at the switch, the window the judge compares green
+// with (blue from..to, green's counters at the switch); during the bake the
+// judge's state and next look. `judged`: the judge has decided (or could
+// not: `skipped` says why); `resolved`: the end of the bake was handled with
+// the alarms' state unknown (paused for a person).
+struct BakeWatch {
+  std::vector<BakeSample> samples;
+  std::optional<CounterSnapshot> blueFrom;
+  std::optional<CounterSnapshot> blueTo;
+  std::optional<CounterSnapshot> greenFrom;
+  // Green's counters from greenFrom through a window that survives the data
+  // plane's restart ("green_window"; absent: it starts at greenFrom).
+  std::optional<CounterWindow> greenWindow;
+  // Blue's counters from blueFrom to blueTo through every sample between,
+  // so a router restart inside the window before the switch does not leave
+  // the judge a near-empty baseline ("blue_window"; absent: blueTo - blueFrom).
+  std::optional<CounterWindow> blueWindow;
+  int64_t windowMs = 0;
+  analysis::JudgeState state;
+  int64_t nextLookAt = 0;
+  bool judged = false;
+  std::string skipped;
+  bool resolved = false;
+};
+
+// One region of a deployment in waves (WavePhases.cpp). `state`: pending |
+// running | succeeded | rolled_back | failed | aborted | not_started.
+struct Wave {
+  std::string region;
+  std::string state = "pending";
+  std::string version;
+  std::string oldVersion;
+  std::string newFleet;
+  std::string oldFleet;
+  std::string reason;
+  int64_t startedAt = 0;   // Unix ms, 0 = not yet
+  int64_t finishedAt = 0;  // Unix ms, 0 = not yet
+  Json verdict;            // the region's last verdict (null = none)
+  Json rendered = Json::object();  // the service config rendered for the region
+  std::string configDigest;
+};
+
 struct Deployment {
   std::string id;
   std::string service;
@@ -65,7 +140,8 @@ struct Deployment {
   std::string state = kQueued;
   Phase phase = Phase::kStart;
   // The phase as last read from or written to the store (fromRecord,
-  // Engine::commit): a commit checks that phase follows it in PhaseTable.h.
+  // DeploymentLedger::commit): a commit checks that `phase` follows it in
+  // PhaseTable.h.
   Phase recordedPhase = Phase::kStart;
   std::string reason;
   int step = 0;                      // 1-based index of the current step, 0 before the first
@@ -93,15 +169,13 @@ struct Deployment {
   int64_t bakeUntil = 0;             // absolute (Unix ms)
   int64_t revision = 0;              // store revision this copy was read at
 
-  // Canary analysis: the judge's persisted state, the counters at the start
-  // of the current analysis step, its deadline and next look (absolute).
-  Json analysis = Json::object();
-  Json verdicts = Json::array();     // the most recent verdicts, newest last
+  CanaryAnalysis analysis;
+  // The judge's most recent reports (analysis::Verdict::toJson plus where:
+  // "step", "during", "baseline_window_ms", "latency_source"), newest last,
+  // at most 20; a "continue" is only ever the last one.
+  std::vector<Json> verdicts;
   std::string endState;              // state an abort/rollback ends in (default rolled_back)
-  // Watching the bake (Bake.cpp): samples of the previous fleet's counters
-  // before the switch, the window the judge compares green with, the
-  // judge's state, the next look (absolute).
-  Json bake = Json::object();
+  BakeWatch bake;
   // strategy.baseline: fresh — a fleet of the stable release at the
   // canary's size that the canary is judged against; "" = none.
   std::string baselineFleet;
@@ -116,25 +190,38 @@ struct Deployment {
   std::string promotedFrom;          // env the release came from (promotions)
   std::string promotedFromId;        // the deployment it succeeded in there
   std::string autoPromotedTo;        // id of the auto-promotion this started ("" = none yet)
-  Json approval = Json::object();    // ApprovalRequest::toJson(), empty when none
+  ApprovalRequest approval;          // empty() when none
   bool started = true;               // false until it leaves phase "start" (gates: never started)
-  Json waves = Json::array();        // regions in waves (see above); empty = one region
+  std::vector<Wave> waves;           // regions in waves (see above); empty = one region
   int wave = 0;                      // index of the current wave in `waves`
   bool rollbackAllRegions = false;   // a stop in a region rolls back the earlier regions too (rb_regions)
 
-  Json toDoc() const;                // everything but id/service/env/state/revision
+  // The record's document (everything but id/service/env/state/revision)
+  // and back: the one place a deployment is serialised. Keys and forms are
+  // those the engine always wrote, so old records load.
+  Json toDoc() const;
   // kInternal naming the id when the document cannot be read (a field of the
   // wrong type, an unknown phase: the message lists the known ones).
   static Result<Deployment> fromRecord(const std::string& id, const std::string& service,
                                        const std::string& env, const std::string& state,
                                        int64_t revision, const Json& doc);
   bool active() const { return !isTerminalState(state) || phase != Phase::kDone; }
-  bool hasWaves() const { return waves.is_array() && !waves.empty(); }
+  bool hasWaves() const { return !waves.empty(); }
   bool lastWave() const { return !hasWaves() || wave + 1 >= static_cast<int>(waves.size()); }
+  // The current wave (hasWaves() only).
+  Wave& currentWave() { return waves.at(static_cast<size_t>(wave)); }
   // The waves as people and scripts see them: every entry without its
   // rendered config; in a finished deployment a wave still "pending" shows
   // as "not_started". [] without waves.
   Json wavesView() const;
+  // The newest verdict, or null.
+  Json lastVerdict() const { return verdicts.empty() ? Json(nullptr) : verdicts.back(); }
 };
+
+// The name of the fleet a deployment creates: service-env-version-<id
+// suffix>, sanitised (lowercase letters, digits, '-', '.'); across regions
+// (waves) the region is in it too, as fleet names are global on the local
+// provider.
+std::string fleetNameFor(const Deployment& d);
 
 }  // namespace ramp::engine

@@ -1,28 +1,46 @@
-// Engine.h — the deployment engine: persisted state machines driven by ticks.
+// Engine.h — the deployment engine: a facade for the people's calls and a
+// scheduler of the deployments' state machines.
 //
-// The controller calls tick() every ~100 ms from one thread; API handlers
-// call submit(), rollback() and the read methods from others. Each tick:
-//   1. advances every active deployment through as many phases as it can
-//      without waiting (strategy code in BlueGreen.cpp / Canary.cpp decides,
-//      the providers act);
-//   2. reconciles every entry point's data plane with the desired weights
-//      (TrafficPlan), filling in each fleet's currently healthy instances.
+// The controller calls tick() every ~100 ms; API handlers call submit(),
+// rollback(), control() and the read methods from other threads. Each tick:
+//   1. runs the current phase of every deployment with work left, through
+//      its strategy (PhaseMachine: GatePhases, BlueGreenPhases, BakePhases,
+//      CanaryPhases, RollbackPhases, WavePhases over a RunContext), as many
+//      phases as it can without waiting, committing each Transition;
+//   2. reconciles every entry point's data plane with its desired weights
+//      (Entrypoints), filling in each fleet's currently healthy instances;
+//   3. starts due auto-promotions.
 //
 // Rules the engine keeps (design.md "never negotiable"):
 //   - a phase is committed to the store before its side effect; every side
 //     effect is idempotent, so a restarted engine just re-runs the current
 //     phase of every active deployment and converges to the same end state;
+//   - which phase may follow which is PhaseTable: any other move is refused;
 //   - deadlines are absolute wall-clock times in the record;
 //   - one active deployment per service + environment (others are refused
 //     naming the running one, or wait in phase "queue" when asked to);
-//   - a deployment passes its gates before it starts (Gates.cpp): approval
+//   - a deployment passes its gates before it starts: approval
 //     (ApprovalPolicyCheck), queue (FIFO per service+env), window
 //     (DeploymentWindow); into a later pipeline stage only a release that
 //     succeeded in the stage before (PromotionCheck) unless it is a hotfix;
 //   - a release's digest is verified before its fleet is created;
-//   - every transition and traffic change is an audit event.
+//   - every transition and traffic change is an audit event;
+//   - a provider error marked permanent (Error::permanent) ends the phase at
+//     once by its error exit (PhaseTable, trigger "error") with the error
+//     as the reason; any other error is retried on the next tick.
+//
+// Thread-safety: thread-safe. The people's calls never wait for a phase in
+// progress: a record is written with the revision it was read at (the
+// store refuses a stale one), so a person's abort and a tick's phase never
+// both land — the loser's work is as if it had crashed before its commit,
+// which every phase survives. Calls that create deployments (submit,
+// promote, rollback's redeploy, auto-promotion, rb_regions) are serialised
+// per service+environment (the one-active rule is check-then-insert).
 #pragma once
 
+#include <array>
+#include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -34,14 +52,20 @@
 
 #include <nlohmann/json.hpp>
 
-#include "analysis/Judge.h"
 #include "core/Clock.h"
 #include "core/Result.h"
+#include "engine/AlarmWatch.h"
 #include "engine/Deployment.h"
+#include "engine/DeploymentLedger.h"
+#include "engine/Entrypoints.h"
 #include "engine/HotfixDebt.h"
+#include "engine/PhaseMachine.h"
 #include "engine/PhaseTable.h"
 #include "engine/ReleaseCatalog.h"
+#include "engine/RunContext.h"
 #include "engine/ServicePlan.h"
+#include "engine/ServiceStatus.h"
+#include "engine/Strands.h"
 #include "engine/TrafficPlan.h"
 #include "providers/AlarmSource.h"
 #include "providers/Provider.h"
@@ -61,10 +85,16 @@ struct EngineOptions {
   // protects targets that cannot check the fence epoch (AWS). Empty = always.
   std::function<Status()> mayAct;
   // Runs a smoke-test command; returns its exit code. Injected so tests can
-  // fake it; the default runs `sh -c` with the extra environment.
-  std::function<int(const std::string& command, const std::map<std::string, std::string>& env,
-                     std::chrono::milliseconds timeout)>
-      runCommand;
+  // fake it; empty = `sh -c` with the extra environment (core/Subprocess.h).
+  CommandRunner runCommand;
+  // Deployments advanced side by side (Strands.h): this many worker
+  // threads, one service+environment at a time each. 0 = every job runs in
+  // tick() itself, one after the other (tests: deterministic ticks).
+  size_t workers = 0;
+  // Every entry point's data plane is reconciled with its plan at least this
+  // often (spread over the ticks; an entry point with a deployment in
+  // progress also after each of its runs). 0 = all of them on every tick.
+  std::chrono::milliseconds sweepEvery{0};
   // External alarms (environment.aws.alarms) consulted during canary
   // analyses and pauses and during a blue/green bake: a firing alarm rolls
   // the deployment back ("alarm NAME is in ALARM"); an error is recorded
@@ -115,7 +145,7 @@ struct DeployRequest {
   std::string hotfixReason;
   bool queue = false;                        // wait behind the active deployment instead of refusal
   bool undo = false;                         // a rollback's redeploy: no approval/window/pipeline gates
-  // Regions in waves (Waves.cpp): one entry per region, deployed one after
+  // Regions in waves (WavePhases): one entry per region, deployed one after
   // the other in this order with the same strategy; the first wave's
   // region/rendered/configDigest replace the fields above (`region`, when
   // given, must be the first wave's). Empty = one region (`region`).
@@ -128,21 +158,22 @@ struct DeployRequest {
 
 class Engine {
  public:
-  Engine(store::Store& store, providers::FleetProvider& fleets,
-         providers::TrafficProvider& traffic, providers::MetricsProvider& metrics,
-         ReleaseCatalog& releases, Clock& clock, EngineOptions options);
+  Engine(store::Store& store, providers::FleetProvider& fleets, providers::TrafficProvider& traffic,
+         providers::MetricsProvider& metrics, ReleaseCatalog& releases, Clock& clock, EngineOptions options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
 
   // Validates and records a new deployment (state queued); tick() runs it.
   Result<Deployment> submit(const DeployRequest& request);
   // Rolls back the newest deployment of service/env: switches back to the
   // warm previous fleet if there is one, else deploys the previous
   // successful release as a new fleet.
-  Result<Deployment> rollback(const std::string& service, const std::string& env,
-                              const std::string& actor);
+  Result<Deployment> rollback(const std::string& service, const std::string& env, const std::string& actor);
   // Manual controls on the active deployment of service/env, recorded with
   // who did it: pause | resume | promote-now | abort.
-  Result<Deployment> control(const std::string& service, const std::string& env,
-                             const std::string& action, const std::string& actor);
+  Result<Deployment> control(const std::string& service, const std::string& env, const std::string& action,
+                             const std::string& actor);
   // `ramp promote`: deploys into req.env the release that last succeeded in
   // the stage before it (req.version is ignored; PromotionCheck decides),
   // with req.rendered (the target's effective config). Goes through the
@@ -167,7 +198,11 @@ class Engine {
   Result<std::vector<Deployment>> list(const std::optional<std::string>& service,
                                        const std::optional<std::string>& env, int limit);
 
-  // One round of work; never waits on a person or a timer.
+  // One round of work: schedules every deployment with work left (one job
+  // per idle service+env, Strands), a slice of the entry points' sweep and
+  // the auto-promotions; returns at once with workers (the first error a
+  // job reported since the last tick), or after the work without. Never
+  // waits on a person or a timer.
   Status tick();
   // Renews the weight lease of every entry point whose plan holds one, at
   // most once per third of the lease (engine/WeightLease.h). Thread-safe and
@@ -176,10 +211,15 @@ class Engine {
   // never lets a canary's lease run out while the controller is alive. A
   // lease not held (not set yet, or already run out) is left to tick().
   Status renewLeases();
+  // Stops scheduling: running jobs finish (a smoke test in progress is
+  // stopped and will run again), queued ones are dropped. Idempotent; the
+  // destructor calls it.
+  void stop();
 
-  // `ramp status` objects (design.md) for every service/env with deployments.
-  Result<nlohmann::json> status(const std::optional<std::string>& service,
-                                const std::optional<std::string>& env);
+  // What `ramp status` shows (ServiceStatus.h), for every service/env with
+  // deployments (server/StatusJson.cpp makes the JSON).
+  Result<std::vector<ServiceStatus>> status(const std::optional<std::string>& service,
+                                            const std::optional<std::string>& env);
 
   // `ramp down`: retires every fleet (of `env`, or all) and forgets their
   // entry points' weights. Active deployments are aborted first. What
@@ -192,164 +232,72 @@ class Engine {
   std::vector<providers::EntrypointKey> entrypoints();
 
  private:
-  // Advances one deployment until it waits; commits every phase change.
+  // Runs one deployment's phases until it waits; commits every transition.
   Status advance(Deployment& d);
-  // Runs the current phase once. true = the phase changed (run again).
-  // Phases shared by every strategy (start, fleet creation, health, switch,
-  // bake, retire, failure cleanup) live in BlueGreen.cpp; rollback phases in
-  // Rollback.cpp.
-  Result<bool> runPhase(Deployment& d, const ServicePlan& plan);
-  Result<bool> runRollbackPhase(Deployment& d, const ServicePlan& plan);
-  // Waves (Waves.cpp). wave_done: the current region completed (or the
-  // deployment was aborted meanwhile): start the next region at "start".
-  Result<bool> runWavePhase(Deployment& d);
-  // Checks req.waves (kInvalid naming waves[i].FIELD); ok without waves.
-  static Status validateWaves(const DeployRequest& req);
-  // Makes wave `index` the current one: its region, rendered config (with
-  // hotfix steps for a hotfix), digest, step names and fleet name; resets
-  // every per-region field. Does not commit.
-  Status loadWave(Deployment& d, int index);
-  // Merges `fields` into the current wave's entry (no-op without waves).
-  void noteWave(Deployment& d, const nlohmann::json& fields);
-  // The current region's work is done (switched, baked, previous retired)
-  // and it is not the last: records the wave succeeded and commits phase
-  // wave_done with the event deployment.wave_succeeded.
-  Status completeWave(Deployment& d);
-  // The deployment ends `endState` in the current wave: that wave takes the
-  // state (unless `currentCompleted`), later ones are not_started, and
-  // d.reason names the region and what every other region runs.
-  void stopWaves(Deployment& d, const std::string& endState, bool currentCompleted);
-  // Regions of a deployment that ended (not succeeded) that kept its
-  // release; and the rollback deployment of the previous release to them
-  // (`queue`: behind `d` while it finishes).
-  static std::vector<std::string> keptRegions(const Deployment& d);
-  Result<Deployment> rollbackKeptRegions(const Deployment& d, const std::string& actor, bool queue);
-  static std::vector<std::string> stepNamesOf(const std::string& strategy, const ServicePlan& plan);
-  static std::string fleetNameFor(const Deployment& d);
-  static nlohmann::json withHotfixSteps(nlohmann::json rendered);
-  // Canary steps (Canary.cpp): weights, pauses, analyses judged by the
-  // statistical judge; a failing verdict hands over to the rollback phases.
-  Result<bool> runCanaryPhase(Deployment& d, const ServicePlan& plan);
-  // Both fleets' cumulative counters (CounterSnapshot) and the values of
-  // the metrics read from a query server (options.metricQueries).
-  Result<nlohmann::json> snapshotMetrics(const Deployment& d, const ServicePlan& plan);
-  // One look of the canary's judge at the armed analysis (d.analysis):
-  // snapshot, differences since the step began, Judge::step; the judge's
-  // state is updated in d.analysis (not committed). `snap` gets the snapshot.
-  Result<analysis::Judge::Step> lookAtCanary(Deployment& d, const ServicePlan& plan, const analysis::JudgeConfig& cfg,
-                                             bool final, nlohmann::json& snap);
-  // While a person decides (state paused in canary_analysis, or in the
-  // canary_pause of an inconclusive step): the judge keeps looking every
-  // step interval; evidence of harm rolls back (true), anything else only
-  // updates the latest verdict.
-  Result<bool> watchPausedCanary(Deployment& d, const ServicePlan& plan);
-  // The verdict's `progress` (docs/analysis.md "While it runs"): step, the
-  // canary's weight, seconds elapsed and to the deadline, both fleets'
-  // requests and errors since the step began, the canary's rate, and the
-  // forecast of a decision in time and weight (analysis::DecisionForecast).
-  nlohmann::json progressOf(const Deployment& d, const ServicePlan& plan, const analysis::ErrorCounts& canary,
-                            const analysis::ErrorCounts& baseline, const analysis::Verdict& verdict) const;
-  // The canary's weight in effect before step `step` (its last weight step).
-  static int canaryWeightBefore(const ServicePlan& plan, int step);
-  // Sets the canary's weight (and the pin) in the traffic plan and
-  // reconciles the data plane.
-  Status setCanaryWeight(const Deployment& d, const ServicePlan& plan, int weight);
-  // Alarms (options.alarms, plan.alarms). At most one look per second per
-  // deployment unless `force`. The first firing alarm's name, or none;
-  // `unknown` is set (and an alarm.unknown event recorded when the error
-  // changes) when the source could not say.
-  std::optional<std::string> firingAlarm(const Deployment& d, const ServicePlan& plan, bool force,
-                                         bool& unknown);
-  // Hands a deployment to the rollback phases (rb_capacity first): traffic
-  // back to the previous fleet once it has the capacity, then retire.
-  Status startRollback(Deployment& d, const std::string& reason, nlohmann::json data);
-  // Bake (Bake.cpp): samples the previous fleet's counters before the
-  // switch; at the switch fixes the judge's window; during the bake judges
-  // green against it and watches alarms. true = the deployment moved on
-  // (rolled back, or paused for a person).
-  Status sampleBeforeSwitch(Deployment& d, const ServicePlan& plan);
-  Status fixBakeWindow(Deployment& d, const ServicePlan& plan);
-  Result<bool> watchBake(Deployment& d, const ServicePlan& plan);
-  // Gates before "start" (Gates.cpp): approval, queue, window.
-  Result<bool> runGatePhase(Deployment& d);
-  // The gate a deployment goes to after `from` (approval, queue or window):
-  // queue | window | start. Sets d.state / d.reason accordingly.
-  Result<Phase> nextGate(Deployment& d, Phase from);
-  // True when an older active deployment of the same service+env exists.
-  Result<std::optional<std::string>> blockedBy(const Deployment& d);
-  Result<Deployment> submitLocked(const DeployRequest& request, const std::string& promotedFrom,
-                                  const std::string& promotedFromId);
-  // Starts due auto-promotions (rendered environment.auto_promote).
-  Status autoPromote();
-  // Writes the record (and, with an event kind, its audit event). A phase
-  // change since the record was read must be a row of PhaseTable: any other
-  // is a bug, refused with kInternal and not written.
-  Status commit(Deployment& d, const std::string& eventKind, nlohmann::json data = {});
-  Status enterPhase(Deployment& d, Phase phase, nlohmann::json data = {});
-  // A record the engine cannot read (an unknown phase, a field of the wrong
-  // type) ends `failed`, phase done, with the reading error as its reason,
-  // rather than staying active and failing every tick.
-  Status failUnreadable(const store::DeploymentRecord& rec, const Error& why);
-  Status finish(Deployment& d, const std::string& state, const std::string& reason);
-
-  providers::EntrypointKey keyOf(const Deployment& d) const;
-  Result<TrafficPlan> loadPlan(const providers::EntrypointKey& key);
-  Status savePlan(const providers::EntrypointKey& key, const TrafficPlan& plan,
-                  const std::string& actor, const std::string& deploymentId);
-  // Makes the data plane apply the plan (engine/WeightLease.h): sets the
-  // split when it differs, renews a held lease when due, and leaves a split
-  // whose lease ran out alone — unless `resumeRanOut` (the deployment chose
-  // on_lease_expiry: resume), which puts the plan's split back.
-  Status reconcileTraffic(const providers::EntrypointKey& key, bool resumeRanOut = false);
-  // A deployment in a canary phase whose weight lease ran out acts by
-  // strategy.on_lease_expiry (rollback, or resume the step). true = it did.
-  Result<bool> leaseRanOut(Deployment& d, const ServicePlan& plan);
-  // true when the data plane applies exactly the desired weights.
-  Result<bool> trafficVerified(const providers::EntrypointKey& key);
-  Status rememberEntrypoint(const providers::EntrypointKey& key, std::optional<int> port);
-
-  Result<std::optional<std::string>> stableFleet(const providers::EntrypointKey& key);
-  Status setStableFleet(const providers::EntrypointKey& key, const std::string& fleet,
-                        const std::string& version);
-  Result<providers::FleetSpec> fleetSpec(const Deployment& d, const ServicePlan& plan);
-  // ScalingHold.cpp: with plan.scaling, holds (true) or releases (false) the
-  // scaling of every fleet of the deployment (new, previous, baseline) while
-  // traffic moves between them. Idempotent; no-op without scaling.
-  Status holdScaling(const Deployment& d, const ServicePlan& plan, bool hold);
-  // `release` = the fleet's release when it is not the deployment's own
-  // (a fresh baseline fleet runs the stable release).
-  Status recordFleet(const Deployment& d, const std::string& fleetId, const std::string& state,
-                     const ReleaseRef* release = nullptr);
-  // strategy.baseline: fresh — creates the baseline fleet (stable release,
-  // canary's size; idempotent by fleet id), and retires it (idempotent).
-  Result<bool> createBaselineFleet(Deployment& d, const ServicePlan& plan);
-  Status retireBaselineFleet(const Deployment& d, const ServicePlan& plan);
-  Status markFleet(const std::string& fleetId, const std::string& state);
-  Status audit(const std::string& kind, const Deployment& d, nlohmann::json data,
-               const std::string& actor = {});
-
-  std::string newDeploymentId();
+  // A strand's job: advances the deployments of one service+env (oldest
+  // first, each read afresh), then reconciles their entry points.
+  void runKey(const std::string& key, const std::vector<std::string>& ids);
+  // Work index (deployments with work left): loaded from the store on the
+  // first tick and every kRescan, kept current by submit and by the jobs.
+  Status rescan();
+  void noteWork(const Deployment& d);
+  void noteJobError(const Error& e);
+  static std::string strandOf(const std::string& service, const std::string& env) { return service + "\n" + env; }
+  PhaseMachine& machineFor(Phase p);
+  // Commits `t` (a move checked against PhaseTable). true = run again.
+  Result<bool> apply(Deployment& d, Transition t);
+  // A permanent provider error in `d`'s phase: the error exit's move, or
+  // nullopt when the phase has none (the error is then retried).
+  std::optional<Transition> errorExit(Deployment& d, const Error& e);
   // The facts PhaseTable's rows ask about (fact::k...), as far as the record
   // tells (strategy, previous fleet, waves; not the plan's smoke test).
   static uint32_t factsOf(const Deployment& d);
 
+  // control() once; `stale` = its write was refused because a phase moved
+  // the record meanwhile (control() then decides again, kStaleRetries times).
+  Result<Deployment> controlOnce(const std::string& service, const std::string& env, const std::string& action,
+                                 const std::string& actor, bool& stale);
+  static constexpr int kStaleRetries = 5;
+  // Checks req.waves (kInvalid naming waves[i].FIELD); ok without waves.
+  static Status validateWaves(const DeployRequest& req);
+  // Creating deployments, under the service+env's lock (keyLock).
+  Result<Deployment> submitLocked(const DeployRequest& request, const std::string& promotedFrom,
+                                  const std::string& promotedFromId);
+  // The rollback deployment of the regions `d` left on its release
+  // (`queue`: behind `d` while it finishes). Caller holds keyLock.
+  Result<Deployment> rollbackKeptRegions(const Deployment& d, const std::string& actor, bool queue);
+  // Starts due auto-promotions (rendered environment.auto_promote).
+  Status autoPromote();
+  std::mutex& keyLock(const std::string& service, const std::string& env);
+  std::string newDeploymentId();
+
   store::Store& store_;
-  providers::FleetProvider& fleets_;
-  providers::TrafficProvider& traffic_;
-  providers::MetricsProvider& metrics_;
-  ReleaseCatalog& releases_;
   Clock& clock_;
   EngineOptions options_;
-  std::recursive_mutex mu_;
-  // Alarm look throttling and the last error recorded, per deployment (in
-  // memory: a restart only costs one extra look and one repeated event).
-  std::map<std::string, MonoTime> nextAlarmLook_;
-  std::map<std::string, std::string> lastAlarmError_;
+  DeploymentLedger ledger_;
+  Entrypoints entrypoints_;
+  AlarmWatch alarms_;
   std::unique_ptr<providers::MetricQuerySource> ownQueries_;  // when options_.metricQueries is null
-  providers::MetricQuerySource* metricQueries_ = nullptr;
-  // renewLeases(): when each entry point's lease was last renewed.
-  std::mutex leaseMu_;
-  std::map<std::string, MonoTime> leaseRenewedAt_;
+  EngineParts parts_;
+  std::array<std::unique_ptr<PhaseMachine>, kMachineCount> machines_;
+  // Striped locks for creating deployments: one per service+env hash.
+  std::array<std::mutex, 64> keyLocks_;
+
+  struct WorkItem {
+    std::string service;
+    std::string env;
+    int64_t createdAt = 0;
+  };
+  std::mutex workMu_;  // guards the fields below
+  std::map<std::string, WorkItem> work_;    // deployment id -> where
+  bool workLoaded_ = false;
+  MonoTime nextRescan_{};
+  size_t sweepAt_ = 0;                      // next entry point of the sweep
+  MonoTime lastSweepTick_{};
+  std::optional<Error> jobError_;           // first since the last tick
+  std::atomic<bool> stopping_{false};       // stop(): smoke tests are cancelled
+  // Last member: destroyed first, so no job outlives what it uses.
+  Strands strands_;
 };
 
 }  // namespace ramp::engine

@@ -28,11 +28,11 @@
 namespace ramp::engine {
 
 enum class Phase : uint8_t {
-  // Gates (Gates.cpp): before a deployment starts.
+  // Gates (GatePhases.cpp): before a deployment starts.
   kApproval,
   kQueue,
   kWindow,
-  // The fleet phases every strategy shares (BlueGreen.cpp).
+  // The fleet phases every strategy shares (BlueGreenPhases.cpp).
   kStart,
   kCreateFleet,
   kWaitHealthy,
@@ -41,23 +41,23 @@ enum class Phase : uint8_t {
   kVerifySwitch,
   kFailCleanup,
   kDone,
-  // After the switch: the previous fleet kept warm, then retired (Bake.cpp).
+  // After the switch: the previous fleet kept warm, then retired (BakePhases.cpp).
   kBake,
   kDrainPrevious,
   kRetirePrevious,
-  // Canary steps (Canary.cpp).
+  // Canary steps (CanaryPhases.cpp).
   kCanaryStep,
   kCanaryVerify,
   kCanaryPause,
   kCanaryAnalysis,
-  // Rollback (Rollback.cpp).
+  // Rollback (RollbackPhases.cpp).
   kRbCapacity,
   kRbSwitch,
   kRbVerify,
   kRbDrain,
   kRbRetire,
   kRbRegions,
-  // Regions in waves (Waves.cpp).
+  // Regions in waves (WavePhases.cpp).
   kWaveDone,
 };
 
@@ -91,7 +91,7 @@ bool isUndoing(Phase p);
 // canary_*: the canary's steps (promote-now applies).
 inline bool isCanaryStep(Phase p) { return machineOf(p) == Machine::kCanary; }
 // Phases before the switch in which the previous fleet's counters are
-// sampled for the bake's judge (Bake.cpp sampleBeforeSwitch).
+// sampled for the bake's judge (BakePhases::sampleBeforeSwitch).
 bool samplesBeforeSwitch(Phase p);
 
 // JSON and streams show the name.

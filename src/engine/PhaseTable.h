@@ -39,6 +39,7 @@ enum class Trigger : uint8_t {
   kPromoteNow,  // ramp promote-now
   kRollback,    // ramp rollback, the previous fleet still warm
   kDown,        // ramp down: every active deployment ends
+  kError,       // a permanent provider error (Error::permanent) in the phase
 };
 
 std::string_view triggerName(Trigger t);

@@ -165,6 +165,36 @@ Result<ServicePlan> planFromRendered(const json& r, const std::string& env, cons
   return p;
 }
 
+std::vector<std::string> ServicePlan::stepNames(const std::string& strategyName) const {
+  std::vector<std::string> names;
+  if (strategyName == "canary") {
+    for (const auto& s : steps) {
+      if (s.kind == StepPlan::Kind::kWeight) names.push_back("weight " + std::to_string(s.weight));
+      if (s.kind == StepPlan::Kind::kPause) {
+        names.push_back(s.pause ? "pause " + std::to_string(s.pause->count()) + "ms"
+                                : std::string("pause until resumed"));
+      }
+      if (s.kind == StepPlan::Kind::kAnalysis) names.push_back("analysis");
+    }
+  } else {
+    names = {"start fleet", "wait healthy"};
+    if (!smokeTest.empty()) names.push_back("smoke test");
+    names.push_back("switch traffic");
+    names.push_back("retire previous");
+  }
+  return names;
+}
+
+json withHotfixSteps(json rendered) {
+  if (rendered.contains("strategy") && rendered["strategy"].is_object()) {
+    auto& st = rendered["strategy"];
+    if (st.contains("hotfix_steps") && st["hotfix_steps"].is_array() && !st["hotfix_steps"].empty()) {
+      st["steps"] = st["hotfix_steps"];
+    }
+  }
+  return rendered;
+}
+
 bool ServicePlan::hasMetrics() const {
   return analysis.is_object() && analysis.contains("metrics") && analysis["metrics"].is_array() &&
          !analysis["metrics"].empty();

@@ -63,7 +63,14 @@ struct ServicePlan {
 
   // The analysis block names at least one metric (the judge has work to do).
   bool hasMetrics() const;
+  // The steps a deployment of `strategy` shows (status, progress): a
+  // canary's configured steps, or blue/green's implicit ones.
+  std::vector<std::string> stepNames(const std::string& strategy) const;
 };
+
+// A hotfix runs a canary's faster strategy.hotfix_steps when configured:
+// the rendered config with them as its steps.
+nlohmann::json withHotfixSteps(nlohmann::json rendered);
 
 // Reads the rendered service JSON (as produced by `ramp render --json`).
 Result<ServicePlan> planFromRendered(const nlohmann::json& rendered, const std::string& env,

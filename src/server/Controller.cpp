@@ -42,6 +42,7 @@
 #include "server/ConfigRoutes.h"
 #include "server/DeployRequestFields.h"
 #include "record/ConfigOfRecord.h"
+#include "server/StatusJson.h"
 #include "server/StructuredLog.h"
 #include "server/DeploymentScope.h"
 #include "server/Identity.h"
@@ -494,6 +495,11 @@ int runController(const ControllerOptions& options, std::atomic<bool>& stop) {
   eo.mayActOn = [&providerSet](const std::string& service, const std::string& env) {
     return providerSet.canAct(service, env);
   };
+  // Deployments advance side by side: a slow phase (a smoke test, a
+  // provider's rate-limit wait) holds one worker, never the others nor the
+  // API; entry points are swept every 2 s besides.
+  eo.workers = 8;
+  eo.sweepEvery = std::chrono::seconds(2);
   // Instance supervision (replacing dead instances) is acting too.
   // CloudWatch alarms named in environment.aws.alarms are rollback triggers.
   eo.alarms = &providerSet;
@@ -597,7 +603,7 @@ int runController(const ControllerOptions& options, std::atomic<bool>& stop) {
     if (r.query.contains("env") && !r.query.at("env").empty()) env = r.query.at("env");
     auto s = engine.status(service, env);
     if (!s) return std::unexpected(s.error());
-    return ApiResponse{200, *s};
+    return ApiResponse{200, statusJson(*s)};
   });
 
   api.route("POST", "/api/v1/rollback", Access::bodyEnv("deployer"), [&](const ApiRequest& r) -> Result<ApiResponse> {
@@ -680,6 +686,7 @@ int runController(const ControllerOptions& options, std::atomic<bool>& stop) {
       // Stop ticking first: a tick would otherwise restart the router we stop.
       downRequested = true;
       std::lock_guard tickLock(tickMu);  // waits for a tick in progress to end
+      engine.stop();                     // and for the phases its workers run
     }
     std::vector<std::string> skipped;
     if (auto s = engine.retireAll(*env, r.actor, &skipped); !s) return std::unexpected(s.error());
@@ -813,6 +820,9 @@ int runController(const ControllerOptions& options, std::atomic<bool>& stop) {
   // Stopped on purpose (SIGTERM, down): not brought back. A controller that
   // lost its lease is: the one started again takes the lease over or follows.
   if (stop || downRequested) life->unsupervise();
+  // The phases the engine's workers run end (a smoke test is cancelled) while
+  // the lease is still renewed: nothing acts after the lease is given up.
+  engine.stop();
   keeperStop = true;
   leaseKeeper.join();
   weightLeaseKeeper.join();

@@ -74,7 +74,7 @@ json pipelineDeploymentJson(const engine::Deployment& d) {
           {"hotfix", d.hotfix},
           {"hotfix_reason", d.hotfixReason},
           {"promoted_from", d.promotedFrom.empty() ? json(nullptr) : json(d.promotedFrom)},
-          {"approval", engine::ApprovalRequest::fromJson(d.approval).toApiJson()},
+          {"approval", d.approval.toApiJson()},
           {"created_by", d.createdBy},
           {"created_at", iso(d.createdAt)},
           {"updated_at", iso(d.updatedAt)},
@@ -125,7 +125,7 @@ void addPipelineRoutes(ApiServer& api, engine::Engine& engine, record::ConfigOfR
     json arr = json::array();
     for (const auto& d : *list) {
       if (!r.principal.has("viewer", d.env)) continue;
-      auto req = engine::ApprovalRequest::fromJson(d.approval);
+      const auto& req = d.approval;
       json j = pipelineDeploymentJson(d);
       j["may_approve"] = r.actor != req.requester &&
                          engine::ApprovalPolicyCheck::mayApprove(req, rolesIn(r.principal, d.env, req.roles));
@@ -179,7 +179,7 @@ void addPipelineRoutes(ApiServer& api, engine::Engine& engine, record::ConfigOfR
       if (d.error().code == ErrorCode::kNotFound) return notFound("no deployment " + r.params[0], "id");
       return std::unexpected(d.error());
     }
-    auto req = engine::ApprovalRequest::fromJson(d->approval);
+    const auto& req = d->approval;
     auto roles = rolesIn(r.principal, d->env, req.roles);
     auto out = approve ? engine.approve(d->id, r.actor, roles, *comment) : engine.reject(d->id, r.actor, roles, *comment);
     if (!out) return std::unexpected(out.error());

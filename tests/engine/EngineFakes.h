@@ -1,5 +1,7 @@
 // EngineFakes.h — one fake per interface the engine uses: fleets, traffic,
 // releases. Deterministic and in memory; the store is the real SQLite one.
+// Each fake's calls are serialised by its own mutex (the engine may call
+// them from its workers); tests read their public fields between ticks.
 #pragma once
 
 #include <algorithm>
@@ -7,6 +9,7 @@
 #include <optional>
 #include <vector>
 #include <map>
+#include <mutex>
 #include <set>
 #include <string>
 
@@ -31,12 +34,14 @@ class FakeFleets final : public providers::FleetProvider {
   std::vector<std::string>* journal = nullptr;
 
   Status createFleet(const providers::FleetSpec& spec) override {
+    std::lock_guard lock(mu);
     ++creates;
     fleets[spec.fleetId] = spec;
     if (!healthy.contains(spec.fleetId)) healthy[spec.fleetId] = healthyOnCreate;
     return ok();
   }
   Result<providers::FleetStatus> fleetStatus(const std::string& id) override {
+    std::lock_guard lock(mu);
     providers::FleetStatus st;
     st.fleetId = id;
     auto it = fleets.find(id);
@@ -56,11 +61,13 @@ class FakeFleets final : public providers::FleetProvider {
     return st;
   }
   Status retireFleet(const std::string& id, std::chrono::milliseconds) override {
+    std::lock_guard lock(mu);
     retired.insert(id);
     return ok();
   }
   Result<std::vector<std::string>> listFleets(const std::optional<std::string>&,
                                               const std::optional<std::string>&) override {
+    std::lock_guard lock(mu);
     std::vector<std::string> out;
     for (auto& [id, s] : fleets) {
       if (!retired.contains(id)) out.push_back(id);
@@ -68,6 +75,7 @@ class FakeFleets final : public providers::FleetProvider {
     return out;
   }
   Status holdScaling(const std::string& id, bool hold) override {
+    std::lock_guard lock(mu);
     if (journal) journal->push_back((hold ? "hold:" : "release:") + id);
     if (hold) held.insert(id);
     else held.erase(id);
@@ -75,6 +83,7 @@ class FakeFleets final : public providers::FleetProvider {
   }
   bool alive(const std::string& id) const { return fleets.contains(id) && !retired.contains(id); }
   std::map<std::string, bool> healthy;
+  std::mutex mu;
 };
 
 class FakeTraffic final : public providers::TrafficProvider {
@@ -85,6 +94,7 @@ class FakeTraffic final : public providers::TrafficProvider {
   std::vector<std::string>* journal = nullptr;  // "traffic:<fleet>=<weight>,..." per setTraffic
 
   Result<std::string> ensureEntrypoint(const providers::EntrypointKey& key) override {
+    std::lock_guard lock(mu);
     return "http://127.0.0.1:18080/" + key.service;
   }
   // Weight leases as the local router keeps them (docs/router.md "Failing
@@ -97,6 +107,7 @@ class FakeTraffic final : public providers::TrafficProvider {
   int expirations = 0;
 
   Status setTraffic(const providers::TrafficSplit& split) override {
+    std::lock_guard lock(mu);
     ++sets;
     if (journal) {
       std::string e = "traffic:";
@@ -117,6 +128,7 @@ class FakeTraffic final : public providers::TrafficProvider {
     return ok();
   }
   Result<providers::TrafficSplit> appliedTraffic(const providers::EntrypointKey& key) override {
+    std::lock_guard lock(mu);
     auto it = applied.find(key);
     if (it == applied.end()) {
       providers::TrafficSplit none;
@@ -127,6 +139,7 @@ class FakeTraffic final : public providers::TrafficProvider {
     return it->second;
   }
   Status renewLease(const providers::EntrypointKey& key, int64_t) override {
+    std::lock_guard lock(mu);
     runDown(key);
     auto it = applied.find(key);
     if (it == applied.end() || !it->second.lease) return conflict("the split has no lease", "lease");
@@ -138,6 +151,7 @@ class FakeTraffic final : public providers::TrafficProvider {
   }
   // The lease of `key` runs out now: the data plane's fallback split.
   void expireLease(const providers::EntrypointKey& key) {
+    std::lock_guard lock(mu);
     auto& s = applied[key];
     if (!s.lease || s.lease->state != "held") return;
     ++expirations;
@@ -163,8 +177,10 @@ class FakeTraffic final : public providers::TrafficProvider {
     it->second.lease->remainingMs = it->second.lease->expiresAtMs - nowMs();
     if (it->second.lease->remainingMs <= 0) expireLease(key);
   }
+  std::recursive_mutex mu;  // runDown may expire a lease under it
 
   int weightOf(const std::string& service, const std::string& fleet) {
+    std::lock_guard lock(mu);
     for (auto& [k, s] : applied) {
       if (k.service != service) continue;
       for (auto& f : s.fleets) {
@@ -181,6 +197,7 @@ class FakeMetrics final : public providers::MetricsProvider {
   std::map<std::string, providers::FleetMetrics> fleets;
   std::optional<Error> error;  // every read fails with it while set
   Result<providers::FleetMetrics> fleetMetrics(const providers::EntrypointKey&, const std::string& id) override {
+    std::lock_guard lock(mu);
     if (error) return std::unexpected(*error);
     auto& m = fleets[id];
     m.fleetId = id;
@@ -190,9 +207,11 @@ class FakeMetrics final : public providers::MetricsProvider {
     }
     return m;
   }
+  std::mutex mu;
   // Adds `requests` requests of which `errors` failed, all in latency bucket `bucket`.
   void serve(const std::string& id, uint64_t requests, uint64_t errors, size_t bucket = 1) {
     (void)fleetMetrics({}, id);
+    std::lock_guard lock(mu);
     auto& m = fleets[id];
     m.requests += requests;
     m.status5xx += errors;
@@ -201,6 +220,7 @@ class FakeMetrics final : public providers::MetricsProvider {
   }
   // The data plane restarted: every fleet's counters from zero, in `epoch`.
   void restart(const std::string& epoch) {
+    std::lock_guard lock(mu);
     for (auto& [id, m] : fleets) {
       auto bounds = m.latencyBoundsMs;
       m = providers::FleetMetrics{};
@@ -219,8 +239,10 @@ class FakeAlarms final : public providers::AlarmSource {
   std::optional<Error> error;  // set: every look fails with it
   std::vector<std::string> lastNames;
   int looks = 0;
+  std::mutex mu;
   Result<std::vector<std::string>> alarmsInAlarm(const providers::EntrypointKey&,
                                                  const std::vector<std::string>& names) override {
+    std::lock_guard lock(mu);
     ++looks;
     lastNames = names;
     if (error) return std::unexpected(*error);
@@ -235,11 +257,14 @@ class FakeAlarms final : public providers::AlarmSource {
 class FakeReleases final : public engine::ReleaseCatalog {
  public:
   std::set<std::string> tampered;  // versions whose files "changed on disk"
+  std::mutex mu;
   Result<engine::ReleaseRef> find(const std::string& service, const std::string& version) override {
+    std::lock_guard lock(mu);
     if (version == "missing") return notFound("no release " + service + " " + version, "version");
     return engine::ReleaseRef{service, version, "sha256:" + std::string(64, version[0]), "/releases/" + version, 0};
   }
   Status verify(const engine::ReleaseRef& r) override {
+    std::lock_guard lock(mu);
     if (tampered.contains(r.version)) {
       return failedPrecondition("release " + r.service + " " + r.version + " changed on disk");
     }

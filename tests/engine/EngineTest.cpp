@@ -531,9 +531,9 @@ TEST_F(BakeTest, GreenFailingTheJudgeDuringTheBakeGoesBackToBlue) {
   EXPECT_EQ(r.verdicts.back().value("during", ""), "bake");
   auto list = engine->status("crawler", "int");
   ASSERT_TRUE(list.has_value());
-  for (auto& f : (*list)[0]["fleets"]) {
-    if (f["id"] == blue) {
-      EXPECT_EQ(f["role"], "stable");
+  for (auto& f : (*list)[0].fleets) {
+    if (f.record.id == blue) {
+      EXPECT_EQ(f.role, "stable");
     }
   }
 }
@@ -753,16 +753,16 @@ TEST_F(FreshBaselineTest, ARestartedEngineFindsTheBaselineFleetAgain) {
   auto status = engine->status("crawler", "int");
   ASSERT_TRUE(status.has_value());
   bool listed = false;
-  for (auto& f : (*status)[0]["fleets"]) {
-    if (f["id"] == r.baselineFleet) {
+  for (auto& f : (*status)[0].fleets) {
+    if (f.record.id == r.baselineFleet) {
       listed = true;
-      EXPECT_EQ(f["role"], "baseline");
-      EXPECT_EQ(f["version"], "1.0.0");
-      EXPECT_EQ(f["weight"], 10);
-      EXPECT_EQ(f["healthy"], 3);
+      EXPECT_EQ(f.role, "baseline");
+      EXPECT_EQ(f.record.version, "1.0.0");
+      EXPECT_EQ(f.weight, 10);
+      EXPECT_EQ(f.healthy, 3);
     }
   }
-  EXPECT_TRUE(listed) << (*status)[0]["fleets"].dump();
+  EXPECT_TRUE(listed) << (*status)[0].fleets.size() << " fleets";
   r = serve3(d->id, 3000, 0.01, 0.01);
   EXPECT_EQ(r.state, "succeeded") << r.reason;
   EXPECT_EQ(fleets.creates, creates) << "no second baseline fleet";
@@ -964,7 +964,14 @@ TEST(CounterSnapshotTest, QueryMetricsAreJudgedOnTheirDifferencesAndARestartCoun
              {"metrics", {{"pf", {{"requests", 50}, {"errors", 5}}}, {"slow", {{"bounds", json::array()}, {"counts", json::array()}}}}}};
   json end{{"requests", 300}, {"errors", 3}, {"bounds", {10, "+Inf"}}, {"counts", {280, 20}},
            {"metrics", {{"pf", {{"requests", 80}, {"errors", 9}}}, {"slow", {{"bounds", {100, "+Inf"}}, {"counts", {7, 1}}}}}}};
-  auto m = engine::CounterSnapshot::between(start, end, metrics);
+  // Snapshots as stored (CounterSnapshot::toJson / fromJson).
+  auto between = [&] {
+    auto a = engine::CounterSnapshot::fromJson(start, "start");
+    auto b = engine::CounterSnapshot::fromJson(end, "end");
+    EXPECT_TRUE(a.has_value() && b.has_value());
+    return engine::CounterSnapshot::between(*a, *b, metrics);
+  };
+  auto m = between();
   ASSERT_TRUE(m.has_value()) << m.error().describe();
   EXPECT_EQ(m->errors["errors"].requests, 200u) << "a router metric under its own name";
   EXPECT_EQ(m->errors["errors"].errors, 2u);
@@ -972,11 +979,11 @@ TEST(CounterSnapshotTest, QueryMetricsAreJudgedOnTheirDifferencesAndARestartCoun
   EXPECT_EQ(m->errors["pf"].errors, 4u);
   EXPECT_EQ(m->latency["slow"].counts, (std::vector<uint64_t>{7, 1})) << "no series at the start: all of it counts";
   end["metrics"]["pf"] = {{"requests", 10}, {"errors", 1}};  // the instance restarted
-  m = engine::CounterSnapshot::between(start, end, metrics);
+  m = between();
   EXPECT_EQ(m->errors["pf"].requests, 10u);
   EXPECT_EQ(m->errors["pf"].errors, 1u);
   end["metrics"].erase("pf");  // not read at this look: no data, not zero
-  m = engine::CounterSnapshot::between(start, end, metrics);
+  m = between();
   EXPECT_FALSE(m->errors.contains("pf"));
 }
 TEST_F(CanaryTest, EveryLookShowsItsProgressAndWhenTheJudgeWillDecide) {

@@ -188,7 +188,7 @@ TEST_F(FailsafeTest, ALeaseThatRanOutIsNeverPutBackAndTheCanaryIsRolledBack) {
 
 TEST_F(FailsafeTest, OnLeaseExpiryResumePutsTheWeightBackAndRunsTheStepAgain) {
   auto d = canaryInAnalysis(canaryRendered("3s", "resume"));
-  int64_t firstDeadline = d.analysis.value("deadline_at", int64_t{0});
+  int64_t firstDeadline = d.analysis.deadlineAt;
   clock.advance(3500ms);
   ASSERT_TRUE(engine->tick().has_value());
   ASSERT_EQ(traffic.expirations, 1);
@@ -196,7 +196,7 @@ TEST_F(FailsafeTest, OnLeaseExpiryResumePutsTheWeightBackAndRunsTheStepAgain) {
   EXPECT_EQ(r.state, "running") << r.reason;
   EXPECT_EQ(r.phase, Phase::kCanaryAnalysis);
   EXPECT_EQ(r.step, 2) << "the same step again";
-  EXPECT_GT(r.analysis.value("deadline_at", int64_t{0}), firstDeadline) << "a new window and deadline";
+  EXPECT_GT(r.analysis.deadlineAt, firstDeadline) << "a new window and deadline";
   EXPECT_EQ(traffic.weightOf("crawler", d.newFleet), 10) << "the canary's weight is back";
   ASSERT_TRUE(traffic.applied[key()].lease.has_value());
   EXPECT_EQ(traffic.applied[key()].lease->state, "held");
@@ -255,7 +255,7 @@ TEST_F(FailsafeTest, AJudgeThatCannotReadTheCountersSaysSoAndStillEndsTheStepAtI
   EXPECT_EQ(r.phase, Phase::kCanaryPause);
   EXPECT_NE(r.reason.find("inconclusive"), std::string::npos) << r.reason;
   EXPECT_NE(r.reason.find("no verdict by the step's deadline"), std::string::npos) << r.reason;
-  EXPECT_LE(toUnixMillis(clock.now()), d.analysis.value("deadline_at", int64_t{0}) + 200) << "at the deadline";
+  EXPECT_LE(toUnixMillis(clock.now()), d.analysis.deadlineAt + 200) << "at the deadline";
 }
 
 // ---- CounterWindow on its own ----

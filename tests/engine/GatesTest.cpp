@@ -166,7 +166,7 @@ TEST_F(GatesTest, TwoApprovalsFromTwoDistinctPeople) {
   EXPECT_EQ(get(d->id).state, "awaiting_approval");
   auto status = engine->status("crawler", "int");
   ASSERT_TRUE(status.has_value());
-  const auto& a = (*status)[0]["deployment"]["approval"];
+  const auto a = (*status)[0].deployment.approval.toApiJson();
   EXPECT_EQ(a["approvals_count"], 1);
   EXPECT_EQ(a["roles"], json::array({"approver"}));
   EXPECT_EQ(a["approvals"][0]["by"], "bob");
@@ -295,8 +295,9 @@ TEST_F(GatesTest, AHotfixSkipsThePipelineNeedsAReasonAndLeavesDebtUntilPromotedB
   EXPECT_EQ((*debt)[0].missing, (std::vector<std::string>{"int", "uat"}));
   auto status = engine->status("crawler", "prod");
   ASSERT_TRUE(status.has_value());
-  EXPECT_EQ((*status)[0]["hotfix_debt"][0]["missing"], json::array({"int", "uat"}));
-  EXPECT_EQ((*status)[0]["deployment"]["hotfix"], true);
+  ASSERT_EQ((*status)[0].hotfixDebt.size(), 1u);
+  EXPECT_EQ((*status)[0].hotfixDebt[0].toJson()["missing"], json::array({"int", "uat"}));
+  EXPECT_TRUE((*status)[0].deployment.hotfix);
   // Back-promotion: into int (the first stage is free), then promote to uat.
   ship("int", "2.0.0", rendered("int"));
   EXPECT_EQ((*engine->hotfixDebt("crawler"))[0].missing, std::vector<std::string>{"uat"});
@@ -360,9 +361,9 @@ TEST_F(GatesTest, QueuedDeploymentsStartInOrderAndSurviveARestart) {
   ASSERT_TRUE(c.has_value());
   auto status = engine->status("crawler", "int");
   ASSERT_TRUE(status.has_value());
-  EXPECT_EQ((*status)[0]["deployment"]["id"], a->id);
-  ASSERT_EQ((*status)[0]["queue"].size(), 2u);
-  EXPECT_EQ((*status)[0]["queue"][0]["id"], b->id);
+  EXPECT_EQ((*status)[0].deployment.id, a->id);
+  ASSERT_EQ((*status)[0].queue.size(), 2u);
+  EXPECT_EQ((*status)[0].queue[0].id, b->id);
   // A restarted controller (a fresh engine) keeps the queue.
   engine = makeEngine();
   ticks(3);

@@ -1,4 +1,4 @@
-// Regions in waves (src/engine/Waves.cpp) against the engine's fakes, the
+// Regions in waves (src/engine/WavePhases.cpp) against the engine's fakes, the
 // real SQLite store and a manual clock: one deployment goes region by
 // region with the same strategy; a rollback in one region stops the waves,
 // later regions are never touched; a restarted engine resumes between and
@@ -145,8 +145,8 @@ TEST_F(WavesTest, TwoRegionBlueGreenGoesRegionByRegionAndSucceedsOnce) {
   auto first = run(engine->submit(request("1.0.0", 2))->id);
   ASSERT_EQ(first.state, "succeeded") << first.reason;
   ASSERT_EQ(first.waves.size(), 2u);
-  std::string blueUs = first.waves[0].value("new_fleet", "");
-  std::string blueEu = first.waves[1].value("new_fleet", "");
+  std::string blueUs = first.waves[0].newFleet;
+  std::string blueEu = first.waves[1].newFleet;
   EXPECT_NE(blueUs, blueEu);
   EXPECT_NE(blueUs.find("us-east-1"), std::string::npos) << "fleet names carry the region: " << blueUs;
   EXPECT_EQ(weightIn("us-east-1", blueUs), 100);
@@ -176,15 +176,15 @@ TEST_F(WavesTest, TwoRegionBlueGreenGoesRegionByRegionAndSucceedsOnce) {
   EXPECT_EQ(r.phase, Phase::kDone);
   EXPECT_EQ(r.region, "eu-west-1");
   ASSERT_EQ(r.waves.size(), 2u);
-  EXPECT_EQ(r.waves[0].value("state", ""), "succeeded");
-  EXPECT_EQ(r.waves[1].value("state", ""), "succeeded");
-  std::string greenUs = r.waves[0].value("new_fleet", "");
-  std::string greenEu = r.waves[1].value("new_fleet", "");
+  EXPECT_EQ(r.waves[0].state, "succeeded");
+  EXPECT_EQ(r.waves[1].state, "succeeded");
+  std::string greenUs = r.waves[0].newFleet;
+  std::string greenEu = r.waves[1].newFleet;
   EXPECT_EQ(weightIn("us-east-1", greenUs), 100);
   EXPECT_EQ(weightIn("eu-west-1", greenEu), 100);
   EXPECT_FALSE(fleets.alive(blueUs));
   EXPECT_FALSE(fleets.alive(blueEu));
-  EXPECT_EQ(r.waves[1].value("old_version", ""), "1.0.0");
+  EXPECT_EQ(r.waves[1].oldVersion, "1.0.0");
 
   // One deployment.finished (succeeded), after the wave events in order.
   auto kinds = kindsOf(r.id);
@@ -210,13 +210,14 @@ TEST_F(WavesTest, TwoRegionBlueGreenGoesRegionByRegionAndSucceedsOnce) {
   auto status = engine->status("crawler", "prod");
   ASSERT_TRUE(status.has_value());
   const auto& s = (*status)[0];
-  ASSERT_EQ(s["deployment"]["waves"].size(), 2u);
-  EXPECT_EQ(s["deployment"]["waves"][0]["state"], "succeeded");
-  EXPECT_FALSE(s["deployment"]["waves"][0].contains("rendered"));
-  for (auto& f : s["fleets"]) {
-    if (f["id"] == greenUs || f["id"] == greenEu) {
-      EXPECT_EQ(f["weight"], 100) << f.dump();
-      EXPECT_EQ(f["role"], "stable") << f.dump();
+  auto waves = s.deployment.wavesView();
+  ASSERT_EQ(waves.size(), 2u);
+  EXPECT_EQ(waves[0]["state"], "succeeded");
+  EXPECT_FALSE(waves[0].contains("rendered"));
+  for (auto& f : s.fleets) {
+    if (f.record.id == greenUs || f.record.id == greenEu) {
+      EXPECT_EQ(f.weight, 100) << f.record.id;
+      EXPECT_EQ(f.role, "stable") << f.record.id;
     }
   }
 }
@@ -251,8 +252,8 @@ class WavesCanaryTest : public WavesTest {
 TEST_F(WavesCanaryTest, AFailingJudgeInRegionTwoRollsBackThereAndStopsTheWaves) {
   auto first = run(engine->submit(request("1.0.0", 3))->id);
   ASSERT_EQ(first.state, "succeeded") << first.reason;
-  std::string stableEu = first.waves[1].value("new_fleet", "");
-  std::string stableAp = first.waves[2].value("new_fleet", "");
+  std::string stableEu = first.waves[1].newFleet;
+  std::string stableAp = first.waves[2].newFleet;
   size_t apFleets = fleetsIn("ap-southeast-1").size();
 
   auto sub = engine->submit(request("2.0.0", 3, /*canary=*/true));
@@ -266,12 +267,12 @@ TEST_F(WavesCanaryTest, AFailingJudgeInRegionTwoRollsBackThereAndStopsTheWaves) 
   EXPECT_NE(r.reason.find("waves stopped: ap-southeast-1 not started"), std::string::npos) << r.reason;
   EXPECT_NE(r.reason.find("us-east-1 keeps 2.0.0"), std::string::npos) << r.reason;
   ASSERT_EQ(r.waves.size(), 3u);
-  EXPECT_EQ(r.waves[0].value("state", ""), "succeeded");
-  EXPECT_EQ(r.waves[1].value("state", ""), "rolled_back");
-  EXPECT_EQ(r.waves[2].value("state", ""), "not_started");
+  EXPECT_EQ(r.waves[0].state, "succeeded");
+  EXPECT_EQ(r.waves[1].state, "rolled_back");
+  EXPECT_EQ(r.waves[2].state, "not_started");
   // Region 1 keeps the new release; region 2 is back on its stable fleet;
   // region 3 was never touched.
-  std::string canaryUs = r.waves[0].value("new_fleet", "");
+  std::string canaryUs = r.waves[0].newFleet;
   EXPECT_EQ(weightIn("us-east-1", canaryUs), 100);
   EXPECT_TRUE(fleets.alive(canaryUs));
   EXPECT_EQ(weightIn("eu-west-1", stableEu), 100);
@@ -291,7 +292,7 @@ TEST_F(WavesCanaryTest, AFailingJudgeInRegionTwoRollsBackThereAndStopsTheWaves) 
   EXPECT_EQ(rb->kind, "rollback");
   EXPECT_EQ(rb->version, "1.0.0");
   ASSERT_EQ(rb->waves.size(), 1u);
-  EXPECT_EQ(rb->waves[0].value("region", ""), "us-east-1");
+  EXPECT_EQ(rb->waves[0].region, "us-east-1");
   auto back = run(rb->id, 300);
   EXPECT_EQ(back.state, "rolled_back") << back.reason;
   EXPECT_EQ(weightIn("us-east-1", back.newFleet), 100);
@@ -306,7 +307,7 @@ TEST_F(WavesCanaryTest, AFailingJudgeInRegionTwoRollsBackThereAndStopsTheWaves) 
 TEST_F(WavesCanaryTest, WithRollbackAllRegionsTheRegionsBeforeAreRolledBackByThemselves) {
   auto first = run(engine->submit(request("1.0.0", 3))->id);
   ASSERT_EQ(first.state, "succeeded") << first.reason;
-  std::string stableEu = first.waves[1].value("new_fleet", "");
+  std::string stableEu = first.waves[1].newFleet;
   size_t apFleets = fleetsIn("ap-southeast-1").size();
   auto q = request("2.0.0", 3, /*canary=*/true);
   q.rollbackAllRegions = true;
@@ -317,7 +318,7 @@ TEST_F(WavesCanaryTest, WithRollbackAllRegionsTheRegionsBeforeAreRolledBackByThe
   EXPECT_EQ(r.state, "rolled_back") << r.reason;
   EXPECT_NE(r.reason.find("rolled back in eu-west-1"), std::string::npos) << r.reason;
   EXPECT_NE(r.reason.find("rolling back us-east-1 too (d-"), std::string::npos) << r.reason;
-  std::string canaryUs = r.waves[0].value("new_fleet", "");
+  std::string canaryUs = r.waves[0].newFleet;
   // The rollback of us-east-1: a deployment of 1.0.0 there alone, by itself.
   auto all = engine->list("crawler", "prod", 10);
   ASSERT_TRUE(all.has_value());
@@ -328,7 +329,7 @@ TEST_F(WavesCanaryTest, WithRollbackAllRegionsTheRegionsBeforeAreRolledBackByThe
   ASSERT_NE(rb, nullptr) << "a rollback deployment was started";
   EXPECT_EQ(rb->createdBy, "ramp (rollback_all_regions)");
   ASSERT_EQ(rb->waves.size(), 1u);
-  EXPECT_EQ(rb->waves[0].value("region", ""), "us-east-1");
+  EXPECT_EQ(rb->waves[0].region, "us-east-1");
   auto back = run(rb->id, 300);
   EXPECT_EQ(back.state, "rolled_back") << back.reason;
   EXPECT_EQ(back.version, "1.0.0");
@@ -371,8 +372,8 @@ TEST_F(WavesTest, AFreshEngineEveryTickResumesBetweenAndInsideWaves) {
   EXPECT_EQ(d.state, "succeeded") << d.reason;
   EXPECT_TRUE(seenPhases.contains("us-east-1:bake")) << "restarted during a region's bake";
   for (size_t i = 0; i < 3; ++i) {
-    EXPECT_EQ(d.waves[i].value("state", ""), "succeeded") << i;
-    EXPECT_EQ(weightIn(kRegions[i], d.waves[i].value("new_fleet", "")), 100) << kRegions[i];
+    EXPECT_EQ(d.waves[i].state, "succeeded") << i;
+    EXPECT_EQ(weightIn(kRegions[i], d.waves[i].newFleet), 100) << kRegions[i];
   }
   EXPECT_EQ(eventsOf(d.id, "deployment.wave_succeeded").size(), 2u);
   EXPECT_EQ(eventsOf(d.id, "deployment.wave_started").size(), 2u);
@@ -404,8 +405,8 @@ TEST_F(WavesTest, AControllerStoppedAtWaveDoneStartsTheNextRegionOnceAfterRestar
   ASSERT_EQ(d.phase, Phase::kWaveDone);
   EXPECT_EQ(d.region, "us-east-1");
   EXPECT_EQ(d.state, "running");
-  EXPECT_EQ(d.waves[0].value("state", ""), "succeeded");
-  EXPECT_EQ(d.waves[1].value("state", ""), "pending");
+  EXPECT_EQ(d.waves[0].state, "succeeded");
+  EXPECT_EQ(d.waves[1].state, "pending");
   EXPECT_EQ(fleetsIn("eu-west-1").size(), 1u);
   options.mayAct = nullptr;
   engine = makeEngine();
@@ -432,9 +433,9 @@ TEST_F(WavesTest, AnUnhealthyFleetInRegionTwoFailsThereAndTheFirstKeepsTheReleas
   EXPECT_EQ(d.state, "failed") << d.reason;
   EXPECT_NE(d.reason.find("failed in eu-west-1: fleet"), std::string::npos) << d.reason;
   EXPECT_NE(d.reason.find("ap-southeast-1 not started"), std::string::npos) << d.reason;
-  EXPECT_EQ(d.waves[0].value("state", ""), "succeeded");
-  EXPECT_EQ(d.waves[1].value("state", ""), "failed");
-  EXPECT_EQ(d.waves[2].value("state", ""), "not_started");
+  EXPECT_EQ(d.waves[0].state, "succeeded");
+  EXPECT_EQ(d.waves[1].state, "failed");
+  EXPECT_EQ(d.waves[2].state, "not_started");
   EXPECT_EQ(fleetsIn("ap-southeast-1").size(), 1u);
 }
 
@@ -458,9 +459,9 @@ TEST_F(WavesTest, AbortInRegionTwoSwitchesItBackAndStopsTheWaves) {
   EXPECT_EQ(r.state, "aborted") << r.reason;
   EXPECT_NE(r.reason.find("aborted in eu-west-1: aborted by bob"), std::string::npos) << r.reason;
   EXPECT_EQ(weightIn("eu-west-1", blueEu), 100) << "the aborted region is back on its previous fleet";
-  EXPECT_EQ(weightIn("us-east-1", r.waves[0].value("new_fleet", "")), 100);
-  EXPECT_EQ(r.waves[1].value("state", ""), "aborted");
-  EXPECT_EQ(r.waves[2].value("state", ""), "not_started");
+  EXPECT_EQ(weightIn("us-east-1", r.waves[0].newFleet), 100);
+  EXPECT_EQ(r.waves[1].state, "aborted");
+  EXPECT_EQ(r.waves[2].state, "not_started");
 }
 
 TEST_F(WavesTest, PauseAndResumeActOnTheCurrentRegion) {
@@ -536,7 +537,7 @@ TEST_F(WavesTest, ARecordWithoutWavesStillLoadsAsOneRegion) {
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(back->waves.size(), 2u);
   EXPECT_EQ(back->wave, 0);
-  EXPECT_EQ(back->waves[1].value("config_digest", ""), "sha256:eu-west-1");
+  EXPECT_EQ(back->waves[1].configDigest, "sha256:eu-west-1");
   EXPECT_EQ(back->configDigest, "sha256:us-east-1");
 }
 
@@ -550,8 +551,8 @@ TEST_F(WavesTest, ManualRollbackAfterEveryRegionSucceededRedeploysThePreviousRel
   EXPECT_EQ(rb->waves.size(), 2u);
   auto r = run(rb->id, 400);
   EXPECT_EQ(r.state, "rolled_back") << r.reason;
-  EXPECT_EQ(weightIn("us-east-1", r.waves[0].value("new_fleet", "")), 100);
-  EXPECT_EQ(weightIn("eu-west-1", r.waves[1].value("new_fleet", "")), 100);
+  EXPECT_EQ(weightIn("us-east-1", r.waves[0].newFleet), 100);
+  EXPECT_EQ(weightIn("eu-west-1", r.waves[1].newFleet), 100);
   auto orig = engine->get(second.id);
   EXPECT_EQ(orig->state, "rolled_back");
 }
@@ -592,9 +593,9 @@ TEST_F(WavesTest, AnAutoPromotionIntoAStageWithSeveralRegionsGoesRegionByRegion)
   EXPECT_FALSE(p.rendered.contains("waves"));
   auto r = run(p.id, 300);
   EXPECT_EQ(r.state, "succeeded") << r.reason;
-  EXPECT_EQ(r.waves[0].value("state", ""), "succeeded");
-  EXPECT_EQ(r.waves[1].value("state", ""), "succeeded");
-  EXPECT_EQ(weightIn("eu-west-1", r.waves[1].value("new_fleet", "")), 100);
+  EXPECT_EQ(r.waves[0].state, "succeeded");
+  EXPECT_EQ(r.waves[1].state, "succeeded");
+  EXPECT_EQ(weightIn("eu-west-1", r.waves[1].newFleet), 100);
 }
 
 }  // namespace

@@ -1,0 +1,39 @@
+// BlueGreenPhases.h — the phases of a blue/green (and all-at-once)
+// deployment that every strategy shares: a canary creates and
+// health-checks its fleet with them and ends with their switch.
+//
+//   start            ensure the entry point; note the current stable fleet (blue)
+//   create_fleet     verify the release digest; create the green fleet
+//   wait_healthy     until every green instance is healthy, or the deadline
+//   smoke_test       optional command against green alone
+//   switch           desired weights: green 100, blue 0 (blue drains)
+//   verify_switch    until the data plane reports exactly that -> succeeded
+//   fail_cleanup     green is retired, traffic never moved -> failed
+//   done             nothing left
+// After verify_switch: BakePhases (bake, drain_previous, retire_previous).
+// Across regions (WavePhases) a region that is not the last one does not
+// end the deployment at verify_switch: it bakes, retires its previous fleet
+// and goes to wave_done. The rows: PhaseTable.cpp, "bluegreen".
+//
+// Thread-safety: stateless (PhaseMachine).
+#pragma once
+
+#include "engine/PhaseMachine.h"
+
+namespace ramp::engine {
+
+class BlueGreenPhases final : public PhaseMachine {
+ public:
+  Result<Transition> run(RunContext& ctx) override;
+
+ private:
+  static Result<Transition> start(RunContext& ctx);
+  static Result<Transition> createFleet(RunContext& ctx);
+  static Result<Transition> waitHealthy(RunContext& ctx);
+  static Result<Transition> smokeTest(RunContext& ctx);
+  static Result<Transition> switchTraffic(RunContext& ctx);
+  static Result<Transition> verifySwitch(RunContext& ctx);
+  static Result<Transition> failCleanup(RunContext& ctx);
+};
+
+}  // namespace ramp::engine

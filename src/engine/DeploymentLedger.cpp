@@ -1,0 +1,183 @@
+#include "engine/DeploymentLedger.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "engine/Failpoint.h"
+#include "engine/PhaseTable.h"
+
+namespace ramp::engine {
+
+using nlohmann::json;
+
+namespace {
+
+// The deployment whose phase this thread is running (Running), for the
+// PHASE:after failpoint.
+thread_local std::string tlRunningId;
+
+}  // namespace
+
+DeploymentLedger::Running::Running(const std::string& id) { tlRunningId = id; }
+DeploymentLedger::Running::~Running() { tlRunningId.clear(); }
+
+DeploymentLedger::DeploymentLedger(store::Store& store, Clock& clock, std::string owner,
+                                   std::optional<store::Fence> fence)
+    : store_(store), clock_(clock), owner_(std::move(owner)), fence_(std::move(fence)) {}
+
+Status DeploymentLedger::audit(const std::string& kind, const Deployment& d, json data, const std::string& actor) {
+  if (data.is_null()) data = json::object();
+  data["version"] = d.version;
+  data["digest"] = d.digest;
+  data["config_digest"] = d.configDigest;
+  return auditEntrypoint(kind, d.service, d.env, d.id, std::move(data), actor);
+}
+
+Status DeploymentLedger::auditEntrypoint(const std::string& kind, const std::string& service, const std::string& env,
+                                         const std::string& deploymentId, json data, const std::string& actor) {
+  store::AuditEventInput e;
+  e.time = toUnixMillis(clock_.now());
+  e.actor = actor.empty() ? owner_ : actor;
+  e.kind = kind;
+  e.service = service;
+  e.env = env;
+  e.deploymentId = deploymentId;
+  e.data = data.is_null() ? json::object() : std::move(data);
+  auto r = store_.appendEvent(e);
+  if (!r) return std::unexpected(r.error());
+  return ok();
+}
+
+Status DeploymentLedger::insert(Deployment& d, json created, const std::string& actor) {
+  const auto& initial = PhaseTable::initialPhases();
+  if (std::find(initial.begin(), initial.end(), d.phase) == initial.end()) {
+    return internal(fmt::format("a deployment cannot begin in phase {}", phaseName(d.phase)), d.id);
+  }
+  store::DeploymentRecord rec;
+  rec.id = d.id;
+  rec.service = d.service;
+  rec.env = d.env;
+  rec.state = d.state;
+  rec.createdAt = d.createdAt;
+  rec.updatedAt = d.updatedAt;
+  rec.doc = d.toDoc();
+  if (auto st = store_.insertDeployment(rec, fence_); !st) return st;
+  d.revision = rec.revision;
+  d.recordedPhase = d.phase;
+  return audit("deployment.created", d, std::move(created), actor);
+}
+
+Status DeploymentLedger::commit(Deployment& d, const std::string& eventKind, json data) {
+  if (d.phase != d.recordedPhase) {
+    if (auto allowed = PhaseTable::check(d.recordedPhase, d.phase, d.id); !allowed) return allowed;
+    // Leaving the phase being run: its side effect is done, the move is not
+    // yet written (RAMP_FAILPOINT=PHASE:after).
+    if (d.id == tlRunningId) failpoint(phaseName(d.recordedPhase), "after");
+  }
+  failpointSideEffect("commit");
+  d.updatedAt = toUnixMillis(clock_.now());
+  store::DeploymentRecord rec;
+  rec.id = d.id;
+  rec.service = d.service;
+  rec.env = d.env;
+  rec.state = d.state;
+  rec.createdAt = d.createdAt;
+  rec.updatedAt = d.updatedAt;
+  rec.revision = d.revision;
+  rec.doc = d.toDoc();
+  // One call for the record and its event: the store may make it one
+  // transaction (issue #16/#20, the store's part).
+  auto st = store_.updateDeployment(rec, fence_);
+  if (!st) return st;
+  d.revision = rec.revision;
+  d.recordedPhase = d.phase;
+  if (!eventKind.empty()) {
+    if (data.is_null()) data = json::object();
+    data["state"] = d.state;
+    data["phase"] = d.phase;
+    data["step"] = d.step;
+    if (!d.reason.empty()) data["reason"] = d.reason;
+    auto a = audit(eventKind, d, std::move(data));
+    failpointSideEffect("committed");
+    return a;
+  }
+  failpointSideEffect("committed");
+  return ok();
+}
+
+Status DeploymentLedger::failUnreadable(const store::DeploymentRecord& rec, const Error& why) {
+  store::DeploymentRecord r = rec;
+  if (!r.doc.is_object()) r.doc = json::object();
+  const int64_t now = toUnixMillis(clock_.now());
+  if (!isTerminalState(r.state)) r.state = kFailed;
+  std::string reason = "the engine cannot read this deployment's record (" + why.message +
+                       "); it was stopped where it was, its fleets and traffic left as they are";
+  std::string before = r.doc.value("reason", json()).is_string() ? r.doc["reason"].get<std::string>() : "";
+  r.doc["reason"] = before.empty() ? reason : before + "; " + reason;
+  r.doc["phase"] = phaseName(Phase::kDone);
+  r.doc["finished_at"] = now;
+  r.updatedAt = now;
+  if (auto st = store_.updateDeployment(r, fence_); !st) return st;
+  return auditEntrypoint("deployment.finished", r.service, r.env, r.id,
+                         {{"state", r.state}, {"phase", phaseName(Phase::kDone)}, {"reason", r.doc["reason"]}}, "");
+}
+
+Result<Deployment> DeploymentLedger::get(const std::string& id) {
+  auto rec = store_.getDeployment(id);
+  if (!rec) return std::unexpected(rec.error());
+  return Deployment::fromRecord(rec->id, rec->service, rec->env, rec->state, rec->revision, rec->doc);
+}
+
+Result<std::vector<Deployment>> DeploymentLedger::list(const std::optional<std::string>& service,
+                                                       const std::optional<std::string>& env, int limit) {
+  store::DeploymentFilter f;
+  f.service = service;
+  f.env = env;
+  f.limit = limit;
+  auto recs = store_.listDeployments(f);
+  if (!recs) return std::unexpected(recs.error());
+  std::vector<Deployment> out;
+  for (auto& r : *recs) {
+    auto d = Deployment::fromRecord(r.id, r.service, r.env, r.state, r.revision, r.doc);
+    if (!d) return std::unexpected(d.error());
+    out.push_back(std::move(*d));
+  }
+  return out;
+}
+
+Status DeploymentLedger::recordFleet(const Deployment& d, const std::string& fleetId, const std::string& state,
+                                     const ReleaseRef* release) {
+  auto existing = store_.getFleet(fleetId);
+  store::FleetRecord f;
+  if (existing) {
+    f = *existing;
+    if (f.state == state) return ok();
+  } else {
+    f.id = fleetId;
+    f.service = d.service;
+    f.env = d.env;
+    f.region = d.region;
+    f.version = release ? release->version : d.version;
+    f.digest = release ? release->digest : d.digest;
+    f.createdAt = toUnixMillis(clock_.now());
+    f.doc = {{"deployment", d.id}};
+    if (release) f.doc["role"] = "baseline";
+  }
+  f.state = state;
+  f.updatedAt = toUnixMillis(clock_.now());
+  failpointSideEffect("fleet record");
+  return store_.putFleet(f, fence_);
+}
+
+Status DeploymentLedger::markFleet(const std::string& fleetId, const std::string& state) {
+  auto existing = store_.getFleet(fleetId);
+  if (!existing) return ok();
+  auto f = *existing;
+  if (f.state == state) return ok();
+  f.state = state;
+  f.updatedAt = toUnixMillis(clock_.now());
+  return store_.putFleet(f, fence_);
+}
+
+}  // namespace ramp::engine

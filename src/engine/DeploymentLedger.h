@@ -1,0 +1,85 @@
+// DeploymentLedger.h — the engine's writes about deployments and their
+// fleets, with their audit events: the one place a deployment record is
+// written, so a phase and its event are one call (commit) that the store can
+// make one transaction.
+//
+// Rules kept here:
+//   - a phase change since the record was read must be a row of PhaseTable
+//     (else kInternal, nothing written: a bug, never a silent jump);
+//   - the record is written with the revision it was read at (the store
+//     refuses a stale one with kConflict: someone else moved it meanwhile —
+//     the caller re-reads; equivalent to a crash before the write, which
+//     every phase survives) and with the controller's fence;
+//   - RAMP_FAILPOINT=PHASE:after fires here, on the thread running that
+//     deployment's phase (Running), before the move out of PHASE is written.
+//
+// Thread-safety: thread-safe (no state of its own; the store is thread-safe).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/Clock.h"
+#include "core/Result.h"
+#include "engine/Deployment.h"
+#include "engine/ReleaseCatalog.h"
+#include "store/Store.h"
+
+namespace ramp::engine {
+
+class DeploymentLedger {
+ public:
+  DeploymentLedger(store::Store& store, Clock& clock, std::string owner, std::optional<store::Fence> fence);
+
+  // Marks the calling thread as running deployment `id`'s current phase
+  // (for the PHASE:after failpoint) for the guard's lifetime.
+  class Running {
+   public:
+    explicit Running(const std::string& id);
+    ~Running();
+    Running(const Running&) = delete;
+    Running& operator=(const Running&) = delete;
+  };
+
+  // A new record in one of PhaseTable::initialPhases(), then its event
+  // deployment.created (with `created`).
+  Status insert(Deployment& d, nlohmann::json created, const std::string& actor);
+  // Writes the record and, with an event kind, its audit event (data gets
+  // state, phase, step and reason).
+  Status commit(Deployment& d, const std::string& eventKind, nlohmann::json data = nlohmann::json::object());
+  // One audit event about `d` (version and digests added); actor "" = the owner.
+  Status audit(const std::string& kind, const Deployment& d, nlohmann::json data, const std::string& actor = {});
+  // One audit event about an entry point (traffic.set).
+  Status auditEntrypoint(const std::string& kind, const std::string& service, const std::string& env,
+                         const std::string& deploymentId, nlohmann::json data, const std::string& actor);
+  // A record the engine cannot read (an unknown phase, a field of the wrong
+  // type) ends phase done — state failed unless it had ended — with the
+  // reading error as its reason and a deployment.finished event, rather than
+  // staying active and failing every tick. Its fleets are left as they are.
+  Status failUnreadable(const store::DeploymentRecord& rec, const Error& why);
+
+  Result<Deployment> get(const std::string& id);
+  Result<std::vector<Deployment>> list(const std::optional<std::string>& service,
+                                       const std::optional<std::string>& env, int limit);
+
+  // Fleet records: `release` = the fleet's release when it is not the
+  // deployment's own (a fresh baseline fleet runs the stable release).
+  Status recordFleet(const Deployment& d, const std::string& fleetId, const std::string& state,
+                     const ReleaseRef* release = nullptr);
+  Status markFleet(const std::string& fleetId, const std::string& state);
+
+  const std::string& owner() const { return owner_; }
+  const std::optional<store::Fence>& fence() const { return fence_; }
+  store::Store& store() { return store_; }
+
+ private:
+  store::Store& store_;
+  Clock& clock_;
+  const std::string owner_;
+  const std::optional<store::Fence> fence_;
+};
+
+}  // namespace ramp::engine

@@ -1,0 +1,241 @@
+#include "engine/Entrypoints.h"
+
+#include <algorithm>
+
+#include "engine/Failpoint.h"
+#include "engine/WeightLease.h"
+
+namespace ramp::engine {
+
+using nlohmann::json;
+
+Entrypoints::Entrypoints(store::Store& store, providers::FleetProvider& fleets, providers::TrafficProvider& traffic,
+                         DeploymentLedger& ledger)
+    : store_(store), fleets_(fleets), traffic_(traffic), ledger_(ledger) {}
+
+Result<std::string> Entrypoints::ensure(const providers::EntrypointKey& key) {
+  auto url = traffic_.ensureEntrypoint(key);
+  if (!url) return std::unexpected(url.error());
+  if (auto st = store_.putSetting("url:" + entrypointName(key), *url, ledger_.fence()); !st) {
+    return std::unexpected(st.error());
+  }
+  if (auto st = remember(key); !st) return std::unexpected(st.error());
+  return url;
+}
+
+std::vector<providers::EntrypointKey> Entrypoints::known() {
+  std::vector<providers::EntrypointKey> out;
+  auto v = store_.getSetting("entrypoints");
+  if (!v || !*v) return out;
+  auto j = json::parse(**v, nullptr, false);
+  if (!j.is_array()) return out;
+  for (auto& e : j) {
+    if (!e.is_object()) continue;
+    out.push_back({e.value("service", ""), e.value("env", ""), e.value("region", "")});
+  }
+  return out;
+}
+
+Status Entrypoints::remember(const providers::EntrypointKey& key) {
+  std::lock_guard lock(listMu_);
+  auto all = known();
+  if (std::find(all.begin(), all.end(), key) != all.end()) return ok();
+  all.push_back(key);
+  json arr = json::array();
+  for (auto& k : all) arr.push_back({{"service", k.service}, {"env", k.env}, {"region", k.region}});
+  return store_.putSetting("entrypoints", arr.dump(), ledger_.fence());
+}
+
+Result<std::optional<std::string>> Entrypoints::url(const providers::EntrypointKey& key) {
+  return store_.getSetting("url:" + entrypointName(key));
+}
+
+Result<TrafficPlan> Entrypoints::plan(const providers::EntrypointKey& key) {
+  auto v = store_.getSetting("traffic:" + entrypointName(key));
+  if (!v) return std::unexpected(v.error());
+  if (!*v) return TrafficPlan{};
+  auto j = json::parse(**v, nullptr, false);
+  if (j.is_discarded()) return internal("corrupt traffic plan", entrypointName(key));
+  return TrafficPlan::fromJson(j);
+}
+
+Status Entrypoints::savePlan(const providers::EntrypointKey& key, const TrafficPlan& plan, const std::string& actor,
+                             const std::string& deploymentId) {
+  auto before = this->plan(key);
+  if (!before) return std::unexpected(before.error());
+  if (before->weights == plan.weights && before->pin == plan.pin && before->stable == plan.stable &&
+      before->leaseMs == plan.leaseMs) {
+    return ok();
+  }
+  failpointSideEffect("traffic plan");
+  if (auto st = store_.putSetting("traffic:" + entrypointName(key), plan.toJson().dump(), ledger_.fence()); !st) {
+    return st;
+  }
+  json data{{"entrypoint", entrypointName(key)}, {"weights", plan.weights}};
+  if (!plan.stable.empty()) data["stable"] = plan.stable;
+  if (plan.leaseMs > 0) data["lease_ms"] = plan.leaseMs;
+  if (auto st = ledger_.auditEntrypoint("traffic.set", key.service, key.env, deploymentId, std::move(data), actor);
+      !st) {
+    return st;
+  }
+  failpointSideEffect("traffic plan saved");
+  return ok();
+}
+
+Status Entrypoints::reconcile(const providers::EntrypointKey& key, bool resumeRanOut) {
+  auto plan = this->plan(key);
+  if (!plan) return std::unexpected(plan.error());
+  providers::TrafficSplit want;
+  want.key = key;
+  want.pin = plan->pin;
+  want.epoch = ledger_.fence() ? ledger_.fence()->epoch : 0;
+  bool stableServes = false;
+  for (auto& [fleet, weight] : plan->weights) {
+    providers::FleetWeight fw;
+    fw.fleetId = fleet;
+    fw.weight = weight;
+    auto st = fleets_.fleetStatus(fleet);
+    if (st && st->exists) {
+      for (auto& inst : st->instances) {
+        if (inst.state == "healthy") fw.backends.push_back(inst.address);
+      }
+      std::sort(fw.backends.begin(), fw.backends.end());
+    }
+    if (fleet == plan->stable && !fw.backends.empty()) stableServes = true;
+    want.fleets.push_back(std::move(fw));
+  }
+  // The stable fleet is the fallback and the lease's target: only while it
+  // has an instance to send to (the data plane refuses it otherwise).
+  if (stableServes) {
+    want.stable = plan->stable;
+    want.leaseMs = plan->leaseMs;
+  }
+  auto applied = traffic_.appliedTraffic(key);
+  if (applied) {
+    auto norm = [](std::vector<providers::FleetWeight> v) {
+      for (auto& f : v) std::sort(f.backends.begin(), f.backends.end());
+      std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.fleetId < b.fleetId; });
+      return v;
+    };
+    const bool same = norm(applied->fleets) == norm(want.fleets) && applied->pin == want.pin;
+    switch (WeightLease::next(*plan, *applied, same)) {
+      case WeightLease::Action::kNone: return ok();
+      case WeightLease::Action::kRanOut:
+        // The data plane took the canary's weight away: the deployment
+        // decides (CanaryPhases: on_lease_expiry), never this reconcile.
+        if (!resumeRanOut) return ok();
+        break;
+      case WeightLease::Action::kRenew: {
+        auto renewed = traffic_.renewLease(key, want.epoch);
+        if (renewed) return ok();
+        if (renewed.error().code != ErrorCode::kConflict || renewed.error().where != "lease") return renewed;
+        // No lease held (set it with the split), or it ran out in between
+        // (leave it to the deployment).
+        auto again = traffic_.appliedTraffic(key);
+        if (!again) return std::unexpected(again.error());
+        if (WeightLease::ranOut(*plan, *again) && !resumeRanOut) return ok();
+        break;
+      }
+      case WeightLease::Action::kApply: break;
+    }
+  }
+  // A fleet whose instances are all replaced keeps its last backends rather
+  // than none: the router then retries on another instance.
+  if (applied) {
+    for (auto& fw : want.fleets) {
+      if (!fw.backends.empty() || fw.weight == 0) continue;
+      for (auto& old : applied->fleets) {
+        if (old.fleetId == fw.fleetId) fw.backends = old.backends;
+      }
+    }
+  }
+  failpointSideEffect("router split");
+  auto set = traffic_.setTraffic(want);
+  failpointSideEffect("router split set");
+  return set;
+}
+
+Status Entrypoints::renewLeases(MonoTime now) {
+  const int64_t epoch = ledger_.fence() ? ledger_.fence()->epoch : 0;
+  Status first = ok();
+  for (const auto& key : known()) {
+    auto p = plan(key);
+    if (!p) {
+      if (first) first = std::unexpected(p.error());
+      continue;
+    }
+    if (p->leaseMs <= 0 || p->stable.empty()) continue;
+    {
+      std::lock_guard lock(leaseMu_);
+      auto& last = leaseRenewedAt_[entrypointName(key)];
+      if (now - last < std::chrono::milliseconds(p->leaseMs / 3)) continue;
+      last = now;
+    }
+    auto renewed = traffic_.renewLease(key, epoch);
+    // No lease held (the split is not set yet) or it ran out: reconcile sets
+    // the split, or the deployment decides.
+    if (!renewed && !(renewed.error().code == ErrorCode::kConflict && renewed.error().where == "lease") && first) {
+      first = renewed;
+    }
+  }
+  return first;
+}
+
+Result<std::optional<providers::TrafficLease>> Entrypoints::ranOut(const providers::EntrypointKey& key,
+                                                                   const std::string& fleet) {
+  auto p = plan(key);
+  if (!p) return std::unexpected(p.error());
+  // Only the lease of a split over `fleet` (the deployment's own canary).
+  if (p->leaseMs <= 0 || !p->weights.contains(fleet)) return std::optional<providers::TrafficLease>{};
+  auto applied = traffic_.appliedTraffic(key);
+  if (!applied) return std::unexpected(applied.error());
+  if (!WeightLease::ranOut(*p, *applied)) return std::optional<providers::TrafficLease>{};
+  return applied->lease;
+}
+
+Result<bool> Entrypoints::verified(const providers::EntrypointKey& key) {
+  auto plan = this->plan(key);
+  if (!plan) return std::unexpected(plan.error());
+  auto applied = traffic_.appliedTraffic(key);
+  if (!applied) return std::unexpected(applied.error());
+  std::map<std::string, int> got;
+  for (auto& f : applied->fleets) {
+    if (f.weight > 0 && f.backends.empty()) return false;
+    got[f.fleetId] = f.weight;
+  }
+  for (auto& [fleet, w] : plan->weights) {
+    auto it = got.find(fleet);
+    int have = it == got.end() ? 0 : it->second;
+    if (have != w) return false;
+  }
+  for (auto& [fleet, w] : got) {
+    if (w > 0 && !plan->weights.contains(fleet)) return false;
+  }
+  return true;
+}
+
+Result<std::optional<std::string>> Entrypoints::stableFleet(const providers::EntrypointKey& key) {
+  auto v = store_.getSetting("stable:" + entrypointName(key));
+  if (!v) return std::unexpected(v.error());
+  if (!*v || (*v)->empty()) return std::optional<std::string>{};
+  auto j = json::parse(**v, nullptr, false);
+  if (!j.is_object()) return std::optional<std::string>{};
+  return std::optional<std::string>(j.value("fleet", ""));
+}
+
+Status Entrypoints::setStableFleet(const providers::EntrypointKey& key, const std::string& fleet,
+                                   const std::string& version) {
+  return store_.putSetting("stable:" + entrypointName(key), json{{"fleet", fleet}, {"version", version}}.dump(),
+                           ledger_.fence());
+}
+
+Status Entrypoints::forget(const providers::EntrypointKey& key) {
+  if (auto st = store_.putSetting("traffic:" + entrypointName(key), TrafficPlan{}.toJson().dump(), ledger_.fence());
+      !st) {
+    return st;
+  }
+  (void)store_.putSetting("stable:" + entrypointName(key), "", ledger_.fence());
+  return ok();
+}
+
+}  // namespace ramp::engine

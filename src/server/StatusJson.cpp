@@ -1,0 +1,82 @@
+#include "server/StatusJson.h"
+
+#include "core/Clock.h"
+
+namespace ramp::server {
+
+using nlohmann::json;
+
+namespace {
+
+json deploymentOf(const engine::Deployment& d) {
+  return {{"id", d.id},
+          {"state", d.state},
+          {"phase", d.phase},
+          {"strategy", d.strategy},
+          {"kind", d.kind},
+          {"step", d.step},
+          {"steps", d.steps},
+          {"step_names", d.stepNames},
+          {"reason", d.reason},
+          {"version", d.version},
+          {"digest", d.digest},
+          {"config_digest", d.configDigest},
+          {"config_version", d.configVersion ? json(d.configVersion) : json(nullptr)},
+          {"git_commit", d.gitCommit ? json(*d.gitCommit) : json(nullptr)},
+          {"git_dirty", d.gitDirty ? json(*d.gitDirty) : json(nullptr)},
+          {"created_by", d.createdBy},
+          {"verdict", d.lastVerdict()},
+          {"created_at", formatTime(fromUnixMillis(d.createdAt))},
+          {"updated_at", formatTime(fromUnixMillis(d.updatedAt))},
+          {"hotfix", d.hotfix},
+          {"hotfix_reason", d.hotfixReason},
+          {"promoted_from", d.promotedFrom.empty() ? json(nullptr) : json(d.promotedFrom)},
+          {"approval", d.approval.toApiJson()},
+          {"waves", d.wavesView()},
+          {"wave", d.hasWaves() ? json(d.wave + 1) : json(nullptr)}};
+}
+
+}  // namespace
+
+json statusJson(const std::vector<engine::ServiceStatus>& status) {
+  json out = json::array();
+  for (const auto& s : status) {
+    json j;
+    j["service"] = s.service;
+    j["env"] = s.env;
+    j["region"] = s.region;
+    j["entrypoint"] = s.entrypoint ? json(*s.entrypoint) : json(nullptr);
+    json eps = json::object();
+    for (const auto& [region, url] : s.entrypoints) eps[region] = url ? json(*url) : json(nullptr);
+    j["entrypoints"] = eps;
+    j["deployment"] = deploymentOf(s.deployment);
+    json queue = json::array();
+    for (const auto& q : s.queue) {
+      queue.push_back({{"id", q.id}, {"version", q.version}, {"state", q.state}, {"phase", q.phase},
+                       {"created_by", q.createdBy}, {"reason", q.reason}});
+    }
+    j["queue"] = queue;
+    json debt = json::array();
+    for (const auto& e : s.hotfixDebt) debt.push_back(e.toJson());
+    j["hotfix_debt"] = debt;
+    json fleets = json::array();
+    for (const auto& f : s.fleets) {
+      json fj{{"id", f.record.id},
+              {"region", f.record.region},
+              {"version", f.record.version},
+              {"digest", f.record.digest},
+              {"state", f.record.state},
+              {"weight", f.weight},
+              {"instances", f.instances},
+              {"healthy", f.healthy},
+              {"role", f.role}};
+      if (!f.statusError.empty()) fj["status_error"] = f.statusError;
+      fleets.push_back(std::move(fj));
+    }
+    j["fleets"] = fleets;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+}  // namespace ramp::server
