@@ -1,58 +1,38 @@
 #include "alerts/Notifier.h"
 
+#include "engine/AlertRule.h"
+
 namespace ramp::alerts {
 
 namespace {
 
 constexpr size_t kRemembered = 4096;
 
-std::string text(const nlohmann::json& data, const char* key) {
-  if (!data.is_object() || !data.contains(key) || !data[key].is_string()) return {};
-  return data[key].get<std::string>();
-}
-
-nlohmann::json alertsOf(const nlohmann::json& rendered) {
-  if (!rendered.is_object()) return nlohmann::json::array();
-  if (rendered.contains("alerts") && rendered["alerts"].is_array()) return rendered["alerts"];
-  if (rendered.contains("service") && rendered["service"].is_object() && rendered["service"].contains("alerts") &&
-      rendered["service"]["alerts"].is_array()) {
-    return rendered["service"]["alerts"];
-  }
-  return nlohmann::json::array();
-}
-
 }  // namespace
 
-std::optional<DeploymentEvent> Notifier::alertFor(const store::AuditEvent& e, const nlohmann::json& rendered) {
-  if (e.kind.starts_with("notification.")) return std::nullopt;
+DeploymentEvent Notifier::describe(const store::AuditEvent& e, const std::string& name) {
   const auto& d = e.data;
-  std::string state = text(d, "state");
-  std::string what;
-  if (e.kind == "deployment.finished" && state == "failed") {
-    what = "deployment.failed";
-  } else if (e.kind == "deployment.finished" && state == "rolled_back") {
-    what = "deployment.rolled_back";
-  } else if (e.kind == "approval.requested" ||
-             (e.kind.starts_with("deployment.") && state == "awaiting_approval")) {
-    what = "approval.requested";
-  } else if (e.kind == "hotfix.started" ||
-             (e.kind == "deployment.created" &&
-              ((d.is_object() && d.contains("hotfix") && d["hotfix"] == true) || text(d, "kind") == "hotfix"))) {
-    what = "hotfix.started";
-  } else {
-    return std::nullopt;
-  }
+  auto text = [&](const char* key) {
+    return d.is_object() && d.contains(key) && d[key].is_string() ? d[key].get<std::string>() : std::string();
+  };
   DeploymentEvent out;
-  out.event = what;
+  out.event = name;
   out.service = e.service;
   out.env = e.env;
   out.deploymentId = e.deploymentId;
-  out.version = text(d, "version");
-  out.reason = text(d, "reason");
+  out.version = text("version");
+  out.reason = text("reason");
   out.actor = e.actor;
   out.seq = e.seq;
   out.time = e.time;
-  out.alerts = alertsOf(rendered);
+  return out;
+}
+
+std::optional<DeploymentEvent> Notifier::alertFor(const store::AuditEvent& e, const nlohmann::json& rendered) {
+  auto name = engine::AlertRule::nameOf(e.kind, e.data);
+  if (!name) return std::nullopt;
+  DeploymentEvent out = describe(e, *name);
+  out.alerts = engine::AlertRule::destinationsOf(rendered);
   return out;
 }
 

@@ -2,20 +2,13 @@
 //
 // An interface: notify() hands over one event and returns at once (it must
 // never block or fail a deployment; delivery problems are the notifier's to
-// record). onAudit() is what the controller calls for each new audit event:
-// it decides from the event's kind and data whether to notify, with the
-// alert destinations of the deployment's rendered config:
-//
-//   deployment.finished, state failed        -> deployment.failed
-//   deployment.finished, state rolled_back   -> deployment.rolled_back
-//   approval.requested, or any deployment.*
-//     event with state awaiting_approval     -> approval.requested
-//   hotfix.started, or deployment.created
-//     with data.hotfix true / kind hotfix    -> hotfix.started
-//
-// Each (deployment, event) is notified once per process (a deployment that
-// records several phases while awaiting approval alerts once). Events of
-// kind notification.* never notify. Thread-safe.
+// record). onAudit() decides from an audit event's kind and data whether to
+// notify (the rule: engine/AlertRule.h), with the alert destinations of the
+// deployment's rendered config. Each (deployment, event) is notified once
+// per process (a deployment that records several phases while awaiting
+// approval alerts once). The controller does not use this path: its alerts
+// are written with their events into the store's outbox and sent by
+// OutboxSender; this is the in-memory path for embedding. Thread-safe.
 #pragma once
 
 #include <deque>
@@ -44,6 +37,8 @@ class Notifier {
   // The decision alone (see above); nullopt when the event is not alerted on.
   static std::optional<DeploymentEvent> alertFor(const store::AuditEvent& event,
                                                  const nlohmann::json& rendered);
+  // The message about `event` for an alert named `name` (no destinations).
+  static DeploymentEvent describe(const store::AuditEvent& event, const std::string& name);
 
  private:
   std::mutex mu_;

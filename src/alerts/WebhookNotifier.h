@@ -85,7 +85,6 @@ class WebhookNotifier final : public Notifier {
  private:
   void run();
   void deliver(const DeploymentEvent& event);
-  void publishTo(const DeploymentEvent& event, const std::string& arn);
   // Waits the backoff after `attempt`; false when stopping ended the wait.
   bool backoff(int attempt);
   void record(const DeploymentEvent& event, bool sent, const nlohmann::json& data);

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/AlertRule.h"
 #include "engine/Failpoint.h"
 #include "engine/PhaseTable.h"
 
@@ -26,12 +27,29 @@ DeploymentLedger::DeploymentLedger(store::Store& store, Clock& clock, std::strin
                                    std::optional<store::Fence> fence)
     : store_(store), clock_(clock), owner_(std::move(owner)), fence_(std::move(fence)) {}
 
-Status DeploymentLedger::audit(const std::string& kind, const Deployment& d, json data, const std::string& actor) {
+store::AuditEventInput DeploymentLedger::eventOf(const std::string& kind, const Deployment& d, json data,
+                                                 const std::string& actor) const {
   if (data.is_null()) data = json::object();
   data["version"] = d.version;
   data["digest"] = d.digest;
   data["config_digest"] = d.configDigest;
-  return auditEntrypoint(kind, d.service, d.env, d.id, std::move(data), actor);
+  store::AuditEventInput e;
+  e.time = toUnixMillis(clock_.now());
+  e.actor = actor.empty() ? owner_ : actor;
+  e.kind = kind;
+  e.service = d.service;
+  e.env = d.env;
+  e.deploymentId = d.id;
+  // The alert it causes goes into the store's outbox with it (AlertRule.h).
+  e.alert = AlertRule::of(kind, data, d.rendered);
+  e.data = std::move(data);
+  return e;
+}
+
+Status DeploymentLedger::audit(const std::string& kind, const Deployment& d, json data, const std::string& actor) {
+  auto r = store_.appendEvent(eventOf(kind, d, std::move(data), actor));
+  if (!r) return std::unexpected(r.error());
+  return ok();
 }
 
 Status DeploymentLedger::auditEntrypoint(const std::string& kind, const std::string& service, const std::string& env,
@@ -62,13 +80,17 @@ Status DeploymentLedger::insert(Deployment& d, json created, const std::string& 
   rec.createdAt = d.createdAt;
   rec.updatedAt = d.updatedAt;
   rec.doc = d.toDoc();
-  if (auto st = store_.insertDeployment(rec, fence_); !st) return st;
+  // The record and its event (with the alert it causes) in one transaction.
+  if (auto st = store_.insertDeployment(rec, fence_, {eventOf("deployment.created", d, std::move(created), actor)}); !st) {
+    return st;
+  }
   d.revision = rec.revision;
   d.recordedPhase = d.phase;
-  return audit("deployment.created", d, std::move(created), actor);
+  return ok();
 }
 
-Status DeploymentLedger::commit(Deployment& d, const std::string& eventKind, json data) {
+Status DeploymentLedger::commit(Deployment& d, const std::string& eventKind, json data,
+                                std::vector<std::pair<std::string, json>> then) {
   if (d.phase != d.recordedPhase) {
     if (auto allowed = PhaseTable::check(d.recordedPhase, d.phase, d.id); !allowed) return allowed;
     // Leaving the phase being run: its side effect is done, the move is not
@@ -86,22 +108,22 @@ Status DeploymentLedger::commit(Deployment& d, const std::string& eventKind, jso
   rec.updatedAt = d.updatedAt;
   rec.revision = d.revision;
   rec.doc = d.toDoc();
-  // One call for the record and its event: the store may make it one
-  // transaction (issue #16/#20, the store's part).
-  auto st = store_.updateDeployment(rec, fence_);
-  if (!st) return st;
-  d.revision = rec.revision;
-  d.recordedPhase = d.phase;
+  // The record, its event and the alert the event causes in one
+  // transaction: a crash keeps all three or none (issue 16).
+  std::vector<store::AuditEventInput> events;
   if (!eventKind.empty()) {
     if (data.is_null()) data = json::object();
     data["state"] = d.state;
     data["phase"] = d.phase;
     data["step"] = d.step;
     if (!d.reason.empty()) data["reason"] = d.reason;
-    auto a = audit(eventKind, d, std::move(data));
-    failpointSideEffect("committed");
-    return a;
+    events.push_back(eventOf(eventKind, d, std::move(data)));
   }
+  for (auto& [kind, extra] : then) events.push_back(eventOf(kind, d, std::move(extra)));
+  auto st = store_.updateDeployment(rec, fence_, events);
+  if (!st) return st;
+  d.revision = rec.revision;
+  d.recordedPhase = d.phase;
   failpointSideEffect("committed");
   return ok();
 }
@@ -118,9 +140,16 @@ Status DeploymentLedger::failUnreadable(const store::DeploymentRecord& rec, cons
   r.doc["phase"] = phaseName(Phase::kDone);
   r.doc["finished_at"] = now;
   r.updatedAt = now;
-  if (auto st = store_.updateDeployment(r, fence_); !st) return st;
-  return auditEntrypoint("deployment.finished", r.service, r.env, r.id,
-                         {{"state", r.state}, {"phase", phaseName(Phase::kDone)}, {"reason", r.doc["reason"]}}, "");
+  store::AuditEventInput e;
+  e.time = now;
+  e.actor = owner_;
+  e.kind = "deployment.finished";
+  e.service = r.service;
+  e.env = r.env;
+  e.deploymentId = r.id;
+  e.data = {{"state", r.state}, {"phase", phaseName(Phase::kDone)}, {"reason", r.doc["reason"]}};
+  e.alert = AlertRule::of(e.kind, e.data, r.doc.value("rendered", json::object()));
+  return store_.updateDeployment(r, fence_, {e});
 }
 
 Result<Deployment> DeploymentLedger::get(const std::string& id) {

@@ -18,6 +18,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -44,12 +45,16 @@ class DeploymentLedger {
     Running& operator=(const Running&) = delete;
   };
 
-  // A new record in one of PhaseTable::initialPhases(), then its event
-  // deployment.created (with `created`).
+  // A new record in one of PhaseTable::initialPhases() and its event
+  // deployment.created (with `created`), in one store call. Every event
+  // written here carries the alert it causes (AlertRule.h), so the store
+  // writes the alert to its outbox in the event's transaction.
   Status insert(Deployment& d, nlohmann::json created, const std::string& actor);
   // Writes the record and, with an event kind, its audit event (data gets
-  // state, phase, step and reason).
-  Status commit(Deployment& d, const std::string& eventKind, nlohmann::json data = nlohmann::json::object());
+  // state, phase, step and reason), then the events `then` (kind, data) in
+  // order, all in one transaction.
+  Status commit(Deployment& d, const std::string& eventKind, nlohmann::json data = nlohmann::json::object(),
+                std::vector<std::pair<std::string, nlohmann::json>> then = {});
   // One audit event about `d` (version and digests added); actor "" = the owner.
   Status audit(const std::string& kind, const Deployment& d, nlohmann::json data, const std::string& actor = {});
   // One audit event about an entry point (traffic.set).
@@ -76,6 +81,10 @@ class DeploymentLedger {
   store::Store& store() { return store_; }
 
  private:
+  // An event about `d` (version and digests added, the alert it causes).
+  store::AuditEventInput eventOf(const std::string& kind, const Deployment& d, nlohmann::json data,
+                                 const std::string& actor = {}) const;
+
   store::Store& store_;
   Clock& clock_;
   const std::string owner_;

@@ -321,9 +321,9 @@ Result<bool> Engine::apply(Deployment& d, Transition t) {
     case Transition::Kind::kMove: break;
   }
   d.phase = t.to;
-  if (auto st = ledger_.commit(d, t.event, std::move(t.data)); !st) return std::unexpected(st.error());
-  for (auto& [kind, data] : t.then) {
-    if (auto st = ledger_.audit(kind, d, std::move(data)); !st) return std::unexpected(st.error());
+  // The move, its event and the events after it: one transaction.
+  if (auto st = ledger_.commit(d, t.event, std::move(t.data), std::move(t.then)); !st) {
+    return std::unexpected(st.error());
   }
   return true;
 }

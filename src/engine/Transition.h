@@ -10,8 +10,9 @@
 //   finish(to)     like move, with the event deployment.finished (the
 //                  deployment's state became terminal, or its waves stopped)
 //
-// `then`: audit events appended after the commit, in order (e.g. an expired
-// approval's approval.expired). A move is checked against PhaseTable.
+// `then`: audit events written after the move's event in the same
+// transaction, in order (e.g. an expired approval's approval.expired). A
+// move is checked against PhaseTable.
 #pragma once
 
 #include <string>

@@ -28,10 +28,9 @@
 #include "release/ReleaseStore.h"
 #include "router/RouterProcess.h"
 #include "server/ApiServer.h"
-#include "alerts/AlertFeed.h"
 #include "alerts/CurlWebhookSender.h"
 #include "alerts/SnsAlertPublisher.h"
-#include "alerts/WebhookNotifier.h"
+#include "alerts/OutboxSender.h"
 #include "server/AuditRoutes.h"
 #include "server/CatalogOverReleaseStore.h"
 #include "store/AuditSeal.h"
@@ -514,12 +513,15 @@ int runController(const ControllerOptions& options, std::atomic<bool>& stop) {
   fleets.setActGate(eo.mayAct);
   fleets.start();
   engine::Engine engine(st, providerSet, providerSet, providerSet, catalog, clock, eo);
-  // Deployment events that alert go out as signed webhooks (never blocking).
+  // Alerts are written with their events into the store's outbox (one
+  // transaction); this leader sends them, signed, on its own thread
+  // (alerts/OutboxSender.h), and a leader after it sends what it left.
   alerts::CurlWebhookSender webhookSender;
   alerts::SnsAlertPublisher snsPublisher;  // no AWS call until an sns alert is sent
-  alerts::WebhookNotifier notifier(st, webhookSender, clock, opt.home, {}, &snsPublisher);
-  alerts::AlertFeed alerts(st, notifier);
-  std::string lastAlertError, lastSealError;
+  alerts::OutboxSender alertSender(st, webhookSender, &snsPublisher, clock, opt.home, lease->epoch);
+  alertSender.setActGate(eo.mayAct);
+  alertSender.start();
+  std::string lastSealError;
 
   std::atomic<bool> downRequested{false};
   std::atomic<bool> downAnswered{false};  // the `down` handler has finished (answer on its way)
@@ -792,10 +794,6 @@ int runController(const ControllerOptions& options, std::atomic<bool>& stop) {
     if (auto ce = configRecord.expirePending(); !ce) logLine("config changes: " + ce.error().describe());
     // Approved infrastructure changes left by a killed controller; expiry.
     if (auto ic = tickInfraChanges(st, opt.home, opt.rampBinary, clock); !ic) logLine("infra changes: " + ic.error().describe());
-    if (auto a = alerts.poll(); !a) {
-      if (a.error().describe() != lastAlertError) logLine("alerts: " + a.error().describe());
-      lastAlertError = a.error().describe();
-    }
     Status sealed;
     {
       std::lock_guard sealLock(sealMu);
@@ -826,7 +824,7 @@ int runController(const ControllerOptions& options, std::atomic<bool>& stop) {
   keeperStop = true;
   leaseKeeper.join();
   weightLeaseKeeper.join();
-  notifier.stop();
+  alertSender.stop();
   api.stop();
   fleets.stop();
   // A deposed leader must not remove the new leader's address file.

@@ -11,6 +11,8 @@
 
 #include "config/ConfigLoader.h"
 #include "core/Sha256.h"
+#include "config/EffectiveService.h"
+#include "engine/AlertRule.h"
 #include "engine/ApprovalPolicyCheck.h"
 #include "infra/Applier.h"
 #include "infra/DesiredGraph.h"
@@ -215,6 +217,37 @@ Status auditChange(infra::InfraStore& is, const std::string& kind, const std::st
   return is.recordEvent(kind, actor.empty() ? "ramp" : actor, c.env, data);
 }
 
+// Where an environment's failed apply is told: every alert destination of
+// every service of `cfg` in `env` (as rendered), once each (engine/AlertRule.h);
+// nullopt when none is configured.
+std::optional<store::EventAlert> applyFailureAlert(const config::Config& cfg, const std::string& env) {
+  json destinations = json::array();
+  for (const auto& name : cfg.serviceNames()) {
+    auto eff = config::render(cfg, name, env);
+    if (!eff) continue;
+    for (const auto& d : engine::AlertRule::destinationsOf(eff->json)) {
+      if (std::find(destinations.begin(), destinations.end(), d) == destinations.end()) destinations.push_back(d);
+    }
+  }
+  return engine::AlertRule::of("infra.apply_failed", json::object(), json{{"alerts", destinations}});
+}
+
+// infra.apply_failed, with the alert it causes written to the store's outbox
+// in the same transaction (store/OutboxStore.h).
+Status auditApplyFailed(store::Store& st, Clock& clock, const std::string& actor, const std::string& env,
+                        json data, std::optional<store::EventAlert> alert) {
+  store::AuditEventInput e;
+  e.time = toUnixMillis(clock.now());
+  e.actor = actor.empty() ? "ramp" : actor;
+  e.kind = "infra.apply_failed";
+  e.env = env;
+  e.data = std::move(data);
+  e.alert = std::move(alert);
+  auto r = st.appendEvent(e);
+  if (!r) return std::unexpected(r.error());
+  return ok();
+}
+
 // A pending change past its expiry becomes "expired" (audited). Call under decideMutex.
 Result<bool> expireIfDue(infra::InfraChangeStore& cs, infra::InfraStore& is, infra::InfraChange& c, int64_t now) {
   if (c.state != "pending") return false;
@@ -251,19 +284,24 @@ Status runApproved(store::Store& st, const std::filesystem::path& home, const st
   if (!c) return std::unexpected(c.error());
   if (c->state != "approved" && c->state != "applying") return ok();
   const auto req = engine::ApprovalRequest::fromJson(c->approval);
+  std::optional<store::EventAlert> failureAlert;  // known once the change's config is read
   auto finish = [&](const std::string& state, const std::string& reason, const json& report) -> Status {
     c->state = state;
     c->reason = reason;
     c->report = report;
     c->updatedAt = toUnixMillis(clock.now());
     if (auto s = cs.update(*c); !s) return s;
-    if (state == "failed" && report.is_null()) {
-      return auditChange(is, "infra.apply_failed", "ramp", *c, {{"reason", reason}, {"approved_by", approversList(req)}});
+    if (state == "failed") {
+      json data{{"reason", reason},      {"approved_by", approversList(req)}, {"id", c->id},
+                {"project", c->project}, {"plan_digest", c->planDigest},      {"state", c->state}};
+      if (!report.is_null()) data["counts"] = report.value("counts", json());
+      return auditApplyFailed(st, clock, "ramp", c->env, std::move(data), failureAlert);
     }
     return ok();
   };
   auto loaded = config::loadConfigText(c->configText, c->configName);
   if (!loaded.ok() || !loaded.config) return finish("failed", "the config the plan was made from no longer loads", nullptr);
+  failureAlert = applyFailureAlert(*loaded.config, c->env);
   InfraRequest q;
   q.cfg = std::move(*loaded.config);
   q.env = c->env;
@@ -561,6 +599,19 @@ void addInfraRoutes(ApiServer& api, store::Store& st, const std::filesystem::pat
     o.clock = &clock;
     o.leaseTtlMs = 10'000;  // renewed every ~3 s; a crashed controller's lock is free 10 s later
     auto report = infra::apply(plan, **provider, is, o);
+    // A failed apply alerts the environment's services' destinations
+    // (infra.apply_failed); a held lock (kConflict) is not a failure.
+    if ((!report && report.error().code != ErrorCode::kConflict) || (report && !report->ok())) {
+      json data{{"reason", report ? fmt::format("the apply ran with {} failed and {} skipped change(s)",
+                                                report->failed, report->skipped)
+                                  : "the apply was refused: " + report.error().describe()},
+                {"apply_id", o.applyId},
+                {"project", q->cfg.project}};
+      if (report) data["counts"] = {{"done", report->done}, {"failed", report->failed}, {"skipped", report->skipped}};
+      if (auto a = auditApplyFailed(st, clock, o.actor, q->env, std::move(data), applyFailureAlert(q->cfg, q->env)); !a) {
+        return std::unexpected(a.error());
+      }
+    }
     if (!report) return std::unexpected(report.error());
     return ApiResponse{200, {{"report", report->toJson()}, {"plan", infra::planJson(plan)},
                              {"text", infra::planText(plan, false)}}};

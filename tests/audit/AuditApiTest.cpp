@@ -1,7 +1,8 @@
 // The audit over the API, end to end on one machine: the real engine (fake
 // providers, real SQLite store, manual clock) runs a deployment whose config
 // references ${secret:DB_PASSWORD} and whose alert is signed with
-// ${secret:HOOK_KEY}; it fails, the alert feed notifies a loopback receiver,
+// ${secret:HOOK_KEY}; it fails, its alert (written to the store's outbox with
+// the event) is sent by the OutboxSender to a loopback receiver,
 // and GET /api/v1/audit (AuditRoutes) shows every event with neither secret
 // value anywhere. Also the API's parameter errors and /audit/verify.
 #include <gtest/gtest.h>
@@ -15,10 +16,9 @@
 #include "LoopbackReceiver.h"
 #include "config/SecretStore.h"
 #include "core/Clock.h"
-#include "alerts/AlertFeed.h"
 #include "alerts/CurlWebhookSender.h"
 #include "engine/Engine.h"
-#include "alerts/WebhookNotifier.h"
+#include "alerts/OutboxSender.h"
 #include "server/ApiServer.h"
 #include "server/AuditRoutes.h"
 #include "store/AuditSeal.h"
@@ -70,11 +70,9 @@ TEST(AuditApiTest, SecretsNeverReachTheAuditAndAlertsAreRecorded) {
   engine::Engine eng(*w.store, fleets, traffic, metrics, releases, clock, engine::EngineOptions{});
 
   alerts::CurlWebhookSender sender;
-  alerts::WebhookOptions wo;
-  wo.baseBackoff = 20ms;
-  alerts::WebhookNotifier notifier(*w.store, sender, clock, w.home, wo);
-  alerts::AlertFeed feed(*w.store, notifier);
-  ASSERT_TRUE(feed.poll());  // starts at the (empty) end
+  alerts::OutboxOptions oo;
+  oo.baseBackoff = 20ms;
+  alerts::OutboxSender alertSender(*w.store, sender, nullptr, clock, w.home, 1, oo);
   store::AuditSeal seal(w.home, clock);
 
   json rendered{{"service", "crawler"},
@@ -97,17 +95,16 @@ TEST(AuditApiTest, SecretsNeverReachTheAuditAndAlertsAreRecorded) {
   req.actor = "alice";
   auto d = eng.submit(req);
   ASSERT_TRUE(d) << d.error().describe();
-  // The controller's loop: tick, feed the alerts, seal.
+  // The controller's loop: tick, send the alerts due, seal.
   for (int i = 0; i < 60; ++i) {
     ASSERT_TRUE(eng.tick());
-    ASSERT_TRUE(feed.poll());
+    ASSERT_TRUE(alertSender.sendDue());
     ASSERT_TRUE(seal.update(*w.store));
     clock.advance(100ms);
   }
   auto final = eng.get(d->id);
   ASSERT_TRUE(final);
   ASSERT_EQ(final->state, "failed") << final->reason;
-  ASSERT_TRUE(notifier.waitIdle(20s));
   ASSERT_TRUE(seal.update(*w.store));
 
   server::ApiServer api([](const std::string& token) -> Result<server::Principal> {
@@ -163,7 +160,6 @@ TEST(AuditApiTest, SecretsNeverReachTheAuditAndAlertsAreRecorded) {
   EXPECT_EQ(vj["ok"], false) << v.second;
   EXPECT_EQ(vj["first_broken_seq"], 2) << v.second;
   api.stop();
-  notifier.stop();
 }
 
 }  // namespace

@@ -14,13 +14,15 @@
 
 namespace ramp::testing {
 
-LoopbackReceiver::LoopbackReceiver(std::string secret, std::vector<int> statuses)
+LoopbackReceiver::LoopbackReceiver(std::string secret, std::vector<int> statuses, int port)
     : secret_(std::move(secret)), statuses_(std::move(statuses)) {
   listenFd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  ::setsockopt(listenFd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
+  a.sin_port = htons(static_cast<uint16_t>(port));
   if (::bind(listenFd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(listenFd_, 16) != 0) {
     throw std::runtime_error("cannot listen on loopback");
   }

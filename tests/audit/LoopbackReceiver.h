@@ -1,7 +1,8 @@
 // LoopbackReceiver.h — a tiny webhook receiver for tests: HTTP/1.1 on
 // 127.0.0.1, port 0, one connection at a time. It checks each request's
 // X-Ramp-Signature (HMAC-SHA256 of the body with `secret`) and answers with
-// the next status of a script (the last one repeats).
+// the next status of a script (the last one repeats). `port` 0: any free one;
+// else that port (a receiver that comes back where a dead one was).
 #pragma once
 
 #include <atomic>
@@ -23,7 +24,7 @@ struct ReceivedRequest {
 
 class LoopbackReceiver {
  public:
-  LoopbackReceiver(std::string secret, std::vector<int> statuses);
+  LoopbackReceiver(std::string secret, std::vector<int> statuses, int port = 0);
   ~LoopbackReceiver();  // stops and joins
   int port() const { return port_; }
   std::string url(const std::string& path = "/hook") const;

@@ -14,7 +14,6 @@
 #include "config/SecretStore.h"
 #include "core/Clock.h"
 #include "core/Sha256.h"
-#include "alerts/AlertFeed.h"
 #include "alerts/CurlWebhookSender.h"
 #include "alerts/WebhookNotifier.h"
 
@@ -300,45 +299,6 @@ TEST(AlertRuleTest, OnAuditNotifiesOncePerDeploymentAndNeedsDestinations) {
   EXPECT_FALSE(n.onAudit(waiting, rendered));  // same deployment, same event
   EXPECT_FALSE(n.onAudit(ev("deployment.finished", {{"state", "failed"}}, 9), json::object()));  // no alerts
   EXPECT_EQ(n.got.size(), 1u);
-}
-
-TEST_F(NotifierTest, AlertFeedReadsNewEventsWithTheirDeploymentConfig) {
-  CountingNotifier n;
-  w.append(3);  // history before the feed starts: not alerted
-  store::DeploymentRecord d;
-  d.id = "d-feed";
-  d.service = "crawler";
-  d.env = "prod";
-  d.state = "failed";
-  d.createdAt = d.updatedAt = 1;
-  json alerts = json::array({json{{"webhook", "http://127.0.0.1:1/"}}});
-  d.doc = json{{"rendered", json{{"alerts", alerts}}}};
-  ASSERT_TRUE(w.store->insertDeployment(d, std::nullopt));
-  AlertFeed feed(*w.store, n);
-  auto first = feed.poll();
-  ASSERT_TRUE(first) << first.error().describe();
-  EXPECT_EQ(*first, 0);
-  store::AuditEventInput in;
-  in.time = 1;
-  in.actor = "ramp";
-  in.kind = "deployment.finished";
-  in.service = "crawler";
-  in.env = "prod";
-  in.deploymentId = "d-feed";
-  in.data = {{"state", "failed"}, {"reason", "boom"}, {"version", "1.0.0"}};
-  ASSERT_TRUE(w.store->appendEvent(in));
-  auto second = feed.poll();
-  ASSERT_TRUE(second);
-  EXPECT_EQ(*second, 1);
-  ASSERT_EQ(n.got.size(), 1u);
-  EXPECT_EQ(n.got[0].reason, "boom");
-  EXPECT_EQ(n.got[0].alerts.size(), 1u);
-  // A new feed (a restarted controller) continues after the saved position.
-  CountingNotifier again;
-  AlertFeed feed2(*w.store, again);
-  auto third = feed2.poll();
-  ASSERT_TRUE(third);
-  EXPECT_EQ(*third, 0);
 }
 
 }  // namespace

@@ -16,7 +16,11 @@
 //    the router serves the canary's share from the stable fleet (no request
 //    fails), counts each such request once as the canary's error (upstream
 //    error + fallback, never also a 5xx), the judge sees exactly those
-//    errors and fails the canary, and the deployment ends rolled back.
+//    errors and fails the canary, and the deployment ends rolled back;
+//  - a deployment fails while its alert's webhook receiver is down, the
+//    controller is killed (kill -9) right after, and the receiver comes up:
+//    the alert, written to the store's outbox with the deployment's last
+//    event, is delivered by the controller that comes back — exactly once.
 // Only the API is read while the controller is down (controller.json +
 // admin.token), never the CLI: a CLI call would start a dead controller.
 #include <curl/curl.h>
@@ -38,6 +42,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "../audit/LoopbackReceiver.h"
 #include "RampProcess.h"
 #include "VersionTraffic.h"
 
@@ -116,7 +121,13 @@ class FailsafeE2E : public ::testing::Test {
     ASSERT_FALSE(home.empty());
     work = home / ("work-" + std::to_string(++counter));
     fs::create_directories(work);
-    fs::copy_file(env("RAMP_E2E_DIR") + "/failsafe.yaml", work / "ramp.yaml", fs::copy_options::overwrite_existing);
+    // The alerted service's webhook: a port nobody listens on yet (a
+    // receiver that is down), taken from a receiver opened and closed here.
+    { ramp::testing::LoopbackReceiver probe("", {200}); hookPort = probe.port(); }
+    std::string yaml = slurp(fs::path(env("RAMP_E2E_DIR")) / "failsafe.yaml");
+    const std::string hook = "@HOOK_URL@";
+    yaml.replace(yaml.find(hook), hook.size(), fmt::format("http://127.0.0.1:{}/hook", hookPort));
+    std::ofstream(work / "ramp.yaml") << yaml << "\n";
     // The controller deploys only its config of record (#15).
     ASSERT_EQ(runRamp({"config", "push", "-m", "failsafe world"}, work), 0);
   }
@@ -230,6 +241,7 @@ class FailsafeE2E : public ::testing::Test {
   fs::path home, work;
   std::unique_ptr<Traffic> traffic;
   int startLock = -1;
+  int hookPort = 0;
   static inline int counter = 0;
 };
 
@@ -468,6 +480,40 @@ TEST_F(FailsafeE2E, AllCanaryInstancesDeadMidAnalysisFallBackToStableCountedOnce
                            "good before the kill); rolled back {:.1f} s after the second burst\n",
                            userFailures, chosen, delta(canary0, canary1, "fallbacks"), errors, judged, served,
                            rolledBackIn);
+}
+
+TEST_F(FailsafeE2E, AnAlertOfAFailureWhileItsReceiverWasDownIsSentOnceByTheControllerThatComesBackAfterAKill) {
+  releaseWith("alerted", "1.0.0", "exit 3\n");  // never healthy
+  std::string id = deployDetached("alerted", "1.0.0");
+  ASSERT_FALSE(id.empty());
+  auto d = waitFor(id, ended, 60s);
+  ASSERT_EQ(d.value("state", ""), "failed") << d.dump();
+  // At once: the controller dies with the alert unsent (its receiver is down).
+  pid_t controller = pidIn(home / "controller.json");
+  ASSERT_GT(controller, 0);
+  ASSERT_EQ(kill(controller, SIGKILL), 0);
+  ramp::testing::LoopbackReceiver receiver("", {200}, hookPort);
+  // Any ramp command brings the controller back (the router's watcher may
+  // have already); it sends what the dead one left.
+  std::string out;
+  EXPECT_EQ(runRamp({"status", "alerted", "--env", "prod"}, work, &out), 0) << out;
+  auto deadline = SteadyClock::now() + 30s;
+  while (SteadyClock::now() < deadline && receiver.requests().empty()) std::this_thread::sleep_for(100ms);
+  ASSERT_EQ(receiver.requests().size(), 1u) << "the alert was lost with the controller";
+  // No second delivery after it (each attempt's id is the same; none is due).
+  std::this_thread::sleep_for(3s);
+  auto got = receiver.requests();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].headers.at("x-ramp-event"), "deployment.failed");
+  auto body = json::parse(got[0].body, nullptr, false);
+  ASSERT_TRUE(body.is_object()) << got[0].body;
+  EXPECT_EQ(body.value("deployment", ""), id);
+  auto finished = events(id, "deployment.finished");
+  ASSERT_EQ(finished.size(), 1u);
+  EXPECT_EQ(got[0].headers.at("x-ramp-delivery"), fmt::format("{}-0", finished[0].value("seq", 0)));
+  auto sent = events(id, "notification.sent");
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_GE(sent[0]["data"].value("attempts", 0), 1) << sent[0].dump();
 }
 
 }  // namespace

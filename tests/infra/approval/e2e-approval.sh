@@ -11,7 +11,8 @@
 #     approving it again is refused (412 "is applied").
 #  4. two changes made from the same state: the first approved applies, the
 #     second, approved after, ends failed "stale: state changed since the
-#     plan, plan again", nothing more applied.
+#     plan, plan again", nothing more applied; the failed apply alerts the
+#     services' webhook once (infra.apply_failed, through the outbox).
 #  5. a rejection with a comment: nothing applied, audited; `apply --wait`
 #     follows a change until it is approved and applied (exit 0).
 #  6. an approval request past its expiry (uat: expires 1s) is refused.
@@ -22,6 +23,31 @@ set -u
 fail() { echo "FAIL: $*"; "$RAMP_BIN" down >/dev/null 2>&1; exit 1; }
 work="$RAMP_HOME/work"
 mkdir -p "$work" && cd "$work" || exit 1
+# A webhook receiver for the services' alerts: answers 200, appends each
+# delivery's X-Ramp-Event and X-Ramp-Delivery to hooks.log.
+python3 - "$work/hook.port" "$work/hooks.log" <<'PY' &
+import http.server, sys
+port_file, log = sys.argv[1], sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(log, "a") as f:
+            f.write(f"{self.headers.get('X-Ramp-Event')} {self.headers.get('X-Ramp-Delivery')}\n")
+        self.send_response(200); self.send_header("Content-Length", "0"); self.end_headers()
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(port_file + ".tmp", "w").write(str(s.server_address[1]))
+import os; os.rename(port_file + ".tmp", port_file)
+s.timeout = 0.5
+import time
+end = time.time() + 300
+while time.time() < end: s.handle_request()
+PY
+receiver=$!
+trap 'kill $receiver 2>/dev/null; wait $receiver 2>/dev/null' EXIT
+for i in $(seq 1 50); do [[ -s hook.port ]] && break; sleep 0.1; done
+[[ -s hook.port ]] || fail "the webhook receiver did not start"
+hook_url="http://127.0.0.1:$(cat hook.port)/hook"
 write_config() {
   {
     echo "project: infra-approval"
@@ -39,6 +65,7 @@ write_config() {
     for s in "$@"; do
       echo "  $s:"
       echo "    run: {command: bin/$s}"
+      echo "    alerts: [{webhook: \"$hook_url\"}]"
     done
   } > ramp.yaml
 }
@@ -139,6 +166,11 @@ api GET "/api/v1/infra/changes/$id2" > c2.json
   || fail "stale change: $(cat c2.json)"
 [[ $(count_kind infra.applied) == 2 ]] || fail "the stale change applied something: $(cat events.json)"
 [[ $(count_kind infra.apply_failed) == 1 ]] || fail "no infra.apply_failed event"
+# Its alert reaches the services' webhook once (the four services share one).
+for i in $(seq 1 100); do grep -q '^infra.apply_failed ' hooks.log 2>/dev/null && break; sleep 0.1; done
+sleep 0.5
+[[ $(grep -c '^infra.apply_failed ' hooks.log 2>/dev/null) == 1 ]] \
+  || fail "the failed apply's alert: $(cat hooks.log 2>/dev/null) (want one infra.apply_failed)"
 
 # 5. Rejected with a comment: nothing applied.
 write_config web api search cart
