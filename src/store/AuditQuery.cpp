@@ -104,6 +104,16 @@ Result<AuditFilter> AuditQuery::parse(const std::map<std::string, std::string>& 
     if (!allDigits(*v)) return invalid("'" + *v + "' is not a sequence number (0 or more)", "after");
     f.afterSeq = std::stoll(*v);
   }
+  if (auto v = get("before")) {
+    if (!allDigits(*v)) return invalid("'" + *v + "' is not a sequence number (0 or more)", "before");
+    f.beforeSeq = std::stoll(*v);
+  }
+  if (auto v = get("kind")) f.kindPrefix = *v;
+  if (auto v = get("actor")) f.actor = *v;
+  if (auto v = get("order")) {
+    if (*v != "asc" && *v != "desc") return invalid("'" + *v + "' is not 'asc' or 'desc'", "order");
+    f.newestFirst = *v == "desc";
+  }
   if (auto v = get("limit")) {
     if (!allDigits(*v) || v->size() > 6) return invalid("'" + *v + "' is not a number between 1 and 10000", "limit");
     int limit = std::stoi(*v);

@@ -8,7 +8,11 @@
 //                              (all digits), or a duration back from now
 //                              ("90m", "2h", "7d"; see core/Duration.h)
 //   after                      only events with seq > after (paging)
-//   limit                      1..10000, default 1000 (oldest first)
+//   before                     only events with seq < before (paging back)
+//   kind                       kinds starting with it ("deployment.", "verdict")
+//   actor                      exact
+//   order                      asc (default: oldest first) | desc (newest first)
+//   limit                      1..10000, default 1000
 // and the JSON shape of one event (eventToJson), shared by every reader.
 #pragma once
 

@@ -71,7 +71,11 @@ struct AuditFilter {
   std::optional<std::string> deploymentId;
   std::optional<int64_t> sinceTime;
   std::optional<int64_t> afterSeq;
-  int limit = 1000;        // oldest first
+  std::optional<int64_t> beforeSeq;      // only seq < beforeSeq (paging newest first)
+  std::optional<std::string> kindPrefix; // kind starts with this ("deployment." or "verdict")
+  std::optional<std::string> actor;      // exact
+  bool newestFirst = false;
+  int limit = 1000;        // oldest first unless newestFirst
 };
 
 struct AuditSealRecord {

@@ -695,7 +695,7 @@ Result<std::vector<AuditEvent>> SqlStore::listEvents(const AuditFilter& f) {
   if (f.limit <= 0) return invalid(fmt::format("limit must be positive, got {}", f.limit), "limit");
   std::string text = fmt::format("SELECT {} FROM audit_events WHERE 1 = 1", kEventCols);
   std::vector<SqlValue> args;
-  auto cond = [&](const char* col, const char* op, SqlValue v) {
+  auto cond = [&](const std::string& col, const char* op, SqlValue v) {
     args.push_back(std::move(v));
     text += fmt::format(" AND {} {} ?{}", col, op, args.size());
   };
@@ -704,8 +704,12 @@ Result<std::vector<AuditEvent>> SqlStore::listEvents(const AuditFilter& f) {
   if (f.deploymentId) cond("deployment_id", "=", *f.deploymentId);
   if (f.sinceTime) cond("time", ">=", *f.sinceTime);
   if (f.afterSeq) cond("seq", ">", *f.afterSeq);
+  if (f.beforeSeq) cond("seq", "<", *f.beforeSeq);
+  // substr(text, 1, n) reads the same in SQLite and PostgreSQL.
+  if (f.kindPrefix) cond(fmt::format("substr(kind, 1, {})", f.kindPrefix->size()), "=", *f.kindPrefix);
+  if (f.actor) cond("actor", "=", *f.actor);
   args.emplace_back(int64_t{f.limit});
-  text += fmt::format(" ORDER BY seq LIMIT ?{}", args.size());
+  text += fmt::format(" ORDER BY seq{} LIMIT ?{}", f.newestFirst ? " DESC" : "", args.size());
   return read([&]() -> Result<std::vector<AuditEvent>> {
     RAMP_SQL(r, text, args);
     return readAll(*r, readEvent);

@@ -524,6 +524,56 @@ TEST_P(StoreConformance, AuditAppendListAndFilters) {
   EXPECT_EQ(bad.error().where, "kind");
 }
 
+// The audit page of the dashboard: newest first, paged back with `before`,
+// filtered by who and by kind prefix (a prefix with LIKE's wildcards in it
+// matches literally).
+TEST_P(StoreConformance, AuditNewestFirstPagesAndFilters) {
+  std::vector<std::pair<const char*, const char*>> ins = {
+      {"dave", "deployment.control"}, {"ramp", "deployment.phase"}, {"ramp", "traffic.set"},
+      {"dave", "deployment.rollback"}, {"bob", "deployment.approved"}, {"ramp", "verdict"},
+      {"ramp", "deployment%x"}, {"ramp", "deployment_y"}};
+  for (size_t i = 0; i < ins.size(); ++i) {
+    AuditEventInput e;
+    e.time = kT0 + static_cast<int64_t>(i);
+    e.actor = ins[i].first;
+    e.kind = ins[i].second;
+    e.service = "crawler";
+    e.env = "prod";
+    ASSERT_TRUE(store_->appendEvent(e));
+  }
+  auto seqs = [&](AuditFilter f) {
+    std::vector<int64_t> out;
+    auto events = store_->listEvents(f);
+    EXPECT_TRUE(events) << events.error().describe();
+    if (events) for (auto& e : *events) out.push_back(e.seq);
+    return out;
+  };
+  AuditFilter newest;
+  newest.newestFirst = true;
+  newest.limit = 3;
+  EXPECT_EQ(seqs(newest), (std::vector<int64_t>{8, 7, 6}));
+  newest.beforeSeq = 6;
+  EXPECT_EQ(seqs(newest), (std::vector<int64_t>{5, 4, 3}));
+  newest.beforeSeq = 2;
+  EXPECT_EQ(seqs(newest), (std::vector<int64_t>{1}));
+  AuditFilter byActor;
+  byActor.actor = "dave";
+  EXPECT_EQ(seqs(byActor), (std::vector<int64_t>{1, 4}));
+  AuditFilter byKind;
+  byKind.kindPrefix = "deployment.";
+  EXPECT_EQ(seqs(byKind), (std::vector<int64_t>{1, 2, 4, 5}));
+  byKind.newestFirst = true;
+  byKind.actor = "dave";
+  EXPECT_EQ(seqs(byKind), (std::vector<int64_t>{4, 1}));
+  AuditFilter literal;
+  literal.kindPrefix = "deployment%";
+  EXPECT_EQ(seqs(literal), (std::vector<int64_t>{7}));
+  literal.kindPrefix = "deployment_";
+  EXPECT_EQ(seqs(literal), (std::vector<int64_t>{8}));
+  literal.kindPrefix = "verdict";
+  EXPECT_EQ(seqs(literal), (std::vector<int64_t>{6}));
+}
+
 TEST_P(StoreConformance, TamperedRowsAreDetected) {
   for (int i = 0; i < 6; ++i) {
     AuditEventInput e;
