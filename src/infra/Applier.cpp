@@ -26,6 +26,7 @@ std::string actionText(Action a) {
     case Action::kUpdate: return "update";
     case Action::kReplace: return "replace";
     case Action::kDelete: return "delete";
+    case Action::kImport: return "import";
   }
   return "unknown";
 }
@@ -114,7 +115,7 @@ class Run {
     }
     // Dependencies from the state (created earlier in this apply or before).
     std::map<std::string, ResourceState> deps;
-    if (t.desired && t.action != "delete") {
+    if (t.desired && t.action != "delete" && t.action != "import") {
       std::lock_guard lock(stateMu_);
       for (const auto& d : t.desired->dependsOn) {
         auto s = stateOf(regionOfAddress(d));
@@ -176,6 +177,18 @@ class Run {
     } else if (t.action == "delete") {
       auto rm = provider_.remove(*t.current);
       if (!rm) result = std::unexpected(rm.error());
+    } else if (t.action == "import") {
+      // Nothing is made or changed: read it once more and record what is there.
+      auto r = provider_.readMany(t.type, t.region, {*t.desired});
+      if (!r) {
+        result = std::unexpected(r.error());
+      } else if (auto it = r->find(t.address); it == r->end()) {
+        result = std::unexpected(Error{ErrorCode::kFailedPrecondition,
+                                       "no longer exists (it was there when the plan was made); plan again",
+                                       t.address});
+      } else {
+        result = std::optional<ResourceState>(it->second);
+      }
     } else {
       result = std::unexpected(Error{ErrorCode::kInvalid, "unknown action " + t.action, t.address});
     }
@@ -360,7 +373,7 @@ Result<Task> taskOf(const JournalEntry& e) {
     t.type = s->type;
     t.current = std::move(*s);
   }
-  bool needsDesired = t.action == "create" || t.action == "update" || t.action == "replace";
+  bool needsDesired = t.action == "create" || t.action == "update" || t.action == "replace" || t.action == "import";
   bool needsCurrent = t.action == "update" || t.action == "replace" || t.action == "delete";
   if ((needsDesired && !t.desired) || (needsCurrent && !t.current)) {
     return invalid("the entry lacks the resource it needs to be resumed", where);

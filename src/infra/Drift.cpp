@@ -32,7 +32,7 @@ nlohmann::json DriftReport::toJson() const {
 
 std::string DriftReport::text() const {
   std::string out;
-  int changed = 0, deleted = 0, leftover = 0;
+  int changed = 0, deleted = 0, leftover = 0, unrecorded = 0;
   for (const auto& i : items) {
     const std::string where = i.region.empty() ? "global" : i.region;
     if (i.kind == "changed") {
@@ -44,6 +44,11 @@ std::string DriftReport::text() const {
     } else if (i.kind == "deleted") {
       ++deleted;
       out += fmt::format("  - {} ({}) deleted outside ramp (id {})\n", i.address, where, i.id);
+    } else if (i.kind == "unrecorded") {
+      ++unrecorded;
+      out += fmt::format("  <= {} ({}) exists and the configuration wants it, but no state records it (id {}): "
+                         "`ramp apply --env {}` imports it\n",
+                         i.address, where, i.id, env);
     } else {
       ++leftover;
       out += fmt::format("  ? {} {} ({}) carries ramp's tags but no state knows it (id {})\n", i.type,
@@ -57,15 +62,16 @@ std::string DriftReport::text() const {
   if (clean()) {
     out += fmt::format("No drift: {} resources of {}/{} match the recorded state.\n", checked, project, env);
   } else {
-    out += fmt::format("Drift: {} changed, {} deleted outside ramp, {} leftovers ({} resources checked).\n",
-                       changed, deleted, leftover, checked);
+    out += fmt::format("Drift: {} changed, {} deleted outside ramp, {} leftovers, {} to import ({} resources "
+                       "checked).\n",
+                       changed, deleted, leftover, unrecorded, checked);
   }
   return out;
 }
 
 Result<DriftReport> Drift::detect(const std::string& project, const std::string& env,
                                   const std::vector<std::string>& regions, InfraProvider& provider,
-                                  InfraStore& store) {
+                                  InfraStore& store, const std::set<std::string>& desired) {
   DriftReport report;
   report.project = project;
   report.env = env;
@@ -149,8 +155,9 @@ Result<DriftReport> Drift::detect(const std::string& project, const std::string&
       if ((!t.address.empty() && knownAddresses.contains(t.address)) || (!t.id.empty() && knownIds.contains(t.id))) {
         continue;
       }
-      report.items.push_back(
-          DriftItem{"leftover", t.address.empty() ? t.id : t.address, t.type, t.name, region, t.id, {}});
+      const bool wanted = !t.address.empty() && desired.contains(t.address);
+      report.items.push_back(DriftItem{wanted ? "unrecorded" : "leftover", t.address.empty() ? t.id : t.address, t.type,
+                                       t.name, region, t.id, {}});
     }
   }
   std::stable_sort(report.items.begin(), report.items.end(), [](const DriftItem& a, const DriftItem& b) {

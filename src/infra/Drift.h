@@ -12,12 +12,18 @@
 //    by hand. Resources whose attributes.tags carry `ramp:fleet`, or a
 //    `ramp:managed-by` other than "infra", belong to deployments and are
 //    never leftovers (they are counted in managedByDeployments).
+//  - "unrecorded": like a leftover, but its address is one the
+//    configuration asks for (`desired`): it exists — typically the router
+//    entry point a deployment ensured before any apply — and no state
+//    records it yet. `ramp plan` shows it as an import and the apply that
+//    imports it clears both: plan and drift always agree.
 // Regions checked: the given ones (the environment's regions), every region
 // that has state, and "" (global). An error reading the provider is an
 // error (unknown is never reported as "deleted").
 // CLI exit codes: 0 no drift, 2 drift found, 1 error.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,7 +37,7 @@
 namespace ramp::infra {
 
 struct DriftItem {
-  std::string kind;     // changed | deleted | leftover
+  std::string kind;     // changed | deleted | leftover | unrecorded
   std::string address;  // for leftovers: their ramp:address tag if any, else the id
   std::string type;
   std::string name;
@@ -55,9 +61,10 @@ struct DriftReport {
 
 class Drift {
  public:
+  // `desired`: the addresses the configuration asks for (DesiredGraph).
   static Result<DriftReport> detect(const std::string& project, const std::string& env,
                                     const std::vector<std::string>& regions, InfraProvider& provider,
-                                    InfraStore& store);
+                                    InfraStore& store, const std::set<std::string>& desired = {});
 };
 
 }  // namespace ramp::infra

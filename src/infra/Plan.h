@@ -23,7 +23,11 @@
 
 namespace ramp::infra {
 
-enum class Action { kCreate, kUpdate, kReplace, kDelete };
+// kImport: the resource is desired and exists (the refresh found it) but no
+// state records it — made by a deployment (the router's entry point a
+// deploy ensures) or outside ramp. Apply reads it once more and records it
+// in the state; nothing is created or changed.
+enum class Action { kCreate, kUpdate, kReplace, kDelete, kImport };
 
 struct AttributeChange {
   std::string name;
@@ -37,8 +41,8 @@ struct Change {
   std::string address;
   std::string type;
   std::string region;                       // "" = global
-  std::optional<Resource> desired;          // create / update / replace
-  std::optional<ResourceState> current;     // update / replace / delete
+  std::optional<Resource> desired;          // create / update / replace / import
+  std::optional<ResourceState> current;     // update / replace / delete / import
   std::vector<AttributeChange> attributes;  // sorted by name
   std::string reason;                       // e.g. "deleted outside ramp", "region removed"
 };

@@ -29,6 +29,17 @@ json changeJson(const Change& c) {
               {"attributes", attrs}};
 }
 
+// "import" only when there are imports: plans without any keep the bytes
+// (and digests) they had before imports existed.
+json summaryJson(const Plan& p) {
+  json s{{"add", p.count(Action::kCreate)},
+         {"change", p.count(Action::kUpdate)},
+         {"replace", p.count(Action::kReplace)},
+         {"destroy", p.count(Action::kDelete)}};
+  if (p.count(Action::kImport)) s["import"] = p.count(Action::kImport);
+  return s;
+}
+
 json withoutDigest(const Plan& p) {
   json changes = json::array();
   for (const auto& c : p.changes) changes.push_back(changeJson(c));
@@ -40,10 +51,7 @@ json withoutDigest(const Plan& p) {
               {"regions", strings(p.regions)},
               {"refreshed", p.refreshed},
               {"no_op", p.noOp()},
-              {"summary", json{{"add", p.count(Action::kCreate)},
-                               {"change", p.count(Action::kUpdate)},
-                               {"replace", p.count(Action::kReplace)},
-                               {"destroy", p.count(Action::kDelete)}}},
+              {"summary", summaryJson(p)},
               {"changes", std::move(changes)},
               {"managed_by_deployments", strings(p.managedByDeployments)},
               {"basis", std::move(basis)}};
@@ -185,6 +193,7 @@ class CanonicalWriter {
     key("add", true), num(p.count(Action::kCreate));
     key("change"), num(p.count(Action::kUpdate));
     key("destroy"), num(p.count(Action::kDelete));
+    if (p.count(Action::kImport)) key("import"), num(p.count(Action::kImport));
     key("replace"), num(p.count(Action::kReplace));
     o_ += "}}";
   }
@@ -198,7 +207,8 @@ Result<Action> actionFrom(const std::string& s, const std::string& where) {
   if (s == "update") return Action::kUpdate;
   if (s == "replace") return Action::kReplace;
   if (s == "delete") return Action::kDelete;
-  return invalid("'" + s + "' is not one of 'create', 'update', 'replace', 'delete'", where);
+  if (s == "import") return Action::kImport;
+  return invalid("'" + s + "' is not one of 'create', 'update', 'replace', 'delete', 'import'", where);
 }
 
 }  // namespace
@@ -209,6 +219,7 @@ std::string actionName(Action a) {
     case Action::kUpdate: return "update";
     case Action::kReplace: return "replace";
     case Action::kDelete: return "delete";
+    case Action::kImport: return "import";
   }
   return "create";
 }

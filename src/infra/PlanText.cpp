@@ -20,8 +20,11 @@ std::string value(const nlohmann::json& v) {
 
 std::string planSummary(const Plan& plan) {
   if (plan.noOp()) return "No changes. Infrastructure matches the configuration.";
-  return fmt::format("Plan: {} to add, {} to change, {} to replace, {} to destroy.", plan.count(Action::kCreate),
-                     plan.count(Action::kUpdate), plan.count(Action::kReplace), plan.count(Action::kDelete));
+  std::string imports =
+      plan.count(Action::kImport) ? fmt::format("{} to import, ", plan.count(Action::kImport)) : std::string();
+  return fmt::format("Plan: {}{} to add, {} to change, {} to replace, {} to destroy.", imports,
+                     plan.count(Action::kCreate), plan.count(Action::kUpdate), plan.count(Action::kReplace),
+                     plan.count(Action::kDelete));
 }
 
 std::string planText(const Plan& plan, bool colour) {
@@ -39,6 +42,7 @@ std::string planText(const Plan& plan, bool colour) {
       case Action::kUpdate: symbol = "~"; colourCode = kYellow; break;
       case Action::kReplace: symbol = "-/+"; colourCode = kRed; break;
       case Action::kDelete: symbol = "-"; colourCode = kRed; break;
+      case Action::kImport: symbol = "<="; colourCode = kGreen; break;
     }
     std::string head = fmt::format("{:>3} {}", symbol, c.address);
     out += "  " + paint(colourCode.c_str(), head);
@@ -64,7 +68,7 @@ std::string planText(const Plan& plan, bool colour) {
       if (a.forcesReplace) line += paint(kRed, "  # forces replacement");
       out += "        " + line + "\n";
     }
-    if (c.action == Action::kDelete && c.current && !c.current->id.empty()) {
+    if ((c.action == Action::kDelete || c.action == Action::kImport) && c.current && !c.current->id.empty()) {
       out += "        id = " + c.current->id + "\n";
     }
   }

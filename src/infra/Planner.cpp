@@ -88,16 +88,19 @@ Plan Planner::plan(const std::string& project, const std::string& env, const std
       replace = replace || forces;
       diffs.push_back(AttributeChange{it.key(), before ? *before : nlohmann::json(nullptr), it.value(), forces});
     }
-    if (diffs.empty()) continue;
+    const bool unrecorded = refreshed && !recorded.count(d.address);
+    if (diffs.empty() && !unrecorded) continue;
     Change c;
-    c.action = replace ? Action::kReplace : Action::kUpdate;
+    c.action = diffs.empty() ? Action::kImport : replace ? Action::kReplace : Action::kUpdate;
     c.address = d.address;
     c.type = d.type;
     c.region = d.region;
     c.desired = d;
     c.current = *cur;
     c.attributes = std::move(diffs);
-    if (refreshed) {
+    if (unrecorded) {
+      c.reason = "exists but no state records it (made by a deployment or outside ramp)";
+    } else if (refreshed) {
       if (auto rec = recorded.find(d.address); rec != recorded.end() && rec->second->attributes != cur->attributes) {
         c.reason = "changed outside ramp";
       }

@@ -8,6 +8,12 @@
 // - Desired, no current form → create; reason "deleted outside ramp" when
 //   the state records it but the refresh did not find it. A create's
 //   `attributes` list is empty: its desired resource carries them all.
+// - Desired, found by the refresh but recorded by no state → import when
+//   its attributes match (apply records it, no call changes it), else
+//   update/replace as below; reason "exists but no state records it (made by
+//   a deployment or outside ramp)". Plan and drift agree: drift reports such
+//   a resource as "unrecorded" (not a leftover), and the apply that imports
+//   it clears both.
 // - Desired and current differ on an attribute named in desired.attributes
 //   (only those: providers may report more) → update in place, or replace
 //   when any differing attribute is in desired.forceNew.

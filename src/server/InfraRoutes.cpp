@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -683,7 +684,13 @@ void addInfraRoutes(ApiServer& api, store::Store& st, const std::filesystem::pat
     auto provider = providerFor(*q, home, rampBinary);
     if (!provider) return std::unexpected(provider.error());
     infra::StoreInfraStore is(st, clock);
-    auto report = infra::Drift::detect(q->cfg.project, q->env, regionsOf(*q), **provider, is);
+    // What the configuration wants: such a resource that no state records
+    // is "unrecorded" (plan imports it), not a leftover.
+    auto desired = infra::desiredResources(q->cfg, q->env, q->regions);
+    if (!desired) return std::unexpected(desired.error());
+    std::set<std::string> wanted;
+    for (const auto& d : *desired) wanted.insert(d.address);
+    auto report = infra::Drift::detect(q->cfg.project, q->env, regionsOf(*q), **provider, is, wanted);
     if (!report) return std::unexpected(report.error());
     return ApiResponse{200, {{"report", report->toJson()}, {"text", report->text()}}};
   });
