@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <fstream>
+#include <set>
+#include <tuple>
 
 #include "config/Diagnostics.h"
 #include "config/ModelReader.h"
@@ -36,6 +38,15 @@ void mergeFile(ConfigNode& into, const ConfigNode& next, Diagnostics& diags, con
   }
 }
 
+void collectPositions(const ConfigNode& n, std::set<std::tuple<uint32_t, int, int>>& out) {
+  out.insert({n.pos.file, n.pos.line, n.pos.col});
+  for (const auto& i : n.items) collectPositions(i, out);
+  for (const auto& e : n.entries) {
+    out.insert({e.keyPos.file, e.keyPos.line, e.keyPos.col});
+    collectPositions(e.value, out);
+  }
+}
+
 LoadResult finish(const ConfigNode& root, Diagnostics& diags, const fs::path& baseDir) {
   Config cfg;
   cfg.baseDir = baseDir;
@@ -47,11 +58,25 @@ LoadResult finish(const ConfigNode& root, Diagnostics& diags, const fs::path& ba
       reader.readService(svc.name, effectiveTree(svc, "", ""), "");
       continue;
     }
+    std::set<std::tuple<uint32_t, int, int>> seen;  // positions some effective tree carries
     for (const auto& env : cfg.environments) {
       for (const auto& region : env.regions) {
-        reader.readService(svc.name, effectiveTree(svc, env.name, region),
-                           "environment " + env.name + ", region " + region);
+        ConfigNode tree = effectiveTree(svc, env.name, region);
+        collectPositions(tree, seen);
+        reader.readService(svc.name, tree, "environment " + env.name + ", region " + region);
       }
+    }
+    // A value that every environment overrides is in no effective tree, yet
+    // it is in the file: it must be valid too (`instances: "one"` with every
+    // environment setting its own). Read the service without overrides and
+    // keep only the errors found at such positions (a base that is
+    // incomplete until an override completes it is not an error).
+    Diagnostics baseDiags;
+    for (const auto& f : diags.files()) baseDiags.addFile(f);
+    ModelReader baseReader(baseDiags);
+    baseReader.readService(svc.name, effectiveTree(svc, "", ""), "");
+    for (const auto& e : baseDiags.positioned()) {
+      if (!seen.contains({e.pos.file, e.pos.line, e.pos.col})) diags.error(e.pos, e.message);
     }
   }
   LoadResult out;

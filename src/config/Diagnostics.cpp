@@ -75,4 +75,10 @@ std::string Diagnostics::where(const Position& pos) const {
   return f + ":" + std::to_string(pos.line);
 }
 
+std::vector<Diagnostics::Positioned> Diagnostics::positioned() const {
+  std::vector<Positioned> out;
+  for (const auto& e : list_) out.push_back({e.pos, e.message});
+  return out;
+}
+
 }  // namespace ramp::config

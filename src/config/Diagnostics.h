@@ -31,6 +31,12 @@ class Diagnostics {
   size_t size() const { return list_.size(); }
   // Sorted by file order, line, column; duplicates removed.
   std::vector<Diagnostic> sorted() const;
+  // Every error as reported (position and message, no context), in order.
+  struct Positioned {
+    Position pos;
+    std::string message;
+  };
+  std::vector<Positioned> positioned() const;
   // "FILE:LINE" of a position, for "first defined at ..." hints.
   std::string where(const Position& pos) const;
 

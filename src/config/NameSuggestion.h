@@ -8,7 +8,8 @@
 
 namespace ramp::config {
 
-// The candidate closest to `word` by edit distance, if it is close enough
+// The candidate closest to `word` by edit distance (a swap of two neighbours
+// counts as one edit), if it is close enough
 // (at most a third of the word's length, at least 1, at most 3 edits).
 std::optional<std::string> closestName(std::string_view word, const std::vector<std::string>& candidates);
 
