@@ -14,6 +14,35 @@ namespace ramp::engine {
 
 using nlohmann::json;
 
+// How another person gets to approve: who holds a role that may (admins
+// included, the requester and `actor` excluded) and how an admin grants it.
+std::string Engine::approverHint(const Deployment& d, const ApprovalRequest& req, const std::string& actor) {
+  std::vector<std::string> roles = req.roles.empty() ? std::vector<std::string>{"approver"} : req.roles;
+  std::vector<std::string> people;
+  if (auto users = store_.listUsers()) {
+    for (const auto& u : *users) {
+      if (u.disabled || u.name == req.requester || u.name == actor || !u.roles.is_object()) continue;
+      bool may = false;
+      for (const auto& scope : {std::string("*"), d.env}) {
+        if (!u.roles.contains(scope) || !u.roles[scope].is_array()) continue;
+        for (const auto& r : u.roles[scope]) {
+          if (!r.is_string()) continue;
+          std::string role = r.get<std::string>();
+          may = may || role == "admin" || std::find(roles.begin(), roles.end(), role) != roles.end();
+        }
+      }
+      if (may) people.push_back(u.name);
+    }
+  }
+  std::string who;
+  for (size_t i = 0; i < people.size() && i < 5; ++i) who += (i ? ", " : "") + people[i];
+  if (people.size() > 5) who += fmt::format(" and {} more", people.size() - 5);
+  return fmt::format(". Another person with the role {} in {} approves it ({}); an admin gives someone that right "
+                     "with `ramp user grant NAME --role {}@{}`",
+                     roles.front(), d.env, who.empty() ? "nobody holds it yet" : "they are: " + who, roles.front(),
+                     d.env);
+}
+
 Result<Deployment> Engine::approve(const std::string& id, const std::string& actor,
                                    const std::set<std::string>& roles, const std::string& comment) {
   auto d = get(id);
@@ -29,7 +58,7 @@ Result<Deployment> Engine::approve(const std::string& id, const std::string& act
   auto v = ApprovalPolicyCheck::judgeApproval(req, actor, roles, now);
   if (!v.accepted) {
     bool forbidden = actor == req.requester || !ApprovalPolicyCheck::mayApprove(req, roles);
-    if (forbidden) return fail(ErrorCode::kPermissionDenied, v.reason, "id");
+    if (forbidden) return fail(ErrorCode::kPermissionDenied, v.reason + approverHint(*d, req, actor), "id");
     return failedPrecondition(v.reason, "id");
   }
   req.approvals.push_back({actor, now, comment});

@@ -219,6 +219,7 @@ Result<Transition> CanaryPhases::step(RunContext& ctx) {
   if (d.step < 1) d.step = 1;
   // Without a stable fleet there is nothing to compare with or to protect.
   if (d.oldFleet.empty() || d.step > static_cast<int>(plan.steps.size())) {
+    d.step = std::min(d.step, d.steps);  // the last step is done: the counter never runs over
     return Transition::move(Phase::kSwitch, {{"canary", "all steps done"}});
   }
   const StepPlan& s = plan.steps[static_cast<size_t>(d.step - 1)];

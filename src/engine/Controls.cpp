@@ -14,22 +14,23 @@ namespace ramp::engine {
 using nlohmann::json;
 
 Result<Deployment> Engine::control(const std::string& service, const std::string& env,
-                                   const std::string& action, const std::string& actor) {
+                                   const std::string& action, const std::string& actor, const std::string& comment) {
   // A phase may commit between our read and our write: the store refuses
   // ours as stale (nothing written) and the person's call is decided again
   // on the record as it now is — a person never sees a phase's race.
   for (int attempt = 0;; ++attempt) {
     bool stale = false;
-    auto r = controlOnce(service, env, action, actor, stale);
+    auto r = controlOnce(service, env, action, actor, comment, stale);
     if (r || !stale || attempt >= kStaleRetries) return r;
   }
 }
 
 Result<Deployment> Engine::controlOnce(const std::string& service, const std::string& env,
-                                       const std::string& action, const std::string& actor, bool& stale) {
+                                       const std::string& action, const std::string& actor, const std::string& comment,
+                                       bool& stale) {
   // A refused write of the record read here: stale when someone moved it.
   auto committed = [&](Deployment& d, const std::string& kind, json data) -> Status {
-    auto st = ledger_.commit(d, kind, std::move(data));
+    auto st = ledger_.commit(d, kind, std::move(data), {}, actor);  // the person, not the controller
     if (!st && st.error().code == ErrorCode::kConflict) {
       auto now = ledger_.get(d.id);
       stale = now && now->revision != d.revision;
@@ -55,6 +56,8 @@ Result<Deployment> Engine::controlOnce(const std::string& service, const std::st
     return conflict(fmt::format("{} is already being undone ({})", d->id, phaseName(d->phase)));
   }
   json data{{"action", action}, {"by", actor}};
+  if (!comment.empty()) data["comment"] = comment;
+  const std::string why = comment.empty() ? "" : ": " + comment;
   const uint32_t facts = factsOf(*d);
   if (isGate(d->phase)) {
     // Not started yet: only abort applies; nothing ran, nothing to undo.
@@ -64,7 +67,7 @@ Result<Deployment> Engine::controlOnce(const std::string& service, const std::st
                                             d->state, phaseName(d->phase)));
     }
     d->state = kAborted;
-    d->reason = "aborted by " + actor + " before it started";
+    d->reason = "aborted by " + actor + " before it started" + why;
     d->phase = *to;
     d->finishedAt = toUnixMillis(clock_.now());
     if (auto st = committed(*d, "deployment.control", data); !st) return std::unexpected(st.error());
@@ -74,11 +77,11 @@ Result<Deployment> Engine::controlOnce(const std::string& service, const std::st
   if (action == "pause") {
     if (d->state == kPaused) return *d;
     d->state = kPaused;
-    d->reason = "paused by " + actor;
+    d->reason = "paused by " + actor + why;
   } else if (action == "resume") {
     if (d->state != kPaused) return failedPrecondition(d->id + " is " + d->state + ", not paused");
     d->state = kRunning;
-    d->reason = "resumed by " + actor;
+    d->reason = "resumed by " + actor + why;
   } else if (action == "promote-now") {
     auto to = PhaseTable::target(d->phase, Trigger::kPromoteNow, facts);
     if (!to) {
@@ -87,7 +90,7 @@ Result<Deployment> Engine::controlOnce(const std::string& service, const std::st
                                             d->id, phaseName(d->phase)));
     }
     d->state = kRunning;
-    d->reason = "promoted now by " + actor + ", skipping the remaining steps";
+    d->reason = "promoted now by " + actor + ", skipping the remaining steps" + why;
     d->phase = *to;
   } else if (action == "abort") {
     auto to = PhaseTable::target(d->phase, Trigger::kAbort, facts);
@@ -96,13 +99,13 @@ Result<Deployment> Engine::controlOnce(const std::string& service, const std::st
     if (*to == d->phase) {
       // Waves: this region has committed to the new release (its previous
       // fleet is being retired); the waves stop once it is done (WavePhases.cpp).
-      d->reason = fmt::format("aborted by {} (the waves stop once {} has retired its previous fleet)", actor,
-                              d->region);
+      d->reason = fmt::format("aborted by {} (the waves stop once {} has retired its previous fleet){}", actor,
+                              d->region, why);
     } else {
       // Where traffic may have moved and the previous fleet is warm (a
       // paused bake, the bake of a region that is not the last): back to it;
       // else the new fleet is cleaned up.
-      d->reason = "aborted by " + actor;
+      d->reason = "aborted by " + actor + why;
       d->state = kRunning;
       d->phase = *to;
     }
@@ -114,7 +117,7 @@ Result<Deployment> Engine::controlOnce(const std::string& service, const std::st
 }
 
 Result<Deployment> Engine::rollback(const std::string& service, const std::string& env,
-                                    const std::string& actor) {
+                                    const std::string& actor, const std::string& comment) {
   std::lock_guard lock(keyLock(service, env));
   auto all = list(service, env, 200);
   if (!all) return std::unexpected(all.error());
@@ -145,9 +148,11 @@ Result<Deployment> Engine::rollback(const std::string& service, const std::strin
   // Fast path: the previous fleet is still warm (PhaseTable: rollback rows).
   if (auto to = PhaseTable::target(d.phase, Trigger::kRollback, factsOf(d))) {
     d.state = kRunning;
-    d.reason = "rollback requested by " + actor;
+    d.reason = "rollback requested by " + actor + (comment.empty() ? "" : ": " + comment);
     d.phase = *to;
-    if (auto st = ledger_.commit(d, "deployment.rollback", {{"to_fleet", d.oldFleet}, {"by", actor}}); !st) {
+    json data{{"to_fleet", d.oldFleet}, {"by", actor}};
+    if (!comment.empty()) data["comment"] = comment;
+    if (auto st = ledger_.commit(d, "deployment.rollback", data, {}, actor); !st) {
       return std::unexpected(st.error());
     }
     return d;
@@ -192,7 +197,12 @@ Result<Deployment> Engine::rollback(const std::string& service, const std::strin
   if (!r) return r;
   r->kind = "rollback";
   r->rollsBack = d.id;
-  if (auto st = ledger_.commit(*r, "deployment.rollback", {{"rolls_back", d.id}, {"by", actor}}); !st) {
+  json data{{"rolls_back", d.id}, {"by", actor}};
+  if (!comment.empty()) {
+    data["comment"] = comment;
+    r->reason = "rollback of " + d.id + " requested by " + actor + ": " + comment;
+  }
+  if (auto st = ledger_.commit(*r, "deployment.rollback", data, {}, actor); !st) {
     return std::unexpected(st.error());
   }
   return r;
@@ -253,7 +263,8 @@ Result<Deployment> Engine::rollbackKeptRegions(const Deployment& d, const std::s
   if (!r) return r;
   r->kind = "rollback";
   r->rollsBack = d.id;
-  if (auto st = ledger_.commit(*r, "deployment.rollback", {{"rolls_back", d.id}, {"by", actor}, {"regions", kept}}); !st) {
+  if (auto st = ledger_.commit(*r, "deployment.rollback", {{"rolls_back", d.id}, {"by", actor}, {"regions", kept}}, {}, actor);
+      !st) {
     return std::unexpected(st.error());
   }
   return r;

@@ -164,7 +164,7 @@ Json Deployment::toDoc() const {
          {"old_fleet", oldFleet},  {"old_version", oldVersion},
          {"rolls_back", rollsBack},
          {"created_by", createdBy}, {"created_at", createdAt},
-         {"finished_at", finishedAt},
+         {"updated_at", updatedAt}, {"finished_at", finishedAt},
          {"deadline_at", deadlineAt}, {"bake_until", bakeUntil},
          {"analysis", analysisDoc(analysis)}, {"verdicts", verdicts},
          {"end_state", endState},  {"bake", bakeDoc(bake)},
@@ -223,6 +223,20 @@ Json Deployment::wavesView() const {
   return out;
 }
 
+Json Deployment::timingView() const {
+  auto ms = [](int64_t v) { return v > 0 ? Json(v) : Json(nullptr); };
+  const bool analysing = phase == Phase::kCanaryAnalysis;
+  const bool baking = phase == Phase::kBake;
+  Json looks = nullptr;
+  if (analysing && analysis.armed) looks = analysis.state.looks;
+  if (baking) looks = bake.state.looks;
+  return {{"deadline_at_ms", ms(deadlineAt)},
+          {"bake_until_ms", ms(bakeUntil)},
+          {"analysis_deadline_at_ms", analysing ? ms(analysis.deadlineAt) : Json(nullptr)},
+          {"next_look_at_ms", analysing ? ms(analysis.nextLookAt) : baking ? ms(bake.nextLookAt) : Json(nullptr)},
+          {"judge_looks", looks}};
+}
+
 Result<Deployment> Deployment::fromRecord(const std::string& id, const std::string& service,
                                           const std::string& env, const std::string& state,
                                           int64_t revision, const Json& doc) {
@@ -255,6 +269,7 @@ Result<Deployment> Deployment::fromRecord(const std::string& id, const std::stri
     d.rollsBack = doc.value("rolls_back", "");
     d.createdBy = doc.value("created_by", "");
     d.createdAt = doc.value("created_at", int64_t{0});
+    d.updatedAt = doc.value("updated_at", d.createdAt);  // records written before it was kept: the creation
     d.finishedAt = doc.value("finished_at", int64_t{0});
     d.deadlineAt = doc.value("deadline_at", int64_t{0});
     d.bakeUntil = doc.value("bake_until", int64_t{0});

@@ -216,6 +216,10 @@ struct Deployment {
   Json wavesView() const;
   // The newest verdict, or null.
   Json lastVerdict() const { return verdicts.empty() ? Json(nullptr) : verdicts.back(); }
+  // The times the current step waits for, for people (server/
+  // DeploymentProgress.h): {deadline_at_ms, bake_until_ms,
+  // analysis_deadline_at_ms, next_look_at_ms, judge_looks}, null when none.
+  Json timingView() const;
 };
 
 // The name of the fleet a deployment creates: service-env-version-<id

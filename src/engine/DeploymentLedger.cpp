@@ -90,7 +90,7 @@ Status DeploymentLedger::insert(Deployment& d, json created, const std::string& 
 }
 
 Status DeploymentLedger::commit(Deployment& d, const std::string& eventKind, json data,
-                                std::vector<std::pair<std::string, json>> then) {
+                                std::vector<std::pair<std::string, json>> then, const std::string& actor) {
   if (d.phase != d.recordedPhase) {
     if (auto allowed = PhaseTable::check(d.recordedPhase, d.phase, d.id); !allowed) return allowed;
     // Leaving the phase being run: its side effect is done, the move is not
@@ -117,7 +117,7 @@ Status DeploymentLedger::commit(Deployment& d, const std::string& eventKind, jso
     data["phase"] = d.phase;
     data["step"] = d.step;
     if (!d.reason.empty()) data["reason"] = d.reason;
-    events.push_back(eventOf(eventKind, d, std::move(data)));
+    events.push_back(eventOf(eventKind, d, std::move(data), actor));
   }
   for (auto& [kind, extra] : then) events.push_back(eventOf(kind, d, std::move(extra)));
   auto st = store_.updateDeployment(rec, fence_, events);

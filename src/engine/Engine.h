@@ -169,11 +169,13 @@ class Engine {
   // Rolls back the newest deployment of service/env: switches back to the
   // warm previous fleet if there is one, else deploys the previous
   // successful release as a new fleet.
-  Result<Deployment> rollback(const std::string& service, const std::string& env, const std::string& actor);
+  // `comment`: why (recorded in the audit event and the reason).
+  Result<Deployment> rollback(const std::string& service, const std::string& env, const std::string& actor,
+                              const std::string& comment = "");
   // Manual controls on the active deployment of service/env, recorded with
-  // who did it: pause | resume | promote-now | abort.
+  // who did it and why (`comment`, optional): pause | resume | promote-now | abort.
   Result<Deployment> control(const std::string& service, const std::string& env, const std::string& action,
-                             const std::string& actor);
+                             const std::string& actor, const std::string& comment = "");
   // `ramp promote`: deploys into req.env the release that last succeeded in
   // the stage before it (req.version is ignored; PromotionCheck decides),
   // with req.rendered (the target's effective config). Goes through the
@@ -249,6 +251,9 @@ class Engine {
   // A permanent provider error in `d`'s phase: the error exit's move, or
   // nullopt when the phase has none (the error is then retried).
   std::optional<Transition> errorExit(Deployment& d, const Error& e);
+  // The end of an approval refusal (Approvals.cpp): who may approve
+  // instead, how an admin grants the role.
+  std::string approverHint(const Deployment& d, const ApprovalRequest& req, const std::string& actor);
   // The facts PhaseTable's rows ask about (fact::k...), as far as the record
   // tells (strategy, previous fleet, waves; not the plan's smoke test).
   static uint32_t factsOf(const Deployment& d);
@@ -256,7 +261,7 @@ class Engine {
   // control() once; `stale` = its write was refused because a phase moved
   // the record meanwhile (control() then decides again, kStaleRetries times).
   Result<Deployment> controlOnce(const std::string& service, const std::string& env, const std::string& action,
-                                 const std::string& actor, bool& stale);
+                                 const std::string& actor, const std::string& comment, bool& stale);
   static constexpr int kStaleRetries = 5;
   // Checks req.waves (kInvalid naming waves[i].FIELD); ok without waves.
   static Status validateWaves(const DeployRequest& req);

@@ -19,6 +19,10 @@ namespace ramp::engine {
 struct FleetStatusView {
   store::FleetRecord record;
   int weight = 0;      // in its region's entry point's plan
+  // What the data plane applies (TrafficProvider::appliedTraffic, read
+  // back) in its region: a weight is verified once the router carries it.
+  // nullopt = the data plane could not say.
+  std::optional<int> appliedWeight;
   int instances = 0;   // desired, from the provider (0 when gone)
   int healthy = 0;
   std::string statusError;  // the provider could not say (instances/healthy unknown, not 0); "" = it did

@@ -87,12 +87,31 @@ Result<std::vector<ServiceStatus>> Engine::status(const std::optional<std::strin
       }
       return it->second;
     };
+    // What the data plane applies, per region (read once per region).
+    std::map<std::string, std::optional<std::map<std::string, int>>> appliedByRegion;
+    auto appliedOf = [&](const std::string& region) -> const std::optional<std::map<std::string, int>>& {
+      auto it = appliedByRegion.find(region);
+      if (it == appliedByRegion.end()) {
+        std::optional<std::map<std::string, int>> w;
+        if (auto split = parts_.traffic.appliedTraffic({d.service, d.env, region})) {
+          w.emplace();
+          for (const auto& f : split->fleets) (*w)[f.fleetId] = f.weight;
+        }
+        it = appliedByRegion.emplace(region, std::move(w)).first;
+      }
+      return it->second;
+    };
     for (auto& fr : *fleetRecs) {
       if (fr.service != d.service || fr.env != d.env) continue;
+      // A fleet that failed was retired by fail_cleanup: nothing of it runs.
+      if (fr.state == "failed") continue;
       auto& [plan, stable] = regionOf(fr);
       FleetStatusView fv;
       fv.record = fr;
       if (plan && plan->weights.contains(fr.id)) fv.weight = plan->weights.at(fr.id);
+      if (const auto& applied = appliedOf(fr.region.empty() ? d.region : fr.region)) {
+        fv.appliedWeight = applied->contains(fr.id) ? applied->at(fr.id) : 0;
+      }
       auto st = parts_.fleets.fleetStatus(fr.id);
       fv.instances = st && st->exists ? st->desired : 0;
       fv.healthy = st && st->exists ? st->healthy : 0;

@@ -19,6 +19,7 @@
 #include "core/Home.h"
 #include "core/Sha256.h"
 #include "core/Site.h"
+#include "engine/ApprovalRequest.h"
 #include "engine/Engine.h"
 #include "providers/local/LocalFleetProvider.h"
 #include "providers/local/ProcessIdentity.h"
@@ -47,6 +48,9 @@
 #include "server/Identity.h"
 #include "server/IdentityRoutes.h"
 #include "server/DashboardRoutes.h"
+#include "server/DeploymentProgress.h"
+#include "server/FleetSeries.h"
+#include "server/SeriesRoutes.h"
 #include "server/MetricsFeed.h"
 #include "server/MetricsRegistry.h"
 #include "server/MetricsRoutes.h"
@@ -66,7 +70,7 @@ void logLine(const std::string& msg, const LogContext& ctx = {}) { StructuredLog
 
 json deploymentJson(const engine::Deployment& d) {
   auto iso = [](int64_t ms) { return ms ? json(formatTime(fromUnixMillis(ms))) : json(nullptr); };
-  return {{"id", d.id},
+  json j = {{"id", d.id},
           {"service", d.service},
           {"env", d.env},
           {"region", d.region},
@@ -93,7 +97,24 @@ json deploymentJson(const engine::Deployment& d) {
           {"finished_at", iso(d.finishedAt)},
           {"waves", d.wavesView()},
           {"rollback_all_regions", d.rollbackAllRegions},
-          {"wave", d.hasWaves() ? json(d.wave + 1) : json(nullptr)}};
+          {"wave", d.hasWaves() ? json(d.wave + 1) : json(nullptr)},
+          {"verdict", d.lastVerdict()},
+          {"approval", d.approval.empty() ? json(nullptr) : d.approval.toApiJson()},
+          {"timing", d.timingView()}};
+  j["progress"] = progressOf(j, toUnixMillis(SystemClock::instance().now()));
+  return j;
+}
+
+// Every status entry's deployment with its progress (DeploymentProgress.h).
+json withProgress(json status, Clock& clock) {
+  const int64_t now = toUnixMillis(clock.now());
+  if (!status.is_array()) return status;
+  for (auto& s : status) {
+    if (s.is_object() && s.contains("deployment") && s["deployment"].is_object()) {
+      s["deployment"]["progress"] = progressOf(s["deployment"], now);
+    }
+  }
+  return status;
 }
 
 json eventJson(const store::AuditEvent& e) {
@@ -276,6 +297,8 @@ std::optional<store::Lease> follow(const ControllerOptions& opt, store::Store& s
   api.route("GET", "/api/v1/audit", ofEventQuery(st, "viewer"), forward);
   addEventStream(api, st, stop);
   api.route("GET", "/api/v1/audit/verify", Access::global("viewer"), forward);
+  // The fleets' series are sampled by the leader (it talks to the data plane).
+  api.route("GET", "/api/v1/deployments/{id}/series", ofDeploymentParam(st, "viewer"), forward);
   for (const char* path : {"/api/v1/users", "/api/v1/tokens"}) {
     api.route("GET", path, Access::global("admin"), forward);
     api.route("POST", path, Access::global("admin"), forward);
@@ -410,7 +433,16 @@ int runController(const ControllerOptions& options, std::atomic<bool>& stop) {
   auto lease = takeLease(st, opt.home, owner, opt.leaseTtl, clock);
   if (!lease) {
     if (st.kind() != "postgresql") {
-      logLine("another controller holds this world: " + lease.error().describe());
+      // Say where the one that holds it serves (its controller.json).
+      std::string where;
+      if (auto cur = readFile(opt.home / "controller.json", 1 << 16)) {
+        auto j = json::parse(*cur, nullptr, false);
+        if (j.is_object() && j.contains("url") && j["url"].is_string()) {
+          where = fmt::format(" at {} (dashboard {}/, pid {})", j["url"].get<std::string>(), j["url"].get<std::string>(),
+                              j.value("pid", 0));
+        }
+      }
+      logLine("another controller already serves this world" + where + ": " + lease.error().describe());
       return 1;
     }
     // A shared store: follow until the leader goes away.
@@ -605,16 +637,18 @@ int runController(const ControllerOptions& options, std::atomic<bool>& stop) {
     if (r.query.contains("env") && !r.query.at("env").empty()) env = r.query.at("env");
     auto s = engine.status(service, env);
     if (!s) return std::unexpected(s.error());
-    return ApiResponse{200, statusJson(*s)};
+    return ApiResponse{200, withProgress(statusJson(*s), clock)};
   });
 
   api.route("POST", "/api/v1/rollback", Access::bodyEnv("deployer"), [&](const ApiRequest& r) -> Result<ApiResponse> {
-    if (auto s = onlyFields(r.body, {"service", "env"}); !s) return std::unexpected(s.error());
+    if (auto s = onlyFields(r.body, {"service", "env", "comment"}); !s) return std::unexpected(s.error());
+    auto comment = optionalString(r.body, "comment");  // why, recorded with the rollback
+    if (!comment) return std::unexpected(comment.error());
     auto service = requireString(r.body, "service");
     if (!service) return std::unexpected(service.error());
     auto env = requireString(r.body, "env");
     if (!env) return std::unexpected(env.error());
-    auto d = engine.rollback(*service, *env, r.actor);
+    auto d = engine.rollback(*service, *env, r.actor, comment->value_or(""));
     if (!d) return std::unexpected(d.error());
     logLine(fmt::format("rollback of {} in {} requested by {}: {}", *service, *env, r.actor, d->id), {d->id, *service, *env});
     return ApiResponse{202, deploymentJson(*d)};
@@ -633,7 +667,20 @@ int runController(const ControllerOptions& options, std::atomic<bool>& stop) {
   MetricsFeed metrics(st, metricsRegistry);
   addMetricsRoutes(api, metrics);
   addStatsRoutes(api, st, releaseStore, clock);
-  addDashboardRoutes(api);
+  addDashboardRoutes(api, st);
+  // The fleets' live time series (the dashboard's charts), sampled from the
+  // data plane every second by its own thread while deployments run.
+  FleetSeries fleetSeries(st, providerSet, providerSet, clock);
+  addSeriesRoutes(api, st, fleetSeries, stop);
+  // Joined when it goes out of scope (every return below), before the series.
+  std::jthread sampler([&](std::stop_token done) {
+    while (!stop && !done.stop_requested()) {
+      if (!downRequested) (void)fleetSeries.sampleActive();
+      for (int i = 0; i < 10 && !stop && !done.stop_requested(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
+  });
 
   api.route("GET", "/api/v1/releases", Access::custom("viewer in some env", [](const ApiRequest&) {
               return Result<std::vector<Need>>(std::vector<Need>{{"viewer", ""}});
@@ -685,8 +732,10 @@ int runController(const ControllerOptions& options, std::atomic<bool>& stop) {
     if (!*env) {
       // Stopped on purpose: the router must not bring this controller back.
       life->unsupervise();
-      // Stop ticking first: a tick would otherwise restart the router we stop.
+      // Stop ticking first: a tick would otherwise restart the router we stop
+      // (and so would a sample of the fleets' series).
       downRequested = true;
+      fleetSeries.stopSampling();
       std::lock_guard tickLock(tickMu);  // waits for a tick in progress to end
       engine.stop();                     // and for the phases its workers run
     }
@@ -715,7 +764,7 @@ int runController(const ControllerOptions& options, std::atomic<bool>& stop) {
     logLine(w.error().describe());
     return 1;
   }
-  logLine("serving the API on " + baseUrl(opt, *address));
+  logLine("serving the API on " + baseUrl(opt, *address) + " and the dashboard on " + baseUrl(opt, *address) + "/");
   // Followers forward writes here.
   if (auto w = st.putSetting("leader", json{{"address", *address}, {"epoch", lease->epoch}, {"owner", owner},
                                            {"pid", getpid()}}
@@ -824,6 +873,8 @@ int runController(const ControllerOptions& options, std::atomic<bool>& stop) {
   keeperStop = true;
   leaseKeeper.join();
   weightLeaseKeeper.join();
+  sampler.request_stop();
+  sampler.join();
   alertSender.stop();
   api.stop();
   fleets.stop();

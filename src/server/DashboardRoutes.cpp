@@ -2,7 +2,10 @@
 
 #include <string_view>
 
+#include "engine/Deployment.h"
 #include "server/DashboardAssets.h"
+#include "server/DeploymentActions.h"
+#include "server/DeploymentScope.h"
 
 namespace ramp::server {
 
@@ -22,7 +25,7 @@ Result<ApiResponse> serveAsset(std::string_view name) {
 
 }  // namespace
 
-void addDashboardRoutes(ApiServer& api) {
+void addDashboardRoutes(ApiServer& api, store::Store& store) {
   api.publicRoute("GET", "/", [](const ApiRequest&) { return serveAsset("index.html"); });
   api.publicRoute("GET", "/ui", [](const ApiRequest&) { return serveAsset("index.html"); });
   api.publicRoute("GET", "/ui/{name}", [](const ApiRequest& r) { return serveAsset(r.params.at(0)); });
@@ -34,6 +37,37 @@ void addDashboardRoutes(ApiServer& api) {
               nlohmann::json roles = nlohmann::json::object();
               for (const auto& [env, rs] : r.principal.roles) roles[env] = rs;
               return ApiResponse{200, {{"user", r.principal.user}, {"roles", roles}}};
+            });
+  api.route("GET", "/api/v1/deployments/{id}/actions", ofDeploymentParam(store, "viewer"),
+            [&store](const ApiRequest& r) -> Result<ApiResponse> {
+              auto rec = store.getDeployment(r.params.at(0));
+              if (!rec) {
+                if (rec.error().code == ErrorCode::kNotFound) return notFound("no deployment " + r.params.at(0), "id");
+                return std::unexpected(rec.error());
+              }
+              auto d = engine::Deployment::fromRecord(rec->id, rec->service, rec->env, rec->state, rec->revision,
+                                                      rec->doc);
+              if (!d) return std::unexpected(d.error());
+              // Rollback acts on the newest started deployment of the service/env.
+              store::DeploymentFilter f;
+              f.service = d->service;
+              f.env = d->env;
+              f.limit = 50;
+              auto all = store.listDeployments(f);
+              if (!all) return std::unexpected(all.error());
+              std::string newest;
+              for (const auto& x : *all) {
+                auto xd = engine::Deployment::fromRecord(x.id, x.service, x.env, x.state, x.revision, x.doc);
+                if (!xd) continue;
+                bool gate = engine::isGate(xd->phase);
+                if ((xd->started || !engine::isTerminalState(xd->state)) && !gate) {
+                  newest = xd->id;
+                  break;
+                }
+              }
+              return ApiResponse{200, {{"deployment", d->id},
+                                       {"user", r.principal.user},
+                                       {"actions", actionsFor(r.principal, *d, newest == d->id)}}};
             });
 }
 

@@ -7,6 +7,10 @@
 //                             ({"user", "roles": {env: [roles]}}), so the
 //                             page can hide what the caller may not do; needs
 //                             viewer in some environment.
+//   GET /api/v1/deployments/{id}/actions
+//                             the actions the caller may take on it now
+//                             (DeploymentActions.h), each with its request
+//                             and confirmation question; viewer in its env.
 // Everything the page shows comes from the API with the caller's token, so
 // the API's roles apply unchanged; hiding a button is a courtesy, not the
 // check. The event stream accepts ?access_token= (EventSource cannot send
@@ -14,9 +18,10 @@
 #pragma once
 
 #include "server/ApiServer.h"
+#include "store/Store.h"
 
 namespace ramp::server {
 
-void addDashboardRoutes(ApiServer& api);
+void addDashboardRoutes(ApiServer& api, store::Store& store);
 
 }  // namespace ramp::server

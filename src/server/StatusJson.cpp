@@ -26,14 +26,15 @@ json deploymentOf(const engine::Deployment& d) {
           {"git_dirty", d.gitDirty ? json(*d.gitDirty) : json(nullptr)},
           {"created_by", d.createdBy},
           {"verdict", d.lastVerdict()},
-          {"created_at", formatTime(fromUnixMillis(d.createdAt))},
-          {"updated_at", formatTime(fromUnixMillis(d.updatedAt))},
+          {"created_at", d.createdAt ? json(formatTime(fromUnixMillis(d.createdAt))) : json(nullptr)},
+          {"updated_at", d.updatedAt ? json(formatTime(fromUnixMillis(d.updatedAt))) : json(nullptr)},
           {"hotfix", d.hotfix},
           {"hotfix_reason", d.hotfixReason},
           {"promoted_from", d.promotedFrom.empty() ? json(nullptr) : json(d.promotedFrom)},
           {"approval", d.approval.toApiJson()},
           {"waves", d.wavesView()},
-          {"wave", d.hasWaves() ? json(d.wave + 1) : json(nullptr)}};
+          {"wave", d.hasWaves() ? json(d.wave + 1) : json(nullptr)},
+          {"timing", d.timingView()}};
 }
 
 }  // namespace
@@ -67,6 +68,7 @@ json statusJson(const std::vector<engine::ServiceStatus>& status) {
               {"digest", f.record.digest},
               {"state", f.record.state},
               {"weight", f.weight},
+              {"applied_weight", f.appliedWeight ? json(*f.appliedWeight) : json(nullptr)},
               {"instances", f.instances},
               {"healthy", f.healthy},
               {"role", f.role}};
