@@ -27,4 +27,15 @@ chmod 0755 "$dist/bin/crawler"
 if [ -n "${RAMP_RELEASE_VERSION:-}" ]; then
   printf '%s\n' "$RAMP_RELEASE_VERSION" > "$dist/VERSION"
 fi
-echo "built $dist/bin/crawler${RAMP_RELEASE_VERSION:+ ($RAMP_RELEASE_VERSION)}" >&2
+# Knobs set at build time are carried in the release (dist/crawler.env, read
+# by the crawler at start): `CRAWLER_ERROR_RATE=0.2 ./build.sh` makes a bad
+# build whose instances answer 20% of requests with a 500, wherever they run.
+knobs=""
+for k in CRAWLER_ERROR_RATE CRAWLER_LATENCY_MS CRAWLER_LATENCY_FACTOR CRAWLER_FAIL_HEALTH CRAWLER_CRASH_AFTER; do
+  eval "v=\${$k:-}"
+  if [ -n "$v" ]; then
+    printf '%s=%s\n' "$k" "$v" >> "$dist/crawler.env"
+    knobs="$knobs $k=$v"
+  fi
+done
+echo "built $dist/bin/crawler${RAMP_RELEASE_VERSION:+ ($RAMP_RELEASE_VERSION)}${knobs:+; carried in the release (crawler.env):$knobs}" >&2

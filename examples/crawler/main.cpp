@@ -19,7 +19,10 @@
 // carries "links" and "parsed"; a page it fails to parse is still a 200
 // ("parsed": false) — only crawler_parse_failures_total shows it.
 //
-// Knobs (flag, or environment variable; flags win):
+// Knobs (flag, environment variable, or a line KEY=VALUE in crawler.env at
+// the root of the release — build.sh writes it from the CRAWLER_* variables
+// set at build time, so a knob can be carried in a release; flags win over
+// the environment, which wins over crawler.env):
 //   --error-rate F       CRAWLER_ERROR_RATE      fraction [0,1] of requests (not /healthz) answered 500
 //   --latency-ms N       CRAWLER_LATENCY_MS      service time added to each request (not /healthz)
 //   --latency-factor F   CRAWLER_LATENCY_FACTOR  multiplies the service time (1.5 = +50%)
@@ -45,7 +48,9 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -130,14 +135,40 @@ void parseListen(const std::string& where, const std::string& text, Knobs& k) {
 
 Knobs parseKnobs(int argc, char** argv) {
   Knobs k;
-  auto env = [](const char* name) -> std::optional<std::string> {
+  auto direct = [](const char* name) -> std::optional<std::string> {
     const char* v = std::getenv(name);
     if (!v) return std::nullopt;
     return std::string(v);
   };
-  if (auto v = env("RAMP_RELEASE_VERSION"); v && !v->empty()) k.version = *v;
-  k.instance = env("RAMP_INSTANCE_ID").value_or("");
+  if (auto v = direct("RAMP_RELEASE_VERSION"); v && !v->empty()) k.version = *v;
+  k.instance = direct("RAMP_INSTANCE_ID").value_or("");
   if (k.instance.empty()) k.instance = "crawler-" + std::to_string(::getpid());
+  // Knobs carried in the release: <release>/crawler.env (written by
+  // build.sh from the CRAWLER_* variables set at build time), one KEY=VALUE
+  // per line, read before the environment (which wins) and the flags (which
+  // win over both).
+  std::map<std::string, std::string> baked;
+  {
+    char self[4096];
+    ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+      self[n] = '\0';
+      std::string dir(self);
+      dir = dir.substr(0, dir.rfind('/'));                          // .../bin
+      std::ifstream in(dir.substr(0, dir.rfind('/')) + "/crawler.env");  // the release root
+      std::string line;
+      while (std::getline(in, line)) {
+        auto eq = line.find('=');
+        if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
+        baked[line.substr(0, eq)] = line.substr(eq + 1);
+      }
+    }
+  }
+  auto env = [&baked, &direct](const char* name) -> std::optional<std::string> {
+    if (auto v = direct(name)) return v;
+    if (auto it = baked.find(name); it != baked.end()) return it->second;
+    return std::nullopt;
+  };
   if (auto v = env("PORT"); v && !v->empty()) k.port = static_cast<unsigned>(parseNumber("$PORT", *v, 0, 65535));
   if (auto v = env("CRAWLER_LISTEN"); v && !v->empty()) parseListen("$CRAWLER_LISTEN", *v, k);
   if (auto v = env("CRAWLER_ERROR_RATE")) k.errorRate = parseNumber("$CRAWLER_ERROR_RATE", *v, 0, 1);

@@ -22,6 +22,8 @@
 
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
+#include "cli/SyntheticLoad.h"
+#include "cli/ControllerInfo.h"
 #include "cli/Terminal.h"
 #include "core/Home.h"
 
@@ -75,75 +77,14 @@ int runRamp(const std::vector<std::string>& args, const fs::path& cwd, const fs:
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-// Steady traffic against an entry point: keep-alive GETs, fresh-connection
-// GETs and non-idempotent POSTs, counting failures and answering versions.
-class Load {
- public:
-  explicit Load(std::string url) : url_(std::move(url)) {}
-  void start() {
-    for (int kind = 0; kind < 3; ++kind) {
-      threads_.emplace_back([this, kind] { run(kind); });
-    }
-  }
-  void stop() {
-    stop_ = true;
-    for (auto& t : threads_) t.join();
-    threads_.clear();
-  }
-  uint64_t sent() const { return sent_; }
-  uint64_t failed() const { return failed_; }
-  std::map<std::string, uint64_t> versions() {
-    std::lock_guard l(mu_);
-    return versions_;
-  }
-  void resetVersions() {
-    std::lock_guard l(mu_);
-    versions_.clear();
-  }
-
- private:
-  static size_t sink(char* p, size_t s, size_t n, void* u) {
-    static_cast<std::string*>(u)->append(p, s * n);
-    return s * n;
-  }
-  void run(int kind) {
-    CURL* c = curl_easy_init();
-    while (!stop_) {
-      std::string body;
-      std::string target = url_ + (kind == 2 ? "/echo" : "/version");
-      curl_easy_setopt(c, CURLOPT_URL, target.c_str());
-      curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
-      curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-      curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
-      curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-      curl_easy_setopt(c, CURLOPT_FORBID_REUSE, kind == 1 ? 1L : 0L);
-      if (kind == 2) {
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, "payload");
-      } else {
-        curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
-      }
-      CURLcode rc = curl_easy_perform(c);
-      long status = 0;
-      curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-      ++sent_;
-      if (rc != CURLE_OK || status >= 500) {
-        ++failed_;
-      } else if (kind != 2) {
-        while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
-        std::lock_guard l(mu_);
-        ++versions_[body];
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    curl_easy_cleanup(c);
-  }
-  std::string url_;
-  std::atomic<bool> stop_{false};
-  std::atomic<uint64_t> sent_{0}, failed_{0};
-  std::mutex mu_;
-  std::map<std::string, uint64_t> versions_;
-  std::vector<std::thread> threads_;
-};
+// The demo's traffic: keep-alive GETs, fresh-connection GETs and POSTs.
+SyntheticLoad::Options demoLoad() {
+  SyntheticLoad::Options o;
+  o.clients = 3;
+  o.pauseMs = 5;
+  o.mixed = true;
+  return o;
+}
 
 void heading(const std::string& s) {
   std::cout << "\n" << Terminal::paint(1, Terminal::Style::kBold, "== " + s) << std::endl;
@@ -203,33 +144,21 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   heading("2. Immutable releases: built once, content-addressed");
   expect(runRamp({"release", "create", "crawler", "--version", "1.0.0"}, work, home) == 0,
          "release 1.0.0 built from the example and stored read-only");
-  // 2.0.0: the same binary plus its own release notes, so its digest differs.
-  auto stage = [&](const std::string& version, bool broken) {
-    fs::path dir = home / "demo" / ("stage-" + version);
-    fs::remove_all(dir, ec);
-    fs::copy(work / "dist", dir, fs::copy_options::recursive, ec);
-    std::ofstream(dir / "RELEASE_NOTES") << "crawler " << version << "\n";
-    if (broken) {
-      // A bad build: one request in ten fails.
-      fs::rename(dir / "bin" / "crawler", dir / "bin" / "crawler-bin", ec);
-      std::ofstream(dir / "bin" / "crawler") << "#!/bin/sh\nexec \"$(dirname \"$0\")/crawler-bin\" --error-rate 0.1 \"$@\"\n";
-      fs::permissions(dir / "bin" / "crawler", fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                                                   fs::perms::others_read | fs::perms::others_exec, ec);
-    }
-    return dir;
+  // Each version is built by the example's build.sh (its VERSION file makes
+  // each digest differ). A knob set at build time is carried in the release
+  // (crawler.env): 3.0.0 is a bad build in one command, as in the README.
+  auto build = [&](const std::string& version, const char* errorRate) {
+    if (errorRate) setenv("CRAWLER_ERROR_RATE", errorRate, 1);
+    int brc = runRamp({"release", "create", "crawler", "--version", version}, work, home);
+    if (errorRate) unsetenv("CRAWLER_ERROR_RATE");
+    return brc;
   };
-  expect(runRamp({"release", "create", "crawler", "--version", "2.0.0", "--from", stage("2.0.0", false).string()},
-                 work, home) == 0,
-         "release 2.0.0 stored");
-  expect(runRamp({"release", "create", "crawler", "--version", "3.0.0", "--from", stage("3.0.0", true).string()},
-                 work, home) == 0,
-         "release 3.0.0 stored (a bad build: 10% of its answers are errors)");
-  expect(runRamp({"release", "create", "crawler", "--version", "3.0.1", "--from", stage("3.0.1", false).string()},
-                 work, home) == 0,
-         "release 3.0.1 stored (the fix)");
-  expect(runRamp({"release", "create", "crawler", "--version", "3.1.0", "--from", stage("3.1.0", false).string()},
-                 work, home) == 0,
-         "release 3.1.0 stored (for the new region)");
+  expect(build("2.0.0", nullptr) == 0, "release 2.0.0 stored");
+  expect(build("3.0.0", "0.1") == 0,
+         "CRAWLER_ERROR_RATE=0.1 ramp release create crawler --version 3.0.0: a bad build, 10% of its answers are "
+         "errors");
+  expect(build("3.0.1", nullptr) == 0, "release 3.0.1 stored (the fix)");
+  expect(build("3.1.0", nullptr) == 0, "release 3.1.0 stored (for the new region)");
   runRamp({"release", "list", "crawler"}, work, home);
   pause(a);
 
@@ -396,14 +325,14 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   if (uat.empty() || prod.empty()) return reportError("no entry point; stopping the demo");
   pause(a);
 
-  heading("7. Blue/green of 2.0.0 into uat under load: zero failed requests");
+  heading("7. 2.0.0 into uat as a canary under load: the judge passes it, zero failed requests");
   expect(runRamp({"deploy", "crawler", "--env", "int", "--version", "2.0.0"}, work, home) == 0,
          "crawler 2.0.0 is live in int");
-  Load load(uat);
+  SyntheticLoad load(uat, demoLoad());
   load.start();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   rc = runRamp({"promote", "crawler", "--to", "uat"}, work, home);
-  expect(rc == 0, "crawler 2.0.0 is live in uat");
+  expect(rc == 0, "crawler 2.0.0 passed its canary and is live in uat");
   load.resetVersions();
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
   auto v = load.versions();
@@ -423,28 +352,32 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   expect(load.failed() == 0, fmt::format("{} requests sent during the switches, {} failed", load.sent(), load.failed()));
   pause(a);
 
-  heading("9. A bad build (3.0.0) reaches prod as a canary: the judge rolls it back by itself");
+  heading("9. A bad build (3.0.0) is caught by its canary in uat: the judge rolls it back by itself");
   expect(runRamp({"deploy", "crawler", "--env", "int", "--version", "3.0.0"}, work, home) == 0,
          "3.0.0 passes int (no traffic there: its bake's judge has nothing to judge)");
-  expect(runRamp({"promote", "crawler", "--to", "uat"}, work, home) == 0, "3.0.0 passes uat");
-  Load prodLoad(prod);
-  prodLoad.start();
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  id = promoteToProd("3.0.0");
-  expect(runRamp({"--token", rmToken, "approve", id}, work, home) == 0, "release-manager approves");
-  d = follow(id, 240);
-  expect(d.value("state", "") == "rolled_back", "the canary of 3.0.0 ended " + d.value("state", std::string("?")));
-  std::cout << "  why: " << d.value("reason", "") << std::endl;
-  prodLoad.resetVersions();
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
-  v = prodLoad.versions();
-  expect(v.size() == 1 && v.begin()->first == "1.0.0", "prod is back on 1.0.0");
-  expect(prodLoad.failed() < prodLoad.sent() / 10,
-         fmt::format("{} of {} requests failed while the canary ran (bounded by its weight)", prodLoad.failed(),
-                     prodLoad.sent()));
+  {
+    SyntheticLoad uatLoad(uat, demoLoad());
+    uatLoad.start();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    out.clear();
+    rc = runRamp({"promote", "crawler", "--to", "uat"}, work, home);
+    expect(rc == 3, fmt::format("ramp promote crawler --to uat: exit {} (3: rolled back)", rc));
+    auto st = api->get("/api/v1/status?service=crawler&env=uat");
+    std::string why = st && !st->empty() ? (*st)[0]["deployment"].value("reason", "") : "";
+    std::cout << "  why: " << why << std::endl;
+    uatLoad.resetVersions();
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    v = uatLoad.versions();
+    expect(v.size() == 1 && v.begin()->first == "1.0.0", "uat is back on 1.0.0; prod never saw 3.0.0");
+    expect(uatLoad.failed() < uatLoad.sent() / 10,
+           fmt::format("{} of {} requests failed while the canary ran (bounded by its weight)", uatLoad.failed(),
+                       uatLoad.sent()));
+  }
   pause(a);
 
   heading("10. A security hotfix (3.0.1) straight to prod, with its reason");
+  SyntheticLoad prodLoad(prod, demoLoad());
+  prodLoad.start();
   out.clear();
   rc = capture({"deploy", "crawler", "--env", "prod", "--version", "3.0.1", "--hotfix", "--reason",
                 "CVE-2026-0420: header parsing", "--detach"},
@@ -508,7 +441,7 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   expect(runRamp({"deploy", "crawler", "--env", "int", "--version", "3.1.0"}, work, home) == 0,
          "crawler 3.1.0 is live in int");
   {
-    Load uatLoad(uat);
+    SyntheticLoad uatLoad(uat, demoLoad());
     uatLoad.start();
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     std::string o;
@@ -555,16 +488,18 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   heading("12. Delivery figures (DORA), the audit trail, the dashboard");
   runRamp({"stats"}, work, home);
   expect(runRamp({"audit", "verify"}, work, home) == 0, "ramp audit verify: the hash chain and its signed head are intact");
-  {
-    std::ifstream in(home / "controller.json");
-    auto cj = json::parse(in, nullptr, false);
-    std::string addr = cj.is_object() ? cj.value("address", "") : "";
-    std::cout << "  dashboard: http://" << addr << "/  (log in with the token in " << (home / "admin.token").string()
-              << ")" << std::endl;
-  }
+  // The dashboard lives as long as the controller: a URL is printed only
+  // while someone can open it (step 12 stops the controller).
   if (!a.noWait && isatty(0)) {
-    std::cout << "  the dashboard stays up until you press Enter" << std::endl;
+    if (auto info = controllerInfo(home)) {
+      std::cout << "  the dashboard: " << info->dashboardUrl() << "  (log in with the token in "
+                << info->tokenFile.string() << ")\n  it stays up until you press Enter" << std::endl;
+    }
     pause(a);
+  } else {
+    std::cout << "  the dashboard is served by the controller while it runs (`ramp status` prints its URL); this run "
+                 "stops it in step 12 — run `ramp demo` on a terminal to browse it before"
+              << std::endl;
   }
 
   heading("13. Clean up: ramp down leaves no process behind");
