@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "cli/ControllerInfo.h"
 #include "core/ControllerLife.h"
 #include "core/Home.h"
 #include "server/HttpError.h"
@@ -79,14 +80,9 @@ fs::path selfBinary() {
 }
 
 std::optional<std::string> runningController(const fs::path& home) {
-  auto data = readFile(home / "controller.json", 1 << 16);
-  if (!data) return std::nullopt;
-  auto j = json::parse(*data, nullptr, false);
-  if (!j.is_object() || !j.contains("address")) return std::nullopt;
-  std::string base = j.contains("url") && j["url"].is_string() ? j["url"].get<std::string>()
-                                                                : "http://" + j.value("address", "");
-  if (!healthy(base)) return std::nullopt;
-  return base;
+  auto info = controllerInfo(home);
+  if (!info || !healthy(info->url)) return std::nullopt;
+  return info->url;
 }
 
 Result<std::string> ensureController(const fs::path& home) {

@@ -21,6 +21,7 @@
 
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
+#include "cli/ReadScope.h"
 
 namespace ramp::cli {
 
@@ -102,6 +103,9 @@ int runDecide(Cli& cli, const DecideArgs& a, bool approve) {
 int runList(Cli& cli, const ListArgs& a) {
   auto api = ApiClient::connect(cli.global);
   if (!api) return reportError(api.error().describe());
+  if (auto s = checkReadScope(knownNames(&*api), a.service, "SERVICE", a.env, "--env"); !s) {
+    return reportError(s.error().describe());
+  }
   std::string path = "/api/v1/approvals?";
   if (!a.service.empty()) path += "service=" + a.service + "&";
   if (!a.env.empty()) path += "env=" + a.env;

@@ -23,6 +23,7 @@
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
 #include "cli/HomeStore.h"
+#include "cli/ReadScope.h"
 #include "core/Clock.h"
 #include "core/Home.h"
 #include "store/AuditQuery.h"
@@ -143,6 +144,9 @@ int runList(Cli& cli, const AuditArgs& a) {
   if (useApi(cli, a)) {
     auto api = ApiClient::connect(cli.global, false);
     if (!api) return reportError(api.error().describe());
+    if (auto s = checkReadScope(knownNames(&*api), a.service, "--service", a.env, "--env"); !s) {
+      return reportError(s.error().describe());
+    }
     auto r = api->get("/api/v1/audit" + query(a));
     if (!r) {
       Error e = r.error();
@@ -156,6 +160,9 @@ int runList(Cli& cli, const AuditArgs& a) {
     if (a.since.empty()) q.erase("since");
     auto filter = store::AuditQuery::parse(q, SystemClock::instance());
     if (!filter) return reportError("--" + filter.error().describe());
+    if (auto s = checkReadScope(knownNames(nullptr), a.service, "--service", a.env, "--env"); !s) {
+      return reportError(s.error().describe());
+    }
     auto st = openLocalStore(cli, a);
     if (!st) return reportError(st.error().describe());
     auto evs = (*st)->listEvents(*filter);

@@ -1,5 +1,6 @@
-// `ramp pause | resume | promote-now | abort SERVICE --env ENV` — manual
-// controls on the deployment in progress, recorded with who used them.
+// `ramp pause | resume | promote-now | abort SERVICE --env ENV [--comment WHY]`
+// — manual controls on the deployment in progress, recorded with who used
+// them and why.
 // resume and promote-now follow the deployment afterwards (like deploy);
 // abort follows it until the canary is gone.
 #include <iostream>
@@ -15,6 +16,7 @@ namespace {
 struct ControlArgs {
   std::string service;
   std::string env;
+  std::string comment;
   bool detach = false;
   bool json = false;
 };
@@ -22,7 +24,9 @@ struct ControlArgs {
 int runControl(Cli& cli, const std::string& action, const ControlArgs& a) {
   auto api = ApiClient::connect(cli.global);
   if (!api) return reportError(api.error().describe());
-  auto r = api->post("/api/v1/control", {{"service", a.service}, {"env", a.env}, {"action", action}});
+  nlohmann::json body{{"service", a.service}, {"env", a.env}, {"action", action}};
+  if (!a.comment.empty()) body["comment"] = a.comment;
+  auto r = api->post("/api/v1/control", body);
   if (!r) return reportError(r.error().describe());
   std::string id = r->value("id", "");
   if (action == "pause" || a.detach) {
@@ -47,6 +51,7 @@ void addOne(Cli& cli, const std::string& action, const std::string& help) {
   cmd->footer("Examples:\n  ramp " + action + " crawler --env prod\n  ramp " + action + " crawler --env prod --detach --json");
   cmd->add_option("service", args->service, "Service name")->required();
   cmd->add_option("--env,-e", args->env, "Environment")->required();
+  cmd->add_option("--comment,-m", args->comment, "Why (recorded in the audit)");
   cmd->add_flag("--detach", args->detach, "Return at once");
   cmd->add_flag("--json", args->json, "Machine-readable output");
   cmd->callback([&cli, action, args] { cli.exitCode = runControl(cli, action, *args); });

@@ -29,6 +29,7 @@
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
 #include "cli/Follow.h"
+#include "cli/ReadScope.h"
 #include "cli/ConfigInForce.h"
 
 namespace ramp::cli {
@@ -72,9 +73,12 @@ int runDeploy(Cli& cli, const DeployArgs& a) {
   if (!note) return reportError(note.error().describe());
   if (*note) std::cerr << **note << "\n";
   auto d = api->post("/api/v1/deployments", body);
-  if (!d) return reportError(d.error().describe());
-  auto headline = fmt::format("deploying {} {} to {} ({}, {}, config version {}) as {}{}", a.service, a.version,
-                              a.env, d->value("strategy", ""), d->value("config_digest", "").substr(0, 19),
+  if (!d) return reportError(asTyped(d.error(), "SERVICE", "--env").describe());
+  // The release's digest, as `release create` and `promote` show it; the
+  // config's digest and version are named as such.
+  auto headline = fmt::format("deploying {} {} ({}) to {} ({}, config {} version {}) as {}{}", a.service, a.version,
+                              d->value("digest", "").substr(0, 19), a.env, d->value("strategy", ""),
+                              d->value("config_digest", "").substr(0, 19),
                               d->value("config_version", nlohmann::json(0)).dump(), d->value("id", ""),
                               a.hotfix ? " [HOTFIX: " + a.reason + "]" : std::string());
   if (auto regions = regionsOf(*d); !regions.empty()) headline += "\n  regions in waves: " + wavesLine(regions);

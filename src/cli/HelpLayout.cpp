@@ -19,7 +19,7 @@ const std::map<std::string, std::string>& groups() {
       {"plan", "Infrastructure"},      {"apply", "Infrastructure"},      {"drift", "Infrastructure"},
       {"user", "Access"},              {"token", "Access"},              {"serve", "Running ramp"},
       {"router", "Running ramp"},      {"down", "Running ramp"},         {"demo", "Running ramp"},
-      {"completion", "Running ramp"},
+      {"completion", "Running ramp"},  {"load", "Observing"},
   };
   return g;
 }

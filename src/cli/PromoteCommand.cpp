@@ -16,6 +16,7 @@
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
 #include "cli/Follow.h"
+#include "cli/ReadScope.h"
 #include "cli/ConfigInForce.h"
 
 namespace ramp::cli {
@@ -46,7 +47,11 @@ int runPromote(Cli& cli, const PromoteArgs& a) {
   if (!note) return reportError(note.error().describe());
   if (*note) std::cerr << **note << "\n";
   auto d = api->post("/api/v1/promotions", body);
-  if (!d) return reportError(d.error().describe());
+  if (!d) {
+    auto e = asTyped(d.error(), "SERVICE", "--to");
+    if (e.where == "to") e.where = "--to";
+    return reportError(e.describe());
+  }
   auto from = d->contains("promoted_from") && (*d)["promoted_from"].is_string()
                   ? (*d)["promoted_from"].get<std::string>()
                   : std::string("?");

@@ -8,9 +8,11 @@
 //       used: `release.from` (a directory) or `release.build` + `release.output`
 //       (a shell command run in the config's directory, then its output
 //       directory), all relative to the config's directory.
-//       Exit 0: created, or the identical release already existed (nothing
-//       changed). Exit 1, nothing changed: unknown service, missing directory,
-//       bad version, different content under an existing version, failed build.
+//       Exit 0: created, or (--from) the identical release already existed
+//       (nothing changed). Exit 1, nothing changed: unknown service, missing
+//       directory, bad version, different content under an existing version,
+//       failed build; with a build command, an existing version is refused
+//       before anything is built (versions are immutable).
 //   ramp release list [SERVICE] [--json]
 //       Every release the world's store knows (of SERVICE), oldest first per
 //       service — made in this home or any other sharing the store.
@@ -167,6 +169,15 @@ int runCreate(ramp::cli::Cli& cli, const CreateArgs& a) {
       if (src.output.empty()) {
         return ramp::cli::reportError(fmt::format(
             "{}: services.{}.release.build is set but release.output is not", configPath.string(), a.service));
+      }
+      // Versions are immutable: an existing one is refused before a build
+      // that may take minutes (with --from the content is compared instead).
+      if (auto existing = store.get(a.service, a.version)) {
+        return ramp::cli::reportError(fmt::format(
+            "--version: {} {} already exists ({}, created {}); a version is never rebuilt, nothing was built. "
+            "Choose a new --version (`ramp release list {}` shows the existing ones)",
+            a.service, a.version, shortDigest(existing->digest),
+            ramp::formatTime(ramp::fromUnixMillis(existing->createdAtMs)), a.service));
       }
       ramp::release::BuildCommand::Options opts;
       opts.stdoutToStderr = a.json;

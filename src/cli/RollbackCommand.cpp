@@ -1,4 +1,4 @@
-// `ramp rollback SERVICE --env ENV [--detach] [--json]`
+// `ramp rollback SERVICE --env ENV [--comment WHY] [--detach] [--json]`
 #include <iostream>
 
 #include "cli/ApiClient.h"
@@ -12,6 +12,7 @@ namespace {
 struct RollbackArgs {
   std::string service;
   std::string env;
+  std::string comment;
   bool detach = false;
   bool json = false;
 };
@@ -19,7 +20,9 @@ struct RollbackArgs {
 int runRollback(Cli& cli, const RollbackArgs& a) {
   auto api = ApiClient::connect(cli.global);
   if (!api) return reportError(api.error().describe());
-  auto d = api->post("/api/v1/rollback", {{"service", a.service}, {"env", a.env}});
+  nlohmann::json body{{"service", a.service}, {"env", a.env}};
+  if (!a.comment.empty()) body["comment"] = a.comment;
+  auto d = api->post("/api/v1/rollback", body);
   if (!d) return reportError(d.error().describe());
   std::string id = d->value("id", "");
   if (a.detach) {
@@ -38,6 +41,7 @@ void addRollback(Cli& cli) {
   cmd->footer("Examples:\n  ramp rollback crawler --env prod\n  ramp rollback crawler --env prod --detach --json");
   cmd->add_option("service", args->service, "Service name")->required();
   cmd->add_option("--env,-e", args->env, "Environment")->required();
+  cmd->add_option("--comment,-m", args->comment, "Why (recorded in the audit)");
   cmd->add_flag("--detach", args->detach, "Return at once with the deployment id");
   cmd->add_flag("--json", args->json, "Machine-readable output");
   cmd->callback([&cli, args] { cli.exitCode = runRollback(cli, *args); });

@@ -1,5 +1,13 @@
 // `ramp serve` — run the controller of a ramp world in the foreground.
+//
+// A world has one controller. When one already answers for this home (the
+// one other commands start by themselves, or a `ramp serve` elsewhere),
+// serve starts nothing and says where it is: its API, its dashboard, its
+// pid and since when; exit 0 (the world has its controller), or 1 when
+// --listen asked for another address than the one it serves on.
 #include <signal.h>
+
+#include <iostream>
 
 #include <atomic>
 #include <filesystem>
@@ -7,6 +15,7 @@
 
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
+#include "cli/ControllerInfo.h"
 #include "core/Duration.h"
 #include "core/Home.h"
 #include "server/Controller.h"
@@ -28,9 +37,27 @@ struct ServeArgs {
   std::string auditKeyFile;
 };
 
+// The running controller of `home` as people read it, or nullopt.
+std::optional<ControllerInfo> runningInfo(const std::filesystem::path& home) {
+  if (!runningController(home)) return std::nullopt;
+  return controllerInfo(home);
+}
+
 int runServe(Cli& cli, const ServeArgs& a) {
   server::ControllerOptions o;
   o.home = resolveHome(cli.global.home);
+  if (auto running = runningInfo(o.home)) {
+    std::string asked = a.listen;
+    bool anyAddress = asked == "127.0.0.1:0" || asked == "localhost:0";
+    std::cout << "A controller already serves this world (" << o.home.string() << "):\n"
+              << describeController(*running) << "Nothing started. `ramp down` stops it (and the fleets); "
+              << "`ramp serve` then runs one in the foreground.\n";
+    if (!anyAddress && running->address != asked) {
+      return reportError("--listen: the running controller serves on " + running->address + ", not " + asked +
+                         "; stop it first (ramp down) to serve on another address");
+    }
+    return kExitOk;
+  }
   o.rampBinary = selfBinary();
   o.storeUrl = a.store;
   if (a.instanceUser.empty()) return reportError("--instance-user: must name a user");

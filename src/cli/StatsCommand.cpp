@@ -17,6 +17,7 @@
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
 #include "cli/HomeStore.h"
+#include "cli/ReadScope.h"
 #include "core/Clock.h"
 #include "core/Home.h"
 #include "release/ReleaseStore.h"
@@ -84,6 +85,9 @@ int runStats(Cli& cli, const StatsArgs& a) {
   if (useApi) {
     auto api = ApiClient::connect(cli.global, false);
     if (!api) return reportError(api.error().describe());
+    if (auto s = checkReadScope(knownNames(&*api), a.service, "--service", a.env, "--env"); !s) {
+      return reportError(s.error().describe());
+    }
     std::string q = "?since=" + escapeQuery(a.since);
     if (!a.service.empty()) q += "&service=" + escapeQuery(a.service);
     if (!a.env.empty()) q += "&env=" + escapeQuery(a.env);
@@ -95,6 +99,9 @@ int runStats(Cli& cli, const StatsArgs& a) {
     }
     report = *r;
   } else {
+    if (auto s = checkReadScope(knownNames(nullptr), a.service, "--service", a.env, "--env"); !s) {
+      return reportError(s.error().describe());
+    }
     fs::path home = resolveHome(cli.global.home);
     auto st = openHomeStore(home, {}, /*mustExist=*/true);
     if (!st) return reportError(st.error().describe());

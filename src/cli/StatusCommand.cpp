@@ -1,14 +1,25 @@
 // `ramp status [SERVICE] [--env ENV] [--json] [--watch]`
 //
+// The controller and its dashboard first, then per service/env: the
+// deployment in progress (or the newest) with its release digest, its step
+// (never past the last) and what happens now with the time left
+// (server/DeploymentProgress.h), created/updated times and ages, the
+// judge's running counts and evidence (its latest look), the reason only
+// when the deployment waits or ended (never a stale one while it runs),
+// its approval (who may approve, who did), the queue behind it, hotfix debt,
+// and every fleet with its desired weight and the weight the router
+// carries (ROUTER, read back; * while they differ).
+//
 // --watch follows the controller's event stream (/api/v1/events/stream,
 // server-sent events) and redraws when an event of the watched service/env
-// arrives, and at least every 2 s for health (keep-alives pace it); it
-// reconnects (bounded) when the controller restarts or a new leader takes
-// over.
+// arrives and at least every second (ages and time left move); each draw
+// is headed by its time (UTC and local). On a terminal it redraws in place;
+// otherwise it appends every draw that changed. It reconnects (bounded)
+// when the controller restarts or a new leader takes over. --json --watch
+// prints one JSON document per changed draw.
 //
-// Per service/env: the deployment in progress (or the newest), with its
-// approval (who may approve, who did), the queue behind it, and hotfix
-// debt (releases shipped by hotfix not yet through the lower stages).
+// A SERVICE or --env that neither ./ramp.yaml nor the controller knows is
+// refused with the names there are (cli/ReadScope.h).
 #include <unistd.h>
 
 #include <chrono>
@@ -19,7 +30,11 @@
 
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
+#include "cli/ControllerInfo.h"
+#include "cli/ProgressText.h"
+#include "cli/ReadScope.h"
 #include "cli/Terminal.h"
+#include "core/Clock.h"
 
 namespace ramp::cli {
 
@@ -34,18 +49,52 @@ struct StatusArgs {
   bool watch = false;
 };
 
-std::string render(const json& all) {
+// "controller URL · dashboard URL/ (pid N, leader)", or how to start one.
+std::string controllerLine(ApiClient& api) {
+  auto info = controllerInfo(api.home());
+  if (info && info->url == api.baseUrl()) {
+    return fmt::format("controller {} · dashboard {} (pid {}, {})\n", info->url, info->dashboardUrl(), info->pid,
+                       info->role.empty() ? "leader" : info->role);
+  }
+  return fmt::format("controller {} · dashboard {}/\n", api.baseUrl(), api.baseUrl());
+}
+
+std::string render(const json& all, WallTime now) {
   std::string out;
   if (all.empty()) return "no deployments yet\n";
   for (const auto& s : all) {
     const auto& d = s["deployment"];
-    out += fmt::format("{} in {} ({})  {}\n", s.value("service", ""), s.value("env", ""),
+    out += fmt::format("\n{} in {} ({})  {}\n", s.value("service", ""), s.value("env", ""),
                        s.value("region", ""),
                        s["entrypoint"].is_string() ? s["entrypoint"].get<std::string>() : "-");
-    out += fmt::format("  deployment {}  {}  {}  {} step {}/{}  version {}\n", d.value("id", ""),
-                       Terminal::paintState(1, d.value("state", "")), d.value("phase", ""), d.value("strategy", ""),
-                       d.value("step", 0), d.value("steps", 0), d.value("version", ""));
-    if (!d.value("reason", "").empty()) out += "  reason: " + d.value("reason", "") + "\n";
+    std::string label = labelOf(d);
+    std::string step = stepText(d);
+    std::string digest = d.value("digest", "");
+    out += fmt::format("  deployment {}  {} ({})  {}  {}{}{}\n", d.value("id", ""), d.value("version", ""),
+                       digest.size() > 19 ? digest.substr(0, 19) : digest, d.value("strategy", ""),
+                       Terminal::paintState(1, label), step.empty() ? "" : "  ", step);
+    std::string created = ageOf(d.value("created_at", json()), now);
+    std::string updated = ageOf(d.value("updated_at", json()), now);
+    out += fmt::format("  created {}{} by {}{}\n", d.value("created_at", json("")).is_string() ? d["created_at"].get<std::string>() : "-",
+                       created.empty() ? "" : " (" + created + " ago)", d.value("created_by", ""),
+                       updated.empty() ? "" : ", updated " + updated + " ago");
+    std::string state = d.value("state", "");
+    bool terminal = state == "succeeded" || state == "failed" || state == "rolled_back" || state == "aborted";
+    std::string activity = activityText(d);
+    if (!activity.empty() && !(terminal && d.value("phase", "") == "done")) out += "  now: " + activity + "\n";
+    // The reason of a state that waits or ended; a running deployment's
+    // reason would be stale (e.g. the approval that let it start).
+    if (!d.value("reason", "").empty() && (state != "running" || label == "rolling_back")) {
+      out += "  reason: " + d.value("reason", "") + "\n";
+    }
+    if (d.contains("verdict") && d["verdict"].is_object()) {
+      auto lines = judgeLines(d["verdict"]);
+      if (!lines.empty()) {
+        out += fmt::format("  judge ({}{}):\n", d["verdict"].value("verdict", ""),
+                           d["verdict"].contains("step") ? fmt::format(" at step {}", d["verdict"].value("step", 0)) : "");
+        for (const auto& l : lines) out += "    " + l + "\n";
+      }
+    }
     if (d.contains("waves") && d["waves"].is_array() && !d["waves"].empty()) {
       // Regions in waves: one line per region, the current one marked.
       out += "  waves:";
@@ -87,21 +136,30 @@ std::string render(const json& all) {
     }
     if (!s["fleets"].empty()) {
       bool regions = d.contains("waves") && d["waves"].is_array() && !d["waves"].empty();
+      // WEIGHT is what the engine wants, ROUTER what the data plane carries
+      // (read back): they differ while a change is being applied.
+      auto weightCell = [](const json& f) {
+        int w = f.value("weight", 0);
+        if (!f.contains("applied_weight") || !f["applied_weight"].is_number()) return fmt::format("{:>4}%  {:>6}", w, "?");
+        int a = f["applied_weight"].get<int>();
+        return fmt::format("{:>4}%  {:>5}%{}", w, a, a == w ? " " : "*");
+      };
       if (regions) {
-        out += fmt::format("  {:<48} {:<16} {:<10} {:<9} {:>6} {:>8}\n", "FLEET", "REGION", "VERSION", "ROLE", "WEIGHT",
-                           "HEALTHY");
+        out += fmt::format("  {:<48} {:<16} {:<10} {:<9} {:>5}  {:>6}  {:>8}\n", "FLEET", "REGION", "VERSION", "ROLE",
+                           "WEIGHT", "ROUTER", "HEALTHY");
       } else {
-        out += fmt::format("  {:<36} {:<10} {:<9} {:>6} {:>8}\n", "FLEET", "VERSION", "ROLE", "WEIGHT", "HEALTHY");
+        out += fmt::format("  {:<36} {:<10} {:<9} {:>5}  {:>6}  {:>8}\n", "FLEET", "VERSION", "ROLE", "WEIGHT", "ROUTER",
+                           "HEALTHY");
       }
       for (const auto& f : s["fleets"]) {
         if (regions) {
-          out += fmt::format("  {:<48} {:<16} {:<10} {:<9} {:>6} {:>5}/{:<2}\n", f.value("id", ""),
-                             f.value("region", ""), f.value("version", ""), f.value("role", ""), f.value("weight", 0),
+          out += fmt::format("  {:<48} {:<16} {:<10} {:<9} {} {:>5}/{:<2}\n", f.value("id", ""),
+                             f.value("region", ""), f.value("version", ""), f.value("role", ""), weightCell(f),
                              f.value("healthy", 0), f.value("instances", 0));
           continue;
         }
-        out += fmt::format("  {:<36} {:<10} {:<9} {:>6} {:>5}/{:<2}\n", f.value("id", ""),
-                           f.value("version", ""), f.value("role", ""), f.value("weight", 0),
+        out += fmt::format("  {:<36} {:<10} {:<9} {} {:>5}/{:<2}\n", f.value("id", ""),
+                           f.value("version", ""), f.value("role", ""), weightCell(f),
                            f.value("healthy", 0), f.value("instances", 0));
       }
     }
@@ -131,14 +189,23 @@ int watchStatus(Cli& cli, const StatusArgs& a, const std::string& path) {
       std::this_thread::sleep_for(std::chrono::seconds(1));
       continue;
     }
+    // A terminal is redrawn in place, headed by the time of the draw; a pipe
+    // or file gets every draw whose content changed, each under a time line.
     auto draw = [&]() -> bool {
       auto st = api->get(path);
       if (!st) return false;
+      auto now = SystemClock::instance().now();
       std::string text = a.json ? ((!a.service.empty() && !a.env.empty() && st->size() == 1 ? (*st)[0] : *st).dump() + "\n")
-                                : render(*st);
+                                : render(*st, now);
       if (text != previous) {
-        if (tty) std::cout << "\033[H\033[2J";
-        std::cout << text << std::flush;
+        if (a.json) {
+          std::cout << text;
+        } else {
+          if (tty) std::cout << "\033[H\033[2J";
+          std::cout << "── " << formatTime(now) << " (" << clockTime(now) << " local) · " << controllerLine(*api)
+                    << text << std::flush;
+        }
+        std::cout << std::flush;
         previous = text;
       }
       return true;
@@ -162,8 +229,10 @@ int watchStatus(Cli& cli, const StatusArgs& a, const std::string& path) {
                      (a.env.empty() || e.value("env", "") == a.env);
         }
       }
+      // Ages, time left and the judge's counts move without events: redraw
+      // at least every second (keep-alives arrive every 100 ms).
       auto now = std::chrono::steady_clock::now();
-      if (relevant || now - lastDraw > std::chrono::seconds(2)) {
+      if (relevant || now - lastDraw >= std::chrono::seconds(1)) {
         if (!draw()) return false;
         lastDraw = now;
       }
@@ -178,35 +247,27 @@ int watchStatus(Cli& cli, const StatusArgs& a, const std::string& path) {
 int runStatus(Cli& cli, const StatusArgs& a) {
   auto api = ApiClient::connect(cli.global);
   if (!api) return reportError(api.error().describe());
+  // `ramp status crawlr` / `--env staging`: refused, not "no deployments".
+  if (auto s = checkReadScope(knownNames(&*api), a.service, "SERVICE", a.env, "--env"); !s) {
+    return reportError(s.error().describe());
+  }
   std::string path = "/api/v1/status?";
   if (!a.service.empty()) path += "service=" + a.service + "&";
   if (!a.env.empty()) path += "env=" + a.env;
-  std::string previous;
   if (a.watch) return watchStatus(cli, a, path);
-  for (int round = 0;; ++round) {
-    auto st = api->get(path);
-    if (!st) return reportError(st.error().describe());
-    if (!a.service.empty() && !a.env.empty() && st->empty() && !a.watch) {
-      return reportError(fmt::format("{} has no deployment in {}", a.service, a.env));
-    }
-    std::string text;
-    if (a.json) {
-      // One service + env asked for: the object itself, as design.md describes.
-      text = (!a.service.empty() && !a.env.empty() && st->size() == 1 ? (*st)[0] : *st).dump(2) + "\n";
-    } else {
-      text = render(*st);
-    }
-    if (!a.watch) {
-      std::cout << text;
-      return kExitOk;
-    }
-    if (text != previous) {
-      if (Terminal::redrawOn(1) && !a.json) std::cout << "\033[H\033[2J";
-      std::cout << text << std::flush;
-      previous = text;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto st = api->get(path);
+  if (!st) return reportError(st.error().describe());
+  if (!a.service.empty() && !a.env.empty() && st->empty()) {
+    return reportError(fmt::format("{} has no deployment in {} yet (ramp deploy {} --env {} --version V)", a.service,
+                                   a.env, a.service, a.env));
   }
+  if (a.json) {
+    // One service + env asked for: the object itself, as design.md describes.
+    std::cout << (!a.service.empty() && !a.env.empty() && st->size() == 1 ? (*st)[0] : *st).dump(2) << "\n";
+    return kExitOk;
+  }
+  std::cout << controllerLine(*api) << render(*st, SystemClock::instance().now());
+  return kExitOk;
 }
 
 void addStatus(Cli& cli) {

@@ -59,7 +59,10 @@ std::string Terminal::paintState(int fd, std::string_view state) {
   if (state == "succeeded") return paint(fd, Style::kGreen, state);
   if (state == "failed" || state == "rolled_back" || state == "aborted") return paint(fd, Style::kRed, state);
   if (state == "paused" || state == "awaiting_approval") return paint(fd, Style::kYellow, state);
-  if (state == "running" || state == "queued") return paint(fd, Style::kCyan, state);
+  if (state == "rolling_back") return paint(fd, Style::kRed, state);
+  if (state == "running" || state == "queued" || state == "baking" || state == "retiring") {
+    return paint(fd, Style::kCyan, state);
+  }
   return std::string(state);
 }
 

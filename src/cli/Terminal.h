@@ -39,7 +39,8 @@ class Terminal {
   static bool redrawOn(int fd);
   static std::string paint(int fd, Style style, std::string_view text);
   // The colour of a deployment state: green succeeded, red failed /
-  // rolled_back / aborted, yellow waiting on a person, cyan in progress.
+  // rolled_back / aborted / rolling_back, yellow waiting on a person, cyan
+  // in progress (running, queued, baking, retiring).
   static std::string paintState(int fd, std::string_view state);
 };
 

@@ -39,6 +39,7 @@ approve         | write    |                            |
 reject          | write    |                            |
 approvals       | read     |                            | array
 status          | read     |                            | array
+load            | write    |                            |
 status-one      | read     |                            | object:service,env,entrypoint,deployment,fleets
 stats           | read     |                            | object
 audit           | read     |                            | array

@@ -243,3 +243,26 @@ TEST_F(ReleaseCli, CreateFromConfigBuildAndBuildFailure) {
   EXPECT_NE(f.err.find("exit code 3"), std::string::npos) << f.err;
   EXPECT_FALSE(fs::exists(home.path() / "releases/web/3.0.1"));
 }
+
+// A version that exists is refused before its build runs (a build may take
+// minutes; versions are immutable): the build script would leave a marker.
+TEST_F(ReleaseCli, ExistingVersionIsRefusedBeforeBuilding) {
+  writeFile(work.path() / "build.sh",
+            "#!/bin/sh\nset -e\necho ran >> build-ran\nrm -rf out\nmkdir -p out\necho \"$RAMP_RELEASE_VERSION\" > out/VERSION\n");
+  fs::permissions(work.path() / "build.sh", fs::perms(0755));
+  writeFile(work.path() / "ramp.yaml", std::string(kConfigHead) +
+                                           "  web:\n    release:\n      build: ./build.sh\n      output: out\n"
+                                           "    run:\n      command: bin/app\n");
+  ASSERT_EQ(runRamp({"release", "create", "web", "--version", "1.0.0"}, home.path(), work.path()).exit, 0);
+  ASSERT_TRUE(fs::exists(work.path() / "build-ran"));
+  fs::remove(work.path() / "build-ran");
+  auto again = runRamp({"release", "create", "web", "--version", "1.0.0"}, home.path(), work.path());
+  EXPECT_EQ(again.exit, 1);
+  EXPECT_NE(again.err.find("--version: web 1.0.0 already exists (sha256:"), std::string::npos) << again.err;
+  EXPECT_NE(again.err.find("nothing was built"), std::string::npos) << again.err;
+  EXPECT_NE(again.err.find("ramp release list web"), std::string::npos) << again.err;
+  EXPECT_FALSE(fs::exists(work.path() / "build-ran")) << "the build ran before the refusal";
+  // Another version builds as before.
+  EXPECT_EQ(runRamp({"release", "create", "web", "--version", "1.0.1"}, home.path(), work.path()).exit, 0);
+  EXPECT_TRUE(fs::exists(work.path() / "build-ran"));
+}
