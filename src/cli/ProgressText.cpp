@@ -130,11 +130,18 @@ std::vector<std::string> judgeLines(const json& verdict) {
     double seen = num(c, "requests");
     std::string line = fmt::format("judge: {} canary requests seen ({} errors, {}/s)", count(seen),
                                    count(num(c, "errors")), compact(num(c, "per_second")));
-    if (!std::isnan(more)) {
+    // Decided (pass, fail, inconclusive): what it saw and what it decided;
+    // "needed" and "left" belong to a judge still looking.
+    const std::string decided = verdict.value("verdict", "") == "continue" ? "" : verdict.value("verdict", "");
+    if (!decided.empty()) {
+      line += "; decided: " + decided;
+    } else if (!std::isnan(more) && more <= 0) {
+      line += fmt::format(", enough for {}", what);
+    } else if (!std::isnan(more)) {
       line += fmt::format(", ~{} needed for {}", count(seen + more), what);
       if (!std::isnan(secs)) line += fmt::format(" in ~{}", shortDuration(static_cast<int64_t>(secs * 1000)));
     }
-    double left = num(*pr, "deadline_in_s");
+    double left = decided.empty() ? num(*pr, "deadline_in_s") : std::nan("");
     if (!std::isnan(left)) {
       line += fmt::format("; {} left in the step", shortDuration(static_cast<int64_t>(left * 1000)));
       if (fc && (*fc).contains("within_deadline") && (*fc)["within_deadline"].is_boolean() &&

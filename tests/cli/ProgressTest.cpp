@@ -82,7 +82,7 @@ TEST(Progress, PausesAndRollbacksSayWhatTheyAre) {
 // it (cli/ProgressText): requests seen and needed, when, the time left.
 TEST(JudgeLines, ShowRequestsSeenAndNeededWithTheForecast) {
   json verdict = {
-      {"decision", "continue"},
+      {"verdict", "continue"},
       {"metrics", json::array()},
       {"progress",
        {{"step", 2},
@@ -105,6 +105,12 @@ TEST(JudgeLines, ShowRequestsSeenAndNeededWithTheForecast) {
   lines = ramp::cli::judgeLines(verdict);
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_NE(lines[0].find("(not enough traffic to decide in time: 80% would be)"), std::string::npos) << lines[0];
+  // Decided: what it saw and what it decided, no "needed" or time left.
+  verdict["verdict"] = "fail";
+  verdict["progress"]["forecast"]["requests"] = 0;
+  lines = ramp::cli::judgeLines(verdict);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0], "judge: 390 canary requests seen (12 errors, 97.5/s); decided: fail");
   // A verdict of the judge alone (no engine progress): its forecast only.
   json bare = {{"metrics", json::array()}, {"details", {{"forecast", {{"decision", "pass"}, {"requests", 1200}}}}}};
   lines = ramp::cli::judgeLines(bare);
