@@ -8,7 +8,7 @@
 // records the person's reason.
 import { COLORS, evidenceBar, formatValue, lineChart, weightBar } from './charts.js';
 
-const state = { token: sessionStorage.getItem('ramp.token') || '', session: null, streams: [], timers: [] };
+const state = { token: sessionStorage.getItem('ramp.token') || '', session: null, streams: [], timers: [], gen: 0 };
 const $ = (sel, root = document) => root.querySelector(sel);
 const esc = (v) => String(v ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
 const TERMINAL = new Set(['succeeded', 'failed', 'rolled_back', 'aborted']);
@@ -44,6 +44,11 @@ function stream(path, handlers) {
 
 function every(ms, fn) { state.timers.push(setInterval(fn, ms)); }
 
+// True when a later navigation started after the one that made this page
+// element: a page checks it after every await before it renders or starts
+// anything live.
+function stale(view) { return view.dataset.gen !== String(state.gen); }
+
 function stopLive() {
   for (const s of state.streams) s.close();
   for (const t of state.timers) clearInterval(t);
@@ -55,6 +60,7 @@ function logout(message) {
   sessionStorage.removeItem('ramp.token');
   state.token = '';
   state.session = null;
+  state.gen++;  // a page still loading for the last user draws nothing
   stopLive();
   $('#nav').hidden = true;
   $('#who').textContent = '';
@@ -212,6 +218,7 @@ async function pageServices(view) {
       const envs = Object.keys((state.session && state.session.roles) || {}).filter((x) => x !== '*');
       list = (await Promise.all(envs.map((env) => api('/api/v1/status?env=' + encodeURIComponent(env)).catch(() => [])))).flat();
     }
+    if (stale(view)) return;
     list = Array.isArray(list) ? list : [];
     const services = [...new Set(list.map((r) => r.service))].sort();
     const order = ['int', 'uat', 'prod'];
@@ -245,6 +252,7 @@ async function pageServices(view) {
         : '<p class="muted">Nothing deployed yet.</p>'}`;
   };
   await load();
+  if (stale(view)) return;
   every(2000, () => load().catch(handleError));
 }
 
@@ -267,6 +275,7 @@ async function pageDeployments(view, params) {
     const lists = await Promise.all(envs.map((env) => { const qe = new URLSearchParams(q); qe.set('env', env); return api('/api/v1/deployments?' + qe).catch(() => []); }));
     all = lists.flat().sort((a, b) => String(b.created_at).localeCompare(String(a.created_at)));
   }
+  if (stale(view)) return;
   const rows = all.filter((d) => !filter.state || labelOf(d) === filter.state || d.state === filter.state);
   const shown = rows.slice(page * size, page * size + size);
   const link = (p) => { const u = new URLSearchParams({ ...filter, page: String(p) }); for (const [k, v] of [...u]) if (!v) u.delete(k); return '#/deployments?' + u; };
@@ -283,7 +292,7 @@ async function pageDeployments(view, params) {
     </tbody></table>
     <div class="pager"><span class="muted">${rows.length ? `${page * size + 1}–${page * size + shown.length} of ${rows.length}` : 'no deployment matches'}</span>
       ${page > 0 ? `<a href="${link(page - 1)}" id="newer">← newer</a>` : ''} ${(page + 1) * size < rows.length ? `<a href="${link(page + 1)}" id="older">older →</a>` : ''}</div>`;
-  $('#deployment-filters').addEventListener('submit', (ev) => {
+  $('#deployment-filters', view).addEventListener('submit', (ev) => {
     ev.preventDefault();
     const f = new FormData(ev.target);
     const u = new URLSearchParams();
@@ -436,6 +445,7 @@ async function pageDeployment(view, id) {
   const [d0, events, acts, series] = await Promise.all([
     api(`/api/v1/deployments/${enc}`), api(`/api/v1/events?deployment=${enc}`), api(`/api/v1/deployments/${enc}/actions`),
     api(`/api/v1/deployments/${enc}/series`).catch(() => ({ points: [] }))]);
+  if (stale(view)) return;
   const s = { d: d0, events, actions: acts.actions || [], points: series.points || [], live: false };
   let lastSeq = events.reduce((a, e) => Math.max(a, e.seq), 0);
   let lastT = s.points.reduce((a, p) => Math.max(a, p.t), 0);
@@ -446,7 +456,7 @@ async function pageDeployment(view, id) {
     <h2>Timeline</h2><ul class="timeline" id="timeline"></ul>`;
   // Each part is replaced only when its markup changed (a button under the
   // pointer stays the same element; the timeline keeps its scroll).
-  const put = (sel, html) => { const el = $(sel); if (el && el.dataset.html !== html) { el.innerHTML = html; el.dataset.html = html; return true; } return false; };
+  const put = (sel, html) => { const el = $(sel, view); if (el && el.dataset.html !== html) { el.innerHTML = html; el.dataset.html = html; return true; } return false; };
   const draw = { summary: () => { put('#summary', summaryHtml(s.d, s.live)); },
     actions: () => {
       if (!put('#actions', actionButtons(s.actions))) return;
@@ -519,6 +529,7 @@ async function pageDeployment(view, id) {
 
 async function pageApprovals(view) {
   let list = await api('/api/v1/approvals');
+  if (stale(view)) return;
   list = Array.isArray(list) ? list : (list.approvals || []);
   const me = state.session && state.session.user;
   const rows = list.map((a) => {
@@ -564,12 +575,14 @@ async function pageAudit(view, params) {
   try {
     events = await api('/api/v1/audit?' + q);
   } catch (e) {
+    if (stale(view)) return;
     // Roles in some environments only: the trail of one of them at a time.
     const envs = Object.keys((state.session && state.session.roles) || {}).filter((x) => x !== '*');
     if (e.status === 403 && !f.env && envs.length) { location.hash = `#/audit?env=${encodeURIComponent(envs[0])}`; return; }
     throw e;
   }
   const verify = await api('/api/v1/audit/verify').catch((e) => (e.status === 403 ? { unknown: true } : { ok: false, problem: e.message }));
+  if (stale(view)) return;
   const more = events.length > size;
   const page = events.slice(0, size);
   const link = (extra) => { const u = new URLSearchParams(); for (const [k, v] of Object.entries({ ...f, ...extra })) if (v) u.set(k, v); return '#/audit' + (u.toString() ? '?' + u : ''); };
@@ -593,7 +606,7 @@ async function pageAudit(view, params) {
     <div class="pager" id="audit-pager"><span class="muted">${page.length ? `events ${page[page.length - 1].seq}–${page[0].seq}, newest first` : 'no event matches'}</span>
       ${before ? `<a href="${link({})}" id="audit-newest">newest</a>` : ''}
       ${more ? `<a href="${link({ before: String(page[page.length - 1].seq) })}" id="audit-older">older →</a>` : ''}</div>`;
-  $('#audit-filters').addEventListener('submit', (ev) => {
+  $('#audit-filters', view).addEventListener('submit', (ev) => {
     ev.preventDefault();
     const u = new URLSearchParams();
     for (const [k, v] of new FormData(ev.target)) if (v) u.set(k, v.trim());
@@ -613,6 +626,7 @@ function days(s) {
 
 async function pageStats(view) {
   const s = await api('/api/v1/stats?since=30d');
+  if (stale(view)) return;
   view.innerHTML = `<h1>Delivery (DORA, last 30 days)</h1>
     <table id="stats"><thead><tr><th>service</th><th>env</th><th>deployments / week</th><th>lead time median (p90)</th><th>change failure rate</th><th>time to restore (median)</th></tr></thead><tbody>
     ${s.services.map((r) => `<tr><td>${esc(r.service)}</td><td>${esc(r.env)}</td><td>${r.deployment_frequency.per_week.toFixed(1)} (${r.deployment_frequency.succeeded} succeeded)</td>
@@ -639,9 +653,15 @@ async function route() {
   const [path, query] = hash.split('?');
   const params = new URLSearchParams(query || '');
   document.querySelectorAll('#nav a').forEach((a) => a.classList.toggle('active', a.getAttribute('href') === path || (path.startsWith('#/deployment/') && a.getAttribute('href') === '#/deployments')));
-  const view = $('#view');
+  // Each navigation renders into its own element, shown once the page is
+  // drawn (the previous page stays until then). A page whose answers arrive
+  // after the user moved on (an earlier, slower navigation: the login's and
+  // a link's) is stale: it renders nothing, starts no timer and no stream.
+  const view = document.createElement('div');
+  view.dataset.gen = String(++state.gen);
   try {
     if (!state.session) state.session = await api('/api/v1/dashboard/session');
+    if (stale(view)) return;
     $('#who').textContent = `${state.session.user} (${rolesText(state.session)})`;
     let m;
     if ((m = path.match(/^#\/deployment\/(.+)$/))) await pageDeployment(view, decodeURIComponent(m[1]));
@@ -650,7 +670,12 @@ async function route() {
     else if (path === '#/audit') await pageAudit(view, params);
     else if (path === '#/stats') await pageStats(view);
     else await pageServices(view);
-  } catch (e) { handleError(e); }
+    if (!stale(view)) $('#view').replaceChildren(view);
+  } catch (e) {
+    if (stale(view)) return;
+    $('#view').replaceChildren(view);
+    handleError(e);
+  }
 }
 
 $('#login-form').addEventListener('submit', async (ev) => {

@@ -705,8 +705,13 @@ Result<std::vector<AuditEvent>> SqlStore::listEvents(const AuditFilter& f) {
   if (f.sinceTime) cond("time", ">=", *f.sinceTime);
   if (f.afterSeq) cond("seq", ">", *f.afterSeq);
   if (f.beforeSeq) cond("seq", "<", *f.beforeSeq);
-  // substr(text, 1, n) reads the same in SQLite and PostgreSQL.
-  if (f.kindPrefix) cond(fmt::format("substr(kind, 1, {})", f.kindPrefix->size()), "=", *f.kindPrefix);
+  // substr(text, 1, n) reads the same in SQLite and PostgreSQL; n counts
+  // characters in both (UTF-8: the bytes that do not continue one).
+  if (f.kindPrefix) {
+    auto chars = std::count_if(f.kindPrefix->begin(), f.kindPrefix->end(),
+                               [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; });
+    cond(fmt::format("substr(kind, 1, {})", chars), "=", *f.kindPrefix);
+  }
   if (f.actor) cond("actor", "=", *f.actor);
   args.emplace_back(int64_t{f.limit});
   text += fmt::format(" ORDER BY seq{} LIMIT ?{}", f.newestFirst ? " DESC" : "", args.size());

@@ -531,7 +531,7 @@ TEST_P(StoreConformance, AuditNewestFirstPagesAndFilters) {
   std::vector<std::pair<const char*, const char*>> ins = {
       {"dave", "deployment.control"}, {"ramp", "deployment.phase"}, {"ramp", "traffic.set"},
       {"dave", "deployment.rollback"}, {"bob", "deployment.approved"}, {"ramp", "verdict"},
-      {"ramp", "deployment%x"}, {"ramp", "deployment_y"}};
+      {"ramp", "deployment%x"}, {"ramp", "deployment_y"}, {"ramp", "déploiement.phase"}};
   for (size_t i = 0; i < ins.size(); ++i) {
     AuditEventInput e;
     e.time = kT0 + static_cast<int64_t>(i);
@@ -551,7 +551,7 @@ TEST_P(StoreConformance, AuditNewestFirstPagesAndFilters) {
   AuditFilter newest;
   newest.newestFirst = true;
   newest.limit = 3;
-  EXPECT_EQ(seqs(newest), (std::vector<int64_t>{8, 7, 6}));
+  EXPECT_EQ(seqs(newest), (std::vector<int64_t>{9, 8, 7}));
   newest.beforeSeq = 6;
   EXPECT_EQ(seqs(newest), (std::vector<int64_t>{5, 4, 3}));
   newest.beforeSeq = 2;
@@ -572,6 +572,8 @@ TEST_P(StoreConformance, AuditNewestFirstPagesAndFilters) {
   EXPECT_EQ(seqs(literal), (std::vector<int64_t>{8}));
   literal.kindPrefix = "verdict";
   EXPECT_EQ(seqs(literal), (std::vector<int64_t>{6}));
+  literal.kindPrefix = "déploiement.";  // characters, not bytes
+  EXPECT_EQ(seqs(literal), (std::vector<int64_t>{9}));
 }
 
 TEST_P(StoreConformance, TamperedRowsAreDetected) {
