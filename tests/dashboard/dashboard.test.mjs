@@ -110,7 +110,7 @@ function allowedActions(user, roles, d) {
   return out;
 }
 
-let serve, browser;
+let serve, browser, page;
 async function main() {
   check(RAMP && CRAWLER, 'RAMP_BIN and RAMP_CRAWLER_BIN must be set');
   fs.mkdirSync(WORK, { recursive: true });
@@ -162,7 +162,7 @@ async function main() {
   })();
 
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-background-networking'] });
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   const consoleErrors = [];
   page.on('pageerror', (e) => consoleErrors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource|401|403/.test(m.text())) consoleErrors.push(m.text()); });
@@ -425,6 +425,14 @@ try {
 } catch (e) {
   console.error(`FAILED at ${step}: ${e.stack || e}`);
   code = 1;
+  // What the page showed: its address, its text and a screenshot.
+  if (page) {
+    try {
+      console.error(`page ${page.url()}: ${((await page.textContent('#view', { timeout: 2000 })) || '').replace(/\s+/g, ' ').slice(0, 600)}`);
+      await page.screenshot({ path: path.join(SHOTS, 'failed.png'), fullPage: true });
+      console.error(`screenshot ${path.join(SHOTS, 'failed.png')}`);
+    } catch (err) { console.error(`no page to show: ${err}`); }
+  }
 }
 await cleanup();
 process.exit(code);
