@@ -598,7 +598,7 @@ async function pageAudit(view, params) {
       <button type="submit">Filter</button> ${Object.values(f).some(Boolean) ? `<a href="#/audit">clear</a>` : ''}
     </form>
     <table id="audit" class="audit"><thead><tr><th>#</th><th>when</th><th>who</th><th>what</th><th>where</th><th></th></tr></thead><tbody>
-    ${page.map((e) => `<tr data-seq="${e.seq}"><td class="muted">${e.seq}</td><td class="nowrap" title="${esc(e.time)}">${esc(localTime(e.time))}</td><td>${esc(e.actor)}</td>
+    ${page.map((e) => `<tr data-seq="${e.seq}"><td class="muted">${e.seq}</td><td class="nowrap" title="${esc(e.time)}">${esc(localTime(e.time))}</td><td class="nowrap">${esc(e.actor)}</td>
       <td><span class="kind">${esc(e.kind)}</span><div class="sentence">${esc(eventSentence(e))}</div></td>
       <td>${esc([e.service, e.env].filter(Boolean).join(' / '))}${e.deployment ? `<div><a href="#/deployment/${encodeURIComponent(e.deployment)}">${esc(e.deployment)}</a></div>` : ''}</td>
       <td><details><summary>data</summary><pre>${esc(JSON.stringify(e.data, null, 2))}</pre><div class="muted small">hash <code>${esc(String(e.hash || '').slice(0, 16))}</code></div></details></td></tr>`).join('')}

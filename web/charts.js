@@ -32,6 +32,7 @@ export function formatValue(v, unit = '') {
   const a = Math.abs(v);
   let s;
   if (a === 0) s = '0';
+  else if (a >= 1e6) s = v.toPrecision(2);  // a likelihood ratio of 5.7e+45, not 22 digits
   else if (a >= 100) s = v.toFixed(0);
   else if (a >= 10) s = v.toFixed(1).replace(/\.0$/, '');
   else if (a >= 1) s = v.toFixed(2).replace(/\.?0+$/, '');

@@ -307,7 +307,9 @@ async function main() {
   await load2.stop();
   const reason = await page.textContent('#dep-reason');
   check(/error rate/.test(reason), `the rollback's reason names the error rate: ${reason}`);
-  check((await page.textContent('#judge')).includes('fail'), 'the failing verdict is shown');
+  const judgeBad = await page.textContent('#judge');
+  check(judgeBad.includes('fail'), 'the failing verdict is shown');
+  check(!/\d\.\d{6,}e[+-]/.test(judgeBad), `the judge's numbers are written for people: ${judgeBad.slice(0, 600)}`);
   await page.waitForFunction(() => document.querySelectorAll('#chart-errors path.series').length >= 2, null, { timeout: 10000 });
   check(await page.locator('#chart-errors .mark.verdict.fail').count() >= 1, 'the failing verdict is marked on the chart');
   check(await page.locator('#chart-weights .mark.step').count() >= 2, 'step boundaries are marked');
