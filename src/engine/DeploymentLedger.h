@@ -52,11 +52,10 @@ class DeploymentLedger {
   Status insert(Deployment& d, nlohmann::json created, const std::string& actor);
   // Writes the record and, with an event kind, its audit event (data gets
   // state, phase, step and reason), then the events `then` (kind, data) in
-  // order, all in one transaction.
+  // order, all in one transaction. `actor`: who the main event names ("" =
+  // the owner; the person for what a person asked: controls, rollbacks).
   Status commit(Deployment& d, const std::string& eventKind, nlohmann::json data = nlohmann::json::object(),
                 std::vector<std::pair<std::string, nlohmann::json>> then = {}, const std::string& actor = {});
-  // `actor` (commit's main event only): who it names ("" = the owner; the
-  // person for what a person asked: controls, rollbacks).
   // One audit event about `d` (version and digests added); actor "" = the owner.
   Status audit(const std::string& kind, const Deployment& d, nlohmann::json data, const std::string& actor = {});
   // One audit event about an entry point (traffic.set).
