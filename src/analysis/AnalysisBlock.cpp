@@ -41,6 +41,7 @@ Result<JudgeConfig> AnalysisBlock::judgeConfig(const json& a, int analyses) {
   json er{{"alpha", a1}};
   if (auto* v = number("max_false_pass")) er["beta"] = *v;
   if (auto* v = number("error_rate_objective")) er["objective"] = *v;
+  if (auto* v = number("error_rate_tolerance")) er["tolerance"] = *v;
   if (auto* v = number("min_error_rate")) er["min_error_rate"] = *v;
   if (auto* v = number("min_requests")) er["min_requests"] = *v;
   j["error_rate"] = er;
@@ -57,6 +58,7 @@ Result<JudgeConfig> AnalysisBlock::judgeConfig(const json& a, int analyses) {
                             std::pair{"analysis.latency.confidence", "analysis.max_false_rollback"},
                             std::pair{"analysis.error_rate.beta", "analysis.max_false_pass"},
                             std::pair{"analysis.error_rate.objective", "analysis.error_rate_objective"},
+                            std::pair{"analysis.error_rate.tolerance", "analysis.error_rate_tolerance"},
                             std::pair{"analysis.error_rate.min_error_rate", "analysis.min_error_rate"},
                             std::pair{"analysis.error_rate.min_requests", "analysis.min_requests"},
                             std::pair{"analysis.latency.tolerance", "analysis.latency_tolerance"}})

@@ -8,6 +8,8 @@
 //                        error_rate.alpha and latency.confidence = 1 - a
 //   max_false_pass       error_rate.beta: P(pass | canary worse) per analysis
 //   error_rate_objective error_rate.objective (the absolute pass route)
+//   error_rate_tolerance error_rate.tolerance (the bounded-harm pass at a
+//                        step's deadline, HarmBound.h; 0 / absent = off)
 //   min_error_rate       error_rate.min_error_rate (the fail side's relevance gate)
 //   min_requests         error_rate.min_requests
 //   latency_tolerance    latency.tolerance

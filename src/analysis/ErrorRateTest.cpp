@@ -93,7 +93,7 @@ MetricForecast ErrorRateTest::forecast(const ErrorRateState& st, const ErrorRate
       dFloor = pc * std::log(q / d) + (1 - pc) * std::log((1 - q) / (1 - d));
     }
     auto evidence = [&](double k) { return logPassEvidence(st.logLrPass + k * dPass, st.logLrFloor + k * dFloor, w); };
-    if (auto k = MetricForecast::firstCrossing(evidence, std::log(1 / p.beta))) f.passRequests = std::max(*k, traffic);
+    if (auto k = MetricForecast::firstCrossing(evidence, std::log(1 / p.sequentialBeta()))) f.passRequests = std::max(*k, traffic);
   }
   // A fail needs the canary's rate above min_error_rate and above the baseline's.
   if (pc >= p.minErrorRate && pc > pb) {
@@ -161,7 +161,7 @@ Result<ErrorRateTest::Outcome> ErrorRateTest::look(ErrorRateState st, const Erro
   // The two pass routes combined as one e-value: w LR_pass + (1-w) LR_floor.
   const double w = passWeight(policy);
   const double logPassE = logPassEvidence(st.logLrPass, st.logLrFloor, w);
-  const double passAt = std::log(1 / policy.beta);
+  const double passAt = std::log(1 / policy.sequentialBeta());
   const double rc = canary.requests ? double(canary.errors) / double(canary.requests) : 0;
   const double rb = baseline.requests ? double(baseline.errors) / double(baseline.requests) : 0;
   const bool enoughTraffic = canary.requests >= policy.minRequests && baseline.requests >= policy.minRequests;
@@ -188,10 +188,10 @@ Result<ErrorRateTest::Outcome> ErrorRateTest::look(ErrorRateState st, const Erro
     res.classification = Classification::kPass;
     if (st.logLrPass >= st.logLrFloor)
       res.reason = fmt::format("{}: likelihood ratio against a x{} increase {} (evidence {} >= {}, beta {}) — canary not worse",
-                               counts, policy.minIncrease, lr(st.logLrPass), lr(logPassE), lr(passAt), policy.beta);
+                               counts, policy.minIncrease, lr(st.logLrPass), lr(logPassE), lr(passAt), policy.sequentialBeta());
     else
       res.reason = fmt::format("{}: likelihood ratio against the objective of {} {} (evidence {} >= {}, beta {}) — canary within the objective",
-                               counts, pct(policy.objective), lr(st.logLrFloor), lr(logPassE), lr(passAt), policy.beta);
+                               counts, pct(policy.objective), lr(st.logLrFloor), lr(logPassE), lr(passAt), policy.sequentialBeta());
   } else if (canary.requests == 0 || baseline.requests == 0) {
     res.classification = Classification::kNoData;
     res.reason = fmt::format("{}: no requests on the {} yet", counts, canary.requests == 0 ? "canary" : "baseline");
@@ -219,7 +219,7 @@ Result<ErrorRateTest::Outcome> ErrorRateTest::look(ErrorRateState st, const Erro
                {"likelihood_ratio_floor", std::exp(st.logLrFloor)},
                {"pass_evidence", std::exp(logPassE)},
                {"pass_weight", w},
-               {"pass_threshold", 1 / policy.beta},
+               {"pass_threshold", 1 / policy.sequentialBeta()},
                {"always_valid_p", std::min(1.0, std::exp(-logFail))},
                {"alpha", policy.alpha},
                {"beta", policy.beta},

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "analysis/HarmBound.h"
 #include "analysis/Scorecard.h"
 
 namespace ramp::analysis {
@@ -28,6 +29,23 @@ Result<Judge::Step> run(JudgeState state, const Measurements& canary, const Meas
       }
       auto out = ErrorRateTest::look(state.errorRate[spec.name], ci->second, bi->second, config.errorRate, spec);
       if (!out) return std::unexpected(out.error());
+      if (final && config.errorRate.tolerance > 0 && out->result.classification == Classification::kInconclusive) {
+        // The step's deadline without evidence either way: the bounded-harm rule (HarmBound.h).
+        const ErrorRateHarm h = HarmBound::errorRate(ci->second, bi->second, config.errorRate);
+        out->result.stats["at_deadline"] = h.toJson();
+        const std::string counts = out->result.reason.substr(0, out->result.reason.find(": "));
+        if (h.pass) {
+          out->state.decision = +1;
+          out->result.classification = Classification::kPass;
+          out->result.reason = fmt::format(
+              "{}: at the deadline, no evidence of harm and harm of x{:.3g} ruled out ({}) — canary within the "
+              "tolerated harm",
+              counts, h.limitRatio, h.sentence());
+        } else {
+          out->result.reason += fmt::format("; at the deadline, harm of x{:.3g} not ruled out: {}", h.limitRatio,
+                                            h.sentence());
+        }
+      }
       state.errorRate[spec.name] = std::move(out->state);
       results.push_back(std::move(out->result));
     } else {

@@ -80,7 +80,7 @@ Result<JudgeConfig> JudgeConfig::fromJson(const json& j, const std::string& wher
     const auto& e = j["error_rate"];
     std::string w = where + ".error_rate";
     if (auto s = onlyKeys(e, w, {"alpha", "beta", "min_increase", "method", "alternatives", "min_error_rate", "objective",
-                                 "min_requests"}); !s)
+                                 "min_requests", "tolerance"}); !s)
       return std::unexpected(s.error());
     if (e.contains("method")) {
       std::string m = e["method"].is_string() ? e["method"].get<std::string>() : "";
@@ -92,6 +92,7 @@ Result<JudgeConfig> JudgeConfig::fromJson(const json& j, const std::string& wher
                    readNumber(e, "min_increase", w, c.errorRate.minIncrease),
                    readNumber(e, "min_error_rate", w, c.errorRate.minErrorRate),
                    readNumber(e, "objective", w, c.errorRate.objective),
+                   readNumber(e, "tolerance", w, c.errorRate.tolerance),
                    readCount(e, "min_requests", w, c.errorRate.minRequests)})
       if (!s) return std::unexpected(s.error());
     if (e.contains("alternatives")) {
@@ -197,6 +198,9 @@ Status JudgeConfig::validate(const std::string& where) const {
     return invalid(fmt::format("min_error_rate {} must be in [0, 1)", e.minErrorRate), we + ".min_error_rate");
   if (!(e.objective >= 0 && e.objective < 1))
     return invalid(fmt::format("objective {} must be an error rate in [0, 1)", e.objective), we + ".objective");
+  if (!(e.tolerance >= 0 && e.tolerance <= 100))
+    return invalid(fmt::format("tolerance {} must be in [0, 100] (0 = no bounded-harm pass at the deadline)", e.tolerance),
+                   we + ".tolerance");
   std::string wl = where + ".latency";
   if (!(latency.confidence > 0.5 && latency.confidence < 1))
     return invalid(fmt::format("confidence {} must be in (0.5, 1)", latency.confidence), wl + ".confidence");
@@ -240,7 +244,7 @@ nlohmann::json JudgeConfig::toJson() const {
   j["error_rate"] = {{"alpha", errorRate.alpha}, {"beta", errorRate.beta}, {"min_increase", errorRate.minIncrease},
                      {"method", errorRate.method == ErrorRateMethod::kPlugIn ? "plugin" : "mixture"},
                      {"alternatives", errorRate.grid()}, {"min_error_rate", errorRate.minErrorRate},
-                     {"objective", errorRate.objective},
+                     {"objective", errorRate.objective}, {"tolerance", errorRate.tolerance},
                      {"min_requests", errorRate.minRequests}};
   j["latency"] = {{"confidence", latency.confidence}, {"tolerance", latency.tolerance},
                   {"min_shift_ms", latency.minShiftMs},

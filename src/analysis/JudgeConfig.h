@@ -67,6 +67,19 @@ struct ErrorRatePolicy {
   // baseline cannot be measured). 0 = no absolute route.
   double objective = 0.005;
   uint64_t minRequests = 100;      // per side, before anything can pass
+  // The bounded-harm rule at a step's deadline (HarmBound.h): an undecided
+  // canary passes at the final look when its error rate is shown (one-sided
+  // bound, confidence 1 - deadlineLevel()) to be below
+  // max(baseline × (1 + tolerance), objective). 0 = off (the step ends
+  // inconclusive, as before). When on, max_false_pass is split: β/2 for the
+  // sequential pass, β/2 for the deadline rule (β/4 per route with an
+  // objective, β/2 without).
+  double tolerance = 0;
+
+  // β of the sequential pass e-value: β, or β/2 when the deadline rule is on.
+  double sequentialBeta() const { return tolerance > 0 ? beta / 2 : beta; }
+  // Level of each route of the deadline rule.
+  double deadlineLevel() const { return beta / 2 / (objective > 0 ? 2 : 1); }
 
   // The effective mixture grid.
   std::vector<double> grid() const;

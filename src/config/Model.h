@@ -199,6 +199,9 @@ struct AnalysisSettings {
   double maxFalseRollback = 0.01;   // over the whole deployment: every metric, step and look
   std::optional<double> maxFalsePass;        // unset = the judge's 0.1
   std::optional<double> errorRateObjective;  // unset = the judge's 0.005
+  // The bounded-harm pass at a step's deadline (src/analysis/HarmBound.h);
+  // unset = the judge's 0 (off).
+  std::optional<double> errorRateTolerance;
   std::map<std::string, double> groups;      // scoring group weights
   std::optional<PrometheusSource> prometheus;
   int minRequests = 100;

@@ -1055,6 +1055,7 @@ Service ModelReader::readService(const std::string& name, const ConfigNode& node
       if (*v >= 1) d_.error(af.get("error_rate_objective")->pos, af.path("error_rate_objective") + ": must be less than 1 (a rate, e.g. 0.005)");
       an.errorRateObjective = *v;
     }
+    if (auto v = af.number("error_rate_tolerance", 0, 100)) an.errorRateTolerance = *v;
     if (auto v = af.choice("on_inconclusive", keys::kOnInconclusive)) an.onInconclusive = *v;
     if (auto v = af.duration("deadline")) {
       if (*v <= milliseconds(0)) d_.error(af.get("deadline")->pos, af.path("deadline") + ": must be more than 0s");

@@ -101,6 +101,7 @@ json serviceProps() {
        object({{"max_false_rollback", number(0.0001, 0.5, "bound on the chance that a healthy canary is rolled back by any metric at any step or look of a deployment, default 0.01")},
                {"max_false_pass", number(0.0001, 0.5, "bound on the chance that a worse canary passes an analysis, default 0.1")},
                {"error_rate_objective", number(0, 1, "a canary shown to err less than this (with confidence 1 - max_false_pass) passes, default 0.005; 0 = off")},
+               {"error_rate_tolerance", number(0, 100, "at a step's deadline without a decision, a canary shown (confidence 1 - max_false_pass/4) to err less than max(baseline x (1 + this), error_rate_objective) passes; 0 = off, default 0")},
                {"min_requests", integer(1, 100000000, "requests needed on each side before a pass, default 100")},
                {"min_error_rate", number(0, 1, "canary error rates below this are never a regression (< 1), default 0.001")},
                {"latency_tolerance", number(0, 10, "accepted relative latency increase, default 0.1")},

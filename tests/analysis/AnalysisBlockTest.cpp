@@ -21,6 +21,7 @@ TEST(AnalysisBlock, MapsEveryKeyAndSplitsTheBudget) {
   json block = {{"max_false_rollback", 0.02},
                 {"max_false_pass", 0.2},
                 {"error_rate_objective", 0.01},
+                {"error_rate_tolerance", 1.5},
                 {"min_error_rate", 0.002},
                 {"min_requests", 50},
                 {"latency_tolerance", 0.25},
@@ -40,6 +41,7 @@ TEST(AnalysisBlock, MapsEveryKeyAndSplitsTheBudget) {
   EXPECT_DOUBLE_EQ(c->latency.confidence, 1 - a);
   EXPECT_DOUBLE_EQ(c->errorRate.beta, 0.2);
   EXPECT_DOUBLE_EQ(c->errorRate.objective, 0.01);
+  EXPECT_DOUBLE_EQ(c->errorRate.tolerance, 1.5);
   EXPECT_DOUBLE_EQ(c->errorRate.minErrorRate, 0.002);
   EXPECT_EQ(c->errorRate.minRequests, 50u);
   EXPECT_DOUBLE_EQ(c->latency.tolerance, 0.25);
@@ -60,6 +62,7 @@ TEST(AnalysisBlock, MapsEveryKeyAndSplitsTheBudget) {
   EXPECT_DOUBLE_EQ(d->latency.confidence, 0.995);
   EXPECT_DOUBLE_EQ(d->errorRate.objective, 0.005);
   EXPECT_DOUBLE_EQ(d->errorRate.beta, 0.1);
+  EXPECT_DOUBLE_EQ(d->errorRate.tolerance, 0);  // the bounded-harm rule is off unless stated
   EXPECT_EQ(d->metrics.size(), 2u);
 }
 
@@ -67,6 +70,9 @@ TEST(AnalysisBlock, ErrorsNameTheConfigKey) {
   auto bad = AnalysisBlock::judgeConfig({{"error_rate_objective", 1.5}}, 1);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().where, "analysis.error_rate_objective");
+  bad = AnalysisBlock::judgeConfig({{"error_rate_tolerance", -1}}, 1);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().where, "analysis.error_rate_tolerance");
   bad = AnalysisBlock::judgeConfig({{"max_false_pass", 0.7}}, 1);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().where, "analysis.max_false_pass");

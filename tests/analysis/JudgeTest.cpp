@@ -165,6 +165,48 @@ TEST(Judge, SequentialPassesHealthyAndFinalTurnsContinueIntoInconclusive) {
   EXPECT_EQ(s->verdict.outcome, Outcome::kInconclusive) << s->verdict.reason;
 }
 
+// The step's deadline (final look) with the bounded-harm rule on
+// (HarmBound.h): a canary that errs like its baseline at 10 req/s for 180 s
+// has no evidence either way before it, and passes at the deadline; the same
+// looks with the rule off end inconclusive; a x3 canary never passes.
+TEST(Judge, AtTheDeadlineAHealthyErringCanaryPassesOnBoundedHarm) {
+  JudgeConfig withRule = JudgeConfig::defaults();
+  withRule.metrics = {MetricSpec{"error_rate", MetricKind::kErrorRate, "", true}};
+  withRule.errorRate.tolerance = 1.5;
+  JudgeConfig without = withRule;
+  without.errorRate.tolerance = 0;
+  auto runStep = [](const JudgeConfig& cfg, double canaryRate, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    FleetSim c{canaryRate, 50}, b{0.01, 50};
+    JudgeState st;
+    Verdict last;
+    for (int t = 1; t <= 180; ++t) {
+      c.add(rng, 10);
+      b.add(rng, 90);
+      auto s = Judge::step(st, c.m(), b.m(), cfg, /*final=*/t == 180);
+      EXPECT_TRUE(s);
+      if (!s) return last;
+      st = s->state;
+      last = s->verdict;
+      if (last.outcome != Outcome::kContinue) return last;
+    }
+    return last;
+  };
+  const Verdict on = runStep(withRule, 0.01, 3), off = runStep(without, 0.01, 3);
+  EXPECT_EQ(off.outcome, Outcome::kInconclusive) << off.reason;
+  EXPECT_EQ(on.outcome, Outcome::kPass) << on.reason;
+  EXPECT_NE(on.reason.find("at the deadline, no evidence of harm and harm of x2.5 ruled out"), std::string::npos)
+      << on.reason;
+  ASSERT_TRUE(on.metrics[0].stats.contains("at_deadline"));
+  EXPECT_EQ(on.metrics[0].stats["at_deadline"]["route"], "ratio");
+  EXPECT_EQ(on.metrics[0].stats["pass_threshold"].get<double>(), 20);  // the sequential pass keeps beta/2
+  // Three times the baseline's errors: a fail, or at most inconclusive — never a pass.
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    const Verdict bad = runStep(withRule, 0.03, seed);
+    EXPECT_NE(bad.outcome, Outcome::kPass) << bad.reason;
+  }
+}
+
 TEST(Judge, BadStateAndCountsAreErrors) {
   EXPECT_FALSE(JudgeState::fromJson(nlohmann::json::array()));
   auto e = JudgeState::fromJson(nlohmann::json{{"looks", 1}, {"latency", {{"latency", {{"last_look", "x"}}}}}});

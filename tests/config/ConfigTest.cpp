@@ -489,6 +489,7 @@ services:
       max_false_rollback: 0.02
       max_false_pass: 0.05
       error_rate_objective: 0.01
+      error_rate_tolerance: 1.5
       min_error_rate: 0.002
       min_requests: 60
       latency_tolerance: 0.2
@@ -518,6 +519,7 @@ services:
   EXPECT_DOUBLE_EQ(a["max_false_rollback"].get<double>(), 0.02);
   EXPECT_DOUBLE_EQ(a["max_false_pass"].get<double>(), 0.05);
   EXPECT_DOUBLE_EQ(a["error_rate_objective"].get<double>(), 0.01);
+  EXPECT_DOUBLE_EQ(a["error_rate_tolerance"].get<double>(), 1.5);
   EXPECT_DOUBLE_EQ(a["min_error_rate"].get<double>(), 0.002);
   EXPECT_EQ(a["min_requests"], 60);
   EXPECT_EQ(a["on_inconclusive"], "pause_at_zero");
@@ -546,7 +548,7 @@ services:
   // existing configurations do not move).
   auto plain = render(load(kBase), "web", "prod");
   ASSERT_TRUE(plain);
-  for (const char* k : {"max_false_pass", "error_rate_objective", "groups", "prometheus"})
+  for (const char* k : {"max_false_pass", "error_rate_objective", "error_rate_tolerance", "groups", "prometheus"})
     EXPECT_FALSE(plain->json["analysis"].contains(k)) << k;
   EXPECT_FALSE(plain->json["analysis"]["metrics"][0].contains("group"));
 }
