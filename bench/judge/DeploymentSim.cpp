@@ -69,6 +69,7 @@ DeploymentRun DeploymentSim::run(std::mt19937_64& rng) const {
     }
     if (o == Outcome::kPass) {
       r.stepSeconds.push_back(el);
+      r.deadlinePasses += el >= s.deadlineS - 1e-9;
       continue;
     }
     r.stepSeconds.push_back(NAN);

@@ -27,6 +27,7 @@ struct DeploymentRun {
   bool inBake = false;              // the fail came during the bake
   int step = -1;                    // index of the step it was rolled back at (-1: bake / none)
   int personPauses = 0;             // analysis steps that ended inconclusive
+  int deadlinePasses = 0;           // analysis steps passed at their deadline (the bounded-harm rule)
   bool bakeInconclusive = false;
   double seconds = 0;               // first step to the end, person delays included
   double secondsToRollback = NAN;   // from the start of the first analysis to the rollback

@@ -43,6 +43,7 @@ int runExampleReport(const ExampleOptions& o) {
     std::fprintf(stderr, "judge_sim: %s\n", plan.error().describe().c_str());
     return 1;
   }
+  if (o.tolerance >= 0) plan->judge.errorRate.tolerance = o.tolerance;
   const auto& j = plan->judge;
   std::string steps;
   for (const auto& s : plan->steps) {
@@ -61,16 +62,23 @@ int runExampleReport(const ExampleOptions& o) {
              plan->analyses, j.metrics.size(), j.errorRate.alpha * plan->analyses * double(j.metrics.size()),
              j.errorRate.alpha, 1 / j.errorRate.alpha, j.latency.confidence, j.errorRate.beta,
              100 * j.errorRate.objective, j.errorRate.minRequests, 100 * j.latency.tolerance);
+  if (j.errorRate.tolerance > 0)
+    fmt::print("at a step's deadline (bounded harm): pass when the canary's error rate is shown below max(baseline x {:g}, "
+               "objective {:.2f}%) by a one-sided bound at confidence {:g} per route; sequential pass at beta {:g}\n",
+               1 + j.errorRate.tolerance, 100 * j.errorRate.objective, 1 - j.errorRate.deadlineLevel(),
+               j.errorRate.sequentialBeta());
+  else
+    fmt::print("at a step's deadline: no bounded-harm rule (error_rate_tolerance 0): an undecided step is inconclusive\n");
   fmt::print("traffic: Poisson, latency lognormal (median {:g} ms, sigma {:g}) in the router's buckets\n\n", o.medianMs,
              o.sigma);
-  fmt::print("{:>7} {:>7} | {:>9} {:>8} {:>9} {:>7} {:>7} {:>7} | {:>8} {:>8} {:>8} {:>8} | {:>8} {:>8} {:>8}\n",
-             "total/s", "errors", "no-person", "person", "false-rb", "paused", "bake", "b-incon", "step1 md",
+  fmt::print("{:>7} {:>7} | {:>9} {:>8} {:>8} {:>9} {:>7} {:>7} {:>7} | {:>8} {:>8} {:>8} {:>8} | {:>8} {:>8} {:>8}\n",
+             "total/s", "errors", "no-person", "deadline", "person", "false-rb", "paused", "bake", "b-incon", "step1 md",
              "step1 95", "step2 md", "deploy md", "x5 caught", "x5 md s", "x5 p95 s");
   for (double total : o.totals) {
     for (double p : o.errorRates) {
       const ServiceProfile healthy{p, o.medianMs, o.sigma};
       DeploymentSim sim(*plan, total, healthy, healthy, o.personDelayS);
-      size_t noPerson = 0, person = 0, falseRb = 0, paused = 0, bake = 0, bakeIncon = 0;
+      size_t noPerson = 0, atDeadline = 0, person = 0, falseRb = 0, paused = 0, bake = 0, bakeIncon = 0;
       std::vector<double> step1, step2, deploy;
       for (int run = 0; run < o.runs; ++run) {
         std::mt19937_64 rng(o.seed * 1000003 + static_cast<uint64_t>(run) * 104729 +
@@ -78,6 +86,7 @@ int runExampleReport(const ExampleOptions& o) {
         DeploymentRun r = sim.run(rng);
         noPerson += !r.rolledBack && !r.policyRollback && r.personPauses == 0;
         person += r.personPauses > 0;
+        atDeadline += !r.rolledBack && !r.policyRollback && r.personPauses == 0 && r.deadlinePasses > 0;
         falseRb += r.rolledBack;
         paused += r.whilePaused;
         bake += r.inBake;
@@ -105,15 +114,46 @@ int runExampleReport(const ExampleOptions& o) {
         x5p95 = fmt::format("{:.1f}", quantile(secs, 0.95));
       }
       const size_t n = static_cast<size_t>(o.runs);
-      fmt::print("{:>7g} {:>6.2f}% | {:>9} {:>8} {:>9} {:>7} {:>7} {:>7} | {:>8.0f} {:>8.0f} {:>8.0f} {:>9.0f} | {:>9} {:>8} {:>8}\n",
-                 total, 100 * p, pct(noPerson, n), pct(person, n), pct(falseRb, n), pct(paused, n), pct(bake, n),
+      fmt::print("{:>7g} {:>6.2f}% | {:>9} {:>8} {:>8} {:>9} {:>7} {:>7} {:>7} | {:>8.0f} {:>8.0f} {:>8.0f} {:>9.0f} | {:>9} {:>8} {:>8}\n",
+                 total, 100 * p, pct(noPerson, n), pct(atDeadline, n), pct(person, n), pct(falseRb, n), pct(paused, n), pct(bake, n),
                  pct(bakeIncon, n), quantile(step1, 0.5), quantile(step1, 0.95), quantile(step2, 0.5),
                  quantile(deploy, 0.5), x5caught, x5med, x5p95);
       std::fflush(stdout);
     }
   }
+  if (!o.harms.empty()) {
+    fmt::print("\nharmful canaries (errs k x the service's rate, same latency): % of deployments promoted without a person "
+               "(every step passed; of which at a deadline) / rolled back / needed a person\n");
+    fmt::print("{:>7} {:>7} | {}\n", "total/s", "errors", "k: promoted (at deadline) / rolled back / person");
+    for (double total : o.totals) {
+      for (double p : o.errorRates) {
+        if (p <= 0) continue;
+        std::string row;
+        for (double k : o.harms) {
+          const ServiceProfile stableP{p, o.medianMs, o.sigma};
+          DeploymentSim sim(*plan, total, stableP, ServiceProfile{k * p, o.medianMs, o.sigma}, o.personDelayS);
+          size_t promoted = 0, viaDeadline = 0, rolled = 0, person = 0;
+          for (int run = 0; run < o.runs; ++run) {
+            std::mt19937_64 rng(o.seed * 13 + static_cast<uint64_t>(run) * 2750159 + static_cast<uint64_t>(total) * 17 +
+                                static_cast<uint64_t>(p * 1e6) + static_cast<uint64_t>(k * 1000) * 7);
+            DeploymentRun r = sim.run(rng);
+            const bool clean = !r.rolledBack && !r.policyRollback && r.personPauses == 0;
+            promoted += clean;
+            viaDeadline += clean && r.deadlinePasses > 0;
+            rolled += r.rolledBack;
+            person += r.personPauses > 0;
+          }
+          const size_t n = static_cast<size_t>(o.runs);
+          row += fmt::format("{}x{:g}: {} ({}) / {} / {}", row.empty() ? "" : " | ", k, pct(promoted, n),
+                             pct(viaDeadline, n), pct(rolled, n), pct(person, n));
+        }
+        fmt::print("{:>7g} {:>6.2f}% | {}\n", total, 100 * p, row);
+        std::fflush(stdout);
+      }
+    }
+  }
   fmt::print("\ncolumns (healthy canary = the stable release's profile): no-person = passed every analysis step without a "
-             "person;\nperson = at least one step ended inconclusive at its deadline; false-rb = rolled back on evidence "
+             "person\n(deadline = of those, a step passed at its deadline by the bounded-harm rule);\nperson = at least one step ended inconclusive at its deadline; false-rb = rolled back on evidence "
              "anywhere in the\ndeployment (of which: paused = while waiting for a person, bake = during the bake); "
              "b-incon = bake ended inconclusive\n(recorded, not a rollback); step1/step2 md/95 = seconds to each analysis "
              "step's pass; deploy md = median seconds of a\nwhole deployment (person delays included, bake included); x5 "

@@ -10,7 +10,11 @@
 //            the median/p95 of each step's time to a pass and of the whole
 //            deployment (person delays included);
 //   x5 errors (service error rate > 0): caught %, seconds from the start of
-//            the first analysis to the rollback (median, p95).
+//            the first analysis to the rollback (median, p95);
+//   deadline: healthy deployments with a step passed at its deadline by the
+//            bounded-harm rule (src/analysis/HarmBound.h);
+//   harm table: canaries erring k × the service's rate: promoted without a
+//            person (every step passed), rolled back, needed a person.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +33,12 @@ struct ExampleOptions {
   uint64_t seed = 20260101;
   double personDelayS = 300;
   double medianMs = 50, sigma = 0.5;
+  // Canaries worse than the service by these factors (errors): how often a
+  // harmful canary is promoted without a person (the bounded-harm rule's
+  // guarantee, measured). Empty: none.
+  std::vector<double> harms{1.5, 2, 2.5, 3};
+  // Overrides the example's analysis.error_rate_tolerance (< 0: keep it).
+  double tolerance = -1;
 };
 
 int runExampleReport(const ExampleOptions& options);

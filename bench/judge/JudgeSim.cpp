@@ -26,6 +26,8 @@
 //                  [--look-ms 1000] [--error-method plugin|mixture]
 //                  [--latency-boundary mixture|spending] [--cases h25lL]
 //                  [--alternatives 1.5,2,3 (the error-rate grid)] [--min-increase R] [--beta B]
+//        judge_sim --example examples/crawler [--totals 20,100,1000] [--service-errors 0,0.001,0.01]
+//                  [--tolerance T (overrides analysis.error_rate_tolerance)] [--harms 1.5,2,2.5,3] [--person-delay S]
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -147,6 +149,8 @@ int main(int argc, char** argv) {
     else if (a == "--totals") example.totals = list(next());
     else if (a == "--service-errors") example.errorRates = list(next());
     else if (a == "--person-delay") example.personDelayS = std::stod(next());
+    else if (a == "--tolerance") example.tolerance = std::stod(next());
+    else if (a == "--harms") example.harms = list(next());
     else if (a == "--seed") seed = std::stoull(next());
     else if (a == "--horizon") horizon = std::stoi(next());
     else if (a == "--look-ms") lookMs = std::stoi(next());
@@ -175,7 +179,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr,
                    "judge_sim: unknown flag %s (use --runs, --seed, --horizon, --rates, --look-ms, --error-method, "
                    "--latency-boundary, --cases, --alternatives, --min-increase, --beta; --example PATH with --service, "
-                   "--env, --totals, --service-errors, --person-delay)\n",
+                   "--env, --totals, --service-errors, --person-delay, --tolerance, --harms)\n",
                    a.c_str());
       return 1;
     }
