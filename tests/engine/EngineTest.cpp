@@ -825,6 +825,36 @@ TEST_F(CanaryTest, AHigherObjectivePassesAZeroErrorCanaryOnFewerRequests) {
   EXPECT_EQ(b.verdicts.back().value("verdict", ""), "pass") << b.verdicts.back().dump();
   EXPECT_LT(tunedTicks * 2, defaultTicks) << "default " << defaultTicks << " ticks, error_rate_objective 0.02 " << tunedTicks;
 }
+// The bounded-harm rule at the step's deadline (src/analysis/HarmBound.h),
+// through the engine's final look: a canary that errs like its baseline (1%)
+// at 10 req/s has no evidence either way within the 120 s step; with
+// error_rate_tolerance it passes at the deadline without a person, without
+// it the same traffic pauses for one.
+TEST_F(CanaryTest, AtTheDeadlineACanaryThatErrsLikeItsBaselinePassesOnBoundedHarm) {
+  auto stable = run(engine->submit(request("1.0.0"))->id);
+  json r = canaryRendered();
+  r["analysis"]["error_rate_tolerance"] = 1.5;
+  auto d = engine->submit(request("2.0.0", r));
+  ASSERT_TRUE(d.has_value()) << d.error().describe();
+  auto on = serve(d->id, stable.newFleet, d->newFleet, 3000, 9, 1, 0.01, 0.01);
+  EXPECT_NE(on.state, "paused") << on.reason;
+  json passed;
+  for (const auto& v : on.verdicts)
+    if (v.value("verdict", "") == "pass") passed = v;
+  ASSERT_FALSE(passed.is_null()) << on.reason;
+  EXPECT_NE(passed.value("reason", "").find("at the deadline, no evidence of harm and harm of x2.5 ruled out"),
+            std::string::npos)
+      << passed.dump();
+  on = run(on.id, 200);
+  EXPECT_EQ(on.state, "succeeded") << on.reason;
+
+  json off = canaryRendered();
+  auto e = engine->submit(request("3.0.0", off));
+  ASSERT_TRUE(e.has_value()) << e.error().describe();
+  auto p = serve(e->id, on.newFleet, e->newFleet, 3000, 9, 1, 0.01, 0.01);
+  EXPECT_EQ(p.state, "paused") << p.reason;
+}
+
 // ---- the judge while a person decides; metrics from a query server ----
 
 TEST_F(CanaryTest, WhileAPersonDecidesTheJudgeKeepsLookingAndRollsBackOnEvidenceOfHarm) {
