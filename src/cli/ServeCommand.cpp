@@ -1,10 +1,13 @@
 // `ramp serve` — run the controller of a ramp world in the foreground.
 //
-// A world has one controller. When one already answers for this home (the
-// one other commands start by themselves, or a `ramp serve` elsewhere),
-// serve starts nothing and says where it is: its API, its dashboard, its
-// pid and since when; exit 0 (the world has its controller), or 1 when
-// --listen asked for another address than the one it serves on.
+// A world has one leading controller. When one already answers for this
+// home on SQLite (the one other commands start by themselves, or a `ramp
+// serve` elsewhere), serve starts nothing and says where it is: its API, its
+// dashboard, its pid and since when; exit 0 (the world has its controller),
+// or 1 when --listen asked for another address than the one it serves on.
+// On a shared store (PostgreSQL) a second `ramp serve` is a redundant
+// controller: it says who leads and follows, taking over when the leader's
+// lease runs out (docs/controller.md).
 #include <signal.h>
 
 #include <iostream>
@@ -46,7 +49,15 @@ std::optional<ControllerInfo> runningInfo(const std::filesystem::path& home) {
 int runServe(Cli& cli, const ServeArgs& a) {
   server::ControllerOptions o;
   o.home = resolveHome(cli.global.home);
-  if (auto running = runningInfo(o.home)) {
+  auto running = runningInfo(o.home);
+  const bool sharedStore = a.store.starts_with("postgresql:") || a.store.starts_with("postgres:") ||
+                           (running && running->store == "postgresql");
+  if (running && sharedStore) {
+    std::cout << "A controller already leads this world (" << o.home.string() << "):\n"
+              << describeController(*running)
+              << "This one follows it on the shared store and takes over if its lease runs out.\n"
+              << std::flush;
+  } else if (running) {
     std::string asked = a.listen;
     bool anyAddress = asked == "127.0.0.1:0" || asked == "localhost:0";
     std::cout << "A controller already serves this world (" << o.home.string() << "):\n"
