@@ -513,8 +513,12 @@ class Postgres:
     def __init__(self):
         self.dir = os.path.join(HOME, "pg")
         os.makedirs(self.dir, exist_ok=True)
+        # A durable cluster: the soak restarts it with -m immediate, and a
+        # committed transaction must survive that (the test fixture's default
+        # trades durability for speed; with it the restart lost the last
+        # commits and `ramp audit verify` rightly reported the log rewritten).
         subprocess.run([os.path.join(SOURCE, "tests", "store", "pg-fixture"), "start", self.dir], check=True,
-                       capture_output=True)
+                       capture_output=True, env=dict(os.environ, RAMP_PG_DURABLE="1"))
         self.url = open(os.path.join(self.dir, "url")).read().strip()
         self.cluster = open(os.path.join(self.dir, "cluster")).read().strip()
         bins = sorted(d for d in os.listdir("/usr/lib/postgresql"))
