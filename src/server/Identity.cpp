@@ -177,10 +177,15 @@ Result<std::optional<std::string>> Identity::ensureAdmin(const fs::path& home, c
     std::error_code ec;
     if (!fs::exists(path, ec)) {
       // One world, one first admin: a home joining a world that is set up
-      // (users exist) mints no second admin token.
+      // (users exist) mints no second admin token. The users are read
+      // BEFORE the file is looked at again: a controller of this home makes
+      // its file before its user, so a user seen here whose file is still
+      // absent belongs to another home (reading in the other order let a
+      // second controller starting together with the first see the user and
+      // miss the file it had just made).
       auto users = store_.listUsers();
       if (!users) return std::unexpected(users.error());
-      if (!users->empty()) return std::optional<std::string>();
+      if (!users->empty() && !fs::exists(path, ec)) return std::optional<std::string>();
     }
     if (fs::exists(path, ec)) {
       auto t = readFile(path, 4096);
