@@ -12,6 +12,7 @@
 
 #include "core/DetachedProcess.h"
 #include "core/Home.h"
+#include "core/Sha256.h"
 
 namespace ramp {
 
@@ -26,10 +27,47 @@ fs::path markerFile(const fs::path& home) { return home / "controller.supervised
 
 }  // namespace
 
-Result<ControllerLife> ControllerLife::hold(const fs::path& home) {
+Result<ControllerLife> ControllerLife::hold(const fs::path& home, const std::string& storeUrl) {
   if (auto st = ensureHome(home); !st) return std::unexpected(st.error());
+  // One joiner at a time: the check and the lock below are one step. Held
+  // for a few system calls only, so a blocking wait ends.
+  fs::path joinPath = home / "controller.join.lock";
+  int joinFd = ::open(joinPath.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+  if (joinFd < 0) return unavailable(std::string("cannot open: ") + std::strerror(errno), joinPath.string());
+  struct Unlock {
+    int fd;
+    ~Unlock() { ::close(fd); }
+  } unlock{joinFd};
+  while (::flock(joinFd, LOCK_EX) != 0) {
+    if (errno == EINTR) continue;
+    return unavailable(std::string("cannot lock: ") + std::strerror(errno), joinPath.string());
+  }
+  const std::string key = sha256Hex(storeUrl);
+  const bool othersAlive = running(home);
   int fd = ::open(aliveFile(home).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return unavailable(std::string("cannot open: ") + std::strerror(errno), aliveFile(home).string());
+  if (othersAlive) {
+    char buf[128] = {};
+    ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+    std::string theirs = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+    while (!theirs.empty() && (theirs.back() == '\n' || theirs.back() == ' ')) theirs.pop_back();
+    if (!theirs.empty() && theirs != key) {
+      ::close(fd);
+      return failedPrecondition(
+          "a controller of this home is running on another store (the one its store.url, $RAMP_STORE or --store "
+          "named when it started); one home serves one store: stop it first (`ramp down`, or kill the `ramp serve` "
+          "of this home) or start this one with the same store",
+          aliveFile(home).string());
+    }
+  } else {
+    // The first of its home: the store it opens is the home's from now on.
+    std::string line = key + "\n";
+    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, line.data(), line.size(), 0) != static_cast<ssize_t>(line.size())) {
+      int err = errno;
+      ::close(fd);
+      return unavailable(std::string("cannot write: ") + std::strerror(err), aliveFile(home).string());
+    }
+  }
   while (::flock(fd, LOCK_SH) != 0) {
     if (errno == EINTR) continue;
     int err = errno;

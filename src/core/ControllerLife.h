@@ -6,7 +6,13 @@
 //                          for its whole life (several may: followers of a
 //                          shared store). The kernel drops it when the
 //                          process dies, however it dies: no pid to trust,
-//                          no stale state. running() probes it.
+//                          no stale state. running() probes it. It holds
+//                          the sha256 of the store URL its controllers
+//                          opened: one home, one store (hold() refuses a
+//                          controller of another store while one lives).
+//   controller.join.lock   flock serialising hold(): the check "who lives
+//                          here, on which store" and taking the life are
+//                          one step.
 //   controller.supervised  {"argv":[...],"pid":N}: written by a supervised
 //                          controller when it starts; removed by it when it
 //                          stops on purpose (SIGTERM, `ramp down`). While it exists and no controller is
@@ -33,7 +39,12 @@ namespace ramp {
 class ControllerLife {
  public:
   // Taken by `ramp serve` before anything else and kept until it exits.
-  static Result<ControllerLife> hold(const std::filesystem::path& home);
+  // `storeUrl` is the store this controller opens. kFailedPrecondition when
+  // a controller of this home is alive on another store (two controllers of
+  // one home on two stores would share its seal, its router and its
+  // controller.json: a CLI started with no --store while `ramp serve
+  // --store URL` was still starting made one on the home's SQLite).
+  static Result<ControllerLife> hold(const std::filesystem::path& home, const std::string& storeUrl);
   ControllerLife(ControllerLife&& other) noexcept;
   ControllerLife& operator=(ControllerLife&&) = delete;
   ~ControllerLife();

@@ -393,20 +393,21 @@ int runController(const ControllerOptions& options, std::atomic<bool>& stop) {
     logLine(t.error().describe());
     return 1;
   }
-  // Alive from here on, for whoever checks (the CLI, the router's watch);
-  // the kernel ends it with the process, however it ends.
-  auto life = ControllerLife::hold(opt.home);
-  if (!life) {
-    logLine(life.error().describe());
-    return 1;
-  }
-  if (!opt.supervisedArgv.empty()) {
-    if (auto s = life->supervise(opt.supervisedArgv); !s) logLine("cannot record supervision: " + s.error().describe());
-  }
   auto url = store::storeUrlOf(opt.home, opt.storeUrl);
   if (!url) {
     logLine("cannot tell which store to open: " + url.error().describe());
     return 1;
+  }
+  // Alive from here on, for whoever checks (the CLI, the router's watch);
+  // the kernel ends it with the process, however it ends. Refused while a
+  // controller of this home lives on another store.
+  auto life = ControllerLife::hold(opt.home, *url);
+  if (!life) {
+    logLine("not starting: " + life.error().describe());
+    return 1;
+  }
+  if (!opt.supervisedArgv.empty()) {
+    if (auto s = life->supervise(opt.supervisedArgv); !s) logLine("cannot record supervision: " + s.error().describe());
   }
   auto storeR = store::openStore(*url);
   if (!storeR) {

@@ -678,8 +678,23 @@ def main():
     if a.store == "postgresql":
         pg = Postgres()
         serve_log = open(os.path.join(HOME, "serve-first.log"), "a")
-        subprocess.Popen([BIN, "serve", "--home", HOME, "--store", pg.url, "--supervised"], stdout=serve_log,
-                         stderr=serve_log, stdin=subprocess.DEVNULL, start_new_session=True)
+        first = subprocess.Popen([BIN, "serve", "--home", HOME, "--store", pg.url, "--supervised"], stdout=serve_log,
+                                 stderr=serve_log, stdin=subprocess.DEVNULL, start_new_session=True)
+        # Up before any command: a command run while it starts would find no
+        # controller and start one of its own on the home's SQLite (which the
+        # controller now refuses, one home one store, so this one would exit).
+        deadline = time.time() + 60
+        while True:
+            try:
+                with open(os.path.join(HOME, "controller.json")) as f:
+                    if json.load(f).get("pid") == first.pid:
+                        break
+            except (OSError, ValueError):
+                pass
+            if first.poll() is not None or time.time() > deadline:
+                sys.exit(f"soak: the PostgreSQL controller did not start within 60 s (exit {first.poll()}); "
+                         f"see {os.path.join(HOME, 'serve-first.log')}")
+            time.sleep(0.05)
     problems = []
     chaos = deployer = load = None
     expected, got = set(), {}

@@ -122,3 +122,49 @@ TEST(Failover, FollowerTakesOverAndFinishesTheDeployment) {
   EXPECT_EQ(serving, 1) << status.dump();
   std::cout << fmt::format("{} requests, {} failed\n", load.total(), load.failed());
 }
+
+// One home, one store. The PostgreSQL soak found a home with two
+// controllers: `ramp serve --store postgresql://...` was still starting when
+// a CLI command found no controller and started one on the home's SQLite;
+// both led (each holding its own store's lease), shared controller.json, the
+// audit seal and the router, and once the PostgreSQL one was killed the CLI
+// found neither ("did not answer within 20 s"). A controller of another
+// store is now refused while one of the home lives, and the live one is
+// left as it was.
+TEST(Failover, AHomeServedOnOneStoreRefusesAControllerOfAnother) {
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  auto db = ramp::store::test::PgTestDatabase::create();
+  ASSERT_TRUE(db) << db.error().describe();
+  World w("onestore");
+  ASSERT_TRUE(w.createReleases());
+  ASSERT_TRUE(w.pushConfig());  // the CLI starts the home's controller on its SQLite
+  auto before = w.controllerJson();
+  ASSERT_TRUE(before.is_object());
+  pid_t first = before.value("pid", 0);
+  ASSERT_GT(first, 0);
+
+  pid_t second = startServe({"serve", "--home", w.home().string(), "--store", db->url(), "--lease-ttl", "3s"},
+                            w.home() / "second.log");
+  auto st = waitChild(second, std::chrono::seconds(30));
+  if (!st) {
+    kill(second, SIGKILL);
+    waitChild(second, std::chrono::seconds(5));
+  }
+  ASSERT_TRUE(st) << "a controller of another store kept running: " << slurp(w.home() / "second.log");
+  EXPECT_TRUE(WIFEXITED(*st) && WEXITSTATUS(*st) == 1) << *st << slurp(w.home() / "second.log");
+  EXPECT_NE(slurp(w.home() / "second.log").find("running on another store"), std::string::npos)
+      << slurp(w.home() / "second.log");
+  // The live controller is the home's, as before, and answers.
+  EXPECT_EQ(w.controllerJson().value("pid", 0), first);
+  EXPECT_EQ(w.api("GET", "/api/v1/health").status, 200);
+  std::string out;
+  EXPECT_EQ(w.run({"status", "--json"}, &out), 0) << out;
+  // Once it is stopped, the other store may serve the home.
+  EXPECT_EQ(w.run({"down"}), 0);
+  pid_t third = startServe({"serve", "--home", w.home().string(), "--store", db->url(), "--lease-ttl", "3s"},
+                           w.home() / "third.log");
+  EXPECT_TRUE(w.waitController(third, std::chrono::seconds(20))) << slurp(w.home() / "third.log");
+  bool stopped = false;
+  (void)downAndReap(w, {third}, &stopped);
+  EXPECT_TRUE(stopped);
+}
