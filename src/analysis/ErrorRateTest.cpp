@@ -164,7 +164,15 @@ Result<ErrorRateTest::Outcome> ErrorRateTest::look(ErrorRateState st, const Erro
   const double passAt = std::log(1 / policy.sequentialBeta());
   const double rc = canary.requests ? double(canary.errors) / double(canary.requests) : 0;
   const double rb = baseline.requests ? double(baseline.errors) / double(baseline.requests) : 0;
-  const bool enoughTraffic = canary.requests >= policy.minRequests && baseline.requests >= policy.minRequests;
+  // The objective route judges the canary alone: once its own share of the
+  // evidence, (1 - w) LR_floor, passes by itself, a thin baseline (a router
+  // restart inside a blue/green bake's short pre-switch window left the
+  // chaos soak's baseline 0/6 against a canary's 0/663) does not hold the
+  // pass back. Still valid: (1 - w) LR_floor <= E_pass, so this passes only
+  // where E_pass >= 1/beta does; min_requests is a relevance gate.
+  const bool floorAlone = w < 1 && std::log(1 - w) + st.logLrFloor >= passAt;
+  const bool enoughTraffic =
+      canary.requests >= policy.minRequests && (baseline.requests >= policy.minRequests || floorAlone);
   const bool relevant = rc >= policy.minErrorRate && rc > rb;
 
   if (logFail >= failAt && relevant) st.decision = -1;

@@ -254,6 +254,36 @@ TEST(ErrorRateTest, ObjectiveRouteKnownAnswer) {
   EXPECT_DOUBLE_EQ(off->result.stats["pass_evidence"].get<double>(), 1);
 }
 
+TEST(ErrorRateTest, ObjectiveRoutePassesOnTheCanaryAloneWhenTheBaselineIsThin) {
+  // The chaos soak's blue/green bake: a router restart inside the short
+  // window before the switch left the baseline 0/6 (< min_requests 10)
+  // against a canary's 0/663 at objective 5%: the objective route alone
+  // (0.5 LR_floor) is far past 1/beta, so the thin baseline does not hold
+  // the pass back.
+  ErrorRatePolicy p;
+  p.objective = 0.05;
+  p.minRequests = 10;
+  auto o = ErrorRateTest::look({}, {663, 0}, {6, 0}, p, spec());
+  ASSERT_TRUE(o);
+  EXPECT_EQ(o->result.classification, Classification::kPass) << o->result.reason;
+  EXPECT_NE(o->result.reason.find("within the objective"), std::string::npos) << o->result.reason;
+  // Too few canary requests still never pass, whatever the evidence.
+  auto few = ErrorRateTest::look({}, {9, 0}, {6, 0}, p, spec());
+  ASSERT_TRUE(few);
+  EXPECT_EQ(few->result.classification, Classification::kInconclusive) << few->result.reason;
+  // Without an objective the ratio route needs the baseline: low traffic.
+  p.objective = 0;
+  auto off = ErrorRateTest::look({}, {663, 0}, {6, 0}, p, spec());
+  ASSERT_TRUE(off);
+  EXPECT_EQ(off->result.classification, Classification::kInconclusive) << off->result.reason;
+  EXPECT_NE(off->result.reason.find("low traffic"), std::string::npos) << off->result.reason;
+  // The objective route's evidence alone not yet enough: the baseline gate stays.
+  p.objective = 0.01;
+  auto thin = ErrorRateTest::look({}, {300, 0}, {6, 0}, p, spec());
+  ASSERT_TRUE(thin);
+  EXPECT_EQ(thin->result.classification, Classification::kInconclusive) << thin->result.reason;
+}
+
 TEST(ErrorRateTest, ObjectiveRouteWrongPassRateIsBounded) {
   // The pass's null at its edge: the canary errs exactly at the objective
   // (1%) and 1.5x the baseline. 400 such canaries looked at every 100
