@@ -16,6 +16,7 @@ The world: one environment `prod`, two services behind the local router, each
 with alerts to a webhook receiver this script runs:
   web  blue/green with a 12 s bake judged against the previous fleet
   api  canary 20% -> analysis -> 50% -> analysis -> 100%, weight lease 3 s
+       (on_lease_expiry: resume: the step runs again once it is back)
 Deployments cycle through healthy releases and bad ones (20% 5xx; a canary
 whose instances all crash 2 s after they start), one at a time per service.
 Load: closed-loop GETs at a bounded rate per service (--rate, default 40/s),
@@ -159,7 +160,12 @@ RELEASES = {}  # version -> "good" | "errors" | "crash"
 
 
 def write_config(receiver_url, lease):
-    lease = f"      weight_lease: {lease}\n" if lease != "none" else ""
+    # A canary whose weight lease ran out while the controller was away
+    # (killed, or cut off from its database for longer than its own lease)
+    # gets its weight back and runs the step again: the judge, not the
+    # outage, decides a release (with the default `rollback` a healthy
+    # release lost to a 6 s database restart would be rolled back).
+    lease = (f"      weight_lease: {lease}\n      on_lease_expiry: resume\n" if lease != "none" else "")
     alerts = f'[{{webhook: "{receiver_url}/hook"}}]'
     health = """    health:
       path: /healthz
