@@ -154,7 +154,7 @@ void addServe(Cli& cli) {
                   "The world's audit seal key, the same on every controller (default $RAMP_AUDIT_KEY_FILE, else "
                   "HOME/audit.key)");
   cmd->add_option("--lease-ttl", args->leaseTtl,
-                  "Controller lease time to live (default 4s on PostgreSQL, 10s on SQLite); a follower takes over when it runs out");
+                  "Controller lease time to live (default 3s on PostgreSQL, 10s on SQLite); a follower takes over when it runs out");
   cmd->add_flag("--supervised", args->supervised,
                 "Restarted within a second when it dies (by the home's router; how other commands start it)");
   cmd->callback([&cli, args] { cli.exitCode = runServe(cli, *args); });

@@ -54,13 +54,15 @@ struct ControllerOptions {
   std::filesystem::path auditKeyFile;
 };
 
-// The lease's time to live when none is given: 4 s on PostgreSQL (the
+// The lease's time to live when none is given: 3 s on PostgreSQL (the
 // store controllers on several hosts share: a follower takes over as soon
-// as a dead leader's lease runs out, within ~5/6 of it on average), 10 s on
+// as a dead leader's lease runs out, within ~5/6 of it on average, so a
+// cross-host takeover stays under 5 s with start-up; renewed every 1 s, a
+// leader stops acting after 2 s without a renewal), 10 s on
 // SQLite (one home: a dead controller's lease is freed at once by its pid,
 // and a long store stall should not depose the only controller).
 inline std::chrono::milliseconds defaultLeaseTtl(const std::string& storeKind) {
-  return std::chrono::milliseconds(storeKind == "postgresql" ? 4000 : 10000);
+  return std::chrono::milliseconds(storeKind == "postgresql" ? 3000 : 10000);
 }
 
 // Runs until stopped; returns the process exit code.
