@@ -156,6 +156,8 @@ function confirmAction(action) {
   $('#confirm-question').textContent = action.confirm;
   $('#confirm-comment').value = '';
   $('#confirm-error').textContent = '';
+  // A request that records no reason (starting a deployment) asks none.
+  $('#confirm-reason').hidden = !!action.no_comment;
   $('#confirm-optional').textContent = action.comment_required ? '(required; recorded in the audit trail)' : '(recorded in the audit trail)';
   $('#confirm-ok').textContent = action.label;
   $('#confirm-ok').className = action.danger ? 'danger-filled' : 'primary';
@@ -176,7 +178,7 @@ function confirmAction(action) {
     $('#confirm-cancel').onclick = () => done(null);
     dlg.onclose = () => done(null);
     dlg.showModal();
-    $('#confirm-comment').focus();
+    if (action.no_comment) $('#confirm-ok').focus(); else $('#confirm-comment').focus();
   });
 }
 
@@ -246,14 +248,74 @@ async function pageServices(view) {
         ${d.reason && d.state !== 'running' ? `<div class="reason small">${esc(d.reason)}</div>` : ''}
         <a href="#/deployment/${encodeURIComponent(d.id)}">${esc(d.id)}</a> <span class="muted small">${esc(ago(d.updated_at))}</span></td>`;
     };
-    view.innerHTML = `<h1>Services × environments</h1>
-      ${services.length ? `<table class="matrix" id="matrix"><thead><tr><th>service</th>${envs.map((e) => `<th>${esc(e)}</th>`).join('')}</tr></thead>
+    const box = $('#matrix-box', view);
+    if (!box) return;
+    box.innerHTML = `${services.length ? `<table class="matrix" id="matrix"><thead><tr><th>service</th>${envs.map((e) => `<th>${esc(e)}</th>`).join('')}</tr></thead>
       <tbody>${services.map((s) => `<tr><th>${esc(s)}</th>${envs.map((e) => cell(s, e)).join('')}</tr>`).join('')}</tbody></table>`
         : '<p class="muted">Nothing deployed yet.</p>'}`;
   };
+  view.innerHTML = `<h1>Services × environments</h1><div id="matrix-box"></div><section id="deploy-box"></section>`;
   await load();
   if (stale(view)) return;
+  await deployForm($('#deploy-box', view), view);
+  if (stale(view)) return;
   every(2000, () => load().catch(handleError));
+}
+
+// Start a deployment: a release of a service into an environment the
+// caller may deploy to (GET /api/v1/dashboard/deploy says which: the same
+// rule as the API's). The API decides the rest (pipeline order, approvals,
+// freezes) and its refusal is shown as it comes.
+async function deployForm(box, view) {
+  let targets;
+  try {
+    targets = await api('/api/v1/dashboard/deploy');
+  } catch (e) {
+    if (e instanceof AuthError) throw e;
+    box.innerHTML = `<p class="muted small" id="deploy-unavailable">${esc(e.message)}</p>`;
+    box.dataset.ready = '1'; box.dataset.user = (state.session && state.session.user) || '';
+    return;
+  }
+  if (stale(view)) return;
+  const envs = (targets.envs || []).filter((e) => e.may_deploy).map((e) => e.name);
+  if (!envs.length || !(targets.services || []).length) { box.innerHTML = ''; box.dataset.ready = '1'; box.dataset.user = (state.session && state.session.user) || ''; return; }
+  box.innerHTML = `<h2>Deploy a release</h2>
+    <form id="deploy-form" class="card deploy">
+      <label>service <select id="deploy-service">${targets.services.map((s) => `<option>${esc(s)}</option>`).join('')}</select></label>
+      <label>version <select id="deploy-version"></select></label>
+      <label>to <select id="deploy-env">${envs.map((e) => `<option>${esc(e)}</option>`).join('')}</select></label>
+      <button type="submit" class="primary" id="deploy-submit">Deploy…</button>
+      <p class="small muted">It runs by the service's strategy in the config of record (version ${esc(targets.config_version)}).</p>
+      <p id="deploy-message" role="status"></p>
+    </form>`;
+  const versions = async () => {
+    const svc = $('#deploy-service', box).value;
+    const sel = $('#deploy-version', box);
+    sel.innerHTML = '';
+    const list = await api('/api/v1/releases?service=' + encodeURIComponent(svc));
+    // Newest first: the API lists by creation time.
+    sel.innerHTML = list.slice().reverse().map((r) => `<option>${esc(r.version)}</option>`).join('');
+    $('#deploy-submit', box).disabled = !list.length;
+    if (!list.length) $('#deploy-message', box).innerHTML = `<span class="muted">No release of ${esc(svc)} yet: <code>ramp release create ${esc(svc)} --version V</code>.</span>`;
+  };
+  $('#deploy-service', box).onchange = () => versions().catch(handleError);
+  await versions();
+  box.dataset.ready = '1'; box.dataset.user = (state.session && state.session.user) || '';
+  $('#deploy-form', box).onsubmit = async (ev) => {
+    ev.preventDefault();
+    const body = { service: $('#deploy-service', box).value, version: $('#deploy-version', box).value, env: $('#deploy-env', box).value };
+    const ok = await confirmAction({ label: 'Deploy', no_comment: true,
+      confirm: `Deploy ${body.service} ${body.version} to ${body.env}? Traffic moves by the strategy of the config of record; the judge decides each step.` });
+    if (ok === null) return;
+    const msg = $('#deploy-message', box);
+    try {
+      const d = await api('/api/v1/deployments', { method: 'POST', body });
+      location.hash = '#/deployment/' + encodeURIComponent(d.id);
+    } catch (e) {
+      if (e instanceof AuthError) throw e;
+      msg.innerHTML = `<span class="error">Deploy refused: ${esc(e.message)}</span>`;
+    }
+  };
 }
 
 // ---------------------------------------------------------------- deployments

@@ -668,7 +668,7 @@ int runController(const ControllerOptions& options, std::atomic<bool>& stop) {
   MetricsFeed metrics(st, metricsRegistry);
   addMetricsRoutes(api, metrics);
   addStatsRoutes(api, st, releaseStore, clock);
-  addDashboardRoutes(api, st);
+  addDashboardRoutes(api, st, configRecord);
   // The fleets' live time series (the dashboard's charts), sampled from the
   // data plane every second by its own thread while deployments run.
   FleetSeries fleetSeries(st, providerSet, providerSet, clock);

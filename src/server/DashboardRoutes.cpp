@@ -4,6 +4,7 @@
 
 #include "engine/Deployment.h"
 #include "server/DashboardAssets.h"
+#include "server/DeployTargets.h"
 #include "server/DeploymentActions.h"
 #include "server/DeploymentScope.h"
 
@@ -25,7 +26,7 @@ Result<ApiResponse> serveAsset(std::string_view name) {
 
 }  // namespace
 
-void addDashboardRoutes(ApiServer& api, store::Store& store) {
+void addDashboardRoutes(ApiServer& api, store::Store& store, record::ConfigOfRecord& configRecord) {
   api.publicRoute("GET", "/", [](const ApiRequest&) { return serveAsset("index.html"); });
   api.publicRoute("GET", "/ui", [](const ApiRequest&) { return serveAsset("index.html"); });
   api.publicRoute("GET", "/ui/{name}", [](const ApiRequest& r) { return serveAsset(r.params.at(0)); });
@@ -37,6 +38,15 @@ void addDashboardRoutes(ApiServer& api, store::Store& store) {
               nlohmann::json roles = nlohmann::json::object();
               for (const auto& [env, rs] : r.principal.roles) roles[env] = rs;
               return ApiResponse{200, {{"user", r.principal.user}, {"roles", roles}}};
+            });
+  api.route("GET", "/api/v1/dashboard/deploy",
+            Access::custom("viewer in any env", [](const ApiRequest&) -> Result<std::vector<Need>> {
+              return std::vector<Need>{Need{"viewer", ""}};
+            }),
+            [&configRecord](const ApiRequest& r) -> Result<ApiResponse> {
+              auto v = configRecord.inForce();
+              if (!v) return std::unexpected(v.error());
+              return ApiResponse{200, deployTargetsFor(r.principal, (*v)->config, (*v)->record.version)};
             });
   api.route("GET", "/api/v1/deployments/{id}/actions", ofDeploymentParam(store, "viewer"),
             [&store](const ApiRequest& r) -> Result<ApiResponse> {

@@ -220,9 +220,47 @@ async function main() {
   check(cell.includes('1.0.0') && cell.includes('succeeded'), `prod cell shows 1.0.0 succeeded: ${cell}`);
   await shot('02-services.png');
 
-  step = 'canary waits at its pause';
-  const good = ramp(['deploy', 'crawler', '--env', 'prod', '--version', '2.0.0', '--detach']).stdout.match(/d-[0-9a-z-]+/)[0];
-  log(`canary ${good}`);
+  // Deployments start from the page: the form offers exactly the
+  // environments where the user holds deployer (none: no form).
+  const deployForm = async (user) => {
+    await page.goto(base + '/#/');
+    // The page drawn for this user (the previous one stays until then).
+    await page.waitForSelector(`#deploy-box[data-ready="1"][data-user="${user}"]`, { state: 'attached' });
+    if (!(await page.locator('#deploy-form').count())) return null;
+    return page.locator('#deploy-env option').allTextContents();
+  };
+  const deployFromPage = async (version) => {
+    check((await deployForm('dave')) !== null, 'no deploy form');
+    await page.selectOption('#deploy-service', 'crawler');
+    await page.waitForFunction((v) => [...document.querySelectorAll('#deploy-version option')].some((o) => o.value === v), version);
+    await page.selectOption('#deploy-version', version);
+    await page.selectOption('#deploy-env', 'prod');
+    await page.click('#deploy-submit');
+    await page.waitForSelector('#confirm[open]');
+    check(!(await page.locator('#confirm-comment').isVisible()), 'the deploy confirmation asks for a reason nothing records');
+    check((await page.textContent('#confirm-question')).includes(`crawler ${version} to prod`), 'the confirmation names what is deployed where');
+    await page.click('#confirm-ok');
+    await page.waitForFunction(() => /^#\/deployment\/d-/.test(location.hash), null, { timeout: 15000 });
+    return decodeURIComponent(await page.evaluate(() => location.hash.slice('#/deployment/'.length)));
+  };
+
+  step = 'who may deploy from the page';
+  const adminEnvs = await deployForm('root');
+  check(JSON.stringify(adminEnvs) === JSON.stringify(['prod', 'dr']), `the admin is offered ${JSON.stringify(adminEnvs)}, not every environment in pipeline order`);
+  await login(people.vera.token);
+  check((await deployForm('vera')) === null, 'a viewer is offered the deploy form');
+  await login(people.bob.token);
+  check((await deployForm('bob')) === null, 'an approver is offered the deploy form');
+  await login(people.dave.token);
+  const daveEnvs = await deployForm('dave');
+  check(JSON.stringify(daveEnvs) === JSON.stringify(['prod']), `a deployer in prod is offered ${JSON.stringify(daveEnvs)}, not just prod`);
+
+  step = 'canary started from the page waits at its pause';
+  await page.selectOption('#deploy-version', '2.0.0');
+  await shot('03a-deploy-form.png');
+  const good = await deployFromPage('2.0.0');
+  log(`canary ${good} started from the page by dave`);
+  await page.waitForSelector('#dep-state');
   await login(people.vera.token);
   await page.goto(`${base}/#/deployment/${good}`);
   await stateIs('paused');
@@ -291,7 +329,8 @@ async function main() {
   await shot('08-rolled-back-by-a-person.png');
 
   step = 'bad canary';
-  const bad = ramp(['deploy', 'crawler', '--env', 'prod', '--version', '3.0.0', '--detach']).stdout.match(/d-[0-9a-z-]+/)[0];
+  const bad = await deployFromPage('3.0.0');
+  log(`bad canary ${bad} started from the page by dave`);
   await page.goto(`${base}/#/deployment/${bad}`);
   await stateIs('paused');
   const load2 = traffic(entry, 4);
