@@ -240,7 +240,19 @@ def make_release(service, version, kind):
     with open(os.path.join(src, "bin", "crawler"), "w") as f:
         f.write(f'#!/bin/sh\nexec "$(dirname "$0")/crawler-bin" --quiet {flags} "$@"\n')
     os.chmod(os.path.join(src, "bin", "crawler"), 0o755)
-    ramp("release", "create", service, "--version", version, "--from", src, check=True)
+    # The database is one of the parts the chaos restarts: a command that
+    # opens the store itself fails at once, clearly, while it is down; the
+    # soak then tries again, as an operator's pipeline would (at most 60 s:
+    # the same release again is a no-op, releases are immutable).
+    deadline = now() + 60
+    while True:
+        rc, _, err = ramp("release", "create", service, "--version", version, "--from", src)
+        if rc == 0:
+            break
+        down = any(w in err for w in ("PostgreSQL", "database system", "server closed the connection"))
+        if not down or now() > deadline:
+            raise RuntimeError(f"ramp release create {service} --version {version}: exit {rc}: {err.strip()}")
+        time.sleep(0.5)
     RELEASES[(service, version)] = kind
 
 
