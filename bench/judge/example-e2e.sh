@@ -2,25 +2,30 @@
 # example-e2e.sh — the shipped example's prod canary, end to end, at a fixed
 # request rate: the real `ramp` binary, controller, router and crawler
 # instances (examples/crawler/ramp.yaml: its prod strategy — 10% and 50%
-# steps, analysis.deadline 3m, bake 30s — and its analysis block, with one
+# steps, analysis.deadline 5m, bake 30s — and its analysis block, with one
 # environment and no approval/freeze, which a benchmark cannot answer).
 #
 # An open-loop client sends RATE GET requests a second (Poisson arrivals,
 # 16 threads, keep-alive) while `ramp deploy` runs a healthy release, then
 # (BAD_ERROR_RATE > 0) a release answering that share of requests 500.
+# BASE_ERROR_RATE > 0 makes every release (the stable 1.0.0 and the healthy
+# 2.0.0 too) answer that share with 500: a service that errs, whose healthy
+# canary the sequential test cannot tell from its baseline within a step —
+# the case of the bounded-harm rule at the deadline (error_rate_tolerance).
 # Reports per deployment: the CLI's exit code (0 = walked to 100% by itself,
 # 3 = rolled back, 4 = waited for a person), seconds, each analysis
 # verdict's time since the deployment began, requests and failures per
 # release. Nothing sleeps to make time pass: every wait is the CLI following
 # its deployment (bounded by the steps' deadlines) or the client's rate.
 #
-# Usage: bench/judge/example-e2e.sh [RATE=100] [BAD_ERROR_RATE=0.05]
+# Usage: bench/judge/example-e2e.sh [RATE=100] [BAD_ERROR_RATE=0.05] [BASE_ERROR_RATE=0]
 #   env RAMP_BIN, CRAWLER_BIN (default: build/src/cli/ramp, build/examples/crawler/crawler),
 #   KEEP=1 keeps the RAMP_HOME (logs, store) instead of removing it
 set -uo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 rate=${1:-100}
 bad=${2:-0.05}
+base=${3:-0}
 ramp=${RAMP_BIN:-$here/build/src/cli/ramp}
 crawler=${CRAWLER_BIN:-$here/build/examples/crawler/crawler}
 export RAMP_HOME=$(mktemp -d /tmp/ramp-example-e2e.XXXXXX)
@@ -51,8 +56,9 @@ release() {  # VERSION [CRAWLER FLAGS]
   chmod +x release/bin/crawler
   "$ramp" release create crawler --version "$1" >/dev/null || exit 1
 }
-release 1.0.0
-release 2.0.0
+baseflags=$(python3 -c "import sys; print('--error-rate $base' if float('$base') > 0 else '')")
+release 1.0.0 "$baseflags"
+release 2.0.0 "$baseflags"
 release 3.0.0 "--error-rate $bad"
 "$ramp" config push -m "example-e2e" >/dev/null || { echo "config push failed"; exit 1; }  # the config of record (#15)
 "$ramp" deploy crawler --env prod --version 1.0.0 >/dev/null || { echo "first deploy failed"; exit 1; }
@@ -111,7 +117,7 @@ report() {  # VERSION RC SECONDS
   id=$("$ramp" status crawler --env prod --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["deployment"]["id"])')
   "$ramp" audit --deployment "$id" --json | python3 report.py "$1" "$2" "$3"
 }
-echo "example prod canary at $rate req/s ($(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)); load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "example prod canary at $rate req/s, every release erring $base ($(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 s=$(date +%s.%N); "$ramp" deploy crawler --env prod --version 2.0.0 >deploy-2.log 2>&1; rc=$?
 report 2.0.0 $rc "$(python3 -c "import time; print(round(time.time() - $s))")"
 if python3 -c "import sys; sys.exit(0 if float('$bad') > 0 else 1)"; then
