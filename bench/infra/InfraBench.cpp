@@ -35,6 +35,7 @@
 
 #include <fmt/format.h>
 
+#include "config/AwsRegions.h"
 #include "config/ConfigLoader.h"
 #include "core/Clock.h"
 #include "infra/DesiredGraph.h"
@@ -61,11 +62,9 @@ long peakRssKb() {
 
 std::string configText(int regions, int services, int alarms) {
   std::string y = "project: bench\nenvironments:\n  prod:\n    provider: aws\n    regions: [";
-  static const char* kAreas[] = {"us", "eu", "ap", "sa", "ca", "me", "af"};
-  static const char* kDirs[] = {"east", "west", "central", "north", "south", "northeast", "southeast"};
-  for (int i = 0; i < regions; ++i) {
-    y += fmt::format("{}{}-{}-{}", i ? ", " : "", kAreas[i % 7], kDirs[(i / 7) % 7], 1 + i / 49);
-  }
+  // Real region names (validate refuses others), as many as asked for.
+  const auto& known = config::awsRegions();
+  for (int i = 0; i < regions && i < static_cast<int>(known.size()); ++i) y += fmt::format("{}{}", i ? ", " : "", known[i]);
   y += "]\n    aws:\n      subnets: [subnet-0a1, subnet-0a2]\n      security_groups: [sg-0a1]\n"
        "      dns: {zone: example.com, routing: weighted}\n      alarm_definitions:\n";
   for (int a = 0; a < alarms; ++a) {

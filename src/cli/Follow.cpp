@@ -9,6 +9,7 @@
 
 #include "cli/ProgressText.h"
 #include "cli/Terminal.h"
+#include "cli/WaveLine.h"
 #include "core/Clock.h"
 
 namespace ramp::cli {
@@ -83,17 +84,8 @@ int followDeployment(ApiClient& api, const std::string& id, const FollowOptions&
         std::string ws = waves[i].value("state", "");
         if (ws == lastWaves[i] || ws == "pending") continue;
         lastWaves[i] = ws;
-        std::string detail;
-        if (ws == "running") {
-          std::string from = waves[i].value("old_version", "");
-          detail = from.empty() ? "" : fmt::format("  ({} -> {})", from, waves[i].value("version", ""));
-        } else if (ws == "succeeded") {
-          detail = "  runs " + waves[i].value("version", "");
-        } else if (ws == "not_started") {
-          detail = "  never touched";
-        } else if (!waves[i].value("old_version", "").empty()) {
-          detail = "  back on " + waves[i].value("old_version", "");
-        }
+        std::string detail = waveOutcome(*d, waves[i]);
+        if (!detail.empty()) detail = "  " + detail;
         std::cout << fmt::format("{} == wave {}/{} {} {}{}", stamp(start), i + 1, waves.size(),
                                  waves[i].value("region", ""), Terminal::paintState(1, ws), detail)
                   << std::endl;

@@ -34,6 +34,7 @@
 #include "cli/ProgressText.h"
 #include "cli/ReadScope.h"
 #include "cli/Terminal.h"
+#include "cli/WaveLine.h"
 #include "core/Clock.h"
 
 namespace ramp::cli {
@@ -104,7 +105,8 @@ std::string render(const json& all, WallTime now) {
         std::string st = w.value("state", "");
         std::string version = st == "not_started" || st == "pending" ? "" : " " + w.value("version", "");
         if (st == "rolled_back" || st == "failed" || st == "aborted") {
-          version = w.value("old_version", "").empty() ? "" : " back on " + w.value("old_version", "");
+          version = waveOutcome(d, w);  // "back on X": what the region runs again
+          if (!version.empty()) version = " " + version;
         }
         bool current = d.value("wave", 0) == n && st == "running";
         out += fmt::format("  {}{} {}{}", current ? "*" : "", w.value("region", ""), Terminal::paintState(1, st), version);

@@ -17,8 +17,8 @@ inline const std::vector<std::string> kAws{"vpc", "subnets", "security_groups", 
                                            "instance_port", "image", "bundle_bucket", "alarms",
                                            "region_settings", "certificate", "dns", "alarm_definitions",
                                            "notify_topic", "instance_profile"};
-inline const std::vector<std::string> kAwsRegion{"vpc", "subnets", "security_groups", "certificate"};
-inline const std::vector<std::string> kAwsDns{"zone", "name", "routing", "ttl"};
+inline const std::vector<std::string> kAwsRegion{"vpc", "subnets", "security_groups", "certificate", "image"};
+inline const std::vector<std::string> kAwsDns{"zone", "name", "routing", "ttl", "drain"};
 inline const std::vector<std::string> kAwsAlarmDefinition{"name", "metric", "threshold", "period",
                                                           "evaluation_periods"};
 inline const std::vector<std::string> kApproval{"approvals", "roles", "window", "freeze", "expires"};

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "config/AwsResourceNames.h"
 #include "config/Diagnostics.h"
 #include "config/ModelReader.h"
 #include "config/NameSuggestion.h"
@@ -164,6 +165,37 @@ json toJson(const Service& s) {
   return out;
 }
 
+namespace {
+// What the deployment providers need of the environment's infrastructure in
+// this region, by the names infrastructure as code gives it
+// (AwsResourceNames.h): the load balancer, the listener and priority of the
+// service's rule (and what it matches), the service's alarms (rollback
+// triggers; `fleet_alarms` follow the service's newest fleet) and its DNS
+// record.
+void renderAwsInfrastructure(json& aws, const Config& config, const Environment& e, const std::string& service,
+                             const std::string& region, const std::string& certificate) {
+  const AwsSettings& a = *e.aws;
+  aws["load_balancer"] = loadBalancerName(config.project, e.name, region, a.loadBalancer);
+  std::string record = serviceRecordName(a, e.name, service);
+  json rule{{"port", certificate.empty() ? a.listenerPort : 443},
+            {"protocol", certificate.empty() ? "HTTP" : "HTTPS"},
+            {"priority", serviceRulePriorities(config.serviceNames()).at(service)}};
+  if (!record.empty()) rule["host"] = record;
+  else rule["paths"] = json::array({"/" + service, "/" + service + "/*"});
+  aws["rule"] = rule;
+  json alarms = a.alarms, follow = json::array();
+  for (const auto& d : a.alarmDefinitions) {
+    std::string name = serviceAlarmName(config.project, e.name, service, d.name);
+    alarms.push_back(name);
+    if (alarmFollowsFleets(d.metric)) follow.push_back(name);
+  }
+  aws["alarms"] = alarms;
+  aws["fleet_alarms"] = follow;
+  aws["dns"] = a.dns ? json{{"zone", a.dns->zone}, {"record", record}, {"routing", a.dns->routing}, {"drain", a.dns->drain}}
+                     : json(nullptr);
+}
+}  // namespace
+
 std::string canonicalJson(const json& rendered) {
   json copy = rendered;
   if (copy.is_object()) {
@@ -226,13 +258,17 @@ Result<EffectiveService> render(const Config& config, std::string_view service, 
   // load balancer of this region are placed in it. VPCs, subnets and
   // security groups are regional, so another region's ids would not exist.
   if (e->aws && j["environment"].contains("aws")) {
+    json& aws = j["environment"]["aws"];
     auto rs = e->aws->regionSettings.find(reg);
+    std::string certificate = e->aws->certificate;
     if (rs != e->aws->regionSettings.end()) {
-      json& aws = j["environment"]["aws"];
       if (!rs->second.vpc.empty()) aws["vpc"] = rs->second.vpc;
       if (!rs->second.subnets.empty()) aws["subnets"] = rs->second.subnets;
       if (!rs->second.securityGroups.empty()) aws["security_groups"] = rs->second.securityGroups;
+      if (!rs->second.image.empty()) aws["image"] = rs->second.image;
+      if (!rs->second.certificate.empty()) certificate = rs->second.certificate;
     }
+    renderAwsInfrastructure(aws, config, *e, def->name, reg, certificate);
   }
   out.digest = configDigest(j);
   j["config_digest"] = out.digest;

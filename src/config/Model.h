@@ -65,6 +65,7 @@ struct AwsRegionSettings {
   std::vector<std::string> subnets;
   std::vector<std::string> securityGroups;
   std::string certificate;  // ACM ARN
+  std::string image;        // this region's machine image: ami-..., or ssm:<parameter name>
 };
 
 // Route 53 records of an aws environment (aws.dns): one record per service,
@@ -74,6 +75,9 @@ struct AwsDns {
   std::string name;                 // record suffix; empty = <env>.<zone>
   std::string routing = "latency";  // latency | weighted (equal weights)
   std::optional<int> ttl;           // set = CNAME records with this TTL; none = alias A records
+  // A deployment across regions takes a region out of DNS (weight 0) before
+  // it changes that region's traffic and puts it back after (weighted only).
+  bool drain = false;
 };
 
 // A CloudWatch alarm made by infrastructure as code (aws.alarm_definitions[]).
@@ -90,10 +94,13 @@ struct AwsSettings {
   std::string vpc;                          // vpc-...
   std::vector<std::string> subnets;         // subnet-..., at least 2 (two Availability Zones)
   std::vector<std::string> securityGroups;  // sg-...
-  std::string loadBalancer;                 // ALB name; empty = ramp-<service>-<env>
+  std::string loadBalancer;                 // ALB name; empty = ramp-<project>-<env>-<region short> (AwsResourceNames.h)
   int listenerPort = 80;
   int instancePort = 8080;
-  std::string image;                        // default AMI (ami-...); a release may name its own
+  // Default machine image of every region: ami-... (one region only: AMIs
+  // are regional) or ssm:<parameter name> (resolved in each region);
+  // region_settings.<region>.image overrides it; a release may name its own.
+  std::string image;
   std::string bundleBucket;                 // S3 bucket of release bundles; empty = the AMI carries the release
   std::vector<std::string> alarms;          // CloudWatch alarms that trigger a rollback
   // Infrastructure as code (docs/infra.md).
@@ -120,7 +127,7 @@ struct ReleaseSource {
   std::string from;    // a directory holding the release (relative to the config's directory)
   std::string build;   // or: a shell command that builds it (run in the config's directory)...
   std::string output;  // ...into this directory
-  std::string image;   // aws: the machine image (ami-...) of this release
+  std::string image;   // aws: the machine image of this release: ami-... or ssm:<parameter name> (per region)
 };
 
 struct RunSettings {

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <set>
 
+#include "config/AwsRegions.h"
 #include "config/ConfigKeys.h"
 #include "config/NameSuggestion.h"
 #include "config/QueryTemplate.h"
@@ -22,6 +23,19 @@ bool validName(std::string_view n) {
   if (!std::isalnum(static_cast<unsigned char>(n[0]))) return false;
   return std::all_of(n.begin(), n.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+  });
+}
+
+// ami-<lower-case hex>, or ssm:<SSM parameter name> (letters, digits, _ . - /).
+bool imageRefOk(std::string_view v) {
+  if (v.starts_with("ami-")) {
+    return v.size() > 4 && std::all_of(v.begin() + 4, v.end(), [](char c) {
+      return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+    });
+  }
+  if (!v.starts_with("ssm:") || v.size() == 4 || v.size() > 4 + 2048) return false;
+  return std::all_of(v.begin() + 4, v.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-' || c == '/';
   });
 }
 
@@ -370,6 +384,9 @@ Environment ModelReader::readEnvironment(const std::string& name, const ConfigNo
       Position p = i < rn->items.size() ? rn->items[i].pos : rn->pos;
       if (!validName(region)) {
         d_.error(p, f.path("regions") + ": '" + clip(region) + "' is not a valid region name (letters, digits, '-', '_')");
+      } else if (env.provider == "aws" && !isAwsRegion(region)) {
+        d_.error(p, f.path("regions") + ": " + unknownAwsRegion(clip(region)) +
+                        " (config/AwsRegions.cpp lists the regions ramp knows)");
       } else if (!seen.insert(region).second) {
         d_.error(p, f.path("regions") + ": region '" + region + "' is listed twice");
       } else {
@@ -504,6 +521,17 @@ Environment ModelReader::readEnvironment(const std::string& name, const ConfigNo
         }
       }
     };
+    // A machine image: ami-<hex>, or ssm:<parameter name> resolved in each region.
+    auto image = [&](const Fields& fs, std::string& out) {
+      if (auto v = fs.string("image")) {
+        if (!imageRefOk(*v)) {
+          d_.error(fs.get("image")->pos, fs.path("image") + ": '" + clip(*v) +
+                                             "' is not a machine image (ami-... or ssm:<parameter name>)");
+        } else {
+          out = *v;
+        }
+      }
+    };
     auto twoSubnets = [&](const Fields& fs) {
       if (const ConfigNode* sn = fs.get("subnets"); sn && sn->isSequence() && sn->items.size() < 2) {
         d_.error(sn->pos, fs.path("subnets") + ": needs at least 2 subnets (in 2 Availability Zones) for high availability");
@@ -545,7 +573,7 @@ Environment ModelReader::readEnvironment(const std::string& name, const ConfigNo
     if (auto lb = af.string("load_balancer")) aws.loadBalancer = *lb;
     if (auto p = af.integer("listener_port", 1, 65535)) aws.listenerPort = static_cast<int>(*p);
     if (auto p = af.integer("instance_port", 1, 65535)) aws.instancePort = static_cast<int>(*p);
-    id(af, "image", "ami", aws.image);
+    image(af, aws.image);
     if (auto b = af.string("bundle_bucket")) aws.bundleBucket = *b;
     if (auto al = af.strings("alarms")) aws.alarms = *al;
 
@@ -566,6 +594,7 @@ Environment ModelReader::readEnvironment(const std::string& name, const ConfigNo
         ids(rf, "subnets", "subnet", r.subnets);
         twoSubnets(rf);
         ids(rf, "security_groups", "sg", r.securityGroups);
+        image(rf, r.image);
         std::string cr = certificate(rf, r.certificate);
         if (!cr.empty() && cr != e.key) {
           d_.error(rf.get("certificate")->pos, rf.path("certificate") + ": the certificate is in " + cr +
@@ -620,6 +649,13 @@ Environment ModelReader::readEnvironment(const std::string& name, const ConfigNo
       }
       if (auto r = df.choice("routing", keys::kDnsRouting)) dns.routing = *r;
       if (auto t = df.integer("ttl", 0, 172800)) dns.ttl = static_cast<int>(*t);
+      if (auto dr = df.boolean("drain")) {
+        if (*dr && dns.routing != "weighted") {
+          d_.error(df.get("drain")->pos, df.path("drain") + ": draining a region takes its record set to weight 0, "
+                                                            "which needs routing: weighted (latency records have no weight)");
+        }
+        dns.drain = *dr;
+      }
       aws.dns = dns;
     }
     if (const ConfigNode* al = af.get("alarm_definitions")) {
@@ -842,8 +878,9 @@ Service ModelReader::readService(const std::string& name, const ConfigNode& node
       if (*v && v->value().empty()) d_.error(r->pos, f.path("release") + ": empty directory name");
     }
     if (auto image = rf.string("image")) {
-      if (!image->starts_with("ami-") || image->size() < 5) {
-        d_.error(rf.get("image")->pos, rf.path("image") + ": '" + clip(*image) + "' is not an AMI id (ami-...)");
+      if (!imageRefOk(*image)) {
+        d_.error(rf.get("image")->pos, rf.path("image") + ": '" + clip(*image) +
+                                           "' is not a machine image (ami-... or ssm:<parameter name>)");
       }
       s.release.image = *image;
     }

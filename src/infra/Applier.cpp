@@ -425,8 +425,21 @@ Result<ApplyReport> Applier::apply(const Plan& plan, InfraProvider& provider, In
     }
   }
 
-  // 3. Removing a whole region needs --allow-destroy.
+  // 3. Removing a whole region, or leftovers no state knows (they may be
+  //    someone's: ramp only knows they carry its tags), needs --allow-destroy.
   if (!o.allowDestroy) {
+    size_t leftovers = 0;
+    std::string first;
+    for (const auto& c : plan.changes) {
+      if (c.action != Action::kDelete || c.reason != kLeftoverReason) continue;
+      if (leftovers++ == 0) first = c.address;
+    }
+    if (leftovers > 0) {
+      return failedPrecondition(fmt::format("the plan deletes {} leftover(s) no state knows (first: {}); pass "
+                                            "--allow-destroy to delete them",
+                                            leftovers, first),
+                                "--allow-destroy");
+    }
     std::map<std::string, std::pair<size_t, bool>> perRegion;  // deletes, any non-delete
     for (const auto& c : plan.changes) {
       if (c.region.empty()) continue;

@@ -1,10 +1,9 @@
 #include "infra/DesiredGraph.h"
 
 #include <algorithm>
-#include <cctype>
 #include <set>
 
-#include "core/Sha256.h"
+#include "config/AwsResourceNames.h"
 #include "router/EntrypointSettings.h"
 
 namespace ramp::infra {
@@ -13,30 +12,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-// Rule priorities: stable per service name (adding a service does not move
-// the others), 100..49099 (ramp's traffic provider uses 10 and 11 for pinning).
-uint32_t fnv1a(const std::string& s) {
-  uint32_t h = 2166136261u;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 16777619u;
-  }
-  return h;
-}
-
-json tagsFor(const config::Config& cfg, const std::string& env, const std::string& region,
-             const std::string& address) {
-  return json{{"ramp:project", cfg.project},
-              {"ramp:env", env},
-              {"ramp:region", region.empty() ? "global" : region},
-              {"ramp:address", address},
-              {"ramp:managed-by", "infra"}};
-}
 
 Resource make(const config::Config& cfg, const std::string& env, const std::string& type,
               const std::string& localName, const std::string& region, std::string providerName, json attributes,
@@ -51,7 +26,7 @@ Resource make(const config::Config& cfg, const std::string& env, const std::stri
   r.dependsOn = std::move(dependsOn);
   std::sort(forceNew.begin(), forceNew.end());
   r.forceNew = std::move(forceNew);
-  r.tags = tagsFor(cfg, env, region, r.address);
+  r.tags = infraTags(cfg.project, env, region, r.address);
   return r;
 }
 
@@ -68,20 +43,6 @@ Metric metricOf(const std::string& kind) {
   return {"UnHealthyHostCount", "Maximum", ""};  // unhealthy_hosts
 }
 
-std::map<std::string, int> rulePriorities(const std::vector<std::string>& services) {
-  std::vector<std::string> sorted = services;
-  std::sort(sorted.begin(), sorted.end());
-  std::map<std::string, int> out;
-  std::set<int> taken;
-  for (const auto& s : sorted) {
-    int p = 100 + static_cast<int>(fnv1a(s) % 49000u);
-    for (int i = 0; i < 49000 && taken.count(p); ++i) p = p + 1 > 49099 ? 100 : p + 1;
-    taken.insert(p);
-    out[s] = p;
-  }
-  return out;
-}
-
 std::string join(const std::vector<std::string>& v) {
   std::string out;
   for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
@@ -90,46 +51,28 @@ std::string join(const std::vector<std::string>& v) {
 
 }  // namespace
 
+json infraTags(const std::string& project, const std::string& env, const std::string& region,
+               const std::string& address) {
+  return json{{"ramp:project", project},
+              {"ramp:env", env},
+              {"ramp:region", region.empty() ? "global" : region},
+              {"ramp:address", address},
+              {"ramp:managed-by", "infra"}};
+}
+
+Resource recordedResource(const std::string& project, const std::string& env, const ResourceState& rs) {
+  Resource r;
+  r.address = rs.address;
+  r.type = rs.type;
+  r.name = rs.name;
+  r.region = rs.region;
+  r.attributes = rs.attributes;
+  r.tags = infraTags(project, env, rs.region, rs.address);
+  return r;
+}
+
 std::string addressOf(const std::string& type, const std::string& name, const std::string& region) {
   return region.empty() ? type + "." + name : type + "." + name + "[" + region + "]";
-}
-
-std::string regionShort(const std::string& region) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  while (true) {
-    size_t d = region.find('-', start);
-    parts.push_back(region.substr(start, d == std::string::npos ? std::string::npos : d - start));
-    if (d == std::string::npos) break;
-    start = d + 1;
-  }
-  if (parts.size() != 3 || parts[0].empty() || parts[2].empty() ||
-      !std::all_of(parts[2].begin(), parts[2].end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
-    return region;
-  }
-  static const std::vector<std::pair<std::string, std::string>> kWords{
-      {"northeast", "ne"}, {"northwest", "nw"}, {"southeast", "se"}, {"southwest", "sw"}, {"north", "n"},
-      {"south", "s"},      {"east", "e"},       {"west", "w"},       {"central", "c"}};
-  std::string mid = parts[1];
-  for (const auto& [word, abbrev] : kWords) {
-    if (parts[1] == word) {
-      mid = abbrev;
-      break;
-    }
-  }
-  return parts[0] + mid + parts[2];
-}
-
-std::string lbName(const std::string& project, const std::string& env, const std::string& region) {
-  std::string name = lower("ramp-" + project + "-" + env + "-" + regionShort(region));
-  for (auto& c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '-';
-  }
-  if (name.size() <= 32) return name;
-  std::string hash = sha256Hex(name).substr(0, 6);
-  std::string cut = name.substr(0, 32 - 7);
-  while (!cut.empty() && cut.back() == '-') cut.pop_back();
-  return cut + "-" + hash;
 }
 
 namespace {
@@ -197,11 +140,10 @@ Result<std::vector<Resource>> desiredResources(const config::Config& cfg, const 
   } else {
     if (!env->aws) return invalid("an aws environment needs an aws block", "environments." + envName + ".aws");
     const config::AwsSettings& aws = *env->aws;
-    auto priorities = rulePriorities(services);
+    auto priorities = config::serviceRulePriorities(services);
     std::string topicName =
         aws.notifyTopic.empty() ? "ramp-" + cfg.project + "-" + envName + "-alerts" : aws.notifyTopic;
-    std::string recordSuffix;
-    if (aws.dns) recordSuffix = aws.dns->name.empty() ? envName + "." + aws.dns->zone : aws.dns->name;
+    std::string recordSuffix = config::dnsSuffix(aws, envName);
 
     for (const auto& region : regions) {
       const config::AwsRegionSettings* rs = nullptr;
@@ -210,8 +152,8 @@ Result<std::vector<Resource>> desiredResources(const config::Config& cfg, const 
       auto groups = rs && !rs->securityGroups.empty() ? rs->securityGroups : aws.securityGroups;
       std::string vpc = rs && !rs->vpc.empty() ? rs->vpc : aws.vpc;
       std::string cert = rs && !rs->certificate.empty() ? rs->certificate : aws.certificate;
-      std::string lbAddr = addressOf("aws_lb", "main", region);
-      std::string name = aws.loadBalancer.empty() ? lbName(cfg.project, envName, region) : aws.loadBalancer;
+      std::string lbAddr = config::loadBalancerAddress(region);
+      std::string name = config::loadBalancerName(cfg.project, envName, region, aws.loadBalancer);
 
       // The VPC is implied by the subnets, security groups default to the
       // VPC's: each is managed (and compared) only when the config names it.
@@ -271,25 +213,30 @@ Result<std::vector<Resource>> desiredResources(const config::Config& cfg, const 
       out.push_back(make(cfg, envName, "aws_sns_topic", "alerts", region, topicName, json{{"name", topicName}}, {},
                          {"name"}));
 
-      for (const auto& def : aws.alarmDefinitions) {
-        Metric m = metricOf(def.metric);
-        std::string alarmName = "ramp-" + cfg.project + "-" + envName + "-" + def.name;
-        bool extended = std::string(m.statistic).starts_with("p");
-        out.push_back(make(cfg, envName, "aws_cloudwatch_alarm", def.name, region, alarmName,
-                           json{{"name", alarmName},
-                                {"metric", def.metric},
-                                {"namespace", "AWS/ApplicationELB"},
-                                {"metric_name", m.name},
-                                {"statistic", extended ? json(nullptr) : json(m.statistic)},
-                                {"extended_statistic", extended ? json(m.statistic) : json(nullptr)},
-                                {"divide_by", *m.divideBy ? json(m.divideBy) : json(nullptr)},
-                                {"comparison", "GreaterThanThreshold"},
-                                {"threshold", def.threshold},
-                                {"period", def.period.count() / 1000},
-                                {"evaluation_periods", def.evaluationPeriods},
-                                {"load_balancer", lbAddr},
-                                {"alarm_actions", json::array({topicAddr})}},
-                           {lbAddr, topicAddr}, {"name"}));
+      // Per service: the alarms are the service's rollback triggers; the ones
+      // on a target-group metric watch the service's newest fleet (its
+      // target group is set by deployments, like the rule's forward action).
+      for (const auto& svc : services) {
+        for (const auto& def : aws.alarmDefinitions) {
+          Metric m = metricOf(def.metric);
+          std::string alarmName = config::serviceAlarmName(cfg.project, envName, svc, def.name);
+          bool extended = std::string(m.statistic).starts_with("p");
+          out.push_back(make(cfg, envName, "aws_cloudwatch_alarm", svc + "/" + def.name, region, alarmName,
+                             json{{"name", alarmName},
+                                  {"metric", def.metric},
+                                  {"namespace", "AWS/ApplicationELB"},
+                                  {"metric_name", m.name},
+                                  {"statistic", extended ? json(nullptr) : json(m.statistic)},
+                                  {"extended_statistic", extended ? json(m.statistic) : json(nullptr)},
+                                  {"divide_by", *m.divideBy ? json(m.divideBy) : json(nullptr)},
+                                  {"comparison", "GreaterThanThreshold"},
+                                  {"threshold", def.threshold},
+                                  {"period", def.period.count() / 1000},
+                                  {"evaluation_periods", def.evaluationPeriods},
+                                  {"load_balancer", lbAddr},
+                                  {"alarm_actions", json::array({topicAddr})}},
+                             {lbAddr, topicAddr}, {"name"}));
+        }
       }
     }
 

@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include "infra/DesiredGraph.h"
+
 namespace ramp::infra {
 
 nlohmann::json DriftReport::toJson() const {
@@ -95,12 +97,11 @@ Result<DriftReport> Drift::detect(const std::string& project, const std::string&
     if (it != states->end()) {
       std::map<std::string, std::vector<Resource>> byType;
       for (const auto& [address, rs] : it->second.resources) {
-        Resource r;
+        // With this environment's tags: references resolve within it, never
+        // to another environment's resource at the same address.
+        Resource r = recordedResource(project, env, rs);
         r.address = address;
-        r.type = rs.type;
-        r.name = rs.name;
         r.region = region;
-        r.attributes = rs.attributes;
         byType[rs.type].push_back(std::move(r));
       }
       for (const auto& [type, wanted] : byType) {
@@ -152,10 +153,13 @@ Result<DriftReport> Drift::detect(const std::string& project, const std::string&
         report.managedByDeployments.push_back(t.id.empty() ? t.address : t.id);
         continue;
       }
-      if ((!t.address.empty() && knownAddresses.contains(t.address)) || (!t.id.empty() && knownIds.contains(t.id))) {
-        continue;
-      }
-      const bool wanted = !t.address.empty() && desired.contains(t.address);
+      // Known by its id; without one, by its address. A resource with a
+      // known address but an id no state records is a twin: a leftover.
+      if (t.id.empty() ? knownAddresses.contains(t.address) : knownIds.contains(t.id)) continue;
+      // Not recorded at all, but the configuration asks for its address
+      // (typically the entry point a deployment ensured before any apply):
+      // the plan imports it, so drift says the same.
+      const bool wanted = !t.address.empty() && !knownAddresses.contains(t.address) && desired.contains(t.address);
       report.items.push_back(DriftItem{wanted ? "unrecorded" : "leftover", t.address.empty() ? t.id : t.address, t.type,
                                        t.name, region, t.id, {}});
     }

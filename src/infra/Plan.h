@@ -29,6 +29,13 @@ namespace ramp::infra {
 // in the state; nothing is created or changed.
 enum class Action { kCreate, kUpdate, kReplace, kDelete, kImport };
 
+// The reason of a delete of a leftover: a resource carrying ramp's tags for
+// the environment that no state knows (e.g. a twin made by a create whose
+// answer was lost). Its address is "<its ramp:address or type>@<id>", so
+// it never stands for the recorded resource of that address; apply deletes
+// it only with --allow-destroy.
+inline constexpr const char* kLeftoverReason = "leftover: carries ramp's tags, no state knows it";
+
 struct AttributeChange {
   std::string name;
   nlohmann::json before;  // null when absent

@@ -26,7 +26,8 @@ bool diesWithParent(const std::string& type) { return type == "aws_lb_listener" 
 
 Plan Planner::plan(const std::string& project, const std::string& env, const std::vector<std::string>& regions,
                    const std::vector<Resource>& desired, const std::map<std::string, InfraState>& state,
-                   const std::optional<std::map<std::string, ResourceState>>& refreshed) {
+                   const std::optional<std::map<std::string, ResourceState>>& refreshed,
+                   const std::vector<ResourceState>& leftovers) {
   Plan plan;
   plan.project = project;
   plan.env = env;
@@ -194,6 +195,35 @@ Plan Planner::plan(const std::string& project, const std::string& env, const std
       deletes.push_back(std::move(c));
     }
   }
+  // Leftovers: tagged for this environment, recorded nowhere (by id).
+  std::set<std::string> knownIds;
+  for (const auto& [region, st] : state) {
+    for (const auto& [addr, rs] : st.resources) {
+      if (!rs.id.empty()) knownIds.insert(rs.id);
+    }
+  }
+  if (refreshed) {
+    for (const auto& [addr, rs] : *refreshed) {
+      if (!rs.id.empty()) knownIds.insert(rs.id);
+    }
+  }
+  for (const auto& t : leftovers) {
+    const nlohmann::json tags = t.attributes.is_object() && t.attributes.contains("tags") && t.attributes["tags"].is_object()
+                                    ? t.attributes["tags"]
+                                    : nlohmann::json::object();
+    const bool deployments = tags.contains("ramp:fleet") ||
+                             (tags.contains("ramp:managed-by") && tags["ramp:managed-by"] != "infra");
+    if (deployments || t.id.empty() || knownIds.count(t.id)) continue;
+    Change c;
+    c.action = Action::kDelete;
+    c.address = (t.address.empty() ? t.type : t.address) + "@" + t.id;
+    c.type = t.type;
+    c.region = t.region;
+    c.current = t;
+    c.current->address = c.address;
+    c.reason = kLeftoverReason;
+    deletes.push_back(std::move(c));
+  }
   std::sort(deletes.begin(), deletes.end(), [](const Change& a, const Change& b) {
     int ra = typeRank(a.type), rb = typeRank(b.type);
     return ra != rb ? ra > rb : a.address < b.address;
@@ -210,8 +240,9 @@ Plan Planner::plan(const std::string& project, const std::string& env, const std
     std::string svc = d.attributes.value("service", d.name);
     managed.push_back(d.type == "local_listener"
                           ? "fleets and traffic weights of " + svc + " in " + env + "/" + d.region
-                          : "fleets (Auto Scaling groups, launch templates, target groups) and traffic weights of " +
-                                svc + " in " + env + "/" + d.region);
+                          : "fleets (Auto Scaling groups, launch templates, target groups), the forward action "
+                            "(weights) and pinning rules of " + svc + "'s rule, the target group its alarms watch, in " +
+                                env + "/" + d.region);
   }
   std::sort(managed.begin(), managed.end());
   managed.erase(std::unique(managed.begin(), managed.end()), managed.end());

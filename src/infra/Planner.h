@@ -23,6 +23,12 @@
 // - In state (any region of `state`) but not desired → delete; reason
 //   "region removed" when that region has no desired resource and is not
 //   in `regions`, else "not in the configuration".
+// - Each of `leftovers` (providers' listTagged: resources carrying the
+//   environment's tags) whose id no state records and that is not a
+//   deployment's (tag ramp:fleet, or ramp:managed-by other than infra)
+//   → delete, reason kLeftoverReason, address "<address or type>@<id>"
+//   (apply needs --allow-destroy for them). A twin of a recorded resource
+//   (same ramp:address, another id) is such a leftover.
 // - Order: creates/updates/replaces in dependency order (a resource after
 //   what it depends on), then deletes in reverse type order (rules before
 //   listeners before load balancers, ...). Ties by address.
@@ -31,8 +37,9 @@
 // - Plan::basis = lineage/serial of every InfraState given; Plan::digest is
 //   sha256 of planCanonicalText (PlanJson.h).
 // - managedByDeployments: one line per service × region (from the desired
-//   listener rules and local listeners): "fleets, target groups and traffic
-//   weights of <svc> in <env>/<region>".
+//   listener rules and local listeners): the fleets, the rule's forward
+//   action and pinning rules, and the fleet its alarms watch are the
+//   deployments' (a refresh never reports them as changes).
 #pragma once
 
 #include <map>
@@ -50,7 +57,8 @@ class Planner {
  public:
   static Plan plan(const std::string& project, const std::string& env, const std::vector<std::string>& regions,
                    const std::vector<Resource>& desired, const std::map<std::string, InfraState>& state,
-                   const std::optional<std::map<std::string, ResourceState>>& refreshed);
+                   const std::optional<std::map<std::string, ResourceState>>& refreshed,
+                   const std::vector<ResourceState>& leftovers = {});
 };
 
 }  // namespace ramp::infra

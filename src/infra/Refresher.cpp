@@ -7,6 +7,8 @@
 #include <system_error>
 #include <thread>
 
+#include "infra/DesiredGraph.h"
+
 namespace ramp::infra {
 
 namespace {
@@ -46,20 +48,37 @@ RegionRead readRegion(InfraProvider& provider, const std::vector<const Groups::v
 Groups refreshGroups(const std::vector<Resource>& desired, const std::map<std::string, InfraState>& state) {
   Groups groups;
   std::set<std::string> seen;
+  std::map<std::string, const ResourceState*> recorded;
+  for (const auto& [region, st] : state) {
+    for (const auto& [addr, rs] : st.resources) recorded[addr] = &rs;
+  }
+  // The project and environment are the desired resources' (their tags).
+  std::string project, env;
+  for (const auto& d : desired) {
+    if (d.tags.is_object() && d.tags.contains("ramp:project")) {
+      project = d.tags.value("ramp:project", "");
+      env = d.tags.value("ramp:env", "");
+      break;
+    }
+  }
   for (const auto& d : desired) {
     if (!seen.insert(d.address).second) continue;
-    groups[{d.type, d.region}].push_back(d);
+    Resource r = d;
+    // What exists is what was recorded: a resource renamed in the config
+    // (aws.load_balancer) is read under its recorded name, so the plan
+    // replaces it (and its dependants) instead of calling it deleted.
+    if (auto it = recorded.find(d.address); it != recorded.end() && !it->second->name.empty() &&
+                                            it->second->name != d.name && it->second->type == d.type) {
+      r.name = it->second->name;
+    }
+    groups[{d.type, d.region}].push_back(std::move(r));
   }
   for (const auto& [region, st] : state) {
     for (const auto& [addr, rs] : st.resources) {
       if (!seen.insert(addr).second) continue;
-      Resource r;
-      r.address = rs.address;
-      r.type = rs.type;
-      r.name = rs.name;
-      r.region = rs.region;
-      r.attributes = rs.attributes;
-      groups[{rs.type, rs.region}].push_back(std::move(r));
+      // Recorded only: read with its own environment's tags, so references
+      // resolve within it (two environments of a project share addresses).
+      groups[{rs.type, rs.region}].push_back(recordedResource(project, env, rs));
     }
   }
   return groups;

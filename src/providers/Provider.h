@@ -196,6 +196,18 @@ class TrafficProvider {
     (void)epoch;
     return ok();
   }
+  // Regions in waves: while a deployment changes key's region, users are
+  // sent to the other regions where the environment asks for it (aws:
+  // dns.drain, the region's DNS record set at weight 0); drain = false puts
+  // the region back. true = in effect; false = not yet (ask again).
+  // Idempotent; called for every entry point on every tick, so an
+  // implementation answers from memory when nothing changes. Default:
+  // nothing to drain.
+  virtual Result<bool> drainRegion(const EntrypointKey& key, bool drain) {
+    (void)key;
+    (void)drain;
+    return true;
+  }
 };
 
 // Cumulative counters since the fleet first received traffic. Judges work on

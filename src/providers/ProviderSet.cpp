@@ -34,6 +34,36 @@ Result<json> readJson(const std::filesystem::path& p) {
   return j;
 }
 
+std::vector<std::string> regionsOf(const json& rendered) {
+  std::vector<std::string> out;
+  if (!rendered.is_object() || !rendered.contains("environment")) return out;
+  const auto& e = rendered["environment"];
+  if (!e.is_object() || !e.contains("regions") || !e["regions"].is_array()) return out;
+  for (const auto& r : e["regions"]) {
+    if (r.is_string()) out.push_back(r.get<std::string>());
+  }
+  return out;
+}
+
+// {region: that region's rendered config} of an aws environment's settings;
+// settings recorded before regions were ({"rendered": ...}) are that
+// render's region (its "region", else the environment's first).
+json regionRenders(const json& settings) {
+  if (!settings.is_object()) return json::object();
+  if (settings.contains("regions") && settings["regions"].is_object()) return settings["regions"];
+  json out = json::object();
+  if (settings.contains("rendered") && settings["rendered"].is_object()) {
+    const json& r = settings["rendered"];
+    std::string region = r.contains("region") && r["region"].is_string() ? r["region"].get<std::string>() : "";
+    if (region.empty()) {
+      auto all = regionsOf(r);
+      if (!all.empty()) region = all.front();
+    }
+    if (!region.empty()) out[region] = r;
+  }
+  return out;
+}
+
 }  // namespace
 
 ProviderSet::ProviderSet(store::ProviderStore& routing, Site site, std::filesystem::path home,
@@ -47,8 +77,8 @@ ProviderSet::ProviderSet(store::ProviderStore& routing, Site site, std::filesyst
       localTraffic_(localTraffic),
       localMetrics_(localMetrics),
       clients_(clients ? std::move(clients) : productionClients()) {
-  awsFleets_ = std::make_unique<aws::AwsFleetProvider>(*clients_, *this);
-  awsTraffic_ = std::make_unique<aws::AwsTrafficProvider>(*clients_, *this);
+  awsFleets_ = std::make_unique<aws::AwsFleetProvider>(*clients_, *this, clock);
+  awsTraffic_ = std::make_unique<aws::AwsTrafficProvider>(*clients_, *this, *awsFleets_, clock);
   awsMetrics_ = std::make_unique<aws::AwsMetricsProvider>(*clients_, *this, clock);
   importLegacyFiles();
   load();
@@ -77,8 +107,7 @@ void ProviderSet::importLegacyFiles() {
           r.site = site_.id;
           r.siteLabel = site_.label();
         }
-        if (v.contains("rendered")) r.settings["rendered"] = v["rendered"];
-        if (v.contains("networks")) r.settings["networks"] = v["networks"];
+        if (r.provider == "aws") r.settings["regions"] = regionRenders(v);
         r.updatedAt = now;
         if (!routing_.putProviderEnvironment(r)) all = false;
       } else if (v.is_string()) {
@@ -112,6 +141,8 @@ Status ProviderSet::refusal(const std::string& what, const std::string& site, co
                             "env");
 }
 
+long ProviderSet::awsCalls() { return clients_->callsMade(); }
+
 Status ProviderSet::learn(const std::string& service, const std::string& env, const json& rendered) {
   std::string provider = "local";
   if (rendered.is_object() && rendered.contains("environment") && rendered["environment"].is_object()) {
@@ -125,6 +156,7 @@ Status ProviderSet::learn(const std::string& service, const std::string& env, co
   entry.env = env;
   entry.provider = provider;
   entry.updatedAt = toUnixMillis(clock_.now());
+  std::string region;
   if (provider == "aws") {
     auto e = aws::AwsEnvironment::fromRendered(rendered);
     if (!e) {
@@ -132,7 +164,7 @@ Status ProviderSet::learn(const std::string& service, const std::string& env, co
       err.where = "rendered." + err.where;
       return std::unexpected(err);
     }
-    entry.settings["rendered"] = rendered;
+    region = e->region;
   } else {
     entry.site = site_.id;
     entry.siteLabel = site_.label();
@@ -144,18 +176,14 @@ Status ProviderSet::learn(const std::string& service, const std::string& env, co
     return refusal("local environment " + env + " of " + service, known->second.site, known->second.siteLabel);
   }
   if (provider == "aws") {
-    // Every region's network, as each region's rendered config is learned
-    // (a deployment across regions learns each of them).
-    json networks = known != environments_.end() ? known->second.settings.value("networks", json::object())
-                                                 : json::object();
-    const json& aws = rendered["environment"].value("aws", json::object());
-    std::string region = rendered.value("region", "");
-    if (!region.empty()) {
-      networks[region] = {{"vpc", aws.value("vpc", json(nullptr))},
-                          {"subnets", aws.value("subnets", json::array())},
-                          {"security_groups", aws.value("security_groups", json::array())}};
-    }
-    entry.settings["networks"] = networks;
+    // Every region's own rendered config (its network, image, load
+    // balancer, the service's rule), as each region of a deployment is
+    // learned.
+    json regions = known != environments_.end() && known->second.provider == "aws"
+                       ? regionRenders(known->second.settings)
+                       : json::object();
+    regions[region] = rendered;
+    entry.settings["regions"] = std::move(regions);
   }
   if (known != environments_.end() && known->second.provider == entry.provider && known->second.site == entry.site &&
       known->second.settings == entry.settings) {
@@ -204,6 +232,24 @@ bool ProviderSet::hasLocalEnvironmentsHere() {
   return false;
 }
 
+Status ProviderSet::verifyInfrastructure(const std::string& service, const std::string& env,
+                                         const std::vector<std::string>& regions) {
+  if (providerOf(service, env) != "aws") return ok();
+  for (const auto& region : regions) {
+    auto url = awsTraffic_->ensureEntrypoint({service, env, region});
+    if (url) continue;
+    Error e = url.error();
+    // AWS refusing ramp's own credentials is not the API caller's 401/403.
+    if (e.code == ErrorCode::kUnauthenticated || e.code == ErrorCode::kPermissionDenied) {
+      e.message = "AWS refused ramp's credentials while checking the infrastructure of " + env + " in " + region +
+                  ": " + e.message;
+      e.code = ErrorCode::kFailedPrecondition;
+    }
+    return std::unexpected(e);
+  }
+  return ok();
+}
+
 bool ProviderSet::anyAws() {
   std::lock_guard lock(mu_);
   for (auto& [env, p] : envProvider_) {
@@ -212,68 +258,79 @@ bool ProviderSet::anyAws() {
   return false;
 }
 
-Status ProviderSet::recordFleet(const std::string& fleetId, const std::string& provider) {
-  store::FleetPlacementRecord f{fleetId, provider, provider == "local" ? site_.id : "", toUnixMillis(clock_.now())};
+Status ProviderSet::recordFleet(const FleetSpec& spec, const std::string& provider) {
+  store::FleetPlacementRecord f{spec.fleetId, provider, provider == "local" ? site_.id : "",
+                                toUnixMillis(clock_.now())};
+  if (provider == "aws") {
+    // The region it is made in: the spec's, else the environment's first.
+    f.region = spec.region == "local" ? "" : spec.region;
+    if (f.region.empty()) {
+      auto regions = awsRegions(spec.env);
+      if (!regions.empty()) f.region = regions.front();
+    }
+  }
   {
     std::lock_guard lock(mu_);
-    if (auto it = fleets_.find(fleetId);
-        it != fleets_.end() && it->second.provider == f.provider && it->second.site == f.site) {
+    if (auto it = fleets_.find(spec.fleetId); it != fleets_.end() && it->second.provider == f.provider &&
+                                              it->second.site == f.site && it->second.region == f.region) {
       return ok();
     }
   }
   if (auto p = routing_.putFleetPlacement(f); !p) return p;
   std::lock_guard lock(mu_);
-  fleets_[fleetId] = f;
+  fleets_[spec.fleetId] = f;
   return ok();
 }
 
-Result<aws::AwsEnvironment> ProviderSet::awsEnvironment(const std::string& service, const std::string& env) {
-  json rendered;
-  json networks = json::object();
-  {
-    std::lock_guard lock(mu_);
-    auto k = keyOf(service, env);
-    auto it = environments_.find(k);
-    if (it != environments_.end()) networks = it->second.settings.value("networks", json::object());
-    if (it == environments_.end() || !it->second.settings.contains("rendered")) {
-      // Another service of the same aws environment shares its settings.
-      for (auto& [key, v] : environments_) {
-        if (key.ends_with("/" + env) && v.settings.contains("rendered")) rendered = v.settings["rendered"];
-      }
-      if (rendered.is_null()) {
-        return failedPrecondition("no aws settings known for " + service + " in " + env + " (deploy it first)", "env");
-      }
-    } else {
-      rendered = it->second.settings["rendered"];
-    }
-  }
-  auto e = aws::AwsEnvironment::fromRendered(rendered);
-  if (!e) return std::unexpected(e.error());
-  e->service = service;
-  e->env = env;
-  for (auto& [region, n] : networks.items()) {
-    if (!n.is_object()) continue;
-    aws::AwsEnvironment::Network net;
-    if (n.contains("vpc") && n["vpc"].is_string()) net.vpcId = n["vpc"].get<std::string>();
-    for (const auto& s : n.value("subnets", json::array()))
-      if (s.is_string()) net.subnets.push_back(s.get<std::string>());
-    for (const auto& s : n.value("security_groups", json::array()))
-      if (s.is_string()) net.securityGroups.push_back(s.get<std::string>());
-    e->networks[region] = std::move(net);
-  }
-  return e;
+std::string ProviderSet::fleetProvider(const std::string& fleetId) {
+  std::lock_guard lock(mu_);
+  auto it = fleets_.find(fleetId);
+  return it == fleets_.end() ? std::string() : it->second.provider;
 }
 
-std::vector<std::string> ProviderSet::awsRegions() {
+std::optional<std::string> ProviderSet::fleetRegion(const std::string& fleetId) {
+  std::lock_guard lock(mu_);
+  auto it = fleets_.find(fleetId);
+  if (it == fleets_.end() || it->second.region.empty()) return std::nullopt;
+  return it->second.region;
+}
+
+Result<aws::AwsEnvironment> ProviderSet::awsEnvironment(const std::string& service, const std::string& env,
+                                                       const std::string& region) {
+  json rendered;
+  {
+    std::lock_guard lock(mu_);
+    // This service's render of that region (its rule, alarms and image are its own).
+    auto it = environments_.find(keyOf(service, env));
+    if (it != environments_.end() && it->second.provider == "aws") {
+      json regions = regionRenders(it->second.settings);
+      if (!region.empty()) {
+        if (regions.contains(region)) rendered = regions[region];
+      } else {
+        // No region: the environment's first one.
+        for (auto& [r, one] : regions.items()) {
+          auto all = regionsOf(one);
+          if (!all.empty() && regions.contains(all.front())) rendered = regions[all.front()];
+        }
+      }
+    }
+  }
+  if (rendered.is_null()) {
+    return permanentFailure(ErrorCode::kFailedPrecondition,
+                            "no aws settings known for " + service + " in " + env +
+                                (region.empty() ? "" : "/" + region) + " (deploy it there first)",
+                            "env");
+  }
+  return aws::AwsEnvironment::fromRendered(rendered);
+}
+
+std::vector<std::string> ProviderSet::awsRegions(const std::optional<std::string>& env) {
   std::lock_guard lock(mu_);
   std::set<std::string> out;
   for (auto& [k, v] : environments_) {
-    if (v.provider != "aws" || !v.settings.contains("rendered")) continue;
-    const auto& r = v.settings["rendered"];
-    if (r.contains("environment") && r["environment"].contains("regions") && r["environment"]["regions"].is_array()) {
-      for (auto& reg : r["environment"]["regions"]) {
-        if (reg.is_string()) out.insert(reg.get<std::string>());
-      }
+    if (v.provider != "aws" || (env && v.env != *env)) continue;
+    for (auto& [region, rendered] : regionRenders(v.settings).items()) {
+      for (const auto& r : regionsOf(rendered)) out.insert(r);
     }
   }
   return {out.begin(), out.end()};
@@ -283,18 +340,14 @@ Status ProviderSet::createFleet(const FleetSpec& spec) {
   if (auto c = canAct(spec.service, spec.env); !c) return c;
   std::string p = providerOf(spec.service, spec.env);
   // Recorded before the side effect, so a crash in between still routes
-  // status and retirement to the right provider.
-  if (auto r = recordFleet(spec.fleetId, p); !r) return r;
+  // status and retirement to the right provider and region.
+  if (auto r = recordFleet(spec, p); !r) return r;
   return p == "aws" ? awsFleets_->createFleet(spec) : localFleets_.createFleet(spec);
 }
 
 Result<FleetStatus> ProviderSet::fleetStatus(const std::string& fleetId) {
   if (auto c = canActOnFleet(fleetId); !c) return std::unexpected(c.error());
-  std::string p;
-  {
-    std::lock_guard lock(mu_);
-    if (auto it = fleets_.find(fleetId); it != fleets_.end()) p = it->second.provider;
-  }
+  std::string p = fleetProvider(fleetId);
   if (p == "aws") return awsFleets_->fleetStatus(fleetId);
   auto local = localFleets_.fleetStatus(fleetId);
   if (p.empty() && local && !local->exists && anyAws()) return awsFleets_->fleetStatus(fleetId);
@@ -303,15 +356,22 @@ Result<FleetStatus> ProviderSet::fleetStatus(const std::string& fleetId) {
 
 Status ProviderSet::retireFleet(const std::string& fleetId, std::chrono::milliseconds drain) {
   if (auto c = canActOnFleet(fleetId); !c) return c;
-  std::string p;
-  {
-    std::lock_guard lock(mu_);
-    if (auto it = fleets_.find(fleetId); it != fleets_.end()) p = it->second.provider;
-  }
-  if (p == "aws") return awsFleets_->retireFleet(fleetId, drain);
+  std::string p = fleetProvider(fleetId);
+  auto retireAws = [&] {
+    auto r = awsFleets_->retireFleet(fleetId, drain);
+    awsTraffic_->forgetAnswers();  // the service's rule changed: read it again
+    return r;
+  };
+  if (p == "aws") return retireAws();
   auto s = localFleets_.retireFleet(fleetId, drain);
-  if (s && p.empty() && anyAws()) return awsFleets_->retireFleet(fleetId, drain);
+  if (s && p.empty() && anyAws()) return retireAws();
   return s;
+}
+
+Status ProviderSet::holdScaling(const std::string& fleetId, bool hold) {
+  if (auto c = canActOnFleet(fleetId); !c) return c;
+  if (fleetProvider(fleetId) == "aws") return awsFleets_->holdScaling(fleetId, hold);
+  return localFleets_.holdScaling(fleetId, hold);
 }
 
 Result<std::vector<std::string>> ProviderSet::listFleets(const std::optional<std::string>& service,
@@ -358,6 +418,12 @@ Result<int64_t> ProviderSet::inflight(const EntrypointKey& key, const std::strin
 Status ProviderSet::renewLease(const EntrypointKey& key, int64_t epoch) {
   if (providerOf(key.service, key.env) == "aws") return awsTraffic_->renewLease(key, epoch);
   return localTraffic_.renewLease(key, epoch);
+}
+
+Result<bool> ProviderSet::drainRegion(const EntrypointKey& key, bool drain) {
+  if (auto c = canAct(key.service, key.env); !c) return std::unexpected(c.error());
+  if (providerOf(key.service, key.env) == "aws") return awsTraffic_->drainRegion(key, drain);
+  return localTraffic_.drainRegion(key, drain);
 }
 
 Result<FleetMetrics> ProviderSet::fleetMetrics(const EntrypointKey& key, const std::string& fleetId) {

@@ -4,15 +4,24 @@
 //
 // The controller hands the engine a ProviderSet instead of the local
 // providers, and calls learn(service, env, rendered) with the rendered
-// config of every deployment request before submitting it; the set records
-// each environment's provider (and, for aws, its settings, checked here: a
-// bad aws block is kInvalid naming the field, so the request is refused
-// before anything happens). What it learned, and which provider made each
-// fleet, is kept in the world's store (store/ProviderStore.h), so a
-// restarted controller — or the controller of another host sharing the
-// store — routes resumed deployments the same way. A home's
+// config of every deployment request (every region of it) before submitting
+// it; the set records each environment's provider and, for aws, each
+// region's rendered config (checked here: a bad aws block is kInvalid naming
+// the field, so the request is refused before anything happens).
+// verifyInfrastructure(service, env, regions) then checks, for an aws
+// environment, that the infrastructure the deployment rides on exists in
+// every region (load balancer, listener, the service's rule): missing is a
+// permanent kFailedPrecondition naming it and `ramp apply --env ENV`, so a
+// deployment into an environment whose infrastructure is not applied is
+// refused before it is recorded. What it learned, and which provider made
+// each fleet in which region, is kept in the world's store
+// (store/ProviderStore.h: settings {"regions": {region: rendered}}, the
+// fleet placement's region), so a restarted controller — or the controller
+// of another host sharing the store — routes resumed deployments the same
+// way, and finds an aws fleet in its own region only. A home's
 // providers/environments.json and fleets.json from before are imported into
-// the store once (then renamed *.imported).
+// the store once (then renamed *.imported); settings recorded before regions
+// were ({"rendered": ...}) are read as that render's region.
 //
 // Local environments across hosts: a `local` environment's fleets and
 // router are processes of one site (core/Site.h: the host and home of the
@@ -77,34 +86,49 @@ class ProviderSet final : public FleetProvider,
   Status canAct(const std::string& service, const std::string& env);
   // True when some local environment runs at this site.
   bool hasLocalEnvironmentsHere();
+  // aws: the infrastructure of service/env exists in each region (see above);
+  // local: nothing to check.
+  Status verifyInfrastructure(const std::string& service, const std::string& env,
+                              const std::vector<std::string>& regions);
 
   Status createFleet(const FleetSpec& spec) override;
   Result<FleetStatus> fleetStatus(const std::string& fleetId) override;
   Status retireFleet(const std::string& fleetId, std::chrono::milliseconds drain) override;
   Result<std::vector<std::string>> listFleets(const std::optional<std::string>& service,
                                               const std::optional<std::string>& env) override;
+  Status holdScaling(const std::string& fleetId, bool hold) override;
 
   Result<std::string> ensureEntrypoint(const EntrypointKey& key) override;
   Status setTraffic(const TrafficSplit& split) override;
   Result<TrafficSplit> appliedTraffic(const EntrypointKey& key) override;
   Result<int64_t> inflight(const EntrypointKey& key, const std::string& fleetId) override;
   Status renewLease(const EntrypointKey& key, int64_t epoch) override;
+  Result<bool> drainRegion(const EntrypointKey& key, bool drain) override;
 
   Result<FleetMetrics> fleetMetrics(const EntrypointKey& key, const std::string& fleetId) override;
   // Local environments have no alarms: always empty.
   Result<std::vector<std::string>> alarmsInAlarm(const EntrypointKey& key,
                                                  const std::vector<std::string>& names) override;
 
-  Result<aws::AwsEnvironment> awsEnvironment(const std::string& service, const std::string& env) override;
-  std::vector<std::string> awsRegions() override;
+  Result<aws::AwsEnvironment> awsEnvironment(const std::string& service, const std::string& env,
+                                             const std::string& region) override;
+  std::vector<std::string> awsRegions(const std::optional<std::string>& env) override;
+  std::optional<std::string> fleetRegion(const std::string& fleetId) override;
 
   aws::AwsMetricsProvider& awsMetrics() { return *awsMetrics_; }
+  // The infrastructure changed (`ramp apply`): remembered AWS answers are
+  // read again, so deployments' weights are put back on a rule an apply
+  // recreated within a tick, not a slow read period.
+  void infrastructureChanged() { awsTraffic_->forgetAnswers(); }
+  // Calls made by every AWS client of this set (benchmarks, tests).
+  long awsCalls();
 
  private:
   void load();
   void importLegacyFiles();
   bool anyAws();
-  Status recordFleet(const std::string& fleetId, const std::string& provider);
+  Status recordFleet(const FleetSpec& spec, const std::string& provider);
+  std::string fleetProvider(const std::string& fleetId);
   // kFailedPrecondition when the fleet is another site's local fleet.
   Status canActOnFleet(const std::string& fleetId);
   Status refusal(const std::string& what, const std::string& site, const std::string& label) const;

@@ -564,13 +564,21 @@ int runController(const ControllerOptions& options, std::atomic<bool>& stop) {
   // What the providers must know before a deployment or promotion is
   // submitted: the environment's provider and, on aws, every region's
   // settings (each wave's rendered config carries its region's network).
+  // On aws the infrastructure the deployment rides on (`ramp apply`) must
+  // exist in every region first: refused naming what is missing and the
+  // command that makes it.
   std::function<Status(const engine::DeployRequest&)> learnProviders =
       [&providerSet](const engine::DeployRequest& req) -> Status {
     if (auto l = providerSet.learn(req.service, req.env, req.rendered); !l) return l;
+    std::vector<std::string> regions;
+    if (req.rendered.is_object() && req.rendered.contains("region") && req.rendered["region"].is_string()) {
+      regions.push_back(req.rendered["region"].get<std::string>());
+    }
     for (const auto& w : req.waves) {
       if (auto l = providerSet.learn(req.service, req.env, w.rendered); !l) return l;
+      if (std::find(regions.begin(), regions.end(), w.region) == regions.end()) regions.push_back(w.region);
     }
-    return ok();
+    return providerSet.verifyInfrastructure(req.service, req.env, regions);
   };
 
   api.route("GET", "/api/v1/health", Access::open(), [](const ApiRequest&) -> Result<ApiResponse> {
@@ -658,7 +666,8 @@ int runController(const ControllerOptions& options, std::atomic<bool>& stop) {
   addControlRoutes(api, engine);
   addPipelineRoutes(api, engine, configRecord, learnProviders);
   addConfigRoutes(api, configRecord);
-  addInfraRoutes(api, st, opt.home, opt.rampBinary, clock, &configRecord);
+  addInfraRoutes(api, st, opt.home, opt.rampBinary, clock, &configRecord,
+                 [&providerSet] { providerSet.infrastructureChanged(); });
   addAuditRoutes(api, st, seal, [&]() -> Status {
     std::lock_guard sealLock(sealMu);
     return seal.update(st);

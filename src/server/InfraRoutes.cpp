@@ -124,12 +124,23 @@ Result<infra::Plan> makePlan(const InfraRequest& q, infra::InfraProvider& provid
     states.emplace(region, std::move(*s));
   }
   std::optional<std::map<std::string, infra::ResourceState>> refreshed;
+  std::vector<infra::ResourceState> leftovers;
   if (doRefresh) {
     auto r = infra::refresh(provider, *desired, states);
     if (!r) return std::unexpected(r.error());
     refreshed = std::move(*r);
+    // What carries the environment's tags but no state knows (what drift
+    // calls leftovers): planned as deletes, applied with --allow-destroy.
+    std::set<std::string> regions;
+    for (const auto& [region, s] : states) regions.insert(region);
+    for (const auto& region : wanted) regions.insert(region);
+    for (const auto& region : regions) {
+      auto tagged = provider.listTagged(q.cfg.project, q.env, region);
+      if (!tagged) return std::unexpected(tagged.error());
+      leftovers.insert(leftovers.end(), tagged->begin(), tagged->end());
+    }
   }
-  return infra::Planner::plan(q.cfg.project, q.env, regionsOf(q), *desired, states, refreshed);
+  return infra::Planner::plan(q.cfg.project, q.env, regionsOf(q), *desired, states, refreshed, leftovers);
 }
 
 Result<bool> optionalBool(const json& body, const std::string& field, bool dflt) {
@@ -492,7 +503,8 @@ Result<ApiResponse> decideChange(const ApiRequest& r, bool approve, store::Store
 }  // namespace
 
 void addInfraRoutes(ApiServer& api, store::Store& st, const std::filesystem::path& home,
-                    const std::filesystem::path& rampBinary, Clock& clock, record::ConfigOfRecord* config) {
+                    const std::filesystem::path& rampBinary, Clock& clock, record::ConfigOfRecord* config,
+                    std::function<void()> applied) {
   api.route("POST", "/api/v1/infra/plan", Access::bodyEnv("viewer"), [&st, home, rampBinary, &clock](const ApiRequest& r) -> Result<ApiResponse> {
     if (auto s = onlyFields(r.body, {"env", "config", "config_name", "regions", "refresh"}); !s) {
       return std::unexpected(s.error());
@@ -520,7 +532,7 @@ void addInfraRoutes(ApiServer& api, store::Store& st, const std::filesystem::pat
                              {"open_intents", open->size()}}};
   });
 
-  api.route("POST", "/api/v1/infra/apply", Access::bodyEnv("deployer"), [&st, home, rampBinary, &clock, config](const ApiRequest& r) -> Result<ApiResponse> {
+  api.route("POST", "/api/v1/infra/apply", Access::bodyEnv("deployer"), [&st, home, rampBinary, &clock, config, applied](const ApiRequest& r) -> Result<ApiResponse> {
     if (auto s = onlyFields(r.body, {"env", "config", "config_name", "regions", "refresh", "plan", "allow_destroy",
                                      "parallel_regions", "continue_on_region_failure"});
         !s) {
@@ -614,6 +626,7 @@ void addInfraRoutes(ApiServer& api, store::Store& st, const std::filesystem::pat
       }
     }
     if (!report) return std::unexpected(report.error());
+    if (applied && !plan.noOp()) applied();
     return ApiResponse{200, {{"report", report->toJson()}, {"plan", infra::planJson(plan)},
                              {"text", infra::planText(plan, false)}}};
   });

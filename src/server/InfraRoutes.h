@@ -51,6 +51,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 
 #include "core/Clock.h"
 #include "record/ConfigOfRecord.h"
@@ -61,8 +62,12 @@ namespace ramp::server {
 
 // `config` (optional): the config of record, whose approval policy in force
 // decides whether an apply waits for approval (never the request's config).
+// `applied` is called after every apply that changed something (the
+// deployment providers then read the infrastructure again: a rule an apply
+// recreated gets its weights back at once).
 void addInfraRoutes(ApiServer& api, store::Store& st, const std::filesystem::path& home,
-                    const std::filesystem::path& rampBinary, Clock& clock, record::ConfigOfRecord* config = nullptr);
+                    const std::filesystem::path& rampBinary, Clock& clock, record::ConfigOfRecord* config = nullptr,
+                    std::function<void()> applied = {});
 // Followers: the same routes, forwarded to the leader.
 void forwardInfraRoutes(ApiServer& api, const ApiServer::Handler& forward);
 // The leader's loop calls this every tick (it acts at most once a second):

@@ -308,6 +308,13 @@ CREATE TABLE fleet_placements (
 );
 )sql";
 
+// Version 9: the region an aws fleet was created in (ProviderSet finds it
+// there only: one environment's unreachable region never hides another's
+// fleets). '' for local fleets and for rows written before.
+const char* const kV9 = R"sql(
+ALTER TABLE fleet_placements ADD COLUMN region TEXT NOT NULL DEFAULT '';
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -320,6 +327,7 @@ const std::vector<Migration>& migrations() {
       {6, "release contents: release_contents, release_chunks", kV6, kV6},
       {7, "audit seal in its own table, with its key id (moved from settings)", kV7, kV7, moveAuditSeal},
       {8, "provider routing: provider_environments, fleet_placements", kV8, kV8},
+      {9, "fleet placements: the aws region a fleet was made in", kV9, kV9},
   };
   return list;
 }

@@ -5,7 +5,7 @@
 //
 // Tables: provider_environments (one row per service × env: provider, the
 // site that runs a local environment, settings JSON) and fleet_placements
-// (one row per fleet: provider, site).
+// (one row per fleet: provider, site, the aws region it was made in).
 //
 // Contract:
 //  - putProviderEnvironment upserts by service+env. A local environment is
@@ -14,10 +14,11 @@
 //    changes (its fleets and router are processes on that host). kInvalid
 //    for an empty service/env, a provider other than local|aws, or a local
 //    environment without a site.
-//  - putFleetPlacement records a fleet's provider and site; the same again
-//    is no change; another provider or site for the same fleet is
-//    kConflict (a fleet never moves). getFleetPlacement: nullopt when
-//    unknown.
+//  - putFleetPlacement records a fleet's provider, site and region; the
+//    same again is no change; another provider, site or region for the
+//    same fleet is kConflict (a fleet never moves) — except a region where
+//    the row has none (written before regions were recorded): filled in.
+//    getFleetPlacement: nullopt when unknown.
 //  - lists: by service, env / by fleet id (byte order).
 #pragma once
 
@@ -40,7 +41,7 @@ struct ProviderEnvironmentRecord {
   std::string provider;            // local | aws
   std::string site;                // local: the site id running it; "" for aws
   std::string siteLabel;           // "HOST:HOME" of that site, for messages
-  Json settings = Json::object();  // aws: {"rendered": ..., "networks": {region: {...}}}
+  Json settings = Json::object();  // aws: {"regions": {region: that region's rendered config}}
   int64_t updatedAt = 0;
 };
 
@@ -49,6 +50,7 @@ struct FleetPlacementRecord {
   std::string provider;            // local | aws
   std::string site;                // local: the site id running it; "" for aws
   int64_t createdAt = 0;
+  std::string region;              // aws: the region it was made in; "" for local
 };
 
 class ProviderStore {

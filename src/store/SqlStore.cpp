@@ -1050,7 +1050,7 @@ Result<ProviderEnvironmentRecord> readProviderEnvironment(const SqlRow& row) {
 }
 
 Result<FleetPlacementRecord> readFleetPlacement(const SqlRow& row) {
-  return FleetPlacementRecord{row.text(0), row.text(1), row.text(2), row.int64(3)};
+  return FleetPlacementRecord{row.text(0), row.text(1), row.text(2), row.int64(3), row.text(4)};
 }
 
 }  // namespace
@@ -1093,22 +1093,33 @@ Status SqlStore::putFleetPlacement(const FleetPlacementRecord& r) {
   if (auto c = checkProvider(r.provider, r.site); !c) return c;
   return write([&]() -> Status {
     RAMP_SQL(ins,
-             "INSERT INTO fleet_placements (fleet_id, provider, site, created_at) VALUES (?1, ?2, ?3, ?4) "
+             "INSERT INTO fleet_placements (fleet_id, provider, site, created_at, region) VALUES (?1, ?2, ?3, ?4, ?5) "
              "ON CONFLICT (fleet_id) DO NOTHING",
-             {r.fleetId, r.provider, r.site, r.createdAt});
+             {r.fleetId, r.provider, r.site, r.createdAt, r.region});
     if (ins->changes == 1) return ok();
-    RAMP_SQL(cur, "SELECT provider, site FROM fleet_placements WHERE fleet_id = ?1", {r.fleetId});
+    RAMP_SQL(cur, "SELECT provider, site, region FROM fleet_placements WHERE fleet_id = ?1{for_update}", {r.fleetId});
     if (cur->empty()) return internal("fleet placement vanished");
-    if (cur->front().text(0) == r.provider && cur->front().text(1) == r.site) return ok();
-    return conflict(fmt::format("fleet {} was made by {} at site '{}', not {} at site '{}': a fleet never moves",
-                                r.fleetId, cur->front().text(0), cur->front().text(1), r.provider, r.site),
+    const auto& row = cur->front();
+    if (row.text(0) == r.provider && row.text(1) == r.site) {
+      if (row.text(2) == r.region || r.region.empty()) return ok();
+      if (row.text(2).empty()) {
+        // Recorded before regions were: filled in, never changed.
+        RAMP_SQL(up, "UPDATE fleet_placements SET region = ?2 WHERE fleet_id = ?1 AND region = ''",
+                 {r.fleetId, r.region});
+        return ok();
+      }
+    }
+    return conflict(fmt::format("fleet {} was made by {} at site '{}' in region '{}', not {} at site '{}' in region "
+                                "'{}': a fleet never moves",
+                                r.fleetId, row.text(0), row.text(1), row.text(2), r.provider, r.site, r.region),
                     "fleet " + r.fleetId);
   });
 }
 
 Result<std::optional<FleetPlacementRecord>> SqlStore::getFleetPlacement(const std::string& fleetId) {
   return read([&]() -> Result<std::optional<FleetPlacementRecord>> {
-    RAMP_SQL(r, "SELECT fleet_id, provider, site, created_at FROM fleet_placements WHERE fleet_id = ?1", {fleetId});
+    RAMP_SQL(r, "SELECT fleet_id, provider, site, created_at, region FROM fleet_placements WHERE fleet_id = ?1",
+             {fleetId});
     if (r->empty()) return std::optional<FleetPlacementRecord>();
     return std::optional<FleetPlacementRecord>(*readFleetPlacement(r->front()));
   });
@@ -1116,7 +1127,7 @@ Result<std::optional<FleetPlacementRecord>> SqlStore::getFleetPlacement(const st
 
 Result<std::vector<FleetPlacementRecord>> SqlStore::listFleetPlacements() {
   return read([&]() -> Result<std::vector<FleetPlacementRecord>> {
-    RAMP_SQL(r, "SELECT fleet_id, provider, site, created_at FROM fleet_placements ORDER BY fleet_id{c}");
+    RAMP_SQL(r, "SELECT fleet_id, provider, site, created_at, region FROM fleet_placements ORDER BY fleet_id{c}");
     return readAll(*r, readFleetPlacement);
   });
 }

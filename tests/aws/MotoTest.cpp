@@ -1,13 +1,16 @@
 // The AWS client against a real AWS API emulator (moto, started once per
-// suite by the aws_moto fixture), reset before every test.
+// suite by the aws_moto fixture with its signature checking on), reset
+// before every test with a fresh IAM key to sign with (MotoAuth.h).
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <deque>
 #include <mutex>
+#include <set>
 #include <fstream>
 
 #include "LoopbackServer.h"
+#include "MotoAuth.h"
 #include "providers/aws/AwsClient.h"
 #include "providers/aws/AwsError.h"
 #include "providers/aws/AwsHttpClient.h"
@@ -31,13 +34,9 @@ int motoPort() {
 
 std::string motoUrl() { return "http://127.0.0.1:" + std::to_string(motoPort()); }
 
-void motoPost(const std::string& path, const std::string& body) {
-  HttpRequest r{"POST", motoUrl() + path, {{"Content-Type", "text/plain"}}, body, Millis(10000), Millis(2000)};
-  auto resp = AwsHttpClient::shared().send(r);
-  ASSERT_TRUE(resp && resp->status == 200) << path;
-}
-
-std::shared_ptr<CredentialsProvider> creds(std::string id = "testing", std::string secret = "testing") {
+// The IAM key moto checks signatures against (MotoAuth.h), or another one.
+std::shared_ptr<CredentialsProvider> creds(std::string id = {}, std::string secret = {}) {
+  if (id.empty()) return std::make_shared<StaticCredentialsProvider>(ramp::providers::aws::test::motoKeys());
   return std::make_shared<StaticCredentialsProvider>(AwsCredentials{id, secret, "", {}, "test"});
 }
 
@@ -45,8 +44,8 @@ class Moto : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_GT(motoPort(), 0) << "moto fixture did not start (RAMP_MOTO_STATE)";
-    motoPost("/moto-api/reset-auth", "inf");
-    motoPost("/moto-api/reset", "");
+    auto keys = ramp::providers::aws::test::motoResetWithKeys(motoUrl());
+    ASSERT_TRUE(keys) << keys.error().describe();
   }
   AwsClientOptions options(std::string endpoint = {}) {
     AwsClientOptions o;
@@ -115,16 +114,10 @@ TEST_F(Moto, WeightedListenerNinetyTenThenFiftyFifty) {
 }
 
 TEST_F(Moto, SignatureCheckedWithIamKeysCreatedInMoto) {
-  // Free calls: create a user with a policy allowing everything, and a key.
-  motoPost("/moto-api/reset-auth", "4");
-  AwsClient admin(options(), creds(), AwsHttpClient::shared(), SystemClock::instance(), ThreadSleeper::instance(), budget_);
-  ASSERT_TRUE(admin.query("iam", "CreateUser", {{"UserName", "ramp"}}));
-  ASSERT_TRUE(admin.query("iam", "PutUserPolicy",
-                          {{"UserName", "ramp"}, {"PolicyName", "all"},
-                           {"PolicyDocument", R"({"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]})"}}));
-  auto key = admin.query("iam", "CreateAccessKey", {{"UserName", "ramp"}});
-  ASSERT_TRUE(key) << key.error().describe();
-  std::string id = key->root().find("AccessKeyId").text(), secret = key->root().find("SecretAccessKey").text();
+  // SetUp spent moto's 3 free calls on an IAM user allowed everything and
+  // its key: from then on every request's signature is checked.
+  std::string id = ramp::providers::aws::test::motoKeys().accessKeyId;
+  std::string secret = ramp::providers::aws::test::motoKeys().secretAccessKey;
   ASSERT_FALSE(id.empty());
   ASSERT_FALSE(secret.empty());
 
@@ -142,6 +135,32 @@ TEST_F(Moto, SignatureCheckedWithIamKeysCreatedInMoto) {
   EXPECT_NE(denied.error().message.find("HTTP 403"), std::string::npos) << denied.error().message;
   EXPECT_EQ(denied.error().message.find(secret), std::string::npos);
   EXPECT_EQ(bad.stats().attempts, 1);  // not retried
+  EXPECT_TRUE(denied.error().permanent);  // retrying cannot succeed: ends a phase at once
+
+  // A form body with spaces (a fixed response's message) and a Route 53 GET
+  // with a query pass moto's check: spaces are sent as "+" and Route 53's
+  // payload hash as a signed X-Amz-Content-Sha256 (docs/aws.md, moto caveats).
+  ElbV2Api elb(good);
+  auto vpc = good.query("ec2", "DescribeVpcs", {});
+  ASSERT_TRUE(vpc) << vpc.error().describe();
+  auto subnets = good.query("ec2", "DescribeSubnets", {});
+  ASSERT_TRUE(subnets) << subnets.error().describe();
+  std::vector<std::string> ids;
+  std::set<std::string> zones;
+  for (auto& item : subnets->root().child("subnetSet").children("item")) {
+    if (zones.insert(item.get("availabilityZone")).second && ids.size() < 2) ids.push_back(item.get("subnetId"));
+  }
+  auto lb = elb.createLoadBalancer({"ramp-auth", ids, {}, "internet-facing", "application"});
+  ASSERT_TRUE(lb) << lb.error().describe();
+  auto listener = elb.createListener(lb->arn, "HTTP", 80, {});
+  ASSERT_TRUE(listener) << listener.error().describe();
+  auto zone = good.restXml("route53", "POST", "/2013-04-01/hostedzone",
+                           {}, "<CreateHostedZoneRequest xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\"><Name>example.com</Name><CallerReference>auth</CallerReference></CreateHostedZoneRequest>",
+                           "CreateHostedZone");
+  ASSERT_TRUE(zone) << zone.error().describe();
+  auto byName = good.restXml("route53", "GET", "/2013-04-01/hostedzonesbyname", {{"dnsname", "example.com"}}, "",
+                             "ListHostedZonesByName");
+  ASSERT_TRUE(byName) << byName.error().describe();
 }
 
 TEST_F(Moto, FaultProxyThrottlingServerErrorsAndDropsConverge) {

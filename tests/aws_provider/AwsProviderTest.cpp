@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "MotoWorld.h"
+#include "providers/aws/AlarmApi.h"
 #include "providers/aws/AutoScalingApi.h"
 #include "providers/aws/CloudWatchApi.h"
 #include "providers/aws/Ec2Api.h"
@@ -71,13 +72,13 @@ class AwsProviders : public MotoWorld {
 }  // namespace
 
 TEST_F(AwsProviders, CreateFleetTwiceMakesOneOfEachThenRetireLeavesNothing) {
-  AwsFleetProvider fleets(*clients, envs);
+  AwsFleetProvider fleets(*clients, envs, SystemClock::instance());
   auto s = spec("web-prod-1.0.0-abc123");
   ASSERT_TRUE(fleets.createFleet(s)) << "first create";
   auto again = fleets.createFleet(s);
   ASSERT_TRUE(again) << again.error().describe();
   // A fresh provider (a restarted controller) converges too.
-  AwsFleetProvider restarted(*clients, envs);
+  AwsFleetProvider restarted(*clients, envs, SystemClock::instance());
   auto third = restarted.createFleet(s);
   ASSERT_TRUE(third) << third.error().describe();
   EXPECT_EQ(taggedGroups(s.fleetId), 1);
@@ -153,7 +154,7 @@ TEST_F(AwsProviders, DeletingALaunchTemplateThatIsAlreadyGoneIsDone) {
 }
 
 TEST_F(AwsProviders, EveryFleetResourceCarriesTheDeploymentTag) {
-  AwsFleetProvider fleets(*clients, envs);
+  AwsFleetProvider fleets(*clients, envs, SystemClock::instance());
   auto s = spec("web-prod-1.0.0-dep001");
   s.deploymentId = "d-20261126150121-dep001";
   ASSERT_TRUE(fleets.createFleet(s));
@@ -179,7 +180,7 @@ TEST_F(AwsProviders, EveryFleetResourceCarriesTheDeploymentTag) {
 }
 
 TEST_F(AwsProviders, BadSettingsAreRefusedNamingTheField) {
-  AwsFleetProvider fleets(*clients, envs);
+  AwsFleetProvider fleets(*clients, envs, SystemClock::instance());
   auto bad = spec("x");
   bad.instances = 0;
   auto r = fleets.createFleet(bad);
@@ -225,21 +226,47 @@ TEST_F(AwsProviders, BadSettingsAreRefusedNamingTheField) {
   EXPECT_EQ(local.error().where, "environment.provider");
 }
 
-TEST_F(AwsProviders, WeightsReadBackNinetyTenFiftyFiftyZeroHundredAndPinning) {
-  AwsFleetProvider fleets(*clients, envs);
-  AwsTrafficProvider traffic(*clients, envs);
+// No load balancer of its own: without the environment's infrastructure
+// (`ramp apply`), an entry point is refused for good, naming what is
+// missing and the command that makes it, and nothing is created.
+TEST_F(AwsProviders, AnEntryPointWithoutTheInfrastructureIsRefusedNamingTheApplyCommand) {
+  AwsFleetProvider fleets(*clients, envs, SystemClock::instance());
+  AwsTrafficProvider traffic(*clients, envs, fleets, SystemClock::instance());
+  auto url = traffic.ensureEntrypoint({"web", "prod", "us-east-1"});
+  ASSERT_FALSE(url);
+  EXPECT_TRUE(url.error().permanent) << "waiting does not make a load balancer appear";
+  EXPECT_EQ(url.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_NE(url.error().message.find("ramp apply --env prod"), std::string::npos) << url.error().message;
+  EXPECT_NE(url.error().message.find("ramp-shop-prod-use1"), std::string::npos) << url.error().message;
+  auto lbs = ElbV2Api(client()).describeLoadBalancers();
+  ASSERT_TRUE(lbs);
+  EXPECT_TRUE(lbs->empty()) << "the provider made a load balancer of its own";
+
+  // The load balancer without the service's rule: refused too, naming it.
+  applyInfrastructure();
+  ASSERT_TRUE(ElbV2Api(client()).deleteRule(ruleArn));
+  auto noRule = traffic.ensureEntrypoint({"web", "prod", "us-east-1"});
+  ASSERT_FALSE(noRule);
+  EXPECT_TRUE(noRule.error().permanent);
+  EXPECT_NE(noRule.error().message.find("no rule for web"), std::string::npos) << noRule.error().message;
+}
+
+TEST_F(AwsProviders, WeightsGoOnTheServiceRuleReadBackAndPinningRulesSitJustBelowIt) {
+  applyInfrastructure();
+  AwsFleetProvider fleets(*clients, envs, SystemClock::instance());
+  AwsTrafficProvider traffic(*clients, envs, fleets, SystemClock::instance());
   EntrypointKey key{"web", "prod", "us-east-1"};
   auto url = traffic.ensureEntrypoint(key);
   ASSERT_TRUE(url) << url.error().describe();
   EXPECT_TRUE(url->starts_with("http://")) << *url;
-  EXPECT_TRUE(url->ends_with(":80")) << *url;
-  AwsTrafficProvider restarted(*clients, envs);
+  EXPECT_TRUE(url->ends_with("/web")) << "path-based rule: " << *url;
+  AwsTrafficProvider restarted(*clients, envs, fleets, SystemClock::instance());
   auto same = restarted.ensureEntrypoint(key);
   ASSERT_TRUE(same);
   EXPECT_EQ(*same, *url) << "stable across restarts";
   auto lbs = ElbV2Api(client()).describeLoadBalancers();
   ASSERT_TRUE(lbs);
-  EXPECT_EQ(lbs->size(), 1u);
+  EXPECT_EQ(lbs->size(), 1u) << "only the infrastructure's load balancer";
 
   auto empty = traffic.appliedTraffic(key);
   ASSERT_TRUE(empty) << empty.error().describe();
@@ -249,6 +276,15 @@ TEST_F(AwsProviders, WeightsReadBackNinetyTenFiftyFiftyZeroHundredAndPinning) {
   ASSERT_TRUE(fleets.createFleet(spec(blue)));
   ASSERT_TRUE(fleets.createFleet(spec(green, "sha256:" + std::string(64, 'c'), 1)));
 
+  ElbV2Api elb(client());
+  auto ruleOf = [&](const std::string& priority) {
+    auto rules = elb.describeRules(listenerArn);
+    EXPECT_TRUE(rules) << rules.error().describe();
+    for (auto& r : *rules) {
+      if (r.priority == priority) return r;
+    }
+    return ListenerRule{};
+  };
   for (auto [b, g] : std::vector<std::pair<int, int>>{{90, 10}, {50, 50}, {0, 100}}) {
     TrafficSplit split;
     split.key = key;
@@ -256,7 +292,10 @@ TEST_F(AwsProviders, WeightsReadBackNinetyTenFiftyFiftyZeroHundredAndPinning) {
     split.epoch = 1;
     auto set = traffic.setTraffic(split);
     ASSERT_TRUE(set) << set.error().describe();
-    auto back = restarted.appliedTraffic(key);
+    // Read back by a provider that remembers nothing: from AWS.
+    AwsFleetProvider freshFleets(*clients, envs, SystemClock::instance());
+    AwsTrafficProvider reader(*clients, envs, freshFleets, SystemClock::instance());
+    auto back = reader.appliedTraffic(key);
     ASSERT_TRUE(back) << back.error().describe();
     std::map<std::string, int> w;
     std::map<std::string, size_t> backends;
@@ -269,17 +308,25 @@ TEST_F(AwsProviders, WeightsReadBackNinetyTenFiftyFiftyZeroHundredAndPinning) {
     EXPECT_EQ(backends[blue], 2u);
     EXPECT_EQ(backends[green], 1u);
     EXPECT_FALSE(back->pin);
+    // On the service's rule (the infrastructure's, conditions kept), not the listener.
+    auto rule = ruleOf("4000");
+    EXPECT_EQ(rule.arn, ruleArn) << "the same rule";
+    EXPECT_EQ(rule.paths, (std::vector<std::string>{"/web", "/web/*"}));
+    EXPECT_EQ(rule.forward.size(), 2u);
+    auto listeners = elb.describeListeners(loadBalancerArn);
+    ASSERT_TRUE(listeners && listeners->size() == 1);
+    EXPECT_EQ((*listeners)[0].defaultAction.type, "fixed-response") << "the default action stays the infrastructure's";
   }
-  // Setting the applied split again changes nothing (no ModifyListener).
+  // Setting the applied split again changes nothing (no ModifyRule).
   auto before = client().stats().calls.load();
   TrafficSplit again;
   again.key = key;
   again.fleets = {{blue, 0, {}}, {green, 100, {}}};
   again.epoch = 1;
   ASSERT_TRUE(traffic.setTraffic(again));
-  EXPECT_LE(client().stats().calls.load() - before, 5) << "describe calls only";
+  EXPECT_LE(client().stats().calls.load() - before, 1) << "one DescribeRules only";
 
-  // Pinning: header and cookie rules forward to the pinned fleet.
+  // Pinning: header and cookie rules just below the service's, on its paths.
   TrafficSplit pinned;
   pinned.key = key;
   pinned.fleets = {{blue, 90, {}}, {green, 10, {}}};
@@ -293,9 +340,14 @@ TEST_F(AwsProviders, WeightsReadBackNinetyTenFiftyFiftyZeroHundredAndPinning) {
   EXPECT_EQ(back->pin->fleetId, green);
   EXPECT_EQ(back->pin->header, "X-Ramp-Canary");
   EXPECT_EQ(back->pin->cookie, "ramp-canary");
+  auto header = ruleOf("3998"), cookie = ruleOf("3999");
+  EXPECT_EQ(header.headerName, "X-Ramp-Canary");
+  EXPECT_EQ(header.paths, (std::vector<std::string>{"/web", "/web/*"})) << "pinned users of web only";
+  EXPECT_EQ(cookie.headerName, "Cookie");
   ASSERT_TRUE(traffic.setTraffic(pinned));
 
-  // Retiring detaches the fleet's target group from the listener first.
+  // Retiring takes the fleet's target group out of the rule and deletes the
+  // pinning rules that send to it; the rule itself stays.
   TrafficSplit allBlue;
   allBlue.key = key;
   allBlue.fleets = {{blue, 100, {}}, {green, 0, {}}};
@@ -306,25 +358,154 @@ TEST_F(AwsProviders, WeightsReadBackNinetyTenFiftyFiftyZeroHundredAndPinning) {
   EXPECT_FALSE(unpinned->pin) << "pin rules removed";
   auto retired = fleets.retireFleet(green, std::chrono::milliseconds(0));
   ASSERT_TRUE(retired) << retired.error().describe();
+  traffic.forgetAnswers();  // the rule changed outside the traffic provider
   auto after = traffic.appliedTraffic(key);
   ASSERT_TRUE(after);
   ASSERT_EQ(after->fleets.size(), 1u);
   EXPECT_EQ(after->fleets[0].fleetId, blue);
   EXPECT_EQ(after->fleets[0].weight, 100);
-  // The last fleet retired: the listener answers 503, no fleet is listed.
+  // The last fleet retired: the rule answers 503, no fleet is listed.
   auto last = fleets.retireFleet(blue, std::chrono::milliseconds(0));
   ASSERT_TRUE(last) << last.error().describe();
+  traffic.forgetAnswers();
   auto none = traffic.appliedTraffic(key);
   ASSERT_TRUE(none);
   EXPECT_TRUE(none->fleets.empty());
+  EXPECT_EQ(ruleOf("4000").arn, ruleArn) << "the infrastructure's rule outlives the fleets";
   auto inflight = traffic.inflight(key, blue);
   ASSERT_TRUE(inflight);
   EXPECT_EQ(*inflight, 0);
 }
 
+// The quiet controller: a steady answer is remembered for the slow period;
+// a change is verified by the next look; a rule deleted behind ramp's back
+// is a permanent error at the next look that reads.
+TEST_F(AwsProviders, SteadyAnswersAreRememberedChangesAreReadBack) {
+  applyInfrastructure();
+  ManualClock clock;
+  AwsFleetProvider fleets(*clients, envs, clock);
+  AwsTrafficProvider traffic(*clients, envs, fleets, clock);
+  EntrypointKey key{"web", "prod", "us-east-1"};
+  std::string blue = "web-prod-1.0.0-quiet1";
+  ASSERT_TRUE(fleets.createFleet(spec(blue)));
+  ASSERT_TRUE(traffic.ensureEntrypoint(key));
+  TrafficSplit all;
+  all.key = key;
+  all.fleets = {{blue, 100, {}}};
+  all.epoch = 1;
+  ASSERT_TRUE(traffic.setTraffic(all));
+  auto first = traffic.appliedTraffic(key);  // verifies the change
+  ASSERT_TRUE(first) << first.error().describe();
+  ASSERT_EQ(first->fleets.size(), 1u);
+  ASSERT_EQ(first->fleets[0].backends.size(), 2u);
+  auto calls = client().stats().calls.load();
+  for (int i = 0; i < 100; ++i) {  // 10 s of engine ticks
+    clock.advance(std::chrono::milliseconds(100));
+    ASSERT_TRUE(traffic.appliedTraffic(key));
+    ASSERT_TRUE(fleets.fleetStatus(blue));
+  }
+  EXPECT_EQ(client().stats().calls.load(), calls) << "a steady entry point costs no call between slow reads";
+  clock.advance(std::chrono::seconds(70));
+  ASSERT_TRUE(traffic.appliedTraffic(key));
+  auto slow = client().stats().calls.load() - calls;
+  EXPECT_GE(slow, 1) << "read again after the slow period";
+  EXPECT_LE(slow, 4) << "rules, group, target health (tags remembered)";
+
+  // Deleted behind ramp's back: the next read ends it, naming `ramp apply`.
+  ASSERT_TRUE(ElbV2Api(client()).deleteRule(ruleArn));
+  clock.advance(std::chrono::seconds(70));
+  auto gone = traffic.appliedTraffic(key);
+  ASSERT_FALSE(gone);
+  EXPECT_TRUE(gone.error().permanent);
+  EXPECT_NE(gone.error().message.find("ramp apply --env prod"), std::string::npos) << gone.error().message;
+}
+
+TEST_F(AwsProviders, TheMachineImageIsCheckedInTheRegionAndMayComeFromSsm) {
+  applyInfrastructure();
+  AwsFleetProvider fleets(*clients, envs, SystemClock::instance());
+  auto e = envs.byEnv["prod"];
+  std::string ami = e.image;
+  e.image = "ami-0000000000badbad";
+  envs.byEnv["prod"] = e;
+  auto bad = fleets.createFleet(spec("web-prod-1.0.0-badami"));
+  ASSERT_FALSE(bad);
+  EXPECT_TRUE(bad.error().permanent);
+  EXPECT_NE(bad.error().message.find("ami-0000000000badbad"), std::string::npos) << bad.error().message;
+  EXPECT_NE(bad.error().message.find("us-east-1"), std::string::npos) << bad.error().message;
+  EXPECT_EQ(taggedTemplates("web-prod-1.0.0-badami"), 0) << "nothing created";
+
+  // ssm:<parameter>: the region's AMI read from SSM Parameter Store.
+  auto put = client().json("ssm", "AmazonSSM", "PutParameter",
+                           {{"Name", "/ramp/web/ami"}, {"Value", ami}, {"Type", "String"}});
+  ASSERT_TRUE(put) << put.error().describe();
+  e.image = "ssm:/ramp/web/ami";
+  envs.byEnv["prod"] = e;
+  auto s = spec("web-prod-1.0.0-ssmami");
+  auto c = fleets.createFleet(s);
+  ASSERT_TRUE(c) << c.error().describe();
+  e.image = "ssm:/ramp/web/missing";
+  envs.byEnv["prod"] = e;
+  auto missing = fleets.createFleet(spec("web-prod-1.0.0-noparm"));
+  ASSERT_FALSE(missing);
+  EXPECT_TRUE(missing.error().permanent);
+  EXPECT_NE(missing.error().message.find("/ramp/web/missing"), std::string::npos) << missing.error().message;
+}
+
+// The service's alarms watch the fleet being deployed (their TargetGroup
+// dimension) and go back to the remaining fleet when it is retired.
+TEST_F(AwsProviders, TheServicesAlarmsFollowItsNewestFleet) {
+  applyInfrastructure();
+  AlarmApi alarms(client());
+  MetricAlarmSpec a;
+  a.name = "ramp-shop-prod-web/errors";
+  a.ns = "AWS/ApplicationELB";
+  a.metricName = "HTTPCode_Target_5XX_Count";
+  a.statistic = "Sum";
+  a.divideBy = "RequestCount";
+  a.threshold = 5;
+  a.dimensions["LoadBalancer"] = loadBalancerArn.substr(loadBalancerArn.find(":loadbalancer/") + 14);
+  ASSERT_TRUE(alarms.putMetricAlarm(a, {}));
+  auto e = envs.byEnv["prod"];
+  e.fleetAlarms = {a.name};
+  e.alarms = {a.name};
+  envs.byEnv["prod"] = e;
+  AwsFleetProvider fleets(*clients, envs, SystemClock::instance());
+  auto watched = [&] {
+    auto got = alarms.describeAlarms({a.name});
+    EXPECT_TRUE(got && got->size() == 1);
+    auto& d = (*got)[0].spec.dimensions;
+    return d.contains("TargetGroup") ? d.at("TargetGroup") : std::string("(the load balancer)");
+  };
+  auto tgDim = [&](const std::string& fleet) {
+    auto tg = ElbV2Api(client()).describeTargetGroups({AwsFleetProvider::resourceName("web", "prod", fleet)});
+    EXPECT_TRUE(tg && tg->size() == 1);
+    return (*tg)[0].arn.substr((*tg)[0].arn.find(":targetgroup/") + 1);
+  };
+  std::string stable = "web-prod-1.0.0-alarm1", canary = "web-prod-2.0.0-alarm2";
+  ASSERT_TRUE(fleets.createFleet(spec(stable)));
+  EXPECT_EQ(watched(), tgDim(stable));
+  ASSERT_TRUE(fleets.createFleet(spec(canary, "sha256:" + std::string(64, 'f'), 1)));
+  EXPECT_EQ(watched(), tgDim(canary)) << "the canary is what the alarm judges";
+  auto state = CloudWatchApi(client()).describeAlarms({a.name});
+  ASSERT_TRUE(state && state->size() == 1);
+  EXPECT_EQ((*state)[0].state, "INSUFFICIENT_DATA") << "a state about another fleet is not kept";
+  // The canary's rule weight: the stable fleet carries the traffic.
+  AwsTrafficProvider traffic(*clients, envs, fleets, SystemClock::instance());
+  TrafficSplit split;
+  split.key = {"web", "prod", "us-east-1"};
+  split.fleets = {{stable, 80, {}}, {canary, 20, {}}};
+  split.epoch = 1;
+  ASSERT_TRUE(traffic.setTraffic(split));
+  ASSERT_TRUE(fleets.retireFleet(canary, std::chrono::milliseconds(0)));
+  EXPECT_EQ(watched(), tgDim(stable)) << "back on the fleet that carries the traffic";
+  ASSERT_TRUE(fleets.retireFleet(stable, std::chrono::milliseconds(0)));
+  EXPECT_EQ(watched(), "(the load balancer)");
+}
+
 TEST_F(AwsProviders, MetricsFromCloudWatchAndAlarms) {
-  AwsFleetProvider fleets(*clients, envs);
-  AwsTrafficProvider traffic(*clients, envs);
+  applyInfrastructure();
+  AwsFleetProvider fleets(*clients, envs, SystemClock::instance());
+  AwsTrafficProvider traffic(*clients, envs, fleets, SystemClock::instance());
   AwsMetricsProvider metrics(*clients, envs, SystemClock::instance());
   EntrypointKey key{"web", "prod", "us-east-1"};
   std::string canary = "web-prod-2.0.0-canary";
@@ -344,7 +525,7 @@ TEST_F(AwsProviders, MetricsFromCloudWatchAndAlarms) {
   // Feed what an ALB would publish for the canary's target group.
   auto tg = ElbV2Api(client()).describeTargetGroups({AwsFleetProvider::resourceName("web", "prod", canary)});
   ASSERT_TRUE(tg && tg->size() == 1);
-  auto lb = ElbV2Api(client()).describeLoadBalancers({"ramp-web-prod"});
+  auto lb = ElbV2Api(client()).describeLoadBalancers({"ramp-shop-prod-use1"});
   ASSERT_TRUE(lb && lb->size() == 1);
   std::string tgDim = (*tg)[0].arn.substr((*tg)[0].arn.find(":targetgroup/") + 1);
   std::string lbDim = (*lb)[0].arn.substr((*lb)[0].arn.find(":loadbalancer/") + 14);  // "app/<name>/<id>"

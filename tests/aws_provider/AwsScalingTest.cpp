@@ -53,7 +53,7 @@ class AwsScaling : public MotoWorld {
 }  // namespace
 
 TEST_F(AwsScaling, CpuTargetTrackingPolicyWithMinMaxAndStartingCapacity) {
-  AwsFleetProvider fleets(*clients, envs);
+  AwsFleetProvider fleets(*clients, envs, SystemClock::instance());
   auto s = scaled("web-prod-1.0.0-scale1", 3, "cpu", 55);
   auto c = fleets.createFleet(s);
   ASSERT_TRUE(c) << c.error().describe();
@@ -82,27 +82,27 @@ TEST_F(AwsScaling, CpuTargetTrackingPolicyWithMinMaxAndStartingCapacity) {
 }
 
 TEST_F(AwsScaling, RequestsPerTargetNeedsTheLoadBalancerAndCarriesItsResourceLabel) {
-  AwsFleetProvider fleets(*clients, envs);
+  AwsFleetProvider fleets(*clients, envs, SystemClock::instance());
   auto s = scaled("web-prod-1.0.0-scale2", 2, "requests", 120);
   auto early = fleets.createFleet(s);
   ASSERT_FALSE(early) << "no load balancer yet";
   EXPECT_EQ(early.error().where, "service.scaling.target_requests_per_instance");
-  EXPECT_NE(early.error().message.find("load balancer"), std::string::npos) << early.error().message;
+  EXPECT_NE(early.error().message.find("ramp apply --env prod"), std::string::npos) << early.error().message;
+  EXPECT_TRUE(early.error().permanent);
 
-  AwsTrafficProvider traffic(*clients, envs);
-  ASSERT_TRUE(traffic.ensureEntrypoint({"web", "prod", "us-east-1"}));
+  applyInfrastructure();  // the environment's load balancer, as `ramp apply` makes it
   auto c = fleets.createFleet(s);
   ASSERT_TRUE(c) << c.error().describe();
   auto p = policies(s);
   ASSERT_EQ(p.size(), 1u);
   EXPECT_EQ(p[0].predefinedMetric, "ALBRequestCountPerTarget");
   EXPECT_DOUBLE_EQ(p[0].targetValue, 120);
-  EXPECT_TRUE(p[0].resourceLabel.starts_with("app/ramp-web-prod/")) << p[0].resourceLabel;
+  EXPECT_TRUE(p[0].resourceLabel.starts_with("app/ramp-shop-prod-use1/")) << p[0].resourceLabel;
   EXPECT_NE(p[0].resourceLabel.find("/targetgroup/" + group(s).name + "/"), std::string::npos) << p[0].resourceLabel;
 }
 
 TEST_F(AwsScaling, BadScalingSpecIsRefusedNamingTheField) {
-  AwsFleetProvider fleets(*clients, envs);
+  AwsFleetProvider fleets(*clients, envs, SystemClock::instance());
   auto s = scaled("web-prod-1.0.0-scale3", 7, "cpu", 50);  // 7 > max 5
   auto r = fleets.createFleet(s);
   ASSERT_FALSE(r);
@@ -115,7 +115,7 @@ TEST_F(AwsScaling, BadScalingSpecIsRefusedNamingTheField) {
 }
 
 TEST_F(AwsScaling, HoldSuspendsLaunchTerminateAlarmsRebalanceAndReleaseResumesThem) {
-  AwsFleetProvider fleets(*clients, envs);
+  AwsFleetProvider fleets(*clients, envs, SystemClock::instance());
   auto s = scaled("web-prod-1.0.0-scale4", 2, "cpu", 60);
   ASSERT_TRUE(fleets.createFleet(s));
   const std::vector<std::string> held{"Launch", "Terminate", "AlarmNotification", "AZRebalance"};
@@ -124,7 +124,7 @@ TEST_F(AwsScaling, HoldSuspendsLaunchTerminateAlarmsRebalanceAndReleaseResumesTh
   ASSERT_TRUE(fleets.holdScaling(s.fleetId, true)) << "idempotent";
   auto g = group(s);
   for (auto& p : held) EXPECT_TRUE(has(g.suspendedProcesses, p)) << p << " not suspended during the switch";
-  AwsFleetProvider restarted(*clients, envs);  // a resumed controller releases what an earlier one held
+  AwsFleetProvider restarted(*clients, envs, SystemClock::instance());  // a resumed controller releases what an earlier one held
   auto r = restarted.holdScaling(s.fleetId, false);
   ASSERT_TRUE(r) << r.error().describe();
   g = group(s);

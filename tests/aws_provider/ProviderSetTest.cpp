@@ -67,8 +67,15 @@ class ProviderSetOnMoto : public MotoWorld {
   nlohmann::json rendered(const std::string& provider) {
     const auto& e = envs.byEnv["prod"];
     nlohmann::json env = {{"provider", provider}, {"regions", provider == "aws" ? e.regions : std::vector<std::string>{"local"}}};
-    if (provider == "aws") env["aws"] = {{"vpc", e.vpcId}, {"subnets", e.subnets}, {"image", e.image}};
+    if (provider == "aws") {
+      env["aws"] = {{"vpc", e.vpcId},
+                    {"subnets", e.subnets},
+                    {"image", e.image},
+                    {"load_balancer", e.loadBalancer},
+                    {"rule", {{"port", 80}, {"protocol", "HTTP"}, {"priority", e.rule.priority}, {"paths", e.rule.paths}}}};
+    }
     return {{"project", "shop"}, {"service", "web"}, {"env", provider == "aws" ? "prod" : "int"},
+            {"region", provider == "aws" ? "us-east-1" : "local"},
             {"run", {{"command", "bin/web"}}}, {"environment", env}};
   }
   FleetSpec spec(const std::string& env, const std::string& id) {
@@ -106,6 +113,17 @@ TEST_F(ProviderSetOnMoto, RoutesByEnvironmentAndRemembersAcrossRestarts) {
     auto c = set.createFleet(spec("prod", "web-prod-1"));
     ASSERT_TRUE(c) << c.error().describe();
     EXPECT_EQ(local.calls, std::vector<std::string>{"create web-int-1"});
+    EXPECT_EQ(set.fleetRegion("web-prod-1"), std::optional<std::string>("us-east-1"));
+    EXPECT_EQ(set.fleetRegion("web-int-1"), std::nullopt);
+    // A deployment into prod is refused while its infrastructure is not applied.
+    auto notApplied = set.verifyInfrastructure("web", "prod", {"us-east-1"});
+    ASSERT_FALSE(notApplied);
+    EXPECT_NE(notApplied.error().message.find("ramp apply --env prod"), std::string::npos)
+        << notApplied.error().message;
+    EXPECT_TRUE(set.verifyInfrastructure("web", "int", {"local"})) << "nothing to check on local";
+    applyInfrastructure();
+    auto ready = set.verifyInfrastructure("web", "prod", {"us-east-1"});
+    ASSERT_TRUE(ready) << ready.error().describe();
     auto url = set.ensureEntrypoint({"web", "prod", "us-east-1"});
     ASSERT_TRUE(url) << url.error().describe();
     EXPECT_EQ(url->find("127.0.0.1:1"), std::string::npos) << "an ALB, not the local router";
@@ -121,6 +139,7 @@ TEST_F(ProviderSetOnMoto, RoutesByEnvironmentAndRemembersAcrossRestarts) {
   local.calls.clear();
   ProviderSet again(**routing, *site, home, local, local, local, SystemClock::instance(), freshClients());
   EXPECT_EQ(again.providerOf("web", "prod"), "aws");
+  EXPECT_EQ(again.fleetRegion("web-prod-1"), std::optional<std::string>("us-east-1")) << "kept in the store";
   auto st = again.fleetStatus("web-prod-1");
   ASSERT_TRUE(st) << st.error().describe();
   EXPECT_TRUE(st->exists);
@@ -181,4 +200,64 @@ TEST_F(ProviderSetOnMoto, AnotherSiteNeverActsOnALocalEnvironment) {
   EXPECT_EQ(b.providerOf("web", "prod"), "aws");
   // The owner still acts, after all that.
   EXPECT_TRUE(a.canAct("web", "int"));
+}
+
+// One environment's region that cannot answer (us-east-9, recorded before
+// validate knew AWS's regions) never stops another environment's fleets
+// from being found, listed and retired (`ramp down --env prod`).
+TEST_F(ProviderSetOnMoto, ABrokenRegionOfOneEnvironmentDoesNotStopAnother) {
+  std::filesystem::path home = std::filesystem::path(std::getenv("RAMP_HOME")) / "broken-region";
+  std::filesystem::create_directories(home);
+  auto routing = store::openStore((home / "routing.db").string());
+  ASSERT_TRUE(routing) << routing.error().describe();
+  auto site = Site::of(home);
+  ASSERT_TRUE(site) << site.error().describe();
+  auto qa = rendered("aws");
+  qa["env"] = "qa";
+  qa["region"] = "us-east-9";
+  qa["environment"]["regions"] = {"us-east-9"};
+  store::ProviderEnvironmentRecord old{"web", "qa", "aws", "", "", {{"regions", {{"us-east-9", qa}}}}, 1};
+  ASSERT_TRUE((*routing)->putProviderEnvironment(old));
+  FakeLocal local;
+  ProviderSet set(**routing, *site, home, local, local, local, SystemClock::instance(), freshClients());
+  EXPECT_FALSE(set.learn("web", "qa", qa)) << "a region AWS does not have is refused";
+  ASSERT_TRUE(set.learn("web", "prod", rendered("aws")));
+  auto made = set.createFleet(spec("prod", "web-prod-9"));
+  ASSERT_TRUE(made) << made.error().describe();
+  auto all = set.listFleets(std::nullopt, std::nullopt);
+  ASSERT_TRUE(all) << all.error().describe();
+  EXPECT_EQ(*all, std::vector<std::string>{"web-prod-9"});
+  auto prod = set.listFleets(std::nullopt, std::string("prod"));
+  ASSERT_TRUE(prod) << prod.error().describe();
+  EXPECT_EQ(*prod, std::vector<std::string>{"web-prod-9"});
+  // A fresh set (a restarted controller) finds it in its own region.
+  ProviderSet again(**routing, *site, home, local, local, local, SystemClock::instance(), freshClients());
+  auto retired = again.retireFleet("web-prod-9", std::chrono::milliseconds(0));
+  ASSERT_TRUE(retired) << retired.error().describe();
+  auto gone = again.fleetStatus("web-prod-9");
+  ASSERT_TRUE(gone) << gone.error().describe();
+  EXPECT_FALSE(gone->exists);
+}
+
+// Settings recorded before regions were ({"rendered": ...}, by the store's
+// first version or imported from providers/environments.json) are read as
+// that render's region.
+TEST_F(ProviderSetOnMoto, SettingsFromBeforeRegionsAreThatRendersRegion) {
+  std::filesystem::path home = std::filesystem::path(std::getenv("RAMP_HOME")) / "before-regions";
+  std::filesystem::create_directories(home);
+  auto routing = store::openStore((home / "routing.db").string());
+  ASSERT_TRUE(routing) << routing.error().describe();
+  auto site = Site::of(home);
+  ASSERT_TRUE(site) << site.error().describe();
+  store::ProviderEnvironmentRecord old{"web", "prod", "aws", "", "", {{"rendered", rendered("aws")}}, 1};
+  ASSERT_TRUE((*routing)->putProviderEnvironment(old));
+  FakeLocal local;
+  ProviderSet set(**routing, *site, home, local, local, local, SystemClock::instance(), freshClients());
+  EXPECT_EQ(set.awsRegions(std::string("prod")), std::vector<std::string>{"us-east-1"});
+  auto e = set.awsEnvironment("web", "prod", "us-east-1");
+  ASSERT_TRUE(e) << e.error().describe();
+  EXPECT_EQ(e->region, "us-east-1");
+  auto none = set.awsEnvironment("web", "prod", "eu-west-1");
+  ASSERT_FALSE(none);
+  EXPECT_TRUE(none.error().permanent) << "a region never learned is not retried";
 }

@@ -24,8 +24,10 @@ using namespace std::chrono_literals;
 
 // Runs the helper; its stdout ("" when it failed).
 std::string helper(const std::string& args) {
-  std::string cmd = "python3 " + std::string(std::getenv("RAMP_SOURCE_DIR")) + "/tests/aws_provider/sns_sqs.py " +
-                    motoUrl() + " " + args + " 2>&1";
+  // Signed with the test's IAM key (moto checks signatures).
+  std::string cmd = "AWS_ACCESS_KEY_ID=" + motoKeys().accessKeyId + " AWS_SECRET_ACCESS_KEY=" +
+                    motoKeys().secretAccessKey + " python3 " + std::string(std::getenv("RAMP_SOURCE_DIR")) +
+                    "/tests/aws_provider/sns_sqs.py " + motoUrl() + " " + args + " 2>&1";
   std::string out;
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return out;
@@ -76,7 +78,8 @@ TEST_F(SnsAlertTest, MissingTopicFailsWithoutRetryAndWithoutSecrets) {
   EXPECT_FALSE(out.delivered);
   EXPECT_FALSE(out.retryable) << out.error;
   EXPECT_NE(out.error.find("SNS Publish"), std::string::npos) << out.error;
-  EXPECT_EQ(out.error.find("testing"), std::string::npos) << out.error;  // the access key / secret
+  EXPECT_EQ(out.error.find(motoKeys().secretAccessKey), std::string::npos) << out.error;  // the secret
+  EXPECT_EQ(out.error.find(motoKeys().accessKeyId), std::string::npos) << out.error;      // the key id
   EXPECT_TRUE(received().empty());
 }
 

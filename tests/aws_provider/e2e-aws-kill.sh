@@ -82,6 +82,7 @@ for v in 1.0.0 2.0.0 3.0.0; do
   "$RAMP_BIN" release create web --version $v --from release >/dev/null || fail "release $v"
 done
 push_config
+apply_infra
 timeout 120 "$RAMP_BIN" deploy web --env prod --version 1.0.0 >/dev/null; rc=$?
 [[ $rc -eq 0 ]] || fail "deploy 1.0.0 exited $rc"
 expect "{\"fleets\": $(fleet 1.0.0), \"rules\": 0}"
@@ -116,12 +117,13 @@ got=$(py inventory); echo "while the controller is dead: $got"
 start_serve 5
 st=$(wait_ended "$id"); [[ "$st" == rolled_back ]] || fail "3.0.0 after the restarts: $st"
 stop_feeder
-got=$(py listener); echo "listener: $got"
-[[ $(python3 -c "import json,sys; d=json.loads(sys.argv[1]); print(d.get('2.0.0'), d.get('3.0.0', 0))" "$got") == "100 0" ]] || fail "after rollback: $got"
+chain_is '{"us-east-1": {"forward": {"2.0.0": 100}, "instances": {"2.0.0": 2}}}'
 expect "{\"fleets\": $(fleet 2.0.0), \"rules\": 0}"
 
 # 3. Down leaves nothing.
 "$RAMP_BIN" down >/dev/null || fail "ramp down"
 [[ -n "$serve" ]] && { wait "$serve" 2>/dev/null; serve=; }
 expect '{"fleets": {}, "rules": 0}'
+[[ $(python3 -c "import json,sys; print(json.loads(sys.argv[1])['lbs'])" "$(py inventory)") == "{'ramp-shop-prod-use1': 'infra'}" ]] \
+  || fail "a load balancer other than the infrastructure's: $(py inventory)"
 echo "PASS"

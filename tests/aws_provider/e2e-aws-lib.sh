@@ -1,5 +1,7 @@
 # Shared by the AWS end-to-end scripts (sourced, not run): moto from the
-# suite's fixture, fake credentials, helpers to read moto with boto3, a work
+# suite's fixture (signature checking on; the IAM key made by
+# tests/aws/moto_keys.py is exported as AWS_ACCESS_KEY_ID /
+# AWS_SECRET_ACCESS_KEY), helpers to read moto with boto3, a work
 # directory with a release, and the ramp.yaml of an aws environment.
 #   py CMD ...          moto_world.py against moto itself (never the proxy)
 #   fail MSG            prints FAIL, stops ramp/feeder/proxy, exits 1
@@ -7,14 +9,22 @@
 #                       ({"fleets": ..., "rules": n}) are exactly JSON
 #   fleet VERSION       the JSON of one whole fleet (1 of each, 2 instances)
 #   config STRATEGY     writes ramp.yaml with STRATEGY's YAML lines ($ALARMS:
-#                       the environment's alarms, $ALERTS: the service's alerts)
+#                       the environment's alarms, $ALERTS: the service's alerts);
+#                       the environment's infrastructure: DNS records in
+#                       example.com (weighted), the web/errors alarm
+#   apply_infra         `ramp apply --env prod --yes`: what deployments ride on
+#   chain_is JSON       the record web.prod.example.com leads, through moto's
+#                       API, to exactly JSON ({region: {forward, instances}})
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 port=$(cat "$RAMP_MOTO_STATE/moto.port" 2>/dev/null) || { echo "FAIL: moto fixture not running"; exit 1; }
 moto="http://127.0.0.1:$port"
-export AWS_ENDPOINT_URL="$moto" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+# moto checks every signature: a reset, then an IAM key of its own (3 free calls).
+read -r AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY < <(python3 "$here/../aws/moto_keys.py" "$moto") \
+  || { echo "FAIL: moto reset with signature checking"; exit 1; }
+[[ -n "$AWS_SECRET_ACCESS_KEY" ]] || { echo "FAIL: no IAM key from moto"; exit 1; }
+export AWS_ENDPOINT_URL="$moto" AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_EC2_METADATA_DISABLED=true
 export AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
 unset RAMP_FAILPOINT RAMP_FAILPOINT_RANDOM
-curl -s -X POST "$moto/moto-api/reset" >/dev/null || { echo "FAIL: moto reset"; exit 1; }
 py() { AWS_ENDPOINT_URL="$moto" python3 "$here/moto_world.py" "$@"; }
 proxy= feeder=
 stop_proxy() { [[ -n "$proxy" ]] && { kill "$proxy" 2>/dev/null; wait "$proxy" 2>/dev/null; }; proxy=; }
@@ -61,6 +71,9 @@ environments:
       subnets: [$s1, $s2]
       image: $ami
       alarms: ${ALARMS:-[]}
+      dns: {zone: example.com, routing: weighted}
+      alarm_definitions:
+        - {name: errors, metric: target_5xx_rate, threshold: 50, period: 60s, evaluation_periods: 1}
 pipeline: [prod]
 services:
   web:
@@ -77,6 +90,23 @@ $1
       metrics:
         - {name: error_rate, kind: error_rate, critical: true}
 YAML
+}
+apply_infra() {
+  py zone example.com >/dev/null || fail "hosted zone"
+  "$RAMP_BIN" apply --env prod --yes >"$RAMP_HOME/apply.out" 2>&1 || fail "ramp apply: $(tail -20 "$RAMP_HOME/apply.out")"
+}
+chain_is() {  # $1 = {region: {"forward": {...}, "instances": {...}}}
+  local want=$1 got=
+  for _ in $(seq 1 40); do
+    got=$(py chain web.prod.example.com) || fail "chain"
+    python3 -c "
+import json,sys
+g=json.loads(sys.argv[1])['sets']; w=json.loads(sys.argv[2])
+sys.exit(0 if {r: {'forward': s.get('forward'), 'instances': s.get('instances')} for r, s in g.items()} == w else 1)" "$got" "$want" \
+      && { echo "chain: $got"; return 0; }
+    sleep 0.5
+  done
+  fail "web.prod.example.com does not lead to exactly $want: $got"
 }
 BLUEGREEN="    strategy: {type: bluegreen, bake: 0s, deadline: 20s, drain: 0s}"
 CANARY="    strategy:

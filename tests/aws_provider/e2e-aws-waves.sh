@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
-# Regions in waves on the aws provider against moto: one environment with
-# us-east-1 and eu-west-1 (eu-west-1's own network from
-# aws.region_settings), `ramp deploy` without --region.
-#   1. blue/green 1.0.0: us-east-1 first, then eu-west-1; each region has
-#      exactly one 1.0.0 fleet (in its own VPC) and its listener sends 100
-#      to it; one deployment, both waves succeeded
-#   2. canary 2.0.0 whose us-east-1 target group shows 30% 5XX: rolled back
-#      in us-east-1 (exit 3), the waves stop: eu-west-1 never gets a 2.0.0
-#      resource and keeps 1.0.0 at 100; the deployment names the region
-#   3. promotion of 1.0.0 into a second two-region environment (live) the
-#      controller never deployed to: learned from the promotion, in waves
-#   4. ramp down: nothing ramp-tagged left in either region
+# Regions in waves on the aws provider against moto (signature checking on),
+# riding on the infrastructure `ramp apply` makes; `ramp deploy` without
+# --region.
+#   1. prod in us-east-1 only: apply, 1.0.0 deployed; then eu-west-1 added to
+#      `regions` (with its network under aws.region_settings, as VPCs are
+#      regional): the plan creates exactly eu-west-1's resources and updates
+#      the DNS record (its new set), nothing else; apply; blue/green 2.0.0
+#      goes us-east-1 then eu-west-1, and web.prod.example.com leads in both
+#      regions (record set -> load balancer -> listener -> rule -> target
+#      groups -> instances) to 2.0.0 at 100
+#   2. canary 3.0.0 whose us-east-1 target group shows 30% 5XX: rolled back
+#      in us-east-1 (exit 3), the waves stop: eu-west-1 never gets a 3.0.0
+#      resource and keeps 2.0.0 at 100; the deployment names the region
+#   3. promotion of 2.0.0 into a second two-region environment (live, its
+#      infrastructure applied) the controller never deployed to: learned
+#      from the promotion, in waves
+#   4. ramp down: nothing ramp-tagged left in either region but the
+#      infrastructure's load balancers
 set -u
 source "$(cd "$(dirname "$0")" && pwd)/e2e-aws-lib.sh"
 limit=150
@@ -38,34 +44,43 @@ t = t.replace("      alarms:", f"      region_settings:\n        eu-west-1: {{vp
 open("ramp.yaml", "w").write(t)
 PY
 }
-waves_config "$BLUEGREEN"
-"$RAMP_BIN" validate >validate.out 2>&1 || fail "validate: $(cat validate.out)"
-"$RAMP_BIN" render --env prod --region eu-west-1 --json >render-eu.json 2>&1 || fail "render eu-west-1: $(cat render-eu.json)"
-grep -q "$euvpc" render-eu.json || fail "the eu-west-1 render does not carry eu-west-1's VPC $euvpc"
-for v in 1.0.0 2.0.0; do
+# 1. One region, then a second one added to the configuration: the plan is
+#    exactly that region's resources (and the DNS record's new set), and a
+#    deployment rolls out there in a wave.
+config "$BLUEGREEN"
+for v in 1.0.0 2.0.0 3.0.0; do
   "$RAMP_BIN" release create web --version $v --from release >/dev/null || fail "release $v"
 done
-
-# 1. Blue/green 1.0.0 across both regions, one after the other.
 push_config
-timeout $limit "$RAMP_BIN" deploy web --env prod --version 1.0.0 | tee deploy-1.log; rc=${PIPESTATUS[0]}
-[[ $rc -eq 0 ]] || fail "deploy 1.0.0 across regions exited $rc"
-expect_in us-east-1 "{\"fleets\": $(fleet 1.0.0), \"rules\": 0}"
-expect_in eu-west-1 "{\"fleets\": $(fleet 1.0.0), \"rules\": 0}"
-for region in us-east-1 eu-west-1; do
-  got=$(MOTO_WORLD_REGION=$region py listener)
-  [[ "$got" == '{"1.0.0": 100}' ]] || fail "$region's listener after 1.0.0: $got"
-done
+apply_infra
+timeout $limit "$RAMP_BIN" deploy web --env prod --version 1.0.0 >deploy-0.log; rc=$?
+[[ $rc -eq 0 ]] || fail "deploy 1.0.0 in us-east-1 exited $rc"
+chain_is '{"us-east-1": {"forward": {"1.0.0": 100}, "instances": {"1.0.0": 2}}}'
+waves_config "$BLUEGREEN"
+"$RAMP_BIN" validate >validate.out 2>&1 || fail "validate: $(cat validate.out)"
+"$RAMP_BIN" plan --env prod --json >plan-eu.json 2>plan-eu.err || fail "plan with eu-west-1: $(cat plan-eu.err)"
+python3 - plan-eu.json <<'PY' || fail "the plan is not exactly eu-west-1's resources and the record's set: $(python3 -c "import json,sys; print([(c['action'], c['address']) for c in json.load(open('plan-eu.json'))['changes']])")"
+import json, sys
+p = json.load(open(sys.argv[1]))
+changes = [(c["action"], c["address"], c["region"]) for c in p["changes"]]
+creates = [c for c in changes if c[0] == "create"]
+others = [c for c in changes if c[0] != "create"]
+assert creates and all(r == "eu-west-1" for _, _, r in creates), changes
+assert others == [("update", "aws_route53_record.web", "")], others
+types = sorted({a.split(".")[0] for _, a, _ in creates})
+assert types == ["aws_cloudwatch_alarm", "aws_lb", "aws_lb_listener", "aws_lb_listener_rule", "aws_sns_topic"], types
+PY
+push_config
+"$RAMP_BIN" apply --env prod --yes >apply-eu.out 2>&1 || fail "apply eu-west-1: $(tail -5 apply-eu.out)"
+"$RAMP_BIN" render --env prod --region eu-west-1 --json >render-eu.json 2>&1 || fail "render eu-west-1: $(cat render-eu.json)"
+grep -q "$euvpc" render-eu.json || fail "the eu-west-1 render does not carry eu-west-1's VPC $euvpc"
+timeout $limit "$RAMP_BIN" deploy web --env prod --version 2.0.0 | tee deploy-1.log; rc=${PIPESTATUS[0]}
+[[ $rc -eq 0 ]] || fail "deploy 2.0.0 across regions exited $rc"
+expect_in us-east-1 "{\"fleets\": $(fleet 2.0.0), \"rules\": 0}"
+expect_in eu-west-1 "{\"fleets\": $(fleet 2.0.0), \"rules\": 0}"
+chain_is '{"eu-west-1": {"forward": {"2.0.0": 100}, "instances": {"2.0.0": 2}}, "us-east-1": {"forward": {"2.0.0": 100}, "instances": {"2.0.0": 2}}}'
 id1=$(sed -n 's/.* as \(d-[0-9a-z-]*\).*/\1/p' deploy-1.log | head -1)
 [[ -n "$id1" ]] || fail "no deployment id in the deploy output"
-"$RAMP_BIN" status web --env prod --json >status-1.json || fail "status"
-python3 - "$RAMP_HOME/work/status-1.json" <<'PY' || fail "status after 1.0.0 does not show both waves succeeded: $(cat status-1.json)"
-import json, sys
-s = json.load(open(sys.argv[1]))
-s = s[0] if isinstance(s, list) else s
-t = json.dumps(s)
-assert '"us-east-1"' in t and '"eu-west-1"' in t, "both regions"
-PY
 "$RAMP_BIN" audit --json >audit-1.json || fail "audit"
 python3 - audit-1.json "$id1" <<'PY' || fail "the waves' audit events of $id1 are not us-east-1 then eu-west-1"
 import json, sys
@@ -76,21 +91,18 @@ waves = [k for k in kinds if k[0] in ("deployment.wave_succeeded", "deployment.w
 assert waves == [("deployment.wave_succeeded", "us-east-1"), ("deployment.wave_started", "eu-west-1")], kinds
 PY
 
-# 2. A canary of 2.0.0 that fails the judge in us-east-1 stops the waves.
+# 2. A canary of 3.0.0 that fails the judge in us-east-1 stops the waves.
 waves_config "$CANARY"
-AWS_ENDPOINT_URL="$moto" python3 "$here/moto_world.py" feed $((limit - 10)) 2.0.0 & feeder=$!
+AWS_ENDPOINT_URL="$moto" python3 "$here/moto_world.py" feed $((limit - 10)) 3.0.0 & feeder=$!
 push_config
-timeout $limit "$RAMP_BIN" deploy web --env prod --version 2.0.0 | tee deploy-2.log; rc=${PIPESTATUS[0]}
+timeout $limit "$RAMP_BIN" deploy web --env prod --version 3.0.0 | tee deploy-2.log; rc=${PIPESTATUS[0]}
 stop_feeder
-[[ $rc -eq 3 ]] || fail "canary 2.0.0 exited $rc, expected 3 (rolled back in us-east-1)"
+[[ $rc -eq 3 ]] || fail "canary 3.0.0 exited $rc, expected 3 (rolled back in us-east-1)"
 grep -q "rolled back in us-east-1" deploy-2.log || fail "the outcome does not name us-east-1: $(tail -5 deploy-2.log)"
 grep -q "eu-west-1 not started" deploy-2.log || fail "the outcome does not say eu-west-1 was not started: $(tail -5 deploy-2.log)"
-expect_in us-east-1 "{\"fleets\": $(fleet 1.0.0), \"rules\": 0}"
-expect_in eu-west-1 "{\"fleets\": $(fleet 1.0.0), \"rules\": 0}"
-for region in us-east-1 eu-west-1; do
-  got=$(MOTO_WORLD_REGION=$region py listener)
-  [[ "$got" == '{"1.0.0": 100}' ]] || fail "$region's listener after the stopped waves: $got"
-done
+expect_in us-east-1 "{\"fleets\": $(fleet 2.0.0), \"rules\": 0}"
+expect_in eu-west-1 "{\"fleets\": $(fleet 2.0.0), \"rules\": 0}"
+chain_is '{"eu-west-1": {"forward": {"2.0.0": 100}, "instances": {"2.0.0": 2}}, "us-east-1": {"forward": {"2.0.0": 100}, "instances": {"2.0.0": 2}}}'
 
 # 3. A promotion into a two-region environment the controller has never
 #    deployed to (live, after prod): the providers learn it, and every
@@ -107,15 +119,19 @@ open("ramp.yaml", "w").write(t)
 PY
 "$RAMP_BIN" validate >validate-live.out 2>&1 || fail "validate with live: $(cat validate-live.out)"
 push_config
+"$RAMP_BIN" apply --env live --yes >apply-live.out 2>&1 || fail "apply live: $(tail -5 apply-live.out)"
 timeout $limit "$RAMP_BIN" promote web --to live | tee promote-live.log; rc=${PIPESTATUS[0]}
-[[ $rc -eq 0 ]] || fail "promote 1.0.0 to live exited $rc"
+[[ $rc -eq 0 ]] || fail "promote 2.0.0 to live exited $rc"
 grep -q "regions in waves: us-east-1 -> eu-west-1" promote-live.log || fail "the promotion did not go in waves: $(head -3 promote-live.log)"
-two='{"fleets": {"1.0.0": {"asg": 2, "tg": 2, "lt": 2, "instances": 4}}, "rules": 0}'
+two='{"fleets": {"2.0.0": {"asg": 2, "tg": 2, "lt": 2, "instances": 4}}, "rules": 0}'
 expect_in us-east-1 "$two"
 expect_in eu-west-1 "$two"
 
-# 4. Down: nothing left in either region.
+# 4. Down: nothing left in either region but the infrastructure.
 "$RAMP_BIN" down >/dev/null || fail "ramp down"
-expect_in us-east-1 '{"fleets": {}, "rules": 0}'
-expect_in eu-west-1 '{"fleets": {}, "rules": 0}'
+for region in us-east-1 eu-west-1; do
+  expect_in $region '{"fleets": {}, "rules": 0}'
+  lbs=$(MOTO_WORLD_REGION=$region py inventory | python3 -c "import json,sys; print(sorted(set(json.load(sys.stdin)['lbs'].values())))")
+  [[ "$lbs" == "['infra']" ]] || fail "$region: a load balancer the infrastructure does not own: $lbs"
+done
 echo "PASS"

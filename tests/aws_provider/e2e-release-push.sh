@@ -29,8 +29,8 @@ services:
     run: {command: bin/web}
 YAML
 "$RAMP_BIN" validate >/dev/null || fail "config is not valid: $("$RAMP_BIN" validate 2>&1)"
-curl -sf -X PUT "$moto/$bucket" >/dev/null || fail "create bucket"
-s3curl() { curl -sf --aws-sigv4 aws:amz:us-east-1:s3 --user testing:testing "$@"; }
+s3curl() { curl -sf --aws-sigv4 aws:amz:us-east-1:s3 --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" "$@"; }
+s3curl -X PUT "$moto/$bucket" >/dev/null || fail "create bucket"
 objects() { s3curl "$moto/$bucket?list-type=2" | grep -o '<Key>[^<]*</Key>' | sort; }
 
 "$RAMP_BIN" release create web --version 1.0.0 --from release >/dev/null || fail "release create"

@@ -1,12 +1,26 @@
 """Helpers of the AWS end-to-end test (boto3 against moto, AWS_ENDPOINT_URL).
 
   moto_world.py settings            -> "VPC SUBNET1 SUBNET2 AMI" (two AZs)
-  moto_world.py listener            -> JSON {release-version: weight} of the ALB listener(s)
+  moto_world.py listener            -> JSON {release-version: weight} of the services' rules
   moto_world.py tagged              -> JSON counts of ramp-tagged ASGs/TGs/LTs (+ per fleet)
   moto_world.py inventory           -> JSON of every ramp-tagged resource by release version:
                                        {"fleets": {VERSION: {"asg": n, "tg": n, "lt": n,
-                                       "instances": n}}, "rules": n (listener rules besides
-                                       the default ones), "deployments": [ramp:deployment tags]}
+                                       "instances": n}}, "rules": n (listener rules of
+                                       deployments: not the defaults, not the infrastructure's),
+                                       "deployments": [ramp:deployment tags], "lbs": {name:
+                                       ramp:managed-by}}
+  moto_world.py chain NAME           -> JSON of what a client resolving DNS name NAME reaches,
+                                       per record set (region): {"sets": {REGION: {"weight",
+                                       "lb", "listener_port", "rule_priority", "forward":
+                                       {VERSION: weight}, "instances": {VERSION: InService},
+                                       "default_action"}}} (record -> load balancer -> listener
+                                       -> rule -> target groups -> Auto Scaling instances)
+  moto_world.py zone NAME            -> creates the Route 53 hosted zone NAME (if missing)
+  moto_world.py delete-lb NAME       -> deletes load balancer NAME (and its listeners) behind ramp's back
+  moto_world.py alarm-on NAME VERSION STATE SECONDS
+                                    -> waits (at most SECONDS) until CloudWatch alarm NAME
+                                       watches VERSION's target group (its TargetGroup
+                                       dimension), then sets its state; prints the dimension
   moto_world.py alarm NAME STATE     -> creates CloudWatch alarm NAME (if missing) and sets its
                                        state (OK | ALARM) with SetAlarmState
   moto_world.py feed SECONDS BAD    -> publishes ALB metrics for every ramp target
@@ -22,6 +36,9 @@ import urllib.request
 from datetime import datetime, timezone
 
 import boto3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 
 REGION = os.environ.get("MOTO_WORLD_REGION", "us-east-1")  # the region every command reads
 
@@ -56,12 +73,19 @@ def settings():
 
 
 def listener():
+    """{release-version: weight} of the services' rules (the infrastructure's
+    rules, whose forward action deployments set) and of any listener default
+    action that forwards."""
     elb = client("elbv2")
     versions = {g["TargetGroupArn"]: t["ramp:release-version"] for g, t in target_groups()}
     out = {}
     for lb in elb.describe_load_balancers()["LoadBalancers"]:
         for l in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]:
-            for a in l["DefaultActions"]:
+            actions = list(l["DefaultActions"])
+            for r in elb.describe_rules(ListenerArn=l["ListenerArn"])["Rules"]:
+                if not r["IsDefault"] and not any(c["Field"] == "http-header" for c in r["Conditions"]):
+                    actions += r["Actions"]
+            for a in actions:
                 for g in a.get("ForwardConfig", {}).get("TargetGroups", []):
                     out[versions.get(g["TargetGroupArn"], g["TargetGroupArn"])] = g.get("Weight", 1)
     print(json.dumps(out, sort_keys=True))
@@ -109,22 +133,118 @@ def inventory():
         for i in r["Instances"]:
             add({x["Key"]: x["Value"] for x in i.get("Tags", [])}, "instances")
     elb = client("elbv2")
-    rules = 0
+    rules, lbs = 0, {}
     for lb in elb.describe_load_balancers()["LoadBalancers"]:
+        lbs[lb["LoadBalancerName"]] = tags_of(elb, lb["LoadBalancerArn"]).get("ramp:managed-by", "")
         for l in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]:
-            rules += sum(1 for r in elb.describe_rules(ListenerArn=l["ListenerArn"])["Rules"] if not r["IsDefault"])
-    print(json.dumps({"fleets": fleets, "rules": rules, "deployments": sorted(deployments)}, sort_keys=True))
+            for r in elb.describe_rules(ListenerArn=l["ListenerArn"])["Rules"]:
+                if not r["IsDefault"] and tags_of(elb, r["RuleArn"]).get("ramp:managed-by") != "infra":
+                    rules += 1
+    print(json.dumps({"fleets": fleets, "rules": rules, "deployments": sorted(deployments), "lbs": lbs},
+                     sort_keys=True))
+
+
+def tags_of(elb, arn):
+    d = elb.describe_tags(ResourceArns=[arn])["TagDescriptions"]
+    return {x["Key"]: x["Value"] for x in d[0]["Tags"]} if d else {}
+
+
+def chain(name):
+    """What a client resolving NAME reaches, per moto's model, through the API only."""
+    r53 = boto3.client("route53", region_name="us-east-1", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+    want = name.rstrip(".") + "."
+    out = {}
+    for zone in r53.list_hosted_zones()["HostedZones"]:
+        for rs in r53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]:
+            if rs["Name"] != want or rs["Type"] not in ("A", "CNAME"):
+                continue
+            region = rs.get("Region") or rs.get("SetIdentifier")
+            target = (rs.get("AliasTarget", {}).get("DNSName") or
+                      (rs.get("ResourceRecords") or [{}])[0].get("Value", "")).rstrip(".").lower()
+            entry = {"weight": rs.get("Weight"), "lb": None}
+            elb = boto3.client("elbv2", region_name=region, endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+            asg = boto3.client("autoscaling", region_name=region, endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+            for lb in elb.describe_load_balancers()["LoadBalancers"]:
+                if lb["DNSName"].rstrip(".").lower() != target:
+                    continue
+                entry["lb"] = lb["LoadBalancerName"]
+                for l in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]:
+                    for r in elb.describe_rules(ListenerArn=l["ListenerArn"])["Rules"]:
+                        hosts = [v for c in r["Conditions"] if c["Field"] == "host-header"
+                                 for v in c.get("HostHeaderConfig", {}).get("Values", c.get("Values", []))]
+                        if r["IsDefault"] or name.rstrip(".") not in hosts:
+                            continue
+                        if any(c["Field"] == "http-header" for c in r["Conditions"]):
+                            continue  # a pinning rule, not the service's
+                        entry["listener_port"] = l["Port"]
+                        entry["default_action"] = l["DefaultActions"][0]["Type"]
+                        entry["rule_priority"] = int(r["Priority"])
+                        forward, instances = {}, {}
+                        for a in r["Actions"]:
+                            for g in a.get("ForwardConfig", {}).get("TargetGroups", []):
+                                v = tags_of(elb, g["TargetGroupArn"]).get("ramp:release-version", g["TargetGroupArn"])
+                                forward[v] = g.get("Weight", 1)
+                                for grp in asg.describe_auto_scaling_groups()["AutoScalingGroups"]:
+                                    if g["TargetGroupArn"] in grp.get("TargetGroupARNs", []):
+                                        instances[v] = instances.get(v, 0) + sum(
+                                            1 for i in grp["Instances"] if i["LifecycleState"] == "InService")
+                        entry["forward"] = forward
+                        entry["instances"] = instances
+            out[region] = entry
+    print(json.dumps({"sets": out}, sort_keys=True))
+
+
+def delete_lb(name):
+    """Deletes load balancer NAME behind ramp's back (its listeners and rules go with it)."""
+    elb = client("elbv2")
+    for lb in elb.describe_load_balancers(Names=[name])["LoadBalancers"]:
+        for l in elb.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]:
+            elb.delete_listener(ListenerArn=l["ListenerArn"])
+        elb.delete_load_balancer(LoadBalancerArn=lb["LoadBalancerArn"])
+    print("deleted", name)
+
+
+def zone(name):
+    r53 = boto3.client("route53", region_name="us-east-1", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+    for z in r53.list_hosted_zones()["HostedZones"]:
+        if z["Name"] == name.rstrip(".") + ".":
+            print(z["Id"])
+            return
+    print(r53.create_hosted_zone(Name=name, CallerReference="ramp-test-" + name)["HostedZone"]["Id"])
+
+
+def alarm_on(name, version, state, seconds):
+    """Once alarm NAME watches VERSION's target group, sets its state."""
+    cw, elb = client("cloudwatch"), client("elbv2")
+    end = time.time() + float(seconds)
+    while time.time() < end:
+        dims = {}
+        for a in cw.describe_alarms(AlarmNames=[name])["MetricAlarms"]:
+            dims = {d["Name"]: d["Value"] for d in a.get("Dimensions", [])}
+            for m in a.get("Metrics", []):
+                for d in m.get("MetricStat", {}).get("Metric", {}).get("Dimensions", []):
+                    dims[d["Name"]] = d["Value"]
+        for g, t in target_groups():
+            if t.get("ramp:release-version") == version and dims.get("TargetGroup") == g["TargetGroupArn"].split(":")[-1]:
+                query("monitoring", {"Action": "SetAlarmState", "Version": "2010-08-01", "AlarmName": name,
+                                     "StateValue": state, "StateReason": "set by the test"})
+                print(dims["TargetGroup"])
+                return
+        time.sleep(0.2)
+    sys.exit("alarm %s never watched %s's target group (dimensions %s)" % (name, version, dims))
 
 
 def query(service, form):
-    """One Query-protocol call as ramp makes it (moto routes by the signing
-    scope and does not check the signature by default)."""
-    req = urllib.request.Request(os.environ["AWS_ENDPOINT_URL"] + "/", data=urllib.parse.urlencode(form).encode(),
-                                 headers={"Content-Type": "application/x-www-form-urlencoded",
-                                          "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/"
-                                                           + REGION + "/" + service + "/aws4_request, "
-                                                           "SignedHeaders=host, Signature=0"})
-    return urllib.request.urlopen(req, timeout=10).read()
+    """One Query-protocol call as ramp makes it, signed with the test's key
+    (moto checks signatures: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)."""
+    url = os.environ["AWS_ENDPOINT_URL"] + "/"
+    req = AWSRequest(method="POST", url=url, data=urllib.parse.urlencode(form),
+                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    creds = Credentials(os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"])
+    SigV4Auth(creds, service, REGION).add_auth(req)
+    r = urllib.request.Request(url, data=req.body.encode() if isinstance(req.body, str) else req.body,
+                               headers=dict(req.headers.items()))
+    return urllib.request.urlopen(r, timeout=10).read()
 
 
 def alarm(name, state):
@@ -138,8 +258,7 @@ def alarm(name, state):
 
 def put_query(dims, data):
     """PutMetricData in the Query protocol, as ramp reads it (boto3 would use
-    CBOR, which moto stores differently). moto routes by the signing scope
-    and does not check the signature by default."""
+    CBOR, which moto stores differently), signed like query()."""
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     form = {"Action": "PutMetricData", "Version": "2010-08-01", "Namespace": "AWS/ApplicationELB"}
     for i, (name, value, unit) in enumerate(data, 1):
@@ -151,12 +270,7 @@ def put_query(dims, data):
         for j, d in enumerate(dims, 1):
             form[k + "Dimensions.member.%d.Name" % j] = d["Name"]
             form[k + "Dimensions.member.%d.Value" % j] = d["Value"]
-    req = urllib.request.Request(os.environ["AWS_ENDPOINT_URL"] + "/", data=urllib.parse.urlencode(form).encode(),
-                                 headers={"Content-Type": "application/x-www-form-urlencoded",
-                                          "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20260101/"
-                                                           + REGION + "/monitoring/aws4_request, "
-                                                           "SignedHeaders=host, Signature=0"})
-    urllib.request.urlopen(req, timeout=10).read()
+    query("monitoring", form)
 
 
 def feed(seconds, bad):
@@ -180,4 +294,8 @@ def feed(seconds, bad):
 if __name__ == "__main__":
     {"settings": settings, "listener": listener, "tagged": tagged, "inventory": inventory,
      "feed": lambda: feed(sys.argv[2], sys.argv[3]),
+     "chain": lambda: chain(sys.argv[2]),
+     "zone": lambda: zone(sys.argv[2]),
+     "delete-lb": lambda: delete_lb(sys.argv[2]),
+     "alarm-on": lambda: alarm_on(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]),
      "alarm": lambda: alarm(sys.argv[2], sys.argv[3])}[sys.argv[1]]()

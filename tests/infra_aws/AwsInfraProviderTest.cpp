@@ -5,11 +5,11 @@
 #include <gtest/gtest.h>
 
 #include "../aws_provider/MotoWorld.h"
-#include "infra/aws/AlarmApi.h"
+#include "providers/aws/AlarmApi.h"
 #include "infra/aws/AwsInfraProvider.h"
 #include "infra/aws/IamApi.h"
 #include "infra/aws/LoadBalancerApi.h"
-#include "infra/aws/Route53Api.h"
+#include "providers/aws/Route53Api.h"
 #include "infra/aws/TopicApi.h"
 
 namespace ramp::infra::aws {
@@ -17,6 +17,9 @@ namespace {
 
 using nlohmann::json;
 using providers::aws::test::MotoWorld;
+using providers::aws::AlarmApi;
+using providers::aws::Route53Api;
+using providers::aws::MetricAlarmSpec;
 
 class AwsInfraProviderTest : public MotoWorld {
  protected:

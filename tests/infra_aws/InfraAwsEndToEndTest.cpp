@@ -18,10 +18,10 @@
 #include "infra/Refresher.h"
 #include "infra/ResourceJson.h"
 #include "infra/StoreInfraStore.h"
-#include "infra/aws/AlarmApi.h"
+#include "providers/aws/AlarmApi.h"
 #include "infra/aws/AwsInfraProvider.h"
 #include "infra/aws/LoadBalancerApi.h"
-#include "infra/aws/Route53Api.h"
+#include "providers/aws/Route53Api.h"
 #include "infra/aws/TopicApi.h"
 #include "store/Store.h"
 
@@ -30,6 +30,9 @@ namespace {
 
 using nlohmann::json;
 using providers::aws::test::MotoWorld;
+using providers::aws::AlarmApi;
+using providers::aws::Route53Api;
+using providers::aws::MetricAlarmSpec;
 
 struct Network {
   std::string vpc, sg;
@@ -217,7 +220,7 @@ TEST_F(InfraAwsEndToEnd, PlanApplyNoChangesRegionAdditionLeftoversAndDrift) {
   ASSERT_TRUE(clean) << clean.error().describe();
   EXPECT_TRUE(clean->clean()) << clean->text();
   auto& c = clients->forRegion("us-east-1");
-  auto alarms = AlarmApi(c).describeAlarms({"ramp-shop-prod-errors"});
+  auto alarms = AlarmApi(c).describeAlarms({"ramp-shop-prod-web/errors"});
   ASSERT_TRUE(alarms && alarms->size() == 1) << "alarm name";
   auto spec = alarms->front().spec;
   spec.threshold = 42;
@@ -230,10 +233,10 @@ TEST_F(InfraAwsEndToEnd, PlanApplyNoChangesRegionAdditionLeftoversAndDrift) {
   ASSERT_TRUE(drift) << drift.error().describe();
   std::map<std::string, std::string> kinds;
   for (const auto& item : drift->items) kinds[item.address] = item.kind;
-  EXPECT_EQ(kinds["aws_cloudwatch_alarm.errors[us-east-1]"], "changed") << drift->text();
+  EXPECT_EQ(kinds["aws_cloudwatch_alarm.web/errors[us-east-1]"], "changed") << drift->text();
   EXPECT_EQ(kinds["aws_sns_topic.alerts[us-east-1]"], "deleted") << drift->text();
   for (const auto& item : drift->items) {
-    if (item.address == "aws_cloudwatch_alarm.errors[us-east-1]") {
+    if (item.address == "aws_cloudwatch_alarm.web/errors[us-east-1]") {
       bool threshold = false;
       for (const auto& a : item.attributes) threshold |= a.name == "threshold" && a.after == 42;
       EXPECT_TRUE(threshold) << drift->text();
@@ -244,7 +247,7 @@ TEST_F(InfraAwsEndToEnd, PlanApplyNoChangesRegionAdditionLeftoversAndDrift) {
   std::set<std::string> repaired;
   for (const auto& ch : repair.changes) repaired.insert(ch.address);
   EXPECT_TRUE(repaired.contains("aws_sns_topic.alerts[us-east-1]")) << describe(repair);
-  EXPECT_TRUE(repaired.contains("aws_cloudwatch_alarm.errors[us-east-1]")) << describe(repair);
+  EXPECT_TRUE(repaired.contains("aws_cloudwatch_alarm.web/errors[us-east-1]")) << describe(repair);
   for (const auto& ch : repair.changes) EXPECT_NE(ch.region, "eu-west-1") << ch.address;
 }
 

@@ -6,7 +6,7 @@
 #include "../aws_provider/MotoWorld.h"
 #include "InfraProviderConformance.h"
 #include "infra/aws/AwsInfraProvider.h"
-#include "infra/aws/Route53Api.h"
+#include "providers/aws/Route53Api.h"
 
 namespace ramp::infra::conformance {
 namespace {
@@ -90,10 +90,8 @@ class AwsWorld final : public ConformanceWorld {
       ADD_FAILURE() << "moto fixture did not start (RAMP_MOTO_STATE)";
       return false;
     }
-    pa::HttpRequest reset{"POST", pa::test::motoUrl() + "/moto-api/reset", {}, "", Millis(10000), Millis(2000)};
-    auto resp = pa::AwsHttpClient::shared().send(reset);
-    if (!resp || resp->status != 200) {
-      ADD_FAILURE() << "moto reset failed";
+    if (auto keys = pa::test::motoResetWithKeys(pa::test::motoUrl()); !keys) {
+      ADD_FAILURE() << "moto reset failed: " << keys.error().describe();
       return false;
     }
     pa::AwsClientOptions o;
@@ -125,7 +123,7 @@ class AwsWorld final : public ConformanceWorld {
       ADD_FAILURE() << "moto has no two subnets in two zones";
       return false;
     }
-    auto zone = aws::Route53Api(c).createHostedZone("example.com", "conformance");
+    auto zone = pa::Route53Api(c).createHostedZone("example.com", "conformance");
     if (!zone) {
       ADD_FAILURE() << zone.error().describe();
       return false;

@@ -3,11 +3,12 @@
 #include <algorithm>
 #include <set>
 
-#include "infra/aws/AlarmApi.h"
+#include "config/AwsResourceNames.h"
 #include "infra/aws/IamApi.h"
 #include "infra/aws/LoadBalancerApi.h"
-#include "infra/aws/Route53Api.h"
-#include "infra/aws/TaggingApi.h"
+#include "providers/aws/AlarmApi.h"
+#include "providers/aws/Route53Api.h"
+#include "providers/aws/TaggingApi.h"
 #include "infra/aws/TopicApi.h"
 
 namespace ramp::infra::aws {
@@ -15,6 +16,14 @@ namespace {
 
 using nlohmann::json;
 namespace pa = providers::aws;
+using pa::AlarmApi;
+using pa::MetricAlarm;
+using pa::MetricAlarmSpec;
+using pa::TaggingApi;
+using pa::RecordChange;
+using pa::RecordSet;
+using pa::Route53Api;
+using pa::TaggedResource;
 using Deps = std::map<std::string, ResourceState>;
 
 const std::set<std::string> kTypes = {"aws_lb",         "aws_lb_listener",          "aws_lb_listener_rule",
@@ -686,6 +695,13 @@ Result<std::map<std::string, ResourceState>> AwsInfraProvider::readRecords(const
         auto it = addressOfDns.find(dns);
         json set = {{"set_identifier", s.setIdentifier}, {"target", it != addressOfDns.end() ? it->second : "dns:" + dns}};
         if (s.weight) set["weight"] = *s.weight;
+        // Weight 0 is a region a deployment took out of DNS while it changes
+        // it (dns.drain): the deployment's, read as the desired weight.
+        if (s.weight && *s.weight == 0 && r->attributes.contains("sets") && r->attributes["sets"].is_array()) {
+          for (const auto& want : r->attributes["sets"]) {
+            if (str(want, "set_identifier") == s.setIdentifier && want.contains("weight")) set["weight"] = want["weight"];
+          }
+        }
         if (!s.region.empty()) set["region"] = s.region;
         routing = s.weight ? "weighted" : (!s.region.empty() ? "latency" : "simple");
         realSets.push_back(set);
@@ -789,7 +805,20 @@ Status AwsInfraProvider::putAlarm(const Resource& r, const Deps& dependencies, c
     }
     s.alarmActions.push_back(it->second);
   }
-  return AlarmApi(client(r.region)).putMetricAlarm(s, tagsOf(r, clientToken));
+  // The fleet a service's alarm watches (its TargetGroup dimension) is set
+  // by deployments (providers/aws/AwsFleetProvider): PutMetricAlarm replaces
+  // the whole definition, so the dimension it has is kept.
+  AlarmApi alarms(client(r.region));
+  if (!lb.empty() && config::alarmFollowsFleets(str(a, "metric"))) {
+    auto current = alarms.describeAlarms({s.name});
+    if (!current) return std::unexpected(current.error());
+    for (const auto& c : *current) {
+      if (auto tg = c.spec.dimensions.find("TargetGroup"); tg != c.spec.dimensions.end()) {
+        s.dimensions["TargetGroup"] = tg->second;
+      }
+    }
+  }
+  return alarms.putMetricAlarm(s, tagsOf(r, clientToken));
 }
 
 Status AwsInfraProvider::writeRecord(const Resource& r, const Deps& dependencies) {
@@ -875,23 +904,33 @@ Result<ResourceState> AwsInfraProvider::create(const Resource& desired, const st
   const auto& r = desired;
   if (!handles(r.type)) return invalid("the aws provider does not manage resources of type '" + r.type + "'", r.address);
   Tags tags = tagsOf(r, clientToken);
+  // Load balancers, listeners and rules are looked up before they are
+  // created, and again when a create's answer was lost (the client does
+  // not send those again by itself: AwsClient::Retry::kIfNotCarriedOut), so
+  // a create that went through is adopted instead of made twice.
+  constexpr int kCreateAttempts = 3;
   if (r.type == "aws_lb") {
     LoadBalancerApi elb(client(r.region));
-    auto existing = elb.describeLoadBalancersByName({r.name});
-    if (!existing) return std::unexpected(existing.error());
-    if (!existing->empty()) {
-      auto t = elb.describeTags({existing->front().arn});
-      if (!t) return std::unexpected(t.error());
-      auto mine = (*t)[existing->front().arn];
-      if (mine["ramp:address"] != r.address) {
-        return std::unexpected(noteConflict(r, "load balancer '" + r.name + "'", mine).error());
+    for (int attempt = 1;; ++attempt) {
+      auto existing = elb.describeLoadBalancersByName({r.name});
+      if (!existing) return std::unexpected(existing.error());
+      if (!existing->empty()) {
+        auto t = elb.describeTags({existing->front().arn});
+        if (!t) return std::unexpected(t.error());
+        auto mine = (*t)[existing->front().arn];
+        if (mine["ramp:address"] != r.address) {
+          return std::unexpected(noteConflict(r, "load balancer '" + r.name + "'", mine).error());
+        }
+        ResourceState current = stateOf(r, existing->front().arn, lbAttributes(existing->front()));
+        return update(r, current, dependencies);
       }
-      ResourceState current = stateOf(r, existing->front().arn, lbAttributes(existing->front()));
-      return update(r, current, dependencies);
+      auto lb = elb.createLoadBalancer(r.name, str(r.attributes, "scheme", "internet-facing"),
+                                       strings(r.attributes, "subnets"), strings(r.attributes, "security_groups"), tags);
+      if (lb) break;
+      if (!pa::AwsClient::maybeCarriedOut(lb.error()) || attempt == kCreateAttempts) {
+        return std::unexpected(at(lb.error(), r.address));
+      }
     }
-    auto lb = elb.createLoadBalancer(r.name, str(r.attributes, "scheme", "internet-facing"),
-                                     strings(r.attributes, "subnets"), strings(r.attributes, "security_groups"), tags);
-    if (!lb) return std::unexpected(at(lb.error(), r.address));
   } else if (r.type == "aws_lb_listener") {
     auto lbAddress = str(r.attributes, "load_balancer");
     auto arns = arnsOf(r.region, {lbAddress}, {kLbType}, dependencies, &r);
@@ -901,22 +940,27 @@ Result<ResourceState> AwsInfraProvider::create(const Resource& desired, const st
     }
     LoadBalancerApi elb(client(r.region));
     auto spec = listenerSpec(r);
-    auto listeners = elb.describeListeners(arns->at(lbAddress));
-    if (!listeners) return std::unexpected(listeners.error());
-    for (const auto& l : *listeners) {
-      if (l.port != spec.port) continue;
-      auto t = elb.describeTags({l.arn});
-      if (!t) return std::unexpected(t.error());
-      auto mine = (*t)[l.arn];
-      if (mine["ramp:address"] != r.address) {
-        return std::unexpected(noteConflict(r, "a listener on port " + std::to_string(spec.port), mine).error());
+    for (int attempt = 1;; ++attempt) {
+      auto listeners = elb.describeListeners(arns->at(lbAddress));
+      if (!listeners) return std::unexpected(listeners.error());
+      for (const auto& l : *listeners) {
+        if (l.port != spec.port) continue;
+        auto t = elb.describeTags({l.arn});
+        if (!t) return std::unexpected(t.error());
+        auto mine = (*t)[l.arn];
+        if (mine["ramp:address"] != r.address) {
+          return std::unexpected(noteConflict(r, "a listener on port " + std::to_string(spec.port), mine).error());
+        }
+        auto m = elb.modifyListener(l.arn, spec, l.defaultAction != "forward");
+        if (!m) return std::unexpected(at(m.error(), r.address));
+        return readOne(r);
       }
-      auto m = elb.modifyListener(l.arn, spec, l.defaultAction != "forward");
-      if (!m) return std::unexpected(at(m.error(), r.address));
-      return readOne(r);
+      auto l = elb.createListener(arns->at(lbAddress), spec, tags);
+      if (l) break;
+      if (!pa::AwsClient::maybeCarriedOut(l.error()) || attempt == kCreateAttempts) {
+        return std::unexpected(at(l.error(), r.address));
+      }
     }
-    auto l = elb.createListener(arns->at(lbAddress), spec, tags);
-    if (!l) return std::unexpected(at(l.error(), r.address));
   } else if (r.type == "aws_lb_listener_rule") {
     auto listenerAddress = str(r.attributes, "listener");
     auto slash = r.name.rfind('/');
@@ -927,14 +971,19 @@ Result<ResourceState> AwsInfraProvider::create(const Resource& desired, const st
     if (!listeners->contains(listenerAddress)) {
       return failedPrecondition("listener " + listenerAddress + " does not exist", r.address + ".listener");
     }
-    auto existing = readMany(r.type, r.region, {r});
-    if (!existing) return std::unexpected(existing.error());
-    if (existing->contains(r.address)) return update(r, existing->at(r.address), dependencies);
     if (auto svc = str(r.attributes, "service"); !svc.empty()) tags["ramp:service"] = svc;
-    auto rule = LoadBalancerApi(client(r.region))
-                    .createRule(listeners->at(listenerAddress), static_cast<int>(integer(r.attributes, "priority")),
-                                conditionValues(r, "host_header"), conditionValues(r, "path_pattern"), tags);
-    if (!rule) return std::unexpected(at(rule.error(), r.address));
+    for (int attempt = 1;; ++attempt) {
+      auto existing = readMany(r.type, r.region, {r});
+      if (!existing) return std::unexpected(existing.error());
+      if (existing->contains(r.address)) return update(r, existing->at(r.address), dependencies);
+      auto rule = LoadBalancerApi(client(r.region))
+                      .createRule(listeners->at(listenerAddress), static_cast<int>(integer(r.attributes, "priority")),
+                                  conditionValues(r, "host_header"), conditionValues(r, "path_pattern"), tags);
+      if (rule) break;
+      if (!pa::AwsClient::maybeCarriedOut(rule.error()) || attempt == kCreateAttempts) {
+        return std::unexpected(at(rule.error(), r.address));
+      }
+    }
   } else if (r.type == "aws_cloudwatch_alarm") {
     if (auto s = putAlarm(r, dependencies, clientToken); !s) return std::unexpected(s.error());
   } else if (r.type == "aws_sns_topic") {

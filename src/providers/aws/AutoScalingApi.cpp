@@ -178,4 +178,16 @@ Result<std::vector<ScalingPolicy>> AutoScalingApi::describePolicies(const std::s
   return out;
 }
 
+Result<std::vector<ScalingActivity>> AutoScalingApi::describeScalingActivities(const std::string& group, int max) {
+  auto doc = client_.query(kSvc, "DescribeScalingActivities",
+                           {{"AutoScalingGroupName", group}, {"MaxRecords", std::to_string(std::clamp(max, 1, 100))}});
+  if (!doc) return std::unexpected(doc.error());
+  std::vector<ScalingActivity> out;
+  for (auto& m : doc->root().find("Activities").children("member")) {
+    out.push_back({m.get("ActivityId"), m.get("StatusCode"), m.get("StatusMessage"), m.get("Description"),
+                   m.get("Cause"), m.get("StartTime")});
+  }
+  return out;
+}
+
 }  // namespace ramp::providers::aws

@@ -44,6 +44,12 @@ struct AutoScalingGroup {
   std::map<std::string, std::string> tags;
 };
 
+// One entry of a group's scaling history (DescribeScalingActivities): a
+// launch or termination, with its outcome.
+struct ScalingActivity {
+  std::string id, statusCode, statusMessage, description, cause, startTime;  // statusCode: Successful | Failed | ...
+};
+
 struct ScalingPolicy {
   std::string name, type, predefinedMetric, resourceLabel;
   double targetValue = 0;
@@ -69,6 +75,8 @@ class AutoScalingApi {
 
   // The group's scaling policies (one page of up to 100: ramp puts one).
   Result<std::vector<ScalingPolicy>> describePolicies(const std::string& group);
+  // The group's newest `max` scaling activities, newest first (one page).
+  Result<std::vector<ScalingActivity>> describeScalingActivities(const std::string& group, int max = 5);
 
   static constexpr int kNamesPerCall = 50;
 

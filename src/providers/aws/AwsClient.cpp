@@ -8,6 +8,10 @@
 
 namespace ramp::providers::aws {
 
+namespace {
+constexpr std::string_view kMaybeCarriedOut = " (AWS may have carried the request out; look before sending it again)";
+}  // namespace
+
 AwsClient::AwsClient(AwsClientOptions options, std::shared_ptr<CredentialsProvider> credentials, HttpTransport& http,
                      Clock& clock, Sleeper& sleeper, RateBudget& budget)
     : options_(std::move(options)),
@@ -33,19 +37,42 @@ std::string AwsClient::apiVersion(std::string_view service) {
   return {};
 }
 
-std::string AwsClient::formEncode(const QueryParams& params) {
+namespace {
+// RFC 3986 encoding of every byte but the unreserved ones; in a form body a
+// space may be "+" instead of "%20" (application/x-www-form-urlencoded).
+std::string encodePairs(const QueryParams& params, bool spaceAsPlus) {
   std::string out;
+  auto enc = [&](const std::string& s) {
+    std::string e = SigV4Signer::uriEncode(s);
+    if (!spaceAsPlus) return e;
+    std::string r;
+    r.reserve(e.size());
+    for (size_t i = 0; i < e.size(); ++i) {
+      if (e.compare(i, 3, "%20") == 0) {
+        r += '+';
+        i += 2;
+      } else {
+        r += e[i];
+      }
+    }
+    return r;
+  };
   for (const auto& [k, v] : params) {
     if (!out.empty()) out += '&';
-    out += SigV4Signer::uriEncode(k) + "=" + SigV4Signer::uriEncode(v);
+    out += enc(k) + "=" + enc(v);
   }
   return out;
 }
+}  // namespace
+
+std::string AwsClient::formEncode(const QueryParams& params) { return encodePairs(params, true); }
+
+std::string AwsClient::queryEncode(const QueryParams& params) { return encodePairs(params, false); }
 
 Result<HttpResponse> AwsClient::call(std::string_view service, std::string_view action, std::string_view method,
                                      std::string path, std::string rawQuery,
                                      std::vector<std::pair<std::string, std::string>> headers, std::string body,
-                                     bool unfilteredDescribe, std::string_view hostPrefix) {
+                                     bool unfilteredDescribe, std::string_view hostPrefix, Retry retry) {
   std::string where = "aws:" + std::string(service) + ":" + std::string(action);
   std::string override = options_.endpointOverride.empty() ? AwsEndpoint::overrideFromEnvironment(service)
                                                             : options_.endpointOverride;
@@ -60,6 +87,11 @@ Result<HttpResponse> AwsClient::call(std::string_view service, std::string_view 
     sigOptions.normalizePath = false;
     sigOptions.contentSha256Header = true;
   }
+  // Route 53 (REST-XML): the payload's hash is also sent, signed, as
+  // X-Amz-Content-Sha256 (AWS accepts it; botocore does the same for S3).
+  // moto re-derives a GET's "payload" from its query or headers when it
+  // checks signatures and only trusts this header (docs/aws.md).
+  if (service == "route53") sigOptions.contentSha256Header = true;
   SigV4Signer signer(ep->signingRegion, ep->signingService, sigOptions);
   std::string url = ep->url + SigV4Signer::uriEncode(path, true) + (rawQuery.empty() ? "" : "?" + rawQuery);
   ++stats_.calls;
@@ -96,6 +128,19 @@ Result<HttpResponse> AwsClient::call(std::string_view service, std::string_view 
       kind = RetryPolicy::classify(resp->status, aws.code);
       err = aws.toError(service, action);
     }
+    // The answer is lost (or the service failed) after the request may have
+    // been carried out: the caller looks before sending it again.
+    bool couldNotConnect = resp->status == 0 && !resp->timedOut &&
+                           (resp->transportError.find("onnect") != std::string::npos ||
+                            resp->transportError.find("resolve") != std::string::npos);
+    bool maybeDone = kind == FailureKind::kTimeout || (kind == FailureKind::kConnection && !couldNotConnect) ||
+                     (resp->status >= 500 && kind != FailureKind::kThrottling);
+    if (retry == Retry::kIfNotCarriedOut && maybeDone) {
+      err.code = ErrorCode::kUnavailable;
+      err.permanent = false;
+      err.message += std::string(kMaybeCarriedOut);
+      return std::unexpected(err);
+    }
     auto delay = retry_.beforeRetry(attempt, kind, tokensHeld);
     if (!delay) {
       if (attempt > 1 || kind != FailureKind::kPermanent) {
@@ -110,7 +155,10 @@ Result<HttpResponse> AwsClient::call(std::string_view service, std::string_view 
   return unavailable("gave up after " + std::to_string(maxAttempts) + " attempts", where);  // not reached
 }
 
-Result<XmlDoc> AwsClient::query(std::string_view service, std::string_view action, const QueryParams& params) {
+bool AwsClient::maybeCarriedOut(const Error& e) { return e.message.ends_with(kMaybeCarriedOut); }
+
+Result<XmlDoc> AwsClient::query(std::string_view service, std::string_view action, const QueryParams& params,
+                                Retry retry) {
   std::string version = apiVersion(service);
   if (version.empty()) return invalid("no Query API version known for service '" + std::string(service) + "'", "service");
   QueryParams all{{"Action", std::string(action)}, {"Version", version}};
@@ -120,7 +168,8 @@ Result<XmlDoc> AwsClient::query(std::string_view service, std::string_view actio
     if (k.starts_with("Filter.") || k.find("Id.") != std::string::npos || k == "MaxResults") unfiltered = false;
   }
   auto resp = call(service, action, "POST", "/", "",
-                   {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}}, formEncode(all), unfiltered);
+                   {{"Content-Type", "application/x-www-form-urlencoded; charset=utf-8"}}, formEncode(all), unfiltered,
+                   {}, retry);
   if (!resp) return std::unexpected(resp.error());
   return XmlDoc::parse(resp->body, "aws:" + std::string(service) + ":" + std::string(action));
 }
@@ -129,7 +178,7 @@ Result<XmlDoc> AwsClient::restXml(std::string_view service, std::string_view met
                                   const QueryParams& query, std::string body, std::string_view action) {
   std::vector<std::pair<std::string, std::string>> headers;
   if (!body.empty()) headers.emplace_back("Content-Type", "application/xml");
-  auto resp = call(service, action, method, std::string(path), formEncode(query), headers, std::move(body), false);
+  auto resp = call(service, action, method, std::string(path), queryEncode(query), headers, std::move(body), false);
   if (!resp) return std::unexpected(resp.error());
   return XmlDoc::parse(resp->body, "aws:" + std::string(service) + ":" + std::string(action));
 }
@@ -156,7 +205,7 @@ bool AwsClient::overridden(std::string_view service) const {
 Result<HttpResponse> AwsClient::rest(std::string_view service, std::string_view method, std::string_view path,
                                      const QueryParams& query, std::vector<std::pair<std::string, std::string>> headers,
                                      std::string body, std::string_view action, std::string_view hostPrefix) {
-  return call(service, action, method, std::string(path), formEncode(query), std::move(headers), std::move(body),
+  return call(service, action, method, std::string(path), queryEncode(query), std::move(headers), std::move(body),
               false, hostPrefix);
 }
 

@@ -75,7 +75,17 @@ class AwsClient {
   // Production wiring: libcurl, system clock, real sleeps, the shared budget.
   AwsClient(AwsClientOptions options, std::shared_ptr<CredentialsProvider> credentials);
 
-  Result<XmlDoc> query(std::string_view service, std::string_view action, const QueryParams& params);
+  // How a call is retried. kAlways: AWS's standard mode. kIfNotCarriedOut:
+  // a failure after which AWS may have carried the request out (a timeout, a
+  // dropped answer, a 5xx) is returned at once instead of being sent again,
+  // marked so that maybeCarriedOut() is true: the caller looks whether it
+  // happened (by name, tag or client token) before sending it again — for
+  // creates that would otherwise make a twin (CreateLoadBalancer on moto,
+  // rules and listeners that then fail as duplicates).
+  enum class Retry { kAlways, kIfNotCarriedOut };
+  Result<XmlDoc> query(std::string_view service, std::string_view action, const QueryParams& params,
+                       Retry retry = Retry::kAlways);
+  static bool maybeCarriedOut(const Error& e);
   Result<XmlDoc> restXml(std::string_view service, std::string_view method, std::string_view path,
                          const QueryParams& query, std::string body, std::string_view action);
   Result<nlohmann::json> json(std::string_view service, std::string_view targetPrefix, std::string_view action,
@@ -88,7 +98,14 @@ class AwsClient {
 
   // The API version the Query/EC2 protocol sends for a service.
   static std::string apiVersion(std::string_view service);
+  // A Query-protocol form body: RFC 3986 encoding with spaces as "+", as
+  // the AWS SDKs send it (application/x-www-form-urlencoded; AWS accepts
+  // "%20" too, but moto re-encodes the form before it checks a signature
+  // and only "+" survives that: docs/aws.md, "moto caveats").
   static std::string formEncode(const QueryParams& params);
+  // A URL query string: RFC 3986 encoding, spaces as "%20" (what SigV4's
+  // canonical query string uses).
+  static std::string queryEncode(const QueryParams& params);
 
   const AwsClientOptions& options() const { return options_; }
   const AwsClientStats& stats() const { return stats_; }
@@ -98,7 +115,7 @@ class AwsClient {
   Result<HttpResponse> call(std::string_view service, std::string_view action, std::string_view method,
                             std::string path, std::string rawQuery,
                             std::vector<std::pair<std::string, std::string>> headers, std::string body,
-                            bool unfilteredDescribe, std::string_view hostPrefix = {});
+                            bool unfilteredDescribe, std::string_view hostPrefix = {}, Retry retry = Retry::kAlways);
 
   AwsClientOptions options_;
   std::shared_ptr<CredentialsProvider> credentials_;

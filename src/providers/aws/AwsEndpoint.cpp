@@ -3,6 +3,8 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "config/AwsRegions.h"
+
 namespace ramp::providers::aws {
 namespace {
 
@@ -42,7 +44,12 @@ Result<AwsEndpoint> AwsEndpoint::resolve(std::string_view service, std::string_v
   e.signingService = std::string(service);
   bool global = service == "route53" || service == "iam";
   if (!global && !validRegion(region)) {
-    return invalid("region '" + std::string(region) + "' is not a valid AWS region name", "region");
+    return permanentFailure(ErrorCode::kInvalid, "region '" + std::string(region) + "' is not a valid AWS region name",
+                            "region");
+  }
+  // A region AWS does not have can never answer (config/AwsRegions.h).
+  if (!global && !config::isAwsRegion(region)) {
+    return permanentFailure(ErrorCode::kInvalid, config::unknownAwsRegion(region), "region");
   }
   bool china = region.starts_with("cn-");
   std::string suffix = china ? "amazonaws.com.cn" : "amazonaws.com";

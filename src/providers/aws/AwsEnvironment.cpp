@@ -1,5 +1,10 @@
 #include "providers/aws/AwsEnvironment.h"
 
+#include <algorithm>
+
+#include "config/AwsRegions.h"
+#include "config/AwsResourceNames.h"
+
 namespace ramp::providers::aws {
 
 using nlohmann::json;
@@ -21,26 +26,22 @@ Result<std::vector<std::string>> strings(const json& j, const char* k, const std
   return out;
 }
 
-Result<int> port(const json& j, const char* k, int fallback, const std::string& where) {
+Result<int> integer(const json& j, const char* k, int fallback, int lo, int hi, const std::string& where) {
   if (!j.is_object() || !j.contains(k) || j[k].is_null()) return fallback;
-  if (!j[k].is_number_integer() || j[k].get<int>() < 1 || j[k].get<int>() > 65535) {
-    return invalid("must be a port number 1..65535", where);
+  if (!j[k].is_number_integer() || j[k].get<int>() < lo || j[k].get<int>() > hi) {
+    return invalid("must be a number " + std::to_string(lo) + ".." + std::to_string(hi), where);
   }
   return j[k].get<int>();
 }
 
 }  // namespace
 
-std::string AwsEnvironment::loadBalancerName() const {
-  if (!loadBalancer.empty()) return loadBalancer;
-  std::string n = "ramp-" + service + "-" + env;
-  for (auto& c : n) {
-    bool okChar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    if (!okChar) c = '-';
-  }
-  n = n.substr(0, 32);
-  while (!n.empty() && n.back() == '-') n.pop_back();
-  return n;
+std::string AwsEnvironment::url(const std::string& loadBalancerDns) const {
+  std::string scheme = rule.protocol == "HTTPS" ? "https" : "http";
+  bool defaultPort = (scheme == "https" && rule.port == 443) || (scheme == "http" && rule.port == 80);
+  std::string port = defaultPort ? "" : ":" + std::to_string(rule.port);
+  if (!rule.host.empty()) return scheme + "://" + rule.host + port;
+  return scheme + "://" + loadBalancerDns + port + "/" + service;
 }
 
 Result<AwsEnvironment> AwsEnvironment::fromRendered(const json& r) {
@@ -59,6 +60,17 @@ Result<AwsEnvironment> AwsEnvironment::fromRendered(const json& r) {
   if (!regions) return std::unexpected(regions.error());
   e.regions = *regions;
   if (e.regions.empty()) return invalid("an aws environment names its regions", "environment.regions");
+  for (size_t i = 0; i < e.regions.size(); ++i) {
+    if (!config::isAwsRegion(e.regions[i])) {
+      return permanentFailure(ErrorCode::kInvalid, config::unknownAwsRegion(e.regions[i]),
+                              "environment.regions[" + std::to_string(i) + "]");
+    }
+  }
+  e.region = str(r, "region");
+  if (e.region.empty()) e.region = e.regions.front();
+  if (std::find(e.regions.begin(), e.regions.end(), e.region) == e.regions.end()) {
+    return invalid("region '" + e.region + "' is not one of the environment's regions", "region");
+  }
   const json aws = env.contains("aws") && env["aws"].is_object() ? env["aws"] : json::object();
   e.vpcId = str(aws, "vpc");
   auto subnets = strings(aws, "subnets", "environment.aws.subnets");
@@ -70,37 +82,56 @@ Result<AwsEnvironment> AwsEnvironment::fromRendered(const json& r) {
   auto sgs = strings(aws, "security_groups", "environment.aws.security_groups");
   if (!sgs) return std::unexpected(sgs.error());
   e.securityGroups = *sgs;
-  e.loadBalancer = str(aws, "load_balancer");
-  auto lp = port(aws, "listener_port", 80, "environment.aws.listener_port");
+  e.loadBalancer = config::loadBalancerName(e.project, e.env, e.region, str(aws, "load_balancer"));
+  auto lp = integer(aws, "listener_port", 80, 1, 65535, "environment.aws.listener_port");
   if (!lp) return std::unexpected(lp.error());
   e.listenerPort = *lp;
-  auto ip = port(aws, "instance_port", 8080, "environment.aws.instance_port");
+  auto ip = integer(aws, "instance_port", 8080, 1, 65535, "environment.aws.instance_port");
   if (!ip) return std::unexpected(ip.error());
   e.instancePort = *ip;
   e.bundleBucket = str(aws, "bundle_bucket");
   auto alarms = strings(aws, "alarms", "environment.aws.alarms");
   if (!alarms) return std::unexpected(alarms.error());
   e.alarms = *alarms;
+  auto follow = strings(aws, "fleet_alarms", "environment.aws.fleet_alarms");
+  if (!follow) return std::unexpected(follow.error());
+  e.fleetAlarms = *follow;
   e.image = str(aws, "image");
   if (svc->contains("release") && (*svc)["release"].is_object()) {
     if (auto img = str((*svc)["release"], "image"); !img.empty()) e.image = img;
   }
   if (auto t = str(*svc, "instance_type"); !t.empty()) e.instanceType = t;
   if (e.image.empty()) {
-    return invalid("an aws environment needs a machine image: release.image or environment.aws.image", "release.image");
+    return invalid("an aws environment needs a machine image: release.image, environment.aws.image or "
+                   "aws.region_settings.<region>.image",
+                   "release.image");
   }
-  if (auto region = str(r, "region"); !region.empty()) e.networks[region] = Network{e.vpcId, e.subnets, e.securityGroups};
+  if (!aws.contains("rule") || !aws["rule"].is_object()) {
+    return invalid("no listener rule for the service (render the config with this version of ramp)",
+                   "environment.aws.rule");
+  }
+  const json& rule = aws["rule"];
+  auto port = integer(rule, "port", e.listenerPort, 1, 65535, "environment.aws.rule.port");
+  if (!port) return std::unexpected(port.error());
+  e.rule.port = *port;
+  e.rule.protocol = str(rule, "protocol").empty() ? "HTTP" : str(rule, "protocol");
+  auto priority = integer(rule, "priority", 0, 3, 50000, "environment.aws.rule.priority");
+  if (!priority) return std::unexpected(priority.error());
+  if (*priority == 0) return invalid("missing", "environment.aws.rule.priority");
+  e.rule.priority = *priority;
+  e.rule.host = str(rule, "host");
+  auto paths = strings(rule, "paths", "environment.aws.rule.paths");
+  if (!paths) return std::unexpected(paths.error());
+  e.rule.paths = *paths;
+  if (e.rule.host.empty() && e.rule.paths.empty()) {
+    return invalid("the service's rule needs a host or paths", "environment.aws.rule");
+  }
+  if (aws.contains("dns") && aws["dns"].is_object()) {
+    const json& d = aws["dns"];
+    bool drain = d.contains("drain") && d["drain"].is_boolean() && d["drain"].get<bool>();
+    e.dns = Dns{str(d, "zone"), str(d, "record"), str(d, "routing"), drain};
+  }
   return e;
-}
-
-AwsEnvironment AwsEnvironment::inRegion(const std::string& region) const {
-  AwsEnvironment out = *this;
-  if (auto it = networks.find(region); it != networks.end()) {
-    out.vpcId = it->second.vpcId;
-    out.subnets = it->second.subnets;
-    out.securityGroups = it->second.securityGroups;
-  }
-  return out;
 }
 
 }  // namespace ramp::providers::aws

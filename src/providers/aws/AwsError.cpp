@@ -80,12 +80,37 @@ ErrorCode AwsError::rampCode() const {
   return ErrorCode::kInvalid;
 }
 
+bool AwsError::permanent() const {
+  if (throttling || httpStatus >= 500) return false;
+  ErrorCode c = rampCode();
+  if (c == ErrorCode::kUnauthenticated || c == ErrorCode::kPermissionDenied) return true;
+  // The request as such is refused: sending it again cannot succeed.
+  static const char* const kRefused[] = {"ValidationError",        "ValidationException",
+                                         "InvalidParameterValue",  "InvalidParameterValues",
+                                         "InvalidParameterValueException",
+                                         "InvalidParameterCombination", "InvalidParameter",
+                                         "InvalidParameterException", "MissingParameter",
+                                         "InvalidAction",          "InvalidInput",
+                                         "MalformedInput",         "OptInRequired",
+                                         "UnsupportedOperation",   "InvalidAMIID.NotFound",
+                                         "InvalidAMIID.Malformed", "InvalidAMIID.Unavailable",
+                                         "InvalidSubnetID.NotFound", "InvalidGroup.NotFound",
+                                         "InvalidVpcID.NotFound",  "InvalidClientTokenId",
+                                         "ParameterNotFound"};
+  for (const char* k : kRefused) {
+    if (code == k) return true;
+  }
+  return false;
+}
+
 Error AwsError::toError(std::string_view service, std::string_view action) const {
   std::string msg = code + ": " + (message.empty() ? "(no message)" : message) + " (HTTP " +
                     std::to_string(httpStatus);
   if (!requestId.empty()) msg += ", request id " + requestId;
   msg += ")";
-  return Error{rampCode(), std::move(msg), "aws:" + std::string(service) + ":" + std::string(action)};
+  Error e{rampCode(), std::move(msg), "aws:" + std::string(service) + ":" + std::string(action)};
+  e.permanent = permanent();
+  return e;
 }
 
 std::string AwsError::codeOf(const Error& e) {

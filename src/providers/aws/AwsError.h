@@ -13,6 +13,13 @@
 //   other 4xx                   -> kInvalid
 // Error.message starts with "<Code>: " so callers can branch on the AWS
 // code with codeOf(); Error.where is "aws:<service>:<Action>".
+// Error.permanent (core/Result.h) is set when sending the request again
+// cannot succeed: bad credentials or signature, access denied, a request
+// AWS refuses as invalid (ValidationError, InvalidParameterValue, ...), an
+// image, subnet, security group or VPC that does not exist. Throttling,
+// 5xx and any other "not found" are not: a resource ramp just made may not
+// be visible yet (eventual consistency) — callers that looked something up
+// by name and know it should exist mark their own error permanent.
 #pragma once
 
 #include <map>
@@ -32,6 +39,7 @@ struct AwsError {
 
   static AwsError parse(int httpStatus, std::string_view body, const std::map<std::string, std::string>& headers);
   ErrorCode rampCode() const;
+  bool permanent() const;
   Error toError(std::string_view service, std::string_view action) const;
   // The AWS error code of an Error made by toError(), "" otherwise.
   static std::string codeOf(const Error& e);

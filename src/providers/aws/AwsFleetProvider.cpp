@@ -4,11 +4,14 @@
 #include <set>
 
 #include "core/Sha256.h"
+#include "providers/aws/AlarmApi.h"
 #include "providers/aws/AutoScalingApi.h"
 #include "providers/aws/AwsError.h"
+#include "providers/aws/CloudWatchApi.h"
 #include "providers/aws/Ec2Api.h"
 #include "providers/aws/ElbV2Api.h"
 #include "providers/aws/LaunchUserData.h"
+#include "providers/aws/SsmApi.h"
 
 namespace ramp::providers::aws {
 namespace {
@@ -58,10 +61,16 @@ std::string resourceLabel(const std::string& lbArn, const std::string& tgArn) {
   return lbArn.substr(lb + 14) + "/" + tgArn.substr(tg + 1);
 }
 
+// The CloudWatch dimension of a target group: "targetgroup/<name>/<id>".
+std::string targetGroupDimension(const std::string& tgArn) {
+  auto tg = tgArn.find(":targetgroup/");
+  return tg == std::string::npos ? tgArn : tgArn.substr(tg + 1);
+}
+
 }  // namespace
 
-AwsFleetProvider::AwsFleetProvider(AwsRegionClients& clients, AwsEnvironmentSource& environments)
-    : clients_(clients), environments_(environments) {}
+AwsFleetProvider::AwsFleetProvider(AwsRegionClients& clients, AwsEnvironmentSource& environments, Clock& clock)
+    : clients_(clients), environments_(environments), reads_(clock) {}
 
 std::string AwsFleetProvider::resourceName(const std::string& service, const std::string& env,
                                            const std::string& fleetId) {
@@ -81,19 +90,96 @@ Status AwsFleetProvider::checkSubnets(AwsClient& client, const AwsEnvironment& e
   auto subnets = Ec2Api(client).describeSubnets(std::vector<std::string>(ids.begin(), ids.end()));
   if (!subnets) {
     if (subnets.error().code == ErrorCode::kNotFound) {
-      return failedPrecondition(subnets.error().message, "environment.aws.subnets");
+      return permanentFailure(ErrorCode::kFailedPrecondition,
+                              subnets.error().message + " (in " + e.region + ")", "environment.aws.subnets");
     }
     return std::unexpected(subnets.error());
   }
   std::set<std::string> zones;
   for (auto& s : *subnets) zones.insert(s.availabilityZone);
   if (zones.size() < 2) {
-    return failedPrecondition("subnets of environment '" + e.env + "' span " + std::to_string(zones.size()) +
-                                  " Availability Zone(s); a fleet needs at least 2",
-                              "environment.aws.subnets");
+    return permanentFailure(ErrorCode::kFailedPrecondition,
+                            "subnets of environment '" + e.env + "' in " + e.region + " span " +
+                                std::to_string(zones.size()) + " Availability Zone(s); a fleet needs at least 2",
+                            "environment.aws.subnets");
   }
   std::lock_guard lock(mu_);
   subnetsChecked_[key] = true;
+  return ok();
+}
+
+Result<std::string> AwsFleetProvider::machineImage(AwsClient& client, const AwsEnvironment& e) {
+  const std::string key = e.region + "|" + e.image;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = imagesChecked_.find(key); it != imagesChecked_.end()) return it->second;
+  }
+  std::string ami = e.image;
+  if (ami.starts_with("ssm:")) {
+    auto value = SsmApi(client).getParameter(ami.substr(4));
+    if (!value) {
+      if (value.error().code == ErrorCode::kNotFound || value.error().permanent) {
+        return permanentFailure(ErrorCode::kFailedPrecondition,
+                                "the machine image parameter " + ami.substr(4) + " cannot be read in " + e.region +
+                                    ": " + value.error().message,
+                                "release.image");
+      }
+      return std::unexpected(value.error());
+    }
+    ami = *value;
+  }
+  auto images = Ec2Api(client).describeImages({ami});
+  if (!images || images->empty()) {
+    std::string why = images ? "not found" : images.error().message;
+    if (!images && !images.error().permanent && images.error().code != ErrorCode::kNotFound) {
+      return std::unexpected(images.error());
+    }
+    return permanentFailure(ErrorCode::kFailedPrecondition,
+                            "machine image " + ami + (ami == e.image ? "" : " (from " + e.image + ")") +
+                                " does not exist in " + e.region + " (AMIs are regional: give each region its own, "
+                                "aws.region_settings.<region>.image or image: ssm:<parameter>): " + why,
+                            "release.image");
+  }
+  if (images->front().state != "available" && !images->front().state.empty()) {
+    return unavailable("machine image " + ami + " in " + e.region + " is " + images->front().state, "release.image");
+  }
+  std::lock_guard lock(mu_);
+  imagesChecked_[key] = ami;
+  return ami;
+}
+
+Status AwsFleetProvider::pointAlarms(AwsClient& client, const AwsEnvironment& e, const std::string& tgArn,
+                                     const std::string& onlyFrom, const std::string& why) {
+  if (e.fleetAlarms.empty()) return ok();
+  AlarmApi api(client);
+  auto alarms = api.describeAlarms(e.fleetAlarms);
+  if (!alarms) return std::unexpected(alarms.error());
+  std::set<std::string> found;
+  for (auto& a : *alarms) {
+    found.insert(a.spec.name);
+    auto& dims = a.spec.dimensions;
+    auto current = dims.contains("TargetGroup") ? dims["TargetGroup"] : std::string();
+    if (!onlyFrom.empty() && current != targetGroupDimension(onlyFrom)) continue;
+    std::string want = tgArn.empty() ? std::string() : targetGroupDimension(tgArn);
+    if (current == want) continue;
+    if (want.empty()) dims.erase("TargetGroup");
+    else dims["TargetGroup"] = want;
+    if (auto p = api.putMetricAlarm(a.spec, {}); !p) return p;
+    // What the alarm said was about another fleet: it is re-evaluated on
+    // the one it watches now.
+    std::string reason = "ramp: now watching " + (want.empty() ? "the load balancer" : want) + " (" + why + ")";
+    if (auto s = CloudWatchApi(client).setAlarmState(a.spec.name, "INSUFFICIENT_DATA", reason); !s) return s;
+  }
+  if (onlyFrom.empty()) {
+    for (const auto& name : e.fleetAlarms) {
+      if (!found.contains(name)) {
+        return permanentFailure(ErrorCode::kFailedPrecondition,
+                                "alarm " + name + " (a rollback trigger of " + e.service + ") does not exist in " +
+                                    e.region + ": run `ramp apply --env " + e.env + "`",
+                                "environment.aws.fleet_alarms");
+      }
+    }
+  }
   return ok();
 }
 
@@ -110,20 +196,29 @@ Status AwsFleetProvider::createFleet(const FleetSpec& spec) {
   if (spec.scaling && !(spec.scaling->target > 0)) return invalid("scaling target must be > 0", "spec.scaling.target");
   const int minSize = spec.scaling ? spec.scaling->min : spec.instances;
   const int maxSize = spec.scaling ? spec.scaling->max : spec.instances;
-  auto e = environments_.awsEnvironment(spec.service, spec.env);
+  std::string region = spec.region == "local" ? "" : spec.region;
+  auto e = environments_.awsEnvironment(spec.service, spec.env, region);
   if (!e) return std::unexpected(e.error());
-  std::string region = spec.region.empty() || spec.region == "local" ? e->regions.front() : spec.region;
-  *e = e->inRegion(region);
+  region = e->region;
   AwsClient& client = clients_.forRegion(region);
+  reads_.changed(spec.fleetId);
   if (auto s = checkSubnets(client, *e); !s) return s;
+  auto ami = machineImage(client, *e);
+  if (!ami) return std::unexpected(ami.error());
   std::string name = resourceName(spec.service, spec.env, spec.fleetId);
   auto tags = tagsOf(spec, *e, region);
+  {
+    // Recorded before anything is made, so a half-made fleet is retired in
+    // the right region.
+    std::lock_guard lock(mu_);
+    index_[spec.fleetId] = FleetRef{spec.fleetId, spec.service, spec.env, region, name};
+  }
 
   // 1. Launch template (client token + deterministic name).
   LaunchTemplateSpec lt;
   lt.name = name;
   lt.clientToken = "ramp-" + sha256Hex(spec.fleetId + "|" + spec.releaseDigest).substr(0, 40);
-  lt.imageId = e->image;
+  lt.imageId = *ami;
   lt.instanceType = spec.instanceType.empty() ? e->instanceType : spec.instanceType;
   lt.userData = LaunchUserData::script(spec, *e);
   lt.securityGroupIds = e->securityGroups;
@@ -183,34 +278,36 @@ Status AwsFleetProvider::createFleet(const FleetSpec& spec) {
   if (auto s = asg.suspendProcesses(name, spec.scaling ? kHeldProcessesAutoscaled : kHeldProcesses); !s) return s;
 
   // 4. Target tracking (PutScalingPolicy overwrites a policy of the same
-  //    name: a retry converges).
+  //    name: a retry converges), on the infrastructure's load balancer.
+  std::string lbArn;
+  if (spec.scaling && spec.scaling->metric == "requests") {
+    auto lbs = elb.describeLoadBalancers({e->loadBalancer});
+    if (!lbs && lbs.error().code != ErrorCode::kNotFound) return std::unexpected(lbs.error());
+    if (!lbs || lbs->empty()) {
+      return permanentFailure(ErrorCode::kFailedPrecondition,
+                              "scaling on requests per instance needs the load balancer " + e->loadBalancer + " in " +
+                                  region + " (the environment's infrastructure): run `ramp apply --env " + spec.env + "`",
+                              "service.scaling.target_requests_per_instance");
+    }
+    lbArn = lbs->front().arn;
+  }
   if (spec.scaling) {
-    std::string metric = "ASGAverageCPUUtilization";
+    std::string metric = spec.scaling->metric == "requests" ? "ALBRequestCountPerTarget" : "ASGAverageCPUUtilization";
     std::string label;
     if (spec.scaling->metric == "requests") {
-      metric = "ALBRequestCountPerTarget";
-      AwsEnvironment env = *e;
-      env.service = spec.service;
-      env.env = spec.env;
-      auto lbs = elb.describeLoadBalancers({env.loadBalancerName()});
-      if (!lbs && lbs.error().code != ErrorCode::kNotFound) return std::unexpected(lbs.error());
-      if (!lbs || lbs->empty()) {
-        return failedPrecondition("scaling on requests per instance needs the load balancer " +
-                                      env.loadBalancerName() + " (the entry point) to exist first",
-                                  "service.scaling.target_requests_per_instance");
-      }
-      label = resourceLabel(lbs->front().arn, tg->arn);
+      label = resourceLabel(lbArn, tg->arn);
       if (label.empty()) {
-        return internal("cannot form the ALB resource label from " + lbs->front().arn + " and " + tg->arn,
-                        "service.scaling");
+        return internal("cannot form the ALB resource label from " + lbArn + " and " + tg->arn, "service.scaling");
       }
     }
     if (auto p = asg.putTargetTrackingPolicy(name, policyName(name), metric, spec.scaling->target, label); !p) {
       return p;
     }
   }
-  std::lock_guard lock(mu_);
-  index_[spec.fleetId] = FleetRef{spec.fleetId, spec.service, spec.env, region, name};
+
+  // 5. The service's alarms watch the fleet being deployed.
+  if (auto a = pointAlarms(client, *e, tg->arn, "", "fleet " + spec.fleetId + " created"); !a) return a;
+  reads_.changed(spec.fleetId);
   return ok();
 }
 
@@ -237,12 +334,24 @@ Result<std::optional<AwsFleetProvider::FleetRef>> AwsFleetProvider::locate(const
     if (auto it = index_.find(fleetId); it != index_.end()) return std::optional<FleetRef>(it->second);
   }
   // Launch templates are created first and deleted last: every fleet with
-  // any resource left has one, tagged with its fleet id.
-  auto regions = environments_.awsRegions();
-  if (regions.empty()) regions.push_back(clients_.defaultRegion());
+  // any resource left has one, tagged with its fleet id. Look where the
+  // fleet was made first; elsewhere only when that is not known.
+  std::vector<std::string> regions;
+  if (auto r = environments_.fleetRegion(fleetId); r && !r->empty()) {
+    regions.push_back(*r);
+  } else {
+    regions = environments_.awsRegions(std::nullopt);
+    if (regions.empty()) regions.push_back(clients_.defaultRegion());
+  }
+  std::optional<Error> firstError;
   for (const auto& region : regions) {
     auto found = Ec2Api(clients_.forRegion(region)).launchTemplatesTagged("ramp:fleet", fleetId);
-    if (!found) return std::unexpected(found.error());
+    if (!found) {
+      // One region that cannot answer (an environment's bad region) does
+      // not hide the fleet in another.
+      if (!firstError) firstError = found.error();
+      continue;
+    }
     for (auto& t : *found) {
       if (t.tags["ramp:fleet"] != fleetId) continue;
       FleetRef ref{fleetId, t.tags["ramp:service"], t.tags["ramp:env"], region, t.name};
@@ -251,17 +360,16 @@ Result<std::optional<AwsFleetProvider::FleetRef>> AwsFleetProvider::locate(const
       return std::optional<FleetRef>(ref);
     }
   }
+  if (firstError) return std::unexpected(*firstError);
   return std::optional<FleetRef>();
 }
 
-Result<FleetStatus> AwsFleetProvider::fleetStatus(const std::string& fleetId) {
+Result<FleetStatus> AwsFleetProvider::readStatus(const FleetRef& ref) {
   FleetStatus st;
-  st.fleetId = fleetId;
-  auto ref = locate(fleetId);
-  if (!ref) return std::unexpected(ref.error());
-  if (!*ref) return st;
-  AwsClient& client = clients_.forRegion((*ref)->region);
-  auto groups = AutoScalingApi(client).describeAutoScalingGroups({(*ref)->name});
+  st.fleetId = ref.fleetId;
+  AwsClient& client = clients_.forRegion(ref.region);
+  AutoScalingApi asg(client);
+  auto groups = asg.describeAutoScalingGroups({ref.name});
   if (!groups) return std::unexpected(groups.error());
   if (groups->empty() || !groups->front().status.empty()) return st;  // none, or being deleted
   const auto& g = groups->front();
@@ -269,16 +377,24 @@ Result<FleetStatus> AwsFleetProvider::fleetStatus(const std::string& fleetId) {
   st.desired = g.desired;
   std::set<std::string> healthyTargets;
   ElbV2Api elb(client);
-  auto tgs = elb.describeTargetGroups({(*ref)->name});
-  if (!tgs && tgs.error().code != ErrorCode::kNotFound) return std::unexpected(tgs.error());
-  if (tgs && !tgs->empty()) {
-    auto health = elb.describeTargetHealth(tgs->front().arn);
-    if (!health) return std::unexpected(health.error());
-    for (auto& h : *health) {
-      if (h.state == "healthy") healthyTargets.insert(h.id);
+  std::string tgArn = g.targetGroupArns.empty() ? std::string() : g.targetGroupArns.front();
+  if (tgArn.empty()) {
+    auto tgs = elb.describeTargetGroups({ref.name});
+    if (!tgs && tgs.error().code != ErrorCode::kNotFound) return std::unexpected(tgs.error());
+    if (tgs && !tgs->empty()) tgArn = tgs->front().arn;
+  }
+  if (!tgArn.empty()) {
+    auto health = elb.describeTargetHealth(tgArn);
+    if (!health && health.error().code != ErrorCode::kNotFound) return std::unexpected(health.error());
+    if (health) {
+      for (auto& h : *health) {
+        if (h.state == "healthy") healthyTargets.insert(h.id);
+      }
+    } else {
+      st.error = "target group " + ref.name + " is missing";
     }
   } else {
-    st.error = "target group " + (*ref)->name + " is missing";
+    st.error = "target group " + ref.name + " is missing";
   }
   for (const auto& i : g.instances) {
     InstanceStatus is;
@@ -300,7 +416,109 @@ Result<FleetStatus> AwsFleetProvider::fleetStatus(const std::string& fleetId) {
     if (i.healthStatus == "Unhealthy") is.lastError = "Auto Scaling health status Unhealthy";
     st.instances.push_back(is);
   }
+  // Fewer instances than wanted: why the group could not launch (bad
+  // image, no capacity, a limit) is in its scaling activities.
+  if (static_cast<int>(g.instances.size()) < g.desired && st.error.empty()) {
+    auto acts = asg.describeScalingActivities(ref.name, 5);
+    if (acts) {
+      for (const auto& a : *acts) {
+        if (a.statusCode == "Failed" || a.statusCode == "Cancelled") {
+          st.error = "launch failed: " + (a.statusMessage.empty() ? a.description : a.statusMessage);
+          break;
+        }
+        if (a.statusCode == "Successful") break;  // the newest attempt went through
+      }
+    }
+  }
   return st;
+}
+
+Result<FleetStatus> AwsFleetProvider::fleetStatus(const std::string& fleetId) {
+  if (!reads_.due(fleetId)) {
+    std::lock_guard lock(mu_);
+    if (auto it = statusOf_.find(fleetId); it != statusOf_.end()) return it->second;
+  }
+  FleetStatus st;
+  st.fleetId = fleetId;
+  auto ref = locate(fleetId);
+  if (!ref) return std::unexpected(ref.error());
+  if (*ref) {
+    auto read = readStatus(**ref);
+    if (!read) return std::unexpected(read.error());
+    st = std::move(*read);
+  }
+  bool steady = !st.exists || (st.error.empty() && st.healthy == st.desired && st.running == st.desired &&
+                               static_cast<int>(st.instances.size()) == st.desired);
+  {
+    std::lock_guard lock(mu_);
+    statusOf_[fleetId] = st;
+  }
+  reads_.read(fleetId, steady);
+  return st;
+}
+
+Result<std::string> AwsFleetProvider::detachTargetGroup(AwsClient& client, const std::string& tgArn,
+                                                        std::vector<std::string> loadBalancerArns) {
+  ElbV2Api elb(client);
+  std::sort(loadBalancerArns.begin(), loadBalancerArns.end());
+  loadBalancerArns.erase(std::unique(loadBalancerArns.begin(), loadBalancerArns.end()), loadBalancerArns.end());
+  std::string heaviest;
+  for (const auto& lbArn : loadBalancerArns) {
+    auto listeners = elb.describeListeners(lbArn);
+    if (!listeners && listeners.error().code == ErrorCode::kNotFound) continue;  // gone: nothing sends to it
+    if (!listeners) return std::unexpected(listeners.error());
+    for (const auto& l : *listeners) {
+      auto rules = elb.describeRules(l.arn);
+      if (!rules && rules.error().code == ErrorCode::kNotFound) continue;
+      if (!rules) return std::unexpected(rules.error());
+      std::vector<const ListenerRule*> sending;
+      std::vector<std::string> arns;
+      for (const auto& rule : *rules) {
+        if (rule.isDefault) continue;
+        for (const auto& f : rule.forward) {
+          if (f.targetGroupArn == tgArn) {
+            sending.push_back(&rule);
+            arns.push_back(rule.arn);
+            break;
+          }
+        }
+      }
+      auto tags = elb.describeTags(arns);
+      if (!tags) return std::unexpected(tags.error());
+      for (const auto* rule : sending) {
+        bool infrastructure = (*tags)[rule->arn]["ramp:managed-by"] == "infra";
+        if (!infrastructure) {
+          // The deployment's own rules (pinning): gone with the fleet.
+          if (auto d = elb.deleteRule(rule->arn); !d) return std::unexpected(d.error());
+          continue;
+        }
+        // The infrastructure's rule stays; only its forward action changes.
+        std::vector<WeightedTargetGroup> keep;
+        for (const auto& f : rule->forward) {
+          if (f.targetGroupArn != tgArn) keep.push_back(f);
+        }
+        bool anyWeight = std::any_of(keep.begin(), keep.end(), [](auto& f) { return f.weight > 0; });
+        auto action = anyWeight ? ElbAction::forwardTo(keep) : ElbAction::fixedResponse("503");
+        if (auto m = elb.modifyRuleAction(rule->arn, action); !m) return std::unexpected(m.error());
+        int best = 0;
+        for (const auto& f : keep) {
+          if (f.weight > best) best = f.weight, heaviest = f.targetGroupArn;
+        }
+      }
+      // A default action that forwards to it (made by an older ramp).
+      bool found = std::any_of(l.forward.begin(), l.forward.end(), [&](auto& f) { return f.targetGroupArn == tgArn; });
+      if (found) {
+        std::vector<WeightedTargetGroup> keep;
+        for (const auto& f : l.forward) {
+          if (f.targetGroupArn != tgArn) keep.push_back(f);
+        }
+        bool anyWeight = std::any_of(keep.begin(), keep.end(), [](auto& f) { return f.weight > 0; });
+        if (!anyWeight) keep.clear();
+        if (auto m = elb.modifyListener(l.arn, keep); !m) return std::unexpected(m.error());
+      }
+    }
+  }
+  return heaviest;
 }
 
 Status AwsFleetProvider::retireFleet(const std::string& fleetId, std::chrono::milliseconds) {
@@ -308,6 +526,7 @@ Status AwsFleetProvider::retireFleet(const std::string& fleetId, std::chrono::mi
   if (!ref) return std::unexpected(ref.error());
   if (!*ref) return ok();
   const auto& r = **ref;
+  reads_.changed(fleetId);
   AwsClient& client = clients_.forRegion(r.region);
   // 1. The group and its instances.
   if (auto d = AutoScalingApi(client).deleteAutoScalingGroup(r.name, true); !d) return d;
@@ -324,52 +543,24 @@ Status AwsFleetProvider::retireFleet(const std::string& fleetId, std::chrono::mi
       if (auto t = ec2.terminateInstances(ids); !t) return t;
     }
   }
-  // 2. The target group, once no listener action sends it traffic.
+  // 2. The target group, once no rule sends it traffic and no alarm watches it.
   ElbV2Api elb(client);
   auto tgs = elb.describeTargetGroups({r.name});
   if (!tgs && tgs.error().code != ErrorCode::kNotFound) return std::unexpected(tgs.error());
   if (tgs && !tgs->empty()) {
     const auto& tg = tgs->front();
-    std::set<std::string> lbArns(tg.loadBalancerArns.begin(), tg.loadBalancerArns.end());
+    std::vector<std::string> lbArns = tg.loadBalancerArns;
     // Some emulators (moto) do not list a target group's load balancers:
     // look at the environment's own too.
-    if (auto e = environments_.awsEnvironment(r.service, r.env)) {
-      e->service = r.service;
-      e->env = r.env;
-      auto lbs = elb.describeLoadBalancers({e->loadBalancerName()});
-      if (lbs && !lbs->empty()) lbArns.insert(lbs->front().arn);
+    auto e = environments_.awsEnvironment(r.service, r.env, r.region);
+    if (e) {
+      auto lbs = elb.describeLoadBalancers({e->loadBalancer});
+      if (lbs && !lbs->empty()) lbArns.push_back(lbs->front().arn);
     }
-    for (const auto& lbArn : lbArns) {
-      auto listeners = elb.describeListeners(lbArn);
-      if (!listeners) return std::unexpected(listeners.error());
-      for (const auto& l : *listeners) {
-        auto rules = elb.describeRules(l.arn);
-        if (!rules) return std::unexpected(rules.error());
-        for (const auto& rule : *rules) {
-          if (rule.isDefault) continue;
-          for (const auto& f : rule.forward) {
-            if (f.targetGroupArn == tg.arn) {
-              if (auto d = elb.deleteRule(rule.arn); !d) return d;
-              break;
-            }
-          }
-        }
-        std::vector<WeightedTargetGroup> keep;
-        bool found = false;
-        for (const auto& f : l.forward) {
-          if (f.targetGroupArn != tg.arn) {
-            keep.push_back(f);
-            continue;
-          }
-          found = true;
-        }
-        if (found) {
-          // No positive weight left: the listener answers 503 (no fleet).
-          bool anyWeight = std::any_of(keep.begin(), keep.end(), [](auto& f) { return f.weight > 0; });
-          if (!anyWeight) keep.clear();
-          if (auto m = elb.modifyListener(l.arn, keep); !m) return std::unexpected(m.error());
-        }
-      }
+    auto heaviest = detachTargetGroup(client, tg.arn, lbArns);
+    if (!heaviest) return std::unexpected(heaviest.error());
+    if (e) {
+      if (auto a = pointAlarms(client, *e, *heaviest, tg.arn, "fleet " + fleetId + " retired"); !a) return a;
     }
     auto d = elb.deleteTargetGroup(tg.arn);
     if (!d && d.error().code != ErrorCode::kNotFound) return d;
@@ -383,31 +574,38 @@ Status AwsFleetProvider::retireFleet(const std::string& fleetId, std::chrono::mi
   }
   std::lock_guard lock(mu_);
   index_.erase(fleetId);
+  statusOf_.erase(fleetId);
   return ok();
 }
 
 Result<std::vector<std::string>> AwsFleetProvider::listFleets(const std::optional<std::string>& service,
                                                               const std::optional<std::string>& env) {
   std::set<std::string> out;
-  auto regions = environments_.awsRegions();
-  if (regions.empty()) regions.push_back(clients_.defaultRegion());
+  auto regions = environments_.awsRegions(env);
+  if (regions.empty() && !env) regions.push_back(clients_.defaultRegion());
   for (const auto& region : regions) {
     AwsClient& client = clients_.forRegion(region);
-    auto groups = AutoScalingApi(client).describeAutoScalingGroups();
-    if (!groups) return std::unexpected(groups.error());
     auto match = [&](std::map<std::string, std::string>& tags) {
       if (!tags.contains("ramp:fleet")) return false;
       if (service && tags["ramp:service"] != *service) return false;
       if (env && tags["ramp:env"] != *env) return false;
       return true;
     };
+    auto groups = AutoScalingApi(client).describeAutoScalingGroups();
+    if (!groups) {
+      if (env) return std::unexpected(groups.error());
+      continue;  // every environment: one that cannot be read does not hide the others
+    }
     for (auto& g : *groups) {
       if (g.status.empty() && match(g.tags)) out.insert(g.tags["ramp:fleet"]);
     }
     // Half-created or half-retired fleets (a template but no group) too, so
     // that they can be retired.
     auto templates = Ec2Api(client).launchTemplatesTagged("ramp:service", service.value_or("*"));
-    if (!templates) return std::unexpected(templates.error());
+    if (!templates) {
+      if (env) return std::unexpected(templates.error());
+      continue;
+    }
     for (auto& t : *templates) {
       if (match(t.tags)) out.insert(t.tags["ramp:fleet"]);
     }

@@ -8,7 +8,7 @@
 //   target group      same name (<= 32 characters), HTTP on the instance port,
 //                     health check = the service's health path
 //   Auto Scaling group  same name, min = max = desired = N, over the
-//                     environment's subnets (checked to span >= 2 Availability
+//                     region's subnets (checked to span >= 2 Availability
 //                     Zones), attached to the target group, ELB health checks
 // <hash8> is the first 8 hex digits of sha256(fleet id), so a retry or a
 // restarted controller computes the same names and finds what exists; the
@@ -17,30 +17,45 @@
 // ramp:release-version, ramp:fleet, and ramp:deployment (the id of the
 // deployment that created the fleet, when the spec names one).
 //
+// The machine image is the region's (AwsEnvironment.image): an ami-... id,
+// or ssm:<parameter> read with SSM GetParameter in the fleet's region. It is
+// checked with DescribeImages before anything is created; an image that
+// does not exist is a permanent error naming it and the region.
+//
+// The fleet rides on the environment's infrastructure (`ramp apply`): a
+// new fleet's target group becomes what the service's alarms watch
+// (AwsEnvironment.fleetAlarms: their TargetGroup dimension is set to it and
+// their state to INSUFFICIENT_DATA, "now watching ..."), so the alarms are
+// the rollback triggers of the fleet being deployed. Traffic reaches it only
+// through the service's listener rule (AwsTrafficProvider).
+//
 // Contract (Provider.h): createFleet converges (creates what is missing,
 // resizes the group to N) and returns once the group exists, not once it is
 // healthy; an existing fleet of another release digest is kConflict.
 // fleetStatus: instances InService in the group AND healthy in the target
 // group count as healthy (InstanceStatus.address = the instance id: ALB
-// routes to registered instances, not to addresses ramp chooses).
-// retireFleet deletes the group (ForceDelete), detaches the target group from
-// listener rules and forward actions (the engine moves traffic away first;
-// if no positive weight is left the listener answers a fixed 503), deletes
-// the target group and then the launch template; unknown fleet = OK. Draining is
-// the target group's deregistration delay (AWS-side). listFleets reads the
-// groups' tags. A fixed-size fleet (no spec.scaling) has min = max = desired
-// and AZRebalance, AlarmNotification, ScheduledActions and AddToLoadBalancer
-// suspended. An autoscaled fleet (spec.scaling) has MinSize/MaxSize from
-// config, DesiredCapacity = spec.instances when created (a converging retry
-// keeps the capacity its policy chose), the tag ramp:scaling = requests|cpu,
-// only ScheduledActions suspended, and one target-tracking policy named
-// <group>-target-tracking (ALBRequestCountPerTarget with the resource label
-// of the environment's load balancer and the fleet's target group, which
-// must exist first, or ASGAverageCPUUtilization). holdScaling(true) suspends
-// Launch, Terminate, AlarmNotification and AZRebalance; holdScaling(false)
-// resumes them (a fixed-size group: Launch and Terminate only); an unknown
-// fleet is OK. Settings per environment come from the AwsEnvironmentSource.
-// Thread-safe.
+// routes to registered instances, not to addresses ramp chooses); when the
+// group has fewer instances than it wants, its newest failed scaling
+// activity (DescribeScalingActivities) is FleetStatus.error ("launch
+// failed: ..."). Answers are remembered (ReadSchedule): a steady fleet (all
+// of its instances healthy) is read again after the slow period, a busy one
+// after ~1 s, one ramp just changed at the next look.
+// retireFleet deletes the group (ForceDelete), takes the target group out
+// of the service's rule (the infrastructure's rule stays, answering a fixed
+// 503 when no fleet is left) and deletes the deployment's pinning rules that
+// send to it, points alarms that watched it at the service's remaining
+// fleet with the most weight (or back at the load balancer alone), deletes
+// the target group and then the launch template; unknown fleet = OK.
+// Draining is the target group's deregistration delay (AWS-side).
+// listFleets reads the groups' tags in the environment's regions (all aws
+// regions when no env is given; a region that fails then is skipped, so one
+// environment's broken region never hides another's fleets). A fleet is
+// found in the region it was created in (AwsEnvironmentSource::fleetRegion)
+// before any search. Scaling: see docs/aws.md (fixed size: min = max =
+// desired with AZRebalance, AlarmNotification, ScheduledActions and
+// AddToLoadBalancer suspended; autoscaled: target tracking;
+// holdScaling(true) suspends Launch, Terminate, AlarmNotification and
+// AZRebalance while traffic moves). Thread-safe.
 #pragma once
 
 #include <map>
@@ -51,12 +66,13 @@
 #include "providers/Provider.h"
 #include "providers/aws/AwsEnvironment.h"
 #include "providers/aws/AwsRegionClients.h"
+#include "providers/aws/ReadSchedule.h"
 
 namespace ramp::providers::aws {
 
 class AwsFleetProvider final : public FleetProvider {
  public:
-  AwsFleetProvider(AwsRegionClients& clients, AwsEnvironmentSource& environments);
+  AwsFleetProvider(AwsRegionClients& clients, AwsEnvironmentSource& environments, Clock& clock);
 
   Status createFleet(const FleetSpec& spec) override;
   Result<FleetStatus> fleetStatus(const std::string& fleetId) override;
@@ -77,14 +93,30 @@ class AwsFleetProvider final : public FleetProvider {
   // Where a fleet lives: remembered, else found by its ramp:fleet tag.
   Result<std::optional<FleetRef>> locate(const std::string& fleetId);
 
+  // The ami-... id a fleet of `e` launches, checked to exist in e.region.
+  Result<std::string> machineImage(AwsClient& client, const AwsEnvironment& e);
+
  private:
   Status checkSubnets(AwsClient& client, const AwsEnvironment& e);
+  // Points e.fleetAlarms at target group `tgArn` (all = true), or only the
+  // ones watching `onlyFrom` (retire) at `tgArn` ("" = the load balancer alone).
+  Status pointAlarms(AwsClient& client, const AwsEnvironment& e, const std::string& tgArn, const std::string& onlyFrom,
+                     const std::string& why);
+  // Takes target group `tgArn` out of every rule and default action of the
+  // load balancers it is behind; returns the service rule's remaining
+  // target group with the most weight ("" if none).
+  Result<std::string> detachTargetGroup(AwsClient& client, const std::string& tgArn,
+                                        std::vector<std::string> loadBalancerArns);
+  Result<FleetStatus> readStatus(const FleetRef& ref);
 
   AwsRegionClients& clients_;
   AwsEnvironmentSource& environments_;
+  ReadSchedule reads_;
   std::mutex mu_;
   std::map<std::string, FleetRef> index_;
   std::map<std::string, bool> subnetsChecked_;
+  std::map<std::string, std::string> imagesChecked_;  // region|image -> ami id
+  std::map<std::string, FleetStatus> statusOf_;      // remembered answers (reads_)
 };
 
 }  // namespace ramp::providers::aws

@@ -28,8 +28,8 @@ AwsMetricsProvider::AwsMetricsProvider(AwsRegionClients& clients, AwsEnvironment
                                        std::chrono::seconds lookback)
     : clients_(clients), environments_(environments), clock_(clock), lookback_(lookback) {}
 
-std::string AwsMetricsProvider::regionOf(const EntrypointKey& key, const AwsEnvironment& e) const {
-  return key.region.empty() || key.region == "local" ? e.regions.front() : key.region;
+std::string AwsMetricsProvider::regionOf(const EntrypointKey& key) {
+  return key.region == "local" ? std::string() : key.region;
 }
 
 std::string AwsMetricsProvider::percentileProblem() {
@@ -44,9 +44,9 @@ std::string AwsMetricsProvider::sampleSource(const std::string& fleetId) {
 }
 
 Result<FleetMetrics> AwsMetricsProvider::fleetMetrics(const EntrypointKey& key, const std::string& fleetId) {
-  auto e = environments_.awsEnvironment(key.service, key.env);
+  auto e = environments_.awsEnvironment(key.service, key.env, regionOf(key));
   if (!e) return std::unexpected(e.error());
-  AwsClient& client = clients_.forRegion(regionOf(key, *e));
+  AwsClient& client = clients_.forRegion(e->region);
   std::string name = AwsFleetProvider::resourceName(key.service, key.env, fleetId);
   auto tgs = ElbV2Api(client).describeTargetGroups({name});
   if (!tgs && tgs.error().code != ErrorCode::kNotFound) return std::unexpected(tgs.error());
@@ -57,10 +57,7 @@ Result<FleetMetrics> AwsMetricsProvider::fleetMetrics(const EntrypointKey& key, 
   if (lbArn.empty()) {
     // Some emulators do not list a target group's load balancers: ask for
     // the environment's own.
-    auto env = *e;
-    env.service = key.service;
-    env.env = key.env;
-    auto lbs = ElbV2Api(client).describeLoadBalancers({env.loadBalancerName()});
+    auto lbs = ElbV2Api(client).describeLoadBalancers({e->loadBalancer});
     if (lbs && !lbs->empty()) lbArn = lbs->front().arn;
   }
   // Dimension values: "app/<name>/<id>" (no "loadbalancer/"), "targetgroup/<name>/<id>".
@@ -164,12 +161,12 @@ Result<FleetMetrics> AwsMetricsProvider::fleetMetrics(const EntrypointKey& key, 
 
 Result<std::vector<std::string>> AwsMetricsProvider::alarmsInAlarm(const EntrypointKey& key,
                                                                    const std::vector<std::string>& names) {
-  auto e = environments_.awsEnvironment(key.service, key.env);
+  auto e = environments_.awsEnvironment(key.service, key.env, regionOf(key));
   if (!e) return std::unexpected(e.error());
   const auto& wanted = names.empty() ? e->alarms : names;
   std::vector<std::string> firing;
   if (wanted.empty()) return firing;
-  auto alarms = CloudWatchApi(clients_.forRegion(regionOf(key, *e))).describeAlarms(wanted);
+  auto alarms = CloudWatchApi(clients_.forRegion(e->region)).describeAlarms(wanted);
   if (!alarms) return std::unexpected(alarms.error());
   for (const auto& n : wanted) {
     auto it = std::find_if(alarms->begin(), alarms->end(), [&](const Alarm& a) { return a.name == n; });

@@ -53,7 +53,7 @@ class AwsMetricsProvider final : public MetricsProvider, public AlarmSource {
   std::string percentileProblem();
 
  private:
-  std::string regionOf(const EntrypointKey& key, const AwsEnvironment& e) const;
+  static std::string regionOf(const EntrypointKey& key);
 
   AwsRegionClients& clients_;
   AwsEnvironmentSource& environments_;

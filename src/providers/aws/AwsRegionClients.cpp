@@ -31,4 +31,11 @@ AwsClient& AwsRegionClients::forRegion(const std::string& region) {
   return *clients_.emplace(r, std::move(client)).first->second;
 }
 
+long AwsRegionClients::callsMade() {
+  std::lock_guard lock(mu_);
+  long n = 0;
+  for (const auto& [region, c] : clients_) n += c->stats().calls.load();
+  return n;
+}
+
 }  // namespace ramp::providers::aws

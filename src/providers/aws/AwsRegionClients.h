@@ -27,6 +27,8 @@ class AwsRegionClients {
 
   AwsClient& forRegion(const std::string& region);
   const std::string& defaultRegion() const { return base_.region; }
+  // Calls made so far by every region's client (AwsClientStats::calls).
+  long callsMade();
 
  private:
   AwsClientOptions base_;

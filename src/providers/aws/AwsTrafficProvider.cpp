@@ -2,64 +2,149 @@
 
 #include <algorithm>
 
+#include "config/AwsResourceNames.h"
 #include "providers/aws/AwsFleetProvider.h"
-#include "providers/aws/ElbV2Api.h"
+#include "providers/aws/Route53Api.h"
+#include "providers/aws/TaggingApi.h"
 
 namespace ramp::providers::aws {
 namespace {
 
 std::string cookieValue(const std::string& cookie) { return "*" + cookie + "=*"; }
 
+std::string keyName(const EntrypointKey& key) { return "traffic:" + key.service + "/" + key.env + "/" + key.region; }
+
+// The infrastructure is not there: ramp apply makes it. Permanent: waiting
+// does not make a load balancer appear.
+Error notApplied(const AwsEnvironment& e, const std::string& what) {
+  return permanentError(Error{ErrorCode::kFailedPrecondition,
+                              "the infrastructure of " + e.env + " in " + e.region + " is not applied: " + what +
+                                  "; run `ramp apply --env " + e.env + "` (`ramp drift --env " + e.env +
+                                  "` shows what changed outside ramp)",
+                              "environment.aws"});
+}
+
+std::vector<std::string> sortedCopy(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+bool sameForward(std::vector<WeightedTargetGroup> a, std::vector<WeightedTargetGroup> b) {
+  auto byArn = [](auto& x, auto& y) { return x.targetGroupArn < y.targetGroupArn; };
+  std::sort(a.begin(), a.end(), byArn);
+  std::sort(b.begin(), b.end(), byArn);
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].targetGroupArn != b[i].targetGroupArn || a[i].weight != b[i].weight) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
-AwsTrafficProvider::AwsTrafficProvider(AwsRegionClients& clients, AwsEnvironmentSource& environments)
-    : clients_(clients), environments_(environments) {}
+AwsTrafficProvider::AwsTrafficProvider(AwsRegionClients& clients, AwsEnvironmentSource& environments,
+                                       FleetProvider& fleets, Clock& clock)
+    : clients_(clients), environments_(environments), fleets_(fleets), reads_(clock) {}
+
+void AwsTrafficProvider::forget(const EntrypointKey& key) {
+  reads_.forget(keyName(key));
+  std::lock_guard lock(mu_);
+  entries_.erase(key);
+  applied_.erase(key);
+}
+
+void AwsTrafficProvider::forgetAnswers() {
+  reads_.forgetAll();
+  std::lock_guard lock(mu_);
+  entries_.clear();
+  applied_.clear();
+}
+
+Result<AwsTrafficProvider::Entry> AwsTrafficProvider::resolve(const EntrypointKey& key) {
+  auto e = environments_.awsEnvironment(key.service, key.env, key.region == "local" ? "" : key.region);
+  if (!e) return std::unexpected(e.error());
+  Entry out;
+  out.env = *e;
+  AwsClient& client = clients_.forRegion(e->region);
+  ElbV2Api elb(client);
+  // The region's load balancer by its ramp:address tag (found even when
+  // aws.load_balancer was renamed after this config was rendered), else by
+  // its rendered name.
+  const std::string address = config::loadBalancerAddress(e->region);
+  auto tagged = TaggingApi(client).getResources({{"ramp:project", {e->project}},
+                                                 {"ramp:env", {e->env}},
+                                                 {"ramp:address", {address}},
+                                                 {"ramp:managed-by", {"infra"}}},
+                                                {"elasticloadbalancing:loadbalancer"});
+  if (!tagged) return std::unexpected(tagged.error());
+  std::vector<std::string> arns;
+  for (const auto& t : *tagged) {
+    auto tag = [&](const char* k) { auto it = t.tags.find(k); return it == t.tags.end() ? std::string() : it->second; };
+    if (tag("ramp:project") == e->project && tag("ramp:env") == e->env && tag("ramp:address") == address) {
+      arns.push_back(t.arn);
+    }
+  }
+  auto lbs = arns.empty() ? elb.describeLoadBalancers({e->loadBalancer}) : elb.describeLoadBalancers({}, arns);
+  if (!lbs && lbs.error().code != ErrorCode::kNotFound) return std::unexpected(lbs.error());
+  if (!lbs || lbs->empty()) return std::unexpected(notApplied(*e, "no load balancer " + e->loadBalancer));
+  const LoadBalancer* lb = &lbs->front();
+  for (const auto& l : *lbs) {
+    if (l.name == e->loadBalancer) lb = &l;  // two while a renamed one replaces the old: the configured one
+  }
+  out.loadBalancerArn = lb->arn;
+  out.loadBalancerDns = lb->dnsName;
+  auto listeners = elb.describeListeners(out.loadBalancerArn);
+  if (!listeners && listeners.error().code != ErrorCode::kNotFound) return std::unexpected(listeners.error());
+  if (listeners) {
+    for (const auto& l : *listeners) {
+      if (l.port == e->rule.port) out.listenerArn = l.arn;
+    }
+  }
+  if (out.listenerArn.empty()) {
+    return std::unexpected(notApplied(*e, "load balancer " + e->loadBalancer + " has no listener on port " +
+                                               std::to_string(e->rule.port)));
+  }
+  auto rules = elb.describeRules(out.listenerArn);
+  if (!rules) return std::unexpected(rules.error());
+  for (const auto& r : *rules) {
+    if (r.priority != std::to_string(e->rule.priority)) continue;
+    bool hostOk = e->rule.host.empty() || r.hosts == std::vector<std::string>{e->rule.host};
+    bool pathsOk = e->rule.paths.empty() || r.paths == sortedCopy(e->rule.paths);
+    if (!hostOk || !pathsOk) {
+      return std::unexpected(notApplied(
+          *e, "the rule at priority " + std::to_string(e->rule.priority) + " on port " + std::to_string(e->rule.port) +
+                  " of " + e->loadBalancer + " does not match " + key.service + "'s " +
+                  (e->rule.host.empty() ? "paths" : "host " + e->rule.host)));
+    }
+    out.ruleArn = r.arn;
+  }
+  if (out.ruleArn.empty()) {
+    return std::unexpected(notApplied(*e, "no rule for " + key.service + " (priority " +
+                                               std::to_string(e->rule.priority) + ") on port " +
+                                               std::to_string(e->rule.port) + " of " + e->loadBalancer));
+  }
+  out.url = e->url(out.loadBalancerDns);
+  std::lock_guard lock(mu_);
+  entries_[key] = out;
+  return out;
+}
 
 Result<AwsTrafficProvider::Entry> AwsTrafficProvider::entry(const EntrypointKey& key) {
   {
     std::lock_guard lock(mu_);
     if (auto it = entries_.find(key); it != entries_.end()) return it->second;
   }
-  auto e = environments_.awsEnvironment(key.service, key.env);
-  if (!e) return std::unexpected(e.error());
-  Entry out;
-  out.region = key.region.empty() || key.region == "local" ? e->regions.front() : key.region;
-  *e = e->inRegion(out.region);
-  ElbV2Api elb(clients_.forRegion(out.region));
-  auto env = *e;
-  env.service = key.service;
-  env.env = key.env;
-  std::string name = env.loadBalancerName();
-  auto lbs = elb.describeLoadBalancers({name});
-  if (!lbs && lbs.error().code != ErrorCode::kNotFound) return std::unexpected(lbs.error());
-  LoadBalancer lb;
-  if (lbs && !lbs->empty()) {
-    lb = lbs->front();
-  } else {
-    auto created = elb.createLoadBalancer({name, e->subnets, e->securityGroups, "internet-facing", "application"});
-    if (!created) return std::unexpected(created.error());
-    lb = *created;
-  }
-  out.loadBalancerArn = lb.arn;
-  auto listeners = elb.describeListeners(lb.arn);
-  if (!listeners) return std::unexpected(listeners.error());
-  for (const auto& l : *listeners) {
-    if (l.port == e->listenerPort) out.listenerArn = l.arn;
-  }
-  if (out.listenerArn.empty()) {
-    auto l = elb.createListener(lb.arn, "HTTP", e->listenerPort, {});
-    if (!l) return std::unexpected(l.error());
-    out.listenerArn = l->arn;
-  }
-  out.url = "http://" + lb.dnsName + ":" + std::to_string(e->listenerPort);
-  std::lock_guard lock(mu_);
-  entries_[key] = out;
-  return out;
+  return resolve(key);
 }
 
 Result<std::string> AwsTrafficProvider::ensureEntrypoint(const EntrypointKey& key) {
-  auto e = entry(key);
-  if (!e) return std::unexpected(e.error());
+  // Always afresh: a deployment starts by checking the infrastructure.
+  reads_.changed(keyName(key));
+  auto e = resolve(key);
+  if (!e) {
+    forget(key);
+    return std::unexpected(e.error());
+  }
   return e->url;
 }
 
@@ -77,33 +162,109 @@ Result<std::string> AwsTrafficProvider::fleetOf(AwsClient& client, const std::st
   return fleet;
 }
 
+Result<AwsTrafficProvider::RuleView> AwsTrafficProvider::readRules(const EntrypointKey& key, const Entry& en) {
+  ElbV2Api elb(clients_.forRegion(en.env.region));
+  auto rules = elb.describeRules(en.listenerArn);
+  if (!rules && rules.error().code == ErrorCode::kNotFound) {
+    forget(key);
+    return std::unexpected(notApplied(en.env, "the listener of " + en.env.loadBalancer + " on port " +
+                                                  std::to_string(en.env.rule.port) + " is gone"));
+  }
+  if (!rules) return std::unexpected(rules.error());
+  RuleView view;
+  bool found = false;
+  const std::string header = std::to_string(config::headerPinPriority(en.env.rule.priority));
+  const std::string cookie = std::to_string(config::cookiePinPriority(en.env.rule.priority));
+  for (const auto& r : *rules) {
+    if (r.arn == en.ruleArn) {
+      found = true;
+      view.forward = r.forward;
+    } else if (!r.isDefault && (r.priority == header || r.priority == cookie)) {
+      view.pins.push_back(r);
+    }
+  }
+  if (!found) {
+    forget(key);
+    return std::unexpected(notApplied(en.env, "the rule of " + key.service + " (priority " +
+                                                  std::to_string(en.env.rule.priority) + ") is gone"));
+  }
+  return view;
+}
+
+Result<TrafficSplit> AwsTrafficProvider::toSplit(const EntrypointKey& key, AwsClient& client, const RuleView& view) {
+  TrafficSplit out;
+  out.key = key;
+  for (const auto& f : view.forward) {
+    auto fleet = fleetOf(client, f.targetGroupArn);
+    if (!fleet) return std::unexpected(fleet.error());
+    FleetWeight fw;
+    fw.fleetId = fleet->empty() ? f.targetGroupArn : *fleet;
+    fw.weight = f.weight;
+    if (!fleet->empty()) {
+      auto st = fleets_.fleetStatus(*fleet);
+      if (!st) return std::unexpected(st.error());
+      for (const auto& i : st->instances) {
+        if (i.state == "healthy") fw.backends.push_back(i.address);
+      }
+      std::sort(fw.backends.begin(), fw.backends.end());
+    }
+    out.fleets.push_back(std::move(fw));
+  }
+  for (const auto& r : view.pins) {
+    if (r.forward.empty()) continue;
+    auto fleet = fleetOf(client, r.forward.front().targetGroupArn);
+    if (!fleet) return std::unexpected(fleet.error());
+    if (!out.pin) out.pin = Pinning{};
+    out.pin->fleetId = *fleet;
+    if (r.headerName == "Cookie") {
+      if (!r.headerValues.empty()) {
+        std::string v = r.headerValues.front();  // "*name=*"
+        if (v.size() > 3 && v.front() == '*' && v.ends_with("=*")) out.pin->cookie = v.substr(1, v.size() - 3);
+      }
+    } else {
+      out.pin->header = r.headerName;
+    }
+  }
+  return out;
+}
+
 Status AwsTrafficProvider::setTraffic(const TrafficSplit& split) {
   auto en = entry(split.key);
   if (!en) return std::unexpected(en.error());
-  AwsClient& client = clients_.forRegion(en->region);
+  AwsClient& client = clients_.forRegion(en->env.region);
   ElbV2Api elb(client);
-  std::vector<std::string> names;
+  reads_.changed(keyName(split.key));
   std::map<std::string, std::string> nameOfFleet;
+  auto want = [&](const std::string& fleetId) {
+    nameOfFleet.emplace(fleetId, AwsFleetProvider::resourceName(split.key.service, split.key.env, fleetId));
+  };
   for (const auto& f : split.fleets) {
     if (f.weight < 0 || f.weight > 100) return invalid("weight must be 0..100", "split.fleets." + f.fleetId);
-    nameOfFleet[f.fleetId] = AwsFleetProvider::resourceName(split.key.service, split.key.env, f.fleetId);
-    names.push_back(nameOfFleet[f.fleetId]);
+    want(f.fleetId);
   }
-  if (split.pin && !nameOfFleet.contains(split.pin->fleetId)) {
-    nameOfFleet[split.pin->fleetId] = AwsFleetProvider::resourceName(split.key.service, split.key.env, split.pin->fleetId);
-    names.push_back(nameOfFleet[split.pin->fleetId]);
-  }
-  std::map<std::string, std::string> arnByName;
-  for (const auto& n : names) {
+  if (split.pin) want(split.pin->fleetId);
+  std::map<std::string, std::string> arnOfFleet;
+  for (const auto& [fleet, name] : nameOfFleet) {
+    {
+      std::lock_guard lock(mu_);
+      if (auto it = targetGroupByName_.find(name); it != targetGroupByName_.end()) {
+        arnOfFleet[fleet] = it->second;
+        continue;
+      }
+    }
     // One name per call: a missing group fails the whole call with NotFound.
-    auto tgs = elb.describeTargetGroups({n});
+    auto tgs = elb.describeTargetGroups({name});
     if (!tgs && tgs.error().code != ErrorCode::kNotFound) return std::unexpected(tgs.error());
-    if (tgs && !tgs->empty()) arnByName[n] = tgs->front().arn;
+    if (!tgs || tgs->empty()) continue;
+    arnOfFleet[fleet] = tgs->front().arn;
+    std::lock_guard lock(mu_);
+    targetGroupByName_[name] = tgs->front().arn;
+    fleetByTargetGroup_[tgs->front().arn] = fleet;
   }
   std::vector<WeightedTargetGroup> forward;
   for (const auto& f : split.fleets) {
-    auto it = arnByName.find(nameOfFleet[f.fleetId]);
-    if (it == arnByName.end()) {
+    auto it = arnOfFleet.find(f.fleetId);
+    if (it == arnOfFleet.end()) {
       if (f.weight > 0) {
         return failedPrecondition("fleet " + f.fleetId + " has no target group (" + nameOfFleet[f.fleetId] + ")",
                                   "split.fleets");
@@ -111,137 +272,125 @@ Status AwsTrafficProvider::setTraffic(const TrafficSplit& split) {
       continue;
     }
     forward.push_back({it->second, f.weight});
-    std::lock_guard lock(mu_);
-    fleetByTargetGroup_[it->second] = f.fleetId;
   }
   if (forward.size() > 5) return invalid("an ALB forward action takes at most 5 fleets", "split.fleets");
-  auto listeners = elb.describeListeners(en->loadBalancerArn);
-  if (!listeners) return std::unexpected(listeners.error());
-  const Listener* current = nullptr;
-  for (const auto& l : *listeners) {
-    if (l.arn == en->listenerArn) current = &l;
-  }
-  if (!current) {
-    std::lock_guard lock(mu_);
-    entries_.erase(split.key);
-    return unavailable("listener " + en->listenerArn + " is gone; it is recreated on the next call", "entrypoint");
-  }
-  auto sorted = [](std::vector<WeightedTargetGroup> v) {
-    std::sort(v.begin(), v.end(), [](auto& a, auto& b) { return a.targetGroupArn < b.targetGroupArn; });
-    return v;
-  };
-  auto same = [&](const std::vector<WeightedTargetGroup>& a, const std::vector<WeightedTargetGroup>& b) {
-    auto x = sorted(a), y = sorted(b);
-    if (x.size() != y.size()) return false;
-    for (size_t i = 0; i < x.size(); ++i) {
-      if (x[i].targetGroupArn != y[i].targetGroupArn || x[i].weight != y[i].weight) return false;
+  auto view = readRules(split.key, *en);
+  if (!view) return std::unexpected(view.error());
+
+  // The rule's action: forward by weight, or a fixed 503 (ALB needs a
+  // positive weight in a forward action: no weight = no fleet).
+  bool anyWeight = std::any_of(forward.begin(), forward.end(), [](auto& f) { return f.weight > 0; });
+  std::vector<WeightedTargetGroup> target = anyWeight ? forward : std::vector<WeightedTargetGroup>{};
+  if (!sameForward(view->forward, target)) {
+    auto action = anyWeight ? ElbAction::forwardTo(target) : ElbAction::fixedResponse("503");
+    auto m = elb.modifyRuleAction(en->ruleArn, action);
+    if (!m && m.error().code == ErrorCode::kNotFound) {
+      forget(split.key);
+      return std::unexpected(notApplied(en->env, "the rule of " + split.key.service + " is gone: " + m.error().message));
     }
-    return true;
-  };
-  bool allZero = std::all_of(forward.begin(), forward.end(), [](auto& f) { return f.weight == 0; });
-  if (!allZero && !same(current->forward, forward)) {
-    auto m = elb.modifyListener(en->listenerArn, forward);
-    if (!m) return std::unexpected(m.error());
-  } else if (allZero && !current->forward.empty() && !same(current->forward, forward)) {
-    // ALB needs a positive weight in a forward action: no weight = no fleet.
-    auto m = elb.modifyListener(en->listenerArn, {});
-    if (!m) return std::unexpected(m.error());
+    if (!m) return m;
   }
 
-  // Pinning rules.
+  // Pinning rules, just below the service's rule, on the same host or paths.
   struct Want {
     int priority;
     std::string header;
     std::string value;
   };
-  std::vector<Want> want;
+  std::vector<Want> pins;
   std::string pinArn;
   if (split.pin) {
-    auto it = arnByName.find(nameOfFleet[split.pin->fleetId]);
-    if (it == arnByName.end()) {
+    auto it = arnOfFleet.find(split.pin->fleetId);
+    if (it == arnOfFleet.end()) {
       return failedPrecondition("pinned fleet " + split.pin->fleetId + " has no target group", "split.pin.fleetId");
     }
     pinArn = it->second;
-    if (!split.pin->header.empty()) want.push_back({kHeaderRulePriority, split.pin->header, "*"});
-    if (!split.pin->cookie.empty()) want.push_back({kCookieRulePriority, "Cookie", cookieValue(split.pin->cookie)});
-  }
-  auto rules = elb.describeRules(en->listenerArn);
-  if (!rules) return std::unexpected(rules.error());
-  for (const auto& r : *rules) {
-    if (r.isDefault) continue;
-    int prio = 0;
-    try {
-      prio = std::stoi(r.priority);
-    } catch (...) {
-      continue;
+    if (!split.pin->header.empty()) {
+      pins.push_back({config::headerPinPriority(en->env.rule.priority), split.pin->header, "*"});
     }
-    if (prio != kHeaderRulePriority && prio != kCookieRulePriority) continue;
-    auto w = std::find_if(want.begin(), want.end(), [&](const Want& x) { return x.priority == prio; });
-    bool keep = w != want.end() && r.headerName == w->header && r.headerValues == std::vector<std::string>{w->value} &&
+    if (!split.pin->cookie.empty()) {
+      pins.push_back({config::cookiePinPriority(en->env.rule.priority), "Cookie", cookieValue(split.pin->cookie)});
+    }
+  }
+  for (const auto& r : view->pins) {
+    auto w = std::find_if(pins.begin(), pins.end(), [&](const Want& x) { return std::to_string(x.priority) == r.priority; });
+    bool keep = w != pins.end() && r.headerName == w->header && r.headerValues == std::vector<std::string>{w->value} &&
                 r.forward.size() == 1 && r.forward[0].targetGroupArn == pinArn;
     if (keep) {
-      want.erase(w);
+      pins.erase(w);
     } else if (auto d = elb.deleteRule(r.arn); !d) {
       return d;
     }
   }
-  for (const auto& w : want) {
-    auto c = elb.createRule(en->listenerArn, w.priority, w.header, {w.value}, {{pinArn, 1}});
+  for (const auto& w : pins) {
+    RuleConditions when;
+    if (!en->env.rule.host.empty()) when.hosts = {en->env.rule.host};
+    when.paths = en->env.rule.paths;
+    when.headerName = w.header;
+    when.headerValues = {w.value};
+    auto c = elb.createRule(en->listenerArn, w.priority, when, ElbAction::forwardTo({{pinArn, 1}}),
+                            {{"ramp:service", split.key.service}, {"ramp:pin", split.pin->fleetId}});
     if (!c) return std::unexpected(c.error());
   }
+  reads_.changed(keyName(split.key));
   return ok();
 }
 
 Result<TrafficSplit> AwsTrafficProvider::appliedTraffic(const EntrypointKey& key) {
+  if (!reads_.due(keyName(key))) {
+    std::lock_guard lock(mu_);
+    if (auto it = applied_.find(key); it != applied_.end()) return it->second;
+  }
   auto en = entry(key);
   if (!en) return std::unexpected(en.error());
-  AwsClient& client = clients_.forRegion(en->region);
-  ElbV2Api elb(client);
-  auto listeners = elb.describeListeners(en->loadBalancerArn);
-  if (!listeners) return std::unexpected(listeners.error());
-  TrafficSplit out;
-  out.key = key;
-  const Listener* current = nullptr;
-  for (const auto& l : *listeners) {
-    if (l.arn == en->listenerArn) current = &l;
-  }
-  if (!current) {
+  auto view = readRules(key, *en);
+  if (!view) return std::unexpected(view.error());
+  auto split = toSplit(key, clients_.forRegion(en->env.region), *view);
+  if (!split) return std::unexpected(split.error());
+  // Busy while a weighted fleet has no healthy target yet.
+  bool steady = std::none_of(split->fleets.begin(), split->fleets.end(),
+                             [](const FleetWeight& f) { return f.weight > 0 && f.backends.empty(); });
+  {
     std::lock_guard lock(mu_);
-    entries_.erase(key);
-    return unavailable("listener " + en->listenerArn + " is gone", "entrypoint");
+    applied_[key] = *split;
   }
-  for (const auto& f : current->forward) {
-    auto fleet = fleetOf(client, f.targetGroupArn);
-    if (!fleet) return std::unexpected(fleet.error());
-    FleetWeight fw;
-    fw.fleetId = fleet->empty() ? f.targetGroupArn : *fleet;
-    fw.weight = f.weight;
-    auto health = elb.describeTargetHealth(f.targetGroupArn);
-    if (!health) return std::unexpected(health.error());
-    for (const auto& h : *health) {
-      if (h.state == "healthy") fw.backends.push_back(h.id);
-    }
-    std::sort(fw.backends.begin(), fw.backends.end());
-    out.fleets.push_back(std::move(fw));
+  reads_.read(keyName(key), steady);
+  return split;
+}
+
+Result<bool> AwsTrafficProvider::drainRegion(const EntrypointKey& key, bool drain) {
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = drained_.find(key); it != drained_.end() && it->second == drain) return true;
   }
-  auto rules = elb.describeRules(en->listenerArn);
-  if (!rules) return std::unexpected(rules.error());
-  for (const auto& r : *rules) {
-    if (r.isDefault || r.forward.empty()) continue;
-    bool header = r.priority == std::to_string(kHeaderRulePriority);
-    bool cookie = r.priority == std::to_string(kCookieRulePriority);
-    if (!header && !cookie) continue;
-    auto fleet = fleetOf(client, r.forward.front().targetGroupArn);
-    if (!fleet) return std::unexpected(fleet.error());
-    if (!out.pin) out.pin = Pinning{};
-    out.pin->fleetId = *fleet;
-    if (header) out.pin->header = r.headerName;
-    if (cookie && !r.headerValues.empty()) {
-      std::string v = r.headerValues.front();  // "*name=*"
-      if (v.size() > 3 && v.front() == '*' && v.ends_with("=*")) out.pin->cookie = v.substr(1, v.size() - 3);
-    }
+  auto e = environments_.awsEnvironment(key.service, key.env, key.region == "local" ? "" : key.region);
+  if (!e) {
+    if (!drain) return true;  // never known here: nothing this controller drained
+    return std::unexpected(e.error());
   }
-  return out;
+  auto remember = [&] {
+    std::lock_guard lock(mu_);
+    drained_[key] = drain;
+    return true;
+  };
+  if (!e->dns || !e->dns->drain || e->dns->routing != "weighted" || e->dns->record.empty()) return remember();
+  Route53Api r53(clients_.forRegion(""));
+  auto zone = r53.hostedZoneId(e->dns->zone);
+  if (!zone) return std::unexpected(zone.error());
+  auto sets = r53.listRecordSets(*zone, e->dns->record);
+  if (!sets) return std::unexpected(sets.error());
+  const int want = drain ? 0 : 1;  // the infrastructure's sets weigh 1 (equal weights)
+  for (const auto& s : *sets) {
+    if (s.setIdentifier != e->region || !s.weight) continue;
+    if (*s.weight == want) return remember();
+    RecordSet changed = s;
+    changed.weight = want;
+    auto c = r53.changeRecordSets(*zone, {{"UPSERT", changed}},
+                                  std::string(drain ? "ramp: drain " : "ramp: restore ") + e->region + " for a deployment");
+    if (!c) return std::unexpected(c.error());
+    return false;  // in effect once read back
+  }
+  return std::unexpected(notApplied(*e, "the DNS record " + e->dns->record + " has no weighted set for " + e->region));
 }
 
 Result<int64_t> AwsTrafficProvider::inflight(const EntrypointKey&, const std::string&) {

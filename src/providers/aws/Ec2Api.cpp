@@ -155,6 +155,19 @@ Result<std::vector<Subnet>> Ec2Api::describeSubnets(const std::vector<std::strin
   return out;
 }
 
+Result<std::vector<MachineImage>> Ec2Api::describeImages(const std::vector<std::string>& ids) {
+  std::vector<MachineImage> out;
+  if (ids.empty()) return out;
+  QueryParams p;
+  indexed(p, "ImageId", ids);
+  auto doc = client_.query(kSvc, "DescribeImages", p);
+  if (!doc) return std::unexpected(doc.error());
+  for (auto& item : doc->root().child("imagesSet").children("item")) {
+    out.push_back({item.get("imageId"), item.get("imageState"), item.get("name")});
+  }
+  return out;
+}
+
 Result<std::vector<Ec2Instance>> Ec2Api::describeInstances(const std::vector<std::string>& ids) {
   std::vector<Ec2Instance> out;
   if (ids.empty()) return out;

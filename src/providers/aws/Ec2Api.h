@@ -35,6 +35,10 @@ struct Subnet {
   std::string id, vpcId, availabilityZone;
 };
 
+struct MachineImage {
+  std::string id, state, name;  // state: available | pending | failed | ...
+};
+
 struct Ec2Instance {
   std::string id, state, privateIp, availabilityZone, imageId, instanceType;
 };
@@ -57,6 +61,9 @@ class Ec2Api {
   Result<std::vector<Ec2Instance>> instancesTagged(const std::string& key, const std::string& value);
   // Terminates the instances; one already terminated or gone is not an error.
   Status terminateInstances(const std::vector<std::string>& ids);
+  // By image ids. An id that does not exist fails the call
+  // (InvalidAMIID.NotFound / .Malformed: a permanent error).
+  Result<std::vector<MachineImage>> describeImages(const std::vector<std::string>& ids);
 
   static std::string base64(std::string_view data);
 

@@ -283,7 +283,7 @@ Result<LoadBalancer> ElbV2Api::createLoadBalancer(const LoadBalancerSpec& spec, 
   memberParams(p, "Subnets", spec.subnets);
   memberParams(p, "SecurityGroups", spec.securityGroups);
   tagParams(p, tags);
-  auto doc = client_.query(kSvc, "CreateLoadBalancer", p);
+  auto doc = client_.query(kSvc, "CreateLoadBalancer", p, AwsClient::Retry::kIfNotCarriedOut);
   if (!doc) return std::unexpected(doc.error());
   return created<LoadBalancer>(*doc, "LoadBalancers", "CreateLoadBalancer", "load balancer", readLoadBalancer);
 }
@@ -356,7 +356,7 @@ Result<Listener> ElbV2Api::createListener(const std::string& loadBalancerArn, co
   listenerSettingsParams(p, spec);
   if (auto s = actionParams(p, "DefaultActions.member.1", spec.defaultAction); !s) return std::unexpected(s.error());
   tagParams(p, spec.tags);
-  auto doc = client_.query(kSvc, "CreateListener", p);
+  auto doc = client_.query(kSvc, "CreateListener", p, AwsClient::Retry::kIfNotCarriedOut);
   if (!doc) return std::unexpected(doc.error());
   return created<Listener>(*doc, "Listeners", "CreateListener", "listener", readListener);
 }
@@ -430,7 +430,7 @@ Result<ListenerRule> ElbV2Api::createRule(const std::string& listenerArn, int pr
   if (auto s = conditionParams(p, when); !s) return std::unexpected(s.error());
   if (auto s = actionParams(p, "Actions.member.1", action); !s) return std::unexpected(s.error());
   tagParams(p, tags);
-  auto doc = client_.query(kSvc, "CreateRule", p);
+  auto doc = client_.query(kSvc, "CreateRule", p, AwsClient::Retry::kIfNotCarriedOut);
   if (!doc) return std::unexpected(doc.error());
   return created<ListenerRule>(*doc, "Rules", "CreateRule", "rule", readRule);
 }
@@ -448,6 +448,12 @@ Result<ListenerRule> ElbV2Api::createRule(const std::string& listenerArn, int pr
 Status ElbV2Api::modifyRuleConditions(const std::string& ruleArn, const RuleConditions& when) {
   QueryParams p{{"RuleArn", ruleArn}};
   if (auto s = conditionParams(p, when); !s) return s;
+  return queryDone(client_.query(kSvc, "ModifyRule", p));
+}
+
+Status ElbV2Api::modifyRuleAction(const std::string& ruleArn, const ElbAction& action) {
+  QueryParams p{{"RuleArn", ruleArn}};
+  if (auto s = actionParams(p, "Actions.member.1", action); !s) return s;
   return queryDone(client_.query(kSvc, "ModifyRule", p));
 }
 

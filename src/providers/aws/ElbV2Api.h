@@ -8,7 +8,11 @@
 // and header conditions; header rules pin users to a canary), targets,
 // health, tags. Creates take their tags in the same call. Idempotency as
 // AWS defines it: CreateTargetGroup/CreateLoadBalancer with the name and
-// settings of an existing one return it (no twin); Register/Deregister are
+// settings of an existing one return it (no twin; moto twins load
+// balancers). CreateLoadBalancer, CreateListener and CreateRule are not
+// sent again by the client when their answer is lost
+// (AwsClient::Retry::kIfNotCarriedOut): the caller looks whether it
+// happened first (AwsClient::maybeCarriedOut). Register/Deregister are
 // idempotent; deletes of something already gone succeed. Describes follow
 // NextMarker pages (at most 1000 pages). Errors: see AwsClient.
 #pragma once
@@ -156,6 +160,9 @@ class ElbV2Api {
                                   const std::vector<std::string>& headerValues,
                                   const std::vector<WeightedTargetGroup>& forward);
   Status modifyRuleConditions(const std::string& ruleArn, const RuleConditions& when);
+  // Only the rule's action (its conditions stay): the deployments' part of
+  // a rule the infrastructure owns.
+  Status modifyRuleAction(const std::string& ruleArn, const ElbAction& action);
   Status setRulePriority(const std::string& ruleArn, int priority);
   Result<std::vector<ListenerRule>> describeRules(const std::string& listenerArn);
   Status deleteRule(const std::string& ruleArn);

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "config/AwsResourceNames.h"
+
 #include "CoreFixtures.h"
 #include "infra/DesiredGraph.h"
 
@@ -76,8 +78,9 @@ TEST(DesiredGraph, AwsResourcesDependenciesAndTags) {
   auto rs = desiredOf(cfg, "prod");
   // Sorted by address, unique.
   for (size_t i = 1; i < rs.size(); ++i) EXPECT_LT(rs[i - 1].address, rs[i].address);
-  // Per region: lb, http + https listeners, 2 rules, topic, 2 alarms = 8; global: profile + 2 records.
-  EXPECT_EQ(rs.size(), 2u * 8u + 3u);
+  // Per region: lb, http + https listeners, 2 rules, topic, 2 alarms x 2 services = 10;
+  // global: profile + 2 records.
+  EXPECT_EQ(rs.size(), 2u * 10u + 3u);
   for (const std::string region : {"us-east-1", "eu-west-1"}) {
     std::string lb = "aws_lb.main[" + region + "]";
     ASSERT_TRUE(find(rs, lb)) << lb;
@@ -91,10 +94,13 @@ TEST(DesiredGraph, AwsResourcesDependenciesAndTags) {
     ASSERT_TRUE(rule);
     EXPECT_EQ(rule->dependsOn, std::vector<std::string>{https->address});
     EXPECT_EQ(rule->attributes["condition"]["host_header"][0], "web.prod.example.com");
-    const Resource* alarm = find(rs, "aws_cloudwatch_alarm.errors[" + region + "]");
+    // The service's alarms: its rollback triggers, named per service.
+    const Resource* alarm = find(rs, "aws_cloudwatch_alarm.web/errors[" + region + "]");
     ASSERT_TRUE(alarm);
+    EXPECT_EQ(alarm->name, "ramp-shop-prod-web/errors");
     EXPECT_EQ(alarm->dependsOn, (std::vector<std::string>{lb, "aws_sns_topic.alerts[" + region + "]"}));
-    EXPECT_EQ(find(rs, lb)->attributes["name"], "ramp-shop-prod-" + regionShort(region));
+    ASSERT_TRUE(find(rs, "aws_cloudwatch_alarm.api/errors[" + region + "]"));
+    EXPECT_EQ(find(rs, lb)->attributes["name"], "ramp-shop-prod-" + config::regionShort(region));
   }
   EXPECT_EQ(find(rs, "aws_lb.main[eu-west-1]")->attributes["subnets"][0], "subnet-0e1");
   EXPECT_EQ(find(rs, "aws_lb.main[us-east-1]")->attributes["subnets"][0], "subnet-0a1");
@@ -169,18 +175,21 @@ TEST(DesiredGraph, DeterministicAndNamesWithinAwsLimits) {
     EXPECT_EQ(a[i].address, b[i].address);
     EXPECT_EQ(a[i].attributes, b[i].attributes);
   }
+  using config::loadBalancerName;
+  using config::regionShort;
   EXPECT_EQ(regionShort("us-east-1"), "use1");
   EXPECT_EQ(regionShort("eu-west-1"), "euw1");
   EXPECT_EQ(regionShort("ap-southeast-2"), "apse2");
   EXPECT_EQ(regionShort("eu-central-1"), "euc1");
   EXPECT_EQ(regionShort("local"), "local");
-  std::string longName = lbName("a-very-long-project-name", "production_eu", "ap-southeast-2");
+  std::string longName = loadBalancerName("a-very-long-project-name", "production_eu", "ap-southeast-2");
   EXPECT_LE(longName.size(), 32u);
-  EXPECT_EQ(longName, lbName("a-very-long-project-name", "production_eu", "ap-southeast-2"));
-  EXPECT_NE(longName, lbName("a-very-long-project-name", "production_eu", "ap-southeast-1"));
+  EXPECT_EQ(longName, loadBalancerName("a-very-long-project-name", "production_eu", "ap-southeast-2"));
+  EXPECT_NE(longName, loadBalancerName("a-very-long-project-name", "production_eu", "ap-southeast-1"));
   EXPECT_EQ(longName.find('_'), std::string::npos);
   EXPECT_NE(longName.back(), '-');
-  EXPECT_EQ(lbName("shop", "prod", "us-east-1"), "ramp-shop-prod-use1");
+  EXPECT_EQ(loadBalancerName("shop", "prod", "us-east-1"), "ramp-shop-prod-use1");
+  EXPECT_EQ(loadBalancerName("shop", "prod", "us-east-1", "my-alb"), "my-alb");
 }
 
 TEST(DesiredGraph, RulePrioritiesAreUniqueAndStableWhenServicesAreAdded) {
@@ -196,16 +205,21 @@ TEST(DesiredGraph, RulePrioritiesAreUniqueAndStableWhenServicesAreAdded) {
   auto b = desiredOf(*rm.config, "prod");
   EXPECT_EQ(find(a, "aws_lb_listener_rule.web[us-east-1]")->attributes["priority"],
             find(b, "aws_lb_listener_rule.web[us-east-1]")->attributes["priority"]);
+  // Each service's rule and the two pinning rules just below it (made by
+  // deployments) never collide with another service's.
   std::set<int> prios;
   for (const auto& r : b) {
     if (r.type == "aws_lb_listener_rule") {
       int p = r.attributes["priority"];
       EXPECT_GE(p, 100);
       EXPECT_LE(p, 49099);
-      EXPECT_TRUE(prios.insert(p).second) << "duplicate priority " << p;
+      EXPECT_EQ((p - 100) % 3, 0) << p;
+      for (int q : {p, config::headerPinPriority(p), config::cookiePinPriority(p)}) {
+        EXPECT_TRUE(prios.insert(q).second) << "duplicate priority " << q;
+      }
     }
   }
-  EXPECT_EQ(prios.size(), 42u);
+  EXPECT_EQ(prios.size(), 3u * 42u);
 }
 
 TEST(DesiredGraph, LocalEnvironmentHasOneListenerPerService) {

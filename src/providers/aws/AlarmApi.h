@@ -1,6 +1,8 @@
-// AlarmApi.h — CloudWatch metric alarms as infrastructure (Query protocol,
-// signing name "monitoring"): the full alarm definition, not just its state
-// (providers/aws/CloudWatchApi reads states for rollback triggers).
+// AlarmApi.h — CloudWatch metric alarms, their whole definition (Query
+// protocol, signing name "monitoring"): infrastructure as code creates them
+// (infra/aws/AwsInfraProvider), deployments point a service's alarms at its
+// newest fleet's target group (AwsFleetProvider); CloudWatchApi reads
+// states for rollback triggers.
 //
 // A ratio alarm (divideBy) is sent as metric math: Metrics m1, m2 and the
 // expression e1 = m1/m2, and read back into the same spec.
@@ -16,9 +18,11 @@
 #include <string>
 #include <vector>
 
-#include "infra/aws/LoadBalancerApi.h"
+#include "providers/aws/AwsClient.h"
 
-namespace ramp::infra::aws {
+namespace ramp::providers::aws {
+
+using AlarmTags = std::map<std::string, std::string>;
 
 struct MetricAlarmSpec {
   std::string name;
@@ -46,10 +50,10 @@ class AlarmApi {
  public:
   explicit AlarmApi(AwsClient& client) : client_(client) {}
 
-  Status putMetricAlarm(const MetricAlarmSpec& spec, const Tags& tags);
+  Status putMetricAlarm(const MetricAlarmSpec& spec, const AlarmTags& tags);
   Result<std::vector<MetricAlarm>> describeAlarms(const std::vector<std::string>& names);
   Status deleteAlarms(const std::vector<std::string>& names);
-  Status tagResource(const std::string& arn, const Tags& tags);
+  Status tagResource(const std::string& arn, const AlarmTags& tags);
 
   static constexpr size_t kNamesPerCall = 100;
 
@@ -57,4 +61,4 @@ class AlarmApi {
   AwsClient& client_;
 };
 
-}  // namespace ramp::infra::aws
+}  // namespace ramp::providers::aws

@@ -1,13 +1,10 @@
-#include "infra/aws/Route53Api.h"
+#include "providers/aws/Route53Api.h"
 
 #include <algorithm>
 #include <cctype>
 
-namespace ramp::infra::aws {
+namespace ramp::providers::aws {
 namespace {
-
-using providers::aws::QueryParams;
-using providers::aws::XmlNode;
 
 constexpr const char* kSvc = "route53";
 constexpr const char* kNs = "https://route53.amazonaws.com/doc/2013-04-01/";
@@ -157,4 +154,4 @@ Status Route53Api::changeRecordSets(const std::string& zoneId, const std::vector
   return ok();
 }
 
-}  // namespace ramp::infra::aws
+}  // namespace ramp::providers::aws

@@ -7,7 +7,9 @@
 // batch (Route 53 applies a batch atomically, and a separate change
 // throughput limit counts batches: see docs/aws.md). listRecordSets reads a
 // zone from a name on (300 per page, bounded pages). createHostedZone exists
-// for tests (ramp references zones, it does not own them).
+// for tests (ramp references zones, it does not own them). Infrastructure as
+// code writes the records (infra/aws/AwsInfraProvider); a deployment across
+// regions drains a region by its set's weight (AwsTrafficProvider).
 // Names are compared without their trailing dot, case-insensitively.
 #pragma once
 
@@ -15,9 +17,9 @@
 #include <string>
 #include <vector>
 
-#include "infra/aws/LoadBalancerApi.h"
+#include "providers/aws/AwsClient.h"
 
-namespace ramp::infra::aws {
+namespace ramp::providers::aws {
 
 struct RecordSet {
   std::string name;           // without trailing dot
@@ -57,4 +59,4 @@ class Route53Api {
   AwsClient& client_;
 };
 
-}  // namespace ramp::infra::aws
+}  // namespace ramp::providers::aws

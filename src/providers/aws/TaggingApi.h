@@ -3,21 +3,24 @@
 // region carrying given tags, across services, in pages of up to 100.
 //
 // ramp uses it to find leftovers (resources with ramp's tags that ramp's
-// state does not know). It covers load balancers, CloudWatch alarms and SNS
-// topics (on AWS and on moto); listeners, rules and IAM instance profiles
-// are listed by their own services (see AwsInfraProvider::listTagged).
+// state does not know) and a region's load balancer by its ramp:address
+// (AwsTrafficProvider: found even after a rename). It covers load balancers,
+// CloudWatch alarms and SNS topics (on AWS and on moto); listeners, rules
+// and IAM instance profiles are listed by their own services (see
+// infra/aws/AwsInfraProvider::listTagged).
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
-#include "infra/aws/LoadBalancerApi.h"
+#include "providers/aws/AwsClient.h"
 
-namespace ramp::infra::aws {
+namespace ramp::providers::aws {
 
 struct TaggedResource {
   std::string arn;
-  Tags tags;
+  std::map<std::string, std::string> tags;
 };
 
 class TaggingApi {
@@ -33,4 +36,4 @@ class TaggingApi {
   AwsClient& client_;
 };
 
-}  // namespace ramp::infra::aws
+}  // namespace ramp::providers::aws

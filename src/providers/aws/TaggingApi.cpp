@@ -1,6 +1,6 @@
-#include "infra/aws/TaggingApi.h"
+#include "providers/aws/TaggingApi.h"
 
-namespace ramp::infra::aws {
+namespace ramp::providers::aws {
 namespace {
 
 // A string member, "" when absent or null (moto answers "PaginationToken": null).
@@ -40,4 +40,4 @@ Result<std::vector<TaggedResource>> TaggingApi::getResources(
   return out;
 }
 
-}  // namespace ramp::infra::aws
+}  // namespace ramp::providers::aws

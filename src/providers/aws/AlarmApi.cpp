@@ -1,4 +1,4 @@
-#include "infra/aws/AlarmApi.h"
+#include "providers/aws/AlarmApi.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -6,12 +6,8 @@
 
 #include "providers/aws/QueryProtocol.h"
 
-namespace ramp::infra::aws {
+namespace ramp::providers::aws {
 namespace {
-
-using providers::aws::tagParams;  // queryDone/queryDoneOrGone are found by their argument
-
-using providers::aws::QueryParams;
 
 constexpr const char* kSvc = "monitoring";
 
@@ -28,7 +24,7 @@ bool isExtended(const std::string& stat) {
 
 }  // namespace
 
-Status AlarmApi::putMetricAlarm(const MetricAlarmSpec& s, const Tags& tags) {
+Status AlarmApi::putMetricAlarm(const MetricAlarmSpec& s, const AlarmTags& tags) {
   if (s.name.empty() || s.name.size() > 255) return invalid("alarm name must be 1..255 characters", "name");
   if (s.metricName.empty() || s.ns.empty()) return invalid("alarm '" + s.name + "' has no metric", "metric");
   if (s.period <= 0 || s.evaluationPeriods <= 0) {
@@ -143,11 +139,11 @@ Status AlarmApi::deleteAlarms(const std::vector<std::string>& names) {
   return ok();
 }
 
-Status AlarmApi::tagResource(const std::string& arn, const Tags& tags) {
+Status AlarmApi::tagResource(const std::string& arn, const AlarmTags& tags) {
   if (tags.empty()) return ok();
   QueryParams p{{"ResourceARN", arn}};
   tagParams(p, tags);
   return queryDone(client_.query(kSvc, "TagResource", p));
 }
 
-}  // namespace ramp::infra::aws
+}  // namespace ramp::providers::aws
