@@ -217,6 +217,11 @@ TEST_F(AwsProviders, BadSettingsAreRefusedNamingTheField) {
   ASSERT_FALSE(noImage);
   EXPECT_EQ(noImage.error().where, "release.image");
   rendered["release"] = {{"image", "ami-2"}};
+  // No rule for the service (a config rendered by an older ramp): refused.
+  auto noRule = AwsEnvironment::fromRendered(rendered);
+  ASSERT_FALSE(noRule);
+  EXPECT_EQ(noRule.error().where, "environment.aws.rule");
+  rendered["environment"]["aws"]["rule"] = {{"port", 80}, {"priority", 100}, {"paths", {"/web", "/web/*"}}};
   auto fine = AwsEnvironment::fromRendered(rendered);
   ASSERT_TRUE(fine) << fine.error().describe();
   EXPECT_EQ(fine->image, "ami-2");
