@@ -34,15 +34,15 @@ TEST(Planner, DigestIsDeterministicAndCoversTheBasis) {
 TEST(Planner, ManagedByDeploymentsListsEveryServiceAndRegion) {
   Plan p = addRegionPlan();
   ASSERT_EQ(p.managedByDeployments.size(), 4u);
-  EXPECT_NE(p.managedByDeployments[0].find("of api in prod/eu-west-1"), std::string::npos)
-      << p.managedByDeployments[0];
+  EXPECT_NE(p.managedByDeployments[0].find("of api's rule"), std::string::npos) << p.managedByDeployments[0];
+  EXPECT_NE(p.managedByDeployments[0].find("in prod/eu-west-1"), std::string::npos) << p.managedByDeployments[0];
 }
 
 TEST(PlanJson, RoundTrips) {
   Plan p = addRegionPlan();
   nlohmann::json j = planJson(p);
   EXPECT_EQ(j["no_op"], false);
-  EXPECT_EQ(j["summary"]["add"], 8);
+  EXPECT_EQ(j["summary"]["add"], 10);  // alarms per service: 2 services x 2 definitions
   EXPECT_EQ(j["summary"]["change"], 2);
   auto back = planFromJson(nlohmann::json::parse(j.dump()));
   ASSERT_TRUE(back) << back.error().describe();
@@ -130,7 +130,7 @@ TEST(PlanText, ColourOnlyWhenAsked) {
   EXPECT_NE(coloured.find("\033[32m"), std::string::npos);
   EXPECT_NE(plain.find("  + aws_lb.main[eu-west-1]"), std::string::npos) << plain;
   EXPECT_NE(plain.find("  ~ aws_route53_record.web"), std::string::npos) << plain;
-  EXPECT_NE(plain.find("Plan: 8 to add, 2 to change, 0 to replace, 0 to destroy."), std::string::npos) << plain;
+  EXPECT_NE(plain.find("Plan: 10 to add, 2 to change, 0 to replace, 0 to destroy."), std::string::npos) << plain;
   EXPECT_NE(plain.find("Managed by deployments"), std::string::npos);
 }
 
