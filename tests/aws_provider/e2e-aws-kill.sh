@@ -103,7 +103,7 @@ expect "{\"fleets\": $(fleet 2.0.0), \"rules\": 0}"
 
 # 2. Canary killed as its analysis begins, then mid-rollback.
 config "$CANARY"
-AWS_ENDPOINT_URL="$moto" python3 "$here/moto_world.py" feed 200 3.0.0 & feeder=$!
+start_feeder 200 3.0.0
 stop_controller
 start_serve 3 RAMP_FAILPOINT=canary_analysis:before
 push_config

@@ -13,6 +13,11 @@
 #                       the environment's infrastructure: DNS records in
 #                       example.com (weighted), the web/errors alarm
 #   apply_infra         `ramp apply --env prod --yes`: what deployments ride on
+#   start_feeder S BAD  moto_world.py feed S BAD in the background ($feeder),
+#                       returning once its first round is in CloudWatch (at
+#                       most 60 s): a canary analysed before its metrics
+#                       source publishes reads 0/0 on both fleets (seen at
+#                       load 15, where python + boto3 take seconds to start)
 #   chain_is JSON       the record web.prod.example.com leads, through moto's
 #                       API, to exactly JSON ({region: {forward, instances}})
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -28,6 +33,17 @@ unset RAMP_FAILPOINT RAMP_FAILPOINT_RANDOM
 py() { AWS_ENDPOINT_URL="$moto" python3 "$here/moto_world.py" "$@"; }
 proxy= feeder=
 stop_proxy() { [[ -n "$proxy" ]] && { kill "$proxy" 2>/dev/null; wait "$proxy" 2>/dev/null; }; proxy=; }
+start_feeder() {  # $1 = seconds, $2 = the bad version
+  local ready="$RAMP_HOME/feeder.ready"
+  rm -f "$ready"
+  AWS_ENDPOINT_URL="$moto" python3 "$here/moto_world.py" feed "$1" "$2" "$ready" & feeder=$!
+  for _ in $(seq 1 600); do
+    [[ -s "$ready" ]] && return 0
+    kill -0 "$feeder" 2>/dev/null || { feeder=; fail "the metrics feeder exited before its first round"; }
+    sleep 0.1
+  done
+  fail "the metrics feeder published nothing to CloudWatch within 60 s"
+}
 stop_feeder() { [[ -n "$feeder" ]] && { kill "$feeder" 2>/dev/null; wait "$feeder" 2>/dev/null; }; feeder=; }
 fail() {
   echo "FAIL: $*"

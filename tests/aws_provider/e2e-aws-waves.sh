@@ -93,7 +93,7 @@ PY
 
 # 2. A canary of 3.0.0 that fails the judge in us-east-1 stops the waves.
 waves_config "$CANARY"
-AWS_ENDPOINT_URL="$moto" python3 "$here/moto_world.py" feed $((limit - 10)) 3.0.0 & feeder=$!
+start_feeder $((limit - 10)) 3.0.0
 push_config
 timeout $limit "$RAMP_BIN" deploy web --env prod --version 3.0.0 | tee deploy-2.log; rc=${PIPESTATUS[0]}
 stop_feeder

@@ -99,7 +99,7 @@ tags=$(py tagged); echo "tagged: $tags"
 read -r topic inbox < <(python3 "$here/sns_sqs.py" "$moto" us-east-1 topic ramp-alerts) || fail "sns topic"
 [[ "$topic" == arn:aws:sns:us-east-1:* ]] || fail "no topic ARN: $topic"
 ALERTS="[{sns: $topic}]" config "$CANARY"
-AWS_ENDPOINT_URL="$moto" python3 "$here/moto_world.py" feed $((limit - 10)) 3.0.0 & feeder=$!
+start_feeder $((limit - 10)) 3.0.0
 push_config
 timeout $limit "$RAMP_BIN" deploy web --env prod --version 3.0.0; rc=$?
 stop_feeder
@@ -126,7 +126,7 @@ sys.exit(0 if '\"latency_source\": \"average-fallback\"' in t or '\"latency_sour
 # goes to ALARM is rolled back naming it, even though its numbers are fine.
 config "$CANARY"
 "$RAMP_BIN" release create web --version 4.0.0 --from release >/dev/null || fail "release 4.0.0"
-AWS_ENDPOINT_URL="$moto" python3 "$here/moto_world.py" feed $((limit - 10)) none & feeder=$!
+start_feeder $((limit - 10)) none
 push_config
 py alarm-on ramp-shop-prod-web/errors 4.0.0 ALARM $((limit - 10)) >alarm-on.out 2>&1 & alarmer=$!
 timeout $limit "$RAMP_BIN" deploy web --env prod --version 4.0.0 | tee "$RAMP_HOME/deploy-4.log"; rc=${PIPESTATUS[0]}

@@ -23,9 +23,14 @@
                                        dimension), then sets its state; prints the dimension
   moto_world.py alarm NAME STATE     -> creates CloudWatch alarm NAME (if missing) and sets its
                                        state (OK | ALARM) with SetAlarmState
-  moto_world.py feed SECONDS BAD    -> publishes ALB metrics for every ramp target
+  moto_world.py feed SECONDS BAD [READY]
+                                    -> publishes ALB metrics for every ramp target
                                        group until SECONDS pass: version BAD answers
-                                       30% 5XX, the others none
+                                       30% 5XX, the others none; creates file READY
+                                       once the first round is in CloudWatch. A round
+                                       that fails (a target group retired between two
+                                       calls, an answer lost) is logged and the next
+                                       one tried: the feeder never dies silently
 """
 import json
 import os
@@ -309,27 +314,42 @@ def put_query(dims, data):
     query("monitoring", form)
 
 
-def feed(seconds, bad):
+def feed(seconds, bad, ready=None):
     elb = client("elbv2")
     end = time.time() + float(seconds)
     while time.time() < end:
-        lbs = elb.describe_load_balancers()["LoadBalancers"]
-        lb_dim = lbs[0]["LoadBalancerArn"].split(":loadbalancer/")[1] if lbs else None
-        for g, t in target_groups():
-            dims = [{"Name": "TargetGroup", "Value": g["TargetGroupArn"].split(":")[-1]}]
-            if lb_dim:
-                dims.insert(0, {"Name": "LoadBalancer", "Value": lb_dim})
-            n = 40
-            errors = 12 if t["ramp:release-version"] == bad else 0
-            put_query(dims, [("RequestCount", n, "Count"), ("HTTPCode_Target_5XX_Count", errors, "Count"),
-                             ("HTTPCode_Target_2XX_Count", n - errors, "Count"),
-                             ("TargetResponseTime", 0.05, "Seconds")])
+        try:
+            fed = feed_round(elb, bad)
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError, OSError) as e:
+            print("feed: round failed (next one in 0.3 s): %s" % e, file=sys.stderr)
+            fed = 0
+        if ready and fed:
+            open(ready, "w").write(str(fed))
+            ready = None
         time.sleep(0.3)
+
+
+def feed_round(elb, bad):
+    """One publication for every ramp target group; returns how many."""
+    fed = 0
+    lbs = elb.describe_load_balancers()["LoadBalancers"]
+    lb_dim = lbs[0]["LoadBalancerArn"].split(":loadbalancer/")[1] if lbs else None
+    for g, t in target_groups():
+        dims = [{"Name": "TargetGroup", "Value": g["TargetGroupArn"].split(":")[-1]}]
+        if lb_dim:
+            dims.insert(0, {"Name": "LoadBalancer", "Value": lb_dim})
+        n = 40
+        errors = 12 if t["ramp:release-version"] == bad else 0
+        put_query(dims, [("RequestCount", n, "Count"), ("HTTPCode_Target_5XX_Count", errors, "Count"),
+                         ("HTTPCode_Target_2XX_Count", n - errors, "Count"),
+                         ("TargetResponseTime", 0.05, "Seconds")])
+        fed += 1
+    return fed
 
 
 if __name__ == "__main__":
     {"settings": settings, "listener": listener, "tagged": tagged, "inventory": inventory,
-     "feed": lambda: feed(sys.argv[2], sys.argv[3]),
+     "feed": lambda: feed(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else None),
      "chain": lambda: chain(sys.argv[2]),
      "zone": lambda: zone(sys.argv[2]),
      "delete-lb": lambda: delete_lb(sys.argv[2]),

@@ -458,11 +458,18 @@ Result<FleetStatus> AwsFleetProvider::fleetStatus(const std::string& fleetId) {
 }
 
 Result<std::string> AwsFleetProvider::detachTargetGroup(AwsClient& client, const std::string& tgArn,
-                                                        std::vector<std::string> loadBalancerArns) {
+                                                        std::vector<std::string> loadBalancerArns,
+                                                        int servicePriority) {
   ElbV2Api elb(client);
   std::sort(loadBalancerArns.begin(), loadBalancerArns.end());
   loadBalancerArns.erase(std::unique(loadBalancerArns.begin(), loadBalancerArns.end()), loadBalancerArns.end());
   std::string heaviest;
+  int heaviestWeight = 0;
+  auto weigh = [&](const std::vector<WeightedTargetGroup>& forward) {
+    for (const auto& f : forward) {
+      if (f.targetGroupArn != tgArn && f.weight > heaviestWeight) heaviestWeight = f.weight, heaviest = f.targetGroupArn;
+    }
+  };
   for (const auto& lbArn : loadBalancerArns) {
     auto listeners = elb.describeListeners(lbArn);
     if (!listeners && listeners.error().code == ErrorCode::kNotFound) continue;  // gone: nothing sends to it
@@ -475,6 +482,7 @@ Result<std::string> AwsFleetProvider::detachTargetGroup(AwsClient& client, const
       std::vector<std::string> arns;
       for (const auto& rule : *rules) {
         if (rule.isDefault) continue;
+        if (servicePriority > 0 && rule.priority == std::to_string(servicePriority)) weigh(rule.forward);
         for (const auto& f : rule.forward) {
           if (f.targetGroupArn == tgArn) {
             sending.push_back(&rule);
@@ -500,10 +508,7 @@ Result<std::string> AwsFleetProvider::detachTargetGroup(AwsClient& client, const
         bool anyWeight = std::any_of(keep.begin(), keep.end(), [](auto& f) { return f.weight > 0; });
         auto action = anyWeight ? ElbAction::forwardTo(keep) : ElbAction::fixedResponse("503");
         if (auto m = elb.modifyRuleAction(rule->arn, action); !m) return std::unexpected(m.error());
-        int best = 0;
-        for (const auto& f : keep) {
-          if (f.weight > best) best = f.weight, heaviest = f.targetGroupArn;
-        }
+        weigh(keep);
       }
       // A default action that forwards to it (made by an older ramp).
       bool found = std::any_of(l.forward.begin(), l.forward.end(), [&](auto& f) { return f.targetGroupArn == tgArn; });
@@ -557,7 +562,7 @@ Status AwsFleetProvider::retireFleet(const std::string& fleetId, std::chrono::mi
       auto lbs = elb.describeLoadBalancers({e->loadBalancer});
       if (lbs && !lbs->empty()) lbArns.push_back(lbs->front().arn);
     }
-    auto heaviest = detachTargetGroup(client, tg.arn, lbArns);
+    auto heaviest = detachTargetGroup(client, tg.arn, lbArns, e ? e->rule.priority : 0);
     if (!heaviest) return std::unexpected(heaviest.error());
     if (e) {
       if (auto a = pointAlarms(client, *e, *heaviest, tg.arn, "fleet " + fleetId + " retired"); !a) return a;

@@ -104,9 +104,13 @@ class AwsFleetProvider final : public FleetProvider {
                      const std::string& why);
   // Takes target group `tgArn` out of every rule and default action of the
   // load balancers it is behind; returns the service rule's remaining
-  // target group with the most weight ("" if none).
+  // target group with the most weight ("" if none). The service's rule is
+  // the one at `servicePriority` (0 = unknown), whether or not it still
+  // forwards to `tgArn`: a rolled-back canary has weight 0 and is out of
+  // the rule before it is retired, and the alarms must still follow the
+  // fleet that now serves.
   Result<std::string> detachTargetGroup(AwsClient& client, const std::string& tgArn,
-                                        std::vector<std::string> loadBalancerArns);
+                                        std::vector<std::string> loadBalancerArns, int servicePriority);
   Result<FleetStatus> readStatus(const FleetRef& ref);
 
   AwsRegionClients& clients_;
