@@ -17,11 +17,11 @@ std::string keyName(const EntrypointKey& key) { return "traffic:" + key.service 
 // The infrastructure is not there: ramp apply makes it. Permanent: waiting
 // does not make a load balancer appear.
 Error notApplied(const AwsEnvironment& e, const std::string& what) {
-  return permanentError(Error{ErrorCode::kFailedPrecondition,
-                              "the infrastructure of " + e.env + " in " + e.region + " is not applied: " + what +
-                                  "; run `ramp apply --env " + e.env + "` (`ramp drift --env " + e.env +
-                                  "` shows what changed outside ramp)",
-                              "environment.aws"});
+  return Error{ErrorCode::kFailedPrecondition,
+               "the infrastructure of " + e.env + " in " + e.region + " is not applied: " + what +
+                   "; run `ramp apply --env " + e.env + "` (`ramp drift --env " + e.env +
+                   "` shows what changed outside ramp)",
+               "environment.aws", /*permanent=*/true};
 }
 
 std::vector<std::string> sortedCopy(std::vector<std::string> v) {
