@@ -98,6 +98,9 @@ start_serve "$B" init; b=$started; wait_role "$B" follower
 [[ ! -e "$B/admin.token" ]] || fail "B made a second admin token"
 # The config of record is in the shared store: pushed through B, in force for A.
 out=$(ramp_b config push 2>&1) || fail "config push through B: $out"
+# Deployments ride on the infrastructure `ramp apply` makes (else refused, 412).
+py zone example.com >/dev/null || fail "hosted zone"
+out=$(ramp_a apply --env prod --yes 2>&1) || fail "ramp apply through A: $out"
 # Every boundary of a blue/green deployment takes ~10 minutes on 2 cores;
 # `make test` runs three (no fleet made yet: B builds it from its own copy of
 # the release; traffic switched; the previous fleet not yet retired);
