@@ -57,6 +57,14 @@ int runDown(Cli& cli, const DownArgs& a) {
   for (const auto& why : r->value("skipped", nlohmann::json::array())) {
     if (why.is_string()) std::cout << "left running: " << why.get<std::string>() << std::endl;
   }
+  // What could not be retired is named; `ramp down` again tries it again.
+  const auto problems = r->value("problems", nlohmann::json::array());
+  if (problems.is_array() && !problems.empty()) {
+    for (const auto& p : problems) {
+      std::cerr << "not retired: " << (p.is_string() ? p.get<std::string>() : p.dump()) << std::endl;
+    }
+    return reportError(std::to_string(problems.size()) + " problem(s) left; run `ramp down` again once they are fixed");
+  }
   return kExitOk;
 }
 

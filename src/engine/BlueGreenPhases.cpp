@@ -31,6 +31,14 @@ Result<Transition> BlueGreenPhases::start(RunContext& ctx) {
   const auto key = ctx.key();
   auto url = ctx.parts.entrypoints.ensure(key);
   if (!url) return std::unexpected(url.error());
+  // Waves: the region leaves DNS before its traffic changes, where the
+  // environment asks for it (engine/RegionDrain.cpp); wait until it is in
+  // effect.
+  if (d.hasWaves()) {
+    auto drained = ctx.parts.traffic.drainRegion(key, true);
+    if (!drained) return std::unexpected(drained.error());
+    if (!*drained) return Transition::wait();
+  }
   auto stable = ctx.parts.entrypoints.stableFleet(key);
   if (!stable) return std::unexpected(stable.error());
   if (*stable && **stable != d.newFleet) {

@@ -270,8 +270,9 @@ Result<Deployment> Engine::rollbackKeptRegions(const Deployment& d, const std::s
   return r;
 }
 
-Status Engine::retireAll(const std::optional<std::string>& env, const std::string& actor,
-                         std::vector<std::string>* skipped) {
+Result<Engine::DownReport> Engine::retireAll(const std::optional<std::string>& env, const std::string& actor,
+                                             std::vector<std::string>* skipped) {
+  DownReport report;
   std::set<std::string> refused;  // "service/env" left alone, said once each
   auto mayAct = [&](const std::string& service, const std::string& environment) {
     if (!options_.mayActOn) return true;
@@ -302,7 +303,7 @@ Status Engine::retireAll(const std::optional<std::string>& env, const std::strin
       d->phase = Phase::kDone;
       auto st = ledger_.commit(*d, "deployment.finished");
       if (st) break;
-      if (st.error().code != ErrorCode::kConflict || attempt >= 5) return st;
+      if (st.error().code != ErrorCode::kConflict || attempt >= 5) return std::unexpected(st.error());
       d = ledger_.get(r.id);
       if (!d) return std::unexpected(d.error());
       if (!d->active()) break;
@@ -311,27 +312,42 @@ Status Engine::retireAll(const std::optional<std::string>& env, const std::strin
   }
   // Their jobs end (they find them done); no fleet is created after this.
   for (const auto& key : busy) strands_.waitIdle(key);
+  // Every fleet is tried: one that cannot be retired (e.g. its region does
+  // not answer) is reported and never stops the others.
+  std::set<std::string> tried;
   auto fleetRecs = store_.listFleets(std::nullopt, env, false);
   if (!fleetRecs) return std::unexpected(fleetRecs.error());
   for (auto& fr : *fleetRecs) {
     if (!mayAct(fr.service, fr.env)) continue;  // never marked retired while another site runs it
-    if (auto st = parts_.fleets.retireFleet(fr.id, std::chrono::milliseconds(2000)); !st) return st;
-    if (auto st = ledger_.markFleet(fr.id, "retired"); !st) return st;
+    tried.insert(fr.id);
+    if (auto st = parts_.fleets.retireFleet(fr.id, std::chrono::milliseconds(2000)); !st) {
+      report.problems.push_back("fleet " + fr.id + " (" + fr.env + "/" + fr.region + "): " + st.error().describe());
+      continue;
+    }
+    if (auto st = ledger_.markFleet(fr.id, "retired"); !st) return std::unexpected(st.error());
+    ++report.retired;
   }
   // Fleets the provider runs that the store does not know (should not
   // happen; retire them too so nothing is left behind).
   auto running = parts_.fleets.listFleets(std::nullopt, env);
   if (running) {
     for (auto& id : *running) {
-      if (auto st = parts_.fleets.retireFleet(id, std::chrono::milliseconds(2000)); !st) return st;
+      if (tried.contains(id)) continue;
+      if (auto st = parts_.fleets.retireFleet(id, std::chrono::milliseconds(2000)); !st) {
+        report.problems.push_back("fleet " + id + ": " + st.error().describe());
+        continue;
+      }
+      ++report.retired;
     }
+  } else {
+    report.problems.push_back("listing the providers' fleets: " + running.error().describe());
   }
   for (auto& key : entrypoints()) {
     if (env && key.env != *env) continue;
     if (!mayAct(key.service, key.env)) continue;
-    if (auto st = entrypoints_.forget(key); !st) return st;
+    if (auto st = entrypoints_.forget(key); !st) return std::unexpected(st.error());
   }
-  return ok();
+  return report;
 }
 
 }  // namespace ramp::engine

@@ -166,6 +166,7 @@ Json Deployment::toDoc() const {
          {"created_by", createdBy}, {"created_at", createdAt},
          {"updated_at", updatedAt}, {"finished_at", finishedAt},
          {"deadline_at", deadlineAt}, {"bake_until", bakeUntil},
+         {"failing_since", failingSince}, {"failure", failure},
          {"analysis", analysisDoc(analysis)}, {"verdicts", verdicts},
          {"end_state", endState},  {"bake", bakeDoc(bake)},
          {"baseline_fleet", baselineFleet}};
@@ -273,6 +274,8 @@ Result<Deployment> Deployment::fromRecord(const std::string& id, const std::stri
     d.finishedAt = doc.value("finished_at", int64_t{0});
     d.deadlineAt = doc.value("deadline_at", int64_t{0});
     d.bakeUntil = doc.value("bake_until", int64_t{0});
+    d.failingSince = doc.value("failing_since", int64_t{0});
+    d.failure = doc.value("failure", "");
     auto analysis = analysisOf(doc.value("analysis", Json::object()), id);
     if (!analysis) return std::unexpected(analysis.error());
     d.analysis = std::move(*analysis);

@@ -167,6 +167,11 @@ struct Deployment {
   int64_t finishedAt = 0;
   int64_t deadlineAt = 0;            // absolute (Unix ms): survives restarts
   int64_t bakeUntil = 0;             // absolute (Unix ms)
+  // A phase whose side effect keeps failing (Engine::errorExit): since when
+  // (Unix ms, 0 = it is not failing) and the kind of failure last recorded.
+  // A new phase starts with neither.
+  int64_t failingSince = 0;
+  std::string failure;
   int64_t revision = 0;              // store revision this copy was read at
 
   CanaryAnalysis analysis;

@@ -169,6 +169,7 @@ Status Engine::rescan() {
 
 void Engine::runKey(const std::string& key, const std::vector<std::string>& ids) {
   std::set<std::string> regions;
+  std::set<std::string> drained;  // regions a wave of this service+env is changing
   std::string service, env;
   for (const auto& id : ids) {
     if (stopping_) return;
@@ -198,6 +199,7 @@ void Engine::runKey(const std::string& key, const std::vector<std::string>& ids)
     if (d->active()) {
       if (auto st = advance(*d); !st) noteJobError(st.error());
       regions.insert(d->region);
+      if (drainsRegion(*d)) drained.insert(d->region);
     }
     if (!d->active()) {
       std::lock_guard lock(workMu_);
@@ -211,6 +213,7 @@ void Engine::runKey(const std::string& key, const std::vector<std::string>& ids)
   // This service's entry points, at once (a switch, a replaced instance).
   for (const auto& region : regions) {
     if (auto st = entrypoints_.reconcile({service, env, region}); !st) noteJobError(st.error());
+    if (auto st = settleDrain({service, env, region}, drained.contains(region)); !st) noteJobError(st.error());
   }
 }
 
@@ -282,6 +285,7 @@ Status Engine::tick() {
     strands_.postIfIdle(strandOf(key.service, key.env), guarded([this, key] {
       if (options_.mayAct && !options_.mayAct()) return;
       if (auto st = entrypoints_.reconcile(key); !st) noteJobError(st.error());
+      if (auto st = settleDrain(key, std::nullopt); !st) noteJobError(st.error());
     }));
   }
   strands_.postIfIdle("\nauto-promote", guarded([this] {
@@ -299,17 +303,84 @@ Status Engine::renewLeases() {
   return entrypoints_.renewLeases(clock_.monotonic());
 }
 
-std::optional<Transition> Engine::errorExit(Deployment& d, const Error& e) {
-  if (!e.permanent) return std::nullopt;
+namespace {
+
+// The store's own errors, conflicts (another controller took over) and the
+// lease are this controller's trouble, not the deployment's: the next
+// leader carries on.
+bool controllersOwn(const Error& e) {
+  return e.code == ErrorCode::kConflict || e.where.starts_with("store") || e.where == "lease";
+}
+
+// What the failure is, without what changes between attempts (request ids,
+// attempt counts): a new deployment.retrying event only when this changes.
+std::string kindOf(Phase phase, const Error& e) {
+  std::string m = e.message;
+  if (auto p = m.find(" (HTTP "); p != std::string::npos) m = m.substr(0, p);
+  if (auto p = m.find(" after "); p != std::string::npos) m = m.substr(0, p);
+  return std::string(phaseName(phase)) + "|" + e.where + "|" + m;
+}
+
+constexpr std::string_view kRetrying = "retrying ";
+
+}  // namespace
+
+std::optional<Transition> Engine::errorExit(Deployment& d, const ServicePlan& plan, const Error& e) {
+  if (controllersOwn(e) || isGate(d.phase) || d.phase == Phase::kDone) return std::nullopt;
   auto to = PhaseTable::target(d.phase, Trigger::kError, factsOf(d));
   if (!to || *to == d.phase) return std::nullopt;
-  d.reason = fmt::format("{}: {}", phaseName(d.phase), e.describe());
+  const int64_t now = toUnixMillis(clock_.now());
+  const std::string what = fmt::format("{}: {}", phaseName(d.phase), e.describe());
+  if (d.failingSince == 0) d.failingSince = now;
+  const int64_t failingFor = now - d.failingSince;
+  if (!e.permanent && failingFor < plan.healthDeadline.count()) {
+    const std::string kind = kindOf(d.phase, e);
+    if (d.failure == kind) return Transition::wait();  // already said; tried again next tick
+    d.failure = kind;
+    // The reason says why it is not moving; the phase and state stay.
+    d.reason = std::string(kRetrying) + what;
+    return Transition::save("deployment.retrying",
+                            {{"error", e.describe()},
+                             {"permanent", false},
+                             {"until", formatTime(fromUnixMillis(d.failingSince + plan.healthDeadline.count()))}});
+  }
+  const std::string why =
+      e.permanent ? what : fmt::format("{} (still failing after {} ms, the deadline)", what, failingFor);
+  const std::string before = d.reason.starts_with(kRetrying) ? std::string() : d.reason;
+  json data{{"error", e.describe()}, {"permanent", e.permanent}, {"phase", phaseName(d.phase)}};
+  const Phase from = d.phase;
+  d.deadlineAt = 0;
   if (*to == Phase::kRbCapacity) {
+    d.reason = why;
     d.endState = kRolledBack;
     d.state = kRunning;
-    d.deadlineAt = 0;
+    return Transition::move(*to, std::move(data));
   }
-  return Transition::move(*to, {{"error", e.describe()}});
+  if (*to == Phase::kFailCleanup) {
+    // Nothing took traffic (or there is nothing to go back to): the new
+    // fleet is retired.
+    d.reason = before.empty() ? why : before + "; then " + why;
+    return Transition::move(*to, std::move(data));
+  }
+  // Undoing already (fail_cleanup, rb_*) or past the switch (drain/retire
+  // previous, wave_done): the deployment ends here; what could not be
+  // retired is named for `ramp down`.
+  std::string left;
+  if (from == Phase::kDrainPrevious || from == Phase::kRetirePrevious) {
+    left = d.oldFleet;
+  } else if (from != Phase::kWaveDone && from != Phase::kRbRegions) {
+    left = d.newFleet;
+  }
+  std::string reason = before.empty() ? why : before + "; then " + why;
+  if (!left.empty()) reason += fmt::format("; fleet {} may be left: `ramp down --env {}` retires it", left, d.env);
+  const bool succeeded =
+      d.state == kSucceeded && (from == Phase::kDrainPrevious || from == Phase::kRetirePrevious);
+  const std::string end = succeeded ? kSucceeded : d.endState == kAborted ? kAborted : kFailed;
+  if (!succeeded) WavePhases::stopWaves(d, end, false, now);
+  d.state = end;
+  d.reason = reason;
+  d.finishedAt = now;
+  return Transition::finish(Phase::kDone, std::move(data));
 }
 
 Result<bool> Engine::apply(Deployment& d, Transition t) {
@@ -319,6 +390,11 @@ Result<bool> Engine::apply(Deployment& d, Transition t) {
       if (auto st = ledger_.commit(d, t.event, std::move(t.data)); !st) return std::unexpected(st.error());
       return false;
     case Transition::Kind::kMove: break;
+  }
+  if (d.phase != t.to) {
+    // A new phase has not failed yet (errorExit).
+    d.failingSince = 0;
+    d.failure.clear();
   }
   d.phase = t.to;
   // The move, its event and the events after it: one transaction.
@@ -404,9 +480,15 @@ Status Engine::advance(Deployment& d) {
     }
     auto t = machineFor(d.phase).run(ctx);
     if (!t) {
-      auto exit = errorExit(d, t.error());
+      auto exit = errorExit(d, *plan, t.error());
       if (!exit) return std::unexpected(t.error());
       t = std::move(*exit);
+    } else if (d.failingSince != 0) {
+      // The phase ran without error: the failure it had is over.
+      d.failingSince = 0;
+      d.failure.clear();
+      if (d.reason.starts_with(kRetrying)) d.reason.clear();
+      if (t->kind == Transition::Kind::kWait) t = Transition::save();
     }
     auto again = apply(d, std::move(*t));
     if (!again) return std::unexpected(again.error());

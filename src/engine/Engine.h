@@ -226,9 +226,16 @@ class Engine {
   // `ramp down`: retires every fleet (of `env`, or all) and forgets their
   // entry points' weights. Active deployments are aborted first. What
   // options.mayActOn refuses is left as it is, and `skipped` (if given)
-  // receives why, once per environment.
-  Status retireAll(const std::optional<std::string>& env, const std::string& actor,
-                   std::vector<std::string>* skipped = nullptr);
+  // receives why, once per environment. Always ends: a fleet that cannot be
+  // retired (its provider answers an error, e.g. its region does not
+  // answer) is named in `problems` and the others are still retired; only
+  // the store failing is an error.
+  struct DownReport {
+    int retired = 0;                    // fleets retired now
+    std::vector<std::string> problems;  // "fleet X (env/region): why"
+  };
+  Result<DownReport> retireAll(const std::optional<std::string>& env, const std::string& actor,
+                               std::vector<std::string>* skipped = nullptr);
 
   // Entry points the engine has created (names service.env.region).
   std::vector<providers::EntrypointKey> entrypoints();
@@ -248,9 +255,26 @@ class Engine {
   PhaseMachine& machineFor(Phase p);
   // Commits `t` (a move checked against PhaseTable). true = run again.
   Result<bool> apply(Deployment& d, Transition t);
-  // A permanent provider error in `d`'s phase: the error exit's move, or
-  // nullopt when the phase has none (the error is then retried).
-  std::optional<Transition> errorExit(Deployment& d, const Error& e);
+  // Every wait has an end (design.md): `d`'s phase failed with `e`. The
+  // failure becomes the deployment's reason (event deployment.retrying when
+  // its kind starts or changes, so `ramp status` says why it is not moving);
+  // a permanent error (Error::permanent: bad credentials, a missing load
+  // balancer, an unknown region...) ends the phase at once, any other once
+  // the phase has been failing for longer than the strategy's deadline. The
+  // way out is the phase's PhaseTable row for Trigger::kError: before traffic
+  // moved -> fail_cleanup; while it moves or bakes -> rollback; while undoing
+  // (fail_cleanup, rb_*) or past the switch (drain/retire previous,
+  // wave_done) -> done, naming the fleet `ramp down` must retire. nullopt:
+  // the error is the controller's (the store, a conflict, the lease) or the
+  // phase has no exit (gates): it is returned and the phase retried.
+  std::optional<Transition> errorExit(Deployment& d, const ServicePlan& plan, const Error& e);
+  // RegionDrain.cpp: a deployment across regions is changing its current
+  // region's traffic (from its start to its verified switch, or while it
+  // rolls back there): the region is drained meanwhile.
+  static bool drainsRegion(const Deployment& d);
+  // Tells the traffic provider whether `key` is drained: `drain` when given
+  // (and remembered), else what was last decided for it (false if nothing).
+  Status settleDrain(const providers::EntrypointKey& key, std::optional<bool> drain);
   // The end of an approval refusal (Approvals.cpp): who may approve
   // instead, how an admin grants the role.
   std::string approverHint(const Deployment& d, const ApprovalRequest& req, const std::string& actor);
@@ -300,6 +324,7 @@ class Engine {
   size_t sweepAt_ = 0;                      // next entry point of the sweep
   MonoTime lastSweepTick_{};
   std::optional<Error> jobError_;           // first since the last tick
+  std::set<providers::EntrypointKey> draining_;  // regions a wave is changing (RegionDrain.cpp)
   std::atomic<bool> stopping_{false};       // stop(): smoke tests are cancelled
   // Last member: destroyed first, so no job outlives what it uses.
   Strands strands_;

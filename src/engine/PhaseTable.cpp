@@ -114,12 +114,19 @@ std::vector<PhaseRow> buildRows() {
       {canarySteps, P::kSwitch, T::kPromoteNow, kExit, 0, "the remaining canary steps are skipped"},
       {previousWarm, P::kRbSwitch, T::kRollback, kExit, f::kPrevious, "the previous fleet is still warm"},
       {all, P::kDone, T::kDown, kExit, 0, "`ramp down`: state `aborted` unless it had ended"},
-      // ---- a permanent provider error ends the phase, the error as the reason ----
+      // ---- a provider error ends the phase, the error as the reason: a
+      // permanent one at once, any other once the phase has been failing
+      // for longer than strategy.deadline (Engine::errorExit) ----
       {{P::kStart, P::kCreateFleet, P::kWaitHealthy, P::kSmokeTest}, P::kFailCleanup, T::kError, kExit, 0,
        "before traffic moved: the new fleet is cleaned up, state `failed`"},
       {trafficMoved, P::kRbCapacity, T::kError, kExit, f::kPrevious,
        "traffic may have moved: back to the previous fleet, state `rolled_back`"},
       {trafficMoved, P::kFailCleanup, T::kError, kExit, f::kNoPrevious, "nothing to go back to: state `failed`"},
+      {{P::kFailCleanup, P::kRbCapacity, P::kRbSwitch, P::kRbVerify, P::kRbDrain, P::kRbRetire, P::kRbRegions,
+        P::kDrainPrevious, P::kRetirePrevious, P::kWaveDone},
+       P::kDone, T::kError, kExit, 0,
+       "undoing, or past the switch: ends here (`failed`, `aborted`, or `succeeded` kept), the reason naming the "
+       "fleet `ramp down` must retire"},
   };
 }
 
@@ -140,7 +147,7 @@ std::string_view triggerName(Trigger t) {
     case T::kPromoteNow: return "promote-now";
     case T::kRollback: return "rollback";
     case T::kDown: return "down";
-    case T::kError: return "permanent error";
+    case T::kError: return "error";
   }
   return "?";
 }

@@ -39,7 +39,7 @@ enum class Trigger : uint8_t {
   kPromoteNow,  // ramp promote-now
   kRollback,    // ramp rollback, the previous fleet still warm
   kDown,        // ramp down: every active deployment ends
-  kError,       // a permanent provider error (Error::permanent) in the phase
+  kError,       // a provider error ends the phase: permanent (Error::permanent), or past the deadline
 };
 
 std::string_view triggerName(Trigger t);

@@ -728,8 +728,6 @@ int runController(const ControllerOptions& options, std::atomic<bool>& stop) {
     if (auto s = onlyFields(r.body, {"env"}); !s) return std::unexpected(s.error());
     auto env = optionalString(r.body, "env");
     if (!env) return std::unexpected(env.error());
-    auto before = providerSet.listFleets(std::nullopt, *env);
-    size_t count = before ? before->size() : 0;
     // The main loop stops serving only once this handler is done (retiring
     // cloud fleets can take a while), so the answer always reaches the client.
     struct Answered {
@@ -750,15 +748,21 @@ int runController(const ControllerOptions& options, std::atomic<bool>& stop) {
       engine.stop();                     // and for the phases its workers run
     }
     std::vector<std::string> skipped;
-    if (auto s = engine.retireAll(*env, r.actor, &skipped); !s) return std::unexpected(s.error());
+    // Always ends: fleets that cannot be retired are named (a later `ramp
+    // down` tries them again); the router and controller stop anyway.
+    auto report = engine.retireAll(*env, r.actor, &skipped);
+    if (!report) return std::unexpected(report.error());
     for (const auto& why : skipped) logLine("down by " + r.actor + ": left alone: " + why);
+    json problems = report->problems;
     if (!*env) {
       if (auto s = router::stopRouter(opt.home, std::chrono::milliseconds(5000)); !s) {
-        return std::unexpected(s.error());
+        problems.push_back("router: " + s.error().describe());
       }
     }
-    logLine(fmt::format("down{} by {}: {} fleet(s) retired", *env ? " " + **env : "", r.actor, count));
-    return ApiResponse{200, {{"fleets", count}, {"pid", getpid()}, {"skipped", skipped}}};
+    logLine(fmt::format("down{} by {}: {} fleet(s) retired{}", *env ? " " + **env : "", r.actor, report->retired,
+                        problems.empty() ? "" : fmt::format(", {} problem(s): {}", problems.size(), problems.dump())));
+    return ApiResponse{200,
+                       {{"fleets", report->retired}, {"problems", problems}, {"pid", getpid()}, {"skipped", skipped}}};
   });
 
   auto address = api.start(opt.listenHost, opt.listenPort, ApiServer::Tls{opt.tlsCertFile, opt.tlsKeyFile});

@@ -32,6 +32,7 @@ class FakeFleets final : public providers::FleetProvider {
   std::map<std::string, int> scaledTo;
   std::set<std::string> held;
   std::vector<std::string>* journal = nullptr;
+  std::optional<Error> retireError;  // set: every retireFleet fails with it
 
   Status createFleet(const providers::FleetSpec& spec) override {
     std::lock_guard lock(mu);
@@ -62,6 +63,7 @@ class FakeFleets final : public providers::FleetProvider {
   }
   Status retireFleet(const std::string& id, std::chrono::milliseconds) override {
     std::lock_guard lock(mu);
+    if (retireError) return std::unexpected(*retireError);
     retired.insert(id);
     return ok();
   }
@@ -92,9 +94,13 @@ class FakeTraffic final : public providers::TrafficProvider {
   int sets = 0;
   bool dropWrites = false;  // simulates a data plane that does not apply a change
   std::vector<std::string>* journal = nullptr;  // "traffic:<fleet>=<weight>,..." per setTraffic
+  // Set: every ensureEntrypoint / setTraffic fails with it (a provider
+  // whose credentials were revoked, whose load balancer is gone, ...).
+  std::optional<Error> entrypointError, setError;
 
   Result<std::string> ensureEntrypoint(const providers::EntrypointKey& key) override {
     std::lock_guard lock(mu);
+    if (entrypointError) return std::unexpected(*entrypointError);
     return "http://127.0.0.1:18080/" + key.service;
   }
   // Weight leases as the local router keeps them (docs/router.md "Failing
@@ -108,6 +114,7 @@ class FakeTraffic final : public providers::TrafficProvider {
 
   Status setTraffic(const providers::TrafficSplit& split) override {
     std::lock_guard lock(mu);
+    if (setError) return std::unexpected(*setError);
     ++sets;
     if (journal) {
       std::string e = "traffic:";

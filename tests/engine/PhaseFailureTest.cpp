@@ -1,0 +1,153 @@
+// Every wait has an end (Engine::errorExit, PhaseTable's error rows): a
+// provider error that is
+// permanent ends the phase at once with its message as the reason; a
+// transient one is retried, said in the reason, and ends the phase at the
+// strategy's deadline; abort ends even when nothing can be retired; errors
+// that are the controller's own (a lease conflict) never end a deployment.
+#include "engine/Engine.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+#include <gtest/gtest.h>
+
+#include "EngineFakes.h"
+#include "core/Clock.h"
+#include "store/Store.h"
+
+using namespace ramp;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+json rendered(const std::string& strategy = "bluegreen") {
+  json s{{"type", strategy}, {"bake", "0s"}, {"deadline", "10s"}, {"drain", "0s"}};
+  if (strategy == "canary") s["steps"] = json::array({{{"weight", 20}}, {{"pause", "until_resumed"}}, {{"weight", 100}}});
+  return {{"service", "crawler"},
+          {"env", "int"},
+          {"region", "local"},
+          {"run", {{"command", "bin/crawler"}, {"args", json::array()}, {"env", json::object()}}},
+          {"health", {{"path", "/healthz"}, {"interval", "100ms"}, {"timeout", "500ms"}}},
+          {"instances", 2},
+          {"strategy", s}};
+}
+
+Error permanentAuth() {
+  return Error{ErrorCode::kUnauthenticated,
+               "SignatureDoesNotMatch: The request signature we calculated does not match (HTTP 403)",
+               "aws:elasticloadbalancing:DescribeLoadBalancers", /*permanent=*/true};
+}
+
+class PhaseFailureTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* home = std::getenv("RAMP_HOME");
+    ASSERT_NE(home, nullptr);
+    auto s = store::openStore((std::filesystem::path(home) / ("pf-" + std::to_string(counter++) + ".db")).string());
+    ASSERT_TRUE(s.has_value()) << s.error().describe();
+    st = std::move(*s);
+    engine = std::make_unique<engine::Engine>(*st, fleets, traffic, metrics, releases, clock, options);
+  }
+  std::string submit(const std::string& version, json r = rendered()) {
+    engine::DeployRequest q;
+    q.service = "crawler";
+    q.env = "int";
+    q.version = version;
+    q.rendered = std::move(r);
+    q.configDigest = "sha256:test";
+    q.actor = "alice";
+    auto d = engine->submit(q);
+    EXPECT_TRUE(d.has_value()) << d.error().describe();
+    return d ? d->id : "";
+  }
+  engine::Deployment run(const std::string& id, int ticks = 20, std::chrono::milliseconds step = 100ms) {
+    for (int i = 0; i < ticks; ++i) {
+      (void)engine->tick();
+      clock.advance(step);
+    }
+    auto d = engine->get(id);
+    EXPECT_TRUE(d.has_value());
+    return *d;
+  }
+
+  static inline int counter = 0;
+  std::unique_ptr<store::Store> st;
+  ManualClock clock;
+  fakes::FakeFleets fleets;
+  fakes::FakeTraffic traffic;
+  fakes::FakeMetrics metrics;
+  fakes::FakeReleases releases;
+  engine::EngineOptions options;
+  std::unique_ptr<engine::Engine> engine;
+};
+
+}  // namespace
+
+// Wrong secret at the start: not "queued step 0/4" forever, failed at once
+// with AWS's message as the reason; nothing took traffic.
+TEST_F(PhaseFailureTest, APermanentErrorEndsThePhaseAtOnceWithItsMessage) {
+  traffic.entrypointError = permanentAuth();
+  auto id = submit("1.0.0");
+  auto d = run(id, 3);
+  EXPECT_EQ(d.state, "failed") << d.reason;
+  EXPECT_EQ(phaseName(d.phase), "done");
+  EXPECT_NE(d.reason.find("start: "), std::string::npos) << d.reason;
+  EXPECT_NE(d.reason.find("SignatureDoesNotMatch"), std::string::npos) << d.reason;
+  EXPECT_EQ(traffic.sets, 0);
+}
+
+// Throttling (transient): retried, said in the reason while it lasts, and
+// ended at the strategy's deadline (10 s), not after it.
+TEST_F(PhaseFailureTest, ATransientErrorIsRetriedSaidAndEndedAtTheDeadline) {
+  auto first = submit("1.0.0");
+  ASSERT_EQ(run(first).state, "succeeded");
+  traffic.setError = Error{ErrorCode::kUnavailable, "Throttling: Rate exceeded (HTTP 400) after 3 attempts",
+                           "aws:elasticloadbalancing:ModifyRule"};
+  auto id = submit("2.0.0");
+  auto d = run(id, 20);
+  EXPECT_EQ(d.state, "running") << d.reason;
+  EXPECT_EQ(phaseName(d.phase), "switch");
+  EXPECT_TRUE(d.reason.starts_with("retrying switch: ")) << d.reason;
+  EXPECT_NE(d.reason.find("Throttling"), std::string::npos) << d.reason;
+  d = run(id, 100);  // +10 s: the deadline; the rollback fails the same way
+  ASSERT_TRUE(phaseName(d.phase).starts_with("rb_")) << "traffic may have moved: rolled back; " << d.phase << " " << d.reason;
+  d = run(id, 200);
+  EXPECT_EQ(phaseName(d.phase), "done") << d.reason;
+  EXPECT_EQ(d.state, "failed") << d.reason;
+  EXPECT_NE(d.reason.find("deadline"), std::string::npos) << d.reason;
+  // The failure recovered: a new deployment goes through.
+  traffic.setError.reset();
+  auto next = submit("3.0.0");
+  EXPECT_EQ(run(next, 30).state, "succeeded");
+}
+
+// `ramp abort` while nothing can be retired (credentials revoked): the
+// deployment ends aborted, naming the fleet `ramp down` must retire.
+TEST_F(PhaseFailureTest, AbortEndsEvenWhenTheFleetCannotBeRetired) {
+  fleets.healthyOnCreate = false;
+  auto id = submit("1.0.0");
+  auto d = run(id, 5);
+  ASSERT_EQ(phaseName(d.phase), "wait_healthy");
+  fleets.retireError = permanentAuth();
+  auto a = engine->control("crawler", "int", "abort", "bob");
+  ASSERT_TRUE(a.has_value()) << a.error().describe();
+  d = run(id, 3);
+  EXPECT_EQ(phaseName(d.phase), "done") << d.reason;
+  EXPECT_EQ(d.state, "aborted") << d.reason;
+  EXPECT_NE(d.reason.find("aborted by bob"), std::string::npos) << d.reason;
+  EXPECT_NE(d.reason.find(d.newFleet + " may be left"), std::string::npos) << d.reason;
+  EXPECT_NE(d.reason.find("ramp down"), std::string::npos) << d.reason;
+}
+
+// A conflict (another controller holds the lease) is the controller's, not
+// the deployment's: never ends it, however long it lasts.
+TEST_F(PhaseFailureTest, AConflictNeverEndsADeployment) {
+  traffic.entrypointError = Error{ErrorCode::kConflict, "lease 'controller' is held by 'other' (epoch 7)", "lease"};
+  auto id = submit("1.0.0");
+  auto d = run(id, 150);  // 15 s > the deadline
+  EXPECT_EQ(d.state, "queued") << d.reason;
+  EXPECT_EQ(phaseName(d.phase), "start");
+  traffic.entrypointError.reset();
+  EXPECT_EQ(run(id, 20).state, "succeeded");
+}
