@@ -329,7 +329,8 @@ std::vector<std::string> ProviderSet::awsRegions(const std::optional<std::string
   std::set<std::string> out;
   for (auto& [k, v] : environments_) {
     if (v.provider != "aws" || (env && v.env != *env)) continue;
-    for (auto& [region, rendered] : regionRenders(v.settings).items()) {
+    const json renders = regionRenders(v.settings);  // outlives the loop (items() refers to it)
+    for (auto& [region, rendered] : renders.items()) {
       for (const auto& r : regionsOf(rendered)) out.insert(r);
     }
   }

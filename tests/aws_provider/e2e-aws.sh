@@ -11,7 +11,7 @@
 #   2. canary 3.0.0 whose target group CloudWatch shows 30% 5XX: rolled back
 #      (exit 3); the record leads to 2.0.0 at 100 again
 #      and its rollback alerted on an SNS topic (received through SQS)
-#   3. canary 4.0.0 with healthy numbers but the infrastructure's alarm
+#   3. canary 4.0.0 with no bad number but the infrastructure's alarm
 #      ramp-shop-prod-web/errors, which watches the canary's target group,
 #      set to ALARM (SetAlarmState): rolled back naming it; the alarm then
 #      watches 2.0.0's target group again
@@ -123,14 +123,15 @@ sys.exit(0 if '\"latency_source\": \"average-fallback\"' in t or '\"latency_sour
   || fail "no verdict says latency_source average-fallback: $(grep -o '.\{80\}verdict.\{200\}' "$RAMP_HOME/audit.json" | head -3)"
 
 # A canary whose alarm (the infrastructure's, on the canary's target group)
-# goes to ALARM is rolled back naming it, even though its numbers are fine.
-config "$CANARY"
+# goes to ALARM is rolled back naming it, though no number says it is bad.
+# No metrics and a 60 s analysis: the judge cannot end the step before the
+# test's alarm setter (python polling moto, seconds per look at load 17)
+# has seen the alarm watch the canary; the alarm ends it at its next look.
+config "${CANARY/duration: 6s/duration: 60s}"
 "$RAMP_BIN" release create web --version 4.0.0 --from release >/dev/null || fail "release 4.0.0"
-start_feeder $((limit - 10)) none
 push_config
 py alarm-on ramp-shop-prod-web/errors 4.0.0 ALARM $((limit - 10)) >alarm-on.out 2>&1 & alarmer=$!
 timeout $limit "$RAMP_BIN" deploy web --env prod --version 4.0.0 | tee "$RAMP_HOME/deploy-4.log"; rc=${PIPESTATUS[0]}
-stop_feeder
 wait "$alarmer" || { alarmer=; fail "the alarm never watched 4.0.0's target group: $(cat alarm-on.out)"; }
 alarmer=
 [[ $rc -eq 3 ]] || fail "canary 4.0.0 with its alarm firing exited $rc, expected 3 (rolled back)"
