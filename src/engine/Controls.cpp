@@ -312,6 +312,18 @@ Result<Engine::DownReport> Engine::retireAll(const std::optional<std::string>& e
   }
   // Their jobs end (they find them done); no fleet is created after this.
   for (const auto& key : busy) strands_.waitIdle(key);
+  // The entry points first, and their strands idle: a sweep of the worker
+  // pool would otherwise put a fleet back into its rule (aws: the service's
+  // listener rule) between its detach and its deletion (`ramp down --env`
+  // runs beside the engine; a whole `ramp down` stops it first).
+  std::set<std::string> settled;
+  for (auto& key : entrypoints()) {
+    if (env && key.env != *env) continue;
+    if (!mayAct(key.service, key.env)) continue;
+    if (auto st = entrypoints_.forget(key); !st) return std::unexpected(st.error());
+    settled.insert(strandOf(key.service, key.env));
+  }
+  for (const auto& key : settled) strands_.waitIdle(key);
   // Every fleet is tried: one that cannot be retired (e.g. its region does
   // not answer) is reported and never stops the others.
   std::set<std::string> tried;
@@ -341,11 +353,6 @@ Result<Engine::DownReport> Engine::retireAll(const std::optional<std::string>& e
     }
   } else {
     report.problems.push_back("listing the providers' fleets: " + running.error().describe());
-  }
-  for (auto& key : entrypoints()) {
-    if (env && key.env != *env) continue;
-    if (!mayAct(key.service, key.env)) continue;
-    if (auto st = entrypoints_.forget(key); !st) return std::unexpected(st.error());
   }
   return report;
 }
