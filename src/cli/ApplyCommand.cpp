@@ -7,7 +7,9 @@
 // applied), then applies exactly that plan (POST /api/v1/infra/apply with
 // the plan: refused if the state changed in between). With FILE (from
 // `ramp plan -o FILE`): applies exactly the saved plan, refused when stale
-// (the message names the region whose state changed).
+// (the message names the region whose state changed). --allow-destroy:
+// the plan may remove a whole region, and it deletes leftovers too
+// (resources with the environment's tags no state knows).
 // On an environment whose approval policy asks for approvals (PROD), the
 // controller records the plan as a pending infrastructure change instead:
 // apply prints its id and the `ramp approve ID` someone else must run, and
@@ -150,7 +152,10 @@ int runApply(Cli& cli, ApplyArgs a) {
   if (!api) return reportError(api.error().describe());
 
   if (saved.is_null()) {
-    auto p = api->post("/api/v1/infra/plan", *body);
+    // --allow-destroy: the plan shown (and applied) deletes leftovers too.
+    nlohmann::json planBody = *body;
+    if (a.allowDestroy) planBody["delete_leftovers"] = true;
+    auto p = api->post("/api/v1/infra/plan", planBody);
     if (!p) return reportError(p.error().describe());
     if (!a.json) std::cout << p->value("text", "");
     const bool resumeOnly = p->value("no_op", false) && p->value("open_intents", 0) > 0;
@@ -199,7 +204,8 @@ void addApply(Cli& cli) {
   cmd->add_option("--region", args->regions, "Only this region (repeatable)");
   cmd->add_option("-f,--file", args->file, "Config file (default ./ramp.yaml)");
   cmd->add_flag("--yes,-y", args->yes, "Do not ask for confirmation (required when not on a terminal)");
-  cmd->add_flag("--allow-destroy", args->allowDestroy, "Allow deleting every resource of a region");
+  cmd->add_flag("--allow-destroy", args->allowDestroy,
+                "Allow deleting every resource of a region, and delete leftovers (ramp-tagged, unknown to any state)");
   cmd->add_option("--parallel-regions", args->parallelRegions, "Regions applied at once (default 1)")
       ->check(CLI::Range(1, 64));
   cmd->add_flag("--continue-on-region-failure", args->continueOnRegionFailure,

@@ -1,8 +1,12 @@
-// `ramp plan --env ENV [--region R]... [-o FILE] [--json] [--detailed-exitcode] [--no-refresh] [-f CONFIG]`
+// `ramp plan --env ENV [--region R]... [-o FILE] [--json] [--detailed-exitcode] [--no-refresh]
+//            [--delete-leftovers] [-f CONFIG]`
 //
 // Asks the controller for the plan of ENV's infrastructure (POST
 // /api/v1/infra/plan) and prints it (`+`, `~`, `-/+`, `-` and a summary),
 // or its JSON (with "no_op"). -o FILE saves the plan for `ramp apply FILE`.
+// --delete-leftovers: also the deletes of leftovers (resources with the
+// environment's tags that no state knows and the configuration does not ask
+// for), as `ramp apply --allow-destroy` plans them.
 // Exit codes: 0 success; with --detailed-exitcode 0 no changes, 2 changes;
 // 1 error.
 #include <fstream>
@@ -24,12 +28,14 @@ struct PlanArgs {
   bool json = false;
   bool detailed = false;
   bool noRefresh = false;
+  bool deleteLeftovers = false;
 };
 
 int runPlan(Cli& cli, const PlanArgs& a) {
   auto body = infraRequestBody(a.file, a.env, a.regions);
   if (!body) return reportError(body.error().describe());
   if (a.noRefresh) (*body)["refresh"] = false;
+  if (a.deleteLeftovers) (*body)["delete_leftovers"] = true;
   auto api = ApiClient::connect(cli.global);
   if (!api) return reportError(api.error().describe());
   auto r = api->post("/api/v1/infra/plan", *body);
@@ -65,6 +71,8 @@ void addPlan(Cli& cli) {
   cmd->add_flag("--json", args->json, "Machine-readable output (with no_op)");
   cmd->add_flag("--detailed-exitcode", args->detailed, "Exit 2 when there are changes, 0 when none");
   cmd->add_flag("--no-refresh", args->noRefresh, "Do not read the real state (plan from the recorded state only)");
+  cmd->add_flag("--delete-leftovers", args->deleteLeftovers,
+                "Also plan deleting leftovers (ramp-tagged, unknown to any state), as apply --allow-destroy does");
   cmd->callback([&cli, args] { cli.exitCode = runPlan(cli, *args); });
 }
 

@@ -53,8 +53,9 @@ std::string DriftReport::text() const {
                          i.address, where, i.id, env);
     } else {
       ++leftover;
-      out += fmt::format("  ? {} {} ({}) carries ramp's tags but no state knows it (id {})\n", i.type,
-                         i.address, where, i.id);
+      out += fmt::format("  ? {} {} ({}) carries ramp's tags but no state knows it (id {}): `ramp apply --env {} "
+                         "--allow-destroy` deletes it\n",
+                         i.type, i.address, where, i.id, env);
     }
   }
   if (!managedByDeployments.empty()) {

@@ -105,8 +105,12 @@ std::vector<std::string> regionsOf(const InfraRequest& q) {
   return q.regions.empty() ? q.envCfg->regions : q.regions;
 }
 
+// `deleteLeftovers` (apply --allow-destroy, plan --delete-leftovers): with a
+// refresh, what carries the environment's tags but no state knows and the
+// configuration does not ask for (what drift calls leftovers) is planned as
+// deletes too. Without it they are left alone: drift reports them.
 Result<infra::Plan> makePlan(const InfraRequest& q, infra::InfraProvider& provider, infra::InfraStore& is,
-                             bool doRefresh) {
+                             bool doRefresh, bool deleteLeftovers) {
   auto desired = infra::desiredResources(q.cfg, q.env, q.regions);
   if (!desired) return std::unexpected(desired.error());
   std::map<std::string, infra::InfraState> states;
@@ -129,8 +133,9 @@ Result<infra::Plan> makePlan(const InfraRequest& q, infra::InfraProvider& provid
     auto r = infra::refresh(provider, *desired, states);
     if (!r) return std::unexpected(r.error());
     refreshed = std::move(*r);
-    // What carries the environment's tags but no state knows (what drift
-    // calls leftovers): planned as deletes, applied with --allow-destroy.
+  }
+  if (doRefresh && deleteLeftovers) {
+    // Leftovers: planned as deletes, applied only with --allow-destroy.
     std::set<std::string> regions;
     for (const auto& [region, s] : states) regions.insert(region);
     for (const auto& region : wanted) regions.insert(region);
@@ -506,17 +511,19 @@ void addInfraRoutes(ApiServer& api, store::Store& st, const std::filesystem::pat
                     const std::filesystem::path& rampBinary, Clock& clock, record::ConfigOfRecord* config,
                     std::function<void()> applied) {
   api.route("POST", "/api/v1/infra/plan", Access::bodyEnv("viewer"), [&st, home, rampBinary, &clock](const ApiRequest& r) -> Result<ApiResponse> {
-    if (auto s = onlyFields(r.body, {"env", "config", "config_name", "regions", "refresh"}); !s) {
+    if (auto s = onlyFields(r.body, {"env", "config", "config_name", "regions", "refresh", "delete_leftovers"}); !s) {
       return std::unexpected(s.error());
     }
     auto q = readInfraRequest(r);
     if (!q) return std::unexpected(q.error());
     auto refresh = optionalBool(r.body, "refresh", true);
     if (!refresh) return std::unexpected(refresh.error());
+    auto leftovers = optionalBool(r.body, "delete_leftovers", false);
+    if (!leftovers) return std::unexpected(leftovers.error());
     auto provider = providerFor(*q, home, rampBinary);
     if (!provider) return std::unexpected(provider.error());
     infra::StoreInfraStore is(st, clock);
-    auto plan = makePlan(*q, **provider, is, *refresh);
+    auto plan = makePlan(*q, **provider, is, *refresh, *leftovers);
     if (!plan) return std::unexpected(plan.error());
     // Intents of an interrupted apply: the next apply resumes them first
     // (even when the plan itself has no changes).
@@ -570,7 +577,7 @@ void addInfraRoutes(ApiServer& api, store::Store& st, const std::filesystem::pat
       }
       plan = std::move(*saved);
     } else {
-      auto fresh = makePlan(*q, **provider, is, *refresh);
+      auto fresh = makePlan(*q, **provider, is, *refresh, *allowDestroy);
       if (!fresh) return std::unexpected(fresh.error());
       plan = std::move(*fresh);
     }
