@@ -257,7 +257,9 @@ int runUserData(const fs::path& tree, const fs::path& root, std::string& err) {
   fs::create_directories(bin);
   writeFile(bin / "aws",
             "#!/bin/sh\n[ \"$1 $2\" = 's3 cp' ] || exit 9\nsrc=${3#s3://}\nexec curl -sf --aws-sigv4 aws:amz:us-east-1:s3 --user " +
-                motoKeys().accessKeyId + ":" + motoKeys().secretAccessKey + " -o \"$4\" " +
+                motoKeys().accessKeyId + ":" + motoKeys().secretAccessKey +
+                // S3 wants the payload's hash header with SigV4; curl 7.88 sends none.
+                " -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' -o \"$4\" " +
                 LaunchUserData::shellQuote(motoUrl()) + "/\"$src\"\n",
             fs::perms(0755));
   writeFile(root.parent_path() / (root.filename().string() + ".sh"), script, fs::perms(0644));

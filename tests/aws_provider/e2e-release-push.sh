@@ -29,7 +29,11 @@ services:
     run: {command: bin/web}
 YAML
 "$RAMP_BIN" validate >/dev/null || fail "config is not valid: $("$RAMP_BIN" validate 2>&1)"
-s3curl() { curl -sf --aws-sigv4 aws:amz:us-east-1:s3 --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" "$@"; }
+# S3 wants the payload's hash header with SigV4 (moto checks it); curl 7.88 sends none.
+s3curl() {
+  curl -sf --aws-sigv4 aws:amz:us-east-1:s3 --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+    -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' "$@"
+}
 s3curl -X PUT "$moto/$bucket" >/dev/null || fail "create bucket"
 objects() { s3curl "$moto/$bucket?list-type=2" | grep -o '<Key>[^<]*</Key>' | sort; }
 
