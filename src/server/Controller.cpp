@@ -41,6 +41,7 @@
 #include "server/PipelineRoutes.h"
 #include "server/ConfigRoutes.h"
 #include "server/DeployRequestFields.h"
+#include "server/DeploymentJson.h"
 #include "record/ConfigOfRecord.h"
 #include "server/StatusJson.h"
 #include "server/StructuredLog.h"
@@ -68,39 +69,10 @@ namespace {
 // JSON lines unless stderr is a terminal (server/StructuredLog.h).
 void logLine(const std::string& msg, const LogContext& ctx = {}) { StructuredLog::controller().info(msg, ctx); }
 
-json deploymentJson(const engine::Deployment& d) {
-  auto iso = [](int64_t ms) { return ms ? json(formatTime(fromUnixMillis(ms))) : json(nullptr); };
-  json j = {{"id", d.id},
-          {"service", d.service},
-          {"env", d.env},
-          {"region", d.region},
-          {"state", d.state},
-          {"phase", d.phase},
-          {"strategy", d.strategy},
-          {"kind", d.kind},
-          {"step", d.step},
-          {"steps", d.steps},
-          {"step_names", d.stepNames},
-          {"reason", d.reason},
-          {"version", d.version},
-          {"digest", d.digest},
-          {"config_digest", d.configDigest},
-          {"config_version", d.configVersion ? json(d.configVersion) : json(nullptr)},
-          {"git_commit", d.gitCommit ? json(*d.gitCommit) : json(nullptr)},
-          {"git_dirty", d.gitDirty ? json(*d.gitDirty) : json(nullptr)},
-          {"new_fleet", d.newFleet},
-          {"old_fleet", d.oldFleet},
-          {"rolls_back", d.rollsBack},
-          {"created_by", d.createdBy},
-          {"created_at", iso(d.createdAt)},
-          {"updated_at", iso(d.updatedAt)},
-          {"finished_at", iso(d.finishedAt)},
-          {"waves", d.wavesView()},
-          {"rollback_all_regions", d.rollbackAllRegions},
-          {"wave", d.hasWaves() ? json(d.wave + 1) : json(nullptr)},
-          {"verdict", d.lastVerdict()},
-          {"approval", d.approval.empty() ? json(nullptr) : d.approval.toApiJson()},
-          {"timing", d.timingView()}};
+// The API's deployment (DeploymentJson.h) with its progress now
+// (DeploymentProgress.h).
+json deploymentWithProgress(const engine::Deployment& d) {
+  json j = deploymentJson(d);
   j["progress"] = progressOf(j, toUnixMillis(SystemClock::instance().now()));
   return j;
 }
@@ -123,6 +95,25 @@ json eventJson(const store::AuditEvent& e) {
           {"service", e.service}, {"env", e.env},
           {"deployment", e.deploymentId}, {"data", e.data},
           {"hash", e.hash}};
+}
+
+// GET /api/v1/events?deployment=&service=&env=&after=SEQ: the audit events
+// the query names, oldest first (leaders and followers read the store alike).
+Result<ApiResponse> eventsAsked(store::Store& st, const ApiRequest& r) {
+  store::AuditFilter f;
+  if (r.query.contains("deployment")) f.deploymentId = r.query.at("deployment");
+  if (r.query.contains("service")) f.service = r.query.at("service");
+  if (r.query.contains("env")) f.env = r.query.at("env");
+  if (r.query.contains("after")) {
+    auto after = queryNumber(r, "after", 0, INT64_MAX, 0);
+    if (!after) return std::unexpected(after.error());
+    f.afterSeq = *after;
+  }
+  auto evs = st.listEvents(f);
+  if (!evs) return std::unexpected(evs.error());
+  json arr = json::array();
+  for (auto& e : *evs) arr.push_back(eventJson(e));
+  return ApiResponse{200, arr};
 }
 
 std::string osUser() {
@@ -319,7 +310,7 @@ std::optional<store::Lease> follow(const ControllerOptions& opt, store::Store& s
     json arr = json::array();
     for (auto& rec : *recs) {
       auto d = engine::Deployment::fromRecord(rec.id, rec.service, rec.env, rec.state, rec.revision, rec.doc);
-      if (d) arr.push_back(deploymentJson(*d));
+      if (d) arr.push_back(deploymentWithProgress(*d));
     }
     return ApiResponse{200, arr};
   });
@@ -331,24 +322,10 @@ std::optional<store::Lease> follow(const ControllerOptions& opt, store::Store& s
     }
     auto d = engine::Deployment::fromRecord(rec->id, rec->service, rec->env, rec->state, rec->revision, rec->doc);
     if (!d) return std::unexpected(d.error());
-    return ApiResponse{200, deploymentJson(*d)};
+    return ApiResponse{200, deploymentWithProgress(*d)};
   });
-  api.route("GET", "/api/v1/events", ofEventQuery(st, "viewer"), [&](const ApiRequest& r) -> Result<ApiResponse> {
-    store::AuditFilter f;
-    if (r.query.contains("deployment")) f.deploymentId = r.query.at("deployment");
-    if (r.query.contains("service")) f.service = r.query.at("service");
-    if (r.query.contains("env")) f.env = r.query.at("env");
-    if (r.query.contains("after")) {
-      auto after = queryNumber(r, "after", 0, INT64_MAX, 0);
-      if (!after) return std::unexpected(after.error());
-      f.afterSeq = *after;
-    }
-    auto evs = st.listEvents(f);
-    if (!evs) return std::unexpected(evs.error());
-    json arr = json::array();
-    for (auto& e : *evs) arr.push_back(eventJson(e));
-    return ApiResponse{200, arr};
-  });
+  api.route("GET", "/api/v1/events", ofEventQuery(st, "viewer"),
+            [&](const ApiRequest& r) { return eventsAsked(st, r); });
   auto address = api.start(opt.listenHost, opt.listenPort, ApiServer::Tls{opt.tlsCertFile, opt.tlsKeyFile});
   if (!address) {
     logLine(address.error().describe());
@@ -615,7 +592,7 @@ int runController(const ControllerOptions& options, std::atomic<bool>& stop) {
     logLine(fmt::format("deployment {} of {} {} to {} submitted by {} (config version {})", d->id, d->service,
                         d->version, d->env, r.actor, d->configVersion),
             {d->id, d->service, d->env});
-    return ApiResponse{201, deploymentJson(*d)};
+    return ApiResponse{201, deploymentWithProgress(*d)};
   });
 
   api.route("GET", "/api/v1/deployments", Access::queryEnv("viewer"), [&](const ApiRequest& r) -> Result<ApiResponse> {
@@ -627,7 +604,7 @@ int runController(const ControllerOptions& options, std::atomic<bool>& stop) {
     auto list = engine.list(service, env, static_cast<int>(*limit));
     if (!list) return std::unexpected(list.error());
     json arr = json::array();
-    for (auto& d : *list) arr.push_back(deploymentJson(d));
+    for (auto& d : *list) arr.push_back(deploymentWithProgress(d));
     return ApiResponse{200, arr};
   });
 
@@ -637,7 +614,7 @@ int runController(const ControllerOptions& options, std::atomic<bool>& stop) {
       if (d.error().code == ErrorCode::kNotFound) return notFound("no deployment " + r.params[0], "id");
       return std::unexpected(d.error());
     }
-    return ApiResponse{200, deploymentJson(*d)};
+    return ApiResponse{200, deploymentWithProgress(*d)};
   });
 
   api.route("GET", "/api/v1/status", Access::queryEnv("viewer"), [&](const ApiRequest& r) -> Result<ApiResponse> {
@@ -660,7 +637,7 @@ int runController(const ControllerOptions& options, std::atomic<bool>& stop) {
     auto d = engine.rollback(*service, *env, r.actor, comment->value_or(""));
     if (!d) return std::unexpected(d.error());
     logLine(fmt::format("rollback of {} in {} requested by {}: {}", *service, *env, r.actor, d->id), {d->id, *service, *env});
-    return ApiResponse{202, deploymentJson(*d)};
+    return ApiResponse{202, deploymentWithProgress(*d)};
   });
 
   addControlRoutes(api, engine);
@@ -705,22 +682,8 @@ int runController(const ControllerOptions& options, std::atomic<bool>& stop) {
     return ApiResponse{200, arr};
   });
 
-  api.route("GET", "/api/v1/events", ofEventQuery(st, "viewer"), [&](const ApiRequest& r) -> Result<ApiResponse> {
-    store::AuditFilter f;
-    if (r.query.contains("deployment")) f.deploymentId = r.query.at("deployment");
-    if (r.query.contains("service")) f.service = r.query.at("service");
-    if (r.query.contains("env")) f.env = r.query.at("env");
-    if (r.query.contains("after")) {
-      auto after = queryNumber(r, "after", 0, INT64_MAX, 0);
-      if (!after) return std::unexpected(after.error());
-      f.afterSeq = *after;
-    }
-    auto evs = st.listEvents(f);
-    if (!evs) return std::unexpected(evs.error());
-    json arr = json::array();
-    for (auto& e : *evs) arr.push_back(eventJson(e));
-    return ApiResponse{200, arr};
-  });
+  api.route("GET", "/api/v1/events", ofEventQuery(st, "viewer"),
+            [&](const ApiRequest& r) { return eventsAsked(st, r); });
 
   addEventStream(api, st, stop);
 

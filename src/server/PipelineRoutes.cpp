@@ -4,6 +4,7 @@
 
 #include "engine/ApprovalPolicyCheck.h"
 #include "server/DeployRequestFields.h"
+#include "server/DeploymentJson.h"
 
 namespace ramp::server {
 
@@ -53,34 +54,6 @@ std::set<std::string> rolesIn(const Principal& p, const std::string& env, const 
   return out;
 }
 
-json pipelineDeploymentJson(const engine::Deployment& d) {
-  auto iso = [](int64_t ms) { return ms ? json(formatTime(fromUnixMillis(ms))) : json(nullptr); };
-  return {{"id", d.id},
-          {"service", d.service},
-          {"env", d.env},
-          {"region", d.region},
-          {"state", d.state},
-          {"phase", d.phase},
-          {"strategy", d.strategy},
-          {"kind", d.kind},
-          {"step", d.step},
-          {"steps", d.steps},
-          {"reason", d.reason},
-          {"version", d.version},
-          {"digest", d.digest},
-          {"config_digest", d.configDigest},
-          {"config_version", d.configVersion ? json(d.configVersion) : json(nullptr)},
-          {"waves", d.wavesView()},
-          {"hotfix", d.hotfix},
-          {"hotfix_reason", d.hotfixReason},
-          {"promoted_from", d.promotedFrom.empty() ? json(nullptr) : json(d.promotedFrom)},
-          {"approval", d.approval.toApiJson()},
-          {"created_by", d.createdBy},
-          {"created_at", iso(d.createdAt)},
-          {"updated_at", iso(d.updatedAt)},
-          {"finished_at", iso(d.finishedAt)}};
-}
-
 void addPipelineRoutes(ApiServer& api, engine::Engine& engine, record::ConfigOfRecord& config,
                        std::function<Status(const engine::DeployRequest&)> learn) {
   addRoute(api, "POST", "/api/v1/promotions", deployerIn("to"),
@@ -107,7 +80,7 @@ void addPipelineRoutes(ApiServer& api, engine::Engine& engine, record::ConfigOfR
     }
     auto d = engine.promote(req);
     if (!d) return std::unexpected(d.error());
-    return ApiResponse{201, pipelineDeploymentJson(*d)};
+    return ApiResponse{201, deploymentJson(*d)};
   });
 
   addRoute(api, "GET", "/api/v1/approvals",
@@ -126,7 +99,7 @@ void addPipelineRoutes(ApiServer& api, engine::Engine& engine, record::ConfigOfR
     for (const auto& d : *list) {
       if (!r.principal.has("viewer", d.env)) continue;
       const auto& req = d.approval;
-      json j = pipelineDeploymentJson(d);
+      json j = deploymentJson(d);
       j["may_approve"] = r.actor != req.requester &&
                          engine::ApprovalPolicyCheck::mayApprove(req, rolesIn(r.principal, d.env, req.roles));
       arr.push_back(j);
@@ -183,7 +156,7 @@ void addPipelineRoutes(ApiServer& api, engine::Engine& engine, record::ConfigOfR
     auto roles = rolesIn(r.principal, d->env, req.roles);
     auto out = approve ? engine.approve(d->id, r.actor, roles, *comment) : engine.reject(d->id, r.actor, roles, *comment);
     if (!out) return std::unexpected(out.error());
-    return ApiResponse{200, pipelineDeploymentJson(*out)};
+    return ApiResponse{200, deploymentJson(*out)};
   };
   // Access: viewer in the deployment's environment; which roles may decide
   // is the approval policy's (Engine::approve / reject check it).

@@ -42,6 +42,5 @@ void addPipelineRoutes(ApiServer& api, engine::Engine& engine, record::ConfigOfR
 void forwardPipelineRoutes(ApiServer& api, const ApiServer::Handler& forward);
 // The roles the caller holds in `env` among the standard ones and `extra`.
 std::set<std::string> rolesIn(const Principal& p, const std::string& env, const std::vector<std::string>& extra = {});
-nlohmann::json pipelineDeploymentJson(const engine::Deployment& d);
 
 }  // namespace ramp::server

@@ -1,43 +1,10 @@
 #include "server/StatusJson.h"
 
-#include "core/Clock.h"
+#include "server/DeploymentJson.h"
 
 namespace ramp::server {
 
 using nlohmann::json;
-
-namespace {
-
-json deploymentOf(const engine::Deployment& d) {
-  return {{"id", d.id},
-          {"state", d.state},
-          {"phase", d.phase},
-          {"strategy", d.strategy},
-          {"kind", d.kind},
-          {"step", d.step},
-          {"steps", d.steps},
-          {"step_names", d.stepNames},
-          {"reason", d.reason},
-          {"version", d.version},
-          {"digest", d.digest},
-          {"config_digest", d.configDigest},
-          {"config_version", d.configVersion ? json(d.configVersion) : json(nullptr)},
-          {"git_commit", d.gitCommit ? json(*d.gitCommit) : json(nullptr)},
-          {"git_dirty", d.gitDirty ? json(*d.gitDirty) : json(nullptr)},
-          {"created_by", d.createdBy},
-          {"verdict", d.lastVerdict()},
-          {"created_at", d.createdAt ? json(formatTime(fromUnixMillis(d.createdAt))) : json(nullptr)},
-          {"updated_at", d.updatedAt ? json(formatTime(fromUnixMillis(d.updatedAt))) : json(nullptr)},
-          {"hotfix", d.hotfix},
-          {"hotfix_reason", d.hotfixReason},
-          {"promoted_from", d.promotedFrom.empty() ? json(nullptr) : json(d.promotedFrom)},
-          {"approval", d.approval.toApiJson()},
-          {"waves", d.wavesView()},
-          {"wave", d.hasWaves() ? json(d.wave + 1) : json(nullptr)},
-          {"timing", d.timingView()}};
-}
-
-}  // namespace
 
 json statusJson(const std::vector<engine::ServiceStatus>& status) {
   json out = json::array();
@@ -50,7 +17,7 @@ json statusJson(const std::vector<engine::ServiceStatus>& status) {
     json eps = json::object();
     for (const auto& [region, url] : s.entrypoints) eps[region] = url ? json(*url) : json(nullptr);
     j["entrypoints"] = eps;
-    j["deployment"] = deploymentOf(s.deployment);
+    j["deployment"] = deploymentJson(s.deployment);
     json queue = json::array();
     for (const auto& q : s.queue) {
       queue.push_back({{"id", q.id}, {"version", q.version}, {"state", q.state}, {"phase", q.phase},
