@@ -14,6 +14,23 @@ namespace ramp::engine {
 
 using nlohmann::json;
 
+namespace {
+
+// The deployment `id` (as read) if it waits at the approval gate; else why
+// a person cannot decide on it: not found, or not awaiting approval.
+Result<Deployment> awaitingApproval(Result<Deployment> d, const std::string& id) {
+  if (!d) {
+    if (d.error().code == ErrorCode::kNotFound) return notFound("no deployment " + id, "id");
+    return d;
+  }
+  if (d->phase != Phase::kApproval) {
+    return failedPrecondition(fmt::format("{} is {} ({}), not awaiting approval", id, d->state, phaseName(d->phase)), "id");
+  }
+  return d;
+}
+
+}  // namespace
+
 // How another person gets to approve: who holds a role that may (admins
 // included, the requester and `actor` excluded) and how an admin grants it.
 std::string Engine::approverHint(const Deployment& d, const ApprovalRequest& req, const std::string& actor) {
@@ -45,14 +62,8 @@ std::string Engine::approverHint(const Deployment& d, const ApprovalRequest& req
 
 Result<Deployment> Engine::approve(const std::string& id, const std::string& actor,
                                    const std::set<std::string>& roles, const std::string& comment) {
-  auto d = get(id);
-  if (!d) {
-    if (d.error().code == ErrorCode::kNotFound) return notFound("no deployment " + id, "id");
-    return d;
-  }
-  if (d->phase != Phase::kApproval) {
-    return failedPrecondition(fmt::format("{} is {} ({}), not awaiting approval", id, d->state, phaseName(d->phase)), "id");
-  }
+  auto d = awaitingApproval(get(id), id);
+  if (!d) return d;
   const int64_t now = toUnixMillis(clock_.now());
   auto req = d->approval;
   auto v = ApprovalPolicyCheck::judgeApproval(req, actor, roles, now);
@@ -93,14 +104,8 @@ Result<Deployment> Engine::reject(const std::string& id, const std::string& acto
   if (comment.find_first_not_of(" \t\r\n") == std::string::npos) {
     return invalid("a rejection needs a comment saying why", "comment");
   }
-  auto d = get(id);
-  if (!d) {
-    if (d.error().code == ErrorCode::kNotFound) return notFound("no deployment " + id, "id");
-    return d;
-  }
-  if (d->phase != Phase::kApproval) {
-    return failedPrecondition(fmt::format("{} is {} ({}), not awaiting approval", id, d->state, phaseName(d->phase)), "id");
-  }
+  auto d = awaitingApproval(get(id), id);
+  if (!d) return d;
   const int64_t now = toUnixMillis(clock_.now());
   auto req = d->approval;
   auto v = ApprovalPolicyCheck::judgeRejection(req, actor, roles, comment, now);
