@@ -11,6 +11,19 @@ namespace ramp::engine {
 
 using nlohmann::json;
 
+namespace {
+
+// One function a phase (the header lists what each does).
+Result<Transition> start(RunContext& ctx);
+Result<Transition> createFleet(RunContext& ctx);
+Result<Transition> waitHealthy(RunContext& ctx);
+Result<Transition> smokeTest(RunContext& ctx);
+Result<Transition> switchTraffic(RunContext& ctx);
+Result<Transition> verifySwitch(RunContext& ctx);
+Result<Transition> failCleanup(RunContext& ctx);
+
+}  // namespace
+
 Result<Transition> BlueGreenPhases::run(RunContext& ctx) {
   switch (ctx.d.phase) {
     case Phase::kStart: return start(ctx);
@@ -26,7 +39,9 @@ Result<Transition> BlueGreenPhases::run(RunContext& ctx) {
   return internal(fmt::format("phase {} is not a bluegreen phase", phaseName(ctx.d.phase)), ctx.d.id);
 }
 
-Result<Transition> BlueGreenPhases::start(RunContext& ctx) {
+namespace {
+
+Result<Transition> start(RunContext& ctx) {
   auto& d = ctx.d;
   const auto key = ctx.key();
   auto url = ctx.parts.entrypoints.ensure(key);
@@ -63,7 +78,7 @@ Result<Transition> BlueGreenPhases::start(RunContext& ctx) {
   return Transition::move(Phase::kCreateFleet, {{"entrypoint", *url}, {"previous_fleet", d.oldFleet}});
 }
 
-Result<Transition> BlueGreenPhases::createFleet(RunContext& ctx) {
+Result<Transition> createFleet(RunContext& ctx) {
   auto& d = ctx.d;
   // This controller's copy of the release (another controller, on another
   // host, may have accepted the deployment: the catalog rebuilds the copy
@@ -97,7 +112,7 @@ Result<Transition> BlueGreenPhases::createFleet(RunContext& ctx) {
                                                 {"deadline_at", formatTime(fromUnixMillis(d.deadlineAt))}});
 }
 
-Result<Transition> BlueGreenPhases::waitHealthy(RunContext& ctx) {
+Result<Transition> waitHealthy(RunContext& ctx) {
   auto& d = ctx.d;
   const auto& plan = ctx.plan;
   auto st = ctx.parts.fleets.fleetStatus(d.newFleet);
@@ -135,7 +150,7 @@ Result<Transition> BlueGreenPhases::waitHealthy(RunContext& ctx) {
   return Transition::move(Phase::kFailCleanup);
 }
 
-Result<Transition> BlueGreenPhases::smokeTest(RunContext& ctx) {
+Result<Transition> smokeTest(RunContext& ctx) {
   auto& d = ctx.d;
   auto st = ctx.parts.fleets.fleetStatus(d.newFleet);
   if (!st) return std::unexpected(st.error());
@@ -162,7 +177,7 @@ Result<Transition> BlueGreenPhases::smokeTest(RunContext& ctx) {
   return Transition::move(d.strategy == "canary" ? Phase::kCanaryStep : Phase::kSwitch, {{"smoke_test", "passed"}});
 }
 
-Result<Transition> BlueGreenPhases::switchTraffic(RunContext& ctx) {
+Result<Transition> switchTraffic(RunContext& ctx) {
   auto& d = ctx.d;
   // Scaling of both fleets held before traffic moves (released in verify_switch).
   if (auto st = ctx.holdScaling(true); !st) return std::unexpected(st.error());
@@ -173,7 +188,7 @@ Result<Transition> BlueGreenPhases::switchTraffic(RunContext& ctx) {
   return Transition::move(Phase::kVerifySwitch, {{"weights", tp->weights}});
 }
 
-Result<Transition> BlueGreenPhases::verifySwitch(RunContext& ctx) {
+Result<Transition> verifySwitch(RunContext& ctx) {
   auto& d = ctx.d;
   const auto key = ctx.key();
   const int64_t now = ctx.now;
@@ -229,7 +244,7 @@ Result<Transition> BlueGreenPhases::verifySwitch(RunContext& ctx) {
                             {{"bake_until", formatTime(fromUnixMillis(d.bakeUntil))}});
 }
 
-Result<Transition> BlueGreenPhases::failCleanup(RunContext& ctx) {
+Result<Transition> failCleanup(RunContext& ctx) {
   auto& d = ctx.d;
   // Holds taken by this deployment are released whatever failed.
   if (auto st = ctx.holdScaling(false); !st) return std::unexpected(st.error());
@@ -252,5 +267,7 @@ Result<Transition> BlueGreenPhases::failCleanup(RunContext& ctx) {
   d.finishedAt = ctx.now;
   return Transition::finish(undoRegions ? Phase::kRbRegions : Phase::kDone);
 }
+
+}  // namespace
 
 }  // namespace ramp::engine

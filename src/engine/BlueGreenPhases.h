@@ -25,15 +25,6 @@ namespace ramp::engine {
 class BlueGreenPhases final : public PhaseMachine {
  public:
   Result<Transition> run(RunContext& ctx) override;
-
- private:
-  static Result<Transition> start(RunContext& ctx);
-  static Result<Transition> createFleet(RunContext& ctx);
-  static Result<Transition> waitHealthy(RunContext& ctx);
-  static Result<Transition> smokeTest(RunContext& ctx);
-  static Result<Transition> switchTraffic(RunContext& ctx);
-  static Result<Transition> verifySwitch(RunContext& ctx);
-  static Result<Transition> failCleanup(RunContext& ctx);
 };
 
 }  // namespace ramp::engine

@@ -8,6 +8,18 @@ namespace ramp::engine {
 
 using nlohmann::json;
 
+namespace {
+
+// One function a phase (the header lists what each does).
+Result<Transition> capacity(RunContext& ctx);
+Result<Transition> switchBack(RunContext& ctx);
+Result<Transition> verify(RunContext& ctx);
+Result<Transition> drain(RunContext& ctx);
+Result<Transition> retire(RunContext& ctx);
+Result<Transition> regions(RunContext& ctx);
+
+}  // namespace
+
 Result<Transition> RollbackPhases::run(RunContext& ctx) {
   switch (ctx.d.phase) {
     case Phase::kRbCapacity: return capacity(ctx);
@@ -21,7 +33,9 @@ Result<Transition> RollbackPhases::run(RunContext& ctx) {
   return internal(fmt::format("phase {} is not a rollback phase", phaseName(ctx.d.phase)), ctx.d.id);
 }
 
-Result<Transition> RollbackPhases::capacity(RunContext& ctx) {
+namespace {
+
+Result<Transition> capacity(RunContext& ctx) {
   auto& d = ctx.d;
   // The stable fleet is about to take all traffic: it must be there and
   // healthy (a cold or shrunken stable fleet overloads on abort). Nothing
@@ -46,7 +60,7 @@ Result<Transition> RollbackPhases::capacity(RunContext& ctx) {
   return Transition::move(Phase::kRbSwitch, data);
 }
 
-Result<Transition> RollbackPhases::switchBack(RunContext& ctx) {
+Result<Transition> switchBack(RunContext& ctx) {
   auto& d = ctx.d;
   // Scaling held while traffic moves back (released in rb_verify).
   if (auto st = ctx.holdScaling(true); !st) return std::unexpected(st.error());
@@ -55,7 +69,7 @@ Result<Transition> RollbackPhases::switchBack(RunContext& ctx) {
   return Transition::move(Phase::kRbVerify, {{"weights", tp->weights}});
 }
 
-Result<Transition> RollbackPhases::verify(RunContext& ctx) {
+Result<Transition> verify(RunContext& ctx) {
   auto& d = ctx.d;
   const auto key = ctx.key();
   auto v = ctx.parts.entrypoints.verified(key);
@@ -76,7 +90,7 @@ Result<Transition> RollbackPhases::verify(RunContext& ctx) {
   return Transition::finish(Phase::kRbDrain);
 }
 
-Result<Transition> RollbackPhases::drain(RunContext& ctx) {
+Result<Transition> drain(RunContext& ctx) {
   auto& d = ctx.d;
   auto inflight = ctx.parts.traffic.inflight(ctx.key(), d.newFleet);
   bool drained = inflight && *inflight == 0;
@@ -89,7 +103,7 @@ Result<Transition> RollbackPhases::drain(RunContext& ctx) {
   return Transition::move(Phase::kRbRetire, {{"fleet", d.newFleet}, {"drained", drained}});
 }
 
-Result<Transition> RollbackPhases::retire(RunContext& ctx) {
+Result<Transition> retire(RunContext& ctx) {
   auto& d = ctx.d;
   if (auto st = ctx.parts.fleets.retireFleet(d.newFleet, ctx.plan.drainTimeout); !st) {
     return std::unexpected(st.error());
@@ -102,7 +116,7 @@ Result<Transition> RollbackPhases::retire(RunContext& ctx) {
   return Transition::move(Phase::kDone, {{"retired", d.newFleet}});
 }
 
-Result<Transition> RollbackPhases::regions(RunContext& ctx) {
+Result<Transition> regions(RunContext& ctx) {
   auto& d = ctx.d;
   // The rollback deployment of the regions that kept the release, queued
   // behind this one (found, not repeated, after a restart).
@@ -126,5 +140,7 @@ Result<Transition> RollbackPhases::regions(RunContext& ctx) {
   if (!id.empty()) d.reason += fmt::format("; rolling back {} too ({})", regions, id);
   return Transition::move(Phase::kDone, {{"rollback_all_regions", id}});
 }
+
+}  // namespace
 
 }  // namespace ramp::engine

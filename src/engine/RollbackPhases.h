@@ -23,14 +23,6 @@ namespace ramp::engine {
 class RollbackPhases final : public PhaseMachine {
  public:
   Result<Transition> run(RunContext& ctx) override;
-
- private:
-  static Result<Transition> capacity(RunContext& ctx);
-  static Result<Transition> switchBack(RunContext& ctx);
-  static Result<Transition> verify(RunContext& ctx);
-  static Result<Transition> drain(RunContext& ctx);
-  static Result<Transition> retire(RunContext& ctx);
-  static Result<Transition> regions(RunContext& ctx);
 };
 
 }  // namespace ramp::engine
