@@ -18,6 +18,21 @@ namespace {
 // PHASE:after failpoint.
 thread_local std::string tlRunningId;
 
+// The store's record of `d` as it is now (an insert's revision is the
+// store's to set; an update names the revision it read).
+store::DeploymentRecord recordOf(const Deployment& d) {
+  store::DeploymentRecord rec;
+  rec.id = d.id;
+  rec.service = d.service;
+  rec.env = d.env;
+  rec.state = d.state;
+  rec.createdAt = d.createdAt;
+  rec.updatedAt = d.updatedAt;
+  rec.revision = d.revision;
+  rec.doc = d.toDoc();
+  return rec;
+}
+
 }  // namespace
 
 DeploymentLedger::Running::Running(const std::string& id) { tlRunningId = id; }
@@ -72,14 +87,7 @@ Status DeploymentLedger::insert(Deployment& d, json created, const std::string& 
   if (std::find(initial.begin(), initial.end(), d.phase) == initial.end()) {
     return internal(fmt::format("a deployment cannot begin in phase {}", phaseName(d.phase)), d.id);
   }
-  store::DeploymentRecord rec;
-  rec.id = d.id;
-  rec.service = d.service;
-  rec.env = d.env;
-  rec.state = d.state;
-  rec.createdAt = d.createdAt;
-  rec.updatedAt = d.updatedAt;
-  rec.doc = d.toDoc();
+  store::DeploymentRecord rec = recordOf(d);
   // The record and its event (with the alert it causes) in one transaction.
   if (auto st = store_.insertDeployment(rec, fence_, {eventOf("deployment.created", d, std::move(created), actor)}); !st) {
     return st;
@@ -99,15 +107,7 @@ Status DeploymentLedger::commit(Deployment& d, const std::string& eventKind, jso
   }
   failpointSideEffect("commit");
   d.updatedAt = toUnixMillis(clock_.now());
-  store::DeploymentRecord rec;
-  rec.id = d.id;
-  rec.service = d.service;
-  rec.env = d.env;
-  rec.state = d.state;
-  rec.createdAt = d.createdAt;
-  rec.updatedAt = d.updatedAt;
-  rec.revision = d.revision;
-  rec.doc = d.toDoc();
+  store::DeploymentRecord rec = recordOf(d);
   // The record, its event and the alert the event causes in one
   // transaction: a crash keeps all three or none (issue 16).
   std::vector<store::AuditEventInput> events;

@@ -419,14 +419,17 @@ Status Engine::advance(Deployment& d) {
     }
     if (d.reason.starts_with(kWaitingForSite)) d.reason.clear();
   }
-  auto plan = planFromRendered(d.rendered, d.env, d.region);
-  if (!plan) {
-    d.reason = "its configuration cannot be read: " + plan.error().describe();
+  // A deployment whose rendered config (its current wave's) cannot be read
+  // fails where it is.
+  auto unreadable = [&](const Error& why) {
+    d.reason = "its configuration cannot be read: " + why.describe();
     WavePhases::stopWaves(d, kFailed, false, toUnixMillis(clock_.now()));
     d.state = kFailed;
     d.finishedAt = toUnixMillis(clock_.now());
     return ledger_.commit(d, "deployment.finished");
-  }
+  };
+  auto plan = planFromRendered(d.rendered, d.env, d.region);
+  if (!plan) return unreadable(plan.error());
   int planWave = d.wave;
   DeploymentLedger::Running running(d.id);
   // Before anything else (a paused canary too): the data plane may have
@@ -459,13 +462,7 @@ Status Engine::advance(Deployment& d) {
     if (d.wave != planWave) {
       // The next region's wave started: its own configuration from now on.
       plan = planFromRendered(d.rendered, d.env, d.region);
-      if (!plan) {
-        d.reason = "its configuration cannot be read: " + plan.error().describe();
-        WavePhases::stopWaves(d, kFailed, false, toUnixMillis(clock_.now()));
-        d.state = kFailed;
-        d.finishedAt = toUnixMillis(clock_.now());
-        return ledger_.commit(d, "deployment.finished");
-      }
+      if (!plan) return unreadable(plan.error());
       planWave = d.wave;
     }
     if (options_.mayAct) {

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "engine/ApprovalPolicyCheck.h"
 #include "engine/DeploymentWindow.h"
@@ -12,16 +13,6 @@
 namespace ramp::engine {
 
 using nlohmann::json;
-
-namespace {
-
-std::string joined(const std::vector<std::string>& v) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + v[i];
-  return out;
-}
-
-}  // namespace
 
 Result<Deployment> Engine::submit(const DeployRequest& req) {
   if (req.service.empty()) return invalid("service is required", "service");
@@ -225,7 +216,7 @@ Status Engine::validateWaves(const DeployRequest& req) {
       }
       if (std::find(regions.begin(), regions.end(), w.region) == regions.end()) {
         return invalid(fmt::format("environment {} has no region '{}'; its regions are {}", req.env, w.region,
-                                   joined(regions)),
+                                   fmt::join(regions, ", ")),
                        at + ".region");
       }
     }

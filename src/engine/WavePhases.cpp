@@ -1,22 +1,13 @@
 #include "engine/WavePhases.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "engine/ServicePlan.h"
 
 namespace ramp::engine {
 
 using nlohmann::json;
-
-namespace {
-
-std::string joined(const std::vector<std::string>& v) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + v[i];
-  return out;
-}
-
-}  // namespace
 
 Status WavePhases::loadWave(Deployment& d, int index) {
   if (!d.hasWaves() || index < 0 || index >= static_cast<int>(d.waves.size())) {
@@ -131,8 +122,8 @@ void WavePhases::stopWaves(Deployment& d, const std::string& endState, bool curr
   std::string reason = currentCompleted ? fmt::format("{} after {} completed: {}", verb, d.region, d.reason)
                                         : fmt::format("{} in {}: {}", verb, d.region, d.reason);
   if (currentCompleted) kept.push_back(d.region);
-  if (!notStarted.empty()) reason += fmt::format("; waves stopped: {} not started", joined(notStarted));
-  if (!kept.empty()) reason += fmt::format("; {} keep{} {}", joined(kept), kept.size() == 1 ? "s" : "", d.version);
+  if (!notStarted.empty()) reason += fmt::format("; waves stopped: {} not started", fmt::join(notStarted, ", "));
+  if (!kept.empty()) reason += fmt::format("; {} keep{} {}", fmt::join(kept, ", "), kept.size() == 1 ? "s" : "", d.version);
   d.reason = reason;
 }
 
