@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "EngineFakes.h"
+#include "EngineWorld.h"
 #include "engine/CounterSnapshot.h"
 #include "core/Clock.h"
 #include "store/Store.h"
@@ -31,52 +31,12 @@ json rendered(int instances = 2, const std::string& bake = "30s", const std::str
           {"strategy", {{"type", "bluegreen"}, {"bake", bake}, {"deadline", deadline}}}};
 }
 
-class EngineTest : public ::testing::Test {
+class EngineTest : public fakes::EngineWorld {
  protected:
-  void SetUp() override {
-    const char* home = std::getenv("RAMP_HOME");
-    ASSERT_NE(home, nullptr);
-    dbPath = std::filesystem::path(home) / ("engine-" + std::to_string(counter++) + ".db");
-    auto s = store::openStore(dbPath.string());
-    ASSERT_TRUE(s.has_value()) << s.error().describe();
-    st = std::move(*s);
-    engine = makeEngine();
+  static engine::DeployRequest request(const std::string& version, json r = rendered()) {
+    return EngineWorld::request(version, std::move(r));
   }
-  std::unique_ptr<engine::Engine> makeEngine() {
-    return std::make_unique<engine::Engine>(*st, fleets, traffic, metrics, releases, clock, options);
-  }
-  engine::DeployRequest request(const std::string& version, json r = rendered()) {
-    engine::DeployRequest q;
-    q.service = "crawler";
-    q.env = "int";
-    q.version = version;
-    q.rendered = r;
-    q.configDigest = "sha256:test";
-    q.actor = "alice";
-    return q;
-  }
-  engine::Deployment run(const std::string& id, int ticks = 20) {
-    for (int i = 0; i < ticks; ++i) {
-      auto t = engine->tick();
-      EXPECT_TRUE(t.has_value()) << t.error().describe();
-      clock.advance(100ms);
-    }
-    auto d = engine->get(id);
-    EXPECT_TRUE(d.has_value());
-    return *d;
-  }
-
-  static inline int counter = 0;
-  std::filesystem::path dbPath;
-  std::unique_ptr<store::Store> st;
-  ManualClock clock;
-  fakes::FakeFleets fleets;
-  fakes::FakeTraffic traffic;
-  fakes::FakeMetrics metrics;
-  fakes::FakeReleases releases;
   fakes::FakeAlarms alarms;
-  engine::EngineOptions options;
-  std::unique_ptr<engine::Engine> engine;
 };
 
 TEST_F(EngineTest, FirstDeploymentGoesLiveWithVerifiedTraffic) {
@@ -366,18 +326,6 @@ json withAlarms(json r, std::vector<std::string> names = {"crawler-5xx"}) {
   return r;
 }
 
-std::vector<store::AuditEvent> eventsOf(store::Store& st, const std::string& id, const std::string& kind) {
-  store::AuditFilter f;
-  f.deploymentId = id;
-  auto evs = st.listEvents(f);
-  EXPECT_TRUE(evs.has_value());
-  std::vector<store::AuditEvent> out;
-  for (auto& e : *evs) {
-    if (e.kind == kind) out.push_back(e);
-  }
-  return out;
-}
-
 class AlarmTest : public CanaryTest {
  protected:
   void SetUp() override {
@@ -403,7 +351,7 @@ TEST_F(AlarmTest, AnAlarmFiringDuringTheCanaryAnalysisRollsBackNamingIt) {
   EXPECT_NE(r.reason.find("alarm crawler-5xx is in ALARM"), std::string::npos) << r.reason;
   EXPECT_EQ(traffic.weightOf("crawler", stable.newFleet), 100);
   EXPECT_FALSE(fleets.alive(r.newFleet));
-  auto phases = eventsOf(*st, r.id, "deployment.phase");
+  auto phases = events(r.id, "deployment.phase");
   bool recorded = false;
   for (auto& e : phases) {
     if (e.data.value("alarm", "") == "crawler-5xx") recorded = true;
@@ -435,7 +383,7 @@ TEST_F(AlarmTest, AnAlarmSourceErrorIsRecordedRetriedAndNeverTakenAsFine) {
   EXPECT_NE(r.state, "rolled_back") << r.reason;
   EXPECT_EQ(r.step, 2) << "a pass needs the alarms known to be quiet; phase " << r.phase;
   EXPECT_GT(alarms.looks, 10) << "retried at every look";
-  auto unknown = eventsOf(*st, r.id, "alarm.unknown");
+  auto unknown = events(r.id, "alarm.unknown");
   ASSERT_EQ(unknown.size(), 1u) << "recorded once per distinct error, not at every look";
   EXPECT_NE(unknown[0].data.value("reason", "").find("alarm state unknown: cloudwatch: Rate exceeded"),
             std::string::npos)
@@ -512,7 +460,7 @@ class BakeTest : public AlarmTest {
 
 TEST_F(BakeTest, GreenFailingTheJudgeDuringTheBakeGoesBackToBlue) {
   auto b = toBake(bakeRendered());
-  auto windows = eventsOf(*st, b.id, "bake.window");
+  auto windows = events(b.id, "bake.window");
   ASSERT_EQ(windows.size(), 1u);
   EXPECT_GE(windows[0].data.value("window_ms", 0), 2500) << windows[0].data.dump();
   EXPECT_GE(windows[0].data.value("baseline_requests", 0), 5000) << windows[0].data.dump();
@@ -558,7 +506,7 @@ TEST_F(BakeTest, NoTrafficDuringTheBakeIsRecordedInconclusiveAndBlueRetiresAsPla
   auto r = run(b.id, 5);
   EXPECT_EQ(r.state, "succeeded") << r.reason;
   EXPECT_EQ(r.phase, Phase::kDone);
-  auto verdicts = eventsOf(*st, b.id, "verdict");
+  auto verdicts = events(b.id, "verdict");
   ASSERT_EQ(verdicts.size(), 1u);
   EXPECT_EQ(verdicts[0].data.value("verdict", ""), "inconclusive");
 }
@@ -601,7 +549,7 @@ TEST_F(BakeTest, AnUnhealthyBlueGetsTimeToRecoverBeforeTrafficMovesBack) {
   auto r = run(b.id, 20);
   EXPECT_EQ(r.phase, Phase::kRbCapacity) << r.reason;
   EXPECT_EQ(traffic.weightOf("crawler", green), 100) << "traffic stays on green while blue is not ready";
-  auto waits = eventsOf(*st, b.id, "rollback.capacity");
+  auto waits = events(b.id, "rollback.capacity");
   ASSERT_EQ(waits.size(), 1u);
   EXPECT_EQ(waits[0].data.value("healthy", -1), 0);
   EXPECT_EQ(waits[0].data.value("desired", -1), 2);
@@ -873,7 +821,7 @@ TEST_F(CanaryTest, WhileAPersonDecidesTheJudgeKeepsLookingAndRollsBackOnEvidence
   EXPECT_EQ(rb.state, "rolled_back") << rb.reason;
   EXPECT_NE(rb.reason.find("while paused for a person"), std::string::npos) << rb.reason;
   EXPECT_EQ(traffic.weightOf("crawler", stable.newFleet), 100);
-  EXPECT_EQ(eventsOf(*st, rb.id, "deployment.control").size(), 0u) << "nobody acted";
+  EXPECT_EQ(events(rb.id, "deployment.control").size(), 0u) << "nobody acted";
 }
 
 TEST_F(CanaryTest, WhileAPersonDecidesAHealthyCanaryIsNotPromotedByTheJudge) {

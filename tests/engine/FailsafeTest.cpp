@@ -15,7 +15,7 @@
 
 #include <gtest/gtest.h>
 
-#include "EngineFakes.h"
+#include "EngineWorld.h"
 #include "core/Clock.h"
 #include "engine/CounterSnapshot.h"
 #include "engine/CounterWindow.h"
@@ -47,39 +47,12 @@ json canaryRendered(const std::string& lease = "3s", const std::string& onExpiry
   return r;
 }
 
-class FailsafeTest : public ::testing::Test {
+class FailsafeTest : public fakes::EngineWorld {
  protected:
   void SetUp() override {
-    const char* home = std::getenv("RAMP_HOME");
-    ASSERT_NE(home, nullptr);
-    auto s = store::openStore((std::filesystem::path(home) / ("failsafe-" + std::to_string(counter++) + ".db")).string());
-    ASSERT_TRUE(s.has_value()) << s.error().describe();
-    st = std::move(*s);
     traffic.clock = &clock;
     traffic.journal = &journal;
-    engine = std::make_unique<engine::Engine>(*st, fleets, traffic, metrics, releases, clock, options);
-  }
-  engine::DeployRequest request(const std::string& version, json r) {
-    engine::DeployRequest q;
-    q.service = "crawler";
-    q.env = "int";
-    q.version = version;
-    q.rendered = std::move(r);
-    q.configDigest = "sha256:test";
-    q.actor = "alice";
-    return q;
-  }
-  engine::Deployment tickUntil(const std::string& id, const std::function<bool(const engine::Deployment&)>& done,
-                               int ticks = 400) {
-    engine::Deployment d;
-    for (int i = 0; i < ticks; ++i) {
-      auto t = engine->tick();
-      EXPECT_TRUE(t.has_value()) << t.error().describe();
-      d = *engine->get(id);
-      if (done(d)) return d;
-      clock.advance(100ms);
-    }
-    return d;
+    EngineWorld::SetUp();
   }
   // Stable 1.0.0 live, then the canary's analysis step running.
   engine::Deployment canaryInAnalysis(json rendered) {
@@ -92,17 +65,6 @@ class FailsafeTest : public ::testing::Test {
     EXPECT_EQ(a.phase, Phase::kCanaryAnalysis) << a.reason;
     return a;
   }
-  std::vector<store::AuditEvent> events(const std::string& id, const std::string& kind) {
-    store::AuditFilter f;
-    f.deploymentId = id;
-    auto evs = st->listEvents(f);
-    EXPECT_TRUE(evs.has_value());
-    std::vector<store::AuditEvent> out;
-    for (auto& e : *evs) {
-      if (e.kind == kind) out.push_back(e);
-    }
-    return out;
-  }
   providers::EntrypointKey key() const { return {"crawler", "int", "local"}; }
   static json errorStats(const engine::Deployment& d) {
     for (auto& m : d.verdicts.back()["metrics"]) {
@@ -111,15 +73,6 @@ class FailsafeTest : public ::testing::Test {
     return json();
   }
 
-  static inline int counter = 0;
-  std::unique_ptr<store::Store> st;
-  ManualClock clock;
-  fakes::FakeFleets fleets;
-  fakes::FakeTraffic traffic;
-  fakes::FakeMetrics metrics;
-  fakes::FakeReleases releases;
-  engine::EngineOptions options;
-  std::unique_ptr<engine::Engine> engine;
   std::vector<std::string> journal;
   std::string stable;
 };

@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "EngineFakes.h"
+#include "EngineWorld.h"
 #include "core/Clock.h"
 #include "engine/Engine.h"
 #include "alerts/Notifier.h"
@@ -50,26 +50,17 @@ json approvals(int n, json extra = json::object()) {
 
 const std::set<std::string> kApprover{"approver"};
 
-class GatesTest : public ::testing::Test {
+class GatesTest : public fakes::EngineWorld {
  protected:
   void SetUp() override {
-    const char* home = std::getenv("RAMP_HOME");
-    ASSERT_NE(home, nullptr);
-    auto s = store::openStore((std::filesystem::path(home) / ("gates-" + std::to_string(counter++) + ".db")).string());
-    ASSERT_TRUE(s.has_value()) << s.error().describe();
-    st = std::move(*s);
-    engine = makeEngine();
+    clock.advance(at("2026-11-26T10:00:00Z") - clock.now());  // a Thursday
+    EngineWorld::SetUp();
   }
-  std::unique_ptr<engine::Engine> makeEngine() {
-    return std::make_unique<engine::Engine>(*st, fleets, traffic, metrics, releases, clock, engine::EngineOptions{});
-  }
-  engine::DeployRequest request(const std::string& env, const std::string& version, json r,
-                                const std::string& actor = "alice") {
-    engine::DeployRequest q;
-    q.service = "crawler";
+  // `actor` deploys crawler `version` to `env` of the pipeline int, uat, prod.
+  static engine::DeployRequest request(const std::string& env, const std::string& version, json r,
+                                       const std::string& actor = "alice") {
+    auto q = EngineWorld::request(version, std::move(r));
     q.env = env;
-    q.version = version;
-    q.rendered = r;
     q.configDigest = "sha256:" + env;
     q.actor = actor;
     q.pipeline = {"int", "uat", "prod"};
@@ -96,33 +87,11 @@ class GatesTest : public ::testing::Test {
     EXPECT_EQ(get(d->id).state, "succeeded") << get(d->id).reason;
     return d->id;
   }
-  std::vector<std::string> eventKinds(const std::string& id) {
-    store::AuditFilter f;
-    f.deploymentId = id;
-    std::vector<std::string> out;
-    auto events = st->listEvents(f);
-    EXPECT_TRUE(events.has_value());
-    for (auto& e : *events) out.push_back(e.kind);
-    return out;
-  }
+  // The data of the first event `kind` of deployment `id` (null: none).
   json eventOf(const std::string& id, const std::string& kind) {
-    store::AuditFilter f;
-    f.deploymentId = id;
-    auto events = st->listEvents(f);
-    EXPECT_TRUE(events.has_value());
-    for (auto& e : *events)
-      if (e.kind == kind) return e.data;
-    return nullptr;
+    auto found = events(id, kind);
+    return found.empty() ? json(nullptr) : found.front().data;
   }
-
-  static inline int counter = 0;
-  std::unique_ptr<store::Store> st;
-  ManualClock clock{at("2026-11-26T10:00:00Z")};  // a Thursday
-  fakes::FakeFleets fleets;
-  fakes::FakeTraffic traffic;
-  fakes::FakeMetrics metrics;
-  fakes::FakeReleases releases;
-  std::unique_ptr<engine::Engine> engine;
 };
 
 TEST_F(GatesTest, ADeploymentNeedingApprovalWaitsAndStartsOnlyWhenApprovedByAnotherPerson) {
@@ -146,7 +115,7 @@ TEST_F(GatesTest, ADeploymentNeedingApprovalWaitsAndStartsOnlyWhenApprovedByAnot
   EXPECT_EQ(ok->phase, Phase::kStart);
   ticks();
   EXPECT_EQ(get(d->id).state, "succeeded");
-  auto kinds = eventKinds(d->id);
+  auto kinds = kindsOf(d->id);
   EXPECT_NE(std::find(kinds.begin(), kinds.end(), "approval.requested"), kinds.end());
   auto granted = eventOf(d->id, "approval.granted");
   ASSERT_TRUE(granted.is_object());

@@ -22,7 +22,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "EngineFakes.h"
+#include "EngineWorld.h"
 #include "core/Clock.h"
 #include "engine/Deployment.h"
 #include "engine/Engine.h"
@@ -112,16 +112,8 @@ json rendered() {
           {"strategy", {{"type", "bluegreen"}, {"bake", "0s"}, {"deadline", "10s"}}}};
 }
 
-class UnknownPhaseRecord : public ::testing::Test {
+class UnknownPhaseRecord : public fakes::EngineWorld {
  protected:
-  void SetUp() override {
-    const char* home = std::getenv("RAMP_HOME");
-    ASSERT_NE(home, nullptr);
-    auto s = store::openStore((std::filesystem::path(home) / ("phases-" + std::to_string(counter++) + ".db")).string());
-    ASSERT_TRUE(s.has_value()) << s.error().describe();
-    st = std::move(*s);
-    eng = std::make_unique<engine::Engine>(*st, fleets, traffic, metrics, releases, clock, engine::EngineOptions{});
-  }
   // A record as another (newer, or broken) writer left it.
   void insert(const std::string& id, const std::string& state, const std::string& phase) {
     store::DeploymentRecord rec;
@@ -136,39 +128,21 @@ class UnknownPhaseRecord : public ::testing::Test {
     auto ins = st->insertDeployment(rec, std::nullopt);
     ASSERT_TRUE(ins.has_value()) << ins.error().describe();
   }
-  engine::DeployRequest request(const std::string& version) {
-    engine::DeployRequest q;
-    q.service = "crawler";
-    q.env = "int";
-    q.version = version;
-    q.rendered = rendered();
-    q.configDigest = "sha256:test";
-    q.actor = "alice";
-    return q;
-  }
-
-  static inline int counter = 0;
-  std::unique_ptr<store::Store> st;
-  ManualClock clock;
-  fakes::FakeFleets fleets;
-  fakes::FakeTraffic traffic;
-  fakes::FakeMetrics metrics;
-  fakes::FakeReleases releases;
-  std::unique_ptr<engine::Engine> eng;
+  static engine::DeployRequest request(const std::string& version) { return EngineWorld::request(version, rendered()); }
 };
 
 TEST_F(UnknownPhaseRecord, EndsFailedWithTheReasonAndFreesTheService) {
   insert("d-20260101000000-aaaaaa", "running", "rb_rewind");
   // While it is active, the service is busy.
-  auto refused = eng->submit(request("2.0.0"));
+  auto refused = engine->submit(request("2.0.0"));
   ASSERT_FALSE(refused.has_value());
   EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
 
-  auto t = eng->tick();
+  auto t = engine->tick();
   ASSERT_FALSE(t.has_value()) << "the tick reports the unreadable record";
   EXPECT_NE(t.error().message.find("unknown phase 'rb_rewind'"), std::string::npos) << t.error().describe();
 
-  auto d = eng->get("d-20260101000000-aaaaaa");
+  auto d = engine->get("d-20260101000000-aaaaaa");
   ASSERT_TRUE(d.has_value()) << d.error().describe();
   EXPECT_EQ(d->state, engine::kFailed);
   EXPECT_EQ(d->phase, Phase::kDone);
@@ -183,23 +157,23 @@ TEST_F(UnknownPhaseRecord, EndsFailedWithTheReasonAndFreesTheService) {
   EXPECT_EQ(events->front().data.value("state", ""), "failed");
 
   // The next tick is clean, and the service takes a new deployment.
-  auto again = eng->tick();
+  auto again = engine->tick();
   EXPECT_TRUE(again.has_value()) << again.error().describe();
-  auto next = eng->submit(request("2.0.0"));
+  auto next = engine->submit(request("2.0.0"));
   ASSERT_TRUE(next.has_value()) << next.error().describe();
   for (int i = 0; i < 20; ++i) {
-    (void)eng->tick();
+    (void)engine->tick();
     clock.advance(100ms);
   }
-  auto done = eng->get(next->id);
+  auto done = engine->get(next->id);
   ASSERT_TRUE(done.has_value());
   EXPECT_EQ(done->state, engine::kSucceeded);
 }
 
 TEST_F(UnknownPhaseRecord, AnEndedDeploymentKeepsItsState) {
   insert("d-20260101000000-bbbbbb", "succeeded", "bake_more");
-  (void)eng->tick();
-  auto d = eng->get("d-20260101000000-bbbbbb");
+  (void)engine->tick();
+  auto d = engine->get("d-20260101000000-bbbbbb");
   ASSERT_TRUE(d.has_value()) << d.error().describe();
   EXPECT_EQ(d->state, engine::kSucceeded);
   EXPECT_EQ(d->phase, Phase::kDone);

@@ -11,7 +11,7 @@
 
 #include <gtest/gtest.h>
 
-#include "EngineFakes.h"
+#include "EngineWorld.h"
 #include "core/Clock.h"
 #include "store/Store.h"
 
@@ -39,37 +39,12 @@ json rendered(bool scaling, const std::string& strategy = "bluegreen") {
   return r;
 }
 
-class ScalingHoldTest : public ::testing::Test {
+class ScalingHoldTest : public fakes::EngineWorld {
  protected:
   void SetUp() override {
-    const char* home = std::getenv("RAMP_HOME");
-    ASSERT_NE(home, nullptr);
-    auto s = store::openStore((std::filesystem::path(home) / ("scaling-" + std::to_string(counter++) + ".db")).string());
-    ASSERT_TRUE(s.has_value()) << s.error().describe();
-    st = std::move(*s);
-    engine = std::make_unique<engine::Engine>(*st, fleets, traffic, metrics, releases, clock, options);
+    EngineWorld::SetUp();
     fleets.journal = &journal;
     traffic.journal = &journal;
-  }
-  engine::DeployRequest request(const std::string& version, json r) {
-    engine::DeployRequest q;
-    q.service = "crawler";
-    q.env = "int";
-    q.version = version;
-    q.rendered = r;
-    q.configDigest = "sha256:test";
-    q.actor = "alice";
-    return q;
-  }
-  engine::Deployment run(const std::string& id, int ticks = 20) {
-    for (int i = 0; i < ticks; ++i) {
-      auto t = engine->tick();
-      EXPECT_TRUE(t.has_value()) << t.error().describe();
-      clock.advance(100ms);
-    }
-    auto d = engine->get(id);
-    EXPECT_TRUE(d.has_value());
-    return *d;
   }
   long at(const std::string& entry) const {
     auto it = std::find(journal.begin(), journal.end(), entry);
@@ -90,15 +65,6 @@ class ScalingHoldTest : public ::testing::Test {
     return out;
   }
 
-  static inline int counter = 0;
-  std::unique_ptr<store::Store> st;
-  ManualClock clock;
-  fakes::FakeFleets fleets;
-  fakes::FakeTraffic traffic;
-  fakes::FakeMetrics metrics;
-  fakes::FakeReleases releases;
-  engine::EngineOptions options;
-  std::unique_ptr<engine::Engine> engine;
   std::vector<std::string> journal;
 };
 

@@ -18,7 +18,7 @@
 
 #include <gtest/gtest.h>
 
-#include "EngineFakes.h"
+#include "EngineWorld.h"
 #include "core/Clock.h"
 #include "engine/Engine.h"
 #include "store/Store.h"
@@ -73,77 +73,59 @@ class HeldCommand {
   int started_ = 0;
 };
 
-class SideBySide : public ::testing::Test {
+class SideBySide : public fakes::EngineWorld {
  protected:
   void SetUp() override {
-    const char* home = std::getenv("RAMP_HOME");
-    ASSERT_NE(home, nullptr);
-    auto s = store::openStore((std::filesystem::path(home) / ("side-" + std::to_string(counter++) + ".db")).string());
-    ASSERT_TRUE(s.has_value()) << s.error().describe();
-    st = std::move(*s);
-    engine::EngineOptions o;
-    o.workers = 4;
-    o.runCommand = [this](const std::string&, const std::map<std::string, std::string>&,
-                          std::chrono::milliseconds) { return held.run(); };
-    eng = std::make_unique<engine::Engine>(*st, fleets, traffic, metrics, releases, clock, o);
+    options.workers = 4;
+    options.runCommand = [this](const std::string&, const std::map<std::string, std::string>&,
+                                std::chrono::milliseconds) { return held.run(); };
+    EngineWorld::SetUp();
   }
   void TearDown() override {
     held.release();
-    if (eng) eng->stop();
+    if (engine) engine->stop();
   }
-  engine::DeployRequest request(const std::string& service, bool smokeTest) {
-    engine::DeployRequest q;
+  // `service` 1.0.0 to int; its smoke test held by the test when asked.
+  static engine::DeployRequest request(const std::string& service, bool smokeTest) {
+    auto q = EngineWorld::request("1.0.0", rendered(service, smokeTest));
     q.service = service;
-    q.env = "int";
-    q.version = "1.0.0";
-    q.rendered = rendered(service, smokeTest);
-    q.configDigest = "sha256:test";
-    q.actor = "alice";
     return q;
   }
   // Ticks (real time: the workers run meanwhile) until `done` holds, at most 10 s.
   bool tickUntil(const std::function<bool()>& done) {
     auto end = std::chrono::steady_clock::now() + 10s;
     while (std::chrono::steady_clock::now() < end) {
-      (void)eng->tick();
+      (void)engine->tick();
       if (done()) return true;
       std::this_thread::sleep_for(10ms);
     }
     return false;
   }
   engine::Deployment get(const std::string& id) {
-    auto d = eng->get(id);
+    auto d = engine->get(id);
     EXPECT_TRUE(d.has_value());
     return d ? *d : engine::Deployment{};
   }
 
-  static inline int counter = 0;
-  std::unique_ptr<store::Store> st;
-  ManualClock clock;
-  fakes::FakeFleets fleets;
-  fakes::FakeTraffic traffic;
-  fakes::FakeMetrics metrics;
-  fakes::FakeReleases releases;
   HeldCommand held;
-  std::unique_ptr<engine::Engine> eng;
 };
 
 TEST_F(SideBySide, OneHeldSmokeTestDelaysNoOtherDeployment) {
-  auto a = eng->submit(request("alpha", true));
+  auto a = engine->submit(request("alpha", true));
   ASSERT_TRUE(a.has_value()) << a.error().describe();
   ASSERT_TRUE(tickUntil([&] { return held.started() > 0; })) << "alpha never reached its smoke test";
   EXPECT_EQ(get(a->id).phase, Phase::kSmokeTest);
 
   // While alpha is held: another service deploys to the end, and the
   // people's calls answer.
-  auto b = eng->submit(request("beta", false));
+  auto b = engine->submit(request("beta", false));
   ASSERT_TRUE(b.has_value()) << b.error().describe();
   ASSERT_TRUE(tickUntil([&] { return get(b->id).phase == Phase::kDone; }))
       << "beta did not finish while alpha was held: " << engine::phaseName(get(b->id).phase);
   EXPECT_EQ(get(b->id).state, "succeeded");
   EXPECT_EQ(traffic.weightOf("beta", get(b->id).newFleet), 100);
   EXPECT_EQ(get(a->id).phase, Phase::kSmokeTest) << "alpha is still held";
-  auto list = eng->list(std::nullopt, std::nullopt, 10);
+  auto list = engine->list(std::nullopt, std::nullopt, 10);
   ASSERT_TRUE(list.has_value());
   EXPECT_EQ(list->size(), 2u);
 
@@ -155,12 +137,12 @@ TEST_F(SideBySide, OneHeldSmokeTestDelaysNoOtherDeployment) {
 }
 
 TEST_F(SideBySide, AnAbortDuringAHeldPhaseAnswersAtOnceAndWins) {
-  auto a = eng->submit(request("alpha", true));
+  auto a = engine->submit(request("alpha", true));
   ASSERT_TRUE(a.has_value()) << a.error().describe();
   ASSERT_TRUE(tickUntil([&] { return held.started() > 0; }));
 
   auto t0 = std::chrono::steady_clock::now();
-  auto aborted = eng->control("alpha", "int", "abort", "bob");
+  auto aborted = engine->control("alpha", "int", "abort", "bob");
   ASSERT_TRUE(aborted.has_value()) << aborted.error().describe();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s) << "the abort waited for the held phase";
   EXPECT_EQ(aborted->phase, Phase::kFailCleanup);
@@ -191,7 +173,7 @@ TEST_F(SideBySide, ManyServicesAtOnceWithPeoplesCallsMeanwhile) {
   const std::vector<std::string> services{"s0", "s1", "s2", "s3", "s4", "s5"};
   std::map<std::string, std::string> first;
   for (const auto& s : services) {
-    auto d = eng->submit(request(s, false));
+    auto d = engine->submit(request(s, false));
     ASSERT_TRUE(d.has_value()) << d.error().describe();
     first[s] = d->id;
   }
@@ -207,26 +189,26 @@ TEST_F(SideBySide, ManyServicesAtOnceWithPeoplesCallsMeanwhile) {
     auto q = request(s, false);
     q.version = "2.0.0";
     q.rendered["strategy"]["bake"] = "1h";  // stays in bake: a rollback takes the warm 1.0.0 fleet
-    auto d = eng->submit(q);
+    auto d = engine->submit(q);
     ASSERT_TRUE(d.has_value()) << d.error().describe();
     second[s] = d->id;
   }
   // People's calls while the workers run the others: s0 paused (and stays
   // so), s1 paused and resumed once the workers have started; s2 rolled
   // back in its bake.
-  ASSERT_TRUE(eng->control("s0", "int", "pause", "bob").has_value());
-  ASSERT_TRUE(eng->control("s1", "int", "pause", "bob").has_value());
-  (void)eng->tick();
-  ASSERT_TRUE(eng->control("s1", "int", "resume", "bob").has_value());
+  ASSERT_TRUE(engine->control("s0", "int", "pause", "bob").has_value());
+  ASSERT_TRUE(engine->control("s1", "int", "pause", "bob").has_value());
+  (void)engine->tick();
+  ASSERT_TRUE(engine->control("s1", "int", "resume", "bob").has_value());
   ASSERT_TRUE(tickUntil([&] {
-    auto st = eng->status(std::nullopt, std::nullopt);
+    auto st = engine->status(std::nullopt, std::nullopt);
     if (!st) return false;
     for (const auto& s : {"s1", "s2", "s3", "s4", "s5"}) {
       if (get(second[s]).phase != Phase::kBake) return false;
     }
     return true;
   })) << "every deployment not paused reaches its bake";
-  auto back = eng->rollback("s2", "int", "carol");
+  auto back = engine->rollback("s2", "int", "carol");
   ASSERT_TRUE(back.has_value()) << back.error().describe();
   ASSERT_TRUE(tickUntil([&] { return get(second["s2"]).phase == Phase::kDone; }))
       << engine::phaseName(get(second["s2"]).phase) << ": " << get(second["s2"]).reason;

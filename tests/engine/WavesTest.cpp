@@ -12,7 +12,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "EngineFakes.h"
+#include "EngineWorld.h"
 #include "core/Clock.h"
 #include "engine/Engine.h"
 #include "store/Store.h"
@@ -52,27 +52,14 @@ json canaryFor(const std::string& region, int regions = 3) {
   return r;
 }
 
-class WavesTest : public ::testing::Test {
+class WavesTest : public fakes::EngineWorld {
  protected:
-  void SetUp() override {
-    const char* home = std::getenv("RAMP_HOME");
-    ASSERT_NE(home, nullptr);
-    dbPath = std::filesystem::path(home) / ("waves-" + std::to_string(counter++) + ".db");
-    auto s = store::openStore(dbPath.string());
-    ASSERT_TRUE(s.has_value()) << s.error().describe();
-    st = std::move(*s);
-    engine = makeEngine();
-  }
-  std::unique_ptr<engine::Engine> makeEngine() {
-    return std::make_unique<engine::Engine>(*st, fleets, traffic, metrics, releases, clock, options);
-  }
-  engine::DeployRequest request(const std::string& version, int regions = 3, bool canary = false) {
-    engine::DeployRequest q;
-    q.service = "crawler";
+  // alice deploys crawler `version` to prod, region by region (the first
+  // `regions` of kRegions).
+  static engine::DeployRequest request(const std::string& version, int regions = 3, bool canary = false) {
+    auto q = EngineWorld::request(version, nullptr);
     q.env = "prod";
-    q.version = version;
     q.configDigest = "sha256:first";
-    q.actor = "alice";
     for (int i = 0; i < regions; ++i) {
       const auto& r = kRegions[static_cast<size_t>(i)];
       q.waves.push_back({r, canary ? canaryFor(r, regions) : renderedFor(r, regions), "sha256:" + r});
@@ -80,6 +67,8 @@ class WavesTest : public ::testing::Test {
     q.rendered = q.waves.front().rendered;
     return q;
   }
+  // Ticks until the deployment is done (the clock 100 ms on after each), at
+  // most `ticks`; the deployment then.
   engine::Deployment run(const std::string& id, int ticks = 200) {
     engine::Deployment d;
     for (int i = 0; i < ticks; ++i) {
@@ -100,26 +89,6 @@ class WavesTest : public ::testing::Test {
     }
     return -1;
   }
-  std::vector<std::string> kindsOf(const std::string& id) {
-    store::AuditFilter f;
-    f.deploymentId = id;
-    auto evs = st->listEvents(f);
-    EXPECT_TRUE(evs.has_value());
-    std::vector<std::string> out;
-    for (auto& e : *evs) out.push_back(e.kind);
-    return out;
-  }
-  std::vector<store::AuditEvent> eventsOf(const std::string& id, const std::string& kind) {
-    store::AuditFilter f;
-    f.deploymentId = id;
-    auto evs = st->listEvents(f);
-    EXPECT_TRUE(evs.has_value());
-    std::vector<store::AuditEvent> out;
-    for (auto& e : *evs) {
-      if (e.kind == kind) out.push_back(e);
-    }
-    return out;
-  }
   // Fleets ever created in `region`.
   std::vector<std::string> fleetsIn(const std::string& region) {
     std::vector<std::string> out;
@@ -128,17 +97,6 @@ class WavesTest : public ::testing::Test {
     }
     return out;
   }
-
-  static inline int counter = 0;
-  std::filesystem::path dbPath;
-  std::unique_ptr<store::Store> st;
-  ManualClock clock;
-  fakes::FakeFleets fleets;
-  fakes::FakeTraffic traffic;
-  fakes::FakeMetrics metrics;
-  fakes::FakeReleases releases;
-  engine::EngineOptions options;
-  std::unique_ptr<engine::Engine> engine;
 };
 
 TEST_F(WavesTest, TwoRegionBlueGreenGoesRegionByRegionAndSucceedsOnce) {
@@ -169,7 +127,7 @@ TEST_F(WavesTest, TwoRegionBlueGreenGoesRegionByRegionAndSucceedsOnce) {
   EXPECT_EQ(weightIn("us-east-1", d.newFleet), 100);
   EXPECT_EQ(weightIn("eu-west-1", blueEu), 100);
   EXPECT_EQ(fleetsIn("eu-west-1").size(), 1u) << "no 2.0.0 fleet in eu-west-1 yet";
-  EXPECT_TRUE(eventsOf(sub->id, "deployment.finished").empty());
+  EXPECT_TRUE(events(sub->id, "deployment.finished").empty());
 
   auto r = run(sub->id, 300);
   EXPECT_EQ(r.state, "succeeded") << r.reason;
@@ -196,13 +154,13 @@ TEST_F(WavesTest, TwoRegionBlueGreenGoesRegionByRegionAndSucceedsOnce) {
   }
   EXPECT_EQ(milestones, (std::vector<std::string>{"deployment.wave_succeeded", "deployment.wave_started",
                                                   "deployment.finished"}));
-  auto ws = eventsOf(r.id, "deployment.wave_succeeded");
+  auto ws = events(r.id, "deployment.wave_succeeded");
   ASSERT_EQ(ws.size(), 1u);
   EXPECT_EQ(ws[0].data.value("region", ""), "us-east-1");
-  auto started = eventsOf(r.id, "deployment.wave_started");
+  auto started = events(r.id, "deployment.wave_started");
   ASSERT_EQ(started.size(), 1u);
   EXPECT_EQ(started[0].data.value("region", ""), "eu-west-1");
-  auto fin = eventsOf(r.id, "deployment.finished");
+  auto fin = events(r.id, "deployment.finished");
   ASSERT_EQ(fin.size(), 1u);
   EXPECT_EQ(fin[0].data.value("state", ""), "succeeded");
 
@@ -280,10 +238,10 @@ TEST_F(WavesCanaryTest, AFailingJudgeInRegionTwoRollsBackThereAndStopsTheWaves) 
   EXPECT_EQ(fleetsIn("ap-southeast-1").size(), apFleets) << "no fleet was created in ap-southeast-1";
   EXPECT_EQ(weightIn("ap-southeast-1", stableAp), 100);
   EXPECT_TRUE(fleets.alive(stableAp));
-  auto fin = eventsOf(r.id, "deployment.finished");
+  auto fin = events(r.id, "deployment.finished");
   ASSERT_EQ(fin.size(), 1u);
   EXPECT_EQ(fin[0].data.value("state", ""), "rolled_back");
-  EXPECT_EQ(eventsOf(r.id, "deployment.wave_started").size(), 1u);
+  EXPECT_EQ(events(r.id, "deployment.wave_started").size(), 1u);
 
   // `ramp rollback` then takes back the region that kept 2.0.0, and only it.
   size_t euFleets = fleetsIn("eu-west-1").size();
@@ -375,9 +333,9 @@ TEST_F(WavesTest, AFreshEngineEveryTickResumesBetweenAndInsideWaves) {
     EXPECT_EQ(d.waves[i].state, "succeeded") << i;
     EXPECT_EQ(weightIn(kRegions[i], d.waves[i].newFleet), 100) << kRegions[i];
   }
-  EXPECT_EQ(eventsOf(d.id, "deployment.wave_succeeded").size(), 2u);
-  EXPECT_EQ(eventsOf(d.id, "deployment.wave_started").size(), 2u);
-  EXPECT_EQ(eventsOf(d.id, "deployment.finished").size(), 1u);
+  EXPECT_EQ(events(d.id, "deployment.wave_succeeded").size(), 2u);
+  EXPECT_EQ(events(d.id, "deployment.wave_started").size(), 2u);
+  EXPECT_EQ(events(d.id, "deployment.finished").size(), 1u);
   // Exactly one new fleet per region: no wave was started twice.
   for (const auto& region : kRegions) EXPECT_EQ(fleetsIn(region).size(), 2u) << region;
 }
@@ -412,8 +370,8 @@ TEST_F(WavesTest, AControllerStoppedAtWaveDoneStartsTheNextRegionOnceAfterRestar
   engine = makeEngine();
   auto r = run(id, 300);
   EXPECT_EQ(r.state, "succeeded") << r.reason;
-  EXPECT_EQ(eventsOf(id, "deployment.wave_succeeded").size(), 1u);
-  EXPECT_EQ(eventsOf(id, "deployment.wave_started").size(), 1u);
+  EXPECT_EQ(events(id, "deployment.wave_succeeded").size(), 1u);
+  EXPECT_EQ(events(id, "deployment.wave_started").size(), 1u);
   EXPECT_EQ(fleetsIn("eu-west-1").size(), 2u);
 }
 
