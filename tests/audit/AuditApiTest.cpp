@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../engine/EngineFakes.h"
+#include "AlertingDeployment.h"
 #include "AuditTestWorld.h"
 #include "LoopbackReceiver.h"
 #include "config/SecretStore.h"
@@ -75,24 +76,7 @@ TEST(AuditApiTest, SecretsNeverReachTheAuditAndAlertsAreRecorded) {
   alerts::OutboxSender alertSender(*w.store, sender, nullptr, clock, w.home, 1, oo);
   store::AuditSeal seal(w.home, clock);
 
-  json rendered{{"service", "crawler"},
-                {"env", "prod"},
-                {"region", "local"},
-                {"run",
-                 {{"command", "bin/crawler"},
-                  {"args", json::array()},
-                  {"env", {{"DB_PASSWORD", "${secret:DB_PASSWORD}"}}}}},
-                {"health", {{"path", "/healthz"}, {"interval", "100ms"}, {"timeout", "500ms"}}},
-                {"instances", 1},
-                {"strategy", {{"type", "bluegreen"}, {"bake", "0s"}, {"deadline", "2s"}}},
-                {"alerts", json::array({{{"webhook", receiver.url()}, {"secret", "${secret:HOOK_KEY}"}}})}};
-  engine::DeployRequest req;
-  req.service = "crawler";
-  req.env = "prod";
-  req.version = "1.4.0";
-  req.rendered = rendered;
-  req.configDigest = "sha256:test";
-  req.actor = "alice";
+  auto req = testing::alertingDeployment(receiver.url(), {{"DB_PASSWORD", "${secret:DB_PASSWORD}"}});
   auto d = eng.submit(req);
   ASSERT_TRUE(d) << d.error().describe();
   // The controller's loop: tick, send the alerts due, seal.

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../engine/EngineFakes.h"
+#include "AlertingDeployment.h"
 #include "AuditTestWorld.h"
 #include "LoopbackReceiver.h"
 #include "alerts/CurlWebhookSender.h"
@@ -36,21 +37,7 @@ class OutboxTest : public ::testing::Test {
   // Submits a blue/green deployment alerting `url` and ticks it until it
   // failed (no sender runs meanwhile); its id.
   std::string failedDeployment(const std::string& url) {
-    json rendered{{"service", "crawler"},
-                  {"env", "prod"},
-                  {"region", "local"},
-                  {"run", {{"command", "bin/crawler"}, {"args", json::array()}}},
-                  {"health", {{"path", "/healthz"}, {"interval", "100ms"}, {"timeout", "500ms"}}},
-                  {"instances", 1},
-                  {"strategy", {{"type", "bluegreen"}, {"bake", "0s"}, {"deadline", "2s"}}},
-                  {"alerts", json::array({{{"webhook", url}, {"secret", "${secret:HOOK_KEY}"}}})}};
-    engine::DeployRequest req;
-    req.service = "crawler";
-    req.env = "prod";
-    req.version = "1.4.0";
-    req.rendered = rendered;
-    req.configDigest = "sha256:test";
-    req.actor = "alice";
+    auto req = testing::alertingDeployment(url);
     auto d = eng.submit(req);
     EXPECT_TRUE(d) << d.error().describe();
     if (!d) return "";
