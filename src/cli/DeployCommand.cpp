@@ -26,11 +26,9 @@
 
 #include <fmt/format.h>
 
-#include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
-#include "cli/Follow.h"
+#include "cli/DeploymentSubmission.h"
 #include "cli/ReadScope.h"
-#include "cli/ConfigInForce.h"
 
 namespace ramp::cli {
 
@@ -41,16 +39,9 @@ struct DeployArgs {
   std::string env;
   std::string version;
   std::string strategy;
-  std::string region;
-  std::optional<std::string> file;
-  bool detach = false;
-  bool wait = false;
-  bool json = false;
   bool hotfix = false;
   std::string reason;
-  bool queue = false;
-  bool throughBake = false;
-  bool rollbackAllRegions = false;
+  SubmitFlags submit;
 };
 
 int runDeploy(Cli& cli, const DeployArgs& a) {
@@ -59,30 +50,23 @@ int runDeploy(Cli& cli, const DeployArgs& a) {
   }
   if (!a.hotfix && !a.reason.empty()) return reportError("--reason goes with --hotfix");
   nlohmann::json body{{"service", a.service}, {"env", a.env}, {"version", a.version}};
-  if (!a.region.empty()) body["region"] = a.region;
   if (!a.strategy.empty()) body["strategy"] = a.strategy;
   if (a.hotfix) {
     body["hotfix"] = true;
     body["reason"] = a.reason;
   }
-  if (a.queue) body["queue"] = true;
-  if (a.rollbackAllRegions) body["rollback_all_regions"] = true;
-  auto api = ApiClient::connect(cli.global);
-  if (!api) return reportError(api.error().describe());
-  auto note = noteLocalConfig(*api, a.file);
-  if (!note) return reportError(note.error().describe());
-  if (*note) std::cerr << **note << "\n";
-  auto d = api->post("/api/v1/deployments", body);
-  if (!d) return reportError(asTyped(d.error(), "SERVICE", "--env").describe());
-  // The release's digest, as `release create` and `promote` show it; the
-  // config's digest and version are named as such.
-  auto headline = fmt::format("deploying {} {} ({}) to {} ({}, config {} version {}) as {}{}", a.service, a.version,
-                              d->value("digest", "").substr(0, 19), a.env, d->value("strategy", ""),
-                              d->value("config_digest", "").substr(0, 19),
-                              d->value("config_version", nlohmann::json(0)).dump(), d->value("id", ""),
-                              a.hotfix ? " [HOTFIX: " + a.reason + "]" : std::string());
-  if (auto regions = regionsOf(*d); !regions.empty()) headline += "\n  regions in waves: " + wavesLine(regions);
-  return followSubmitted(*api, *d, headline, FollowOptions{a.json, a.wait, false, a.throughBake}, a.detach);
+  return submitAndFollow(
+      cli, "/api/v1/deployments", std::move(body), a.submit,
+      [](const Error& e) { return asTyped(e, "SERVICE", "--env"); },
+      [&a](const nlohmann::json& d) {
+        // The release's digest, as `release create` and `promote` show it;
+        // the config's digest and version are named as such.
+        return fmt::format("deploying {} {} ({}) to {} ({}, config {} version {}) as {}{}", a.service, a.version,
+                           d.value("digest", "").substr(0, 19), a.env, d.value("strategy", ""),
+                           d.value("config_digest", "").substr(0, 19),
+                           d.value("config_version", nlohmann::json(0)).dump(), d.value("id", ""),
+                           a.hotfix ? " [HOTFIX: " + a.reason + "]" : std::string());
+      });
 }
 
 void addDeploy(Cli& cli) {
@@ -92,21 +76,21 @@ void addDeploy(Cli& cli) {
   cmd->add_option("--env,-e", args->env, "Environment")->required();
   cmd->add_option("--version,-v", args->version, "Release version (ramp release create first)")->required();
   cmd->add_option("--strategy", args->strategy, "Override the strategy: bluegreen, canary, all-at-once");
-  cmd->add_option("--region", args->region,
+  cmd->add_option("--region", args->submit.region,
                   "Deploy this region alone (default: every region of the environment, one wave per region)");
-  cmd->add_option("-f,--file", args->file,
+  cmd->add_option("-f,--file", args->submit.file,
                   "Local config to compare with the config of record in force (default ./ramp.yaml); the "
                   "deployment always runs with the version in force");
-  cmd->add_flag("--detach", args->detach, "Return at once with the deployment id");
-  cmd->add_flag("--wait", args->wait, "Keep waiting through pauses and approvals");
-  cmd->add_flag("--json", args->json, "Print the final deployment as JSON");
+  cmd->add_flag("--detach", args->submit.detach, "Return at once with the deployment id");
+  cmd->add_flag("--wait", args->submit.wait, "Keep waiting through pauses and approvals");
+  cmd->add_flag("--json", args->submit.json, "Print the final deployment as JSON");
   cmd->add_flag("--hotfix", args->hotfix, "Out of pipeline order (needs the hotfix role and --reason)");
   cmd->add_option("--reason", args->reason, "Why this hotfix cannot wait (required with --hotfix)");
-  cmd->add_flag("--queue", args->queue, "Wait behind a deployment in progress instead of being refused");
-  cmd->add_flag("--rollback-all-regions", args->rollbackAllRegions,
+  cmd->add_flag("--queue", args->submit.queue, "Wait behind a deployment in progress instead of being refused");
+  cmd->add_flag("--rollback-all-regions", args->submit.rollbackAllRegions,
                 "Regions in waves: a rollback in one region rolls back the regions before it too "
                 "(default: they keep the release)");
-  cmd->add_flag("--through-bake", args->throughBake,
+  cmd->add_flag("--through-bake", args->submit.throughBake,
                 "Follow a blue/green through its bake: exit 3 if the bake's judge or an alarm rolls it back");
   cmd->footer("\nExamples:\n  ramp deploy crawler --env int --version 1.4.0\n"
               "  ramp deploy crawler --env prod --version 1.4.1 --hotfix --reason \"CVE-2026-1234\"\n"

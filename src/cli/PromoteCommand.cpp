@@ -13,11 +13,9 @@
 
 #include <fmt/format.h>
 
-#include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
-#include "cli/Follow.h"
+#include "cli/DeploymentSubmission.h"
 #include "cli/ReadScope.h"
-#include "cli/ConfigInForce.h"
 
 namespace ramp::cli {
 
@@ -26,40 +24,25 @@ namespace {
 struct PromoteArgs {
   std::string service;
   std::string to;
-  std::string region;
-  std::optional<std::string> file;
-  bool detach = false;
-  bool wait = false;
-  bool json = false;
-  bool queue = false;
-  bool throughBake = false;
-  bool rollbackAllRegions = false;
+  SubmitFlags submit;
 };
 
 int runPromote(Cli& cli, const PromoteArgs& a) {
-  nlohmann::json body{{"service", a.service}, {"to", a.to}};
-  if (!a.region.empty()) body["region"] = a.region;
-  if (a.queue) body["queue"] = true;
-  if (a.rollbackAllRegions) body["rollback_all_regions"] = true;
-  auto api = ApiClient::connect(cli.global);
-  if (!api) return reportError(api.error().describe());
-  auto note = noteLocalConfig(*api, a.file);
-  if (!note) return reportError(note.error().describe());
-  if (*note) std::cerr << **note << "\n";
-  auto d = api->post("/api/v1/promotions", body);
-  if (!d) {
-    auto e = asTyped(d.error(), "SERVICE", "--to");
-    if (e.where == "to") e.where = "--to";
-    return reportError(e.describe());
-  }
-  auto from = d->contains("promoted_from") && (*d)["promoted_from"].is_string()
-                  ? (*d)["promoted_from"].get<std::string>()
-                  : std::string("?");
-  auto headline = fmt::format("promoting {} {} ({}) from {} to {} as {} (config version {})", a.service,
-                              d->value("version", ""), d->value("digest", "").substr(0, 19), from, a.to,
-                              d->value("id", ""), d->value("config_version", nlohmann::json(0)).dump());
-  if (auto regions = regionsOf(*d); !regions.empty()) headline += "\n  regions in waves: " + wavesLine(regions);
-  return followSubmitted(*api, *d, headline, FollowOptions{a.json, a.wait, false, a.throughBake}, a.detach);
+  return submitAndFollow(
+      cli, "/api/v1/promotions", {{"service", a.service}, {"to", a.to}}, a.submit,
+      [](const Error& err) {
+        auto e = asTyped(err, "SERVICE", "--to");
+        if (e.where == "to") e.where = "--to";
+        return e;
+      },
+      [&a](const nlohmann::json& d) {
+        auto from = d.contains("promoted_from") && d["promoted_from"].is_string()
+                        ? d["promoted_from"].get<std::string>()
+                        : std::string("?");
+        return fmt::format("promoting {} {} ({}) from {} to {} as {} (config version {})", a.service,
+                           d.value("version", ""), d.value("digest", "").substr(0, 19), from, a.to,
+                           d.value("id", ""), d.value("config_version", nlohmann::json(0)).dump());
+      });
 }
 
 void addPromote(Cli& cli) {
@@ -67,18 +50,18 @@ void addPromote(Cli& cli) {
   auto* cmd = cli.app.add_subcommand("promote", "Promote the release that succeeded in the previous stage");
   cmd->add_option("service", args->service, "Service name")->required();
   cmd->add_option("--to,-t", args->to, "Target environment (a later stage of the pipeline)")->required();
-  cmd->add_option("--region", args->region,
+  cmd->add_option("--region", args->submit.region,
                   "Promote into this region alone (default: every region of the environment, one wave per region)");
-  cmd->add_flag("--rollback-all-regions", args->rollbackAllRegions,
+  cmd->add_flag("--rollback-all-regions", args->submit.rollbackAllRegions,
                 "Regions in waves: a rollback in one region rolls back the regions before it too "
                 "(default: they keep the release)");
-  cmd->add_option("-f,--file", args->file,
+  cmd->add_option("-f,--file", args->submit.file,
                   "Local config to compare with the config of record in force (default ./ramp.yaml)");
-  cmd->add_flag("--detach,--no-wait", args->detach, "Return at once with the deployment id");
-  cmd->add_flag("--wait", args->wait, "Keep waiting through pauses and approvals");
-  cmd->add_flag("--json", args->json, "Print the final deployment as JSON");
-  cmd->add_flag("--queue", args->queue, "Wait behind a deployment in progress instead of being refused");
-  cmd->add_flag("--through-bake", args->throughBake,
+  cmd->add_flag("--detach,--no-wait", args->submit.detach, "Return at once with the deployment id");
+  cmd->add_flag("--wait", args->submit.wait, "Keep waiting through pauses and approvals");
+  cmd->add_flag("--json", args->submit.json, "Print the final deployment as JSON");
+  cmd->add_flag("--queue", args->submit.queue, "Wait behind a deployment in progress instead of being refused");
+  cmd->add_flag("--through-bake", args->submit.throughBake,
                 "Follow a blue/green through its bake: exit 3 if the bake's judge or an alarm rolls it back");
   cmd->footer("\nExamples:\n  ramp promote crawler --to uat\n  ramp promote crawler --to prod --no-wait\n"
               "Exit codes: 0 succeeded, 1 failed or refused, 3 rolled back, 4 waiting on a person.");
