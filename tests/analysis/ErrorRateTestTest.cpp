@@ -17,6 +17,24 @@ using namespace ramp::analysis;
 
 namespace {
 MetricSpec spec() { return MetricSpec{"error_rate", MetricKind::kErrorRate, "errors", true, Direction::kIncrease}; }
+
+// One canary watched by policy `p`, looked at every second for 300 s: per
+// second 100 canary requests failing at `canaryRate` and 1900 baseline
+// requests failing at 1%, drawn from `rng`. Whether the test failed it.
+bool failsWithinFiveMinutes(std::mt19937_64& rng, const ErrorRatePolicy& p, double canaryRate) {
+  ErrorRateState st;
+  ErrorCounts c{}, b{};
+  for (int t = 0; t < 300; ++t) {
+    std::binomial_distribution<uint64_t> ec(100, canaryRate), eb(1900, 0.01);
+    c = {c.requests + 100, c.errors + ec(rng)};
+    b = {b.requests + 1900, b.errors + eb(rng)};
+    auto o = ErrorRateTest::look(st, c, b, p, spec());
+    st = o->state;
+    if (st.decision < 0) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 TEST(ErrorRateTest, IntervalLogLikelihoodRatio) {
@@ -150,22 +168,9 @@ TEST(ErrorRateTest, FalseFailRateUnderContinuousMonitoringIsBounded) {
   // loop with a x5 canary must fail nearly always (checks the test has power).
   ErrorRatePolicy p;
   std::mt19937_64 rng(7);
-  auto run = [&](double canaryRate) {
-    ErrorRateState st;
-    ErrorCounts c{}, b{};
-    for (int t = 0; t < 300; ++t) {
-      std::binomial_distribution<uint64_t> ec(100, canaryRate), eb(1900, 0.01);
-      c = {c.requests + 100, c.errors + ec(rng)};
-      b = {b.requests + 1900, b.errors + eb(rng)};
-      auto o = ErrorRateTest::look(st, c, b, p, spec());
-      st = o->state;
-      if (st.decision < 0) return true;
-    }
-    return false;
-  };
   int falseFails = 0, caught = 0;
-  for (int i = 0; i < 400; ++i) falseFails += run(0.01);
-  for (int i = 0; i < 100; ++i) caught += run(0.05);
+  for (int i = 0; i < 400; ++i) falseFails += failsWithinFiveMinutes(rng, p, 0.01);
+  for (int i = 0; i < 100; ++i) caught += failsWithinFiveMinutes(rng, p, 0.05);
   EXPECT_LE(falseFails, 6);
   EXPECT_GE(caught, 99);
 }
@@ -345,22 +350,9 @@ TEST(ErrorRateTest, PlugInFalseFailRateUnderContinuousMonitoringIsBounded) {
   ErrorRatePolicy p;
   p.method = ErrorRateMethod::kPlugIn;
   std::mt19937_64 rng(17);
-  auto run = [&](double canaryRate) {
-    ErrorRateState st;
-    ErrorCounts c{}, b{};
-    for (int t = 0; t < 300; ++t) {
-      std::binomial_distribution<uint64_t> ec(100, canaryRate), eb(1900, 0.01);
-      c = {c.requests + 100, c.errors + ec(rng)};
-      b = {b.requests + 1900, b.errors + eb(rng)};
-      auto o = ErrorRateTest::look(st, c, b, p, spec());
-      st = o->state;
-      if (st.decision < 0) return true;
-    }
-    return false;
-  };
   int falseFails = 0, caught = 0;
-  for (int i = 0; i < 400; ++i) falseFails += run(0.01);
-  for (int i = 0; i < 100; ++i) caught += run(0.03);
+  for (int i = 0; i < 400; ++i) falseFails += failsWithinFiveMinutes(rng, p, 0.01);
+  for (int i = 0; i < 100; ++i) caught += failsWithinFiveMinutes(rng, p, 0.03);
   EXPECT_LE(falseFails, 6);
   EXPECT_GE(caught, 99);
 }
