@@ -29,6 +29,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../support/RampRun.h"
+
 namespace ctl {
 
 namespace fs = std::filesystem;
@@ -50,42 +52,13 @@ inline std::string slurp(const fs::path& p) {
 // Runs `ramp ARGS` in `cwd`; returns its exit code, stdout in *out.
 inline int ramp(const std::vector<std::string>& args, const fs::path& cwd, std::string* out = nullptr,
                 const std::map<std::string, std::string>& extraEnv = {}) {
-  int fds[2];
-  if (out && pipe(fds) != 0) return 127;
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (chdir(cwd.c_str()) != 0) _exit(127);
-    if (out) {
-      dup2(fds[1], 1);
-      close(fds[0]);
-      close(fds[1]);
-    }
-    for (auto& [k, v] : extraEnv) {
-      // RAMP_TEST_STDERR=FILE: the command's stderr goes to FILE.
-      if (k == "RAMP_TEST_STDERR") {
-        int fd = ::open(v.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0600);
-        if (fd >= 0) dup2(fd, 2);
-        continue;
-      }
-      setenv(k.c_str(), v.c_str(), 1);
-    }
-    std::vector<char*> argv{const_cast<char*>("ramp")};
-    for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    std::string bin = env("RAMP_BIN");
-    execv(bin.c_str(), argv.data());
-    _exit(127);
+  ::ramp::testsupport::RampRun how{.cwd = cwd, .env = extraEnv, .out = out};
+  // RAMP_TEST_STDERR=FILE: the command's stderr goes to FILE.
+  if (auto it = how.env.find("RAMP_TEST_STDERR"); it != how.env.end()) {
+    how.stderrFile = it->second;
+    how.env.erase(it);
   }
-  if (out) {
-    close(fds[1]);
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(fds[0], buf, sizeof buf)) > 0) out->append(buf, static_cast<size_t>(n));
-    close(fds[0]);
-  }
-  int st = 0;
-  waitpid(pid, &st, 0);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  return ::ramp::testsupport::runRamp(args, how);
 }
 
 // Starts `ramp serve` with ARGS in the background, output appended to LOG.

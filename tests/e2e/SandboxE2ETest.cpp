@@ -44,33 +44,10 @@ std::string slurp(const fs::path& p) {
 // `ramp ARGS` in `cwd` with extra environment; stdout (and stderr) in *out.
 int rampAs(const std::vector<std::string>& args, const fs::path& cwd, const std::map<std::string, std::string>& extra,
          std::string* out = nullptr) {
-  int fds[2];
-  if (pipe(fds) != 0) return 127;
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (chdir(cwd.c_str()) != 0) _exit(127);
-    dup2(fds[1], 1);
-    dup2(fds[1], 2);
-    close(fds[0]);
-    close(fds[1]);
-    for (auto& [k, v] : extra) setenv(k.c_str(), v.c_str(), 1);
-    std::vector<char*> argv{const_cast<char*>("ramp")};
-    for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    std::string bin = env("RAMP_BIN");
-    execv(bin.c_str(), argv.data());
-    _exit(127);
-  }
-  close(fds[1]);
   std::string text;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fds[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
-  close(fds[0]);
+  int rc = ::ramp::testsupport::runRamp(args, {.cwd = cwd, .env = extra, .out = &text, .stderrToOut = true});
   if (out) *out = text;
-  int st = 0;
-  waitpid(pid, &st, 0);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  return rc;
 }
 
 }  // namespace

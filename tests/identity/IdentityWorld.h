@@ -30,34 +30,11 @@ using ctl::HttpReply;
 // Runs `ramp ARGS` (no --home added); stdout+stderr together in *out.
 inline int rampAll(const std::vector<std::string>& args, const fs::path& cwd, std::string* out,
                    const std::map<std::string, std::string>& extraEnv = {}) {
-  int fds[2];
-  if (pipe(fds) != 0) return 127;
-  pid_t pid = fork();
-  if (pid == 0) {
-    if (chdir(cwd.c_str()) != 0) _exit(127);
-    dup2(fds[1], 1);
-    dup2(fds[1], 2);
-    close(fds[0]);
-    close(fds[1]);
-    unsetenv("RAMP_TOKEN");
-    unsetenv("RAMP_SERVER");
-    unsetenv("RAMP_CA_CERT");
-    for (auto& [k, v] : extraEnv) setenv(k.c_str(), v.c_str(), 1);
-    std::vector<char*> argv{const_cast<char*>("ramp")};
-    for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    std::string bin = ctl::env("RAMP_BIN");
-    execv(bin.c_str(), argv.data());
-    _exit(127);
-  }
-  close(fds[1]);
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fds[0], buf, sizeof buf)) > 0) out->append(buf, static_cast<size_t>(n));
-  close(fds[0]);
-  int st = 0;
-  waitpid(pid, &st, 0);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  return ::ramp::testsupport::runRamp(args, {.cwd = cwd,
+                                           .env = extraEnv,
+                                           .unset = {"RAMP_TOKEN", "RAMP_SERVER", "RAMP_CA_CERT"},
+                                           .out = out,
+                                           .stderrToOut = true});
 }
 
 class World {
