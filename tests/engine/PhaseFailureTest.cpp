@@ -11,7 +11,7 @@
 
 #include <gtest/gtest.h>
 
-#include "EngineFakes.h"
+#include "EngineWorld.h"
 #include "core/Clock.h"
 #include "store/Store.h"
 
@@ -39,28 +39,15 @@ Error permanentAuth() {
                "aws:elasticloadbalancing:DescribeLoadBalancers", /*permanent=*/true};
 }
 
-class PhaseFailureTest : public ::testing::Test {
+class PhaseFailureTest : public fakes::EngineWorld {
  protected:
-  void SetUp() override {
-    const char* home = std::getenv("RAMP_HOME");
-    ASSERT_NE(home, nullptr);
-    auto s = store::openStore((std::filesystem::path(home) / ("pf-" + std::to_string(counter++) + ".db")).string());
-    ASSERT_TRUE(s.has_value()) << s.error().describe();
-    st = std::move(*s);
-    engine = std::make_unique<engine::Engine>(*st, fleets, traffic, metrics, releases, clock, options);
-  }
   std::string submit(const std::string& version, json r = rendered()) {
-    engine::DeployRequest q;
-    q.service = "crawler";
-    q.env = "int";
-    q.version = version;
-    q.rendered = std::move(r);
-    q.configDigest = "sha256:test";
-    q.actor = "alice";
-    auto d = engine->submit(q);
+    auto d = engine->submit(request(version, std::move(r)));
     EXPECT_TRUE(d.has_value()) << d.error().describe();
     return d ? d->id : "";
   }
+  // `ticks` ticks `step` apart, their errors unchecked (failing is the
+  // point here); the deployment then.
   engine::Deployment run(const std::string& id, int ticks = 20, std::chrono::milliseconds step = 100ms) {
     for (int i = 0; i < ticks; ++i) {
       (void)engine->tick();
@@ -70,16 +57,6 @@ class PhaseFailureTest : public ::testing::Test {
     EXPECT_TRUE(d.has_value());
     return *d;
   }
-
-  static inline int counter = 0;
-  std::unique_ptr<store::Store> st;
-  ManualClock clock;
-  fakes::FakeFleets fleets;
-  fakes::FakeTraffic traffic;
-  fakes::FakeMetrics metrics;
-  fakes::FakeReleases releases;
-  engine::EngineOptions options;
-  std::unique_ptr<engine::Engine> engine;
 };
 
 }  // namespace
