@@ -36,6 +36,31 @@
 // side's relevance gate): an additive route would need a third share of β
 // for what the objective already covers for services with few errors.
 //
+// The same rule for latency (LatencyPolicy::deadlineTolerance, ramp.yaml
+// `latency_deadline_tolerance`): the Mann–Whitney test (LatencyTest.h) passes
+// only once its confidence-sequence interval of the shift is inside
+// latency_tolerance, which at a few canary requests a second may take
+// longer than the step. At the deadline an undecided latency metric passes
+// when distribution-free bounds on the medians rule out a stated harm:
+//
+//   t = deadline_tolerance, s = min_shift_ms, H(x) = max(x·(1 + t), x + s)
+//   U_c  upper (1 − a) bound of the canary's median: its k-th smallest value
+//        (the top of its bucket for a histogram), k the smallest rank with
+//        P(Binomial(m, 1/2) <= k − 1) >= 1 − a (upperRank); then
+//        P(U_c < ξ_c) <= P(Binomial(m, 1/2) >= k) <= a for the true median ξ_c
+//        (order statistics: exact for any continuous or discrete distribution);
+//   L_b  lower (1 − a) bound of the baseline's median, likewise from below
+//        (lowerRank: the largest j with P(Binomial(n, 1/2) <= j − 1) <= a);
+//   pass (direction increase) when U_c < H(L_b).
+// Guarantee: if ξ_c >= H(ξ_b) (the canary's median slower than the baseline's
+// by more than the tolerance and the floor), a pass needs U_c < ξ_c or
+// L_b > ξ_b (H rises), so P(pass) <= 2a = β/4 with a = β/8
+// (JudgeConfig::latencyDeadlineLevel). Direction decrease mirrors it
+// (L_c > H⁻(U_b), H⁻(x) = min(x/(1 + t), x − s)); either needs both.
+// Histogram buckets make the bounds conservative by up to one bucket's width
+// on each side (the router's are 5% wide). The sequential latency test and
+// the fail side are untouched: a canary shown slower is still rolled back.
+//
 // Pure: counts in, a value out; the caller applies it at the final look.
 #pragma once
 
@@ -47,6 +72,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analysis/JudgeConfig.h"
+#include "analysis/LatencySample.h"
 #include "analysis/Measurements.h"
 
 namespace ramp::analysis {
@@ -68,6 +94,24 @@ struct ErrorRateHarm {
   std::string sentence() const;
 };
 
+struct LatencyHarm {
+  static constexpr double kQuantile = 0.5;  // the medians are compared
+  bool applies = false;       // deadline_tolerance > 0 (the rule is on)
+  bool enoughSamples = false;  // >= min_samples on each side
+  bool pass = false;
+  Direction direction = Direction::kIncrease;
+  double level = 0;           // a: each bound's error probability
+  double limitRatio = 0;      // 1 + deadline_tolerance
+  double minShiftMs = 0;
+  // Increase: U_c, L_b and the limit H(L_b); decrease: L_c, U_b and H⁻(U_b).
+  double canaryUpperMs = NAN, baselineLowerMs = NAN, limitUpMs = NAN;
+  double canaryLowerMs = NAN, baselineUpperMs = NAN, limitDownMs = NAN;
+
+  nlohmann::json toJson() const;
+  // "canary median at most 23.1 ms vs limit 26.4 ms (baseline median at least 17.6 ms, x1.5 or +1 ms) (98.75% bounds each)"
+  std::string sentence() const;
+};
+
 class HarmBound {
  public:
   // Clopper–Pearson one-sided upper bound: the p with P(Binomial(n, p) <= k) = a
@@ -78,6 +122,20 @@ class HarmBound {
   static double ratioUpper(const ErrorCounts& canary, const ErrorCounts& baseline, double a);
   // The rule at the deadline, for cumulative counts of the whole analysis.
   static ErrorRateHarm errorRate(const ErrorCounts& canary, const ErrorCounts& baseline, const ErrorRatePolicy& policy);
+
+  // Ranks of the distribution-free bounds of the q-quantile of n values:
+  // upperRank the smallest k with P(Binomial(n, q) <= k - 1) >= 1 - a (n + 1
+  // when even the largest value is not enough), lowerRank the largest j with
+  // P(Binomial(n, q) <= j - 1) <= a (0 when none).
+  static uint64_t upperRank(uint64_t n, double q, double a);
+  static uint64_t lowerRank(uint64_t n, double q, double a);
+  // The bounds in ms: the top of the upperRank-th value's range (+inf when
+  // none), the bottom of the lowerRank-th value's range (0 when none).
+  static double quantileUpperMs(const LatencySample& s, double q, double a);
+  static double quantileLowerMs(const LatencySample& s, double q, double a);
+  // The latency rule at the deadline, for the samples of the whole analysis.
+  static LatencyHarm latency(const LatencySample& canary, const LatencySample& baseline, const LatencyPolicy& policy,
+                             Direction direction, double level);
 };
 
 }  // namespace ramp::analysis

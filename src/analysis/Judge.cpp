@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "analysis/HarmBound.h"
+#include "analysis/LatencySample.h"
 #include "analysis/Scorecard.h"
 
 namespace ramp::analysis {
@@ -63,6 +64,30 @@ Result<Judge::Step> run(JudgeState state, const Measurements& canary, const Meas
       auto out = LatencyTest::look(state.latency[spec.name], ci->second, bi->second, config.latency, spec,
                                    sequential);
       if (!out) return std::unexpected(out.error());
+      if (final && config.latency.deadlineTolerance > 0 &&
+          out->result.classification == Classification::kInconclusive) {
+        // The step's deadline without a decision: the bounded-harm rule for latency (HarmBound.h).
+        auto c = LatencySample::of(ci->second, "canary." + spec.name, config.latency.outlierFactor);
+        auto b = LatencySample::of(bi->second, "baseline." + spec.name, config.latency.outlierFactor);
+        if (!c) return std::unexpected(c.error());
+        if (!b) return std::unexpected(b.error());
+        const LatencyHarm h =
+            HarmBound::latency(*c, *b, config.latency, spec.direction, config.latencyDeadlineLevel());
+        out->result.stats["at_deadline"] = h.toJson();
+        const std::string medians = out->result.reason.substr(0, out->result.reason.find(": "));
+        if (h.pass) {
+          out->state.decision = +1;
+          out->state.latched = static_cast<int>(Classification::kPass);
+          out->result.classification = Classification::kPass;
+          out->result.reason = fmt::format(
+              "{}: at the deadline, no evidence of a slowdown and a median x{:.3g} slower ruled out ({}) — canary "
+              "within the tolerated harm",
+              medians, h.limitRatio, h.sentence());
+        } else {
+          out->result.reason += fmt::format("; at the deadline, a median x{:.3g} slower not ruled out: {}",
+                                            h.limitRatio, h.sentence());
+        }
+      }
       state.latency[spec.name] = out->state;
       results.push_back(std::move(out->result));
     }

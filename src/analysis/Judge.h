@@ -8,7 +8,9 @@
 //    analysis interval with counts *cumulative since the analysis began*. The
 //    state goes in and comes out as a value (JudgeState::toJson/fromJson to
 //    persist it across a controller restart). Pass final = true at the end of
-//    the analysis step: "continue" then becomes "inconclusive".
+//    the analysis step: "continue" then becomes "inconclusive", unless a
+//    bounded-harm rule (HarmBound.h: error_rate.tolerance,
+//    latency.deadline_tolerance) passes the undecided metric.
 // Errors (Result) are bad input only: counts going backwards, errors above
 // requests, malformed histograms, a state that does not parse; `where` names
 // the side and metric (e.g. "canary.latency.bounds[3]").

@@ -108,7 +108,7 @@ Result<JudgeConfig> JudgeConfig::fromJson(const json& j, const std::string& wher
     const auto& l = j["latency"];
     std::string w = where + ".latency";
     if (auto s = onlyKeys(l, w, {"confidence", "tolerance", "min_shift_ms", "min_samples", "boundary", "mixture_samples",
-                                 "look_growth", "outlier_factor"}); !s)
+                                 "look_growth", "outlier_factor", "deadline_tolerance"}); !s)
       return std::unexpected(s.error());
     if (l.contains("boundary")) {
       std::string b = l["boundary"].is_string() ? l["boundary"].get<std::string>() : "";
@@ -118,6 +118,7 @@ Result<JudgeConfig> JudgeConfig::fromJson(const json& j, const std::string& wher
     }
     for (auto s : {readNumber(l, "confidence", w, c.latency.confidence),
                    readNumber(l, "tolerance", w, c.latency.tolerance),
+                   readNumber(l, "deadline_tolerance", w, c.latency.deadlineTolerance),
                    readNumber(l, "min_shift_ms", w, c.latency.minShiftMs),
                    readCount(l, "min_samples", w, c.latency.minSamples),
                    readNumber(l, "look_growth", w, c.latency.lookGrowth),
@@ -206,6 +207,10 @@ Status JudgeConfig::validate(const std::string& where) const {
     return invalid(fmt::format("confidence {} must be in (0.5, 1)", latency.confidence), wl + ".confidence");
   if (!(latency.tolerance >= 0 && latency.tolerance <= 10))
     return invalid(fmt::format("tolerance {} must be in [0, 10]", latency.tolerance), wl + ".tolerance");
+  if (!(latency.deadlineTolerance >= 0 && latency.deadlineTolerance <= 10))
+    return invalid(fmt::format("deadline_tolerance {} must be in [0, 10] (0 = no bounded-harm pass at the deadline)",
+                               latency.deadlineTolerance),
+                   wl + ".deadline_tolerance");
   if (!(latency.minShiftMs >= 0 && latency.minShiftMs <= 60000))
     return invalid(fmt::format("min_shift_ms {} must be in [0, 60000]", latency.minShiftMs), wl + ".min_shift_ms");
   if (latency.minSamples < 2) return invalid("min_samples must be at least 2", wl + ".min_samples");
@@ -247,6 +252,7 @@ nlohmann::json JudgeConfig::toJson() const {
                      {"objective", errorRate.objective}, {"tolerance", errorRate.tolerance},
                      {"min_requests", errorRate.minRequests}};
   j["latency"] = {{"confidence", latency.confidence}, {"tolerance", latency.tolerance},
+                  {"deadline_tolerance", latency.deadlineTolerance},
                   {"min_shift_ms", latency.minShiftMs},
                   {"min_samples", latency.minSamples},
                   {"boundary", latency.boundary == LatencyBoundary::kMixture ? "mixture" : "spending"},

@@ -99,6 +99,12 @@ struct LatencyPolicy {
   double mixtureSamples = 200;
   double lookGrowth = 1.25;        // spending only: a new look once the canary sample grew by this factor
   double outlierFactor = 0;        // Tukey fences on raw samples; 0 = keep everything
+  // The bounded-harm rule for latency at a step's deadline (HarmBound.h):
+  // an undecided latency metric passes at the final look when exact
+  // distribution-free bounds show the canary's median latency below
+  // max(baseline median × (1 + deadlineTolerance), baseline median +
+  // minShiftMs), each bound at JudgeConfig::latencyDeadlineLevel(). 0 = off.
+  double deadlineTolerance = 0;
 };
 
 struct JudgeConfig {
@@ -108,6 +114,11 @@ struct JudgeConfig {
   double marginalScore = 75;
   std::map<std::string, double> groupWeights;  // groups without a weight share the rest
   std::vector<MetricSpec> metrics;
+
+  // Level of each of the two bounds of the latency rule at the deadline:
+  // β/8, so a canary past the stated latency harm passes a step through the
+  // rule with probability <= β/4 (β = errorRate.beta = max_false_pass).
+  double latencyDeadlineLevel() const { return errorRate.beta / 8; }
 
   static JudgeConfig defaults();
   // `where` is the path of `j` itself, used as the prefix of error locations.

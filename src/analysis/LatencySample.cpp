@@ -41,7 +41,7 @@ Result<LatencySample> LatencySample::fromHistogram(const std::vector<double>& b,
     if (counts[i] == 0) continue;
     double w = logWidth(i);
     double hi = (i == last) ? std::log(b[last - 1]) + w : std::log(b[i]);
-    Atom a{hi - w / 2, static_cast<double>(counts[i]), w / 2};
+    Atom a{hi - w / 2, static_cast<double>(counts[i]), w / 2, i == 0 ? 0.0 : b[i - 1], b[i]};
     s.atoms_.push_back(a);
     s.total_ += a.weight;
     s.maxHalfWidth_ = std::max(s.maxHalfWidth_, a.halfWidth);
@@ -83,11 +83,27 @@ Result<LatencySample> LatencySample::fromSamples(const std::vector<double>& samp
     if (!s.atoms_.empty() && s.atoms_.back().x == x) {
       s.atoms_.back().weight += 1;
     } else {
-      s.atoms_.push_back(Atom{x, 1, 0});
+      s.atoms_.push_back(Atom{x, 1, 0, std::exp(x), std::exp(x)});
     }
     s.total_ += 1;
   }
   return s;
+}
+
+Result<LatencySample> LatencySample::of(const LatencyData& d, const std::string& where, double outlierFactor) {
+  if (d.hasSamples()) return fromSamples(d.samplesMs, where, outlierFactor);
+  if (d.hasHistogram()) return fromHistogram(d.boundsMs, d.counts, where);
+  return LatencySample{};
+}
+
+std::pair<double, double> LatencySample::orderStatisticMs(double k) const {
+  double acc = 0;
+  for (const auto& a : atoms_) {
+    acc += a.weight;
+    if (acc >= k) return {a.loMs, a.hiMs};
+  }
+  if (atoms_.empty()) return {NAN, NAN};
+  return {atoms_.back().loMs, atoms_.back().hiMs};
 }
 
 double LatencySample::quantileMs(double q) const {

@@ -10,14 +10,21 @@
 // sample is compared against a *shifted* other sample (confidence intervals,
 // tolerance tests): at shift 0 a bucket is exactly one tied group.
 //
+// Every atom also keeps the exact range its values lie in (loMs..hiMs: a raw
+// sample's value itself; a bucket's (lo, hi], 0 below the first bound, +inf
+// in the last bucket), so that order statistics can be bracketed exactly
+// (orderStatisticMs, for the distribution-free quantile bounds of HarmBound.h).
+//
 // Construction validates its input and names the offending field in the
 // error (`where` is a prefix such as "canary.latency").
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "analysis/Measurements.h"
 #include "core/Result.h"
 
 namespace ramp::analysis {
@@ -28,7 +35,13 @@ class LatencySample {
     double x = 0;          // log(ms)
     double weight = 0;     // how many observations
     double halfWidth = 0;  // spread on the log scale (0 for raw samples)
+    double loMs = 0;       // the values lie in [loMs, hiMs] (raw: both the value)
+    double hiMs = 0;
   };
+
+  // A fleet's LatencyData as a sample: raw samples when it has them, else
+  // its histogram, else empty (`where`: "canary.latency").
+  static Result<LatencySample> of(const LatencyData& data, const std::string& where, double outlierFactor = 0);
 
   // bounds: strictly increasing, > 0, last +inf; counts: same length.
   static Result<LatencySample> fromHistogram(const std::vector<double>& boundsMs,
@@ -52,6 +65,9 @@ class LatencySample {
   // Weighted quantile q in [0,1] in ms, interpolated inside a histogram
   // bucket on the log scale (raw samples: the order statistic).
   double quantileMs(double q) const;
+  // The range [lo, hi] in ms the k-th smallest value (1-based, k <= count())
+  // lies in: exact for raw samples, its bucket's bounds for a histogram.
+  std::pair<double, double> orderStatisticMs(double k) const;
 
  private:
   std::vector<Atom> atoms_;

@@ -13,12 +13,6 @@ namespace ramp::analysis {
 
 namespace {
 
-Result<LatencySample> prepare(const LatencyData& d, const std::string& where, double outlierFactor) {
-  if (d.hasSamples()) return LatencySample::fromSamples(d.samplesMs, where, outlierFactor);
-  if (d.hasHistogram()) return LatencySample::fromHistogram(d.boundsMs, d.counts, where);
-  return LatencySample{};
-}
-
 std::string ms(double v) {
   if (!std::isfinite(v)) return "n/a";
   return v >= 100 ? fmt::format("{:.0f} ms", v) : fmt::format("{:.3g} ms", v);
@@ -120,9 +114,9 @@ Result<LatencyTest::Outcome> LatencyTest::look(LatencyState st, const LatencyDat
       (baselineData.hasSamples() && !canaryData.hasSamples() && canaryData.hasHistogram()))
     return invalid("one side has raw samples and the other a histogram; give both in the same form",
                    "baseline." + name);
-  auto c = prepare(canaryData, "canary." + name, policy.outlierFactor);
+  auto c = LatencySample::of(canaryData, "canary." + name, policy.outlierFactor);
   if (!c) return std::unexpected(c.error());
-  auto b = prepare(baselineData, "baseline." + name, policy.outlierFactor);
+  auto b = LatencySample::of(baselineData, "baseline." + name, policy.outlierFactor);
   if (!b) return std::unexpected(b.error());
 
   MetricResult res;

@@ -1,18 +1,22 @@
-// The bounded-harm rule at a step's deadline (HarmBound.h): exact one-sided
-// bounds, the rule's decisions as a table, and its wrong-pass rate at the
-// stated harm.
+// The bounded-harm rules at a step's deadline (HarmBound.h), for the error
+// rate and for latency: exact one-sided bounds, the rules' decisions as
+// tables, and their wrong-pass rates at the stated harm.
 //
 // Known answers: Clopper–Pearson bounds from closed forms where they exist
 // (k = 0: 1 - a^(1/n); k = n - 1: (1 - a)^(1/n)) and otherwise from a
 // hand-written Python bisection on sum(comb(n, i) p^i (1-p)^(n-i)) with exact
 // integer binomial coefficients (e.g. 5/100 at 95%: 0.1022534, the textbook
 // value); the ratio bound r_U = t/(1-t) * nb/nc from that t.
+#include <algorithm>
 #include <cmath>
 #include <random>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "analysis/HarmBound.h"
+#include "analysis/LatencySample.h"
+#include "analysis/Normal.h"
 
 using namespace ramp::analysis;
 
@@ -127,4 +131,152 @@ TEST(HarmBound, WrongPassRateAtTheStatedHarmIsBounded) {
     const double a = 0.025, bound = a + 3 * std::sqrt(a * (1 - a) / runs);
     EXPECT_LE(double(passed) / runs, bound) << m.name << ": " << passed << " of " << runs;
   }
+}
+
+// ---- latency: distribution-free bounds on the medians (latency_deadline_tolerance) ----
+//
+// Ranks by exact rational arithmetic (Python fractions: sum(comb(n, i)) /
+// 2^n and, for q = 0.9 / 0.99, sum(comb(n, i) q^i (1-q)^(n-i))): the
+// smallest k with P(Bin(n, q) <= k - 1) >= 1 - a, the largest j with
+// P(Bin(n, q) <= j - 1) <= a. For q = 1/2, lowerRank = n + 1 - upperRank.
+
+struct RankCase {
+  uint64_t n;
+  double q, a;
+  uint64_t upper, lower;
+};
+
+class QuantileRanks : public ::testing::TestWithParam<RankCase> {};
+
+TEST_P(QuantileRanks, KnownAnswers) {
+  const auto& c = GetParam();
+  EXPECT_EQ(HarmBound::upperRank(c.n, c.q, c.a), c.upper) << "n " << c.n << " q " << c.q << " a " << c.a;
+  EXPECT_EQ(HarmBound::lowerRank(c.n, c.q, c.a), c.lower) << "n " << c.n << " q " << c.q << " a " << c.a;
+}
+
+INSTANTIATE_TEST_SUITE_P(HarmBound, QuantileRanks,
+                         ::testing::Values(RankCase{10, 0.5, 0.05, 9, 2},      // P(<= 8) = 0.989, P(<= 1) = 0.011
+                                           RankCase{1, 0.5, 0.05, 2, 0},       // one value bounds nothing
+                                           RankCase{0, 0.5, 0.05, 1, 0},       // no values
+                                           RankCase{50, 0.5, 0.0125, 34, 17},  // min_samples at beta 0.1 / 8
+                                           RankCase{100, 0.5, 0.025, 61, 40},
+                                           RankCase{600, 0.5, 0.0125, 328, 273},
+                                           RankCase{100, 0.9, 0.05, 96, 85},
+                                           RankCase{100, 0.99, 0.05, 101, 97}));  // p99 of 100 values: no upper bound
+
+namespace {
+
+// n values at the quantiles (i + 1/2)/n of a log-normal with median
+// `medianMs` (sigma 0.5): an "ideal" sample, the same every run.
+std::vector<double> logNormalMs(size_t n, double medianMs) {
+  std::vector<double> v;
+  for (size_t i = 0; i < n; ++i) {
+    const double p = (static_cast<double>(i) + 0.5) / static_cast<double>(n);
+    const double z = p < 0.5 ? -Normal::upperQuantile(p) : Normal::upperQuantile(1 - p);
+    v.push_back(medianMs * std::exp(0.5 * z));
+  }
+  return v;
+}
+
+LatencySample samples(const std::vector<double>& ms) { return *LatencySample::fromSamples(ms, "t"); }
+
+// The same values in the router's 5% buckets (0.1 ms .. 60 s, +inf).
+LatencySample bucketed(const std::vector<double>& ms) {
+  std::vector<double> bounds;
+  for (double b = 0.1; b < 60000; b *= 1.05) bounds.push_back(b);
+  bounds.push_back(INFINITY);
+  std::vector<uint64_t> counts(bounds.size(), 0);
+  for (double v : ms) ++counts[std::lower_bound(bounds.begin(), bounds.end(), v) - bounds.begin()];
+  return *LatencySample::fromHistogram(bounds, counts, "t");
+}
+
+LatencyPolicy latencyRule(double tolerance) {
+  LatencyPolicy p;  // min_samples 50, min_shift_ms 1
+  p.deadlineTolerance = tolerance;
+  return p;
+}
+
+struct LatencyCase {
+  const char* name;
+  size_t canaryN;
+  double canaryMedianMs;
+  size_t baselineN;
+  double baselineMedianMs;
+  double tolerance;
+  Direction direction;
+  bool histogram;
+  bool pass, enoughSamples;
+};
+
+class LatencyAtTheDeadline : public ::testing::TestWithParam<LatencyCase> {};
+
+}  // namespace
+
+TEST_P(LatencyAtTheDeadline, Decides) {
+  const auto& c = GetParam();
+  auto canary = logNormalMs(c.canaryN, c.canaryMedianMs), baseline = logNormalMs(c.baselineN, c.baselineMedianMs);
+  const LatencyHarm h = c.histogram ? HarmBound::latency(bucketed(canary), bucketed(baseline), latencyRule(c.tolerance),
+                                                         c.direction, 0.0125)
+                                    : HarmBound::latency(samples(canary), samples(baseline), latencyRule(c.tolerance),
+                                                         c.direction, 0.0125);
+  EXPECT_EQ(h.pass, c.pass) << h.sentence();
+  EXPECT_EQ(h.enoughSamples, c.enoughSamples) << h.sentence();
+  EXPECT_EQ(h.applies, c.tolerance > 0);
+  if (h.applies && h.enoughSamples && c.direction == Direction::kIncrease) {
+    // The bounds bracket the medians they bound.
+    EXPECT_GT(h.canaryUpperMs, c.canaryMedianMs);
+    EXPECT_LT(h.baselineLowerMs, c.baselineMedianMs);
+    EXPECT_DOUBLE_EQ(h.limitUpMs, std::max(h.baselineLowerMs * (1 + c.tolerance), h.baselineLowerMs + 1));
+  }
+}
+
+// 600 vs 5,400 values: a 10% canary at 2 req/s for a 5-minute step.
+INSTANTIATE_TEST_SUITE_P(
+    HarmBound, LatencyAtTheDeadline,
+    ::testing::Values(
+        LatencyCase{"LikeItsBaselinePasses", 600, 40, 5400, 40, 0.5, Direction::kIncrease, false, true, true},
+        LatencyCase{"LikeItsBaselineInBucketsPasses", 600, 40, 5400, 40, 0.5, Direction::kIncrease, true, true, true},
+        // x1.2 slower: more than latency_tolerance (0.1), less than the stated harm (x1.5).
+        LatencyCase{"SlowerWithinTheHarmPasses", 600, 48, 5400, 40, 0.5, Direction::kIncrease, false, true, true},
+        LatencyCase{"SlowerThanTheHarmDoesNot", 600, 64, 5400, 40, 0.5, Direction::kIncrease, false, false, true},
+        LatencyCase{"ASmallToleranceRulesOutLess", 600, 40, 5400, 40, 0.05, Direction::kIncrease, false, false, true},
+        // Sub-millisecond: a shift under min_shift_ms (1 ms) is never harm, x2.5 or not.
+        LatencyCase{"UnderTheMillisecondFloorPasses", 600, 0.5, 5400, 0.2, 0.5, Direction::kIncrease, false, true,
+                    true},
+        LatencyCase{"TooFewSamples", 40, 40, 5400, 40, 0.5, Direction::kIncrease, false, false, false},
+        LatencyCase{"OffWithoutATolerance", 600, 40, 5400, 40, 0, Direction::kIncrease, false, false, true},
+        // Direction decrease (lower is worse): a canary twice as fast is harm, one like its baseline is not.
+        LatencyCase{"DecreaseLikeItsBaselinePasses", 600, 40, 5400, 40, 0.5, Direction::kDecrease, false, true, true},
+        LatencyCase{"DecreaseMuchLowerDoesNot", 600, 20, 5400, 40, 0.5, Direction::kDecrease, false, false, true},
+        LatencyCase{"EitherNeedsBothSides", 600, 64, 5400, 40, 0.5, Direction::kEither, false, false, true}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+// A canary whose median is exactly at the stated harm (x1.5 the baseline's)
+// passes through the rule at most with probability 2a (a per bound): 1,000
+// deadlines of random log-normal samples, the bound + 3 sigma. And a
+// canary like its baseline passes almost always (the rule is useful).
+TEST(HarmBound, LatencyWrongPassRateAtTheStatedHarmIsBounded) {
+  std::mt19937_64 rng(17);
+  const double a = 0.0125;
+  auto draw = [&](size_t n, double medianMs) {
+    std::lognormal_distribution<double> d(std::log(medianMs), 0.5);
+    std::vector<double> v(n);
+    for (auto& x : v) x = d(rng);
+    return v;
+  };
+  const int runs = 1000;
+  int harmful = 0, healthy = 0;
+  for (int i = 0; i < runs; ++i) {
+    const auto base = samples(draw(2700, 40));
+    harmful += HarmBound::latency(samples(draw(300, 60)), base, latencyRule(0.5), Direction::kIncrease, a).pass;
+    healthy += HarmBound::latency(samples(draw(300, 40)), base, latencyRule(0.5), Direction::kIncrease, a).pass;
+  }
+  const double bound = 2 * a + 3 * std::sqrt(2 * a * (1 - 2 * a) / runs);
+  EXPECT_LE(double(harmful) / runs, bound) << harmful << " of " << runs;
+  EXPECT_GE(healthy, runs * 99 / 100) << healthy << " of " << runs;
+}
+
+TEST(HarmBound, LatencyLevelIsAnEighthOfBeta) {
+  JudgeConfig c = JudgeConfig::defaults();
+  EXPECT_DOUBLE_EQ(c.latencyDeadlineLevel(), 0.0125);  // beta 0.1: the rule's two bounds share beta / 4
 }

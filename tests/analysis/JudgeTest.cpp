@@ -207,6 +207,50 @@ TEST(Judge, AtTheDeadlineAHealthyErringCanaryPassesOnBoundedHarm) {
   }
 }
 
+// The latency rule at the deadline (latency.deadline_tolerance): a canary
+// x1.15 slower at 2 req/s for 300 s is past latency_tolerance (x1.1) but not
+// shown to be, so the sequential test stays undecided; at the deadline the
+// medians' bounds rule out x1.5 and it passes. Off: inconclusive. A canary
+// x1.6 slower never passes.
+TEST(Judge, AtTheDeadlineASlightlySlowerCanaryPassesOnBoundedLatencyHarm) {
+  JudgeConfig withRule = JudgeConfig::defaults();
+  withRule.metrics = {MetricSpec{"latency", MetricKind::kLatency, "", false}};
+  withRule.latency.deadlineTolerance = 0.5;
+  JudgeConfig without = withRule;
+  without.latency.deadlineTolerance = 0;
+  auto runStep = [](const JudgeConfig& cfg, double canaryMedianMs, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    FleetSim c{0, canaryMedianMs}, b{0, 50};
+    JudgeState st;
+    Verdict last;
+    for (int t = 1; t <= 300; ++t) {
+      c.add(rng, 2);
+      b.add(rng, 18);
+      auto s = Judge::step(st, c.m(), b.m(), cfg, /*final=*/t == 300);
+      EXPECT_TRUE(s);
+      if (!s) return last;
+      st = s->state;
+      last = s->verdict;
+      if (last.outcome != Outcome::kContinue) return last;
+    }
+    return last;
+  };
+  const Verdict on = runStep(withRule, 57.5, 3), off = runStep(without, 57.5, 3);
+  EXPECT_EQ(off.outcome, Outcome::kInconclusive) << off.reason;
+  EXPECT_EQ(on.outcome, Outcome::kPass) << on.reason;
+  EXPECT_NE(on.reason.find("at the deadline, no evidence of a slowdown and a median x1.5 slower ruled out"),
+            std::string::npos)
+      << on.reason;
+  ASSERT_TRUE(on.metrics[0].stats.contains("at_deadline"));
+  EXPECT_TRUE(on.metrics[0].stats["at_deadline"]["pass"].get<bool>());
+  EXPECT_DOUBLE_EQ(on.metrics[0].stats["at_deadline"]["level"].get<double>(), 0.0125);
+  EXPECT_NE(off.reason.find("not enough evidence yet"), std::string::npos) << off.reason;
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    const Verdict bad = runStep(withRule, 80, seed);
+    EXPECT_NE(bad.outcome, Outcome::kPass) << bad.reason;
+  }
+}
+
 TEST(Judge, BadStateAndCountsAreErrors) {
   EXPECT_FALSE(JudgeState::fromJson(nlohmann::json::array()));
   auto e = JudgeState::fromJson(nlohmann::json{{"looks", 1}, {"latency", {{"latency", {{"last_look", "x"}}}}}});
@@ -255,7 +299,9 @@ INSTANTIATE_TEST_SUITE_P(
         ConfigCase{"method", R"({"error_rate": {"method": "bayes"}})", "analysis.error_rate.method", "plugin or mixture"},
         ConfigCase{"boundary", R"({"latency": {"boundary": 3}})", "analysis.latency.boundary", "mixture or spending"},
         ConfigCase{"mixture_samples", R"({"latency": {"mixture_samples": 0}})", "analysis.latency.mixture_samples",
-                   "[1, 1e9]"}),
+                   "[1, 1e9]"},
+        ConfigCase{"deadline_tolerance", R"({"latency": {"deadline_tolerance": -0.5}})",
+                   "analysis.latency.deadline_tolerance", "[0, 10]"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(JudgeConfig, ParsesAndRoundTrips) {
