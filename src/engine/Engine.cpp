@@ -197,6 +197,9 @@ void Engine::runKey(const std::string& key, const std::vector<std::string>& ids)
       continue;
     }
     if (d->active()) {
+      // The region it was in too: a wave that ended and the next that
+      // started within this advance leave a region to put back in DNS.
+      regions.insert(d->region);
       if (auto st = advance(*d); !st) noteJobError(st.error());
       regions.insert(d->region);
       if (drainsRegion(*d)) drained.insert(d->region);

@@ -173,6 +173,30 @@ class FakeTraffic final : public providers::TrafficProvider {
   }
   Result<int64_t> inflight(const providers::EntrypointKey&, const std::string&) override { return 0; }
 
+  // Regions out of DNS (TrafficProvider::drainRegion): what the engine last
+  // asked for per entry point. With drainLag > 0 a new drain is not in
+  // effect (false) for that many calls, as a DNS change being read back.
+  std::map<providers::EntrypointKey, bool> drained;
+  int drainLag = 0;
+  std::map<providers::EntrypointKey, int> drainLagLeft;
+  Result<bool> drainRegion(const providers::EntrypointKey& key, bool drain) override {
+    std::lock_guard lock(mu);
+    const bool was = drained[key];
+    drained[key] = drain;
+    if (!drain) return true;
+    if (!was) drainLagLeft[key] = drainLag;
+    if (drainLagLeft[key] > 0) {
+      --drainLagLeft[key];
+      return false;
+    }
+    return true;
+  }
+  bool isDrained(const providers::EntrypointKey& key) {
+    std::lock_guard lock(mu);
+    auto it = drained.find(key);
+    return it != drained.end() && it->second;
+  }
+
   int64_t nowMs() const { return clock ? toUnixMillis(clock->now()) : 0; }
   void runDown(const providers::EntrypointKey& key) {
     auto it = applied.find(key);

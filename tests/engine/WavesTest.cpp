@@ -99,6 +99,66 @@ class WavesTest : public fakes::EngineWorld {
   }
 };
 
+// DNS drain (engine/RegionDrain.cpp, issue #21): a wave's region is out of
+// DNS from its start to its verified switch and back in after (the bake
+// runs on real traffic); never two regions at once; the start waits until
+// the drain is in effect; none is left drained at the end. With bake 0s a
+// region's wave ends and the next one starts within one tick.
+TEST_F(WavesTest, EachRegionIsDrainedWhileItsWaveChangesItAndPutBackAfter) {
+  for (const std::string bake : {"2s", "0s"}) {
+    SCOPED_TRACE("bake " + bake);
+    traffic.drainLag = 0;
+    engine::DeployRequest q = request(bake == "2s" ? "1.0.0" : "3.0.0", 2);
+    for (auto& w : q.waves) w.rendered["strategy"]["bake"] = bake;
+    q.rendered = q.waves.front().rendered;
+    auto first = engine->submit(q);
+    ASSERT_TRUE(first.has_value()) << first.error().describe();
+    ASSERT_EQ(run(first->id).state, "succeeded");
+    traffic.drainLag = 2;
+    q = request(bake == "2s" ? "2.0.0" : "4.0.0", 2);
+    for (auto& w : q.waves) w.rendered["strategy"]["bake"] = bake;
+    q.rendered = q.waves.front().rendered;
+    auto sub = engine->submit(q);
+    ASSERT_TRUE(sub.has_value()) << sub.error().describe();
+    const std::vector<std::string> regions{"us-east-1", "eu-west-1"};
+    std::map<std::string, std::set<Phase>> drainedIn, openIn;
+    std::set<std::string> everDrained;
+    engine::Deployment d;
+    for (int i = 0; i < 300; ++i) {
+      ASSERT_TRUE(engine->tick().has_value());
+      clock.advance(100ms);
+      d = *engine->get(sub->id);
+      int now = 0;
+      for (const auto& region : regions) {
+        const bool dr = traffic.isDrained({"crawler", "prod", region});
+        now += dr ? 1 : 0;
+        if (dr) everDrained.insert(region);
+        if (d.region == region && d.active()) {
+          (dr ? drainedIn : openIn)[region].insert(d.phase);
+        } else {
+          EXPECT_FALSE(dr) << region << " out of DNS while the deployment is in " << d.region << ", phase "
+                           << engine::phaseName(d.phase);
+        }
+      }
+      EXPECT_LE(now, 1) << "two regions out of DNS at once";
+      if (d.phase == Phase::kDone) break;
+    }
+    ASSERT_EQ(d.state, "succeeded") << d.reason;
+    EXPECT_EQ(everDrained, (std::set<std::string>(regions.begin(), regions.end())));
+    for (const auto& region : regions) {
+      EXPECT_FALSE(traffic.isDrained({"crawler", "prod", region})) << region << " left out of DNS";
+      for (Phase p : {Phase::kCreateFleet, Phase::kWaitHealthy, Phase::kSwitch, Phase::kVerifySwitch}) {
+        EXPECT_FALSE(openIn[region].contains(p)) << region << " in DNS during " << engine::phaseName(p);
+      }
+      if (bake == "2s") {
+        EXPECT_TRUE(openIn[region].contains(Phase::kBake)) << region << ": the bake runs on real traffic";
+      }
+    }
+    // The drain took 2 reads to be in effect: the first region's start waited.
+    EXPECT_TRUE(drainedIn["us-east-1"].contains(Phase::kStart));
+  }
+}
+
 TEST_F(WavesTest, TwoRegionBlueGreenGoesRegionByRegionAndSucceedsOnce) {
   auto first = run(engine->submit(request("1.0.0", 2))->id);
   ASSERT_EQ(first.state, "succeeded") << first.reason;
