@@ -7,6 +7,7 @@
 #include "infra/aws/IamApi.h"
 #include "infra/aws/LoadBalancerApi.h"
 #include "providers/aws/AlarmApi.h"
+#include "providers/aws/AwsError.h"
 #include "providers/aws/Route53Api.h"
 #include "providers/aws/TaggingApi.h"
 #include "infra/aws/TopicApi.h"
@@ -976,10 +977,33 @@ Result<ResourceState> AwsInfraProvider::create(const Resource& desired, const st
       auto existing = readMany(r.type, r.region, {r});
       if (!existing) return std::unexpected(existing.error());
       if (existing->contains(r.address)) return update(r, existing->at(r.address), dependencies);
-      auto rule = LoadBalancerApi(client(r.region))
-                      .createRule(listeners->at(listenerAddress), static_cast<int>(integer(r.attributes, "priority")),
-                                  conditionValues(r, "host_header"), conditionValues(r, "path_pattern"), tags);
+      const int priority = static_cast<int>(integer(r.attributes, "priority"));
+      const auto hosts = conditionValues(r, "host_header");
+      const auto paths = conditionValues(r, "path_pattern");
+      LoadBalancerApi elb(client(r.region));
+      auto rule = elb.createRule(listeners->at(listenerAddress), priority, hosts, paths, tags);
       if (rule) break;
+      // An earlier attempt that may have been carried out (its answer lost)
+      // and was not found by its tags: the rule now at our priority with our
+      // conditions is that one (the clean-clone CI saw the retry refused
+      // with PriorityInUse under the fault proxy). Adopted by tagging it;
+      // a rule there with other conditions is someone else's: refused.
+      if (attempt > 1 && pa::AwsError::codeOf(rule.error()) == "PriorityInUse") {
+        auto rules = elb.describeRules(listeners->at(listenerAddress));
+        if (!rules) return std::unexpected(at(rules.error(), r.address));
+        auto same = [](std::vector<std::string> a, std::vector<std::string> b) {
+          std::sort(a.begin(), a.end());
+          std::sort(b.begin(), b.end());
+          return a == b;
+        };
+        auto mine = std::find_if(rules->begin(), rules->end(), [&](const AlbRule& x) {
+          return x.priority == priority && same(x.hosts, hosts) && same(x.paths, paths);
+        });
+        if (mine != rules->end()) {
+          if (auto t = elb.addTags({mine->arn}, tags); !t) return std::unexpected(at(t.error(), r.address));
+          break;
+        }
+      }
       if (!pa::AwsClient::maybeCarriedOut(rule.error()) || attempt == kCreateAttempts) {
         return std::unexpected(at(rule.error(), r.address));
       }
