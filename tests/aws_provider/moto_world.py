@@ -259,14 +259,23 @@ def alarm_on(name, version, state, seconds):
     cw, elb = client("cloudwatch"), client("elbv2")
     end = time.time() + float(seconds)
     while time.time() < end:
-        dims = {}
+        dims, reason = {}, ""
         for a in cw.describe_alarms(AlarmNames=[name])["MetricAlarms"]:
             dims = {d["Name"]: d["Value"] for d in a.get("Dimensions", [])}
             for m in a.get("Metrics", []):
                 for d in m.get("MetricStat", {}).get("Metric", {}).get("Dimensions", []):
                     dims[d["Name"]] = d["Value"]
+            reason = a.get("StateReason", "")
         for g, t in target_groups():
-            if t.get("ramp:release-version") == version and dims.get("TargetGroup") == g["TargetGroupArn"].split(":")[-1]:
+            tg = g["TargetGroupArn"].split(":")[-1]
+            # Set only once ramp has finished re-pointing the alarm: it puts
+            # the new dimension, then resets the state to INSUFFICIENT_DATA
+            # ("ramp: now watching <tg> ..."); a state set between the two
+            # was overwritten (aws_provider_e2e_faults lost its ALARM so, the
+            # reset delayed by the fault proxy, and the canary ended
+            # inconclusive instead of rolled back by the alarm).
+            if (t.get("ramp:release-version") == version and dims.get("TargetGroup") == tg
+                    and tg in reason):
                 query("monitoring", {"Action": "SetAlarmState", "Version": "2010-08-01", "AlarmName": name,
                                      "StateValue": state, "StateReason": "set by the test"})
                 print(dims["TargetGroup"])

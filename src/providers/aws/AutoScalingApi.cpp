@@ -80,7 +80,10 @@ Status AutoScalingApi::createAutoScalingGroup(const AutoScalingGroupSpec& spec) 
     p.emplace_back(key + ".ResourceId", spec.name);
     p.emplace_back(key + ".ResourceType", "auto-scaling-group");
   }
-  return queryDone(client_.query(kSvc, "CreateAutoScalingGroup", p));
+  // Not sent again blindly: a create whose answer was lost may have been
+  // carried out (moto then makes a second set of instances for the same
+  // name where AWS answers AlreadyExists); the caller looks first.
+  return queryDone(client_.query(kSvc, "CreateAutoScalingGroup", p, AwsClient::Retry::kIfNotCarriedOut));
 }
 
 Result<std::vector<AutoScalingGroup>> AutoScalingApi::describeAutoScalingGroups(const std::vector<std::string>& names) {

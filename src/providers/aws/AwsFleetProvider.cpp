@@ -272,8 +272,16 @@ Status AwsFleetProvider::createFleet(const FleetSpec& spec) {
     gs.targetGroupArns = {tg->arn};
     gs.tags = tags;
     gs.healthCheckGracePeriod = static_cast<int>(std::max<int64_t>(0, spec.health.interval.count() / 1000 * 3));
-    auto c = asg.createAutoScalingGroup(gs);
-    if (!c && AwsError::codeOf(c.error()) != "AlreadyExists") return c;
+    // A create that may have been carried out (its answer lost) is looked
+    // for before it is sent again: never a second group's instances.
+    for (int attempt = 1;; ++attempt) {
+      auto c = asg.createAutoScalingGroup(gs);
+      if (c || AwsError::codeOf(c.error()) == "AlreadyExists") break;
+      if (!AwsClient::maybeCarriedOut(c.error()) || attempt == 3) return c;
+      auto made = asg.describeAutoScalingGroups({name});
+      if (!made) return std::unexpected(made.error());
+      if (!made->empty()) break;
+    }
   }
   if (auto s = asg.suspendProcesses(name, spec.scaling ? kHeldProcessesAutoscaled : kHeldProcesses); !s) return s;
 
