@@ -6,22 +6,10 @@
 #include <set>
 
 #include "config/Model.h"
+#include "core/Fnv1a.h"
 #include "core/Sha256.h"
 
 namespace ramp::config {
-namespace {
-
-uint32_t fnv1a(const std::string& s) {
-  uint32_t h = 2166136261u;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 16777619u;
-  }
-  return h;
-}
-
-}  // namespace
-
 std::string regionShort(const std::string& region) {
   std::vector<std::string> parts;
   size_t start = 0;

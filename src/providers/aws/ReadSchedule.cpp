@@ -1,5 +1,7 @@
 #include "providers/aws/ReadSchedule.h"
 
+#include "core/Fnv1a.h"
+
 #include <cstdlib>
 
 #include "core/Duration.h"
@@ -12,15 +14,6 @@ std::chrono::milliseconds durationFromEnv(const char* name, std::chrono::millise
   if (!v || !*v) return fallback;
   auto d = parseDuration(v);
   return d ? *d : fallback;
-}
-
-uint32_t fnv1a(const std::string& s) {
-  uint32_t h = 2166136261u;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 16777619u;
-  }
-  return h;
 }
 
 }  // namespace
