@@ -47,6 +47,7 @@ Result<JudgeConfig> AnalysisBlock::judgeConfig(const json& a, int analyses) {
   j["error_rate"] = er;
   j["latency"] = {{"confidence", 1 - a1}};
   if (auto* v = number("latency_tolerance")) j["latency"]["tolerance"] = *v;
+  if (auto* v = number("latency_deadline_tolerance")) j["latency"]["deadline_tolerance"] = *v;
   for (const char* k : {"pass_score", "marginal_score"})
     if (auto* v = number(k)) j[k] = *v;
   if (block.contains("groups") && block["groups"].is_object() && !block["groups"].empty()) j["groups"] = block["groups"];
@@ -61,7 +62,8 @@ Result<JudgeConfig> AnalysisBlock::judgeConfig(const json& a, int analyses) {
                             std::pair{"analysis.error_rate.tolerance", "analysis.error_rate_tolerance"},
                             std::pair{"analysis.error_rate.min_error_rate", "analysis.min_error_rate"},
                             std::pair{"analysis.error_rate.min_requests", "analysis.min_requests"},
-                            std::pair{"analysis.latency.tolerance", "analysis.latency_tolerance"}})
+                            std::pair{"analysis.latency.tolerance", "analysis.latency_tolerance"},
+                            std::pair{"analysis.latency.deadline_tolerance", "analysis.latency_deadline_tolerance"}})
       if (e.where == from) e.where = to;
     return std::unexpected(e);
   }

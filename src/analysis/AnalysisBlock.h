@@ -13,6 +13,8 @@
 //   min_error_rate       error_rate.min_error_rate (the fail side's relevance gate)
 //   min_requests         error_rate.min_requests
 //   latency_tolerance    latency.tolerance
+//   latency_deadline_tolerance latency.deadline_tolerance (the bounded-harm
+//                        pass for latency at a step's deadline; 0 / absent = off)
 //   pass_score, marginal_score, groups {NAME: weight}
 //   metrics [{name, kind, critical, weight, group, direction}]
 // Other keys (on_inconclusive, deadline, a metric's source) are the engine's

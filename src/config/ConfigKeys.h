@@ -44,8 +44,8 @@ inline const std::vector<std::string> kPin{"header", "cookie"};
 inline const std::vector<std::string> kAnalysis{"max_false_rollback", "max_false_pass", "min_requests",
                                                 "latency_tolerance", "pass_score", "marginal_score",
                                                 "on_inconclusive", "deadline", "metrics", "min_error_rate",
-                                                "error_rate_objective", "error_rate_tolerance", "groups",
-                                                "prometheus"};
+                                                "error_rate_objective", "error_rate_tolerance",
+                                                "latency_deadline_tolerance", "groups", "prometheus"};
 inline const std::vector<std::string> kMetric{"name", "kind", "critical", "weight", "group", "direction",
                                               "prometheus"};
 inline const std::vector<std::string> kPrometheus{"url", "timeout"};

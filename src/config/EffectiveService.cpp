@@ -151,6 +151,8 @@ json toJson(const Service& s) {
   if (s.analysis.maxFalsePass) out["analysis"]["max_false_pass"] = *s.analysis.maxFalsePass;
   if (s.analysis.errorRateObjective) out["analysis"]["error_rate_objective"] = *s.analysis.errorRateObjective;
   if (s.analysis.errorRateTolerance) out["analysis"]["error_rate_tolerance"] = *s.analysis.errorRateTolerance;
+  if (s.analysis.latencyDeadlineTolerance)
+    out["analysis"]["latency_deadline_tolerance"] = *s.analysis.latencyDeadlineTolerance;
   if (!s.analysis.groups.empty()) out["analysis"]["groups"] = s.analysis.groups;
   if (s.analysis.prometheus)
     out["analysis"]["prometheus"] = {{"url", s.analysis.prometheus->url}, {"timeout", dur(s.analysis.prometheus->timeout)}};

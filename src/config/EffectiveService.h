@@ -26,7 +26,8 @@
 //             marginal_score, on_inconclusive, deadline, metrics [{name, kind,
 //             critical, weight, group?, direction?, prometheus? {total?,
 //             successes?, errors?, histogram?}}], and only when set:
-//             min_error_rate, max_false_pass, error_rate_objective, error_rate_tolerance, groups
+//             min_error_rate, max_false_pass, error_rate_objective, error_rate_tolerance,
+//             latency_deadline_tolerance, groups
 //             {NAME: weight}, prometheus {url, timeout}},
 //   alerts [{webhook, secret}],
 //   config_digest   "sha256:<hex>" (see configDigest)

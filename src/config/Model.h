@@ -209,6 +209,9 @@ struct AnalysisSettings {
   // The bounded-harm pass at a step's deadline (src/analysis/HarmBound.h);
   // unset = the judge's 0 (off).
   std::optional<double> errorRateTolerance;
+  // The bounded-harm pass for latency at a step's deadline (HarmBound.h);
+  // unset = the judge's 0 (off).
+  std::optional<double> latencyDeadlineTolerance;
   std::map<std::string, double> groups;      // scoring group weights
   std::optional<PrometheusSource> prometheus;
   int minRequests = 100;

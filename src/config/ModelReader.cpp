@@ -1081,6 +1081,7 @@ Service ModelReader::readService(const std::string& name, const ConfigNode& node
       an.minErrorRate = *v;
     }
     if (auto v = af.number("latency_tolerance", 0, 10)) an.latencyTolerance = *v;
+    if (auto v = af.number("latency_deadline_tolerance", 0, 10)) an.latencyDeadlineTolerance = *v;
     if (auto v = af.number("pass_score", 0, 100)) an.passScore = *v;
     if (auto v = af.number("marginal_score", 0, 100)) an.marginalScore = *v;
     if (an.marginalScore > an.passScore) {

@@ -105,6 +105,7 @@ json serviceProps() {
                {"min_requests", integer(1, 100000000, "requests needed on each side before a pass, default 100")},
                {"min_error_rate", number(0, 1, "canary error rates below this are never a regression (< 1), default 0.001")},
                {"latency_tolerance", number(0, 10, "accepted relative latency increase, default 0.1")},
+               {"latency_deadline_tolerance", number(0, 10, "at a step's deadline without a decision, a canary whose median latency is shown (confidence 1 - max_false_pass/8 per bound) to be below max(baseline median x (1 + this), baseline median + 1 ms) passes its latency metric; 0 = off, default 0")},
                {"pass_score", number(0, 100, "score to pass, default 90")},
                {"marginal_score", number(0, 100, "below: fail; between: inconclusive, default 75")},
                {"groups", json{{"type", "object"}, {"additionalProperties", number(0, 100, "weight")},

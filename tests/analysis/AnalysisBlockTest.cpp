@@ -25,6 +25,7 @@ TEST(AnalysisBlock, MapsEveryKeyAndSplitsTheBudget) {
                 {"min_error_rate", 0.002},
                 {"min_requests", 50},
                 {"latency_tolerance", 0.25},
+                {"latency_deadline_tolerance", 0.5},
                 {"pass_score", 80},
                 {"marginal_score", 60},
                 {"groups", {{"errors", 70}}},
@@ -45,6 +46,7 @@ TEST(AnalysisBlock, MapsEveryKeyAndSplitsTheBudget) {
   EXPECT_DOUBLE_EQ(c->errorRate.minErrorRate, 0.002);
   EXPECT_EQ(c->errorRate.minRequests, 50u);
   EXPECT_DOUBLE_EQ(c->latency.tolerance, 0.25);
+  EXPECT_DOUBLE_EQ(c->latency.deadlineTolerance, 0.5);
   EXPECT_DOUBLE_EQ(c->passScore, 80);
   EXPECT_DOUBLE_EQ(c->marginalScore, 60);
   EXPECT_DOUBLE_EQ(c->groupWeights.at("errors"), 70);
@@ -63,6 +65,7 @@ TEST(AnalysisBlock, MapsEveryKeyAndSplitsTheBudget) {
   EXPECT_DOUBLE_EQ(d->errorRate.objective, 0.005);
   EXPECT_DOUBLE_EQ(d->errorRate.beta, 0.1);
   EXPECT_DOUBLE_EQ(d->errorRate.tolerance, 0);  // the bounded-harm rule is off unless stated
+  EXPECT_DOUBLE_EQ(d->latency.deadlineTolerance, 0);  // for latency too
   EXPECT_EQ(d->metrics.size(), 2u);
 }
 
@@ -73,6 +76,9 @@ TEST(AnalysisBlock, ErrorsNameTheConfigKey) {
   bad = AnalysisBlock::judgeConfig({{"error_rate_tolerance", -1}}, 1);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().where, "analysis.error_rate_tolerance");
+  bad = AnalysisBlock::judgeConfig({{"latency_deadline_tolerance", 11}}, 1);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().where, "analysis.latency_deadline_tolerance");
   bad = AnalysisBlock::judgeConfig({{"max_false_pass", 0.7}}, 1);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().where, "analysis.max_false_pass");

@@ -493,6 +493,7 @@ services:
       min_error_rate: 0.002
       min_requests: 60
       latency_tolerance: 0.2
+      latency_deadline_tolerance: 0.5
       pass_score: 80
       marginal_score: 50
       on_inconclusive: pause_at_zero
@@ -520,6 +521,7 @@ services:
   EXPECT_DOUBLE_EQ(a["max_false_pass"].get<double>(), 0.05);
   EXPECT_DOUBLE_EQ(a["error_rate_objective"].get<double>(), 0.01);
   EXPECT_DOUBLE_EQ(a["error_rate_tolerance"].get<double>(), 1.5);
+  EXPECT_DOUBLE_EQ(a["latency_deadline_tolerance"].get<double>(), 0.5);
   EXPECT_DOUBLE_EQ(a["min_error_rate"].get<double>(), 0.002);
   EXPECT_EQ(a["min_requests"], 60);
   EXPECT_EQ(a["on_inconclusive"], "pause_at_zero");
@@ -548,7 +550,8 @@ services:
   // existing configurations do not move).
   auto plain = render(load(kBase), "web", "prod");
   ASSERT_TRUE(plain);
-  for (const char* k : {"max_false_pass", "error_rate_objective", "error_rate_tolerance", "groups", "prometheus"})
+  for (const char* k : {"max_false_pass", "error_rate_objective", "error_rate_tolerance", "latency_deadline_tolerance",
+                        "groups", "prometheus"})
     EXPECT_FALSE(plain->json["analysis"].contains(k)) << k;
   EXPECT_FALSE(plain->json["analysis"]["metrics"][0].contains("group"));
 }

@@ -249,6 +249,10 @@ class FakeMetrics final : public providers::MetricsProvider {
     m.status2xx += requests - errors;
     m.latencyCounts[bucket] += requests;
   }
+  // Adds perBucket[i] requests in latency bucket i (bounds 10, 20, 50, 100 ms, +inf), none failed.
+  void serveLatencies(const std::string& id, const std::vector<uint64_t>& perBucket) {
+    for (size_t i = 0; i < perBucket.size(); ++i) serve(id, perBucket[i], 0, i);
+  }
   // The data plane restarted: every fleet's counters from zero, in `epoch`.
   void restart(const std::string& epoch) {
     std::lock_guard lock(mu);

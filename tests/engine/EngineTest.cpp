@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 
 #include "EngineWorld.h"
+#include "config/ConfigLoader.h"
+#include "config/EffectiveService.h"
 #include "engine/CounterSnapshot.h"
 #include "core/Clock.h"
 #include "store/Store.h"
@@ -242,6 +244,18 @@ class CanaryTest : public EngineTest {
     auto d = serve(id, stable, canary, ticks, base, can, baseErr, canErr);
     whilePaused = false;
     return d;
+  }
+  // `on` did not wait for a person: its last passing verdict gives `reason`
+  // (the bounded-harm rule's words), and the deployment then runs to succeeded.
+  void passesAtTheDeadlineAndSucceeds(engine::Deployment& on, const std::string& reason) {
+    EXPECT_NE(on.state, "paused") << on.reason;
+    json passed;
+    for (const auto& v : on.verdicts)
+      if (v.value("verdict", "") == "pass") passed = v;
+    ASSERT_FALSE(passed.is_null()) << on.reason;
+    EXPECT_NE(passed.value("reason", "").find(reason), std::string::npos) << passed.dump();
+    on = run(on.id, 200);
+    EXPECT_EQ(on.state, "succeeded") << on.reason;
   }
   bool whilePaused = false;
   double baseAcc = 0, canAcc = 0;
@@ -785,22 +799,90 @@ TEST_F(CanaryTest, AtTheDeadlineACanaryThatErrsLikeItsBaselinePassesOnBoundedHar
   auto d = engine->submit(request("2.0.0", r));
   ASSERT_TRUE(d.has_value()) << d.error().describe();
   auto on = serve(d->id, stable.newFleet, d->newFleet, 3000, 9, 1, 0.01, 0.01);
-  EXPECT_NE(on.state, "paused") << on.reason;
-  json passed;
-  for (const auto& v : on.verdicts)
-    if (v.value("verdict", "") == "pass") passed = v;
-  ASSERT_FALSE(passed.is_null()) << on.reason;
-  EXPECT_NE(passed.value("reason", "").find("at the deadline, no evidence of harm and harm of x2.5 ruled out"),
-            std::string::npos)
-      << passed.dump();
-  on = run(on.id, 200);
-  EXPECT_EQ(on.state, "succeeded") << on.reason;
+  passesAtTheDeadlineAndSucceeds(on, "at the deadline, no evidence of harm and harm of x2.5 ruled out");
 
   json off = canaryRendered();
   auto e = engine->submit(request("3.0.0", off));
   ASSERT_TRUE(e.has_value()) << e.error().describe();
   auto p = serve(e->id, on.newFleet, e->newFleet, 3000, 9, 1, 0.01, 0.01);
   EXPECT_EQ(p.state, "paused") << p.reason;
+}
+
+// The latency rule at the step's deadline (HarmBound.h), with its tolerance
+// written in ramp.yaml and carried by the real path: the config reader
+// (ModelReader), the render (EffectiveService), the engine's mapping to the
+// judge (AnalysisBlock) and the engine's final look of the step. A canary a
+// little slower than its baseline (its latencies 8/75/17% in the
+// 10-20/20-50/50-100 ms buckets, the baseline's 10/80/10%), exactly at
+// latency_tolerance (0.057: the canary's Hodges-Lehmann shift on this traffic,
+// x1.057), so the sequential test never decides within the 120 s step; its
+// error rate passes early. The fake's buckets are x2-x2.5 wide, so the
+// medians' bounds are 20..50 ms (U_c/L_b = 2.5): latency_deadline_tolerance: 2
+// (a median x3 slower ruled out) passes at the deadline without a person;
+// 1 (x2) cannot rule its harm out and pauses, and so does the key's absence.
+TEST_F(CanaryTest, AtTheDeadlineTheLatencyToleranceOfRampYamlDecidesTheStep) {
+  auto fromRampYaml = [](const std::string& deadlineTolerance) {
+    const std::string text = R"(project: shop
+environments:
+  int: {}
+pipeline: [int]
+services:
+  crawler:
+    run: {command: bin/crawler}
+    health: {path: /healthz}
+    instances: 1
+    strategy:
+      type: canary
+      deadline: 10s
+      steps:
+        - weight: 10
+        - analysis: {duration: 120s, interval: 1s}
+        - weight: 50
+        - pause: 5s
+    analysis:
+      max_false_rollback: 0.01
+      min_requests: 100
+      latency_tolerance: 0.057
+)" + (deadlineTolerance.empty() ? "" : "      latency_deadline_tolerance: " + deadlineTolerance + "\n");
+    auto loaded = config::loadConfigText(text, "ramp.yaml");
+    std::string diagnostics;
+    for (const auto& d : loaded.diagnostics) diagnostics += d.format() + "\n";
+    EXPECT_TRUE(loaded.ok()) << diagnostics;
+    auto eff = config::render(*loaded.config, "crawler", "int");
+    EXPECT_TRUE(eff.has_value()) << eff.error().describe();
+    return eff->json;
+  };
+  auto step = [&](const std::string& version, const std::string& deadlineTolerance) {
+    auto d = engine->submit(request(version, fromRampYaml(deadlineTolerance)));
+    EXPECT_TRUE(d.has_value()) << d.error().describe();
+    engine::Deployment cur;
+    for (int i = 0; i < 3000; ++i) {
+      cur = *engine->get(d->id);
+      metrics.serveLatencies(cur.oldFleet, {0, 2, 16, 2, 0});
+      if (i % 2 == 0) metrics.serveLatencies(cur.newFleet, {0, 0, 3, 1, 0});
+      else metrics.serveLatencies(cur.newFleet, {0, 1, 6, 1, 0});
+      EXPECT_TRUE(engine->tick().has_value());
+      clock.advance(100ms);
+      cur = *engine->get(d->id);
+      if (cur.step > 2 || engine::isTerminalState(cur.state) || cur.state == "paused") break;
+    }
+    return cur;
+  };
+  run(engine->submit(request("1.0.0"))->id);
+  auto on = step("2.0.0", "2");
+  passesAtTheDeadlineAndSucceeds(on, "at the deadline, no evidence of a slowdown and a median x3 slower ruled out");
+
+  auto tight = step("3.0.0", "1");
+  EXPECT_EQ(tight.state, "paused") << tight.reason;
+  EXPECT_NE(tight.reason.find("a median x2 slower not ruled out"), std::string::npos) << tight.reason;
+  ASSERT_TRUE(engine->control("crawler", "int", "abort", "alice").has_value());
+  auto aborted = tickUntil(tight.id, [](const engine::Deployment& d) { return !d.active(); });
+  ASSERT_FALSE(aborted.active()) << aborted.state << ": " << aborted.reason;
+
+  auto off = step("4.0.0", "");
+  EXPECT_EQ(off.state, "paused") << off.reason;
+  EXPECT_NE(off.reason.find("latency"), std::string::npos) << off.reason;
+  EXPECT_EQ(off.reason.find("not ruled out"), std::string::npos) << "the rule is off without the key: " << off.reason;
 }
 
 // ---- the judge while a person decides; metrics from a query server ----
