@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cmath>
 #include <set>
+#include <system_error>
+#include <type_traits>
 
 #include "config/AwsRegions.h"
 #include "config/ConfigKeys.h"
@@ -74,6 +76,25 @@ bool snsTopicArn(std::string_view arn) {
          all(name, [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; });
 }
 
+// How a plain (unquoted) scalar reads as a number of type T: the whole text
+// must be one, and a number T cannot hold (1e400 as a double, 2^63 as an
+// int64) is kUnrepresentable, never the 0 std::from_chars leaves behind.
+enum class ScalarNumber { kOk, kNotANumber, kUnrepresentable };
+
+template <class T>
+ScalarNumber readScalarNumber(const ConfigNode& n, T& out) {
+  if (!n.isScalar() || n.quoted || n.scalar.empty()) return ScalarNumber::kNotANumber;
+  const char* end = n.scalar.data() + n.scalar.size();
+  auto r = std::from_chars(n.scalar.data(), end, out);
+  if (r.ptr != end) return ScalarNumber::kNotANumber;
+  if (r.ec == std::errc::result_out_of_range) return ScalarNumber::kUnrepresentable;
+  if (r.ec != std::errc{}) return ScalarNumber::kNotANumber;
+  if constexpr (std::is_floating_point_v<T>) {
+    if (!std::isfinite(out)) return ScalarNumber::kNotANumber;
+  }
+  return ScalarNumber::kOk;
+}
+
 // Field readers. A null node, or a missing one, means "not given".
 class Fields {
  public:
@@ -112,10 +133,14 @@ class Fields {
     const ConfigNode* n = get(key);
     if (!n) return std::nullopt;
     int64_t v = 0;
-    if (!n->isScalar() || n->quoted || n->scalar.empty() ||
-        std::from_chars(n->scalar.data(), n->scalar.data() + n->scalar.size(), v).ptr !=
-            n->scalar.data() + n->scalar.size()) {
+    const ScalarNumber r = readScalarNumber(*n, v);
+    if (r == ScalarNumber::kNotANumber) {
       d_.error(n->pos, path(key) + ": expected a whole number, got " + n->describeKind());
+      return std::nullopt;
+    }
+    if (r == ScalarNumber::kUnrepresentable) {
+      d_.error(n->pos, path(key) + ": " + clip(n->scalar) + " is out of range " + std::to_string(lo) + ".." +
+                           std::to_string(hi));
       return std::nullopt;
     }
     if (v < lo || v > hi) {
@@ -130,11 +155,14 @@ class Fields {
     const ConfigNode* n = get(key);
     if (!n) return std::nullopt;
     double v = 0;
-    if (!n->isScalar() || n->quoted || n->scalar.empty() ||
-        std::from_chars(n->scalar.data(), n->scalar.data() + n->scalar.size(), v).ptr !=
-            n->scalar.data() + n->scalar.size() ||
-        !std::isfinite(v)) {
+    const ScalarNumber r = readScalarNumber(*n, v);
+    if (r == ScalarNumber::kNotANumber) {
       d_.error(n->pos, path(key) + ": expected a number, got " + n->describeKind());
+      return std::nullopt;
+    }
+    if (r == ScalarNumber::kUnrepresentable) {
+      d_.error(n->pos, path(key) + ": " + clip(n->scalar) + " cannot be represented (expected a number in " +
+                           fmtNum(lo) + ".." + fmtNum(hi) + ")");
       return std::nullopt;
     }
     if (v < lo || v > hi) {
@@ -1104,10 +1132,13 @@ Service ModelReader::readService(const std::string& name, const ConfigNode& node
         std::string p = af.path("groups") + "." + e.key;
         double w = 0;
         const ConfigNode& v = e.value;
-        if (!v.isScalar() || v.quoted || v.scalar.empty() ||
-            std::from_chars(v.scalar.data(), v.scalar.data() + v.scalar.size(), w).ptr != v.scalar.data() + v.scalar.size() ||
-            !std::isfinite(w)) {
+        const ScalarNumber r = readScalarNumber(v, w);
+        if (r == ScalarNumber::kNotANumber) {
           d_.error(v.pos, p + ": expected a weight (a number 0..100), got " + v.describeKind());
+          continue;
+        }
+        if (r == ScalarNumber::kUnrepresentable) {
+          d_.error(v.pos, p + ": " + clip(v.scalar) + " cannot be represented (expected a number in 0..100)");
           continue;
         }
         if (w < 0 || w > 100) {
