@@ -108,6 +108,7 @@ Result<HttpResponse> AwsClient::call(std::string_view service, std::string_view 
     req.setHeader("Host", ep->host);
     signer.sign(req, *creds, clock_.now());
     HttpRequest http{std::string(method), url, req.headers, body, options_.timeout, options_.connectTimeout};
+    http.replayable = retry != Retry::kIfNotCarriedOut;
     ++stats_.attempts;
     auto resp = http_.send(http);
     if (!resp) return std::unexpected(resp.error());
@@ -130,10 +131,11 @@ Result<HttpResponse> AwsClient::call(std::string_view service, std::string_view 
     }
     // The answer is lost (or the service failed) after the request may have
     // been carried out: the caller looks before sending it again.
-    bool couldNotConnect = resp->status == 0 && !resp->timedOut &&
-                           (resp->transportError.find("onnect") != std::string::npos ||
-                            resp->transportError.find("resolve") != std::string::npos);
-    bool maybeDone = kind == FailureKind::kTimeout || (kind == FailureKind::kConnection && !couldNotConnect) ||
+    // (A connection reset after the request was written may have been
+    // carried out: only a request the transport knows it never sent is
+    // surely not; its "Connection reset by peer" once read as "could not
+    // connect" here, and a create was sent twice.)
+    bool maybeDone = kind == FailureKind::kTimeout || (kind == FailureKind::kConnection && !resp->notSent) ||
                      (resp->status >= 500 && kind != FailureKind::kThrottling);
     if (retry == Retry::kIfNotCarriedOut && maybeDone) {
       err.code = ErrorCode::kUnavailable;

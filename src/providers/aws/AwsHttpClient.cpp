@@ -84,6 +84,11 @@ Result<HttpResponse> AwsHttpClient::send(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, onHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &resp.headers);
   curl_easy_setopt(curl, CURLOPT_PROXY, "");  // AWS calls never go through $http_proxy implicitly
+  // libcurl re-sends a request on a fresh connection when a reused one
+  // closes before any answer byte (a kept-alive connection the server
+  // timed out, usually; but the server may have carried the request out
+  // first). A request that must not be sent twice never reuses one.
+  if (!request.replayable) curl_easy_setopt(curl, CURLOPT_FRESH_CONNECT, 1L);
   if (request.method == "GET") {
     curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
   } else if (request.method == "HEAD") {
@@ -111,6 +116,8 @@ Result<HttpResponse> AwsHttpClient::send(const HttpRequest& request) {
   if (rc != CURLE_OK) {
     resp.status = 0;
     resp.timedOut = rc == CURLE_OPERATION_TIMEDOUT;
+    resp.notSent = rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY || rc == CURLE_COULDNT_CONNECT ||
+                   rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT;
     resp.transportError = std::string(curl_easy_strerror(rc)) + (errbuf[0] ? std::string(" (") + errbuf + ")" : "");
     return resp;
   }
