@@ -8,7 +8,9 @@
 #      the DNS record (its new set), nothing else; apply; blue/green 2.0.0
 #      goes us-east-1 then eu-west-1, and web.prod.example.com leads in both
 #      regions (record set -> load balancer -> listener -> rule -> target
-#      groups -> instances) to 2.0.0 at 100
+#      groups -> instances) to 2.0.0 at 100; with dns.drain on, each wave
+#      takes its region out of DNS (weight 0, watched in Route 53) while
+#      changing it and back after, never both regions at once
 #   2. canary 3.0.0 whose us-east-1 target group shows 30% 5XX: rolled back
 #      in us-east-1 (exit 3), the waves stop: eu-west-1 never gets a 3.0.0
 #      resource and keeps 2.0.0 at 100; the deployment names the region
@@ -74,8 +76,33 @@ push_config
 "$RAMP_BIN" apply --env prod --yes >apply-eu.out 2>&1 || fail "apply eu-west-1: $(tail -5 apply-eu.out)"
 "$RAMP_BIN" render --env prod --region eu-west-1 --json >render-eu.json 2>&1 || fail "render eu-west-1: $(cat render-eu.json)"
 grep -q "$euvpc" render-eu.json || fail "the eu-west-1 render does not carry eu-west-1's VPC $euvpc"
+# With dns.drain, each wave takes its region out of DNS (weight 0) while it
+# changes it and puts it back after; the other region keeps serving, so
+# the name never leads nowhere. Watched through Route 53 during the deployment.
+sed -i 's/routing: weighted}/routing: weighted, drain: true}/' ramp.yaml
+grep -q 'drain: true' ramp.yaml || fail "could not turn dns.drain on"
+"$RAMP_BIN" validate >validate-drain.out 2>&1 || fail "validate with dns.drain: $(cat validate-drain.out)"
+push_config
+rm -f weights.stop
+py weights web.prod.example.com $limit weights.stop >weights.log 2>weights.err & watcher=$!
+for _ in $(seq 1 100); do [[ -s weights.log ]] && break; sleep 0.1; done
+[[ -s weights.log ]] || fail "the Route 53 watcher read nothing: $(cat weights.err)"
 timeout $limit "$RAMP_BIN" deploy web --env prod --version 2.0.0 | tee deploy-1.log; rc=${PIPESTATUS[0]}
 [[ $rc -eq 0 ]] || fail "deploy 2.0.0 across regions exited $rc"
+sleep 1; touch weights.stop; wait $watcher
+cat weights.log
+python3 - weights.log <<'PY' || fail "the waves did not drain each region in DNS in turn (weights.log above)"
+import json, sys
+seen = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert seen[0] == {"us-east-1": 1, "eu-west-1": 1}, ("not both in DNS before", seen[0])
+assert seen[-1] == {"us-east-1": 1, "eu-west-1": 1}, ("not both back in DNS after", seen[-1])
+assert all(any(w > 0 for w in s.values()) for s in seen), "at some point no region was in DNS"
+drained = [r for s in seen for r, w in sorted(s.items()) if w == 0]
+order = [r for i, r in enumerate(drained) if i == 0 or drained[i - 1] != r]
+assert order == ["us-east-1", "eu-west-1"], ("drained in this order", order)
+PY
+sed -i 's/routing: weighted, drain: true}/routing: weighted}/' ramp.yaml
+push_config
 expect_in us-east-1 "{\"fleets\": $(fleet 2.0.0), \"rules\": 0}"
 expect_in eu-west-1 "{\"fleets\": $(fleet 2.0.0), \"rules\": 0}"
 chain_is '{"eu-west-1": {"forward": {"2.0.0": 100}, "instances": {"2.0.0": 2}}, "us-east-1": {"forward": {"2.0.0": 100}, "instances": {"2.0.0": 2}}}'

@@ -235,6 +235,25 @@ def route53():
     return Retried()
 
 
+def weights(name, seconds, stop):
+    """Watches NAME's record sets in Route 53 until the file STOP exists (at
+    most SECONDS): prints one JSON line {set identifier: weight} each time
+    the weights change, starting with the first read."""
+    r53 = route53()
+    want = name.rstrip(".") + "."
+    end, last = time.time() + float(seconds), None
+    while time.time() < end and not os.path.exists(stop):
+        now = {}
+        for z in r53.list_hosted_zones()["HostedZones"]:
+            for rs in r53.list_resource_record_sets(HostedZoneId=z["Id"])["ResourceRecordSets"]:
+                if rs["Name"] == want and rs["Type"] in ("A", "CNAME") and "Weight" in rs:
+                    now[rs.get("SetIdentifier", "")] = rs["Weight"]
+        if now != last:
+            print(json.dumps(now, sort_keys=True), flush=True)
+            last = now
+        time.sleep(0.2)
+
+
 def delete_lb(name):
     """Deletes load balancer NAME behind ramp's back (its listeners and rules go with it)."""
     elb = client("elbv2")
@@ -361,6 +380,7 @@ if __name__ == "__main__":
      "feed": lambda: feed(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else None),
      "chain": lambda: chain(sys.argv[2]),
      "zone": lambda: zone(sys.argv[2]),
+     "weights": lambda: weights(sys.argv[2], sys.argv[3], sys.argv[4]),
      "delete-lb": lambda: delete_lb(sys.argv[2]),
      "alarm-on": lambda: alarm_on(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]),
      "alarm": lambda: alarm(sys.argv[2], sys.argv[3])}[sys.argv[1]]()
