@@ -61,12 +61,19 @@ std::string decodeBytea(const char* p, int n) {
 
 }  // namespace
 
-PostgresConnection::PostgresConnection(pg_conn* conn, std::string shownUrl)
-    : conn_(conn), where_("store " + std::move(shownUrl)) {}
+PostgresConnection::PostgresConnection(pg_conn* conn, std::string shownUrl, Access access)
+    : conn_(conn), where_("store " + std::move(shownUrl)), access_(access) {}
+
+Status PostgresConnection::setUpSession() {
+  PQsetNoticeProcessor(conn_, ignoreNotice, nullptr);
+  std::string setup = kSessionSetup;
+  if (access_ == Access::kReadOnly) setup += "; SET default_transaction_read_only = on";
+  return script(setup, "setting up the session");
+}
 
 PostgresConnection::~PostgresConnection() { PQfinish(conn_); }
 
-Result<std::unique_ptr<PostgresConnection>> PostgresConnection::open(const std::string& url) {
+Result<std::unique_ptr<PostgresConnection>> PostgresConnection::open(const std::string& url, Access access) {
   std::string shown = redactStoreUrl(url);
   PGconn* conn = connect(url);
   if (!conn) return unavailable("cannot allocate a PostgreSQL connection", "store " + shown);
@@ -75,9 +82,8 @@ Result<std::unique_ptr<PostgresConnection>> PostgresConnection::open(const std::
     PQfinish(conn);
     return unavailable(fmt::format("cannot connect to PostgreSQL: {}", msg), "store " + shown);
   }
-  PQsetNoticeProcessor(conn, ignoreNotice, nullptr);
-  std::unique_ptr<PostgresConnection> c(new PostgresConnection(conn, shown));
-  if (auto st = c->script(kSessionSetup, "setting up the session"); !st) return std::unexpected(st.error());
+  std::unique_ptr<PostgresConnection> c(new PostgresConnection(conn, shown, access));
+  if (auto st = c->setUpSession(); !st) return std::unexpected(st.error());
   return c;
 }
 
@@ -87,8 +93,7 @@ Status PostgresConnection::ready() {
     if (PQstatus(conn_) != CONNECTION_OK) {
       return unavailable(fmt::format("PostgreSQL unreachable: {}", firstLine(PQerrorMessage(conn_))), where_);
     }
-    PQsetNoticeProcessor(conn_, ignoreNotice, nullptr);
-    if (auto st = script(kSessionSetup, "setting up the session"); !st) return st;
+    if (auto st = setUpSession(); !st) return st;
   }
   if (PQtransactionStatus(conn_) != PQTRANS_IDLE) PgResult r(PQexec(conn_, "ROLLBACK"));
   return ok();

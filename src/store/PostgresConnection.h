@@ -3,6 +3,8 @@
 //  - open() connects with connect_timeout 10 s (unless the URL says
 //    otherwise) and client_encoding UTF8, then sets lock_timeout 10 s,
 //    statement_timeout 60 s and time zone UTC, so no call waits forever.
+//  - open(url, kReadOnly) (the store's read pool, SqlConnectionPool.h) also
+//    sets default_transaction_read_only: a write through it is refused.
 //  - ready() resets a broken connection (kUnavailable "PostgreSQL
 //    unreachable" when that fails) and rolls back a transaction left open.
 //    A call that fails mid-way reports kUnavailable and is not retried here:
@@ -30,8 +32,10 @@ namespace ramp::store {
 
 class PostgresConnection final : public SqlConnection {
  public:
+  enum class Access { kReadWrite, kReadOnly };
   // A libpq URI "postgresql://..." or key=value conninfo.
-  static Result<std::unique_ptr<PostgresConnection>> open(const std::string& url);
+  static Result<std::unique_ptr<PostgresConnection>> open(const std::string& url,
+                                                          Access access = Access::kReadWrite);
   ~PostgresConnection() override;
   PostgresConnection(const PostgresConnection&) = delete;
   PostgresConnection& operator=(const PostgresConnection&) = delete;
@@ -46,11 +50,13 @@ class PostgresConnection final : public SqlConnection {
   static std::string numberedPlaceholders(std::string_view sql);
 
  private:
-  PostgresConnection(pg_conn* conn, std::string shownUrl);
+  PostgresConnection(pg_conn* conn, std::string shownUrl, Access access);
+  Status setUpSession();
   Error pgError(const pg_result* res, std::string_view what) const;
 
   pg_conn* conn_ = nullptr;
   std::string where_;  // "store <redacted url>"
+  Access access_;
 };
 
 }  // namespace ramp::store

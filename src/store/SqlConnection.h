@@ -20,7 +20,9 @@
 //      kInternal     anything else (a bug in the SQL).
 //  - ready() is called at the start of every store call: it reconnects a
 //    broken connection and rolls back a transaction a failed call left open.
-//  - Not thread-safe: SqlStore serialises calls with its own mutex.
+//  - Not thread-safe: one thread at a time. SqlStore uses its writer under
+//    its own mutex and lends each read connection to one caller at a time
+//    (SqlConnectionPool.h).
 #pragma once
 
 #include <string>

@@ -220,28 +220,28 @@ Result<std::vector<std::string>> checkedEvents(const std::vector<AuditEventInput
 }  // namespace
 
 #define RAMP_SQL(var, ...)  \
-  auto var = sql(__VA_ARGS__); \
+  auto var = sql(db, __VA_ARGS__); \
   if (!var) return std::unexpected(var.error())
 
 // ---------------------------------------------------------------- plumbing
 
-SqlStore::SqlStore(std::unique_ptr<SqlConnection> connection)
-    : conn_(std::move(connection)), dialect_(conn_->dialect()) {}
+SqlStore::SqlStore(std::unique_ptr<SqlConnection> writer, std::unique_ptr<SqlConnectionPool> readers)
+    : conn_(std::move(writer)), readers_(std::move(readers)), dialect_(conn_->dialect()) {}
 
-Result<SqlResult> SqlStore::sql(std::string_view text, const std::vector<SqlValue>& params) {
-  return conn_->run(dialect_.expand(text), params);
+Result<SqlResult> SqlStore::sql(SqlConnection& db, std::string_view text, const std::vector<SqlValue>& params) {
+  return db.run(dialect_.expand(text), params);
 }
 
-// Runs body inside the dialect's BEGIN ... COMMIT under the mutex; rolls
-// back when body returns an error or the commit fails.
+// Runs body(writer) inside the dialect's BEGIN ... COMMIT under the writer's
+// mutex; rolls back when body returns an error or the commit fails.
 template <class Body>
-auto SqlStore::write(Body&& body) -> decltype(body()) {
+auto SqlStore::write(Body&& body) -> decltype(body(std::declval<SqlConnection&>())) {
   std::lock_guard lock(mu_);
   if (auto st = conn_->ready(); !st) return std::unexpected(st.error());
   if (auto st = conn_->script(dialect_.beginWrite, "beginning a write transaction"); !st) {
     return std::unexpected(st.error());
   }
-  auto result = body();
+  auto result = body(*conn_);
   if (!result) {
     (void)conn_->script("ROLLBACK", "rolling back");
     return result;
@@ -253,15 +253,23 @@ auto SqlStore::write(Body&& body) -> decltype(body()) {
   return result;
 }
 
-// Runs reads under the mutex, outside an explicit transaction.
+// Runs body(connection) outside an explicit transaction: on a read
+// connection of the pool (never waiting for the writer's mutex), or, for a
+// store without a pool, on the writer under its mutex.
 template <class Body>
-auto SqlStore::read(Body&& body) -> decltype(body()) {
-  std::lock_guard lock(mu_);
-  if (auto st = conn_->ready(); !st) return std::unexpected(st.error());
-  return body();
+auto SqlStore::read(Body&& body) -> decltype(body(std::declval<SqlConnection&>())) {
+  if (!readers_) {
+    std::lock_guard lock(mu_);
+    if (auto st = conn_->ready(); !st) return std::unexpected(st.error());
+    return body(*conn_);
+  }
+  auto lease = readers_->acquire();
+  if (!lease) return std::unexpected(lease.error());
+  if (auto st = (*lease)->ready(); !st) return std::unexpected(st.error());
+  return body(**lease);
 }
 
-Status SqlStore::checkFence(const std::optional<Fence>& fence) {
+Status SqlStore::checkFence(SqlConnection& db, const std::optional<Fence>& fence) {
   if (!fence) return ok();
   RAMP_SQL(r, "SELECT owner, epoch, expires_at FROM leases WHERE name = ?1{for_share}", {fence->lease});
   std::optional<LeaseRow> row;
@@ -274,27 +282,27 @@ Status SqlStore::checkFence(const std::optional<Fence>& fence) {
 Status SqlStore::migrate() {
   const std::string table = dialect_.name == "sqlite" ? kSqliteMigrationsTable : kPostgresMigrationsTable;
   for (const Migration& m : migrations()) {
-    auto st = write([&]() -> Status {
+    auto st = write([&](SqlConnection& db) -> Status {
       if (!dialect_.lockMigrations.empty()) {
-        if (auto t = conn_->script(dialect_.lockMigrations, "taking the migration lock"); !t) return t;
+        if (auto t = db.script(dialect_.lockMigrations, "taking the migration lock"); !t) return t;
       }
-      if (auto t = conn_->script(table, "creating schema_migrations"); !t) return t;
+      if (auto t = db.script(table, "creating schema_migrations"); !t) return t;
       RAMP_SQL(mx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
       int64_t current = mx->front().int64(0);
       if (current > latestSchemaVersion()) {
         return failedPrecondition(fmt::format("database schema version {} is newer than this ramp knows ({}); "
                                               "upgrade ramp",
                                               current, latestSchemaVersion()),
-                                  conn_->where());
+                                  db.where());
       }
       RAMP_SQL(has, "SELECT 1 FROM schema_migrations WHERE version = ?1", {int64_t{m.version}});
       if (!has->empty()) return ok();
       const std::string& text = dialect_.name == "sqlite" ? m.sqlite : m.postgres;
-      if (auto t = conn_->script(dialect_.expand(text), fmt::format("migration {} ({})", m.version, m.name)); !t) {
+      if (auto t = db.script(dialect_.expand(text), fmt::format("migration {} ({})", m.version, m.name)); !t) {
         return t;
       }
       if (m.data) {
-        if (auto d = m.data(*conn_); !d) {
+        if (auto d = m.data(db); !d) {
           Error e = d.error();
           e.message = fmt::format("migration {} ({}): {}", m.version, m.name, e.message);
           return std::unexpected(e);
@@ -309,7 +317,7 @@ Status SqlStore::migrate() {
 }
 
 Result<int> SqlStore::schemaVersion() {
-  return read([&]() -> Result<int> {
+  return read([&](SqlConnection& db) -> Result<int> {
     const char* exists = dialect_.name == "sqlite"
                              ? "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
                              : "SELECT 1 WHERE to_regclass('schema_migrations') IS NOT NULL";
@@ -328,7 +336,7 @@ Status SqlStore::putRelease(const ReleaseRecord& r) {
   if (r.digest.empty()) return invalid("release digest is empty", "digest");
   auto doc = toJsonText(r.doc, "doc");
   if (!doc) return std::unexpected(doc.error());
-  return write([&]() -> Status {
+  return write([&](SqlConnection& db) -> Status {
     RAMP_SQL(ins,
              fmt::format("INSERT INTO releases ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
                          "ON CONFLICT (service, version) DO NOTHING",
@@ -347,7 +355,7 @@ Status SqlStore::putRelease(const ReleaseRecord& r) {
 }
 
 Result<ReleaseRecord> SqlStore::getRelease(const std::string& service, const std::string& version) {
-  return read([&]() -> Result<ReleaseRecord> {
+  return read([&](SqlConnection& db) -> Result<ReleaseRecord> {
     RAMP_SQL(r, fmt::format("SELECT {} FROM releases WHERE service = ?1 AND version = ?2", kReleaseCols),
              {service, version});
     if (r->empty()) {
@@ -365,7 +373,7 @@ Result<std::vector<ReleaseRecord>> SqlStore::listReleases(const std::optional<st
     args.emplace_back(*service);
   }
   text += " ORDER BY service{c}, created_at, version{c}";
-  return read([&]() -> Result<std::vector<ReleaseRecord>> {
+  return read([&](SqlConnection& db) -> Result<std::vector<ReleaseRecord>> {
     RAMP_SQL(r, text, args);
     return readAll(*r, readRelease);
   });
@@ -378,7 +386,7 @@ Status SqlStore::putReleaseContent(const std::string& service, const std::string
   if (std::string actual = sha256Hex(bytes); actual != sha256) {
     return invalid(fmt::format("the content's sha256 is {}, not the {} given", actual, sha256), where);
   }
-  return write([&]() -> Status {
+  return write([&](SqlConnection& db) -> Status {
     RAMP_SQL(rel, "SELECT 1 FROM releases WHERE service = ?1 AND version = ?2", {service, version});
     if (rel->empty()) return notFound(fmt::format("no release {} {}", service, version), where);
     RAMP_SQL(have, "SELECT sha256 FROM release_contents WHERE service = ?1 AND version = ?2", {service, version});
@@ -410,7 +418,7 @@ Result<std::optional<ReleaseContent>> SqlStore::getReleaseContent(const std::str
   const std::string where = "release " + service + "@" + version;
   // Contents are written whole in one transaction and never change: the
   // two reads agree.
-  return read([&]() -> Result<std::optional<ReleaseContent>> {
+  return read([&](SqlConnection& db) -> Result<std::optional<ReleaseContent>> {
     RAMP_SQL(head, "SELECT sha256, bytes, chunks FROM release_contents WHERE service = ?1 AND version = ?2",
              {service, version});
     if (head->empty()) return std::optional<ReleaseContent>();
@@ -446,15 +454,15 @@ Status SqlStore::insertDeployment(DeploymentRecord& d, const std::optional<Fence
   if (!doc) return std::unexpected(doc.error());
   auto texts = checkedEvents(events);
   if (!texts) return std::unexpected(texts.error());
-  return write([&]() -> Status {
-    if (auto f = checkFence(fence); !f) return f;
+  return write([&](SqlConnection& db) -> Status {
+    if (auto f = checkFence(db, fence); !f) return f;
     RAMP_SQL(ins,
              fmt::format("INSERT INTO deployments ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7) "
                          "ON CONFLICT (id) DO NOTHING",
                          kDeploymentCols),
              {d.id, d.service, d.env, d.state, d.createdAt, d.updatedAt, *doc});
     if (ins->changes != 1) return conflict(fmt::format("deployment {} already exists", d.id), "deployment " + d.id);
-    if (auto a = appendEventsIn(events, *texts); !a) return a;
+    if (auto a = appendEventsIn(db, events, *texts); !a) return a;
     d.revision = 1;
     return ok();
   });
@@ -467,14 +475,14 @@ Status SqlStore::updateDeployment(DeploymentRecord& d, const std::optional<Fence
   if (!doc) return std::unexpected(doc.error());
   auto texts = checkedEvents(events);
   if (!texts) return std::unexpected(texts.error());
-  return write([&]() -> Status {
-    if (auto f = checkFence(fence); !f) return f;
+  return write([&](SqlConnection& db) -> Status {
+    if (auto f = checkFence(db, fence); !f) return f;
     RAMP_SQL(up,
              "UPDATE deployments SET service = ?2, env = ?3, state = ?4, updated_at = ?5, "
              "doc = ?6, revision = revision + 1 WHERE id = ?1 AND revision = ?7",
              {d.id, d.service, d.env, d.state, d.updatedAt, *doc, d.revision});
     if (up->changes == 1) {
-      if (auto a = appendEventsIn(events, *texts); !a) return a;
+      if (auto a = appendEventsIn(db, events, *texts); !a) return a;
       ++d.revision;
       return ok();
     }
@@ -488,7 +496,7 @@ Status SqlStore::updateDeployment(DeploymentRecord& d, const std::optional<Fence
 }
 
 Result<DeploymentRecord> SqlStore::getDeployment(const std::string& id) {
-  return read([&]() -> Result<DeploymentRecord> {
+  return read([&](SqlConnection& db) -> Result<DeploymentRecord> {
     RAMP_SQL(r, fmt::format("SELECT {} FROM deployments WHERE id = ?1", kDeploymentCols), {id});
     if (r->empty()) return notFound(fmt::format("no deployment {}", id), "deployment " + id);
     return readDeployment(r->front());
@@ -510,7 +518,7 @@ Result<std::vector<DeploymentRecord>> SqlStore::listDeployments(const Deployment
   if (f.activeOnly) text += " AND state IN ('queued', 'running', 'paused', 'awaiting_approval')";
   args.emplace_back(int64_t{f.limit});
   text += fmt::format(" ORDER BY created_at DESC, id{{c}} DESC LIMIT ?{}", args.size());
-  return read([&]() -> Result<std::vector<DeploymentRecord>> {
+  return read([&](SqlConnection& db) -> Result<std::vector<DeploymentRecord>> {
     RAMP_SQL(r, text, args);
     return readAll(*r, readDeployment);
   });
@@ -523,8 +531,8 @@ Status SqlStore::putFleet(FleetRecord& f, const std::optional<Fence>& fence) {
   if (f.revision < 0) return invalid(fmt::format("fleet {}: negative revision {}", f.id, f.revision), "revision");
   auto doc = toJsonText(f.doc, "fleet " + f.id + ": doc");
   if (!doc) return std::unexpected(doc.error());
-  return write([&]() -> Status {
-    if (auto fc = checkFence(fence); !fc) return fc;
+  return write([&](SqlConnection& db) -> Status {
+    if (auto fc = checkFence(db, fence); !fc) return fc;
     if (f.revision == 0) {
       RAMP_SQL(ins,
                fmt::format("INSERT INTO fleets ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10) "
@@ -556,7 +564,7 @@ Status SqlStore::putFleet(FleetRecord& f, const std::optional<Fence>& fence) {
 }
 
 Result<FleetRecord> SqlStore::getFleet(const std::string& id) {
-  return read([&]() -> Result<FleetRecord> {
+  return read([&](SqlConnection& db) -> Result<FleetRecord> {
     RAMP_SQL(r, fmt::format("SELECT {} FROM fleets WHERE id = ?1", kFleetCols), {id});
     if (r->empty()) return notFound(fmt::format("no fleet {}", id), "fleet " + id);
     return readFleet(r->front());
@@ -577,7 +585,7 @@ Result<std::vector<FleetRecord>> SqlStore::listFleets(const std::optional<std::s
   }
   if (!includeRetired) text += " AND state <> 'retired'";
   text += " ORDER BY created_at, id{c}";
-  return read([&]() -> Result<std::vector<FleetRecord>> {
+  return read([&](SqlConnection& db) -> Result<std::vector<FleetRecord>> {
     RAMP_SQL(r, text, args);
     return readAll(*r, readFleet);
   });
@@ -588,7 +596,7 @@ Result<std::vector<FleetRecord>> SqlStore::listFleets(const std::optional<std::s
 Result<Lease> SqlStore::acquireLease(const std::string& name, const std::string& owner, int64_t ttlMs,
                                      int64_t now) {
   if (auto v = validateLeaseRequest(name, owner, ttlMs); !v) return std::unexpected(v.error());
-  return write([&]() -> Result<Lease> {
+  return write([&](SqlConnection& db) -> Result<Lease> {
     // A fresh lease gets a free row first, so that there is a row to lock.
     RAMP_SQL(ins, "INSERT INTO leases (name, owner, epoch, expires_at) VALUES (?1, '', 0, 0) "
                   "ON CONFLICT (name) DO NOTHING",
@@ -606,7 +614,7 @@ Result<Lease> SqlStore::acquireLease(const std::string& name, const std::string&
 Result<Lease> SqlStore::renewLease(const std::string& name, const std::string& owner, int64_t epoch, int64_t ttlMs,
                                    int64_t now) {
   if (auto v = validateLeaseRequest(name, owner, ttlMs); !v) return std::unexpected(v.error());
-  return write([&]() -> Result<Lease> {
+  return write([&](SqlConnection& db) -> Result<Lease> {
     RAMP_SQL(sel, "SELECT owner, epoch, expires_at FROM leases WHERE name = ?1{for_update}", {name});
     std::optional<LeaseRow> row;
     if (!sel->empty()) row = leaseRow(sel->front());
@@ -618,7 +626,7 @@ Result<Lease> SqlStore::renewLease(const std::string& name, const std::string& o
 }
 
 Status SqlStore::releaseLease(const std::string& name, const std::string& owner, int64_t epoch) {
-  return write([&]() -> Status {
+  return write([&](SqlConnection& db) -> Status {
     RAMP_SQL(up,
              "UPDATE leases SET owner = '', expires_at = 0 "
              "WHERE name = ?1 AND owner = ?2 AND epoch = ?3 AND owner <> ''",
@@ -628,7 +636,7 @@ Status SqlStore::releaseLease(const std::string& name, const std::string& owner,
 }
 
 Result<std::optional<Lease>> SqlStore::getLease(const std::string& name) {
-  return read([&]() -> Result<std::optional<Lease>> {
+  return read([&](SqlConnection& db) -> Result<std::optional<Lease>> {
     RAMP_SQL(sel, "SELECT owner, epoch, expires_at FROM leases WHERE name = ?1", {name});
     if (sel->empty() || sel->front().text(0).empty()) return std::optional<Lease>();
     LeaseRow row = leaseRow(sel->front());
@@ -638,14 +646,14 @@ Result<std::optional<Lease>> SqlStore::getLease(const std::string& name) {
 
 // ---------------------------------------------------------------- audit
 
-Result<AuditEvent> SqlStore::appendEventIn(const AuditEventInput& in, const std::string& dataText) {
+Result<AuditEvent> SqlStore::appendEventIn(SqlConnection& db, const AuditEventInput& in, const std::string& dataText) {
   AuditEvent e;
   static_cast<AuditEventInput&>(e) = in;
   auto reparsed = fromJsonText(dataText, "audit event data");
   if (!reparsed) return std::unexpected(reparsed.error());
   e.data = std::move(*reparsed);  // exactly what readers will see and hash
   if (!dialect_.lockAuditAppend.empty()) {
-    if (auto l = conn_->script(dialect_.lockAuditAppend, "locking the audit chain"); !l) {
+    if (auto l = db.script(dialect_.lockAuditAppend, "locking the audit chain"); !l) {
       return std::unexpected(l.error());
     }
   }
@@ -677,9 +685,9 @@ Result<AuditEvent> SqlStore::appendEventIn(const AuditEventInput& in, const std:
   return e;
 }
 
-Status SqlStore::appendEventsIn(const std::vector<AuditEventInput>& events, const std::vector<std::string>& texts) {
+Status SqlStore::appendEventsIn(SqlConnection& db, const std::vector<AuditEventInput>& events, const std::vector<std::string>& texts) {
   for (size_t i = 0; i < events.size(); ++i) {
-    auto e = appendEventIn(events[i], texts[i]);
+    auto e = appendEventIn(db, events[i], texts[i]);
     if (!e) return std::unexpected(e.error());
   }
   return ok();
@@ -688,7 +696,7 @@ Status SqlStore::appendEventsIn(const std::vector<AuditEventInput>& events, cons
 Result<AuditEvent> SqlStore::appendEvent(const AuditEventInput& in) {
   auto data = checkedEvent(in);
   if (!data) return std::unexpected(data.error());
-  return write([&]() -> Result<AuditEvent> { return appendEventIn(in, *data); });
+  return write([&](SqlConnection& db) -> Result<AuditEvent> { return appendEventIn(db, in, *data); });
 }
 
 Result<std::vector<AuditEvent>> SqlStore::listEvents(const AuditFilter& f) {
@@ -715,14 +723,14 @@ Result<std::vector<AuditEvent>> SqlStore::listEvents(const AuditFilter& f) {
   if (f.actor) cond("actor", "=", *f.actor);
   args.emplace_back(int64_t{f.limit});
   text += fmt::format(" ORDER BY seq{} LIMIT ?{}", f.newestFirst ? " DESC" : "", args.size());
-  return read([&]() -> Result<std::vector<AuditEvent>> {
+  return read([&](SqlConnection& db) -> Result<std::vector<AuditEvent>> {
     RAMP_SQL(r, text, args);
     return readAll(*r, readEvent);
   });
 }
 
 Result<std::optional<AuditSealRecord>> SqlStore::getAuditSeal() {
-  return read([&]() -> Result<std::optional<AuditSealRecord>> {
+  return read([&](SqlConnection& db) -> Result<std::optional<AuditSealRecord>> {
     RAMP_SQL(r, "SELECT events, head, mac, key_id, sealed_at FROM audit_seal WHERE id = 1");
     if (r->empty()) return std::optional<AuditSealRecord>();
     const auto& row = r->front();
@@ -735,7 +743,7 @@ Status SqlStore::putAuditSeal(const AuditSealRecord& s) {
   if (s.count < 0) return invalid(fmt::format("seal count must be >= 0, got {}", s.count), "count");
   if (s.head.empty()) return invalid("seal head is empty", "head");
   if (s.mac.empty()) return invalid("seal mac is empty", "mac");
-  return write([&]() -> Status {
+  return write([&](SqlConnection& db) -> Status {
     RAMP_SQL(cur, "SELECT events, head FROM audit_seal WHERE id = 1{for_update}");
     if (!cur->empty()) {
       int64_t count = cur->front().int64(0);
@@ -760,7 +768,7 @@ Result<std::vector<OutboxAlert>> SqlStore::claimDueAlerts(int64_t now, int64_t c
                                                           int limit) {
   if (limit <= 0) return invalid(fmt::format("limit must be positive, got {}", limit), "limit");
   if (claimUntil < now) return invalid("the claim must not end before now", "claimUntil");
-  return write([&]() -> Result<std::vector<OutboxAlert>> {
+  return write([&](SqlConnection& db) -> Result<std::vector<OutboxAlert>> {
     RAMP_SQL(due,
              fmt::format("SELECT {} FROM alert_outbox WHERE status = 'pending' AND (next_attempt_at <= ?1 OR "
                          "(claim_epoch IS NOT NULL AND claim_epoch < ?2)) ORDER BY id LIMIT ?3{{for_update}}",
@@ -785,18 +793,18 @@ Result<bool> SqlStore::settleAlert(int64_t id, const AlertAttempt& attempt, cons
     if (!d) return std::unexpected(d.error());
     data = std::move(*d);
   }
-  return write([&]() -> Result<bool> {
+  return write([&](SqlConnection& db) -> Result<bool> {
     Result<SqlResult> up = std::unexpected(Error{});
     switch (attempt.outcome) {
       case AlertAttempt::Outcome::kSent:
       case AlertAttempt::Outcome::kFailed:
-        up = sql("UPDATE alert_outbox SET status = ?2, attempts = attempts + 1, last_error = ?3, settled_at = ?4, "
+        up = sql(db, "UPDATE alert_outbox SET status = ?2, attempts = attempts + 1, last_error = ?3, settled_at = ?4, "
                  "claim_epoch = NULL WHERE id = ?1 AND status = 'pending'",
                  {id, std::string(attempt.outcome == AlertAttempt::Outcome::kSent ? "sent" : "failed"), attempt.error,
                   attempt.at});
         break;
       case AlertAttempt::Outcome::kRetry:
-        up = sql("UPDATE alert_outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3, "
+        up = sql(db, "UPDATE alert_outbox SET attempts = attempts + 1, last_error = ?2, next_attempt_at = ?3, "
                  "claim_epoch = NULL WHERE id = ?1 AND status = 'pending'",
                  {id, attempt.error, attempt.retryAt});
         break;
@@ -808,7 +816,7 @@ Result<bool> SqlStore::settleAlert(int64_t id, const AlertAttempt& attempt, cons
       return false;
     }
     if (event) {
-      auto e = appendEventIn(*event, *data);
+      auto e = appendEventIn(db, *event, *data);
       if (!e) return std::unexpected(e.error());
     }
     return true;
@@ -825,7 +833,7 @@ Result<std::vector<OutboxAlert>> SqlStore::listAlerts(const std::optional<int64_
   }
   args.emplace_back(int64_t{limit});
   text += fmt::format(" ORDER BY id DESC LIMIT ?{}", args.size());
-  return read([&]() -> Result<std::vector<OutboxAlert>> {
+  return read([&](SqlConnection& db) -> Result<std::vector<OutboxAlert>> {
     RAMP_SQL(r, text, args);
     return readAll(*r, readOutboxAlert);
   });
@@ -837,7 +845,7 @@ Status SqlStore::putUser(const UserRecord& u) {
   if (auto c = checkUserRecord(u); !c) return c;
   auto roles = toJsonText(u.roles, "user " + u.name);
   if (!roles) return std::unexpected(roles.error());
-  return write([&]() -> Status {
+  return write([&](SqlConnection& db) -> Status {
     RAMP_SQL(r,
              fmt::format("INSERT INTO users ({}) VALUES (?1, ?2, ?3, ?4, ?5) "
                          "ON CONFLICT (name) DO UPDATE SET roles = excluded.roles, disabled = excluded.disabled",
@@ -848,7 +856,7 @@ Status SqlStore::putUser(const UserRecord& u) {
 }
 
 Result<UserRecord> SqlStore::getUser(const std::string& name) {
-  return read([&]() -> Result<UserRecord> {
+  return read([&](SqlConnection& db) -> Result<UserRecord> {
     RAMP_SQL(r, fmt::format("SELECT {} FROM users WHERE name = ?1", kUserCols), {name});
     if (r->empty()) return notFound("no user " + name, "user");
     return readUser(r->front());
@@ -856,7 +864,7 @@ Result<UserRecord> SqlStore::getUser(const std::string& name) {
 }
 
 Result<std::vector<UserRecord>> SqlStore::listUsers() {
-  return read([&]() -> Result<std::vector<UserRecord>> {
+  return read([&](SqlConnection& db) -> Result<std::vector<UserRecord>> {
     RAMP_SQL(r, fmt::format("SELECT {} FROM users ORDER BY name{{c}}", kUserCols));
     return readAll(*r, readUser);
   });
@@ -864,8 +872,8 @@ Result<std::vector<UserRecord>> SqlStore::listUsers() {
 
 Status SqlStore::insertToken(const TokenRecord& t) {
   if (auto c = checkTokenRecord(t); !c) return c;
-  return write([&]() -> Status {
-    auto r = sql(fmt::format("INSERT INTO tokens ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", kTokenCols),
+  return write([&](SqlConnection& db) -> Status {
+    auto r = sql(db, fmt::format("INSERT INTO tokens ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", kTokenCols),
                  {t.id, t.user, t.name, t.sha256, t.createdAt, sqlOpt(t.expiresAt), sqlOpt(t.revokedAt),
                   sqlOpt(t.lastUsedAt)});
     if (!r) {
@@ -879,7 +887,7 @@ Status SqlStore::insertToken(const TokenRecord& t) {
 }
 
 Result<TokenRecord> SqlStore::findTokenBySha256(const std::string& sha256) {
-  return read([&]() -> Result<TokenRecord> {
+  return read([&](SqlConnection& db) -> Result<TokenRecord> {
     RAMP_SQL(r, fmt::format("SELECT {} FROM tokens WHERE sha256 = ?1", kTokenCols), {sha256});
     if (r->empty()) return notFound("unknown token", "token");
     return readToken(r->front());
@@ -894,14 +902,14 @@ Result<std::vector<TokenRecord>> SqlStore::listTokens(const std::optional<std::s
     args.emplace_back(*user);
   }
   text += " ORDER BY created_at, id{c}";
-  return read([&]() -> Result<std::vector<TokenRecord>> {
+  return read([&](SqlConnection& db) -> Result<std::vector<TokenRecord>> {
     RAMP_SQL(r, text, args);
     return readAll(*r, readToken);
   });
 }
 
 Result<TokenRecord> SqlStore::revokeToken(const std::string& id, int64_t now) {
-  return write([&]() -> Result<TokenRecord> {
+  return write([&](SqlConnection& db) -> Result<TokenRecord> {
     RAMP_SQL(up, "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", {id, now});
     RAMP_SQL(r, fmt::format("SELECT {} FROM tokens WHERE id = ?1", kTokenCols), {id});
     if (r->empty()) return notFound("no token " + id, "id");
@@ -910,7 +918,7 @@ Result<TokenRecord> SqlStore::revokeToken(const std::string& id, int64_t now) {
 }
 
 Status SqlStore::touchToken(const std::string& id, int64_t at) {
-  return write([&]() -> Status {
+  return write([&](SqlConnection& db) -> Status {
     RAMP_SQL(up,
              "UPDATE tokens SET last_used_at = ?2 WHERE id = ?1 AND (last_used_at IS NULL OR last_used_at < ?2)",
              {id, at});
@@ -924,7 +932,7 @@ Status SqlStore::touchToken(const std::string& id, int64_t at) {
 
 Result<std::optional<InfraStateRecord>> SqlStore::getInfraState(const std::string& project, const std::string& env,
                                                                 const std::string& region) {
-  return read([&]() -> Result<std::optional<InfraStateRecord>> {
+  return read([&](SqlConnection& db) -> Result<std::optional<InfraStateRecord>> {
     RAMP_SQL(r, fmt::format("SELECT {} FROM infra_state WHERE project = ?1 AND env = ?2 AND region = ?3",
                             kInfraStateCols),
              {project, env, region});
@@ -939,7 +947,7 @@ Status SqlStore::putInfraState(InfraStateRecord& rec, int64_t expectedSerial) {
   if (auto c = checkInfraStateWrite(rec, expectedSerial); !c) return c;
   auto doc = toJsonText(rec.resources, "infra state " + rec.project + "/" + rec.env + "/" + rec.region + ": resources");
   if (!doc) return std::unexpected(doc.error());
-  return write([&]() -> Status {
+  return write([&](SqlConnection& db) -> Status {
     RAMP_SQL(sel,
              "SELECT lineage, serial FROM infra_state WHERE project = ?1 AND env = ?2 AND region = ?3{for_update}",
              {rec.project, rec.env, rec.region});
@@ -970,7 +978,7 @@ Status SqlStore::putInfraState(InfraStateRecord& rec, int64_t expectedSerial) {
 }
 
 Result<std::vector<InfraStateRecord>> SqlStore::listInfraStates(const std::string& project, const std::string& env) {
-  return read([&]() -> Result<std::vector<InfraStateRecord>> {
+  return read([&](SqlConnection& db) -> Result<std::vector<InfraStateRecord>> {
     RAMP_SQL(r, fmt::format("SELECT {} FROM infra_state WHERE project = ?1 AND env = ?2 ORDER BY region{{c}}",
                             kInfraStateCols),
              {project, env});
@@ -982,7 +990,7 @@ Result<int64_t> SqlStore::appendInfraJournal(const InfraJournalRecord& e) {
   if (auto c = checkInfraJournalEntry(e); !c) return std::unexpected(c.error());
   auto doc = toJsonText(e.detail, "infra journal " + e.address + ": detail");
   if (!doc) return std::unexpected(doc.error());
-  return write([&]() -> Result<int64_t> {
+  return write([&](SqlConnection& db) -> Result<int64_t> {
     RAMP_SQL(ins,
              "INSERT INTO infra_journal (apply_id, project, env, region, address, action, client_token, "
              "status, detail_json, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
@@ -996,7 +1004,7 @@ Status SqlStore::updateInfraJournal(int64_t id, const std::string& status, const
   if (status.empty()) return invalid("infra journal status is empty", "status");
   auto doc = toJsonText(detail, fmt::format("infra journal entry {}: detail", id));
   if (!doc) return std::unexpected(doc.error());
-  return write([&]() -> Status {
+  return write([&](SqlConnection& db) -> Status {
     RAMP_SQL(up, "UPDATE infra_journal SET status = ?2, detail_json = ?3, at = ?4 WHERE id = ?1",
              {id, status, *doc, at});
     if (up->changes != 1) {
@@ -1017,7 +1025,7 @@ Result<std::vector<InfraJournalRecord>> SqlStore::listInfraJournal(const std::st
     args.emplace_back(*applyId);
   }
   text += " ORDER BY id";
-  return read([&]() -> Result<std::vector<InfraJournalRecord>> {
+  return read([&](SqlConnection& db) -> Result<std::vector<InfraJournalRecord>> {
     RAMP_SQL(r, text, args);
     return readAll(*r, readInfraJournal);
   });
@@ -1061,7 +1069,7 @@ Status SqlStore::putProviderEnvironment(const ProviderEnvironmentRecord& r) {
   if (auto c = checkProvider(r.provider, r.site); !c) return c;
   auto settings = toJsonText(r.settings, "provider environment " + r.service + "/" + r.env + ": settings");
   if (!settings) return std::unexpected(settings.error());
-  return write([&]() -> Status {
+  return write([&](SqlConnection& db) -> Status {
     RAMP_SQL(cur, "SELECT provider, site, site_label FROM provider_environments WHERE service = ?1 AND env = ?2{for_update}",
              {r.service, r.env});
     if (!cur->empty() && cur->front().text(0) == "local" && r.provider == "local" && cur->front().text(1) != r.site) {
@@ -1081,7 +1089,7 @@ Status SqlStore::putProviderEnvironment(const ProviderEnvironmentRecord& r) {
 }
 
 Result<std::vector<ProviderEnvironmentRecord>> SqlStore::listProviderEnvironments() {
-  return read([&]() -> Result<std::vector<ProviderEnvironmentRecord>> {
+  return read([&](SqlConnection& db) -> Result<std::vector<ProviderEnvironmentRecord>> {
     RAMP_SQL(r, "SELECT service, env, provider, site, site_label, settings, updated_at FROM provider_environments "
                 "ORDER BY service{c}, env{c}");
     return readAll(*r, readProviderEnvironment);
@@ -1091,7 +1099,7 @@ Result<std::vector<ProviderEnvironmentRecord>> SqlStore::listProviderEnvironment
 Status SqlStore::putFleetPlacement(const FleetPlacementRecord& r) {
   if (r.fleetId.empty()) return invalid("fleet id is empty", "fleet");
   if (auto c = checkProvider(r.provider, r.site); !c) return c;
-  return write([&]() -> Status {
+  return write([&](SqlConnection& db) -> Status {
     RAMP_SQL(ins,
              "INSERT INTO fleet_placements (fleet_id, provider, site, created_at, region) VALUES (?1, ?2, ?3, ?4, ?5) "
              "ON CONFLICT (fleet_id) DO NOTHING",
@@ -1117,7 +1125,7 @@ Status SqlStore::putFleetPlacement(const FleetPlacementRecord& r) {
 }
 
 Result<std::optional<FleetPlacementRecord>> SqlStore::getFleetPlacement(const std::string& fleetId) {
-  return read([&]() -> Result<std::optional<FleetPlacementRecord>> {
+  return read([&](SqlConnection& db) -> Result<std::optional<FleetPlacementRecord>> {
     RAMP_SQL(r, "SELECT fleet_id, provider, site, created_at, region FROM fleet_placements WHERE fleet_id = ?1",
              {fleetId});
     if (r->empty()) return std::optional<FleetPlacementRecord>();
@@ -1126,7 +1134,7 @@ Result<std::optional<FleetPlacementRecord>> SqlStore::getFleetPlacement(const st
 }
 
 Result<std::vector<FleetPlacementRecord>> SqlStore::listFleetPlacements() {
-  return read([&]() -> Result<std::vector<FleetPlacementRecord>> {
+  return read([&](SqlConnection& db) -> Result<std::vector<FleetPlacementRecord>> {
     RAMP_SQL(r, "SELECT fleet_id, provider, site, created_at, region FROM fleet_placements ORDER BY fleet_id{c}");
     return readAll(*r, readFleetPlacement);
   });
@@ -1135,7 +1143,7 @@ Result<std::vector<FleetPlacementRecord>> SqlStore::listFleetPlacements() {
 // ---------------------------------------------------------------- settings
 
 Result<std::optional<std::string>> SqlStore::getSetting(const std::string& key) {
-  return read([&]() -> Result<std::optional<std::string>> {
+  return read([&](SqlConnection& db) -> Result<std::optional<std::string>> {
     RAMP_SQL(r, "SELECT value FROM settings WHERE key = ?1", {key});
     if (r->empty()) return std::optional<std::string>();
     return std::optional<std::string>(r->front().text(0));
@@ -1144,8 +1152,8 @@ Result<std::optional<std::string>> SqlStore::getSetting(const std::string& key) 
 
 Status SqlStore::putSetting(const std::string& key, const std::string& value, const std::optional<Fence>& fence) {
   if (key.empty()) return invalid("setting key is empty", "key");
-  return write([&]() -> Status {
-    if (auto f = checkFence(fence); !f) return f;
+  return write([&](SqlConnection& db) -> Status {
+    if (auto f = checkFence(db, fence); !f) return f;
     RAMP_SQL(r,
              "INSERT INTO settings (key, value) VALUES (?1, ?2) "
              "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -1156,7 +1164,7 @@ Status SqlStore::putSetting(const std::string& key, const std::string& value, co
 
 Result<std::string> SqlStore::putSettingIfAbsent(const std::string& key, const std::string& value) {
   if (key.empty()) return invalid("setting key is empty", "key");
-  return write([&]() -> Result<std::string> {
+  return write([&](SqlConnection& db) -> Result<std::string> {
     RAMP_SQL(ins, "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING", {key, value});
     RAMP_SQL(sel, "SELECT value FROM settings WHERE key = ?1", {key});
     if (sel->empty()) return internal("setting vanished during putSettingIfAbsent");
@@ -1186,9 +1194,9 @@ Result<ConfigVersionRecord> readConfigVersion(const SqlRow& row) {
 
 }  // namespace
 
-Result<int64_t> SqlStore::lockedConfigVersionInForce() {
+Result<int64_t> SqlStore::lockedConfigVersionInForce(SqlConnection& db) {
   if (!dialect_.lockConfigVersions.empty()) {
-    if (auto l = conn_->script(dialect_.lockConfigVersions, "locking config_versions"); !l) {
+    if (auto l = db.script(dialect_.lockConfigVersions, "locking config_versions"); !l) {
       return std::unexpected(l.error());
     }
   }
@@ -1196,7 +1204,7 @@ Result<int64_t> SqlStore::lockedConfigVersionInForce() {
   return cur->empty() ? int64_t{0} : cur->front().int64(0);
 }
 
-Status SqlStore::supersedeFor(const ConfigVersionRecord& r, int64_t inForce) {
+Status SqlStore::supersedeFor(SqlConnection& db, const ConfigVersionRecord& r, int64_t inForce) {
   if (r.state != "in_force" || inForce == 0) return ok();
   RAMP_SQL(up, "UPDATE config_versions SET state = 'superseded', updated_at = ?2 WHERE version = ?1",
            {inForce, r.updatedAt});
@@ -1207,13 +1215,13 @@ Status SqlStore::appendConfigVersion(ConfigVersionRecord& r) {
   if (auto c = checkConfigVersion(r); !c) return c;
   auto doc = toJsonText(docOf(r), "config version");
   if (!doc) return std::unexpected(doc.error());
-  return write([&]() -> Status {
-    auto inForce = lockedConfigVersionInForce();
+  return write([&](SqlConnection& db) -> Status {
+    auto inForce = lockedConfigVersionInForce(db);
     if (!inForce) return std::unexpected(inForce.error());
     RAMP_SQL(mx, "SELECT COALESCE(MAX(version), 0) + 1 FROM config_versions");
     int64_t next = mx->front().int64(0);
     if (auto d = decideAppend(r, *inForce); !d) return d;
-    if (auto s = supersedeFor(r, *inForce); !s) return s;
+    if (auto s = supersedeFor(db, r, *inForce); !s) return s;
     RAMP_SQL(ins,
              fmt::format("INSERT INTO config_versions ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8)",
                          kConfigVersionCols),
@@ -1228,14 +1236,14 @@ Status SqlStore::updateConfigVersion(ConfigVersionRecord& r) {
   if (auto c = checkConfigVersion(r); !c) return c;
   auto doc = toJsonText(docOf(r), fmt::format("config version {}", r.version));
   if (!doc) return std::unexpected(doc.error());
-  return write([&]() -> Status {
-    auto inForce = lockedConfigVersionInForce();
+  return write([&](SqlConnection& db) -> Status {
+    auto inForce = lockedConfigVersionInForce(db);
     if (!inForce) return std::unexpected(inForce.error());
     RAMP_SQL(sel, "SELECT state, revision FROM config_versions WHERE version = ?1", {r.version});
     if (sel->empty()) return notFound(fmt::format("no config version {}", r.version), "version");
     int64_t revision = sel->front().int64(1);
     if (auto d = decideUpdate(r, sel->front().text(0), revision, *inForce); !d) return d;
-    if (auto s = supersedeFor(r, *inForce); !s) return s;
+    if (auto s = supersedeFor(db, r, *inForce); !s) return s;
     RAMP_SQL(up,
              "UPDATE config_versions SET state = ?2, revision = revision + 1, updated_at = ?3, doc = ?4 "
              "WHERE version = ?1",
@@ -1246,7 +1254,7 @@ Status SqlStore::updateConfigVersion(ConfigVersionRecord& r) {
 }
 
 Result<ConfigVersionRecord> SqlStore::getConfigVersion(int64_t version) {
-  return read([&]() -> Result<ConfigVersionRecord> {
+  return read([&](SqlConnection& db) -> Result<ConfigVersionRecord> {
     RAMP_SQL(r, fmt::format("SELECT {} FROM config_versions WHERE version = ?1", kConfigVersionCols), {version});
     if (r->empty()) return notFound(fmt::format("no config version {}", version), "version");
     return readConfigVersion(r->front());
@@ -1254,7 +1262,7 @@ Result<ConfigVersionRecord> SqlStore::getConfigVersion(int64_t version) {
 }
 
 Result<std::optional<ConfigVersionRecord>> SqlStore::configVersionInForce() {
-  return read([&]() -> Result<std::optional<ConfigVersionRecord>> {
+  return read([&](SqlConnection& db) -> Result<std::optional<ConfigVersionRecord>> {
     RAMP_SQL(r, fmt::format("SELECT {} FROM config_versions WHERE state = 'in_force'", kConfigVersionCols));
     if (r->empty()) return std::optional<ConfigVersionRecord>();
     auto x = readConfigVersion(r->front());
@@ -1277,7 +1285,7 @@ Result<std::vector<ConfigVersionRecord>> SqlStore::listConfigVersions(const std:
   }
   args.emplace_back(int64_t{std::max(limit, 0)});
   text += fmt::format(" ORDER BY version DESC LIMIT ?{}", args.size());
-  return read([&]() -> Result<std::vector<ConfigVersionRecord>> {
+  return read([&](SqlConnection& db) -> Result<std::vector<ConfigVersionRecord>> {
     RAMP_SQL(r, text, args);
     return readAll(*r, readConfigVersion);
   });

@@ -15,8 +15,16 @@
 //    take the dialect's append lock (PostgreSQL: LOCK TABLE audit_events IN
 //    SHARE ROW EXCLUSIVE MODE: one appender at a time, readers not blocked).
 //  - A read is one statement outside an explicit transaction (one statement
-//    sees one snapshot).
-//  - One connection per store, calls serialised by a mutex (thread-safe).
+//    sees one snapshot; the two reads of release contents read rows that
+//    never change once committed).
+//  - Connections (thread-safe; issue #20): writes go through ONE writer
+//    connection, serialised by `mu_`; reads go through a pool of read
+//    connections (SqlConnectionPool.h: SQLite query_only connections to the
+//    same WAL file, PostgreSQL read-only sessions), so a read never waits for
+//    a writer's commit (its fsync) nor for another read. A read sees every
+//    write committed before it started (WAL / READ COMMITTED): a caller
+//    that wrote and then reads sees its write. A store built without a pool
+//    reads on the writer under `mu_`.
 //  - Migrations: each pending one in its own write transaction with its
 //    schema_migrations row, after the dialect's migration lock (PostgreSQL:
 //    pg_advisory_xact_lock(kMigrationLockKey)).
@@ -27,14 +35,16 @@
 #include <string>
 
 #include "store/SqlConnection.h"
+#include "store/SqlConnectionPool.h"
 #include "store/Store.h"
 
 namespace ramp::store {
 
 class SqlStore final : public Store {
  public:
-  // Does not migrate: openStore() does, or call migrate().
-  explicit SqlStore(std::unique_ptr<SqlConnection> connection);
+  // Does not migrate: openStore() does, or call migrate(). `readers` may be
+  // null: reads then share the writer (under its mutex).
+  explicit SqlStore(std::unique_ptr<SqlConnection> writer, std::unique_ptr<SqlConnectionPool> readers = nullptr);
   SqlStore(const SqlStore&) = delete;
   SqlStore& operator=(const SqlStore&) = delete;
 
@@ -122,30 +132,34 @@ class SqlStore final : public Store {
   Result<std::string> putSettingIfAbsent(const std::string& key, const std::string& value) override;
 
  private:
-  // One statement with the dialect's markers expanded.
-  Result<SqlResult> sql(std::string_view text, const std::vector<SqlValue>& params = {});
+  // One statement on `db` with the dialect's markers expanded.
+  Result<SqlResult> sql(SqlConnection& db, std::string_view text, const std::vector<SqlValue>& params = {});
+  // body(SqlConnection&) in a write transaction on the writer, under mu_.
   template <class Body>
-  auto write(Body&& body) -> decltype(body());
+  auto write(Body&& body) -> decltype(body(std::declval<SqlConnection&>()));
+  // body(SqlConnection&) on a read connection (see "Connections").
   template <class Body>
-  auto read(Body&& body) -> decltype(body());
+  auto read(Body&& body) -> decltype(body(std::declval<SqlConnection&>()));
 
   // Inside a write: kConflict unless `fence`'s lease is held at its epoch.
-  Status checkFence(const std::optional<Fence>& fence);
+  Status checkFence(SqlConnection& db, const std::optional<Fence>& fence);
   // Inside a write: appends one event to the chain (assigns seq and hashes);
   // `dataText` is checkedEvent()'s encoding of its data.
-  Result<AuditEvent> appendEventIn(const AuditEventInput& in, const std::string& dataText);
+  Result<AuditEvent> appendEventIn(SqlConnection& db, const AuditEventInput& in, const std::string& dataText);
   // Inside a write: appends events (texts from checkedEvents) in order.
-  Status appendEventsIn(const std::vector<AuditEventInput>& events, const std::vector<std::string>& texts);
+  Status appendEventsIn(SqlConnection& db, const std::vector<AuditEventInput>& events,
+                        const std::vector<std::string>& texts);
   // Inside a write: the config version in force (0 = none), after the
   // dialect's config version lock.
-  Result<int64_t> lockedConfigVersionInForce();
+  Result<int64_t> lockedConfigVersionInForce(SqlConnection& db);
   // Inside a write: the version in force (if any, and if `r` goes in force)
   // becomes superseded.
-  Status supersedeFor(const ConfigVersionRecord& r, int64_t inForce);
+  Status supersedeFor(SqlConnection& db, const ConfigVersionRecord& r, int64_t inForce);
 
-  std::unique_ptr<SqlConnection> conn_;
+  std::unique_ptr<SqlConnection> conn_;            // the writer; used only under mu_
+  std::unique_ptr<SqlConnectionPool> readers_;    // may be null; thread-safe itself
   const SqlDialect& dialect_;
-  std::mutex mu_;
+  std::mutex mu_;                                 // the writer connection (and reads when !readers_)
 };
 
 }  // namespace ramp::store

@@ -79,6 +79,23 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::open(const std::stri
   return conn;
 }
 
+Result<std::unique_ptr<SqliteConnection>> SqliteConnection::openReader(const std::string& path) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close_v2(db);
+    return unavailable(fmt::format("cannot open a read connection to the SQLite store: {}", msg), "store " + path);
+  }
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, 10'000);
+  std::unique_ptr<SqliteConnection> conn(new SqliteConnection(db, path));
+  if (auto st = conn->script("PRAGMA query_only=ON;", "pragmas of a read connection"); !st) {
+    return std::unexpected(st.error());
+  }
+  return conn;
+}
+
 Error SqliteConnection::sqlError(int rc, std::string_view what) const {
   std::string msg = fmt::format("{}: {}", what, db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
   ErrorCode code = ErrorCode::kInternal;

@@ -6,6 +6,11 @@
 //  - journal_mode=WAL, synchronous=FULL (a commit is on disk before the side
 //    effect it precedes), foreign_keys=ON, busy_timeout 10 s: other
 //    processes opening the same file wait their turn instead of failing.
+//  - openReader() opens a read connection to an existing store file (the
+//    store's read pool, SqlConnectionPool.h): query_only=ON (a write through
+//    it is refused), same busy timeout; in WAL mode it reads the last
+//    committed state without waiting for the writer, whose commit (fsync)
+//    never waits for it either.
 //  - Prepared statements are cached per SQL text.
 //  - Error mapping: SQLITE_BUSY/LOCKED (after the busy timeout), CANTOPEN,
 //    IOERR, FULL, READONLY, NOTADB, CORRUPT -> kUnavailable; CONSTRAINT ->
@@ -26,6 +31,8 @@ namespace ramp::store {
 class SqliteConnection final : public SqlConnection {
  public:
   static Result<std::unique_ptr<SqliteConnection>> open(const std::string& path);
+  // A query_only connection to the file open() made (WAL already on).
+  static Result<std::unique_ptr<SqliteConnection>> openReader(const std::string& path);
   ~SqliteConnection() override;
   SqliteConnection(const SqliteConnection&) = delete;
   SqliteConnection& operator=(const SqliteConnection&) = delete;
