@@ -5,7 +5,7 @@
 //   - phase latency of every other deployment: for each phase change, the
 //     time from when the phase could move (the deployment was created, the
 //     previous phase was committed, the bake ended) to when its move was
-//     committed (audit event times);
+//     committed (audit event times); overall and per event kind:phase;
 //   - API latency p50/p99/max at a fixed request rate (GET status of a
 //     service, GET a deployment), measured from each request's scheduled send
 //     time (no coordinated omission), and of the write calls (POST
@@ -363,6 +363,7 @@ int main(int argc, char** argv) {
   // creation (first change), the bake's end (the move out of bake), else the
   // previous change.
   std::vector<double> phaseMs;
+  std::map<std::string, std::vector<double>> byPhase;
   {
     std::vector<store::AuditEvent> all;
     for (int64_t after = 0;;) {
@@ -392,7 +393,10 @@ int main(int argc, char** argv) {
       int64_t ready = it->second;
       std::string phase = e.data.value("phase", "");
       if (phase == "drain_previous" && bakeEnd.contains(e.deploymentId)) ready = bakeEnd[e.deploymentId];
-      if (e.time >= measureFrom && e.time <= measureTo) phaseMs.push_back(static_cast<double>(e.time - ready));
+      if (e.time >= measureFrom && e.time <= measureTo) {
+        phaseMs.push_back(static_cast<double>(e.time - ready));
+        byPhase[e.kind + ":" + phase].push_back(static_cast<double>(e.time - ready));
+      }
       it->second = e.time;
       if (e.kind == "deployment.finished" && phase == "bake") {
         auto d = eng.get(e.deploymentId);
@@ -419,6 +423,7 @@ int main(int argc, char** argv) {
                 stuck ? (stuck->state + "/" + json(stuck->phase).get<std::string>()).c_str() : "?");
   }
   std::printf("phase latency of the other deployments: %s\n", summary(phaseMs).c_str());
+  for (auto& [k, v] : byPhase) std::printf("  %s: %s\n", k.c_str(), summary(v).c_str());
   std::printf("API reads at %d req/s: %zu requests, %ld errors, p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", rate,
               latMs.size(), errors.load(), pct(latMs, 0.5), pct(latMs, 0.99), pct(latMs, 1.0));
   std::printf("API writes (POST /api/v1/deployments): %s\n", summary(writes).c_str());
