@@ -13,25 +13,10 @@
 #include "core/Sha256.h"
 #include "infra/ApplyFailpoint.h"
 #include "infra/ApplyLock.h"
+#include "infra/PlanJson.h"
 #include "infra/ResourceJson.h"
 
 namespace ramp::infra {
-
-namespace {
-
-// "create" | "update" | "replace" | "delete" (PlanJson.h has the public one).
-std::string actionText(Action a) {
-  switch (a) {
-    case Action::kCreate: return "create";
-    case Action::kUpdate: return "update";
-    case Action::kReplace: return "replace";
-    case Action::kDelete: return "delete";
-    case Action::kImport: return "import";
-  }
-  return "unknown";
-}
-
-}  // namespace
 
 std::string clientTokenFor(const Resource& desired) {
   return "ramp-" + sha256Hex(desired.address + "\n" + desired.attributes.dump()).substr(0, 32);
@@ -339,7 +324,7 @@ class Run {
 
 Task taskOf(const Change& c) {
   Task t;
-  t.action = actionText(c.action);
+  t.action = actionName(c.action);
   t.address = c.address;
   t.type = c.type;
   t.region = c.region;

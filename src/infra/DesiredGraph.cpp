@@ -167,6 +167,15 @@ Result<std::vector<Resource>> desiredResources(const config::Config& cfg, const 
       out.push_back(make(cfg, envName, "aws_lb", "main", region, name, std::move(lbAttrs), {},
                          {"name", "scheme", "type", "vpc"}));
 
+      // The HTTP listener on the config's port; with a certificate it only redirects to HTTPS.
+      auto httpListener = [&](const std::string& defaultAction) {
+        return make(cfg, envName, "aws_lb_listener", "http", region, name + ":" + std::to_string(aws.listenerPort),
+                    json{{"load_balancer", lbAddr},
+                         {"port", aws.listenerPort},
+                         {"protocol", "HTTP"},
+                         {"default_action", defaultAction}},
+                    {lbAddr}, {"load_balancer", "port", "protocol"});
+      };
       std::string ruleListener;
       if (!cert.empty()) {
         std::string https = addressOf("aws_lb_listener", "https", region);
@@ -178,23 +187,11 @@ Result<std::vector<Resource>> desiredResources(const config::Config& cfg, const 
                                 {"ssl_policy", "ELBSecurityPolicy-TLS13-1-2-2021-06"},
                                 {"default_action", "fixed-response:404"}},
                            {lbAddr}, {"load_balancer", "port", "protocol"}));
-        out.push_back(make(cfg, envName, "aws_lb_listener", "http", region,
-                           name + ":" + std::to_string(aws.listenerPort),
-                           json{{"load_balancer", lbAddr},
-                                {"port", aws.listenerPort},
-                                {"protocol", "HTTP"},
-                                {"default_action", "redirect:HTTPS:443"}},
-                           {lbAddr}, {"load_balancer", "port", "protocol"}));
+        out.push_back(httpListener("redirect:HTTPS:443"));
         ruleListener = https;
       } else {
         ruleListener = addressOf("aws_lb_listener", "http", region);
-        out.push_back(make(cfg, envName, "aws_lb_listener", "http", region,
-                           name + ":" + std::to_string(aws.listenerPort),
-                           json{{"load_balancer", lbAddr},
-                                {"port", aws.listenerPort},
-                                {"protocol", "HTTP"},
-                                {"default_action", "fixed-response:404"}},
-                           {lbAddr}, {"load_balancer", "port", "protocol"}));
+        out.push_back(httpListener("fixed-response:404"));
       }
 
       for (const auto& svc : services) {

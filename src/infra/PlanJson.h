@@ -39,7 +39,7 @@ std::string planCanonicalText(const Plan& plan);
 std::string planJsonText(const Plan& plan);
 std::string planDigest(const Plan& plan);
 
-std::string actionName(Action a);  // create | update | replace | delete
+std::string actionName(Action a);  // create | update | replace | delete | import
 
 
 }  // namespace ramp::infra

@@ -3,46 +3,67 @@
 #include "infra/FieldReader.h"
 
 namespace ramp::infra {
+namespace {
+
+// The fields Resource and ResourceState share (address, type, name, region,
+// attributes): written and read the same way for both (readNamed reads the
+// first four; attributes is read by the caller, in its order of fields).
+template <class R>
+nlohmann::json commonJson(const R& r) {
+  return nlohmann::json{{"address", r.address}, {"type", r.type},     {"name", r.name},
+                        {"region", r.region},   {"attributes", r.attributes}};
+}
+
+template <class R>
+void readNamed(FieldReader& rd, R& r) {
+  r.address = rd.str("address");
+  r.type = rd.str("type");
+  r.name = rd.optionalStr("name");
+  r.region = rd.optionalStr("region");
+}
+
+// After every field is read: the address must not be empty; the first problem wins.
+template <class R>
+Result<R> checked(FieldReader& rd, R r) {
+  if (rd.ok() && r.address.empty()) rd.fail("must not be empty", "address");
+  if (!rd.ok()) return std::unexpected(rd.error());
+  return r;
+}
+
+}  // namespace
 
 nlohmann::json resourceStateJson(const ResourceState& s) {
-  return nlohmann::json{{"address", s.address}, {"type", s.type},   {"name", s.name},
-                        {"region", s.region},   {"id", s.id},       {"attributes", s.attributes}};
+  auto j = commonJson(s);
+  j["id"] = s.id;
+  return j;
 }
 
 Result<ResourceState> resourceStateFromJson(const nlohmann::json& j, const std::string& where) {
   FieldReader rd(j, where);
   ResourceState s;
-  s.address = rd.str("address");
-  s.type = rd.str("type");
-  s.name = rd.optionalStr("name");
-  s.region = rd.optionalStr("region");
+  readNamed(rd, s);
   s.id = rd.optionalStr("id");
   s.attributes = rd.object("attributes");
-  if (rd.ok() && s.address.empty()) rd.fail("must not be empty", "address");
-  if (!rd.ok()) return std::unexpected(rd.error());
-  return s;
+  return checked(rd, std::move(s));
 }
 
 nlohmann::json resourceJson(const Resource& r) {
-  return nlohmann::json{{"address", r.address},       {"type", r.type},          {"name", r.name},
-                        {"region", r.region},         {"attributes", r.attributes},
-                        {"depends_on", r.dependsOn},  {"force_new", r.forceNew}, {"tags", r.tags}};
+  auto j = commonJson(r);
+  j["depends_on"] = r.dependsOn;
+  j["force_new"] = r.forceNew;
+  j["tags"] = r.tags;
+  return j;
 }
 
 Result<Resource> resourceFromJson(const nlohmann::json& j, const std::string& where) {
   FieldReader rd(j, where);
   Resource r;
-  r.address = rd.str("address");
-  r.type = rd.str("type");
-  r.name = rd.optionalStr("name");
-  r.region = rd.optionalStr("region");
+  readNamed(rd, r);
   r.attributes = rd.object("attributes");
   r.dependsOn = rd.strings("depends_on");
   r.forceNew = rd.strings("force_new");
   r.tags = rd.object("tags");
-  if (rd.ok() && r.address.empty()) rd.fail("must not be empty", "address");
-  if (!rd.ok()) return std::unexpected(rd.error());
-  return r;
+  return checked(rd, std::move(r));
 }
 
 }  // namespace ramp::infra
