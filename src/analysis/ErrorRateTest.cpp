@@ -179,13 +179,7 @@ Result<ErrorRateTest::Outcome> ErrorRateTest::look(ErrorRateState st, const Erro
   else if (st.decision == 0 && enoughTraffic && logPassE >= passAt)
     st.decision = +1;
 
-  MetricResult res;
-  res.name = spec.name;
-  res.kind = MetricKind::kErrorRate;
-  res.group = spec.group.empty() ? spec.name : spec.group;
-  res.critical = spec.critical;
-  res.weight = spec.weight;
-  res.direction = Direction::kIncrease;
+  auto res = MetricResult::of(spec, MetricKind::kErrorRate, Direction::kIncrease);
   std::string counts = fmt::format("error rate {} ({}/{}) vs baseline {} ({}/{})", pct(rc), canary.errors,
                                    canary.requests, pct(rb), baseline.errors, baseline.requests);
   if (st.decision < 0) {

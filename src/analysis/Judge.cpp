@@ -10,6 +10,14 @@ namespace ramp::analysis {
 
 namespace {
 
+// The result of a metric with no data on one side (`reason` says which).
+MetricResult noData(const MetricSpec& spec, Direction direction, std::string reason) {
+  auto r = MetricResult::of(spec, spec.kind, direction);
+  r.classification = Classification::kNoData;
+  r.reason = std::move(reason);
+  return r;
+}
+
 Result<Judge::Step> run(JudgeState state, const Measurements& canary, const Measurements& baseline,
                         const JudgeConfig& config, bool final, bool sequential) {
   if (auto s = config.validate(); !s) return std::unexpected(s.error());
@@ -20,12 +28,8 @@ Result<Judge::Step> run(JudgeState state, const Measurements& canary, const Meas
       auto ci = canary.errors.find(spec.name);
       auto bi = baseline.errors.find(spec.name);
       if (ci == canary.errors.end() || bi == baseline.errors.end()) {
-        MetricResult r{spec.name, spec.kind, spec.group.empty() ? spec.name : spec.group, spec.critical,
-                       Direction::kIncrease, Classification::kNoData,
-                       fmt::format("no error counts for the {}", ci == canary.errors.end() ? "canary" : "baseline"),
-                       nlohmann::json::object()};
-        r.weight = spec.weight;
-        results.push_back(std::move(r));
+        results.push_back(noData(spec, Direction::kIncrease, fmt::format("no error counts for the {}",
+                                                                   ci == canary.errors.end() ? "canary" : "baseline")));
         continue;
       }
       auto out = ErrorRateTest::look(state.errorRate[spec.name], ci->second, bi->second, config.errorRate, spec);
@@ -53,12 +57,8 @@ Result<Judge::Step> run(JudgeState state, const Measurements& canary, const Meas
       auto ci = canary.latency.find(spec.name);
       auto bi = baseline.latency.find(spec.name);
       if (ci == canary.latency.end() || bi == baseline.latency.end()) {
-        MetricResult r{spec.name, spec.kind, spec.group.empty() ? spec.name : spec.group, spec.critical,
-                       spec.direction, Classification::kNoData,
-                       fmt::format("no latency data for the {}", ci == canary.latency.end() ? "canary" : "baseline"),
-                       nlohmann::json::object()};
-        r.weight = spec.weight;
-        results.push_back(std::move(r));
+        results.push_back(noData(spec, spec.direction, fmt::format("no latency data for the {}",
+                                                             ci == canary.latency.end() ? "canary" : "baseline")));
         continue;
       }
       auto out = LatencyTest::look(state.latency[spec.name], ci->second, bi->second, config.latency, spec,

@@ -69,6 +69,25 @@ Status readCount(const json& j, const char* key, const std::string& where, uint6
   return ok();
 }
 
+// `key`, when present, names one of `choices`: "must be A, B or C" otherwise.
+template <class E>
+Status readChoice(const json& j, const char* key, const std::string& where,
+                  std::initializer_list<std::pair<const char*, E>> choices, E& out) {
+  if (!j.contains(key)) return ok();
+  std::string given = j[key].is_string() ? j[key].get<std::string>() : "";
+  std::string names;
+  size_t i = 0;
+  for (const auto& [name, value] : choices) {
+    if (given == name) {
+      out = value;
+      return ok();
+    }
+    names += std::string(i == 0 ? "" : i + 1 == choices.size() ? " or " : ", ") + name;
+    ++i;
+  }
+  return invalid("must be " + names, where + "." + key);
+}
+
 }  // namespace
 
 Result<JudgeConfig> JudgeConfig::fromJson(const json& j, const std::string& where) {
@@ -82,12 +101,10 @@ Result<JudgeConfig> JudgeConfig::fromJson(const json& j, const std::string& wher
     if (auto s = onlyKeys(e, w, {"alpha", "beta", "min_increase", "method", "alternatives", "min_error_rate", "objective",
                                  "min_requests", "tolerance"}); !s)
       return std::unexpected(s.error());
-    if (e.contains("method")) {
-      std::string m = e["method"].is_string() ? e["method"].get<std::string>() : "";
-      if (m == "plugin") c.errorRate.method = ErrorRateMethod::kPlugIn;
-      else if (m == "mixture") c.errorRate.method = ErrorRateMethod::kMixture;
-      else return invalid("must be plugin or mixture", w + ".method");
-    }
+    if (auto s = readChoice(e, "method", w, {{"plugin", ErrorRateMethod::kPlugIn}, {"mixture", ErrorRateMethod::kMixture}},
+                            c.errorRate.method);
+        !s)
+      return std::unexpected(s.error());
     for (auto s : {readNumber(e, "alpha", w, c.errorRate.alpha), readNumber(e, "beta", w, c.errorRate.beta),
                    readNumber(e, "min_increase", w, c.errorRate.minIncrease),
                    readNumber(e, "min_error_rate", w, c.errorRate.minErrorRate),
@@ -110,12 +127,10 @@ Result<JudgeConfig> JudgeConfig::fromJson(const json& j, const std::string& wher
     if (auto s = onlyKeys(l, w, {"confidence", "tolerance", "min_shift_ms", "min_samples", "boundary", "mixture_samples",
                                  "look_growth", "outlier_factor", "deadline_tolerance"}); !s)
       return std::unexpected(s.error());
-    if (l.contains("boundary")) {
-      std::string b = l["boundary"].is_string() ? l["boundary"].get<std::string>() : "";
-      if (b == "mixture") c.latency.boundary = LatencyBoundary::kMixture;
-      else if (b == "spending") c.latency.boundary = LatencyBoundary::kSpending;
-      else return invalid("must be mixture or spending", w + ".boundary");
-    }
+    if (auto s = readChoice(l, "boundary", w, {{"mixture", LatencyBoundary::kMixture}, {"spending", LatencyBoundary::kSpending}},
+                            c.latency.boundary);
+        !s)
+      return std::unexpected(s.error());
     for (auto s : {readNumber(l, "confidence", w, c.latency.confidence),
                    readNumber(l, "tolerance", w, c.latency.tolerance),
                    readNumber(l, "deadline_tolerance", w, c.latency.deadlineTolerance),
@@ -170,11 +185,13 @@ Result<JudgeConfig> JudgeConfig::fromJson(const json& j, const std::string& wher
         spec.weight = m["weight"].get<double>();
       }
       if (m.contains("direction")) {
-        std::string d = m["direction"].is_string() ? m["direction"].get<std::string>() : "";
-        if (d == "increase") spec.direction = Direction::kIncrease;
-        else if (d == "decrease") spec.direction = Direction::kDecrease;
-        else if (d == "either") spec.direction = Direction::kEither;
-        else return invalid("must be increase, decrease or either", w + ".direction");
+        if (auto s = readChoice(m, "direction", w,
+                                {{"increase", Direction::kIncrease},
+                                 {"decrease", Direction::kDecrease},
+                                 {"either", Direction::kEither}},
+                                spec.direction);
+            !s)
+          return std::unexpected(s.error());
         if (spec.kind == MetricKind::kErrorRate && spec.direction != Direction::kIncrease)
           return invalid("an error rate can only regress by increasing", w + ".direction");
       }

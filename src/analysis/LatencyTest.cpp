@@ -119,13 +119,7 @@ Result<LatencyTest::Outcome> LatencyTest::look(LatencyState st, const LatencyDat
   auto b = LatencySample::of(baselineData, "baseline." + name, policy.outlierFactor);
   if (!b) return std::unexpected(b.error());
 
-  MetricResult res;
-  res.name = spec.name;
-  res.kind = MetricKind::kLatency;
-  res.group = spec.group.empty() ? spec.name : spec.group;
-  res.critical = spec.critical;
-  res.weight = spec.weight;
-  res.direction = spec.direction;
+  auto res = MetricResult::of(spec, MetricKind::kLatency, spec.direction);
   const double m = c->count(), n = b->count();
   // The tolerance in log space: relative, but never below the absolute floor.
   const double baseMedian = b->medianMs();

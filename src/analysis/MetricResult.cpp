@@ -13,6 +13,17 @@ std::string_view classificationName(Classification c) {
   return "inconclusive";
 }
 
+MetricResult MetricResult::of(const MetricSpec& spec, MetricKind kind, Direction direction) {
+  MetricResult res;
+  res.name = spec.name;
+  res.kind = kind;
+  res.group = spec.group.empty() ? spec.name : spec.group;
+  res.critical = spec.critical;
+  res.weight = spec.weight;
+  res.direction = direction;
+  return res;
+}
+
 nlohmann::json MetricResult::toJson() const {
   return {{"name", name},
           {"kind", metricKindName(kind)},

@@ -45,6 +45,11 @@ struct MetricResult {
            (classification == Classification::kHigh && direction == Direction::kDecrease);
   }
   nlohmann::json toJson() const;
+
+  // A result not yet classified, for `spec` judged by a test of `kind` in
+  // `direction`: its name, critical and weight, and its group (the name
+  // when the spec has none).
+  static MetricResult of(const MetricSpec& spec, MetricKind kind, Direction direction);
 };
 
 }  // namespace ramp::analysis
