@@ -76,8 +76,7 @@ Status AlarmApi::putMetricAlarm(const MetricAlarmSpec& s, const AlarmTags& tags)
   return queryDone(client_.query(kSvc, "PutMetricAlarm", p));
 }
 
-Result<std::vector<MetricAlarm>> AlarmApi::describeAlarms(const std::vector<std::string>& names) {
-  std::vector<MetricAlarm> out;
+Status AlarmApi::visitAlarms(const std::vector<std::string>& names, const std::function<void(const XmlNode&)>& visit) {
   for (size_t b = 0; b < names.size(); b += kNamesPerCall) {
     std::string token;
     for (int page = 0; page < 100; ++page) {
@@ -88,42 +87,49 @@ Result<std::vector<MetricAlarm>> AlarmApi::describeAlarms(const std::vector<std:
       if (!token.empty()) p.emplace_back("NextToken", token);
       auto doc = client_.query(kSvc, "DescribeAlarms", p);
       if (!doc) return std::unexpected(doc.error());
-      for (auto& m : doc->root().find("MetricAlarms").children("member")) {
-        MetricAlarm a;
-        a.arn = m.get("AlarmArn");
-        a.state = m.get("StateValue");
-        a.spec.name = m.get("AlarmName");
-        a.spec.ns = m.get("Namespace");
-        a.spec.metricName = m.get("MetricName");
-        a.spec.statistic = m.get("ExtendedStatistic");
-        if (a.spec.statistic.empty()) a.spec.statistic = m.get("Statistic");
-        for (auto& d : m.child("Dimensions").children("member")) a.spec.dimensions[d.get("Name")] = d.get("Value");
-        a.spec.comparisonOperator = m.get("ComparisonOperator");
-        a.spec.threshold = std::strtod(m.get("Threshold").c_str(), nullptr);
-        a.spec.period = std::atoi(m.get("Period").c_str());
-        a.spec.evaluationPeriods = std::atoi(m.get("EvaluationPeriods").c_str());
-        a.spec.treatMissingData = m.get("TreatMissingData");
-        for (auto& act : m.child("AlarmActions").children("member")) a.spec.alarmActions.push_back(act.text());
-        // Metric math: m1 / m2 as written by putMetricAlarm.
-        for (auto& q : m.child("Metrics").children("member")) {
-          auto id = q.get("Id");
-          auto metric = q.path("MetricStat/Metric");
-          if (id == "m1") {
-            a.spec.ns = metric.get("Namespace");
-            a.spec.metricName = metric.get("MetricName");
-            a.spec.statistic = q.path("MetricStat/Stat").text();
-            a.spec.period = std::atoi(q.path("MetricStat/Period").text().c_str());
-            for (auto& d : metric.child("Dimensions").children("member")) a.spec.dimensions[d.get("Name")] = d.get("Value");
-          } else if (id == "m2") {
-            a.spec.divideBy = metric.get("MetricName");
-          }
-        }
-        out.push_back(std::move(a));
-      }
+      for (auto& m : doc->root().find("MetricAlarms").children("member")) visit(m);
       token = doc->root().find("NextToken").text();
       if (token.empty()) break;
     }
   }
+  return ok();
+}
+
+Result<std::vector<MetricAlarm>> AlarmApi::describeAlarms(const std::vector<std::string>& names) {
+  std::vector<MetricAlarm> out;
+  auto done = visitAlarms(names, [&out](const XmlNode& m) {
+    MetricAlarm a;
+    a.arn = m.get("AlarmArn");
+    a.state = m.get("StateValue");
+    a.spec.name = m.get("AlarmName");
+    a.spec.ns = m.get("Namespace");
+    a.spec.metricName = m.get("MetricName");
+    a.spec.statistic = m.get("ExtendedStatistic");
+    if (a.spec.statistic.empty()) a.spec.statistic = m.get("Statistic");
+    for (auto& d : m.child("Dimensions").children("member")) a.spec.dimensions[d.get("Name")] = d.get("Value");
+    a.spec.comparisonOperator = m.get("ComparisonOperator");
+    a.spec.threshold = std::strtod(m.get("Threshold").c_str(), nullptr);
+    a.spec.period = std::atoi(m.get("Period").c_str());
+    a.spec.evaluationPeriods = std::atoi(m.get("EvaluationPeriods").c_str());
+    a.spec.treatMissingData = m.get("TreatMissingData");
+    for (auto& act : m.child("AlarmActions").children("member")) a.spec.alarmActions.push_back(act.text());
+    // Metric math: m1 / m2 as written by putMetricAlarm.
+    for (auto& q : m.child("Metrics").children("member")) {
+      auto id = q.get("Id");
+      auto metric = q.path("MetricStat/Metric");
+      if (id == "m1") {
+        a.spec.ns = metric.get("Namespace");
+        a.spec.metricName = metric.get("MetricName");
+        a.spec.statistic = q.path("MetricStat/Stat").text();
+        a.spec.period = std::atoi(q.path("MetricStat/Period").text().c_str());
+        for (auto& d : metric.child("Dimensions").children("member")) a.spec.dimensions[d.get("Name")] = d.get("Value");
+      } else if (id == "m2") {
+        a.spec.divideBy = metric.get("MetricName");
+      }
+    }
+    out.push_back(std::move(a));
+  });
+  if (!done) return std::unexpected(done.error());
   return out;
 }
 

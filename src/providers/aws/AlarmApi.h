@@ -2,7 +2,7 @@
 // protocol, signing name "monitoring"): infrastructure as code creates them
 // (infra/aws/AwsInfraProvider), deployments point a service's alarms at its
 // newest fleet's target group (AwsFleetProvider); CloudWatchApi reads
-// states for rollback triggers.
+// states for rollback triggers (through visitAlarms).
 //
 // A ratio alarm (divideBy) is sent as metric math: Metrics m1, m2 and the
 // expression e1 = m1/m2, and read back into the same spec.
@@ -13,6 +13,7 @@
 // "already gone" as success.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -52,6 +53,11 @@ class AlarmApi {
 
   Status putMetricAlarm(const MetricAlarmSpec& spec, const AlarmTags& tags);
   Result<std::vector<MetricAlarm>> describeAlarms(const std::vector<std::string>& names);
+  // The DescribeAlarms walk both describeAlarms (here and CloudWatchApi's)
+  // read through: `visit` sees each MetricAlarms member of the answers for
+  // `names`, in answer order (kNamesPerCall names a call, NextToken pages
+  // followed, at most 100 pages a batch).
+  Status visitAlarms(const std::vector<std::string>& names, const std::function<void(const XmlNode&)>& visit);
   Status deleteAlarms(const std::vector<std::string>& names);
   Status tagResource(const std::string& arn, const AlarmTags& tags);
 

@@ -5,6 +5,19 @@
 #include <ctime>
 
 namespace ramp::providers::aws {
+namespace {
+
+// `t` as UTC calendar time, to the second, in strftime's `pattern`.
+std::string utcText(WallTime t, const char* pattern) {
+  std::time_t tt = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, pattern, &tm);
+  return buf;
+}
+
+}  // namespace
 
 Result<WallTime> AwsTimestamp::parse(std::string_view text) {
   std::string s(text);
@@ -42,13 +55,8 @@ Result<WallTime> AwsTimestamp::parse(std::string_view text) {
   return WallTime(std::chrono::milliseconds(ms));
 }
 
-std::string AwsTimestamp::format(WallTime t) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string AwsTimestamp::format(WallTime t) { return utcText(t, "%Y-%m-%dT%H:%M:%SZ"); }
+
+std::string AwsTimestamp::formatBasic(WallTime t) { return utcText(t, "%Y%m%dT%H%M%SZ"); }
 
 }  // namespace ramp::providers::aws

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "providers/aws/AlarmApi.h"
 #include "providers/aws/AwsTimestamp.h"
 
 namespace ramp::providers::aws {
@@ -86,23 +87,10 @@ Status CloudWatchApi::putMetricData(const std::string& ns, const std::vector<Met
 
 Result<std::vector<Alarm>> CloudWatchApi::describeAlarms(const std::vector<std::string>& names) {
   std::vector<Alarm> out;
-  for (size_t b = 0; b < names.size(); b += 100) {
-    std::string token;
-    for (int page = 0; page < 100; ++page) {
-      QueryParams p;
-      for (size_t i = b; i < std::min(names.size(), b + 100); ++i) {
-        p.emplace_back("AlarmNames.member." + std::to_string(i - b + 1), names[i]);
-      }
-      if (!token.empty()) p.emplace_back("NextToken", token);
-      auto doc = client_.query(kSvc, "DescribeAlarms", p);
-      if (!doc) return std::unexpected(doc.error());
-      for (auto& m : doc->root().find("MetricAlarms").children("member")) {
-        out.push_back({m.get("AlarmName"), m.get("StateValue"), m.get("StateReason")});
-      }
-      token = doc->root().find("NextToken").text();
-      if (token.empty()) break;
-    }
-  }
+  auto done = AlarmApi(client_).visitAlarms(names, [&out](const XmlNode& m) {
+    out.push_back({m.get("AlarmName"), m.get("StateValue"), m.get("StateReason")});
+  });
+  if (!done) return std::unexpected(done.error());
   return out;
 }
 

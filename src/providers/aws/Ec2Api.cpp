@@ -1,5 +1,7 @@
 #include "providers/aws/Ec2Api.h"
 
+#include <algorithm>
+
 #include "providers/aws/AwsError.h"
 
 namespace ramp::providers::aws {
@@ -22,6 +24,21 @@ LaunchTemplate readTemplate(const XmlNode& n) {
   }
   for (auto& tag : n.child("tagSet").children("item")) t.tags[tag.get("key")] = tag.get("value");
   return t;
+}
+
+// The instances of a DescribeInstances answer (every reservation's), appended to `out`.
+void readInstances(const XmlNode& answer, std::vector<Ec2Instance>& out) {
+  for (auto& r : answer.child("reservationSet").children("item")) {
+    for (auto& i : r.child("instancesSet").children("item")) {
+      out.push_back({i.get("instanceId"), i.path("instanceState/name").text(), i.get("privateIpAddress"),
+                     i.path("placement/availabilityZone").text(), i.get("imageId"), i.get("instanceType")});
+    }
+  }
+}
+
+// The ids one call of a batched action takes: at most `size`, from `start`.
+std::vector<std::string> batchOf(const std::vector<std::string>& ids, size_t start, size_t size) {
+  return {ids.begin() + static_cast<long>(start), ids.begin() + static_cast<long>(std::min(ids.size(), start + size))};
 }
 
 }  // namespace
@@ -173,17 +190,11 @@ Result<std::vector<Ec2Instance>> Ec2Api::describeInstances(const std::vector<std
   if (ids.empty()) return out;
   for (size_t start = 0; start < ids.size(); start += 100) {
     QueryParams p;
-    std::vector<std::string> batch(ids.begin() + static_cast<long>(start),
-                                   ids.begin() + static_cast<long>(std::min(ids.size(), start + 100)));
+    auto batch = batchOf(ids, start, 100);
     indexed(p, "InstanceId", batch);
     auto doc = client_.query(kSvc, "DescribeInstances", p);
     if (!doc) return std::unexpected(doc.error());
-    for (auto& r : doc->root().child("reservationSet").children("item")) {
-      for (auto& i : r.child("instancesSet").children("item")) {
-        out.push_back({i.get("instanceId"), i.path("instanceState/name").text(), i.get("privateIpAddress"),
-                       i.path("placement/availabilityZone").text(), i.get("imageId"), i.get("instanceType")});
-      }
-    }
+    readInstances(doc->root(), out);
   }
   return out;
 }
@@ -200,12 +211,7 @@ Result<std::vector<Ec2Instance>> Ec2Api::instancesTagged(const std::string& key,
     if (!token.empty()) p.push_back({"NextToken", token});
     auto doc = client_.query(kSvc, "DescribeInstances", p);
     if (!doc) return std::unexpected(doc.error());
-    for (auto& r : doc->root().child("reservationSet").children("item")) {
-      for (auto& i : r.child("instancesSet").children("item")) {
-        out.push_back({i.get("instanceId"), i.path("instanceState/name").text(), i.get("privateIpAddress"),
-                       i.path("placement/availabilityZone").text(), i.get("imageId"), i.get("instanceType")});
-      }
-    }
+    readInstances(doc->root(), out);
     token = doc->root().get("nextToken");
     if (token.empty()) break;
   }
@@ -215,8 +221,7 @@ Result<std::vector<Ec2Instance>> Ec2Api::instancesTagged(const std::string& key,
 Status Ec2Api::terminateInstances(const std::vector<std::string>& ids) {
   for (size_t start = 0; start < ids.size(); start += 1000) {
     QueryParams p;
-    std::vector<std::string> batch(ids.begin() + static_cast<long>(start),
-                                   ids.begin() + static_cast<long>(std::min(ids.size(), start + 1000)));
+    auto batch = batchOf(ids, start, 1000);
     indexed(p, "InstanceId", batch);
     auto doc = client_.query(kSvc, "TerminateInstances", p);
     if (!doc && doc.error().code != ErrorCode::kNotFound &&

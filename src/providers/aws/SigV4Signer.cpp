@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cctype>
-#include <ctime>
 #include <map>
 #include <vector>
 
 #include "core/Sha256.h"
+#include "providers/aws/AwsTimestamp.h"
 
 namespace ramp::providers::aws {
 namespace {
@@ -89,14 +89,7 @@ std::string SigV4Signer::uriEncode(std::string_view s, bool keepSlash) {
   return out;
 }
 
-std::string SigV4Signer::amzDate(WallTime t) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[20];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
-  return buf;
-}
+std::string SigV4Signer::amzDate(WallTime t) { return AwsTimestamp::formatBasic(t); }
 
 std::string SigV4Signer::canonicalUri(std::string_view path) const {
   if (path.empty()) return "/";
