@@ -1,6 +1,7 @@
 #include "providers/local/FleetRecord.h"
 
 #include "core/Home.h"
+#include "providers/local/RunSpecJson.h"
 
 namespace ramp::providers {
 
@@ -14,7 +15,7 @@ nlohmann::json FleetRecord::specJson(const FleetSpec& s) {
           {"releasePath", s.releasePath},
           {"instanceType", s.instanceType},
           {"instances", s.instances},
-          {"run", {{"command", s.run.command}, {"args", s.run.args}, {"env", s.run.env}}},
+          {"run", s.run},
           {"health",
            {{"path", s.health.path},
             {"intervalMs", s.health.interval.count()},
@@ -35,10 +36,7 @@ Result<FleetSpec> FleetRecord::specFromJson(const nlohmann::json& j, const std::
     s.releasePath = j.at("releasePath").get<std::string>();
     s.instanceType = j.value("instanceType", std::string());
     s.instances = j.at("instances").get<int>();
-    const auto& r = j.at("run");
-    s.run.command = r.at("command").get<std::string>();
-    s.run.args = r.at("args").get<std::vector<std::string>>();
-    s.run.env = r.at("env").get<std::map<std::string, std::string>>();
+    s.run = j.at("run").get<RunSpec>();
     const auto& h = j.at("health");
     s.health.path = h.at("path").get<std::string>();
     s.health.interval = std::chrono::milliseconds(h.at("intervalMs").get<int64_t>());

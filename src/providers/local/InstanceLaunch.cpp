@@ -1,6 +1,7 @@
 #include "providers/local/InstanceLaunch.h"
 
 #include "core/Home.h"
+#include "providers/local/RunSpecJson.h"
 
 namespace ramp::providers {
 
@@ -15,7 +16,7 @@ nlohmann::json InstanceLaunch::toJson() const {
           {"releaseDigest", releaseDigest},
           {"releasePath", releasePath},
           {"port", port},
-          {"run", {{"command", run.command}, {"args", run.args}, {"env", run.env}}},
+          {"run", run},
           {"sandboxUser", sandboxUser},
           {"logMaxBytes", logMaxBytes},
           {"logKeep", logKeep}};
@@ -34,10 +35,7 @@ Result<InstanceLaunch> InstanceLaunch::fromJson(const nlohmann::json& j, const s
     l.releaseDigest = j.at("releaseDigest").get<std::string>();
     l.releasePath = j.at("releasePath").get<std::string>();
     l.port = j.at("port").get<int>();
-    const auto& r = j.at("run");
-    l.run.command = r.at("command").get<std::string>();
-    l.run.args = r.at("args").get<std::vector<std::string>>();
-    l.run.env = r.at("env").get<std::map<std::string, std::string>>();
+    l.run = j.at("run").get<RunSpec>();
     l.sandboxUser = j.value("sandboxUser", l.sandboxUser);
     l.logMaxBytes = j.value("logMaxBytes", l.logMaxBytes);
     l.logKeep = j.value("logKeep", l.logKeep);
