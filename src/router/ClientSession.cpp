@@ -344,8 +344,7 @@ void ClientSession::connectFresh() {
   auto& x = *x_;
   x.conn = std::make_unique<UpstreamConnection>(stream_.socket().get_executor());
   uint64_t serial = x.connSerial = ++serials_;
-  upstreamTimedOut_ = false;
-  upstreamDeadline_ = worker_.clock().monotonic() + limits().connectTimeout;
+  startUpstreamWait(limits().connectTimeout);
   x.conn->socket.async_connect(x.backend->endpoint(), [self = shared_from_this(), serial](error_code ec) {
     if (self->phase_ == Phase::kClosed || self->stale(serial)) return;
     auto& x = *self->x_;
@@ -392,8 +391,7 @@ void ClientSession::connectFresh() {
 void ClientSession::sendRequest() {
   auto& x = *x_;
   uint64_t serial = x.connSerial;
-  upstreamTimedOut_ = false;
-  upstreamDeadline_ = worker_.clock().monotonic() + limits().responseTimeout;
+  startUpstreamWait(limits().responseTimeout);
   std::string_view all = in_.view();
   size_t bodyPart = x.framed;
   std::array<asio::const_buffer, 2> bufs{asio::buffer(x.reqHead), asio::buffer(all.data() + x.bodyStart, bodyPart)};
@@ -482,8 +480,7 @@ void ClientSession::pumpBody() {
   }
   size_t n = x.framed;
   uint64_t serial = x.connSerial;
-  upstreamTimedOut_ = false;
-  upstreamDeadline_ = worker_.clock().monotonic() + limits().responseTimeout;
+  startUpstreamWait(limits().responseTimeout);
   asio::async_write(x.conn->socket, asio::buffer(in_.view().data() + x.bodyStart, n),
                     [self = shared_from_this(), serial, n](error_code ec, size_t) {
                       if (self->phase_ != Phase::kExchange || self->stale(serial)) return;
@@ -694,11 +691,15 @@ void ClientSession::writeToClient(size_t n, bool done) {
   });
 }
 
+void ClientSession::startUpstreamWait(Millis timeout) {
+  upstreamTimedOut_ = false;
+  upstreamDeadline_ = worker_.clock().monotonic() + timeout;
+}
+
 void ClientSession::readMoreUpstream() {
   auto& x = *x_;
   uint64_t serial = x.connSerial;
-  upstreamTimedOut_ = false;
-  upstreamDeadline_ = worker_.clock().monotonic() + limits().responseTimeout;
+  startUpstreamWait(limits().responseTimeout);
   size_t chunk = worker_.options().upstreamBuffer;
   char* p = x.up.prepare(chunk);
   x.conn->socket.async_read_some(asio::buffer(p, std::min(x.up.writable(), chunk)),

@@ -101,6 +101,9 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   void relay();
   void writeToClient(size_t n, bool done);
   void readMoreUpstream();
+  // An upstream operation (connect, send, read) starts: no upstream timeout
+  // has passed yet, and the deadline is `timeout` from now.
+  void startUpstreamWait(Millis timeout);
   void upstreamFailed(const std::string& why, bool afterSend, bool timeout);
   void releaseUpstream(bool reusable);
   void closeUpstream();
