@@ -325,6 +325,16 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   if (uat.empty() || prod.empty()) return reportError("no entry point; stopping the demo");
   pause(a);
 
+  // The versions that answered `load` in the 700 ms after a switch, and whether one alone did.
+  auto answersAfterSwitch = [](SyntheticLoad& load) {
+    load.resetVersions();
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));
+    return load.versions();
+  };
+  auto onlyFrom = [](const auto& versions, const std::string& version) {
+    return versions.size() == 1 && versions.begin()->first == version;
+  };
+
   heading("7. 2.0.0 into uat as a canary under load: the judge passes it, zero failed requests");
   expect(runRamp({"deploy", "crawler", "--env", "int", "--version", "2.0.0"}, work, home) == 0,
          "crawler 2.0.0 is live in int");
@@ -333,10 +343,8 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   rc = runRamp({"promote", "crawler", "--to", "uat"}, work, home);
   expect(rc == 0, "crawler 2.0.0 passed its canary and is live in uat");
-  load.resetVersions();
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
-  auto v = load.versions();
-  expect(v.size() == 1 && v.begin()->first == "2.0.0",
+  auto v = answersAfterSwitch(load);
+  expect(onlyFrom(v, "2.0.0"),
          fmt::format("every request after the switch is answered by 2.0.0 ({} answers)", v.empty() ? 0 : v.begin()->second));
   runRamp({"status", "crawler", "--env", "uat"}, work, home);
   pause(a);
@@ -344,10 +352,8 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   heading("8. Rollback in uat while 1.0.0 is still warm: one verified switch");
   rc = runRamp({"rollback", "crawler", "--env", "uat"}, work, home);
   expect(rc == 0, "rolled back to 1.0.0");
-  load.resetVersions();
-  std::this_thread::sleep_for(std::chrono::milliseconds(700));
-  v = load.versions();
-  expect(v.size() == 1 && v.begin()->first == "1.0.0", "every request after the rollback is answered by 1.0.0");
+  v = answersAfterSwitch(load);
+  expect(onlyFrom(v, "1.0.0"), "every request after the rollback is answered by 1.0.0");
   load.stop();
   expect(load.failed() == 0, fmt::format("{} requests sent during the switches, {} failed", load.sent(), load.failed()));
   pause(a);
@@ -365,10 +371,8 @@ int runDemo(Cli& cli, const DemoArgs& a) {
     auto st = api->get("/api/v1/status?service=crawler&env=uat");
     std::string why = st && !st->empty() ? (*st)[0]["deployment"].value("reason", "") : "";
     std::cout << "  why: " << why << std::endl;
-    uatLoad.resetVersions();
-    std::this_thread::sleep_for(std::chrono::milliseconds(700));
-    v = uatLoad.versions();
-    expect(v.size() == 1 && v.begin()->first == "1.0.0", "uat is back on 1.0.0; prod never saw 3.0.0");
+    v = answersAfterSwitch(uatLoad);
+    expect(onlyFrom(v, "1.0.0"), "uat is back on 1.0.0; prod never saw 3.0.0");
     expect(uatLoad.failed() < uatLoad.sent() / 10,
            fmt::format("{} of {} requests failed while the canary ran (bounded by its weight)", uatLoad.failed(),
                        uatLoad.sent()));
