@@ -215,6 +215,15 @@ AdminResponse AdminApi::handle(std::string_view method, std::string_view target,
     }
     return ok();
   };
+  // A call's answer: 200 with its JSON, or its error.
+  auto answer = [](const Result<json>& r) { return r ? jsonResponse(200, *r) : errorResponse(r.error()); };
+  // A route that takes a JSON body with `want` and hands it to `call`.
+  auto withBody = [&](std::string_view want, auto call) {
+    if (method != want) return methodNotAllowed();
+    json j;
+    if (auto st = parseBody(j); !st) return errorResponse(st.error());
+    return answer(call(j));
+  };
   if (rest == "ping") return jsonResponse(200, {{"pid", ::getpid()}, {"stats", "ok"}});
   if (rest == "stats") return jsonResponse(200, state_.stats(std::nullopt));
   if (rest == "entrypoints") return jsonResponse(200, state_.list());
@@ -224,10 +233,7 @@ AdminResponse AdminApi::handle(std::string_view method, std::string_view target,
     std::string_view sub = tail.find('/') == std::string_view::npos ? "" : tail.substr(tail.find('/') + 1);
     if (auto st = RouteTable::validateName(name); !st) return errorResponse(st.error());
     if (sub.empty()) {
-      if (method == "GET") {
-        auto r = state_.describe(name);
-        return r ? jsonResponse(200, *r) : errorResponse(r.error());
-      }
+      if (method == "GET") return answer(state_.describe(name));
       if (method == "PUT") {
         json j;
         if (auto st = parseBody(j); !st) return errorResponse(st.error());
@@ -253,8 +259,7 @@ AdminResponse AdminApi::handle(std::string_view method, std::string_view target,
           if (!t) return errorResponse(t.error());
           tls = *t;
         }
-        auto r = state_.ensureEntrypoint(name, port, limits, tls);
-        return r ? jsonResponse(200, *r) : errorResponse(r.error());
+        return answer(state_.ensureEntrypoint(name, port, limits, tls));
       }
       if (method == "DELETE") {
         auto st = state_.remove(name);
@@ -262,20 +267,8 @@ AdminResponse AdminApi::handle(std::string_view method, std::string_view target,
       }
       return methodNotAllowed();
     }
-    if (sub == "split") {
-      if (method != "PUT") return methodNotAllowed();
-      json j;
-      if (auto st = parseBody(j); !st) return errorResponse(st.error());
-      auto r = state_.setSplit(name, j);
-      return r ? jsonResponse(200, *r) : errorResponse(r.error());
-    }
-    if (sub == "lease") {
-      if (method != "POST") return methodNotAllowed();
-      json j;
-      if (auto st = parseBody(j); !st) return errorResponse(st.error());
-      auto r = state_.renewLease(name, j);
-      return r ? jsonResponse(200, *r) : errorResponse(r.error());
-    }
+    if (sub == "split") return withBody("PUT", [&](const json& j) { return state_.setSplit(name, j); });
+    if (sub == "lease") return withBody("POST", [&](const json& j) { return state_.renewLease(name, j); });
     if (sub == "stats") {
       if (method != "GET") return methodNotAllowed();
       if (!state_.table().entrypoints.contains(name)) return errorResponse({ErrorCode::kNotFound, "no such entry point", name});
