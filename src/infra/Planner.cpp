@@ -22,6 +22,16 @@ int typeRank(const std::string& type) {
 // Regional dependants that die with what they depend on (an ALB's listeners, a listener's rules).
 bool diesWithParent(const std::string& type) { return type == "aws_lb_listener" || type == "aws_lb_listener_rule"; }
 
+// What a change to a desired resource is about: the resource (its address,
+// type and region) and, when it exists, its current state.
+void setSubject(Change& c, const Resource& desired, const ResourceState* current) {
+  c.address = desired.address;
+  c.type = desired.type;
+  c.region = desired.region;
+  c.desired = desired;
+  if (current) c.current = *current;
+}
+
 }  // namespace
 
 Plan Planner::plan(const std::string& project, const std::string& env, const std::vector<std::string>& regions,
@@ -68,10 +78,7 @@ Plan Planner::plan(const std::string& project, const std::string& env, const std
     if (!cur) {
       Change c;
       c.action = Action::kCreate;
-      c.address = d.address;
-      c.type = d.type;
-      c.region = d.region;
-      c.desired = d;
+      setSubject(c, d, nullptr);
       if (refreshed && recorded.count(d.address)) c.reason = "deleted outside ramp";
       changes[i] = std::move(c);
       continue;
@@ -93,11 +100,7 @@ Plan Planner::plan(const std::string& project, const std::string& env, const std
     if (diffs.empty() && !unrecorded) continue;
     Change c;
     c.action = diffs.empty() ? Action::kImport : replace ? Action::kReplace : Action::kUpdate;
-    c.address = d.address;
-    c.type = d.type;
-    c.region = d.region;
-    c.desired = d;
-    c.current = *cur;
+    setSubject(c, d, cur);
     c.attributes = std::move(diffs);
     if (unrecorded) {
       c.reason = "exists but no state records it (made by a deployment or outside ramp)";
@@ -131,11 +134,7 @@ Plan Planner::plan(const std::string& project, const std::string& env, const std
         const ResourceState* cur = currentOf(d.address);
         if (!cur) continue;
         Change c = existing ? *existing : Change{};
-        c.address = d.address;
-        c.type = d.type;
-        c.region = d.region;
-        c.desired = d;
-        c.current = *cur;
+        setSubject(c, d, cur);
         c.reason = "depends on " + parent + ", which is replaced";
         if (!d.region.empty() && diesWithParent(d.type)) {
           c.action = Action::kReplace;
