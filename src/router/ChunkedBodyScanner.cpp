@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/HexDigit.h"
 #include "router/HttpSyntax.h"
 
 namespace ramp::router {
@@ -23,12 +24,6 @@ ChunkedBodyScanner::State ChunkedBodyScanner::fail(std::string why) {
 }
 
 namespace {
-int hexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 constexpr size_t kMaxExt = 4096;
 constexpr size_t kMaxTrailers = 16 * 1024;
 }  // namespace
@@ -41,7 +36,7 @@ ChunkedBodyScanner::State ChunkedBodyScanner::feed(std::string_view data, size_t
     char c = data[i];
     switch (step_) {
       case Step::kSize: {
-        int h = hexValue(c);
+        int h = hexDigitValue(c);
         if (h >= 0) {
           if (++sizeDigits_ > 15) return fail("chunk size too large");
           size_ = size_ * 16 + static_cast<uint64_t>(h);
