@@ -7,25 +7,18 @@
 
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
+#include "cli/DeploymentAction.h"
 #include "cli/Follow.h"
 
 namespace ramp::cli {
 
 namespace {
 
-struct ControlArgs {
-  std::string service;
-  std::string env;
-  std::string comment;
-  bool detach = false;
-  bool json = false;
-};
-
-int runControl(Cli& cli, const std::string& action, const ControlArgs& a) {
+int runControl(Cli& cli, const std::string& action, const DeploymentAction& a) {
   auto api = ApiClient::connect(cli.global);
   if (!api) return reportError(api.error().describe());
-  nlohmann::json body{{"service", a.service}, {"env", a.env}, {"action", action}};
-  if (!a.comment.empty()) body["comment"] = a.comment;
+  nlohmann::json body = a.body();
+  body["action"] = action;
   auto r = api->post("/api/v1/control", body);
   if (!r) return reportError(r.error().describe());
   std::string id = r->value("id", "");
@@ -46,14 +39,10 @@ int runControl(Cli& cli, const std::string& action, const ControlArgs& a) {
 }
 
 void addOne(Cli& cli, const std::string& action, const std::string& help) {
-  auto args = std::make_shared<ControlArgs>();
+  auto args = std::make_shared<DeploymentAction>();
   auto* cmd = cli.app.add_subcommand(action, help);
   cmd->footer("Examples:\n  ramp " + action + " crawler --env prod\n  ramp " + action + " crawler --env prod --detach --json");
-  cmd->add_option("service", args->service, "Service name")->required();
-  cmd->add_option("--env,-e", args->env, "Environment")->required();
-  cmd->add_option("--comment,-m", args->comment, "Why (recorded in the audit)");
-  cmd->add_flag("--detach", args->detach, "Return at once");
-  cmd->add_flag("--json", args->json, "Machine-readable output");
+  args->addOptions(cmd, "Return at once");
   cmd->callback([&cli, action, args] { cli.exitCode = runControl(cli, action, *args); });
 }
 

@@ -3,26 +3,17 @@
 
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
+#include "cli/DeploymentAction.h"
 #include "cli/Follow.h"
 
 namespace ramp::cli {
 
 namespace {
 
-struct RollbackArgs {
-  std::string service;
-  std::string env;
-  std::string comment;
-  bool detach = false;
-  bool json = false;
-};
-
-int runRollback(Cli& cli, const RollbackArgs& a) {
+int runRollback(Cli& cli, const DeploymentAction& a) {
   auto api = ApiClient::connect(cli.global);
   if (!api) return reportError(api.error().describe());
-  nlohmann::json body{{"service", a.service}, {"env", a.env}};
-  if (!a.comment.empty()) body["comment"] = a.comment;
-  auto d = api->post("/api/v1/rollback", body);
+  auto d = api->post("/api/v1/rollback", a.body());
   if (!d) return reportError(d.error().describe());
   std::string id = d->value("id", "");
   if (a.detach) {
@@ -35,15 +26,11 @@ int runRollback(Cli& cli, const RollbackArgs& a) {
 }
 
 void addRollback(Cli& cli) {
-  auto args = std::make_shared<RollbackArgs>();
+  auto args = std::make_shared<DeploymentAction>();
   auto* cmd = cli.app.add_subcommand("rollback",
                                      "Switch back to the previous release (at once if its fleet is still warm)");
   cmd->footer("Examples:\n  ramp rollback crawler --env prod\n  ramp rollback crawler --env prod --detach --json");
-  cmd->add_option("service", args->service, "Service name")->required();
-  cmd->add_option("--env,-e", args->env, "Environment")->required();
-  cmd->add_option("--comment,-m", args->comment, "Why (recorded in the audit)");
-  cmd->add_flag("--detach", args->detach, "Return at once with the deployment id");
-  cmd->add_flag("--json", args->json, "Machine-readable output");
+  args->addOptions(cmd, "Return at once with the deployment id");
   cmd->callback([&cli, args] { cli.exitCode = runRollback(cli, *args); });
 }
 
