@@ -50,6 +50,17 @@ Result<Transition> start(RunContext& ctx) {
   // environment asks for it (engine/RegionDrain.cpp); wait until it is in
   // effect.
   if (d.hasWaves()) {
+    // Never two regions out of DNS at once: every other region of the
+    // deployment is back (read back) before this one leaves. (The strand
+    // puts a finished wave's region back only after advancing, so without
+    // this a wave that ends and the next that starts in one advance had
+    // both regions at weight 0: the name led nowhere. Seen on moto.)
+    for (const auto& w : d.waves) {
+      if (w.region == d.region) continue;
+      auto back = ctx.parts.traffic.drainRegion({d.service, d.env, w.region}, false);
+      if (!back) return std::unexpected(back.error());
+      if (!*back) return Transition::wait();
+    }
     auto drained = ctx.parts.traffic.drainRegion(key, true);
     if (!drained) return std::unexpected(drained.error());
     if (!*drained) return Transition::wait();

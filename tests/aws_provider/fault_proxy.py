@@ -22,7 +22,9 @@ HTTP/1.1 keep-alive to its clients even though moto closes every
 connection, so connection reuse by the client is observable: with --cert
 and --key it serves TLS (for the client's CA verification and reuse test).
 
-GET /__proxy/stats answers JSON {requests, throttled, errors, dropped,
+With --log FILE every counted request is appended to FILE as one JSON line
+{k, method, path, body} before it is forwarded (what reached the service,
+in order). GET /__proxy/stats answers JSON {requests, throttled, errors, dropped,
 forwarded, connections, actions: {Action: count}}; the same is written to
 DIR/proxy.stats.json after every request. Every loop is bounded: the
 upstream call has a 30 s timeout, and the server stops on SIGTERM.
@@ -129,6 +131,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 STATS["requests"] += 1
                 k = STATS["requests"]
                 a = action_of(self.path, body) or method + " " + urllib.parse.urlsplit(self.path).path
+                if self.server.log:
+                    with open(self.server.log, "a") as f:
+                        f.write(json.dumps({"k": k, "method": method, "path": self.path,
+                                            "body": body.decode("utf-8", "replace")}) + "\n")
                 STATS["actions"][a] = STATS["actions"].get(a, 0) + 1
                 s = self.server.schedule
                 if s["throttle"] and k % s["throttle"] == 0:
@@ -201,11 +207,13 @@ def main():
     p.add_argument("--drop", type=int, default=0)
     p.add_argument("--cert")
     p.add_argument("--key")
+    p.add_argument("--log")
     a = p.parse_args()
     os.makedirs(a.state, exist_ok=True)
     srv = Server(("127.0.0.1", 0), Handler)
     srv.upstream = a.upstream
     srv.state = a.state
+    srv.log = a.log
     srv.schedule = {"throttle": a.throttle, "error": a.error, "drop": a.drop}
     if a.cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

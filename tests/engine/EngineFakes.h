@@ -179,10 +179,16 @@ class FakeTraffic final : public providers::TrafficProvider {
   std::map<providers::EntrypointKey, bool> drained;
   int drainLag = 0;
   std::map<providers::EntrypointKey, int> drainLagLeft;
+  // The most regions of one service+env asked out of DNS at the same time,
+  // at any call (also within one tick, which polling between ticks misses).
+  int maxDrainedAtOnce = 0;
   Result<bool> drainRegion(const providers::EntrypointKey& key, bool drain) override {
     std::lock_guard lock(mu);
     const bool was = drained[key];
     drained[key] = drain;
+    int now = 0;
+    for (const auto& [k, dr] : drained) now += dr && k.service == key.service && k.env == key.env ? 1 : 0;
+    maxDrainedAtOnce = std::max(maxDrainedAtOnce, now);
     if (!drain) return true;
     if (!was) drainLagLeft[key] = drainLag;
     if (drainLagLeft[key] > 0) {

@@ -108,6 +108,7 @@ TEST_F(WavesTest, EachRegionIsDrainedWhileItsWaveChangesItAndPutBackAfter) {
   for (const std::string bake : {"2s", "0s"}) {
     SCOPED_TRACE("bake " + bake);
     traffic.drainLag = 0;
+    traffic.maxDrainedAtOnce = 0;
     engine::DeployRequest q = request(bake == "2s" ? "1.0.0" : "3.0.0", 2);
     for (auto& w : q.waves) w.rendered["strategy"]["bake"] = bake;
     q.rendered = q.waves.front().rendered;
@@ -144,6 +145,10 @@ TEST_F(WavesTest, EachRegionIsDrainedWhileItsWaveChangesItAndPutBackAfter) {
       if (d.phase == Phase::kDone) break;
     }
     ASSERT_EQ(d.state, "succeeded") << d.reason;
+    // Also within a tick: the next wave's region leaves DNS only once the
+    // previous one is back (seen end to end on moto: with bake 0s the next
+    // region was drained before the first was restored, both at weight 0).
+    EXPECT_LE(traffic.maxDrainedAtOnce, 1) << "two regions out of DNS at once, within a tick";
     EXPECT_EQ(everDrained, (std::set<std::string>(regions.begin(), regions.end())));
     for (const auto& region : regions) {
       EXPECT_FALSE(traffic.isDrained({"crawler", "prod", region})) << region << " left out of DNS";
