@@ -49,6 +49,14 @@ function every(ms, fn) { state.timers.push(setInterval(fn, ms)); }
 // anything live.
 function stale(view) { return view.dataset.gen !== String(state.gen); }
 
+// The error handler of a page's own timers and streams: an answer that
+// comes back after the user moved on or logged out (a request sent with the
+// old token, or none) is the old page's and is dropped; it must not log out
+// the user who logged in since (seen in dashboard_browser_test: a
+// deployment page's refresh, due 150 ms after an event, fired after the
+// logout and its 401 undid the next login).
+function pageError(view) { return (e) => { if (!stale(view)) handleError(e); }; }
+
 function stopLive() {
   for (const s of state.streams) s.close();
   for (const t of state.timers) clearInterval(t);
@@ -259,7 +267,7 @@ async function pageServices(view) {
   if (stale(view)) return;
   await deployForm($('#deploy-box', view), view);
   if (stale(view)) return;
-  every(2000, () => load().catch(handleError));
+  every(2000, () => load().catch(pageError(view)));
 }
 
 // Start a deployment: a release of a service into an environment the
@@ -540,7 +548,7 @@ async function pageDeployment(view, id) {
   }
   const soon = () => {
     if (pending) return;
-    pending = setTimeout(() => { pending = null; refresh().catch(handleError); }, 150);
+    pending = setTimeout(() => { pending = null; if (!stale(view)) refresh().catch(pageError(view)); }, 150);
   };
   const onEvent = (msg) => {
     try {
@@ -583,7 +591,7 @@ async function pageDeployment(view, id) {
         draw.charts();
       }
       if (!TERMINAL.has(s.d.state) || s.d.phase !== 'done' || more.length) await refresh();
-    } catch (e) { handleError(e); }
+    } catch (e) { pageError(view)(e); }
   });
 }
 
