@@ -1,6 +1,9 @@
 #include "store/SqliteConnection.h"
 
 #include <fcntl.h>
+
+#include <chrono>
+#include <thread>
 #include <sqlite3.h>
 #include <unistd.h>
 
@@ -63,7 +66,15 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::open(const std::stri
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, 10'000);
   std::unique_ptr<SqliteConnection> conn(new SqliteConnection(db, path));
+  // Switching the journal mode can answer SQLITE_BUSY at once, without the
+  // busy handler (SQLite does so where waiting could deadlock), e.g. while
+  // another process opens the same new store (ConcurrentOpenersMigrateOnce
+  // failed so once in CI with 4 openers): tried again for up to 10 s.
   auto wal = conn->run("PRAGMA journal_mode=WAL", {});
+  for (int i = 0; i < 500 && !wal && wal.error().code == ErrorCode::kUnavailable; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    wal = conn->run("PRAGMA journal_mode=WAL", {});
+  }
   if (!wal) {
     Error e = wal.error();
     e.message = "enabling WAL: " + e.message;
