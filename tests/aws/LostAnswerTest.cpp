@@ -43,17 +43,7 @@ namespace {
 class KeepAliveServer {
  public:
   explicit KeepAliveServer(std::string dropOn) : dropOn_(std::move(dropOn)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(fd_, 16);
-    socklen_t len = sizeof a;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    fd_ = LoopbackServer::listenOnLoopback(port_);
     acceptor_ = std::thread([this] { run(); });
   }
   ~KeepAliveServer() {
@@ -151,15 +141,9 @@ TEST(LostAnswer, ADescribeWhoseAnswerIsLostIsSentAgain) {
 TEST(LostAnswer, ARefusedConnectionIsSurelyNotSent) {
   // Nothing listens on the port: the create surely never left, so the
   // client may retry it and the error does not say "may have been carried out".
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  std::string url = "http://127.0.0.1:" + std::to_string(ntohs(a.sin_port));
-  ::close(fd);  // bound then closed: connections to it are refused
+  int port = 0;
+  ::close(LoopbackServer::listenOnLoopback(port));  // closed: connections to it are refused
+  std::string url = "http://127.0.0.1:" + std::to_string(port);
   RateBudget budget(SystemClock::instance(), ThreadSleeper::instance());
   auto c = clientOf(url, budget);
   auto r = c.query("elasticloadbalancing", "CreateLoadBalancer", {{"Name", "x"}}, AwsClient::Retry::kIfNotCarriedOut);
