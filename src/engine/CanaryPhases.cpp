@@ -219,7 +219,9 @@ Result<Transition> CanaryPhases::step(RunContext& ctx) {
   if (d.step < 1) d.step = 1;
   // Without a stable fleet there is nothing to compare with or to protect.
   if (d.oldFleet.empty() || d.step > static_cast<int>(plan.steps.size())) {
-    d.step = std::min(d.step, d.steps);  // the last step is done: the counter never runs over
+    // No stable fleet, or a record written before nextStep() held the
+    // counter (it ran one past the last step).
+    d.step = std::min(d.step, d.steps);
     return Transition::move(Phase::kSwitch, {{"canary", "all steps done"}});
   }
   const StepPlan& s = plan.steps[static_cast<size_t>(d.step - 1)];
@@ -267,8 +269,17 @@ Result<Transition> CanaryPhases::verify(RunContext& ctx) {
     if (auto st = ctx.parts.entrypoints.reconcile(ctx.key()); !st) return std::unexpected(st.error());
     return Transition::wait();
   }
+  return nextStep(ctx);
+}
+
+Transition CanaryPhases::nextStep(RunContext& ctx, nlohmann::json data) {
+  auto& d = ctx.d;
+  if (d.step >= static_cast<int>(ctx.plan.steps.size())) {
+    data["canary"] = "all steps done";
+    return Transition::move(Phase::kSwitch, std::move(data));
+  }
   d.step++;
-  return Transition::move(Phase::kCanaryStep);
+  return Transition::move(Phase::kCanaryStep, std::move(data));
 }
 
 Result<Transition> CanaryPhases::pause(RunContext& ctx) {
@@ -288,9 +299,8 @@ Result<Transition> CanaryPhases::pause(RunContext& ctx) {
     d.analysis.zeroedWeight.reset();
   }
   d.analysis.watch = false;
-  d.step++;
   d.reason.clear();
-  return Transition::move(Phase::kCanaryStep);
+  return nextStep(ctx);
 }
 
 Result<std::optional<Transition>> CanaryPhases::watchPaused(RunContext& ctx) {
@@ -427,8 +437,7 @@ Result<Transition> CanaryPhases::decide(RunContext& ctx, analysis::Verdict verdi
   keepLatest(d, vj);
   if (auto st = ctx.audit("verdict", vj); !st) return std::unexpected(st.error());
   if (verdict.outcome == analysis::Outcome::kPass) {
-    d.step++;
-    return Transition::move(Phase::kCanaryStep, {{"verdict", outcome}});
+    return nextStep(ctx, {{"verdict", outcome}});
   }
   const std::string policy = plan.analysis.value("on_inconclusive", std::string("pause"));
   bool rollback = verdict.outcome == analysis::Outcome::kFail || policy == "rollback";

@@ -77,6 +77,10 @@ class CanaryPhases final : public PhaseMachine {
   static Result<Transition> verify(RunContext& ctx);
   static Result<Transition> pause(RunContext& ctx);
   static Result<Transition> analyse(RunContext& ctx);
+  // Step d.step is done: the next step (canary_step), or after the last
+  // one the final switch. The one place the counter moves, so a committed
+  // record never shows a step past the last (step <= steps).
+  static Transition nextStep(RunContext& ctx, nlohmann::json data = nlohmann::json::object());
   // The end of an analysis step whose verdict is not "continue".
   static Result<Transition> decide(RunContext& ctx, analysis::Verdict verdict, const CanarySnapshot& snap);
 };

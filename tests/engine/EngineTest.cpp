@@ -197,6 +197,24 @@ TEST_F(EngineTest, EveryTransitionIsAnAuditEvent) {
   EXPECT_EQ((*evs)[0].actor, "alice");
 }
 
+// Blue/green's step counter too: within the steps in every committed
+// record, for a first deployment (no previous fleet) and one that replaces it.
+TEST_F(EngineTest, NoCommittedBlueGreenRecordShowsAStepPastTheLast) {
+  for (const char* version : {"1.0.0", "2.0.0"}) {
+    SCOPED_TRACE(version);
+    auto d = run(engine->submit(request(version, rendered(1, "0s")))->id, 40);
+    ASSERT_EQ(d.state, "succeeded") << d.reason;
+    EXPECT_EQ(d.step, d.steps);
+    int phaseEvents = 0;
+    for (const auto& e : events(d.id)) {
+      if (!e.data.contains("step")) continue;
+      ++phaseEvents;
+      EXPECT_LE(e.data["step"].get<int>(), d.steps) << e.kind << " " << e.data.dump();
+    }
+    EXPECT_GT(phaseEvents, 4);
+  }
+}
+
 }  // namespace
 
 namespace {
@@ -270,6 +288,38 @@ TEST_F(CanaryTest, AHealthyCanaryWalksEveryStepTo100Percent) {
   EXPECT_EQ(traffic.weightOf("crawler", r.newFleet), 100);
   ASSERT_FALSE(r.verdicts.empty());
   EXPECT_EQ(r.verdicts.back().value("verdict", ""), "pass") << r.verdicts.back().dump();
+}
+
+// The step counter in every committed record (each phase event carries it,
+// and `ramp status` and the dashboard read it) stays within the steps,
+// whatever kind the last step is: a weight (canary_verify), a pause
+// (canary_pause) or an analysis (canary_analysis) moves to the final switch
+// without a record at "step 5 of 4" in between.
+TEST_F(CanaryTest, NoCommittedRecordShowsAStepPastTheLast) {
+  auto stable = run(engine->submit(request("1.0.0"))->id);
+  const json lastSteps[] = {json{{"weight", 60}}, json{{"pause", "1s"}},
+                            json{{"analysis", {{"duration", "120s"}, {"interval", "1s"}}}}};
+  std::string current = stable.newFleet;
+  int version = 2;
+  for (const auto& last : lastSteps) {
+    SCOPED_TRACE(last.dump());
+    json r = canaryRendered();
+    r["strategy"]["steps"].push_back(last);
+    auto d = engine->submit(request(fmt::format("{}.0.0", version++), r));
+    ASSERT_TRUE(d.has_value()) << d.error().describe();
+    auto done = serve(d->id, current, d->newFleet, 3000, 180, 20, 0.01, 0.01);
+    ASSERT_EQ(done.state, "succeeded") << done.reason;
+    EXPECT_EQ(done.steps, 5);
+    EXPECT_EQ(done.step, 5);
+    int phaseEvents = 0;
+    for (const auto& e : events(d->id)) {
+      if (!e.data.contains("step")) continue;
+      ++phaseEvents;
+      EXPECT_LE(e.data["step"].get<int>(), done.steps) << e.kind << " " << e.data.dump();
+    }
+    EXPECT_GT(phaseEvents, 8);
+    current = done.newFleet;
+  }
 }
 
 TEST_F(CanaryTest, ACanaryWithTenPercentErrorsIsRolledBackWithItsNumbers) {
