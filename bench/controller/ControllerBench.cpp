@@ -47,6 +47,7 @@
 #include "server/Access.h"
 #include "server/ApiServer.h"
 #include "server/StatusJson.h"
+#include "store/SqlStore.h"
 #include "store/Store.h"
 
 using namespace ramp;
@@ -307,6 +308,9 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(std::chrono::seconds(3));
   std::fprintf(stderr, "warm: %ld submitted, %ld completed, rss %ld kB\n", submitted.load(), completed.load(), rssKb());
   const int64_t measureFrom = toUnixMillis(SystemClock::instance().now());
+  auto* sqlStore = dynamic_cast<store::SqlStore*>(&store);
+  const store::WriteStats writerFrom = sqlStore ? sqlStore->writerStats() : store::WriteStats{};
+  std::vector<double> writerWaiting;  // writes queued for the writer, sampled every second
 
   std::vector<double> latMs;
   std::mutex latMu;
@@ -343,6 +347,7 @@ int main(int argc, char** argv) {
   std::vector<std::pair<int, long>> rss;
   for (int s = 0; Steady::now() < end; ++s) {
     std::this_thread::sleep_for(std::chrono::seconds(1));
+    if (sqlStore) writerWaiting.push_back(static_cast<double>(sqlStore->writerStats().waiting));
     if (s % 5 == 0) {
       rss.push_back({s, rssKb()});
       std::fprintf(stderr, "t=%3ds rss %ld kB, %ld submitted, %ld completed\n", s, rss.back().second,
@@ -350,6 +355,8 @@ int main(int argc, char** argv) {
     }
   }
   for (auto& t : load) t.join();
+  const double measuredS = std::chrono::duration<double>(Steady::now() - start).count();
+  const store::WriteStats writerTo = sqlStore ? sqlStore->writerStats() : store::WriteStats{};
   stop = true;
   gStopping = true;
   deployer.join();
@@ -428,6 +435,23 @@ int main(int argc, char** argv) {
               latMs.size(), errors.load(), pct(latMs, 0.5), pct(latMs, 0.99), pct(latMs, 1.0));
   std::printf("API writes (POST /api/v1/deployments): %s\n", summary(writes).c_str());
   std::printf("engine tick: %s\n", summary(ticks).c_str());
+  if (sqlStore) {
+    const auto d = [&](uint64_t store::WriteStats::*m) { return static_cast<double>(writerTo.*m - writerFrom.*m); };
+    const double commits = d(&store::WriteStats::commits), writes = d(&store::WriteStats::committedWrites);
+    std::printf("store writer over the %.0f s measured: %.0f commits (%.0f/s), %.0f writes committed (%.0f/s, "
+                "%.2f per commit), %.0f failed writes, %.0f failed commits, largest batch %lu, busy %.0f%%; "
+                "transactions by writes 1 / 2-3 / 4-7 / 8-15 / 16-31 / 32+:",
+                measuredS, commits, commits / measuredS, writes, writes / measuredS, commits > 0 ? writes / commits : 0.0,
+                d(&store::WriteStats::failedWrites), d(&store::WriteStats::failedBatches),
+                static_cast<unsigned long>(writerTo.largestBatch),
+                100.0 * d(&store::WriteStats::busyMicros) / 1e6 / measuredS);
+    for (int i = 0; i < 6; ++i) {
+      std::printf("%s%lu", i ? " / " : " ",
+                  static_cast<unsigned long>(writerTo.batchesOf[i] - writerFrom.batchesOf[i]));
+    }
+    std::printf("; writes queued for the writer (sampled each second): p50 %.0f, max %.0f\n", pct(writerWaiting, 0.5),
+                pct(writerWaiting, 1.0));
+  }
   std::printf("rss kB:");
   for (auto& [s, kb] : rss) std::printf(" t%d=%ld", s, kb);
   std::printf("\n");

@@ -1,6 +1,7 @@
 #include "store/SqlStore.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include <fmt/format.h>
 
@@ -236,21 +237,45 @@ Result<SqlResult> SqlStore::sql(SqlConnection& db, std::string_view text, const 
 // mutex; rolls back when body returns an error or the commit fails.
 template <class Body>
 auto SqlStore::write(Body&& body) -> decltype(body(std::declval<SqlConnection&>())) {
+  ++waiting_;
   std::lock_guard lock(mu_);
+  --waiting_;
+  const auto t0 = std::chrono::steady_clock::now();
+  struct Busy {
+    WriteStats& s;
+    std::chrono::steady_clock::time_point t0;
+    ~Busy() {
+      s.busyMicros += static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count());
+    }
+  } busy{stats_, t0};
   if (auto st = conn_->ready(); !st) return std::unexpected(st.error());
   if (auto st = conn_->script(dialect_.beginWrite, "beginning a write transaction"); !st) {
     return std::unexpected(st.error());
   }
+  ++stats_.batchesOf[0];
+  stats_.largestBatch = 1;
   auto result = body(*conn_);
   if (!result) {
     (void)conn_->script("ROLLBACK", "rolling back");
+    ++stats_.failedWrites;
     return result;
   }
   if (auto st = conn_->script("COMMIT", "committing"); !st) {
     (void)conn_->ready();  // rolls back whatever is left open
+    ++stats_.failedBatches;
     return std::unexpected(st.error());
   }
+  ++stats_.commits;
+  ++stats_.committedWrites;
   return result;
+}
+
+WriteStats SqlStore::writerStats() const {
+  std::lock_guard lock(mu_);
+  WriteStats s = stats_;
+  s.waiting = waiting_.load();
+  return s;
 }
 
 // Runs body(connection) outside an explicit transaction: on a read

@@ -30,6 +30,8 @@
 //    pg_advisory_xact_lock(kMigrationLockKey)).
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -39,6 +41,18 @@
 #include "store/Store.h"
 
 namespace ramp::store {
+
+// The writer's counters since the store opened (for benches and tests).
+struct WriteStats {
+  uint64_t commits = 0;          // transactions committed
+  uint64_t committedWrites = 0;  // writes committed in them
+  uint64_t failedWrites = 0;     // writes whose body failed (rolled back)
+  uint64_t failedBatches = 0;    // transactions that could not commit
+  uint64_t largestBatch = 0;     // most writes run in one transaction
+  uint64_t batchesOf[6] = {};    // transactions by writes run: 1, 2–3, 4–7, 8–15, 16–31, 32+
+  uint64_t busyMicros = 0;       // time the writer connection was held for writes
+  size_t waiting = 0;            // writes waiting for the writer now
+};
 
 class SqlStore final : public Store {
  public:
@@ -51,6 +65,8 @@ class SqlStore final : public Store {
   Status migrate() override;
   Result<int> schemaVersion() override;
   std::string kind() const override { return dialect_.name; }
+  // The writer's counters: commits, writes per commit (for benches, tests).
+  WriteStats writerStats() const;
 
   Status putRelease(const ReleaseRecord& r) override;
   Result<ReleaseRecord> getRelease(const std::string& service, const std::string& version) override;
@@ -159,7 +175,9 @@ class SqlStore final : public Store {
   std::unique_ptr<SqlConnection> conn_;            // the writer; used only under mu_
   std::unique_ptr<SqlConnectionPool> readers_;    // may be null; thread-safe itself
   const SqlDialect& dialect_;
-  std::mutex mu_;                                 // the writer connection (and reads when !readers_)
+  mutable std::mutex mu_;                         // the writer connection (and reads when !readers_)
+  WriteStats stats_;                              // guarded by mu_
+  std::atomic<size_t> waiting_{0};                // writes waiting for mu_
 };
 
 }  // namespace ramp::store
