@@ -1,7 +1,6 @@
 #include "store/SqlStore.h"
 
 #include <algorithm>
-#include <chrono>
 
 #include <fmt/format.h>
 
@@ -220,62 +219,43 @@ Result<std::vector<std::string>> checkedEvents(const std::vector<AuditEventInput
 
 }  // namespace
 
+// write()'s `solo`: its own transaction, never shared (SqlGroupCommit.h).
+constexpr bool kSolo = true;
+
 #define RAMP_SQL(var, ...)  \
   auto var = sql(db, __VA_ARGS__); \
   if (!var) return std::unexpected(var.error())
 
 // ---------------------------------------------------------------- plumbing
 
-SqlStore::SqlStore(std::unique_ptr<SqlConnection> writer, std::unique_ptr<SqlConnectionPool> readers)
-    : conn_(std::move(writer)), readers_(std::move(readers)), dialect_(conn_->dialect()) {}
+SqlStore::SqlStore(std::unique_ptr<SqlConnection> writer, std::unique_ptr<SqlConnectionPool> readers,
+                   WriteBatchLimits batch)
+    : conn_(std::move(writer)),
+      readers_(std::move(readers)),
+      dialect_(conn_->dialect()),
+      writer_(*conn_, mu_, batch) {}
+
+WriteStats SqlStore::writerStats() const { return writer_.stats(); }
 
 Result<SqlResult> SqlStore::sql(SqlConnection& db, std::string_view text, const std::vector<SqlValue>& params) {
   return db.run(dialect_.expand(text), params);
 }
 
-// Runs body(writer) inside the dialect's BEGIN ... COMMIT under the writer's
-// mutex; rolls back when body returns an error or the commit fails.
+// Runs body(writer) in a write transaction through the group commit
+// (SqlGroupCommit.h): inside its own savepoint of a transaction shared with
+// the writes queued at the same time, or alone when `solo`. Returns the
+// body's result once it is committed (or rolled back, when it failed), or
+// the error that kept the transaction from committing.
 template <class Body>
-auto SqlStore::write(Body&& body) -> decltype(body(std::declval<SqlConnection&>())) {
-  ++waiting_;
-  std::lock_guard lock(mu_);
-  --waiting_;
-  const auto t0 = std::chrono::steady_clock::now();
-  struct Busy {
-    WriteStats& s;
-    std::chrono::steady_clock::time_point t0;
-    ~Busy() {
-      s.busyMicros += static_cast<uint64_t>(
-          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count());
-    }
-  } busy{stats_, t0};
-  if (auto st = conn_->ready(); !st) return std::unexpected(st.error());
-  if (auto st = conn_->script(dialect_.beginWrite, "beginning a write transaction"); !st) {
-    return std::unexpected(st.error());
-  }
-  ++stats_.batchesOf[0];
-  stats_.largestBatch = 1;
-  auto result = body(*conn_);
-  if (!result) {
-    (void)conn_->script("ROLLBACK", "rolling back");
-    ++stats_.failedWrites;
-    return result;
-  }
-  if (auto st = conn_->script("COMMIT", "committing"); !st) {
-    (void)conn_->ready();  // rolls back whatever is left open
-    ++stats_.failedBatches;
-    return std::unexpected(st.error());
-  }
-  ++stats_.commits;
-  ++stats_.committedWrites;
-  return result;
-}
-
-WriteStats SqlStore::writerStats() const {
-  std::lock_guard lock(mu_);
-  WriteStats s = stats_;
-  s.waiting = waiting_.load();
-  return s;
+auto SqlStore::write(Body&& body, bool solo) -> decltype(body(std::declval<SqlConnection&>())) {
+  using R = decltype(body(std::declval<SqlConnection&>()));
+  std::optional<R> result;
+  const SqlGroupCommit::Body run = [&](SqlConnection& db) {
+    result.emplace(body(db));
+    return result->has_value();
+  };
+  if (auto st = writer_.run(run, solo); !st) return std::unexpected(st.error());
+  return std::move(*result);
 }
 
 // Runs body(connection) outside an explicit transaction: on a read
@@ -335,7 +315,7 @@ Status SqlStore::migrate() {
       }
       RAMP_SQL(ins, "INSERT INTO schema_migrations (version, name) VALUES (?1, ?2)", {int64_t{m.version}, m.name});
       return ok();
-    });
+    }, kSolo);
     if (!st) return st;
   }
   return ok();
@@ -633,7 +613,7 @@ Result<Lease> SqlStore::acquireLease(const std::string& name, const std::string&
     RAMP_SQL(up, "UPDATE leases SET owner = ?2, epoch = ?3, expires_at = ?4 WHERE name = ?1",
              {name, next->owner, next->epoch, next->expiresAt});
     return next;
-  });
+  }, kSolo);
 }
 
 Result<Lease> SqlStore::renewLease(const std::string& name, const std::string& owner, int64_t epoch, int64_t ttlMs,
@@ -647,7 +627,7 @@ Result<Lease> SqlStore::renewLease(const std::string& name, const std::string& o
     if (!next) return next;
     RAMP_SQL(up, "UPDATE leases SET expires_at = ?2 WHERE name = ?1", {name, next->expiresAt});
     return next;
-  });
+  }, kSolo);
 }
 
 Status SqlStore::releaseLease(const std::string& name, const std::string& owner, int64_t epoch) {
@@ -657,7 +637,7 @@ Status SqlStore::releaseLease(const std::string& name, const std::string& owner,
              "WHERE name = ?1 AND owner = ?2 AND epoch = ?3 AND owner <> ''",
              {name, owner, epoch});
     return ok();
-  });
+  }, kSolo);
 }
 
 Result<std::optional<Lease>> SqlStore::getLease(const std::string& name) {

@@ -6,59 +6,63 @@
 // (StoreFactory.cpp) picks the connection from the URL.
 //
 // Transactions (contract: Store.h, "every method is atomic"):
-//  - A write is one transaction: the dialect's BEGIN (SQLite: BEGIN
+//  - A write is one atomic unit: the dialect's BEGIN (SQLite: BEGIN
 //    IMMEDIATE, the database write lock from the first statement; PostgreSQL:
-//    BEGIN at READ COMMITTED) ... COMMIT, rolled back when any step fails.
+//    BEGIN at READ COMMITTED) ... COMMIT, its own rows rolled back when any
+//    step fails. Writes that wait for the writer at the same time share one
+//    transaction and one COMMIT, each in its own SAVEPOINT (group commit,
+//    SqlGroupCommit.h): a failed write is rolled back to its savepoint alone;
+//    a write returns only once the COMMIT holding it succeeded, and when that
+//    COMMIT fails every write of the batch gets the error. Writes run one at
+//    a time in queue order, so a write sees the writes before it in its batch
+//    (an audit append reads the head the previous append wrote) exactly as if
+//    they had committed just before it. Migrations and lease acquire, renew
+//    and release are solo: always their own transaction.
 //    Read-check-write sequences lock what they read: lease rows FOR UPDATE
 //    (acquire/renew), FOR SHARE for fence checks (a takeover waits for
-//    in-flight fenced writes), infra state rows FOR UPDATE, and audit appends
-//    take the dialect's append lock (PostgreSQL: LOCK TABLE audit_events IN
-//    SHARE ROW EXCLUSIVE MODE: one appender at a time, readers not blocked).
+//    in-flight fenced writes: with group commit, for the batch's COMMIT),
+//    infra state rows FOR UPDATE, and audit appends take the dialect's
+//    append lock (PostgreSQL: LOCK TABLE audit_events IN SHARE ROW EXCLUSIVE
+//    MODE: one appender at a time, readers not blocked). Locks are held until
+//    the batch's COMMIT; on PostgreSQL, two processes' batches that take rows
+//    in opposite orders can deadlock where single writes would not: the
+//    server breaks it and the write it chose fails with kUnavailable (only
+//    that write; the rest of its batch goes on).
 //  - A read is one statement outside an explicit transaction (one statement
 //    sees one snapshot; the two reads of release contents read rows that
 //    never change once committed).
 //  - Connections (thread-safe; issue #20): writes go through ONE writer
-//    connection, serialised by `mu_`; reads go through a pool of read
-//    connections (SqlConnectionPool.h: SQLite query_only connections to the
-//    same WAL file, PostgreSQL read-only sessions), so a read never waits for
-//    a writer's commit (its fsync) nor for another read. A read sees every
-//    write committed before it started (WAL / READ COMMITTED): a caller
-//    that wrote and then reads sees its write. A store built without a pool
-//    reads on the writer under `mu_`.
-//  - Migrations: each pending one in its own write transaction with its
-//    schema_migrations row, after the dialect's migration lock (PostgreSQL:
-//    pg_advisory_xact_lock(kMigrationLockKey)).
+//    connection, used by one group-commit leader at a time under `mu_`;
+//    reads go through a pool of read connections (SqlConnectionPool.h:
+//    SQLite query_only connections to the same WAL file, PostgreSQL
+//    read-only sessions), so a read never waits for a writer's commit (its
+//    fsync) nor for another read. A read sees every write committed before
+//    it started (WAL / READ COMMITTED): a caller that wrote and then reads
+//    sees its write (a write returns after its COMMIT). A store built
+//    without a pool reads on the writer under `mu_`.
+//  - Migrations: each pending one in its own (solo) write transaction with
+//    its schema_migrations row, after the dialect's migration lock
+//    (PostgreSQL: pg_advisory_xact_lock(kMigrationLockKey)).
 #pragma once
 
-#include <atomic>
-#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
 
 #include "store/SqlConnection.h"
 #include "store/SqlConnectionPool.h"
+#include "store/SqlGroupCommit.h"
 #include "store/Store.h"
 
 namespace ramp::store {
 
-// The writer's counters since the store opened (for benches and tests).
-struct WriteStats {
-  uint64_t commits = 0;          // transactions committed
-  uint64_t committedWrites = 0;  // writes committed in them
-  uint64_t failedWrites = 0;     // writes whose body failed (rolled back)
-  uint64_t failedBatches = 0;    // transactions that could not commit
-  uint64_t largestBatch = 0;     // most writes run in one transaction
-  uint64_t batchesOf[6] = {};    // transactions by writes run: 1, 2–3, 4–7, 8–15, 16–31, 32+
-  uint64_t busyMicros = 0;       // time the writer connection was held for writes
-  size_t waiting = 0;            // writes waiting for the writer now
-};
-
 class SqlStore final : public Store {
  public:
   // Does not migrate: openStore() does, or call migrate(). `readers` may be
-  // null: reads then share the writer (under its mutex).
-  explicit SqlStore(std::unique_ptr<SqlConnection> writer, std::unique_ptr<SqlConnectionPool> readers = nullptr);
+  // null: reads then share the writer (under its mutex). `batch` bounds the
+  // group commit (SqlGroupCommit.h; openStore uses the defaults).
+  explicit SqlStore(std::unique_ptr<SqlConnection> writer, std::unique_ptr<SqlConnectionPool> readers = nullptr,
+                    WriteBatchLimits batch = {});
   SqlStore(const SqlStore&) = delete;
   SqlStore& operator=(const SqlStore&) = delete;
 
@@ -150,9 +154,10 @@ class SqlStore final : public Store {
  private:
   // One statement on `db` with the dialect's markers expanded.
   Result<SqlResult> sql(SqlConnection& db, std::string_view text, const std::vector<SqlValue>& params = {});
-  // body(SqlConnection&) in a write transaction on the writer, under mu_.
+  // body(SqlConnection&) in a write transaction on the writer through the
+  // group commit (its own transaction when `solo`).
   template <class Body>
-  auto write(Body&& body) -> decltype(body(std::declval<SqlConnection&>()));
+  auto write(Body&& body, bool solo = false) -> decltype(body(std::declval<SqlConnection&>()));
   // body(SqlConnection&) on a read connection (see "Connections").
   template <class Body>
   auto read(Body&& body) -> decltype(body(std::declval<SqlConnection&>()));
@@ -175,9 +180,8 @@ class SqlStore final : public Store {
   std::unique_ptr<SqlConnection> conn_;            // the writer; used only under mu_
   std::unique_ptr<SqlConnectionPool> readers_;    // may be null; thread-safe itself
   const SqlDialect& dialect_;
-  mutable std::mutex mu_;                         // the writer connection (and reads when !readers_)
-  WriteStats stats_;                              // guarded by mu_
-  std::atomic<size_t> waiting_{0};                // writes waiting for mu_
+  std::mutex mu_;                                 // the writer connection (and reads when !readers_)
+  SqlGroupCommit writer_;                         // every write; takes mu_ to use conn_
 };
 
 }  // namespace ramp::store
