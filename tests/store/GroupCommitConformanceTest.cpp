@@ -8,7 +8,9 @@
 //  - when the batch's COMMIT fails, every caller of the batch gets the error
 //    and none of their rows is there; the next write works;
 //  - a lone writer commits at once (no waiting for company), and solo
-//    writes (leases) never share a transaction.
+//    writes (leases) never share a transaction;
+//  - fences are checked per write: in one batch a deposed leader's fenced
+//    write is refused (and leaves nothing) while the new leader's commits.
 // Batches are made deterministic with a writer connection that holds its
 // first statement until the test has queued the writes it wants behind it
 // (SqlStore's writerStats().waiting), and that can fail a COMMIT or one
@@ -395,6 +397,54 @@ TEST_P(GroupCommit, ALoneWriterCommitsAtOnceAndLeasesAreNeverBatched) {
   auto held = store_->getLease("controller");
   ASSERT_TRUE(held && *held);
   EXPECT_EQ((*held)->owner, "node-a");
+}
+
+TEST_P(GroupCommit, FencesAreCheckedPerWriteInsideABatch) {
+  ASSERT_NO_FATAL_FAILURE(openFaulty(longSpan(32)));
+  auto d = deployment("d-1", "web", "prod", "queued", kT0);
+  ASSERT_TRUE(sql_->insertDeployment(d, std::nullopt));
+  auto e = deployment("d-2", "api", "prod", "queued", kT0);
+  ASSERT_TRUE(sql_->insertDeployment(e, std::nullopt));
+  auto a = sql_->acquireLease("controller", "node-a", 1'000, kT0);
+  ASSERT_TRUE(a);
+  auto b = sql_->acquireLease("controller", "node-b", 60'000, kT0 + 5'000);  // a expired: b takes over
+  ASSERT_TRUE(b);
+  ASSERT_EQ(b->epoch, a->epoch + 1);
+
+  // One batch: the deposed leader's fenced write, then the new leader's.
+  Status first = ok(), stale = ok(), current = ok();
+  std::thread leader = heldWrite(first, "first");
+  std::thread deposed([&] {
+    auto w = d;
+    w.state = "running";
+    stale = sql_->updateDeployment(w, Fence{"controller", a->epoch}, {created("d-1")});
+  });
+  waitQueued(1);
+  std::thread fresh([&] {
+    auto w = e;
+    w.state = "running";
+    current = sql_->updateDeployment(w, Fence{"controller", b->epoch}, {created("d-2")});
+  });
+  waitQueued(2);
+  const WriteStats before = sql_->writerStats();
+  conn_->release();
+  for (auto* t : {&leader, &deposed, &fresh}) t->join();
+
+  ASSERT_TRUE(first);
+  ASSERT_FALSE(stale) << "a deposed leader's write went through";
+  EXPECT_EQ(stale.error().code, ErrorCode::kConflict);
+  ASSERT_TRUE(current) << current.error().describe();
+  EXPECT_EQ(sql_->writerStats().commits - before.commits, 1u);
+  auto d1 = store_->getDeployment("d-1");
+  ASSERT_TRUE(d1);
+  EXPECT_EQ(d1->state, "queued");
+  EXPECT_EQ(d1->revision, 1);
+  auto d2 = store_->getDeployment("d-2");
+  ASSERT_TRUE(d2);
+  EXPECT_EQ(d2->state, "running");
+  auto events = store_->listEvents(byDeployment("d-1"));
+  ASSERT_TRUE(events);
+  EXPECT_TRUE(events->empty()) << "the fenced-out write's event stayed";
 }
 
 TEST_P(GroupCommit, ABatchStopsAtItsWriteCount) {
