@@ -3,7 +3,8 @@
 // framed and how much of it went upstream, the fleet and instance chosen,
 // the upstream connection, the response being relayed, and — after a 101 —
 // the tunnel. Allocated while the connection is busy and given back when it
-// has been idle a moment, so idle keep-alive connections stay small.
+// has been idle a moment, so idle keep-alive connections stay small; the
+// worker keeps a few given back, warm, for new connections.
 // Data only; ClientSession.cpp is the logic.
 #pragma once
 
@@ -38,6 +39,7 @@ struct ClientExchange {
   bool uploadDone = false;        // everything went upstream
   bool uploadStopped = false;     // the response came first: the rest of the body is not sent
   bool clientKeepAlive = true;
+  bool clientClose = false;       // the client asked to close after this request (or is HTTP/1.0 without keep-alive)
   bool clientHttp10 = false;
   bool idempotent = false;
   bool isHead = false;
@@ -89,6 +91,7 @@ struct ClientExchange {
     bodyComplete = whole = bodySent = uploadDone = uploadStopped = false;
     requestBytes = 0;
     clientKeepAlive = true;
+    clientClose = false;
     clientHttp10 = idempotent = isHead = expectContinue = continueSent = upgrade = false;
     split.reset();
     fleet = -1;

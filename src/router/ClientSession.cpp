@@ -1,5 +1,7 @@
 #include "router/ClientSession.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 
@@ -25,35 +27,41 @@ constexpr size_t kHeadRead = 4096;
 
 }  // namespace
 
-ClientSession::ClientSession(Worker& worker, std::shared_ptr<Entrypoint> ep, tcp::socket socket,
-                             std::shared_ptr<const EntrypointConfig> config)
-    : worker_(worker), ep_(std::move(ep)), config_(std::move(config)), stream_(std::move(socket)) {
-  if (config_->tls) {
-    if (SSL* ssl = config_->tls->newConnection()) {
-      stream_.useTls(ssl);
+ClientSession::ClientSession(Worker& worker, std::shared_ptr<Entrypoint> ep, int fd,
+                             const std::shared_ptr<const EntrypointConfig>& config)
+    : worker_(worker), ep_(std::move(ep)), stream_(Socket(worker.io())), fd_(fd) {
+  worker_.attach(this);
+  if (config->tls) {
+    // The configuration as accepted stays with the connection: its TLS
+    // certificates (SNI callbacks) for the connection's life.
+    SSL* ssl = attach() ? config->tls->newConnection() : nullptr;
+    if (ssl) {
+      stream_.useTls(ssl, config);
     } else {
-      stream_.close();
+      closeClient();
     }
   }
-  worker_.attach(this);
 }
 
 ClientSession::~ClientSession() {
   if (x_ && x_->inflightHeld && x_->shard) CounterShard::add(x_->shard->inflight, -1);
   if (x_ && x_->tunnel && x_->shard) CounterShard::add(x_->shard->tunnels, -1);
   ep_->shared().connections.fetch_sub(1, std::memory_order_relaxed);
+  releaseState();
   worker_.detach(this);
 }
 
+void ClientSession::releaseState() {
+  if (x_) worker_.giveExchange(std::move(x_));  // reset there
+  if (in_.empty() && in_.capacity() > 0) worker_.giveBuffer(in_.takeStorage());
+}
+
 void ClientSession::start() {
-  if (!stream_.isOpen()) {
-    closeClient();
-    return;
-  }
+  if (phase_ == Phase::kClosed) return;
   if (stream_.tls()) {
     phase_ = Phase::kHandshake;
     clientDeadline_ = worker_.clock().monotonic() + limits().headTimeout;
-    stream_.handshake([self = shared_from_this()](error_code ec) {
+    stream_.handshake([self = ref()](error_code ec) {
       if (self->phase_ != Phase::kHandshake) return;
       if (ec) {
         self->closeClient();
@@ -63,21 +71,84 @@ void ClientSession::start() {
     });
     return;
   }
-  awaitRequest();
+  awaitRequest(true);
 }
 
 void ClientSession::closeIfIdle() {
+  if (phase_ == Phase::kParked) {
+    Ref parkedRef(this, false);  // the park set's reference goes with it
+    closeClient();
+    return;
+  }
   if (phase_ == Phase::kIdle || phase_ == Phase::kHandshake) closeClient();
+}
+
+void ClientSession::dropIfParked() {
+  if (phase_ == Phase::kParked) closeIfIdle();
+}
+
+bool ClientSession::attach() {
+  if (fd_ < 0) return stream_.isOpen();
+  error_code ec;
+  stream_.socket().assignAccepted(ep_->protocol(), fd_, ec);
+  if (ec) return false;  // fd_ is still ours: closeClient closes it
+  fd_ = -1;
+  return true;
+}
+
+void ClientSession::park() {
+  phase_ = Phase::kParked;  // a wait still pending ends aborted, and is ignored
+  if (fd_ < 0) {
+    error_code ec;
+    int fd = stream_.socket().release(ec);
+    if (ec) {
+      closeClient();
+      return;
+    }
+    fd_ = fd;
+  }
+  if (!worker_.park(this, fd_, inParkSet_)) {
+    // No park set: wait through the reactor instead.
+    if (!attach()) {
+      closeClient();
+      return;
+    }
+    phase_ = Phase::kIdle;
+    stream_.waitReadable([self = ref()](error_code ec) {
+      if (self->phase_ != Phase::kIdle) return;
+      if (ec) {
+        self->closeClient();
+        return;
+      }
+      self->beginRequest();
+    });
+    return;
+  }
+  inParkSet_ = true;
+  intrusive_ptr_add_ref(this);  // held by the park set until unpark or close
+}
+
+void ClientSession::unpark() {
+  // Only the park set calls this, and a parked session leaves the set only
+  // through here or by closing (which removes its descriptor).
+  if (phase_ != Phase::kParked) return;
+  Ref parkedRef(this, false);  // the park set's reference
+  if (!attach()) {
+    closeClient();
+    return;
+  }
+  phase_ = Phase::kIdle;
+  beginRequest();  // readable: a request, or the end of the connection
 }
 
 // ---- between requests -------------------------------------------------------
 
-void ClientSession::awaitRequest() {
+void ClientSession::awaitRequest(bool fresh) {
   phase_ = Phase::kIdle;
   MonoTime now = worker_.clock().monotonic();
-  idleSince_ = now;
   clientDeadline_ = now + limits().idleTimeout;
-  upstreamDeadline_ = requestDeadline_ = MonoTime{};
+  upstreamDeadline_ = MonoTime{};
+  requestDeadline_ = now + worker_.options().idleRelease;  // kIdle: when to park
   clientTimedOut_ = upstreamTimedOut_ = requestTimedOut_ = false;
   if (worker_.stopping()) {
     closeClient();
@@ -87,8 +158,26 @@ void ClientSession::awaitRequest() {
     beginRequest();
     return;
   }
+  // Nothing buffered: the exchange state and the input buffer go back to
+  // the worker's pools now (the next request takes them back, warm).
+  releaseState();
+  // A new connection's request usually came with it: read it now rather
+  // than after a trip through the reactor. One that sent nothing yet waits
+  // parked, never registered with the reactor.
+  if (fresh && fd_ >= 0) {
+    if (bytesAvailable(fd_) > 0) {
+      if (!attach()) {
+        closeClient();
+        return;
+      }
+      beginRequest();
+      return;
+    }
+    park();
+    return;
+  }
   // No buffer while waiting: an idle connection holds none.
-  stream_.waitReadable([self = shared_from_this()](error_code ec) {
+  stream_.waitReadable([self = ref()](error_code ec) {
     if (self->phase_ != Phase::kIdle) return;
     if (ec) {
       self->closeClient();
@@ -104,7 +193,7 @@ void ClientSession::beginRequest() {
   clientDeadline_ = now + limits().headTimeout;
   requestDeadline_ = limits().requestTimeout.count() > 0 ? now + limits().requestTimeout : MonoTime{};
   if (!x_) {
-    x_ = std::make_unique<ClientExchange>();
+    x_ = worker_.takeExchange();
   } else {
     x_->reset();
   }
@@ -131,10 +220,11 @@ void ClientSession::readClient(size_t atLeast, std::function<void()> then) {
     clientReadFailed(asio::error::timed_out);
     return;
   }
+  if (in_.capacity() == 0) in_.adopt(worker_.takeBuffer());
   char* p = in_.prepare(atLeast);
   size_t n = std::min(in_.writable(), std::max(atLeast, worker_.options().upstreamBuffer));
   clientReading_ = true;
-  stream_.readSome(p, n, [self = shared_from_this(), then = std::move(then)](error_code ec, size_t got) {
+  stream_.readSome(p, n, [self = ref(), then = std::move(then)](error_code ec, size_t got) {
     self->clientReading_ = false;
     if (self->phase_ != Phase::kHead && self->phase_ != Phase::kExchange) return;
     if (ec) {
@@ -182,6 +272,7 @@ void ClientSession::onHead() {
   const RequestHead& h = x.parser.head();
   x.clientHttp10 = h.versionMinor == 0;
   x.clientKeepAlive = h.keepAlive && !worker_.stopping();
+  x.clientClose = !h.keepAlive;
   x.idempotent = h.idempotent;
   x.isHead = h.isHead;
   x.framing = h.framing;
@@ -281,7 +372,8 @@ void ClientSession::dispatch() {
   ++x.attempts;
   MonoTime now = worker_.clock().monotonic();
   const auto& o = worker_.options();
-  x.conn = x.backend->takeIdle(now, x.idempotent && x.whole ? o.poolIdle : o.freshForUnsafe);
+  x.conn = x.backend->takeIdle(now, x.idempotent && x.whole ? o.poolIdle : o.freshForUnsafe,
+                                 !(x.idempotent && x.whole));
   if (x.conn) {
     x.connSerial = ++serials_;
     sendRequest();
@@ -345,7 +437,7 @@ void ClientSession::connectFresh() {
   x.conn = std::make_unique<UpstreamConnection>(stream_.socket().get_executor());
   uint64_t serial = x.connSerial = ++serials_;
   startUpstreamWait(limits().connectTimeout);
-  x.conn->socket.async_connect(x.backend->endpoint(), [self = shared_from_this(), serial](error_code ec) {
+  x.conn->socket.async_connect(x.backend->endpoint(), [self = ref(), serial](error_code ec) {
     if (self->phase_ == Phase::kClosed || self->stale(serial)) return;
     auto& x = *self->x_;
     self->upstreamDeadline_ = MonoTime{};
@@ -364,7 +456,8 @@ void ClientSession::connectFresh() {
       if (untried && self->pickBackend()) {
         ++x.attempts;
         const auto& o = self->worker_.options();
-        x.conn = x.backend->takeIdle(now, x.idempotent && x.whole ? o.poolIdle : o.freshForUnsafe);
+        x.conn = x.backend->takeIdle(now, x.idempotent && x.whole ? o.poolIdle : o.freshForUnsafe,
+                                 !(x.idempotent && x.whole));
         if (x.conn) {
           x.connSerial = ++self->serials_;
           self->sendRequest();
@@ -395,7 +488,7 @@ void ClientSession::sendRequest() {
   std::string_view all = in_.view();
   size_t bodyPart = x.framed;
   std::array<asio::const_buffer, 2> bufs{asio::buffer(x.reqHead), asio::buffer(all.data() + x.bodyStart, bodyPart)};
-  asio::async_write(x.conn->socket, bufs, [self = shared_from_this(), serial, bodyPart](error_code ec, size_t) {
+  asio::async_write(x.conn->socket, bufs, [self = ref(), serial, bodyPart](error_code ec, size_t) {
     if (self->phase_ == Phase::kClosed || self->stale(serial)) return;
     auto& x = *self->x_;
     if (ec) {
@@ -427,7 +520,7 @@ void ClientSession::sendContinueThenPump() {
   if (x.expectContinue && !x.continueSent) {
     x.continueSent = true;
     clientDeadline_ = worker_.clock().monotonic() + limits().clientTimeout;
-    stream_.write({asio::buffer(kContinue), asio::const_buffer()}, [self = shared_from_this()](error_code ec, size_t) {
+    stream_.write({asio::buffer(kContinue), asio::const_buffer()}, [self = ref()](error_code ec, size_t) {
       if (self->phase_ != Phase::kExchange) return;
       self->clientDeadline_ = MonoTime{};
       if (ec) {
@@ -482,7 +575,7 @@ void ClientSession::pumpBody() {
   uint64_t serial = x.connSerial;
   startUpstreamWait(limits().responseTimeout);
   asio::async_write(x.conn->socket, asio::buffer(in_.view().data() + x.bodyStart, n),
-                    [self = shared_from_this(), serial, n](error_code ec, size_t) {
+                    [self = ref(), serial, n](error_code ec, size_t) {
                       if (self->phase_ != Phase::kExchange || self->stale(serial)) return;
                       auto& x = *self->x_;
                       self->upstreamDeadline_ = MonoTime{};
@@ -515,7 +608,7 @@ void ClientSession::readResponse() {
   uint64_t serial = x.connSerial;
   char* p = x.up.prepare(kHeadRead);
   size_t n = std::min(x.up.writable(), worker_.options().upstreamBuffer);
-  x.conn->socket.async_read_some(asio::buffer(p, n), [self = shared_from_this(), serial](error_code ec, size_t got) {
+  x.conn->socket.async_read_some(asio::buffer(p, n), [self = ref(), serial](error_code ec, size_t got) {
     if (self->phase_ != Phase::kExchange || self->stale(serial)) return;
     auto& x = *self->x_;
     if (ec) {
@@ -671,7 +764,7 @@ void ClientSession::writeToClient(size_t n, bool done) {
     x.bytesOut += bufs[0].size() + bufs[1].size();
     account(x.status, false);
   }
-  stream_.write(bufs, [self = shared_from_this(), n, done](error_code ec, size_t written) {
+  stream_.write(bufs, [self = ref(), n, done](error_code ec, size_t written) {
     if (self->phase_ != Phase::kExchange) return;
     auto& x = *self->x_;
     self->clientDeadline_ = MonoTime{};
@@ -703,7 +796,7 @@ void ClientSession::readMoreUpstream() {
   size_t chunk = worker_.options().upstreamBuffer;
   char* p = x.up.prepare(chunk);
   x.conn->socket.async_read_some(asio::buffer(p, std::min(x.up.writable(), chunk)),
-                                 [self = shared_from_this(), serial](error_code ec, size_t m) {
+                                 [self = ref(), serial](error_code ec, size_t m) {
                                    if (self->phase_ != Phase::kExchange || self->stale(serial)) return;
                                    auto& x = *self->x_;
                                    self->upstreamDeadline_ = MonoTime{};
@@ -758,7 +851,7 @@ void ClientSession::startTunnel() {
   CounterShard::add(x.shard->tunnels, 1);
   CounterShard::add(x.shard->upgrades);
   stream_.write({asio::buffer(x.respHead), asio::buffer(x.up.view())},
-                [self = shared_from_this()](error_code ec, size_t written) {
+                [self = ref()](error_code ec, size_t written) {
                   if (self->phase_ != Phase::kTunnel) return;
                   if (ec) {
                     self->closeClient();
@@ -774,7 +867,7 @@ void ClientSession::startTunnel() {
 
 void ClientSession::tunnelClientToUpstream() {
   auto& x = *x_;
-  auto self = shared_from_this();
+  auto self = ref();
   if (!in_.empty()) {
     asio::async_write(x.conn->socket, asio::buffer(in_.view()), [self](error_code ec, size_t n) {
       if (self->phase_ != Phase::kTunnel) return;
@@ -813,7 +906,7 @@ void ClientSession::tunnelClientToUpstream() {
 
 void ClientSession::tunnelUpstreamToClient() {
   auto& x = *x_;
-  auto self = shared_from_this();
+  auto self = ref();
   size_t chunk = worker_.options().upstreamBuffer;
   char* p = x.up.prepare(chunk);
   x.conn->socket.async_read_some(asio::buffer(p, std::min(x.up.writable(), chunk)), [self](error_code ec, size_t n) {
@@ -873,7 +966,16 @@ void ClientSession::finishExchange(bool upstreamReusable) {
   account(x.status, false);
   if (x.whole) in_.consume(x.requestBytes);
   bool keep = x.clientKeepAlive && complete && !worker_.stopping();
+  // The client asked to close, its request was read whole and nothing
+  // after it came with it: nothing to linger for (a client that sent
+  // "close" sends no further request), close now.
+  bool closeNow = !keep && complete && x.clientClose && in_.empty();
   x.reset();  // drop the split, backend and connection references now
+  if (closeNow) {
+    if (stream_.tls()) stream_.shutdownSend();  // close_notify
+    closeClient();
+    return;
+  }
   if (!keep) {
     lingerClose();
     return;
@@ -896,7 +998,7 @@ void ClientSession::reply(int status, const std::string& reason, const std::stri
   x.bytesOut += x.replyText.size();
   account(status, upstreamError);
   stream_.write({asio::buffer(x.replyText), asio::const_buffer()},
-                [self = shared_from_this(), close](error_code ec, size_t) {
+                [self = ref(), close](error_code ec, size_t) {
                   if (self->phase_ != Phase::kExchange) return;
                   auto& x = *self->x_;
                   self->clientDeadline_ = MonoTime{};
@@ -928,7 +1030,7 @@ void ClientSession::lingerClose() {
   // A read may still be pending into the input buffer: drop bytes into a
   // scratch buffer of the thread instead (their content is never looked at).
   thread_local char discard[16 * 1024];
-  auto self = shared_from_this();
+  auto self = ref();
   auto drain = std::make_shared<std::function<void()>>();
   *drain = [self, drain] {
     self->stream_.readSome(discard, sizeof discard, [self, drain](error_code e, size_t) {
@@ -969,6 +1071,10 @@ void ClientSession::account(int status, bool upstreamError) {
 void ClientSession::closeClient() {
   if (phase_ == Phase::kClosed) return;
   phase_ = Phase::kClosed;
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
   closeUpstream();
   if (x_) {
     account(x_->status > 0 ? x_->status : 0, false);
@@ -989,11 +1095,16 @@ void ClientSession::onTick(MonoTime now) {
     case Phase::kIdle:
       if (passed(clientDeadline_)) {
         closeClient();
-      } else if (now - idleSince_ >= worker_.options().idleRelease && (x_ || in_.capacity() > 0)) {
-        // Idle for a while: give the exchange state and buffers back.
-        x_.reset();
-        in_.release();
+      } else if (passed(requestDeadline_) && in_.empty()) {
+        // Idle for a while (idleRelease): leave the reactor for the park set.
+        if (!stream_.tls() || !SSL_has_pending(stream_.ssl())) {
+          Ref keep(this);  // park() may close
+          park();
+        }
       }
+      return;
+    case Phase::kParked:
+      if (passed(clientDeadline_)) closeIfIdle();  // idle_timeout: closed silently
       return;
     case Phase::kHandshake:
     case Phase::kLinger:

@@ -36,14 +36,29 @@
 // keep-alive (closed silently), head (408), request total and client
 // stalls mid-body (408 if no response started, else closed), response
 // stalls (504 before the head, else closed), connect (next instance).
-// A connection idle for DataPlaneOptions::idleRelease gives its buffers and
-// exchange state back: an idle connection costs the session object alone.
+// Between requests a connection gives its exchange state and input buffer
+// back to its worker's pools at once (the next request, or a new
+// connection, takes them from there, warm). A new connection that has sent
+// nothing yet, and a connection idle for DataPlaneOptions::idleRelease,
+// wait "parked": the descriptor out of Asio's reactor, in the worker's park
+// set (Worker.h), so an idle connection costs the session object alone
+// (184 bytes) — no reactor entry, no pending operation.
+//
+// Closing: a client that asked to close (Connection: close, or HTTP/1.0
+// without keep-alive), whose request was read whole and that has sent
+// nothing more, is closed at once after its answer; every other close
+// lingers (shut down sending, read and drop for up to 1 s) so the client
+// reads the answer instead of a reset.
+//
+// Sessions are reference counted by their pending handlers (intrusive,
+// not atomic: a session lives on its worker's thread only).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
-#include <boost/asio/ip/tcp.hpp>
+#include <boost/smart_ptr/intrusive_ptr.hpp>
 
 #include "router/ByteBuffer.h"
 #include "router/ClientExchange.h"
@@ -54,16 +69,24 @@ namespace ramp::router {
 
 class Worker;
 
-class ClientSession : public std::enable_shared_from_this<ClientSession> {
+class ClientSession {
  public:
-  ClientSession(Worker& worker, std::shared_ptr<Entrypoint> ep, boost::asio::ip::tcp::socket socket,
-                std::shared_ptr<const EntrypointConfig> config);
+  using Ref = boost::intrusive_ptr<ClientSession>;
+  // `fd`: the accepted connection (owned from now on; non-blocking).
+  ClientSession(Worker& worker, std::shared_ptr<Entrypoint> ep, int fd,
+                const std::shared_ptr<const EntrypointConfig>& config);
   ~ClientSession();
+  ClientSession(const ClientSession&) = delete;
+  ClientSession& operator=(const ClientSession&) = delete;
   void start();
   // Enforces deadlines (called by the worker's tick).
   void onTick(MonoTime now);
   // Shutdown: close now when waiting for a request, else after this exchange.
   void closeIfIdle();
+  // The worker's park set saw the parked connection readable (or closed).
+  void unpark();
+  // The worker is going away: a parked session (held by the park set alone) closes.
+  void dropIfParked();
 
   static constexpr int kMaxAttempts = 4;
 
@@ -72,13 +95,25 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   ClientSession* nextSession = nullptr;
 
  private:
-  enum class Phase : uint8_t { kHandshake, kIdle, kHead, kExchange, kTunnel, kLinger, kClosed };
+  // kParked: idle, the descriptor out of Asio and in the worker's park set
+  // (an idle connection costs the session object and nothing else).
+  enum class Phase : uint8_t { kHandshake, kIdle, kParked, kHead, kExchange, kTunnel, kLinger, kClosed };
 
   // The entry point's current limits: a change applies to open connections
   // from their next step (an open tunnel gets a new upgrade_drain_timeout).
   const EntrypointLimits& limits() const { return ep_->config->limits; }
-  // Between requests.
-  void awaitRequest();
+  Ref ref() { return Ref(this); }
+  friend void intrusive_ptr_add_ref(ClientSession* s) { ++s->refs_; }
+  friend void intrusive_ptr_release(ClientSession* s) {
+    if (--s->refs_ == 0) delete s;
+  }
+
+  // Between requests (fresh: just accepted, look for bytes before waiting).
+  void awaitRequest(bool fresh = false);
+  // The bare descriptor to the socket (registered with the worker's reactor).
+  bool attach();
+  // Idle: out of the reactor into the worker's park set (holds a reference).
+  void park();
   void beginRequest();
   void readHead();
   void onHead();
@@ -117,26 +152,29 @@ class ClientSession : public std::enable_shared_from_this<ClientSession> {
   void finishExchange(bool upstreamReusable);
   void reply(int status, const std::string& reason, const std::string& detail, bool close);
   void lingerClose();
+  // Gives the exchange state and the input buffer's memory to the worker's pools.
+  void releaseState();
   void account(int status, bool upstreamError);
   void closeClient();
   bool stale(uint64_t serial) const { return !x_ || x_->connSerial != serial; }
 
   Worker& worker_;
   std::shared_ptr<Entrypoint> ep_;
-  std::shared_ptr<const EntrypointConfig> config_;  // as accepted: its TLS certificates stay for the connection's life
-  ClientStream stream_;
+  ClientStream stream_;                  // TLS: holds the entry point's certificates as accepted
   ByteBuffer in_;                        // bytes from the client not yet consumed
   std::unique_ptr<ClientExchange> x_;    // the exchange in progress (kept while busy)
+  MonoTime clientDeadline_{};
+  MonoTime upstreamDeadline_{};
+  MonoTime requestDeadline_{};           // kIdle: when the idle connection gives its state back
+  uint32_t refs_ = 0;                    // Ref count (handlers pending, the starter)
+  uint32_t serials_ = 0;                 // source of ClientExchange::connSerial
+  int fd_ = -1;                          // the bare descriptor while not attached (fresh or parked)
   Phase phase_ = Phase::kHandshake;
+  bool inParkSet_ = false;               // fd_ was added to the park set once (re-armed since)
   bool clientTimedOut_ = false;          // a client deadline passed while an operation was pending
   bool upstreamTimedOut_ = false;        // an upstream deadline passed while an operation was pending
   bool requestTimedOut_ = false;         // request_timeout passed before the request was received
   bool clientReading_ = false;           // a read from the client is pending
-  MonoTime clientDeadline_{};
-  MonoTime upstreamDeadline_{};
-  MonoTime requestDeadline_{};
-  MonoTime idleSince_{};
-  uint64_t serials_ = 0;                 // source of ClientExchange::connSerial
 };
 
 }  // namespace ramp::router

@@ -7,10 +7,19 @@
 // socket.async_wait and tries again. Contexts set SSL_MODE_RELEASE_BUFFERS,
 // so an idle TLS connection holds no record buffers.
 //
+// A plain connection may start (and, idle, go back to) unregistered with
+// Asio: the session then holds the bare descriptor (ClientSession's parking)
+// and attach() hands it to the socket.
+//
 // Operations complete through the socket's executor, never inline. One
 // read and one write may be outstanding at the same time (upgraded
 // connections pump both ways); OpenSSL is only ever called from the io
 // thread, so its calls never overlap. Not thread-safe.
+//
+// Small on purpose (an idle connection costs little): a plain connection
+// holds its socket (bound to the io_context's own executor type, not the
+// type-erased any_io_executor) and a null pointer; TLS state, with its
+// write scratch and whatever must outlive the handshake, lives apart.
 #pragma once
 
 #include <openssl/err.h>
@@ -19,55 +28,74 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <utility>
+
+#include <sys/ioctl.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include "router/Socket.h"
+
 namespace ramp::router {
+
+// Bytes that arrived on `fd` and were not read yet (0 if unknown).
+inline size_t bytesAvailable(int fd) {
+  int n = 0;
+  if (::ioctl(fd, FIONREAD, &n) != 0 || n < 0) n = 0;
+  return static_cast<size_t>(n);
+}
 
 class ClientStream {
  public:
   using tcp = boost::asio::ip::tcp;
   using error_code = boost::system::error_code;
 
-  explicit ClientStream(tcp::socket s) : socket_(std::move(s)) {}
-  ~ClientStream() {
-    if (ssl_) SSL_free(ssl_);
-  }
+  explicit ClientStream(Socket s) : socket_(std::move(s)) {}
   ClientStream(const ClientStream&) = delete;
   ClientStream& operator=(const ClientStream&) = delete;
 
-  // Terminates TLS on this connection with `ssl` (owned from now on).
-  void useTls(SSL* ssl) {
-    ssl_ = ssl;
+  // Terminates TLS on this connection with `ssl` (owned from now on);
+  // `keep` is held as long as the connection (what the SSL object's
+  // callbacks point to).
+  void useTls(SSL* ssl, std::shared_ptr<const void> keep) {
+    tls_ = std::make_unique<Tls>();
+    tls_->ssl = ssl;
+    tls_->keep = std::move(keep);
     error_code ec;
     socket_.non_blocking(true, ec);
-    SSL_set_fd(ssl_, socket_.native_handle());
-    SSL_set_accept_state(ssl_);
+    SSL_set_fd(ssl, socket_.native_handle());
+    SSL_set_accept_state(ssl);
   }
-  bool tls() const { return ssl_ != nullptr; }
-  SSL* ssl() const { return ssl_; }
-  tcp::socket& socket() { return socket_; }
+  bool tls() const { return tls_ != nullptr; }
+  SSL* ssl() const { return tls_ ? tls_->ssl : nullptr; }
+  Socket& socket() { return socket_; }
   bool isOpen() const { return socket_.is_open(); }
+
+  // Bytes that arrived and were not read yet (0 if unknown).
+  size_t available() {
+    if (!socket_.is_open()) return 0;
+    return bytesAvailable(socket_.native_handle()) + (ssl() ? static_cast<size_t>(SSL_pending(ssl())) : 0);
+  }
 
   // TLS handshake (plain: completes at once). h(ec)
   template <class H>
   void handshake(H&& h) {
-    if (!ssl_) {
+    if (!ssl()) {
       post(std::forward<H>(h), error_code());
       return;
     }
-    retry([this] { return SSL_do_handshake(ssl_); },
+    retry([this] { return SSL_do_handshake(ssl()); },
           [h = std::forward<H>(h)](error_code ec, size_t) mutable { h(ec); });
   }
 
   // Completes when a read would find bytes (or the peer closed). h(ec)
   template <class H>
   void waitReadable(H&& h) {
-    if (ssl_ && SSL_has_pending(ssl_)) {
+    if (ssl() && SSL_has_pending(ssl())) {
       post(std::forward<H>(h), error_code());
       return;
     }
@@ -77,14 +105,14 @@ class ClientStream {
   // h(ec, n); eof as boost::asio::error::eof.
   template <class H>
   void readSome(char* p, size_t n, H&& h) {
-    if (!ssl_) {
+    if (!ssl()) {
       socket_.async_read_some(boost::asio::buffer(p, n), std::forward<H>(h));
       return;
     }
     retry(
         [this, p, n] {
           size_t got = 0;
-          int r = SSL_read_ex(ssl_, p, n, &got);
+          int r = SSL_read_ex(ssl(), p, n, &got);
           return r == 1 ? static_cast<int>(got) : (r > 0 ? -1 : r);
         },
         std::forward<H>(h));
@@ -93,24 +121,25 @@ class ClientStream {
   // Writes both buffers completely. h(ec, total)
   template <class H>
   void write(std::array<boost::asio::const_buffer, 2> bufs, H&& h) {
-    if (!ssl_) {
+    if (!ssl()) {
       boost::asio::async_write(socket_, bufs, std::forward<H>(h));
       return;
     }
     // One TLS record for small messages (a head and a short body).
     size_t total = bufs[0].size() + bufs[1].size();
     if (bufs[0].size() > 0 && bufs[1].size() > 0 && total <= 16 * 1024) {
-      scratch_.assign(static_cast<const char*>(bufs[0].data()), bufs[0].size());
-      scratch_.append(static_cast<const char*>(bufs[1].data()), bufs[1].size());
-      bufs = {boost::asio::buffer(scratch_), boost::asio::const_buffer()};
+      std::string& scratch = tls_->scratch;
+      scratch.assign(static_cast<const char*>(bufs[0].data()), bufs[0].size());
+      scratch.append(static_cast<const char*>(bufs[1].data()), bufs[1].size());
+      bufs = {boost::asio::buffer(scratch), boost::asio::const_buffer()};
     }
     writeTls(bufs, 0, 0, std::forward<H>(h));
   }
 
   // Stop sending (TLS: a close_notify, best effort), keep reading.
   void shutdownSend() {
-    if (ssl_ && SSL_is_init_finished(ssl_)) {
-      (void)SSL_shutdown(ssl_);
+    if (ssl() && SSL_is_init_finished(ssl())) {
+      (void)SSL_shutdown(ssl());
       ERR_clear_error();
     }
     error_code ec;
@@ -138,7 +167,7 @@ class ClientStream {
       post(std::forward<H>(h), error_code(), static_cast<size_t>(r));
       return;
     }
-    int e = SSL_get_error(ssl_, r);
+    int e = SSL_get_error(ssl(), r);
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
       auto what = e == SSL_ERROR_WANT_READ ? tcp::socket::wait_read : tcp::socket::wait_write;
       socket_.async_wait(what, [this, op, h = std::forward<H>(h)](error_code ec) mutable {
@@ -176,7 +205,7 @@ class ClientStream {
     retry(
         [this, p, n] {
           size_t wrote = 0;
-          int r = SSL_write_ex(ssl_, p, n, &wrote);
+          int r = SSL_write_ex(ssl(), p, n, &wrote);
           return r == 1 ? static_cast<int>(wrote) : (r > 0 ? -1 : r);
         },
         [this, bufs, index, done, h = std::forward<H>(h)](error_code ec, size_t wrote) mutable {
@@ -190,9 +219,17 @@ class ClientStream {
         });
   }
 
-  tcp::socket socket_;
-  SSL* ssl_ = nullptr;
-  std::string scratch_;
+  struct Tls {
+    SSL* ssl = nullptr;
+    std::string scratch;              // one record for a head and a short body
+    std::shared_ptr<const void> keep;
+    ~Tls() {
+      if (ssl) SSL_free(ssl);
+    }
+  };
+
+  Socket socket_;
+  std::unique_ptr<Tls> tls_;  // null: plain
 };
 
 }  // namespace ramp::router

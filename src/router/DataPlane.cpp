@@ -93,6 +93,9 @@ Result<int> DataPlane::listen(const std::string& name, int port, const std::stri
     tcp::endpoint at(addr, static_cast<unsigned short>(bound));
     a.open(at.protocol(), ec);
     if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+    // Accepted connections inherit TCP_NODELAY from the listener (Linux):
+    // no setsockopt per connection.
+    if (!ec) a.set_option(tcp::no_delay(true), ec);
     if (!ec && sockets > 1) {
       int one = 1;
       if (::setsockopt(a.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)

@@ -42,7 +42,7 @@ struct DataPlaneOptions {
   Millis freshForUnsafe{1000};   // non-idempotent (or streamed) requests reuse only connections used this recently
   Millis backendDownFor{1000};   // after a refused connect, prefer other instances this long
   Millis shutdownGrace{10000};   // SIGTERM: in-flight requests get this long
-  Millis idleRelease{1000};      // an idle connection gives its buffers back after this
+  Millis idleRelease{1000};      // an idle keep-alive connection leaves the reactor for the park set after this
   size_t upstreamBuffer = 32 * 1024;  // bytes per direction read at once while streaming
 };
 

@@ -1,6 +1,9 @@
 #include "router/Entrypoint.h"
 
+#include <sys/socket.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -21,7 +24,7 @@ namespace {
 // at most 1 s so the client reads the answer instead of a reset.
 class Refusal : public std::enable_shared_from_this<Refusal> {
  public:
-  Refusal(tcp::socket s, std::string text, int* lingering)
+  Refusal(Socket s, std::string text, int* lingering)
       : socket_(std::move(s)), timer_(socket_.get_executor()), text_(std::move(text)), lingering_(lingering) {
     ++*lingering_;
   }
@@ -57,7 +60,7 @@ class Refusal : public std::enable_shared_from_this<Refusal> {
     timer_.cancel();
     socket_.close(ec);
   }
-  tcp::socket socket_;
+  Socket socket_;
   asio::steady_timer timer_;
   std::string text_;
   int* lingering_;
@@ -71,11 +74,16 @@ Entrypoint::Entrypoint(Worker& worker, std::shared_ptr<EntrypointShared> shared)
       config(std::make_shared<EntrypointConfig>()),
       worker_(worker),
       shared_(std::move(shared)),
-      acceptor_(worker.io()) {}
+      acceptor_(worker.io()),
+      retry_(worker.io()) {}
 
 void Entrypoint::listenOn(int fd, bool distribute) {
   boost::system::error_code ec;
-  acceptor_.assign(tcp::v4(), fd, ec);
+  sockaddr_storage at{};
+  socklen_t len = sizeof at;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&at), &len) == 0 && at.ss_family == AF_INET6) protocol_ = tcp::v6();
+  acceptor_.assign(protocol_, fd, ec);
+  if (!ec) acceptor_.native_non_blocking(true, ec);
   if (ec) {
     ::close(fd);
     return;
@@ -87,44 +95,75 @@ void Entrypoint::listenOn(int fd, bool distribute) {
 void Entrypoint::close() {
   boost::system::error_code ec;
   acceptor_.close(ec);
+  retry_.cancel();
 }
 
 void Entrypoint::accept() {
-  acceptor_.async_accept([self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+  acceptor_.async_wait(Acceptor::wait_read, [self = shared_from_this()](boost::system::error_code ec) {
     if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) return;
-    if (!ec && !self->worker_.stopping()) {
-      size_t n = self->worker_.plane().workerCount();
-      size_t k = self->distribute_ && n > 1 ? self->nextWorker_++ % n : self->worker_.index();
-      if (k == self->worker_.index()) {
-        self->serve(std::move(socket));
-      } else {
-        // Hand the descriptor to worker k, which serves it on its own thread.
-        int fd = socket.release(ec);
-        if (!ec) self->worker_.plane().worker(k).adopt(self->name(), fd);
-      }
-    }
-    self->accept();
+    self->acceptSome();
   });
 }
 
-void Entrypoint::serve(tcp::socket socket) {
+void Entrypoint::acceptSome() {
+  constexpr int kBatch = 64;
+  for (int i = 0; i < kBatch; ++i) {
+    int fd = ::accept4(acceptor_.native_handle(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        accept();  // nothing waiting: back to the reactor
+        return;
+      }
+      // Out of descriptors or memory: the listener stays readable; look again shortly.
+      retry_.expires_after(std::chrono::milliseconds(20));
+      retry_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+        if (!ec && self->acceptor_.is_open()) self->acceptSome();
+      });
+      return;
+    }
+    if (worker_.stopping()) {
+      ::close(fd);
+      continue;
+    }
+    size_t n = worker_.plane().workerCount();
+    size_t k = distribute_ && n > 1 ? nextWorker_++ % n : worker_.index();
+    if (k == worker_.index()) {
+      serve(fd);
+    } else {
+      // Hand the descriptor to worker k, which serves it on its own thread.
+      worker_.plane().worker(k).adopt(name(), fd);
+    }
+  }
+  // More may be waiting: let this thread's other work run first.
+  asio::post(worker_.io(), [self = shared_from_this()] {
+    if (self->acceptor_.is_open()) self->acceptSome();
+  });
+}
+
+void Entrypoint::serve(int fd) {
   const auto cfg = config;
   if (shared_->connections.fetch_add(1, std::memory_order_relaxed) >=
       static_cast<int64_t>(cfg->limits.maxConnections)) {
     shared_->connections.fetch_sub(1, std::memory_order_relaxed);
-    refuse(std::move(socket));
+    refuse(fd);
     return;
   }
-  boost::system::error_code ignored;
-  socket.set_option(tcp::no_delay(true), ignored);
-  std::make_shared<ClientSession>(worker_, shared_from_this(), std::move(socket), cfg)->start();
+  // TCP_NODELAY comes from the listening socket (DataPlane::listen).
+  ClientSession::Ref(new ClientSession(worker_, shared_from_this(), fd, cfg))->start();
 }
 
-void Entrypoint::refuse(tcp::socket socket) {
+void Entrypoint::refuse(int fd) {
   worker_.noteRefused();
-  boost::system::error_code ignored;
   if (config->tls || worker_.lingering() >= 256) {
-    socket.close(ignored);  // no plain-text answer on a TLS port; no unbounded lingering
+    ::close(fd);  // no plain-text answer on a TLS port; no unbounded lingering
+    return;
+  }
+  Socket socket(worker_.io());
+  boost::system::error_code ec;
+  socket.assignAccepted(protocol_, fd, ec);
+  if (ec) {
+    ::close(fd);
     return;
   }
   std::string body = "too many connections to entry point " + name() + "\n";

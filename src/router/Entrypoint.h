@@ -14,10 +14,12 @@
 #include <string>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "core/Result.h"
 #include "router/ActiveSplit.h"
 #include "router/EntrypointSettings.h"
+#include "router/Socket.h"
 #include "router/TlsCertificates.h"
 
 namespace ramp::router {
@@ -46,19 +48,28 @@ class Entrypoint : public std::enable_shared_from_this<Entrypoint> {
   EntrypointShared& shared() { return *shared_; }
   bool listening() const { return acceptor_.is_open(); }
   void close();
-  // A connection accepted (maybe by another thread) for this entry point.
-  void serve(boost::asio::ip::tcp::socket socket);
+  // A connection accepted (maybe by another thread) for this entry point:
+  // its descriptor, non-blocking, owned from now on.
+  void serve(int fd);
+  // The listener's protocol (accepted descriptors are handed to sockets of it).
+  boost::asio::ip::tcp protocol() const { return protocol_; }
 
   std::shared_ptr<ActiveSplit> split;
   std::shared_ptr<const EntrypointConfig> config;
   bool removed = false;
 
  private:
+  // Waits until the listener is readable, then accepts what is waiting
+  // (accept4 in a loop, a batch at a time) without an Asio operation per
+  // connection.
   void accept();
-  void refuse(boost::asio::ip::tcp::socket socket);
+  void acceptSome();
+  void refuse(int fd);
   Worker& worker_;
   std::shared_ptr<EntrypointShared> shared_;
-  boost::asio::ip::tcp::acceptor acceptor_;
+  Acceptor acceptor_;
+  boost::asio::steady_timer retry_;  // accepting paused (out of descriptors or memory)
+  boost::asio::ip::tcp protocol_ = boost::asio::ip::tcp::v4();
   bool distribute_ = false;
   size_t nextWorker_ = 0;
 };

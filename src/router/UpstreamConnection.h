@@ -2,15 +2,14 @@
 // instance; idle ones wait in their Backend's pool.
 #pragma once
 
-#include <boost/asio/ip/tcp.hpp>
-
 #include "core/Clock.h"
+#include "router/Socket.h"
 
 namespace ramp::router {
 
 struct UpstreamConnection {
-  explicit UpstreamConnection(boost::asio::any_io_executor ex) : socket(ex) {}
-  boost::asio::ip::tcp::socket socket;
+  explicit UpstreamConnection(boost::asio::io_context::executor_type ex) : socket(ex) {}
+  Socket socket;
   MonoTime lastUsed{};
   uint64_t requestsServed = 0;
 };

@@ -1,5 +1,6 @@
 #include "router/Worker.h"
 
+#include <sys/epoll.h>
 #include <unistd.h>
 
 #include <set>
@@ -14,12 +15,30 @@ namespace ramp::router {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 
-Worker::Worker(DataPlane& plane, size_t index) : plane_(plane), index_(index), io_(1), ticker_(io_) { tick(); }
+Worker::Worker(DataPlane& plane, size_t index)
+    : plane_(plane), index_(index), io_(1), ticker_(io_), parkWatch_(io_) {
+  int ep = ::epoll_create1(EPOLL_CLOEXEC);
+  if (ep >= 0) {
+    boost::system::error_code ec;
+    parkWatch_.assign(ep, ec);
+    if (ec) ::close(ep);
+  }
+  tick();
+  watchParked();
+}
 
 Worker::~Worker() {
   // Sessions die with the io_context's pending handlers, after this body:
   // they must not touch this worker any more.
   dying_ = true;
+  // Parked sessions are held by the park set alone: close them now.
+  for (ClientSession* s = first_; s;) {
+    ClientSession* next = s->nextSession;
+    s->dropIfParked();
+    s = next;
+  }
+  boost::system::error_code ignored;
+  parkWatch_.close(ignored);
   for (auto& [n, ep] : entrypoints_) ep->close();
   for (auto& [a, b] : backends_) b->closeIdle();
   entrypoints_.clear();
@@ -87,14 +106,7 @@ void Worker::adopt(const std::string& name, int fd) {
       ::close(fd);
       return;
     }
-    boost::system::error_code ec;
-    tcp::socket s(io_);
-    s.assign(tcp::v4(), fd, ec);
-    if (ec) {
-      ::close(fd);
-      return;
-    }
-    ep->serve(std::move(s));
+    ep->serve(fd);
   });
 }
 
@@ -126,6 +138,71 @@ void Worker::refreshActiveBackends() {
       ++it;
     }
   }
+}
+
+namespace {
+constexpr size_t kSpares = 64;                // per worker, of each
+constexpr size_t kSpareBufferMax = 64 * 1024;  // larger read buffers are freed, not kept
+}  // namespace
+
+std::unique_ptr<ClientExchange> Worker::takeExchange() {
+  std::unique_ptr<ClientExchange> x;
+  if (spareExchanges_.empty()) {
+    x = std::make_unique<ClientExchange>();
+  } else {
+    x = std::move(spareExchanges_.back());
+    spareExchanges_.pop_back();
+  }
+  // Serials are per session: one from the exchange's former session means nothing here.
+  x->connSerial = 0;
+  return x;
+}
+
+void Worker::giveExchange(std::unique_ptr<ClientExchange> x) {
+  if (dying_ || !x || spareExchanges_.size() >= kSpares) return;
+  x->reset();
+  if (x->up.capacity() > kSpareBufferMax) x->up.release();
+  if (x->reqHead.capacity() > 16 * 1024) std::string().swap(x->reqHead);
+  if (x->respHead.capacity() > 16 * 1024) std::string().swap(x->respHead);
+  if (x->replyText.capacity() > 16 * 1024) std::string().swap(x->replyText);
+  spareExchanges_.push_back(std::move(x));
+}
+
+std::vector<char> Worker::takeBuffer() {
+  if (spareBuffers_.empty()) return {};
+  auto b = std::move(spareBuffers_.back());
+  spareBuffers_.pop_back();
+  return b;
+}
+
+void Worker::giveBuffer(std::vector<char> b) {
+  if (dying_ || b.empty() || b.size() > kSpareBufferMax || spareBuffers_.size() >= kSpares) return;
+  spareBuffers_.push_back(std::move(b));
+}
+
+bool Worker::park(ClientSession* s, int fd, bool rearm) {
+  if (!parkWatch_.is_open()) return false;
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLRDHUP | EPOLLONESHOT;
+  ev.data.ptr = s;
+  if (::epoll_ctl(parkWatch_.native_handle(), rearm ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) == 0) return true;
+  // Parked before, but the set forgot it (or the other way round): try the other call.
+  return ::epoll_ctl(parkWatch_.native_handle(), rearm ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev) == 0;
+}
+
+void Worker::watchParked() {
+  if (!parkWatch_.is_open()) return;
+  parkWatch_.async_wait(asio::posix::stream_descriptor::wait_read, [this](boost::system::error_code ec) {
+    if (ec || dying_) return;
+    // Waiting again before draining: an event that comes meanwhile is not missed.
+    watchParked();
+    epoll_event ev[128];
+    int n;
+    do {
+      n = ::epoll_wait(parkWatch_.native_handle(), ev, 128, 0);
+      for (int i = 0; i < n; ++i) static_cast<ClientSession*>(ev[i].data.ptr)->unpark();
+    } while (n == 128);
+  });
 }
 
 void Worker::attach(ClientSession* s) {

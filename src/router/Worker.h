@@ -1,7 +1,11 @@
 // Worker.h — one io thread of the router: its io_context, its view of
 // every entry point (listener, split, settings), its backend connection
 // pools, its client sessions, and a 250 ms tick that enforces deadlines
-// (one coarse tick over open sessions instead of a timer per operation).
+// (one coarse tick over open sessions instead of a timer per operation),
+// and its park set: an epoll set of its own holding the descriptors of idle
+// connections taken out of Asio's reactor (no reactor entry and no pending
+// operation per idle connection); the set itself is watched by one Asio
+// wait.
 //
 // Everything here is touched only from this worker's thread, so the hot
 // path takes no lock. The admin thread changes configuration through
@@ -17,8 +21,10 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "core/Clock.h"
@@ -28,6 +34,7 @@
 namespace ramp::router {
 
 class ClientSession;
+struct ClientExchange;
 class DataPlane;
 struct DataPlaneOptions;
 
@@ -54,8 +61,20 @@ class Worker {
   // A connection another worker accepted for `name` (thread-safe: posts).
   void adopt(const std::string& name, int fd);
 
+  // Parks `fd` for session `s`: s->unpark() runs once when it is readable
+  // (or closed). rearm: fd is in the set already (parked before). False:
+  // the set is unusable (the caller waits through Asio instead).
+  bool park(ClientSession* s, int fd, bool rearm);
+
   // The pool of one backend address (made on first use).
   std::shared_ptr<Backend> backend(const std::string& address);
+
+  // Warm exchange state and read buffers for new connections: a
+  // connection per request does not allocate them each time. Bounded.
+  std::unique_ptr<ClientExchange> takeExchange();
+  void giveExchange(std::unique_ptr<ClientExchange> x);
+  std::vector<char> takeBuffer();
+  void giveBuffer(std::vector<char> b);
 
   void attach(ClientSession* s);
   void detach(ClientSession* s);
@@ -76,6 +95,7 @@ class Worker {
   std::shared_ptr<Entrypoint> ensure(const std::shared_ptr<EntrypointShared>& shared);
   void refreshActiveBackends();
   void tick();
+  void watchParked();
   void finishShutdown();
 
   DataPlane& plane_;
@@ -83,6 +103,8 @@ class Worker {
   // Before io_: still alive while io_'s pending handlers are destroyed.
   bool dying_ = false;
   int lingering_ = 0;
+  std::vector<std::unique_ptr<ClientExchange>> spareExchanges_;
+  std::vector<std::vector<char>> spareBuffers_;
   boost::asio::io_context io_;
   std::map<std::string, std::shared_ptr<Entrypoint>> entrypoints_;
   std::unordered_map<std::string, std::shared_ptr<Backend>> backends_;
@@ -90,6 +112,7 @@ class Worker {
   ClientSession* first_ = nullptr;
   std::atomic<size_t> sessionCount_{0};
   boost::asio::steady_timer ticker_;
+  boost::asio::posix::stream_descriptor parkWatch_;  // the park set's epoll descriptor
   bool stopping_ = false;
   std::function<void()> onDrained_;
   MonoTime shutdownDeadline_{};
