@@ -1,9 +1,12 @@
 #include "router/ClientSession.h"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstring>
 
 #include <boost/asio/write.hpp>
 
@@ -138,7 +141,41 @@ void ClientSession::unpark() {
     return;
   }
   phase_ = Phase::kIdle;
-  beginRequest();  // readable: a request, or the end of the connection
+  readFirst();  // readable: a request, or the end of the connection
+}
+
+void ClientSession::readFirst() {
+  if (stream_.tls()) {
+    if (!attach()) {
+      closeClient();
+      return;
+    }
+    beginRequest();
+    return;
+  }
+  // Read before taking any state: a connection that closed (or woke for
+  // nothing) costs no exchange and no buffer — a burst of idle clients
+  // going away allocates nothing — and one that sent a request pays no
+  // Asio operation for its first bytes.
+  thread_local char first[kHeadRead];
+  int fd = fd_ >= 0 ? fd_ : stream_.socket().native_handle();
+  ssize_t n = ::recv(fd, first, sizeof first, MSG_DONTWAIT);
+  if (n > 0) {
+    if (!attach()) {
+      closeClient();
+      return;
+    }
+    if (in_.capacity() == 0) in_.adopt(worker_.takeBuffer());
+    std::memcpy(in_.prepare(static_cast<size_t>(n)), first, static_cast<size_t>(n));
+    in_.commit(static_cast<size_t>(n));
+    beginRequest();
+    return;
+  }
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+    park();  // nothing yet
+    return;
+  }
+  closeClient();  // the client closed (or the connection failed)
 }
 
 // ---- between requests -------------------------------------------------------
@@ -165,15 +202,7 @@ void ClientSession::awaitRequest(bool fresh) {
   // than after a trip through the reactor. One that sent nothing yet waits
   // parked, never registered with the reactor.
   if (fresh && fd_ >= 0) {
-    if (bytesAvailable(fd_) > 0) {
-      if (!attach()) {
-        closeClient();
-        return;
-      }
-      beginRequest();
-      return;
-    }
-    park();
+    readFirst();
     return;
   }
   // No buffer while waiting: an idle connection holds none.
@@ -183,7 +212,7 @@ void ClientSession::awaitRequest(bool fresh) {
       self->closeClient();
       return;
     }
-    self->beginRequest();
+    self->readFirst();
   });
 }
 

@@ -114,6 +114,9 @@ class ClientSession {
   bool attach();
   // Idle: out of the reactor into the worker's park set (holds a reference).
   void park();
+  // Readable while idle (or just accepted): the first bytes of a request
+  // (then its state is taken), the end of the connection, or nothing yet (parks).
+  void readFirst();
   void beginRequest();
   void readHead();
   void onHead();
