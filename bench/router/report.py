@@ -11,8 +11,8 @@ rows = defaultdict(dict)   # (test, threads, proxy) -> {round: value}
 idle = {}
 for line in open(res):
     r, p, th, k, v = line.rstrip('\n').split('\t')
-    if k == 'idle_kib':
-        idle[p] = v.split()
+    if k.startswith('idle_'):
+        idle[(k[5:], p)] = v
     else:
         rows[(k, th, p)][int(r)] = float(v or 0)
 cpu = subprocess.run("lscpu | grep 'Model name' | sed 's/.*: *//'", shell=True, capture_output=True, text=True).stdout.strip()
@@ -39,6 +39,8 @@ md = ["# Benchmark: ramp router vs HAProxy vs nginx", "",
       "| line | threads | ramp | HAProxy | nginx | ramp / HAProxy | nginx / HAProxy |", "| --- | --- | --- | --- | --- | --- | --- |"]
 for k, label in tests:
     for th in ('1', cores):
+        if not rows[(k, th, 'ramp')]:
+            continue
         rr = ratio(k, th, 'ramp'); nr = ratio(k, th, 'nginx')
         fmt = lambda x: f"{x[0]:.2f} ({x[1]:.2f} – {x[2]:.2f})" if x else "n/a"
         md.append(f"| {label} | {th} | {med(k, th, 'ramp'):.0f} | {med(k, th, 'haproxy'):.0f} | {med(k, th, 'nginx'):.0f} | {fmt(rr)} | {fmt(nr)} |")
@@ -55,19 +57,41 @@ for p in ('ramp', 'haproxy', 'nginx'):
     v = list(rows[('p99add', '1', p)].values())
     if v:
         md.append(f"| {p} | {statistics.median(v):.3f} | {min(v):.3f} – {max(v):.3f} |")
-md += ["", f"## Idle keep-alive connections ({cores} threads each)", "",
-       "| proxy | connections | RSS before (KiB) | RSS with them (KiB) | bytes per connection | projected for 50,000 | a request beside them (status, s) |",
-       "| --- | --- | --- | --- | --- | --- | --- |"]
-for p in ('ramp', 'haproxy', 'nginx'):
-    if p in idle:
-        before, after, n = int(idle[p][0]), int(idle[p][1]), int(idle[p][2])
-        per = (after - before) * 1024 / max(n, 1)
-        md.append(f"| {p} | {n} | {before} | {after} | {per:.0f} | {(before * 1024 + per * 50000) / 1e6:.0f} MB | {' '.join(idle[p][3:])} |")
+def slope(pts):
+    """Least-squares bytes per connection over (connections, KiB) points."""
+    xs = [n for n, _ in pts]; ys = [kib * 1024 for _, kib in pts]
+    mx, my = statistics.mean(xs), statistics.mean(ys)
+    sxx = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx if sxx else 0.0
+
+kinds = [('fresh', 'idle from the start (sent nothing)'), ('request', 'idle after one keep-alive request')]
+if idle:
+    md += ["", f"## Idle connections ({cores} threads each): RSS slope over connection counts", "",
+           "Bytes per connection = least-squares slope of the proxy's RSS (all its processes) over the counts below,",
+           "each step opened by a client process of its own. \"common\": over the counts every proxy held (HAProxy's",
+           "maxconn under the open-files limit bounds it); \"all\": over every count that proxy held.", "",
+           "| kind | proxy | connections:RSS KiB | bytes per connection (common) | (all) | projected for 50,000 | a request beside them (status, s) |",
+           "| --- | --- | --- | --- | --- | --- | --- |"]
+    for kind, label in kinds:
+        series = {}
+        for p in ('ramp', 'haproxy', 'nginx'):
+            if (kind, p) in idle:
+                pts_s, _, ok = idle[(kind, p)].partition('|')
+                series[p] = ([tuple(int(v) for v in t.split(':')) for t in pts_s.split()], ok.strip())
+        if not series:
+            continue
+        common = min(max(n for n, _ in pts) for pts, _ in series.values())
+        for p, (pts, ok) in series.items():
+            c = slope([q for q in pts if q[0] <= common]); a_ = slope(pts)
+            proj = (pts[0][1] * 1024 + a_ * 50000) / 1e6
+            md.append(f"| {label} | {p} | {' '.join(f'{n}:{k}' for n, k in pts)} | {c:.0f} | {a_:.0f} | {proj:.0f} MB | {ok} |")
 s = json.loads(switch)
-md += ["", "## Weight switch (ramp router, managed mode)", "",
+if s['switches']:
+  md += ["", "## Weight switch (ramp router, managed mode)", "",
        f"{s['switches']} switches 100% blue ↔ green under 4 keep-alive clients: time from the admin PUT to the first request",
        f"after which every answer came from the new fleet: median {s['median_ms']} ms, max {s['max_ms']} ms;",
-       f"errors {s['errors']} over {s['requests']} requests.", "",
+       f"errors {s['errors']} over {s['requests']} requests."]
+md += ["",
        "Goals (issue #18): at or above HAProxy on every line; memory per idle connection at or below HAProxy's;",
        "50,000 idle connections well under 200 MB.", ""]
 open(out, 'w').write("\n".join(md))
