@@ -31,13 +31,9 @@ void keepLatestVerdict(Deployment& d, json vj) {
 }  // namespace
 
 Result<Transition> BakePhases::run(RunContext& ctx) {
-  switch (ctx.d.phase) {
-    case Phase::kBake: return bake(ctx);
-    case Phase::kDrainPrevious: return drainPrevious(ctx);
-    case Phase::kRetirePrevious: return retirePrevious(ctx);
-    default: break;
-  }
-  return internal(fmt::format("phase {} is not a bake phase", phaseName(ctx.d.phase)), ctx.d.id);
+  static constexpr PhaseStep kSteps[] = {
+      {Phase::kBake, bake}, {Phase::kDrainPrevious, drainPrevious}, {Phase::kRetirePrevious, retirePrevious}};
+  return runStep(ctx, kSteps, "bake");
 }
 
 Status BakePhases::sampleBeforeSwitch(RunContext& ctx) {

@@ -13,34 +13,6 @@ using nlohmann::json;
 
 namespace {
 
-// One function a phase (the header lists what each does).
-Result<Transition> start(RunContext& ctx);
-Result<Transition> createFleet(RunContext& ctx);
-Result<Transition> waitHealthy(RunContext& ctx);
-Result<Transition> smokeTest(RunContext& ctx);
-Result<Transition> switchTraffic(RunContext& ctx);
-Result<Transition> verifySwitch(RunContext& ctx);
-Result<Transition> failCleanup(RunContext& ctx);
-
-}  // namespace
-
-Result<Transition> BlueGreenPhases::run(RunContext& ctx) {
-  switch (ctx.d.phase) {
-    case Phase::kStart: return start(ctx);
-    case Phase::kCreateFleet: return createFleet(ctx);
-    case Phase::kWaitHealthy: return waitHealthy(ctx);
-    case Phase::kSmokeTest: return smokeTest(ctx);
-    case Phase::kSwitch: return switchTraffic(ctx);
-    case Phase::kVerifySwitch: return verifySwitch(ctx);
-    case Phase::kFailCleanup: return failCleanup(ctx);
-    case Phase::kDone: return Transition::wait();
-    default: break;
-  }
-  return internal(fmt::format("phase {} is not a bluegreen phase", phaseName(ctx.d.phase)), ctx.d.id);
-}
-
-namespace {
-
 Result<Transition> start(RunContext& ctx) {
   auto& d = ctx.d;
   const auto key = ctx.key();
@@ -201,19 +173,11 @@ Result<Transition> switchTraffic(RunContext& ctx) {
 
 Result<Transition> verifySwitch(RunContext& ctx) {
   auto& d = ctx.d;
-  const auto key = ctx.key();
   const int64_t now = ctx.now;
-  auto v = ctx.parts.entrypoints.verified(key);
-  if (!v) return std::unexpected(v.error());
-  if (!*v) {
-    if (auto st = ctx.parts.entrypoints.reconcile(key); !st) return std::unexpected(st.error());
-    return Transition::wait();
-  }
-  if (auto st = ctx.parts.entrypoints.setStableFleet(key, d.newFleet, d.version); !st) {
-    return std::unexpected(st.error());
-  }
-  // Switch verified: scaling of both fleets released (held since switch/canary_step).
-  if (auto st = ctx.holdScaling(false); !st) return std::unexpected(st.error());
+  // Once verified, the scaling of both fleets (held since switch/canary_step) is released.
+  auto switched = ctx.confirmSwitch(d.newFleet, d.version);
+  if (!switched) return std::unexpected(switched.error());
+  if (!*switched) return Transition::wait();
   if (auto st = ctx.retireBaselineFleet(); !st) return std::unexpected(st.error());
   const bool keepWarm = !d.oldFleet.empty() && d.strategy != "all-at-once";
   if (!d.lastWave()) {
@@ -280,5 +244,20 @@ Result<Transition> failCleanup(RunContext& ctx) {
 }
 
 }  // namespace
+
+// The steps of this machine: one function a phase (the header lists what each does).
+Result<Transition> BlueGreenPhases::run(RunContext& ctx) {
+  static constexpr PhaseStep kSteps[] = {
+      {Phase::kStart, start},
+      {Phase::kCreateFleet, createFleet},
+      {Phase::kWaitHealthy, waitHealthy},
+      {Phase::kSmokeTest, smokeTest},
+      {Phase::kSwitch, switchTraffic},
+      {Phase::kVerifySwitch, verifySwitch},
+      {Phase::kFailCleanup, failCleanup},
+      {Phase::kDone, [](RunContext&) -> Result<Transition> { return Transition::wait(); }},
+  };
+  return runStep(ctx, kSteps, "bluegreen");
+}
 
 }  // namespace ramp::engine

@@ -15,6 +15,9 @@
 // per deployment at a time.
 #pragma once
 
+#include <span>
+#include <string_view>
+
 #include "core/Result.h"
 #include "engine/RunContext.h"
 #include "engine/Transition.h"
@@ -26,5 +29,15 @@ class PhaseMachine {
   virtual ~PhaseMachine() = default;
   virtual Result<Transition> run(RunContext& ctx) = 0;
 };
+
+// One phase of a machine and the function that runs it.
+struct PhaseStep {
+  Phase phase;
+  Result<Transition> (*run)(RunContext& ctx);
+};
+
+// Runs the step of ctx.d.phase among STEPS (a machine's run()). A phase not
+// among them is a bug: an internal error "phase P is not a MACHINE phase".
+Result<Transition> runStep(RunContext& ctx, std::span<const PhaseStep> steps, std::string_view machine);
 
 }  // namespace ramp::engine

@@ -10,31 +10,6 @@ using nlohmann::json;
 
 namespace {
 
-// One function a phase (the header lists what each does).
-Result<Transition> capacity(RunContext& ctx);
-Result<Transition> switchBack(RunContext& ctx);
-Result<Transition> verify(RunContext& ctx);
-Result<Transition> drain(RunContext& ctx);
-Result<Transition> retire(RunContext& ctx);
-Result<Transition> regions(RunContext& ctx);
-
-}  // namespace
-
-Result<Transition> RollbackPhases::run(RunContext& ctx) {
-  switch (ctx.d.phase) {
-    case Phase::kRbCapacity: return capacity(ctx);
-    case Phase::kRbSwitch: return switchBack(ctx);
-    case Phase::kRbVerify: return verify(ctx);
-    case Phase::kRbDrain: return drain(ctx);
-    case Phase::kRbRetire: return retire(ctx);
-    case Phase::kRbRegions: return regions(ctx);
-    default: break;
-  }
-  return internal(fmt::format("phase {} is not a rollback phase", phaseName(ctx.d.phase)), ctx.d.id);
-}
-
-namespace {
-
 Result<Transition> capacity(RunContext& ctx) {
   auto& d = ctx.d;
   // The stable fleet is about to take all traffic: it must be there and
@@ -71,17 +46,9 @@ Result<Transition> switchBack(RunContext& ctx) {
 
 Result<Transition> verify(RunContext& ctx) {
   auto& d = ctx.d;
-  const auto key = ctx.key();
-  auto v = ctx.parts.entrypoints.verified(key);
-  if (!v) return std::unexpected(v.error());
-  if (!*v) {
-    if (auto st = ctx.parts.entrypoints.reconcile(key); !st) return std::unexpected(st.error());
-    return Transition::wait();
-  }
-  if (auto st = ctx.parts.entrypoints.setStableFleet(key, d.oldFleet, d.oldVersion); !st) {
-    return std::unexpected(st.error());
-  }
-  if (auto st = ctx.holdScaling(false); !st) return std::unexpected(st.error());
+  auto switched = ctx.confirmSwitch(d.oldFleet, d.oldVersion);
+  if (!switched) return std::unexpected(switched.error());
+  if (!*switched) return Transition::wait();
   d.state = d.endState.empty() ? kRolledBack : d.endState;
   d.finishedAt = ctx.now;
   d.deadlineAt = ctx.now + ctx.plan.drainTimeout.count();
@@ -142,5 +109,14 @@ Result<Transition> regions(RunContext& ctx) {
 }
 
 }  // namespace
+
+// The steps of this machine: one function a phase (the header lists what each does).
+Result<Transition> RollbackPhases::run(RunContext& ctx) {
+  static constexpr PhaseStep kSteps[] = {
+      {Phase::kRbCapacity, capacity}, {Phase::kRbSwitch, switchBack}, {Phase::kRbVerify, verify},
+      {Phase::kRbDrain, drain},       {Phase::kRbRetire, retire},     {Phase::kRbRegions, regions},
+  };
+  return runStep(ctx, kSteps, "rollback");
+}
 
 }  // namespace ramp::engine

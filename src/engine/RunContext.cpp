@@ -26,6 +26,18 @@ Result<TrafficPlan> RunContext::editTraffic(const std::function<void(TrafficPlan
   return tp;
 }
 
+Result<bool> RunContext::confirmSwitch(const std::string& fleet, const std::string& version) {
+  auto v = parts.entrypoints.verified(key());
+  if (!v) return std::unexpected(v.error());
+  if (!*v) {
+    if (auto st = parts.entrypoints.reconcile(key()); !st) return std::unexpected(st.error());
+    return false;
+  }
+  if (auto st = parts.entrypoints.setStableFleet(key(), fleet, version); !st) return std::unexpected(st.error());
+  if (auto st = holdScaling(false); !st) return std::unexpected(st.error());
+  return true;
+}
+
 Status RunContext::holdScaling(bool hold) {
   if (!plan.scaling) return ok();
   for (const std::string* fleet : {&d.newFleet, &d.oldFleet, &d.baselineFleet}) {

@@ -87,6 +87,11 @@ class RunContext {
   // scaling of every fleet of the deployment (new, previous, baseline) while
   // traffic moves between them. Idempotent; no-op without scaling.
   Status holdScaling(bool hold);
+  // After a switch of the entry point to FLEET (a verify phase): false while
+  // the data plane does not show it yet (a reconcile is started; wait);
+  // true once it does: FLEET (VERSION) is recorded as the stable fleet and
+  // the scaling held during the switch is released. Idempotent.
+  Result<bool> confirmSwitch(const std::string& fleet, const std::string& version);
   // The new fleet's spec (an autoscaled fleet starts at the previous
   // fleet's current capacity).
   Result<providers::FleetSpec> fleetSpec();
