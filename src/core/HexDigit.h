@@ -1,6 +1,6 @@
 // HexDigit.h — the value of one hexadecimal digit, either case: '0'..'9',
 // 'a'..'f', 'A'..'F' -> 0..15; anything else -> -1. For the readers of hex
-// written by others (percent-encoding in SigV4's canonical query, chunk
+// written by others (percent-encoding, core/PercentDecoding.h; chunk
 // sizes in the router's HTTP/1.1 bodies). core/Sha256.h writes hex.
 #pragma once
 

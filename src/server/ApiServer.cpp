@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 
+#include "core/PercentDecoding.h"
 #include "server/HttpError.h"
 
 namespace ramp::server {
@@ -93,27 +94,8 @@ std::vector<std::string> splitPath(const std::string& path) {
   return out;
 }
 
-std::string urlDecode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      auto hex = [](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        return -1;
-      };
-      int a = hex(s[i + 1]), b = hex(s[i + 2]);
-      if (a >= 0 && b >= 0) {
-        out.push_back(static_cast<char>(a * 16 + b));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(s[i] == '+' ? ' ' : s[i]);
-  }
-  return out;
-}
+// Query strings and path segments: %XX escapes, and '+' as a space.
+std::string urlDecode(std::string_view s) { return percentDecode(s, PlusSign::kSpace); }
 
 // A server TLS context (TLS 1.2 or newer) from PEM files, or why not.
 Result<std::unique_ptr<ssl::context>> makeTlsContext(const ApiServer::Tls& tls) {

@@ -5,7 +5,7 @@
 #include <map>
 #include <vector>
 
-#include "core/HexDigit.h"
+#include "core/PercentDecoding.h"
 #include "core/Sha256.h"
 #include "providers/aws/AwsTimestamp.h"
 
@@ -30,19 +30,6 @@ std::string canonicalValue(std::string_view v) {
     if (space) out.push_back(' ');
     space = false;
     out.push_back(c);
-  }
-  return out;
-}
-
-std::string percentDecode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hexDigitValue(s[i + 1]) >= 0 && hexDigitValue(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(hexDigitValue(s[i + 1]) * 16 + hexDigitValue(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
   }
   return out;
 }
@@ -128,8 +115,8 @@ std::string SigV4Signer::canonicalQuery(std::string_view rawQuery) {
     auto part = rawQuery.substr(start, end - start);
     if (!part.empty()) {
       auto eq = part.find('=');
-      std::string key(percentDecode(part.substr(0, eq)));
-      std::string value = eq == std::string_view::npos ? "" : percentDecode(part.substr(eq + 1));
+      std::string key(percentDecode(part.substr(0, eq), PlusSign::kLiteral));
+      std::string value = eq == std::string_view::npos ? "" : percentDecode(part.substr(eq + 1), PlusSign::kLiteral);
       params.emplace_back(uriEncode(key), uriEncode(value));
     }
     start = end + 1;
