@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "core/ArmedFailpoints.h"
+
 namespace ramp::engine {
 
 namespace {
@@ -26,18 +28,8 @@ struct FailpointConfig {
 FailpointConfig& config() {
   static FailpointConfig* cfg = [] {
     auto* c = new FailpointConfig;  // never destroyed: usable until the very end
-    if (const char* v = std::getenv("RAMP_FAILPOINT"); v && *v) {
-      std::string s(v);
-      size_t i = 0;
-      while (i <= s.size()) {
-        size_t comma = s.find(',', i);
-        if (comma == std::string::npos) comma = s.size();
-        std::string item = s.substr(i, comma - i);
-        if (!item.empty()) c->points.push_back(item);
-        i = comma + 1;
-      }
-      for (auto& p : c->points) std::fprintf(stderr, "failpoint: armed %s\n", p.c_str());
-    }
+    c->points = armedFailpoints();
+    for (auto& p : c->points) std::fprintf(stderr, "failpoint: armed %s\n", p.c_str());
     if (const char* v = std::getenv("RAMP_FAILPOINT_RANDOM"); v && *v) {
       std::string s(v);
       auto colon = s.find(':');

@@ -9,6 +9,8 @@
 #include <mutex>
 #include <string>
 
+#include "core/ArmedFailpoints.h"
+
 namespace ramp::infra {
 
 namespace {
@@ -22,15 +24,7 @@ struct Armed {
 Armed& armed() {
   static Armed* a = [] {
     auto* x = new Armed;  // never destroyed: usable until the very end
-    const char* v = std::getenv("RAMP_FAILPOINT");
-    if (!v) return x;
-    std::string s(v);
-    size_t i = 0;
-    while (i <= s.size()) {
-      size_t comma = s.find(',', i);
-      if (comma == std::string::npos) comma = s.size();
-      std::string item = s.substr(i, comma - i);
-      i = comma + 1;
+    for (const auto& item : armedFailpoints()) {
       const std::string prefix = "infra-apply:";
       if (item.rfind(prefix, 0) != 0) continue;
       std::string rest = item.substr(prefix.size());
