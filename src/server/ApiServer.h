@@ -108,6 +108,19 @@ class ApiServer {
 // Helpers for handlers: typed field access that names the field on error.
 Result<std::string> requireString(const nlohmann::json& body, const std::string& field);
 Result<std::optional<std::string>> optionalString(const nlohmann::json& body, const std::string& field);
+// Several required strings at once, read in order: the first field that is
+// missing or not a string is the error, as requireString says it.
+//   auto ids = requireStrings(r.body, {"service", "env"});
+template <size_t N>
+Result<std::array<std::string, N>> requireStrings(const nlohmann::json& body, const char* const (&fields)[N]) {
+  std::array<std::string, N> values;
+  for (size_t i = 0; i < N; ++i) {
+    auto v = requireString(body, fields[i]);
+    if (!v) return std::unexpected(v.error());
+    values[i] = std::move(*v);
+  }
+  return values;
+}
 // Refuses any field not in `allowed`.
 Status onlyFields(const nlohmann::json& body, const std::vector<std::string>& allowed);
 // A query parameter that must be a whole decimal number in [lo, hi]

@@ -99,6 +99,17 @@ json eventJson(const store::AuditEvent& e) {
 
 // GET /api/v1/events?deployment=&service=&env=&after=SEQ: the audit events
 // the query names, oldest first (leaders and followers read the store alike).
+// GET /api/v1/deployments' query: service and env (empty = any), limit 1..1000 (default 50).
+Result<store::DeploymentFilter> deploymentsAsked(const ApiRequest& r) {
+  store::DeploymentFilter f;
+  if (r.query.contains("service") && !r.query.at("service").empty()) f.service = r.query.at("service");
+  if (r.query.contains("env") && !r.query.at("env").empty()) f.env = r.query.at("env");
+  auto limit = queryNumber(r, "limit", 1, 1000, 50);
+  if (!limit) return std::unexpected(limit.error());
+  f.limit = static_cast<int>(*limit);
+  return f;
+}
+
 Result<ApiResponse> eventsAsked(store::Store& st, const ApiRequest& r) {
   store::AuditFilter f;
   if (r.query.contains("deployment")) f.deploymentId = r.query.at("deployment");
@@ -299,13 +310,9 @@ std::optional<store::Lease> follow(const ControllerOptions& opt, store::Store& s
     api.route("POST", path, Access::global("admin"), forward);
   }
   api.route("GET", "/api/v1/deployments", Access::queryEnv("viewer"), [&](const ApiRequest& r) -> Result<ApiResponse> {
-    store::DeploymentFilter f;
-    if (r.query.contains("service") && !r.query.at("service").empty()) f.service = r.query.at("service");
-    if (r.query.contains("env") && !r.query.at("env").empty()) f.env = r.query.at("env");
-    auto limit = queryNumber(r, "limit", 1, 1000, 50);
-    if (!limit) return std::unexpected(limit.error());
-    f.limit = static_cast<int>(*limit);
-    auto recs = st.listDeployments(f);
+    auto f = deploymentsAsked(r);
+    if (!f) return std::unexpected(f.error());
+    auto recs = st.listDeployments(*f);
     if (!recs) return std::unexpected(recs.error());
     json arr = json::array();
     for (auto& rec : *recs) {
@@ -316,10 +323,7 @@ std::optional<store::Lease> follow(const ControllerOptions& opt, store::Store& s
   });
   api.route("GET", "/api/v1/deployments/{id}", ofDeploymentParam(st, "viewer"), [&](const ApiRequest& r) -> Result<ApiResponse> {
     auto rec = st.getDeployment(r.params[0]);
-    if (!rec) {
-      if (rec.error().code == ErrorCode::kNotFound) return notFound("no deployment " + r.params[0], "id");
-      return std::unexpected(rec.error());
-    }
+    if (!rec) return deploymentLookupFailed(rec.error(), r.params[0]);
     auto d = engine::Deployment::fromRecord(rec->id, rec->service, rec->env, rec->state, rec->revision, rec->doc);
     if (!d) return std::unexpected(d.error());
     return ApiResponse{200, deploymentWithProgress(*d)};
@@ -571,17 +575,14 @@ int runController(const ControllerOptions& options, std::atomic<bool>& stop) {
       return std::unexpected(s.error());
     }
     engine::DeployRequest req;
-    auto service = requireString(r.body, "service");
-    if (!service) return std::unexpected(service.error());
-    auto env = requireString(r.body, "env");
-    if (!env) return std::unexpected(env.error());
-    auto version = requireString(r.body, "version");
-    if (!version) return std::unexpected(version.error());
+    auto named = requireStrings(r.body, {"service", "env", "version"});
+    if (!named) return std::unexpected(named.error());
     auto strategy = optionalString(r.body, "strategy");
     if (!strategy) return std::unexpected(strategy.error());
-    req.service = *service;
-    req.env = *env;
-    req.version = *version;
+    const auto& [service, env, version] = *named;
+    req.service = service;
+    req.env = env;
+    req.version = version;
     req.strategy = *strategy;
     if (auto o = readDeployOptions(r, req); !o) return std::unexpected(o.error());
     if (auto f = configRecord.fill(req); !f) return std::unexpected(f.error());
@@ -596,12 +597,9 @@ int runController(const ControllerOptions& options, std::atomic<bool>& stop) {
   });
 
   api.route("GET", "/api/v1/deployments", Access::queryEnv("viewer"), [&](const ApiRequest& r) -> Result<ApiResponse> {
-    std::optional<std::string> service, env;
-    if (r.query.contains("service") && !r.query.at("service").empty()) service = r.query.at("service");
-    if (r.query.contains("env") && !r.query.at("env").empty()) env = r.query.at("env");
-    auto limit = queryNumber(r, "limit", 1, 1000, 50);
-    if (!limit) return std::unexpected(limit.error());
-    auto list = engine.list(service, env, static_cast<int>(*limit));
+    auto f = deploymentsAsked(r);
+    if (!f) return std::unexpected(f.error());
+    auto list = engine.list(f->service, f->env, f->limit);
     if (!list) return std::unexpected(list.error());
     json arr = json::array();
     for (auto& d : *list) arr.push_back(deploymentWithProgress(d));
@@ -610,10 +608,7 @@ int runController(const ControllerOptions& options, std::atomic<bool>& stop) {
 
   api.route("GET", "/api/v1/deployments/{id}", ofDeploymentParam(st, "viewer"), [&](const ApiRequest& r) -> Result<ApiResponse> {
     auto d = engine.get(r.params[0]);
-    if (!d) {
-      if (d.error().code == ErrorCode::kNotFound) return notFound("no deployment " + r.params[0], "id");
-      return std::unexpected(d.error());
-    }
+    if (!d) return deploymentLookupFailed(d.error(), r.params[0]);
     return ApiResponse{200, deploymentWithProgress(*d)};
   });
 
@@ -630,13 +625,12 @@ int runController(const ControllerOptions& options, std::atomic<bool>& stop) {
     if (auto s = onlyFields(r.body, {"service", "env", "comment"}); !s) return std::unexpected(s.error());
     auto comment = optionalString(r.body, "comment");  // why, recorded with the rollback
     if (!comment) return std::unexpected(comment.error());
-    auto service = requireString(r.body, "service");
-    if (!service) return std::unexpected(service.error());
-    auto env = requireString(r.body, "env");
-    if (!env) return std::unexpected(env.error());
-    auto d = engine.rollback(*service, *env, r.actor, comment->value_or(""));
+    auto named = requireStrings(r.body, {"service", "env"});
+    if (!named) return std::unexpected(named.error());
+    const auto& [service, env] = *named;
+    auto d = engine.rollback(service, env, r.actor, comment->value_or(""));
     if (!d) return std::unexpected(d.error());
-    logLine(fmt::format("rollback of {} in {} requested by {}: {}", *service, *env, r.actor, d->id), {d->id, *service, *env});
+    logLine(fmt::format("rollback of {} in {} requested by {}: {}", service, env, r.actor, d->id), {d->id, service, env});
     return ApiResponse{202, deploymentWithProgress(*d)};
   });
 

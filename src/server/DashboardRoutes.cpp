@@ -51,10 +51,7 @@ void addDashboardRoutes(ApiServer& api, store::Store& store, record::ConfigOfRec
   api.route("GET", "/api/v1/deployments/{id}/actions", ofDeploymentParam(store, "viewer"),
             [&store](const ApiRequest& r) -> Result<ApiResponse> {
               auto rec = store.getDeployment(r.params.at(0));
-              if (!rec) {
-                if (rec.error().code == ErrorCode::kNotFound) return notFound("no deployment " + r.params.at(0), "id");
-                return std::unexpected(rec.error());
-              }
+              if (!rec) return deploymentLookupFailed(rec.error(), r.params.at(0));
               auto d = engine::Deployment::fromRecord(rec->id, rec->service, rec->env, rec->state, rec->revision,
                                                       rec->doc);
               if (!d) return std::unexpected(d.error());

@@ -37,4 +37,9 @@ Access ofEventQuery(store::Store& st, const std::string& role) {
                         });
 }
 
+std::unexpected<Error> deploymentLookupFailed(const Error& error, const std::string& id) {
+  if (error.code == ErrorCode::kNotFound) return notFound("no deployment " + id, "id");
+  return std::unexpected(error);
+}
+
 }  // namespace ramp::server

@@ -7,6 +7,9 @@
 //   ofEventQuery(store, role): ?env= if given; else ?deployment= (its
 //     environment, as above); else `role` on "*" (a read across all
 //     environments needs a "*" grant).
+//   deploymentLookupFailed(error, id): the handler's answer when looking
+//     deployment `id` up failed: "no deployment ID" (404, naming "id") when
+//     it is not there, else the error itself.
 #pragma once
 
 #include <string>
@@ -18,5 +21,6 @@ namespace ramp::server {
 
 Access ofDeploymentParam(store::Store& store, const std::string& role);
 Access ofEventQuery(store::Store& store, const std::string& role);
+std::unexpected<Error> deploymentLookupFailed(const Error& error, const std::string& id);
 
 }  // namespace ramp::server

@@ -7,6 +7,7 @@
 #include "analysis/LatencySample.h"
 #include "engine/Deployment.h"
 #include "engine/TrafficPlan.h"
+#include "server/DeploymentScope.h"
 
 namespace ramp::server {
 
@@ -140,10 +141,7 @@ void FleetSeries::evict() {
 
 Result<json> FleetSeries::points(const std::string& id, int64_t afterMs) {
   auto rec = store_.getDeployment(id);
-  if (!rec) {
-    if (rec.error().code == ErrorCode::kNotFound) return notFound("no deployment " + id, "id");
-    return std::unexpected(rec.error());
-  }
+  if (!rec) return deploymentLookupFailed(rec.error(), id);
   if (rec->doc.value("phase", "") != "done") (void)sampleOne(*rec);
   std::lock_guard lock(mu_);
   json out{{"deployment", id}, {"interval_ms", 1000}, {"points", json::array()}};

@@ -5,6 +5,7 @@
 #include "engine/ApprovalPolicyCheck.h"
 #include "server/DeployRequestFields.h"
 #include "server/DeploymentJson.h"
+#include "server/DeploymentScope.h"
 
 namespace ramp::server {
 
@@ -62,12 +63,11 @@ void addPipelineRoutes(ApiServer& api, engine::Engine& engine, record::ConfigOfR
       return std::unexpected(s.error());
     }
     engine::DeployRequest req;
-    auto service = requireString(r.body, "service");
-    if (!service) return std::unexpected(service.error());
-    auto to = requireString(r.body, "to");
-    if (!to) return std::unexpected(to.error());
-    req.service = *service;
-    req.env = *to;
+    auto named = requireStrings(r.body, {"service", "to"});
+    if (!named) return std::unexpected(named.error());
+    const auto& [service, to] = *named;
+    req.service = service;
+    req.env = to;
     if (auto s = readDeployOptions(r, req); !s) return std::unexpected(s.error());
     // The target stage, its pipeline and policy: the config of record's.
     if (auto f = config.fill(req); !f) {
@@ -148,10 +148,7 @@ void addPipelineRoutes(ApiServer& api, engine::Engine& engine, record::ConfigOfR
       return ApiResponse{200, record::ConfigOfRecord::toApiJson(*out, false)};
     }
     auto d = engine.get(r.params[0]);
-    if (!d) {
-      if (d.error().code == ErrorCode::kNotFound) return notFound("no deployment " + r.params[0], "id");
-      return std::unexpected(d.error());
-    }
+    if (!d) return deploymentLookupFailed(d.error(), r.params[0]);
     const auto& req = d->approval;
     auto roles = rolesIn(r.principal, d->env, req.roles);
     auto out = approve ? engine.approve(d->id, r.actor, roles, *comment) : engine.reject(d->id, r.actor, roles, *comment);
