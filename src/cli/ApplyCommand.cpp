@@ -31,6 +31,7 @@
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
 #include "cli/InfraRequestBody.h"
+#include "cli/Options.h"
 
 namespace ramp::cli {
 
@@ -192,17 +193,17 @@ int runApply(Cli& cli, ApplyArgs a) {
 }
 
 void addApply(Cli& cli) {
-  auto args = std::make_shared<ApplyArgs>();
-  auto* cmd = cli.app.add_subcommand("apply", "Change an environment's infrastructure to match the config");
-  cmd->footer(
+  auto [cmd, args] = addCommand<ApplyArgs>(
+      cli, cli.app, "apply", "Change an environment's infrastructure to match the config",
       "Examples:\n  ramp apply --env int --yes\n  ramp plan --env prod -o prod.plan && ramp apply prod.plan\n"
       "  ramp apply --env prod --allow-destroy --yes   # after removing a region\n"
       "  ramp apply --env prod --yes --wait            # PROD: waits for `ramp approve infra-...`\n"
-      "Exit codes: 0 applied (or nothing to do), 1 error or a change failed, 4 awaiting approval.");
+      "Exit codes: 0 applied (or nothing to do), 1 error or a change failed, 4 awaiting approval.",
+      runApply);
   cmd->add_option("plan", args->planFile, "A plan saved with `ramp plan -o FILE` (applied exactly, refused if stale)");
-  cmd->add_option("--env,-e", args->env, "Environment (optional with a saved plan)");
-  cmd->add_option("--region", args->regions, "Only this region (repeatable)");
-  cmd->add_option("-f,--file", args->file, "Config file (default ./ramp.yaml)");
+  addOption(cmd, kEnvOption, args->env, "Environment (optional with a saved plan)");
+  addOption(cmd, kRegionOption, args->regions, "Only this region (repeatable)");
+  addOption(cmd, kConfigFileOption, args->file);
   cmd->add_flag("--yes,-y", args->yes, "Do not ask for confirmation (required when not on a terminal)");
   cmd->add_flag("--allow-destroy", args->allowDestroy,
                 "Allow deleting every resource of a region, and delete leftovers (ramp-tagged, unknown to any state)");
@@ -210,13 +211,12 @@ void addApply(Cli& cli) {
       ->check(CLI::Range(1, 64));
   cmd->add_flag("--continue-on-region-failure", args->continueOnRegionFailure,
                 "Go on with the next regions when one fails (default: stop)");
-  cmd->add_flag("--json", args->json, "Machine-readable output");
+  jsonFlag(cmd, args->json);
   cmd->add_flag("--wait", args->wait,
                 "On an environment that needs approval: wait until the change is approved and applied "
                 "(default: exit 4 at once with its id)");
   cmd->add_option("--wait-timeout", args->waitTimeout, "Seconds --wait waits at most (default 3600)")
       ->check(CLI::Range(1, 7 * 24 * 3600));
-  cmd->callback([&cli, args] { cli.exitCode = runApply(cli, *args); });
 }
 
 }  // namespace

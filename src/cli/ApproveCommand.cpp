@@ -21,6 +21,7 @@
 
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
+#include "cli/Options.h"
 #include "cli/ReadScope.h"
 
 namespace ramp::cli {
@@ -165,32 +166,32 @@ int runList(Cli& cli, const ListArgs& a) {
 }
 
 void addApprovals(Cli& cli) {
-  auto approve = std::make_shared<DecideArgs>();
-  auto* a = cli.app.add_subcommand("approve", "Approve a deployment or infrastructure change that awaits approval");
-  a->footer("Examples:\n  ramp approvals\n  ramp approve dep-42 --comment \"release notes checked\"\n"
-            "  ramp approve infra-3f2a9c81d0e4   # applies the recorded plan of a PROD apply");
-  a->add_option("id", approve->id, "Deployment id or infrastructure change id (ramp approvals lists them)")->required();
-  a->add_option("--comment,-m", approve->comment, "Why (recorded in the audit)");
-  a->add_flag("--json", approve->json, "Print the deployment as JSON");
-  a->callback([&cli, approve] { cli.exitCode = runDecide(cli, *approve, true); });
+  auto approve = addCommand<DecideArgs>(
+      cli, cli.app, "approve", "Approve a deployment or infrastructure change that awaits approval",
+      "Examples:\n  ramp approvals\n  ramp approve dep-42 --comment \"release notes checked\"\n"
+      "  ramp approve infra-3f2a9c81d0e4   # applies the recorded plan of a PROD apply",
+      [](Cli& c, const DecideArgs& a) { return runDecide(c, a, true); });
+  approve.app->add_option("id", approve.args->id, "Deployment id or infrastructure change id (ramp approvals lists them)")
+      ->required();
+  addOption(approve.app, kCommentOption, approve.args->comment);
+  jsonFlag(approve.app, approve.args->json, "Print the deployment as JSON");
 
-  auto reject = std::make_shared<DecideArgs>();
-  auto* r = cli.app.add_subcommand("reject", "Reject a deployment (it ends aborted) or an infrastructure change "
-                                              "(nothing applied) that awaits approval");
-  r->footer("Examples:\n  ramp reject dep-42 --comment \"not during the sale\"\n"
-            "  ramp reject infra-3f2a9c81d0e4 --comment \"wrong region\"");
-  r->add_option("id", reject->id, "Deployment id or infrastructure change id")->required();
-  r->add_option("--comment,-m", reject->comment, "Why (required)")->required();
-  r->add_flag("--json", reject->json, "Print the deployment as JSON");
-  r->callback([&cli, reject] { cli.exitCode = runDecide(cli, *reject, false); });
+  auto reject = addCommand<DecideArgs>(
+      cli, cli.app, "reject",
+      "Reject a deployment (it ends aborted) or an infrastructure change (nothing applied) that awaits approval",
+      "Examples:\n  ramp reject dep-42 --comment \"not during the sale\"\n"
+      "  ramp reject infra-3f2a9c81d0e4 --comment \"wrong region\"",
+      [](Cli& c, const DecideArgs& a) { return runDecide(c, a, false); });
+  reject.app->add_option("id", reject.args->id, "Deployment id or infrastructure change id")->required();
+  addOption(reject.app, kCommentOption, reject.args->comment, "Why (required)")->required();
+  jsonFlag(reject.app, reject.args->json, "Print the deployment as JSON");
 
-  auto list = std::make_shared<ListArgs>();
-  auto* l = cli.app.add_subcommand("approvals", "List deployments and infrastructure changes awaiting approval");
-  l->footer("Examples:\n  ramp approvals\n  ramp approvals crawler --env prod --json");
-  l->add_option("service", list->service, "Only this service");
-  l->add_option("--env,-e", list->env, "Only this environment");
-  l->add_flag("--json", list->json, "Machine-readable output");
-  l->callback([&cli, list] { cli.exitCode = runList(cli, *list); });
+  auto [l, list] = addCommand<ListArgs>(cli, cli.app, "approvals",
+                                        "List deployments and infrastructure changes awaiting approval",
+                                        "Examples:\n  ramp approvals\n  ramp approvals crawler --env prod --json", runList);
+  addOption(l, kServiceArgument, list->service, "Only this service");
+  addOption(l, kEnvOption, list->env, "Only this environment");
+  jsonFlag(l, list->json);
 }
 
 }  // namespace

@@ -23,6 +23,7 @@
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
 #include "cli/HomeStore.h"
+#include "cli/Options.h"
 #include "cli/ReadScope.h"
 #include "core/Clock.h"
 #include "core/Home.h"
@@ -238,29 +239,34 @@ int runSeal(Cli& cli, const AuditArgs& a) {
   return kExitOk;
 }
 
+// --key-file, of `audit verify` and `audit seal`.
+void addKeyFileOption(CLI::App* cmd, AuditArgs& args) {
+  cmd->add_option("--key-file", args.keyFile, "The seal's key file (default $RAMP_AUDIT_KEY_FILE or HOME/audit.key)");
+}
+
 void addAudit(Cli& cli) {
   auto args = std::make_shared<AuditArgs>();
   auto* cmd = cli.app.add_subcommand("audit", "Read the audit log; `audit verify` checks it is complete and untampered");
   cmd->footer("Examples:\n  ramp audit --service crawler --env prod --since 7d\n  ramp audit --deployment dep-42 --json\n  ramp audit verify");
-  cmd->add_option("--service,-s", args->service, "Only events of this service");
-  cmd->add_option("--env,-e", args->env, "Only events of this environment");
+  addOption(cmd, kServiceFilterOption, args->service, "Only events of this service");
+  addOption(cmd, kEnvOption, args->env, "Only events of this environment");
   cmd->add_option("--deployment,-d", args->deployment, "Only events of this deployment");
   cmd->add_option("--since", args->since, "RFC 3339 time, Unix milliseconds, or a duration back from now (2h)");
   cmd->add_option("--limit", args->limit, "At most this many events, oldest first (1..10000, default 1000)");
-  cmd->add_option("--store", args->store, "Read this store directly (URL) instead of the home's");
-  cmd->add_flag("--json", args->json, "Machine-readable output");
+  addOption(cmd, kStoreOption, args->store);
+  jsonFlag(cmd, args->json);
 
   auto* verify = cmd->add_subcommand("verify", "Check the hash chain and its signed seal; exit 1 naming the first broken event");
   verify->footer("Examples:\n  ramp audit verify\n  ramp audit verify --json --key-file /etc/ramp/audit.key");
-  verify->add_flag("--json", args->json, "Machine-readable output");
-  verify->add_option("--key-file", args->keyFile, "The seal's key file (default $RAMP_AUDIT_KEY_FILE or HOME/audit.key)");
-  verify->add_option("--store", args->store, "Read this store directly (URL) instead of the home's");
+  jsonFlag(verify, args->json);
+  addKeyFileOption(verify, *args);
+  addOption(verify, kStoreOption, args->store);
   verify->callback([&cli, args] { cli.exitCode = runVerify(cli, *args); });
 
   auto* seal = cmd->add_subcommand("seal", "Sign the current head of the audit chain (the controller does this itself)");
   seal->footer("Examples:\n  ramp audit seal --key-file /etc/ramp/audit.key");
-  seal->add_option("--key-file", args->keyFile, "The seal's key file (default $RAMP_AUDIT_KEY_FILE or HOME/audit.key)");
-  seal->add_option("--store", args->store, "Use this store (URL) instead of the home's");
+  addKeyFileOption(seal, *args);
+  addOption(seal, kStoreOption, args->store, "Use this store (URL) instead of the home's");
   seal->callback([&cli, args] { cli.exitCode = runSeal(cli, *args); });
 
   cmd->callback([&cli, args, cmd] {

@@ -15,8 +15,10 @@
 // waiting on a person.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -55,6 +57,34 @@ class CommandRegistry {
 
 // Prints "ramp: error: MESSAGE" to stderr; returns kExitFailure.
 int reportError(const std::string& message);
+
+// A (sub)command whose options fill one Args: `app` to declare them on,
+// `args` to bind them to.
+template <class Args>
+struct Command {
+  CLI::App* app;
+  std::shared_ptr<Args> args;
+};
+
+// Adds NAME (HELP; EXAMPLES is its footer) under PARENT, with a fresh Args;
+// when it is chosen, cli.exitCode = run(cli, args), or run(args) for a
+// command that needs nothing of the Cli. The one way a command's arguments
+// reach its run function.
+template <class Args, class Run>
+Command<Args> addCommand(Cli& cli, CLI::App& parent, const std::string& name, const std::string& help,
+                         const std::string& examples, Run run) {
+  auto args = std::make_shared<Args>();
+  auto* app = parent.add_subcommand(name, help);
+  app->footer(examples);
+  app->callback([&cli, args, run] {
+    if constexpr (std::is_invocable_v<Run, const Args&>) {
+      cli.exitCode = run(*args);
+    } else {
+      cli.exitCode = run(cli, *args);
+    }
+  });
+  return {app, args};
+}
 
 }  // namespace ramp::cli
 

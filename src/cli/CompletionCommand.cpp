@@ -8,6 +8,7 @@
 
 #include "cli/CommandRegistry.h"
 #include "cli/CompletionScript.h"
+#include "cli/Options.h"
 #include "config/ConfigLoader.h"
 
 namespace ramp::cli {
@@ -46,18 +47,17 @@ int runCompletion(Cli& cli, const CompletionArgs& a) {
 }
 
 void addCompletion(Cli& cli) {
-  auto args = std::make_shared<CompletionArgs>();
-  auto* cmd = cli.app.add_subcommand("completion", "Print a shell completion script (bash or zsh)");
-  cmd->add_option("shell", args->shell, "bash or zsh")->check(CLI::IsMember({"bash", "zsh"}));
-  cmd->add_option("--list", args->list, "Print names instead: envs, services (from the config) or commands")
-      ->check(CLI::IsMember({"envs", "services", "commands"}));
-  cmd->add_option("-f,--file", args->file, "Configuration for --list envs|services (default ./ramp.yaml)");
-  cmd->footer(
+  auto [cmd, args] = addCommand<CompletionArgs>(
+      cli, cli.app, "completion", "Print a shell completion script (bash or zsh)",
       "Examples:\n"
       "  source <(ramp completion bash)\n"
       "  ramp completion bash > ~/.local/share/bash-completion/completions/ramp\n"
-      "  source <(ramp completion zsh)        # in ~/.zshrc, after compinit");
-  cmd->callback([&cli, args] { cli.exitCode = runCompletion(cli, *args); });
+      "  source <(ramp completion zsh)        # in ~/.zshrc, after compinit",
+      runCompletion);
+  cmd->add_option("shell", args->shell, "bash or zsh")->check(CLI::IsMember({"bash", "zsh"}));
+  cmd->add_option("--list", args->list, "Print names instead: envs, services (from the config) or commands")
+      ->check(CLI::IsMember({"envs", "services", "commands"}));
+  addOption(cmd, kConfigFileOption, args->file, "Configuration for --list envs|services (default ./ramp.yaml)");
 }
 
 }  // namespace

@@ -26,6 +26,7 @@
 
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
+#include "cli/Options.h"
 #include "config/ConfigLoader.h"
 #include "config/GitState.h"
 #include "record/ConfigBundle.h"
@@ -216,37 +217,34 @@ void addConfig(Cli& cli) {
   cfg->footer("Examples:\n  ramp config push -m \"first version\"\n  ramp config show\n  ramp config history\n"
               "  ramp config diff");
 
-  auto push = std::make_shared<PushArgs>();
-  auto* p = cfg->add_subcommand("push", "Push ramp.yaml to the controller (validated, authorised by its effect)");
-  p->add_option("-f,--file", push->file, "Config file or directory (default ./ramp.yaml)");
+  auto [p, push] = addCommand<PushArgs>(
+      cli, *cfg, "push", "Push ramp.yaml to the controller (validated, authorised by its effect)",
+      "\nExamples:\n  ramp config push -m \"raise prod to 6 instances\"\n  ramp config push --dry-run\n"
+      "Exit codes: 0 in force / unchanged / dry run, 1 refused, 4 waiting for approval (ramp approve cfg-N).",
+      runPush);
+  addOption(p, kConfigFileOption, push->file, "Config file or directory (default ./ramp.yaml)");
   p->add_flag("--dry-run", push->dryRun, "Show the diff, the roles and approvals it needs; record nothing");
   p->add_option("-m,--message", push->message, "Why (recorded with the version and in the audit)");
-  p->add_flag("--json", push->json, "Machine-readable output");
-  p->footer("\nExamples:\n  ramp config push -m \"raise prod to 6 instances\"\n  ramp config push --dry-run\n"
-            "Exit codes: 0 in force / unchanged / dry run, 1 refused, 4 waiting for approval (ramp approve cfg-N).");
-  p->callback([&cli, push] { cli.exitCode = runPush(cli, *push); });
+  jsonFlag(p, push->json);
 
-  auto show = std::make_shared<ShowArgs>();
-  auto* s = cfg->add_subcommand("show", "Print a version of the config of record (default: the one in force)");
+  auto [s, show] = addCommand<ShowArgs>(cli, *cfg, "show",
+                                        "Print a version of the config of record (default: the one in force)",
+                                        "Examples:\n  ramp config show\n  ramp config show --version 3 --json", runShow);
   s->add_option("--version", show->version, "Version number (ramp config history)");
-  s->add_flag("--json", show->json, "Machine-readable output");
-  s->footer("Examples:\n  ramp config show\n  ramp config show --version 3 --json");
-  s->callback([&cli, show] { cli.exitCode = runShow(cli, *show); });
+  jsonFlag(s, show->json);
 
-  auto historyJson = std::make_shared<bool>(false);
-  auto* h = cfg->add_subcommand("history", "List every version: state, pusher, time, git commit, message");
-  h->add_flag("--json", *historyJson, "Machine-readable output");
-  h->footer("Examples:\n  ramp config history\n  ramp config history --json");
-  h->callback([&cli, historyJson] { cli.exitCode = runHistory(cli, *historyJson); });
+  auto [h, history] = addCommand<bool>(cli, *cfg, "history", "List every version: state, pusher, time, git commit, message",
+                                       "Examples:\n  ramp config history\n  ramp config history --json", runHistory);
+  jsonFlag(h, *history);
 
-  auto diff = std::make_shared<DiffArgs>();
-  auto* d = cfg->add_subcommand("diff", "Diff the local config (or version A) against the version in force (or B)");
+  auto [d, diff] = addCommand<DiffArgs>(
+      cli, *cfg, "diff", "Diff the local config (or version A) against the version in force (or B)",
+      "Examples:\n  ramp config diff            # ./ramp.yaml against the version in force\n"
+      "  ramp config diff 2 3        # two recorded versions",
+      runDiff);
   d->add_option("versions", diff->versions, "A [B]: version numbers");
-  d->add_option("-f,--file", diff->file, "Local config file or directory (default ./ramp.yaml)");
-  d->add_flag("--json", diff->json, "Machine-readable output");
-  d->footer("Examples:\n  ramp config diff            # ./ramp.yaml against the version in force\n"
-            "  ramp config diff 2 3        # two recorded versions");
-  d->callback([&cli, diff] { cli.exitCode = runDiff(cli, *diff); });
+  addOption(d, kConfigFileOption, diff->file, "Local config file or directory (default ./ramp.yaml)");
+  jsonFlag(d, diff->json);
 }
 
 }  // namespace

@@ -39,11 +39,11 @@ int runControl(Cli& cli, const std::string& action, const DeploymentAction& a) {
 }
 
 void addOne(Cli& cli, const std::string& action, const std::string& help) {
-  auto args = std::make_shared<DeploymentAction>();
-  auto* cmd = cli.app.add_subcommand(action, help);
-  cmd->footer("Examples:\n  ramp " + action + " crawler --env prod\n  ramp " + action + " crawler --env prod --detach --json");
+  auto [cmd, args] = addCommand<DeploymentAction>(
+      cli, cli.app, action, help,
+      "Examples:\n  ramp " + action + " crawler --env prod\n  ramp " + action + " crawler --env prod --detach --json",
+      [action](Cli& c, const DeploymentAction& a) { return runControl(c, action, a); });
   args->addOptions(cmd, "Return at once");
-  cmd->callback([&cli, action, args] { cli.exitCode = runControl(cli, action, *args); });
 }
 
 void addControls(Cli& cli) {

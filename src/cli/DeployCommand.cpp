@@ -28,6 +28,7 @@
 
 #include "cli/CommandRegistry.h"
 #include "cli/DeploymentSubmission.h"
+#include "cli/Options.h"
 #include "cli/ReadScope.h"
 
 namespace ramp::cli {
@@ -70,32 +71,28 @@ int runDeploy(Cli& cli, const DeployArgs& a) {
 }
 
 void addDeploy(Cli& cli) {
-  auto args = std::make_shared<DeployArgs>();
-  auto* cmd = cli.app.add_subcommand("deploy", "Deploy a release of a service to an environment");
-  cmd->add_option("service", args->service, "Service name")->required();
-  cmd->add_option("--env,-e", args->env, "Environment")->required();
-  cmd->add_option("--version,-v", args->version, "Release version (ramp release create first)")->required();
+  auto [cmd, args] = addCommand<DeployArgs>(
+      cli, cli.app, "deploy", "Deploy a release of a service to an environment",
+      "\nExamples:\n  ramp deploy crawler --env int --version 1.4.0\n"
+      "  ramp deploy crawler --env prod --version 1.4.1 --hotfix --reason \"CVE-2026-1234\"\n"
+      "Exit codes: 0 succeeded, 1 failed, 3 rolled back, 4 waiting on a person.",
+      runDeploy);
+  auto& submit = args->submit;
+  addOption(cmd, kServiceArgument, args->service)->required();
+  addOption(cmd, kEnvOption, args->env)->required();
+  addOption(cmd, kReleaseVersionOption, args->version, "Release version (ramp release create first)")->required();
   cmd->add_option("--strategy", args->strategy, "Override the strategy: bluegreen, canary, all-at-once");
-  cmd->add_option("--region", args->submit.region,
-                  "Deploy this region alone (default: every region of the environment, one wave per region)");
-  cmd->add_option("-f,--file", args->submit.file,
-                  "Local config to compare with the config of record in force (default ./ramp.yaml); the "
-                  "deployment always runs with the version in force");
-  cmd->add_flag("--detach", args->submit.detach, "Return at once with the deployment id");
-  cmd->add_flag("--wait", args->submit.wait, "Keep waiting through pauses and approvals");
-  cmd->add_flag("--json", args->submit.json, "Print the final deployment as JSON");
+  addOption(cmd, kRegionOption, submit.region,
+            "Deploy this region alone (default: every region of the environment, one wave per region)");
+  addOption(cmd, kConfigFileOption, submit.file,
+            "Local config to compare with the config of record in force (default ./ramp.yaml); the "
+            "deployment always runs with the version in force");
+  submit.addFollowFlags(cmd, "--detach");
   cmd->add_flag("--hotfix", args->hotfix, "Out of pipeline order (needs the hotfix role and --reason)");
   cmd->add_option("--reason", args->reason, "Why this hotfix cannot wait (required with --hotfix)");
-  cmd->add_flag("--queue", args->submit.queue, "Wait behind a deployment in progress instead of being refused");
-  cmd->add_flag("--rollback-all-regions", args->submit.rollbackAllRegions,
-                "Regions in waves: a rollback in one region rolls back the regions before it too "
-                "(default: they keep the release)");
-  cmd->add_flag("--through-bake", args->submit.throughBake,
-                "Follow a blue/green through its bake: exit 3 if the bake's judge or an alarm rolls it back");
-  cmd->footer("\nExamples:\n  ramp deploy crawler --env int --version 1.4.0\n"
-              "  ramp deploy crawler --env prod --version 1.4.1 --hotfix --reason \"CVE-2026-1234\"\n"
-              "Exit codes: 0 succeeded, 1 failed, 3 rolled back, 4 waiting on a person.");
-  cmd->callback([&cli, args] { cli.exitCode = runDeploy(cli, *args); });
+  submit.addQueueFlag(cmd);
+  submit.addRollbackAllRegionsFlag(cmd);
+  submit.addThroughBakeFlag(cmd);
 }
 
 }  // namespace

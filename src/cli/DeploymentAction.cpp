@@ -1,13 +1,14 @@
 #include "cli/DeploymentAction.h"
+#include "cli/Options.h"
 
 namespace ramp::cli {
 
 void DeploymentAction::addOptions(CLI::App* cmd, const std::string& detachHelp) {
-  cmd->add_option("service", service, "Service name")->required();
-  cmd->add_option("--env,-e", env, "Environment")->required();
-  cmd->add_option("--comment,-m", comment, "Why (recorded in the audit)");
+  addOption(cmd, kServiceArgument, service)->required();
+  addOption(cmd, kEnvOption, env)->required();
+  addOption(cmd, kCommentOption, comment);
   cmd->add_flag("--detach", detach, detachHelp);
-  cmd->add_flag("--json", json, "Machine-readable output");
+  jsonFlag(cmd, json);
 }
 
 nlohmann::json DeploymentAction::body() const {

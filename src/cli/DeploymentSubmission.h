@@ -12,7 +12,8 @@
 //      in waves), then followed as the flags say (Follow.h: --detach,
 //      --wait, --json, --through-bake); its exit code.
 //
-// Each command declares the flags itself (its own help text and order).
+// Each command declares the flags in its own order, with its own help for
+// --region and -f; the others are declared here, one definition each.
 #pragma once
 
 #include <functional>
@@ -35,6 +36,12 @@ struct SubmitFlags {
   bool queue = false;
   bool throughBake = false;
   bool rollbackAllRegions = false;
+
+  // --detach (DETACH_NAMES), --wait, --json: how the deployment is followed.
+  void addFollowFlags(CLI::App* cmd, const std::string& detachNames);
+  void addQueueFlag(CLI::App* cmd);
+  void addRollbackAllRegionsFlag(CLI::App* cmd);
+  void addThroughBakeFlag(CLI::App* cmd);
 };
 
 int submitAndFollow(Cli& cli, const std::string& path, nlohmann::json body, const SubmitFlags& flags,

@@ -11,6 +11,7 @@
 
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
+#include "cli/Options.h"
 #include "core/Home.h"
 #include "providers/local/ProcessIdentity.h"
 
@@ -69,11 +70,10 @@ int runDown(Cli& cli, const DownArgs& a) {
 }
 
 void addDown(Cli& cli) {
-  auto args = std::make_shared<DownArgs>();
-  auto* cmd = cli.app.add_subcommand("down", "Retire fleets (of one environment, or everything incl. router and controller)");
-  cmd->footer("Examples:\n  ramp down --env int\n  ramp down");
-  cmd->add_option("--env,-e", args->env, "Only this environment");
-  cmd->callback([&cli, args] { cli.exitCode = runDown(cli, *args); });
+  auto [cmd, args] = addCommand<DownArgs>(
+      cli, cli.app, "down", "Retire fleets (of one environment, or everything incl. router and controller)",
+      "Examples:\n  ramp down --env int\n  ramp down", runDown);
+  addOption(cmd, kEnvOption, args->env, "Only this environment");
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
 #include "cli/InfraRequestBody.h"
+#include "cli/Options.h"
 
 namespace ramp::cli {
 
@@ -35,14 +36,13 @@ int runDrift(Cli& cli, const DriftArgs& a) {
 }
 
 void addDrift(Cli& cli) {
-  auto args = std::make_shared<DriftArgs>();
-  auto* cmd = cli.app.add_subcommand("drift", "Report infrastructure changed outside ramp (exit 2 when any)");
-  cmd->footer("Examples:\n  ramp drift --env prod\n  ramp drift --env prod --json   # exit 0 clean, 2 drift, 1 error");
-  cmd->add_option("--env,-e", args->env, "Environment")->required();
-  cmd->add_option("--region", args->regions, "Also check this region (repeatable)");
-  cmd->add_option("-f,--file", args->file, "Config file (default ./ramp.yaml)");
-  cmd->add_flag("--json", args->json, "Machine-readable output");
-  cmd->callback([&cli, args] { cli.exitCode = runDrift(cli, *args); });
+  auto [cmd, args] = addCommand<DriftArgs>(
+      cli, cli.app, "drift", "Report infrastructure changed outside ramp (exit 2 when any)",
+      "Examples:\n  ramp drift --env prod\n  ramp drift --env prod --json   # exit 0 clean, 2 drift, 1 error", runDrift);
+  addOption(cmd, kEnvOption, args->env)->required();
+  addOption(cmd, kRegionOption, args->regions, "Also check this region (repeatable)");
+  addOption(cmd, kConfigFileOption, args->file);
+  jsonFlag(cmd, args->json);
 }
 
 }  // namespace

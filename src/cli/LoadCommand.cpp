@@ -18,6 +18,7 @@
 
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
+#include "cli/Options.h"
 #include "cli/ReadScope.h"
 #include "cli/SyntheticLoad.h"
 #include "core/Duration.h"
@@ -108,17 +109,17 @@ int runLoad(Cli& cli, const LoadArgs& a) {
 }
 
 void addLoad(Cli& cli) {
-  auto args = std::make_shared<LoadArgs>();
-  auto* cmd = cli.app.add_subcommand("load", "Send synthetic traffic to a service's entry point (for demos and canaries)");
-  cmd->footer("Examples:\n  ramp load crawler --env uat --duration 90s &\n  ramp load crawler --env prod --clients 8 --json");
-  cmd->add_option("service", args->service, "Service name")->required();
-  cmd->add_option("--env,-e", args->env, "Environment")->required();
-  cmd->add_option("--region", args->region, "Region (default: the environment's first)");
+  auto [cmd, args] = addCommand<LoadArgs>(
+      cli, cli.app, "load", "Send synthetic traffic to a service's entry point (for demos and canaries)",
+      "Examples:\n  ramp load crawler --env uat --duration 90s &\n  ramp load crawler --env prod --clients 8 --json",
+      runLoad);
+  addOption(cmd, kServiceArgument, args->service)->required();
+  addOption(cmd, kEnvOption, args->env)->required();
+  addOption(cmd, kRegionOption, args->region, "Region (default: the environment's first)");
   cmd->add_option("--duration,-d", args->duration, "How long (default 60s, at most 1h)");
   cmd->add_option("--clients,-c", args->clients, "Concurrent clients, each one request at a time (default 4)");
   cmd->add_option("--path", args->path, "Path to GET (default /)");
-  cmd->add_flag("--json", args->json, "Print the summary as JSON");
-  cmd->callback([&cli, args] { cli.exitCode = runLoad(cli, *args); });
+  jsonFlag(cmd, args->json, "Print the summary as JSON");
 }
 
 }  // namespace

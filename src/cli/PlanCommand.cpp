@@ -15,6 +15,7 @@
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
 #include "cli/InfraRequestBody.h"
+#include "cli/Options.h"
 
 namespace ramp::cli {
 
@@ -59,21 +60,20 @@ int runPlan(Cli& cli, const PlanArgs& a) {
 }
 
 void addPlan(Cli& cli) {
-  auto args = std::make_shared<PlanArgs>();
-  auto* cmd = cli.app.add_subcommand("plan", "Show what apply would change in an environment's infrastructure");
-  cmd->footer(
+  auto [cmd, args] = addCommand<PlanArgs>(
+      cli, cli.app, "plan", "Show what apply would change in an environment's infrastructure",
       "Examples:\n  ramp plan --env prod\n  ramp plan --env prod --region eu-west-1 -o prod.plan\n"
-      "  ramp plan --env prod --detailed-exitcode   # 0 no changes, 2 changes, 1 error");
-  cmd->add_option("--env,-e", args->env, "Environment")->required();
-  cmd->add_option("--region", args->regions, "Only this region (repeatable; default all of the env's)");
-  cmd->add_option("-f,--file", args->file, "Config file (default ./ramp.yaml)");
+      "  ramp plan --env prod --detailed-exitcode   # 0 no changes, 2 changes, 1 error",
+      runPlan);
+  addOption(cmd, kEnvOption, args->env)->required();
+  addOption(cmd, kRegionOption, args->regions, "Only this region (repeatable; default all of the env's)");
+  addOption(cmd, kConfigFileOption, args->file);
   cmd->add_option("-o,--out", args->out, "Save the plan to FILE for `ramp apply FILE`");
-  cmd->add_flag("--json", args->json, "Machine-readable output (with no_op)");
+  jsonFlag(cmd, args->json, "Machine-readable output (with no_op)");
   cmd->add_flag("--detailed-exitcode", args->detailed, "Exit 2 when there are changes, 0 when none");
   cmd->add_flag("--no-refresh", args->noRefresh, "Do not read the real state (plan from the recorded state only)");
   cmd->add_flag("--delete-leftovers", args->deleteLeftovers,
                 "Also plan deleting leftovers (ramp-tagged, unknown to any state), as apply --allow-destroy does");
-  cmd->callback([&cli, args] { cli.exitCode = runPlan(cli, *args); });
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 
 #include "cli/CommandRegistry.h"
 #include "cli/DeploymentSubmission.h"
+#include "cli/Options.h"
 #include "cli/ReadScope.h"
 
 namespace ramp::cli {
@@ -46,26 +47,22 @@ int runPromote(Cli& cli, const PromoteArgs& a) {
 }
 
 void addPromote(Cli& cli) {
-  auto args = std::make_shared<PromoteArgs>();
-  auto* cmd = cli.app.add_subcommand("promote", "Promote the release that succeeded in the previous stage");
-  cmd->add_option("service", args->service, "Service name")->required();
+  auto [cmd, args] = addCommand<PromoteArgs>(
+      cli, cli.app, "promote", "Promote the release that succeeded in the previous stage",
+      "\nExamples:\n  ramp promote crawler --to uat\n  ramp promote crawler --to prod --no-wait\n"
+      "Exit codes: 0 succeeded, 1 failed or refused, 3 rolled back, 4 waiting on a person.",
+      runPromote);
+  auto& submit = args->submit;
+  addOption(cmd, kServiceArgument, args->service)->required();
   cmd->add_option("--to,-t", args->to, "Target environment (a later stage of the pipeline)")->required();
-  cmd->add_option("--region", args->submit.region,
-                  "Promote into this region alone (default: every region of the environment, one wave per region)");
-  cmd->add_flag("--rollback-all-regions", args->submit.rollbackAllRegions,
-                "Regions in waves: a rollback in one region rolls back the regions before it too "
-                "(default: they keep the release)");
-  cmd->add_option("-f,--file", args->submit.file,
-                  "Local config to compare with the config of record in force (default ./ramp.yaml)");
-  cmd->add_flag("--detach,--no-wait", args->submit.detach, "Return at once with the deployment id");
-  cmd->add_flag("--wait", args->submit.wait, "Keep waiting through pauses and approvals");
-  cmd->add_flag("--json", args->submit.json, "Print the final deployment as JSON");
-  cmd->add_flag("--queue", args->submit.queue, "Wait behind a deployment in progress instead of being refused");
-  cmd->add_flag("--through-bake", args->submit.throughBake,
-                "Follow a blue/green through its bake: exit 3 if the bake's judge or an alarm rolls it back");
-  cmd->footer("\nExamples:\n  ramp promote crawler --to uat\n  ramp promote crawler --to prod --no-wait\n"
-              "Exit codes: 0 succeeded, 1 failed or refused, 3 rolled back, 4 waiting on a person.");
-  cmd->callback([&cli, args] { cli.exitCode = runPromote(cli, *args); });
+  addOption(cmd, kRegionOption, submit.region,
+            "Promote into this region alone (default: every region of the environment, one wave per region)");
+  submit.addRollbackAllRegionsFlag(cmd);
+  addOption(cmd, kConfigFileOption, submit.file,
+            "Local config to compare with the config of record in force (default ./ramp.yaml)");
+  submit.addFollowFlags(cmd, "--detach,--no-wait");
+  submit.addQueueFlag(cmd);
+  submit.addThroughBakeFlag(cmd);
 }
 
 }  // namespace

@@ -47,6 +47,7 @@
 
 #include "cli/CommandRegistry.h"
 #include "cli/HomeStore.h"
+#include "cli/Options.h"
 #include "config/ConfigLoader.h"
 #include "config/EffectiveService.h"
 #include "core/Clock.h"
@@ -327,40 +328,43 @@ void addRelease(ramp::cli::Cli& cli) {
   rel->footer("Examples:\n  ramp release create crawler --version 1.4.0 --from ./build\n  ramp release list crawler --json");
   rel->require_subcommand(1);
 
-  auto c = std::make_shared<CreateArgs>();
-  auto* create = rel->add_subcommand("create", "Store an immutable, content-addressed release of a service");
-  create->footer("Examples:\n  ramp release create crawler --version 1.4.0 --from ./build\n  ramp release create crawler --version 1.4.0 --json");
-  create->add_option("service", c->service, "Service name (as in ramp.yaml)")->required();
-  create->add_option("--version,-v", c->version, "Release version, e.g. 1.4.0")->required();
+  using namespace ramp::cli;  // the shared options (Options.h)
+  const std::string configHelp = "Configuration (default ./ramp.yaml)";
+
+  auto [create, c] = addCommand<CreateArgs>(
+      cli, *rel, "create", "Store an immutable, content-addressed release of a service",
+      "Examples:\n  ramp release create crawler --version 1.4.0 --from ./build\n"
+      "  ramp release create crawler --version 1.4.0 --json",
+      runCreate);
+  addOption(create, kServiceArgument, c->service, "Service name (as in ramp.yaml)")->required();
+  addOption(create, kReleaseVersionOption, c->version, "Release version, e.g. 1.4.0")->required();
   create->add_option("--from", c->from, "Directory holding the release (else the config's release section)");
-  create->add_option("-f,--file", c->file, "Configuration (default ./ramp.yaml)");
-  create->add_flag("--json", c->json, "Machine-readable output");
-  create->callback([&cli, c] { cli.exitCode = runCreate(cli, *c); });
+  addOption(create, kConfigFileOption, c->file, configHelp);
+  jsonFlag(create, c->json);
 
-  auto l = std::make_shared<ListArgs>();
-  auto* list = rel->add_subcommand("list", "List stored releases");
-  list->footer("Examples:\n  ramp release list\n  ramp release list crawler --json");
-  list->add_option("service", l->service, "Only this service");
-  list->add_flag("--json", l->json, "Machine-readable output");
-  list->callback([&cli, l] { cli.exitCode = runList(cli, *l); });
+  auto [list, l] = addCommand<ListArgs>(cli, *rel, "list", "List stored releases",
+                                        "Examples:\n  ramp release list\n  ramp release list crawler --json", runList);
+  addOption(list, kServiceArgument, l->service, "Only this service");
+  jsonFlag(list, l->json);
 
-  auto v = std::make_shared<VerifyArgs>();
-  auto* verify = rel->add_subcommand("verify", "Recompute a release's digest; fail if it changed on disk");
-  verify->footer("Examples:\n  ramp release verify crawler --version 1.4.0\n  ramp release verify crawler --version 1.4.0 --json");
-  verify->add_option("service", v->service, "Service name")->required();
-  verify->add_option("--version,-v", v->version, "Release version")->required();
-  verify->add_flag("--json", v->json, "Machine-readable output");
-  verify->callback([&cli, v] { cli.exitCode = runVerify(cli, *v); });
+  auto [verify, v] = addCommand<VerifyArgs>(
+      cli, *rel, "verify", "Recompute a release's digest; fail if it changed on disk",
+      "Examples:\n  ramp release verify crawler --version 1.4.0\n  ramp release verify crawler --version 1.4.0 --json",
+      runVerify);
+  addOption(verify, kServiceArgument, v->service)->required();
+  addOption(verify, kReleaseVersionOption, v->version)->required();
+  jsonFlag(verify, v->json);
 
-  auto p = std::make_shared<PushArgs>();
-  auto* push = rel->add_subcommand("push", "Upload a release's bundle to an aws environment's bundle bucket");
-  push->footer("Examples:\n  ramp release push crawler --version 1.4.0 --env prod\n  ramp release push crawler --version 1.4.0 --env prod --json");
-  push->add_option("service", p->service, "Service name")->required();
-  push->add_option("--version,-v", p->version, "Release version")->required();
-  push->add_option("--env,-e", p->env, "Environment (provider aws, with aws.bundle_bucket)")->required();
-  push->add_option("-f,--file", p->file, "Configuration (default ./ramp.yaml)");
-  push->add_flag("--json", p->json, "Machine-readable output");
-  push->callback([&cli, p] { cli.exitCode = runPush(cli, *p); });
+  auto [push, p] = addCommand<PushArgs>(
+      cli, *rel, "push", "Upload a release's bundle to an aws environment's bundle bucket",
+      "Examples:\n  ramp release push crawler --version 1.4.0 --env prod\n"
+      "  ramp release push crawler --version 1.4.0 --env prod --json",
+      runPush);
+  addOption(push, kServiceArgument, p->service)->required();
+  addOption(push, kReleaseVersionOption, p->version)->required();
+  addOption(push, kEnvOption, p->env, "Environment (provider aws, with aws.bundle_bucket)")->required();
+  addOption(push, kConfigFileOption, p->file, configHelp);
+  jsonFlag(push, p->json);
 }
 
 }  // namespace

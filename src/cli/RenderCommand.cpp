@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/CommandRegistry.h"
+#include "cli/Options.h"
 #include "config/ConfigLoader.h"
 #include "config/EffectiveService.h"
 #include "config/GitState.h"
@@ -111,15 +112,16 @@ int runRender(const RenderOptions& o) {
 }
 
 void addRender(ramp::cli::Cli& cli) {
-  auto opts = std::make_shared<RenderOptions>();
-  auto* cmd = cli.app.add_subcommand("render", "Show the effective configuration of an environment, with its digest");
-  cmd->footer("Examples:\n  ramp render --env prod\n  ramp render --env prod --region eu-west-1 --service crawler --json");
-  cmd->add_option("-f,--file", opts->file, "ramp.yaml, or a directory of YAML files (default ./ramp.yaml)");
+  using namespace ramp::cli;  // the shared options (Options.h)
+  auto [cmd, opts] = addCommand<RenderOptions>(
+      cli, cli.app, "render", "Show the effective configuration of an environment, with its digest",
+      "Examples:\n  ramp render --env prod\n  ramp render --env prod --region eu-west-1 --service crawler --json",
+      runRender);
+  addOption(cmd, kConfigTreeOption, opts->file);
   cmd->add_option("--env", opts->env, "environment")->required();
-  cmd->add_option("--region", opts->region, "region (default: the environment's first)");
+  addOption(cmd, kRegionOption, opts->region, "region (default: the environment's first)");
   cmd->add_option("--service", opts->service, "only this service");
-  cmd->add_flag("--json", opts->json, "JSON output");
-  cmd->callback([&cli, opts] { cli.exitCode = runRender(*opts); });
+  jsonFlag(cmd, opts->json, "JSON output");
 }
 
 }  // namespace

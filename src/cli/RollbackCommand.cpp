@@ -26,12 +26,10 @@ int runRollback(Cli& cli, const DeploymentAction& a) {
 }
 
 void addRollback(Cli& cli) {
-  auto args = std::make_shared<DeploymentAction>();
-  auto* cmd = cli.app.add_subcommand("rollback",
-                                     "Switch back to the previous release (at once if its fleet is still warm)");
-  cmd->footer("Examples:\n  ramp rollback crawler --env prod\n  ramp rollback crawler --env prod --detach --json");
+  auto [cmd, args] = addCommand<DeploymentAction>(
+      cli, cli.app, "rollback", "Switch back to the previous release (at once if its fleet is still warm)",
+      "Examples:\n  ramp rollback crawler --env prod\n  ramp rollback crawler --env prod --detach --json", runRollback);
   args->addOptions(cmd, "Return at once with the deployment id");
-  cmd->callback([&cli, args] { cli.exitCode = runRollback(cli, *args); });
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/CommandRegistry.h"
+#include "cli/Options.h"
 #include "config/SecretStore.h"
 #include "core/Home.h"
 
@@ -64,6 +65,11 @@ int runRemove(ramp::cli::Cli& cli, const SecretOptions& o) {
   return ramp::cli::kExitOk;
 }
 
+// NAME, of `secret set` and `secret rm`.
+void addNameArgument(CLI::App* cmd, SecretOptions& opts) {
+  cmd->add_option("NAME", opts.name, "secret name")->required();
+}
+
 void addSecret(ramp::cli::Cli& cli) {
   auto opts = std::make_shared<SecretOptions>();
   auto* cmd = cli.app.add_subcommand("secret", "Manage the local secret store (values never printed)");
@@ -71,15 +77,15 @@ void addSecret(ramp::cli::Cli& cli) {
   cmd->require_subcommand(1);
   auto* set = cmd->add_subcommand("set", "Store a secret; the value is read from stdin");
   set->footer("Examples:\n  printf %s \"$DB_PASSWORD\" | ramp secret set db-password");
-  set->add_option("NAME", opts->name, "secret name")->required();
+  addNameArgument(set, *opts);
   set->callback([&cli, opts] { cli.exitCode = runSet(cli, *opts); });
   auto* list = cmd->add_subcommand("list", "List secret names");
   list->footer("Examples:\n  ramp secret list\n  ramp secret list --json");
-  list->add_flag("--json", opts->json, "JSON output");
+  ramp::cli::jsonFlag(list, opts->json, "JSON output");
   list->callback([&cli, opts] { cli.exitCode = runList(cli, *opts); });
   auto* rm = cmd->add_subcommand("rm", "Remove a secret");
   rm->footer("Examples:\n  ramp secret rm db-password");
-  rm->add_option("NAME", opts->name, "secret name")->required();
+  addNameArgument(rm, *opts);
   rm->callback([&cli, opts] { cli.exitCode = runRemove(cli, *opts); });
 }
 

@@ -19,6 +19,7 @@
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
 #include "cli/ControllerInfo.h"
+#include "cli/Options.h"
 #include "core/Duration.h"
 #include "core/Home.h"
 #include "server/Controller.h"
@@ -140,10 +141,14 @@ int runServe(Cli& cli, const ServeArgs& a) {
 }
 
 void addServe(Cli& cli) {
-  auto args = std::make_shared<ServeArgs>();
-  auto* cmd = cli.app.add_subcommand("serve", "Run the controller (started automatically by other commands)");
-  cmd->footer("Examples:\n  ramp serve\n  ramp serve --store postgresql://ramp@db/ramp --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem");
-  cmd->add_option("--store", args->store, "Store URL: sqlite:///path.db or postgresql://..., recorded in the home for every command (default: $RAMP_STORE, the home's recorded store, else SQLite in the home)");
+  auto [cmd, args] = addCommand<ServeArgs>(
+      cli, cli.app, "serve", "Run the controller (started automatically by other commands)",
+      "Examples:\n  ramp serve\n"
+      "  ramp serve --store postgresql://ramp@db/ramp --listen 0.0.0.0:8443 --tls-cert cert.pem --tls-key key.pem",
+      runServe);
+  addOption(cmd, kStoreOption, args->store,
+            "Store URL: sqlite:///path.db or postgresql://..., recorded in the home for every command (default: "
+            "$RAMP_STORE, the home's recorded store, else SQLite in the home)");
   cmd->add_option("--listen", args->listen, "API address HOST:PORT (loopback only without TLS)");
   cmd->add_option("--tls-cert", args->tlsCert, "PEM certificate (chain) to serve the API over HTTPS");
   cmd->add_option("--tls-key", args->tlsKey, "PEM private key of --tls-cert");
@@ -157,7 +162,6 @@ void addServe(Cli& cli) {
                   "Controller lease time to live (default 3s on PostgreSQL, 10s on SQLite); a follower takes over when it runs out");
   cmd->add_flag("--supervised", args->supervised,
                 "Restarted within a second when it dies (by the home's router; how other commands start it)");
-  cmd->callback([&cli, args] { cli.exitCode = runServe(cli, *args); });
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
 #include "cli/HomeStore.h"
+#include "cli/Options.h"
 #include "cli/ReadScope.h"
 #include "core/Clock.h"
 #include "core/Home.h"
@@ -117,15 +118,14 @@ int runStats(Cli& cli, const StatsArgs& a) {
 }
 
 void addStats(Cli& cli) {
-  auto args = std::make_shared<StatsArgs>();
-  auto* cmd = cli.app.add_subcommand(
-      "stats", "Delivery figures (DORA): deployment frequency, lead time, change failure rate, time to restore");
-  cmd->add_option("--service,-s", args->service, "Only this service");
-  cmd->add_option("--env,-e", args->env, "Only this environment");
+  auto [cmd, args] = addCommand<StatsArgs>(
+      cli, cli.app, "stats",
+      "Delivery figures (DORA): deployment frequency, lead time, change failure rate, time to restore",
+      "Examples:\n  ramp stats\n  ramp stats --env prod --since 90d --json", runStats);
+  addOption(cmd, kServiceFilterOption, args->service);
+  addOption(cmd, kEnvOption, args->env, "Only this environment");
   cmd->add_option("--since", args->since, "Window: a duration back from now (default 30d; e.g. 7d, 12h)");
-  cmd->add_flag("--json", args->json, "Machine-readable output");
-  cmd->footer("Examples:\n  ramp stats\n  ramp stats --env prod --since 90d --json");
-  cmd->callback([&cli, args] { cli.exitCode = runStats(cli, *args); });
+  jsonFlag(cmd, args->json);
 }
 
 }  // namespace

@@ -31,6 +31,7 @@
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
 #include "cli/ControllerInfo.h"
+#include "cli/Options.h"
 #include "cli/ProgressText.h"
 #include "cli/ReadScope.h"
 #include "cli/Terminal.h"
@@ -273,14 +274,14 @@ int runStatus(Cli& cli, const StatusArgs& a) {
 }
 
 void addStatus(Cli& cli) {
-  auto args = std::make_shared<StatusArgs>();
-  auto* cmd = cli.app.add_subcommand("status", "Show deployments, fleets and traffic of services");
-  cmd->footer("Examples:\n  ramp status\n  ramp status crawler --env prod --watch\n  ramp status crawler --env prod --json");
-  cmd->add_option("service", args->service, "Service name (default: all)");
-  cmd->add_option("--env,-e", args->env, "Environment (default: all)");
-  cmd->add_flag("--json", args->json, "Machine-readable output");
+  auto [cmd, args] = addCommand<StatusArgs>(
+      cli, cli.app, "status", "Show deployments, fleets and traffic of services",
+      "Examples:\n  ramp status\n  ramp status crawler --env prod --watch\n  ramp status crawler --env prod --json",
+      runStatus);
+  addOption(cmd, kServiceArgument, args->service, "Service name (default: all)");
+  addOption(cmd, kEnvOption, args->env, "Environment (default: all)");
+  jsonFlag(cmd, args->json);
   cmd->add_flag("--watch,-w", args->watch, "Keep redrawing as things change (Ctrl-C to stop)");
-  cmd->callback([&cli, args] { cli.exitCode = runStatus(cli, *args); });
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
+#include "cli/Options.h"
 #include "core/Duration.h"
 
 namespace ramp::cli {
@@ -84,28 +85,24 @@ void addToken(Cli& cli) {
   token->footer("Examples:\n  ramp token create --user ci --name pipeline --expires 30d\n  ramp token list --json");
   token->require_subcommand(1);
 
-  auto c = std::make_shared<TokenArgs>();
-  auto* create = token->add_subcommand("create", "Create a token for a user (printed once)");
-  create->footer("Examples:\n  ramp token create --user ci --name pipeline --expires 30d\n  ramp token create --user ci --json");
+  auto [create, c] = addCommand<TokenArgs>(
+      cli, *token, "create", "Create a token for a user (printed once)",
+      "Examples:\n  ramp token create --user ci --name pipeline --expires 30d\n  ramp token create --user ci --json",
+      runCreate);
   create->add_option("--user", c->user, "Whose token")->required();
   create->add_option("--name", c->name, "What it is for (e.g. ci)");
   create->add_option("--expires", c->expires, "Lifetime, e.g. 30d or 12h (default: never)");
-  create->add_flag("--json", c->json, "Machine-readable output (includes the token)");
-  create->callback([&cli, c] { cli.exitCode = runCreate(cli, *c); });
+  jsonFlag(create, c->json, "Machine-readable output (includes the token)");
 
-  auto l = std::make_shared<TokenArgs>();
-  auto* list = token->add_subcommand("list", "List tokens (never the tokens themselves)");
-  list->footer("Examples:\n  ramp token list\n  ramp token list --user ci --json");
+  auto [list, l] = addCommand<TokenArgs>(cli, *token, "list", "List tokens (never the tokens themselves)",
+                                         "Examples:\n  ramp token list\n  ramp token list --user ci --json", runList);
   list->add_option("--user", l->user, "Only this user's");
-  list->add_flag("--json", l->json, "Machine-readable output");
-  list->callback([&cli, l] { cli.exitCode = runList(cli, *l); });
+  jsonFlag(list, l->json);
 
-  auto r = std::make_shared<TokenArgs>();
-  auto* revoke = token->add_subcommand("revoke", "Revoke a token (refused from the next request on)");
-  revoke->footer("Examples:\n  ramp token revoke tok-1a2b3c");
+  auto [revoke, r] = addCommand<TokenArgs>(cli, *token, "revoke", "Revoke a token (refused from the next request on)",
+                                           "Examples:\n  ramp token revoke tok-1a2b3c", runRevoke);
   revoke->add_option("id", r->id, "Token id (tok-...)")->required();
-  revoke->add_flag("--json", r->json, "Machine-readable output");
-  revoke->callback([&cli, r] { cli.exitCode = runRevoke(cli, *r); });
+  jsonFlag(revoke, r->json);
 }
 
 }  // namespace

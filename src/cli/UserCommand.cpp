@@ -9,6 +9,7 @@
 
 #include "cli/ApiClient.h"
 #include "cli/CommandRegistry.h"
+#include "cli/Options.h"
 #include "server/Identity.h"
 
 namespace ramp::cli {
@@ -96,44 +97,30 @@ void addUser(Cli& cli) {
   auto* user = cli.app.add_subcommand("user", "Manage users and their roles per environment (admin)");
   user->footer("Examples:\n  ramp user add rita --role approver@prod --role deployer@int\n  ramp user list --json");
   user->require_subcommand(1);
-  const char* roleHelp = "ROLE[@ENV]: viewer|deployer|approver|hotfix|admin, @ENV limits it to one environment (repeatable)";
-
-  auto add = std::make_shared<UserArgs>();
-  auto* addCmd = user->add_subcommand("add", "Add a user");
-  addCmd->footer("Examples:\n  ramp user add rita --role approver@prod --role deployer@int");
-  addCmd->add_option("name", add->name, "User name")->required();
-  addCmd->add_option("--role", add->roles, roleHelp);
-  addCmd->add_flag("--json", add->json, "Machine-readable output");
-  addCmd->callback([&cli, add] { cli.exitCode = runAdd(cli, *add); });
-
-  auto list = std::make_shared<UserArgs>();
-  auto* listCmd = user->add_subcommand("list", "List users and their roles");
-  listCmd->footer("Examples:\n  ramp user list\n  ramp user list --json");
-  listCmd->add_flag("--json", list->json, "Machine-readable output");
-  listCmd->callback([&cli, list] { cli.exitCode = runList(cli, *list); });
-
-  auto dis = std::make_shared<UserArgs>();
-  auto* disCmd = user->add_subcommand("disable", "Disable a user (its tokens stop working at once)");
-  disCmd->footer("Examples:\n  ramp user disable rita");
-  disCmd->add_option("name", dis->name, "User name")->required();
-  disCmd->add_flag("--json", dis->json, "Machine-readable output");
-  disCmd->callback([&cli, dis] { cli.exitCode = runDisable(cli, *dis); });
-
-  auto grant = std::make_shared<UserArgs>();
-  auto* grantCmd = user->add_subcommand("grant", "Give a user roles");
-  grantCmd->footer("Examples:\n  ramp user grant rita --role hotfix@prod");
-  grantCmd->add_option("name", grant->name, "User name")->required();
-  grantCmd->add_option("--role", grant->roles, roleHelp)->required();
-  grantCmd->add_flag("--json", grant->json, "Machine-readable output");
-  grantCmd->callback([&cli, grant] { cli.exitCode = runRole(cli, *grant, true); });
-
-  auto revoke = std::make_shared<UserArgs>();
-  auto* revokeCmd = user->add_subcommand("revoke-role", "Take roles away from a user");
-  revokeCmd->footer("Examples:\n  ramp user revoke-role rita --role hotfix@prod");
-  revokeCmd->add_option("name", revoke->name, "User name")->required();
-  revokeCmd->add_option("--role", revoke->roles, roleHelp)->required();
-  revokeCmd->add_flag("--json", revoke->json, "Machine-readable output");
-  revokeCmd->callback([&cli, revoke] { cli.exitCode = runRole(cli, *revoke, false); });
+  // Every user subcommand: NAME (but list), --role as `roles` says, --json.
+  enum class Roles { kNone, kOptional, kRequired };
+  auto addUserCommand = [&cli, user](const std::string& name, const std::string& help, const std::string& examples,
+                                     bool named, Roles roles, auto run) {
+    auto [cmd, args] = addCommand<UserArgs>(cli, *user, name, help, examples, run);
+    if (named) cmd->add_option("name", args->name, "User name")->required();
+    if (roles != Roles::kNone) {
+      auto* role = cmd->add_option(
+          "--role", args->roles,
+          "ROLE[@ENV]: viewer|deployer|approver|hotfix|admin, @ENV limits it to one environment (repeatable)");
+      if (roles == Roles::kRequired) role->required();
+    }
+    jsonFlag(cmd, args->json);
+  };
+  addUserCommand("add", "Add a user", "Examples:\n  ramp user add rita --role approver@prod --role deployer@int", true,
+                 Roles::kOptional, runAdd);
+  addUserCommand("list", "List users and their roles", "Examples:\n  ramp user list\n  ramp user list --json", false,
+                 Roles::kNone, runList);
+  addUserCommand("disable", "Disable a user (its tokens stop working at once)", "Examples:\n  ramp user disable rita",
+                 true, Roles::kNone, runDisable);
+  addUserCommand("grant", "Give a user roles", "Examples:\n  ramp user grant rita --role hotfix@prod", true,
+                 Roles::kRequired, [](Cli& c, const UserArgs& a) { return runRole(c, a, true); });
+  addUserCommand("revoke-role", "Take roles away from a user", "Examples:\n  ramp user revoke-role rita --role hotfix@prod",
+                 true, Roles::kRequired, [](Cli& c, const UserArgs& a) { return runRole(c, a, false); });
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/CommandRegistry.h"
+#include "cli/Options.h"
 #include "cli/Terminal.h"
 #include "config/ConfigLoader.h"
 
@@ -62,13 +63,14 @@ int runValidate(const ValidateOptions& o) {
 }
 
 void addValidate(ramp::cli::Cli& cli) {
-  auto opts = std::make_shared<ValidateOptions>();
-  auto* cmd = cli.app.add_subcommand("validate", "Check a configuration: every problem as FILE:LINE:COL");
-  cmd->footer("Examples:\n  ramp validate\n  ramp validate -f config/ --json");
-  cmd->add_option("-f,--file", opts->file, "ramp.yaml, or a directory of YAML files (default ./ramp.yaml)");
+  using namespace ramp::cli;  // the shared options (Options.h)
+  auto [cmd, opts] = addCommand<ValidateOptions>(
+      cli, cli.app, "validate", "Check a configuration: every problem as FILE:LINE:COL",
+      "Examples:\n  ramp validate\n  ramp validate -f config/ --json",
+      runValidate);
+  addOption(cmd, kConfigTreeOption, opts->file);
   cmd->add_option("path", opts->positional, "the same as -f");
-  cmd->add_flag("--json", opts->json, "machine-readable result");
-  cmd->callback([&cli, opts] { cli.exitCode = runValidate(*opts); });
+  jsonFlag(cmd, opts->json, "machine-readable result");
 }
 
 }  // namespace
