@@ -39,9 +39,7 @@ namespace {
 
 struct ApplyArgs {
   std::string planFile;
-  std::string env;
-  std::vector<std::string> regions;
-  std::optional<std::string> file;
+  InfraTarget target;
   bool yes = false;
   bool allowDestroy = false;
   int parallelRegions = 1;
@@ -138,16 +136,16 @@ int runApply(Cli& cli, ApplyArgs a) {
       return reportError(a.planFile + ": not a saved plan (expected the JSON written by `ramp plan -o`)");
     }
     std::string planEnv = saved.value("env", "");
-    if (a.env.empty()) a.env = planEnv;
-    if (a.env != planEnv) {
+    if (a.target.env.empty()) a.target.env = planEnv;
+    if (a.target.env != planEnv) {
       return reportError(fmt::format("--env: the saved plan {} is for environment '{}', not '{}'", a.planFile,
-                                     planEnv, a.env));
+                                     planEnv, a.target.env));
     }
-    if (a.env.empty()) return reportError(a.planFile + ": the saved plan names no environment");
-  } else if (a.env.empty()) {
+    if (a.target.env.empty()) return reportError(a.planFile + ": the saved plan names no environment");
+  } else if (a.target.env.empty()) {
     return reportError("--env: which environment? (or give a saved plan: ramp apply FILE)");
   }
-  auto body = infraRequestBody(a.file, a.env, a.regions);
+  auto body = infraRequestBody(a.target);
   if (!body) return reportError(body.error().describe());
   auto api = ApiClient::connect(cli.global);
   if (!api) return reportError(api.error().describe());
@@ -161,7 +159,7 @@ int runApply(Cli& cli, ApplyArgs a) {
     if (!a.json) std::cout << p->value("text", "");
     const bool resumeOnly = p->value("no_op", false) && p->value("open_intents", 0) > 0;
     if (p->value("no_op", false) && !resumeOnly) {
-      if (a.json) std::cout << nlohmann::json{{"no_op", true}, {"env", a.env}}.dump(2) << std::endl;
+      if (a.json) std::cout << nlohmann::json{{"no_op", true}, {"env", a.target.env}}.dump(2) << std::endl;
       return kExitOk;
     }
     // Resuming an interrupted apply finishes what was confirmed before: no question.
@@ -170,7 +168,7 @@ int runApply(Cli& cli, ApplyArgs a) {
         return reportError("--yes: standard input is not a terminal, so apply cannot ask for confirmation; "
                            "nothing was applied (pass --yes, or save a plan with -o and apply that file)");
       }
-      std::cout << "Apply these changes to " << a.env << "? Only 'yes' is accepted: " << std::flush;
+      std::cout << "Apply these changes to " << a.target.env << "? Only 'yes' is accepted: " << std::flush;
       std::string answer;
       std::getline(std::cin, answer);
       if (answer != "yes") {
@@ -180,7 +178,7 @@ int runApply(Cli& cli, ApplyArgs a) {
     }
     saved = (*p)["plan"];
   } else if (!a.json) {
-    std::cout << "Applying the saved plan " << a.planFile << " to " << a.env << "\n";
+    std::cout << "Applying the saved plan " << a.planFile << " to " << a.target.env << "\n";
   }
   (*body)["plan"] = saved;
   if (a.allowDestroy) (*body)["allow_destroy"] = true;
@@ -201,9 +199,9 @@ void addApply(Cli& cli) {
       "Exit codes: 0 applied (or nothing to do), 1 error or a change failed, 4 awaiting approval.",
       runApply);
   cmd->add_option("plan", args->planFile, "A plan saved with `ramp plan -o FILE` (applied exactly, refused if stale)");
-  addOption(cmd, kEnvOption, args->env, "Environment (optional with a saved plan)");
-  addOption(cmd, kRegionOption, args->regions, "Only this region (repeatable)");
-  addOption(cmd, kConfigFileOption, args->file);
+  addOption(cmd, kEnvOption, args->target.env, "Environment (optional with a saved plan)");
+  addOption(cmd, kRegionOption, args->target.regions, "Only this region (repeatable)");
+  addOption(cmd, kConfigFileOption, args->target.file);
   cmd->add_flag("--yes,-y", args->yes, "Do not ask for confirmation (required when not on a terminal)");
   cmd->add_flag("--allow-destroy", args->allowDestroy,
                 "Allow deleting every resource of a region, and delete leftovers (ramp-tagged, unknown to any state)");

@@ -16,14 +16,12 @@ namespace ramp::cli {
 namespace {
 
 struct DriftArgs {
-  std::string env;
-  std::vector<std::string> regions;
-  std::optional<std::string> file;
+  InfraTarget target;
   bool json = false;
 };
 
 int runDrift(Cli& cli, const DriftArgs& a) {
-  auto body = infraRequestBody(a.file, a.env, a.regions);
+  auto body = infraRequestBody(a.target);
   if (!body) return reportError(body.error().describe());
   auto api = ApiClient::connect(cli.global);
   if (!api) return reportError(api.error().describe());
@@ -39,9 +37,9 @@ void addDrift(Cli& cli) {
   auto [cmd, args] = addCommand<DriftArgs>(
       cli, cli.app, "drift", "Report infrastructure changed outside ramp (exit 2 when any)",
       "Examples:\n  ramp drift --env prod\n  ramp drift --env prod --json   # exit 0 clean, 2 drift, 1 error", runDrift);
-  addOption(cmd, kEnvOption, args->env)->required();
-  addOption(cmd, kRegionOption, args->regions, "Also check this region (repeatable)");
-  addOption(cmd, kConfigFileOption, args->file);
+  addOption(cmd, kEnvOption, args->target.env)->required();
+  addOption(cmd, kRegionOption, args->target.regions, "Also check this region (repeatable)");
+  addOption(cmd, kConfigFileOption, args->target.file);
   jsonFlag(cmd, args->json);
 }
 

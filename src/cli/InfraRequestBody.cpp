@@ -11,8 +11,8 @@
 
 namespace ramp::cli {
 
-Result<nlohmann::json> infraRequestBody(const std::optional<std::string>& file, const std::string& env,
-                                        const std::vector<std::string>& regions) {
+Result<nlohmann::json> infraRequestBody(const InfraTarget& target) {
+  const auto& [env, regions, file] = target;
   auto path = config::configPathFor(file);
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {

@@ -1,7 +1,9 @@
 // InfraRequestBody.h — the body `ramp plan|apply|drift` send to the
 // controller's /api/v1/infra/* routes (server/InfraRoutes.h).
 //
-// infraRequestBody(file, env, regions) reads the config (-f FILE, else
+// InfraTarget: what each of them is about, from its --env, --region and -f.
+//
+// infraRequestBody(target) reads the config (-f FILE, else
 // ./ramp.yaml), checks it loads here first (so a bad config is reported
 // with FILE:LINE:COL before any call), checks that ENV exists and every
 // --region is one of its regions, and returns {"env", "regions"?,
@@ -19,7 +21,12 @@
 
 namespace ramp::cli {
 
-Result<nlohmann::json> infraRequestBody(const std::optional<std::string>& file, const std::string& env,
-                                        const std::vector<std::string>& regions);
+struct InfraTarget {
+  std::string env;                  // --env
+  std::vector<std::string> regions;  // --region, repeatable; none: all of the environment's
+  std::optional<std::string> file;  // -f
+};
+
+Result<nlohmann::json> infraRequestBody(const InfraTarget& target);
 
 }  // namespace ramp::cli

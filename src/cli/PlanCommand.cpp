@@ -22,9 +22,7 @@ namespace ramp::cli {
 namespace {
 
 struct PlanArgs {
-  std::string env;
-  std::vector<std::string> regions;
-  std::optional<std::string> file;
+  InfraTarget target;
   std::string out;
   bool json = false;
   bool detailed = false;
@@ -33,7 +31,7 @@ struct PlanArgs {
 };
 
 int runPlan(Cli& cli, const PlanArgs& a) {
-  auto body = infraRequestBody(a.file, a.env, a.regions);
+  auto body = infraRequestBody(a.target);
   if (!body) return reportError(body.error().describe());
   if (a.noRefresh) (*body)["refresh"] = false;
   if (a.deleteLeftovers) (*body)["delete_leftovers"] = true;
@@ -65,9 +63,9 @@ void addPlan(Cli& cli) {
       "Examples:\n  ramp plan --env prod\n  ramp plan --env prod --region eu-west-1 -o prod.plan\n"
       "  ramp plan --env prod --detailed-exitcode   # 0 no changes, 2 changes, 1 error",
       runPlan);
-  addOption(cmd, kEnvOption, args->env)->required();
-  addOption(cmd, kRegionOption, args->regions, "Only this region (repeatable; default all of the env's)");
-  addOption(cmd, kConfigFileOption, args->file);
+  addOption(cmd, kEnvOption, args->target.env)->required();
+  addOption(cmd, kRegionOption, args->target.regions, "Only this region (repeatable; default all of the env's)");
+  addOption(cmd, kConfigFileOption, args->target.file);
   cmd->add_option("-o,--out", args->out, "Save the plan to FILE for `ramp apply FILE`");
   jsonFlag(cmd, args->json, "Machine-readable output (with no_op)");
   cmd->add_flag("--detailed-exitcode", args->detailed, "Exit 2 when there are changes, 0 when none");
