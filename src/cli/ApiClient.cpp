@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <iostream>
 #include <cstdlib>
 #include <thread>
 
@@ -254,6 +255,17 @@ Status ApiClient::stream(const std::string& path, const std::function<bool(const
     return unavailable("event stream ended: " + transportError(rc, errorBuffer, base_, caCert_));
   }
   return ok();
+}
+
+int postAndReport(const GlobalOptions& global, const std::string& path, const nlohmann::json& body, bool json,
+                  const std::function<std::string(const nlohmann::json&)>& say) {
+  auto api = ApiClient::connect(global);
+  if (!api) return reportError(api.error().describe());
+  auto r = api->post(path, body);
+  if (!r) return reportError(r.error().describe());
+  if (json) std::cout << r->dump(2) << std::endl;
+  else std::cout << say(*r);
+  return kExitOk;
 }
 
 }  // namespace ramp::cli

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -49,6 +50,13 @@ class ApiClient {
   std::filesystem::path home_;
   bool restartable_ = false;  // the home's own controller: started again when found dead
 };
+
+// A write a command makes and reports (user add|disable, token revoke):
+// POST BODY to PATH of the world GLOBAL names, then print the answer as JSON
+// when `json`, else the line `say(answer)`. The command's exit code (1 with
+// the error reported).
+int postAndReport(const GlobalOptions& global, const std::string& path, const nlohmann::json& body, bool json,
+                  const std::function<std::string(const nlohmann::json&)>& say);
 
 // Starts `ramp serve` for `home` in the background if it is not answering,
 // and waits until it does. Returns its base URL.

@@ -107,10 +107,7 @@ int runList(Cli& cli, const ListArgs& a) {
   if (auto s = checkReadScope(knownNames(&*api), a.service, "SERVICE", a.env, "--env"); !s) {
     return reportError(s.error().describe());
   }
-  std::string path = "/api/v1/approvals?";
-  if (!a.service.empty()) path += "service=" + a.service + "&";
-  if (!a.env.empty()) path += "env=" + a.env;
-  auto list = api->get(path);
+  auto list = api->get("/api/v1/approvals?" + scopeQuery(a.service, a.env));
   if (!list) return reportError(list.error().describe());
   // Infrastructure changes awaiting approval (not of a service).
   json changes = json::array();

@@ -55,4 +55,11 @@ Error asTyped(Error e, const std::string& serviceArg, const std::string& envArg)
   return e;
 }
 
+std::string scopeQuery(const std::string& service, const std::string& env) {
+  std::string q;
+  if (!service.empty()) q += "service=" + service + "&";
+  if (!env.empty()) q += "env=" + env;
+  return q;
+}
+
 }  // namespace ramp::cli

@@ -32,6 +32,10 @@ KnownNames knownNames(ApiClient* api);
 Status checkReadScope(const KnownNames& known, const std::string& service, const std::string& serviceArg,
                       const std::string& env, const std::string& envArg);
 
+// The query of a read scoped to SERVICE and ENV, either may be empty:
+// "service=S&env=E", "service=S&", "env=E" or "".
+std::string scopeQuery(const std::string& service, const std::string& env);
+
 // An API error about the request's "service" / "env" field, named as the
 // person typed it (e.g. SERVICE and --to for `ramp promote`); any other
 // error is returned as it is.

@@ -254,9 +254,7 @@ int runStatus(Cli& cli, const StatusArgs& a) {
   if (auto s = checkReadScope(knownNames(&*api), a.service, "SERVICE", a.env, "--env"); !s) {
     return reportError(s.error().describe());
   }
-  std::string path = "/api/v1/status?";
-  if (!a.service.empty()) path += "service=" + a.service + "&";
-  if (!a.env.empty()) path += "env=" + a.env;
+  std::string path = "/api/v1/status?" + scopeQuery(a.service, a.env);
   if (a.watch) return watchStatus(cli, a, path);
   auto st = api->get(path);
   if (!st) return reportError(st.error().describe());

@@ -71,13 +71,9 @@ int runList(Cli& cli, const TokenArgs& a) {
 }
 
 int runRevoke(Cli& cli, const TokenArgs& a) {
-  auto api = ApiClient::connect(cli.global);
-  if (!api) return reportError(api.error().describe());
-  auto r = api->post("/api/v1/tokens/" + a.id + "/revoke", json::object());
-  if (!r) return reportError(r.error().describe());
-  if (a.json) std::cout << r->dump(2) << std::endl;
-  else std::cout << fmt::format("token {} of {} revoked at {}\n", a.id, str(*r, "user"), str(*r, "revoked_at"));
-  return kExitOk;
+  return postAndReport(cli.global, "/api/v1/tokens/" + a.id + "/revoke", json::object(), a.json, [&a](const json& r) {
+    return fmt::format("token {} of {} revoked at {}\n", a.id, str(r, "user"), str(r, "revoked_at"));
+  });
 }
 
 void addToken(Cli& cli) {

@@ -35,13 +35,9 @@ std::string rolesText(const json& roles) {
 int runAdd(Cli& cli, const UserArgs& a) {
   auto roles = server::Identity::rolesFromSpecs(a.roles, "--role");
   if (!roles) return reportError(roles.error().describe());
-  auto api = ApiClient::connect(cli.global);
-  if (!api) return reportError(api.error().describe());
-  auto r = api->post("/api/v1/users", {{"name", a.name}, {"roles", *roles}});
-  if (!r) return reportError(r.error().describe());
-  if (a.json) std::cout << r->dump(2) << std::endl;
-  else std::cout << fmt::format("user {} added with roles {}\n", a.name, rolesText((*r)["roles"]));
-  return kExitOk;
+  return postAndReport(cli.global, "/api/v1/users", {{"name", a.name}, {"roles", *roles}}, a.json, [&a](const json& r) {
+    return fmt::format("user {} added with roles {}\n", a.name, rolesText(r.value("roles", json())));
+  });
 }
 
 int runList(Cli& cli, const UserArgs& a) {
@@ -64,13 +60,8 @@ int runList(Cli& cli, const UserArgs& a) {
 }
 
 int runDisable(Cli& cli, const UserArgs& a) {
-  auto api = ApiClient::connect(cli.global);
-  if (!api) return reportError(api.error().describe());
-  auto r = api->post("/api/v1/users/" + a.name + "/disable", json::object());
-  if (!r) return reportError(r.error().describe());
-  if (a.json) std::cout << r->dump(2) << std::endl;
-  else std::cout << fmt::format("user {} disabled: its tokens no longer work\n", a.name);
-  return kExitOk;
+  return postAndReport(cli.global, "/api/v1/users/" + a.name + "/disable", json::object(), a.json,
+                       [&a](const json&) { return fmt::format("user {} disabled: its tokens no longer work\n", a.name); });
 }
 
 int runRole(Cli& cli, const UserArgs& a, bool grant) {
