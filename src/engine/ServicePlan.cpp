@@ -24,6 +24,15 @@ Result<std::chrono::milliseconds> duration(const json& j, const char* field,
   return invalid("expected a duration", field);
 }
 
+// Reads FIELD into VALUE, which keeps what it holds (the default) when the
+// field is absent or null.
+Status readDuration(const json& j, const char* field, std::chrono::milliseconds& value) {
+  auto d = duration(j, field, value);
+  if (!d) return std::unexpected(d.error());
+  value = *d;
+  return ok();
+}
+
 // A string field that may be absent or null (rendered configs carry nulls).
 std::string str(const json& j, const char* field, const std::string& fallback = {}) {
   if (!j.is_object() || !j.contains(field) || !j[field].is_string()) return fallback;
@@ -76,30 +85,18 @@ Result<ServicePlan> planFromRendered(const json& r, const std::string& env, cons
     if (svc->contains("health") && (*svc)["health"].is_object()) {
       const auto& h = (*svc)["health"];
       p.health.path = str(h, "path", "/healthz");
-      auto iv = duration(h, "interval", p.health.interval);
-      if (!iv) return std::unexpected(iv.error());
-      p.health.interval = *iv;
-      auto to = duration(h, "timeout", p.health.timeout);
-      if (!to) return std::unexpected(to.error());
-      p.health.timeout = *to;
+      if (auto st = readDuration(h, "interval", p.health.interval); !st) return std::unexpected(st.error());
+      if (auto st = readDuration(h, "timeout", p.health.timeout); !st) return std::unexpected(st.error());
       p.health.healthyThreshold = h.value("healthy_threshold", p.health.healthyThreshold);
       p.health.unhealthyThreshold = h.value("unhealthy_threshold", p.health.unhealthyThreshold);
     }
     if (svc->contains("strategy") && (*svc)["strategy"].is_object()) {
       const auto& s = (*svc)["strategy"];
       p.strategy = str(s, "type", "bluegreen");
-      auto bake = duration(s, "bake", p.bake);
-      if (!bake) return std::unexpected(bake.error());
-      p.bake = *bake;
-      auto dl = duration(s, "deadline", p.healthDeadline);
-      if (!dl) return std::unexpected(dl.error());
-      p.healthDeadline = *dl;
-      auto dr = duration(s, "drain", p.drainTimeout);
-      if (!dr) return std::unexpected(dr.error());
-      p.drainTimeout = *dr;
-      auto lease = duration(s, "weight_lease", p.weightLease);
-      if (!lease) return std::unexpected(lease.error());
-      p.weightLease = *lease;
+      if (auto st = readDuration(s, "bake", p.bake); !st) return std::unexpected(st.error());
+      if (auto st = readDuration(s, "deadline", p.healthDeadline); !st) return std::unexpected(st.error());
+      if (auto st = readDuration(s, "drain", p.drainTimeout); !st) return std::unexpected(st.error());
+      if (auto st = readDuration(s, "weight_lease", p.weightLease); !st) return std::unexpected(st.error());
       p.onLeaseExpiry = str(s, "on_lease_expiry", "rollback");
       if (p.onLeaseExpiry != "rollback" && p.onLeaseExpiry != "resume") {
         return invalid("on_lease_expiry must be rollback or resume, got '" + p.onLeaseExpiry + "'",
@@ -131,12 +128,10 @@ Result<ServicePlan> planFromRendered(const json& r, const std::string& env, cons
           } else if (st.contains("analysis")) {
             step.kind = StepPlan::Kind::kAnalysis;
             const auto& a = st["analysis"];
-            auto d = duration(a, "duration", std::chrono::milliseconds(10000));
-            if (!d) return std::unexpected(d.error());
-            step.analysisDuration = *d;
-            auto i = duration(a, "interval", std::chrono::milliseconds(1000));
-            if (!i) return std::unexpected(i.error());
-            step.analysisInterval = *i;
+            step.analysisDuration = std::chrono::milliseconds(10000);
+            step.analysisInterval = std::chrono::milliseconds(1000);
+            if (auto read = readDuration(a, "duration", step.analysisDuration); !read) return std::unexpected(read.error());
+            if (auto read = readDuration(a, "interval", step.analysisInterval); !read) return std::unexpected(read.error());
           } else {
             continue;
           }
