@@ -36,9 +36,7 @@ Status checkOne(const std::set<std::string>& known, const std::string& name, con
                 const std::string& what, const std::string& plural) {
   if (name.empty() || known.empty() || known.contains(name)) return ok();
   std::vector<std::string> names(known.begin(), known.end());
-  return notFound("unknown " + what + " '" + name + "'" + config::didYouMean(name, names) + "; " + plural + " are " +
-                      config::quotedList(names),
-                  arg);
+  return notFound(config::unknownName(what, name, names, plural), arg);
 }
 
 }  // namespace

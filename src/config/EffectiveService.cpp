@@ -217,19 +217,9 @@ void stampGit(json& rendered, const GitState& git) {
 Result<EffectiveService> render(const Config& config, std::string_view service, std::string_view env,
                                 std::string_view region) {
   const Environment* e = config.environment(env);
-  if (!e) {
-    auto names = config.environmentNames();
-    return notFound("unknown environment '" + std::string(env) + "'" + didYouMean(env, names) +
-                        "; environments are " + quotedList(names),
-                    "--env");
-  }
+  if (!e) return notFound(unknownName("environment", env, config.environmentNames(), "environments"), "--env");
   const ServiceDefinition* def = config.service(service);
-  if (!def) {
-    auto names = config.serviceNames();
-    return notFound("unknown service '" + std::string(service) + "'" + didYouMean(service, names) +
-                        "; services are " + quotedList(names),
-                    "--service");
-  }
+  if (!def) return notFound(unknownName("service", service, config.serviceNames(), "services"), "--service");
   std::string reg = region.empty() ? e->regions.front() : std::string(region);
   if (std::find(e->regions.begin(), e->regions.end(), reg) == e->regions.end()) {
     return notFound("environment '" + e->name + "' has no region '" + reg + "'" + didYouMean(reg, e->regions) +

@@ -53,4 +53,10 @@ std::string quotedList(const std::vector<std::string>& names) {
   return out.empty() ? "(none)" : out;
 }
 
+std::string unknownName(std::string_view what, std::string_view name, const std::vector<std::string>& known,
+                        std::string_view plural) {
+  return "unknown " + std::string(what) + " '" + std::string(name) + "'" + didYouMean(name, known) + "; " +
+         std::string(plural) + " are " + quotedList(known);
+}
+
 }  // namespace ramp::config

@@ -19,4 +19,9 @@ std::string didYouMean(std::string_view word, const std::vector<std::string>& ca
 // "'a', 'b', 'c'" — for "valid names are ..." messages.
 std::string quotedList(const std::vector<std::string>& names);
 
+// How an unknown name is reported: "unknown WHAT 'NAME' (did you mean
+// 'x'?); PLURAL are 'a', 'b'" (e.g. what "service", plural "services").
+std::string unknownName(std::string_view what, std::string_view name, const std::vector<std::string>& known,
+                        std::string_view plural);
+
 }  // namespace ramp::config
