@@ -1,6 +1,7 @@
 #include "config/ModelReader.h"
 
 #include <algorithm>
+#include <functional>
 #include <charconv>
 #include <cstdlib>
 #include <cctype>
@@ -114,6 +115,13 @@ class Fields {
   }
   std::string path(const std::string& key) const { return join(path_, key); }
   const ConfigNode& map() const { return map_; }
+  const std::string& location() const { return path_; }  // where the map is ("analysis.metrics[0]")
+
+  // The list of maps at KEY (absent or null: nothing): each(fields) for
+  // every item that is a map, its keys checked against `allowed`; an item
+  // that is not a map, or KEY not a list, is reported.
+  void eachMap(const std::string& key, const std::vector<std::string>& allowed,
+               const std::function<void(const Fields&)>& each) const;
 
   void missing(const std::string& key, const std::string& hint = "") const {
     d_.error(map_.pos, "missing required key '" + path(key) + "'" + hint);
@@ -264,6 +272,22 @@ bool expectMap(Diagnostics& d, const ConfigNode& n, const std::string& path) {
   if (n.isMap()) return true;
   d.error(n.pos, path + ": expected a map, got " + n.describeKind());
   return false;
+}
+
+void Fields::eachMap(const std::string& key, const std::vector<std::string>& allowed,
+                     const std::function<void(const Fields&)>& each) const {
+  const ConfigNode* n = get(key);
+  if (!n) return;
+  if (!n->isSequence()) {
+    d_.error(n->pos, path(key) + ": expected a list, got " + n->describeKind());
+    return;
+  }
+  for (size_t i = 0; i < n->items.size(); ++i) {
+    std::string p = path(key) + "[" + std::to_string(i) + "]";
+    if (!expectMap(d_, n->items[i], p)) continue;
+    Fields f(d_, n->items[i], p, allowed);
+    each(f);
+  }
 }
 
 std::optional<TimeWindow> readWindow(Diagnostics& d, const ConfigNode& n, const std::string& path) {
@@ -686,44 +710,35 @@ Environment ModelReader::readEnvironment(const std::string& name, const ConfigNo
       }
       aws.dns = dns;
     }
-    if (const ConfigNode* al = af.get("alarm_definitions")) {
-      if (!al->isSequence()) {
-        d_.error(al->pos, af.path("alarm_definitions") + ": expected a list, got " + al->describeKind());
-      } else {
-        for (size_t i = 0; i < al->items.size(); ++i) {
-          std::string p = af.path("alarm_definitions") + "[" + std::to_string(i) + "]";
-          if (!expectMap(d_, al->items[i], p)) continue;
-          Fields xf(d_, al->items[i], p, keys::kAwsAlarmDefinition);
-          AwsAlarmDefinition a;
-          if (auto n = xf.string("name")) {
-            if (!validName(*n)) {
-              d_.error(xf.get("name")->pos, xf.path("name") + ": '" + clip(*n) + "' is not a valid name (letters, digits, '-', '_')");
-            }
-            for (const auto& prev : aws.alarmDefinitions) {
-              if (prev.name == *n) d_.error(xf.get("name")->pos, xf.path("name") + ": alarm '" + clip(*n) + "' is defined twice");
-            }
-            a.name = *n;
-          } else if (!xf.get("name")) {
-            xf.missing("name");
-          }
-          if (auto m = xf.choice("metric", keys::kAlarmMetrics)) a.metric = *m;
-          else if (!xf.get("metric")) xf.missing("metric", " (one of " + quotedList(keys::kAlarmMetrics) + ")");
-          if (auto t = xf.number("threshold", 0, 1e12)) a.threshold = *t;
-          else if (!xf.get("threshold")) xf.missing("threshold", " (the alarm fires above it)");
-          if (auto pd = xf.duration("period")) {
-            auto sec = pd->count() / 1000;
-            if (pd->count() % 1000 != 0 || !(sec == 10 || sec == 30 || (sec >= 60 && sec % 60 == 0))) {
-              d_.error(xf.get("period")->pos, xf.path("period") + ": " + formatDuration(*pd) +
-                                                  " is not a CloudWatch period (10s, 30s or a multiple of 60s)");
-            } else {
-              a.period = *pd;
-            }
-          }
-          if (auto ep = xf.integer("evaluation_periods", 1, 100)) a.evaluationPeriods = static_cast<int>(*ep);
-          aws.alarmDefinitions.push_back(a);
+    af.eachMap("alarm_definitions", keys::kAwsAlarmDefinition, [&](const Fields& xf) {
+      AwsAlarmDefinition a;
+      if (auto n = xf.string("name")) {
+        if (!validName(*n)) {
+          d_.error(xf.get("name")->pos, xf.path("name") + ": '" + clip(*n) + "' is not a valid name (letters, digits, '-', '_')");
+        }
+        for (const auto& prev : aws.alarmDefinitions) {
+          if (prev.name == *n) d_.error(xf.get("name")->pos, xf.path("name") + ": alarm '" + clip(*n) + "' is defined twice");
+        }
+        a.name = *n;
+      } else if (!xf.get("name")) {
+        xf.missing("name");
+      }
+      if (auto m = xf.choice("metric", keys::kAlarmMetrics)) a.metric = *m;
+      else if (!xf.get("metric")) xf.missing("metric", " (one of " + quotedList(keys::kAlarmMetrics) + ")");
+      if (auto t = xf.number("threshold", 0, 1e12)) a.threshold = *t;
+      else if (!xf.get("threshold")) xf.missing("threshold", " (the alarm fires above it)");
+      if (auto pd = xf.duration("period")) {
+        auto sec = pd->count() / 1000;
+        if (pd->count() % 1000 != 0 || !(sec == 10 || sec == 30 || (sec >= 60 && sec % 60 == 0))) {
+          d_.error(xf.get("period")->pos, xf.path("period") + ": " + formatDuration(*pd) +
+                                              " is not a CloudWatch period (10s, 30s or a multiple of 60s)");
+        } else {
+          a.period = *pd;
         }
       }
-    }
+      if (auto ep = xf.integer("evaluation_periods", 1, 100)) a.evaluationPeriods = static_cast<int>(*ep);
+      aws.alarmDefinitions.push_back(a);
+    });
     if (auto t = af.string("notify_topic")) {
       bool ok = !t->empty() && t->size() <= 256 && std::all_of(t->begin(), t->end(), [](char ch) {
         return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_';
@@ -1172,85 +1187,76 @@ Service ModelReader::readService(const std::string& name, const ConfigNode& node
       }
       an.prometheus = src;
     }
-    if (const ConfigNode* m = af.get("metrics")) {
-      if (!m->isSequence()) {
-        d_.error(m->pos, af.path("metrics") + ": expected a list, got " + m->describeKind());
-      } else {
-        for (size_t i = 0; i < m->items.size(); ++i) {
-          std::string p = af.path("metrics") + "[" + std::to_string(i) + "]";
-          if (!expectMap(d_, m->items[i], p)) continue;
-          Fields mf(d_, m->items[i], p, keys::kMetric);
-          Metric metric;
-          if (auto nm = mf.string("name")) metric.name = *nm;
-          else if (!mf.get("name")) mf.missing("name");
-          if (auto k = mf.choice("kind", keys::kMetricKinds)) metric.kind = *k;
-          else if (!mf.get("kind")) mf.missing("kind", " (error_rate or latency)");
-          if (auto c = mf.boolean("critical")) metric.critical = *c;
-          if (auto w = mf.number("weight", 0.000001, 1000)) metric.weight = *w;
-          if (auto g = mf.string("group")) {
-            if (g->empty()) d_.error(mf.get("group")->pos, mf.path("group") + ": must not be empty");
-            metric.group = *g;
-          }
-          if (auto dir = mf.choice("direction", keys::kDirections)) {
-            if (metric.kind == "error_rate" && *dir != "increase")
-              d_.error(mf.get("direction")->pos, mf.path("direction") +
-                                                     ": an error rate can only regress by increasing (direction: increase)");
-            metric.direction = *dir;
-          }
-          if (const ConfigNode* qn = mf.submap("prometheus")) {
-            Fields qf(d_, *qn, mf.path("prometheus"), keys::kMetricQueries);
-            MetricQueries q;
-            for (auto [key, out] : {std::pair{"total", &q.total}, std::pair{"successes", &q.successes},
-                                    std::pair{"errors", &q.errors}, std::pair{"histogram", &q.histogram}}) {
-              if (auto v = qf.string(key)) {
-                auto names = QueryTemplate::placeholders(*v);
-                if (v->find_first_not_of(" \t") == std::string::npos) {
-                  d_.error(qf.get(key)->pos, qf.path(key) + ": an empty query");
-                } else if (!names) {
-                  d_.error(qf.get(key)->pos, qf.path(key) + ": " + names.error().message);
-                } else if (std::none_of(names->begin(), names->end(),
-                                        [](const std::string& n) { return n == "fleet" || n == "release"; })) {
-                  d_.error(qf.get(key)->pos, qf.path(key) +
-                                                 ": the query names no fleet: without {{fleet}} (or {{release}}) it "
-                                                 "measures the same series for the canary and the baseline");
-                }
-                *out = *v;
-              }
+    af.eachMap("metrics", keys::kMetric, [&](const Fields& mf) {
+      Metric metric;
+      if (auto nm = mf.string("name")) metric.name = *nm;
+      else if (!mf.get("name")) mf.missing("name");
+      if (auto k = mf.choice("kind", keys::kMetricKinds)) metric.kind = *k;
+      else if (!mf.get("kind")) mf.missing("kind", " (error_rate or latency)");
+      if (auto c = mf.boolean("critical")) metric.critical = *c;
+      if (auto w = mf.number("weight", 0.000001, 1000)) metric.weight = *w;
+      if (auto g = mf.string("group")) {
+        if (g->empty()) d_.error(mf.get("group")->pos, mf.path("group") + ": must not be empty");
+        metric.group = *g;
+      }
+      if (auto dir = mf.choice("direction", keys::kDirections)) {
+        if (metric.kind == "error_rate" && *dir != "increase")
+          d_.error(mf.get("direction")->pos, mf.path("direction") +
+                                                 ": an error rate can only regress by increasing (direction: increase)");
+        metric.direction = *dir;
+      }
+      if (const ConfigNode* qn = mf.submap("prometheus")) {
+        Fields qf(d_, *qn, mf.path("prometheus"), keys::kMetricQueries);
+        MetricQueries q;
+        for (auto [key, out] : {std::pair{"total", &q.total}, std::pair{"successes", &q.successes},
+                                std::pair{"errors", &q.errors}, std::pair{"histogram", &q.histogram}}) {
+          if (auto v = qf.string(key)) {
+            auto names = QueryTemplate::placeholders(*v);
+            if (v->find_first_not_of(" \t") == std::string::npos) {
+              d_.error(qf.get(key)->pos, qf.path(key) + ": an empty query");
+            } else if (!names) {
+              d_.error(qf.get(key)->pos, qf.path(key) + ": " + names.error().message);
+            } else if (std::none_of(names->begin(), names->end(),
+                                    [](const std::string& n) { return n == "fleet" || n == "release"; })) {
+              d_.error(qf.get(key)->pos, qf.path(key) +
+                                             ": the query names no fleet: without {{fleet}} (or {{release}}) it "
+                                             "measures the same series for the canary and the baseline");
             }
-            if (metric.kind == "error_rate") {
-              if (!qf.get("errors")) qf.missing("errors", " (a PromQL query counting the failures)");
-              if (qf.get("total") && qf.get("successes"))
-                d_.error(qf.get("successes")->pos, qf.path("successes") + ": give total or successes, not both");
-              else if (!qf.get("total") && !qf.get("successes"))
-                qf.missing("total", " (or successes: a PromQL query counting the requests)");
-              if (qf.get("histogram"))
-                d_.error(qf.get("histogram")->pos, qf.path("histogram") + ": only a latency metric has a histogram");
-            } else if (metric.kind == "latency") {
-              if (!qf.get("histogram")) qf.missing("histogram", " (a PromQL query of the histogram's le buckets)");
-              for (const char* k : {"total", "successes", "errors"})
-                if (qf.get(k)) d_.error(qf.get(k)->pos, qf.path(k) + ": a latency metric has only a histogram");
-            }
-            if (!an.prometheus)
-              d_.error(qn->pos, mf.path("prometheus") + ": needs analysis.prometheus.url (the server to ask)");
-            metric.prometheus = q;
-          } else if (!metric.name.empty()) {
-            // The router measures one error rate and one latency per fleet:
-            // two metrics of one kind would judge the same numbers twice.
-            for (const auto& prev : an.metrics)
-              if (!prev.prometheus && prev.kind == metric.kind && !metric.kind.empty())
-                d_.error(m->items[i].pos, p + ": metric '" + metric.name + "' and '" + prev.name +
-                                              "' would both read the router's " + metric.kind +
-                                              " (give one of them prometheus: queries)");
+            *out = *v;
           }
-          for (const auto& prev : an.metrics) {
-            if (!metric.name.empty() && prev.name == metric.name) {
-              d_.error(mf.get("name")->pos, p + ".name: metric '" + metric.name + "' is listed twice");
-            }
-          }
-          an.metrics.push_back(metric);
+        }
+        if (metric.kind == "error_rate") {
+          if (!qf.get("errors")) qf.missing("errors", " (a PromQL query counting the failures)");
+          if (qf.get("total") && qf.get("successes"))
+            d_.error(qf.get("successes")->pos, qf.path("successes") + ": give total or successes, not both");
+          else if (!qf.get("total") && !qf.get("successes"))
+            qf.missing("total", " (or successes: a PromQL query counting the requests)");
+          if (qf.get("histogram"))
+            d_.error(qf.get("histogram")->pos, qf.path("histogram") + ": only a latency metric has a histogram");
+        } else if (metric.kind == "latency") {
+          if (!qf.get("histogram")) qf.missing("histogram", " (a PromQL query of the histogram's le buckets)");
+          for (const char* k : {"total", "successes", "errors"})
+            if (qf.get(k)) d_.error(qf.get(k)->pos, qf.path(k) + ": a latency metric has only a histogram");
+        }
+        if (!an.prometheus)
+          d_.error(qn->pos, mf.path("prometheus") + ": needs analysis.prometheus.url (the server to ask)");
+        metric.prometheus = q;
+      } else if (!metric.name.empty()) {
+        // The router measures one error rate and one latency per fleet:
+        // two metrics of one kind would judge the same numbers twice.
+        for (const auto& prev : an.metrics)
+          if (!prev.prometheus && prev.kind == metric.kind && !metric.kind.empty())
+            d_.error(mf.map().pos, mf.location() + ": metric '" + metric.name + "' and '" + prev.name +
+                                          "' would both read the router's " + metric.kind +
+                                          " (give one of them prometheus: queries)");
+      }
+      for (const auto& prev : an.metrics) {
+        if (!metric.name.empty() && prev.name == metric.name) {
+          d_.error(mf.get("name")->pos, mf.location() + ".name: metric '" + metric.name + "' is listed twice");
         }
       }
-    }
+      an.metrics.push_back(metric);
+    });
   }
   if (s.analysis.metrics.empty()) {
     s.analysis.metrics = {Metric{"error_rate", "error_rate", true, 1.0, {}, {}, {}},
@@ -1283,57 +1289,48 @@ Service ModelReader::readService(const std::string& name, const ConfigNode& node
     }
   }
 
-  if (const ConfigNode* al = f.get("alerts")) {
-    if (!al->isSequence()) {
-      d_.error(al->pos, f.path("alerts") + ": expected a list, got " + al->describeKind());
-    } else {
-      for (size_t i = 0; i < al->items.size(); ++i) {
-        std::string p = f.path("alerts") + "[" + std::to_string(i) + "]";
-        if (!expectMap(d_, al->items[i], p)) continue;
-        Fields af(d_, al->items[i], p, keys::kAlert);
-        Alert alert;
-        const ConfigNode* wn = af.get("webhook");
-        const ConfigNode* sn = af.get("sns");
-        if (wn && sn) {
-          d_.error(sn->pos, af.path("sns") + ": an alert has either webhook or sns, not both");
-        } else if (sn) {
-          if (auto arn = af.string("sns")) {
-            if (!snsTopicArn(*arn)) {
-              d_.error(sn->pos, af.path("sns") + ": '" + clip(*arn) +
-                                    "' is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)");
-            }
-            alert.sns = *arn;
-          }
-          if (const ConfigNode* secn = af.get("secret")) {
-            d_.error(secn->pos, af.path("secret") + ": only a webhook alert is signed; an sns alert has no secret");
-          }
-          s.alerts.push_back(alert);
-          continue;
+  f.eachMap("alerts", keys::kAlert, [&](const Fields& af) {
+    Alert alert;
+    const ConfigNode* wn = af.get("webhook");
+    const ConfigNode* sn = af.get("sns");
+    if (wn && sn) {
+      d_.error(sn->pos, af.path("sns") + ": an alert has either webhook or sns, not both");
+    } else if (sn) {
+      if (auto arn = af.string("sns")) {
+        if (!snsTopicArn(*arn)) {
+          d_.error(sn->pos, af.path("sns") + ": '" + clip(*arn) +
+                                "' is not an SNS topic ARN (arn:aws:sns:REGION:ACCOUNT:NAME)");
         }
-        if (auto w = af.string("webhook")) {
-          af.references("webhook", *af.get("webhook"), af.path("webhook"));
-          bool http = w->rfind("http://", 0) == 0 || w->rfind("https://", 0) == 0 || w->rfind("${", 0) == 0;
-          if (!http) d_.error(af.get("webhook")->pos, af.path("webhook") + ": '" + clip(*w) + "' is not an http(s) URL");
-          alert.webhook = *w;
-        } else if (!af.get("webhook")) {
-          af.missing("webhook", " (an http(s) URL, or sns: a topic ARN)");
-        }
-        if (auto sec = af.string("secret")) {
-          const ConfigNode* sn = af.get("secret");
-          auto probs = checkReferences(*sec);
-          auto refs = findReferences(*sec);
-          if (!probs.empty()) {
-            af.references("secret", *sn, af.path("secret"));
-          } else if (refs.size() != 1 || refs[0].offset != 0 ||
-                     *sec != "${" + refs[0].scheme + ":" + refs[0].name + "}") {
-            d_.error(sn->pos, af.path("secret") + ": must be a reference such as ${secret:NAME}, never the secret itself");
-          }
-          alert.secret = *sec;
-        }
-        s.alerts.push_back(alert);
+        alert.sns = *arn;
       }
+      if (const ConfigNode* secn = af.get("secret")) {
+        d_.error(secn->pos, af.path("secret") + ": only a webhook alert is signed; an sns alert has no secret");
+      }
+      s.alerts.push_back(alert);
+      return;
     }
-  }
+    if (auto w = af.string("webhook")) {
+      af.references("webhook", *af.get("webhook"), af.path("webhook"));
+      bool http = w->rfind("http://", 0) == 0 || w->rfind("https://", 0) == 0 || w->rfind("${", 0) == 0;
+      if (!http) d_.error(af.get("webhook")->pos, af.path("webhook") + ": '" + clip(*w) + "' is not an http(s) URL");
+      alert.webhook = *w;
+    } else if (!af.get("webhook")) {
+      af.missing("webhook", " (an http(s) URL, or sns: a topic ARN)");
+    }
+    if (auto sec = af.string("secret")) {
+      const ConfigNode* sn = af.get("secret");
+      auto probs = checkReferences(*sec);
+      auto refs = findReferences(*sec);
+      if (!probs.empty()) {
+        af.references("secret", *sn, af.path("secret"));
+      } else if (refs.size() != 1 || refs[0].offset != 0 ||
+                 *sec != "${" + refs[0].scheme + ":" + refs[0].name + "}") {
+        d_.error(sn->pos, af.path("secret") + ": must be a reference such as ${secret:NAME}, never the secret itself");
+      }
+      alert.secret = *sec;
+    }
+    s.alerts.push_back(alert);
+  });
   return s;
 }
 
