@@ -42,8 +42,12 @@ MetricsFeed::MetricsFeed(store::Store& store, MetricsRegistry& registry) : store
 
 void MetricsFeed::observeTick(double seconds) { registry_.observe(kTick, {}, seconds); }
 
-void MetricsFeed::observeStoreCall(const std::string& call, double seconds) {
-  registry_.observe(kStoreCall, {{"call", call}}, seconds);
+template <class Run>
+auto MetricsFeed::timedStoreCall(const std::string& call, Run run) -> decltype(run()) {
+  auto t0 = std::chrono::steady_clock::now();
+  auto result = run();
+  registry_.observe(kStoreCall, {{"call", call}}, secondsSince(t0));
+  return result;
 }
 
 void MetricsFeed::apply(const store::AuditEvent& e) {
@@ -100,9 +104,7 @@ Status MetricsFeed::catchUp() {
     store::AuditFilter f;
     f.afterSeq = watermark_;
     f.limit = 1000;
-    auto t0 = std::chrono::steady_clock::now();
-    auto events = store_.listEvents(f);
-    observeStoreCall("list_events", secondsSince(t0));
+    auto events = timedStoreCall("list_events", [&] { return store_.listEvents(f); });
     if (!events) return std::unexpected(events.error());
     for (const auto& e : *events) {
       apply(e);
@@ -117,9 +119,7 @@ Status MetricsFeed::refreshGauges() {
   store::DeploymentFilter f;
   f.activeOnly = true;
   f.limit = 100000;
-  auto t0 = std::chrono::steady_clock::now();
-  auto active = store_.listDeployments(f);
-  observeStoreCall("list_deployments", secondsSince(t0));
+  auto active = timedStoreCall("list_deployments", [&] { return store_.listDeployments(f); });
   if (!active) return std::unexpected(active.error());
   std::map<std::string, int> byState{{"queued", 0}, {"running", 0}, {"paused", 0}, {"awaiting_approval", 0}};
   std::map<std::pair<std::string, std::string>, int> pending;

@@ -55,7 +55,9 @@ class MetricsFeed {
   void apply(const store::AuditEvent& e);
 
  private:
-  void observeStoreCall(const std::string& call, double seconds);
+  // Runs one store call (run()) and observes its latency under CALL.
+  template <class Run>
+  auto timedStoreCall(const std::string& call, Run run) -> decltype(run());
 
   store::Store& store_;
   MetricsRegistry& registry_;
