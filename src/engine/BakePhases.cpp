@@ -22,12 +22,6 @@ bool watchesBake(const Deployment& d, const ServicePlan& plan) {
   return d.kind == "deploy" && !d.oldFleet.empty() && plan.bake.count() > 0 && d.strategy != "all-at-once";
 }
 
-void keepLatestVerdict(Deployment& d, json vj) {
-  if (!d.verdicts.empty() && d.verdicts.back().value("verdict", "") == "continue") d.verdicts.pop_back();
-  d.verdicts.push_back(std::move(vj));
-  while (d.verdicts.size() > 20) d.verdicts.erase(d.verdicts.begin());
-}
-
 }  // namespace
 
 Result<Transition> BakePhases::run(RunContext& ctx) {
@@ -209,7 +203,7 @@ Result<std::optional<Transition>> BakePhases::watch(RunContext& ctx) {
         json vj = verdict.toJson();
         vj["during"] = "bake";
         vj["baseline_window_ms"] = d.bake.windowMs;
-        keepLatestVerdict(d, vj);
+        d.keepVerdict(vj);
         if (verdict.outcome == analysis::Outcome::kContinue) {
           if (auto st = ctx.save(); !st) return std::unexpected(st.error());
         } else {

@@ -214,6 +214,12 @@ std::string fleetNameFor(const Deployment& d) {
   return sanitize(fmt::format("{}-{}-{}-{}", d.service, d.env, d.version, d.id.substr(d.id.size() - 6)));
 }
 
+void Deployment::keepVerdict(Json verdict) {
+  if (!verdicts.empty() && verdicts.back().value("verdict", "") == "continue") verdicts.pop_back();
+  verdicts.push_back(std::move(verdict));
+  while (verdicts.size() > 20) verdicts.erase(verdicts.begin());
+}
+
 Json Deployment::wavesView() const {
   Json out = Json::array();
   for (const auto& w : waves) {

@@ -221,6 +221,9 @@ struct Deployment {
   Json wavesView() const;
   // The newest verdict, or null.
   Json lastVerdict() const { return verdicts.empty() ? Json(nullptr) : verdicts.back(); }
+  // Adds the judge's newest report to `verdicts` as described there: it
+  // replaces a last "continue", and the oldest go beyond 20.
+  void keepVerdict(Json verdict);
   // The times the current step waits for, for people (server/
   // DeploymentProgress.h): {deadline_at_ms, bake_until_ms,
   // analysis_deadline_at_ms, next_look_at_ms, judge_looks}, null when none.
