@@ -194,12 +194,6 @@ json verdictJson(const Deployment& d, const analysis::Verdict& verdict, const Ca
   return vj;
 }
 
-void keepLatest(Deployment& d, json vj) {
-  if (!d.verdicts.empty() && d.verdicts.back().value("verdict", "") == "continue") d.verdicts.pop_back();
-  d.verdicts.push_back(std::move(vj));
-  while (d.verdicts.size() > 20) d.verdicts.erase(d.verdicts.begin());
-}
-
 }  // namespace
 
 Result<Transition> CanaryPhases::run(RunContext& ctx) {
@@ -262,13 +256,9 @@ Result<Transition> CanaryPhases::step(RunContext& ctx) {
 }
 
 Result<Transition> CanaryPhases::verify(RunContext& ctx) {
-  auto& d = ctx.d;
-  auto v = ctx.parts.entrypoints.verified(ctx.key());
-  if (!v) return std::unexpected(v.error());
-  if (!*v) {
-    if (auto st = ctx.parts.entrypoints.reconcile(ctx.key()); !st) return std::unexpected(st.error());
-    return Transition::wait();
-  }
+  auto applied = ctx.weightsApplied();
+  if (!applied) return std::unexpected(applied.error());
+  if (!*applied) return Transition::wait();
   return nextStep(ctx);
 }
 
@@ -328,10 +318,10 @@ Result<std::optional<Transition>> CanaryPhases::watchPaused(RunContext& ctx) {
     // Evidence for a pass only informs the person deciding; the latest
     // look is kept (as "continue") so status shows it.
     vj["verdict"] = "continue";
-    keepLatest(d, vj);
+    d.keepVerdict(vj);
     return Transition::save();
   }
-  keepLatest(d, vj);
+  d.keepVerdict(vj);
   if (auto st = ctx.audit("verdict", vj); !st) return std::unexpected(st.error());
   return ctx.startRollback(fmt::format("canary failed analysis at step {}/{} while paused for a person: {}", d.step,
                                        d.steps, verdict.reason),
@@ -423,7 +413,7 @@ Result<Transition> CanaryPhases::analyse(RunContext& ctx) {
     for (const char* k : {"query_errors", "progress"}) {
       if (snap.shown.contains(k)) cj[k] = snap.shown[k];
     }
-    keepLatest(d, std::move(cj));
+    d.keepVerdict(std::move(cj));
     return Transition::save();
   }
   return decide(ctx, std::move(verdict), snap);
@@ -434,7 +424,7 @@ Result<Transition> CanaryPhases::decide(RunContext& ctx, analysis::Verdict verdi
   const auto& plan = ctx.plan;
   std::string outcome(analysis::outcomeName(verdict.outcome));
   json vj = verdictJson(d, verdict, snap);
-  keepLatest(d, vj);
+  d.keepVerdict(vj);
   if (auto st = ctx.audit("verdict", vj); !st) return std::unexpected(st.error());
   if (verdict.outcome == analysis::Outcome::kPass) {
     return nextStep(ctx, {{"verdict", outcome}});

@@ -26,13 +26,19 @@ Result<TrafficPlan> RunContext::editTraffic(const std::function<void(TrafficPlan
   return tp;
 }
 
-Result<bool> RunContext::confirmSwitch(const std::string& fleet, const std::string& version) {
+Result<bool> RunContext::weightsApplied() {
   auto v = parts.entrypoints.verified(key());
   if (!v) return std::unexpected(v.error());
   if (!*v) {
     if (auto st = parts.entrypoints.reconcile(key()); !st) return std::unexpected(st.error());
     return false;
   }
+  return true;
+}
+
+Result<bool> RunContext::confirmSwitch(const std::string& fleet, const std::string& version) {
+  auto applied = weightsApplied();
+  if (!applied || !*applied) return applied;
   if (auto st = parts.entrypoints.setStableFleet(key(), fleet, version); !st) return std::unexpected(st.error());
   if (auto st = holdScaling(false); !st) return std::unexpected(st.error());
   return true;

@@ -92,6 +92,9 @@ class RunContext {
   // true once it does: FLEET (VERSION) is recorded as the stable fleet and
   // the scaling held during the switch is released. Idempotent.
   Result<bool> confirmSwitch(const std::string& fleet, const std::string& version);
+  // Whether the data plane shows the deployment's traffic plan: false when
+  // it does not yet (a reconcile is started; wait). Idempotent.
+  Result<bool> weightsApplied();
   // The new fleet's spec (an autoscaled fleet starts at the previous
   // fleet's current capacity).
   Result<providers::FleetSpec> fleetSpec();
