@@ -2,10 +2,10 @@
 // of idle keep-alive connections.
 //
 // Shared by every split that lists the address. takeIdle() hands out the
-// most recently used idle connection, for requests that could not be retried
-// after checking (non-blocking peek) that the backend has not closed it (a
-// retriable request — idempotent, body buffered — skips the system call: a
-// connection found closed is retried on a fresh one); connections idle longer than the pool's
+// most recently used idle connection after checking (non-blocking peek) that
+// the backend has not closed it, for every request: a dead instance's pooled
+// connection must be found dead before anything is sent, so the request can
+// still fall back to the stable fleet (FailsafeE2E); connections idle longer than the pool's
 // limit are closed by the router itself, so the router never races a
 // backend's keep-alive timeout. A backend that refused a connection is
 // "down" for a short while and skipped when another instance is available.
@@ -35,10 +35,10 @@ class Backend {
   const std::string& address() const { return address_; }
   const boost::asio::ip::tcp::endpoint& endpoint() const { return endpoint_; }
 
-  // An idle connection (checked open when `check`), or null. maxIdle: only
-  // hand out connections used within this long (non-idempotent requests ask
-  // for recently proven ones).
-  std::unique_ptr<UpstreamConnection> takeIdle(MonoTime now, Millis maxIdle, bool check = true);
+  // An idle connection checked open, or null. maxIdle: only hand out
+  // connections used within this long (non-idempotent requests ask for
+  // recently proven ones).
+  std::unique_ptr<UpstreamConnection> takeIdle(MonoTime now, Millis maxIdle);
   // Returns a connection to the pool (or closes it when the pool is full or
   // the backend no longer takes traffic).
   void putIdle(std::unique_ptr<UpstreamConnection> c, MonoTime now);

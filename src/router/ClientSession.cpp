@@ -401,8 +401,7 @@ void ClientSession::dispatch() {
   ++x.attempts;
   MonoTime now = worker_.clock().monotonic();
   const auto& o = worker_.options();
-  x.conn = x.backend->takeIdle(now, x.idempotent && x.whole ? o.poolIdle : o.freshForUnsafe,
-                                 !(x.idempotent && x.whole));
+  x.conn = x.backend->takeIdle(now, x.idempotent && x.whole ? o.poolIdle : o.freshForUnsafe);
   if (x.conn) {
     x.connSerial = ++serials_;
     sendRequest();
@@ -485,8 +484,7 @@ void ClientSession::connectFresh() {
       if (untried && self->pickBackend()) {
         ++x.attempts;
         const auto& o = self->worker_.options();
-        x.conn = x.backend->takeIdle(now, x.idempotent && x.whole ? o.poolIdle : o.freshForUnsafe,
-                                 !(x.idempotent && x.whole));
+        x.conn = x.backend->takeIdle(now, x.idempotent && x.whole ? o.poolIdle : o.freshForUnsafe);
         if (x.conn) {
           x.connSerial = ++self->serials_;
           self->sendRequest();
