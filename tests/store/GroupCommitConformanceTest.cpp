@@ -172,6 +172,22 @@ class GroupCommit : public StoreConformance {
     return t;
   }
 
+  // Queues one writer per entry of `results` behind the held leader, in
+  // this order: writer i inserts deployment d-i with its created event and
+  // puts the answer in results[i]. Join them after release().
+  std::vector<std::thread> queueDeploymentWriters(std::vector<Status>& results) {
+    std::vector<std::thread> writers;
+    for (size_t i = 0; i < results.size(); ++i) {
+      writers.emplace_back([this, &results, i] {
+        const std::string id = "d-" + std::to_string(i);
+        auto d = deployment(id, "svc" + std::to_string(i), "prod", "queued", kT0);
+        results[i] = sql_->insertDeployment(d, std::nullopt, {created(id)});
+      });
+      waitQueued(i + 1);
+    }
+    return writers;
+  }
+
   AuditEventInput created(const std::string& id) {
     AuditEventInput e;
     e.time = kT0;
@@ -261,15 +277,7 @@ TEST_P(GroupCommit, AFailedWriteInABatchLeavesNoRowsAndTheOthersCommit) {
   std::thread leader = heldWrite(first, "first");
   constexpr int kWriters = 6;
   std::vector<Status> results(kWriters, ok());
-  std::vector<std::thread> writers;
-  for (int i = 0; i < kWriters; ++i) {
-    writers.emplace_back([&, i] {
-      const std::string id = "d-" + std::to_string(i);
-      auto d = deployment(id, "svc" + std::to_string(i), "prod", "queued", kT0);
-      results[i] = sql_->insertDeployment(d, std::nullopt, {created(id)});
-    });
-    waitQueued(static_cast<size_t>(i + 1));  // in this order
-  }
+  std::vector<std::thread> writers = queueDeploymentWriters(results);
   const WriteStats before = sql_->writerStats();
   conn_->release();
   leader.join();
@@ -318,15 +326,7 @@ TEST_P(GroupCommit, ACommitFailureReachesEveryCallerOfTheBatch) {
   std::thread leader = heldWrite(first, "first");
   constexpr int kWriters = 5;
   std::vector<Status> results(kWriters, ok());
-  std::vector<std::thread> writers;
-  for (int i = 0; i < kWriters; ++i) {
-    writers.emplace_back([&, i] {
-      const std::string id = "d-" + std::to_string(i);
-      auto d = deployment(id, "svc" + std::to_string(i), "prod", "queued", kT0);
-      results[i] = sql_->insertDeployment(d, std::nullopt, {created(id)});
-    });
-    waitQueued(static_cast<size_t>(i + 1));
-  }
+  std::vector<std::thread> writers = queueDeploymentWriters(results);
   conn_->release();
   leader.join();
   for (auto& w : writers) w.join();
