@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -27,6 +28,47 @@ std::string seconds(int64_t ms) {
 }
 
 bool isRollbackPhase(const std::string& p) { return p.rfind("rb_", 0) == 0 || p == "fail_cleanup"; }
+
+// A phase whose activity is one fixed sentence, and the timing fields (if
+// any) that say when its wait ends and when the judge looks next.
+struct PhaseWords {
+  std::string_view phase;
+  const char* activity;
+  const char* endsAtField = nullptr;
+  const char* nextLookField = nullptr;
+};
+
+constexpr PhaseWords kPhaseWords[] = {
+    {"approval", "waiting for an approval"},
+    {"queue", "queued behind the deployment in progress"},
+    {"window", "waiting for the environment's deployment window"},
+    {"start", "starting"},
+    {"create_fleet", "creating the new fleet"},
+    {"wait_healthy", "waiting for the new fleet's health checks", "deadline_at_ms"},
+    {"smoke_test", "running the smoke test against the new fleet"},
+    {"canary_analysis", "the judge compares the canary with the baseline", "analysis_deadline_at_ms",
+     "next_look_at_ms"},
+    {"switch", "moving all traffic to the new fleet"},
+    {"verify_switch", "verifying the switch in the data plane"},
+    {"bake", "baking: the previous fleet stays warm; the judge and the alarms may still roll back", "bake_until_ms",
+     "next_look_at_ms"},
+    {"drain_previous", "draining the previous fleet"},
+    {"retire_previous", "retiring the previous fleet"},
+    {"wave_done", "region done; starting the next region"},
+    {"fail_cleanup", "cleaning up the new fleet (traffic never moved)"},
+    {"rb_capacity", "rolling back: the stable fleet takes its full size before it takes all traffic",
+     "deadline_at_ms"},
+    {"rb_switch", "rolling back: all traffic back to the stable fleet"},
+    {"rb_verify", "rolling back: verifying the traffic in the data plane"},
+    {"rb_drain", "draining the rolled-back fleet"},
+    {"rb_retire", "retiring the rolled-back fleet"},
+    {"rb_regions", "rolling back the regions that already took the release"},
+};
+
+const PhaseWords* wordsOf(const std::string& phase) {
+  auto w = std::ranges::find(kPhaseWords, phase, &PhaseWords::phase);
+  return w == std::end(kPhaseWords) ? nullptr : &*w;
+}
 
 }  // namespace
 
@@ -56,21 +98,10 @@ json progressOf(const json& view, int64_t nowMs) {
   int64_t endsAt = 0, nextLook = 0;
   std::string activity;
   const std::string name = p["step_name"].is_string() ? p["step_name"].get<std::string>() : "";
-  if (phase == "approval") {
-    activity = "waiting for an approval";
-  } else if (phase == "queue") {
-    activity = "queued behind the deployment in progress";
-  } else if (phase == "window") {
-    activity = "waiting for the environment's deployment window";
-  } else if (phase == "start") {
-    activity = "starting";
-  } else if (phase == "create_fleet") {
-    activity = "creating the new fleet";
-  } else if (phase == "wait_healthy") {
-    activity = "waiting for the new fleet's health checks";
-    endsAt = msField(timing, "deadline_at_ms");
-  } else if (phase == "smoke_test") {
-    activity = "running the smoke test against the new fleet";
+  if (const PhaseWords* w = wordsOf(phase)) {
+    activity = w->activity;
+    if (w->endsAtField) endsAt = msField(timing, w->endsAtField);
+    if (w->nextLookField) nextLook = msField(timing, w->nextLookField);
   } else if (phase == "canary_step") {
     activity = fmt::format("starting step {}/{}{}", step, steps, name.empty() ? "" : ": " + name);
   } else if (phase == "canary_verify") {
@@ -78,39 +109,6 @@ json progressOf(const json& view, int64_t nowMs) {
   } else if (phase == "canary_pause") {
     endsAt = msField(timing, "deadline_at_ms");
     activity = endsAt ? "pausing" : "paused until someone resumes it";
-  } else if (phase == "canary_analysis") {
-    endsAt = msField(timing, "analysis_deadline_at_ms");
-    nextLook = msField(timing, "next_look_at_ms");
-    activity = "the judge compares the canary with the baseline";
-  } else if (phase == "switch") {
-    activity = "moving all traffic to the new fleet";
-  } else if (phase == "verify_switch") {
-    activity = "verifying the switch in the data plane";
-  } else if (phase == "bake") {
-    endsAt = msField(timing, "bake_until_ms");
-    nextLook = msField(timing, "next_look_at_ms");
-    activity = "baking: the previous fleet stays warm; the judge and the alarms may still roll back";
-  } else if (phase == "drain_previous") {
-    activity = "draining the previous fleet";
-  } else if (phase == "retire_previous") {
-    activity = "retiring the previous fleet";
-  } else if (phase == "wave_done") {
-    activity = "region done; starting the next region";
-  } else if (phase == "fail_cleanup") {
-    activity = "cleaning up the new fleet (traffic never moved)";
-  } else if (phase == "rb_capacity") {
-    activity = "rolling back: the stable fleet takes its full size before it takes all traffic";
-    endsAt = msField(timing, "deadline_at_ms");
-  } else if (phase == "rb_switch") {
-    activity = "rolling back: all traffic back to the stable fleet";
-  } else if (phase == "rb_verify") {
-    activity = "rolling back: verifying the traffic in the data plane";
-  } else if (phase == "rb_drain") {
-    activity = "draining the rolled-back fleet";
-  } else if (phase == "rb_retire") {
-    activity = "retiring the rolled-back fleet";
-  } else if (phase == "rb_regions") {
-    activity = "rolling back the regions that already took the release";
   } else if (phase == "done") {
     activity = terminal ? "done" : "";
   } else {
