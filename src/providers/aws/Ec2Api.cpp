@@ -36,6 +36,20 @@ void readInstances(const XmlNode& answer, std::vector<Ec2Instance>& out) {
   }
 }
 
+// Every item of `set` in the answer of `action` for the resources `ids`
+// (sent as idParam.1, idParam.2, ...), each read by `read`.
+template <class T, class Read>
+Result<std::vector<T>> describeByIds(AwsClient& client, const char* action, const char* idParam,
+                                     const std::vector<std::string>& ids, const char* set, Read read) {
+  QueryParams p;
+  indexed(p, idParam, ids);
+  auto doc = client.query(kSvc, action, p);
+  if (!doc) return std::unexpected(doc.error());
+  std::vector<T> out;
+  for (auto& item : doc->root().child(set).children("item")) out.push_back(read(item));
+  return out;
+}
+
 // The ids one call of a batched action takes: at most `size`, from `start`.
 std::vector<std::string> batchOf(const std::vector<std::string>& ids, size_t start, size_t size) {
   return {ids.begin() + static_cast<long>(start), ids.begin() + static_cast<long>(std::min(ids.size(), start + size))};
@@ -161,28 +175,16 @@ Status Ec2Api::deleteLaunchTemplate(const std::string& name) {
 }
 
 Result<std::vector<Subnet>> Ec2Api::describeSubnets(const std::vector<std::string>& ids) {
-  QueryParams p;
-  indexed(p, "SubnetId", ids);
-  auto doc = client_.query(kSvc, "DescribeSubnets", p);
-  if (!doc) return std::unexpected(doc.error());
-  std::vector<Subnet> out;
-  for (auto& item : doc->root().child("subnetSet").children("item")) {
-    out.push_back({item.get("subnetId"), item.get("vpcId"), item.get("availabilityZone")});
-  }
-  return out;
+  return describeByIds<Subnet>(client_, "DescribeSubnets", "SubnetId", ids, "subnetSet", [](const XmlNode& item) {
+    return Subnet{item.get("subnetId"), item.get("vpcId"), item.get("availabilityZone")};
+  });
 }
 
 Result<std::vector<MachineImage>> Ec2Api::describeImages(const std::vector<std::string>& ids) {
-  std::vector<MachineImage> out;
-  if (ids.empty()) return out;
-  QueryParams p;
-  indexed(p, "ImageId", ids);
-  auto doc = client_.query(kSvc, "DescribeImages", p);
-  if (!doc) return std::unexpected(doc.error());
-  for (auto& item : doc->root().child("imagesSet").children("item")) {
-    out.push_back({item.get("imageId"), item.get("imageState"), item.get("name")});
-  }
-  return out;
+  if (ids.empty()) return std::vector<MachineImage>{};
+  return describeByIds<MachineImage>(client_, "DescribeImages", "ImageId", ids, "imagesSet", [](const XmlNode& item) {
+    return MachineImage{item.get("imageId"), item.get("imageState"), item.get("name")};
+  });
 }
 
 Result<std::vector<Ec2Instance>> Ec2Api::describeInstances(const std::vector<std::string>& ids) {
