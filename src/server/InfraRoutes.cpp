@@ -43,9 +43,17 @@ struct InfraRequest {
   // The approval policy the apply is judged by: the config of record's in
   // force for the environment (issue 15), never the request's.
   config::ApprovalPolicy policy;
+  // Plan and apply (readPlanRequest): read the resources' actual state
+  // before planning ("refresh", default true).
+  bool refresh = true;
 };
 
-Result<InfraRequest> readInfraRequest(const ApiRequest& r) {
+// An infra request: env, config, config_name and regions; the body may
+// have no other fields than those and `ownFields` (the route's own).
+Result<InfraRequest> readInfraRequest(const ApiRequest& r, const std::vector<std::string>& ownFields = {}) {
+  std::vector<std::string> fields{"env", "config", "config_name", "regions"};
+  fields.insert(fields.end(), ownFields.begin(), ownFields.end());
+  if (auto s = onlyFields(r.body, fields); !s) return std::unexpected(s.error());
   InfraRequest out;
   auto env = requireString(r.body, "env");
   if (!env) return std::unexpected(env.error());
@@ -152,6 +160,18 @@ Result<bool> optionalBool(const json& body, const std::string& field, bool dflt)
   if (!body.contains(field)) return dflt;
   if (!body[field].is_boolean()) return invalid("must be true or false", field);
   return body[field].get<bool>();
+}
+
+// A request that plans (plan; apply without a saved plan): an infra
+// request with "refresh", and the route's own fields.
+Result<InfraRequest> readPlanRequest(const ApiRequest& r, std::vector<std::string> ownFields) {
+  ownFields.insert(ownFields.begin(), "refresh");
+  auto q = readInfraRequest(r, ownFields);
+  if (!q) return q;
+  auto refresh = optionalBool(r.body, "refresh", true);
+  if (!refresh) return std::unexpected(refresh.error());
+  q->refresh = *refresh;
+  return q;
 }
 
 // ---- Applies that need approval (infra/InfraChange.h, docs/infra.md) ----
@@ -511,19 +531,14 @@ void addInfraRoutes(ApiServer& api, store::Store& st, const std::filesystem::pat
                     const std::filesystem::path& rampBinary, Clock& clock, record::ConfigOfRecord* config,
                     std::function<void()> applied) {
   api.route("POST", "/api/v1/infra/plan", Access::bodyEnv("viewer"), [&st, home, rampBinary, &clock](const ApiRequest& r) -> Result<ApiResponse> {
-    if (auto s = onlyFields(r.body, {"env", "config", "config_name", "regions", "refresh", "delete_leftovers"}); !s) {
-      return std::unexpected(s.error());
-    }
-    auto q = readInfraRequest(r);
+    auto q = readPlanRequest(r, {"delete_leftovers"});
     if (!q) return std::unexpected(q.error());
-    auto refresh = optionalBool(r.body, "refresh", true);
-    if (!refresh) return std::unexpected(refresh.error());
     auto leftovers = optionalBool(r.body, "delete_leftovers", false);
     if (!leftovers) return std::unexpected(leftovers.error());
     auto provider = providerFor(*q, home, rampBinary);
     if (!provider) return std::unexpected(provider.error());
     infra::StoreInfraStore is(st, clock);
-    auto plan = makePlan(*q, **provider, is, *refresh, *leftovers);
+    auto plan = makePlan(*q, **provider, is, q->refresh, *leftovers);
     if (!plan) return std::unexpected(plan.error());
     // Intents of an interrupted apply: the next apply resumes them first
     // (even when the plan itself has no changes).
@@ -540,15 +555,8 @@ void addInfraRoutes(ApiServer& api, store::Store& st, const std::filesystem::pat
   });
 
   api.route("POST", "/api/v1/infra/apply", Access::bodyEnv("deployer"), [&st, home, rampBinary, &clock, config, applied](const ApiRequest& r) -> Result<ApiResponse> {
-    if (auto s = onlyFields(r.body, {"env", "config", "config_name", "regions", "refresh", "plan", "allow_destroy",
-                                     "parallel_regions", "continue_on_region_failure"});
-        !s) {
-      return std::unexpected(s.error());
-    }
-    auto q = readInfraRequest(r);
+    auto q = readPlanRequest(r, {"plan", "allow_destroy", "parallel_regions", "continue_on_region_failure"});
     if (!q) return std::unexpected(q.error());
-    auto refresh = optionalBool(r.body, "refresh", true);
-    if (!refresh) return std::unexpected(refresh.error());
     auto allowDestroy = optionalBool(r.body, "allow_destroy", false);
     if (!allowDestroy) return std::unexpected(allowDestroy.error());
     auto cont = optionalBool(r.body, "continue_on_region_failure", false);
@@ -577,7 +585,7 @@ void addInfraRoutes(ApiServer& api, store::Store& st, const std::filesystem::pat
       }
       plan = std::move(*saved);
     } else {
-      auto fresh = makePlan(*q, **provider, is, *refresh, *allowDestroy);
+      auto fresh = makePlan(*q, **provider, is, q->refresh, *allowDestroy);
       if (!fresh) return std::unexpected(fresh.error());
       plan = std::move(*fresh);
     }
@@ -698,7 +706,6 @@ void addInfraRoutes(ApiServer& api, store::Store& st, const std::filesystem::pat
   });
 
   api.route("POST", "/api/v1/infra/drift", Access::bodyEnv("viewer"), [&st, home, rampBinary, &clock](const ApiRequest& r) -> Result<ApiResponse> {
-    if (auto s = onlyFields(r.body, {"env", "config", "config_name", "regions"}); !s) return std::unexpected(s.error());
     auto q = readInfraRequest(r);
     if (!q) return std::unexpected(q.error());
     auto provider = providerFor(*q, home, rampBinary);
