@@ -11,11 +11,13 @@ namespace ramp::providers::aws {
 AssumeRoleCredentialsProvider::AssumeRoleCredentialsProvider(AssumeRoleSpec spec,
                                                              std::shared_ptr<CredentialsProvider> source,
                                                              HttpTransport& http, Clock& clock)
-    : spec_(std::move(spec)), source_(std::move(source)), http_(http), clock_(clock) {}
+    : spec_(std::move(spec)), source_(std::move(source)), http_(http), clock_(clock), cache_(clock) {}
 
 Result<AwsCredentials> AssumeRoleCredentialsProvider::credentials() {
-  std::lock_guard lock(mu_);
-  if (cached_ && !cached_->expiresWithin(clock_.now(), std::chrono::minutes(5))) return *cached_;
+  return cache_.get([this] { return assumeRole(); });
+}
+
+Result<AwsCredentials> AssumeRoleCredentialsProvider::assumeRole() {
   auto src = source_->credentials();
   if (!src) return std::unexpected(src.error());
   auto ep = AwsEndpoint::resolve("sts", spec_.region, spec_.endpointOverride);
@@ -48,7 +50,6 @@ Result<AwsCredentials> AssumeRoleCredentialsProvider::credentials() {
     return internal("STS AssumeRole answer has no Credentials", "aws:sts:AssumeRole");
   }
   if (auto exp = AwsTimestamp::parse(c.get("Expiration"))) out.expiration = *exp;
-  cached_ = out;
   return out;
 }
 

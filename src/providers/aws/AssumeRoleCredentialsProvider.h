@@ -9,10 +9,9 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
-#include <optional>
 
 #include "core/Clock.h"
+#include "providers/aws/CredentialsCache.h"
 #include "providers/aws/CredentialsProvider.h"
 #include "providers/aws/HttpTransport.h"
 
@@ -35,12 +34,13 @@ class AssumeRoleCredentialsProvider final : public CredentialsProvider {
   std::string name() const override { return "assume-role " + spec_.roleArn; }
 
  private:
+  Result<AwsCredentials> assumeRole();
+
   AssumeRoleSpec spec_;
   std::shared_ptr<CredentialsProvider> source_;
   HttpTransport& http_;
   Clock& clock_;
-  std::mutex mu_;
-  std::optional<AwsCredentials> cached_;
+  CredentialsCache cache_;
 };
 
 }  // namespace ramp::providers::aws

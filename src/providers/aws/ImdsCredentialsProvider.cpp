@@ -9,7 +9,7 @@
 namespace ramp::providers::aws {
 
 ImdsCredentialsProvider::ImdsCredentialsProvider(HttpTransport& http, Clock& clock, std::string endpoint)
-    : http_(http), clock_(clock), endpoint_(std::move(endpoint)) {
+    : http_(http), endpoint_(std::move(endpoint)), cache_(clock) {
   if (endpoint_.empty()) {
     const char* e = std::getenv("AWS_EC2_METADATA_SERVICE_ENDPOINT");
     endpoint_ = e && *e ? e : "http://169.254.169.254";
@@ -21,8 +21,10 @@ Result<AwsCredentials> ImdsCredentialsProvider::credentials() {
   if (const char* d = std::getenv("AWS_EC2_METADATA_DISABLED"); d && std::string(d) == "true") {
     return notFound("instance metadata disabled (AWS_EC2_METADATA_DISABLED)", "imds");
   }
-  std::lock_guard lock(mu_);
-  if (cached_ && !cached_->expiresWithin(clock_.now(), std::chrono::minutes(5))) return *cached_;
+  return cache_.get([this] { return fetch(); });
+}
+
+Result<AwsCredentials> ImdsCredentialsProvider::fetch() {
   const Millis kConnect(1000), kTotal(2000);
   HttpRequest put{"PUT", endpoint_ + "/latest/api/token", {{"X-aws-ec2-metadata-token-ttl-seconds", "21600"}}, "",
                   kTotal, kConnect};
@@ -64,7 +66,6 @@ Result<AwsCredentials> ImdsCredentialsProvider::credentials() {
     if (auto exp = AwsTimestamp::parse(j["Expiration"].get<std::string>())) c.expiration = *exp;
   }
   c.source = "imds role " + role;
-  cached_ = c;
   return c;
 }
 

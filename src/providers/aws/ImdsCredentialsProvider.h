@@ -10,10 +10,8 @@
 // attached. Credentials are cached until 5 minutes before Expiration.
 #pragma once
 
-#include <mutex>
-#include <optional>
-
 #include "core/Clock.h"
+#include "providers/aws/CredentialsCache.h"
 #include "providers/aws/CredentialsProvider.h"
 #include "providers/aws/HttpTransport.h"
 
@@ -26,11 +24,11 @@ class ImdsCredentialsProvider final : public CredentialsProvider {
   std::string name() const override { return "imds"; }
 
  private:
+  Result<AwsCredentials> fetch();
+
   HttpTransport& http_;
-  Clock& clock_;
   std::string endpoint_;
-  std::mutex mu_;
-  std::optional<AwsCredentials> cached_;
+  CredentialsCache cache_;
 };
 
 }  // namespace ramp::providers::aws
