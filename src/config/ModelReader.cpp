@@ -415,6 +415,32 @@ std::vector<Step> readSteps(Diagnostics& d, const ConfigNode& n, const std::stri
   return out;
 }
 
+// The entries of the required top-level map `section` ("environments",
+// "services") whose names are valid. Reports the section missing (with
+// `example`), not a map or empty, and each invalid name; `what` names one
+// entry ("environment").
+std::vector<const ConfigEntry*> namedEntries(const Fields& f, const std::string& section, const std::string& what,
+                                             const std::string& example) {
+  std::vector<const ConfigEntry*> out;
+  Diagnostics& d = f.diags();
+  const ConfigNode* map = f.get(section);
+  if (!map) {
+    f.missing(section, " (e.g. " + example + ")");
+  } else if (!map->isMap()) {
+    d.error(map->pos, section + ": expected a map of " + what + " names, got " + map->describeKind());
+  } else {
+    if (map->entries.empty()) d.error(map->pos, section + ": needs at least one " + what);
+    for (const auto& e : map->entries) {
+      if (!validName(e.key)) {
+        d.error(e.keyPos, section + ": '" + clip(e.key) + "' is not a valid " + what + " name (letters, digits, '-', '_')");
+        continue;
+      }
+      out.push_back(&e);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 Environment ModelReader::readEnvironment(const std::string& name, const ConfigNode& node) {
@@ -788,20 +814,8 @@ void ModelReader::readConfig(const ConfigNode& root, Config& out) {
   }
 
   // Environments.
-  const ConfigNode* envs = f.get("environments");
-  if (!envs) {
-    f.missing("environments", " (e.g. environments: {int: {provider: local}})");
-  } else if (!envs->isMap()) {
-    d_.error(envs->pos, "environments: expected a map of environment names, got " + envs->describeKind());
-  } else {
-    if (envs->entries.empty()) d_.error(envs->pos, "environments: needs at least one environment");
-    for (const auto& e : envs->entries) {
-      if (!validName(e.key)) {
-        d_.error(e.keyPos, "environments: '" + clip(e.key) + "' is not a valid environment name (letters, digits, '-', '_')");
-        continue;
-      }
-      out.environments.push_back(readEnvironment(e.key, e.value));
-    }
+  for (const ConfigEntry* e : namedEntries(f, "environments", "environment", "environments: {int: {provider: local}}")) {
+    out.environments.push_back(readEnvironment(e->key, e->value));
   }
   std::vector<std::string> envNames = out.environmentNames();
 
@@ -846,47 +860,36 @@ void ModelReader::readConfig(const ConfigNode& root, Config& out) {
 
   // Services: names and override sections; the fields themselves are read
   // per environment and region by the loader (readService).
-  const ConfigNode* svcs = f.get("services");
-  if (!svcs) {
-    f.missing("services", " (e.g. services: {web: {run: {command: bin/web}}})");
-  } else if (!svcs->isMap()) {
-    d_.error(svcs->pos, "services: expected a map of service names, got " + svcs->describeKind());
-  } else {
-    if (svcs->entries.empty()) d_.error(svcs->pos, "services: needs at least one service");
-    for (const auto& e : svcs->entries) {
-      if (!validName(e.key)) {
-        d_.error(e.keyPos, "services: '" + clip(e.key) + "' is not a valid service name (letters, digits, '-', '_')");
-        continue;
-      }
-      std::string path = "services." + e.key;
-      if (!e.value.isMap()) {
-        d_.error(e.value.isNull() ? e.keyPos : e.value.pos,
-                 path + ": expected a map with at least run.command, got " + e.value.describeKind());
-        continue;
-      }
-      if (const ConfigNode* ov = e.value.find("overrides"); ov && !ov->isNull()) {
-        if (expectMap(d_, *ov, path + ".overrides")) {
-          Fields of(d_, *ov, path + ".overrides", keys::kOverrides);
-          auto checkNames = [&](const char* kind, const std::vector<std::string>& valid, const char* what) {
-            const ConfigNode* m = of.submap(kind);
-            if (!m) return;
-            for (const auto& oe : m->entries) {
-              if (std::find(valid.begin(), valid.end(), oe.key) == valid.end()) {
-                d_.error(oe.keyPos, of.path(kind) + ": unknown " + what + " '" + clip(oe.key) + "'" +
-                                        didYouMean(oe.key, valid) + "; " + what + "s are " + quotedList(valid));
-              }
-              if (!oe.value.isMap() && !oe.value.isNull()) {
-                d_.error(oe.value.pos, of.path(kind) + "." + oe.key + ": expected a map of service fields, got " +
-                                           oe.value.describeKind());
-              }
-            }
-          };
-          checkNames("env", envNames, "environment");
-          checkNames("region", regions, "region");
-        }
-      }
-      out.services.push_back(ServiceDefinition{e.key, e.value});
+  for (const ConfigEntry* entry : namedEntries(f, "services", "service", "services: {web: {run: {command: bin/web}}}")) {
+    const ConfigEntry& e = *entry;
+    std::string path = "services." + e.key;
+    if (!e.value.isMap()) {
+      d_.error(e.value.isNull() ? e.keyPos : e.value.pos,
+               path + ": expected a map with at least run.command, got " + e.value.describeKind());
+      continue;
     }
+    if (const ConfigNode* ov = e.value.find("overrides"); ov && !ov->isNull()) {
+      if (expectMap(d_, *ov, path + ".overrides")) {
+        Fields of(d_, *ov, path + ".overrides", keys::kOverrides);
+        auto checkNames = [&](const char* kind, const std::vector<std::string>& valid, const char* what) {
+          const ConfigNode* m = of.submap(kind);
+          if (!m) return;
+          for (const auto& oe : m->entries) {
+            if (std::find(valid.begin(), valid.end(), oe.key) == valid.end()) {
+              d_.error(oe.keyPos, of.path(kind) + ": unknown " + what + " '" + clip(oe.key) + "'" +
+                                      didYouMean(oe.key, valid) + "; " + what + "s are " + quotedList(valid));
+            }
+            if (!oe.value.isMap() && !oe.value.isNull()) {
+              d_.error(oe.value.pos, of.path(kind) + "." + oe.key + ": expected a map of service fields, got " +
+                                         oe.value.describeKind());
+            }
+          }
+        };
+        checkNames("env", envNames, "environment");
+        checkNames("region", regions, "region");
+      }
+    }
+    out.services.push_back(ServiceDefinition{e.key, e.value});
   }
 }
 
