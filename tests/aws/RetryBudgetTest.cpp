@@ -1,10 +1,13 @@
-// Standard retry mode and the client-side rate budget, on a ManualClock.
+// Standard retry mode and the client-side rate budget, on a ManualClock;
+// paged calls (queryPages) on the same scripted transport.
 #include <gtest/gtest.h>
 
 #include <deque>
 
 #include "providers/aws/AwsClient.h"
 #include "providers/aws/AwsError.h"
+#include "providers/aws/Ec2Api.h"
+#include "providers/aws/ElbV2Api.h"
 #include "providers/aws/RateBudget.h"
 #include "providers/aws/RetryPolicy.h"
 #include "providers/aws/StaticCredentialsProvider.h"
@@ -236,4 +239,40 @@ TEST(AwsError, MapsCodesOntoRampErrors) {
   auto j = AwsError::parse(400, R"({"__type":"com.amazonaws.ssm#ParameterNotFound","message":"x"})", {});
   EXPECT_EQ(j.code, "ParameterNotFound");
   EXPECT_EQ(j.rampCode(), ErrorCode::kNotFound);
+}
+
+TEST(QueryPages, FollowsEachServicesTokenToTheLastPage) {
+  ManualClock clock;
+  ManualSleeper sleeper(clock);
+  RateBudget budget(clock, sleeper);
+  ScriptedTransport http;
+  auto answer = [](std::string xml) { return HttpResponse{200, {}, std::move(xml), "", false}; };
+  http.script = {
+      answer("<DescribeTargetGroupsResponse><DescribeTargetGroupsResult><TargetGroups><member><TargetGroupName>a"
+             "</TargetGroupName></member></TargetGroups><NextMarker>m2</NextMarker></DescribeTargetGroupsResult>"
+             "</DescribeTargetGroupsResponse>"),
+      answer("<DescribeTargetGroupsResponse><DescribeTargetGroupsResult><TargetGroups><member><TargetGroupName>b"
+             "</TargetGroupName></member></TargetGroups></DescribeTargetGroupsResult></DescribeTargetGroupsResponse>"),
+      answer("<DescribeLaunchTemplatesResponse><launchTemplates><item><launchTemplateName>t1</launchTemplateName>"
+             "</item></launchTemplates><nextToken>n2</nextToken></DescribeLaunchTemplatesResponse>"),
+      answer("<DescribeLaunchTemplatesResponse><launchTemplates><item><launchTemplateName>t2</launchTemplateName>"
+             "</item></launchTemplates></DescribeLaunchTemplatesResponse>")};
+  AwsClient c(AwsClientOptions{}, std::make_shared<StaticCredentialsProvider>(AwsCredentials{"AKID", "S", "", {}, "t"}),
+              http, clock, sleeper, budget);
+
+  auto groups = ElbV2Api(c).describeTargetGroups();
+  ASSERT_TRUE(groups) << groups.error().describe();
+  ASSERT_EQ(groups->size(), 2u);
+  EXPECT_EQ((*groups)[0].name, "a");
+  EXPECT_EQ((*groups)[1].name, "b");
+  auto templates = Ec2Api(c).describeLaunchTemplates();
+  ASSERT_TRUE(templates) << templates.error().describe();
+  ASSERT_EQ(templates->size(), 2u);
+  EXPECT_EQ((*templates)[1].name, "t2");
+
+  ASSERT_EQ(http.seen.size(), 4u);
+  EXPECT_EQ(http.seen[0].body.find("Marker="), std::string::npos);
+  EXPECT_NE(http.seen[1].body.find("Marker=m2"), std::string::npos) << http.seen[1].body;
+  EXPECT_EQ(http.seen[2].body.find("NextToken="), std::string::npos);
+  EXPECT_NE(http.seen[3].body.find("NextToken=n2"), std::string::npos) << http.seen[3].body;
 }

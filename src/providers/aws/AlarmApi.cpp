@@ -78,19 +78,14 @@ Status AlarmApi::putMetricAlarm(const MetricAlarmSpec& s, const AlarmTags& tags)
 
 Status AlarmApi::visitAlarms(const std::vector<std::string>& names, const std::function<void(const XmlNode&)>& visit) {
   for (size_t b = 0; b < names.size(); b += kNamesPerCall) {
-    std::string token;
-    for (int page = 0; page < 100; ++page) {
-      QueryParams p;
-      for (size_t i = b; i < std::min(names.size(), b + kNamesPerCall); ++i) {
-        p.emplace_back("AlarmNames.member." + std::to_string(i - b + 1), names[i]);
-      }
-      if (!token.empty()) p.emplace_back("NextToken", token);
-      auto doc = client_.query(kSvc, "DescribeAlarms", p);
-      if (!doc) return std::unexpected(doc.error());
-      for (auto& m : doc->root().find("MetricAlarms").children("member")) visit(m);
-      token = doc->root().find("NextToken").text();
-      if (token.empty()) break;
+    QueryParams p;
+    for (size_t i = b; i < std::min(names.size(), b + kNamesPerCall); ++i) {
+      p.emplace_back("AlarmNames.member." + std::to_string(i - b + 1), names[i]);
     }
+    auto paged = queryPages(client_, kSvc, "DescribeAlarms", p, kNextToken, 100, [&visit](const XmlNode& answer) {
+      for (auto& m : answer.find("MetricAlarms").children("member")) visit(m);
+    });
+    if (!paged) return paged;
   }
   return ok();
 }

@@ -95,17 +95,12 @@ Result<std::vector<AutoScalingGroup>> AutoScalingApi::describeAutoScalingGroups(
       batch.assign(names.begin() + static_cast<long>(b * kNamesPerCall),
                    names.begin() + static_cast<long>(std::min(names.size(), (b + 1) * kNamesPerCall)));
     }
-    std::string token;
-    for (int page = 0; page < 1000; ++page) {
-      QueryParams p{{"MaxRecords", "100"}};
-      memberParams(p, "AutoScalingGroupNames", batch);
-      if (!token.empty()) p.emplace_back("NextToken", token);
-      auto doc = client_.query(kSvc, "DescribeAutoScalingGroups", p);
-      if (!doc) return std::unexpected(doc.error());
-      for (auto& m : doc->root().find("AutoScalingGroups").children("member")) out.push_back(readGroup(m));
-      token = doc->root().find("NextToken").text();
-      if (token.empty()) break;
-    }
+    QueryParams p{{"MaxRecords", "100"}};
+    memberParams(p, "AutoScalingGroupNames", batch);
+    auto paged = queryPages(client_, kSvc, "DescribeAutoScalingGroups", p, kNextToken, 1000, [&out](const XmlNode& answer) {
+      for (auto& m : answer.find("AutoScalingGroups").children("member")) out.push_back(readGroup(m));
+    });
+    if (!paged) return std::unexpected(paged.error());
   }
   return out;
 }

@@ -5,6 +5,7 @@
 
 #include "providers/aws/AlarmApi.h"
 #include "providers/aws/AwsTimestamp.h"
+#include "providers/aws/QueryProtocol.h"
 
 namespace ramp::providers::aws {
 namespace {
@@ -32,26 +33,22 @@ Result<std::map<std::string, std::vector<MetricPoint>>> CloudWatchApi::getMetric
     const std::vector<MetricQuery>& queries, WallTime start, WallTime end) {
   std::map<std::string, std::vector<MetricPoint>> out;
   for (size_t b = 0; b < queries.size(); b += kQueriesPerCall) {
-    std::string token;
-    for (int page = 0; page < 100; ++page) {
-      QueryParams p{{"StartTime", AwsTimestamp::format(start)}, {"EndTime", AwsTimestamp::format(end)},
-                    {"ScanBy", "TimestampAscending"}};
-      for (size_t i = b; i < std::min(queries.size(), b + kQueriesPerCall); ++i) {
-        const auto& q = queries[i];
-        std::string k = "MetricDataQueries.member." + std::to_string(i - b + 1);
-        p.emplace_back(k + ".Id", q.id);
-        p.emplace_back(k + ".MetricStat.Metric.Namespace", q.ns);
-        p.emplace_back(k + ".MetricStat.Metric.MetricName", q.metricName);
-        dimensionParams(p, k + ".MetricStat.Metric", q.dimensions);
-        p.emplace_back(k + ".MetricStat.Period", std::to_string(q.periodSeconds));
-        p.emplace_back(k + ".MetricStat.Stat", q.stat);
-        p.emplace_back(k + ".ReturnData", "true");
-        out.try_emplace(q.id);
-      }
-      if (!token.empty()) p.emplace_back("NextToken", token);
-      auto doc = client_.query(kSvc, "GetMetricData", p);
-      if (!doc) return std::unexpected(doc.error());
-      for (auto& r : doc->root().find("MetricDataResults").children("member")) {
+    QueryParams p{{"StartTime", AwsTimestamp::format(start)}, {"EndTime", AwsTimestamp::format(end)},
+                  {"ScanBy", "TimestampAscending"}};
+    for (size_t i = b; i < std::min(queries.size(), b + kQueriesPerCall); ++i) {
+      const auto& q = queries[i];
+      std::string k = "MetricDataQueries.member." + std::to_string(i - b + 1);
+      p.emplace_back(k + ".Id", q.id);
+      p.emplace_back(k + ".MetricStat.Metric.Namespace", q.ns);
+      p.emplace_back(k + ".MetricStat.Metric.MetricName", q.metricName);
+      dimensionParams(p, k + ".MetricStat.Metric", q.dimensions);
+      p.emplace_back(k + ".MetricStat.Period", std::to_string(q.periodSeconds));
+      p.emplace_back(k + ".MetricStat.Stat", q.stat);
+      p.emplace_back(k + ".ReturnData", "true");
+      out.try_emplace(q.id);
+    }
+    auto paged = queryPages(client_, kSvc, "GetMetricData", p, kNextToken, 100, [&out](const XmlNode& answer) {
+      for (auto& r : answer.find("MetricDataResults").children("member")) {
         auto& points = out[r.get("Id")];
         auto ts = r.child("Timestamps").children("member");
         auto vs = r.child("Values").children("member");
@@ -61,9 +58,8 @@ Result<std::map<std::string, std::vector<MetricPoint>>> CloudWatchApi::getMetric
           points.push_back({*at, std::strtod(vs[i].text().c_str(), nullptr)});
         }
       }
-      token = doc->root().find("NextToken").text();
-      if (token.empty()) break;
-    }
+    });
+    if (!paged) return std::unexpected(paged.error());
   }
   return out;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "providers/aws/AwsError.h"
+#include "providers/aws/QueryProtocol.h"
 
 namespace ramp::providers::aws {
 namespace {
@@ -128,17 +129,12 @@ Result<LaunchTemplate> Ec2Api::createLaunchTemplate(const LaunchTemplateSpec& sp
 
 Result<std::vector<LaunchTemplate>> Ec2Api::describeTemplates(const QueryParams& filter) {
   std::vector<LaunchTemplate> out;
-  std::string token;
-  for (int page = 0; page < 1000; ++page) {
-    QueryParams p = filter;
-    p.emplace_back("MaxResults", "200");
-    if (!token.empty()) p.emplace_back("NextToken", token);
-    auto doc = client_.query(kSvc, "DescribeLaunchTemplates", p);
-    if (!doc) return std::unexpected(doc.error());
-    for (auto& item : doc->root().child("launchTemplates").children("item")) out.push_back(readTemplate(item));
-    token = doc->root().get("nextToken");
-    if (token.empty()) break;
-  }
+  QueryParams p = filter;
+  p.emplace_back("MaxResults", "200");
+  auto paged = queryPages(client_, kSvc, "DescribeLaunchTemplates", p, kEc2NextToken, 1000, [&out](const XmlNode& answer) {
+    for (auto& item : answer.child("launchTemplates").children("item")) out.push_back(readTemplate(item));
+  });
+  if (!paged) return std::unexpected(paged.error());
   return out;
 }
 
@@ -203,20 +199,15 @@ Result<std::vector<Ec2Instance>> Ec2Api::describeInstances(const std::vector<std
 
 Result<std::vector<Ec2Instance>> Ec2Api::instancesTagged(const std::string& key, const std::string& value) {
   std::vector<Ec2Instance> out;
-  std::string token;
-  for (int page = 0; page < 50; ++page) {  // bounded: 50 pages of up to 1,000
-    QueryParams p{{"Filter.1.Name", "tag:" + key},
-                  {"Filter.1.Value.1", value},
-                  {"Filter.2.Name", "instance-state-name"},
-                  {"Filter.2.Value.1", "pending"},
-                  {"Filter.2.Value.2", "running"}};
-    if (!token.empty()) p.push_back({"NextToken", token});
-    auto doc = client_.query(kSvc, "DescribeInstances", p);
-    if (!doc) return std::unexpected(doc.error());
-    readInstances(doc->root(), out);
-    token = doc->root().get("nextToken");
-    if (token.empty()) break;
-  }
+  QueryParams p{{"Filter.1.Name", "tag:" + key},
+                {"Filter.1.Value.1", value},
+                {"Filter.2.Name", "instance-state-name"},
+                {"Filter.2.Value.1", "pending"},
+                {"Filter.2.Value.2", "running"}};
+  // bounded: 50 pages of up to 1,000
+  auto paged = queryPages(client_, kSvc, "DescribeInstances", p, kEc2NextToken, 50,
+                          [&out](const XmlNode& answer) { readInstances(answer, out); });
+  if (!paged) return std::unexpected(paged.error());
   return out;
 }
 

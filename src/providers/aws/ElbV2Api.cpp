@@ -145,16 +145,10 @@ template <class T, class Read>
 Result<std::vector<T>> describePages(AwsClient& client, const char* action, const QueryParams& base, const char* list,
                                      Read read) {
   std::vector<T> out;
-  std::string marker;
-  for (int page = 0; page < kMaxPages; ++page) {
-    QueryParams p = base;
-    if (!marker.empty()) p.emplace_back("Marker", marker);
-    auto doc = client.query(kSvc, action, p);
-    if (!doc) return std::unexpected(doc.error());
-    for (auto& m : doc->root().find(list).children("member")) out.push_back(read(m));
-    marker = doc->root().find("NextMarker").text();
-    if (marker.empty()) break;
-  }
+  auto paged = queryPages(client, kSvc, action, base, kNextMarker, kMaxPages, [&](const XmlNode& answer) {
+    for (auto& m : answer.find(list).children("member")) out.push_back(read(m));
+  });
+  if (!paged) return std::unexpected(paged.error());
   return out;
 }
 

@@ -33,4 +33,19 @@ Status queryDoneOrGone(const Result<XmlDoc>& doc) {
   return ok();
 }
 
+Status queryPages(AwsClient& client, std::string_view service, std::string_view action, const QueryParams& params,
+                  PageToken token, int maxPages, const std::function<void(const XmlNode& answer)>& read) {
+  std::string next;
+  for (int page = 0; page < maxPages; ++page) {
+    QueryParams p = params;
+    if (!next.empty()) p.emplace_back(token.param, next);
+    auto doc = client.query(service, action, p);
+    if (!doc) return std::unexpected(doc.error());
+    read(doc->root());
+    next = doc->root().find(token.answer).text();
+    if (next.empty()) break;
+  }
+  return ok();
+}
+
 }  // namespace ramp::providers::aws
