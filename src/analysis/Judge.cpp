@@ -18,6 +18,38 @@ MetricResult noData(const MetricSpec& spec, Direction direction, std::string rea
   return r;
 }
 
+// An inconclusive look at the step's deadline, ruled by the bounded-harm
+// rule (HarmBound.h): a pass when `harm` (the tolerated harm, in words) is
+// ruled out; otherwise the reason adds that it is not. `noEvidence` words
+// the look's own finding ("no evidence of harm").
+template <class Look, class Harm>
+void ruleAtDeadline(Look& look, const Harm& h, std::string_view noEvidence, const std::string& harm) {
+  look.result.stats["at_deadline"] = h.toJson();
+  const std::string observed = look.result.reason.substr(0, look.result.reason.find(": "));
+  if (h.pass) {
+    look.state.decision = +1;
+    look.result.classification = Classification::kPass;
+    look.result.reason = fmt::format("{}: at the deadline, {} and {} ruled out ({}) — canary within the tolerated harm",
+                                     observed, noEvidence, harm, h.sentence());
+  } else {
+    look.result.reason += fmt::format("; at the deadline, {} not ruled out: {}", harm, h.sentence());
+  }
+}
+
+// The per-metric states of one kind (`key`: "error_rate", "latency"), when present.
+template <class State>
+Status readStates(const nlohmann::json& j, const std::string& key, const std::string& where,
+                  std::map<std::string, State>& out) {
+  if (!j.contains(key)) return ok();
+  if (!j[key].is_object()) return invalid("must be an object", where + "." + key);
+  for (auto it = j[key].begin(); it != j[key].end(); ++it) {
+    auto s = State::fromJson(it.value(), where + "." + key + "." + it.key());
+    if (!s) return std::unexpected(s.error());
+    out[it.key()] = *s;
+  }
+  return ok();
+}
+
 Result<Judge::Step> run(JudgeState state, const Measurements& canary, const Measurements& baseline,
                         const JudgeConfig& config, bool final, bool sequential) {
   if (auto s = config.validate(); !s) return std::unexpected(s.error());
@@ -37,19 +69,7 @@ Result<Judge::Step> run(JudgeState state, const Measurements& canary, const Meas
       if (final && config.errorRate.tolerance > 0 && out->result.classification == Classification::kInconclusive) {
         // The step's deadline without evidence either way: the bounded-harm rule (HarmBound.h).
         const ErrorRateHarm h = HarmBound::errorRate(ci->second, bi->second, config.errorRate);
-        out->result.stats["at_deadline"] = h.toJson();
-        const std::string counts = out->result.reason.substr(0, out->result.reason.find(": "));
-        if (h.pass) {
-          out->state.decision = +1;
-          out->result.classification = Classification::kPass;
-          out->result.reason = fmt::format(
-              "{}: at the deadline, no evidence of harm and harm of x{:.3g} ruled out ({}) — canary within the "
-              "tolerated harm",
-              counts, h.limitRatio, h.sentence());
-        } else {
-          out->result.reason += fmt::format("; at the deadline, harm of x{:.3g} not ruled out: {}", h.limitRatio,
-                                            h.sentence());
-        }
+        ruleAtDeadline(*out, h, "no evidence of harm", fmt::format("harm of x{:.3g}", h.limitRatio));
       }
       state.errorRate[spec.name] = std::move(out->state);
       results.push_back(std::move(out->result));
@@ -73,20 +93,8 @@ Result<Judge::Step> run(JudgeState state, const Measurements& canary, const Meas
         if (!b) return std::unexpected(b.error());
         const LatencyHarm h =
             HarmBound::latency(*c, *b, config.latency, spec.direction, config.latencyDeadlineLevel());
-        out->result.stats["at_deadline"] = h.toJson();
-        const std::string medians = out->result.reason.substr(0, out->result.reason.find(": "));
-        if (h.pass) {
-          out->state.decision = +1;
-          out->state.latched = static_cast<int>(Classification::kPass);
-          out->result.classification = Classification::kPass;
-          out->result.reason = fmt::format(
-              "{}: at the deadline, no evidence of a slowdown and a median x{:.3g} slower ruled out ({}) — canary "
-              "within the tolerated harm",
-              medians, h.limitRatio, h.sentence());
-        } else {
-          out->result.reason += fmt::format("; at the deadline, a median x{:.3g} slower not ruled out: {}",
-                                            h.limitRatio, h.sentence());
-        }
+        ruleAtDeadline(*out, h, "no evidence of a slowdown", fmt::format("a median x{:.3g} slower", h.limitRatio));
+        if (h.pass) out->state.latched = static_cast<int>(Classification::kPass);
       }
       state.latency[spec.name] = out->state;
       results.push_back(std::move(out->result));
@@ -124,22 +132,8 @@ Result<JudgeState> JudgeState::fromJson(const nlohmann::json& j, const std::stri
   if (!j.contains("looks") || !j["looks"].is_number_integer() || j["looks"].get<int64_t>() < 0)
     return invalid("needs an integer 'looks' >= 0", where + ".looks");
   s.looks = j["looks"].get<uint64_t>();
-  if (j.contains("error_rate")) {
-    if (!j["error_rate"].is_object()) return invalid("must be an object", where + ".error_rate");
-    for (auto it = j["error_rate"].begin(); it != j["error_rate"].end(); ++it) {
-      auto e = ErrorRateState::fromJson(it.value(), where + ".error_rate." + it.key());
-      if (!e) return std::unexpected(e.error());
-      s.errorRate[it.key()] = *e;
-    }
-  }
-  if (j.contains("latency")) {
-    if (!j["latency"].is_object()) return invalid("must be an object", where + ".latency");
-    for (auto it = j["latency"].begin(); it != j["latency"].end(); ++it) {
-      auto l = LatencyState::fromJson(it.value(), where + ".latency." + it.key());
-      if (!l) return std::unexpected(l.error());
-      s.latency[it.key()] = *l;
-    }
-  }
+  if (auto r = readStates(j, "error_rate", where, s.errorRate); !r) return std::unexpected(r.error());
+  if (auto r = readStates(j, "latency", where, s.latency); !r) return std::unexpected(r.error());
   return s;
 }
 
