@@ -14,6 +14,18 @@ void indexed(QueryParams& p, const std::string& prefix, const std::vector<std::s
   for (size_t i = 0; i < values.size(); ++i) p.emplace_back(prefix + "." + std::to_string(i + 1), values[i]);
 }
 
+// One tag specification: <prefix>.ResourceType, <prefix>.Tag.N.Key / .Value.
+void tagSpecParams(QueryParams& p, const std::string& prefix, const char* resourceType,
+                   const std::map<std::string, std::string>& tags) {
+  p.emplace_back(prefix + ".ResourceType", resourceType);
+  int i = 0;
+  for (const auto& [key, value] : tags) {
+    std::string t = prefix + ".Tag." + std::to_string(++i);
+    p.emplace_back(t + ".Key", key);
+    p.emplace_back(t + ".Value", value);
+  }
+}
+
 LaunchTemplate readTemplate(const XmlNode& n) {
   LaunchTemplate t;
   t.id = n.get("launchTemplateId");
@@ -90,28 +102,9 @@ Result<LaunchTemplate> Ec2Api::createLaunchTemplate(const LaunchTemplateSpec& sp
   if (!spec.instanceType.empty()) p.emplace_back("LaunchTemplateData.InstanceType", spec.instanceType);
   if (!spec.userData.empty()) p.emplace_back("LaunchTemplateData.UserData", base64(spec.userData));
   indexed(p, "LaunchTemplateData.SecurityGroupId", spec.securityGroupIds);
-  int n = 0;
-  for (const char* type : {"launch-template"}) {
-    ++n;
-    std::string k = "TagSpecification." + std::to_string(n);
-    p.emplace_back(k + ".ResourceType", type);
-    int i = 0;
-    for (const auto& [key, value] : spec.tags) {
-      std::string t = k + ".Tag." + std::to_string(++i);
-      p.emplace_back(t + ".Key", key);
-      p.emplace_back(t + ".Value", value);
-    }
-  }
-  {
-    std::string k = "LaunchTemplateData.TagSpecification.1";
-    p.emplace_back(k + ".ResourceType", "instance");
-    int i = 0;
-    for (const auto& [key, value] : spec.tags) {
-      std::string t = k + ".Tag." + std::to_string(++i);
-      p.emplace_back(t + ".Key", key);
-      p.emplace_back(t + ".Value", value);
-    }
-  }
+  // The template carries the tags, and so does every instance launched from it.
+  tagSpecParams(p, "TagSpecification.1", "launch-template", spec.tags);
+  tagSpecParams(p, "LaunchTemplateData.TagSpecification.1", "instance", spec.tags);
   auto doc = client_.query(kSvc, "CreateLaunchTemplate", p);
   if (!doc) {
     auto code = AwsError::codeOf(doc.error());
