@@ -125,7 +125,7 @@ CREATE INDEX tokens_by_user ON tokens (user_name, created_at);
 // grows by one per write (writes are compare-and-swap on serial); and the
 // apply journal: every intended change is recorded (status "intent") before
 // its API call and marked "done"/"failed" after it.
-const char* const kV3Sqlite = R"sql(
+const char* const kV3 = R"sql(
 CREATE TABLE infra_state (
   project        TEXT   NOT NULL,
   env            TEXT   NOT NULL,
@@ -138,36 +138,7 @@ CREATE TABLE infra_state (
 );
 
 CREATE TABLE infra_journal (
-  id           INTEGER PRIMARY KEY AUTOINCREMENT,
-  apply_id     TEXT   NOT NULL,
-  project      TEXT   NOT NULL,
-  env          TEXT   NOT NULL,
-  region       TEXT   NOT NULL,
-  address      TEXT   NOT NULL,
-  action       TEXT   NOT NULL,
-  client_token TEXT   NOT NULL,
-  status       TEXT   NOT NULL,
-  detail_json  TEXT   NOT NULL,
-  at           BIGINT NOT NULL
-);
-CREATE INDEX infra_journal_open ON infra_journal (project, env, status, id);
-CREATE INDEX infra_journal_by_apply ON infra_journal (apply_id, id);
-)sql";
-
-const char* const kV3Postgres = R"sql(
-CREATE TABLE infra_state (
-  project        TEXT   NOT NULL,
-  env            TEXT   NOT NULL,
-  region         TEXT   NOT NULL,
-  lineage        TEXT   NOT NULL,
-  serial         BIGINT NOT NULL,
-  resources_json TEXT   NOT NULL,
-  updated_at     BIGINT NOT NULL,
-  PRIMARY KEY (project, env, region)
-);
-
-CREATE TABLE infra_journal (
-  id           BIGSERIAL PRIMARY KEY,
+  id           {autoid},
   apply_id     TEXT   NOT NULL,
   project      TEXT   NOT NULL,
   env          TEXT   NOT NULL,
@@ -321,7 +292,7 @@ const std::vector<Migration>& migrations() {
   static const std::vector<Migration> list = {
       {1, "core tables: releases, deployments, fleets, leases, audit_events, settings", kV1, kV1},
       {2, "identity: users, tokens", kV2, kV2},
-      {3, "infrastructure as code: infra_state, infra_journal", kV3Sqlite, kV3Postgres},
+      {3, "infrastructure as code: infra_state, infra_journal", kV3, kV3},
       {4, "config of record: config_versions", kV4, kV4},
       {5, "alert outbox: alert_outbox", kV5, kV5},
       {6, "release contents: release_contents, release_chunks", kV6, kV6},

@@ -3,7 +3,7 @@
 // Migrations are numbered 1, 2, ... and never edited once released: a schema
 // change is a new migration appended to the list. Each carries its SQL for
 // SQLite and for PostgreSQL (the same text where the dialects agree; from
-// version 4 on one text with SqlDialect.h markers), and optionally a data
+// version 3 on one text with SqlDialect.h markers), and optionally a data
 // step that moves existing rows into the new tables. The
 // stores apply them on open (Store::migrate), each pending migration in its
 // own transaction together with its row in `schema_migrations`, under a lock
