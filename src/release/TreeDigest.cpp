@@ -29,22 +29,16 @@ struct Entry {
   uint64_t size;     // files: from lstat, checked again while reading
 };
 
-void putU64(Sha256& h, uint64_t v) {
-  char b[8];
-  for (int i = 7; i >= 0; --i) {
+// `v` in big-endian byte order, sizeof(U) bytes: the encoding's u64 sizes
+// and u32 modes.
+template <class U>
+void putBigEndian(Sha256& h, U v) {
+  char b[sizeof(U)];
+  for (size_t i = sizeof(U); i-- > 0;) {
     b[i] = static_cast<char>(v & 0xff);
     v >>= 8;
   }
-  h.update(std::string_view(b, 8));
-}
-
-void putU32(Sha256& h, uint32_t v) {
-  char b[4];
-  for (int i = 3; i >= 0; --i) {
-    b[i] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-  h.update(std::string_view(b, 4));
+  h.update(std::string_view(b, sizeof b));
 }
 
 std::string errnoText(int e) { return std::strerror(e); }
@@ -85,7 +79,7 @@ Status hashFile(Sha256& h, const fs::path& p, uint64_t expectedSize, uint64_t& b
     ::close(fd);
     return invalid("file changed while it was being hashed", p.string());
   }
-  putU64(h, expectedSize);
+  putBigEndian<uint64_t>(h, expectedSize);
   std::vector<char> buf(kBlock);
   uint64_t total = 0;
   for (;;) {
@@ -130,9 +124,9 @@ Result<TreeStats> treeStats(const fs::path& root) {
   for (const auto& e : entries) {
     char t = e.type;
     h.update(std::string_view(&t, 1));
-    putU64(h, e.rel.size());
+    putBigEndian<uint64_t>(h, e.rel.size());
     h.update(e.rel);
-    putU32(h, e.mode);
+    putBigEndian<uint32_t>(h, e.mode);
     fs::path p = root / e.rel;
     switch (e.type) {
       case 'f':
@@ -144,7 +138,7 @@ Result<TreeStats> treeStats(const fs::path& root) {
         fs::path target = fs::read_symlink(p, ec);
         if (ec) return invalid("cannot read symbolic link: " + ec.message(), p.string());
         const std::string& ts = target.native();
-        putU64(h, ts.size());
+        putBigEndian<uint64_t>(h, ts.size());
         h.update(ts);
         ++stats.symlinks;
         break;
