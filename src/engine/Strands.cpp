@@ -8,7 +8,18 @@ Strands::Strands(size_t workers) : synchronous_(workers == 0) {
 
 Strands::~Strands() { stop(); }
 
-bool Strands::postLocked(const std::string& key, std::function<void()> job) {
+bool Strands::busyLocked(const std::string& key) const {
+  auto it = strands_.find(key);
+  return it != strands_.end() && (it->second.running || !it->second.jobs.empty());
+}
+
+bool Strands::queue(const std::string& key, std::function<void()> job, bool onlyWhenIdle) {
+  if (synchronous_) {
+    job();
+    return true;
+  }
+  std::lock_guard lock(mu_);
+  if (stopping_ || (onlyWhenIdle && busyLocked(key))) return false;
   auto& s = strands_[key];
   s.jobs.push_back(std::move(job));
   ++pending_;
@@ -20,31 +31,16 @@ bool Strands::postLocked(const std::string& key, std::function<void()> job) {
 }
 
 bool Strands::post(const std::string& key, std::function<void()> job) {
-  if (synchronous_) {
-    job();
-    return true;
-  }
-  std::lock_guard lock(mu_);
-  if (stopping_) return false;
-  return postLocked(key, std::move(job));
+  return queue(key, std::move(job), /*onlyWhenIdle=*/false);
 }
 
 bool Strands::postIfIdle(const std::string& key, std::function<void()> job) {
-  if (synchronous_) {
-    job();
-    return true;
-  }
-  std::lock_guard lock(mu_);
-  if (stopping_) return false;
-  auto it = strands_.find(key);
-  if (it != strands_.end() && (it->second.running || !it->second.jobs.empty())) return false;
-  return postLocked(key, std::move(job));
+  return queue(key, std::move(job), /*onlyWhenIdle=*/true);
 }
 
 bool Strands::busy(const std::string& key) {
   std::lock_guard lock(mu_);
-  auto it = strands_.find(key);
-  return it != strands_.end() && (it->second.running || !it->second.jobs.empty());
+  return busyLocked(key);
 }
 
 size_t Strands::pending() {
@@ -59,10 +55,7 @@ void Strands::waitIdle() {
 
 void Strands::waitIdle(const std::string& key) {
   std::unique_lock lock(mu_);
-  idle_.wait(lock, [&] {
-    auto it = strands_.find(key);
-    return stopping_ || it == strands_.end() || (!it->second.running && it->second.jobs.empty());
-  });
+  idle_.wait(lock, [&] { return stopping_ || !busyLocked(key); });
 }
 
 void Strands::work() {

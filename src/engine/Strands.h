@@ -59,7 +59,10 @@ class Strands {
 
  private:
   void work();
-  bool postLocked(const std::string& key, std::function<void()> job);
+  // post() and, with onlyWhenIdle, postIfIdle().
+  bool queue(const std::string& key, std::function<void()> job, bool onlyWhenIdle);
+  // busy() with mu_ held.
+  bool busyLocked(const std::string& key) const;
 
   const bool synchronous_;  // 0 workers: jobs run in post()
   std::mutex mu_;
