@@ -30,6 +30,19 @@ Status ensureHome(const fs::path& home) {
   return ok();
 }
 
+int writeFully(int fd, std::string_view data) {
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    off += static_cast<size_t>(n);
+  }
+  return 0;
+}
+
 Status writeFileAtomic(const fs::path& path, std::string_view content, fs::perms perms) {
   std::error_code ec;
   if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
@@ -38,17 +51,10 @@ Status writeFileAtomic(const fs::path& path, std::string_view content, fs::perms
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
                   static_cast<mode_t>(perms));
   if (fd < 0) return fail(ErrorCode::kUnavailable, std::strerror(errno), tmp.string());
-  size_t off = 0;
-  while (off < content.size()) {
-    ssize_t n = ::write(fd, content.data() + off, content.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return fail(ErrorCode::kUnavailable, std::strerror(e), tmp.string());
-    }
-    off += static_cast<size_t>(n);
+  if (int e = writeFully(fd, content); e != 0) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return fail(ErrorCode::kUnavailable, std::strerror(e), tmp.string());
   }
   ::fsync(fd);
   ::close(fd);

@@ -25,6 +25,11 @@ Status writeFileAtomic(const std::filesystem::path& path, std::string_view conte
                        std::filesystem::perms perms = std::filesystem::perms::owner_read |
                                                       std::filesystem::perms::owner_write);
 
+// Writes all of `data` to the open descriptor `fd`, resuming after EINTR and
+// short writes. 0, or the errno of the write that failed (the caller names
+// the file and decides what to clean up).
+int writeFully(int fd, std::string_view data);
+
 Result<std::string> readFile(const std::filesystem::path& path,
                              size_t maxBytes = 64u << 20);
 

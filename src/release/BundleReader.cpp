@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "core/Home.h"
+
 namespace ramp::release {
 
 namespace {
@@ -76,16 +78,9 @@ bool staysInside(const std::string& linkPath, const std::string& target) {
 Status writeAll(const fs::path& p, std::string_view data, mode_t mode) {
   int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return unavailable(std::string("cannot create file: ") + std::strerror(errno), p.string());
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t n = ::write(fd, data.data() + off, data.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int e = errno;
-      ::close(fd);
-      return unavailable(std::string("cannot write file: ") + std::strerror(e), p.string());
-    }
-    off += static_cast<size_t>(n);
+  if (int e = writeFully(fd, data); e != 0) {
+    ::close(fd);
+    return unavailable(std::string("cannot write file: ") + std::strerror(e), p.string());
   }
   bool synced = ::fsync(fd) == 0;
   ::close(fd);

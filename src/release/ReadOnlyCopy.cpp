@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/Home.h"
 #include "release/TreeEntries.h"
 
 namespace ramp::release {
@@ -58,17 +59,10 @@ Status copyFile(const fs::path& src, const fs::path& dst, mode_t mode) {
       break;
     }
     if (n == 0) break;
-    size_t off = 0;
-    while (off < static_cast<size_t>(n)) {
-      ssize_t w = ::write(out, buf.data() + off, static_cast<size_t>(n) - off);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        result = internal("cannot write file: " + errnoText(errno), dst.string());
-        break;
-      }
-      off += static_cast<size_t>(w);
+    if (int e = writeFully(out, std::string_view(buf.data(), static_cast<size_t>(n))); e != 0) {
+      result = internal("cannot write file: " + errnoText(e), dst.string());
+      break;
     }
-    if (!result) break;
   }
   ::close(in);
   if (result && ::fsync(out) != 0) {
