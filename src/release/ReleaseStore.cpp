@@ -110,6 +110,20 @@ Result<fs::path> ReleaseStore::newStage() const {
 
 namespace {
 
+// A release's service and version, checked before anything is read or made.
+Status validateNames(const std::string& service, const std::string& version) {
+  if (auto s = ReleaseStore::validateService(service); !s) return s;
+  return ReleaseStore::validateVersion(version);
+}
+
+// `p` against the working directory, or `p` as given when that cannot be
+// known.
+fs::path absoluteOrAsGiven(const fs::path& p) {
+  std::error_code ec;
+  fs::path abs = fs::absolute(p, ec);
+  return ec ? p : abs;
+}
+
 // Removes a staging directory unless it was moved into place.
 struct StageGuard {
   fs::path p;
@@ -183,11 +197,9 @@ Result<ReleaseStore::Created> ReleaseStore::create(const std::string& service,
                                                    const std::string& version,
                                                    const fs::path& from,
                                                    const std::string& source) {
-  if (auto s = validateService(service); !s) return std::unexpected(s.error());
-  if (auto s = validateVersion(version); !s) return std::unexpected(s.error());
+  if (auto s = validateNames(service, version); !s) return std::unexpected(s.error());
+  fs::path absFrom = absoluteOrAsGiven(from);
   std::error_code ec;
-  fs::path absFrom = fs::absolute(from, ec);
-  if (ec) absFrom = from;
   if (!fs::is_directory(absFrom, ec)) {
     return notFound("release source directory does not exist", absFrom.string());
   }
@@ -235,17 +247,15 @@ Result<ReleaseStore::Created> ReleaseStore::createFromBuild(
     const std::string& service, const std::string& version, const fs::path& workdir,
     const std::string& buildCommand, const fs::path& outputDir,
     const BuildCommand::Options& options) {
-  if (auto s = validateService(service); !s) return std::unexpected(s.error());
-  if (auto s = validateVersion(version); !s) return std::unexpected(s.error());
-  std::error_code ec;
-  fs::path absWork = fs::absolute(workdir, ec);
-  if (ec) absWork = workdir;
+  if (auto s = validateNames(service, version); !s) return std::unexpected(s.error());
+  fs::path absWork = absoluteOrAsGiven(workdir);
   BuildCommand build(clock_);
   if (auto s = build.run(absWork, buildCommand, version, options); !s) {
     return std::unexpected(s.error());
   }
   fs::path out = outputDir.is_absolute() ? outputDir : absWork / outputDir;
   out = out.lexically_normal();
+  std::error_code ec;
   if (!fs::is_directory(out, ec)) {
     return notFound("the build command succeeded but its output directory does not exist",
                     out.string());
@@ -328,8 +338,7 @@ Status ReleaseStore::rebuild(const Release& r) const {
 }
 
 Result<Release> ReleaseStore::get(const std::string& service, const std::string& version) const {
-  if (auto s = validateService(service); !s) return std::unexpected(s.error());
-  if (auto s = validateVersion(version); !s) return std::unexpected(s.error());
+  if (auto s = validateNames(service, version); !s) return std::unexpected(s.error());
   auto r = recorded(service, version);
   if (!r) return std::unexpected(r.error());
   if (!*r) return notFound("no release " + service + " " + version, "release " + service + " " + version);
