@@ -74,6 +74,13 @@ std::vector<std::string> strings(const json& a, const char* key) {
   }
   return out;
 }
+// The AWS names of `wanted` (what the Describe calls by name take).
+std::vector<std::string> namesOf(const std::vector<Resource>& wanted) {
+  std::vector<std::string> names;
+  names.reserve(wanted.size());
+  for (const auto& r : wanted) names.push_back(r.name);
+  return names;
+}
 std::vector<std::string> sorted(std::vector<std::string> v) {
   std::sort(v.begin(), v.end());
   v.erase(std::unique(v.begin(), v.end()), v.end());
@@ -379,9 +386,7 @@ json lbAttributes(const AlbLoadBalancer& lb) {
 
 Result<std::map<std::string, ResourceState>> AwsInfraProvider::readLoadBalancers(const std::string& region,
                                                                                  const std::vector<Resource>& wanted) {
-  std::vector<std::string> names;
-  for (const auto& r : wanted) names.push_back(r.name);
-  auto lbs = LoadBalancerApi(client(region)).describeLoadBalancersByName(names);
+  auto lbs = LoadBalancerApi(client(region)).describeLoadBalancersByName(namesOf(wanted));
   if (!lbs) return std::unexpected(lbs.error());
   std::map<std::string, ResourceState> out;
   for (const auto& r : wanted) {
@@ -504,9 +509,7 @@ Result<std::map<std::string, ResourceState>> AwsInfraProvider::readRules(const s
 
 Result<std::map<std::string, ResourceState>> AwsInfraProvider::readAlarms(const std::string& region,
                                                                          const std::vector<Resource>& wanted) {
-  std::vector<std::string> names;
-  for (const auto& r : wanted) names.push_back(r.name);
-  auto alarms = AlarmApi(client(region)).describeAlarms(names);
+  auto alarms = AlarmApi(client(region)).describeAlarms(namesOf(wanted));
   if (!alarms) return std::unexpected(alarms.error());
   // ARNs the alarms point at -> their ramp:address (one GetResources).
   std::vector<std::string> referenced;
