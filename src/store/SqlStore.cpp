@@ -217,6 +217,36 @@ Result<std::vector<std::string>> checkedEvents(const std::vector<AuditEventInput
   return texts;
 }
 
+// Narrows a "... WHERE <condition>" query to a service and an environment,
+// where given, as the next numbered parameters.
+void andServiceEnv(std::string& text, std::vector<SqlValue>& args, const std::optional<std::string>& service,
+                   const std::optional<std::string>& env) {
+  if (service) {
+    args.emplace_back(*service);
+    text += fmt::format(" AND service = ?{}", args.size());
+  }
+  if (env) {
+    args.emplace_back(*env);
+    text += fmt::format(" AND env = ?{}", args.size());
+  }
+}
+
+// What insertDeployment and updateDeployment store besides the columns,
+// checked before the transaction: the doc's text and the events' texts.
+struct DeploymentTexts {
+  std::string doc;
+  std::vector<std::string> events;
+};
+
+Result<DeploymentTexts> checkedDeploymentWrite(const DeploymentRecord& d, const std::vector<AuditEventInput>& events) {
+  if (d.id.empty()) return invalid("deployment id is empty", "id");
+  auto doc = toJsonText(d.doc, "deployment " + d.id + ": doc");
+  if (!doc) return std::unexpected(doc.error());
+  auto texts = checkedEvents(events);
+  if (!texts) return std::unexpected(texts.error());
+  return DeploymentTexts{std::move(*doc), std::move(*texts)};
+}
+
 }  // namespace
 
 // write()'s `solo`: its own transaction, never shared (SqlGroupCommit.h).
@@ -280,6 +310,17 @@ Status SqlStore::checkFence(SqlConnection& db, const std::optional<Fence>& fence
   std::optional<LeaseRow> row;
   if (!r->empty()) row = leaseRow(r->front());
   return store::checkFence(*fence, row);
+}
+
+Status SqlStore::staleRevision(SqlConnection& db, std::string_view table, std::string_view noun,
+                               const std::string& id, int64_t basedOn) {
+  const std::string where = fmt::format("{} {}", noun, id);
+  RAMP_SQL(sel, fmt::format("SELECT revision FROM {} WHERE id = ?1", table), {id});
+  if (sel->empty()) return notFound("no " + where, where);
+  return conflict(fmt::format("{} was changed by someone else: it is at revision {}, this update was based on "
+                              "revision {}",
+                              where, sel->front().int64(0), basedOn),
+                  where);
 }
 
 // ---------------------------------------------------------------- migrations
@@ -454,10 +495,7 @@ Result<std::optional<ReleaseContent>> SqlStore::getReleaseContent(const std::str
 
 Status SqlStore::insertDeployment(DeploymentRecord& d, const std::optional<Fence>& fence,
                                   const std::vector<AuditEventInput>& events) {
-  if (d.id.empty()) return invalid("deployment id is empty", "id");
-  auto doc = toJsonText(d.doc, "deployment " + d.id + ": doc");
-  if (!doc) return std::unexpected(doc.error());
-  auto texts = checkedEvents(events);
+  auto texts = checkedDeploymentWrite(d, events);
   if (!texts) return std::unexpected(texts.error());
   return write([&](SqlConnection& db) -> Status {
     if (auto f = checkFence(db, fence); !f) return f;
@@ -465,9 +503,9 @@ Status SqlStore::insertDeployment(DeploymentRecord& d, const std::optional<Fence
              fmt::format("INSERT INTO deployments ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7) "
                          "ON CONFLICT (id) DO NOTHING",
                          kDeploymentCols),
-             {d.id, d.service, d.env, d.state, d.createdAt, d.updatedAt, *doc});
+             {d.id, d.service, d.env, d.state, d.createdAt, d.updatedAt, texts->doc});
     if (ins->changes != 1) return conflict(fmt::format("deployment {} already exists", d.id), "deployment " + d.id);
-    if (auto a = appendEventsIn(db, events, *texts); !a) return a;
+    if (auto a = appendEventsIn(db, events, texts->events); !a) return a;
     d.revision = 1;
     return ok();
   });
@@ -475,28 +513,20 @@ Status SqlStore::insertDeployment(DeploymentRecord& d, const std::optional<Fence
 
 Status SqlStore::updateDeployment(DeploymentRecord& d, const std::optional<Fence>& fence,
                                   const std::vector<AuditEventInput>& events) {
-  if (d.id.empty()) return invalid("deployment id is empty", "id");
-  auto doc = toJsonText(d.doc, "deployment " + d.id + ": doc");
-  if (!doc) return std::unexpected(doc.error());
-  auto texts = checkedEvents(events);
+  auto texts = checkedDeploymentWrite(d, events);
   if (!texts) return std::unexpected(texts.error());
   return write([&](SqlConnection& db) -> Status {
     if (auto f = checkFence(db, fence); !f) return f;
     RAMP_SQL(up,
              "UPDATE deployments SET service = ?2, env = ?3, state = ?4, updated_at = ?5, "
              "doc = ?6, revision = revision + 1 WHERE id = ?1 AND revision = ?7",
-             {d.id, d.service, d.env, d.state, d.updatedAt, *doc, d.revision});
+             {d.id, d.service, d.env, d.state, d.updatedAt, texts->doc, d.revision});
     if (up->changes == 1) {
-      if (auto a = appendEventsIn(db, events, *texts); !a) return a;
+      if (auto a = appendEventsIn(db, events, texts->events); !a) return a;
       ++d.revision;
       return ok();
     }
-    RAMP_SQL(sel, "SELECT revision FROM deployments WHERE id = ?1", {d.id});
-    if (sel->empty()) return notFound(fmt::format("no deployment {}", d.id), "deployment " + d.id);
-    return conflict(fmt::format("deployment {} was changed by someone else: it is at revision {}, "
-                                "this update was based on revision {}",
-                                d.id, sel->front().int64(0), d.revision),
-                    "deployment " + d.id);
+    return staleRevision(db, "deployments", "deployment", d.id, d.revision);
   });
 }
 
@@ -512,14 +542,7 @@ Result<std::vector<DeploymentRecord>> SqlStore::listDeployments(const Deployment
   if (f.limit <= 0) return invalid(fmt::format("limit must be positive, got {}", f.limit), "limit");
   std::string text = fmt::format("SELECT {} FROM deployments WHERE 1 = 1", kDeploymentCols);
   std::vector<SqlValue> args;
-  if (f.service) {
-    args.emplace_back(*f.service);
-    text += fmt::format(" AND service = ?{}", args.size());
-  }
-  if (f.env) {
-    args.emplace_back(*f.env);
-    text += fmt::format(" AND env = ?{}", args.size());
-  }
+  andServiceEnv(text, args, f.service, f.env);
   if (f.activeOnly) text += " AND state IN ('queued', 'running', 'paused', 'awaiting_approval')";
   args.emplace_back(int64_t{f.limit});
   text += fmt::format(" ORDER BY created_at DESC, id{{c}} DESC LIMIT ?{}", args.size());
@@ -559,12 +582,7 @@ Status SqlStore::putFleet(FleetRecord& f, const std::optional<Fence>& fence) {
       ++f.revision;
       return ok();
     }
-    RAMP_SQL(sel, "SELECT revision FROM fleets WHERE id = ?1", {f.id});
-    if (sel->empty()) return notFound(fmt::format("no fleet {}", f.id), "fleet " + f.id);
-    return conflict(fmt::format("fleet {} was changed by someone else: it is at revision {}, this "
-                                "update was based on revision {}",
-                                f.id, sel->front().int64(0), f.revision),
-                    "fleet " + f.id);
+    return staleRevision(db, "fleets", "fleet", f.id, f.revision);
   });
 }
 
@@ -580,14 +598,7 @@ Result<std::vector<FleetRecord>> SqlStore::listFleets(const std::optional<std::s
                                                       const std::optional<std::string>& env, bool includeRetired) {
   std::string text = fmt::format("SELECT {} FROM fleets WHERE 1 = 1", kFleetCols);
   std::vector<SqlValue> args;
-  if (service) {
-    args.emplace_back(*service);
-    text += fmt::format(" AND service = ?{}", args.size());
-  }
-  if (env) {
-    args.emplace_back(*env);
-    text += fmt::format(" AND env = ?{}", args.size());
-  }
+  andServiceEnv(text, args, service, env);
   if (!includeRetired) text += " AND state <> 'retired'";
   text += " ORDER BY created_at, id{c}";
   return read([&](SqlConnection& db) -> Result<std::vector<FleetRecord>> {

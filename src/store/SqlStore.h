@@ -164,6 +164,11 @@ class SqlStore final : public Store {
 
   // Inside a write: kConflict unless `fence`'s lease is held at its epoch.
   Status checkFence(SqlConnection& db, const std::optional<Fence>& fence);
+  // Inside a write, after an update by revision changed no row of `table`
+  // (keyed by id): kNotFound when `noun` `id` is gone, else kConflict naming
+  // the revision it is at and the one the update was based on.
+  Status staleRevision(SqlConnection& db, std::string_view table, std::string_view noun, const std::string& id,
+                       int64_t basedOn);
   // Inside a write: appends one event to the chain (assigns seq and hashes);
   // `dataText` is checkedEvent()'s encoding of its data.
   Result<AuditEvent> appendEventIn(SqlConnection& db, const AuditEventInput& in, const std::string& dataText);
