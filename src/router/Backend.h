@@ -2,13 +2,17 @@
 // of idle keep-alive connections.
 //
 // Shared by every split that lists the address. takeIdle() hands out the
-// most recently used idle connection after checking (non-blocking peek) that
-// the backend has not closed it, for every request: a dead instance's pooled
-// connection must be found dead before anything is sent, so the request can
-// still fall back to the stable fleet (FailsafeE2E); connections idle longer than the pool's
-// limit are closed by the router itself, so the router never races a
-// backend's keep-alive timeout. A backend that refused a connection is
-// "down" for a short while and skipped when another instance is available.
+// most recently used idle connection. For a request that cannot be retried
+// (non-idempotent, or its body streams) it first checks with a non-blocking
+// peek that the backend has not closed it (or sent something unsolicited).
+// A retriable request (idempotent, body buffered) skips that system call: a
+// pooled connection that then fails before any byte of the answer is handled
+// like a refused connect (ClientSession::upstreamFailed: a fresh connection,
+// the next instance, else the stable fleet — FailsafeE2E). Connections idle
+// longer than the pool's limit are closed by the router itself, so the router
+// never races a backend's keep-alive timeout. A backend that refused a
+// connection is "down" for a short while and skipped when another instance
+// is available.
 // io thread only.
 #pragma once
 
@@ -35,10 +39,10 @@ class Backend {
   const std::string& address() const { return address_; }
   const boost::asio::ip::tcp::endpoint& endpoint() const { return endpoint_; }
 
-  // An idle connection checked open, or null. maxIdle: only hand out
-  // connections used within this long (non-idempotent requests ask for
-  // recently proven ones).
-  std::unique_ptr<UpstreamConnection> takeIdle(MonoTime now, Millis maxIdle);
+  // An idle connection (peeked open when `check`), or null. maxIdle: only
+  // hand out connections used within this long (non-idempotent requests ask
+  // for recently proven ones).
+  std::unique_ptr<UpstreamConnection> takeIdle(MonoTime now, Millis maxIdle, bool check);
   // Returns a connection to the pool (or closes it when the pool is full or
   // the backend no longer takes traffic).
   void putIdle(std::unique_ptr<UpstreamConnection> c, MonoTime now);

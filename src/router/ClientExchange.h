@@ -56,6 +56,7 @@ struct ClientExchange {
   std::shared_ptr<Backend> backend;
   std::vector<Backend*> tried;
   std::unique_ptr<UpstreamConnection> conn;
+  bool reused = false;            // conn came from the pool (not connected for this request)
   uint64_t connSerial = 0;        // changes with every upstream connection (stale handlers compare it)
   int attempts = 0;
   MonoTime started{};
@@ -101,6 +102,7 @@ struct ClientExchange {
     backend.reset();
     tried.clear();
     conn.reset();
+    reused = false;
     attempts = 0;
     started = MonoTime{};
     up.clear();

@@ -396,12 +396,20 @@ void ClientSession::dispatch() {
     reply(503, "Service Unavailable", "fleet " + x.split->fleets[x.fleet].id() + " has no instance", !x.whole);
     return;
   }
-  // Try the pool first, then a fresh connection. Only a request that could
-  // be retried (idempotent, body buffered) may use a connection idle long.
   ++x.attempts;
-  MonoTime now = worker_.clock().monotonic();
+  useIdleOrConnect();
+}
+
+void ClientSession::useIdleOrConnect() {
+  auto& x = *x_;
+  // Try the pool first, then a fresh connection. Only a request that could
+  // be retried (idempotent, body buffered) may use a connection idle long,
+  // and it skips the liveness peek: if the backend closed the connection,
+  // the request fails with no answer and goes again (upstreamFailed).
   const auto& o = worker_.options();
-  x.conn = x.backend->takeIdle(now, x.idempotent && x.whole ? o.poolIdle : o.freshForUnsafe);
+  const bool retriable = x.idempotent && x.whole;
+  x.conn = x.backend->takeIdle(worker_.clock().monotonic(), retriable ? o.poolIdle : o.freshForUnsafe, !retriable);
+  x.reused = x.conn != nullptr;
   if (x.conn) {
     x.connSerial = ++serials_;
     sendRequest();
@@ -463,6 +471,7 @@ bool ClientSession::fallBackToStable() {
 void ClientSession::connectFresh() {
   auto& x = *x_;
   x.conn = std::make_unique<UpstreamConnection>(stream_.socket().get_executor());
+  x.reused = false;
   uint64_t serial = x.connSerial = ++serials_;
   startUpstreamWait(limits().connectTimeout);
   x.conn->socket.async_connect(x.backend->endpoint(), [self = ref(), serial](error_code ec) {
@@ -483,14 +492,7 @@ void ClientSession::connectFresh() {
           if (std::find(x.tried.begin(), x.tried.end(), b.get()) == x.tried.end()) untried = true;
       if (untried && self->pickBackend()) {
         ++x.attempts;
-        const auto& o = self->worker_.options();
-        x.conn = x.backend->takeIdle(now, x.idempotent && x.whole ? o.poolIdle : o.freshForUnsafe);
-        if (x.conn) {
-          x.connSerial = ++self->serials_;
-          self->sendRequest();
-        } else {
-          self->connectFresh();
-        }
+        self->useIdleOrConnect();
         return;
       }
       // No instance of the chosen fleet took the connection and nothing was
@@ -685,15 +687,22 @@ void ClientSession::upstreamFailed(const std::string& whyIn, bool afterSend, boo
                                                : whyIn;
   releaseUpstream(false);
   upstreamDeadline_ = MonoTime{};
-  bool retriable = !timeout && afterSend && !x.gotResponseBytes && x.idempotent && x.whole && !x.bodySent &&
-                   x.attempts < kMaxAttempts;
+  // Nothing came back and nothing of the request is lost (idempotent, its
+  // body still buffered): it may go again.
+  bool retriable = !timeout && afterSend && !x.gotResponseBytes && x.idempotent && x.whole && !x.bodySent;
   if (retriable) {
+    // On a pooled connection this is a connection the backend had closed
+    // while idle (retriable requests skip the pool's peek): handled like a
+    // refused connect — a fresh connection to the next instance, and when
+    // the fleet has none left to try, the stable fleet.
+    const bool stalePooled = x.reused;
     x.tried.push_back(x.backend.get());
-    if (pickBackend()) {
+    if (x.attempts < kMaxAttempts && pickBackend()) {
       ++x.attempts;
       connectFresh();
       return;
     }
+    if (stalePooled && fallBackToStable()) return;
   }
   x.uploadStopped = true;
   x.status = 0;

@@ -22,7 +22,10 @@
 // split's stable fleet serves the request instead (counted once as the
 // chosen fleet's upstream error). A connection that fails before the first
 // response byte is retried (fresh connection, next instance) only for
-// idempotent methods whose body never left the buffer. At most
+// idempotent methods whose body never left the buffer; when that connection
+// came from the pool (the backend had closed it: those requests skip the
+// pool's peek), it is handled like a refused connect, down to the stable
+// fleet when the fleet has no instance left to try. At most
 // kMaxAttempts tries per fleet, then 502; the backend silent too long: 504.
 //
 // Upgrades: a request with `Upgrade` and `Connection: upgrade` goes upstream
@@ -129,6 +132,8 @@ class ClientSession {
   void dispatch();
   bool pickBackend();
   bool fallBackToStable();
+  // Sends over an idle pooled connection of x_->backend, else a new one.
+  void useIdleOrConnect();
   void connectFresh();
   void sendRequest();
   void pumpBody();

@@ -3,9 +3,11 @@
 // changes when they restart from zero; a split's lease runs out without
 // renewal and the router itself moves traffic to the stable fleet (state,
 // metric, log, persisted); requests whose fleet refuses every connection
-// are served by the stable fleet and counted once as that fleet's error;
+// are served by the stable fleet and counted once as that fleet's error,
+// and so are requests whose pooled connection the backend had dropped;
 // the router's own 502 counts once; a 9-GET/1-POST client sees the
 // canary's weight on its POSTs.
+#include <set>
 #include <thread>
 
 #include "RouterFixture.h"
@@ -210,6 +212,73 @@ TEST_F(RouterFixture, RefusedFleetFallsBackToStableAndCountsOnce) {
   EXPECT_EQ(fleetStats(s, "blue")["upstream_errors"], 1);
   EXPECT_EQ(fleetStats(s, "blue")["status_5xx"], 0);
   EXPECT_EQ(fleetStats(s, "blue")["requests"], 102);
+}
+
+// A pooled backend connection closed by the backend between two requests,
+// found only once the next request was sent (the backend reads it and closes
+// without an answer: what the router sees when a close races its send; GETs
+// skip the pool's liveness peek). An idempotent request goes again on a new
+// connection; a POST is not retried (its backend may have acted on it).
+TEST_F(RouterFixture, PooledConnectionDroppedBetweenRequestsIsRetriedOnANewOne) {
+  Backend a = startBackend("blue");
+  int port = makeEntrypoint("svc.pool.local");
+  call("PUT", "/admin/v1/entrypoints/svc.pool.local/split",
+       json{{"epoch", 1}, {"fleets", json::array({fleet("blue", 100, {a})})}, {"stable", "blue"}});
+  HttpConn c(port);
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(c.get("/dropnext").status, 200) << i;
+    auto r = c.get("/");  // on the pooled connection the backend drops: sent, no answer
+    ASSERT_EQ(r.status, 200) << i << ": " << r.body;
+    EXPECT_EQ(r.headers["x-backend"], "blue");
+  }
+  ASSERT_EQ(c.get("/dropnext").status, 200);
+  auto post = c.exchange("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi");
+  EXPECT_EQ(post.status, 502) << post.body;
+  auto blue = fleetStats(call("GET", "/admin/v1/entrypoints/svc.pool.local/stats"), "blue");
+  EXPECT_EQ(blue["requests"], 42);
+  EXPECT_EQ(blue["status_2xx"], 41);
+  EXPECT_EQ(blue["upstream_errors"], 1);  // the POST alone
+  EXPECT_EQ(blue["fallbacks"], 0);
+  EXPECT_EQ(c.get("/count").body, "41\n");  // each dropped request reached the backend once, unanswered
+}
+
+// The same on a canary's instances that died meanwhile (they refuse new
+// connections, their pooled connections are found dead only once a request
+// was sent on them): the requests go to the stable fleet, each counted once
+// as the canary's upstream error and fallback, as if every connect had been
+// refused. The second request meets a down instance and then the other's
+// dropped pooled connection, with no instance left to try (FailsafeE2E).
+TEST_F(RouterFixture, PooledConnectionsToDeadInstancesFallBackToStable) {
+  Backend a = startBackend("blue"), g1 = startBackend("green1"), g2 = startBackend("green2");
+  int port = makeEntrypoint("svc.poolfb.local");
+  call("PUT", "/admin/v1/entrypoints/svc.poolfb.local/split",
+       json{{"epoch", 1},
+            {"fleets", json::array({fleet("blue", 100, {a}), fleet("green", 0, {g1, g2})})},
+            {"pin", {{"header", "X-Ramp-Canary"}, {"fleet", "green"}}},
+            {"stable", "blue"}});
+  HttpConn c(port);
+  std::set<std::string> served;
+  for (int i = 0; i < 2; ++i) {  // one pooled connection to each green instance, then both die
+    auto r = c.get("/dropnext?listen=0", "X-Ramp-Canary: 1\r\n");
+    ASSERT_EQ(r.status, 200);
+    served.insert(r.headers["x-backend"]);
+  }
+  EXPECT_EQ(served, (std::set<std::string>{"green1", "green2"}));
+  for (int i = 0; i < 4; ++i) {
+    auto r = c.get("/", "X-Ramp-Canary: 1\r\n");
+    ASSERT_EQ(r.status, 200) << i << ": " << r.body;
+    EXPECT_EQ(r.headers["x-backend"], "blue") << i;
+  }
+  auto s = call("GET", "/admin/v1/entrypoints/svc.poolfb.local/stats");
+  auto green = fleetStats(s, "green"), blue = fleetStats(s, "blue");
+  EXPECT_EQ(green["requests"], 6);
+  EXPECT_EQ(green["status_2xx"], 2);
+  EXPECT_EQ(green["upstream_errors"], 4);
+  EXPECT_EQ(green["fallbacks"], 4);
+  EXPECT_EQ(green["status_5xx"], 0);
+  EXPECT_EQ(green["inflight"], 0);
+  EXPECT_EQ(blue["requests"], 4);
+  EXPECT_EQ(blue["status_2xx"], 4);
 }
 
 TEST_F(RouterFixture, PeriodicGetGetPostClientSeesTheCanaryWeightOnPosts) {

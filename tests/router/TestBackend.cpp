@@ -7,6 +7,11 @@
 //   /slow?ms=N   answers after N ms
 //   /count       the number of requests seen so far (excluding /count)
 //   /close       answers with Connection: close and closes
+//   /dropnext    answers as usual (keep-alive), then closes the connection
+//                without an answer when the next request comes on it (a
+//                pooled connection the backend dropped, found only once a
+//                request was sent); /dropnext?listen=0 also stops listening
+//                at once (new connections refused: an instance that died)
 //   /sink        reads the body as it streams (never holds it) and answers
 //                "bytes=N sum=S" (S: the sum of all body bytes, mod 2^32)
 //   /bytes?n=N   answers N bytes (byte i = i mod 251), streamed in 64 KiB writes
@@ -44,6 +49,7 @@ using namespace ramp::router;
 
 static std::string gName;
 static long gCount = 0;
+static boost::asio::ip::tcp::acceptor* gAcceptor = nullptr;
 
 namespace {
 
@@ -85,6 +91,11 @@ class Conn : public std::enable_shared_from_this<Conn> {
     auto st = parser_.parse(in_.view());
     if (st == HttpRequestParser::State::kError) {
       respond(400, "bad request: " + parser_.error() + "\n", true, 0);
+      return;
+    }
+    if (st == HttpRequestParser::State::kDone && dropNext_) {
+      boost::system::error_code e;
+      s_.close(e);
       return;
     }
     if (st == HttpRequestParser::State::kDone) {
@@ -136,6 +147,13 @@ class Conn : public std::enable_shared_from_this<Conn> {
         respond(200, gName + "\n", close, static_cast<int>(queryInt(target, "ms", 200)));
       } else if (target == "/close") {
         respond(200, gName + "\n", true, 0);
+      } else if (target.rfind("/dropnext", 0) == 0) {
+        dropNext_ = true;
+        if (queryInt(target, "listen", 1) == 0 && gAcceptor) {
+          boost::system::error_code e;
+          gAcceptor->close(e);
+        }
+        respond(200, gName + "\n", close, 0);
       } else if (target.rfind("/bytes", 0) == 0) {
         startBytes(static_cast<uint64_t>(queryInt(target, "n", 0)), close);
       } else if (target.rfind("/sse", 0) == 0) {
@@ -382,11 +400,13 @@ class Conn : public std::enable_shared_from_this<Conn> {
   uint32_t sinkSum_ = 0;
   uint64_t bytesLeft_ = 0, bytesPos_ = 0;
   bool bytesClose_ = false;
+  bool dropNext_ = false;
   int sseLeft_ = 0, sseMs_ = 0, sseSeq_ = 0;
 };
 
 static void accept(tcp::acceptor& a) {
   a.async_accept([&a](boost::system::error_code ec, tcp::socket s) {
+    if (!a.is_open()) return;  // stopped listening (/dropnext?listen=0)
     if (!ec) std::make_shared<Conn>(std::move(s))->read();
     accept(a);
   });
@@ -402,6 +422,7 @@ int main(int argc, char** argv) {
   int port = argc > 2 ? std::atoi(argv[2]) : 0;
   asio::io_context io(1);
   tcp::acceptor a(io);
+  gAcceptor = &a;
   tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port));
   a.open(ep.protocol());
   a.set_option(asio::socket_base::reuse_address(true));
