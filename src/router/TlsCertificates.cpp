@@ -97,6 +97,9 @@ Result<std::shared_ptr<TlsCertificates>> TlsCertificates::load(const TlsSettings
                                  SSL_OP_IGNORE_UNEXPECTED_EOF);
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
                               SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    // Read ahead: a record's header and body in one read() instead of two
+    // (bytes read ahead count in SSL_has_pending, which the waits check).
+    SSL_CTX_set_read_ahead(ctx, 1);
     static const unsigned char kSessionContext[] = "ramp-router";
     SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
     SSL_CTX_set_alpn_select_cb(ctx, selectAlpn, nullptr);
