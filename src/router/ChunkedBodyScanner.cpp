@@ -34,6 +34,14 @@ ChunkedBodyScanner::State ChunkedBodyScanner::feed(std::string_view data, size_t
   if (step_ == Step::kDone) return State::kDone;
   while (i < data.size()) {
     char c = data[i];
+    // The steps that take one fixed byte: it must be `want` (else the
+    // body is refused), then the scanner goes on at `next`.
+    auto expect = [&](char want, Step next) {
+      if (c != want) return false;
+      step_ = next;
+      ++i;
+      return true;
+    };
     switch (step_) {
       case Step::kSize: {
         int h = hexDigitValue(c);
@@ -66,14 +74,12 @@ ChunkedBodyScanner::State ChunkedBodyScanner::feed(std::string_view data, size_t
         ++i;
         break;
       case Step::kSizeLf:
-        if (c != '\n') return fail("chunk size line: CR without LF");
-        ++i;
-        if (size_ == 0) {
-          step_ = Step::kTrailerStart;
-        } else {
+        if (!expect('\n', size_ == 0 ? Step::kTrailerStart : Step::kData)) {
+          return fail("chunk size line: CR without LF");
+        }
+        if (size_ > 0) {
           if (size_ > maxBody_ - dataBytes_) return fail("chunked body larger than the limit");
           remaining_ = size_;
-          step_ = Step::kData;
         }
         break;
       case Step::kData: {
@@ -85,16 +91,12 @@ ChunkedBodyScanner::State ChunkedBodyScanner::feed(std::string_view data, size_t
         break;
       }
       case Step::kDataCr:
-        if (c != '\r') return fail("chunk data not followed by CRLF");
-        step_ = Step::kDataLf;
-        ++i;
+        if (!expect('\r', Step::kDataLf)) return fail("chunk data not followed by CRLF");
         break;
       case Step::kDataLf:
-        if (c != '\n') return fail("chunk data not followed by CRLF");
-        step_ = Step::kSize;
+        if (!expect('\n', Step::kSize)) return fail("chunk data not followed by CRLF");
         size_ = 0;
         sizeDigits_ = 0;
-        ++i;
         break;
       case Step::kTrailerStart:
         if (c == '\r') {
@@ -117,14 +119,10 @@ ChunkedBodyScanner::State ChunkedBodyScanner::feed(std::string_view data, size_t
         if (++trailerBytes_ > kMaxTrailers) return fail("trailers too large");
         break;
       case Step::kTrailerLf:
-        if (c != '\n') return fail("trailer: CR without LF");
-        step_ = Step::kTrailerStart;
-        ++i;
+        if (!expect('\n', Step::kTrailerStart)) return fail("trailer: CR without LF");
         break;
       case Step::kFinalLf:
-        if (c != '\n') return fail("last chunk: CR without LF");
-        ++i;
-        step_ = Step::kDone;
+        if (!expect('\n', Step::kDone)) return fail("last chunk: CR without LF");
         *consumed = i;
         return State::kDone;
       case Step::kDone:

@@ -59,19 +59,24 @@ void ClientSession::releaseState() {
   if (in_.empty() && in_.capacity() > 0) worker_.giveBuffer(in_.takeStorage());
 }
 
+template <class Next>
+auto ClientSession::continueIn(Phase phase, Next next) {
+  return [self = ref(), phase, next](error_code ec) {
+    if (self->phase_ != phase) return;
+    if (ec) {
+      self->closeClient();
+      return;
+    }
+    next(*self);
+  };
+}
+
 void ClientSession::start() {
   if (phase_ == Phase::kClosed) return;
   if (stream_.tls()) {
     phase_ = Phase::kHandshake;
     clientDeadline_ = worker_.clock().monotonic() + limits().headTimeout;
-    stream_.handshake([self = ref()](error_code ec) {
-      if (self->phase_ != Phase::kHandshake) return;
-      if (ec) {
-        self->closeClient();
-        return;
-      }
-      self->awaitRequest();
-    });
+    stream_.handshake(continueIn(Phase::kHandshake, [](ClientSession& s) { s.awaitRequest(); }));
     return;
   }
   awaitRequest(true);
@@ -117,14 +122,7 @@ void ClientSession::park() {
       return;
     }
     phase_ = Phase::kIdle;
-    stream_.waitReadable([self = ref()](error_code ec) {
-      if (self->phase_ != Phase::kIdle) return;
-      if (ec) {
-        self->closeClient();
-        return;
-      }
-      self->beginRequest();
-    });
+    stream_.waitReadable(continueIn(Phase::kIdle, [](ClientSession& s) { s.beginRequest(); }));
     return;
   }
   inParkSet_ = true;
@@ -206,14 +204,7 @@ void ClientSession::awaitRequest(bool fresh) {
     return;
   }
   // No buffer while waiting: an idle connection holds none.
-  stream_.waitReadable([self = ref()](error_code ec) {
-    if (self->phase_ != Phase::kIdle) return;
-    if (ec) {
-      self->closeClient();
-      return;
-    }
-    self->readFirst();
-  });
+  stream_.waitReadable(continueIn(Phase::kIdle, [](ClientSession& s) { s.readFirst(); }));
 }
 
 void ClientSession::beginRequest() {
@@ -919,23 +910,8 @@ void ClientSession::tunnelClientToUpstream() {
   size_t chunk = worker_.options().upstreamBuffer;
   char* p = in_.prepare(chunk);
   stream_.readSome(p, std::min(in_.writable(), chunk), [self](error_code ec, size_t n) {
-    if (self->phase_ != Phase::kTunnel) return;
-    auto& x = *self->x_;
-    if (ec) {
-      if (ec != asio::error::eof) {
-        self->closeClient();
-        return;
-      }
-      // The client is done sending: pass the half-close on.
-      x.clientDone = true;
-      error_code ignored;
-      x.conn->socket.shutdown(tcp::socket::shutdown_send, ignored);
-      self->tunnelSideDone();
-      return;
-    }
+    if (self->phase_ != Phase::kTunnel || !self->tunnelRead(ec, true)) return;
     self->in_.commit(n);
-    if (self->limits().tunnelIdleTimeout.count() > 0)
-      self->clientDeadline_ = self->worker_.clock().monotonic() + self->limits().tunnelIdleTimeout;
     self->tunnelClientToUpstream();
   });
 }
@@ -946,21 +922,9 @@ void ClientSession::tunnelUpstreamToClient() {
   size_t chunk = worker_.options().upstreamBuffer;
   char* p = x.up.prepare(chunk);
   x.conn->socket.async_read_some(asio::buffer(p, std::min(x.up.writable(), chunk)), [self](error_code ec, size_t n) {
-    if (self->phase_ != Phase::kTunnel) return;
+    if (self->phase_ != Phase::kTunnel || !self->tunnelRead(ec, false)) return;
     auto& x = *self->x_;
-    if (ec) {
-      if (ec != asio::error::eof) {
-        self->closeClient();
-        return;
-      }
-      x.upstreamDone = true;
-      self->stream_.shutdownSend();
-      self->tunnelSideDone();
-      return;
-    }
     x.up.commit(n);
-    if (self->limits().tunnelIdleTimeout.count() > 0)
-      self->clientDeadline_ = self->worker_.clock().monotonic() + self->limits().tunnelIdleTimeout;
     self->stream_.write({asio::buffer(x.up.view()), asio::const_buffer()}, [self](error_code ec2, size_t written) {
       if (self->phase_ != Phase::kTunnel) return;
       if (ec2) {
@@ -973,6 +937,30 @@ void ClientSession::tunnelUpstreamToClient() {
       self->tunnelUpstreamToClient();
     });
   });
+}
+
+bool ClientSession::tunnelRead(const error_code& ec, bool fromClient) {
+  auto& x = *x_;
+  if (!ec) {
+    if (limits().tunnelIdleTimeout.count() > 0)
+      clientDeadline_ = worker_.clock().monotonic() + limits().tunnelIdleTimeout;
+    return true;
+  }
+  if (ec != asio::error::eof) {
+    closeClient();
+    return false;
+  }
+  // That side is done sending: pass the half-close on to the other.
+  if (fromClient) {
+    x.clientDone = true;
+    error_code ignored;
+    x.conn->socket.shutdown(tcp::socket::shutdown_send, ignored);
+  } else {
+    x.upstreamDone = true;
+    stream_.shutdownSend();
+  }
+  tunnelSideDone();
+  return false;
 }
 
 void ClientSession::tunnelSideDone() {

@@ -106,6 +106,11 @@ class ClientSession {
   // from their next step (an open tunnel gets a new upgrade_drain_timeout).
   const EntrypointLimits& limits() const { return ep_->config->limits; }
   Ref ref() { return Ref(this); }
+  // The completion handler of a wait begun in `phase`: ignored once the
+  // session has left that phase, closes the connection on an error, else
+  // goes on with next(session).
+  template <class Next>
+  auto continueIn(Phase phase, Next next);
   friend void intrusive_ptr_add_ref(ClientSession* s) { ++s->refs_; }
   friend void intrusive_ptr_release(ClientSession* s) {
     if (--s->refs_ == 0) delete s;
@@ -154,6 +159,10 @@ class ClientSession {
   void startTunnel();
   void tunnelClientToUpstream();
   void tunnelUpstreamToClient();
+  // A tunnel read from the client (fromClient) or the backend ended: true
+  // when bytes came (the idle deadline moves on); false when that side is
+  // done (its end passed on as a half-close) or failed (closed).
+  bool tunnelRead(const boost::system::error_code& ec, bool fromClient);
   void tunnelSideDone();
   void checkTunnelDrain(MonoTime now);
   // Endings.
