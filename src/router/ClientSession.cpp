@@ -1,6 +1,7 @@
 #include "router/ClientSession.h"
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -57,6 +58,52 @@ ClientSession::~ClientSession() {
 void ClientSession::releaseState() {
   if (x_) worker_.giveExchange(std::move(x_));  // reset there
   if (in_.empty() && in_.capacity() > 0) worker_.giveBuffer(in_.takeStorage());
+}
+
+ClientStream& ClientSession::client() {
+  attach();  // if that fails, operations on the stream fail (and close)
+  return stream_;
+}
+
+template <class H>
+void ClientSession::writeClient(std::array<asio::const_buffer, 2> bufs, H&& h) {
+  if (fd_ < 0) {
+    stream_.write(bufs, std::forward<H>(h));
+    return;
+  }
+  // Bare (plain, never waited): one sendmsg; what it cannot take goes
+  // through the reactor. Completes through the executor like any write.
+  iovec iov[2];
+  int count = 0;
+  size_t total = 0;
+  for (const auto& b : bufs) {
+    if (b.size() == 0) continue;
+    iov[count].iov_base = const_cast<void*>(b.data());
+    iov[count].iov_len = b.size();
+    ++count;
+    total += b.size();
+  }
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = static_cast<size_t>(count);
+  ssize_t sent = count > 0 ? ::sendmsg(fd_, &msg, MSG_NOSIGNAL) : 0;
+  if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+    error_code ec(errno, boost::system::system_category());
+    asio::post(stream_.socket().get_executor(), [h = std::forward<H>(h), ec]() mutable { h(ec, size_t{0}); });
+    return;
+  }
+  size_t done = sent > 0 ? static_cast<size_t>(sent) : 0;
+  if (done == total) {
+    asio::post(stream_.socket().get_executor(), [h = std::forward<H>(h), done]() mutable { h(error_code(), done); });
+    return;
+  }
+  size_t skip = done;
+  for (auto& b : bufs) {
+    size_t k = std::min(skip, b.size());
+    b += k;
+    skip -= k;
+  }
+  client().write(bufs, [h = std::forward<H>(h), done](error_code ec, size_t n) mutable { h(ec, done + n); });
 }
 
 template <class Next>
@@ -159,10 +206,9 @@ void ClientSession::readFirst() {
   int fd = fd_ >= 0 ? fd_ : stream_.socket().native_handle();
   ssize_t n = ::recv(fd, first, sizeof first, MSG_DONTWAIT);
   if (n > 0) {
-    if (!attach()) {
-      closeClient();
-      return;
-    }
+    // A bare descriptor stays bare: it is registered with the reactor only
+    // when the connection has to wait (client()), and an answer that goes
+    // out whole needs no wait (writeClient).
     if (in_.capacity() == 0) in_.adopt(worker_.takeBuffer());
     std::memcpy(in_.prepare(static_cast<size_t>(n)), first, static_cast<size_t>(n));
     in_.commit(static_cast<size_t>(n));
@@ -204,7 +250,7 @@ void ClientSession::awaitRequest(bool fresh) {
     return;
   }
   // No buffer while waiting: an idle connection holds none.
-  stream_.waitReadable(continueIn(Phase::kIdle, [](ClientSession& s) { s.readFirst(); }));
+  client().waitReadable(continueIn(Phase::kIdle, [](ClientSession& s) { s.readFirst(); }));
 }
 
 void ClientSession::beginRequest() {
@@ -244,7 +290,7 @@ void ClientSession::readClient(size_t atLeast, std::function<void()> then) {
   char* p = in_.prepare(atLeast);
   size_t n = std::min(in_.writable(), std::max(atLeast, worker_.options().upstreamBuffer));
   clientReading_ = true;
-  stream_.readSome(p, n, [self = ref(), then = std::move(then)](error_code ec, size_t got) {
+  client().readSome(p, n, [self = ref(), then = std::move(then)](error_code ec, size_t got) {
     self->clientReading_ = false;
     if (self->phase_ != Phase::kHead && self->phase_ != Phase::kExchange) return;
     if (ec) {
@@ -540,7 +586,7 @@ void ClientSession::sendContinueThenPump() {
   if (x.expectContinue && !x.continueSent) {
     x.continueSent = true;
     clientDeadline_ = worker_.clock().monotonic() + limits().clientTimeout;
-    stream_.write({asio::buffer(kContinue), asio::const_buffer()}, [self = ref()](error_code ec, size_t) {
+    writeClient({asio::buffer(kContinue), asio::const_buffer()}, [self = ref()](error_code ec, size_t) {
       if (self->phase_ != Phase::kExchange) return;
       self->clientDeadline_ = MonoTime{};
       if (ec) {
@@ -791,7 +837,7 @@ void ClientSession::writeToClient(size_t n, bool done) {
     x.bytesOut += bufs[0].size() + bufs[1].size();
     account(x.status, false);
   }
-  stream_.write(bufs, [self = ref(), n, done](error_code ec, size_t written) {
+  writeClient(bufs, [self = ref(), n, done](error_code ec, size_t written) {
     if (self->phase_ != Phase::kExchange) return;
     auto& x = *self->x_;
     self->clientDeadline_ = MonoTime{};
@@ -877,7 +923,7 @@ void ClientSession::startTunnel() {
   x.tunnel = true;
   CounterShard::add(x.shard->tunnels, 1);
   CounterShard::add(x.shard->upgrades);
-  stream_.write({asio::buffer(x.respHead), asio::buffer(x.up.view())},
+  client().write({asio::buffer(x.respHead), asio::buffer(x.up.view())},
                 [self = ref()](error_code ec, size_t written) {
                   if (self->phase_ != Phase::kTunnel) return;
                   if (ec) {
@@ -1021,7 +1067,7 @@ void ClientSession::reply(int status, const std::string& reason, const std::stri
   // Counted before the answer leaves (see writeToClient).
   x.bytesOut += x.replyText.size();
   account(status, upstreamError);
-  stream_.write({asio::buffer(x.replyText), asio::const_buffer()},
+  writeClient({asio::buffer(x.replyText), asio::const_buffer()},
                 [self = ref(), close](error_code ec, size_t) {
                   if (self->phase_ != Phase::kExchange) return;
                   auto& x = *self->x_;
@@ -1049,7 +1095,7 @@ void ClientSession::lingerClose() {
   if (phase_ == Phase::kClosed || phase_ == Phase::kLinger) return;
   closeUpstream();
   phase_ = Phase::kLinger;
-  stream_.shutdownSend();
+  client().shutdownSend();
   clientDeadline_ = worker_.clock().monotonic() + std::chrono::milliseconds(1000);
   // A read may still be pending into the input buffer: drop bytes into a
   // scratch buffer of the thread instead (their content is never looked at).

@@ -47,6 +47,10 @@
 // set (Worker.h), so an idle connection costs the session object alone
 // (184 bytes) — no reactor entry, no pending operation.
 //
+// A plain connection whose request came with it stays a bare descriptor
+// (not registered with the reactor) until it has to wait: client() attaches
+// it then, and writeClient() sends with one sendmsg while it is bare.
+//
 // Closing: a client that asked to close (Connection: close, or HTTP/1.0
 // without keep-alive), whose request was read whole and that has sent
 // nothing more, is closed at once after its answer; every other close
@@ -57,6 +61,7 @@
 // not atomic: a session lives on its worker's thread only).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -120,6 +125,16 @@ class ClientSession {
   void awaitRequest(bool fresh = false);
   // The bare descriptor to the socket (registered with the worker's reactor).
   bool attach();
+  // The client stream for an operation that may wait: a bare descriptor is
+  // attached first.
+  ClientStream& client();
+  // Writes both buffers to the client, h(ec, total). A bare descriptor
+  // (plain, not yet registered with the reactor) is written with one
+  // sendmsg and registered only if that does not take everything: a
+  // `Connection: close` exchange whose answer goes out whole never costs
+  // an epoll_ctl.
+  template <class H>
+  void writeClient(std::array<boost::asio::const_buffer, 2> bufs, H&& h);
   // Idle: out of the reactor into the worker's park set (holds a reference).
   void park();
   // Readable while idle (or just accepted): the first bytes of a request
