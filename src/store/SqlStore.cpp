@@ -304,6 +304,16 @@ auto SqlStore::read(Body&& body) -> decltype(body(std::declval<SqlConnection&>()
   return body(**lease);
 }
 
+// Every row the query `text` returns, on a read connection, through `readRow`.
+template <class T>
+Result<std::vector<T>> SqlStore::readRows(std::string_view text, const std::vector<SqlValue>& params,
+                                          Result<T> (*readRow)(const SqlRow&)) {
+  return read([&](SqlConnection& db) -> Result<std::vector<T>> {
+    RAMP_SQL(r, text, params);
+    return readAll(*r, readRow);
+  });
+}
+
 Status SqlStore::checkFence(SqlConnection& db, const std::optional<Fence>& fence) {
   if (!fence) return ok();
   RAMP_SQL(r, "SELECT owner, epoch, expires_at FROM leases WHERE name = ?1{for_share}", {fence->lease});
@@ -419,10 +429,7 @@ Result<std::vector<ReleaseRecord>> SqlStore::listReleases(const std::optional<st
     args.emplace_back(*service);
   }
   text += " ORDER BY service{c}, created_at, version{c}";
-  return read([&](SqlConnection& db) -> Result<std::vector<ReleaseRecord>> {
-    RAMP_SQL(r, text, args);
-    return readAll(*r, readRelease);
-  });
+  return readRows(text, args, readRelease);
 }
 
 Status SqlStore::putReleaseContent(const std::string& service, const std::string& version,
@@ -546,10 +553,7 @@ Result<std::vector<DeploymentRecord>> SqlStore::listDeployments(const Deployment
   if (f.activeOnly) text += " AND state IN ('queued', 'running', 'paused', 'awaiting_approval')";
   args.emplace_back(int64_t{f.limit});
   text += fmt::format(" ORDER BY created_at DESC, id{{c}} DESC LIMIT ?{}", args.size());
-  return read([&](SqlConnection& db) -> Result<std::vector<DeploymentRecord>> {
-    RAMP_SQL(r, text, args);
-    return readAll(*r, readDeployment);
-  });
+  return readRows(text, args, readDeployment);
 }
 
 // ---------------------------------------------------------------- fleets
@@ -601,10 +605,7 @@ Result<std::vector<FleetRecord>> SqlStore::listFleets(const std::optional<std::s
   andServiceEnv(text, args, service, env);
   if (!includeRetired) text += " AND state <> 'retired'";
   text += " ORDER BY created_at, id{c}";
-  return read([&](SqlConnection& db) -> Result<std::vector<FleetRecord>> {
-    RAMP_SQL(r, text, args);
-    return readAll(*r, readFleet);
-  });
+  return readRows(text, args, readFleet);
 }
 
 // ---------------------------------------------------------------- leases
@@ -739,10 +740,7 @@ Result<std::vector<AuditEvent>> SqlStore::listEvents(const AuditFilter& f) {
   if (f.actor) cond("actor", "=", *f.actor);
   args.emplace_back(int64_t{f.limit});
   text += fmt::format(" ORDER BY seq{} LIMIT ?{}", f.newestFirst ? " DESC" : "", args.size());
-  return read([&](SqlConnection& db) -> Result<std::vector<AuditEvent>> {
-    RAMP_SQL(r, text, args);
-    return readAll(*r, readEvent);
-  });
+  return readRows(text, args, readEvent);
 }
 
 Result<std::optional<AuditSealRecord>> SqlStore::getAuditSeal() {
@@ -849,10 +847,7 @@ Result<std::vector<OutboxAlert>> SqlStore::listAlerts(const std::optional<int64_
   }
   args.emplace_back(int64_t{limit});
   text += fmt::format(" ORDER BY id DESC LIMIT ?{}", args.size());
-  return read([&](SqlConnection& db) -> Result<std::vector<OutboxAlert>> {
-    RAMP_SQL(r, text, args);
-    return readAll(*r, readOutboxAlert);
-  });
+  return readRows(text, args, readOutboxAlert);
 }
 
 // ---------------------------------------------------------------- users, tokens
@@ -880,10 +875,7 @@ Result<UserRecord> SqlStore::getUser(const std::string& name) {
 }
 
 Result<std::vector<UserRecord>> SqlStore::listUsers() {
-  return read([&](SqlConnection& db) -> Result<std::vector<UserRecord>> {
-    RAMP_SQL(r, fmt::format("SELECT {} FROM users ORDER BY name{{c}}", kUserCols));
-    return readAll(*r, readUser);
-  });
+  return readRows(fmt::format("SELECT {} FROM users ORDER BY name{{c}}", kUserCols), {}, readUser);
 }
 
 Status SqlStore::insertToken(const TokenRecord& t) {
@@ -918,10 +910,7 @@ Result<std::vector<TokenRecord>> SqlStore::listTokens(const std::optional<std::s
     args.emplace_back(*user);
   }
   text += " ORDER BY created_at, id{c}";
-  return read([&](SqlConnection& db) -> Result<std::vector<TokenRecord>> {
-    RAMP_SQL(r, text, args);
-    return readAll(*r, readToken);
-  });
+  return readRows(text, args, readToken);
 }
 
 Result<TokenRecord> SqlStore::revokeToken(const std::string& id, int64_t now) {
@@ -994,12 +983,9 @@ Status SqlStore::putInfraState(InfraStateRecord& rec, int64_t expectedSerial) {
 }
 
 Result<std::vector<InfraStateRecord>> SqlStore::listInfraStates(const std::string& project, const std::string& env) {
-  return read([&](SqlConnection& db) -> Result<std::vector<InfraStateRecord>> {
-    RAMP_SQL(r, fmt::format("SELECT {} FROM infra_state WHERE project = ?1 AND env = ?2 ORDER BY region{{c}}",
-                            kInfraStateCols),
-             {project, env});
-    return readAll(*r, readInfraState);
-  });
+  return readRows(
+      fmt::format("SELECT {} FROM infra_state WHERE project = ?1 AND env = ?2 ORDER BY region{{c}}", kInfraStateCols),
+      {project, env}, readInfraState);
 }
 
 Result<int64_t> SqlStore::appendInfraJournal(const InfraJournalRecord& e) {
@@ -1041,10 +1027,7 @@ Result<std::vector<InfraJournalRecord>> SqlStore::listInfraJournal(const std::st
     args.emplace_back(*applyId);
   }
   text += " ORDER BY id";
-  return read([&](SqlConnection& db) -> Result<std::vector<InfraJournalRecord>> {
-    RAMP_SQL(r, text, args);
-    return readAll(*r, readInfraJournal);
-  });
+  return readRows(text, args, readInfraJournal);
 }
 
 // ---------------------------------------------------------------- provider routing
@@ -1105,11 +1088,9 @@ Status SqlStore::putProviderEnvironment(const ProviderEnvironmentRecord& r) {
 }
 
 Result<std::vector<ProviderEnvironmentRecord>> SqlStore::listProviderEnvironments() {
-  return read([&](SqlConnection& db) -> Result<std::vector<ProviderEnvironmentRecord>> {
-    RAMP_SQL(r, "SELECT service, env, provider, site, site_label, settings, updated_at FROM provider_environments "
-                "ORDER BY service{c}, env{c}");
-    return readAll(*r, readProviderEnvironment);
-  });
+  return readRows("SELECT service, env, provider, site, site_label, settings, updated_at FROM provider_environments "
+                  "ORDER BY service{c}, env{c}",
+                  {}, readProviderEnvironment);
 }
 
 Status SqlStore::putFleetPlacement(const FleetPlacementRecord& r) {
@@ -1150,10 +1131,8 @@ Result<std::optional<FleetPlacementRecord>> SqlStore::getFleetPlacement(const st
 }
 
 Result<std::vector<FleetPlacementRecord>> SqlStore::listFleetPlacements() {
-  return read([&](SqlConnection& db) -> Result<std::vector<FleetPlacementRecord>> {
-    RAMP_SQL(r, "SELECT fleet_id, provider, site, created_at, region FROM fleet_placements ORDER BY fleet_id{c}");
-    return readAll(*r, readFleetPlacement);
-  });
+  return readRows("SELECT fleet_id, provider, site, created_at, region FROM fleet_placements ORDER BY fleet_id{c}",
+                  {}, readFleetPlacement);
 }
 
 // ---------------------------------------------------------------- settings
@@ -1301,10 +1280,7 @@ Result<std::vector<ConfigVersionRecord>> SqlStore::listConfigVersions(const std:
   }
   args.emplace_back(int64_t{std::max(limit, 0)});
   text += fmt::format(" ORDER BY version DESC LIMIT ?{}", args.size());
-  return read([&](SqlConnection& db) -> Result<std::vector<ConfigVersionRecord>> {
-    RAMP_SQL(r, text, args);
-    return readAll(*r, readConfigVersion);
-  });
+  return readRows(text, args, readConfigVersion);
 }
 
 }  // namespace ramp::store

@@ -162,6 +162,10 @@ class SqlStore final : public Store {
   template <class Body>
   auto read(Body&& body) -> decltype(body(std::declval<SqlConnection&>()));
 
+  // Every row of the query `text` on a read connection, through `readRow`.
+  template <class T>
+  Result<std::vector<T>> readRows(std::string_view text, const std::vector<SqlValue>& params,
+                                  Result<T> (*readRow)(const SqlRow&));
   // Inside a write: kConflict unless `fence`'s lease is held at its epoch.
   Status checkFence(SqlConnection& db, const std::optional<Fence>& fence);
   // Inside a write, after an update by revision changed no row of `table`
