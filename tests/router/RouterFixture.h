@@ -151,7 +151,20 @@ class HttpConn {
         }
       }
       ssize_t n = recvSome(tmp, sizeof tmp);
-      if (n <= 0) break;
+      if (n <= 0) {
+        // A response whose body runs until the close: complete now.
+        if (st == HttpResponseParser::State::kDone && p.head().framing == ResponseHead::Framing::kUntilClose) {
+          r.status = p.head().status;
+          for (auto& [hn, hv] : p.head().headers) {
+            std::string k(hn);
+            for (auto& c : k) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            r.headers[k] = std::string(hv);
+          }
+          r.body = buf_.substr(p.head().headBytes);
+          r.closed = true;
+        }
+        break;
+      }
       buf_.append(tmp, static_cast<size_t>(n));
     }
     close();

@@ -12,6 +12,12 @@
 //                pooled connection the backend dropped, found only once a
 //                request was sent); /dropnext?listen=0 also stops listening
 //                at once (new connections refused: an instance that died)
+//   /idle408?ms=N  answers as usual (keep-alive); if no request came N ms
+//                later, writes an unsolicited "HTTP/1.1 408 Request
+//                Timeout\r\n\r\n" on the idle connection and shuts down its
+//                sending side (FIN), as servers do at their keep-alive idle
+//                timeout; requests that come on it afterwards get nothing
+//                (the connection closes when the peer closes it)
 //   /sink        reads the body as it streams (never holds it) and answers
 //                "bytes=N sum=S" (S: the sum of all body bytes, mod 2^32)
 //   /bytes?n=N   answers N bytes (byte i = i mod 251), streamed in 64 KiB writes
@@ -88,6 +94,10 @@ class Conn : public std::enable_shared_from_this<Conn> {
  public:
   explicit Conn(tcp::socket s) : s_(std::move(s)), timer_(s_.get_executor()) {}
   void read() {
+    if (sent408_) {  // after the unsolicited 408: ignore everything, wait for the peer's close
+      in_.clear();
+      return more();
+    }
     auto st = parser_.parse(in_.view());
     if (st == HttpRequestParser::State::kError) {
       respond(400, "bad request: " + parser_.error() + "\n", true, 0);
@@ -102,6 +112,10 @@ class Conn : public std::enable_shared_from_this<Conn> {
       const auto& h = parser_.head();
       std::string target(h.target);
       bool close = !h.keepAlive;
+      if (idle408Ms_ > 0) {  // a request came in time: no unsolicited 408
+        idle408Ms_ = 0;
+        timer_.cancel();
+      }
       if (target == "/sink") return startSink(close);
       if (target == "/early") {
         ++gCount;
@@ -154,6 +168,9 @@ class Conn : public std::enable_shared_from_this<Conn> {
           gAcceptor->close(e);
         }
         respond(200, gName + "\n", close, 0);
+      } else if (target.rfind("/idle408", 0) == 0) {
+        idle408Ms_ = static_cast<int>(queryInt(target, "ms", 100));
+        respond(200, gName + "\n", close, 0);
       } else if (target.rfind("/bytes", 0) == 0) {
         startBytes(static_cast<uint64_t>(queryInt(target, "n", 0)), close);
       } else if (target.rfind("/sse", 0) == 0) {
@@ -189,6 +206,7 @@ class Conn : public std::enable_shared_from_this<Conn> {
           self->lingerThenClose();
           return;
         }
+        if (self->idle408Ms_ > 0) self->armIdle408();
         self->read();
       });
     };
@@ -198,6 +216,21 @@ class Conn : public std::enable_shared_from_this<Conn> {
     } else {
       send();
     }
+  }
+  // /idle408: the unsolicited answer at the "idle timeout", then FIN.
+  void armIdle408() {
+    timer_.expires_after(std::chrono::milliseconds(idle408Ms_));
+    timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+      if (ec || self->idle408Ms_ == 0 || self->in_.size() > 0) return;
+      self->idle408Ms_ = 0;
+      self->sent408_ = true;
+      self->chunk_ = "HTTP/1.1 408 Request Timeout\r\n\r\n";
+      asio::async_write(self->s_, asio::buffer(self->chunk_), [self](boost::system::error_code ec, size_t) {
+        if (ec) return;
+        boost::system::error_code e;
+        self->s_.shutdown(tcp::socket::shutdown_send, e);
+      });
+    });
   }
   void lingerThenClose() {
     in_.clear();
@@ -401,6 +434,8 @@ class Conn : public std::enable_shared_from_this<Conn> {
   uint64_t bytesLeft_ = 0, bytesPos_ = 0;
   bool bytesClose_ = false;
   bool dropNext_ = false;
+  int idle408Ms_ = 0;     // /idle408: the unsolicited 408 is due this long after the answer
+  bool sent408_ = false;  // it was sent: nothing more is answered on this connection
   int sseLeft_ = 0, sseMs_ = 0, sseSeq_ = 0;
 };
 
