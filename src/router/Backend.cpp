@@ -37,11 +37,12 @@ Result<boost::asio::ip::tcp::endpoint> Backend::parseAddress(const std::string& 
   return boost::asio::ip::tcp::endpoint(ip, static_cast<unsigned short>(port));
 }
 
-std::unique_ptr<UpstreamConnection> Backend::takeIdle(MonoTime now, Millis maxIdle, bool check) {
+std::unique_ptr<UpstreamConnection> Backend::takeIdle(MonoTime now, Millis maxIdle, Millis peekAfter) {
   while (!idle_.empty()) {
     auto c = std::move(idle_.back());
     idle_.pop_back();
-    if (now - c->lastUsed > maxIdle || (check && looksDead(*c))) {
+    const auto idle = now - c->lastUsed;
+    if (idle > maxIdle || (idle >= peekAfter && looksDead(*c))) {
       closeQuietly(*c);
       continue;
     }

@@ -5,10 +5,15 @@
 // most recently used idle connection. For a request that cannot be retried
 // (non-idempotent, or its body streams) it first checks with a non-blocking
 // peek that the backend has not closed it (or sent something unsolicited).
-// A retriable request (idempotent, body buffered) skips that system call: a
-// pooled connection that then fails before any byte of the answer is handled
-// like a refused connect (ClientSession::upstreamFailed: a fresh connection,
-// the next instance, else the stable fleet — FailsafeE2E). Connections idle
+// A retriable request (idempotent, body buffered) skips that system call on
+// a connection idle less than a short bound (DataPlaneOptions::peekAfterIdle,
+// 250 ms: a hot connection): a pooled connection that then fails before any
+// byte of the answer is handled like a refused connect
+// (ClientSession::upstreamFailed: a fresh connection, the next instance,
+// else the stable fleet — FailsafeE2E). A connection idle longer is peeked
+// for it too: bytes a backend wrote unasked on an idle connection (a
+// "408 Request Timeout" sent at its idle timeout, before it closes) must
+// never be read as the next request's answer. Connections idle
 // longer than the pool's limit are closed by the router itself, so the router
 // never races a backend's keep-alive timeout. A backend that refused a
 // connection is "down" for a short while and skipped when another instance
@@ -39,10 +44,12 @@ class Backend {
   const std::string& address() const { return address_; }
   const boost::asio::ip::tcp::endpoint& endpoint() const { return endpoint_; }
 
-  // An idle connection (peeked open when `check`), or null. maxIdle: only
-  // hand out connections used within this long (non-idempotent requests ask
-  // for recently proven ones).
-  std::unique_ptr<UpstreamConnection> takeIdle(MonoTime now, Millis maxIdle, bool check);
+  // An idle connection, or null. maxIdle: only hand out connections used
+  // within this long (non-idempotent requests ask for recently proven ones).
+  // A connection idle at least peekAfter is first peeked (non-blocking): data
+  // or EOF waiting on it → closed, the next one is tried. Millis::zero():
+  // always peek.
+  std::unique_ptr<UpstreamConnection> takeIdle(MonoTime now, Millis maxIdle, Millis peekAfter);
   // Returns a connection to the pool (or closes it when the pool is full or
   // the backend no longer takes traffic).
   void putIdle(std::unique_ptr<UpstreamConnection> c, MonoTime now);

@@ -441,11 +441,15 @@ void ClientSession::useIdleOrConnect() {
   auto& x = *x_;
   // Try the pool first, then a fresh connection. Only a request that could
   // be retried (idempotent, body buffered) may use a connection idle long,
-  // and it skips the liveness peek: if the backend closed the connection,
-  // the request fails with no answer and goes again (upstreamFailed).
+  // and it skips the liveness peek on a hot connection (idle less than
+  // peekAfterIdle): if the backend closed it, the request fails with no
+  // answer and goes again (upstreamFailed). A connection idle longer is
+  // peeked: a backend's unsolicited bytes (408 at its idle timeout) must not
+  // become this request's answer.
   const auto& o = worker_.options();
   const bool retriable = x.idempotent && x.whole;
-  x.conn = x.backend->takeIdle(worker_.clock().monotonic(), retriable ? o.poolIdle : o.freshForUnsafe, !retriable);
+  x.conn = x.backend->takeIdle(worker_.clock().monotonic(), retriable ? o.poolIdle : o.freshForUnsafe,
+                               retriable ? o.peekAfterIdle : Millis::zero());
   x.reused = x.conn != nullptr;
   if (x.conn) {
     x.connSerial = ++serials_;
@@ -729,7 +733,8 @@ void ClientSession::upstreamFailed(const std::string& whyIn, bool afterSend, boo
   bool retriable = !timeout && afterSend && !x.gotResponseBytes && x.idempotent && x.whole && !x.bodySent;
   if (retriable) {
     // On a pooled connection this is a connection the backend had closed
-    // while idle (retriable requests skip the pool's peek): handled like a
+    // while idle (retriable requests skip the pool's peek on a hot
+    // connection): handled like a
     // refused connect — a fresh connection to the next instance, and when
     // the fleet has none left to try, the stable fleet.
     const bool stalePooled = x.reused;

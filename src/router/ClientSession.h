@@ -24,8 +24,9 @@
 // response byte is retried (fresh connection, next instance) only for
 // idempotent methods whose body never left the buffer; when that connection
 // came from the pool (the backend had closed it: those requests skip the
-// pool's peek), it is handled like a refused connect, down to the stable
-// fleet when the fleet has no instance left to try. At most
+// pool's peek on a connection idle < 250 ms), it is handled like a refused
+// connect, down to the stable fleet when the fleet has no instance left to
+// try. At most
 // kMaxAttempts tries per fleet, then 502; the backend silent too long: 504.
 //
 // Upgrades: a request with `Upgrade` and `Connection: upgrade` goes upstream

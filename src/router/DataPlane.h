@@ -40,6 +40,7 @@ struct DataPlaneOptions {
   AcceptMode accept = AcceptMode::kReusePort;
   Millis poolIdle{4000};         // router closes idle backend connections after this
   Millis freshForUnsafe{1000};   // non-idempotent (or streamed) requests reuse only connections used this recently
+  Millis peekAfterIdle{250};     // retriable requests peek a pooled connection only when it was idle this long (docs/router.md)
   Millis backendDownFor{1000};   // after a refused connect, prefer other instances this long
   Millis shutdownGrace{10000};   // SIGTERM: in-flight requests get this long
   Millis idleRelease{1000};      // an idle keep-alive connection leaves the reactor for the park set after this
