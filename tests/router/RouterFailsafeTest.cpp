@@ -5,6 +5,8 @@
 // metric, log, persisted); requests whose fleet refuses every connection
 // are served by the stable fleet and counted once as that fleet's error,
 // and so are requests whose pooled connection the backend had dropped;
+// bytes a backend wrote unasked on an idle pooled connection are never
+// taken for the next request's answer;
 // the router's own 502 counts once; a 9-GET/1-POST client sees the
 // canary's weight on its POSTs.
 #include <set>
@@ -240,6 +242,38 @@ TEST_F(RouterFixture, PooledConnectionDroppedBetweenRequestsIsRetriedOnANewOne) 
   EXPECT_EQ(blue["upstream_errors"], 1);  // the POST alone
   EXPECT_EQ(blue["fallbacks"], 0);
   EXPECT_EQ(c.get("/count").body, "41\n");  // each dropped request reached the backend once, unanswered
+}
+
+// A backend that writes unasked on an idle keep-alive connection (here
+// "HTTP/1.1 408 Request Timeout" then FIN, as servers do at their idle
+// timeout) while it sits in the router's pool: the next GET, sent once the
+// connection has been idle longer than the router's peek bound (250 ms), is
+// answered by the backend on a fresh connection, never with those bytes (a
+// response desync: another request's or nobody's answer). The backend's
+// sending side is only shut down (no RST for the request sent on it), so
+// without the peek the router would read the 408 as the answer.
+TEST_F(RouterFixture, UnsolicitedBytesOnAnIdlePooledConnectionNeverBecomeTheAnswer) {
+  Backend a = startBackend("blue");
+  int port = makeEntrypoint("svc.idle408.local");
+  call("PUT", "/admin/v1/entrypoints/svc.idle408.local/split",
+       json{{"epoch", 1}, {"fleets", json::array({fleet("blue", 100, {a})})}, {"stable", "blue"}});
+  HttpConn c(port);
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(c.get("/idle408?ms=50").status, 200) << i;
+    // The 408 and the FIN arrive on the pooled connection after 50 ms; the
+    // connection stays in the pool (idle < pool_idle 4 s) past the peek bound.
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));
+    auto r = c.get("/");
+    ASSERT_EQ(r.status, 200) << i << ": " << r.body;
+    EXPECT_EQ(r.body, "blue\n") << i;
+    EXPECT_EQ(r.headers["x-backend"], "blue") << i;
+  }
+  auto blue = fleetStats(call("GET", "/admin/v1/entrypoints/svc.idle408.local/stats"), "blue");
+  EXPECT_EQ(blue["requests"], 6);
+  EXPECT_EQ(blue["status_2xx"], 6);
+  EXPECT_EQ(blue["status_4xx"], 0);
+  EXPECT_EQ(blue["upstream_errors"], 0);
+  EXPECT_EQ(c.get("/count").body, "6\n");  // every GET reached the backend once
 }
 
 // The same on a canary's instances that died meanwhile (they refuse new
