@@ -56,7 +56,7 @@ Engine::Engine(store::Store& store, providers::FleetProvider& fleets, providers:
       clock_(clock),
       options_(std::move(options)),
       ledger_(store, clock, options_.owner, options_.fence),
-      entrypoints_(store, fleets, traffic, ledger_),
+      entrypoints_(store, fleets, traffic, ledger_, clock),
       alarms_(options_.alarms, clock),
       ownQueries_(options_.metricQueries ? nullptr : std::make_unique<providers::PrometheusQuerySource>()),
       parts_{fleets,
@@ -125,6 +125,39 @@ std::vector<providers::EntrypointKey> Engine::entrypoints() { return entrypoints
 void Engine::noteWork(const Deployment& d) {
   std::lock_guard lock(workMu_);
   work_[d.id] = WorkItem{d.service, d.env, d.createdAt};
+}
+
+void Engine::wake(const Deployment& d) {
+  // Its first phase now rather than at the next tick, when workers run the
+  // jobs (with none, tick() runs every job itself, in order) and this
+  // controller may act; a key busy with a job is left to the next tick.
+  if (strands_.synchronous() || stopping_) return;
+  if (options_.mayAct && !options_.mayAct()) return;
+  std::vector<std::pair<int64_t, std::string>> items;
+  {
+    std::lock_guard lock(workMu_);
+    for (const auto& [id, item] : work_) {
+      if (item.service == d.service && item.env == d.env) items.push_back({item.createdAt, id});
+    }
+  }
+  std::sort(items.begin(), items.end());
+  std::vector<std::string> ids;
+  for (auto& item : items) ids.push_back(std::move(item.second));
+  const std::string key = strandOf(d.service, d.env);
+  strands_.postIfIdle(key, guardedJob([this, key, ids] { runKey(key, ids); }));
+}
+
+std::function<void()> Engine::guardedJob(std::function<void()> job) {
+  // A job never throws out of a worker (that would end the process): an
+  // exception (a bug, e.g. a record field of an unexpected type) is the
+  // job's error, reported by the next tick; the phase is run again.
+  return [this, job = std::move(job)] {
+    try {
+      job();
+    } catch (const std::exception& e) {
+      noteJobError(Error{ErrorCode::kInternal, std::string("engine job: ") + e.what(), {}});
+    }
+  };
 }
 
 void Engine::noteJobError(const Error& e) {
@@ -239,18 +272,7 @@ Status Engine::tick() {
       byKey[strandOf(item.service, item.env)].push_back({{item.createdAt, id}, id});
     }
   }
-  // A job never throws out of a worker (that would end the process): an
-  // exception (a bug, e.g. a record field of an unexpected type) is the
-  // job's error, reported by the next tick; the phase is run again.
-  auto guarded = [this](std::function<void()> job) {
-    return [this, job = std::move(job)] {
-      try {
-        job();
-      } catch (const std::exception& e) {
-        noteJobError(Error{ErrorCode::kInternal, std::string("engine job: ") + e.what(), {}});
-      }
-    };
-  };
+  auto guarded = [this](std::function<void()> job) { return guardedJob(std::move(job)); };
   std::vector<std::pair<int64_t, std::string>> order;  // keys by their oldest deployment
   for (auto& [key, items] : byKey) {
     std::sort(items.begin(), items.end());

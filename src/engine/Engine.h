@@ -250,6 +250,12 @@ class Engine {
   // first tick and every kRescan, kept current by submit and by the jobs.
   Status rescan();
   void noteWork(const Deployment& d);
+  // A new deployment, once recorded with its events: its service+env's job
+  // posted at once (not at the next tick) when workers run jobs and this
+  // controller may act.
+  void wake(const Deployment& d);
+  // `job` with any exception it throws turned into the next tick's error.
+  std::function<void()> guardedJob(std::function<void()> job);
   void noteJobError(const Error& e);
   static std::string strandOf(const std::string& service, const std::string& env) { return service + "\n" + env; }
   PhaseMachine& machineFor(Phase p);

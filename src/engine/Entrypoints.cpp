@@ -1,6 +1,7 @@
 #include "engine/Entrypoints.h"
 
 #include <algorithm>
+#include <set>
 
 #include "engine/Failpoint.h"
 #include "engine/WeightLease.h"
@@ -10,53 +11,68 @@ namespace ramp::engine {
 using nlohmann::json;
 
 Entrypoints::Entrypoints(store::Store& store, providers::FleetProvider& fleets, providers::TrafficProvider& traffic,
-                         DeploymentLedger& ledger)
-    : store_(store), fleets_(fleets), traffic_(traffic), ledger_(ledger) {}
+                         DeploymentLedger& ledger, Clock& clock)
+    : store_(store), fleets_(fleets), traffic_(traffic), ledger_(ledger), clock_(clock) {}
 
 Result<std::string> Entrypoints::ensure(const providers::EntrypointKey& key) {
   auto url = traffic_.ensureEntrypoint(key);
   if (!url) return std::unexpected(url.error());
-  if (auto st = store_.putSetting("url:" + entrypointName(key), *url, ledger_.fence()); !st) {
-    return std::unexpected(st.error());
-  }
-  if (auto st = remember(key); !st) return std::unexpected(st.error());
+  if (auto st = store_.putEntrypointUrl(rowKey(key), *url, ledger_.fence()); !st) return std::unexpected(st.error());
+  std::lock_guard lock(listMu_);
+  auto at = std::lower_bound(known_.begin(), known_.end(), key);
+  if (at == known_.end() || !(*at == key)) known_.insert(at, key);
   return url;
 }
 
-std::vector<providers::EntrypointKey> Entrypoints::known() {
-  std::vector<providers::EntrypointKey> out;
-  auto v = store_.getSetting("entrypoints");
-  if (!v || !*v) return out;
-  auto j = json::parse(**v, nullptr, false);
-  if (!j.is_array()) return out;
-  for (auto& e : j) {
-    if (!e.is_object()) continue;
-    out.push_back({e.value("service", ""), e.value("env", ""), e.value("region", "")});
+void Entrypoints::noteLease(const providers::EntrypointKey& key, const TrafficPlan& plan) {
+  std::lock_guard lock(listMu_);
+  if (plan.leaseMs > 0 && !plan.stable.empty()) {
+    leased_.insert(key);
+  } else {
+    leased_.erase(key);
   }
-  return out;
 }
 
-Status Entrypoints::remember(const providers::EntrypointKey& key) {
+void Entrypoints::refreshLocked() {
+  const MonoTime now = clock_.monotonic();
+  if (knownLoadedAt_ && now - *knownLoadedAt_ < kKnownRefresh) return;
+  auto rows = store_.listEntrypoints();
+  if (!rows) return;  // the last list stays; tried again on the next call
+  std::vector<providers::EntrypointKey> keys;
+  std::set<providers::EntrypointKey> leased;
+  keys.reserve(rows->size());
+  for (auto& r : *rows) {
+    providers::EntrypointKey key{std::move(r.key.service), std::move(r.key.env), std::move(r.key.region)};
+    const TrafficPlan plan = TrafficPlan::fromJson(r.trafficPlan);
+    if (plan.leaseMs > 0 && !plan.stable.empty()) leased.insert(key);
+    keys.push_back(std::move(key));
+  }
+  std::sort(keys.begin(), keys.end());
+  // What ensure() and savePlan() changed meanwhile is in the store too
+  // (written before the lists are).
+  known_ = std::move(keys);
+  leased_ = std::move(leased);
+  knownLoadedAt_ = now;
+}
+
+std::vector<providers::EntrypointKey> Entrypoints::known() {
   std::lock_guard lock(listMu_);
-  auto all = known();
-  if (std::find(all.begin(), all.end(), key) != all.end()) return ok();
-  all.push_back(key);
-  json arr = json::array();
-  for (auto& k : all) arr.push_back({{"service", k.service}, {"env", k.env}, {"region", k.region}});
-  return store_.putSetting("entrypoints", arr.dump(), ledger_.fence());
+  refreshLocked();
+  return known_;
 }
 
 Result<std::optional<std::string>> Entrypoints::url(const providers::EntrypointKey& key) {
-  return store_.getSetting("url:" + entrypointName(key));
+  auto row = store_.getEntrypoint(rowKey(key));
+  if (!row) return std::unexpected(row.error());
+  if (!*row || (*row)->url.empty()) return std::optional<std::string>{};
+  return std::optional<std::string>((*row)->url);
 }
 
 Result<TrafficPlan> Entrypoints::plan(const providers::EntrypointKey& key) {
-  auto v = store_.getSetting("traffic:" + entrypointName(key));
-  if (!v) return std::unexpected(v.error());
-  if (!*v) return TrafficPlan{};
-  auto j = json::parse(**v, nullptr, false);
-  if (j.is_discarded()) return internal("corrupt traffic plan", entrypointName(key));
-  return TrafficPlan::fromJson(j);
+  auto row = store_.getEntrypoint(rowKey(key));
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return TrafficPlan{};
+  return TrafficPlan::fromJson((*row)->trafficPlan);
 }
 
 Status Entrypoints::savePlan(const providers::EntrypointKey& key, const TrafficPlan& plan, const std::string& actor,
@@ -68,9 +84,8 @@ Status Entrypoints::savePlan(const providers::EntrypointKey& key, const TrafficP
     return ok();
   }
   failpointSideEffect("traffic plan");
-  if (auto st = store_.putSetting("traffic:" + entrypointName(key), plan.toJson().dump(), ledger_.fence()); !st) {
-    return st;
-  }
+  if (auto st = store_.putTrafficPlan(rowKey(key), plan.toJson(), ledger_.fence()); !st) return st;
+  noteLease(key, plan);
   json data{{"entrypoint", entrypointName(key)}, {"weights", plan.weights}};
   if (!plan.stable.empty()) data["stable"] = plan.stable;
   if (plan.leaseMs > 0) data["lease_ms"] = plan.leaseMs;
@@ -158,7 +173,13 @@ Status Entrypoints::reconcile(const providers::EntrypointKey& key, bool resumeRa
 Status Entrypoints::renewLeases(MonoTime now) {
   const int64_t epoch = ledger_.fence() ? ledger_.fence()->epoch : 0;
   Status first = ok();
-  for (const auto& key : known()) {
+  std::vector<providers::EntrypointKey> leased;
+  {
+    std::lock_guard lock(listMu_);
+    refreshLocked();
+    leased.assign(leased_.begin(), leased_.end());
+  }
+  for (const auto& key : leased) {
     auto p = plan(key);
     if (!p) {
       if (first) first = std::unexpected(p.error());
@@ -215,27 +236,21 @@ Result<bool> Entrypoints::verified(const providers::EntrypointKey& key) {
 }
 
 Result<std::optional<std::string>> Entrypoints::stableFleet(const providers::EntrypointKey& key) {
-  auto v = store_.getSetting("stable:" + entrypointName(key));
-  if (!v) return std::unexpected(v.error());
-  if (!*v || (*v)->empty()) return std::optional<std::string>{};
-  auto j = json::parse(**v, nullptr, false);
-  if (!j.is_object()) return std::optional<std::string>{};
-  return std::optional<std::string>(j.value("fleet", ""));
+  auto row = store_.getEntrypoint(rowKey(key));
+  if (!row) return std::unexpected(row.error());
+  if (!*row || (*row)->stableFleet.empty()) return std::optional<std::string>{};
+  return std::optional<std::string>((*row)->stableFleet);
 }
 
 Status Entrypoints::setStableFleet(const providers::EntrypointKey& key, const std::string& fleet,
                                    const std::string& version) {
-  return store_.putSetting("stable:" + entrypointName(key), json{{"fleet", fleet}, {"version", version}}.dump(),
-                           ledger_.fence());
+  return store_.putStableFleet(rowKey(key), fleet, version, ledger_.fence());
 }
 
 Status Entrypoints::forget(const providers::EntrypointKey& key) {
-  if (auto st = store_.putSetting("traffic:" + entrypointName(key), TrafficPlan{}.toJson().dump(), ledger_.fence());
-      !st) {
-    return st;
-  }
-  (void)store_.putSetting("stable:" + entrypointName(key), "", ledger_.fence());
-  return ok();
+  if (auto st = store_.putTrafficPlan(rowKey(key), TrafficPlan{}.toJson(), ledger_.fence()); !st) return st;
+  noteLease(key, TrafficPlan{});
+  return store_.putStableFleet(rowKey(key), "", "", ledger_.fence());
 }
 
 }  // namespace ramp::engine

@@ -1,10 +1,8 @@
 // Entrypoints.h — what the engine keeps per entry point (service × env ×
 // region), and the data plane made to match it.
 //
-// Per entry point, in the store (today as settings "traffic:NAME",
-// "stable:NAME", "url:NAME" and the list "entrypoints"; the store's typed
-// tables will replace them behind this class): the desired TrafficPlan, the
-// stable fleet (and its version), the URL. Deployments edit the plan;
+// Per entry point, in the store's `entrypoints` table (store/TrafficStore.h):
+// the desired TrafficPlan, the stable fleet (and its version), the URL. Deployments edit the plan;
 // reconcile() makes the data plane apply it with each fleet's currently
 // healthy instances (a replaced instance is swapped in without any
 // deployment noticing); verified() reads the weights back. Every plan change
@@ -17,15 +15,25 @@
 // its own (the controller's lease keeper thread), so that a busy worker
 // never lets a live controller's canaries fall back.
 //
-// Thread-safety: thread-safe. The list of entry points is read-modified-
-// written under a mutex (the leader is the only writer); one entry point's
-// plan is edited by the one deployment that runs there (the scheduler runs
-// a service+env's work in order), so plans need no lock of their own.
+// known() is the tick's list for the sweep, read on every tick, and
+// renewLeases() runs every 100 ms: both work from memory — the entry
+// points, and those whose plan holds a weight lease — loaded from the store
+// (one query) on first use and again every kKnownRefresh (what another
+// controller wrote while this one was not leading is then seen), and kept
+// current by ensure(), savePlan() and forget(), which write the store
+// first. So a tick over 10,000 entry points parses no list, and the lease
+// keeper reads only the plans that hold a lease.
+//
+// Thread-safety: thread-safe. The in-memory list is guarded by a mutex;
+// one entry point's row is edited by the one deployment that runs there
+// (the scheduler runs a service+env's work in order), so rows need no lock
+// of their own.
 #pragma once
 
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,12 +49,13 @@ namespace ramp::engine {
 class Entrypoints {
  public:
   Entrypoints(store::Store& store, providers::FleetProvider& fleets, providers::TrafficProvider& traffic,
-              DeploymentLedger& ledger);
+              DeploymentLedger& ledger, Clock& clock);
 
   // Ensures the data plane's entry point exists, records its URL and
   // remembers it; returns the URL.
   Result<std::string> ensure(const providers::EntrypointKey& key);
-  // Every entry point the engine has created.
+  // Every entry point the engine has created (the in-memory list; see
+  // above). A store error while loading keeps the last list.
   std::vector<providers::EntrypointKey> known();
   Result<std::optional<std::string>> url(const providers::EntrypointKey& key);
 
@@ -77,13 +86,24 @@ class Entrypoints {
   Status forget(const providers::EntrypointKey& key);
 
  private:
-  Status remember(const providers::EntrypointKey& key);
+  static constexpr std::chrono::seconds kKnownRefresh{30};
+  // Under listMu_: (re)loads known_ and leased_ from the store when due.
+  void refreshLocked();
+  // After a plan was written: whether `key` now holds a lease.
+  void noteLease(const providers::EntrypointKey& key, const TrafficPlan& plan);
+  static store::EntrypointKey rowKey(const providers::EntrypointKey& key) {
+    return {key.service, key.env, key.region};
+  }
 
   store::Store& store_;
   providers::FleetProvider& fleets_;
   providers::TrafficProvider& traffic_;
   DeploymentLedger& ledger_;
-  std::mutex listMu_;  // the "entrypoints" list: read-modify-write
+  Clock& clock_;
+  std::mutex listMu_;  // guards known_, leased_, knownLoadedAt_
+  std::vector<providers::EntrypointKey> known_;  // sorted, unique
+  std::set<providers::EntrypointKey> leased_;     // plans holding a lease (leaseMs > 0, a stable fleet)
+  std::optional<MonoTime> knownLoadedAt_;
   std::mutex leaseMu_;  // leaseRenewedAt_
   std::map<std::string, MonoTime> leaseRenewedAt_;  // renewLeases(): per entry point name
 };

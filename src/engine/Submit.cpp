@@ -18,7 +18,9 @@ Result<Deployment> Engine::submit(const DeployRequest& req) {
   if (req.service.empty()) return invalid("service is required", "service");
   if (req.env.empty()) return invalid("env is required", "env");
   std::lock_guard lock(keyLock(req.service, req.env));
-  return submitLocked(req, "", "");
+  auto d = submitLocked(req, "", "");
+  if (d) wake(*d);
+  return d;
 }
 
 Result<Deployment> Engine::submitLocked(const DeployRequest& req, const std::string& promotedFrom,
@@ -263,7 +265,9 @@ Result<Deployment> Engine::promote(const DeployRequest& request) {
   req.version = src->version;
   req.hotfix = false;
   req.hotfixReason.clear();
-  return submitLocked(req, src->fromEnv, src->deploymentId);
+  auto d = submitLocked(req, src->fromEnv, src->deploymentId);
+  if (d) wake(*d);
+  return d;
 }
 
 }  // namespace ramp::engine

@@ -69,9 +69,8 @@ Status FleetSeries::sampleOne(const store::DeploymentRecord& rec) {
   const providers::EntrypointKey key{d->service, d->env, d->region};
   std::map<std::string, int> desired, applied;
   bool appliedKnown = false;
-  if (auto v = store_.getSetting("traffic:" + engine::entrypointName(key)); v && *v) {
-    auto j = json::parse(**v, nullptr, false);
-    if (!j.is_discarded()) desired = engine::TrafficPlan::fromJson(j).weights;
+  if (auto row = store_.getEntrypoint({key.service, key.env, key.region}); row && *row) {
+    desired = engine::TrafficPlan::fromJson((*row)->trafficPlan).weights;
   }
   if (auto split = traffic_.appliedTraffic(key)) {
     appliedKnown = true;

@@ -286,6 +286,75 @@ const char* const kV9 = R"sql(
 ALTER TABLE fleet_placements ADD COLUMN region TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Version 10: what the engine keeps per entry point, one row each
+// (TrafficStore.h), moved from the settings "url:NAME", "traffic:NAME",
+// "stable:NAME" (NAME = service.env.region) and the JSON list "entrypoints".
+const char* const kV10 = R"sql(
+CREATE TABLE entrypoints (
+  service        TEXT NOT NULL,
+  env            TEXT NOT NULL,
+  region         TEXT NOT NULL,
+  url            TEXT NOT NULL DEFAULT '',
+  traffic_plan   TEXT NOT NULL DEFAULT '{}',
+  stable_fleet   TEXT NOT NULL DEFAULT '',
+  stable_version TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (service, env, region)
+);
+)sql";
+
+// The entry points the list names, each with its three settings (which are
+// then deleted, with the list). A list that does not parse is left where it
+// is and an entry without its three names is skipped (nothing reads them
+// any more; the engine makes an entry point again at its next deployment).
+// A stable setting of "" (`ramp down`) or one that does not parse means
+// none; a plan that does not parse, no plan.
+Status moveEntrypointSettings(SqlConnection& c) {
+  auto list = c.run("SELECT value FROM settings WHERE key = 'entrypoints'", {});
+  if (!list) return std::unexpected(list.error());
+  if (list->empty()) return ok();
+  auto all = nlohmann::json::parse(list->front().text(0), nullptr, false);
+  if (!all.is_array()) return ok();
+  auto setting = [&](const std::string& key) -> Result<std::string> {
+    auto r = c.run("SELECT value FROM settings WHERE key = ?1", {key});
+    if (!r) return std::unexpected(r.error());
+    return r->empty() ? std::string() : r->front().text(0);
+  };
+  for (const auto& e : all) {
+    if (!e.is_object() || !e.contains("service") || !e["service"].is_string() || !e.contains("env") ||
+        !e["env"].is_string() || !e.contains("region") || !e["region"].is_string()) {
+      continue;
+    }
+    const std::string service = e["service"], env = e["env"], region = e["region"];
+    if (service.empty() || env.empty() || region.empty()) continue;
+    const std::string name = service + "." + env + "." + region;
+    auto url = setting("url:" + name);
+    auto plan = setting("traffic:" + name);
+    auto stable = setting("stable:" + name);
+    if (!url) return std::unexpected(url.error());
+    if (!plan) return std::unexpected(plan.error());
+    if (!stable) return std::unexpected(stable.error());
+    auto planJson = nlohmann::json::parse(*plan, nullptr, false);
+    auto stableJson = nlohmann::json::parse(*stable, nullptr, false);
+    std::string fleet, version;
+    if (stableJson.is_object()) {
+      fleet = stableJson.value("fleet", "");
+      version = stableJson.value("version", "");
+    }
+    auto ins = c.run(
+        "INSERT INTO entrypoints (service, env, region, url, traffic_plan, stable_fleet, stable_version) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (service, env, region) DO NOTHING",
+        {service, env, region, *url, planJson.is_object() ? planJson.dump() : std::string("{}"), fleet, version});
+    if (!ins) return std::unexpected(ins.error());
+    for (const char* prefix : {"url:", "traffic:", "stable:"}) {
+      auto del = c.run("DELETE FROM settings WHERE key = ?1", {std::string(prefix) + name});
+      if (!del) return std::unexpected(del.error());
+    }
+  }
+  auto del = c.run("DELETE FROM settings WHERE key = 'entrypoints'", {});
+  if (!del) return std::unexpected(del.error());
+  return ok();
+}
+
 }  // namespace
 
 const std::vector<Migration>& migrations() {
@@ -299,6 +368,7 @@ const std::vector<Migration>& migrations() {
       {7, "audit seal in its own table, with its key id (moved from settings)", kV7, kV7, moveAuditSeal},
       {8, "provider routing: provider_environments, fleet_placements", kV8, kV8},
       {9, "fleet placements: the aws region a fleet was made in", kV9, kV9},
+      {10, "entry points: url, traffic plan, stable fleet (moved from settings)", kV10, kV10, moveEntrypointSettings},
   };
   return list;
 }

@@ -1,6 +1,6 @@
 // SettingsStore.h — the store's role for small named values that have no
 // table of their own (the leader's address, the alert cursor, infra change
-// indexes). Engine state has typed tables (TrafficStore.h).
+// indexes). Engine state has typed tables (DeploymentStore.h, TrafficStore.h).
 //
 // getSetting: nullopt when absent. putSetting: upsert; with a fence,
 // refused (kConflict) unless that lease is held at that epoch.

@@ -1135,6 +1135,100 @@ Result<std::vector<FleetPlacementRecord>> SqlStore::listFleetPlacements() {
                   {}, readFleetPlacement);
 }
 
+// ---------------------------------------------------------------- entry points
+
+namespace {
+
+Status checkEntrypointKey(const EntrypointKey& key) {
+  if (key.service.empty()) return invalid("entry point service is empty", "service");
+  if (key.env.empty()) return invalid("entry point env is empty", "env");
+  if (key.region.empty()) return invalid("entry point region is empty", "region");
+  return ok();
+}
+
+std::vector<SqlValue> keyValues(const EntrypointKey& key) { return {key.service, key.env, key.region}; }
+
+// service, env, region, url, traffic_plan, stable_fleet, stable_version
+Result<EntrypointRecord> readEntrypoint(const SqlRow& row) {
+  EntrypointRecord r{{row.text(0), row.text(1), row.text(2)}, row.text(3), Json::object(), row.text(5), row.text(6)};
+  auto plan = fromJsonText(row.text(4), "traffic plan of " + r.key.service + "." + r.key.env + "." + r.key.region);
+  if (!plan) return std::unexpected(plan.error());
+  r.trafficPlan = std::move(*plan);
+  return r;
+}
+
+}  // namespace
+
+Status SqlStore::putEntrypointUrl(const EntrypointKey& key, const std::string& url, const std::optional<Fence>& fence) {
+  if (auto c = checkEntrypointKey(key); !c) return c;
+  auto values = keyValues(key);
+  values.push_back(url);
+  return write([&](SqlConnection& db) -> Status {
+    if (auto f = checkFence(db, fence); !f) return f;
+    RAMP_SQL(r,
+             "INSERT INTO entrypoints (service, env, region, url) VALUES (?1, ?2, ?3, ?4) "
+             "ON CONFLICT (service, env, region) DO UPDATE SET url = excluded.url",
+             values);
+    return ok();
+  });
+}
+
+Status SqlStore::putTrafficPlan(const EntrypointKey& key, const Json& plan, const std::optional<Fence>& fence) {
+  if (auto c = checkEntrypointKey(key); !c) return c;
+  if (!plan.is_object()) return invalid("a traffic plan is a JSON object", "plan");
+  auto text = toJsonText(plan, "traffic plan of " + key.service + "." + key.env + "." + key.region);
+  if (!text) return std::unexpected(text.error());
+  auto values = keyValues(key);
+  values.push_back(*text);
+  return write([&](SqlConnection& db) -> Status {
+    if (auto f = checkFence(db, fence); !f) return f;
+    RAMP_SQL(r,
+             "INSERT INTO entrypoints (service, env, region, traffic_plan) VALUES (?1, ?2, ?3, ?4) "
+             "ON CONFLICT (service, env, region) DO UPDATE SET traffic_plan = excluded.traffic_plan",
+             values);
+    return ok();
+  });
+}
+
+Status SqlStore::putStableFleet(const EntrypointKey& key, const std::string& fleet, const std::string& version,
+                                const std::optional<Fence>& fence) {
+  if (auto c = checkEntrypointKey(key); !c) return c;
+  auto values = keyValues(key);
+  values.push_back(fleet);
+  values.push_back(version);
+  return write([&](SqlConnection& db) -> Status {
+    if (auto f = checkFence(db, fence); !f) return f;
+    RAMP_SQL(r,
+             "INSERT INTO entrypoints (service, env, region, stable_fleet, stable_version) VALUES (?1, ?2, ?3, ?4, ?5) "
+             "ON CONFLICT (service, env, region) DO UPDATE SET stable_fleet = excluded.stable_fleet, "
+             "stable_version = excluded.stable_version",
+             values);
+    return ok();
+  });
+}
+
+Result<std::optional<EntrypointRecord>> SqlStore::getEntrypoint(const EntrypointKey& key) {
+  return read([&](SqlConnection& db) -> Result<std::optional<EntrypointRecord>> {
+    RAMP_SQL(r,
+             "SELECT service, env, region, url, traffic_plan, stable_fleet, stable_version FROM entrypoints "
+             "WHERE service = ?1 AND env = ?2 AND region = ?3",
+             keyValues(key));
+    if (r->empty()) return std::optional<EntrypointRecord>();
+    auto e = readEntrypoint(r->front());
+    if (!e) return std::unexpected(e.error());
+    return std::optional<EntrypointRecord>(std::move(*e));
+  });
+}
+
+Result<std::vector<EntrypointRecord>> SqlStore::listEntrypoints() {
+  return read([&](SqlConnection& db) -> Result<std::vector<EntrypointRecord>> {
+    RAMP_SQL(r,
+             "SELECT service, env, region, url, traffic_plan, stable_fleet, stable_version FROM entrypoints "
+             "ORDER BY service{c}, env{c}, region{c}");
+    return readAll(*r, readEntrypoint);
+  });
+}
+
 // ---------------------------------------------------------------- settings
 
 Result<std::optional<std::string>> SqlStore::getSetting(const std::string& key) {

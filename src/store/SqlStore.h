@@ -146,6 +146,14 @@ class SqlStore final : public Store {
   Result<std::vector<ConfigVersionRecord>> listConfigVersions(const std::vector<std::string>& states,
                                                               int limit) override;
 
+  Status putEntrypointUrl(const EntrypointKey& key, const std::string& url,
+                          const std::optional<Fence>& fence) override;
+  Status putTrafficPlan(const EntrypointKey& key, const Json& plan, const std::optional<Fence>& fence) override;
+  Status putStableFleet(const EntrypointKey& key, const std::string& fleet, const std::string& version,
+                        const std::optional<Fence>& fence) override;
+  Result<std::optional<EntrypointRecord>> getEntrypoint(const EntrypointKey& key) override;
+  Result<std::vector<EntrypointRecord>> listEntrypoints() override;
+
   Result<std::optional<std::string>> getSetting(const std::string& key) override;
   Status putSetting(const std::string& key, const std::string& value,
                     const std::optional<Fence>& fence = std::nullopt) override;

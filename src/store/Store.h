@@ -11,6 +11,7 @@
 //   IdentityStore.h    users and tokens
 //   InfraStore.h       infrastructure state and the apply journal
 //   ProviderStore.h    which provider (and site) runs each environment and fleet
+//   TrafficStore.h     per entry point: URL, traffic plan, stable fleet
 //   SettingsStore.h    small named values without a table of their own
 //   ConfigVersionStore.h  the config of record (pushed versions, the one in force)
 //
@@ -47,6 +48,7 @@
 #include "store/ProviderStore.h"
 #include "store/ReleaseStore.h"
 #include "store/SettingsStore.h"
+#include "store/TrafficStore.h"
 
 namespace ramp::store {
 
@@ -58,6 +60,7 @@ class Store : public ReleaseStore,
               public IdentityStore,
               public InfraStore,
               public ProviderStore,
+              public TrafficStore,
               public SettingsStore,
               public ConfigVersionStore {
  public:
