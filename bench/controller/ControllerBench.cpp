@@ -10,13 +10,30 @@
 //     service, GET a deployment), measured from each request's scheduled send
 //     time (no coordinated omission), and of the write calls (POST
 //     /api/v1/deployments that keep the deployments coming);
-//   - engine tick time p50/p99 (the controller calls tick() every 100 ms);
+//   - engine tick time p50/p99 (the controller calls tick() every 100 ms,
+//     and renewLeases() every 100 ms from another thread: so does this);
 //   - resident memory every few seconds.
+// The run, in three parts:
+//   1. set-up (not measured): version 1 of every service, `--concurrent` at a
+//      time, so that every later deployment is a real blue/green with a
+//      previous fleet to switch from, bake beside and retire;
+//   2. ramp (not measured): the stuck deployment, then `--concurrent`
+//      deployments of the next version spread evenly over one bake, so that
+//      their ends are spread too (not one wave of 1,000 every bake);
+//   3. measured (`--seconds`): `--concurrent` deployments kept active (one
+//      ends, the next starts), each with a `--bake` of its own, while the
+//      API is read at `--rate`. The offered load is therefore set by the
+//      deployments' own pace (about concurrent / bake deployments per
+//      second), as in production; `--bake 0` (no wait anywhere) turns the
+//      run into a saturation test whose phase latency is the queue that
+//      any engine builds past its capacity (its figure is the throughput).
+// Completion is followed through the audit log (the new events every
+// 100 ms), not by reading every active deployment.
 // Usage: controller_bench [--services N] [--concurrent N] [--rate R]
-//                         [--seconds S] [--stuck-seconds S] [--store URL]
-//                         [--workers N] [--sweep-ms MS]
+//                         [--seconds S] [--stuck-seconds S] [--bake S]
+//                         [--store URL] [--workers N] [--sweep-ms MS]
 //   --store: sqlite:// (default, in a temporary directory) or postgresql://...
-//   --stuck-seconds 0: no stuck deployment.
+//   --stuck-seconds 0: no stuck deployment. --bake: seconds (default 60).
 //   --workers: EngineOptions::workers (default 8, as `ramp serve`; 0 = the
 //     old single ticking thread); --sweep-ms: EngineOptions::sweepEvery
 //     (default 2000, as `ramp serve`; 0 = every entry point on every tick).
@@ -33,6 +50,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -68,8 +86,10 @@ class BenchReleases final : public engine::ReleaseCatalog {
   Status verify(const engine::ReleaseRef&) override { return ok(); }
 };
 
+int gBakeSeconds = 60;
+
 json rendered(const std::string& service) {
-  json strategy{{"type", "bluegreen"}, {"bake", "1s"}, {"deadline", "10s"}};
+  json strategy{{"type", "bluegreen"}, {"bake", fmt::format("{}s", gBakeSeconds)}, {"deadline", "10s"}};
   if (service == kStuckService) strategy["smoke_test"] = kStuckCommand;
   return {{"service", service},
           {"env", "prod"},
@@ -151,6 +171,7 @@ int main(int argc, char** argv) {
     else if (a == "--rate") rate = std::atoi(argv[i + 1]);
     else if (a == "--seconds") seconds = std::atoi(argv[i + 1]);
     else if (a == "--stuck-seconds") stuckSeconds = std::atoi(argv[i + 1]);
+    else if (a == "--bake") gBakeSeconds = std::atoi(argv[i + 1]);
     else if (a == "--store") storeUrl = argv[i + 1];
     else if (a == "--dir") dir = argv[i + 1];
     else if (a == "--workers") workers = std::atoi(argv[i + 1]);
@@ -236,7 +257,9 @@ int main(int argc, char** argv) {
   std::atomic<bool> stop{false};
   std::mutex idsMu;
   std::deque<std::string> recentIds;
-  std::atomic<long> completed{0}, submitted{0};
+  std::atomic<long> completed{0}, submitted{0}, notSucceeded{0};
+  std::atomic<bool> measuring{false};
+  std::atomic<int64_t> measureStart{0};
   std::vector<double> tickMs, writeMs;
   std::mutex tickMu, writeMu;
   std::string stuckId;
@@ -246,7 +269,7 @@ int main(int argc, char** argv) {
       auto t0 = Steady::now();
       (void)eng.tick();
       double ms = std::chrono::duration<double, std::milli>(Steady::now() - t0).count();
-      {
+      if (measuring) {
         std::lock_guard l(tickMu);
         tickMs.push_back(ms);
       }
@@ -254,11 +277,78 @@ int main(int argc, char** argv) {
     }
   });
 
-  // The stuck one first, then keep `concurrent` deployments active over
-  // `services` services through the API (each POST is a write call timed).
+  // Like the controller's lease keeper: every held weight lease renewed
+  // from a thread of its own, every 100 ms.
+  std::thread keeper([&] {
+    while (!stop) {
+      (void)eng.renewLeases();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+
+  // The deployer: set-up, the stuck one, the ramp, then `concurrent` kept
+  // active (each POST a write call, timed while measuring).
   std::thread deployer([&] {
     Http http(token);
     std::string out;
+    std::set<std::string> active;
+    int64_t afterSeq = 0;
+    // The deployments that ended since the last look, from the audit log.
+    auto reap = [&]() {
+      for (;;) {
+        store::AuditFilter f;
+        f.afterSeq = afterSeq;
+        f.kindPrefix = "deployment.";
+        f.limit = 5000;
+        auto page = store.listEvents(f);
+        if (!page || page->empty()) return;
+        afterSeq = page->back().seq;
+        for (const auto& e : *page) {
+          if (e.data.value("phase", "") != "done" || !active.erase(e.deploymentId)) continue;
+          ++completed;
+          if (e.data.value("state", "") != "succeeded") ++notSucceeded;
+        }
+      }
+    };
+    auto deploy = [&](const std::string& service, const std::string& version) -> bool {
+      auto t0 = Steady::now();
+      long code = http.call("POST", base + "/api/v1/deployments",
+                            json{{"service", service}, {"version", version}}.dump(), &out);
+      double ms = std::chrono::duration<double, std::milli>(Steady::now() - t0).count();
+      if (measuring) {
+        std::lock_guard l(writeMu);
+        writeMs.push_back(ms);
+      }
+      if (code != 201) return false;  // that service is still deploying: take the next one
+      auto j = json::parse(out, nullptr, false);
+      if (!j.is_object()) return false;
+      ++submitted;
+      active.insert(j.value("id", ""));
+      std::lock_guard l(idsMu);
+      recentIds.push_back(j.value("id", ""));
+      if (recentIds.size() > 2000) recentIds.pop_front();
+      return true;
+    };
+    // 1. Version 1 of every service.
+    auto t0 = Steady::now();
+    for (int n = 0; n < services && !stop;) {
+      reap();
+      while (static_cast<int>(active.size()) < concurrent && n < services && !stop) {
+        deploy(fmt::format("svc{:05d}", n), "1.0.0");
+        ++n;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    while (!active.empty() && !stop) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      reap();
+    }
+    std::fprintf(stderr, "set-up: version 1 of %d services in %.1f s (%ld not succeeded), rss %ld kB\n", services,
+                 std::chrono::duration<double>(Steady::now() - t0).count(), notSucceeded.load(), rssKb());
+    completed = 0;
+    submitted = 0;
+    notSucceeded = 0;
+    // 2. The stuck one, then the ramp over one bake.
     if (stuckSeconds > 0) {
       long code = http.call("POST", base + "/api/v1/deployments",
                             json{{"service", kStuckService}, {"version", "1.0.0"}}.dump(), &out);
@@ -266,48 +356,38 @@ int main(int argc, char** argv) {
       if (code == 201 && j.is_object()) stuckId = j.value("id", "");
       std::fprintf(stderr, "stuck deployment: %s (%ld)\n", stuckId.c_str(), code);
     }
-    long next = 0;
-    std::vector<std::string> active;
-    while (!stop) {
-      std::vector<std::string> still;
-      for (auto& id : active) {
-        auto d = eng.get(id);
-        if (d && !d->active()) {
-          ++completed;
-        } else {
-          still.push_back(id);
+    long next = services;
+    auto rampStart = Steady::now();
+    auto rampLength = std::chrono::seconds(std::max(1, gBakeSeconds));
+    for (int k = 0; k < concurrent && !stop; ++k) {
+      std::this_thread::sleep_until(rampStart + rampLength * k / concurrent);
+      reap();
+      for (; !stop; ++next) {
+        if (deploy(fmt::format("svc{:05d}", next % services), fmt::format("1.{}.0", next / services))) {
+          ++next;
+          break;
         }
       }
-      active.swap(still);
+    }
+    std::this_thread::sleep_until(rampStart + rampLength);
+    std::fprintf(stderr, "ramp: %ld submitted, %ld completed, rss %ld kB\n", submitted.load(), completed.load(),
+                 rssKb());
+    measureStart = toUnixMillis(SystemClock::instance().now());
+    measuring = true;
+    // 3. Kept active.
+    while (!stop) {
+      reap();
       while (static_cast<int>(active.size()) < concurrent && !stop) {
         long n = next++;
-        std::string service = fmt::format("svc{:05d}", n % services);
-        std::string version = fmt::format("1.{}.0", n / services);
-        auto t0 = Steady::now();
-        long code = http.call("POST", base + "/api/v1/deployments",
-                              json{{"service", service}, {"version", version}}.dump(), &out);
-        double ms = std::chrono::duration<double, std::milli>(Steady::now() - t0).count();
-        {
-          std::lock_guard l(writeMu);
-          writeMs.push_back(ms);
-        }
-        if (code != 201) continue;  // that service is still deploying: take the next one
-        auto j = json::parse(out, nullptr, false);
-        if (!j.is_object()) continue;
-        ++submitted;
-        active.push_back(j.value("id", ""));
-        std::lock_guard l(idsMu);
-        recentIds.push_back(active.back());
-        if (recentIds.size() > 2000) recentIds.pop_front();
+        deploy(fmt::format("svc{:05d}", n % services), fmt::format("1.{}.0", n / services));
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
   });
 
-  // Warm up: let the first wave start.
-  std::this_thread::sleep_for(std::chrono::seconds(3));
-  std::fprintf(stderr, "warm: %ld submitted, %ld completed, rss %ld kB\n", submitted.load(), completed.load(), rssKb());
-  const int64_t measureFrom = toUnixMillis(SystemClock::instance().now());
+  while (!measuring) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const long submittedFrom = submitted.load(), completedFrom = completed.load();
+  const int64_t measureFrom = measureStart.load();
   auto* sqlStore = dynamic_cast<store::SqlStore*>(&store);
   const store::WriteStats writerFrom = sqlStore ? sqlStore->writerStats() : store::WriteStats{};
   std::vector<double> writerWaiting;  // writes queued for the writer, sampled every second
@@ -356,11 +436,14 @@ int main(int argc, char** argv) {
   }
   for (auto& t : load) t.join();
   const double measuredS = std::chrono::duration<double>(Steady::now() - start).count();
+  const long submittedIn = submitted.load() - submittedFrom, completedIn = completed.load() - completedFrom;
+  const long notSucceededIn = notSucceeded.load();
   const store::WriteStats writerTo = sqlStore ? sqlStore->writerStats() : store::WriteStats{};
   stop = true;
   gStopping = true;
   deployer.join();
   ticker.join();
+  keeper.join();
   eng.stop();  // the workers' phases in progress end; queued ones are dropped
   api.stop();
   const int64_t measureTo = toUnixMillis(SystemClock::instance().now());
@@ -422,9 +505,10 @@ int main(int argc, char** argv) {
     writes = writeMs;
   }
   auto stuck = stuckId.empty() ? Result<engine::Deployment>(std::unexpected(Error{})) : eng.get(stuckId);
-  std::printf("store %s; workers %d, sweep %d ms; services %d, concurrent deployments %d, %ld submitted, %ld "
-              "completed in %d s\n",
-              store.kind().c_str(), workers, sweepMs, services, concurrent, submitted.load(), completed.load(), seconds);
+  std::printf("store %s; workers %d, sweep %d ms; services %d, concurrent deployments %d, bake %d s; measured %d s: "
+              "%ld submitted, %ld completed (%.1f/s); %ld ended other than succeeded since the set-up\n",
+              store.kind().c_str(), workers, sweepMs, services, concurrent, gBakeSeconds, seconds, submittedIn,
+              completedIn, static_cast<double>(completedIn) / measuredS, notSucceededIn);
   if (stuckSeconds > 0) {
     std::printf("stuck deployment (smoke test of %d s): %s, now %s\n", stuckSeconds, stuckId.c_str(),
                 stuck ? (stuck->state + "/" + json(stuck->phase).get<std::string>()).c_str() : "?");
