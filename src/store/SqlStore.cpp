@@ -1159,18 +1159,31 @@ Result<EntrypointRecord> readEntrypoint(const SqlRow& row) {
 
 }  // namespace
 
-Status SqlStore::putEntrypointUrl(const EntrypointKey& key, const std::string& url, const std::optional<Fence>& fence) {
+Status SqlStore::upsertEntrypoint(const EntrypointKey& key, const std::vector<std::pair<std::string, SqlValue>>& columns,
+                                  const std::optional<Fence>& fence) {
   if (auto c = checkEntrypointKey(key); !c) return c;
+  // The row's named columns (names from this file only), made on first write.
+  std::string names, params, sets;
   auto values = keyValues(key);
-  values.push_back(url);
+  for (const auto& [name, value] : columns) {
+    values.push_back(value);
+    names += ", " + name;
+    params += fmt::format(", ?{}", values.size());
+    sets += fmt::format("{}{} = excluded.{}", sets.empty() ? "" : ", ", name, name);
+  }
+  const std::string text = fmt::format(
+      "INSERT INTO entrypoints (service, env, region{}) VALUES (?1, ?2, ?3{}) "
+      "ON CONFLICT (service, env, region) DO UPDATE SET {}",
+      names, params, sets);
   return write([&](SqlConnection& db) -> Status {
     if (auto f = checkFence(db, fence); !f) return f;
-    RAMP_SQL(r,
-             "INSERT INTO entrypoints (service, env, region, url) VALUES (?1, ?2, ?3, ?4) "
-             "ON CONFLICT (service, env, region) DO UPDATE SET url = excluded.url",
-             values);
+    RAMP_SQL(r, text, values);
     return ok();
   });
+}
+
+Status SqlStore::putEntrypointUrl(const EntrypointKey& key, const std::string& url, const std::optional<Fence>& fence) {
+  return upsertEntrypoint(key, {{"url", url}}, fence);
 }
 
 Status SqlStore::putTrafficPlan(const EntrypointKey& key, const Json& plan, const std::optional<Fence>& fence) {
@@ -1178,33 +1191,12 @@ Status SqlStore::putTrafficPlan(const EntrypointKey& key, const Json& plan, cons
   if (!plan.is_object()) return invalid("a traffic plan is a JSON object", "plan");
   auto text = toJsonText(plan, "traffic plan of " + key.service + "." + key.env + "." + key.region);
   if (!text) return std::unexpected(text.error());
-  auto values = keyValues(key);
-  values.push_back(*text);
-  return write([&](SqlConnection& db) -> Status {
-    if (auto f = checkFence(db, fence); !f) return f;
-    RAMP_SQL(r,
-             "INSERT INTO entrypoints (service, env, region, traffic_plan) VALUES (?1, ?2, ?3, ?4) "
-             "ON CONFLICT (service, env, region) DO UPDATE SET traffic_plan = excluded.traffic_plan",
-             values);
-    return ok();
-  });
+  return upsertEntrypoint(key, {{"traffic_plan", *text}}, fence);
 }
 
 Status SqlStore::putStableFleet(const EntrypointKey& key, const std::string& fleet, const std::string& version,
                                 const std::optional<Fence>& fence) {
-  if (auto c = checkEntrypointKey(key); !c) return c;
-  auto values = keyValues(key);
-  values.push_back(fleet);
-  values.push_back(version);
-  return write([&](SqlConnection& db) -> Status {
-    if (auto f = checkFence(db, fence); !f) return f;
-    RAMP_SQL(r,
-             "INSERT INTO entrypoints (service, env, region, stable_fleet, stable_version) VALUES (?1, ?2, ?3, ?4, ?5) "
-             "ON CONFLICT (service, env, region) DO UPDATE SET stable_fleet = excluded.stable_fleet, "
-             "stable_version = excluded.stable_version",
-             values);
-    return ok();
-  });
+  return upsertEntrypoint(key, {{"stable_fleet", fleet}, {"stable_version", version}}, fence);
 }
 
 Result<std::optional<EntrypointRecord>> SqlStore::getEntrypoint(const EntrypointKey& key) {

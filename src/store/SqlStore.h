@@ -174,6 +174,9 @@ class SqlStore final : public Store {
   template <class T>
   Result<std::vector<T>> readRows(std::string_view text, const std::vector<SqlValue>& params,
                                   Result<T> (*readRow)(const SqlRow&));
+  // The entry point's row with `columns` set (made on first write), fenced.
+  Status upsertEntrypoint(const EntrypointKey& key, const std::vector<std::pair<std::string, SqlValue>>& columns,
+                          const std::optional<Fence>& fence);
   // Inside a write: kConflict unless `fence`'s lease is held at its epoch.
   Status checkFence(SqlConnection& db, const std::optional<Fence>& fence);
   // Inside a write, after an update by revision changed no row of `table`
