@@ -61,11 +61,16 @@ std::vector<providers::EntrypointKey> Entrypoints::known() {
   return known_;
 }
 
-Result<std::optional<std::string>> Entrypoints::url(const providers::EntrypointKey& key) {
+Result<std::optional<std::string>> Entrypoints::rowText(const providers::EntrypointKey& key,
+                                                       std::string store::EntrypointRecord::*field) {
   auto row = store_.getEntrypoint(rowKey(key));
   if (!row) return std::unexpected(row.error());
-  if (!*row || (*row)->url.empty()) return std::optional<std::string>{};
-  return std::optional<std::string>((*row)->url);
+  if (!*row || ((**row).*field).empty()) return std::optional<std::string>{};
+  return std::optional<std::string>((**row).*field);
+}
+
+Result<std::optional<std::string>> Entrypoints::url(const providers::EntrypointKey& key) {
+  return rowText(key, &store::EntrypointRecord::url);
 }
 
 Result<TrafficPlan> Entrypoints::plan(const providers::EntrypointKey& key) {
@@ -236,10 +241,7 @@ Result<bool> Entrypoints::verified(const providers::EntrypointKey& key) {
 }
 
 Result<std::optional<std::string>> Entrypoints::stableFleet(const providers::EntrypointKey& key) {
-  auto row = store_.getEntrypoint(rowKey(key));
-  if (!row) return std::unexpected(row.error());
-  if (!*row || (*row)->stableFleet.empty()) return std::optional<std::string>{};
-  return std::optional<std::string>((*row)->stableFleet);
+  return rowText(key, &store::EntrypointRecord::stableFleet);
 }
 
 Status Entrypoints::setStableFleet(const providers::EntrypointKey& key, const std::string& fleet,

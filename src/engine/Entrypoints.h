@@ -87,6 +87,9 @@ class Entrypoints {
 
  private:
   static constexpr std::chrono::seconds kKnownRefresh{30};
+  // One text column of the entry point's row; nullopt when no row or "".
+  Result<std::optional<std::string>> rowText(const providers::EntrypointKey& key,
+                                             std::string store::EntrypointRecord::*field);
   // Under listMu_: (re)loads known_ and leased_ from the store when due.
   void refreshLocked();
   // After a plan was written: whether `key` now holds a lease.
