@@ -176,12 +176,7 @@ TEST_F(RouterFixture, LeaseRunsOutAndTheRouterSendsTrafficToStable) {
 
 TEST_F(RouterFixture, RefusedFleetFallsBackToStableAndCountsOnce) {
   Backend a = startBackend("blue"), g1 = startBackend("green1"), g2 = startBackend("green2");
-  int port = makeEntrypoint("svc.fb.local");
-  call("PUT", "/admin/v1/entrypoints/svc.fb.local/split",
-       json{{"epoch", 1},
-            {"fleets", json::array({fleet("blue", 50, {a}), fleet("green", 50, {g1, g2})})},
-            {"pin", {{"header", "X-Ramp-Canary"}, {"fleet", "green"}}},
-            {"stable", "blue"}});
+  int port = pinnedCanaryEntrypoint("svc.fb.local", 50, a, {g1, g2});
   killBackend(g1);
   killBackend(g2);
   HttpConn c(port);
@@ -223,9 +218,7 @@ TEST_F(RouterFixture, RefusedFleetFallsBackToStableAndCountsOnce) {
 // connection; a POST is not retried (its backend may have acted on it).
 TEST_F(RouterFixture, PooledConnectionDroppedBetweenRequestsIsRetriedOnANewOne) {
   Backend a = startBackend("blue");
-  int port = makeEntrypoint("svc.pool.local");
-  call("PUT", "/admin/v1/entrypoints/svc.pool.local/split",
-       json{{"epoch", 1}, {"fleets", json::array({fleet("blue", 100, {a})})}, {"stable", "blue"}});
+  int port = singleFleetEntrypoint("svc.pool.local", "blue", a);
   HttpConn c(port);
   for (int i = 0; i < 20; ++i) {
     ASSERT_EQ(c.get("/dropnext").status, 200) << i;
@@ -254,9 +247,7 @@ TEST_F(RouterFixture, PooledConnectionDroppedBetweenRequestsIsRetriedOnANewOne) 
 // without the peek the router would read the 408 as the answer.
 TEST_F(RouterFixture, UnsolicitedBytesOnAnIdlePooledConnectionNeverBecomeTheAnswer) {
   Backend a = startBackend("blue");
-  int port = makeEntrypoint("svc.idle408.local");
-  call("PUT", "/admin/v1/entrypoints/svc.idle408.local/split",
-       json{{"epoch", 1}, {"fleets", json::array({fleet("blue", 100, {a})})}, {"stable", "blue"}});
+  int port = singleFleetEntrypoint("svc.idle408.local", "blue", a);
   HttpConn c(port);
   for (int i = 0; i < 3; ++i) {
     ASSERT_EQ(c.get("/idle408?ms=50").status, 200) << i;
@@ -284,12 +275,7 @@ TEST_F(RouterFixture, UnsolicitedBytesOnAnIdlePooledConnectionNeverBecomeTheAnsw
 // dropped pooled connection, with no instance left to try (FailsafeE2E).
 TEST_F(RouterFixture, PooledConnectionsToDeadInstancesFallBackToStable) {
   Backend a = startBackend("blue"), g1 = startBackend("green1"), g2 = startBackend("green2");
-  int port = makeEntrypoint("svc.poolfb.local");
-  call("PUT", "/admin/v1/entrypoints/svc.poolfb.local/split",
-       json{{"epoch", 1},
-            {"fleets", json::array({fleet("blue", 100, {a}), fleet("green", 0, {g1, g2})})},
-            {"pin", {{"header", "X-Ramp-Canary"}, {"fleet", "green"}}},
-            {"stable", "blue"}});
+  int port = pinnedCanaryEntrypoint("svc.poolfb.local", 100, a, {g1, g2});
   HttpConn c(port);
   std::set<std::string> served;
   for (int i = 0; i < 2; ++i) {  // one pooled connection to each green instance, then both die

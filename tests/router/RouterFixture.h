@@ -282,6 +282,28 @@ class RouterFixture : public ::testing::Test {
     for (auto& b : bs) addrs.push_back(b.address());
     return {{"id", id}, {"weight", weight}, {"backends", addrs}};
   }
+  // An entry point whose one fleet `id`, also its stable fleet, takes all
+  // traffic at epoch 1; returns its port.
+  int singleFleetEntrypoint(const std::string& name, const std::string& id, const Backend& b) {
+    int port = makeEntrypoint(name);
+    call("PUT", "/admin/v1/entrypoints/" + name + "/split",
+         nlohmann::json{{"epoch", 1}, {"fleets", nlohmann::json::array({fleet(id, 100, {b})})}, {"stable", id}});
+    return port;
+  }
+  // An entry point with stable fleet "blue" (`blue`) and canary "green"
+  // (`greens`) at blueWeight / 100 - blueWeight, green pinned by the
+  // X-Ramp-Canary header, at epoch 1; returns its port.
+  int pinnedCanaryEntrypoint(const std::string& name, int blueWeight, const Backend& blue,
+                             const std::vector<Backend>& greens) {
+    int port = makeEntrypoint(name);
+    call("PUT", "/admin/v1/entrypoints/" + name + "/split",
+         nlohmann::json{{"epoch", 1},
+                        {"fleets", nlohmann::json::array({fleet("blue", blueWeight, {blue}),
+                                                          fleet("green", 100 - blueWeight, greens)})},
+                        {"pin", {{"header", "X-Ramp-Canary"}, {"fleet", "green"}}},
+                        {"stable", "blue"}});
+    return port;
+  }
   nlohmann::json setSplit(const std::string& ep, int64_t epoch, const nlohmann::json& fleets,
                           const nlohmann::json& pin = nullptr) {
     return call("PUT", "/admin/v1/entrypoints/" + ep + "/split",
