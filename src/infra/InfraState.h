@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "infra/Resource.h"
+#include "store/InfraStore.h"
 
 namespace ramp::infra {
 
@@ -33,18 +34,13 @@ struct InfraState {
   std::map<std::string, ResourceState> resources;  // by address
 };
 
-struct JournalEntry {
-  int64_t id = 0;                 // assigned by the store
-  std::string applyId;            // one apply run
-  std::string project;
-  std::string env;
-  std::string region;
-  std::string address;
-  std::string action;             // create | update | replace | delete
-  std::string clientToken;        // deterministic per (address, desired attributes): a resumed apply reuses it
-  std::string status;             // intent | done | failed
-  nlohmann::json detail = nlohmann::json::object();  // desired resource, result state or error
-  int64_t at = 0;                 // Unix ms
-};
+// One entry of the apply journal is the store's row as it is
+// (store/InfraStore.h), one definition for both layers: id (assigned by the
+// store), applyId (one apply run), project, env, region, address, action
+// (create | update | replace | delete), clientToken (deterministic per
+// address and desired attributes: a resumed apply reuses it), status
+// (intent | done | failed), detail (desired resource, result state or
+// error) and at (Unix ms).
+using JournalEntry = store::InfraJournalRecord;
 
 }  // namespace ramp::infra

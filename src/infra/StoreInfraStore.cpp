@@ -29,22 +29,6 @@ Result<InfraState> fromRecord(const store::InfraStateRecord& r) {
   return s;
 }
 
-JournalEntry fromRecord(const store::InfraJournalRecord& r) {
-  JournalEntry e;
-  e.id = r.id;
-  e.applyId = r.applyId;
-  e.project = r.project;
-  e.env = r.env;
-  e.region = r.region;
-  e.address = r.address;
-  e.action = r.action;
-  e.clientToken = r.clientToken;
-  e.status = r.status;
-  e.detail = r.detail;
-  e.at = r.at;
-  return e;
-}
-
 InfraLease fromLease(const store::Lease& l) { return InfraLease{l.name, l.owner, l.epoch, l.expiresAt}; }
 
 }  // namespace
@@ -96,17 +80,9 @@ Status StoreInfraStore::save(InfraState& s, int64_t expectedSerial) {
 }
 
 Result<int64_t> StoreInfraStore::appendJournal(const JournalEntry& e) {
-  store::InfraJournalRecord r;
-  r.applyId = e.applyId;
-  r.project = e.project;
-  r.env = e.env;
-  r.region = e.region;
-  r.address = e.address;
-  r.action = e.action;
-  r.clientToken = e.clientToken;
-  r.status = e.status.empty() ? "intent" : e.status;
-  r.detail = e.detail;
-  r.at = e.at ? e.at : toUnixMillis(clock_.now());
+  JournalEntry r = e;
+  if (r.status.empty()) r.status = "intent";
+  if (!r.at) r.at = toUnixMillis(clock_.now());
   return store_.appendInfraJournal(r);
 }
 
@@ -119,20 +95,12 @@ Status StoreInfraStore::finishJournal(int64_t id, const std::string& status, con
 
 Result<std::vector<JournalEntry>> StoreInfraStore::openJournal(const std::string& project,
                                                                const std::string& env) {
-  auto rs = store_.listInfraJournal(project, env, true);
-  if (!rs) return std::unexpected(rs.error());
-  std::vector<JournalEntry> out;
-  for (const auto& r : *rs) out.push_back(fromRecord(r));
-  return out;
+  return store_.listInfraJournal(project, env, true);
 }
 
 Result<std::vector<JournalEntry>> StoreInfraStore::journalOf(const std::string& project, const std::string& env,
                                                              const std::string& applyId) {
-  auto rs = store_.listInfraJournal(project, env, false, applyId);
-  if (!rs) return std::unexpected(rs.error());
-  std::vector<JournalEntry> out;
-  for (const auto& r : *rs) out.push_back(fromRecord(r));
-  return out;
+  return store_.listInfraJournal(project, env, false, applyId);
 }
 
 Result<InfraLease> StoreInfraStore::acquireLease(const std::string& name, const std::string& owner,
