@@ -1,7 +1,7 @@
 #include "store/SqlDialect.h"
 
-#include <array>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -9,25 +9,58 @@
 
 namespace ramp::store {
 
+namespace {
+
+// One row per difference between the dialects, side by side: the
+// SqlDialect field it sets, its marker in SQL text (none for the statements
+// a transaction runs), and its value in SQLite and in PostgreSQL.
+struct Difference {
+  std::string SqlDialect::*field;
+  std::string_view marker;
+  std::string sqlite;
+  std::string postgres;
+};
+
+const std::vector<Difference>& differences() {
+  static const std::vector<Difference> table{
+      {&SqlDialect::beginWrite, "", "BEGIN IMMEDIATE", "BEGIN"},
+      // One appender at a time; readers are not blocked.
+      {&SqlDialect::lockAuditAppend, "", "", "LOCK TABLE audit_events IN SHARE ROW EXCLUSIVE MODE"},
+      // One writer at a time: numbering and "which one is in force" are
+      // decided on what no one else is changing; readers are not blocked.
+      {&SqlDialect::lockConfigVersions, "", "", "LOCK TABLE config_versions IN SHARE ROW EXCLUSIVE MODE"},
+      {&SqlDialect::lockMigrations, "", "", fmt::format("SELECT pg_advisory_xact_lock({})", kMigrationLockKey)},
+      {&SqlDialect::forUpdate, "{for_update}", "", " FOR UPDATE"},
+      {&SqlDialect::forShare, "{for_share}", "", " FOR SHARE"},
+      {&SqlDialect::binaryCollate, "{c}", "", " COLLATE \"C\""},
+      {&SqlDialect::blobType, "{blob}", "BLOB", "BYTEA"},
+      {&SqlDialect::autoIdType, "{autoid}", "INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY"},
+      {&SqlDialect::now, "{now}", "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))", "now()"},
+  };
+  return table;
+}
+
+// The dialect whose values are the column `value` of the table.
+SqlDialect dialectOf(std::string name, std::string Difference::*value) {
+  SqlDialect d;
+  d.name = std::move(name);
+  for (const Difference& row : differences()) d.*row.field = row.*value;
+  return d;
+}
+
+}  // namespace
+
 std::string SqlDialect::expand(std::string_view sql) const {
-  const std::array<std::pair<std::string_view, const std::string*>, 6> markers{{
-      {"{for_update}", &forUpdate},
-      {"{for_share}", &forShare},
-      {"{c}", &binaryCollate},
-      {"{blob}", &blobType},
-      {"{autoid}", &autoIdType},
-      {"{now}", &now},
-  }};
   std::string out;
   out.reserve(sql.size() + 32);
   size_t i = 0;
   while (i < sql.size()) {
     if (sql[i] == '{') {
       bool replaced = false;
-      for (const auto& [marker, value] : markers) {
-        if (sql.substr(i, marker.size()) == marker) {
-          out += *value;
-          i += marker.size();
+      for (const Difference& row : differences()) {
+        if (!row.marker.empty() && sql.substr(i, row.marker.size()) == row.marker) {
+          out += this->*row.field;
+          i += row.marker.size();
           replaced = true;
           break;
         }
@@ -40,39 +73,12 @@ std::string SqlDialect::expand(std::string_view sql) const {
 }
 
 const SqlDialect& SqlDialect::sqlite() {
-  static const SqlDialect d{
-      .name = "sqlite",
-      .beginWrite = "BEGIN IMMEDIATE",
-      .lockAuditAppend = "",
-      .lockConfigVersions = "",
-      .lockMigrations = "",
-      .forUpdate = "",
-      .forShare = "",
-      .binaryCollate = "",
-      .blobType = "BLOB",
-      .autoIdType = "INTEGER PRIMARY KEY AUTOINCREMENT",
-      .now = "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
-  };
+  static const SqlDialect d = dialectOf("sqlite", &Difference::sqlite);
   return d;
 }
 
 const SqlDialect& SqlDialect::postgres() {
-  static const SqlDialect d{
-      .name = "postgresql",
-      .beginWrite = "BEGIN",
-      // One appender at a time; readers are not blocked.
-      .lockAuditAppend = "LOCK TABLE audit_events IN SHARE ROW EXCLUSIVE MODE",
-      // One writer at a time: numbering and "which one is in force" are
-      // decided on what no one else is changing; readers are not blocked.
-      .lockConfigVersions = "LOCK TABLE config_versions IN SHARE ROW EXCLUSIVE MODE",
-      .lockMigrations = fmt::format("SELECT pg_advisory_xact_lock({})", kMigrationLockKey),
-      .forUpdate = " FOR UPDATE",
-      .forShare = " FOR SHARE",
-      .binaryCollate = " COLLATE \"C\"",
-      .blobType = "BYTEA",
-      .autoIdType = "BIGSERIAL PRIMARY KEY",
-      .now = "now()",
-  };
+  static const SqlDialect d = dialectOf("postgresql", &Difference::postgres);
   return d;
 }
 
