@@ -12,140 +12,132 @@
 #include "store/JsonText.h"
 #include "store/LeaseRules.h"
 #include "store/Migrations.h"
+#include "store/RecordColumns.h"
 
 namespace ramp::store {
 
 namespace {
 
-constexpr const char* kReleaseCols = "service, version, digest, created_by, created_at, doc";
-constexpr const char* kDeploymentCols = "id, service, env, state, created_at, updated_at, revision, doc";
-constexpr const char* kFleetCols =
-    "id, service, env, region, version, digest, state, created_at, updated_at, revision, doc";
-constexpr const char* kUserCols = "name, roles, created_at, created_by, disabled";
-constexpr const char* kTokenCols = "id, user_name, name, sha256, created_at, expires_at, revoked_at, last_used_at";
-constexpr const char* kEventCols = "seq, time, actor, kind, service, env, deployment_id, data, prev_hash, hash";
-constexpr const char* kInfraStateCols = "project, env, region, lineage, serial, resources_json, updated_at";
-constexpr const char* kInfraJournalCols =
-    "id, apply_id, project, env, region, address, action, client_token, status, detail_json, at";
+// Each record's columns in the order they are selected (RecordColumns.h).
+const RecordColumns<ReleaseRecord> kReleaseColumns{
+    {{"service", &ReleaseRecord::service},
+     {"version", &ReleaseRecord::version},
+     {"digest", &ReleaseRecord::digest},
+     {"created_by", &ReleaseRecord::createdBy},
+     {"created_at", &ReleaseRecord::createdAt},
+     {"doc", &ReleaseRecord::doc}},
+    [](const ReleaseRecord& r) { return "release " + r.service + "@" + r.version; }};
 
-Result<ReleaseRecord> readRelease(const SqlRow& row) {
-  ReleaseRecord r;
-  r.service = row.text(0);
-  r.version = row.text(1);
-  r.digest = row.text(2);
-  r.createdBy = row.text(3);
-  r.createdAt = row.int64(4);
-  auto doc = fromJsonText(row.text(5), "release " + r.service + "@" + r.version);
-  if (!doc) return std::unexpected(doc.error());
-  r.doc = std::move(*doc);
-  return r;
-}
+const RecordColumns<DeploymentRecord> kDeploymentColumns{
+    {{"id", &DeploymentRecord::id},
+     {"service", &DeploymentRecord::service},
+     {"env", &DeploymentRecord::env},
+     {"state", &DeploymentRecord::state},
+     {"created_at", &DeploymentRecord::createdAt},
+     {"updated_at", &DeploymentRecord::updatedAt},
+     {"revision", &DeploymentRecord::revision},
+     {"doc", &DeploymentRecord::doc}},
+    [](const DeploymentRecord& d) { return "deployment " + d.id; }};
 
-Result<DeploymentRecord> readDeployment(const SqlRow& row) {
-  DeploymentRecord d;
-  d.id = row.text(0);
-  d.service = row.text(1);
-  d.env = row.text(2);
-  d.state = row.text(3);
-  d.createdAt = row.int64(4);
-  d.updatedAt = row.int64(5);
-  d.revision = row.int64(6);
-  auto doc = fromJsonText(row.text(7), "deployment " + d.id);
-  if (!doc) return std::unexpected(doc.error());
-  d.doc = std::move(*doc);
-  return d;
-}
+const RecordColumns<FleetRecord> kFleetColumns{
+    {{"id", &FleetRecord::id},
+     {"service", &FleetRecord::service},
+     {"env", &FleetRecord::env},
+     {"region", &FleetRecord::region},
+     {"version", &FleetRecord::version},
+     {"digest", &FleetRecord::digest},
+     {"state", &FleetRecord::state},
+     {"created_at", &FleetRecord::createdAt},
+     {"updated_at", &FleetRecord::updatedAt},
+     {"revision", &FleetRecord::revision},
+     {"doc", &FleetRecord::doc}},
+    [](const FleetRecord& f) { return "fleet " + f.id; }};
 
-Result<FleetRecord> readFleet(const SqlRow& row) {
-  FleetRecord f;
-  f.id = row.text(0);
-  f.service = row.text(1);
-  f.env = row.text(2);
-  f.region = row.text(3);
-  f.version = row.text(4);
-  f.digest = row.text(5);
-  f.state = row.text(6);
-  f.createdAt = row.int64(7);
-  f.updatedAt = row.int64(8);
-  f.revision = row.int64(9);
-  auto doc = fromJsonText(row.text(10), "fleet " + f.id);
-  if (!doc) return std::unexpected(doc.error());
-  f.doc = std::move(*doc);
-  return f;
-}
+const RecordColumns<UserRecord> kUserColumns{
+    {{"name", &UserRecord::name},
+     {"roles", &UserRecord::roles},
+     {"created_at", &UserRecord::createdAt},
+     {"created_by", &UserRecord::createdBy},
+     {"disabled", &UserRecord::disabled}},
+    [](const UserRecord& u) { return "user " + u.name; }};
 
-Result<UserRecord> readUser(const SqlRow& row) {
-  UserRecord u;
-  u.name = row.text(0);
-  auto roles = fromJsonText(row.text(1), "user " + u.name);
-  if (!roles) return std::unexpected(roles.error());
-  u.roles = std::move(*roles);
-  u.createdAt = row.int64(2);
-  u.createdBy = row.text(3);
-  u.disabled = row.int64(4) != 0;
-  return u;
-}
+const RecordColumns<TokenRecord> kTokenColumns{
+    {{"id", &TokenRecord::id},
+     {"user_name", &TokenRecord::user},
+     {"name", &TokenRecord::name},
+     {"sha256", &TokenRecord::sha256},
+     {"created_at", &TokenRecord::createdAt},
+     {"expires_at", &TokenRecord::expiresAt},
+     {"revoked_at", &TokenRecord::revokedAt},
+     {"last_used_at", &TokenRecord::lastUsedAt}},
+    [](const TokenRecord& t) { return "token " + t.id; }};
 
-Result<TokenRecord> readToken(const SqlRow& row) {
-  TokenRecord t;
-  t.id = row.text(0);
-  t.user = row.text(1);
-  t.name = row.text(2);
-  t.sha256 = row.text(3);
-  t.createdAt = row.int64(4);
-  t.expiresAt = row.optInt64(5);
-  t.revokedAt = row.optInt64(6);
-  t.lastUsedAt = row.optInt64(7);
-  return t;
-}
+const RecordColumns<AuditEvent> kEventColumns{
+    {{"seq", &AuditEvent::seq},
+     {"time", &AuditEvent::time},
+     {"actor", &AuditEvent::actor},
+     {"kind", &AuditEvent::kind},
+     {"service", &AuditEvent::service},
+     {"env", &AuditEvent::env},
+     {"deployment_id", &AuditEvent::deploymentId},
+     {"data", &AuditEvent::data},
+     {"prev_hash", &AuditEvent::prevHash},
+     {"hash", &AuditEvent::hash}},
+    [](const AuditEvent& e) { return fmt::format("audit event {}", e.seq); }};
 
-Result<AuditEvent> readEvent(const SqlRow& row) {
-  AuditEvent e;
-  e.seq = row.int64(0);
-  e.time = row.int64(1);
-  e.actor = row.text(2);
-  e.kind = row.text(3);
-  e.service = row.text(4);
-  e.env = row.text(5);
-  e.deploymentId = row.text(6);
-  auto data = fromJsonText(row.text(7), fmt::format("audit event {}", e.seq));
-  if (!data) return std::unexpected(data.error());
-  e.data = std::move(*data);
-  e.prevHash = row.text(8);
-  e.hash = row.text(9);
-  return e;
-}
+const RecordColumns<InfraStateRecord> kInfraStateColumns{
+    {{"project", &InfraStateRecord::project},
+     {"env", &InfraStateRecord::env},
+     {"region", &InfraStateRecord::region},
+     {"lineage", &InfraStateRecord::lineage},
+     {"serial", &InfraStateRecord::serial},
+     {"resources_json", &InfraStateRecord::resources},
+     {"updated_at", &InfraStateRecord::updatedAt}},
+    [](const InfraStateRecord& r) { return "infra state " + r.project + "/" + r.env + "/" + r.region; }};
 
-Result<InfraStateRecord> readInfraState(const SqlRow& row) {
-  InfraStateRecord r;
-  r.project = row.text(0);
-  r.env = row.text(1);
-  r.region = row.text(2);
-  r.lineage = row.text(3);
-  r.serial = row.int64(4);
-  auto doc = fromJsonText(row.text(5), "infra state " + r.project + "/" + r.env + "/" + r.region);
-  if (!doc) return std::unexpected(doc.error());
-  r.resources = std::move(*doc);
-  r.updatedAt = row.int64(6);
-  return r;
-}
+const RecordColumns<InfraJournalRecord> kInfraJournalColumns{
+    {{"id", &InfraJournalRecord::id},
+     {"apply_id", &InfraJournalRecord::applyId},
+     {"project", &InfraJournalRecord::project},
+     {"env", &InfraJournalRecord::env},
+     {"region", &InfraJournalRecord::region},
+     {"address", &InfraJournalRecord::address},
+     {"action", &InfraJournalRecord::action},
+     {"client_token", &InfraJournalRecord::clientToken},
+     {"status", &InfraJournalRecord::status},
+     {"detail_json", &InfraJournalRecord::detail},
+     {"at", &InfraJournalRecord::at}},
+    [](const InfraJournalRecord& e) { return fmt::format("infra journal entry {}", e.id); }};
 
-Result<InfraJournalRecord> readInfraJournal(const SqlRow& row) {
-  InfraJournalRecord e;
-  e.id = row.int64(0);
-  e.applyId = row.text(1);
-  e.project = row.text(2);
-  e.env = row.text(3);
-  e.region = row.text(4);
-  e.address = row.text(5);
-  e.action = row.text(6);
-  e.clientToken = row.text(7);
-  e.status = row.text(8);
-  auto doc = fromJsonText(row.text(9), fmt::format("infra journal entry {}", e.id));
-  if (!doc) return std::unexpected(doc.error());
-  e.detail = std::move(*doc);
-  e.at = row.int64(10);
-  return e;
+const RecordColumns<OutboxAlert> kOutboxColumns{
+    {{"id", &OutboxAlert::id},
+     {"event_seq", &OutboxAlert::eventSeq},
+     {"destination_idx", &OutboxAlert::index},
+     {"name", &OutboxAlert::name},
+     {"destination", &OutboxAlert::destination},
+     {"status", &OutboxAlert::status},
+     {"attempts", &OutboxAlert::attempts},
+     {"next_attempt_at", &OutboxAlert::nextAttemptAt},
+     {"last_error", &OutboxAlert::lastError},
+     {"created_at", &OutboxAlert::createdAt},
+     {"settled_at", &OutboxAlert::settledAt},
+     {"claim_epoch", &OutboxAlert::claimEpoch}},
+    [](const OutboxAlert& a) { return fmt::format("alert outbox row {}", a.id); }};
+
+const RecordColumns<ProviderEnvironmentRecord> kProviderEnvironmentColumns{
+    {{"service", &ProviderEnvironmentRecord::service},
+     {"env", &ProviderEnvironmentRecord::env},
+     {"provider", &ProviderEnvironmentRecord::provider},
+     {"site", &ProviderEnvironmentRecord::site},
+     {"site_label", &ProviderEnvironmentRecord::siteLabel},
+     {"settings", &ProviderEnvironmentRecord::settings},
+     {"updated_at", &ProviderEnvironmentRecord::updatedAt}},
+    [](const ProviderEnvironmentRecord& r) { return "provider environment " + r.service + "/" + r.env; }};
+
+// A row as a record of `columns`: the reader readRows and readAll take.
+template <const auto& columns>
+auto readBy(const SqlRow& row) {
+  return columns.read(row);
 }
 
 // Every row of a result through `read`, or the first error.
@@ -181,29 +173,6 @@ Result<std::string> checkedEvent(const AuditEventInput& in) {
 
 std::string alertKeyOf(const AuditEvent& e, const std::string& name) {
   return (e.deploymentId.empty() ? "seq:" + std::to_string(e.seq) : e.deploymentId) + "|" + name;
-}
-
-constexpr const char* kOutboxCols =
-    "id, event_seq, destination_idx, name, destination, status, attempts, next_attempt_at, last_error, created_at, "
-    "settled_at, claim_epoch";
-
-Result<OutboxAlert> readOutboxAlert(const SqlRow& row) {
-  OutboxAlert a;
-  a.id = row.int64(0);
-  a.eventSeq = row.int64(1);
-  a.index = static_cast<int>(row.int64(2));
-  a.name = row.text(3);
-  auto d = fromJsonText(row.text(4), fmt::format("alert outbox row {}", a.id));
-  if (!d) return std::unexpected(d.error());
-  a.destination = std::move(*d);
-  a.status = row.text(5);
-  a.attempts = static_cast<int>(row.int64(6));
-  a.nextAttemptAt = row.int64(7);
-  a.lastError = row.text(8);
-  a.createdAt = row.int64(9);
-  a.settledAt = row.optInt64(10);
-  a.claimEpoch = row.optInt64(11);
-  return a;
 }
 
 Result<std::vector<std::string>> checkedEvents(const std::vector<AuditEventInput>& events) {
@@ -396,7 +365,7 @@ Status SqlStore::putRelease(const ReleaseRecord& r) {
     RAMP_SQL(ins,
              fmt::format("INSERT INTO releases ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
                          "ON CONFLICT (service, version) DO NOTHING",
-                         kReleaseCols),
+                         kReleaseColumns.names()),
              {r.service, r.version, r.digest, r.createdBy, r.createdAt, *doc});
     if (ins->changes == 1) return ok();
     RAMP_SQL(sel, "SELECT digest FROM releases WHERE service = ?1 AND version = ?2", {r.service, r.version});
@@ -412,24 +381,24 @@ Status SqlStore::putRelease(const ReleaseRecord& r) {
 
 Result<ReleaseRecord> SqlStore::getRelease(const std::string& service, const std::string& version) {
   return read([&](SqlConnection& db) -> Result<ReleaseRecord> {
-    RAMP_SQL(r, fmt::format("SELECT {} FROM releases WHERE service = ?1 AND version = ?2", kReleaseCols),
+    RAMP_SQL(r, fmt::format("SELECT {} FROM releases WHERE service = ?1 AND version = ?2", kReleaseColumns.names()),
              {service, version});
     if (r->empty()) {
       return notFound(fmt::format("no release {} {}", service, version), "release " + service + "@" + version);
     }
-    return readRelease(r->front());
+    return kReleaseColumns.read(r->front());
   });
 }
 
 Result<std::vector<ReleaseRecord>> SqlStore::listReleases(const std::optional<std::string>& service) {
-  std::string text = fmt::format("SELECT {} FROM releases", kReleaseCols);
+  std::string text = fmt::format("SELECT {} FROM releases", kReleaseColumns.names());
   std::vector<SqlValue> args;
   if (service) {
     text += " WHERE service = ?1";
     args.emplace_back(*service);
   }
   text += " ORDER BY service{c}, created_at, version{c}";
-  return readRows(text, args, readRelease);
+  return readRows(text, args, readBy<kReleaseColumns>);
 }
 
 Status SqlStore::putReleaseContent(const std::string& service, const std::string& version,
@@ -509,7 +478,7 @@ Status SqlStore::insertDeployment(DeploymentRecord& d, const std::optional<Fence
     RAMP_SQL(ins,
              fmt::format("INSERT INTO deployments ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?7) "
                          "ON CONFLICT (id) DO NOTHING",
-                         kDeploymentCols),
+                         kDeploymentColumns.names()),
              {d.id, d.service, d.env, d.state, d.createdAt, d.updatedAt, texts->doc});
     if (ins->changes != 1) return conflict(fmt::format("deployment {} already exists", d.id), "deployment " + d.id);
     if (auto a = appendEventsIn(db, events, texts->events); !a) return a;
@@ -539,21 +508,21 @@ Status SqlStore::updateDeployment(DeploymentRecord& d, const std::optional<Fence
 
 Result<DeploymentRecord> SqlStore::getDeployment(const std::string& id) {
   return read([&](SqlConnection& db) -> Result<DeploymentRecord> {
-    RAMP_SQL(r, fmt::format("SELECT {} FROM deployments WHERE id = ?1", kDeploymentCols), {id});
+    RAMP_SQL(r, fmt::format("SELECT {} FROM deployments WHERE id = ?1", kDeploymentColumns.names()), {id});
     if (r->empty()) return notFound(fmt::format("no deployment {}", id), "deployment " + id);
-    return readDeployment(r->front());
+    return kDeploymentColumns.read(r->front());
   });
 }
 
 Result<std::vector<DeploymentRecord>> SqlStore::listDeployments(const DeploymentFilter& f) {
   if (f.limit <= 0) return invalid(fmt::format("limit must be positive, got {}", f.limit), "limit");
-  std::string text = fmt::format("SELECT {} FROM deployments WHERE 1 = 1", kDeploymentCols);
+  std::string text = fmt::format("SELECT {} FROM deployments WHERE 1 = 1", kDeploymentColumns.names());
   std::vector<SqlValue> args;
   andServiceEnv(text, args, f.service, f.env);
   if (f.activeOnly) text += " AND state IN ('queued', 'running', 'paused', 'awaiting_approval')";
   args.emplace_back(int64_t{f.limit});
   text += fmt::format(" ORDER BY created_at DESC, id{{c}} DESC LIMIT ?{}", args.size());
-  return readRows(text, args, readDeployment);
+  return readRows(text, args, readBy<kDeploymentColumns>);
 }
 
 // ---------------------------------------------------------------- fleets
@@ -569,7 +538,7 @@ Status SqlStore::putFleet(FleetRecord& f, const std::optional<Fence>& fence) {
       RAMP_SQL(ins,
                fmt::format("INSERT INTO fleets ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10) "
                            "ON CONFLICT (id) DO NOTHING",
-                           kFleetCols),
+                           kFleetColumns.names()),
                {f.id, f.service, f.env, f.region, f.version, f.digest, f.state, f.createdAt, f.updatedAt, *doc});
       if (ins->changes != 1) {
         return conflict(fmt::format("fleet {} already exists (insert with revision 0)", f.id), "fleet " + f.id);
@@ -592,20 +561,20 @@ Status SqlStore::putFleet(FleetRecord& f, const std::optional<Fence>& fence) {
 
 Result<FleetRecord> SqlStore::getFleet(const std::string& id) {
   return read([&](SqlConnection& db) -> Result<FleetRecord> {
-    RAMP_SQL(r, fmt::format("SELECT {} FROM fleets WHERE id = ?1", kFleetCols), {id});
+    RAMP_SQL(r, fmt::format("SELECT {} FROM fleets WHERE id = ?1", kFleetColumns.names()), {id});
     if (r->empty()) return notFound(fmt::format("no fleet {}", id), "fleet " + id);
-    return readFleet(r->front());
+    return kFleetColumns.read(r->front());
   });
 }
 
 Result<std::vector<FleetRecord>> SqlStore::listFleets(const std::optional<std::string>& service,
                                                       const std::optional<std::string>& env, bool includeRetired) {
-  std::string text = fmt::format("SELECT {} FROM fleets WHERE 1 = 1", kFleetCols);
+  std::string text = fmt::format("SELECT {} FROM fleets WHERE 1 = 1", kFleetColumns.names());
   std::vector<SqlValue> args;
   andServiceEnv(text, args, service, env);
   if (!includeRetired) text += " AND state <> 'retired'";
   text += " ORDER BY created_at, id{c}";
-  return readRows(text, args, readFleet);
+  return readRows(text, args, readBy<kFleetColumns>);
 }
 
 // ---------------------------------------------------------------- leases
@@ -683,7 +652,7 @@ Result<AuditEvent> SqlStore::appendEventIn(SqlConnection& db, const AuditEventIn
     e.prevHash = kGenesisHash;
   }
   e.hash = hashOf(e);
-  RAMP_SQL(ins, fmt::format("INSERT INTO audit_events ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", kEventCols),
+  RAMP_SQL(ins, fmt::format("INSERT INTO audit_events ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", kEventColumns.names()),
            {e.seq, e.time, e.actor, e.kind, e.service, e.env, e.deploymentId, dataText, e.prevHash, e.hash});
   // The alert it causes, in the same transaction (OutboxStore.h).
   if (in.alert) {
@@ -718,7 +687,7 @@ Result<AuditEvent> SqlStore::appendEvent(const AuditEventInput& in) {
 
 Result<std::vector<AuditEvent>> SqlStore::listEvents(const AuditFilter& f) {
   if (f.limit <= 0) return invalid(fmt::format("limit must be positive, got {}", f.limit), "limit");
-  std::string text = fmt::format("SELECT {} FROM audit_events WHERE 1 = 1", kEventCols);
+  std::string text = fmt::format("SELECT {} FROM audit_events WHERE 1 = 1", kEventColumns.names());
   std::vector<SqlValue> args;
   auto cond = [&](const std::string& col, const char* op, SqlValue v) {
     args.push_back(std::move(v));
@@ -740,7 +709,7 @@ Result<std::vector<AuditEvent>> SqlStore::listEvents(const AuditFilter& f) {
   if (f.actor) cond("actor", "=", *f.actor);
   args.emplace_back(int64_t{f.limit});
   text += fmt::format(" ORDER BY seq{} LIMIT ?{}", f.newestFirst ? " DESC" : "", args.size());
-  return readRows(text, args, readEvent);
+  return readRows(text, args, readBy<kEventColumns>);
 }
 
 Result<std::optional<AuditSealRecord>> SqlStore::getAuditSeal() {
@@ -786,9 +755,9 @@ Result<std::vector<OutboxAlert>> SqlStore::claimDueAlerts(int64_t now, int64_t c
     RAMP_SQL(due,
              fmt::format("SELECT {} FROM alert_outbox WHERE status = 'pending' AND (next_attempt_at <= ?1 OR "
                          "(claim_epoch IS NOT NULL AND claim_epoch < ?2)) ORDER BY id LIMIT ?3{{for_update}}",
-                         kOutboxCols),
+                         kOutboxColumns.names()),
              {now, claimer, int64_t{limit}});
-    auto alerts = readAll(*due, readOutboxAlert);
+    auto alerts = readAll(*due, readBy<kOutboxColumns>);
     if (!alerts) return alerts;
     for (auto& a : *alerts) {
       RAMP_SQL(claim, "UPDATE alert_outbox SET next_attempt_at = ?2, claim_epoch = ?3 WHERE id = ?1",
@@ -839,7 +808,7 @@ Result<bool> SqlStore::settleAlert(int64_t id, const AlertAttempt& attempt, cons
 
 Result<std::vector<OutboxAlert>> SqlStore::listAlerts(const std::optional<int64_t>& eventSeq, int limit) {
   if (limit <= 0) return invalid(fmt::format("limit must be positive, got {}", limit), "limit");
-  std::string text = fmt::format("SELECT {} FROM alert_outbox", kOutboxCols);
+  std::string text = fmt::format("SELECT {} FROM alert_outbox", kOutboxColumns.names());
   std::vector<SqlValue> args;
   if (eventSeq) {
     text += " WHERE event_seq = ?1";
@@ -847,7 +816,7 @@ Result<std::vector<OutboxAlert>> SqlStore::listAlerts(const std::optional<int64_
   }
   args.emplace_back(int64_t{limit});
   text += fmt::format(" ORDER BY id DESC LIMIT ?{}", args.size());
-  return readRows(text, args, readOutboxAlert);
+  return readRows(text, args, readBy<kOutboxColumns>);
 }
 
 // ---------------------------------------------------------------- users, tokens
@@ -860,7 +829,7 @@ Status SqlStore::putUser(const UserRecord& u) {
     RAMP_SQL(r,
              fmt::format("INSERT INTO users ({}) VALUES (?1, ?2, ?3, ?4, ?5) "
                          "ON CONFLICT (name) DO UPDATE SET roles = excluded.roles, disabled = excluded.disabled",
-                         kUserCols),
+                         kUserColumns.names()),
              {u.name, *roles, u.createdAt, u.createdBy, int64_t{u.disabled ? 1 : 0}});
     return ok();
   });
@@ -868,20 +837,20 @@ Status SqlStore::putUser(const UserRecord& u) {
 
 Result<UserRecord> SqlStore::getUser(const std::string& name) {
   return read([&](SqlConnection& db) -> Result<UserRecord> {
-    RAMP_SQL(r, fmt::format("SELECT {} FROM users WHERE name = ?1", kUserCols), {name});
+    RAMP_SQL(r, fmt::format("SELECT {} FROM users WHERE name = ?1", kUserColumns.names()), {name});
     if (r->empty()) return notFound("no user " + name, "user");
-    return readUser(r->front());
+    return kUserColumns.read(r->front());
   });
 }
 
 Result<std::vector<UserRecord>> SqlStore::listUsers() {
-  return readRows(fmt::format("SELECT {} FROM users ORDER BY name{{c}}", kUserCols), {}, readUser);
+  return readRows(fmt::format("SELECT {} FROM users ORDER BY name{{c}}", kUserColumns.names()), {}, readBy<kUserColumns>);
 }
 
 Status SqlStore::insertToken(const TokenRecord& t) {
   if (auto c = checkTokenRecord(t); !c) return c;
   return write([&](SqlConnection& db) -> Status {
-    auto r = sql(db, fmt::format("INSERT INTO tokens ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", kTokenCols),
+    auto r = sql(db, fmt::format("INSERT INTO tokens ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", kTokenColumns.names()),
                  {t.id, t.user, t.name, t.sha256, t.createdAt, sqlOpt(t.expiresAt), sqlOpt(t.revokedAt),
                   sqlOpt(t.lastUsedAt)});
     if (!r) {
@@ -896,29 +865,29 @@ Status SqlStore::insertToken(const TokenRecord& t) {
 
 Result<TokenRecord> SqlStore::findTokenBySha256(const std::string& sha256) {
   return read([&](SqlConnection& db) -> Result<TokenRecord> {
-    RAMP_SQL(r, fmt::format("SELECT {} FROM tokens WHERE sha256 = ?1", kTokenCols), {sha256});
+    RAMP_SQL(r, fmt::format("SELECT {} FROM tokens WHERE sha256 = ?1", kTokenColumns.names()), {sha256});
     if (r->empty()) return notFound("unknown token", "token");
-    return readToken(r->front());
+    return kTokenColumns.read(r->front());
   });
 }
 
 Result<std::vector<TokenRecord>> SqlStore::listTokens(const std::optional<std::string>& user) {
-  std::string text = fmt::format("SELECT {} FROM tokens", kTokenCols);
+  std::string text = fmt::format("SELECT {} FROM tokens", kTokenColumns.names());
   std::vector<SqlValue> args;
   if (user) {
     text += " WHERE user_name = ?1";
     args.emplace_back(*user);
   }
   text += " ORDER BY created_at, id{c}";
-  return readRows(text, args, readToken);
+  return readRows(text, args, readBy<kTokenColumns>);
 }
 
 Result<TokenRecord> SqlStore::revokeToken(const std::string& id, int64_t now) {
   return write([&](SqlConnection& db) -> Result<TokenRecord> {
     RAMP_SQL(up, "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", {id, now});
-    RAMP_SQL(r, fmt::format("SELECT {} FROM tokens WHERE id = ?1", kTokenCols), {id});
+    RAMP_SQL(r, fmt::format("SELECT {} FROM tokens WHERE id = ?1", kTokenColumns.names()), {id});
     if (r->empty()) return notFound("no token " + id, "id");
-    return readToken(r->front());
+    return kTokenColumns.read(r->front());
   });
 }
 
@@ -939,10 +908,10 @@ Result<std::optional<InfraStateRecord>> SqlStore::getInfraState(const std::strin
                                                                 const std::string& region) {
   return read([&](SqlConnection& db) -> Result<std::optional<InfraStateRecord>> {
     RAMP_SQL(r, fmt::format("SELECT {} FROM infra_state WHERE project = ?1 AND env = ?2 AND region = ?3",
-                            kInfraStateCols),
+                            kInfraStateColumns.names()),
              {project, env, region});
     if (r->empty()) return std::optional<InfraStateRecord>();
-    auto x = readInfraState(r->front());
+    auto x = kInfraStateColumns.read(r->front());
     if (!x) return std::unexpected(x.error());
     return std::optional<InfraStateRecord>(std::move(*x));
   });
@@ -964,7 +933,7 @@ Status SqlStore::putInfraState(InfraStateRecord& rec, int64_t expectedSerial) {
       RAMP_SQL(ins,
                fmt::format("INSERT INTO infra_state ({}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
                            "ON CONFLICT (project, env, region) DO NOTHING",
-                           kInfraStateCols),
+                           kInfraStateColumns.names()),
                {rec.project, rec.env, rec.region, rec.lineage, next, *doc, rec.updatedAt});
       if (ins->changes != 1) {
         return conflict("state was written by someone else at the same time (expected no state yet)",
@@ -984,8 +953,8 @@ Status SqlStore::putInfraState(InfraStateRecord& rec, int64_t expectedSerial) {
 
 Result<std::vector<InfraStateRecord>> SqlStore::listInfraStates(const std::string& project, const std::string& env) {
   return readRows(
-      fmt::format("SELECT {} FROM infra_state WHERE project = ?1 AND env = ?2 ORDER BY region{{c}}", kInfraStateCols),
-      {project, env}, readInfraState);
+      fmt::format("SELECT {} FROM infra_state WHERE project = ?1 AND env = ?2 ORDER BY region{{c}}", kInfraStateColumns.names()),
+      {project, env}, readBy<kInfraStateColumns>);
 }
 
 Result<int64_t> SqlStore::appendInfraJournal(const InfraJournalRecord& e) {
@@ -1019,7 +988,7 @@ Status SqlStore::updateInfraJournal(int64_t id, const std::string& status, const
 Result<std::vector<InfraJournalRecord>> SqlStore::listInfraJournal(const std::string& project,
                                                                    const std::string& env, bool openOnly,
                                                                    const std::optional<std::string>& applyId) {
-  std::string text = fmt::format("SELECT {} FROM infra_journal WHERE project = ?1 AND env = ?2", kInfraJournalCols);
+  std::string text = fmt::format("SELECT {} FROM infra_journal WHERE project = ?1 AND env = ?2", kInfraJournalColumns.names());
   std::vector<SqlValue> args{project, env};
   if (openOnly) text += " AND status = 'intent'";
   if (applyId) {
@@ -1027,7 +996,7 @@ Result<std::vector<InfraJournalRecord>> SqlStore::listInfraJournal(const std::st
     args.emplace_back(*applyId);
   }
   text += " ORDER BY id";
-  return readRows(text, args, readInfraJournal);
+  return readRows(text, args, readBy<kInfraJournalColumns>);
 }
 
 // ---------------------------------------------------------------- provider routing
@@ -1040,20 +1009,6 @@ Status checkProvider(const std::string& provider, const std::string& site) {
   }
   if (provider == "local" && site.empty()) return invalid("a local environment needs its site", "site");
   return ok();
-}
-
-Result<ProviderEnvironmentRecord> readProviderEnvironment(const SqlRow& row) {
-  ProviderEnvironmentRecord r;
-  r.service = row.text(0);
-  r.env = row.text(1);
-  r.provider = row.text(2);
-  r.site = row.text(3);
-  r.siteLabel = row.text(4);
-  auto settings = fromJsonText(row.text(5), "provider environment " + r.service + "/" + r.env);
-  if (!settings) return std::unexpected(settings.error());
-  r.settings = std::move(*settings);
-  r.updatedAt = row.int64(6);
-  return r;
 }
 
 Result<FleetPlacementRecord> readFleetPlacement(const SqlRow& row) {
@@ -1088,9 +1043,9 @@ Status SqlStore::putProviderEnvironment(const ProviderEnvironmentRecord& r) {
 }
 
 Result<std::vector<ProviderEnvironmentRecord>> SqlStore::listProviderEnvironments() {
-  return readRows("SELECT service, env, provider, site, site_label, settings, updated_at FROM provider_environments "
-                  "ORDER BY service{c}, env{c}",
-                  {}, readProviderEnvironment);
+  return readRows(fmt::format("SELECT {} FROM provider_environments ORDER BY service{{c}}, env{{c}}",
+                              kProviderEnvironmentColumns.names()),
+                  {}, readBy<kProviderEnvironmentColumns>);
 }
 
 Status SqlStore::putFleetPlacement(const FleetPlacementRecord& r) {
