@@ -60,16 +60,13 @@ nlohmann::json ApplyReport::toJson() const {
 
 namespace {
 
-// One unit of work: a plan change, or an open intent being resumed.
-struct Task {
-  std::string action;
-  std::string address;
+// One unit of work, a plan change or an open intent being resumed: the
+// journal entry it is written as (action, address, region, client token;
+// id > 0 when it resumes that open intent) and the resources it acts on.
+struct Task : JournalEntry {
   std::string type;
-  std::string region;
   std::optional<Resource> desired;
   std::optional<ResourceState> current;
-  std::string clientToken;
-  int64_t journalId = 0;  // > 0: resuming this open intent
 };
 
 class Run {
@@ -93,7 +90,7 @@ class Run {
 
   // Runs one task to completion; returns its outcome.
   ChangeOutcome execute(const Task& t) {
-    ChangeOutcome out{t.address, t.type, t.region, t.action, "failed", "", t.clientToken, t.journalId > 0};
+    ChangeOutcome out{t.address, t.type, t.region, t.action, "failed", "", t.clientToken, t.id > 0};
     if (lock_.lost()) {
       out.message = "the apply lease was lost (another apply took it over); no call made";
       return out;
@@ -116,19 +113,15 @@ class Run {
         deps.emplace(d, it->second);
       }
     }
-    int64_t journalId = t.journalId;
+    int64_t journalId = t.id;
     nlohmann::json detail = nlohmann::json::object();
     if (t.desired) detail["desired"] = resourceJson(*t.desired);
     if (t.current) detail["current"] = resourceStateJson(*t.current);
     if (journalId == 0) {
-      JournalEntry e;
+      JournalEntry e = t;  // the task's own fields, then this apply's
       e.applyId = applyId_;
       e.project = plan_.project;
       e.env = plan_.env;
-      e.region = t.region;
-      e.address = t.address;
-      e.action = t.action;
-      e.clientToken = t.clientToken;
       e.status = "intent";
       e.detail = detail;
       auto id = store_.appendJournal(e);
@@ -339,12 +332,7 @@ Task taskOf(const Change& c) {
 }
 
 Result<Task> taskOf(const JournalEntry& e) {
-  Task t;
-  t.action = e.action;
-  t.address = e.address;
-  t.region = e.region;
-  t.clientToken = e.clientToken;
-  t.journalId = e.id;
+  Task t{e};
   const std::string where = fmt::format("infra journal entry {} ({})", e.id, e.address);
   if (e.detail.contains("desired")) {
     auto r = resourceFromJson(e.detail["desired"], where + ": desired");
