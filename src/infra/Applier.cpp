@@ -332,7 +332,8 @@ Task taskOf(const Change& c) {
 }
 
 Result<Task> taskOf(const JournalEntry& e) {
-  Task t{e};
+  Task t;
+  static_cast<JournalEntry&>(t) = e;  // the entry as it is, resumed
   const std::string where = fmt::format("infra journal entry {} ({})", e.id, e.address);
   if (e.detail.contains("desired")) {
     auto r = resourceFromJson(e.detail["desired"], where + ": desired");

@@ -62,10 +62,7 @@ json infraTags(const std::string& project, const std::string& env, const std::st
 
 Resource recordedResource(const std::string& project, const std::string& env, const ResourceState& rs) {
   Resource r;
-  r.address = rs.address;
-  r.type = rs.type;
-  r.name = rs.name;
-  r.region = rs.region;
+  static_cast<ResourceIdentity&>(r) = rs;
   r.attributes = rs.attributes;
   r.tags = infraTags(project, env, rs.region, rs.address);
   return r;

@@ -122,7 +122,7 @@ Result<ResourceState> LocalInfraProvider::ensure(const Resource& desired) {
   if (desired.attributes.contains("port")) attrs["port"] = port;
   if (desired.attributes.contains("limits")) attrs["limits"] = desired.attributes["limits"];
   if (desired.attributes.contains("tls")) attrs["tls"] = desired.attributes["tls"];
-  return ResourceState{desired.address, desired.type, desired.name, desired.region, name, std::move(attrs)};
+  return ResourceState{desired, name, std::move(attrs)};
 }
 
 Result<ResourceState> LocalInfraProvider::create(const Resource& desired, const std::string&,

@@ -26,22 +26,23 @@
 
 namespace ramp::infra {
 
-struct Resource {
+// What names a resource, desired or as it is (both below): its address and
+// type, its name in its provider and its region.
+struct ResourceIdentity {
   std::string address;                  // unique, stable (see above)
   std::string type;                     // aws_lb, ..., local_listener
   std::string name;                     // the resource's name in its provider
   std::string region;                   // "" = global
+};
+
+struct Resource : ResourceIdentity {
   nlohmann::json attributes = nlohmann::json::object();  // managed attributes only
   std::vector<std::string> dependsOn;   // addresses that must exist first
   std::vector<std::string> forceNew;    // attributes whose change means replace
   nlohmann::json tags = nlohmann::json::object();  // ramp:project, ramp:env, ramp:region, ramp:address
 };
 
-struct ResourceState {
-  std::string address;
-  std::string type;
-  std::string name;
-  std::string region;
+struct ResourceState : ResourceIdentity {
   std::string id;                       // the provider's id (ARN, zone/record key, ...)
   nlohmann::json attributes = nlohmann::json::object();
 };

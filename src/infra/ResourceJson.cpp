@@ -5,17 +5,16 @@
 namespace ramp::infra {
 namespace {
 
-// The fields Resource and ResourceState share (address, type, name, region,
+// The fields Resource and ResourceState share (their ResourceIdentity and
 // attributes): written and read the same way for both (readNamed reads the
-// first four; attributes is read by the caller, in its order of fields).
+// identity; attributes is read by the caller, in its order of fields).
 template <class R>
 nlohmann::json commonJson(const R& r) {
   return nlohmann::json{{"address", r.address}, {"type", r.type},     {"name", r.name},
                         {"region", r.region},   {"attributes", r.attributes}};
 }
 
-template <class R>
-void readNamed(FieldReader& rd, R& r) {
+void readNamed(FieldReader& rd, ResourceIdentity& r) {
   r.address = rd.str("address");
   r.type = rd.str("type");
   r.name = rd.optionalStr("name");

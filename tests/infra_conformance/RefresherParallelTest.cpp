@@ -51,7 +51,7 @@ void populate(FakeInfraProvider& fake, const std::vector<Resource>& desired) {
   for (size_t i = 0; i < desired.size(); ++i) {
     if (i % 3 == 2) continue;
     const auto& d = desired[i];
-    fake.addOutOfBand(ResourceState{d.address, d.type, d.name, d.region, "id:" + d.address, d.attributes}, d.tags);
+    fake.addOutOfBand(ResourceState{d, "id:" + d.address, d.attributes}, d.tags);
   }
 }
 
@@ -250,7 +250,7 @@ TEST(RefresherParallel, RecordedResourcesAndEmptyInputs) {
     if (d.region != "eu-west-1") continue;
     InfraState& st = state[d.region];
     st.region = d.region;
-    st.resources[d.address] = ResourceState{d.address, d.type, d.name, d.region, "id:" + d.address, d.attributes};
+    st.resources[d.address] = ResourceState{d, "id:" + d.address, d.attributes};
   }
   std::vector<Resource> others;
   for (const auto& d : desired) {

@@ -46,7 +46,7 @@ class TestInfraProvider final : public InfraProvider {
       if (!deps.contains(dep)) return invalid("dependency " + dep + " not passed", d.address);
     }
     if (auto t = byToken.find(token); t != byToken.end() && real.contains(t->second)) return real.at(t->second);
-    ResourceState s{d.address, d.type, d.name, d.region, "id-" + std::to_string(++nextId), d.attributes};
+    ResourceState s{d, "id-" + std::to_string(++nextId), d.attributes};
     if (!d.dependsOn.empty()) s.attributes["parent_id"] = deps.at(d.dependsOn.front()).id;
     real[d.address] = s;
     tags[d.address] = d.tags;

@@ -132,7 +132,7 @@ TEST(Refresher, OneReadManyPerTypeAndRegionAtTheMinimumCallCount) {
   ManualClock clock;
   FakeInfraProvider fake(clock, {});
   for (const auto& d : desired) {
-    fake.addOutOfBand(ResourceState{d.address, d.type, d.name, d.region, "id", d.attributes}, d.tags);
+    fake.addOutOfBand(ResourceState{d, "id", d.attributes}, d.tags);
   }
   auto groups = refreshGroups(desired, state);
   auto got = refresh(fake, desired, state);
