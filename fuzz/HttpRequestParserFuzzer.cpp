@@ -27,9 +27,14 @@ namespace {
 void checkForwarded(const RequestHead& h) {
   std::string out;
   auto f = buildUpstreamHead(h, PinRoute{"X-Ramp-Canary", "ramp-canary", "canary"}, out);
-  HttpRequestParser again;
+  ParserLimits roomy;
+  roomy.maxHeaders += kAddedFields;
+  roomy.maxHeadBytes += roomy.maxHeaders + kAddedBytes;
+  if (out.size() > h.headBytes + h.headers.size() + kAddedBytes) std::abort();
+  HttpRequestParser again(roomy);
   if (again.parse(out) != HttpRequestParser::State::kDone) std::abort();
   const RequestHead& g = again.head();
+  if (g.headers.size() > h.headers.size() + kAddedFields) std::abort();
   if (g.headBytes != out.size()) std::abort();
   if (g.method != h.method || g.target != h.target || g.versionMinor != h.versionMinor) std::abort();
   if (g.framing != h.framing || g.contentLength != h.contentLength) std::abort();
@@ -101,9 +106,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const auto& h = rp.head();
     std::string out;
     buildClientResponseHead(h, in.substr(0, in.find("\r\n") + 2), true, false, out);
-    HttpResponseParser back;
+    if (out.size() > h.headBytes + h.headers.size() + kAddedBytes) std::abort();
+    HttpResponseParser back(64 * 1024 + HttpResponseParser::kMaxHeaders + kAddedBytes,
+                            HttpResponseParser::kMaxHeaders + kAddedFields);
     if (back.parse(out, wasHead) != HttpResponseParser::State::kDone) std::abort();
     const auto& b = back.head();
+    if (b.headers.size() > h.headers.size() + kAddedFields) std::abort();
     if (b.status != h.status) std::abort();
     // kUntilClose responses make the router close the connection; others keep their framing.
     if (h.framing != ResponseHead::Framing::kUntilClose && (b.framing != h.framing || b.contentLength != h.contentLength))

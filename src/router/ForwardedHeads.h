@@ -11,6 +11,12 @@
 // X-Forwarded-*). Promise (fuzzed): the result parses under
 // HttpRequestParser to the same method, target, version and body framing.
 //
+// Both heads carry at most one field more than the parsed head (kAddedFields:
+// the HTTP/1.0 keep-alive, the 101's Connection, or Connection: close) and
+// at most one byte more per field (values are re-written as "name: value")
+// plus kAddedBytes, so a peer whose limits are that much above the router's
+// own reads them (fuzzed).
+//
 // Response to the client: the backend's status line and fields minus
 // hop-by-hop ones; a 101 keeps `Upgrade` and says `Connection: Upgrade`;
 // otherwise `Connection: close` when the router will close, or
@@ -26,6 +32,10 @@
 #include "router/RouteTable.h"
 
 namespace ramp::router {
+
+// Fields a forwarded head may have beyond those parsed (see above).
+inline constexpr size_t kAddedFields = 1;
+inline constexpr size_t kAddedBytes = 32;  // >= "Connection: keep-alive\r\n"
 
 struct ForwardedRequest {
   bool upgrade = false;  // the client asked to switch protocols

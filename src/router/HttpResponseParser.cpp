@@ -63,7 +63,7 @@ HttpResponseParser::State HttpResponseParser::parse(std::string_view data, bool 
     for (unsigned char c : raw)
       if (!isFieldValueChar(c)) return fail("control character in response header");
     std::string_view value = trimOws(raw);
-    if (head_.headers.size() >= 200) return fail("too many response headers");
+    if (head_.headers.size() >= maxHeaders_) return fail("too many response headers");
     head_.headers.emplace_back(name, value);
     if (iequals(name, "content-length")) {
       auto n = parseDecimal(value);

@@ -31,7 +31,9 @@ struct ResponseHead {
 class HttpResponseParser {
  public:
   enum class State { kNeedMore, kDone, kError };
-  explicit HttpResponseParser(size_t maxHeadBytes = 64 * 1024) : maxHead_(maxHeadBytes) {}
+  static constexpr size_t kMaxHeaders = 200;  // fields in one response head
+  explicit HttpResponseParser(size_t maxHeadBytes = 64 * 1024, size_t maxHeaders = kMaxHeaders)
+      : maxHead_(maxHeadBytes), maxHeaders_(maxHeaders) {}
 
   // requestWasHead: the response to a HEAD request never has a body.
   State parse(std::string_view data, bool requestWasHead);
@@ -42,6 +44,7 @@ class HttpResponseParser {
  private:
   State fail(std::string why);
   size_t maxHead_;
+  size_t maxHeaders_;
   size_t scanned_ = 0;
   ResponseHead head_;
   std::string error_;

@@ -310,3 +310,37 @@ TEST(ForwardedHeads, ClientResponseHeadKeepsFramingWhateverConnectionSays) {
   buildClientResponseHead(s.head(), "HTTP/1.1 101 Switching Protocols\r\n", true, false, out);
   EXPECT_EQ(out, "HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-Accept: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
 }
+
+// Found by the fuzz smoke: a 101 with the most fields the router accepts
+// (and no Connection field) went to the client with one field more, which
+// the router's own response parser refused. The promise is now explicit:
+// a forwarded head has at most kAddedFields more fields than the parsed one.
+TEST(ForwardedHeads, AFullHeadGrowsByAtMostOneField) {
+  std::string r = "HTTP/1.1 101 Switching Protocols\r\n";
+  for (size_t i = 0; i < HttpResponseParser::kMaxHeaders; ++i) r += "X-F" + std::to_string(i) + ": v\r\n";
+  const std::string full = r + "\r\n";  // the parsed head points into it
+  HttpResponseParser p;
+  ASSERT_EQ(p.parse(full, false), HttpResponseParser::State::kDone) << p.error();
+  HttpResponseParser tooMany;
+  EXPECT_EQ(tooMany.parse(r + "X-More: v\r\n\r\n", false), HttpResponseParser::State::kError);
+  std::string out;
+  buildClientResponseHead(p.head(), "HTTP/1.1 101 Switching Protocols\r\n", true, false, out);
+  HttpResponseParser strict;
+  EXPECT_EQ(strict.parse(out, false), HttpResponseParser::State::kError);
+  HttpResponseParser roomy(64 * 1024, HttpResponseParser::kMaxHeaders + kAddedFields);
+  ASSERT_EQ(roomy.parse(out, false), HttpResponseParser::State::kDone) << roomy.error();
+  EXPECT_EQ(roomy.head().headers.size(), HttpResponseParser::kMaxHeaders + kAddedFields);
+
+  // An HTTP/1.0 request with the most fields gains Connection: keep-alive.
+  std::string q = "GET / HTTP/1.0\r\n";
+  for (size_t i = 0; i < ParserLimits{}.maxHeaders; ++i) q += "X-F" + std::to_string(i) + ": v\r\n";
+  const std::string request = q + "\r\n";
+  HttpRequestParser rp;
+  ASSERT_EQ(rp.parse(request), HttpRequestParser::State::kDone) << rp.error();
+  buildUpstreamHead(rp.head(), std::nullopt, out);
+  ParserLimits limits;
+  limits.maxHeaders += kAddedFields;
+  HttpRequestParser up(limits);
+  ASSERT_EQ(up.parse(out), HttpRequestParser::State::kDone) << up.error();
+  EXPECT_EQ(up.head().headers.size(), ParserLimits{}.maxHeaders + kAddedFields);
+}
