@@ -390,6 +390,7 @@ int main(int argc, char** argv) {
   const int64_t measureFrom = measureStart.load();
   auto* sqlStore = dynamic_cast<store::SqlStore*>(&store);
   const store::WriteStats writerFrom = sqlStore ? sqlStore->writerStats() : store::WriteStats{};
+  const uint64_t looksFrom = eng.looks();
   std::vector<double> writerWaiting;  // writes queued for the writer, sampled every second
 
   std::vector<double> latMs;
@@ -439,6 +440,7 @@ int main(int argc, char** argv) {
   const long submittedIn = submitted.load() - submittedFrom, completedIn = completed.load() - completedFrom;
   const long notSucceededIn = notSucceeded.load();
   const store::WriteStats writerTo = sqlStore ? sqlStore->writerStats() : store::WriteStats{};
+  const uint64_t looksIn = eng.looks() - looksFrom;
   stop = true;
   gStopping = true;
   deployer.join();
@@ -519,6 +521,8 @@ int main(int argc, char** argv) {
               latMs.size(), errors.load(), pct(latMs, 0.5), pct(latMs, 0.99), pct(latMs, 1.0));
   std::printf("API writes (POST /api/v1/deployments): %s\n", summary(writes).c_str());
   std::printf("engine tick: %s\n", summary(ticks).c_str());
+  std::printf("deployment phases run (read and advanced): %lu (%.0f/s)\n", static_cast<unsigned long>(looksIn),
+              static_cast<double>(looksIn) / measuredS);
   if (sqlStore) {
     const auto d = [&](uint64_t store::WriteStats::*m) { return static_cast<double>(writerTo.*m - writerFrom.*m); };
     const double commits = d(&store::WriteStats::commits), writes = d(&store::WriteStats::committedWrites);

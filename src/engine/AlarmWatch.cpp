@@ -35,6 +35,13 @@ AlarmWatch::Look AlarmWatch::look(const std::string& id, const providers::Entryp
   return out;
 }
 
+std::optional<MonoTime> AlarmWatch::dueAt(const std::string& id) {
+  std::lock_guard lock(mu_);
+  auto it = nextLook_.find(id);
+  if (it == nextLook_.end()) return std::nullopt;
+  return it->second;
+}
+
 std::string AlarmWatch::lastError(const std::string& id) {
   std::lock_guard lock(mu_);
   auto it = lastError_.find(id);

@@ -35,6 +35,9 @@ class AlarmWatch {
   };
   Look look(const std::string& deploymentId, const providers::EntrypointKey& key,
             const std::vector<std::string>& alarms, bool force);
+  // When look() next asks the source for this deployment (none: it has
+  // not looked yet, or no alarm is configured).
+  std::optional<MonoTime> dueAt(const std::string& deploymentId);
   // The last "alarm state unknown: ..." message of a deployment ("" = none).
   std::string lastError(const std::string& deploymentId);
 

@@ -94,6 +94,7 @@ Status DeploymentLedger::insert(Deployment& d, json created, const std::string& 
   }
   d.revision = rec.revision;
   d.recordedPhase = d.phase;
+  if (outsideWrite_) outsideWrite_(d);
   return ok();
 }
 
@@ -124,6 +125,7 @@ Status DeploymentLedger::commit(Deployment& d, const std::string& eventKind, jso
   if (!st) return st;
   d.revision = rec.revision;
   d.recordedPhase = d.phase;
+  if (outsideWrite_ && d.id != tlRunningId) outsideWrite_(d);
   failpointSideEffect("committed");
   return ok();
 }

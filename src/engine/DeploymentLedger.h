@@ -16,6 +16,7 @@
 // Thread-safety: thread-safe (no state of its own; the store is thread-safe).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -77,6 +78,13 @@ class DeploymentLedger {
                      const ReleaseRef* release = nullptr);
   Status markFleet(const std::string& fleetId, const std::string& state);
 
+  // Called after every record written by anyone but the thread running
+  // that deployment's phase (a person's control, approval or rollback, a
+  // submit, a deployment writing another): the engine makes its
+  // service+env due at once (NextLook.h). Set once, before the ledger is
+  // shared.
+  void onOutsideWrite(std::function<void(const Deployment&)> f) { outsideWrite_ = std::move(f); }
+
   const std::string& owner() const { return owner_; }
   const std::optional<store::Fence>& fence() const { return fence_; }
   store::Store& store() { return store_; }
@@ -90,6 +98,7 @@ class DeploymentLedger {
   Clock& clock_;
   const std::string owner_;
   const std::optional<store::Fence> fence_;
+  std::function<void(const Deployment&)> outsideWrite_;
 };
 
 }  // namespace ramp::engine

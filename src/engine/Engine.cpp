@@ -15,6 +15,7 @@
 #include "engine/CanaryPhases.h"
 #include "engine/Failpoint.h"
 #include "engine/GatePhases.h"
+#include "engine/NextLook.h"
 #include "engine/RollbackPhases.h"
 #include "engine/WavePhases.h"
 #include "providers/prometheus/PrometheusQuerySource.h"
@@ -80,6 +81,7 @@ Engine::Engine(store::Store& store, providers::FleetProvider& fleets, providers:
   machines_[static_cast<size_t>(Machine::kCanary)] = std::make_unique<CanaryPhases>();
   machines_[static_cast<size_t>(Machine::kRollback)] = std::make_unique<RollbackPhases>();
   machines_[static_cast<size_t>(Machine::kWaves)] = std::make_unique<WavePhases>();
+  ledger_.onOutsideWrite([this](const Deployment& d) { touch(d.service, d.env); });
 }
 
 Engine::~Engine() { stop(); }
@@ -125,6 +127,16 @@ std::vector<providers::EntrypointKey> Engine::entrypoints() { return entrypoints
 void Engine::noteWork(const Deployment& d) {
   std::lock_guard lock(workMu_);
   work_[d.id] = WorkItem{d.service, d.env, d.createdAt};
+}
+
+void Engine::touch(const std::string& service, const std::string& env) {
+  std::lock_guard lock(workMu_);
+  for (auto& [id, item] : work_) {
+    if (item.service == service && item.env == env) {
+      item.notBefore = MonoTime{};
+      ++item.touches;
+    }
+  }
 }
 
 void Engine::wake(const Deployment& d) {
@@ -194,7 +206,7 @@ Status Engine::rescan() {
     }
   }
   std::lock_guard lock(workMu_);
-  for (auto& [id, item] : found) work_[id] = item;
+  for (auto& [id, item] : found) work_.try_emplace(id, item);  // a known one keeps its next look
   workLoaded_ = true;
   nextRescan_ = clock_.monotonic() + kRescan;
   return firstError;
@@ -204,8 +216,16 @@ void Engine::runKey(const std::string& key, const std::vector<std::string>& ids)
   std::set<std::string> regions;
   std::set<std::string> drained;  // regions a wave of this service+env is changing
   std::string service, env;
+  std::map<std::string, uint64_t> touches;  // as the job began: a touch since drops its next look
+  {
+    std::lock_guard lock(workMu_);
+    for (const auto& id : ids) {
+      if (auto it = work_.find(id); it != work_.end()) touches[id] = it->second.touches;
+    }
+  }
   for (const auto& id : ids) {
     if (stopping_) return;
+    looks_.fetch_add(1, std::memory_order_relaxed);
     auto rec = store_.getDeployment(id);
     if (!rec) {
       if (rec.error().code == ErrorCode::kNotFound) {
@@ -240,6 +260,16 @@ void Engine::runKey(const std::string& key, const std::vector<std::string>& ids)
     if (!d->active()) {
       std::lock_guard lock(workMu_);
       work_.erase(id);
+    } else {
+      const auto mono = clock_.monotonic();
+      const int64_t now = toUnixMillis(clock_.now());
+      std::optional<int64_t> alarmsDue;
+      if (auto due = alarms_.dueAt(id)) alarmsDue = now + std::chrono::duration_cast<std::chrono::milliseconds>(*due - mono).count();
+      const int64_t at = nextLookAt(*d, now, alarmsDue);
+      std::lock_guard lock(workMu_);
+      if (auto it = work_.find(id); it != work_.end() && it->second.touches == touches[id]) {
+        it->second.notBefore = mono + std::chrono::milliseconds(at - now);
+      }
     }
   }
   (void)key;
@@ -265,10 +295,13 @@ Status Engine::tick() {
   // One job per service+env with work, oldest deployment first within it
   // (a newer deployment's traffic edits come last); a strand still busy
   // with the last tick's job (a smoke test, a slow provider) is skipped.
+  // Only deployments whose next look has come (NextLook.h).
   std::map<std::string, std::vector<std::pair<std::pair<int64_t, std::string>, std::string>>> byKey;
   {
+    const auto now = clock_.monotonic();
     std::lock_guard lock(workMu_);
     for (const auto& [id, item] : work_) {
+      if (item.notBefore > now) continue;
       byKey[strandOf(item.service, item.env)].push_back({{item.createdAt, id}, id});
     }
   }

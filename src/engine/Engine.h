@@ -200,12 +200,15 @@ class Engine {
   Result<std::vector<Deployment>> list(const std::optional<std::string>& service,
                                        const std::optional<std::string>& env, int limit);
 
-  // One round of work: schedules every deployment with work left (one job
-  // per idle service+env, Strands), a slice of the entry points' sweep and
-  // the auto-promotions; returns at once with workers (the first error a
-  // job reported since the last tick), or after the work without. Never
-  // waits on a person or a timer.
+  // One round of work: schedules every deployment with work left whose
+  // next look has come (NextLook.h; one job per idle service+env, Strands),
+  // a slice of the entry points' sweep and the auto-promotions; returns at
+  // once with workers (the first error a job reported since the last tick),
+  // or after the work without. Never waits on a person or a timer.
   Status tick();
+  // How many times a deployment's phase has been run (read and advanced)
+  // since this engine began: what NextLook saves shows here.
+  uint64_t looks() const { return looks_.load(std::memory_order_relaxed); }
   // Renews the weight lease of every entry point whose plan holds one, at
   // most once per third of the lease (engine/WeightLease.h). Thread-safe and
   // independent of tick(): the controller calls it from a thread of its own
@@ -250,6 +253,9 @@ class Engine {
   // first tick and every kRescan, kept current by submit and by the jobs.
   Status rescan();
   void noteWork(const Deployment& d);
+  // Makes every deployment of service+env due at the next tick (the
+  // ledger's hook for writes made outside their own job; NextLook.h).
+  void touch(const std::string& service, const std::string& env);
   // A new deployment, once recorded with its events: its service+env's job
   // posted at once (not at the next tick) when workers run jobs and this
   // controller may act.
@@ -322,6 +328,8 @@ class Engine {
     std::string service;
     std::string env;
     int64_t createdAt = 0;
+    MonoTime notBefore{};  // its next look (NextLook.h); {} = due
+    uint64_t touches = 0;  // touch() count: a job's next look is dropped if touched meanwhile
   };
   std::mutex workMu_;  // guards the fields below
   std::map<std::string, WorkItem> work_;    // deployment id -> where
@@ -331,6 +339,7 @@ class Engine {
   MonoTime lastSweepTick_{};
   std::optional<Error> jobError_;           // first since the last tick
   std::set<providers::EntrypointKey> draining_;  // regions a wave is changing (RegionDrain.cpp)
+  std::atomic<uint64_t> looks_{0};
   std::atomic<bool> stopping_{false};       // stop(): smoke tests are cancelled
   // Last member: destroyed first, so no job outlives what it uses.
   Strands strands_;

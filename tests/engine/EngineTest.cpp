@@ -575,6 +575,37 @@ TEST_F(BakeTest, NoTrafficDuringTheBakeIsRecordedInconclusiveAndBlueRetiresAsPla
   EXPECT_EQ(verdicts[0].data.value("verdict", ""), "inconclusive");
 }
 
+// A deployment waiting in its bake has nothing to look at between the
+// judge's and the alarms' looks (once a second each): its phase is not run
+// at every tick (NextLook.h) — 50 ticks over 5 s run it about 5 times.
+TEST_F(BakeTest, AWaitingBakeIsRunAboutOnceASecondNotAtEveryTick) {
+  auto b = toBake(withAlarms(bakeRendered()));
+  const auto before = engine->looks();
+  auto r = bake(b.id, 50, 200, 0.0);
+  EXPECT_EQ(r.phase, Phase::kBake);
+  const auto looked = engine->looks() - before;
+  EXPECT_GE(looked, 4u);
+  EXPECT_LE(looked, 8u) << "a waiting bake runs at its next look, not at each of the 50 ticks";
+  // The alarm is still seen within its second.
+  alarms.firing = {"crawler-5xx"};
+  r = bake(b.id, 11, 200, 0.0);  // 1.1 s
+  EXPECT_NE(r.phase, Phase::kBake);
+  EXPECT_NE(r.reason.find("alarm crawler-5xx is in ALARM"), std::string::npos) << r.reason;
+}
+
+// What a person does is not held back by a next look a second away: the
+// rollback runs at the very next tick, the clock not moved.
+TEST_F(BakeTest, APersonsRollbackDuringTheBakeRunsAtTheNextTick) {
+  auto b = toBake(bakeRendered());
+  auto r = bake(b.id, 3, 200, 0.0);
+  ASSERT_EQ(r.phase, Phase::kBake);
+  ASSERT_EQ(traffic.weightOf("crawler", green), 100);
+  auto rb = engine->rollback("crawler", "int", "dave", "looks wrong");
+  ASSERT_TRUE(rb.has_value()) << rb.error().describe();
+  ASSERT_TRUE(engine->tick().has_value());
+  EXPECT_EQ(traffic.weightOf("crawler", blue), 100) << "switched back at the next tick";
+}
+
 TEST_F(BakeTest, AnAlarmDuringTheBakeRollsBackNamingIt) {
   auto b = toBake(withAlarms(bakeRendered(), {"crawler-5xx", "crawler-latency"}));
   auto r = bake(b.id, 20, 200, 0.01);
