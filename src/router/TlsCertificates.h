@@ -14,6 +14,15 @@
 // compares the files' size and mtime with what was loaded (RouteState
 // polls it and reloads; SIGHUP reloads at once). Immutable once loaded:
 // shared by all io threads.
+//
+// TLS 1.3 suites: AES-128-GCM first (cheaper key schedule), then AES-256-GCM
+// and ChaCha20. Resumption keeps OpenSSL's defaults on purpose: two
+// stateless TLS 1.3 tickets per full handshake (as HAProxy sends) and the
+// internal cache for TLS 1.2 session IDs. Measured (session 9, callgrind,
+// wrk without resumption): no tickets at all saved 0.7% of a handshake's
+// instructions, turning the internal cache off nothing measurable — the
+// OPENSSL_LH_doall_arg seen in profiles is OpenSSL 3.0's name map
+// (EVP_KEYMGMT_names_do_all), not the session cache.
 #pragma once
 
 #include <filesystem>
