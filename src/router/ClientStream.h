@@ -224,7 +224,14 @@ class ClientStream {
     std::string scratch;              // one record for a head and a short body
     std::shared_ptr<const void> keep;
     ~Tls() {
-      if (ssl) SSL_free(ssl);
+      if (!ssl) return;
+      // OpenSSL forgets the session of an SSL freed before it sent its
+      // close_notify (removed from the cache, marked not resumable): a
+      // client that closed first, or went away, could then never resume
+      // its TLS 1.2 session id. A failed handshake or a fatal alert has
+      // removed it already; a connection that simply ended keeps it.
+      if (SSL_is_init_finished(ssl)) SSL_set_shutdown(ssl, SSL_get_shutdown(ssl) | SSL_SENT_SHUTDOWN);
+      SSL_free(ssl);
     }
   };
 

@@ -751,6 +751,125 @@ TEST_F(RouterFixture, HttpsWithAThrowawayCaSniReloadAndTheHostileTable) {
   SSL_CTX_free(ctx);
 }
 
+// TLS sessions resume (docs/router.md "TLS"): TLS 1.3 with one of the two
+// tickets a full handshake gets, TLS 1.2 with a ticket and with a session
+// id (OpenSSL's internal cache, shared by the io threads). The router
+// prefers AES-128-GCM (cheaper key schedule than AES-256's SHA-384) and
+// still serves clients that offer only one of the other two suites.
+namespace {
+std::vector<SSL_SESSION*> gTickets;  // sessions the client was given, owned
+
+int keepTicket(SSL*, SSL_SESSION* s) {
+  gTickets.push_back(s);
+  return 1;  // ours now
+}
+
+// Closes a TLS client connection with a close_notify, or without one (as a
+// browser closing an idle connection may); either way the client keeps its
+// session resumable (OpenSSL marks an SSL freed unshut as not resumable).
+void closeTls(HttpConn& c, bool notify) {
+  if (!c.ssl()) return;  // closed already (the server closed first)
+  if (notify) {
+    SSL_shutdown(c.ssl());
+  } else {
+    SSL_set_shutdown(c.ssl(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+  }
+  c.close();
+}
+}  // namespace
+
+TEST_F(RouterFixture, TlsSessionsResumeAndTheSuiteIsAes128First) {
+  Backend a = startBackend("blue");
+  TestPki pki;
+  auto dir = home_ / "tls";
+  std::filesystem::create_directories(dir);
+  pki.issue(dir, "main", {"localhost"});
+  int port = makeEntrypoint("svc.res.local");
+  call("PUT", "/admin/v1/entrypoints/svc.res.local",
+       json{{"tls", {{"certificates", {{{"cert_file", (dir / "main.crt").string()},
+                                        {"key_file", (dir / "main.key").string()}}}}}}});
+  setSplit("svc.res.local", 1, json::array({fleet("blue", 100, {a})}));
+
+  // TLS 1.3: a full handshake (the client offers AES-256 first, OpenSSL's
+  // default), two tickets, then a resumed handshake with one of them.
+  SSL_CTX* ctx = pki.clientContext();
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_sess_set_new_cb(ctx, keepTicket);
+  {
+    HttpConn c(port);
+    ASSERT_TRUE(c.startTls(ctx, "localhost"));
+    EXPECT_EQ(c.get("/").status, 200);  // reading the answer reads the tickets before it
+    EXPECT_EQ(SSL_version(c.ssl()), TLS1_3_VERSION);
+    EXPECT_STREQ(SSL_get_cipher_name(c.ssl()), "TLS_AES_128_GCM_SHA256");
+    EXPECT_FALSE(SSL_session_reused(c.ssl()));
+    closeTls(c, false);
+  }
+  ASSERT_EQ(gTickets.size(), 2u) << "TLS 1.3 tickets after a full handshake";
+  for (SSL_SESSION* t : {gTickets[0], gTickets[1]}) {
+    HttpConn r(port);
+    ASSERT_TRUE(r.startTls(ctx, "localhost", t));
+    EXPECT_EQ(r.get("/").status, 200);
+    EXPECT_TRUE(SSL_session_reused(r.ssl())) << "a TLS 1.3 ticket did not resume";
+    closeTls(r, t == gTickets[0]);
+  }
+
+  // TLS 1.2, with a ticket and with a session id (the client refuses
+  // tickets: the router's session cache). The first connection ends
+  // without a close_notify from the client, after the router closed a
+  // Connection: close exchange, or with the client's close_notify.
+  for (bool tickets : {true, false}) {
+    SSL_CTX* ctx12 = pki.clientContext();
+    SSL_CTX_set_max_proto_version(ctx12, TLS1_2_VERSION);
+    if (!tickets) SSL_CTX_set_options(ctx12, SSL_OP_NO_TICKET);
+    SSL_SESSION* session = nullptr;
+    {
+      HttpConn c(port);
+      ASSERT_TRUE(c.startTls(ctx12, "localhost"));
+      EXPECT_EQ(c.get("/").status, 200);
+      EXPECT_EQ(SSL_version(c.ssl()), TLS1_2_VERSION);
+      session = SSL_get1_session(c.ssl());
+      closeTls(c, false);
+    }
+    ASSERT_NE(session, nullptr);
+    EXPECT_EQ(SSL_SESSION_has_ticket(session), tickets ? 1 : 0);
+    // Several connections (the io threads share the session cache), each
+    // ending another way.
+    for (int i = 0; i < 6; ++i) {
+      // A copy each time: HttpConn frees a connection the server closed
+      // unshut, which marks the client's own session not resumable.
+      std::unique_ptr<SSL_SESSION, decltype(&SSL_SESSION_free)> copy(SSL_SESSION_dup(session), SSL_SESSION_free);
+      HttpConn r(port);
+      ASSERT_TRUE(r.startTls(ctx12, "localhost", copy.get()));
+      EXPECT_TRUE(SSL_session_reused(r.ssl())) << "TLS 1.2 resumption, tickets " << tickets << ", connection " << i;
+      if (i % 3 == 2) {
+        auto a = r.exchange("GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+        EXPECT_EQ(a.status, 200);
+        EXPECT_TRUE(a.closed);
+      } else {
+        EXPECT_EQ(r.get("/").status, 200);
+      }
+      closeTls(r, i % 3 == 1);
+    }
+    SSL_SESSION_free(session);
+    SSL_CTX_free(ctx12);
+  }
+
+  // A client that offers only AES-256-GCM, or only ChaCha20, is served with it.
+  for (const char* suite : {"TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"}) {
+    SSL_CTX* only = pki.clientContext();
+    SSL_CTX_set_ciphersuites(only, suite);
+    HttpConn c(port);
+    ASSERT_TRUE(c.startTls(only, "localhost")) << suite;
+    EXPECT_EQ(c.get("/").status, 200);
+    EXPECT_STREQ(SSL_get_cipher_name(c.ssl()), suite);
+    c.close();
+    SSL_CTX_free(only);
+  }
+  for (SSL_SESSION* t : gTickets) SSL_SESSION_free(t);
+  gTickets.clear();
+  SSL_CTX_free(ctx);
+}
+
 TEST_F(RouterFixture, StreamedBodiesKeepTheParsersGuarantees) {
   Backend a = startBackend("blue");
   int port = makeEntrypoint("svc.sb.local");

@@ -52,10 +52,12 @@ class HttpConn {
     buf_.clear();
   }
   // TLS handshake on the connected socket, verifying the certificate
-  // against ctx's trust store and `host` (also sent as SNI).
-  bool startTls(SSL_CTX* ctx, const std::string& host) {
+  // against ctx's trust store and `host` (also sent as SNI); offers
+  // `resume` (a session from an earlier connection) if given.
+  bool startTls(SSL_CTX* ctx, const std::string& host, SSL_SESSION* resume = nullptr) {
     if (fd_ < 0 && !connect()) return false;
     ssl_ = SSL_new(ctx);
+    if (resume) SSL_set_session(ssl_, resume);
     SSL_set_fd(ssl_, fd_);
     SSL_set_tlsext_host_name(ssl_, host.c_str());
     SSL_set1_host(ssl_, host.c_str());
@@ -67,6 +69,7 @@ class HttpConn {
     return c ? ASN1_INTEGER_get(X509_get0_serialNumber(c)) : -1;
   }
   bool tls() const { return ssl_ != nullptr; }
+  SSL* ssl() const { return ssl_; }
   ssize_t sendAll(const char* p, size_t n) {
     size_t done = 0;
     while (done < n) {
