@@ -344,14 +344,18 @@ int runDemo(Cli& cli, const DemoArgs& a) {
   auto onlyFrom = [](const auto& versions, const std::string& version) {
     return versions.size() == 1 && versions.begin()->first == version;
   };
+  // `ramp promote crawler --to uat` with `load` running into uat from half a second before.
+  auto promoteToUatUnder = [&](SyntheticLoad& load) {
+    load.start();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    return runRamp({"promote", "crawler", "--to", "uat"}, work, home);
+  };
 
   heading("7. 2.0.0 into uat as a canary under load: the judge passes it, zero failed requests");
   expect(runRamp({"deploy", "crawler", "--env", "int", "--version", "2.0.0"}, work, home) == 0,
          "crawler 2.0.0 is live in int");
   SyntheticLoad load(uat, demoLoad());
-  load.start();
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  rc = runRamp({"promote", "crawler", "--to", "uat"}, work, home);
+  rc = promoteToUatUnder(load);
   expect(rc == 0, "crawler 2.0.0 passed its canary and is live in uat");
   auto v = answersAfterSwitch(load);
   expect(onlyFrom(v, "2.0.0"),
@@ -373,10 +377,8 @@ int runDemo(Cli& cli, const DemoArgs& a) {
          "3.0.0 passes int (no traffic there: its bake's judge has nothing to judge)");
   {
     SyntheticLoad uatLoad(uat, demoLoad());
-    uatLoad.start();
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
     out.clear();
-    rc = runRamp({"promote", "crawler", "--to", "uat"}, work, home);
+    rc = promoteToUatUnder(uatLoad);
     expect(rc == 3, fmt::format("ramp promote crawler --to uat: exit {} (3: rolled back)", rc));
     auto st = api->get("/api/v1/status?service=crawler&env=uat");
     std::string why = st && !st->empty() ? (*st)[0]["deployment"].value("reason", "") : "";
