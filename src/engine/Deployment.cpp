@@ -132,20 +132,27 @@ Json waveDoc(const Wave& w, bool withRendered) {
   return j;
 }
 
+// What a region's run keeps, recorded under the same keys (and read with the
+// same defaults) for a deployment's current region and for each of its waves.
+template <class RegionRun>
+void readRegionRun(const Json& j, RegionRun& r) {
+  r.version = j.value("version", "");
+  r.oldVersion = j.value("old_version", "");
+  r.newFleet = j.value("new_fleet", "");
+  r.oldFleet = j.value("old_fleet", "");
+  r.rendered = j.value("rendered", Json::object());
+  r.configDigest = j.value("config_digest", "");
+}
+
 Wave waveOf(const Json& j) {
   Wave w;
   w.region = j.value("region", "");
   w.state = j.value("state", "pending");
-  w.version = j.value("version", "");
-  w.oldVersion = j.value("old_version", "");
-  w.newFleet = j.value("new_fleet", "");
-  w.oldFleet = j.value("old_fleet", "");
+  readRegionRun(j, w);
   w.reason = j.value("reason", "");
   w.startedAt = j.value("started_at", int64_t{0});
   w.finishedAt = j.value("finished_at", int64_t{0});
   w.verdict = j.value("verdict", Json(nullptr));
-  w.rendered = j.value("rendered", Json::object());
-  w.configDigest = j.value("config_digest", "");
   return w;
 }
 
@@ -264,15 +271,10 @@ Result<Deployment> Deployment::fromRecord(const std::string& id, const std::stri
     d.step = doc.value("step", 0);
     d.steps = doc.value("steps", 0);
     d.stepNames = doc.value("step_names", std::vector<std::string>{});
-    d.version = doc.value("version", "");
+    readRegionRun(doc, d);
     d.digest = doc.value("digest", "");
     d.releasePath = doc.value("release_path", "");
-    d.configDigest = doc.value("config_digest", "");
     d.configVersion = doc.value("config_version", int64_t{0});
-    d.rendered = doc.value("rendered", Json::object());
-    d.newFleet = doc.value("new_fleet", "");
-    d.oldFleet = doc.value("old_fleet", "");
-    d.oldVersion = doc.value("old_version", "");
     d.rollsBack = doc.value("rolls_back", "");
     d.createdBy = doc.value("created_by", "");
     d.createdAt = doc.value("created_at", int64_t{0});
