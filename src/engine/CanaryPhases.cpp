@@ -251,6 +251,7 @@ Result<Transition> CanaryPhases::step(RunContext& ctx) {
   d.analysis.startedAt = ctx.now;
   d.analysis.deadlineAt = ctx.now + s.analysisDuration.count();
   d.analysis.nextLookAt = ctx.now + s.analysisInterval.count();
+  d.analysis.restartsAtStart = restartsOf(ctx, d.newFleet).value_or(-1);
   return Transition::move(Phase::kCanaryAnalysis,
                           {{"duration_ms", s.analysisDuration.count()}, {"interval_ms", s.analysisInterval.count()}});
 }
@@ -375,6 +376,16 @@ Result<Transition> CanaryPhases::analyse(RunContext& ctx) {
         fmt::format("alarm {} is in ALARM (canary analysis at step {}/{})", *alarm, d.step, d.steps),
         {{"alarm", *alarm}});
   }
+  if (d.analysis.restartsAtStart >= 0) {
+    if (auto restarts = restartsOf(ctx, d.newFleet); restarts && *restarts - d.analysis.restartsAtStart >= kCrashLoopRestarts) {
+      analysis::Verdict v;
+      v.outcome = analysis::Outcome::kFail;
+      v.reason = fmt::format("the canary's instances restarted {} times since the step began (a crash loop: {} or more "
+                             "fail the step, whatever error rate the router's retries leave visible)",
+                             *restarts - d.analysis.restartsAtStart, kCrashLoopRestarts);
+      return decide(ctx, std::move(v), CanarySnapshot{});
+    }
+  }
   auto cfg = CounterSnapshot::judgeConfig(plan.analysis, plan.analyses * std::max(1, static_cast<int>(d.waves.size())));
   if (!cfg) {
     d.reason = "the analysis configuration is invalid: " + cfg.error().describe();
@@ -417,6 +428,16 @@ Result<Transition> CanaryPhases::analyse(RunContext& ctx) {
     return Transition::save();
   }
   return decide(ctx, std::move(verdict), snap);
+}
+
+std::optional<int> CanaryPhases::restartsOf(RunContext& ctx, const std::string& id) {
+  auto st = ctx.parts.fleets.fleetStatus(id);
+  if (!st || !st->exists) return std::nullopt;
+  int restarts = 0;
+  for (const auto& i : st->instances) {
+    if (i.state != "replaced") restarts += i.restarts;  // a replaced one's count lives on in its successor
+  }
+  return restarts;
 }
 
 Result<Transition> CanaryPhases::decide(RunContext& ctx, analysis::Verdict verdict, const CanarySnapshot& snap) {

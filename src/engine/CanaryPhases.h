@@ -37,6 +37,15 @@
 // snapshotted the same way, each fleet's queries filled with its fleet id
 // and release.
 //
+// A crash loop fails the step whatever the error rate: the router retries a
+// refused connection on another instance (and then on the stable fleet),
+// so a canary whose instances keep exiting can show users, and the judge,
+// only a few failed requests — until it holds all traffic. When the
+// canary fleet's instances have restarted kCrashLoopRestarts times or more
+// since the analysis step began (the fleet provider's per-instance restart
+// counts), the step fails with that reason (like ECS's deployment circuit
+// breaker); one restart (a killed instance, a host hiccup) never does.
+//
 // Canary splits name the stable fleet and are held under the weight lease
 // (strategy.weight_lease, engine/WeightLease.h): leaseRanOut() finds a lease
 // the data plane let run out while the controller was away and acts by
@@ -72,7 +81,12 @@ class CanaryPhases final : public PhaseMachine {
   // saves its reason). nullopt = the lease did not run out.
   static Result<std::optional<Transition>> leaseRanOut(RunContext& ctx);
 
+ static constexpr int kCrashLoopRestarts = 3;
+
  private:
+  // The restarts of fleet `id`'s current instances (the provider's counts;
+  // nullopt when it cannot say).
+  static std::optional<int> restartsOf(RunContext& ctx, const std::string& id);
   static Result<Transition> step(RunContext& ctx);
   static Result<Transition> verify(RunContext& ctx);
   static Result<Transition> pause(RunContext& ctx);

@@ -23,6 +23,7 @@ Json analysisDoc(const CanaryAnalysis& a) {
   if (a.baselineWindow) j["baseline_window"] = a.baselineWindow->toJson();
   if (a.watch) j["watch"] = true;
   if (a.zeroedWeight) j["zeroed_weight"] = *a.zeroedWeight;
+  if (a.restartsAtStart >= 0) j["restarts_at_start"] = a.restartsAtStart;
   return j;
 }
 
@@ -51,6 +52,8 @@ Result<CanaryAnalysis> analysisOf(const Json& j, const std::string& id) {
     *w.second = std::move(*window);
   }
   if (j.contains("zeroed_weight") && j["zeroed_weight"].is_number_integer()) a.zeroedWeight = j["zeroed_weight"].get<int>();
+  if (j.contains("restarts_at_start") && j["restarts_at_start"].is_number_integer())
+    a.restartsAtStart = j["restarts_at_start"].get<int>();
   return a;
 }
 

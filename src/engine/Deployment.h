@@ -79,6 +79,9 @@ struct CanaryAnalysis {
   // on_inconclusive: pause_at_zero — the canary's weight before it was set
   // to 0; resume gives it back.
   std::optional<int> zeroedWeight;
+  // The canary fleet's instance restarts when the step began (-1: not
+  // known, or a record older than the crash-loop rule).
+  int restartsAtStart = -1;
 };
 
 // One sample of the previous (blue) fleet's counters before the switch.

@@ -33,6 +33,7 @@ class FakeFleets final : public providers::FleetProvider {
   std::set<std::string> held;
   std::vector<std::string>* journal = nullptr;
   std::optional<Error> retireError;  // set: every retireFleet fails with it
+  std::map<std::string, int> restarts;  // a fleet's first instance's restart count
 
   Status createFleet(const providers::FleetSpec& spec) override {
     std::lock_guard lock(mu);
@@ -56,6 +57,7 @@ class FakeFleets final : public providers::FleetProvider {
       inst.address = "127.0.0.1:" + std::to_string(10000 + i) + "/" + id;
       inst.state = healthy[id] ? "healthy" : "starting";
       if (!healthy[id]) inst.lastError = "connection refused";
+      if (i == 0 && restarts.contains(id)) inst.restarts = restarts[id];
       st.instances.push_back(inst);
     }
     st.healthy = healthy[id] ? st.desired : 0;

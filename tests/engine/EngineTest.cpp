@@ -12,6 +12,7 @@
 #include "EngineWorld.h"
 #include "config/ConfigLoader.h"
 #include "config/EffectiveService.h"
+#include "engine/CanaryPhases.h"
 #include "engine/CounterSnapshot.h"
 #include "core/Clock.h"
 #include "store/Store.h"
@@ -334,6 +335,34 @@ TEST_F(CanaryTest, ACanaryWithTenPercentErrorsIsRolledBackWithItsNumbers) {
   EXPECT_FALSE(fleets.alive(r.newFleet));
   ASSERT_FALSE(r.verdicts.empty());
   EXPECT_EQ(r.verdicts.back().value("verdict", ""), "fail");
+}
+
+// Instances that keep exiting fail the step even when the router's retries
+// leave the canary's error rate clean (found by the PostgreSQL chaos soak:
+// a crash-looping canary at 4% visible errors passed and reached 100%);
+// fewer restarts than the rule's (a killed instance) never do.
+TEST_F(CanaryTest, ACrashLoopingCanaryIsRolledBackWhateverItsErrorRate) {
+  auto stable = run(engine->submit(request("1.0.0"))->id);
+  auto d = engine->submit(request("2.0.0", canaryRendered()));
+  ASSERT_TRUE(d.has_value()) << d.error().describe();
+  auto r = tickUntil(d->id, [](const engine::Deployment& x) { return x.phase == Phase::kCanaryAnalysis; });
+  ASSERT_EQ(r.phase, Phase::kCanaryAnalysis) << r.reason;
+  fleets.restarts[r.newFleet] = engine::CanaryPhases::kCrashLoopRestarts;
+  r = serve(d->id, stable.newFleet, r.newFleet, 300, 180, 20, 0.0, 0.0);
+  r = run(r.id, 5);
+  EXPECT_EQ(r.state, "rolled_back") << r.reason;
+  EXPECT_NE(r.reason.find("crash loop"), std::string::npos) << r.reason;
+  EXPECT_EQ(traffic.weightOf("crawler", stable.newFleet), 100);
+  ASSERT_FALSE(r.verdicts.empty());
+  EXPECT_EQ(r.verdicts.back().value("verdict", ""), "fail");
+
+  auto again = engine->submit(request("3.0.0", canaryRendered()));
+  ASSERT_TRUE(again.has_value()) << again.error().describe();
+  auto a = tickUntil(again->id, [](const engine::Deployment& x) { return x.phase == Phase::kCanaryAnalysis; });
+  ASSERT_EQ(a.phase, Phase::kCanaryAnalysis) << a.reason;
+  fleets.restarts[a.newFleet] = engine::CanaryPhases::kCrashLoopRestarts - 1;
+  a = serve(again->id, stable.newFleet, a.newFleet, 3000, 180, 20, 0.01, 0.01);
+  EXPECT_EQ(a.state, "succeeded") << a.reason;
 }
 
 TEST_F(CanaryTest, NoTrafficIsInconclusiveAndPausesForAPersonNeverPromotes) {
