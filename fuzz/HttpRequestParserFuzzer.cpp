@@ -107,7 +107,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::string out;
     buildClientResponseHead(h, in.substr(0, in.find("\r\n") + 2), true, false, out);
     if (out.size() > h.headBytes + h.headers.size() + kAddedBytes) std::abort();
-    HttpResponseParser back(64 * 1024 + HttpResponseParser::kMaxHeaders + kAddedBytes,
+    HttpResponseParser back(HttpResponseParser::kMaxHeadBytes + HttpResponseParser::kMaxHeaders + kAddedBytes,
                             HttpResponseParser::kMaxHeaders + kAddedFields);
     if (back.parse(out, wasHead) != HttpResponseParser::State::kDone) std::abort();
     const auto& b = back.head();

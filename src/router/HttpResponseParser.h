@@ -31,8 +31,9 @@ struct ResponseHead {
 class HttpResponseParser {
  public:
   enum class State { kNeedMore, kDone, kError };
-  static constexpr size_t kMaxHeaders = 200;  // fields in one response head
-  explicit HttpResponseParser(size_t maxHeadBytes = 64 * 1024, size_t maxHeaders = kMaxHeaders)
+  static constexpr size_t kMaxHeadBytes = 64 * 1024;  // status line + fields + final CRLF
+  static constexpr size_t kMaxHeaders = 200;          // fields in one response head
+  explicit HttpResponseParser(size_t maxHeadBytes = kMaxHeadBytes, size_t maxHeaders = kMaxHeaders)
       : maxHead_(maxHeadBytes), maxHeaders_(maxHeaders) {}
 
   // requestWasHead: the response to a HEAD request never has a body.

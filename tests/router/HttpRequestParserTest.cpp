@@ -327,7 +327,7 @@ TEST(ForwardedHeads, AFullHeadGrowsByAtMostOneField) {
   buildClientResponseHead(p.head(), "HTTP/1.1 101 Switching Protocols\r\n", true, false, out);
   HttpResponseParser strict;
   EXPECT_EQ(strict.parse(out, false), HttpResponseParser::State::kError);
-  HttpResponseParser roomy(64 * 1024, HttpResponseParser::kMaxHeaders + kAddedFields);
+  HttpResponseParser roomy(HttpResponseParser::kMaxHeadBytes, HttpResponseParser::kMaxHeaders + kAddedFields);
   ASSERT_EQ(roomy.parse(out, false), HttpResponseParser::State::kDone) << roomy.error();
   EXPECT_EQ(roomy.head().headers.size(), HttpResponseParser::kMaxHeaders + kAddedFields);
 
