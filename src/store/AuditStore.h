@@ -31,13 +31,10 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "core/Result.h"
+#include "store/Json.h"
 
 namespace ramp::store {
-
-using Json = nlohmann::json;
 
 // The alert an event causes: its name (deployment.failed, deployment.rolled_back,
 // approval.requested, hotfix.started, infra.apply_failed) and where it goes,

@@ -26,15 +26,12 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "core/Result.h"
 #include "store/AuditStore.h"
+#include "store/Json.h"
 #include "store/LeaseStore.h"
 
 namespace ramp::store {
-
-using Json = nlohmann::json;
 
 struct DeploymentRecord {
   std::string id;          // "dep-<...>"

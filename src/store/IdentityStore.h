@@ -21,13 +21,10 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "core/Result.h"
+#include "store/Json.h"
 
 namespace ramp::store {
-
-using Json = nlohmann::json;
 
 // A person or a script that may call the API. `roles` maps an environment
 // name, or "*" for every environment, to role names

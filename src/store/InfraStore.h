@@ -23,13 +23,10 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "core/Result.h"
+#include "store/Json.h"
 
 namespace ramp::store {
-
-using Json = nlohmann::json;
 
 // Infrastructure state of one project × environment × region ("" = the
 // global resources, e.g. Route 53 records). The store keeps `resources` as

@@ -32,14 +32,11 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "core/Result.h"
 #include "store/AuditStore.h"
+#include "store/Json.h"
 
 namespace ramp::store {
-
-using Json = nlohmann::json;
 
 struct OutboxAlert {
   int64_t id = 0;

@@ -27,13 +27,10 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "core/Result.h"
+#include "store/Json.h"
 
 namespace ramp::store {
-
-using Json = nlohmann::json;
 
 struct ProviderEnvironmentRecord {
   std::string service;

@@ -27,13 +27,10 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "core/Result.h"
+#include "store/Json.h"
 
 namespace ramp::store {
-
-using Json = nlohmann::json;
 
 struct ReleaseRecord {
   std::string service;

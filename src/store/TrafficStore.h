@@ -22,14 +22,11 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "core/Result.h"
+#include "store/Json.h"
 #include "store/LeaseStore.h"
 
 namespace ramp::store {
-
-using Json = nlohmann::json;
 
 struct EntrypointKey {
   std::string service;
