@@ -246,7 +246,7 @@ Result<Transition> failCleanup(RunContext& ctx) {
 }  // namespace
 
 // The steps of this machine: one function a phase (the header lists what each does).
-Result<Transition> BlueGreenPhases::run(RunContext& ctx) {
+std::unique_ptr<PhaseMachine> blueGreenPhases() {
   static constexpr PhaseStep kSteps[] = {
       {Phase::kStart, start},
       {Phase::kCreateFleet, createFleet},
@@ -257,7 +257,7 @@ Result<Transition> BlueGreenPhases::run(RunContext& ctx) {
       {Phase::kFailCleanup, failCleanup},
       {Phase::kDone, [](RunContext&) -> Result<Transition> { return Transition::wait(); }},
   };
-  return runStep(ctx, kSteps, "bluegreen");
+  return std::make_unique<StepMachine>(kSteps, "bluegreen");
 }
 
 }  // namespace ramp::engine

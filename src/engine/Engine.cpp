@@ -76,10 +76,10 @@ Engine::Engine(store::Store& store, providers::FleetProvider& fleets, providers:
              }},
       strands_(options_.workers) {
   machines_[static_cast<size_t>(Machine::kGates)] = std::make_unique<GatePhases>();
-  machines_[static_cast<size_t>(Machine::kFleet)] = std::make_unique<BlueGreenPhases>();
+  machines_[static_cast<size_t>(Machine::kFleet)] = blueGreenPhases();
   machines_[static_cast<size_t>(Machine::kBake)] = std::make_unique<BakePhases>();
   machines_[static_cast<size_t>(Machine::kCanary)] = std::make_unique<CanaryPhases>();
-  machines_[static_cast<size_t>(Machine::kRollback)] = std::make_unique<RollbackPhases>();
+  machines_[static_cast<size_t>(Machine::kRollback)] = rollbackPhases();
   machines_[static_cast<size_t>(Machine::kWaves)] = std::make_unique<WavePhases>();
   ledger_.onOutsideWrite([this](const Deployment& d) { touch(d.service, d.env); });
 }

@@ -2,7 +2,8 @@
 // of a deployment (one of its Machine's phases, Phase.h) once over a
 // RunContext and returns the Transition. Implementations: GatePhases,
 // BlueGreenPhases (blue/green and the phases every strategy shares), BakePhases,
-// CanaryPhases, RollbackPhases, WavePhases.
+// CanaryPhases, RollbackPhases, WavePhases; BlueGreenPhases and RollbackPhases
+// are only their tables of steps (a StepMachine each).
 //
 // Contract: the side effect of the phase being run is idempotent (a run may
 // be repeated after a crash or a lost commit); a run never waits on a
@@ -39,5 +40,18 @@ struct PhaseStep {
 // Runs the step of ctx.d.phase among STEPS (a machine's run()). A phase not
 // among them is a bug: an internal error "phase P is not a MACHINE phase".
 Result<Transition> runStep(RunContext& ctx, std::span<const PhaseStep> steps, std::string_view machine);
+
+// A machine that is nothing but its steps (blueGreenPhases(),
+// rollbackPhases()): run() is runStep over them. `steps` and `machine`
+// must outlive it (a machine's static table and a literal).
+class StepMachine final : public PhaseMachine {
+ public:
+  StepMachine(std::span<const PhaseStep> steps, std::string_view machine) : steps_(steps), machine_(machine) {}
+  Result<Transition> run(RunContext& ctx) override { return runStep(ctx, steps_, machine_); }
+
+ private:
+  std::span<const PhaseStep> steps_;
+  std::string_view machine_;
+};
 
 }  // namespace ramp::engine

@@ -111,12 +111,12 @@ Result<Transition> regions(RunContext& ctx) {
 }  // namespace
 
 // The steps of this machine: one function a phase (the header lists what each does).
-Result<Transition> RollbackPhases::run(RunContext& ctx) {
+std::unique_ptr<PhaseMachine> rollbackPhases() {
   static constexpr PhaseStep kSteps[] = {
       {Phase::kRbCapacity, capacity}, {Phase::kRbSwitch, switchBack}, {Phase::kRbVerify, verify},
       {Phase::kRbDrain, drain},       {Phase::kRbRetire, retire},     {Phase::kRbRegions, regions},
   };
-  return runStep(ctx, kSteps, "rollback");
+  return std::make_unique<StepMachine>(kSteps, "rollback");
 }
 
 }  // namespace ramp::engine

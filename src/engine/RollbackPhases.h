@@ -16,13 +16,13 @@
 // Thread-safety: stateless (PhaseMachine).
 #pragma once
 
+#include <memory>
+
 #include "engine/PhaseMachine.h"
 
 namespace ramp::engine {
 
-class RollbackPhases final : public PhaseMachine {
- public:
-  Result<Transition> run(RunContext& ctx) override;
-};
+// The machine: a StepMachine over this file's table of steps.
+std::unique_ptr<PhaseMachine> rollbackPhases();
 
 }  // namespace ramp::engine
