@@ -138,47 +138,10 @@ class Fields {
   }
 
   std::optional<int64_t> integer(const std::string& key, int64_t lo, int64_t hi) const {
-    const ConfigNode* n = get(key);
-    if (!n) return std::nullopt;
-    int64_t v = 0;
-    const ScalarNumber r = readScalarNumber(*n, v);
-    if (r == ScalarNumber::kNotANumber) {
-      d_.error(n->pos, path(key) + ": expected a whole number, got " + n->describeKind());
-      return std::nullopt;
-    }
-    if (r == ScalarNumber::kUnrepresentable) {
-      d_.error(n->pos, path(key) + ": " + clip(n->scalar) + " is out of range " + std::to_string(lo) + ".." +
-                           std::to_string(hi));
-      return std::nullopt;
-    }
-    if (v < lo || v > hi) {
-      d_.error(n->pos, path(key) + ": " + std::to_string(v) + " is out of range " + std::to_string(lo) +
-                           ".." + std::to_string(hi));
-      return std::nullopt;
-    }
-    return v;
+    return ranged(key, lo, hi);
   }
 
-  std::optional<double> number(const std::string& key, double lo, double hi) const {
-    const ConfigNode* n = get(key);
-    if (!n) return std::nullopt;
-    double v = 0;
-    const ScalarNumber r = readScalarNumber(*n, v);
-    if (r == ScalarNumber::kNotANumber) {
-      d_.error(n->pos, path(key) + ": expected a number, got " + n->describeKind());
-      return std::nullopt;
-    }
-    if (r == ScalarNumber::kUnrepresentable) {
-      d_.error(n->pos, path(key) + ": " + clip(n->scalar) + " cannot be represented (expected a number in " +
-                           fmtNum(lo) + ".." + fmtNum(hi) + ")");
-      return std::nullopt;
-    }
-    if (v < lo || v > hi) {
-      d_.error(n->pos, path(key) + ": " + n->scalar + " is out of range " + fmtNum(lo) + ".." + fmtNum(hi));
-      return std::nullopt;
-    }
-    return v;
-  }
+  std::optional<double> number(const std::string& key, double lo, double hi) const { return ranged(key, lo, hi); }
 
   std::optional<bool> boolean(const std::string& key) const {
     const ConfigNode* n = get(key);
@@ -258,10 +221,39 @@ class Fields {
   Diagnostics& diags() const { return d_; }
 
  private:
-  static std::string fmtNum(double v) {
+  static std::string numberText(int64_t v) { return std::to_string(v); }
+  static std::string numberText(double v) {
     char buf[32];
     auto r = std::to_chars(buf, buf + sizeof buf, v);
     return std::string(buf, r.ptr);
+  }
+
+  // integer() and number(): a T in lo..hi, else an error at the value (the
+  // words for a whole number and for a number differ a little).
+  template <class T>
+  std::optional<T> ranged(const std::string& key, T lo, T hi) const {
+    constexpr bool kWhole = std::is_integral_v<T>;
+    const ConfigNode* n = get(key);
+    if (!n) return std::nullopt;
+    T v = 0;
+    const ScalarNumber r = readScalarNumber(*n, v);
+    const auto range = [&] { return numberText(lo) + ".." + numberText(hi); };
+    if (r == ScalarNumber::kNotANumber) {
+      d_.error(n->pos, path(key) + ": expected " + (kWhole ? "a whole number" : "a number") + ", got " +
+                           n->describeKind());
+      return std::nullopt;
+    }
+    if (r == ScalarNumber::kUnrepresentable) {
+      d_.error(n->pos, path(key) + ": " + clip(n->scalar) +
+                           (kWhole ? " is out of range " + range()
+                                   : " cannot be represented (expected a number in " + range() + ")"));
+      return std::nullopt;
+    }
+    if (v < lo || v > hi) {
+      d_.error(n->pos, path(key) + ": " + (kWhole ? numberText(v) : n->scalar) + " is out of range " + range());
+      return std::nullopt;
+    }
+    return v;
   }
   Diagnostics& d_;
   const ConfigNode& map_;
