@@ -133,6 +133,19 @@ TEST(RateBudget, PublishedBucketsPerFamily) {
   EXPECT_EQ(elb[1].spec.capacity, 20);
   EXPECT_EQ(elb[1].spec.refillPerSecond, 4);
   EXPECT_DOUBLE_EQ(RateBudget::bucketsFor("elasticloadbalancing", "CreateLoadBalancer")[1].spec.refillPerSecond, 0.2);
+  // Actions with a bucket of their own, named after them, and only that one.
+  auto run = RateBudget::bucketsFor("ec2", "RunInstances");
+  ASSERT_EQ(run.size(), 1u);
+  EXPECT_EQ(run[0].name, "ec2:RunInstances");
+  EXPECT_EQ(run[0].spec.capacity, 5);
+  auto describeAlarms = RateBudget::bucketsFor("monitoring", "DescribeAlarms");
+  ASSERT_EQ(describeAlarms.size(), 1u);
+  EXPECT_EQ(describeAlarms[0].name, "monitoring:DescribeAlarms");
+  EXPECT_EQ(describeAlarms[0].spec.capacity, 9);
+  EXPECT_EQ(RateBudget::bucketsFor("monitoring", "PutMetricAlarm")[0].name, "monitoring:alarm-mutating");
+  EXPECT_EQ(RateBudget::bucketsFor("monitoring", "ListMetrics")[0].name, "monitoring:other");
+  // The same action name on another service is not that bucket.
+  EXPECT_EQ(RateBudget::bucketsFor("autoscaling", "CreateTags")[0].name, "autoscaling:account");
 }
 
 TEST(RateBudget, ManyCallersSlowDownInsteadOfFailing) {

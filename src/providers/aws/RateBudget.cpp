@@ -13,6 +13,23 @@ bool nonMutating(std::string_view action) {
   return startsWith(action, "Describe") || startsWith(action, "List") || startsWith(action, "Get");
 }
 
+// Actions with a bucket of their own, named "<service>:<action>": EC2's
+// resource-intensive actions, and CloudWatch's per-action TPS quotas
+// (buckets of one second's worth).
+struct OwnBucket {
+  std::string_view service;
+  std::string_view action;
+  BucketSpec spec;
+};
+constexpr OwnBucket kOwnBuckets[] = {
+    {"ec2", "RunInstances", {5, 2}},
+    {"ec2", "TerminateInstances", {100, 5}},
+    {"ec2", "CreateTags", {100, 10}},
+    {"monitoring", "PutMetricData", {500, 500}},
+    {"monitoring", "GetMetricData", {50, 50}},
+    {"monitoring", "DescribeAlarms", {9, 9}},
+};
+
 }  // namespace
 
 RateBudget::RateBudget(Clock& clock, Sleeper& sleeper, Millis maxWait)
@@ -25,18 +42,17 @@ RateBudget& RateBudget::shared() {
 
 std::vector<BucketRef> RateBudget::bucketsFor(std::string_view service, std::string_view action,
                                               bool unfilteredDescribe) {
+  for (const auto& own : kOwnBuckets) {
+    if (own.service == service && own.action == action) {
+      return {{std::string(service) + ":" + std::string(action), own.spec}};
+    }
+  }
   std::vector<BucketRef> out;
   if (service == "ec2") {
     static constexpr std::string_view kUnfilteredSmall[] = {
         "DescribeInstances", "DescribeInstanceStatus", "DescribeNetworkInterfaces", "DescribeSecurityGroups",
         "DescribeSnapshots", "DescribeSpotInstanceRequests", "DescribeVolumes"};
-    if (action == "RunInstances") {
-      out.push_back({"ec2:RunInstances", {5, 2}});
-    } else if (action == "TerminateInstances") {
-      out.push_back({"ec2:TerminateInstances", {100, 5}});
-    } else if (action == "CreateTags") {
-      out.push_back({"ec2:CreateTags", {100, 10}});
-    } else if (unfilteredDescribe &&
+    if (unfilteredDescribe &&
                std::find(std::begin(kUnfilteredSmall), std::end(kUnfilteredSmall), action) !=
                    std::end(kUnfilteredSmall)) {
       out.push_back({"ec2:unfiltered-describe", {50, 10}});
@@ -64,14 +80,7 @@ std::vector<BucketRef> RateBudget::bucketsFor(std::string_view service, std::str
     out.push_back({"route53:account", {50, 10}});
     if (action == "ChangeResourceRecordSets") out.push_back({"route53:changes", {5, 5}});
   } else if (service == "monitoring") {
-    // CloudWatch publishes per-action TPS quotas; buckets of one second's worth.
-    if (action == "PutMetricData") {
-      out.push_back({"monitoring:PutMetricData", {500, 500}});
-    } else if (action == "GetMetricData") {
-      out.push_back({"monitoring:GetMetricData", {50, 50}});
-    } else if (action == "DescribeAlarms") {
-      out.push_back({"monitoring:DescribeAlarms", {9, 9}});
-    } else if (action == "SetAlarmState" || action == "PutMetricAlarm") {
+    if (action == "SetAlarmState" || action == "PutMetricAlarm") {
       out.push_back({"monitoring:alarm-mutating", {3, 3}});
     } else {
       out.push_back({"monitoring:other", {20, 20}});
