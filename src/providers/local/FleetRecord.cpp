@@ -2,6 +2,7 @@
 
 #include "core/Home.h"
 #include "providers/local/RunSpecJson.h"
+#include "providers/local/ShimStatus.h"
 
 namespace ramp::providers {
 
@@ -58,11 +59,8 @@ nlohmann::json FleetRecord::toJson() const {
                     {"state", i.state},
                     {"restarts", i.restarts},
                     {"lastError", i.lastError},
-                    {"shimPid", i.shim.pid},
-                    {"shimStart", i.shim.startTime},
-                    {"childPid", i.child.pid},
-                    {"childStart", i.child.startTime},
                     {"startedAtMs", i.startedAtMs}});
+    writeShimAndChild(inst.back(), i.shim, i.child);
   }
   return {{"format", 1},
           {"spec", specJson(spec)},
@@ -92,8 +90,7 @@ Result<FleetRecord> FleetRecord::fromJson(const nlohmann::json& j, const std::st
       rec.state = i.at("state").get<std::string>();
       rec.restarts = i.value("restarts", 0);
       rec.lastError = i.value("lastError", std::string());
-      rec.shim = {i.value("shimPid", int64_t{0}), i.value("shimStart", uint64_t{0})};
-      rec.child = {i.value("childPid", int64_t{0}), i.value("childStart", uint64_t{0})};
+      readShimAndChild(i, rec.shim, rec.child);
       rec.startedAtMs = i.value("startedAtMs", int64_t{0});
       r.instances.push_back(std::move(rec));
     }

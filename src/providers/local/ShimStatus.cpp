@@ -6,17 +6,27 @@
 
 namespace ramp::providers {
 
+void writeShimAndChild(nlohmann::json& j, const ProcessIdentity& shim, const ProcessIdentity& child) {
+  j["shimPid"] = shim.pid;
+  j["shimStart"] = shim.startTime;
+  j["childPid"] = child.pid;
+  j["childStart"] = child.startTime;
+}
+
+void readShimAndChild(const nlohmann::json& j, ProcessIdentity& shim, ProcessIdentity& child) {
+  shim = {j.value("shimPid", int64_t{0}), j.value("shimStart", uint64_t{0})};
+  child = {j.value("childPid", int64_t{0}), j.value("childStart", uint64_t{0})};
+}
+
 nlohmann::json ShimStatus::toJson() const {
-  return {{"state", state},
-          {"shimPid", shim.pid},
-          {"shimStart", shim.startTime},
-          {"childPid", child.pid},
-          {"childStart", child.startTime},
-          {"exitCode", exitCode},
-          {"signal", signal},
-          {"error", error},
-          {"startedAtMs", startedAtMs},
-          {"endedAtMs", endedAtMs}};
+  nlohmann::json j = {{"state", state},
+                      {"exitCode", exitCode},
+                      {"signal", signal},
+                      {"error", error},
+                      {"startedAtMs", startedAtMs},
+                      {"endedAtMs", endedAtMs}};
+  writeShimAndChild(j, shim, child);
+  return j;
 }
 
 Result<ShimStatus> ShimStatus::load(const std::filesystem::path& file) {
@@ -27,8 +37,7 @@ Result<ShimStatus> ShimStatus::load(const std::filesystem::path& file) {
   try {
     ShimStatus s;
     s.state = j.value("state", std::string("starting"));
-    s.shim = {j.value("shimPid", int64_t{0}), j.value("shimStart", uint64_t{0})};
-    s.child = {j.value("childPid", int64_t{0}), j.value("childStart", uint64_t{0})};
+    readShimAndChild(j, s.shim, s.child);
     s.exitCode = j.value("exitCode", -1);
     s.signal = j.value("signal", 0);
     s.error = j.value("error", std::string());

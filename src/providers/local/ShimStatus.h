@@ -38,4 +38,10 @@ struct ShimStatus {
   std::string describeEnd() const;
 };
 
+// The shim and the instance it started as fields of a JSON object, as
+// status.json has them and fleet.json repeats them for each instance:
+// shimPid, shimStart, childPid, childStart (a missing field reads as 0).
+void writeShimAndChild(nlohmann::json& j, const ProcessIdentity& shim, const ProcessIdentity& child);
+void readShimAndChild(const nlohmann::json& j, ProcessIdentity& shim, ProcessIdentity& child);
+
 }  // namespace ramp::providers
