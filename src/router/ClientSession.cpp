@@ -51,6 +51,7 @@ ClientSession::~ClientSession() {
   if (x_ && x_->inflightHeld && x_->shard) CounterShard::add(x_->shard->inflight, -1);
   if (x_ && x_->tunnel && x_->shard) CounterShard::add(x_->shard->tunnels, -1);
   ep_->shared().connections.fetch_sub(1, std::memory_order_relaxed);
+  endIdleRead();
   releaseState();
   worker_.detach(this);
 }
@@ -239,6 +240,17 @@ void ClientSession::awaitRequest(bool fresh) {
     beginRequest();
     return;
   }
+  // A plain keep-alive connection just answered keeps its input buffer
+  // while it waits (up to idleRelease, then it parks and gives it back),
+  // and the next request is read by the reactor straight into it: no
+  // epoll_ctl per request (Asio re-arms the descriptor for every
+  // async_wait) and no copy. Bounded per worker (Worker::kIdleReaders).
+  if (!fresh && !stream_.tls() && in_.capacity() > 0 && worker_.takeIdleReader()) {
+    if (x_) worker_.giveExchange(std::move(x_));
+    idleReading_ = true;
+    readIdle();
+    return;
+  }
   // Nothing buffered: the exchange state and the input buffer go back to
   // the worker's pools now (the next request takes them back, warm).
   releaseState();
@@ -251,6 +263,34 @@ void ClientSession::awaitRequest(bool fresh) {
   }
   // No buffer while waiting: an idle connection holds none.
   client().waitReadable(continueIn(Phase::kIdle, [](ClientSession& s) { s.readFirst(); }));
+}
+
+void ClientSession::readIdle() {
+  char* p = in_.prepare(kHeadRead);
+  client().readSome(p, in_.writable(), [self = ref()](error_code ec, size_t got) {
+    self->endIdleRead();
+    if (self->phase_ != Phase::kIdle) return;
+    const bool parkNow = self->parkWanted_;
+    self->parkWanted_ = false;
+    if (ec == asio::error::operation_aborted && parkNow) {
+      // Idle for idleRelease (onTick cancelled the read): park, holding nothing.
+      self->releaseState();
+      self->park();
+      return;
+    }
+    if (ec) {
+      self->closeClient();  // the client closed (or the connection failed)
+      return;
+    }
+    self->in_.commit(got);
+    self->beginRequest();
+  });
+}
+
+void ClientSession::endIdleRead() {
+  if (!idleReading_) return;
+  idleReading_ = false;
+  worker_.giveIdleReader();
 }
 
 void ClientSession::beginRequest() {
@@ -1146,6 +1186,7 @@ void ClientSession::account(int status, bool upstreamError) {
 void ClientSession::closeClient() {
   if (phase_ == Phase::kClosed) return;
   phase_ = Phase::kClosed;
+  endIdleRead();
   if (fd_ >= 0) {
     ::close(fd_);
     fd_ = -1;
@@ -1172,7 +1213,15 @@ void ClientSession::onTick(MonoTime now) {
         closeClient();
       } else if (passed(requestDeadline_) && in_.empty()) {
         // Idle for a while (idleRelease): leave the reactor for the park set.
-        if (!stream_.tls() || !SSL_has_pending(stream_.ssl())) {
+        if (idleReading_) {
+          // The pending read ends aborted and parks (readIdle), unless a
+          // request came first.
+          if (!parkWanted_) {
+            parkWanted_ = true;
+            error_code ec;
+            stream_.socket().cancel(ec);
+          }
+        } else if (!stream_.tls() || !SSL_has_pending(stream_.ssl())) {
           Ref keep(this);  // park() may close
           park();
         }

@@ -136,6 +136,10 @@ class ClientSession {
   // an epoll_ctl.
   template <class H>
   void writeClient(std::array<boost::asio::const_buffer, 2> bufs, H&& h);
+  // Idle, plain, the input buffer kept: the next request's bytes are read
+  // by the reactor into it (awaitRequest); onTick parks it after idleRelease.
+  void readIdle();
+  void endIdleRead();  // gives the worker's idle-reader slot back (once)
   // Idle: out of the reactor into the worker's park set (holds a reference).
   void park();
   // Readable while idle (or just accepted): the first bytes of a request
@@ -208,6 +212,8 @@ class ClientSession {
   bool upstreamTimedOut_ = false;        // an upstream deadline passed while an operation was pending
   bool requestTimedOut_ = false;         // request_timeout passed before the request was received
   bool clientReading_ = false;           // a read from the client is pending
+  bool idleReading_ = false;             // readIdle's read is pending (holds a worker idle-reader slot)
+  bool parkWanted_ = false;              // onTick cancelled readIdle's read to park
 };
 
 }  // namespace ramp::router

@@ -75,6 +75,17 @@ class Worker {
   void giveExchange(std::unique_ptr<ClientExchange> x);
   std::vector<char> takeBuffer();
   void giveBuffer(std::vector<char> b);
+  // A keep-alive connection may keep its input buffer while idle (and have
+  // its next request read into it by the reactor) if fewer than
+  // kIdleReaders of this worker's connections do: what idle connections
+  // hold stays bounded (kIdleReaders × ~4 KiB). False: wait without one.
+  static constexpr size_t kIdleReaders = 256;
+  bool takeIdleReader() {
+    if (idleReaders_ >= kIdleReaders) return false;
+    ++idleReaders_;
+    return true;
+  }
+  void giveIdleReader() { --idleReaders_; }
 
   void attach(ClientSession* s);
   void detach(ClientSession* s);
@@ -103,6 +114,7 @@ class Worker {
   // Before io_: still alive while io_'s pending handlers are destroyed.
   bool dying_ = false;
   int lingering_ = 0;
+  size_t idleReaders_ = 0;  // sessions waiting idle with their input buffer (takeIdleReader)
   std::vector<std::unique_ptr<ClientExchange>> spareExchanges_;
   std::vector<std::vector<char>> spareBuffers_;
   boost::asio::io_context io_;

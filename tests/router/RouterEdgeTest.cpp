@@ -12,6 +12,7 @@
 #include <atomic>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <thread>
 
 #include "RouterFixture.h"
@@ -176,6 +177,38 @@ TEST_F(RouterFixture, ClientsAreClosedAtTheirTimeouts) {
   EXPECT_EQ(bad->status, 400);
   EXPECT_NE(bad->body.find("limits.idle_timeout_ms"), std::string::npos) << bad->body;
   EXPECT_EQ(call("GET", "/admin/v1/entrypoints/svc.to.local")["limits"]["idle_timeout_ms"], 500);
+}
+
+// A keep-alive connection waits for its next request in three ways: with
+// its input buffer, the request read by the reactor into it (back to back,
+// and within idleRelease); parked after idleRelease (its pending read
+// cancelled); and, past the per-worker bound on connections waiting with a
+// buffer (Worker::kIdleReaders, 256), without one. Each serves the next
+// request, and every request is counted once.
+TEST_F(RouterFixture, KeepAliveConnectionsServeTheirNextRequestHoweverTheyWaited) {
+  Backend a = startBackend("blue");
+  int port = makeEntrypoint("svc.ka.local");
+  setSplit("svc.ka.local", 1, json::array({fleet("blue", 100, {a})}));
+  HttpConn c(port);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(c.get("/").status, 200) << "back to back, request " << i;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(c.get("/").status, 200) << "after 300 ms (waiting with its buffer)";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1700));
+  ASSERT_EQ(c.get("/").status, 200) << "after 1.7 s (parked)";
+  ASSERT_EQ(c.get("/").status, 200) << "right after waking";
+  // More keep-alive connections than the bound, each idle after a request.
+  const int n = 700;
+  std::vector<std::unique_ptr<HttpConn>> many;
+  for (int i = 0; i < n; ++i) {
+    many.push_back(std::make_unique<HttpConn>(port));
+    ASSERT_EQ(many.back()->get("/").status, 200) << "connection " << i;
+  }
+  for (int i = 0; i < n; ++i) ASSERT_EQ(many[i]->get("/").status, 200) << "connection " << i << ", second request";
+  std::this_thread::sleep_for(std::chrono::milliseconds(1700));
+  for (int i = 0; i < n; i += 7) ASSERT_EQ(many[i]->get("/").status, 200) << "connection " << i << " after parking";
+  auto s = call("GET", "/admin/v1/entrypoints/svc.ka.local/stats")["fleets"][0];
+  EXPECT_EQ(s["requests"], 6 + 2 * n + n / 7);
+  EXPECT_EQ(s["status_2xx"], 6 + 2 * n + n / 7);
 }
 
 // The attacks the limits exist for, each through the real process: a
