@@ -182,6 +182,15 @@ void ClientSession::unpark() {
   // through here or by closing (which removes its descriptor).
   if (phase_ != Phase::kParked) return;
   Ref parkedRef(this, false);  // the park set's reference
+  if (!stream_.tls()) {
+    // Plain: read from the bare descriptor. It is registered with the
+    // reactor only if it has to wait (client()): a new connection whose
+    // request came just after its accept, answered whole and closed, costs
+    // no epoll_ctl beyond the park set's.
+    phase_ = Phase::kIdle;
+    readFirst();
+    return;
+  }
   if (!attach()) {
     closeClient();
     return;

@@ -48,9 +48,12 @@
 // set (Worker.h), so an idle connection costs the session object alone
 // (184 bytes) — no reactor entry, no pending operation.
 //
-// A plain connection whose request came with it stays a bare descriptor
-// (not registered with the reactor) until it has to wait: client() attaches
-// it then, and writeClient() sends with one sendmsg while it is bare.
+// A plain connection whose request came with it (or that woke from the
+// park set) stays a bare descriptor (not registered with the reactor) until
+// it has to wait: client() attaches it then, and writeClient() sends with
+// one sendmsg while it is bare. A plain keep-alive connection just answered
+// waits with its input buffer (readIdle, at most Worker::kIdleReaders per
+// worker), so that no epoll_ctl is made per request.
 //
 // Closing: a client that asked to close (Connection: close, or HTTP/1.0
 // without keep-alive), whose request was read whole and that has sent
