@@ -87,7 +87,9 @@ void ClientSession::writeClient(std::array<asio::const_buffer, 2> bufs, H&& h) {
   msghdr msg{};
   msg.msg_iov = iov;
   msg.msg_iovlen = static_cast<size_t>(count);
-  ssize_t sent = count > 0 ? ::sendmsg(fd_, &msg, MSG_NOSIGNAL) : 0;
+  ssize_t sent = count == 1   ? ::send(fd_, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL)
+                 : count > 1 ? ::sendmsg(fd_, &msg, MSG_NOSIGNAL)
+                             : 0;
   if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
     error_code ec(errno, boost::system::system_category());
     asio::post(stream_.socket().get_executor(), [h = std::forward<H>(h), ec]() mutable { h(ec, size_t{0}); });
@@ -606,8 +608,7 @@ void ClientSession::sendRequest() {
   startUpstreamWait(limits().responseTimeout);
   std::string_view all = in_.view();
   size_t bodyPart = x.framed;
-  std::array<asio::const_buffer, 2> bufs{asio::buffer(x.reqHead), asio::buffer(all.data() + x.bodyStart, bodyPart)};
-  asio::async_write(x.conn->socket, bufs, [self = ref(), serial, bodyPart](error_code ec, size_t) {
+  auto onSent = [self = ref(), serial, bodyPart](error_code ec, size_t) {
     if (self->phase_ == Phase::kClosed || self->stale(serial)) return;
     auto& x = *self->x_;
     if (ec) {
@@ -631,7 +632,14 @@ void ClientSession::sendRequest() {
     x.framed = 0;
     self->upstreamDeadline_ = MonoTime{};  // the backend may stay silent while the body streams
     self->sendContinueThenPump();
-  });
+  };
+  // A head alone goes as one buffer: Asio sends it with send(), not sendmsg().
+  if (bodyPart == 0) {
+    asio::async_write(x.conn->socket, asio::buffer(x.reqHead), std::move(onSent));
+  } else {
+    std::array<asio::const_buffer, 2> bufs{asio::buffer(x.reqHead), asio::buffer(all.data() + x.bodyStart, bodyPart)};
+    asio::async_write(x.conn->socket, bufs, std::move(onSent));
+  }
 }
 
 void ClientSession::sendContinueThenPump() {
@@ -883,8 +891,12 @@ void ClientSession::writeToClient(size_t n, bool done) {
     return;
   }
   clientDeadline_ = worker_.clock().monotonic() + limits().clientTimeout;
+  // A short body goes out in one buffer with the head (one send(), no iovec array).
+  constexpr size_t kJoinBody = 2048;
+  const bool join = !x.responseStarted && n > 0 && n <= kJoinBody;
+  if (join) x.respHead.append(x.up.view().data(), n);
   std::array<asio::const_buffer, 2> bufs{x.responseStarted ? asio::const_buffer() : asio::buffer(x.respHead),
-                                         asio::buffer(x.up.view().data(), n)};
+                                         join ? asio::const_buffer() : asio::buffer(x.up.view().data(), n)};
   if (done) {
     // Counted before the last bytes leave: a client that has its whole
     // answer finds it in the counters (the admin API runs on another thread).

@@ -122,7 +122,11 @@ class ClientStream {
   template <class H>
   void write(std::array<boost::asio::const_buffer, 2> bufs, H&& h) {
     if (!ssl()) {
-      boost::asio::async_write(socket_, bufs, std::forward<H>(h));
+      if (bufs[1].size() == 0) {
+        boost::asio::async_write(socket_, bufs[0], std::forward<H>(h));  // one buffer: send(), not sendmsg()
+      } else {
+        boost::asio::async_write(socket_, bufs, std::forward<H>(h));
+      }
       return;
     }
     // One TLS record for small messages (a head and a short body).
