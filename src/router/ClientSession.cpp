@@ -255,7 +255,7 @@ void ClientSession::awaitRequest(bool fresh) {
   // while it waits (up to idleRelease, then it parks and gives it back),
   // and the next request is read by the reactor straight into it: no
   // epoll_ctl per request (Asio re-arms the descriptor for every
-  // async_wait) and no copy. Bounded per worker (Worker::kIdleReaders).
+  // async_wait) and no copy. Bounded with the worker's buffer pool (Worker::takeIdleReader).
   if (!fresh && !stream_.tls() && in_.capacity() > 0 && worker_.takeIdleReader()) {
     if (x_) worker_.giveExchange(std::move(x_));
     idleReading_ = true;

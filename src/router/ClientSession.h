@@ -52,8 +52,8 @@
 // park set) stays a bare descriptor (not registered with the reactor) until
 // it has to wait: client() attaches it then, and writeClient() sends with
 // one sendmsg while it is bare. A plain keep-alive connection just answered
-// waits with its input buffer (readIdle, at most Worker::kIdleReaders per
-// worker), so that no epoll_ctl is made per request.
+// waits with its input buffer (readIdle; bounded with the worker's buffer
+// pool, Worker::takeIdleReader), so that no epoll_ctl is made per request.
 //
 // Closing: a client that asked to close (Connection: close, or HTTP/1.0
 // without keep-alive), whose request was read whole and that has sent

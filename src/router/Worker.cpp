@@ -149,7 +149,6 @@ void Worker::refreshActiveBackends() {
 }
 
 namespace {
-constexpr size_t kSpares = 64;                // per worker, of each
 constexpr size_t kSpareBufferMax = 64 * 1024;  // larger read buffers are freed, not kept
 }  // namespace
 

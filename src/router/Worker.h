@@ -76,16 +76,18 @@ class Worker {
   std::vector<char> takeBuffer();
   void giveBuffer(std::vector<char> b);
   // A keep-alive connection may keep its input buffer while idle (and have
-  // its next request read into it by the reactor) if fewer than
-  // kIdleReaders of this worker's connections do: what idle connections
-  // hold stays bounded (kIdleReaders × ~4 KiB). False: wait without one.
-  static constexpr size_t kIdleReaders = 256;
+  // its next request read into it by the reactor) while the buffers so
+  // kept and the pool's spares together number fewer than the pool's bound
+  // (kSpares, 64): idle connections and the pool then hold no more buffers
+  // than the pool alone would (a parked one's buffer always fits back in
+  // the pool). False: wait without one.
   bool takeIdleReader() {
-    if (idleReaders_ >= kIdleReaders) return false;
+    if (idleReaders_ + spareBuffers_.size() >= kSpares) return false;
     ++idleReaders_;
     return true;
   }
   void giveIdleReader() { --idleReaders_; }
+  static constexpr size_t kSpares = 64;  // per worker: spare exchanges, spare buffers (each)
 
   void attach(ClientSession* s);
   void detach(ClientSession* s);

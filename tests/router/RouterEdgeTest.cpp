@@ -183,7 +183,7 @@ TEST_F(RouterFixture, ClientsAreClosedAtTheirTimeouts) {
 // its input buffer, the request read by the reactor into it (back to back,
 // and within idleRelease); parked after idleRelease (its pending read
 // cancelled); and, past the per-worker bound on connections waiting with a
-// buffer (Worker::kIdleReaders, 256), without one. Each serves the next
+// buffer (Worker::takeIdleReader: with the pool's spares, 64), without one. Each serves the next
 // request, and every request is counted once.
 TEST_F(RouterFixture, KeepAliveConnectionsServeTheirNextRequestHoweverTheyWaited) {
   Backend a = startBackend("blue");
