@@ -17,68 +17,121 @@ Entrypoints::Entrypoints(store::Store& store, providers::FleetProvider& fleets, 
 Result<std::string> Entrypoints::ensure(const providers::EntrypointKey& key) {
   auto url = traffic_.ensureEntrypoint(key);
   if (!url) return std::unexpected(url.error());
-  if (auto st = store_.putEntrypointUrl(rowKey(key), *url, ledger_.fence()); !st) return std::unexpected(st.error());
-  std::lock_guard lock(listMu_);
-  auto at = std::lower_bound(known_.begin(), known_.end(), key);
-  if (at == known_.end() || !(*at == key)) known_.insert(at, key);
+  auto st = store_.putEntrypointUrl(rowKey(key), *url, ledger_.fence());
+  noteWrite(key, st);
+  if (!st) return std::unexpected(st.error());
   return url;
 }
 
-void Entrypoints::noteLease(const providers::EntrypointKey& key, const TrafficPlan& plan) {
-  std::lock_guard lock(listMu_);
-  if (plan.leaseMs > 0 && !plan.stable.empty()) {
-    leased_.insert(key);
+void Entrypoints::noteWrite(const providers::EntrypointKey& key, const Status& written) {
+  // Read back: the row as the store has it after this write (no other
+  // writer of this row gets past the fence; this deployment's strand is
+  // the only one here).
+  std::optional<View> row;
+  if (written) {
+    if (auto back = readRow(key)) row = std::move(*back);
+  }
+  std::lock_guard lock(rowsMu_);
+  writtenAt_[key] = ++writes_;
+  if (row) {
+    rows_[key] = std::move(*row);
   } else {
-    leased_.erase(key);
+    rows_.erase(key);  // committed or not, or not read back: the store says, at the next read
   }
 }
 
-void Entrypoints::refreshLocked() {
-  const MonoTime now = clock_.monotonic();
-  if (knownLoadedAt_ && now - *knownLoadedAt_ < kKnownRefresh) return;
-  auto rows = store_.listEntrypoints();
-  if (!rows) return;  // the last list stays; tried again on the next call
-  std::vector<providers::EntrypointKey> keys;
-  std::set<providers::EntrypointKey> leased;
-  keys.reserve(rows->size());
-  for (auto& r : *rows) {
-    providers::EntrypointKey key{std::move(r.key.service), std::move(r.key.env), std::move(r.key.region)};
-    const TrafficPlan plan = TrafficPlan::fromJson(r.trafficPlan);
-    if (plan.leaseMs > 0 && !plan.stable.empty()) leased.insert(key);
-    keys.push_back(std::move(key));
+Result<Entrypoints::View> Entrypoints::readRow(const providers::EntrypointKey& key) {
+  auto row = store_.getEntrypoint(rowKey(key));
+  if (!row) return std::unexpected(row.error());
+  View v;
+  if (!*row) return v;
+  auto& r = **row;
+  if (!r.url.empty()) v.url = std::move(r.url);
+  v.plan = TrafficPlan::fromJson(r.trafficPlan);
+  if (!r.stableFleet.empty()) v.stable = std::move(r.stableFleet);
+  return v;
+}
+
+void Entrypoints::reload() {
+  std::lock_guard lock(rowsMu_);
+  loadedAt_.reset();
+}
+
+void Entrypoints::refresh() {
+  uint64_t from;
+  {
+    std::lock_guard lock(rowsMu_);
+    const MonoTime now = clock_.monotonic();
+    if (loading_ || (loadedAt_ && now - *loadedAt_ < kRefresh)) return;
+    loading_ = true;
+    loadedAt_ = now;  // a failed load is tried again after kRefresh; reads meanwhile ask the store
+    from = writes_;
   }
-  std::sort(keys.begin(), keys.end());
-  // What ensure() and savePlan() changed meanwhile is in the store too
-  // (written before the lists are).
-  known_ = std::move(keys);
-  leased_ = std::move(leased);
-  knownLoadedAt_ = now;
+  auto rows = store_.listEntrypoints();
+  std::map<providers::EntrypointKey, View> loaded;
+  if (rows) {
+    for (auto& r : *rows) {
+      View v;
+      if (!r.url.empty()) v.url = std::move(r.url);
+      v.plan = TrafficPlan::fromJson(r.trafficPlan);
+      if (!r.stableFleet.empty()) v.stable = std::move(r.stableFleet);
+      loaded.emplace(providers::EntrypointKey{std::move(r.key.service), std::move(r.key.env),
+                                              std::move(r.key.region)},
+                     std::move(v));
+    }
+  }
+  std::lock_guard lock(rowsMu_);
+  loading_ = false;
+  if (!rows) return;
+  // A row written here since the load began is newer than the loaded one
+  // (or, its write having failed, unknown: left out, so read from the store).
+  for (const auto& [key, at] : writtenAt_) {
+    if (at <= from) continue;
+    if (auto it = rows_.find(key); it != rows_.end()) {
+      loaded[key] = it->second;
+    } else {
+      loaded.erase(key);
+    }
+  }
+  rows_ = std::move(loaded);
+  writtenAt_.clear();
+  writes_ = 0;
+  loaded_ = true;
 }
 
 std::vector<providers::EntrypointKey> Entrypoints::known() {
-  std::lock_guard lock(listMu_);
-  refreshLocked();
-  return known_;
+  refresh();
+  std::lock_guard lock(rowsMu_);
+  std::vector<providers::EntrypointKey> keys;
+  keys.reserve(rows_.size());
+  for (const auto& [key, row] : rows_) keys.push_back(key);
+  return keys;
 }
 
-Result<std::optional<std::string>> Entrypoints::rowText(const providers::EntrypointKey& key,
-                                                       std::string store::EntrypointRecord::*field) {
-  auto row = store_.getEntrypoint(rowKey(key));
-  if (!row) return std::unexpected(row.error());
-  if (!*row || ((**row).*field).empty()) return std::optional<std::string>{};
-  return std::optional<std::string>((**row).*field);
+Result<Entrypoints::View> Entrypoints::rowOf(const providers::EntrypointKey& key) {
+  refresh();
+  {
+    std::lock_guard lock(rowsMu_);
+    if (loaded_) {
+      if (auto it = rows_.find(key); it != rows_.end()) return it->second;
+    }
+  }
+  return readRow(key);
 }
 
 Result<std::optional<std::string>> Entrypoints::url(const providers::EntrypointKey& key) {
-  return rowText(key, &store::EntrypointRecord::url);
+  auto row = rowOf(key);
+  if (!row) return std::unexpected(row.error());
+  return row->url;
 }
 
 Result<TrafficPlan> Entrypoints::plan(const providers::EntrypointKey& key) {
-  auto row = store_.getEntrypoint(rowKey(key));
+  auto row = rowOf(key);
   if (!row) return std::unexpected(row.error());
-  if (!*row) return TrafficPlan{};
-  return TrafficPlan::fromJson((*row)->trafficPlan);
+  return std::move(row->plan);
 }
+
+Result<Entrypoints::View> Entrypoints::view(const providers::EntrypointKey& key) { return rowOf(key); }
 
 Status Entrypoints::savePlan(const providers::EntrypointKey& key, const TrafficPlan& plan, const std::string& actor,
                              const std::string& deploymentId) {
@@ -89,8 +142,9 @@ Status Entrypoints::savePlan(const providers::EntrypointKey& key, const TrafficP
     return ok();
   }
   failpointSideEffect("traffic plan");
-  if (auto st = store_.putTrafficPlan(rowKey(key), plan.toJson(), ledger_.fence()); !st) return st;
-  noteLease(key, plan);
+  auto st = store_.putTrafficPlan(rowKey(key), plan.toJson(), ledger_.fence());
+  noteWrite(key, st);
+  if (!st) return st;
   json data{{"entrypoint", entrypointName(key)}, {"weights", plan.weights}};
   if (!plan.stable.empty()) data["stable"] = plan.stable;
   if (plan.leaseMs > 0) data["lease_ms"] = plan.leaseMs;
@@ -177,26 +231,20 @@ Status Entrypoints::reconcile(const providers::EntrypointKey& key, bool resumeRa
 
 Status Entrypoints::renewLeases(MonoTime now) {
   const int64_t epoch = ledger_.fence() ? ledger_.fence()->epoch : 0;
-  Status first = ok();
-  std::vector<providers::EntrypointKey> leased;
+  refresh();
+  std::vector<providers::EntrypointKey> due;
   {
-    std::lock_guard lock(listMu_);
-    refreshLocked();
-    leased.assign(leased_.begin(), leased_.end());
-  }
-  for (const auto& key : leased) {
-    auto p = plan(key);
-    if (!p) {
-      if (first) first = std::unexpected(p.error());
-      continue;
-    }
-    if (p->leaseMs <= 0 || p->stable.empty()) continue;
-    {
-      std::lock_guard lock(leaseMu_);
+    std::lock_guard lock(rowsMu_);
+    for (const auto& [key, row] : rows_) {
+      if (!leased(row)) continue;
       auto& last = leaseRenewedAt_[entrypointName(key)];
-      if (now - last < std::chrono::milliseconds(p->leaseMs / 3)) continue;
+      if (now - last < std::chrono::milliseconds(row.plan.leaseMs / 3)) continue;
       last = now;
+      due.push_back(key);
     }
+  }
+  Status first = ok();
+  for (const auto& key : due) {
     auto renewed = traffic_.renewLease(key, epoch);
     // No lease held (the split is not set yet) or it ran out: reconcile sets
     // the split, or the deployment decides.
@@ -241,18 +289,23 @@ Result<bool> Entrypoints::verified(const providers::EntrypointKey& key) {
 }
 
 Result<std::optional<std::string>> Entrypoints::stableFleet(const providers::EntrypointKey& key) {
-  return rowText(key, &store::EntrypointRecord::stableFleet);
+  auto row = rowOf(key);
+  if (!row) return std::unexpected(row.error());
+  return row->stable;
 }
 
 Status Entrypoints::setStableFleet(const providers::EntrypointKey& key, const std::string& fleet,
                                    const std::string& version) {
-  return store_.putStableFleet(rowKey(key), fleet, version, ledger_.fence());
+  auto st = store_.putStableFleet(rowKey(key), fleet, version, ledger_.fence());
+  noteWrite(key, st);
+  return st;
 }
 
 Status Entrypoints::forget(const providers::EntrypointKey& key) {
-  if (auto st = store_.putTrafficPlan(rowKey(key), TrafficPlan{}.toJson(), ledger_.fence()); !st) return st;
-  noteLease(key, TrafficPlan{});
-  return store_.putStableFleet(rowKey(key), "", "", ledger_.fence());
+  auto st = store_.putTrafficPlan(rowKey(key), TrafficPlan{}.toJson(), ledger_.fence());
+  noteWrite(key, st);
+  if (!st) return st;
+  return setStableFleet(key, "", "");
 }
 
 }  // namespace ramp::engine

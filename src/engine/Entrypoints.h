@@ -15,19 +15,26 @@
 // its own (the controller's lease keeper thread), so that a busy worker
 // never lets a live controller's canaries fall back.
 //
-// known() is the tick's list for the sweep, read on every tick, and
-// renewLeases() runs every 100 ms: both work from memory — the entry
-// points, and those whose plan holds a weight lease — loaded from the store
-// (one query) on first use and again every kKnownRefresh (what another
-// controller wrote while this one was not leading is then seen), and kept
-// current by ensure(), savePlan() and forget(), which write the store
-// first. So a tick over 10,000 entry points parses no list, and the lease
-// keeper reads only the plans that hold a lease.
+// The rows are kept in memory for the engine's term (one Engine per
+// leadership term: a controller builds it when it takes the lease, with
+// that lease's fence, and drops it when it loses the lease; no other writer
+// gets past the fence meanwhile). They are loaded from the store with one
+// query on first use and again every kRefresh (a safety net: what another
+// process wrote outside the fence, or while this one was not leading, is
+// then seen), outside the lock; every write here goes to the store first
+// and then to memory, and a write that failed (its commit state unknown)
+// drops the row from memory, so the next read asks the store. A refresh
+// that raced with a write keeps the written row (generation counter).
+// So the tick's sweep over 10,000 entry points every 2 s, reconcile() at
+// every look and the lease keeper every 100 ms read no row from the store
+// (issue #20: those reads were about 5,000 queries a second on
+// PostgreSQL). The keeper renews a lease only when a third of it has
+// passed since it last renewed it.
 //
-// Thread-safety: thread-safe. The in-memory list is guarded by a mutex;
-// one entry point's row is edited by the one deployment that runs there
-// (the scheduler runs a service+env's work in order), so rows need no lock
-// of their own.
+// Thread-safety: thread-safe. The rows are guarded by a mutex, never held
+// across a store or provider call; one entry point's row is edited by the
+// one deployment that runs there (the scheduler runs a service+env's work
+// in order).
 #pragma once
 
 #include <map>
@@ -58,8 +65,18 @@ class Entrypoints {
   // above). A store error while loading keeps the last list.
   std::vector<providers::EntrypointKey> known();
   Result<std::optional<std::string>> url(const providers::EntrypointKey& key);
+  // Forces the next read to reload every row from the store (tests; a
+  // person's repair of the table by hand is otherwise seen within kRefresh).
+  void reload();
 
   Result<TrafficPlan> plan(const providers::EntrypointKey& key);
+  // The row at once (one store read): what `status` shows per region.
+  struct View {
+    std::optional<std::string> url;     // nullopt: none recorded
+    TrafficPlan plan;                   // empty when no row
+    std::optional<std::string> stable;  // the stable fleet; nullopt: none
+  };
+  Result<View> view(const providers::EntrypointKey& key);
   // Writes the plan when it differs, with a traffic.set event.
   Status savePlan(const providers::EntrypointKey& key, const TrafficPlan& plan, const std::string& actor,
                   const std::string& deploymentId);
@@ -86,29 +103,34 @@ class Entrypoints {
   Status forget(const providers::EntrypointKey& key);
 
  private:
-  static constexpr std::chrono::seconds kKnownRefresh{30};
-  // One text column of the entry point's row; nullopt when no row or "".
-  Result<std::optional<std::string>> rowText(const providers::EntrypointKey& key,
-                                             std::string store::EntrypointRecord::*field);
-  // Under listMu_: (re)loads known_ and leased_ from the store when due.
-  void refreshLocked();
-  // After a plan was written: whether `key` now holds a lease.
-  void noteLease(const providers::EntrypointKey& key, const TrafficPlan& plan);
+  static constexpr std::chrono::seconds kRefresh{30};
+  // The loads rows from the store when due (not under rowsMu_).
+  void refresh();
+  // The row: from memory, or (not loaded, or not there) from the store.
+  Result<View> rowOf(const providers::EntrypointKey& key);
+  // After a write of `key` to the store: its row read back into memory;
+  // after a failed write (or read): the row dropped from memory.
+  void noteWrite(const providers::EntrypointKey& key, const Status& written);
+  // The row as the store has it now (no row: an empty one).
+  Result<View> readRow(const providers::EntrypointKey& key);
   static store::EntrypointKey rowKey(const providers::EntrypointKey& key) {
     return {key.service, key.env, key.region};
   }
+  static bool leased(const View& row) { return row.plan.leaseMs > 0 && !row.plan.stable.empty(); }
 
   store::Store& store_;
   providers::FleetProvider& fleets_;
   providers::TrafficProvider& traffic_;
   DeploymentLedger& ledger_;
   Clock& clock_;
-  std::mutex listMu_;  // guards known_, leased_, knownLoadedAt_
-  std::vector<providers::EntrypointKey> known_;  // sorted, unique
-  std::set<providers::EntrypointKey> leased_;     // plans holding a lease (leaseMs > 0, a stable fleet)
-  std::optional<MonoTime> knownLoadedAt_;
-  std::mutex leaseMu_;  // leaseRenewedAt_
-  std::map<std::string, MonoTime> leaseRenewedAt_;  // renewLeases(): per entry point name
+  std::mutex rowsMu_;  // guards everything below
+  std::map<providers::EntrypointKey, View> rows_;  // every entry point, as last written or loaded
+  bool loaded_ = false;
+  bool loading_ = false;
+  std::optional<MonoTime> loadedAt_;
+  uint64_t writes_ = 0;                                      // local writes so far
+  std::map<providers::EntrypointKey, uint64_t> writtenAt_;  // writes_ after each key's last local write
+  std::map<std::string, MonoTime> leaseRenewedAt_;          // renewLeases(): per entry point name
 };
 
 }  // namespace ramp::engine

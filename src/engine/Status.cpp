@@ -9,12 +9,43 @@ namespace ramp::engine {
 Result<std::vector<ServiceStatus>> Engine::status(const std::optional<std::string>& service,
                                                   const std::optional<std::string>& env) {
   std::vector<ServiceStatus> out;
+  // Every env of the service (hotfix debt needs them all), newest first;
+  // the env asked for is that list filtered when the list is complete
+  // (shorter than the limit), else a query of its own: one store read
+  // instead of two for the usual `status --env`.
+  constexpr int kLimit = 1000;
   store::DeploymentFilter f;
   f.service = service;
-  f.env = env;
-  f.limit = 1000;
-  auto recs = store_.listDeployments(f);
-  if (!recs) return std::unexpected(recs.error());
+  f.limit = kLimit;
+  auto allRecs = store_.listDeployments(f);
+  if (!allRecs) return std::unexpected(allRecs.error());
+  auto parse = [](const std::vector<store::DeploymentRecord>& recs) -> Result<std::vector<Deployment>> {
+    std::vector<Deployment> out;
+    out.reserve(recs.size());
+    for (const auto& rec : recs) {
+      auto d = Deployment::fromRecord(rec.id, rec.service, rec.env, rec.state, rec.revision, rec.doc);
+      if (!d) return std::unexpected(d.error());
+      out.push_back(std::move(*d));
+    }
+    return out;
+  };
+  // Hotfix debt needs every env of the service, not only the one asked for.
+  auto everything = parse(*allRecs);
+  if (!everything) return std::unexpected(everything.error());
+  std::vector<Deployment> shownList;  // the env asked for
+  if (env && allRecs->size() >= static_cast<size_t>(kLimit)) {
+    f.env = env;
+    auto recs = store_.listDeployments(f);
+    if (!recs) return std::unexpected(recs.error());
+    auto parsed = parse(*recs);
+    if (!parsed) return std::unexpected(parsed.error());
+    shownList = std::move(*parsed);
+  } else if (env) {
+    for (const auto& d : *everything) {
+      if (d.env == *env) shownList.push_back(d);
+    }
+  }
+  const auto& listed = env ? shownList : *everything;
   auto fleetRecs = store_.listFleets(service, env, false);
   if (!fleetRecs) return std::unexpected(fleetRecs.error());
   // Per service+env (newest first): the deployment shown is the newest one
@@ -22,24 +53,12 @@ Result<std::vector<ServiceStatus>> Engine::status(const std::optional<std::strin
   std::set<std::pair<std::string, std::string>> seen;
   std::vector<std::pair<std::string, std::string>> order;
   std::map<std::pair<std::string, std::string>, std::vector<Deployment>> groups;
-  std::vector<Deployment> everything;
-  for (auto& rec : *recs) {
-    auto d = Deployment::fromRecord(rec.id, rec.service, rec.env, rec.state, rec.revision, rec.doc);
-    if (!d) return std::unexpected(d.error());
-    auto k = std::pair{rec.service, rec.env};
+  for (const auto& d : listed) {
+    auto k = std::pair{d.service, d.env};
     if (seen.insert(k).second) order.push_back(k);
-    groups[k].push_back(*d);
-    everything.push_back(std::move(*d));
+    groups[k].push_back(d);
   }
-  // Hotfix debt needs every env of the service, not only the one asked for.
-  std::vector<HotfixDebtEntry> debt;
-  if (env) {
-    auto all = list(service, std::nullopt, 1000);
-    if (!all) return std::unexpected(all.error());
-    debt = HotfixDebt::of(*all);
-  } else {
-    debt = HotfixDebt::of(everything);
-  }
+  const std::vector<HotfixDebtEntry> debt = HotfixDebt::of(*everything);
   for (const auto& k : order) {
     const auto& group = groups[k];
     const Deployment* shown = nullptr;
@@ -63,9 +82,16 @@ Result<std::vector<ServiceStatus>> Engine::status(const std::optional<std::strin
     for (const auto& e : debt) {
       if (e.service == k.first && e.env == k.second) s.hotfixDebt.push_back(e);
     }
+    // One read of each region's entry point row: URL, plan, stable fleet.
+    std::map<std::string, Result<Entrypoints::View>> views;
+    auto viewOf = [&](const std::string& region) -> const Result<Entrypoints::View>& {
+      auto it = views.find(region);
+      if (it == views.end()) it = views.emplace(region, entrypoints_.view({d.service, d.env, region})).first;
+      return it->second;
+    };
     auto urlOf = [&](const std::string& region) -> std::optional<std::string> {
-      auto url = entrypoints_.url({d.service, d.env, region});
-      return url && *url ? std::optional<std::string>(**url) : std::nullopt;
+      const auto& v = viewOf(region);
+      return v ? v->url : std::nullopt;
     };
     s.entrypoint = urlOf(d.region);
     // Every region's entry point (regions in waves: each region has its own).
@@ -77,16 +103,6 @@ Result<std::vector<ServiceStatus>> Engine::status(const std::optional<std::strin
       if (!have) s.entrypoints.emplace_back(w.region, urlOf(w.region));
     }
     // Weights and the stable fleet are per entry point, i.e. per region.
-    std::map<std::string, std::pair<Result<TrafficPlan>, Result<std::optional<std::string>>>> byRegion;
-    auto regionOf = [&](const store::FleetRecord& fr) -> auto& {
-      std::string r = fr.region.empty() ? d.region : fr.region;
-      auto it = byRegion.find(r);
-      if (it == byRegion.end()) {
-        providers::EntrypointKey key{d.service, d.env, r};
-        it = byRegion.emplace(r, std::pair{entrypoints_.plan(key), entrypoints_.stableFleet(key)}).first;
-      }
-      return it->second;
-    };
     // What the data plane applies, per region (read once per region).
     std::map<std::string, std::optional<std::map<std::string, int>>> appliedByRegion;
     auto appliedOf = [&](const std::string& region) -> const std::optional<std::map<std::string, int>>& {
@@ -105,10 +121,10 @@ Result<std::vector<ServiceStatus>> Engine::status(const std::optional<std::strin
       if (fr.service != d.service || fr.env != d.env) continue;
       // A fleet that failed was retired by fail_cleanup: nothing of it runs.
       if (fr.state == "failed") continue;
-      auto& [plan, stable] = regionOf(fr);
+      const auto& view = viewOf(fr.region.empty() ? d.region : fr.region);
       FleetStatusView fv;
       fv.record = fr;
-      if (plan && plan->weights.contains(fr.id)) fv.weight = plan->weights.at(fr.id);
+      if (view && view->plan.weights.contains(fr.id)) fv.weight = view->plan.weights.at(fr.id);
       if (const auto& applied = appliedOf(fr.region.empty() ? d.region : fr.region)) {
         fv.appliedWeight = applied->contains(fr.id) ? applied->at(fr.id) : 0;
       }
@@ -118,7 +134,7 @@ Result<std::vector<ServiceStatus>> Engine::status(const std::optional<std::strin
       // Unknown is not zero: say why (another host's fleet, a provider that did not answer).
       if (!st) fv.statusError = st.error().message;
       fv.role = "previous";
-      if (stable && *stable && **stable == fr.id) {
+      if (view && view->stable == fr.id) {
         fv.role = "stable";
       } else if (!d.baselineFleet.empty() && d.baselineFleet == fr.id) {
         fv.role = "baseline";

@@ -326,3 +326,36 @@ TEST_F(FailsafeTest, ABakeBaselineIsMeasuredThroughARouterRestartBeforeTheSwitch
   EXPECT_GE(window[0].data.value("baseline_requests", uint64_t{0}), 210u) << window[0].data.dump();
   EXPECT_EQ(window[0].data.value("baseline_restarts", 0), 1) << window[0].data.dump();
 }
+
+TEST_F(FailsafeTest, AnEntryPointRowChangedBehindTheEnginesBackIsSeenWithinTheRefresh) {
+  // The engine works from its entry point rows in memory for its term
+  // (Entrypoints.h: the sweep, every look and the lease keeper read no row
+  // from the store); a row written outside it (by hand, outside the fence)
+  // is read again within the refresh (30 s): the URL `status` shows, and a
+  // new entry point in the sweep's list.
+  auto first = engine->submit(request("1.0.0", canaryRendered()));
+  ASSERT_TRUE(first.has_value()) << first.error().describe();
+  ASSERT_EQ(tickUntil(first->id, [](auto& d) { return d.state == "succeeded"; }).state, "succeeded");
+  auto urlShown = [&]() -> std::string {
+    auto s = engine->status(std::string("crawler"), std::string("int"));
+    EXPECT_TRUE(s.has_value() && s->size() == 1u);
+    return s && s->size() == 1u && (*s)[0].entrypoint ? *(*s)[0].entrypoint : "";
+  };
+  const std::string before = urlShown();
+  ASSERT_FALSE(before.empty());
+  ASSERT_TRUE(st->putEntrypointUrl({"crawler", "int", "local"}, "http://by-hand.example:1", std::nullopt).has_value());
+  ASSERT_TRUE(st->putEntrypointUrl({"other", "int", "local"}, "http://other.example:1", std::nullopt).has_value());
+  auto listsOther = [&] {
+    for (const auto& k : engine->entrypoints()) {
+      if (k.service == "other") return true;
+    }
+    return false;
+  };
+  bool seen = false;
+  for (int i = 0; i < 320 && !seen; ++i) {  // 32 s of ticks
+    ASSERT_TRUE(engine->tick().has_value());
+    seen = urlShown() == "http://by-hand.example:1" && listsOther();
+    clock.advance(100ms);
+  }
+  EXPECT_TRUE(seen) << "not read again within 32 s";
+}
