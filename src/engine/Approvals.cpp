@@ -161,6 +161,13 @@ Result<std::vector<HotfixDebtEntry>> Engine::hotfixDebt(const std::optional<std:
   return HotfixDebt::of(*all);
 }
 
+bool Engine::autoPromotes(const Deployment& d) {
+  const json& envj = d.rendered.contains("environment") ? d.rendered["environment"] : json::object();
+  if (!envj.is_object() || !envj.value("auto_promote", false)) return false;
+  auto at = std::find(d.pipeline.begin(), d.pipeline.end(), d.env);
+  return at != d.pipeline.end() && at + 1 != d.pipeline.end();
+}
+
 Status Engine::autoPromote() {
   store::DeploymentFilter recent;
   recent.limit = 500;
@@ -174,11 +181,8 @@ Status Engine::autoPromote() {
     auto d = Deployment::fromRecord(r.id, r.service, r.env, r.state, r.revision, r.doc);
     if (!d) continue;
     if (!d->autoPromotedTo.empty()) continue;
-    const json& envj = d->rendered.contains("environment") ? d->rendered["environment"] : json::object();
-    if (!envj.is_object() || !envj.value("auto_promote", false)) continue;
-    auto at = std::find(d->pipeline.begin(), d->pipeline.end(), d->env);
-    if (at == d->pipeline.end() || at + 1 == d->pipeline.end()) continue;
-    const std::string next = *(at + 1);
+    if (!autoPromotes(*d)) continue;
+    const std::string next = *(std::find(d->pipeline.begin(), d->pipeline.end(), d->env) + 1);
     if (!d->laterStages.contains(next) || !d->laterStages[next].is_object()) continue;
     if (now < d->finishedAt + PromotionCheck::soakOf(*d).count()) continue;  // still soaking
     auto fresh = get(d->id);  // the tick may have moved it on

@@ -89,9 +89,9 @@ Status DeploymentLedger::insert(Deployment& d, json created, const std::string& 
   }
   store::DeploymentRecord rec = recordOf(d);
   // The record and its event (with the alert it causes) in one transaction.
-  if (auto st = store_.insertDeployment(rec, fence_, {eventOf("deployment.created", d, std::move(created), actor)}); !st) {
-    return st;
-  }
+  auto st = store_.insertDeployment(rec, fence_, {eventOf("deployment.created", d, std::move(created), actor)});
+  noteWrite(rec, st.has_value());
+  if (!st) return st;
   d.revision = rec.revision;
   d.recordedPhase = d.phase;
   if (outsideWrite_) outsideWrite_(d);
@@ -122,6 +122,7 @@ Status DeploymentLedger::commit(Deployment& d, const std::string& eventKind, jso
   }
   for (auto& [kind, extra] : then) events.push_back(eventOf(kind, d, std::move(extra)));
   auto st = store_.updateDeployment(rec, fence_, events);
+  noteWrite(rec, st.has_value());
   if (!st) return st;
   d.revision = rec.revision;
   d.recordedPhase = d.phase;
@@ -151,13 +152,56 @@ Status DeploymentLedger::failUnreadable(const store::DeploymentRecord& rec, cons
   e.deploymentId = r.id;
   e.data = {{"state", r.state}, {"phase", phaseName(Phase::kDone)}, {"reason", r.doc["reason"]}};
   e.alert = AlertRule::of(e.kind, e.data, r.doc.value("rendered", json::object()));
-  return store_.updateDeployment(r, fence_, {e});
+  auto st = store_.updateDeployment(r, fence_, {e});
+  noteWrite(r, false);  // it cannot be read as a Deployment: never held
+  return st;
+}
+
+void DeploymentLedger::noteWrite(const store::DeploymentRecord& rec, bool written) {
+  std::optional<Deployment> copy;
+  if (written) {
+    if (auto d = Deployment::fromRecord(rec.id, rec.service, rec.env, rec.state, rec.revision, rec.doc)) {
+      copy = std::move(*d);
+    }
+  }
+  std::lock_guard lock(heldMu_);
+  if (!copy || !copy->active()) {
+    held_.erase(rec.id);
+    return;
+  }
+  auto it = held_.find(rec.id);
+  if (it == held_.end()) {
+    held_.emplace(rec.id, std::move(*copy));
+  } else if (it->second.revision < copy->revision) {  // a later write may have been held first
+    it->second = std::move(*copy);
+  }
+}
+
+std::optional<Deployment> DeploymentLedger::held(const std::string& id) {
+  std::lock_guard lock(heldMu_);
+  auto it = held_.find(id);
+  if (it == held_.end()) return std::nullopt;
+  return it->second;
+}
+
+void DeploymentLedger::hold(const Deployment& d) {
+  if (!d.active()) return;
+  std::lock_guard lock(heldMu_);
+  auto it = held_.find(d.id);
+  if (it == held_.end()) {
+    held_.emplace(d.id, d);
+  } else if (it->second.revision < d.revision) {
+    it->second = d;
+  }
 }
 
 Result<Deployment> DeploymentLedger::get(const std::string& id) {
+  if (auto h = held(id)) return std::move(*h);
   auto rec = store_.getDeployment(id);
   if (!rec) return std::unexpected(rec.error());
-  return Deployment::fromRecord(rec->id, rec->service, rec->env, rec->state, rec->revision, rec->doc);
+  auto d = Deployment::fromRecord(rec->id, rec->service, rec->env, rec->state, rec->revision, rec->doc);
+  if (d) hold(*d);
+  return d;
 }
 
 Result<std::vector<Deployment>> DeploymentLedger::list(const std::optional<std::string>& service,

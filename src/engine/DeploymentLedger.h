@@ -13,10 +13,24 @@
 //   - RAMP_FAILPOINT=PHASE:after fires here, on the thread running that
 //     deployment's phase (Running), before the move out of PHASE is written.
 //
-// Thread-safety: thread-safe (no state of its own; the store is thread-safe).
+// Held deployments: the ledger keeps, for the engine's term (one ledger per
+// Engine, one Engine per leadership term, writes fenced), a parsed copy of
+// every active deployment it wrote or read, so a look (a bake judged every
+// second, 1,000 of them) reads no record from the store. A copy is the
+// record as written (rebuilt from it, never the caller's working object),
+// installed only over an older revision, dropped when a write of it fails
+// (committed or not: the store says at the next read) and when it is done.
+// A stale copy can cost a write, never make one: every write names the
+// revision it read, and a refused write drops the copy (the caller reads
+// again). held() is what the engine's looks use; get() serves it too.
+//
+// Thread-safety: thread-safe (the held copies under a mutex; the store is
+// thread-safe).
 #pragma once
 
 #include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -68,7 +82,12 @@ class DeploymentLedger {
   // staying active and failing every tick. Its fleets are left as they are.
   Status failUnreadable(const store::DeploymentRecord& rec, const Error& why);
 
+  // The held copy, else the store's record (then held while active).
   Result<Deployment> get(const std::string& id);
+  // The held copy only; nullopt when none.
+  std::optional<Deployment> held(const std::string& id);
+  // Holds a copy of `rec` read from the store (when active and newer).
+  void hold(const Deployment& d);
   Result<std::vector<Deployment>> list(const std::optional<std::string>& service,
                                        const std::optional<std::string>& env, int limit);
 
@@ -99,6 +118,11 @@ class DeploymentLedger {
   const std::string owner_;
   const std::optional<store::Fence> fence_;
   std::function<void(const Deployment&)> outsideWrite_;
+  // After a write of `rec`: its copy held (or dropped: written == false, or done).
+  void noteWrite(const store::DeploymentRecord& rec, bool written);
+
+  std::mutex heldMu_;
+  std::map<std::string, Deployment> held_;  // active deployments, by id (guarded by heldMu_)
 };
 
 }  // namespace ramp::engine

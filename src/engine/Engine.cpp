@@ -48,6 +48,7 @@ CommandRunner shellRunner(const std::atomic<bool>& stopping) {
 // How often the work index is read again from the store (it is kept
 // current by submit and the jobs; this catches anything else).
 constexpr auto kRescan = std::chrono::seconds(30);
+constexpr auto kPromoteLook = std::chrono::seconds(5);
 
 }  // namespace
 
@@ -226,29 +227,35 @@ void Engine::runKey(const std::string& key, const std::vector<std::string>& ids)
   for (const auto& id : ids) {
     if (stopping_) return;
     looks_.fetch_add(1, std::memory_order_relaxed);
-    auto rec = store_.getDeployment(id);
-    if (!rec) {
-      if (rec.error().code == ErrorCode::kNotFound) {
-        std::lock_guard lock(workMu_);
-        work_.erase(id);
-      } else {
-        noteJobError(rec.error());
-      }
-      continue;
-    }
-    service = rec->service;
-    env = rec->env;
-    auto d = Deployment::fromRecord(rec->id, rec->service, rec->env, rec->state, rec->revision, rec->doc);
+    // The ledger's held copy (DeploymentLedger.h), else the store's record.
+    std::optional<Deployment> d = ledger_.held(id);
     if (!d) {
-      // Not left active and failing every tick: it ends, with the reason.
-      auto st = ledger_.failUnreadable(*rec, d.error());
-      noteJobError(st ? d.error() : st.error());
-      if (st) {
-        std::lock_guard lock(workMu_);
-        work_.erase(id);
+      auto rec = store_.getDeployment(id);
+      if (!rec) {
+        if (rec.error().code == ErrorCode::kNotFound) {
+          std::lock_guard lock(workMu_);
+          work_.erase(id);
+        } else {
+          noteJobError(rec.error());
+        }
+        continue;
       }
-      continue;
+      auto parsed = Deployment::fromRecord(rec->id, rec->service, rec->env, rec->state, rec->revision, rec->doc);
+      if (!parsed) {
+        // Not left active and failing every tick: it ends, with the reason.
+        auto st = ledger_.failUnreadable(*rec, parsed.error());
+        noteJobError(st ? parsed.error() : st.error());
+        if (st) {
+          std::lock_guard lock(workMu_);
+          work_.erase(id);
+        }
+        continue;
+      }
+      ledger_.hold(*parsed);
+      d = std::move(*parsed);
     }
+    service = d->service;
+    env = d->env;
     if (d->active()) {
       // The region it was in too: a wave that ended and the next that
       // started within this advance leave a region to put back in DNS.
@@ -260,6 +267,7 @@ void Engine::runKey(const std::string& key, const std::vector<std::string>& ids)
     if (!d->active()) {
       std::lock_guard lock(workMu_);
       work_.erase(id);
+      if (d->state == kSucceeded && autoPromotes(*d)) promoteDue_ = true;
     } else {
       const auto mono = clock_.monotonic();
       const int64_t now = toUnixMillis(clock_.now());
@@ -346,9 +354,22 @@ Status Engine::tick() {
       if (auto st = settleDrain(key, std::nullopt); !st) noteJobError(st.error());
     }));
   }
-  strands_.postIfIdle("\nauto-promote", guarded([this] {
-    if (auto st = autoPromote(); !st) noteJobError(st.error());
-  }));
+  bool promote = false;
+  {
+    const auto now = clock_.monotonic();
+    std::lock_guard lock(workMu_);
+    if (promoteDue_ || now >= nextPromoteLook_) {
+      promote = true;
+      promoteDue_ = false;
+      nextPromoteLook_ = now + kPromoteLook;
+    }
+  }
+  if (promote && !strands_.postIfIdle("\nauto-promote", guarded([this] {
+        if (auto st = autoPromote(); !st) noteJobError(st.error());
+      }))) {
+    std::lock_guard lock(workMu_);
+    promoteDue_ = true;  // still running the last one: the next tick
+  }
   std::lock_guard lock(workMu_);
   if (jobError_ && firstError) firstError = std::unexpected(*jobError_);
   jobError_.reset();

@@ -309,6 +309,8 @@ class Engine {
   Result<Deployment> rollbackKeptRegions(const Deployment& d, const std::string& actor, bool queue);
   // Starts due auto-promotions (rendered environment.auto_promote).
   Status autoPromote();
+  // Its environment auto-promotes and its pipeline has a next stage.
+  static bool autoPromotes(const Deployment& d);
   std::mutex& keyLock(const std::string& service, const std::string& env);
   std::string newDeploymentId();
 
@@ -337,6 +339,11 @@ class Engine {
   MonoTime nextRescan_{};
   size_t sweepAt_ = 0;                      // next entry point of the sweep
   MonoTime lastSweepTick_{};
+  // Auto-promotion is looked at (a read of the newest deployments) when a
+  // deployment that auto-promotes has just succeeded, and every
+  // kPromoteLook besides (a soak that ended; a new term), never every tick.
+  bool promoteDue_ = true;
+  MonoTime nextPromoteLook_{};
   std::optional<Error> jobError_;           // first since the last tick
   std::set<providers::EntrypointKey> draining_;  // regions a wave is changing (RegionDrain.cpp)
   std::atomic<uint64_t> looks_{0};
