@@ -60,6 +60,7 @@
 
 #include "InMemoryProviders.h"
 #include "core/Clock.h"
+#include "core/HeapArenas.h"
 #include "core/Sha256.h"
 #include "engine/Engine.h"
 #include "server/Access.h"
@@ -162,6 +163,7 @@ struct Http {
 }  // namespace
 
 int main(int argc, char** argv) {
+  boundHeapArenas();  // as `ramp serve` does (core/HeapArenas.h)
   int services = 10000, concurrent = 1000, rate = 500, seconds = 60, stuckSeconds = 60, workers = 8, sweepMs = 2000;
   std::string storeUrl, dir;
   for (int i = 1; i + 1 < argc; i += 2) {

@@ -123,7 +123,7 @@ Result<std::vector<Deployment>> Engine::list(const std::optional<std::string>& s
   return ledger_.list(service, env, limit);
 }
 
-std::vector<providers::EntrypointKey> Engine::entrypoints() { return entrypoints_.known(); }
+std::vector<providers::EntrypointKey> Engine::entrypoints() { return *entrypoints_.known(); }
 
 void Engine::noteWork(const Deployment& d) {
   std::lock_guard lock(workMu_);
@@ -330,7 +330,8 @@ Status Engine::tick() {
   }
   // The sweep: every entry point reconciled at least every sweepEvery,
   // a slice per tick, on its service+env's strand (skipped while busy).
-  auto known = entrypoints_.known();
+  const auto knownList = entrypoints_.known();  // shared: nothing copied
+  const auto& known = *knownList;
   size_t slice = known.size();
   if (options_.sweepEvery.count() > 0 && !known.empty()) {
     auto now = clock_.monotonic();

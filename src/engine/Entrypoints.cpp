@@ -34,9 +34,10 @@ void Entrypoints::noteWrite(const providers::EntrypointKey& key, const Status& w
   std::lock_guard lock(rowsMu_);
   writtenAt_[key] = ++writes_;
   if (row) {
-    rows_[key] = std::move(*row);
-  } else {
-    rows_.erase(key);  // committed or not, or not read back: the store says, at the next read
+    auto [it, added] = rows_.insert_or_assign(key, std::move(*row));
+    if (added) keys_.reset();
+  } else if (rows_.erase(key) > 0) {  // committed or not, or not read back: the store says, at the next read
+    keys_.reset();
   }
 }
 
@@ -94,18 +95,22 @@ void Entrypoints::refresh() {
     }
   }
   rows_ = std::move(loaded);
+  keys_.reset();
   writtenAt_.clear();
   writes_ = 0;
   loaded_ = true;
 }
 
-std::vector<providers::EntrypointKey> Entrypoints::known() {
+std::shared_ptr<const std::vector<providers::EntrypointKey>> Entrypoints::known() {
   refresh();
   std::lock_guard lock(rowsMu_);
-  std::vector<providers::EntrypointKey> keys;
-  keys.reserve(rows_.size());
-  for (const auto& [key, row] : rows_) keys.push_back(key);
-  return keys;
+  if (!keys_) {
+    auto keys = std::make_shared<std::vector<providers::EntrypointKey>>();
+    keys->reserve(rows_.size());
+    for (const auto& [key, row] : rows_) keys->push_back(key);
+    keys_ = std::move(keys);
+  }
+  return keys_;
 }
 
 Result<Entrypoints::View> Entrypoints::rowOf(const providers::EntrypointKey& key) {

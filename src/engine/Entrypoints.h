@@ -38,6 +38,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -61,9 +62,10 @@ class Entrypoints {
   // Ensures the data plane's entry point exists, records its URL and
   // remembers it; returns the URL.
   Result<std::string> ensure(const providers::EntrypointKey& key);
-  // Every entry point the engine has created (the in-memory list; see
-  // above). A store error while loading keeps the last list.
-  std::vector<providers::EntrypointKey> known();
+  // Every entry point (the rows in memory; see above), sorted; shared, so
+  // the tick's sweep copies nothing: rebuilt only when the set changes. A
+  // store error while loading keeps the last list.
+  std::shared_ptr<const std::vector<providers::EntrypointKey>> known();
   Result<std::optional<std::string>> url(const providers::EntrypointKey& key);
   // Forces the next read to reload every row from the store (tests; a
   // person's repair of the table by hand is otherwise seen within kRefresh).
@@ -125,6 +127,7 @@ class Entrypoints {
   Clock& clock_;
   std::mutex rowsMu_;  // guards everything below
   std::map<providers::EntrypointKey, View> rows_;  // every entry point, as last written or loaded
+  std::shared_ptr<const std::vector<providers::EntrypointKey>> keys_;  // rows_'s keys; null: to rebuild
   bool loaded_ = false;
   bool loading_ = false;
   std::optional<MonoTime> loadedAt_;

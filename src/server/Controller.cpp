@@ -16,6 +16,7 @@
 
 #include "core/Clock.h"
 #include "core/ControllerLife.h"
+#include "core/HeapArenas.h"
 #include "core/Home.h"
 #include "core/Sha256.h"
 #include "core/Site.h"
@@ -364,6 +365,7 @@ std::optional<store::Lease> follow(const ControllerOptions& opt, store::Store& s
 }  // namespace
 
 int runController(const ControllerOptions& options, std::atomic<bool>& stop) {
+  boundHeapArenas();  // before any thread (core/HeapArenas.h)
   auto& clock = SystemClock::instance();
   ControllerOptions opt = options;
   if (auto st = ensureHome(opt.home); !st) {
