@@ -150,12 +150,7 @@ void Entrypoint::serve(int fd) {
     return;
   }
   // TCP_NODELAY comes from the listening socket (DataPlane::listen).
-  // The session starts (reads its first bytes) after the work already
-  // queued on this thread: a client usually sends its request a few
-  // microseconds after its connection is accepted, and a connection read
-  // before that costs a failed recv, a park and a wake-up (~3 system calls).
-  ClientSession::Ref s(new ClientSession(worker_, shared_from_this(), fd, cfg));
-  asio::post(worker_.io(), [s] { s->start(); });
+  ClientSession::Ref(new ClientSession(worker_, shared_from_this(), fd, cfg))->start();
 }
 
 void Entrypoint::refuse(int fd) {
