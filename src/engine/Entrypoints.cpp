@@ -10,6 +10,19 @@ namespace ramp::engine {
 
 using nlohmann::json;
 
+namespace {
+
+// A row as the engine reads it (the one conversion: reads and reloads).
+Entrypoints::View viewOf(store::EntrypointRecord&& r) {
+  Entrypoints::View v;
+  if (!r.url.empty()) v.url = std::move(r.url);
+  v.plan = TrafficPlan::fromJson(r.trafficPlan);
+  if (!r.stableFleet.empty()) v.stable = std::move(r.stableFleet);
+  return v;
+}
+
+}  // namespace
+
 Entrypoints::Entrypoints(store::Store& store, providers::FleetProvider& fleets, providers::TrafficProvider& traffic,
                          DeploymentLedger& ledger, Clock& clock)
     : store_(store), fleets_(fleets), traffic_(traffic), ledger_(ledger), clock_(clock) {}
@@ -44,13 +57,8 @@ void Entrypoints::noteWrite(const providers::EntrypointKey& key, const Status& w
 Result<Entrypoints::View> Entrypoints::readRow(const providers::EntrypointKey& key) {
   auto row = store_.getEntrypoint(rowKey(key));
   if (!row) return std::unexpected(row.error());
-  View v;
-  if (!*row) return v;
-  auto& r = **row;
-  if (!r.url.empty()) v.url = std::move(r.url);
-  v.plan = TrafficPlan::fromJson(r.trafficPlan);
-  if (!r.stableFleet.empty()) v.stable = std::move(r.stableFleet);
-  return v;
+  if (!*row) return View{};
+  return viewOf(std::move(**row));
 }
 
 void Entrypoints::reload() {
@@ -72,13 +80,8 @@ void Entrypoints::refresh() {
   std::map<providers::EntrypointKey, View> loaded;
   if (rows) {
     for (auto& r : *rows) {
-      View v;
-      if (!r.url.empty()) v.url = std::move(r.url);
-      v.plan = TrafficPlan::fromJson(r.trafficPlan);
-      if (!r.stableFleet.empty()) v.stable = std::move(r.stableFleet);
-      loaded.emplace(providers::EntrypointKey{std::move(r.key.service), std::move(r.key.env),
-                                              std::move(r.key.region)},
-                     std::move(v));
+      providers::EntrypointKey key{r.key.service, r.key.env, r.key.region};
+      loaded.emplace(std::move(key), viewOf(std::move(r)));
     }
   }
   std::lock_guard lock(rowsMu_);
