@@ -92,10 +92,8 @@ Result<Deployment> Engine::approve(const std::string& id, const std::string& act
   } else {
     d->reason = fmt::format("awaiting approval: {} of {}", v.countAfter, req.required);
   }
-  if (auto st = ledger_.commit(*d, ""); !st) return std::unexpected(st.error());
-  data["state"] = d->state;
-  data["phase"] = d->phase;
-  if (auto st = ledger_.audit("approval.granted", *d, data, actor); !st) return std::unexpected(st.error());
+  // The approval and its event in one transaction (commit adds state and phase).
+  if (auto st = ledger_.commit(*d, "approval.granted", data, {}, actor); !st) return std::unexpected(st.error());
   return d;
 }
 
@@ -122,15 +120,11 @@ Result<Deployment> Engine::reject(const std::string& id, const std::string& acto
   d->phase = Phase::kDone;
   d->finishedAt = now;
   d->reason = fmt::format("rejected by {}: {}", actor, comment);
-  if (auto st = ledger_.commit(*d, ""); !st) return std::unexpected(st.error());
-  if (auto st = ledger_.audit("approval.rejected", *d,
-                      {{"by", actor}, {"comment", comment}, {"approvals", req.count()}, {"required", req.required},
-                       {"state", d->state}},
-                      actor);
-      !st) {
-    return std::unexpected(st.error());
-  }
-  if (auto st = ledger_.audit("deployment.finished", *d, {{"state", d->state}, {"phase", d->phase}, {"reason", d->reason}});
+  // The rejection and its two events in one transaction.
+  if (auto st = ledger_.commit(*d, "approval.rejected",
+                               {{"by", actor}, {"comment", comment}, {"approvals", req.count()}, {"required", req.required}},
+                               {{"deployment.finished", {{"state", d->state}, {"phase", d->phase}, {"reason", d->reason}}}},
+                               actor);
       !st) {
     return std::unexpected(st.error());
   }
@@ -247,8 +241,10 @@ Status Engine::autoPromote() {
     }
     fresh->autoPromotedTo = existing;
     data["deployment"] = existing;
-    if (auto st = ledger_.commit(*fresh, ""); !st) return st;
-    if (auto st = ledger_.audit(existing == "refused" ? "promotion.refused" : "promotion.auto", *fresh, data); !st) return st;
+    // The promotion noted on the record and its event in one transaction.
+    if (auto st = ledger_.commit(*fresh, existing == "refused" ? "promotion.refused" : "promotion.auto", data); !st) {
+      return st;
+    }
   }
   return ok();
 }

@@ -67,8 +67,9 @@ Status DeploymentLedger::audit(const std::string& kind, const Deployment& d, jso
   return ok();
 }
 
-Status DeploymentLedger::auditEntrypoint(const std::string& kind, const std::string& service, const std::string& env,
-                                         const std::string& deploymentId, json data, const std::string& actor) {
+store::AuditEventInput DeploymentLedger::entrypointEvent(const std::string& kind, const std::string& service,
+                                                        const std::string& env, const std::string& deploymentId,
+                                                        json data, const std::string& actor) const {
   store::AuditEventInput e;
   e.time = toUnixMillis(clock_.now());
   e.actor = actor.empty() ? owner_ : actor;
@@ -77,19 +78,20 @@ Status DeploymentLedger::auditEntrypoint(const std::string& kind, const std::str
   e.env = env;
   e.deploymentId = deploymentId;
   e.data = data.is_null() ? json::object() : std::move(data);
-  auto r = store_.appendEvent(e);
-  if (!r) return std::unexpected(r.error());
-  return ok();
+  return e;
 }
 
-Status DeploymentLedger::insert(Deployment& d, json created, const std::string& actor) {
+Status DeploymentLedger::insert(Deployment& d, json created, const std::string& actor,
+                                std::vector<std::pair<std::string, json>> then) {
   const auto& initial = PhaseTable::initialPhases();
   if (std::find(initial.begin(), initial.end(), d.phase) == initial.end()) {
     return internal(fmt::format("a deployment cannot begin in phase {}", phaseName(d.phase)), d.id);
   }
   store::DeploymentRecord rec = recordOf(d);
-  // The record and its event (with the alert it causes) in one transaction.
-  auto st = store_.insertDeployment(rec, fence_, {eventOf("deployment.created", d, std::move(created), actor)});
+  // The record and its events (with the alerts they cause) in one transaction.
+  std::vector<store::AuditEventInput> events{eventOf("deployment.created", d, std::move(created), actor)};
+  for (auto& [kind, extra] : then) events.push_back(eventOf(kind, d, std::move(extra), actor));
+  auto st = store_.insertDeployment(rec, fence_, events);
   noteWrite(rec, st.has_value());
   if (!st) return st;
   d.revision = rec.revision;

@@ -61,21 +61,27 @@ class DeploymentLedger {
   };
 
   // A new record in one of PhaseTable::initialPhases() and its event
-  // deployment.created (with `created`), in one store call. Every event
-  // written here carries the alert it causes (AlertRule.h), so the store
-  // writes the alert to its outbox in the event's transaction.
-  Status insert(Deployment& d, nlohmann::json created, const std::string& actor);
+  // deployment.created (with `created`), then the events `then` (kind,
+  // data; also by `actor`), in one store call. Every event written here
+  // carries the alert it causes (AlertRule.h), so the store writes the
+  // alert to its outbox in the event's transaction.
+  Status insert(Deployment& d, nlohmann::json created, const std::string& actor,
+                std::vector<std::pair<std::string, nlohmann::json>> then = {});
   // Writes the record and, with an event kind, its audit event (data gets
   // state, phase, step and reason), then the events `then` (kind, data) in
   // order, all in one transaction. `actor`: who the main event names ("" =
   // the owner; the person for what a person asked: controls, rollbacks).
   Status commit(Deployment& d, const std::string& eventKind, nlohmann::json data = nlohmann::json::object(),
                 std::vector<std::pair<std::string, nlohmann::json>> then = {}, const std::string& actor = {});
-  // One audit event about `d` (version and digests added); actor "" = the owner.
+  // One audit event about `d` (version and digests added); actor "" = the
+  // owner. For what is observed only: an event that tells of a write goes
+  // with it (insert, commit), so that neither is ever kept without the other.
   Status audit(const std::string& kind, const Deployment& d, nlohmann::json data, const std::string& actor = {});
-  // One audit event about an entry point (traffic.set).
-  Status auditEntrypoint(const std::string& kind, const std::string& service, const std::string& env,
-                         const std::string& deploymentId, nlohmann::json data, const std::string& actor);
+  // An audit event about an entry point (traffic.set), for the store to
+  // append with the write it tells of (TrafficStore::putTrafficPlan).
+  store::AuditEventInput entrypointEvent(const std::string& kind, const std::string& service, const std::string& env,
+                                         const std::string& deploymentId, nlohmann::json data,
+                                         const std::string& actor) const;
   // A record the engine cannot read (an unknown phase, a field of the wrong
   // type) ends phase done — state failed unless it had ended — with the
   // reading error as its reason and a deployment.finished event, rather than

@@ -149,17 +149,17 @@ Status Entrypoints::savePlan(const providers::EntrypointKey& key, const TrafficP
       before->leaseMs == plan.leaseMs) {
     return ok();
   }
-  failpointSideEffect("traffic plan");
-  auto st = store_.putTrafficPlan(rowKey(key), plan.toJson(), ledger_.fence());
-  noteWrite(key, st);
-  if (!st) return st;
   json data{{"entrypoint", entrypointName(key)}, {"weights", plan.weights}};
   if (!plan.stable.empty()) data["stable"] = plan.stable;
   if (plan.leaseMs > 0) data["lease_ms"] = plan.leaseMs;
-  if (auto st = ledger_.auditEntrypoint("traffic.set", key.service, key.env, deploymentId, std::move(data), actor);
-      !st) {
-    return st;
-  }
+  failpointSideEffect("traffic plan");
+  // The plan and its traffic.set in one transaction: a plan in force never
+  // lacks its event, whether the write's answer is lost or the process dies.
+  auto st = store_.putTrafficPlan(
+      rowKey(key), plan.toJson(), ledger_.fence(),
+      {ledger_.entrypointEvent("traffic.set", key.service, key.env, deploymentId, std::move(data), actor)});
+  noteWrite(key, st);
+  if (!st) return st;
   failpointSideEffect("traffic plan saved");
   return ok();
 }

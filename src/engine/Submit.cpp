@@ -178,14 +178,16 @@ Result<Deployment> Engine::submitLocked(const DeployRequest& req, const std::str
     created["promoted_from_deployment"] = d.promotedFromId;
   }
   if (d.phase == Phase::kQueue) created["queued_behind"] = running->front().id;
-  if (auto st = ledger_.insert(d, created, req.actor); !st) return std::unexpected(st.error());
-  noteWork(d);
+  // The approval it waits for is recorded with it: never one without the other.
+  std::vector<std::pair<std::string, json>> then;
   if (approval) {
     json a{{"requester", approval->requester}, {"required", approval->required}, {"roles", approval->roles},
            {"state", d.state},
            {"expires_at", approval->expiresAt ? json(formatTime(fromUnixMillis(approval->expiresAt))) : json(nullptr)}};
-    if (auto st = ledger_.audit("approval.requested", d, a, req.actor); !st) return std::unexpected(st.error());
+    then.emplace_back("approval.requested", std::move(a));
   }
+  if (auto st = ledger_.insert(d, created, req.actor, std::move(then)); !st) return std::unexpected(st.error());
+  noteWork(d);
   return d;
 }
 

@@ -1115,8 +1115,10 @@ Result<EntrypointRecord> readEntrypoint(const SqlRow& row) {
 }  // namespace
 
 Status SqlStore::upsertEntrypoint(const EntrypointKey& key, const std::vector<std::pair<std::string, SqlValue>>& columns,
-                                  const std::optional<Fence>& fence) {
+                                  const std::optional<Fence>& fence, const std::vector<AuditEventInput>& events) {
   if (auto c = checkEntrypointKey(key); !c) return c;
+  auto texts = checkedEvents(events);
+  if (!texts) return std::unexpected(texts.error());
   // The row's named columns (names from this file only), made on first write.
   std::string names, params, sets;
   auto values = keyValues(key);
@@ -1133,7 +1135,7 @@ Status SqlStore::upsertEntrypoint(const EntrypointKey& key, const std::vector<st
   return write([&](SqlConnection& db) -> Status {
     if (auto f = checkFence(db, fence); !f) return f;
     RAMP_SQL(r, text, values);
-    return ok();
+    return appendEventsIn(db, events, *texts);
   });
 }
 
@@ -1141,12 +1143,13 @@ Status SqlStore::putEntrypointUrl(const EntrypointKey& key, const std::string& u
   return upsertEntrypoint(key, {{"url", url}}, fence);
 }
 
-Status SqlStore::putTrafficPlan(const EntrypointKey& key, const Json& plan, const std::optional<Fence>& fence) {
+Status SqlStore::putTrafficPlan(const EntrypointKey& key, const Json& plan, const std::optional<Fence>& fence,
+                                const std::vector<AuditEventInput>& events) {
   if (auto c = checkEntrypointKey(key); !c) return c;
   if (!plan.is_object()) return invalid("a traffic plan is a JSON object", "plan");
   auto text = toJsonText(plan, "traffic plan of " + key.service + "." + key.env + "." + key.region);
   if (!text) return std::unexpected(text.error());
-  return upsertEntrypoint(key, {{"traffic_plan", *text}}, fence);
+  return upsertEntrypoint(key, {{"traffic_plan", *text}}, fence, events);
 }
 
 Status SqlStore::putStableFleet(const EntrypointKey& key, const std::string& fleet, const std::string& version,

@@ -148,7 +148,8 @@ class SqlStore final : public Store {
 
   Status putEntrypointUrl(const EntrypointKey& key, const std::string& url,
                           const std::optional<Fence>& fence) override;
-  Status putTrafficPlan(const EntrypointKey& key, const Json& plan, const std::optional<Fence>& fence) override;
+  Status putTrafficPlan(const EntrypointKey& key, const Json& plan, const std::optional<Fence>& fence,
+                        const std::vector<AuditEventInput>& events = {}) override;
   Status putStableFleet(const EntrypointKey& key, const std::string& fleet, const std::string& version,
                         const std::optional<Fence>& fence) override;
   Result<std::optional<EntrypointRecord>> getEntrypoint(const EntrypointKey& key) override;
@@ -174,9 +175,10 @@ class SqlStore final : public Store {
   template <class T>
   Result<std::vector<T>> readRows(std::string_view text, const std::vector<SqlValue>& params,
                                   Result<T> (*readRow)(const SqlRow&));
-  // The entry point's row with `columns` set (made on first write), fenced.
+  // The entry point's row with `columns` set (made on first write), fenced,
+  // and `events` appended in the same transaction.
   Status upsertEntrypoint(const EntrypointKey& key, const std::vector<std::pair<std::string, SqlValue>>& columns,
-                          const std::optional<Fence>& fence);
+                          const std::optional<Fence>& fence, const std::vector<AuditEventInput>& events = {});
   // Inside a write: kConflict unless `fence`'s lease is held at its epoch.
   Status checkFence(SqlConnection& db, const std::optional<Fence>& fence);
   // Inside a write, after an update by revision changed no row of `table`

@@ -13,6 +13,9 @@
 //    refused (kConflict) unless that lease is held at that epoch, and
 //    nothing changes (Store.h). kInvalid naming the field for an empty
 //    service, env or region, or a plan that is not a JSON object.
+//  - putTrafficPlan appends `events` (the traffic.set that says why) to the
+//    audit chain in the same transaction as the plan: a plan in force is
+//    never missing its event, whatever fails or is lost in between.
 //  - getEntrypoint: nullopt when the entry point has no row.
 //  - listEntrypoints: every row, by service, env, region (byte order); a
 //    row is never removed (`ramp down` empties the plan).
@@ -23,6 +26,7 @@
 #include <vector>
 
 #include "core/Result.h"
+#include "store/AuditStore.h"
 #include "store/Json.h"
 #include "store/LeaseStore.h"
 
@@ -48,7 +52,8 @@ class TrafficStore {
   virtual ~TrafficStore() = default;
   virtual Status putEntrypointUrl(const EntrypointKey& key, const std::string& url,
                                   const std::optional<Fence>& fence) = 0;
-  virtual Status putTrafficPlan(const EntrypointKey& key, const Json& plan, const std::optional<Fence>& fence) = 0;
+  virtual Status putTrafficPlan(const EntrypointKey& key, const Json& plan, const std::optional<Fence>& fence,
+                                const std::vector<AuditEventInput>& events = {}) = 0;
   virtual Status putStableFleet(const EntrypointKey& key, const std::string& fleet, const std::string& version,
                                 const std::optional<Fence>& fence) = 0;
   virtual Result<std::optional<EntrypointRecord>> getEntrypoint(const EntrypointKey& key) = 0;

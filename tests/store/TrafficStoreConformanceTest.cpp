@@ -100,6 +100,50 @@ TEST_P(StoreConformance, EntrypointWritesObeyTheFenceAndRefuseBadInput) {
   EXPECT_EQ(rows->size(), 1u) << "no row for a refused write";
 }
 
+// A plan and the traffic.set that says why commit together: with the
+// plan when it is written (in order), with nothing
+// when it is refused (a stale fence) or bad (an event the chain refuses).
+TEST_P(StoreConformance, ATrafficPlanAndItsEventsCommitTogether) {
+  auto lease = store_->acquireLease("controller", "node-a", 10'000, kT0);
+  ASSERT_TRUE(lease) << lease.error().describe();
+  const Fence held{"controller", lease->epoch}, stale{"controller", lease->epoch + 1};
+  auto event = [](const std::string& weights) {
+    AuditEventInput e;
+    e.time = kT0;
+    e.actor = "node-a";
+    e.kind = "traffic.set";
+    e.service = "web";
+    e.env = "prod";
+    e.deploymentId = "dep-1";
+    e.data = Json{{"entrypoint", "web.prod.local"}, {"weights", weights}};
+    return e;
+  };
+  auto traffic = [&] {
+    AuditFilter f;
+    f.kindPrefix = "traffic.set";
+    auto evs = store_->listEvents(f);
+    EXPECT_TRUE(evs) << evs.error().describe();
+    std::vector<std::string> out;
+    for (const auto& e : evs ? *evs : std::vector<AuditEvent>{}) out.push_back(e.data.value("weights", ""));
+    return out;
+  };
+  ASSERT_TRUE(store_->putTrafficPlan(kWeb, Json{{"weights", {{"f1", 100}}}}, held, {event("f1=100")}));
+  ASSERT_TRUE(store_->putTrafficPlan(kWeb, Json{{"weights", {{"f1", 90}, {"f2", 10}}}}, held, {event("f1=90 f2=10")}));
+  EXPECT_EQ(traffic(), (std::vector<std::string>{"f1=100", "f1=90 f2=10"}));
+
+  auto refused = store_->putTrafficPlan(kWeb, Json{{"weights", {{"f2", 100}}}}, stale, {event("f2=100")});
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kConflict);
+  AuditEventInput bad = event("f2=100");
+  bad.kind = "";
+  auto badEvent = store_->putTrafficPlan(kWeb, Json{{"weights", {{"f2", 100}}}}, held, {bad});
+  ASSERT_FALSE(badEvent) << "an event the chain refuses refuses its plan";
+  auto r = row(*reopen(), kWeb);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->trafficPlan["weights"]["f2"], 10) << "neither refused plan was written";
+  EXPECT_EQ(traffic(), (std::vector<std::string>{"f1=100", "f1=90 f2=10"})) << "nor its event";
+}
+
 // Migration 10 on a store written by a ramp from before it: the settings
 // become rows and are deleted; settings of other owners stay.
 TEST_P(StoreConformance, MigrationTenMovesEntrypointSettingsIntoTheTable) {
