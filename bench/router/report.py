@@ -29,7 +29,7 @@ def ratio(k, th, p):
     return (statistics.median(rs), min(rs), max(rs)) if rs else None
 
 md = ["# Benchmark: ramp router vs HAProxy vs nginx", "",
-      f"Run {time.strftime('%Y-%m-%d %H:%M')} by `bench/router/run`: {rounds} rounds (proxies interleaved inside each round),",
+      f"Run {time.strftime('%Y-%m-%d %H:%M')} by `bench/router/run`: {rounds} rounds (proxies interleaved inside each round, the first rotating from round to round),",
       f"wrk {duration} s per line (1 thread × 50 connections for the 1-thread proxies, {cores} × {50 * int(cores)} for all cores).",
       "Every proxy configured alike: timeouts head 10 s, keep-alive 60 s, client/server 60 s, connect 3 s, tunnel 1 h;",
       "the same EC P-256 certificate; backend nginx (100-byte body) on the same machine; loopback.", "",
