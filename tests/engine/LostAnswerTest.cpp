@@ -16,6 +16,7 @@
 //     order, apart from the `deployment.retrying` a failed write adds (a
 //     lost write is retried, never recorded twice nor skipped).
 #include <chrono>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -147,6 +148,7 @@ void everyLostAnswerEndsAsTheCleanRun(const std::string& strategy) {
   ASSERT_EQ(clean.oldWeight, -1);
   ASSERT_FALSE(clean.oldAlive);
   ASSERT_GE(clean.writes, 8) << "too few writes to lose: the test would prove little";
+  std::cout << strategy << ": " << clean.writes << " writes, each lost in turn, made then lost and never made\n";
   int runs = 0;
   for (Loss loss : {Loss::kAfterCommit, Loss::kBeforeCommit}) {
     for (int k = 1; k <= clean.writes; ++k) {
