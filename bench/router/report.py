@@ -45,12 +45,12 @@ for k, label in tests:
         fmt = lambda x: f"{x[0]:.2f} ({x[1]:.2f} – {x[2]:.2f})" if x else "n/a"
         md.append(f"| {label} | {th} | {med(k, th, 'ramp'):.0f} | {med(k, th, 'haproxy'):.0f} | {med(k, th, 'nginx'):.0f} | {fmt(rr)} | {fmt(nr)} |")
 md += ["", f"## ramp's accept modes at {cores} threads (median req/s; ratio single / reuseport, median of rounds)", "",
-       "| line | reuseport (default) | single acceptor | single / reuseport |", "| --- | --- | --- | --- |"]
+       "| line | single acceptor (default) | reuseport | single / reuseport |", "| --- | --- | --- | --- |"]
 for k, label in tests[:2]:
-    a, b = rows[(k, cores, 'ramp_single')], rows[(k, cores, 'ramp')]
+    a, b = rows[(k, cores, 'ramp')], rows[(k, cores, 'ramp_reuseport')]
     rs = [a[r] / b[r] for r in a if b.get(r)]
     if rs:
-        md.append(f"| {label} | {med(k, cores, 'ramp'):.0f} | {med(k, cores, 'ramp_single'):.0f} | {statistics.median(rs):.2f} ({min(rs):.2f} – {max(rs):.2f}) |")
+        md.append(f"| {label} | {med(k, cores, 'ramp'):.0f} | {med(k, cores, 'ramp_reuseport'):.0f} | {statistics.median(rs):.2f} ({min(rs):.2f} – {max(rs):.2f}) |")
 md += ["", "## Added p99 latency at half load, 1 thread (p99 through proxy − p99 direct, ms)", "",
        "| proxy | median | min – max |", "| --- | --- | --- |"]
 for p in ('ramp', 'haproxy', 'nginx'):

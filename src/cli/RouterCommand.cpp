@@ -1,6 +1,6 @@
 // RouterCommand.cpp — `ramp router`: the data-plane process.
 //
-//   ramp router [--home DIR] [--threads N] [--accept reuseport|single]   managed: state in DIR/router/
+//   ramp router [--home DIR] [--threads N] [--accept single|reuseport]   managed: state in DIR/router/
 //   ramp router --listen ADDR --backend ADDR... [--threads N] [--accept M]
 //               [--tls-cert FILE --tls-key FILE]                          standalone (benchmarks)
 #include <string>
@@ -26,7 +26,7 @@ void addRouter(ramp::cli::Cli& cli) {
   cmd->add_option("--backend", args.backends, "Standalone mode: backend HOST:PORT (repeatable)");
   cmd->add_option("--threads", args.run.threads, "io threads serving traffic (default: the machine's cores)");
   cmd->add_option("--accept", args.run.accept,
-                  "reuseport: a listening socket per io thread (default); single: one, handing connections round robin");
+                  "single: one listening socket, handing connections round robin to the io threads (default); reuseport: one per io thread");
   cmd->add_option("--tls-cert", args.run.tlsCert, "Standalone mode: PEM certificate chain (HTTPS)");
   cmd->add_option("--tls-key", args.run.tlsKey, "Standalone mode: PEM private key (HTTPS)");
   cmd->callback([&cli] {

@@ -6,10 +6,12 @@
 // answer means the change is live on every thread for the next request.
 // The control thread never serves traffic; workers never wait for it.
 //
-// Listening (AcceptMode): kReusePort binds one socket per worker on the
-// same port (SO_REUSEPORT, the kernel spreads connections); kSingle binds
-// one socket that worker 0 accepts on and hands connections round robin
-// to every worker. docs/router.md "All cores" has the measurements.
+// Listening (AcceptMode): kSingle (the default) binds one socket that
+// worker 0 accepts on and hands connections round robin to every worker,
+// so each worker holds an equal share of long-lived connections;
+// kReusePort binds one socket per worker on the same port (SO_REUSEPORT,
+// the kernel spreads connections by a hash of their addresses, unevenly
+// for a few long-lived ones). docs/decisions.md has the measurements.
 #pragma once
 
 #include <map>
@@ -33,11 +35,11 @@ namespace ramp::router {
 
 class Worker;
 
-enum class AcceptMode { kReusePort, kSingle };
+enum class AcceptMode { kSingle, kReusePort };
 
 struct DataPlaneOptions {
   size_t threads = 1;
-  AcceptMode accept = AcceptMode::kReusePort;
+  AcceptMode accept = AcceptMode::kSingle;
   Millis poolIdle{4000};         // router closes idle backend connections after this
   Millis freshForUnsafe{1000};   // non-idempotent (or streamed) requests reuse only connections used this recently
   Millis peekAfterIdle{250};     // retriable requests peek a pooled connection only when it was idle this long (docs/router.md)

@@ -72,7 +72,7 @@ Result<DataPlaneOptions> planeOptions(const RouterRunOptions& o) {
   } else if (o.accept == "single") {
     p.accept = AcceptMode::kSingle;
   } else {
-    return invalid("must be reuseport or single", "--accept");
+    return invalid("must be single or reuseport", "--accept");
   }
   return p;
 }

@@ -25,7 +25,7 @@ namespace ramp::router {
 
 struct RouterRunOptions {
   int threads = 0;                 // 0: the machine's cores
-  std::string accept = "reuseport";  // "reuseport" | "single" (DataPlane.h)
+  std::string accept = "single";  // "single" | "reuseport" (DataPlane.h)
   std::string tlsCert;             // standalone only
   std::string tlsKey;
 };
