@@ -5,10 +5,12 @@
 // Entrypoints) and drops a copy when its write fails; every write still
 // names the revision it read. This test loses, one run at a time, the
 // answer of every write a deployment makes — made-then-lost and
-// never-made — for blue/green and for a canary, and holds each run to
-// what the same deployment does with nothing lost:
-//   - it ends succeeded, at the same phase, with all traffic on the new
-//     fleet and the old one retired and out of the split;
+// never-made — for blue/green and for a canary, succeeding and failing,
+// and holds each run to what the same deployment does with nothing lost:
+//   - it ends in the same state and phase, with the same weights and the
+//     same fleets alive (succeeded: all traffic on the new fleet, the old
+//     one retired and out of the split; failed: the new one retired, the
+//     old one keeping every request);
 //   - it asks for no fleet the clean run does not (a phase run again asks
 //     for its own fleet again, which converges), and the store's record is
 //     the one the engine reports;
@@ -66,7 +68,9 @@ class Run : public fakes::EngineWorld {
  public:
   void TestBody() override {}
 
-  Outcome deploy(const std::string& strategy, Loss loss, int failAt) {
+  // greenHealthy false: 2.0.0's instances never get healthy (the deployment
+  // fails at its deadline and cleans up).
+  Outcome deploy(const std::string& strategy, Loss loss, int failAt, bool greenHealthy = true) {
     SetUp();
     Outcome o;
     auto first = engine->submit(request("1.0.0", rendered(strategy)));
@@ -74,6 +78,7 @@ class Run : public fakes::EngineWorld {
     if (!first) return o;
     auto stable = tickUntil(first->id, [](const engine::Deployment& d) { return d.phase == engine::Phase::kDone; });
 
+    fleets.healthyOnCreate = greenHealthy;
     fakes::LostAnswerStore lossy(*st);
     lossy.failAt = failAt;
     lossy.loss = loss;
@@ -141,28 +146,36 @@ std::string joined(const std::vector<std::string>& v) {
   return s;
 }
 
-void everyLostAnswerEndsAsTheCleanRun(const std::string& strategy) {
-  Outcome clean = Run().deploy(strategy, Loss::kAfterCommit, 0);
-  ASSERT_EQ(clean.state, "succeeded") << clean.reason;
-  ASSERT_EQ(clean.newWeight, 100);
-  ASSERT_EQ(clean.oldWeight, -1);
-  ASSERT_FALSE(clean.oldAlive);
+void everyLostAnswerEndsAsTheCleanRun(const std::string& strategy, bool greenHealthy = true) {
+  Outcome clean = Run().deploy(strategy, Loss::kAfterCommit, 0, greenHealthy);
+  if (greenHealthy) {
+    ASSERT_EQ(clean.state, "succeeded") << clean.reason;
+    ASSERT_EQ(clean.newWeight, 100);
+    ASSERT_EQ(clean.oldWeight, -1);
+    ASSERT_FALSE(clean.oldAlive);
+    ASSERT_TRUE(clean.newAlive);
+  } else {
+    ASSERT_EQ(clean.state, "failed") << clean.reason;
+    ASSERT_EQ(clean.oldWeight, 100) << "the old fleet kept every request";
+    ASSERT_TRUE(clean.oldAlive);
+    ASSERT_FALSE(clean.newAlive) << "the failed fleet was retired";
+  }
   ASSERT_GE(clean.writes, 8) << "too few writes to lose: the test would prove little";
   std::cout << strategy << ": " << clean.writes << " writes, each lost in turn, made then lost and never made\n";
   int runs = 0;
   for (Loss loss : {Loss::kAfterCommit, Loss::kBeforeCommit}) {
     for (int k = 1; k <= clean.writes; ++k) {
-      Outcome o = Run().deploy(strategy, loss, k);
+      Outcome o = Run().deploy(strategy, loss, k, greenHealthy);
       const std::string where = strategy + (loss == Loss::kAfterCommit ? ", made then lost: " : ", never made: ") +
                                 o.lost + " (write " + std::to_string(k) + " of " + std::to_string(clean.writes) + ")";
       ++runs;
       ASSERT_FALSE(o.lost.empty()) << where;
-      EXPECT_EQ(o.state, "succeeded") << where << ": " << o.reason;
+      EXPECT_EQ(o.state, clean.state) << where << ": " << o.reason;
       EXPECT_EQ(o.phase, clean.phase) << where;
-      EXPECT_EQ(o.newWeight, 100) << where;
-      EXPECT_EQ(o.oldWeight, -1) << where << ": the old fleet is still in the split";
-      EXPECT_FALSE(o.oldAlive) << where << ": the old fleet was not retired";
-      EXPECT_TRUE(o.newAlive) << where;
+      EXPECT_EQ(o.newWeight, clean.newWeight) << where;
+      EXPECT_EQ(o.oldWeight, clean.oldWeight) << where;
+      EXPECT_EQ(o.oldAlive, clean.oldAlive) << where << ": the old fleet";
+      EXPECT_EQ(o.newAlive, clean.newAlive) << where << ": the new fleet";
       // A phase run again asks for its fleet again (createFleet converges an
       // existing id, Provider.h): never for another one.
       EXPECT_EQ(o.fleetsAskedFor, clean.fleetsAskedFor) << where << ": a fleet the clean run does not make";
@@ -230,4 +243,11 @@ TEST(LostAnswerTest, BlueGreenEndsAsTheCleanRunWhicheverWriteLosesItsAnswer) {
 
 TEST(LostAnswerTest, ACanaryEndsAsTheCleanRunWhicheverWriteLosesItsAnswer) {
   everyLostAnswerEndsAsTheCleanRun("canary");
+}
+
+// The failure path: green never gets healthy, the deployment fails at its
+// deadline, green is retired and blue keeps every request.
+TEST(LostAnswerTest, AFailingDeploymentEndsAsTheCleanRunWhicheverWriteLosesItsAnswer) {
+  everyLostAnswerEndsAsTheCleanRun("bluegreen", /*greenHealthy=*/false);
+  everyLostAnswerEndsAsTheCleanRun("canary", /*greenHealthy=*/false);
 }
