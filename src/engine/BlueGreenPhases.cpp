@@ -66,6 +66,8 @@ Result<Transition> createFleet(RunContext& ctx) {
   // This controller's copy of the release (another controller, on another
   // host, may have accepted the deployment: the catalog rebuilds the copy
   // from the store), its digest checked again right before anything starts.
+  // A store that cannot answer says nothing about the release: retried
+  // (Engine::errorExit), never a failed deployment.
   auto here = ctx.parts.releases.find(d.service, d.version);
   if (!here && here.error().code == ErrorCode::kUnavailable) return std::unexpected(here.error());
   Status checked = !here ? Status(std::unexpected(here.error()))
@@ -73,6 +75,7 @@ Result<Transition> createFleet(RunContext& ctx) {
                        ? Status(failedPrecondition("release " + d.service + " " + d.version + " is recorded as " +
                                                    here->digest + " but the deployment expects " + d.digest))
                        : ctx.parts.releases.verify(*here);
+  if (!checked && checked.error().code == ErrorCode::kUnavailable) return std::unexpected(checked.error());
   if (!checked) {
     d.reason = checked.error().describe();
     return Transition::move(Phase::kFailCleanup);

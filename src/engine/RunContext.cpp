@@ -85,12 +85,15 @@ Result<providers::FleetSpec> RunContext::fleetSpec() {
 
 Result<bool> RunContext::createBaselineFleet() {
   if (d.baselineFleet.empty()) return true;
+  // A store that cannot answer says nothing about the release: retried.
   auto release = parts.releases.find(d.service, d.oldVersion);
+  if (!release && release.error().code == ErrorCode::kUnavailable) return std::unexpected(release.error());
   if (!release) {
     d.reason = "the fresh baseline needs the stable release " + d.oldVersion + ": " + release.error().describe();
     return false;
   }
   if (auto v = parts.releases.verify(*release); !v) {
+    if (v.error().code == ErrorCode::kUnavailable) return std::unexpected(v.error());
     d.reason = "the fresh baseline's release " + d.oldVersion + ": " + v.error().describe();
     return false;
   }

@@ -300,14 +300,23 @@ class FakeAlarms final : public providers::AlarmSource {
 class FakeReleases final : public engine::ReleaseCatalog {
  public:
   std::set<std::string> tampered;  // versions whose files "changed on disk"
+  // By version: the next N calls of find / verify fail with kUnavailable
+  // (the store behind the catalog cannot answer).
+  std::map<std::string, int> findsUnavailable, verifiesUnavailable;
   std::mutex mu;
   Result<engine::ReleaseRef> find(const std::string& service, const std::string& version) override {
     std::lock_guard lock(mu);
+    if (findsUnavailable[version] > 0 && findsUnavailable[version]--) {
+      return unavailable("query failed: server closed the connection", "store");
+    }
     if (version == "missing") return notFound("no release " + service + " " + version, "version");
     return engine::ReleaseRef{service, version, "sha256:" + std::string(64, version[0]), "/releases/" + version, 0};
   }
   Status verify(const engine::ReleaseRef& r) override {
     std::lock_guard lock(mu);
+    if (verifiesUnavailable[r.version] > 0 && verifiesUnavailable[r.version]--) {
+      return unavailable("query failed: server closed the connection", "store");
+    }
     if (tampered.contains(r.version)) {
       return failedPrecondition("release " + r.service + " " + r.version + " changed on disk");
     }

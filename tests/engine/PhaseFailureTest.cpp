@@ -128,3 +128,36 @@ TEST_F(PhaseFailureTest, AConflictNeverEndsADeployment) {
   traffic.entrypointError.reset();
   EXPECT_EQ(run(id, 20).state, "succeeded");
 }
+
+// The store behind the release catalog cannot answer (a database restart)
+// while a phase checks a fleet's release: the phase is retried until it
+// answers, never a failed deployment. Found by the PostgreSQL chaos soak:
+// 2 good releases of 111 failed "query failed: server closed the
+// connection" when the restart fell between the release's find and verify.
+TEST_F(PhaseFailureTest, AStoreThatCannotAnswerWhileTheReleaseIsCheckedIsRetriedNotAFailure) {
+  auto id = submit("1.0.0");  // submit's own check answers; the phase's do not, twice each
+  releases.findsUnavailable["1.0.0"] = 2;
+  releases.verifiesUnavailable["1.0.0"] = 2;
+  auto d = run(id, 40);
+  EXPECT_EQ(d.state, "succeeded") << d.reason;
+  EXPECT_EQ(releases.findsUnavailable["1.0.0"], 0);
+  EXPECT_EQ(releases.verifiesUnavailable["1.0.0"], 0);
+}
+
+// The same for a canary's fresh baseline, built from the stable release.
+TEST_F(PhaseFailureTest, AStoreThatCannotAnswerWhileTheBaselinesReleaseIsCheckedIsRetried) {
+  ASSERT_EQ(run(submit("1.0.0"), 40).state, "succeeded");
+  json r = rendered("canary");
+  r["strategy"]["baseline"] = "fresh";
+  r["strategy"]["steps"] = json::array({{{"weight", 20}}, {{"pause", "until_resumed"}}});
+  auto id = submit("2.0.0", r);
+  ASSERT_FALSE(id.empty());
+  releases.findsUnavailable["1.0.0"] = 2;
+  releases.verifiesUnavailable["1.0.0"] = 2;
+  auto d = run(id, 40);
+  EXPECT_NE(d.state, "failed") << d.reason;
+  EXPECT_EQ(d.state, "paused") << d.reason;  // at the pause step: it got there
+  ASSERT_FALSE(d.baselineFleet.empty());
+  EXPECT_TRUE(fleets.alive(d.baselineFleet));
+  EXPECT_EQ(releases.verifiesUnavailable["1.0.0"], 0);
+}
