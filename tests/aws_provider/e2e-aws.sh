@@ -138,7 +138,7 @@ sys.exit(0 if '\"latency_source\": \"average-fallback\"' in t or '\"latency_sour
 config "${CANARY/duration: 6s/duration: 60s}"
 "$RAMP_BIN" release create web --version 4.0.0 --from release >/dev/null || fail "release 4.0.0"
 push_config
-py alarm-on ramp-shop-prod-web/errors 4.0.0 ALARM $((limit - 10)) >alarm-on.out 2>&1 & alarmer=$!
+py alarm-on ramp-shop-prod-web/errors 4.0.0 ALARM $((limit - 10)) keep >alarm-on.out 2>&1 & alarmer=$!
 timeout $limit "$RAMP_BIN" deploy web --env prod --version 4.0.0 | tee "$RAMP_HOME/deploy-4.log"; rc=${PIPESTATUS[0]}
 wait "$alarmer" || { alarmer=; fail "the alarm never watched 4.0.0's target group: $(cat alarm-on.out)"; }
 alarmer=

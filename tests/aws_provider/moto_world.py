@@ -17,10 +17,12 @@
                                        -> rule -> target groups -> Auto Scaling instances)
   moto_world.py zone NAME            -> creates the Route 53 hosted zone NAME (if missing)
   moto_world.py delete-lb NAME       -> deletes load balancer NAME (and its listeners) behind ramp's back
-  moto_world.py alarm-on NAME VERSION STATE SECONDS
+  moto_world.py alarm-on NAME VERSION STATE SECONDS [keep]
                                     -> waits (at most SECONDS) until CloudWatch alarm NAME
                                        watches VERSION's target group (its TargetGroup
-                                       dimension), then sets its state; prints the dimension
+                                       dimension), then sets its state; prints the dimension;
+                                       with keep, then holds the state while the alarm
+                                       watches that group (as CloudWatch's re-evaluation would)
   moto_world.py alarm NAME STATE     -> creates CloudWatch alarm NAME (if missing) and sets its
                                        state (OK | ALARM) with SetAlarmState
   moto_world.py feed SECONDS BAD [READY]
@@ -273,8 +275,35 @@ def zone(name):
     print(r53.create_hosted_zone(Name=name, CallerReference="ramp-test-" + name)["HostedZone"]["Id"])
 
 
-def alarm_on(name, version, state, seconds):
-    """Once alarm NAME watches VERSION's target group, sets its state."""
+def hold(cw, name, tg, state, end):
+    """Keeps alarm NAME in STATE while it watches target group TG (until END).
+
+    CloudWatch re-evaluates an alarm on its metric every period, so a
+    breaching alarm that something reset goes back to ALARM; moto never
+    evaluates, so this does it. (The fault proxy drops answers: ramp's
+    AWS client then sends its re-pointing SetAlarmState INSUFFICIENT_DATA
+    again, and a retry landing after the test's ALARM reset it for good —
+    aws_provider_e2e_faults saw the canary end inconclusive so.) Ends when
+    the alarm is pointed elsewhere (the canary's fleet retired)."""
+    while time.time() < end:
+        alarms = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+        if not alarms:
+            return
+        a = alarms[0]
+        dims = {d["Name"]: d["Value"] for d in a.get("Dimensions", [])}
+        if dims.get("TargetGroup") != tg:
+            return
+        # Only ramp's own reset of this alarm onto TG is undone: never a
+        # state it set re-pointing the alarm elsewhere.
+        if a.get("StateValue") != state and a.get("StateReason", "").startswith("ramp:") and tg in a.get("StateReason", ""):
+            query("monitoring", {"Action": "SetAlarmState", "Version": "2010-08-01", "AlarmName": name,
+                                 "StateValue": state, "StateReason": "set by the test (again: CloudWatch re-evaluates)"})
+        time.sleep(0.3)
+
+
+def alarm_on(name, version, state, seconds, keep=False):
+    """Once alarm NAME watches VERSION's target group, sets its state (and
+    with keep, holds it there while the alarm watches that group)."""
     cw, elb = client("cloudwatch"), client("elbv2")
     end = time.time() + float(seconds)
     while time.time() < end:
@@ -297,7 +326,9 @@ def alarm_on(name, version, state, seconds):
                     and tg in reason):
                 query("monitoring", {"Action": "SetAlarmState", "Version": "2010-08-01", "AlarmName": name,
                                      "StateValue": state, "StateReason": "set by the test"})
-                print(dims["TargetGroup"])
+                print(dims["TargetGroup"], flush=True)
+                if keep:
+                    hold(cw, name, tg, state, end)
                 return
         time.sleep(0.2)
     sys.exit("alarm %s never watched %s's target group (dimensions %s)" % (name, version, dims))
@@ -382,5 +413,6 @@ if __name__ == "__main__":
      "zone": lambda: zone(sys.argv[2]),
      "weights": lambda: weights(sys.argv[2], sys.argv[3], sys.argv[4]),
      "delete-lb": lambda: delete_lb(sys.argv[2]),
-     "alarm-on": lambda: alarm_on(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]),
+     "alarm-on": lambda: alarm_on(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5],
+                                  len(sys.argv) > 6 and sys.argv[6] == "keep"),
      "alarm": lambda: alarm(sys.argv[2], sys.argv[3])}[sys.argv[1]]()
