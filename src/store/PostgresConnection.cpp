@@ -105,7 +105,12 @@ Error PostgresConnection::pgError(const pg_result* res, std::string_view what) c
   const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
   std::string sqlstate = state ? state : "";
   ErrorCode code = ErrorCode::kInternal;
-  if (!res || PQstatus(conn_) != CONNECTION_OK || sqlstate.starts_with("08") || sqlstate.starts_with("57P")) {
+  // No SQLSTATE: the error is libpq's own, not the server's (every server
+  // error carries one) — the connection failed, e.g. "server closed the
+  // connection unexpectedly" while PQstatus still said CONNECTION_OK (the
+  // chaos soak's immediate database restarts failed two deployments so).
+  if (!res || sqlstate.empty() || PQstatus(conn_) != CONNECTION_OK || sqlstate.starts_with("08") ||
+      sqlstate.starts_with("57P")) {
     code = ErrorCode::kUnavailable;
   } else if (sqlstate == "23505") {
     code = ErrorCode::kConflict;
