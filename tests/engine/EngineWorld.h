@@ -25,6 +25,18 @@
 
 namespace ramp::fakes {
 
+// A rendered config of crawler in int (local, bin/crawler, /healthz every
+// 100 ms) with `instances` and `strategy`.
+inline nlohmann::json renderedWith(nlohmann::json strategy, int instances = 2) {
+  return {{"service", "crawler"},
+          {"env", "int"},
+          {"region", "local"},
+          {"run", {{"command", "bin/crawler"}, {"args", nlohmann::json::array()}, {"env", nlohmann::json::object()}}},
+          {"health", {{"path", "/healthz"}, {"interval", "100ms"}, {"timeout", "500ms"}}},
+          {"instances", instances},
+          {"strategy", std::move(strategy)}};
+}
+
 class EngineWorld : public ::testing::Test {
  protected:
   // Opens a fresh store ($RAMP_HOME/engine-N.db) and makes the engine.

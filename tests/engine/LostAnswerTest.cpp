@@ -40,13 +40,7 @@ namespace {
 json rendered(const std::string& strategy) {
   json s{{"type", strategy}, {"bake", "0s"}, {"deadline", "10s"}, {"drain", "0s"}};
   if (strategy == "canary") s["steps"] = json::array({{{"weight", 20}}, {{"weight", 50}}});
-  return {{"service", "crawler"},
-          {"env", "int"},
-          {"region", "local"},
-          {"run", {{"command", "bin/crawler"}, {"args", json::array()}, {"env", json::object()}}},
-          {"health", {{"path", "/healthz"}, {"interval", "100ms"}, {"timeout", "500ms"}}},
-          {"instances", 2},
-          {"strategy", s}};
+  return fakes::renderedWith(s);
 }
 
 // What one run ended with.
